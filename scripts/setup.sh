@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what the project needs and is missing. Idempotent, and quiet when
+# everything is present, so `npm start` and `npm test` call it every time.
+# See ../shared/TOOLCHAIN.md for why each step is done the way it is.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { echo "setup: $*" >&2; }
+
+# The wasm target.
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown >&2
+fi
+for comp in clippy rustfmt; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^$comp"; then
+    say "adding rustup component $comp"
+    rustup component add "$comp" >&2
+  fi
+done
+
+# wasm-pack: from crates.io (its npm package downloads a binary, which fails here).
+WASM_PACK_VERSION=0.15.1
+if [ "$(wasm-pack --version 2>/dev/null)" != "wasm-pack $WASM_PACK_VERSION" ]; then
+  say "installing wasm-pack $WASM_PACK_VERSION (a few minutes)"
+  cargo install wasm-pack --version "$WASM_PACK_VERSION" --locked >&2
+fi
+
+# wasm-bindgen CLI: exactly the version in Cargo.lock, or wasm-pack tries to download one.
+WB_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ -z "$WB_VERSION" ]; then echo "setup: no wasm-bindgen in Cargo.lock" >&2; exit 1; fi
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB_VERSION" ]; then
+  say "installing wasm-bindgen-cli $WB_VERSION (a few minutes)"
+  # Not --locked: its published lockfile pins a webpki-roots release the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$WB_VERSION" >&2
+fi
+
+# Chromium and its driver, from Debian (browser downloads by test tools fail here).
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  say "installing chromium and chromium-driver"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >&2
+fi
+
+# npm packages (playwright-core, binaryen's wasm-opt, ...). Reinstall when the lock changed.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error >&2
+  else npm install --no-audit --no-fund --loglevel=error >&2; fi
+fi
