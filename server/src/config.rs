@@ -1,0 +1,173 @@
+//! Server configuration and command-line parsing.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Port used when neither `--port` nor `PORT` is given.
+pub const DEFAULT_PORT: u16 = 8080;
+
+/// Interval of the built-in `ticker` channel when `--ticker-ms` is not given.
+pub const DEFAULT_TICKER: Duration = Duration::from_secs(1);
+
+/// Usage text printed by `--help` and after an argument error.
+pub const USAGE: &str = "\
+usage: wasm-eventsource-server [--port N] [--www DIR] [--pkg DIR] [--ticker-ms MS]
+
+  --port N        port to listen on at 127.0.0.1 (env PORT; default 8080; 0 picks a free port)
+  --www DIR       static files served at / (default: <workspace>/www)
+  --pkg DIR       the built package served at /pkg/ (default: <workspace>/pkg-web)
+  --ticker-ms MS  interval of the `ticker` channel in milliseconds (default 1000; 0 disables)
+  --help          print this text
+
+On start the server prints one line to stdout: `listening on http://127.0.0.1:PORT`.";
+
+/// What the server serves besides its routes, and the built-in publishers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Directory served as static files at `/`. Defaults to `<workspace>/www`.
+    pub www_dir: PathBuf,
+    /// Directory served as static files at `/pkg/`. Defaults to `<workspace>/pkg-web`.
+    pub pkg_dir: PathBuf,
+    /// Interval between `tick` events on the `ticker` channel; `None` disables the
+    /// ticker. Defaults to one second.
+    pub ticker: Option<Duration>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            www_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../www")),
+            pkg_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../pkg-web")),
+            ticker: Some(DEFAULT_TICKER),
+        }
+    }
+}
+
+/// Everything the binary needs to start serving.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Args {
+    /// Port to bind on 127.0.0.1; 0 asks the OS for a free one.
+    pub port: u16,
+    /// The application configuration.
+    pub config: Config,
+}
+
+/// The outcome of parsing the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Start the server with these arguments.
+    Serve(Args),
+    /// Print [`USAGE`] and exit.
+    Help,
+}
+
+/// Parses the command line (without the program name) and the value of the `PORT`
+/// environment variable. `--port` wins over `PORT`. Both `--flag value` and
+/// `--flag=value` are accepted.
+///
+/// # Errors
+///
+/// A lowercase sentence naming the bad argument and what to pass instead.
+pub fn parse_args<I>(args: I, env_port: Option<&str>) -> Result<Command, String>
+where
+    I: IntoIterator<Item = String>,
+{
+    let mut config = Config::default();
+    let mut port = match env_port {
+        Some(value) => Some(parse_port(value, "the PORT environment variable")?),
+        None => None,
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg, None),
+        };
+        if flag == "--help" || flag == "-h" {
+            return Ok(Command::Help);
+        }
+        if !matches!(flag.as_str(), "--port" | "--www" | "--pkg" | "--ticker-ms") {
+            return Err(format!(
+                "unknown argument `{flag}`; see --help for the accepted flags"
+            ));
+        }
+        let value = match inline.or_else(|| args.next()) {
+            Some(value) => value,
+            None => return Err(format!("`{flag}` needs a value; see --help")),
+        };
+        match flag.as_str() {
+            "--port" => port = Some(parse_port(&value, "--port")?),
+            "--www" => config.www_dir = PathBuf::from(value),
+            "--pkg" => config.pkg_dir = PathBuf::from(value),
+            _ => {
+                let ms: u64 = value.parse().map_err(|_| {
+                    format!("--ticker-ms must be a whole number of milliseconds, got `{value}`")
+                })?;
+                config.ticker = (ms > 0).then(|| Duration::from_millis(ms));
+            }
+        }
+    }
+    Ok(Command::Serve(Args {
+        port: port.unwrap_or(DEFAULT_PORT),
+        config,
+    }))
+}
+
+fn parse_port(value: &str, source: &str) -> Result<u16, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{source} must be a port number from 0 to 65535, got `{value}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str], env: Option<&str>) -> Result<Command, String> {
+        parse_args(args.iter().map(|s| (*s).to_owned()), env)
+    }
+
+    fn serve(args: &[&str], env: Option<&str>) -> Args {
+        match parse(args, env) {
+            Ok(Command::Serve(args)) => args,
+            other => panic!("expected Serve, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let args = serve(&[], None);
+        assert_eq!(args.port, 8080);
+        assert_eq!(args.config, Config::default());
+        assert!(args.config.www_dir.ends_with("www"));
+    }
+
+    #[test]
+    fn flag_wins_over_env() {
+        assert_eq!(serve(&[], Some("9000")).port, 9000);
+        assert_eq!(serve(&["--port", "0"], Some("9000")).port, 0);
+        assert_eq!(serve(&["--port=1234"], None).port, 1234);
+    }
+
+    #[test]
+    fn directories_and_ticker() {
+        let args = serve(&["--www", "/a", "--pkg=/b", "--ticker-ms", "0"], None);
+        assert_eq!(args.config.www_dir, PathBuf::from("/a"));
+        assert_eq!(args.config.pkg_dir, PathBuf::from("/b"));
+        assert_eq!(args.config.ticker, None);
+        let args = serve(&["--ticker-ms", "250"], None);
+        assert_eq!(args.config.ticker, Some(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn errors_are_sentences() {
+        assert!(parse(&["--port", "x"], None).is_err_and(|e| e.contains("--port")));
+        assert!(parse(&[], Some("70000")).is_err_and(|e| e.contains("PORT")));
+        assert!(parse(&["--bogus"], None).is_err_and(|e| e.contains("--bogus")));
+        assert!(parse(&["--www"], None).is_err_and(|e| e.contains("needs a value")));
+        assert_eq!(parse(&["--help"], None), Ok(Command::Help));
+    }
+}

@@ -1,0 +1,76 @@
+//! CORS for loopback origins only (the wasm-bindgen test runner serves the browser tests
+//! from its own port, and they use credentials and custom headers).
+
+use axum::http::{header, HeaderName, HeaderValue, Method};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+
+/// Allows `http://127.0.0.1`, `http://localhost` and `http://[::1]` on any port, with
+/// credentials, any request header (mirrored) and GET/POST/OPTIONS.
+pub(crate) fn layer() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(|origin: &HeaderValue, _| {
+            is_loopback_origin(origin.as_bytes())
+        }))
+        .allow_credentials(true)
+        .allow_headers(AllowHeaders::mirror_request())
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .expose_headers([
+            header::CONTENT_TYPE,
+            header::CONTENT_LENGTH,
+            header::CACHE_CONTROL,
+            HeaderName::from_static("last-event-id"),
+        ])
+}
+
+/// Whether `origin` is `http://` + a loopback host + an optional port.
+pub(crate) fn is_loopback_origin(origin: &[u8]) -> bool {
+    let Ok(origin) = std::str::from_utf8(origin) else {
+        return false;
+    };
+    let Some(rest) = origin.strip_prefix("http://") else {
+        return false;
+    };
+    let (host, port) = match rest.strip_prefix("[::1]") {
+        Some(port) => ("[::1]", port),
+        None => rest.split_at(rest.find(':').unwrap_or(rest.len())),
+    };
+    let host_ok = host.eq_ignore_ascii_case("127.0.0.1")
+        || host.eq_ignore_ascii_case("localhost")
+        || host == "[::1]";
+    let port_ok = port.is_empty()
+        || port.strip_prefix(':').is_some_and(|digits| {
+            !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && digits.parse::<u16>().is_ok()
+        });
+    host_ok && port_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_origin;
+
+    #[test]
+    fn loopback_origins() {
+        for ok in [
+            "http://127.0.0.1:12345",
+            "http://localhost:8000",
+            "http://[::1]:1",
+            "http://localhost",
+        ] {
+            assert!(is_loopback_origin(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "http://example.com",
+            "https://127.0.0.1:1",
+            "http://127.0.0.1.evil.com",
+            "http://localhost:99999",
+            "http://localhost:",
+            "http://localhost:80/path",
+            "http://[::1]x",
+            "null",
+        ] {
+            assert!(!is_loopback_origin(bad.as_bytes()), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! `wasm-eventsource-server`: serves the test routes, the demo page and the built
+//! package on 127.0.0.1. See `--help`.
+
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::process::ExitCode;
+
+use wasm_eventsource_server::config::{parse_args, Command, USAGE};
+use wasm_eventsource_server::{app, AppState};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let env_port = std::env::var("PORT").ok();
+    let args = match parse_args(std::env::args().skip(1), env_port.as_deref()) {
+        Ok(Command::Serve(args)) => args,
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("error: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+
+    let listener = match tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, args.port)).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("error: cannot listen on 127.0.0.1:{}: {e}", args.port);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = match listener.local_addr() {
+        Ok(addr) => addr,
+        Err(e) => {
+            eprintln!("error: cannot read the listening address: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for (what, dir) in [
+        ("--www", &args.config.www_dir),
+        ("--pkg", &args.config.pkg_dir),
+    ] {
+        if !dir.is_dir() {
+            eprintln!(
+                "note: {what} directory {} does not exist; it serves 404s",
+                dir.display()
+            );
+        }
+    }
+
+    let state = AppState::new(args.config);
+    let router = app(state.clone());
+    {
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "listening on http://{addr}")
+            .and_then(|()| out.flush())
+            .is_err()
+        {
+            eprintln!("listening on http://{addr}");
+        }
+    }
+
+    let result = axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            wait_for_signal().await;
+            eprintln!("shutting down");
+            state.shutdown();
+        })
+        .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: the server stopped: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

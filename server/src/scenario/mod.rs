@@ -1,0 +1,255 @@
+//! `/scenario/...`: deterministic behaviours for the browser tests.
+//!
+//! Every scenario answers GET and POST and takes these optional query parameters:
+//!
+//! - `retry=MS`: send `retry: MS` and a blank line first (after the BOM in `bom`; with
+//!   the route's own line ends in `line-endings`).
+//! - `token=T`: append a record of the request (method, path with query, headers as a
+//!   lowercase-name map, the Last-Event-ID header or null, body as text) to the log of
+//!   `T`, read back with `GET /scenario/log/T`.
+//!
+//! Where a route says "idle", the response stays open after its events, sending
+//! nothing at all (no keep-alive) until server shutdown. Event data is compact JSON.
+//! Events built by axum are written `event:` (if any), `id:` (if any), `data:`.
+//!
+//! | route | behaviour |
+//! |---|---|
+//! | `end-after/{n}?event=TYPE` | events `id: k` / `data: {"n":k}` for k after Last-Event-ID (header or `lastEventId`) up to n, then the response ends |
+//! | `drop-every/{k}?total=T` | events `id: n` / `data: {"n":n}` for n after Last-Event-ID up to T (default 10); the response ends after every k events of one connection; idle after event T |
+//! | `status/{code}` | that status (200..=599; 1xx cannot be a final response), text body `scenario status <code>` |
+//! | `content-type?type=T` | Content-Type T (default `text/plain`), body `id: 1` / `data: {"n":1}`, ends |
+//! | `no-content` | 204 |
+//! | `bad-json` | ids 1, 2, 3 with data `{"n":1}`, `{not json`, `{"n":3}`, idle |
+//! | `named` | `event: chat` `{"n":1}`, default type `{"n":2}`, `event: chat` `{"n":3}`, idle |
+//! | `burst/{n}?event=TYPE&then=idle` | n events, data `{"seq":i,"user":"user-<i%100>","text":"<pad>","ok":true}` exactly 110 bytes, i = 1..=n, no ids, ~64 KiB chunks, then ends (or idles) |
+//! | `echo` | one `event: echo` whose data is `{"method","path","query","headers","lastEventId","body"}`, idle |
+//! | `trickle?delay_ms=1` | [`TRICKLE`] one byte per chunk, idle |
+//! | `split-utf8?delay_ms=5` | [`SPLIT_UTF8`] in chunks cut inside characters, idle |
+//! | `bom` | a UTF-8 BOM, then [`BOM_EVENTS`], idle |
+//! | `line-endings/{cr,lf,crlf}` | [`LINE_ENDING_EVENTS`] with those line ends, idle |
+//! | `huge?bytes=N` | `data: {"big":"x…x"}` (N x's, default 1 MiB, max 64 MiB), then `data: {"n":2}`, idle |
+//! | `stall?after=N` | events `id: k` / `data: {"n":k}` after Last-Event-ID up to N (default 1), then nothing |
+//! | `comments` | [`COMMENTS`], idle |
+//! | `log/{token}` (GET) | JSON array of the records for that token |
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::sse::Event;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+mod bytes;
+mod payloads;
+mod record;
+
+pub use payloads::{
+    split_utf8_points, BOM_EVENTS, BURST_DATA_LEN, COMMENTS, LINE_ENDING_EVENTS, SPLIT_UTF8,
+    TRICKLE,
+};
+pub(crate) use record::RequestLogs;
+
+use crate::error::ApiError;
+use crate::params::last_seen_number;
+use crate::sse::{events_response, Ending};
+use crate::AppState;
+use record::Captured;
+
+/// Longest accepted `event=TYPE`.
+const MAX_EVENT_TYPE: usize = 256;
+
+/// The scenario routes, to be nested at `/scenario`.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/end-after/{n}", get(end_after).post(end_after))
+        .route("/drop-every/{k}", get(drop_every).post(drop_every))
+        .route("/status/{code}", get(status).post(status))
+        .route(
+            "/content-type",
+            get(bytes::content_type).post(bytes::content_type),
+        )
+        .route("/no-content", get(no_content).post(no_content))
+        .route("/bad-json", get(bad_json).post(bad_json))
+        .route("/named", get(named).post(named))
+        .route("/burst/{n}", get(bytes::burst).post(bytes::burst))
+        .route("/echo", get(echo).post(echo))
+        .route("/trickle", get(bytes::trickle).post(bytes::trickle))
+        .route(
+            "/split-utf8",
+            get(bytes::split_utf8).post(bytes::split_utf8),
+        )
+        .route("/bom", get(bytes::bom).post(bytes::bom))
+        .route(
+            "/line-endings/{style}",
+            get(bytes::line_endings).post(bytes::line_endings),
+        )
+        .route("/huge", get(bytes::huge).post(bytes::huge))
+        .route("/stall", get(stall).post(stall))
+        .route("/comments", get(bytes::comments).post(bytes::comments))
+        .route("/log/{token}", get(log))
+}
+
+/// `retry=MS`, if given.
+fn retry_param(req: &Captured) -> Result<Option<u64>, ApiError> {
+    req.params.u64("retry")
+}
+
+/// `event=TYPE`, if given; it must fit on one line.
+fn event_type_param(req: &Captured) -> Result<Option<&str>, ApiError> {
+    match req.params.get("event") {
+        Some(kind) if kind.contains(['\r', '\n']) || kind.len() > MAX_EVENT_TYPE => {
+            Err(ApiError::bad_request(format!(
+                "query parameter `event` must be at most {MAX_EVENT_TYPE} bytes without line breaks"
+            )))
+        }
+        other => Ok(other),
+    }
+}
+
+/// A number from the path, or a 400 naming the route.
+fn path_number(value: &str, route: &str) -> Result<u64, ApiError> {
+    value.parse().map_err(|_| {
+        ApiError::bad_request(format!(
+            "`/scenario/{route}` needs a whole number in the path, got `{value}`"
+        ))
+    })
+}
+
+/// The `retry:` event asked for, followed by `events`.
+fn with_retry<I>(
+    req: &Captured,
+    events: I,
+) -> Result<impl Iterator<Item = Event> + Send + 'static, ApiError>
+where
+    I: IntoIterator<Item = Event>,
+    I::IntoIter: Send + 'static,
+{
+    let retry =
+        retry_param(req)?.map(|ms| Event::default().retry(std::time::Duration::from_millis(ms)));
+    Ok(retry.into_iter().chain(events))
+}
+
+/// Events `id: k` / `data: {"n":k}` for k in `range`, with an optional type.
+fn numbered(
+    range: std::ops::RangeInclusive<u64>,
+    kind: Option<&str>,
+) -> impl Iterator<Item = Event> + Send + 'static {
+    let kind = kind.map(str::to_owned);
+    range.map(move |k| {
+        let mut event = Event::default();
+        if let Some(kind) = &kind {
+            event = event.event(kind);
+        }
+        event.id(k.to_string()).data(json!({ "n": k }).to_string())
+    })
+}
+
+async fn end_after(
+    State(state): State<AppState>,
+    Path(n): Path<String>,
+    req: Captured,
+) -> Result<Response, ApiError> {
+    let n = path_number(&n, "end-after/{n}")?;
+    let kind = event_type_param(&req)?;
+    let first = last_seen_number(req.last_event_id.as_deref()).saturating_add(1);
+    let events = with_retry(&req, numbered(first..=n, kind))?;
+    Ok(events_response(&state, events, Ending::Close))
+}
+
+async fn drop_every(
+    State(state): State<AppState>,
+    Path(k): Path<String>,
+    req: Captured,
+) -> Result<Response, ApiError> {
+    let k = path_number(&k, "drop-every/{k}")?;
+    if k == 0 {
+        return Err(ApiError::bad_request(
+            "`/scenario/drop-every/{k}` needs k of at least 1",
+        ));
+    }
+    let total = req.params.u64_in("total", 10, 0, 1_000_000)?;
+    let first = last_seen_number(req.last_event_id.as_deref()).saturating_add(1);
+    let last = first.saturating_add(k - 1).min(total);
+    let ending = if last >= total {
+        Ending::Idle
+    } else {
+        Ending::Close
+    };
+    let events = with_retry(&req, numbered(first..=last, None))?;
+    Ok(events_response(&state, events, ending))
+}
+
+async fn stall(State(state): State<AppState>, req: Captured) -> Result<Response, ApiError> {
+    let after = req.params.u64_in("after", 1, 0, 1_000_000)?;
+    let first = last_seen_number(req.last_event_id.as_deref()).saturating_add(1);
+    let events = with_retry(&req, numbered(first..=after, None))?;
+    Ok(events_response(&state, events, Ending::Idle))
+}
+
+async fn status(Path(code): Path<String>, _req: Captured) -> Result<Response, ApiError> {
+    let status = code
+        .parse::<u16>()
+        .ok()
+        .filter(|c| (200..=599).contains(c))
+        .and_then(|c| StatusCode::from_u16(c).ok())
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "`/scenario/status/{{code}}` needs an http status from 200 to 599, got `{code}`"
+            ))
+        })?;
+    Ok((
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("scenario status {}", status.as_u16()),
+    )
+        .into_response())
+}
+
+async fn no_content(_req: Captured) -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+async fn bad_json(State(state): State<AppState>, req: Captured) -> Result<Response, ApiError> {
+    let events = with_retry(
+        &req,
+        [
+            Event::default().id("1").data(r#"{"n":1}"#),
+            Event::default().id("2").data("{not json"),
+            Event::default().id("3").data(r#"{"n":3}"#),
+        ],
+    )?;
+    Ok(events_response(&state, events, Ending::Idle))
+}
+
+async fn named(State(state): State<AppState>, req: Captured) -> Result<Response, ApiError> {
+    let events = with_retry(
+        &req,
+        [
+            Event::default().event("chat").data(r#"{"n":1}"#),
+            Event::default().data(r#"{"n":2}"#),
+            Event::default().event("chat").data(r#"{"n":3}"#),
+        ],
+    )?;
+    Ok(events_response(&state, events, Ending::Idle))
+}
+
+async fn echo(State(state): State<AppState>, req: Captured) -> Result<Response, ApiError> {
+    let data = json!({
+        "method": req.method.as_str(),
+        "path": req.path,
+        "query": req.params.0,
+        "headers": req.headers,
+        "lastEventId": req.last_event_id_header,
+        "body": req.body,
+    });
+    let events = with_retry(
+        &req,
+        [Event::default().event("echo").data(data.to_string())],
+    )?;
+    Ok(events_response(&state, events, Ending::Idle))
+}
+
+async fn log(State(state): State<AppState>, Path(token): Path<String>) -> Json<Value> {
+    Json(Value::Array(state.logs().get(&token)))
+}

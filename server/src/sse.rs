@@ -1,0 +1,100 @@
+//! Building SSE responses: through axum's [`Sse`] for ordinary events, or from raw byte
+//! chunks for scenarios that need exact bytes on the wire. Both end at shutdown.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::{future, stream, Stream, StreamExt};
+
+use crate::AppState;
+
+/// What a stream does after its last event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// End the response body.
+    Close,
+    /// Keep the response open and silent (no bytes, no keep-alive) until shutdown.
+    Idle,
+}
+
+/// A stream that yields nothing and either ends at once or never ends.
+pub(crate) fn tail<T: Send>(ending: Ending) -> impl Stream<Item = T> + Send {
+    stream::once(async move {
+        if ending == Ending::Idle {
+            future::pending::<()>().await;
+        }
+    })
+    .filter_map(|()| future::ready(None))
+}
+
+/// An SSE response of `events` (produced lazily, so a huge count costs no memory),
+/// then `ending`, cut off at shutdown. No keep-alive.
+pub(crate) fn events_response<I>(state: &AppState, events: I, ending: Ending) -> Response
+where
+    I: IntoIterator<Item = Event>,
+    I::IntoIter: Send + 'static,
+{
+    let body = stream::iter(events)
+        .chain(tail(ending))
+        .map(Ok::<_, Infallible>)
+        .take_until(state.shutdown_signal());
+    Sse::new(body).into_response()
+}
+
+/// An SSE response of `stream` with keep-alive comments `: keep-alive` every
+/// `keep_alive` (none when `None`). The caller makes `stream` end at shutdown.
+pub(crate) fn live_response<S>(stream: S, keep_alive: Option<Duration>) -> Response
+where
+    S: Stream<Item = Event> + Send + 'static,
+{
+    let stream = stream.map(Ok::<_, Infallible>);
+    match keep_alive {
+        Some(interval) => Sse::new(stream)
+            .keep_alive(KeepAlive::new().interval(interval).text("keep-alive"))
+            .into_response(),
+        None => Sse::new(stream).into_response(),
+    }
+}
+
+/// A `text/event-stream` response written chunk by chunk exactly as given, then
+/// `ending`, cut off at shutdown.
+pub(crate) fn raw_response<S>(state: &AppState, chunks: S, ending: Ending) -> Response
+where
+    S: Stream<Item = Bytes> + Send + 'static,
+{
+    raw_response_with_type(
+        state,
+        chunks,
+        ending,
+        HeaderValue::from_static("text/event-stream"),
+    )
+}
+
+/// Like [`raw_response`] with another `Content-Type`.
+pub(crate) fn raw_response_with_type<S>(
+    state: &AppState,
+    chunks: S,
+    ending: Ending,
+    content_type: HeaderValue,
+) -> Response
+where
+    S: Stream<Item = Bytes> + Send + 'static,
+{
+    let body = chunks
+        .chain(tail(ending))
+        .map(Ok::<_, Infallible>)
+        .take_until(state.shutdown_signal());
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response()
+}

@@ -1,0 +1,260 @@
+//! `/events`, `/publish` delivery and `/control` against the real app.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{json_response, spawn, spawn_with, Body};
+use serde_json::{json, Value};
+use wasm_eventsource_server::Config;
+
+fn event_n(id: u64) -> String {
+    format!("id: {id}\ndata: {{\"n\":{id}}}\n\n")
+}
+
+async fn publish_n(server: &common::Server, channel: &str, n: u64) -> Value {
+    let (status, body) = server
+        .publish(json!({ "channel": channel, "data": { "n": n } }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn resume_replays_after_last_event_id_then_goes_live() {
+    let server = spawn().await;
+    for n in 1..=3 {
+        let answer = publish_n(&server, "replay", n).await;
+        assert_eq!(
+            answer,
+            json!({ "id": n.to_string(), "channel": "replay", "receivers": 0 })
+        );
+    }
+    let response = server
+        .get_with("/events?channel=replay", &[("Last-Event-ID", "1")])
+        .await;
+    let mut body = Body::sse(response);
+    let replayed = format!("retry: 1000\n\n{}{}", event_n(2), event_n(3));
+    body.until_len(replayed.len()).await;
+    assert_eq!(body.text(), replayed);
+
+    let answer = publish_n(&server, "replay", 4).await;
+    assert_eq!(answer["receivers"], 1);
+    let all = format!("{replayed}{}", event_n(4));
+    body.until_len(all.len()).await;
+    assert_eq!(body.text(), all);
+}
+
+#[tokio::test]
+async fn last_event_id_query_parameter_and_unknown_ids() {
+    let server = spawn().await;
+    for n in 1..=3 {
+        publish_n(&server, "q", n).await;
+    }
+    let mut body = Body::sse(server.get("/events?channel=q&lastEventId=2").await);
+    let expected = format!("retry: 1000\n\n{}", event_n(3));
+    body.until_len(expected.len()).await;
+    assert_eq!(body.text(), expected);
+
+    // An id the buffer does not hold replays nothing: only live events follow.
+    let mut body = Body::sse(
+        server
+            .get_with("/events?channel=q", &[("Last-Event-ID", "999")])
+            .await,
+    );
+    publish_n(&server, "q", 4).await;
+    let expected = format!("retry: 1000\n\n{}", event_n(4));
+    body.until_len(expected.len()).await;
+    assert_eq!(body.text(), expected);
+}
+
+#[tokio::test]
+async fn explicit_id_event_type_and_any_json_data() {
+    let server = spawn().await;
+    let mut body = Body::sse(server.get("/events?channel=typed&retry=2500").await);
+    let (status, answer) = server
+        .publish(json!({ "channel": "typed", "event": "chat", "id": "abc", "data": { "text": "hé\nllo" } }))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["id"], "abc");
+    let (_, answer) = server
+        .publish(json!({ "channel": "typed", "data": null }))
+        .await;
+    assert_eq!(answer["id"], "2");
+    let expected = "retry: 2500\n\nevent: chat\nid: abc\ndata: {\"text\":\"hé\\nllo\"}\n\nid: 2\ndata: null\n\n";
+    body.until_len(expected.len()).await;
+    assert_eq!(body.text(), expected);
+
+    // Resuming from an explicit id works too.
+    let mut body = Body::sse(
+        server
+            .get_with("/events?channel=typed", &[("Last-Event-ID", "abc")])
+            .await,
+    );
+    let expected = "retry: 1000\n\nid: 2\ndata: null\n\n";
+    body.until_len(expected.len()).await;
+    assert_eq!(body.text(), expected);
+}
+
+#[tokio::test]
+async fn channels_are_isolated() {
+    let server = spawn().await;
+    let mut a = Body::sse(server.get("/events?channel=a").await);
+    let mut b = Body::sse(server.get("/events").await);
+    publish_n(&server, "a", 1).await;
+    publish_n(&server, "default", 1).await;
+    publish_n(&server, "a", 2).await;
+    let a_expected = format!("retry: 1000\n\n{}{}", event_n(1), event_n(2));
+    a.until_len(a_expected.len()).await;
+    assert_eq!(a.text(), a_expected);
+    let b_expected = format!("retry: 1000\n\n{}", event_n(1));
+    b.until_len(b_expected.len()).await;
+    assert_eq!(b.text(), b_expected);
+    // Nothing else arrives on either.
+    a.assert_idle(Duration::from_millis(100)).await;
+    b.assert_idle(Duration::from_millis(100)).await;
+}
+
+#[tokio::test]
+async fn keep_alive_comments() {
+    let server = spawn().await;
+    let mut body = Body::sse(
+        server
+            .get("/events?channel=k&keepalive_ms=50&retry=0")
+            .await,
+    );
+    let expected = "retry: 0\n\n: keep-alive\n\n: keep-alive\n\n";
+    body.until_len(expected.len()).await;
+    assert_eq!(&body.text()[..expected.len()], expected);
+}
+
+#[tokio::test]
+async fn bad_events_queries_are_json_errors() {
+    let server = spawn().await;
+    for path in [
+        "/events?channel=has%20space",
+        "/events?channel=",
+        "/events?retry=soon",
+        "/events?keepalive_ms=-1",
+    ] {
+        let (status, body) = json_response(server.get(path).await).await;
+        assert_eq!(status, 400, "{path}");
+        assert!(body["error"].is_string(), "{path}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn ticker_publishes_ticks() {
+    let server = spawn_with(Config {
+        ticker: Some(Duration::from_millis(20)),
+        ..Config::default()
+    })
+    .await;
+    let mut body = Body::sse(server.get("/events?channel=ticker").await);
+    let text = body.until("}\n\n").await;
+    let event = text
+        .strip_prefix("retry: 1000\n\n")
+        .expect("retry line first");
+    let mut lines = event.lines();
+    assert_eq!(lines.next(), Some("event: tick"));
+    let id: u64 = lines
+        .next()
+        .and_then(|l| l.strip_prefix("id: "))
+        .and_then(|id| id.parse().ok())
+        .expect("numeric id");
+    let data: Value = lines
+        .next()
+        .and_then(|l| l.strip_prefix("data: "))
+        .and_then(|d| serde_json::from_str(d).ok())
+        .expect("json data");
+    assert_eq!(data["n"], id);
+    assert!(data["time"].as_u64().is_some_and(|t| t > 1_600_000_000_000));
+}
+
+#[tokio::test]
+async fn control_drop_ends_live_streams() {
+    let server = spawn().await;
+    let mut one = Body::sse(server.get("/events?channel=drop").await);
+    let mut two = Body::sse(server.get("/events?channel=drop").await);
+    let mut other = Body::sse(server.get("/events?channel=keep").await);
+    one.until("retry: 1000\n\n").await;
+    two.until("retry: 1000\n\n").await;
+    other.until("retry: 1000\n\n").await;
+
+    let (status, answer) = json_response(server.post("/control/drop?channel=drop").await).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer, json!({ "dropped": 2 }));
+    assert_eq!(one.read_to_end().await, b"retry: 1000\n\n");
+    assert_eq!(two.read_to_end().await, b"retry: 1000\n\n");
+    other.assert_idle(Duration::from_millis(100)).await;
+
+    let (_, answer) = json_response(server.post("/control/drop?channel=drop").await).await;
+    assert_eq!(answer, json!({ "dropped": 0 }));
+}
+
+#[tokio::test]
+async fn control_fail_refuses_the_next_attempts() {
+    let server = spawn().await;
+    let (status, answer) = json_response(
+        server
+            .post("/control/fail?channel=f&count=2&status=500")
+            .await,
+    )
+    .await;
+    assert_eq!((status, answer), (200, json!({ "ok": true })));
+    for _ in 0..2 {
+        let (status, body) = json_response(server.get("/events?channel=f").await).await;
+        assert_eq!(status, 500);
+        assert!(body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("/control/fail")));
+    }
+    let mut body = Body::sse(server.get("/events?channel=f").await);
+    body.until("retry: 1000\n\n").await;
+
+    // Defaults: one attempt, 503; other channels are unaffected.
+    json_response(server.post("/control/fail?channel=g").await).await;
+    Body::sse(server.get("/events?channel=h").await);
+    assert_eq!(server.get("/events?channel=g").await.status().as_u16(), 503);
+    Body::sse(server.get("/events?channel=g").await);
+
+    let (status, _) = json_response(server.post("/control/fail?status=700").await).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn shutdown_ends_every_stream() {
+    let server = spawn().await;
+    let mut live = Body::sse(server.get("/events?channel=s").await);
+    let mut idle = Body::sse(server.get("/scenario/stall?after=1").await);
+    live.until("retry: 1000\n\n").await;
+    idle.until("data: {\"n\":1}\n\n").await;
+    server.state.shutdown();
+    live.read_to_end().await;
+    idle.read_to_end().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_falls_behind_is_cut_off_without_panicking() {
+    let server = spawn().await;
+    let response = server.get("/events?channel=slow").await;
+    let mut body = Body::sse(response);
+    // Publish far more than the socket buffers and the broadcast can hold while the
+    // reader reads nothing.
+    let big = "x".repeat(48 * 1024);
+    for n in 1..=1000u64 {
+        let (status, _) = server
+            .publish(json!({ "channel": "slow", "data": { "n": n, "big": big } }))
+            .await;
+        assert_eq!(status, 200);
+    }
+    let all = body.read_to_end().await;
+    let received = all.windows(6).filter(|w| w == b"data: ").count();
+    assert!(
+        received < 1000,
+        "the stream should end early, got {received}"
+    );
+    // The server still serves.
+    let mut again = Body::sse(server.get("/events?channel=slow&keepalive_ms=0").await);
+    again.until("retry: 1000\n\n").await;
+}

@@ -1,0 +1,258 @@
+//! Shared helpers: spawn the real app on 127.0.0.1:0 and read SSE bodies with timeouts.
+#![allow(dead_code)]
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures::{Stream, StreamExt};
+use serde_json::Value;
+use wasm_eventsource_server::{app, AppState, Config};
+
+/// How long any single expectation may take before the test fails.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct Server {
+    pub base: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+}
+
+/// The app with the ticker off.
+pub async fn spawn() -> Server {
+    spawn_with(Config {
+        ticker: None,
+        ..Config::default()
+    })
+    .await
+}
+
+pub async fn spawn_with(config: Config) -> Server {
+    let state = AppState::new(config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local addr");
+    let router = app(state.clone());
+    let signal = state.shutdown_signal();
+    tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(signal)
+            .await
+    });
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    Server {
+        base: format!("http://{addr}"),
+        state,
+        client,
+    }
+}
+
+impl Server {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        tokio::time::timeout(TIMEOUT, self.client.get(self.url(path)).send())
+            .await
+            .expect("response headers in time")
+            .expect("request")
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        tokio::time::timeout(TIMEOUT, request.send())
+            .await
+            .expect("response headers in time")
+            .expect("request")
+    }
+
+    pub async fn post(&self, path: &str) -> reqwest::Response {
+        tokio::time::timeout(TIMEOUT, self.client.post(self.url(path)).send())
+            .await
+            .expect("response in time")
+            .expect("request")
+    }
+
+    /// POSTs `body` to `/publish` as JSON; returns status and parsed JSON answer.
+    pub async fn publish_raw(&self, content_type: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+        let mut request = self.client.post(self.url("/publish")).body(body);
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        let response = tokio::time::timeout(TIMEOUT, request.send())
+            .await
+            .expect("publish in time")
+            .expect("publish request");
+        json_response(response).await
+    }
+
+    pub async fn publish(&self, body: Value) -> (u16, Value) {
+        self.publish_raw(Some("application/json"), body.to_string().into_bytes())
+            .await
+    }
+}
+
+/// Status and JSON body; fails if the body is not JSON.
+pub async fn json_response(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json"),
+        "status {status}"
+    );
+    let bytes = tokio::time::timeout(TIMEOUT, response.bytes())
+        .await
+        .expect("body in time")
+        .expect("body");
+    let value = serde_json::from_slice(&bytes).expect("json body");
+    (status, value)
+}
+
+pub async fn text(response: reqwest::Response) -> String {
+    let bytes = tokio::time::timeout(TIMEOUT, response.bytes())
+        .await
+        .expect("body in time")
+        .expect("body");
+    String::from_utf8(bytes.to_vec()).expect("utf-8 body")
+}
+
+type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<axum::body::Bytes>> + Send>>;
+
+/// A response body read chunk by chunk.
+pub struct Body {
+    stream: ByteStream,
+    pub buf: Vec<u8>,
+    pub chunks: Vec<Vec<u8>>,
+    pub ended: bool,
+}
+
+impl Body {
+    pub fn new(response: reqwest::Response) -> Self {
+        Self {
+            stream: Box::pin(response.bytes_stream()),
+            buf: Vec::new(),
+            chunks: Vec::new(),
+            ended: false,
+        }
+    }
+
+    /// A checked SSE response: 200, `text/event-stream`, `no-cache`.
+    pub fn sse(response: reqwest::Response) -> Self {
+        assert_eq!(response.status().as_u16(), 200);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(header("content-type").as_deref(), Some("text/event-stream"));
+        assert_eq!(header("cache-control").as_deref(), Some("no-cache"));
+        Self::new(response)
+    }
+
+    /// Reads one chunk; `false` at the end of the body.
+    async fn read_one(&mut self, wait: Duration) -> Option<bool> {
+        match tokio::time::timeout(wait, self.stream.next()).await {
+            Err(_) => None,
+            Ok(None) => {
+                self.ended = true;
+                Some(false)
+            }
+            Ok(Some(chunk)) => {
+                let chunk = chunk.expect("body chunk");
+                self.buf.extend_from_slice(&chunk);
+                self.chunks.push(chunk.to_vec());
+                Some(true)
+            }
+        }
+    }
+
+    /// Reads until the buffer holds `len` bytes; panics on timeout or early end.
+    pub async fn until_len(&mut self, len: usize) -> &[u8] {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        while self.buf.len() < len {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.read_one(left).await {
+                None => panic!(
+                    "timed out with {} of {len} bytes: {:?}",
+                    self.buf.len(),
+                    String::from_utf8_lossy(&self.buf)
+                ),
+                Some(false) => panic!(
+                    "body ended with {} of {len} bytes: {:?}",
+                    self.buf.len(),
+                    String::from_utf8_lossy(&self.buf)
+                ),
+                Some(true) => {}
+            }
+        }
+        &self.buf
+    }
+
+    /// Reads until the buffer contains `needle`; returns the buffer as text.
+    pub async fn until(&mut self, needle: &str) -> String {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        while !contains(&self.buf, needle.as_bytes()) {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.read_one(left).await {
+                None => panic!(
+                    "timed out waiting for {needle:?}; got {:?}",
+                    String::from_utf8_lossy(&self.buf)
+                ),
+                Some(false) => panic!(
+                    "body ended before {needle:?}; got {:?}",
+                    String::from_utf8_lossy(&self.buf)
+                ),
+                Some(true) => {}
+            }
+        }
+        self.text()
+    }
+
+    /// Reads until the body ends; panics if it does not end in time.
+    pub async fn read_to_end(&mut self) -> Vec<u8> {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        while !self.ended {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if self.read_one(left).await.is_none() {
+                panic!(
+                    "body did not end in time; got {:?}",
+                    String::from_utf8_lossy(&self.buf)
+                );
+            }
+        }
+        self.buf.clone()
+    }
+
+    /// Asserts that nothing arrives and the body stays open for `wait`.
+    pub async fn assert_idle(&mut self, wait: Duration) {
+        let before = self.buf.len();
+        match self.read_one(wait).await {
+            None => {}
+            Some(false) => panic!("body ended but should stay open"),
+            Some(true) => panic!(
+                "unexpected bytes: {:?}",
+                String::from_utf8_lossy(&self.buf[before..])
+            ),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.buf.clone()).expect("utf-8 stream")
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}

@@ -1,0 +1,142 @@
+//! CORS for loopback origins and static files.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{spawn, spawn_with, text};
+use wasm_eventsource_server::Config;
+
+async fn preflight(server: &common::Server, origin: &str) -> reqwest::Response {
+    server
+        .client
+        .request(reqwest::Method::OPTIONS, server.url("/publish"))
+        .header("Origin", origin)
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization,content-type,x-test",
+        )
+        .send()
+        .await
+        .expect("preflight")
+}
+
+fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn preflight_from_loopback_is_allowed() {
+    let server = spawn().await;
+    for origin in [
+        "http://127.0.0.1:12345",
+        "http://localhost:8000",
+        "http://[::1]:9",
+    ] {
+        let response = preflight(&server, origin).await;
+        assert!(response.status().is_success(), "{origin}");
+        assert_eq!(
+            header(&response, "access-control-allow-origin").as_deref(),
+            Some(origin)
+        );
+        assert_eq!(
+            header(&response, "access-control-allow-credentials").as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            header(&response, "access-control-allow-headers").as_deref(),
+            Some("authorization,content-type,x-test")
+        );
+        let methods = header(&response, "access-control-allow-methods").unwrap_or_default();
+        assert!(
+            methods.contains("POST") && methods.contains("GET"),
+            "{methods}"
+        );
+    }
+
+    // A real request carries the CORS headers too.
+    let response = server
+        .client
+        .get(server.url("/scenario/status/200"))
+        .header("Origin", "http://127.0.0.1:12345")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        header(&response, "access-control-allow-origin").as_deref(),
+        Some("http://127.0.0.1:12345")
+    );
+    assert!(header(&response, "access-control-expose-headers").is_some());
+}
+
+#[tokio::test]
+async fn preflight_from_elsewhere_is_not_allowed() {
+    let server = spawn().await;
+    for origin in [
+        "http://example.com",
+        "https://127.0.0.1:12345",
+        "http://localhost.example.com",
+    ] {
+        let response = preflight(&server, origin).await;
+        assert_eq!(
+            header(&response, "access-control-allow-origin"),
+            None,
+            "{origin}"
+        );
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "wasm-eventsource-server-test-{}-{name}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[tokio::test]
+async fn static_files_from_www_and_pkg() {
+    let www = temp_dir("www");
+    let pkg = temp_dir("pkg");
+    std::fs::write(www.join("index.html"), "<h1>demo</h1>").expect("write");
+    std::fs::write(pkg.join("thing.js"), "export {}").expect("write");
+    let server = spawn_with(Config {
+        www_dir: www.clone(),
+        pkg_dir: pkg.clone(),
+        ticker: None,
+    })
+    .await;
+    let response = server.get("/").await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(text(response).await, "<h1>demo</h1>");
+    let response = server.get("/pkg/thing.js").await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(header(&response, "content-type").is_some_and(|ct| ct.contains("javascript")));
+    assert_eq!(text(response).await, "export {}");
+    assert_eq!(server.get("/missing.txt").await.status().as_u16(), 404);
+    let _ = std::fs::remove_dir_all(www);
+    let _ = std::fs::remove_dir_all(pkg);
+}
+
+#[tokio::test]
+async fn missing_static_directories_are_404_not_a_crash() {
+    let server = spawn_with(Config {
+        www_dir: PathBuf::from("/nonexistent/www"),
+        pkg_dir: PathBuf::from("/nonexistent/pkg"),
+        ticker: None,
+    })
+    .await;
+    assert_eq!(server.get("/").await.status().as_u16(), 404);
+    assert_eq!(server.get("/pkg/x.js").await.status().as_u16(), 404);
+    // The routes still work.
+    assert_eq!(
+        server.get("/scenario/no-content").await.status().as_u16(),
+        204
+    );
+}

@@ -1,0 +1,332 @@
+//! `/scenario/...`: exact bytes on the wire.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{json_response, spawn, text, Body};
+use serde_json::{json, Value};
+use wasm_eventsource_server::scenario::{
+    split_utf8_points, BURST_DATA_LEN, COMMENTS, SPLIT_UTF8, TRICKLE,
+};
+
+const QUIET: Duration = Duration::from_millis(150);
+
+fn numbered(range: std::ops::RangeInclusive<u64>) -> String {
+    range
+        .map(|n| format!("id: {n}\ndata: {{\"n\":{n}}}\n\n"))
+        .collect()
+}
+
+#[tokio::test]
+async fn end_after_sends_n_events_then_ends() {
+    let server = spawn().await;
+    let mut body = Body::sse(server.get("/scenario/end-after/3").await);
+    assert_eq!(body.read_to_end().await, numbered(1..=3).as_bytes());
+
+    let mut body = Body::sse(
+        server
+            .get_with("/scenario/end-after/3", &[("Last-Event-ID", "1")])
+            .await,
+    );
+    assert_eq!(body.read_to_end().await, numbered(2..=3).as_bytes());
+
+    let mut body = Body::sse(
+        server
+            .get("/scenario/end-after/3?lastEventId=2&retry=500&event=tick")
+            .await,
+    );
+    assert_eq!(
+        body.read_to_end().await,
+        b"retry: 500\n\nevent: tick\nid: 3\ndata: {\"n\":3}\n\n"
+    );
+
+    // POST works the same.
+    let response = server.post("/scenario/end-after/1").await;
+    assert_eq!(
+        Body::sse(response).read_to_end().await,
+        numbered(1..=1).as_bytes()
+    );
+
+    // Regression: events used to be collected before sending, so a huge n ate memory.
+    let mut body = Body::sse(server.get("/scenario/end-after/1000000000000").await);
+    body.until("id: 2\n").await;
+    drop(body);
+
+    let (status, _) = json_response(server.get("/scenario/end-after/x").await).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn drop_every_resumes_to_exactly_once() {
+    let server = spawn().await;
+    let path = "/scenario/drop-every/2?total=5";
+    let mut first = Body::sse(server.get(path).await);
+    assert_eq!(first.read_to_end().await, numbered(1..=2).as_bytes());
+    let mut second = Body::sse(server.get_with(path, &[("Last-Event-ID", "2")]).await);
+    assert_eq!(second.read_to_end().await, numbered(3..=4).as_bytes());
+    let mut last = Body::sse(server.get_with(path, &[("Last-Event-ID", "4")]).await);
+    let expected = numbered(5..=5);
+    last.until_len(expected.len()).await;
+    assert_eq!(last.text(), expected);
+    last.assert_idle(QUIET).await;
+
+    let (status, _) = json_response(server.get("/scenario/drop-every/0").await).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn status_content_type_and_no_content() {
+    let server = spawn().await;
+    for code in [200u16, 404, 500, 503] {
+        let response = server.get(&format!("/scenario/status/{code}")).await;
+        assert_eq!(response.status().as_u16(), code);
+        assert_eq!(text(response).await, format!("scenario status {code}"));
+    }
+    for bad in ["99", "600", "abc", "101"] {
+        let response = server.get(&format!("/scenario/status/{bad}")).await;
+        assert_eq!(response.status().as_u16(), 400, "{bad}");
+    }
+
+    let response = server.get("/scenario/content-type").await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "text/plain");
+    assert_eq!(text(response).await, "id: 1\ndata: {\"n\":1}\n\n");
+    let response = server
+        .get("/scenario/content-type?type=application/json")
+        .await;
+    assert_eq!(response.headers()["content-type"], "application/json");
+
+    let response = server.post("/scenario/no-content").await;
+    assert_eq!(response.status().as_u16(), 204);
+    assert_eq!(text(response).await, "");
+}
+
+#[tokio::test]
+async fn bad_json_named_and_comments() {
+    let server = spawn().await;
+    let cases: [(&str, &str); 3] = [
+        (
+            "/scenario/bad-json",
+            "id: 1\ndata: {\"n\":1}\n\nid: 2\ndata: {not json\n\nid: 3\ndata: {\"n\":3}\n\n",
+        ),
+        (
+            "/scenario/named?retry=250",
+            "retry: 250\n\nevent: chat\ndata: {\"n\":1}\n\ndata: {\"n\":2}\n\nevent: chat\ndata: {\"n\":3}\n\n",
+        ),
+        ("/scenario/comments", COMMENTS),
+    ];
+    for (path, expected) in cases {
+        let mut body = Body::sse(server.get(path).await);
+        body.until_len(expected.len()).await;
+        assert_eq!(body.text(), expected, "{path}");
+        body.assert_idle(QUIET).await;
+    }
+    assert!(COMMENTS.starts_with(": hello\n"));
+}
+
+#[tokio::test]
+async fn burst_sends_n_fixed_size_events_then_ends() {
+    let server = spawn().await;
+    let n = 2000;
+    let mut body = Body::sse(server.get(&format!("/scenario/burst/{n}")).await);
+    let bytes = body.read_to_end().await;
+    let per_event = "data: ".len() + BURST_DATA_LEN + 2;
+    assert_eq!(bytes.len(), n * per_event);
+    let text = String::from_utf8(bytes).expect("ascii");
+    let events: Vec<&str> = text.split_terminator("\n\n").collect();
+    assert_eq!(events.len(), n);
+    for (i, event) in events.iter().enumerate() {
+        let data = event.strip_prefix("data: ").expect("data line");
+        assert_eq!(data.len(), BURST_DATA_LEN);
+        let value: Value = serde_json::from_str(data).expect("json");
+        assert_eq!(value["seq"], i + 1);
+        assert_eq!(value["user"], format!("user-{}", (i + 1) % 100));
+        assert_eq!(value["ok"], true);
+    }
+    // Batched: far fewer chunks than events.
+    assert!(body.chunks.len() < n / 10, "{} chunks", body.chunks.len());
+
+    let mut body = Body::sse(server.get("/scenario/burst/2?event=row&retry=10").await);
+    let text = String::from_utf8(body.read_to_end().await).expect("ascii");
+    assert!(
+        text.starts_with("retry: 10\n\nevent: row\ndata: {\"seq\":1,"),
+        "{text}"
+    );
+    assert_eq!(text.matches("event: row\n").count(), 2);
+
+    let mut body = Body::sse(server.get("/scenario/burst/3?then=idle").await);
+    body.until_len(3 * per_event).await;
+    body.assert_idle(QUIET).await;
+
+    let mut body = Body::sse(server.get("/scenario/burst/0").await);
+    assert!(body.read_to_end().await.is_empty());
+}
+
+#[tokio::test]
+async fn echo_reflects_headers_query_and_body() {
+    let server = spawn().await;
+    let response = server
+        .client
+        .post(server.url("/scenario/echo?a=1&b=two"))
+        .header("X-Test", "yes")
+        .header("Authorization", "Bearer t0k")
+        .header("Last-Event-ID", "7")
+        .body("hello body")
+        .send()
+        .await
+        .expect("echo");
+    let mut body = Body::sse(response);
+    let text = body.until("}\n\n").await;
+    let data = text
+        .strip_prefix("event: echo\ndata: ")
+        .and_then(|t| t.strip_suffix("\n\n"))
+        .expect("one echo event");
+    let echo: Value = serde_json::from_str(data).expect("json");
+    assert_eq!(echo["method"], "POST");
+    assert_eq!(echo["path"], "/scenario/echo");
+    assert_eq!(echo["query"], json!({ "a": "1", "b": "two" }));
+    assert_eq!(echo["headers"]["x-test"], "yes");
+    assert_eq!(echo["headers"]["authorization"], "Bearer t0k");
+    assert_eq!(echo["lastEventId"], "7");
+    assert_eq!(echo["body"], "hello body");
+    body.assert_idle(QUIET).await;
+
+    let mut body = Body::sse(server.get("/scenario/echo").await);
+    let text = body.until("}\n\n").await;
+    let echo: Value =
+        serde_json::from_str(text["event: echo\ndata: ".len()..].trim_end()).expect("json");
+    assert_eq!(echo["method"], "GET");
+    assert_eq!(echo["lastEventId"], Value::Null);
+    assert_eq!(echo["body"], "");
+}
+
+#[tokio::test]
+async fn log_records_requests_per_token() {
+    let server = spawn().await;
+    assert_eq!(
+        json_response(server.get("/scenario/log/nobody").await).await,
+        (200, json!([]))
+    );
+    Body::sse(server.get("/scenario/end-after/1?token=t1").await)
+        .read_to_end()
+        .await;
+    let response = server
+        .client
+        .post(server.url("/scenario/status/500?token=t1&x=%C3%A9"))
+        .header("Last-Event-ID", "4")
+        .header("X-Test", "second")
+        .body("{\"q\":1}")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status().as_u16(), 500);
+    Body::sse(server.get("/scenario/end-after/1?token=other").await)
+        .read_to_end()
+        .await;
+
+    let (status, log) = json_response(server.get("/scenario/log/t1").await).await;
+    assert_eq!(status, 200);
+    let records = log.as_array().expect("array");
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["method"], "GET");
+    assert_eq!(records[0]["path"], "/scenario/end-after/1?token=t1");
+    assert_eq!(records[0]["lastEventId"], Value::Null);
+    assert_eq!(records[0]["body"], "");
+    assert!(records[0]["headers"]["host"].is_string());
+    assert_eq!(records[1]["method"], "POST");
+    assert_eq!(records[1]["path"], "/scenario/status/500?token=t1&x=%C3%A9");
+    assert_eq!(records[1]["lastEventId"], "4");
+    assert_eq!(records[1]["headers"]["x-test"], "second");
+    assert_eq!(records[1]["body"], "{\"q\":1}");
+}
+
+#[tokio::test]
+async fn trickle_arrives_one_byte_at_a_time() {
+    let server = spawn().await;
+    let mut body = Body::sse(server.get("/scenario/trickle?delay_ms=1&retry=5").await);
+    let expected = format!("retry: 5\n\n{TRICKLE}");
+    body.until_len(expected.len()).await;
+    assert_eq!(body.text(), expected);
+    assert!(body.chunks.iter().all(|c| c.len() <= 4), "small chunks");
+    assert!(body.chunks.len() > expected.len() / 4);
+    assert!(TRICKLE.contains("héllo wörld ✓ 🎉") && TRICKLE.contains("id: 2\n"));
+    body.assert_idle(QUIET).await;
+}
+
+#[tokio::test]
+async fn split_utf8_cuts_inside_characters() {
+    let server = spawn().await;
+    let mut body = Body::sse(server.get("/scenario/split-utf8?delay_ms=2").await);
+    body.until_len(SPLIT_UTF8.len()).await;
+    assert_eq!(body.text(), SPLIT_UTF8);
+    assert_eq!(split_utf8_points().len(), 8);
+    assert!(
+        body.chunks.iter().any(|c| std::str::from_utf8(c).is_err()),
+        "some chunk ends inside a character"
+    );
+    body.assert_idle(QUIET).await;
+}
+
+#[tokio::test]
+async fn bom_and_line_endings() {
+    let server = spawn().await;
+    let mut body = Body::sse(server.get("/scenario/bom?retry=7").await);
+    let expected = "\u{FEFF}retry: 7\n\nid: 1\ndata: {\"n\":1}\n\nid: 2\ndata: {\"n\":2}\n\n";
+    body.until_len(expected.len()).await;
+    assert_eq!(body.buf, expected.as_bytes());
+    assert_eq!(&body.buf[..3], [0xEF, 0xBB, 0xBF]);
+    body.assert_idle(QUIET).await;
+
+    let lf = "id: 1\ndata: {\"n\":1}\n\nevent: chat\ndata: {\"n\":2}\n\nid: 3\ndata: {\"n\":3,\ndata: \"text\":\"two lines\"}\n\n";
+    for (style, end) in [("lf", "\n"), ("cr", "\r"), ("crlf", "\r\n")] {
+        let mut body = Body::sse(
+            server
+                .get(&format!("/scenario/line-endings/{style}?retry=9"))
+                .await,
+        );
+        let expected = format!("retry: 9\n\n{lf}").replace('\n', end);
+        body.until_len(expected.len()).await;
+        assert_eq!(body.text(), expected, "{style}");
+        body.assert_idle(QUIET).await;
+    }
+    let (status, _) = json_response(server.get("/scenario/line-endings/lfcr").await).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn huge_event_then_a_normal_one() {
+    let server = spawn().await;
+    let size = 300_000;
+    let mut body = Body::sse(server.get(&format!("/scenario/huge?bytes={size}")).await);
+    let expected = format!(
+        "data: {{\"big\":\"{}\"}}\n\ndata: {{\"n\":2}}\n\n",
+        "x".repeat(size)
+    );
+    body.until_len(expected.len()).await;
+    assert!(body.text() == expected, "huge payload differs");
+    body.assert_idle(QUIET).await;
+
+    let (status, _) = json_response(server.get("/scenario/huge?bytes=999999999999").await).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn stall_sends_events_then_nothing() {
+    let server = spawn().await;
+    let mut body = Body::sse(server.get("/scenario/stall?after=2").await);
+    let expected = numbered(1..=2);
+    body.until_len(expected.len()).await;
+    assert_eq!(body.text(), expected);
+    body.assert_idle(Duration::from_millis(300)).await;
+
+    let mut body = Body::sse(
+        server
+            .get_with("/scenario/stall?after=2", &[("Last-Event-ID", "1")])
+            .await,
+    );
+    let expected = numbered(2..=2);
+    body.until_len(expected.len()).await;
+    assert_eq!(body.text(), expected);
+    body.assert_idle(QUIET).await;
+}
