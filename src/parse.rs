@@ -1,0 +1,796 @@
+//! A sans-IO parser for `text/event-stream`: bytes in, events out.
+//!
+//! [`Parser`] implements the WHATWG "Interpreting an event stream" algorithm
+//! (<https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation>)
+//! with no I/O and no browser API, so it runs the same natively and in wasm32. Push
+//! bytes in whatever chunks the network delivers with [`Parser::feed`], then take
+//! events out with [`Parser::next_event`] (or every item, comments and oversize
+//! notices included, with [`Parser::next_item`]). Chunk boundaries never change the
+//! result: a CR at the end of one chunk and an LF at the start of the next are one
+//! line end, and a UTF-8 character split across chunks is decoded whole.
+//!
+//! ```
+//! use wasm_eventsource::parse::Parser;
+//!
+//! let mut parser = Parser::new();
+//! parser.feed(b"retry: 2000\nid: 7\nevent: chat\ndata: {\"text\":");
+//! parser.feed(b"\"hi\"}\n\n");
+//! let event = parser.next_event().expect("one complete event");
+//! assert_eq!(event.event_type(), "chat");
+//! assert_eq!(event.data(), "{\"text\":\"hi\"}");
+//! assert_eq!(event.last_event_id(), "7");
+//! assert_eq!(parser.retry(), Some(2000));
+//! assert_eq!(parser.next_event(), None);
+//! ```
+//!
+//! One event's data is capped (1 MiB unless [`Parser::with_max_event_size`] says
+//! otherwise): a larger event is dropped whole and reported as [`Item::Oversize`], and
+//! the parser never holds much more than the cap, whatever the stream sends.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::fmt;
+
+/// The default cap on one event's data, in bytes: 1 MiB.
+pub const DEFAULT_MAX_EVENT_SIZE: usize = 1 << 20;
+
+/// The UTF-8 byte order mark.
+const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
+/// One dispatched event: its type, its data and the last event ID at dispatch.
+///
+/// The three strings share one allocation.
+#[derive(Clone)]
+pub struct Event {
+    /// `data`, then `last_event_id`, then the event type ("" for "message").
+    buf: String,
+    /// End of the data in `buf`.
+    data_end: usize,
+    /// End of the last event ID in `buf`; the event type runs from here to the end.
+    id_end: usize,
+}
+
+impl Event {
+    /// Builds an event, as a test or a transport would; an empty `event_type` means
+    /// `"message"`.
+    pub fn new(event_type: &str, data: &str, last_event_id: &str) -> Self {
+        let mut buf = String::with_capacity(data.len() + last_event_id.len() + event_type.len());
+        buf.push_str(data);
+        buf.push_str(last_event_id);
+        buf.push_str(event_type);
+        Self {
+            buf,
+            data_end: data.len(),
+            id_end: data.len() + last_event_id.len(),
+        }
+    }
+
+    /// The event type: the block's `event` field, `"message"` when it had none.
+    ///
+    /// WHATWG dispatch steps 5 and 6: "Initialize event's type attribute to
+    /// "message" [...] If the event type buffer has a value other than the empty
+    /// string, change the type of the newly created event to equal the value of the
+    /// event type buffer."
+    pub fn event_type(&self) -> &str {
+        match self.buf.get(self.id_end..) {
+            Some("") | None => "message",
+            Some(event_type) => event_type,
+        }
+    }
+
+    /// The data: the block's `data` field values joined with LF.
+    pub fn data(&self) -> &str {
+        self.buf.get(..self.data_end).unwrap_or_default()
+    }
+
+    /// The last event ID string of the stream when this event was dispatched.
+    ///
+    /// WHATWG dispatch step 5: "its lastEventId attribute to the last event ID
+    /// string of the event source."
+    pub fn last_event_id(&self) -> &str {
+        self.buf.get(self.data_end..self.id_end).unwrap_or_default()
+    }
+
+    /// The data, without copying it.
+    pub fn into_data(self) -> String {
+        let mut buf = self.buf;
+        buf.truncate(self.data_end);
+        buf
+    }
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        self.data() == other.data()
+            && self.last_event_id() == other.last_event_id()
+            && self.event_type() == other.event_type()
+    }
+}
+
+impl Eq for Event {}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("event_type", &self.event_type())
+            .field("data", &self.data())
+            .field("last_event_id", &self.last_event_id())
+            .finish()
+    }
+}
+
+/// Something the parser found in the stream, in stream order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Item {
+    /// A dispatched event.
+    Event(Event),
+    /// A comment line's text after the colon, one leading space removed. Only queued
+    /// when [`Parser::set_comments`] enabled it; a comment that, with the data of the
+    /// event around it, goes over the event size cap is dropped.
+    Comment(String),
+    /// An event that went over the cap was dropped whole: its data, or its data and
+    /// an `event` or `id` line being read, was larger than the cap.
+    Oversize {
+        /// The dropped event's type (`"message"` when it had none).
+        event_type: String,
+        /// Its data size in bytes: the field values plus one LF per `data` line,
+        /// before decoding, as counted against the cap.
+        size: usize,
+        /// The cap it went over.
+        limit: usize,
+    },
+}
+
+/// What becomes of the bytes of a line that did not end in the chunk it started in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Carried {
+    /// Kept in `Parser::line` until the line ends.
+    Line,
+    /// A `data` line of an oversize event: its value bytes are counted, not kept.
+    CountData,
+    /// A line that is ignored (an unknown field) or too long: skipped to its end.
+    Discard,
+}
+
+/// What a line is, judged from its first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Too short to tell yet (a prefix of `data:`, `event:`, `id:` or `retry:`).
+    Undecided,
+    Comment,
+    Data,
+    Event,
+    Id,
+    Retry,
+    /// A field that is ignored.
+    Other,
+}
+
+/// The sans-IO `text/event-stream` parser. See the [module docs](self).
+#[derive(Clone, Debug)]
+pub struct Parser {
+    /// The bytes of the current line when it did not end in the chunk it started in.
+    line: Vec<u8>,
+    /// How the current carried line is handled.
+    carried: Carried,
+    /// The previous chunk ended in CR: an LF that starts the next one ends no line.
+    pending_cr: bool,
+    /// How many bytes of a leading BOM were seen so far (held back until it is known).
+    bom_seen: usize,
+    /// The leading BOM question is settled for this stream.
+    bom_done: bool,
+    /// The data buffer, undecoded (LF is ASCII, so decoding at dispatch is the same
+    /// as decoding each value).
+    data: Vec<u8>,
+    /// The event type buffer.
+    event_type: String,
+    /// The last event ID buffer.
+    id_buffer: String,
+    /// An `id` field set the buffer since the last dispatch.
+    id_changed: bool,
+    /// The last event ID string.
+    last_event_id: String,
+    /// The reconnection time set by the stream, in milliseconds.
+    retry: Option<u64>,
+    /// The current event went over the cap: its data is counted in `skipped`.
+    oversize: bool,
+    /// The data size of the oversize event so far.
+    skipped: usize,
+    /// The cap on one event's data.
+    max_event_size: usize,
+    /// Queue comments as items.
+    comments: bool,
+    /// Items ready to be taken.
+    queue: VecDeque<Item>,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Parser {
+    /// A parser for a new stream, with the default cap ([`DEFAULT_MAX_EVENT_SIZE`])
+    /// on one event's data and comments not reported.
+    ///
+    /// WHATWG: "When a stream is parsed, a data buffer, an event type buffer, and a
+    /// last event ID buffer must be associated with it. They must be initialized to
+    /// the empty string."
+    pub fn new() -> Self {
+        Self::with_max_event_size(DEFAULT_MAX_EVENT_SIZE)
+    }
+
+    /// A parser whose cap on one event's size is `bytes`: an event whose data
+    /// (values plus one LF per `data` line), together with the line being read, would
+    /// exceed it is dropped whole and reported as [`Item::Oversize`]; parsing goes on
+    /// with the next event. An over-long comment or `retry` line is dropped alone.
+    /// The parser holds at most `bytes + 6` bytes for the event being parsed.
+    pub fn with_max_event_size(bytes: usize) -> Self {
+        Self {
+            line: Vec::new(),
+            carried: Carried::Line,
+            pending_cr: false,
+            bom_seen: 0,
+            bom_done: false,
+            data: Vec::new(),
+            event_type: String::new(),
+            id_buffer: String::new(),
+            id_changed: false,
+            last_event_id: String::new(),
+            retry: None,
+            oversize: false,
+            skipped: 0,
+            max_event_size: bytes,
+            comments: false,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// The cap on one event's data, in bytes.
+    pub fn max_event_size(&self) -> usize {
+        self.max_event_size
+    }
+
+    /// Whether comment lines are queued as [`Item::Comment`]. Defaults to off.
+    ///
+    /// WHATWG: "If the line starts with a U+003A COLON character (:) — Ignore the
+    /// line." Turning comments on reports them without changing anything else.
+    pub fn set_comments(&mut self, enabled: bool) {
+        self.comments = enabled;
+    }
+
+    /// The reconnection time the stream last set with a valid `retry` field, in
+    /// milliseconds.
+    ///
+    /// WHATWG: "If the field value consists of only ASCII digits, then interpret the
+    /// field value as an integer in base ten, and set the event stream's
+    /// reconnection time to that integer. Otherwise, ignore the field." A value too
+    /// large for a `u64` is ignored.
+    pub fn retry(&self) -> Option<u64> {
+        self.retry
+    }
+
+    /// The last event ID string: what a reconnection sends as `Last-Event-ID`.
+    /// It persists across [`end_of_stream`](Self::end_of_stream).
+    ///
+    /// WHATWG dispatch step 1: "Set the last event ID string of the event source to
+    /// the value of the last event ID buffer. The buffer does not get reset, so the
+    /// last event ID string of the event source remains set to this value until the
+    /// next time it is set by the server."
+    pub fn last_event_id(&self) -> &str {
+        &self.last_event_id
+    }
+
+    /// How many bytes the parser holds for the event being parsed (its data and a
+    /// line not yet ended). Never more than [`max_event_size`](Self::max_event_size)
+    /// plus 6.
+    pub fn buffered(&self) -> usize {
+        self.data.len() + self.line.len()
+    }
+
+    /// Pushes the next bytes of the stream; any events they complete become
+    /// available from [`next_event`](Self::next_event) and [`next_item`](Self::next_item).
+    ///
+    /// WHATWG: "Streams must be decoded using the UTF-8 decode algorithm. The UTF-8
+    /// decode algorithm strips one leading UTF-8 Byte Order Mark (BOM), if any. The
+    /// stream must then be parsed by reading everything line by line, with a U+000D
+    /// CARRIAGE RETURN U+000A LINE FEED (CRLF) character pair, a single U+000A LINE
+    /// FEED (LF) character not preceded by a U+000D CARRIAGE RETURN (CR) character,
+    /// and a single U+000D CARRIAGE RETURN (CR) character not followed by a U+000A
+    /// LINE FEED (LF) character being the ways in which a line can end."
+    ///
+    /// Invalid UTF-8 becomes U+FFFD, as the UTF-8 decode algorithm does.
+    pub fn feed(&mut self, mut chunk: &[u8]) {
+        while !self.bom_done {
+            let Some((&byte, rest)) = chunk.split_first() else {
+                return;
+            };
+            if BOM.get(self.bom_seen) == Some(&byte) {
+                self.bom_seen += 1;
+                chunk = rest;
+                if self.bom_seen == BOM.len() {
+                    self.bom_done = true;
+                }
+            } else {
+                // Not a BOM after all: the bytes held back are the stream's first.
+                self.bom_done = true;
+                let held = BOM.get(..self.bom_seen).unwrap_or_default();
+                self.feed_lines(held);
+            }
+        }
+        self.feed_lines(chunk);
+    }
+
+    /// Takes the next event, discarding any comment or oversize notice before it.
+    pub fn next_event(&mut self) -> Option<Event> {
+        while let Some(item) = self.queue.pop_front() {
+            if let Item::Event(event) = item {
+                return Some(event);
+            }
+        }
+        None
+    }
+
+    /// Takes the next item: an event, a comment (when enabled) or an oversize notice.
+    pub fn next_item(&mut self) -> Option<Item> {
+        self.queue.pop_front()
+    }
+
+    /// The connection ended: readies the parser for the next one.
+    ///
+    /// WHATWG: "Once the end of the file is reached, any pending data must be
+    /// discarded. (If the file ends in the middle of an event, before the final empty
+    /// line, the incomplete event is not dispatched.)"
+    ///
+    /// An unterminated event is discarded, and so is an `id` it set: the last event
+    /// ID buffer goes back to the last event ID string, which is kept (as browsers
+    /// do), and so is the reconnection time. Line state and BOM detection start over.
+    /// Items already queued stay queued.
+    pub fn end_of_stream(&mut self) {
+        self.line.clear();
+        self.carried = Carried::Line;
+        self.pending_cr = false;
+        self.bom_seen = 0;
+        self.bom_done = false;
+        self.data.clear();
+        self.event_type.clear();
+        self.id_buffer.clone_from(&self.last_event_id);
+        self.id_changed = false;
+        self.oversize = false;
+        self.skipped = 0;
+    }
+
+    /// Splits BOM-free bytes into lines; whole lines are parsed straight from `rest`.
+    fn feed_lines(&mut self, mut rest: &[u8]) {
+        if rest.is_empty() {
+            return;
+        }
+        if self.pending_cr {
+            self.pending_cr = false;
+            if let Some((b'\n', after)) = rest.split_first() {
+                rest = after;
+            }
+        }
+        if self.carried != Carried::Line || !self.line.is_empty() {
+            let Some(end) = find_line_end(rest) else {
+                self.carry(rest);
+                return;
+            };
+            self.carry(rest.get(..end).unwrap_or_default());
+            self.finish_carried();
+            rest = self.after_line_end(rest, end);
+        }
+        while let Some(end) = find_line_end(rest) {
+            self.process_line(rest.get(..end).unwrap_or_default());
+            rest = self.after_line_end(rest, end);
+        }
+        if !rest.is_empty() {
+            self.carry(rest);
+        }
+    }
+
+    /// The bytes after the line end at `rest[end]` (CR, LF or CRLF). A CR that ends
+    /// the chunk ends the line now; an LF starting the next chunk is then skipped.
+    fn after_line_end<'a>(&mut self, rest: &'a [u8], end: usize) -> &'a [u8] {
+        let after = rest.get(end + 1..).unwrap_or_default();
+        if rest.get(end) != Some(&b'\r') {
+            return after;
+        }
+        match after.split_first() {
+            Some((b'\n', after_lf)) => after_lf,
+            Some(_) => after,
+            None => {
+                self.pending_cr = true;
+                after
+            }
+        }
+    }
+
+    /// Takes bytes of a line that has not ended yet, keeping no more than the cap.
+    ///
+    /// Each check here matches the one [`process_line`](Self::process_line) makes on
+    /// a whole line, so where the chunks split a line never changes the result.
+    fn carry(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            match self.carried {
+                Carried::Discard => return,
+                Carried::CountData => {
+                    self.skipped = self.skipped.saturating_add(bytes.len());
+                    return;
+                }
+                Carried::Line => {}
+            }
+            let kind = classify(&self.line);
+            // Kinds that need to see up to 6 bytes (`retry:`, `data: `) first.
+            let short = kind == Kind::Undecided || (kind == Kind::Data && self.line.len() < 6);
+            if short {
+                let take = (6 - self.line.len().min(6)).clamp(1, bytes.len());
+                let (head, tail) = bytes.split_at(take);
+                self.line.extend_from_slice(head);
+                bytes = tail;
+                continue;
+            }
+            let room = match kind {
+                Kind::Other => {
+                    self.discard_line();
+                    return;
+                }
+                Kind::Comment if !self.comments => {
+                    self.discard_line();
+                    return;
+                }
+                Kind::Data if self.oversize => {
+                    self.skipped = self.skipped.saturating_add(data_value_len(&self.line));
+                    self.line.clear();
+                    self.carried = Carried::CountData;
+                    continue;
+                }
+                Kind::Data => self
+                    .max_event_size
+                    .saturating_sub(self.data.len())
+                    .saturating_sub(data_value_len(&self.line)),
+                _ => self
+                    .max_event_size
+                    .saturating_sub(self.data.len())
+                    .saturating_sub(self.line.len()),
+            };
+            if bytes.len() <= room {
+                self.line.extend_from_slice(bytes);
+                return;
+            }
+            match kind {
+                Kind::Data => {
+                    let value = data_value_len(&self.line).saturating_add(bytes.len());
+                    self.mark_oversize();
+                    self.skipped = self.skipped.saturating_add(value);
+                    self.line.clear();
+                    self.carried = Carried::CountData;
+                }
+                Kind::Event | Kind::Id => {
+                    self.mark_oversize();
+                    self.discard_line();
+                }
+                _ => self.discard_line(),
+            }
+            return;
+        }
+    }
+
+    /// Forgets the carried line and skips the rest of it.
+    fn discard_line(&mut self) {
+        self.line.clear();
+        self.carried = Carried::Discard;
+    }
+
+    /// The carried line has ended.
+    fn finish_carried(&mut self) {
+        match self.carried {
+            Carried::Line => {
+                let line = std::mem::take(&mut self.line);
+                self.process_line(&line);
+                self.line = line;
+                self.line.clear();
+            }
+            Carried::CountData => self.skipped = self.skipped.saturating_add(1),
+            Carried::Discard => {}
+        }
+        self.carried = Carried::Line;
+    }
+
+    /// Processes one line (without its line end).
+    ///
+    /// WHATWG: "If the line is empty (a blank line) — Dispatch the event. If the line
+    /// starts with a U+003A COLON character (:) — Ignore the line. If the line
+    /// contains a U+003A COLON character (:) — Collect the characters on the line
+    /// before the first U+003A COLON character (:), and let field be that string.
+    /// Collect the characters on the line after the first U+003A COLON character (:),
+    /// and let value be that string. If value starts with a U+0020 SPACE character,
+    /// remove it from value. Process the field using the steps described below, using
+    /// field as the field name and value as the field value. Otherwise, the string is
+    /// not empty but does not contain a U+003A COLON character (:) — Process the field
+    /// using the steps described below, using the whole line as the field name, and
+    /// the empty string as the field value."
+    fn process_line(&mut self, line: &[u8]) {
+        let Some((&first, after_first)) = line.split_first() else {
+            self.dispatch();
+            return;
+        };
+        if first == b':' {
+            if self.comments && !self.over_cap(line.len()) {
+                let text = decode(strip_space(after_first)).into_owned();
+                self.queue.push_back(Item::Comment(text));
+            }
+            return;
+        }
+        let (field, value) = match line.iter().position(|&b| b == b':') {
+            Some(colon) => (
+                line.get(..colon).unwrap_or_default(),
+                strip_space(line.get(colon + 1..).unwrap_or_default()),
+            ),
+            None => (line, &[][..]),
+        };
+        self.process_field(field, value, line.len());
+    }
+
+    /// Processes one field; `line_len` is the length of its whole line.
+    ///
+    /// WHATWG: "Field names must be compared literally, with no case folding
+    /// performed. If the field name is "event" — Set the event type buffer to the
+    /// field value. If the field name is "data" — Append the field value to the data
+    /// buffer, then append a single U+000A LINE FEED (LF) character to the data
+    /// buffer. If the field name is "id" — If the field value does not contain U+0000
+    /// NULL, then set the last event ID buffer to the field value. Otherwise, ignore
+    /// the field. If the field name is "retry" — If the field value consists of only
+    /// ASCII digits, then interpret the field value as an integer in base ten, and set
+    /// the event stream's reconnection time to that integer. Otherwise, ignore the
+    /// field. Otherwise — The field is ignored."
+    ///
+    /// Beyond the spec: data past the cap makes the event oversize, and so does an
+    /// `event` or `id` line that, added to the data, goes past the cap; such a `retry`
+    /// line is ignored.
+    fn process_field(&mut self, field: &[u8], value: &[u8], line_len: usize) {
+        let overlong = self.over_cap(line_len);
+        // Slice patterns compare bytes inline; `b"data" =>` would call memcmp.
+        match field {
+            [b'd', b'a', b't', b'a'] => {
+                let size = value.len().saturating_add(1);
+                if !self.oversize && self.data.len().saturating_add(size) > self.max_event_size {
+                    self.mark_oversize();
+                }
+                if self.oversize {
+                    self.skipped = self.skipped.saturating_add(size);
+                } else {
+                    self.data.extend_from_slice(value);
+                    self.data.push(b'\n');
+                }
+            }
+            [b'e', b'v', b'e', b'n', b't'] | [b'i', b'd'] if overlong => self.mark_oversize(),
+            [b'e', b'v', b'e', b'n', b't'] => {
+                self.event_type.clear();
+                self.event_type.push_str(&decode(value));
+            }
+            [b'i', b'd'] if !value.contains(&0) => {
+                self.id_buffer.clear();
+                self.id_buffer.push_str(&decode(value));
+                self.id_changed = true;
+            }
+            [b'r', b'e', b't', b'r', b'y'] => {
+                if let Some(ms) = parse_retry(value).filter(|_| !overlong) {
+                    self.retry = Some(ms);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether a line of `len` bytes next to the data buffer goes over the cap.
+    fn over_cap(&self, len: usize) -> bool {
+        self.data.len().saturating_add(len) > self.max_event_size
+    }
+
+    /// The current event is over the cap: drop its data, count the rest.
+    fn mark_oversize(&mut self) {
+        if !self.oversize {
+            self.oversize = true;
+            self.skipped = self.data.len();
+            self.data.clear();
+        }
+    }
+
+    /// Dispatches the event at a blank line.
+    ///
+    /// WHATWG: "1. Set the last event ID string of the event source to the value of
+    /// the last event ID buffer. [...] 2. If the data buffer is an empty string, set
+    /// the data buffer and the event type buffer to the empty string and return.
+    /// 3. If the data buffer's last character is a U+000A LINE FEED (LF) character,
+    /// then remove the last character from the data buffer. [...] 5. Initialize
+    /// event's type attribute to "message", its data attribute to data, [...] and its
+    /// lastEventId attribute to the last event ID string of the event source. 6. If
+    /// the event type buffer has a value other than the empty string, change the type
+    /// of the newly created event to equal the value of the event type buffer. 7. Set
+    /// the data buffer and the event type buffer to the empty string."
+    ///
+    /// An oversize event is queued as [`Item::Oversize`] instead; its `id` still
+    /// applies (step 1), so a reconnection does not ask for it again.
+    fn dispatch(&mut self) {
+        if self.id_changed {
+            self.id_changed = false;
+            self.last_event_id.clone_from(&self.id_buffer);
+        }
+        if self.oversize {
+            let event_type = match self.event_type.as_str() {
+                "" => "message".to_owned(),
+                event_type => event_type.to_owned(),
+            };
+            self.queue.push_back(Item::Oversize {
+                event_type,
+                size: self.skipped,
+                limit: self.max_event_size,
+            });
+            self.oversize = false;
+            self.skipped = 0;
+        } else if let Some((_lf, data)) = self.data.split_last() {
+            let data = decode(data);
+            let event = Event::new(&self.event_type, &data, &self.last_event_id);
+            self.queue.push_back(Item::Event(event));
+        }
+        self.data.clear();
+        self.event_type.clear();
+    }
+}
+
+/// UTF-8 decode: invalid sequences become U+FFFD. Checks the fast way first.
+fn decode(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// Removes one leading U+0020 SPACE.
+fn strip_space(value: &[u8]) -> &[u8] {
+    match value.split_first() {
+        Some((b' ', rest)) => rest,
+        _ => value,
+    }
+}
+
+/// The length of a carried `data:` line's value so far (the line has 6 bytes or more).
+fn data_value_len(line: &[u8]) -> usize {
+    match line.get(5) {
+        Some(b' ') => line.len() - 6,
+        _ => line.len().saturating_sub(5),
+    }
+}
+
+/// What a line that has not ended yet is, from its first bytes.
+fn classify(line: &[u8]) -> Kind {
+    if line.first() == Some(&b':') {
+        return Kind::Comment;
+    }
+    const FIELDS: [(&[u8], Kind); 4] = [
+        (b"data", Kind::Data),
+        (b"event", Kind::Event),
+        (b"id", Kind::Id),
+        (b"retry", Kind::Retry),
+    ];
+    let mut undecided = false;
+    for (name, kind) in FIELDS {
+        match line.strip_prefix(name) {
+            Some([b':', ..]) => return kind,
+            // The whole name with no colon yet, or a prefix of it: more bytes decide.
+            Some([]) => undecided = true,
+            Some(_) => {}
+            None => undecided |= name.starts_with(line),
+        }
+    }
+    if undecided {
+        Kind::Undecided
+    } else {
+        Kind::Other
+    }
+}
+
+/// A `retry` value: ASCII digits only, fitting a `u64`.
+fn parse_retry(value: &[u8]) -> Option<u64> {
+    if value.is_empty() {
+        return None;
+    }
+    value.iter().try_fold(0u64, |ms, &b| {
+        if b.is_ascii_digit() {
+            ms.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+/// The index of the first CR or LF in `hay`, eight bytes at a time.
+#[inline]
+fn find_line_end(hay: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const LFS: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    const CRS: u64 = u64::from_ne_bytes([b'\r'; 8]);
+    let mut words = hay.chunks_exact(8);
+    let mut offset = 0;
+    for word in &mut words {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        let v = u64::from_le_bytes(bytes);
+        let lf = v ^ LFS;
+        let cr = v ^ CRS;
+        // A byte of `lf` or `cr` is zero where `v` has LF or CR. The lowest set high
+        // bit marks the first zero byte exactly (false hits only occur above it).
+        let found = ((lf.wrapping_sub(ONES) & !lf) | (cr.wrapping_sub(ONES) & !cr)) & HIGHS;
+        if found != 0 {
+            return Some(offset + (found.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .map(|i| offset + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_line_end_matches_a_plain_search() {
+        let mut hay = [b'x'; 40];
+        assert_eq!(find_line_end(&hay), None);
+        for at in 0..hay.len() {
+            for end in [b'\n', b'\r'] {
+                hay[at] = end;
+                assert_eq!(find_line_end(&hay), Some(at));
+                // A second line end after the first one must not hide it.
+                if at + 1 < hay.len() {
+                    hay[at + 1] = b'\n';
+                    assert_eq!(find_line_end(&hay), Some(at));
+                    hay[at + 1] = b'x';
+                }
+                hay[at] = b'x';
+            }
+        }
+        // Bytes that differ from LF or CR by one bit or by borrow are not line ends.
+        let tricky = [0x0B, 0x0C, 0x0E, 0x09, 0x8A, 0x8D, 0x00, 0x01, 0x80, 0xFF];
+        assert_eq!(find_line_end(&tricky), None);
+        let mut with_end = tricky.to_vec();
+        with_end.push(b'\r');
+        assert_eq!(find_line_end(&with_end), Some(tricky.len()));
+    }
+
+    #[test]
+    fn classify_needs_the_colon() {
+        assert_eq!(classify(b""), Kind::Undecided);
+        assert_eq!(classify(b"dat"), Kind::Undecided);
+        assert_eq!(classify(b"data"), Kind::Undecided);
+        assert_eq!(classify(b"data:"), Kind::Data);
+        assert_eq!(classify(b"datax"), Kind::Other);
+        assert_eq!(classify(b"i"), Kind::Undecided);
+        assert_eq!(classify(b"id:"), Kind::Id);
+        assert_eq!(classify(b"ids"), Kind::Other);
+        assert_eq!(classify(b"e"), Kind::Undecided);
+        assert_eq!(classify(b"event:x"), Kind::Event);
+        assert_eq!(classify(b"retry:"), Kind::Retry);
+        assert_eq!(classify(b":"), Kind::Comment);
+        assert_eq!(classify(b"x"), Kind::Other);
+    }
+
+    #[test]
+    fn parse_retry_takes_digits_only() {
+        assert_eq!(parse_retry(b"0"), Some(0));
+        assert_eq!(parse_retry(b"0012"), Some(12));
+        assert_eq!(parse_retry(b""), None);
+        assert_eq!(parse_retry(b"1 "), None);
+        assert_eq!(parse_retry(b"+1"), None);
+        assert_eq!(parse_retry(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_retry(b"18446744073709551616"), None);
+    }
+}
