@@ -1,0 +1,240 @@
+//! Events as handlers see them: [`Message`] for a decoded payload, [`DecodeError`]
+//! for one that did not decode.
+
+use crate::parse::Event;
+use serde::de::DeserializeOwned;
+use std::fmt;
+use std::rc::Rc;
+
+/// One event from the server, with its payload decoded into `T`.
+///
+/// `Message<String>` is the raw variant: the data exactly as the server sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Message<T> {
+    /// The decoded payload.
+    pub data: T,
+    /// The event type: the `event:` field, or `"message"` when the server sent none.
+    pub event_type: String,
+    /// The last event id after this event (the `id:` field, which persists across events).
+    pub last_event_id: String,
+    /// The origin of the stream, such as `http://127.0.0.1:8080`.
+    pub origin: String,
+}
+
+impl<T> Message<T> {
+    /// Changes the payload, keeping the metadata.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Message<U> {
+        Message {
+            data: f(self.data),
+            event_type: self.event_type,
+            last_event_id: self.last_event_id,
+            origin: self.origin,
+        }
+    }
+}
+
+/// An event whose data did not decode into the handler's type.
+///
+/// It carries everything needed to log or recover the payload; the stream goes on
+/// after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The event type of the payload that failed.
+    pub event_type: String,
+    /// The raw data, unchanged.
+    pub data: String,
+    /// The last event id after this event.
+    pub last_event_id: String,
+    /// The Rust type the handler asked for.
+    pub target: &'static str,
+    /// Why serde rejected it, with line and column.
+    pub reason: String,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 80;
+        let shown = match self.data.char_indices().nth(SHOWN) {
+            Some((end, _)) => format!("{}…", &self.data[..end]),
+            None => self.data.clone(),
+        };
+        write!(
+            f,
+            "the {:?} event (last id {:?}) is not valid JSON for {}: {}; its data was {:?}",
+            self.event_type, self.last_event_id, self.target, self.reason, shown
+        )
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// An event as a transport delivers it, before decoding.
+#[derive(Debug, Clone)]
+pub(crate) struct RawEvent {
+    event: Event,
+    origin: Rc<str>,
+    /// Set when the event was dropped for its size: why, for the handler.
+    too_big: Option<String>,
+}
+
+impl RawEvent {
+    pub fn new(event: Event, origin: Rc<str>) -> Self {
+        RawEvent {
+            event,
+            origin,
+            too_big: None,
+        }
+    }
+
+    /// An event that was dropped because it went over the size cap.
+    pub fn oversize(
+        event_type: &str,
+        last_event_id: &str,
+        size: usize,
+        limit: usize,
+        origin: Rc<str>,
+    ) -> Self {
+        RawEvent {
+            event: Event::new(event_type, "", last_event_id),
+            origin,
+            too_big: Some(format!(
+                "the event was dropped: its data is {size} bytes or more, over the limit of \
+                 {limit} bytes; raise Options::max_event_size if such events are expected"
+            )),
+        }
+    }
+
+    pub fn event_type(&self) -> &str {
+        self.event.event_type()
+    }
+
+    pub fn data(&self) -> &str {
+        self.event.data()
+    }
+
+    pub fn last_event_id(&self) -> &str {
+        self.event.last_event_id()
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Why the event was dropped, if it was.
+    pub fn too_big(&self) -> Option<&str> {
+        self.too_big.as_deref()
+    }
+
+    /// Decodes the data as JSON into `T`.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<Message<T>, DecodeError> {
+        let result = match &self.too_big {
+            Some(reason) => Err(reason.clone()),
+            None => serde_json::from_str::<T>(self.data()).map_err(|e| e.to_string()),
+        };
+        match result {
+            Ok(data) => Ok(self.message(data)),
+            Err(reason) => Err(DecodeError {
+                event_type: self.event_type().to_owned(),
+                data: self.data().to_owned(),
+                last_event_id: self.last_event_id().to_owned(),
+                target: std::any::type_name::<T>(),
+                reason,
+            }),
+        }
+    }
+
+    /// The event with its raw text as the payload.
+    pub fn text(&self) -> Message<String> {
+        self.message(self.data().to_owned())
+    }
+
+    fn message<T>(&self, data: T) -> Message<T> {
+        Message {
+            data,
+            event_type: self.event_type().to_owned(),
+            last_event_id: self.last_event_id().to_owned(),
+            origin: self.origin().to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Chat {
+        user: String,
+    }
+
+    fn raw(data: &str) -> RawEvent {
+        RawEvent::new(
+            Event::new("chat", data, "7"),
+            "http://127.0.0.1:8080".into(),
+        )
+    }
+
+    #[test]
+    fn decodes_into_the_requested_type_with_metadata() {
+        let msg = raw(r#"{"user":"ann"}"#)
+            .decode::<Chat>()
+            .expect("valid JSON");
+        assert_eq!(msg.data, Chat { user: "ann".into() });
+        assert_eq!(msg.event_type, "chat");
+        assert_eq!(msg.last_event_id, "7");
+        assert_eq!(msg.origin, "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn bad_payload_is_an_error_value_with_the_raw_data() {
+        let err = raw("{not json").decode::<Chat>().expect_err("invalid JSON");
+        assert_eq!(err.data, "{not json");
+        assert_eq!(err.event_type, "chat");
+        assert!(err.target.ends_with("Chat"), "{}", err.target);
+        let text = err.to_string();
+        assert!(text.contains("not valid JSON"), "{text}");
+        assert!(text.contains("{not json"), "{text}");
+    }
+
+    #[test]
+    fn wrong_shape_names_the_missing_field() {
+        let err = raw(r#"{"name":"ann"}"#)
+            .decode::<Chat>()
+            .expect_err("wrong shape");
+        assert!(
+            err.reason.contains("missing field `user`"),
+            "{}",
+            err.reason
+        );
+    }
+
+    #[test]
+    fn an_oversize_event_reaches_typed_handlers_as_an_error_that_says_what_to_do() {
+        let raw = RawEvent::oversize("chat", "9", 2_000_000, 1_048_576, "http://x".into());
+        let err = raw.decode::<Chat>().expect_err("dropped");
+        assert_eq!(
+            (err.event_type.as_str(), err.last_event_id.as_str()),
+            ("chat", "9")
+        );
+        assert!(
+            err.reason.contains("over the limit of 1048576 bytes"),
+            "{}",
+            err.reason
+        );
+        assert!(err.reason.contains("max_event_size"), "{}", err.reason);
+    }
+
+    #[test]
+    fn display_truncates_long_data_on_a_char_boundary() {
+        let long = "é".repeat(200);
+        let text = raw(&long)
+            .decode::<Chat>()
+            .expect_err("not JSON")
+            .to_string();
+        assert!(text.contains('…'));
+        assert!(text.len() < 400, "{}", text.len());
+    }
+}

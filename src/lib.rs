@@ -1,0 +1,81 @@
+//! A typed, observable Server-Sent Events client for the browser.
+//!
+//! `wasm-eventsource` wraps the browser's `EventSource` so that Rust front ends get:
+//!
+//! - **typed handlers**: [`EventSource::on`] decodes each event's JSON into your type
+//!   with serde; a payload that does not decode arrives as a [`DecodeError`] value,
+//!   and the stream goes on;
+//! - **the truth about the connection**: [`EventSource::on_state`] reports
+//!   [`ConnectionState::Connecting`], [`Open`](ConnectionState::Open),
+//!   [`Reconnecting`](ConnectionState::Reconnecting) with the attempt and cause, and
+//!   [`Closed`](ConnectionState::Closed) with the reason. The browser's
+//!   `EventSource` only says 0/1/2 and fires a bare `error`;
+//! - **no leaks**: every listener is owned by a guard; dropping the last handle closes
+//!   the connection and frees every closure;
+//! - **streams**: [`EventSource::subscribe`] gives a `futures` `Stream` that ends when
+//!   the source closes;
+//! - **a JavaScript class**, `TypedEventSource`, for code that imports the package
+//!   from a bundle.
+//!
+//! ```no_run
+//! use serde::Deserialize;
+//! use wasm_eventsource::{ConnectionState, EventSource, Options};
+//!
+//! #[derive(Deserialize)]
+//! struct Chat {
+//!     user: String,
+//!     text: String,
+//! }
+//!
+//! # fn main() -> Result<(), wasm_eventsource::Error> {
+//! let source = EventSource::with_options(
+//!     "/events?channel=chat",
+//!     Options::new().with_credentials(false),
+//! )?;
+//!
+//! // Keep the subscriptions: dropping one removes its handler.
+//! let chat = source.on::<Chat>("chat", |result| match result {
+//!     Ok(msg) => println!("#{} {}: {}", msg.last_event_id, msg.data.user, msg.data.text),
+//!     Err(err) => println!("skipped: {err}"),
+//! });
+//! let state = source.on_state(|state| match state {
+//!     ConnectionState::Reconnecting { attempt, cause, .. } => {
+//!         println!("reconnecting (attempt {attempt}): {cause}")
+//!     }
+//!     ConnectionState::Closed { reason } => println!("closed: {reason}"),
+//!     other => println!("{other}"),
+//! });
+//!
+//! // Later: close the connection. Handlers run no more after this.
+//! source.close();
+//! # drop((chat, state));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The API runs in a browser (or a worker) compiled to `wasm32-unknown-unknown`. It
+//! also compiles for other targets, so that documentation and types check there, but
+//! it can only run where there is a browser.
+#![warn(missing_docs)]
+
+mod error;
+mod event;
+mod fetch;
+mod handlers;
+pub mod js;
+mod native;
+pub mod parse;
+mod source;
+mod state;
+mod stream;
+
+pub use error::{Error, JsError};
+pub use event::{DecodeError, Message};
+pub use source::{EventSource, HeaderFn, Options, Subscription, Transport, DEFAULT_RETRY};
+pub use state::{CloseReason, ConnectionState, ReconnectCause, HEALTHY_AFTER};
+pub use stream::EventStream;
+
+/// The README's examples, compiled as doctests so they cannot drift from the code.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

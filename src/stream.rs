@@ -1,0 +1,121 @@
+//! [`futures_core::Stream`] adapters over subscriptions.
+
+use crate::event::{DecodeError, Message};
+use crate::source::{EventSource, Subscription};
+use futures_core::stream::{FusedStream, Stream};
+use serde::de::DeserializeOwned;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+/// The events of one type as a stream; made by
+/// [`EventSource::subscribe`](crate::EventSource::subscribe).
+///
+/// Yields each event, decoded, in order; ends with `None` after the source closes and
+/// the events that arrived before the close are taken. Dropping the stream removes its
+/// handlers (and closes the source if nothing else holds it).
+///
+/// ```no_run
+/// use futures::StreamExt;
+/// use wasm_eventsource::EventSource;
+///
+/// # async fn run() -> Result<(), wasm_eventsource::Error> {
+/// let source = EventSource::new("/events?channel=ticker")?;
+/// let mut ticks = source.subscribe::<serde_json::Value>("tick");
+/// while let Some(tick) = ticks.next().await {
+///     match tick {
+///         Ok(msg) => println!("tick {}", msg.data["n"]),
+///         Err(err) => println!("bad tick: {err}"),
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[must_use = "streams do nothing unless polled"]
+pub struct EventStream<T> {
+    shared: Rc<RefCell<Queue<T>>>,
+    _events: Subscription,
+    _state: Subscription,
+}
+
+struct Queue<T> {
+    items: VecDeque<Result<Message<T>, DecodeError>>,
+    closed: bool,
+    waker: Option<Waker>,
+}
+
+/// Changes the queue, then wakes the reader after the borrow has ended.
+fn update<T>(shared: &RefCell<Queue<T>>, f: impl FnOnce(&mut Queue<T>)) {
+    let waker = {
+        let mut q = shared.borrow_mut();
+        f(&mut q);
+        q.waker.take()
+    };
+    if let Some(waker) = waker {
+        waker.wake();
+    }
+}
+
+impl<T: DeserializeOwned + 'static> EventStream<T> {
+    pub(crate) fn new(source: &EventSource, event_type: &str) -> Self {
+        let shared = Rc::new(RefCell::new(Queue {
+            items: VecDeque::new(),
+            closed: false,
+            waker: None,
+        }));
+        let events = {
+            let shared = Rc::clone(&shared);
+            source.on::<T>(event_type, move |item| {
+                update(&shared, |q| q.items.push_back(item))
+            })
+        };
+        let state = {
+            let shared = Rc::clone(&shared);
+            source.on_state(move |state| {
+                if state.is_closed() {
+                    update(&shared, |q| q.closed = true);
+                }
+            })
+        };
+        EventStream {
+            shared,
+            _events: events,
+            _state: state,
+        }
+    }
+}
+
+impl<T> Stream for EventStream<T> {
+    type Item = Result<Message<T>, DecodeError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut q = self.shared.borrow_mut();
+        if let Some(item) = q.items.pop_front() {
+            return Poll::Ready(Some(item));
+        }
+        if q.closed {
+            return Poll::Ready(None);
+        }
+        q.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl<T> FusedStream for EventStream<T> {
+    fn is_terminated(&self) -> bool {
+        let q = self.shared.borrow();
+        q.closed && q.items.is_empty()
+    }
+}
+
+impl<T> std::fmt::Debug for EventStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let q = self.shared.borrow();
+        f.debug_struct("EventStream")
+            .field("queued", &q.items.len())
+            .field("closed", &q.closed)
+            .finish()
+    }
+}
