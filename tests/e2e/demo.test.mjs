@@ -1,0 +1,302 @@
+// End-to-end test of the demo page (www/) against the running test server.
+//
+//   E2E_BASE_URL=http://127.0.0.1:PORT node tests/e2e/demo.test.mjs
+//
+// Drives the page in headless Chromium: the chat over both transports, a dropped
+// connection and failed reconnects with nothing lost, the ticker, the phone layout,
+// and no console or page errors. Prints one line per check, then a summary line.
+
+import { statSync } from 'node:fs';
+import {
+  artifactPath, createRunner, launchBrowser, unique, waitUntil, watchPageErrors,
+} from './lib.mjs';
+
+const USER = 'e2e';
+const run = createRunner();
+const base = await run.startup({ paths: ['/', '/app.js', '/pkg/wasm_eventsource.js'] });
+
+if (base) {
+  const browser = await launchBrowser();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await demoChecks(page);
+  } finally {
+    await browser.close();
+  }
+}
+run.finish();
+
+async function demoChecks(page) {
+  const errors = watchPageErrors(page);
+  const sent = []; // { id, text } of every message this run published
+
+  await run.check('page opens and the badge reads Open', async () => {
+    await page.goto(`${base}/`, { waitUntil: 'domcontentloaded' });
+    await waitForOpen(page, 'native', 0);
+    const kinds = await page.$$eval('#timeline li', (items) => items.map((li) => li.dataset.kind).reverse());
+    if (kinds[0] !== 'connecting' || !kinds.includes('open')) {
+      throw new Error(`timeline should start connecting then open, got ${kinds.join(', ')}`);
+    }
+    return `timeline: ${kinds.join(' → ')}`;
+  }, { critical: true });
+
+  await run.check('ticker shows the server ticks', async () => {
+    const first = await waitUntil(page, 'a first tick', () => document.getElementById('ticker').dataset.n);
+    const next = await waitUntil(page, 'the next tick',
+      (n) => { const now = document.getElementById('ticker').dataset.n; return now !== n && now; }, first, 5_000);
+    const time = await page.textContent('#tick-time');
+    if (!/^\d\d:\d\d:\d\d$/.test(time)) throw new Error(`tick time should read HH:MM:SS, got "${time}"`);
+    return `n ${first} → ${next} at ${time}`;
+  });
+
+  await run.check('a message published with the form appears in the feed', async () => {
+    const text = unique('hello');
+    const id = await publishWithForm(page, text);
+    await waitForMessage(page, id, text);
+    sent.push({ id, text });
+    const left = await page.inputValue('#message');
+    if (left !== '') throw new Error(`#message should be cleared after sending, holds "${left}"`);
+    if (await page.isVisible('#publish-error')) throw new Error('#publish-error is visible after a successful send');
+    return `id ${id}`;
+  }, { critical: true });
+
+  await run.check('drop: Reconnecting then Open, the message sent meanwhile arrives, no duplicate ids', async () => {
+    const since = await lastTimelineSeq(page);
+    await recordBadge(page);
+    await clickAndExpectOk(page, '#drop', '/control/drop');
+    const text = unique('after-drop');
+    const id = await publishWithForm(page, text);
+    const reconnecting = await waitForTimeline(page, 'a reconnecting entry in the timeline', since, 'reconnecting');
+    await waitForTimeline(page, 'an open entry after the reconnecting one', reconnecting.seq, 'open');
+    await waitForOpen(page, 'native');
+    await waitForMessage(page, id, text);
+    sent.push({ id, text });
+    const seen = await page.evaluate(() => window.__badgeLog);
+    const r = seen.indexOf('Reconnecting');
+    if (r < 0 || !seen.slice(r).includes('Open')) {
+      throw new Error(`badge should go Reconnecting then Open, showed ${seen.join(' → ')}`);
+    }
+    await expectFeedIntact(page, sent);
+    return `badge ${seen.join(' → ')}; ${reconnecting.details}`;
+  });
+
+  await run.check('screenshot after the reconnect saved to target/e2e/demo.png', async () => {
+    const path = artifactPath('demo.png');
+    await page.screenshot({ path, fullPage: true });
+    const { size } = statSync(path);
+    if (size < 1000) throw new Error(`${path} is only ${size} bytes`);
+    return `${size} bytes`;
+  });
+
+  await run.check('phone width 375px: no horizontal scroll, controls visible', async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    try {
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (overflow > 0) throw new Error(`the page is ${overflow}px wider than the 375px viewport`);
+      for (const id of ['state-badge', 'feed', 'name', 'message', 'send', 'transport', 'drop', 'fail', 'ticker', 'timeline', 'errors']) {
+        const box = await page.locator(`#${id}`).boundingBox();
+        if (!box || box.width === 0 || box.x < 0 || box.x + box.width > 375.5) {
+          throw new Error(`#${id} is not within the 375px viewport (${JSON.stringify(box)})`);
+        }
+      }
+      await page.screenshot({ path: artifactPath('demo-375.png'), fullPage: true });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
+  await run.check('keyboard: Tab moves from #message to #send with a visible focus ring', async () => {
+    await page.focus('#message');
+    await page.keyboard.press('Tab');
+    const focus = await page.evaluate(() => {
+      const active = document.activeElement;
+      const style = getComputedStyle(active);
+      return { id: active.id, outline: style.outlineStyle, width: style.outlineWidth };
+    });
+    if (focus.id !== 'send') throw new Error(`focus went to ${focus.id ? `#${focus.id}` : 'an element without id'}, expected #send`);
+    if (focus.outline === 'none' || focus.width === '0px') throw new Error(`no focus outline on #send (${focus.outline} ${focus.width})`);
+    return `outline ${focus.outline} ${focus.width}`;
+  });
+
+  await run.check('a rejected publish shows the server\'s error message in #publish-error', async () => {
+    const reason = 'e2e: the server rejected this on purpose';
+    // Chromium logs the 400 it is served here as a console error; the test caused it.
+    errors.allow(/status of 400/);
+    await page.route('**/publish', (route) => route.fulfill({
+      status: 400, contentType: 'application/json', body: JSON.stringify({ error: reason }),
+    }), { times: 1 });
+    await page.fill('#name', USER);
+    await page.fill('#message', unique('rejected'));
+    await page.press('#message', 'Enter');
+    const shown = await waitUntil(page, '#publish-error to show the reason', (want) => {
+      const node = document.getElementById('publish-error');
+      return !node.hidden && node.textContent.includes(want) && node.textContent;
+    }, reason);
+    await page.unroute('**/publish');
+    await page.fill('#message', '');
+    return `"${shown}"`;
+  });
+
+  await run.check('fail next 3 connects: Closed with the reason, then Reconnect resumes with nothing lost', async () => {
+    // The native EventSource gives up for good on a 503: the badge must say Closed (not
+    // Connecting), with the reason. Each refused connection is logged by Chromium as a
+    // failed load; the test causes them.
+    errors.allow(/\b503\b/);
+    const since = await lastTimelineSeq(page);
+    await clickAndExpectOk(page, '#fail', '/control/fail');
+    await clickAndExpectOk(page, '#drop', '/control/drop');
+    const text = unique('during-failures');
+    const id = await publishWithForm(page, text);
+    const closed = await waitUntil(page, 'a closed (failed) entry after a reconnecting one', (seq) => {
+      const items = [...document.querySelectorAll('#timeline li')].filter((li) => +li.dataset.seq > seq).reverse();
+      const lost = items.findIndex((li) => li.dataset.kind === 'reconnecting');
+      const failed = items.findIndex((li) => li.dataset.kind === 'closed' && li.dataset.reason === 'failed');
+      return lost >= 0 && failed > lost && items[failed].querySelector('.details').textContent;
+    }, since, 30_000);
+    const badge = await page.textContent('#state-badge');
+    if (badge !== 'Closed') throw new Error(`the badge reads ${badge} after the browser gave up`);
+    // Two armed failures remain: each press of #reconnect uses one, the third opens.
+    const presses = await reconnectUntilOpen(page, 4);
+    if (presses !== 3) throw new Error(`expected Open on the third press of #reconnect, got ${presses}`);
+    await waitForOpen(page, 'native');
+    await waitForMessage(page, id, text);
+    sent.push({ id, text });
+    await expectFeedIntact(page, sent);
+    return `closed: "${closed.slice(0, 60)}…"; open again after ${presses} presses; message ${id} kept`;
+  });
+
+  await run.check('transport switch to fetch: Open again, publish arrives, feed kept', async () => {
+    const errorsBefore = await page.locator('#errors li').count();
+    await page.selectOption('#transport', 'fetch');
+    await waitForOpen(page, 'fetch', errorsBefore);
+    const text = unique('over-fetch');
+    const id = await publishWithForm(page, text);
+    await waitForMessage(page, id, text);
+    sent.push({ id, text });
+    await expectFeedIntact(page, sent);
+    const duplicates = await page.getAttribute('#feed', 'data-duplicates');
+    return `${sent.length} messages kept${duplicates ? `, ${duplicates} replayed duplicates dropped` : ''}`;
+  });
+
+  await run.check('no console errors or page errors', async () => {
+    const unexpected = errors.unexpected();
+    if (unexpected.length) {
+      throw new Error(unexpected.map((e) => `${e.kind}: ${e.text}${e.url ? ` (${e.url})` : ''}`).join('\n'));
+    }
+    const tolerated = errors.tolerated().length;
+    return tolerated ? `${tolerated} failed loads caused by the test ignored` : '';
+  });
+}
+
+// ---------------------------------------------------------------- page helpers
+
+/** Fills the form, submits it with Enter, and resolves with the id the server gave. */
+async function publishWithForm(page, text) {
+  await page.fill('#name', USER);
+  await page.fill('#message', text);
+  const reply = page.waitForResponse((r) => r.url().endsWith('/publish') && r.request().method() === 'POST');
+  await page.press('#message', 'Enter');
+  const response = await reply;
+  const body = await response.json().catch(() => null);
+  if (!response.ok() || !body || body.id === undefined) {
+    throw new Error(`POST /publish answered ${response.status()} ${JSON.stringify(body)}`);
+  }
+  return String(body.id);
+}
+
+async function clickAndExpectOk(page, selector, path) {
+  const reply = page.waitForResponse((r) => r.url().includes(path) && r.request().method() === 'POST');
+  await page.click(selector);
+  const response = await reply;
+  if (!response.ok()) throw new Error(`${selector}: POST ${path} answered ${response.status()}`);
+}
+
+/**
+ * Waits for the badge to read Open for `transport`; fails early, with the text, when
+ * a new entry shows up in #errors (a constructor error, say).
+ */
+async function waitForOpen(page, transport, errorsBefore) {
+  const before = errorsBefore ?? await page.locator('#errors li').count();
+  const outcome = await waitUntil(page, `the badge to read Open (${transport})`, ({ transport, before }) => {
+    const badge = document.getElementById('state-badge');
+    if (badge.textContent === 'Open' && badge.dataset.kind === 'open' && badge.dataset.transport === transport) return { open: true };
+    const errs = document.querySelectorAll('#errors li');
+    if (errs.length > before) return { open: false, error: [...errs[0].children].map((c) => c.textContent).join(' · '), badge: badge.textContent, detail: document.getElementById('state-detail').textContent };
+    return false;
+  }, { transport, before }, 20_000);
+  if (!outcome.open) {
+    throw new Error(`badge ${outcome.badge} (${outcome.detail}); #errors: ${outcome.error}`);
+  }
+}
+
+async function waitForMessage(page, id, text) {
+  await waitUntil(page, `message ${id} "${text}" in #feed`, ({ id, text, user }) => {
+    const item = document.querySelector(`#feed li[data-id="${CSS.escape(id)}"]`);
+    return Boolean(item && item.textContent.includes(text) && item.textContent.includes(user));
+  }, { id, text, user: USER }, 20_000);
+}
+
+/** Every message sent is still in the feed, each id once. */
+async function expectFeedIntact(page, sent) {
+  const ids = await page.$$eval('#feed li', (items) => items.map((li) => li.dataset.id));
+  const dup = ids.filter((id, i) => id && ids.indexOf(id) !== i);
+  if (dup.length) throw new Error(`duplicate data-id in #feed: ${[...new Set(dup)].join(', ')}`);
+  const missing = sent.filter((m) => !ids.includes(m.id));
+  if (missing.length) throw new Error(`messages missing from #feed: ${missing.map((m) => m.id).join(', ')}`);
+}
+
+async function lastTimelineSeq(page) {
+  return page.evaluate(() => Math.max(0, ...[...document.querySelectorAll('#timeline li')].map((li) => +li.dataset.seq)));
+}
+
+/** Waits for a timeline entry of `kind` newer than `since`; resolves with its seq and details. */
+async function waitForTimeline(page, what, since, kind) {
+  return waitUntil(page, what, ({ since, kind }) => {
+    const items = [...document.querySelectorAll('#timeline li')].reverse();
+    const hit = items.find((li) => +li.dataset.seq > since && li.dataset.kind === kind);
+    return hit ? { seq: +hit.dataset.seq, details: hit.querySelector('.details').textContent } : false;
+  }, { since, kind }, 20_000);
+}
+
+/** Timeline entries newer than `since`, oldest first, with the attempt number parsed. */
+async function timelineSince(page, since) {
+  return page.$$eval('#timeline li', (items, since) => items
+    .filter((li) => +li.dataset.seq > since)
+    .reverse()
+    .map((li) => {
+      const details = li.querySelector('.details').textContent;
+      const match = /attempt (\d+)/.exec(details);
+      return { kind: li.dataset.kind, attempt: match ? Number(match[1]) : 0, details };
+    }), since);
+}
+
+/** Presses #reconnect until the chat source opens (at most `max` times); resolves with the count. */
+async function reconnectUntilOpen(page, max) {
+  for (let presses = 1; presses <= max; presses += 1) {
+    const since = await lastTimelineSeq(page);
+    await page.click('#reconnect');
+    const kind = await waitUntil(page, 'the reopened source to open or close', (seq) => {
+      const hit = [...document.querySelectorAll('#timeline li')]
+        .find((li) => +li.dataset.seq > seq && (li.dataset.kind === 'open' || (li.dataset.kind === 'closed' && li.dataset.reason !== 'client')));
+      return hit ? hit.dataset.kind : false;
+    }, since, 20_000);
+    if (kind === 'open') return presses;
+  }
+  throw new Error(`still not open after ${max} presses of #reconnect`);
+}
+
+/** Records every text the badge shows from now on in window.__badgeLog. */
+async function recordBadge(page) {
+  await page.evaluate(() => {
+    const badge = document.getElementById('state-badge');
+    window.__badgeLog = [badge.textContent];
+    window.__badgeObserver?.disconnect();
+    window.__badgeObserver = new MutationObserver((records) => {
+      for (const record of records) {
+        for (const node of record.addedNodes) window.__badgeLog.push(node.textContent);
+      }
+    });
+    window.__badgeObserver.observe(badge, { childList: true });
+  });
+}

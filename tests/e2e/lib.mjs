@@ -1,0 +1,166 @@
+// Shared helpers for the end-to-end tests: start-up checks, the browser, a
+// pass/fail counter and a watch on console and page errors.
+//
+// Every e2e file follows the same shape:
+//
+//   const run = createRunner();
+//   const base = await run.startup({ paths: ['/'] });      // null when set-up failed
+//   if (base) {
+//     const browser = await launchBrowser();
+//     try { ...; await run.check('what it checks', async () => { ... }); }
+//     finally { await browser.close(); }
+//   }
+//   run.finish();                                           // summary line + exit code
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+/** Upper bound for one check, so a hung step fails instead of hanging the run. */
+export const CHECK_TIMEOUT_MS = 90_000;
+
+/** A path under target/e2e/ (created if needed) for screenshots and other artefacts. */
+export function artifactPath(name) {
+  const dir = join(REPO_ROOT, 'target', 'e2e');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, name);
+}
+
+/** A string no earlier run produced, for messages a test must find again. */
+export function unique(prefix) {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Launches the system Chromium through playwright-core (never a downloaded browser). */
+export async function launchBrowser() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/**
+ * Waits until `predicate(arg)` is truthy in the page; a timeout becomes an error that
+ * says what was awaited. Resolves with the predicate's value.
+ */
+export async function waitUntil(page, what, predicate, arg, timeout = 15_000) {
+  try {
+    const handle = await page.waitForFunction(predicate, arg, { timeout, polling: 50 });
+    const value = await handle.jsonValue();
+    await handle.dispose();
+    return value;
+  } catch (err) {
+    if (err && err.name === 'TimeoutError') {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Collects uncaught page errors and console `error` messages. `allow(pattern)` lets
+ * through messages the test itself provokes (matched against "text url").
+ */
+export function watchPageErrors(page) {
+  const allowed = [];
+  const unexpected = [];
+  const tolerated = [];
+  const consider = (entry) => {
+    const line = `${entry.text} ${entry.url || ''}`;
+    if (allowed.some((pattern) => pattern.test(line))) tolerated.push(entry);
+    else unexpected.push(entry);
+  };
+  page.on('pageerror', (err) => unexpected.push({ kind: 'pageerror', text: String(err && err.stack || err) }));
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    consider({ kind: 'console', text: msg.text(), url: msg.location().url });
+  });
+  return {
+    allow(pattern) { allowed.push(pattern); },
+    unexpected() { return unexpected.slice(); },
+    tolerated() { return tolerated.slice(); },
+  };
+}
+
+/** The pass/fail counter. One line per check, then `e2e: N passed, M failed`. */
+export function createRunner() {
+  let passed = 0;
+  let failed = 0;
+  let stopped = false;
+
+  async function check(title, fn, { critical = false, timeout = CHECK_TIMEOUT_MS } = {}) {
+    if (stopped) {
+      console.log(`skip  ${title} (an earlier critical check failed)`);
+      return undefined;
+    }
+    let timer;
+    try {
+      const limit = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`check took longer than ${timeout} ms`)), timeout);
+      });
+      const note = await Promise.race([fn(), limit]);
+      passed += 1;
+      console.log(`ok    ${title}${note ? ` (${note})` : ''}`);
+      return true;
+    } catch (err) {
+      failed += 1;
+      const message = String(err && err.message || err).split('\n').join('\n      ');
+      console.log(`FAIL  ${title}: ${message}`);
+      if (critical) stopped = true;
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Set-up that must hold before a browser is worth starting: E2E_BASE_URL, the
+   * Chromium binary, playwright-core, and the server answering 200 on `paths`.
+   * Counted as one check; resolves with the base URL (no trailing slash) or null.
+   */
+  async function startup({ paths = ['/'] } = {}) {
+    let base = null;
+    const ok = await check('start-up: base URL, Chromium, playwright-core, server', async () => {
+      const raw = process.env.E2E_BASE_URL;
+      if (!raw) throw new Error('E2E_BASE_URL is not set (the test script starts the server and sets it)');
+      const url = new URL(raw);
+      if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (run npm run setup)`);
+      try {
+        await import('playwright-core');
+      } catch (err) {
+        throw new Error(`playwright-core is not installed (run npm run setup): ${err.message}`);
+      }
+      const root = url.href.replace(/\/+$/, '');
+      for (const path of paths) {
+        let response;
+        try {
+          response = await fetch(root + path, { signal: AbortSignal.timeout(10_000) });
+        } catch (err) {
+          throw new Error(`GET ${root}${path} failed: ${err.message}`);
+        }
+        await response.body?.cancel();
+        if (!response.ok) throw new Error(`GET ${root}${path} answered HTTP ${response.status}`);
+      }
+      base = root;
+      return root;
+    });
+    if (!ok) stopped = true;
+    return base;
+  }
+
+  function finish() {
+    console.log(`e2e: ${passed} passed, ${failed} failed`);
+    process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
+  }
+
+  return { check, startup, finish };
+}

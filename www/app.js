@@ -1,0 +1,395 @@
+// Demo page for wasm-eventsource.
+//
+// A chat runs over one TypedEventSource (channel `chat`), a ticker over another
+// (channel `ticker`), and every state the chat source reports is shown in the
+// header badge and the timeline. User data reaches the DOM only through
+// textContent and createElement.
+//
+// `createSource` is the one place that opens sources; `renderState` is the one
+// place that draws the connection state.
+
+const MAX_TIMELINE = 50;
+const MAX_ERRORS = 50;
+const BADGE_LABELS = {
+  connecting: 'Connecting',
+  open: 'Open',
+  reconnecting: 'Reconnecting',
+  closed: 'Closed',
+};
+
+const ui = {
+  badge: byId('state-badge'),
+  detail: byId('state-detail'),
+  feed: byId('feed'),
+  form: byId('publish-form'),
+  name: byId('name'),
+  message: byId('message'),
+  send: byId('send'),
+  publishError: byId('publish-error'),
+  transport: byId('transport'),
+  drop: byId('drop'),
+  fail: byId('fail'),
+  reconnect: byId('reconnect'),
+  controlStatus: byId('control-status'),
+  ticker: byId('ticker'),
+  tickN: byId('tick-n'),
+  tickTime: byId('tick-time'),
+  timeline: byId('timeline'),
+  errors: byId('errors'),
+};
+
+/** The package's class, set once the wasm module is initialised. */
+let TypedEventSource = null;
+
+/** The chat source; `generation` tells the current source's callbacks from stale ones. */
+const chat = { source: null, generation: 0, lastId: '' };
+/** Kept referenced: a source the page let go of could be finalised, which closes it. */
+let tickerSource = null;
+
+const seenIds = new Set();
+let duplicates = 0;
+let timelineSeq = 0;
+
+main();
+
+async function main() {
+  wireControls();
+  try {
+    const pkg = await import('./pkg/wasm_eventsource.js');
+    await pkg.default();
+    TypedEventSource = pkg.TypedEventSource;
+  } catch (err) {
+    showError('package', 'The wasm package failed to load', describe(err));
+    renderState({ kind: 'closed', reason: 'package', message: 'the wasm package failed to load' }, '');
+    return;
+  }
+  openChat(ui.transport.value);
+  openTicker();
+  document.body.dataset.ready = 'true';
+}
+
+function wireControls() {
+  ui.form.addEventListener('submit', publish);
+  ui.transport.addEventListener('change', () => openChat(ui.transport.value));
+  ui.reconnect.addEventListener('click', () => {
+    openChat(ui.transport.value);
+    ui.controlStatus.textContent = 'Reopened the chat stream.';
+  });
+  ui.drop.addEventListener('click', () =>
+    control(ui.drop, '/control/drop?channel=chat', 'Dropped the live chat streams.'));
+  ui.fail.addEventListener('click', () =>
+    control(ui.fail, '/control/fail?channel=chat&count=3&status=503',
+      'The next 3 chat connection attempts will fail with HTTP 503.'));
+}
+
+// ---------------------------------------------------------------- sources
+
+/** Absolute URL of a channel's stream, resuming after `lastEventId` when given. */
+function eventsUrl(channel, lastEventId) {
+  const url = new URL('/events', window.location.href);
+  url.searchParams.set('channel', channel);
+  if (lastEventId) url.searchParams.set('lastEventId', lastEventId);
+  return url.href;
+}
+
+/** Opens a TypedEventSource and attaches its handlers. Throws what the constructor throws. */
+function createSource({ channel, transport, lastEventId, events, onState, onDecodeError }) {
+  const source = new TypedEventSource(eventsUrl(channel, lastEventId), {
+    withCredentials: false,
+    transport,
+  });
+  try {
+    for (const [type, handler] of Object.entries(events)) source.on(type, handler);
+    source.onDecodeError(onDecodeError);
+    source.onState(onState);
+  } catch (err) {
+    dispose(source);
+    throw err;
+  }
+  return source;
+}
+
+/** Closes a source and frees its wasm memory (its handlers and browser resources). */
+function dispose(source) {
+  source.close();
+  if (typeof source.free === 'function') source.free();
+}
+
+/** Closes the current chat source (if any) and opens one with `transport`, resuming where it was. */
+function openChat(transport) {
+  if (!TypedEventSource) return;
+  const previous = chat.source;
+  const resumeFrom = (previous && previous.lastEventId) || chat.lastId;
+  const generation = ++chat.generation;
+  const isCurrent = () => generation === chat.generation;
+  chat.source = null;
+  if (previous) dispose(previous);
+  try {
+    chat.source = createSource({
+      channel: 'chat',
+      transport,
+      lastEventId: resumeFrom,
+      events: { chat: addMessage },
+      onState: (state) => recordState(state, transport, isCurrent()),
+      onDecodeError: (err) => showDecodeError('chat', err),
+    });
+  } catch (err) {
+    const message = describe(err);
+    showError('source', `Could not open the chat stream with the ${transport} transport`, message);
+    recordState({ kind: 'closed', reason: 'not-started', message }, transport, true);
+  }
+}
+
+function openTicker() {
+  try {
+    tickerSource = createSource({
+      channel: 'ticker',
+      transport: 'native',
+      events: { tick: showTick },
+      onState: tickerState,
+      onDecodeError: (err) => showDecodeError('ticker', err),
+    });
+  } catch (err) {
+    showError('source', 'Could not open the ticker stream', describe(err));
+  }
+}
+
+// ---------------------------------------------------------------- state
+
+/** Every chat state goes to the timeline; only the current source's state drives the badge. */
+function recordState(state, transport, current) {
+  addTimelineEntry(state, transport);
+  if (current) renderState(state, transport);
+}
+
+function renderState(state, transport) {
+  const kind = BADGE_LABELS[state.kind] ? state.kind : 'closed';
+  ui.badge.textContent = BADGE_LABELS[kind];
+  ui.badge.dataset.kind = kind;
+  ui.badge.dataset.transport = transport;
+  const details = stateDetails(state);
+  if (transport) details.unshift(transport);
+  ui.detail.textContent = details.join(' · ');
+  ui.detail.title = ui.detail.textContent;
+  ui.reconnect.classList.toggle('attention', kind === 'closed');
+}
+
+/** Human-readable parts of a state: attempt, delay, cause, close reason and message. */
+function stateDetails(state) {
+  const parts = [];
+  if (state.attempt !== undefined && state.attempt !== null) parts.push(`attempt ${state.attempt}`);
+  if (state.kind === 'reconnecting') {
+    parts.push(state.delayMs === null || state.delayMs === undefined
+      ? 'delay chosen by the browser'
+      : `retry in ${formatDelay(state.delayMs)}`);
+  }
+  if (state.cause) parts.push(String(state.cause));
+  if (state.kind === 'closed') {
+    if (state.reason) parts.push(`reason: ${state.reason}`);
+    if (state.status !== undefined && state.status !== null) parts.push(`HTTP ${state.status}`);
+    if (state.contentType) parts.push(`content type ${state.contentType}`);
+    if (state.message) parts.push(String(state.message));
+  }
+  return parts;
+}
+
+function addTimelineEntry(state, transport) {
+  const item = el('li', { kind: String(state.kind), seq: String(++timelineSeq), transport });
+  if (state.reason) item.dataset.reason = String(state.reason);
+  item.append(
+    timeElement(new Date()),
+    el('span', { class: 'kind' }, String(state.kind)),
+    el('span', { class: 'transport' }, transport),
+    el('span', { class: 'details' }, stateDetails(state).join(' · ')),
+  );
+  ui.timeline.prepend(item);
+  trimList(ui.timeline, MAX_TIMELINE);
+}
+
+function tickerState(state) {
+  ui.ticker.dataset.state = String(state.kind);
+  if (state.kind === 'closed' && state.reason !== 'client') {
+    showError('source', 'The ticker stream closed', stateDetails(state).join(' · '));
+  }
+}
+
+// ---------------------------------------------------------------- messages
+
+function addMessage(data, meta) {
+  const id = meta && meta.lastEventId ? String(meta.lastEventId) : '';
+  if (id) {
+    if (seenIds.has(id)) {
+      duplicates += 1;
+      ui.feed.dataset.duplicates = String(duplicates);
+      return;
+    }
+    seenIds.add(id);
+    chat.lastId = id;
+  }
+  const stick = isNearBottom(ui.feed);
+  ui.feed.append(messageItem(data, id));
+  if (stick) ui.feed.scrollTop = ui.feed.scrollHeight;
+}
+
+function messageItem(data, id) {
+  const isObject = data !== null && typeof data === 'object';
+  const user = isObject && typeof data.user === 'string' ? data.user : 'unknown';
+  const text = isObject && typeof data.text === 'string' ? data.text : JSON.stringify(data);
+  const item = el('li', { id });
+  item.append(
+    el('span', { class: 'user' }, user),
+    el('span', { class: 'text' }, text),
+  );
+  if (id) item.append(el('span', { class: 'msg-id' }, `#${id}`));
+  return item;
+}
+
+function showTick(data) {
+  const n = data && data.n !== undefined ? String(data.n) : '?';
+  const time = data && typeof data.time === 'number' ? new Date(data.time) : null;
+  ui.tickN.textContent = n;
+  ui.ticker.dataset.n = n;
+  if (time && !Number.isNaN(time.getTime())) {
+    ui.tickTime.dateTime = time.toISOString();
+    ui.tickTime.textContent = formatClock(time);
+  } else {
+    ui.tickTime.removeAttribute('datetime');
+    ui.tickTime.textContent = 'no time in the event';
+  }
+}
+
+// ---------------------------------------------------------------- publish and controls
+
+async function publish(event) {
+  event.preventDefault();
+  const user = ui.name.value.trim();
+  const text = ui.message.value.trim();
+  if (!user || !text) {
+    showPublishError('Enter a name and a message.');
+    return;
+  }
+  ui.send.disabled = true;
+  try {
+    await postJson('/publish', { channel: 'chat', event: 'chat', data: { user, text } });
+    ui.message.value = '';
+    showPublishError('');
+  } catch (err) {
+    showPublishError(describe(err));
+  } finally {
+    ui.send.disabled = false;
+    ui.message.focus();
+  }
+}
+
+function showPublishError(message) {
+  ui.publishError.textContent = message;
+  ui.publishError.hidden = !message;
+}
+
+async function control(button, path, doneMessage) {
+  button.disabled = true;
+  try {
+    await postJson(path);
+    ui.controlStatus.textContent = doneMessage;
+  } catch (err) {
+    ui.controlStatus.textContent = '';
+    showError('control', `${button.textContent} failed`, describe(err));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** POSTs JSON (or nothing); resolves with the JSON reply, rejects with the server's `error` text. */
+async function postJson(path, body) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method: 'POST',
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new Error(`could not reach the server (${describe(err)})`);
+  }
+  const reply = await response.json().catch(() => null);
+  if (!response.ok) {
+    const reason = reply && typeof reply.error === 'string' ? reply.error : response.statusText;
+    throw new Error(`${reason || 'request failed'} (HTTP ${response.status})`);
+  }
+  return reply;
+}
+
+// ---------------------------------------------------------------- errors
+
+function showDecodeError(channel, err) {
+  showError(
+    'decode',
+    `${channel}: a "${err && err.type}" event was not valid JSON`,
+    `${err && err.message}${err && err.lastEventId ? ` (id ${err.lastEventId})` : ''}`,
+    err && err.data !== undefined ? String(err.data) : '',
+  );
+}
+
+function showError(kind, title, message, raw) {
+  const item = el('li', { kind });
+  item.append(timeElement(new Date()), el('strong', { class: 'title' }, title));
+  if (message) item.append(el('p', { class: 'message' }, message));
+  if (raw) item.append(el('pre', { class: 'raw' }, raw));
+  ui.errors.prepend(item);
+  trimList(ui.errors, MAX_ERRORS);
+}
+
+// ---------------------------------------------------------------- helpers
+
+function byId(id) {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`missing element #${id}`);
+  return node;
+}
+
+/** `<tag>` with `class` set and other keys as data-* attributes, and optional text. */
+function el(tag, attrs = {}, text) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === 'class') node.className = value;
+    else node.dataset[key] = value;
+  }
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function timeElement(date) {
+  const node = document.createElement('time');
+  node.dateTime = date.toISOString();
+  node.textContent = formatClock(date, true);
+  return node;
+}
+
+function trimList(list, max) {
+  while (list.children.length > max) list.lastElementChild.remove();
+}
+
+function isNearBottom(node) {
+  return node.scrollHeight - node.scrollTop - node.clientHeight < 40;
+}
+
+function formatClock(date, withMillis = false) {
+  const pad = (n, width = 2) => String(n).padStart(width, '0');
+  const clock = `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+  return withMillis ? `${clock}.${pad(date.getMilliseconds(), 3)}` : clock;
+}
+
+function formatDelay(ms) {
+  const value = Number(ms);
+  return value >= 1000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`;
+}
+
+function describe(err) {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'string') return err;
+  try {
+    return JSON.stringify(err);
+  } catch {
+    return String(err);
+  }
+}
