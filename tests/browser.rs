@@ -1,0 +1,271 @@
+//! Browser tests: both sides of the wire are real. `scripts/test.sh` starts the test
+//! server and passes its URL in `SSE_TEST_SERVER` when it runs
+//! `wasm-pack test --headless --chrome`.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::*;
+use futures::channel::mpsc::unbounded;
+use futures::future::{select, Either};
+use futures::StreamExt;
+use gloo_timers::future::TimeoutFuture;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen_test::*;
+use wasm_eventsource::{CloseReason, ConnectionState, EventSource, ReconnectCause};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+#[wasm_bindgen_test]
+async fn typed_handlers_get_their_own_event_types_with_metadata() {
+    let source = EventSource::new(&url("/scenario/named")).expect("valid url");
+    let (chat_tx, mut chat) = unbounded();
+    let (msg_tx, mut messages) = unbounded();
+    let _chat = source.on::<N>("chat", move |r| {
+        let _ = chat_tx.unbounded_send(r);
+    });
+    let _msg = source.on_message::<N>(move |r| {
+        let _ = msg_tx.unbounded_send(r);
+    });
+    let first = next(&mut chat, "chat 1").await.expect("decodes");
+    assert_eq!(first.data, N { n: 1 });
+    assert_eq!(first.event_type, "chat");
+    assert_eq!(first.origin, SERVER);
+    let plain = next(&mut messages, "message 2").await.expect("decodes");
+    assert_eq!(plain.data, N { n: 2 });
+    assert_eq!(plain.event_type, "message");
+    assert_eq!(
+        next(&mut chat, "chat 3").await.expect("decodes").data,
+        N { n: 3 }
+    );
+    source.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_payload_is_a_decode_error_and_the_stream_goes_on() {
+    let source = EventSource::new(&url("/scenario/bad-json")).expect("valid url");
+    let (tx, mut rx) = unbounded();
+    let _sub = source.on_message::<N>(move |r| {
+        let _ = tx.unbounded_send(r);
+    });
+    assert_eq!(
+        next(&mut rx, "event 1").await.expect("decodes").data,
+        N { n: 1 }
+    );
+    let err = next(&mut rx, "the bad event")
+        .await
+        .expect_err("must not decode");
+    assert_eq!(err.data, "{not json");
+    assert_eq!(err.event_type, "message");
+    assert_eq!(err.last_event_id, "2");
+    assert!(err.to_string().contains("not valid JSON"), "{err}");
+    let third = next(&mut rx, "event 3").await.expect("decodes");
+    assert_eq!(
+        (third.data, third.last_event_id.as_str()),
+        (N { n: 3 }, "3")
+    );
+    assert_eq!(source.last_event_id(), "3");
+    source.close();
+}
+
+#[wasm_bindgen_test]
+async fn raw_handlers_get_the_text_unchanged() {
+    let source = EventSource::new(&url("/scenario/bad-json")).expect("valid url");
+    let (tx, mut rx) = unbounded();
+    let _sub = source.on_raw("message", move |m| {
+        let _ = tx.unbounded_send(m.data);
+    });
+    assert_eq!(next(&mut rx, "raw 1").await, r#"{"n":1}"#);
+    assert_eq!(next(&mut rx, "raw 2").await, "{not json");
+    source.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_dropped_stream_is_reconnecting_then_open_never_closed() {
+    // The server sends one event, then ends the response; the browser retries after 50 ms.
+    let source = EventSource::new(&url("/scenario/end-after/1?retry=50")).expect("valid url");
+    let (mut rx, _sub) = states(&source);
+    assert_eq!(
+        next(&mut rx, "connecting").await,
+        ConnectionState::Connecting { attempt: 0 }
+    );
+    assert_eq!(next(&mut rx, "open").await, ConnectionState::Open);
+    // The first connection delivered an event, so it was healthy: attempt 1.
+    assert_eq!(
+        next(&mut rx, "reconnecting").await,
+        ConnectionState::Reconnecting {
+            attempt: 1,
+            delay: None,
+            cause: ReconnectCause::ConnectionLost
+        }
+    );
+    assert_eq!(next(&mut rx, "open again").await, ConnectionState::Open);
+    // The resumed connection has nothing left to send and ends at once: not healthy,
+    // so the count goes up instead of starting again.
+    match next(&mut rx, "second reconnect").await {
+        ConnectionState::Reconnecting { attempt: 2, .. } => {}
+        other => panic!("expected reconnecting attempt 2, got {other:?}"),
+    }
+    source.close();
+    assert_eq!(
+        next(&mut rx, "closed").await,
+        ConnectionState::Closed {
+            reason: CloseReason::ClosedByClient
+        }
+    );
+}
+
+async fn assert_fails(path: &str) {
+    let source = EventSource::new(&url(path)).expect("valid url");
+    let (mut rx, _sub) = states(&source);
+    assert_eq!(
+        next(&mut rx, "connecting").await,
+        ConnectionState::Connecting { attempt: 0 }
+    );
+    assert_eq!(
+        next(&mut rx, "closed").await,
+        ConnectionState::Closed {
+            reason: CloseReason::Failed
+        },
+        "{path}"
+    );
+    assert_eq!(source.ready_state(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn http_500_is_closed_failed() {
+    assert_fails("/scenario/status/500").await;
+}
+
+#[wasm_bindgen_test]
+async fn wrong_content_type_is_closed_failed() {
+    assert_fails("/scenario/content-type?type=text/plain").await;
+}
+
+#[wasm_bindgen_test]
+async fn no_event_reaches_a_handler_after_close() {
+    const BURST: usize = 2_000;
+    let path = format!("/scenario/burst/{BURST}?then=idle");
+    let closed = EventSource::new(&url(&path)).expect("valid url");
+    let count = Rc::new(RefCell::new(0usize));
+    let (first_tx, mut first) = unbounded();
+    // The handler closes its own source on the first event.
+    let slot = Rc::new(RefCell::new(Some(closed.clone())));
+    let _first = {
+        let (count, slot) = (count.clone(), slot.clone());
+        closed.on_raw("message", move |_| {
+            *count.borrow_mut() += 1;
+            if let Some(source) = slot.borrow_mut().take() {
+                source.close();
+                let _ = first_tx.unbounded_send(());
+            }
+        })
+    };
+    next(&mut first, "the first event").await;
+    // A second source, opened now, reads the whole burst: by the time it has, the
+    // browser has long delivered whatever the first connection still had.
+    let witness = EventSource::new(&url(&path)).expect("valid url");
+    let (tx, mut rx) = unbounded();
+    let seen = Rc::new(RefCell::new(0usize));
+    let _w = witness.on_raw("message", move |_| {
+        *seen.borrow_mut() += 1;
+        if *seen.borrow() == BURST {
+            let _ = tx.unbounded_send(());
+        }
+    });
+    next(&mut rx, "the witness to read the burst").await;
+    assert_eq!(*count.borrow(), 1, "events reached a handler after close()");
+    assert_eq!(
+        closed.state(),
+        ConnectionState::Closed {
+            reason: CloseReason::ClosedByClient
+        }
+    );
+    witness.close();
+}
+
+#[wasm_bindgen_test]
+async fn the_stream_ends_after_close() {
+    let source = EventSource::new(&url("/scenario/bad-json")).expect("valid url");
+    let mut stream = source.subscribe::<N>("message");
+    match select(stream.next(), TimeoutFuture::new(5_000)).await {
+        Either::Left((Some(Ok(first)), _)) => assert_eq!(first.data, N { n: 1 }),
+        Either::Left((other, _)) => panic!("expected event 1, got {other:?}"),
+        Either::Right(_) => panic!("timed out waiting for event 1"),
+    }
+    source.close();
+    let rest = select(
+        stream.by_ref().collect::<Vec<_>>(),
+        TimeoutFuture::new(5_000),
+    )
+    .await;
+    match rest {
+        Either::Left((rest, _)) => {
+            assert!(rest.len() <= 2, "only events from before close: {rest:?}")
+        }
+        Either::Right(_) => panic!("the stream did not end after close()"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_subscription_keeps_its_source_open() {
+    let (tx, mut rx) = unbounded();
+    // The source handle is dropped at once; the subscription must keep it alive.
+    let sub = EventSource::new(&url("/scenario/bad-json"))
+        .expect("valid url")
+        .on_raw("message", move |m| {
+            let _ = tx.unbounded_send(m.data);
+        });
+    assert_eq!(next(&mut rx, "an event").await, r#"{"n":1}"#);
+    drop(sub);
+}
+
+#[wasm_bindgen_test]
+fn invalid_urls_are_errors_that_say_why() {
+    let err = EventSource::new("http://[oops").expect_err("unparsable");
+    assert!(
+        matches!(err, wasm_eventsource::Error::InvalidUrl { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("http://[oops"), "{err}");
+    let err = EventSource::new("ftp://example.com/feed").expect_err("wrong scheme");
+    assert!(
+        err.to_string().contains("\"ftp:\" is not supported"),
+        "{err}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn open_close_cycles_leave_memory_flat() {
+    fn cycle(target: &str) {
+        let source = EventSource::new(target).expect("valid url");
+        let _a = source.on_message::<N>(|_| {});
+        let _b = source.on_raw("chat", |_| {});
+        let _c = source.on_state(|_| {});
+        let _d = source.subscribe::<N>("tick");
+        source.close();
+    }
+    let target = url("/events?channel=memory-test");
+    for _ in 0..50 {
+        cycle(&target);
+    }
+    let (live_before, memory_before) = (live_bytes(), memory_bytes());
+    for _ in 0..1_000 {
+        cycle(&target);
+    }
+    let (live_after, memory_after) = (live_bytes(), memory_bytes());
+    assert!(
+        live_after - live_before <= 256,
+        "1,000 cycles left {} heap bytes live",
+        live_after - live_before
+    );
+    assert!(
+        memory_after - memory_before <= 65_536,
+        "wasm memory grew by {} bytes over 1,000 cycles",
+        memory_after - memory_before
+    );
+}

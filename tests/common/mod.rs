@@ -1,0 +1,138 @@
+//! Helpers shared by the browser test files.
+#![allow(dead_code)]
+
+use futures::channel::mpsc::{unbounded, UnboundedReceiver};
+use futures::future::{select, Either};
+use futures::StreamExt;
+use gloo_timers::future::TimeoutFuture;
+use serde::Deserialize;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_eventsource::{ConnectionState, EventSource, Subscription};
+
+pub const SERVER: &str = match option_env!("SSE_TEST_SERVER") {
+    Some(url) => url,
+    None => "http://127.0.0.1:8080",
+};
+
+pub fn url(path: &str) -> String {
+    format!("{SERVER}{path}")
+}
+
+/// Counts live heap bytes, to prove open/close cycles free what they allocate.
+pub struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+pub fn live_bytes() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+pub fn memory_bytes() -> u32 {
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length()
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+pub struct N {
+    pub n: u32,
+}
+
+/// Waits for the next value, failing the test with `what` after 5 s.
+pub async fn next<T>(rx: &mut UnboundedReceiver<T>, what: &str) -> T {
+    match select(rx.next(), TimeoutFuture::new(5_000)).await {
+        Either::Left((Some(value), _)) => value,
+        Either::Left((None, _)) => panic!("channel closed while waiting for {what}"),
+        Either::Right(_) => panic!("timed out waiting for {what}"),
+    }
+}
+
+/// Every state change of `source`, starting with the current state.
+pub fn states(source: &EventSource) -> (UnboundedReceiver<ConnectionState>, Subscription) {
+    let (tx, rx) = unbounded();
+    let sub = source.on_state(move |s| {
+        let _ = tx.unbounded_send(s.clone());
+    });
+    (rx, sub)
+}
+
+/// Waits for the first state that `pred` accepts, returning it and the ones before.
+pub async fn until_state(
+    rx: &mut UnboundedReceiver<ConnectionState>,
+    what: &str,
+    pred: impl Fn(&ConnectionState) -> bool,
+) -> (ConnectionState, Vec<ConnectionState>) {
+    let mut before = Vec::new();
+    loop {
+        let state = next(rx, what).await;
+        if pred(&state) {
+            return (state, before);
+        }
+        before.push(state);
+    }
+}
+
+/// `(type, data, last event id)` of the next `count` events of the given types.
+pub async fn read_events(
+    source: &EventSource,
+    types: &[&str],
+    count: usize,
+) -> Vec<(String, String, String)> {
+    let (tx, mut rx) = unbounded();
+    let _subs: Vec<_> = types
+        .iter()
+        .map(|t| {
+            let tx = tx.clone();
+            source.on_raw(t, move |m| {
+                let _ = tx.unbounded_send((m.event_type, m.data, m.last_event_id));
+            })
+        })
+        .collect();
+    let mut events = Vec::new();
+    while events.len() < count {
+        events.push(next(&mut rx, &format!("event {} of {count}", events.len() + 1)).await);
+    }
+    events
+}
+
+/// GETs `url` with the page's fetch and parses the JSON body.
+pub async fn get_json(url: &str) -> serde_json::Value {
+    let fetch: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"fetch".into())
+        .expect("fetch exists")
+        .unchecked_into();
+    let response = JsFuture::from(js_sys::Promise::from(
+        fetch
+            .call1(&JsValue::NULL, &url.into())
+            .expect("fetch called"),
+    ))
+    .await
+    .expect("the request succeeds")
+    .unchecked_into::<web_sys::Response>();
+    let text = JsFuture::from(response.text().expect("a body"))
+        .await
+        .expect("the body is read");
+    serde_json::from_str(&text.as_string().expect("text")).expect("JSON")
+}

@@ -1,0 +1,147 @@
+// The npm package as a JavaScript user meets it: the assembled pkg/ resolves through
+// its `exports`, its TypeScript types check a strict consumer (and reject a wrong one),
+// esbuild bundles the consumer, and the bundle receives typed events in Chromium.
+//
+//   E2E_BASE_URL=http://127.0.0.1:PORT node tests/e2e/package.test.mjs
+// (after `npm run build`; `npm test` does both).
+
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { REPO_ROOT, createRunner, launchBrowser, waitUntil, watchPageErrors } from './lib.mjs';
+
+const PKG = join(REPO_ROOT, 'pkg');
+const APP = join(REPO_ROOT, 'tests', 'package');
+const OUT = join(REPO_ROOT, 'target', 'package-test');
+const BIN = join(REPO_ROOT, 'node_modules', '.bin');
+
+/**
+ * Serves `dir` on a loopback port (a real one: Chromium lets only a page on a loopback
+ * address reach the loopback test server). Resolves with { origin, close }.
+ */
+function serveStatic(dir) {
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+  const server = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname.replace(/^\/+/, '') || 'index.html';
+    const file = join(dir, path);
+    if (path.includes('..') || !existsSync(file)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': types[extname(file)] || 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve({
+      origin: `http://127.0.0.1:${server.address().port}`,
+      close: () => new Promise((done) => server.close(done)),
+    }));
+  });
+}
+
+/** Runs a tool; resolves with its output, or throws with it. */
+function run(tool, args, cwd = REPO_ROOT) {
+  try {
+    return execFileSync(join(BIN, tool), args, { cwd, encoding: 'utf8', stdio: 'pipe' });
+  } catch (err) {
+    const error = new Error(`${tool} ${args.join(' ')} failed:\n${err.stdout || ''}${err.stderr || ''}`);
+    error.output = `${err.stdout || ''}${err.stderr || ''}`;
+    throw error;
+  }
+}
+
+const runner = createRunner();
+const base = await runner.startup({ paths: ['/scenario/log/package-test'] });
+if (base) {
+  await runner.check('the package resolves: pkg/package.json names wasm-eventsource with exports and types', async () => {
+    const meta = JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8'));
+    if (meta.name !== 'wasm-eventsource') throw new Error(`name is ${meta.name}`);
+    for (const entry of ['.', './web']) {
+      const target = meta.exports?.[entry];
+      if (!target?.types || !target?.default) throw new Error(`exports[${entry}] lacks types or default`);
+      for (const file of [target.types, target.default]) {
+        if (!existsSync(join(PKG, file))) throw new Error(`exports[${entry}] points at missing ${file}`);
+      }
+    }
+    // Install it the way `npm install ../pkg` would: a link in node_modules.
+    const link = join(APP, 'node_modules', 'wasm-eventsource');
+    rmSync(link, { recursive: true, force: true });
+    mkdirSync(join(APP, 'node_modules'), { recursive: true });
+    symlinkSync(PKG, link, 'dir');
+    return `${meta.name}@${meta.version}`;
+  }, { critical: true });
+
+  await runner.check('tsc --noEmit --strict accepts the consumer', async () => {
+    run('tsc', ['--noEmit', '-p', join(APP, 'tsconfig.json')]);
+  });
+
+  await runner.check('tsc rejects code the types rule out (the types are not `any`)', async () => {
+    const wrong = join(APP, 'wrong.ts');
+    writeFileSync(wrong, [
+      'import { TypedEventSource } from "wasm-eventsource/web";',
+      'const es = new TypedEventSource("/events", { transport: "carrier-pigeon" });',
+      'es.onState((s) => s.attempt);',
+      'es.on<{ n: number }>("x", (data) => data.missing);',
+      '',
+    ].join('\n'));
+    try {
+      run('tsc', ['--noEmit', '--strict', '--module', 'esnext', '--moduleResolution', 'bundler', '--target', 'es2022', '--lib', 'es2022,dom,esnext.disposable', wrong]);
+      throw new Error('tsc accepted code that must not type-check');
+    } catch (err) {
+      if (!err.output) throw err;
+      const codes = [...new Set(err.output.match(/TS\d+/g))];
+      if (err.output.split('error TS').length - 1 < 3) throw new Error(`expected 3 type errors:\n${err.output}`);
+      return `rejected with ${codes.join(', ')}`;
+    } finally {
+      rmSync(wrong, { force: true });
+    }
+  });
+
+  await runner.check('esbuild bundles the consumer', async () => {
+    rmSync(OUT, { recursive: true, force: true });
+    mkdirSync(OUT, { recursive: true });
+    run('esbuild', [join(APP, 'app.ts'), '--bundle', '--format=esm', '--target=es2022', `--outfile=${join(OUT, 'app.js')}`, '--log-level=warning']);
+    copyFileSync(join(APP, 'index.html'), join(OUT, 'index.html'));
+    // The web build loads its wasm from next to the module (new URL(..., import.meta.url)).
+    copyFileSync(join(PKG, 'web', 'wasm_eventsource_bg.wasm'), join(OUT, 'wasm_eventsource_bg.wasm'));
+    const size = readFileSync(join(OUT, 'app.js')).length;
+    return `app.js ${size} bytes`;
+  });
+
+  const browser = await launchBrowser();
+  try {
+    await runner.check('the bundle receives typed events, the decode error and the states in Chromium', async () => {
+      const site = await serveStatic(OUT);
+      const page = await browser.newPage();
+      const errors = watchPageErrors(page);
+      await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}`);
+      const results = await waitUntil(page, 'the app to read its three events', () => {
+        const r = window.results;
+        return r && (r.done || r.error) && r;
+      });
+      if (results.error) throw new Error(`the app failed: ${results.error}`);
+      const got = JSON.stringify(results.events);
+      const want = JSON.stringify([
+        { n: 1, type: 'message', lastEventId: '1' },
+        { n: 3, type: 'message', lastEventId: '3' },
+      ]);
+      if (got !== want) throw new Error(`events ${got}, expected ${want}`);
+      if (JSON.stringify(results.decodeErrors) !== JSON.stringify(['{not json'])) {
+        throw new Error(`decode errors ${JSON.stringify(results.decodeErrors)}`);
+      }
+      const states = results.states.join(' → ');
+      if (!states.startsWith('connecting 0 → open')) throw new Error(`states ${states}`);
+      await waitUntil(page, 'the closed state after close()', () => window.results.states.includes('closed client'));
+      const unexpected = errors.unexpected();
+      if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
+      const all = (await page.evaluate(() => window.results.states)).join(' → ');
+      await page.close();
+      await site.close();
+      return all;
+    });
+  } finally {
+    await browser.close();
+  }
+}
+runner.finish();

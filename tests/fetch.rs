@@ -1,0 +1,427 @@
+//! Browser tests of the fetch transport against the test server, started by
+//! `scripts/test.sh` (its URL in `SSE_TEST_SERVER`).
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::*;
+use futures::channel::mpsc::unbounded;
+use gloo_timers::future::TimeoutFuture;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+use wasm_bindgen_test::*;
+use wasm_eventsource::{
+    CloseReason, ConnectionState, Error, EventSource, Options, ReconnectCause, Transport,
+};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn fetch() -> Options {
+    Options::new().transport(Transport::Fetch)
+}
+
+fn open(path: &str, options: Options) -> EventSource {
+    EventSource::with_options(&url(path), options).expect("valid url and options")
+}
+
+#[wasm_bindgen_test]
+async fn method_body_and_headers_reach_the_server() {
+    let token = Rc::new(RefCell::new(0));
+    let options = fetch()
+        .method("POST")
+        .body(r#"{"prompt":"hi"}"#)
+        .header("X-Test", "yes")
+        .headers_with({
+            let token = token.clone();
+            move || {
+                *token.borrow_mut() += 1;
+                vec![(
+                    "Authorization".into(),
+                    format!("Bearer t{}", token.borrow()),
+                )]
+            }
+        });
+    let source = open("/scenario/echo", options);
+    let events = read_events(&source, &["echo"], 1).await;
+    let echo: serde_json::Value = serde_json::from_str(&events[0].1).expect("echo is JSON");
+    assert_eq!(echo["method"], "POST");
+    assert_eq!(echo["body"], r#"{"prompt":"hi"}"#);
+    let headers = &echo["headers"];
+    assert_eq!(headers["x-test"], "yes");
+    assert_eq!(
+        headers["authorization"], "Bearer t1",
+        "the header callback ran before the request"
+    );
+    assert_eq!(headers["accept"], "text/event-stream");
+    assert_eq!(headers["cache-control"], "no-cache");
+    assert_eq!(
+        echo["lastEventId"],
+        serde_json::Value::Null,
+        "no id yet, so no Last-Event-ID"
+    );
+    source.close();
+}
+
+#[wasm_bindgen_test]
+async fn reconnects_send_last_event_id_and_nothing_is_lost_or_repeated() {
+    // The server ends the response after every 3 events; 10 in all.
+    let token = format!("resume-{}", js_sys::Math::random());
+    let path = format!("/scenario/drop-every/3?total=10&retry=10&token={token}");
+    let source = open(&path, fetch());
+    let (mut states, _s) = states(&source);
+    let events = read_events(&source, &["message"], 10).await;
+    let numbers: Vec<String> = events.iter().map(|e| e.1.clone()).collect();
+    let expected: Vec<String> = (1..=10).map(|n| format!(r#"{{"n":{n}}}"#)).collect();
+    assert_eq!(numbers, expected);
+    assert_eq!(source.last_event_id(), "10");
+    let (reconnecting, _) = until_state(&mut states, "a reconnect", |s| {
+        matches!(s, ConnectionState::Reconnecting { .. })
+    })
+    .await;
+    assert_eq!(
+        reconnecting,
+        ConnectionState::Reconnecting {
+            attempt: 1,
+            delay: Some(Duration::from_millis(10)),
+            cause: ReconnectCause::StreamEnded
+        },
+        "the server's retry: 10 is the delay"
+    );
+    source.close();
+    let log = get_json(&url(&format!("/scenario/log/{token}"))).await;
+    let sent: Vec<serde_json::Value> = log
+        .as_array()
+        .expect("a log array")
+        .iter()
+        .map(|r| r["lastEventId"].clone())
+        .collect();
+    assert_eq!(
+        sent,
+        [serde_json::Value::Null, "3".into(), "6".into(), "9".into()]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_initial_last_event_id_resumes_the_first_request() {
+    let source = open("/scenario/end-after/5", fetch().last_event_id("3"));
+    let events = read_events(&source, &["message"], 2).await;
+    assert_eq!(events[0].1, r#"{"n":4}"#);
+    assert_eq!(events[1].1, r#"{"n":5}"#);
+    source.close();
+}
+
+async fn closes_with(path: &str, expected: CloseReason) {
+    let source = open(path, fetch());
+    let (mut rx, _s) = states(&source);
+    let (closed, before) = until_state(&mut rx, "closed", ConnectionState::is_closed).await;
+    assert_eq!(
+        closed,
+        ConnectionState::Closed { reason: expected },
+        "{path}"
+    );
+    assert_eq!(
+        before,
+        [ConnectionState::Connecting { attempt: 0 }],
+        "{path}: no retry"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn http_errors_close_with_the_status() {
+    closes_with(
+        "/scenario/status/401",
+        CloseReason::HttpStatus {
+            status: 401,
+            status_text: "Unauthorized".into(),
+        },
+    )
+    .await;
+    closes_with(
+        "/scenario/status/500",
+        CloseReason::HttpStatus {
+            status: 500,
+            status_text: "Internal Server Error".into(),
+        },
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_wrong_content_type_closes_with_the_type() {
+    closes_with(
+        "/scenario/content-type?type=application/json",
+        CloseReason::ContentType {
+            content_type: "application/json".into(),
+        },
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn no_content_means_stop() {
+    closes_with("/scenario/no-content", CloseReason::NoContent).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_silent_connection_times_out_and_resumes() {
+    let options = fetch().heartbeat_timeout(Duration::from_millis(300));
+    let source = open("/scenario/stall?after=2&retry=10", options);
+    let (mut rx, _s) = states(&source);
+    let (lost, _) = until_state(&mut rx, "the heartbeat timeout", |s| {
+        matches!(s, ConnectionState::Reconnecting { .. })
+    })
+    .await;
+    assert_eq!(
+        lost,
+        ConnectionState::Reconnecting {
+            attempt: 1,
+            delay: Some(Duration::from_millis(10)),
+            cause: ReconnectCause::HeartbeatTimeout {
+                after: Duration::from_millis(300)
+            }
+        }
+    );
+    assert_eq!(
+        next(&mut rx, "connecting again").await,
+        ConnectionState::Connecting { attempt: 1 }
+    );
+    assert_eq!(next(&mut rx, "open again").await, ConnectionState::Open);
+    assert_eq!(source.last_event_id(), "2");
+    source.close();
+}
+
+#[wasm_bindgen_test]
+async fn an_unreachable_server_is_a_network_error_retried_with_growing_attempts() {
+    // Port 9 (discard) is not listening on loopback: the request fails at once.
+    let source = EventSource::with_options(
+        "http://127.0.0.1:9/events",
+        fetch().retry(Duration::from_millis(10)),
+    )
+    .expect("valid url");
+    let (mut rx, _s) = states(&source);
+    for attempt in 1..=2 {
+        let (state, _) = until_state(&mut rx, "a reconnect", |s| {
+            matches!(s, ConnectionState::Reconnecting { .. })
+        })
+        .await;
+        match state {
+            ConnectionState::Reconnecting {
+                attempt: a,
+                cause: ReconnectCause::Network { .. },
+                ..
+            } => {
+                assert_eq!(a, attempt)
+            }
+            other => panic!("expected a network error, got {other:?}"),
+        }
+    }
+    source.close();
+}
+
+#[wasm_bindgen_test]
+async fn close_inside_a_handler_stops_dispatch_mid_chunk() {
+    const BURST: usize = 5_000;
+    let path = format!("/scenario/burst/{BURST}?then=idle");
+    let closed = open(&path, fetch());
+    let count = Rc::new(RefCell::new(0usize));
+    let (first_tx, mut first) = unbounded();
+    let slot = Rc::new(RefCell::new(Some(closed.clone())));
+    let _first = {
+        let (count, slot) = (count.clone(), slot.clone());
+        closed.on_raw("message", move |_| {
+            *count.borrow_mut() += 1;
+            if let Some(source) = slot.borrow_mut().take() {
+                source.close();
+                let _ = first_tx.unbounded_send(());
+            }
+        })
+    };
+    next(&mut first, "the first event").await;
+    // Many events arrive in each chunk: none after the first may be dispatched. A
+    // second source then reads the whole burst; once it has, the first would have too.
+    let witness = open(&path, fetch());
+    assert_eq!(
+        read_events(&witness, &["message"], BURST).await.len(),
+        BURST
+    );
+    assert_eq!(*count.borrow(), 1, "events reached a handler after close()");
+    witness.close();
+}
+
+async fn both_transports(
+    path: &str,
+    types: &[&str],
+    count: usize,
+) -> Vec<(String, String, String)> {
+    let native = open(path, Options::new());
+    let by_browser = read_events(&native, types, count).await;
+    native.close();
+    let ours = open(path, fetch());
+    let by_us = read_events(&ours, types, count).await;
+    ours.close();
+    assert_eq!(
+        by_us, by_browser,
+        "{path}: our parser and the browser's disagree"
+    );
+    by_us
+}
+
+fn ev(t: &str, data: &str, id: &str) -> (String, String, String) {
+    (t.into(), data.into(), id.into())
+}
+
+#[wasm_bindgen_test]
+async fn bytes_trickled_one_at_a_time_read_like_the_browser_reads_them() {
+    let events = both_transports("/scenario/trickle", &["message", "trickle"], 3).await;
+    assert_eq!(
+        events,
+        [
+            ev("message", r#"{"n":1,"text":"héllo wörld ✓ 🎉"}"#, "1"),
+            ev("trickle", r#"{"n":2,"text":"ünïcödé ✓"}"#, "2"),
+            ev("message", r#"{"n":3,"text":"done 🎉"}"#, "2"),
+        ]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn utf8_split_across_chunks_decodes_right() {
+    let events = both_transports("/scenario/split-utf8", &["message"], 4).await;
+    assert_eq!(
+        events[3],
+        ev("message", r#"{"n":4,"text":"日本語 ü"}"#, "4")
+    );
+    assert!(
+        events.iter().all(|e| !e.1.contains('\u{FFFD}')),
+        "{events:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn bom_and_every_line_ending_read_like_the_browser_reads_them() {
+    both_transports("/scenario/bom", &["message"], 2).await;
+    for style in ["cr", "lf", "crlf"] {
+        let events = both_transports(
+            &format!("/scenario/line-endings/{style}"),
+            &["message", "chat"],
+            3,
+        )
+        .await;
+        assert_eq!(
+            events[2],
+            ev("message", "{\"n\":3,\n\"text\":\"two lines\"}", "3"),
+            "{style}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn comments_reach_comment_handlers() {
+    let source = open("/scenario/comments", fetch());
+    let (tx, mut rx) = unbounded();
+    let _c = source.on_comment(move |text| {
+        let _ = tx.unbounded_send(text.to_owned());
+    });
+    let mut comments = Vec::new();
+    while comments.last().map(String::as_str) != Some("bye") {
+        comments.push(next(&mut rx, "a comment").await);
+    }
+    assert_eq!(
+        comments,
+        [
+            "hello",
+            "between events",
+            "no space",
+            "inside an event",
+            "bye"
+        ]
+    );
+    source.close();
+}
+
+#[wasm_bindgen_test]
+async fn an_oversize_event_is_reported_and_the_next_one_arrives() {
+    let source = open("/scenario/huge?bytes=5000", fetch().max_event_size(1_000));
+    let (tx, mut rx) = unbounded();
+    let _s = source.on_message::<N>(move |r| {
+        let _ = tx.unbounded_send(r);
+    });
+    let err = next(&mut rx, "the oversize report")
+        .await
+        .expect_err("dropped");
+    assert!(
+        err.reason.contains("over the limit of 1000 bytes"),
+        "{}",
+        err.reason
+    );
+    assert_eq!(
+        next(&mut rx, "the next event").await.expect("decodes").data,
+        N { n: 2 }
+    );
+    source.close();
+}
+
+#[wasm_bindgen_test]
+fn options_the_browser_cannot_honour_are_refused_with_native() {
+    let err = EventSource::with_options(&url("/events"), Options::new().header("X-Token", "1"))
+        .expect_err("native cannot send headers");
+    assert!(matches!(err, Error::InvalidOptions(_)));
+    assert!(
+        err.to_string()
+            .contains("custom headers need Transport::Fetch"),
+        "{err}"
+    );
+    let err = EventSource::with_options(&url("/events"), fetch().body("x"))
+        .expect_err("GET cannot have a body");
+    assert!(err.to_string().contains("set .method(\"POST\")"), "{err}");
+}
+
+#[wasm_bindgen_test]
+async fn fetch_open_close_cycles_free_everything() {
+    fn cycle(target: &str) {
+        let source = EventSource::with_options(target, fetch()).expect("valid url");
+        let _a = source.on_message::<N>(|_| {});
+        let _b = source.on_state(|_| {});
+        let _c = source.on_comment(|_| {});
+        source.close();
+    }
+    /// Waits until the tasks and requests that close() aborted have been dropped and
+    /// settled: live bytes steady over two timer ticks (5 s at most).
+    async fn settled() -> isize {
+        let mut last = live_bytes();
+        for _ in 0..500 {
+            TimeoutFuture::new(10).await;
+            let now = live_bytes();
+            if now == last {
+                break;
+            }
+            last = now;
+        }
+        last
+    }
+    let target = url("/events?channel=memory-test-fetch");
+    // Warm up with as many cycles as are measured: the task queue keeps the capacity
+    // that 1,000 tasks spawned in a row gave it.
+    for _ in 0..1_000 {
+        cycle(&target);
+    }
+    let before = settled().await;
+    let memory_before = memory_bytes();
+    for _ in 0..1_000 {
+        cycle(&target);
+    }
+    let after = settled().await;
+    assert!(
+        after - before <= 256,
+        "1,000 fetch cycles left {} heap bytes live",
+        after - before
+    );
+    assert!(
+        memory_bytes() - memory_before <= 65_536,
+        "wasm memory grew by {}",
+        memory_bytes() - memory_before
+    );
+}

@@ -1,0 +1,70 @@
+// A small app that uses the npm package the way a bundled front end would. It is
+// type-checked with `tsc --noEmit --strict`, bundled with esbuild, and run in Chromium
+// by tests/e2e/package.test.mjs, which reads `window.results`.
+import init, {
+  TypedEventSource,
+  type ConnectionState,
+  type DecodeErrorInfo,
+  type MessageMeta,
+  type TypedEventSourceOptions,
+} from "wasm-eventsource/web";
+
+interface Counter {
+  n: number;
+}
+
+interface Results {
+  events: { n: number; type: string; lastEventId: string }[];
+  decodeErrors: string[];
+  states: string[];
+  done: boolean;
+  error?: string;
+}
+
+declare global {
+  interface Window {
+    results: Results;
+  }
+}
+
+const results: Results = { events: [], decodeErrors: [], states: [], done: false };
+window.results = results;
+
+function describe(state: ConnectionState): string {
+  // The union narrows on `kind`: each branch sees only its own fields.
+  switch (state.kind) {
+    case "connecting":
+      return `connecting ${state.attempt}`;
+    case "open":
+      return "open";
+    case "reconnecting":
+      return `reconnecting ${state.attempt} ${state.delayMs ?? "browser"} ${state.cause}`;
+    case "closed":
+      return `closed ${state.reason}${state.status === undefined ? "" : ` ${state.status}`}`;
+  }
+}
+
+async function main(): Promise<void> {
+  const server = new URLSearchParams(location.search).get("server");
+  if (!server) throw new Error("pass ?server=http://127.0.0.1:PORT");
+  await init();
+  const options: TypedEventSourceOptions = { transport: "fetch", headers: { "X-App": "bundle" } };
+  const es = new TypedEventSource(`${server}/scenario/bad-json`, options);
+  es.onState((state) => {
+    results.states.push(describe(state));
+  });
+  es.onDecodeError((err: DecodeErrorInfo) => {
+    results.decodeErrors.push(err.data);
+  });
+  es.on<Counter>("message", (data: Counter, meta: MessageMeta) => {
+    results.events.push({ n: data.n, type: meta.type, lastEventId: meta.lastEventId });
+    if (data.n === 3) {
+      es.close();
+      results.done = true;
+    }
+  });
+}
+
+main().catch((e: unknown) => {
+  results.error = String(e);
+});
