@@ -6,12 +6,13 @@ export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 step() { printf '\n== %s\n' "$*"; }
 
-# start_server [args...]: starts the built server on a free loopback port, sets
-# SERVER_URL and SERVER_PID, and stops the server when the calling script exits.
+# start_server [args...]: starts the built server (SERVER_BIN, default the debug build)
+# on a free loopback port, sets SERVER_URL and SERVER_PID, and stops the server when
+# the calling script exits.
 start_server() {
   local log="$ROOT/target/server.log"
   mkdir -p "$ROOT/target"
-  "$ROOT/target/debug/wasm-eventsource-server" --port 0 "$@" >"$log" 2>&1 &
+  "${SERVER_BIN:-$ROOT/target/debug/wasm-eventsource-server}" --port 0 "$@" >"$log" 2>&1 &
   SERVER_PID=$!
   trap 'kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do

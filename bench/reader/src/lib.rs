@@ -1,0 +1,197 @@
+//! The wasm readers of `npm run bench` (driven by `bench/run.mjs`).
+//!
+//! Each export opens a fresh connection to `url`, reads `n` events whose data is the
+//! server's burst JSON `{"seq":i,"user":...,"text":...,"ok":true}`, decodes each into
+//! [`Ev`], closes the connection after the `n`th, and resolves to
+//! `{ ms, checksum }`: `ms` is `performance.now()` from just before the connection is
+//! constructed to the `n`th event, `checksum` the sum of the `seq`s (so the decoding is
+//! not optimised away, and the driver can check that no event was lost or repeated).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use futures::channel::oneshot;
+use futures::StreamExt;
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use wasm_eventsource::{ConnectionState, EventSource, Options, Transport};
+
+/// One burst event, decoded in full as an application would.
+#[derive(Deserialize)]
+struct Ev {
+    seq: u64,
+    #[allow(dead_code)]
+    user: String,
+    #[allow(dead_code)]
+    text: String,
+    #[allow(dead_code)]
+    ok: bool,
+}
+
+/// `performance.now()`, in a window or a worker.
+fn now() -> f64 {
+    let global = js_sys::global();
+    if let Some(window) = global.dyn_ref::<web_sys::Window>() {
+        if let Some(p) = window.performance() {
+            return p.now();
+        }
+    }
+    if let Some(worker) = global.dyn_ref::<web_sys::WorkerGlobalScope>() {
+        if let Some(p) = worker.performance() {
+            return p.now();
+        }
+    }
+    js_sys::Date::now()
+}
+
+/// `{ ms, checksum }` for the driver.
+fn outcome(ms: f64, checksum: u64) -> JsValue {
+    let obj = js_sys::Object::new();
+    // Reflect::set on a fresh plain object cannot fail.
+    let _ = js_sys::Reflect::set(&obj, &"ms".into(), &ms.into());
+    let _ = js_sys::Reflect::set(&obj, &"checksum".into(), &(checksum as f64).into());
+    obj.into()
+}
+
+fn check_n(n: u32) -> Result<(), JsValue> {
+    if n == 0 {
+        return Err(JsError::new("n must be at least 1").into());
+    }
+    Ok(())
+}
+
+fn transport(name: &str) -> Result<Transport, JsValue> {
+    match name {
+        "native" => Ok(Transport::Native),
+        "fetch" => Ok(Transport::Fetch),
+        other => Err(JsError::new(&format!(
+            "unknown transport {other:?}: \"native\" or \"fetch\""
+        ))
+        .into()),
+    }
+}
+
+/// Progress shared between the handlers and the awaiting future.
+struct Run {
+    n: u64,
+    count: u64,
+    checksum: u64,
+    done: Option<oneshot::Sender<Result<f64, String>>>,
+}
+
+impl Run {
+    fn new(n: u32) -> (Rc<RefCell<Run>>, oneshot::Receiver<Result<f64, String>>) {
+        let (tx, rx) = oneshot::channel();
+        let run = Run {
+            n: u64::from(n),
+            count: 0,
+            checksum: 0,
+            done: Some(tx),
+        };
+        (Rc::new(RefCell::new(run)), rx)
+    }
+
+    fn finish(&mut self, result: Result<f64, String>) {
+        if let Some(tx) = self.done.take() {
+            let _ = tx.send(result);
+        }
+    }
+}
+
+/// wasm-eventsource's typed API (`on_message::<Ev>`) over `transport`
+/// (`"native"` or `"fetch"`).
+#[wasm_bindgen]
+pub async fn ours(url: String, n: u32, transport: String) -> Result<JsValue, JsValue> {
+    check_n(n)?;
+    let transport = self::transport(&transport)?;
+    let (run, rx) = Run::new(n);
+
+    let start = now();
+    let source = EventSource::with_options(&url, Options::new().transport(transport))
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    let events = {
+        let run = Rc::clone(&run);
+        let source = source.clone();
+        source.clone().on_message::<Ev>(move |res| {
+            let mut r = run.borrow_mut();
+            if r.done.is_none() {
+                return;
+            }
+            match res {
+                Ok(msg) => {
+                    r.checksum += msg.data.seq;
+                    r.count += 1;
+                    if r.count == r.n {
+                        let ms = now() - start;
+                        source.close();
+                        r.finish(Ok(ms));
+                    }
+                }
+                Err(err) => {
+                    source.close();
+                    r.finish(Err(err.to_string()));
+                }
+            }
+        })
+    };
+    let states = {
+        let run = Rc::clone(&run);
+        source.on_state(move |state| {
+            if let ConnectionState::Closed { reason } = state {
+                // A close after the nth event is our own; finish() then does nothing.
+                if let Ok(mut r) = run.try_borrow_mut() {
+                    let count = r.count;
+                    r.finish(Err(format!("closed after {count} events: {reason}")));
+                }
+            }
+        })
+    };
+
+    let result = rx.await;
+    source.close();
+    drop((events, states));
+    let ms = match result {
+        Ok(Ok(ms)) => ms,
+        Ok(Err(e)) => return Err(JsError::new(&e).into()),
+        Err(_) => return Err(JsError::new("the source was dropped before the nth event").into()),
+    };
+    let checksum = run.borrow().checksum;
+    Ok(outcome(ms, checksum))
+}
+
+/// gloo-net's `EventSource` (a `Stream` of message events) + `serde_json` into [`Ev`].
+#[wasm_bindgen]
+pub async fn gloo(url: String, n: u32) -> Result<JsValue, JsValue> {
+    check_n(n)?;
+    let start = now();
+    let mut es = gloo_net::eventsource::futures::EventSource::new(&url)
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    let mut messages = es
+        .subscribe("message")
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    let (mut count, mut checksum) = (0u32, 0u64);
+    let ms = loop {
+        match messages.next().await {
+            Some(Ok((_, event))) => {
+                let data = event.data().as_string().unwrap_or_default();
+                let ev: Ev = serde_json::from_str(&data)
+                    .map_err(|e| JsError::new(&format!("bad event {data:?}: {e}")))?;
+                checksum += ev.seq;
+                count += 1;
+                if count == n {
+                    break now() - start;
+                }
+            }
+            Some(Err(e)) => {
+                es.close();
+                return Err(JsError::new(&format!("after {count} events: {e}")).into());
+            }
+            None => {
+                return Err(JsError::new(&format!("the stream ended after {count} events")).into())
+            }
+        }
+    };
+    es.close();
+    drop(messages);
+    Ok(outcome(ms, checksum))
+}
