@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the wasm package: `web` (pkg-web/, for <script type="module"> and the demo),
-# `bundler` (pkg/, the npm package), or both (the default). Optimised with
-# binaryen's wasm-opt from node_modules.
+# Builds the wasm package: `bundler` (pkg/, the npm package's main entry), `web`
+# (pkg-web/, its `wasm-eventsource/web` entry, also served to the demo), or both (the
+# default). The root package.json is the npm package and points into both. Optimised
+# with binaryen's wasm-opt from node_modules (first on PATH, see lib.sh).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 targets=("${@:-web bundler}")
@@ -12,4 +13,7 @@ for target in ${targets[*]}; do
     *) echo "build.sh: unknown target $target (web or bundler)" >&2; exit 2 ;;
   esac
   wasm-pack --quiet build --release --target "$target" --out-dir "$out" --out-name wasm_eventsource >&2
+  # wasm-pack's own package.json and .gitignore (*) would shadow the root package's
+  # metadata and hide the files from npm pack.
+  rm -f "$out/package.json" "$out/.gitignore" "$out/README.md"
 done

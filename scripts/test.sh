@@ -25,7 +25,6 @@ cargo test --workspace 2>&1 | tee "$LOGS/native.log"
 
 step "build the npm package (pkg/, pkg-web/) and the server"
 bash scripts/build.sh
-node scripts/package.mjs
 cargo build -p wasm-eventsource-server --quiet
 start_server --ticker-ms 1000
 

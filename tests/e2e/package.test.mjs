@@ -1,5 +1,5 @@
-// The npm package as a JavaScript user meets it: the assembled pkg/ resolves through
-// its `exports`, its TypeScript types check a strict consumer (and reject a wrong one),
+// The npm package as a JavaScript user meets it: the root package.json resolves
+// through its `exports`, its TypeScript types check a strict consumer (and reject a wrong one),
 // esbuild bundles the consumer, and the bundle receives typed events in Chromium.
 //
 //   E2E_BASE_URL=http://127.0.0.1:PORT node tests/e2e/package.test.mjs
@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync,
 import { extname, join } from 'node:path';
 import { REPO_ROOT, createRunner, launchBrowser, waitUntil, watchPageErrors } from './lib.mjs';
 
-const PKG = join(REPO_ROOT, 'pkg');
+const PKG = REPO_ROOT;
 const APP = join(REPO_ROOT, 'tests', 'package');
 const OUT = join(REPO_ROOT, 'target', 'package-test');
 const BIN = join(REPO_ROOT, 'node_modules', '.bin');
@@ -54,7 +54,7 @@ function run(tool, args, cwd = REPO_ROOT) {
 const runner = createRunner();
 const base = await runner.startup({ paths: ['/scenario/log/package-test'] });
 if (base) {
-  await runner.check('the package resolves: pkg/package.json names wasm-eventsource with exports and types', async () => {
+  await runner.check('the package resolves: package.json names wasm-eventsource with exports, types and files', async () => {
     const meta = JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8'));
     if (meta.name !== 'wasm-eventsource') throw new Error(`name is ${meta.name}`);
     for (const entry of ['.', './web']) {
@@ -64,12 +64,19 @@ if (base) {
         if (!existsSync(join(PKG, file))) throw new Error(`exports[${entry}] points at missing ${file}`);
       }
     }
-    // Install it the way `npm install ../pkg` would: a link in node_modules.
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: PKG, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    const files = new Set(packed[0].files.map((f) => f.path));
+    for (const entry of Object.values(meta.exports)) {
+      for (const file of typeof entry === 'string' ? [entry] : [entry.types, entry.default]) {
+        if (!files.has(file.replace(/^\.\//, ''))) throw new Error(`npm pack would leave out ${file}`);
+      }
+    }
+    // Install it the way `npm install ../wasm-eventsource` would: a link in node_modules.
     const link = join(APP, 'node_modules', 'wasm-eventsource');
     rmSync(link, { recursive: true, force: true });
     mkdirSync(join(APP, 'node_modules'), { recursive: true });
     symlinkSync(PKG, link, 'dir');
-    return `${meta.name}@${meta.version}`;
+    return `${meta.name}@${meta.version}, npm pack: ${files.size} files`;
   }, { critical: true });
 
   await runner.check('tsc --noEmit --strict accepts the consumer', async () => {
@@ -104,7 +111,7 @@ if (base) {
     run('esbuild', [join(APP, 'app.ts'), '--bundle', '--format=esm', '--target=es2022', `--outfile=${join(OUT, 'app.js')}`, '--log-level=warning']);
     copyFileSync(join(APP, 'index.html'), join(OUT, 'index.html'));
     // The web build loads its wasm from next to the module (new URL(..., import.meta.url)).
-    copyFileSync(join(PKG, 'web', 'wasm_eventsource_bg.wasm'), join(OUT, 'wasm_eventsource_bg.wasm'));
+    copyFileSync(join(PKG, 'pkg-web', 'wasm_eventsource_bg.wasm'), join(OUT, 'wasm_eventsource_bg.wasm'));
     const size = readFileSync(join(OUT, 'app.js')).length;
     return `app.js ${size} bytes`;
   });
