@@ -19,7 +19,7 @@ import { createServer } from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../scripts/chromium.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SITE = join(ROOT, 'target', 'bench');
@@ -125,20 +125,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function main() {
   const site = await staticServer(SITE);
   const pageUrl = `http://127.0.0.1:${site.address().port}/page/index.html`;
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      // window.gc() between runs, so one reader's garbage is not collected in the next.
-      '--js-flags=--expose-gc',
-    ],
-  });
+  // window.gc() between runs, so one reader's garbage is not collected in the next.
+  const browser = await launchChromium(['--js-flags=--expose-gc']);
   try {
     const page = await browser.newPage();
     const pageErrors = [];

@@ -10,10 +10,8 @@ use futures::channel::mpsc::unbounded;
 use futures::future::{select, Either};
 use futures::StreamExt;
 use gloo_timers::future::TimeoutFuture;
-use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen_test::*;
-use wasm_eventsource::{CloseReason, ConnectionState, EventSource, ReconnectCause};
+use wasm_eventsource::{CloseReason, ConnectionState, EventSource, Options, ReconnectCause};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -150,42 +148,14 @@ async fn wrong_content_type_is_closed_failed() {
 async fn no_event_reaches_a_handler_after_close() {
     const BURST: usize = 2_000;
     let path = format!("/scenario/burst/{BURST}?then=idle");
-    let closed = EventSource::new(&url(&path)).expect("valid url");
-    let count = Rc::new(RefCell::new(0usize));
-    let (first_tx, mut first) = unbounded();
-    // The handler closes its own source on the first event.
-    let slot = Rc::new(RefCell::new(Some(closed.clone())));
-    let _first = {
-        let (count, slot) = (count.clone(), slot.clone());
-        closed.on_raw("message", move |_| {
-            *count.borrow_mut() += 1;
-            if let Some(source) = slot.borrow_mut().take() {
-                source.close();
-                let _ = first_tx.unbounded_send(());
-            }
-        })
-    };
-    next(&mut first, "the first event").await;
-    // A second source, opened now, reads the whole burst: by the time it has, the
-    // browser has long delivered whatever the first connection still had.
-    let witness = EventSource::new(&url(&path)).expect("valid url");
-    let (tx, mut rx) = unbounded();
-    let seen = Rc::new(RefCell::new(0usize));
-    let _w = witness.on_raw("message", move |_| {
-        *seen.borrow_mut() += 1;
-        if *seen.borrow() == BURST {
-            let _ = tx.unbounded_send(());
-        }
-    });
-    next(&mut rx, "the witness to read the burst").await;
-    assert_eq!(*count.borrow(), 1, "events reached a handler after close()");
+    let (handled, closed) = handled_after_close_in_handler(&path, Options::new(), BURST).await;
+    assert_eq!(handled, 1, "events reached a handler after close()");
     assert_eq!(
         closed.state(),
         ConnectionState::Closed {
             reason: CloseReason::ClosedByClient
         }
     );
-    witness.close();
 }
 
 #[wasm_bindgen_test]

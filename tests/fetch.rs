@@ -226,30 +226,10 @@ async fn an_unreachable_server_is_a_network_error_retried_with_growing_attempts(
 async fn close_inside_a_handler_stops_dispatch_mid_chunk() {
     const BURST: usize = 5_000;
     let path = format!("/scenario/burst/{BURST}?then=idle");
-    let closed = open(&path, fetch());
-    let count = Rc::new(RefCell::new(0usize));
-    let (first_tx, mut first) = unbounded();
-    let slot = Rc::new(RefCell::new(Some(closed.clone())));
-    let _first = {
-        let (count, slot) = (count.clone(), slot.clone());
-        closed.on_raw("message", move |_| {
-            *count.borrow_mut() += 1;
-            if let Some(source) = slot.borrow_mut().take() {
-                source.close();
-                let _ = first_tx.unbounded_send(());
-            }
-        })
-    };
-    next(&mut first, "the first event").await;
-    // Many events arrive in each chunk: none after the first may be dispatched. A
-    // second source then reads the whole burst; once it has, the first would have too.
-    let witness = open(&path, fetch());
-    assert_eq!(
-        read_events(&witness, &["message"], BURST).await.len(),
-        BURST
-    );
-    assert_eq!(*count.borrow(), 1, "events reached a handler after close()");
-    witness.close();
+    // Many events arrive in each chunk: none after the first may be dispatched.
+    let (handled, closed) = handled_after_close_in_handler(&path, fetch(), BURST).await;
+    assert_eq!(handled, 1, "events reached a handler after close()");
+    assert!(closed.state().is_closed());
 }
 
 async fn both_transports(

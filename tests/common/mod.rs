@@ -7,10 +7,12 @@ use futures::StreamExt;
 use gloo_timers::future::TimeoutFuture;
 use serde::Deserialize;
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use wasm_eventsource::{ConnectionState, EventSource, Subscription};
+use wasm_eventsource::{ConnectionState, EventSource, Options, Subscription};
 
 pub const SERVER: &str = match option_env!("SSE_TEST_SERVER") {
     Some(url) => url,
@@ -135,4 +137,38 @@ pub async fn get_json(url: &str) -> serde_json::Value {
         .await
         .expect("the body is read");
     serde_json::from_str(&text.as_string().expect("text")).expect("JSON")
+}
+
+/// Opens `path` (a burst of `burst` events) with `options` and closes the source from
+/// inside its first `message` handler. Then a second source reads the whole burst: by
+/// the time it has, the first connection has long delivered whatever it still had.
+/// Returns how many events reached the first handler, and the closed source.
+pub async fn handled_after_close_in_handler(
+    path: &str,
+    options: Options,
+    burst: usize,
+) -> (usize, EventSource) {
+    let closed = EventSource::with_options(&url(path), options.clone()).expect("valid url");
+    let count = Rc::new(RefCell::new(0usize));
+    let (first_tx, mut first) = unbounded();
+    let slot = Rc::new(RefCell::new(Some(closed.clone())));
+    let _first = {
+        let (count, slot) = (count.clone(), slot.clone());
+        closed.on_raw("message", move |_| {
+            *count.borrow_mut() += 1;
+            if let Some(source) = slot.borrow_mut().take() {
+                source.close();
+                let _ = first_tx.unbounded_send(());
+            }
+        })
+    };
+    next(&mut first, "the first event").await;
+    let witness = EventSource::with_options(&url(path), options).expect("valid url");
+    assert_eq!(
+        read_events(&witness, &["message"], burst).await.len(),
+        burst
+    );
+    witness.close();
+    let handled = *count.borrow();
+    (handled, closed)
 }

@@ -15,18 +15,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM, launchChromium } from '../../scripts/chromium.mjs';
 
+export { CHROMIUM };
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 /** Upper bound for one check, so a hung step fails instead of hanging the run. */
 export const CHECK_TIMEOUT_MS = 90_000;
 
@@ -43,9 +35,8 @@ export function unique(prefix) {
 }
 
 /** Launches the system Chromium through playwright-core (never a downloaded browser). */
-export async function launchBrowser() {
-  const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+export function launchBrowser() {
+  return launchChromium();
 }
 
 /**
