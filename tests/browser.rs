@@ -195,6 +195,27 @@ async fn a_subscription_keeps_its_source_open() {
 }
 
 #[wasm_bindgen_test]
+async fn an_initial_last_event_id_resumes_through_the_query() {
+    // EventSource cannot send Last-Event-ID on its first request: the id goes in the
+    // lastEventId query parameter, which the server honours.
+    let options = Options::new().last_event_id("3");
+    let source =
+        EventSource::with_options(&url("/scenario/end-after/5"), options).expect("valid url");
+    assert!(
+        source.url().ends_with("/scenario/end-after/5"),
+        "{}",
+        source.url()
+    );
+    let events = read_events(&source, &["message"], 2).await;
+    assert_eq!(
+        (events[0].1.as_str(), events[0].2.as_str()),
+        (r#"{"n":4}"#, "4")
+    );
+    assert_eq!(events[1].1, r#"{"n":5}"#);
+    source.close();
+}
+
+#[wasm_bindgen_test]
 fn invalid_urls_are_errors_that_say_why() {
     let err = EventSource::new("http://[oops").expect_err("unparsable");
     assert!(

@@ -71,7 +71,19 @@ async fn reconnects_send_last_event_id_and_nothing_is_lost_or_repeated() {
     // The server ends the response after every 3 events; 10 in all.
     let token = format!("resume-{}", js_sys::Math::random());
     let path = format!("/scenario/drop-every/3?total=10&retry=10&token={token}");
-    let source = open(&path, fetch());
+    // The header callback runs before every attempt: each request carries a new token.
+    let attempts = Rc::new(RefCell::new(0));
+    let options = fetch().headers_with({
+        let attempts = attempts.clone();
+        move || {
+            *attempts.borrow_mut() += 1;
+            vec![(
+                "Authorization".into(),
+                format!("Bearer t{}", attempts.borrow()),
+            )]
+        }
+    });
+    let source = open(&path, options);
     let (mut states, _s) = states(&source);
     let events = read_events(&source, &["message"], 10).await;
     let numbers: Vec<String> = events.iter().map(|e| e.1.clone()).collect();
@@ -103,6 +115,17 @@ async fn reconnects_send_last_event_id_and_nothing_is_lost_or_repeated() {
         sent,
         [serde_json::Value::Null, "3".into(), "6".into(), "9".into()]
     );
+}
+
+#[wasm_bindgen_test]
+async fn credentials_mode_passes_cors_on_both_transports() {
+    for transport in [Transport::Native, Transport::Fetch] {
+        let options = Options::new().transport(transport).with_credentials(true);
+        let source = open("/scenario/named", options);
+        let events = read_events(&source, &["chat"], 2).await;
+        assert_eq!(events[1].1, r#"{"n":3}"#, "{transport:?}");
+        source.close();
+    }
 }
 
 #[wasm_bindgen_test]
