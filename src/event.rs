@@ -23,6 +23,26 @@ pub struct Message<T> {
 }
 
 impl<T> Message<T> {
+    /// Builds a message, for example to unit-test a handler without a server.
+    ///
+    /// ```
+    /// let msg = wasm_eventsource::Message::new(7u32, "tick", "41", "http://127.0.0.1:8080");
+    /// assert_eq!((msg.data, msg.event_type.as_str()), (7, "tick"));
+    /// ```
+    pub fn new(
+        data: T,
+        event_type: impl Into<String>,
+        last_event_id: impl Into<String>,
+        origin: impl Into<String>,
+    ) -> Self {
+        Message {
+            data,
+            event_type: event_type.into(),
+            last_event_id: last_event_id.into(),
+            origin: origin.into(),
+        }
+    }
+
     /// Changes the payload, keeping the metadata.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Message<U> {
         Message {
@@ -151,12 +171,7 @@ impl RawEvent {
     }
 
     fn message<T>(&self, data: T) -> Message<T> {
-        Message {
-            data,
-            event_type: self.event_type().to_owned(),
-            last_event_id: self.last_event_id().to_owned(),
-            origin: self.origin().to_owned(),
-        }
+        Message::new(data, self.event_type(), self.last_event_id(), self.origin())
     }
 }
 
