@@ -5,8 +5,9 @@
 # with binaryen's wasm-opt from node_modules (first on PATH, see lib.sh).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-targets=("${@:-web bundler}")
-for target in ${targets[*]}; do
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(bundler web)
+for target in "${targets[@]}"; do
   case "$target" in
     web) out=pkg-web ;;
     bundler) out=pkg ;;

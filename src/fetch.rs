@@ -37,10 +37,14 @@ pub(crate) struct Fetch {
 }
 
 impl Fetch {
-    pub fn open(source: Weak<Inner>) -> Self {
+    pub fn open(inner: &Rc<Inner>) -> Self {
         let (task, registration) = AbortHandle::new_pair();
         let request = Rc::new(RefCell::new(None));
-        let run = run(source, Rc::clone(&request));
+        let run = run(
+            Rc::downgrade(inner),
+            inner.options().clone(),
+            Rc::clone(&request),
+        );
         wasm_bindgen_futures::spawn_local(async move {
             let _ = Abortable::new(run, registration).await;
         });
@@ -67,10 +71,7 @@ enum End {
     Gone,
 }
 
-async fn run(source: Weak<Inner>, request: Rc<RefCell<Option<AbortController>>>) {
-    let Some(options) = source.upgrade().map(|inner| inner.options().clone()) else {
-        return;
-    };
+async fn run(source: Weak<Inner>, options: Options, request: Rc<RefCell<Option<AbortController>>>) {
     let mut parser = Parser::with_max_event_size(options.max_event_size);
     parser.set_comments(true);
     if !options.last_event_id.is_empty() {

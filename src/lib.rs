@@ -71,7 +71,7 @@ mod stream;
 
 pub use error::{Error, JsError};
 pub use event::{DecodeError, Message};
-pub use source::{EventSource, HeaderFn, Options, Subscription, Transport, DEFAULT_RETRY};
+pub use source::{EventSource, Options, Subscription, Transport, DEFAULT_RETRY};
 pub use state::{CloseReason, ConnectionState, ReconnectCause, HEALTHY_AFTER};
 pub use stream::EventStream;
 

@@ -68,25 +68,19 @@ pub(crate) struct Native {
 }
 
 impl Native {
-    /// Opens the browser's EventSource for `source`, listening for the event types
-    /// that already have handlers.
-    pub fn open(source: Weak<Inner>) -> Result<Self, Error> {
-        let inner = source
-            .upgrade()
-            .ok_or_else(|| Error::InvalidOptions("the source was dropped while opening".into()))?;
+    /// Opens the browser's EventSource for `inner`. Message listeners are added per
+    /// event type by [`listen`](Self::listen) as handlers are registered.
+    pub fn open(inner: &Rc<Inner>) -> Result<Self, Error> {
         let options = inner.options();
         let init = web_sys::EventSourceInit::new();
         init.set_with_credentials(options.with_credentials);
         let url = with_last_event_id(inner.url(), &options.last_event_id)?;
         let es = web_sys::EventSource::new_with_event_source_init_dict(&url, &init)
             .map_err(|e| Error::Browser(JsError::from(e)))?;
-        inner
-            .state()
-            .set(ConnectionState::Connecting { attempt: 0 });
 
         let shared = Rc::new(Shared {
             es: es.clone(),
-            source,
+            source: Rc::downgrade(inner),
             health: Health::default(),
         });
         let target: &EventTarget = es.as_ref();
@@ -109,16 +103,12 @@ impl Native {
                 shared.errored(js_sys::Date::now());
             }
         };
-        let native = Native {
+        Ok(Native {
             _open: Listener::new(target, "open", on_open),
             _error: Listener::new(target, "error", on_error),
             shared,
             messages: RefCell::default(),
-        };
-        for event_type in inner.event_types() {
-            native.listen(&event_type);
-        }
-        Ok(native)
+        })
     }
 
     /// Starts listening for events of `event_type` (once per type).

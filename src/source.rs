@@ -30,7 +30,7 @@ pub enum Transport {
 }
 
 /// A callback that returns headers, run before every connection attempt.
-pub type HeaderFn = Rc<dyn Fn() -> Vec<(String, String)>>;
+pub(crate) type HeaderFn = Rc<dyn Fn() -> Vec<(String, String)>>;
 
 /// How to open an [`EventSource`]. Private fields, chained setters; each says its
 /// default.
@@ -293,10 +293,9 @@ impl EventSource {
             next_id: Cell::new(1),
             transport: RefCell::new(None),
         });
-        let weak = Rc::downgrade(&inner);
         let transport = match inner.options.transport {
-            Transport::Native => Running::Native(Native::open(weak)?),
-            Transport::Fetch => Running::Fetch(Fetch::open(weak)),
+            Transport::Native => Running::Native(Native::open(&inner)?),
+            Transport::Fetch => Running::Fetch(Fetch::open(&inner)),
         };
         *inner.transport.borrow_mut() = Some(transport);
         Ok(EventSource { inner })
@@ -398,11 +397,6 @@ impl EventSource {
     /// The absolute URL of the stream.
     pub fn url(&self) -> &str {
         &self.inner.url
-    }
-
-    /// The options the source was opened with.
-    pub fn options(&self) -> &Options {
-        &self.inner.options
     }
 
     /// Closes the connection for good. No event is delivered after this returns;
@@ -526,16 +520,6 @@ impl Inner {
 
     pub(crate) fn options(&self) -> &Options {
         &self.options
-    }
-
-    /// The event types that have handlers now.
-    pub(crate) fn event_types(&self) -> Vec<String> {
-        self.handlers
-            .borrow()
-            .iter()
-            .filter(|(_, list)| !list.is_empty())
-            .map(|(t, _)| t.clone())
-            .collect()
     }
 
     pub(crate) fn state(&self) -> &StateCell {

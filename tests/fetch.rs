@@ -90,10 +90,7 @@ async fn reconnects_send_last_event_id_and_nothing_is_lost_or_repeated() {
     let expected: Vec<String> = (1..=10).map(|n| format!(r#"{{"n":{n}}}"#)).collect();
     assert_eq!(numbers, expected);
     assert_eq!(source.last_event_id(), "10");
-    let (reconnecting, _) = until_state(&mut states, "a reconnect", |s| {
-        matches!(s, ConnectionState::Reconnecting { .. })
-    })
-    .await;
+    let reconnecting = next_reconnecting(&mut states).await;
     assert_eq!(
         reconnecting,
         ConnectionState::Reconnecting {
@@ -194,10 +191,7 @@ async fn a_silent_connection_times_out_and_resumes() {
     let options = fetch().heartbeat_timeout(Duration::from_millis(300));
     let source = open("/scenario/stall?after=2&retry=10", options);
     let (mut rx, _s) = states(&source);
-    let (lost, _) = until_state(&mut rx, "the heartbeat timeout", |s| {
-        matches!(s, ConnectionState::Reconnecting { .. })
-    })
-    .await;
+    let lost = next_reconnecting(&mut rx).await;
     assert_eq!(
         lost,
         ConnectionState::Reconnecting {
@@ -227,10 +221,7 @@ async fn an_unreachable_server_is_a_network_error_retried_with_growing_attempts(
     .expect("valid url");
     let (mut rx, _s) = states(&source);
     for attempt in 1..=2 {
-        let (state, _) = until_state(&mut rx, "a reconnect", |s| {
-            matches!(s, ConnectionState::Reconnecting { .. })
-        })
-        .await;
+        let state = next_reconnecting(&mut rx).await;
         match state {
             ConnectionState::Reconnecting {
                 attempt: a,

@@ -97,6 +97,15 @@ pub async fn until_state(
     }
 }
 
+/// Waits for the next `Reconnecting` state.
+pub async fn next_reconnecting(rx: &mut UnboundedReceiver<ConnectionState>) -> ConnectionState {
+    until_state(rx, "a reconnect", |s| {
+        matches!(s, ConnectionState::Reconnecting { .. })
+    })
+    .await
+    .0
+}
+
 /// `(type, data, last event id)` of the next `count` events of the given types.
 pub async fn read_events(
     source: &EventSource,
