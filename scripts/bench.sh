@@ -14,24 +14,9 @@ rm -rf "$OUT"
 mkdir -p "$OUT/page"
 
 # Parser alone, natively: before anything else runs, so the machine is quiet.
-PARSER_LINE=""
-PARSER_NOTE=""
-if [ -f benches/parse.rs ]; then
-  step "parser alone (cargo bench --bench parse)"
-  if cargo bench --quiet --bench parse >"$OUT/parse.log" 2>&1; then
-    PARSER_LINE=$(grep -m1 '^parser:' "$OUT/parse.log" | sed 's/^parser: *//' || true)
-    if [ -n "$PARSER_LINE" ]; then
-      echo "parser: $PARSER_LINE"
-    else
-      PARSER_NOTE="cargo bench --bench parse printed no 'parser:' line (see target/bench/parse.log)"
-    fi
-  else
-    PARSER_NOTE="cargo bench --bench parse failed (see target/bench/parse.log)"
-    tail -n 20 "$OUT/parse.log" >&2
-  fi
-else
-  PARSER_NOTE="no parser-alone figure: benches/parse.rs does not exist yet"
-fi
+step "parser alone (cargo bench --bench parse)"
+cargo bench --quiet --bench parse | tee "$OUT/parse.log"
+PARSER_LINE=$(sed -n 's/^parser: *//p' "$OUT/parse.log" | head -n 1)
 
 step "build the test server (release)"
 cargo build -p wasm-eventsource-server --release --quiet
@@ -50,6 +35,6 @@ step "start the test server (release, --ticker-ms 0)"
 SERVER_BIN="$ROOT/target/release/wasm-eventsource-server" start_server --ticker-ms 0
 
 step "throughput (bench/run.mjs, headless Chromium)"
-BENCH_SERVER="$SERVER_URL" BENCH_PARSER_LINE="$PARSER_LINE" BENCH_PARSER_NOTE="$PARSER_NOTE" \
+BENCH_SERVER="$SERVER_URL" BENCH_PARSER_LINE="$PARSER_LINE" \
   node bench/run.mjs
 echo "bench: done in ${SECONDS}s"

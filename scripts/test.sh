@@ -40,7 +40,7 @@ done
 
 for t in tests/e2e/*.test.mjs; do
   step "end-to-end tests: $t (playwright-core, system Chromium)"
-  E2E_BASE_URL="$SERVER_URL" node "$t" 2>&1 | tee -a "$LOGS/e2e.log" || status=1
+  E2E_BASE_URL="$SERVER_URL" timeout 600 node "$t" 2>&1 | tee -a "$LOGS/e2e.log" || status=1
 done
 
 count() { # count FILE: sums "N passed" and "N failed" over a log's summary lines

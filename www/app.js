@@ -9,6 +9,7 @@
 // place that draws the connection state.
 
 const MAX_TIMELINE = 50;
+const MAX_FEED = 200;
 const MAX_ERRORS = 50;
 const BADGE_LABELS = {
   connecting: 'Connecting',
@@ -228,6 +229,12 @@ function addMessage(data, meta) {
   }
   const stick = isNearBottom(ui.feed);
   ui.feed.append(messageItem(data, id));
+  // The feed keeps the newest MAX_FEED messages (newest last), and forgets the ids of
+  // those it drops: a resumed stream replays only what came after the last id.
+  while (ui.feed.children.length > MAX_FEED) {
+    seenIds.delete(ui.feed.firstElementChild.dataset.id);
+    ui.feed.firstElementChild.remove();
+  }
   if (stick) ui.feed.scrollTop = ui.feed.scrollHeight;
 }
 

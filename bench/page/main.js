@@ -16,14 +16,12 @@ const readers = {
 
 window.bench = {
   ready: init().then(() => true),
-  names: Object.keys(readers),
   // Runs one reader; errors come back as values so the driver can report them.
   async run(name, url, n) {
     const reader = readers[name];
     if (!reader) return { error: `unknown reader ${name}` };
     try {
-      const { ms, checksum, count } = await reader(url, n);
-      return { ms, checksum, count };
+      return await reader(url, n);
     } catch (e) {
       return { error: String(e && e.stack ? e.stack : e) };
     }

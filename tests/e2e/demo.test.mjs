@@ -259,18 +259,6 @@ async function waitForTimeline(page, what, since, kind) {
   }, { since, kind }, 20_000);
 }
 
-/** Timeline entries newer than `since`, oldest first, with the attempt number parsed. */
-async function timelineSince(page, since) {
-  return page.$$eval('#timeline li', (items, since) => items
-    .filter((li) => +li.dataset.seq > since)
-    .reverse()
-    .map((li) => {
-      const details = li.querySelector('.details').textContent;
-      const match = /attempt (\d+)/.exec(details);
-      return { kind: li.dataset.kind, attempt: match ? Number(match[1]) : 0, details };
-    }), since);
-}
-
 /** Presses #reconnect until the chat source opens (at most `max` times); resolves with the count. */
 async function reconnectUntilOpen(page, max) {
   for (let presses = 1; presses <= max; presses += 1) {

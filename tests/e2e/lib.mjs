@@ -15,12 +15,12 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM, launchChromium } from '../../scripts/chromium.mjs';
+import { CHROMIUM } from '../../scripts/chromium.mjs';
 
-export { CHROMIUM };
+export { launchChromium as launchBrowser } from '../../scripts/chromium.mjs';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Upper bound for one check, so a hung step fails instead of hanging the run. */
-export const CHECK_TIMEOUT_MS = 90_000;
+const CHECK_TIMEOUT_MS = 90_000;
 
 /** A path under target/e2e/ (created if needed) for screenshots and other artefacts. */
 export function artifactPath(name) {
@@ -32,11 +32,6 @@ export function artifactPath(name) {
 /** A string no earlier run produced, for messages a test must find again. */
 export function unique(prefix) {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-}
-
-/** Launches the system Chromium through playwright-core (never a downloaded browser). */
-export function launchBrowser() {
-  return launchChromium();
 }
 
 /**

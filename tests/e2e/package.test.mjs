@@ -97,9 +97,15 @@ if (base) {
       throw new Error('tsc accepted code that must not type-check');
     } catch (err) {
       if (!err.output) throw err;
-      const codes = [...new Set(err.output.match(/TS\d+/g))];
-      if (err.output.split('error TS').length - 1 < 3) throw new Error(`expected 3 type errors:\n${err.output}`);
-      return `rejected with ${codes.join(', ')}`;
+      // Exactly these errors, at these lines: an `any`-typed package would give other
+      // codes (TS7006 implicit any, TS2347 untyped type arguments), an unresolved one
+      // TS2307.
+      const found = [...err.output.matchAll(/wrong\.ts\((\d+),\d+\): error (TS\d+)/g)].map((m) => `${m[1]}:${m[2]}`);
+      const expected = ['2:TS2322', '3:TS2339', '4:TS2339'];
+      if (JSON.stringify(found) !== JSON.stringify(expected)) {
+        throw new Error(`expected errors ${expected.join(', ')}, got ${found.join(', ') || 'none'}:\n${err.output}`);
+      }
+      return `rejected with ${found.join(', ')}`;
     } finally {
       rmSync(wrong, { force: true });
     }
@@ -121,31 +127,34 @@ if (base) {
     await runner.check('the bundle receives typed events, the decode error and the states in Chromium', async () => {
       const site = await serveStatic(OUT);
       const page = await browser.newPage();
-      const errors = watchPageErrors(page);
-      await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}`);
-      const results = await waitUntil(page, 'the app to read its three events', () => {
-        const r = window.results;
-        return r && (r.done || r.error) && r;
-      });
-      if (results.error) throw new Error(`the app failed: ${results.error}`);
-      const got = JSON.stringify(results.events);
-      const want = JSON.stringify([
-        { n: 1, type: 'message', lastEventId: '1' },
-        { n: 3, type: 'message', lastEventId: '3' },
-      ]);
-      if (got !== want) throw new Error(`events ${got}, expected ${want}`);
-      if (JSON.stringify(results.decodeErrors) !== JSON.stringify(['{not json'])) {
-        throw new Error(`decode errors ${JSON.stringify(results.decodeErrors)}`);
+      try {
+        const errors = watchPageErrors(page);
+        await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}`);
+        const results = await waitUntil(page, 'the app to read its three events', () => {
+          const r = window.results;
+          return r && (r.done || r.error) && r;
+        });
+        if (results.error) throw new Error(`the app failed: ${results.error}`);
+        const got = JSON.stringify(results.events);
+        const want = JSON.stringify([
+          { n: 1, type: 'message', lastEventId: '1' },
+          { n: 3, type: 'message', lastEventId: '3' },
+        ]);
+        if (got !== want) throw new Error(`events ${got}, expected ${want}`);
+        if (JSON.stringify(results.decodeErrors) !== JSON.stringify(['{not json'])) {
+          throw new Error(`decode errors ${JSON.stringify(results.decodeErrors)}`);
+        }
+        const states = results.states.join(' → ');
+        if (!states.startsWith('connecting 0 → open')) throw new Error(`states ${states}`);
+        await waitUntil(page, 'the closed state after close()', () => window.results.states.includes('closed client'));
+        const unexpected = errors.unexpected();
+        if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
+        return (await page.evaluate(() => window.results.states)).join(' → ');
+      } finally {
+        // Also on failure: an open server would keep this process, and npm test, alive.
+        await page.close();
+        await site.close();
       }
-      const states = results.states.join(' → ');
-      if (!states.startsWith('connecting 0 → open')) throw new Error(`states ${states}`);
-      await waitUntil(page, 'the closed state after close()', () => window.results.states.includes('closed client'));
-      const unexpected = errors.unexpected();
-      if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
-      const all = (await page.evaluate(() => window.results.states)).join(' → ');
-      await page.close();
-      await site.close();
-      return all;
     });
   } finally {
     await browser.close();

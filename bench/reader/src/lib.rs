@@ -111,8 +111,8 @@ pub async fn ours(url: String, n: u32, transport: String) -> Result<JsValue, JsV
         .map_err(|e| JsError::new(&e.to_string()))?;
     let events = {
         let run = Rc::clone(&run);
-        let source = source.clone();
-        source.clone().on_message::<Ev>(move |res| {
+        let closer = source.clone();
+        source.on_message::<Ev>(move |res| {
             let mut r = run.borrow_mut();
             if r.done.is_none() {
                 return;
@@ -123,12 +123,12 @@ pub async fn ours(url: String, n: u32, transport: String) -> Result<JsValue, JsV
                     r.count += 1;
                     if r.count == r.n {
                         let ms = now() - start;
-                        source.close();
+                        closer.close();
                         r.finish(Ok(ms));
                     }
                 }
                 Err(err) => {
-                    source.close();
+                    closer.close();
                     r.finish(Err(err.to_string()));
                 }
             }
