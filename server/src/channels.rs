@@ -8,23 +8,29 @@ use axum::http::StatusCode;
 use axum::response::sse::Event;
 use tokio::sync::{broadcast, watch};
 
+use crate::error::ApiError;
+
 /// How many past events each channel keeps for replay.
 pub(crate) const REPLAY_BUFFER: usize = 1000;
 
 /// Capacity of the live broadcast. Kept well below [`REPLAY_BUFFER`] so that a reader
-/// that lags behind is cut off while the events it missed are still in the buffer, and
-/// resuming with its Last-Event-ID loses nothing.
+/// that lags behind is cut off while the events it missed are usually still in the
+/// buffer: resuming with its Last-Event-ID is loss-free only while that id is among the
+/// last [`REPLAY_BUFFER`] events of the channel.
 const LIVE_CAPACITY: usize = 256;
 
 /// Longest accepted channel name.
 pub(crate) const MAX_CHANNEL_NAME: usize = 64;
 
+/// Most channels the server holds; a request naming a new channel beyond this gets a
+/// 503.
+pub(crate) const MAX_CHANNELS: usize = 1000;
+
 /// One published event.
 #[derive(Debug)]
 pub(crate) struct StoredEvent {
-    /// Position in the channel, 1, 2, ...; orders replay against live delivery.
-    pub(crate) seq: u64,
-    /// The `id:` field: the explicit id given to publish, or `seq` as text.
+    /// The `id:` field: the explicit id given to publish, or else the event's position
+    /// in the channel (1, 2, ...) as text.
     pub(crate) id: String,
     /// The `event:` field; `None` for the default `message` type.
     pub(crate) event: Option<String>,
@@ -35,11 +41,7 @@ pub(crate) struct StoredEvent {
 impl StoredEvent {
     /// Encodes the event for the wire: `event:` (if any), `id:`, `data:`.
     pub(crate) fn to_sse(&self) -> Event {
-        let mut event = Event::default();
-        if let Some(kind) = &self.event {
-            event = event.event(kind);
-        }
-        event.id(&self.id).data(&self.data)
+        crate::sse::event(self.event.as_deref(), &self.id, &self.data)
     }
 }
 
@@ -47,10 +49,8 @@ impl StoredEvent {
 pub(crate) struct Subscription {
     /// Buffered events after the client's Last-Event-ID, oldest first.
     pub(crate) replay: Vec<Arc<StoredEvent>>,
-    /// Live events; those with `seq < min_seq` were already covered by `replay`.
+    /// Live events, starting right after the newest event buffered at subscription.
     pub(crate) live: broadcast::Receiver<Arc<StoredEvent>>,
-    /// The first sequence number the live receiver must deliver.
-    pub(crate) min_seq: u64,
     /// Changes when `/control/drop` asks every stream of the channel to end.
     pub(crate) dropped: watch::Receiver<u64>,
 }
@@ -85,7 +85,7 @@ impl Channel {
         let (drops, _) = watch::channel(0);
         Self {
             ring: Mutex::new(Ring {
-                events: VecDeque::with_capacity(REPLAY_BUFFER),
+                events: VecDeque::new(),
                 next_seq: 1,
             }),
             live,
@@ -109,7 +109,6 @@ impl Channel {
         let seq = ring.next_seq;
         ring.next_seq += 1;
         let stored = Arc::new(StoredEvent {
-            seq,
             id: id.unwrap_or_else(|| seq.to_string()),
             event,
             data,
@@ -122,16 +121,16 @@ impl Channel {
         (stored, receivers)
     }
 
-    /// Subscribes to live events, then reads the buffer for replay: subscribing first
-    /// means nothing published in between is lost, and `min_seq` tells the stream which
-    /// live events the replay already covered.
+    /// Reads the buffer for replay and subscribes to live events under the buffer's
+    /// lock. [`Channel::publish`] stores and sends under that same lock, so every event
+    /// is either in the replay or on the live receiver, never both and never neither.
     ///
     /// The replay is the buffered events after the newest event whose id equals
     /// `last_event_id`; if that id is no longer (or never was) buffered, it is empty.
     pub(crate) fn subscribe(&self, last_event_id: Option<&str>) -> Subscription {
-        let live = self.live.subscribe();
         let dropped = self.drops.subscribe();
         let ring = lock(&self.ring);
+        let live = self.live.subscribe();
         let replay = match last_event_id {
             None => Vec::new(),
             Some(last) => match ring.events.iter().rposition(|e| e.id == last) {
@@ -142,7 +141,6 @@ impl Channel {
         Subscription {
             replay,
             live,
-            min_seq: ring.next_seq,
             dropped,
         }
     }
@@ -175,7 +173,7 @@ impl Channel {
     }
 }
 
-/// All channels, created on first use.
+/// All channels, created on first use, at most [`MAX_CHANNELS`].
 #[derive(Default)]
 pub(crate) struct Channels {
     map: Mutex<HashMap<String, Arc<Channel>>>,
@@ -183,12 +181,31 @@ pub(crate) struct Channels {
 
 impl Channels {
     /// The channel called `name`, created if it does not exist yet.
-    pub(crate) fn get(&self, name: &str) -> Arc<Channel> {
+    ///
+    /// # Errors
+    ///
+    /// A 503 when `name` is new and the server already holds [`MAX_CHANNELS`].
+    pub(crate) fn get_or_create(&self, name: &str) -> Result<Arc<Channel>, ApiError> {
         let mut map = lock(&self.map);
-        Arc::clone(
-            map.entry(name.to_owned())
-                .or_insert_with(|| Arc::new(Channel::new())),
-        )
+        if let Some(channel) = map.get(name) {
+            return Ok(Arc::clone(channel));
+        }
+        if map.len() >= MAX_CHANNELS {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the server holds too many channels ({MAX_CHANNELS}); use one of the existing channel names or restart the server"
+                ),
+            ));
+        }
+        let channel = Arc::new(Channel::new());
+        map.insert(name.to_owned(), Arc::clone(&channel));
+        Ok(channel)
+    }
+
+    /// The channel called `name`, if it exists; never creates one.
+    pub(crate) fn find(&self, name: &str) -> Option<Arc<Channel>> {
+        lock(&self.map).get(name).map(Arc::clone)
     }
 }
 
@@ -206,6 +223,8 @@ pub(crate) fn validate_channel_name(name: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    use axum::response::IntoResponse;
+
     use super::*;
 
     fn ids(events: &[Arc<StoredEvent>]) -> Vec<&str> {
@@ -222,7 +241,66 @@ mod tests {
         assert!(channel.subscribe(Some("3")).replay.is_empty());
         assert!(channel.subscribe(Some("unknown")).replay.is_empty());
         assert!(channel.subscribe(None).replay.is_empty());
-        assert_eq!(channel.subscribe(None).min_seq, 4);
+    }
+
+    /// Replay plus live delivery is exactly the events after the resume point, however
+    /// `subscribe` interleaves with a concurrent publisher.
+    #[test]
+    fn resuming_while_publishing_has_no_gap_or_duplicate() {
+        // Below LIVE_CAPACITY, so no receiver can lag.
+        const TOTAL: u64 = 200;
+        for _ in 0..20 {
+            let channel = Arc::new(Channel::new());
+            channel.publish(None, "0".into(), None);
+            let publisher = {
+                let channel = Arc::clone(&channel);
+                std::thread::spawn(move || {
+                    for n in 2..=TOTAL {
+                        channel.publish(None, n.to_string(), None);
+                    }
+                })
+            };
+            let mut subscriptions = Vec::new();
+            while !publisher.is_finished() || subscriptions.is_empty() {
+                let head = lock(&channel.ring).next_seq - 1;
+                let last = head.saturating_sub(subscriptions.len() as u64 % 4).max(1);
+                subscriptions.push((last, channel.subscribe(Some(&last.to_string()))));
+            }
+            publisher.join().expect("publisher");
+            for (last, mut subscription) in subscriptions {
+                let mut got = ids(&subscription.replay)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>();
+                while let Ok(event) = subscription.live.try_recv() {
+                    got.push(event.id.clone());
+                }
+                let expected: Vec<String> = (last + 1..=TOTAL).map(|n| n.to_string()).collect();
+                assert_eq!(got, expected, "resumed after {last}");
+            }
+        }
+    }
+
+    #[test]
+    fn channel_count_is_capped() {
+        let channels = Channels::default();
+        assert!(channels.find("a").is_none());
+        for n in 0..MAX_CHANNELS {
+            channels
+                .get_or_create(&n.to_string())
+                .expect("under the cap");
+        }
+        let Err(error) = channels.get_or_create("one-more") else {
+            panic!("a channel over the cap was created");
+        };
+        assert_eq!(
+            error.into_response().status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert!(channels.find("one-more").is_none());
+        // Existing channels are still served.
+        assert!(channels.get_or_create("0").is_ok());
+        assert!(channels.find("0").is_some());
     }
 
     #[test]
@@ -234,7 +312,8 @@ mod tests {
         assert!(channel.subscribe(Some("5")).replay.is_empty());
         let replay = channel.subscribe(Some("6")).replay;
         assert_eq!(replay.len(), REPLAY_BUFFER - 1);
-        assert_eq!(replay.last().map(|e| e.seq), Some(REPLAY_BUFFER as u64 + 5));
+        let newest = (REPLAY_BUFFER + 5).to_string();
+        assert_eq!(replay.last().map(|e| e.id.as_str()), Some(newest.as_str()));
     }
 
     #[test]

@@ -6,49 +6,45 @@
 //!   connection attempts to `/events` on the channel get status `S` (default 503) with a
 //!   JSON error body instead of a stream; `count=0` disarms. Answers `{"ok": true}`.
 //!
-//! `channel` defaults to `default` in both.
+//! `channel` defaults to `default` in both. `/control/fail` creates the channel if it
+//! does not exist yet (as `/events` and `/publish` do): once the server holds 1000
+//! channels, a new name gets a 503 with a JSON error.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::channels::validate_channel_name;
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::AppState;
 
-fn channel_param(params: &Params) -> Result<&str, ApiError> {
-    let name = params.get("channel").unwrap_or("default");
-    validate_channel_name(name).map_err(ApiError::bad_request)?;
-    Ok(name)
-}
-
-/// `POST /control/drop`.
+/// `POST /control/drop`. A channel that does not exist has no streams to drop; it is
+/// not created.
 pub(crate) async fn drop_streams(
     State(state): State<AppState>,
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
-    let name = channel_param(&params)?;
-    let dropped = state.channels().get(name).drop_streams();
+    let name = params.channel()?;
+    let dropped = state
+        .channels()
+        .find(name)
+        .map_or(0, |channel| channel.drop_streams());
     Ok(Json(json!({ "dropped": dropped })))
 }
 
-/// `POST /control/fail`.
+/// `POST /control/fail`. Creates the channel if needed, so that it arms the first
+/// connection too.
 pub(crate) async fn fail(
     State(state): State<AppState>,
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
-    let name = channel_param(&params)?;
-    let count = params.u64_in("count", 1, 0, u64::from(u32::MAX))?;
-    let status = params.u64_in("status", 503, 200, 599)?;
-    let status = u16::try_from(status)
-        .ok()
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .ok_or_else(|| {
-            ApiError::bad_request("query parameter `status` must be an http status from 200 to 599")
-        })?;
-    let count = u32::try_from(count).unwrap_or(u32::MAX);
-    state.channels().get(name).fail_next(count, status);
+    let name = params.channel()?;
+    let count = params.int_in("count", 1, 0..=u32::MAX)?;
+    let status = params.status("status", StatusCode::SERVICE_UNAVAILABLE)?;
+    state
+        .channels()
+        .get_or_create(name)?
+        .fail_next(count, status);
     Ok(Json(json!({ "ok": true })))
 }

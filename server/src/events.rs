@@ -12,11 +12,13 @@
 //! (none if the id is unknown), then live events, without gap or duplicate. Each event
 //! is written as `event: TYPE` (unless it has the default type), `id: ID`,
 //! `data: JSON`, blank line. The stream ends on `/control/drop`, at shutdown, and when
-//! the reader falls so far behind that the broadcast drops events for it (the client
-//! then resumes from the buffer with its Last-Event-ID, losing nothing).
+//! the reader falls so far behind that the broadcast drops events for it. The client
+//! then resumes with its Last-Event-ID; that replay is loss-free only while the id is
+//! still among the last 1000 events buffered for the channel.
 //!
 //! If `/control/fail` armed the channel, the request gets that status and a JSON error
-//! instead of a stream.
+//! instead of a stream. A new channel name once the server holds 1000 channels gets a
+//! 503 with a JSON error.
 
 use std::time::Duration;
 
@@ -26,7 +28,6 @@ use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use futures::{stream, StreamExt};
 
-use crate::channels::validate_channel_name;
 use crate::error::ApiError;
 use crate::params::{last_event_id, Params};
 use crate::sse::live_response;
@@ -44,11 +45,10 @@ pub(crate) async fn events(
     params: Params,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let name = params.get("channel").unwrap_or("default");
-    validate_channel_name(name).map_err(ApiError::bad_request)?;
+    let name = params.channel()?;
     let retry = params.u64("retry")?.unwrap_or(DEFAULT_RETRY_MS);
     let keep_alive = params.u64("keepalive_ms")?.unwrap_or(DEFAULT_KEEPALIVE_MS);
-    let channel = state.channels().get(name);
+    let channel = state.channels().get_or_create(name)?;
 
     if let Some((status, left)) = channel.take_failure() {
         let message = format!(
@@ -59,17 +59,11 @@ pub(crate) async fn events(
 
     let last = last_event_id(&headers, &params);
     let subscription = channel.subscribe(last.as_deref());
-    let min_seq = subscription.min_seq;
-    let live = stream::unfold(subscription.live, move |mut rx| async move {
-        loop {
-            match rx.recv().await {
-                Ok(event) if event.seq < min_seq => continue,
-                Ok(event) => return Some((event.to_sse(), rx)),
-                // Lagged: end the stream, the client resumes by Last-Event-ID from the
-                // buffer. Closed: the channel is gone.
-                Err(_) => return None,
-            }
-        }
+    let live = stream::unfold(subscription.live, |mut rx| async move {
+        // Lagged: end the stream, the client resumes by Last-Event-ID from the buffer.
+        // Closed: the channel is gone.
+        let event = rx.recv().await.ok()?;
+        Some((event.to_sse(), rx))
     });
     let mut dropped = subscription.dropped;
     let retry_line = Event::default().retry(Duration::from_millis(retry));
@@ -80,8 +74,7 @@ pub(crate) async fn events(
         .chain(live)
         .take_until(async move {
             let _ = dropped.changed().await;
-        })
-        .take_until(state.shutdown_signal());
+        });
     let keep_alive = (keep_alive > 0).then(|| Duration::from_millis(keep_alive));
-    Ok(live_response(body, keep_alive))
+    Ok(live_response(&state, body, keep_alive))
 }

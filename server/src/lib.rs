@@ -11,12 +11,16 @@
 //! - `GET|POST /scenario/...`: deterministic behaviours for tests (see [`scenario`]).
 //! - static files: `www/` at `/`, the built package at `/pkg/`.
 //!
-//! Every SSE response ends when [`AppState::shutdown`] is called, so graceful shutdown
-//! never waits on an open stream.
+//! A channel is created by the first `/events`, `/publish` or `/control/fail` request
+//! naming it; once the server holds 1000 channels, such a request naming a new one gets
+//! a 503 with a JSON error.
+//!
+//! The `ticker` channel's publisher runs only once [`AppState::spawn_ticker`] is
+//! called. Every SSE response ends when [`AppState::shutdown`] is called, so graceful
+//! shutdown never waits on an open stream.
 #![warn(missing_docs)]
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
@@ -51,7 +55,6 @@ struct Inner {
     channels: channels::Channels,
     logs: scenario::RequestLogs,
     shutdown: watch::Sender<bool>,
-    ticker_started: AtomicBool,
 }
 
 impl AppState {
@@ -64,7 +67,6 @@ impl AppState {
                 channels: channels::Channels::default(),
                 logs: scenario::RequestLogs::default(),
                 shutdown,
-                ticker_started: AtomicBool::new(false),
             }),
         }
     }
@@ -81,9 +83,17 @@ impl AppState {
         self.inner.shutdown.send_replace(true);
     }
 
-    /// Whether [`AppState::shutdown`] was called.
-    pub fn is_shutting_down(&self) -> bool {
-        *self.inner.shutdown.borrow()
+    /// Starts the publisher of the `ticker` channel on the current Tokio runtime, if
+    /// [`Config::ticker`] is set; it stops at shutdown. Call it once per state: each
+    /// call starts another publisher.
+    ///
+    /// # Panics
+    ///
+    /// When called outside a Tokio runtime.
+    pub fn spawn_ticker(&self) {
+        if let Some(interval) = self.config().ticker {
+            tokio::spawn(ticker::run(self.clone(), interval));
+        }
     }
 
     /// Resolves once [`AppState::shutdown`] has been called (at once if it already was).
@@ -107,18 +117,9 @@ impl AppState {
 /// Largest accepted `/publish` body.
 pub const PUBLISH_BODY_LIMIT: usize = 64 * 1024;
 
-/// Builds the router: every route, static files, CORS for loopback origins.
-///
-/// When called inside a Tokio runtime this also starts the `ticker` channel's publisher
-/// (once per state, and only if [`Config::ticker`] is set); it stops at shutdown.
+/// Builds the router: every route, static files, CORS for loopback origins. Starts
+/// nothing: see [`AppState::spawn_ticker`].
 pub fn app(state: AppState) -> Router {
-    if let Some(interval) = state.config().ticker {
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            if !state.inner.ticker_started.swap(true, Ordering::SeqCst) {
-                runtime.spawn(ticker::run(state.clone(), interval));
-            }
-        }
-    }
     let www = ServeDir::new(&state.config().www_dir);
     let pkg = ServeDir::new(&state.config().pkg_dir);
     Router::new()

@@ -50,6 +50,7 @@ async fn main() -> ExitCode {
     }
 
     let state = AppState::new(args.config);
+    state.spawn_ticker();
     let router = app(state.clone());
     {
         let mut out = std::io::stdout().lock();

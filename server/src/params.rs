@@ -1,11 +1,14 @@
 //! Query-string parameters and request fields that several routes read.
 
 use std::collections::HashMap;
+use std::fmt::Display;
+use std::ops::RangeInclusive;
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 
+use crate::channels::validate_channel_name;
 use crate::error::ApiError;
 
 /// The decoded query string as a map (the last value of a repeated name wins).
@@ -50,22 +53,45 @@ impl Params {
         }
     }
 
-    /// `name` as a whole number from `min..=max`, or `default` when absent.
-    pub(crate) fn u64_in(
+    /// `name` as a whole number in `range`, or `default` when absent.
+    pub(crate) fn int_in<T>(
         &self,
         name: &str,
-        default: u64,
-        min: u64,
-        max: u64,
-    ) -> Result<u64, ApiError> {
-        let value = self.u64(name)?.unwrap_or(default);
-        if (min..=max).contains(&value) {
-            Ok(value)
-        } else {
-            Err(ApiError::bad_request(format!(
-                "query parameter `{name}` must be between {min} and {max}, got {value}"
-            )))
+        default: T,
+        range: RangeInclusive<T>,
+    ) -> Result<T, ApiError>
+    where
+        T: TryFrom<u64> + PartialOrd + Display,
+    {
+        match self.u64(name)? {
+            None => Ok(default),
+            Some(value) => T::try_from(value)
+                .ok()
+                .filter(|v| range.contains(v))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "query parameter `{name}` must be between {} and {}, got {value}",
+                        range.start(),
+                        range.end()
+                    ))
+                }),
         }
+    }
+
+    /// `name` as an HTTP status from 200 to 599 (1xx cannot be a final response), or
+    /// `default` when absent.
+    pub(crate) fn status(&self, name: &str, default: StatusCode) -> Result<StatusCode, ApiError> {
+        let code = self.int_in(name, default.as_u16(), 200..=599)?;
+        // Every code from 100 to 999 is a valid `StatusCode`, so this never falls back.
+        Ok(StatusCode::from_u16(code).unwrap_or(default))
+    }
+
+    /// The `channel` parameter, default `default`, checked with
+    /// [`validate_channel_name`].
+    pub(crate) fn channel(&self) -> Result<&str, ApiError> {
+        let name = self.get("channel").unwrap_or("default");
+        validate_channel_name(name).map_err(ApiError::bad_request)?;
+        Ok(name)
     }
 }
 

@@ -9,7 +9,7 @@
 //! of live `/events` streams of the channel. Errors are `{"error": "..."}`: 415 for
 //! another content type, 413 for a body over 64 KiB, 400 for invalid JSON, a missing
 //! `channel` or `data`, an invalid channel name, or an `event`/`id` holding CR or LF
-//! (or NUL for `id`).
+//! (or NUL for `id`); 503 for a new channel name once the server holds 1000 channels.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -73,14 +73,12 @@ pub(crate) async fn publish(
             "missing `data`; add the json value to send as the event's data",
         ));
     };
-    let data = serde_json::to_string(data).map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("`data` could not be encoded ({e})"),
-        )
-    })?;
+    let data = data.to_string();
 
-    let (stored, receivers) = state.channels().get(channel).publish(event, data, id);
+    let (stored, receivers) = state
+        .channels()
+        .get_or_create(channel)?
+        .publish(event, data, id);
     Ok(Json(json!({
         "id": stored.id,
         "channel": channel,

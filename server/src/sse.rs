@@ -31,6 +31,29 @@ pub(crate) fn tail<T: Send>(ending: Ending) -> impl Stream<Item = T> + Send {
     .filter_map(|()| future::ready(None))
 }
 
+/// An event with an optional type (`None` is the default `message`), an id and data,
+/// written `event:` (if any), `id:`, `data:`.
+pub(crate) fn event(kind: Option<&str>, id: &str, data: &str) -> Event {
+    let mut event = Event::default();
+    if let Some(kind) = kind {
+        event = event.event(kind);
+    }
+    event.id(id).data(data)
+}
+
+/// The body of every response built here: `stream` cut off at shutdown.
+fn until_shutdown<S>(
+    state: &AppState,
+    stream: S,
+) -> impl Stream<Item = Result<S::Item, Infallible>> + Send + 'static
+where
+    S: Stream + Send + 'static,
+{
+    stream
+        .map(Ok::<_, Infallible>)
+        .take_until(state.shutdown_signal())
+}
+
 /// An SSE response of `events` (produced lazily, so a huge count costs no memory),
 /// then `ending`, cut off at shutdown. No keep-alive.
 pub(crate) fn events_response<I>(state: &AppState, events: I, ending: Ending) -> Response
@@ -38,25 +61,25 @@ where
     I: IntoIterator<Item = Event>,
     I::IntoIter: Send + 'static,
 {
-    let body = stream::iter(events)
-        .chain(tail(ending))
-        .map(Ok::<_, Infallible>)
-        .take_until(state.shutdown_signal());
-    Sse::new(body).into_response()
+    live_response(state, stream::iter(events).chain(tail(ending)), None)
 }
 
-/// An SSE response of `stream` with keep-alive comments `: keep-alive` every
-/// `keep_alive` (none when `None`). The caller makes `stream` end at shutdown.
-pub(crate) fn live_response<S>(stream: S, keep_alive: Option<Duration>) -> Response
+/// An SSE response of `stream`, cut off at shutdown, with keep-alive comments
+/// `: keep-alive` every `keep_alive` (none when `None`).
+pub(crate) fn live_response<S>(
+    state: &AppState,
+    stream: S,
+    keep_alive: Option<Duration>,
+) -> Response
 where
     S: Stream<Item = Event> + Send + 'static,
 {
-    let stream = stream.map(Ok::<_, Infallible>);
+    let sse = Sse::new(until_shutdown(state, stream));
     match keep_alive {
-        Some(interval) => Sse::new(stream)
+        Some(interval) => sse
             .keep_alive(KeepAlive::new().interval(interval).text("keep-alive"))
             .into_response(),
-        None => Sse::new(stream).into_response(),
+        None => sse.into_response(),
     }
 }
 
@@ -84,17 +107,13 @@ pub(crate) fn raw_response_with_type<S>(
 where
     S: Stream<Item = Bytes> + Send + 'static,
 {
-    let body = chunks
-        .chain(tail(ending))
-        .map(Ok::<_, Infallible>)
-        .take_until(state.shutdown_signal());
     (
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
-        Body::from_stream(body),
+        Body::from_stream(until_shutdown(state, chunks.chain(tail(ending)))),
     )
         .into_response()
 }

@@ -8,9 +8,12 @@ use crate::AppState;
 pub(crate) const CHANNEL: &str = "ticker";
 
 /// Publishes `tick` events with data `{"n":k,"time":<unix ms>}` (k = 1, 2, ...) every
-/// `interval` until shutdown.
+/// `interval` until shutdown. Does nothing if the channel cannot be created because
+/// requests already filled the server with channels.
 pub(crate) async fn run(state: AppState, interval: Duration) {
-    let channel = state.channels().get(CHANNEL);
+    let Ok(channel) = state.channels().get_or_create(CHANNEL) else {
+        return;
+    };
     let mut timer = tokio::time::interval(interval);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The first tick of a Tokio interval completes at once; start one interval in.

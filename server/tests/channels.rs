@@ -4,13 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{json_response, spawn, spawn_with, Body};
+use common::{json_response, numbered, spawn, spawn_with, Body, DEFAULT_RETRY_LINE};
 use serde_json::{json, Value};
 use wasm_eventsource_server::Config;
-
-fn event_n(id: u64) -> String {
-    format!("id: {id}\ndata: {{\"n\":{id}}}\n\n")
-}
 
 async fn publish_n(server: &common::Server, channel: &str, n: u64) -> Value {
     let (status, body) = server
@@ -34,15 +30,13 @@ async fn resume_replays_after_last_event_id_then_goes_live() {
         .get_with("/events?channel=replay", &[("Last-Event-ID", "1")])
         .await;
     let mut body = Body::sse(response);
-    let replayed = format!("retry: 1000\n\n{}{}", event_n(2), event_n(3));
-    body.until_len(replayed.len()).await;
-    assert_eq!(body.text(), replayed);
+    let replayed = format!("{DEFAULT_RETRY_LINE}{}", numbered(2..=3));
+    body.expect_text(&replayed).await;
 
     let answer = publish_n(&server, "replay", 4).await;
     assert_eq!(answer["receivers"], 1);
-    let all = format!("{replayed}{}", event_n(4));
-    body.until_len(all.len()).await;
-    assert_eq!(body.text(), all);
+    body.expect_text(&format!("{replayed}{}", numbered(4..=4)))
+        .await;
 }
 
 #[tokio::test]
@@ -52,9 +46,8 @@ async fn last_event_id_query_parameter_and_unknown_ids() {
         publish_n(&server, "q", n).await;
     }
     let mut body = Body::sse(server.get("/events?channel=q&lastEventId=2").await);
-    let expected = format!("retry: 1000\n\n{}", event_n(3));
-    body.until_len(expected.len()).await;
-    assert_eq!(body.text(), expected);
+    body.expect_text(&format!("{DEFAULT_RETRY_LINE}{}", numbered(3..=3)))
+        .await;
 
     // An id the buffer does not hold replays nothing: only live events follow.
     let mut body = Body::sse(
@@ -63,9 +56,8 @@ async fn last_event_id_query_parameter_and_unknown_ids() {
             .await,
     );
     publish_n(&server, "q", 4).await;
-    let expected = format!("retry: 1000\n\n{}", event_n(4));
-    body.until_len(expected.len()).await;
-    assert_eq!(body.text(), expected);
+    body.expect_text(&format!("{DEFAULT_RETRY_LINE}{}", numbered(4..=4)))
+        .await;
 }
 
 #[tokio::test]
@@ -81,9 +73,8 @@ async fn explicit_id_event_type_and_any_json_data() {
         .publish(json!({ "channel": "typed", "data": null }))
         .await;
     assert_eq!(answer["id"], "2");
-    let expected = "retry: 2500\n\nevent: chat\nid: abc\ndata: {\"text\":\"hé\\nllo\"}\n\nid: 2\ndata: null\n\n";
-    body.until_len(expected.len()).await;
-    assert_eq!(body.text(), expected);
+    body.expect_text("retry: 2500\n\nevent: chat\nid: abc\ndata: {\"text\":\"hé\\nllo\"}\n\nid: 2\ndata: null\n\n")
+        .await;
 
     // Resuming from an explicit id works too.
     let mut body = Body::sse(
@@ -91,9 +82,8 @@ async fn explicit_id_event_type_and_any_json_data() {
             .get_with("/events?channel=typed", &[("Last-Event-ID", "abc")])
             .await,
     );
-    let expected = "retry: 1000\n\nid: 2\ndata: null\n\n";
-    body.until_len(expected.len()).await;
-    assert_eq!(body.text(), expected);
+    body.expect_text(&format!("{DEFAULT_RETRY_LINE}id: 2\ndata: null\n\n"))
+        .await;
 }
 
 #[tokio::test]
@@ -104,12 +94,10 @@ async fn channels_are_isolated() {
     publish_n(&server, "a", 1).await;
     publish_n(&server, "default", 1).await;
     publish_n(&server, "a", 2).await;
-    let a_expected = format!("retry: 1000\n\n{}{}", event_n(1), event_n(2));
-    a.until_len(a_expected.len()).await;
-    assert_eq!(a.text(), a_expected);
-    let b_expected = format!("retry: 1000\n\n{}", event_n(1));
-    b.until_len(b_expected.len()).await;
-    assert_eq!(b.text(), b_expected);
+    a.expect_text(&format!("{DEFAULT_RETRY_LINE}{}", numbered(1..=2)))
+        .await;
+    b.expect_text(&format!("{DEFAULT_RETRY_LINE}{}", numbered(1..=1)))
+        .await;
     // Nothing else arrives on either.
     a.assert_idle(Duration::from_millis(100)).await;
     b.assert_idle(Duration::from_millis(100)).await;
@@ -153,7 +141,7 @@ async fn ticker_publishes_ticks() {
     let mut body = Body::sse(server.get("/events?channel=ticker").await);
     let text = body.until("}\n\n").await;
     let event = text
-        .strip_prefix("retry: 1000\n\n")
+        .strip_prefix(DEFAULT_RETRY_LINE)
         .expect("retry line first");
     let mut lines = event.lines();
     assert_eq!(lines.next(), Some("event: tick"));
@@ -177,15 +165,15 @@ async fn control_drop_ends_live_streams() {
     let mut one = Body::sse(server.get("/events?channel=drop").await);
     let mut two = Body::sse(server.get("/events?channel=drop").await);
     let mut other = Body::sse(server.get("/events?channel=keep").await);
-    one.until("retry: 1000\n\n").await;
-    two.until("retry: 1000\n\n").await;
-    other.until("retry: 1000\n\n").await;
+    one.until(DEFAULT_RETRY_LINE).await;
+    two.until(DEFAULT_RETRY_LINE).await;
+    other.until(DEFAULT_RETRY_LINE).await;
 
     let (status, answer) = json_response(server.post("/control/drop?channel=drop").await).await;
     assert_eq!(status, 200);
     assert_eq!(answer, json!({ "dropped": 2 }));
-    assert_eq!(one.read_to_end().await, b"retry: 1000\n\n");
-    assert_eq!(two.read_to_end().await, b"retry: 1000\n\n");
+    assert_eq!(one.read_to_end().await, DEFAULT_RETRY_LINE.as_bytes());
+    assert_eq!(two.read_to_end().await, DEFAULT_RETRY_LINE.as_bytes());
     other.assert_idle(Duration::from_millis(100)).await;
 
     let (_, answer) = json_response(server.post("/control/drop?channel=drop").await).await;
@@ -210,7 +198,7 @@ async fn control_fail_refuses_the_next_attempts() {
             .is_some_and(|e| e.contains("/control/fail")));
     }
     let mut body = Body::sse(server.get("/events?channel=f").await);
-    body.until("retry: 1000\n\n").await;
+    body.until(DEFAULT_RETRY_LINE).await;
 
     // Defaults: one attempt, 503; other channels are unaffected.
     json_response(server.post("/control/fail?channel=g").await).await;
@@ -227,7 +215,7 @@ async fn shutdown_ends_every_stream() {
     let server = spawn().await;
     let mut live = Body::sse(server.get("/events?channel=s").await);
     let mut idle = Body::sse(server.get("/scenario/stall?after=1").await);
-    live.until("retry: 1000\n\n").await;
+    live.until(DEFAULT_RETRY_LINE).await;
     idle.until("data: {\"n\":1}\n\n").await;
     server.state.shutdown();
     live.read_to_end().await;
@@ -256,5 +244,54 @@ async fn a_reader_that_falls_behind_is_cut_off_without_panicking() {
     );
     // The server still serves.
     let mut again = Body::sse(server.get("/events?channel=slow&keepalive_ms=0").await);
-    again.until("retry: 1000\n\n").await;
+    again.until(DEFAULT_RETRY_LINE).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resuming_while_publishing_has_no_gap_or_duplicate() {
+    const TOTAL: u64 = 60;
+    let server = spawn().await;
+    for n in 1..=5 {
+        publish_n(&server, "race", n).await;
+    }
+    let publisher = async {
+        for n in 6..=TOTAL {
+            publish_n(&server, "race", n).await;
+        }
+    };
+    let readers = async {
+        let mut readers = Vec::new();
+        for k in 0..10u64 {
+            let last = k % 5 + 1;
+            let response = server
+                .get_with(
+                    "/events?channel=race",
+                    &[("Last-Event-ID", &last.to_string())],
+                )
+                .await;
+            readers.push((last, Body::sse(response)));
+        }
+        readers
+    };
+    let ((), readers) = tokio::join!(publisher, readers);
+    for (last, mut body) in readers {
+        body.expect_text(&format!(
+            "{DEFAULT_RETRY_LINE}{}",
+            numbered(last + 1..=TOTAL)
+        ))
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn control_drop_on_an_unknown_channel_drops_nothing() {
+    let server = spawn().await;
+    let (status, answer) = json_response(server.post("/control/drop?channel=nobody").await).await;
+    assert_eq!((status, answer), (200, json!({ "dropped": 0 })));
+    // The channel still works as a new one.
+    let mut body = Body::sse(server.get("/events?channel=nobody").await);
+    body.until(DEFAULT_RETRY_LINE).await;
+    publish_n(&server, "nobody", 1).await;
+    body.expect_text(&format!("{DEFAULT_RETRY_LINE}{}", numbered(1..=1)))
+        .await;
 }

@@ -4,7 +4,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{spawn, spawn_with, text};
+use common::{header, spawn, spawn_with, text};
 use wasm_eventsource_server::Config;
 
 async fn preflight(server: &common::Server, origin: &str) -> reqwest::Response {
@@ -20,14 +20,6 @@ async fn preflight(server: &common::Server, origin: &str) -> reqwest::Response {
         .send()
         .await
         .expect("preflight")
-}
-
-fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
 
 #[tokio::test]

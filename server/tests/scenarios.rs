@@ -4,19 +4,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{json_response, spawn, text, Body};
+use common::{json_response, numbered, spawn, text, Body};
 use serde_json::{json, Value};
 use wasm_eventsource_server::scenario::{
     split_utf8_points, BURST_DATA_LEN, COMMENTS, SPLIT_UTF8, TRICKLE,
 };
 
 const QUIET: Duration = Duration::from_millis(150);
-
-fn numbered(range: std::ops::RangeInclusive<u64>) -> String {
-    range
-        .map(|n| format!("id: {n}\ndata: {{\"n\":{n}}}\n\n"))
-        .collect()
-}
 
 #[tokio::test]
 async fn end_after_sends_n_events_then_ends() {
@@ -66,9 +60,7 @@ async fn drop_every_resumes_to_exactly_once() {
     let mut second = Body::sse(server.get_with(path, &[("Last-Event-ID", "2")]).await);
     assert_eq!(second.read_to_end().await, numbered(3..=4).as_bytes());
     let mut last = Body::sse(server.get_with(path, &[("Last-Event-ID", "4")]).await);
-    let expected = numbered(5..=5);
-    last.until_len(expected.len()).await;
-    assert_eq!(last.text(), expected);
+    last.expect_text(&numbered(5..=5)).await;
     last.assert_idle(QUIET).await;
 
     let (status, _) = json_response(server.get("/scenario/drop-every/0").await).await;
@@ -118,8 +110,7 @@ async fn bad_json_named_and_comments() {
     ];
     for (path, expected) in cases {
         let mut body = Body::sse(server.get(path).await);
-        body.until_len(expected.len()).await;
-        assert_eq!(body.text(), expected, "{path}");
+        body.expect_text(expected).await;
         body.assert_idle(QUIET).await;
     }
     assert!(COMMENTS.starts_with(": hello\n"));
@@ -246,8 +237,7 @@ async fn trickle_arrives_one_byte_at_a_time() {
     let server = spawn().await;
     let mut body = Body::sse(server.get("/scenario/trickle?delay_ms=1&retry=5").await);
     let expected = format!("retry: 5\n\n{TRICKLE}");
-    body.until_len(expected.len()).await;
-    assert_eq!(body.text(), expected);
+    body.expect_text(&expected).await;
     assert!(body.chunks.iter().all(|c| c.len() <= 4), "small chunks");
     assert!(body.chunks.len() > expected.len() / 4);
     assert!(TRICKLE.contains("héllo wörld ✓ 🎉") && TRICKLE.contains("id: 2\n"));
@@ -258,8 +248,7 @@ async fn trickle_arrives_one_byte_at_a_time() {
 async fn split_utf8_cuts_inside_characters() {
     let server = spawn().await;
     let mut body = Body::sse(server.get("/scenario/split-utf8?delay_ms=2").await);
-    body.until_len(SPLIT_UTF8.len()).await;
-    assert_eq!(body.text(), SPLIT_UTF8);
+    body.expect_text(SPLIT_UTF8).await;
     assert_eq!(split_utf8_points().len(), 8);
     assert!(
         body.chunks.iter().any(|c| std::str::from_utf8(c).is_err()),
@@ -273,8 +262,7 @@ async fn bom_and_line_endings() {
     let server = spawn().await;
     let mut body = Body::sse(server.get("/scenario/bom?retry=7").await);
     let expected = "\u{FEFF}retry: 7\n\nid: 1\ndata: {\"n\":1}\n\nid: 2\ndata: {\"n\":2}\n\n";
-    body.until_len(expected.len()).await;
-    assert_eq!(body.buf, expected.as_bytes());
+    body.expect_text(expected).await;
     assert_eq!(&body.buf[..3], [0xEF, 0xBB, 0xBF]);
     body.assert_idle(QUIET).await;
 
@@ -285,9 +273,8 @@ async fn bom_and_line_endings() {
                 .get(&format!("/scenario/line-endings/{style}?retry=9"))
                 .await,
         );
-        let expected = format!("retry: 9\n\n{lf}").replace('\n', end);
-        body.until_len(expected.len()).await;
-        assert_eq!(body.text(), expected, "{style}");
+        body.expect_text(&format!("retry: 9\n\n{lf}").replace('\n', end))
+            .await;
         body.assert_idle(QUIET).await;
     }
     let (status, _) = json_response(server.get("/scenario/line-endings/lfcr").await).await;
@@ -315,9 +302,7 @@ async fn huge_event_then_a_normal_one() {
 async fn stall_sends_events_then_nothing() {
     let server = spawn().await;
     let mut body = Body::sse(server.get("/scenario/stall?after=2").await);
-    let expected = numbered(1..=2);
-    body.until_len(expected.len()).await;
-    assert_eq!(body.text(), expected);
+    body.expect_text(&numbered(1..=2)).await;
     body.assert_idle(Duration::from_millis(300)).await;
 
     let mut body = Body::sse(
@@ -325,8 +310,31 @@ async fn stall_sends_events_then_nothing() {
             .get_with("/scenario/stall?after=2", &[("Last-Event-ID", "1")])
             .await,
     );
-    let expected = numbered(2..=2);
-    body.until_len(expected.len()).await;
-    assert_eq!(body.text(), expected);
+    body.expect_text(&numbered(2..=2)).await;
     body.assert_idle(QUIET).await;
+}
+
+#[tokio::test]
+async fn log_cuts_long_bodies_at_64_kib() {
+    let server = spawn().await;
+    // Two-byte characters starting at odd offsets: byte 65536 falls inside one.
+    let long = format!("a{}", "é".repeat(40_000));
+    let response = server
+        .client
+        .post(server.url("/scenario/echo?token=long"))
+        .body(long.clone())
+        .send()
+        .await
+        .expect("post");
+    let mut body = Body::sse(response);
+    let text = body.until("}\n\n").await;
+    let echo: Value =
+        serde_json::from_str(text["event: echo\ndata: ".len()..].trim_end()).expect("json");
+    assert_eq!(echo["body"], long, "echo reports the whole body");
+
+    let (status, log) = json_response(server.get("/scenario/log/long").await).await;
+    assert_eq!(status, 200);
+    let logged = log[0]["body"].as_str().expect("body string");
+    assert_eq!(logged.len(), 64 * 1024 - 1);
+    assert_eq!(logged, &long[..64 * 1024 - 1]);
 }

@@ -9,12 +9,12 @@ use axum::http::HeaderValue;
 use axum::response::Response;
 use futures::{stream, StreamExt};
 
+use super::event_type_param;
 use super::payloads::{
     split_utf8_points, BOM_EVENTS, BURST_DATA_LEN, COMMENTS, LINE_ENDING_EVENTS, SPLIT_UTF8,
     TRICKLE,
 };
 use super::record::Captured;
-use super::{event_type_param, retry_param};
 use crate::error::ApiError;
 use crate::sse::{raw_response, raw_response_with_type, Ending};
 use crate::AppState;
@@ -31,15 +31,16 @@ static XS: [u8; CHUNK] = [b'x'; CHUNK];
 /// The `retry: MS` line requested by `retry=MS` and a blank line (as axum writes it
 /// for the other routes), with `line_end`, as bytes.
 fn retry_bytes(req: &Captured, line_end: &str) -> Result<Vec<u8>, ApiError> {
-    Ok(retry_param(req)?
+    Ok(req
+        .params
+        .u64("retry")?
         .map(|ms| format!("retry: {ms}{line_end}{line_end}").into_bytes())
         .unwrap_or_default())
 }
 
 fn delay_param(req: &Captured, default: u64) -> Result<Duration, ApiError> {
-    Ok(Duration::from_millis(
-        req.params.u64_in("delay_ms", default, 0, 10_000)?,
-    ))
+    let ms = req.params.int_in("delay_ms", default, 0..=10_000)?;
+    Ok(Duration::from_millis(ms))
 }
 
 /// Sends `chunks` with `delay` before each one but the first.
@@ -85,19 +86,26 @@ pub(crate) async fn split_utf8(
     Ok(raw_response(&state, paced(chunks, delay), Ending::Idle))
 }
 
+/// One chunk: `prefix`, the `retry:` line if asked (with `line_end`), `payload`.
+fn one_chunk(
+    req: &Captured,
+    prefix: &str,
+    line_end: &str,
+    payload: &str,
+) -> Result<impl futures::Stream<Item = Bytes> + Send + 'static, ApiError> {
+    let mut bytes = prefix.as_bytes().to_vec();
+    bytes.extend(retry_bytes(req, line_end)?);
+    bytes.extend_from_slice(payload.as_bytes());
+    Ok(stream::iter([Bytes::from(bytes)]))
+}
+
 /// `/scenario/bom`: BOM, `retry:` line if asked, [`BOM_EVENTS`], in one chunk.
 pub(crate) async fn bom(
     State(state): State<AppState>,
     req: Captured,
 ) -> Result<Response, ApiError> {
-    let mut bytes = "\u{FEFF}".as_bytes().to_vec();
-    bytes.extend(retry_bytes(&req, "\n")?);
-    bytes.extend_from_slice(BOM_EVENTS.as_bytes());
-    Ok(raw_response(
-        &state,
-        stream::iter([Bytes::from(bytes)]),
-        Ending::Idle,
-    ))
+    let chunk = one_chunk(&req, "\u{FEFF}", "\n", BOM_EVENTS)?;
+    Ok(raw_response(&state, chunk, Ending::Idle))
 }
 
 /// `/scenario/line-endings/{cr|lf|crlf}`: [`LINE_ENDING_EVENTS`] in one chunk.
@@ -116,13 +124,9 @@ pub(crate) async fn line_endings(
             )))
         }
     };
-    let mut bytes = retry_bytes(&req, line_end)?;
-    bytes.extend_from_slice(LINE_ENDING_EVENTS.replace('\n', line_end).as_bytes());
-    Ok(raw_response(
-        &state,
-        stream::iter([Bytes::from(bytes)]),
-        Ending::Idle,
-    ))
+    let payload = LINE_ENDING_EVENTS.replace('\n', line_end);
+    let chunk = one_chunk(&req, "", line_end, &payload)?;
+    Ok(raw_response(&state, chunk, Ending::Idle))
 }
 
 /// `/scenario/comments`: [`COMMENTS`].
@@ -130,13 +134,8 @@ pub(crate) async fn comments(
     State(state): State<AppState>,
     req: Captured,
 ) -> Result<Response, ApiError> {
-    let mut bytes = retry_bytes(&req, "\n")?;
-    bytes.extend_from_slice(COMMENTS.as_bytes());
-    Ok(raw_response(
-        &state,
-        stream::iter([Bytes::from(bytes)]),
-        Ending::Idle,
-    ))
+    let chunk = one_chunk(&req, "", "\n", COMMENTS)?;
+    Ok(raw_response(&state, chunk, Ending::Idle))
 }
 
 /// `/scenario/content-type?type=T`: one event `id: 1` / `data: {"n":1}` served with
@@ -151,11 +150,10 @@ pub(crate) async fn content_type(
             "query parameter `type` is not a valid header value: `{value}`"
         ))
     })?;
-    let mut bytes = retry_bytes(&req, "\n")?;
-    bytes.extend_from_slice(b"id: 1\ndata: {\"n\":1}\n\n");
+    let chunk = one_chunk(&req, "", "\n", "id: 1\ndata: {\"n\":1}\n\n")?;
     Ok(raw_response_with_type(
         &state,
-        stream::iter([Bytes::from(bytes)]),
+        chunk,
         Ending::Close,
         content_type,
     ))
@@ -166,7 +164,7 @@ pub(crate) async fn huge(
     State(state): State<AppState>,
     req: Captured,
 ) -> Result<Response, ApiError> {
-    let size = req.params.u64_in("bytes", 1024 * 1024, 0, HUGE_MAX)?;
+    let size = req.params.int_in("bytes", 1024 * 1024, 0..=HUGE_MAX)?;
     let mut head = retry_bytes(&req, "\n")?;
     head.extend_from_slice(b"data: {\"big\":\"");
     let mut remaining = usize::try_from(size).unwrap_or(0);

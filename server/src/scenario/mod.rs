@@ -6,7 +6,8 @@
 //!   the route's own line ends in `line-endings`).
 //! - `token=T`: append a record of the request (method, path with query, headers as a
 //!   lowercase-name map, the Last-Event-ID header or null, body as text) to the log of
-//!   `T`, read back with `GET /scenario/log/T`.
+//!   `T`, read back with `GET /scenario/log/T`. A logged body is cut to its first
+//!   64 KiB (at a character boundary); `echo` still reports it whole.
 //!
 //! Where a route says "idle", the response stays open after its events, sending
 //! nothing at all (no keep-alive) until server shutdown. Event data is compact JSON.
@@ -90,11 +91,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/log/{token}", get(log))
 }
 
-/// `retry=MS`, if given.
-fn retry_param(req: &Captured) -> Result<Option<u64>, ApiError> {
-    req.params.u64("retry")
-}
-
 /// `event=TYPE`, if given; it must fit on one line.
 fn event_type_param(req: &Captured) -> Result<Option<&str>, ApiError> {
     match req.params.get("event") {
@@ -125,8 +121,10 @@ where
     I: IntoIterator<Item = Event>,
     I::IntoIter: Send + 'static,
 {
-    let retry =
-        retry_param(req)?.map(|ms| Event::default().retry(std::time::Duration::from_millis(ms)));
+    let retry = req
+        .params
+        .u64("retry")?
+        .map(|ms| Event::default().retry(std::time::Duration::from_millis(ms)));
     Ok(retry.into_iter().chain(events))
 }
 
@@ -137,11 +135,11 @@ fn numbered(
 ) -> impl Iterator<Item = Event> + Send + 'static {
     let kind = kind.map(str::to_owned);
     range.map(move |k| {
-        let mut event = Event::default();
-        if let Some(kind) = &kind {
-            event = event.event(kind);
-        }
-        event.id(k.to_string()).data(json!({ "n": k }).to_string())
+        crate::sse::event(
+            kind.as_deref(),
+            &k.to_string(),
+            &json!({ "n": k }).to_string(),
+        )
     })
 }
 
@@ -168,7 +166,7 @@ async fn drop_every(
             "`/scenario/drop-every/{k}` needs k of at least 1",
         ));
     }
-    let total = req.params.u64_in("total", 10, 0, 1_000_000)?;
+    let total = req.params.int_in("total", 10, 0..=1_000_000)?;
     let first = last_seen_number(req.last_event_id.as_deref()).saturating_add(1);
     let last = first.saturating_add(k - 1).min(total);
     let ending = if last >= total {
@@ -181,7 +179,7 @@ async fn drop_every(
 }
 
 async fn stall(State(state): State<AppState>, req: Captured) -> Result<Response, ApiError> {
-    let after = req.params.u64_in("after", 1, 0, 1_000_000)?;
+    let after = req.params.int_in("after", 1, 0..=1_000_000)?;
     let first = last_seen_number(req.last_event_id.as_deref()).saturating_add(1);
     let events = with_retry(&req, numbered(first..=after, None))?;
     Ok(events_response(&state, events, Ending::Idle))

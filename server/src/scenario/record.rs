@@ -17,6 +17,9 @@ const BODY_LIMIT: usize = 1024 * 1024;
 const RECORDS_PER_TOKEN: usize = 1000;
 /// Distinct tokens kept (new tokens are ignored beyond this).
 const MAX_TOKENS: usize = 10_000;
+/// Longest body kept in a log record, in bytes; a longer one is cut at the last
+/// character boundary within it.
+const LOGGED_BODY_LIMIT: usize = 64 * 1024;
 
 /// A scenario request, read whole. Extracting it also appends a record to the log of
 /// the `token` query parameter, if there is one.
@@ -96,16 +99,26 @@ impl FromRequest<AppState> for Captured {
 
 impl Captured {
     /// The record kept in the log: method, path with query, headers, Last-Event-ID
-    /// header (or null) and body.
+    /// header (or null) and body (at most [`LOGGED_BODY_LIMIT`] bytes of it).
     fn log_record(&self) -> Value {
         json!({
             "method": self.method.as_str(),
             "path": self.path_and_query,
             "headers": self.headers,
             "lastEventId": self.last_event_id_header,
-            "body": self.body,
+            "body": truncate(&self.body, LOGGED_BODY_LIMIT),
         })
     }
+}
+
+/// The longest prefix of `text` that is at most `limit` bytes and ends on a character
+/// boundary.
+fn truncate(text: &str, limit: usize) -> &str {
+    let mut end = limit.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Request records per token, for `GET /scenario/log/{token}`.

@@ -1,6 +1,7 @@
 //! Shared helpers: spawn the real app on 127.0.0.1:0 and read SSE bodies with timeouts.
 #![allow(dead_code)]
 
+use std::ops::RangeInclusive;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -10,6 +11,25 @@ use wasm_eventsource_server::{app, AppState, Config};
 
 /// How long any single expectation may take before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What `/events` sends first without `retry=MS`.
+pub const DEFAULT_RETRY_LINE: &str = "retry: 1000\n\n";
+
+/// Events `id: n` / `data: {"n":n}` for n in `range`, as written on the wire.
+pub fn numbered(range: RangeInclusive<u64>) -> String {
+    range
+        .map(|n| format!("id: {n}\ndata: {{\"n\":{n}}}\n\n"))
+        .collect()
+}
+
+/// The value of header `name` as text, if present and visible ASCII.
+pub fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
 
 pub struct Server {
     pub base: String,
@@ -26,8 +46,10 @@ pub async fn spawn() -> Server {
     .await
 }
 
+/// The app with `config`, ticker included if it sets one.
 pub async fn spawn_with(config: Config) -> Server {
     let state = AppState::new(config);
+    state.spawn_ticker();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind 127.0.0.1:0");
@@ -56,10 +78,7 @@ impl Server {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        tokio::time::timeout(TIMEOUT, self.client.get(self.url(path)).send())
-            .await
-            .expect("response headers in time")
-            .expect("request")
+        self.get_with(path, &[]).await
     }
 
     pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
@@ -149,15 +168,14 @@ impl Body {
     /// A checked SSE response: 200, `text/event-stream`, `no-cache`.
     pub fn sse(response: reqwest::Response) -> Self {
         assert_eq!(response.status().as_u16(), 200);
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        assert_eq!(header("content-type").as_deref(), Some("text/event-stream"));
-        assert_eq!(header("cache-control").as_deref(), Some("no-cache"));
+        assert_eq!(
+            header(&response, "content-type").as_deref(),
+            Some("text/event-stream")
+        );
+        assert_eq!(
+            header(&response, "cache-control").as_deref(),
+            Some("no-cache")
+        );
         Self::new(response)
     }
 
@@ -178,46 +196,47 @@ impl Body {
         }
     }
 
+    /// Reads until `done(buffer)`; panics on timeout or early end, naming `what` it
+    /// waited for.
+    async fn read_until(&mut self, done: impl Fn(&[u8]) -> bool, what: impl Fn() -> String) {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        while !done(&self.buf) {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let how = match self.read_one(left).await {
+                Some(true) => continue,
+                None => "timed out waiting for",
+                Some(false) => "body ended before",
+            };
+            panic!(
+                "{how} {}; got {} bytes: {:?}",
+                what(),
+                self.buf.len(),
+                String::from_utf8_lossy(&self.buf)
+            );
+        }
+    }
+
     /// Reads until the buffer holds `len` bytes; panics on timeout or early end.
     pub async fn until_len(&mut self, len: usize) -> &[u8] {
-        let deadline = tokio::time::Instant::now() + TIMEOUT;
-        while self.buf.len() < len {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match self.read_one(left).await {
-                None => panic!(
-                    "timed out with {} of {len} bytes: {:?}",
-                    self.buf.len(),
-                    String::from_utf8_lossy(&self.buf)
-                ),
-                Some(false) => panic!(
-                    "body ended with {} of {len} bytes: {:?}",
-                    self.buf.len(),
-                    String::from_utf8_lossy(&self.buf)
-                ),
-                Some(true) => {}
-            }
-        }
+        self.read_until(|buf| buf.len() >= len, || format!("{len} bytes"))
+            .await;
         &self.buf
     }
 
     /// Reads until the buffer contains `needle`; returns the buffer as text.
     pub async fn until(&mut self, needle: &str) -> String {
-        let deadline = tokio::time::Instant::now() + TIMEOUT;
-        while !contains(&self.buf, needle.as_bytes()) {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match self.read_one(left).await {
-                None => panic!(
-                    "timed out waiting for {needle:?}; got {:?}",
-                    String::from_utf8_lossy(&self.buf)
-                ),
-                Some(false) => panic!(
-                    "body ended before {needle:?}; got {:?}",
-                    String::from_utf8_lossy(&self.buf)
-                ),
-                Some(true) => {}
-            }
-        }
+        self.read_until(
+            |buf| contains(buf, needle.as_bytes()),
+            || format!("{needle:?}"),
+        )
+        .await;
         self.text()
+    }
+
+    /// Reads as many bytes as `expected` has and asserts that the body is exactly it.
+    pub async fn expect_text(&mut self, expected: &str) {
+        self.until_len(expected.len()).await;
+        assert_eq!(self.text(), expected);
     }
 
     /// Reads until the body ends; panics if it does not end in time.
