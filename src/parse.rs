@@ -23,45 +23,78 @@
 //! assert_eq!(parser.next_event(), None);
 //! ```
 //!
-//! One event's data is capped (1 MiB unless [`Parser::with_max_event_size`] says
-//! otherwise): a larger event is dropped whole and reported as [`Item::Oversize`], and
-//! the parser never holds much more than the cap, whatever the stream sends.
+//! One event's size is capped (1 MiB unless [`Parser::with_max_event_size`] says
+//! otherwise): a larger event is dropped whole and reported as [`Item::Oversize`].
+//! Whatever the stream sends, the parser holds at most the cap plus 6 bytes for the
+//! event being parsed (its data, type and id, and the line being read); besides that
+//! only the last event ID string (one copy, shared by every event that carries it,
+//! and within the cap when it was read) and the items queued until they are taken.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Arc;
 
-/// The default cap on one event's data, in bytes: 1 MiB.
+/// The default cap on one event's size, in bytes: 1 MiB.
 pub const DEFAULT_MAX_EVENT_SIZE: usize = 1 << 20;
 
 /// The UTF-8 byte order mark.
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
+/// The longest `retry` line that can be valid: `retry: ` and the 20 digits of
+/// `u64::MAX`. A longer one is ignored without being kept.
+const RETRY_LINE_MAX: usize = 27;
+
+/// The longest last event ID an event copies into its own buffer; a longer one is
+/// shared between the events that carry it (and the parser), as the ID persists
+/// from event to event.
+const INLINE_ID_MAX: usize = 64;
+
 /// One dispatched event: its type, its data and the last event ID at dispatch.
 ///
-/// The three strings share one allocation.
+/// The three strings share one allocation, but for a last event ID longer than 64
+/// bytes: that one is shared with every other event that carries it.
 #[derive(Clone)]
 pub struct Event {
-    /// `data`, then `last_event_id`, then the event type ("" for "message").
+    /// `data`, then the last event ID unless `shared_id` holds it, then the event
+    /// type ("" for "message").
     buf: String,
     /// End of the data in `buf`.
     data_end: usize,
     /// End of the last event ID in `buf`; the event type runs from here to the end.
     id_end: usize,
+    /// The last event ID when it is longer than [`INLINE_ID_MAX`].
+    shared_id: Option<Arc<String>>,
 }
 
 impl Event {
     /// Builds an event, as a test or a transport would; an empty `event_type` means
     /// `"message"`.
     pub fn new(event_type: &str, data: &str, last_event_id: &str) -> Self {
-        let mut buf = String::with_capacity(data.len() + last_event_id.len() + event_type.len());
+        if last_event_id.len() <= INLINE_ID_MAX {
+            Self::build(event_type, data, last_event_id, None)
+        } else {
+            let shared = Arc::new(last_event_id.to_owned());
+            Self::build(event_type, data, "", Some(shared))
+        }
+    }
+
+    /// Builds an event whose last event ID is `inline_id`, or `shared_id` if any.
+    fn build(
+        event_type: &str,
+        data: &str,
+        inline_id: &str,
+        shared_id: Option<Arc<String>>,
+    ) -> Self {
+        let mut buf = String::with_capacity(data.len() + inline_id.len() + event_type.len());
         buf.push_str(data);
-        buf.push_str(last_event_id);
+        buf.push_str(inline_id);
         buf.push_str(event_type);
         Self {
             buf,
             data_end: data.len(),
-            id_end: data.len() + last_event_id.len(),
+            id_end: data.len() + inline_id.len(),
+            shared_id,
         }
     }
 
@@ -88,7 +121,10 @@ impl Event {
     /// WHATWG dispatch step 5: "its lastEventId attribute to the last event ID
     /// string of the event source."
     pub fn last_event_id(&self) -> &str {
-        self.buf.get(self.data_end..self.id_end).unwrap_or_default()
+        match &self.shared_id {
+            Some(id) => id,
+            None => self.buf.get(self.data_end..self.id_end).unwrap_or_default(),
+        }
     }
 
     /// The data, without copying it.
@@ -126,11 +162,11 @@ pub enum Item {
     /// A dispatched event.
     Event(Event),
     /// A comment line's text after the colon, one leading space removed. Only queued
-    /// when [`Parser::set_comments`] enabled it; a comment that, with the data of the
+    /// when [`Parser::set_comments`] enabled it; a comment that, with the rest of the
     /// event around it, goes over the event size cap is dropped.
     Comment(String),
-    /// An event that went over the cap was dropped whole: its data, or its data and
-    /// an `event` or `id` line being read, was larger than the cap.
+    /// An event that went over the cap was dropped whole: its data, type and id,
+    /// with the line being read, were larger than the cap.
     Oversize {
         /// The dropped event's type (`"message"` when it had none).
         event_type: String,
@@ -167,6 +203,46 @@ enum Kind {
     Other,
 }
 
+/// Where the stream's leading byte order mark stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bom {
+    /// This many bytes of a BOM start the stream so far: held back until it is known.
+    Partial(usize),
+    /// Stripped, or not there: the question is settled for this stream.
+    Settled,
+}
+
+/// The last event ID string, as the parser keeps it.
+#[derive(Clone, Debug)]
+enum LastId {
+    /// At most [`INLINE_ID_MAX`] bytes, copied into each event.
+    Inline(String),
+    /// Longer, shared with each event.
+    Shared(Arc<String>),
+}
+
+impl LastId {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Inline(id) => id,
+            Self::Shared(id) => id,
+        }
+    }
+
+    /// Sets the ID to `id`, allocating only when a long ID changes.
+    fn set(&mut self, id: &str) {
+        match self {
+            Self::Inline(inline) if id.len() <= INLINE_ID_MAX => {
+                inline.clear();
+                inline.push_str(id);
+            }
+            _ if id.len() <= INLINE_ID_MAX => *self = Self::Inline(id.to_owned()),
+            Self::Shared(shared) if **shared == id => {}
+            _ => *self = Self::Shared(Arc::new(id.to_owned())),
+        }
+    }
+}
+
 /// The sans-IO `text/event-stream` parser. See the [module docs](self).
 #[derive(Clone, Debug)]
 pub struct Parser {
@@ -176,28 +252,26 @@ pub struct Parser {
     carried: Carried,
     /// The previous chunk ended in CR: an LF that starts the next one ends no line.
     pending_cr: bool,
-    /// How many bytes of a leading BOM were seen so far (held back until it is known).
-    bom_seen: usize,
-    /// The leading BOM question is settled for this stream.
-    bom_done: bool,
+    /// The leading BOM.
+    bom: Bom,
     /// The data buffer, undecoded (LF is ASCII, so decoding at dispatch is the same
-    /// as decoding each value).
+    /// as decoding each value), like the two below.
     data: Vec<u8>,
     /// The event type buffer.
-    event_type: String,
-    /// The last event ID buffer.
-    id_buffer: String,
+    event_type: Vec<u8>,
+    /// The last event ID buffer when an `id` field set it since the last dispatch
+    /// (`id_changed`), else empty: the buffer is then the last event ID string.
+    id_buffer: Vec<u8>,
     /// An `id` field set the buffer since the last dispatch.
     id_changed: bool,
     /// The last event ID string.
-    last_event_id: String,
+    last_event_id: LastId,
     /// The reconnection time set by the stream, in milliseconds.
     retry: Option<u64>,
-    /// The current event went over the cap: its data is counted in `skipped`.
-    oversize: bool,
-    /// The data size of the oversize event so far.
-    skipped: usize,
-    /// The cap on one event's data.
+    /// The data size so far of the current event once it went over the cap; its data
+    /// is then counted, not kept.
+    oversize: Option<usize>,
+    /// The cap on one event's size.
     max_event_size: usize,
     /// Queue comments as items.
     comments: bool,
@@ -223,32 +297,35 @@ impl Parser {
     }
 
     /// A parser whose cap on one event's size is `bytes`: an event whose data
-    /// (values plus one LF per `data` line), together with the line being read, would
-    /// exceed it is dropped whole and reported as [`Item::Oversize`]; parsing goes on
-    /// with the next event. An over-long comment or `retry` line is dropped alone.
-    /// The parser holds at most `bytes + 6` bytes for the event being parsed.
+    /// (values plus one LF per `data` line), type and id (its `id` field's value, when
+    /// it has one), together with the line being read, would exceed it is dropped
+    /// whole and reported as [`Item::Oversize`]; parsing goes on with the next event.
+    /// An over-long comment or `retry` line is dropped alone. All sizes are counted
+    /// before decoding.
+    ///
+    /// The parser holds at most `bytes + 6` bytes for the event being parsed
+    /// ([`buffered`](Self::buffered)), and besides them the last event ID string,
+    /// which fitted the cap when it was read.
     pub fn with_max_event_size(bytes: usize) -> Self {
         Self {
             line: Vec::new(),
             carried: Carried::Line,
             pending_cr: false,
-            bom_seen: 0,
-            bom_done: false,
+            bom: Bom::Partial(0),
             data: Vec::new(),
-            event_type: String::new(),
-            id_buffer: String::new(),
+            event_type: Vec::new(),
+            id_buffer: Vec::new(),
             id_changed: false,
-            last_event_id: String::new(),
+            last_event_id: LastId::Inline(String::new()),
             retry: None,
-            oversize: false,
-            skipped: 0,
+            oversize: None,
             max_event_size: bytes,
             comments: false,
             queue: VecDeque::new(),
         }
     }
 
-    /// The cap on one event's data, in bytes.
+    /// The cap on one event's size, in bytes.
     pub fn max_event_size(&self) -> usize {
         self.max_event_size
     }
@@ -280,14 +357,14 @@ impl Parser {
     /// last event ID string of the event source remains set to this value until the
     /// next time it is set by the server."
     pub fn last_event_id(&self) -> &str {
-        &self.last_event_id
+        self.last_event_id.as_str()
     }
 
-    /// How many bytes the parser holds for the event being parsed (its data and a
-    /// line not yet ended). Never more than [`max_event_size`](Self::max_event_size)
-    /// plus 6.
+    /// How many bytes the parser holds for the event being parsed: its data, type and
+    /// id, and a line not yet ended. Never more than
+    /// [`max_event_size`](Self::max_event_size) plus 6.
     pub fn buffered(&self) -> usize {
-        self.data.len() + self.line.len()
+        self.held() + self.line.len()
     }
 
     /// Pushes the next bytes of the stream; any events they complete become
@@ -303,21 +380,21 @@ impl Parser {
     ///
     /// Invalid UTF-8 becomes U+FFFD, as the UTF-8 decode algorithm does.
     pub fn feed(&mut self, mut chunk: &[u8]) {
-        while !self.bom_done {
+        while let Bom::Partial(seen) = self.bom {
             let Some((&byte, rest)) = chunk.split_first() else {
                 return;
             };
-            if BOM.get(self.bom_seen) == Some(&byte) {
-                self.bom_seen += 1;
+            if BOM.get(seen) == Some(&byte) {
                 chunk = rest;
-                if self.bom_seen == BOM.len() {
-                    self.bom_done = true;
-                }
+                self.bom = if seen + 1 == BOM.len() {
+                    Bom::Settled
+                } else {
+                    Bom::Partial(seen + 1)
+                };
             } else {
                 // Not a BOM after all: the bytes held back are the stream's first.
-                self.bom_done = true;
-                let held = BOM.get(..self.bom_seen).unwrap_or_default();
-                self.feed_lines(held);
+                self.bom = Bom::Settled;
+                self.feed_lines(BOM.get(..seen).unwrap_or_default());
             }
         }
         self.feed_lines(chunk);
@@ -352,14 +429,12 @@ impl Parser {
         self.line.clear();
         self.carried = Carried::Line;
         self.pending_cr = false;
-        self.bom_seen = 0;
-        self.bom_done = false;
+        self.bom = Bom::Partial(0);
         self.data.clear();
         self.event_type.clear();
-        self.id_buffer.clone_from(&self.last_event_id);
+        self.id_buffer.clear();
         self.id_changed = false;
-        self.oversize = false;
-        self.skipped = 0;
+        self.oversize = None;
     }
 
     /// Splits BOM-free bytes into lines; whole lines are parsed straight from `rest`.
@@ -417,7 +492,7 @@ impl Parser {
             match self.carried {
                 Carried::Discard => return,
                 Carried::CountData => {
-                    self.skipped = self.skipped.saturating_add(bytes.len());
+                    self.count_oversize(bytes.len());
                     return;
                 }
                 Carried::Line => {}
@@ -441,20 +516,18 @@ impl Parser {
                     self.discard_line();
                     return;
                 }
-                Kind::Data if self.oversize => {
-                    self.skipped = self.skipped.saturating_add(data_value_len(&self.line));
+                Kind::Data if self.oversize.is_some() => {
+                    self.count_oversize(data_value_len(&self.line));
                     self.line.clear();
                     self.carried = Carried::CountData;
                     continue;
                 }
-                Kind::Data => self
-                    .max_event_size
-                    .saturating_sub(self.data.len())
-                    .saturating_sub(data_value_len(&self.line)),
-                _ => self
-                    .max_event_size
-                    .saturating_sub(self.data.len())
+                Kind::Data => self.room().saturating_sub(data_value_len(&self.line)),
+                Kind::Retry => self
+                    .room()
+                    .min(RETRY_LINE_MAX)
                     .saturating_sub(self.line.len()),
+                _ => self.room().saturating_sub(self.line.len()),
             };
             if bytes.len() <= room {
                 self.line.extend_from_slice(bytes);
@@ -464,7 +537,7 @@ impl Parser {
                 Kind::Data => {
                     let value = data_value_len(&self.line).saturating_add(bytes.len());
                     self.mark_oversize();
-                    self.skipped = self.skipped.saturating_add(value);
+                    self.count_oversize(value);
                     self.line.clear();
                     self.carried = Carried::CountData;
                 }
@@ -493,7 +566,7 @@ impl Parser {
                 self.line = line;
                 self.line.clear();
             }
-            Carried::CountData => self.skipped = self.skipped.saturating_add(1),
+            Carried::CountData => self.count_oversize(1),
             Carried::Discard => {}
         }
         self.carried = Carried::Line;
@@ -547,36 +620,39 @@ impl Parser {
     /// the event stream's reconnection time to that integer. Otherwise, ignore the
     /// field. Otherwise — The field is ignored."
     ///
-    /// Beyond the spec: data past the cap makes the event oversize, and so does an
-    /// `event` or `id` line that, added to the data, goes past the cap; such a `retry`
-    /// line is ignored.
+    /// Beyond the spec: data that, with the type and id of its event, goes past the
+    /// cap makes the event oversize, and so does an `event` or `id` line that, added
+    /// to what is held for the event, goes past the cap; such a `retry` line is
+    /// ignored, as is one longer than any valid one.
     fn process_field(&mut self, field: &[u8], value: &[u8], line_len: usize) {
-        let overlong = self.over_cap(line_len);
         // Slice patterns compare bytes inline; `b"data" =>` would call memcmp.
         match field {
             [b'd', b'a', b't', b'a'] => {
                 let size = value.len().saturating_add(1);
-                if !self.oversize && self.data.len().saturating_add(size) > self.max_event_size {
+                if self.oversize.is_none() && size > self.room() {
                     self.mark_oversize();
                 }
-                if self.oversize {
-                    self.skipped = self.skipped.saturating_add(size);
+                if self.oversize.is_some() {
+                    self.count_oversize(size);
                 } else {
                     self.data.extend_from_slice(value);
                     self.data.push(b'\n');
                 }
             }
-            [b'e', b'v', b'e', b'n', b't'] | [b'i', b'd'] if overlong => self.mark_oversize(),
+            [b'e', b'v', b'e', b'n', b't'] | [b'i', b'd'] if self.over_cap(line_len) => {
+                self.mark_oversize();
+            }
             [b'e', b'v', b'e', b'n', b't'] => {
                 self.event_type.clear();
-                self.event_type.push_str(&decode(value));
+                self.event_type.extend_from_slice(value);
             }
             [b'i', b'd'] if !value.contains(&0) => {
                 self.id_buffer.clear();
-                self.id_buffer.push_str(&decode(value));
+                self.id_buffer.extend_from_slice(value);
                 self.id_changed = true;
             }
             [b'r', b'e', b't', b'r', b'y'] => {
+                let overlong = line_len > RETRY_LINE_MAX || self.over_cap(line_len);
                 if let Some(ms) = parse_retry(value).filter(|_| !overlong) {
                     self.retry = Some(ms);
                 }
@@ -585,17 +661,35 @@ impl Parser {
         }
     }
 
-    /// Whether a line of `len` bytes next to the data buffer goes over the cap.
+    /// The bytes held for the event being parsed, the line being read aside: its
+    /// data, its type and the id its `id` field set.
+    fn held(&self) -> usize {
+        self.data.len() + self.event_type.len() + self.id_buffer.len()
+    }
+
+    /// How many more bytes the event being parsed may hold.
+    fn room(&self) -> usize {
+        self.max_event_size.saturating_sub(self.held())
+    }
+
+    /// Whether a line of `len` bytes, held with the event being parsed, goes over the
+    /// cap.
     fn over_cap(&self, len: usize) -> bool {
-        self.data.len().saturating_add(len) > self.max_event_size
+        len > self.room()
     }
 
     /// The current event is over the cap: drop its data, count the rest.
     fn mark_oversize(&mut self) {
-        if !self.oversize {
-            self.oversize = true;
-            self.skipped = self.data.len();
+        if self.oversize.is_none() {
+            self.oversize = Some(self.data.len());
             self.data.clear();
+        }
+    }
+
+    /// Counts `bytes` more data of the oversize event.
+    fn count_oversize(&mut self, bytes: usize) {
+        if let Some(size) = &mut self.oversize {
+            *size = size.saturating_add(bytes);
         }
     }
 
@@ -617,23 +711,31 @@ impl Parser {
     fn dispatch(&mut self) {
         if self.id_changed {
             self.id_changed = false;
-            self.last_event_id.clone_from(&self.id_buffer);
+            self.last_event_id.set(&decode(&self.id_buffer));
+            self.id_buffer.clear();
         }
-        if self.oversize {
-            let event_type = match self.event_type.as_str() {
-                "" => "message".to_owned(),
-                event_type => event_type.to_owned(),
+        if let Some(size) = self.oversize.take() {
+            let event_type = match decode(&self.event_type) {
+                event_type if event_type.is_empty() => "message".to_owned(),
+                event_type => event_type.into_owned(),
             };
             self.queue.push_back(Item::Oversize {
                 event_type,
-                size: self.skipped,
+                size,
                 limit: self.max_event_size,
             });
-            self.oversize = false;
-            self.skipped = 0;
         } else if let Some((_lf, data)) = self.data.split_last() {
+            // Most events have no type: skip decoding it.
+            let event_type = if self.event_type.is_empty() {
+                Cow::Borrowed("")
+            } else {
+                decode(&self.event_type)
+            };
             let data = decode(data);
-            let event = Event::new(&self.event_type, &data, &self.last_event_id);
+            let event = match &self.last_event_id {
+                LastId::Inline(id) => Event::build(&event_type, &data, id, None),
+                LastId::Shared(id) => Event::build(&event_type, &data, "", Some(Arc::clone(id))),
+            };
             self.queue.push_back(Item::Event(event));
         }
         self.data.clear();

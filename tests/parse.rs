@@ -75,10 +75,24 @@ const fn case(
     }
 }
 
+/// Feeds `input` to fresh parsers whole, byte by byte and split at every point in
+/// two; all must agree. Returns the outcome.
+fn chunking_outcome(make_parser: impl Fn() -> Parser, input: &[u8]) -> Outcome {
+    let whole = run_chunks(make_parser(), [input]);
+    let bytes = run_chunks(make_parser(), input.chunks(1));
+    assert_eq!(bytes, whole, "{}: byte at a time", input.escape_ascii());
+    for at in 0..=input.len() {
+        let (a, b) = input.split_at(at);
+        let split = run_chunks(make_parser(), [a, b]);
+        assert_eq!(split, whole, "{}: split at {at}", input.escape_ascii());
+    }
+    whole
+}
+
 /// Feeds a case whole, byte by byte and split at every point in two; all must agree
 /// with the table.
 fn check(case: &Case) {
-    let whole = run_chunks(Parser::new(), [case.input]);
+    let whole = chunking_outcome(Parser::new, case.input);
     let expected: Vec<(String, String, String)> = case
         .events
         .iter()
@@ -97,14 +111,6 @@ fn check(case: &Case) {
         case.name
     );
     assert_eq!(whole.retry, case.retry, "{}: retry", case.name);
-
-    let bytes = run_chunks(Parser::new(), case.input.chunks(1));
-    assert_eq!(bytes, whole, "{}: byte at a time", case.name);
-    for at in 0..=case.input.len() {
-        let (a, b) = case.input.split_at(at);
-        let split = run_chunks(Parser::new(), [a, b]);
-        assert_eq!(split, whole, "{}: split at {at}", case.name);
-    }
 }
 
 const M: &str = "message";
@@ -693,17 +699,77 @@ fn oversize_event_is_dropped_and_the_next_arrives() {
         oversize("big", 13, 12),
         Item::Event(Event::new("", "ok", "9")),
     ];
-    let whole = run_chunks(Parser::with_max_event_size(12), [&input[..]]);
+    let whole = chunking_outcome(|| Parser::with_max_event_size(12), input);
     assert_eq!(whole.items, expected);
     // The oversize block's id still applies.
     assert_eq!(whole.last_event_id, "9");
-    for at in 0..=input.len() {
-        let (a, b) = input.split_at(at);
-        let split = run_chunks(Parser::with_max_event_size(12), [a, b]);
-        assert_eq!(split, whole, "split at {at}");
+}
+
+#[test]
+fn type_and_id_count_against_the_cap() {
+    // Regression: only the data counted, so an event could hold its data, an event
+    // type and an id of up to the cap each: three times what the cap promised.
+    let input = b"event: abcdef\nid: 12345\ndata: 1234\n\n\
+        event: abcdef\nid: 12345\ndata: 12345\n\n\
+        data: ok\n\n\
+        event: abcdef\nid: 1234567\ndata: a\n\n\
+        id: 1\nevent: abcdefghi\ndata: b\n\n";
+    let whole = chunking_outcome(|| Parser::with_max_event_size(16), input);
+    assert_eq!(
+        whole.items,
+        [
+            // 6 + 5 + 5 bytes of type, id and data: at the cap.
+            Item::Event(Event::new("abcdef", "1234", "12345")),
+            // One more data byte goes over; the id still applies.
+            oversize("abcdef", 6, 16),
+            Item::Event(Event::new("", "ok", "12345")),
+            // An id line that, with the type held, goes over drops its event.
+            oversize("abcdef", 2, 16),
+            // And so does an event line after an id.
+            oversize("message", 2, 16),
+        ]
+    );
+    // The id of a line that went over never applies.
+    assert_eq!(whole.last_event_id, "1");
+
+    // With the default cap: a type and an id of about the cap each no longer fit.
+    let mut parser = Parser::new();
+    let block = [b'x'; 1000];
+    let blocks = DEFAULT_MAX_EVENT_SIZE / block.len();
+    for start in [&b"event: "[..], b"\nid: "] {
+        parser.feed(start);
+        for _ in 0..blocks {
+            parser.feed(&block);
+            assert!(parser.buffered() <= DEFAULT_MAX_EVENT_SIZE + 6);
+        }
     }
-    let bytes = run_chunks(Parser::with_max_event_size(12), input.chunks(1));
-    assert_eq!(bytes, whole);
+    parser.feed(b"\ndata: x\n\n");
+    let event_type = "x".repeat(blocks * block.len());
+    let expected = oversize(&event_type, 2, DEFAULT_MAX_EVENT_SIZE);
+    assert_eq!(drain(&mut parser), [expected]);
+    assert_eq!(parser.buffered(), 0);
+    assert_eq!(parser.last_event_id(), "");
+}
+
+#[test]
+fn a_retry_line_is_not_kept_past_any_valid_length() {
+    // Regression: a retry line was kept up to the cap, though no value of more than
+    // 20 digits (u64::MAX) without leading zeros is valid.
+    let mut parser = Parser::new();
+    parser.feed(b"retry: 1");
+    for _ in 0..1000 {
+        parser.feed(b"0");
+        assert!(parser.buffered() <= 27, "{} bytes held", parser.buffered());
+    }
+    parser.feed(b"\nretry: 18446744073709551615\n");
+    assert_eq!(parser.retry(), Some(u64::MAX));
+
+    // Chunking does not change which lines are too long.
+    let input = b"retry:018446744073709551615\nretry: 7\nretry: 000000000000000000009\n";
+    let out = chunking_outcome(Parser::new, input);
+    assert_eq!(out.retry, Some(7));
+    let out = chunking_outcome(Parser::new, &input[..28]);
+    assert_eq!(out.retry, Some(u64::MAX));
 }
 
 #[test]
@@ -966,4 +1032,55 @@ proptest! {
         let chunked = run_chunks(parser(None), chunks.iter().copied());
         prop_assert_eq!(chunked, oracle(&input));
     }
+}
+
+#[test]
+fn events_share_one_copy_of_a_long_last_event_id() {
+    // Regression: every event copied the last event ID into its own buffer, and the ID
+    // persists, so after one ID near the cap each 7-byte `data:\n\n` cost a cap's worth
+    // of memory: a 64 KiB chunk queued ~9,000 events, about 9 GiB with the default cap.
+    const LIMIT: usize = 1 << 16;
+    const EVENTS: usize = 1000;
+    let id = "i".repeat(LIMIT - 4);
+    let mut parser = Parser::with_max_event_size(LIMIT);
+    parser.feed(format!("id: {id}\n\n").as_bytes());
+    parser.feed(&b"data:\n\n".repeat(EVENTS));
+    assert_eq!(parser.last_event_id(), id);
+    let shared = parser.last_event_id().as_ptr();
+    let events: Vec<Event> = std::iter::from_fn(|| parser.next_event()).collect();
+    assert_eq!(events.len(), EVENTS);
+    for event in &events {
+        assert_eq!(event, &Event::new("", "", &id));
+        // One allocation holds the ID for the parser and every event.
+        assert_eq!(event.last_event_id().as_ptr(), shared);
+    }
+
+    // A new ID, long or short, leaves the events queued before it as they were.
+    let other = "j".repeat(LIMIT - 4);
+    parser.feed(
+        format!("id: {other}\ndata: a\n\nid: {other}\ndata: b\n\nid: 1\ndata: c\n\n").as_bytes(),
+    );
+    let later: Vec<Event> = std::iter::from_fn(|| parser.next_event()).collect();
+    assert_eq!(
+        later,
+        [
+            Event::new("", "a", &other),
+            Event::new("", "b", &other),
+            Event::new("", "c", "1")
+        ]
+    );
+    assert_eq!(
+        later[0].last_event_id().as_ptr(),
+        later[1].last_event_id().as_ptr()
+    );
+    assert_eq!(parser.last_event_id(), "1");
+    assert!(events.iter().all(|event| event.last_event_id() == id));
+}
+
+#[test]
+fn events_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Event>();
+    send_sync::<Item>();
+    send_sync::<Parser>();
 }
