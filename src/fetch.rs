@@ -1,54 +1,71 @@
 //! The transport over `fetch` + `ReadableStream`, through the crate's own parser.
 //!
-//! One task per source runs the WHATWG reconnection loop: connect, check the status
-//! and content type, feed body chunks to the [`Parser`], dispatch, and on a lost
-//! connection wait the reconnection time and connect again with `Last-Event-ID`.
-//! The [`Fetch`] guard owns the task (an [`AbortHandle`]) and the request (an
-//! `AbortController`); dropping it stops both, and nothing is dispatched after.
-//! The task holds the source only weakly, and only between awaits, so dropping the
-//! last handle still closes the source.
+//! Each attempt makes one request, checks the status and content type, feeds body
+//! chunks to the [`Parser`] and dispatches what it finds. The reconnection loop
+//! ([`drive`]) decides what follows an attempt; the parser lives across attempts, so
+//! the next request sends `Last-Event-ID` and the server's `retry:` stays the base.
+//! The [`Fetch`] guard owns the task and the request of the attempt; dropping it
+//! aborts both, and nothing is dispatched after.
 
+use crate::dom::{self, AbortOnDrop};
 use crate::event::RawEvent;
+use crate::options::Options;
 use crate::parse::{Item, Parser};
-use crate::source::{Inner, Options};
-use crate::state::{CloseReason, ConnectionState, Health, ReconnectCause};
+use crate::retry::{Failure, Health};
+use crate::state::{CloseReason, ConnectionState};
+use crate::transport::{drive, Connector, Control, End, Transport, WeakSink};
 use futures_util::future::{select, AbortHandle, Abortable, Either};
-use gloo_timers::future::TimeoutFuture;
-use js_sys::{Promise, Reflect, Uint8Array};
+use js_sys::{Reflect, Uint8Array};
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, RequestInit, Response};
 
-#[wasm_bindgen]
-extern "C" {
-    /// The global `fetch`, in windows and workers alike.
-    #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(input: &str, init: &RequestInit) -> Promise;
-}
-
-/// A running fetch connection loop. Dropping it aborts the request and the task.
+/// A running fetch transport. Dropping it aborts the request and the task.
 pub(crate) struct Fetch {
     task: AbortHandle,
+    control: Rc<Control>,
+    /// The controller of the request in flight, to abort it at once on drop.
     request: Rc<RefCell<Option<AbortController>>>,
 }
 
 impl Fetch {
-    pub fn open(inner: &Rc<Inner>) -> Self {
+    /// Starts connecting `url` for `sink`.
+    pub fn open(url: String, options: Rc<Options>, sink: WeakSink) -> Self {
         let (task, registration) = AbortHandle::new_pair();
         let request = Rc::new(RefCell::new(None));
-        let run = run(
-            Rc::downgrade(inner),
-            inner.options().clone(),
-            Rc::clone(&request),
-        );
+        let control = Rc::new(Control::default());
+        let mut parser = Parser::with_max_event_size(options.max_event_size);
+        parser.set_comments(true);
+        // Validated: no CR, LF or NUL.
+        parser.set_last_event_id(&options.last_event_id);
+        let connector = FetchConnector {
+            url,
+            options: Rc::clone(&options),
+            sink: sink.clone(),
+            parser,
+            request: Rc::clone(&request),
+        };
+        let run = drive(sink, options, Rc::clone(&control), connector);
         wasm_bindgen_futures::spawn_local(async move {
             let _ = Abortable::new(run, registration).await;
         });
-        Fetch { task, request }
+        Fetch {
+            task,
+            control,
+            request,
+        }
+    }
+}
+
+impl Transport for Fetch {
+    fn reconnect(&self) {
+        self.control.request_reconnect();
     }
 }
 
@@ -61,215 +78,196 @@ impl Drop for Fetch {
     }
 }
 
-/// How one connection ended.
-enum End {
-    /// Retry after the reconnection time.
-    Lost(ReconnectCause),
-    /// Do not retry.
-    Fatal(CloseReason),
-    /// The source was closed or dropped: stop quietly.
-    Gone,
+struct FetchConnector {
+    url: String,
+    options: Rc<Options>,
+    sink: WeakSink,
+    parser: Parser,
+    request: Rc<RefCell<Option<AbortController>>>,
 }
 
-async fn run(source: Weak<Inner>, options: Options, request: Rc<RefCell<Option<AbortController>>>) {
-    let mut parser = Parser::with_max_event_size(options.max_event_size);
-    parser.set_comments(true);
-    if !options.last_event_id.is_empty() {
-        // An id-only block sets the parser's last event ID string, which is what the
-        // reconnection request sends (validated: no CR, LF or NUL).
-        parser.feed(format!("id:{}\n\n", options.last_event_id).as_bytes());
-    }
-    let health = Health::default();
-    loop {
-        if !set_state(
-            &source,
-            ConnectionState::Connecting {
-                attempt: health.attempt(),
-            },
-        ) {
-            return;
-        }
-        let end = connect(&source, &options, &mut parser, &health, &request).await;
-        parser.end_of_stream();
-        if let Some(controller) = request.borrow_mut().take() {
-            controller.abort();
-        }
-        let cause = match end {
-            End::Lost(cause) => cause,
-            End::Fatal(reason) => {
-                if let Some(inner) = source.upgrade() {
-                    inner.close(reason);
-                }
-                return;
-            }
-            End::Gone => return,
-        };
-        let attempt = health.lost(js_sys::Date::now());
-        let delay = parser.retry().map_or(options.retry, Duration::from_millis);
-        let reconnecting = ConnectionState::Reconnecting {
-            attempt,
-            delay: Some(delay),
-            cause,
-        };
-        if !set_state(&source, reconnecting) {
-            return;
-        }
-        TimeoutFuture::new(u32::try_from(delay.as_millis()).unwrap_or(u32::MAX)).await;
+/// The attempt's request: aborted when the attempt ends, however it ends.
+struct Attempt<'a> {
+    slot: &'a RefCell<Option<AbortController>>,
+    _guard: AbortOnDrop,
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        self.slot.borrow_mut().take();
     }
 }
 
-/// Sets the state unless the source is gone or closed; returns whether it still runs.
-fn set_state(source: &Weak<Inner>, state: ConnectionState) -> bool {
-    match source.upgrade() {
-        Some(inner) if !inner.state().is_closed() => {
-            inner.state().set(state);
-            !inner.state().is_closed()
-        }
-        _ => false,
+/// `future`, or the heartbeat timeout if one is set and passes first.
+async fn within<T>(heartbeat: Option<Duration>, future: impl Future<Output = T>) -> Result<T, End> {
+    match heartbeat {
+        None => Ok(future.await),
+        Some(after) => match select(pin!(future), dom::sleep(after)).await {
+            Either::Left((value, _)) => Ok(value),
+            Either::Right(_) => Err(End::Failed(Failure::HeartbeatTimeout { after })),
+        },
     }
 }
 
-/// Makes one request and reads its body to the end.
-async fn connect(
-    source: &Weak<Inner>,
-    options: &Options,
-    parser: &mut Parser,
-    health: &Health,
-    request: &RefCell<Option<AbortController>>,
-) -> End {
-    let Some((url, init)) = source.upgrade().map(|inner| {
-        let init = request_init(options, parser.last_event_id());
-        (inner.url().to_owned(), init)
-    }) else {
-        return End::Gone;
-    };
-    let init = match init {
-        Ok(init) => init,
-        Err(message) => return End::Fatal(CloseReason::InvalidRequest { message }),
-    };
-    let controller = match AbortController::new() {
-        Ok(c) => c,
-        Err(e) => {
-            return End::Fatal(CloseReason::InvalidRequest {
-                message: js_message(e),
-            })
-        }
-    };
-    init.set_signal(Some(&controller.signal()));
-    *request.borrow_mut() = Some(controller);
-
-    let response = match JsFuture::from(global_fetch(&url, &init)).await {
-        Ok(response) => response,
-        Err(e) => {
-            return End::Lost(ReconnectCause::Network {
-                message: js_message(e),
-            })
-        }
-    };
-    let Ok(response) = response.dyn_into::<Response>() else {
-        return End::Lost(ReconnectCause::Network {
-            message: "fetch did not resolve to a Response".into(),
-        });
-    };
-    if let Some(reason) = check_response(&response) {
-        return End::Fatal(reason);
+impl Connector for FetchConnector {
+    async fn connect(&mut self, health: &Rc<RefCell<Health>>) -> End {
+        // What an interrupted attempt left half-parsed is discarded (WHATWG: pending
+        // data at the end of the stream is not dispatched).
+        self.parser.end_of_stream();
+        let end = self.attempt(health).await;
+        self.parser.end_of_stream();
+        end
     }
-    let Some(body) = response.body() else {
-        return End::Lost(ReconnectCause::StreamEnded);
-    };
-    let Ok(reader) = body.get_reader().dyn_into::<ReadableStreamDefaultReader>() else {
-        return End::Lost(ReconnectCause::Network {
-            message: "the response body has no default reader".into(),
-        });
-    };
-    let origin: Rc<str> = origin_of(&response.url())
-        .unwrap_or_else(|| origin_of(&url).unwrap_or_default())
-        .into();
 
-    health.opened(js_sys::Date::now());
-    if !set_state(source, ConnectionState::Open) {
-        return End::Gone;
+    fn server_retry(&self) -> Option<Duration> {
+        self.parser.retry().map(Duration::from_millis)
     }
-    let mut buf = Vec::new();
-    loop {
-        let read = JsFuture::from(reader.read());
-        let chunk = match options.heartbeat {
-            None => read.await,
-            Some(after) => {
-                let timer =
-                    TimeoutFuture::new(u32::try_from(after.as_millis()).unwrap_or(u32::MAX));
-                match select(read, timer).await {
-                    Either::Left((chunk, _)) => chunk,
-                    Either::Right(_) => {
-                        return End::Lost(ReconnectCause::HeartbeatTimeout { after })
-                    }
-                }
-            }
+}
+
+impl FetchConnector {
+    async fn attempt(&mut self, health: &Rc<RefCell<Health>>) -> End {
+        let init = match request_init(&self.options, self.parser.last_event_id()) {
+            Ok(init) => init,
+            Err(message) => return End::Fatal(CloseReason::InvalidRequest { message }),
         };
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
+        // The header callback may have closed the source.
+        match self.sink.upgrade() {
+            Some(sink) if !sink.is_closed() => {}
+            _ => return End::Gone,
+        }
+        let controller = match AbortController::new() {
+            Ok(c) => c,
             Err(e) => {
-                return End::Lost(ReconnectCause::Network {
-                    message: js_message(e),
+                return End::Fatal(CloseReason::InvalidRequest {
+                    message: dom::js_message(e),
                 })
             }
         };
-        if Reflect::get(&chunk, &"done".into()).is_ok_and(|d| d.is_truthy()) {
-            return End::Lost(ReconnectCause::StreamEnded);
-        }
-        let Ok(bytes) =
-            Reflect::get(&chunk, &"value".into()).and_then(|v| v.dyn_into::<Uint8Array>())
-        else {
-            return End::Lost(ReconnectCause::Network {
-                message: "the response body gave a chunk that is not a Uint8Array".into(),
+        init.set_signal(Some(&controller.signal()));
+        *self.request.borrow_mut() = Some(controller.clone());
+        let _attempt = Attempt {
+            slot: &self.request,
+            _guard: AbortOnDrop(controller),
+        };
+
+        let heartbeat = self.options.heartbeat;
+        let fetched = within(
+            heartbeat,
+            JsFuture::from(dom::global_fetch(&self.url, &init)),
+        )
+        .await;
+        let response = match fetched {
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => {
+                return End::Failed(Failure::Network {
+                    message: dom::js_message(e),
+                })
+            }
+            Err(end) => return end,
+        };
+        let Ok(response) = response.dyn_into::<Response>() else {
+            return End::Failed(Failure::Network {
+                message: "fetch did not resolve to a Response".into(),
             });
         };
-        buf.resize(bytes.length() as usize, 0);
-        bytes.copy_to(&mut buf);
-        parser.feed(&buf);
-        let Some(inner) = source.upgrade() else {
-            return End::Gone;
+        if let Some(failure) = dom::check_response(&response) {
+            return End::Failed(failure);
+        }
+        let Some(body) = response.body() else {
+            return End::Failed(Failure::StreamEnded);
         };
-        while let Some(item) = parser.next_item() {
-            if inner.state().is_closed() {
+        let Ok(reader) = body.get_reader().dyn_into::<ReadableStreamDefaultReader>() else {
+            return End::Failed(Failure::Network {
+                message: "the response body has no default reader".into(),
+            });
+        };
+        let origin: Rc<str> = dom::origin_of(&response.url())
+            .unwrap_or_else(|| dom::origin_of(&self.url).unwrap_or_default())
+            .into();
+
+        health.borrow_mut().opened(dom::now());
+        match self.sink.upgrade() {
+            Some(sink) if !sink.is_closed() => {
+                sink.connection_opened();
+                sink.set_state(ConnectionState::Open);
+                if sink.is_closed() {
+                    return End::Gone;
+                }
+            }
+            _ => return End::Gone,
+        }
+        let mut buf = Vec::new();
+        loop {
+            let chunk = match within(heartbeat, JsFuture::from(reader.read())).await {
+                Ok(Ok(chunk)) => chunk,
+                Ok(Err(e)) => {
+                    return End::Failed(Failure::Network {
+                        message: dom::js_message(e),
+                    })
+                }
+                Err(end) => return end,
+            };
+            if Reflect::get(&chunk, &"done".into()).is_ok_and(|d| d.is_truthy()) {
+                return End::Failed(Failure::StreamEnded);
+            }
+            let Ok(bytes) =
+                Reflect::get(&chunk, &"value".into()).and_then(|v| v.dyn_into::<Uint8Array>())
+            else {
+                return End::Failed(Failure::Network {
+                    message: "the response body gave a chunk that is not a Uint8Array".into(),
+                });
+            };
+            buf.resize(bytes.length() as usize, 0);
+            bytes.copy_to(&mut buf);
+            self.parser.feed(&buf);
+            let Some(sink) = self.sink.upgrade() else {
+                return End::Gone;
+            };
+            while let Some(item) = self.parser.next_item() {
+                if sink.is_closed() {
+                    return End::Gone;
+                }
+                match item {
+                    Item::Event(event) => {
+                        health.borrow_mut().event();
+                        sink.dispatch(RawEvent::new(event, Rc::clone(&origin)));
+                    }
+                    Item::Comment(text) => sink.comment(&text),
+                    Item::Oversize {
+                        event_type,
+                        size,
+                        limit,
+                        last_event_id,
+                    } => sink.dispatch(RawEvent::oversize(
+                        &event_type,
+                        &last_event_id,
+                        size,
+                        limit,
+                        Rc::clone(&origin),
+                    )),
+                }
+            }
+            if sink.is_closed() {
                 return End::Gone;
             }
-            match item {
-                Item::Event(event) => {
-                    health.event();
-                    inner.dispatch(RawEvent::new(event, Rc::clone(&origin)));
-                }
-                Item::Comment(text) => inner.comment(&text),
-                Item::Oversize {
-                    event_type,
-                    size,
-                    limit,
-                } => inner.dispatch(RawEvent::oversize(
-                    &event_type,
-                    parser.last_event_id(),
-                    size,
-                    limit,
-                    Rc::clone(&origin),
-                )),
-            }
-        }
-        if inner.state().is_closed() {
-            return End::Gone;
+            // An id-only block moves the resume point without an event.
+            sink.set_last_event_id(self.parser.last_event_id());
         }
     }
 }
 
 /// The request for one attempt: method, body, credentials, and the headers (ours,
-/// the fixed ones, then the callback's).
+/// the fixed ones, then the callback's). Of ours, only `Last-Event-ID` (sent when there
+/// is an id to resume after, as EventSource does) is not CORS-safelisted: no
+/// `Cache-Control`, whose job `cache: "no-store"` does without a preflight.
 fn request_init(options: &Options, last_event_id: &str) -> Result<RequestInit, String> {
-    let headers = Headers::new().map_err(js_message)?;
+    let headers = Headers::new().map_err(dom::js_message)?;
     let set = |name: &str, value: &str| {
         headers
             .set(name, value)
-            .map_err(|e| format!("the header {name:?} is not valid: {}", js_message(e)))
+            .map_err(|e| format!("the header {name:?} is not valid: {}", dom::js_message(e)))
     };
     set("Accept", "text/event-stream")?;
-    set("Cache-Control", "no-cache")?;
     if !last_event_id.is_empty() {
         set("Last-Event-ID", last_event_id)?;
     }
@@ -294,61 +292,4 @@ fn request_init(options: &Options, last_event_id: &str) -> Result<RequestInit, S
         init.set_body(&JsValue::from_str(body));
     }
     Ok(init)
-}
-
-/// WHATWG "event stream interpretation": a status other than 200, or a content type
-/// other than `text/event-stream`, fails the connection; 204 asks the client to stop.
-fn check_response(response: &Response) -> Option<CloseReason> {
-    match response.status() {
-        200 => {}
-        204 => return Some(CloseReason::NoContent),
-        status => {
-            return Some(CloseReason::HttpStatus {
-                status,
-                status_text: response.status_text(),
-            })
-        }
-    }
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    if is_event_stream(&content_type) {
-        None
-    } else {
-        Some(CloseReason::ContentType { content_type })
-    }
-}
-
-/// Whether a `Content-Type` value is `text/event-stream`, parameters aside.
-pub(crate) fn is_event_stream(content_type: &str) -> bool {
-    content_type
-        .split(';')
-        .next()
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/event-stream"))
-}
-
-fn origin_of(url: &str) -> Option<String> {
-    web_sys::Url::new(url).ok().map(|u| u.origin())
-}
-
-fn js_message(value: JsValue) -> String {
-    crate::error::JsError::from(value).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_event_stream;
-
-    #[test]
-    fn content_type_essence_is_compared_without_parameters_or_case() {
-        assert!(is_event_stream("text/event-stream"));
-        assert!(is_event_stream("Text/Event-Stream; charset=utf-8"));
-        assert!(is_event_stream(" text/event-stream "));
-        assert!(!is_event_stream("text/plain"));
-        assert!(!is_event_stream(""));
-        assert!(!is_event_stream("text/event-streamx"));
-    }
 }

@@ -10,94 +10,21 @@
 //! ```
 
 use crate::event::RawEvent;
-use crate::source::{EventSource, Options, Subscription, Transport};
+use crate::options::{Options, Transport};
+use crate::retry::ReconnectPolicy;
+use crate::source::{EventSource, Subscription};
 use crate::state::{CloseReason, ConnectionState, ReconnectCause};
 use js_sys::{Function, Object, Reflect};
 use serde::Deserialize;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
-use std::rc::Rc;
+use std::collections::BTreeMap;
+use std::rc::{Rc, Weak};
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 
+/// The options, states and callbacks of the JavaScript API, in TypeScript.
 #[wasm_bindgen(typescript_custom_section)]
-const TS_TYPES: &'static str = r#"
-/** Options for `new TypedEventSource(url, options)`. Every field is optional. */
-export interface TypedEventSourceOptions {
-  /** Send cookies and HTTP auth cross-origin. Default `false`. */
-  withCredentials?: boolean;
-  /**
-   * Which browser API carries the stream. Default `"native"` (the browser's EventSource).
-   * `"fetch"` allows `method`, `body`, `headers` and `heartbeatMs`, reports precise HTTP
-   * errors and is many times faster.
-   */
-  transport?: "native" | "fetch";
-  /** HTTP method. Default `"GET"`. Fetch only. */
-  method?: string;
-  /** Request body, sent with every attempt. Fetch only. */
-  body?: string;
-  /** Extra request headers. Fetch only. */
-  headers?: Record<string, string>;
-  /** Resume after this id on the first connection. */
-  lastEventId?: string;
-  /** Reconnect when no bytes arrive for this long. Fetch only. */
-  heartbeatMs?: number;
-  /** Reconnection delay until the server sends `retry:`. Default 3000. Fetch only. */
-  retryMs?: number;
-  /** Largest event delivered, in bytes; larger ones go to `onDecodeError`. Default 1 MiB. Fetch only. */
-  maxEventSize?: number;
-}
-
-/** Where a connection is. `kind` tells which. */
-export type ConnectionState =
-  | { kind: "connecting"; attempt: number }
-  | { kind: "open" }
-  | { kind: "reconnecting"; attempt: number; delayMs: number | null; cause: ReconnectCause; message: string }
-  | { kind: "closed"; reason: CloseReason; message: string; status?: number; contentType?: string };
-
-/** Why a connection is being retried. */
-export type ReconnectCause = "connection-lost" | "stream-ended" | "network" | "heartbeat-timeout";
-
-/**
- * Why a source closed for good: `close()`; the browser gave up (native); an HTTP
- * status other than 200 (`status` set); a wrong content type (`contentType` set);
- * 204 No Content; a request that could not be built.
- */
-export type CloseReason = "client" | "failed" | "http-status" | "content-type" | "no-content" | "invalid-request";
-
-/** What comes with each event besides its data. */
-export interface MessageMeta {
-  /** The event type (`"message"` when the server sent no `event:` field). */
-  type: string;
-  /** The last event id after this event. */
-  lastEventId: string;
-  /** The origin of the stream. */
-  origin: string;
-}
-
-/** An event whose data was not valid JSON. The stream goes on. */
-export interface DecodeErrorInfo {
-  type: string;
-  /** The raw data, unchanged. */
-  data: string;
-  lastEventId: string;
-  /** What was wrong: JSON.parse's message, or that the event was over `maxEventSize`. */
-  message: string;
-}
-
-export type MessageHandler<T = unknown> = (data: T, meta: MessageMeta) => void;
-
-export interface TypedEventSource {
-  /**
-   * Calls `callback(data, meta)` for each event of `type`, `data` being the event's
-   * JSON parsed (typed as `T`; nothing checks the shape at run time). Data that is not
-   * JSON goes to `onDecodeError` instead. Returns an id for `off`.
-   */
-  on<T = unknown>(type: string, callback: MessageHandler<T>): number;
-}
-export type DecodeErrorHandler = (error: DecodeErrorInfo) => void;
-export type StateHandler = (state: ConnectionState) => void;
-"#;
+const TS_TYPES: &'static str = include_str!("js.d.ts");
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -109,9 +36,61 @@ struct JsOptions {
     body: Option<String>,
     headers: Option<std::collections::BTreeMap<String, String>>,
     last_event_id: Option<String>,
+    /// Absent: the default; `null`: none.
+    #[serde(default, deserialize_with = "present")]
+    resume_param: Option<Option<String>>,
     heartbeat_ms: Option<u32>,
+    heartbeat_event: Option<String>,
     retry_ms: Option<u32>,
+    retry: Option<JsRetry>,
+    #[serde(default)]
+    reconnect_on_online: bool,
+    #[serde(default)]
+    pause_when_hidden: bool,
+    #[serde(default)]
+    dedupe: bool,
     max_event_size: Option<u32>,
+}
+
+/// Tells a field given as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JsRetry {
+    base_ms: Option<u32>,
+    max_ms: Option<u32>,
+    floor_ms: Option<u32>,
+    max_attempts: Option<u32>,
+    max_elapsed_ms: Option<u32>,
+    jitter: Option<bool>,
+}
+
+impl JsRetry {
+    fn apply(self, mut policy: ReconnectPolicy) -> ReconnectPolicy {
+        let ms = |v: u32| Duration::from_millis(v.into());
+        if let Some(v) = self.base_ms {
+            policy = policy.base(ms(v));
+        }
+        if let Some(v) = self.max_ms {
+            policy = policy.max_delay(ms(v));
+        }
+        if let Some(v) = self.floor_ms {
+            policy = policy.floor(ms(v));
+        }
+        if let Some(v) = self.max_attempts {
+            policy = policy.max_attempts(v);
+        }
+        if let Some(v) = self.max_elapsed_ms {
+            policy = policy.max_elapsed(ms(v));
+        }
+        if let Some(v) = self.jitter {
+            policy = policy.jitter(v);
+        }
+        policy
+    }
 }
 
 impl JsOptions {
@@ -145,12 +124,26 @@ impl JsOptions {
         if let Some(id) = js.last_event_id {
             options = options.last_event_id(id);
         }
+        if let Some(param) = js.resume_param {
+            options = options.resume_param(param.as_deref());
+        }
         if let Some(ms) = js.heartbeat_ms {
             options = options.heartbeat_timeout(Duration::from_millis(ms.into()));
+        }
+        if let Some(event_type) = js.heartbeat_event {
+            options = options.heartbeat_event(event_type);
         }
         if let Some(ms) = js.retry_ms {
             options = options.retry(Duration::from_millis(ms.into()));
         }
+        if let Some(retry) = js.retry {
+            let policy = retry.apply(options.reconnect.clone());
+            options = options.reconnect_policy(policy);
+        }
+        options = options
+            .reconnect_on_online(js.reconnect_on_online)
+            .pause_when_hidden(js.pause_when_hidden)
+            .dedupe(js.dedupe);
         if let Some(bytes) = js.max_event_size {
             options = options.max_event_size(bytes as usize);
         }
@@ -170,8 +163,8 @@ impl JsOptions {
 #[wasm_bindgen]
 pub struct TypedEventSource {
     source: EventSource,
-    subscriptions: RefCell<HashMap<u32, Subscription>>,
-    decode_error_handlers: Rc<RefCell<Vec<(u32, Function)>>>,
+    /// Every callback registered through this object, by the id `off` takes.
+    registry: Rc<RefCell<BTreeMap<u32, Registered>>>,
     next_id: Cell<u32>,
 }
 
@@ -189,8 +182,7 @@ impl TypedEventSource {
             EventSource::with_options(url, options).map_err(|e| JsError::new(&e.to_string()))?;
         Ok(TypedEventSource {
             source,
-            subscriptions: RefCell::default(),
-            decode_error_handlers: Rc::default(),
+            registry: Rc::default(),
             next_id: Cell::new(1),
         })
     }
@@ -204,7 +196,8 @@ impl TypedEventSource {
         #[wasm_bindgen(js_name = "type")] event_type: &str,
         #[wasm_bindgen(unchecked_param_type = "MessageHandler")] callback: Function,
     ) -> u32 {
-        let errors = Rc::clone(&self.decode_error_handlers);
+        // Weak: the registry holds this handler's subscription.
+        let errors = Rc::downgrade(&self.registry);
         let sub = self.source.on_raw_event(event_type, move |raw| {
             if let Some(reason) = raw.too_big() {
                 return decode_error(&errors, raw, reason);
@@ -237,7 +230,9 @@ impl TypedEventSource {
         #[wasm_bindgen(unchecked_param_type = "DecodeErrorHandler")] callback: Function,
     ) -> u32 {
         let id = self.take_id();
-        self.decode_error_handlers.borrow_mut().push((id, callback));
+        self.registry
+            .borrow_mut()
+            .insert(id, Registered::DecodeError(callback));
         id
     }
 
@@ -256,17 +251,37 @@ impl TypedEventSource {
         self.keep(sub)
     }
 
+    /// Calls `callback(gap)` when numeric event ids skip: events were lost. Returns an
+    /// id for `off`.
+    #[wasm_bindgen(js_name = onGap)]
+    pub fn on_gap(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "GapHandler")] callback: Function,
+    ) -> u32 {
+        let sub = self.source.on_gap(move |gap| {
+            let info = object(&[
+                ("after", (gap.after as f64).into()),
+                ("next", (gap.next as f64).into()),
+                ("missing", (gap.missing() as f64).into()),
+            ]);
+            if let Err(thrown) = callback.call1(&JsValue::NULL, &info) {
+                report(thrown);
+            }
+        });
+        self.keep(sub)
+    }
+
+    /// Drops the current connection, or cuts a backoff short, and connects again now.
+    pub fn reconnect(&self) {
+        self.source.reconnect();
+    }
+
     /// Removes the callback registered under `id`. Returns whether there was one.
     pub fn off(&self, id: u32) -> bool {
-        // Drop the subscription after the borrow ends: dropping it may close the source.
-        let removed = self.subscriptions.borrow_mut().remove(&id);
-        if removed.is_some() {
-            return true;
-        }
-        let mut errors = self.decode_error_handlers.borrow_mut();
-        let before = errors.len();
-        errors.retain(|(i, _)| *i != id);
-        errors.len() != before
+        // Drop the entry after the borrow ends: dropping a subscription may close the
+        // source, which calls state observers.
+        let removed = self.registry.borrow_mut().remove(&id);
+        removed.is_some()
     }
 
     /// Closes the connection for good. No callback runs for events after this.
@@ -280,7 +295,8 @@ impl TypedEventSource {
         self.source.ready_state()
     }
 
-    /// The id of the last event received.
+    /// The id the source would resume after: the last event id received, or the
+    /// `lastEventId` option before any.
     #[wasm_bindgen(getter, js_name = lastEventId)]
     pub fn last_event_id(&self) -> String {
         self.source.last_event_id()
@@ -308,7 +324,9 @@ impl TypedEventSource {
 
     fn keep(&self, sub: Subscription) -> u32 {
         let id = self.take_id();
-        self.subscriptions.borrow_mut().insert(id, sub);
+        self.registry
+            .borrow_mut()
+            .insert(id, Registered::Subscription(sub));
         id
     }
 }
@@ -321,7 +339,21 @@ fn meta(raw: &RawEvent) -> JsValue {
     ])
 }
 
-fn decode_error(handlers: &RefCell<Vec<(u32, Function)>>, raw: &RawEvent, message: &str) {
+/// A callback registered through `TypedEventSource`.
+enum Registered {
+    /// `on`, `onState`, `onGap`: a handler of the source, removed when dropped.
+    Subscription(
+        #[expect(dead_code, reason = "held for its Drop, which removes the handler")] Subscription,
+    ),
+    /// `onDecodeError`: called by the `on` handlers when data is not JSON.
+    DecodeError(Function),
+}
+
+fn decode_error(
+    registry: &Weak<RefCell<BTreeMap<u32, Registered>>>,
+    raw: &RawEvent,
+    message: &str,
+) {
     let info = object(&[
         ("type", raw.event_type().into()),
         ("data", raw.data().into()),
@@ -329,7 +361,19 @@ fn decode_error(handlers: &RefCell<Vec<(u32, Function)>>, raw: &RawEvent, messag
         ("message", message.into()),
     ]);
     // Call a snapshot: a handler may add or remove handlers.
-    let handlers: Vec<Function> = handlers.borrow().iter().map(|(_, f)| f.clone()).collect();
+    let handlers: Vec<Function> = registry
+        .upgrade()
+        .map(|registry| {
+            registry
+                .borrow()
+                .values()
+                .filter_map(|r| match r {
+                    Registered::DecodeError(f) => Some(f.clone()),
+                    Registered::Subscription(_) => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     if handlers.is_empty() {
         report(js_sys::Error::new(message).into());
     }
@@ -379,16 +423,22 @@ fn state_to_js(state: &ConnectionState) -> JsValue {
             attempt,
             delay,
             cause,
-        } => object(&[
-            ("kind", kind),
-            ("attempt", (*attempt).into()),
-            (
-                "delayMs",
-                delay.map_or(JsValue::NULL, |d| (d.as_millis() as f64).into()),
-            ),
-            ("cause", cause_name(cause).into()),
-            ("message", state.to_string().into()),
-        ]),
+        } => {
+            let mut fields = vec![
+                ("kind", kind),
+                ("attempt", (*attempt).into()),
+                (
+                    "delayMs",
+                    delay.map_or(JsValue::NULL, |d| (d.as_millis() as f64).into()),
+                ),
+                ("cause", cause_name(cause).into()),
+                ("message", state.to_string().into()),
+            ];
+            if let ReconnectCause::HttpStatus { status } = cause {
+                fields.push(("status", (*status).into()));
+            }
+            object(&fields)
+        }
         ConnectionState::Closed { reason } => {
             let mut fields = vec![
                 ("kind", kind),
@@ -399,6 +449,9 @@ fn state_to_js(state: &ConnectionState) -> JsValue {
                 CloseReason::HttpStatus { status, .. } => fields.push(("status", (*status).into())),
                 CloseReason::ContentType { content_type } => {
                     fields.push(("contentType", content_type.as_str().into()))
+                }
+                CloseReason::GaveUp { attempts, .. } => {
+                    fields.push(("attempts", (*attempts).into()))
                 }
                 _ => {}
             }
@@ -413,6 +466,11 @@ fn cause_name(cause: &ReconnectCause) -> &'static str {
         ReconnectCause::StreamEnded => "stream-ended",
         ReconnectCause::Network { .. } => "network",
         ReconnectCause::HeartbeatTimeout { .. } => "heartbeat-timeout",
+        ReconnectCause::HttpStatus { .. } => "http-status",
+        ReconnectCause::ContentType { .. } => "content-type",
+        ReconnectCause::NoContent => "no-content",
+        ReconnectCause::Requested => "requested",
+        ReconnectCause::PageHidden => "hidden",
     }
 }
 
@@ -424,5 +482,6 @@ fn reason_name(reason: &CloseReason) -> &'static str {
         CloseReason::ContentType { .. } => "content-type",
         CloseReason::NoContent => "no-content",
         CloseReason::InvalidRequest { .. } => "invalid-request",
+        CloseReason::GaveUp { .. } => "gave-up",
     }
 }

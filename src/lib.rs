@@ -58,21 +58,29 @@
 //! it can only run where there is a browser.
 #![warn(missing_docs)]
 
+mod dedupe;
+mod dom;
 mod error;
 mod event;
 mod fetch;
 mod handlers;
 pub mod js;
 mod native;
+mod options;
 pub mod parse;
+pub mod retry;
 mod source;
 mod state;
 mod stream;
+mod transport;
 
+pub use dedupe::{Gap, DEDUPE_WINDOW};
 pub use error::{Error, JsError};
 pub use event::{DecodeError, Message};
-pub use source::{EventSource, Options, Subscription, Transport, DEFAULT_RETRY};
-pub use state::{CloseReason, ConnectionState, ReconnectCause, HEALTHY_AFTER};
+pub use options::{Options, Transport, DEFAULT_RESUME_PARAM};
+pub use retry::{Failure, ReconnectPolicy, HEALTHY_AFTER};
+pub use source::{EventSource, Subscription, WeakEventSource};
+pub use state::{CloseReason, ConnectionState, ReconnectCause};
 pub use stream::EventStream;
 
 /// The README's examples, compiled as doctests so they cannot drift from the code.

@@ -1,166 +1,331 @@
 //! The transport over the browser's own `EventSource`.
 //!
-//! The browser parses the stream and reconnects by itself; this module turns its
-//! `open`/`error` events and `readyState` into [`ConnectionState`]s and its message
-//! events into [`RawEvent`]s. Every listener is a [`Listener`] guard, removed on drop.
+//! The browser parses the stream and retries lost connections by itself; this module
+//! turns its `open`/`error` events and `readyState` into [`ConnectionState`]s and its
+//! message events into [`RawEvent`]s. When the browser gives up (readyState CLOSED,
+//! as on a 502), one plain `fetch` of the URL finds out why, and the
+//! [`ReconnectPolicy`](crate::ReconnectPolicy) decides between a new `EventSource`
+//! after a backoff, resuming after the last event id through a query parameter, and
+//! the end. A heartbeat timeout, a stale resume id in the URL and `reconnect()` also
+//! replace the `EventSource`. Every listener is a [`Listener`] guard.
 
-use crate::error::{Error, JsError};
+use crate::dom::{self, AbortOnDrop, Listener};
+use crate::error::JsError;
 use crate::event::RawEvent;
+use crate::options::Options;
 use crate::parse::Event;
-use crate::source::Inner;
-use crate::state::{CloseReason, ConnectionState, Health, ReconnectCause};
-use std::cell::RefCell;
-use std::collections::HashMap;
+use crate::retry::{Failure, Health};
+use crate::state::{CloseReason, ConnectionState, ReconnectCause};
+use crate::transport::{drive, Connector, Control, End, Notify, Transport, WeakSink};
+use futures_util::future::{select, AbortHandle, Abortable, Either};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeSet, HashMap};
+use std::pin::pin;
 use std::rc::{Rc, Weak};
-use wasm_bindgen::closure::Closure;
+use std::time::Duration;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{EventTarget, MessageEvent};
 
-/// An event listener that is removed when dropped.
-#[must_use = "the listener is removed when this is dropped"]
-pub(crate) struct Listener {
-    target: EventTarget,
-    event_type: String,
-    callback: Closure<dyn FnMut(web_sys::Event)>,
+/// The live connection and the event types it listens for, shared by the handle
+/// and the reconnection loop.
+#[derive(Default)]
+struct Live {
+    /// The event types handlers listen for.
+    types: RefCell<BTreeSet<String>>,
+    /// The browser object of the connection now, if there is one.
+    current: RefCell<Option<Rc<Connection>>>,
 }
 
-impl Listener {
-    pub fn new(
-        target: &EventTarget,
-        event_type: &str,
-        f: impl FnMut(web_sys::Event) + 'static,
-    ) -> Self {
-        let callback = Closure::<dyn FnMut(web_sys::Event)>::new(f);
-        // addEventListener only throws for a non-callable listener, which a Closure never is.
-        let _ =
-            target.add_event_listener_with_callback(event_type, callback.as_ref().unchecked_ref());
-        Listener {
-            target: target.clone(),
-            event_type: event_type.to_owned(),
-            callback,
-        }
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self.target.remove_event_listener_with_callback(
-            &self.event_type,
-            self.callback.as_ref().unchecked_ref(),
-        );
-    }
-}
-
-/// What the listeners share: the browser object and the health of the connection.
-struct Shared {
-    es: web_sys::EventSource,
-    source: Weak<Inner>,
-    health: Health,
-}
-
-/// A running native connection. Dropping it closes the browser's EventSource and
-/// removes every listener.
+/// A running native transport. Dropping it closes the browser's EventSource at once,
+/// cancels any pending timer and removes every listener.
 pub(crate) struct Native {
-    shared: Rc<Shared>,
-    _open: Listener,
-    _error: Listener,
-    messages: RefCell<HashMap<String, Listener>>,
+    shared: Rc<Live>,
+    control: Rc<Control>,
+    task: AbortHandle,
 }
 
 impl Native {
-    /// Opens the browser's EventSource for `inner`. Message listeners are added per
-    /// event type by [`listen`](Self::listen) as handlers are registered.
-    pub fn open(inner: &Rc<Inner>) -> Result<Self, Error> {
-        let options = inner.options();
-        let init = web_sys::EventSourceInit::new();
-        init.set_with_credentials(options.with_credentials);
-        let url = with_last_event_id(inner.url(), &options.last_event_id)?;
-        let es = web_sys::EventSource::new_with_event_source_init_dict(&url, &init)
-            .map_err(|e| Error::Browser(JsError::from(e)))?;
-
-        let shared = Rc::new(Shared {
-            es: es.clone(),
-            source: Rc::downgrade(inner),
-            health: Health::default(),
+    /// Starts connecting `url` for `sink`.
+    pub fn open(url: String, options: Rc<Options>, sink: WeakSink) -> Self {
+        let shared = Rc::new(Live::default());
+        let control = Rc::new(Control::default());
+        let connector = NativeConnector {
+            url,
+            options: Rc::clone(&options),
+            sink: sink.clone(),
+            shared: Rc::clone(&shared),
+        };
+        let (task, registration) = AbortHandle::new_pair();
+        let run = drive(sink, options, Rc::clone(&control), connector);
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = Abortable::new(run, registration).await;
         });
-        let target: &EventTarget = es.as_ref();
-        let on_open = {
-            let shared = Rc::clone(&shared);
-            move |ev: web_sys::Event| {
-                // A server event named "open" is a message, not the connection opening.
-                if ev.is_instance_of::<MessageEvent>() {
-                    return;
-                }
-                shared.opened(js_sys::Date::now());
-            }
-        };
-        let on_error = {
-            let shared = Rc::clone(&shared);
-            move |ev: web_sys::Event| {
-                if ev.is_instance_of::<MessageEvent>() {
-                    return;
-                }
-                shared.errored(js_sys::Date::now());
-            }
-        };
-        Ok(Native {
-            _open: Listener::new(target, "open", on_open),
-            _error: Listener::new(target, "error", on_error),
+        Native {
             shared,
-            messages: RefCell::default(),
-        })
+            control,
+            task,
+        }
+    }
+}
+
+impl Transport for Native {
+    fn listen(&self, event_type: &str) {
+        self.shared.types.borrow_mut().insert(event_type.to_owned());
+        let current = self.shared.current.borrow().clone();
+        if let Some(connection) = current {
+            connection.listen(event_type);
+        }
     }
 
-    /// Starts listening for events of `event_type` (once per type).
-    pub fn listen(&self, event_type: &str) {
-        let mut messages = self.messages.borrow_mut();
-        if messages.contains_key(event_type) {
-            return;
+    fn unlisten(&self, event_type: &str) {
+        self.shared.types.borrow_mut().remove(event_type);
+        let current = self.shared.current.borrow().clone();
+        if let Some(connection) = current {
+            connection.unlisten(event_type);
         }
-        let shared = Rc::clone(&self.shared);
-        let listener = Listener::new(self.shared.es.as_ref(), event_type, move |ev| {
-            shared.message(ev)
-        });
-        messages.insert(event_type.to_owned(), listener);
+    }
+
+    fn reconnect(&self) {
+        self.control.request_reconnect();
     }
 }
 
 impl Drop for Native {
     fn drop(&mut self) {
-        self.shared.es.close();
+        self.task.abort();
+        if let Some(connection) = self.shared.current.borrow_mut().take() {
+            connection.es.close();
+        }
     }
 }
 
-impl Shared {
-    fn opened(&self, now: f64) {
-        self.health.opened(now);
-        if let Some(source) = self.source.upgrade() {
-            source.state().set(ConnectionState::Open);
+struct NativeConnector {
+    url: String,
+    options: Rc<Options>,
+    sink: WeakSink,
+    shared: Rc<Live>,
+}
+
+/// Clears `Live::current` when the connection's future ends or is dropped.
+struct Current<'a>(&'a Live);
+
+impl Drop for Current<'_> {
+    fn drop(&mut self) {
+        if let Some(connection) = self.0.current.borrow_mut().take() {
+            connection.es.close();
+        }
+    }
+}
+
+impl Connector for NativeConnector {
+    async fn connect(&mut self, health: &Rc<RefCell<Health>>) -> End {
+        let Some(last_id) = self.sink.upgrade().map(|s| s.last_event_id()) else {
+            return End::Gone;
+        };
+        let (url, url_id) = match &self.options.resume_param {
+            Some(param) if !last_id.is_empty() => match with_query(&self.url, param, &last_id) {
+                Some(url) => (url, last_id),
+                None => (self.url.clone(), String::new()),
+            },
+            _ => (self.url.clone(), String::new()),
+        };
+        let init = web_sys::EventSourceInit::new();
+        init.set_with_credentials(self.options.with_credentials);
+        let es = match web_sys::EventSource::new_with_event_source_init_dict(&url, &init) {
+            Ok(es) => es,
+            Err(e) => {
+                return End::Fatal(CloseReason::InvalidRequest {
+                    message: JsError::from(e).to_string(),
+                })
+            }
+        };
+        let connection = Connection::new(es, self, url_id, Rc::clone(health));
+        *self.shared.current.borrow_mut() = Some(Rc::clone(&connection));
+        let _current = Current(&self.shared);
+
+        let end = connection.finished(self.options.heartbeat).await;
+        match end {
+            Ended::End(end) => end,
+            Ended::BrowserGaveUp => {
+                connection.es.close();
+                let timeout = self.options.heartbeat.unwrap_or(PROBE_TIMEOUT);
+                End::Failed(probe(&url, self.options.with_credentials, timeout).await)
+            }
         }
     }
 
-    fn errored(&self, now: f64) {
-        let Some(source) = self.source.upgrade() else {
+    fn server_retry(&self) -> Option<Duration> {
+        // The browser keeps the server's `retry:` to itself.
+        None
+    }
+}
+
+/// How long the check after the browser gave up may take without a heartbeat set.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How a native connection ended, before the check.
+enum Ended {
+    End(End),
+    /// readyState CLOSED after an error: the browser will not retry.
+    BrowserGaveUp,
+}
+
+/// One browser `EventSource` and its listeners.
+struct Connection {
+    es: web_sys::EventSource,
+    sink: WeakSink,
+    options: Rc<Options>,
+    health: Rc<RefCell<Health>>,
+    /// The id in the URL's resume parameter, or empty.
+    url_id: String,
+    ended: RefCell<Option<Ended>>,
+    notify: Notify,
+    /// `Date.now()` of the last sign of life: creation, open, an event.
+    last_activity: Cell<f64>,
+    listeners: RefCell<HashMap<String, Listener>>,
+    fixed: RefCell<Vec<Listener>>,
+}
+
+impl Connection {
+    fn new(
+        es: web_sys::EventSource,
+        connector: &NativeConnector,
+        url_id: String,
+        health: Rc<RefCell<Health>>,
+    ) -> Rc<Self> {
+        let connection = Rc::new(Connection {
+            es,
+            sink: connector.sink.clone(),
+            options: Rc::clone(&connector.options),
+            health,
+            url_id,
+            ended: RefCell::default(),
+            notify: Notify::default(),
+            last_activity: Cell::new(dom::now()),
+            listeners: RefCell::default(),
+            fixed: RefCell::default(),
+        });
+        let target: &EventTarget = connection.es.as_ref();
+        let weak = Rc::downgrade(&connection);
+        let on_open = {
+            let weak = Weak::clone(&weak);
+            move |ev: web_sys::Event| {
+                // A server event named "open" is a message, not the connection opening.
+                if !ev.is_instance_of::<MessageEvent>() {
+                    if let Some(c) = weak.upgrade() {
+                        c.opened();
+                    }
+                }
+            }
+        };
+        let on_error = {
+            let weak = Weak::clone(&weak);
+            move |ev: web_sys::Event| {
+                if !ev.is_instance_of::<MessageEvent>() {
+                    if let Some(c) = weak.upgrade() {
+                        c.errored();
+                    }
+                }
+            }
+        };
+        *connection.fixed.borrow_mut() = vec![
+            Listener::new(target, "open", on_open),
+            Listener::new(target, "error", on_error),
+        ];
+        // Always "message", so the resume point follows unnamed events whatever is
+        // subscribed; and the heartbeat event, so it keeps the connection alive.
+        connection.listen("message");
+        if let Some(heartbeat) = &connector.options.heartbeat_event {
+            connection.listen(heartbeat);
+        }
+        for event_type in connector.shared.types.borrow().iter() {
+            connection.listen(event_type);
+        }
+        connection
+    }
+
+    fn listen(self: &Rc<Self>, event_type: &str) {
+        let mut listeners = self.listeners.borrow_mut();
+        if listeners.contains_key(event_type) {
+            return;
+        }
+        let weak = Rc::downgrade(self);
+        let listener = Listener::new(self.es.as_ref(), event_type, move |ev| {
+            if let Some(c) = weak.upgrade() {
+                c.message(ev);
+            }
+        });
+        listeners.insert(event_type.to_owned(), listener);
+    }
+
+    fn unlisten(&self, event_type: &str) {
+        let kept =
+            event_type == "message" || self.options.heartbeat_event.as_deref() == Some(event_type);
+        if !kept {
+            // Drop the listener after the borrow ends.
+            let removed = self.listeners.borrow_mut().remove(event_type);
+            drop(removed);
+        }
+    }
+
+    fn finish(&self, ended: Ended) {
+        let mut slot = self.ended.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(ended);
+            drop(slot);
+            self.notify.notify();
+        }
+    }
+
+    fn opened(&self) {
+        let now = dom::now();
+        self.last_activity.set(now);
+        self.health.borrow_mut().opened(now);
+        if let Some(sink) = self.sink.upgrade() {
+            sink.connection_opened();
+            sink.set_state(ConnectionState::Open);
+        }
+    }
+
+    fn errored(&self) {
+        let Some(sink) = self.sink.upgrade() else {
             return;
         };
         match self.es.ready_state() {
-            // The browser is retrying by itself: that is a reconnection, never a close.
+            // The browser is retrying by itself: a reconnection, never a close.
             web_sys::EventSource::CONNECTING => {
-                let attempt = self.health.lost(now);
-                source.state().set(ConnectionState::Reconnecting {
+                if !self.url_id.is_empty() && self.url_id != sink.last_event_id() {
+                    // The browser would resume from the URL's stale id: replace it.
+                    self.es.close();
+                    return self.finish(Ended::End(End::Failed(Failure::ConnectionLost)));
+                }
+                let now = dom::now();
+                let (attempt, elapsed) = {
+                    let mut health = self.health.borrow_mut();
+                    let attempt = health.lost(now);
+                    (attempt, health.failing_for(now))
+                };
+                if self.options.reconnect.exhausted(attempt, elapsed) {
+                    self.es.close();
+                    return self.finish(Ended::End(End::Fatal(CloseReason::GaveUp {
+                        attempts: attempt.saturating_sub(1),
+                        cause: ReconnectCause::ConnectionLost,
+                    })));
+                }
+                sink.set_state(ConnectionState::Reconnecting {
                     attempt,
                     delay: None,
                     cause: ReconnectCause::ConnectionLost,
                 });
             }
-            // The browser gave up for good.
-            web_sys::EventSource::CLOSED => source.close(CloseReason::Failed),
+            web_sys::EventSource::CLOSED => self.finish(Ended::BrowserGaveUp),
             _ => {}
         }
     }
 
     fn message(&self, ev: web_sys::Event) {
-        let Some(source) = self.source.upgrade() else {
+        let Some(sink) = self.sink.upgrade() else {
             return;
         };
         let Ok(ev) = ev.dyn_into::<MessageEvent>() else {
@@ -170,22 +335,78 @@ impl Shared {
         let Some(data) = ev.data().as_string() else {
             return;
         };
-        self.health.event();
+        self.last_activity.set(dom::now());
+        self.health.borrow_mut().event();
         let event = Event::new(&ev.type_(), &data, &ev.last_event_id());
-        source.dispatch(RawEvent::new(event, ev.origin().into()));
+        sink.dispatch(RawEvent::new(event, ev.origin().into()));
+    }
+
+    /// Resolves when the connection ends: the browser gave up, the resume id went
+    /// stale, or nothing arrived for the heartbeat timeout.
+    async fn finished(&self, heartbeat: Option<Duration>) -> Ended {
+        loop {
+            let notified = self.notify.notified();
+            if let Some(ended) = self.ended.borrow_mut().take() {
+                return ended;
+            }
+            match heartbeat {
+                None => notified.await,
+                Some(after) => {
+                    let quiet = dom::now() - self.last_activity.get();
+                    let left = after.as_millis() as f64 - quiet;
+                    if left <= 0.0 {
+                        self.es.close();
+                        return Ended::End(End::Failed(Failure::HeartbeatTimeout { after }));
+                    }
+                    let timer = dom::sleep(Duration::from_millis(left.ceil() as u64));
+                    let _ = select(pin!(notified), timer).await;
+                }
+            }
+        }
     }
 }
 
-/// `url` with `lastEventId=<id>` added to its query, for resuming: EventSource cannot
-/// send a `Last-Event-ID` header on the first request.
-fn with_last_event_id(url: &str, id: &str) -> Result<String, Error> {
-    if id.is_empty() {
-        return Ok(url.to_owned());
+/// Asks the server once, with `fetch`, why the browser gave up: the status and the
+/// content type say whether to retry, as with the fetch transport. Reads only the
+/// head, then aborts.
+async fn probe(url: &str, with_credentials: bool, timeout: Duration) -> Failure {
+    let request = async {
+        let controller = web_sys::AbortController::new().map_err(dom::js_message)?;
+        let guard = AbortOnDrop(controller);
+        let headers = web_sys::Headers::new().map_err(dom::js_message)?;
+        headers
+            .set("Accept", "text/event-stream")
+            .map_err(dom::js_message)?;
+        let init = web_sys::RequestInit::new();
+        init.set_headers(&headers);
+        init.set_cache(web_sys::RequestCache::NoStore);
+        init.set_credentials(if with_credentials {
+            web_sys::RequestCredentials::Include
+        } else {
+            web_sys::RequestCredentials::SameOrigin
+        });
+        init.set_signal(Some(&guard.0.signal()));
+        let response = JsFuture::from(dom::global_fetch(url, &init))
+            .await
+            .map_err(dom::js_message)?;
+        let response = response
+            .dyn_into::<web_sys::Response>()
+            .map_err(|_| "fetch did not resolve to a Response".to_owned())?;
+        Ok::<_, String>(dom::check_response(&response))
+    };
+    match select(pin!(request), dom::sleep(timeout)).await {
+        // The server answers with a stream now: the browser lost it on the way.
+        Either::Left((Ok(None), _)) => Failure::ConnectionLost,
+        Either::Left((Ok(Some(failure)), _)) => failure,
+        Either::Left((Err(message), _)) => Failure::Network { message },
+        Either::Right(_) => Failure::HeartbeatTimeout { after: timeout },
     }
-    let parsed = web_sys::Url::new(url).map_err(|e| Error::InvalidUrl {
-        url: url.to_owned(),
-        reason: JsError::from(e).message().to_owned(),
-    })?;
-    parsed.search_params().set("lastEventId", id);
-    Ok(parsed.href())
+}
+
+/// `url` with `param=<id>` set in its query, for resuming: EventSource cannot send a
+/// `Last-Event-ID` header on its first request.
+fn with_query(url: &str, param: &str, id: &str) -> Option<String> {
+    let parsed = web_sys::Url::new(url).ok()?;
+    parsed.search_params().set(param, id);
+    Some(parsed.href())
 }

@@ -175,6 +175,9 @@ pub enum Item {
         size: usize,
         /// The cap it went over.
         limit: usize,
+        /// The last event ID string after this event (its own `id` field, when it
+        /// had one), as an event in its place would have carried it.
+        last_event_id: String,
     },
 }
 
@@ -358,6 +361,18 @@ impl Parser {
     /// next time it is set by the server."
     pub fn last_event_id(&self) -> &str {
         self.last_event_id.as_str()
+    }
+
+    /// Sets the last event ID string, as when resuming a stream from an id kept from
+    /// an earlier session, without touching anything else: the byte order mark check,
+    /// a line or event being read, the reconnection time. An `id` field read since the
+    /// last dispatch still wins when that event is dispatched.
+    ///
+    /// WHATWG: the last event ID string is what a reconnection sends as
+    /// `Last-Event-ID`; this seeds it for the first connection. The caller checks
+    /// the id has no CR, LF or NUL (a server could not have sent those).
+    pub fn set_last_event_id(&mut self, id: &str) {
+        self.last_event_id.set(id);
     }
 
     /// How many bytes the parser holds for the event being parsed: its data, type and
@@ -723,6 +738,7 @@ impl Parser {
                 event_type,
                 size,
                 limit: self.max_event_size,
+                last_event_id: self.last_event_id.as_str().to_owned(),
             });
         } else if let Some((_lf, data)) = self.data.split_last() {
             // Most events have no type: skip decoding it.

@@ -1,231 +1,20 @@
-//! The [`EventSource`] handle, its [`Options`], and [`Subscription`] guards.
+//! The [`EventSource`] handle, its [`WeakEventSource`], and [`Subscription`] guards.
 
+use crate::dedupe::{Gap, Order, Verdict};
 use crate::error::{Error, JsError};
 use crate::event::{DecodeError, Message, RawEvent};
 use crate::fetch::Fetch;
 use crate::handlers::Handlers;
 use crate::native::Native;
+use crate::options::{Options, Transport};
 use crate::state::{CloseReason, ConnectionState, StateCell};
 use crate::stream::EventStream;
+use crate::transport::{self, Sink, WeakSink};
 use serde::de::DeserializeOwned;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::rc::Rc;
-use std::time::Duration;
+use std::rc::{Rc, Weak};
 use wasm_bindgen::JsValue;
-
-/// Which browser API carries the stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Transport {
-    /// The browser's own `EventSource`: no parsing in wasm, reconnects managed by the
-    /// browser, GET only, no custom headers, no precise errors.
-    #[default]
-    Native,
-    /// `fetch` + `ReadableStream` through the crate's own parser: any method and body,
-    /// custom headers, precise HTTP errors, comments, heartbeat timeouts, and many times
-    /// the native throughput. Reconnects are the crate's: it sends `Last-Event-ID` and
-    /// waits the server's `retry:` delay.
-    Fetch,
-}
-
-/// A callback that returns headers, run before every connection attempt.
-pub(crate) type HeaderFn = Rc<dyn Fn() -> Vec<(String, String)>>;
-
-/// How to open an [`EventSource`]. Private fields, chained setters; each says its
-/// default.
-///
-/// ```
-/// use std::time::Duration;
-/// use wasm_eventsource::{Options, Transport};
-///
-/// let options = Options::new()
-///     .transport(Transport::Fetch)
-///     .method("POST")
-///     .header("Authorization", "Bearer secret")
-///     .body(r#"{"prompt":"hello"}"#)
-///     .heartbeat_timeout(Duration::from_secs(30));
-/// ```
-///
-/// Options that the browser's EventSource cannot honour (method, body, headers,
-/// heartbeat) need [`Transport::Fetch`]; with [`Transport::Native`] they are an
-/// [`Error::InvalidOptions`] that says so.
-#[derive(Clone)]
-pub struct Options {
-    pub(crate) with_credentials: bool,
-    pub(crate) transport: Transport,
-    pub(crate) method: String,
-    pub(crate) body: Option<String>,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) header_fn: Option<HeaderFn>,
-    pub(crate) last_event_id: String,
-    pub(crate) heartbeat: Option<Duration>,
-    pub(crate) retry: Duration,
-    pub(crate) max_event_size: usize,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            with_credentials: false,
-            transport: Transport::Native,
-            method: "GET".to_owned(),
-            body: None,
-            headers: Vec::new(),
-            header_fn: None,
-            last_event_id: String::new(),
-            heartbeat: None,
-            retry: DEFAULT_RETRY,
-            max_event_size: crate::parse::DEFAULT_MAX_EVENT_SIZE,
-        }
-    }
-}
-
-/// The reconnection delay until the server sends `retry:`, as in browsers.
-pub const DEFAULT_RETRY: Duration = Duration::from_secs(3);
-
-impl std::fmt::Debug for Options {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Options")
-            .field("with_credentials", &self.with_credentials)
-            .field("transport", &self.transport)
-            .field("method", &self.method)
-            .field("body", &self.body.as_ref().map(String::len))
-            .field(
-                "headers",
-                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-            )
-            .field("header_fn", &self.header_fn.is_some())
-            .field("last_event_id", &self.last_event_id)
-            .field("heartbeat", &self.heartbeat)
-            .field("retry", &self.retry)
-            .field("max_event_size", &self.max_event_size)
-            .finish()
-    }
-}
-
-impl Options {
-    /// The defaults: GET, no credentials, [`Transport::Native`].
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sends cookies and HTTP authentication with cross-origin requests (EventSource
-    /// `withCredentials`; fetch `credentials: "include"`). Defaults to `false`
-    /// (fetch: `"same-origin"`).
-    pub fn with_credentials(mut self, yes: bool) -> Self {
-        self.with_credentials = yes;
-        self
-    }
-
-    /// Chooses the transport. Defaults to [`Transport::Native`].
-    pub fn transport(mut self, transport: Transport) -> Self {
-        self.transport = transport;
-        self
-    }
-
-    /// The HTTP method, such as `"POST"` for streams that answer a request body.
-    /// Defaults to `"GET"`. Fetch transport only.
-    pub fn method(mut self, method: impl Into<String>) -> Self {
-        self.method = method.into();
-        self
-    }
-
-    /// The request body, sent with every connection attempt. Defaults to none. Needs a
-    /// method that allows a body. Fetch transport only.
-    pub fn body(mut self, body: impl Into<String>) -> Self {
-        self.body = Some(body.into());
-        self
-    }
-
-    /// Adds a header to every request. Defaults to none besides `Accept:
-    /// text/event-stream`, `Cache-Control: no-cache` and, on reconnects,
-    /// `Last-Event-ID`. Fetch transport only.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// Runs `f` before every connection attempt and adds the headers it returns, so a
-    /// token can be refreshed between reconnects. Defaults to none. Fetch transport
-    /// only.
-    pub fn headers_with(mut self, f: impl Fn() -> Vec<(String, String)> + 'static) -> Self {
-        self.header_fn = Some(Rc::new(f));
-        self
-    }
-
-    /// The last event id to resume from on the first connection. Defaults to empty (no
-    /// resumption). Fetch sends it as `Last-Event-ID`; native adds it to the URL as the
-    /// `lastEventId` query parameter, since EventSource cannot send the header.
-    pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
-        self.last_event_id = id.into();
-        self
-    }
-
-    /// Treats a connection that receives no bytes for `timeout` as dropped, and
-    /// reconnects. Pick more than the server's keep-alive interval. Defaults to none.
-    /// Fetch transport only.
-    pub fn heartbeat_timeout(mut self, timeout: Duration) -> Self {
-        self.heartbeat = Some(timeout);
-        self
-    }
-
-    /// The reconnection delay until the server sends a `retry:` field. Defaults to
-    /// 3 s. Fetch transport only (the browser keeps its own).
-    pub fn retry(mut self, delay: Duration) -> Self {
-        self.retry = delay;
-        self
-    }
-
-    /// The largest event, in bytes of data, that is delivered; a larger one is dropped
-    /// without being buffered and reaches typed handlers as a [`DecodeError`] that says
-    /// so. Defaults to 1 MiB. Fetch transport only (the browser has its own limits).
-    pub fn max_event_size(mut self, bytes: usize) -> Self {
-        self.max_event_size = bytes;
-        self
-    }
-
-    /// Checks that the options make sense together.
-    fn validate(&self) -> Result<(), Error> {
-        let invalid = |msg: String| Err(Error::InvalidOptions(msg));
-        if self.last_event_id.contains(['\r', '\n', '\0']) {
-            return invalid("the last event id must not contain CR, LF or NUL".into());
-        }
-        if self.max_event_size == 0 {
-            return invalid("max_event_size must be at least 1 byte".into());
-        }
-        if self.body.is_some()
-            && ["GET", "HEAD"].contains(&self.method.to_ascii_uppercase().as_str())
-        {
-            return invalid(format!(
-                "a {} request cannot have a body; set .method(\"POST\") or drop the body",
-                self.method
-            ));
-        }
-        if self.transport == Transport::Native {
-            let mut fetch_only = Vec::new();
-            if !self.method.eq_ignore_ascii_case("GET") {
-                fetch_only.push("a method other than GET");
-            }
-            if self.body.is_some() {
-                fetch_only.push("a body");
-            }
-            if !self.headers.is_empty() || self.header_fn.is_some() {
-                fetch_only.push("custom headers");
-            }
-            if self.heartbeat.is_some() {
-                fetch_only.push("a heartbeat timeout");
-            }
-            if !fetch_only.is_empty() {
-                return invalid(format!(
-                    "{} need Transport::Fetch: the browser's EventSource cannot do that",
-                    fetch_only.join(", ")
-                ));
-            }
-        }
-        Ok(())
-    }
-}
 
 /// A typed, observable Server-Sent Events connection.
 ///
@@ -284,18 +73,21 @@ impl EventSource {
         options.validate()?;
         let url = resolve_url(url)?;
         let inner = Rc::new(Inner {
-            url,
-            options,
+            url: url.clone(),
             state: StateCell::default(),
-            last_event_id: RefCell::default(),
+            last_event_id: RefCell::new(options.last_event_id.clone()),
+            order: RefCell::new(Order::new(options.dedupe, &options.last_event_id)),
             handlers: RefCell::default(),
             comments: RefCell::default(),
+            gaps: RefCell::default(),
             next_id: Cell::new(1),
             transport: RefCell::new(None),
         });
-        let transport = match inner.options.transport {
-            Transport::Native => Running::Native(Native::open(&inner)?),
-            Transport::Fetch => Running::Fetch(Fetch::open(&inner)),
+        let options = Rc::new(options);
+        let weak: Weak<dyn Sink> = Rc::downgrade(&inner) as WeakSink;
+        let transport: Box<dyn transport::Transport> = match options.transport {
+            Transport::Native => Box::new(Native::open(url, options, weak)),
+            Transport::Fetch => Box::new(Fetch::open(url, options, weak)),
         };
         *inner.transport.borrow_mut() = Some(transport);
         Ok(EventSource { inner })
@@ -357,7 +149,7 @@ impl EventSource {
         self.inner.comments.borrow_mut().push(id, Box::new(handler));
         Subscription {
             inner: Some(Rc::clone(&self.inner)),
-            key: Key::Comment(id),
+            key: Registered::Comment(id),
         }
     }
 
@@ -368,7 +160,19 @@ impl EventSource {
         self.inner.state.observe(id, Box::new(handler));
         Subscription {
             inner: Some(Rc::clone(&self.inner)),
-            key: Key::State(id),
+            key: Registered::State(id),
+        }
+    }
+
+    /// Calls `handler` when numeric event ids skip (say 41, then 45): events were
+    /// lost, for example because the server no longer held them when the source
+    /// resumed. Ids that are not whole numbers are never compared.
+    pub fn on_gap(&self, handler: impl FnMut(&Gap) + 'static) -> Subscription {
+        let id = self.inner.next_id();
+        self.inner.gaps.borrow_mut().push(id, Box::new(handler));
+        Subscription {
+            inner: Some(Rc::clone(&self.inner)),
+            key: Registered::Gap(id),
         }
     }
 
@@ -389,7 +193,9 @@ impl EventSource {
         self.inner.state.get().ready_state()
     }
 
-    /// The id of the last event received (empty before any `id:` field).
+    /// The id the source would resume after if it reconnected now: the last event id
+    /// the stream set, or the one given in [`Options::last_event_id`] before that.
+    /// Empty when there is none.
     pub fn last_event_id(&self) -> String {
         self.inner.last_event_id.borrow().clone()
     }
@@ -405,6 +211,62 @@ impl EventSource {
     pub fn close(&self) {
         self.inner.close(CloseReason::ClosedByClient);
     }
+
+    /// Drops the current connection, or cuts a backoff short, and connects again now
+    /// (`Reconnecting { cause: Requested }`, then `Connecting`). The attempt counter is
+    /// kept. Does nothing once closed.
+    pub fn reconnect(&self) {
+        if let Some(transport) = self.inner.transport.borrow().as_ref() {
+            transport.reconnect();
+        }
+    }
+
+    /// A handle that does not keep the source alive, for handlers that need their own
+    /// source: a handler that captures an `EventSource` clone and is
+    /// [`detach`](Subscription::detach)ed keeps the source alive through itself, a
+    /// cycle that never closes.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), wasm_eventsource::Error> {
+    /// let source = wasm_eventsource::EventSource::new("/events")?;
+    /// let weak = source.downgrade();
+    /// source
+    ///     .on_raw("bye", move |_| {
+    ///         if let Some(source) = weak.upgrade() {
+    ///             source.close();
+    ///         }
+    ///     })
+    ///     .detach();
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn downgrade(&self) -> WeakEventSource {
+        WeakEventSource {
+            inner: Rc::downgrade(&self.inner),
+        }
+    }
+}
+
+/// A handle to an [`EventSource`] that does not keep it open; made by
+/// [`EventSource::downgrade`].
+#[derive(Clone, Default)]
+pub struct WeakEventSource {
+    inner: Weak<Inner>,
+}
+
+impl WeakEventSource {
+    /// The source, if a handle or a subscription still keeps it.
+    pub fn upgrade(&self) -> Option<EventSource> {
+        self.inner.upgrade().map(|inner| EventSource { inner })
+    }
+}
+
+impl std::fmt::Debug for WeakEventSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WeakEventSource")
+            .field("alive", &(self.inner.strong_count() > 0))
+            .finish()
+    }
 }
 
 /// Keeps a handler registered. Dropping it removes the handler.
@@ -414,18 +276,24 @@ impl EventSource {
 #[must_use = "the handler is removed when the subscription is dropped"]
 pub struct Subscription {
     inner: Option<Rc<Inner>>,
-    key: Key,
+    key: Registered,
 }
 
-enum Key {
+/// Which handler list a subscription's handler is in, and its id there.
+enum Registered {
     Event(String, u64),
     State(u64),
     Comment(u64),
+    Gap(u64),
 }
 
 impl Subscription {
     /// Keeps the handler for as long as the source lives, without keeping the source
     /// open: it goes when the source's last handle is dropped.
+    ///
+    /// A detached handler that captures a clone of its own source keeps that source
+    /// alive through itself: a cycle that never closes. Capture a
+    /// [`WeakEventSource`] ([`EventSource::downgrade`]) instead.
     pub fn detach(mut self) {
         self.inner = None;
     }
@@ -434,9 +302,10 @@ impl Subscription {
 impl std::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let what = match &self.key {
-            Key::Event(t, _) => t.as_str(),
-            Key::State(_) => "state",
-            Key::Comment(_) => "comment",
+            Registered::Event(t, _) => t.as_str(),
+            Registered::State(_) => "state",
+            Registered::Comment(_) => "comment",
+            Registered::Gap(_) => "gap",
         };
         f.debug_tuple("Subscription").field(&what).finish()
     }
@@ -446,12 +315,15 @@ impl Drop for Subscription {
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
             match &self.key {
-                Key::Event(event_type, id) => inner.remove_handler(event_type, *id),
-                Key::State(id) => {
+                Registered::Event(event_type, id) => inner.remove_handler(event_type, *id),
+                Registered::State(id) => {
                     inner.state.remove(*id);
                 }
-                Key::Comment(id) => {
+                Registered::Comment(id) => {
                     inner.comments.borrow_mut().remove(*id);
+                }
+                Registered::Gap(id) => {
+                    inner.gaps.borrow_mut().remove(*id);
                 }
             }
         }
@@ -462,19 +334,15 @@ impl Drop for Subscription {
 /// subscriptions keep it alive.
 pub(crate) struct Inner {
     url: String,
-    options: Options,
     state: StateCell,
+    /// The id a new connection resumes after.
     last_event_id: RefCell<String>,
+    order: RefCell<Order>,
     handlers: RefCell<HashMap<String, Handlers<RawEvent>>>,
     comments: RefCell<Handlers<str>>,
+    gaps: RefCell<Handlers<Gap>>,
     next_id: Cell<u64>,
-    transport: RefCell<Option<Running>>,
-}
-
-/// The transport of a source that is not closed.
-enum Running {
-    Native(Native),
-    Fetch(#[expect(dead_code, reason = "held for its Drop, which stops the connection")] Fetch),
+    transport: RefCell<Option<Box<dyn transport::Transport>>>,
 }
 
 impl Inner {
@@ -498,45 +366,78 @@ impl Inner {
             new_type
         };
         if new_type {
-            if let Some(Running::Native(native)) = self.transport.borrow().as_ref() {
-                native.listen(event_type);
+            if let Some(transport) = self.transport.borrow().as_ref() {
+                transport.listen(event_type);
             }
         }
         Subscription {
             inner: Some(Rc::clone(self)),
-            key: Key::Event(event_type.to_owned(), id),
+            key: Registered::Event(event_type.to_owned(), id),
         }
     }
 
     fn remove_handler(&self, event_type: &str, id: u64) {
-        if let Some(list) = self.handlers.borrow_mut().get_mut(event_type) {
-            list.remove(id);
+        let emptied = {
+            let mut handlers = self.handlers.borrow_mut();
+            match handlers.get_mut(event_type) {
+                Some(list) => {
+                    list.remove(id);
+                    let empty = list.is_empty();
+                    if empty {
+                        handlers.remove(event_type);
+                    }
+                    empty
+                }
+                None => false,
+            }
+        };
+        if emptied {
+            if let Some(transport) = self.transport.borrow().as_ref() {
+                transport.unlisten(event_type);
+            }
         }
     }
 
-    pub(crate) fn url(&self) -> &str {
-        &self.url
-    }
-
-    pub(crate) fn options(&self) -> &Options {
-        &self.options
-    }
-
-    pub(crate) fn state(&self) -> &StateCell {
-        &self.state
-    }
-
-    /// Hands an event to the handlers of its type. Nothing is delivered once closed,
-    /// not even to the rest of this event's handlers.
-    pub(crate) fn dispatch(&self, raw: RawEvent) {
+    /// Ends the source: drops the transport (which releases every listener and
+    /// cancels every timer) and reports `Closed { reason }`.
+    pub(crate) fn close(&self, reason: CloseReason) {
         if self.state.is_closed() {
             return;
         }
-        {
-            let mut last = self.last_event_id.borrow_mut();
-            if last.as_str() != raw.last_event_id() {
-                raw.last_event_id().clone_into(&mut last);
+        // Take it out first and drop it after the borrow ends: dropping it may run JS.
+        // A transport closure that is running now is freed by wasm-bindgen when it
+        // returns, not before.
+        let transport = self.transport.borrow_mut().take();
+        drop(transport);
+        self.state.set(ConnectionState::Closed { reason });
+    }
+
+    fn report_gap(&self, gap: Gap) {
+        let list = self.gaps.borrow().snapshot();
+        for slot in list.iter() {
+            if self.state.is_closed() {
+                return;
             }
+            slot.call(&gap);
+        }
+    }
+}
+
+impl Sink for Inner {
+    /// Hands an event to the handlers of its type. Nothing is delivered once closed,
+    /// not even to the rest of this event's handlers.
+    fn dispatch(&self, raw: RawEvent) {
+        if self.state.is_closed() {
+            return;
+        }
+        let verdict = self.order.borrow_mut().check(raw.last_event_id());
+        let gap = match verdict {
+            Verdict::Duplicate => return,
+            Verdict::Deliver { gap } => gap,
+        };
+        self.set_last_event_id(raw.last_event_id());
+        if let Some(gap) = gap {
+            self.report_gap(gap);
         }
         let Some(list) = self
             .handlers
@@ -555,7 +456,7 @@ impl Inner {
     }
 
     /// Hands a comment to the comment handlers.
-    pub(crate) fn comment(&self, text: &str) {
+    fn comment(&self, text: &str) {
         if self.state.is_closed() {
             return;
         }
@@ -568,18 +469,31 @@ impl Inner {
         }
     }
 
-    /// Ends the source: drops the transport (which releases every listener) and reports
-    /// `Closed { reason }`.
-    pub(crate) fn close(&self, reason: CloseReason) {
-        if self.state.is_closed() {
-            return;
+    fn set_state(&self, state: ConnectionState) {
+        self.state.set(state);
+    }
+
+    fn close(&self, reason: CloseReason) {
+        Inner::close(self, reason);
+    }
+
+    fn is_closed(&self) -> bool {
+        self.state.is_closed()
+    }
+
+    fn last_event_id(&self) -> String {
+        self.last_event_id.borrow().clone()
+    }
+
+    fn set_last_event_id(&self, id: &str) {
+        let mut last = self.last_event_id.borrow_mut();
+        if last.as_str() != id {
+            id.clone_into(&mut last);
         }
-        // Take it out first and drop it after the borrow ends: dropping it may run JS.
-        // A transport closure that is running now is freed by wasm-bindgen when it
-        // returns, not before.
-        let transport = self.transport.borrow_mut().take();
-        drop(transport);
-        self.state.set(ConnectionState::Closed { reason });
+    }
+
+    fn connection_opened(&self) {
+        self.order.borrow_mut().connection_opened();
     }
 }
 

@@ -2,6 +2,7 @@
 //! delivery of state changes to observers.
 
 use crate::handlers::Handlers;
+use crate::retry::Failure;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
@@ -12,10 +13,11 @@ use std::time::Duration;
 ///
 /// ```text
 /// new ──> Connecting{attempt:0} ──open──> Open
-/// Open ──stream ends / network error──> Reconnecting{attempt, delay, cause}
-/// Reconnecting ──> Open (or Connecting{attempt} first, where the transport knows)
+/// Open ──stream ends / network error / 5xx / stall──> Reconnecting{attempt, delay, cause}
+/// Reconnecting ──timer──> Connecting{attempt} ──open──> Open
+///     (the attempt resets after a healthy period)
 /// any ──close() / Drop──> Closed{reason: ClosedByClient}
-/// any ──fatal error──> Closed{reason}
+/// any ──fatal (4xx but 408/429, content type, 204, limits reached)──> Closed{reason}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -33,10 +35,12 @@ pub enum ConnectionState {
     Reconnecting {
         /// The number of this retry since the connection was last healthy, from 1.
         /// It resets once a connection has delivered an event or stayed open for
-        /// [`HEALTHY_AFTER`].
+        /// [`HEALTHY_AFTER`](crate::HEALTHY_AFTER).
         attempt: u32,
-        /// How long until the retry, when the transport decides it. `None` with the
-        /// native transport, where the browser keeps its delay to itself.
+        /// How long until the retry, as the [`ReconnectPolicy`](crate::ReconnectPolicy)
+        /// chose it. `None` while the browser retries by itself (native transport; it
+        /// keeps its delay to itself), while the browser is offline (the retry waits for
+        /// the network), and while the page is hidden.
         delay: Option<Duration>,
         /// What ended the previous connection.
         cause: ReconnectCause,
@@ -47,10 +51,6 @@ pub enum ConnectionState {
         reason: CloseReason,
     },
 }
-
-/// How long a connection must stay open, with no event, to count as healthy and reset
-/// the attempt counter. A connection that delivers an event is healthy at once.
-pub const HEALTHY_AFTER: Duration = Duration::from_secs(5);
 
 impl ConnectionState {
     /// The browser's `readyState` for this state: 0 connecting (or reconnecting),
@@ -121,11 +121,74 @@ pub enum ReconnectCause {
         /// The browser's message.
         message: String,
     },
-    /// No bytes arrived for the heartbeat timeout (fetch transport).
+    /// Nothing arrived for the heartbeat timeout: no bytes (fetch), or no event
+    /// (native), or no response headers.
     HeartbeatTimeout {
         /// The timeout that passed.
         after: Duration,
     },
+    /// The server answered with a status that is retried (5xx, 408, 429).
+    HttpStatus {
+        /// The status code.
+        status: u16,
+    },
+    /// The server answered with a content type other than `text/event-stream`, and
+    /// the policy retries that.
+    ContentType {
+        /// The `Content-Type` it sent.
+        content_type: String,
+    },
+    /// The server answered 204, and the policy retries that.
+    NoContent,
+    /// [`EventSource::reconnect`](crate::EventSource::reconnect) asked for a new
+    /// connection.
+    Requested,
+    /// The page was hidden with `pause_when_hidden` on: the connection waits for it to
+    /// be visible again.
+    PageHidden,
+}
+
+impl From<&Failure> for ReconnectCause {
+    fn from(failure: &Failure) -> Self {
+        match failure {
+            Failure::Network { message } => ReconnectCause::Network {
+                message: message.clone(),
+            },
+            Failure::StreamEnded => ReconnectCause::StreamEnded,
+            Failure::ConnectionLost => ReconnectCause::ConnectionLost,
+            Failure::HeartbeatTimeout { after } => {
+                ReconnectCause::HeartbeatTimeout { after: *after }
+            }
+            Failure::HttpStatus { status, .. } => ReconnectCause::HttpStatus { status: *status },
+            Failure::ContentType { content_type } => ReconnectCause::ContentType {
+                content_type: content_type.clone(),
+            },
+            Failure::NoContent => ReconnectCause::NoContent,
+        }
+    }
+}
+
+impl From<&Failure> for CloseReason {
+    fn from(failure: &Failure) -> Self {
+        match failure {
+            Failure::HttpStatus {
+                status,
+                status_text,
+                ..
+            } => CloseReason::HttpStatus {
+                status: *status,
+                status_text: status_text.clone(),
+            },
+            Failure::ContentType { content_type } => CloseReason::ContentType {
+                content_type: content_type.clone(),
+            },
+            Failure::NoContent => CloseReason::NoContent,
+            Failure::Network { .. }
+            | Failure::StreamEnded
+            | Failure::ConnectionLost
+            | Failure::HeartbeatTimeout { .. } => CloseReason::Failed,
+        }
+    }
 }
 
 impl fmt::Display for ReconnectCause {
@@ -137,10 +200,17 @@ impl fmt::Display for ReconnectCause {
             ReconnectCause::HeartbeatTimeout { after } => {
                 write!(
                     f,
-                    "no bytes for {} ms (heartbeat timeout)",
+                    "nothing arrived for {} ms (heartbeat timeout)",
                     after.as_millis()
                 )
             }
+            ReconnectCause::HttpStatus { status } => write!(f, "the server answered HTTP {status}"),
+            ReconnectCause::ContentType { content_type } => {
+                write!(f, "the server answered with content type {content_type:?}")
+            }
+            ReconnectCause::NoContent => write!(f, "the server answered 204 No Content"),
+            ReconnectCause::Requested => write!(f, "a reconnect was requested"),
+            ReconnectCause::PageHidden => write!(f, "the page is hidden"),
         }
     }
 }
@@ -152,10 +222,9 @@ pub enum CloseReason {
     /// [`EventSource::close`](crate::EventSource::close) was called, or the last handle
     /// was dropped.
     ClosedByClient,
-    /// The browser failed the connection and will not retry it: an HTTP status other
-    /// than 200, a content type other than `text/event-stream`, or a request it could
-    /// not make. The native EventSource does not say which; the fetch transport
-    /// reports the precise reason instead.
+    /// The connection failed in a way that has no more precise reason: the browser
+    /// gave up (native) and the check that followed could not tell why, or the
+    /// policy's predicate refused to retry a network error or an ended stream.
     Failed,
     /// The server answered with an HTTP status other than 200 and 204 (fetch transport).
     HttpStatus {
@@ -179,6 +248,14 @@ pub enum CloseReason {
         /// What the browser said.
         message: String,
     },
+    /// The [`ReconnectPolicy`](crate::ReconnectPolicy)'s limits on attempts or on time
+    /// were reached.
+    GaveUp {
+        /// The failed retries in a row.
+        attempts: u32,
+        /// What ended the last attempt.
+        cause: ReconnectCause,
+    },
 }
 
 impl fmt::Display for CloseReason {
@@ -187,9 +264,8 @@ impl fmt::Display for CloseReason {
             CloseReason::ClosedByClient => write!(f, "closed by the client"),
             CloseReason::Failed => write!(
                 f,
-                "the browser failed the connection (an HTTP status other than 200, a content \
-                 type other than text/event-stream, or a request it could not make) and will \
-                 not retry; check the server's response to this URL"
+                "the connection failed and will not be retried; check the server's response \
+                 to this URL"
             ),
             CloseReason::HttpStatus {
                 status,
@@ -210,63 +286,12 @@ impl fmt::Display for CloseReason {
             CloseReason::InvalidRequest { message } => {
                 write!(f, "the request could not be made: {message}")
             }
+            CloseReason::GaveUp { attempts, cause } => write!(
+                f,
+                "gave up after {attempts} failed attempts in a row (the last: {cause}); the \
+                 reconnect policy's limits were reached"
+            ),
         }
-    }
-}
-
-/// Decides the next attempt number when a connection is lost.
-///
-/// `healthy` says whether the lost connection delivered an event or stayed open for
-/// [`HEALTHY_AFTER`]; a healthy connection starts the count again.
-pub(crate) fn next_attempt(previous: u32, healthy: bool) -> u32 {
-    if healthy {
-        1
-    } else {
-        previous.saturating_add(1)
-    }
-}
-
-/// Whether a connection that was open for `open_for` and delivered `events` counts as
-/// healthy.
-pub(crate) fn was_healthy(open_for: Duration, events: u64) -> bool {
-    events > 0 || open_for >= HEALTHY_AFTER
-}
-
-/// Counts reconnection attempts for a transport: up while connections fail or die
-/// young, back to 1 after a healthy one. Times are `Date.now()` milliseconds.
-#[derive(Debug, Default)]
-pub(crate) struct Health {
-    attempt: Cell<u32>,
-    opened_at: Cell<Option<f64>>,
-    events: Cell<u64>,
-}
-
-impl Health {
-    /// The attempt number of the connection being made now (0 for the first).
-    pub fn attempt(&self) -> u32 {
-        self.attempt.get()
-    }
-
-    /// A connection opened at `now`.
-    pub fn opened(&self, now: f64) {
-        self.opened_at.set(Some(now));
-        self.events.set(0);
-    }
-
-    /// The open connection delivered an event.
-    pub fn event(&self) {
-        self.events.set(self.events.get().saturating_add(1));
-    }
-
-    /// The connection was lost at `now`; returns the number of the retry to come.
-    pub fn lost(&self, now: f64) -> u32 {
-        let healthy = self.opened_at.take().is_some_and(|at| {
-            let open_for = Duration::from_millis((now - at).max(0.0) as u64);
-            was_healthy(open_for, self.events.get())
-        });
-        let attempt = next_attempt(self.attempt.get(), healthy);
-        self.attempt.set(attempt);
-        attempt
     }
 }
 
@@ -430,36 +455,6 @@ mod tests {
     }
 
     #[test]
-    fn attempts_count_up_and_reset_after_a_healthy_connection() {
-        assert_eq!(next_attempt(0, false), 1);
-        assert_eq!(next_attempt(3, false), 4);
-        assert_eq!(next_attempt(3, true), 1);
-        assert_eq!(next_attempt(u32::MAX, false), u32::MAX);
-        assert!(was_healthy(Duration::ZERO, 1));
-        assert!(was_healthy(HEALTHY_AFTER, 0));
-        assert!(!was_healthy(Duration::from_millis(10), 0));
-    }
-
-    #[test]
-    fn health_counts_failures_and_resets_after_a_healthy_connection() {
-        let health = Health::default();
-        assert_eq!(health.attempt(), 0);
-        // Never opened: each loss counts.
-        assert_eq!(health.lost(0.0), 1);
-        assert_eq!(health.lost(10.0), 2);
-        // Opened but died young with no event: still counts.
-        health.opened(100.0);
-        assert_eq!(health.lost(200.0), 3);
-        // Opened and delivered an event: healthy, start again.
-        health.opened(300.0);
-        health.event();
-        assert_eq!(health.lost(301.0), 1);
-        // Opened and stayed up long enough: healthy.
-        health.opened(1_000.0);
-        assert_eq!(health.lost(1_000.0 + HEALTHY_AFTER.as_millis() as f64), 1);
-    }
-
-    #[test]
     fn display_says_what_happened() {
         let s = ConnectionState::Reconnecting {
             attempt: 2,
@@ -473,6 +468,6 @@ mod tests {
         let closed = ConnectionState::Closed {
             reason: CloseReason::Failed,
         };
-        assert!(closed.to_string().contains("will not retry"));
+        assert!(closed.to_string().contains("will not be retried"));
     }
 }

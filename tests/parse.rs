@@ -678,11 +678,12 @@ fn event_accessors() {
     assert_eq!(DEFAULT_MAX_EVENT_SIZE, 1024 * 1024);
 }
 
-fn oversize(event_type: &str, size: usize, limit: usize) -> Item {
+fn oversize(event_type: &str, size: usize, limit: usize, last_event_id: &str) -> Item {
     Item::Oversize {
         event_type: event_type.into(),
         size,
         limit,
+        last_event_id: last_event_id.into(),
     }
 }
 
@@ -695,14 +696,53 @@ fn oversize_event_is_dropped_and_the_next_arrives() {
     let input = b"data: abc\n\ndata: 0123456789\ndata: 0123456789\n\nevent: big\nid: 9\ndata: abcdefghij\ndata: e\n\ndata: ok\n\n";
     let expected = [
         Item::Event(Event::new("", "abc", "")),
-        oversize("message", 22, 12),
-        oversize("big", 13, 12),
+        oversize("message", 22, 12, ""),
+        oversize("big", 13, 12, "9"),
         Item::Event(Event::new("", "ok", "9")),
     ];
     let whole = chunking_outcome(|| Parser::with_max_event_size(12), input);
     assert_eq!(whole.items, expected);
     // The oversize block's id still applies.
     assert_eq!(whole.last_event_id, "9");
+}
+
+#[test]
+fn an_oversize_item_carries_its_own_id_not_a_later_one() {
+    // Regression: the fetch transport read the parser's last event id after the whole
+    // chunk, so an oversize event took the id of an event later in the same chunk.
+    let input = b"id: 1\ndata: 0123456789\n\nid: 2\ndata: ok\n\n";
+    let whole = chunking_outcome(|| Parser::with_max_event_size(8), input);
+    assert_eq!(
+        whole.items,
+        [
+            oversize("message", 11, 8, "1"),
+            Item::Event(Event::new("", "ok", "2"))
+        ]
+    );
+}
+
+#[test]
+fn a_resumed_id_leaves_the_byte_order_mark_check_alone() {
+    // Regression: resuming seeded the id with `feed("id:5\n\n")`, which settled the
+    // BOM check, so a stream starting with a BOM read its first line as the field
+    // "\u{FEFF}data" and lost the first event.
+    let mut parser = Parser::new();
+    parser.set_last_event_id("5");
+    assert_eq!(parser.last_event_id(), "5");
+    parser.feed(b"\xEF\xBB\xBFdata: first\n\nid: 6\ndata: second\n\n");
+    assert_eq!(
+        drain(&mut parser),
+        [
+            Item::Event(Event::new("", "first", "5")),
+            Item::Event(Event::new("", "second", "6"))
+        ]
+    );
+    // An id field read before the seed is dispatched still wins.
+    let mut parser = Parser::new();
+    parser.feed(b"id: 7\n");
+    parser.set_last_event_id("5");
+    parser.feed(b"data: x\n\n");
+    assert_eq!(drain(&mut parser), [Item::Event(Event::new("", "x", "7"))]);
 }
 
 #[test]
@@ -721,12 +761,12 @@ fn type_and_id_count_against_the_cap() {
             // 6 + 5 + 5 bytes of type, id and data: at the cap.
             Item::Event(Event::new("abcdef", "1234", "12345")),
             // One more data byte goes over; the id still applies.
-            oversize("abcdef", 6, 16),
+            oversize("abcdef", 6, 16, "12345"),
             Item::Event(Event::new("", "ok", "12345")),
             // An id line that, with the type held, goes over drops its event.
-            oversize("abcdef", 2, 16),
+            oversize("abcdef", 2, 16, "12345"),
             // And so does an event line after an id.
-            oversize("message", 2, 16),
+            oversize("message", 2, 16, "1"),
         ]
     );
     // The id of a line that went over never applies.
@@ -745,7 +785,7 @@ fn type_and_id_count_against_the_cap() {
     }
     parser.feed(b"\ndata: x\n\n");
     let event_type = "x".repeat(blocks * block.len());
-    let expected = oversize(&event_type, 2, DEFAULT_MAX_EVENT_SIZE);
+    let expected = oversize(&event_type, 2, DEFAULT_MAX_EVENT_SIZE, "");
     assert_eq!(drain(&mut parser), [expected]);
     assert_eq!(parser.buffered(), 0);
     assert_eq!(parser.last_event_id(), "");
@@ -807,10 +847,13 @@ fn oversize_never_buffers_past_the_limit() {
             assert_eq!(parser.buffered(), 0);
             let expected = if start.starts_with(b"data:") {
                 // "first line\n" and the endless value with its LF.
-                vec![oversize("message", 11 + 1_000_001, LIMIT), expected_last]
+                vec![
+                    oversize("message", 11 + 1_000_001, LIMIT, ""),
+                    expected_last,
+                ]
             } else if start.starts_with(b"event") || start.starts_with(b"id") {
                 // An over-long event or id line drops the whole event.
-                vec![oversize("message", 11, LIMIT), expected_last]
+                vec![oversize("message", 11, LIMIT, ""), expected_last]
             } else {
                 // Other over-long lines are dropped alone.
                 vec![Item::Event(Event::new("", "first line", "")), expected_last]
@@ -832,7 +875,7 @@ fn oversize_many_lines_stay_bounded() {
     assert_eq!(
         drain(&mut parser),
         [
-            oversize("message", 10_000 * 11, LIMIT),
+            oversize("message", 10_000 * 11, LIMIT, ""),
             Item::Event(Event::new("", "ok", ""))
         ]
     );
@@ -847,9 +890,9 @@ fn zero_limit_drops_every_event_with_data() {
     assert_eq!(
         out.items,
         [
-            oversize("message", 1, 0),
-            oversize("message", 0, 0),
-            oversize("message", 2, 0)
+            oversize("message", 1, 0, ""),
+            oversize("message", 0, 0, ""),
+            oversize("message", 2, 0, "")
         ]
     );
     // An id line longer than the cap drops its block (and does not apply).

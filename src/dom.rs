@@ -1,0 +1,165 @@
+//! Guards for browser resources, and the few browser facts the transports read.
+//!
+//! Every listener and request is owned by a guard whose `Drop` releases it: a
+//! [`Listener`] removes itself, an [`AbortOnDrop`] aborts its request. Timers are
+//! `gloo_timers` futures, which clear their timeout when dropped; [`sleep`] clamps
+//! their delay first.
+
+use crate::retry::{clamp_timer, parse_retry_after, Failure};
+use gloo_timers::future::TimeoutFuture;
+use js_sys::Reflect;
+use std::time::Duration;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{AbortController, EventTarget, Response};
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, in windows and workers alike.
+    #[wasm_bindgen(js_name = fetch)]
+    pub(crate) fn global_fetch(input: &str, init: &web_sys::RequestInit) -> js_sys::Promise;
+}
+
+/// An event listener that is removed when dropped.
+#[must_use = "the listener is removed when this is dropped"]
+pub(crate) struct Listener {
+    target: EventTarget,
+    event_type: String,
+    callback: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl Listener {
+    pub fn new(
+        target: &EventTarget,
+        event_type: &str,
+        f: impl FnMut(web_sys::Event) + 'static,
+    ) -> Self {
+        let callback = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+        // addEventListener only throws for a non-callable listener, which a Closure never is.
+        let _ =
+            target.add_event_listener_with_callback(event_type, callback.as_ref().unchecked_ref());
+        Listener {
+            target: target.clone(),
+            event_type: event_type.to_owned(),
+            callback,
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.target.remove_event_listener_with_callback(
+            &self.event_type,
+            self.callback.as_ref().unchecked_ref(),
+        );
+    }
+}
+
+/// An `AbortController` whose request is aborted when the guard is dropped.
+pub(crate) struct AbortOnDrop(pub AbortController);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A timer future for `delay`, clamped so the browser's 32-bit timer cannot overflow
+/// (a longer delay would fire at once) and never zero.
+pub(crate) fn sleep(delay: Duration) -> TimeoutFuture {
+    let ms = clamp_timer(delay, Duration::from_millis(1)).as_millis();
+    TimeoutFuture::new(u32::try_from(ms).unwrap_or(i32::MAX as u32))
+}
+
+/// `Date.now()`.
+pub(crate) fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+/// A property of the global object (`window` or the worker's `self`).
+fn global_get(name: &str) -> Option<JsValue> {
+    Reflect::get(&js_sys::global(), &JsValue::from_str(name))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+/// The global object as an event target (for `online`), if it is one.
+pub(crate) fn global_target() -> Option<EventTarget> {
+    js_sys::global().dyn_into::<EventTarget>().ok()
+}
+
+/// The page's `document`, if there is one (not in workers).
+pub(crate) fn document_target() -> Option<EventTarget> {
+    global_get("document")?.dyn_into::<EventTarget>().ok()
+}
+
+/// `navigator.onLine` is false. Unknown counts as online.
+pub(crate) fn is_offline() -> bool {
+    global_get("navigator")
+        .and_then(|nav| Reflect::get(&nav, &JsValue::from_str("onLine")).ok())
+        .is_some_and(|online| online == JsValue::FALSE)
+}
+
+/// `document.hidden` is true. No document counts as visible.
+pub(crate) fn is_hidden() -> bool {
+    global_get("document")
+        .and_then(|doc| Reflect::get(&doc, &JsValue::from_str("hidden")).ok())
+        .is_some_and(|hidden| hidden == JsValue::TRUE)
+}
+
+/// WHATWG "event stream interpretation" applied to a response: a status other than
+/// 200, or a content type other than `text/event-stream`, fails the connection; 204
+/// asks the client to stop. `None` when the response is an event stream.
+pub(crate) fn check_response(response: &Response) -> Option<Failure> {
+    let header = |name: &str| response.headers().get(name).ok().flatten();
+    match response.status() {
+        200 => {}
+        204 => return Some(Failure::NoContent),
+        status => {
+            return Some(Failure::HttpStatus {
+                status,
+                status_text: response.status_text(),
+                retry_after: header("retry-after").and_then(|v| parse_retry_after(&v, now())),
+            })
+        }
+    }
+    let content_type = header("content-type").unwrap_or_default();
+    if is_event_stream(&content_type) {
+        None
+    } else {
+        Some(Failure::ContentType { content_type })
+    }
+}
+
+/// Whether a `Content-Type` value is `text/event-stream`, parameters aside.
+pub(crate) fn is_event_stream(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/event-stream"))
+}
+
+/// A JavaScript error value as one line of text.
+pub(crate) fn js_message(value: JsValue) -> String {
+    crate::error::JsError::from(value).to_string()
+}
+
+/// The origin of an absolute URL.
+pub(crate) fn origin_of(url: &str) -> Option<String> {
+    web_sys::Url::new(url).ok().map(|u| u.origin())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_event_stream;
+
+    #[test]
+    fn content_type_essence_is_compared_without_parameters_or_case() {
+        assert!(is_event_stream("text/event-stream"));
+        assert!(is_event_stream("Text/Event-Stream; charset=utf-8"));
+        assert!(is_event_stream(" text/event-stream "));
+        assert!(!is_event_stream("text/plain"));
+        assert!(!is_event_stream(""));
+        assert!(!is_event_stream("text/event-streamx"));
+    }
+}

@@ -1,0 +1,131 @@
+// TypeScript declarations for the JavaScript API (src/js.rs), appended to the
+// package's generated .d.ts by wasm-bindgen.
+/** Options for `new TypedEventSource(url, options)`. Every field is optional. */
+export interface TypedEventSourceOptions {
+  /** Send cookies and HTTP auth cross-origin. Default `false`. */
+  withCredentials?: boolean;
+  /**
+   * Which browser API carries the stream. Default `"native"` (the browser's EventSource).
+   * `"fetch"` allows `method`, `body`, `headers` and `heartbeatMs`, reports precise HTTP
+   * errors and is many times faster.
+   */
+  transport?: "native" | "fetch";
+  /** HTTP method. Default `"GET"`. Fetch only. */
+  method?: string;
+  /** Request body, sent with every attempt. Fetch only. */
+  body?: string;
+  /** Extra request headers. Fetch only. */
+  headers?: Record<string, string>;
+  /** Resume after this id on the first connection. */
+  lastEventId?: string;
+  /**
+   * Native transport: the query parameter that carries the last event id when a new
+   * EventSource resumes. Default `"lastEventId"`; `null` sends none.
+   */
+  resumeParam?: string | null;
+  /**
+   * Replace a connection on which nothing arrives for this long (fetch: any bytes, the
+   * wait for headers included; native: any event). No default.
+   */
+  heartbeatMs?: number;
+  /** Native: an event type the server sends as a keep-alive; it resets the heartbeat. */
+  heartbeatEvent?: string;
+  /** The backoff base until the server sends `retry:` (same as `retry.baseMs`). Default 1000. */
+  retryMs?: number;
+  /** The reconnection policy. */
+  retry?: RetryOptions;
+  /** Reconnect at once when the browser comes back online; spend no attempt while offline. Default `false`. */
+  reconnectOnOnline?: boolean;
+  /** Close while the page is hidden, resume when it is visible. Default `false`. */
+  pauseWhenHidden?: boolean;
+  /** Drop events whose id was already delivered (inclusive replays). Default `false`. */
+  dedupe?: boolean;
+  /** Largest event delivered, in bytes; larger ones go to `onDecodeError`. Default 1 MiB. Fetch only. */
+  maxEventSize?: number;
+}
+
+/**
+ * Exponential backoff with full jitter: retry n waits a random delay between `floorMs`
+ * and min(`maxMs`, base × 2^(n-1)), base being the server's `retry:` once sent. A
+ * `Retry-After` on 429/5xx is honoured. Network errors, 5xx, 408 and 429 are retried;
+ * 204, other 4xx and a wrong content type close.
+ */
+export interface RetryOptions {
+  /** Default 1000. */
+  baseMs?: number;
+  /** Default 30000. */
+  maxMs?: number;
+  /** Default 100. */
+  floorMs?: number;
+  /** Give up (`closed`, reason `"gave-up"`) after this many failed retries in a row. No default. */
+  maxAttempts?: number;
+  /** Give up when failing for this long. No default. */
+  maxElapsedMs?: number;
+  /** Full jitter. Default `true`. */
+  jitter?: boolean;
+}
+
+/** Where a connection is. `kind` tells which. */
+export type ConnectionState =
+  | { kind: "connecting"; attempt: number }
+  | { kind: "open" }
+  | { kind: "reconnecting"; attempt: number; delayMs: number | null; cause: ReconnectCause; message: string; status?: number }
+  | { kind: "closed"; reason: CloseReason; message: string; status?: number; contentType?: string; attempts?: number };
+
+/**
+ * Why a connection is being retried. `"http-status"` comes with `status` (5xx, 408,
+ * 429); `"requested"` is `reconnect()`; `"hidden"` is `pauseWhenHidden`.
+ */
+export type ReconnectCause =
+  | "connection-lost" | "stream-ended" | "network" | "heartbeat-timeout"
+  | "http-status" | "content-type" | "no-content" | "requested" | "hidden";
+
+/**
+ * Why a source closed for good: `close()`; a failure with no more precise reason;
+ * an HTTP status that is not retried (`status` set); a wrong content type
+ * (`contentType` set); 204 No Content; a request that could not be built; the retry
+ * limits were reached (`attempts` set).
+ */
+export type CloseReason =
+  | "client" | "failed" | "http-status" | "content-type" | "no-content" | "invalid-request" | "gave-up";
+
+/** Numeric ids skipped: the events between `after` and `next` never arrived. */
+export interface GapInfo {
+  after: number;
+  next: number;
+  missing: number;
+}
+export type GapHandler = (gap: GapInfo) => void;
+
+/** What comes with each event besides its data. */
+export interface MessageMeta {
+  /** The event type (`"message"` when the server sent no `event:` field). */
+  type: string;
+  /** The last event id after this event. */
+  lastEventId: string;
+  /** The origin of the stream. */
+  origin: string;
+}
+
+/** An event whose data was not valid JSON. The stream goes on. */
+export interface DecodeErrorInfo {
+  type: string;
+  /** The raw data, unchanged. */
+  data: string;
+  lastEventId: string;
+  /** What was wrong: JSON.parse's message, or that the event was over `maxEventSize`. */
+  message: string;
+}
+
+export type MessageHandler<T = unknown> = (data: T, meta: MessageMeta) => void;
+
+export interface TypedEventSource {
+  /**
+   * Calls `callback(data, meta)` for each event of `type`, `data` being the event's
+   * JSON parsed (typed as `T`; nothing checks the shape at run time). Data that is not
+   * JSON goes to `onDecodeError` instead. Returns an id for `off`.
+   */
+  on<T = unknown>(type: string, callback: MessageHandler<T>): number;
+}
+export type DecodeErrorHandler = (error: DecodeErrorInfo) => void;
+export type StateHandler = (state: ConnectionState) => void;

@@ -1,0 +1,344 @@
+//! [`Options`]: how an [`EventSource`](crate::EventSource) connects, with each default
+//! documented on its setter.
+
+use crate::error::Error;
+use crate::retry::{ReconnectPolicy, MAX_TIMER};
+use std::rc::Rc;
+use std::time::Duration;
+
+/// Which browser API carries the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Transport {
+    /// The browser's own `EventSource`: no parsing in wasm, GET only, no custom
+    /// headers. The browser retries lost connections itself; when it gives up (as on
+    /// a 502) the [`ReconnectPolicy`] decides, and a new `EventSource` resumes after
+    /// the last event id through a query parameter.
+    #[default]
+    Native,
+    /// `fetch` + `ReadableStream` through the crate's own parser: any method and body,
+    /// custom headers, precise HTTP errors, comments, and many times the native
+    /// throughput. Reconnects are the crate's: it sends `Last-Event-ID` and waits as
+    /// the [`ReconnectPolicy`] says.
+    Fetch,
+}
+
+/// A callback that returns headers, run before every connection attempt.
+pub(crate) type HeaderFn = Rc<dyn Fn() -> Vec<(String, String)>>;
+
+/// The query parameter that carries the resume id on the native transport, unless
+/// [`Options::resume_param`] says otherwise.
+pub const DEFAULT_RESUME_PARAM: &str = "lastEventId";
+
+/// How to open an [`EventSource`](crate::EventSource). Private fields, chained
+/// setters; each says its default.
+///
+/// ```
+/// use std::time::Duration;
+/// use wasm_eventsource::{Options, ReconnectPolicy, Transport};
+///
+/// let options = Options::new()
+///     .transport(Transport::Fetch)
+///     .method("POST")
+///     .header("Authorization", "Bearer secret")
+///     .body(r#"{"prompt":"hello"}"#)
+///     .heartbeat_timeout(Duration::from_secs(30))
+///     .reconnect_policy(ReconnectPolicy::new().max_attempts(10))
+///     .dedupe(true);
+/// ```
+///
+/// Options that the browser's EventSource cannot honour (method, body, headers) need
+/// [`Transport::Fetch`]; with [`Transport::Native`] they are an
+/// [`Error::InvalidOptions`] that says so.
+#[derive(Clone)]
+pub struct Options {
+    pub(crate) with_credentials: bool,
+    pub(crate) transport: Transport,
+    pub(crate) method: String,
+    pub(crate) body: Option<String>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) header_fn: Option<HeaderFn>,
+    pub(crate) last_event_id: String,
+    pub(crate) heartbeat: Option<Duration>,
+    pub(crate) heartbeat_event: Option<String>,
+    pub(crate) reconnect: ReconnectPolicy,
+    pub(crate) resume_param: Option<String>,
+    pub(crate) reconnect_on_online: bool,
+    pub(crate) pause_when_hidden: bool,
+    pub(crate) dedupe: bool,
+    pub(crate) max_event_size: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            with_credentials: false,
+            transport: Transport::Native,
+            method: "GET".to_owned(),
+            body: None,
+            headers: Vec::new(),
+            header_fn: None,
+            last_event_id: String::new(),
+            heartbeat: None,
+            heartbeat_event: None,
+            reconnect: ReconnectPolicy::default(),
+            resume_param: Some(DEFAULT_RESUME_PARAM.to_owned()),
+            reconnect_on_online: false,
+            pause_when_hidden: false,
+            dedupe: false,
+            max_event_size: crate::parse::DEFAULT_MAX_EVENT_SIZE,
+        }
+    }
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("with_credentials", &self.with_credentials)
+            .field("transport", &self.transport)
+            .field("method", &self.method)
+            .field("body", &self.body.as_ref().map(String::len))
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .field("header_fn", &self.header_fn.is_some())
+            .field("last_event_id", &self.last_event_id)
+            .field("heartbeat", &self.heartbeat)
+            .field("heartbeat_event", &self.heartbeat_event)
+            .field("reconnect", &self.reconnect)
+            .field("resume_param", &self.resume_param)
+            .field("reconnect_on_online", &self.reconnect_on_online)
+            .field("pause_when_hidden", &self.pause_when_hidden)
+            .field("dedupe", &self.dedupe)
+            .field("max_event_size", &self.max_event_size)
+            .finish()
+    }
+}
+
+impl Options {
+    /// The defaults: GET, no credentials, [`Transport::Native`], the default
+    /// [`ReconnectPolicy`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sends cookies and HTTP authentication with cross-origin requests (EventSource
+    /// `withCredentials`; fetch `credentials: "include"`). Defaults to `false`
+    /// (fetch: `"same-origin"`).
+    pub fn with_credentials(mut self, yes: bool) -> Self {
+        self.with_credentials = yes;
+        self
+    }
+
+    /// Chooses the transport. Defaults to [`Transport::Native`].
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// The HTTP method, such as `"POST"` for streams that answer a request body.
+    /// Defaults to `"GET"`. Fetch transport only.
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = method.into();
+        self
+    }
+
+    /// The request body, sent with every connection attempt. Defaults to none. Needs a
+    /// method that allows a body. Fetch transport only.
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// Adds a header to every request. Defaults to none besides `Accept:
+    /// text/event-stream` and, when resuming, `Last-Event-ID`. Fetch transport only.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Runs `f` before every connection attempt and adds the headers it returns, so a
+    /// token can be refreshed between reconnects. Defaults to none. Fetch transport
+    /// only.
+    pub fn headers_with(mut self, f: impl Fn() -> Vec<(String, String)> + 'static) -> Self {
+        self.header_fn = Some(Rc::new(f));
+        self
+    }
+
+    /// The last event id to resume after on the first connection. Defaults to empty
+    /// (no resumption). Fetch sends it as `Last-Event-ID`; native puts it in the URL's
+    /// query (see [`resume_param`](Self::resume_param)), since EventSource cannot send
+    /// the header.
+    pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
+        self.last_event_id = id.into();
+        self
+    }
+
+    /// The query parameter through which the native transport resumes after the last
+    /// event id when it opens a new EventSource (the first one with
+    /// [`last_event_id`](Self::last_event_id), and each one that replaces a failed
+    /// one); `None` sends no parameter. Defaults to `Some("lastEventId")`. The fetch
+    /// transport sends the `Last-Event-ID` header instead.
+    pub fn resume_param(mut self, param: Option<&str>) -> Self {
+        self.resume_param = param.map(str::to_owned);
+        self
+    }
+
+    /// Treats a connection on which nothing arrives for `timeout` as dead, and
+    /// replaces it (`Reconnecting { cause: HeartbeatTimeout }`). Fetch counts any
+    /// bytes, the wait for response headers included; native counts events (the
+    /// browser hides comments), so pair it with
+    /// [`heartbeat_event`](Self::heartbeat_event) on a quiet stream. Pick more than the
+    /// server's keep-alive interval. Defaults to none.
+    pub fn heartbeat_timeout(mut self, timeout: Duration) -> Self {
+        self.heartbeat = Some(timeout);
+        self
+    }
+
+    /// An event type the server sends as a keep-alive, listened for on the native
+    /// transport so it resets the heartbeat even with no handler for it. Defaults to
+    /// none.
+    pub fn heartbeat_event(mut self, event_type: impl Into<String>) -> Self {
+        self.heartbeat_event = Some(event_type.into());
+        self
+    }
+
+    /// The reconnection policy: backoff, limits, what is retried. Defaults to
+    /// [`ReconnectPolicy::new`].
+    pub fn reconnect_policy(mut self, policy: ReconnectPolicy) -> Self {
+        self.reconnect = policy;
+        self
+    }
+
+    /// The backoff base until the server sends a `retry:` field: shorthand for
+    /// [`ReconnectPolicy::base`]. Defaults to 1 s.
+    pub fn retry(mut self, delay: Duration) -> Self {
+        self.reconnect = self.reconnect.base(delay);
+        self
+    }
+
+    /// Reconnects at once when the browser comes back `online`, and spends no attempt
+    /// while `navigator.onLine` is false. Defaults to `false`.
+    pub fn reconnect_on_online(mut self, yes: bool) -> Self {
+        self.reconnect_on_online = yes;
+        self
+    }
+
+    /// Closes the connection while the page is hidden
+    /// (`Reconnecting { cause: PageHidden }`) and resumes when it is visible again.
+    /// Defaults to `false`.
+    pub fn pause_when_hidden(mut self, yes: bool) -> Self {
+        self.pause_when_hidden = yes;
+        self
+    }
+
+    /// Drops an event whose id was already delivered, as when a server replays
+    /// inclusively after a reconnect. Events without an `id:` field keep the id of the
+    /// one before; within one connection they are never dropped, so this suits streams
+    /// where every event has its own id. The last 1024 distinct ids are remembered.
+    /// Defaults to `false`.
+    pub fn dedupe(mut self, yes: bool) -> Self {
+        self.dedupe = yes;
+        self
+    }
+
+    /// The largest event, in bytes of data, that is delivered; a larger one is dropped
+    /// without being buffered and reaches typed handlers as a
+    /// [`DecodeError`](crate::DecodeError) that says so. Defaults to 1 MiB. Fetch
+    /// transport only (the browser has its own limits).
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.max_event_size = bytes;
+        self
+    }
+
+    /// Checks that the options make sense together.
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        let invalid = |msg: String| Err(Error::InvalidOptions(msg));
+        if self.last_event_id.contains(['\r', '\n', '\0']) {
+            return invalid("the last event id must not contain CR, LF or NUL".into());
+        }
+        if self.max_event_size == 0 {
+            return invalid("max_event_size must be at least 1 byte".into());
+        }
+        if let Some(heartbeat) = self.heartbeat {
+            if heartbeat < Duration::from_millis(1) {
+                return invalid(
+                    "the heartbeat timeout must be at least 1 ms; leave it unset for none".into(),
+                );
+            }
+            if heartbeat > MAX_TIMER {
+                return invalid(format!(
+                    "the heartbeat timeout must be at most {} ms (a browser timer's limit)",
+                    MAX_TIMER.as_millis()
+                ));
+            }
+        }
+        if self.resume_param.as_deref() == Some("") {
+            return invalid("the resume parameter must not be empty; pass None for none".into());
+        }
+        if self.body.is_some()
+            && ["GET", "HEAD"].contains(&self.method.to_ascii_uppercase().as_str())
+        {
+            return invalid(format!(
+                "a {} request cannot have a body; set .method(\"POST\") or drop the body",
+                self.method
+            ));
+        }
+        if self.transport == Transport::Native {
+            let mut fetch_only = Vec::new();
+            if !self.method.eq_ignore_ascii_case("GET") {
+                fetch_only.push("a method other than GET");
+            }
+            if self.body.is_some() {
+                fetch_only.push("a body");
+            }
+            if !self.headers.is_empty() || self.header_fn.is_some() {
+                fetch_only.push("custom headers");
+            }
+            if !fetch_only.is_empty() {
+                return invalid(format!(
+                    "{} need Transport::Fetch: the browser's EventSource cannot do that",
+                    fetch_only.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timers_from_options_are_validated() {
+        let zero = Options::new().heartbeat_timeout(Duration::ZERO).validate();
+        assert!(zero.is_err_and(|e| e.to_string().contains("at least 1 ms")));
+        let huge = Options::new()
+            .heartbeat_timeout(Duration::from_secs(u64::MAX))
+            .validate();
+        assert!(huge.is_err_and(|e| e.to_string().contains("at most")));
+        assert!(Options::new()
+            .heartbeat_timeout(Duration::from_secs(30))
+            .validate()
+            .is_ok());
+    }
+
+    #[test]
+    fn fetch_only_options_are_refused_with_native() {
+        let err = Options::new()
+            .method("POST")
+            .body("x")
+            .validate()
+            .expect_err("native cannot POST");
+        assert!(err.to_string().contains("Transport::Fetch"), "{err}");
+        // A heartbeat works on both transports now.
+        assert!(Options::new()
+            .heartbeat_timeout(Duration::from_secs(1))
+            .validate()
+            .is_ok());
+        assert!(Options::new().resume_param(Some("")).validate().is_err());
+        assert!(Options::new().resume_param(None).validate().is_ok());
+    }
+}

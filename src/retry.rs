@@ -1,0 +1,721 @@
+//! The reconnection policy: when to retry, how long to wait, when to give up.
+//!
+//! Everything here is pure: the clock (`now`, milliseconds) and the random source
+//! (`random`, in `0.0..1.0`) are passed in, so the policy is tested natively and both
+//! transports share it. Nothing here imports web code.
+
+use std::fmt;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// How long a connection must stay open, with no event, to count as healthy and reset
+/// the attempt counter. A connection that delivers an event is healthy at once.
+pub const HEALTHY_AFTER: Duration = Duration::from_secs(5);
+
+/// The longest delay any timer of the crate is set to: browsers keep timer delays in a
+/// signed 32-bit count of milliseconds (about 24.8 days), and a longer one fires at
+/// once.
+pub const MAX_TIMER: Duration = Duration::from_millis(i32::MAX as u64);
+
+/// Clamps a delay into what a browser timer can wait: at least `floor`, at most
+/// [`MAX_TIMER`].
+pub fn clamp_timer(delay: Duration, floor: Duration) -> Duration {
+    delay.max(floor).min(MAX_TIMER)
+}
+
+/// What ended a connection attempt, as the policy sees it.
+///
+/// The predicate given to [`ReconnectPolicy::retry_if`] receives one of these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The request failed or the body broke off (fetch), or the server could not be
+    /// reached.
+    Network {
+        /// What the browser said.
+        message: String,
+    },
+    /// The server ended the response.
+    StreamEnded,
+    /// The browser lost the connection and says nothing more (native transport).
+    ConnectionLost,
+    /// Nothing arrived for the heartbeat timeout.
+    HeartbeatTimeout {
+        /// The timeout that passed.
+        after: Duration,
+    },
+    /// The server answered with a status other than 200 and 204.
+    HttpStatus {
+        /// The status code.
+        status: u16,
+        /// The status text (may be empty).
+        status_text: String,
+        /// The delay the server asked for in `Retry-After`, if it sent one that
+        /// parses.
+        retry_after: Option<Duration>,
+    },
+    /// The server answered 200 with a content type other than `text/event-stream`.
+    ContentType {
+        /// The `Content-Type` it sent (empty when none).
+        content_type: String,
+    },
+    /// The server answered 204 No Content: "stop reconnecting".
+    NoContent,
+}
+
+impl Failure {
+    /// The default answer to "is this retried?": network errors, ended streams, lost
+    /// connections, heartbeat timeouts, 5xx, 408 and 429 are; 204, other statuses and
+    /// a wrong content type are not.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Failure::Network { .. }
+            | Failure::StreamEnded
+            | Failure::ConnectionLost
+            | Failure::HeartbeatTimeout { .. } => true,
+            Failure::HttpStatus { status, .. } => {
+                (500..=599).contains(status) || *status == 408 || *status == 429
+            }
+            Failure::ContentType { .. } | Failure::NoContent => false,
+        }
+    }
+
+    /// The `Retry-After` delay the server asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Failure::HttpStatus { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Network { message } => write!(f, "a network error ({message})"),
+            Failure::StreamEnded => write!(f, "the server ended the stream"),
+            Failure::ConnectionLost => write!(f, "the connection was lost"),
+            Failure::HeartbeatTimeout { after } => {
+                write!(f, "nothing arrived for {} ms", after.as_millis())
+            }
+            Failure::HttpStatus {
+                status,
+                status_text,
+                ..
+            } => write!(f, "HTTP {status} {status_text}"),
+            Failure::ContentType { content_type } => {
+                write!(f, "the content type {content_type:?}")
+            }
+            Failure::NoContent => write!(f, "HTTP 204 No Content"),
+        }
+    }
+}
+
+/// What the policy says after a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Connect again after this delay.
+    Retry(Duration),
+    /// The failure is not retried: close with it.
+    Stop,
+    /// The limits on attempts or time are reached: close, having given up.
+    GiveUp,
+}
+
+type RetryIf = Rc<dyn Fn(&Failure) -> bool>;
+
+/// When and how a lost connection is retried, for both transports.
+///
+/// Exponential backoff with full jitter: retry `n` (from 1) waits a random delay
+/// between the floor and `min(max_delay, base × 2ⁿ⁻¹)`. The base is the server's
+/// `retry:` once it sent one, else [`base`](Self::base). A `Retry-After` on a 429 or
+/// 5xx is honoured when it asks for longer. Every delay is at least the floor and at
+/// most [`MAX_TIMER`]. The attempt counter resets once a connection is healthy (see
+/// [`HEALTHY_AFTER`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use wasm_eventsource::ReconnectPolicy;
+///
+/// let policy = ReconnectPolicy::new()
+///     .base(Duration::from_millis(500))
+///     .max_delay(Duration::from_secs(10))
+///     .max_attempts(8)
+///     .retry_if(|failure| failure.is_transient());
+/// // Without jitter (random = 1.0), retry 3 waits base × 4.
+/// let delay = policy.delay(3, None, None, 1.0);
+/// assert_eq!(delay, Duration::from_secs(2));
+/// ```
+#[derive(Clone)]
+pub struct ReconnectPolicy {
+    base: Duration,
+    max_delay: Duration,
+    floor: Duration,
+    max_attempts: Option<u32>,
+    max_elapsed: Option<Duration>,
+    jitter: bool,
+    retry_if: Option<RetryIf>,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        ReconnectPolicy {
+            base: DEFAULT_BASE,
+            max_delay: DEFAULT_MAX_DELAY,
+            floor: DEFAULT_FLOOR,
+            max_attempts: None,
+            max_elapsed: None,
+            jitter: true,
+            retry_if: None,
+        }
+    }
+}
+
+/// The backoff base until the server sends `retry:`.
+pub const DEFAULT_BASE: Duration = Duration::from_secs(1);
+/// The longest backoff delay (before `Retry-After`).
+pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(30);
+/// The shortest delay, so `retry: 0` cannot spin.
+pub const DEFAULT_FLOOR: Duration = Duration::from_millis(100);
+
+impl fmt::Debug for ReconnectPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReconnectPolicy")
+            .field("base", &self.base)
+            .field("max_delay", &self.max_delay)
+            .field("floor", &self.floor)
+            .field("max_attempts", &self.max_attempts)
+            .field("max_elapsed", &self.max_elapsed)
+            .field("jitter", &self.jitter)
+            .field("retry_if", &self.retry_if.is_some())
+            .finish()
+    }
+}
+
+impl PartialEq for ReconnectPolicy {
+    /// Compares every setting; two predicates are equal only when they are the same
+    /// closure (or both absent).
+    fn eq(&self, other: &Self) -> bool {
+        self.base == other.base
+            && self.max_delay == other.max_delay
+            && self.floor == other.floor
+            && self.max_attempts == other.max_attempts
+            && self.max_elapsed == other.max_elapsed
+            && self.jitter == other.jitter
+            && match (&self.retry_if, &other.retry_if) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+                _ => false,
+            }
+    }
+}
+
+impl ReconnectPolicy {
+    /// The defaults: base 1 s (or the server's `retry:`), at most 30 s, floor 100 ms,
+    /// full jitter, no limits, [`Failure::is_transient`] decides.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The first delay, doubled on each failed attempt, until the server sends
+    /// `retry:` (which then takes its place). Defaults to 1 s.
+    pub fn base(mut self, base: Duration) -> Self {
+        self.base = base;
+        self
+    }
+
+    /// The longest backoff delay. Defaults to 30 s. A `Retry-After` may ask for longer.
+    pub fn max_delay(mut self, max: Duration) -> Self {
+        self.max_delay = max;
+        self
+    }
+
+    /// The shortest delay, whatever the server's `retry:` or the jitter say. Defaults
+    /// to 100 ms. Zero is raised to 1 ms: a reconnection loop must not spin.
+    pub fn floor(mut self, floor: Duration) -> Self {
+        self.floor = floor;
+        self
+    }
+
+    /// Gives up (the state becomes `Closed { reason: GaveUp }`) when this many
+    /// retries in a row have failed. Defaults to no limit.
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = Some(attempts);
+        self
+    }
+
+    /// Gives up when the connection has been failing for this long. Defaults to no
+    /// limit.
+    pub fn max_elapsed(mut self, elapsed: Duration) -> Self {
+        self.max_elapsed = Some(elapsed);
+        self
+    }
+
+    /// Full jitter (a random delay up to the backoff) when `true`, the backoff itself
+    /// when `false`. Defaults to `true`: clients that lost one server together must not
+    /// come back together.
+    pub fn jitter(mut self, jitter: bool) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// Decides which failures are retried; the others close the source. Defaults to
+    /// [`Failure::is_transient`].
+    pub fn retry_if(mut self, f: impl Fn(&Failure) -> bool + 'static) -> Self {
+        self.retry_if = Some(Rc::new(f));
+        self
+    }
+
+    /// The floor actually used (never zero).
+    pub fn effective_floor(&self) -> Duration {
+        self.floor.max(Duration::from_millis(1)).min(MAX_TIMER)
+    }
+
+    /// Whether `failure` is retried.
+    pub fn retries(&self, failure: &Failure) -> bool {
+        match &self.retry_if {
+            Some(f) => f(failure),
+            None => failure.is_transient(),
+        }
+    }
+
+    /// Whether the limits are reached after `attempt` failed retries in a row that
+    /// have been failing for `elapsed`.
+    pub fn exhausted(&self, attempt: u32, elapsed: Duration) -> bool {
+        self.max_attempts.is_some_and(|max| attempt > max)
+            || self.max_elapsed.is_some_and(|max| elapsed >= max)
+    }
+
+    /// The delay before retry `attempt` (from 1), with the server's `retry:` if it
+    /// sent one, the `Retry-After` it asked for, and `random` in `0.0..=1.0`.
+    pub fn delay(
+        &self,
+        attempt: u32,
+        server_retry: Option<Duration>,
+        retry_after: Option<Duration>,
+        random: f64,
+    ) -> Duration {
+        let floor = self.effective_floor();
+        let base = server_retry.unwrap_or(self.base).min(MAX_TIMER);
+        let cap = self.max_delay.max(floor).min(MAX_TIMER);
+        let doublings = attempt.saturating_sub(1).min(31);
+        let backoff = base.saturating_mul(1u32 << doublings).min(cap);
+        let delay = if self.jitter {
+            let random = if random.is_finite() {
+                random.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            backoff.mul_f64(random)
+        } else {
+            backoff
+        };
+        let delay = match retry_after {
+            Some(asked) => delay.max(asked),
+            None => delay,
+        };
+        clamp_timer(delay, floor)
+    }
+
+    /// What to do after `failure`, retry `attempt` (from 1) of a streak that has been
+    /// failing for `elapsed`.
+    pub fn decide(
+        &self,
+        failure: &Failure,
+        attempt: u32,
+        elapsed: Duration,
+        server_retry: Option<Duration>,
+        random: f64,
+    ) -> Decision {
+        if !self.retries(failure) {
+            Decision::Stop
+        } else if self.exhausted(attempt, elapsed) {
+            Decision::GiveUp
+        } else {
+            Decision::Retry(self.delay(attempt, server_retry, failure.retry_after(), random))
+        }
+    }
+}
+
+/// Parses a `Retry-After` header value: delay-seconds, or an HTTP date compared with
+/// `now_ms` (milliseconds since the Unix epoch). A date in the past is no delay.
+/// Anything else is `None`.
+///
+/// RFC 9110 §10.2.3: `Retry-After = HTTP-date / delay-seconds`.
+pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        let secs = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(secs).min(MAX_TIMER));
+    }
+    let at = parse_http_date(value)?;
+    let ms = (at as f64 * 1000.0 - now_ms).max(0.0);
+    Some(Duration::from_millis(ms as u64).min(MAX_TIMER))
+}
+
+/// Seconds since the Unix epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`),
+/// the form RFC 9110 requires senders to use.
+fn parse_http_date(value: &str) -> Option<i64> {
+    let (_, rest) = value.split_once(", ")?;
+    let mut parts = rest.split(' ');
+    let day: i64 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: i64 = parts.next()?.parse().ok()?;
+    let mut hms = parts.next()?.split(':');
+    let (h, m, s): (i64, i64, i64) = (
+        hms.next()?.parse().ok()?,
+        hms.next()?.parse().ok()?,
+        hms.next()?.parse().ok()?,
+    );
+    if parts.next()? != "GMT" || parts.next().is_some() {
+        return None;
+    }
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Counts reconnection attempts: up while connections fail or die young, back to
+/// zero after a healthy one. Times are milliseconds (`Date.now()` in the browser).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Health {
+    attempt: u32,
+    opened_at: Option<f64>,
+    events: u64,
+    failing_since: Option<f64>,
+}
+
+impl Health {
+    /// The attempt number of the connection being made now (0 for the first, and
+    /// after a healthy connection).
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// A connection opened at `now`.
+    pub fn opened(&mut self, now: f64) {
+        self.opened_at = Some(now);
+        self.events = 0;
+    }
+
+    /// The open connection delivered an event: it is healthy.
+    pub fn event(&mut self) {
+        self.events = self.events.saturating_add(1);
+    }
+
+    /// Whether the connection open now counts as healthy at `now`.
+    fn healthy(&self, now: f64) -> bool {
+        self.opened_at.is_some_and(|at| {
+            self.events > 0 || Duration::from_millis((now - at).max(0.0) as u64) >= HEALTHY_AFTER
+        })
+    }
+
+    /// The connection was lost at `now`; returns the number of the retry to come
+    /// (from 1).
+    pub fn lost(&mut self, now: f64) -> u32 {
+        if self.healthy(now) {
+            self.attempt = 0;
+            self.failing_since = None;
+        }
+        self.opened_at = None;
+        self.failing_since.get_or_insert(now);
+        self.attempt = self.attempt.saturating_add(1);
+        self.attempt
+    }
+
+    /// How long the current streak of failures has lasted at `now`.
+    pub fn failing_for(&self, now: f64) -> Duration {
+        self.failing_since.map_or(Duration::ZERO, |since| {
+            Duration::from_millis((now - since).max(0.0) as u64)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn backoff_doubles_from_the_base_up_to_the_cap() {
+        let p = ReconnectPolicy::new().jitter(false);
+        let delays: Vec<_> = (1..=7).map(|n| p.delay(n, None, None, 0.5)).collect();
+        assert_eq!(
+            delays,
+            [1, 2, 4, 8, 16, 30, 30].map(Duration::from_secs).to_vec()
+        );
+        // Huge attempt numbers neither overflow nor pass the cap.
+        assert_eq!(p.delay(u32::MAX, None, None, 0.5), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn full_jitter_stays_between_the_floor_and_the_backoff() {
+        let p = ReconnectPolicy::new();
+        for attempt in 1..10 {
+            let ceiling = p.clone().jitter(false).delay(attempt, None, None, 0.0);
+            for i in 0..=100 {
+                let d = p.delay(attempt, None, None, f64::from(i) / 100.0);
+                assert!(d >= DEFAULT_FLOOR && d <= ceiling, "{attempt} {i}: {d:?}");
+            }
+            assert_eq!(p.delay(attempt, None, None, 1.0), ceiling);
+            assert_eq!(p.delay(attempt, None, None, 0.0), DEFAULT_FLOOR);
+        }
+        // Out-of-range randomness is clamped, not trusted.
+        assert_eq!(p.delay(1, None, None, 7.0), Duration::from_secs(1));
+        assert_eq!(p.delay(1, None, None, f64::NAN), DEFAULT_FLOOR);
+    }
+
+    #[test]
+    fn the_floor_stops_a_zero_retry_from_spinning() {
+        let p = ReconnectPolicy::new().jitter(false);
+        assert_eq!(p.delay(1, Some(Duration::ZERO), None, 1.0), DEFAULT_FLOOR);
+        let zero = ReconnectPolicy::new()
+            .floor(Duration::ZERO)
+            .base(Duration::ZERO);
+        assert_eq!(zero.delay(1, None, None, 1.0), ms(1));
+        let custom = ReconnectPolicy::new().floor(ms(250)).jitter(false);
+        assert_eq!(custom.delay(1, Some(ms(10)), None, 1.0), ms(250));
+    }
+
+    #[test]
+    fn delays_are_clamped_so_no_timer_overflows() {
+        // Regression: gloo-timers casts milliseconds to i32, so `retry: 3000000000`
+        // wrapped to a negative delay and looped at once.
+        let p = ReconnectPolicy::new()
+            .jitter(false)
+            .max_delay(Duration::from_secs(u64::MAX / 4));
+        let huge = Some(ms(3_000_000_000));
+        assert_eq!(p.delay(1, huge, None, 1.0), MAX_TIMER);
+        assert_eq!(p.delay(40, huge, None, 1.0), MAX_TIMER);
+        assert_eq!(
+            p.delay(1, None, Some(Duration::from_secs(u64::MAX)), 1.0),
+            MAX_TIMER
+        );
+        assert_eq!(clamp_timer(Duration::MAX, ms(1)), MAX_TIMER);
+        assert!(MAX_TIMER.as_millis() <= i32::MAX as u128);
+    }
+
+    #[test]
+    fn the_servers_retry_is_the_base() {
+        let p = ReconnectPolicy::new().jitter(false);
+        assert_eq!(p.delay(1, Some(ms(300)), None, 1.0), ms(300));
+        assert_eq!(p.delay(3, Some(ms(300)), None, 1.0), ms(1200));
+        let own = ReconnectPolicy::new()
+            .base(ms(50))
+            .floor(ms(10))
+            .jitter(false);
+        assert_eq!(own.delay(2, None, None, 1.0), ms(100));
+    }
+
+    #[test]
+    fn retry_after_is_honoured_when_it_asks_for_longer() {
+        let p = ReconnectPolicy::new().jitter(false);
+        assert_eq!(
+            p.delay(1, None, Some(Duration::from_secs(7)), 1.0),
+            Duration::from_secs(7)
+        );
+        assert_eq!(p.delay(1, None, Some(ms(10)), 1.0), Duration::from_secs(1));
+        // Past the cap too: the server knows when it will be back.
+        assert_eq!(
+            p.delay(1, None, Some(Duration::from_secs(120)), 1.0),
+            Duration::from_secs(120)
+        );
+        let failure = Failure::HttpStatus {
+            status: 429,
+            status_text: String::new(),
+            retry_after: Some(Duration::from_secs(9)),
+        };
+        assert_eq!(
+            p.decide(&failure, 1, Duration::ZERO, None, 0.0),
+            Decision::Retry(Duration::from_secs(9))
+        );
+    }
+
+    #[test]
+    fn retry_after_parses_seconds_and_http_dates() {
+        // 1994-11-06T08:49:37Z is 784111777 s after the epoch.
+        let now = 784_111_777_000.0;
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:27 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", 0.0),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse_retry_after("Sat, 29 Feb 2020 00:00:01 GMT", 1_582_934_400_000.0),
+            Some(Duration::from_secs(1))
+        );
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "soon",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
+        }
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(MAX_TIMER)
+        );
+    }
+
+    #[test]
+    fn the_default_predicate_retries_transient_failures_only() {
+        let status = |status| Failure::HttpStatus {
+            status,
+            status_text: String::new(),
+            retry_after: None,
+        };
+        for retried in [500, 502, 503, 504, 599, 408, 429] {
+            assert!(status(retried).is_transient(), "{retried}");
+        }
+        for closed in [400, 401, 403, 404, 410, 418, 301] {
+            assert!(!status(closed).is_transient(), "{closed}");
+        }
+        assert!(Failure::StreamEnded.is_transient());
+        assert!(Failure::ConnectionLost.is_transient());
+        assert!(Failure::Network {
+            message: "x".into()
+        }
+        .is_transient());
+        assert!(Failure::HeartbeatTimeout { after: ms(1) }.is_transient());
+        assert!(!Failure::NoContent.is_transient());
+        assert!(!Failure::ContentType {
+            content_type: "text/html".into()
+        }
+        .is_transient());
+
+        let p = ReconnectPolicy::new();
+        assert_eq!(
+            p.decide(&status(404), 1, Duration::ZERO, None, 0.5),
+            Decision::Stop
+        );
+        assert!(matches!(
+            p.decide(&status(502), 1, Duration::ZERO, None, 0.5),
+            Decision::Retry(_)
+        ));
+    }
+
+    #[test]
+    fn a_custom_predicate_decides() {
+        let p = ReconnectPolicy::new()
+            .retry_if(|f| matches!(f, Failure::HttpStatus { status: 404, .. }));
+        let not_found = Failure::HttpStatus {
+            status: 404,
+            status_text: String::new(),
+            retry_after: None,
+        };
+        assert!(p.retries(&not_found));
+        assert!(!p.retries(&Failure::StreamEnded));
+        assert_eq!(
+            p.decide(&Failure::StreamEnded, 1, Duration::ZERO, None, 0.5),
+            Decision::Stop
+        );
+    }
+
+    #[test]
+    fn limits_on_attempts_and_time_give_up() {
+        let p = ReconnectPolicy::new().max_attempts(3);
+        let f = Failure::StreamEnded;
+        assert!(matches!(
+            p.decide(&f, 3, Duration::ZERO, None, 0.5),
+            Decision::Retry(_)
+        ));
+        assert_eq!(p.decide(&f, 4, Duration::ZERO, None, 0.5), Decision::GiveUp);
+        let t = ReconnectPolicy::new().max_elapsed(Duration::from_secs(60));
+        assert!(matches!(
+            t.decide(&f, 99, Duration::from_secs(59), None, 0.5),
+            Decision::Retry(_)
+        ));
+        assert_eq!(
+            t.decide(&f, 2, Duration::from_secs(60), None, 0.5),
+            Decision::GiveUp
+        );
+        // A failure that is not retried stops before any limit is looked at.
+        assert_eq!(
+            p.decide(&Failure::NoContent, 9, Duration::ZERO, None, 0.5),
+            Decision::Stop
+        );
+        let never = ReconnectPolicy::new().max_attempts(0);
+        assert_eq!(
+            never.decide(&f, 1, Duration::ZERO, None, 0.5),
+            Decision::GiveUp
+        );
+    }
+
+    #[test]
+    fn health_counts_failures_and_resets_after_a_healthy_connection() {
+        let mut health = Health::default();
+        assert_eq!(health.attempt(), 0);
+        // Never opened: each loss counts, and the streak's time runs from the first.
+        assert_eq!(health.lost(0.0), 1);
+        assert_eq!(health.lost(10.0), 2);
+        assert_eq!(health.failing_for(1000.0), Duration::from_secs(1));
+        // Opened but died young with no event: still counts.
+        health.opened(100.0);
+        assert_eq!(health.lost(200.0), 3);
+        // Opened and delivered an event: healthy, start again.
+        health.opened(300.0);
+        health.event();
+        assert_eq!(health.lost(301.0), 1);
+        assert_eq!(health.failing_for(301.0), Duration::ZERO);
+        // Opened and stayed up long enough: healthy.
+        health.opened(1_000.0);
+        assert_eq!(health.lost(1_000.0 + HEALTHY_AFTER.as_millis() as f64), 1);
+        assert_eq!(health.attempt(), 1);
+    }
+
+    #[test]
+    fn policies_compare_by_settings_and_predicate_identity() {
+        assert_eq!(ReconnectPolicy::new(), ReconnectPolicy::new());
+        assert_ne!(
+            ReconnectPolicy::new(),
+            ReconnectPolicy::new().max_attempts(1)
+        );
+        let p = ReconnectPolicy::new().retry_if(|_| true);
+        assert_eq!(p.clone(), p);
+        assert_ne!(p, ReconnectPolicy::new().retry_if(|_| true));
+    }
+}

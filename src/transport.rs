@@ -1,0 +1,351 @@
+//! What the transports share: the [`Sink`] they push events and states into, the
+//! [`Transport`] handle the source keeps, and the reconnection loop ([`drive`]) that
+//! runs a [`Connector`] under the [`ReconnectPolicy`].
+//!
+//! `native.rs` and `fetch.rs` import this module, never `source.rs`: the source
+//! implements [`Sink`] and owns a `Box<dyn Transport>`.
+
+use crate::dom::{self, Listener};
+use crate::event::RawEvent;
+use crate::options::Options;
+use crate::retry::{Decision, Failure, Health, ReconnectPolicy};
+use crate::state::{CloseReason, ConnectionState, ReconnectCause};
+use futures_util::future::{select, Either};
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+/// Where a transport delivers what it reads. Implemented by the source.
+pub(crate) trait Sink {
+    /// Hands an event to its handlers (the source filters duplicates, tracks the id).
+    fn dispatch(&self, event: RawEvent);
+    /// Hands a comment to the comment handlers.
+    fn comment(&self, text: &str);
+    /// Moves to `state` (ignored once closed).
+    fn set_state(&self, state: ConnectionState);
+    /// Ends the source for good.
+    fn close(&self, reason: CloseReason);
+    /// Whether the source is closed.
+    fn is_closed(&self) -> bool;
+    /// The id a new connection resumes after.
+    fn last_event_id(&self) -> String;
+    /// The stream set the last event id without an event (an id-only block).
+    fn set_last_event_id(&self, id: &str);
+    /// A connection opened: events from here on are a new connection's.
+    fn connection_opened(&self);
+}
+
+/// A source as the transports hold it: weakly, so only handles keep it alive.
+pub(crate) type WeakSink = Weak<dyn Sink>;
+
+/// A running transport, owned by the source. Dropping it ends the connection at once
+/// and cancels any pending timer.
+pub(crate) trait Transport {
+    /// A handler for `event_type` was added (native: listen for it).
+    fn listen(&self, _event_type: &str) {}
+    /// The last handler for `event_type` went (native: stop listening).
+    fn unlisten(&self, _event_type: &str) {}
+    /// Drops the current connection and connects again now.
+    fn reconnect(&self);
+}
+
+/// A wake-up that any number of futures can wait for; each [`notified`](Self::notified)
+/// future resolves at the next [`notify`](Self::notify) after it was made.
+#[derive(Default)]
+pub(crate) struct Notify {
+    generation: Cell<u64>,
+    wakers: RefCell<Vec<Waker>>,
+}
+
+impl Notify {
+    pub fn notify(&self) {
+        self.generation.set(self.generation.get().wrapping_add(1));
+        let wakers = std::mem::take(&mut *self.wakers.borrow_mut());
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    pub fn notified(&self) -> Notified<'_> {
+        Notified {
+            notify: self,
+            generation: self.generation.get(),
+        }
+    }
+}
+
+/// The future of [`Notify::notified`].
+pub(crate) struct Notified<'a> {
+    notify: &'a Notify,
+    generation: u64,
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.notify.generation.get() != self.generation {
+            return Poll::Ready(());
+        }
+        let mut wakers = self.notify.wakers.borrow_mut();
+        // At most one waker per task: select() polls this again on every other wake.
+        if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+            wakers.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+/// Requests from the handle and the page to the reconnection loop.
+#[derive(Default)]
+pub(crate) struct Control {
+    reconnect: Cell<bool>,
+    came_online: Cell<bool>,
+    changed: Notify,
+}
+
+impl Control {
+    /// `reconnect()`: drop the connection (or skip the backoff) and connect now.
+    pub fn request_reconnect(&self) {
+        self.reconnect.set(true);
+        self.changed.notify();
+    }
+
+    fn online(&self) {
+        self.came_online.set(true);
+        self.changed.notify();
+    }
+
+    fn visibility(&self) {
+        self.changed.notify();
+    }
+}
+
+/// How one connection ended.
+pub(crate) enum End {
+    /// The policy decides: retry or close.
+    Failed(Failure),
+    /// Close with this reason, whatever the policy says.
+    Fatal(CloseReason),
+    /// The source was closed or dropped: stop quietly.
+    Gone,
+}
+
+/// One transport's way of making a connection.
+pub(crate) trait Connector {
+    /// Connects and runs the connection until it ends. Reports `Open` itself.
+    async fn connect(&mut self, health: &Rc<RefCell<Health>>) -> End;
+    /// The reconnection time the server set with `retry:`, if it did.
+    fn server_retry(&self) -> Option<Duration>;
+}
+
+/// Sets the state unless the source is gone or closed; returns whether it still runs.
+pub(crate) fn set_state(sink: &WeakSink, state: ConnectionState) -> bool {
+    match sink.upgrade() {
+        Some(sink) if !sink.is_closed() => {
+            sink.set_state(state);
+            !sink.is_closed()
+        }
+        _ => false,
+    }
+}
+
+fn close(sink: &WeakSink, reason: CloseReason) {
+    if let Some(sink) = sink.upgrade() {
+        sink.close(reason);
+    }
+}
+
+/// Listens to the page for the lifecycle options: `online` (reconnect at once) and
+/// `visibilitychange` (pause while hidden).
+struct Lifecycle {
+    _online: Option<Listener>,
+    _visibility: Option<Listener>,
+}
+
+impl Lifecycle {
+    fn new(options: &Options, control: &Rc<Control>) -> Self {
+        let online = options
+            .reconnect_on_online
+            .then(dom::global_target)
+            .flatten()
+            .map(|target| {
+                let control = Rc::downgrade(control);
+                Listener::new(&target, "online", move |_| {
+                    if let Some(control) = control.upgrade() {
+                        control.online();
+                    }
+                })
+            });
+        let visibility = options
+            .pause_when_hidden
+            .then(dom::document_target)
+            .flatten()
+            .map(|target| {
+                let control = Rc::downgrade(control);
+                Listener::new(&target, "visibilitychange", move |_| {
+                    if let Some(control) = control.upgrade() {
+                        control.visibility();
+                    }
+                })
+            });
+        Lifecycle {
+            _online: online,
+            _visibility: visibility,
+        }
+    }
+}
+
+/// Why a connection was interrupted from outside.
+enum Interrupt {
+    Reconnect,
+    Hidden,
+}
+
+/// Resolves when `reconnect()` is called, or the page is hidden with
+/// `pause_when_hidden`.
+async fn interrupted(control: &Control, pause_when_hidden: bool) -> Interrupt {
+    loop {
+        let changed = control.changed.notified();
+        if control.reconnect.replace(false) {
+            return Interrupt::Reconnect;
+        }
+        if pause_when_hidden && dom::is_hidden() {
+            return Interrupt::Hidden;
+        }
+        changed.await;
+    }
+}
+
+/// Waits `delay`, or less when `reconnect()` is called or the browser comes back
+/// online (with `reconnect_on_online`).
+async fn backoff(control: &Control, delay: Duration) {
+    let mut timer = pin!(dom::sleep(delay));
+    loop {
+        let changed = pin!(control.changed.notified());
+        if control.reconnect.replace(false) || control.came_online.replace(false) {
+            return;
+        }
+        if let Either::Left(_) = select(timer.as_mut(), changed).await {
+            return;
+        }
+    }
+}
+
+/// Waits while `blocked()` holds, waking on every page change.
+async fn wait_while(control: &Control, blocked: impl Fn() -> bool) {
+    while blocked() {
+        control.changed.notified().await;
+        control.reconnect.set(false);
+    }
+}
+
+/// The reconnection loop, shared by both transports: connect, and when the connection
+/// ends, let the policy decide between a retry after a delay and the end.
+///
+/// The loop holds the source weakly; the source's transport guard aborts it.
+pub(crate) async fn drive(
+    sink: WeakSink,
+    options: Rc<Options>,
+    control: Rc<Control>,
+    mut connector: impl Connector,
+) {
+    let health = Rc::new(RefCell::new(Health::default()));
+    let policy: &ReconnectPolicy = &options.reconnect;
+    let _lifecycle = Lifecycle::new(&options, &control);
+    // What ended the last connection, for the state shown while waiting offline.
+    let mut last_cause = None;
+    loop {
+        if options.pause_when_hidden && dom::is_hidden() {
+            let paused = ConnectionState::Reconnecting {
+                attempt: health.borrow().attempt(),
+                delay: None,
+                cause: ReconnectCause::PageHidden,
+            };
+            if !set_state(&sink, paused) {
+                return;
+            }
+            wait_while(&control, dom::is_hidden).await;
+        }
+        if options.reconnect_on_online && dom::is_offline() {
+            // Spend no attempt while there is no network: wait for it.
+            let waiting = ConnectionState::Reconnecting {
+                attempt: health.borrow().attempt(),
+                delay: None,
+                cause: last_cause.clone().unwrap_or(ReconnectCause::Network {
+                    message: "the browser is offline".into(),
+                }),
+            };
+            if !set_state(&sink, waiting) {
+                return;
+            }
+            wait_while(&control, dom::is_offline).await;
+        }
+        control.reconnect.set(false);
+        control.came_online.set(false);
+        let connecting = ConnectionState::Connecting {
+            attempt: health.borrow().attempt(),
+        };
+        if !set_state(&sink, connecting) {
+            return;
+        }
+        let end = {
+            let connection = pin!(connector.connect(&health));
+            let interrupt = pin!(interrupted(&control, options.pause_when_hidden));
+            match select(connection, interrupt).await {
+                Either::Left((end, _)) => Ok(end),
+                Either::Right((interrupt, _)) => Err(interrupt),
+            }
+        };
+        let failure = match end {
+            Ok(End::Failed(failure)) => failure,
+            Ok(End::Fatal(reason)) => return close(&sink, reason),
+            Ok(End::Gone) => return,
+            Err(Interrupt::Hidden) => continue,
+            Err(Interrupt::Reconnect) => {
+                let state = ConnectionState::Reconnecting {
+                    attempt: health.borrow().attempt(),
+                    delay: Some(Duration::ZERO),
+                    cause: ReconnectCause::Requested,
+                };
+                if !set_state(&sink, state) {
+                    return;
+                }
+                continue;
+            }
+        };
+        let now = dom::now();
+        let (attempt, elapsed) = {
+            let mut health = health.borrow_mut();
+            let attempt = health.lost(now);
+            (attempt, health.failing_for(now))
+        };
+        let cause = ReconnectCause::from(&failure);
+        last_cause = Some(cause.clone());
+        let random = js_sys::Math::random();
+        match policy.decide(&failure, attempt, elapsed, connector.server_retry(), random) {
+            Decision::Stop => return close(&sink, CloseReason::from(&failure)),
+            Decision::GiveUp => {
+                let attempts = attempt.saturating_sub(1);
+                return close(&sink, CloseReason::GaveUp { attempts, cause });
+            }
+            Decision::Retry(delay) => {
+                let offline = options.reconnect_on_online && dom::is_offline();
+                let state = ConnectionState::Reconnecting {
+                    attempt,
+                    delay: (!offline).then_some(delay),
+                    cause,
+                };
+                if !set_state(&sink, state) {
+                    return;
+                }
+                if !offline {
+                    backoff(&control, delay).await;
+                }
+            }
+        }
+    }
+}
