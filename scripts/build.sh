@@ -13,7 +13,9 @@ for target in "${targets[@]}"; do
     bundler) out=pkg ;;
     *) echo "build.sh: unknown target $target (web or bundler)" >&2; exit 2 ;;
   esac
-  wasm-pack --quiet build --release --target "$target" --out-dir "$out" --out-name wasm_eventsource >&2
+  # The JS class is the `js` feature; both transports are on by default.
+  wasm-pack --quiet build --release --target "$target" --out-dir "$out" --out-name wasm_eventsource \
+    -- --features js >&2
   # wasm-pack's own package.json and .gitignore (*) would shadow the root package's
   # metadata and hide the files from npm pack.
   rm -f "$out/package.json" "$out/.gitignore" "$out/README.md"

@@ -56,15 +56,33 @@
 //! The API runs in a browser (or a worker) compiled to `wasm32-unknown-unknown`. It
 //! also compiles for other targets, so that documentation and types check there, but
 //! it can only run where there is a browser.
+//!
+//! # Features
+//!
+//! - `native` (default): [`Transport::Native`], over the browser's `EventSource`.
+//! - `fetch` (default): [`Transport::Fetch`], over `fetch` and the crate's own parser.
+//! - `js`: the JavaScript class `TypedEventSource` (the npm package is built with it).
+//!
+//! An app that uses one transport builds with `default-features = false` and that
+//! transport's feature, and ships less; asking for a transport that is not compiled
+//! in is an [`Error::InvalidOptions`] that names the feature.
 #![warn(missing_docs)]
+// With one transport left out, the code the two share is partly unused: expected.
+#![cfg_attr(
+    not(all(feature = "native", feature = "fetch")),
+    allow(dead_code, unused_variables, unreachable_code, unused_imports)
+)]
 
 mod dedupe;
 mod dom;
 mod error;
 mod event;
+#[cfg(feature = "fetch")]
 mod fetch;
 mod handlers;
+#[cfg(feature = "js")]
 pub mod js;
+#[cfg(feature = "native")]
 mod native;
 mod options;
 pub mod parse;

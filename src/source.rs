@@ -3,8 +3,10 @@
 use crate::dedupe::{Gap, Order, Verdict};
 use crate::error::{Error, JsError};
 use crate::event::{DecodeError, Message, RawEvent};
+#[cfg(feature = "fetch")]
 use crate::fetch::Fetch;
 use crate::handlers::Handlers;
+#[cfg(feature = "native")]
 use crate::native::Native;
 use crate::options::{Options, Transport};
 use crate::state::{CloseReason, ConnectionState, StateCell};
@@ -86,8 +88,19 @@ impl EventSource {
         let options = Rc::new(options);
         let weak: Weak<dyn Sink> = Rc::downgrade(&inner) as WeakSink;
         let transport: Box<dyn transport::Transport> = match options.transport {
+            #[cfg(feature = "native")]
             Transport::Native => Box::new(Native::open(url, options, weak)),
+            #[cfg(feature = "fetch")]
             Transport::Fetch => Box::new(Fetch::open(url, options, weak)),
+            #[allow(unreachable_patterns)]
+            other => return Err(Error::InvalidOptions(format!(
+                "{other:?} is not compiled in; enable the cargo feature `{}` of wasm-eventsource",
+                if other == Transport::Native {
+                    "native"
+                } else {
+                    "fetch"
+                }
+            ))),
         };
         *inner.transport.borrow_mut() = Some(transport);
         Ok(EventSource { inner })
@@ -116,6 +129,7 @@ impl EventSource {
     }
 
     /// For the JavaScript API: the event as the transport delivered it.
+    #[cfg(feature = "js")]
     pub(crate) fn on_raw_event(
         &self,
         event_type: &str,
