@@ -93,14 +93,7 @@ impl EventSource {
             #[cfg(feature = "fetch")]
             Transport::Fetch => Box::new(Fetch::open(url, options, weak)),
             #[allow(unreachable_patterns)]
-            other => return Err(Error::InvalidOptions(format!(
-                "{other:?} is not compiled in; enable the cargo feature `{}` of wasm-eventsource",
-                if other == Transport::Native {
-                    "native"
-                } else {
-                    "fetch"
-                }
-            ))),
+            other => return Err(not_compiled_in(other)),
         };
         *inner.transport.borrow_mut() = Some(transport);
         Ok(EventSource { inner })
@@ -515,6 +508,17 @@ impl Drop for Inner {
     fn drop(&mut self) {
         self.close(CloseReason::ClosedByClient);
     }
+}
+
+/// The error for a transport whose cargo feature is off.
+fn not_compiled_in(transport: Transport) -> Error {
+    let feature = match transport {
+        Transport::Native => "native",
+        _ => "fetch",
+    };
+    Error::InvalidOptions(format!(
+        "{transport:?} is not compiled in; enable the cargo feature `{feature}` of wasm-eventsource"
+    ))
 }
 
 /// Resolves `url` against the page (or worker) location and checks the scheme.

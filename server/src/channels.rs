@@ -1,7 +1,12 @@
 //! Named channels: a ring buffer of recent events for replay plus a broadcast for live
 //! delivery, and the per-channel fault switches used by `/control`.
+//!
+//! The ring buffers of all channels share one byte budget ([`crate::Config::channel_budget`]):
+//! each event counts its type, id and data plus [`crate::EVENT_BUDGET_OVERHEAD`], and while they hold
+//! more, the globally oldest events (whatever their channel) are evicted first. Each
+//! channel also keeps at most [`REPLAY_BUFFER`] events.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::http::StatusCode;
@@ -10,13 +15,14 @@ use tokio::sync::{broadcast, watch};
 
 use crate::error::ApiError;
 
-/// How many past events each channel keeps for replay.
+/// How many past events each channel keeps for replay (fewer when the byte budget of
+/// all channels together runs out first).
 pub(crate) const REPLAY_BUFFER: usize = 1000;
 
 /// Capacity of the live broadcast. Kept well below [`REPLAY_BUFFER`] so that a reader
 /// that lags behind is cut off while the events it missed are usually still in the
-/// buffer: resuming with its Last-Event-ID is loss-free only while that id is among the
-/// last [`REPLAY_BUFFER`] events of the channel.
+/// buffer: resuming with its Last-Event-ID is loss-free only while that id is still
+/// buffered.
 const LIVE_CAPACITY: usize = 256;
 
 /// Longest accepted channel name.
@@ -25,6 +31,8 @@ pub(crate) const MAX_CHANNEL_NAME: usize = 64;
 /// Most channels the server holds; a request naming a new channel beyond this gets a
 /// 503.
 pub(crate) const MAX_CHANNELS: usize = 1000;
+
+use crate::EVENT_BUDGET_OVERHEAD as EVENT_OVERHEAD;
 
 /// One published event.
 #[derive(Debug)]
@@ -43,21 +51,75 @@ impl StoredEvent {
     pub(crate) fn to_sse(&self) -> Event {
         crate::sse::event(self.event.as_deref(), &self.id, &self.data)
     }
+
+    /// What the event counts against the channel budget.
+    fn budget_bytes(&self) -> usize {
+        self.event.as_ref().map_or(0, String::len)
+            + self.id.len()
+            + self.data.len()
+            + EVENT_OVERHEAD
+    }
 }
 
 /// What a new `/events` stream starts from.
 pub(crate) struct Subscription {
     /// Buffered events after the client's Last-Event-ID, oldest first.
     pub(crate) replay: Vec<Arc<StoredEvent>>,
+    /// `Some` when the client's Last-Event-ID is not buffered (evicted, or never
+    /// seen): the replay is then every buffered event, and this is the oldest id held
+    /// (`None` when the buffer is empty).
+    pub(crate) history_lost: Option<Option<String>>,
     /// Live events, starting right after the newest event buffered at subscription.
     pub(crate) live: broadcast::Receiver<Arc<StoredEvent>>,
     /// Changes when `/control/drop` asks every stream of the channel to end.
     pub(crate) dropped: watch::Receiver<u64>,
 }
 
+struct Buffered {
+    /// Position among the events of all channels: the eviction order.
+    order: u64,
+    bytes: usize,
+    event: Arc<StoredEvent>,
+}
+
+#[derive(Default)]
 struct Ring {
-    events: VecDeque<Arc<StoredEvent>>,
+    events: VecDeque<Buffered>,
+    /// How many events the channel has had: the sequence number of its latest one.
     next_seq: u64,
+}
+
+/// The replay buffers of all channels, under one lock and one byte budget.
+#[derive(Default)]
+struct Store {
+    rings: HashMap<u64, Ring>,
+    /// Every buffered event's order number with its channel, oldest first.
+    order: BTreeMap<u64, u64>,
+    bytes: usize,
+    next_order: u64,
+}
+
+impl Store {
+    /// Removes the oldest buffered event of all channels; whether there was one.
+    fn evict_oldest(&mut self) -> bool {
+        let Some((order, channel)) = self.order.pop_first() else {
+            return false;
+        };
+        if let Some(ring) = self.rings.get_mut(&channel) {
+            if ring.events.front().is_some_and(|b| b.order == order) {
+                if let Some(old) = ring.events.pop_front() {
+                    self.bytes -= old.bytes;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// The replay buffers of all channels with their byte budget.
+struct Buffers {
+    store: Mutex<Store>,
+    budget: usize,
 }
 
 /// Pending forced failures for `/control/fail`.
@@ -69,7 +131,9 @@ struct Failures {
 
 /// One channel.
 pub(crate) struct Channel {
-    ring: Mutex<Ring>,
+    /// Key of this channel's ring in the shared [`Store`].
+    key: u64,
+    buffers: Arc<Buffers>,
     live: broadcast::Sender<Arc<StoredEvent>>,
     drops: watch::Sender<u64>,
     failures: Mutex<Option<Failures>>,
@@ -80,14 +144,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Channel {
-    fn new() -> Self {
+    fn new(key: u64, buffers: Arc<Buffers>) -> Self {
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
         let (drops, _) = watch::channel(0);
         Self {
-            ring: Mutex::new(Ring {
-                events: VecDeque::new(),
-                next_seq: 1,
-            }),
+            key,
+            buffers,
             live,
             drops,
             failures: Mutex::new(None),
@@ -95,6 +157,8 @@ impl Channel {
     }
 
     /// Stores and broadcasts an event. Returns it and the number of live receivers.
+    /// While the buffers of all channels hold more than the budget, the oldest events
+    /// of all channels are evicted (this one too, if it alone is over the budget).
     ///
     /// The caller has checked that `event` and `id` hold no CR, LF (or NUL for `id`).
     pub(crate) fn publish(
@@ -105,41 +169,66 @@ impl Channel {
     ) -> (Arc<StoredEvent>, usize) {
         // Storing and sending under one lock keeps the buffer and the broadcast in the
         // same order as `subscribe` sees them.
-        let mut ring = lock(&self.ring);
-        let seq = ring.next_seq;
+        let mut guard = lock(&self.buffers.store);
+        let store = &mut *guard;
+        let order = store.next_order;
+        store.next_order += 1;
+        let ring = store.rings.entry(self.key).or_default();
         ring.next_seq += 1;
         let stored = Arc::new(StoredEvent {
-            id: id.unwrap_or_else(|| seq.to_string()),
+            id: id.unwrap_or_else(|| ring.next_seq.to_string()),
             event,
             data,
         });
-        if ring.events.len() == REPLAY_BUFFER {
-            ring.events.pop_front();
+        let bytes = stored.budget_bytes();
+        if ring.events.len() >= REPLAY_BUFFER {
+            if let Some(old) = ring.events.pop_front() {
+                store.order.remove(&old.order);
+                store.bytes -= old.bytes;
+            }
         }
-        ring.events.push_back(Arc::clone(&stored));
+        ring.events.push_back(Buffered {
+            order,
+            bytes,
+            event: Arc::clone(&stored),
+        });
+        store.order.insert(order, self.key);
+        store.bytes += bytes;
+        while store.bytes > self.buffers.budget && store.evict_oldest() {}
         let receivers = self.live.send(Arc::clone(&stored)).unwrap_or(0);
         (stored, receivers)
     }
 
-    /// Reads the buffer for replay and subscribes to live events under the buffer's
+    /// Reads the buffer for replay and subscribes to live events under the buffers'
     /// lock. [`Channel::publish`] stores and sends under that same lock, so every event
     /// is either in the replay or on the live receiver, never both and never neither.
     ///
     /// The replay is the buffered events after the newest event whose id equals
-    /// `last_event_id`; if that id is no longer (or never was) buffered, it is empty.
+    /// `last_event_id`; if that id is not buffered (evicted or never seen), it is every
+    /// buffered event and [`Subscription::history_lost`] says so.
     pub(crate) fn subscribe(&self, last_event_id: Option<&str>) -> Subscription {
         let dropped = self.drops.subscribe();
-        let ring = lock(&self.ring);
+        let store = lock(&self.buffers.store);
         let live = self.live.subscribe();
-        let replay = match last_event_id {
-            None => Vec::new(),
-            Some(last) => match ring.events.iter().rposition(|e| e.id == last) {
-                Some(pos) => ring.events.iter().skip(pos + 1).cloned().collect(),
-                None => Vec::new(),
+        let events = store
+            .rings
+            .get(&self.key)
+            .map(|ring| &ring.events)
+            .filter(|events| !events.is_empty());
+        let held = || events.into_iter().flatten().map(|b| Arc::clone(&b.event));
+        let (replay, history_lost) = match last_event_id {
+            None => (Vec::new(), None),
+            Some(last) => match events.and_then(|e| e.iter().rposition(|b| b.event.id == last)) {
+                Some(pos) => (held().skip(pos + 1).collect(), None),
+                None => {
+                    let oldest = events.and_then(VecDeque::front).map(|b| b.event.id.clone());
+                    (held().collect(), Some(oldest))
+                }
             },
         };
         Subscription {
             replay,
+            history_lost,
             live,
             dropped,
         }
@@ -173,13 +262,25 @@ impl Channel {
     }
 }
 
-/// All channels, created on first use, at most [`MAX_CHANNELS`].
-#[derive(Default)]
+/// All channels, created on first use, at most [`MAX_CHANNELS`], their replay buffers
+/// within one byte budget.
 pub(crate) struct Channels {
     map: Mutex<HashMap<String, Arc<Channel>>>,
+    buffers: Arc<Buffers>,
 }
 
 impl Channels {
+    /// No channels yet; their buffers will hold at most `budget` bytes together.
+    pub(crate) fn new(budget: usize) -> Self {
+        Self {
+            map: Mutex::new(HashMap::new()),
+            buffers: Arc::new(Buffers {
+                store: Mutex::new(Store::default()),
+                budget,
+            }),
+        }
+    }
+
     /// The channel called `name`, created if it does not exist yet.
     ///
     /// # Errors
@@ -198,7 +299,9 @@ impl Channels {
                 ),
             ));
         }
-        let channel = Arc::new(Channel::new());
+        // Channels are never removed, so the count is a fresh key.
+        let key = map.len() as u64;
+        let channel = Arc::new(Channel::new(key, Arc::clone(&self.buffers)));
         map.insert(name.to_owned(), Arc::clone(&channel));
         Ok(channel)
     }
@@ -206,6 +309,11 @@ impl Channels {
     /// The channel called `name`, if it exists; never creates one.
     pub(crate) fn find(&self, name: &str) -> Option<Arc<Channel>> {
         lock(&self.map).get(name).map(Arc::clone)
+    }
+
+    /// Bytes the buffers of all channels hold, as counted against the budget.
+    pub(crate) fn bytes(&self) -> usize {
+        lock(&self.buffers.store).bytes
     }
 }
 
@@ -231,16 +339,43 @@ mod tests {
         events.iter().map(|e| e.id.as_str()).collect()
     }
 
+    fn unbounded_channel() -> Channel {
+        Channel::new(
+            0,
+            Arc::new(Buffers {
+                store: Mutex::new(Store::default()),
+                budget: usize::MAX,
+            }),
+        )
+    }
+
+    fn head(channel: &Channel) -> u64 {
+        let store = lock(&channel.buffers.store);
+        store
+            .rings
+            .get(&channel.key)
+            .map_or(0, |ring| ring.next_seq)
+    }
+
     #[test]
     fn replay_starts_after_the_given_id() {
-        let channel = Channel::new();
+        let channel = unbounded_channel();
         for n in 0..3 {
             channel.publish(None, n.to_string(), None);
         }
         assert_eq!(ids(&channel.subscribe(Some("1")).replay), ["2", "3"]);
+        assert!(channel.subscribe(Some("1")).history_lost.is_none());
         assert!(channel.subscribe(Some("3")).replay.is_empty());
-        assert!(channel.subscribe(Some("unknown")).replay.is_empty());
+        assert!(channel.subscribe(Some("3")).history_lost.is_none());
         assert!(channel.subscribe(None).replay.is_empty());
+        assert!(channel.subscribe(None).history_lost.is_none());
+        // Regression: an unknown id used to replay nothing, silently.
+        let unknown = channel.subscribe(Some("unknown"));
+        assert_eq!(ids(&unknown.replay), ["1", "2", "3"]);
+        assert_eq!(unknown.history_lost, Some(Some("1".to_owned())));
+        let empty = unbounded_channel().subscribe(Some("7"));
+        assert!(empty.replay.is_empty());
+        assert_eq!(empty.history_lost, Some(None));
     }
 
     /// Replay plus live delivery is exactly the events after the resume point, however
@@ -250,7 +385,7 @@ mod tests {
         // Below LIVE_CAPACITY, so no receiver can lag.
         const TOTAL: u64 = 200;
         for _ in 0..20 {
-            let channel = Arc::new(Channel::new());
+            let channel = Arc::new(unbounded_channel());
             channel.publish(None, "0".into(), None);
             let publisher = {
                 let channel = Arc::clone(&channel);
@@ -262,7 +397,7 @@ mod tests {
             };
             let mut subscriptions = Vec::new();
             while !publisher.is_finished() || subscriptions.is_empty() {
-                let head = lock(&channel.ring).next_seq - 1;
+                let head = head(&channel);
                 let last = head.saturating_sub(subscriptions.len() as u64 % 4).max(1);
                 subscriptions.push((last, channel.subscribe(Some(&last.to_string()))));
             }
@@ -283,7 +418,7 @@ mod tests {
 
     #[test]
     fn channel_count_is_capped() {
-        let channels = Channels::default();
+        let channels = Channels::new(usize::MAX);
         assert!(channels.find("a").is_none());
         for n in 0..MAX_CHANNELS {
             channels
@@ -305,11 +440,14 @@ mod tests {
 
     #[test]
     fn buffer_keeps_the_newest_thousand() {
-        let channel = Channel::new();
+        let channel = unbounded_channel();
         for _ in 0..REPLAY_BUFFER + 5 {
             channel.publish(None, "x".into(), None);
         }
-        assert!(channel.subscribe(Some("5")).replay.is_empty());
+        assert_eq!(
+            channel.subscribe(Some("5")).history_lost,
+            Some(Some("6".to_owned()))
+        );
         let replay = channel.subscribe(Some("6")).replay;
         assert_eq!(replay.len(), REPLAY_BUFFER - 1);
         let newest = (REPLAY_BUFFER + 5).to_string();
@@ -318,7 +456,7 @@ mod tests {
 
     #[test]
     fn explicit_ids_and_failures() {
-        let channel = Channel::new();
+        let channel = unbounded_channel();
         channel.publish(None, "a".into(), Some("x".into()));
         channel.publish(None, "b".into(), None);
         assert_eq!(ids(&channel.subscribe(Some("x")).replay), ["2"]);

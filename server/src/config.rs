@@ -9,15 +9,25 @@ pub const DEFAULT_PORT: u16 = 8080;
 /// Interval of the built-in `ticker` channel when `--ticker-ms` is not given.
 pub const DEFAULT_TICKER: Duration = Duration::from_secs(1);
 
+/// Default [`Config::channel_budget`]: 64 MiB.
+pub const DEFAULT_CHANNEL_BUDGET: usize = 64 * 1024 * 1024;
+
+/// Default [`Config::log_budget`]: 64 MiB.
+pub const DEFAULT_LOG_BUDGET: usize = 64 * 1024 * 1024;
+
 /// Usage text printed by `--help` and after an argument error.
 pub const USAGE: &str = "\
-usage: wasm-eventsource-server [--port N] [--www DIR] [--pkg DIR] [--ticker-ms MS]
+usage: wasm-eventsource-server [--port N] [--www DIR] [--pkg DIR] [--examples DIR]
+                               [--ticker-ms MS] [--channel-budget BYTES] [--log-budget BYTES]
 
-  --port N        port to listen on at 127.0.0.1 (env PORT; default 8080; 0 picks a free port)
-  --www DIR       static files served at / (default: <workspace>/www)
-  --pkg DIR       the built package served at /pkg/ (default: <workspace>/pkg-web)
-  --ticker-ms MS  interval of the `ticker` channel in milliseconds (default 1000; 0 disables)
-  --help          print this text
+  --port N                port to listen on at 127.0.0.1 (env PORT; default 8080; 0 picks a free port)
+  --www DIR               static files served at / (default: <workspace>/www)
+  --pkg DIR               the built package served at /pkg/ (default: <workspace>/pkg-web)
+  --examples DIR          the built examples served at /examples/ (default: <workspace>/examples-dist)
+  --ticker-ms MS          interval of the `ticker` channel in milliseconds (default 1000; 0 disables)
+  --channel-budget BYTES  bytes of replay buffer for all channels together (default 67108864)
+  --log-budget BYTES      bytes of scenario request logs for all tokens together (default 67108864)
+  --help                  print this text
 
 On start the server prints one line to stdout: `listening on http://127.0.0.1:PORT`.";
 
@@ -28,9 +38,20 @@ pub struct Config {
     pub www_dir: PathBuf,
     /// Directory served as static files at `/pkg/`. Defaults to `<workspace>/pkg-web`.
     pub pkg_dir: PathBuf,
+    /// Directory served as static files at `/examples/`. Defaults to
+    /// `<workspace>/examples-dist`.
+    pub examples_dir: PathBuf,
     /// Interval between `tick` events on the `ticker` channel; `None` disables the
     /// ticker. Defaults to one second.
     pub ticker: Option<Duration>,
+    /// Bytes of replay buffer all channels may hold together, counting each event's
+    /// type, id and data plus a fixed overhead; over it, the globally oldest events are
+    /// evicted first. Defaults to [`DEFAULT_CHANNEL_BUDGET`].
+    pub channel_budget: usize,
+    /// Bytes of scenario request records all tokens may hold together, counting each
+    /// record's JSON size, its token and a fixed overhead; over it, the globally oldest
+    /// records are evicted first. Defaults to [`DEFAULT_LOG_BUDGET`].
+    pub log_budget: usize,
 }
 
 impl Default for Config {
@@ -38,7 +59,10 @@ impl Default for Config {
         Self {
             www_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../www")),
             pkg_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../pkg-web")),
+            examples_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples-dist")),
             ticker: Some(DEFAULT_TICKER),
+            channel_budget: DEFAULT_CHANNEL_BUDGET,
+            log_budget: DEFAULT_LOG_BUDGET,
         }
     }
 }
@@ -62,8 +86,8 @@ pub enum Command {
 }
 
 /// Parses the command line (without the program name) and the value of the `PORT`
-/// environment variable. `--port` wins over `PORT`. Both `--flag value` and
-/// `--flag=value` are accepted.
+/// environment variable. `--port` wins over `PORT`: an invalid `PORT` is an error only
+/// when `--port` is not given. Both `--flag value` and `--flag=value` are accepted.
 ///
 /// # Errors
 ///
@@ -73,10 +97,7 @@ where
     I: IntoIterator<Item = String>,
 {
     let mut config = Config::default();
-    let mut port = match env_port {
-        Some(value) => Some(parse_port(value, "the PORT environment variable")?),
-        None => None,
-    };
+    let mut port = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -88,7 +109,16 @@ where
         if flag == "--help" || flag == "-h" {
             return Ok(Command::Help);
         }
-        if !matches!(flag.as_str(), "--port" | "--www" | "--pkg" | "--ticker-ms") {
+        if !matches!(
+            flag.as_str(),
+            "--port"
+                | "--www"
+                | "--pkg"
+                | "--examples"
+                | "--ticker-ms"
+                | "--channel-budget"
+                | "--log-budget"
+        ) {
             return Err(format!(
                 "unknown argument `{flag}`; see --help for the accepted flags"
             ));
@@ -101,6 +131,9 @@ where
             "--port" => port = Some(parse_port(&value, "--port")?),
             "--www" => config.www_dir = PathBuf::from(value),
             "--pkg" => config.pkg_dir = PathBuf::from(value),
+            "--examples" => config.examples_dir = PathBuf::from(value),
+            "--channel-budget" => config.channel_budget = parse_bytes(&value, "--channel-budget")?,
+            "--log-budget" => config.log_budget = parse_bytes(&value, "--log-budget")?,
             _ => {
                 let ms: u64 = value.parse().map_err(|_| {
                     format!("--ticker-ms must be a whole number of milliseconds, got `{value}`")
@@ -109,10 +142,19 @@ where
             }
         }
     }
-    Ok(Command::Serve(Args {
-        port: port.unwrap_or(DEFAULT_PORT),
-        config,
-    }))
+    let port = match (port, env_port) {
+        (Some(port), _) => port,
+        (None, Some(value)) => parse_port(value, "the PORT environment variable")?,
+        (None, None) => DEFAULT_PORT,
+    };
+    Ok(Command::Serve(Args { port, config }))
+}
+
+fn parse_bytes(value: &str, flag: &str) -> Result<usize, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{flag} must be a whole number of bytes, got `{value}`"))
 }
 
 fn parse_port(value: &str, source: &str) -> Result<u16, String> {
@@ -152,11 +194,40 @@ mod tests {
         assert_eq!(serve(&["--port=1234"], None).port, 1234);
     }
 
+    // Regression: an invalid PORT was an error even when --port overrode it.
+    #[test]
+    fn invalid_env_port_is_ignored_when_the_flag_is_given() {
+        assert_eq!(serve(&["--port", "1234"], Some("not a port")).port, 1234);
+        assert_eq!(serve(&["--port=0"], Some("70000")).port, 0);
+        assert!(parse(&[], Some("not a port")).is_err_and(|e| e.contains("PORT")));
+    }
+
+    #[test]
+    fn budgets() {
+        let args = serve(&["--channel-budget", "1024", "--log-budget=2048"], None);
+        assert_eq!(args.config.channel_budget, 1024);
+        assert_eq!(args.config.log_budget, 2048);
+        assert_eq!(serve(&[], None).config.log_budget, DEFAULT_LOG_BUDGET);
+        assert!(parse(&["--log-budget", "-1"], None).is_err_and(|e| e.contains("--log-budget")));
+    }
+
     #[test]
     fn directories_and_ticker() {
-        let args = serve(&["--www", "/a", "--pkg=/b", "--ticker-ms", "0"], None);
+        let args = serve(
+            &[
+                "--www",
+                "/a",
+                "--pkg=/b",
+                "--examples",
+                "/c",
+                "--ticker-ms",
+                "0",
+            ],
+            None,
+        );
         assert_eq!(args.config.www_dir, PathBuf::from("/a"));
         assert_eq!(args.config.pkg_dir, PathBuf::from("/b"));
+        assert_eq!(args.config.examples_dir, PathBuf::from("/c"));
         assert_eq!(args.config.ticker, None);
         let args = serve(&["--ticker-ms", "250"], None);
         assert_eq!(args.config.ticker, Some(Duration::from_millis(250)));

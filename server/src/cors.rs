@@ -1,7 +1,10 @@
 //! CORS for loopback origins only (the wasm-bindgen test runner serves the browser tests
 //! from its own port, and they use credentials and custom headers).
 
+use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::Response;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 /// Allows `http://127.0.0.1`, `http://localhost` and `http://[::1]` on any port, with
@@ -20,6 +23,27 @@ pub(crate) fn layer() -> CorsLayer {
             header::CACHE_CONTROL,
             HeaderName::from_static("last-event-id"),
         ])
+}
+
+/// Middleware outside [`layer`]: a response that does not allow the request's origin
+/// carries no CORS headers at all. (tower-http adds `allow-credentials` and
+/// `expose-headers` to every response to a request with an `Origin`; browsers ignore
+/// them without `allow-origin`, but other origins should not see them either.)
+pub(crate) async fn strip_unallowed(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+        for name in [
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            header::ACCESS_CONTROL_MAX_AGE,
+        ] {
+            headers.remove(name);
+        }
+    }
+    response
 }
 
 /// Whether `origin` is `http://` + a loopback host + an optional port.

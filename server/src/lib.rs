@@ -9,11 +9,25 @@
 //! - `POST /control/drop?channel=NAME`, `POST /control/fail?channel=NAME&count=N&status=S`
 //!   (see [`control`]).
 //! - `GET|POST /scenario/...`: deterministic behaviours for tests (see [`scenario`]).
-//! - static files: `www/` at `/`, the built package at `/pkg/`.
+//! - static files: `www/` at `/`, the built package at `/pkg/`, the built examples at
+//!   `/examples/` (see [`Config`]); a path that would leave its directory is a 404.
+//!
+//! The server answers only requests addressed to a loopback host: a `Host` header of
+//! `localhost`, `*.localhost`, an address in `127.0.0.0/8` or `[::1]`, with or without
+//! a port. Any other `Host`, or none, gets 421 Misdirected Request with a JSON error
+//! (static files included), so a page on another site cannot reach the server through
+//! DNS rebinding. CORS headers go only to loopback origins.
 //!
 //! A channel is created by the first `/events`, `/publish` or `/control/fail` request
 //! naming it; once the server holds 1000 channels, such a request naming a new one gets
 //! a 503 with a JSON error.
+//!
+//! Memory that requests can grow is bounded in bytes: the replay buffers of all
+//! channels together by [`Config::channel_budget`], the scenario request logs of all
+//! tokens together by [`Config::log_budget`] (64 MiB each by default); the oldest
+//! entries go first. [`AppState::channel_bytes`] and [`AppState::log_bytes`] report the
+//! accounting. A client resuming from an evicted event gets a `reset` event first (see
+//! [`events`]).
 //!
 //! The `ticker` channel's publisher runs only once [`AppState::spawn_ticker`] is
 //! called. Every SSE response ends when [`AppState::shutdown`] is called, so graceful
@@ -25,7 +39,7 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{middleware, Router};
 use tokio::sync::watch;
 use tower_http::services::ServeDir;
 
@@ -35,6 +49,7 @@ pub mod control;
 mod cors;
 mod error;
 pub mod events;
+mod host;
 mod params;
 pub mod publish;
 pub mod scenario;
@@ -54,6 +69,7 @@ struct Inner {
     config: Config,
     channels: channels::Channels,
     logs: scenario::RequestLogs,
+    counters: scenario::ConnectCounters,
     shutdown: watch::Sender<bool>,
 }
 
@@ -63,10 +79,11 @@ impl AppState {
         let (shutdown, _) = watch::channel(false);
         Self {
             inner: Arc::new(Inner {
-                config,
-                channels: channels::Channels::default(),
-                logs: scenario::RequestLogs::default(),
+                channels: channels::Channels::new(config.channel_budget),
+                logs: scenario::RequestLogs::new(config.log_budget),
+                counters: scenario::ConnectCounters::default(),
                 shutdown,
+                config,
             }),
         }
     }
@@ -112,16 +129,59 @@ impl AppState {
     pub(crate) fn logs(&self) -> &scenario::RequestLogs {
         &self.inner.logs
     }
+
+    pub(crate) fn counters(&self) -> &scenario::ConnectCounters {
+        &self.inner.counters
+    }
+
+    /// Bytes the replay buffers of all channels hold together, as counted against
+    /// [`Config::channel_budget`]: per event, its type, id and data plus a fixed
+    /// overhead.
+    pub fn channel_bytes(&self) -> usize {
+        self.inner.channels.bytes()
+    }
+
+    /// Bytes the scenario request logs of all tokens hold together, as counted against
+    /// [`Config::log_budget`]: per record, its JSON size and token plus a fixed
+    /// overhead.
+    pub fn log_bytes(&self) -> usize {
+        self.inner.logs.bytes()
+    }
+
+    /// The records of `token`'s request log, as `GET /scenario/log/{token}` answers.
+    pub fn request_log(&self, token: &str) -> Vec<serde_json::Value> {
+        self.inner.logs.get(token)
+    }
+
+    /// Resolves once `done` holds for the records of `token`'s request log, checking
+    /// again after every change to any log (a new record, a status, a closed
+    /// response). Lets tests await a state instead of sleeping.
+    pub async fn wait_for_request_log(
+        &self,
+        token: &str,
+        done: impl Fn(&[serde_json::Value]) -> bool,
+    ) {
+        self.inner.logs.wait_for(token, done).await;
+    }
 }
+
+/// Bytes each buffered event counts against [`Config::channel_budget`] on top of its
+/// type, id and data: the `Arc`, the strings' headers, the queue and index entries.
+pub const EVENT_BUDGET_OVERHEAD: usize = 128;
+
+/// Bytes each request record counts against [`Config::log_budget`] on top of its JSON
+/// size and its token: the map and queue entries, the status and open flags.
+pub const LOG_RECORD_BUDGET_OVERHEAD: usize = 128;
 
 /// Largest accepted `/publish` body.
 pub const PUBLISH_BODY_LIMIT: usize = 64 * 1024;
 
-/// Builds the router: every route, static files, CORS for loopback origins. Starts
-/// nothing: see [`AppState::spawn_ticker`].
+/// Builds the router: every route, static files, CORS for loopback origins, all behind
+/// the loopback `Host` check. Starts nothing: see [`AppState::spawn_ticker`].
 pub fn app(state: AppState) -> Router {
     let www = ServeDir::new(&state.config().www_dir);
     let pkg = ServeDir::new(&state.config().pkg_dir);
+    let examples = ServeDir::new(&state.config().examples_dir);
     Router::new()
         .route("/events", get(events::events))
         .route(
@@ -130,9 +190,12 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/control/drop", post(control::drop_streams))
         .route("/control/fail", post(control::fail))
-        .nest("/scenario", scenario::router())
+        .nest("/scenario", scenario::router(&state))
         .nest_service("/pkg", pkg)
+        .nest_service("/examples", examples)
         .fallback_service(www)
         .layer(cors::layer())
+        .layer(middleware::from_fn(cors::strip_unallowed))
+        .layer(middleware::from_fn(host::check_host))
         .with_state(state)
 }

@@ -40,6 +40,7 @@ async fn main() -> ExitCode {
     for (what, dir) in [
         ("--www", &args.config.www_dir),
         ("--pkg", &args.config.pkg_dir),
+        ("--examples", &args.config.examples_dir),
     ] {
         if !dir.is_dir() {
             eprintln!(

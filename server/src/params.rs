@@ -78,12 +78,29 @@ impl Params {
         }
     }
 
-    /// `name` as an HTTP status from 200 to 599 (1xx cannot be a final response), or
-    /// `default` when absent.
+    /// `name` as an HTTP status (see [`parse_status`]), or `default` when absent.
     pub(crate) fn status(&self, name: &str, default: StatusCode) -> Result<StatusCode, ApiError> {
-        let code = self.int_in(name, default.as_u16(), 200..=599)?;
-        // Every code from 100 to 999 is a valid `StatusCode`, so this never falls back.
-        Ok(StatusCode::from_u16(code).unwrap_or(default))
+        match self.get(name) {
+            None => Ok(default),
+            Some(value) => parse_status(value, &format!("query parameter `{name}`")),
+        }
+    }
+
+    /// `name` as a number from 0 to 1, or `default` when absent.
+    pub(crate) fn fraction(&self, name: &str, default: f64) -> Result<f64, ApiError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(value) => value
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| (0.0..=1.0).contains(v))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "query parameter `{name}` must be a number from 0 to 1, got `{value}`"
+                    ))
+                }),
+        }
     }
 
     /// The `channel` parameter, default `default`, checked with
@@ -93,6 +110,23 @@ impl Params {
         validate_channel_name(name).map_err(ApiError::bad_request)?;
         Ok(name)
     }
+}
+
+/// `value` as an HTTP status from 200 to 599 (1xx cannot be a final response); `what`
+/// names the parameter in the error. Shared by `/scenario/status/{code}` and
+/// `/control/fail?status=S`.
+pub(crate) fn parse_status(value: &str, what: &str) -> Result<StatusCode, ApiError> {
+    value
+        .trim()
+        .parse::<u16>()
+        .ok()
+        .filter(|c| (200..=599).contains(c))
+        .and_then(|c| StatusCode::from_u16(c).ok())
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "{what} needs an http status from 200 to 599, got `{value}`"
+            ))
+        })
 }
 
 /// The id a reconnecting client resumes from: the `Last-Event-ID` header, or else the
@@ -110,4 +144,43 @@ pub(crate) fn last_seen_number(last_event_id: Option<&str>) -> u64 {
     last_event_id
         .and_then(|id| id.trim().parse().ok())
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue, StatusCode};
+
+    use super::*;
+
+    #[test]
+    fn last_event_id_prefers_the_header_to_the_query() {
+        let uri = "/x?lastEventId=q".parse().expect("uri");
+        let params = Params::from_uri(&uri).expect("params");
+        let mut headers = HeaderMap::new();
+        assert_eq!(last_event_id(&headers, &params).as_deref(), Some("q"));
+        headers.insert("last-event-id", HeaderValue::from_static("h"));
+        assert_eq!(last_event_id(&headers, &params).as_deref(), Some("h"));
+        // An empty header still wins: the client said it has seen nothing with an id.
+        headers.insert("last-event-id", HeaderValue::from_static(""));
+        assert_eq!(last_event_id(&headers, &params).as_deref(), Some(""));
+        assert_eq!(last_event_id(&HeaderMap::new(), &Params::default()), None);
+    }
+
+    #[test]
+    fn statuses_are_checked_in_one_place() {
+        assert_eq!(
+            parse_status("503", "x"),
+            Ok(StatusCode::SERVICE_UNAVAILABLE)
+        );
+        for bad in ["101", "600", "abc", ""] {
+            assert!(parse_status(bad, "x").is_err(), "{bad}");
+        }
+        let uri = "/x?status=700".parse().expect("uri");
+        let params = Params::from_uri(&uri).expect("params");
+        assert!(params.status("status", StatusCode::OK).is_err());
+        assert_eq!(
+            Params::default().status("status", StatusCode::BAD_GATEWAY),
+            Ok(StatusCode::BAD_GATEWAY)
+        );
+    }
 }

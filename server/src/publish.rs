@@ -11,8 +11,7 @@
 //! `channel` or `data`, an invalid channel name, or an `event`/`id` holding CR or LF
 //! (or NUL for `id`); 503 for a new channel name once the server holds 1000 channels.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
@@ -22,33 +21,18 @@ use crate::channels::validate_channel_name;
 use crate::error::ApiError;
 use crate::{AppState, PUBLISH_BODY_LIMIT};
 
-/// The `/publish` handler.
+/// The `/publish` handler. axum's [`Json`] extractor checks the content type, the size
+/// and the syntax; [`rejection_error`] turns its rejections into our JSON errors.
 pub(crate) async fn publish(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    check_content_type(&headers)?;
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "the request body is larger than {} KiB; publish a smaller `data` value",
-                    PUBLISH_BODY_LIMIT / 1024
-                ),
-            )
-        } else {
-            ApiError::bad_request(format!(
-                "the request body could not be read ({}); send it again",
-                rejection.body_text()
-            ))
-        }
-    })?;
-    let value: Value = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(format!(
-            "the request body is not valid json ({e}); send an object like {{\"channel\": \"news\", \"data\": {{\"n\": 1}}}}"
-        ))
+    let Json(value) = body.map_err(|rejection| {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        rejection_error(rejection, content_type)
     })?;
     let Value::Object(object) = value else {
         return Err(ApiError::bad_request(
@@ -86,22 +70,32 @@ pub(crate) async fn publish(
     })))
 }
 
-fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
-    let value = headers
-        .get(header::CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let essence = value
-        .as_deref()
-        .and_then(|v| v.split(';').next())
-        .map(str::trim);
-    match essence {
-        Some(mime) if mime.eq_ignore_ascii_case("application/json") => Ok(()),
-        _ => Err(ApiError::new(
+/// Our JSON error for each way axum's [`Json`] extractor rejects a body.
+fn rejection_error(rejection: JsonRejection, content_type: Option<String>) -> ApiError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!(
                 "expected content-type application/json, got {}; send the body as json with that header",
-                value.map_or_else(|| "none".to_owned(), |v| format!("`{v}`"))
+                content_type.map_or_else(|| "none".to_owned(), |v| format!("`{v}`"))
             ),
+        ),
+        JsonRejection::JsonSyntaxError(_) | JsonRejection::JsonDataError(_) => {
+            ApiError::bad_request(format!(
+                "the request body is not valid json ({}); send an object like {{\"channel\": \"news\", \"data\": {{\"n\": 1}}}}",
+                rejection.body_text()
+            ))
+        }
+        rejection if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the request body is larger than {} KiB; publish a smaller `data` value",
+                PUBLISH_BODY_LIMIT / 1024
+            ),
+        ),
+        rejection => ApiError::bad_request(format!(
+            "the request body could not be read ({}); send it again",
+            rejection.body_text()
         )),
     }
 }

@@ -49,15 +49,67 @@ async fn last_event_id_query_parameter_and_unknown_ids() {
     body.expect_text(&format!("{DEFAULT_RETRY_LINE}{}", numbered(3..=3)))
         .await;
 
-    // An id the buffer does not hold replays nothing: only live events follow.
+    // Regression: an id the buffer does not hold replayed nothing, silently; now a
+    // `reset` event says history was lost, then everything held is replayed.
     let mut body = Body::sse(
         server
             .get_with("/events?channel=q", &[("Last-Event-ID", "999")])
             .await,
     );
+    let reset =
+        "event: reset\ndata: {\"reason\":\"history lost\",\"lastEventId\":\"999\",\"oldest\":\"1\"}\n\n";
+    let replayed = format!("{DEFAULT_RETRY_LINE}{reset}{}", numbered(1..=3));
+    body.expect_text(&replayed).await;
     publish_n(&server, "q", 4).await;
-    body.expect_text(&format!("{DEFAULT_RETRY_LINE}{}", numbered(4..=4)))
+    body.expect_text(&format!("{replayed}{}", numbered(4..=4)))
         .await;
+
+    // A channel with nothing held says `oldest: null`.
+    let mut body = Body::sse(server.get("/events?channel=empty&lastEventId=7").await);
+    body.expect_text(&format!(
+        "{DEFAULT_RETRY_LINE}event: reset\ndata: {{\"reason\":\"history lost\",\"lastEventId\":\"7\",\"oldest\":null}}\n\n"
+    ))
+    .await;
+    body.assert_idle(Duration::from_millis(100)).await;
+}
+
+#[tokio::test]
+async fn resuming_from_an_evicted_id_sends_reset_then_what_is_held() {
+    // Each `{"n":k}` event with a one-digit id counts 1 + 7 + overhead bytes: room for
+    // three.
+    let per_event = 1 + 7 + wasm_eventsource_server::EVENT_BUDGET_OVERHEAD;
+    let server = spawn_with(Config {
+        ticker: None,
+        channel_budget: 3 * per_event + per_event / 2,
+        ..Config::default()
+    })
+    .await;
+    for n in 1..=5 {
+        publish_n(&server, "small", n).await;
+    }
+    assert_eq!(server.state.channel_bytes(), 3 * per_event);
+    let mut body = Body::sse(
+        server
+            .get_with("/events?channel=small", &[("Last-Event-ID", "1")])
+            .await,
+    );
+    body.expect_text(&format!(
+        "{DEFAULT_RETRY_LINE}event: reset\ndata: {{\"reason\":\"history lost\",\"lastEventId\":\"1\",\"oldest\":\"3\"}}\n\n{}",
+        numbered(3..=5)
+    ))
+    .await;
+
+    // The newest id, or any id held, replays as before with no reset.
+    for (last, expected) in [("5", String::new()), ("3", numbered(4..=5))] {
+        let mut body = Body::sse(
+            server
+                .get_with("/events?channel=small", &[("Last-Event-ID", last)])
+                .await,
+        );
+        body.expect_text(&format!("{DEFAULT_RETRY_LINE}{expected}"))
+            .await;
+        body.assert_idle(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]
@@ -108,10 +160,10 @@ async fn keep_alive_comments() {
     let server = spawn().await;
     let mut body = Body::sse(
         server
-            .get("/events?channel=k&keepalive_ms=50&retry=0")
+            .get("/events?channel=k&keepalive_ms=100&retry=10")
             .await,
     );
-    let expected = "retry: 0\n\n: keep-alive\n\n: keep-alive\n\n";
+    let expected = "retry: 10\n\n: keep-alive\n\n: keep-alive\n\n";
     body.until_len(expected.len()).await;
     assert_eq!(&body.text()[..expected.len()], expected);
 }

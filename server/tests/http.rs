@@ -102,6 +102,7 @@ async fn static_files_from_www_and_pkg() {
         www_dir: www.clone(),
         pkg_dir: pkg.clone(),
         ticker: None,
+        ..Config::default()
     })
     .await;
     let response = server.get("/").await;
@@ -122,6 +123,7 @@ async fn missing_static_directories_are_404_not_a_crash() {
         www_dir: PathBuf::from("/nonexistent/www"),
         pkg_dir: PathBuf::from("/nonexistent/pkg"),
         ticker: None,
+        ..Config::default()
     })
     .await;
     assert_eq!(server.get("/").await.status().as_u16(), 404);

@@ -338,3 +338,256 @@ async fn log_cuts_long_bodies_at_64_kib() {
     assert_eq!(logged.len(), 64 * 1024 - 1);
     assert_eq!(logged, &long[..64 * 1024 - 1]);
 }
+
+/// What one chaos connect did, as a comparable line, and the events it delivered.
+async fn chaos_connect(
+    server: &common::Server,
+    path: &str,
+    seen: u64,
+    total: u64,
+) -> (String, Vec<u64>) {
+    let seen_text = seen.to_string();
+    let headers: &[(&str, &str)] = if seen == 0 {
+        &[]
+    } else {
+        &[("Last-Event-ID", &seen_text)]
+    };
+    let response = server.get_with(path, headers).await;
+    let status = response.status().as_u16();
+    if status != 200 {
+        let (status, error) = json_response(response).await;
+        assert!(status == 502 || status == 503, "{status}");
+        assert!(error["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("reconnect")));
+        return (status.to_string(), Vec::new());
+    }
+    let mut body = Body::sse(response);
+    let ended = body.until_end_or(&numbered(total..=total)).await;
+    let text = body.text();
+    let text = text
+        .strip_prefix("retry: 10\n\n")
+        .expect("retry line first");
+    let mut pieces: Vec<&str> = text.split("\n\n").collect();
+    // After the last blank line: empty, or the start of an event cut off.
+    let partial = pieces.pop().unwrap_or_default();
+    let mut events = Vec::new();
+    for piece in pieces {
+        let n = seen + events.len() as u64 + 1;
+        assert_eq!(format!("{piece}\n\n"), numbered(n..=n));
+        events.push(n);
+    }
+    let next = seen + events.len() as u64 + 1;
+    let whole_next = numbered(next..=next);
+    assert!(
+        partial.is_empty() || whole_next.starts_with(partial),
+        "{partial:?}"
+    );
+    assert!(partial.len() < whole_next.len());
+    if !ended {
+        // Only the end of the sequence stays open, idle.
+        assert_eq!(events.last(), Some(&total));
+        body.assert_idle(QUIET).await;
+    }
+    let line = format!(
+        "200 {}..={} cut {} ended {ended}",
+        seen + 1,
+        seen + events.len() as u64,
+        partial.len()
+    );
+    (line, events)
+}
+
+/// Connects until event `total` arrives; returns every outcome and every event.
+async fn chaos_run(server: &common::Server, path: &str, total: u64) -> (Vec<String>, Vec<u64>) {
+    let mut outcomes = Vec::new();
+    let mut all = Vec::new();
+    while all.last() != Some(&total) {
+        assert!(outcomes.len() < 500, "too many connects: {outcomes:?}");
+        let seen = all.last().copied().unwrap_or(0);
+        let (outcome, events) = chaos_connect(server, path, seen, total).await;
+        outcomes.push(outcome);
+        all.extend(events);
+    }
+    (outcomes, all)
+}
+
+#[tokio::test]
+async fn chaos_cuts_and_refuses_but_resuming_gets_every_event_once() {
+    let server = spawn().await;
+    let path = "/scenario/chaos?total=400&min=5&max=40&fail=0.3&seed=7&retry=10&token=c1";
+    let (outcomes, events) = chaos_run(&server, path, 400).await;
+    assert_eq!(events, (1..=400).collect::<Vec<_>>());
+    let refused = outcomes.iter().filter(|o| !o.starts_with("200")).count();
+    let cut_inside = outcomes
+        .iter()
+        .filter(|o| o.starts_with("200") && !o.contains(" cut 0 "))
+        .count();
+    assert!(refused > 0, "{outcomes:?}");
+    assert!(cut_inside > 0, "{outcomes:?}");
+    assert!(outcomes.last().is_some_and(|o| o.ends_with("ended false")));
+
+    // The same token on a fresh server gets the same outcomes; another seed does not.
+    let fresh = spawn().await;
+    assert_eq!(chaos_run(&fresh, path, 400).await.0, outcomes);
+    let other = path.replace("seed=7", "seed=8");
+    assert_ne!(chaos_run(&fresh, &other, 400).await.0, outcomes);
+
+    // Every connect is logged with its status, in order; the refused ones are closed.
+    let log = server.state.request_log("c1");
+    assert_eq!(log.len(), outcomes.len());
+    for (record, outcome) in log.iter().zip(&outcomes) {
+        let status = record["status"].as_u64().expect("status").to_string();
+        assert!(outcome.starts_with(&status), "{record} {outcome}");
+    }
+
+    // Defaults: 10,000 events, fast, in large chunks.
+    let mut body = Body::sse(
+        server
+            .get("/scenario/chaos?fail=0&min=10000&max=10000")
+            .await,
+    );
+    body.until(&numbered(10_000..=10_000)).await;
+    assert_eq!(body.text(), numbered(1..=10_000));
+    assert!(body.chunks.len() < 100, "{} chunks", body.chunks.len());
+    body.assert_idle(QUIET).await;
+
+    for bad in ["fail=2", "fail=x", "min=0", "min=9&max=3", "total=1000001"] {
+        let (status, _) = json_response(server.get(&format!("/scenario/chaos?{bad}")).await).await;
+        assert_eq!(status, 400, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn stall_headers_holds_the_first_requests_of_a_token() {
+    let server = spawn().await;
+    let path = "/scenario/stall-headers?count=1&after=3&token=s1";
+    let stalled = {
+        let request = server.client.get(server.url(path)).send();
+        tokio::spawn(request)
+    };
+    let state = server.state.clone();
+    tokio::time::timeout(
+        common::TIMEOUT,
+        state.wait_for_request_log("s1", |log| log.len() == 1),
+    )
+    .await
+    .expect("the first request is logged");
+    let log = server.state.request_log("s1");
+    assert_eq!(log[0]["status"], Value::Null, "no answer yet");
+    assert_eq!(log[0]["open"], true);
+
+    // The second request gets its events, after Last-Event-ID.
+    let mut body = Body::sse(server.get_with(path, &[("Last-Event-ID", "1")]).await);
+    body.expect_text(&numbered(2..=3)).await;
+    body.assert_idle(QUIET).await;
+    assert!(!stalled.is_finished(), "the first request is still held");
+
+    // The client giving up closes the first record.
+    stalled.abort();
+    tokio::time::timeout(
+        common::TIMEOUT,
+        state.wait_for_request_log("s1", |log| log[0]["open"] == false),
+    )
+    .await
+    .expect("the abandoned request is closed");
+    assert_eq!(server.state.request_log("s1")[0]["status"], Value::Null);
+
+    // Without a token every request stalls, until shutdown.
+    let untokened = tokio::spawn(
+        server
+            .client
+            .get(server.url("/scenario/stall-headers"))
+            .send(),
+    );
+    assert!(
+        tokio::time::timeout(
+            QUIET,
+            server
+                .client
+                .get(server.url("/scenario/stall-headers"))
+                .send()
+        )
+        .await
+        .is_err(),
+        "no headers"
+    );
+    server.state.shutdown();
+    let response = tokio::time::timeout(common::TIMEOUT, untokened)
+        .await
+        .expect("answered at shutdown")
+        .expect("join")
+        .expect("response");
+    assert_eq!(response.status().as_u16(), 503);
+}
+
+#[tokio::test]
+async fn log_records_last_event_id_sources_status_and_open() {
+    let server = spawn().await;
+    let mut idle = Body::sse(
+        server
+            .get_with(
+                "/scenario/stall?after=0&token=f&lastEventId=3",
+                &[("Last-Event-ID", "2")],
+            )
+            .await,
+    );
+    idle.assert_idle(QUIET).await;
+    Body::sse(server.get("/scenario/end-after/1?token=f").await)
+        .read_to_end()
+        .await;
+    let state = server.state.clone();
+    tokio::time::timeout(
+        common::TIMEOUT,
+        state.wait_for_request_log("f", |log| log.len() == 2 && log[1]["open"] == false),
+    )
+    .await
+    .expect("the ended stream is closed");
+    let log = server.state.request_log("f");
+    assert_eq!(log[0]["lastEventId"], "2");
+    assert_eq!(log[0]["lastEventIdQuery"], "3");
+    assert_eq!(log[0]["status"], 200);
+    assert_eq!(log[0]["open"], true, "the idle stream is still open");
+    assert_eq!(log[1]["lastEventId"], Value::Null);
+    assert_eq!(log[1]["lastEventIdQuery"], Value::Null);
+    assert_eq!(log[1]["status"], 200);
+
+    drop(idle);
+    tokio::time::timeout(
+        common::TIMEOUT,
+        state.wait_for_request_log("f", |log| log[0]["open"] == false),
+    )
+    .await
+    .expect("the dropped stream is closed");
+    // The HTTP route answers the same records.
+    let (status, answered) = json_response(server.get("/scenario/log/f").await).await;
+    assert_eq!(status, 200);
+    assert_eq!(answered, Value::Array(server.state.request_log("f")));
+}
+
+#[tokio::test]
+async fn log_redacts_secret_headers_unless_asked() {
+    let server = spawn().await;
+    for path in [
+        "/scenario/no-content?token=r",
+        "/scenario/no-content?token=r&secrets=1",
+    ] {
+        let response = server
+            .client
+            .get(server.url(path))
+            .header("Authorization", "Bearer t0k")
+            .header("Cookie", "session=abc")
+            .header("Proxy-Authorization", "Basic eA==")
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(response.status().as_u16(), 204);
+    }
+    let log = server.state.request_log("r");
+    for name in ["authorization", "cookie", "proxy-authorization"] {
+        assert_eq!(log[0]["headers"][name], "[redacted]", "{name}");
+    }
+    assert_eq!(log[1]["headers"]["authorization"], "Bearer t0k");
+    assert_eq!(log[1]["headers"]["cookie"], "session=abc");
+    assert_eq!(log[1]["headers"]["proxy-authorization"], "Basic eA==");
+}

@@ -14,7 +14,7 @@ use super::payloads::{
     split_utf8_points, BOM_EVENTS, BURST_DATA_LEN, COMMENTS, LINE_ENDING_EVENTS, SPLIT_UTF8,
     TRICKLE,
 };
-use super::record::Captured;
+use super::record::ScenarioRequest;
 use crate::error::ApiError;
 use crate::sse::{raw_response, raw_response_with_type, Ending};
 use crate::AppState;
@@ -30,7 +30,7 @@ static XS: [u8; CHUNK] = [b'x'; CHUNK];
 
 /// The `retry: MS` line requested by `retry=MS` and a blank line (as axum writes it
 /// for the other routes), with `line_end`, as bytes.
-fn retry_bytes(req: &Captured, line_end: &str) -> Result<Vec<u8>, ApiError> {
+pub(super) fn retry_bytes(req: &ScenarioRequest, line_end: &str) -> Result<Vec<u8>, ApiError> {
     Ok(req
         .params
         .u64("retry")?
@@ -38,7 +38,7 @@ fn retry_bytes(req: &Captured, line_end: &str) -> Result<Vec<u8>, ApiError> {
         .unwrap_or_default())
 }
 
-fn delay_param(req: &Captured, default: u64) -> Result<Duration, ApiError> {
+fn delay_param(req: &ScenarioRequest, default: u64) -> Result<Duration, ApiError> {
     let ms = req.params.int_in("delay_ms", default, 0..=10_000)?;
     Ok(Duration::from_millis(ms))
 }
@@ -56,7 +56,7 @@ fn paced(chunks: Vec<Bytes>, delay: Duration) -> impl futures::Stream<Item = Byt
 /// `/scenario/trickle?delay_ms=1`: [`TRICKLE`] one byte per chunk.
 pub(crate) async fn trickle(
     State(state): State<AppState>,
-    req: Captured,
+    req: ScenarioRequest,
 ) -> Result<Response, ApiError> {
     let mut bytes = retry_bytes(&req, "\n")?;
     bytes.extend_from_slice(TRICKLE.as_bytes());
@@ -69,7 +69,7 @@ pub(crate) async fn trickle(
 /// `/scenario/split-utf8?delay_ms=5`: [`SPLIT_UTF8`] cut inside characters.
 pub(crate) async fn split_utf8(
     State(state): State<AppState>,
-    req: Captured,
+    req: ScenarioRequest,
 ) -> Result<Response, ApiError> {
     let retry = retry_bytes(&req, "\n")?;
     let payload = Bytes::from_static(SPLIT_UTF8.as_bytes());
@@ -88,7 +88,7 @@ pub(crate) async fn split_utf8(
 
 /// One chunk: `prefix`, the `retry:` line if asked (with `line_end`), `payload`.
 fn one_chunk(
-    req: &Captured,
+    req: &ScenarioRequest,
     prefix: &str,
     line_end: &str,
     payload: &str,
@@ -102,7 +102,7 @@ fn one_chunk(
 /// `/scenario/bom`: BOM, `retry:` line if asked, [`BOM_EVENTS`], in one chunk.
 pub(crate) async fn bom(
     State(state): State<AppState>,
-    req: Captured,
+    req: ScenarioRequest,
 ) -> Result<Response, ApiError> {
     let chunk = one_chunk(&req, "\u{FEFF}", "\n", BOM_EVENTS)?;
     Ok(raw_response(&state, chunk, Ending::Idle))
@@ -112,7 +112,7 @@ pub(crate) async fn bom(
 pub(crate) async fn line_endings(
     State(state): State<AppState>,
     Path(style): Path<String>,
-    req: Captured,
+    req: ScenarioRequest,
 ) -> Result<Response, ApiError> {
     let line_end = match style.as_str() {
         "cr" => "\r",
@@ -132,7 +132,7 @@ pub(crate) async fn line_endings(
 /// `/scenario/comments`: [`COMMENTS`].
 pub(crate) async fn comments(
     State(state): State<AppState>,
-    req: Captured,
+    req: ScenarioRequest,
 ) -> Result<Response, ApiError> {
     let chunk = one_chunk(&req, "", "\n", COMMENTS)?;
     Ok(raw_response(&state, chunk, Ending::Idle))
@@ -142,7 +142,7 @@ pub(crate) async fn comments(
 /// `Content-Type: T` (default `text/plain`); the response then ends.
 pub(crate) async fn content_type(
     State(state): State<AppState>,
-    req: Captured,
+    req: ScenarioRequest,
 ) -> Result<Response, ApiError> {
     let value = req.params.get("type").unwrap_or("text/plain");
     let content_type = HeaderValue::from_str(value).map_err(|_| {
@@ -162,7 +162,7 @@ pub(crate) async fn content_type(
 /// `/scenario/huge?bytes=N`: `data: {"big":"<N times x>"}`, then `data: {"n":2}`.
 pub(crate) async fn huge(
     State(state): State<AppState>,
-    req: Captured,
+    req: ScenarioRequest,
 ) -> Result<Response, ApiError> {
     let size = req.params.int_in("bytes", 1024 * 1024, 0..=HUGE_MAX)?;
     let mut head = retry_bytes(&req, "\n")?;
@@ -187,7 +187,7 @@ pub(crate) async fn huge(
 pub(crate) async fn burst(
     State(state): State<AppState>,
     Path(n): Path<String>,
-    req: Captured,
+    req: ScenarioRequest,
 ) -> Result<Response, ApiError> {
     let count: u64 = n.parse().map_err(|_| {
         ApiError::bad_request(format!(
@@ -252,7 +252,7 @@ fn decimal_len(mut n: u64) -> usize {
     len
 }
 
-fn push_decimal(buf: &mut Vec<u8>, mut n: u64) {
+pub(super) fn push_decimal(buf: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {

@@ -4,10 +4,10 @@
 //!
 //! - `retry=MS`: send `retry: MS` and a blank line first (after the BOM in `bom`; with
 //!   the route's own line ends in `line-endings`).
-//! - `token=T`: append a record of the request (method, path with query, headers as a
-//!   lowercase-name map, the Last-Event-ID header or null, body as text) to the log of
-//!   `T`, read back with `GET /scenario/log/T`. A logged body is cut to its first
-//!   64 KiB (at a character boundary); `echo` still reports it whole.
+//! - `token=T`: append a record of the request to the log of `T`, read back with
+//!   `GET /scenario/log/T` (see [Request records](#request-records)).
+//! - `secrets=1`: log the `authorization`, `cookie` and `proxy-authorization` headers
+//!   whole instead of `"[redacted]"`.
 //!
 //! Where a route says "idle", the response stays open after its events, sending
 //! nothing at all (no keep-alive) until server shutdown. Event data is compact JSON.
@@ -31,20 +31,69 @@
 //! | `huge?bytes=N` | `data: {"big":"x…x"}` (N x's, default 1 MiB, max 64 MiB), then `data: {"n":2}`, idle |
 //! | `stall?after=N` | events `id: k` / `data: {"n":k}` after Last-Event-ID up to N (default 1), then nothing |
 //! | `comments` | [`COMMENTS`], idle |
-//! | `log/{token}` (GET) | JSON array of the records for that token |
+//! | `chaos?total=T&min=A&max=B&fail=P&seed=S` | see [Chaos](#chaos) |
+//! | `stall-headers?count=N&after=M` | the first N (default 1, max 1,000,000) requests of the `token` never get response headers: they are held until server shutdown, then get a 503 JSON error; later requests of the token get events `id: k` / `data: {"n":k}` after Last-Event-ID up to M (default 1), idle. Without a token every request is held |
+//! | `log/{token}` (GET) | JSON array of the records for that token (not itself logged) |
+//!
+//! # Chaos
+//!
+//! `chaos` serves events `id: n` / `data: {"n":n}` for n after the Last-Event-ID up to
+//! `total` (default 10,000, max 1,000,000), in chunks of about 64 KiB, and misbehaves
+//! like a bad network, reproducibly:
+//!
+//! - a share `fail` (0 to 1, default 0.2) of connects are refused with 502 or 503 (at
+//!   random) and a JSON error, instead of a stream;
+//! - every other connect is cut after a random number of events from `min` to `max`
+//!   (defaults 20 and 300; 1 ≤ `min` ≤ `max` ≤ 1,000,000). Half of the cuts (at
+//!   random) end the response between two events; the other half first write 1 to all
+//!   but one of the bytes of the next event (such as `id: 57\ndata: {"n"`), which the
+//!   client must discard;
+//! - once event `total` is sent, the response idles.
+//!
+//! The randomness is SplitMix64 seeded from `seed` (default 1), the token and how many
+//! times that token has connected to `chaos` before, so a token's sequence of outcomes
+//! is the same on every fresh server. Without a token, the seed, the Last-Event-ID and
+//! a counter shared by every untokened request are used (a seed and Last-Event-ID alone
+//! would refuse the same resume forever). The server keeps these per-token counters
+//! (for `chaos` and `stall-headers`) for the 10,000 most recent tokens.
+//!
+//! # Request records
+//!
+//! Every request to a route of the table above (all but `log/{token}`) with a `token`
+//! is logged, in arrival order, as a JSON object:
+//!
+//! | field | value |
+//! |---|---|
+//! | `method` | `"GET"`, `"POST"`, ... |
+//! | `path` | the path with `?query` |
+//! | `headers` | every header, lowercase name to value (repeated ones joined by `, `); `authorization`, `cookie`, `proxy-authorization` are `"[redacted]"` unless `secrets=1` |
+//! | `lastEventId` | the `Last-Event-ID` header, or null |
+//! | `lastEventIdQuery` | the `lastEventId` query parameter, or null |
+//! | `body` | the body as text, cut to its first 64 KiB (at a character boundary); `echo` still reports it whole |
+//! | `status` | the status the request was answered with (200, 502, ...), or null while it has no answer yet |
+//! | `open` | true while the request waits for its answer or its response body is being streamed or idles; false once the response body is dropped (it ended or the client went away) |
+//!
+//! A token keeps its newest 1000 records. All tokens together keep at most
+//! [`crate::Config::log_budget`] bytes (each record counts its JSON size, its token and
+//! [`crate::LOG_RECORD_BUDGET_OVERHEAD`]); over it, the oldest records of all tokens
+//! are evicted first. At most 10,000 tokens are kept: a new one beyond that evicts
+//! every record of the token holding the oldest record. A request whose body is over
+//! 1 MiB gets a 413 and is not logged.
 
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{middleware, Json, Router};
 use serde_json::{json, Value};
 
 mod bytes;
+mod chaos;
 mod payloads;
 mod record;
 
+pub(crate) use chaos::ConnectCounters;
 pub use payloads::{
     split_utf8_points, BOM_EVENTS, BURST_DATA_LEN, COMMENTS, LINE_ENDING_EVENTS, SPLIT_UTF8,
     TRICKLE,
@@ -52,17 +101,23 @@ pub use payloads::{
 pub(crate) use record::RequestLogs;
 
 use crate::error::ApiError;
-use crate::params::last_seen_number;
+use crate::params::{last_seen_number, parse_status};
 use crate::sse::{events_response, Ending};
 use crate::AppState;
-use record::Captured;
+use record::ScenarioRequest;
 
 /// Longest accepted `event=TYPE`.
 const MAX_EVENT_TYPE: usize = 256;
 
-/// The scenario routes, to be nested at `/scenario`.
-pub(crate) fn router() -> Router<AppState> {
+/// The scenario routes, to be nested at `/scenario`. Every one but `log/{token}` goes
+/// through [`record::record_requests`].
+pub(crate) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
+        .route("/chaos", get(chaos::chaos).post(chaos::chaos))
+        .route(
+            "/stall-headers",
+            get(chaos::stall_headers).post(chaos::stall_headers),
+        )
         .route("/end-after/{n}", get(end_after).post(end_after))
         .route("/drop-every/{k}", get(drop_every).post(drop_every))
         .route("/status/{code}", get(status).post(status))
@@ -88,11 +143,15 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/huge", get(bytes::huge).post(bytes::huge))
         .route("/stall", get(stall).post(stall))
         .route("/comments", get(bytes::comments).post(bytes::comments))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            record::record_requests,
+        ))
         .route("/log/{token}", get(log))
 }
 
 /// `event=TYPE`, if given; it must fit on one line.
-fn event_type_param(req: &Captured) -> Result<Option<&str>, ApiError> {
+fn event_type_param(req: &ScenarioRequest) -> Result<Option<&str>, ApiError> {
     match req.params.get("event") {
         Some(kind) if kind.contains(['\r', '\n']) || kind.len() > MAX_EVENT_TYPE => {
             Err(ApiError::bad_request(format!(
@@ -114,7 +173,7 @@ fn path_number(value: &str, route: &str) -> Result<u64, ApiError> {
 
 /// The `retry:` event asked for, followed by `events`.
 fn with_retry<I>(
-    req: &Captured,
+    req: &ScenarioRequest,
     events: I,
 ) -> Result<impl Iterator<Item = Event> + Send + 'static, ApiError>
 where
@@ -146,7 +205,7 @@ fn numbered(
 async fn end_after(
     State(state): State<AppState>,
     Path(n): Path<String>,
-    req: Captured,
+    req: ScenarioRequest,
 ) -> Result<Response, ApiError> {
     let n = path_number(&n, "end-after/{n}")?;
     let kind = event_type_param(&req)?;
@@ -158,7 +217,7 @@ async fn end_after(
 async fn drop_every(
     State(state): State<AppState>,
     Path(k): Path<String>,
-    req: Captured,
+    req: ScenarioRequest,
 ) -> Result<Response, ApiError> {
     let k = path_number(&k, "drop-every/{k}")?;
     if k == 0 {
@@ -178,24 +237,15 @@ async fn drop_every(
     Ok(events_response(&state, events, ending))
 }
 
-async fn stall(State(state): State<AppState>, req: Captured) -> Result<Response, ApiError> {
+async fn stall(State(state): State<AppState>, req: ScenarioRequest) -> Result<Response, ApiError> {
     let after = req.params.int_in("after", 1, 0..=1_000_000)?;
     let first = last_seen_number(req.last_event_id.as_deref()).saturating_add(1);
     let events = with_retry(&req, numbered(first..=after, None))?;
     Ok(events_response(&state, events, Ending::Idle))
 }
 
-async fn status(Path(code): Path<String>, _req: Captured) -> Result<Response, ApiError> {
-    let status = code
-        .parse::<u16>()
-        .ok()
-        .filter(|c| (200..=599).contains(c))
-        .and_then(|c| StatusCode::from_u16(c).ok())
-        .ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "`/scenario/status/{{code}}` needs an http status from 200 to 599, got `{code}`"
-            ))
-        })?;
+async fn status(Path(code): Path<String>, _req: ScenarioRequest) -> Result<Response, ApiError> {
+    let status = parse_status(&code, "`/scenario/status/{code}`")?;
     Ok((
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -204,11 +254,14 @@ async fn status(Path(code): Path<String>, _req: Captured) -> Result<Response, Ap
         .into_response())
 }
 
-async fn no_content(_req: Captured) -> StatusCode {
+async fn no_content(_req: ScenarioRequest) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-async fn bad_json(State(state): State<AppState>, req: Captured) -> Result<Response, ApiError> {
+async fn bad_json(
+    State(state): State<AppState>,
+    req: ScenarioRequest,
+) -> Result<Response, ApiError> {
     let events = with_retry(
         &req,
         [
@@ -220,7 +273,7 @@ async fn bad_json(State(state): State<AppState>, req: Captured) -> Result<Respon
     Ok(events_response(&state, events, Ending::Idle))
 }
 
-async fn named(State(state): State<AppState>, req: Captured) -> Result<Response, ApiError> {
+async fn named(State(state): State<AppState>, req: ScenarioRequest) -> Result<Response, ApiError> {
     let events = with_retry(
         &req,
         [
@@ -232,7 +285,7 @@ async fn named(State(state): State<AppState>, req: Captured) -> Result<Response,
     Ok(events_response(&state, events, Ending::Idle))
 }
 
-async fn echo(State(state): State<AppState>, req: Captured) -> Result<Response, ApiError> {
+async fn echo(State(state): State<AppState>, req: ScenarioRequest) -> Result<Response, ApiError> {
     let data = json!({
         "method": req.method.as_str(),
         "path": req.path,

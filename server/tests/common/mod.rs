@@ -92,6 +92,30 @@ impl Server {
             .expect("request")
     }
 
+    /// Sends a request with exactly `path` as the request target and `host` as the
+    /// Host header (none when `None`) over a fresh connection; returns the status and
+    /// the raw rest of the response (headers and body). No client normalises the path.
+    pub async fn raw_get(&self, path: &str, host: Option<&str>) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self.base.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let host_line = host.map_or_else(String::new, |h| format!("Host: {h}\r\n"));
+        let request = format!("GET {path} HTTP/1.1\r\n{host_line}Connection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut response = Vec::new();
+        tokio::time::timeout(TIMEOUT, stream.read_to_end(&mut response))
+            .await
+            .expect("response in time")
+            .expect("read");
+        let response = String::from_utf8_lossy(&response).into_owned();
+        let status = response
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {response:?}"));
+        (status, response)
+    }
+
     pub async fn post(&self, path: &str) -> reqwest::Response {
         tokio::time::timeout(TIMEOUT, self.client.post(self.url(path)).send())
             .await
@@ -252,6 +276,22 @@ impl Body {
             }
         }
         self.buf.clone()
+    }
+
+    /// Reads until the body ends (`true`) or holds `needle` (`false`); panics if
+    /// neither happens in time.
+    pub async fn until_end_or(&mut self, needle: &str) -> bool {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        while !self.ended && !contains(&self.buf, needle.as_bytes()) {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if self.read_one(left).await.is_none() {
+                panic!(
+                    "body neither ended nor sent {needle:?} in time; got {:?}",
+                    String::from_utf8_lossy(&self.buf)
+                );
+            }
+        }
+        self.ended
     }
 
     /// Asserts that nothing arrives and the body stays open for `wait`.

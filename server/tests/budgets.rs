@@ -1,0 +1,80 @@
+//! The byte budgets of all channel buffers together and of all request logs together.
+
+mod common;
+
+use common::{json_response, numbered, spawn_with, Body, DEFAULT_RETRY_LINE};
+use futures::{stream, StreamExt};
+use serde_json::json;
+use wasm_eventsource_server::Config;
+
+const BUDGET: usize = 1024 * 1024;
+
+// Regression: each channel kept 1000 events and each token 1000 records, whatever
+// their size, so many channels or tokens could take gigabytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn floods_of_channels_and_tokens_stay_within_the_budgets() {
+    let server = spawn_with(Config {
+        ticker: None,
+        channel_budget: BUDGET,
+        log_budget: BUDGET,
+        ..Config::default()
+    })
+    .await;
+    // About 1.1 KiB per event: the budget holds about 900 of the 3,000.
+    let padding = "p".repeat(1000);
+
+    // 1,000 channels, 3 events of about 1 KiB each: three times the budget.
+    let publishes = (0..3u64).flat_map(|round| (0..1000).map(move |c| (round, c)));
+    stream::iter(publishes)
+        .for_each_concurrent(16, |(round, c)| {
+            let server = &server;
+            let padding = &padding;
+            async move {
+                let (status, answer) = server
+                    .publish(json!({ "channel": format!("c{c}"), "data": { "n": round + 1, "pad": padding } }))
+                    .await;
+                assert_eq!(status, 200, "{answer}");
+                assert!(server.state.channel_bytes() <= BUDGET);
+            }
+        })
+        .await;
+    let held = server.state.channel_bytes();
+    assert!(held <= BUDGET && held > BUDGET / 2, "{held} bytes held");
+    // The newest event of a channel is still there to replay; the one before it, a
+    // thousand publishes older, is gone, and the stream says so.
+    let mut body = Body::sse(
+        server
+            .get_with("/events?channel=c999", &[("Last-Event-ID", "2")])
+            .await,
+    );
+    body.expect_text(&format!(
+        "{DEFAULT_RETRY_LINE}event: reset\ndata: {{\"reason\":\"history lost\",\"lastEventId\":\"2\",\"oldest\":\"3\"}}\n\nid: 3\ndata: {{\"n\":3,\"pad\":\"{padding}\"}}\n\n"
+    ))
+    .await;
+
+    // 10,000 tokens, one record each.
+    stream::iter(0..10_000)
+        .for_each_concurrent(16, |t| {
+            let server = &server;
+            async move {
+                let response = server
+                    .get(&format!("/scenario/no-content?token=tok-{t}"))
+                    .await;
+                assert_eq!(response.status().as_u16(), 204);
+            }
+        })
+        .await;
+    let held = server.state.log_bytes();
+    assert!(held <= BUDGET && held > BUDGET / 2, "{held} bytes held");
+    assert!(
+        server.state.request_log("tok-0").is_empty(),
+        "the oldest went first"
+    );
+    let (status, log) = json_response(server.get("/scenario/log/tok-9999").await).await;
+    assert_eq!(status, 200);
+    assert_eq!(log[0]["path"], "/scenario/no-content?token=tok-9999");
+
+    // Events still flow through a full budget.
+    let mut body = Body::sse(server.get("/scenario/end-after/2").await);
+    assert_eq!(body.read_to_end().await, numbered(1..=2).as_bytes());
+}
