@@ -12,13 +12,18 @@ step "format"
 cargo fmt --all -- --check
 
 step "clippy (native)"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 
-step "clippy (wasm32)"
-cargo clippy -p wasm-eventsource --target wasm32-unknown-unknown --all-targets --quiet -- -D warnings
+step "clippy (wasm32, every feature combination)"
+cargo clippy -p wasm-eventsource --target wasm32-unknown-unknown --all-targets --all-features --quiet -- -D warnings
+for features in "" native fetch js native,fetch native,js fetch,js; do
+  echo "features: [${features}]"
+  cargo clippy -p wasm-eventsource --target wasm32-unknown-unknown --lib --no-default-features \
+    --features "$features" --quiet -- -D warnings
+done
 
 step "rustdoc"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --quiet
 
 step "native tests"
 cargo test --workspace 2>&1 | tee "$LOGS/native.log"
@@ -27,6 +32,11 @@ step "build the npm package (pkg/, pkg-web/) and the server"
 bash scripts/build.sh
 cargo build -p wasm-eventsource-server --quiet
 start_server --ticker-ms 1000
+
+# A loopback port nothing listens on, for the "server unreachable" tests (not port 9:
+# browsers refuse it before any network).
+SSE_CLOSED_PORT=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+export SSE_CLOSED_PORT
 
 # One wasm-pack run per file: wasm-pack hands extra arguments to `cargo build` too, so
 # --no-fail-fast cannot be passed; a failing file must not hide the others' results.

@@ -47,8 +47,6 @@ const chat = { source: null, generation: 0, lastId: '' };
 /** Kept referenced: a source the page let go of could be finalised, which closes it. */
 let tickerSource = null;
 
-const seenIds = new Set();
-let duplicates = 0;
 let timelineSeq = 0;
 
 main();
@@ -73,8 +71,14 @@ function wireControls() {
   ui.form.addEventListener('submit', publish);
   ui.transport.addEventListener('change', () => openChat(ui.transport.value));
   ui.reconnect.addEventListener('click', () => {
-    openChat(ui.transport.value);
-    ui.controlStatus.textContent = 'Reopened the chat stream.';
+    // A closed source cannot come back: open a new one, resuming where it was.
+    if (!chat.source || chat.source.readyState === 2) {
+      openChat(ui.transport.value);
+      ui.controlStatus.textContent = 'Reopened the chat stream.';
+    } else {
+      chat.source.reconnect();
+      ui.controlStatus.textContent = 'Asked the chat stream to reconnect now.';
+    }
   });
   ui.drop.addEventListener('click', () =>
     control(ui.drop, '/control/drop?channel=chat', 'Dropped the live chat streams.'));
@@ -85,20 +89,22 @@ function wireControls() {
 
 // ---------------------------------------------------------------- sources
 
-/** Absolute URL of a channel's stream, resuming after `lastEventId` when given. */
-function eventsUrl(channel, lastEventId) {
+/** Absolute URL of a channel's stream. */
+function eventsUrl(channel) {
   const url = new URL('/events', window.location.href);
   url.searchParams.set('channel', channel);
-  if (lastEventId) url.searchParams.set('lastEventId', lastEventId);
   return url.href;
 }
 
-/** Opens a TypedEventSource and attaches its handlers. Throws what the constructor throws. */
+/**
+ * Opens a TypedEventSource and attaches its handlers. Throws what the constructor throws.
+ * The library resumes after `lastEventId` (and after every reconnect) and drops any event
+ * whose id it already delivered, so the page never sees a repeat.
+ */
 function createSource({ channel, transport, lastEventId, events, onState, onDecodeError }) {
-  const source = new TypedEventSource(eventsUrl(channel, lastEventId), {
-    withCredentials: false,
-    transport,
-  });
+  const options = { withCredentials: false, transport, dedupe: true };
+  if (lastEventId) options.lastEventId = lastEventId;
+  const source = new TypedEventSource(eventsUrl(channel), options);
   try {
     for (const [type, handler] of Object.entries(events)) source.on(type, handler);
     source.onDecodeError(onDecodeError);
@@ -185,8 +191,10 @@ function stateDetails(state) {
       : `retry in ${formatDelay(state.delayMs)}`);
   }
   if (state.cause) parts.push(String(state.cause));
+  if (state.kind === 'reconnecting' && state.status !== undefined) parts.push(`HTTP ${state.status}`);
   if (state.kind === 'closed') {
     if (state.reason) parts.push(`reason: ${state.reason}`);
+    if (state.attempts !== undefined) parts.push(`after ${state.attempts} retries`);
     if (state.status !== undefined && state.status !== null) parts.push(`HTTP ${state.status}`);
     if (state.contentType) parts.push(`content type ${state.contentType}`);
     if (state.message) parts.push(String(state.message));
@@ -218,23 +226,11 @@ function tickerState(state) {
 
 function addMessage(data, meta) {
   const id = meta && meta.lastEventId ? String(meta.lastEventId) : '';
-  if (id) {
-    if (seenIds.has(id)) {
-      duplicates += 1;
-      ui.feed.dataset.duplicates = String(duplicates);
-      return;
-    }
-    seenIds.add(id);
-    chat.lastId = id;
-  }
+  if (id) chat.lastId = id;
   const stick = isNearBottom(ui.feed);
   ui.feed.append(messageItem(data, id));
-  // The feed keeps the newest MAX_FEED messages (newest last), and forgets the ids of
-  // those it drops: a resumed stream replays only what came after the last id.
-  while (ui.feed.children.length > MAX_FEED) {
-    seenIds.delete(ui.feed.firstElementChild.dataset.id);
-    ui.feed.firstElementChild.remove();
-  }
+  // The feed keeps the newest MAX_FEED messages (newest last).
+  while (ui.feed.children.length > MAX_FEED) ui.feed.firstElementChild.remove();
   if (stick) ui.feed.scrollTop = ui.feed.scrollHeight;
 }
 

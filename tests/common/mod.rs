@@ -181,3 +181,91 @@ pub async fn handled_after_close_in_handler(
     let handled = *count.borrow();
     (handled, closed)
 }
+
+/// A policy with exact, short delays for tests: retry `n` waits `base × 2ⁿ⁻¹`, no
+/// jitter, a 5 ms floor.
+pub fn exact_policy(base_ms: u64) -> wasm_eventsource::ReconnectPolicy {
+    wasm_eventsource::ReconnectPolicy::new()
+        .base(std::time::Duration::from_millis(base_ms))
+        .floor(std::time::Duration::from_millis(5))
+        .jitter(false)
+}
+
+/// A token no other test run uses, for the server's request logs.
+pub fn token(what: &str) -> String {
+    format!("{what}-{}", (js_sys::Math::random() * 1e12) as u64)
+}
+
+/// The server's request log for `token`: one record per request, in arrival order.
+pub async fn request_log(token: &str) -> Vec<serde_json::Value> {
+    get_json(&url(&format!("/scenario/log/{token}")))
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// POSTs `body` as JSON to `path` on the test server; returns the status.
+pub async fn post_json(path: &str, body: &serde_json::Value) -> u16 {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    let headers = web_sys::Headers::new().expect("headers");
+    headers
+        .set("Content-Type", "application/json")
+        .expect("a valid header");
+    init.set_headers(&headers);
+    init.set_body(&JsValue::from_str(&body.to_string()));
+    let fetch: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"fetch".into())
+        .expect("fetch exists")
+        .unchecked_into();
+    let promise = fetch
+        .call2(&JsValue::NULL, &url(path).into(), &init)
+        .expect("fetch called");
+    let response = JsFuture::from(js_sys::Promise::from(promise))
+        .await
+        .expect("the request succeeds")
+        .unchecked_into::<web_sys::Response>();
+    response.status()
+}
+
+/// Waits until `cond` holds, checking every 10 ms, failing the test with `what` after
+/// `ms` milliseconds.
+pub async fn wait_until(what: &str, ms: u32, cond: impl Fn() -> bool) {
+    let mut waited = 0;
+    while !cond() {
+        assert!(waited < ms, "timed out after {ms} ms waiting for {what}");
+        TimeoutFuture::new(10).await;
+        waited += 10;
+    }
+}
+
+/// The numbers `n` of the `{"n":n}` events of `types` as they arrive.
+pub fn numbers(source: &EventSource, types: &[&str]) -> (Rc<RefCell<Vec<u64>>>, Vec<Subscription>) {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let subs = types
+        .iter()
+        .map(|t| {
+            let seen = seen.clone();
+            source.on::<N>(t, move |r| match r {
+                Ok(m) => seen.borrow_mut().push(u64::from(m.data.n)),
+                Err(e) => panic!("a bad event: {e}"),
+            })
+        })
+        .collect();
+    (seen, subs)
+}
+
+/// Waits until the tasks and requests that close() aborted have been dropped and
+/// settled: live bytes steady over two timer ticks (5 s at most). Returns them.
+pub async fn settled() -> isize {
+    let mut last = live_bytes();
+    for _ in 0..500 {
+        TimeoutFuture::new(10).await;
+        let now = live_bytes();
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    last
+}

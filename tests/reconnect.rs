@@ -1,0 +1,528 @@
+//! Browser tests of the reconnection engine, on both transports, against the test
+//! server (`scripts/test.sh` passes its URL in `SSE_TEST_SERVER`).
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::*;
+use futures::channel::mpsc::unbounded;
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+use wasm_bindgen_test::*;
+use wasm_eventsource::{
+    CloseReason, ConnectionState, EventSource, Options, ReconnectCause, ReconnectPolicy, Transport,
+};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const BOTH: [Transport; 2] = [Transport::Native, Transport::Fetch];
+
+fn open(path: &str, options: Options) -> EventSource {
+    EventSource::with_options(&url(path), options).expect("valid url and options")
+}
+
+/// The Last-Event-ID a request resumed from: the header, else the query parameter.
+fn resumed_from(record: &Value) -> Option<String> {
+    record["lastEventId"]
+        .as_str()
+        .or_else(|| record["lastEventIdQuery"].as_str())
+        .map(str::to_owned)
+}
+
+fn is_reconnecting(s: &ConnectionState) -> bool {
+    matches!(s, ConnectionState::Reconnecting { .. })
+}
+
+#[wasm_bindgen_test]
+async fn ten_thousand_events_through_drops_and_502s_arrive_exactly_once_in_order() {
+    const TOTAL: u64 = 10_000;
+    for transport in BOTH {
+        let token = token("chaos");
+        let path = format!(
+            "/scenario/chaos?total={TOTAL}&min=20&max=300&fail=0.2&retry=10&seed=7&token={token}"
+        );
+        let policy = ReconnectPolicy::new()
+            .floor(Duration::from_millis(5))
+            .max_delay(Duration::from_millis(200));
+        let source = open(
+            &path,
+            Options::new().transport(transport).reconnect_policy(policy),
+        );
+        let (seen, _subs) = numbers(&source, &["message"]);
+        let (mut states, _s) = states(&source);
+        wait_until("10,000 events", 120_000, || {
+            seen.borrow().len() as u64 >= TOTAL || source.state().is_closed()
+        })
+        .await;
+        source.close();
+        let seen = seen.borrow().clone();
+        let expected: Vec<u64> = (1..=TOTAL).collect();
+        assert!(
+            seen == expected,
+            "{transport:?}: {} events, first wrong at {:?}",
+            seen.len(),
+            seen.iter().zip(&expected).position(|(a, b)| a != b)
+        );
+        let log = request_log(&token).await;
+        let failed = log
+            .iter()
+            .filter(|r| matches!(r["status"].as_u64(), Some(502 | 503)))
+            .count();
+        assert!(
+            log.len() >= 50,
+            "{transport:?}: only {} connects",
+            log.len()
+        );
+        assert!(
+            failed >= 5,
+            "{transport:?}: only {failed} connects answered 502/503"
+        );
+        // The 502s and 503s were retried, never the end.
+        let mut saw_status = false;
+        while let Ok(state) = states.try_recv() {
+            assert!(
+                !matches!(state, ConnectionState::Closed { ref reason } if *reason != CloseReason::ClosedByClient),
+                "{transport:?}: {state:?}"
+            );
+            if let ConnectionState::Reconnecting {
+                cause: ReconnectCause::HttpStatus { status },
+                delay,
+                ..
+            } = state
+            {
+                assert!(matches!(status, 502 | 503));
+                assert!(delay.is_some());
+                saw_status = true;
+            }
+        }
+        assert!(saw_status, "{transport:?}: no Reconnecting for a 502/503");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_502_then_recovery_reconnects_with_backoff_and_resumes() {
+    for transport in BOTH {
+        let channel = token("recover");
+        let events_path = format!("/events?channel={channel}&retry=10");
+        let options = Options::new()
+            .transport(transport)
+            .reconnect_policy(exact_policy(20));
+        let source = open(&events_path, options);
+        let (seen, _subs) = numbers(&source, &["message"]);
+        let (mut states, _s) = states(&source);
+        until_state(&mut states, "open", ConnectionState::is_open).await;
+        let publish = |n: u64| json!({"channel": channel, "data": {"n": n}});
+        assert_eq!(post_json("/publish", &publish(1)).await, 200);
+        wait_until("event 1", 5_000, || seen.borrow().len() == 1).await;
+        // The next 3 connects get a 502; the stream is cut; event 2 is published while
+        // the source is away.
+        let fail = format!("/control/fail?channel={channel}&count=3&status=502");
+        assert_eq!(post_json(&fail, &json!({})).await, 200);
+        assert_eq!(
+            post_json(&format!("/control/drop?channel={channel}"), &json!({})).await,
+            200
+        );
+        assert_eq!(post_json("/publish", &publish(2)).await, 200);
+        let (_, between) = until_state(&mut states, "open again", ConnectionState::is_open).await;
+        wait_until("event 2", 5_000, || seen.borrow().len() == 2).await;
+        source.close();
+        assert_eq!(
+            *seen.borrow(),
+            [1, 2],
+            "{transport:?}: resumed with no gap or repeat"
+        );
+        let delays: Vec<Duration> = between
+            .iter()
+            .filter_map(|s| match s {
+                ConnectionState::Reconnecting {
+                    cause: ReconnectCause::HttpStatus { status: 502 },
+                    delay: Some(delay),
+                    ..
+                } => Some(*delay),
+                _ => None,
+            })
+            .collect();
+        assert!(!delays.is_empty(), "{transport:?}: {between:?}");
+        assert!(
+            delays.windows(2).all(|w| w[1] == w[0] * 2),
+            "{transport:?}: the backoff doubles: {delays:?}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn limits_end_in_closed_gave_up() {
+    for transport in BOTH {
+        let options = Options::new()
+            .transport(transport)
+            .reconnect_policy(exact_policy(5).max_attempts(2));
+        let source = open("/scenario/status/503", options);
+        let (mut states, _s) = states(&source);
+        let (closed, before) = until_state(&mut states, "closed", ConnectionState::is_closed).await;
+        assert_eq!(
+            closed,
+            ConnectionState::Closed {
+                reason: CloseReason::GaveUp {
+                    attempts: 2,
+                    cause: ReconnectCause::HttpStatus { status: 503 }
+                }
+            },
+            "{transport:?}"
+        );
+        let retries = before.iter().filter(|s| is_reconnecting(s)).count();
+        assert_eq!(retries, 2, "{transport:?}: {before:?}");
+    }
+}
+
+/// Opens `path` with `options`; `close_when` decides, from each state, when to
+/// close. Then waits long past any retry and returns how many requests the server saw
+/// for `token` at close and in the end.
+async fn requests_after_close(
+    path: &str,
+    token: &str,
+    options: Options,
+    close_when: impl Fn(&ConnectionState) -> bool,
+) -> (usize, usize) {
+    let source = open(path, options);
+    let (mut states, _s) = states(&source);
+    until_state(&mut states, "the moment to close", close_when).await;
+    source.close();
+    let at_close = request_log(token).await.len();
+    // Nothing may come: wait well past the retry delay (200 ms) before looking.
+    gloo_timers::future::TimeoutFuture::new(700).await;
+    (at_close, request_log(token).await.len())
+}
+
+#[wasm_bindgen_test]
+async fn close_during_backoff_cancels_the_retry() {
+    for transport in BOTH {
+        let token = token("backoff");
+        let options = Options::new()
+            .transport(transport)
+            .reconnect_policy(exact_policy(200));
+        let (at_close, after) = requests_after_close(
+            &format!("/scenario/status/503?token={token}"),
+            &token,
+            options,
+            |s| matches!(s, ConnectionState::Reconnecting { delay: Some(_), .. }),
+        )
+        .await;
+        assert!(at_close >= 1);
+        assert_eq!(after, at_close, "{transport:?}: a request after close()");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn close_from_a_handler_or_an_observer_means_no_further_request() {
+    for transport in BOTH {
+        // From inside an event handler: the stream ends after event 1, a retry would
+        // follow in 10 ms.
+        let tok = token("in-handler");
+        let path = format!("/scenario/end-after/1?retry=10&token={tok}");
+        let source = open(
+            &path,
+            Options::new()
+                .transport(transport)
+                .reconnect_policy(exact_policy(10)),
+        );
+        let (tx, mut rx) = unbounded();
+        let weak = source.downgrade();
+        let _h = source.on_raw("message", move |_| {
+            if let Some(source) = weak.upgrade() {
+                source.close();
+            }
+            let _ = tx.unbounded_send(());
+        });
+        next(&mut rx, "the event").await;
+        gloo_timers::future::TimeoutFuture::new(300).await;
+        assert_eq!(request_log(&tok).await.len(), 1, "{transport:?}: handler");
+        drop(source);
+
+        // From inside a state observer, as the retry is announced.
+        let token2 = token("in-observer");
+        let path = format!("/scenario/status/503?token={token2}");
+        let source = open(
+            &path,
+            Options::new()
+                .transport(transport)
+                .reconnect_policy(exact_policy(10)),
+        );
+        let closed = Rc::new(RefCell::new(false));
+        let weak = source.downgrade();
+        let _o = {
+            let closed = closed.clone();
+            source.on_state(move |s| {
+                if is_reconnecting(s) {
+                    if let Some(source) = weak.upgrade() {
+                        source.close();
+                        *closed.borrow_mut() = true;
+                    }
+                }
+            })
+        };
+        wait_until("the observer to close", 5_000, || *closed.borrow()).await;
+        let at_close = request_log(&token2).await.len();
+        gloo_timers::future::TimeoutFuture::new(300).await;
+        assert_eq!(
+            request_log(&token2).await.len(),
+            at_close,
+            "{transport:?}: observer"
+        );
+        assert!(source.state().is_closed());
+    }
+}
+
+#[wasm_bindgen_test]
+async fn stalled_headers_and_a_stalled_body_are_detected_and_replaced() {
+    for transport in BOTH {
+        // Headers never sent on the first request.
+        let tok = token("stall-headers");
+        let path = format!("/scenario/stall-headers?count=1&token={tok}");
+        let options = Options::new()
+            .transport(transport)
+            .heartbeat_timeout(Duration::from_millis(400))
+            .reconnect_policy(exact_policy(10));
+        let source = open(&path, options.clone());
+        let (seen, _subs) = numbers(&source, &["message"]);
+        let (mut rx, _s) = states(&source);
+        let (_, before) = until_state(&mut rx, "open", ConnectionState::is_open).await;
+        assert!(
+            before.contains(&ConnectionState::Reconnecting {
+                attempt: 1,
+                delay: Some(Duration::from_millis(10)),
+                cause: ReconnectCause::HeartbeatTimeout {
+                    after: Duration::from_millis(400)
+                }
+            }),
+            "{transport:?}: {before:?}"
+        );
+        wait_until("event 1", 5_000, || *seen.borrow() == [1]).await;
+        source.close();
+
+        // A body that stalls after two events: replaced, resuming after 2.
+        let token = token("stall-body");
+        let path = format!("/scenario/stall?after=2&token={token}");
+        let source = open(&path, options);
+        let (mut states, _s) = states(&source);
+        until_state(&mut states, "open", ConnectionState::is_open).await;
+        let lost = until_state(&mut states, "the stall", is_reconnecting)
+            .await
+            .0;
+        assert!(
+            matches!(
+                lost,
+                ConnectionState::Reconnecting {
+                    cause: ReconnectCause::HeartbeatTimeout { .. },
+                    ..
+                }
+            ),
+            "{transport:?}: {lost:?}"
+        );
+        until_state(&mut states, "open again", ConnectionState::is_open).await;
+        source.close();
+        let log = request_log(&token).await;
+        assert_eq!(log.len(), 2, "{transport:?}: {log:?}");
+        assert_eq!(resumed_from(&log[1]).as_deref(), Some("2"), "{transport:?}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn reconnect_forces_a_new_connection_that_resumes() {
+    for transport in BOTH {
+        let token = token("forced");
+        let source = open(
+            &format!("/scenario/stall?after=1&token={token}"),
+            Options::new().transport(transport),
+        );
+        let (seen, _subs) = numbers(&source, &["message"]);
+        let (mut states, _s) = states(&source);
+        until_state(&mut states, "open", ConnectionState::is_open).await;
+        wait_until("event 1", 5_000, || *seen.borrow() == [1]).await;
+        source.reconnect();
+        let (_, between) = until_state(&mut states, "open again", ConnectionState::is_open).await;
+        assert_eq!(
+            between[0],
+            ConnectionState::Reconnecting {
+                attempt: 0,
+                delay: Some(Duration::ZERO),
+                cause: ReconnectCause::Requested
+            },
+            "{transport:?}"
+        );
+        source.close();
+        let log = request_log(&token).await;
+        assert_eq!(log.len(), 2, "{transport:?}: {log:?}");
+        assert_eq!(resumed_from(&log[1]).as_deref(), Some("1"), "{transport:?}");
+        assert_eq!(*seen.borrow(), [1]);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn native_resumes_with_a_fresh_id_not_the_stale_one_in_its_url() {
+    // Regression: the first URL's lastEventId stayed for every later reconnect, so a
+    // server that reads the query saw an old id and replayed what was delivered.
+    let token = token("stale");
+    let path = format!("/scenario/drop-every/3?total=9&retry=10&token={token}");
+    let options = Options::new()
+        .last_event_id("0")
+        .reconnect_policy(exact_policy(10));
+    let source = open(&path, options);
+    let (seen, _subs) = numbers(&source, &["message"]);
+    wait_until("9 events", 10_000, || seen.borrow().len() >= 9).await;
+    source.close();
+    assert_eq!(*seen.borrow(), (1..=9).collect::<Vec<u64>>());
+    let log = request_log(&token).await;
+    let queries: Vec<Option<&str>> = log.iter().map(|r| r["lastEventIdQuery"].as_str()).collect();
+    assert_eq!(queries, [Some("0"), Some("3"), Some("6")], "{log:?}");
+}
+
+#[wasm_bindgen_test]
+async fn dedupe_drops_a_replayed_id_and_gaps_are_reported() {
+    for transport in BOTH {
+        let channel = token("dedupe");
+        let options = Options::new()
+            .transport(transport)
+            .dedupe(true)
+            .last_event_id("0")
+            .reconnect_policy(exact_policy(10));
+        let source = open(&format!("/events?channel={channel}&retry=10"), options);
+        let (seen, _subs) = numbers(&source, &["message"]);
+        let gaps = Rc::new(RefCell::new(Vec::new()));
+        let _g = {
+            let gaps = gaps.clone();
+            source.on_gap(move |g| gaps.borrow_mut().push((g.after, g.next)))
+        };
+        let (mut states, _s) = states(&source);
+        let publish = |n: u64| json!({"channel": channel, "data": {"n": n}, "id": n.to_string()});
+        until_state(&mut states, "open", ConnectionState::is_open).await;
+        post_json("/publish", &publish(1)).await;
+        wait_until("event 1", 5_000, || seen.borrow().len() == 1).await;
+        // A new connection, then event 1 again (as a server that replays inclusively
+        // would send it), then 2, then 5.
+        source.reconnect();
+        until_state(&mut states, "open again", ConnectionState::is_open).await;
+        for n in [1, 2, 5] {
+            assert_eq!(post_json("/publish", &publish(n)).await, 200);
+        }
+        wait_until("events 2 and 5", 5_000, || seen.borrow().len() >= 3).await;
+        source.close();
+        assert_eq!(
+            *seen.borrow(),
+            [1, 2, 5],
+            "{transport:?}: the repeated id 1 is dropped"
+        );
+        assert_eq!(*gaps.borrow(), [(2, 5)], "{transport:?}");
+    }
+}
+
+/// Runs JavaScript in the test page.
+fn js(code: &str) {
+    js_sys::eval(code).expect("the test's JavaScript runs");
+}
+
+#[wasm_bindgen_test]
+async fn online_cuts_the_backoff_short_and_offline_spends_no_attempt() {
+    // navigator.onLine follows window.__offline; `online` events are dispatched by hand.
+    js(
+        "window.__offline = false; Object.defineProperty(navigator, 'onLine', \
+        { configurable: true, get: () => !window.__offline });",
+    );
+    for transport in BOTH {
+        let token = token("online");
+        let options = Options::new()
+            .transport(transport)
+            .reconnect_on_online(true)
+            .reconnect_policy(exact_policy(20_000));
+        let source = open(&format!("/scenario/status/503?token={token}"), options);
+        let (mut states, _s) = states(&source);
+        let first = until_state(&mut states, "a retry", is_reconnecting).await.0;
+        assert!(
+            matches!(first, ConnectionState::Reconnecting { attempt: 1, delay: Some(d), .. } if d == Duration::from_secs(20)),
+            "{transport:?}: {first:?}"
+        );
+        // Back online: the 20 s backoff is cut short.
+        js("window.dispatchEvent(new Event('online'))");
+        let second = until_state(&mut states, "the next retry", is_reconnecting)
+            .await
+            .0;
+        assert!(
+            matches!(second, ConnectionState::Reconnecting { attempt: 2, .. }),
+            "{transport:?}: {second:?}"
+        );
+        // Offline: nothing is attempted until the network is back.
+        js("window.__offline = true; window.dispatchEvent(new Event('online'))");
+        let offline = until_state(&mut states, "the wait for the network", |s| {
+            matches!(s, ConnectionState::Reconnecting { delay: None, .. })
+        })
+        .await
+        .0;
+        assert!(
+            matches!(
+                offline,
+                ConnectionState::Reconnecting {
+                    attempt: 2,
+                    delay: None,
+                    ..
+                }
+            ),
+            "{transport:?}: {offline:?}"
+        );
+        let requests = request_log(&token).await.len();
+        gloo_timers::future::TimeoutFuture::new(300).await;
+        assert_eq!(
+            request_log(&token).await.len(),
+            requests,
+            "{transport:?}: a request while offline"
+        );
+        js("window.__offline = false; window.dispatchEvent(new Event('online'))");
+        until_state(&mut states, "connecting once online", |s| {
+            matches!(s, ConnectionState::Connecting { attempt: 2 })
+        })
+        .await;
+        source.close();
+    }
+    js("delete navigator.onLine; window.__offline = false;");
+}
+
+#[wasm_bindgen_test]
+async fn a_hidden_page_pauses_the_connection_and_a_visible_one_resumes_it() {
+    js(
+        "window.__hidden = false; Object.defineProperty(document, 'hidden', \
+        { configurable: true, get: () => window.__hidden });",
+    );
+    for transport in BOTH {
+        let token = token("hidden");
+        let options = Options::new().transport(transport).pause_when_hidden(true);
+        let source = open(&format!("/scenario/stall?after=1&token={token}"), options);
+        let (seen, _subs) = numbers(&source, &["message"]);
+        let (mut states, _s) = states(&source);
+        until_state(&mut states, "open", ConnectionState::is_open).await;
+        wait_until("event 1", 5_000, || *seen.borrow() == [1]).await;
+        js("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
+        let paused = until_state(&mut states, "paused", is_reconnecting).await.0;
+        assert_eq!(
+            paused,
+            ConnectionState::Reconnecting {
+                attempt: 0,
+                delay: None,
+                cause: ReconnectCause::PageHidden
+            },
+            "{transport:?}"
+        );
+        gloo_timers::future::TimeoutFuture::new(200).await;
+        assert_eq!(
+            request_log(&token).await.len(),
+            1,
+            "{transport:?}: a request while hidden"
+        );
+        js("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))");
+        until_state(&mut states, "open again", ConnectionState::is_open).await;
+        source.close();
+        let log = request_log(&token).await;
+        assert_eq!(log.len(), 2, "{transport:?}");
+        assert_eq!(resumed_from(&log[1]).as_deref(), Some("1"), "{transport:?}");
+    }
+    js("delete document.hidden; window.__hidden = false;");
+}
