@@ -175,10 +175,76 @@ impl RawEvent {
     }
 }
 
+/// Whether `data` is one balanced JSON-like value with no comma at its top level:
+/// brackets and braces balance outside strings, strings close, and no `,` stands
+/// outside every bracket. Then `[` + data₁ + `,` + data₂ + … + `]`, if it parses at
+/// all, parses into exactly one element per event, each the event's own value: the
+/// JavaScript API parses a chunk's events with one `JSON.parse` that way. It does not
+/// check the value is JSON; `JSON.parse` does.
+#[cfg_attr(not(feature = "js"), allow(dead_code))]
+pub(crate) fn is_one_json_value(data: &str) -> bool {
+    let mut depth: u32 = 0;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut any = false;
+    for &b in data.as_bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            b',' if depth == 0 => return false,
+            b' ' | b'\t' | b'\n' | b'\r' => continue,
+            _ => {}
+        }
+        any = true;
+    }
+    any && depth == 0 && !in_string
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde::Deserialize;
+
+    #[test]
+    fn one_json_value_is_told_from_what_could_merge_or_split_in_an_array() {
+        for one in [
+            r#"{"a":[1,2],"b":"x,]}"}"#,
+            "1",
+            " [1, 2] ",
+            r#""a\"b,""#,
+            "true",
+            "{}",
+        ] {
+            assert!(is_one_json_value(one), "{one}");
+        }
+        // Each of these could join its neighbours into a different array that parses.
+        for not_one in [
+            "1,2",
+            "[1",
+            "2]",
+            "",
+            "  ",
+            r#""open"#,
+            "}{",
+            r#"{"a":1},{"b":2}"#,
+        ] {
+            assert!(!is_one_json_value(not_one), "{not_one}");
+        }
+    }
 
     #[derive(Debug, Deserialize, PartialEq)]
     struct Chat {

@@ -223,6 +223,7 @@ impl FetchConnector {
             let Some(sink) = self.sink.upgrade() else {
                 return End::Gone;
             };
+            sink.begin_batch();
             while let Some(item) = self.parser.next_item() {
                 if sink.is_closed() {
                     return End::Gone;
@@ -247,6 +248,7 @@ impl FetchConnector {
                     )),
                 }
             }
+            sink.end_batch();
             if sink.is_closed() {
                 return End::Gone;
             }

@@ -17,8 +17,8 @@ use crate::state::{CloseReason, ConnectionState, ReconnectCause};
 use js_sys::{Function, Object, Reflect};
 use serde::Deserialize;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
-use std::rc::{Rc, Weak};
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 
@@ -163,9 +163,146 @@ impl JsOptions {
 #[wasm_bindgen]
 pub struct TypedEventSource {
     source: EventSource,
+    /// The `on` callbacks' side: which types are listened for, the chunk being held.
+    events: Rc<Events>,
     /// Every callback registered through this object, by the id `off` takes.
-    registry: Rc<RefCell<BTreeMap<u32, Registered>>>,
+    registry: RefCell<BTreeMap<u32, Registered>>,
     next_id: Cell<u32>,
+    /// Flushes the held chunk at its end, and tells the dispatcher when closed.
+    _internal: [Subscription; 2],
+}
+
+#[wasm_bindgen(module = "/src/js/dispatch.js")]
+extern "C" {
+    /// The JavaScript half of the `on` path: callbacks by type, JSON.parse, `meta`.
+    type Dispatcher;
+
+    #[wasm_bindgen(constructor)]
+    fn new() -> Dispatcher;
+    #[wasm_bindgen(method)]
+    fn add(this: &Dispatcher, event_type: &JsValue, callback: &Function);
+    #[wasm_bindgen(method)]
+    fn remove(this: &Dispatcher, event_type: &JsValue, callback: &Function);
+    #[wasm_bindgen(method, js_name = addDecodeError)]
+    fn add_decode_error(this: &Dispatcher, callback: &Function);
+    #[wasm_bindgen(method, js_name = removeDecodeError)]
+    fn remove_decode_error(this: &Dispatcher, callback: &Function);
+    #[wasm_bindgen(method)]
+    fn close(this: &Dispatcher);
+    #[wasm_bindgen(method)]
+    fn batch(
+        this: &Dispatcher,
+        types: &str,
+        ids: &str,
+        json: &str,
+        count: u32,
+        origin: &JsValue,
+    ) -> bool;
+    #[wasm_bindgen(method)]
+    fn one(
+        this: &Dispatcher,
+        event_type: &JsValue,
+        id: &str,
+        data: &str,
+        origin: &JsValue,
+        too_big: Option<String>,
+    );
+}
+
+/// What the `on` callbacks of one `TypedEventSource` share.
+struct Events {
+    dispatcher: Dispatcher,
+    /// For each type with callbacks: its name as a JS string (made once), how many
+    /// callbacks, and the source's handler that feeds them.
+    types: RefCell<HashMap<String, (JsValue, usize, Subscription)>>,
+    /// The events of the chunk being dispatched (fetch), handed over at its end.
+    held: RefCell<Vec<RawEvent>>,
+    /// The origin of the last event, as a JS string, made once per distinct origin.
+    origin: RefCell<(String, JsValue)>,
+    /// Scratch text for a chunk: types, ids and the JSON array.
+    scratch: RefCell<(String, String, String)>,
+}
+
+impl Events {
+    fn origin(&self, origin: &str) -> JsValue {
+        let mut cached = self.origin.borrow_mut();
+        if cached.0 != origin {
+            *cached = (origin.to_owned(), JsValue::from_str(origin));
+        }
+        cached.1.clone()
+    }
+
+    fn type_name(&self, event_type: &str) -> Option<JsValue> {
+        self.types
+            .borrow()
+            .get(event_type)
+            .map(|(name, _, _)| name.clone())
+    }
+
+    /// One event, on its own (native, or a chunk that did not parse as one array).
+    fn deliver_one(&self, raw: &RawEvent) {
+        let Some(name) = self.type_name(raw.event_type()) else {
+            return;
+        };
+        let origin = self.origin(raw.origin());
+        let too_big = raw.too_big().map(str::to_owned);
+        self.dispatcher
+            .one(&name, raw.last_event_id(), raw.data(), &origin, too_big);
+    }
+
+    /// The held chunk: one JSON.parse for all its events when each is one JSON value,
+    /// else event by event.
+    fn flush(&self, source: &EventSource) {
+        let held = std::mem::take(&mut *self.held.borrow_mut());
+        let Some(first) = held.first() else {
+            return;
+        };
+        let batchable = held.len() > 1
+            && held.iter().all(|raw| {
+                raw.too_big().is_none()
+                    && !raw.event_type().contains('\n')
+                    && !raw.last_event_id().contains('\n')
+                    && crate::event::is_one_json_value(raw.data())
+            });
+        if batchable {
+            let origin = self.origin(first.origin());
+            // Taken out while callbacks run (they may do anything), put back after:
+            // the buffers keep their capacity from chunk to chunk.
+            let (mut types, mut ids, mut json) = std::mem::take(&mut *self.scratch.borrow_mut());
+            types.clear();
+            ids.clear();
+            json.clear();
+            json.push('[');
+            let same_type = held.iter().all(|r| r.event_type() == first.event_type());
+            for (i, raw) in held.iter().enumerate() {
+                if i > 0 {
+                    ids.push('\n');
+                    json.push(',');
+                    if !same_type {
+                        types.push('\n');
+                    }
+                }
+                if !same_type || i == 0 {
+                    types.push_str(raw.event_type());
+                }
+                ids.push_str(raw.last_event_id());
+                json.push_str(raw.data());
+            }
+            json.push(']');
+            let count = u32::try_from(held.len()).unwrap_or(u32::MAX);
+            let delivered = self.dispatcher.batch(&types, &ids, &json, count, &origin);
+            *self.scratch.borrow_mut() = (types, ids, json);
+            if delivered {
+                return;
+            }
+        }
+        for raw in &held {
+            if source.state().is_closed() {
+                return;
+            }
+            self.deliver_one(raw);
+        }
+    }
 }
 
 #[wasm_bindgen]
@@ -180,10 +317,36 @@ impl TypedEventSource {
         let options = JsOptions::from_js(options)?;
         let source =
             EventSource::with_options(url, options).map_err(|e| JsError::new(&e.to_string()))?;
+        let events = Rc::new(Events {
+            dispatcher: Dispatcher::new(),
+            types: RefCell::default(),
+            held: RefCell::default(),
+            origin: RefCell::new((String::new(), JsValue::from_str(""))),
+            scratch: RefCell::default(),
+        });
+        let flush = {
+            let (events, weak) = (Rc::downgrade(&events), source.downgrade());
+            source.on_batch_end(move |()| {
+                if let (Some(events), Some(source)) = (events.upgrade(), weak.upgrade()) {
+                    events.flush(&source);
+                }
+            })
+        };
+        let closed = {
+            let events = Rc::downgrade(&events);
+            source.on_state(move |state| {
+                if let (true, Some(events)) = (state.is_closed(), events.upgrade()) {
+                    events.dispatcher.close();
+                    events.held.borrow_mut().clear();
+                }
+            })
+        };
         Ok(TypedEventSource {
             source,
-            registry: Rc::default(),
+            events,
+            registry: RefCell::default(),
             next_id: Cell::new(1),
+            _internal: [flush, closed],
         })
     }
 
@@ -196,29 +359,45 @@ impl TypedEventSource {
         #[wasm_bindgen(js_name = "type")] event_type: &str,
         #[wasm_bindgen(unchecked_param_type = "MessageHandler")] callback: Function,
     ) -> u32 {
-        // Weak: the registry holds this handler's subscription.
-        let errors = Rc::downgrade(&self.registry);
-        let sub = self.source.on_raw_event(event_type, move |raw| {
-            if let Some(reason) = raw.too_big() {
-                return decode_error(&errors, raw, reason);
-            }
-            match js_sys::JSON::parse(raw.data()) {
-                Ok(value) => {
-                    if let Err(thrown) = callback.call2(&JsValue::NULL, &value, &meta(raw)) {
-                        report(thrown);
-                    }
+        let name = {
+            let mut types = self.events.types.borrow_mut();
+            match types.get_mut(event_type) {
+                Some((name, count, _)) => {
+                    *count += 1;
+                    name.clone()
                 }
-                Err(err) => {
-                    let reason = format!(
-                        "the {:?} event is not valid JSON: {}",
-                        raw.event_type(),
-                        crate::error::JsError::from(err).message()
-                    );
-                    decode_error(&errors, raw, &reason)
+                None => {
+                    // The source's one handler for this type, whatever the number of
+                    // callbacks: one JSON.parse per event.
+                    let events = Rc::downgrade(&self.events);
+                    let weak = self.source.downgrade();
+                    let sub = self.source.on_raw_event(event_type, move |raw| {
+                        let (Some(events), Some(source)) = (events.upgrade(), weak.upgrade())
+                        else {
+                            return;
+                        };
+                        if source.is_batching() {
+                            events.held.borrow_mut().push(raw.clone());
+                        } else {
+                            events.deliver_one(raw);
+                        }
+                    });
+                    let name = JsValue::from_str(event_type);
+                    types.insert(event_type.to_owned(), (name.clone(), 1, sub));
+                    name
                 }
             }
-        });
-        self.keep(sub)
+        };
+        self.events.dispatcher.add(&name, &callback);
+        let id = self.take_id();
+        self.registry.borrow_mut().insert(
+            id,
+            Registered::Event {
+                event_type: event_type.to_owned(),
+                callback,
+            },
+        );
+        id
     }
 
     /// Calls `callback(error)` for each event whose data is not valid JSON. Without one,
@@ -229,6 +408,7 @@ impl TypedEventSource {
         &self,
         #[wasm_bindgen(unchecked_param_type = "DecodeErrorHandler")] callback: Function,
     ) -> u32 {
+        self.events.dispatcher.add_decode_error(&callback);
         let id = self.take_id();
         self.registry
             .borrow_mut()
@@ -281,7 +461,40 @@ impl TypedEventSource {
         // Drop the entry after the borrow ends: dropping a subscription may close the
         // source, which calls state observers.
         let removed = self.registry.borrow_mut().remove(&id);
-        removed.is_some()
+        match removed {
+            None => false,
+            Some(Registered::Subscription(sub)) => {
+                drop(sub);
+                true
+            }
+            Some(Registered::DecodeError(callback)) => {
+                self.events.dispatcher.remove_decode_error(&callback);
+                true
+            }
+            Some(Registered::Event {
+                event_type,
+                callback,
+            }) => {
+                let last = {
+                    let mut types = self.events.types.borrow_mut();
+                    match types.get_mut(&event_type) {
+                        Some((name, count, _)) => {
+                            self.events.dispatcher.remove(name, &callback);
+                            *count -= 1;
+                            if *count == 0 {
+                                types.remove(&event_type)
+                            } else {
+                                None
+                            }
+                        }
+                        None => None,
+                    }
+                };
+                // The type's last callback: its source handler goes too.
+                drop(last);
+                true
+            }
+        }
     }
 
     /// Closes the connection for good. No callback runs for events after this.
@@ -331,57 +544,17 @@ impl TypedEventSource {
     }
 }
 
-fn meta(raw: &RawEvent) -> JsValue {
-    object(&[
-        ("type", raw.event_type().into()),
-        ("lastEventId", raw.last_event_id().into()),
-        ("origin", raw.origin().into()),
-    ])
-}
-
 /// A callback registered through `TypedEventSource`.
 enum Registered {
-    /// `on`, `onState`, `onGap`: a handler of the source, removed when dropped.
-    Subscription(
-        #[expect(dead_code, reason = "held for its Drop, which removes the handler")] Subscription,
-    ),
-    /// `onDecodeError`: called by the `on` handlers when data is not JSON.
+    /// `onState`, `onGap`: a handler of the source, removed when dropped.
+    Subscription(Subscription),
+    /// `on(type, callback)`: in the dispatcher.
+    Event {
+        event_type: String,
+        callback: Function,
+    },
+    /// `onDecodeError`: in the dispatcher.
     DecodeError(Function),
-}
-
-fn decode_error(
-    registry: &Weak<RefCell<BTreeMap<u32, Registered>>>,
-    raw: &RawEvent,
-    message: &str,
-) {
-    let info = object(&[
-        ("type", raw.event_type().into()),
-        ("data", raw.data().into()),
-        ("lastEventId", raw.last_event_id().into()),
-        ("message", message.into()),
-    ]);
-    // Call a snapshot: a handler may add or remove handlers.
-    let handlers: Vec<Function> = registry
-        .upgrade()
-        .map(|registry| {
-            registry
-                .borrow()
-                .values()
-                .filter_map(|r| match r {
-                    Registered::DecodeError(f) => Some(f.clone()),
-                    Registered::Subscription(_) => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if handlers.is_empty() {
-        report(js_sys::Error::new(message).into());
-    }
-    for f in handlers {
-        if let Err(thrown) = f.call1(&JsValue::NULL, &info) {
-            report(thrown);
-        }
-    }
 }
 
 /// Reports an exception from a user callback the way the browser reports one from an

@@ -82,6 +82,8 @@ impl EventSource {
             handlers: RefCell::default(),
             comments: RefCell::default(),
             gaps: RefCell::default(),
+            batching: Cell::new(false),
+            batch_ends: RefCell::default(),
             next_id: Cell::new(1),
             transport: RefCell::new(None),
         });
@@ -119,6 +121,25 @@ impl EventSource {
         handler: impl FnMut(Result<Message<T>, DecodeError>) + 'static,
     ) -> Subscription {
         self.on("message", handler)
+    }
+
+    /// For the JavaScript API: `f` runs once the transport has dispatched all the
+    /// events of one chunk (fetch), so handlers can hand them over together.
+    #[cfg(feature = "js")]
+    pub(crate) fn on_batch_end(&self, f: impl FnMut(&()) + 'static) -> Subscription {
+        let id = self.inner.next_id();
+        self.inner.batch_ends.borrow_mut().push(id, Box::new(f));
+        Subscription {
+            inner: Some(Rc::clone(&self.inner)),
+            key: Registered::BatchEnd(id),
+        }
+    }
+
+    /// For the JavaScript API: whether events dispatched now are part of a chunk whose
+    /// end [`on_batch_end`](Self::on_batch_end) handlers will hear of.
+    #[cfg(feature = "js")]
+    pub(crate) fn is_batching(&self) -> bool {
+        self.inner.batching.get()
     }
 
     /// For the JavaScript API: the event as the transport delivered it.
@@ -292,6 +313,8 @@ enum Registered {
     State(u64),
     Comment(u64),
     Gap(u64),
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    BatchEnd(u64),
 }
 
 impl Subscription {
@@ -313,6 +336,7 @@ impl std::fmt::Debug for Subscription {
             Registered::State(_) => "state",
             Registered::Comment(_) => "comment",
             Registered::Gap(_) => "gap",
+            Registered::BatchEnd(_) => "batch end",
         };
         f.debug_tuple("Subscription").field(&what).finish()
     }
@@ -332,6 +356,9 @@ impl Drop for Subscription {
                 Registered::Gap(id) => {
                     inner.gaps.borrow_mut().remove(*id);
                 }
+                Registered::BatchEnd(id) => {
+                    inner.batch_ends.borrow_mut().remove(*id);
+                }
             }
         }
     }
@@ -348,6 +375,9 @@ pub(crate) struct Inner {
     handlers: RefCell<HashMap<String, Handlers<RawEvent>>>,
     comments: RefCell<Handlers<str>>,
     gaps: RefCell<Handlers<Gap>>,
+    /// Between `begin_batch` and `end_batch`: the events of one chunk are dispatched.
+    batching: Cell<bool>,
+    batch_ends: RefCell<Handlers<()>>,
     next_id: Cell<u64>,
     transport: RefCell<Option<Box<dyn transport::Transport>>>,
 }
@@ -501,6 +531,21 @@ impl Sink for Inner {
 
     fn connection_opened(&self) {
         self.order.borrow_mut().connection_opened();
+    }
+
+    fn begin_batch(&self) {
+        self.batching.set(true);
+    }
+
+    fn end_batch(&self) {
+        self.batching.set(false);
+        let list = self.batch_ends.borrow().snapshot();
+        for slot in list.iter() {
+            if self.state.is_closed() {
+                return;
+            }
+            slot.call(&());
+        }
     }
 }
 

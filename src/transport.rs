@@ -36,6 +36,11 @@ pub(crate) trait Sink {
     fn set_last_event_id(&self, id: &str);
     /// A connection opened: events from here on are a new connection's.
     fn connection_opened(&self);
+    /// The events dispatched from here to [`end_batch`](Self::end_batch) came in one
+    /// chunk: handlers that batch may hold them until then.
+    fn begin_batch(&self);
+    /// The chunk's events are all dispatched.
+    fn end_batch(&self);
 }
 
 /// A source as the transports hold it: weakly, so only handles keep it alive.

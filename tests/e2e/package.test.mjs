@@ -147,6 +147,12 @@ if (base) {
         const states = results.states.join(' → ');
         if (!states.startsWith('connecting 0 → open')) throw new Error(`states ${states}`);
         await waitUntil(page, 'the closed state after close()', () => window.results.states.includes('closed client'));
+        const burst = await waitUntil(page, 'the 2,000-event bursts', () => window.results.burst || window.results.error);
+        if (typeof burst !== 'object') throw new Error(`the burst failed: ${burst}`);
+        const wantBurst = { first: 2000, second: 2000, checksum: 2001000, closedAt: 1000, afterClose: 0 };
+        if (JSON.stringify(burst) !== JSON.stringify(wantBurst)) {
+          throw new Error(`burst ${JSON.stringify(burst)}, expected ${JSON.stringify(wantBurst)}`);
+        }
         const unexpected = errors.unexpected();
         if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
         return (await page.evaluate(() => window.results.states)).join(' → ');

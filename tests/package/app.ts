@@ -13,7 +13,15 @@ interface Counter {
   n: number;
 }
 
+interface Burst {
+  seq: number;
+  user: string;
+}
+
 interface Results {
+  /** Chunks of a 2,000-event burst read by two callbacks of one type, and a third
+   *  source closed from inside its callback at event 1,000. */
+  burst?: { first: number; second: number; checksum: number; closedAt: number; afterClose: number };
   events: { n: number; type: string; lastEventId: string }[];
   decodeErrors: string[];
   states: string[];
@@ -65,6 +73,44 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((e: unknown) => {
-  results.error = String(e);
-});
+/** The batched path: many events per chunk, two callbacks sharing one parse, and
+ *  close() from inside a callback in the middle of a chunk. */
+async function burst(server: string): Promise<void> {
+  const url = `${server}/scenario/burst/2000?then=idle`;
+  const stats = { first: 0, second: 0, checksum: 0, closedAt: 0, afterClose: 0 };
+  await new Promise<void>((resolve) => {
+    const es = new TypedEventSource(url, { transport: "fetch" });
+    es.on<Burst>("message", (data) => {
+      stats.first += 1;
+      stats.checksum += data.seq;
+    });
+    es.on<Burst>("message", (data) => {
+      stats.second += 1;
+      if (data.seq === 2000) {
+        es.close();
+        resolve();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => {
+    const es = new TypedEventSource(url, { transport: "fetch" });
+    es.on<Burst>("message", (data) => {
+      if (stats.closedAt) stats.afterClose += 1;
+      if (data.seq === 1000) {
+        stats.closedAt = data.seq;
+        es.close();
+        setTimeout(resolve, 200);
+      }
+    });
+  });
+  results.burst = stats;
+}
+
+main()
+  .then(() => {
+    const server = new URLSearchParams(location.search).get("server");
+    return server ? burst(server) : undefined;
+  })
+  .catch((e: unknown) => {
+    results.error = String(e);
+  });

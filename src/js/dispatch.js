@@ -1,0 +1,113 @@
+// The hot path of the JavaScript API (src/js.rs): calls the `on(type, cb)` callbacks of
+// one TypedEventSource with parsed JSON and a `meta` object.
+//
+// Rust hands over a whole chunk of events at once: their types and ids joined by LF
+// (neither can hold one) and their data as one JSON array text, which is parsed with a
+// single JSON.parse. Rust checked beforehand that each event's data is one balanced
+// JSON value with no top-level comma, so the array's elements are the events' data,
+// one each. When the array does not parse (an event is not JSON), Rust falls back to
+// `one`, event by event, which reports decode errors in their place.
+
+export class Dispatcher {
+  constructor() {
+    /** type -> callbacks; arrays are replaced, never changed, so a dispatch may go on
+     *  over a snapshot while a callback adds or removes callbacks. */
+    this.handlers = new Map();
+    this.decodeErrorHandlers = [];
+    this.closed = false;
+  }
+
+  add(type, callback) {
+    this.handlers.set(type, [...(this.handlers.get(type) || []), callback]);
+  }
+
+  remove(type, callback) {
+    const list = this.handlers.get(type);
+    if (!list) return;
+    const left = list.filter((f) => f !== callback);
+    if (left.length) this.handlers.set(type, left);
+    else this.handlers.delete(type);
+  }
+
+  addDecodeError(callback) {
+    this.decodeErrorHandlers = [...this.decodeErrorHandlers, callback];
+  }
+
+  removeDecodeError(callback) {
+    this.decodeErrorHandlers = this.decodeErrorHandlers.filter((f) => f !== callback);
+  }
+
+  close() {
+    this.closed = true;
+  }
+
+  /** A chunk of events; returns false when the array does not parse (nothing was
+   *  delivered then). */
+  batch(types, ids, json, count, origin) {
+    let values;
+    try {
+      values = JSON.parse(json);
+    } catch {
+      return false;
+    }
+    if (!Array.isArray(values) || values.length !== count) return false;
+    const typeList = count === 1 || types.indexOf('\n') < 0 ? null : types.split('\n');
+    const idList = count === 1 ? null : ids.split('\n');
+    for (let i = 0; i < count; i++) {
+      if (this.closed) return true;
+      const type = typeList ? typeList[i] : types;
+      const callbacks = this.handlers.get(type);
+      if (!callbacks) continue;
+      const meta = { type, lastEventId: idList ? idList[i] : ids, origin };
+      call(this, callbacks, values[i], meta);
+    }
+    return true;
+  }
+
+  /** One event. `tooBig` is the reason it was dropped for its size, or undefined. */
+  one(type, id, data, origin, tooBig) {
+    if (this.closed) return;
+    const callbacks = this.handlers.get(type);
+    if (!callbacks) return;
+    if (tooBig !== undefined) return this.decodeError(type, data, id, tooBig);
+    let value;
+    try {
+      value = JSON.parse(data);
+    } catch (e) {
+      return this.decodeError(type, data, id, `the ${JSON.stringify(type)} event is not valid JSON: ${e.message}`);
+    }
+    call(this, callbacks, value, { type, lastEventId: id, origin });
+  }
+
+  decodeError(type, data, lastEventId, message) {
+    const handlers = this.decodeErrorHandlers;
+    if (!handlers.length) return report(new Error(message));
+    const info = { type, data, lastEventId, message };
+    for (const f of handlers) {
+      if (this.closed) return;
+      try {
+        f(info);
+      } catch (e) {
+        report(e);
+      }
+    }
+  }
+}
+
+function call(dispatcher, callbacks, value, meta) {
+  for (const f of callbacks) {
+    if (dispatcher.closed) return;
+    try {
+      f(value, meta);
+    } catch (e) {
+      report(e);
+    }
+  }
+}
+
+/** Reports an exception from a user callback as the browser reports one from an
+ *  event listener, without stopping the stream. */
+function report(error) {
+  if (typeof reportError === 'function') reportError(error);
+  else if (typeof console !== 'undefined') console.error(error);
+}
