@@ -62,6 +62,8 @@
 //! - `native` (default): [`Transport::Native`], over the browser's `EventSource`.
 //! - `fetch` (default): [`Transport::Fetch`], over `fetch` and the crate's own parser.
 //! - `js`: the JavaScript class `TypedEventSource` (the npm package is built with it).
+//! - `leptos`, `yew`: hooks for those frameworks, in the modules `leptos` and `yew`
+//!   (Leptos 0.8, Yew 0.23).
 //!
 //! An app that uses one transport builds with `default-features = false` and that
 //! transport's feature, and ships less; asking for a transport that is not compiled
@@ -82,6 +84,8 @@ mod fetch;
 mod handlers;
 #[cfg(feature = "js")]
 pub mod js;
+#[cfg(feature = "leptos")]
+pub mod leptos;
 #[cfg(feature = "native")]
 mod native;
 mod options;
@@ -91,6 +95,8 @@ mod source;
 mod state;
 mod stream;
 mod transport;
+#[cfg(feature = "yew")]
+pub mod yew;
 
 pub use dedupe::{Gap, DEDUPE_WINDOW};
 pub use error::{Error, JsError};
@@ -99,7 +105,7 @@ pub use options::{Options, Transport, DEFAULT_RESUME_PARAM};
 pub use retry::{Failure, ReconnectPolicy, HEALTHY_AFTER};
 pub use source::{EventSource, Subscription, WeakEventSource};
 pub use state::{CloseReason, ConnectionState, ReconnectCause};
-pub use stream::EventStream;
+pub use stream::{EventStream, DEFAULT_STREAM_CAPACITY};
 
 /// The README's examples, compiled as doctests so they cannot drift from the code.
 #[cfg(doctest)]

@@ -207,8 +207,21 @@ impl EventSource {
     /// The events of type `event_type` as a [`futures_core::Stream`], decoded into `T`.
     /// The stream ends (yields `None`) once the source is closed and the events that
     /// arrived before are taken.
+    ///
+    /// The stream queues at most [`DEFAULT_STREAM_CAPACITY`](crate::DEFAULT_STREAM_CAPACITY)
+    /// events; past that the oldest go (see [`EventStream::dropped`]).
     pub fn subscribe<T: DeserializeOwned + 'static>(&self, event_type: &str) -> EventStream<T> {
-        EventStream::new(self, event_type)
+        EventStream::new(self, event_type, crate::stream::DEFAULT_STREAM_CAPACITY)
+    }
+
+    /// [`subscribe`](Self::subscribe) with a queue of at most `capacity` events (at
+    /// least 1).
+    pub fn subscribe_with_capacity<T: DeserializeOwned + 'static>(
+        &self,
+        event_type: &str,
+        capacity: usize,
+    ) -> EventStream<T> {
+        EventStream::new(self, event_type, capacity)
     }
 
     /// The current state.

@@ -17,6 +17,12 @@ use std::task::{Context, Poll, Waker};
 /// the events that arrived before the close are taken. Dropping the stream removes its
 /// handlers (and closes the source if nothing else holds it).
 ///
+/// The queue is bounded: it holds at most [`DEFAULT_STREAM_CAPACITY`] events (or the
+/// capacity given to
+/// [`EventSource::subscribe_with_capacity`](crate::EventSource::subscribe_with_capacity)).
+/// A consumer that falls that far behind loses the oldest queued events, not memory:
+/// [`dropped`](Self::dropped) counts them, so it can tell and, say, reload.
+///
 /// ```no_run
 /// use futures::StreamExt;
 /// use wasm_eventsource::EventSource;
@@ -42,9 +48,14 @@ pub struct EventStream<T> {
 
 struct Queue<T> {
     items: VecDeque<Result<Message<T>, DecodeError>>,
+    capacity: usize,
+    dropped: u64,
     closed: bool,
     waker: Option<Waker>,
 }
+
+/// How many events an [`EventStream`] queues for a consumer that has not polled.
+pub const DEFAULT_STREAM_CAPACITY: usize = 1024;
 
 /// Changes the queue, then wakes the reader after the borrow has ended.
 fn update<T>(shared: &RefCell<Queue<T>>, f: impl FnOnce(&mut Queue<T>)) {
@@ -59,16 +70,24 @@ fn update<T>(shared: &RefCell<Queue<T>>, f: impl FnOnce(&mut Queue<T>)) {
 }
 
 impl<T: DeserializeOwned + 'static> EventStream<T> {
-    pub(crate) fn new(source: &EventSource, event_type: &str) -> Self {
+    pub(crate) fn new(source: &EventSource, event_type: &str, capacity: usize) -> Self {
         let shared = Rc::new(RefCell::new(Queue {
             items: VecDeque::new(),
+            capacity: capacity.max(1),
+            dropped: 0,
             closed: false,
             waker: None,
         }));
         let events = {
             let shared = Rc::clone(&shared);
             source.on::<T>(event_type, move |item| {
-                update(&shared, |q| q.items.push_back(item))
+                update(&shared, |q| {
+                    if q.items.len() >= q.capacity {
+                        q.items.pop_front();
+                        q.dropped = q.dropped.saturating_add(1);
+                    }
+                    q.items.push_back(item)
+                })
             })
         };
         let state = {
@@ -84,6 +103,13 @@ impl<T: DeserializeOwned + 'static> EventStream<T> {
             _events: events,
             _state: state,
         }
+    }
+}
+
+impl<T> EventStream<T> {
+    /// How many events were dropped, oldest first, because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.shared.borrow().dropped
     }
 }
 
@@ -115,6 +141,8 @@ impl<T> std::fmt::Debug for EventStream<T> {
         let q = self.shared.borrow();
         f.debug_struct("EventStream")
             .field("queued", &q.items.len())
+            .field("capacity", &q.capacity)
+            .field("dropped", &q.dropped)
             .field("closed", &q.closed)
             .finish()
     }

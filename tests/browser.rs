@@ -371,3 +371,23 @@ async fn open_close_cycles_leave_memory_flat() {
         memory_after - memory_before
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_stream_nobody_polls_keeps_only_its_newest_events() {
+    // Regression: the stream's queue grew without bound for a consumer that never polled.
+    let source = EventSource::with_options(
+        &url("/scenario/end-after/5?retry=60000"),
+        Options::new().resume_param(None),
+    )
+    .expect("valid url");
+    let mut stream = source.subscribe_with_capacity::<N>("message", 2);
+    wait_until("event 5", 5_000, || source.last_event_id() == "5").await;
+    assert_eq!(stream.dropped(), 3);
+    source.close();
+    let rest: Vec<u32> = stream
+        .by_ref()
+        .map(|r| r.expect("decodes").data.n)
+        .collect()
+        .await;
+    assert_eq!(rest, [4, 5], "the newest two, in order");
+}

@@ -1,0 +1,119 @@
+//! Memory under real use: thousands of connections that really open and receive an
+//! event, and a thousand forced reconnects of one source, on both transports. Live
+//! heap bytes (a counting allocator) and wasm memory must not grow after warm-up.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::*;
+use futures::channel::oneshot;
+use futures::future::{select, Either};
+use gloo_timers::future::TimeoutFuture;
+use wasm_bindgen_test::*;
+use wasm_eventsource::{ConnectionState, EventSource, Options, Transport};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Cycles per transport; `SSE_MEMORY_CYCLES` at build time changes it.
+const CYCLES: usize = match option_env!("SSE_MEMORY_CYCLES") {
+    Some(_) => 2_000,
+    None => 10_000,
+};
+
+/// Opens a source, subscribes, waits for its first event, closes it.
+async fn cycle(target: &str, transport: Transport) {
+    let source =
+        EventSource::with_options(target, Options::new().transport(transport)).expect("valid url");
+    let (tx, rx) = oneshot::channel();
+    let mut tx = Some(tx);
+    let _typed = source.on_message::<N>(move |r| {
+        if let Some(tx) = tx.take() {
+            let _ = tx.send(r.is_ok());
+        }
+    });
+    let _state = source.on_state(|_| {});
+    let _stream = source.subscribe::<N>("tick");
+    match select(rx, TimeoutFuture::new(5_000)).await {
+        Either::Left((Ok(true), _)) => {}
+        Either::Left((other, _)) => panic!("{transport:?}: the event did not decode: {other:?}"),
+        Either::Right(_) => panic!("{transport:?}: no event within 5 s"),
+    }
+    source.close();
+}
+
+async fn cycles_leave_memory_flat(transport: Transport) {
+    let target = url("/scenario/stall?after=1");
+    for _ in 0..CYCLES / 10 {
+        cycle(&target, transport).await;
+    }
+    let (live_before, memory_before) = (settled().await, memory_bytes());
+    for _ in 0..CYCLES {
+        cycle(&target, transport).await;
+    }
+    let (live_after, memory_after) = (settled().await, memory_bytes());
+    let live = live_after - live_before;
+    let memory = i64::from(memory_after) - i64::from(memory_before);
+    console_log!(
+        "memory {transport:?}: {CYCLES} cycles: live heap {live:+} bytes, wasm memory {memory:+} bytes"
+    );
+    assert!(
+        live <= 1_024,
+        "{transport:?}: {CYCLES} cycles left {live} heap bytes live"
+    );
+    assert!(
+        memory <= 65_536,
+        "{transport:?}: wasm memory grew by {memory} bytes"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn native_connections_that_open_and_receive_leave_memory_flat() {
+    cycles_leave_memory_flat(Transport::Native).await;
+}
+
+#[wasm_bindgen_test]
+async fn fetch_connections_that_open_and_receive_leave_memory_flat() {
+    cycles_leave_memory_flat(Transport::Fetch).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_thousand_forced_reconnects_leave_memory_flat() {
+    for transport in [Transport::Native, Transport::Fetch] {
+        let channel = token("reconnects");
+        let source = EventSource::with_options(
+            &url(&format!("/events?channel={channel}")),
+            Options::new().transport(transport),
+        )
+        .expect("valid url");
+        let (mut states, _s) = states(&source);
+        let _typed = source.on_message::<N>(|_| {});
+        until_state(&mut states, "open", ConnectionState::is_open).await;
+        for _ in 0..100 {
+            source.reconnect();
+            until_state(&mut states, "open again", ConnectionState::is_open).await;
+        }
+        let (live_before, memory_before) = (settled().await, memory_bytes());
+        for _ in 0..1_000 {
+            source.reconnect();
+            until_state(&mut states, "open again", ConnectionState::is_open).await;
+        }
+        let (live_after, memory_after) = (settled().await, memory_bytes());
+        source.close();
+        let live = live_after - live_before;
+        let memory = i64::from(memory_after) - i64::from(memory_before);
+        console_log!(
+            "memory {transport:?}: 1,000 reconnects: live heap {live:+} bytes, wasm memory {memory:+} bytes"
+        );
+        assert!(
+            live <= 1_024,
+            "{transport:?}: 1,000 reconnects left {live} heap bytes live"
+        );
+        assert!(
+            memory <= 65_536,
+            "{transport:?}: wasm memory grew by {memory} bytes"
+        );
+    }
+}
