@@ -11,7 +11,7 @@ use wasm_bindgen::{JsCast, JsValue};
 #[non_exhaustive]
 pub enum Error {
     /// The URL could not be parsed, or its scheme is not `http` or `https`.
-    #[error("invalid event source url {url:?}: {reason}; pass an absolute http(s) url or a path relative to the page")]
+    #[error("invalid event source url \"{url}\": {reason}; pass an absolute http(s) url or a path relative to the page")]
     InvalidUrl {
         /// The URL as given.
         url: String,

@@ -82,7 +82,7 @@ impl fmt::Display for DecodeError {
         };
         write!(
             f,
-            "the {:?} event (last id {:?}) is not valid JSON for {}: {}; its data was {:?}",
+            "the \"{}\" event (last id \"{}\") is not valid JSON for {}: {}; its data was \"{}\"",
             self.event_type, self.last_event_id, self.target, self.reason, shown
         )
     }

@@ -267,7 +267,7 @@ fn request_init(options: &Options, last_event_id: &str) -> Result<RequestInit, S
     let set = |name: &str, value: &str| {
         headers
             .set(name, value)
-            .map_err(|e| format!("the header {name:?} is not valid: {}", dom::js_message(e)))
+            .map_err(|e| format!("the header \"{name}\" is not valid: {}", dom::js_message(e)))
     };
     set("Accept", "text/event-stream")?;
     if !last_event_id.is_empty() {

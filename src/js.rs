@@ -11,13 +11,11 @@
 
 use crate::event::RawEvent;
 use crate::options::{Options, Transport};
-use crate::retry::ReconnectPolicy;
 use crate::source::{EventSource, Subscription};
 use crate::state::{CloseReason, ConnectionState, ReconnectCause};
 use js_sys::{Function, Object, Reflect};
-use serde::Deserialize;
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
@@ -26,125 +24,236 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = include_str!("js.d.ts");
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// Reads `new TypedEventSource(url, options)`'s options object. Hand-written over
+/// `Reflect` rather than serde: it is a few dozen lines where serde-wasm-bindgen and
+/// the float formatting of its error messages cost tens of kilobytes of wasm.
 struct JsOptions {
-    #[serde(default)]
-    with_credentials: bool,
-    transport: Option<String>,
-    method: Option<String>,
-    body: Option<String>,
-    headers: Option<std::collections::BTreeMap<String, String>>,
-    last_event_id: Option<String>,
-    /// Absent: the default; `null`: none.
-    #[serde(default, deserialize_with = "present")]
-    resume_param: Option<Option<String>>,
-    heartbeat_ms: Option<u32>,
-    heartbeat_event: Option<String>,
-    retry_ms: Option<u32>,
-    retry: Option<JsRetry>,
-    #[serde(default)]
-    reconnect_on_online: bool,
-    #[serde(default)]
-    pause_when_hidden: bool,
-    #[serde(default)]
-    dedupe: bool,
-    max_event_size: Option<u32>,
+    object: JsValue,
+    /// What the object is called in error messages: `options` or `options.retry`.
+    path: &'static str,
 }
 
-/// Tells a field given as `null` (`Some(None)`) from one left out (`None`).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
+/// The keys `new TypedEventSource(url, options)` knows, for "unknown option" errors.
+const OPTION_KEYS: &[&str] = &[
+    "withCredentials",
+    "transport",
+    "method",
+    "body",
+    "headers",
+    "lastEventId",
+    "resumeParam",
+    "heartbeatMs",
+    "heartbeatEvent",
+    "retryMs",
+    "retry",
+    "reconnectOnOnline",
+    "pauseWhenHidden",
+    "dedupe",
+    "maxEventSize",
+];
+const RETRY_KEYS: &[&str] = &[
+    "baseMs",
+    "maxMs",
+    "floorMs",
+    "maxAttempts",
+    "maxElapsedMs",
+    "jitter",
+];
+
+fn invalid(message: String) -> JsError {
+    JsError::new(&format!("invalid TypedEventSource options: {message}"))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct JsRetry {
-    base_ms: Option<u32>,
-    max_ms: Option<u32>,
-    floor_ms: Option<u32>,
-    max_attempts: Option<u32>,
-    max_elapsed_ms: Option<u32>,
-    jitter: Option<bool>,
-}
-
-impl JsRetry {
-    fn apply(self, mut policy: ReconnectPolicy) -> ReconnectPolicy {
-        let ms = |v: u32| Duration::from_millis(v.into());
-        if let Some(v) = self.base_ms {
-            policy = policy.base(ms(v));
-        }
-        if let Some(v) = self.max_ms {
-            policy = policy.max_delay(ms(v));
-        }
-        if let Some(v) = self.floor_ms {
-            policy = policy.floor(ms(v));
-        }
-        if let Some(v) = self.max_attempts {
-            policy = policy.max_attempts(v);
-        }
-        if let Some(v) = self.max_elapsed_ms {
-            policy = policy.max_elapsed(ms(v));
-        }
-        if let Some(v) = self.jitter {
-            policy = policy.jitter(v);
-        }
-        policy
+/// A value as a short text for an error message, without formatting floats in Rust.
+fn shown(value: &JsValue) -> String {
+    if let Some(s) = value.as_string() {
+        return format!("the string \"{s}\"");
     }
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| "a value that is not JSON".to_owned())
 }
 
 impl JsOptions {
-    fn from_js(value: JsValue) -> Result<Options, JsError> {
+    /// `value` as an options object (`undefined` and `null` are none); checks that
+    /// every key is one of `known`.
+    fn new(value: JsValue, path: &'static str, known: &[&str]) -> Result<Option<Self>, JsError> {
         if value.is_undefined() || value.is_null() {
-            return Ok(Options::new());
+            return Ok(None);
         }
-        let js: JsOptions = serde_wasm_bindgen::from_value(value)
-            .map_err(|e| JsError::new(&format!("invalid TypedEventSource options: {e}")))?;
-        let transport = match js.transport.as_deref() {
+        let Some(object) = value.dyn_ref::<Object>() else {
+            return Err(invalid(format!(
+                "`{path}` must be an object, got {}",
+                shown(&value)
+            )));
+        };
+        for key in Object::keys(object).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !known.contains(&key.as_str()) {
+                return Err(invalid(format!(
+                    "unknown option `{key}` in `{path}`; the options are {}",
+                    known.join(", ")
+                )));
+            }
+        }
+        Ok(Some(JsOptions {
+            object: value,
+            path,
+        }))
+    }
+
+    /// The field `key`; `None` when absent or `undefined`.
+    fn get(&self, key: &str) -> Option<JsValue> {
+        Reflect::get(&self.object, &JsValue::from_str(key))
+            .ok()
+            .filter(|v| !v.is_undefined())
+    }
+
+    fn string(&self, key: &str) -> Result<Option<String>, JsError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v.as_string().map(Some).ok_or_else(|| {
+                invalid(format!(
+                    "`{}.{key}` must be a string, got {}",
+                    self.path,
+                    shown(&v)
+                ))
+            }),
+        }
+    }
+
+    fn flag(&self, key: &str) -> Result<bool, JsError> {
+        match self.get(key) {
+            None => Ok(false),
+            Some(v) => v.as_bool().ok_or_else(|| {
+                invalid(format!(
+                    "`{}.{key}` must be true or false, got {}",
+                    self.path,
+                    shown(&v)
+                ))
+            }),
+        }
+    }
+
+    /// A whole number from 0 to `u32::MAX`.
+    fn count(&self, key: &str) -> Result<Option<u32>, JsError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => match v.as_f64() {
+                Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => {
+                    Ok(Some(n as u32))
+                }
+                _ => Err(invalid(format!(
+                    "`{}.{key}` must be a whole number from 0 to 4294967295, got {}",
+                    self.path,
+                    shown(&v)
+                ))),
+            },
+        }
+    }
+
+    fn millis(&self, key: &str) -> Result<Option<Duration>, JsError> {
+        Ok(self.count(key)?.map(|ms| Duration::from_millis(ms.into())))
+    }
+
+    fn from_js(value: JsValue) -> Result<Options, JsError> {
+        let Some(js) = JsOptions::new(value, "options", OPTION_KEYS)? else {
+            return Ok(Options::new());
+        };
+        let transport = match js.string("transport")?.as_deref() {
             None | Some("native") => Transport::Native,
             Some("fetch") => Transport::Fetch,
             Some(other) => {
-                return Err(JsError::new(&format!(
-                    "invalid TypedEventSource options: unknown transport {other:?}; use \"native\" or \"fetch\""
+                return Err(invalid(format!(
+                    "unknown transport \"{other}\"; use \"native\" or \"fetch\""
                 )))
             }
         };
         let mut options = Options::new()
-            .with_credentials(js.with_credentials)
-            .transport(transport);
-        if let Some(method) = js.method {
+            .with_credentials(js.flag("withCredentials")?)
+            .transport(transport)
+            .reconnect_on_online(js.flag("reconnectOnOnline")?)
+            .pause_when_hidden(js.flag("pauseWhenHidden")?)
+            .dedupe(js.flag("dedupe")?);
+        if let Some(method) = js.string("method")? {
             options = options.method(method);
         }
-        if let Some(body) = js.body {
+        if let Some(body) = js.string("body")? {
             options = options.body(body);
         }
-        for (name, value) in js.headers.unwrap_or_default() {
-            options = options.header(name, value);
+        if let Some(headers) = js.get("headers") {
+            let Some(object) = headers.dyn_ref::<Object>() else {
+                return Err(invalid(format!(
+                    "`options.headers` must be an object of strings, got {}",
+                    shown(&headers)
+                )));
+            };
+            for entry in Object::entries(object).iter() {
+                let pair: js_sys::Array = entry.unchecked_into();
+                let name = pair.get(0).as_string().unwrap_or_default();
+                let Some(value) = pair.get(1).as_string() else {
+                    return Err(invalid(format!(
+                        "the header `{name}` must be a string, got {}",
+                        shown(&pair.get(1))
+                    )));
+                };
+                options = options.header(name, value);
+            }
         }
-        if let Some(id) = js.last_event_id {
+        if let Some(id) = js.string("lastEventId")? {
             options = options.last_event_id(id);
         }
-        if let Some(param) = js.resume_param {
-            options = options.resume_param(param.as_deref());
+        match js.get("resumeParam") {
+            None => {}
+            Some(v) if v.is_null() => options = options.resume_param(None),
+            Some(_) => {
+                let param = js.string("resumeParam")?;
+                options = options.resume_param(param.as_deref());
+            }
         }
-        if let Some(ms) = js.heartbeat_ms {
-            options = options.heartbeat_timeout(Duration::from_millis(ms.into()));
+        if let Some(after) = js.millis("heartbeatMs")? {
+            options = options.heartbeat_timeout(after);
         }
-        if let Some(event_type) = js.heartbeat_event {
+        if let Some(event_type) = js.string("heartbeatEvent")? {
             options = options.heartbeat_event(event_type);
         }
-        if let Some(ms) = js.retry_ms {
-            options = options.retry(Duration::from_millis(ms.into()));
+        if let Some(base) = js.millis("retryMs")? {
+            options = options.retry(base);
         }
-        if let Some(retry) = js.retry {
-            let policy = retry.apply(options.reconnect.clone());
+        if let Some(retry) = JsOptions::new(
+            js.get("retry").unwrap_or(JsValue::UNDEFINED),
+            "options.retry",
+            RETRY_KEYS,
+        )? {
+            let mut policy = options.reconnect.clone();
+            if let Some(v) = retry.millis("baseMs")? {
+                policy = policy.base(v);
+            }
+            if let Some(v) = retry.millis("maxMs")? {
+                policy = policy.max_delay(v);
+            }
+            if let Some(v) = retry.millis("floorMs")? {
+                policy = policy.floor(v);
+            }
+            if let Some(v) = retry.count("maxAttempts")? {
+                policy = policy.max_attempts(v);
+            }
+            if let Some(v) = retry.millis("maxElapsedMs")? {
+                policy = policy.max_elapsed(v);
+            }
+            if let Some(flag) = retry.get("jitter") {
+                let Some(flag) = flag.as_bool() else {
+                    return Err(invalid(format!(
+                        "`options.retry.jitter` must be true or false, got {}",
+                        shown(&flag)
+                    )));
+                };
+                policy = policy.jitter(flag);
+            }
             options = options.reconnect_policy(policy);
         }
-        options = options
-            .reconnect_on_online(js.reconnect_on_online)
-            .pause_when_hidden(js.pause_when_hidden)
-            .dedupe(js.dedupe);
-        if let Some(bytes) = js.max_event_size {
+        if let Some(bytes) = js.count("maxEventSize")? {
             options = options.max_event_size(bytes as usize);
         }
         Ok(options)
@@ -165,8 +274,9 @@ pub struct TypedEventSource {
     source: EventSource,
     /// The `on` callbacks' side: which types are listened for, the chunk being held.
     events: Rc<Events>,
-    /// Every callback registered through this object, by the id `off` takes.
-    registry: RefCell<BTreeMap<u32, Registered>>,
+    /// Every callback registered through this object, with the id `off` takes, in
+    /// order (a `Vec`: lists are short, and a map costs wasm size).
+    registry: RefCell<Vec<(u32, Registered)>>,
     next_id: Cell<u32>,
     /// Flushes the held chunk at its end, and tells the dispatcher when closed.
     _internal: [Subscription; 2],
@@ -390,13 +500,13 @@ impl TypedEventSource {
         };
         self.events.dispatcher.add(&name, &callback);
         let id = self.take_id();
-        self.registry.borrow_mut().insert(
+        self.registry.borrow_mut().push((
             id,
             Registered::Event {
                 event_type: event_type.to_owned(),
                 callback,
             },
-        );
+        ));
         id
     }
 
@@ -412,7 +522,7 @@ impl TypedEventSource {
         let id = self.take_id();
         self.registry
             .borrow_mut()
-            .insert(id, Registered::DecodeError(callback));
+            .push((id, Registered::DecodeError(callback)));
         id
     }
 
@@ -460,7 +570,13 @@ impl TypedEventSource {
     pub fn off(&self, id: u32) -> bool {
         // Drop the entry after the borrow ends: dropping a subscription may close the
         // source, which calls state observers.
-        let removed = self.registry.borrow_mut().remove(&id);
+        let removed = {
+            let mut registry = self.registry.borrow_mut();
+            registry
+                .iter()
+                .position(|(i, _)| *i == id)
+                .map(|at| registry.remove(at).1)
+        };
         match removed {
             None => false,
             Some(Registered::Subscription(sub)) => {
@@ -539,7 +655,7 @@ impl TypedEventSource {
         let id = self.take_id();
         self.registry
             .borrow_mut()
-            .insert(id, Registered::Subscription(sub));
+            .push((id, Registered::Subscription(sub)));
         id
     }
 }

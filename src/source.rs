@@ -594,7 +594,7 @@ fn resolve_url(url: &str) -> Result<String, Error> {
     match parsed.protocol().as_str() {
         "http:" | "https:" => Ok(parsed.href()),
         other => Err(invalid(format!(
-            "the scheme {other:?} is not supported, only http: and https:"
+            "the scheme \"{other}\" is not supported, only http: and https:"
         ))),
     }
 }

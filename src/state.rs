@@ -97,7 +97,7 @@ impl fmt::Display for ConnectionState {
             } => {
                 write!(f, "reconnecting (attempt {attempt}")?;
                 if let Some(delay) = delay {
-                    write!(f, " in {} ms", delay.as_millis())?;
+                    write!(f, " in {} ms", crate::retry::millis(*delay))?;
                 }
                 write!(f, ") after {cause}")
             }
@@ -201,12 +201,15 @@ impl fmt::Display for ReconnectCause {
                 write!(
                     f,
                     "nothing arrived for {} ms (heartbeat timeout)",
-                    after.as_millis()
+                    crate::retry::millis(*after)
                 )
             }
             ReconnectCause::HttpStatus { status } => write!(f, "the server answered HTTP {status}"),
             ReconnectCause::ContentType { content_type } => {
-                write!(f, "the server answered with content type {content_type:?}")
+                write!(
+                    f,
+                    "the server answered with content type \"{content_type}\""
+                )
             }
             ReconnectCause::NoContent => write!(f, "the server answered 204 No Content"),
             ReconnectCause::Requested => write!(f, "a reconnect was requested"),
@@ -276,7 +279,7 @@ impl fmt::Display for CloseReason {
             ),
             CloseReason::ContentType { content_type } => write!(
                 f,
-                "the server answered with content type {content_type:?}; an event stream needs \
+                "the server answered with content type \"{content_type}\"; an event stream needs \
                  text/event-stream"
             ),
             CloseReason::NoContent => write!(

@@ -144,6 +144,10 @@ if (base) {
         if (JSON.stringify(results.decodeErrors) !== JSON.stringify(['{not json'])) {
           throw new Error(`decode errors ${JSON.stringify(results.decodeErrors)}`);
         }
+        const wantErrors = [/unknown option `transprt` in `options`/, /`options.heartbeatMs` must be a whole number .* got 1.5/, /`options.retry.jitter` must be true or false, got the string "yes"/];
+        wantErrors.forEach((re, i) => {
+          if (!re.test(results.optionErrors[i] || '')) throw new Error(`option error ${i}: "${results.optionErrors[i]}" does not match ${re}`);
+        });
         const states = results.states.join(' → ');
         if (!states.startsWith('connecting 0 → open')) throw new Error(`states ${states}`);
         await waitUntil(page, 'the closed state after close()', () => window.results.states.includes('closed client'));

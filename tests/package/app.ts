@@ -23,6 +23,8 @@ interface Results {
    *  source closed from inside its callback at event 1,000. */
   burst?: { first: number; second: number; checksum: number; closedAt: number; afterClose: number };
   events: { n: number; type: string; lastEventId: string }[];
+  /** What the constructor threw for bad options. */
+  optionErrors: string[];
   decodeErrors: string[];
   states: string[];
   done: boolean;
@@ -35,7 +37,7 @@ declare global {
   }
 }
 
-const results: Results = { events: [], decodeErrors: [], states: [], done: false };
+const results: Results = { events: [], optionErrors: [], decodeErrors: [], states: [], done: false };
 window.results = results;
 
 function describe(state: ConnectionState): string {
@@ -56,6 +58,14 @@ async function main(): Promise<void> {
   const server = new URLSearchParams(location.search).get("server");
   if (!server) throw new Error("pass ?server=http://127.0.0.1:PORT");
   await init();
+  for (const bad of [{ transprt: "fetch" }, { heartbeatMs: 1.5 }, { retry: { jitter: "yes" } }]) {
+    try {
+      new TypedEventSource(`${server}/events`, bad as unknown as TypedEventSourceOptions).close();
+      results.optionErrors.push("no error");
+    } catch (e: unknown) {
+      results.optionErrors.push(e instanceof Error ? e.message : String(e));
+    }
+  }
   const options: TypedEventSourceOptions = { transport: "fetch", headers: { "X-App": "bundle" } };
   const es = new TypedEventSource(`${server}/scenario/bad-json`, options);
   es.onState((state) => {
