@@ -118,6 +118,8 @@ export interface DecodeErrorInfo {
 }
 
 export type MessageHandler<T = unknown> = (data: T, meta: MessageMeta) => void;
+/** `onRaw`'s callback: the event's data as text, unparsed. */
+export type RawMessageHandler = (data: string, meta: MessageMeta) => void;
 
 export interface TypedEventSource {
   /**

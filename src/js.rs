@@ -1,7 +1,11 @@
 //! The JavaScript API: class `TypedEventSource`, for bundles and `<script type="module">`.
 //!
+//! The npm package's entry (`js/index.js`) wraps this class: it loads the module on
+//! import, keeps open sources alive and adds the EventSource interface. The bare class
+//! is `wasm-eventsource/web`:
+//!
 //! ```js
-//! import init, { TypedEventSource } from "wasm-eventsource";
+//! import init, { TypedEventSource } from "wasm-eventsource/web";
 //! await init();
 //! const es = new TypedEventSource("/events?channel=chat");
 //! es.on("chat", (data, meta) => console.log(meta.lastEventId, data.user, data.text));
@@ -266,9 +270,10 @@ impl JsOptions {
 /// are not JSON go to `onDecodeError`, and `onState` tells connecting, open,
 /// reconnecting (with the attempt) and closed (with the reason).
 ///
-/// Keep a reference to it while you want events: like every wasm-bindgen object, one
-/// that nothing references is freed by the garbage collector, and freeing closes the
-/// connection. `close()` ends it at once.
+/// The bare class: keep a reference to it while you want events (like every
+/// wasm-bindgen object, one that nothing references is freed by the garbage collector,
+/// and freeing closes the connection). The package's entry keeps open sources alive by
+/// itself. `close()` ends it at once.
 #[wasm_bindgen]
 pub struct TypedEventSource {
     source: EventSource,
@@ -293,6 +298,12 @@ extern "C" {
     fn add(this: &Dispatcher, event_type: &JsValue, callback: &Function);
     #[wasm_bindgen(method)]
     fn remove(this: &Dispatcher, event_type: &JsValue, callback: &Function);
+    #[wasm_bindgen(method, js_name = addRaw)]
+    fn add_raw(this: &Dispatcher, event_type: &JsValue, callback: &Function);
+    #[wasm_bindgen(method, js_name = removeRaw)]
+    fn remove_raw(this: &Dispatcher, event_type: &JsValue, callback: &Function);
+    #[wasm_bindgen(method, js_name = hasRaw)]
+    fn has_raw(this: &Dispatcher, event_type: &JsValue) -> bool;
     #[wasm_bindgen(method, js_name = addDecodeError)]
     fn add_decode_error(this: &Dispatcher, callback: &Function);
     #[wasm_bindgen(method, js_name = removeDecodeError)]
@@ -367,13 +378,18 @@ impl Events {
         let Some(first) = held.first() else {
             return;
         };
+        let types = self.types.borrow();
         let batchable = held.len() > 1
             && held.iter().all(|raw| {
                 raw.too_big().is_none()
+                    && types
+                        .get(raw.event_type())
+                        .is_some_and(|(name, _, _)| !self.dispatcher.has_raw(name))
                     && !raw.event_type().contains('\n')
                     && !raw.last_event_id().contains('\n')
                     && crate::event::is_one_json_value(raw.data())
             });
+        drop(types);
         if batchable {
             let origin = self.origin(first.origin());
             // Taken out while callbacks run (they may do anything), put back after:
@@ -469,45 +485,31 @@ impl TypedEventSource {
         #[wasm_bindgen(js_name = "type")] event_type: &str,
         #[wasm_bindgen(unchecked_param_type = "MessageHandler")] callback: Function,
     ) -> u32 {
-        let name = {
-            let mut types = self.events.types.borrow_mut();
-            match types.get_mut(event_type) {
-                Some((name, count, _)) => {
-                    *count += 1;
-                    name.clone()
-                }
-                None => {
-                    // The source's one handler for this type, whatever the number of
-                    // callbacks: one JSON.parse per event.
-                    let events = Rc::downgrade(&self.events);
-                    let weak = self.source.downgrade();
-                    let sub = self.source.on_raw_event(event_type, move |raw| {
-                        let (Some(events), Some(source)) = (events.upgrade(), weak.upgrade())
-                        else {
-                            return;
-                        };
-                        if source.is_batching() {
-                            events.held.borrow_mut().push(raw.clone());
-                        } else {
-                            events.deliver_one(raw);
-                        }
-                    });
-                    let name = JsValue::from_str(event_type);
-                    types.insert(event_type.to_owned(), (name.clone(), 1, sub));
-                    name
-                }
-            }
-        };
+        let name = self.listen(event_type);
         self.events.dispatcher.add(&name, &callback);
-        let id = self.take_id();
-        self.registry.borrow_mut().push((
-            id,
-            Registered::Event {
-                event_type: event_type.to_owned(),
-                callback,
-            },
-        ));
-        id
+        self.register(Registered::Event {
+            event_type: event_type.to_owned(),
+            callback,
+            raw: false,
+        })
+    }
+
+    /// Calls `callback(data, meta)` for each event of `type` with its data as text,
+    /// unparsed: for streams whose data is not JSON by design (tokens, `[DONE]`,
+    /// empty keep-alive events). Returns an id for `off`.
+    #[wasm_bindgen(js_name = onRaw)]
+    pub fn on_raw(
+        &self,
+        #[wasm_bindgen(js_name = "type")] event_type: &str,
+        #[wasm_bindgen(unchecked_param_type = "RawMessageHandler")] callback: Function,
+    ) -> u32 {
+        let name = self.listen(event_type);
+        self.events.dispatcher.add_raw(&name, &callback);
+        self.register(Registered::Event {
+            event_type: event_type.to_owned(),
+            callback,
+            raw: true,
+        })
     }
 
     /// Calls `callback(error)` for each event whose data is not valid JSON. Without one,
@@ -590,12 +592,17 @@ impl TypedEventSource {
             Some(Registered::Event {
                 event_type,
                 callback,
+                raw,
             }) => {
                 let last = {
                     let mut types = self.events.types.borrow_mut();
                     match types.get_mut(&event_type) {
                         Some((name, count, _)) => {
-                            self.events.dispatcher.remove(name, &callback);
+                            if raw {
+                                self.events.dispatcher.remove_raw(name, &callback);
+                            } else {
+                                self.events.dispatcher.remove(name, &callback);
+                            }
                             *count -= 1;
                             if *count == 0 {
                                 types.remove(&event_type)
@@ -645,6 +652,38 @@ impl TypedEventSource {
 }
 
 impl TypedEventSource {
+    /// Makes sure the source hands events of `event_type` over (one handler per type,
+    /// however many callbacks: one JSON.parse per event); counts one more callback.
+    /// Returns the type's name as a JS string.
+    fn listen(&self, event_type: &str) -> JsValue {
+        let mut types = self.events.types.borrow_mut();
+        if let Some((name, count, _)) = types.get_mut(event_type) {
+            *count += 1;
+            return name.clone();
+        }
+        let events = Rc::downgrade(&self.events);
+        let weak = self.source.downgrade();
+        let sub = self.source.on_raw_event(event_type, move |raw| {
+            let (Some(events), Some(source)) = (events.upgrade(), weak.upgrade()) else {
+                return;
+            };
+            if source.is_batching() {
+                events.held.borrow_mut().push(raw.clone());
+            } else {
+                events.deliver_one(raw);
+            }
+        });
+        let name = JsValue::from_str(event_type);
+        types.insert(event_type.to_owned(), (name.clone(), 1, sub));
+        name
+    }
+
+    fn register(&self, entry: Registered) -> u32 {
+        let id = self.take_id();
+        self.registry.borrow_mut().push((id, entry));
+        id
+    }
+
     fn take_id(&self) -> u32 {
         let id = self.next_id.get();
         self.next_id.set(id.wrapping_add(1));
@@ -664,10 +703,11 @@ impl TypedEventSource {
 enum Registered {
     /// `onState`, `onGap`: a handler of the source, removed when dropped.
     Subscription(Subscription),
-    /// `on(type, callback)`: in the dispatcher.
+    /// `on(type, callback)` and `onRaw(type, callback)`: in the dispatcher.
     Event {
         event_type: String,
         callback: Function,
+        raw: bool,
     },
     /// `onDecodeError`: in the dispatcher.
     DecodeError(Function),

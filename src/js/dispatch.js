@@ -13,6 +13,8 @@ export class Dispatcher {
     /** type -> callbacks; arrays are replaced, never changed, so a dispatch may go on
      *  over a snapshot while a callback adds or removes callbacks. */
     this.handlers = new Map();
+    /** type -> callbacks of `onRaw`, given the data as text. */
+    this.rawHandlers = new Map();
     this.decodeErrorHandlers = [];
     this.closed = false;
   }
@@ -27,6 +29,24 @@ export class Dispatcher {
     const left = list.filter((f) => f !== callback);
     if (left.length) this.handlers.set(type, left);
     else this.handlers.delete(type);
+  }
+
+  addRaw(type, callback) {
+    this.rawHandlers.set(type, [...(this.rawHandlers.get(type) || []), callback]);
+  }
+
+  removeRaw(type, callback) {
+    const list = this.rawHandlers.get(type);
+    if (!list) return;
+    const left = list.filter((f) => f !== callback);
+    if (left.length) this.rawHandlers.set(type, left);
+    else this.rawHandlers.delete(type);
+  }
+
+  /** Whether a type has `onRaw` callbacks: its events need their text, not one parse
+   *  of a whole chunk. */
+  hasRaw(type) {
+    return this.rawHandlers.has(type);
   }
 
   addDecodeError(callback) {
@@ -67,8 +87,10 @@ export class Dispatcher {
   /** One event. `tooBig` is the reason it was dropped for its size, or undefined. */
   one(type, id, data, origin, tooBig) {
     if (this.closed) return;
+    const raw = this.rawHandlers.get(type);
+    if (raw && tooBig === undefined) call(this, raw, data, { type, lastEventId: id, origin });
     const callbacks = this.handlers.get(type);
-    if (!callbacks) return;
+    if (!callbacks || this.closed) return;
     if (tooBig !== undefined) return this.decodeError(type, data, id, tooBig);
     let value;
     try {

@@ -157,6 +157,16 @@ if (base) {
         if (JSON.stringify(burst) !== JSON.stringify(wantBurst)) {
           throw new Error(`burst ${JSON.stringify(burst)}, expected ${JSON.stringify(wantBurst)}`);
         }
+        const rest = await waitUntil(page, 'the drop-in, onRaw and iterator parts', () => (window.results.iterated || window.results.error) && window.results);
+        if (rest.error) throw new Error(`the app failed: ${rest.error}`);
+        const wantDropIn = {
+          messages: [`{"n":2}||true`], chats: ['{"n":1}', '{"n":3}'], readyStates: [0, 1, 2], opened: true, constants: [0, 1, 2, 2],
+        };
+        if (JSON.stringify(rest.dropIn) !== JSON.stringify(wantDropIn)) {
+          throw new Error(`drop-in ${JSON.stringify(rest.dropIn)}, expected ${JSON.stringify(wantDropIn)}`);
+        }
+        if (JSON.stringify(rest.raw) !== JSON.stringify(['{"n":1}', '{not json', '{"n":3}'])) throw new Error(`onRaw ${JSON.stringify(rest.raw)}`);
+        if (JSON.stringify(rest.iterated) !== JSON.stringify([1, 3])) throw new Error(`events() ${JSON.stringify(rest.iterated)}`);
         const unexpected = errors.unexpected();
         if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
         return (await page.evaluate(() => window.results.states)).join(' → ');

@@ -1,13 +1,14 @@
 // A small app that uses the npm package the way a bundled front end would. It is
 // type-checked with `tsc --noEmit --strict`, bundled with esbuild, and run in Chromium
 // by tests/e2e/package.test.mjs, which reads `window.results`.
-import init, {
+// The package's main entry: no init() to call, the wasm is loaded on import.
+import {
   TypedEventSource,
   type ConnectionState,
   type DecodeErrorInfo,
   type MessageMeta,
   type TypedEventSourceOptions,
-} from "wasm-eventsource/web";
+} from "wasm-eventsource";
 
 interface Counter {
   n: number;
@@ -22,6 +23,11 @@ interface Results {
   /** Chunks of a 2,000-event burst read by two callbacks of one type, and a third
    *  source closed from inside its callback at event 1,000. */
   burst?: { first: number; second: number; checksum: number; closedAt: number; afterClose: number };
+  /** Code written for EventSource, run with TypedEventSource substituted. */
+  dropIn?: { messages: string[]; chats: string[]; readyStates: number[]; opened: boolean; constants: number[] };
+  /** onRaw and the async iterator. */
+  raw?: string[];
+  iterated?: number[];
   events: { n: number; type: string; lastEventId: string }[];
   /** What the constructor threw for bad options. */
   optionErrors: string[];
@@ -57,7 +63,6 @@ function describe(state: ConnectionState): string {
 async function main(): Promise<void> {
   const server = new URLSearchParams(location.search).get("server");
   if (!server) throw new Error("pass ?server=http://127.0.0.1:PORT");
-  await init();
   for (const bad of [{ transprt: "fetch" }, { heartbeatMs: 1.5 }, { retry: { jitter: "yes" } }]) {
     try {
       new TypedEventSource(`${server}/events`, bad as unknown as TypedEventSourceOptions).close();
@@ -116,10 +121,57 @@ async function burst(server: string): Promise<void> {
   results.burst = stats;
 }
 
+/** An unmodified EventSource snippet, with the constructor substituted. */
+async function dropIn(server: string): Promise<void> {
+  const EventSource = TypedEventSource;
+  const out = { messages: [] as string[], chats: [] as string[], readyStates: [] as number[], opened: false, constants: [] as number[] };
+  await new Promise<void>((resolve) => {
+    const es = new EventSource(`${server}/scenario/named`);
+    out.constants = [EventSource.CONNECTING, EventSource.OPEN, EventSource.CLOSED, es.CLOSED];
+    out.readyStates.push(es.readyState);
+    es.onopen = () => {
+      out.opened = true;
+      out.readyStates.push(es.readyState);
+    };
+    es.onmessage = (e: MessageEvent) => {
+      out.messages.push(`${e.data}|${e.lastEventId}|${e.origin === server}`);
+    };
+    es.addEventListener("chat", (e: MessageEvent) => {
+      out.chats.push(e.data);
+      if (out.chats.length === 2) {
+        es.close();
+        out.readyStates.push(es.readyState);
+        resolve();
+      }
+    });
+    es.onerror = () => {};
+  });
+  results.dropIn = out;
+}
+
+/** onRaw for data that is not JSON, and `for await` over events(). */
+async function rawAndIteration(server: string): Promise<void> {
+  const raw: string[] = [];
+  const es = new TypedEventSource(`${server}/scenario/bad-json`, { transport: "fetch" });
+  es.onRaw("message", (data) => raw.push(data));
+  es.onDecodeError(() => {});
+  const iterated: number[] = [];
+  for await (const { data, meta } of es.events<Counter>("message")) {
+    iterated.push(data.n);
+    if (meta.lastEventId === "3") break;
+  }
+  es.close();
+  results.raw = raw;
+  results.iterated = iterated;
+}
+
 main()
   .then(() => {
     const server = new URLSearchParams(location.search).get("server");
-    return server ? burst(server) : undefined;
+    if (!server) return undefined;
+    return burst(server)
+      .then(() => dropIn(server))
+      .then(() => rawAndIteration(server));
   })
   .catch((e: unknown) => {
     results.error = String(e);

@@ -1,0 +1,127 @@
+// Types of the npm package's entry (js/index.js). The option, state and callback
+// types come from the wasm module's declarations (src/js.d.ts).
+import type {
+  ConnectionState,
+  DecodeErrorHandler,
+  GapHandler,
+  MessageHandler,
+  MessageMeta,
+  RawMessageHandler,
+  StateHandler,
+  TypedEventSourceOptions,
+} from "../pkg-web/wasm_eventsource.js";
+
+export type {
+  CloseReason,
+  ConnectionState,
+  DecodeErrorHandler,
+  DecodeErrorInfo,
+  GapHandler,
+  GapInfo,
+  MessageHandler,
+  MessageMeta,
+  RawMessageHandler,
+  ReconnectCause,
+  RetryOptions,
+  StateHandler,
+  TypedEventSourceOptions,
+} from "../pkg-web/wasm_eventsource.js";
+
+/**
+ * Loads the wasm module. Done on import in a browser; call it only to load the wasm
+ * from elsewhere (a URL, a Response or bytes). A no-op once done.
+ */
+export function init(input?: string | URL | Response | BufferSource | WebAssembly.Module): Promise<void>;
+
+/** One event of `events(type)`. */
+export interface TypedMessage<T> {
+  data: T;
+  meta: MessageMeta;
+}
+
+/** The events of `TypedEventSource`'s EventTarget side, as EventSource has them. */
+export interface TypedEventSourceEventMap {
+  open: Event;
+  error: Event;
+  message: MessageEvent<string>;
+}
+
+/**
+ * A typed, observable, resumable Server-Sent Events connection: the browser's
+ * EventSource interface (so EventSource code runs unchanged), plus typed `on()`, a
+ * truthful `onState`, a fetch transport and a reconnection engine.
+ */
+export class TypedEventSource extends EventTarget implements Disposable {
+  /** Opens a connection. Throws for an invalid URL or options, or outside a browser. */
+  constructor(url: string | URL, options?: TypedEventSourceOptions);
+
+  static readonly CONNECTING: 0;
+  static readonly OPEN: 1;
+  static readonly CLOSED: 2;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSED: 2;
+
+  /** 0 connecting or reconnecting, 1 open, 2 closed. */
+  readonly readyState: 0 | 1 | 2;
+  /** The absolute URL of the stream. */
+  readonly url: string;
+  readonly withCredentials: boolean;
+  /** The id the source would resume after. */
+  readonly lastEventId: string;
+  /** The current state, as `onState` gives it. */
+  readonly state: ConnectionState;
+
+  /**
+   * Calls `callback(data, meta)` for each event of `type`, `data` being the event's
+   * JSON parsed (typed as `T`; nothing checks the shape at run time). Data that is not
+   * JSON goes to `onDecodeError`. Returns an id for `off`.
+   */
+  on<T = unknown>(type: string, callback: MessageHandler<T>): number;
+  /** Calls `callback(data, meta)` for each event of `type` with its data as text. */
+  onRaw(type: string, callback: RawMessageHandler): number;
+  /** Events whose data is not JSON (or was over `maxEventSize`). */
+  onDecodeError(callback: DecodeErrorHandler): number;
+  /** The current state at once, then every change. */
+  onState(callback: StateHandler): number;
+  /** Numeric ids that skipped: events were lost. */
+  onGap(callback: GapHandler): number;
+  /** Removes the callback registered under `id`. */
+  off(id: number): boolean;
+  /** Drops the connection, or cuts a backoff short, and connects now. */
+  reconnect(): void;
+  /** Closes for good and frees the connection's memory. */
+  close(): void;
+  [Symbol.dispose](): void;
+
+  /**
+   * The events of `type` as `{ data, meta }`, data parsed as JSON. Ends when the
+   * source closes; leaving the loop removes its callback.
+   */
+  events<T = unknown>(type: string): AsyncIterableIterator<TypedMessage<T>>;
+
+  onmessage: ((this: TypedEventSource, event: MessageEvent<string>) => unknown) | null;
+  onopen: ((this: TypedEventSource, event: Event) => unknown) | null;
+  onerror: ((this: TypedEventSource, event: Event) => unknown) | null;
+
+  addEventListener<K extends keyof TypedEventSourceEventMap>(
+    type: K,
+    listener: (this: TypedEventSource, event: TypedEventSourceEventMap[K]) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: ((this: TypedEventSource, event: MessageEvent<string>) => unknown) | EventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  removeEventListener<K extends keyof TypedEventSourceEventMap>(
+    type: K,
+    listener: (this: TypedEventSource, event: TypedEventSourceEventMap[K]) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: ((this: TypedEventSource, event: MessageEvent<string>) => unknown) | EventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+}

@@ -1,0 +1,202 @@
+// The npm package as JavaScript users get it: `npm pack`'s tarball, installed into
+// small apps that import `wasm-eventsource` by name with no init() and no plugin,
+// built with Vite, webpack 5 and esbuild and loaded by a plain <script type="module">
+// with an import map; each opened in headless Chromium, receiving typed events from
+// the test server. Also: a source nobody references survives forced garbage
+// collections, and importing the package in Node (server-side rendering) does not
+// throw while constructing a source there says it needs a browser.
+//
+//   E2E_BASE_URL=http://127.0.0.1:PORT node tests/e2e/bundlers.test.mjs
+// (after `npm run build`; `npm test` does both).
+
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { extname, join, normalize, sep } from 'node:path';
+import { REPO_ROOT, createRunner, launchBrowser, waitUntil, watchPageErrors } from './lib.mjs';
+
+const WORK = join(REPO_ROOT, 'target', 'bundlers');
+
+/** Serves `dir` on a loopback port. Resolves with { origin, close }. */
+function serveStatic(dir) {
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
+    const file = normalize(join(dir, path));
+    if (!file.startsWith(dir + sep) || !existsSync(file)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': types[extname(file)] || 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve({
+      origin: `http://127.0.0.1:${server.address().port}`,
+      close: () => new Promise((done) => server.close(done)),
+    }));
+  });
+}
+
+// The app every bundler builds: typed events with no init().
+const MAIN = `import { TypedEventSource } from 'wasm-eventsource';
+const server = new URLSearchParams(location.search).get('server');
+window.results = { events: [], done: false };
+const es = new TypedEventSource(server + '/scenario/named', { transport: 'fetch' });
+es.on('chat', (data, meta) => {
+  window.results.events.push(data.n + '@' + meta.type);
+  if (data.n === 3) { es.close(); window.results.done = true; }
+});
+`;
+const HTML = (head = '') => `<!doctype html><meta charset="utf-8"><title>bundler app</title><link rel="icon" href="data:,">${head}
+<script type="module" src="./main.js"></script>`;
+
+// No reference kept: only the library keeps the source alive.
+const GC_MAIN = `import { TypedEventSource } from 'wasm-eventsource';
+const server = new URLSearchParams(location.search).get('server');
+window.ticks = [];
+new TypedEventSource(server + '/events?channel=ticker').on('tick', (data) => window.ticks.push(data));
+`;
+
+/** Unpacks the tarball into `app`/node_modules/wasm-eventsource, as npm install does
+ *  for a package with no dependencies. */
+function install(tarball, app) {
+  const target = join(app, 'node_modules', 'wasm-eventsource');
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true });
+  execFileSync('tar', ['-xzf', tarball, '-C', target, '--strip-components=1']);
+}
+
+function makeApp(name, tarball, files) {
+  const app = join(WORK, name);
+  rmSync(app, { recursive: true, force: true });
+  mkdirSync(app, { recursive: true });
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: `app-${name}`, private: true, type: 'module' }));
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(app, file), text);
+  install(tarball, app);
+  return app;
+}
+
+const runner = createRunner();
+const base = await runner.startup({ paths: ['/scenario/named'] });
+if (base) {
+  let tarball = '';
+  await runner.check('npm pack makes the tarball', async () => {
+    rmSync(WORK, { recursive: true, force: true });
+    mkdirSync(WORK, { recursive: true });
+    const out = execFileSync('npm', ['pack', '--pack-destination', WORK, '--ignore-scripts', '--json'], {
+      cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const [{ filename, files }] = JSON.parse(out);
+    tarball = join(WORK, filename);
+    if (!existsSync(tarball)) throw new Error(`no ${tarball}`);
+    return `${filename}: ${files.length} files`;
+  }, { critical: true });
+
+  const builds = {};
+  await runner.check('Vite 7 builds the app (no wasm plugin, no config)', async () => {
+    const app = makeApp('vite', tarball, { 'main.js': MAIN, 'index.html': HTML() });
+    const { build } = await import('vite');
+    await build({ root: app, logLevel: 'error', configFile: false, build: { outDir: join(app, 'dist'), emptyOutDir: true } });
+    builds.vite = join(app, 'dist');
+    return readdirSync(join(builds.vite, 'assets')).join(', ');
+  });
+
+  await runner.check('webpack 5 builds the app (no loader, no config beyond the entry)', async () => {
+    const app = makeApp('webpack', tarball, { 'main.js': MAIN });
+    const { default: webpack } = await import('webpack');
+    const dist = join(app, 'dist');
+    const stats = await new Promise((resolve, reject) => webpack({
+      mode: 'production', context: app, entry: './main.js', output: { path: dist, filename: 'main.js' },
+    }, (err, s) => (err ? reject(err) : resolve(s))));
+    if (stats.hasErrors()) throw new Error(stats.toString('errors-only'));
+    writeFileSync(join(dist, 'index.html'), HTML());
+    builds.webpack = dist;
+    return readdirSync(dist).join(', ');
+  });
+
+  await runner.check('esbuild bundles the app (the wasm file copied beside the bundle)', async () => {
+    const app = makeApp('esbuild', tarball, { 'main.js': MAIN });
+    const dist = join(app, 'dist');
+    mkdirSync(dist, { recursive: true });
+    execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'esbuild'), [
+      join(app, 'main.js'), '--bundle', '--format=esm', '--target=es2022', `--outfile=${join(dist, 'main.js')}`, '--log-level=warning',
+    ], { cwd: app });
+    // esbuild leaves `new URL('wasm_eventsource_bg.wasm', import.meta.url)` as it is.
+    copyFileSync(join(app, 'node_modules', 'wasm-eventsource', 'pkg-web', 'wasm_eventsource_bg.wasm'), join(dist, 'wasm_eventsource_bg.wasm'));
+    writeFileSync(join(dist, 'index.html'), HTML());
+    builds.esbuild = dist;
+  });
+
+  await runner.check('a plain <script type="module"> with an import map needs no build', async () => {
+    const app = makeApp('plain', tarball, {
+      'main.js': MAIN,
+      'gc.js': GC_MAIN,
+      'index.html': HTML('<script type="importmap">{"imports":{"wasm-eventsource":"./node_modules/wasm-eventsource/js/index.js"}}</script>'),
+    });
+    writeFileSync(join(app, 'gc.html'), HTML('<script type="importmap">{"imports":{"wasm-eventsource":"./node_modules/wasm-eventsource/js/index.js"}}</script>').replace('./main.js', './gc.js'));
+    builds.plain = app;
+  });
+
+  await runner.check('importing the package in Node does not throw; constructing says it needs a browser', async () => {
+    const app = builds.plain;
+    if (!app) throw new Error('no app to import from');
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+      const m = await import('wasm-eventsource');
+      let message = 'no error';
+      try { new m.TypedEventSource('http://127.0.0.1/events'); } catch (e) { message = e.message; }
+      console.log(JSON.stringify({ exports: Object.keys(m).sort(), message }));
+    `], { cwd: app, encoding: 'utf8' });
+    const { exports, message } = JSON.parse(out.trim().split('\n').pop());
+    if (!exports.includes('TypedEventSource') || !exports.includes('init')) throw new Error(`exports ${exports}`);
+    if (!/needs a browser/.test(message)) throw new Error(`constructing in Node said: ${message}`);
+    return message;
+  });
+
+  const browser = await launchBrowser(['--js-flags=--expose-gc']);
+  try {
+    for (const name of ['vite', 'webpack', 'esbuild', 'plain']) {
+      await runner.check(`${name}: the app receives typed events in Chromium`, async () => {
+        if (!builds[name]) throw new Error('not built');
+        const site = await serveStatic(builds[name]);
+        const page = await browser.newPage();
+        try {
+          const errors = watchPageErrors(page);
+          await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}`);
+          const results = await waitUntil(page, 'the app to read its events', () => window.results && window.results.done && window.results);
+          if (JSON.stringify(results.events) !== JSON.stringify(['1@chat', '3@chat'])) throw new Error(`events ${JSON.stringify(results.events)}`);
+          const unexpected = errors.unexpected();
+          if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
+          return results.events.join(', ');
+        } finally {
+          await page.close();
+          await site.close();
+        }
+      });
+    }
+
+    // Regression: `new TypedEventSource(url).on(...)` with no variable holding it stopped
+    // at a random moment, when the garbage collector freed it and that closed it.
+    await runner.check('a source nobody references keeps receiving through forced garbage collections', async () => {
+      const site = await serveStatic(builds.plain);
+      const page = await browser.newPage();
+      try {
+        await page.goto(`${site.origin}/gc.html?server=${encodeURIComponent(base)}`);
+        await waitUntil(page, 'a first tick', () => window.ticks && window.ticks.length >= 1, undefined, 10_000);
+        const before = await page.evaluate(() => window.ticks.length);
+        for (let i = 0; i < 5; i++) await page.evaluate(() => { window.gc(); return new Promise((r) => setTimeout(r, 100)); });
+        await waitUntil(page, 'two more ticks after the collections', (n) => {
+          window.gc();
+          return window.ticks.length >= n + 2;
+        }, before, 10_000);
+        return `${await page.evaluate(() => window.ticks.length)} ticks`;
+      } finally {
+        await page.close();
+        await site.close();
+      }
+    });
+  } finally {
+    await browser.close();
+  }
+}
+runner.finish();
