@@ -185,6 +185,8 @@ struct Connection {
     last_activity: Cell<f64>,
     listeners: RefCell<HashMap<String, Listener>>,
     fixed: RefCell<Vec<Listener>>,
+    /// The origin of the stream, once an event told it.
+    origin: RefCell<Option<Rc<str>>>,
 }
 
 impl Connection {
@@ -205,6 +207,7 @@ impl Connection {
             last_activity: Cell::new(dom::now()),
             listeners: RefCell::default(),
             fixed: RefCell::default(),
+            origin: RefCell::default(),
         });
         let target: &EventTarget = connection.es.as_ref();
         let weak = Rc::downgrade(&connection);
@@ -251,9 +254,11 @@ impl Connection {
             return;
         }
         let weak = Rc::downgrade(self);
+        // The listener knows its type: no string crossing per event to ask for it.
+        let name: Rc<str> = event_type.into();
         let listener = Listener::new(self.es.as_ref(), event_type, move |ev| {
             if let Some(c) = weak.upgrade() {
-                c.message(ev);
+                c.message(ev, &name);
             }
         });
         listeners.insert(event_type.to_owned(), listener);
@@ -324,7 +329,7 @@ impl Connection {
         }
     }
 
-    fn message(&self, ev: web_sys::Event) {
+    fn message(&self, ev: web_sys::Event, event_type: &str) {
         let Some(sink) = self.sink.upgrade() else {
             return;
         };
@@ -335,10 +340,17 @@ impl Connection {
         let Some(data) = ev.data().as_string() else {
             return;
         };
-        self.last_activity.set(dom::now());
+        if self.options.heartbeat.is_some() {
+            self.last_activity.set(dom::now());
+        }
         self.health.borrow_mut().event();
-        let event = Event::new(&ev.type_(), &data, &ev.last_event_id());
-        sink.dispatch(RawEvent::new(event, ev.origin().into()));
+        // One EventSource has one origin: read it once.
+        let origin = {
+            let mut origin = self.origin.borrow_mut();
+            Rc::clone(origin.get_or_insert_with(|| ev.origin().into()))
+        };
+        let event = Event::new(event_type, &data, &ev.last_event_id());
+        sink.dispatch(RawEvent::new(event, origin));
     }
 
     /// Resolves when the connection ends: the browser gave up, the resume id went
