@@ -526,3 +526,26 @@ async fn a_hidden_page_pauses_the_connection_and_a_visible_one_resumes_it() {
     }
     js("delete document.hidden; window.__hidden = false;");
 }
+
+#[wasm_bindgen_test]
+async fn close_inside_the_header_callback_sends_no_request() {
+    // Regression: the header callback ran before the attempt's AbortController existed,
+    // so a close() from inside it left the request to go out anyway.
+    let token = token("header-close");
+    let slot: Rc<RefCell<Option<wasm_eventsource::WeakEventSource>>> = Rc::default();
+    let options = Options::new().transport(Transport::Fetch).headers_with({
+        let slot = slot.clone();
+        move || {
+            if let Some(source) = slot.borrow().as_ref().and_then(|w| w.upgrade()) {
+                source.close();
+            }
+            Vec::new()
+        }
+    });
+    let source = open(&format!("/scenario/stall?after=1&token={token}"), options);
+    *slot.borrow_mut() = Some(source.downgrade());
+    let (mut states, _s) = states(&source);
+    until_state(&mut states, "closed", ConnectionState::is_closed).await;
+    gloo_timers::future::TimeoutFuture::new(300).await;
+    assert!(request_log(&token).await.is_empty(), "a request went out after close()");
+}
