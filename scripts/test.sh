@@ -12,7 +12,11 @@ step "format"
 cargo fmt --all -- --check
 
 step "clippy (native)"
-cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
+# The example apps are wasm32-only workspace members: named packages, not --workspace.
+# Every feature but the hooks: checking leptos and yew natively costs minutes, and the
+# hooks' code is the same on wasm32, where it is linted below (and built natively by
+# the native tests of their docs).
+cargo clippy -p wasm-eventsource -p wasm-eventsource-server --all-targets --features wasm-eventsource/js --quiet -- -D warnings
 
 step "clippy (wasm32, every feature combination)"
 cargo clippy -p wasm-eventsource --target wasm32-unknown-unknown --all-targets --all-features --quiet -- -D warnings
@@ -21,14 +25,28 @@ for features in "" native fetch js native,fetch native,js fetch,js; do
   cargo clippy -p wasm-eventsource --target wasm32-unknown-unknown --lib --no-default-features \
     --features "$features" --quiet -- -D warnings
 done
+# Each hook with and without the default transports, with its browser tests (all
+# targets: the dev-dependencies turn on leptos/yew's `csr`, as in the run above, so
+# these reuse its checks), and the example apps.
+for features in leptos yew; do
+  for defaults in "" --no-default-features; do
+    echo "features: [${defaults:+no default, }${features}] (all targets)"
+    cargo clippy -p wasm-eventsource --target wasm32-unknown-unknown --all-targets $defaults \
+      --features "$features" --quiet -- -D warnings
+  done
+done
+cargo clippy -p leptos-chat -p yew-chat --target wasm32-unknown-unknown --all-targets --quiet -- -D warnings
 
 step "rustdoc"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc -p wasm-eventsource -p wasm-eventsource-server --all-features --no-deps --quiet
 
 step "native tests"
-cargo test --workspace 2>&1 | tee "$LOGS/native.log"
+cargo test -p wasm-eventsource -p wasm-eventsource-server 2>&1 | tee "$LOGS/native.log"
+# The hooks natively: their doc examples (and the README's) compile with the features
+# on, and the Leptos hook under SSR.
+cargo test -p wasm-eventsource --features leptos,yew -- leptos yew ReadmeDoctests 2>&1 | tee -a "$LOGS/native.log"
 
-step "build the npm package (pkg/, pkg-web/) and the server"
+step "build the npm package (pkg-web/) and the server"
 bash scripts/build.sh
 cargo build -p wasm-eventsource-server --quiet
 start_server --ticker-ms 1000
@@ -44,9 +62,15 @@ status=0
 for file in tests/*.rs; do
   name=$(basename "$file" .rs)
   grep -q 'wasm_bindgen_test_configure!(run_in_browser)' "$file" || continue
+  features=()
+  case "$name" in leptos|yew) features=(--features "$name") ;; esac # the hook tests
   step "browser tests: $name (wasm-pack test --headless --chrome)"
-  SSE_TEST_SERVER="$SERVER_URL" wasm-pack test --headless --chrome -- --test "$name" 2>&1 | tee -a "$LOGS/browser.log" || status=1
+  WASM_BINDGEN_TEST_TIMEOUT=600 SSE_TEST_SERVER="$SERVER_URL" wasm-pack test --headless --chrome -- --test "$name" ${features[@]+"${features[@]}"} 2>&1 | tee -a "$LOGS/browser.log" || status=1
 done
+
+# After the browser tests: the examples' dev build reuses their wasm32 artifacts.
+step "build the example apps (examples-dist/, served at /examples/)"
+bash scripts/build-examples.sh
 
 for t in tests/e2e/*.test.mjs; do
   step "end-to-end tests: $t (playwright-core, system Chromium)"

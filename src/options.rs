@@ -116,6 +116,34 @@ impl std::fmt::Debug for Options {
     }
 }
 
+impl PartialEq for Options {
+    /// Compares every setting; two [`headers_with`](Self::headers_with) callbacks are
+    /// equal only when they are the same closure (or both absent), as
+    /// [`ReconnectPolicy`]'s predicates are. Framework hooks compare options to decide
+    /// whether to reconnect.
+    fn eq(&self, other: &Self) -> bool {
+        self.with_credentials == other.with_credentials
+            && self.transport == other.transport
+            && self.method == other.method
+            && self.body == other.body
+            && self.headers == other.headers
+            && match (&self.header_fn, &other.header_fn) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+                _ => false,
+            }
+            && self.last_event_id == other.last_event_id
+            && self.heartbeat == other.heartbeat
+            && self.heartbeat_event == other.heartbeat_event
+            && self.reconnect == other.reconnect
+            && self.resume_param == other.resume_param
+            && self.reconnect_on_online == other.reconnect_on_online
+            && self.pause_when_hidden == other.pause_when_hidden
+            && self.dedupe == other.dedupe
+            && self.max_event_size == other.max_event_size
+    }
+}
+
 impl Options {
     /// The defaults: GET, no credentials, [`Transport::Native`], the default
     /// [`ReconnectPolicy`].
@@ -270,7 +298,7 @@ impl Options {
             if heartbeat > MAX_TIMER {
                 return invalid(format!(
                     "the heartbeat timeout must be at most {} ms (a browser timer's limit)",
-                    MAX_TIMER.as_millis()
+                    crate::retry::millis(MAX_TIMER)
                 ));
             }
         }
@@ -323,6 +351,15 @@ mod tests {
             .heartbeat_timeout(Duration::from_secs(30))
             .validate()
             .is_ok());
+    }
+
+    #[test]
+    fn options_compare_settings_and_callbacks_by_identity() {
+        assert_eq!(Options::new(), Options::default());
+        assert_ne!(Options::new(), Options::new().dedupe(true));
+        let with_fn = Options::new().headers_with(Vec::new);
+        assert_eq!(with_fn, with_fn.clone());
+        assert_ne!(with_fn, Options::new().headers_with(Vec::new));
     }
 
     #[test]

@@ -1,0 +1,149 @@
+//! The live chat of the test server's `chat` channel, in Leptos, over
+//! `wasm_eventsource::leptos::use_event_source`: the feed, a form that publishes to it,
+//! and the connection state with its attempt and delay.
+//!
+//! Built by `scripts/build-examples.sh` into `examples-dist/leptos-chat/`, which the
+//! test server serves at `/examples/leptos-chat/`. User text is only ever rendered as
+//! text nodes.
+
+use leptos::prelude::*;
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_eventsource::leptos::use_event_source;
+use wasm_eventsource::ConnectionState;
+
+/// The data of a `chat` event, as `POST /publish` sends it.
+#[derive(Clone, Debug, Deserialize)]
+struct Chat {
+    user: String,
+    text: String,
+}
+
+/// Mounts the app when the module loads.
+#[wasm_bindgen(start)]
+pub fn start() {
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let chat = use_event_source::<Chat>("/events?channel=chat", "chat");
+
+    // `message` is the latest event: keep each one, once (by its id).
+    let feed = RwSignal::new(Vec::<(String, Chat)>::new());
+    Effect::new(move |_| {
+        if let Some(msg) = chat.message.get() {
+            feed.update(|feed| {
+                if feed.last().map(|(id, _)| id) != Some(&msg.last_event_id) {
+                    feed.push((msg.last_event_id.clone(), msg.data));
+                }
+            });
+        }
+    });
+
+    let user = RwSignal::new("leptos".to_owned());
+    let text = RwSignal::new(String::new());
+    let status = RwSignal::new(String::new());
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (who, what) = (user.get_untracked(), text.get_untracked());
+        if what.trim().is_empty() {
+            return;
+        }
+        wasm_bindgen_futures::spawn_local(async move {
+            match publish(&who, &what).await {
+                Ok(()) => {
+                    text.set(String::new());
+                    status.set(String::new());
+                }
+                Err(err) => status.set(err),
+            }
+        });
+    };
+
+    view! {
+        <h1>"Leptos chat"</h1>
+        <p id="state" class=move || format!("badge {}", chat.state.get().kind())>
+            {move || badge(&chat.state.get())}
+        </p>
+        <p id="decode-error">{move || chat.error.get().map(|e| e.to_string())}</p>
+        <ul id="feed">
+            <For each=move || feed.get() key=|(id, _)| id.clone() let:item>
+                <li>
+                    <b class="user">{item.1.user}</b>
+                    ": "
+                    <span class="text">{item.1.text}</span>
+                </li>
+            </For>
+        </ul>
+        <form id="publish" on:submit=on_submit>
+            <input
+                id="user"
+                placeholder="name"
+                prop:value=move || user.get()
+                on:input=move |ev| user.set(event_target_value(&ev))
+            />
+            <input
+                id="text"
+                placeholder="message"
+                prop:value=move || text.get()
+                on:input=move |ev| text.set(event_target_value(&ev))
+            />
+            <button type="submit">"Send"</button>
+            <button type="button" on:click=move |_| chat.reconnect()>"Reconnect"</button>
+        </form>
+        <p id="publish-status">{move || status.get()}</p>
+    }
+}
+
+/// The badge: the state's kind, its attempt and its delay.
+fn badge(state: &ConnectionState) -> String {
+    match state {
+        ConnectionState::Connecting { attempt } => format!("connecting · attempt {attempt}"),
+        ConnectionState::Open => "open".to_owned(),
+        ConnectionState::Reconnecting {
+            attempt,
+            delay,
+            cause,
+            ..
+        } => match delay {
+            Some(delay) => format!(
+                "reconnecting · attempt {attempt} · in {} ms · {cause}",
+                delay.as_millis()
+            ),
+            None => format!("reconnecting · attempt {attempt} · {cause}"),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// `POST /publish` of a `chat` event on the `chat` channel.
+async fn publish(user: &str, text: &str) -> Result<(), String> {
+    let body = serde_json::json!({
+        "channel": "chat",
+        "event": "chat",
+        "data": { "user": user, "text": text },
+    });
+    let js = |e: JsValue| format!("publishing failed: {e:?}");
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    let headers = web_sys::Headers::new().map_err(js)?;
+    headers
+        .set("Content-Type", "application/json")
+        .map_err(js)?;
+    init.set_headers(&headers);
+    init.set_body(&JsValue::from_str(&body.to_string()));
+    let window = web_sys::window().ok_or("publishing failed: no window")?;
+    let response = JsFuture::from(window.fetch_with_str_and_init("/publish", &init))
+        .await
+        .map_err(js)?
+        .dyn_into::<web_sys::Response>()
+        .map_err(js)?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(format!("publishing failed: HTTP {}", response.status()))
+    }
+}

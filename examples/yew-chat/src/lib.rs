@@ -1,0 +1,158 @@
+//! The live chat of the test server's `chat` channel, in Yew, over
+//! `wasm_eventsource::yew::use_event_source`: the feed, a form that publishes to it,
+//! and the connection state with its attempt and delay.
+//!
+//! Built by `scripts/build-examples.sh` into `examples-dist/yew-chat/`, which the test
+//! server serves at `/examples/yew-chat/`. User text is only ever rendered as text
+//! nodes.
+
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_eventsource::yew::use_event_source;
+use wasm_eventsource::ConnectionState;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// The data of a `chat` event, as `POST /publish` sends it.
+#[derive(Clone, Debug, Deserialize)]
+struct Chat {
+    user: String,
+    text: String,
+}
+
+/// Renders the app into the body when the module loads.
+#[wasm_bindgen(start)]
+pub fn start() {
+    yew::Renderer::<App>::new().render();
+}
+
+#[function_component]
+fn App() -> Html {
+    let chat = use_event_source::<Chat>("/events?channel=chat", "chat");
+
+    // `message()` is the latest event: keep each one, once (by its id).
+    let feed = use_mut_ref(Vec::<(String, Chat)>::new);
+    if let Some(msg) = chat.message() {
+        let mut feed = feed.borrow_mut();
+        if feed.last().map(|(id, _)| id) != Some(&msg.last_event_id) {
+            feed.push((msg.last_event_id, msg.data));
+        }
+    }
+
+    let user = use_state(|| "yew".to_owned());
+    let text = use_state(String::new);
+    let status = use_state(String::new);
+    let on_submit = {
+        let (user, text, status) = (user.clone(), text.clone(), status.clone());
+        Callback::from(move |ev: SubmitEvent| {
+            ev.prevent_default();
+            let (who, what) = ((*user).clone(), (*text).clone());
+            if what.trim().is_empty() {
+                return;
+            }
+            let (text, status) = (text.clone(), status.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match publish(&who, &what).await {
+                    Ok(()) => {
+                        text.set(String::new());
+                        status.set(String::new());
+                    }
+                    Err(err) => status.set(err),
+                }
+            });
+        })
+    };
+    let on_user = {
+        let user = user.clone();
+        Callback::from(move |ev: InputEvent| {
+            user.set(ev.target_unchecked_into::<HtmlInputElement>().value())
+        })
+    };
+    let on_text = {
+        let text = text.clone();
+        Callback::from(move |ev: InputEvent| {
+            text.set(ev.target_unchecked_into::<HtmlInputElement>().value())
+        })
+    };
+    let reconnect = {
+        let chat = chat.clone();
+        Callback::from(move |_| chat.reconnect())
+    };
+    let state = chat.state();
+
+    html! {
+        <>
+            <h1>{ "Yew chat" }</h1>
+            <p id="state" class={classes!("badge", state.kind())}>{ badge(&state) }</p>
+            <p id="decode-error">{ chat.error().map(|e| e.to_string()) }</p>
+            <ul id="feed">
+                { for feed.borrow().iter().map(|(id, msg)| html! {
+                    <li key={id.clone()}>
+                        <b class="user">{ msg.user.clone() }</b>
+                        { ": " }
+                        <span class="text">{ msg.text.clone() }</span>
+                    </li>
+                }) }
+            </ul>
+            <form id="publish" onsubmit={on_submit}>
+                <input id="user" placeholder="name" value={(*user).clone()} oninput={on_user} />
+                <input id="text" placeholder="message" value={(*text).clone()} oninput={on_text} />
+                <button type="submit">{ "Send" }</button>
+                <button type="button" onclick={reconnect}>{ "Reconnect" }</button>
+            </form>
+            <p id="publish-status">{ (*status).clone() }</p>
+        </>
+    }
+}
+
+/// The badge: the state's kind, its attempt and its delay.
+fn badge(state: &ConnectionState) -> String {
+    match state {
+        ConnectionState::Connecting { attempt } => format!("connecting · attempt {attempt}"),
+        ConnectionState::Open => "open".to_owned(),
+        ConnectionState::Reconnecting {
+            attempt,
+            delay,
+            cause,
+            ..
+        } => match delay {
+            Some(delay) => format!(
+                "reconnecting · attempt {attempt} · in {} ms · {cause}",
+                delay.as_millis()
+            ),
+            None => format!("reconnecting · attempt {attempt} · {cause}"),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// `POST /publish` of a `chat` event on the `chat` channel.
+async fn publish(user: &str, text: &str) -> Result<(), String> {
+    let body = serde_json::json!({
+        "channel": "chat",
+        "event": "chat",
+        "data": { "user": user, "text": text },
+    });
+    let js = |e: JsValue| format!("publishing failed: {e:?}");
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    let headers = web_sys::Headers::new().map_err(js)?;
+    headers
+        .set("Content-Type", "application/json")
+        .map_err(js)?;
+    init.set_headers(&headers);
+    init.set_body(&JsValue::from_str(&body.to_string()));
+    let window = web_sys::window().ok_or("publishing failed: no window")?;
+    let response = JsFuture::from(window.fetch_with_str_and_init("/publish", &init))
+        .await
+        .map_err(js)?
+        .dyn_into::<web_sys::Response>()
+        .map_err(js)?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(format!("publishing failed: HTTP {}", response.status()))
+    }
+}

@@ -1,0 +1,417 @@
+//! Leptos hooks (feature `leptos`, Leptos 0.8): [`use_event_source`] and
+//! [`use_event_source_with_options`].
+//!
+//! The hooks only bind an [`EventSource`] to the reactive owner that calls them: the
+//! decoding, the connection states and the reconnections are the core's. The
+//! connection opens when the component's effects first run, is replaced when the URL
+//! signal changes, and closes when the owner is cleaned up.
+//!
+//! ```no_run
+//! use leptos::prelude::*;
+//! use serde::Deserialize;
+//! use wasm_eventsource::leptos::use_event_source;
+//!
+//! #[derive(Clone, Deserialize)]
+//! struct Chat {
+//!     user: String,
+//!     text: String,
+//! }
+//!
+//! #[component]
+//! fn Feed() -> impl IntoView {
+//!     let chat = use_event_source::<Chat>("/events?channel=chat", "chat");
+//!     view! {
+//!         <p>{move || chat.state.get().to_string()}</p>
+//!         <p>{move || chat.message.get().map(|m| format!("{}: {}", m.data.user, m.data.text))}</p>
+//!         <button on:click=move |_| chat.close()>"close"</button>
+//!     }
+//! }
+//! ```
+//!
+//! Under server-side rendering, and on any target other than `wasm32`, the hooks open
+//! nothing: `state` stays `Connecting { attempt: 0 }` and the other signals `None`.
+//! Effects (and so connections) run only with Leptos's `csr` or `hydrate` feature, as
+//! a browser app has.
+
+use crate::Subscription;
+use crate::{CloseReason, ConnectionState, DecodeError, EventSource, Message, Options};
+use ::leptos::prelude::{
+    on_cleanup, Effect, Get, LocalStorage, RwSignal, Set, Signal, StoredValue, WithValue,
+};
+use serde::de::DeserializeOwned;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Registers one handler (or state observer) on a source; run again on each new one.
+type Binder = Rc<dyn Fn(&EventSource) -> Subscription>;
+
+/// What the hook keeps between renders: the options, the live source, and what to
+/// register on each source it opens.
+struct Conn {
+    options: Options,
+    /// The URL of the current source, once one was opened.
+    url: Option<String>,
+    source: Option<EventSource>,
+    subs: Vec<Subscription>,
+    binders: Vec<Binder>,
+}
+
+type Shared = Rc<RefCell<Conn>>;
+
+/// The connection of [`use_event_source`] as signals, plus its controls. `Copy`: pass
+/// it into as many closures as you like.
+///
+/// ```no_run
+/// use leptos::prelude::*;
+/// use wasm_eventsource::leptos::{use_event_source, UseEventSource};
+///
+/// #[derive(Clone, serde::Deserialize)]
+/// struct Tick {
+///     n: u64,
+/// }
+///
+/// #[component]
+/// fn Ticks() -> impl IntoView {
+///     let ticks: UseEventSource<Tick> = use_event_source("/events?channel=ticks", "tick");
+///     let errors = move || ticks.error.get().map(|e| e.to_string());
+///     view! {
+///         <p>{move || ticks.message.get().map(|m| m.data.n)}</p>
+///         <p>{errors}</p>
+///         <button on:click=move |_| ticks.reconnect()>"reconnect"</button>
+///     }
+/// }
+/// ```
+pub struct UseEventSource<T: Send + Sync + 'static> {
+    /// The connection state, as [`EventSource::on_state`] reports it.
+    /// `Connecting { attempt: 0 }` until the connection opens.
+    pub state: Signal<ConnectionState>,
+    /// The latest event of the hook's type that decoded into `T`; `None` until one
+    /// arrives. It keeps its value when the URL changes.
+    ///
+    /// A signal holds one value: events that arrive in one browser task (a burst, a
+    /// replay after a reconnect) reach effects as the last of them. Code that must see
+    /// every event registers a handler with [`EventSource::on`] instead.
+    pub message: Signal<Option<Message<T>>>,
+    /// The latest payload that did not decode, for the hook's type or any type added
+    /// with [`on`](Self::on); `None` until one arrives.
+    pub error: Signal<Option<DecodeError>>,
+    conn: StoredValue<Shared, LocalStorage>,
+    state_rw: RwSignal<ConnectionState>,
+    error_rw: RwSignal<Option<DecodeError>>,
+}
+
+impl<T: Send + Sync + 'static> Clone for UseEventSource<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for UseEventSource<T> {}
+
+impl<T: Send + Sync + 'static> std::fmt::Debug for UseEventSource<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UseEventSource")
+            .field("url", &self.with_conn(|c| c.url.clone()).flatten())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens an [`EventSource`] to `url` with the default [`Options`] and follows the
+/// events of type `event_type`, decoded from JSON into `T`, as signals.
+///
+/// `url` is a `&str`, a `String` or any `Signal<String>`: when the signal changes to
+/// another URL the connection is replaced by one to the new URL. The connection
+/// closes when the reactive owner that called the hook (the component) is cleaned up.
+///
+/// ```no_run
+/// use leptos::prelude::*;
+/// use wasm_eventsource::leptos::use_event_source;
+///
+/// #[derive(Clone, serde::Deserialize)]
+/// struct Chat {
+///     user: String,
+///     text: String,
+/// }
+///
+/// #[component]
+/// fn Channel() -> impl IntoView {
+///     let channel = RwSignal::new("chat".to_owned());
+///     let url = Signal::derive(move || format!("/events?channel={}", channel.get()));
+///     // Changing `channel` reconnects to the new URL.
+///     let chat = use_event_source::<Chat>(url, "chat");
+///     view! {
+///         <button on:click=move |_| channel.set("news".into())>"news"</button>
+///         <p>{move || chat.message.get().map(|m| m.data.text)}</p>
+///     }
+/// }
+/// ```
+pub fn use_event_source<T>(
+    url: impl Into<Signal<String>>,
+    event_type: impl Into<String>,
+) -> UseEventSource<T>
+where
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    use_event_source_with_options(url, event_type, Options::default())
+}
+
+/// [`use_event_source`] with [`Options`]: the transport, the reconnection policy,
+/// headers and so on. Each connection the hook opens uses them.
+///
+/// ```no_run
+/// use leptos::prelude::*;
+/// use wasm_eventsource::leptos::use_event_source_with_options;
+/// use wasm_eventsource::{Options, Transport};
+///
+/// #[derive(Clone, serde::Deserialize)]
+/// struct Chat {
+///     user: String,
+///     text: String,
+/// }
+///
+/// #[component]
+/// fn Feed() -> impl IntoView {
+///     let options = Options::new().transport(Transport::Fetch);
+///     let chat = use_event_source_with_options::<Chat>("/events?channel=chat", "chat", options);
+///     view! { <p>{move || chat.state.get().kind()}</p> }
+/// }
+/// ```
+pub fn use_event_source_with_options<T>(
+    url: impl Into<Signal<String>>,
+    event_type: impl Into<String>,
+    options: Options,
+) -> UseEventSource<T>
+where
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    let url: Signal<String> = url.into();
+    let event_type: String = event_type.into();
+    let state = RwSignal::new(ConnectionState::Connecting { attempt: 0 });
+    let message = RwSignal::new(None::<Message<T>>);
+    let error = RwSignal::new(None::<DecodeError>);
+
+    let state_binder: Binder = Rc::new(move |source: &EventSource| {
+        source.on_state(move |s| {
+            // `try_set`: after the owner is disposed the signal is gone; nothing to do.
+            let _ = state.try_set(s.clone());
+        })
+    });
+    let conn: Shared = Rc::new(RefCell::new(Conn {
+        options,
+        url: None,
+        source: None,
+        subs: Vec::new(),
+        binders: vec![state_binder, typed_binder(event_type, message, error)],
+    }));
+    let conn = StoredValue::new_local(conn);
+
+    // Opens the first connection, and a new one whenever the URL changes. Effects run
+    // only in the browser (Leptos's `csr` and `hydrate` features), never under SSR.
+    Effect::new(move |previous: Option<String>| {
+        let url = url.get();
+        if previous.as_deref() != Some(url.as_str()) {
+            if let Some(shared) = conn.try_with_value(Rc::clone) {
+                open(&shared, &url, state);
+            }
+        }
+        url
+    });
+    on_cleanup(move || {
+        if let Some(shared) = conn.try_with_value(Rc::clone) {
+            shut(&shared);
+        }
+    });
+
+    UseEventSource {
+        state: state.into(),
+        message: message.into(),
+        error: error.into(),
+        conn,
+        state_rw: state,
+        error_rw: error,
+    }
+}
+
+impl<T: Send + Sync + 'static> UseEventSource<T> {
+    /// Follows another event type on the same connection, decoded into its own type
+    /// `U`: a signal of the latest such event. Its decode errors go to
+    /// [`error`](Self::error). It follows the connection across URL changes.
+    ///
+    /// ```no_run
+    /// use leptos::prelude::*;
+    /// use wasm_eventsource::leptos::use_event_source;
+    ///
+    /// #[derive(Clone, serde::Deserialize)]
+    /// struct Chat {
+    ///     text: String,
+    /// }
+    /// #[derive(Clone, serde::Deserialize)]
+    /// struct Presence {
+    ///     online: u32,
+    /// }
+    ///
+    /// #[component]
+    /// fn Room() -> impl IntoView {
+    ///     let chat = use_event_source::<Chat>("/events?channel=chat", "chat");
+    ///     let presence = chat.on::<Presence>("presence");
+    ///     view! { <p>{move || presence.get().map(|m| m.data.online)}</p> }
+    /// }
+    /// ```
+    pub fn on<U>(&self, event_type: impl Into<String>) -> Signal<Option<Message<U>>>
+    where
+        U: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let latest = RwSignal::new(None::<Message<U>>);
+        let binder = typed_binder(event_type.into(), latest, self.error_rw);
+        if let Some(shared) = self.shared() {
+            let source = {
+                let mut conn = shared.borrow_mut();
+                conn.binders.push(Rc::clone(&binder));
+                conn.source.clone()
+            };
+            // Register outside the borrow: the core may call back at once.
+            if let Some(source) = source {
+                let sub = binder(&source);
+                shared.borrow_mut().subs.push(sub);
+            }
+        }
+        latest.into()
+    }
+
+    /// Closes the connection ([`EventSource::close`]): `state` becomes
+    /// `Closed { reason: ClosedByClient }`. A later URL change, or
+    /// [`reconnect`](Self::reconnect), opens a new one.
+    pub fn close(&self) {
+        let source = self.with_conn(|c| c.source.clone()).flatten();
+        if let Some(source) = source {
+            source.close();
+        }
+    }
+
+    /// Reconnects now ([`EventSource::reconnect`]); once the connection is closed (by
+    /// [`close`](Self::close), or for good by the server), opens a new one to the
+    /// current URL.
+    pub fn reconnect(&self) {
+        let Some(shared) = self.shared() else { return };
+        let (source, url) = {
+            let conn = shared.borrow();
+            (conn.source.clone(), conn.url.clone())
+        };
+        match (source, url) {
+            (Some(source), _) if !source.state().is_closed() => source.reconnect(),
+            (_, Some(url)) => open(&shared, &url, self.state_rw),
+            // Not opened yet (no effect ran, as under SSR): nothing to reconnect.
+            (_, None) => {}
+        }
+    }
+
+    fn shared(&self) -> Option<Shared> {
+        self.conn.try_with_value(Rc::clone)
+    }
+
+    fn with_conn<R>(&self, f: impl FnOnce(&Conn) -> R) -> Option<R> {
+        self.shared().map(|shared| f(&shared.borrow()))
+    }
+}
+
+/// A binder that sends the events of `event_type`, decoded into `U`, to `latest`, and
+/// decode errors to `error`.
+fn typed_binder<U>(
+    event_type: String,
+    latest: RwSignal<Option<Message<U>>>,
+    error: RwSignal<Option<DecodeError>>,
+) -> Binder
+where
+    U: DeserializeOwned + Send + Sync + 'static,
+{
+    Rc::new(move |source: &EventSource| {
+        source.on::<U>(&event_type, move |result| match result {
+            Ok(msg) => {
+                let _ = latest.try_set(Some(msg));
+            }
+            Err(err) => {
+                let _ = error.try_set(Some(err));
+            }
+        })
+    })
+}
+
+/// Replaces the hook's source by a new one to `url`, registering every binder on it.
+/// Does nothing outside wasm32 (no browser to connect from).
+fn open(shared: &Shared, url: &str, state: RwSignal<ConnectionState>) {
+    // Drop the old source's subscriptions first, so its `Closed` does not reach the
+    // signals, then the source itself (which closes it).
+    let (old_subs, old_source, options, binders) = {
+        let mut conn = shared.borrow_mut();
+        conn.url = Some(url.to_owned());
+        (
+            std::mem::take(&mut conn.subs),
+            conn.source.take(),
+            conn.options.clone(),
+            conn.binders.clone(),
+        )
+    };
+    drop(old_subs);
+    if let Some(old) = old_source {
+        old.close();
+    }
+    if !cfg!(target_arch = "wasm32") {
+        return;
+    }
+    match EventSource::with_options(url, options) {
+        Ok(source) => {
+            let subs: Vec<Subscription> = binders.iter().map(|bind| bind(&source)).collect();
+            let mut conn = shared.borrow_mut();
+            conn.source = Some(source);
+            conn.subs = subs;
+        }
+        // An invalid URL or options: no source to report it, so the hook does.
+        Err(err) => {
+            let _ = state.try_set(ConnectionState::Closed {
+                reason: CloseReason::InvalidRequest {
+                    message: err.to_string(),
+                },
+            });
+        }
+    }
+}
+
+/// Closes the hook's source for good: the owner is being cleaned up.
+fn shut(shared: &Shared) {
+    let (subs, source) = {
+        let mut conn = shared.borrow_mut();
+        conn.binders.clear();
+        (std::mem::take(&mut conn.subs), conn.source.take())
+    };
+    if let Some(source) = source {
+        source.close();
+    }
+    drop(subs);
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use ::leptos::prelude::{GetUntracked, Owner};
+
+    /// Server-side rendering: no effects run, no browser. The hook must open nothing,
+    /// report its initial values and survive its controls and its cleanup.
+    #[test]
+    fn under_ssr_the_hook_opens_nothing_and_does_not_panic() {
+        let owner = Owner::new();
+        owner.with(|| {
+            let hook = use_event_source::<u32>("http://127.0.0.1:1/events", "tick");
+            let other = hook.on::<String>("other");
+            hook.reconnect();
+            hook.close();
+            assert_eq!(
+                hook.state.get_untracked(),
+                ConnectionState::Connecting { attempt: 0 }
+            );
+            assert_eq!(hook.message.get_untracked(), None);
+            assert_eq!(hook.error.get_untracked(), None);
+            assert_eq!(other.get_untracked(), None);
+        });
+        owner.cleanup();
+    }
+}

@@ -1,0 +1,310 @@
+//! Yew hooks (feature `yew`, Yew 0.23): [`use_event_source`] and
+//! [`use_event_source_with_options`].
+//!
+//! The hooks only bind an [`EventSource`] to the component's lifetime: the decoding,
+//! the connection states and the reconnections are the core's. The connection opens
+//! after the first render, is replaced when the URL, the event type or the options
+//! change, and closes when the component unmounts. Each change of state, each event
+//! and each decode error re-renders the component.
+//!
+//! ```no_run
+//! use serde::Deserialize;
+//! use wasm_eventsource::yew::use_event_source;
+//! use yew::prelude::*;
+//!
+//! #[derive(Clone, Deserialize)]
+//! struct Chat {
+//!     user: String,
+//!     text: String,
+//! }
+//!
+//! #[function_component]
+//! fn Feed() -> Html {
+//!     let chat = use_event_source::<Chat>("/events?channel=chat", "chat");
+//!     let close = {
+//!         let chat = chat.clone();
+//!         Callback::from(move |_| chat.close())
+//!     };
+//!     html! {
+//!         <>
+//!             <p>{ chat.state().to_string() }</p>
+//!             if let Some(msg) = chat.message() {
+//!                 <p>{ format!("{}: {}", msg.data.user, msg.data.text) }</p>
+//!             }
+//!             <button onclick={close}>{ "close" }</button>
+//!         </>
+//!     }
+//! }
+//! ```
+//!
+//! Under server-side rendering the effect never runs, so the hooks open nothing: the
+//! state stays `Connecting { attempt: 0 }` and the rest `None`. On targets other than
+//! `wasm32` they open nothing either.
+
+use crate::Subscription;
+use crate::{CloseReason, ConnectionState, DecodeError, EventSource, Message, Options};
+use ::yew::functional::{
+    hook, use_effect_with, use_mut_ref, use_state, UseStateHandle, UseStateSetter,
+};
+use serde::de::DeserializeOwned;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The connection of [`use_event_source`]: the latest state, event and decode error as
+/// of this render, and the controls. Clones share the connection.
+///
+/// ```no_run
+/// use wasm_eventsource::yew::{use_event_source, UseEventSourceHandle};
+/// use yew::prelude::*;
+///
+/// #[derive(Clone, serde::Deserialize)]
+/// struct Tick {
+///     n: u64,
+/// }
+///
+/// #[function_component]
+/// fn Ticks() -> Html {
+///     let ticks: UseEventSourceHandle<Tick> = use_event_source("/events?channel=ticks", "tick");
+///     let reconnect = {
+///         let ticks = ticks.clone();
+///         Callback::from(move |_| ticks.reconnect())
+///     };
+///     html! {
+///         <>
+///             <p>{ ticks.message().map(|m| m.data.n) }</p>
+///             <p>{ ticks.error().map(|e| e.to_string()) }</p>
+///             <button onclick={reconnect}>{ "reconnect" }</button>
+///         </>
+///     }
+/// }
+/// ```
+pub struct UseEventSourceHandle<T> {
+    state: UseStateHandle<ConnectionState>,
+    message: UseStateHandle<Option<Message<T>>>,
+    error: UseStateHandle<Option<DecodeError>>,
+    /// The open source, for `close` and `reconnect`.
+    source: Rc<RefCell<Option<EventSource>>>,
+    /// Bumped by `reconnect` after a close: a dependency of the effect, so it reopens.
+    generation: UseStateHandle<u32>,
+}
+
+impl<T> Clone for UseEventSourceHandle<T> {
+    fn clone(&self) -> Self {
+        UseEventSourceHandle {
+            state: self.state.clone(),
+            message: self.message.clone(),
+            error: self.error.clone(),
+            source: Rc::clone(&self.source),
+            generation: self.generation.clone(),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for UseEventSourceHandle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UseEventSourceHandle")
+            .field("state", &*self.state)
+            .field("has_message", &self.message.is_some())
+            .field("error", &*self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Clone> UseEventSourceHandle<T> {
+    /// The connection state as of this render, as [`EventSource::on_state`] reports
+    /// it. `Connecting { attempt: 0 }` until the connection opens.
+    pub fn state(&self) -> ConnectionState {
+        (*self.state).clone()
+    }
+
+    /// The latest event of the hook's type that decoded into `T`, as of this render;
+    /// `None` until one arrives. It keeps its value when the URL changes.
+    ///
+    /// Yew batches renders: events that arrive in one browser task (a burst, a replay
+    /// after a reconnect) render once, with the last of them. Code that must see every
+    /// event registers a handler with [`EventSource::on`] instead.
+    pub fn message(&self) -> Option<Message<T>> {
+        (*self.message).clone()
+    }
+
+    /// The latest payload that did not decode, as of this render; `None` until one
+    /// arrives.
+    pub fn error(&self) -> Option<DecodeError> {
+        (*self.error).clone()
+    }
+
+    /// Closes the connection ([`EventSource::close`]): the state becomes
+    /// `Closed { reason: ClosedByClient }`. [`reconnect`](Self::reconnect), or a new
+    /// URL, opens a new one.
+    pub fn close(&self) {
+        let source = self.source.borrow().clone();
+        if let Some(source) = source {
+            source.close();
+        }
+    }
+
+    /// Reconnects now ([`EventSource::reconnect`]); once the connection is closed (by
+    /// [`close`](Self::close), or for good by the server), opens a new one.
+    pub fn reconnect(&self) {
+        let source = self.source.borrow().clone();
+        match source {
+            Some(source) if !source.state().is_closed() => source.reconnect(),
+            _ => self.generation.set(self.generation.wrapping_add(1)),
+        }
+    }
+}
+
+/// Opens an [`EventSource`] to `url` with the default [`Options`] and follows the
+/// events of type `event_type`, decoded from JSON into `T`. The component re-renders
+/// on each change; the connection closes when it unmounts and is replaced when `url`
+/// changes.
+///
+/// ```no_run
+/// use wasm_eventsource::yew::use_event_source;
+/// use yew::prelude::*;
+///
+/// #[derive(Clone, serde::Deserialize)]
+/// struct Chat {
+///     user: String,
+///     text: String,
+/// }
+///
+/// #[derive(PartialEq, Properties)]
+/// struct Props {
+///     channel: AttrValue,
+/// }
+///
+/// #[function_component]
+/// fn Channel(props: &Props) -> Html {
+///     // A new channel, a new URL: the hook reconnects.
+///     let chat = use_event_source::<Chat>(format!("/events?channel={}", props.channel), "chat");
+///     html! { <p>{ chat.message().map(|m| m.data.text) }</p> }
+/// }
+/// ```
+#[hook]
+pub fn use_event_source<T>(
+    url: impl Into<String>,
+    event_type: impl Into<String>,
+) -> UseEventSourceHandle<T>
+where
+    T: DeserializeOwned + Clone + 'static,
+{
+    use_event_source_with_options(url, event_type, Options::default())
+}
+
+/// [`use_event_source`] with [`Options`]: the transport, the reconnection policy,
+/// headers and so on. Options that compare unequal to the last render's
+/// ([`Options`]'s `PartialEq`) replace the connection. Callbacks compare by identity:
+/// build options with [`Options::headers_with`] once (say in `use_memo`), not on every
+/// render, or each render reconnects.
+///
+/// ```no_run
+/// use wasm_eventsource::yew::use_event_source_with_options;
+/// use wasm_eventsource::{Options, Transport};
+/// use yew::prelude::*;
+///
+/// #[derive(Clone, serde::Deserialize)]
+/// struct Chat {
+///     user: String,
+///     text: String,
+/// }
+///
+/// #[function_component]
+/// fn Feed() -> Html {
+///     let options = Options::new().transport(Transport::Fetch);
+///     let chat = use_event_source_with_options::<Chat>("/events?channel=chat", "chat", options);
+///     html! { <p>{ chat.state().kind() }</p> }
+/// }
+/// ```
+#[hook]
+pub fn use_event_source_with_options<T>(
+    url: impl Into<String>,
+    event_type: impl Into<String>,
+    options: Options,
+) -> UseEventSourceHandle<T>
+where
+    T: DeserializeOwned + Clone + 'static,
+{
+    let state = use_state(|| ConnectionState::Connecting { attempt: 0 });
+    let message = use_state(|| None::<Message<T>>);
+    let error = use_state(|| None::<DecodeError>);
+    let source = use_mut_ref(|| None::<EventSource>);
+    let generation = use_state(|| 0u32);
+
+    let setters = Setters {
+        state: state.setter(),
+        message: message.setter(),
+        error: error.setter(),
+    };
+    let slot = Rc::clone(&source);
+    use_effect_with(
+        (url.into(), event_type.into(), options, *generation),
+        move |(url, event_type, options, _)| {
+            let subs = open(url, event_type, options, setters, &slot);
+            // Unmount, or new dependencies: drop the handlers first, so the old
+            // source's `Closed` does not reach the state, then close it.
+            move || {
+                drop(subs);
+                let old = slot.borrow_mut().take();
+                if let Some(old) = old {
+                    old.close();
+                }
+            }
+        },
+    );
+
+    UseEventSourceHandle {
+        state,
+        message,
+        error,
+        source,
+        generation,
+    }
+}
+
+/// Where the handlers put what they hear.
+struct Setters<T> {
+    state: UseStateSetter<ConnectionState>,
+    message: UseStateSetter<Option<Message<T>>>,
+    error: UseStateSetter<Option<DecodeError>>,
+}
+
+/// Opens the source, registers the handlers and keeps the source in `slot`. Returns
+/// the subscriptions. Opens nothing outside wasm32 (no browser to connect from).
+fn open<T: DeserializeOwned + 'static>(
+    url: &str,
+    event_type: &str,
+    options: &Options,
+    setters: Setters<T>,
+    slot: &Rc<RefCell<Option<EventSource>>>,
+) -> Vec<Subscription> {
+    if !cfg!(target_arch = "wasm32") {
+        return Vec::new();
+    }
+    let source = match EventSource::with_options(url, options.clone()) {
+        Ok(source) => source,
+        Err(err) => {
+            // An invalid URL or options: no source to report it, so the hook does.
+            setters.state.set(ConnectionState::Closed {
+                reason: CloseReason::InvalidRequest {
+                    message: err.to_string(),
+                },
+            });
+            return Vec::new();
+        }
+    };
+    let Setters {
+        state,
+        message,
+        error,
+    } = setters;
+    let subs = vec![
+        source.on_state(move |s| state.set(s.clone())),
+        source.on::<T>(event_type, move |result| match result {
+            Ok(msg) => message.set(Some(msg)),
+            Err(err) => error.set(Some(err)),
+        }),
+    ];
+    *slot.borrow_mut() = Some(source);
+    subs
+}

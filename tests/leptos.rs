@@ -1,0 +1,247 @@
+//! Browser tests of the Leptos hook (`--features leptos`): each mounts a component
+//! into a fresh `<div>` and talks to the real test server (`SSE_TEST_SERVER`).
+#![cfg(all(target_arch = "wasm32", feature = "leptos"))]
+
+mod common;
+
+use common::{request_log, token, url, wait_until};
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use serde::Deserialize;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use wasm_eventsource::leptos::{use_event_source, UseEventSource};
+use wasm_eventsource::{CloseReason, ConnectionState};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+struct Num {
+    n: u32,
+}
+
+/// A new `<div>` in the page's body, to mount one test's component into.
+fn fresh_div() -> web_sys::HtmlElement {
+    let document = document();
+    let div = document.create_element("div").expect("a div");
+    document
+        .body()
+        .expect("a body")
+        .append_child(&div)
+        .expect("the div is added");
+    div.unchecked_into()
+}
+
+/// The hook's handle, taken out of the component for the test to read. (`Arc`: Leptos
+/// children must be `Send`.)
+type Slot<T> = Arc<Mutex<Option<UseEventSource<T>>>>;
+
+fn put<T: Send + Sync + 'static>(slot: &Slot<T>, hook: UseEventSource<T>) {
+    *slot.lock().expect("not poisoned") = Some(hook);
+}
+
+fn taken<T: Send + Sync + 'static>(slot: &Slot<T>) -> UseEventSource<T> {
+    slot.lock()
+        .expect("not poisoned")
+        .expect("the component ran")
+}
+
+/// The records of `token`'s requests, once there are at least `count`.
+async fn records(token: &str, count: usize) -> Vec<serde_json::Value> {
+    for _ in 0..500 {
+        let log = request_log(token).await;
+        if log.len() >= count {
+            return log;
+        }
+        gloo_timers::future::TimeoutFuture::new(10).await;
+    }
+    panic!("the server did not log {count} requests for {token}");
+}
+
+/// Waits until the server says the `index`th request of `token` has no response
+/// stream any more: the browser dropped the connection.
+async fn until_stream_ended(token: &str, index: usize) {
+    for _ in 0..500 {
+        let log = request_log(token).await;
+        if log
+            .get(index)
+            .is_some_and(|r| r["open"] == serde_json::Value::Bool(false))
+        {
+            return;
+        }
+        gloo_timers::future::TimeoutFuture::new(10).await;
+    }
+    panic!("request {index} of {token} still streams");
+}
+
+#[wasm_bindgen_test]
+async fn receives_typed_events_and_a_second_type_on_the_same_connection() {
+    let slot: Slot<Num> = Slot::default();
+    let plain_slot = Rc::new(RefCell::new(
+        None::<Signal<Option<wasm_eventsource::Message<Num>>>>,
+    ));
+    let div = fresh_div();
+    let (s, p) = (slot.clone(), plain_slot.clone());
+    let _app = mount_to(div.clone(), move || {
+        let chat = use_event_source::<Num>(url("/scenario/named"), "chat");
+        let plain = chat.on::<Num>("message");
+        put(&s, chat);
+        *p.borrow_mut() = Some(plain);
+        view! {
+            <p class="chat">{move || chat.message.get().map(|m| m.data.n)}</p>
+            <p class="plain">{move || plain.get().map(|m| m.data.n)}</p>
+        }
+    });
+    let chat = taken(&slot);
+    let plain = plain_slot.borrow().expect("the component ran");
+    wait_until("chat 3 and message 2", 5_000, || {
+        chat.message.get_untracked().map(|m| m.data.n) == Some(3)
+            && plain.get_untracked().map(|m| m.data.n) == Some(2)
+    })
+    .await;
+    let latest = chat.message.get_untracked().expect("a chat event");
+    assert_eq!(latest.event_type, "chat");
+    assert_eq!(latest.origin, common::SERVER);
+    assert_eq!(
+        plain.get_untracked().expect("a message").event_type,
+        "message"
+    );
+    assert_eq!(chat.state.get_untracked(), ConnectionState::Open);
+    assert_eq!(chat.error.get_untracked(), None);
+    // The view shows them too (after the render effects ran).
+    wait_until("the view to show the events", 2_000, || {
+        div.text_content().as_deref() == Some("32")
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_payload_that_does_not_decode_is_the_error_signal() {
+    let slot: Slot<Num> = Slot::default();
+    let s = slot.clone();
+    let _app = mount_to(fresh_div(), move || {
+        put(
+            &s,
+            use_event_source::<Num>(url("/scenario/bad-json"), "message"),
+        );
+    });
+    let hook = taken(&slot);
+    wait_until("event 3 after the bad one", 5_000, || {
+        hook.message.get_untracked().map(|m| m.data.n) == Some(3)
+    })
+    .await;
+    let err = hook.error.get_untracked().expect("a decode error");
+    assert_eq!(err.data, "{not json");
+    assert_eq!(err.event_type, "message");
+    assert_eq!(err.last_event_id, "2");
+    assert!(err.target.ends_with("Num"), "{}", err.target);
+}
+
+#[wasm_bindgen_test]
+async fn the_state_follows_a_server_drop() {
+    let slot: Slot<Num> = Slot::default();
+    let kinds = Rc::new(RefCell::new(Vec::<&'static str>::new()));
+    let (s, k) = (slot.clone(), kinds.clone());
+    let _app = mount_to(fresh_div(), move || {
+        let hook =
+            use_event_source::<Num>(url("/scenario/drop-every/2?total=6&retry=10"), "message");
+        // Every state the component sees, in order.
+        Effect::new(move |_| k.borrow_mut().push(hook.state.get().kind()));
+        put(&s, hook);
+    });
+    let hook = taken(&slot);
+    wait_until("event 6", 5_000, || {
+        hook.message.get_untracked().map(|m| m.data.n) == Some(6)
+    })
+    .await;
+    wait_until("open again", 2_000, || hook.state.get_untracked().is_open()).await;
+    let kinds = kinds.borrow().clone();
+    let open = kinds.iter().position(|k| *k == "open").expect("opened");
+    let reconnecting = open
+        + kinds[open..]
+            .iter()
+            .position(|k| *k == "reconnecting")
+            .expect("reconnecting after the drop");
+    assert!(
+        kinds[reconnecting..].contains(&"open"),
+        "open again after reconnecting: {kinds:?}"
+    );
+    assert!(!kinds.contains(&"closed"), "never closed: {kinds:?}");
+}
+
+#[wasm_bindgen_test]
+async fn unmounting_the_component_closes_the_connection() {
+    let token = token("leptos-unmount");
+    let slot: Slot<Num> = Slot::default();
+    let visible = RwSignal::new(true);
+    let (s, path) = (slot.clone(), url(&format!("/scenario/named?token={token}")));
+    let _app = mount_to(fresh_div(), move || {
+        view! {
+            <Show when=move || visible.get()>
+                {
+                    let hook = use_event_source::<Num>(path.clone(), "chat");
+                    put(&s, hook);
+                    move || hook.message.get().map(|m| m.data.n)
+                }
+            </Show>
+        }
+    });
+    let hook = taken(&slot);
+    wait_until("open", 5_000, || hook.state.get_untracked().is_open()).await;
+    let log = records(&token, 1).await;
+    assert_eq!(log[0]["open"], serde_json::Value::Bool(true), "{log:?}");
+    visible.set(false);
+    until_stream_ended(&token, 0).await;
+    assert_eq!(request_log(&token).await.len(), 1, "nothing reconnected");
+}
+
+#[wasm_bindgen_test]
+async fn a_new_url_replaces_the_connection() {
+    let token = token("leptos-url");
+    let slot: Slot<Num> = Slot::default();
+    let address = RwSignal::new(url(&format!("/scenario/named?token={token}&v=1")));
+    let s = slot.clone();
+    let _app = mount_to(fresh_div(), move || {
+        put(&s, use_event_source::<Num>(address, "chat"));
+    });
+    let hook = taken(&slot);
+    wait_until("chat 3", 5_000, || {
+        hook.message.get_untracked().map(|m| m.data.n) == Some(3)
+    })
+    .await;
+    address.set(url(&format!("/scenario/named?token={token}&v=2")));
+    let log = records(&token, 2).await;
+    assert!(
+        log[1]["path"].as_str().is_some_and(|p| p.contains("v=2")),
+        "{log:?}"
+    );
+    until_stream_ended(&token, 0).await;
+    wait_until("open on the new url", 5_000, || {
+        hook.state.get_untracked().is_open()
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn close_and_reconnect_control_the_connection() {
+    let slot: Slot<Num> = Slot::default();
+    let s = slot.clone();
+    let _app = mount_to(fresh_div(), move || {
+        put(&s, use_event_source::<Num>(url("/scenario/named"), "chat"));
+    });
+    let hook = taken(&slot);
+    wait_until("open", 5_000, || hook.state.get_untracked().is_open()).await;
+    hook.close();
+    assert_eq!(
+        hook.state.get_untracked(),
+        ConnectionState::Closed {
+            reason: CloseReason::ClosedByClient
+        }
+    );
+    // Once closed, reconnect() opens a new connection to the same URL.
+    hook.reconnect();
+    wait_until("open again", 5_000, || hook.state.get_untracked().is_open()).await;
+}

@@ -1,0 +1,308 @@
+//! Browser tests of the Yew hook (`--features yew`): each renders a component into a
+//! fresh `<div>` and talks to the real test server (`SSE_TEST_SERVER`).
+#![cfg(all(target_arch = "wasm32", feature = "yew"))]
+
+mod common;
+
+use common::{request_log, token, url, wait_until};
+use serde::Deserialize;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen_test::*;
+use wasm_eventsource::yew::{use_event_source, UseEventSourceHandle};
+use wasm_eventsource::{CloseReason, ConnectionState};
+use yew::prelude::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+struct Num {
+    n: u32,
+}
+
+/// What the component saw at each render, and its latest hook handles (the second
+/// one is `None` for [`Feed`]).
+#[derive(Clone, Default)]
+struct Seen(Rc<RefCell<SeenInner>>);
+
+#[derive(Default)]
+struct SeenInner {
+    states: Vec<ConnectionState>,
+    hook: Option<UseEventSourceHandle<Num>>,
+    second: Option<UseEventSourceHandle<Num>>,
+}
+
+impl PartialEq for Seen {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Seen {
+    fn hook(&self) -> UseEventSourceHandle<Num> {
+        self.0
+            .borrow()
+            .hook
+            .clone()
+            .expect("the component rendered")
+    }
+
+    fn second(&self) -> UseEventSourceHandle<Num> {
+        self.0
+            .borrow()
+            .second
+            .clone()
+            .expect("the component rendered")
+    }
+
+    /// Renders happen in Yew's scheduler, after `render()` returns.
+    async fn first_render(&self) {
+        wait_until("the first render", 2_000, || self.0.borrow().hook.is_some()).await;
+    }
+
+    fn kinds(&self) -> Vec<&'static str> {
+        self.0
+            .borrow()
+            .states
+            .iter()
+            .map(ConnectionState::kind)
+            .collect()
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct Props {
+    url: AttrValue,
+    event_type: AttrValue,
+    seen: Seen,
+}
+
+/// One hook; records each render.
+#[function_component]
+fn Feed(props: &Props) -> Html {
+    let hook = use_event_source::<Num>(props.url.to_string(), props.event_type.to_string());
+    {
+        let mut seen = props.seen.0.borrow_mut();
+        seen.states.push(hook.state());
+        seen.hook = Some(hook.clone());
+    }
+    html! { <p>{ hook.message().map(|m| m.data.n) }</p> }
+}
+
+/// Two hooks on the same URL: `event_type`, and the default type `message`.
+#[function_component]
+fn TwoTypes(props: &Props) -> Html {
+    let hook = use_event_source::<Num>(props.url.to_string(), props.event_type.to_string());
+    let second = use_event_source::<Num>(props.url.to_string(), "message");
+    {
+        let mut seen = props.seen.0.borrow_mut();
+        seen.hook = Some(hook.clone());
+        seen.second = Some(second.clone());
+    }
+    html! {
+        <>
+            <p>{ hook.message().map(|m| m.data.n) }</p>
+            <p>{ second.message().map(|m| m.data.n) }</p>
+        </>
+    }
+}
+
+/// A new `<div>` in the page's body, to render one test's component into.
+fn fresh_div() -> web_sys::Element {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a document");
+    let div = document.create_element("div").expect("a div");
+    document
+        .body()
+        .expect("a body")
+        .append_child(&div)
+        .expect("the div is added");
+    div
+}
+
+fn props(path: &str, event_type: &'static str, seen: &Seen) -> Props {
+    Props {
+        url: url(path).into(),
+        event_type: event_type.into(),
+        seen: seen.clone(),
+    }
+}
+
+/// The records of `token`'s requests, once there are at least `count`.
+async fn records(token: &str, count: usize) -> Vec<serde_json::Value> {
+    for _ in 0..500 {
+        let log = request_log(token).await;
+        if log.len() >= count {
+            return log;
+        }
+        gloo_timers::future::TimeoutFuture::new(10).await;
+    }
+    panic!("the server did not log {count} requests for {token}");
+}
+
+/// Waits until the server says the `index`th request of `token` has no response
+/// stream any more: the browser dropped the connection.
+async fn until_stream_ended(token: &str, index: usize) {
+    for _ in 0..500 {
+        let log = request_log(token).await;
+        if log
+            .get(index)
+            .is_some_and(|r| r["open"] == serde_json::Value::Bool(false))
+        {
+            return;
+        }
+        gloo_timers::future::TimeoutFuture::new(10).await;
+    }
+    panic!("request {index} of {token} still streams");
+}
+
+fn latest_n(hook: &UseEventSourceHandle<Num>) -> Option<u32> {
+    hook.message().map(|m| m.data.n)
+}
+
+#[wasm_bindgen_test]
+async fn receives_typed_events_and_a_second_type_through_a_second_hook() {
+    let seen = Seen::default();
+    let div = fresh_div();
+    let app = yew::Renderer::<TwoTypes>::with_root_and_props(
+        div.clone(),
+        props("/scenario/named", "chat", &seen),
+    )
+    .render();
+    seen.first_render().await;
+    wait_until("chat 3 and message 2", 5_000, || {
+        latest_n(&seen.hook()) == Some(3) && latest_n(&seen.second()) == Some(2)
+    })
+    .await;
+    let chat = seen.hook().message().expect("a chat event");
+    assert_eq!(chat.event_type, "chat");
+    assert_eq!(chat.origin, common::SERVER);
+    assert_eq!(
+        seen.second().message().expect("a message").event_type,
+        "message"
+    );
+    assert_eq!(seen.hook().state(), ConnectionState::Open);
+    assert_eq!(seen.hook().error(), None);
+    assert_eq!(div.text_content().as_deref(), Some("32"));
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_payload_that_does_not_decode_is_the_error() {
+    let seen = Seen::default();
+    let app = yew::Renderer::<Feed>::with_root_and_props(
+        fresh_div(),
+        props("/scenario/bad-json", "message", &seen),
+    )
+    .render();
+    seen.first_render().await;
+    wait_until("event 3 after the bad one", 5_000, || {
+        latest_n(&seen.hook()) == Some(3)
+    })
+    .await;
+    let err = seen.hook().error().expect("a decode error");
+    assert_eq!(err.data, "{not json");
+    assert_eq!(err.event_type, "message");
+    assert_eq!(err.last_event_id, "2");
+    assert!(err.target.ends_with("Num"), "{}", err.target);
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn the_state_follows_a_server_drop() {
+    let seen = Seen::default();
+    let app = yew::Renderer::<Feed>::with_root_and_props(
+        fresh_div(),
+        props("/scenario/drop-every/2?total=6&retry=10", "message", &seen),
+    )
+    .render();
+    seen.first_render().await;
+    wait_until("event 6", 5_000, || latest_n(&seen.hook()) == Some(6)).await;
+    wait_until("open again", 2_000, || seen.hook().state().is_open()).await;
+    let kinds = seen.kinds();
+    assert_eq!(kinds.first(), Some(&"connecting"), "{kinds:?}");
+    let open = kinds.iter().position(|k| *k == "open").expect("opened");
+    let reconnecting = open
+        + kinds[open..]
+            .iter()
+            .position(|k| *k == "reconnecting")
+            .expect("reconnecting after the drop");
+    assert!(
+        kinds[reconnecting..].contains(&"open"),
+        "open again after reconnecting: {kinds:?}"
+    );
+    assert!(!kinds.contains(&"closed"), "never closed: {kinds:?}");
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn unmounting_the_component_closes_the_connection() {
+    let token = token("yew-unmount");
+    let seen = Seen::default();
+    let app = yew::Renderer::<Feed>::with_root_and_props(
+        fresh_div(),
+        props(&format!("/scenario/named?token={token}"), "chat", &seen),
+    )
+    .render();
+    seen.first_render().await;
+    wait_until("open", 5_000, || seen.hook().state().is_open()).await;
+    let log = records(&token, 1).await;
+    assert_eq!(log[0]["open"], serde_json::Value::Bool(true), "{log:?}");
+    app.destroy();
+    until_stream_ended(&token, 0).await;
+    assert_eq!(request_log(&token).await.len(), 1, "nothing reconnected");
+}
+
+#[wasm_bindgen_test]
+async fn a_new_url_replaces_the_connection() {
+    let token = token("yew-url");
+    let seen = Seen::default();
+    let mut app = yew::Renderer::<Feed>::with_root_and_props(
+        fresh_div(),
+        props(&format!("/scenario/named?token={token}&v=1"), "chat", &seen),
+    )
+    .render();
+    seen.first_render().await;
+    wait_until("chat 3", 5_000, || latest_n(&seen.hook()) == Some(3)).await;
+    app.update(props(
+        &format!("/scenario/named?token={token}&v=2"),
+        "chat",
+        &seen,
+    ));
+    let log = records(&token, 2).await;
+    assert!(
+        log[1]["path"].as_str().is_some_and(|p| p.contains("v=2")),
+        "{log:?}"
+    );
+    until_stream_ended(&token, 0).await;
+    wait_until("open on the new url", 5_000, || {
+        seen.hook().state().is_open()
+    })
+    .await;
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn close_and_reconnect_control_the_connection() {
+    let seen = Seen::default();
+    let app = yew::Renderer::<Feed>::with_root_and_props(
+        fresh_div(),
+        props("/scenario/named", "chat", &seen),
+    )
+    .render();
+    seen.first_render().await;
+    wait_until("open", 5_000, || seen.hook().state().is_open()).await;
+    seen.hook().close();
+    wait_until("closed", 2_000, || {
+        seen.hook().state()
+            == ConnectionState::Closed {
+                reason: CloseReason::ClosedByClient,
+            }
+    })
+    .await;
+    // Once closed, reconnect() opens a new connection.
+    seen.hook().reconnect();
+    wait_until("open again", 5_000, || seen.hook().state().is_open()).await;
+    app.destroy();
+}
