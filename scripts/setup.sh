@@ -44,9 +44,21 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >&2
 fi
 
+# Redis, from Debian: the server tests and the fan-out benchmark start their own
+# redis-server on a loopback port (Debian's unit is not used).
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+  say "installing redis-server"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends redis-server redis-tools >&2
+fi
+
 # npm packages (playwright-core, binaryen's wasm-opt, ...). Reinstall when the lock changed.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages"
-  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error >&2
-  else npm install --no-audit --no-fund --loglevel=error >&2; fi
+  # `npm install`, not `npm ci`: the registry here serves only some of rollup's (Vite's)
+  # optional per-platform packages, so the lock cannot list them all, and `npm ci`'s
+  # strict sync check fails although the install works. With a lock, npm install
+  # installs exactly what it pins and leaves it unchanged.
+  npm install --no-audit --no-fund --loglevel=error >&2
 fi
