@@ -547,5 +547,8 @@ async fn close_inside_the_header_callback_sends_no_request() {
     let (mut states, _s) = states(&source);
     until_state(&mut states, "closed", ConnectionState::is_closed).await;
     gloo_timers::future::TimeoutFuture::new(300).await;
-    assert!(request_log(&token).await.is_empty(), "a request went out after close()");
+    assert!(
+        request_log(&token).await.is_empty(),
+        "a request went out after close()"
+    );
 }

@@ -42,14 +42,21 @@ pub(crate) struct StoredEvent {
     pub(crate) id: String,
     /// The `event:` field; `None` for the default `message` type.
     pub(crate) event: Option<String>,
-    /// The `data:` field, compact JSON (never contains CR or LF).
+    /// The `data:` field: compact JSON from `/publish`; from the Redis broker, any
+    /// text, whose LF line breaks are written as several `data:` lines (never CR).
     pub(crate) data: String,
+    /// A `retry:` value sent with the event (only Flask-SSE messages set one).
+    pub(crate) retry: Option<u64>,
 }
 
 impl StoredEvent {
     /// Encodes the event for the wire: `event:` (if any), `id:`, `data:`.
     pub(crate) fn to_sse(&self) -> Event {
-        crate::sse::event(self.event.as_deref(), &self.id, &self.data)
+        let event = crate::sse::event(self.event.as_deref(), &self.id, &self.data);
+        match self.retry {
+            Some(ms) => event.retry(std::time::Duration::from_millis(ms)),
+            None => event,
+        }
     }
 
     /// What the event counts against the channel budget.
@@ -179,6 +186,7 @@ impl Channel {
             id: id.unwrap_or_else(|| ring.next_seq.to_string()),
             event,
             data,
+            retry: None,
         });
         let bytes = stored.budget_bytes();
         if ring.events.len() >= REPLAY_BUFFER {
@@ -232,6 +240,11 @@ impl Channel {
             live,
             dropped,
         }
+    }
+
+    /// Changes when `/control/drop` asks every stream of the channel to end.
+    pub(crate) fn dropped(&self) -> watch::Receiver<u64> {
+        self.drops.subscribe()
     }
 
     /// Ends every live stream of this channel; returns how many there were.

@@ -19,6 +19,7 @@ pub const DEFAULT_LOG_BUDGET: usize = 64 * 1024 * 1024;
 pub const USAGE: &str = "\
 usage: wasm-eventsource-server [--port N] [--www DIR] [--pkg DIR] [--examples DIR]
                                [--ticker-ms MS] [--channel-budget BYTES] [--log-budget BYTES]
+                               [--redis URL] [--flask-sse]
 
   --port N                port to listen on at 127.0.0.1 (env PORT; default 8080; 0 picks a free port)
   --www DIR               static files served at / (default: <workspace>/www)
@@ -27,6 +28,9 @@ usage: wasm-eventsource-server [--port N] [--www DIR] [--pkg DIR] [--examples DI
   --ticker-ms MS          interval of the `ticker` channel in milliseconds (default 1000; 0 disables)
   --channel-budget BYTES  bytes of replay buffer for all channels together (default 67108864)
   --log-budget BYTES      bytes of scenario request logs for all tokens together (default 67108864)
+  --redis URL             keep channels in Redis streams shared by every instance using the same
+                          Redis, e.g. redis://127.0.0.1:6379/0 (env REDIS_URL; default: in memory)
+  --flask-sse             also turn Flask-SSE's pub/sub messages into events (needs --redis)
   --help                  print this text
 
 On start the server prints one line to stdout: `listening on http://127.0.0.1:PORT`.";
@@ -52,6 +56,12 @@ pub struct Config {
     /// record's JSON size, its token and a fixed overhead; over it, the globally oldest
     /// records are evicted first. Defaults to [`DEFAULT_LOG_BUDGET`].
     pub log_budget: usize,
+    /// The Redis URL of the shared broker (`redis://HOST:PORT/DB`); `None` keeps events
+    /// in this process. Defaults to `None`.
+    pub redis: Option<String>,
+    /// Whether to bridge Flask-SSE's Redis pub/sub messages into channels (needs
+    /// [`Config::redis`]). Defaults to `false`.
+    pub flask_sse: bool,
 }
 
 impl Default for Config {
@@ -63,6 +73,8 @@ impl Default for Config {
             ticker: Some(DEFAULT_TICKER),
             channel_budget: DEFAULT_CHANNEL_BUDGET,
             log_budget: DEFAULT_LOG_BUDGET,
+            redis: None,
+            flask_sse: false,
         }
     }
 }
@@ -86,13 +98,31 @@ pub enum Command {
 }
 
 /// Parses the command line (without the program name) and the value of the `PORT`
-/// environment variable. `--port` wins over `PORT`: an invalid `PORT` is an error only
-/// when `--port` is not given. Both `--flag value` and `--flag=value` are accepted.
+/// environment variable, as [`parse_args_with_redis`] with no `REDIS_URL`.
 ///
 /// # Errors
 ///
 /// A lowercase sentence naming the bad argument and what to pass instead.
 pub fn parse_args<I>(args: I, env_port: Option<&str>) -> Result<Command, String>
+where
+    I: IntoIterator<Item = String>,
+{
+    parse_args_with_redis(args, env_port, None)
+}
+
+/// Parses the command line (without the program name) and the values of the `PORT` and
+/// `REDIS_URL` environment variables. `--port` wins over `PORT`: an invalid `PORT` is
+/// an error only when `--port` is not given; `--redis` wins over `REDIS_URL` (an empty
+/// one counts as unset). Both `--flag value` and `--flag=value` are accepted.
+///
+/// # Errors
+///
+/// A lowercase sentence naming the bad argument and what to pass instead.
+pub fn parse_args_with_redis<I>(
+    args: I,
+    env_port: Option<&str>,
+    env_redis: Option<&str>,
+) -> Result<Command, String>
 where
     I: IntoIterator<Item = String>,
 {
@@ -109,6 +139,10 @@ where
         if flag == "--help" || flag == "-h" {
             return Ok(Command::Help);
         }
+        if flag == "--flask-sse" && inline.is_none() {
+            config.flask_sse = true;
+            continue;
+        }
         if !matches!(
             flag.as_str(),
             "--port"
@@ -118,6 +152,7 @@ where
                 | "--ticker-ms"
                 | "--channel-budget"
                 | "--log-budget"
+                | "--redis"
         ) {
             return Err(format!(
                 "unknown argument `{flag}`; see --help for the accepted flags"
@@ -134,6 +169,7 @@ where
             "--examples" => config.examples_dir = PathBuf::from(value),
             "--channel-budget" => config.channel_budget = parse_bytes(&value, "--channel-budget")?,
             "--log-budget" => config.log_budget = parse_bytes(&value, "--log-budget")?,
+            "--redis" => config.redis = Some(value),
             _ => {
                 let ms: u64 = value.parse().map_err(|_| {
                     format!("--ticker-ms must be a whole number of milliseconds, got `{value}`")
@@ -147,6 +183,19 @@ where
         (None, Some(value)) => parse_port(value, "the PORT environment variable")?,
         (None, None) => DEFAULT_PORT,
     };
+    if config.redis.is_none() {
+        config.redis = env_redis
+            .filter(|url| !url.trim().is_empty())
+            .map(str::to_owned);
+    }
+    if let Some(url) = &config.redis {
+        crate::broker::redis::check_url(url)?;
+    }
+    if config.flask_sse && config.redis.is_none() {
+        return Err(
+            "--flask-sse needs a redis broker; add --redis URL or set REDIS_URL".to_owned(),
+        );
+    }
     Ok(Command::Serve(Args { port, config }))
 }
 
@@ -231,6 +280,32 @@ mod tests {
         assert_eq!(args.config.ticker, None);
         let args = serve(&["--ticker-ms", "250"], None);
         assert_eq!(args.config.ticker, Some(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn redis() {
+        let with = |args: &[&str], env: Option<&str>| {
+            parse_args_with_redis(args.iter().map(|s| (*s).to_owned()), None, env)
+        };
+        let Ok(Command::Serve(args)) =
+            with(&["--redis", "redis://127.0.0.1:1/0"], Some("redis://x"))
+        else {
+            panic!("--redis");
+        };
+        assert_eq!(args.config.redis.as_deref(), Some("redis://127.0.0.1:1/0"));
+        assert!(!args.config.flask_sse);
+        let Ok(Command::Serve(args)) = with(&["--flask-sse"], Some("redis://127.0.0.1:2")) else {
+            panic!("REDIS_URL");
+        };
+        assert_eq!(args.config.redis.as_deref(), Some("redis://127.0.0.1:2"));
+        assert!(args.config.flask_sse);
+        assert_eq!(serve(&[], None).config.redis, None);
+        let Ok(Command::Serve(args)) = with(&[], Some("")) else {
+            panic!("empty REDIS_URL");
+        };
+        assert_eq!(args.config.redis, None);
+        assert!(with(&["--flask-sse"], None).is_err_and(|e| e.contains("--redis")));
+        assert!(with(&["--redis", "http://x"], None).is_err_and(|e| e.contains("redis url")));
     }
 
     #[test]

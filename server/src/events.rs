@@ -37,6 +37,14 @@
 //! If `/control/fail` armed the channel, the request gets that status and a JSON error
 //! instead of a stream. A new channel name once the server holds 1000 channels gets a
 //! 503 with a JSON error.
+//!
+//! # With the Redis broker
+//!
+//! Ids are Redis stream ids (`1700000000000-0`), the same on every instance, and the
+//! replay comes from the channel's stream, so a client can resume on any instance. A
+//! new stream while Redis is unreachable gets a 503 with a JSON error; an open stream
+//! gets the comment `: broker unavailable, retrying`, stays open, and goes on (after
+//! `: broker available`) once Redis answers again. See [`crate::broker::redis`].
 
 use std::time::Duration;
 
@@ -44,8 +52,9 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
-use futures::{stream, StreamExt};
+use futures::{future, stream, StreamExt};
 
+use crate::broker::Live;
 use crate::error::ApiError;
 use crate::params::{last_event_id, Params};
 use crate::sse::live_response;
@@ -107,13 +116,19 @@ pub(crate) async fn events(
     }
 
     let last = last_event_id(&headers, &params);
-    let subscription = channel.subscribe(last.as_deref());
-    let live = stream::unfold(subscription.live, |mut rx| async move {
-        // Lagged: end the stream, the client resumes by Last-Event-ID from the buffer.
-        // Closed: the channel is gone.
-        let event = rx.recv().await.ok()?;
-        Some((event.to_sse(), rx))
-    });
+    let subscription = state
+        .broker()
+        .subscribe(&channel, name, last.as_deref())
+        .await?;
+    let live = subscription
+        .live
+        .take_while(|item| future::ready(!matches!(item, Live::Resume)))
+        .map(|item| match item {
+            Live::Event(event) => event.to_sse(),
+            Live::Comment(text) => Event::default().comment(text),
+            // Ended by `take_while` above.
+            Live::Resume => Event::default(),
+        });
     let mut dropped = subscription.dropped;
     let retry_line = Event::default().retry(Duration::from_millis(retry));
     let reset = match (&subscription.history_lost, &last) {

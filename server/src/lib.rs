@@ -6,6 +6,7 @@
 //! - `GET /events?channel=NAME&retry=MS&keepalive_ms=MS&lastEventId=ID`: a live
 //!   stream of a channel, with replay after `Last-Event-ID` (see [`events`]).
 //! - `POST /publish` with `{"channel", "event"?, "data", "id"?}` (see [`publish`]).
+//! - `GET /health`: whether the broker is reachable (see [`health`]).
 //! - `POST /control/drop?channel=NAME`, `POST /control/fail?channel=NAME&count=N&status=S`
 //!   (see [`control`]).
 //! - `GET|POST /scenario/...`: deterministic behaviours for tests (see [`scenario`]).
@@ -29,6 +30,9 @@
 //! accounting. A client resuming from an evicted event gets a `reset` event first (see
 //! [`events`]).
 //!
+//! Events are stored and streamed by a broker: in this process by default, or in Redis
+//! streams shared by several instances with [`Config::redis`] (see [`broker`]).
+//!
 //! The `ticker` channel's publisher runs only once [`AppState::spawn_ticker`] is
 //! called. Every SSE response ends when [`AppState::shutdown`] is called, so graceful
 //! shutdown never waits on an open stream.
@@ -43,17 +47,20 @@ use axum::{middleware, Router};
 use tokio::sync::watch;
 use tower_http::services::ServeDir;
 
+pub mod broker;
 mod channels;
 pub mod config;
 pub mod control;
 mod cors;
 mod error;
 pub mod events;
+pub mod health;
 mod host;
 mod params;
 pub mod publish;
 pub mod scenario;
 mod sse;
+pub mod testing;
 mod ticker;
 
 pub use config::Config;
@@ -68,23 +75,74 @@ pub struct AppState {
 struct Inner {
     config: Config,
     channels: channels::Channels,
+    broker: Arc<dyn broker::Broker>,
+    redis: Option<Arc<broker::redis::RedisBroker>>,
     logs: scenario::RequestLogs,
     counters: scenario::ConnectCounters,
     shutdown: watch::Sender<bool>,
 }
 
 impl AppState {
-    /// Fresh state with no channels and no logs.
-    pub fn new(config: Config) -> Self {
+    /// Fresh state with no channels and no logs, with the in-memory broker, or the
+    /// Redis broker when [`Config::redis`] is set (it connects lazily: an unreachable
+    /// Redis is not an error here).
+    ///
+    /// # Errors
+    ///
+    /// When [`Config::redis`] is not a Redis URL.
+    pub fn try_new(config: Config) -> Result<Self, String> {
         let (shutdown, _) = watch::channel(false);
-        Self {
+        let (broker, redis): (Arc<dyn broker::Broker>, _) = match &config.redis {
+            None => (Arc::new(broker::memory::MemoryBroker), None),
+            Some(url) => {
+                let redis = Arc::new(broker::redis::RedisBroker::new(url, shutdown.subscribe())?);
+                (Arc::clone(&redis) as _, Some(redis))
+            }
+        };
+        Ok(Self {
             inner: Arc::new(Inner {
                 channels: channels::Channels::new(config.channel_budget),
+                broker,
+                redis,
                 logs: scenario::RequestLogs::new(config.log_budget),
                 counters: scenario::ConnectCounters::default(),
                 shutdown,
                 config,
             }),
+        })
+    }
+
+    /// Like [`AppState::try_new`] for a configuration known to be valid.
+    ///
+    /// # Panics
+    ///
+    /// When [`Config::redis`] is not a Redis URL (`parse_args` checks it).
+    pub fn new(config: Config) -> Self {
+        match Self::try_new(config) {
+            Ok(state) => state,
+            Err(message) => panic!("{message}"),
+        }
+    }
+
+    /// `"memory"` or `"redis"`: the broker this state uses.
+    pub fn broker_kind(&self) -> &'static str {
+        self.inner.broker.kind()
+    }
+
+    /// Starts the Flask-SSE bridge on the current Tokio runtime, if
+    /// [`Config::flask_sse`] is set with [`Config::redis`] (see [`broker::flask`]); it
+    /// stops at shutdown. Call it once per state.
+    ///
+    /// # Panics
+    ///
+    /// When called outside a Tokio runtime.
+    pub fn spawn_flask_sse(&self) {
+        if let (true, Some(redis)) = (self.config().flask_sse, &self.inner.redis) {
+            tokio::spawn(broker::flask::run(
+                Arc::clone(redis),
+                broker::flask::instance_name(),
+                self.inner.shutdown.subscribe(),
+            ));
         }
     }
 
@@ -124,6 +182,10 @@ impl AppState {
 
     pub(crate) fn channels(&self) -> &channels::Channels {
         &self.inner.channels
+    }
+
+    pub(crate) fn broker(&self) -> &dyn broker::Broker {
+        &*self.inner.broker
     }
 
     pub(crate) fn logs(&self) -> &scenario::RequestLogs {
@@ -184,6 +246,7 @@ pub fn app(state: AppState) -> Router {
     let examples = ServeDir::new(&state.config().examples_dir);
     Router::new()
         .route("/events", get(events::events))
+        .route("/health", get(health::health))
         .route(
             "/publish",
             post(publish::publish).layer(DefaultBodyLimit::max(PUBLISH_BODY_LIMIT)),

@@ -5,13 +5,18 @@ use std::io::Write;
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
 
-use wasm_eventsource_server::config::{parse_args, Command, USAGE};
+use wasm_eventsource_server::config::{parse_args_with_redis, Command, USAGE};
 use wasm_eventsource_server::{app, AppState};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let env_port = std::env::var("PORT").ok();
-    let args = match parse_args(std::env::args().skip(1), env_port.as_deref()) {
+    let env_redis = std::env::var("REDIS_URL").ok();
+    let args = match parse_args_with_redis(
+        std::env::args().skip(1),
+        env_port.as_deref(),
+        env_redis.as_deref(),
+    ) {
         Ok(Command::Serve(args)) => args,
         Ok(Command::Help) => {
             println!("{USAGE}");
@@ -50,8 +55,18 @@ async fn main() -> ExitCode {
         }
     }
 
-    let state = AppState::new(args.config);
+    let state = match AppState::try_new(args.config) {
+        Ok(state) => state,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if state.config().redis.is_some() {
+        eprintln!("broker: redis (the url given by --redis or REDIS_URL)");
+    }
     state.spawn_ticker();
+    state.spawn_flask_sse();
     let router = app(state.clone());
     {
         let mut out = std::io::stdout().lock();

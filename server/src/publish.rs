@@ -10,6 +10,11 @@
 //! another content type, 413 for a body over 64 KiB, 400 for invalid JSON, a missing
 //! `channel` or `data`, an invalid channel name, or an `event`/`id` holding CR or LF
 //! (or NUL for `id`); 503 for a new channel name once the server holds 1000 channels.
+//!
+//! With the Redis broker (see [`crate::broker::redis`]) a 200 means Redis stored the
+//! event; `id` is its stream id (an explicit `id` must be a stream id greater than the
+//! channel's newest, else 400); `receivers` counts this instance's streams only; and
+//! when Redis cannot be reached the answer is 503 with a JSON error saying so.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
@@ -17,6 +22,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
+use crate::broker::NewEvent;
 use crate::channels::validate_channel_name;
 use crate::error::ApiError;
 use crate::{AppState, PUBLISH_BODY_LIMIT};
@@ -59,12 +65,23 @@ pub(crate) async fn publish(
     };
     let data = data.to_string();
 
-    let (stored, receivers) = state
-        .channels()
-        .get_or_create(channel)?
-        .publish(event, data, id);
+    let record = state.channels().get_or_create(channel)?;
+    let published = state
+        .broker()
+        .publish(
+            &record,
+            channel,
+            NewEvent {
+                event,
+                data,
+                id,
+                retry: None,
+            },
+        )
+        .await?;
+    let receivers = published.receivers;
     Ok(Json(json!({
-        "id": stored.id,
+        "id": published.id,
         "channel": channel,
         "receivers": receivers,
     })))

@@ -2,12 +2,14 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::broker::NewEvent;
 use crate::AppState;
 
 /// Channel the ticker publishes to.
 pub(crate) const CHANNEL: &str = "ticker";
 
-/// Publishes `tick` events with data `{"n":k,"time":<unix ms>}` (k = 1, 2, ...) every
+/// Publishes `tick` events (through the broker: with Redis, each instance running a
+/// ticker publishes its own ticks) with data `{"n":k,"time":<unix ms>}` (k = 1, 2, ...) every
 /// `interval` until shutdown. Does nothing if the channel cannot be created because
 /// requests already filled the server with channels.
 pub(crate) async fn run(state: AppState, interval: Duration) {
@@ -31,6 +33,13 @@ pub(crate) async fn run(state: AppState, interval: Duration) {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
         let data = serde_json::json!({ "n": n, "time": time }).to_string();
-        channel.publish(Some("tick".to_owned()), data, None);
+        let event = NewEvent {
+            event: Some("tick".to_owned()),
+            data,
+            id: None,
+            retry: None,
+        };
+        // With Redis unreachable this tick is skipped; the next one tries again.
+        let _ = state.broker().publish(&channel, CHANNEL, event).await;
     }
 }

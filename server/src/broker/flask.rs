@@ -1,0 +1,267 @@
+//! `--flask-sse`: Flask-SSE's Redis pub/sub messages become events of our channels.
+//!
+//! Flask-SSE's `sse.publish(data, type=None, id=None, retry=None, channel="sse")` sends
+//! `PUBLISH <channel> <json>` where the JSON is `{"data": ..., "type": ..., "id": ...,
+//! "retry": ...}` (only `data` always present). The bridge subscribes to the pub/sub
+//! channels named like the SSE channels that clients stream, and `XADD`s each message
+//! to that channel's stream, so it reaches the clients of every instance and can be
+//! replayed like any event. `data` that is a JSON string is sent as that text (as
+//! Flask-SSE does), any other value as compact JSON; `type` becomes the `event:`,
+//! `retry` a `retry:` line. The message's `id` is not used: the stream entry id is the
+//! SSE id, so that clients can resume on any instance.
+//!
+//! # One writer
+//!
+//! Every instance subscribed to a pub/sub channel receives each message, and pub/sub
+//! messages carry no id to deduplicate by (two identical `sse.publish` calls are two
+//! events). So only one instance writes them: the instances started with `--flask-sse`
+//! hold an election through a lease key, `wes:flask-sse:bridge` (`SET NX PX`, renewed
+//! every [`TICK`], expiring after [`LEASE`]), and only the holder subscribes. Each of
+//! them records the channels its clients stream in the sorted set
+//! `wes:flask-sse:channels` (score: the time it last saw them), and the holder
+//! subscribes to every channel recorded in the last [`REGISTRY_TTL`]. Pub/sub delivers
+//! at most once: a message published while no holder is subscribed (a new channel's
+//! first [`TICK`], a failover, a Redis outage) is not received, exactly as with
+//! Flask-SSE itself.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::StreamExt;
+use redis::aio::{ConnectionManager, PubSubSink, PubSubStream};
+use serde_json::Value;
+use tokio::sync::watch;
+
+use super::redis::{timed, xadd, RedisBroker};
+use super::NewEvent;
+use crate::channels::{validate_channel_name, MAX_CHANNELS};
+
+/// The key of the bridge lease.
+pub const LEASE_KEY: &str = "wes:flask-sse:bridge";
+
+/// The sorted set of channels streamed by instances running the bridge.
+pub const CHANNELS_KEY: &str = "wes:flask-sse:channels";
+
+/// How often the bridge renews its lease, records its channels and updates its
+/// subscriptions.
+pub const TICK: Duration = Duration::from_millis(500);
+
+/// How long a lease lasts without renewal.
+pub const LEASE: Duration = Duration::from_secs(5);
+
+/// How long a channel stays recorded after an instance last streamed it.
+pub const REGISTRY_TTL: Duration = Duration::from_secs(10);
+
+/// Takes the lease if it is free or renews it if `ARGV[1]` holds it; 1 when held.
+const LEASE_SCRIPT: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return 1
+end
+return 0";
+
+/// A Flask-SSE pub/sub message as an event; `None` if it is not one (not a JSON
+/// object, no `data`, or a `type` with a line break).
+pub(crate) fn message_to_event(payload: &[u8]) -> Option<NewEvent> {
+    let Value::Object(message) = serde_json::from_slice(payload).ok()? else {
+        return None;
+    };
+    let data = match message.get("data")? {
+        Value::String(text) => text.replace("\r\n", "\n").replace('\r', "\n"),
+        other => other.to_string(),
+    };
+    let event = match message.get("type") {
+        Some(Value::String(kind)) if kind.contains(['\r', '\n']) => return None,
+        Some(Value::String(kind)) if !kind.is_empty() => Some(kind.clone()),
+        _ => None,
+    };
+    let retry = message.get("retry").and_then(Value::as_u64);
+    Some(NewEvent {
+        event,
+        data,
+        id: None,
+        retry,
+    })
+}
+
+/// A name for this instance in the lease: process id, time and a counter, so that
+/// several states in one process differ too.
+pub(crate) fn instance_name() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{}-{nanos}-{n}", std::process::id())
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The bridge's pub/sub connection and what it is subscribed to.
+struct Subscribed {
+    sink: PubSubSink,
+    messages: PubSubStream,
+    channels: HashSet<String>,
+}
+
+/// Runs the bridge until `shutdown` (see the module docs). `instance` names this
+/// instance in the lease.
+pub(crate) async fn run(
+    broker: Arc<RedisBroker>,
+    instance: String,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut manager = broker.manager();
+    let mut subscribed: Option<Subscribed> = None;
+    let mut timer = tokio::time::interval(TICK);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        enum Wake {
+            Shutdown,
+            Tick,
+            Message(Option<redis::Msg>),
+        }
+        let wake = {
+            let message = async {
+                match subscribed.as_mut() {
+                    Some(s) => s.messages.next().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = shutdown.wait_for(|s| *s) => Wake::Shutdown,
+                _ = timer.tick() => Wake::Tick,
+                message = message => Wake::Message(message),
+            }
+        };
+        match wake {
+            Wake::Shutdown => return,
+            Wake::Tick => {
+                if tick(&broker, &mut manager, &instance, &mut subscribed)
+                    .await
+                    .is_err()
+                {
+                    subscribed = None;
+                }
+            }
+            Wake::Message(Some(message)) => {
+                let channel = message.get_channel_name().to_owned();
+                if let Some(event) = message_to_event(message.get_payload_bytes()) {
+                    if let Err(error) = timed(xadd(&mut manager, &channel, &event)).await {
+                        eprintln!("flask-sse: a message on `{channel}` was not stored: {error}");
+                    }
+                }
+            }
+            // The connection is gone; the next tick reconnects.
+            Wake::Message(None) => subscribed = None,
+        }
+    }
+}
+
+/// One tick: record our channels, take or renew the lease, follow the recorded
+/// channels when holding it.
+async fn tick(
+    broker: &RedisBroker,
+    manager: &mut ConnectionManager,
+    instance: &str,
+    subscribed: &mut Option<Subscribed>,
+) -> Result<(), String> {
+    let now = now_ms();
+    let ttl = u64::try_from(REGISTRY_TTL.as_millis()).unwrap_or(u64::MAX);
+    let mut pipe = redis::pipe();
+    for channel in broker.streamed_channels() {
+        pipe.cmd("ZADD")
+            .arg(CHANNELS_KEY)
+            .arg(now)
+            .arg(channel)
+            .ignore();
+    }
+    pipe.cmd("ZREMRANGEBYSCORE")
+        .arg(CHANNELS_KEY)
+        .arg("-inf")
+        .arg(format!("({}", now.saturating_sub(ttl)))
+        .ignore();
+    timed(pipe.query_async::<()>(manager)).await?;
+
+    let lease = u64::try_from(LEASE.as_millis()).unwrap_or(u64::MAX);
+    let held: i64 = timed(
+        redis::cmd("EVAL")
+            .arg(LEASE_SCRIPT)
+            .arg(1)
+            .arg(LEASE_KEY)
+            .arg(instance)
+            .arg(lease)
+            .query_async(manager),
+    )
+    .await?;
+    if held != 1 {
+        *subscribed = None;
+        return Ok(());
+    }
+    let recorded: Vec<String> = timed(
+        redis::cmd("ZRANGEBYSCORE")
+            .arg(CHANNELS_KEY)
+            .arg(now.saturating_sub(ttl))
+            .arg("+inf")
+            .arg("LIMIT")
+            .arg(0)
+            .arg(MAX_CHANNELS)
+            .query_async(manager),
+    )
+    .await?;
+    let wanted: HashSet<String> = recorded
+        .into_iter()
+        .filter(|c| validate_channel_name(c).is_ok())
+        .collect();
+    if subscribed.is_none() {
+        let pubsub = timed(broker.client().get_async_pubsub()).await?;
+        let (sink, messages) = pubsub.split();
+        *subscribed = Some(Subscribed {
+            sink,
+            messages,
+            channels: HashSet::new(),
+        });
+    }
+    let Some(s) = subscribed.as_mut() else {
+        return Ok(());
+    };
+    let new: Vec<&String> = wanted.difference(&s.channels).collect();
+    if !new.is_empty() {
+        timed(s.sink.subscribe(&new)).await?;
+    }
+    let old: Vec<&String> = s.channels.difference(&wanted).collect();
+    if !old.is_empty() {
+        timed(s.sink.unsubscribe(&old)).await?;
+    }
+    s.channels = wanted;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flask_sse_messages() {
+        let event = message_to_event(br#"{"data": {"n": 1}, "type": "chat"}"#).expect("event");
+        assert_eq!(event.event.as_deref(), Some("chat"));
+        assert_eq!(event.data, r#"{"n":1}"#);
+        let event =
+            message_to_event(br#"{"data": "a\r\nb", "id": "7", "retry": 500}"#).expect("event");
+        assert_eq!(event.event, None);
+        assert_eq!(event.data, "a\nb");
+        assert_eq!(event.retry, Some(500));
+        assert_eq!(event.id, None);
+        assert!(message_to_event(b"not json").is_none());
+        assert!(message_to_event(br#"{"type": "x"}"#).is_none());
+        assert!(message_to_event(br#"{"data": 1, "type": "a\nb"}"#).is_none());
+    }
+}

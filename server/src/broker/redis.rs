@@ -1,0 +1,694 @@
+//! The Redis broker: one Redis stream per channel, shared by every instance.
+//!
+//! - Publish: `XADD wes:stream:<channel> MAXLEN ~ 1000 * event <type> data <data>`; the
+//!   entry id (`1700000000000-0`) is the SSE `id:`. An explicit `id` from `/publish` is
+//!   passed to `XADD`, so it must be a stream id greater than the channel's newest.
+//! - Replay: `XRANGE key (<Last-Event-ID> +`, after checking with `XRANGE key ID ID` that
+//!   the stream still holds that id; if it does not (trimmed, never seen, not a stream
+//!   id), the stream starts with the same `reset` event as the in-memory broker, then
+//!   every entry held.
+//! - Live: one reader task per channel per instance runs `XREAD BLOCK` on its own
+//!   connection and fans entries out to this instance's streams of the channel through
+//!   a bounded broadcast. A stream skips live entries it already replayed (stream ids
+//!   are ordered), so replay plus live has no gap and no duplicate. The reader stops
+//!   about a second after the channel's last local stream closes.
+//!
+//! Faults: commands time out after [`COMMAND_TIMEOUT`]; a publish or a new stream that
+//! cannot reach Redis gets a 503 with a JSON error. A reader that loses Redis sends
+//! `: broker unavailable, retrying` to its streams (which stay open), retries with
+//! backoff from [`BACKOFF_MIN`] to [`BACKOFF_MAX`], sends `: broker available` once it
+//! reads again, and goes on from its cursor, so nothing acknowledged is skipped. If
+//! Redis trimmed entries the reader had not read yet, it ends its streams so that
+//! their clients resume by Last-Event-ID (and get a `reset` if that id is gone).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use futures::future::BoxFuture;
+use futures::{stream, FutureExt, StreamExt};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
+use redis::{AsyncConnectionConfig, Client, RedisError};
+use tokio::sync::{broadcast, watch};
+
+use super::{Broker, Health, Live, NewEvent, Published, Subscription};
+use crate::channels::{Channel, StoredEvent};
+use crate::error::ApiError;
+
+/// Prefix of the stream key of each channel: `wes:stream:<channel>`.
+pub const STREAM_PREFIX: &str = "wes:stream:";
+
+/// The `MAXLEN ~` of every channel's stream: about this many entries are kept for
+/// replay (Redis trims whole nodes, so a few more may stay).
+pub const STREAM_MAXLEN: usize = 1000;
+
+/// Longest wait for one Redis command (and for a connection).
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// First delay before a reader reconnects after an error; doubled up to
+/// [`BACKOFF_MAX`].
+pub const BACKOFF_MIN: Duration = Duration::from_millis(100);
+
+/// Longest delay between a reader's reconnection attempts.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// The `BLOCK` of each `XREAD`: how long a reader waits for new entries before it
+/// checks whether it still has streams to serve.
+const BLOCK: Duration = Duration::from_millis(1000);
+
+/// Entries per `XREAD`.
+const READ_COUNT: usize = 1000;
+
+/// Entries per `XRANGE` page of a replay.
+const REPLAY_PAGE: usize = 1000;
+
+/// Most entries one replay reads: the stream holds about [`STREAM_MAXLEN`] entries, so
+/// this is only reached if something else writes far more to the key.
+const REPLAY_MAX: usize = 10 * STREAM_MAXLEN;
+
+/// Capacity of each channel's local broadcast; a stream that falls further behind ends
+/// and its client resumes by Last-Event-ID.
+const LIVE_CAPACITY: usize = 4096;
+
+/// The comment sent to open streams when their reader loses Redis.
+pub const UNAVAILABLE_COMMENT: &str = "broker unavailable, retrying";
+
+/// The comment sent to open streams when their reader reads from Redis again.
+pub const AVAILABLE_COMMENT: &str = "broker available";
+
+/// The Redis key of a channel's stream.
+pub(crate) fn stream_key(channel: &str) -> String {
+    format!("{STREAM_PREFIX}{channel}")
+}
+
+/// A stream entry id `MS-SEQ` (or `MS`, meaning `MS-0`) as a pair that orders like
+/// Redis orders ids; `None` if it is not one.
+pub(crate) fn parse_stream_id(id: &str) -> Option<(u64, u64)> {
+    let (ms, seq) = id.split_once('-').unwrap_or((id, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(ms) || !digits(seq) {
+        return None;
+    }
+    Some((ms.parse().ok()?, seq.parse().ok()?))
+}
+
+/// The 503 answered when Redis cannot be reached.
+pub(crate) fn unavailable(error: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "the redis broker is unreachable ({error}); the server keeps retrying it, so try again in a moment"
+        ),
+    )
+}
+
+/// Runs a Redis command future with [`COMMAND_TIMEOUT`]; errors become text.
+pub(crate) async fn timed<T>(
+    future: impl std::future::Future<Output = Result<T, RedisError>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(COMMAND_TIMEOUT, future).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => Err(format!(
+            "no answer within {} ms",
+            COMMAND_TIMEOUT.as_millis()
+        )),
+    }
+}
+
+/// Reconnection delays: doubling from [`BACKOFF_MIN`], clamped to [`BACKOFF_MAX`].
+#[derive(Debug)]
+pub(crate) struct Backoff(Duration);
+
+impl Backoff {
+    pub(crate) fn new() -> Self {
+        Self(BACKOFF_MIN)
+    }
+
+    /// The delay to wait now; the next one is twice as long, at most [`BACKOFF_MAX`].
+    pub(crate) fn next_delay(&mut self) -> Duration {
+        let now = self.0.clamp(BACKOFF_MIN, BACKOFF_MAX);
+        self.0 = now.saturating_mul(2).min(BACKOFF_MAX);
+        now
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.0 = BACKOFF_MIN;
+    }
+}
+
+/// Where a channel's reader stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReaderState {
+    /// Finding the stream's newest id, where live delivery starts.
+    Starting,
+    /// Reading: every entry after its start point is or will be broadcast.
+    Ready,
+    /// Redis is unreachable; retrying.
+    Down,
+}
+
+struct Reader {
+    live: broadcast::Sender<Live>,
+    state: watch::Receiver<ReaderState>,
+}
+
+struct Shared {
+    client: Client,
+    manager: ConnectionManager,
+    readers: Mutex<HashMap<String, Arc<Reader>>>,
+    shutdown: watch::Receiver<bool>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The Redis broker (`--redis URL`).
+pub(crate) struct RedisBroker {
+    shared: Arc<Shared>,
+}
+
+impl RedisBroker {
+    /// A broker for the Redis at `url`; connects lazily and reconnects by itself.
+    /// Reader tasks stop when `shutdown` turns true.
+    ///
+    /// # Errors
+    ///
+    /// When `url` is not a Redis URL.
+    pub(crate) fn new(url: &str, shutdown: watch::Receiver<bool>) -> Result<Self, String> {
+        let client = open_client(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(1)
+            .set_min_delay(BACKOFF_MIN)
+            .set_max_delay(BACKOFF_MAX)
+            .set_connection_timeout(Some(COMMAND_TIMEOUT))
+            .set_response_timeout(Some(COMMAND_TIMEOUT));
+        let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)
+            .map_err(|e| format!("cannot set up the redis connection: {e}"))?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                client,
+                manager,
+                readers: Mutex::new(HashMap::new()),
+                shutdown,
+            }),
+        })
+    }
+
+    /// The client, for the Flask-SSE bridge's own connections.
+    pub(crate) fn client(&self) -> &Client {
+        &self.shared.client
+    }
+
+    /// A handle on the shared command connection.
+    pub(crate) fn manager(&self) -> ConnectionManager {
+        self.shared.manager.clone()
+    }
+
+    /// Names of the channels this instance streams now.
+    pub(crate) fn streamed_channels(&self) -> Vec<String> {
+        lock(&self.shared.readers).keys().cloned().collect()
+    }
+
+    /// The channel's reader (started if needed) and a receiver of its broadcast, taken
+    /// under the readers' lock so that the reader cannot stop in between.
+    fn join(&self, name: &str) -> (Arc<Reader>, broadcast::Receiver<Live>) {
+        let mut readers = lock(&self.shared.readers);
+        if let Some(reader) = readers.get(name) {
+            return (Arc::clone(reader), reader.live.subscribe());
+        }
+        let (live, rx) = broadcast::channel(LIVE_CAPACITY);
+        let (state_tx, state) = watch::channel(ReaderState::Starting);
+        let reader = Arc::new(Reader { live, state });
+        readers.insert(name.to_owned(), Arc::clone(&reader));
+        tokio::spawn(run_reader(
+            Arc::clone(&self.shared),
+            name.to_owned(),
+            Arc::clone(&reader),
+            state_tx,
+        ));
+        (reader, rx)
+    }
+}
+
+/// Opens a Redis client for `url`, with an error sentence if it is not a Redis URL.
+pub(crate) fn open_client(url: &str) -> Result<Client, String> {
+    Client::open(url).map_err(|e| {
+        format!("`{url}` is not a redis url ({e}); pass one like redis://127.0.0.1:6379/0")
+    })
+}
+
+/// Checks a Redis URL without connecting (for the command line).
+pub fn check_url(url: &str) -> Result<(), String> {
+    open_client(url).map(|_| ())
+}
+
+/// `XADD`s `event` to the channel's stream; returns the entry id.
+pub(crate) async fn xadd(
+    manager: &mut ConnectionManager,
+    name: &str,
+    event: &NewEvent,
+) -> Result<String, RedisError> {
+    let mut cmd = redis::cmd("XADD");
+    cmd.arg(stream_key(name))
+        .arg("MAXLEN")
+        .arg("~")
+        .arg(STREAM_MAXLEN)
+        .arg(event.id.as_deref().unwrap_or("*"));
+    if let Some(kind) = &event.event {
+        cmd.arg("event").arg(kind);
+    }
+    if let Some(retry) = event.retry {
+        cmd.arg("retry").arg(retry);
+    }
+    cmd.arg("data").arg(&event.data);
+    cmd.query_async(manager).await
+}
+
+/// A stream entry as an event. The type is dropped if it holds a line break (only
+/// another writer of the key could put one there); CR and CRLF in the data become LF.
+fn to_event(entry: StreamId) -> Arc<StoredEvent> {
+    let StreamId { id, map, .. } = entry;
+    let text = |name: &str| {
+        map.get(name)
+            .and_then(|v| redis::from_redis_value::<String>(v.clone()).ok())
+    };
+    let event = text("event").filter(|e| !e.contains(['\r', '\n']));
+    let data = text("data").unwrap_or_default();
+    let data = if data.contains('\r') {
+        data.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        data
+    };
+    let retry = text("retry").and_then(|r| r.parse().ok());
+    Arc::new(StoredEvent {
+        id,
+        event,
+        data,
+        retry,
+    })
+}
+
+impl Broker for RedisBroker {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    fn publish<'a>(
+        &'a self,
+        _channel: &'a Arc<Channel>,
+        name: &'a str,
+        event: NewEvent,
+    ) -> BoxFuture<'a, Result<Published, ApiError>> {
+        async move {
+            let mut manager = self.manager();
+            let id = match tokio::time::timeout(COMMAND_TIMEOUT, xadd(&mut manager, name, &event))
+                .await
+            {
+                Ok(Ok(id)) => id,
+                Ok(Err(error)) if error.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) && event.id.is_some() => {
+                    return Err(ApiError::bad_request(format!(
+                        "redis refused the id ({error}); with the redis broker, `id` must be a stream id greater than the channel's newest (like 1700000000000-1), or left out so that redis assigns one"
+                    )))
+                }
+                Ok(Err(error)) => return Err(unavailable(&error.to_string())),
+                Err(_) => {
+                    return Err(unavailable(&format!(
+                        "no answer within {} ms",
+                        COMMAND_TIMEOUT.as_millis()
+                    )))
+                }
+            };
+            let receivers = lock(&self.shared.readers)
+                .get(name)
+                .map_or(0, |reader| reader.live.receiver_count());
+            Ok(Published { id, receivers })
+        }
+        .boxed()
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        channel: &'a Arc<Channel>,
+        name: &'a str,
+        last_event_id: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Subscription, ApiError>> {
+        async move {
+            let dropped = channel.dropped();
+            let (reader, rx) = self.join(name);
+            // Live delivery starts at the reader's start point: wait until it has one,
+            // so that the replay below reaches at least that far.
+            let mut state = reader.state.clone();
+            let ready = tokio::time::timeout(
+                COMMAND_TIMEOUT,
+                state.wait_for(|s| *s != ReaderState::Starting),
+            )
+            .await
+            .map(|state| state.map(|s| *s));
+            match ready {
+                Ok(Ok(ReaderState::Ready)) => {}
+                Ok(Ok(_)) => return Err(unavailable("the channel's reader cannot reach it")),
+                Ok(Err(_)) => return Err(unavailable("the channel's reader stopped")),
+                Err(_) => return Err(unavailable("the channel's reader got no answer")),
+            }
+            let mut manager = self.manager();
+            let (replay, history_lost) = replay(&mut manager, name, last_event_id)
+                .await
+                .map_err(|e| unavailable(&e))?;
+            let after = replay
+                .last()
+                .and_then(|e| parse_stream_id(&e.id))
+                .or_else(|| {
+                    if history_lost.is_none() {
+                        last_event_id.and_then(parse_stream_id)
+                    } else {
+                        None
+                    }
+                });
+            Ok(Subscription {
+                replay,
+                history_lost,
+                live: live_stream(rx, after),
+                dropped,
+            })
+        }
+        .boxed()
+    }
+
+    fn health(&self) -> BoxFuture<'_, Health> {
+        async move {
+            let mut manager = self.manager();
+            let ping = timed(redis::cmd("PING").query_async::<String>(&mut manager)).await;
+            Health {
+                broker: self.kind(),
+                error: ping.err(),
+            }
+        }
+        .boxed()
+    }
+}
+
+/// The live part of a stream: the reader's broadcast without the entries up to
+/// `after` (already replayed); ends when the stream lags or the reader asks for a
+/// resume.
+fn live_stream(
+    rx: broadcast::Receiver<Live>,
+    after: Option<(u64, u64)>,
+) -> futures::stream::BoxStream<'static, Live> {
+    stream::unfold((rx, after), |(mut rx, after)| async move {
+        loop {
+            match rx.recv().await.ok()? {
+                Live::Event(event) => {
+                    let id = parse_stream_id(&event.id);
+                    if after.is_some() && id <= after {
+                        continue;
+                    }
+                    return Some((Live::Event(event), (rx, id.or(after))));
+                }
+                Live::Resume => return None,
+                comment @ Live::Comment(_) => return Some((comment, (rx, after))),
+            }
+        }
+    })
+    .boxed()
+}
+
+/// The replay after `last_event_id` and whether history was lost (see
+/// [`Subscription`]).
+async fn replay(
+    manager: &mut ConnectionManager,
+    name: &str,
+    last_event_id: Option<&str>,
+) -> Result<(Vec<Arc<StoredEvent>>, Option<Option<String>>), String> {
+    let Some(last) = last_event_id else {
+        return Ok((Vec::new(), None));
+    };
+    let key = stream_key(name);
+    let held = match parse_stream_id(last) {
+        Some(_) => {
+            let found: StreamRangeReply = timed(
+                redis::cmd("XRANGE")
+                    .arg(&key)
+                    .arg(last)
+                    .arg(last)
+                    .query_async(manager),
+            )
+            .await?;
+            !found.ids.is_empty()
+        }
+        None => false,
+    };
+    let (mut start, history_lost) = if held {
+        (format!("({last}"), None)
+    } else {
+        let oldest: StreamRangeReply = timed(
+            redis::cmd("XRANGE")
+                .arg(&key)
+                .arg("-")
+                .arg("+")
+                .arg("COUNT")
+                .arg(1)
+                .query_async(manager),
+        )
+        .await?;
+        let oldest = oldest.ids.into_iter().next().map(|e| e.id);
+        ("-".to_owned(), Some(oldest))
+    };
+    let mut events = Vec::new();
+    while events.len() < REPLAY_MAX {
+        let page: StreamRangeReply = timed(
+            redis::cmd("XRANGE")
+                .arg(&key)
+                .arg(&start)
+                .arg("+")
+                .arg("COUNT")
+                .arg(REPLAY_PAGE)
+                .query_async(manager),
+        )
+        .await?;
+        let full = page.ids.len() == REPLAY_PAGE;
+        let Some(newest) = page.ids.last().map(|e| e.id.clone()) else {
+            break;
+        };
+        events.extend(page.ids.into_iter().map(to_event));
+        if !full {
+            break;
+        }
+        start = format!("({newest}");
+    }
+    Ok((events, history_lost))
+}
+
+/// Connects a reader's own connection (an `XREAD BLOCK` holds a connection, so readers
+/// do not share the command connection).
+async fn connect_reader(client: &Client) -> Result<MultiplexedConnection, String> {
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(COMMAND_TIMEOUT))
+        .set_response_timeout(Some(BLOCK + COMMAND_TIMEOUT));
+    timed(client.get_multiplexed_async_connection_with_config(&config)).await
+}
+
+/// The newest entry id of the stream, or `0-0` when it is empty.
+async fn newest_id(conn: &mut MultiplexedConnection, key: &str) -> Result<String, String> {
+    let newest: StreamRangeReply = timed(
+        redis::cmd("XREVRANGE")
+            .arg(key)
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(conn),
+    )
+    .await?;
+    Ok(newest
+        .ids
+        .into_iter()
+        .next()
+        .map_or_else(|| "0-0".to_owned(), |e| e.id))
+}
+
+/// Whether the stream no longer holds `cursor` itself and starts after it: entries the
+/// reader had not read yet may have been trimmed.
+async fn trimmed_past(
+    conn: &mut MultiplexedConnection,
+    key: &str,
+    cursor: &str,
+) -> Result<bool, String> {
+    let oldest: StreamRangeReply = timed(
+        redis::cmd("XRANGE")
+            .arg(key)
+            .arg("-")
+            .arg("+")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(conn),
+    )
+    .await?;
+    let oldest = oldest.ids.first().and_then(|e| parse_stream_id(&e.id));
+    Ok(oldest.is_some() && oldest > parse_stream_id(cursor))
+}
+
+/// One round of a reader: reads after `cursor`, broadcasts, advances the cursor.
+async fn read_round(
+    conn: &mut MultiplexedConnection,
+    key: &str,
+    cursor: &mut Option<String>,
+    reader: &Reader,
+    state: &watch::Sender<ReaderState>,
+    recovering: bool,
+) -> Result<(), String> {
+    let from = match cursor {
+        Some(cursor) => cursor.clone(),
+        None => {
+            let newest = newest_id(conn, key).await?;
+            *cursor = Some(newest.clone());
+            newest
+        }
+    };
+    state.send_replace(ReaderState::Ready);
+    let reply: Option<StreamReadReply> = tokio::time::timeout(
+        BLOCK + COMMAND_TIMEOUT,
+        redis::cmd("XREAD")
+            .arg("COUNT")
+            .arg(READ_COUNT)
+            .arg("BLOCK")
+            .arg(BLOCK.as_millis() as u64)
+            .arg("STREAMS")
+            .arg(key)
+            .arg(&from)
+            .query_async(conn),
+    )
+    .await
+    .map_err(|_| "no answer to XREAD".to_owned())?
+    .map_err(|e| e.to_string())?;
+    if recovering {
+        let _ = reader.live.send(Live::Comment(AVAILABLE_COMMENT));
+    }
+    let entries: Vec<StreamId> = reply
+        .into_iter()
+        .flat_map(|r| r.keys)
+        .flat_map(|k| k.ids)
+        .collect();
+    if entries.is_empty() {
+        return Ok(());
+    }
+    if (recovering || entries.len() == READ_COUNT) && trimmed_past(conn, key, &from).await? {
+        let _ = reader.live.send(Live::Resume);
+    }
+    for entry in entries {
+        *cursor = Some(entry.id.clone());
+        let _ = reader.live.send(Live::Event(to_event(entry)));
+    }
+    Ok(())
+}
+
+/// A channel's reader task (see the module docs).
+async fn run_reader(
+    shared: Arc<Shared>,
+    name: String,
+    reader: Arc<Reader>,
+    state: watch::Sender<ReaderState>,
+) {
+    let key = stream_key(&name);
+    let mut cursor: Option<String> = None;
+    let mut backoff = Backoff::new();
+    let mut conn: Option<MultiplexedConnection> = None;
+    let mut down = false;
+    let mut shutdown = shared.shutdown.clone();
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        {
+            // Stop when no stream of this instance needs the channel; `join` takes the
+            // same lock, so no stream can join in between.
+            let mut readers = lock(&shared.readers);
+            if reader.live.receiver_count() == 0 {
+                if readers.get(&name).is_some_and(|r| Arc::ptr_eq(r, &reader)) {
+                    readers.remove(&name);
+                }
+                break;
+            }
+        }
+        let result = match conn.as_mut() {
+            Some(c) => read_round(c, &key, &mut cursor, &reader, &state, down).await,
+            None => match connect_reader(&shared.client).await {
+                Ok(c) => {
+                    conn = Some(c);
+                    continue;
+                }
+                Err(e) => Err(e),
+            },
+        };
+        match result {
+            Ok(()) => {
+                down = false;
+                backoff.reset();
+            }
+            Err(_) => {
+                conn = None;
+                state.send_replace(ReaderState::Down);
+                if !down {
+                    down = true;
+                    let _ = reader.live.send(Live::Comment(UNAVAILABLE_COMMENT));
+                }
+                let delay = backoff.next_delay();
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    _ = shutdown.wait_for(|s| *s) => break,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use redis::Value;
+
+    use super::*;
+
+    #[test]
+    fn stream_ids_order_like_redis() {
+        assert_eq!(parse_stream_id("5-1"), Some((5, 1)));
+        assert_eq!(parse_stream_id("5"), Some((5, 0)));
+        assert!(parse_stream_id("5-1") < parse_stream_id("10-0"));
+        assert!(parse_stream_id("5-2") > parse_stream_id("5-1"));
+        for bad in ["", "-", "a-1", "1-", "1-2-3", "+1", "1 "] {
+            assert_eq!(parse_stream_id(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_clamped() {
+        let mut backoff = Backoff::new();
+        let delays: Vec<_> = (0..10).map(|_| backoff.next_delay()).collect();
+        assert_eq!(delays[0], BACKOFF_MIN);
+        assert_eq!(delays[1], BACKOFF_MIN * 2);
+        assert!(delays.iter().all(|d| *d <= BACKOFF_MAX));
+        assert_eq!(delays[9], BACKOFF_MAX);
+        backoff.reset();
+        assert_eq!(backoff.next_delay(), BACKOFF_MIN);
+    }
+
+    #[test]
+    fn entries_become_events() {
+        let entry = StreamId {
+            id: "1-0".into(),
+            map: [
+                ("event".to_owned(), Value::BulkString(b"bad\ntype".to_vec())),
+                ("data".to_owned(), Value::BulkString(b"a\r\nb\rc".to_vec())),
+            ]
+            .into_iter()
+            .collect(),
+            ..StreamId::default()
+        };
+        let event = to_event(entry);
+        assert_eq!(event.event, None);
+        assert_eq!(event.data, "a\nb\nc");
+        assert_eq!(event.id, "1-0");
+    }
+}

@@ -1,0 +1,193 @@
+//! A throwaway `redis-server` for the tests and the fan-out benchmark.
+//!
+//! [`RedisProcess::start`] runs Debian's `redis-server` on a free loopback port with no
+//! automatic persistence (`--save '' --appendonly no`) in a fresh temporary directory,
+//! and [`Drop`] kills it by PID and removes the directory, also when a test panics.
+//! [`RedisProcess::stop_saving`] and [`RedisProcess::restart`] stop it with `SHUTDOWN
+//! SAVE` and start it again on the same port from the saved data: an outage that
+//! closes every connection but keeps what Redis acknowledged.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long `redis-server` may take to answer after it starts.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The message when `redis-server` cannot be run.
+pub const NOT_INSTALLED: &str =
+    "redis-server is not installed (or not on PATH); run `bash scripts/setup.sh` to install it";
+
+/// A `redis-server` child process on `127.0.0.1:port`.
+#[derive(Debug)]
+pub struct RedisProcess {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| format!("cannot find a free port on 127.0.0.1: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("cannot read the free port: {e}"))
+}
+
+impl RedisProcess {
+    /// Starts `redis-server` on a free loopback port and waits until it answers.
+    ///
+    /// # Errors
+    ///
+    /// [`NOT_INSTALLED`] when there is no `redis-server`, or why it did not start.
+    pub fn start() -> Result<Self, String> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "wes-redis-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let mut redis = Self {
+            child: None,
+            port: free_port()?,
+            dir,
+        };
+        redis.spawn()?;
+        Ok(redis)
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `redis://127.0.0.1:PORT/0`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    fn spawn(&mut self) -> Result<(), String> {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .args(["--dbfilename", "dump.rdb", "--daemonize", "no"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => NOT_INSTALLED.to_owned(),
+                _ => format!("cannot start redis-server: {e}"),
+            })?;
+        self.child = Some(child);
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if self.ping().is_ok() {
+                return Ok(());
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                self.child = None;
+                return Err(format!(
+                    "redis-server exited at start ({status}); is port {} taken?",
+                    self.port
+                ));
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "redis-server did not answer on port {} within {START_TIMEOUT:?}",
+                    self.port
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn connection(&self) -> Result<redis::Connection, String> {
+        let client = redis::Client::open(self.url()).map_err(|e| e.to_string())?;
+        client
+            .get_connection_with_timeout(Duration::from_secs(2))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Sends `PING`.
+    ///
+    /// # Errors
+    ///
+    /// When it does not answer.
+    pub fn ping(&self) -> Result<(), String> {
+        let mut conn = self.connection()?;
+        redis::cmd("PING")
+            .query::<String>(&mut conn)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Runs one command and returns its reply.
+    ///
+    /// # Errors
+    ///
+    /// When Redis cannot be reached or answers with an error.
+    pub fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, String> {
+        let mut conn = self.connection()?;
+        cmd.query(&mut conn).map_err(|e| e.to_string())
+    }
+
+    /// Stops it with `SHUTDOWN SAVE` (its data is written to its directory) and waits
+    /// for the process to exit.
+    ///
+    /// # Errors
+    ///
+    /// When it cannot be told to stop or does not exit in time.
+    pub fn stop_saving(&mut self) -> Result<(), String> {
+        let mut conn = self.connection()?;
+        // The connection closes instead of answering.
+        let _ = redis::cmd("SHUTDOWN").arg("SAVE").query::<()>(&mut conn);
+        let deadline = Instant::now() + START_TIMEOUT;
+        while let Some(child) = self.child.as_mut() {
+            match child.try_wait() {
+                Ok(Some(_)) => self.child = None,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Ok(None) => return Err("redis-server did not stop after SHUTDOWN SAVE".into()),
+                Err(e) => return Err(format!("cannot wait for redis-server: {e}")),
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts it again on the same port and directory (so with the data saved by
+    /// [`RedisProcess::stop_saving`]) and waits until it answers.
+    ///
+    /// # Errors
+    ///
+    /// As [`RedisProcess::start`].
+    pub fn restart(&mut self) -> Result<(), String> {
+        if self.child.is_some() {
+            return Err("redis-server is still running; stop it first".into());
+        }
+        self.spawn()
+    }
+}
+
+impl Drop for RedisProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -1,0 +1,535 @@
+//! The Redis broker against a real `redis-server` (each test starts its own on a free
+//! loopback port, stopped by PID when the test ends or panics): several instances share
+//! publish and replay; Redis going away and coming back loses no acknowledged event;
+//! Flask-SSE's `sse.publish` reaches our clients.
+//!
+//! Without `redis-server` these tests fail and say to run `bash scripts/setup.sh`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{json_response, spawn_with, Server, TIMEOUT};
+use futures::StreamExt;
+use serde_json::{json, Value};
+use wasm_eventsource_server::testing::RedisProcess;
+use wasm_eventsource_server::Config;
+
+fn redis() -> RedisProcess {
+    match RedisProcess::start() {
+        Ok(redis) => redis,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+async fn instance(redis: &RedisProcess) -> Server {
+    instance_with(redis, false).await
+}
+
+async fn instance_with(redis: &RedisProcess, flask_sse: bool) -> Server {
+    let server = spawn_with(Config {
+        ticker: None,
+        redis: Some(redis.url()),
+        flask_sse,
+        ..Config::default()
+    })
+    .await;
+    server.state.spawn_flask_sse();
+    server
+}
+
+/// One parsed SSE event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Ev {
+    event: Option<String>,
+    id: Option<String>,
+    data: String,
+}
+
+/// Parses complete events and comments out of `buf`, leaving an incomplete tail.
+fn parse(buf: &mut String, events: &mut Vec<Ev>, comments: &mut Vec<String>) {
+    while let Some(end) = buf.find("\n\n") {
+        let block: String = buf.drain(..end + 2).collect();
+        let mut ev = Ev {
+            event: None,
+            id: None,
+            data: String::new(),
+        };
+        let mut has_data = false;
+        for line in block.lines() {
+            if let Some(comment) = line.strip_prefix(':') {
+                comments.push(comment.trim().to_owned());
+            } else if let Some(v) = line.strip_prefix("event: ") {
+                ev.event = Some(v.to_owned());
+            } else if let Some(v) = line.strip_prefix("id: ") {
+                ev.id = Some(v.to_owned());
+            } else if let Some(v) = line.strip_prefix("data: ") {
+                if has_data {
+                    ev.data.push('\n');
+                }
+                ev.data.push_str(v);
+                has_data = true;
+            }
+        }
+        if has_data {
+            events.push(ev);
+        }
+    }
+}
+
+/// An SSE reader of one response.
+struct Reader {
+    stream:
+        std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<axum::body::Bytes>> + Send>>,
+    buf: String,
+    events: Vec<Ev>,
+    comments: Vec<String>,
+    ended: bool,
+}
+
+impl Reader {
+    async fn open(server: &Server, channel: &str, last: Option<&str>) -> Self {
+        let mut headers = Vec::new();
+        if let Some(last) = last {
+            headers.push(("last-event-id", last));
+        }
+        let response = server
+            .get_with(
+                &format!("/events?channel={channel}&keepalive_ms=0"),
+                &headers,
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 200, "GET /events");
+        Self {
+            stream: Box::pin(response.bytes_stream()),
+            buf: String::new(),
+            events: Vec::new(),
+            comments: Vec::new(),
+            ended: false,
+        }
+    }
+
+    /// Reads one chunk; false when the body ended.
+    async fn read(&mut self, wait: Duration) -> bool {
+        match tokio::time::timeout(wait, self.stream.next()).await {
+            Err(_) => panic!(
+                "no bytes within {wait:?}; have {} events, comments {:?}, tail {:?}",
+                self.events.len(),
+                self.comments,
+                self.buf
+            ),
+            Ok(None) | Ok(Some(Err(_))) => {
+                self.ended = true;
+                false
+            }
+            Ok(Some(Ok(chunk))) => {
+                self.buf
+                    .push_str(std::str::from_utf8(&chunk).expect("utf-8"));
+                parse(&mut self.buf, &mut self.events, &mut self.comments);
+                true
+            }
+        }
+    }
+
+    async fn until_events(&mut self, n: usize) -> &[Ev] {
+        while self.events.len() < n {
+            assert!(
+                self.read(TIMEOUT).await,
+                "stream ended after {:?}",
+                self.events
+            );
+        }
+        &self.events
+    }
+
+    async fn until_comment(&mut self, text: &str) {
+        while !self.comments.iter().any(|c| c == text) {
+            assert!(self.read(TIMEOUT).await, "stream ended waiting for {text}");
+        }
+    }
+}
+
+async fn publish_ok(server: &Server, body: Value) -> String {
+    let (status, answer) = server.publish(body).await;
+    assert_eq!(status, 200, "{answer}");
+    answer["id"].as_str().expect("id").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_on_a_reaches_b_with_the_same_id() {
+    let redis = redis();
+    let a = instance(&redis).await;
+    let b = instance(&redis).await;
+    let mut on_a = Reader::open(&a, "news", None).await;
+    let mut on_b = Reader::open(&b, "news", None).await;
+    let id = publish_ok(
+        &a,
+        json!({"channel": "news", "event": "chat", "data": {"n": 1}}),
+    )
+    .await;
+    let expected = Ev {
+        event: Some("chat".into()),
+        id: Some(id.clone()),
+        data: r#"{"n":1}"#.into(),
+    };
+    assert_eq!(on_b.until_events(1).await, std::slice::from_ref(&expected));
+    assert_eq!(on_a.until_events(1).await, [expected]);
+    // Ids are Redis stream ids, the same on every instance.
+    assert!(id.contains('-'), "{id}");
+    // Publish counts this instance's streams.
+    let (_, answer) = b.publish(json!({"channel": "news", "data": 2})).await;
+    assert_eq!(answer["receivers"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_on_b_after_an_id_from_a_has_no_gap_or_duplicate() {
+    let redis = redis();
+    let a = instance(&redis).await;
+    let b = instance(&redis).await;
+    let mut on_a = Reader::open(&a, "room", None).await;
+    let mut ids = Vec::new();
+    for n in 1..=5 {
+        ids.push(publish_ok(&a, json!({"channel": "room", "data": n})).await);
+    }
+    let got = on_a.until_events(3).await[..3].to_vec();
+    assert_eq!(got[2].id.as_deref(), Some(ids[2].as_str()));
+    drop(on_a);
+
+    // The client moves to B with the id of the third event.
+    let mut on_b = Reader::open(&b, "room", Some(&ids[2])).await;
+    ids.push(publish_ok(&a, json!({"channel": "room", "data": 6})).await);
+    ids.push(publish_ok(&b, json!({"channel": "room", "data": 7})).await);
+    let events = on_b.until_events(4).await.to_vec();
+    let datas: Vec<&str> = events.iter().map(|e| e.data.as_str()).collect();
+    assert_eq!(datas, ["4", "5", "6", "7"]);
+    let got_ids: Vec<&str> = events.iter().filter_map(|e| e.id.as_deref()).collect();
+    assert_eq!(
+        got_ids,
+        ids[3..].iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    while tokio::time::timeout(Duration::from_millis(50), on_b.read(TIMEOUT))
+        .await
+        .is_ok()
+    {}
+    assert_eq!(on_b.events.len(), 4, "duplicates: {:?}", on_b.events);
+
+    // An id Redis does not hold gets the in-memory broker's `reset`, then everything held.
+    let mut lost = Reader::open(&b, "room", Some("1-0")).await;
+    let events = lost.until_events(8).await;
+    assert_eq!(events[0].event.as_deref(), Some("reset"));
+    let reset: Value = serde_json::from_str(&events[0].data).expect("reset json");
+    assert_eq!(reset["lastEventId"], "1-0");
+    assert_eq!(reset["oldest"], ids[0].as_str());
+    assert_eq!(events[1].id.as_deref(), Some(ids[0].as_str()));
+}
+
+/// A client that resumes by Last-Event-ID whenever its stream ends, as EventSource does,
+/// until it has `total` events; returns their data in arrival order.
+async fn subscriber(
+    server: Arc<Server>,
+    channel: &'static str,
+    total: usize,
+    opened: Option<tokio::sync::oneshot::Sender<()>>,
+) -> Vec<Ev> {
+    let mut all: Vec<Ev> = Vec::with_capacity(total);
+    let mut reader = Reader::open(&server, channel, None).await;
+    if let Some(opened) = opened {
+        let _ = opened.send(());
+    }
+    loop {
+        while !reader.events.is_empty() {
+            all.push(reader.events.remove(0));
+        }
+        if all.len() >= total {
+            return all;
+        }
+        if !reader.read(Duration::from_secs(30)).await {
+            let last = all.last().and_then(|e| e.id.clone());
+            reader = Reader::open(&server, channel, last.as_deref()).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_events_three_instances_fifty_subscribers_exactly_once_in_order() {
+    const EVENTS: usize = 10_000;
+    const PUBLISHERS: usize = 3;
+    const SUBSCRIBERS: usize = 50;
+    let redis = redis();
+    let mut instances = Vec::new();
+    for _ in 0..3 {
+        instances.push(Arc::new(instance(&redis).await));
+    }
+    // A subscriber is subscribed once its response headers arrive.
+    let mut handles = Vec::new();
+    for n in 0..SUBSCRIBERS {
+        let server = Arc::clone(&instances[n % 3]);
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        handles.push(tokio::spawn(subscriber(
+            server,
+            "load",
+            EVENTS,
+            Some(ready_tx),
+        )));
+        ready_rx.await.expect("subscribed");
+    }
+
+    let started = std::time::Instant::now();
+    let mut publishers = Vec::new();
+    for (p, server) in instances.iter().enumerate().take(PUBLISHERS) {
+        let server = Arc::clone(server);
+        publishers.push(tokio::spawn(async move {
+            let mut k = 0;
+            while k * PUBLISHERS + p < EVENTS {
+                let body = json!({"channel": "load", "data": {"p": p, "k": k}});
+                let (status, answer) = server.publish(body).await;
+                assert_eq!(status, 200, "{answer}");
+                k += 1;
+            }
+        }));
+    }
+    for publisher in publishers {
+        publisher.await.expect("publisher");
+    }
+    let mut first: Option<Vec<Ev>> = None;
+    for handle in handles {
+        let events = tokio::time::timeout(Duration::from_secs(40), handle)
+            .await
+            .expect("every subscriber gets every event in time")
+            .expect("subscriber");
+        assert_eq!(events.len(), EVENTS);
+        // In order per publisher, once each.
+        let mut next = [0u64; PUBLISHERS];
+        for event in &events {
+            let data: Value = serde_json::from_str(&event.data).expect("json");
+            let p = data["p"].as_u64().expect("p") as usize;
+            assert_eq!(
+                data["k"].as_u64(),
+                Some(next[p]),
+                "publisher {p} out of order"
+            );
+            next[p] += 1;
+        }
+        // The same order and ids on every instance.
+        match &first {
+            None => first = Some(events),
+            Some(first) => assert!(first == &events, "subscribers disagree on order or ids"),
+        }
+    }
+    eprintln!(
+        "10,000 events to 50 subscribers on 3 instances in {:?}",
+        started.elapsed()
+    );
+}
+
+async fn health(server: &Server) -> (u16, Value) {
+    json_response(server.get("/health").await).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_without_redis_is_the_memory_broker() {
+    let server = common::spawn().await;
+    assert_eq!(
+        health(&server).await,
+        (200, json!({"broker": "memory", "reachable": true}))
+    );
+}
+
+/// Redis stops (`SHUTDOWN SAVE`: every connection closes) and starts again on the same
+/// port from its saved data while a stream is open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_stopped_and_started_again_loses_no_acknowledged_event() {
+    let mut redis = redis();
+    let a = instance(&redis).await;
+    let b = instance(&redis).await;
+    assert_eq!(
+        health(&a).await,
+        (200, json!({"broker": "redis", "reachable": true}))
+    );
+    let mut on_b = Reader::open(&b, "feed", None).await;
+    let mut acknowledged = Vec::new();
+    for n in 0..50 {
+        acknowledged.push(publish_ok(&a, json!({"channel": "feed", "data": n})).await);
+    }
+    // Stop at once: B's reader has not necessarily read them all yet.
+    tokio::task::block_in_place(|| redis.stop_saving()).expect("stop redis");
+
+    let (status, answer) = a.publish(json!({"channel": "feed", "data": "lost"})).await;
+    assert_eq!(status, 503, "{answer}");
+    let error = answer["error"].as_str().expect("error sentence");
+    assert!(error.contains("redis broker is unreachable"), "{error}");
+    let (status, answer) = health(&b).await;
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["broker"], "redis");
+    assert_eq!(answer["reachable"], false);
+    // A new stream cannot replay or start without Redis.
+    let refused = b.get("/events?channel=feed").await;
+    assert_eq!(refused.status().as_u16(), 503);
+    // The open stream is told and stays open.
+    on_b.until_comment("broker unavailable, retrying").await;
+    assert!(!on_b.ended);
+
+    tokio::task::block_in_place(|| redis.restart()).expect("restart redis");
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while health(&a).await.0 != 200 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "health never recovered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for n in 50..60 {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            let (status, answer) = a.publish(json!({"channel": "feed", "data": n})).await;
+            if status == 200 {
+                acknowledged.push(answer["id"].as_str().expect("id").to_owned());
+                break;
+            }
+            assert_eq!(status, 503, "{answer}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "publish never recovered"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let events = on_b.until_events(60).await.to_vec();
+    let datas: Vec<String> = events.iter().map(|e| e.data.clone()).collect();
+    let expected: Vec<String> = (0..60).map(|n| n.to_string()).collect();
+    assert_eq!(datas, expected);
+    let ids: Vec<String> = events.iter().filter_map(|e| e.id.clone()).collect();
+    assert_eq!(ids, acknowledged);
+    on_b.until_comment("broker available").await;
+    assert!(!on_b.ended);
+    // Replay survived the restart too.
+    let mut resumed = Reader::open(&a, "feed", Some(&acknowledged[9])).await;
+    let replayed = resumed.until_events(50).await;
+    assert_eq!(replayed[0].data, "10");
+    assert_eq!(replayed[49].data, "59");
+}
+
+/// `target/flask-sse-venv` with `flask-sse` installed, created on first use and reused.
+fn flask_sse_python() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")),
+        PathBuf::from,
+    );
+    let venv = target.join("flask-sse-venv");
+    let python = venv.join("bin/python");
+    let installed = Command::new(&python)
+        .args(["-c", "import flask_sse"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if installed {
+        return python;
+    }
+    let fail = |what: &str, detail: String| -> ! {
+        panic!(
+            "cannot {what} for the Flask-SSE test ({detail}); it needs python3 with venv and \
+             pip able to reach PyPI (on Debian: apt-get install python3-venv)"
+        )
+    };
+    let run = |what: &str, command: &mut Command| match command.output() {
+        Ok(out) if out.status.success() => {}
+        Ok(out) => fail(what, String::from_utf8_lossy(&out.stderr).into_owned()),
+        Err(e) => fail(what, e.to_string()),
+    };
+    run(
+        "create a venv",
+        Command::new("python3").args(["-m", "venv"]).arg(&venv),
+    );
+    run(
+        "pip install flask-sse",
+        Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "flask-sse",
+        ]),
+    );
+    python
+}
+
+const FLASK_PUBLISHER: &str = r#"
+import os
+from flask import Flask
+from flask_sse import sse
+
+app = Flask(__name__)
+app.config["REDIS_URL"] = os.environ["REDIS_URL"]
+with app.app_context():
+    sse.publish({"n": 1}, type="chat", channel="room")
+    sse.publish("two\nlines", channel="room", retry=1500)
+"#;
+
+/// Two instances run the bridge; Flask-SSE publishes twice; each client of each
+/// instance gets each message once, and it is replayable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flask_sse_publish_reaches_our_clients_once() {
+    let python = tokio::task::spawn_blocking(flask_sse_python)
+        .await
+        .expect("venv");
+    let redis = redis();
+    let a = instance_with(&redis, true).await;
+    let b = instance_with(&redis, true).await;
+    let mut on_a = Reader::open(&a, "room", None).await;
+    let mut on_b = Reader::open(&b, "room", None).await;
+    // Pub/sub delivers only to current subscribers: wait for the bridge's.
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let numsub: (String, u64) = tokio::task::block_in_place(|| {
+            redis.query(redis::cmd("PUBSUB").arg("NUMSUB").arg("room"))
+        })
+        .expect("PUBSUB NUMSUB");
+        if numsub.1 >= 1 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the flask-sse bridge never subscribed to `room`"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .args(["-c", FLASK_PUBLISHER])
+            .env("REDIS_URL", redis.url())
+            .output()
+            .map(|out| (out, redis))
+    })
+    .await
+    .expect("join")
+    .expect("run the flask publisher");
+    let (out, _redis) = out;
+    assert!(
+        out.status.success(),
+        "flask publisher failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for reader in [&mut on_a, &mut on_b] {
+        let events = reader.until_events(2).await.to_vec();
+        assert_eq!(events[0].event.as_deref(), Some("chat"));
+        assert_eq!(events[0].data, r#"{"n":1}"#);
+        assert_eq!(events[1].event, None);
+        assert_eq!(events[1].data, "two\nlines");
+        assert!(reader.buf.is_empty());
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        while tokio::time::timeout(Duration::from_millis(50), reader.read(TIMEOUT))
+            .await
+            .is_ok()
+        {}
+        assert_eq!(reader.events.len(), 2, "duplicates: {:?}", reader.events);
+    }
+    assert_eq!(on_a.events, on_b.events);
+    // Recorded in the stream: replayable after the first.
+    let first = on_a.events[0].id.clone().expect("id");
+    let mut replay = Reader::open(&b, "room", Some(&first)).await;
+    assert_eq!(replay.until_events(1).await[0].data, "two\nlines");
+}
