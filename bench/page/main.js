@@ -1,21 +1,29 @@
 // The bench page's entry point, bundled by esbuild into target/bench/page/main.js.
-// The wasm readers come from the wasm-pack package at /reader/ (left external).
-import init, { ours, gloo } from '/reader/wasm_eventsource_bench.js';
+// Two wasm packages, both left external: the Rust readers (bench/reader, at /reader/)
+// and the npm package's web build (pkg-web, copied to /pkg-web/) for the JS API.
+import initReader, { ours, ours_latency, gloo } from '/reader/wasm_eventsource_bench.js';
+import initPkg, { TypedEventSource } from '/pkg-web/wasm_eventsource.js';
 import { readNative } from './native.js';
 import { readFetchEsp } from './fetch-esp.js';
 import { readFetchBytes } from './fetch-bytes.js';
+import { readJsApi } from './js-api.js';
+import { latencyReaders, runLatency } from './latency.js';
 
 const readers = {
   'browser-es': (url, n) => readNative(url, n),
   'fetch-esp': (url, n) => readFetchEsp(url, n),
   'gloo': (url, n) => gloo(url, n),
-  'ours-native': (url, n) => ours(url, n, 'native'),
-  'ours-fetch': (url, n) => ours(url, n, 'fetch'),
+  'rust-native': (url, n) => ours(url, n, 'native'),
+  'rust-fetch': (url, n) => ours(url, n, 'fetch'),
+  'js-native': (url, n) => readJsApi(TypedEventSource, url, n, 'native'),
+  'js-fetch': (url, n) => readJsApi(TypedEventSource, url, n, 'fetch'),
   'fetch-bytes': (url, n) => readFetchBytes(url, n),
 };
 
+const errorText = (e) => String(e && e.stack ? e.stack : e);
+
 window.bench = {
-  ready: init().then(() => true),
+  ready: Promise.all([initReader(), initPkg()]).then(() => true),
   // Runs one reader; errors come back as values so the driver can report them.
   async run(name, url, n) {
     const reader = readers[name];
@@ -23,7 +31,37 @@ window.bench = {
     try {
       return await reader(url, n);
     } catch (e) {
-      return { error: String(e && e.stack ? e.stack : e) };
+      return { error: errorText(e) };
+    }
+  },
+  // Checks that a size probe (target/bench/sizes, served at /sizes/) works as
+  // measured: loads its wasm-opt -Oz output, calls `fn(url, onChat)` and waits for n
+  // chat messages.
+  async probe(id, fn, url, n) {
+    try {
+      const mod = await import(`/sizes/${id}/${id}.js`);
+      await mod.default({ module_or_path: `/sizes/${id}/${id}.oz.wasm` });
+      let count = 0;
+      let feed;
+      await new Promise((resolve, reject) => {
+        setTimeout(() => reject(new Error(`${count} of ${n} messages in 10 s`)), 10000);
+        feed = mod[fn](url, (user, text) => {
+          if (typeof user !== 'string' || typeof text !== 'string') reject(new Error('not a chat message'));
+          if (++count === n) resolve();
+        });
+      });
+      feed.free();
+      return { count };
+    } catch (e) {
+      return { error: errorText(e) };
+    }
+  },
+  // The latency run (see latency.js): every reader in `ids` at once on one channel.
+  async latency(ids, options) {
+    try {
+      return await runLatency(latencyReaders(TypedEventSource, ours_latency), ids, options);
+    } catch (e) {
+      return { error: errorText(e) };
     }
   },
 };

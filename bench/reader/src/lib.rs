@@ -6,6 +6,9 @@
 //! `{ ms, checksum }`: `ms` is `performance.now()` from just before the connection is
 //! constructed to the `n`th event, `checksum` the sum of the `seq`s (so the decoding is
 //! not optimised away, and the driver can check that no event was lost or repeated).
+//!
+//! [`ours_latency`] is the latency reader: events `{"t": ms, "seq": i}` published by the
+//! page, where `t` is `performance.timeOrigin + performance.now()` at publication.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -39,6 +42,17 @@ fn now() -> f64 {
     if let Some(worker) = global.dyn_ref::<web_sys::WorkerGlobalScope>() {
         if let Some(p) = worker.performance() {
             return p.now();
+        }
+    }
+    js_sys::Date::now()
+}
+
+/// `performance.timeOrigin + performance.now()`: the page's clock, in ms since the epoch.
+fn wall_now() -> f64 {
+    let global = js_sys::global();
+    if let Some(window) = global.dyn_ref::<web_sys::Window>() {
+        if let Some(p) = window.performance() {
+            return p.time_origin() + p.now();
         }
     }
     js_sys::Date::now()
@@ -194,4 +208,91 @@ pub async fn gloo(url: String, n: u32) -> Result<JsValue, JsValue> {
     es.close();
     drop(messages);
     Ok(outcome(ms, checksum))
+}
+
+/// One latency probe: `t` is the publisher's `performance.timeOrigin + now()`, `seq` 0
+/// for a readiness ping and 1..=n for the measured events.
+#[derive(Deserialize)]
+struct Probe {
+    t: f64,
+    seq: u32,
+}
+
+/// The latency reader: wasm-eventsource's typed API over `transport` on `url`. Calls
+/// `ready()` at the first event (a ping, seq 0), then records, for each of the events
+/// seq 1..=n, the time from publication to this handler, and resolves to those `n`
+/// latencies in ms (a `Float64Array`, in the order of `seq`).
+#[wasm_bindgen]
+pub async fn ours_latency(
+    url: String,
+    n: u32,
+    transport: String,
+    ready: js_sys::Function,
+) -> Result<JsValue, JsValue> {
+    check_n(n)?;
+    let transport = self::transport(&transport)?;
+    let (tx, rx) = oneshot::channel::<Result<(), String>>();
+    let tx = Rc::new(RefCell::new(Some(tx)));
+    let latencies = Rc::new(RefCell::new(vec![f64::NAN; n as usize]));
+    let source = EventSource::with_options(&url, Options::new().transport(transport))
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    let events = {
+        let (tx, latencies) = (Rc::clone(&tx), Rc::clone(&latencies));
+        let mut seen_ready = false;
+        let mut count = 0u32;
+        source.on_message::<Probe>(move |res| {
+            let now = wall_now();
+            match res {
+                Ok(msg) => {
+                    let p = msg.data;
+                    if p.seq == 0 {
+                        if !seen_ready {
+                            seen_ready = true;
+                            let _ = ready.call0(&JsValue::NULL);
+                        }
+                        return;
+                    }
+                    let mut l = latencies.borrow_mut();
+                    if let Some(slot) = l.get_mut(p.seq as usize - 1) {
+                        if slot.is_nan() {
+                            *slot = now - p.t;
+                            count += 1;
+                        }
+                    }
+                    if count == n {
+                        if let Some(tx) = tx.borrow_mut().take() {
+                            let _ = tx.send(Ok(()));
+                        }
+                    }
+                }
+                Err(err) => {
+                    if let Some(tx) = tx.borrow_mut().take() {
+                        let _ = tx.send(Err(err.to_string()));
+                    }
+                }
+            }
+        })
+    };
+    let states = {
+        let tx = Rc::clone(&tx);
+        source.on_state(move |state| {
+            if let ConnectionState::Closed { reason } = state {
+                if let Ok(mut tx) = tx.try_borrow_mut() {
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(Err(format!("closed: {reason}")));
+                    }
+                }
+            }
+        })
+    };
+    let result = rx.await;
+    source.close();
+    drop((events, states));
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(JsError::new(&e).into()),
+        Err(_) => return Err(JsError::new("the source was dropped before the last event").into()),
+    }
+    let l = latencies.borrow();
+    Ok(js_sys::Float64Array::from(&l[..]).into())
 }
