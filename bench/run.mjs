@@ -467,7 +467,9 @@ async function main() {
         `- this run: ${N} events × ${ROUNDS} rounds of throughput, ${LAT_N} latency events at ${LAT_RATE}/s, ${minutes} min in the browser`,
         '',
       ];
-      await writeFile(REPORT, [...header, ...out.slice(1), ''].join('\n').replace(/\n{3,}/g, '\n\n'));
+      // What the numbers alone do not say: the profile notes, kept by hand in bench/left.md.
+      const left = await readFile(join(ROOT, 'bench', 'left.md'), 'utf8').catch(() => '');
+      await writeFile(REPORT, [...header, ...out.slice(1), '', left, ''].join('\n').replace(/\n{3,}/g, '\n\n'));
       console.log(`report: ${REPORT.startsWith(ROOT) ? REPORT.slice(ROOT.length + 1) : REPORT}`);
     }
   } finally {
