@@ -97,7 +97,12 @@ async fn ten_thousand_events_through_drops_and_502s_arrive_exactly_once_in_order
                 saw_status = true;
             }
         }
-        assert!(saw_status, "{transport:?}: no Reconnecting for a 502/503");
+        // Fetch sees each refusal's status. Native learns it only when the check it makes
+        // after the browser gave up is refused too (one in five here); else the server
+        // answers that check with a stream, and the cause is ConnectionLost.
+        if transport == Transport::Fetch {
+            assert!(saw_status, "{transport:?}: no Reconnecting for a 502/503");
+        }
     }
 }
 
