@@ -86,7 +86,7 @@ if (base) {
   await runner.check('tsc rejects code the types rule out (the types are not `any`)', async () => {
     const wrong = join(APP, 'wrong.ts');
     writeFileSync(wrong, [
-      'import { TypedEventSource } from "wasm-eventsource/web";',
+      'import { TypedEventSource } from "wasm-eventsource";',
       'const es = new TypedEventSource("/events", { transport: "carrier-pigeon" });',
       'es.onState((s) => s.attempt);',
       'es.on<{ n: number }>("x", (data) => data.missing);',
