@@ -142,6 +142,12 @@ impl RawEvent {
         &self.origin
     }
 
+    /// The origin, shared.
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    pub fn origin_rc(&self) -> Rc<str> {
+        Rc::clone(&self.origin)
+    }
+
     /// Why the event was dropped, if it was.
     pub fn too_big(&self) -> Option<&str> {
         self.too_big.as_deref()

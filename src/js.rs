@@ -302,8 +302,6 @@ extern "C" {
     fn add_raw(this: &Dispatcher, event_type: &JsValue, callback: &Function);
     #[wasm_bindgen(method, js_name = removeRaw)]
     fn remove_raw(this: &Dispatcher, event_type: &JsValue, callback: &Function);
-    #[wasm_bindgen(method, js_name = hasRaw)]
-    fn has_raw(this: &Dispatcher, event_type: &JsValue) -> bool;
     #[wasm_bindgen(method, js_name = addDecodeError)]
     fn add_decode_error(this: &Dispatcher, callback: &Function);
     #[wasm_bindgen(method, js_name = removeDecodeError)]
@@ -334,14 +332,88 @@ extern "C" {
 struct Events {
     dispatcher: Dispatcher,
     /// For each type with callbacks: its name as a JS string (made once), how many
-    /// callbacks, and the source's handler that feeds them.
-    types: RefCell<HashMap<String, (JsValue, usize, Subscription)>>,
+    /// callbacks and how many of them are `onRaw`, and the source's handler that
+    /// feeds them.
+    types: RefCell<HashMap<String, TypeEntry>>,
     /// The events of the chunk being dispatched (fetch), handed over at its end.
-    held: RefCell<Vec<RawEvent>>,
+    chunk: RefCell<Chunk>,
     /// The origin of the last event, as a JS string, made once per distinct origin.
     origin: RefCell<(String, JsValue)>,
-    /// Scratch text for a chunk: types, ids and the JSON array.
-    scratch: RefCell<(String, String, String)>,
+}
+
+struct TypeEntry {
+    name: JsValue,
+    callbacks: usize,
+    raw: usize,
+    _handler: Subscription,
+}
+
+/// A chunk's events, written straight into the three texts the dispatcher takes:
+/// types and ids joined by LF, and the data as one JSON array. `spans` finds each
+/// event in them again, for the event-by-event path.
+#[derive(Default)]
+struct Chunk {
+    types: String,
+    ids: String,
+    json: String,
+    spans: Vec<Span>,
+    /// Every event so far is one JSON value, with no LF in its type or id, of a type
+    /// with no `onRaw` callback, and not dropped for its size.
+    batchable: bool,
+    same_type: bool,
+    origin: Option<Rc<str>>,
+}
+
+/// Where one held event's type, id and data are in the chunk's texts.
+struct Span {
+    event_type: (usize, usize),
+    id: (usize, usize),
+    data: (usize, usize),
+    too_big: Option<Box<str>>,
+}
+
+impl Chunk {
+    fn push(&mut self, raw: &RawEvent, raw_callbacks: bool) {
+        if self.spans.is_empty() {
+            self.types.clear();
+            self.ids.clear();
+            self.json.clear();
+            self.json.push('[');
+            self.batchable = true;
+            self.same_type = true;
+            self.origin = Some(raw.origin_rc());
+        } else {
+            self.types.push('\n');
+            self.ids.push('\n');
+            self.json.push(',');
+        }
+        let append = |text: &mut String, part: &str| {
+            let start = text.len();
+            text.push_str(part);
+            (start, text.len())
+        };
+        let event_type = append(&mut self.types, raw.event_type());
+        let id = append(&mut self.ids, raw.last_event_id());
+        let data = append(&mut self.json, raw.data());
+        if let Some(first) = self.spans.first() {
+            self.same_type &= slice(&self.types, first.event_type) == raw.event_type();
+        }
+        self.batchable &= raw.too_big().is_none()
+            && !raw_callbacks
+            && !raw.event_type().contains('\n')
+            && !raw.last_event_id().contains('\n')
+            && crate::event::is_one_json_value(raw.data());
+        self.spans.push(Span {
+            event_type,
+            id,
+            data,
+            too_big: raw.too_big().map(Into::into),
+        });
+    }
+}
+
+fn slice(text: &str, (start, end): (usize, usize)) -> &str {
+    text.get(start..end).unwrap_or_default()
 }
 
 impl Events {
@@ -354,13 +426,10 @@ impl Events {
     }
 
     fn type_name(&self, event_type: &str) -> Option<JsValue> {
-        self.types
-            .borrow()
-            .get(event_type)
-            .map(|(name, _, _)| name.clone())
+        self.types.borrow().get(event_type).map(|t| t.name.clone())
     }
 
-    /// One event, on its own (native, or a chunk that did not parse as one array).
+    /// One event, on its own (native).
     fn deliver_one(&self, raw: &RawEvent) {
         let Some(name) = self.type_name(raw.event_type()) else {
             return;
@@ -371,62 +440,66 @@ impl Events {
             .one(&name, raw.last_event_id(), raw.data(), &origin, too_big);
     }
 
+    /// Holds an event of the chunk being dispatched (fetch).
+    fn hold(&self, raw: &RawEvent) {
+        let raw_callbacks = self
+            .types
+            .borrow()
+            .get(raw.event_type())
+            .is_some_and(|t| t.raw > 0);
+        self.chunk.borrow_mut().push(raw, raw_callbacks);
+    }
+
     /// The held chunk: one JSON.parse for all its events when each is one JSON value,
     /// else event by event.
     fn flush(&self, source: &EventSource) {
-        let held = std::mem::take(&mut *self.held.borrow_mut());
-        let Some(first) = held.first() else {
+        // Taken out while callbacks run (they may do anything), put back after: the
+        // texts keep their capacity from chunk to chunk.
+        let mut chunk = std::mem::take(&mut *self.chunk.borrow_mut());
+        if !chunk.spans.is_empty() {
+            chunk.json.push(']');
+            self.deliver_chunk(&chunk, source);
+            chunk.spans.clear();
+        }
+        let mut slot = self.chunk.borrow_mut();
+        if slot.spans.is_empty() {
+            *slot = chunk;
+        }
+    }
+
+    fn deliver_chunk(&self, chunk: &Chunk, source: &EventSource) {
+        let Some(first) = chunk.spans.first() else {
             return;
         };
-        let types = self.types.borrow();
-        let batchable = held.len() > 1
-            && held.iter().all(|raw| {
-                raw.too_big().is_none()
-                    && types
-                        .get(raw.event_type())
-                        .is_some_and(|(name, _, _)| !self.dispatcher.has_raw(name))
-                    && !raw.event_type().contains('\n')
-                    && !raw.last_event_id().contains('\n')
-                    && crate::event::is_one_json_value(raw.data())
-            });
-        drop(types);
-        if batchable {
-            let origin = self.origin(first.origin());
-            // Taken out while callbacks run (they may do anything), put back after:
-            // the buffers keep their capacity from chunk to chunk.
-            let (mut types, mut ids, mut json) = std::mem::take(&mut *self.scratch.borrow_mut());
-            types.clear();
-            ids.clear();
-            json.clear();
-            json.push('[');
-            let same_type = held.iter().all(|r| r.event_type() == first.event_type());
-            for (i, raw) in held.iter().enumerate() {
-                if i > 0 {
-                    ids.push('\n');
-                    json.push(',');
-                    if !same_type {
-                        types.push('\n');
-                    }
-                }
-                if !same_type || i == 0 {
-                    types.push_str(raw.event_type());
-                }
-                ids.push_str(raw.last_event_id());
-                json.push_str(raw.data());
-            }
-            json.push(']');
-            let count = u32::try_from(held.len()).unwrap_or(u32::MAX);
-            let delivered = self.dispatcher.batch(&types, &ids, &json, count, &origin);
-            *self.scratch.borrow_mut() = (types, ids, json);
-            if delivered {
+        let origin = self.origin(chunk.origin.as_deref().unwrap_or_default());
+        if chunk.batchable && chunk.spans.len() > 1 {
+            let types = if chunk.same_type {
+                slice(&chunk.types, first.event_type)
+            } else {
+                chunk.types.as_str()
+            };
+            let count = u32::try_from(chunk.spans.len()).unwrap_or(u32::MAX);
+            if self
+                .dispatcher
+                .batch(types, &chunk.ids, &chunk.json, count, &origin)
+            {
                 return;
             }
         }
-        for raw in &held {
+        for span in &chunk.spans {
             if source.state().is_closed() {
                 return;
             }
-            self.deliver_one(raw);
+            let Some(name) = self.type_name(slice(&chunk.types, span.event_type)) else {
+                continue;
+            };
+            self.dispatcher.one(
+                &name,
+                slice(&chunk.ids, span.id),
+                slice(&chunk.json, span.data),
+                &origin,
+                span.too_big.as_deref().map(str::to_owned),
+            );
         }
     }
 }
@@ -446,9 +519,8 @@ impl TypedEventSource {
         let events = Rc::new(Events {
             dispatcher: Dispatcher::new(),
             types: RefCell::default(),
-            held: RefCell::default(),
+            chunk: RefCell::default(),
             origin: RefCell::new((String::new(), JsValue::from_str(""))),
-            scratch: RefCell::default(),
         });
         let flush = {
             let (events, weak) = (Rc::downgrade(&events), source.downgrade());
@@ -463,7 +535,7 @@ impl TypedEventSource {
             source.on_state(move |state| {
                 if let (true, Some(events)) = (state.is_closed(), events.upgrade()) {
                     events.dispatcher.close();
-                    events.held.borrow_mut().clear();
+                    events.chunk.borrow_mut().spans.clear();
                 }
             })
         };
@@ -485,7 +557,7 @@ impl TypedEventSource {
         #[wasm_bindgen(js_name = "type")] event_type: &str,
         #[wasm_bindgen(unchecked_param_type = "MessageHandler")] callback: Function,
     ) -> u32 {
-        let name = self.listen(event_type);
+        let name = self.listen(event_type, false);
         self.events.dispatcher.add(&name, &callback);
         self.register(Registered::Event {
             event_type: event_type.to_owned(),
@@ -503,7 +575,7 @@ impl TypedEventSource {
         #[wasm_bindgen(js_name = "type")] event_type: &str,
         #[wasm_bindgen(unchecked_param_type = "RawMessageHandler")] callback: Function,
     ) -> u32 {
-        let name = self.listen(event_type);
+        let name = self.listen(event_type, true);
         self.events.dispatcher.add_raw(&name, &callback);
         self.register(Registered::Event {
             event_type: event_type.to_owned(),
@@ -597,14 +669,15 @@ impl TypedEventSource {
                 let last = {
                     let mut types = self.events.types.borrow_mut();
                     match types.get_mut(&event_type) {
-                        Some((name, count, _)) => {
+                        Some(entry) => {
                             if raw {
-                                self.events.dispatcher.remove_raw(name, &callback);
+                                self.events.dispatcher.remove_raw(&entry.name, &callback);
+                                entry.raw = entry.raw.saturating_sub(1);
                             } else {
-                                self.events.dispatcher.remove(name, &callback);
+                                self.events.dispatcher.remove(&entry.name, &callback);
                             }
-                            *count -= 1;
-                            if *count == 0 {
+                            entry.callbacks = entry.callbacks.saturating_sub(1);
+                            if entry.callbacks == 0 {
                                 types.remove(&event_type)
                             } else {
                                 None
@@ -655,11 +728,12 @@ impl TypedEventSource {
     /// Makes sure the source hands events of `event_type` over (one handler per type,
     /// however many callbacks: one JSON.parse per event); counts one more callback.
     /// Returns the type's name as a JS string.
-    fn listen(&self, event_type: &str) -> JsValue {
+    fn listen(&self, event_type: &str, raw: bool) -> JsValue {
         let mut types = self.events.types.borrow_mut();
-        if let Some((name, count, _)) = types.get_mut(event_type) {
-            *count += 1;
-            return name.clone();
+        if let Some(entry) = types.get_mut(event_type) {
+            entry.callbacks += 1;
+            entry.raw += usize::from(raw);
+            return entry.name.clone();
         }
         let events = Rc::downgrade(&self.events);
         let weak = self.source.downgrade();
@@ -668,13 +742,21 @@ impl TypedEventSource {
                 return;
             };
             if source.is_batching() {
-                events.held.borrow_mut().push(raw.clone());
+                events.hold(raw);
             } else {
                 events.deliver_one(raw);
             }
         });
         let name = JsValue::from_str(event_type);
-        types.insert(event_type.to_owned(), (name.clone(), 1, sub));
+        types.insert(
+            event_type.to_owned(),
+            TypeEntry {
+                name: name.clone(),
+                callbacks: 1,
+                raw: usize::from(raw),
+                _handler: sub,
+            },
+        );
         name
     }
 

@@ -43,12 +43,6 @@ export class Dispatcher {
     else this.rawHandlers.delete(type);
   }
 
-  /** Whether a type has `onRaw` callbacks: its events need their text, not one parse
-   *  of a whole chunk. */
-  hasRaw(type) {
-    return this.rawHandlers.has(type);
-  }
-
   addDecodeError(callback) {
     this.decodeErrorHandlers = [...this.decodeErrorHandlers, callback];
   }
