@@ -67,10 +67,10 @@ impl Order {
             dedupe,
             ..Order::default()
         };
-        if !resume_id.is_empty() {
+        if dedupe && !resume_id.is_empty() {
             order.remember(resume_id);
-            order.last_number = resume_id.parse().ok();
         }
+        order.last_number = resume_id.parse().ok();
         order
     }
 
@@ -81,21 +81,28 @@ impl Order {
 
     /// Judges an event whose last event id is `id`.
     pub fn check(&mut self, id: &str) -> Verdict {
-        if id.is_empty() || self.this_connection.as_deref() == Some(id) {
-            // No id, or the id of the event before on this connection: an event with
-            // no `id:` field of its own.
+        if id.is_empty() {
             return Verdict::Deliver { gap: None };
         }
-        if self.dedupe && self.seen.contains(id) {
-            return Verdict::Duplicate;
-        }
-        self.remember(id);
-        match &mut self.this_connection {
-            Some(current) => {
-                current.clear();
-                current.push_str(id);
+        // Without de-duplication nothing needs the id kept: only the gap check runs
+        // (once per event, so it stays cheap).
+        if self.dedupe {
+            if self.this_connection.as_deref() == Some(id) {
+                // The id of the event before on this connection: an event with no
+                // `id:` field of its own.
+                return Verdict::Deliver { gap: None };
             }
-            None => self.this_connection = Some(id.to_owned()),
+            if self.seen.contains(id) {
+                return Verdict::Duplicate;
+            }
+            self.remember(id);
+            match &mut self.this_connection {
+                Some(current) => {
+                    current.clear();
+                    current.push_str(id);
+                }
+                None => self.this_connection = Some(id.to_owned()),
+            }
         }
         let number = id.parse::<u64>().ok();
         let gap = match (self.last_number, number) {
@@ -111,7 +118,7 @@ impl Order {
     }
 
     fn remember(&mut self, id: &str) {
-        if !self.dedupe || id.len() > REMEMBERED_ID_MAX || self.seen.contains(id) {
+        if id.len() > REMEMBERED_ID_MAX || self.seen.contains(id) {
             return;
         }
         if self.recent.len() == DEDUPE_WINDOW {

@@ -13,8 +13,8 @@ use crate::options::Options;
 use crate::parse::{Item, Parser};
 use crate::retry::{Failure, Health};
 use crate::state::{CloseReason, ConnectionState};
-use crate::transport::{drive, Connector, Control, End, Transport, WeakSink};
-use futures_util::future::{select, AbortHandle, Abortable, Either};
+use crate::transport::{Connector, End, Running, Transport, WeakSink};
+use futures_util::future::{select, Either};
 use js_sys::{Reflect, Uint8Array};
 use std::cell::RefCell;
 use std::future::Future;
@@ -28,8 +28,7 @@ use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, RequestInit
 
 /// A running fetch transport. Dropping it aborts the request and the task.
 pub(crate) struct Fetch {
-    task: AbortHandle,
-    control: Rc<Control>,
+    running: Running,
     /// The controller of the request in flight, to abort it at once on drop.
     request: Rc<RefCell<Option<AbortController>>>,
 }
@@ -37,9 +36,7 @@ pub(crate) struct Fetch {
 impl Fetch {
     /// Starts connecting `url` for `sink`.
     pub fn open(url: String, options: Rc<Options>, sink: WeakSink) -> Self {
-        let (task, registration) = AbortHandle::new_pair();
         let request = Rc::new(RefCell::new(None));
-        let control = Rc::new(Control::default());
         let mut parser = Parser::with_max_event_size(options.max_event_size);
         parser.set_comments(true);
         // Validated: no CR, LF or NUL.
@@ -51,13 +48,8 @@ impl Fetch {
             parser,
             request: Rc::clone(&request),
         };
-        let run = drive(sink, options, Rc::clone(&control), connector);
-        wasm_bindgen_futures::spawn_local(async move {
-            let _ = Abortable::new(run, registration).await;
-        });
         Fetch {
-            task,
-            control,
+            running: Running::spawn(sink, options, connector),
             request,
         }
     }
@@ -65,13 +57,13 @@ impl Fetch {
 
 impl Transport for Fetch {
     fn reconnect(&self) {
-        self.control.request_reconnect();
+        self.running.reconnect();
     }
 }
 
 impl Drop for Fetch {
     fn drop(&mut self) {
-        self.task.abort();
+        // The request aborts at once; `running` aborts the loop as it drops after.
         if let Some(controller) = self.request.borrow_mut().take() {
             controller.abort();
         }

@@ -593,11 +593,7 @@ impl TypedEventSource {
         #[wasm_bindgen(unchecked_param_type = "DecodeErrorHandler")] callback: Function,
     ) -> u32 {
         self.events.dispatcher.add_decode_error(&callback);
-        let id = self.take_id();
-        self.registry
-            .borrow_mut()
-            .push((id, Registered::DecodeError(callback)));
-        id
+        self.register(Registered::DecodeError(callback))
     }
 
     /// Calls `callback(state)` with the current state at once, then with every change,
@@ -773,11 +769,7 @@ impl TypedEventSource {
     }
 
     fn keep(&self, sub: Subscription) -> u32 {
-        let id = self.take_id();
-        self.registry
-            .borrow_mut()
-            .push((id, Registered::Subscription(sub)));
-        id
+        self.register(Registered::Subscription(sub))
     }
 }
 

@@ -16,10 +16,10 @@ use crate::options::Options;
 use crate::parse::Event;
 use crate::retry::{Failure, Health};
 use crate::state::{CloseReason, ConnectionState, ReconnectCause};
-use crate::transport::{drive, Connector, Control, End, Notify, Transport, WeakSink};
-use futures_util::future::{select, AbortHandle, Abortable, Either};
+use crate::transport::{Connector, End, Notify, Running, Transport, WeakSink};
+use futures_util::future::{select, Either};
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::pin::pin;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
@@ -31,8 +31,8 @@ use web_sys::{EventTarget, MessageEvent};
 /// and the reconnection loop.
 #[derive(Default)]
 struct Live {
-    /// The event types handlers listen for.
-    types: RefCell<BTreeSet<String>>,
+    /// The event types handlers listen for (few: a Vec).
+    types: RefCell<Vec<String>>,
     /// The browser object of the connection now, if there is one.
     current: RefCell<Option<Rc<Connection>>>,
 }
@@ -41,37 +41,34 @@ struct Live {
 /// cancels any pending timer and removes every listener.
 pub(crate) struct Native {
     shared: Rc<Live>,
-    control: Rc<Control>,
-    task: AbortHandle,
+    running: Running,
 }
 
 impl Native {
     /// Starts connecting `url` for `sink`.
     pub fn open(url: String, options: Rc<Options>, sink: WeakSink) -> Self {
         let shared = Rc::new(Live::default());
-        let control = Rc::new(Control::default());
         let connector = NativeConnector {
             url,
             options: Rc::clone(&options),
             sink: sink.clone(),
             shared: Rc::clone(&shared),
         };
-        let (task, registration) = AbortHandle::new_pair();
-        let run = drive(sink, options, Rc::clone(&control), connector);
-        wasm_bindgen_futures::spawn_local(async move {
-            let _ = Abortable::new(run, registration).await;
-        });
         Native {
             shared,
-            control,
-            task,
+            running: Running::spawn(sink, options, connector),
         }
     }
 }
 
 impl Transport for Native {
     fn listen(&self, event_type: &str) {
-        self.shared.types.borrow_mut().insert(event_type.to_owned());
+        {
+            let mut types = self.shared.types.borrow_mut();
+            if !types.iter().any(|t| t == event_type) {
+                types.push(event_type.to_owned());
+            }
+        }
         let current = self.shared.current.borrow().clone();
         if let Some(connection) = current {
             connection.listen(event_type);
@@ -79,7 +76,7 @@ impl Transport for Native {
     }
 
     fn unlisten(&self, event_type: &str) {
-        self.shared.types.borrow_mut().remove(event_type);
+        self.shared.types.borrow_mut().retain(|t| t != event_type);
         let current = self.shared.current.borrow().clone();
         if let Some(connection) = current {
             connection.unlisten(event_type);
@@ -87,13 +84,13 @@ impl Transport for Native {
     }
 
     fn reconnect(&self) {
-        self.control.request_reconnect();
+        self.running.reconnect();
     }
 }
 
 impl Drop for Native {
     fn drop(&mut self) {
-        self.task.abort();
+        // The connection closes at once; `running` aborts the loop as it drops after.
         if let Some(connection) = self.shared.current.borrow_mut().take() {
             connection.es.close();
         }

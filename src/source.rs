@@ -129,10 +129,7 @@ impl EventSource {
     pub(crate) fn on_batch_end(&self, f: impl FnMut(&()) + 'static) -> Subscription {
         let id = self.inner.next_id();
         self.inner.batch_ends.borrow_mut().push(id, Box::new(f));
-        Subscription {
-            inner: Some(Rc::clone(&self.inner)),
-            key: Registered::BatchEnd(id),
-        }
+        self.inner.subscription(Registered::BatchEnd(id))
     }
 
     /// For the JavaScript API: whether events dispatched now are part of a chunk whose
@@ -175,10 +172,7 @@ impl EventSource {
     pub fn on_comment(&self, handler: impl FnMut(&str) + 'static) -> Subscription {
         let id = self.inner.next_id();
         self.inner.comments.borrow_mut().push(id, Box::new(handler));
-        Subscription {
-            inner: Some(Rc::clone(&self.inner)),
-            key: Registered::Comment(id),
-        }
+        self.inner.subscription(Registered::Comment(id))
     }
 
     /// Calls `handler` with the current state at once, then with every change, in
@@ -186,10 +180,7 @@ impl EventSource {
     pub fn on_state(&self, handler: impl FnMut(&ConnectionState) + 'static) -> Subscription {
         let id = self.inner.next_id();
         self.inner.state.observe(id, Box::new(handler));
-        Subscription {
-            inner: Some(Rc::clone(&self.inner)),
-            key: Registered::State(id),
-        }
+        self.inner.subscription(Registered::State(id))
     }
 
     /// Calls `handler` when numeric event ids skip (say 41, then 45): events were
@@ -198,10 +189,7 @@ impl EventSource {
     pub fn on_gap(&self, handler: impl FnMut(&Gap) + 'static) -> Subscription {
         let id = self.inner.next_id();
         self.inner.gaps.borrow_mut().push(id, Box::new(handler));
-        Subscription {
-            inner: Some(Rc::clone(&self.inner)),
-            key: Registered::Gap(id),
-        }
+        self.inner.subscription(Registered::Gap(id))
     }
 
     /// The events of type `event_type` as a [`futures_core::Stream`], decoded into `T`.
@@ -420,10 +408,7 @@ impl Inner {
                 transport.listen(event_type);
             }
         }
-        Subscription {
-            inner: Some(Rc::clone(self)),
-            key: Registered::Event(event_type.to_owned(), id),
-        }
+        self.subscription(Registered::Event(event_type.to_owned(), id))
     }
 
     fn remove_handler(&self, event_type: &str, id: u64) {
@@ -462,13 +447,21 @@ impl Inner {
         self.state.set(ConnectionState::Closed { reason });
     }
 
-    fn report_gap(&self, gap: Gap) {
-        let list = self.gaps.borrow().snapshot();
+    fn subscription(self: &Rc<Self>, key: Registered) -> Subscription {
+        Subscription {
+            inner: Some(Rc::clone(self)),
+            key,
+        }
+    }
+
+    /// Calls each handler of `list` as it is now with `arg`, stopping once the source
+    /// is closed (a handler may close it).
+    fn call_all<A: ?Sized>(&self, list: Rc<[Rc<crate::handlers::Slot<A>>]>, arg: &A) {
         for slot in list.iter() {
             if self.state.is_closed() {
                 return;
             }
-            slot.call(&gap);
+            slot.call(arg);
         }
     }
 }
@@ -487,36 +480,25 @@ impl Sink for Inner {
         };
         self.set_last_event_id(raw.last_event_id());
         if let Some(gap) = gap {
-            self.report_gap(gap);
+            // Snapshot first: no borrow is held while handlers run.
+            let list = self.gaps.borrow().snapshot();
+            self.call_all(list, &gap);
         }
-        let Some(list) = self
+        let list = self
             .handlers
             .borrow()
             .get(raw.event_type())
-            .map(Handlers::snapshot)
-        else {
-            return;
-        };
-        for slot in list.iter() {
-            if self.state.is_closed() {
-                return;
-            }
-            slot.call(&raw);
+            .map(Handlers::snapshot);
+        if let Some(list) = list {
+            self.call_all(list, &raw);
         }
     }
 
     /// Hands a comment to the comment handlers.
     fn comment(&self, text: &str) {
-        if self.state.is_closed() {
-            return;
-        }
+        // Snapshot first: no borrow is held while handlers run.
         let list = self.comments.borrow().snapshot();
-        for slot in list.iter() {
-            if self.state.is_closed() {
-                return;
-            }
-            slot.call(text);
-        }
+        self.call_all(list, text);
     }
 
     fn set_state(&self, state: ConnectionState) {
@@ -552,13 +534,9 @@ impl Sink for Inner {
 
     fn end_batch(&self) {
         self.batching.set(false);
+        // Snapshot first: no borrow is held while handlers run.
         let list = self.batch_ends.borrow().snapshot();
-        for slot in list.iter() {
-            if self.state.is_closed() {
-                return;
-            }
-            slot.call(&());
-        }
+        self.call_all(list, &());
     }
 }
 

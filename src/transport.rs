@@ -10,7 +10,7 @@ use crate::event::RawEvent;
 use crate::options::Options;
 use crate::retry::{Decision, Failure, Health, ReconnectPolicy};
 use crate::state::{CloseReason, ConnectionState, ReconnectCause};
-use futures_util::future::{select, Either};
+use futures_util::future::{select, AbortHandle, Abortable, Either};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -113,8 +113,7 @@ pub(crate) struct Control {
 }
 
 impl Control {
-    /// `reconnect()`: drop the connection (or skip the backoff) and connect now.
-    pub fn request_reconnect(&self) {
+    fn request_reconnect(&self) {
         self.reconnect.set(true);
         self.changed.notify();
     }
@@ -173,33 +172,32 @@ struct Lifecycle {
 
 impl Lifecycle {
     fn new(options: &Options, control: &Rc<Control>) -> Self {
-        let online = options
-            .reconnect_on_online
-            .then(dom::global_target)
-            .flatten()
-            .map(|target| {
-                let control = Rc::downgrade(control);
-                Listener::new(&target, "online", move |_| {
-                    if let Some(control) = control.upgrade() {
-                        control.online();
-                    }
-                })
-            });
-        let visibility = options
-            .pause_when_hidden
-            .then(dom::document_target)
-            .flatten()
-            .map(|target| {
-                let control = Rc::downgrade(control);
-                Listener::new(&target, "visibilitychange", move |_| {
-                    if let Some(control) = control.upgrade() {
-                        control.visibility();
-                    }
-                })
-            });
+        // A listener that tells `control` while it lives, if `on` and there is a target.
+        let listen = |on: bool,
+                      target: fn() -> Option<web_sys::EventTarget>,
+                      event_type,
+                      tell: fn(&Control)| {
+            let target = target().filter(|_| on)?;
+            let control = Rc::downgrade(control);
+            Some(Listener::new(&target, event_type, move |_| {
+                if let Some(control) = control.upgrade() {
+                    tell(&control);
+                }
+            }))
+        };
         Lifecycle {
-            _online: online,
-            _visibility: visibility,
+            _online: listen(
+                options.reconnect_on_online,
+                dom::global_target,
+                "online",
+                Control::online,
+            ),
+            _visibility: listen(
+                options.pause_when_hidden,
+                dom::document_target,
+                "visibilitychange",
+                Control::visibility,
+            ),
         }
     }
 }
@@ -248,11 +246,46 @@ async fn wait_while(control: &Control, blocked: impl Fn() -> bool) {
     }
 }
 
+/// A running reconnection loop: its task and the requests to it. Dropping it aborts
+/// the task, which drops the connection's future and cancels any pending timer.
+pub(crate) struct Running {
+    control: Rc<Control>,
+    task: AbortHandle,
+}
+
+impl Running {
+    /// Spawns [`drive`] for `connector` on the browser's microtask queue.
+    pub fn spawn(
+        sink: WeakSink,
+        options: Rc<Options>,
+        connector: impl Connector + 'static,
+    ) -> Self {
+        let control = Rc::new(Control::default());
+        let (task, registration) = AbortHandle::new_pair();
+        let run = drive(sink, options, Rc::clone(&control), connector);
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = Abortable::new(run, registration).await;
+        });
+        Running { control, task }
+    }
+
+    /// `reconnect()`: drop the connection (or skip the backoff) and connect now.
+    pub fn reconnect(&self) {
+        self.control.request_reconnect();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 /// The reconnection loop, shared by both transports: connect, and when the connection
 /// ends, let the policy decide between a retry after a delay and the end.
 ///
 /// The loop holds the source weakly; the source's transport guard aborts it.
-pub(crate) async fn drive(
+async fn drive(
     sink: WeakSink,
     options: Rc<Options>,
     control: Rc<Control>,

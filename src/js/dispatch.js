@@ -20,27 +20,19 @@ export class Dispatcher {
   }
 
   add(type, callback) {
-    this.handlers.set(type, [...(this.handlers.get(type) || []), callback]);
+    addTo(this.handlers, type, callback);
   }
 
   remove(type, callback) {
-    const list = this.handlers.get(type);
-    if (!list) return;
-    const left = list.filter((f) => f !== callback);
-    if (left.length) this.handlers.set(type, left);
-    else this.handlers.delete(type);
+    removeFrom(this.handlers, type, callback);
   }
 
   addRaw(type, callback) {
-    this.rawHandlers.set(type, [...(this.rawHandlers.get(type) || []), callback]);
+    addTo(this.rawHandlers, type, callback);
   }
 
   removeRaw(type, callback) {
-    const list = this.rawHandlers.get(type);
-    if (!list) return;
-    const left = list.filter((f) => f !== callback);
-    if (left.length) this.rawHandlers.set(type, left);
-    else this.rawHandlers.delete(type);
+    removeFrom(this.rawHandlers, type, callback);
   }
 
   addDecodeError(callback) {
@@ -108,6 +100,17 @@ export class Dispatcher {
       }
     }
   }
+}
+
+/** Adds `callback` to the list of `type`, replacing the array (see the constructor). */
+function addTo(map, type, callback) {
+  map.set(type, [...(map.get(type) || []), callback]);
+}
+
+function removeFrom(map, type, callback) {
+  const left = (map.get(type) || []).filter((f) => f !== callback);
+  if (left.length) map.set(type, left);
+  else map.delete(type);
 }
 
 function call(dispatcher, callbacks, value, meta) {

@@ -10,33 +10,11 @@
 // (after `npm run build`; `npm test` does both).
 
 import { execFileSync } from 'node:child_process';
-import { createServer } from 'node:http';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { extname, join, normalize, sep } from 'node:path';
-import { REPO_ROOT, createRunner, launchBrowser, waitUntil, watchPageErrors } from './lib.mjs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, createRunner, launchBrowser, serveStatic, waitUntil, watchPageErrors } from './lib.mjs';
 
 const WORK = join(REPO_ROOT, 'target', 'bundlers');
-
-/** Serves `dir` on a loopback port. Resolves with { origin, close }. */
-function serveStatic(dir) {
-  const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
-    const file = normalize(join(dir, path));
-    if (!file.startsWith(dir + sep) || !existsSync(file)) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': types[extname(file)] || 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve({
-      origin: `http://127.0.0.1:${server.address().port}`,
-      close: () => new Promise((done) => server.close(done)),
-    }));
-  });
-}
 
 // The app every bundler builds: typed events with no init().
 const MAIN = `import { TypedEventSource } from 'wasm-eventsource';

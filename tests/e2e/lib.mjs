@@ -12,8 +12,9 @@
 //   }
 //   run.finish();                                           // summary line + exit code
 
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM } from '../../scripts/chromium.mjs';
 
@@ -149,4 +150,29 @@ export function createRunner() {
   }
 
   return { check, startup, finish };
+}
+
+/**
+ * Serves `dir` on a loopback port (a real one: Chromium lets only a page on a loopback
+ * address reach the loopback test server), never a file outside it. Resolves with
+ * { origin, close }.
+ */
+export function serveStatic(dir) {
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
+    const file = normalize(join(dir, path));
+    if (!file.startsWith(dir + sep) || !existsSync(file)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': types[extname(file)] || 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve({
+      origin: `http://127.0.0.1:${server.address().port}`,
+      close: () => new Promise((done) => server.close(done)),
+    }));
+  });
 }

@@ -6,39 +6,14 @@
 // (after `npm run build`; `npm test` does both).
 
 import { execFileSync } from 'node:child_process';
-import { createServer } from 'node:http';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
-import { REPO_ROOT, createRunner, launchBrowser, waitUntil, watchPageErrors } from './lib.mjs';
+import { join } from 'node:path';
+import { REPO_ROOT, createRunner, launchBrowser, serveStatic, waitUntil, watchPageErrors } from './lib.mjs';
 
 const PKG = REPO_ROOT;
 const APP = join(REPO_ROOT, 'tests', 'package');
 const OUT = join(REPO_ROOT, 'target', 'package-test');
 const BIN = join(REPO_ROOT, 'node_modules', '.bin');
-
-/**
- * Serves `dir` on a loopback port (a real one: Chromium lets only a page on a loopback
- * address reach the loopback test server). Resolves with { origin, close }.
- */
-function serveStatic(dir) {
-  const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-  const server = createServer((req, res) => {
-    const path = new URL(req.url, 'http://x').pathname.replace(/^\/+/, '') || 'index.html';
-    const file = join(dir, path);
-    if (path.includes('..') || !existsSync(file)) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': types[extname(file)] || 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve({
-      origin: `http://127.0.0.1:${server.address().port}`,
-      close: () => new Promise((done) => server.close(done)),
-    }));
-  });
-}
 
 /** Runs a tool; resolves with its output, or throws with it. */
 function run(tool, args, cwd = REPO_ROOT) {
