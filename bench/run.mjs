@@ -28,6 +28,9 @@
 //   BENCH_FANOUT_LINE     the server fan-out figure (server/examples/fanout.rs) to include
 //   BENCH_SIZES           the sizes file (default target/bench/sizes.json)
 //   BENCH_REPORT          where to write the report (default BENCHMARKS.md; "-" for none)
+//   BENCH_PROFILE         a reader id (js-fetch, rust-native, ...): instead of the report,
+//                         profile that reader with the DevTools CPU profiler over
+//                         BENCH_ROUNDS runs and print the functions with the most self time
 
 import { createServer } from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -207,6 +210,36 @@ async function readSizes() {
   }
 }
 
+// Where one reader's main-thread time goes: the DevTools CPU profiler over ROUNDS runs
+// of N events, self time summed per function (name and script), the top 30 printed.
+async function profile(cdp, reader, runOne) {
+  if (!reader) die(`BENCH_PROFILE must be one of ${READERS.map((r) => r.id).join(', ')}`);
+  await runOne(reader, WARMUP_N, 'warm-up');
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
+  await cdp.send('Profiler.start');
+  for (let i = 0; i < ROUNDS; i++) await runOne(reader, N, `profile ${i + 1}`);
+  const { profile: p } = await cdp.send('Profiler.stop');
+  const self = new Map();
+  const dt = p.timeDeltas || [];
+  const byNode = new Map(p.nodes.map((n) => [n.id, n]));
+  let total = 0;
+  (p.samples || []).forEach((id, i) => {
+    const n = byNode.get(id);
+    const f = n.callFrame;
+    const key = `${f.functionName || '(anonymous)'}  ${(f.url || '').split('/').pop()}:${f.lineNumber + 1}`;
+    const us = dt[i] || 0;
+    if (f.functionName === '(idle)') return;
+    total += us;
+    self.set(key, (self.get(key) || 0) + us);
+  });
+  const events = N * ROUNDS;
+  console.log(`profile of ${reader.label}: ${ROUNDS} runs of ${N} events, self time per event (${(total / events).toFixed(3)} µs in all, idle left out)`);
+  for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
+    console.log(`${(us / events).toFixed(3).padStart(8)} µs  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${key}`);
+  }
+}
+
 async function main() {
   const started = Date.now();
   const sizes = await readSizes();
@@ -274,6 +307,11 @@ async function main() {
         if (res.error) fail(`size probe ${id} (${fn}) does not work: ${res.error}`);
       }
       console.log(`size probes: ${probes.map(([id, fn]) => `${id} ${fn}`).join(', ')}: each received its events`);
+    }
+
+    if (process.env.BENCH_PROFILE) {
+      await profile(cdp, READERS.find((r) => r.id === process.env.BENCH_PROFILE), runOne);
+      return;
     }
 
     const info = machine(browser.version());
