@@ -63,7 +63,10 @@ for file in tests/*.rs; do
   name=$(basename "$file" .rs)
   grep -q 'wasm_bindgen_test_configure!(run_in_browser)' "$file" || continue
   features=()
-  case "$name" in leptos|yew) features=(--features "$name") ;; esac # the hook tests
+  case "$name" in
+    leptos|yew) features=(--features "$name") ;; # the hook tests
+    json_parse) features=(--no-default-features --features native) ;; # JSON.parse decoding
+  esac
   step "browser tests: $name (wasm-pack test --headless --chrome)"
   WASM_BINDGEN_TEST_TIMEOUT=600 SSE_TEST_SERVER="$SERVER_URL" wasm-pack test --headless --chrome -- --test "$name" ${features[@]+"${features[@]}"} 2>&1 | tee -a "$LOGS/browser.log" || status=1
 done

@@ -69,7 +69,11 @@ pub struct DecodeError {
     pub last_event_id: String,
     /// The Rust type the handler asked for.
     pub target: &'static str,
-    /// Why serde rejected it, with line and column.
+    /// Why it did not decode: serde_json's message, with line and column. In a build
+    /// with the `native` transport but not `fetch`, where events are parsed by the
+    /// browser's `JSON.parse` to leave serde_json out, its message, or serde's with the
+    /// path of the value, such as `invalid type: the string "x", expected u64 (at
+    /// .items[2].count)`.
     pub reason: String,
 }
 
@@ -97,6 +101,19 @@ pub(crate) struct RawEvent {
     origin: Rc<str>,
     /// Set when the event was dropped for its size: why, for the handler.
     too_big: Option<String>,
+    /// The native transport's data, still the JavaScript string the browser made:
+    /// typed handlers parse it with `JSON.parse` and the JavaScript API hands it on,
+    /// so it crosses into wasm only for a handler that wants the text.
+    #[cfg(feature = "native")]
+    js_data: Option<JsText>,
+}
+
+/// A JavaScript string, and its text in wasm once something asked for it.
+#[cfg(feature = "native")]
+#[derive(Debug, Clone)]
+struct JsText {
+    value: wasm_bindgen::JsValue,
+    text: std::cell::OnceCell<String>,
 }
 
 impl RawEvent {
@@ -105,7 +122,28 @@ impl RawEvent {
             event,
             origin,
             too_big: None,
+            #[cfg(feature = "native")]
+            js_data: None,
         }
+    }
+
+    /// An event whose data is a JavaScript string (the native transport): `event`'s own
+    /// data is not read.
+    #[cfg(feature = "native")]
+    pub fn with_js_data(event: Event, data: wasm_bindgen::JsValue, origin: Rc<str>) -> Self {
+        RawEvent {
+            js_data: Some(JsText {
+                value: data,
+                text: std::cell::OnceCell::new(),
+            }),
+            ..RawEvent::new(event, origin)
+        }
+    }
+
+    /// The data as a JavaScript string, when it came as one.
+    #[cfg(all(feature = "native", feature = "js"))]
+    pub fn js_data(&self) -> Option<&wasm_bindgen::JsValue> {
+        self.js_data.as_ref().map(|js| &js.value)
     }
 
     /// An event that was dropped because it went over the size cap.
@@ -117,12 +155,11 @@ impl RawEvent {
         origin: Rc<str>,
     ) -> Self {
         RawEvent {
-            event: Event::new(event_type, "", last_event_id),
-            origin,
             too_big: Some(format!(
                 "the event was dropped: its data is {size} bytes or more, over the limit of \
                  {limit} bytes; raise Options::max_event_size if such events are expected"
             )),
+            ..RawEvent::new(Event::new(event_type, "", last_event_id), origin)
         }
     }
 
@@ -131,6 +168,12 @@ impl RawEvent {
     }
 
     pub fn data(&self) -> &str {
+        #[cfg(feature = "native")]
+        if let Some(js) = &self.js_data {
+            return js
+                .text
+                .get_or_init(|| js.value.as_string().unwrap_or_default());
+        }
         self.event.data()
     }
 
@@ -157,7 +200,7 @@ impl RawEvent {
     pub fn decode<T: DeserializeOwned>(&self) -> Result<Message<T>, DecodeError> {
         let result = match &self.too_big {
             Some(reason) => Err(reason.clone()),
-            None => serde_json::from_str::<T>(self.data()).map_err(|e| e.to_string()),
+            None => self.parse::<T>(),
         };
         match result {
             Ok(data) => Ok(self.message(data)),
@@ -171,6 +214,16 @@ impl RawEvent {
         }
     }
 
+    /// The data decoded: by serde_json, or, in a build without the fetch transport, by
+    /// `JSON.parse` (`jsjson`: serde_json would be there only for this).
+    fn parse<T: DeserializeOwned>(&self) -> Result<T, String> {
+        #[cfg(all(feature = "native", not(feature = "fetch")))]
+        if let Some(js) = &self.js_data {
+            return crate::jsjson::decode::<T>(&js.value);
+        }
+        parse_text::<T>(self.data())
+    }
+
     /// The event with its raw text as the payload.
     pub fn text(&self) -> Message<String> {
         self.message(self.data().to_owned())
@@ -181,76 +234,24 @@ impl RawEvent {
     }
 }
 
-/// Whether `data` is one balanced JSON-like value with no comma at its top level:
-/// brackets and braces balance outside strings, strings close, and no `,` stands
-/// outside every bracket. Then `[` + data₁ + `,` + data₂ + … + `]`, if it parses at
-/// all, parses into exactly one element per event, each the event's own value: the
-/// JavaScript API parses a chunk's events with one `JSON.parse` that way. It does not
-/// check the value is JSON; `JSON.parse` does.
-#[cfg_attr(not(feature = "js"), allow(dead_code))]
-pub(crate) fn is_one_json_value(data: &str) -> bool {
-    let mut depth: u32 = 0;
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut any = false;
-    for &b in data.as_bytes() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => depth += 1,
-            b']' | b'}' => match depth.checked_sub(1) {
-                Some(d) => depth = d,
-                None => return false,
-            },
-            b',' if depth == 0 => return false,
-            b' ' | b'\t' | b'\n' | b'\r' => continue,
-            _ => {}
-        }
-        any = true;
-    }
-    any && depth == 0 && !in_string
+/// Decodes text that is in wasm: with serde_json when the fetch transport is compiled
+/// in (it is the fetch transport's decoder)...
+#[cfg(any(feature = "fetch", not(feature = "native")))]
+fn parse_text<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    serde_json::from_str::<T>(text).map_err(|e| e.to_string())
+}
+
+/// ... and without it, by `JSON.parse`, so that a native-only app carries no serde_json.
+/// (Only events made in Rust, never the native transport's, come here then.)
+#[cfg(all(feature = "native", not(feature = "fetch")))]
+fn parse_text<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    crate::jsjson::decode::<T>(&wasm_bindgen::JsValue::from_str(text))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde::Deserialize;
-
-    #[test]
-    fn one_json_value_is_told_from_what_could_merge_or_split_in_an_array() {
-        for one in [
-            r#"{"a":[1,2],"b":"x,]}"}"#,
-            "1",
-            " [1, 2] ",
-            r#""a\"b,""#,
-            "true",
-            "{}",
-        ] {
-            assert!(is_one_json_value(one), "{one}");
-        }
-        // Each of these could join its neighbours into a different array that parses.
-        for not_one in [
-            "1,2",
-            "[1",
-            "2]",
-            "",
-            "  ",
-            r#""open"#,
-            "}{",
-            r#"{"a":1},{"b":2}"#,
-        ] {
-            assert!(!is_one_json_value(not_one), "{not_one}");
-        }
-    }
 
     #[derive(Debug, Deserialize, PartialEq)]
     struct Chat {

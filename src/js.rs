@@ -17,9 +17,9 @@ use crate::event::RawEvent;
 use crate::options::{Options, Transport};
 use crate::source::{EventSource, Subscription};
 use crate::state::{CloseReason, ConnectionState, ReconnectCause};
+use crate::typemap::TypeMap;
 use js_sys::{Function, Object, Reflect};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
@@ -313,7 +313,7 @@ extern "C" {
         this: &Dispatcher,
         types: &str,
         ids: &str,
-        json: &str,
+        datas: &str,
         count: u32,
         origin: &JsValue,
     ) -> bool;
@@ -322,7 +322,7 @@ extern "C" {
         this: &Dispatcher,
         event_type: &JsValue,
         id: &str,
-        data: &str,
+        data: &JsValue,
         origin: &JsValue,
         too_big: Option<String>,
     );
@@ -332,9 +332,9 @@ extern "C" {
 struct Events {
     dispatcher: Dispatcher,
     /// For each type with callbacks: its name as a JS string (made once), how many
-    /// callbacks and how many of them are `onRaw`, and the source's handler that
+    /// callbacks (`on` and `onRaw` alike), and the source's handler that
     /// feeds them.
-    types: RefCell<HashMap<String, TypeEntry>>,
+    types: RefCell<TypeMap<TypeEntry>>,
     /// The events of the chunk being dispatched (fetch), handed over at its end.
     chunk: RefCell<Chunk>,
     /// The origin of the last event, as a JS string, made once per distinct origin.
@@ -344,21 +344,21 @@ struct Events {
 struct TypeEntry {
     name: JsValue,
     callbacks: usize,
-    raw: usize,
     _handler: Subscription,
 }
 
 /// A chunk's events, written straight into the three texts the dispatcher takes:
-/// types and ids joined by LF, and the data as one JSON array. `spans` finds each
+/// types and ids joined by LF, the data joined by CR. `spans` finds each
 /// event in them again, for the event-by-event path.
 #[derive(Default)]
 struct Chunk {
     types: String,
     ids: String,
-    json: String,
+    /// The events' data joined by CR, which no data from the parser holds (CR ends a
+    /// line): JavaScript splits them apart again with one `split`.
+    datas: String,
     spans: Vec<Span>,
-    /// Every event so far is one JSON value, with no LF in its type or id, of a type
-    /// with no `onRaw` callback, and not dropped for its size.
+    /// No event so far has an LF in its type or id, or was dropped for its size.
     batchable: bool,
     same_type: bool,
     origin: Option<Rc<str>>,
@@ -373,19 +373,18 @@ struct Span {
 }
 
 impl Chunk {
-    fn push(&mut self, raw: &RawEvent, raw_callbacks: bool) {
+    fn push(&mut self, raw: &RawEvent) {
         if self.spans.is_empty() {
             self.types.clear();
             self.ids.clear();
-            self.json.clear();
-            self.json.push('[');
+            self.datas.clear();
             self.batchable = true;
             self.same_type = true;
             self.origin = Some(raw.origin_rc());
         } else {
             self.types.push('\n');
             self.ids.push('\n');
-            self.json.push(',');
+            self.datas.push('\r');
         }
         let append = |text: &mut String, part: &str| {
             let start = text.len();
@@ -394,15 +393,15 @@ impl Chunk {
         };
         let event_type = append(&mut self.types, raw.event_type());
         let id = append(&mut self.ids, raw.last_event_id());
-        let data = append(&mut self.json, raw.data());
+        let data = append(&mut self.datas, raw.data());
         if let Some(first) = self.spans.first() {
             self.same_type &= slice(&self.types, first.event_type) == raw.event_type();
         }
+        // (A CR in the data, which the parser never leaves, would show in JavaScript as
+        // one event too many: then the chunk goes event by event.)
         self.batchable &= raw.too_big().is_none()
-            && !raw_callbacks
             && !raw.event_type().contains('\n')
-            && !raw.last_event_id().contains('\n')
-            && crate::event::is_one_json_value(raw.data());
+            && !raw.last_event_id().contains('\n');
         self.spans.push(Span {
             event_type,
             id,
@@ -410,6 +409,20 @@ impl Chunk {
             too_big: raw.too_big().map(Into::into),
         });
     }
+}
+
+/// The event's data as a JavaScript string: the native transport's is one already and
+/// goes back as is, never copied into wasm and out again.
+#[cfg(feature = "native")]
+fn js_data(raw: &RawEvent) -> JsValue {
+    raw.js_data()
+        .cloned()
+        .unwrap_or_else(|| JsValue::from_str(raw.data()))
+}
+
+#[cfg(not(feature = "native"))]
+fn js_data(raw: &RawEvent) -> JsValue {
+    JsValue::from_str(raw.data())
 }
 
 fn slice(text: &str, (start, end): (usize, usize)) -> &str {
@@ -429,35 +442,28 @@ impl Events {
         self.types.borrow().get(event_type).map(|t| t.name.clone())
     }
 
-    /// One event, on its own (native).
-    fn deliver_one(&self, raw: &RawEvent) {
-        let Some(name) = self.type_name(raw.event_type()) else {
-            return;
-        };
+    /// One event, on its own (native), of the type called `name` in JavaScript.
+    fn deliver_one(&self, raw: &RawEvent, name: &JsValue) {
         let origin = self.origin(raw.origin());
         let too_big = raw.too_big().map(str::to_owned);
+        let data = js_data(raw);
         self.dispatcher
-            .one(&name, raw.last_event_id(), raw.data(), &origin, too_big);
+            .one(name, raw.last_event_id(), &data, &origin, too_big);
     }
 
     /// Holds an event of the chunk being dispatched (fetch).
     fn hold(&self, raw: &RawEvent) {
-        let raw_callbacks = self
-            .types
-            .borrow()
-            .get(raw.event_type())
-            .is_some_and(|t| t.raw > 0);
-        self.chunk.borrow_mut().push(raw, raw_callbacks);
+        self.chunk.borrow_mut().push(raw);
     }
 
-    /// The held chunk: one JSON.parse for all its events when each is one JSON value,
-    /// else event by event.
+    /// The held chunk: its texts cross into JavaScript once for all its events (three
+    /// strings), else, when one holds an LF or was dropped for its size, event by
+    /// event.
     fn flush(&self, source: &EventSource) {
         // Taken out while callbacks run (they may do anything), put back after: the
         // texts keep their capacity from chunk to chunk.
         let mut chunk = std::mem::take(&mut *self.chunk.borrow_mut());
         if !chunk.spans.is_empty() {
-            chunk.json.push(']');
             self.deliver_chunk(&chunk, source);
             chunk.spans.clear();
         }
@@ -481,7 +487,7 @@ impl Events {
             let count = u32::try_from(chunk.spans.len()).unwrap_or(u32::MAX);
             if self
                 .dispatcher
-                .batch(types, &chunk.ids, &chunk.json, count, &origin)
+                .batch(types, &chunk.ids, &chunk.datas, count, &origin)
             {
                 return;
             }
@@ -496,7 +502,7 @@ impl Events {
             self.dispatcher.one(
                 &name,
                 slice(&chunk.ids, span.id),
-                slice(&chunk.json, span.data),
+                &JsValue::from_str(slice(&chunk.datas, span.data)),
                 &origin,
                 span.too_big.as_deref().map(str::to_owned),
             );
@@ -557,7 +563,7 @@ impl TypedEventSource {
         #[wasm_bindgen(js_name = "type")] event_type: &str,
         #[wasm_bindgen(unchecked_param_type = "MessageHandler")] callback: Function,
     ) -> u32 {
-        let name = self.listen(event_type, false);
+        let name = self.listen(event_type);
         self.events.dispatcher.add(&name, &callback);
         self.register(Registered::Event {
             event_type: event_type.to_owned(),
@@ -575,7 +581,7 @@ impl TypedEventSource {
         #[wasm_bindgen(js_name = "type")] event_type: &str,
         #[wasm_bindgen(unchecked_param_type = "RawMessageHandler")] callback: Function,
     ) -> u32 {
-        let name = self.listen(event_type, true);
+        let name = self.listen(event_type);
         self.events.dispatcher.add_raw(&name, &callback);
         self.register(Registered::Event {
             event_type: event_type.to_owned(),
@@ -668,7 +674,6 @@ impl TypedEventSource {
                         Some(entry) => {
                             if raw {
                                 self.events.dispatcher.remove_raw(&entry.name, &callback);
-                                entry.raw = entry.raw.saturating_sub(1);
                             } else {
                                 self.events.dispatcher.remove(&entry.name, &callback);
                             }
@@ -724,32 +729,34 @@ impl TypedEventSource {
     /// Makes sure the source hands events of `event_type` over (one handler per type,
     /// however many callbacks: one JSON.parse per event); counts one more callback.
     /// Returns the type's name as a JS string.
-    fn listen(&self, event_type: &str, raw: bool) -> JsValue {
+    fn listen(&self, event_type: &str) -> JsValue {
         let mut types = self.events.types.borrow_mut();
         if let Some(entry) = types.get_mut(event_type) {
             entry.callbacks += 1;
-            entry.raw += usize::from(raw);
             return entry.name.clone();
         }
         let events = Rc::downgrade(&self.events);
         let weak = self.source.downgrade();
-        let sub = self.source.on_raw_event(event_type, move |raw| {
-            let (Some(events), Some(source)) = (events.upgrade(), weak.upgrade()) else {
-                return;
-            };
-            if source.is_batching() {
-                events.hold(raw);
-            } else {
-                events.deliver_one(raw);
-            }
-        });
         let name = JsValue::from_str(event_type);
+        let sub = {
+            // The handler knows its type's JavaScript name: it looks nothing up.
+            let name = name.clone();
+            self.source.on_raw_event(event_type, move |raw| {
+                let (Some(events), Some(source)) = (events.upgrade(), weak.upgrade()) else {
+                    return;
+                };
+                if source.is_batching() {
+                    events.hold(raw);
+                } else {
+                    events.deliver_one(raw, &name);
+                }
+            })
+        };
         types.insert(
-            event_type.to_owned(),
+            event_type,
             TypeEntry {
                 name: name.clone(),
                 callbacks: 1,
-                raw: usize::from(raw),
                 _handler: sub,
             },
         );

@@ -17,9 +17,9 @@ use crate::parse::Event;
 use crate::retry::{Failure, Health};
 use crate::state::{CloseReason, ConnectionState, ReconnectCause};
 use crate::transport::{Connector, End, Notify, Running, Transport, WeakSink};
+use crate::typemap::TypeMap;
 use futures_util::future::{select, Either};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::pin::pin;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
@@ -180,7 +180,7 @@ struct Connection {
     notify: Notify,
     /// `Date.now()` of the last sign of life: creation, open, an event.
     last_activity: Cell<f64>,
-    listeners: RefCell<HashMap<String, Listener>>,
+    listeners: RefCell<TypeMap<Listener>>,
     fixed: RefCell<Vec<Listener>>,
     /// The origin of the stream, once an event told it.
     origin: RefCell<Option<Rc<str>>>,
@@ -258,7 +258,7 @@ impl Connection {
                 c.message(ev, &name);
             }
         });
-        listeners.insert(event_type.to_owned(), listener);
+        listeners.insert(event_type, listener);
     }
 
     fn unlisten(&self, event_type: &str) {
@@ -333,10 +333,12 @@ impl Connection {
         let Ok(ev) = ev.dyn_into::<MessageEvent>() else {
             return;
         };
-        // EventSource data is always a string; anything else is not ours to decode.
-        let Some(data) = ev.data().as_string() else {
+        // EventSource data is always a string; anything else is not ours to decode. It
+        // stays in JavaScript (see RawEvent::with_js_data).
+        let data = ev.data();
+        if !data.is_string() {
             return;
-        };
+        }
         if self.options.heartbeat.is_some() {
             self.last_activity.set(dom::now());
         }
@@ -346,8 +348,8 @@ impl Connection {
             let mut origin = self.origin.borrow_mut();
             Rc::clone(origin.get_or_insert_with(|| ev.origin().into()))
         };
-        let event = Event::new(event_type, &data, &ev.last_event_id());
-        sink.dispatch(RawEvent::new(event, origin));
+        let event = Event::new(event_type, "", &ev.last_event_id());
+        sink.dispatch(RawEvent::with_js_data(event, data, origin));
     }
 
     /// Resolves when the connection ends: the browser gave up, the resume id went

@@ -12,9 +12,9 @@ use crate::options::{Options, Transport};
 use crate::state::{CloseReason, ConnectionState, StateCell};
 use crate::stream::EventStream;
 use crate::transport::{self, Sink, WeakSink};
+use crate::typemap::TypeMap;
 use serde::de::DeserializeOwned;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::JsValue;
 
@@ -373,7 +373,7 @@ pub(crate) struct Inner {
     /// The id a new connection resumes after.
     last_event_id: RefCell<String>,
     order: RefCell<Order>,
-    handlers: RefCell<HashMap<String, Handlers<RawEvent>>>,
+    handlers: RefCell<TypeMap<Handlers<RawEvent>>>,
     comments: RefCell<Handlers<str>>,
     gaps: RefCell<Handlers<Gap>>,
     /// Between `begin_batch` and `end_batch`: the events of one chunk are dispatched.
@@ -398,7 +398,7 @@ impl Inner {
         let id = self.next_id();
         let new_type = {
             let mut handlers = self.handlers.borrow_mut();
-            let list = handlers.entry(event_type.to_owned()).or_default();
+            let list = handlers.get_or_default(event_type);
             let new_type = list.is_empty();
             list.push(id, f);
             new_type

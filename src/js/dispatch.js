@@ -1,12 +1,11 @@
 // The hot path of the JavaScript API (src/js.rs): calls the `on(type, cb)` callbacks of
 // one TypedEventSource with parsed JSON and a `meta` object.
 //
-// Rust hands over a whole chunk of events at once: their types and ids joined by LF
-// (neither can hold one) and their data as one JSON array text, which is parsed with a
-// single JSON.parse. Rust checked beforehand that each event's data is one balanced
-// JSON value with no top-level comma, so the array's elements are the events' data,
-// one each. When the array does not parse (an event is not JSON), Rust falls back to
-// `one`, event by event, which reports decode errors in their place.
+// Rust hands over a whole chunk of events at once (fetch): three strings, their types
+// and ids joined by LF and their data joined by CR, split apart here. Each event's data
+// is parsed on its own, so one that is not JSON is reported in its place and the rest
+// are delivered. (One JSON.parse of all the data as an array was tried: it needs Rust
+// to check that each event is one balanced value first, which cost more than it saved.)
 
 export class Dispatcher {
   constructor() {
@@ -47,37 +46,36 @@ export class Dispatcher {
     this.closed = true;
   }
 
-  /** A chunk of events; returns false when the array does not parse (nothing was
-   *  delivered then). */
-  batch(types, ids, json, count, origin) {
-    let values;
-    try {
-      values = JSON.parse(json);
-    } catch {
-      return false;
-    }
-    if (!Array.isArray(values) || values.length !== count) return false;
+  /** A chunk of events: their types and ids joined by LF (one type when all share
+   *  it), their data joined by CR, which no event's data holds (the parser ends a line
+   *  at a CR). Returns false, having delivered nothing, when the data do not split into
+   *  `count` parts. */
+  batch(types, ids, datas, count, origin) {
+    const dataList = count === 1 ? null : datas.split('\r');
+    if (dataList && dataList.length !== count) return false;
     const typeList = count === 1 || types.indexOf('\n') < 0 ? null : types.split('\n');
     const idList = count === 1 ? null : ids.split('\n');
     for (let i = 0; i < count; i++) {
-      if (this.closed) return true;
-      const type = typeList ? typeList[i] : types;
-      const callbacks = this.handlers.get(type);
-      if (!callbacks) continue;
-      const meta = { type, lastEventId: idList ? idList[i] : ids, origin };
-      call(this, callbacks, values[i], meta);
+      if (this.closed) break;
+      this.deliver(typeList ? typeList[i] : types, idList ? idList[i] : ids, dataList ? dataList[i] : datas, origin);
     }
     return true;
   }
 
   /** One event. `tooBig` is the reason it was dropped for its size, or undefined. */
   one(type, id, data, origin, tooBig) {
+    if (tooBig === undefined) this.deliver(type, id, data, origin);
+    else if (!this.closed && this.handlers.has(type)) this.decodeError(type, data, id, tooBig);
+  }
+
+  /** One event to the `onRaw` callbacks of its type, then, parsed, to the `on` ones: one
+   *  JSON.parse however many callbacks there are. */
+  deliver(type, id, data, origin) {
     if (this.closed) return;
     const raw = this.rawHandlers.get(type);
-    if (raw && tooBig === undefined) call(this, raw, data, { type, lastEventId: id, origin });
+    if (raw) call(this, raw, data, { type, lastEventId: id, origin });
     const callbacks = this.handlers.get(type);
     if (!callbacks || this.closed) return;
-    if (tooBig !== undefined) return this.decodeError(type, data, id, tooBig);
     let value;
     try {
       value = JSON.parse(data);

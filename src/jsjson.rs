@@ -1,0 +1,508 @@
+//! Typed decoding for builds with the native transport only: `JSON.parse` in
+//! JavaScript, then a serde [`Deserializer`] that walks the parsed value.
+//!
+//! The browser's EventSource hands each event's data over as a JavaScript string, and
+//! `JSON.parse` is already in the browser. An app without the fetch transport would
+//! carry serde_json only to decode events: 14 KB of its gzipped wasm
+//! (`examples/minimal`: 54.4 KB with serde_json, 43.7 KB with this). The price is speed:
+//! every value read crosses from JavaScript, so decoding the bench's four-field event
+//! takes about 1.6 µs instead of serde_json's 0.5 µs (measured in headless Chromium on
+//! the bench machine). With the fetch transport compiled in, serde_json is there anyway
+//! and decodes every event, whichever transport brought it.
+//!
+//! What differs from serde_json, by nature of `JSON.parse`: numbers are `f64`, so an
+//! integer beyond ±2⁵³ cannot be held exactly and is refused with an error that says so
+//! (never rounded in silence); a duplicated key keeps its last value.
+
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess,
+    SeqAccess, Unexpected, VariantAccess, Visitor,
+};
+use std::fmt;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `JSON.parse` of a string that is already in JavaScript.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// The largest integer an `f64` holds exactly, and every integer below it: 2⁵³ − 1.
+const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+/// Parses `text` (a JavaScript string) with `JSON.parse` and deserializes it into `T`.
+/// The error is a sentence for [`DecodeError::reason`](crate::DecodeError::reason).
+pub(crate) fn decode<T: DeserializeOwned>(text: &JsValue) -> Result<T, String> {
+    let value = json_parse(text).map_err(|thrown| {
+        let message = thrown
+            .dyn_ref::<js_sys::Error>()
+            .and_then(|e| e.message().as_string())
+            .unwrap_or_default();
+        format!("JSON.parse: {message}")
+    })?;
+    T::deserialize(Value(value)).map_err(|e| e.to_string())
+}
+
+/// Why a parsed value did not fit the target type, and where.
+#[derive(Debug)]
+pub(crate) struct Error {
+    message: String,
+    /// The path of the value inside the event's data, such as `.items[2].count`.
+    path: String,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if !self.path.is_empty() {
+            write!(f, " (at {})", self.path)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl de::Error for Error {
+    fn custom<M: fmt::Display>(message: M) -> Self {
+        Error::new(message.to_string())
+    }
+
+    // serde's own versions format the unexpected value, floats included, which pulls
+    // float formatting into the wasm; these name the kind of value instead.
+    fn invalid_type(unexpected: Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        Error::new(format!(
+            "invalid type: {}, expected {expected}",
+            kind(&unexpected)
+        ))
+    }
+
+    fn invalid_value(unexpected: Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        Error::new(format!(
+            "invalid value: {}, expected {expected}",
+            kind(&unexpected)
+        ))
+    }
+}
+
+impl Error {
+    fn new(message: String) -> Self {
+        Error {
+            message,
+            path: String::new(),
+        }
+    }
+
+    /// The error as seen from the enclosing value: `.field` or `[index]` in front.
+    fn within(mut self, step: fmt::Arguments<'_>) -> Self {
+        self.path = format!("{step}{}", self.path);
+        self
+    }
+}
+
+/// The unexpected value's kind, and its text for strings, integers and booleans.
+fn kind(unexpected: &Unexpected<'_>) -> String {
+    match unexpected {
+        Unexpected::Float(_) => "a number with a fraction".to_owned(),
+        Unexpected::Unsigned(n) => format!("the integer {n}"),
+        Unexpected::Signed(n) => format!("the integer {n}"),
+        Unexpected::Bool(b) => format!("the boolean {b}"),
+        Unexpected::Str(s) => format!("the string \"{s}\""),
+        Unexpected::Unit => "null".to_owned(),
+        Unexpected::Seq => "an array".to_owned(),
+        Unexpected::Map => "an object".to_owned(),
+        Unexpected::Char(c) => format!("the character '{c}'"),
+        Unexpected::Bytes(_) => "bytes".to_owned(),
+        Unexpected::Option => "an option".to_owned(),
+        Unexpected::NewtypeStruct => "a newtype struct".to_owned(),
+        Unexpected::UnitVariant => "a unit variant".to_owned(),
+        Unexpected::NewtypeVariant => "a newtype variant".to_owned(),
+        Unexpected::TupleVariant => "a tuple variant".to_owned(),
+        Unexpected::StructVariant => "a struct variant".to_owned(),
+        Unexpected::Enum => "an enum".to_owned(),
+        Unexpected::Other(what) => (*what).to_owned(),
+    }
+}
+
+/// A value `JSON.parse` returned.
+struct Value(JsValue);
+
+impl Value {
+    fn unexpected(&self) -> Error {
+        let v = &self.0;
+        let what = if let Some(s) = v.as_string() {
+            format!("the string \"{s}\"")
+        } else if let Some(n) = v.as_f64() {
+            if n.fract() == 0.0 && n.abs() <= MAX_SAFE {
+                format!("the integer {}", n as i64)
+            } else {
+                "a number".to_owned()
+            }
+        } else if let Some(b) = v.as_bool() {
+            format!("the boolean {b}")
+        } else if v.is_null() {
+            "null".to_owned()
+        } else if js_sys::Array::is_array(v) {
+            "an array".to_owned()
+        } else {
+            "an object".to_owned()
+        };
+        Error::new(what)
+    }
+
+    fn invalid(&self, expected: &str) -> Error {
+        Error::new(format!(
+            "invalid type: {}, expected {expected}",
+            self.unexpected().message
+        ))
+    }
+
+    /// The value as a whole number that an `f64` holds exactly.
+    fn integer(&self, expected: &str) -> Result<f64, Error> {
+        match self.0.as_f64() {
+            Some(n) if n.fract() == 0.0 && n.abs() <= MAX_SAFE => Ok(n),
+            Some(n) if n.fract() == 0.0 => Err(Error::new(format!(
+                "the integer is beyond ±2^53 (9007199254740991), where JSON.parse rounds \
+                 it, expected {expected} exactly; send it as a string, or use the fetch \
+                 transport, which parses in Rust"
+            ))),
+            Some(_) => Err(Error::new(format!(
+                "invalid type: a number with a fraction, expected {expected}"
+            ))),
+            None => Err(self.invalid(expected)),
+        }
+    }
+}
+
+/// Number hints that all read an exact integer and let the visitor check its range.
+macro_rules! integers {
+    ($($method:ident => $expected:literal),*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            let n = self.integer($expected)?;
+            if n < 0.0 {
+                visitor.visit_i64(n as i64)
+            } else {
+                visitor.visit_u64(n as u64)
+            }
+        }
+    )*};
+}
+
+impl<'de> Deserializer<'de> for Value {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let v = &self.0;
+        if let Some(s) = v.as_string() {
+            visitor.visit_string(s)
+        } else if let Some(n) = v.as_f64() {
+            if n.fract() == 0.0 && n.abs() <= MAX_SAFE {
+                if n < 0.0 {
+                    visitor.visit_i64(n as i64)
+                } else {
+                    visitor.visit_u64(n as u64)
+                }
+            } else {
+                visitor.visit_f64(n)
+            }
+        } else if let Some(b) = v.as_bool() {
+            visitor.visit_bool(b)
+        } else if v.is_null() || v.is_undefined() {
+            visitor.visit_unit()
+        } else if js_sys::Array::is_array(v) {
+            visitor.visit_seq(Items::new(self.0.unchecked_into()))
+        } else {
+            visitor.visit_map(Fields::new(self.0))
+        }
+    }
+
+    integers!(
+        deserialize_i8 => "i8", deserialize_i16 => "i16", deserialize_i32 => "i32",
+        deserialize_i64 => "i64", deserialize_u8 => "u8", deserialize_u16 => "u16",
+        deserialize_u32 => "u32", deserialize_u64 => "u64", deserialize_i128 => "i128",
+        deserialize_u128 => "u128"
+    );
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_f64(visitor)
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0.as_f64() {
+            Some(n) => visitor.visit_f64(n),
+            None => Err(self.invalid("a number")),
+        }
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0.as_bool() {
+            Some(b) => visitor.visit_bool(b),
+            None => Err(self.invalid("a boolean")),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0.as_string() {
+            Some(s) => visitor.visit_string(s),
+            None => Err(self.invalid("a string")),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if self.0.is_null() || self.0.is_undefined() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if self.0.is_null() {
+            visitor.visit_unit()
+        } else {
+            Err(self.invalid("null"))
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if js_sys::Array::is_array(&self.0) {
+            visitor.visit_seq(Items::new(self.0.unchecked_into()))
+        } else {
+            Err(self.invalid("an array"))
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if self.0.is_object() && !js_sys::Array::is_array(&self.0) {
+            visitor.visit_map(Fields::new(self.0))
+        } else {
+            Err(self.invalid("an object"))
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_map(visitor)
+    }
+
+    /// Externally tagged, as serde_json: `"Variant"` or `{"Variant": value}`.
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        if let Some(tag) = self.0.as_string() {
+            return visitor.visit_enum(tag.into_deserializer());
+        }
+        if self.0.is_object() && !js_sys::Array::is_array(&self.0) {
+            let keys = js_sys::Object::keys(self.0.unchecked_ref::<js_sys::Object>());
+            if keys.length() == 1 {
+                let key = keys.get(0);
+                let value = js_sys::Reflect::get(&self.0, &key).unwrap_or(JsValue::UNDEFINED);
+                return visitor.visit_enum(Variant {
+                    tag: key.as_string().unwrap_or_default(),
+                    value: Value(value),
+                });
+            }
+        }
+        Err(self.invalid("a string or an object with one key (an enum)"))
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_string(visitor)
+    }
+
+    /// Nothing crosses into wasm for a value nobody reads.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_any(visitor)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_any(visitor)
+    }
+}
+
+/// An array's elements, in order.
+struct Items {
+    array: js_sys::Array,
+    next: u32,
+    len: u32,
+}
+
+impl Items {
+    fn new(array: js_sys::Array) -> Self {
+        let len = array.length();
+        Items {
+            array,
+            next: 0,
+            len,
+        }
+    }
+}
+
+impl<'de> SeqAccess<'de> for Items {
+    type Error = Error;
+
+    fn next_element_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, Error> {
+        if self.next >= self.len {
+            return Ok(None);
+        }
+        let at = self.next;
+        self.next += 1;
+        seed.deserialize(Value(self.array.get(at)))
+            .map(Some)
+            .map_err(|e| e.within(format_args!("[{at}]")))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some((self.len - self.next) as usize)
+    }
+}
+
+/// An object's own enumerable keys and their values, in `Object.keys` order.
+struct Fields {
+    object: JsValue,
+    keys: js_sys::Array,
+    next: u32,
+    len: u32,
+    /// The key of the value to be read next.
+    key: JsValue,
+}
+
+impl Fields {
+    fn new(object: JsValue) -> Self {
+        let keys = js_sys::Object::keys(object.unchecked_ref::<js_sys::Object>());
+        let len = keys.length();
+        Fields {
+            object,
+            keys,
+            next: 0,
+            len,
+            key: JsValue::UNDEFINED,
+        }
+    }
+}
+
+impl<'de> MapAccess<'de> for Fields {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        if self.next >= self.len {
+            return Ok(None);
+        }
+        self.key = self.keys.get(self.next);
+        self.next += 1;
+        seed.deserialize(Value(self.key.clone())).map(Some)
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Error> {
+        let value = js_sys::Reflect::get(&self.object, &self.key).unwrap_or(JsValue::UNDEFINED);
+        seed.deserialize(Value(value)).map_err(|e| {
+            let key = self.key.as_string().unwrap_or_default();
+            e.within(format_args!(".{key}"))
+        })
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some((self.len - self.next) as usize)
+    }
+}
+
+/// `{"Variant": value}`.
+struct Variant {
+    tag: String,
+    value: Value,
+}
+
+impl<'de> EnumAccess<'de> for Variant {
+    type Error = Error;
+    type Variant = Value;
+
+    fn variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Value), Error> {
+        let tag: de::value::StringDeserializer<Error> = self.tag.into_deserializer();
+        let tag = seed.deserialize(tag)?;
+        Ok((tag, self.value))
+    }
+}
+
+impl<'de> VariantAccess<'de> for Value {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<(), Error> {
+        de::Deserialize::deserialize(self)
+    }
+
+    fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, Error> {
+        seed.deserialize(self)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_map(visitor)
+    }
+}

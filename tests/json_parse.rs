@@ -1,0 +1,240 @@
+//! Browser tests of a build with the native transport only
+//! (`--no-default-features --features native`, as `scripts/test.sh` runs this file),
+//! where typed handlers decode with the browser's `JSON.parse` and `src/jsjson.rs`
+//! instead of serde_json: the same values as serde_json, errors that say what and
+//! where, and no integer rounded in silence.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::*;
+use futures::channel::mpsc::unbounded;
+use serde::Deserialize;
+use serde_json::json;
+use wasm_bindgen_test::*;
+use wasm_eventsource::{ConnectionState, DecodeError, EventSource, Message};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+#[derive(Debug, Deserialize, PartialEq)]
+struct Deep {
+    n: u64,
+    items: Vec<Item>,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+struct Item {
+    count: u32,
+    label: Option<String>,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+enum Command {
+    Stop,
+    Move { x: i32, y: i32 },
+    Say(String),
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Strict {
+    a: bool,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+struct Numbers {
+    big: u64,
+    small: i8,
+    ratio: f64,
+}
+
+/// Opens a native source on a fresh channel, subscribes `T` to `event_type`, publishes
+/// each of `datas` as an event of that type, and returns what the handler received.
+async fn decode_each<T: serde::de::DeserializeOwned + 'static>(
+    event_type: &str,
+    datas: &[serde_json::Value],
+) -> Vec<Result<Message<T>, DecodeError>> {
+    let channel = token("jsjson");
+    let source = EventSource::new(&url(&format!("/events?channel={channel}"))).expect("valid url");
+    let (mut states, _observer) = states(&source);
+    let (tx, mut rx) = unbounded();
+    let _sub = source.on::<T>(event_type, move |r| {
+        let _ = tx.unbounded_send(r);
+    });
+    until_state(&mut states, "open", ConnectionState::is_open).await;
+    let mut got = Vec::new();
+    for data in datas {
+        let body = json!({"channel": channel, "event": event_type, "data": data});
+        assert_eq!(post_json("/publish", &body).await, 200);
+        got.push(next(&mut rx, "a decoded event").await);
+    }
+    got
+}
+
+fn reason<T: std::fmt::Debug>(result: &Result<Message<T>, DecodeError>) -> &str {
+    match result {
+        Err(e) => &e.reason,
+        Ok(m) => panic!("expected a decode error, got {m:?}"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn nested_values_decode_and_a_wrong_one_is_named_by_its_path() {
+    let got = decode_each::<Deep>(
+        "deep",
+        &[
+            json!({"n": 1, "items": [{"count": 2, "label": "a"}, {"count": 3, "label": null}], "extra": [1]}),
+            json!({"n": 2, "items": [{"count": 1}, {"count": "x"}]}),
+            json!({"n": 3, "items": [{"count": -1}]}),
+        ],
+    )
+    .await;
+    let first = got[0].as_ref().expect("the first decodes");
+    assert_eq!(
+        first.data,
+        Deep {
+            n: 1,
+            items: vec![
+                Item {
+                    count: 2,
+                    label: Some("a".into())
+                },
+                Item {
+                    count: 3,
+                    label: None
+                },
+            ],
+        }
+    );
+    assert_eq!(
+        (first.event_type.as_str(), first.origin.as_str()),
+        ("deep", SERVER)
+    );
+    assert_eq!(
+        reason(&got[1]),
+        "invalid type: the string \"x\", expected u32 (at .items[1].count)"
+    );
+    let error = got[1].as_ref().expect_err("checked above");
+    assert_eq!(error.data, r#"{"items":[{"count":1},{"count":"x"}],"n":2}"#);
+    assert!(
+        reason(&got[2]).starts_with("invalid value: the integer -1, expected u32"),
+        "{}",
+        reason(&got[2])
+    );
+}
+
+#[wasm_bindgen_test]
+async fn integers_beyond_2_pow_53_are_refused_not_rounded() {
+    let got = decode_each::<Numbers>(
+        "numbers",
+        &[
+            json!({"big": 9_007_199_254_740_991u64, "small": -128, "ratio": 0.25}),
+            json!({"big": 9_007_199_254_740_993u64, "small": 0, "ratio": 1}),
+            json!({"big": 1, "small": 1.5, "ratio": 1}),
+            json!({"big": 1, "small": 300, "ratio": 1}),
+        ],
+    )
+    .await;
+    let first = got[0].as_ref().expect("the largest exact integer decodes");
+    assert_eq!(
+        first.data,
+        Numbers {
+            big: 9_007_199_254_740_991,
+            small: -128,
+            ratio: 0.25
+        }
+    );
+    assert!(
+        reason(&got[1]).contains("beyond ±2^53"),
+        "{}",
+        reason(&got[1])
+    );
+    assert!(
+        reason(&got[1]).ends_with("(at .big)"),
+        "{}",
+        reason(&got[1])
+    );
+    assert_eq!(
+        reason(&got[2]),
+        "invalid type: a number with a fraction, expected i8 (at .small)"
+    );
+    assert!(
+        reason(&got[3]).starts_with("invalid value: the integer 300"),
+        "{}",
+        reason(&got[3])
+    );
+}
+
+#[wasm_bindgen_test]
+async fn enums_unknown_fields_and_untyped_values_decode_as_with_serde_json() {
+    let commands = decode_each::<Command>(
+        "command",
+        &[
+            json!("Stop"),
+            json!({"Move": {"x": 1, "y": -2}}),
+            json!({"Say": "hi"}),
+            json!("Jump"),
+        ],
+    )
+    .await;
+    let data: Vec<_> = commands
+        .iter()
+        .take(3)
+        .map(|r| &r.as_ref().expect("decodes").data)
+        .collect();
+    assert_eq!(
+        data,
+        [
+            &Command::Stop,
+            &Command::Move { x: 1, y: -2 },
+            &Command::Say("hi".into())
+        ]
+    );
+    assert!(
+        reason(&commands[3]).contains("unknown variant `Jump`"),
+        "{}",
+        reason(&commands[3])
+    );
+
+    let strict =
+        decode_each::<Strict>("strict", &[json!({"a": true}), json!({"a": true, "b": 1})]).await;
+    assert_eq!(
+        strict[0].as_ref().expect("decodes").data,
+        Strict { a: true }
+    );
+    assert!(
+        reason(&strict[1]).contains("unknown field `b`"),
+        "{}",
+        reason(&strict[1])
+    );
+
+    let value = json!({"list": [1, -2, 1.5, "s", true, null], "nested": {"k": {}}});
+    let any = decode_each::<serde_json::Value>("any", std::slice::from_ref(&value)).await;
+    assert_eq!(any[0].as_ref().expect("decodes").data, value);
+}
+
+#[wasm_bindgen_test]
+async fn data_that_is_not_json_is_a_decode_error_and_the_stream_goes_on() {
+    let source = EventSource::new(&url("/scenario/bad-json")).expect("valid url");
+    let (tx, mut rx) = unbounded();
+    let _sub = source.on_message::<serde_json::Value>(move |r| {
+        let _ = tx.unbounded_send(r);
+    });
+    let first = next(&mut rx, "event 1").await.expect("decodes");
+    assert_eq!(first.data, json!({"n": 1}));
+    let bad = next(&mut rx, "event 2").await.expect_err("not JSON");
+    assert_eq!(
+        (bad.data.as_str(), bad.last_event_id.as_str()),
+        ("{not json", "2")
+    );
+    assert!(bad.reason.starts_with("JSON.parse: "), "{}", bad.reason);
+    assert!(bad.to_string().contains("{not json"), "{bad}");
+    let third = next(&mut rx, "event 3").await.expect("decodes");
+    assert_eq!(
+        (third.data, third.last_event_id.as_str()),
+        (json!({"n": 3}), "3")
+    );
+}
