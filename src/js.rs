@@ -360,7 +360,10 @@ struct Chunk {
     spans: Vec<Span>,
     /// No event so far has an LF in its type or id, or was dropped for its size.
     batchable: bool,
+    /// Every event so far has the first one's type, or its id: that one is sent
+    /// alone (no split in JavaScript).
     same_type: bool,
+    same_id: bool,
     origin: Option<Rc<str>>,
 }
 
@@ -380,6 +383,7 @@ impl Chunk {
             self.datas.clear();
             self.batchable = true;
             self.same_type = true;
+            self.same_id = true;
             self.origin = Some(raw.origin_rc());
         } else {
             self.types.push('\n');
@@ -396,6 +400,7 @@ impl Chunk {
         let data = append(&mut self.datas, raw.data());
         if let Some(first) = self.spans.first() {
             self.same_type &= slice(&self.types, first.event_type) == raw.event_type();
+            self.same_id &= slice(&self.ids, first.id) == raw.last_event_id();
         }
         // (A CR in the data, which the parser never leaves, would show in JavaScript as
         // one event too many: then the chunk goes event by event.)
@@ -484,10 +489,15 @@ impl Events {
             } else {
                 chunk.types.as_str()
             };
+            let ids = if chunk.same_id {
+                slice(&chunk.ids, first.id)
+            } else {
+                chunk.ids.as_str()
+            };
             let count = u32::try_from(chunk.spans.len()).unwrap_or(u32::MAX);
             if self
                 .dispatcher
-                .batch(types, &chunk.ids, &chunk.datas, count, &origin)
+                .batch(types, ids, &chunk.datas, count, &origin)
             {
                 return;
             }

@@ -46,15 +46,15 @@ export class Dispatcher {
     this.closed = true;
   }
 
-  /** A chunk of events: their types and ids joined by LF (one type when all share
-   *  it), their data joined by CR, which no event's data holds (the parser ends a line
+  /** A chunk of events: their types and ids joined by LF (one type, or one id, when
+   *  all share it: then there is no LF), their data joined by CR, which no event's data holds (the parser ends a line
    *  at a CR). Returns false, having delivered nothing, when the data do not split into
    *  `count` parts. */
   batch(types, ids, datas, count, origin) {
     const dataList = count === 1 ? null : datas.split('\r');
     if (dataList && dataList.length !== count) return false;
     const typeList = count === 1 || types.indexOf('\n') < 0 ? null : types.split('\n');
-    const idList = count === 1 ? null : ids.split('\n');
+    const idList = count === 1 || ids.indexOf('\n') < 0 ? null : ids.split('\n');
     for (let i = 0; i < count; i++) {
       if (this.closed) break;
       this.deliver(typeList ? typeList[i] : types, idList ? idList[i] : ids, dataList ? dataList[i] : datas, origin);

@@ -128,7 +128,7 @@ if (base) {
         await waitUntil(page, 'the closed state after close()', () => window.results.states.includes('closed client'));
         const burst = await waitUntil(page, 'the 2,000-event bursts', () => window.results.burst || window.results.error);
         if (typeof burst !== 'object') throw new Error(`the burst failed: ${burst}`);
-        const wantBurst = { first: 2000, second: 2000, checksum: 2001000, closedAt: 1000, afterClose: 0 };
+        const wantBurst = { first: 2000, second: 2000, checksum: 2001000, closedAt: 1000, afterClose: 0, badMeta: 0 };
         if (JSON.stringify(burst) !== JSON.stringify(wantBurst)) {
           throw new Error(`burst ${JSON.stringify(burst)}, expected ${JSON.stringify(wantBurst)}`);
         }

@@ -22,7 +22,7 @@ interface Burst {
 interface Results {
   /** Chunks of a 2,000-event burst read by two callbacks of one type, and a third
    *  source closed from inside its callback at event 1,000. */
-  burst?: { first: number; second: number; checksum: number; closedAt: number; afterClose: number };
+  burst?: { first: number; second: number; checksum: number; closedAt: number; afterClose: number; badMeta: number };
   /** Code written for EventSource, run with TypedEventSource substituted. */
   dropIn?: { messages: string[]; chats: string[]; readyStates: number[]; opened: boolean; constants: number[] };
   /** onRaw and the async iterator. */
@@ -92,12 +92,14 @@ async function main(): Promise<void> {
  *  close() from inside a callback in the middle of a chunk. */
 async function burst(server: string): Promise<void> {
   const url = `${server}/scenario/burst/2000?then=idle`;
-  const stats = { first: 0, second: 0, checksum: 0, closedAt: 0, afterClose: 0 };
+  const stats = { first: 0, second: 0, checksum: 0, closedAt: 0, afterClose: 0, badMeta: 0 };
   await new Promise<void>((resolve) => {
     const es = new TypedEventSource(url, { transport: "fetch" });
-    es.on<Burst>("message", (data) => {
+    es.on<Burst>("message", (data, meta) => {
       stats.first += 1;
       stats.checksum += data.seq;
+      // The burst sends no ids: each event of a chunk shares the empty one.
+      if (meta.type !== "message" || meta.lastEventId !== "" || meta.origin !== server) stats.badMeta += 1;
     });
     es.on<Burst>("message", (data) => {
       stats.second += 1;
