@@ -13,7 +13,7 @@ use crate::options::Options;
 use crate::parse::{Item, Parser};
 use crate::retry::{Failure, Health};
 use crate::state::{CloseReason, ConnectionState};
-use crate::transport::{Connector, End, Running, Transport, WeakSink};
+use crate::transport::{Connecting, Connector, End, Running, Transport, WeakSink};
 use futures_util::future::{select, Either};
 use js_sys::{Reflect, Uint8Array};
 use std::cell::RefCell;
@@ -102,13 +102,15 @@ async fn within<T>(heartbeat: Option<Duration>, future: impl Future<Output = T>)
 }
 
 impl Connector for FetchConnector {
-    async fn connect(&mut self, health: &Rc<RefCell<Health>>) -> End {
-        // What an interrupted attempt left half-parsed is discarded (WHATWG: pending
-        // data at the end of the stream is not dispatched).
-        self.parser.end_of_stream();
-        let end = self.attempt(health).await;
-        self.parser.end_of_stream();
-        end
+    fn connect<'a>(&'a mut self, health: &'a Rc<RefCell<Health>>) -> Connecting<'a> {
+        Box::pin(async move {
+            // What an interrupted attempt left half-parsed is discarded (WHATWG: pending
+            // data at the end of the stream is not dispatched).
+            self.parser.end_of_stream();
+            let end = self.attempt(health).await;
+            self.parser.end_of_stream();
+            end
+        })
     }
 
     fn server_retry(&self) -> Option<Duration> {

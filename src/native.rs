@@ -16,7 +16,7 @@ use crate::options::Options;
 use crate::parse::Event;
 use crate::retry::{Failure, Health};
 use crate::state::{CloseReason, ConnectionState, ReconnectCause};
-use crate::transport::{Connector, End, Notify, Running, Transport, WeakSink};
+use crate::transport::{Connecting, Connector, End, Notify, Running, Transport, WeakSink};
 use crate::typemap::TypeMap;
 use futures_util::future::{select, Either};
 use std::cell::{Cell, RefCell};
@@ -116,40 +116,44 @@ impl Drop for Current<'_> {
 }
 
 impl Connector for NativeConnector {
-    async fn connect(&mut self, health: &Rc<RefCell<Health>>) -> End {
-        let Some(last_id) = self.sink.upgrade().map(|s| s.last_event_id()) else {
-            return End::Gone;
-        };
-        let (url, url_id) = match &self.options.resume_param {
-            Some(param) if !last_id.is_empty() => match with_query(&self.url, param, &last_id) {
-                Some(url) => (url, last_id),
-                None => (self.url.clone(), String::new()),
-            },
-            _ => (self.url.clone(), String::new()),
-        };
-        let init = web_sys::EventSourceInit::new();
-        init.set_with_credentials(self.options.with_credentials);
-        let es = match web_sys::EventSource::new_with_event_source_init_dict(&url, &init) {
-            Ok(es) => es,
-            Err(e) => {
-                return End::Fatal(CloseReason::InvalidRequest {
-                    message: JsError::from(e).to_string(),
-                })
-            }
-        };
-        let connection = Connection::new(es, self, url_id, Rc::clone(health));
-        *self.shared.current.borrow_mut() = Some(Rc::clone(&connection));
-        let _current = Current(&self.shared);
+    fn connect<'a>(&'a mut self, health: &'a Rc<RefCell<Health>>) -> Connecting<'a> {
+        Box::pin(async move {
+            let Some(last_id) = self.sink.upgrade().map(|s| s.last_event_id()) else {
+                return End::Gone;
+            };
+            let (url, url_id) = match &self.options.resume_param {
+                Some(param) if !last_id.is_empty() => {
+                    match with_query(&self.url, param, &last_id) {
+                        Some(url) => (url, last_id),
+                        None => (self.url.clone(), String::new()),
+                    }
+                }
+                _ => (self.url.clone(), String::new()),
+            };
+            let init = web_sys::EventSourceInit::new();
+            init.set_with_credentials(self.options.with_credentials);
+            let es = match web_sys::EventSource::new_with_event_source_init_dict(&url, &init) {
+                Ok(es) => es,
+                Err(e) => {
+                    return End::Fatal(CloseReason::InvalidRequest {
+                        message: JsError::from(e).to_string(),
+                    })
+                }
+            };
+            let connection = Connection::new(es, self, url_id, Rc::clone(health));
+            *self.shared.current.borrow_mut() = Some(Rc::clone(&connection));
+            let _current = Current(&self.shared);
 
-        let end = connection.finished(self.options.heartbeat).await;
-        match end {
-            Ended::End(end) => end,
-            Ended::BrowserGaveUp => {
-                connection.es.close();
-                let timeout = self.options.heartbeat.unwrap_or(PROBE_TIMEOUT);
-                End::Failed(probe(&url, self.options.with_credentials, timeout).await)
+            let end = connection.finished(self.options.heartbeat).await;
+            match end {
+                Ended::End(end) => end,
+                Ended::BrowserGaveUp => {
+                    connection.es.close();
+                    let timeout = self.options.heartbeat.unwrap_or(PROBE_TIMEOUT);
+                    End::Failed(probe(&url, self.options.with_credentials, timeout).await)
+                }
             }
-        }
+        })
     }
 
     fn server_retry(&self) -> Option<Duration> {
