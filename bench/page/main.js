@@ -18,7 +18,39 @@ const readers = {
   'js-native': (url, n) => readJsApi(TypedEventSource, url, n, 'native'),
   'js-fetch': (url, n) => readJsApi(TypedEventSource, url, n, 'fetch'),
   'fetch-bytes': (url, n) => readFetchBytes(url, n),
+  'minimal-native': (url, n) => readMinimal(url, n),
 };
+
+// A size probe's module (target/bench/sizes, served at /sizes/), loaded once with its
+// wasm-opt -Oz output: what the size table measures.
+const probes = new Map();
+function loadProbe(id) {
+  if (!probes.has(id)) {
+    probes.set(id, import(`/sizes/${id}/${id}.js`).then(async (mod) => {
+      await mod.default({ module_or_path: `/sizes/${id}/${id}.oz.wasm` });
+      return mod;
+    }));
+  }
+  return probes.get(id);
+}
+
+// examples/minimal's `watch(url, (user, text) => ...)`, counting events.
+async function readMinimal(url, n) {
+  const mod = await loadProbe('minimal');
+  return new Promise((resolve, reject) => {
+    let count = 0;
+    const t0 = performance.now();
+    const feed = mod.watch(url, (user, text) => {
+      if (typeof user !== 'string' || typeof text !== 'string') reject(new Error('minimal: not a chat message'));
+      if (++count === n) {
+        const ms = performance.now() - t0;
+        // Freed (which closes it) outside the callback that ends the run.
+        setTimeout(() => feed.free(), 0);
+        resolve({ ms, checksum: null, count });
+      }
+    });
+  });
+}
 
 const errorText = (e) => String(e && e.stack ? e.stack : e);
 
@@ -39,8 +71,7 @@ window.bench = {
   // chat messages.
   async probe(id, fn, url, n) {
     try {
-      const mod = await import(`/sizes/${id}/${id}.js`);
-      await mod.default({ module_or_path: `/sizes/${id}/${id}.oz.wasm` });
+      const mod = await loadProbe(id);
       let count = 0;
       let feed;
       await new Promise((resolve, reject) => {
