@@ -12,7 +12,8 @@
 # Environment: BENCH_EVENTS (default 50000), BENCH_ROUNDS (default 9),
 # BENCH_LATENCY_EVENTS (default 2000), BENCH_LATENCY_RATE (default 200),
 # BENCH_REPORT (default BENCHMARKS.md; "-" writes none), BENCH_NICE=0 (no priority
-# boost). See bench/run.mjs.
+# boost), BENCH_PROFILE=<reader id> (profile that reader instead of reporting). See
+# bench/run.mjs.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bash scripts/setup.sh
