@@ -140,10 +140,15 @@ impl RawEvent {
         }
     }
 
-    /// The data as a JavaScript string, when it came as one.
-    #[cfg(all(feature = "native", feature = "js"))]
-    pub fn js_data(&self) -> Option<&wasm_bindgen::JsValue> {
-        self.js_data.as_ref().map(|js| &js.value)
+    /// The data as a JavaScript string: the native transport's is one already and is
+    /// handed on as is, never copied into wasm and out again.
+    #[cfg(any(feature = "js", all(feature = "native", not(feature = "fetch"))))]
+    pub fn js_data(&self) -> wasm_bindgen::JsValue {
+        #[cfg(feature = "native")]
+        if let Some(js) = &self.js_data {
+            return js.value.clone();
+        }
+        wasm_bindgen::JsValue::from_str(self.data())
     }
 
     /// An event that was dropped because it went over the size cap.
@@ -214,14 +219,17 @@ impl RawEvent {
         }
     }
 
-    /// The data decoded: by serde_json, or, in a build without the fetch transport, by
-    /// `JSON.parse` (`jsjson`: serde_json would be there only for this).
+    /// The data decoded by serde_json...
+    #[cfg(any(feature = "fetch", not(feature = "native")))]
     fn parse<T: DeserializeOwned>(&self) -> Result<T, String> {
-        #[cfg(all(feature = "native", not(feature = "fetch")))]
-        if let Some(js) = &self.js_data {
-            return crate::jsjson::decode::<T>(&js.value);
-        }
-        parse_text::<T>(self.data())
+        serde_json::from_str::<T>(self.data()).map_err(|e| e.to_string())
+    }
+
+    /// ... or, in a build with the native transport and without fetch, by `JSON.parse`
+    /// ([`crate::jsjson`]), so that such an app carries no serde_json.
+    #[cfg(all(feature = "native", not(feature = "fetch")))]
+    fn parse<T: DeserializeOwned>(&self) -> Result<T, String> {
+        crate::jsjson::decode::<T>(&self.js_data())
     }
 
     /// The event with its raw text as the payload.
@@ -232,20 +240,6 @@ impl RawEvent {
     fn message<T>(&self, data: T) -> Message<T> {
         Message::new(data, self.event_type(), self.last_event_id(), self.origin())
     }
-}
-
-/// Decodes text that is in wasm: with serde_json when the fetch transport is compiled
-/// in (it is the fetch transport's decoder)...
-#[cfg(any(feature = "fetch", not(feature = "native")))]
-fn parse_text<T: DeserializeOwned>(text: &str) -> Result<T, String> {
-    serde_json::from_str::<T>(text).map_err(|e| e.to_string())
-}
-
-/// ... and without it, by `JSON.parse`, so that a native-only app carries no serde_json.
-/// (Only events made in Rust, never the native transport's, come here then.)
-#[cfg(all(feature = "native", not(feature = "fetch")))]
-fn parse_text<T: DeserializeOwned>(text: &str) -> Result<T, String> {
-    crate::jsjson::decode::<T>(&wasm_bindgen::JsValue::from_str(text))
 }
 
 #[cfg(test)]

@@ -416,20 +416,6 @@ impl Chunk {
     }
 }
 
-/// The event's data as a JavaScript string: the native transport's is one already and
-/// goes back as is, never copied into wasm and out again.
-#[cfg(feature = "native")]
-fn js_data(raw: &RawEvent) -> JsValue {
-    raw.js_data()
-        .cloned()
-        .unwrap_or_else(|| JsValue::from_str(raw.data()))
-}
-
-#[cfg(not(feature = "native"))]
-fn js_data(raw: &RawEvent) -> JsValue {
-    JsValue::from_str(raw.data())
-}
-
 fn slice(text: &str, (start, end): (usize, usize)) -> &str {
     text.get(start..end).unwrap_or_default()
 }
@@ -451,9 +437,8 @@ impl Events {
     fn deliver_one(&self, raw: &RawEvent, name: &JsValue) {
         let origin = self.origin(raw.origin());
         let too_big = raw.too_big().map(str::to_owned);
-        let data = js_data(raw);
         self.dispatcher
-            .one(name, raw.last_event_id(), &data, &origin, too_big);
+            .one(name, raw.last_event_id(), &raw.js_data(), &origin, too_big);
     }
 
     /// Holds an event of the chunk being dispatched (fetch).

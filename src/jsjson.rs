@@ -129,49 +129,56 @@ fn kind(unexpected: &Unexpected<'_>) -> String {
 /// A value `JSON.parse` returned.
 struct Value(JsValue);
 
+/// Whether `n` is an integer that an `f64` holds exactly (JSON.parse read it as written).
+fn exact(n: f64) -> bool {
+    n.fract() == 0.0 && n.abs() <= MAX_SAFE
+}
+
+/// Hands an exact integer to the visitor, as serde_json would: `u64` unless negative.
+fn visit_integer<'de, V: Visitor<'de>>(n: f64, visitor: V) -> Result<V::Value, Error> {
+    if n < 0.0 {
+        visitor.visit_i64(n as i64)
+    } else {
+        visitor.visit_u64(n as u64)
+    }
+}
+
 impl Value {
-    fn unexpected(&self) -> Error {
+    /// "invalid type: <what the value is>, expected <expected>".
+    fn invalid(&self, expected: &str) -> Error {
         let v = &self.0;
-        let what = if let Some(s) = v.as_string() {
-            format!("the string \"{s}\"")
+        let text;
+        let unexpected = if let Some(s) = v.as_string() {
+            text = s;
+            Unexpected::Str(&text)
         } else if let Some(n) = v.as_f64() {
-            if n.fract() == 0.0 && n.abs() <= MAX_SAFE {
-                format!("the integer {}", n as i64)
-            } else {
-                "a number".to_owned()
+            match n {
+                n if exact(n) => Unexpected::Signed(n as i64),
+                n if n.fract() == 0.0 => Unexpected::Other("an integer beyond ±2^53"),
+                n => Unexpected::Float(n),
             }
         } else if let Some(b) = v.as_bool() {
-            format!("the boolean {b}")
+            Unexpected::Bool(b)
         } else if v.is_null() {
-            "null".to_owned()
+            Unexpected::Unit
         } else if js_sys::Array::is_array(v) {
-            "an array".to_owned()
+            Unexpected::Seq
         } else {
-            "an object".to_owned()
+            Unexpected::Map
         };
-        Error::new(what)
-    }
-
-    fn invalid(&self, expected: &str) -> Error {
-        Error::new(format!(
-            "invalid type: {}, expected {expected}",
-            self.unexpected().message
-        ))
+        de::Error::invalid_type(unexpected, &expected)
     }
 
     /// The value as a whole number that an `f64` holds exactly.
     fn integer(&self, expected: &str) -> Result<f64, Error> {
         match self.0.as_f64() {
-            Some(n) if n.fract() == 0.0 && n.abs() <= MAX_SAFE => Ok(n),
+            Some(n) if exact(n) => Ok(n),
             Some(n) if n.fract() == 0.0 => Err(Error::new(format!(
                 "the integer is beyond ±2^53 (9007199254740991), where JSON.parse rounds \
                  it, expected {expected} exactly; send it as a string, or use the fetch \
                  transport, which parses in Rust"
             ))),
-            Some(_) => Err(Error::new(format!(
-                "invalid type: a number with a fraction, expected {expected}"
-            ))),
-            None => Err(self.invalid(expected)),
+            _ => Err(self.invalid(expected)),
         }
     }
 }
@@ -180,12 +187,7 @@ impl Value {
 macro_rules! integers {
     ($($method:ident => $expected:literal),*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-            let n = self.integer($expected)?;
-            if n < 0.0 {
-                visitor.visit_i64(n as i64)
-            } else {
-                visitor.visit_u64(n as u64)
-            }
+            visit_integer(self.integer($expected)?, visitor)
         }
     )*};
 }
@@ -198,12 +200,8 @@ impl<'de> Deserializer<'de> for Value {
         if let Some(s) = v.as_string() {
             visitor.visit_string(s)
         } else if let Some(n) = v.as_f64() {
-            if n.fract() == 0.0 && n.abs() <= MAX_SAFE {
-                if n < 0.0 {
-                    visitor.visit_i64(n as i64)
-                } else {
-                    visitor.visit_u64(n as u64)
-                }
+            if exact(n) {
+                visit_integer(n, visitor)
             } else {
                 visitor.visit_f64(n)
             }

@@ -21,8 +21,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use wasm_eventsource_server::testing::RedisProcess;
-use wasm_eventsource_server::{app, AppState, Config};
+use wasm_eventsource_server::testing::{serve_on_loopback, RedisProcess};
+use wasm_eventsource_server::{AppState, Config};
 
 const PUBLISHERS: usize = 4;
 const DEADLINE: Duration = Duration::from_secs(120);
@@ -104,18 +104,7 @@ async fn subscribe(
 /// Events per second delivered to `subscribers` streams of one instance.
 async fn run(config: Config, options: &Options) -> Result<f64, String> {
     let state = AppState::try_new(config)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let router = app(state.clone());
-    let signal = state.shutdown_signal();
-    tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(signal)
-            .await
-    });
-    let base = format!("http://{addr}");
+    let base = serve_on_loopback(&state).await?;
     let client = reqwest::Client::builder()
         .no_proxy()
         .pool_max_idle_per_host(PUBLISHERS)

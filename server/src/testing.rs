@@ -1,4 +1,5 @@
-//! A throwaway `redis-server` for the tests and the fan-out benchmark.
+//! Helpers for the tests and the fan-out benchmark: the app served on a loopback port
+//! ([`serve_on_loopback`]), and a throwaway `redis-server`.
 //!
 //! [`RedisProcess::start`] runs Debian's `redis-server` on a free loopback port with no
 //! automatic persistence (`--save '' --appendonly no`) in a fresh temporary directory,
@@ -12,6 +13,29 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+/// Serves `state`'s app on a free loopback port until the state's shutdown signal, in
+/// the background; returns its base URL, `http://127.0.0.1:<port>`.
+///
+/// # Errors
+///
+/// Why no loopback port could be bound.
+pub async fn serve_on_loopback(state: &crate::AppState) -> Result<String, String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| format!("cannot bind a port on 127.0.0.1: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    let router = crate::app(state.clone());
+    let signal = state.shutdown_signal();
+    tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(signal)
+            .await
+    });
+    Ok(format!("http://{addr}"))
+}
 
 /// How long `redis-server` may take to answer after it starts.
 const START_TIMEOUT: Duration = Duration::from_secs(10);

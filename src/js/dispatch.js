@@ -47,9 +47,9 @@ export class Dispatcher {
   }
 
   /** A chunk of events: their types and ids joined by LF (one type, or one id, when
-   *  all share it: then there is no LF), their data joined by CR, which no event's data holds (the parser ends a line
-   *  at a CR). Returns false, having delivered nothing, when the data do not split into
-   *  `count` parts. */
+   *  all share it: then there is no LF), their data joined by CR, which no event's data
+   *  holds (the parser ends a line at a CR). Returns false, having delivered nothing,
+   *  when the data do not split into `count` parts. */
   batch(types, ids, datas, count, origin) {
     const dataList = count === 1 ? null : datas.split('\r');
     if (dataList && dataList.length !== count) return false;

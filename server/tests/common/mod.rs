@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use serde_json::Value;
-use wasm_eventsource_server::{app, AppState, Config};
+use wasm_eventsource_server::testing::serve_on_loopback;
+use wasm_eventsource_server::{AppState, Config};
 
 /// How long any single expectation may take before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -50,23 +51,13 @@ pub async fn spawn() -> Server {
 pub async fn spawn_with(config: Config) -> Server {
     let state = AppState::new(config);
     state.spawn_ticker();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local addr");
-    let router = app(state.clone());
-    let signal = state.shutdown_signal();
-    tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(signal)
-            .await
-    });
+    let base = serve_on_loopback(&state).await.expect("the app serves");
     let client = reqwest::Client::builder()
         .no_proxy()
         .build()
         .expect("client");
     Server {
-        base: format!("http://{addr}"),
+        base,
         state,
         client,
     }
