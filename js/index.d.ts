@@ -1,5 +1,5 @@
 // Types of the npm package's entry (js/index.js). The option, state and callback
-// types come from the wasm module's declarations (src/js.d.ts).
+// types come from the wasm module's declarations (src/bindings/js/types.d.ts).
 import type {
   ConnectionState,
   DecodeErrorHandler,

@@ -84,39 +84,31 @@
     allow(dead_code, unused_variables, unreachable_code, unused_imports)
 )]
 
-mod dedupe;
-mod dom;
+mod bindings;
+mod core;
+mod decode;
 mod error;
-mod event;
-#[cfg(feature = "fetch")]
-mod fetch;
-mod handlers;
-#[cfg(feature = "js")]
-pub mod js;
-#[cfg(all(feature = "native", not(feature = "fetch")))]
-mod jsjson;
-#[cfg(feature = "leptos")]
-pub mod leptos;
-#[cfg(feature = "native")]
-mod native;
 mod options;
-pub mod parse;
-pub mod retry;
 mod source;
-mod state;
 mod stream;
 mod transport;
-mod typemap;
-#[cfg(feature = "yew")]
-pub mod yew;
 
-pub use dedupe::{Gap, DEDUPE_WINDOW};
+pub use crate::core::parse;
+#[cfg(feature = "js")]
+pub use bindings::js;
+#[cfg(feature = "leptos")]
+pub use bindings::leptos;
+#[cfg(feature = "yew")]
+pub use bindings::yew;
+
+pub use crate::core::dedupe::{Gap, DEDUPE_WINDOW};
+pub use crate::core::failure::Failure;
+pub use crate::core::retry::{ReconnectPolicy, HEALTHY_AFTER};
+pub use crate::core::state::{CloseReason, ConnectionState, ReconnectCause};
+pub use decode::{DecodeError, Message};
 pub use error::{Error, JsError};
-pub use event::{DecodeError, Message};
 pub use options::{Options, Transport, DEFAULT_RESUME_PARAM};
-pub use retry::{Failure, ReconnectPolicy, HEALTHY_AFTER};
 pub use source::{EventSource, Subscription, WeakEventSource};
-pub use state::{CloseReason, ConnectionState, ReconnectCause};
 pub use stream::{EventStream, DEFAULT_STREAM_CAPACITY};
 
 /// The README's examples, compiled as doctests so they cannot drift from the code.

@@ -1,8 +1,8 @@
 //! [`Options`]: how an [`EventSource`](crate::EventSource) connects, with each default
 //! documented on its setter.
 
+use crate::core::retry::{ReconnectPolicy, MAX_TIMER};
 use crate::error::Error;
-use crate::retry::{ReconnectPolicy, MAX_TIMER};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -86,7 +86,7 @@ impl Default for Options {
             reconnect_on_online: false,
             pause_when_hidden: false,
             dedupe: false,
-            max_event_size: crate::parse::DEFAULT_MAX_EVENT_SIZE,
+            max_event_size: crate::core::parse::DEFAULT_MAX_EVENT_SIZE,
         }
     }
 }
@@ -298,7 +298,7 @@ impl Options {
             if heartbeat > MAX_TIMER {
                 return invalid(format!(
                     "the heartbeat timeout must be at most {} ms (a browser timer's limit)",
-                    crate::retry::millis(MAX_TIMER)
+                    crate::core::retry::millis(MAX_TIMER)
                 ));
             }
         }

@@ -1,18 +1,18 @@
 //! The [`EventSource`] handle, its [`WeakEventSource`], and [`Subscription`] guards.
 
-use crate::dedupe::{Gap, Order, Verdict};
+use crate::core::dedupe::{Gap, IdTracker, Verdict};
+use crate::core::handlers::Handlers;
+use crate::core::state::{CloseReason, ConnectionState, StateCell};
+use crate::core::typemap::TypeMap;
+use crate::decode::{DecodeError, Message, RawEvent};
 use crate::error::{Error, JsError};
-use crate::event::{DecodeError, Message, RawEvent};
-#[cfg(feature = "fetch")]
-use crate::fetch::Fetch;
-use crate::handlers::Handlers;
-#[cfg(feature = "native")]
-use crate::native::Native;
 use crate::options::{Options, Transport};
-use crate::state::{CloseReason, ConnectionState, StateCell};
 use crate::stream::EventStream;
+#[cfg(feature = "fetch")]
+use crate::transport::fetch::Fetch;
+#[cfg(feature = "native")]
+use crate::transport::native::Native;
 use crate::transport::{self, Sink, WeakSink};
-use crate::typemap::TypeMap;
 use serde::de::DeserializeOwned;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -78,7 +78,7 @@ impl EventSource {
             url: url.clone(),
             state: StateCell::default(),
             last_event_id: RefCell::new(options.last_event_id.clone()),
-            order: RefCell::new(Order::new(options.dedupe, &options.last_event_id)),
+            ids: RefCell::new(IdTracker::new(options.dedupe, &options.last_event_id)),
             handlers: RefCell::default(),
             comments: RefCell::default(),
             gaps: RefCell::default(),
@@ -89,7 +89,7 @@ impl EventSource {
         });
         let options = Rc::new(options);
         let weak: Weak<dyn Sink> = Rc::downgrade(&inner) as WeakSink;
-        let transport: Box<dyn transport::Transport> = match options.transport {
+        let transport: Box<dyn transport::TransportHandle> = match options.transport {
             #[cfg(feature = "native")]
             Transport::Native => Box::new(Native::open(url, options, weak)),
             #[cfg(feature = "fetch")]
@@ -129,7 +129,7 @@ impl EventSource {
     pub(crate) fn on_batch_end(&self, f: impl FnMut(&()) + 'static) -> Subscription {
         let id = self.inner.next_id();
         self.inner.batch_ends.borrow_mut().push(id, Box::new(f));
-        self.inner.subscription(Registered::BatchEnd(id))
+        self.inner.subscription(HandlerKey::BatchEnd(id))
     }
 
     /// For the JavaScript API: whether events dispatched now are part of a chunk whose
@@ -172,7 +172,7 @@ impl EventSource {
     pub fn on_comment(&self, handler: impl FnMut(&str) + 'static) -> Subscription {
         let id = self.inner.next_id();
         self.inner.comments.borrow_mut().push(id, Box::new(handler));
-        self.inner.subscription(Registered::Comment(id))
+        self.inner.subscription(HandlerKey::Comment(id))
     }
 
     /// Calls `handler` with the current state at once, then with every change, in
@@ -180,7 +180,7 @@ impl EventSource {
     pub fn on_state(&self, handler: impl FnMut(&ConnectionState) + 'static) -> Subscription {
         let id = self.inner.next_id();
         self.inner.state.observe(id, Box::new(handler));
-        self.inner.subscription(Registered::State(id))
+        self.inner.subscription(HandlerKey::State(id))
     }
 
     /// Calls `handler` when numeric event ids skip (say 41, then 45): events were
@@ -189,7 +189,7 @@ impl EventSource {
     pub fn on_gap(&self, handler: impl FnMut(&Gap) + 'static) -> Subscription {
         let id = self.inner.next_id();
         self.inner.gaps.borrow_mut().push(id, Box::new(handler));
-        self.inner.subscription(Registered::Gap(id))
+        self.inner.subscription(HandlerKey::Gap(id))
     }
 
     /// The events of type `event_type` as a [`futures_core::Stream`], decoded into `T`.
@@ -305,11 +305,11 @@ impl std::fmt::Debug for WeakEventSource {
 #[must_use = "the handler is removed when the subscription is dropped"]
 pub struct Subscription {
     inner: Option<Rc<Inner>>,
-    key: Registered,
+    key: HandlerKey,
 }
 
 /// Which handler list a subscription's handler is in, and its id there.
-enum Registered {
+enum HandlerKey {
     Event(String, u64),
     State(u64),
     Comment(u64),
@@ -333,11 +333,11 @@ impl Subscription {
 impl std::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let what = match &self.key {
-            Registered::Event(t, _) => t.as_str(),
-            Registered::State(_) => "state",
-            Registered::Comment(_) => "comment",
-            Registered::Gap(_) => "gap",
-            Registered::BatchEnd(_) => "batch end",
+            HandlerKey::Event(t, _) => t.as_str(),
+            HandlerKey::State(_) => "state",
+            HandlerKey::Comment(_) => "comment",
+            HandlerKey::Gap(_) => "gap",
+            HandlerKey::BatchEnd(_) => "batch end",
         };
         f.debug_tuple("Subscription").field(&what).finish()
     }
@@ -347,17 +347,17 @@ impl Drop for Subscription {
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
             match &self.key {
-                Registered::Event(event_type, id) => inner.remove_handler(event_type, *id),
-                Registered::State(id) => {
+                HandlerKey::Event(event_type, id) => inner.remove_handler(event_type, *id),
+                HandlerKey::State(id) => {
                     inner.state.remove(*id);
                 }
-                Registered::Comment(id) => {
+                HandlerKey::Comment(id) => {
                     inner.comments.borrow_mut().remove(*id);
                 }
-                Registered::Gap(id) => {
+                HandlerKey::Gap(id) => {
                     inner.gaps.borrow_mut().remove(*id);
                 }
-                Registered::BatchEnd(id) => {
+                HandlerKey::BatchEnd(id) => {
                     inner.batch_ends.borrow_mut().remove(*id);
                 }
             }
@@ -372,7 +372,7 @@ pub(crate) struct Inner {
     state: StateCell,
     /// The id a new connection resumes after.
     last_event_id: RefCell<String>,
-    order: RefCell<Order>,
+    ids: RefCell<IdTracker>,
     handlers: RefCell<TypeMap<Handlers<RawEvent>>>,
     comments: RefCell<Handlers<str>>,
     gaps: RefCell<Handlers<Gap>>,
@@ -380,7 +380,7 @@ pub(crate) struct Inner {
     batching: Cell<bool>,
     batch_ends: RefCell<Handlers<()>>,
     next_id: Cell<u64>,
-    transport: RefCell<Option<Box<dyn transport::Transport>>>,
+    transport: RefCell<Option<Box<dyn transport::TransportHandle>>>,
 }
 
 impl Inner {
@@ -408,7 +408,7 @@ impl Inner {
                 transport.listen(event_type);
             }
         }
-        self.subscription(Registered::Event(event_type.to_owned(), id))
+        self.subscription(HandlerKey::Event(event_type.to_owned(), id))
     }
 
     fn remove_handler(&self, event_type: &str, id: u64) {
@@ -447,7 +447,7 @@ impl Inner {
         self.state.set(ConnectionState::Closed { reason });
     }
 
-    fn subscription(self: &Rc<Self>, key: Registered) -> Subscription {
+    fn subscription(self: &Rc<Self>, key: HandlerKey) -> Subscription {
         Subscription {
             inner: Some(Rc::clone(self)),
             key,
@@ -456,7 +456,7 @@ impl Inner {
 
     /// Calls each handler of `list` as it is now with `arg`, stopping once the source
     /// is closed (a handler may close it).
-    fn call_all<A: ?Sized>(&self, list: Rc<[Rc<crate::handlers::Slot<A>>]>, arg: &A) {
+    fn call_all<A: ?Sized>(&self, list: Rc<[Rc<crate::core::handlers::Slot<A>>]>, arg: &A) {
         for slot in list.iter() {
             if self.state.is_closed() {
                 return;
@@ -473,7 +473,7 @@ impl Sink for Inner {
         if self.state.is_closed() {
             return;
         }
-        let verdict = self.order.borrow_mut().check(raw.last_event_id());
+        let verdict = self.ids.borrow_mut().check(raw.last_event_id());
         let gap = match verdict {
             Verdict::Duplicate => return,
             Verdict::Deliver { gap } => gap,
@@ -525,7 +525,7 @@ impl Sink for Inner {
     }
 
     fn connection_opened(&self) {
-        self.order.borrow_mut().connection_opened();
+        self.ids.borrow_mut().connection_opened();
     }
 
     fn begin_batch(&self) {

@@ -1,6 +1,6 @@
 //! [`futures_core::Stream`] adapters over subscriptions.
 
-use crate::event::{DecodeError, Message};
+use crate::decode::{DecodeError, Message};
 use crate::source::{EventSource, Subscription};
 use futures_core::stream::{FusedStream, Stream};
 use serde::de::DeserializeOwned;

@@ -1,6 +1,6 @@
 //! Browser tests of a build with the native transport only
 //! (`--no-default-features --features native`, as `scripts/test.sh` runs this file),
-//! where typed handlers decode with the browser's `JSON.parse` and `src/jsjson.rs`
+//! where typed handlers decode with the browser's `JSON.parse` and `src/decode/jsjson.rs`
 //! instead of serde_json: the same values as serde_json, errors that say what and
 //! where, and no integer rounded in silence.
 #![cfg(target_arch = "wasm32")]

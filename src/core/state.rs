@@ -1,8 +1,8 @@
 //! Connection states, why a connection closed or is reconnecting, and the ordered
 //! delivery of state changes to observers.
 
-use crate::handlers::Handlers;
-use crate::retry::Failure;
+use crate::core::failure::Failure;
+use crate::core::handlers::Handlers;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
@@ -97,7 +97,7 @@ impl fmt::Display for ConnectionState {
             } => {
                 write!(f, "reconnecting (attempt {attempt}")?;
                 if let Some(delay) = delay {
-                    write!(f, " in {} ms", crate::retry::millis(*delay))?;
+                    write!(f, " in {} ms", crate::core::retry::millis(*delay))?;
                 }
                 write!(f, ") after {cause}")
             }
@@ -201,7 +201,7 @@ impl fmt::Display for ReconnectCause {
                 write!(
                     f,
                     "nothing arrived for {} ms (heartbeat timeout)",
-                    crate::retry::millis(*after)
+                    crate::core::retry::millis(*after)
                 )
             }
             ReconnectCause::HttpStatus { status } => write!(f, "the server answered HTTP {status}"),

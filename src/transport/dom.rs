@@ -1,17 +1,18 @@
-//! Guards for browser resources, and the few browser facts the transports read.
+//! Guards for browser resources, and the few browser facts the transports read
+//! (time, `navigator.onLine`, `document.hidden`). HTTP semantics are in `http.rs`.
 //!
 //! Every listener and request is owned by a guard whose `Drop` releases it: a
 //! [`Listener`] removes itself, an [`AbortOnDrop`] aborts its request. Timers are
 //! `gloo_timers` futures, which clear their timeout when dropped; [`sleep`] clamps
 //! their delay first.
 
-use crate::retry::{clamp_timer, parse_retry_after, Failure};
+use crate::core::retry::clamp_timer;
 use gloo_timers::future::TimeoutFuture;
 use js_sys::Reflect;
 use std::time::Duration;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{AbortController, EventTarget, Response};
+use web_sys::{AbortController, EventTarget};
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
@@ -107,38 +108,6 @@ pub(crate) fn is_hidden() -> bool {
         .is_some_and(|hidden| hidden == JsValue::TRUE)
 }
 
-/// WHATWG "event stream interpretation" applied to a response: a status other than
-/// 200, or a content type other than `text/event-stream`, fails the connection; 204
-/// asks the client to stop. `None` when the response is an event stream.
-pub(crate) fn check_response(response: &Response) -> Option<Failure> {
-    let header = |name: &str| response.headers().get(name).ok().flatten();
-    match response.status() {
-        200 => {}
-        204 => return Some(Failure::NoContent),
-        status => {
-            return Some(Failure::HttpStatus {
-                status,
-                status_text: response.status_text(),
-                retry_after: header("retry-after").and_then(|v| parse_retry_after(&v, now())),
-            })
-        }
-    }
-    let content_type = header("content-type").unwrap_or_default();
-    if is_event_stream(&content_type) {
-        None
-    } else {
-        Some(Failure::ContentType { content_type })
-    }
-}
-
-/// Whether a `Content-Type` value is `text/event-stream`, parameters aside.
-pub(crate) fn is_event_stream(content_type: &str) -> bool {
-    content_type
-        .split(';')
-        .next()
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/event-stream"))
-}
-
 /// A JavaScript error value as one line of text.
 pub(crate) fn js_message(value: JsValue) -> String {
     crate::error::JsError::from(value).to_string()
@@ -147,19 +116,4 @@ pub(crate) fn js_message(value: JsValue) -> String {
 /// The origin of an absolute URL.
 pub(crate) fn origin_of(url: &str) -> Option<String> {
     web_sys::Url::new(url).ok().map(|u| u.origin())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_event_stream;
-
-    #[test]
-    fn content_type_essence_is_compared_without_parameters_or_case() {
-        assert!(is_event_stream("text/event-stream"));
-        assert!(is_event_stream("Text/Event-Stream; charset=utf-8"));
-        assert!(is_event_stream(" text/event-stream "));
-        assert!(!is_event_stream("text/plain"));
-        assert!(!is_event_stream(""));
-        assert!(!is_event_stream("text/event-streamx"));
-    }
 }

@@ -1,7 +1,10 @@
 //! Events as handlers see them: [`Message`] for a decoded payload, [`DecodeError`]
 //! for one that did not decode.
 
-use crate::parse::Event;
+#[cfg(all(feature = "native", not(feature = "fetch")))]
+pub(crate) mod jsjson;
+
+use crate::core::parse::Event;
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::rc::Rc;
@@ -226,10 +229,10 @@ impl RawEvent {
     }
 
     /// ... or, in a build with the native transport and without fetch, by `JSON.parse`
-    /// ([`crate::jsjson`]), so that such an app carries no serde_json.
+    /// ([`crate::decode::jsjson`]), so that such an app carries no serde_json.
     #[cfg(all(feature = "native", not(feature = "fetch")))]
     fn parse<T: DeserializeOwned>(&self) -> Result<T, String> {
-        crate::jsjson::decode::<T>(&self.js_data())
+        crate::decode::jsjson::decode::<T>(&self.js_data())
     }
 
     /// The event with its raw text as the payload.

@@ -9,15 +9,19 @@
 //! the end. A heartbeat timeout, a stale resume id in the URL and `reconnect()` also
 //! replace the `EventSource`. Every listener is a [`Listener`] guard.
 
-use crate::dom::{self, AbortOnDrop, Listener};
+use crate::core::attempts::Attempts;
+use crate::core::failure::Failure;
+use crate::core::parse::Event;
+use crate::core::state::{CloseReason, ConnectionState, ReconnectCause};
+use crate::core::typemap::TypeMap;
+use crate::decode::RawEvent;
 use crate::error::JsError;
-use crate::event::RawEvent;
 use crate::options::Options;
-use crate::parse::Event;
-use crate::retry::{Failure, Health};
-use crate::state::{CloseReason, ConnectionState, ReconnectCause};
-use crate::transport::{Connecting, Connector, End, Notify, Running, Transport, WeakSink};
-use crate::typemap::TypeMap;
+use crate::transport::dom::{self, AbortOnDrop, Listener};
+use crate::transport::http;
+use crate::transport::{
+    AttemptEnd, Connecting, Connector, Notify, Running, TransportHandle, WeakSink,
+};
 use futures_util::future::{select, Either};
 use std::cell::{Cell, RefCell};
 use std::pin::pin;
@@ -30,7 +34,7 @@ use web_sys::{EventTarget, MessageEvent};
 /// The live connection and the event types it listens for, shared by the handle
 /// and the reconnection loop.
 #[derive(Default)]
-struct Live {
+struct Listened {
     /// The event types handlers listen for (few: a Vec).
     types: RefCell<Vec<String>>,
     /// The browser object of the connection now, if there is one.
@@ -40,14 +44,14 @@ struct Live {
 /// A running native transport. Dropping it closes the browser's EventSource at once,
 /// cancels any pending timer and removes every listener.
 pub(crate) struct Native {
-    shared: Rc<Live>,
+    shared: Rc<Listened>,
     running: Running,
 }
 
 impl Native {
     /// Starts connecting `url` for `sink`.
     pub fn open(url: String, options: Rc<Options>, sink: WeakSink) -> Self {
-        let shared = Rc::new(Live::default());
+        let shared = Rc::new(Listened::default());
         let connector = NativeConnector {
             url,
             options: Rc::clone(&options),
@@ -61,7 +65,7 @@ impl Native {
     }
 }
 
-impl Transport for Native {
+impl TransportHandle for Native {
     fn listen(&self, event_type: &str) {
         {
             let mut types = self.shared.types.borrow_mut();
@@ -101,11 +105,11 @@ struct NativeConnector {
     url: String,
     options: Rc<Options>,
     sink: WeakSink,
-    shared: Rc<Live>,
+    shared: Rc<Listened>,
 }
 
-/// Clears `Live::current` when the connection's future ends or is dropped.
-struct Current<'a>(&'a Live);
+/// Clears `Listened::current` when the connection's future ends or is dropped.
+struct Current<'a>(&'a Listened);
 
 impl Drop for Current<'_> {
     fn drop(&mut self) {
@@ -116,10 +120,10 @@ impl Drop for Current<'_> {
 }
 
 impl Connector for NativeConnector {
-    fn connect<'a>(&'a mut self, health: &'a Rc<RefCell<Health>>) -> Connecting<'a> {
+    fn connect<'a>(&'a mut self, attempts: &'a Rc<RefCell<Attempts>>) -> Connecting<'a> {
         Box::pin(async move {
             let Some(last_id) = self.sink.upgrade().map(|s| s.last_event_id()) else {
-                return End::Gone;
+                return AttemptEnd::Gone;
             };
             let (url, url_id) = match &self.options.resume_param {
                 Some(param) if !last_id.is_empty() => {
@@ -135,22 +139,22 @@ impl Connector for NativeConnector {
             let es = match web_sys::EventSource::new_with_event_source_init_dict(&url, &init) {
                 Ok(es) => es,
                 Err(e) => {
-                    return End::Fatal(CloseReason::InvalidRequest {
+                    return AttemptEnd::Fatal(CloseReason::InvalidRequest {
                         message: JsError::from(e).to_string(),
                     })
                 }
             };
-            let connection = Connection::new(es, self, url_id, Rc::clone(health));
+            let connection = Connection::new(es, self, url_id, Rc::clone(attempts));
             *self.shared.current.borrow_mut() = Some(Rc::clone(&connection));
             let _current = Current(&self.shared);
 
             let end = connection.finished(self.options.heartbeat).await;
             match end {
-                Ended::End(end) => end,
-                Ended::BrowserGaveUp => {
+                NativeEnd::Attempt(end) => end,
+                NativeEnd::BrowserGaveUp => {
                     connection.es.close();
                     let timeout = self.options.heartbeat.unwrap_or(PROBE_TIMEOUT);
-                    End::Failed(probe(&url, self.options.with_credentials, timeout).await)
+                    AttemptEnd::Failed(probe(&url, &self.options, timeout).await)
                 }
             }
         })
@@ -166,8 +170,8 @@ impl Connector for NativeConnector {
 const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How a native connection ended, before the check.
-enum Ended {
-    End(End),
+enum NativeEnd {
+    Attempt(AttemptEnd),
     /// readyState CLOSED after an error: the browser will not retry.
     BrowserGaveUp,
 }
@@ -177,10 +181,10 @@ struct Connection {
     es: web_sys::EventSource,
     sink: WeakSink,
     options: Rc<Options>,
-    health: Rc<RefCell<Health>>,
+    attempts: Rc<RefCell<Attempts>>,
     /// The id in the URL's resume parameter, or empty.
     url_id: String,
-    ended: RefCell<Option<Ended>>,
+    ended: RefCell<Option<NativeEnd>>,
     notify: Notify,
     /// `Date.now()` of the last sign of life: creation, open, an event.
     last_activity: Cell<f64>,
@@ -195,13 +199,13 @@ impl Connection {
         es: web_sys::EventSource,
         connector: &NativeConnector,
         url_id: String,
-        health: Rc<RefCell<Health>>,
+        attempts: Rc<RefCell<Attempts>>,
     ) -> Rc<Self> {
         let connection = Rc::new(Connection {
             es,
             sink: connector.sink.clone(),
             options: Rc::clone(&connector.options),
-            health,
+            attempts,
             url_id,
             ended: RefCell::default(),
             notify: Notify::default(),
@@ -275,7 +279,7 @@ impl Connection {
         }
     }
 
-    fn finish(&self, ended: Ended) {
+    fn finish(&self, ended: NativeEnd) {
         let mut slot = self.ended.borrow_mut();
         if slot.is_none() {
             *slot = Some(ended);
@@ -287,7 +291,7 @@ impl Connection {
     fn opened(&self) {
         let now = dom::now();
         self.last_activity.set(now);
-        self.health.borrow_mut().opened(now);
+        self.attempts.borrow_mut().opened(now);
         if let Some(sink) = self.sink.upgrade() {
             sink.connection_opened();
             sink.set_state(ConnectionState::Open);
@@ -304,20 +308,24 @@ impl Connection {
                 if !self.url_id.is_empty() && self.url_id != sink.last_event_id() {
                     // The browser would resume from the URL's stale id: replace it.
                     self.es.close();
-                    return self.finish(Ended::End(End::Failed(Failure::ConnectionLost)));
+                    return self.finish(NativeEnd::Attempt(AttemptEnd::Failed(
+                        Failure::ConnectionLost,
+                    )));
                 }
                 let now = dom::now();
                 let (attempt, elapsed) = {
-                    let mut health = self.health.borrow_mut();
-                    let attempt = health.lost(now);
-                    (attempt, health.failing_for(now))
+                    let mut attempts = self.attempts.borrow_mut();
+                    let attempt = attempts.lost(now);
+                    (attempt, attempts.failing_for(now))
                 };
                 if self.options.reconnect.exhausted(attempt, elapsed) {
                     self.es.close();
-                    return self.finish(Ended::End(End::Fatal(CloseReason::GaveUp {
-                        attempts: attempt.saturating_sub(1),
-                        cause: ReconnectCause::ConnectionLost,
-                    })));
+                    return self.finish(NativeEnd::Attempt(AttemptEnd::Fatal(
+                        CloseReason::GaveUp {
+                            attempts: attempt.saturating_sub(1),
+                            cause: ReconnectCause::ConnectionLost,
+                        },
+                    )));
                 }
                 sink.set_state(ConnectionState::Reconnecting {
                     attempt,
@@ -325,7 +333,7 @@ impl Connection {
                     cause: ReconnectCause::ConnectionLost,
                 });
             }
-            web_sys::EventSource::CLOSED => self.finish(Ended::BrowserGaveUp),
+            web_sys::EventSource::CLOSED => self.finish(NativeEnd::BrowserGaveUp),
             _ => {}
         }
     }
@@ -346,7 +354,7 @@ impl Connection {
         if self.options.heartbeat.is_some() {
             self.last_activity.set(dom::now());
         }
-        self.health.borrow_mut().event();
+        self.attempts.borrow_mut().event();
         // One EventSource has one origin: read it once.
         let origin = {
             let mut origin = self.origin.borrow_mut();
@@ -358,7 +366,7 @@ impl Connection {
 
     /// Resolves when the connection ends: the browser gave up, the resume id went
     /// stale, or nothing arrived for the heartbeat timeout.
-    async fn finished(&self, heartbeat: Option<Duration>) -> Ended {
+    async fn finished(&self, heartbeat: Option<Duration>) -> NativeEnd {
         loop {
             let notified = self.notify.notified();
             if let Some(ended) = self.ended.borrow_mut().take() {
@@ -371,7 +379,9 @@ impl Connection {
                     let left = after.as_millis() as f64 - quiet;
                     if left <= 0.0 {
                         self.es.close();
-                        return Ended::End(End::Failed(Failure::HeartbeatTimeout { after }));
+                        return NativeEnd::Attempt(AttemptEnd::Failed(Failure::HeartbeatTimeout {
+                            after,
+                        }));
                     }
                     let timer = dom::sleep(Duration::from_millis(left.ceil() as u64));
                     let _ = select(pin!(notified), timer).await;
@@ -384,22 +394,11 @@ impl Connection {
 /// Asks the server once, with `fetch`, why the browser gave up: the status and the
 /// content type say whether to retry, as with the fetch transport. Reads only the
 /// head, then aborts.
-async fn probe(url: &str, with_credentials: bool, timeout: Duration) -> Failure {
+async fn probe(url: &str, options: &Options, timeout: Duration) -> Failure {
     let request = async {
         let controller = web_sys::AbortController::new().map_err(dom::js_message)?;
         let guard = AbortOnDrop(controller);
-        let headers = web_sys::Headers::new().map_err(dom::js_message)?;
-        headers
-            .set("Accept", "text/event-stream")
-            .map_err(dom::js_message)?;
-        let init = web_sys::RequestInit::new();
-        init.set_headers(&headers);
-        init.set_cache(web_sys::RequestCache::NoStore);
-        init.set_credentials(if with_credentials {
-            web_sys::RequestCredentials::Include
-        } else {
-            web_sys::RequestCredentials::SameOrigin
-        });
+        let init = http::request_init(options, "")?;
         init.set_signal(Some(&guard.0.signal()));
         let response = JsFuture::from(dom::global_fetch(url, &init))
             .await
@@ -407,7 +406,7 @@ async fn probe(url: &str, with_credentials: bool, timeout: Duration) -> Failure 
         let response = response
             .dyn_into::<web_sys::Response>()
             .map_err(|_| "fetch did not resolve to a Response".to_owned())?;
-        Ok::<_, String>(dom::check_response(&response))
+        Ok::<_, String>(http::check_response(&response))
     };
     match select(pin!(request), dom::sleep(timeout)).await {
         // The server answers with a stream now: the browser lost it on the way.

@@ -7,13 +7,15 @@
 //! The [`Fetch`] guard owns the task and the request of the attempt; dropping it
 //! aborts both, and nothing is dispatched after.
 
-use crate::dom::{self, AbortOnDrop};
-use crate::event::RawEvent;
+use crate::core::attempts::Attempts;
+use crate::core::failure::Failure;
+use crate::core::parse::{Item, Parser};
+use crate::core::state::{CloseReason, ConnectionState};
+use crate::decode::RawEvent;
 use crate::options::Options;
-use crate::parse::{Item, Parser};
-use crate::retry::{Failure, Health};
-use crate::state::{CloseReason, ConnectionState};
-use crate::transport::{Connecting, Connector, End, Running, Transport, WeakSink};
+use crate::transport::dom::{self, AbortOnDrop};
+use crate::transport::http;
+use crate::transport::{AttemptEnd, Connecting, Connector, Running, TransportHandle, WeakSink};
 use futures_util::future::{select, Either};
 use js_sys::{Reflect, Uint8Array};
 use std::cell::RefCell;
@@ -21,10 +23,9 @@ use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
 use std::time::Duration;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+use web_sys::{AbortController, ReadableStreamDefaultReader, Response};
 
 /// A running fetch transport. Dropping it aborts the request and the task.
 pub(crate) struct Fetch {
@@ -55,7 +56,7 @@ impl Fetch {
     }
 }
 
-impl Transport for Fetch {
+impl TransportHandle for Fetch {
     fn reconnect(&self) {
         self.running.reconnect();
     }
@@ -91,23 +92,26 @@ impl Drop for Attempt<'_> {
 }
 
 /// `future`, or the heartbeat timeout if one is set and passes first.
-async fn within<T>(heartbeat: Option<Duration>, future: impl Future<Output = T>) -> Result<T, End> {
+async fn within<T>(
+    heartbeat: Option<Duration>,
+    future: impl Future<Output = T>,
+) -> Result<T, AttemptEnd> {
     match heartbeat {
         None => Ok(future.await),
         Some(after) => match select(pin!(future), dom::sleep(after)).await {
             Either::Left((value, _)) => Ok(value),
-            Either::Right(_) => Err(End::Failed(Failure::HeartbeatTimeout { after })),
+            Either::Right(_) => Err(AttemptEnd::Failed(Failure::HeartbeatTimeout { after })),
         },
     }
 }
 
 impl Connector for FetchConnector {
-    fn connect<'a>(&'a mut self, health: &'a Rc<RefCell<Health>>) -> Connecting<'a> {
+    fn connect<'a>(&'a mut self, attempts: &'a Rc<RefCell<Attempts>>) -> Connecting<'a> {
         Box::pin(async move {
             // What an interrupted attempt left half-parsed is discarded (WHATWG: pending
             // data at the end of the stream is not dispatched).
             self.parser.end_of_stream();
-            let end = self.attempt(health).await;
+            let end = self.attempt(attempts).await;
             self.parser.end_of_stream();
             end
         })
@@ -119,20 +123,20 @@ impl Connector for FetchConnector {
 }
 
 impl FetchConnector {
-    async fn attempt(&mut self, health: &Rc<RefCell<Health>>) -> End {
-        let init = match request_init(&self.options, self.parser.last_event_id()) {
+    async fn attempt(&mut self, attempts: &Rc<RefCell<Attempts>>) -> AttemptEnd {
+        let init = match http::request_init(&self.options, self.parser.last_event_id()) {
             Ok(init) => init,
-            Err(message) => return End::Fatal(CloseReason::InvalidRequest { message }),
+            Err(message) => return AttemptEnd::Fatal(CloseReason::InvalidRequest { message }),
         };
         // The header callback may have closed the source.
         match self.sink.upgrade() {
             Some(sink) if !sink.is_closed() => {}
-            _ => return End::Gone,
+            _ => return AttemptEnd::Gone,
         }
         let controller = match AbortController::new() {
             Ok(c) => c,
             Err(e) => {
-                return End::Fatal(CloseReason::InvalidRequest {
+                return AttemptEnd::Fatal(CloseReason::InvalidRequest {
                     message: dom::js_message(e),
                 })
             }
@@ -153,25 +157,25 @@ impl FetchConnector {
         let response = match fetched {
             Ok(Ok(response)) => response,
             Ok(Err(e)) => {
-                return End::Failed(Failure::Network {
+                return AttemptEnd::Failed(Failure::Network {
                     message: dom::js_message(e),
                 })
             }
             Err(end) => return end,
         };
         let Ok(response) = response.dyn_into::<Response>() else {
-            return End::Failed(Failure::Network {
+            return AttemptEnd::Failed(Failure::Network {
                 message: "fetch did not resolve to a Response".into(),
             });
         };
-        if let Some(failure) = dom::check_response(&response) {
-            return End::Failed(failure);
+        if let Some(failure) = http::check_response(&response) {
+            return AttemptEnd::Failed(failure);
         }
         let Some(body) = response.body() else {
-            return End::Failed(Failure::StreamEnded);
+            return AttemptEnd::Failed(Failure::StreamEnded);
         };
         let Ok(reader) = body.get_reader().dyn_into::<ReadableStreamDefaultReader>() else {
-            return End::Failed(Failure::Network {
+            return AttemptEnd::Failed(Failure::Network {
                 message: "the response body has no default reader".into(),
             });
         };
@@ -179,35 +183,35 @@ impl FetchConnector {
             .unwrap_or_else(|| dom::origin_of(&self.url).unwrap_or_default())
             .into();
 
-        health.borrow_mut().opened(dom::now());
+        attempts.borrow_mut().opened(dom::now());
         match self.sink.upgrade() {
             Some(sink) if !sink.is_closed() => {
                 sink.connection_opened();
                 sink.set_state(ConnectionState::Open);
                 if sink.is_closed() {
-                    return End::Gone;
+                    return AttemptEnd::Gone;
                 }
             }
-            _ => return End::Gone,
+            _ => return AttemptEnd::Gone,
         }
         let mut buf = Vec::new();
         loop {
             let chunk = match within(heartbeat, JsFuture::from(reader.read())).await {
                 Ok(Ok(chunk)) => chunk,
                 Ok(Err(e)) => {
-                    return End::Failed(Failure::Network {
+                    return AttemptEnd::Failed(Failure::Network {
                         message: dom::js_message(e),
                     })
                 }
                 Err(end) => return end,
             };
             if Reflect::get(&chunk, &"done".into()).is_ok_and(|d| d.is_truthy()) {
-                return End::Failed(Failure::StreamEnded);
+                return AttemptEnd::Failed(Failure::StreamEnded);
             }
             let Ok(bytes) =
                 Reflect::get(&chunk, &"value".into()).and_then(|v| v.dyn_into::<Uint8Array>())
             else {
-                return End::Failed(Failure::Network {
+                return AttemptEnd::Failed(Failure::Network {
                     message: "the response body gave a chunk that is not a Uint8Array".into(),
                 });
             };
@@ -215,16 +219,16 @@ impl FetchConnector {
             bytes.copy_to(&mut buf);
             self.parser.feed(&buf);
             let Some(sink) = self.sink.upgrade() else {
-                return End::Gone;
+                return AttemptEnd::Gone;
             };
             sink.begin_batch();
             while let Some(item) = self.parser.next_item() {
                 if sink.is_closed() {
-                    return End::Gone;
+                    return AttemptEnd::Gone;
                 }
                 match item {
                     Item::Event(event) => {
-                        health.borrow_mut().event();
+                        attempts.borrow_mut().event();
                         sink.dispatch(RawEvent::new(event, Rc::clone(&origin)));
                     }
                     Item::Comment(text) => sink.comment(&text),
@@ -244,48 +248,10 @@ impl FetchConnector {
             }
             sink.end_batch();
             if sink.is_closed() {
-                return End::Gone;
+                return AttemptEnd::Gone;
             }
             // An id-only block moves the resume point without an event.
             sink.set_last_event_id(self.parser.last_event_id());
         }
     }
-}
-
-/// The request for one attempt: method, body, credentials, and the headers (ours,
-/// the fixed ones, then the callback's). Of ours, only `Last-Event-ID` (sent when there
-/// is an id to resume after, as EventSource does) is not CORS-safelisted: no
-/// `Cache-Control`, whose job `cache: "no-store"` does without a preflight.
-fn request_init(options: &Options, last_event_id: &str) -> Result<RequestInit, String> {
-    let headers = Headers::new().map_err(dom::js_message)?;
-    let set = |name: &str, value: &str| {
-        headers
-            .set(name, value)
-            .map_err(|e| format!("the header \"{name}\" is not valid: {}", dom::js_message(e)))
-    };
-    set("Accept", "text/event-stream")?;
-    if !last_event_id.is_empty() {
-        set("Last-Event-ID", last_event_id)?;
-    }
-    for (name, value) in &options.headers {
-        set(name, value)?;
-    }
-    if let Some(f) = &options.header_fn {
-        for (name, value) in f() {
-            set(&name, &value)?;
-        }
-    }
-    let init = RequestInit::new();
-    init.set_method(&options.method);
-    init.set_headers(&headers);
-    init.set_cache(web_sys::RequestCache::NoStore);
-    init.set_credentials(if options.with_credentials {
-        web_sys::RequestCredentials::Include
-    } else {
-        web_sys::RequestCredentials::SameOrigin
-    });
-    if let Some(body) = &options.body {
-        init.set_body(&JsValue::from_str(body));
-    }
-    Ok(init)
 }

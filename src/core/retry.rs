@@ -4,6 +4,7 @@
 //! (`random`, in `0.0..1.0`) are passed in, so the policy is tested natively and both
 //! transports share it. Nothing here imports web code.
 
+use crate::core::failure::Failure;
 use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
@@ -25,101 +26,13 @@ pub(crate) fn millis(d: Duration) -> u64 {
 
 /// Clamps a delay into what a browser timer can wait: at least `floor`, at most
 /// [`MAX_TIMER`].
-pub fn clamp_timer(delay: Duration, floor: Duration) -> Duration {
+pub(crate) fn clamp_timer(delay: Duration, floor: Duration) -> Duration {
     delay.max(floor).min(MAX_TIMER)
-}
-
-/// What ended a connection attempt, as the policy sees it.
-///
-/// The predicate given to [`ReconnectPolicy::retry_if`] receives one of these.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Failure {
-    /// The request failed or the body broke off (fetch), or the server could not be
-    /// reached.
-    Network {
-        /// What the browser said.
-        message: String,
-    },
-    /// The server ended the response.
-    StreamEnded,
-    /// The browser lost the connection and says nothing more (native transport).
-    ConnectionLost,
-    /// Nothing arrived for the heartbeat timeout.
-    HeartbeatTimeout {
-        /// The timeout that passed.
-        after: Duration,
-    },
-    /// The server answered with a status other than 200 and 204.
-    HttpStatus {
-        /// The status code.
-        status: u16,
-        /// The status text (may be empty).
-        status_text: String,
-        /// The delay the server asked for in `Retry-After`, if it sent one that
-        /// parses.
-        retry_after: Option<Duration>,
-    },
-    /// The server answered 200 with a content type other than `text/event-stream`.
-    ContentType {
-        /// The `Content-Type` it sent (empty when none).
-        content_type: String,
-    },
-    /// The server answered 204 No Content: "stop reconnecting".
-    NoContent,
-}
-
-impl Failure {
-    /// The default answer to "is this retried?": network errors, ended streams, lost
-    /// connections, heartbeat timeouts, 5xx, 408 and 429 are; 204, other statuses and
-    /// a wrong content type are not.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            Failure::Network { .. }
-            | Failure::StreamEnded
-            | Failure::ConnectionLost
-            | Failure::HeartbeatTimeout { .. } => true,
-            Failure::HttpStatus { status, .. } => {
-                (500..=599).contains(status) || *status == 408 || *status == 429
-            }
-            Failure::ContentType { .. } | Failure::NoContent => false,
-        }
-    }
-
-    /// The `Retry-After` delay the server asked for, if any.
-    pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Failure::HttpStatus { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::Network { message } => write!(f, "a network error ({message})"),
-            Failure::StreamEnded => write!(f, "the server ended the stream"),
-            Failure::ConnectionLost => write!(f, "the connection was lost"),
-            Failure::HeartbeatTimeout { after } => {
-                write!(f, "nothing arrived for {} ms", millis(*after))
-            }
-            Failure::HttpStatus {
-                status,
-                status_text,
-                ..
-            } => write!(f, "HTTP {status} {status_text}"),
-            Failure::ContentType { content_type } => {
-                write!(f, "the content type \"{content_type}\"")
-            }
-            Failure::NoContent => write!(f, "HTTP 204 No Content"),
-        }
-    }
 }
 
 /// What the policy says after a failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Connect again after this delay.
     Retry(Duration),
     /// The failure is not retried: close with it.
@@ -136,8 +49,8 @@ type RetryIf = Rc<dyn Fn(&Failure) -> bool>;
 /// between the floor and `min(max_delay, base × 2ⁿ⁻¹)`. The base is the server's
 /// `retry:` once it sent one, else [`base`](Self::base). A `Retry-After` on a 429 or
 /// 5xx is honoured when it asks for longer. Every delay is at least the floor and at
-/// most [`MAX_TIMER`]. The attempt counter resets once a connection is healthy (see
-/// [`HEALTHY_AFTER`]).
+/// most what a browser timer can wait (about 24.8 days). The attempt counter resets
+/// once a connection is healthy (see [`HEALTHY_AFTER`]).
 ///
 /// ```
 /// use std::time::Duration;
@@ -273,7 +186,7 @@ impl ReconnectPolicy {
     }
 
     /// The floor actually used (never zero).
-    pub fn effective_floor(&self) -> Duration {
+    pub(crate) fn effective_floor(&self) -> Duration {
         self.floor.max(Duration::from_millis(1)).min(MAX_TIMER)
     }
 
@@ -325,7 +238,7 @@ impl ReconnectPolicy {
 
     /// What to do after `failure`, retry `attempt` (from 1) of a streak that has been
     /// failing for `elapsed`.
-    pub fn decide(
+    pub(crate) fn decide(
         &self,
         failure: &Failure,
         attempt: u32,
@@ -340,126 +253,6 @@ impl ReconnectPolicy {
         } else {
             Decision::Retry(self.delay(attempt, server_retry, failure.retry_after(), random))
         }
-    }
-}
-
-/// Parses a `Retry-After` header value: delay-seconds, or an HTTP date compared with
-/// `now_ms` (milliseconds since the Unix epoch). A date in the past is no delay.
-/// Anything else is `None`.
-///
-/// RFC 9110 §10.2.3: `Retry-After = HTTP-date / delay-seconds`.
-pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<Duration> {
-    let value = value.trim();
-    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        let secs = value.parse::<u64>().unwrap_or(u64::MAX);
-        return Some(Duration::from_secs(secs).min(MAX_TIMER));
-    }
-    let at = parse_http_date(value)?;
-    let ms = (at as f64 * 1000.0 - now_ms).max(0.0);
-    Some(Duration::from_millis(ms as u64).min(MAX_TIMER))
-}
-
-/// Seconds since the Unix epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`),
-/// the form RFC 9110 requires senders to use.
-fn parse_http_date(value: &str) -> Option<i64> {
-    let (_, rest) = value.split_once(", ")?;
-    let mut parts = rest.split(' ');
-    let day: i64 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: i64 = parts.next()?.parse().ok()?;
-    let mut hms = parts.next()?.split(':');
-    let (h, m, s): (i64, i64, i64) = (
-        hms.next()?.parse().ok()?,
-        hms.next()?.parse().ok()?,
-        hms.next()?.parse().ok()?,
-    );
-    if parts.next()? != "GMT" || parts.next().is_some() {
-        return None;
-    }
-    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Counts reconnection attempts: up while connections fail or die young, back to
-/// zero after a healthy one. Times are milliseconds (`Date.now()` in the browser).
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Health {
-    attempt: u32,
-    opened_at: Option<f64>,
-    events: u64,
-    failing_since: Option<f64>,
-}
-
-impl Health {
-    /// The attempt number of the connection being made now (0 for the first, and
-    /// after a healthy connection).
-    pub fn attempt(&self) -> u32 {
-        self.attempt
-    }
-
-    /// A connection opened at `now`.
-    pub fn opened(&mut self, now: f64) {
-        self.opened_at = Some(now);
-        self.events = 0;
-    }
-
-    /// The open connection delivered an event: it is healthy.
-    pub fn event(&mut self) {
-        self.events = self.events.saturating_add(1);
-    }
-
-    /// Whether the connection open now counts as healthy at `now`.
-    fn healthy(&self, now: f64) -> bool {
-        self.opened_at.is_some_and(|at| {
-            self.events > 0 || Duration::from_millis((now - at).max(0.0) as u64) >= HEALTHY_AFTER
-        })
-    }
-
-    /// The connection was lost at `now`; returns the number of the retry to come
-    /// (from 1).
-    pub fn lost(&mut self, now: f64) -> u32 {
-        if self.healthy(now) {
-            self.attempt = 0;
-            self.failing_since = None;
-        }
-        self.opened_at = None;
-        self.failing_since.get_or_insert(now);
-        self.attempt = self.attempt.saturating_add(1);
-        self.attempt
-    }
-
-    /// How long the current streak of failures has lasted at `now`.
-    pub fn failing_for(&self, now: f64) -> Duration {
-        self.failing_since.map_or(Duration::ZERO, |since| {
-            Duration::from_millis((now - since).max(0.0) as u64)
-        })
     }
 }
 
@@ -567,47 +360,6 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_parses_seconds_and_http_dates() {
-        // 1994-11-06T08:49:37Z is 784111777 s after the epoch.
-        let now = 784_111_777_000.0;
-        assert_eq!(
-            parse_retry_after("120", now),
-            Some(Duration::from_secs(120))
-        );
-        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now),
-            Some(Duration::from_secs(10))
-        );
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:27 GMT", now),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(
-            parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", 0.0),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(
-            parse_retry_after("Sat, 29 Feb 2020 00:00:01 GMT", 1_582_934_400_000.0),
-            Some(Duration::from_secs(1))
-        );
-        for bad in [
-            "",
-            "-1",
-            "1.5",
-            "soon",
-            "Sun, 06 Nov 1994 08:49:37 UTC",
-            "Sun, 32 Nov 1994 08:49:37 GMT",
-        ] {
-            assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
-        }
-        assert_eq!(
-            parse_retry_after("99999999999999999999999", now),
-            Some(MAX_TIMER)
-        );
-    }
-
-    #[test]
     fn the_default_predicate_retries_transient_failures_only() {
         let status = |status| Failure::HttpStatus {
             status,
@@ -689,28 +441,6 @@ mod tests {
             never.decide(&f, 1, Duration::ZERO, None, 0.5),
             Decision::GiveUp
         );
-    }
-
-    #[test]
-    fn health_counts_failures_and_resets_after_a_healthy_connection() {
-        let mut health = Health::default();
-        assert_eq!(health.attempt(), 0);
-        // Never opened: each loss counts, and the streak's time runs from the first.
-        assert_eq!(health.lost(0.0), 1);
-        assert_eq!(health.lost(10.0), 2);
-        assert_eq!(health.failing_for(1000.0), Duration::from_secs(1));
-        // Opened but died young with no event: still counts.
-        health.opened(100.0);
-        assert_eq!(health.lost(200.0), 3);
-        // Opened and delivered an event: healthy, start again.
-        health.opened(300.0);
-        health.event();
-        assert_eq!(health.lost(301.0), 1);
-        assert_eq!(health.failing_for(301.0), Duration::ZERO);
-        // Opened and stayed up long enough: healthy.
-        health.opened(1_000.0);
-        assert_eq!(health.lost(1_000.0 + HEALTHY_AFTER.as_millis() as f64), 1);
-        assert_eq!(health.attempt(), 1);
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub(crate) enum Verdict {
 
 /// The ids seen so far, for one source.
 #[derive(Debug, Default)]
-pub(crate) struct Order {
+pub(crate) struct IdTracker {
     dedupe: bool,
     recent: VecDeque<String>,
     seen: HashSet<String>,
@@ -60,18 +60,18 @@ pub(crate) struct Order {
     last_number: Option<u64>,
 }
 
-impl Order {
+impl IdTracker {
     /// Starts after `resume_id` (empty for none), remembering it as delivered.
     pub fn new(dedupe: bool, resume_id: &str) -> Self {
-        let mut order = Order {
+        let mut ids = IdTracker {
             dedupe,
-            ..Order::default()
+            ..IdTracker::default()
         };
         if dedupe && !resume_id.is_empty() {
-            order.remember(resume_id);
+            ids.remember(resume_id);
         }
-        order.last_number = resume_id.parse().ok();
-        order
+        ids.last_number = resume_id.parse().ok();
+        ids
     }
 
     /// A new connection opened: its first event with a known id is a replay.
@@ -135,8 +135,8 @@ impl Order {
 mod tests {
     use super::*;
 
-    fn deliver(order: &mut Order, id: &str) -> Option<Gap> {
-        match order.check(id) {
+    fn deliver(ids: &mut IdTracker, id: &str) -> Option<Gap> {
+        match ids.check(id) {
             Verdict::Deliver { gap } => gap,
             Verdict::Duplicate => panic!("{id} was dropped"),
         }
@@ -144,49 +144,49 @@ mod tests {
 
     #[test]
     fn an_inclusive_replay_after_a_reconnect_is_dropped() {
-        let mut order = Order::new(true, "");
-        order.connection_opened();
+        let mut ids = IdTracker::new(true, "");
+        ids.connection_opened();
         for id in ["1", "2", "3"] {
-            deliver(&mut order, id);
+            deliver(&mut ids, id);
         }
-        order.connection_opened();
-        assert_eq!(order.check("3"), Verdict::Duplicate);
-        assert_eq!(deliver(&mut order, "4"), None);
+        ids.connection_opened();
+        assert_eq!(ids.check("3"), Verdict::Duplicate);
+        assert_eq!(deliver(&mut ids, "4"), None);
         // An event with no id of its own keeps "4": delivered.
-        assert_eq!(deliver(&mut order, "4"), None);
+        assert_eq!(deliver(&mut ids, "4"), None);
     }
 
     #[test]
     fn without_dedupe_every_event_is_delivered() {
-        let mut order = Order::new(false, "3");
-        order.connection_opened();
-        assert_eq!(deliver(&mut order, "3"), None);
-        assert!(order.seen.is_empty());
+        let mut ids = IdTracker::new(false, "3");
+        ids.connection_opened();
+        assert_eq!(deliver(&mut ids, "3"), None);
+        assert!(ids.seen.is_empty());
     }
 
     #[test]
     fn the_resume_id_counts_as_delivered() {
-        let mut order = Order::new(true, "7");
-        order.connection_opened();
-        assert_eq!(order.check("7"), Verdict::Duplicate);
-        assert_eq!(deliver(&mut order, "8"), None);
-        assert_eq!(deliver(&mut order, "11"), Some(Gap { after: 8, next: 11 }));
+        let mut ids = IdTracker::new(true, "7");
+        ids.connection_opened();
+        assert_eq!(ids.check("7"), Verdict::Duplicate);
+        assert_eq!(deliver(&mut ids, "8"), None);
+        assert_eq!(deliver(&mut ids, "11"), Some(Gap { after: 8, next: 11 }));
     }
 
     #[test]
     fn gaps_are_reported_for_numeric_ids_only() {
-        let mut order = Order::new(false, "");
-        assert_eq!(deliver(&mut order, "1"), None);
-        let gap = deliver(&mut order, "5").expect("a gap");
+        let mut ids = IdTracker::new(false, "");
+        assert_eq!(deliver(&mut ids, "1"), None);
+        let gap = deliver(&mut ids, "5").expect("a gap");
         assert_eq!((gap.after, gap.next, gap.missing()), (1, 5, 3));
         assert_eq!(gap.to_string(), "3 events missing between ids 1 and 5");
-        assert_eq!(deliver(&mut order, "abc"), None);
-        assert_eq!(deliver(&mut order, "6"), None);
+        assert_eq!(deliver(&mut ids, "abc"), None);
+        assert_eq!(deliver(&mut ids, "6"), None);
         // Going back (a server that restarted) is no gap.
-        assert_eq!(deliver(&mut order, "2"), None);
-        assert_eq!(deliver(&mut order, "3"), None);
+        assert_eq!(deliver(&mut ids, "2"), None);
+        assert_eq!(deliver(&mut ids, "3"), None);
         assert_eq!(
-            deliver(&mut order, &u64::MAX.to_string()),
+            deliver(&mut ids, &u64::MAX.to_string()),
             Some(Gap {
                 after: 3,
                 next: u64::MAX
@@ -196,22 +196,22 @@ mod tests {
 
     #[test]
     fn the_window_is_bounded() {
-        let mut order = Order::new(true, "");
+        let mut ids = IdTracker::new(true, "");
         for n in 0..(DEDUPE_WINDOW as u64 * 3) {
-            deliver(&mut order, &n.to_string());
+            deliver(&mut ids, &n.to_string());
         }
-        assert_eq!(order.recent.len(), DEDUPE_WINDOW);
-        assert_eq!(order.seen.len(), DEDUPE_WINDOW);
+        assert_eq!(ids.recent.len(), DEDUPE_WINDOW);
+        assert_eq!(ids.seen.len(), DEDUPE_WINDOW);
         // Forgotten ids pass again; remembered ones do not.
-        order.connection_opened();
-        assert_eq!(deliver(&mut order, "0"), None);
-        order.connection_opened();
+        ids.connection_opened();
+        assert_eq!(deliver(&mut ids, "0"), None);
+        ids.connection_opened();
         let newest = (DEDUPE_WINDOW as u64 * 3 - 1).to_string();
-        assert_eq!(order.check(&newest), Verdict::Duplicate);
+        assert_eq!(ids.check(&newest), Verdict::Duplicate);
         // Long ids are never kept.
         let long = "x".repeat(REMEMBERED_ID_MAX + 1);
-        deliver(&mut order, &long);
-        order.connection_opened();
-        assert_eq!(deliver(&mut order, &long), None);
+        deliver(&mut ids, &long);
+        ids.connection_opened();
+        assert_eq!(deliver(&mut ids, &long), None);
     }
 }

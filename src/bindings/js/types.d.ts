@@ -1,4 +1,4 @@
-// TypeScript declarations for the JavaScript API (src/js.rs), appended to the
+// TypeScript declarations for the JavaScript API (src/bindings/js/), appended to the
 // package's generated .d.ts by wasm-bindgen.
 /** Options for `new TypedEventSource(url, options)`. Every field is optional. */
 export interface TypedEventSourceOptions {

@@ -1,15 +1,24 @@
 //! What the transports share: the [`Sink`] they push events and states into, the
-//! [`Transport`] handle the source keeps, and the reconnection loop ([`drive`]) that
+//! [`TransportHandle`] the source keeps, and the reconnection loop ([`drive`]) that
 //! runs a [`Connector`] under the [`ReconnectPolicy`].
 //!
 //! `native.rs` and `fetch.rs` import this module, never `source.rs`: the source
-//! implements [`Sink`] and owns a `Box<dyn Transport>`.
+//! implements [`Sink`] and owns a `Box<dyn TransportHandle>`.
 
-use crate::dom::{self, Listener};
-use crate::event::RawEvent;
+pub(crate) mod dom;
+#[cfg(feature = "fetch")]
+pub(crate) mod fetch;
+pub(crate) mod http;
+#[cfg(feature = "native")]
+pub(crate) mod native;
+
+use self::dom::Listener;
+use crate::core::attempts::Attempts;
+use crate::core::failure::Failure;
+use crate::core::retry::{Decision, ReconnectPolicy};
+use crate::core::state::{CloseReason, ConnectionState, ReconnectCause};
+use crate::decode::RawEvent;
 use crate::options::Options;
-use crate::retry::{Decision, Failure, Health, ReconnectPolicy};
-use crate::state::{CloseReason, ConnectionState, ReconnectCause};
 use futures_util::future::{select, AbortHandle, Abortable, Either};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -48,7 +57,7 @@ pub(crate) type WeakSink = Weak<dyn Sink>;
 
 /// A running transport, owned by the source. Dropping it ends the connection at once
 /// and cancels any pending timer.
-pub(crate) trait Transport {
+pub(crate) trait TransportHandle {
     /// A handler for `event_type` was added (native: listen for it).
     fn listen(&self, _event_type: &str) {}
     /// The last handler for `event_type` went (native: stop listening).
@@ -129,7 +138,7 @@ impl Control {
 }
 
 /// How one connection ended.
-pub(crate) enum End {
+pub(crate) enum AttemptEnd {
     /// The policy decides: retry or close.
     Failed(Failure),
     /// Close with this reason, whatever the policy says.
@@ -141,7 +150,7 @@ pub(crate) enum End {
 /// One transport's way of making a connection.
 pub(crate) trait Connector {
     /// Connects and runs the connection until it ends. Reports `Open` itself.
-    fn connect<'a>(&'a mut self, health: &'a Rc<RefCell<Health>>) -> Connecting<'a>;
+    fn connect<'a>(&'a mut self, attempts: &'a Rc<RefCell<Attempts>>) -> Connecting<'a>;
     /// The reconnection time the server set with `retry:`, if it did.
     fn server_retry(&self) -> Option<Duration>;
 }
@@ -149,7 +158,7 @@ pub(crate) trait Connector {
 /// A connection attempt, boxed: [`drive`] runs either transport's through one
 /// `dyn Connector`, so that its state machine is compiled once, not once per transport
 /// (a copy of it was 9 KB of the npm build's wasm). One allocation per attempt.
-pub(crate) type Connecting<'a> = std::pin::Pin<Box<dyn Future<Output = End> + 'a>>;
+pub(crate) type Connecting<'a> = std::pin::Pin<Box<dyn Future<Output = AttemptEnd> + 'a>>;
 
 /// Sets the state unless the source is gone or closed; returns whether it still runs.
 pub(crate) fn set_state(sink: &WeakSink, state: ConnectionState) -> bool {
@@ -297,7 +306,7 @@ async fn drive(
     control: Rc<Control>,
     mut connector: Box<dyn Connector>,
 ) {
-    let health = Rc::new(RefCell::new(Health::default()));
+    let attempts = Rc::new(RefCell::new(Attempts::default()));
     let policy: &ReconnectPolicy = &options.reconnect;
     let _lifecycle = Lifecycle::new(&options, &control);
     // What ended the last connection, for the state shown while waiting offline.
@@ -305,7 +314,7 @@ async fn drive(
     loop {
         if options.pause_when_hidden && dom::is_hidden() {
             let paused = ConnectionState::Reconnecting {
-                attempt: health.borrow().attempt(),
+                attempt: attempts.borrow().attempt(),
                 delay: None,
                 cause: ReconnectCause::PageHidden,
             };
@@ -317,7 +326,7 @@ async fn drive(
         if options.reconnect_on_online && dom::is_offline() {
             // Spend no attempt while there is no network: wait for it.
             let waiting = ConnectionState::Reconnecting {
-                attempt: health.borrow().attempt(),
+                attempt: attempts.borrow().attempt(),
                 delay: None,
                 cause: last_cause.clone().unwrap_or(ReconnectCause::Network {
                     message: "the browser is offline".into(),
@@ -331,13 +340,13 @@ async fn drive(
         control.reconnect.set(false);
         control.came_online.set(false);
         let connecting = ConnectionState::Connecting {
-            attempt: health.borrow().attempt(),
+            attempt: attempts.borrow().attempt(),
         };
         if !set_state(&sink, connecting) {
             return;
         }
         let end = {
-            let connection = pin!(connector.connect(&health));
+            let connection = pin!(connector.connect(&attempts));
             let interrupt = pin!(interrupted(&control, options.pause_when_hidden));
             match select(connection, interrupt).await {
                 Either::Left((end, _)) => Ok(end),
@@ -345,13 +354,13 @@ async fn drive(
             }
         };
         let failure = match end {
-            Ok(End::Failed(failure)) => failure,
-            Ok(End::Fatal(reason)) => return close(&sink, reason),
-            Ok(End::Gone) => return,
+            Ok(AttemptEnd::Failed(failure)) => failure,
+            Ok(AttemptEnd::Fatal(reason)) => return close(&sink, reason),
+            Ok(AttemptEnd::Gone) => return,
             Err(Interrupt::Hidden) => continue,
             Err(Interrupt::Reconnect) => {
                 let state = ConnectionState::Reconnecting {
-                    attempt: health.borrow().attempt(),
+                    attempt: attempts.borrow().attempt(),
                     delay: Some(Duration::ZERO),
                     cause: ReconnectCause::Requested,
                 };
@@ -363,9 +372,9 @@ async fn drive(
         };
         let now = dom::now();
         let (attempt, elapsed) = {
-            let mut health = health.borrow_mut();
-            let attempt = health.lost(now);
-            (attempt, health.failing_for(now))
+            let mut attempts = attempts.borrow_mut();
+            let attempt = attempts.lost(now);
+            (attempt, attempts.failing_for(now))
         };
         let cause = ReconnectCause::from(&failure);
         last_cause = Some(cause.clone());

@@ -1,4 +1,4 @@
-// The hot path of the JavaScript API (src/js.rs): calls the `on(type, cb)` callbacks of
+// The hot path of the JavaScript API (src/bindings/js/): calls the `on(type, cb)` callbacks of
 // one TypedEventSource with parsed JSON and a `meta` object.
 //
 // Rust hands over a whole chunk of events at once (fetch): three strings, their types

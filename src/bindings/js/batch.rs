@@ -1,0 +1,229 @@
+//! The `on` callbacks' side of the JavaScript API: the types listened for, and the
+//! events of one chunk held and handed to the JavaScript dispatcher (`dispatch.js`)
+//! together.
+
+use crate::core::typemap::TypeMap;
+use crate::decode::RawEvent;
+use crate::source::{EventSource, Subscription};
+use js_sys::Function;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/bindings/js/dispatch.js")]
+extern "C" {
+    /// The JavaScript half of the `on` path: callbacks by type, JSON.parse, `meta`.
+    pub(super) type Dispatcher;
+
+    #[wasm_bindgen(constructor)]
+    pub(super) fn new() -> Dispatcher;
+    #[wasm_bindgen(method)]
+    pub(super) fn add(this: &Dispatcher, event_type: &JsValue, callback: &Function);
+    #[wasm_bindgen(method)]
+    pub(super) fn remove(this: &Dispatcher, event_type: &JsValue, callback: &Function);
+    #[wasm_bindgen(method, js_name = addRaw)]
+    pub(super) fn add_raw(this: &Dispatcher, event_type: &JsValue, callback: &Function);
+    #[wasm_bindgen(method, js_name = removeRaw)]
+    pub(super) fn remove_raw(this: &Dispatcher, event_type: &JsValue, callback: &Function);
+    #[wasm_bindgen(method, js_name = addDecodeError)]
+    pub(super) fn add_decode_error(this: &Dispatcher, callback: &Function);
+    #[wasm_bindgen(method, js_name = removeDecodeError)]
+    pub(super) fn remove_decode_error(this: &Dispatcher, callback: &Function);
+    #[wasm_bindgen(method)]
+    pub(super) fn close(this: &Dispatcher);
+    #[wasm_bindgen(method)]
+    pub(super) fn batch(
+        this: &Dispatcher,
+        types: &str,
+        ids: &str,
+        datas: &str,
+        count: u32,
+        origin: &JsValue,
+    ) -> bool;
+    #[wasm_bindgen(method)]
+    pub(super) fn one(
+        this: &Dispatcher,
+        event_type: &JsValue,
+        id: &str,
+        data: &JsValue,
+        origin: &JsValue,
+        too_big: Option<String>,
+    );
+}
+
+/// What the `on` callbacks of one `TypedEventSource` share.
+pub(super) struct Events {
+    pub(super) dispatcher: Dispatcher,
+    /// For each type with callbacks: its name as a JS string (made once), how many
+    /// callbacks (`on` and `onRaw` alike), and the source's handler that
+    /// feeds them.
+    pub(super) types: RefCell<TypeMap<TypeEntry>>,
+    /// The events of the chunk being dispatched (fetch), handed over at its end.
+    pub(super) chunk: RefCell<Chunk>,
+    /// The origin of the last event, as a JS string, made once per distinct origin.
+    pub(super) origin: RefCell<(String, JsValue)>,
+}
+
+pub(super) struct TypeEntry {
+    pub(super) name: JsValue,
+    pub(super) callbacks: usize,
+    pub(super) _handler: Subscription,
+}
+
+/// A chunk's events, written straight into the three texts the dispatcher takes:
+/// types and ids joined by LF, the data joined by CR. `spans` finds each
+/// event in them again, for the event-by-event path.
+#[derive(Default)]
+pub(super) struct Chunk {
+    pub(super) types: String,
+    pub(super) ids: String,
+    /// The events' data joined by CR, which no data from the parser holds (CR ends a
+    /// line): JavaScript splits them apart again with one `split`.
+    pub(super) datas: String,
+    pub(super) spans: Vec<Span>,
+    /// No event so far has an LF in its type or id, or was dropped for its size.
+    pub(super) batchable: bool,
+    /// Every event so far has the first one's type, or its id: that one is sent
+    /// alone (no split in JavaScript).
+    pub(super) same_type: bool,
+    pub(super) same_id: bool,
+    pub(super) origin: Option<Rc<str>>,
+}
+
+/// Where one held event's type, id and data are in the chunk's texts.
+pub(super) struct Span {
+    pub(super) event_type: (usize, usize),
+    pub(super) id: (usize, usize),
+    pub(super) data: (usize, usize),
+    pub(super) too_big: Option<Box<str>>,
+}
+
+impl Chunk {
+    pub(super) fn push(&mut self, raw: &RawEvent) {
+        if self.spans.is_empty() {
+            self.types.clear();
+            self.ids.clear();
+            self.datas.clear();
+            self.batchable = true;
+            self.same_type = true;
+            self.same_id = true;
+            self.origin = Some(raw.origin_rc());
+        } else {
+            self.types.push('\n');
+            self.ids.push('\n');
+            self.datas.push('\r');
+        }
+        let append = |text: &mut String, part: &str| {
+            let start = text.len();
+            text.push_str(part);
+            (start, text.len())
+        };
+        let event_type = append(&mut self.types, raw.event_type());
+        let id = append(&mut self.ids, raw.last_event_id());
+        let data = append(&mut self.datas, raw.data());
+        if let Some(first) = self.spans.first() {
+            self.same_type &= slice(&self.types, first.event_type) == raw.event_type();
+            self.same_id &= slice(&self.ids, first.id) == raw.last_event_id();
+        }
+        // (A CR in the data, which the parser never leaves, would show in JavaScript as
+        // one event too many: then the chunk goes event by event.)
+        self.batchable &= raw.too_big().is_none()
+            && !raw.event_type().contains('\n')
+            && !raw.last_event_id().contains('\n');
+        self.spans.push(Span {
+            event_type,
+            id,
+            data,
+            too_big: raw.too_big().map(Into::into),
+        });
+    }
+}
+
+pub(super) fn slice(text: &str, (start, end): (usize, usize)) -> &str {
+    text.get(start..end).unwrap_or_default()
+}
+
+impl Events {
+    pub(super) fn origin(&self, origin: &str) -> JsValue {
+        let mut cached = self.origin.borrow_mut();
+        if cached.0 != origin {
+            *cached = (origin.to_owned(), JsValue::from_str(origin));
+        }
+        cached.1.clone()
+    }
+
+    pub(super) fn type_name(&self, event_type: &str) -> Option<JsValue> {
+        self.types.borrow().get(event_type).map(|t| t.name.clone())
+    }
+
+    /// One event, on its own (native), of the type called `name` in JavaScript.
+    pub(super) fn deliver_one(&self, raw: &RawEvent, name: &JsValue) {
+        let origin = self.origin(raw.origin());
+        let too_big = raw.too_big().map(str::to_owned);
+        self.dispatcher
+            .one(name, raw.last_event_id(), &raw.js_data(), &origin, too_big);
+    }
+
+    /// Holds an event of the chunk being dispatched (fetch).
+    pub(super) fn hold(&self, raw: &RawEvent) {
+        self.chunk.borrow_mut().push(raw);
+    }
+
+    /// The held chunk: its texts cross into JavaScript once for all its events (three
+    /// strings), else, when one holds an LF or was dropped for its size, event by
+    /// event.
+    pub(super) fn flush(&self, source: &EventSource) {
+        // Taken out while callbacks run (they may do anything), put back after: the
+        // texts keep their capacity from chunk to chunk.
+        let mut chunk = std::mem::take(&mut *self.chunk.borrow_mut());
+        if !chunk.spans.is_empty() {
+            self.deliver_chunk(&chunk, source);
+            chunk.spans.clear();
+        }
+        let mut slot = self.chunk.borrow_mut();
+        if slot.spans.is_empty() {
+            *slot = chunk;
+        }
+    }
+
+    pub(super) fn deliver_chunk(&self, chunk: &Chunk, source: &EventSource) {
+        let Some(first) = chunk.spans.first() else {
+            return;
+        };
+        let origin = self.origin(chunk.origin.as_deref().unwrap_or_default());
+        if chunk.batchable && chunk.spans.len() > 1 {
+            let types = if chunk.same_type {
+                slice(&chunk.types, first.event_type)
+            } else {
+                chunk.types.as_str()
+            };
+            let ids = if chunk.same_id {
+                slice(&chunk.ids, first.id)
+            } else {
+                chunk.ids.as_str()
+            };
+            let count = u32::try_from(chunk.spans.len()).unwrap_or(u32::MAX);
+            if self
+                .dispatcher
+                .batch(types, ids, &chunk.datas, count, &origin)
+            {
+                return;
+            }
+        }
+        for span in &chunk.spans {
+            if source.state().is_closed() {
+                return;
+            }
+            let Some(name) = self.type_name(slice(&chunk.types, span.event_type)) else {
+                continue;
+            };
+            self.dispatcher.one(
+                &name,
+                slice(&chunk.ids, span.id),
+                &JsValue::from_str(slice(&chunk.datas, span.data)),
+                &origin,
+                span.too_big.as_deref().map(str::to_owned),
+            );
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! The JavaScript API: class `TypedEventSource`, for bundles and `<script type="module">`.
+//!
+//! The npm package's entry (`js/index.js`) wraps this class: it loads the module on
+//! import, keeps open sources alive and adds the EventSource interface. The bare class
+//! is `wasm-eventsource/web`:
+//!
+//! ```js
+//! import init, { TypedEventSource } from "wasm-eventsource/web";
+//! await init();
+//! const es = new TypedEventSource("/events?channel=chat");
+//! es.on("chat", (data, meta) => console.log(meta.lastEventId, data.user, data.text));
+//! es.onDecodeError((err) => console.warn(err.message));
+//! es.onState((state) => console.log(state.kind));
+//! ```
+
+mod batch;
+mod options;
+mod state;
+
+use self::batch::{Dispatcher, Events, TypeEntry};
+use self::options::JsOptions;
+use self::state::{object, state_to_js};
+use crate::source::{EventSource, Subscription};
+use js_sys::{Function, Reflect};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+/// The options, states and callbacks of the JavaScript API, in TypeScript.
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = include_str!("types.d.ts");
+
+/// A typed, observable Server-Sent Events connection for JavaScript.
+///
+/// Like the browser's `EventSource`, but handlers receive parsed JSON, payloads that
+/// are not JSON go to `onDecodeError`, and `onState` tells connecting, open,
+/// reconnecting (with the attempt) and closed (with the reason).
+///
+/// The bare class: keep a reference to it while you want events (like every
+/// wasm-bindgen object, one that nothing references is freed by the garbage collector,
+/// and freeing closes the connection). The package's entry keeps open sources alive by
+/// itself. `close()` ends it at once.
+#[wasm_bindgen]
+pub struct TypedEventSource {
+    source: EventSource,
+    /// The `on` callbacks' side: which types are listened for, the chunk being held.
+    events: Rc<Events>,
+    /// Every callback registered through this object, with the id `off` takes, in
+    /// order (a `Vec`: lists are short, and a map costs wasm size).
+    registry: RefCell<Vec<(u32, JsCallback)>>,
+    next_id: Cell<u32>,
+    /// Flushes the held chunk at its end, and tells the dispatcher when closed.
+    _internal: [Subscription; 2],
+}
+
+#[wasm_bindgen]
+impl TypedEventSource {
+    /// Opens a connection. Throws an `Error` that says what is wrong for an invalid URL
+    /// or options.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        url: &str,
+        #[wasm_bindgen(unchecked_param_type = "TypedEventSourceOptions")] options: JsValue,
+    ) -> Result<TypedEventSource, JsError> {
+        let options = JsOptions::from_js(options)?;
+        let source =
+            EventSource::with_options(url, options).map_err(|e| JsError::new(&e.to_string()))?;
+        let events = Rc::new(Events {
+            dispatcher: Dispatcher::new(),
+            types: RefCell::default(),
+            chunk: RefCell::default(),
+            origin: RefCell::new((String::new(), JsValue::from_str(""))),
+        });
+        let flush = {
+            let (events, weak) = (Rc::downgrade(&events), source.downgrade());
+            source.on_batch_end(move |()| {
+                if let (Some(events), Some(source)) = (events.upgrade(), weak.upgrade()) {
+                    events.flush(&source);
+                }
+            })
+        };
+        let closed = {
+            let events = Rc::downgrade(&events);
+            source.on_state(move |state| {
+                if let (true, Some(events)) = (state.is_closed(), events.upgrade()) {
+                    events.dispatcher.close();
+                    events.chunk.borrow_mut().spans.clear();
+                }
+            })
+        };
+        Ok(TypedEventSource {
+            source,
+            events,
+            registry: RefCell::default(),
+            next_id: Cell::new(1),
+            _internal: [flush, closed],
+        })
+    }
+
+    /// Calls `callback(data, meta)` for each event of `type` whose data is JSON. Returns
+    /// an id for `off`. (Its TypeScript signature, generic over the data, is in the
+    /// custom section above.)
+    #[wasm_bindgen(skip_typescript)]
+    pub fn on(
+        &self,
+        #[wasm_bindgen(js_name = "type")] event_type: &str,
+        #[wasm_bindgen(unchecked_param_type = "MessageHandler")] callback: Function,
+    ) -> u32 {
+        let name = self.listen(event_type);
+        self.events.dispatcher.add(&name, &callback);
+        self.register(JsCallback::Event {
+            event_type: event_type.to_owned(),
+            callback,
+            raw: false,
+        })
+    }
+
+    /// Calls `callback(data, meta)` for each event of `type` with its data as text,
+    /// unparsed: for streams whose data is not JSON by design (tokens, `[DONE]`,
+    /// empty keep-alive events). Returns an id for `off`.
+    #[wasm_bindgen(js_name = onRaw)]
+    pub fn on_raw(
+        &self,
+        #[wasm_bindgen(js_name = "type")] event_type: &str,
+        #[wasm_bindgen(unchecked_param_type = "RawMessageHandler")] callback: Function,
+    ) -> u32 {
+        let name = self.listen(event_type);
+        self.events.dispatcher.add_raw(&name, &callback);
+        self.register(JsCallback::Event {
+            event_type: event_type.to_owned(),
+            callback,
+            raw: true,
+        })
+    }
+
+    /// Calls `callback(error)` for each event whose data is not valid JSON. Without one,
+    /// such errors are reported to the console as uncaught errors. Returns an id for
+    /// `off`.
+    #[wasm_bindgen(js_name = onDecodeError)]
+    pub fn on_decode_error(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "DecodeErrorHandler")] callback: Function,
+    ) -> u32 {
+        self.events.dispatcher.add_decode_error(&callback);
+        self.register(JsCallback::DecodeError(callback))
+    }
+
+    /// Calls `callback(state)` with the current state at once, then with every change,
+    /// in order. Returns an id for `off`.
+    #[wasm_bindgen(js_name = onState)]
+    pub fn on_state(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "StateHandler")] callback: Function,
+    ) -> u32 {
+        let sub = self.source.on_state(move |state| {
+            if let Err(thrown) = callback.call1(&JsValue::NULL, &state_to_js(state)) {
+                report(thrown);
+            }
+        });
+        self.keep(sub)
+    }
+
+    /// Calls `callback(gap)` when numeric event ids skip: events were lost. Returns an
+    /// id for `off`.
+    #[wasm_bindgen(js_name = onGap)]
+    pub fn on_gap(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "GapHandler")] callback: Function,
+    ) -> u32 {
+        let sub = self.source.on_gap(move |gap| {
+            let info = object(&[
+                ("after", (gap.after as f64).into()),
+                ("next", (gap.next as f64).into()),
+                ("missing", (gap.missing() as f64).into()),
+            ]);
+            if let Err(thrown) = callback.call1(&JsValue::NULL, &info) {
+                report(thrown);
+            }
+        });
+        self.keep(sub)
+    }
+
+    /// Drops the current connection, or cuts a backoff short, and connects again now.
+    pub fn reconnect(&self) {
+        self.source.reconnect();
+    }
+
+    /// Removes the callback registered under `id`. Returns whether there was one.
+    pub fn off(&self, id: u32) -> bool {
+        // Drop the entry after the borrow ends: dropping a subscription may close the
+        // source, which calls state observers.
+        let removed = {
+            let mut registry = self.registry.borrow_mut();
+            registry
+                .iter()
+                .position(|(i, _)| *i == id)
+                .map(|at| registry.remove(at).1)
+        };
+        match removed {
+            None => false,
+            Some(JsCallback::Subscription(sub)) => {
+                drop(sub);
+                true
+            }
+            Some(JsCallback::DecodeError(callback)) => {
+                self.events.dispatcher.remove_decode_error(&callback);
+                true
+            }
+            Some(JsCallback::Event {
+                event_type,
+                callback,
+                raw,
+            }) => {
+                let last = {
+                    let mut types = self.events.types.borrow_mut();
+                    match types.get_mut(&event_type) {
+                        Some(entry) => {
+                            if raw {
+                                self.events.dispatcher.remove_raw(&entry.name, &callback);
+                            } else {
+                                self.events.dispatcher.remove(&entry.name, &callback);
+                            }
+                            entry.callbacks = entry.callbacks.saturating_sub(1);
+                            if entry.callbacks == 0 {
+                                types.remove(&event_type)
+                            } else {
+                                None
+                            }
+                        }
+                        None => None,
+                    }
+                };
+                // The type's last callback: its source handler goes too.
+                drop(last);
+                true
+            }
+        }
+    }
+
+    /// Closes the connection for good. No callback runs for events after this.
+    pub fn close(&self) {
+        self.source.close();
+    }
+
+    /// 0 connecting (or reconnecting), 1 open, 2 closed, like `EventSource.readyState`.
+    #[wasm_bindgen(getter, js_name = readyState)]
+    pub fn ready_state(&self) -> u16 {
+        self.source.ready_state()
+    }
+
+    /// The id the source would resume after: the last event id received, or the
+    /// `lastEventId` option before any.
+    #[wasm_bindgen(getter, js_name = lastEventId)]
+    pub fn last_event_id(&self) -> String {
+        self.source.last_event_id()
+    }
+
+    /// The current state, as `onState` would give it.
+    #[wasm_bindgen(getter, unchecked_return_type = "ConnectionState")]
+    pub fn state(&self) -> JsValue {
+        state_to_js(&self.source.state())
+    }
+
+    /// The absolute URL of the stream.
+    #[wasm_bindgen(getter)]
+    pub fn url(&self) -> String {
+        self.source.url().to_owned()
+    }
+}
+
+impl TypedEventSource {
+    /// Makes sure the source hands events of `event_type` over (one handler per type,
+    /// however many callbacks: one JSON.parse per event); counts one more callback.
+    /// Returns the type's name as a JS string.
+    fn listen(&self, event_type: &str) -> JsValue {
+        let mut types = self.events.types.borrow_mut();
+        if let Some(entry) = types.get_mut(event_type) {
+            entry.callbacks += 1;
+            return entry.name.clone();
+        }
+        let events = Rc::downgrade(&self.events);
+        let weak = self.source.downgrade();
+        let name = JsValue::from_str(event_type);
+        let sub = {
+            // The handler knows its type's JavaScript name: it looks nothing up.
+            let name = name.clone();
+            self.source.on_raw_event(event_type, move |raw| {
+                let (Some(events), Some(source)) = (events.upgrade(), weak.upgrade()) else {
+                    return;
+                };
+                if source.is_batching() {
+                    events.hold(raw);
+                } else {
+                    events.deliver_one(raw, &name);
+                }
+            })
+        };
+        types.insert(
+            event_type,
+            TypeEntry {
+                name: name.clone(),
+                callbacks: 1,
+                _handler: sub,
+            },
+        );
+        name
+    }
+
+    fn register(&self, entry: JsCallback) -> u32 {
+        let id = self.take_id();
+        self.registry.borrow_mut().push((id, entry));
+        id
+    }
+
+    fn take_id(&self) -> u32 {
+        let id = self.next_id.get();
+        self.next_id.set(id.wrapping_add(1));
+        id
+    }
+
+    fn keep(&self, sub: Subscription) -> u32 {
+        self.register(JsCallback::Subscription(sub))
+    }
+}
+
+/// A callback registered through `TypedEventSource`.
+enum JsCallback {
+    /// `onState`, `onGap`: a handler of the source, removed when dropped.
+    Subscription(Subscription),
+    /// `on(type, callback)` and `onRaw(type, callback)`: in the dispatcher.
+    Event {
+        event_type: String,
+        callback: Function,
+        raw: bool,
+    },
+    /// `onDecodeError`: in the dispatcher.
+    DecodeError(Function),
+}
+
+/// Reports an exception from a user callback the way the browser reports one from an
+/// event listener (`reportError`), without unwinding through Rust frames.
+fn report(error: JsValue) {
+    let global = js_sys::global();
+    let reporter = Reflect::get(&global, &"reportError".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .or_else(|| {
+            let console = Reflect::get(&global, &"console".into()).ok()?;
+            Reflect::get(&console, &"error".into())
+                .ok()?
+                .dyn_into()
+                .ok()
+        });
+    if let Some(f) = reporter {
+        let _ = f.call1(&JsValue::NULL, &error);
+    }
+}

@@ -1,0 +1,242 @@
+//! Reading `new TypedEventSource(url, options)`'s options object into [`Options`].
+
+use crate::options::{Options, Transport};
+use js_sys::{Object, Reflect};
+use std::time::Duration;
+use wasm_bindgen::prelude::*;
+
+/// Reads `new TypedEventSource(url, options)`'s options object. Hand-written over
+/// `Reflect` rather than serde: it is a few dozen lines where serde-wasm-bindgen and
+/// the float formatting of its error messages cost tens of kilobytes of wasm.
+pub(super) struct JsOptions {
+    object: JsValue,
+    /// What the object is called in error messages: `options` or `options.retry`.
+    path: &'static str,
+}
+
+/// The keys `new TypedEventSource(url, options)` knows, for "unknown option" errors.
+const OPTION_KEYS: &[&str] = &[
+    "withCredentials",
+    "transport",
+    "method",
+    "body",
+    "headers",
+    "lastEventId",
+    "resumeParam",
+    "heartbeatMs",
+    "heartbeatEvent",
+    "retryMs",
+    "retry",
+    "reconnectOnOnline",
+    "pauseWhenHidden",
+    "dedupe",
+    "maxEventSize",
+];
+const RETRY_KEYS: &[&str] = &[
+    "baseMs",
+    "maxMs",
+    "floorMs",
+    "maxAttempts",
+    "maxElapsedMs",
+    "jitter",
+];
+
+fn invalid(message: String) -> JsError {
+    JsError::new(&format!("invalid TypedEventSource options: {message}"))
+}
+
+/// A value as a short text for an error message, without formatting floats in Rust.
+fn shown(value: &JsValue) -> String {
+    if let Some(s) = value.as_string() {
+        return format!("the string \"{s}\"");
+    }
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| "a value that is not JSON".to_owned())
+}
+
+impl JsOptions {
+    /// `value` as an options object (`undefined` and `null` are none); checks that
+    /// every key is one of `known`.
+    fn new(value: JsValue, path: &'static str, known: &[&str]) -> Result<Option<Self>, JsError> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(None);
+        }
+        let Some(object) = value.dyn_ref::<Object>() else {
+            return Err(invalid(format!(
+                "`{path}` must be an object, got {}",
+                shown(&value)
+            )));
+        };
+        for key in Object::keys(object).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !known.contains(&key.as_str()) {
+                return Err(invalid(format!(
+                    "unknown option `{key}` in `{path}`; the options are {}",
+                    known.join(", ")
+                )));
+            }
+        }
+        Ok(Some(JsOptions {
+            object: value,
+            path,
+        }))
+    }
+
+    /// The field `key`; `None` when absent or `undefined`.
+    fn get(&self, key: &str) -> Option<JsValue> {
+        Reflect::get(&self.object, &JsValue::from_str(key))
+            .ok()
+            .filter(|v| !v.is_undefined())
+    }
+
+    fn string(&self, key: &str) -> Result<Option<String>, JsError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v.as_string().map(Some).ok_or_else(|| {
+                invalid(format!(
+                    "`{}.{key}` must be a string, got {}",
+                    self.path,
+                    shown(&v)
+                ))
+            }),
+        }
+    }
+
+    fn flag(&self, key: &str) -> Result<bool, JsError> {
+        match self.get(key) {
+            None => Ok(false),
+            Some(v) => v.as_bool().ok_or_else(|| {
+                invalid(format!(
+                    "`{}.{key}` must be true or false, got {}",
+                    self.path,
+                    shown(&v)
+                ))
+            }),
+        }
+    }
+
+    /// A whole number from 0 to `u32::MAX`.
+    fn count(&self, key: &str) -> Result<Option<u32>, JsError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => match v.as_f64() {
+                Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => {
+                    Ok(Some(n as u32))
+                }
+                _ => Err(invalid(format!(
+                    "`{}.{key}` must be a whole number from 0 to 4294967295, got {}",
+                    self.path,
+                    shown(&v)
+                ))),
+            },
+        }
+    }
+
+    fn millis(&self, key: &str) -> Result<Option<Duration>, JsError> {
+        Ok(self.count(key)?.map(|ms| Duration::from_millis(ms.into())))
+    }
+
+    pub(super) fn from_js(value: JsValue) -> Result<Options, JsError> {
+        let Some(js) = JsOptions::new(value, "options", OPTION_KEYS)? else {
+            return Ok(Options::new());
+        };
+        let transport = match js.string("transport")?.as_deref() {
+            None | Some("native") => Transport::Native,
+            Some("fetch") => Transport::Fetch,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "unknown transport \"{other}\"; use \"native\" or \"fetch\""
+                )))
+            }
+        };
+        let mut options = Options::new()
+            .with_credentials(js.flag("withCredentials")?)
+            .transport(transport)
+            .reconnect_on_online(js.flag("reconnectOnOnline")?)
+            .pause_when_hidden(js.flag("pauseWhenHidden")?)
+            .dedupe(js.flag("dedupe")?);
+        if let Some(method) = js.string("method")? {
+            options = options.method(method);
+        }
+        if let Some(body) = js.string("body")? {
+            options = options.body(body);
+        }
+        if let Some(headers) = js.get("headers") {
+            let Some(object) = headers.dyn_ref::<Object>() else {
+                return Err(invalid(format!(
+                    "`options.headers` must be an object of strings, got {}",
+                    shown(&headers)
+                )));
+            };
+            for entry in Object::entries(object).iter() {
+                let pair: js_sys::Array = entry.unchecked_into();
+                let name = pair.get(0).as_string().unwrap_or_default();
+                let Some(value) = pair.get(1).as_string() else {
+                    return Err(invalid(format!(
+                        "the header `{name}` must be a string, got {}",
+                        shown(&pair.get(1))
+                    )));
+                };
+                options = options.header(name, value);
+            }
+        }
+        if let Some(id) = js.string("lastEventId")? {
+            options = options.last_event_id(id);
+        }
+        match js.get("resumeParam") {
+            None => {}
+            Some(v) if v.is_null() => options = options.resume_param(None),
+            Some(_) => {
+                let param = js.string("resumeParam")?;
+                options = options.resume_param(param.as_deref());
+            }
+        }
+        if let Some(after) = js.millis("heartbeatMs")? {
+            options = options.heartbeat_timeout(after);
+        }
+        if let Some(event_type) = js.string("heartbeatEvent")? {
+            options = options.heartbeat_event(event_type);
+        }
+        if let Some(base) = js.millis("retryMs")? {
+            options = options.retry(base);
+        }
+        if let Some(retry) = JsOptions::new(
+            js.get("retry").unwrap_or(JsValue::UNDEFINED),
+            "options.retry",
+            RETRY_KEYS,
+        )? {
+            let mut policy = options.reconnect.clone();
+            if let Some(v) = retry.millis("baseMs")? {
+                policy = policy.base(v);
+            }
+            if let Some(v) = retry.millis("maxMs")? {
+                policy = policy.max_delay(v);
+            }
+            if let Some(v) = retry.millis("floorMs")? {
+                policy = policy.floor(v);
+            }
+            if let Some(v) = retry.count("maxAttempts")? {
+                policy = policy.max_attempts(v);
+            }
+            if let Some(v) = retry.millis("maxElapsedMs")? {
+                policy = policy.max_elapsed(v);
+            }
+            if let Some(flag) = retry.get("jitter") {
+                let Some(flag) = flag.as_bool() else {
+                    return Err(invalid(format!(
+                        "`options.retry.jitter` must be true or false, got {}",
+                        shown(&flag)
+                    )));
+                };
+                policy = policy.jitter(flag);
+            }
+            options = options.reconnect_policy(policy);
+        }
+        if let Some(bytes) = js.count("maxEventSize")? {
+            options = options.max_event_size(bytes as usize);
+        }
+        Ok(options)
+    }
+}

@@ -1,0 +1,87 @@
+//! [`Attempts`]: the reconnection attempt counter. Pure: times are passed in.
+
+use crate::core::retry::HEALTHY_AFTER;
+use std::time::Duration;
+
+/// Counts reconnection attempts: up while connections fail or die young, back to
+/// zero after a healthy one. Times are milliseconds (`Date.now()` in the browser).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Attempts {
+    attempt: u32,
+    opened_at: Option<f64>,
+    events: u64,
+    failing_since: Option<f64>,
+}
+
+impl Attempts {
+    /// The attempt number of the connection being made now (0 for the first, and
+    /// after a healthy connection).
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// A connection opened at `now`.
+    pub fn opened(&mut self, now: f64) {
+        self.opened_at = Some(now);
+        self.events = 0;
+    }
+
+    /// The open connection delivered an event: it is healthy.
+    pub fn event(&mut self) {
+        self.events = self.events.saturating_add(1);
+    }
+
+    /// Whether the connection open now counts as healthy at `now`.
+    fn healthy(&self, now: f64) -> bool {
+        self.opened_at.is_some_and(|at| {
+            self.events > 0 || Duration::from_millis((now - at).max(0.0) as u64) >= HEALTHY_AFTER
+        })
+    }
+
+    /// The connection was lost at `now`; returns the number of the retry to come
+    /// (from 1).
+    pub fn lost(&mut self, now: f64) -> u32 {
+        if self.healthy(now) {
+            self.attempt = 0;
+            self.failing_since = None;
+        }
+        self.opened_at = None;
+        self.failing_since.get_or_insert(now);
+        self.attempt = self.attempt.saturating_add(1);
+        self.attempt
+    }
+
+    /// How long the current streak of failures has lasted at `now`.
+    pub fn failing_for(&self, now: f64) -> Duration {
+        self.failing_since.map_or(Duration::ZERO, |since| {
+            Duration::from_millis((now - since).max(0.0) as u64)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_counts_failures_and_resets_after_a_healthy_connection() {
+        let mut attempts = Attempts::default();
+        assert_eq!(attempts.attempt(), 0);
+        // Never opened: each loss counts, and the streak's time runs from the first.
+        assert_eq!(attempts.lost(0.0), 1);
+        assert_eq!(attempts.lost(10.0), 2);
+        assert_eq!(attempts.failing_for(1000.0), Duration::from_secs(1));
+        // Opened but died young with no event: still counts.
+        attempts.opened(100.0);
+        assert_eq!(attempts.lost(200.0), 3);
+        // Opened and delivered an event: healthy, start again.
+        attempts.opened(300.0);
+        attempts.event();
+        assert_eq!(attempts.lost(301.0), 1);
+        assert_eq!(attempts.failing_for(301.0), Duration::ZERO);
+        // Opened and stayed up long enough: healthy.
+        attempts.opened(1_000.0);
+        assert_eq!(attempts.lost(1_000.0 + HEALTHY_AFTER.as_millis() as f64), 1);
+        assert_eq!(attempts.attempt(), 1);
+    }
+}
