@@ -102,9 +102,9 @@ pub use bindings::leptos;
 pub use bindings::yew;
 
 pub use crate::core::dedupe::{Gap, DEDUPE_WINDOW};
-pub use crate::core::failure::Failure;
+pub use crate::core::failure::{Failure, ReconnectCause};
 pub use crate::core::retry::{ReconnectPolicy, HEALTHY_AFTER};
-pub use crate::core::state::{CloseReason, ConnectionState, ReconnectCause};
+pub use crate::core::state::{CloseReason, ConnectionState};
 pub use decode::{DecodeError, Message};
 pub use error::{Error, JsError};
 pub use options::{Options, Transport, DEFAULT_RESUME_PARAM};

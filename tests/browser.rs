@@ -177,23 +177,13 @@ async fn a_5xx_on_native_is_retried_not_closed() {
     })
     .await;
     source.close();
-    assert_eq!(
-        before[1],
-        ConnectionState::Reconnecting {
-            attempt: 1,
-            delay: Some(Duration::from_millis(20)),
-            cause: ReconnectCause::HttpStatus { status: 500 }
-        }
-    );
-    assert_eq!(
-        state,
-        ConnectionState::Reconnecting {
-            attempt: 2,
-            delay: Some(Duration::from_millis(40)),
-            cause: ReconnectCause::HttpStatus { status: 500 }
-        },
-        "the backoff doubles"
-    );
+    let retry = |attempt, ms| ConnectionState::Reconnecting {
+        attempt,
+        delay: Some(Duration::from_millis(ms)),
+        cause: server_error(500),
+    };
+    assert_eq!(before[1], retry(1, 20));
+    assert_eq!(state, retry(2, 40), "the backoff doubles");
 }
 
 #[wasm_bindgen_test]

@@ -179,7 +179,7 @@ async fn server_errors_are_retried_with_backoff() {
         let first = next_reconnecting(&mut rx).await;
         let second = next_reconnecting(&mut rx).await;
         source.close();
-        let cause = ReconnectCause::HttpStatus { status };
+        let cause = server_error(status);
         assert_eq!(
             (first, second),
             (

@@ -5,23 +5,31 @@ use crate::core::retry::{millis, MAX_TIMER};
 use std::fmt;
 use std::time::Duration;
 
-/// What ended a connection attempt, as the policy sees it.
+/// What ended a connection, as the [`ReconnectPolicy`](crate::ReconnectPolicy) sees it
+/// and as [`ConnectionState::Reconnecting`](crate::ConnectionState::Reconnecting)
+/// reports it (where it is called [`ReconnectCause`]: the same type).
 ///
-/// The predicate given to [`ReconnectPolicy::retry_if`](crate::ReconnectPolicy::retry_if) receives one of these.
+/// The predicate given to
+/// [`ReconnectPolicy::retry_if`](crate::ReconnectPolicy::retry_if) receives one of
+/// these; it never receives [`Requested`](Self::Requested) or
+/// [`PageHidden`](Self::PageHidden), which are not failures and always lead to a new
+/// connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Failure {
-    /// The request failed or the body broke off (fetch), or the server could not be
-    /// reached.
+    /// The browser reported the connection lost or unreachable and is retrying it
+    /// (native transport: the browser does not say which).
+    ConnectionLost,
+    /// The server ended the response (fetch transport).
+    StreamEnded,
+    /// The request failed or the body broke off: the server is unreachable, the
+    /// network dropped, or CORS refused the response (fetch transport).
     Network {
         /// What the browser said.
         message: String,
     },
-    /// The server ended the response.
-    StreamEnded,
-    /// The browser lost the connection and says nothing more (native transport).
-    ConnectionLost,
-    /// Nothing arrived for the heartbeat timeout.
+    /// Nothing arrived for the heartbeat timeout: no bytes (fetch), or no event
+    /// (native), or no response headers.
     HeartbeatTimeout {
         /// The timeout that passed.
         after: Duration,
@@ -43,7 +51,17 @@ pub enum Failure {
     },
     /// The server answered 204 No Content: "stop reconnecting".
     NoContent,
+    /// [`EventSource::reconnect`](crate::EventSource::reconnect) asked for a new
+    /// connection.
+    Requested,
+    /// The page was hidden with `pause_when_hidden` on: the connection waits for it to
+    /// be visible again.
+    PageHidden,
 }
+
+/// Why a connection is being retried: what ended the one before. The same type as
+/// [`Failure`], under the name [`ConnectionState`](crate::ConnectionState) uses.
+pub type ReconnectCause = Failure;
 
 impl Failure {
     /// The default answer to "is this retried?": network errors, ended streams, lost
@@ -54,7 +72,9 @@ impl Failure {
             Failure::Network { .. }
             | Failure::StreamEnded
             | Failure::ConnectionLost
-            | Failure::HeartbeatTimeout { .. } => true,
+            | Failure::HeartbeatTimeout { .. }
+            | Failure::Requested
+            | Failure::PageHidden => true,
             Failure::HttpStatus { status, .. } => {
                 (500..=599).contains(status) || *status == 408 || *status == 429
             }
@@ -74,21 +94,22 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::Network { message } => write!(f, "a network error ({message})"),
-            Failure::StreamEnded => write!(f, "the server ended the stream"),
             Failure::ConnectionLost => write!(f, "the connection was lost"),
-            Failure::HeartbeatTimeout { after } => {
-                write!(f, "nothing arrived for {} ms", millis(*after))
-            }
-            Failure::HttpStatus {
-                status,
-                status_text,
-                ..
-            } => write!(f, "HTTP {status} {status_text}"),
-            Failure::ContentType { content_type } => {
-                write!(f, "the content type \"{content_type}\"")
-            }
-            Failure::NoContent => write!(f, "HTTP 204 No Content"),
+            Failure::StreamEnded => write!(f, "the server ended the stream"),
+            Failure::Network { message } => write!(f, "a network error ({message})"),
+            Failure::HeartbeatTimeout { after } => write!(
+                f,
+                "nothing arrived for {} ms (heartbeat timeout)",
+                millis(*after)
+            ),
+            Failure::HttpStatus { status, .. } => write!(f, "the server answered HTTP {status}"),
+            Failure::ContentType { content_type } => write!(
+                f,
+                "the server answered with content type \"{content_type}\""
+            ),
+            Failure::NoContent => write!(f, "the server answered 204 No Content"),
+            Failure::Requested => write!(f, "a reconnect was requested"),
+            Failure::PageHidden => write!(f, "the page is hidden"),
         }
     }
 }

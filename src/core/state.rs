@@ -1,7 +1,7 @@
 //! Connection states, why a connection closed or is reconnecting, and the ordered
 //! delivery of state changes to observers.
 
-use crate::core::failure::Failure;
+use crate::core::failure::{Failure, ReconnectCause};
 use crate::core::handlers::Handlers;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -106,114 +106,26 @@ impl fmt::Display for ConnectionState {
     }
 }
 
-/// Why a connection is being retried.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ReconnectCause {
-    /// The browser reported the connection lost or unreachable and is retrying it
-    /// (native transport: the browser does not say which).
-    ConnectionLost,
-    /// The server ended the response (fetch transport).
-    StreamEnded,
-    /// The request failed or the body broke off: the server is unreachable, the
-    /// network dropped, or CORS refused the response (fetch transport).
-    Network {
-        /// The browser's message.
-        message: String,
-    },
-    /// Nothing arrived for the heartbeat timeout: no bytes (fetch), or no event
-    /// (native), or no response headers.
-    HeartbeatTimeout {
-        /// The timeout that passed.
-        after: Duration,
-    },
-    /// The server answered with a status that is retried (5xx, 408, 429).
-    HttpStatus {
-        /// The status code.
-        status: u16,
-    },
-    /// The server answered with a content type other than `text/event-stream`, and
-    /// the policy retries that.
-    ContentType {
-        /// The `Content-Type` it sent.
-        content_type: String,
-    },
-    /// The server answered 204, and the policy retries that.
-    NoContent,
-    /// [`EventSource::reconnect`](crate::EventSource::reconnect) asked for a new
-    /// connection.
-    Requested,
-    /// The page was hidden with `pause_when_hidden` on: the connection waits for it to
-    /// be visible again.
-    PageHidden,
-}
-
-impl From<&Failure> for ReconnectCause {
-    fn from(failure: &Failure) -> Self {
-        match failure {
-            Failure::Network { message } => ReconnectCause::Network {
-                message: message.clone(),
-            },
-            Failure::StreamEnded => ReconnectCause::StreamEnded,
-            Failure::ConnectionLost => ReconnectCause::ConnectionLost,
-            Failure::HeartbeatTimeout { after } => {
-                ReconnectCause::HeartbeatTimeout { after: *after }
-            }
-            Failure::HttpStatus { status, .. } => ReconnectCause::HttpStatus { status: *status },
-            Failure::ContentType { content_type } => ReconnectCause::ContentType {
-                content_type: content_type.clone(),
-            },
-            Failure::NoContent => ReconnectCause::NoContent,
-        }
-    }
-}
-
-impl From<&Failure> for CloseReason {
-    fn from(failure: &Failure) -> Self {
+impl From<Failure> for CloseReason {
+    /// A failure the policy does not retry, as the reason the source closed.
+    fn from(failure: Failure) -> Self {
         match failure {
             Failure::HttpStatus {
                 status,
                 status_text,
                 ..
             } => CloseReason::HttpStatus {
-                status: *status,
-                status_text: status_text.clone(),
+                status,
+                status_text,
             },
-            Failure::ContentType { content_type } => CloseReason::ContentType {
-                content_type: content_type.clone(),
-            },
+            Failure::ContentType { content_type } => CloseReason::ContentType { content_type },
             Failure::NoContent => CloseReason::NoContent,
             Failure::Network { .. }
             | Failure::StreamEnded
             | Failure::ConnectionLost
-            | Failure::HeartbeatTimeout { .. } => CloseReason::Failed,
-        }
-    }
-}
-
-impl fmt::Display for ReconnectCause {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReconnectCause::ConnectionLost => write!(f, "the connection was lost"),
-            ReconnectCause::StreamEnded => write!(f, "the server ended the stream"),
-            ReconnectCause::Network { message } => write!(f, "a network error ({message})"),
-            ReconnectCause::HeartbeatTimeout { after } => {
-                write!(
-                    f,
-                    "nothing arrived for {} ms (heartbeat timeout)",
-                    crate::core::retry::millis(*after)
-                )
-            }
-            ReconnectCause::HttpStatus { status } => write!(f, "the server answered HTTP {status}"),
-            ReconnectCause::ContentType { content_type } => {
-                write!(
-                    f,
-                    "the server answered with content type \"{content_type}\""
-                )
-            }
-            ReconnectCause::NoContent => write!(f, "the server answered 204 No Content"),
-            ReconnectCause::Requested => write!(f, "a reconnect was requested"),
-            ReconnectCause::PageHidden => write!(f, "the page is hidden"),
+            | Failure::HeartbeatTimeout { .. }
+            | Failure::Requested
+            | Failure::PageHidden => CloseReason::Failed,
         }
     }
 }

@@ -14,9 +14,9 @@ pub(crate) mod native;
 
 use self::dom::Listener;
 use crate::core::attempts::Attempts;
-use crate::core::failure::Failure;
+use crate::core::failure::{Failure, ReconnectCause};
 use crate::core::retry::{Decision, ReconnectPolicy};
-use crate::core::state::{CloseReason, ConnectionState, ReconnectCause};
+use crate::core::state::{CloseReason, ConnectionState};
 use crate::decode::RawEvent;
 use crate::options::Options;
 use futures_util::future::{select, AbortHandle, Abortable, Either};
@@ -376,21 +376,26 @@ async fn drive(
             let attempt = attempts.lost(now);
             (attempt, attempts.failing_for(now))
         };
-        let cause = ReconnectCause::from(&failure);
-        last_cause = Some(cause.clone());
+        last_cause = Some(failure.clone());
         let random = js_sys::Math::random();
         match policy.decide(&failure, attempt, elapsed, connector.server_retry(), random) {
-            Decision::Stop => return close(&sink, CloseReason::from(&failure)),
+            Decision::Stop => return close(&sink, CloseReason::from(failure)),
             Decision::GiveUp => {
                 let attempts = attempt.saturating_sub(1);
-                return close(&sink, CloseReason::GaveUp { attempts, cause });
+                return close(
+                    &sink,
+                    CloseReason::GaveUp {
+                        attempts,
+                        cause: failure,
+                    },
+                );
             }
             Decision::Retry(delay) => {
                 let offline = options.reconnect_on_online && dom::is_offline();
                 let state = ConnectionState::Reconnecting {
                     attempt,
                     delay: (!offline).then_some(delay),
-                    cause,
+                    cause: failure,
                 };
                 if !set_state(&sink, state) {
                     return;

@@ -11,8 +11,9 @@
 
 use crate::core::attempts::Attempts;
 use crate::core::failure::Failure;
+use crate::core::failure::ReconnectCause;
 use crate::core::parse::Event;
-use crate::core::state::{CloseReason, ConnectionState, ReconnectCause};
+use crate::core::state::{CloseReason, ConnectionState};
 use crate::core::typemap::TypeMap;
 use crate::decode::RawEvent;
 use crate::error::JsError;

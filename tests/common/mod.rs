@@ -269,3 +269,21 @@ pub async fn settled() -> isize {
     }
     last
 }
+
+/// The cause a status answered by `/scenario/status/{status}` is reported with: its
+/// standard reason phrase, no `Retry-After`.
+pub fn server_error(status: u16) -> wasm_eventsource::ReconnectCause {
+    let status_text = match status {
+        408 => "Request Timeout",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "",
+    };
+    wasm_eventsource::ReconnectCause::HttpStatus {
+        status,
+        status_text: status_text.to_owned(),
+        retry_after: None,
+    }
+}

@@ -1,6 +1,7 @@
 //! Connection states as the plain objects the JavaScript API hands to `onState`.
 
-use crate::core::state::{CloseReason, ConnectionState, ReconnectCause};
+use crate::core::failure::ReconnectCause;
+use crate::core::state::{CloseReason, ConnectionState};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -35,7 +36,7 @@ pub(super) fn state_to_js(state: &ConnectionState) -> JsValue {
                 ("cause", cause_name(cause).into()),
                 ("message", state.to_string().into()),
             ];
-            if let ReconnectCause::HttpStatus { status } = cause {
+            if let ReconnectCause::HttpStatus { status, .. } = cause {
                 fields.push(("status", (*status).into()));
             }
             object(&fields)
