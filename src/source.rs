@@ -82,6 +82,7 @@ impl EventSource {
             handlers: RefCell::default(),
             comments: RefCell::default(),
             gaps: RefCell::default(),
+            #[cfg(feature = "fetch")]
             batching: Cell::new(false),
             batch_ends: RefCell::default(),
             next_id: Cell::new(1),
@@ -136,7 +137,10 @@ impl EventSource {
     /// end [`on_batch_end`](Self::on_batch_end) handlers will hear of.
     #[cfg(feature = "js")]
     pub(crate) fn is_batching(&self) -> bool {
-        self.inner.batching.get()
+        #[cfg(feature = "fetch")]
+        return self.inner.batching.get();
+        #[cfg(not(feature = "fetch"))]
+        false
     }
 
     /// For the JavaScript API: the event as the transport delivered it.
@@ -377,6 +381,7 @@ pub(crate) struct Inner {
     comments: RefCell<Handlers<str>>,
     gaps: RefCell<Handlers<Gap>>,
     /// Between `begin_batch` and `end_batch`: the events of one chunk are dispatched.
+    #[cfg(feature = "fetch")]
     batching: Cell<bool>,
     batch_ends: RefCell<Handlers<()>>,
     next_id: Cell<u64>,
@@ -495,6 +500,7 @@ impl Sink for Inner {
     }
 
     /// Hands a comment to the comment handlers.
+    #[cfg(feature = "fetch")]
     fn comment(&self, text: &str) {
         // Snapshot first: no borrow is held while handlers run.
         let list = self.comments.borrow().snapshot();
@@ -513,6 +519,7 @@ impl Sink for Inner {
         self.state.is_closed()
     }
 
+    #[cfg(feature = "native")]
     fn last_event_id(&self) -> String {
         self.last_event_id.borrow().clone()
     }
@@ -528,10 +535,12 @@ impl Sink for Inner {
         self.ids.borrow_mut().connection_opened();
     }
 
+    #[cfg(feature = "fetch")]
     fn begin_batch(&self) {
         self.batching.set(true);
     }
 
+    #[cfg(feature = "fetch")]
     fn end_batch(&self) {
         self.batching.set(false);
         // Snapshot first: no borrow is held while handlers run.

@@ -155,6 +155,7 @@ impl RawEvent {
     }
 
     /// An event that was dropped because it went over the size cap.
+    #[cfg(feature = "fetch")]
     pub fn oversize(
         event_type: &str,
         last_event_id: &str,

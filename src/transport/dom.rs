@@ -114,6 +114,7 @@ pub(crate) fn js_message(value: JsValue) -> String {
 }
 
 /// The origin of an absolute URL.
+#[cfg(feature = "fetch")]
 pub(crate) fn origin_of(url: &str) -> Option<String> {
     web_sys::Url::new(url).ok().map(|u| u.origin())
 }

@@ -32,6 +32,7 @@ pub(crate) trait Sink {
     /// Hands an event to its handlers (the source filters duplicates, tracks the id).
     fn dispatch(&self, event: RawEvent);
     /// Hands a comment to the comment handlers.
+    #[cfg(feature = "fetch")]
     fn comment(&self, text: &str);
     /// Moves to `state` (ignored once closed).
     fn set_state(&self, state: ConnectionState);
@@ -40,6 +41,7 @@ pub(crate) trait Sink {
     /// Whether the source is closed.
     fn is_closed(&self) -> bool;
     /// The id a new connection resumes after.
+    #[cfg(feature = "native")]
     fn last_event_id(&self) -> String;
     /// The stream set the last event id without an event (an id-only block).
     fn set_last_event_id(&self, id: &str);
@@ -47,8 +49,10 @@ pub(crate) trait Sink {
     fn connection_opened(&self);
     /// The events dispatched from here to [`end_batch`](Self::end_batch) came in one
     /// chunk: handlers that batch may hold them until then.
+    #[cfg(feature = "fetch")]
     fn begin_batch(&self);
     /// The chunk's events are all dispatched.
+    #[cfg(feature = "fetch")]
     fn end_batch(&self);
 }
 
