@@ -262,10 +262,15 @@ impl Options {
     }
 
     /// Drops an event whose id was already delivered, as when a server replays
-    /// inclusively after a reconnect. Events without an `id:` field keep the id of the
-    /// one before; within one connection they are never dropped, so this suits streams
-    /// where every event has its own id. The last 1024 distinct ids are remembered.
-    /// Defaults to `false`.
+    /// inclusively after a reconnect: from a connection's open, events whose ids were
+    /// delivered are dropped until the first new one; after that the connection is
+    /// live and every event is delivered (a server that restarted and counts from 1
+    /// again is heard, best after an event without an id such as a `reset`). Only
+    /// events with an `id` field of their own are judged: one without carries the id
+    /// before it and is always delivered. The native transport cannot see the field
+    /// (the browser hides it): there an event whose id equals the one before it on the
+    /// same EventSource counts as having none. The last 1024 ids delivered are
+    /// remembered. Defaults to `false`.
     pub fn dedupe(mut self, yes: bool) -> Self {
         self.dedupe = yes;
         self

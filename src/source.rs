@@ -78,7 +78,12 @@ impl EventSource {
             url: url.clone(),
             state: StateCell::default(),
             last_event_id: RefCell::new(options.last_event_id.clone()),
-            ids: RefCell::new(IdTracker::new(options.dedupe, &options.last_event_id)),
+            ids: RefCell::new(IdTracker::new(
+                options.dedupe,
+                // Only fetch sees every event; native sees the types listened for.
+                options.transport == Transport::Fetch,
+                &options.last_event_id,
+            )),
             handlers: RefCell::default(),
             comments: RefCell::default(),
             gaps: RefCell::default(),
@@ -189,7 +194,12 @@ impl EventSource {
 
     /// Calls `handler` when numeric event ids skip (say 41, then 45): events were
     /// lost, for example because the server no longer held them when the source
-    /// resumed. Ids that are not whole numbers are never compared.
+    /// resumed. Only events with an `id` field of their own are compared, and ids that
+    /// are not whole numbers never are.
+    ///
+    /// Fetch transport only: the browser's EventSource hands over just the event types
+    /// listened for, so a skipped id may be an event of another type, and the native
+    /// transport reports no gap rather than a false one.
     pub fn on_gap(&self, handler: impl FnMut(&Gap) + 'static) -> Subscription {
         let id = self.inner.next_id();
         self.inner.gaps.borrow_mut().push(id, Box::new(handler));
@@ -478,7 +488,10 @@ impl Sink for Inner {
         if self.state.is_closed() {
             return;
         }
-        let verdict = self.ids.borrow_mut().check(raw.last_event_id());
+        let verdict = self
+            .ids
+            .borrow_mut()
+            .check(raw.last_event_id(), raw.has_own_id());
         let gap = match verdict {
             Verdict::Duplicate => return,
             Verdict::Deliver { gap } => gap,

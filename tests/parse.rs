@@ -671,11 +671,41 @@ fn event_accessors() {
     assert_eq!(event.data(), "{\"a\":1}");
     assert_eq!(
         format!("{event:?}"),
-        r#"Event { event_type: "message", data: "{\"a\":1}", last_event_id: "42" }"#
+        r#"Event { event_type: "message", data: "{\"a\":1}", last_event_id: "42", own_id: false }"#
     );
     assert_eq!(event.clone().into_data(), "{\"a\":1}");
     assert_eq!(Parser::new().max_event_size(), DEFAULT_MAX_EVENT_SIZE);
     assert_eq!(DEFAULT_MAX_EVENT_SIZE, 1024 * 1024);
+}
+
+#[test]
+fn events_say_whether_their_block_had_its_own_id_field() {
+    // Dedupe and gap checks judge only events with an `id` field of their own; an
+    // event without one carries the id of the events before it.
+    let mut parser = Parser::new();
+    parser.feed(b"id: 1\ndata: a\n\ndata: b\n\nid: 1\ndata: c\n\nid\ndata: d\n\n");
+    parser.feed(b"id: 2\n\ndata: e\n\n");
+    let seen: Vec<(String, String, bool)> = std::iter::from_fn(|| parser.next_event())
+        .map(|e| {
+            (
+                e.data().to_owned(),
+                e.last_event_id().to_owned(),
+                e.has_own_id(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("a", "1", true),
+        ("b", "1", false),
+        ("c", "1", true),
+        ("d", "", true),
+        // An id-only block moves the id; the next event still has none of its own.
+        ("e", "2", false),
+    ]
+    .map(|(d, i, o)| (d.to_owned(), i.to_owned(), o));
+    assert_eq!(seen, expected);
+    assert!(Event::new("x", "y", "3").with_own_id(true).has_own_id());
+    assert!(!Event::new("x", "y", "3").has_own_id());
 }
 
 fn oversize(event_type: &str, size: usize, limit: usize, last_event_id: &str) -> Item {

@@ -1,10 +1,10 @@
 //! Exactly once, in order: dropping events whose id was already delivered, and
 //! noticing numeric ids that skip. Pure, tested natively.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 
-/// How many distinct ids de-duplication remembers.
+/// How many of the last ids delivered de-duplication remembers.
 pub const DEDUPE_WINDOW: usize = 1024;
 
 /// Ids longer than this are not remembered (they still pass through).
@@ -49,22 +49,36 @@ pub(crate) enum Verdict {
     Duplicate,
 }
 
-/// The ids seen so far, for one source.
+/// The ids delivered so far, for one source: drops replays and notices gaps.
+///
+/// Only events that carried an `id` field of their own are judged: one without
+/// carries the id of the events before it, which says nothing about itself (a
+/// server's `event: reset`, a keep-alive event), so it is always delivered.
+///
+/// A replay is what a server sends again at the start of a new connection: from the
+/// connection's open, events whose ids were delivered are dropped, until the first one
+/// that is new (or has no id of its own). After that the connection is live, and an id
+/// seen before is a new event (a server that restarted and counts from 1 again).
 #[derive(Debug, Default)]
 pub(crate) struct IdTracker {
     dedupe: bool,
+    /// Gaps are computed: only where the transport sees every event.
+    gaps: bool,
+    /// The last [`DEDUPE_WINDOW`] ids delivered, oldest first. Searched only while a
+    /// connection replays; the buffers are reused.
     recent: VecDeque<String>,
-    seen: HashSet<String>,
-    /// The id of the last event delivered on the connection open now.
-    this_connection: Option<String>,
+    /// The connection open now has not delivered a new event yet.
+    replaying: bool,
     last_number: Option<u64>,
 }
 
 impl IdTracker {
     /// Starts after `resume_id` (empty for none), remembering it as delivered.
-    pub fn new(dedupe: bool, resume_id: &str) -> Self {
+    /// `dedupe` drops replays; `gaps` reports numeric ids that skip.
+    pub fn new(dedupe: bool, gaps: bool, resume_id: &str) -> Self {
         let mut ids = IdTracker {
             dedupe,
+            gaps,
             ..IdTracker::default()
         };
         if dedupe && !resume_id.is_empty() {
@@ -74,35 +88,27 @@ impl IdTracker {
         ids
     }
 
-    /// A new connection opened: its first event with a known id is a replay.
+    /// A new connection opened: what it sends first may be a replay.
     pub fn connection_opened(&mut self) {
-        self.this_connection = None;
+        self.replaying = true;
     }
 
-    /// Judges an event whose last event id is `id`.
-    pub fn check(&mut self, id: &str) -> Verdict {
-        if id.is_empty() {
+    /// Judges an event whose last event id is `id`; `own_id` says whether the event
+    /// carried that id in an `id` field of its own.
+    pub fn check(&mut self, id: &str, own_id: bool) -> Verdict {
+        if !own_id || id.is_empty() {
+            self.replaying = false;
             return Verdict::Deliver { gap: None };
         }
-        // Without de-duplication nothing needs the id kept: only the gap check runs
-        // (once per event, so it stays cheap).
         if self.dedupe {
-            if self.this_connection.as_deref() == Some(id) {
-                // The id of the event before on this connection: an event with no
-                // `id:` field of its own.
-                return Verdict::Deliver { gap: None };
-            }
-            if self.seen.contains(id) {
+            if self.replaying && self.recent.iter().any(|seen| seen == id) {
                 return Verdict::Duplicate;
             }
+            self.replaying = false;
             self.remember(id);
-            match &mut self.this_connection {
-                Some(current) => {
-                    current.clear();
-                    current.push_str(id);
-                }
-                None => self.this_connection = Some(id.to_owned()),
-            }
+        }
+        if !self.gaps {
+            return Verdict::Deliver { gap: None };
         }
         let number = id.parse::<u64>().ok();
         let gap = match (self.last_number, number) {
@@ -118,16 +124,17 @@ impl IdTracker {
     }
 
     fn remember(&mut self, id: &str) {
-        if id.len() > REMEMBERED_ID_MAX || self.seen.contains(id) {
+        if id.len() > REMEMBERED_ID_MAX {
             return;
         }
-        if self.recent.len() == DEDUPE_WINDOW {
-            if let Some(oldest) = self.recent.pop_front() {
-                self.seen.remove(&oldest);
-            }
-        }
-        self.recent.push_back(id.to_owned());
-        self.seen.insert(id.to_owned());
+        let mut slot = if self.recent.len() == DEDUPE_WINDOW {
+            self.recent.pop_front().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        slot.clear();
+        slot.push_str(id);
+        self.recent.push_back(slot);
     }
 }
 
@@ -136,7 +143,7 @@ mod tests {
     use super::*;
 
     fn deliver(ids: &mut IdTracker, id: &str) -> Option<Gap> {
-        match ids.check(id) {
+        match ids.check(id, true) {
             Verdict::Deliver { gap } => gap,
             Verdict::Duplicate => panic!("{id} was dropped"),
         }
@@ -144,38 +151,73 @@ mod tests {
 
     #[test]
     fn an_inclusive_replay_after_a_reconnect_is_dropped() {
-        let mut ids = IdTracker::new(true, "");
+        let mut ids = IdTracker::new(true, true, "");
         ids.connection_opened();
         for id in ["1", "2", "3"] {
             deliver(&mut ids, id);
         }
         ids.connection_opened();
-        assert_eq!(ids.check("3"), Verdict::Duplicate);
+        assert_eq!(ids.check("2", true), Verdict::Duplicate);
+        assert_eq!(ids.check("3", true), Verdict::Duplicate);
         assert_eq!(deliver(&mut ids, "4"), None);
         // An event with no id of its own keeps "4": delivered.
-        assert_eq!(deliver(&mut ids, "4"), None);
+        assert_eq!(ids.check("4", false), Verdict::Deliver { gap: None });
+    }
+
+    #[test]
+    fn events_without_an_id_of_their_own_are_never_dropped() {
+        // Regression: an event with no `id:` line carries the previous id, which is
+        // remembered; after a replayed event was dropped, every later id-less event of
+        // the connection was dropped too (our server's `event: reset` among them).
+        let mut ids = IdTracker::new(true, true, "");
+        ids.connection_opened();
+        deliver(&mut ids, "3");
+        ids.connection_opened();
+        assert_eq!(ids.check("3", true), Verdict::Duplicate);
+        for _ in 0..3 {
+            assert_eq!(ids.check("3", false), Verdict::Deliver { gap: None });
+        }
+    }
+
+    #[test]
+    fn a_server_that_restarts_its_ids_after_a_reset_event_is_heard() {
+        // Regression: after a restart the server sends `event: reset` (no id) and
+        // counts from 1 again; those ids were remembered, so events 1..=last were
+        // dropped as duplicates.
+        let mut ids = IdTracker::new(true, true, "");
+        ids.connection_opened();
+        for n in 1..=5 {
+            deliver(&mut ids, &n.to_string());
+        }
+        ids.connection_opened();
+        assert_eq!(ids.check("5", false), Verdict::Deliver { gap: None });
+        for n in 1..=5 {
+            assert_eq!(deliver(&mut ids, &n.to_string()), None, "{n}");
+        }
+        // Once live, an id seen before is a new event too.
+        assert_eq!(deliver(&mut ids, "3"), None);
     }
 
     #[test]
     fn without_dedupe_every_event_is_delivered() {
-        let mut ids = IdTracker::new(false, "3");
+        let mut ids = IdTracker::new(false, true, "3");
         ids.connection_opened();
         assert_eq!(deliver(&mut ids, "3"), None);
-        assert!(ids.seen.is_empty());
+        assert!(ids.recent.is_empty());
     }
 
     #[test]
     fn the_resume_id_counts_as_delivered() {
-        let mut ids = IdTracker::new(true, "7");
+        let mut ids = IdTracker::new(true, true, "7");
         ids.connection_opened();
-        assert_eq!(ids.check("7"), Verdict::Duplicate);
+        assert_eq!(ids.check("7", true), Verdict::Duplicate);
         assert_eq!(deliver(&mut ids, "8"), None);
         assert_eq!(deliver(&mut ids, "11"), Some(Gap { after: 8, next: 11 }));
     }
 
     #[test]
-    fn gaps_are_reported_for_numeric_ids_only() {
-        let mut ids = IdTracker::new(false, "");
+    fn gaps_are_reported_for_numeric_own_ids_only() {
+        let mut ids = IdTracker::new(false, true, "");
         assert_eq!(deliver(&mut ids, "1"), None);
         let gap = deliver(&mut ids, "5").expect("a gap");
         assert_eq!((gap.after, gap.next, gap.missing()), (1, 5, 3));
@@ -185,29 +227,40 @@ mod tests {
         // Going back (a server that restarted) is no gap.
         assert_eq!(deliver(&mut ids, "2"), None);
         assert_eq!(deliver(&mut ids, "3"), None);
+        // An event that carries "3" without an id field of its own is not judged.
+        assert_eq!(ids.check("9", false), Verdict::Deliver { gap: None });
+        assert_eq!(deliver(&mut ids, "4"), None);
         assert_eq!(
             deliver(&mut ids, &u64::MAX.to_string()),
             Some(Gap {
-                after: 3,
+                after: 4,
                 next: u64::MAX
             })
         );
     }
 
     #[test]
+    fn no_gaps_where_the_transport_does_not_see_every_event() {
+        // Regression: the native transport only sees the types listened for, so
+        // `1 chat, 2 typing, 3 chat` with a `chat` handler reported a gap 1 -> 3.
+        let mut ids = IdTracker::new(true, false, "");
+        assert_eq!(deliver(&mut ids, "1"), None);
+        assert_eq!(deliver(&mut ids, "3"), None);
+    }
+
+    #[test]
     fn the_window_is_bounded() {
-        let mut ids = IdTracker::new(true, "");
+        let mut ids = IdTracker::new(true, true, "");
         for n in 0..(DEDUPE_WINDOW as u64 * 3) {
             deliver(&mut ids, &n.to_string());
         }
         assert_eq!(ids.recent.len(), DEDUPE_WINDOW);
-        assert_eq!(ids.seen.len(), DEDUPE_WINDOW);
         // Forgotten ids pass again; remembered ones do not.
         ids.connection_opened();
         assert_eq!(deliver(&mut ids, "0"), None);
         ids.connection_opened();
         let newest = (DEDUPE_WINDOW as u64 * 3 - 1).to_string();
-        assert_eq!(ids.check(&newest), Verdict::Duplicate);
+        assert_eq!(ids.check(&newest, true), Verdict::Duplicate);
         // Long ids are never kept.
         let long = "x".repeat(REMEMBERED_ID_MAX + 1);
         deliver(&mut ids, &long);

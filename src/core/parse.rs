@@ -50,7 +50,10 @@ const RETRY_LINE_MAX: usize = 27;
 /// from event to event.
 const INLINE_ID_MAX: usize = 64;
 
-/// One dispatched event: its type, its data and the last event ID at dispatch.
+/// One dispatched event: its type, its data and the last event ID at dispatch, and
+/// whether that ID came from the event's own `id` field ([`has_own_id`](Self::has_own_id)).
+///
+/// Two events are equal when their type, data and last event ID are.
 ///
 /// The three strings share one allocation, but for a last event ID longer than 64
 /// bytes: that one is shared with every other event that carries it.
@@ -65,6 +68,8 @@ pub struct Event {
     id_end: usize,
     /// The last event ID when it is longer than [`INLINE_ID_MAX`].
     shared_id: Option<Arc<String>>,
+    /// The event's block had an `id` field of its own.
+    own_id: bool,
 }
 
 impl Event {
@@ -95,7 +100,22 @@ impl Event {
             data_end: data.len(),
             id_end: data.len() + inline_id.len(),
             shared_id,
+            own_id: false,
         }
+    }
+
+    /// The same event, saying whether its block had an `id` field of its own.
+    pub fn with_own_id(mut self, own_id: bool) -> Self {
+        self.own_id = own_id;
+        self
+    }
+
+    /// Whether the event's block had an `id` field of its own (which may have set the
+    /// id to the same value as before, or to empty). An event without one carries the
+    /// last event ID of the events before it: that id is not its own, so it says
+    /// nothing about whether this event was delivered before.
+    pub fn has_own_id(&self) -> bool {
+        self.own_id
     }
 
     /// The event type: the block's `event` field, `"message"` when it had none.
@@ -151,6 +171,7 @@ impl fmt::Debug for Event {
             .field("event_type", &self.event_type())
             .field("data", &self.data())
             .field("last_event_id", &self.last_event_id())
+            .field("own_id", &self.own_id)
             .finish()
     }
 }
@@ -724,6 +745,7 @@ impl Parser {
     /// An oversize event is queued as [`Item::Oversize`] instead; its `id` still
     /// applies (step 1), so a reconnection does not ask for it again.
     fn dispatch(&mut self) {
+        let own_id = self.id_changed;
         if self.id_changed {
             self.id_changed = false;
             self.last_event_id.set(&decode(&self.id_buffer));
@@ -752,7 +774,7 @@ impl Parser {
                 LastId::Inline(id) => Event::build(&event_type, &data, id, None),
                 LastId::Shared(id) => Event::build(&event_type, &data, "", Some(Arc::clone(id))),
             };
-            self.queue.push_back(Item::Event(event));
+            self.queue.push_back(Item::Event(event.with_own_id(own_id)));
         }
         self.data.clear();
         self.event_type.clear();

@@ -190,6 +190,11 @@ impl RawEvent {
         self.event.last_event_id()
     }
 
+    /// Whether the event carried its id in an `id` field of its own.
+    pub fn has_own_id(&self) -> bool {
+        self.event.has_own_id()
+    }
+
     pub fn origin(&self) -> &str {
         &self.origin
     }

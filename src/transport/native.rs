@@ -193,6 +193,9 @@ struct Connection {
     fixed: RefCell<Vec<Listener>>,
     /// The origin of the stream, once an event told it.
     origin: RefCell<Option<Rc<str>>>,
+    /// The browser's last event ID string before the event being handled: a new
+    /// EventSource starts with none and keeps it across its own reconnects.
+    last_id: RefCell<String>,
 }
 
 impl Connection {
@@ -214,6 +217,7 @@ impl Connection {
             listeners: RefCell::default(),
             fixed: RefCell::default(),
             origin: RefCell::default(),
+            last_id: RefCell::default(),
         });
         let target: &EventTarget = connection.es.as_ref();
         let weak = Rc::downgrade(&connection);
@@ -361,7 +365,18 @@ impl Connection {
             let mut origin = self.origin.borrow_mut();
             Rc::clone(origin.get_or_insert_with(|| ev.origin().into()))
         };
-        let event = Event::new(event_type, "", &ev.last_event_id());
+        // The browser hides whether the event had an `id` field: one whose id is the
+        // EventSource's last event ID before it counts as carrying none of its own.
+        let id = ev.last_event_id();
+        let own_id = {
+            let mut last = self.last_id.borrow_mut();
+            let changed = *last != id;
+            if changed {
+                id.clone_into(&mut last);
+            }
+            changed
+        };
+        let event = Event::new(event_type, "", &id).with_own_id(own_id);
         sink.dispatch(RawEvent::with_js_data(event, data, origin));
     }
 
