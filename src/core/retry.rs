@@ -46,11 +46,15 @@ type RetryIf = Rc<dyn Fn(&Failure) -> bool>;
 /// When and how a lost connection is retried, for both transports.
 ///
 /// Exponential backoff with full jitter: retry `n` (from 1) waits a random delay
-/// between the floor and `min(max_delay, base × 2ⁿ⁻¹)`. The base is the server's
-/// `retry:` once it sent one, else [`base`](Self::base). A `Retry-After` on a 429 or
-/// 5xx is honoured when it asks for longer. Every delay is at least the floor and at
-/// most what a browser timer can wait (about 24.8 days). The attempt counter resets
-/// once a connection is healthy (see [`HEALTHY_AFTER`]).
+/// between the floor and the backoff `min(max_delay, base × 2ⁿ⁻¹)`.
+///
+/// The server's reconnection time (its `retry:` field) and a `Retry-After` on a 429
+/// or 5xx are minimums the server sets to shed load: never shortened, never capped.
+/// When it set one, retry `n` waits that minimum plus the jittered backoff (the jitter
+/// only ever adds), so clients that lost one server together do not all come back
+/// at the same instant. Every delay is at least the floor and at most what a browser
+/// timer can wait (about 24.8 days). The attempt counter resets once a connection is
+/// healthy (see [`HEALTHY_AFTER`]).
 ///
 /// ```
 /// use std::time::Duration;
@@ -136,14 +140,15 @@ impl ReconnectPolicy {
         Self::default()
     }
 
-    /// The first delay, doubled on each failed attempt, until the server sends
-    /// `retry:` (which then takes its place). Defaults to 1 s.
+    /// The first backoff, doubled on each failed attempt (added to the server's
+    /// `retry:` once it sent one). Defaults to 1 s.
     pub fn base(mut self, base: Duration) -> Self {
         self.base = base;
         self
     }
 
-    /// The longest backoff delay. Defaults to 30 s. A `Retry-After` may ask for longer.
+    /// The longest backoff. Defaults to 30 s. It never shortens what the server asked
+    /// for (`retry:`, `Retry-After`): the backoff is added to that.
     pub fn max_delay(mut self, max: Duration) -> Self {
         self.max_delay = max;
         self
@@ -215,11 +220,14 @@ impl ReconnectPolicy {
         random: f64,
     ) -> Duration {
         let floor = self.effective_floor();
-        let base = server_retry.unwrap_or(self.base).min(MAX_TIMER);
         let cap = self.max_delay.max(floor).min(MAX_TIMER);
         let doublings = attempt.saturating_sub(1).min(31);
-        let backoff = base.saturating_mul(1u32 << doublings).min(cap);
-        let delay = if self.jitter {
+        let backoff = self
+            .base
+            .min(MAX_TIMER)
+            .saturating_mul(1u32 << doublings)
+            .min(cap);
+        let backoff = if self.jitter {
             let random = if random.is_finite() {
                 random.clamp(0.0, 1.0)
             } else {
@@ -229,11 +237,12 @@ impl ReconnectPolicy {
         } else {
             backoff
         };
-        let delay = match retry_after {
-            Some(asked) => delay.max(asked),
-            None => delay,
-        };
-        clamp_timer(delay, floor)
+        // WHATWG: "Wait a delay equal to the reconnection time of the event source.
+        // Optionally, wait some more." A minimum the server set is never shortened.
+        match server_retry.max(retry_after) {
+            Some(minimum) => clamp_timer(minimum.max(floor).saturating_add(backoff), floor),
+            None => clamp_timer(backoff, floor),
+        }
     }
 
     /// What to do after `failure`, retry `attempt` (from 1) of a streak that has been
@@ -295,13 +304,16 @@ mod tests {
 
     #[test]
     fn the_floor_stops_a_zero_retry_from_spinning() {
-        let p = ReconnectPolicy::new().jitter(false);
+        let p = ReconnectPolicy::new().base(Duration::ZERO).jitter(false);
         assert_eq!(p.delay(1, Some(Duration::ZERO), None, 1.0), DEFAULT_FLOOR);
         let zero = ReconnectPolicy::new()
             .floor(Duration::ZERO)
             .base(Duration::ZERO);
         assert_eq!(zero.delay(1, None, None, 1.0), ms(1));
-        let custom = ReconnectPolicy::new().floor(ms(250)).jitter(false);
+        let custom = ReconnectPolicy::new()
+            .floor(ms(250))
+            .base(Duration::ZERO)
+            .jitter(false);
         assert_eq!(custom.delay(1, Some(ms(10)), None, 1.0), ms(250));
     }
 
@@ -324,10 +336,27 @@ mod tests {
     }
 
     #[test]
-    fn the_servers_retry_is_the_base() {
-        let p = ReconnectPolicy::new().jitter(false);
-        assert_eq!(p.delay(1, Some(ms(300)), None, 1.0), ms(300));
-        assert_eq!(p.delay(3, Some(ms(300)), None, 1.0), ms(1200));
+    fn the_servers_retry_is_a_minimum_the_backoff_adds_to() {
+        // Regression: `retry:` was used as the backoff base, capped at max_delay, then
+        // fully jittered: `retry: 5000` reconnected after 100 ms to 5 s, and
+        // `retry: 60000` after 30 s at most.
+        let p = ReconnectPolicy::new();
+        for i in 0..=100 {
+            let random = f64::from(i) / 100.0;
+            let d = p.delay(1, Some(ms(5000)), None, random);
+            assert!(d >= ms(5000) && d <= ms(6000), "{random}: {d:?}");
+            let d = p.delay(1, Some(ms(60_000)), None, random);
+            assert!(d >= ms(60_000) && d <= ms(61_000), "{random}: {d:?}");
+        }
+        // The jitter only adds: at random 0 the server's time exactly.
+        assert_eq!(p.delay(3, Some(ms(5000)), None, 0.0), ms(5000));
+        // Without jitter, the server's time plus the doubling backoff.
+        let exact = ReconnectPolicy::new().base(ms(50)).jitter(false);
+        assert_eq!(exact.delay(1, Some(ms(300)), None, 0.5), ms(350));
+        assert_eq!(exact.delay(3, Some(ms(300)), None, 0.5), ms(500));
+        // max_delay caps the backoff, never what the server asked for.
+        let capped = ReconnectPolicy::new().max_delay(ms(1000)).jitter(false);
+        assert_eq!(capped.delay(9, Some(ms(60_000)), None, 1.0), ms(61_000));
         let own = ReconnectPolicy::new()
             .base(ms(50))
             .floor(ms(10))
@@ -336,18 +365,24 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_honoured_when_it_asks_for_longer() {
+    fn retry_after_is_a_minimum_too() {
         let p = ReconnectPolicy::new().jitter(false);
         assert_eq!(
             p.delay(1, None, Some(Duration::from_secs(7)), 1.0),
-            Duration::from_secs(7)
+            Duration::from_secs(8)
         );
-        assert_eq!(p.delay(1, None, Some(ms(10)), 1.0), Duration::from_secs(1));
         // Past the cap too: the server knows when it will be back.
         assert_eq!(
             p.delay(1, None, Some(Duration::from_secs(120)), 1.0),
-            Duration::from_secs(120)
+            Duration::from_secs(121)
         );
+        // The longer of `retry:` and `Retry-After` is the minimum.
+        assert_eq!(p.delay(1, Some(ms(2000)), Some(ms(500)), 1.0), ms(3000));
+        let jittered = ReconnectPolicy::new();
+        for i in 0..=10 {
+            let d = jittered.delay(4, None, Some(ms(9000)), f64::from(i) / 10.0);
+            assert!(d >= ms(9000) && d <= ms(17_000), "{d:?}");
+        }
         let failure = Failure::HttpStatus {
             status: 429,
             status_text: String::new(),
@@ -355,7 +390,7 @@ mod tests {
         };
         assert_eq!(
             p.decide(&failure, 1, Duration::ZERO, None, 0.0),
-            Decision::Retry(Duration::from_secs(9))
+            Decision::Retry(Duration::from_secs(10))
         );
     }
 
