@@ -71,7 +71,9 @@
 //! | `lastEventIdQuery` | the `lastEventId` query parameter, or null |
 //! | `body` | the body as text, cut to its first 64 KiB (at a character boundary); `echo` still reports it whole |
 //! | `status` | the status the request was answered with (200, 502, ...), or null while it has no answer yet |
-//! | `open` | true while the request waits for its answer or its response body is being streamed or idles; false once the response body is dropped (it ended or the client went away) |
+//! | `open` | true while the request waits for its answer or its response body is being streamed or idles; false once the response body is dropped (it ended, or the client went away: a closed connection is noticed at once, also while a stream waits between events) |
+//! | `startedAt` | when the request was logged (its head and body read), in milliseconds since the Unix epoch by the system clock (what `Date.now()` reads in a browser on the same machine) |
+//! | `endedAt` | when `open` became false, in the same milliseconds; null while open |
 //!
 //! A token keeps its newest 1000 records. All tokens together keep at most
 //! [`crate::Config::log_budget`] bytes (each record counts its JSON size, its token and
