@@ -1,6 +1,8 @@
 //! `/scenario/...`: deterministic behaviours for the browser tests.
 //!
-//! Every scenario answers GET and POST and takes these optional query parameters:
+//! Every scenario but `llm/...` answers GET and POST and takes these optional query
+//! parameters (`llm/...` take `token` and `secrets` only, and have their own: see
+//! [Language-model streams](#language-model-streams)):
 //!
 //! - `retry=MS`: send `retry: MS` and a blank line first (after the BOM in `bom`; with
 //!   the route's own line ends in `line-endings`).
@@ -33,6 +35,10 @@
 //! | `comments` | [`COMMENTS`], idle |
 //! | `chaos?total=T&min=A&max=B&fail=P&seed=S` | see [Chaos](#chaos) |
 //! | `stall-headers?count=N&after=M` | the first N (default 1, max 1,000,000) requests of the `token` never get response headers: they are held until server shutdown, then get a 503 JSON error; later requests of the token get events `id: k` / `data: {"n":k}` after Last-Event-ID up to M (default 1), idle. Without a token every request is held |
+//! | `llm/openai-chat` (POST) | an answer streamed as OpenAI Chat Completions: see [Language-model streams](#language-model-streams) |
+//! | `llm/openai-responses` (POST) | the same answer as OpenAI Responses events |
+//! | `llm/anthropic?error_after=K` (POST) | the same answer as Anthropic Messages events |
+//! | `llm/expected?prompt=TEXT&tokens=N` (GET) | `{"tokens":[…],"text":"…"}`: the answer those routes stream for that prompt |
 //! | `log/{token}` (GET) | JSON array of the records for that token (not itself logged) |
 //!
 //! # Chaos
@@ -57,6 +63,100 @@
 //! would refuse the same resume forever). The server keeps these per-token counters
 //! (for `chaos` and `stall-headers`) for the 10,000 most recent tokens.
 //!
+//! # Language-model streams
+//!
+//! `POST /scenario/llm/openai-chat`, `/scenario/llm/openai-responses` and
+//! `/scenario/llm/anthropic` stream a deterministic answer to a prompt in the format
+//! of OpenAI Chat Completions, OpenAI Responses and Anthropic Messages, byte for byte
+//! as those APIs write their events (which fields were checked, and where, is noted
+//! in the source of `llm/wire.rs`). Responses have `Content-Type: text/event-stream;
+//! charset=utf-8` and `Cache-Control: no-cache`.
+//!
+//! **The request body** is JSON with `"stream": true` and an optional `model` (a
+//! string of at most 256 bytes, echoed in the events; default `scenario-model`):
+//!
+//! - `openai-chat`: `messages`, an array of `{role, content}`;
+//! - `anthropic`: `messages`, the same (`max_tokens` and the rest are ignored);
+//! - `openai-responses`: `input`, a string or an array of `{role, content}` items.
+//!
+//! The prompt is the text of the last message (item) with `role: "user"`: its
+//! `content` when that is a string, else the `text` of its parts of type `text`
+//! (`input_text` for Responses) joined by `\n`; a string `input` is the prompt
+//! itself. A body that is not JSON, lacks `"stream": true`, the messages (input) or a
+//! user message, or has a bad `model`, gets a 400 with the API's own error body:
+//! `{"error":{"message","type":"invalid_request_error","param","code"}}` (OpenAI) or
+//! `{"type":"error","error":{"type":"invalid_request_error","message"}}` (Anthropic).
+//!
+//! **The answer** to a prompt is `tokens=N` tokens (default 12, 0 to 1000): the
+//! prompt's words are its runs of non-white-space characters (Unicode white space),
+//! each cut to its first 40 characters, or the one word `(empty)` when there are
+//! none; token 0 is `Echo:` and token i ≥ 1 is a space followed by word
+//! `(i - 1) mod W` of the W words. So the prompt `"Hello, wide world"` with
+//! `tokens=6` streams `["Echo:", " Hello,", " wide", " world", " Hello,", " wide"]`,
+//! whose text is `"Echo: Hello, wide world Hello, wide"`. `GET
+//! /scenario/llm/expected?prompt=TEXT&tokens=N` answers `{"tokens": [...], "text":
+//! "..."}` for a prompt. Every token is one delta event, preceded by a wait of
+//! `pace_ms=MS` (default 20, 0 to 10,000); the other events are not delayed.
+//!
+//! **The events**, N being the number of tokens (ids, `created` and `created_at` are
+//! fixed so that every answer to a prompt is the same bytes: `chatcmpl-scenario`,
+//! `resp_scenario`, `msg_scenario`, 1750000000):
+//!
+//! - `openai-chat` (N + 3 events): `data:` lines only, each a `chat.completion.chunk`:
+//!   the delta `{"role":"assistant","content":"","refusal":null}`, a delta
+//!   `{"content":"<token>"}` per token, the delta `{}` with `"finish_reason":"stop"`,
+//!   then `data: [DONE]`; then the response ends;
+//! - `openai-responses` (N + 8 events): `event: <type>` and `data:` with `type` and
+//!   `sequence_number` (0, 1, ...): `response.created`, `response.in_progress`,
+//!   `response.output_item.added`, `response.content_part.added`, a
+//!   `response.output_text.delta` per token, `response.output_text.done`,
+//!   `response.content_part.done`, `response.output_item.done`,
+//!   `response.completed` (`usage.input_tokens` = W, `output_tokens` = N); then the
+//!   response ends (no `[DONE]`);
+//! - `anthropic` (N + 6 events): `message_start`, `content_block_start`, `ping`, a
+//!   `content_block_delta` (`text_delta`) per token, `content_block_stop`,
+//!   `message_delta` (`stop_reason: "end_turn"`, `usage.output_tokens` = N),
+//!   `message_stop`; then the response ends. With `error_after=K` (0 to 1000): the
+//!   events up to the min(K, N)-th delta, then `event: error` with `data: {"type":
+//!   "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}`, then
+//!   the response ends.
+//!
+//! **Query parameters** of the three (each bad value is a 400 with the server's own
+//! `{"error": "..."}`):
+//!
+//! - `ids=1`: every event gets `id: n` (after `event:`, before `data:`), n counting
+//!   the answer's events from 1, so the answer is resumable: a request with
+//!   `Last-Event-ID: k` (header, or `lastEventId=k` in the query) gets only the
+//!   events after event k, the same bytes as the first time (none when k is the last
+//!   or beyond); a Last-Event-ID that is not a number counts as 0. Without `ids=1`,
+//!   Last-Event-ID is ignored and the whole answer is sent.
+//! - `cut_after=K`: the response sends at most K events (of those it would send),
+//!   then is cut as a network failure: the connection is closed without the end of
+//!   the chunked body, so a client reading it gets an error, not an end. With
+//!   `cut_mid=1`, the first half (rounded down, at least one byte) of the next
+//!   event's bytes is written first. With a token, only the first `cuts=N` requests
+//!   (one by default) of the token that get a stream are cut; later ones (resumed
+//!   with `Last-Event-ID` or not) run to the end. Without a token, every request is
+//!   cut.
+//! - `refuse=STATUS` (400, 429, 500 or 503; for `anthropic` also 529): the request
+//!   is answered with that status, `Content-Type: application/json`, the provider's
+//!   error body below, and `Retry-After: SECS` when `retry_after=SECS` (0 to 86,400)
+//!   is given. With a token, only the first `times=N` requests of the token are
+//!   refused (every one without `times`), later ones stream normally; a refused
+//!   request does not count as a streamed one for `cuts`. `times` needs a token.
+//!
+//! | `refuse` | OpenAI `error.type` / `error.code` / `error.message` | Anthropic `error.type` / `error.message` |
+//! |---|---|---|
+//! | 400 | `invalid_request_error` / null / `Invalid request. (test server: refuse=400)` | `invalid_request_error` / `Invalid request. (test server: refuse=400)` |
+//! | 429 | `requests` / `rate_limit_exceeded` / `Rate limit reached for requests. (test server: refuse=429)` | `rate_limit_error` / `Number of requests has exceeded your rate limit. (test server: refuse=429)` |
+//! | 500 | `server_error` / null / `The server had an error while processing your request. Sorry about that! (test server: refuse=500)` | `api_error` / `Internal server error. (test server: refuse=500)` |
+//! | 503 | `server_error` / null / `That model is currently overloaded with other requests. (test server: refuse=503)` | `overloaded_error` / `Overloaded. (test server: refuse=503)` |
+//! | 529 | (not accepted) | `overloaded_error` / `Overloaded. (test server: refuse=529)` |
+//!
+//! OpenAI bodies are `{"error":{"message","type","param":null,"code"}}`, Anthropic
+//! ones `{"type":"error","error":{"type","message"}}`. The order of the checks: query
+//! parameters, then the body, then `refuse`, then `cut_after`.
+//!
 //! # Request records
 //!
 //! Every request to a route of the table above (all but `log/{token}`) with a `token`
@@ -71,7 +171,9 @@
 //! | `lastEventIdQuery` | the `lastEventId` query parameter, or null |
 //! | `body` | the body as text, cut to its first 64 KiB (at a character boundary); `echo` still reports it whole |
 //! | `status` | the status the request was answered with (200, 502, ...), or null while it has no answer yet |
-//! | `open` | true while the request waits for its answer or its response body is being streamed or idles; false once the response body is dropped (it ended or the client went away) |
+//! | `open` | true while the request waits for its answer or its response body is being streamed or idles; false once the response body is dropped (it ended, or the client went away: a closed connection is noticed at once, also while a stream waits between events) |
+//! | `startedAt` | when the request was logged (its head and body read), in milliseconds since the Unix epoch by the system clock (what `Date.now()` reads in a browser on the same machine) |
+//! | `endedAt` | when `open` became false, in the same milliseconds; null while open |
 //!
 //! A token keeps its newest 1000 records. All tokens together keep at most
 //! [`crate::Config::log_budget`] bytes (each record counts its JSON size, its token and
@@ -84,12 +186,13 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
 use serde_json::{json, Value};
 
 mod bytes;
 mod chaos;
+mod llm;
 mod payloads;
 mod record;
 
@@ -143,6 +246,10 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/huge", get(bytes::huge).post(bytes::huge))
         .route("/stall", get(stall).post(stall))
         .route("/comments", get(bytes::comments).post(bytes::comments))
+        .route("/llm/openai-chat", post(llm::openai_chat))
+        .route("/llm/openai-responses", post(llm::openai_responses))
+        .route("/llm/anthropic", post(llm::anthropic))
+        .route("/llm/expected", get(llm::expected))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             record::record_requests,

@@ -4,9 +4,10 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{FromRequest, OriginalUri, Request, State};
@@ -219,6 +220,16 @@ fn truncate(text: &str, limit: usize) -> &str {
     &text[..end]
 }
 
+/// Milliseconds since the Unix epoch by the system clock (0 if the clock is before
+/// 1970): the clock a browser's `Date.now()` reads on the same machine.
+pub(crate) fn epoch_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        })
+}
+
 /// What changes in a record after it is logged.
 #[derive(Debug)]
 struct Progress {
@@ -226,6 +237,8 @@ struct Progress {
     status: AtomicU16,
     /// Whether the request is being answered or its response body is still open.
     open: AtomicBool,
+    /// When the record closed, in [`epoch_millis`]; 0 while open.
+    ended_at: AtomicU64,
 }
 
 /// Keeps a record `open` until dropped; notifies waiters of every change.
@@ -245,6 +258,10 @@ impl OpenRecord {
 
 impl Drop for OpenRecord {
     fn drop(&mut self) {
+        // Never 0, which means "still open".
+        self.progress
+            .ended_at
+            .store(epoch_millis().max(1), Ordering::Relaxed);
         self.progress.open.store(false, Ordering::Relaxed);
         self.changed.send_modify(|version| *version += 1);
     }
@@ -272,6 +289,15 @@ impl Record {
         fields.insert(
             "open".to_owned(),
             Value::Bool(self.progress.open.load(Ordering::Relaxed)),
+        );
+        let ended_at = self.progress.ended_at.load(Ordering::Relaxed);
+        fields.insert(
+            "endedAt".to_owned(),
+            if ended_at == 0 {
+                Value::Null
+            } else {
+                Value::from(ended_at)
+            },
         );
         Value::Object(fields)
     }
@@ -339,12 +365,14 @@ impl RequestLogs {
     }
 
     /// Appends a record to the log of `token`, evicting the oldest records of all
-    /// tokens while over the budget. The record stays `open` until the returned guard
-    /// is dropped.
-    fn record(&self, token: &str, fields: Map<String, Value>) -> OpenRecord {
+    /// tokens while over the budget, with `startedAt` set to now. The record stays
+    /// `open` until the returned guard is dropped.
+    fn record(&self, token: &str, mut fields: Map<String, Value>) -> OpenRecord {
+        fields.insert("startedAt".to_owned(), Value::from(epoch_millis()));
         let progress = Arc::new(Progress {
             status: AtomicU16::new(0),
             open: AtomicBool::new(true),
+            ended_at: AtomicU64::new(0),
         });
         let bytes = serde_json::to_vec(&fields).map_or(0, |json| json.len())
             + token.len()
@@ -464,14 +492,22 @@ mod tests {
     }
 
     #[test]
-    fn status_and_open_follow_the_guard() {
+    fn status_open_and_times_follow_the_guard() {
         let logs = RequestLogs::new(usize::MAX);
+        let before = epoch_millis();
         let guard = logs.record("t", fields(1));
-        assert_eq!(logs.get("t")[0]["status"], Value::Null);
-        assert_eq!(logs.get("t")[0]["open"], true);
+        let record = &logs.get("t")[0];
+        assert_eq!(record["status"], Value::Null);
+        assert_eq!(record["open"], true);
+        assert_eq!(record["endedAt"], Value::Null);
+        let started = record["startedAt"].as_u64().expect("startedAt is a number");
+        assert!(started >= before && started <= epoch_millis(), "{started}");
         guard.answered(StatusCode::BAD_GATEWAY);
         assert_eq!(logs.get("t")[0]["status"], 502);
         drop(guard);
-        assert_eq!(logs.get("t")[0]["open"], false);
+        let record = &logs.get("t")[0];
+        assert_eq!(record["open"], false);
+        let ended = record["endedAt"].as_u64().expect("endedAt is a number");
+        assert!(ended >= started && ended <= epoch_millis(), "{ended}");
     }
 }
