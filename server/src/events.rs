@@ -34,6 +34,8 @@
 //! reloads its state. A Last-Event-ID equal to the newest id held, or any id held,
 //! replays the events after it with no `reset`.
 //!
+//! A request from another site gets 403 with a JSON error (see the crate docs).
+//!
 //! If `/control/fail` armed the channel, the request gets that status and a JSON error
 //! instead of a stream. A new channel name once the server holds 1000 channels gets a
 //! 503 with a JSON error.

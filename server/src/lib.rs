@@ -19,6 +19,18 @@
 //! (static files included), so a page on another site cannot reach the server through
 //! DNS rebinding. CORS headers go only to loopback origins.
 //!
+//! The routes that change state (`/events`, which makes a channel and holds a stream,
+//! `/publish`, `/control/*` and the scenarios, which write request logs and counters)
+//! also refuse requests from other sites with 403 and a JSON error, since any page can
+//! send a simple request (a `no-cors` POST, an `<img src>`) to a loopback address. They
+//! allow a request whose `Origin` is a loopback origin (as CORS does: the
+//! wasm-bindgen test runner serves the browser tests from another loopback port) or
+//! this server's own origin; without `Origin`, one whose `Sec-Fetch-Site` is
+//! `same-origin`, `same-site` or `none`; and one with neither header (curl, tests).
+//! They refuse any other `Origin` (`null` included) and `Sec-Fetch-Site: cross-site`.
+//! Static files, `/health` and `/scenario/log/{token}` answer everyone (only loopback
+//! origins can read them from a page).
+//!
 //! A channel is created by the first `/events`, `/publish` or `/control/fail` request
 //! naming it; once the server holds 1000 channels, such a request naming a new one gets
 //! a 503 with a JSON error.
@@ -56,6 +68,7 @@ mod error;
 pub mod events;
 pub mod health;
 mod host;
+mod origin;
 mod params;
 pub mod publish;
 pub mod scenario;
@@ -239,20 +252,26 @@ pub const LOG_RECORD_BUDGET_OVERHEAD: usize = 128;
 pub const PUBLISH_BODY_LIMIT: usize = 64 * 1024;
 
 /// Builds the router: every route, static files, CORS for loopback origins, all behind
-/// the loopback `Host` check. Starts nothing: see [`AppState::spawn_ticker`].
+/// the loopback `Host` check, and the cross-site check on the routes that change state.
+/// Starts nothing: see [`AppState::spawn_ticker`].
 pub fn app(state: AppState) -> Router {
     let www = ServeDir::new(&state.config().www_dir);
     let pkg = ServeDir::new(&state.config().pkg_dir);
     let examples = ServeDir::new(&state.config().examples_dir);
-    Router::new()
+    // The routes that change state, behind the cross-site check (the scenarios have
+    // it too: see `scenario::router`).
+    let guarded = Router::new()
         .route("/events", get(events::events))
-        .route("/health", get(health::health))
         .route(
             "/publish",
             post(publish::publish).layer(DefaultBodyLimit::max(PUBLISH_BODY_LIMIT)),
         )
         .route("/control/drop", post(control::drop_streams))
         .route("/control/fail", post(control::fail))
+        .route_layer(middleware::from_fn(origin::check_origin));
+    Router::new()
+        .merge(guarded)
+        .route("/health", get(health::health))
         .nest("/scenario", scenario::router(&state))
         .nest_service("/pkg", pkg)
         .nest_service("/examples", examples)

@@ -9,6 +9,10 @@
 //! - `secrets=1`: log the `authorization`, `cookie` and `proxy-authorization` headers
 //!   whole instead of `"[redacted]"`.
 //!
+//! A request from another site (an `Origin` that is neither a loopback origin nor this
+//! server's, or `Sec-Fetch-Site: cross-site`) gets 403 with a JSON error and is not
+//! logged (see the crate docs).
+//!
 //! Where a route says "idle", the response stays open after its events, sending
 //! nothing at all (no keep-alive) until server shutdown. Event data is compact JSON.
 //! Events built by axum are written `event:` (if any), `id:` (if any), `data:`.
@@ -111,7 +115,8 @@ use record::ScenarioRequest;
 const MAX_EVENT_TYPE: usize = 256;
 
 /// The scenario routes, to be nested at `/scenario`. Every one but `log/{token}` goes
-/// through [`record::record_requests`].
+/// through the cross-site check (`origin::check_origin`), then
+/// [`record::record_requests`].
 pub(crate) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/chaos", get(chaos::chaos).post(chaos::chaos))
@@ -148,6 +153,8 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             state.clone(),
             record::record_requests,
         ))
+        // Outside the recording: a request from another site is refused unrecorded.
+        .route_layer(middleware::from_fn(crate::origin::check_origin))
         .route("/log/{token}", get(log))
 }
 
