@@ -7,6 +7,9 @@
 //!   stream of a channel, with replay after `Last-Event-ID` (see [`events`]).
 //! - `POST /publish` with `{"channel", "event"?, "data", "id"?}` (see [`publish`]).
 //! - `GET /health`: whether the broker is reachable (see [`health`]).
+//! - `GET /stats`: `{"connections": N, "channels": M, "perChannel": {...}}`, the open
+//!   `/events` streams, all together and per channel, and the channels held (see
+//!   [`stats`]).
 //! - `POST /control/drop?channel=NAME`, `POST /control/fail?channel=NAME&count=N&status=S`
 //!   (see [`control`]).
 //! - `GET|POST /scenario/...`: deterministic behaviours for tests (see [`scenario`]).
@@ -32,8 +35,26 @@
 //! origins can read them from a page).
 //!
 //! A channel is created by the first `/events`, `/publish` or `/control/fail` request
-//! naming it; once the server holds 1000 channels, such a request naming a new one gets
-//! a 503 with a JSON error.
+//! naming it, and freed when idle, so that requests naming ever new channels (a
+//! thousand `<img src=/events?channel=rN>`) cannot fill the server for good:
+//!
+//! - A channel in use (an open `/events` stream, a request being answered, the ticker)
+//!   is never freed.
+//! - A channel that never stored an event and has no pending `/control/fail` is freed
+//!   as soon as its last stream or request ends: it holds nothing to replay.
+//! - Other idle channels stay, so a client that reconnects resumes from their events,
+//!   until a request names a new channel while the server holds [`MAX_CHANNELS`] (1000).
+//!   Then one idle channel is freed for it: one without a pending failure before one
+//!   with, then one that holds no event now before one that does, then the least
+//!   recently used. Its events go with it, as when the byte budget evicts them: a client
+//!   resuming there gets the `reset` event (see [`events`]).
+//! - Only when all [`MAX_CHANNELS`] channels are in use does a new name get a 503 with
+//!   a JSON error.
+//!
+//! So replay works for every channel in use and for idle channels while fewer than
+//! [`MAX_CHANNELS`] are held, and the rest is bounded by the channel cap and the byte
+//! budget. A freed channel that is named again starts over (in memory, its ids start
+//! again at 1).
 //!
 //! Memory that requests can grow is bounded in bytes: the replay buffers of all
 //! channels together by [`Config::channel_budget`], the scenario request logs of all
@@ -73,9 +94,11 @@ mod params;
 pub mod publish;
 pub mod scenario;
 mod sse;
+pub mod stats;
 pub mod testing;
 mod ticker;
 
+pub use channels::MAX_CHANNELS;
 pub use config::Config;
 
 /// Shared server state: the channels, the scenario request logs, the configuration and
@@ -223,6 +246,18 @@ impl AppState {
         self.inner.logs.bytes()
     }
 
+    /// Open `/events` streams and channels held, as `GET /stats` answers.
+    pub fn stats(&self) -> stats::Stats {
+        self.inner.channels.stats()
+    }
+
+    /// Resolves once `done` holds for [`AppState::stats`], checking again after every
+    /// stream opened or closed and every channel made or freed. Lets tests await a
+    /// state instead of sleeping.
+    pub async fn wait_for_stats(&self, done: impl Fn(&stats::Stats) -> bool) {
+        self.inner.channels.wait_for_stats(done).await;
+    }
+
     /// The records of `token`'s request log, as `GET /scenario/log/{token}` answers.
     pub fn request_log(&self, token: &str) -> Vec<serde_json::Value> {
         self.inner.logs.get(token)
@@ -272,6 +307,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(guarded)
         .route("/health", get(health::health))
+        .route("/stats", get(stats::stats))
         .nest("/scenario", scenario::router(&state))
         .nest_service("/pkg", pkg)
         .nest_service("/examples", examples)

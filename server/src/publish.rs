@@ -70,7 +70,7 @@ pub(crate) async fn publish(
     let published = state
         .broker()
         .publish(
-            &record,
+            record.channel(),
             channel,
             NewEvent {
                 event,
