@@ -115,6 +115,7 @@ struct Inner {
     redis: Option<Arc<broker::redis::RedisBroker>>,
     logs: scenario::RequestLogs,
     counters: scenario::ConnectCounters,
+    flask_sse: Arc<broker::flask::FlaskSseControl>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -142,6 +143,7 @@ impl AppState {
                 redis,
                 logs: scenario::RequestLogs::new(config.log_budget),
                 counters: scenario::ConnectCounters::default(),
+                flask_sse: Arc::default(),
                 shutdown,
                 config,
             }),
@@ -177,9 +179,30 @@ impl AppState {
             tokio::spawn(broker::flask::run(
                 Arc::clone(redis),
                 broker::flask::instance_name(),
+                Arc::clone(&self.inner.flask_sse),
                 self.inner.shutdown.subscribe(),
             ));
         }
+    }
+
+    /// What the Flask-SSE bridge of this state has done so far (all zero when it does
+    /// not run).
+    pub fn flask_sse_counts(&self) -> broker::flask::FlaskSseCounts {
+        self.inner.flask_sse.counts()
+    }
+
+    /// Resolves once `done` holds for [`AppState::flask_sse_counts`], checking again
+    /// after every change. Lets tests await a state instead of sleeping.
+    pub async fn wait_for_flask_sse(&self, done: impl Fn(&broker::flask::FlaskSseCounts) -> bool) {
+        self.inner.flask_sse.wait_for(done).await;
+    }
+
+    /// A test hook: while paused, the Flask-SSE bridge neither renews its lease nor
+    /// writes; it only queues the messages it receives (at most 1000), as a process
+    /// that stalls between receiving a message and writing it holds them, and writes
+    /// them (fenced by the lease) once resumed.
+    pub fn pause_flask_sse(&self, paused: bool) {
+        self.inner.flask_sse.pause(paused);
     }
 
     /// The configuration the state was built with.

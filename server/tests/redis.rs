@@ -679,3 +679,70 @@ async fn flask_sse_publish_reaches_our_clients_once() {
     let mut replay = Reader::open(&b, "room", Some(&first)).await;
     assert_eq!(replay.until_events(1).await[0].data, "two\nlines");
 }
+
+/// Waits until `done` holds for `server`'s Flask-SSE bridge counts.
+async fn bridge_until(
+    server: &Server,
+    what: &str,
+    done: impl Fn(&wasm_eventsource_server::broker::flask::FlaskSseCounts) -> bool,
+) {
+    if tokio::time::timeout(TIMEOUT, server.state.wait_for_flask_sse(done))
+        .await
+        .is_err()
+    {
+        panic!("{what}: {:?}", server.state.flask_sse_counts());
+    }
+}
+
+// Regression: the Flask-SSE bridge wrote without checking its lease, so a holder that
+// stalled past its lease while still subscribed recorded the messages that the new
+// holder recorded too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_flask_sse_holder_records_nothing_twice() {
+    let redis = redis();
+    let a = instance_with(&redis, true).await;
+    let mut on_a = Reader::open(&a, "room", None).await;
+    bridge_until(&a, "A holds the lease and follows `room`", |c| {
+        c.holder && c.subscribed == 1
+    })
+    .await;
+    let b = instance_with(&redis, true).await;
+
+    // A stalls while subscribed, and its lease lapses (as when renewal waits on a slow
+    // Redis): B takes over.
+    a.state.pause_flask_sse(true);
+    let _: i64 =
+        tokio::task::block_in_place(|| redis.query(redis::cmd("DEL").arg("wes:flask-sse:bridge")))
+            .expect("DEL");
+    bridge_until(&b, "B holds the lease and follows `room`", |c| {
+        c.holder && c.subscribed == 1
+    })
+    .await;
+
+    // Both are subscribed when Flask-SSE publishes.
+    let receivers: i64 = tokio::task::block_in_place(|| {
+        redis.query(
+            redis::cmd("PUBLISH")
+                .arg("room")
+                .arg(r#"{"data": {"n": 1}, "type": "chat"}"#),
+        )
+    })
+    .expect("PUBLISH");
+    assert_eq!(receivers, 2, "A and B both receive the message");
+    bridge_until(&b, "B records it", |c| c.stored == 1).await;
+    bridge_until(&a, "A receives it while stalled", |c| c.received == 1).await;
+
+    // A goes on and writes what it holds: the fence refuses it.
+    a.state.pause_flask_sse(false);
+    bridge_until(&a, "A writes or is refused", |c| c.stored + c.refused == 1).await;
+    let counts = a.state.flask_sse_counts();
+    assert_eq!((counts.stored, counts.refused), (0, 1), "{counts:?}");
+    let len: u64 =
+        tokio::task::block_in_place(|| redis.query(redis::cmd("XLEN").arg("wes:stream:room")))
+            .expect("XLEN");
+    assert_eq!(len, 1, "the message was recorded once");
+    let events = on_a.until_events(1).await;
+    assert_eq!(events[0].data, r#"{"n":1}"#);
+    // A unsubscribed: B alone follows `room` now.
+    bridge_until(&a, "A no longer follows `room`", |c| c.subscribed == 0).await;
+}
