@@ -408,27 +408,31 @@ impl Drop for ChannelHandle {
         let mut guard = lock(&self.registry.map);
         let map = &mut *guard;
         map.clock += 1;
+        let clock = map.clock;
         if self.stream {
             map.streams -= 1;
         }
-        let Some(entry) = map
+        // A handle's channel stays in the map while the handle lives.
+        let freed = match map
             .entries
             .get_mut(&self.name)
             .filter(|entry| Arc::ptr_eq(&entry.channel, &self.channel))
-        else {
-            return;
-        };
-        entry.users -= 1;
-        if self.stream {
-            entry.streams -= 1;
-        }
-        entry.last_used = map.clock;
-        let freed = entry.users == 0 && !entry.channel.failure_armed() && {
-            let store = lock(&self.registry.buffers.store);
-            store
-                .rings
-                .get(&self.channel.key)
-                .is_none_or(|ring| ring.next_seq == 0)
+        {
+            None => false,
+            Some(entry) => {
+                entry.users -= 1;
+                if self.stream {
+                    entry.streams -= 1;
+                }
+                entry.last_used = clock;
+                entry.users == 0 && !entry.channel.failure_armed() && {
+                    let store = lock(&self.registry.buffers.store);
+                    store
+                        .rings
+                        .get(&self.channel.key)
+                        .is_none_or(|ring| ring.next_seq == 0)
+                }
+            }
         };
         if freed {
             self.registry.free(map, &self.name);
