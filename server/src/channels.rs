@@ -5,6 +5,21 @@
 //! each event counts its type, id and data plus [`crate::EVENT_BUDGET_OVERHEAD`], and while they hold
 //! more, the globally oldest events (whatever their channel) are evicted first. Each
 //! channel also keeps at most [`REPLAY_BUFFER`] events.
+//!
+//! # Channels in use and idle channels
+//!
+//! A request works on a channel through a [`ChannelHandle`]; a channel with a handle
+//! (an open `/events` stream, a `/publish` or `/control/fail` being answered, the
+//! ticker) is in use and is never freed. When its last handle goes, a channel that never
+//! stored an event and has no pending `/control/fail` is freed at once: it holds
+//! nothing a later request could need. Other idle channels stay (their events are there
+//! for replay, or a failure is armed for the next connect) until a request names a new
+//! channel while the server holds [`MAX_CHANNELS`]: then the idle channel that loses
+//! least is freed, in this order: one without a pending failure before one with, then
+//! one that holds no event now before one that does, and among equals the one used
+//! least recently (a use is a handle taken or released). A freed channel's events go with
+//! it, as if the byte budget had evicted them: a client resuming there gets the
+//! `reset` event. Only when every channel is in use does a new name get a 503.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -28,9 +43,9 @@ const LIVE_CAPACITY: usize = 256;
 /// Longest accepted channel name.
 pub(crate) const MAX_CHANNEL_NAME: usize = 64;
 
-/// Most channels the server holds; a request naming a new channel beyond this gets a
-/// 503.
-pub(crate) const MAX_CHANNELS: usize = 1000;
+/// Most channels the server holds; beyond this, a request naming a new channel frees an
+/// idle one, or gets a 503 when all are in use (see the module docs).
+pub const MAX_CHANNELS: usize = 1000;
 
 use crate::EVENT_BUDGET_OVERHEAD as EVENT_OVERHEAD;
 
@@ -107,6 +122,16 @@ struct Store {
 }
 
 impl Store {
+    /// Removes a channel's ring and its events.
+    fn remove_ring(&mut self, key: u64) {
+        if let Some(ring) = self.rings.remove(&key) {
+            for old in ring.events {
+                self.order.remove(&old.order);
+                self.bytes -= old.bytes;
+            }
+        }
+    }
+
     /// Removes the oldest buffered event of all channels; whether there was one.
     fn evict_oldest(&mut self) -> bool {
         let Some((order, channel)) = self.order.pop_first() else {
@@ -273,60 +298,294 @@ impl Channel {
         });
         Some((current.status, remaining))
     }
+
+    /// Whether `/control/fail` armed a failure not consumed yet.
+    fn failure_armed(&self) -> bool {
+        lock(&self.failures).is_some()
+    }
 }
 
-/// All channels, created on first use, at most [`MAX_CHANNELS`], their replay buffers
-/// within one byte budget.
+/// All channels, created on first use, at most [`MAX_CHANNELS`], freed when idle (see
+/// the module docs), their replay buffers within one byte budget.
 pub(crate) struct Channels {
-    map: Mutex<HashMap<String, Arc<Channel>>>,
+    registry: Arc<Registry>,
+}
+
+struct Registry {
+    map: Mutex<Map>,
     buffers: Arc<Buffers>,
+    /// Bumped whenever a channel is made or freed or a stream opens or closes.
+    changes: watch::Sender<u64>,
+}
+
+#[derive(Default)]
+struct Map {
+    entries: HashMap<String, Entry>,
+    /// The key of the next channel's ring; keys are never reused.
+    next_key: u64,
+    /// Counts uses (handles taken and released): the least recently used order.
+    clock: u64,
+    /// Open `/events` streams of all channels.
+    streams: usize,
+}
+
+struct Entry {
+    channel: Arc<Channel>,
+    /// Live [`ChannelHandle`]s: the channel is in use while this is not 0.
+    users: usize,
+    /// Open `/events` streams.
+    streams: usize,
+    /// [`Map::clock`] at the last use.
+    last_used: u64,
+}
+
+/// Open `/events` streams and channels, as `GET /stats` reports them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Open `/events` responses, all channels together.
+    pub connections: usize,
+    /// Channels the server holds.
+    pub channels: usize,
+    /// Open `/events` responses per channel, for the channels with at least one (at
+    /// most [`MAX_CHANNELS`] entries).
+    pub per_channel: BTreeMap<String, usize>,
+}
+
+impl Stats {
+    /// The JSON body of `GET /stats`:
+    /// `{"connections": N, "channels": M, "perChannel": {"name": n, ...}}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "connections": self.connections,
+            "channels": self.channels,
+            "perChannel": self.per_channel,
+        })
+    }
+}
+
+/// A channel in use: while a handle lives, its channel is not freed. Dereferences to
+/// the [`Channel`].
+pub(crate) struct ChannelHandle {
+    registry: Arc<Registry>,
+    name: String,
+    channel: Arc<Channel>,
+    /// Whether this handle counts as an open `/events` stream.
+    stream: bool,
+}
+
+impl ChannelHandle {
+    /// The channel.
+    pub(crate) fn channel(&self) -> &Arc<Channel> {
+        &self.channel
+    }
+
+    /// Counts this handle as an open `/events` stream until it is dropped.
+    pub(crate) fn open_stream(&mut self) {
+        if self.stream {
+            return;
+        }
+        self.stream = true;
+        let mut map = lock(&self.registry.map);
+        map.streams += 1;
+        if let Some(entry) = map.entries.get_mut(&self.name) {
+            entry.streams += 1;
+        }
+        drop(map);
+        self.registry.changed();
+    }
+}
+
+impl std::ops::Deref for ChannelHandle {
+    type Target = Channel;
+
+    fn deref(&self) -> &Channel {
+        &self.channel
+    }
+}
+
+impl Drop for ChannelHandle {
+    fn drop(&mut self) {
+        let mut guard = lock(&self.registry.map);
+        let map = &mut *guard;
+        map.clock += 1;
+        let clock = map.clock;
+        if self.stream {
+            map.streams -= 1;
+        }
+        // A handle's channel stays in the map while the handle lives.
+        let freed = match map
+            .entries
+            .get_mut(&self.name)
+            .filter(|entry| Arc::ptr_eq(&entry.channel, &self.channel))
+        {
+            None => false,
+            Some(entry) => {
+                entry.users -= 1;
+                if self.stream {
+                    entry.streams -= 1;
+                }
+                entry.last_used = clock;
+                entry.users == 0 && !entry.channel.failure_armed() && {
+                    let store = lock(&self.registry.buffers.store);
+                    store
+                        .rings
+                        .get(&self.channel.key)
+                        .is_none_or(|ring| ring.next_seq == 0)
+                }
+            }
+        };
+        if freed {
+            self.registry.free(map, &self.name);
+        }
+        drop(guard);
+        if self.stream || freed {
+            self.registry.changed();
+        }
+    }
+}
+
+impl Registry {
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Removes the channel `name` and its events.
+    fn free(&self, map: &mut Map, name: &str) {
+        if let Some(entry) = map.entries.remove(name) {
+            lock(&self.buffers.store).remove_ring(entry.channel.key);
+        }
+    }
+
+    /// The idle channel to free for a new one (see the module docs), if any.
+    fn victim(&self, map: &Map) -> Option<String> {
+        let store = lock(&self.buffers.store);
+        map.entries
+            .iter()
+            .filter(|(_, entry)| entry.users == 0)
+            .min_by_key(|(_, entry)| {
+                let holds = store
+                    .rings
+                    .get(&entry.channel.key)
+                    .is_some_and(|ring| !ring.events.is_empty());
+                (entry.channel.failure_armed(), holds, entry.last_used)
+            })
+            .map(|(name, _)| name.clone())
+    }
 }
 
 impl Channels {
     /// No channels yet; their buffers will hold at most `budget` bytes together.
     pub(crate) fn new(budget: usize) -> Self {
         Self {
-            map: Mutex::new(HashMap::new()),
-            buffers: Arc::new(Buffers {
-                store: Mutex::new(Store::default()),
-                budget,
+            registry: Arc::new(Registry {
+                map: Mutex::new(Map::default()),
+                buffers: Arc::new(Buffers {
+                    store: Mutex::new(Store::default()),
+                    budget,
+                }),
+                changes: watch::channel(0).0,
             }),
         }
     }
 
-    /// The channel called `name`, created if it does not exist yet.
+    /// A handle on the channel called `name`, created if it does not exist yet. At
+    /// [`MAX_CHANNELS`], a new name frees an idle channel first (see the module docs).
     ///
     /// # Errors
     ///
-    /// A 503 when `name` is new and the server already holds [`MAX_CHANNELS`].
-    pub(crate) fn get_or_create(&self, name: &str) -> Result<Arc<Channel>, ApiError> {
-        let mut map = lock(&self.map);
-        if let Some(channel) = map.get(name) {
-            return Ok(Arc::clone(channel));
+    /// A 503 when `name` is new, the server holds [`MAX_CHANNELS`] and every one of
+    /// them is in use.
+    pub(crate) fn get_or_create(&self, name: &str) -> Result<ChannelHandle, ApiError> {
+        let registry = &self.registry;
+        let mut guard = lock(&registry.map);
+        let map = &mut *guard;
+        map.clock += 1;
+        let clock = map.clock;
+        if let Some(entry) = map.entries.get_mut(name) {
+            entry.users += 1;
+            entry.last_used = clock;
+            return Ok(ChannelHandle {
+                registry: Arc::clone(registry),
+                name: name.to_owned(),
+                channel: Arc::clone(&entry.channel),
+                stream: false,
+            });
         }
-        if map.len() >= MAX_CHANNELS {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "the server holds too many channels ({MAX_CHANNELS}); use one of the existing channel names or restart the server"
-                ),
-            ));
+        if map.entries.len() >= MAX_CHANNELS {
+            let Some(victim) = registry.victim(map) else {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "the server holds {MAX_CHANNELS} channels and every one has an open stream or a request in progress; use one of the existing channel names, or close some streams and try again"
+                    ),
+                ));
+            };
+            registry.free(map, &victim);
         }
-        // Channels are never removed, so the count is a fresh key.
-        let key = map.len() as u64;
-        let channel = Arc::new(Channel::new(key, Arc::clone(&self.buffers)));
-        map.insert(name.to_owned(), Arc::clone(&channel));
-        Ok(channel)
+        let key = map.next_key;
+        map.next_key += 1;
+        let channel = Arc::new(Channel::new(key, Arc::clone(&registry.buffers)));
+        map.entries.insert(
+            name.to_owned(),
+            Entry {
+                channel: Arc::clone(&channel),
+                users: 1,
+                streams: 0,
+                last_used: clock,
+            },
+        );
+        drop(guard);
+        registry.changed();
+        Ok(ChannelHandle {
+            registry: Arc::clone(registry),
+            name: name.to_owned(),
+            channel,
+            stream: false,
+        })
     }
 
     /// The channel called `name`, if it exists; never creates one.
     pub(crate) fn find(&self, name: &str) -> Option<Arc<Channel>> {
-        lock(&self.map).get(name).map(Arc::clone)
+        lock(&self.registry.map)
+            .entries
+            .get(name)
+            .map(|entry| Arc::clone(&entry.channel))
     }
 
     /// Bytes the buffers of all channels hold, as counted against the budget.
     pub(crate) fn bytes(&self) -> usize {
-        lock(&self.buffers.store).bytes
+        lock(&self.registry.buffers.store).bytes
+    }
+
+    /// Open streams and channels now.
+    pub(crate) fn stats(&self) -> Stats {
+        let map = lock(&self.registry.map);
+        Stats {
+            connections: map.streams,
+            channels: map.entries.len(),
+            per_channel: map
+                .entries
+                .iter()
+                .filter(|(_, entry)| entry.streams > 0)
+                .map(|(name, entry)| (name.clone(), entry.streams))
+                .collect(),
+        }
+    }
+
+    /// Resolves once `done` holds for [`Channels::stats`], checking again after every
+    /// change.
+    pub(crate) async fn wait_for_stats(&self, done: impl Fn(&Stats) -> bool) {
+        let mut changes = self.registry.changes.subscribe();
+        loop {
+            changes.borrow_and_update();
+            if done(&self.stats()) {
+                return;
+            }
+            // The sender lives as long as `self`.
+            if changes.changed().await.is_err() {
+                return;
+            }
+        }
     }
 }
 
@@ -430,14 +689,16 @@ mod tests {
     }
 
     #[test]
-    fn channel_count_is_capped() {
+    fn channel_count_is_capped_while_all_are_in_use() {
         let channels = Channels::new(usize::MAX);
         assert!(channels.find("a").is_none());
-        for n in 0..MAX_CHANNELS {
-            channels
-                .get_or_create(&n.to_string())
-                .expect("under the cap");
-        }
+        let mut handles: Vec<ChannelHandle> = (0..MAX_CHANNELS)
+            .map(|n| {
+                channels
+                    .get_or_create(&n.to_string())
+                    .expect("under the cap")
+            })
+            .collect();
         let Err(error) = channels.get_or_create("one-more") else {
             panic!("a channel over the cap was created");
         };
@@ -449,6 +710,122 @@ mod tests {
         // Existing channels are still served.
         assert!(channels.get_or_create("0").is_ok());
         assert!(channels.find("0").is_some());
+        // Once one is idle, a new name takes its place.
+        handles.swap_remove(7);
+        assert!(channels.find("7").is_none());
+        let _more = channels
+            .get_or_create("one-more")
+            .expect("room for one more");
+        assert_eq!(channels.stats().channels, MAX_CHANNELS);
+    }
+
+    // Regression: a channel was made by any request naming it and never freed, so a
+    // thousand `<img src=/events?channel=rN>` filled MAX_CHANNELS for good.
+    #[test]
+    fn idle_channels_that_hold_nothing_are_freed() {
+        let channels = Channels::new(usize::MAX);
+        let mut stream = channels.get_or_create("a").expect("a");
+        stream.open_stream();
+        let second = channels.get_or_create("a").expect("a again");
+        assert_eq!(
+            channels.stats(),
+            Stats {
+                connections: 1,
+                channels: 1,
+                per_channel: [("a".to_owned(), 1)].into_iter().collect(),
+            }
+        );
+        drop(stream);
+        assert_eq!(channels.stats().connections, 0);
+        assert!(channels.find("a").is_some(), "in use by `second`");
+        drop(second);
+        assert!(channels.find("a").is_none());
+        assert_eq!(channels.stats(), Stats::default());
+
+        // Kept: a channel that stored an event (for replay), one with a pending
+        // failure.
+        channels
+            .get_or_create("held")
+            .expect("held")
+            .publish(None, "1".into(), None);
+        channels
+            .get_or_create("armed")
+            .expect("armed")
+            .fail_next(1, StatusCode::BAD_GATEWAY);
+        assert!(channels.find("held").is_some());
+        assert!(channels.find("armed").is_some());
+        // The failure consumed, the armed channel holds nothing: freed.
+        let armed = channels.get_or_create("armed").expect("armed");
+        assert!(armed.take_failure().is_some());
+        drop(armed);
+        assert!(channels.find("armed").is_none());
+        for n in 0..2 * MAX_CHANNELS {
+            channels
+                .get_or_create(&format!("r{n}"))
+                .expect("idle channels never fill the server");
+        }
+        assert_eq!(channels.stats().channels, 1);
+    }
+
+    #[test]
+    fn at_the_cap_the_idle_channel_that_loses_least_goes_first() {
+        let channels = Channels::new(usize::MAX);
+        let streamed = channels.get_or_create("streamed").expect("streamed");
+        streamed.publish(None, "s".into(), None);
+        channels
+            .get_or_create("armed")
+            .expect("armed")
+            .fail_next(1, StatusCode::BAD_GATEWAY);
+        for n in 0..MAX_CHANNELS - 2 {
+            channels
+                .get_or_create(&format!("c{n}"))
+                .expect("c")
+                .publish(None, n.to_string(), None);
+        }
+        let bytes = channels.bytes();
+        // Every idle channel holds an event: the least recently used goes, with its
+        // events.
+        drop(channels.get_or_create("c0").expect("use c0 again"));
+        drop(channels.get_or_create("new1").expect("frees c1"));
+        assert!(channels.find("c1").is_none());
+        assert!(channels.find("c0").is_some());
+        assert!(channels.bytes() < bytes);
+        // A channel whose events are gone goes before those that hold some.
+        channels
+            .get_or_create("new2")
+            .expect("new2")
+            .publish(None, "x".into(), None);
+        {
+            let mut store = lock(&channels.registry.buffers.store);
+            let key = channels.find("c500").expect("c500").key;
+            store.remove_ring(key);
+            store.rings.insert(
+                key,
+                Ring {
+                    events: VecDeque::new(),
+                    next_seq: 1,
+                },
+            );
+        }
+        drop(channels.get_or_create("new3").expect("frees c500"));
+        assert!(channels.find("c500").is_none());
+        assert!(channels.find("c2").is_some());
+        // The armed channel goes last; the streamed one never.
+        for n in 0..MAX_CHANNELS {
+            channels
+                .get_or_create(&format!("more{n}"))
+                .expect("more")
+                .publish(None, n.to_string(), None);
+        }
+        assert!(channels.find("c0").is_none());
+        assert_eq!(channels.stats().channels, MAX_CHANNELS);
+        assert!(channels.find("streamed").is_some());
+        assert!(channels.find("armed").is_some());
+        let store = lock(&channels.registry.buffers.store);
+        assert_eq!(
+            store.order.len(),
+            store.rings.values().map(|r| r.events.len()).sum::<usize>()
+        );
     }
 
     #[test]

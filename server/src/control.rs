@@ -9,6 +9,8 @@
 //! `channel` defaults to `default` in both. `/control/fail` creates the channel if it
 //! does not exist yet (as `/events` and `/publish` do): once the server holds 1000
 //! channels, a new name gets a 503 with a JSON error.
+//!
+//! Both refuse requests from other sites with 403 and a JSON error (see the crate docs).
 
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -8,7 +8,10 @@ use axum::response::Response;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 /// Allows `http://127.0.0.1`, `http://localhost` and `http://[::1]` on any port, with
-/// credentials, any request header (mirrored) and GET/POST/OPTIONS.
+/// credentials, any request header (mirrored) and GET/POST/OPTIONS, and exposes the
+/// response headers a client reads that are not CORS-safelisted: `Content-Length`,
+/// `Last-Event-ID` and `Retry-After` (without it, a cross-origin `fetch` never sees the
+/// delay a 429 or 503 asks for), plus `Content-Type` and `Cache-Control`.
 pub(crate) fn layer() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(|origin: &HeaderValue, _| {
@@ -22,6 +25,7 @@ pub(crate) fn layer() -> CorsLayer {
             header::CONTENT_LENGTH,
             header::CACHE_CONTROL,
             HeaderName::from_static("last-event-id"),
+            header::RETRY_AFTER,
         ])
 }
 

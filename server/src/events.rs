@@ -34,6 +34,8 @@
 //! reloads its state. A Last-Event-ID equal to the newest id held, or any id held,
 //! replays the events after it with no `reset`.
 //!
+//! A request from another site gets 403 with a JSON error (see the crate docs).
+//!
 //! If `/control/fail` armed the channel, the request gets that status and a JSON error
 //! instead of a stream. A new channel name once the server holds 1000 channels gets a
 //! 503 with a JSON error.
@@ -106,7 +108,7 @@ pub(crate) async fn events(
     let name = params.channel()?;
     let retry = retry_ms(params.u64("retry")?);
     let keep_alive = keep_alive_interval(params.u64("keepalive_ms")?);
-    let channel = state.channels().get_or_create(name)?;
+    let mut channel = state.channels().get_or_create(name)?;
 
     if let Some((status, left)) = channel.take_failure() {
         let message = format!(
@@ -118,8 +120,10 @@ pub(crate) async fn events(
     let last = last_event_id(&headers, &params);
     let subscription = state
         .broker()
-        .subscribe(&channel, name, last.as_deref())
+        .subscribe(channel.channel(), name, last.as_deref())
         .await?;
+    // The response holds the channel (in use, counted in `/stats`) until it is dropped.
+    channel.open_stream();
     let live = subscription
         .live
         .take_while(|item| future::ready(!matches!(item, Live::Resume)))
@@ -146,6 +150,10 @@ pub(crate) async fn events(
         .chain(live)
         .take_until(async move {
             let _ = dropped.changed().await;
+        })
+        .map(move |event| {
+            let _held = &channel;
+            event
         });
     Ok(live_response(&state, body, keep_alive))
 }

@@ -7,6 +7,9 @@
 //!   stream of a channel, with replay after `Last-Event-ID` (see [`events`]).
 //! - `POST /publish` with `{"channel", "event"?, "data", "id"?}` (see [`publish`]).
 //! - `GET /health`: whether the broker is reachable (see [`health`]).
+//! - `GET /stats`: `{"connections": N, "channels": M, "perChannel": {...}}`, the open
+//!   `/events` streams, all together and per channel, and the channels held (see
+//!   [`stats`]).
 //! - `POST /control/drop?channel=NAME`, `POST /control/fail?channel=NAME&count=N&status=S`
 //!   (see [`control`]).
 //! - `GET|POST /scenario/...`: deterministic behaviours for tests (see [`scenario`]).
@@ -19,9 +22,39 @@
 //! (static files included), so a page on another site cannot reach the server through
 //! DNS rebinding. CORS headers go only to loopback origins.
 //!
+//! The routes that change state (`/events`, which makes a channel and holds a stream,
+//! `/publish`, `/control/*` and the scenarios, which write request logs and counters)
+//! also refuse requests from other sites with 403 and a JSON error, since any page can
+//! send a simple request (a `no-cors` POST, an `<img src>`) to a loopback address. They
+//! allow a request whose `Origin` is a loopback origin (as CORS does: the
+//! wasm-bindgen test runner serves the browser tests from another loopback port) or
+//! this server's own origin; without `Origin`, one whose `Sec-Fetch-Site` is
+//! `same-origin`, `same-site` or `none`; and one with neither header (curl, tests).
+//! They refuse any other `Origin` (`null` included) and `Sec-Fetch-Site: cross-site`.
+//! Static files, `/health` and `/scenario/log/{token}` answer everyone (only loopback
+//! origins can read them from a page).
+//!
 //! A channel is created by the first `/events`, `/publish` or `/control/fail` request
-//! naming it; once the server holds 1000 channels, such a request naming a new one gets
-//! a 503 with a JSON error.
+//! naming it, and freed when idle, so that requests naming ever new channels (a
+//! thousand `<img src=/events?channel=rN>`) cannot fill the server for good:
+//!
+//! - A channel in use (an open `/events` stream, a request being answered, the ticker)
+//!   is never freed.
+//! - A channel that never stored an event and has no pending `/control/fail` is freed
+//!   as soon as its last stream or request ends: it holds nothing to replay.
+//! - Other idle channels stay, so a client that reconnects resumes from their events,
+//!   until a request names a new channel while the server holds [`MAX_CHANNELS`] (1000).
+//!   Then one idle channel is freed for it: one without a pending failure before one
+//!   with, then one that holds no event now before one that does, then the least
+//!   recently used. Its events go with it, as when the byte budget evicts them: a client
+//!   resuming there gets the `reset` event (see [`events`]).
+//! - Only when all [`MAX_CHANNELS`] channels are in use does a new name get a 503 with
+//!   a JSON error.
+//!
+//! So replay works for every channel in use and for idle channels while fewer than
+//! [`MAX_CHANNELS`] are held, and the rest is bounded by the channel cap and the byte
+//! budget. A freed channel that is named again starts over (in memory, its ids start
+//! again at 1).
 //!
 //! Memory that requests can grow is bounded in bytes: the replay buffers of all
 //! channels together by [`Config::channel_budget`], the scenario request logs of all
@@ -56,13 +89,16 @@ mod error;
 pub mod events;
 pub mod health;
 mod host;
+mod origin;
 mod params;
 pub mod publish;
 pub mod scenario;
 mod sse;
+pub mod stats;
 pub mod testing;
 mod ticker;
 
+pub use channels::MAX_CHANNELS;
 pub use config::Config;
 
 /// Shared server state: the channels, the scenario request logs, the configuration and
@@ -79,6 +115,7 @@ struct Inner {
     redis: Option<Arc<broker::redis::RedisBroker>>,
     logs: scenario::RequestLogs,
     counters: scenario::ConnectCounters,
+    flask_sse: Arc<broker::flask::FlaskSseControl>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -106,6 +143,7 @@ impl AppState {
                 redis,
                 logs: scenario::RequestLogs::new(config.log_budget),
                 counters: scenario::ConnectCounters::default(),
+                flask_sse: Arc::default(),
                 shutdown,
                 config,
             }),
@@ -141,9 +179,30 @@ impl AppState {
             tokio::spawn(broker::flask::run(
                 Arc::clone(redis),
                 broker::flask::instance_name(),
+                Arc::clone(&self.inner.flask_sse),
                 self.inner.shutdown.subscribe(),
             ));
         }
+    }
+
+    /// What the Flask-SSE bridge of this state has done so far (all zero when it does
+    /// not run).
+    pub fn flask_sse_counts(&self) -> broker::flask::FlaskSseCounts {
+        self.inner.flask_sse.counts()
+    }
+
+    /// Resolves once `done` holds for [`AppState::flask_sse_counts`], checking again
+    /// after every change. Lets tests await a state instead of sleeping.
+    pub async fn wait_for_flask_sse(&self, done: impl Fn(&broker::flask::FlaskSseCounts) -> bool) {
+        self.inner.flask_sse.wait_for(done).await;
+    }
+
+    /// A test hook: while paused, the Flask-SSE bridge neither renews its lease nor
+    /// writes; it only queues the messages it receives (at most 1000), as a process
+    /// that stalls between receiving a message and writing it holds them, and writes
+    /// them (fenced by the lease) once resumed.
+    pub fn pause_flask_sse(&self, paused: bool) {
+        self.inner.flask_sse.pause(paused);
     }
 
     /// The configuration the state was built with.
@@ -210,6 +269,18 @@ impl AppState {
         self.inner.logs.bytes()
     }
 
+    /// Open `/events` streams and channels held, as `GET /stats` answers.
+    pub fn stats(&self) -> stats::Stats {
+        self.inner.channels.stats()
+    }
+
+    /// Resolves once `done` holds for [`AppState::stats`], checking again after every
+    /// stream opened or closed and every channel made or freed. Lets tests await a
+    /// state instead of sleeping.
+    pub async fn wait_for_stats(&self, done: impl Fn(&stats::Stats) -> bool) {
+        self.inner.channels.wait_for_stats(done).await;
+    }
+
     /// The records of `token`'s request log, as `GET /scenario/log/{token}` answers.
     pub fn request_log(&self, token: &str) -> Vec<serde_json::Value> {
         self.inner.logs.get(token)
@@ -239,20 +310,27 @@ pub const LOG_RECORD_BUDGET_OVERHEAD: usize = 128;
 pub const PUBLISH_BODY_LIMIT: usize = 64 * 1024;
 
 /// Builds the router: every route, static files, CORS for loopback origins, all behind
-/// the loopback `Host` check. Starts nothing: see [`AppState::spawn_ticker`].
+/// the loopback `Host` check, and the cross-site check on the routes that change state.
+/// Starts nothing: see [`AppState::spawn_ticker`].
 pub fn app(state: AppState) -> Router {
     let www = ServeDir::new(&state.config().www_dir);
     let pkg = ServeDir::new(&state.config().pkg_dir);
     let examples = ServeDir::new(&state.config().examples_dir);
-    Router::new()
+    // The routes that change state, behind the cross-site check (the scenarios have
+    // it too: see `scenario::router`).
+    let guarded = Router::new()
         .route("/events", get(events::events))
-        .route("/health", get(health::health))
         .route(
             "/publish",
             post(publish::publish).layer(DefaultBodyLimit::max(PUBLISH_BODY_LIMIT)),
         )
         .route("/control/drop", post(control::drop_streams))
         .route("/control/fail", post(control::fail))
+        .route_layer(middleware::from_fn(origin::check_origin));
+    Router::new()
+        .merge(guarded)
+        .route("/health", get(health::health))
+        .route("/stats", get(stats::stats))
         .nest("/scenario", scenario::router(&state))
         .nest_service("/pkg", pkg)
         .nest_service("/examples", examples)

@@ -9,7 +9,8 @@
 //! of live `/events` streams of the channel. Errors are `{"error": "..."}`: 415 for
 //! another content type, 413 for a body over 64 KiB, 400 for invalid JSON, a missing
 //! `channel` or `data`, an invalid channel name, or an `event`/`id` holding CR or LF
-//! (or NUL for `id`); 503 for a new channel name once the server holds 1000 channels.
+//! (or NUL for `id`); 403 for a request from another site (see the crate docs); 503 for
+//! a new channel name once the server holds 1000 channels.
 //!
 //! With the Redis broker (see [`crate::broker::redis`]) a 200 means Redis stored the
 //! event; `id` is its stream id (an explicit `id` must be a stream id greater than the
@@ -69,7 +70,7 @@ pub(crate) async fn publish(
     let published = state
         .broker()
         .publish(
-            &record,
+            record.channel(),
             channel,
             NewEvent {
                 event,

@@ -10,8 +10,8 @@ pub(crate) const CHANNEL: &str = "ticker";
 
 /// Publishes `tick` events (through the broker: with Redis, each instance running a
 /// ticker publishes its own ticks) with data `{"n":k,"time":<unix ms>}` (k = 1, 2, ...) every
-/// `interval` until shutdown. Does nothing if the channel cannot be created because
-/// requests already filled the server with channels.
+/// `interval` until shutdown. Holds the channel all along, so it is never freed. Does
+/// nothing if the channel cannot be created because every channel is in use.
 pub(crate) async fn run(state: AppState, interval: Duration) {
     let Ok(channel) = state.channels().get_or_create(CHANNEL) else {
         return;
@@ -40,6 +40,9 @@ pub(crate) async fn run(state: AppState, interval: Duration) {
             retry: None,
         };
         // With Redis unreachable this tick is skipped; the next one tries again.
-        let _ = state.broker().publish(&channel, CHANNEL, event).await;
+        let _ = state
+            .broker()
+            .publish(channel.channel(), CHANNEL, event)
+            .await;
     }
 }

@@ -4,9 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{json_response, numbered, spawn, spawn_with, Body, DEFAULT_RETRY_LINE};
+use common::{json_response, numbered, spawn, spawn_with, Body, DEFAULT_RETRY_LINE, TIMEOUT};
 use serde_json::{json, Value};
-use wasm_eventsource_server::Config;
+use wasm_eventsource_server::{Config, MAX_CHANNELS};
 
 async fn publish_n(server: &common::Server, channel: &str, n: u64) -> Value {
     let (status, body) = server
@@ -346,4 +346,125 @@ async fn control_drop_on_an_unknown_channel_drops_nothing() {
     publish_n(&server, "nobody", 1).await;
     body.expect_text(&format!("{DEFAULT_RETRY_LINE}{}", numbered(1..=1)))
         .await;
+}
+
+// Regression: a channel was made before anything else and never freed, so a thousand
+// `<img src=.../events?channel=rN>` (or any client naming new channels) filled
+// MAX_CHANNELS for good and every new channel got a 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoned_streams_on_new_channels_do_not_fill_the_server() {
+    let server = spawn().await;
+    for n in 0..MAX_CHANNELS + 50 {
+        let response = server
+            .get(&format!("/events?channel=r{n}&keepalive_ms=0"))
+            .await;
+        let mut body = Body::sse(response);
+        body.until(DEFAULT_RETRY_LINE).await;
+        drop(body);
+        // The server frees the channel once it sees the client gone.
+        tokio::time::timeout(TIMEOUT, server.state.wait_for_stats(|s| s.channels == 0))
+            .await
+            .unwrap_or_else(|_| panic!("channel r{n} was never freed: {:?}", server.state.stats()));
+    }
+    let mut body = Body::sse(server.get("/events?channel=fresh").await);
+    body.until(DEFAULT_RETRY_LINE).await;
+    publish_n(&server, "fresh", 1).await;
+    body.expect_text(&format!("{DEFAULT_RETRY_LINE}{}", numbered(1..=1)))
+        .await;
+}
+
+/// Channels that hold events stay for replay, up to the cap; past it the least
+/// recently used idle one goes (its resuming client gets a `reset`), never one with an
+/// open stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_cap_idle_channels_go_and_streamed_ones_keep_their_replay() {
+    let server = spawn().await;
+    let mut kept = Body::sse(server.get("/events?channel=kept&keepalive_ms=0").await);
+    kept.until(DEFAULT_RETRY_LINE).await;
+    for n in 1..=3 {
+        publish_n(&server, "kept", n).await;
+    }
+    for c in 0..MAX_CHANNELS + 10 {
+        publish_n(&server, &format!("c{c}"), 1).await;
+    }
+    let stats = server.state.stats();
+    assert_eq!(stats.channels, MAX_CHANNELS, "{stats:?}");
+    assert_eq!(stats.connections, 1);
+    // The streamed channel kept its events: a resume replays them.
+    let mut resumed = Body::sse(
+        server
+            .get_with("/events?channel=kept", &[("Last-Event-ID", "1")])
+            .await,
+    );
+    resumed
+        .expect_text(&format!("{DEFAULT_RETRY_LINE}{}", numbered(2..=3)))
+        .await;
+    // The oldest idle channels went with their events; the newest are still there.
+    let mut evicted = Body::sse(
+        server
+            .get_with("/events?channel=c0", &[("Last-Event-ID", "1")])
+            .await,
+    );
+    evicted
+        .expect_text(&format!(
+            "{DEFAULT_RETRY_LINE}event: reset\ndata: {{\"reason\":\"history lost\",\"lastEventId\":\"1\",\"oldest\":null}}\n\n"
+        ))
+        .await;
+    let newest = format!("/events?channel=c{}&lastEventId=0", MAX_CHANNELS + 9);
+    let mut held = Body::sse(server.get(&newest).await);
+    held.until("id: 1\n").await;
+    kept.expect_text(&format!("{DEFAULT_RETRY_LINE}{}", numbered(1..=3)))
+        .await;
+}
+
+#[tokio::test]
+async fn stats_counts_open_streams_per_channel() {
+    let server = spawn().await;
+    let stats = || async { json_response(server.get("/stats").await).await };
+    assert_eq!(
+        stats().await,
+        (
+            200,
+            json!({"connections": 0, "channels": 0, "perChannel": {}})
+        )
+    );
+    let mut a1 = Body::sse(server.get("/events?channel=a").await);
+    let mut a2 = Body::sse(server.get("/events?channel=a").await);
+    let mut b = Body::sse(server.get("/events?channel=b").await);
+    for body in [&mut a1, &mut a2, &mut b] {
+        body.until(DEFAULT_RETRY_LINE).await;
+    }
+    publish_n(&server, "quiet", 1).await;
+    assert_eq!(
+        stats().await,
+        (
+            200,
+            json!({"connections": 3, "channels": 3, "perChannel": {"a": 2, "b": 1}})
+        )
+    );
+    drop(a1);
+    tokio::time::timeout(TIMEOUT, server.state.wait_for_stats(|s| s.connections == 2))
+        .await
+        .expect("the closed stream is no longer counted");
+    drop(b);
+    tokio::time::timeout(TIMEOUT, server.state.wait_for_stats(|s| s.connections == 1))
+        .await
+        .expect("the closed stream is no longer counted");
+    assert_eq!(
+        stats().await,
+        (
+            200,
+            json!({"connections": 1, "channels": 2, "perChannel": {"a": 1}})
+        )
+    );
+    // A refused connect is not a stream.
+    json_response(server.post("/control/fail?channel=a").await).await;
+    assert_eq!(server.get("/events?channel=a").await.status().as_u16(), 503);
+    assert_eq!(server.state.stats().connections, 1);
+    // Streams that the server ends (drop, shutdown) are no longer counted.
+    json_response(server.post("/control/drop?channel=a").await).await;
+    a2.read_to_end().await;
+    tokio::time::timeout(TIMEOUT, server.state.wait_for_stats(|s| s.connections == 0))
+        .await
+        .expect("the dropped stream is no longer counted");
 }

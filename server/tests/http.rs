@@ -66,6 +66,36 @@ async fn preflight_from_loopback_is_allowed() {
     assert!(header(&response, "access-control-expose-headers").is_some());
 }
 
+// Regression: `Retry-After` is not CORS-safelisted and was not exposed, so a
+// cross-origin fetch client never saw the delay a 429 or 503 asked for.
+#[tokio::test]
+async fn retry_after_is_exposed_to_loopback_origins() {
+    let server = spawn().await;
+    let origin = "http://127.0.0.1:12345";
+    for code in [429u16, 503] {
+        let response = server
+            .get_with(
+                &format!("/scenario/status/{code}?retry_after=2"),
+                &[("Origin", origin)],
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), code);
+        assert_eq!(header(&response, "retry-after").as_deref(), Some("2"));
+        assert_eq!(
+            header(&response, "access-control-allow-origin").as_deref(),
+            Some(origin)
+        );
+        let exposed = header(&response, "access-control-expose-headers").unwrap_or_default();
+        let names: Vec<String> = exposed
+            .split(',')
+            .map(|name| name.trim().to_ascii_lowercase())
+            .collect();
+        for name in ["retry-after", "last-event-id", "content-type"] {
+            assert!(names.iter().any(|n| n == name), "{name} not in {exposed:?}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn preflight_from_elsewhere_is_not_allowed() {
     let server = spawn().await;

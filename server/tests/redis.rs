@@ -326,6 +326,152 @@ async fn ten_thousand_events_three_instances_fifty_subscribers_exactly_once_in_o
     );
 }
 
+/// Adds `count` entries `data {"n":k}` (k = 1..=count) to the channel's stream in one
+/// script, with the broker's `MAXLEN ~ 1000`: atomic, so a reader sees none of them or
+/// all that survived the trimming.
+fn burst(redis: &RedisProcess, channel: &str, count: u64) {
+    let script = r#"
+        for k = 1, tonumber(ARGV[1]) do
+          redis.call('XADD', KEYS[1], 'MAXLEN', '~', 1000, '*', 'data', '{"n":' .. k .. '}')
+        end
+        return 1"#;
+    let _: i64 = redis
+        .query(
+            redis::cmd("EVAL")
+                .arg(script)
+                .arg(1)
+                .arg(format!("wes:stream:{channel}"))
+                .arg(count),
+        )
+        .expect("burst");
+}
+
+/// The ids of the oldest entry held and the stream's length.
+fn oldest_and_len(redis: &RedisProcess, channel: &str) -> (String, u64) {
+    let key = format!("wes:stream:{channel}");
+    let oldest: redis::streams::StreamRangeReply = redis
+        .query(
+            redis::cmd("XRANGE")
+                .arg(&key)
+                .arg("-")
+                .arg("+")
+                .arg("COUNT")
+                .arg(1),
+        )
+        .expect("XRANGE");
+    let len: u64 = redis.query(redis::cmd("XLEN").arg(&key)).expect("XLEN");
+    (oldest.ids[0].id.clone(), len)
+}
+
+/// Reads `n` events and checks that they are `{"n":1}` ... `{"n":n}` and that the stream
+/// is still open.
+async fn expect_burst(reader: &mut Reader, n: u64) {
+    let events = reader.until_events(n as usize).await.to_vec();
+    let datas: Vec<String> = events.iter().map(|e| e.data.clone()).collect();
+    let expected: Vec<String> = (1..=n).map(|k| format!("{{\"n\":{k}}}")).collect();
+    assert_eq!(datas, expected);
+    assert!(!reader.ended);
+}
+
+// Regression: the reader ended every stream of the channel when the oldest entry held
+// was newer than its cursor, which is also the case when nothing was lost: a burst of
+// 1,000 entries between two reads trims the cursor entry itself, and a reader started
+// on an empty stream has the cursor `0-0`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bursts_that_trim_only_what_was_read_end_no_stream() {
+    let redis = redis();
+    // Stream nodes of exactly 100 entries, so that trimming to ~1000 removes whole
+    // nodes of older entries and nothing of a 1,000-entry burst.
+    let _: () = redis
+        .query(
+            redis::cmd("CONFIG")
+                .arg("SET")
+                .arg("stream-node-max-entries")
+                .arg(100)
+                .arg("stream-node-max-bytes")
+                .arg(0),
+        )
+        .expect("CONFIG SET");
+    let a = instance(&redis).await;
+
+    // A stream that held 100 entries, all read: the reader's cursor is the 100th.
+    tokio::task::block_in_place(|| burst(&redis, "full", 100));
+    let mut full = Reader::open(&a, "full", None).await;
+    // A stream that does not exist yet: the cursor is `0-0`.
+    let mut empty = Reader::open(&a, "empty", None).await;
+
+    tokio::task::block_in_place(|| {
+        burst(&redis, "full", 1000);
+        burst(&redis, "empty", 1000);
+    });
+    // The cursor entry is gone, every entry after it is held.
+    let (oldest, len) = tokio::task::block_in_place(|| oldest_and_len(&redis, "full"));
+    assert_eq!(len, 1000, "the first 100 entries were trimmed, no more");
+    let mut check = Reader::open(&a, "full", Some(&oldest)).await;
+    check.until_events(1).await;
+    assert_eq!(
+        check.events[0].data, r#"{"n":2}"#,
+        "the oldest held is the burst's first"
+    );
+
+    expect_burst(&mut full, 1000).await;
+    expect_burst(&mut empty, 1000).await;
+    // Still live.
+    publish_ok(&a, json!({"channel": "full", "data": "after"})).await;
+    assert_eq!(full.until_events(1001).await[1000].data, r#""after""#);
+}
+
+/// The loss check still ends the streams when entries they had not read were trimmed
+/// (the client resumes and is told history was lost) or deleted by another writer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_unread_entries_ends_the_streams() {
+    let redis = redis();
+    let a = instance(&redis).await;
+    tokio::task::block_in_place(|| burst(&redis, "lossy", 10));
+    let last = {
+        let (oldest, _) = tokio::task::block_in_place(|| oldest_and_len(&redis, "lossy"));
+        oldest
+    };
+    let mut reader = Reader::open(&a, "lossy", None).await;
+    tokio::task::block_in_place(|| burst(&redis, "lossy", 3000));
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while !reader.ended {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stream was not ended"
+        );
+        reader.read(TIMEOUT).await;
+    }
+    assert!(
+        reader.events.len() < 3000,
+        "{} events: nothing was lost?",
+        reader.events.len()
+    );
+    let mut resumed = Reader::open(&a, "lossy", Some(&last)).await;
+    assert_eq!(
+        resumed.until_events(1).await[0].event.as_deref(),
+        Some("reset")
+    );
+
+    // Three entries added and the second deleted before the reader saw it (after five
+    // it read: one entry removed of eight is not more than it read, only
+    // `max-deleted-entry-id` tells).
+    tokio::task::block_in_place(|| burst(&redis, "xdel", 5));
+    let mut reader = Reader::open(&a, "xdel", None).await;
+    let script = r#"
+        local a = redis.call('XADD', KEYS[1], '*', 'data', '1')
+        local b = redis.call('XADD', KEYS[1], '*', 'data', '2')
+        redis.call('XADD', KEYS[1], '*', 'data', '3')
+        return redis.call('XDEL', KEYS[1], b)"#;
+    let deleted: i64 = tokio::task::block_in_place(|| {
+        redis.query(redis::cmd("EVAL").arg(script).arg(1).arg("wes:stream:xdel"))
+    })
+    .expect("XADD and XDEL");
+    assert_eq!(deleted, 1);
+    while reader.read(TIMEOUT).await {}
+    assert!(reader.events.is_empty(), "{:?}", reader.events);
+}
+
 async fn health(server: &Server) -> (u16, Value) {
     json_response(server.get("/health").await).await
 }
@@ -532,4 +678,71 @@ async fn flask_sse_publish_reaches_our_clients_once() {
     let first = on_a.events[0].id.clone().expect("id");
     let mut replay = Reader::open(&b, "room", Some(&first)).await;
     assert_eq!(replay.until_events(1).await[0].data, "two\nlines");
+}
+
+/// Waits until `done` holds for `server`'s Flask-SSE bridge counts.
+async fn bridge_until(
+    server: &Server,
+    what: &str,
+    done: impl Fn(&wasm_eventsource_server::broker::flask::FlaskSseCounts) -> bool,
+) {
+    if tokio::time::timeout(TIMEOUT, server.state.wait_for_flask_sse(done))
+        .await
+        .is_err()
+    {
+        panic!("{what}: {:?}", server.state.flask_sse_counts());
+    }
+}
+
+// Regression: the Flask-SSE bridge wrote without checking its lease, so a holder that
+// stalled past its lease while still subscribed recorded the messages that the new
+// holder recorded too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_flask_sse_holder_records_nothing_twice() {
+    let redis = redis();
+    let a = instance_with(&redis, true).await;
+    let mut on_a = Reader::open(&a, "room", None).await;
+    bridge_until(&a, "A holds the lease and follows `room`", |c| {
+        c.holder && c.subscribed == 1
+    })
+    .await;
+    let b = instance_with(&redis, true).await;
+
+    // A stalls while subscribed, and its lease lapses (as when renewal waits on a slow
+    // Redis): B takes over.
+    a.state.pause_flask_sse(true);
+    let _: i64 =
+        tokio::task::block_in_place(|| redis.query(redis::cmd("DEL").arg("wes:flask-sse:bridge")))
+            .expect("DEL");
+    bridge_until(&b, "B holds the lease and follows `room`", |c| {
+        c.holder && c.subscribed == 1
+    })
+    .await;
+
+    // Both are subscribed when Flask-SSE publishes.
+    let receivers: i64 = tokio::task::block_in_place(|| {
+        redis.query(
+            redis::cmd("PUBLISH")
+                .arg("room")
+                .arg(r#"{"data": {"n": 1}, "type": "chat"}"#),
+        )
+    })
+    .expect("PUBLISH");
+    assert_eq!(receivers, 2, "A and B both receive the message");
+    bridge_until(&b, "B records it", |c| c.stored == 1).await;
+    bridge_until(&a, "A receives it while stalled", |c| c.received == 1).await;
+
+    // A goes on and writes what it holds: the fence refuses it.
+    a.state.pause_flask_sse(false);
+    bridge_until(&a, "A writes or is refused", |c| c.stored + c.refused == 1).await;
+    let counts = a.state.flask_sse_counts();
+    assert_eq!((counts.stored, counts.refused), (0, 1), "{counts:?}");
+    let len: u64 =
+        tokio::task::block_in_place(|| redis.query(redis::cmd("XLEN").arg("wes:stream:room")))
+            .expect("XLEN");
+    assert_eq!(len, 1, "the message was recorded once");
+    let events = on_a.until_events(1).await;
+    assert_eq!(events[0].data, r#"{"n":1}"#);
+    // A unsubscribed: B alone follows `room` now.
+    bridge_until(&a, "A no longer follows `room`", |c| c.subscribed == 0).await;
 }

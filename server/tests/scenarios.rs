@@ -80,6 +80,19 @@ async fn status_content_type_and_no_content() {
         assert_eq!(response.status().as_u16(), 400, "{bad}");
     }
 
+    // `retry_after` adds a Retry-After header in seconds.
+    for code in [429u16, 503] {
+        let response = server
+            .get(&format!("/scenario/status/{code}?retry_after=7"))
+            .await;
+        assert_eq!(response.status().as_u16(), code);
+        assert_eq!(response.headers()["retry-after"], "7");
+    }
+    let response = server.get("/scenario/status/503").await;
+    assert!(response.headers().get("retry-after").is_none());
+    let response = server.get("/scenario/status/503?retry_after=soon").await;
+    assert_eq!(response.status().as_u16(), 400);
+
     let response = server.get("/scenario/content-type").await;
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(response.headers()["content-type"], "text/plain");
@@ -92,6 +105,47 @@ async fn status_content_type_and_no_content() {
     let response = server.post("/scenario/no-content").await;
     assert_eq!(response.status().as_u16(), 204);
     assert_eq!(text(response).await, "");
+}
+
+/// `status/{code}?times=N&token=T`: the token's first N requests get the status (with
+/// Retry-After), then events after Last-Event-ID up to `then_events`, idle.
+#[tokio::test]
+async fn status_refuses_the_first_requests_of_a_token_then_streams() {
+    let server = spawn().await;
+    let path = "/scenario/status/429?retry_after=1&times=2&token=st1";
+    for _ in 0..2 {
+        let response = server.get(path).await;
+        assert_eq!(response.status().as_u16(), 429);
+        assert_eq!(response.headers()["retry-after"], "1");
+    }
+    let mut body = Body::sse(server.get(path).await);
+    body.expect_text(&numbered(1..=3)).await;
+    body.assert_idle(QUIET).await;
+    let mut body = Body::sse(
+        server
+            .get_with(
+                "/scenario/status/429?retry_after=1&times=2&token=st1&then_events=5&retry=50",
+                &[("Last-Event-ID", "3")],
+            )
+            .await,
+    );
+    body.expect_text(&format!("retry: 50\n\n{}", numbered(4..=5)))
+        .await;
+    // Another token starts over; `times=0` never refuses.
+    let response = server.get("/scenario/status/503?times=1&token=st2").await;
+    assert_eq!(response.status().as_u16(), 503);
+    assert!(response.headers().get("retry-after").is_none());
+    let mut body = Body::sse(server.get("/scenario/status/503?times=0&token=st3").await);
+    body.expect_text(&numbered(1..=3)).await;
+
+    let (status, error) = json_response(server.get("/scenario/status/503?times=1").await).await;
+    assert_eq!(status, 400);
+    assert!(
+        error["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("token=T")),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -5,7 +5,9 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{header, json_response, spawn, spawn_with, text};
+use common::{
+    header, json_response, spawn, spawn_with, text, Body, Server, DEFAULT_RETRY_LINE, TIMEOUT,
+};
 use wasm_eventsource_server::Config;
 
 #[tokio::test]
@@ -61,22 +63,146 @@ async fn non_loopback_hosts_get_421() {
 async fn other_origins_get_no_cors_headers_on_a_real_request() {
     let server = spawn().await;
     for origin in ["http://example.com", "http://127.0.0.1.example.com", "null"] {
-        let response = server
-            .client
-            .get(server.url("/scenario/status/200"))
-            .header("Origin", origin)
-            .send()
-            .await
-            .expect("get");
-        assert_eq!(response.status().as_u16(), 200);
-        for name in [
-            "access-control-allow-origin",
-            "access-control-allow-credentials",
-            "access-control-expose-headers",
-        ] {
-            assert_eq!(header(&response, name), None, "{origin} {name}");
+        // A read-only route answers; a scenario refuses other sites (403). Neither
+        // carries CORS headers.
+        for (path, status) in [("/health", 200), ("/scenario/status/200", 403)] {
+            let response = server.get_with(path, &[("Origin", origin)]).await;
+            assert_eq!(response.status().as_u16(), status, "{origin} {path}");
+            for name in [
+                "access-control-allow-origin",
+                "access-control-allow-credentials",
+                "access-control-expose-headers",
+            ] {
+                assert_eq!(header(&response, name), None, "{origin} {path} {name}");
+            }
         }
     }
+}
+
+/// A request as a browser sends it from `origin` (none for a no-cors GET such as an
+/// `<img>`) with `Sec-Fetch-Site: site`.
+async fn from_site(
+    server: &Server,
+    method: reqwest::Method,
+    path: &str,
+    origin: Option<&str>,
+    site: Option<&str>,
+) -> reqwest::Response {
+    let mut request = server.client.request(method, server.url(path));
+    if let Some(origin) = origin {
+        request = request.header("Origin", origin);
+    }
+    if let Some(site) = site {
+        request = request.header("Sec-Fetch-Site", site);
+    }
+    if path == "/publish" {
+        // What a `no-cors` POST may send: a CORS-safelisted content type.
+        request = request
+            .header("Content-Type", "text/plain")
+            .body(r#"{"channel":"x","data":1}"#);
+    }
+    tokio::time::timeout(TIMEOUT, request.send())
+        .await
+        .expect("answer in time")
+        .expect("request")
+}
+
+// Regression: any web page could change the test server's state with a simple
+// request, e.g. `fetch('http://127.0.0.1:8080/control/fail?...', {method: 'POST',
+// mode: 'no-cors'})`, or fill channels with `<img src=.../events?channel=rN>`.
+#[tokio::test]
+async fn other_sites_cannot_change_state() {
+    let server = spawn().await;
+    let post = reqwest::Method::POST;
+    let get = reqwest::Method::GET;
+    let evil = Some("http://evil.example");
+    let cross = Some("cross-site");
+    let cases = [
+        (
+            post.clone(),
+            "/control/fail?channel=armed&count=5",
+            evil,
+            cross,
+        ),
+        (post.clone(), "/control/drop?channel=armed", evil, cross),
+        (post.clone(), "/publish", evil, cross),
+        (post.clone(), "/publish", Some("null"), cross),
+        (get.clone(), "/events?channel=r1", None, cross),
+        (get.clone(), "/events?channel=r2", evil, cross),
+        (get.clone(), "/scenario/no-content?token=evil", None, cross),
+        (post.clone(), "/scenario/echo?token=evil", evil, cross),
+    ];
+    for (method, path, origin, site) in cases {
+        let response = from_site(&server, method.clone(), path, origin, site).await;
+        let (status, error) = json_response(response).await;
+        assert_eq!(status, 403, "{method} {path} from {origin:?}: {error}");
+        let message = error["error"].as_str().expect("an error sentence");
+        assert!(
+            message.contains("may not change this server's state")
+                && message.contains("http://127.0.0.1:PORT"),
+            "{message}"
+        );
+        if let Some(origin) = origin {
+            assert!(message.contains(origin), "{message}");
+        }
+    }
+    // Nothing changed: the channel is not armed, nothing was logged.
+    let response = server.get("/events?channel=armed&keepalive_ms=0").await;
+    let mut body = Body::sse(response);
+    body.expect_text(DEFAULT_RETRY_LINE).await;
+    assert!(server.state.request_log("evil").is_empty());
+}
+
+#[tokio::test]
+async fn loopback_pages_and_non_browsers_still_change_state() {
+    let server = spawn().await;
+    let post = reqwest::Method::POST;
+    let own = server.base.clone();
+    let localhost_own = own.replace("127.0.0.1", "localhost");
+    let allowed: [(Option<&str>, Option<&str>); 7] = [
+        // The wasm-bindgen test runner: another loopback port, cross-site or not.
+        (Some("http://127.0.0.1:9999"), Some("same-site")),
+        (Some("http://localhost:9999"), Some("cross-site")),
+        (Some("http://[::1]:9999"), None),
+        // The server's own pages.
+        (Some(own.as_str()), Some("same-origin")),
+        (None, Some("same-origin")),
+        (None, Some("none")),
+        // curl and tests.
+        (None, None),
+    ];
+    for (origin, site) in allowed {
+        let response = from_site(
+            &server,
+            post.clone(),
+            "/control/fail?channel=ok&count=0",
+            origin,
+            site,
+        )
+        .await;
+        assert_eq!(response.status().as_u16(), 200, "{origin:?} {site:?}");
+    }
+    // Same origin under another loopback name: compared with the Host.
+    let response = server
+        .client
+        .post(server.url("/control/drop?channel=ok"))
+        .header("Host", localhost_own.trim_start_matches("http://"))
+        .header("Origin", localhost_own.as_str())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status().as_u16(), 200);
+    let response = server
+        .client
+        .post(server.url("/publish"))
+        .header("Origin", "http://127.0.0.1:9999")
+        .header("Sec-Fetch-Site", "same-site")
+        .header("Content-Type", "application/json")
+        .body(r#"{"channel":"ok","data":1}"#)
+        .send()
+        .await
+        .expect("publish");
+    assert_eq!(response.status().as_u16(), 200);
 }
 
 /// `<tmp>/{www,pkg,examples}` each with a file, and `<tmp>/secret.txt` beside them.

@@ -23,8 +23,18 @@
 //! at most once: a message published while no holder is subscribed (a new channel's
 //! first [`TICK`], a failover, a Redis outage) is not received, exactly as with
 //! Flask-SSE itself.
+//!
+//! # Fencing
+//!
+//! A holder can stall (a slow Redis, a paused process) long enough for its lease to
+//! lapse while it is still subscribed; another instance then takes the lease and
+//! subscribes, and both receive the next messages. So every write is fenced: one script
+//! checks that the lease still names this instance and `XADD`s in the same step, and a
+//! writer that lost the lease records nothing (it unsubscribes and leaves the message
+//! to the new holder). A message that only the stalled holder received is then not
+//! recorded: at most once, as above, never twice.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -33,7 +43,7 @@ use redis::aio::{ConnectionManager, PubSubSink, PubSubStream};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::redis::{timed, xadd, RedisBroker};
+use super::redis::{stream_key, timed, RedisBroker, STREAM_MAXLEN};
 use super::NewEvent;
 use crate::channels::{validate_channel_name, MAX_CHANNELS};
 
@@ -63,6 +73,78 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return 1
 end
 return 0";
+
+/// `XADD`s to a stream only while this instance holds the lease: `KEYS[1]` is the
+/// lease, `KEYS[2]` the stream, `ARGV[1]` this instance, `ARGV[2]` the `MAXLEN ~`,
+/// `ARGV[3..]` the entry's fields and values. Returns the entry id, or nil when the
+/// lease names another instance or none.
+const FENCED_XADD_SCRIPT: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return false
+end
+return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))";
+
+/// Most messages a paused bridge queues (see [`FlaskSseControl::pause`]); past it, the
+/// rest wait in the connection.
+const MAX_PENDING: usize = 1000;
+
+/// What the bridge of one instance has done, for tests (see
+/// `AppState::wait_for_flask_sse`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlaskSseCounts {
+    /// Whether this instance held the lease at its last tick.
+    pub holder: bool,
+    /// Pub/sub channels it is subscribed to.
+    pub subscribed: usize,
+    /// Flask-SSE messages received.
+    pub received: u64,
+    /// Messages recorded in a stream.
+    pub stored: u64,
+    /// Messages not recorded because the lease no longer named this instance when it
+    /// wrote (see [Fencing](self#fencing)).
+    pub refused: u64,
+}
+
+/// The bridge's counts and its pause switch, shared with the state.
+#[derive(Debug)]
+pub(crate) struct FlaskSseControl {
+    counts: watch::Sender<FlaskSseCounts>,
+    paused: watch::Sender<bool>,
+}
+
+impl Default for FlaskSseControl {
+    fn default() -> Self {
+        Self {
+            counts: watch::channel(FlaskSseCounts::default()).0,
+            paused: watch::channel(false).0,
+        }
+    }
+}
+
+impl FlaskSseControl {
+    /// The counts now.
+    pub(crate) fn counts(&self) -> FlaskSseCounts {
+        self.counts.borrow().clone()
+    }
+
+    /// Resolves once `done` holds for the counts.
+    pub(crate) async fn wait_for(&self, done: impl Fn(&FlaskSseCounts) -> bool) {
+        let mut counts = self.counts.subscribe();
+        // The sender lives as long as `self`.
+        let _ = counts.wait_for(|c| done(c)).await;
+    }
+
+    /// While paused, the bridge neither ticks nor writes: it only queues the messages
+    /// it receives (at most [`MAX_PENDING`]), as a process that stalls between
+    /// receiving and writing holds them; it writes them when resumed.
+    pub(crate) fn pause(&self, paused: bool) {
+        self.paused.send_replace(paused);
+    }
+
+    fn update(&self, change: impl FnOnce(&mut FlaskSseCounts)) {
+        self.counts.send_modify(change);
+    }
+}
 
 /// A Flask-SSE pub/sub message as an event; `None` if it is not one (not a JSON
 /// object, no `data`, or a `type` with a line break).
@@ -117,63 +199,158 @@ struct Subscribed {
 pub(crate) async fn run(
     broker: Arc<RedisBroker>,
     instance: String,
+    control: Arc<FlaskSseControl>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut manager = broker.manager();
     let mut subscribed: Option<Subscribed> = None;
+    let mut pending: VecDeque<redis::Msg> = VecDeque::new();
+    let mut paused = control.paused.subscribe();
     let mut timer = tokio::time::interval(TICK);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         enum Wake {
             Shutdown,
+            Resume,
             Tick,
             Message(Option<redis::Msg>),
         }
+        let is_paused = *paused.borrow_and_update();
+        if !is_paused {
+            // What arrived while paused goes first, as a stalled process would go on.
+            while let Some(message) = pending.pop_front() {
+                write(&mut manager, &instance, &control, &mut subscribed, &message).await;
+            }
+        }
         let wake = {
+            let room = !is_paused || pending.len() < MAX_PENDING;
             let message = async {
                 match subscribed.as_mut() {
-                    Some(s) => s.messages.next().await,
-                    None => std::future::pending().await,
+                    Some(s) if room => s.messages.next().await,
+                    _ => std::future::pending().await,
+                }
+            };
+            let tick = async {
+                if is_paused {
+                    std::future::pending().await
+                } else {
+                    timer.tick().await
                 }
             };
             tokio::select! {
                 _ = shutdown.wait_for(|s| *s) => Wake::Shutdown,
-                _ = timer.tick() => Wake::Tick,
+                _ = paused.changed() => Wake::Resume,
+                _ = tick => Wake::Tick,
                 message = message => Wake::Message(message),
             }
         };
         match wake {
             Wake::Shutdown => return,
+            Wake::Resume => {}
             Wake::Tick => {
-                if tick(&broker, &mut manager, &instance, &mut subscribed)
+                if tick(&broker, &mut manager, &instance, &control, &mut subscribed)
                     .await
                     .is_err()
                 {
                     subscribed = None;
+                    control.update(|c| c.subscribed = 0);
                 }
             }
             Wake::Message(Some(message)) => {
-                let channel = message.get_channel_name().to_owned();
-                if let Some(event) = message_to_event(message.get_payload_bytes()) {
-                    if let Err(error) = timed(xadd(&mut manager, &channel, &event)).await {
-                        eprintln!("flask-sse: a message on `{channel}` was not stored: {error}");
-                    }
+                control.update(|c| c.received += 1);
+                if is_paused {
+                    pending.push_back(message);
+                } else {
+                    write(&mut manager, &instance, &control, &mut subscribed, &message).await;
                 }
             }
             // The connection is gone; the next tick reconnects.
-            Wake::Message(None) => subscribed = None,
+            Wake::Message(None) => {
+                subscribed = None;
+                control.update(|c| c.subscribed = 0);
+            }
         }
     }
 }
 
-/// One tick: record our channels, take or renew the lease, follow the recorded
-/// channels when holding it.
+/// Records one pub/sub message in its channel's stream, fenced by the lease (see
+/// [Fencing](self#fencing)). Without the lease, unsubscribes: the new holder records
+/// the messages.
+async fn write(
+    manager: &mut ConnectionManager,
+    instance: &str,
+    control: &FlaskSseControl,
+    subscribed: &mut Option<Subscribed>,
+    message: &redis::Msg,
+) {
+    let channel = message.get_channel_name();
+    let Some(event) = message_to_event(message.get_payload_bytes()) else {
+        return;
+    };
+    match timed(fenced_xadd(manager, instance, channel, &event)).await {
+        Ok(Some(_)) => control.update(|c| c.stored += 1),
+        Ok(None) => {
+            if subscribed.take().is_some() {
+                eprintln!(
+                    "flask-sse: this instance no longer holds the bridge lease; it leaves the messages to the new holder"
+                );
+            }
+            control.update(|c| {
+                c.refused += 1;
+                c.holder = false;
+                c.subscribed = 0;
+            });
+        }
+        Err(error) => eprintln!("flask-sse: a message on `{channel}` was not stored: {error}"),
+    }
+}
+
+/// `XADD`s `event` to the channel's stream if the lease names `instance`; the entry id,
+/// or `None` when it does not.
+async fn fenced_xadd(
+    manager: &mut ConnectionManager,
+    instance: &str,
+    channel: &str,
+    event: &NewEvent,
+) -> Result<Option<String>, redis::RedisError> {
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg(FENCED_XADD_SCRIPT)
+        .arg(2)
+        .arg(LEASE_KEY)
+        .arg(stream_key(channel))
+        .arg(instance)
+        .arg(STREAM_MAXLEN);
+    if let Some(kind) = &event.event {
+        cmd.arg("event").arg(kind);
+    }
+    if let Some(retry) = event.retry {
+        cmd.arg("retry").arg(retry);
+    }
+    cmd.arg("data").arg(&event.data);
+    cmd.query_async(manager).await
+}
+
+/// One tick: take or renew the lease (first, so that nothing delays the renewal),
+/// record our channels, follow the recorded channels when holding the lease.
 async fn tick(
     broker: &RedisBroker,
     manager: &mut ConnectionManager,
     instance: &str,
+    control: &FlaskSseControl,
     subscribed: &mut Option<Subscribed>,
 ) -> Result<(), String> {
+    let lease = u64::try_from(LEASE.as_millis()).unwrap_or(u64::MAX);
+    let held: i64 = timed(
+        redis::cmd("EVAL")
+            .arg(LEASE_SCRIPT)
+            .arg(1)
+            .arg(LEASE_KEY)
+            .arg(instance)
+            .arg(lease)
+            .query_async(manager),
+    )
+    .await?;
+
     let now = now_ms();
     let ttl = u64::try_from(REGISTRY_TTL.as_millis()).unwrap_or(u64::MAX);
     let mut pipe = redis::pipe();
@@ -191,19 +368,12 @@ async fn tick(
         .ignore();
     timed(pipe.query_async::<()>(manager)).await?;
 
-    let lease = u64::try_from(LEASE.as_millis()).unwrap_or(u64::MAX);
-    let held: i64 = timed(
-        redis::cmd("EVAL")
-            .arg(LEASE_SCRIPT)
-            .arg(1)
-            .arg(LEASE_KEY)
-            .arg(instance)
-            .arg(lease)
-            .query_async(manager),
-    )
-    .await?;
     if held != 1 {
         *subscribed = None;
+        control.update(|c| {
+            c.holder = false;
+            c.subscribed = 0;
+        });
         return Ok(());
     }
     let recorded: Vec<String> = timed(
@@ -242,6 +412,11 @@ async fn tick(
         timed(s.sink.unsubscribe(&old)).await?;
     }
     s.channels = wanted;
+    let count = s.channels.len();
+    control.update(|c| {
+        c.holder = true;
+        c.subscribed = count;
+    });
     Ok(())
 }
 

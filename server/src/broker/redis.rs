@@ -7,9 +7,10 @@
 //!   the stream still holds that id; if it does not (trimmed, never seen, not a stream
 //!   id), the stream starts with the same `reset` event as the in-memory broker, then
 //!   every entry held.
-//! - Live: one reader task per channel per instance runs `XREAD BLOCK` on its own
-//!   connection and fans entries out to this instance's streams of the channel through
-//!   a bounded broadcast. A stream skips live entries it already replayed (stream ids
+//! - Live: one reader task per channel per instance reads the stream on its own
+//!   connection (a script that reads a page after its cursor, then `XREAD BLOCK` to
+//!   wait for more) and fans entries out to this instance's streams of the channel
+//!   through a bounded broadcast. A stream skips live entries it already replayed (stream ids
 //!   are ordered), so replay plus live has no gap and no duplicate. The reader stops
 //!   about a second after the channel's last local stream closes.
 //!
@@ -18,8 +19,16 @@
 //! `: broker unavailable, retrying` to its streams (which stay open), retries with
 //! backoff from [`BACKOFF_MIN`] to [`BACKOFF_MAX`], sends `: broker available` once it
 //! reads again, and goes on from its cursor, so nothing acknowledged is skipped. If
-//! Redis trimmed entries the reader had not read yet, it ends its streams so that
-//! their clients resume by Last-Event-ID (and get a `reset` if that id is gone).
+//! Redis deleted (trimmed) entries after the reader's cursor before it read them, it
+//! ends its streams so that their clients resume by Last-Event-ID (and get a `reset`
+//! if that id is gone). The check is exact for trimming with Redis 7 and later: the
+//! script that reads a page also reads the stream's `entries-added` and length, and
+//! the reader knows how many of the entries ever added it has read, so entries were
+//! lost exactly when more were removed than that (trimming removes the oldest first).
+//! A burst that trims only entries already read, the cursor entry included, or the
+//! first read of a stream that was empty, ends nothing. An `XDEL` by another writer is
+//! seen through `max-deleted-entry-id`. Before Redis 7 the check is the conservative
+//! "the oldest entry held is newer than the cursor" (see `Page::lost`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -58,7 +67,7 @@ pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// checks whether it still has streams to serve.
 const BLOCK: Duration = Duration::from_millis(1000);
 
-/// Entries per `XREAD`.
+/// Entries per page a reader reads.
 const READ_COUNT: usize = 1000;
 
 /// Entries per `XRANGE` page of a replay.
@@ -491,97 +500,217 @@ async fn connect_reader(client: &Client) -> Result<MultiplexedConnection, String
     timed(client.get_multiplexed_async_connection_with_config(&config)).await
 }
 
-/// The newest entry id of the stream, or `0-0` when it is empty.
-async fn newest_id(conn: &mut MultiplexedConnection, key: &str) -> Result<String, String> {
-    let newest: StreamRangeReply = timed(
-        redis::cmd("XREVRANGE")
-            .arg(key)
-            .arg("+")
-            .arg("-")
-            .arg("COUNT")
-            .arg(1)
-            .query_async(conn),
-    )
-    .await?;
-    Ok(newest
-        .ids
-        .into_iter()
-        .next()
-        .map_or_else(|| "0-0".to_owned(), |e| e.id))
+/// Reads a page of a channel's stream after a cursor, atomically (in one script) with
+/// the counters that tell whether entries after the cursor were removed. `KEYS[1]` is
+/// the stream, `ARGV[1]` the cursor (empty to start: the cursor is then the stream's
+/// last generated id, `0-0` when there is no stream), `ARGV[2]` the page size. Returns
+/// the cursor used, `entries-added` (every entry the stream ever had; -1 where Redis
+/// does not report it, before 7.0), the length, `max-deleted-entry-id` (the greatest id
+/// `XDEL` removed; empty before 7.0), the oldest id held (only before 7.0, else empty),
+/// and the entries after the cursor.
+const READ_SCRIPT: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return {ARGV[1] == '' and '0-0' or ARGV[1], 0, 0, '0-0', '', {}}
+end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local last, added, length, deleted = '0-0', -1, 0, ''
+for i = 1, #info, 2 do
+  local name = info[i]
+  if name == 'last-generated-id' then last = info[i + 1]
+  elseif name == 'entries-added' then added = info[i + 1]
+  elseif name == 'length' then length = info[i + 1]
+  elseif name == 'max-deleted-entry-id' then deleted = info[i + 1] end
+end
+local from = ARGV[1] == '' and last or ARGV[1]
+local oldest = ''
+if added == -1 then
+  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+  if first[1] then oldest = first[1][1] end
+end
+local page = redis.call('XRANGE', KEYS[1], '(' .. from, '+', 'COUNT', ARGV[2])
+return {from, added, length, deleted, oldest, page}";
+
+/// What the stream's counters say, read with a page (see [`READ_SCRIPT`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Counters {
+    /// Every entry the stream ever had (`entries-added`), if Redis reports it.
+    added: Option<u64>,
+    /// Entries held now.
+    length: u64,
+    /// The greatest id `XDEL` removed (`max-deleted-entry-id`), if Redis reports it.
+    deleted: Option<String>,
+    /// The oldest id held, where Redis reports neither of the above (before 7.0).
+    oldest: Option<String>,
 }
 
-/// Whether the stream no longer holds `cursor` itself and starts after it: entries the
-/// reader had not read yet may have been trimmed.
-async fn trimmed_past(
+/// A page of [`READ_SCRIPT`].
+struct Page {
+    /// The cursor the page was read after.
+    from: String,
+    counters: Counters,
+    /// The entries after `from`, oldest first.
+    entries: Vec<StreamId>,
+    /// Whether `entries` are all the entries after `from` (the page is not full).
+    complete: bool,
+}
+
+/// Where a reader stands in its stream: the last id it read, and how many entries the
+/// stream had had up to it (its `entries-added` position), so that the reader knows
+/// how many of the entries ever added it has accounted for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cursor {
+    id: String,
+    /// Entries added up to and including `id`: all read, or removed before the reader
+    /// got to them (and reported).
+    position: u64,
+}
+
+impl Page {
+    /// Whether entries after the cursor were removed before the reader read them: then
+    /// the reader's streams must end so that their clients resume by Last-Event-ID.
+    /// Also returns the position of the entry before the first one of the page, and
+    /// the id the cursor must reach after the page so that an `XDEL` is reported once.
+    ///
+    /// Every entry after the cursor is one the reader has not delivered, so entries
+    /// were lost exactly when one removed entry comes after the cursor:
+    ///
+    /// - Trimming removes the oldest entries. Of the `entries-added` entries the stream
+    ///   ever had, `entries-added - length` were removed; the reader has accounted for
+    ///   the first `position`, so more removed entries than that means some came after
+    ///   the cursor (and when the removed ones are the oldest, as trimming leaves them,
+    ///   exactly then). A burst that trims the cursor entry itself, or the first read of
+    ///   a stream that was empty, loses nothing and ends nothing.
+    /// - An `XDEL` by another writer can remove any entry: the greatest id removed that
+    ///   way (`max-deleted-entry-id`) is reported with the page that reaches past it
+    ///   (an older one behind it is not seen, and since the reader cannot tell how many
+    ///   went, a later trim may end the streams once more than needed).
+    /// - Before Redis 7, with neither counter, the check is the conservative "the
+    ///   oldest entry held is newer than the cursor", which also ends streams when only
+    ///   the cursor entry itself was trimmed.
+    fn lost(&self, cursor: &Cursor) -> (bool, u64, Option<String>) {
+        let at = parse_stream_id(&cursor.id);
+        let last = self.entries.last().and_then(|e| parse_stream_id(&e.id));
+        let c = &self.counters;
+        let removed = c.added.map(|added| added.saturating_sub(c.length));
+        let trimmed = removed.is_some_and(|removed| removed > cursor.position);
+        // A complete page holds every entry after the cursor, so it reaches any id.
+        let deleted = c.deleted.as_deref().filter(|deleted| {
+            let deleted = parse_stream_id(deleted);
+            deleted > at && (self.complete || deleted < last)
+        });
+        let older = c.added.is_none()
+            && c.deleted.is_none()
+            && c.oldest.as_deref().map(parse_stream_id) > Some(at);
+        let position = match removed {
+            Some(removed) if trimmed => removed,
+            _ => cursor.position,
+        };
+        let skip_to = deleted.filter(|d| parse_stream_id(d) > last.max(at));
+        (
+            trimmed || deleted.is_some() || older,
+            position,
+            skip_to.map(str::to_owned),
+        )
+    }
+}
+
+/// Runs [`READ_SCRIPT`] after `cursor` (`None` to start at the stream's end).
+async fn read_page(
     conn: &mut MultiplexedConnection,
     key: &str,
-    cursor: &str,
-) -> Result<bool, String> {
-    let oldest: StreamRangeReply = timed(
-        redis::cmd("XRANGE")
-            .arg(key)
-            .arg("-")
-            .arg("+")
-            .arg("COUNT")
+    cursor: Option<&str>,
+) -> Result<Page, String> {
+    let (from, added, length, deleted, oldest, range): (
+        String,
+        i64,
+        u64,
+        String,
+        String,
+        StreamRangeReply,
+    ) = timed(
+        redis::cmd("EVAL")
+            .arg(READ_SCRIPT)
             .arg(1)
+            .arg(key)
+            .arg(cursor.unwrap_or(""))
+            .arg(READ_COUNT)
             .query_async(conn),
     )
     .await?;
-    let oldest = oldest.ids.first().and_then(|e| parse_stream_id(&e.id));
-    Ok(oldest.is_some() && oldest > parse_stream_id(cursor))
+    let known = |id: String| (!id.is_empty()).then_some(id);
+    Ok(Page {
+        from,
+        counters: Counters {
+            added: u64::try_from(added).ok(),
+            length,
+            deleted: known(deleted),
+            oldest: known(oldest),
+        },
+        complete: range.ids.len() < READ_COUNT,
+        entries: range.ids,
+    })
 }
 
-/// One round of a reader: reads after `cursor`, broadcasts, advances the cursor.
+/// One round of a reader: reads a page after `cursor`, ends the streams if entries
+/// after the cursor were lost, broadcasts the page and advances the cursor; after a
+/// page that is not full, waits up to [`BLOCK`] for new entries.
 async fn read_round(
     conn: &mut MultiplexedConnection,
     key: &str,
-    cursor: &mut Option<String>,
+    cursor: &mut Option<Cursor>,
     reader: &Reader,
     state: &watch::Sender<ReaderState>,
     recovering: bool,
 ) -> Result<(), String> {
-    let from = match cursor {
-        Some(cursor) => cursor.clone(),
-        None => {
-            let newest = newest_id(conn, key).await?;
-            *cursor = Some(newest.clone());
-            newest
-        }
+    let page = read_page(conn, key, cursor.as_ref().map(|c| c.id.as_str())).await?;
+    let mut at = match cursor.take() {
+        Some(at) => at,
+        // Starting: everything up to the stream's end counts as read.
+        None => Cursor {
+            id: page.from.clone(),
+            position: page.counters.added.unwrap_or(0),
+        },
     };
     state.send_replace(ReaderState::Ready);
-    let reply: Option<StreamReadReply> = tokio::time::timeout(
+    if recovering {
+        let _ = reader.live.send(Live::Comment(AVAILABLE_COMMENT));
+    }
+    let (lost, position, skip_to) = page.lost(&at);
+    if lost {
+        let _ = reader.live.send(Live::Resume);
+        at.position = position;
+    }
+    let full = !page.complete;
+    for entry in page.entries {
+        at.id = entry.id.clone();
+        at.position += 1;
+        let _ = reader.live.send(Live::Event(to_event(entry)));
+    }
+    if let Some(deleted) = skip_to {
+        // Past the deleted entry, so that it is reported once.
+        at.id = deleted;
+    }
+    let wait_after = at.id.clone();
+    *cursor = Some(at);
+    if full {
+        return Ok(());
+    }
+    // Wait for an entry after the cursor; the next round reads it with the check.
+    let _: Option<StreamReadReply> = tokio::time::timeout(
         BLOCK + COMMAND_TIMEOUT,
         redis::cmd("XREAD")
             .arg("COUNT")
-            .arg(READ_COUNT)
+            .arg(1)
             .arg("BLOCK")
             .arg(BLOCK.as_millis() as u64)
             .arg("STREAMS")
             .arg(key)
-            .arg(&from)
+            .arg(wait_after)
             .query_async(conn),
     )
     .await
     .map_err(|_| "no answer to XREAD".to_owned())?
     .map_err(|e| e.to_string())?;
-    if recovering {
-        let _ = reader.live.send(Live::Comment(AVAILABLE_COMMENT));
-    }
-    let entries: Vec<StreamId> = reply
-        .into_iter()
-        .flat_map(|r| r.keys)
-        .flat_map(|k| k.ids)
-        .collect();
-    if entries.is_empty() {
-        return Ok(());
-    }
-    if (recovering || entries.len() == READ_COUNT) && trimmed_past(conn, key, &from).await? {
-        let _ = reader.live.send(Live::Resume);
-    }
-    for entry in entries {
-        *cursor = Some(entry.id.clone());
-        let _ = reader.live.send(Live::Event(to_event(entry)));
-    }
     Ok(())
 }
 
@@ -593,7 +722,7 @@ async fn run_reader(
     state: watch::Sender<ReaderState>,
 ) {
     let key = stream_key(&name);
-    let mut cursor: Option<String> = None;
+    let mut cursor: Option<Cursor> = None;
     let mut backoff = Backoff::new();
     let mut conn: Option<MultiplexedConnection> = None;
     let mut down = false;
@@ -672,6 +801,93 @@ mod tests {
         assert_eq!(delays[9], BACKOFF_MAX);
         backoff.reset();
         assert_eq!(backoff.next_delay(), BACKOFF_MIN);
+    }
+
+    /// A complete page of the entries `ids`.
+    fn page(counters: Counters, ids: &[&str]) -> Page {
+        Page {
+            from: String::new(),
+            counters,
+            entries: ids
+                .iter()
+                .map(|id| StreamId {
+                    id: (*id).into(),
+                    ..StreamId::default()
+                })
+                .collect(),
+            complete: true,
+        }
+    }
+
+    fn redis7(added: u64, length: u64, deleted: &str) -> Counters {
+        Counters {
+            added: Some(added),
+            length,
+            deleted: Some(deleted.into()),
+            oldest: None,
+        }
+    }
+
+    fn at(id: &str, position: u64) -> Cursor {
+        Cursor {
+            id: id.into(),
+            position,
+        }
+    }
+
+    #[test]
+    fn losses_are_removals_after_the_cursor() {
+        let kept = |page: Page, cursor: Cursor| {
+            let position = cursor.position;
+            (page.lost(&cursor), (false, position, None))
+        };
+        // 100 entries read, then 1000 more; the first 100 trimmed, the cursor among
+        // them: nothing lost.
+        let (got, want) = kept(
+            page(redis7(1100, 1000, "0-0"), &["101-0"]),
+            at("100-0", 100),
+        );
+        assert_eq!(got, want);
+        // A stream that was empty when the reader started.
+        let (got, want) = kept(page(redis7(1000, 1000, "0-0"), &["1-0"]), at("0-0", 0));
+        assert_eq!(got, want);
+        // 101 removed while 100 were read: the 101st was lost; the page starts after
+        // the removed ones.
+        let trimmed = page(redis7(1101, 1000, "0-0"), &["102-0"]);
+        assert_eq!(trimmed.lost(&at("100-0", 100)), (true, 101, None));
+        let emptied = page(redis7(5, 0, "0-0"), &[]);
+        assert_eq!(emptied.lost(&at("3-0", 3)), (true, 5, None));
+        // XDEL of an entry already read: it counts as removed but is accounted for.
+        let (got, want) = kept(page(redis7(10, 9, "2-0"), &["6-0"]), at("5-0", 5));
+        assert_eq!(got, want);
+        // XDEL of entries not read yet: before, inside or after the page.
+        for ids in [&["7-0", "8-0"][..], &["6-0", "8-0"], &["6-0"], &[]] {
+            let (lost, position, _) = page(redis7(10, 9, "7-0"), ids).lost(&at("5-0", 5));
+            assert!(lost, "{ids:?}");
+            assert_eq!(position, 5);
+        }
+        assert_eq!(
+            page(redis7(10, 9, "7-0"), &["6-0"])
+                .lost(&at("5-0", 5))
+                .2
+                .as_deref(),
+            Some("7-0")
+        );
+        // Beyond a full page: reported by the page that reaches it.
+        let mut partial = page(redis7(2000, 1999, "9-0"), &["6-0", "8-0"]);
+        partial.complete = false;
+        let (got, want) = kept(partial, at("5-0", 5));
+        assert_eq!(got, want);
+        // Before Redis 7: the oldest entry held after the cursor.
+        let old = |oldest: &str| Counters {
+            added: None,
+            length: 3,
+            deleted: None,
+            oldest: Some(oldest.into()),
+        };
+        assert!(page(old("6-0"), &["6-0"]).lost(&at("5-0", 0)).0);
+        assert!(!page(old("5-0"), &["6-0"]).lost(&at("5-0", 0)).0);
+        assert!(!page(Counters::default(), &[]).lost(&at("5-0", 0)).0);
     }
 
     #[test]

@@ -11,6 +11,10 @@
 //! - `secrets=1`: log the `authorization`, `cookie` and `proxy-authorization` headers
 //!   whole instead of `"[redacted]"`.
 //!
+//! A request from another site (an `Origin` that is neither a loopback origin nor this
+//! server's, or `Sec-Fetch-Site: cross-site`) gets 403 with a JSON error and is not
+//! logged (see the crate docs).
+//!
 //! Where a route says "idle", the response stays open after its events, sending
 //! nothing at all (no keep-alive) until server shutdown. Event data is compact JSON.
 //! Events built by axum are written `event:` (if any), `id:` (if any), `data:`.
@@ -19,7 +23,7 @@
 //! |---|---|
 //! | `end-after/{n}?event=TYPE` | events `id: k` / `data: {"n":k}` for k after Last-Event-ID (header or `lastEventId`) up to n, then the response ends |
 //! | `drop-every/{k}?total=T` | events `id: n` / `data: {"n":n}` for n after Last-Event-ID up to T (default 10); the response ends after every k events of one connection; idle after event T |
-//! | `status/{code}` | that status (200..=599; 1xx cannot be a final response), text body `scenario status <code>` |
+//! | `status/{code}?retry_after=SECS&times=N&then_events=E` | that status (200..=599; 1xx cannot be a final response), text body `scenario status <code>`, with `Retry-After: SECS` when `retry_after` is given. With `times=N` (needs a `token`): only the first N requests of the token get that status; later ones get events `id: k` / `data: {"n":k}` after Last-Event-ID up to E (default 3, max 1,000,000), idle |
 //! | `content-type?type=T` | Content-Type T (default `text/plain`), body `id: 1` / `data: {"n":1}`, ends |
 //! | `no-content` | 204 |
 //! | `bad-json` | ids 1, 2, 3 with data `{"n":1}`, `{not json`, `{"n":3}`, idle |
@@ -61,7 +65,8 @@
 //! is the same on every fresh server. Without a token, the seed, the Last-Event-ID and
 //! a counter shared by every untokened request are used (a seed and Last-Event-ID alone
 //! would refuse the same resume forever). The server keeps these per-token counters
-//! (for `chaos` and `stall-headers`) for the 10,000 most recent tokens.
+//! (for `chaos`, `stall-headers` and `status` with `times`) for the 10,000 most recent
+//! tokens.
 //!
 //! # Language-model streams
 //!
@@ -183,7 +188,7 @@
 //! 1 MiB gets a 413 and is not logged.
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -213,7 +218,8 @@ use record::ScenarioRequest;
 const MAX_EVENT_TYPE: usize = 256;
 
 /// The scenario routes, to be nested at `/scenario`. Every one but `log/{token}` goes
-/// through [`record::record_requests`].
+/// through the cross-site check (`origin::check_origin`), then
+/// [`record::record_requests`].
 pub(crate) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/chaos", get(chaos::chaos).post(chaos::chaos))
@@ -254,6 +260,8 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             state.clone(),
             record::record_requests,
         ))
+        // Outside the recording: a request from another site is refused unrecorded.
+        .route_layer(middleware::from_fn(crate::origin::check_origin))
         .route("/log/{token}", get(log))
 }
 
@@ -351,14 +359,41 @@ async fn stall(State(state): State<AppState>, req: ScenarioRequest) -> Result<Re
     Ok(events_response(&state, events, Ending::Idle))
 }
 
-async fn status(Path(code): Path<String>, _req: ScenarioRequest) -> Result<Response, ApiError> {
+/// Largest `then_events` of `status/{code}`.
+const MAX_THEN_EVENTS: u64 = 1_000_000;
+
+async fn status(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    req: ScenarioRequest,
+) -> Result<Response, ApiError> {
     let status = parse_status(&code, "`/scenario/status/{code}`")?;
-    Ok((
+    let retry_after = req.params.u64("retry_after")?;
+    let then_events = req.params.int_in("then_events", 3, 0..=MAX_THEN_EVENTS)?;
+    if let Some(times) = req.params.u64("times")? {
+        let Some(token) = req.params.get("token") else {
+            return Err(ApiError::bad_request(
+                "`times` counts the requests of a token; add `token=T` (any name unique to your test)",
+            ));
+        };
+        if state.counters().next("status", token) >= times {
+            let first = last_seen_number(req.last_event_id.as_deref()).saturating_add(1);
+            let events = with_retry(&req, numbered(first..=then_events, None))?;
+            return Ok(events_response(&state, events, Ending::Idle));
+        }
+    }
+    let mut response = (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         format!("scenario status {}", status.as_u16()),
     )
-        .into_response())
+        .into_response();
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    Ok(response)
 }
 
 async fn no_content(_req: ScenarioRequest) -> StatusCode {
