@@ -45,7 +45,7 @@ impl<V> TypeMap<V> {
     }
 
     /// Sets the value of `event_type`, returning the one it replaces.
-    #[cfg(any(feature = "native", feature = "js"))]
+    #[cfg(any(test, feature = "native", feature = "js"))]
     pub fn insert(&mut self, event_type: &str, value: V) -> Option<V> {
         match self.get_mut(event_type) {
             Some(slot) => Some(std::mem::replace(slot, value)),

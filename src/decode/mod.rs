@@ -302,6 +302,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "fetch")]
     #[test]
     fn an_oversize_event_reaches_typed_handlers_as_an_error_that_says_what_to_do() {
         let raw = RawEvent::oversize("chat", "9", 2_000_000, 1_048_576, "http://x".into());

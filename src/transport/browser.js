@@ -1,0 +1,58 @@
+// What the native transport asks the browser directly (src/transport/native.rs).
+
+// The browser's own EventSource, as it was when this module loaded: a page that puts a
+// drop-in class in its place (`globalThis.EventSource = TypedEventSource`) must not make
+// the native transport construct itself. Undefined where there is none (a Service
+// Worker).
+const BrowserEventSource = globalThis.EventSource;
+
+export function openEventSource(url, withCredentials) {
+  if (typeof BrowserEventSource !== 'function') {
+    throw new TypeError('this context has no EventSource (a Service Worker has none): use the fetch transport');
+  }
+  return new BrowserEventSource(url, { withCredentials });
+}
+
+// What the Resource Timing entry of the request to `url` that started at or after
+// `since` (a performance.now() time) says about its answer, without asking the server
+// again: the status where the browser reports it (100-599); -1 an answer with an
+// empty body (a 204 looks so); -2 an answer with a body; -3 no answer at all where the
+// entry would show one (same-origin: an aborted request); 0 nothing known (a
+// cross-origin entry without Timing-Allow-Origin, whose fields are all zero); -4 no
+// such entry (yet: the browser adds it a task after the error event, or its buffer
+// is full).
+export function answerTiming(url, since) {
+  const entry = lastEntry(url, since);
+  if (!entry) return -4;
+  if (entry.responseStatus > 0) return entry.responseStatus;
+  if (entry.responseStart > 0) return entry.encodedBodySize > 0 || entry.decodedBodySize > 0 ? -2 : -1;
+  let sameOrigin = false;
+  try {
+    sameOrigin = new URL(url).origin === globalThis.location.origin;
+  } catch {
+    // No location (some workers): nothing known.
+  }
+  return sameOrigin ? -3 : 0;
+}
+
+// The `Content-Type` that entry reports, or "".
+export function answerContentType(url, since) {
+  const entry = lastEntry(url, since);
+  return entry ? String(entry.contentType || '') : '';
+}
+
+// `performance.now()`, or 0 where there is no Performance API.
+export function performanceNow() {
+  const perf = globalThis.performance;
+  return perf && typeof perf.now === 'function' ? perf.now() : 0;
+}
+
+function lastEntry(url, since) {
+  const perf = globalThis.performance;
+  if (!perf || typeof perf.getEntriesByName !== 'function') return undefined;
+  const entries = perf.getEntriesByName(url, 'resource');
+  for (let i = entries.length - 1; i >= 0; i--) {
+    if (entries[i].startTime >= since) return entries[i];
+  }
+  return undefined;
+}
