@@ -27,6 +27,7 @@
 //! | `content-type?type=T` | Content-Type T (default `text/plain`), body `id: 1` / `data: {"n":1}`, ends |
 //! | `no-content` | 204 |
 //! | `bad-json` | ids 1, 2, 3 with data `{"n":1}`, `{not json`, `{"n":3}`, idle |
+//! | `replay` | no Last-Event-ID: `id: 1..3` / `data: {"n":k}`, then ends; resumed (any Last-Event-ID): `id: 3` `{"n":3}` again, `event: reset` `{"n":"reset"}` and `{"n":"plain"}` without ids, then `id: 1` `{"n":101}`, `id: 2` `{"n":102}` (a server that restarted), idle |
 //! | `named` | `event: chat` `{"n":1}`, default type `{"n":2}`, `event: chat` `{"n":3}`, idle |
 //! | `burst/{n}?event=TYPE&then=idle` | n events, data `{"seq":i,"user":"user-<i%100>","text":"<pad>","ok":true}` exactly 110 bytes, i = 1..=n, no ids, ~64 KiB chunks, then ends (or idles) |
 //! | `echo` | one `event: echo` whose data is `{"method","path","query","headers","lastEventId","body"}`, idle |
@@ -237,6 +238,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/no-content", get(no_content).post(no_content))
         .route("/bad-json", get(bad_json).post(bad_json))
         .route("/named", get(named).post(named))
+        .route("/replay", get(replay).post(replay))
         .route("/burst/{n}", get(bytes::burst).post(bytes::burst))
         .route("/echo", get(echo).post(echo))
         .route("/trickle", get(bytes::trickle).post(bytes::trickle))
@@ -413,6 +415,29 @@ async fn bad_json(
         ],
     )?;
     Ok(events_response(&state, events, Ending::Idle))
+}
+
+/// The first request (no Last-Event-ID) gets ids 1 to 3 and ends. A resumed one
+/// replays inclusively, then acts like a server that restarted: event 3 again, a
+/// `reset` and a plain event without ids, then ids 1 and 2 again for new events, idle.
+async fn replay(State(state): State<AppState>, req: ScenarioRequest) -> Result<Response, ApiError> {
+    let resumed = req
+        .last_event_id
+        .as_deref()
+        .is_some_and(|id| !id.is_empty());
+    let events: Vec<Event> = if resumed {
+        vec![
+            Event::default().id("3").data(r#"{"n":3}"#),
+            Event::default().event("reset").data(r#"{"n":"reset"}"#),
+            Event::default().data(r#"{"n":"plain"}"#),
+            Event::default().id("1").data(r#"{"n":101}"#),
+            Event::default().id("2").data(r#"{"n":102}"#),
+        ]
+    } else {
+        numbered(1..=3, None).collect()
+    };
+    let ending = if resumed { Ending::Idle } else { Ending::Close };
+    Ok(events_response(&state, with_retry(&req, events)?, ending))
 }
 
 async fn named(State(state): State<AppState>, req: ScenarioRequest) -> Result<Response, ApiError> {
