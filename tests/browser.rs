@@ -14,7 +14,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen_test::*;
-use wasm_eventsource::{CloseReason, ConnectionState, EventSource, Options, ReconnectCause};
+use wasm_eventsource::{
+    CloseReason, ConnectionState, EventSource, Options, ReconnectCause, Transport,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -271,16 +273,38 @@ async fn an_initial_last_event_id_resumes_through_the_query() {
 async fn last_event_id_is_the_resume_point_from_the_start_and_for_every_type() {
     // Regression: last_event_id() was empty until the first event even when resuming,
     // and on native it saw only the types a handler listened for.
-    let options = Options::new().last_event_id("1");
-    let source = EventSource::with_options(&url("/scenario/end-after/3?retry=60000"), options)
-        .expect("valid url");
-    assert_eq!(
-        source.last_event_id(),
-        "1",
-        "the initial id, before any event"
-    );
-    // Only a handler for another type: the unnamed events still move the resume point.
-    let _other = source.on_raw("chat", |_| {});
+    for transport in [Transport::Native, Transport::Fetch] {
+        // Named events of one type and unnamed ones, with ids.
+        for (path, handled) in [
+            ("/scenario/end-after/3?event=chat&retry=60000", "chat"),
+            ("/scenario/end-after/3?retry=60000", "chat"),
+        ] {
+            let options = Options::new().transport(transport).last_event_id("1");
+            let source = EventSource::with_options(&url(path), options).expect("valid url");
+            assert_eq!(
+                source.last_event_id(),
+                "1",
+                "the initial id, before any event"
+            );
+            let _handler = source.on_raw(handled, |_| {});
+            wait_until("the resume point to reach 3", 5_000, || {
+                source.last_event_id() == "3"
+            })
+            .await;
+            source.close();
+        }
+    }
+    // Fetch sees every event: events of a type nobody handles move it too. (Native
+    // cannot: the browser hands over only the types listened for, and `message`.)
+    let options = Options::new()
+        .transport(Transport::Fetch)
+        .last_event_id("1");
+    let source = EventSource::with_options(
+        &url("/scenario/end-after/3?event=typing&retry=60000"),
+        options,
+    )
+    .expect("valid url");
+    let _handler = source.on_raw("chat", |_| {});
     wait_until("the resume point to reach 3", 5_000, || {
         source.last_event_id() == "3"
     })
@@ -331,33 +355,38 @@ fn invalid_urls_are_errors_that_say_why() {
 
 #[wasm_bindgen_test]
 async fn open_close_cycles_leave_memory_flat() {
-    fn cycle(target: &str) {
+    // Each cycle makes the EventSource, its listeners and every kind of handler, and
+    // closes once it is open (closing before the task ran would make nothing at all).
+    async fn cycle(target: &str) {
         let source = EventSource::new(target).expect("valid url");
         let _a = source.on_message::<N>(|_| {});
         let _b = source.on_raw("chat", |_| {});
-        let _c = source.on_state(|_| {});
+        let open = Rc::new(RefCell::new(false));
+        let _c = {
+            let open = open.clone();
+            source.on_state(move |s| *open.borrow_mut() |= s.is_open())
+        };
         let _d = source.subscribe::<N>("tick");
+        wait_until("open", 5_000, || *open.borrow()).await;
         source.close();
     }
-    let target = url("/events?channel=memory-test");
-    // Warm up with as many cycles as are measured: the task queue keeps the capacity
-    // that 1,000 tasks spawned in a row gave it.
-    for _ in 0..1_000 {
-        cycle(&target);
+    let target = url("/scenario/stall?after=0");
+    for _ in 0..300 {
+        cycle(&target).await;
     }
     let (live_before, memory_before) = (settled().await, memory_bytes());
-    for _ in 0..1_000 {
-        cycle(&target);
+    for _ in 0..300 {
+        cycle(&target).await;
     }
     let (live_after, memory_after) = (settled().await, memory_bytes());
     assert!(
         live_after - live_before <= 256,
-        "1,000 cycles left {} heap bytes live",
+        "300 cycles left {} heap bytes live",
         live_after - live_before
     );
     assert!(
         memory_after - memory_before <= 65_536,
-        "wasm memory grew by {} bytes over 1,000 cycles",
+        "wasm memory grew by {} bytes over 300 cycles",
         memory_after - memory_before
     );
 }
@@ -380,4 +409,103 @@ async fn a_stream_nobody_polls_keeps_only_its_newest_events() {
         .collect()
         .await;
     assert_eq!(rest, [4, 5], "the newest two, in order");
+}
+
+#[wasm_bindgen_test]
+async fn the_check_after_the_browser_gave_up_sends_no_resume_id() {
+    // Regression: the probe fetched the EventSource's URL with the stale resume id,
+    // which on a queue-like server may consume events.
+    let token = token("probe-resume");
+    let options = Options::new()
+        .last_event_id("5")
+        .reconnect_policy(wasm_eventsource::ReconnectPolicy::new().max_attempts(0));
+    let source = EventSource::with_options(
+        &url(&format!("/scenario/status/502?token={token}")),
+        options,
+    )
+    .expect("valid url");
+    let (mut states, _s) = states(&source);
+    let (closed, _) = until_state(&mut states, "closed", ConnectionState::is_closed).await;
+    assert!(
+        matches!(
+            closed,
+            ConnectionState::Closed {
+                reason: CloseReason::GaveUp {
+                    cause: ReconnectCause::HttpStatus { status: 502, .. },
+                    ..
+                }
+            }
+        ),
+        "{closed:?}"
+    );
+    let log = request_log(&token).await;
+    let sent: Vec<&serde_json::Value> = log.iter().map(|r| &r["lastEventIdQuery"]).collect();
+    assert_eq!(
+        sent,
+        [&serde_json::json!("5"), &serde_json::Value::Null],
+        "the EventSource resumes after 5, the check asks without: {log:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_policy_decides_even_while_the_browser_retries() {
+    // Regression: when the browser retried by itself (readyState CONNECTING), the
+    // policy's retry_if was never asked.
+    let token = token("native-retry-if");
+    let options = Options::new()
+        .reconnect_policy(wasm_eventsource::ReconnectPolicy::new().retry_if(|_| false));
+    let source = EventSource::with_options(
+        &url(&format!("/scenario/end-after/1?retry=20&token={token}")),
+        options,
+    )
+    .expect("valid url");
+    let (mut states, _s) = states(&source);
+    let (closed, before) = until_state(&mut states, "closed", ConnectionState::is_closed).await;
+    assert_eq!(
+        closed,
+        ConnectionState::Closed {
+            reason: CloseReason::Failed
+        }
+    );
+    assert!(
+        !before
+            .iter()
+            .any(|s| matches!(s, ConnectionState::Reconnecting { .. })),
+        "{before:?}"
+    );
+    // The server asked for 20 ms: a browser still retrying would have come back.
+    TimeoutFuture::new(300).await;
+    assert_eq!(request_log(&token).await.len(), 1, "no second request");
+}
+
+#[wasm_bindgen_test]
+async fn replacing_the_global_event_source_does_not_change_the_transport() {
+    // Regression: code that puts a drop-in class in place of the browser's
+    // (globalThis.EventSource = TypedEventSource) made the native transport build
+    // that class, which built itself again.
+    let global = js_sys::global();
+    let key = wasm_bindgen::JsValue::from_str("EventSource");
+    let original = js_sys::Reflect::get(&global, &key).expect("EventSource");
+    let impostor =
+        js_sys::Function::new_no_args("throw new Error('the replaced EventSource was used')");
+    js_sys::Reflect::set(&global, &key, &impostor).expect("replace EventSource");
+    let source = EventSource::new(&url("/scenario/end-after/2?retry=60000"));
+    let received = Rc::new(RefCell::new(0));
+    let _handler = source.as_ref().ok().map(|source| {
+        let received = received.clone();
+        source.on_raw("message", move |_| *received.borrow_mut() += 1)
+    });
+    // Wait for both events or the end, then put the global back before asserting.
+    for _ in 0..250 {
+        let done = source.as_ref().map_or(true, |s| s.state().is_closed());
+        if *received.borrow() >= 2 || done {
+            break;
+        }
+        TimeoutFuture::new(20).await;
+    }
+    js_sys::Reflect::set(&global, &key, &original).expect("restore EventSource");
+    let source = source.expect("valid url");
+    let state = source.state();
+    source.close();
+    assert_eq!(*received.borrow(), 2, "{state:?}");
 }

@@ -113,6 +113,15 @@ pub(crate) fn js_message(value: JsValue) -> String {
     crate::error::JsError::from(value).to_string()
 }
 
+/// The origin of the page (or worker), if it has a location.
+#[cfg(feature = "fetch")]
+pub(crate) fn page_origin() -> Option<String> {
+    let location = global_get("location")?;
+    Reflect::get(&location, &JsValue::from_str("origin"))
+        .ok()?
+        .as_string()
+}
+
 /// The origin of an absolute URL.
 #[cfg(feature = "fetch")]
 pub(crate) fn origin_of(url: &str) -> Option<String> {

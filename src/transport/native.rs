@@ -10,8 +10,7 @@
 //! replace the `EventSource`. Every listener is a [`Listener`] guard.
 
 use crate::core::attempts::Attempts;
-use crate::core::failure::Failure;
-use crate::core::failure::ReconnectCause;
+use crate::core::failure::{Failure, ReconnectCause};
 use crate::core::parse::Event;
 use crate::core::state::{CloseReason, ConnectionState};
 use crate::core::typemap::TypeMap;
@@ -28,6 +27,7 @@ use std::cell::{Cell, RefCell};
 use std::pin::pin;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{EventTarget, MessageEvent};
@@ -128,16 +128,14 @@ impl Connector for NativeConnector {
             };
             let (url, url_id) = match &self.options.resume_param {
                 Some(param) if !last_id.is_empty() => {
-                    match with_query(&self.url, param, &last_id) {
+                    match http::with_query(&self.url, param, &last_id) {
                         Some(url) => (url, last_id),
                         None => (self.url.clone(), String::new()),
                     }
                 }
                 _ => (self.url.clone(), String::new()),
             };
-            let init = web_sys::EventSourceInit::new();
-            init.set_with_credentials(self.options.with_credentials);
-            let es = match web_sys::EventSource::new_with_event_source_init_dict(&url, &init) {
+            let es = match open_event_source(&url, self.options.with_credentials) {
                 Ok(es) => es,
                 Err(e) => {
                     return AttemptEnd::Fatal(CloseReason::InvalidRequest {
@@ -152,10 +150,15 @@ impl Connector for NativeConnector {
             let end = connection.finished(self.options.heartbeat).await;
             match end {
                 NativeEnd::Attempt(end) => end,
-                NativeEnd::BrowserGaveUp => {
+                // The browser closes an open EventSource only when the page aborts it
+                // (window.stop()): it did not fail, it was stopped; close, as it did.
+                NativeEnd::BrowserGaveUp { while_open: true } => {
+                    AttemptEnd::Fatal(CloseReason::Failed)
+                }
+                NativeEnd::BrowserGaveUp { while_open: false } => {
                     connection.es.close();
-                    let timeout = self.options.heartbeat.unwrap_or(PROBE_TIMEOUT);
-                    AttemptEnd::Failed(probe(&url, &self.options, timeout).await)
+                    let since = connection.request_started.get();
+                    why_it_gave_up(&url, since, &self.url, &self.options).await
                 }
             }
         })
@@ -173,8 +176,11 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How a native connection ended, before the check.
 enum NativeEnd {
     Attempt(AttemptEnd),
-    /// readyState CLOSED after an error: the browser will not retry.
-    BrowserGaveUp,
+    /// readyState CLOSED after an error: the browser will not retry. `while_open`:
+    /// the EventSource was open (it had not gone back to connecting).
+    BrowserGaveUp {
+        while_open: bool,
+    },
 }
 
 /// One browser `EventSource` and its listeners.
@@ -189,12 +195,18 @@ struct Connection {
     notify: Notify,
     /// `Date.now()` of the last sign of life: creation, open, an event.
     last_activity: Cell<f64>,
+    /// Open, and not retrying since.
+    open_now: Cell<bool>,
+    /// `performance.now()` when the browser's latest request began (about: it starts
+    /// one at creation and after each `error` while connecting), to find its Resource
+    /// Timing entry.
+    request_started: Cell<f64>,
     listeners: RefCell<TypeMap<Listener>>,
     fixed: RefCell<Vec<Listener>>,
     /// The origin of the stream, once an event told it.
     origin: RefCell<Option<Rc<str>>>,
-    /// The browser's last event ID string before the event being handled: a new
-    /// EventSource starts with none and keeps it across its own reconnects.
+    /// The id of the event before the one being handled on this connection (empty
+    /// at each open): an event that repeats it counts as carrying no id of its own.
     last_id: RefCell<String>,
 }
 
@@ -214,6 +226,8 @@ impl Connection {
             ended: RefCell::default(),
             notify: Notify::default(),
             last_activity: Cell::new(dom::now()),
+            open_now: Cell::new(false),
+            request_started: Cell::new(performance_now()),
             listeners: RefCell::default(),
             fixed: RefCell::default(),
             origin: RefCell::default(),
@@ -294,6 +308,10 @@ impl Connection {
     }
 
     fn opened(&self) {
+        self.open_now.set(true);
+        // A connection's first event is judged as carrying its own id (a replay, as
+        // likely as not): see `message`.
+        self.last_id.borrow_mut().clear();
         let now = dom::now();
         self.last_activity.set(now);
         self.attempts.borrow_mut().opened(now);
@@ -310,6 +328,15 @@ impl Connection {
         match self.es.ready_state() {
             // The browser is retrying by itself: a reconnection, never a close.
             web_sys::EventSource::CONNECTING => {
+                self.open_now.set(false);
+                self.request_started.set(performance_now());
+                if !self.options.reconnect.retries(&Failure::ConnectionLost) {
+                    // The policy does not retry a lost connection: stop the browser's.
+                    self.es.close();
+                    return self.finish(NativeEnd::Attempt(AttemptEnd::Fatal(CloseReason::from(
+                        Failure::ConnectionLost,
+                    ))));
+                }
                 if !self.url_id.is_empty() && self.url_id != sink.last_event_id() {
                     // The browser would resume from the URL's stale id: replace it.
                     self.es.close();
@@ -338,7 +365,9 @@ impl Connection {
                     cause: ReconnectCause::ConnectionLost,
                 });
             }
-            web_sys::EventSource::CLOSED => self.finish(NativeEnd::BrowserGaveUp),
+            web_sys::EventSource::CLOSED => self.finish(NativeEnd::BrowserGaveUp {
+                while_open: self.open_now.get(),
+            }),
             _ => {}
         }
     }
@@ -366,7 +395,10 @@ impl Connection {
             Rc::clone(origin.get_or_insert_with(|| ev.origin().into()))
         };
         // The browser hides whether the event had an `id` field: one whose id is the
-        // EventSource's last event ID before it counts as carrying none of its own.
+        // one before it on this connection counts as carrying none of its own, and a
+        // connection's first event with an id as carrying it (EventSource keeps its
+        // last event ID across its own reconnects: a replayed event and an id-less one
+        // look alike there; replays are what dedupe is for).
         let id = ev.last_event_id();
         let own_id = {
             let mut last = self.last_id.borrow_mut();
@@ -407,10 +439,125 @@ impl Connection {
     }
 }
 
-/// Asks the server once, with `fetch`, why the browser gave up: the status and the
-/// content type say whether to retry, as with the fetch transport. Reads only the
-/// head, then aborts.
-async fn probe(url: &str, options: &Options, timeout: Duration) -> Failure {
+#[wasm_bindgen(module = "/src/transport/browser.js")]
+extern "C" {
+    /// `new EventSource(url, { withCredentials })`, with the browser's own class.
+    #[wasm_bindgen(js_name = openEventSource, catch)]
+    fn open_event_source(
+        url: &str,
+        with_credentials: bool,
+    ) -> Result<web_sys::EventSource, JsValue>;
+    /// What the Resource Timing entry of the request to `url` started at or after
+    /// `since` says of its answer (see browser.js): a status, -1 an empty answer, -2
+    /// an answer with a body, -3 no answer (same-origin), 0 nothing known, -4 no entry.
+    #[wasm_bindgen(js_name = answerTiming)]
+    fn answer_timing(url: &str, since: f64) -> f64;
+    /// The content type that entry reports, or "".
+    #[wasm_bindgen(js_name = answerContentType)]
+    fn answer_content_type(url: &str, since: f64) -> String;
+    /// `performance.now()`, or 0.
+    #[wasm_bindgen(js_name = performanceNow)]
+    fn performance_now() -> f64;
+}
+
+/// Why the browser gave up on `requested` (readyState CLOSED while connecting), as the
+/// policy should see it. The browser gives up on an answer that is not an event
+/// stream, a CORS rejection or an abort by the page; an unreachable server it keeps
+/// retrying.
+///
+/// The Resource Timing entry of the request says what it can without asking the
+/// server again: the status where the browser reports it, or, same-origin (or with
+/// `Timing-Allow-Origin`), whether an answer came and whether it had a body. Where
+/// that is not enough, one `fetch` of `url` (without the resume parameter: on a
+/// queue-like server it would consume events) asks why. A second answer never
+/// overrides the browser's verdict: when the server sends a stream now, the source
+/// connects again only if the first answer had a body (an error page, a passing
+/// failure) or nothing is known of it; after an empty answer (a 204 looks so) it
+/// closes, as the browser did.
+async fn why_it_gave_up(requested: &str, since: f64, url: &str, options: &Options) -> AttemptEnd {
+    // The browser adds the entry a task or so after the error event.
+    let mut timing = NO_ENTRY;
+    for _ in 0..10 {
+        dom::sleep(Duration::from_millis(10)).await;
+        timing = answer_timing(requested, since);
+        if timing != NO_ENTRY {
+            break;
+        }
+    }
+    if let Some(end) = told_by_timing(timing, || answer_content_type(requested, since)) {
+        return end;
+    }
+    let timeout = options.heartbeat.unwrap_or(PROBE_TIMEOUT);
+    told_by_probe(timing, probe(url, options, timeout).await, timeout)
+}
+
+// What `answer_timing` says besides a status.
+/// An answer with an empty body.
+const EMPTY: f64 = -1.0;
+/// An answer with a body.
+const WITH_BODY: f64 = -2.0;
+/// No answer, where the entry would show one.
+const NO_ANSWER: f64 = -3.0;
+/// No entry: nothing is known.
+const NO_ENTRY: f64 = -4.0;
+
+/// The verdict when the Resource Timing entry (see [`answer_timing`]) is enough.
+fn told_by_timing(timing: f64, content_type: impl FnOnce() -> String) -> Option<AttemptEnd> {
+    if (100.0..=599.0).contains(&timing) {
+        let status = timing as u16;
+        return Some(AttemptEnd::Failed(match status {
+            200 => Failure::ContentType {
+                content_type: content_type(),
+            },
+            204 => Failure::NoContent,
+            _ => Failure::HttpStatus {
+                status,
+                status_text: String::new(),
+                retry_after: None,
+            },
+        }));
+    }
+    // Same-origin and no answer: the page aborted the request (window.stop()).
+    (timing == NO_ANSWER).then_some(AttemptEnd::Fatal(CloseReason::Failed))
+}
+
+/// The verdict once the probe has asked the server.
+fn told_by_probe(timing: f64, probe: Probe, timeout: Duration) -> AttemptEnd {
+    let answered = timing == EMPTY || timing == WITH_BODY;
+    match probe {
+        Probe::Answer(Some(failure)) => AttemptEnd::Failed(failure),
+        // A stream now, after an empty first answer (a 204 looks so): the second
+        // answer does not override the first.
+        Probe::Answer(None) if timing == EMPTY => AttemptEnd::Fatal(CloseReason::Failed),
+        // A stream now, after an answer with a body (an error page) or one nothing is
+        // known of: a passing failure.
+        Probe::Answer(None) => AttemptEnd::Failed(Failure::ConnectionLost),
+        // It answered the browser a moment ago: a passing network failure.
+        Probe::Unreachable(message) if answered => AttemptEnd::Failed(Failure::Network { message }),
+        // No answer known and none now: the browser gave up on a CORS rejection (a
+        // CORS-rejected fetch fails as a network error), which it does not retry.
+        Probe::Unreachable(_) => AttemptEnd::Fatal(CloseReason::Failed),
+        Probe::TimedOut => AttemptEnd::Failed(Failure::Network {
+            message: format!(
+                "the check of why the browser gave up had no answer within {} ms",
+                crate::core::retry::millis(timeout)
+            ),
+        }),
+    }
+}
+
+/// What one `fetch` of the stream's URL found.
+enum Probe {
+    /// The server answered: `None` with an event stream, else what was wrong.
+    Answer(Option<Failure>),
+    /// The request failed: the server is unreachable, or CORS refused the answer.
+    Unreachable(String),
+    TimedOut,
+}
+
+/// Asks the server once, with `fetch`: the status and the content type say what the
+/// answer is, as with the fetch transport. Reads only the head, then aborts.
+async fn probe(url: &str, options: &Options, timeout: Duration) -> Probe {
     let request = async {
         let controller = web_sys::AbortController::new().map_err(dom::js_message)?;
         let guard = AbortOnDrop(controller);
@@ -425,18 +572,95 @@ async fn probe(url: &str, options: &Options, timeout: Duration) -> Failure {
         Ok::<_, String>(http::check_response(&response))
     };
     match select(pin!(request), dom::sleep(timeout)).await {
-        // The server answers with a stream now: the browser lost it on the way.
-        Either::Left((Ok(None), _)) => Failure::ConnectionLost,
-        Either::Left((Ok(Some(failure)), _)) => failure,
-        Either::Left((Err(message), _)) => Failure::Network { message },
-        Either::Right(_) => Failure::HeartbeatTimeout { after: timeout },
+        Either::Left((Ok(answer), _)) => Probe::Answer(answer),
+        Either::Left((Err(message), _)) => Probe::Unreachable(message),
+        Either::Right(_) => Probe::TimedOut,
     }
 }
 
-/// `url` with `param=<id>` set in its query, for resuming: EventSource cannot send a
-/// `Last-Event-ID` header on its first request.
-fn with_query(url: &str, param: &str, id: &str) -> Option<String> {
-    let parsed = web_sys::Url::new(url).ok()?;
-    parsed.search_params().set(param, id);
-    Some(parsed.href())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UNKNOWN: f64 = 0.0;
+
+    fn after_probe(timing: f64, probe: Probe) -> AttemptEnd {
+        told_by_probe(timing, probe, Duration::from_secs(30))
+    }
+
+    #[test]
+    fn a_status_the_browser_reports_decides_without_a_second_request() {
+        let told = |timing| told_by_timing(timing, || "text/html".to_owned());
+        assert_eq!(told(204.0), Some(AttemptEnd::Failed(Failure::NoContent)));
+        assert_eq!(
+            told(200.0),
+            Some(AttemptEnd::Failed(Failure::ContentType {
+                content_type: "text/html".into()
+            }))
+        );
+        assert!(matches!(
+            told(502.0),
+            Some(AttemptEnd::Failed(Failure::HttpStatus { status: 502, .. }))
+        ));
+        // Same-origin with no answer at all: the page aborted it (window.stop()).
+        assert_eq!(
+            told(NO_ANSWER),
+            Some(AttemptEnd::Fatal(CloseReason::Failed))
+        );
+        for timing in [EMPTY, WITH_BODY, UNKNOWN] {
+            assert_eq!(told(timing), None, "{timing}: the probe must ask");
+        }
+    }
+
+    #[test]
+    fn a_second_answer_never_overrides_an_empty_first_one() {
+        // Regression: the probe believed the second answer: a server that answered
+        // 204 (and changed its state) answered 200 to the probe, and the source
+        // reconnected instead of closing.
+        assert_eq!(
+            after_probe(EMPTY, Probe::Answer(None)),
+            AttemptEnd::Fatal(CloseReason::Failed)
+        );
+        // After an error page, a stream now is a passing failure.
+        assert_eq!(
+            after_probe(WITH_BODY, Probe::Answer(None)),
+            AttemptEnd::Failed(Failure::ConnectionLost)
+        );
+        assert_eq!(
+            after_probe(UNKNOWN, Probe::Answer(None)),
+            AttemptEnd::Failed(Failure::ConnectionLost)
+        );
+        // What the probe finds wrong is what the policy judges.
+        assert_eq!(
+            after_probe(UNKNOWN, Probe::Answer(Some(Failure::NoContent))),
+            AttemptEnd::Failed(Failure::NoContent)
+        );
+    }
+
+    #[test]
+    fn a_cors_rejection_closes_and_a_lost_network_retries() {
+        // Regression: a CORS rejection was retried as a network error, forever.
+        assert_eq!(
+            after_probe(
+                UNKNOWN,
+                Probe::Unreachable("TypeError: Failed to fetch".into())
+            ),
+            AttemptEnd::Fatal(CloseReason::Failed)
+        );
+        assert!(matches!(
+            after_probe(WITH_BODY, Probe::Unreachable("TypeError".into())),
+            AttemptEnd::Failed(Failure::Network { .. })
+        ));
+    }
+
+    #[test]
+    fn a_probe_that_times_out_is_a_network_failure_not_a_heartbeat() {
+        // Regression: it was reported as HeartbeatTimeout, with no heartbeat set.
+        match after_probe(UNKNOWN, Probe::TimedOut) {
+            AttemptEnd::Failed(Failure::Network { message }) => {
+                assert!(message.contains("30000 ms"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
