@@ -454,3 +454,15 @@ async fn fetch_open_close_cycles_free_everything() {
         memory_bytes() - memory_before
     );
 }
+
+#[wasm_bindgen_test]
+async fn any_last_event_id_resumes_sent_as_utf8() {
+    // Regression: an id outside ISO-8859-1 made Headers.set throw, and the source closed
+    // with InvalidRequest instead of resuming. EventSource sends the id as UTF-8.
+    let id = "ü-日本-€";
+    let source = open("/scenario/echo", fetch().last_event_id(id));
+    let events = read_events(&source, &["echo"], 1).await;
+    source.close();
+    let echo: serde_json::Value = serde_json::from_str(&events[0].1).expect("JSON");
+    assert_eq!(echo["lastEventId"], id, "{echo}");
+}

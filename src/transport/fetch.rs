@@ -43,11 +43,13 @@ impl Fetch {
         // Validated: no CR, LF or NUL.
         parser.set_last_event_id(&options.last_event_id);
         let connector = FetchConnector {
+            cross_origin: dom::origin_of(&url) != dom::page_origin(),
             url,
             options: Rc::clone(&options),
             sink: sink.clone(),
             parser,
             request: Rc::clone(&request),
+            resume: Resume::Header,
         };
         Fetch {
             running: Running::spawn(sink, options, connector),
@@ -77,15 +79,32 @@ struct FetchConnector {
     sink: WeakSink,
     parser: Parser,
     request: Rc<RefCell<Option<AbortController>>>,
+    /// The stream is on another origin than the page: a CORS request.
+    cross_origin: bool,
+    /// How the resume id is sent.
+    resume: Resume,
+}
+
+/// How a request sends the id it resumes after.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Resume {
+    /// In a `Last-Event-ID` header, as EventSource does.
+    Header,
+    /// In the query parameter, once: the last request with the header failed before
+    /// any answer, cross-origin, as when the server refuses the CORS preflight the
+    /// header costs (EventSource's own requests need none).
+    QueryTrial,
+    /// In the query parameter, for good: the trial connected.
+    Query,
 }
 
 /// The attempt's request: aborted when the attempt ends, however it ends.
-struct Attempt<'a> {
-    slot: &'a RefCell<Option<AbortController>>,
+struct Attempt {
+    slot: Rc<RefCell<Option<AbortController>>>,
     _guard: AbortOnDrop,
 }
 
-impl Drop for Attempt<'_> {
+impl Drop for Attempt {
     fn drop(&mut self) {
         self.slot.borrow_mut().take();
     }
@@ -123,11 +142,54 @@ impl Connector for FetchConnector {
 }
 
 impl FetchConnector {
+    /// The request failed before any answer (`fetch` rejected): the server is
+    /// unreachable, or, cross-origin, CORS refused the answer or the preflight. The
+    /// browser's error says the same for each; what it was decides what follows.
+    async fn refused(&mut self, message: String, sent_header: bool) -> AttemptEnd {
+        let network = AttemptEnd::Failed(Failure::Network {
+            message: message.clone(),
+        });
+        if !self.cross_origin {
+            return network;
+        }
+        if sent_header && self.options.resume_param.is_some() {
+            // Maybe the server refused the preflight that Last-Event-ID costs (servers
+            // written for EventSource do): the next attempt resumes through the query.
+            self.resume = Resume::QueryTrial;
+            return network;
+        }
+        if self.resume == Resume::QueryTrial {
+            // The query failed the same way: it was the network, not the header.
+            self.resume = Resume::Header;
+        }
+        // A request with no custom header is one a no-cors request can repeat: if the
+        // server answers that, it is reachable and CORS refused the answer, which
+        // EventSource does not retry. (A custom header or another method cannot be
+        // repeated so: that stays a network error.)
+        let simple = self.options.method.eq_ignore_ascii_case("GET")
+            && self.options.headers.is_empty()
+            && self.options.header_fn.is_none()
+            && !sent_header;
+        if simple && http::reachable_without_cors(&self.url, &self.options).await {
+            return AttemptEnd::Fatal(CloseReason::Failed);
+        }
+        network
+    }
+
     async fn attempt(&mut self, attempts: &Rc<RefCell<Attempts>>) -> AttemptEnd {
-        let init = match http::request_init(&self.options, self.parser.last_event_id()) {
+        let resume_id = self.parser.last_event_id().to_owned();
+        let by_query = match (&self.options.resume_param, self.resume) {
+            (Some(param), Resume::QueryTrial | Resume::Query) if !resume_id.is_empty() => {
+                http::with_query(&self.url, param, &resume_id)
+            }
+            _ => None,
+        };
+        let header_id = if by_query.is_some() { "" } else { &resume_id };
+        let init = match http::request_init(&self.options, header_id) {
             Ok(init) => init,
             Err(message) => return AttemptEnd::Fatal(CloseReason::InvalidRequest { message }),
         };
+        let url = by_query.as_deref().unwrap_or(&self.url);
         // The header callback may have closed the source.
         match self.sink.upgrade() {
             Some(sink) if !sink.is_closed() => {}
@@ -144,25 +206,25 @@ impl FetchConnector {
         init.set_signal(Some(&controller.signal()));
         *self.request.borrow_mut() = Some(controller.clone());
         let _attempt = Attempt {
-            slot: &self.request,
+            slot: Rc::clone(&self.request),
             _guard: AbortOnDrop(controller),
         };
 
         let heartbeat = self.options.heartbeat;
-        let fetched = within(
-            heartbeat,
-            JsFuture::from(dom::global_fetch(&self.url, &init)),
-        )
-        .await;
+        let fetched = within(heartbeat, JsFuture::from(dom::global_fetch(url, &init))).await;
         let response = match fetched {
             Ok(Ok(response)) => response,
             Ok(Err(e)) => {
-                return AttemptEnd::Failed(Failure::Network {
-                    message: dom::js_message(e),
-                })
+                return self
+                    .refused(dom::js_message(e), !header_id.is_empty())
+                    .await
             }
             Err(end) => return end,
         };
+        if self.resume == Resume::QueryTrial {
+            // The query worked where the header did not: keep it.
+            self.resume = Resume::Query;
+        }
         let Ok(response) = response.dyn_into::<Response>() else {
             return AttemptEnd::Failed(Failure::Network {
                 message: "fetch did not resolve to a Response".into(),

@@ -20,7 +20,7 @@ pub(crate) fn request_init(options: &Options, last_event_id: &str) -> Result<Req
     };
     set("Accept", "text/event-stream")?;
     if !last_event_id.is_empty() {
-        set("Last-Event-ID", last_event_id)?;
+        set("Last-Event-ID", &utf8_header_value(last_event_id))?;
     }
     for (name, value) in &options.headers {
         set(name, value)?;
@@ -34,15 +34,65 @@ pub(crate) fn request_init(options: &Options, last_event_id: &str) -> Result<Req
     init.set_method(&options.method);
     init.set_headers(&headers);
     init.set_cache(web_sys::RequestCache::NoStore);
-    init.set_credentials(if options.with_credentials {
-        web_sys::RequestCredentials::Include
-    } else {
-        web_sys::RequestCredentials::SameOrigin
-    });
+    init.set_credentials(credentials(options));
     if let Some(body) = &options.body {
         init.set_body(&JsValue::from_str(body));
     }
     Ok(init)
+}
+
+/// `text` as a header value whose characters are its UTF-8 bytes. `Headers` takes a
+/// value as a ByteString (each character one byte, U+0000 to U+00FF) and refuses any
+/// other character; EventSource sends the last event ID as UTF-8, so an id such as
+/// `"ü"` or `"日本"` goes on the wire the same way and any id resumes.
+fn utf8_header_value(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() {
+        text.into()
+    } else {
+        text.bytes().map(char::from).collect::<String>().into()
+    }
+}
+
+/// `url` with `param=<id>` set in its query, for resuming where no `Last-Event-ID`
+/// header can be sent: EventSource cannot send one on its first request, and a
+/// cross-origin server may refuse the preflight the header costs a fetch.
+pub(crate) fn with_query(url: &str, param: &str, id: &str) -> Option<String> {
+    let parsed = web_sys::Url::new(url).ok()?;
+    parsed.search_params().set(param, id);
+    Some(parsed.href())
+}
+
+/// Whether a `no-cors` GET of `url` gets an answer (an opaque one): after a CORS
+/// request to it failed, that tells a CORS rejection (reachable) from a server that
+/// cannot be reached. Reads only the head, then aborts; gives up after 10 s.
+#[cfg(feature = "fetch")]
+pub(crate) async fn reachable_without_cors(url: &str, options: &Options) -> bool {
+    use futures_util::future::{select, Either};
+    let request = async {
+        let controller = web_sys::AbortController::new().ok()?;
+        let guard = dom::AbortOnDrop(controller);
+        let init = RequestInit::new();
+        init.set_mode(web_sys::RequestMode::NoCors);
+        init.set_cache(web_sys::RequestCache::NoStore);
+        init.set_credentials(credentials(options));
+        init.set_signal(Some(&guard.0.signal()));
+        wasm_bindgen_futures::JsFuture::from(dom::global_fetch(url, &init))
+            .await
+            .ok()
+    };
+    let timeout = dom::sleep(std::time::Duration::from_secs(10));
+    matches!(
+        select(std::pin::pin!(request), timeout).await,
+        Either::Left((Some(_), _))
+    )
+}
+
+fn credentials(options: &Options) -> web_sys::RequestCredentials {
+    if options.with_credentials {
+        web_sys::RequestCredentials::Include
+    } else {
+        web_sys::RequestCredentials::SameOrigin
+    }
 }
 
 /// WHATWG "event stream interpretation" applied to a response: a status other than
@@ -79,7 +129,19 @@ pub(crate) fn is_event_stream(content_type: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_event_stream;
+    use super::{is_event_stream, utf8_header_value};
+
+    #[test]
+    fn a_last_event_id_goes_on_the_wire_as_utf8() {
+        // Regression: Headers.set threw for an id outside ISO-8859-1, and the source
+        // closed with invalid-request instead of resuming.
+        assert_eq!(utf8_header_value("41"), "41");
+        assert_eq!(utf8_header_value("ü"), "\u{c3}\u{bc}");
+        assert_eq!(utf8_header_value("日"), "\u{e6}\u{97}\u{a5}");
+        assert!(utf8_header_value("id-日本-ü")
+            .chars()
+            .all(|c| u32::from(c) <= 0xff));
+    }
 
     #[test]
     fn content_type_essence_is_compared_without_parameters_or_case() {
