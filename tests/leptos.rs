@@ -177,7 +177,10 @@ async fn unmounting_the_component_closes_the_connection() {
     let token = token("leptos-unmount");
     let slot: Slot<Num> = Slot::default();
     let visible = RwSignal::new(true);
-    let (s, path) = (slot.clone(), url(&format!("/scenario/named?token={token}")));
+    let (s, path) = (
+        slot.clone(),
+        url(&format!("/scenario/named?retry=20&token={token}")),
+    );
     let _app = mount_to(fresh_div(), move || {
         view! {
             <Show when=move || visible.get()>
@@ -195,6 +198,9 @@ async fn unmounting_the_component_closes_the_connection() {
     assert_eq!(log[0]["open"], serde_json::Value::Bool(true), "{log:?}");
     visible.set(false);
     until_stream_ended(&token, 0).await;
+    // The server asked for a 20 ms reconnection time: a source still alive would have
+    // reconnected many times over by now.
+    gloo_timers::future::TimeoutFuture::new(500).await;
     assert_eq!(request_log(&token).await.len(), 1, "nothing reconnected");
 }
 

@@ -242,7 +242,11 @@ async fn unmounting_the_component_closes_the_connection() {
     let seen = Seen::default();
     let app = yew::Renderer::<Feed>::with_root_and_props(
         fresh_div(),
-        props(&format!("/scenario/named?token={token}"), "chat", &seen),
+        props(
+            &format!("/scenario/named?retry=20&token={token}"),
+            "chat",
+            &seen,
+        ),
     )
     .render();
     seen.first_render().await;
@@ -251,6 +255,9 @@ async fn unmounting_the_component_closes_the_connection() {
     assert_eq!(log[0]["open"], serde_json::Value::Bool(true), "{log:?}");
     app.destroy();
     until_stream_ended(&token, 0).await;
+    // The server asked for a 20 ms reconnection time: a source still alive would have
+    // reconnected many times over by now.
+    gloo_timers::future::TimeoutFuture::new(500).await;
     assert_eq!(request_log(&token).await.len(), 1, "nothing reconnected");
 }
 

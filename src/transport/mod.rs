@@ -142,6 +142,7 @@ impl Control {
 }
 
 /// How one connection ended.
+#[derive(Debug, PartialEq)]
 pub(crate) enum AttemptEnd {
     /// The policy decides: retry or close.
     Failed(Failure),
@@ -313,31 +314,43 @@ async fn drive(
     let attempts = Rc::new(RefCell::new(Attempts::default()));
     let policy: &ReconnectPolicy = &options.reconnect;
     let _lifecycle = Lifecycle::new(&options, &control);
-    // What ended the last connection, for the state shown while waiting offline.
-    let mut last_cause = None;
+    // What ended the last connection, for the state shown while waiting offline; none
+    // before the first connection, which waits as `Connecting` (no connection was
+    // lost yet, so there is nothing to report as reconnecting, and no `error` in JS).
+    let mut last_cause: Option<ReconnectCause> = None;
     loop {
         if options.pause_when_hidden && dom::is_hidden() {
-            let paused = ConnectionState::Reconnecting {
-                attempt: attempts.borrow().attempt(),
-                delay: None,
-                cause: ReconnectCause::PageHidden,
-            };
-            if !set_state(&sink, paused) {
-                return;
+            if last_cause.is_some() {
+                let paused = ConnectionState::Reconnecting {
+                    attempt: attempts.borrow().attempt(),
+                    delay: None,
+                    cause: ReconnectCause::PageHidden,
+                };
+                if !set_state(&sink, paused) {
+                    return;
+                }
             }
             wait_while(&control, dom::is_hidden).await;
         }
         if options.reconnect_on_online && dom::is_offline() {
             // Spend no attempt while there is no network: wait for it.
-            let waiting = ConnectionState::Reconnecting {
-                attempt: attempts.borrow().attempt(),
-                delay: None,
-                cause: last_cause.clone().unwrap_or(ReconnectCause::Network {
-                    message: "the browser is offline".into(),
-                }),
-            };
-            if !set_state(&sink, waiting) {
-                return;
+            if let Some(cause) = &last_cause {
+                let cause = match cause {
+                    ReconnectCause::PageHidden | ReconnectCause::Requested => {
+                        ReconnectCause::Network {
+                            message: "the browser is offline".into(),
+                        }
+                    }
+                    failure => failure.clone(),
+                };
+                let waiting = ConnectionState::Reconnecting {
+                    attempt: attempts.borrow().attempt(),
+                    delay: None,
+                    cause,
+                };
+                if !set_state(&sink, waiting) {
+                    return;
+                }
             }
             wait_while(&control, dom::is_offline).await;
         }
@@ -361,8 +374,12 @@ async fn drive(
             Ok(AttemptEnd::Failed(failure)) => failure,
             Ok(AttemptEnd::Fatal(reason)) => return close(&sink, reason),
             Ok(AttemptEnd::Gone) => return,
-            Err(Interrupt::Hidden) => continue,
+            Err(Interrupt::Hidden) => {
+                last_cause = Some(ReconnectCause::PageHidden);
+                continue;
+            }
             Err(Interrupt::Reconnect) => {
+                last_cause = Some(ReconnectCause::Requested);
                 let state = ConnectionState::Reconnecting {
                     attempt: attempts.borrow().attempt(),
                     delay: Some(Duration::ZERO),
