@@ -145,6 +145,7 @@ if (base) {
         }
         if (JSON.stringify(rest.raw) !== JSON.stringify(['{"n":1}', '{not json', '{"n":3}'])) throw new Error(`onRaw ${JSON.stringify(rest.raw)}`);
         if (JSON.stringify(rest.iterated) !== JSON.stringify([1, 3])) throw new Error(`events() ${JSON.stringify(rest.iterated)}`);
+        if (rest.dropped !== 0) throw new Error(`events() dropped ${rest.dropped}`);
         const unexpected = errors.unexpected();
         if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
         return (await page.evaluate(() => window.results.states)).join(' → ');
