@@ -254,7 +254,7 @@ export class TypedEventSource extends EventTarget {
     if (handler === null) {
       if (slot) {
         this.#handlers.delete(type);
-        this.removeEventListener(type, slot.listener);
+        super.removeEventListener(type, slot.listener);
       }
     } else if (slot) {
       slot.value = handler; // keeps its place
@@ -262,7 +262,8 @@ export class TypedEventSource extends EventTarget {
       // Exceptions are reported by dispatchEvent, as for any listener.
       const entry = { value: handler, listener: (event) => entry.value.call(this, event) };
       this.#handlers.set(type, entry);
-      this.addEventListener(type, entry.listener);
+      super.addEventListener(type, entry.listener);
+      this.#dispatch(type);
     }
   }
 
