@@ -278,8 +278,9 @@ const CHECKS = [
       const unopened = new EventSource('scenario/end-after/50');
       for (const type of ['open', 'message', 'error']) unopened.addEventListener(type, (e) => early.push(e.type));
       unopened.close();
-      // By the time another source has read the same 50 events and the end of the
-      // stream, the closed ones would have seen theirs.
+      await t.until('the first message', () => seen.includes('message'));
+      // By the time another source, opened now, has read the same 50 events and the
+      // end of the stream, the closed ones would have seen theirs.
       let read = 0;
       let ended = false;
       const other = new EventSource('scenario/end-after/50');
