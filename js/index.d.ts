@@ -39,7 +39,21 @@ export interface TypedMessage<T> {
   meta: MessageMeta;
 }
 
-/** The events of `TypedEventSource`'s EventTarget side, as EventSource has them. */
+/**
+ * What `events(type)` returns: an async iterator that also counts what it dropped. It
+ * holds at most 1,024 events its reader has not taken yet; past that the oldest go
+ * first, and `dropped` counts them.
+ */
+export interface TypedMessageIterator<T> extends AsyncIterableIterator<TypedMessage<T>> {
+  /** Events dropped (oldest first) because 1,024 were already waiting to be read. */
+  readonly dropped: number;
+}
+
+/**
+ * The events of `TypedEventSource`'s EventTarget side, as EventSource has them: `open`
+ * and `error` are plain Events for the connection, or MessageEvents when the server
+ * names an event so. None is `isTrusted` (they are dispatched by script).
+ */
 export interface TypedEventSourceEventMap {
   open: Event;
   error: Event;
@@ -50,9 +64,20 @@ export interface TypedEventSourceEventMap {
  * A typed, observable, resumable Server-Sent Events connection: the browser's
  * EventSource interface (so EventSource code runs unchanged), plus typed `on()`, a
  * truthful `onState`, a fetch transport and a reconnection engine.
+ *
+ * The one difference from EventSource that a JavaScript class cannot remove: the
+ * events it dispatches (`open`, `error`, each `MessageEvent`) are dispatched by script,
+ * so their `isTrusted` is `false`.
  */
 export class TypedEventSource extends EventTarget implements Disposable {
-  /** Opens a connection. Throws for an invalid URL or options, or outside a browser. */
+  /**
+   * Opens a connection. Throws an `Error` for invalid options or outside a browser, and
+   * a `SyntaxError` `DOMException` for a URL that does not parse (as EventSource does).
+   * A relative URL is resolved against the document's base URL. A URL that parses but
+   * is not http(s) (`ftp:`, `about:blank`, ...) fails after construction, as with
+   * EventSource: an `error` event, `readyState` 2, the state `closed` with the reason
+   * `"invalid-request"`.
+   */
   constructor(url: string | URL, options?: TypedEventSourceOptions);
 
   static readonly CONNECTING: 0;
@@ -67,7 +92,10 @@ export class TypedEventSource extends EventTarget implements Disposable {
   /** The absolute URL of the stream. */
   readonly url: string;
   readonly withCredentials: boolean;
-  /** The id the source would resume after. */
+  /**
+   * The id the source would resume after. Read in an event's callback or listener,
+   * that event's id (as `meta.lastEventId` and `MessageEvent.lastEventId` give it).
+   */
   readonly lastEventId: string;
   /** The current state, as `onState` gives it. */
   readonly state: ConnectionState;
@@ -84,22 +112,37 @@ export class TypedEventSource extends EventTarget implements Disposable {
   onDecodeError(callback: DecodeErrorHandler): number;
   /** The current state at once, then every change. */
   onState(callback: StateHandler): number;
-  /** Numeric ids that skipped: events were lost. */
+  /**
+   * Numeric ids that skipped: events were lost. Called after the callbacks of the
+   * events before the gap and before those of the event after it.
+   */
   onGap(callback: GapHandler): number;
-  /** Removes the callback registered under `id`. */
+  /**
+   * Removes the registration `id` (and only it: the same function registered twice
+   * is two registrations). Returns whether there was one.
+   */
   off(id: number): boolean;
   /** Drops the connection, or cuts a backoff short, and connects now. */
   reconnect(): void;
   /** Closes for good and frees the connection's memory. */
   close(): void;
+  /** `close()`, for `using`. Defined only where the runtime has `Symbol.dispose`. */
   [Symbol.dispose](): void;
 
   /**
    * The events of `type` as `{ data, meta }`, data parsed as JSON. Ends when the
-   * source closes; leaving the loop removes its callback.
+   * source closes; leaving the loop removes its callback. At most 1,024 events wait
+   * for a reader that is behind: past that the oldest are dropped, counted in the
+   * iterator's `dropped`.
    */
-  events<T = unknown>(type: string): AsyncIterableIterator<TypedMessage<T>>;
+  events<T = unknown>(type: string): TypedMessageIterator<T>;
 
+  /**
+   * The event handler attributes, as EventSource's: each is a listener of its type,
+   * called in the place where it was first set among that type's listeners (setting
+   * another function keeps the place; `null` removes it). `onopen` and `onerror` also
+   * receive the server's events named `open` and `error` (as MessageEvents).
+   */
   onmessage: ((this: TypedEventSource, event: MessageEvent<string>) => unknown) | null;
   onopen: ((this: TypedEventSource, event: Event) => unknown) | null;
   onerror: ((this: TypedEventSource, event: Event) => unknown) | null;

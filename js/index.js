@@ -10,6 +10,8 @@
 //   (addEventListener, onmessage/onopen/onerror, readyState, CONNECTING/OPEN/CLOSED,
 //   url, withCredentials, MessageEvents with raw string data), so code written for the
 //   browser's EventSource runs unchanged; the typed `on()` is the recommended API.
+//   The one difference a script cannot remove: the events it dispatches are never
+//   `isTrusted`.
 // - Like an EventSource, an open or reconnecting source stays alive with no reference
 //   held by the user; close() (or `using`/Symbol.dispose) releases it and its wasm
 //   memory.
@@ -43,7 +45,8 @@ const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 2;
 
-/** The queue bound of an `events()` iterator nobody reads (oldest dropped first). */
+/** How many events an `events()` iterator holds for a reader that is behind; past it
+ *  the oldest go first, counted in the iterator's `dropped`. */
 const ITERATOR_CAPACITY = 1024;
 
 export class TypedEventSource extends EventTarget {
@@ -61,13 +64,18 @@ export class TypedEventSource extends EventTarget {
   #final = null;
   /** Types with an `onRaw` subscription feeding MessageEvents to listeners. */
   #dispatching = new Set();
-  #onmessage = null;
-  #onopen = null;
-  #onerror = null;
+  /** The event handler attributes (onopen, onmessage, onerror) set: type -> { value,
+   *  listener }. Each is one listener, added where the attribute was first set (since
+   *  it was last null), as HTML's event handlers are: so it runs in that place among
+   *  the listeners of its type. */
+  #handlers = new Map();
 
   /**
-   * Opens a connection. Throws an Error that says what is wrong for an invalid URL or
-   * options, or when there is no browser (server-side rendering).
+   * Opens a connection. Throws an Error that says what is wrong for invalid options,
+   * or when there is no browser (server-side rendering), and a `SyntaxError`
+   * DOMException for a URL that does not parse, as EventSource does. A URL that is not
+   * http(s) (`ftp:`, `about:blank`...) fails after construction, as with EventSource:
+   * an `error` event, readyState 2, the state `closed`.
    */
   constructor(url, options) {
     super();
@@ -78,7 +86,16 @@ export class TypedEventSource extends EventTarget {
           'effect or mount hook.',
       );
     }
-    this.#core = new Core(String(url), options);
+    const text = String(url);
+    const href = absolute(text);
+    try {
+      this.#core = new Core(href ?? text, options);
+    } catch (e) {
+      // The core checks the options first: a SyntaxError for a URL that parses is its
+      // scheme. (One that does not parse is rethrown: EventSource throws too.)
+      if (href === undefined || !(e instanceof DOMException) || e.name !== 'SyntaxError') throw e;
+      this.#core = new Unfetchable(href, e.message, options);
+    }
     this.#url = this.#core.url;
     this.#withCredentials = Boolean(options && options.withCredentials);
     live.add(this);
@@ -101,7 +118,7 @@ export class TypedEventSource extends EventTarget {
   }
   onState(callback) {
     if (this.#final) {
-      callback(this.#final.state);
+      observe(callback, this.#final.state);
       return 0;
     }
     return this.#core.onState(callback);
@@ -121,9 +138,6 @@ export class TypedEventSource extends EventTarget {
     if (this.#final) return;
     this.#core.close();
   }
-  [Symbol.dispose]() {
-    this.close();
-  }
 
   get readyState() {
     return this.#final ? CLOSED : this.#core.readyState;
@@ -134,6 +148,7 @@ export class TypedEventSource extends EventTarget {
   get withCredentials() {
     return this.#withCredentials;
   }
+  /** The resume point; in an event's callback or listener, that event's id. */
   get lastEventId() {
     return this.#final ? this.#final.lastEventId : this.#core.lastEventId;
   }
@@ -142,47 +157,74 @@ export class TypedEventSource extends EventTarget {
   }
 
   get onmessage() {
-    return this.#onmessage;
+    return this.#handler('message');
   }
-  set onmessage(f) {
-    this.#onmessage = typeof f === 'function' ? f : null;
-    if (this.#onmessage) this.#dispatch('message');
+  set onmessage(value) {
+    this.#setHandler('message', value);
   }
   get onopen() {
-    return this.#onopen;
+    return this.#handler('open');
   }
-  set onopen(f) {
-    this.#onopen = typeof f === 'function' ? f : null;
+  set onopen(value) {
+    this.#setHandler('open', value);
   }
   get onerror() {
-    return this.#onerror;
+    return this.#handler('error');
   }
-  set onerror(f) {
-    this.#onerror = typeof f === 'function' ? f : null;
+  set onerror(value) {
+    this.#setHandler('error', value);
   }
 
+  /** As EventTarget's; events of `type` from the server reach it as MessageEvents,
+   *  whatever the type, `open` and `error` included (as with EventSource). */
   addEventListener(type, listener, options) {
     super.addEventListener(type, listener, options);
-    if (listener && type !== 'open' && type !== 'error') this.#dispatch(String(type));
+    if (listener) this.#dispatch(String(type));
   }
 
   /**
    * The events of `type` as an async iterator of `{ data, meta }` (data parsed as
    * JSON; decode errors go to onDecodeError). It ends when the source closes;
-   * leaving the loop removes its callback.
+   * leaving the loop removes its callback. It holds at most 1,024 events a reader has
+   * not taken yet: past that the oldest go, counted in the iterator's `dropped`.
    */
   events(type) {
     const queue = [];
-    let wake = null;
+    /** The resolvers of `next()` calls waiting for an event, oldest first. */
+    const waiting = [];
     let done = false;
     const finish = () => {
       done = true;
-      if (wake) wake();
+      for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
+    };
+    const iterator = {
+      /** Events dropped, oldest first, because 1,024 were already waiting. */
+      dropped: 0,
+      next: () => {
+        if (queue.length) return Promise.resolve({ value: queue.shift(), done: false });
+        if (done) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => waiting.push(resolve));
+      },
+      return: () => {
+        stop();
+        queue.length = 0;
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
     };
     const id = this.on(type, (data, meta) => {
-      if (queue.length >= ITERATOR_CAPACITY) queue.shift();
-      queue.push({ data, meta });
-      if (wake) wake();
+      const value = { data, meta };
+      if (waiting.length) {
+        waiting.shift()({ value, done: false });
+        return;
+      }
+      if (queue.length >= ITERATOR_CAPACITY) {
+        queue.shift();
+        iterator.dropped += 1;
+      }
+      queue.push(value);
     });
     const stateId = this.onState((state) => {
       if (state.kind === 'closed') finish();
@@ -192,31 +234,37 @@ export class TypedEventSource extends EventTarget {
       this.off(stateId);
       finish();
     };
-    return {
-      next: async () => {
-        for (;;) {
-          if (queue.length) return { value: queue.shift(), done: false };
-          if (done) return { value: undefined, done: true };
-          await new Promise((resolve) => {
-            wake = resolve;
-          });
-          wake = null;
-        }
-      },
-      return: async () => {
-        stop();
-        queue.length = 0;
-        return { value: undefined, done: true };
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
+    return iterator;
   }
 
   #alive() {
     if (this.#final) throw new Error('this TypedEventSource is closed; open a new one');
     return this.#core;
+  }
+
+  #handler(type) {
+    const slot = this.#handlers.get(type);
+    return slot ? slot.value : null;
+  }
+
+  #setHandler(type, value) {
+    // As WebIDL's [LegacyTreatNonObjectAsNull] callbacks: what is not an object is null.
+    const handler = typeof value === 'function' || (typeof value === 'object' && value !== null) ? value : null;
+    const slot = this.#handlers.get(type);
+    if (handler === null) {
+      if (slot) {
+        this.#handlers.delete(type);
+        super.removeEventListener(type, slot.listener);
+      }
+    } else if (slot) {
+      slot.value = handler; // keeps its place
+    } else {
+      // Exceptions are reported by dispatchEvent, as for any listener.
+      const entry = { value: handler, listener: (event) => entry.value.call(this, event) };
+      this.#handlers.set(type, entry);
+      super.addEventListener(type, entry.listener);
+      this.#dispatch(type);
+    }
   }
 
   /** Feeds events of `type` to EventTarget listeners as MessageEvents, once per type. */
@@ -228,32 +276,17 @@ export class TypedEventSource extends EventTarget {
   }
 
   #message(type, data, meta) {
-    const event = new MessageEvent(type, { data, lastEventId: meta.lastEventId, origin: meta.origin });
-    this.dispatchEvent(event);
-    if (type === 'message' && this.#onmessage) this.#call(this.#onmessage, event);
+    this.dispatchEvent(new MessageEvent(type, { data, lastEventId: meta.lastEventId, origin: meta.origin }));
   }
 
   #state(state) {
     if (state.kind === 'open') {
-      const event = new Event('open');
-      this.dispatchEvent(event);
-      if (this.#onopen) this.#call(this.#onopen, event);
+      this.dispatchEvent(new Event('open'));
     } else if (state.kind === 'reconnecting' || (state.kind === 'closed' && state.reason !== 'client')) {
       // As EventSource fires `error` when the connection is lost or fails.
-      const event = new Event('error');
-      this.dispatchEvent(event);
-      if (this.#onerror) this.#call(this.#onerror, event);
+      this.dispatchEvent(new Event('error'));
     }
     if (state.kind === 'closed') this.#release(state);
-  }
-
-  #call(f, event) {
-    try {
-      f.call(this, event);
-    } catch (e) {
-      if (typeof reportError === 'function') reportError(e);
-      else console.error(e);
-    }
   }
 
   /** Closed: keep what the getters answer, free the core after this turn (its
@@ -264,5 +297,103 @@ export class TypedEventSource extends EventTarget {
     live.delete(this);
     const core = this.#core;
     queueMicrotask(() => core.free());
+  }
+}
+
+// `using es = new TypedEventSource(...)` closes it. Only where the runtime has the
+// symbol: a `[Symbol.dispose]()` method in the class body would be named "undefined"
+// elsewhere.
+if (typeof Symbol.dispose === 'symbol') {
+  Object.defineProperty(TypedEventSource.prototype, Symbol.dispose, {
+    value: function dispose() {
+      this.close();
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
+/** `url` resolved as EventSource resolves it: against the document's base URL (which a
+ *  `<base>` element sets), or a worker's location; undefined when it does not parse. */
+function absolute(url) {
+  const base = typeof document !== 'undefined' ? document.baseURI : globalThis.location?.href;
+  try {
+    return new URL(url, base).href;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stands in for the core when the URL is not http(s): EventSource constructs such a
+ * source and fails it a task later, as a network error, and so does this (the state
+ * `closed` with the reason "invalid-request" and the core's message). Callbacks can be
+ * registered and removed; no event ever arrives.
+ */
+class Unfetchable {
+  #ids = new Set();
+  #observers = new Map();
+  #next = 1;
+  #timer;
+
+  constructor(url, message, options) {
+    this.url = url;
+    this.lastEventId = options && typeof options.lastEventId === 'string' ? options.lastEventId : '';
+    this.state = { kind: 'connecting', attempt: 0 };
+    this.#timer = setTimeout(() => this.#end({ kind: 'closed', reason: 'invalid-request', message }), 0);
+  }
+
+  get readyState() {
+    return this.state.kind === 'closed' ? CLOSED : CONNECTING;
+  }
+  on() {
+    return this.#id();
+  }
+  onRaw() {
+    return this.#id();
+  }
+  onDecodeError() {
+    return this.#id();
+  }
+  onGap() {
+    return this.#id();
+  }
+  onState(callback) {
+    const id = this.#id();
+    this.#observers.set(id, callback);
+    observe(callback, this.state);
+    return id;
+  }
+  off(id) {
+    this.#observers.delete(id);
+    return this.#ids.delete(id);
+  }
+  reconnect() {}
+  close() {
+    this.#end({ kind: 'closed', reason: 'client', message: 'closed by the client' });
+  }
+  free() {}
+
+  #id() {
+    const id = this.#next++;
+    this.#ids.add(id);
+    return id;
+  }
+
+  #end(state) {
+    if (this.state.kind === 'closed') return;
+    clearTimeout(this.#timer);
+    this.state = state;
+    for (const callback of [...this.#observers.values()]) observe(callback, state);
+  }
+}
+
+/** Calls an `onState` callback as the core does: what it throws is reported, not
+ *  thrown (through the core's one copy of that code). */
+function observe(callback, state) {
+  try {
+    callback(state);
+  } catch (e) {
+    Core.reportError(e);
   }
 }

@@ -1,6 +1,8 @@
 // The npm package as a JavaScript user meets it: the root package.json resolves
 // through its `exports`, its TypeScript types check a strict consumer (and reject a wrong one),
-// esbuild bundles the consumer, and the bundle receives typed events in Chromium.
+// esbuild bundles the consumer, and the bundle receives typed events in Chromium. Then
+// the JavaScript API's own behaviours, run in a page that imports the package
+// unbundled (tests/package/page.html). (EventSource conformance: dropin.test.mjs.)
 //
 //   E2E_BASE_URL=http://127.0.0.1:PORT node tests/e2e/package.test.mjs
 // (after `npm run build`; `npm test` does both).
@@ -9,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, createRunner, launchBrowser, serveStatic, waitUntil, watchPageErrors } from './lib.mjs';
+import { openPackagePage, servePackage } from '../package/page.mjs';
 
 const PKG = REPO_ROOT;
 const APP = join(REPO_ROOT, 'tests', 'package');
@@ -142,6 +145,7 @@ if (base) {
         }
         if (JSON.stringify(rest.raw) !== JSON.stringify(['{"n":1}', '{not json', '{"n":3}'])) throw new Error(`onRaw ${JSON.stringify(rest.raw)}`);
         if (JSON.stringify(rest.iterated) !== JSON.stringify([1, 3])) throw new Error(`events() ${JSON.stringify(rest.iterated)}`);
+        if (rest.dropped !== 0) throw new Error(`events() dropped ${rest.dropped}`);
         const unexpected = errors.unexpected();
         if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
         return (await page.evaluate(() => window.results.states)).join(' → ');
@@ -151,8 +155,213 @@ if (base) {
         await site.close();
       }
     });
+
+    const site = await servePackage();
+    try {
+      await apiChecks(browser, site);
+    } finally {
+      await site.close();
+    }
   } finally {
     await browser.close();
   }
 }
 runner.finish();
+
+/** Defines `window.until(what, predicate, ms)` in the page: resolves with
+ *  `predicate()` once truthy (checked every 20 ms), rejects after `ms` saying what was
+ *  awaited. And `window.mockFetchOnce(chunks)`: the next fetch() answers 200
+ *  text/event-stream whose body is exactly these chunks (one read each), then stays
+ *  open: for a gap or ids in the middle of one chunk, which a real network cannot
+ *  promise. */
+function pageHelpers() {
+  window.until = (what, predicate, ms = 10_000) => {
+    const start = performance.now();
+    return new Promise((resolve, reject) => {
+      const poll = () => {
+        const value = predicate();
+        if (value) resolve(value);
+        else if (performance.now() - start > ms) reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+        else setTimeout(poll, 20);
+      };
+      poll();
+    });
+  };
+  window.mockFetchOnce = (chunks) => {
+    const real = window.fetch;
+    window.fetch = () => {
+      window.fetch = real;
+      const body = new ReadableStream({
+        start(controller) {
+          for (const chunk of chunks) controller.enqueue(new TextEncoder().encode(chunk));
+        },
+      });
+      return Promise.resolve(new Response(body, { headers: { 'content-type': 'text/event-stream' } }));
+    };
+  };
+}
+
+/** The JavaScript API's behaviours, each in a fresh page. */
+async function apiChecks(browser, site) {
+  const inPage = async (fn, arg, { hideDispose = false } = {}) => {
+    const init = hideDispose
+      ? `(${hideSymbolDispose})(); (${pageHelpers})();`
+      : `(${pageHelpers})();`;
+    const page = await openPackagePage(browser, site, { base, init });
+    try {
+      return await page.evaluate(fn, arg);
+    } finally {
+      await page.close();
+    }
+  };
+  const same = (got, want, what) => {
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      throw new Error(`${what}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+    }
+  };
+
+  for (const transport of ['native', 'fetch']) {
+    // Regression (issue 16, item 5): off(id) removed every registration of the same
+    // function, so `a = on(t, f); b = on(t, f); off(a)` silenced b too.
+    await runner.check(`${transport}: off(id) removes that registration only (on, onRaw, onDecodeError), the others keep their order`, async () => {
+      const got = await inPage(async ({ base, transport }) => {
+        const es = new TypedEventSource(`${base}/scenario/bad-json`, { transport });
+        const calls = [];
+        const f = (data, meta) => calls.push(`f${meta.lastEventId}`);
+        const g = (data, meta) => calls.push(`g${meta.lastEventId}`);
+        const raw = (data, meta) => calls.push(`raw${meta.lastEventId}`);
+        const bad = (err) => calls.push(`bad${err.lastEventId}`);
+        const a = es.on('message', f);
+        es.on('message', g);
+        es.on('message', f);
+        const r = es.onRaw('message', raw);
+        es.onRaw('message', raw);
+        const d = es.onDecodeError(bad);
+        es.onDecodeError(bad);
+        const removed = [es.off(a), es.off(r), es.off(d), es.off(a)];
+        await until('event 3', () => calls.includes('g3'));
+        es.close();
+        return { removed, calls };
+      }, { base, transport });
+      same(got.removed, [true, true, true, false], 'off() answers');
+      same(got.calls, ['raw1', 'g1', 'f1', 'raw2', 'bad2', 'raw3', 'g3', 'f3'], 'callbacks');
+    });
+
+    // Regression (issue 16, item 8): on fetch, `lastEventId` read in a callback gave
+    // the id of the chunk's last event.
+    await runner.check(`${transport}: lastEventId read in a callback or listener is that event's id; after them, the last`, async () => {
+      const got = await inPage(async ({ base, transport }) => {
+        // Fetch: three events in one chunk, which a real network need not deliver so.
+        if (transport === 'fetch') window.mockFetchOnce(['id: 1\ndata: 1\n\nid: 2\ndata: 2\n\nid: 3\ndata: 3\n\n']);
+        const es = new TypedEventSource(`${base}/scenario/end-after/3`, { transport });
+        const on = [];
+        const listener = [];
+        es.on('message', (data, meta) => on.push(`${meta.lastEventId} ${es.lastEventId}`));
+        es.addEventListener('message', (e) => listener.push(`${e.lastEventId} ${es.lastEventId}`));
+        await until('three events', () => on.length >= 3 && listener.length >= 3);
+        const after = es.lastEventId;
+        es.close();
+        return { on, listener, after, closed: es.lastEventId };
+      }, { base, transport });
+      same(got.on, ['1 1', '2 2', '3 3'], 'on(): the event\'s id, lastEventId');
+      same(got.listener, ['1 1', '2 2', '3 3'], 'addEventListener: the event\'s id, lastEventId');
+      same([got.after, got.closed], ['3', '3'], 'lastEventId after the events, and once closed');
+    });
+  }
+
+  // Regression (issue 16, item 8): with events held for a chunk, onGap ran before the
+  // callbacks of the events that came before the gap.
+  await runner.check('fetch: onGap runs after the callbacks of the events before the gap, before the next one\'s', async () => {
+    const got = await inPage(async ({ base }) => {
+      window.mockFetchOnce(['id: 1\ndata: 1\n\nid: 2\ndata: 2\n\nid: 5\ndata: 5\n\nid: 6\ndata: 6\n\n']);
+      const es = new TypedEventSource(`${base}/scenario/end-after/6`, { transport: 'fetch' });
+      const calls = [];
+      es.on('message', (data) => calls.push(`event ${data}`));
+      es.onGap((gap) => calls.push(`gap ${gap.after}-${gap.next} missing ${gap.missing}`));
+      await until('event 6', () => calls.includes('event 6'));
+      es.close();
+      return calls;
+    }, { base });
+    same(got, ['event 1', 'event 2', 'gap 2-5 missing 2', 'event 5', 'event 6'], 'calls');
+  });
+
+  // Regression (issue 16, item 6): two pending next() calls left the first unresolved,
+  // and the iterator dropped events past 1,024 without a count.
+  await runner.check('events(): pending next() calls resolve in order; a reader behind loses the oldest past 1,024, counted in dropped', async () => {
+    const got = await inPage(async ({ base }) => {
+      const within = (what, promise) => Promise.race([promise, until(`${what} (never)`, () => false, 5000)]);
+      const es = new TypedEventSource(`${base}/scenario/end-after/3`, { transport: 'fetch' });
+      const it = es.events('message');
+      const [first, second] = await within('two pending next() calls', Promise.all([it.next(), it.next()]));
+      const third = await within('a third next()', it.next());
+      const pending = it.next();
+      es.close();
+      const ended = await within('next() pending at close()', pending);
+      const read = [first, second, third].map((r) => r.value.meta.lastEventId);
+
+      const burst = new TypedEventSource(`${base}/scenario/burst/1100?then=idle`, { transport: 'fetch' });
+      const behind = burst.events('message');
+      let count = 0;
+      burst.on('message', () => count++);
+      await until('1,100 events', () => count === 1100);
+      const dropped = behind.dropped;
+      const oldest = (await behind.next()).value.data.seq;
+      await behind.return();
+      burst.close();
+      return { read, ended: ended.done, dropped, oldest };
+    }, { base });
+    same(got, { read: ['1', '2', '3'], ended: true, dropped: 76, oldest: 77 }, 'events()');
+  });
+
+  // Regression (issue 16, item 8): where Symbol.dispose is missing, the class got a
+  // method named "undefined".
+  await runner.check('[Symbol.dispose] closes where the runtime has it; where it has not, no method named "undefined"', async () => {
+    const hidden = await inPage(() => ({
+      symbol: typeof Symbol.dispose,
+      names: Object.getOwnPropertyNames(TypedEventSource.prototype).filter((n) => n === 'undefined'),
+    }), undefined, { hideDispose: true });
+    same(hidden, { symbol: 'undefined', names: [] }, 'without Symbol.dispose');
+    const present = await inPage(({ base }) => {
+      const es = new TypedEventSource(`${base}/scenario/end-after/1`);
+      es[Symbol.dispose]();
+      return { kind: typeof TypedEventSource.prototype[Symbol.dispose], readyState: es.readyState };
+    }, { base });
+    same(present, { kind: 'function', readyState: 2 }, 'with Symbol.dispose');
+  });
+
+  // Regression (issue 16, item 11): the constructor threw for these.
+  await runner.check('a URL that is not http(s): the state goes connecting, then closed "invalid-request"; callbacks register; close() first ends it quietly', async () => {
+    const got = await inPage(async () => {
+      const es = new TypedEventSource('ftp://example.not/');
+      const states = [];
+      es.onState((s) => states.push(s.kind === 'closed' ? `closed ${s.reason}: ${s.message}` : s.kind));
+      const errors = [];
+      es.onerror = () => errors.push(es.readyState);
+      const off = es.off(es.on('message', () => {}));
+      const quiet = new TypedEventSource('about:blank');
+      const quietStates = [];
+      quiet.onState((s) => quietStates.push(s.kind === 'closed' ? `closed ${s.reason}` : s.kind));
+      quiet.onerror = () => quietStates.push('error');
+      quiet.close();
+      await until('the closed state', () => states.length >= 2);
+      // Its failure was due a task after the first one's: give it that task.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return { states, errors, off, readyState: es.readyState, url: es.url, quietStates };
+    });
+    if (!/^closed invalid-request: .*"ftp:" is not supported/.test(got.states[1] || '')) throw new Error(`states ${JSON.stringify(got.states)}`);
+    same([got.states[0], got.states.length], ['connecting', 2], 'states');
+    same({ errors: got.errors, off: got.off, readyState: got.readyState, url: got.url }, { errors: [2], off: true, readyState: 2, url: 'ftp://example.not/' }, 'the failed source');
+    same(got.quietStates, ['connecting', 'closed client'], 'a source closed before its failure');
+  });
+}
+
+/** Makes `Symbol.dispose` read as undefined, as in a runtime without it. */
+function hideSymbolDispose() {
+  const real = Symbol;
+  // Over a stand-in target: the real Symbol.dispose is non-configurable, which a proxy
+  // of Symbol itself must report as it is.
+  globalThis.Symbol = new Proxy(function Symbol() {}, {
+    get: (target, key) => (key === 'dispose' ? undefined : Reflect.get(real, key)),
+    apply: (target, self, args) => real(...args),
+  });
+}

@@ -28,6 +28,8 @@ interface Results {
   /** onRaw and the async iterator. */
   raw?: string[];
   iterated?: number[];
+  /** The iterator's count of events it dropped (none: the loop keeps up). */
+  dropped?: number;
   events: { n: number; type: string; lastEventId: string }[];
   /** What the constructor threw for bad options. */
   optionErrors: string[];
@@ -158,13 +160,15 @@ async function rawAndIteration(server: string): Promise<void> {
   es.onRaw("message", (data) => raw.push(data));
   es.onDecodeError(() => {});
   const iterated: number[] = [];
-  for await (const { data, meta } of es.events<Counter>("message")) {
+  const events = es.events<Counter>("message");
+  for await (const { data, meta } of events) {
     iterated.push(data.n);
     if (meta.lastEventId === "3") break;
   }
   es.close();
   results.raw = raw;
   results.iterated = iterated;
+  results.dropped = events.dropped;
 }
 
 main()

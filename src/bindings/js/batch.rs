@@ -18,17 +18,21 @@ extern "C" {
     #[wasm_bindgen(constructor)]
     pub(super) fn new() -> Dispatcher;
     #[wasm_bindgen(method)]
-    pub(super) fn add(this: &Dispatcher, event_type: &JsValue, callback: &Function);
+    pub(super) fn add(this: &Dispatcher, event_type: &JsValue, callback: &Function, id: u32);
     #[wasm_bindgen(method)]
-    pub(super) fn remove(this: &Dispatcher, event_type: &JsValue, callback: &Function);
+    pub(super) fn remove(this: &Dispatcher, event_type: &JsValue, id: u32);
     #[wasm_bindgen(method, js_name = addRaw)]
-    pub(super) fn add_raw(this: &Dispatcher, event_type: &JsValue, callback: &Function);
+    pub(super) fn add_raw(this: &Dispatcher, event_type: &JsValue, callback: &Function, id: u32);
     #[wasm_bindgen(method, js_name = removeRaw)]
-    pub(super) fn remove_raw(this: &Dispatcher, event_type: &JsValue, callback: &Function);
+    pub(super) fn remove_raw(this: &Dispatcher, event_type: &JsValue, id: u32);
     #[wasm_bindgen(method, js_name = addDecodeError)]
-    pub(super) fn add_decode_error(this: &Dispatcher, callback: &Function);
+    pub(super) fn add_decode_error(this: &Dispatcher, callback: &Function, id: u32);
     #[wasm_bindgen(method, js_name = removeDecodeError)]
-    pub(super) fn remove_decode_error(this: &Dispatcher, callback: &Function);
+    pub(super) fn remove_decode_error(this: &Dispatcher, id: u32);
+    /// The id of the event whose callbacks run now (a chunk is delivered event by
+    /// event in JavaScript), or `None` between events.
+    #[wasm_bindgen(method, getter)]
+    pub(super) fn current(this: &Dispatcher) -> Option<String>;
     #[wasm_bindgen(method)]
     pub(super) fn close(this: &Dispatcher);
     #[wasm_bindgen(method)]
@@ -49,6 +53,15 @@ extern "C" {
         origin: &JsValue,
         too_big: Option<String>,
     );
+
+    /// Reports an exception from a user callback as the browser reports one from an
+    /// event listener (`reportError`, else `console.error`): the one copy of this.
+    pub(super) fn report(error: &JsValue);
+
+    /// A `SyntaxError` `DOMException` saying `message`, what `EventSource` throws for a
+    /// URL it cannot parse.
+    #[wasm_bindgen(js_name = syntaxError)]
+    pub(super) fn syntax_error(message: &str) -> JsValue;
 }
 
 /// What the `on` callbacks of one `TypedEventSource` share.

@@ -6,40 +6,55 @@
 // is parsed on its own, so one that is not JSON is reported in its place and the rest
 // are delivered. (One JSON.parse of all the data as an array was tried: it needs Rust
 // to check that each event is one balanced value first, which cost more than it saved.)
+//
+// Callbacks are kept by registration: each has the id `off` takes, so one function
+// registered twice is two registrations, removed one at a time.
 
 export class Dispatcher {
   constructor() {
     /** type -> callbacks; arrays are replaced, never changed, so a dispatch may go on
      *  over a snapshot while a callback adds or removes callbacks. */
     this.handlers = new Map();
-    /** type -> callbacks of `onRaw`, given the data as text. */
+    /** type -> the registration ids of `handlers`' callbacks, index for index. Only
+     *  `add` and `remove` read it: the delivery loop never does. */
+    this.handlerIds = new Map();
+    /** type -> callbacks of `onRaw`, given the data as text; and their ids. */
     this.rawHandlers = new Map();
+    this.rawHandlerIds = new Map();
     this.decodeErrorHandlers = [];
+    this.decodeErrorIds = [];
     this.closed = false;
+    /** The id of the event whose callbacks run now, or null between events: what
+     *  `lastEventId` answers while a chunk's events are delivered one by one. */
+    this.current = null;
   }
 
-  add(type, callback) {
-    addTo(this.handlers, type, callback);
+  add(type, callback, id) {
+    addTo(this.handlers, this.handlerIds, type, callback, id);
   }
 
-  remove(type, callback) {
-    removeFrom(this.handlers, type, callback);
+  remove(type, id) {
+    removeFrom(this.handlers, this.handlerIds, type, id);
   }
 
-  addRaw(type, callback) {
-    addTo(this.rawHandlers, type, callback);
+  addRaw(type, callback, id) {
+    addTo(this.rawHandlers, this.rawHandlerIds, type, callback, id);
   }
 
-  removeRaw(type, callback) {
-    removeFrom(this.rawHandlers, type, callback);
+  removeRaw(type, id) {
+    removeFrom(this.rawHandlers, this.rawHandlerIds, type, id);
   }
 
-  addDecodeError(callback) {
+  addDecodeError(callback, id) {
     this.decodeErrorHandlers = [...this.decodeErrorHandlers, callback];
+    this.decodeErrorIds = [...this.decodeErrorIds, id];
   }
 
-  removeDecodeError(callback) {
-    this.decodeErrorHandlers = this.decodeErrorHandlers.filter((f) => f !== callback);
+  removeDecodeError(id) {
+    const at = this.decodeErrorIds.indexOf(id);
+    if (at < 0) return;
+    this.decodeErrorHandlers = this.decodeErrorHandlers.filter((_, i) => i !== at);
+    this.decodeErrorIds = this.decodeErrorIds.filter((_, i) => i !== at);
   }
 
   close() {
@@ -59,19 +74,25 @@ export class Dispatcher {
       if (this.closed) break;
       this.deliver(typeList ? typeList[i] : types, idList ? idList[i] : ids, dataList ? dataList[i] : datas, origin);
     }
+    this.current = null;
     return true;
   }
 
   /** One event. `tooBig` is the reason it was dropped for its size, or undefined. */
   one(type, id, data, origin, tooBig) {
     if (tooBig === undefined) this.deliver(type, id, data, origin);
-    else if (!this.closed && this.handlers.has(type)) this.decodeError(type, data, id, tooBig);
+    else if (!this.closed && this.handlers.has(type)) {
+      this.current = id;
+      this.decodeError(type, data, id, tooBig);
+    }
+    this.current = null;
   }
 
   /** One event to the `onRaw` callbacks of its type, then, parsed, to the `on` ones: one
    *  JSON.parse however many callbacks there are. */
   deliver(type, id, data, origin) {
     if (this.closed) return;
+    this.current = id;
     const raw = this.rawHandlers.get(type);
     if (raw) call(this, raw, data, { type, lastEventId: id, origin });
     const callbacks = this.handlers.get(type);
@@ -100,15 +121,27 @@ export class Dispatcher {
   }
 }
 
-/** Adds `callback` to the list of `type`, replacing the array (see the constructor). */
-function addTo(map, type, callback) {
-  map.set(type, [...(map.get(type) || []), callback]);
+/** Adds `callback` under `id` to the list of `type`, replacing the arrays (see the
+ *  constructor). */
+function addTo(callbacks, ids, type, callback, id) {
+  callbacks.set(type, [...(callbacks.get(type) || []), callback]);
+  ids.set(type, [...(ids.get(type) || []), id]);
 }
 
-function removeFrom(map, type, callback) {
-  const left = (map.get(type) || []).filter((f) => f !== callback);
-  if (left.length) map.set(type, left);
-  else map.delete(type);
+/** Removes the registration `id` (and only it: the same function may be registered
+ *  again under another id) from the list of `type`. */
+function removeFrom(callbacks, ids, type, id) {
+  const idList = ids.get(type) || [];
+  const at = idList.indexOf(id);
+  if (at < 0) return;
+  const left = callbacks.get(type).filter((_, i) => i !== at);
+  if (left.length) {
+    callbacks.set(type, left);
+    ids.set(type, idList.filter((_, i) => i !== at));
+  } else {
+    callbacks.delete(type);
+    ids.delete(type);
+  }
 }
 
 function call(dispatcher, callbacks, value, meta) {
@@ -123,8 +156,16 @@ function call(dispatcher, callbacks, value, meta) {
 }
 
 /** Reports an exception from a user callback as the browser reports one from an
- *  event listener, without stopping the stream. */
-function report(error) {
+ *  event listener, without stopping the stream. The one copy: the Rust side imports
+ *  it (bindings/js/batch.rs), and the package's entry reaches it through
+ *  `TypedEventSource.reportError`. */
+export function report(error) {
   if (typeof reportError === 'function') reportError(error);
   else if (typeof console !== 'undefined') console.error(error);
+}
+
+/** What `EventSource` throws for a URL it cannot parse (web-sys' DOMException binding
+ *  would cost a feature for this one line). */
+export function syntaxError(message) {
+  return new DOMException(message, 'SyntaxError');
 }

@@ -17,11 +17,12 @@ mod batch;
 mod options;
 mod state;
 
-use self::batch::{Dispatcher, Events, TypeEntry};
+use self::batch::{report, syntax_error, Dispatcher, Events, TypeEntry};
 use self::options::JsOptions;
 use self::state::{object, state_to_js};
+use crate::error::Error;
 use crate::source::{EventSource, Subscription};
-use js_sys::{Function, Reflect};
+use js_sys::Function;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -55,16 +56,20 @@ pub struct TypedEventSource {
 
 #[wasm_bindgen]
 impl TypedEventSource {
-    /// Opens a connection. Throws an `Error` that says what is wrong for an invalid URL
-    /// or options.
+    /// Opens a connection. Throws an `Error` that says what is wrong for invalid
+    /// options, and a `SyntaxError` `DOMException` (as `EventSource` does for a URL it
+    /// cannot parse) for a URL that is not http(s) or cannot be parsed. The options are
+    /// checked first: the package's entry counts on a `SyntaxError` meaning the URL.
     #[wasm_bindgen(constructor)]
     pub fn new(
         url: &str,
         #[wasm_bindgen(unchecked_param_type = "TypedEventSourceOptions")] options: JsValue,
-    ) -> Result<TypedEventSource, JsError> {
+    ) -> Result<TypedEventSource, JsValue> {
         let options = JsOptions::from_js(options)?;
-        let source =
-            EventSource::with_options(url, options).map_err(|e| JsError::new(&e.to_string()))?;
+        let source = EventSource::with_options(url, options).map_err(|e| match e {
+            Error::InvalidUrl { .. } => syntax_error(&e.to_string()),
+            _ => JsError::new(&e.to_string()).into(),
+        })?;
         let events = Rc::new(Events {
             dispatcher: Dispatcher::new(),
             types: RefCell::default(),
@@ -107,12 +112,15 @@ impl TypedEventSource {
         #[wasm_bindgen(unchecked_param_type = "MessageHandler")] callback: Function,
     ) -> u32 {
         let name = self.listen(event_type);
-        self.events.dispatcher.add(&name, &callback);
-        self.register(JsCallback::Event {
-            event_type: event_type.to_owned(),
-            callback,
-            raw: false,
-        })
+        let id = self.take_id();
+        self.events.dispatcher.add(&name, &callback, id);
+        self.register(
+            id,
+            JsCallback::Event {
+                event_type: event_type.to_owned(),
+                raw: false,
+            },
+        )
     }
 
     /// Calls `callback(data, meta)` for each event of `type` with its data as text,
@@ -125,12 +133,15 @@ impl TypedEventSource {
         #[wasm_bindgen(unchecked_param_type = "RawMessageHandler")] callback: Function,
     ) -> u32 {
         let name = self.listen(event_type);
-        self.events.dispatcher.add_raw(&name, &callback);
-        self.register(JsCallback::Event {
-            event_type: event_type.to_owned(),
-            callback,
-            raw: true,
-        })
+        let id = self.take_id();
+        self.events.dispatcher.add_raw(&name, &callback, id);
+        self.register(
+            id,
+            JsCallback::Event {
+                event_type: event_type.to_owned(),
+                raw: true,
+            },
+        )
     }
 
     /// Calls `callback(error)` for each event whose data is not valid JSON. Without one,
@@ -141,8 +152,9 @@ impl TypedEventSource {
         &self,
         #[wasm_bindgen(unchecked_param_type = "DecodeErrorHandler")] callback: Function,
     ) -> u32 {
-        self.events.dispatcher.add_decode_error(&callback);
-        self.register(JsCallback::DecodeError(callback))
+        let id = self.take_id();
+        self.events.dispatcher.add_decode_error(&callback, id);
+        self.register(id, JsCallback::DecodeError)
     }
 
     /// Calls `callback(state)` with the current state at once, then with every change,
@@ -154,27 +166,39 @@ impl TypedEventSource {
     ) -> u32 {
         let sub = self.source.on_state(move |state| {
             if let Err(thrown) = callback.call1(&JsValue::NULL, &state_to_js(state)) {
-                report(thrown);
+                report(&thrown);
             }
         });
         self.keep(sub)
     }
 
     /// Calls `callback(gap)` when numeric event ids skip: events were lost. Returns an
-    /// id for `off`.
+    /// id for `off`. It runs after the callbacks of the events before the gap and
+    /// before those of the event after it, as the events arrived.
     #[wasm_bindgen(js_name = onGap)]
     pub fn on_gap(
         &self,
         #[wasm_bindgen(unchecked_param_type = "GapHandler")] callback: Function,
     ) -> u32 {
+        let (events, weak) = (Rc::downgrade(&self.events), self.source.downgrade());
         let sub = self.source.on_gap(move |gap| {
+            // A gap is found as its event is dispatched, while the events before it in
+            // the chunk (fetch) are still held: hand those over first.
+            if let (Some(events), Some(source)) = (events.upgrade(), weak.upgrade()) {
+                if source.is_batching() {
+                    events.flush(&source);
+                    if source.state().is_closed() {
+                        return;
+                    }
+                }
+            }
             let info = object(&[
                 ("after", (gap.after as f64).into()),
                 ("next", (gap.next as f64).into()),
                 ("missing", (gap.missing() as f64).into()),
             ]);
             if let Err(thrown) = callback.call1(&JsValue::NULL, &info) {
-                report(thrown);
+                report(&thrown);
             }
         });
         self.keep(sub)
@@ -185,7 +209,8 @@ impl TypedEventSource {
         self.source.reconnect();
     }
 
-    /// Removes the callback registered under `id`. Returns whether there was one.
+    /// Removes the registration `id`, and only it: one function registered twice is two
+    /// registrations. Returns whether there was one.
     pub fn off(&self, id: u32) -> bool {
         // Drop the entry after the borrow ends: dropping a subscription may close the
         // source, which calls state observers.
@@ -202,23 +227,19 @@ impl TypedEventSource {
                 drop(sub);
                 true
             }
-            Some(JsCallback::DecodeError(callback)) => {
-                self.events.dispatcher.remove_decode_error(&callback);
+            Some(JsCallback::DecodeError) => {
+                self.events.dispatcher.remove_decode_error(id);
                 true
             }
-            Some(JsCallback::Event {
-                event_type,
-                callback,
-                raw,
-            }) => {
+            Some(JsCallback::Event { event_type, raw }) => {
                 let last = {
                     let mut types = self.events.types.borrow_mut();
                     match types.get_mut(&event_type) {
                         Some(entry) => {
                             if raw {
-                                self.events.dispatcher.remove_raw(&entry.name, &callback);
+                                self.events.dispatcher.remove_raw(&entry.name, id);
                             } else {
-                                self.events.dispatcher.remove(&entry.name, &callback);
+                                self.events.dispatcher.remove(&entry.name, id);
                             }
                             entry.callbacks = entry.callbacks.saturating_sub(1);
                             if entry.callbacks == 0 {
@@ -249,10 +270,14 @@ impl TypedEventSource {
     }
 
     /// The id the source would resume after: the last event id received, or the
-    /// `lastEventId` option before any.
+    /// `lastEventId` option before any. Read in an event's callback, that event's id
+    /// (the events of a chunk are delivered after the whole chunk was read).
     #[wasm_bindgen(getter, js_name = lastEventId)]
     pub fn last_event_id(&self) -> String {
-        self.source.last_event_id()
+        self.events
+            .dispatcher
+            .current()
+            .unwrap_or_else(|| self.source.last_event_id())
     }
 
     /// The current state, as `onState` would give it.
@@ -265,6 +290,14 @@ impl TypedEventSource {
     #[wasm_bindgen(getter)]
     pub fn url(&self) -> String {
         self.source.url().to_owned()
+    }
+
+    /// Reports `error` as the browser reports an exception thrown by an event listener
+    /// (`reportError`, else `console.error`). For the package's entry (`js/index.js`),
+    /// which cannot import `dispatch.js`, where the one copy of this is.
+    #[wasm_bindgen(js_name = reportError, skip_typescript)]
+    pub fn report_error(error: &JsValue) {
+        report(error);
     }
 }
 
@@ -306,8 +339,8 @@ impl TypedEventSource {
         name
     }
 
-    fn register(&self, entry: JsCallback) -> u32 {
-        let id = self.take_id();
+    /// Records `entry` under `id` (from [`take_id`](Self::take_id)) for `off`.
+    fn register(&self, id: u32, entry: JsCallback) -> u32 {
         self.registry.borrow_mut().push((id, entry));
         id
     }
@@ -319,7 +352,8 @@ impl TypedEventSource {
     }
 
     fn keep(&self, sub: Subscription) -> u32 {
-        self.register(JsCallback::Subscription(sub))
+        let id = self.take_id();
+        self.register(id, JsCallback::Subscription(sub))
     }
 }
 
@@ -327,31 +361,9 @@ impl TypedEventSource {
 enum JsCallback {
     /// `onState`, `onGap`: a handler of the source, removed when dropped.
     Subscription(Subscription),
-    /// `on(type, callback)` and `onRaw(type, callback)`: in the dispatcher.
-    Event {
-        event_type: String,
-        callback: Function,
-        raw: bool,
-    },
-    /// `onDecodeError`: in the dispatcher.
-    DecodeError(Function),
-}
-
-/// Reports an exception from a user callback the way the browser reports one from an
-/// event listener (`reportError`), without unwinding through Rust frames.
-fn report(error: JsValue) {
-    let global = js_sys::global();
-    let reporter = Reflect::get(&global, &"reportError".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok())
-        .or_else(|| {
-            let console = Reflect::get(&global, &"console".into()).ok()?;
-            Reflect::get(&console, &"error".into())
-                .ok()?
-                .dyn_into()
-                .ok()
-        });
-    if let Some(f) = reporter {
-        let _ = f.call1(&JsValue::NULL, &error);
-    }
+    /// `on(type, callback)` and `onRaw(type, callback)`: in the dispatcher, under the
+    /// same id.
+    Event { event_type: String, raw: bool },
+    /// `onDecodeError`: in the dispatcher, under the same id.
+    DecodeError,
 }

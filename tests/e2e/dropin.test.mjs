@@ -1,0 +1,592 @@
+// Drop-in conformance: code written for the browser's EventSource, run unchanged with
+// `globalThis.EventSource` replaced by TypedEventSource, once with transport "native"
+// and once with "fetch", in headless Chromium against the test server. Each check
+// runs first against the browser's own EventSource: the reference, which proves that
+// the check asserts what EventSource does (these are our own checks of the behaviours
+// the browsers' conformance tests, WPT `eventsource/`, look at).
+//
+//   E2E_BASE_URL=http://127.0.0.1:PORT node tests/e2e/dropin.test.mjs
+// (after `npm run build`; `npm test` does both).
+//
+// Checks that need a fix outside the JavaScript class (issue 16, the items the lead
+// does); until it is merged they fail, and so does this file:
+//   - item 14, every "native" check: with globalThis.EventSource replaced, the native
+//     transport constructs the replacement and traps. DROPIN_KEEP_GLOBAL=1 runs the
+//     checks with the class passed to them instead, to tell this apart from the rest.
+//     (DROPIN_ONLY=REGEX runs only the checks whose titles match.)
+//   - item 3, fetch: "the server's retry: is the least wait before reconnecting".
+//   - item 9, native and fetch: "a CORS rejection closes for good" and "window.stop()
+//     closes for good".
+//   - item 10, native: "a 204 closes for good, though the server would answer again".
+//   - item 12, fetch: "an id outside ISO-8859-1 resumes".
+// The documented differences are checked as such: events are never `isTrusted`
+// (item 15); a 5xx is retried (not checked here: it is our policy).
+// Not checked: item 13 (a rejected CORS preflight for Last-Event-ID): the test server
+// answers every loopback preflight.
+
+import { createRunner, launchBrowser } from './lib.mjs';
+import { openPackagePage, servePackage } from '../package/page.mjs';
+
+/** Each check's deadline in the page: it fails rather than hangs. */
+const CHECK_MS = 20_000;
+const KEEP_GLOBAL = process.env.DROPIN_KEEP_GLOBAL === '1';
+/** DROPIN_ONLY=REGEX runs only the checks whose title (with its "kind: ") matches. */
+const ONLY = process.env.DROPIN_ONLY ? new RegExp(process.env.DROPIN_ONLY) : null;
+/** The host the "foreign origin" page is served from: not loopback by name, so the
+ *  test server sends it no CORS headers (Chromium maps it to 127.0.0.1). */
+const FOREIGN_HOST = 'dropin.test';
+
+/** The lead's fixes some checks wait for, by transport (see the list above). */
+const NEEDS_GLOBAL = 'item 14 (native transport with globalThis.EventSource replaced)';
+
+/**
+ * The checks. `run(EventSource, t)` runs in the page, serialised: it may use only its
+ * arguments and page globals. `EventSource` is the constructor under test (the
+ * browser's, or TypedEventSource with a transport, as globalThis.EventSource). `t`:
+ * see `helpers`. `needs`: by kind, the lead's item the check waits for. `page`:
+ * "foreign" to run on a page whose origin the server does not allow.
+ */
+const CHECKS = [
+  {
+    // First: when it fails, the kind's other checks would only hang (see below).
+    title: 'globalThis.EventSource is the constructor under test, and it reads a stream',
+    first: true,
+    run: async (EventSource, t) => {
+      t.eq(globalThis.EventSource === EventSource, t.kind === 'browser' || t.replaced, 'globalThis.EventSource is the constructor under test');
+      const es = new globalThis.EventSource('scenario/end-after/1');
+      const seen = [];
+      es.onopen = () => seen.push('open');
+      es.onmessage = (e) => {
+        seen.push(e.data);
+        es.close();
+      };
+      await t.until('a message', () => seen.length >= 2);
+      t.eq(seen, ['open', '{"n":1}'], 'events');
+    },
+  },
+  {
+    title: 'constructor: readyState CONNECTING at once, the constants, url resolved against the base URL, withCredentials, the prototype',
+    run: async (EventSource, t) => {
+      EventSource.prototype.dropinProbe = function () {
+        return this.readyState;
+      };
+      const es = new EventSource('scenario/end-after/1');
+      try {
+        t.eq([es.readyState, es.dropinProbe()], [0, 0], 'readyState at once');
+        t.eq([es.CONNECTING, es.OPEN, es.CLOSED, EventSource.CONNECTING, EventSource.OPEN, EventSource.CLOSED], [0, 1, 2, 0, 1, 2], 'the constants');
+        t.eq(es.url, `${t.base}/scenario/end-after/1`, 'url');
+        t.eq(es.withCredentials, false, 'withCredentials by default');
+        t.ok(es instanceof EventTarget, 'an EventTarget');
+      } finally {
+        es.close();
+      }
+      t.eq(es.readyState, 2, 'readyState after close()');
+      const credentialed = new EventSource('scenario/end-after/1', { withCredentials: true });
+      credentialed.close();
+      t.eq(credentialed.withCredentials, true, 'withCredentials: true');
+    },
+  },
+  {
+    title: 'constructor: the URL argument is stringified; "" is the base URL',
+    run: async (EventSource, t) => {
+      const urls = [{ toString: () => 'scenario/end-after/1' }, 1, null, undefined, ''].map((arg) => {
+        const es = new EventSource(arg);
+        es.close();
+        return es.url;
+      });
+      t.eq(urls, [`${t.base}/scenario/end-after/1`, `${t.base}/1`, `${t.base}/null`, `${t.base}/undefined`, document.baseURI], 'url');
+    },
+  },
+  {
+    title: 'constructor: a URL that does not parse throws a SyntaxError DOMException',
+    run: async (EventSource, t) => {
+      for (const url of ['http://[::1/', 'http://example.com:99999/', 'http://']) {
+        let thrown = null;
+        try {
+          new EventSource(url).close();
+        } catch (e) {
+          thrown = e;
+        }
+        t.ok(thrown instanceof DOMException && thrown.name === 'SyntaxError', `${url}: threw ${thrown && `${thrown.name}: ${thrown.message}`}`);
+      }
+    },
+  },
+  {
+    // Regression (issue 16, item 11): TypedEventSource threw in the constructor for
+    // these, where EventSource constructs and then fails.
+    title: 'constructor: a URL that is not http(s) constructs, then fails: one error Event, readyState CLOSED',
+    run: async (EventSource, t) => {
+      for (const url of ['ftp://example.not/', 'about:blank', 'mailto:whatwg@awesome.example', "javascript:alert('FAIL')"]) {
+        const es = new EventSource(url);
+        t.eq([es.url, es.readyState], [url, 0], `${url}: url and readyState at once`);
+        const seen = [];
+        for (const type of ['open', 'message', 'error']) es.addEventListener(type, (e) => seen.push(t.describe(es, e)));
+        await t.until(`${url}: the error event`, () => seen.length);
+        t.eq(seen, [{ type: 'error', message: false, data: null, id: null, readyState: 2 }], `${url}: events`);
+        es.close();
+      }
+    },
+  },
+  {
+    title: 'open, then messages: an open Event (no data) with readyState OPEN, then MessageEvents with data, origin and lastEventId',
+    run: async (EventSource, t) => {
+      const es = new EventSource('scenario/end-after/3');
+      const seen = [];
+      const details = [];
+      es.onopen = function (e) {
+        seen.push(t.describe(es, e));
+        details.push([this === es, e.target === es, e.currentTarget === es, e.bubbles, e.cancelable, Object.prototype.hasOwnProperty.call(e, 'data'), 'data' in e]);
+      };
+      es.addEventListener('message', (e) => {
+        seen.push(t.describe(es, e));
+        details.push([e.target === es, e.bubbles, e.cancelable, e.origin === t.origin, e.source, e.ports.length]);
+        if (e.lastEventId === '3') es.close();
+      });
+      es.onerror = (e) => seen.push(t.describe(es, e));
+      await t.until('three messages', () => seen.length >= 4);
+      t.eq(seen, [
+        { type: 'open', message: false, data: null, id: null, readyState: 1 },
+        { type: 'message', message: true, data: '{"n":1}', id: '1', readyState: 1 },
+        { type: 'message', message: true, data: '{"n":2}', id: '2', readyState: 1 },
+        { type: 'message', message: true, data: '{"n":3}', id: '3', readyState: 1 },
+      ], 'events');
+      t.eq(details, [
+        [true, true, true, false, false, false, false],
+        ...[1, 2, 3].map(() => [true, false, false, true, null, 0]),
+      ], 'open: this, target, currentTarget, bubbles, cancelable, own data, data; message: target, bubbles, cancelable, origin, source, ports');
+    },
+  },
+  {
+    title: 'named events reach their own listeners, in stream order; onmessage gets the unnamed ones',
+    run: async (EventSource, t) => {
+      const es = new EventSource('scenario/named');
+      const seen = [];
+      es.addEventListener('chat', (e) => seen.push(`chat ${e.data}`));
+      es.onmessage = (e) => seen.push(`message ${e.data}`);
+      await t.until('three events', () => seen.length >= 3);
+      es.close();
+      t.eq(seen, ['chat {"n":1}', 'message {"n":2}', 'chat {"n":3}'], 'events');
+    },
+  },
+  {
+    // Regression (issue 16, item 8): onmessage ran after every listener, whatever the
+    // order they were registered in.
+    title: 'listeners run in registration order, onmessage in the place where it was first set',
+    run: async (EventSource, t) => {
+      const es = new EventSource('scenario/end-after/3');
+      const calls = [];
+      const handler = (name) =>
+        function (e) {
+          calls.push(`${e.lastEventId}:${name}${this === es ? '' : '(wrong this)'}`);
+        };
+      const h1 = handler('h1');
+      const h2 = handler('h2');
+      const h3 = handler('h3');
+      es.addEventListener('message', (e) => calls.push(`${e.lastEventId}:a`));
+      es.onmessage = h1;
+      es.addEventListener('message', (e) => {
+        calls.push(`${e.lastEventId}:b`);
+        if (e.lastEventId === '1') es.onmessage = h2; // another function keeps the place
+        if (e.lastEventId === '2') {
+          es.onmessage = null; // null removes it ...
+          es.onmessage = h3; // ... and setting it again puts it last
+        }
+        if (e.lastEventId === '3') es.close();
+      });
+      await t.until('three events', () => calls.length >= 9);
+      t.eq(calls, ['1:a', '1:h1', '1:b', '2:a', '2:h2', '2:b', '3:a', '3:b', '3:h3'], 'calls');
+      t.ok(es.onmessage === h3, 'onmessage answers the function set');
+      es.onmessage = 'not a function';
+      t.eq(es.onmessage, null, 'onmessage after setting a string');
+      const object = {};
+      es.onerror = object;
+      t.ok(es.onerror === object, 'onerror keeps an object');
+    },
+  },
+  {
+    // Regression (issue 16, item 8): a server event named "open" never reached
+    // TypedEventSource's "open" listeners.
+    title: 'a server event named "open" reaches onopen and the open listeners as a MessageEvent, after the connection\'s open Event',
+    run: async (EventSource, t) => {
+      const es = new EventSource('scenario/end-after/2?event=open');
+      const handler = [];
+      const listener = [];
+      es.onopen = (e) => handler.push(t.describe(es, e));
+      es.addEventListener('open', (e) => listener.push(t.describe(es, e)));
+      await t.until('the open Event and two "open" messages', () => listener.length >= 3);
+      es.close();
+      const want = [
+        { type: 'open', message: false, data: null, id: null, readyState: 1 },
+        { type: 'open', message: true, data: '{"n":1}', id: '1', readyState: 1 },
+        { type: 'open', message: true, data: '{"n":2}', id: '2', readyState: 1 },
+      ];
+      t.eq(handler, want, 'onopen');
+      t.eq(listener, want, 'the open listener');
+    },
+  },
+  {
+    // Regression (issue 16, item 8): a server event named "error" never reached
+    // TypedEventSource's "error" listeners.
+    title: 'a server event named "error" reaches onerror and the error listeners as a MessageEvent, then the lost connection\'s error Event',
+    run: async (EventSource, t) => {
+      const es = new EventSource('scenario/end-after/2?event=error');
+      const handler = [];
+      const listener = [];
+      es.onerror = (e) => handler.push(t.describe(es, e));
+      es.addEventListener('error', (e) => {
+        listener.push(t.describe(es, e));
+        if (!(e instanceof MessageEvent)) es.close();
+      });
+      await t.until('two "error" messages and the error Event', () => listener.length >= 3);
+      const want = [
+        { type: 'error', message: true, data: '{"n":1}', id: '1', readyState: 1 },
+        { type: 'error', message: true, data: '{"n":2}', id: '2', readyState: 1 },
+        { type: 'error', message: false, data: null, id: null, readyState: 0 },
+      ];
+      t.eq(handler, want, 'onerror');
+      t.eq(listener, want, 'the error listener');
+    },
+  },
+  {
+    title: 'MessageEvent.lastEventId: each event\'s own, kept by events without an id; data lines joined by LF',
+    run: async (EventSource, t) => {
+      const es = new EventSource('scenario/line-endings/lf');
+      const seen = [];
+      es.onmessage = (e) => seen.push([e.type, e.lastEventId, e.data]);
+      es.addEventListener('chat', (e) => seen.push([e.type, e.lastEventId, e.data]));
+      await t.until('three events', () => seen.length >= 3);
+      es.close();
+      t.eq(seen, [['message', '1', '{"n":1}'], ['chat', '1', '{"n":2}'], ['message', '3', '{"n":3,\n"text":"two lines"}']], 'events');
+    },
+  },
+  {
+    title: 'close(): readyState CLOSED at once, and no event after it, from a listener in the middle of a stream or before open',
+    run: async (EventSource, t) => {
+      const seen = [];
+      const es = new EventSource('scenario/end-after/50');
+      for (const type of ['open', 'message', 'error']) {
+        es.addEventListener(type, (e) => {
+          seen.push(e.type);
+          if (e.type === 'message') {
+            es.close();
+            seen.push(`readyState ${es.readyState}`);
+            es.close(); // twice is harmless
+          }
+        });
+      }
+      const early = [];
+      const unopened = new EventSource('scenario/end-after/50');
+      for (const type of ['open', 'message', 'error']) unopened.addEventListener(type, (e) => early.push(e.type));
+      unopened.close();
+      await t.until('the first message', () => seen.includes('message'));
+      // By the time another source, opened now, has read the same 50 events and the
+      // end of the stream, the closed ones would have seen theirs.
+      let read = 0;
+      let ended = false;
+      const other = new EventSource('scenario/end-after/50');
+      other.onmessage = () => read++;
+      other.onerror = () => {
+        ended = true;
+        other.close();
+      };
+      await t.until('the other source to read 50 events and the end', () => read === 50 && ended);
+      t.eq(seen, ['open', 'message', 'readyState 2'], 'the source closed in its first message');
+      t.eq(early, [], 'the source closed before it opened');
+      t.eq([es.readyState, unopened.readyState], [2, 2], 'readyState');
+    },
+  },
+  {
+    title: 'a lost connection: error with readyState CONNECTING, then open again, resuming after the last id',
+    run: async (EventSource, t) => {
+      const es = new EventSource('scenario/drop-every/2?total=4&retry=300');
+      const seen = [];
+      es.onopen = () => seen.push(`open ${es.readyState}`);
+      es.onerror = () => seen.push(`error ${es.readyState}`);
+      es.onmessage = (e) => {
+        seen.push(`message ${e.lastEventId}`);
+        if (e.lastEventId === '4') es.close();
+      };
+      await t.until('event 4', () => seen.includes('message 4'));
+      t.eq(seen, ['open 1', 'message 1', 'message 2', 'error 0', 'open 1', 'message 3', 'message 4'], 'events');
+    },
+  },
+  {
+    title: "the server's retry: is the least wait before reconnecting",
+    needs: { fetch: 'item 3 (retry: as a minimum)' },
+    run: async (EventSource, t) => {
+      const retry = 1500;
+      const es = new EventSource(`scenario/end-after/1?retry=${retry}`);
+      const times = [];
+      es.onerror = () => times.push(['error', performance.now()]);
+      es.onopen = () => times.push(['open', performance.now()]);
+      await t.until('the second open', () => times.filter(([kind]) => kind === 'open').length >= 2);
+      es.close();
+      const lost = times.find(([kind]) => kind === 'error')[1];
+      const reopened = times.filter(([kind]) => kind === 'open')[1][1];
+      const waited = Math.round(reopened - lost);
+      t.ok(waited >= retry * 0.95 && waited <= retry * 3, `reconnected ${waited} ms after the error, with retry: ${retry}`);
+    },
+  },
+  {
+    title: 'a status that is not 200, 204 or a wrong content type fails: one error with readyState CLOSED, nothing before',
+    run: async (EventSource, t) => {
+      for (const path of ['scenario/status/404', 'scenario/no-content', 'scenario/content-type?type=text/plain']) {
+        const es = new EventSource(path);
+        const seen = [];
+        for (const type of ['open', 'message', 'error']) es.addEventListener(type, (e) => seen.push(t.describe(es, e)));
+        await t.until(`${path}: an event`, () => seen.length);
+        es.close();
+        t.eq(seen, [{ type: 'error', message: false, data: null, id: null, readyState: 2 }], `${path}: events`);
+      }
+    },
+  },
+  {
+    title: 'a 204 closes for good, though the server would answer again',
+    needs: { native: 'item 10 (the give-up probe overrides a 204)' },
+    run: async (EventSource, t) => {
+      const channel = t.unique('dropin-204');
+      await t.server('POST', `/control/fail?channel=${channel}&count=1&status=204`);
+      const es = new EventSource(`events?channel=${channel}`);
+      const seen = [];
+      for (const type of ['open', 'message', 'error']) es.addEventListener(type, (e) => seen.push(t.describe(es, e)));
+      await t.until('an event', () => seen.length);
+      es.close();
+      t.eq(seen, [{ type: 'error', message: false, data: null, id: null, readyState: 2 }], 'events');
+    },
+  },
+  {
+    title: 'a CORS rejection closes for good: one error with readyState CLOSED',
+    page: 'foreign',
+    needs: { native: 'item 9 (permanent failures)', fetch: 'item 9 (permanent failures)' },
+    run: async (EventSource, t) => {
+      // This page's origin is not loopback by name: the server sends it no CORS headers.
+      const es = new EventSource(`${t.base}/scenario/end-after/3`);
+      const seen = [];
+      for (const type of ['open', 'message', 'error']) es.addEventListener(type, (e) => seen.push(t.describe(es, e)));
+      await t.until('an event', () => seen.length);
+      es.close();
+      t.eq(seen, [{ type: 'error', message: false, data: null, id: null, readyState: 2 }], 'events');
+    },
+  },
+  {
+    title: 'window.stop() closes for good: one error with readyState CLOSED',
+    needs: { native: 'item 9 (permanent failures)', fetch: 'item 9 (permanent failures)' },
+    run: async (EventSource, t) => {
+      // The first request of the token waits for its headers; any later one streams.
+      const es = new EventSource(`scenario/stall-headers?count=1&token=${t.unique('dropin-stop')}`);
+      const seen = [];
+      for (const type of ['open', 'message', 'error']) es.addEventListener(type, (e) => seen.push(t.describe(es, e)));
+      await t.server('wait-for-request', es.url);
+      window.stop();
+      await t.until('an event', () => seen.length);
+      es.close();
+      t.eq(seen, [{ type: 'error', message: false, data: null, id: null, readyState: 2 }], 'events');
+    },
+  },
+  {
+    title: 'an id outside ISO-8859-1 resumes (Last-Event-ID in UTF-8)',
+    needs: { fetch: 'item 12 (Last-Event-ID outside ISO-8859-1)' },
+    run: async (EventSource, t) => {
+      const channel = t.unique('dropin-utf8');
+      const es = new EventSource(`events?channel=${channel}&retry=300`);
+      const seen = [];
+      es.onopen = () => seen.push('open');
+      es.onerror = () => seen.push(`error ${es.readyState}`);
+      es.onmessage = (e) => seen.push(`${e.lastEventId} ${e.data}`);
+      es.addEventListener('reset', (e) => seen.push(`reset ${e.data}`));
+      await t.until('open', () => seen.includes('open'));
+      await t.server('POST', '/publish', { channel, id: 'é€1', data: { n: 1 } });
+      await t.until('event é€1', () => seen.length >= 2);
+      await t.server('POST', `/control/drop?channel=${channel}`);
+      await t.until('the lost connection', () => seen.length >= 3);
+      await t.server('POST', '/publish', { channel, id: 'é€2', data: { n: 2 } });
+      await t.until('event é€2', () => seen.length >= 5);
+      es.close();
+      t.eq(seen, ['open', 'é€1 {"n":1}', 'error 0', 'open', 'é€2 {"n":2}'], 'events');
+    },
+  },
+  {
+    title: 'an exception in a listener is reported (window error event) and the stream goes on',
+    run: async (EventSource, t) => {
+      const reported = [];
+      const onError = (e) => {
+        reported.push(e.error && e.error.message);
+        e.preventDefault();
+      };
+      window.addEventListener('error', onError);
+      try {
+        const es = new EventSource('scenario/end-after/3');
+        const seen = [];
+        es.onmessage = (e) => {
+          seen.push(e.lastEventId);
+          throw new Error(`thrown at ${e.lastEventId}`);
+        };
+        es.addEventListener('message', (e) => {
+          seen.push(`after ${e.lastEventId}`);
+          if (e.lastEventId === '3') es.close();
+        });
+        await t.until('three events', () => seen.length >= 6);
+        t.eq(seen, ['1', 'after 1', '2', 'after 2', '3', 'after 3'], 'listeners');
+        t.eq(reported, ['thrown at 1', 'thrown at 2', 'thrown at 3'], 'reported');
+      } finally {
+        window.removeEventListener('error', onError);
+      }
+    },
+  },
+  {
+    // Issue 16, item 15: the one documented difference.
+    title: "isTrusted: true for the browser's events, false for TypedEventSource's (documented: script-dispatched events never are)",
+    run: async (EventSource, t) => {
+      const es = new EventSource('scenario/end-after/1');
+      const trusted = [];
+      es.onopen = (e) => trusted.push(e.isTrusted);
+      es.onmessage = (e) => {
+        trusted.push(e.isTrusted);
+        es.close();
+      };
+      await t.until('open and a message', () => trusted.length >= 2);
+      const want = t.kind === 'browser';
+      t.eq(trusted, [want, want], 'isTrusted of open and message');
+    },
+  },
+];
+
+/** The `t` of each check, made in the page (serialised, like the checks). */
+function helpers() {
+  const show = (value) => JSON.stringify(value);
+  return {
+    /** Throws unless `actual` and `expected` are the same as JSON. */
+    eq(actual, expected, what) {
+      if (show(actual) !== show(expected)) throw new Error(`${what}: got ${show(actual)}, expected ${show(expected)}`);
+    },
+    ok(condition, what) {
+      if (!condition) throw new Error(what);
+    },
+    /** Resolves with `predicate()` once it is truthy (checked every 20 ms); rejects
+     *  after `ms` saying what was awaited. */
+    until(what, predicate, ms = 10_000) {
+      const start = performance.now();
+      return new Promise((resolve, reject) => {
+        const poll = () => {
+          let value;
+          try {
+            value = predicate();
+          } catch (e) {
+            reject(e);
+            return;
+          }
+          if (value) resolve(value);
+          else if (performance.now() - start > ms) reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+          else setTimeout(poll, 20);
+        };
+        poll();
+      });
+    },
+    /** An event as a comparable record, with the source's readyState as dispatched. */
+    describe(es, e) {
+      const message = e instanceof MessageEvent;
+      return { type: e.type, message, data: message ? e.data : null, id: message ? e.lastEventId : null, readyState: es.readyState };
+    },
+    unique(prefix) {
+      return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    },
+    /** A request to the test server, made by the test process (not the page). */
+    server(method, path, body) {
+      return window.dropinServer(method, path, body === undefined ? null : JSON.stringify(body));
+    },
+  };
+}
+
+/** Runs one check in the page: the constructor under test, `t`, a deadline. */
+async function runInPage({ source, helpersSource, kind, base, keepGlobal, ms }) {
+  let Constructor = window.EventSource;
+  if (kind !== 'browser') {
+    const transport = kind;
+    // What a user writes to swap the class in, with a transport of their choice.
+    Constructor = class EventSource extends window.TypedEventSource {
+      constructor(url, init) {
+        super(url, { transport, withCredentials: Boolean(init && init.withCredentials) });
+      }
+    };
+    if (!keepGlobal) window.EventSource = Constructor;
+  }
+  // eslint-disable-next-line no-eval
+  const make = (0, eval)(`(${helpersSource})`);
+  const t = { ...make(), kind, base, origin: new URL(base).origin, replaced: kind !== 'browser' && !keepGlobal };
+  // eslint-disable-next-line no-eval
+  const check = (0, eval)(`(${source})`);
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the check took longer than ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([check(Constructor, t), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const runner = createRunner();
+const base = await runner.startup({ paths: ['/scenario/log/dropin-test'] });
+if (base) {
+  const site = await servePackage();
+  const foreign = site.origin.replace('127.0.0.1', FOREIGN_HOST);
+  const browser = await launchBrowser([`--host-resolver-rules=MAP ${FOREIGN_HOST} 127.0.0.1`]);
+  /** Requests the page asks the test process to make. */
+  const serverRequest = async (method, path, body) => {
+    if (method === 'wait-for-request') return waitForRequest(path);
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: body === null ? {} : { 'content-type': 'application/json' },
+      body: body === null ? undefined : body,
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+    return text;
+  };
+  /** Waits until the server's request log of the URL's token holds a request. */
+  const waitForRequest = async (url) => {
+    const token = new URL(url).searchParams.get('token');
+    for (let i = 0; i < 500; i++) {
+      const log = await (await fetch(`${base}/scenario/log/${token}`)).json();
+      if (log.length) return log.length;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`no request with token ${token} reached the server`);
+  };
+  try {
+    for (const kind of ['browser', 'native', 'fetch']) {
+      let broken = null;
+      for (const check of CHECKS) {
+        const needs = [check.needs?.[kind], kind === 'native' && !KEEP_GLOBAL ? NEEDS_GLOBAL : null].filter(Boolean);
+        const title = `${kind}: ${check.title}${needs.length ? ` [needs the lead's ${needs.join('; ')}]` : ''}`;
+        if (ONLY && !ONLY.test(title)) continue;
+        const ok = await runner.check(title, async () => {
+          // A constructor that cannot read a stream at all (the native transport
+          // constructing the replaced global) hangs the page: fail fast instead.
+          if (broken) throw new Error(`not run: ${broken}`);
+          const origin = check.page === 'foreign' ? { origin: foreign } : site;
+          const page = await openPackagePage(browser, origin, { base });
+          try {
+            await page.exposeFunction('dropinServer', serverRequest);
+            await page.evaluate(runInPage, {
+              source: check.run.toString(),
+              helpersSource: helpers.toString(),
+              kind,
+              base,
+              keepGlobal: KEEP_GLOBAL,
+              ms: CHECK_MS,
+            });
+          } finally {
+            await page.close();
+          }
+        }, { timeout: CHECK_MS + 15_000 });
+        if (check.first && !ok) broken = `the first check (${check.title}) failed for ${kind}`;
+      }
+    }
+  } finally {
+    await browser.close();
+    await site.close();
+  }
+}
+runner.finish();
