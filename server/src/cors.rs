@@ -33,10 +33,17 @@ pub(crate) fn layer() -> CorsLayer {
 /// carries no CORS headers at all. (tower-http adds `allow-credentials` and
 /// `expose-headers` to every response to a request with an `Origin`; browsers ignore
 /// them without `allow-origin`, but other origins should not see them either.)
+///
+/// A response that does allow it also carries `Timing-Allow-Origin` for that origin:
+/// without it, the browser hides the Resource Timing details of a cross-origin
+/// request, and the native transport cannot tell a 204 or an aborted request from a
+/// passing failure when the browser's EventSource gives up.
 pub(crate) async fn strip_unallowed(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
-    if !headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+    if let Some(origin) = headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).cloned() {
+        headers.insert(HeaderName::from_static("timing-allow-origin"), origin);
+    } else {
         for name in [
             header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
             header::ACCESS_CONTROL_EXPOSE_HEADERS,

@@ -96,6 +96,26 @@ async fn retry_after_is_exposed_to_loopback_origins() {
     }
 }
 
+// Without Timing-Allow-Origin, a cross-origin Resource Timing entry hides whether an
+// answer came, and the native transport took a 204 for a passing failure.
+#[tokio::test]
+async fn timing_is_allowed_to_loopback_origins_only() {
+    let server = spawn().await;
+    for (origin, allowed) in [
+        ("http://127.0.0.1:12345", true),
+        ("http://example.com", false),
+    ] {
+        let response = server
+            .get_with("/scenario/status/204", &[("Origin", origin)])
+            .await;
+        assert_eq!(
+            header(&response, "timing-allow-origin").as_deref(),
+            allowed.then_some(origin),
+            "{origin}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn preflight_from_elsewhere_is_not_allowed() {
     let server = spawn().await;

@@ -475,20 +475,41 @@ extern "C" {
 /// failure) or nothing is known of it; after an empty answer (a 204 looks so) it
 /// closes, as the browser did.
 async fn why_it_gave_up(requested: &str, since: f64, url: &str, options: &Options) -> AttemptEnd {
-    // The browser adds the entry a task or so after the error event.
-    let mut timing = NO_ENTRY;
-    for _ in 0..10 {
-        dom::sleep(Duration::from_millis(10)).await;
-        timing = answer_timing(requested, since);
-        if timing != NO_ENTRY {
-            break;
-        }
-    }
+    let timing = timing_entry(requested, since).await;
     if let Some(end) = told_by_timing(timing, || answer_content_type(requested, since)) {
         return end;
     }
     let timeout = options.heartbeat.unwrap_or(PROBE_TIMEOUT);
-    told_by_probe(timing, probe(url, options, timeout).await, timeout)
+    let probe_started = performance_now();
+    let found = probe(url, options, timeout).await;
+    // The stream's entry hides its details, the probe's shows them: the server sends
+    // Timing-Allow-Origin, so what hid the stream's is that no answer came at all (the
+    // page aborted the request before its headers: window.stop()).
+    let timing = if timing == UNKNOWN && shows_an_answer(timing_entry(url, probe_started).await) {
+        NO_ANSWER
+    } else {
+        timing
+    };
+    told_by_probe(timing, found, timeout)
+}
+
+/// What [`answer_timing`] says once the entry is there: the browser adds it a task or
+/// so after the request ends (the error event; the probe's abort). Waits 100 ms at most.
+async fn timing_entry(url: &str, since: f64) -> f64 {
+    let mut timing = NO_ENTRY;
+    for _ in 0..10 {
+        dom::sleep(Duration::from_millis(10)).await;
+        timing = answer_timing(url, since);
+        if timing != NO_ENTRY {
+            break;
+        }
+    }
+    timing
+}
+
+/// Whether an [`answer_timing`] shows that an answer came.
+fn shows_an_answer(timing: f64) -> bool {
+    timing == EMPTY || timing == WITH_BODY || (100.0..=599.0).contains(&timing)
 }
 
 // What `answer_timing` says besides a status.
@@ -500,6 +521,8 @@ const WITH_BODY: f64 = -2.0;
 const NO_ANSWER: f64 = -3.0;
 /// No entry: nothing is known.
 const NO_ENTRY: f64 = -4.0;
+/// An entry whose details are hidden (cross-origin without Timing-Allow-Origin).
+const UNKNOWN: f64 = 0.0;
 
 /// The verdict when the Resource Timing entry (see [`answer_timing`]) is enough.
 fn told_by_timing(timing: f64, content_type: impl FnOnce() -> String) -> Option<AttemptEnd> {
@@ -529,6 +552,8 @@ fn told_by_probe(timing: f64, probe: Probe, timeout: Duration) -> AttemptEnd {
         // A stream now, after an empty first answer (a 204 looks so): the second
         // answer does not override the first.
         Probe::Answer(None) if timing == EMPTY => AttemptEnd::Fatal(CloseReason::Failed),
+        // A stream now, and the first request had no answer at all: the page aborted it.
+        Probe::Answer(None) if timing == NO_ANSWER => AttemptEnd::Fatal(CloseReason::Failed),
         // A stream now, after an answer with a body (an error page) or one nothing is
         // known of: a passing failure.
         Probe::Answer(None) => AttemptEnd::Failed(Failure::ConnectionLost),
@@ -582,8 +607,6 @@ async fn probe(url: &str, options: &Options, timeout: Duration) -> Probe {
 mod tests {
     use super::*;
 
-    const UNKNOWN: f64 = 0.0;
-
     fn after_probe(timing: f64, probe: Probe) -> AttemptEnd {
         told_by_probe(timing, probe, Duration::from_secs(30))
     }
@@ -629,6 +652,16 @@ mod tests {
         assert_eq!(
             after_probe(UNKNOWN, Probe::Answer(None)),
             AttemptEnd::Failed(Failure::ConnectionLost)
+        );
+        // Cross-origin, the stream's entry hid whether an answer came, but the probe's
+        // showed one: no answer came (the page aborted it).
+        assert_eq!(
+            after_probe(NO_ANSWER, Probe::Answer(None)),
+            AttemptEnd::Fatal(CloseReason::Failed)
+        );
+        assert!(shows_an_answer(EMPTY) && shows_an_answer(WITH_BODY) && shows_an_answer(502.0));
+        assert!(
+            !shows_an_answer(UNKNOWN) && !shows_an_answer(NO_ENTRY) && !shows_an_answer(NO_ANSWER)
         );
         // What the probe finds wrong is what the policy judges.
         assert_eq!(
