@@ -466,3 +466,32 @@ async fn any_last_event_id_resumes_sent_as_utf8() {
     let echo: serde_json::Value = serde_json::from_str(&events[0].1).expect("JSON");
     assert_eq!(echo["lastEventId"], id, "{echo}");
 }
+
+#[wasm_bindgen_test]
+async fn a_refused_preflight_resumes_through_the_query() {
+    // Regression: the Last-Event-ID header costs a CORS preflight, which servers written
+    // for EventSource refuse: every reconnect failed, and the stream never resumed.
+    let token = format!("preflight-{}", js_sys::Math::random());
+    let path = format!("/scenario/drop-every/3?total=6&retry=10&preflight=refuse&token={token}");
+    let source = open(&path, fetch().reconnect_policy(exact_policy(5)));
+    let events = read_events(&source, &["message"], 6).await;
+    source.close();
+    let numbers: Vec<String> = events.iter().map(|e| e.1.clone()).collect();
+    let expected: Vec<String> = (1..=6).map(|n| format!(r#"{{"n":{n}}}"#)).collect();
+    assert_eq!(numbers, expected, "nothing lost or repeated");
+    let log = get_json(&url(&format!("/scenario/log/{token}"))).await;
+    let records = log.as_array().expect("a log array");
+    let sent: Vec<(serde_json::Value, serde_json::Value)> = records
+        .iter()
+        .map(|r| (r["lastEventId"].clone(), r["lastEventIdQuery"].clone()))
+        .collect();
+    assert!(sent.len() >= 2, "{sent:?}");
+    assert_eq!(
+        sent[..2],
+        [
+            (serde_json::Value::Null, serde_json::Value::Null),
+            (serde_json::Value::Null, "3".into())
+        ],
+        "the resume after the refused preflight goes through the query"
+    );
+}

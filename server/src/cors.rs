@@ -2,8 +2,9 @@
 //! from its own port, and they use credentials and custom headers).
 
 use axum::extract::Request;
-use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
+use axum::response::IntoResponse;
 use axum::response::Response;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
@@ -55,6 +56,31 @@ pub(crate) async fn strip_unallowed(req: Request, next: Next) -> Response {
         }
     }
     response
+}
+
+/// Middleware outside [`layer`]: a CORS preflight (`OPTIONS` with
+/// `Access-Control-Request-Method`) of a URL whose query has `preflight=refuse` gets
+/// 403 with no CORS headers, as from a server written for EventSource, whose requests
+/// need no preflight. A test of a client that sends custom headers (a fetch client's
+/// `Last-Event-ID`) uses it on any route.
+pub(crate) async fn refuse_preflight(req: Request, next: Next) -> Response {
+    let asks_refusal = req
+        .uri()
+        .query()
+        .is_some_and(|query| query.split('&').any(|pair| pair == "preflight=refuse"));
+    if req.method() == Method::OPTIONS
+        && asks_refusal
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        return (
+            StatusCode::FORBIDDEN,
+            "preflight refused (preflight=refuse): this URL allows only requests that need none",
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// Whether `origin` is `http://` + a loopback host + an optional port.

@@ -336,6 +336,7 @@ pub fn app(state: AppState) -> Router {
         .nest_service("/examples", examples)
         .fallback_service(www)
         .layer(cors::layer())
+        .layer(middleware::from_fn(cors::refuse_preflight))
         .layer(middleware::from_fn(cors::strip_unallowed))
         .layer(middleware::from_fn(host::check_host))
         .with_state(state)

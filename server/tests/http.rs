@@ -117,6 +117,32 @@ async fn timing_is_allowed_to_loopback_origins_only() {
 }
 
 #[tokio::test]
+async fn preflight_refuse_refuses_preflights_only() {
+    let server = spawn().await;
+    let path = "/scenario/status/200?preflight=refuse";
+    let response = server
+        .client
+        .request(reqwest::Method::OPTIONS, server.url(path))
+        .header("Origin", "http://127.0.0.1:12345")
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "last-event-id")
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(response.status().as_u16(), 403);
+    assert_eq!(header(&response, "access-control-allow-origin"), None);
+    // The request itself, which needs no preflight, is allowed as usual.
+    let response = server
+        .get_with(path, &[("Origin", "http://127.0.0.1:12345")])
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        header(&response, "access-control-allow-origin").as_deref(),
+        Some("http://127.0.0.1:12345")
+    );
+}
+
+#[tokio::test]
 async fn preflight_from_elsewhere_is_not_allowed() {
     let server = spawn().await;
     for origin in [

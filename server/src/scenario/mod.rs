@@ -8,6 +8,8 @@
 //!   the route's own line ends in `line-endings`).
 //! - `token=T`: append a record of the request to the log of `T`, read back with
 //!   `GET /scenario/log/T` (see [Request records](#request-records)).
+//! - `preflight=refuse`: refuse CORS preflights of the URL with 403, as a server
+//!   written for EventSource does (its requests need none); works on `/events` too.
 //! - `secrets=1`: log the `authorization`, `cookie` and `proxy-authorization` headers
 //!   whole instead of `"[redacted]"`.
 //!
