@@ -684,3 +684,49 @@ async fn close_inside_the_header_callback_sends_no_request() {
         "a request went out after close()"
     );
 }
+
+#[wasm_bindgen_test]
+async fn retry_after_on_429_and_503_is_honoured_across_origins() {
+    // Regression: Retry-After is not a CORS-safelisted response header and the server did
+    // not expose it, so a cross-origin client (this page is one) never saw the delay a
+    // 429 or 503 asked for and came back after its own short backoff.
+    for transport in BOTH {
+        for status in [429u16, 503] {
+            let token = token("retry-after");
+            // Native learns the status from its check after the browser gives up: the
+            // server answers that the same way (the browser's request and the check).
+            let times = if transport == Transport::Native { 2 } else { 1 };
+            let path = format!(
+                "/scenario/status/{status}?retry_after=1&times={times}&then_events=1&token={token}"
+            );
+            let source = open(
+                &path,
+                Options::new()
+                    .transport(transport)
+                    .reconnect_policy(exact_policy(5)),
+            );
+            let (mut states, _s) = states(&source);
+            let what = format!("{transport:?} {status}");
+            match next_reconnecting(&mut states).await {
+                ConnectionState::Reconnecting {
+                    delay: Some(delay),
+                    cause:
+                        ReconnectCause::HttpStatus {
+                            status: seen,
+                            retry_after,
+                            ..
+                        },
+                    ..
+                } => {
+                    assert_eq!(seen, status, "{what}");
+                    assert_eq!(retry_after, Some(Duration::from_secs(1)), "{what}");
+                    assert!(delay >= Duration::from_secs(1), "{what}: {delay:?}");
+                }
+                other => panic!("{what}: {other:?}"),
+            }
+            let events = read_events(&source, &["message"], 1).await;
+            assert_eq!(events[0].1, r#"{"n":1}"#, "{what}");
+            source.close();
+        }
+    }
+}
