@@ -53,6 +53,7 @@ main();
 
 async function main() {
   wireControls();
+  watchExampleLinks();
   try {
     const pkg = await import('./pkg/wasm_eventsource.js');
     await pkg.default();
@@ -340,6 +341,47 @@ function showError(kind, title, message, raw) {
   if (raw) item.append(el('pre', { class: 'raw' }, raw));
   ui.errors.prepend(item);
   trimList(ui.errors, MAX_ERRORS);
+}
+
+// ---------------------------------------------------------------- example links
+
+/** How often the built example apps are asked for again, and for how long at most. */
+const EXAMPLE_POLL_MS = 3000;
+const EXAMPLE_POLL_LIMIT = 400; // 20 minutes: `npm start` builds them after serving this page
+
+/** `npm start` serves this page before the example apps are built: until the server
+ *  lists an app in /examples.json, its link says "building…" and is not followed. */
+function watchExampleLinks() {
+  const links = [...document.querySelectorAll('nav.examples a')].map((link) => ({
+    link,
+    label: link.textContent,
+    name: new URL(link.href).pathname.split('/').filter(Boolean).pop(),
+  }));
+  for (const { link } of links) {
+    link.addEventListener('click', (event) => {
+      if (link.dataset.state === 'building') event.preventDefault();
+    });
+  }
+  const check = async (tries) => {
+    let built = null;
+    try {
+      const response = await fetch('/examples.json', { cache: 'no-store' });
+      if (response.ok) built = (await response.json()).built;
+    } catch {
+      // The server is away: ask again.
+    }
+    let waiting = false;
+    for (const { link, label, name } of links) {
+      const ready = Array.isArray(built) && built.includes(name);
+      waiting ||= !ready;
+      link.textContent = ready ? label : `${label} (building…)`;
+      link.dataset.state = ready ? 'ready' : 'building';
+      if (ready) link.removeAttribute('aria-disabled');
+      else link.setAttribute('aria-disabled', 'true');
+    }
+    if (waiting && tries < EXAMPLE_POLL_LIMIT) setTimeout(() => check(tries + 1), EXAMPLE_POLL_MS);
+  };
+  check(0);
 }
 
 // ---------------------------------------------------------------- helpers

@@ -7,6 +7,8 @@
 //!   stream of a channel, with replay after `Last-Event-ID` (see [`events`]).
 //! - `POST /publish` with `{"channel", "event"?, "data", "id"?}` (see [`publish`]).
 //! - `GET /health`: whether the broker is reachable (see [`health`]).
+//! - `GET /examples.json`: `{"built": [...]}`, the example apps built and served at
+//!   `/examples/<name>/` (see [`examples`]).
 //! - `GET /stats`: `{"connections": N, "channels": M, "perChannel": {...}}`, the open
 //!   `/events` streams, all together and per channel, and the channels held (see
 //!   [`stats`]).
@@ -87,6 +89,7 @@ pub mod control;
 mod cors;
 mod error;
 pub mod events;
+pub mod examples;
 pub mod health;
 mod host;
 mod origin;
@@ -330,6 +333,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(guarded)
         .route("/health", get(health::health))
+        .route("/examples.json", get(examples::examples))
         .route("/stats", get(stats::stats))
         .nest("/scenario", scenario::router(&state))
         .nest_service("/pkg", pkg)

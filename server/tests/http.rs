@@ -210,3 +210,32 @@ async fn missing_static_directories_are_404_not_a_crash() {
         204
     );
 }
+
+async fn built(server: &common::Server) -> serde_json::Value {
+    let body: serde_json::Value =
+        serde_json::from_str(&text(server.get("/examples.json").await).await).expect("JSON");
+    body["built"].clone()
+}
+
+#[tokio::test]
+async fn examples_json_lists_the_built_apps() {
+    let dir = temp_dir("examples");
+    let server = spawn_with(Config {
+        examples_dir: dir.clone(),
+        ticker: None,
+        ..Config::default()
+    })
+    .await;
+    assert_eq!(built(&server).await, serde_json::json!([]));
+    // A directory without index.html is still building.
+    std::fs::create_dir_all(dir.join("yew-chat")).expect("mkdir");
+    std::fs::create_dir_all(dir.join("leptos-chat")).expect("mkdir");
+    std::fs::write(dir.join("leptos-chat/index.html"), "<p>app</p>").expect("write");
+    assert_eq!(built(&server).await, serde_json::json!(["leptos-chat"]));
+    std::fs::write(dir.join("yew-chat/index.html"), "<p>app</p>").expect("write");
+    assert_eq!(
+        built(&server).await,
+        serde_json::json!(["leptos-chat", "yew-chat"])
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -189,6 +189,29 @@ async function demoChecks(page) {
     return `${sent.length} messages kept, each id once`;
   });
 
+  await run.check('an example app not built yet: its link says building… until it is there', async () => {
+    // `npm start` serves the demo first and builds the example apps after it.
+    const other = await page.context().newPage();
+    try {
+      // The server as it answers while the example apps build: one built, one not.
+      let built = ['leptos-chat'];
+      await other.route('**/examples.json', (route) => route.fulfill({ json: { built } }));
+      await other.goto(`${base}/`, { waitUntil: 'domcontentloaded' });
+      const link = 'nav.examples a[href="/examples/yew-chat/"]';
+      await waitUntil(other, 'the link to say building…', (sel) => document.querySelector(sel).dataset.state === 'building', link);
+      const text = await other.textContent(link);
+      if (text !== 'Yew chat (building…)') throw new Error(`the link reads "${text}"`);
+      const ready = await other.textContent('nav.examples a[href="/examples/leptos-chat/"]');
+      if (ready !== 'Leptos chat') throw new Error(`the built app's link reads "${ready}"`);
+      built = ['leptos-chat', 'yew-chat'];
+      await waitUntil(other, 'the link to be ready', (sel) => document.querySelector(sel).dataset.state === 'ready', link);
+      const after = await other.textContent(link);
+      if (after !== 'Yew chat') throw new Error(`once built, the link reads "${after}"`);
+    } finally {
+      await other.close();
+    }
+  });
+
   await run.check('no console errors or page errors', async () => {
     const unexpected = errors.unexpected();
     if (unexpected.length) {
