@@ -114,7 +114,9 @@ export class TypedEventSource extends EventTarget implements Disposable {
   onState(callback: StateHandler): number;
   /**
    * Numeric ids that skipped: events were lost. Called after the callbacks of the
-   * events before the gap and before those of the event after it.
+   * events before the gap and before those of the event after it. Only events with an
+   * `id:` field of their own count. Fetch transport only: native sees only the event
+   * types listened for, so it reports no gap rather than a false one.
    */
   onGap(callback: GapHandler): number;
   /**

@@ -134,8 +134,8 @@ impl PartialEq for ReconnectPolicy {
 }
 
 impl ReconnectPolicy {
-    /// The defaults: base 1 s (or the server's `retry:`), at most 30 s, floor 100 ms,
-    /// full jitter, no limits, [`Failure::is_transient`] decides.
+    /// The defaults: base 1 s (added to the server's `retry:`), at most 30 s, floor
+    /// 100 ms, full jitter, no limits, [`Failure::is_transient`] decides.
     pub fn new() -> Self {
         Self::default()
     }

@@ -38,7 +38,12 @@ export interface TypedEventSourceOptions {
   reconnectOnOnline?: boolean;
   /** Close while the page is hidden, resume when it is visible. Default `false`. */
   pauseWhenHidden?: boolean;
-  /** Drop events whose id was already delivered (inclusive replays). Default `false`. */
+  /**
+   * Drop events with an `id:` field of their own whose id was already delivered
+   * (inclusive replays, from each connection's open to its first new id). An event
+   * without an `id:` is always delivered. Native cannot see the field: there an event
+   * whose id equals the one before it counts as having none. Default `false`.
+   */
   dedupe?: boolean;
   /** Largest event delivered, in bytes; larger ones go to `onDecodeError`. Default 1 MiB. Fetch only. */
   maxEventSize?: number;
@@ -46,9 +51,10 @@ export interface TypedEventSourceOptions {
 
 /**
  * Exponential backoff with full jitter: retry n waits a random delay between `floorMs`
- * and min(`maxMs`, base × 2^(n-1)), base being the server's `retry:` once sent. A
- * `Retry-After` on 429/5xx is honoured. Network errors, 5xx, 408 and 429 are retried;
- * 204, other 4xx and a wrong content type close.
+ * and min(`maxMs`, baseMs × 2^(n-1)). The server's `retry:` and a `Retry-After` on
+ * 429/5xx are minimums: the delay is at least the larger of them plus that backoff,
+ * never capped below them. Network errors, 5xx, 408 and 429 are retried; 204, other
+ * 4xx, a wrong content type, a CORS rejection and a page abort close.
  */
 export interface RetryOptions {
   /** Default 1000. */
