@@ -91,6 +91,8 @@ mod core;
 mod decode;
 mod error;
 mod options;
+#[cfg(feature = "fetch")]
+mod request;
 mod source;
 mod stream;
 mod transport;
@@ -104,12 +106,15 @@ pub use bindings::leptos;
 pub use bindings::yew;
 
 pub use crate::core::dedupe::{Gap, DEDUPE_WINDOW};
+pub use crate::core::failure::ERROR_BODY_LIMIT;
 pub use crate::core::failure::{Failure, ReconnectCause};
 pub use crate::core::retry::{ReconnectPolicy, HEALTHY_AFTER};
 pub use crate::core::state::{CloseReason, ConnectionState};
 pub use decode::{DecodeError, Message};
 pub use error::{Error, JsError};
 pub use options::{Options, Transport, DEFAULT_RESUME_PARAM};
+#[cfg(feature = "fetch")]
+pub use request::{request, RequestError, RequestStream, REQUEST_STREAM_CAPACITY};
 pub use source::{EventSource, Subscription, WeakEventSource};
 pub use stream::{EventStream, DEFAULT_STREAM_CAPACITY};
 

@@ -54,6 +54,13 @@ pub const DEFAULT_RESUME_PARAM: &str = "lastEventId";
 pub struct Options {
     pub(crate) with_credentials: bool,
     pub(crate) transport: Transport,
+    /// Whether [`transport`](Options::transport) was called: request mode picks
+    /// fetch only when it was not.
+    transport_set: bool,
+    pub(crate) request: bool,
+    /// `None`: the mode's default (`"[DONE]"` in request mode, none otherwise).
+    done_data: Option<Option<String>>,
+    pub(crate) retry_request: bool,
     pub(crate) method: String,
     pub(crate) body: Option<String>,
     pub(crate) headers: Vec<(String, String)>,
@@ -74,6 +81,10 @@ impl Default for Options {
         Options {
             with_credentials: false,
             transport: Transport::Native,
+            transport_set: false,
+            request: false,
+            done_data: None,
+            retry_request: false,
             method: "GET".to_owned(),
             body: None,
             headers: Vec::new(),
@@ -96,6 +107,9 @@ impl std::fmt::Debug for Options {
         f.debug_struct("Options")
             .field("with_credentials", &self.with_credentials)
             .field("transport", &self.transport)
+            .field("request", &self.request)
+            .field("done_data", &self.done_marker())
+            .field("retry_request", &self.retry_request)
             .field("method", &self.method)
             .field("body", &self.body.as_ref().map(String::len))
             .field(
@@ -124,6 +138,9 @@ impl PartialEq for Options {
     fn eq(&self, other: &Self) -> bool {
         self.with_credentials == other.with_credentials
             && self.transport == other.transport
+            && self.request == other.request
+            && self.done_marker() == other.done_marker()
+            && self.retry_request == other.retry_request
             && self.method == other.method
             && self.body == other.body
             && self.headers == other.headers
@@ -159,10 +176,78 @@ impl Options {
         self
     }
 
-    /// Chooses the transport. Defaults to [`Transport::Native`].
+    /// Chooses the transport. Defaults to [`Transport::Native`], or
+    /// [`Transport::Fetch`] in [request mode](Self::request).
     pub fn transport(mut self, transport: Transport) -> Self {
         self.transport = transport;
+        self.transport_set = true;
         self
+    }
+
+    /// Request mode: the stream answers one request (a language model's answer to a
+    /// POSTed prompt) instead of being a feed to follow. Under it:
+    ///
+    /// - the server ending the response closes the source with
+    ///   [`CloseReason::Completed`](crate::CloseReason::Completed), and nothing is sent
+    ///   again; so does an event whose data is the [done data](Self::done_data)
+    ///   (`[DONE]` by default), which reaches no handler;
+    /// - a cut in the middle of the answer (the body ends in a network error, or the
+    ///   heartbeat timeout passes) is resumed only if the server sent ids: the request
+    ///   is sent again with `Last-Event-ID` and the answer goes on. Without ids it
+    ///   closes with [`CloseReason::Interrupted`](crate::CloseReason::Interrupted),
+    ///   unless [`retry_request`](Self::retry_request) opts in to sending it again;
+    /// - failures before the response (network errors, 5xx, 429 with `Retry-After`)
+    ///   are retried as the [`ReconnectPolicy`] says, since the server consumed
+    ///   nothing: that sends the request again. `ReconnectPolicy::new().max_attempts(0)`
+    ///   turns it off.
+    ///
+    /// Request mode needs the fetch transport, which it picks unless
+    /// [`transport`](Self::transport) chose another: [`Transport::Native`] is an
+    /// [`Error::InvalidOptions`]. [`request`](crate::request()) opens one as a stream.
+    ///
+    /// ```
+    /// use wasm_eventsource::Options;
+    ///
+    /// let options = Options::new()
+    ///     .request()
+    ///     .method("POST")
+    ///     .header("Content-Type", "application/json")
+    ///     .body(r#"{"prompt":"hello"}"#);
+    /// ```
+    pub fn request(mut self) -> Self {
+        self.request = true;
+        if !self.transport_set {
+            self.transport = Transport::Fetch;
+        }
+        self
+    }
+
+    /// The data of the event that ends the answer: it closes the source with
+    /// [`CloseReason::Completed`](crate::CloseReason::Completed) at once and reaches no
+    /// handler (nor, as JSON that does not parse, any decode error). `None` for none.
+    /// Defaults to `Some("[DONE]")` in [request mode](Self::request) (as OpenAI's
+    /// streams end), none otherwise. Fetch transport only.
+    pub fn done_data(mut self, data: Option<String>) -> Self {
+        self.done_data = Some(data);
+        self
+    }
+
+    /// In [request mode](Self::request), sends the request again after a cut in an
+    /// answer that carried no ids (so the server cannot resume it): the answer starts
+    /// over, and the server may bill it twice. Defaults to `false`: such a cut closes
+    /// with [`CloseReason::Interrupted`](crate::CloseReason::Interrupted).
+    pub fn retry_request(mut self, yes: bool) -> Self {
+        self.retry_request = yes;
+        self
+    }
+
+    /// The done data in effect.
+    pub(crate) fn done_marker(&self) -> Option<&str> {
+        match &self.done_data {
+            Some(data) => data.as_deref(),
+            None if self.request => Some("[DONE]"),
+            None => None,
+        }
     }
 
     /// The HTTP method, such as `"POST"` for streams that answer a request body.
@@ -319,7 +404,18 @@ impl Options {
             ));
         }
         if self.transport == Transport::Native {
+            if self.request {
+                return invalid(
+                    "request mode needs Transport::Fetch: the browser's EventSource cannot \
+                     tell a completed answer from a lost connection; drop \
+                     .transport(Transport::Native)"
+                        .into(),
+                );
+            }
             let mut fetch_only = Vec::new();
+            if self.done_marker().is_some() {
+                fetch_only.push("done data");
+            }
             if !self.method.eq_ignore_ascii_case("GET") {
                 fetch_only.push("a method other than GET");
             }
@@ -382,5 +478,28 @@ mod tests {
             .is_ok());
         assert!(Options::new().resume_param(Some("")).validate().is_err());
         assert!(Options::new().resume_param(None).validate().is_ok());
+    }
+
+    #[test]
+    fn request_mode_picks_fetch_and_refuses_native() {
+        let options = Options::new().request();
+        assert_eq!(options.transport, Transport::Fetch);
+        assert_eq!(options.done_marker(), Some("[DONE]"));
+        assert!(options.validate().is_ok());
+        assert_eq!(Options::new().done_marker(), None);
+        assert_eq!(Options::new().request().done_data(None).done_marker(), None);
+        for native in [
+            Options::new().transport(Transport::Native).request(),
+            Options::new().request().transport(Transport::Native),
+        ] {
+            let err = native
+                .validate()
+                .expect_err("native cannot do request mode");
+            assert!(
+                err.to_string()
+                    .contains("request mode needs Transport::Fetch"),
+                "{err}"
+            );
+        }
     }
 }

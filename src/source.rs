@@ -85,6 +85,8 @@ impl EventSource {
                 &options.last_event_id,
             )),
             handlers: RefCell::default(),
+            #[cfg(feature = "fetch")]
+            any: RefCell::default(),
             comments: RefCell::default(),
             gaps: RefCell::default(),
             #[cfg(feature = "fetch")]
@@ -146,6 +148,18 @@ impl EventSource {
         return self.inner.batching.get();
         #[cfg(not(feature = "fetch"))]
         false
+    }
+
+    /// Every event, whatever its type, as the transport delivered it, after the
+    /// handlers of its type. Only the fetch transport sees every type.
+    #[cfg(feature = "fetch")]
+    pub(crate) fn on_any_raw_event(
+        &self,
+        handler: impl FnMut(&RawEvent) + 'static,
+    ) -> Subscription {
+        let id = self.inner.next_id();
+        self.inner.any.borrow_mut().push(id, Box::new(handler));
+        self.inner.subscription(HandlerKey::Any(id))
     }
 
     /// For the JavaScript API: the event as the transport delivered it.
@@ -330,6 +344,8 @@ enum HandlerKey {
     Gap(u64),
     #[cfg_attr(not(feature = "js"), allow(dead_code))]
     BatchEnd(u64),
+    #[cfg(feature = "fetch")]
+    Any(u64),
 }
 
 impl Subscription {
@@ -352,6 +368,8 @@ impl std::fmt::Debug for Subscription {
             HandlerKey::Comment(_) => "comment",
             HandlerKey::Gap(_) => "gap",
             HandlerKey::BatchEnd(_) => "batch end",
+            #[cfg(feature = "fetch")]
+            HandlerKey::Any(_) => "any event",
         };
         f.debug_tuple("Subscription").field(&what).finish()
     }
@@ -374,6 +392,10 @@ impl Drop for Subscription {
                 HandlerKey::BatchEnd(id) => {
                     inner.batch_ends.borrow_mut().remove(*id);
                 }
+                #[cfg(feature = "fetch")]
+                HandlerKey::Any(id) => {
+                    inner.any.borrow_mut().remove(*id);
+                }
             }
         }
     }
@@ -388,6 +410,9 @@ pub(crate) struct Inner {
     last_event_id: RefCell<String>,
     ids: RefCell<IdTracker>,
     handlers: RefCell<TypeMap<Handlers<RawEvent>>>,
+    /// Handlers of every event, whatever its type (request streams; fetch sees all).
+    #[cfg(feature = "fetch")]
+    any: RefCell<Handlers<RawEvent>>,
     comments: RefCell<Handlers<str>>,
     gaps: RefCell<Handlers<Gap>>,
     /// Between `begin_batch` and `end_batch`: the events of one chunk are dispatched.
@@ -508,6 +533,11 @@ impl Sink for Inner {
             .get(raw.event_type())
             .map(Handlers::snapshot);
         if let Some(list) = list {
+            self.call_all(list, &raw);
+        }
+        #[cfg(feature = "fetch")]
+        {
+            let list = self.any.borrow().snapshot();
             self.call_all(list, &raw);
         }
     }

@@ -150,11 +150,13 @@ async fn closes_with(path: &str, expected: CloseReason) {
 
 #[wasm_bindgen_test]
 async fn http_errors_close_with_the_status() {
+    // Since request streams: the body says why (an API's JSON error); it was dropped.
     closes_with(
         "/scenario/status/401",
         CloseReason::HttpStatus {
             status: 401,
             status_text: "Unauthorized".into(),
+            body: Some("scenario status 401".into()),
         },
     )
     .await;
@@ -163,6 +165,7 @@ async fn http_errors_close_with_the_status() {
         CloseReason::HttpStatus {
             status: 404,
             status_text: "Not Found".into(),
+            body: Some("scenario status 404".into()),
         },
     )
     .await;

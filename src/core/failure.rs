@@ -43,6 +43,10 @@ pub enum Failure {
         /// The delay the server asked for in `Retry-After`, if it sent one that
         /// parses.
         retry_after: Option<Duration>,
+        /// The response body's text, at most its first [`ERROR_BODY_LIMIT`] bytes (an
+        /// API's JSON error stays text): fetch transport; `None` where it was not read
+        /// (native).
+        body: Option<String>,
     },
     /// The server answered 200 with a content type other than `text/event-stream`.
     ContentType {
@@ -58,6 +62,9 @@ pub enum Failure {
     /// be visible again.
     PageHidden,
 }
+
+/// How much of an error response's body [`Failure::HttpStatus`] keeps: 64 KiB.
+pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 /// Why a connection is being retried: what ended the one before. The same type as
 /// [`Failure`], under the name [`ConnectionState`](crate::ConnectionState) uses.

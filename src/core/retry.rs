@@ -387,6 +387,7 @@ mod tests {
             status: 429,
             status_text: String::new(),
             retry_after: Some(Duration::from_secs(9)),
+            body: None,
         };
         assert_eq!(
             p.decide(&failure, 1, Duration::ZERO, None, 0.0),
@@ -400,6 +401,7 @@ mod tests {
             status,
             status_text: String::new(),
             retry_after: None,
+            body: None,
         };
         for retried in [500, 502, 503, 504, 599, 408, 429] {
             assert!(status(retried).is_transient(), "{retried}");
@@ -439,6 +441,7 @@ mod tests {
             status: 404,
             status_text: String::new(),
             retry_after: None,
+            body: None,
         };
         assert!(p.retries(&not_found));
         assert!(!p.retries(&Failure::StreamEnded));

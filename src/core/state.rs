@@ -113,10 +113,12 @@ impl From<Failure> for CloseReason {
             Failure::HttpStatus {
                 status,
                 status_text,
+                body,
                 ..
             } => CloseReason::HttpStatus {
                 status,
                 status_text,
+                body,
             },
             Failure::ContentType { content_type } => CloseReason::ContentType { content_type },
             Failure::NoContent => CloseReason::NoContent,
@@ -147,6 +149,11 @@ pub enum CloseReason {
         status: u16,
         /// The status text, such as `Internal Server Error` (may be empty).
         status_text: String,
+        /// The response body's text, at most its first
+        /// [`ERROR_BODY_LIMIT`](crate::ERROR_BODY_LIMIT) bytes, such as an API's JSON
+        /// error (`{"error":{"message":"Rate limit reached"}}`); `None` where it was
+        /// not read (native).
+        body: Option<String>,
     },
     /// The server answered 200 with a content type other than `text/event-stream`
     /// (fetch transport).
@@ -171,6 +178,16 @@ pub enum CloseReason {
         /// What ended the last attempt.
         cause: ReconnectCause,
     },
+    /// The answer is complete ([request mode](crate::Options::request)): the server
+    /// ended the response, or sent the [done data](crate::Options::done_data).
+    Completed,
+    /// The answer was cut before it completed ([request mode](crate::Options::request)),
+    /// and the server sent no ids to resume it by: sending the request again would
+    /// start the answer over (see [`Options::retry_request`](crate::Options::retry_request)).
+    Interrupted {
+        /// The events that had arrived (not tokens: an event may carry several).
+        received: u64,
+    },
 }
 
 impl fmt::Display for CloseReason {
@@ -185,10 +202,17 @@ impl fmt::Display for CloseReason {
             CloseReason::HttpStatus {
                 status,
                 status_text,
-            } => write!(
-                f,
-                "the server answered HTTP {status} {status_text}; an event stream needs 200"
-            ),
+                body,
+            } => {
+                write!(
+                    f,
+                    "the server answered HTTP {status} {status_text}; an event stream needs 200"
+                )?;
+                match body.as_deref().map(str::trim) {
+                    Some(body) if !body.is_empty() => write!(f, "; it said: {}", excerpt(body)),
+                    _ => Ok(()),
+                }
+            }
             CloseReason::ContentType { content_type } => write!(
                 f,
                 "the server answered with content type \"{content_type}\"; an event stream needs \
@@ -206,7 +230,23 @@ impl fmt::Display for CloseReason {
                 "gave up after {attempts} failed attempts in a row (the last: {cause}); the \
                  reconnect policy's limits were reached"
             ),
+            CloseReason::Completed => write!(f, "the answer is complete"),
+            CloseReason::Interrupted { received } => write!(
+                f,
+                "the answer was cut after {received} events, and the server sent no ids to \
+                 resume it by; Options::retry_request(true) (JS: retryRequest) sends the \
+                 request again"
+            ),
         }
+    }
+}
+
+/// The first 200 characters of `text`, with `…` when there is more.
+fn excerpt(text: &str) -> std::borrow::Cow<'_, str> {
+    const SHOWN: usize = 200;
+    match text.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}…", &text[..end]).into(),
+        None => text.into(),
     }
 }
 

@@ -50,6 +50,7 @@ impl Fetch {
             parser,
             request: Rc::clone(&request),
             resume: Resume::Header,
+            received: 0,
         };
         Fetch {
             running: Running::spawn(sink, options, connector),
@@ -83,6 +84,8 @@ struct FetchConnector {
     cross_origin: bool,
     /// How the resume id is sent.
     resume: Resume,
+    /// The events delivered, over every attempt.
+    received: u64,
 }
 
 /// How a request sends the id it resumes after.
@@ -141,7 +144,25 @@ impl Connector for FetchConnector {
     }
 }
 
+/// How long the body of an error response may take to arrive, without a heartbeat.
+const ERROR_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl FetchConnector {
+    /// The body broke off (a network error, or the heartbeat timeout passed) after the
+    /// response began. A subscription reconnects as the policy says. A request's
+    /// answer does too when the server sent ids, and resumes after the last one
+    /// delivered; without ids, sending the request again would start the answer over:
+    /// that is only done when [`Options::retry_request`] asks for it.
+    fn cut(&self, failure: Failure) -> AttemptEnd {
+        let resumable = !self.parser.last_event_id().is_empty();
+        if !self.options.request || resumable || self.options.retry_request {
+            return AttemptEnd::Failed(failure);
+        }
+        AttemptEnd::Fatal(CloseReason::Interrupted {
+            received: self.received,
+        })
+    }
+
     /// The request failed before any answer (`fetch` rejected): the server is
     /// unreachable, or, cross-origin, CORS refused the answer or the preflight. The
     /// browser's error says the same for each; what it was decides what follows.
@@ -230,8 +251,25 @@ impl FetchConnector {
                 message: "fetch did not resolve to a Response".into(),
             });
         };
-        if let Some(failure) = http::check_response(&response) {
-            return AttemptEnd::Failed(failure);
+        match http::check_response(&response) {
+            None => {}
+            Some(Failure::HttpStatus {
+                status,
+                status_text,
+                retry_after,
+                body: _,
+            }) => {
+                // An API says why in the body (a JSON error): keep it for the app.
+                let timeout = heartbeat.unwrap_or(ERROR_BODY_TIMEOUT);
+                let body = http::error_body(&response, timeout).await;
+                return AttemptEnd::Failed(Failure::HttpStatus {
+                    status,
+                    status_text,
+                    retry_after,
+                    body,
+                });
+            }
+            Some(failure) => return AttemptEnd::Failed(failure),
         }
         let Some(body) = response.body() else {
             return AttemptEnd::Failed(Failure::StreamEnded);
@@ -256,19 +294,27 @@ impl FetchConnector {
             }
             _ => return AttemptEnd::Gone,
         }
+        let options = Rc::clone(&self.options);
+        let done_data = options.done_marker();
         let mut buf = Vec::new();
         loop {
             let chunk = match within(heartbeat, JsFuture::from(reader.read())).await {
                 Ok(Ok(chunk)) => chunk,
                 Ok(Err(e)) => {
-                    return AttemptEnd::Failed(Failure::Network {
+                    return self.cut(Failure::Network {
                         message: dom::js_message(e),
                     })
                 }
+                Err(AttemptEnd::Failed(failure)) => return self.cut(failure),
                 Err(end) => return end,
             };
             if Reflect::get(&chunk, &"done".into()).is_ok_and(|d| d.is_truthy()) {
-                return AttemptEnd::Failed(Failure::StreamEnded);
+                // A request's answer ends so; a subscription goes on.
+                return if self.options.request {
+                    AttemptEnd::Fatal(CloseReason::Completed)
+                } else {
+                    AttemptEnd::Failed(Failure::StreamEnded)
+                };
             }
             let Ok(bytes) =
                 Reflect::get(&chunk, &"value".into()).and_then(|v| v.dyn_into::<Uint8Array>())
@@ -289,8 +335,14 @@ impl FetchConnector {
                     return AttemptEnd::Gone;
                 }
                 match item {
+                    Item::Event(event) if done_data.is_some_and(|done| event.data() == done) => {
+                        // The answer's end: what came before it is delivered, it is not.
+                        sink.end_batch();
+                        return AttemptEnd::Fatal(CloseReason::Completed);
+                    }
                     Item::Event(event) => {
                         attempts.borrow_mut().event();
+                        self.received = self.received.saturating_add(1);
                         sink.dispatch(RawEvent::new(event, Rc::clone(&origin)));
                     }
                     Item::Comment(text) => sink.comment(&text),
@@ -299,13 +351,16 @@ impl FetchConnector {
                         size,
                         limit,
                         last_event_id,
-                    } => sink.dispatch(RawEvent::oversize(
-                        &event_type,
-                        &last_event_id,
-                        size,
-                        limit,
-                        Rc::clone(&origin),
-                    )),
+                    } => {
+                        self.received = self.received.saturating_add(1);
+                        sink.dispatch(RawEvent::oversize(
+                            &event_type,
+                            &last_event_id,
+                            size,
+                            limit,
+                            Rc::clone(&origin),
+                        ))
+                    }
                 }
             }
             sink.end_batch();

@@ -108,6 +108,7 @@ pub(crate) fn check_response(response: &Response) -> Option<Failure> {
                 status,
                 status_text: response.status_text(),
                 retry_after: header("retry-after").and_then(|v| parse_retry_after(&v, dom::now())),
+                body: None,
             })
         }
     }
@@ -129,7 +130,18 @@ pub(crate) fn is_event_stream(content_type: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_event_stream, utf8_header_value};
+    use super::{is_event_stream, text_of, utf8_header_value};
+
+    #[test]
+    fn an_error_body_cut_at_the_limit_keeps_whole_characters() {
+        assert_eq!(
+            text_of(br#"{"error":"rate"}"#.to_vec()),
+            r#"{"error":"rate"}"#
+        );
+        // "ü" is C3 BC: cut after C3, the half character is left out.
+        assert_eq!(text_of(b"ab\xc3".to_vec()), "ab");
+        assert_eq!(text_of(b"a\xffb".to_vec()), "a\u{fffd}b");
+    }
 
     #[test]
     fn a_last_event_id_goes_on_the_wire_as_utf8() {
@@ -151,5 +163,68 @@ mod tests {
         assert!(!is_event_stream("text/plain"));
         assert!(!is_event_stream(""));
         assert!(!is_event_stream("text/event-streamx"));
+    }
+}
+
+/// The text of an error response's body: at most
+/// [`ERROR_BODY_LIMIT`](crate::core::failure::ERROR_BODY_LIMIT) bytes, read within
+/// `timeout`; the rest is left unread and the body cancelled. `None` when there is no
+/// body or nothing of it could be read. Invalid UTF-8 becomes U+FFFD, and a character
+/// cut by the limit is left out.
+#[cfg(feature = "fetch")]
+pub(crate) async fn error_body(
+    response: &Response,
+    timeout: std::time::Duration,
+) -> Option<String> {
+    use crate::core::failure::ERROR_BODY_LIMIT;
+    use futures_util::future::select;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+
+    let reader = response
+        .body()?
+        .get_reader()
+        .dyn_into::<web_sys::ReadableStreamDefaultReader>()
+        .ok()?;
+    let mut bytes = Vec::new();
+    {
+        let read = async {
+            while bytes.len() < ERROR_BODY_LIMIT {
+                let Ok(chunk) = JsFuture::from(reader.read()).await else {
+                    return;
+                };
+                if js_sys::Reflect::get(&chunk, &"done".into()).is_ok_and(|d| d.is_truthy()) {
+                    return;
+                }
+                let Ok(value) = js_sys::Reflect::get(&chunk, &"value".into())
+                    .and_then(|v| v.dyn_into::<js_sys::Uint8Array>())
+                else {
+                    return;
+                };
+                let take = (ERROR_BODY_LIMIT - bytes.len()).min(value.length() as usize);
+                let start = bytes.len();
+                bytes.resize(start + take, 0);
+                value.subarray(0, take as u32).copy_to(&mut bytes[start..]);
+            }
+        };
+        let _ = select(std::pin::pin!(read), std::pin::pin!(dom::sleep(timeout))).await;
+    }
+    // The rest is not wanted (a JsFuture handles the promise's rejection, if any).
+    drop(JsFuture::from(reader.cancel()));
+    (!bytes.is_empty()).then(|| text_of(bytes))
+}
+
+/// UTF-8 text of `bytes`, invalid sequences as U+FFFD, an incomplete character at the
+/// end left out.
+#[cfg(any(test, feature = "fetch"))]
+fn text_of(mut bytes: Vec<u8>) -> String {
+    if let Err(e) = std::str::from_utf8(&bytes) {
+        if e.error_len().is_none() {
+            bytes.truncate(e.valid_up_to());
+        }
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     }
 }

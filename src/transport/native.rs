@@ -537,6 +537,7 @@ fn told_by_timing(timing: f64, content_type: impl FnOnce() -> String) -> Option<
                 status,
                 status_text: String::new(),
                 retry_after: None,
+                body: None,
             },
         }));
     }

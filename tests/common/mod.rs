@@ -285,5 +285,6 @@ pub fn server_error(status: u16) -> wasm_eventsource::ReconnectCause {
         status,
         status_text: status_text.to_owned(),
         retry_after: None,
+        body: None,
     }
 }

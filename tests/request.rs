@@ -1,0 +1,442 @@
+//! Browser tests of request streams ([`Options::request`], [`request`]): a POSTed prompt
+//! and its answer, streamed by the test server as OpenAI Chat Completions, OpenAI
+//! Responses and Anthropic Messages stream them (`/scenario/llm/...`).
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::*;
+use futures::channel::mpsc::unbounded;
+use futures::StreamExt;
+use gloo_timers::future::TimeoutFuture;
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+use wasm_bindgen_test::*;
+use wasm_eventsource::{
+    request, CloseReason, ConnectionState, EventSource, Message, Options, ReconnectCause,
+    ReconnectPolicy, RequestError, Transport,
+};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const PROMPT: &str = "Hello, wide world";
+const FORMATS: [&str; 3] = ["openai-chat", "openai-responses", "anthropic"];
+
+/// The request body each API takes.
+fn body(format: &str) -> String {
+    match format {
+        "openai-responses" => json!({ "model": "m", "stream": true, "input": PROMPT }),
+        _ => json!({
+            "model": "m",
+            "stream": true,
+            "max_tokens": 64,
+            "messages": [{ "role": "user", "content": PROMPT }],
+        }),
+    }
+    .to_string()
+}
+
+/// A POST of the prompt, as an app sends it.
+fn post(format: &str) -> Options {
+    Options::new()
+        .method("POST")
+        .header("Content-Type", "application/json")
+        .body(body(format))
+}
+
+fn llm(format: &str, query: &str) -> String {
+    url(&format!("/scenario/llm/{format}?{query}"))
+}
+
+/// The answer's text, as the server says it streams it.
+async fn expected(tokens: u32) -> String {
+    let prompt = js_sys::encode_uri_component(PROMPT);
+    let answer = get_json(&url(&format!(
+        "/scenario/llm/expected?prompt={prompt}&tokens={tokens}"
+    )))
+    .await;
+    answer["text"].as_str().expect("text").to_owned()
+}
+
+/// The text an event adds to the answer, in each API's shape.
+fn token_of(format: &str, msg: &Message<Value>) -> Option<String> {
+    let text = match (format, msg.event_type.as_str()) {
+        ("openai-chat", "message") => &msg.data["choices"][0]["delta"]["content"],
+        ("openai-responses", "response.output_text.delta") => &msg.data["delta"],
+        ("anthropic", "content_block_delta") => &msg.data["delta"]["text"],
+        _ => return None,
+    };
+    text.as_str().map(str::to_owned)
+}
+
+/// Reads a request stream to its end: the events, and what ended it.
+async fn read_all(
+    mut answer: wasm_eventsource::RequestStream<Value>,
+) -> (Vec<Message<Value>>, Vec<RequestError>) {
+    let (mut events, mut errors) = (Vec::new(), Vec::new());
+    loop {
+        let next = futures::future::select(answer.next(), TimeoutFuture::new(15_000)).await;
+        match next {
+            futures::future::Either::Left((Some(Ok(msg)), _)) => events.push(msg),
+            futures::future::Either::Left((Some(Err(err)), _)) => errors.push(err),
+            futures::future::Either::Left((None, _)) => return (events, errors),
+            futures::future::Either::Right(_) => {
+                panic!("the answer did not end in 15 s: {events:?} {errors:?}")
+            }
+        }
+    }
+}
+
+fn text_of(format: &str, events: &[Message<Value>]) -> String {
+    events.iter().filter_map(|m| token_of(format, m)).collect()
+}
+
+/// The POSTs the server received for `token`.
+async fn posts(token: &str) -> Vec<Value> {
+    request_log(token)
+        .await
+        .into_iter()
+        .filter(|r| r["method"] == "POST")
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn each_format_streams_the_answer_whole_in_order_from_one_post() {
+    // Regression: a request's answer was a feed: its end was StreamEnded, retried, so
+    // the POST went again (billed twice, the answer seen twice), and `[DONE]` reached
+    // the decode errors.
+    let want = expected(8).await;
+    for format in FORMATS {
+        let token = token("llm-whole");
+        let answer = request::<Value>(
+            &llm(format, &format!("tokens=8&pace_ms=2&token={token}")),
+            post(format),
+        );
+        let (events, errors) = read_all(answer).await;
+        assert_eq!(errors, [], "{format}: nothing but events, then the end");
+        assert_eq!(text_of(format, &events), want, "{format}");
+        assert!(
+            events.iter().all(|m| m.data != json!("[DONE]")),
+            "{format}: [DONE] is not an event"
+        );
+        let last = events.last().expect("events").event_type.clone();
+        let want_last = match format {
+            "openai-chat" => "message",
+            "openai-responses" => "response.completed",
+            _ => "message_stop",
+        };
+        assert_eq!(last, want_last, "{format}: every event, whatever its type");
+        assert_eq!(posts(&token).await.len(), 1, "{format}: one POST");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn an_event_source_in_request_mode_completes_and_done_reaches_no_handler() {
+    for format in FORMATS {
+        let token = token("llm-source");
+        let source = EventSource::with_options(
+            &llm(format, &format!("tokens=5&pace_ms=2&token={token}")),
+            post(format).request(),
+        )
+        .expect("valid");
+        let (mut states, _s) = states(&source);
+        let raw = Rc::new(RefCell::new(Vec::new()));
+        let _message = source.on_raw("message", {
+            let raw = raw.clone();
+            move |msg| raw.borrow_mut().push(msg.data)
+        });
+        let decode_errors = Rc::new(RefCell::new(0));
+        let _typed = source.on::<Value>("message", {
+            let decode_errors = decode_errors.clone();
+            move |item| {
+                if item.is_err() {
+                    *decode_errors.borrow_mut() += 1;
+                }
+            }
+        });
+        let (closed, _) = until_state(&mut states, "closed", ConnectionState::is_closed).await;
+        assert_eq!(
+            closed,
+            ConnectionState::Closed {
+                reason: CloseReason::Completed
+            },
+            "{format}"
+        );
+        assert!(!raw.borrow().iter().any(|d| d == "[DONE]"), "{format}");
+        assert_eq!(*decode_errors.borrow(), 0, "{format}");
+        if format == "openai-chat" {
+            assert_eq!(raw.borrow().len(), 5 + 2, "{format}: role, 5 tokens, stop");
+        }
+        assert_eq!(posts(&token).await.len(), 1, "{format}: one POST");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_cut_answer_with_ids_resumes_every_token_exactly_once() {
+    let want = expected(10).await;
+    for format in FORMATS {
+        let token = token("llm-resume");
+        let answer = request::<Value>(
+            &llm(
+                format,
+                &format!("ids=1&cut_after=5&cut_mid=1&tokens=10&pace_ms=2&token={token}"),
+            ),
+            post(format).reconnect_policy(exact_policy(5)),
+        );
+        let (events, errors) = read_all(answer).await;
+        assert_eq!(errors, [], "{format}");
+        assert_eq!(text_of(format, &events), want, "{format}: every token once");
+        let ids: Vec<u64> = events
+            .iter()
+            .map(|m| m.last_event_id.parse().expect("numeric ids"))
+            .collect();
+        assert_eq!(
+            ids,
+            (1..=ids.len() as u64).collect::<Vec<_>>(),
+            "{format}: no event repeated or missing"
+        );
+        let posts = posts(&token).await;
+        assert_eq!(posts.len(), 2, "{format}: {posts:?}");
+        assert_eq!(posts[0]["lastEventId"], Value::Null, "{format}");
+        assert_eq!(
+            posts[1]["lastEventId"], "5",
+            "{format}: resumed after the last event delivered, not the half-read one"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_cut_answer_without_ids_closes_interrupted_and_keeps_what_arrived() {
+    for format in FORMATS {
+        let token = token("llm-cut");
+        let answer = request::<Value>(
+            &llm(
+                format,
+                &format!("cut_after=4&tokens=10&pace_ms=2&token={token}"),
+            ),
+            post(format).reconnect_policy(exact_policy(5)),
+        );
+        let (events, errors) = read_all(answer).await;
+        assert_eq!(
+            events.len(),
+            4,
+            "{format}: the events that arrived are kept"
+        );
+        assert_eq!(
+            errors,
+            [RequestError::Closed(CloseReason::Interrupted {
+                received: 4
+            })],
+            "{format}"
+        );
+        assert_eq!(posts(&token).await.len(), 1, "{format}: never sent again");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn retry_request_sends_a_cut_answer_again_when_asked() {
+    let token = token("llm-retry-request");
+    let answer = request::<Value>(
+        &llm(
+            "openai-chat",
+            &format!("cut_after=3&tokens=6&pace_ms=2&token={token}"),
+        ),
+        post("openai-chat")
+            .reconnect_policy(exact_policy(5))
+            .retry_request(true),
+    );
+    let (events, errors) = read_all(answer).await;
+    assert_eq!(errors, [], "the second answer completes");
+    // The first answer's 3 events, then the whole second one (role, 6, stop).
+    assert_eq!(events.len(), 3 + 8);
+    assert_eq!(posts(&token).await.len(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn an_api_error_closes_with_its_status_and_json_body() {
+    // Regression: a 429 or 400 closed with the status alone; the JSON error the API put
+    // in the body, which says why, was dropped.
+    let token = token("llm-400");
+    let answer = request::<Value>(
+        &llm("openai-chat", &format!("refuse=400&token={token}")),
+        post("openai-chat"),
+    );
+    let (events, errors) = read_all(answer).await;
+    assert!(events.is_empty());
+    match &errors[..] {
+        [RequestError::Closed(CloseReason::HttpStatus {
+            status: 400,
+            body: Some(body),
+            ..
+        })] => {
+            let body: Value = serde_json::from_str(body).expect("the JSON body, as text");
+            assert_eq!(body["error"]["type"], "invalid_request_error", "{body}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A 429 that the policy may not retry gives up with the status and the body too.
+    let answer = request::<Value>(
+        &llm("anthropic", "refuse=429"),
+        post("anthropic").reconnect_policy(ReconnectPolicy::new().max_attempts(0)),
+    );
+    let (_, errors) = read_all(answer).await;
+    match &errors[..] {
+        [RequestError::Closed(CloseReason::GaveUp {
+            cause:
+                ReconnectCause::HttpStatus {
+                    status: 429,
+                    body: Some(body),
+                    ..
+                },
+            ..
+        })] => assert!(body.contains("rate_limit_error"), "{body}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_429_with_retry_after_is_sent_again_after_at_least_that_delay() {
+    let token = token("llm-429");
+    let source = EventSource::with_options(
+        &llm(
+            "openai-chat",
+            &format!("refuse=429&retry_after=1&times=1&tokens=3&pace_ms=2&token={token}"),
+        ),
+        post("openai-chat")
+            .request()
+            .reconnect_policy(exact_policy(5)),
+    )
+    .expect("valid");
+    let (mut states, _s) = states(&source);
+    match next_reconnecting(&mut states).await {
+        ConnectionState::Reconnecting {
+            delay: Some(delay),
+            cause:
+                ReconnectCause::HttpStatus {
+                    status: 429,
+                    retry_after,
+                    body: Some(body),
+                    ..
+                },
+            ..
+        } => {
+            assert_eq!(retry_after, Some(Duration::from_secs(1)));
+            assert!(delay >= Duration::from_secs(1), "{delay:?}");
+            assert!(body.contains("rate_limit_exceeded"), "{body}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let (closed, _) = until_state(&mut states, "closed", ConnectionState::is_closed).await;
+    assert_eq!(
+        closed,
+        ConnectionState::Closed {
+            reason: CloseReason::Completed
+        }
+    );
+    let posts = posts(&token).await;
+    assert_eq!(posts.len(), 2, "{posts:?}");
+    let gap = posts[1]["startedAt"].as_f64().expect("startedAt")
+        - posts[0]["startedAt"].as_f64().expect("startedAt");
+    assert!(gap >= 1000.0, "sent again after {gap} ms");
+}
+
+/// Waits until the server saw the request of `token` end; returns when (epoch ms).
+async fn ended_at(token: &str) -> f64 {
+    for _ in 0..300 {
+        let log = request_log(token).await;
+        if let Some(ended) = log.first().and_then(|r| r["endedAt"].as_f64()) {
+            return ended;
+        }
+        TimeoutFuture::new(10).await;
+    }
+    panic!("the server never saw the request of {token} end");
+}
+
+#[wasm_bindgen_test]
+async fn dropping_the_stream_or_closing_the_source_aborts_the_request_at_once() {
+    // Dropping the stream.
+    let token = token("llm-drop");
+    let mut answer = request::<Value>(
+        &llm(
+            "openai-chat",
+            &format!("tokens=200&pace_ms=50&token={token}"),
+        ),
+        post("openai-chat"),
+    );
+    for _ in 0..3 {
+        answer.next().await.expect("an event").expect("JSON");
+    }
+    let dropped = js_sys::Date::now();
+    drop(answer);
+    let ended = ended_at(&token).await;
+    assert!(
+        ended - dropped < 100.0,
+        "the server saw the end after {} ms",
+        ended - dropped
+    );
+
+    // close() on a source in request mode.
+    let token = self::token("llm-close");
+    let source = EventSource::with_options(
+        &llm(
+            "openai-chat",
+            &format!("tokens=200&pace_ms=50&token={token}"),
+        ),
+        post("openai-chat").request(),
+    )
+    .expect("valid");
+    let (tx, mut rx) = unbounded();
+    let _m = source.on_raw("message", move |msg| {
+        let _ = tx.unbounded_send(msg.data);
+    });
+    for _ in 0..3 {
+        next(&mut rx, "an event").await;
+    }
+    let closed = js_sys::Date::now();
+    source.close();
+    let ended = ended_at(&token).await;
+    assert!(
+        ended - closed < 100.0,
+        "the server saw the end after {} ms",
+        ended - closed
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_api_error_event_mid_answer_is_an_event_and_the_answer_completes() {
+    let answer = request::<Value>(
+        &llm("anthropic", "error_after=2&tokens=6&pace_ms=2"),
+        post("anthropic"),
+    );
+    let (events, errors) = read_all(answer).await;
+    assert_eq!(errors, []);
+    let last = events.last().expect("events");
+    assert_eq!(last.event_type, "error");
+    assert_eq!(last.data["error"]["type"], "overloaded_error");
+}
+
+#[wasm_bindgen_test]
+async fn request_mode_needs_the_fetch_transport() {
+    let err = EventSource::with_options(
+        &llm("openai-chat", ""),
+        post("openai-chat").transport(Transport::Native).request(),
+    )
+    .expect_err("native cannot");
+    assert!(
+        err.to_string()
+            .contains("request mode needs Transport::Fetch"),
+        "{err}"
+    );
+    let answer = request::<Value>(
+        &llm("openai-chat", ""),
+        Options::new().transport(Transport::Native),
+    );
+    let (events, errors) = read_all(answer).await;
+    assert!(events.is_empty());
+    assert!(
+        matches!(&errors[..], [RequestError::Closed(CloseReason::InvalidRequest { message })] if message.contains("Transport::Fetch")),
+        "{errors:?}"
+    );
+}
