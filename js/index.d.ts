@@ -1,6 +1,8 @@
 // Types of the npm package's entry (js/index.js). The option, state and callback
 // types come from the wasm module's declarations (src/bindings/js/types.d.ts).
 import type {
+  AnyMessageHandler,
+  AnyMessageMeta,
   ConnectionState,
   DecodeErrorHandler,
   GapHandler,
@@ -12,6 +14,8 @@ import type {
 } from "../pkg-web/wasm_eventsource.js";
 
 export type {
+  AnyMessageHandler,
+  AnyMessageMeta,
   CloseReason,
   ConnectionState,
   DecodeErrorHandler,
@@ -32,6 +36,53 @@ export type {
  * from elsewhere (a URL, a Response or bytes). A no-op once done.
  */
 export function init(input?: string | URL | Response | BufferSource | WebAssembly.Module): Promise<void>;
+
+/** The options of `stream()`: those of `TypedEventSource` (request mode is implied),
+ *  and a `signal` that aborts the request. */
+export interface StreamInit extends Omit<TypedEventSourceOptions, "mode"> {
+  signal?: AbortSignal;
+}
+
+/** One event of `stream()`: `data` is the event's JSON parsed, or its text when
+ *  `meta.json` is false. */
+export interface StreamItem<T = unknown> {
+  data: T;
+  meta: AnyMessageMeta;
+}
+
+/** What a `stream()` loop throws when the answer does not complete. */
+export interface StreamError extends Error {
+  /** The closed state: `reason` says why (`"http-status"` or `"gave-up"` with `status`
+   *  and `body`, `"interrupted"` with `received`, ...). */
+  reason: Extract<ConnectionState, { kind: "closed" }>;
+}
+
+/** What `stream()` returns: an async iterator that also counts what it dropped. */
+export interface StreamIterator<T> extends AsyncIterableIterator<StreamItem<T>> {
+  /** Events dropped (oldest first) because 65,536 were already waiting to be read. */
+  readonly dropped: number;
+}
+
+/**
+ * Sends one request in request mode (a POSTed prompt, say) and yields its answer's
+ * events, whatever their type (`meta.type` says which). The loop ends when the answer
+ * completes (the server ends the response, or sends `doneData`, `"[DONE]"` by
+ * default); it throws a `StreamError` when it does not, and `signal.reason` when the
+ * signal aborts. Leaving the loop (`break`, `return`, a throw) aborts the request.
+ * Throws at once for invalid options, as the constructor does.
+ *
+ * ```ts
+ * for await (const { data } of stream<Chunk>("/v1/chat/completions", {
+ *   method: "POST",
+ *   headers: { "Content-Type": "application/json" },
+ *   body: JSON.stringify({ model, stream: true, messages }),
+ *   signal: controller.signal,
+ * })) {
+ *   answer += data.choices[0]?.delta?.content ?? "";
+ * }
+ * ```
+ */
+export function stream<T = unknown>(url: string | URL, init?: StreamInit): StreamIterator<T>;
 
 /** One event of `events(type)`. */
 export interface TypedMessage<T> {
@@ -119,6 +170,12 @@ export class TypedEventSource extends EventTarget implements Disposable {
    * types listened for, so it reports no gap rather than a false one.
    */
   onGap(callback: GapHandler): number;
+  /**
+   * Calls `callback(data, meta)` for every event, whatever its type, after the
+   * callbacks of its type: `data` parsed as JSON, or the text with `meta.json` false.
+   * Fetch transport only (throws with native). Returns an id for `off`.
+   */
+  onAny(callback: AnyMessageHandler): number;
   /**
    * Removes the registration `id` (and only it: the same function registered twice
    * is two registrations). Returns whether there was one.

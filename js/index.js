@@ -126,6 +126,11 @@ export class TypedEventSource extends EventTarget {
   onGap(callback) {
     return this.#alive().onGap(callback);
   }
+  /** Every event, whatever its type: `callback(data, meta)`, data parsed as JSON or,
+   *  when it is not JSON, the text with `meta.json` false. Fetch transport only. */
+  onAny(callback) {
+    return this.#alive().onAny(callback);
+  }
   off(id) {
     return this.#final ? false : this.#core.off(id);
   }
@@ -282,8 +287,12 @@ export class TypedEventSource extends EventTarget {
   #state(state) {
     if (state.kind === 'open') {
       this.dispatchEvent(new Event('open'));
-    } else if (state.kind === 'reconnecting' || (state.kind === 'closed' && state.reason !== 'client')) {
-      // As EventSource fires `error` when the connection is lost or fails.
+    } else if (
+      state.kind === 'reconnecting' ||
+      (state.kind === 'closed' && state.reason !== 'client' && state.reason !== 'completed')
+    ) {
+      // As EventSource fires `error` when the connection is lost or fails (a request's
+      // complete answer is neither).
       this.dispatchEvent(new Event('error'));
     }
     if (state.kind === 'closed') this.#release(state);
@@ -298,6 +307,89 @@ export class TypedEventSource extends EventTarget {
     const core = this.#core;
     queueMicrotask(() => core.free());
   }
+}
+
+/** How many events a `stream()` loop holds for a reader that is behind; past it the
+ *  oldest go first, counted in the iterator's `dropped`. */
+const STREAM_CAPACITY = 65536;
+
+/**
+ * Sends one request in request mode and yields its answer's events, whatever their
+ * type, as `{ data, meta }`: `data` parsed as JSON, or the text with `meta.json` false.
+ * The loop ends when the answer completes; it throws an Error whose `reason` is the
+ * closed state when it does not (an HTTP error with its `status` and `body`, an
+ * interrupted answer, the retries running out), and the signal's reason when `signal`
+ * aborts. Leaving the loop (`break`, `return`, a throw) aborts the request.
+ */
+export function stream(url, init) {
+  const { signal, ...options } = init ?? {};
+  if (signal?.aborted) throw signal.reason;
+  const source = new TypedEventSource(url, { ...options, mode: 'request' });
+  const queue = [];
+  let wake = null;
+  let closed = null;
+  let aborted = false;
+  const iterator = {
+    /** Events dropped (oldest first) because 65,536 were already waiting. */
+    dropped: 0,
+    next: async () => {
+      for (;;) {
+        if (aborted) {
+          finish();
+          aborted = false;
+          closed = { reason: 'completed' }; // thrown once; then the iterator is done
+          throw signal.reason;
+        }
+        if (queue.length) return { value: queue.shift(), done: false };
+        if (closed) {
+          finish();
+          if (closed.reason === 'completed') return { value: undefined, done: true };
+          const error = new Error(closed.message);
+          error.reason = closed;
+          closed = { reason: 'completed' }; // thrown once; then the iterator is done
+          throw error;
+        }
+        await new Promise((resolve) => {
+          wake = resolve;
+        });
+        wake = null;
+      }
+    },
+    return: async () => {
+      finish();
+      queue.length = 0;
+      closed = { reason: 'completed' };
+      wake?.();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  const onAbort = () => {
+    aborted = true;
+    source.close();
+    wake?.();
+  };
+  const finish = () => {
+    signal?.removeEventListener('abort', onAbort);
+    source.close();
+  };
+  source.onAny((data, meta) => {
+    if (queue.length >= STREAM_CAPACITY) {
+      queue.shift();
+      iterator.dropped += 1;
+    }
+    queue.push({ data, meta });
+    wake?.();
+  });
+  source.onState((state) => {
+    if (state.kind !== 'closed') return;
+    closed ??= state;
+    wake?.();
+  });
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return iterator;
 }
 
 // `using es = new TypedEventSource(...)` closes it. Only where the runtime has the
@@ -356,6 +448,9 @@ class Unfetchable {
     return this.#id();
   }
   onGap() {
+    return this.#id();
+  }
+  onAny() {
     return this.#id();
   }
   onState(callback) {

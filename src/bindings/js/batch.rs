@@ -54,6 +54,17 @@ extern "C" {
         too_big: Option<String>,
     );
 
+    /// Calls an `onAny` callback with one event (dispatch.js says how).
+    #[cfg(feature = "fetch")]
+    #[wasm_bindgen(js_name = deliverAny)]
+    pub(super) fn deliver_any(
+        callback: &Function,
+        event_type: &str,
+        id: &str,
+        data: &JsValue,
+        origin: &str,
+    );
+
     /// Reports an exception from a user callback as the browser reports one from an
     /// event listener (`reportError`, else `console.error`): the one copy of this.
     pub(super) fn report(error: &JsValue);

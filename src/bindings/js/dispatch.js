@@ -155,6 +155,23 @@ function call(dispatcher, callbacks, value, meta) {
   }
 }
 
+/** One event to an `onAny` callback: its data parsed as JSON, or the text itself with
+ *  `meta.json` false when it is not JSON (a request stream's events need not be). */
+export function deliverAny(callback, type, id, data, origin) {
+  let value = data;
+  let json = true;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    json = false;
+  }
+  try {
+    callback(value, { type, lastEventId: id, origin, json });
+  } catch (e) {
+    report(e);
+  }
+}
+
 /** Reports an exception from a user callback as the browser reports one from an
  *  event listener, without stopping the stream. The one copy: the Rust side imports
  *  it (bindings/js/batch.rs), and the package's entry reaches it through

@@ -50,6 +50,9 @@ pub struct TypedEventSource {
     /// order (a `Vec`: lists are short, and a map costs wasm size).
     registry: RefCell<Vec<(u32, JsCallback)>>,
     next_id: Cell<u32>,
+    /// The fetch transport carries it: every event reaches the page, whatever its type.
+    #[cfg(feature = "fetch")]
+    sees_every_type: bool,
     /// Flushes the held chunk at its end, and tells the dispatcher when closed.
     _internal: [Subscription; 2],
 }
@@ -66,6 +69,8 @@ impl TypedEventSource {
         #[wasm_bindgen(unchecked_param_type = "TypedEventSourceOptions")] options: JsValue,
     ) -> Result<TypedEventSource, JsValue> {
         let options = JsOptions::from_js(options)?;
+        #[cfg(feature = "fetch")]
+        let sees_every_type = options.transport == crate::options::Transport::Fetch;
         let source = EventSource::with_options(url, options).map_err(|e| match e {
             Error::InvalidUrl { .. } => syntax_error(&e.to_string()),
             _ => JsError::new(&e.to_string()).into(),
@@ -98,6 +103,8 @@ impl TypedEventSource {
             events,
             registry: RefCell::default(),
             next_id: Cell::new(1),
+            #[cfg(feature = "fetch")]
+            sees_every_type,
             _internal: [flush, closed],
         })
     }
@@ -202,6 +209,51 @@ impl TypedEventSource {
             }
         });
         self.keep(sub)
+    }
+
+    /// Calls `callback(data, meta)` for every event, whatever its type (`meta.type`
+    /// says which), after the callbacks of its type: `data` is the event's JSON
+    /// parsed, or, when it is not JSON, the text itself with `meta.json` false. Events
+    /// dropped for their size are reported as errors. Fetch transport only (the
+    /// browser's EventSource hands over only the types listened for): with native it
+    /// throws. Returns an id for `off`.
+    #[cfg(feature = "fetch")]
+    #[wasm_bindgen(js_name = onAny)]
+    pub fn on_any(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "AnyMessageHandler")] callback: Function,
+    ) -> Result<u32, JsValue> {
+        if !self.sees_every_type {
+            return Err(JsError::new(
+                "onAny needs the fetch transport (transport: \"fetch\", or mode: \"request\"): \
+                 the browser's EventSource hands over only the event types listened for",
+            )
+            .into());
+        }
+        let (events, weak) = (Rc::downgrade(&self.events), self.source.downgrade());
+        let sub = self.source.on_any_raw_event(move |raw| {
+            // The events before this one in the chunk are held for their type's
+            // callbacks: hand them over first, so every callback sees the stream's order.
+            if let (Some(events), Some(source)) = (events.upgrade(), weak.upgrade()) {
+                if source.is_batching() {
+                    events.flush(&source);
+                    if source.state().is_closed() {
+                        return;
+                    }
+                }
+            }
+            match raw.too_big() {
+                Some(reason) => report(&JsError::new(reason).into()),
+                None => self::batch::deliver_any(
+                    &callback,
+                    raw.event_type(),
+                    raw.last_event_id(),
+                    &raw.js_data(),
+                    raw.origin(),
+                ),
+            }
+        });
+        Ok(self.keep(sub))
     }
 
     /// Drops the current connection, or cuts a backoff short, and connects again now.

@@ -31,6 +31,9 @@ const OPTION_KEYS: &[&str] = &[
     "pauseWhenHidden",
     "dedupe",
     "maxEventSize",
+    "mode",
+    "doneData",
+    "retryRequest",
 ];
 const RETRY_KEYS: &[&str] = &[
     "baseMs",
@@ -142,18 +145,36 @@ impl JsOptions {
         let Some(js) = JsOptions::new(value, "options", OPTION_KEYS)? else {
             return Ok(Options::new());
         };
-        let transport = match js.string("transport")?.as_deref() {
-            None | Some("native") => Transport::Native,
-            Some("fetch") => Transport::Fetch,
+        let mut options = Options::new();
+        match js.string("transport")?.as_deref() {
+            // Unset: native, or fetch in request mode.
+            None => {}
+            Some("native") => options = options.transport(Transport::Native),
+            Some("fetch") => options = options.transport(Transport::Fetch),
             Some(other) => {
                 return Err(invalid(format!(
                     "unknown transport \"{other}\"; use \"native\" or \"fetch\""
                 )))
             }
-        };
-        let mut options = Options::new()
+        }
+        match js.string("mode")?.as_deref() {
+            None | Some("subscription") => {}
+            Some("request") => options = options.request(),
+            Some(other) => {
+                return Err(invalid(format!(
+                    "unknown mode \"{other}\"; use \"subscription\" (a feed, the default) or \
+                     \"request\" (one answer)"
+                )))
+            }
+        }
+        match js.get("doneData") {
+            None => {}
+            Some(v) if v.is_null() => options = options.done_data(None),
+            Some(_) => options = options.done_data(js.string("doneData")?),
+        }
+        let mut options = options
             .with_credentials(js.flag("withCredentials")?)
-            .transport(transport)
+            .retry_request(js.flag("retryRequest")?)
             .reconnect_on_online(js.flag("reconnectOnOnline")?)
             .pause_when_hidden(js.flag("pauseWhenHidden")?)
             .dedupe(js.flag("dedupe")?);

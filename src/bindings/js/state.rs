@@ -36,9 +36,7 @@ pub(super) fn state_to_js(state: &ConnectionState) -> JsValue {
                 ("cause", cause_name(cause).into()),
                 ("message", state.to_string().into()),
             ];
-            if let ReconnectCause::HttpStatus { status, .. } = cause {
-                fields.push(("status", (*status).into()));
-            }
+            push_http(&mut fields, cause);
             object(&fields)
         }
         ConnectionState::Closed { reason } => {
@@ -48,16 +46,43 @@ pub(super) fn state_to_js(state: &ConnectionState) -> JsValue {
                 ("message", reason.to_string().into()),
             ];
             match reason {
-                CloseReason::HttpStatus { status, .. } => fields.push(("status", (*status).into())),
+                CloseReason::HttpStatus {
+                    status,
+                    status_text,
+                    body,
+                } => push_http(
+                    &mut fields,
+                    &ReconnectCause::HttpStatus {
+                        status: *status,
+                        status_text: status_text.clone(),
+                        retry_after: None,
+                        body: body.clone(),
+                    },
+                ),
                 CloseReason::ContentType { content_type } => {
                     fields.push(("contentType", content_type.as_str().into()))
                 }
-                CloseReason::GaveUp { attempts, .. } => {
-                    fields.push(("attempts", (*attempts).into()))
+                CloseReason::GaveUp { attempts, cause } => {
+                    fields.push(("attempts", (*attempts).into()));
+                    // A 429 that ran out of retries still says what the server said.
+                    push_http(&mut fields, cause);
+                }
+                CloseReason::Interrupted { received } => {
+                    fields.push(("received", (*received as f64).into()))
                 }
                 _ => {}
             }
             object(&fields)
+        }
+    }
+}
+
+/// `status` and, when read, `body` of an HTTP error.
+fn push_http(fields: &mut Vec<(&str, JsValue)>, failure: &ReconnectCause) {
+    if let ReconnectCause::HttpStatus { status, body, .. } = failure {
+        fields.push(("status", (*status).into()));
+        if let Some(body) = body {
+            fields.push(("body", body.as_str().into()));
         }
     }
 }
@@ -85,5 +110,7 @@ pub(super) fn reason_name(reason: &CloseReason) -> &'static str {
         CloseReason::NoContent => "no-content",
         CloseReason::InvalidRequest { .. } => "invalid-request",
         CloseReason::GaveUp { .. } => "gave-up",
+        CloseReason::Completed => "completed",
+        CloseReason::Interrupted { .. } => "interrupted",
     }
 }

@@ -5,11 +5,34 @@ export interface TypedEventSourceOptions {
   /** Send cookies and HTTP auth cross-origin. Default `false`. */
   withCredentials?: boolean;
   /**
-   * Which browser API carries the stream. Default `"native"` (the browser's EventSource).
-   * `"fetch"` allows `method`, `body`, `headers` and `heartbeatMs`, reports precise HTTP
-   * errors and is many times faster.
+   * Which browser API carries the stream. Default `"native"` (the browser's EventSource),
+   * or `"fetch"` in request mode. `"fetch"` allows `method`, `body` and `headers`,
+   * reports precise HTTP errors with the response body and is many times faster.
    */
   transport?: "native" | "fetch";
+  /**
+   * `"subscription"` (default): a feed, followed across reconnects. `"request"`: the
+   * answer to one request (a language model's to a POSTed prompt): the server ending
+   * the response closes the source with the reason `"completed"`, and nothing is sent
+   * again; a cut mid-answer resumes (the request is sent again with `Last-Event-ID`)
+   * only when the server sent ids, and otherwise closes with `"interrupted"` unless
+   * `retryRequest` is set. Failures before the response (network, 5xx, 429 with
+   * `Retry-After`) are retried as `retry` says, which sends the request again:
+   * `retry: { maxAttempts: 0 }` turns that off. Needs the fetch transport: with
+   * `transport: "native"` the constructor throws.
+   */
+  mode?: "subscription" | "request";
+  /**
+   * The data of the event that ends the answer: it closes the source with the reason
+   * `"completed"` and reaches no callback. Default `"[DONE]"` in request mode, none
+   * (`null`) otherwise. Fetch only.
+   */
+  doneData?: string | null;
+  /**
+   * Request mode: after a cut in an answer that carried no ids, send the request again
+   * (the answer starts over, and may be billed twice). Default `false`.
+   */
+  retryRequest?: boolean;
   /** HTTP method. Default `"GET"`. Fetch only. */
   method?: string;
   /** Request body, sent with every attempt. Fetch only. */
@@ -75,12 +98,25 @@ export interface RetryOptions {
 export type ConnectionState =
   | { kind: "connecting"; attempt: number }
   | { kind: "open" }
-  | { kind: "reconnecting"; attempt: number; delayMs: number | null; cause: ReconnectCause; message: string; status?: number }
-  | { kind: "closed"; reason: CloseReason; message: string; status?: number; contentType?: string; attempts?: number };
+  | { kind: "reconnecting"; attempt: number; delayMs: number | null; cause: ReconnectCause; message: string; status?: number; body?: string }
+  | {
+      kind: "closed";
+      reason: CloseReason;
+      message: string;
+      /** An HTTP error's status, whatever the reason (`"http-status"`, or `"gave-up"` after it). */
+      status?: number;
+      /** That response's body text, first 64 KiB (fetch): an API's JSON error stays text. */
+      body?: string;
+      contentType?: string;
+      attempts?: number;
+      /** `"interrupted"`: the events that had arrived. */
+      received?: number;
+    };
 
 /**
  * Why a connection is being retried. `"http-status"` comes with `status` (5xx, 408,
- * 429); `"requested"` is `reconnect()`; `"hidden"` is `pauseWhenHidden`.
+ * 429) and, on fetch, `body`; `"requested"` is `reconnect()`; `"hidden"` is
+ * `pauseWhenHidden`.
  */
 export type ReconnectCause =
   | "connection-lost" | "stream-ended" | "network" | "heartbeat-timeout"
@@ -88,12 +124,14 @@ export type ReconnectCause =
 
 /**
  * Why a source closed for good: `close()`; a failure with no more precise reason;
- * an HTTP status that is not retried (`status` set); a wrong content type
+ * an HTTP status that is not retried (`status` and `body` set); a wrong content type
  * (`contentType` set); 204 No Content; a request that could not be built; the retry
- * limits were reached (`attempts` set).
+ * limits were reached (`attempts` set); request mode: the answer is complete, or was
+ * cut with no ids to resume it by (`received` set).
  */
 export type CloseReason =
-  | "client" | "failed" | "http-status" | "content-type" | "no-content" | "invalid-request" | "gave-up";
+  | "client" | "failed" | "http-status" | "content-type" | "no-content" | "invalid-request" | "gave-up"
+  | "completed" | "interrupted";
 
 /** Numeric ids skipped: the events between `after` and `next` never arrived. */
 export interface GapInfo {
@@ -124,6 +162,13 @@ export interface DecodeErrorInfo {
 }
 
 export type MessageHandler<T = unknown> = (data: T, meta: MessageMeta) => void;
+/** What comes with each event of `onAny` and `stream()`. */
+export interface AnyMessageMeta extends MessageMeta {
+  /** Whether `data` is the event's JSON parsed (`true`) or its text (`false`: not JSON). */
+  json: boolean;
+}
+/** `onAny`'s callback: every event, its JSON parsed, or its text when it is not JSON. */
+export type AnyMessageHandler = (data: unknown, meta: AnyMessageMeta) => void;
 /** `onRaw`'s callback: the event's data as text, unparsed. */
 export type RawMessageHandler = (data: string, meta: MessageMeta) => void;
 
