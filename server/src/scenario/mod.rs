@@ -139,8 +139,10 @@
 //!   or beyond); a Last-Event-ID that is not a number counts as 0. Without `ids=1`,
 //!   Last-Event-ID is ignored and the whole answer is sent.
 //! - `cut_after=K`: the response sends at most K events (of those it would send),
-//!   then is cut as a network failure: the connection is closed without the end of
-//!   the chunked body, so a client reading it gets an error, not an end. With
+//!   then, 100 ms later (so that the client has read them: a reset makes a browser
+//!   drop what it received but did not hand to the page yet), is cut as a network
+//!   failure: the connection is closed without the end of the chunked body, so a
+//!   client reading it gets an error, not an end. With
 //!   `cut_mid=1`, the first half (rounded down, at least one byte) of the next
 //!   event's bytes is written first. With a token, only the first `cuts=N` requests
 //!   (one by default) of the token that get a stream are cut; later ones (resumed

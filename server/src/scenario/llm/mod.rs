@@ -34,8 +34,10 @@ const MAX_PACE_MS: u64 = 10_000;
 const MAX_COUNT: u64 = 1_000_000;
 /// Largest `retry_after`, in seconds (a day).
 const MAX_RETRY_AFTER: u64 = 86_400;
-/// How long a cut waits for the bytes before it to be written out.
-const FLUSH_WAIT: Duration = Duration::from_millis(10);
+/// How long a cut waits after the bytes before it: for them to be written out, and
+/// read by the client, since a connection reset makes the browser drop what it has
+/// received but not yet handed to the page (a cut right after 4 events delivered 1).
+const FLUSH_WAIT: Duration = Duration::from_millis(100);
 /// The `Content-Type` of every answer, as the real APIs send it.
 const EVENT_STREAM: &str = "text/event-stream; charset=utf-8";
 

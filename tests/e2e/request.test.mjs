@@ -1,0 +1,327 @@
+// Request streams through the JavaScript API (issue 17): `stream()` and
+// `TypedEventSource` with `mode: "request"`, against the test server's language-model
+// scenarios (OpenAI Chat Completions, OpenAI Responses, Anthropic Messages), in a page
+// that imports the package unbundled (tests/package/page.html), cross-origin to the
+// server as most apps are.
+//
+//   E2E_BASE_URL=http://127.0.0.1:PORT node tests/e2e/request.test.mjs
+// (after `npm run build`; `npm test` does both).
+
+import { createRunner, launchBrowser } from './lib.mjs';
+import { openPackagePage, servePackage } from '../package/page.mjs';
+
+const PROMPT = 'Hello, wide world';
+const FORMATS = ['openai-chat', 'openai-responses', 'anthropic'];
+
+/** Helpers defined in the page: each check's code calls them as `h.name(...)`. */
+function pageHelpers(base, prompt) {
+  const body = (format) =>
+    JSON.stringify(
+      format === 'openai-responses'
+        ? { model: 'm', stream: true, input: prompt }
+        : { model: 'm', stream: true, max_tokens: 64, messages: [{ role: 'user', content: prompt }] },
+    );
+  const h = {
+    base,
+    url: (format, query) => `${base}/scenario/llm/${format}?${query}`,
+    init: (format, extra = {}) => ({
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: body(format),
+      ...extra,
+    }),
+    token: (what) => `${what}-${Math.random().toString(36).slice(2)}`,
+    tokenOf: (format, data, meta) => {
+      if (format === 'openai-chat' && meta.type === 'message') return data?.choices?.[0]?.delta?.content ?? '';
+      if (format === 'openai-responses' && meta.type === 'response.output_text.delta') return data.delta;
+      if (format === 'anthropic' && meta.type === 'content_block_delta') return data.delta.text;
+      return '';
+    },
+    expected: async (tokens) => {
+      const r = await fetch(`${base}/scenario/llm/expected?prompt=${encodeURIComponent(prompt)}&tokens=${tokens}`);
+      return (await r.json()).text;
+    },
+    log: async (token) => (await (await fetch(`${base}/scenario/log/${token}`)).json()).filter((r) => r.method === 'POST'),
+    /** When the server saw the token's first request end (epoch ms), waiting for it. */
+    endedAt: async (token) => {
+      for (let i = 0; i < 300; i++) {
+        const [first] = await h.log(token);
+        if (first && first.endedAt !== null) return first.endedAt;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`the server never saw the request of ${token} end`);
+    },
+    eq: (got, want, what) => {
+      const [g, w] = [JSON.stringify(got), JSON.stringify(want)];
+      if (g !== w) throw new Error(`${what}: got ${g}, expected ${w}`);
+    },
+    ok: (cond, what) => {
+      if (!cond) throw new Error(what);
+    },
+    until: async (what, cond, ms = 10000) => {
+      const end = Date.now() + ms;
+      while (!cond()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+  };
+  return h;
+}
+
+const CHECKS = [
+  {
+    title: 'stream(): each format arrives whole, in order, from one POST; [DONE] is no event',
+    run: async (h, FORMATS) => {
+      const want = await h.expected(8);
+      for (const format of FORMATS) {
+        const token = h.token('js-whole');
+        let text = '';
+        const types = [];
+        for await (const { data, meta } of window.stream(h.url(format, `tokens=8&pace_ms=2&token=${token}`), h.init(format))) {
+          h.ok(meta.json === true, `${format}: every event is JSON (${JSON.stringify(data)})`);
+          h.ok(data !== '[DONE]', `${format}: [DONE] was yielded`);
+          text += h.tokenOf(format, data, meta);
+          types.push(meta.type);
+        }
+        h.eq(text, want, `${format}: the answer`);
+        const last = { 'openai-chat': 'message', 'openai-responses': 'response.completed', anthropic: 'message_stop' }[format];
+        h.eq(types.at(-1), last, `${format}: the last event's type`);
+        h.eq((await h.log(token)).length, 1, `${format}: POSTs`);
+      }
+    },
+  },
+  {
+    title: 'TypedEventSource with mode "request": typed callbacks, closed "completed", no error event, no decode error',
+    run: async (h, FORMATS) => {
+      const want = await h.expected(5);
+      for (const format of FORMATS) {
+        const token = h.token('js-source');
+        const es = new window.TypedEventSource(h.url(format, `tokens=5&pace_ms=2&token=${token}`), { ...h.init(format), mode: 'request' });
+        let text = '';
+        const seen = { errors: 0, decode: 0 };
+        es.onAny((data, meta) => {
+          text += h.tokenOf(format, data, meta);
+        });
+        es.on('message', (data) => h.ok(data !== '[DONE]', 'on() got [DONE]'));
+        es.onDecodeError(() => (seen.decode += 1));
+        es.addEventListener('error', () => (seen.errors += 1));
+        let closed = null;
+        es.onState((s) => {
+          if (s.kind === 'closed') closed = s;
+        });
+        await h.until(`${format}: closed`, () => closed);
+        h.eq([closed.reason, text, seen], ['completed', want, { errors: 0, decode: 0 }], format);
+        h.eq(es.readyState, 2, `${format}: readyState`);
+        h.eq((await h.log(token)).length, 1, `${format}: POSTs`);
+      }
+    },
+  },
+  {
+    title: 'a cut with ids resumes: every token once, two POSTs, the second with Last-Event-ID',
+    run: async (h, FORMATS) => {
+      const want = await h.expected(10);
+      for (const format of FORMATS) {
+        const token = h.token('js-resume');
+        let text = '';
+        const ids = [];
+        const init = h.init(format, { retry: { baseMs: 5, floorMs: 5, jitter: false } });
+        for await (const { data, meta } of window.stream(h.url(format, `ids=1&cut_after=5&cut_mid=1&tokens=10&pace_ms=2&token=${token}`), init)) {
+          text += h.tokenOf(format, data, meta);
+          ids.push(Number(meta.lastEventId));
+        }
+        h.eq(text, want, `${format}: the answer`);
+        h.eq(ids, ids.map((_, i) => i + 1), `${format}: ids`);
+        const posts = await h.log(token);
+        h.eq(posts.map((p) => p.lastEventId), [null, '5'], `${format}: Last-Event-ID of the POSTs`);
+      }
+    },
+  },
+  {
+    title: 'a cut without ids throws reason "interrupted" with received, keeps the events, sends nothing again',
+    run: async (h, FORMATS) => {
+      for (const format of FORMATS) {
+        const token = h.token('js-cut');
+        let events = 0;
+        let thrown = null;
+        try {
+          for await (const item of window.stream(h.url(format, `cut_after=4&tokens=10&pace_ms=2&token=${token}`), h.init(format))) {
+            if (item) events += 1;
+          }
+        } catch (e) {
+          thrown = e;
+        }
+        h.ok(thrown instanceof Error, `${format}: the loop throws an Error`);
+        h.eq([thrown.reason.kind, thrown.reason.reason, thrown.reason.received, events], ['closed', 'interrupted', 4, 4], format);
+        h.eq((await h.log(token)).length, 1, `${format}: POSTs`);
+      }
+    },
+  },
+  {
+    title: 'an API error: the thrown reason holds the status and the JSON body (400; 429 that gives up)',
+    run: async (h) => {
+      const reasonOf = async (url, init) => {
+        try {
+          for await (const item of window.stream(url, init)) h.ok(!item, 'no event');
+        } catch (e) {
+          return e.reason;
+        }
+        throw new Error('the loop did not throw');
+      };
+      const bad = await reasonOf(h.url('openai-chat', 'refuse=400'), h.init('openai-chat'));
+      h.eq([bad.reason, bad.status, JSON.parse(bad.body).error.type], ['http-status', 400, 'invalid_request_error'], '400');
+      const limited = await reasonOf(h.url('openai-chat', 'refuse=429'), h.init('openai-chat', { retry: { maxAttempts: 0 } }));
+      h.eq([limited.reason, limited.status, JSON.parse(limited.body).error.code], ['gave-up', 429, 'rate_limit_exceeded'], '429');
+    },
+  },
+  {
+    title: 'a 429 with Retry-After is sent again after at least that delay, then completes',
+    run: async (h) => {
+      const token = h.token('js-429');
+      const es = new window.TypedEventSource(h.url('openai-chat', `refuse=429&retry_after=1&times=1&tokens=3&pace_ms=2&token=${token}`), {
+        ...h.init('openai-chat'),
+        mode: 'request',
+        retry: { baseMs: 5, floorMs: 5, jitter: false },
+      });
+      const states = [];
+      es.onState((s) => states.push(s));
+      await h.until('closed', () => states.at(-1).kind === 'closed', 15000);
+      const reconnecting = states.find((s) => s.kind === 'reconnecting');
+      h.eq([reconnecting.cause, reconnecting.status, JSON.parse(reconnecting.body).error.code], ['http-status', 429, 'rate_limit_exceeded'], 'reconnecting');
+      h.ok(reconnecting.delayMs >= 1000, `delay ${reconnecting.delayMs} ms`);
+      h.eq(states.at(-1).reason, 'completed', 'the end');
+      const posts = await h.log(token);
+      h.eq(posts.length, 2, 'POSTs');
+      h.ok(posts[1].startedAt - posts[0].startedAt >= 1000, `sent again after ${posts[1].startedAt - posts[0].startedAt} ms`);
+    },
+  },
+  {
+    title: 'break, return, a throw, an AbortSignal and close() each abort the request within 100 ms',
+    run: async (h) => {
+      const slow = (token) => h.url('openai-chat', `tokens=200&pace_ms=50&token=${token}`);
+      const results = {};
+      const within = async (what, token, left) => {
+        const ended = await h.endedAt(token);
+        results[what] = ended - left;
+        h.ok(ended - left < 100, `${what}: the server saw the end after ${ended - left} ms`);
+      };
+      // break
+      let token = h.token('js-break');
+      let n = 0;
+      let left = 0;
+      for await (const item of window.stream(slow(token), h.init('openai-chat'))) {
+        if (item && ++n === 3) {
+          left = Date.now();
+          break;
+        }
+      }
+      await within('break', token, left);
+      // return from a function that loops
+      token = h.token('js-return');
+      const first = async (url) => {
+        for await (const item of window.stream(url, h.init('openai-chat'))) {
+          if (item.meta.type === 'message' && h.tokenOf('openai-chat', item.data, item.meta)) {
+            left = Date.now();
+            return item;
+          }
+        }
+        return null;
+      };
+      h.ok(await first(slow(token)), 'a token');
+      await within('return', token, left);
+      // a throw inside the loop
+      token = h.token('js-throw');
+      try {
+        for await (const item of window.stream(slow(token), h.init('openai-chat'))) {
+          if (item) {
+            left = Date.now();
+            throw new Error('out');
+          }
+        }
+      } catch (e) {
+        h.eq(e.message, 'out', 'the loop rethrows');
+      }
+      await within('throw', token, left);
+      // an AbortSignal, fired while the loop waits for the next event
+      token = h.token('js-signal');
+      const controller = new AbortController();
+      let thrown = null;
+      let scheduled = false;
+      try {
+        for await (const item of window.stream(slow(token), h.init('openai-chat', { signal: controller.signal }))) {
+          if (item && !scheduled) {
+            scheduled = true;
+            setTimeout(() => {
+              left = Date.now();
+              controller.abort();
+            }, 10);
+          }
+        }
+      } catch (e) {
+        thrown = e;
+      }
+      h.eq(thrown && thrown.name, 'AbortError', 'the loop throws the signal reason');
+      await within('signal', token, left);
+      // close() on a TypedEventSource in request mode
+      token = h.token('js-close');
+      const es = new window.TypedEventSource(slow(token), { ...h.init('openai-chat'), mode: 'request' });
+      let got = 0;
+      es.on('message', () => (got += 1));
+      await h.until('3 events', () => got >= 3);
+      left = Date.now();
+      es.close();
+      await within('close', token, left);
+      return Object.entries(results).map(([k, v]) => `${k} ${v} ms`).join(', ');
+    },
+  },
+  {
+    title: 'request mode with transport "native" throws, saying it needs fetch; a pre-aborted signal throws',
+    run: async (h) => {
+      let message = '';
+      try {
+        new window.TypedEventSource(h.url('openai-chat', ''), { ...h.init('openai-chat'), mode: 'request', transport: 'native' });
+      } catch (e) {
+        message = e.message;
+      }
+      h.ok(/request mode needs Transport::Fetch/.test(message), `the error: "${message}"`);
+      let name = '';
+      try {
+        window.stream(h.url('openai-chat', ''), h.init('openai-chat', { signal: AbortSignal.abort() }));
+      } catch (e) {
+        name = e.name;
+      }
+      h.eq(name, 'AbortError', 'a signal aborted before');
+    },
+  },
+];
+
+const runner = createRunner();
+const base = await runner.startup({ paths: ['/scenario/log/request-test'] });
+if (base) {
+  const site = await servePackage();
+  const browser = await launchBrowser();
+  try {
+    for (const check of CHECKS) {
+      await runner.check(check.title, async () => {
+        const page = await openPackagePage(browser, site, { base });
+        try {
+          return await page.evaluate(
+            async ({ source, helpers, base, prompt, formats }) => {
+              // eslint-disable-next-line no-eval
+              const h = (0, eval)(`(${helpers})`)(base, prompt);
+              // eslint-disable-next-line no-eval
+              return (0, eval)(`(${source})`)(h, formats);
+            },
+            { source: check.run.toString(), helpers: pageHelpers.toString(), base, prompt: PROMPT, formats: FORMATS },
+          );
+        } finally {
+          await page.close();
+        }
+      });
+    }
+  } finally {
+    await browser.close();
+    site.close();
+  }
+}
+runner.finish();
