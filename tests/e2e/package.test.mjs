@@ -61,6 +61,24 @@ if (base) {
     run('tsc', ['--noEmit', '-p', join(APP, 'tsconfig.json')]);
   });
 
+  await runner.check("the README's TypeScript examples type-check (tsc --strict)", async () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+    if (!blocks.length) throw new Error('the README has no ```ts example');
+    const files = blocks.map((code, i) => {
+      const file = join(APP, `readme-${i}.ts`);
+      // Each block is a module of its own, as an app's file would be.
+      writeFileSync(file, `${code}\nexport {};\n`);
+      return file;
+    });
+    try {
+      run('tsc', ['--noEmit', '--strict', '--module', 'esnext', '--moduleResolution', 'bundler', '--target', 'es2022', '--lib', 'es2022,dom,dom.asynciterable,esnext.disposable', ...files]);
+    } finally {
+      for (const file of files) rmSync(file, { force: true });
+    }
+    return `${blocks.length} block(s)`;
+  });
+
   await runner.check('tsc rejects code the types rule out (the types are not `any`)', async () => {
     const wrong = join(APP, 'wrong.ts');
     writeFileSync(wrong, [
