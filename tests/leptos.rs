@@ -13,8 +13,8 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use wasm_eventsource::leptos::{use_event_source, UseEventSource};
-use wasm_eventsource::{CloseReason, ConnectionState};
+use wasm_eventsource::leptos::{use_event_source, use_event_source_with_options, UseEventSource};
+use wasm_eventsource::{CloseReason, ConnectionState, Options};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -250,4 +250,44 @@ async fn close_and_reconnect_control_the_connection() {
     // Once closed, reconnect() opens a new connection to the same URL.
     hook.reconnect();
     wait_until("open again", 5_000, || hook.state.get_untracked().is_open()).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
+    let token = token("leptos-request");
+    let slot: Slot<serde_json::Value> = Slot::default();
+    let s = slot.clone();
+    let path = url(&format!(
+        "/scenario/llm/openai-chat?tokens=4&pace_ms=2&token={token}"
+    ));
+    let body = serde_json::json!({
+        "model": "m", "stream": true,
+        "messages": [{ "role": "user", "content": "Hello" }],
+    })
+    .to_string();
+    let _app = mount_to(fresh_div(), move || {
+        let options = Options::new()
+            .request()
+            .method("POST")
+            .header("Content-Type", "application/json")
+            .body(body.clone());
+        put(
+            &s,
+            use_event_source_with_options::<serde_json::Value>(path.clone(), "message", options),
+        );
+    });
+    let hook = taken(&slot);
+    let completed = ConnectionState::Closed {
+        reason: CloseReason::Completed,
+    };
+    wait_until("the answer to complete", 5_000, || {
+        hook.state.get_untracked() == completed
+    })
+    .await;
+    // The last event is the final chunk: `[DONE]` reached no handler (it is no JSON).
+    let last = hook.message.get_untracked().expect("an event");
+    assert_eq!(last.data["choices"][0]["finish_reason"], "stop");
+    assert_eq!(hook.error.get_untracked(), None);
+    let posts = records(&token, 1).await;
+    assert_eq!(posts.len(), 1, "completed: the POST is not sent again");
 }

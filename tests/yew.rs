@@ -9,8 +9,10 @@ use serde::Deserialize;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen_test::*;
-use wasm_eventsource::yew::{use_event_source, UseEventSourceHandle};
-use wasm_eventsource::{CloseReason, ConnectionState};
+use wasm_eventsource::yew::{
+    use_event_source, use_event_source_with_options, UseEventSourceHandle,
+};
+use wasm_eventsource::{CloseReason, ConnectionState, Options};
 use yew::prelude::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -311,5 +313,75 @@ async fn close_and_reconnect_control_the_connection() {
     // Once closed, reconnect() opens a new connection.
     seen.hook().reconnect();
     wait_until("open again", 5_000, || seen.hook().state().is_open()).await;
+    app.destroy();
+}
+
+/// The latest handle of [`Ask`]'s hook, for the test to read.
+type AskSlot = Rc<RefCell<Option<UseEventSourceHandle<serde_json::Value>>>>;
+
+#[derive(Properties)]
+struct AskProps {
+    url: AttrValue,
+    seen: AskSlot,
+}
+
+impl PartialEq for AskProps {
+    fn eq(&self, other: &Self) -> bool {
+        self.url == other.url && Rc::ptr_eq(&self.seen, &other.seen)
+    }
+}
+
+/// The hook in request mode: a POSTed prompt.
+#[function_component]
+fn Ask(props: &AskProps) -> Html {
+    let body = serde_json::json!({
+        "model": "m", "stream": true,
+        "messages": [{ "role": "user", "content": "Hello" }],
+    })
+    .to_string();
+    let options = Options::new()
+        .request()
+        .method("POST")
+        .header("Content-Type", "application/json")
+        .body(body);
+    let hook = use_event_source_with_options::<serde_json::Value>(
+        props.url.to_string(),
+        "message",
+        options,
+    );
+    *props.seen.borrow_mut() = Some(hook.clone());
+    html! { <p>{ hook.state().kind() }</p> }
+}
+
+#[wasm_bindgen_test]
+async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
+    let token = token("yew-request");
+    let seen: AskSlot = Rc::default();
+    let app = yew::Renderer::<Ask>::with_root_and_props(
+        fresh_div(),
+        AskProps {
+            url: url(&format!(
+                "/scenario/llm/openai-chat?tokens=4&pace_ms=2&token={token}"
+            ))
+            .into(),
+            seen: seen.clone(),
+        },
+    )
+    .render();
+    let hook = || seen.borrow().clone().expect("the component rendered");
+    wait_until("the first render", 2_000, || seen.borrow().is_some()).await;
+    let completed = ConnectionState::Closed {
+        reason: CloseReason::Completed,
+    };
+    wait_until("the answer to complete", 5_000, || {
+        hook().state() == completed
+    })
+    .await;
+    // The last event is the final chunk: `[DONE]` reached no handler (it is no JSON).
+    let last = hook().message().expect("an event");
+    assert_eq!(last.data["choices"][0]["finish_reason"], "stop");
+    assert_eq!(hook().error(), None);
+    let posts = records(&token, 1).await;
+    assert_eq!(posts.len(), 1, "completed: the POST is not sent again");
     app.destroy();
 }
