@@ -22,8 +22,8 @@ export function openEventSource(url, withCredentials) {
 // cross-origin entry without Timing-Allow-Origin, whose fields are all zero); -4 no
 // such entry (yet: the browser adds it a task after the error event, or its buffer
 // is full).
-export function answerTiming(url, since) {
-  const entry = lastEntry(url, since);
+export function answerTiming(url, since, byFetch) {
+  const entry = lastEntry(url, since, byFetch);
   if (!entry) return -4;
   if (entry.responseStatus > 0) return entry.responseStatus;
   if (entry.responseStart > 0) return entry.encodedBodySize > 0 || entry.decodedBodySize > 0 ? -2 : -1;
@@ -42,7 +42,7 @@ export function answerTiming(url, since) {
 
 // The `Content-Type` that entry reports, or "".
 export function answerContentType(url, since) {
-  const entry = lastEntry(url, since);
+  const entry = lastEntry(url, since, false);
   return entry ? String(entry.contentType || '') : '';
 }
 
@@ -52,12 +52,15 @@ export function performanceNow() {
   return perf && typeof perf.now === 'function' ? perf.now() : 0;
 }
 
-function lastEntry(url, since) {
+// The newest entry of `url` since `since` made by fetch (`byFetch`: the native
+// transport's check) or not (the EventSource's own request): the check fetches the
+// same URL, and its aborted, empty entry must not pass for the EventSource's answer.
+function lastEntry(url, since, byFetch) {
   const perf = globalThis.performance;
   if (!perf || typeof perf.getEntriesByName !== 'function') return undefined;
   const entries = perf.getEntriesByName(url, 'resource');
   for (let i = entries.length - 1; i >= 0; i--) {
-    if (entries[i].startTime >= since) return entries[i];
+    if (entries[i].startTime >= since && (entries[i].initiatorType === 'fetch') === Boolean(byFetch)) return entries[i];
   }
   return undefined;
 }

@@ -451,7 +451,7 @@ extern "C" {
     /// `since` says of its answer (see browser.js): a status, -1 an empty answer, -2
     /// an answer with a body, -3 no answer (same-origin), 0 nothing known, -4 no entry.
     #[wasm_bindgen(js_name = answerTiming)]
-    fn answer_timing(url: &str, since: f64) -> f64;
+    fn answer_timing(url: &str, since: f64, by_fetch: bool) -> f64;
     /// The content type that entry reports, or "".
     #[wasm_bindgen(js_name = answerContentType)]
     fn answer_content_type(url: &str, since: f64) -> String;
@@ -475,7 +475,7 @@ extern "C" {
 /// failure) or nothing is known of it; after an empty answer (a 204 looks so) it
 /// closes, as the browser did.
 async fn why_it_gave_up(requested: &str, since: f64, url: &str, options: &Options) -> AttemptEnd {
-    let timing = timing_entry(requested, since).await;
+    let timing = timing_entry(requested, since, false).await;
     if let Some(end) = told_by_timing(timing, || answer_content_type(requested, since)) {
         return end;
     }
@@ -485,21 +485,22 @@ async fn why_it_gave_up(requested: &str, since: f64, url: &str, options: &Option
     // The stream's entry hides its details, the probe's shows them: the server sends
     // Timing-Allow-Origin, so what hid the stream's is that no answer came at all (the
     // page aborted the request before its headers: window.stop()).
-    let timing = if timing == UNKNOWN && shows_an_answer(timing_entry(url, probe_started).await) {
-        NO_ANSWER
-    } else {
-        timing
-    };
+    let timing =
+        if timing == UNKNOWN && shows_an_answer(timing_entry(url, probe_started, true).await) {
+            NO_ANSWER
+        } else {
+            timing
+        };
     told_by_probe(timing, found, timeout)
 }
 
 /// What [`answer_timing`] says once the entry is there: the browser adds it a task or
 /// so after the request ends (the error event; the probe's abort). Waits 100 ms at most.
-async fn timing_entry(url: &str, since: f64) -> f64 {
+async fn timing_entry(url: &str, since: f64, by_fetch: bool) -> f64 {
     let mut timing = NO_ENTRY;
     for _ in 0..10 {
         dom::sleep(Duration::from_millis(10)).await;
-        timing = answer_timing(url, since);
+        timing = answer_timing(url, since, by_fetch);
         if timing != NO_ENTRY {
             break;
         }
