@@ -389,6 +389,12 @@ function resetAsk(token) {
   ui.askAnswer.dataset.tokens = '0';
   ui.askCount.textContent = '0 tokens';
   ui.askPanel.dataset.token = token;
+  // Until the new source reports, the badge must not show the last request's end.
+  ui.askBadge.textContent = ASK_LABELS.connecting;
+  ui.askBadge.dataset.kind = 'connecting';
+  delete ui.askBadge.dataset.reason;
+  ui.askDetail.textContent = '';
+  ui.askDetail.title = '';
   showAskError('', '', '');
   ui.askStop.disabled = false;
 }
