@@ -240,9 +240,12 @@ async function demoChecks(page) {
     // The server's record of the POST ends when the connection does: after that no
     // token can be on its way.
     const records = await waitForLog(base, token, 'the server to see the connection end',
-      (log) => log.length > 0 && log.every((r) => r.endedAt !== null));
+      (log) => log.length > 0 && log.every((r) => r.endedAt !== null), 15_000);
     const posts = records.filter((r) => r.method === 'POST');
     if (posts.length !== 1) throw new Error(`the server got ${posts.length} POSTs, expected exactly 1`);
+    // The whole answer takes 10 s: a request left running ends long after this.
+    const endedAfter = posts[0].endedAt - stoppedAt;
+    if (endedAfter > 2000) throw new Error(`the server saw the request end ${endedAfter} ms after Stop: it was not aborted`);
     const after = await askSnapshot(page);
     if (after.text !== end.text || after.tokens !== end.tokens) {
       throw new Error(`the answer grew after Stop: ${end.tokens} tokens ${JSON.stringify(end.text)} → ${after.tokens} tokens ${JSON.stringify(after.text)}`);
@@ -254,7 +257,7 @@ async function demoChecks(page) {
     const focus = await page.evaluate(() => ({ id: document.activeElement.id, stop: document.getElementById('ask-stop').disabled }));
     if (!focus.stop) throw new Error('#ask-stop is still enabled after the request closed');
     if (focus.id !== 'prompt') throw new Error(`focus went to ${focus.id ? `#${focus.id}` : 'no element with an id'}, expected #prompt once Stop is disabled`);
-    return `${after.tokens} of 50 tokens kept; the server saw the end ${posts[0].endedAt - stoppedAt} ms after the key press`;
+    return `${after.tokens} of 50 tokens kept; the server saw the end ${endedAfter} ms after the key press`;
   });
 
   await run.check('Ask: a 429 refusal shows the status and the JSON body the server sent', async () => {
