@@ -291,6 +291,7 @@ async function demoChecks(page) {
     if (end.text !== '' || end.tokens !== 0) throw new Error(`a refused question has an answer: ${JSON.stringify(end.text)}`);
     const posts = (await getJson(`${base}/scenario/log/${token}`)).filter((r) => r.method === 'POST');
     if (posts.length !== 1) throw new Error(`with maxAttempts 0 the server got ${posts.length} POSTs, expected 1`);
+    await page.locator('#ask-panel').screenshot({ path: artifactPath('demo-ask-429.png') });
     return `"${shown.title}"; ${end.detail}`;
   });
 
