@@ -62,7 +62,6 @@ const ui = {
   askTokens: byId('ask-tokens'),
   askPace: byId('ask-pace'),
   askRefuse: byId('ask-refuse'),
-  askButton: byId('ask'),
   askStop: byId('ask-stop'),
   askBadge: byId('ask-badge'),
   askDetail: byId('ask-detail'),
