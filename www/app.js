@@ -2,15 +2,34 @@
 //
 // A chat runs over one TypedEventSource (channel `chat`), a ticker over another
 // (channel `ticker`), and every state the chat source reports is shown in the
-// header badge and the timeline. User data reaches the DOM only through
-// textContent and createElement.
+// header badge and the timeline. The Ask panel POSTs a prompt to the test server's
+// OpenAI-style scenario in request mode and shows the answer as it streams. User
+// and server data reach the DOM only through textContent and createElement.
 //
-// `createSource` is the one place that opens sources; `renderState` is the one
-// place that draws the connection state.
+// `createSource` is the one place that opens the subscriptions and `renderState`
+// the one place that draws their connection state; `startAsk` opens the requests
+// and `renderAskState` draws theirs.
 
 const MAX_TIMELINE = 50;
 const MAX_FEED = 200;
 const MAX_ERRORS = 50;
+/** The answer shown keeps its first this many characters (1000 tokens can be ~41,000). */
+const MAX_ANSWER_CHARS = 20_000;
+/** An error body is shown up to this many characters (the library keeps 64 KiB). */
+const MAX_ERROR_BODY_CHARS = 4_000;
+/** States of one request listed in its detail line (the newest). */
+const MAX_ASK_TRAIL = 8;
+/** The test server's OpenAI Chat Completions imitation (server/src/scenario/llm). */
+const ASK_ROUTE = '/scenario/llm/openai-chat';
+const ASK_LABELS = {
+  idle: 'Idle',
+  connecting: 'Sending',
+  open: 'Streaming',
+  reconnecting: 'Retrying',
+  closed: 'Closed',
+};
+/** Badge text of the close reasons worth a word of their own. */
+const ASK_CLOSED_LABELS = { completed: 'Completed', client: 'Stopped', interrupted: 'Interrupted' };
 const BADGE_LABELS = {
   connecting: 'Connecting',
   open: 'Open',
@@ -37,6 +56,20 @@ const ui = {
   tickTime: byId('tick-time'),
   timeline: byId('timeline'),
   errors: byId('errors'),
+  askPanel: byId('ask-panel'),
+  askForm: byId('ask-form'),
+  prompt: byId('prompt'),
+  askTokens: byId('ask-tokens'),
+  askPace: byId('ask-pace'),
+  askRefuse: byId('ask-refuse'),
+  askStop: byId('ask-stop'),
+  askBadge: byId('ask-badge'),
+  askDetail: byId('ask-detail'),
+  askAnswer: byId('ask-answer'),
+  askCount: byId('ask-count'),
+  askError: byId('ask-error'),
+  askErrorTitle: byId('ask-error-title'),
+  askErrorBody: byId('ask-error-body'),
 };
 
 /** The package's class, set once the wasm module is initialised. */
@@ -46,6 +79,12 @@ let TypedEventSource = null;
 const chat = { source: null, generation: 0, lastId: '' };
 /** Kept referenced: a source the page let go of could be finalised, which closes it. */
 let tickerSource = null;
+/**
+ * The Ask request: its source (kept until the next question, so a state reported
+ * from inside the library never meets a freed object), `generation` to tell its
+ * callbacks from a replaced one's, the answer's text node, and what was counted.
+ */
+const ask = { source: null, generation: 0, text: null, tokens: 0, cut: false, trail: [] };
 
 let timelineSeq = 0;
 
@@ -86,6 +125,8 @@ function wireControls() {
   ui.fail.addEventListener('click', () =>
     control(ui.fail, '/control/fail?channel=chat&count=3&status=503',
       'The next 3 chat connection attempts will fail with HTTP 503.'));
+  ui.askForm.addEventListener('submit', startAsk);
+  ui.askStop.addEventListener('click', stopAsk);
 }
 
 // ---------------------------------------------------------------- sources
@@ -196,6 +237,7 @@ function stateDetails(state) {
   if (state.kind === 'closed') {
     if (state.reason) parts.push(`reason: ${state.reason}`);
     if (state.attempts !== undefined) parts.push(`after ${state.attempts} retries`);
+    if (state.received !== undefined) parts.push(`${state.received} events received`);
     if (state.status !== undefined && state.status !== null) parts.push(`HTTP ${state.status}`);
     if (state.contentType) parts.push(`content type ${state.contentType}`);
     if (state.message) parts.push(String(state.message));
@@ -259,6 +301,175 @@ function showTick(data) {
   } else {
     ui.tickTime.removeAttribute('datetime');
     ui.tickTime.textContent = 'no time in the event';
+  }
+}
+
+// ---------------------------------------------------------------- ask
+
+/** The answer route for one question, `token` naming it in the server's request log. */
+function askUrl({ tokens, pace, refuse, token }) {
+  const url = new URL(ASK_ROUTE, window.location.href);
+  url.searchParams.set('tokens', String(tokens));
+  url.searchParams.set('pace_ms', String(pace));
+  url.searchParams.set('token', token);
+  if (refuse) {
+    // The server answers 429 with an OpenAI-style JSON body and Retry-After: 1;
+    // `once`: only the first request of this token, so the retry gets the answer.
+    url.searchParams.set('refuse', '429');
+    url.searchParams.set('retry_after', '1');
+    if (refuse === 'once') url.searchParams.set('times', '1');
+  }
+  return url.href;
+}
+
+/** Sends the prompt as a POST in request mode; the answer streams into #ask-answer. */
+function startAsk(event) {
+  event.preventDefault();
+  if (!TypedEventSource) {
+    renderAskState({ kind: 'closed', reason: 'package', message: 'the wasm package is not loaded' });
+    return;
+  }
+  const prompt = ui.prompt.value.trim();
+  const tokens = intIn(ui.askTokens.value, 1, 1000);
+  const pace = intIn(ui.askPace.value, 0, 2000);
+  if (!prompt || tokens === null || pace === null) {
+    // The form's own checks (required, min, max) normally stop this first.
+    showAskError('Cannot ask', 'Enter a prompt, 1 to 1000 tokens and a pace of 0 to 2000 ms.', '');
+    return;
+  }
+  const refuse = ui.askRefuse.value;
+  // Callbacks of the request being replaced are stale from here on.
+  const generation = ++ask.generation;
+  const isCurrent = () => generation === ask.generation;
+  const previous = ask.source;
+  ask.source = null;
+  if (previous) dispose(previous);
+
+  const token = `ask-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  resetAsk(token);
+  const options = {
+    mode: 'request',
+    transport: 'fetch',
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ stream: true, messages: [{ role: 'user', content: prompt }] }),
+    // A refusal is shown at once; otherwise a refusal or network error before the
+    // first byte is sent again (nothing was consumed yet), at most 3 times.
+    retry: { maxAttempts: refuse === 'always' ? 0 : 3 },
+  };
+  let source = null;
+  try {
+    source = new TypedEventSource(askUrl({ tokens, pace, refuse, token }), options);
+    source.on('message', (data) => { if (isCurrent()) addAnswerToken(data); });
+    source.onDecodeError((err) => showDecodeError('ask', err));
+    source.onState((state) => { if (isCurrent()) renderAskState(state); });
+  } catch (err) {
+    if (source) dispose(source);
+    const message = describe(err);
+    showError('source', 'Could not send the question', message);
+    renderAskState({ kind: 'closed', reason: 'not-started', message });
+    return;
+  }
+  ask.source = source;
+}
+
+/** Stop: closing the source aborts the request; the state becomes closed by `client`. */
+function stopAsk() {
+  if (ask.source && ask.source.readyState !== 2) ask.source.close();
+}
+
+/** Clears the panel for a new question. */
+function resetAsk(token) {
+  ask.text = document.createTextNode('');
+  ask.tokens = 0;
+  ask.cut = false;
+  ask.trail = [];
+  ui.askAnswer.replaceChildren(ask.text);
+  ui.askAnswer.dataset.tokens = '0';
+  ui.askCount.textContent = '0 tokens';
+  ui.askPanel.dataset.token = token;
+  // Until the new source reports, the badge must not show the last request's end.
+  ui.askBadge.textContent = ASK_LABELS.connecting;
+  ui.askBadge.dataset.kind = 'connecting';
+  delete ui.askBadge.dataset.reason;
+  ui.askDetail.textContent = '';
+  ui.askDetail.title = '';
+  showAskError('', '', '');
+  ui.askStop.disabled = false;
+}
+
+/** One Chat Completions chunk: its `choices[0].delta.content`, if any, joins the answer. */
+function addAnswerToken(data) {
+  const choice = data && Array.isArray(data.choices) ? data.choices[0] : null;
+  const delta = choice && choice.delta;
+  const content = delta && typeof delta.content === 'string' ? delta.content : '';
+  if (!content) return;
+  ask.tokens += 1;
+  ui.askAnswer.dataset.tokens = String(ask.tokens);
+  ui.askCount.textContent = `${ask.tokens} ${ask.tokens === 1 ? 'token' : 'tokens'}`;
+  if (ask.cut) return;
+  const stick = isNearBottom(ui.askAnswer);
+  const room = MAX_ANSWER_CHARS - ask.text.length;
+  if (content.length <= room) {
+    ask.text.appendData(content);
+  } else {
+    ask.text.appendData(cutText(content, room));
+    ask.cut = true;
+    ui.askAnswer.append(el('span', { class: 'cut' }, ` … (the rest is not shown: over ${MAX_ANSWER_CHARS} characters)`));
+  }
+  if (stick) ui.askAnswer.scrollTop = ui.askAnswer.scrollHeight;
+}
+
+function renderAskState(state) {
+  const kind = ASK_LABELS[state.kind] && state.kind !== 'idle' ? state.kind : 'closed';
+  const reason = kind === 'closed' && state.reason ? String(state.reason) : '';
+  ui.askBadge.textContent = ASK_CLOSED_LABELS[reason] || ASK_LABELS[kind];
+  ui.askBadge.dataset.kind = kind;
+  if (reason) ui.askBadge.dataset.reason = reason;
+  else delete ui.askBadge.dataset.reason;
+
+  ask.trail.push(reason ? `${kind} (${reason})` : kind);
+  if (ask.trail.length > MAX_ASK_TRAIL) ask.trail.splice(0, ask.trail.length - MAX_ASK_TRAIL);
+  ui.askDetail.textContent = [ask.trail.join(' → '), ...stateDetails(state)].join(' · ');
+  ui.askDetail.title = ui.askDetail.textContent;
+
+  const httpError = state.status !== undefined && state.status !== null;
+  if (httpError || typeof state.body === 'string') {
+    const status = httpError ? `HTTP ${state.status}` : 'The server';
+    const said = errorMessage(state.body);
+    const retrying = kind === 'reconnecting' ? ', sending the question again' : '';
+    showAskError(`${status}${retrying}${said ? `: ${said}` : ''}`, '', typeof state.body === 'string' ? state.body : '');
+  }
+
+  const busy = kind === 'connecting' || kind === 'open' || kind === 'reconnecting';
+  ui.askAnswer.setAttribute('aria-busy', String(busy));
+  if (!busy) {
+    // Keep the keyboard where it was: a disabled button drops its focus.
+    if (document.activeElement === ui.askStop) ui.prompt.focus();
+    ui.askStop.disabled = true;
+  }
+}
+
+/** Shows (or, with an empty title, hides) the request's error and the body the server sent. */
+function showAskError(title, message, body) {
+  ui.askError.hidden = !title;
+  ui.askErrorTitle.textContent = message ? `${title}: ${message}` : title;
+  const shown = body.length > MAX_ERROR_BODY_CHARS
+    ? `${cutText(body, MAX_ERROR_BODY_CHARS)} … (${body.length} characters in all)`
+    : body;
+  ui.askErrorBody.textContent = shown;
+  ui.askErrorBody.hidden = !shown;
+}
+
+/** The `error.message` of an OpenAI or Anthropic error body, or ''. */
+function errorMessage(body) {
+  if (typeof body !== 'string' || !body) return '';
+  try {
+    const value = JSON.parse(body);
+    const message = value && value.error && value.error.message;
+    return typeof message === 'string' ? message : '';
+  } catch {
+    return '';
   }
 }
 
@@ -416,6 +627,19 @@ function trimList(list, max) {
 
 function isNearBottom(node) {
   return node.scrollHeight - node.scrollTop - node.clientHeight < 40;
+}
+
+/** A whole number in [min, max] from a field's text, or null. */
+function intIn(text, min, max) {
+  const value = Number(text);
+  return Number.isInteger(value) && value >= min && value <= max ? value : null;
+}
+
+/** The first `max` UTF-16 units of `text`, never half of a surrogate pair. */
+function cutText(text, max) {
+  if (max <= 0) return '';
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(max - 1)) ? max - 1 : max;
+  return text.slice(0, end);
 }
 
 function formatClock(date, withMillis = false) {

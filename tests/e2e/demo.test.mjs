@@ -3,8 +3,9 @@
 //   E2E_BASE_URL=http://127.0.0.1:PORT node tests/e2e/demo.test.mjs
 //
 // Drives the page in headless Chromium: the chat over both transports, a dropped
-// connection and failed connects retried with nothing lost, the ticker, the phone layout,
-// and no console or page errors. Prints one line per check, then a summary line.
+// connection and failed connects retried with nothing lost, the ticker, the Ask panel
+// (an answer streamed from a POST, Stop, a 429 and its body), the phone layout, and no
+// console or page errors. Prints one line per check, then a summary line.
 
 import { statSync } from 'node:fs';
 import {
@@ -94,7 +95,8 @@ async function demoChecks(page) {
     try {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       if (overflow > 0) throw new Error(`the page is ${overflow}px wider than the 375px viewport`);
-      for (const id of ['state-badge', 'feed', 'name', 'message', 'send', 'transport', 'drop', 'fail', 'ticker', 'timeline', 'errors']) {
+      for (const id of ['state-badge', 'feed', 'name', 'message', 'send', 'transport', 'drop', 'fail', 'ticker', 'timeline', 'errors',
+        'prompt', 'ask-tokens', 'ask-pace', 'ask-refuse', 'ask', 'ask-stop', 'ask-badge', 'ask-answer']) {
         const box = await page.locator(`#${id}`).boundingBox();
         if (!box || box.width === 0 || box.x < 0 || box.x + box.width > 375.5) {
           throw new Error(`#${id} is not within the 375px viewport (${JSON.stringify(box)})`);
@@ -187,6 +189,132 @@ async function demoChecks(page) {
     sent.push({ id, text });
     await expectFeedIntact(page, sent);
     return `${sent.length} messages kept, each id once`;
+  });
+
+  await run.check('Ask: the answer streams in whole, the badge ends Completed, the server got one POST', async () => {
+    const prompt = `Hello, wide world ${unique('ask')}`;
+    const tokens = 12;
+    const token = await askQuestion(page, { prompt, tokens, pace: 20 });
+    const end = await waitForAskClosed(page);
+    if (end.reason !== 'completed' || end.badge !== 'Completed') {
+      throw new Error(`the badge reads ${end.badge} (${end.detail}), expected Completed`);
+    }
+    if (!/\bopen\b.*closed \(completed\)/.test(end.detail)) {
+      throw new Error(`the request should go open, then closed (completed): "${end.detail}"`);
+    }
+    const expected = await getJson(`${base}/scenario/llm/expected?prompt=${encodeURIComponent(prompt)}&tokens=${tokens}`);
+    if (end.text !== expected.text) {
+      throw new Error(`the answer reads ${JSON.stringify(end.text)}, the server's expected one ${JSON.stringify(expected.text)}`);
+    }
+    if (end.tokens !== tokens) throw new Error(`${end.tokens} tokens counted, expected ${tokens}`);
+    const posts = (await getJson(`${base}/scenario/log/${token}`)).filter((r) => r.method === 'POST');
+    if (posts.length !== 1) throw new Error(`the server got ${posts.length} POSTs for one question, expected exactly 1`);
+    const sentPrompt = JSON.parse(posts[0].body).messages.at(-1).content;
+    if (sentPrompt !== prompt) throw new Error(`the POST's last message is ${JSON.stringify(sentPrompt)}`);
+    if (posts[0].headers['content-type'] !== 'application/json') {
+      throw new Error(`the POST's Content-Type is ${posts[0].headers['content-type']}`);
+    }
+    const path = artifactPath('demo-ask.png');
+    await page.locator('#ask-panel').screenshot({ path });
+    const { size } = statSync(path);
+    if (size < 1000) throw new Error(`${path} is only ${size} bytes`);
+    return `"${end.text}"; ${end.detail}; screenshot ${size} bytes`;
+  });
+
+  await run.check('Ask: Stop (keyboard) aborts the request, the badge reads Stopped, no token arrives after it', async () => {
+    const prompt = `Stop me ${unique('stop')}`;
+    const token = await askQuestion(page, { prompt, tokens: 50, pace: 200 });
+    const early = await waitUntil(page, 'three tokens of the answer', () => {
+      const badge = document.getElementById('ask-badge');
+      if (badge.dataset.kind === 'closed') return { closed: `${badge.textContent} (${document.getElementById('ask-detail').textContent})` };
+      return +document.getElementById('ask-answer').dataset.tokens >= 3 && {};
+    });
+    if (early.closed) throw new Error(`the request closed before three tokens: ${early.closed}`);
+    await page.focus('#ask-stop');
+    const stoppedAt = Date.now();
+    await page.keyboard.press('Enter');
+    const end = await waitForAskClosed(page);
+    if (end.reason !== 'client' || end.badge !== 'Stopped') {
+      throw new Error(`the badge reads ${end.badge} (${end.detail}), expected Stopped (closed by client)`);
+    }
+    // The server's record of the POST ends when the connection does: after that no
+    // token can be on its way.
+    const records = await waitForLog(base, token, 'the server to see the connection end',
+      (log) => log.length > 0 && log.every((r) => r.endedAt !== null), 15_000);
+    const posts = records.filter((r) => r.method === 'POST');
+    if (posts.length !== 1) throw new Error(`the server got ${posts.length} POSTs, expected exactly 1`);
+    // The whole answer takes 10 s: a request left running ends long after this.
+    const endedAfter = posts[0].endedAt - stoppedAt;
+    if (endedAfter > 2000) throw new Error(`the server saw the request end ${endedAfter} ms after Stop: it was not aborted`);
+    const after = await askSnapshot(page);
+    if (after.text !== end.text || after.tokens !== end.tokens) {
+      throw new Error(`the answer grew after Stop: ${end.tokens} tokens ${JSON.stringify(end.text)} → ${after.tokens} tokens ${JSON.stringify(after.text)}`);
+    }
+    if (after.tokens >= 50) throw new Error('the whole answer arrived: Stop stopped nothing');
+    const expected = await getJson(`${base}/scenario/llm/expected?prompt=${encodeURIComponent(prompt)}&tokens=50`);
+    const prefix = expected.tokens.slice(0, after.tokens).join('');
+    if (after.text !== prefix) throw new Error(`the answer so far ${JSON.stringify(after.text)} is not the start of the expected one ${JSON.stringify(prefix)}`);
+    const focus = await page.evaluate(() => ({ id: document.activeElement.id, stop: document.getElementById('ask-stop').disabled }));
+    if (!focus.stop) throw new Error('#ask-stop is still enabled after the request closed');
+    if (focus.id !== 'prompt') throw new Error(`focus went to ${focus.id ? `#${focus.id}` : 'no element with an id'}, expected #prompt once Stop is disabled`);
+    return `${after.tokens} of 50 tokens kept; the server saw the end ${endedAfter} ms after the key press`;
+  });
+
+  await run.check('Ask: a 429 refusal shows the status and the JSON body the server sent', async () => {
+    // Chromium logs the 429 it is served as a console error; the test asked for it.
+    errors.allow(/status of 429/);
+    const prompt = `Refuse me ${unique('refuse')}`;
+    const token = await askQuestion(page, { prompt, tokens: 5, pace: 0, refuse: 'always' });
+    const end = await waitForAskClosed(page);
+    if (!['http-status', 'gave-up'].includes(end.reason) || !end.detail.includes('HTTP 429')) {
+      throw new Error(`the badge reads ${end.badge} (${end.detail}), expected closed with HTTP 429`);
+    }
+    const shown = await page.evaluate(() => ({
+      visible: !document.getElementById('ask-error').hidden,
+      title: document.getElementById('ask-error-title').textContent,
+      body: document.getElementById('ask-error-body').textContent,
+    }));
+    // The same refusal, asked for from here: the panel must show its body as it is.
+    const reply = await fetch(`${base}/scenario/llm/openai-chat?refuse=429&retry_after=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ stream: true, messages: [{ role: 'user', content: prompt }] }),
+    });
+    const body = await reply.text();
+    if (reply.status !== 429) throw new Error(`the scenario answered ${reply.status} ${body}`);
+    if (!shown.visible) throw new Error('#ask-error is hidden');
+    if (shown.body !== body) throw new Error(`#ask-error-body reads ${JSON.stringify(shown.body)}, the server sent ${JSON.stringify(body)}`);
+    const message = JSON.parse(body).error.message;
+    if (!shown.title.includes('HTTP 429') || !shown.title.includes(message)) {
+      throw new Error(`#ask-error-title reads "${shown.title}", expected HTTP 429 and "${message}"`);
+    }
+    if (end.text !== '' || end.tokens !== 0) throw new Error(`a refused question has an answer: ${JSON.stringify(end.text)}`);
+    const posts = (await getJson(`${base}/scenario/log/${token}`)).filter((r) => r.method === 'POST');
+    if (posts.length !== 1) throw new Error(`with maxAttempts 0 the server got ${posts.length} POSTs, expected 1`);
+    await page.locator('#ask-panel').screenshot({ path: artifactPath('demo-ask-429.png') });
+    return `"${shown.title}"; ${end.detail}`;
+  });
+
+  await run.check('Ask: refused once with Retry-After 1 s, the question is sent again after it and answered', async () => {
+    errors.allow(/status of 429/);
+    const prompt = `Retry me ${unique('retry')}`;
+    const token = await askQuestion(page, { prompt, tokens: 6, pace: 0, refuse: 'once' });
+    const end = await waitForAskClosed(page, 20_000);
+    if (end.reason !== 'completed') throw new Error(`the badge reads ${end.badge} (${end.detail}), expected Completed`);
+    if (!/reconnecting.*open.*closed \(completed\)/.test(end.detail)) {
+      throw new Error(`the request should be retried, then open, then complete: "${end.detail}"`);
+    }
+    const title = await page.textContent('#ask-error-title');
+    if (!title.includes('HTTP 429')) throw new Error(`the refusal before the retry is not shown: "${title}"`);
+    const expected = await getJson(`${base}/scenario/llm/expected?prompt=${encodeURIComponent(prompt)}&tokens=6`);
+    if (end.text !== expected.text) throw new Error(`the answer reads ${JSON.stringify(end.text)}, expected ${JSON.stringify(expected.text)}`);
+    const posts = (await getJson(`${base}/scenario/log/${token}`)).filter((r) => r.method === 'POST');
+    if (posts.length !== 2 || posts[0].status !== 429 || posts[1].status !== 200) {
+      throw new Error(`the server's log: ${JSON.stringify(posts.map((r) => r.status))}, expected [429, 200]`);
+    }
+    const waited = posts[1].startedAt - posts[0].startedAt;
+    if (waited < 1000) throw new Error(`the question was sent again ${waited} ms after the 429, before its Retry-After of 1 s`);
+    return `sent again after ${waited} ms; "${title}"`;
   });
 
   await run.check('an example app not built yet: its link says building… until it is there', async () => {
@@ -290,6 +418,68 @@ async function waitForTimeline(page, what, since, kind) {
     const hit = items.find((li) => +li.dataset.seq > since && li.dataset.kind === kind);
     return hit ? { seq: +hit.dataset.seq, details: hit.querySelector('.details').textContent } : false;
   }, { since, kind }, 20_000);
+}
+
+// ---------------------------------------------------------------- Ask helpers
+
+/** Asks with the Ask form (submitted by Enter in #prompt); resolves with the request's log token. */
+async function askQuestion(page, { prompt, tokens, pace, refuse = '' }) {
+  const before = await page.getAttribute('#ask-panel', 'data-token');
+  await page.fill('#prompt', prompt);
+  await page.fill('#ask-tokens', String(tokens));
+  await page.fill('#ask-pace', String(pace));
+  await page.selectOption('#ask-refuse', refuse);
+  await page.press('#prompt', 'Enter');
+  return waitUntil(page, 'the question to be sent', (before) => {
+    const token = document.getElementById('ask-panel').dataset.token;
+    return token && token !== before && token;
+  }, before);
+}
+
+/** The Ask panel's badge, detail line and answer. */
+function askSnapshot(page) {
+  return page.evaluate(() => {
+    const badge = document.getElementById('ask-badge');
+    const answer = document.getElementById('ask-answer');
+    return {
+      kind: badge.dataset.kind,
+      reason: badge.dataset.reason,
+      badge: badge.textContent,
+      detail: document.getElementById('ask-detail').textContent,
+      text: answer.textContent,
+      tokens: Number(answer.dataset.tokens),
+    };
+  });
+}
+
+/** Waits for the Ask request to close; resolves with the panel as it was at that moment. */
+async function waitForAskClosed(page, timeout = 15_000) {
+  try {
+    await waitUntil(page, 'the Ask badge to read a closed state',
+      () => document.getElementById('ask-badge').dataset.kind === 'closed', undefined, timeout);
+  } catch (err) {
+    const now = await askSnapshot(page);
+    throw new Error(`${err.message}; it reads ${now.badge} (${now.detail}) with ${now.tokens} tokens`);
+  }
+  return askSnapshot(page);
+}
+
+async function getJson(url) {
+  const response = await fetch(url);
+  const text = await response.text();
+  if (!response.ok) throw new Error(`GET ${url} answered ${response.status}: ${text}`);
+  return JSON.parse(text);
+}
+
+/** Polls the server's request log of `token` until `predicate(records)` holds. */
+async function waitForLog(base, token, what, predicate, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const records = await getJson(`${base}/scenario/log/${encodeURIComponent(token)}`);
+    if (predicate(records)) return records;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}: ${JSON.stringify(records)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Records every text the badge shows from now on in window.__badgeLog. */
