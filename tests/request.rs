@@ -1,7 +1,7 @@
 //! Browser tests of request streams ([`Options::request`], [`request`]): a POSTed prompt
 //! and its answer, streamed by the test server as OpenAI Chat Completions, OpenAI
 //! Responses and Anthropic Messages stream them (`/scenario/llm/...`).
-#![cfg(target_arch = "wasm32")]
+#![cfg(all(target_arch = "wasm32", feature = "fetch"))]
 
 mod common;
 

@@ -128,44 +128,6 @@ pub(crate) fn is_event_stream(content_type: &str) -> bool {
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/event-stream"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{is_event_stream, text_of, utf8_header_value};
-
-    #[test]
-    fn an_error_body_cut_at_the_limit_keeps_whole_characters() {
-        assert_eq!(
-            text_of(br#"{"error":"rate"}"#.to_vec()),
-            r#"{"error":"rate"}"#
-        );
-        // "ü" is C3 BC: cut after C3, the half character is left out.
-        assert_eq!(text_of(b"ab\xc3".to_vec()), "ab");
-        assert_eq!(text_of(b"a\xffb".to_vec()), "a\u{fffd}b");
-    }
-
-    #[test]
-    fn a_last_event_id_goes_on_the_wire_as_utf8() {
-        // Regression: Headers.set threw for an id outside ISO-8859-1, and the source
-        // closed with invalid-request instead of resuming.
-        assert_eq!(utf8_header_value("41"), "41");
-        assert_eq!(utf8_header_value("ü"), "\u{c3}\u{bc}");
-        assert_eq!(utf8_header_value("日"), "\u{e6}\u{97}\u{a5}");
-        assert!(utf8_header_value("id-日本-ü")
-            .chars()
-            .all(|c| u32::from(c) <= 0xff));
-    }
-
-    #[test]
-    fn content_type_essence_is_compared_without_parameters_or_case() {
-        assert!(is_event_stream("text/event-stream"));
-        assert!(is_event_stream("Text/Event-Stream; charset=utf-8"));
-        assert!(is_event_stream(" text/event-stream "));
-        assert!(!is_event_stream("text/plain"));
-        assert!(!is_event_stream(""));
-        assert!(!is_event_stream("text/event-streamx"));
-    }
-}
-
 /// The text of an error response's body: at most
 /// [`ERROR_BODY_LIMIT`](crate::core::failure::ERROR_BODY_LIMIT) bytes, read within
 /// `timeout`; the rest is left unread and the body cancelled. `None` when there is no
@@ -226,5 +188,43 @@ fn text_of(mut bytes: Vec<u8>) -> String {
     match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_event_stream, text_of, utf8_header_value};
+
+    #[test]
+    fn an_error_body_cut_at_the_limit_keeps_whole_characters() {
+        assert_eq!(
+            text_of(br#"{"error":"rate"}"#.to_vec()),
+            r#"{"error":"rate"}"#
+        );
+        // "ü" is C3 BC: cut after C3, the half character is left out.
+        assert_eq!(text_of(b"ab\xc3".to_vec()), "ab");
+        assert_eq!(text_of(b"a\xffb".to_vec()), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn a_last_event_id_goes_on_the_wire_as_utf8() {
+        // Regression: Headers.set threw for an id outside ISO-8859-1, and the source
+        // closed with invalid-request instead of resuming.
+        assert_eq!(utf8_header_value("41"), "41");
+        assert_eq!(utf8_header_value("ü"), "\u{c3}\u{bc}");
+        assert_eq!(utf8_header_value("日"), "\u{e6}\u{97}\u{a5}");
+        assert!(utf8_header_value("id-日本-ü")
+            .chars()
+            .all(|c| u32::from(c) <= 0xff));
+    }
+
+    #[test]
+    fn content_type_essence_is_compared_without_parameters_or_case() {
+        assert!(is_event_stream("text/event-stream"));
+        assert!(is_event_stream("Text/Event-Stream; charset=utf-8"));
+        assert!(is_event_stream(" text/event-stream "));
+        assert!(!is_event_stream("text/plain"));
+        assert!(!is_event_stream(""));
+        assert!(!is_event_stream("text/event-streamx"));
     }
 }
