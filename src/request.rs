@@ -63,6 +63,7 @@ use std::task::{Context, Poll, Waker};
 ///         }
 ///         Err(RequestError::Decode(err)) => println!("skipped: {err}"),
 ///         Err(RequestError::Closed(reason)) => println!("no complete answer: {reason}"),
+///         Err(other) => println!("{other}"),
 ///     }
 /// }
 /// # }
