@@ -182,7 +182,21 @@ async fn server_errors_are_retried_with_backoff() {
         let first = next_reconnecting(&mut rx).await;
         let second = next_reconnecting(&mut rx).await;
         source.close();
-        let cause = server_error(status);
+        // The fetch transport reads the error body (the scenario's text).
+        let cause = match server_error(status) {
+            ReconnectCause::HttpStatus {
+                status,
+                status_text,
+                retry_after,
+                ..
+            } => ReconnectCause::HttpStatus {
+                status,
+                status_text,
+                retry_after,
+                body: Some(format!("scenario status {status}")),
+            },
+            other => other,
+        };
         assert_eq!(
             (first, second),
             (

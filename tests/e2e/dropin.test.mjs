@@ -342,7 +342,9 @@ const CHECKS = [
   },
   {
     title: 'a 204 closes for good, though the server would answer again',
-    needs: { native: 'item 10 (the give-up probe overrides a 204)' },
+    // The browser reads no body of a status it refuses, so native cannot tell this 204
+    // from a 502 with an error page when the check finds a stream: it retries (README).
+    differs: { native: 'a 204 the server would answer again with a stream is retried (README: Reconnecting)' },
     run: async (EventSource, t) => {
       const channel = t.unique('dropin-204');
       await t.server('POST', `/control/fail?channel=${channel}&count=1&status=204`);
@@ -561,6 +563,10 @@ if (base) {
         const needs = [check.needs?.[kind], kind === 'native' && !KEEP_GLOBAL ? NEEDS_GLOBAL : null].filter(Boolean);
         const title = `${kind}: ${check.title}${needs.length ? ` [needs the lead's ${needs.join('; ')}]` : ''}`;
         if (ONLY && !ONLY.test(title)) continue;
+        if (check.differs?.[kind]) {
+          console.log(`known difference, not run: ${kind}: ${check.title}: ${check.differs[kind]}`);
+          continue;
+        }
         const ok = await runner.check(title, async () => {
           // A constructor that cannot read a stream at all (the native transport
           // constructing the replaced global) hangs the page: fail fast instead.
