@@ -4,14 +4,14 @@ use crate::core::state::{CloseReason, ConnectionState};
 use crate::decode::{DecodeError, Message};
 use crate::options::Options;
 use crate::source::{EventSource, Subscription};
+use crate::stream::{update, Queue};
 use futures_core::stream::{FusedStream, Stream};
 use serde::de::DeserializeOwned;
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 /// Sends one request in [request mode](Options::request) and streams its answer: every
 /// event, whatever its type ([`Message::event_type`] says which), its data decoded
@@ -112,49 +112,15 @@ pub const REQUEST_STREAM_CAPACITY: usize = 65_536;
 /// One request's answer as a [`Stream`]: made by [`request`].
 #[must_use = "streams do nothing unless polled; dropping one aborts the request"]
 pub struct RequestStream<T> {
-    shared: Rc<RefCell<Queue<T>>>,
+    shared: Rc<RefCell<Queue<Result<Message<T>, RequestError>>>>,
     _events: Option<Subscription>,
     _state: Option<Subscription>,
     _source: Option<EventSource>,
 }
 
-struct Queue<T> {
-    items: VecDeque<Result<Message<T>, RequestError>>,
-    dropped: u64,
-    ended: bool,
-    waker: Option<Waker>,
-}
-
-impl<T> Queue<T> {
-    fn push(&mut self, item: Result<Message<T>, RequestError>) {
-        if self.items.len() >= REQUEST_STREAM_CAPACITY {
-            self.items.pop_front();
-            self.dropped = self.dropped.saturating_add(1);
-        }
-        self.items.push_back(item);
-    }
-}
-
-/// Changes the queue, then wakes the reader after the borrow has ended.
-fn update<T>(shared: &RefCell<Queue<T>>, f: impl FnOnce(&mut Queue<T>)) {
-    let waker = {
-        let mut q = shared.borrow_mut();
-        f(&mut q);
-        q.waker.take()
-    };
-    if let Some(waker) = waker {
-        waker.wake();
-    }
-}
-
 impl<T: DeserializeOwned + 'static> RequestStream<T> {
     fn open(source: EventSource) -> Self {
-        let shared = Rc::new(RefCell::new(Queue {
-            items: VecDeque::new(),
-            dropped: 0,
-            ended: false,
-            waker: None,
-        }));
+        let shared = Rc::new(RefCell::new(Queue::new(REQUEST_STREAM_CAPACITY)));
         let events = {
             let shared = Rc::clone(&shared);
             source.on_any_raw_event(move |raw| {
@@ -187,13 +153,9 @@ impl<T: DeserializeOwned + 'static> RequestStream<T> {
     }
 
     fn failed(reason: CloseReason) -> Self {
-        let mut queue = Queue {
-            items: VecDeque::new(),
-            dropped: 0,
-            ended: true,
-            waker: None,
-        };
+        let mut queue = Queue::new(1);
         queue.push(Err(RequestError::Closed(reason)));
+        queue.ended = true;
         RequestStream {
             shared: Rc::new(RefCell::new(queue)),
             _events: None,
@@ -215,22 +177,13 @@ impl<T> Stream for RequestStream<T> {
     type Item = Result<Message<T>, RequestError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let mut q = self.shared.borrow_mut();
-        if let Some(item) = q.items.pop_front() {
-            return Poll::Ready(Some(item));
-        }
-        if q.ended {
-            return Poll::Ready(None);
-        }
-        q.waker = Some(cx.waker().clone());
-        Poll::Pending
+        self.shared.borrow_mut().poll(cx)
     }
 }
 
 impl<T> FusedStream for RequestStream<T> {
     fn is_terminated(&self) -> bool {
-        let q = self.shared.borrow();
-        q.ended && q.items.is_empty()
+        self.shared.borrow().is_terminated()
     }
 }
 
@@ -238,7 +191,7 @@ impl<T> fmt::Debug for RequestStream<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let q = self.shared.borrow();
         f.debug_struct("RequestStream")
-            .field("queued", &q.items.len())
+            .field("queued", &q.len())
             .field("dropped", &q.dropped)
             .field("ended", &q.ended)
             .finish()

@@ -41,24 +41,70 @@ use std::task::{Context, Poll, Waker};
 /// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct EventStream<T> {
-    shared: Rc<RefCell<Queue<T>>>,
+    shared: Rc<RefCell<Queue<Result<Message<T>, DecodeError>>>>,
     _events: Subscription,
     _state: Subscription,
-}
-
-struct Queue<T> {
-    items: VecDeque<Result<Message<T>, DecodeError>>,
-    capacity: usize,
-    dropped: u64,
-    closed: bool,
-    waker: Option<Waker>,
 }
 
 /// How many events an [`EventStream`] queues for a consumer that has not polled.
 pub const DEFAULT_STREAM_CAPACITY: usize = 1024;
 
+/// The queue between a stream adapter's handlers and its `poll_next`: at most
+/// `capacity` items (past that the oldest go, counted in `dropped`), and whether more
+/// can come. [`EventStream`] and [`RequestStream`](crate::RequestStream) share it.
+pub(crate) struct Queue<I> {
+    items: VecDeque<I>,
+    capacity: usize,
+    pub(crate) dropped: u64,
+    pub(crate) ended: bool,
+    waker: Option<Waker>,
+}
+
+impl<I> Queue<I> {
+    /// An open queue of at most `capacity` items (at least 1).
+    pub(crate) fn new(capacity: usize) -> Self {
+        Queue {
+            items: VecDeque::new(),
+            capacity: capacity.max(1),
+            dropped: 0,
+            ended: false,
+            waker: None,
+        }
+    }
+
+    /// Queues `item`, dropping the oldest when full.
+    pub(crate) fn push(&mut self, item: I) {
+        if self.items.len() >= self.capacity {
+            self.items.pop_front();
+            self.dropped = self.dropped.saturating_add(1);
+        }
+        self.items.push_back(item);
+    }
+
+    /// `Stream::poll_next`: the oldest item, `None` once ended and empty.
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<I>> {
+        if let Some(item) = self.items.pop_front() {
+            return Poll::Ready(Some(item));
+        }
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        self.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// `FusedStream::is_terminated`.
+    pub(crate) fn is_terminated(&self) -> bool {
+        self.ended && self.items.is_empty()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+}
+
 /// Changes the queue, then wakes the reader after the borrow has ended.
-fn update<T>(shared: &RefCell<Queue<T>>, f: impl FnOnce(&mut Queue<T>)) {
+pub(crate) fn update<I>(shared: &RefCell<Queue<I>>, f: impl FnOnce(&mut Queue<I>)) {
     let waker = {
         let mut q = shared.borrow_mut();
         f(&mut q);
@@ -71,30 +117,16 @@ fn update<T>(shared: &RefCell<Queue<T>>, f: impl FnOnce(&mut Queue<T>)) {
 
 impl<T: DeserializeOwned + 'static> EventStream<T> {
     pub(crate) fn new(source: &EventSource, event_type: &str, capacity: usize) -> Self {
-        let shared = Rc::new(RefCell::new(Queue {
-            items: VecDeque::new(),
-            capacity: capacity.max(1),
-            dropped: 0,
-            closed: false,
-            waker: None,
-        }));
+        let shared = Rc::new(RefCell::new(Queue::new(capacity)));
         let events = {
             let shared = Rc::clone(&shared);
-            source.on::<T>(event_type, move |item| {
-                update(&shared, |q| {
-                    if q.items.len() >= q.capacity {
-                        q.items.pop_front();
-                        q.dropped = q.dropped.saturating_add(1);
-                    }
-                    q.items.push_back(item)
-                })
-            })
+            source.on::<T>(event_type, move |item| update(&shared, |q| q.push(item)))
         };
         let state = {
             let shared = Rc::clone(&shared);
             source.on_state(move |state| {
                 if state.is_closed() {
-                    update(&shared, |q| q.closed = true);
+                    update(&shared, |q| q.ended = true);
                 }
             })
         };
@@ -117,22 +149,13 @@ impl<T> Stream for EventStream<T> {
     type Item = Result<Message<T>, DecodeError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let mut q = self.shared.borrow_mut();
-        if let Some(item) = q.items.pop_front() {
-            return Poll::Ready(Some(item));
-        }
-        if q.closed {
-            return Poll::Ready(None);
-        }
-        q.waker = Some(cx.waker().clone());
-        Poll::Pending
+        self.shared.borrow_mut().poll(cx)
     }
 }
 
 impl<T> FusedStream for EventStream<T> {
     fn is_terminated(&self) -> bool {
-        let q = self.shared.borrow();
-        q.closed && q.items.is_empty()
+        self.shared.borrow().is_terminated()
     }
 }
 
@@ -140,10 +163,10 @@ impl<T> std::fmt::Debug for EventStream<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let q = self.shared.borrow();
         f.debug_struct("EventStream")
-            .field("queued", &q.items.len())
+            .field("queued", &q.len())
             .field("capacity", &q.capacity)
             .field("dropped", &q.dropped)
-            .field("closed", &q.closed)
+            .field("closed", &q.ended)
             .finish()
     }
 }

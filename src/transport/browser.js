@@ -15,18 +15,18 @@ export function openEventSource(url, withCredentials) {
 
 // What the Resource Timing entry of the request to `url` that started at or after
 // `since` (a performance.now() time) says about its answer, without asking the server
-// again: the status where the browser reports it (100-599); -1 an answer with an
-// empty body (a 204 looks so); -2 an answer with a body; -3 no answer at all where the
-// entry would show one (same-origin, or a server that sends Timing-Allow-Origin: an
-// aborted request); 0 nothing known (a
-// cross-origin entry without Timing-Allow-Origin, whose fields are all zero); -4 no
-// such entry (yet: the browser adds it a task after the error event, or its buffer
-// is full).
+// again: the status where the browser reports it (100-599); -1 an answer came (its
+// status hidden, and no body to tell by: the browser reads none of a status it
+// refuses, so a 204 and a 502 look alike); -3 no answer at all where the entry would
+// show one (same-origin, or a server that sends Timing-Allow-Origin: an aborted
+// request); 0 nothing known (a cross-origin entry without Timing-Allow-Origin, whose
+// fields are all zero); -4 no such entry (yet: the browser adds it a task after the
+// error event, or its buffer is full).
 export function answerTiming(url, since, byFetch) {
   const entry = lastEntry(url, since, byFetch);
   if (!entry) return -4;
   if (entry.responseStatus > 0) return entry.responseStatus;
-  if (entry.responseStart > 0) return entry.encodedBodySize > 0 || entry.decodedBodySize > 0 ? -2 : -1;
+  if (entry.responseStart > 0) return -1;
   // The request went out but no answer came. The entry shows that only where its
   // details are visible: same-origin, or cross-origin with Timing-Allow-Origin (without
   // it, requestStart is zero too).

@@ -251,25 +251,13 @@ impl FetchConnector {
                 message: "fetch did not resolve to a Response".into(),
             });
         };
-        match http::check_response(&response) {
-            None => {}
-            Some(Failure::HttpStatus {
-                status,
-                status_text,
-                retry_after,
-                body: _,
-            }) => {
+        if let Some(mut failure) = http::check_response(&response) {
+            if let Failure::HttpStatus { body, .. } = &mut failure {
                 // An API says why in the body (a JSON error): keep it for the app.
                 let timeout = heartbeat.unwrap_or(ERROR_BODY_TIMEOUT);
-                let body = http::error_body(&response, timeout).await;
-                return AttemptEnd::Failed(Failure::HttpStatus {
-                    status,
-                    status_text,
-                    retry_after,
-                    body,
-                });
+                *body = http::error_body(&response, timeout).await;
             }
-            Some(failure) => return AttemptEnd::Failed(failure),
+            return AttemptEnd::Failed(failure);
         }
         let Some(body) = response.body() else {
             return AttemptEnd::Failed(Failure::StreamEnded);

@@ -448,8 +448,8 @@ extern "C" {
         with_credentials: bool,
     ) -> Result<web_sys::EventSource, JsValue>;
     /// What the Resource Timing entry of the request to `url` started at or after
-    /// `since` says of its answer (see browser.js): a status, -1 an empty answer, -2
-    /// an answer with a body, -3 no answer (same-origin), 0 nothing known, -4 no entry.
+    /// `since` says of its answer (see browser.js): a status, -1 an answer came, -3 no
+    /// answer (where the entry would show one), 0 nothing known, -4 no entry.
     #[wasm_bindgen(js_name = answerTiming)]
     fn answer_timing(url: &str, since: f64, by_fetch: bool) -> f64;
     /// The content type that entry reports, or "".
@@ -467,13 +467,12 @@ extern "C" {
 ///
 /// The Resource Timing entry of the request says what it can without asking the
 /// server again: the status where the browser reports it, or, same-origin (or with
-/// `Timing-Allow-Origin`), whether an answer came and whether it had a body. Where
-/// that is not enough, one `fetch` of `url` (without the resume parameter: on a
-/// queue-like server it would consume events) asks why. A second answer never
-/// overrides the browser's verdict: when the server sends a stream now, the source
-/// connects again only if the first answer had a body (an error page, a passing
-/// failure) or nothing is known of it; after an empty answer (a 204 looks so) it
-/// closes, as the browser did.
+/// `Timing-Allow-Origin`), whether an answer came at all (none: the page aborted the
+/// request, which closes). Where that is not enough, one `fetch` of `url` (without
+/// the resume parameter: on a queue-like server it would consume events) asks why,
+/// and the policy judges what it finds. A stream now after an answer is a passing
+/// failure: the browser reads no body of a status it refuses, so a 204 cannot be told
+/// from a 502 with an error page (a documented difference from EventSource).
 async fn why_it_gave_up(requested: &str, since: f64, url: &str, options: &Options) -> AttemptEnd {
     let timing = timing_entry(requested, since, false).await;
     if let Some(end) = told_by_timing(timing, || answer_content_type(requested, since)) {
@@ -510,14 +509,12 @@ async fn timing_entry(url: &str, since: f64, by_fetch: bool) -> f64 {
 
 /// Whether an [`answer_timing`] shows that an answer came.
 fn shows_an_answer(timing: f64) -> bool {
-    timing == EMPTY || timing == WITH_BODY || (100.0..=599.0).contains(&timing)
+    timing == ANSWERED || (100.0..=599.0).contains(&timing)
 }
 
 // What `answer_timing` says besides a status.
-/// An answer with an empty body.
-const EMPTY: f64 = -1.0;
-/// An answer with a body.
-const WITH_BODY: f64 = -2.0;
+/// An answer came; its status is not shown.
+const ANSWERED: f64 = -1.0;
 /// No answer, where the entry would show one.
 const NO_ANSWER: f64 = -3.0;
 /// No entry: nothing is known.
@@ -548,21 +545,17 @@ fn told_by_timing(timing: f64, content_type: impl FnOnce() -> String) -> Option<
 
 /// The verdict once the probe has asked the server.
 fn told_by_probe(timing: f64, probe: Probe, timeout: Duration) -> AttemptEnd {
-    let answered = timing == EMPTY || timing == WITH_BODY;
     match probe {
         Probe::Answer(Some(failure)) => AttemptEnd::Failed(failure),
-        // A stream now, after an answer with no body read: a 204 looks so, but so does
-        // any status the browser refused, since it reads no body of one (a 502 with an
-        // error page shows an empty body too). Taking it for a 204 closed a source on
-        // a passing 502: it is a passing failure, and a 204 that the server would
-        // answer again is retried (a documented difference from EventSource).
         // A stream now, and the first request had no answer at all: the page aborted it.
         Probe::Answer(None) if timing == NO_ANSWER => AttemptEnd::Fatal(CloseReason::Failed),
-        // A stream now, after an answer with a body (an error page) or one nothing is
-        // known of: a passing failure.
+        // A stream now, after an answer (a 502 looks like a 204: the browser read no
+        // body of either) or one nothing is known of: a passing failure.
         Probe::Answer(None) => AttemptEnd::Failed(Failure::ConnectionLost),
         // It answered the browser a moment ago: a passing network failure.
-        Probe::Unreachable(message) if answered => AttemptEnd::Failed(Failure::Network { message }),
+        Probe::Unreachable(message) if timing == ANSWERED => {
+            AttemptEnd::Failed(Failure::Network { message })
+        }
         // No answer known and none now: the browser gave up on a CORS rejection (a
         // CORS-rejected fetch fails as a network error), which it does not retry.
         Probe::Unreachable(_) => AttemptEnd::Fatal(CloseReason::Failed),
@@ -634,7 +627,7 @@ mod tests {
             told(NO_ANSWER),
             Some(AttemptEnd::Fatal(CloseReason::Failed))
         );
-        for timing in [EMPTY, WITH_BODY, UNKNOWN] {
+        for timing in [ANSWERED, UNKNOWN] {
             assert_eq!(told(timing), None, "{timing}: the probe must ask");
         }
     }
@@ -645,12 +638,7 @@ mod tests {
         // but the browser reads no body of any status it refuses: a 502 looks empty
         // too, and the chaos test's native source closed on one (Closed { Failed }).
         assert_eq!(
-            after_probe(EMPTY, Probe::Answer(None)),
-            AttemptEnd::Failed(Failure::ConnectionLost)
-        );
-        // After an error page, a stream now is a passing failure.
-        assert_eq!(
-            after_probe(WITH_BODY, Probe::Answer(None)),
+            after_probe(ANSWERED, Probe::Answer(None)),
             AttemptEnd::Failed(Failure::ConnectionLost)
         );
         assert_eq!(
@@ -663,7 +651,7 @@ mod tests {
             after_probe(NO_ANSWER, Probe::Answer(None)),
             AttemptEnd::Fatal(CloseReason::Failed)
         );
-        assert!(shows_an_answer(EMPTY) && shows_an_answer(WITH_BODY) && shows_an_answer(502.0));
+        assert!(shows_an_answer(ANSWERED) && shows_an_answer(502.0));
         assert!(
             !shows_an_answer(UNKNOWN) && !shows_an_answer(NO_ENTRY) && !shows_an_answer(NO_ANSWER)
         );
@@ -685,7 +673,7 @@ mod tests {
             AttemptEnd::Fatal(CloseReason::Failed)
         );
         assert!(matches!(
-            after_probe(WITH_BODY, Probe::Unreachable("TypeError".into())),
+            after_probe(ANSWERED, Probe::Unreachable("TypeError".into())),
             AttemptEnd::Failed(Failure::Network { .. })
         ));
     }

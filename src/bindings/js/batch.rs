@@ -196,6 +196,17 @@ impl Events {
     /// The held chunk: its texts cross into JavaScript once for all its events (three
     /// strings), else, when one holds an LF or was dropped for its size, event by
     /// event.
+    /// Before a callback that is not held with the chunk (`onGap`, `onAny`) runs: hands
+    /// the chunk's held events over first, so every callback sees the stream's order.
+    /// Returns whether the source is still open after them.
+    pub(super) fn flush_held(&self, source: &EventSource) -> bool {
+        if !source.is_batching() {
+            return true;
+        }
+        self.flush(source);
+        !source.state().is_closed()
+    }
+
     pub(super) fn flush(&self, source: &EventSource) {
         // Taken out while callbacks run (they may do anything), put back after: the
         // texts keep their capacity from chunk to chunk.

@@ -192,11 +192,8 @@ impl TypedEventSource {
             // A gap is found as its event is dispatched, while the events before it in
             // the chunk (fetch) are still held: hand those over first.
             if let (Some(events), Some(source)) = (events.upgrade(), weak.upgrade()) {
-                if source.is_batching() {
-                    events.flush(&source);
-                    if source.state().is_closed() {
-                        return;
-                    }
+                if !events.flush_held(&source) {
+                    return;
                 }
             }
             let info = object(&[
@@ -232,14 +229,9 @@ impl TypedEventSource {
         }
         let (events, weak) = (Rc::downgrade(&self.events), self.source.downgrade());
         let sub = self.source.on_any_raw_event(move |raw| {
-            // The events before this one in the chunk are held for their type's
-            // callbacks: hand them over first, so every callback sees the stream's order.
             if let (Some(events), Some(source)) = (events.upgrade(), weak.upgrade()) {
-                if source.is_batching() {
-                    events.flush(&source);
-                    if source.state().is_closed() {
-                        return;
-                    }
+                if !events.flush_held(&source) {
+                    return;
                 }
             }
             match raw.too_big() {

@@ -36,7 +36,9 @@ pub(super) fn state_to_js(state: &ConnectionState) -> JsValue {
                 ("cause", cause_name(cause).into()),
                 ("message", state.to_string().into()),
             ];
-            push_http(&mut fields, cause);
+            if let ReconnectCause::HttpStatus { status, body, .. } = cause {
+                push_http(&mut fields, *status, body.as_deref());
+            }
             object(&fields)
         }
         ConnectionState::Closed { reason } => {
@@ -46,26 +48,18 @@ pub(super) fn state_to_js(state: &ConnectionState) -> JsValue {
                 ("message", reason.to_string().into()),
             ];
             match reason {
-                CloseReason::HttpStatus {
-                    status,
-                    status_text,
-                    body,
-                } => push_http(
-                    &mut fields,
-                    &ReconnectCause::HttpStatus {
-                        status: *status,
-                        status_text: status_text.clone(),
-                        retry_after: None,
-                        body: body.clone(),
-                    },
-                ),
+                CloseReason::HttpStatus { status, body, .. } => {
+                    push_http(&mut fields, *status, body.as_deref())
+                }
                 CloseReason::ContentType { content_type } => {
                     fields.push(("contentType", content_type.as_str().into()))
                 }
                 CloseReason::GaveUp { attempts, cause } => {
                     fields.push(("attempts", (*attempts).into()));
                     // A 429 that ran out of retries still says what the server said.
-                    push_http(&mut fields, cause);
+                    if let ReconnectCause::HttpStatus { status, body, .. } = cause {
+                        push_http(&mut fields, *status, body.as_deref());
+                    }
                 }
                 CloseReason::Interrupted { received } => {
                     fields.push(("received", (*received as f64).into()))
@@ -78,12 +72,10 @@ pub(super) fn state_to_js(state: &ConnectionState) -> JsValue {
 }
 
 /// `status` and, when read, `body` of an HTTP error.
-fn push_http(fields: &mut Vec<(&str, JsValue)>, failure: &ReconnectCause) {
-    if let ReconnectCause::HttpStatus { status, body, .. } = failure {
-        fields.push(("status", (*status).into()));
-        if let Some(body) = body {
-            fields.push(("body", body.as_str().into()));
-        }
+fn push_http(fields: &mut Vec<(&str, JsValue)>, status: u16, body: Option<&str>) {
+    fields.push(("status", status.into()));
+    if let Some(body) = body {
+        fields.push(("body", body.into()));
     }
 }
 
