@@ -4,7 +4,7 @@ use crate::core::state::{CloseReason, ConnectionState};
 use crate::decode::{DecodeError, Message};
 use crate::options::Options;
 use crate::source::{EventSource, Subscription};
-use crate::stream::{update, Queue};
+use crate::stream::{update, Queue, Shared};
 use futures_core::stream::{FusedStream, Stream};
 use serde::de::DeserializeOwned;
 use std::cell::RefCell;
@@ -112,7 +112,7 @@ pub const REQUEST_STREAM_CAPACITY: usize = 65_536;
 /// One request's answer as a [`Stream`]: made by [`request`].
 #[must_use = "streams do nothing unless polled; dropping one aborts the request"]
 pub struct RequestStream<T> {
-    shared: Rc<RefCell<Queue<Result<Message<T>, RequestError>>>>,
+    shared: Shared<Result<Message<T>, RequestError>>,
     _events: Option<Subscription>,
     _state: Option<Subscription>,
     _source: Option<EventSource>,

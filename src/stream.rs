@@ -41,7 +41,7 @@ use std::task::{Context, Poll, Waker};
 /// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct EventStream<T> {
-    shared: Rc<RefCell<Queue<Result<Message<T>, DecodeError>>>>,
+    shared: Shared<Result<Message<T>, DecodeError>>,
     _events: Subscription,
     _state: Subscription,
 }
@@ -102,6 +102,9 @@ impl<I> Queue<I> {
         self.items.len()
     }
 }
+
+/// A [`Queue`] as the handlers and the stream share it.
+pub(crate) type Shared<I> = Rc<RefCell<Queue<I>>>;
 
 /// Changes the queue, then wakes the reader after the borrow has ended.
 pub(crate) fn update<I>(shared: &RefCell<Queue<I>>, f: impl FnOnce(&mut Queue<I>)) {

@@ -114,7 +114,6 @@ pub(crate) fn js_message(value: JsValue) -> String {
 }
 
 /// The origin of the page (or worker), if it has a location.
-#[cfg(feature = "fetch")]
 pub(crate) fn page_origin() -> Option<String> {
     let location = global_get("location")?;
     Reflect::get(&location, &JsValue::from_str("origin"))
@@ -123,7 +122,6 @@ pub(crate) fn page_origin() -> Option<String> {
 }
 
 /// The origin of an absolute URL.
-#[cfg(feature = "fetch")]
 pub(crate) fn origin_of(url: &str) -> Option<String> {
     web_sys::Url::new(url).ok().map(|u| u.origin())
 }

@@ -448,10 +448,10 @@ extern "C" {
         with_credentials: bool,
     ) -> Result<web_sys::EventSource, JsValue>;
     /// What the Resource Timing entry of the request to `url` started at or after
-    /// `since` says of its answer (see browser.js): a status, -1 an answer came, -3 no
-    /// answer (where the entry would show one), 0 nothing known, -4 no entry.
+    /// `since` says of its answer (see browser.js): a status, -1 an answer came, 0
+    /// nothing known, -4 no entry.
     #[wasm_bindgen(js_name = answerTiming)]
-    fn answer_timing(url: &str, since: f64, by_fetch: bool) -> f64;
+    fn answer_timing(url: &str, since: f64) -> f64;
     /// The content type that entry reports, or "".
     #[wasm_bindgen(js_name = answerContentType)]
     fn answer_content_type(url: &str, since: f64) -> String;
@@ -467,39 +467,29 @@ extern "C" {
 ///
 /// The Resource Timing entry of the request says what it can without asking the
 /// server again: the status where the browser reports it, or, same-origin (or with
-/// `Timing-Allow-Origin`), whether an answer came at all (none: the page aborted the
-/// request, which closes). Where that is not enough, one `fetch` of `url` (without
+/// `Timing-Allow-Origin`), whether an answer came. Where that is not enough, one `fetch` of `url` (without
 /// the resume parameter: on a queue-like server it would consume events) asks why,
 /// and the policy judges what it finds. A stream now after an answer is a passing
 /// failure: the browser reads no body of a status it refuses, so a 204 cannot be told
 /// from a 502 with an error page (a documented difference from EventSource).
 async fn why_it_gave_up(requested: &str, since: f64, url: &str, options: &Options) -> AttemptEnd {
-    let timing = timing_entry(requested, since, false).await;
+    let timing = timing_entry(requested, since).await;
     if let Some(end) = told_by_timing(timing, || answer_content_type(requested, since)) {
         return end;
     }
     let timeout = options.heartbeat.unwrap_or(PROBE_TIMEOUT);
-    let probe_started = performance_now();
     let found = probe(url, options, timeout).await;
-    // The stream's entry hides its details, the probe's shows them: the server sends
-    // Timing-Allow-Origin, so what hid the stream's is that no answer came at all (the
-    // page aborted the request before its headers: window.stop()).
-    let timing =
-        if timing == UNKNOWN && shows_an_answer(timing_entry(url, probe_started, true).await) {
-            NO_ANSWER
-        } else {
-            timing
-        };
-    told_by_probe(timing, found, timeout)
+    let cross_origin = dom::origin_of(url) != dom::page_origin();
+    told_by_probe(timing, found, cross_origin, timeout)
 }
 
 /// What [`answer_timing`] says once the entry is there: the browser adds it a task or
-/// so after the request ends (the error event; the probe's abort). Waits 100 ms at most.
-async fn timing_entry(url: &str, since: f64, by_fetch: bool) -> f64 {
+/// so after the error event. Waits 100 ms at most.
+async fn timing_entry(url: &str, since: f64) -> f64 {
     let mut timing = NO_ENTRY;
     for _ in 0..10 {
         dom::sleep(Duration::from_millis(10)).await;
-        timing = answer_timing(url, since, by_fetch);
+        timing = answer_timing(url, since);
         if timing != NO_ENTRY {
             break;
         }
@@ -507,20 +497,11 @@ async fn timing_entry(url: &str, since: f64, by_fetch: bool) -> f64 {
     timing
 }
 
-/// Whether an [`answer_timing`] shows that an answer came.
-fn shows_an_answer(timing: f64) -> bool {
-    timing == ANSWERED || (100.0..=599.0).contains(&timing)
-}
-
 // What `answer_timing` says besides a status.
 /// An answer came; its status is not shown.
 const ANSWERED: f64 = -1.0;
-/// No answer, where the entry would show one.
-const NO_ANSWER: f64 = -3.0;
 /// No entry: nothing is known.
 const NO_ENTRY: f64 = -4.0;
-/// An entry whose details are hidden (cross-origin without Timing-Allow-Origin).
-const UNKNOWN: f64 = 0.0;
 
 /// The verdict when the Resource Timing entry (see [`answer_timing`]) is enough.
 fn told_by_timing(timing: f64, content_type: impl FnOnce() -> String) -> Option<AttemptEnd> {
@@ -539,16 +520,13 @@ fn told_by_timing(timing: f64, content_type: impl FnOnce() -> String) -> Option<
             },
         }));
     }
-    // Same-origin and no answer: the page aborted the request (window.stop()).
-    (timing == NO_ANSWER).then_some(AttemptEnd::Fatal(CloseReason::Failed))
+    None
 }
 
 /// The verdict once the probe has asked the server.
-fn told_by_probe(timing: f64, probe: Probe, timeout: Duration) -> AttemptEnd {
+fn told_by_probe(timing: f64, probe: Probe, cross_origin: bool, timeout: Duration) -> AttemptEnd {
     match probe {
         Probe::Answer(Some(failure)) => AttemptEnd::Failed(failure),
-        // A stream now, and the first request had no answer at all: the page aborted it.
-        Probe::Answer(None) if timing == NO_ANSWER => AttemptEnd::Fatal(CloseReason::Failed),
         // A stream now, after an answer (a 502 looks like a 204: the browser read no
         // body of either) or one nothing is known of: a passing failure.
         Probe::Answer(None) => AttemptEnd::Failed(Failure::ConnectionLost),
@@ -556,8 +534,12 @@ fn told_by_probe(timing: f64, probe: Probe, timeout: Duration) -> AttemptEnd {
         Probe::Unreachable(message) if timing == ANSWERED => {
             AttemptEnd::Failed(Failure::Network { message })
         }
-        // No answer known and none now: the browser gave up on a CORS rejection (a
-        // CORS-rejected fetch fails as a network error), which it does not retry.
+        // No answer known and none now, cross-origin: the browser gave up on a CORS
+        // rejection (a CORS-rejected fetch fails as a network error), which it does not
+        // retry. Same-origin there is no CORS: a network failure.
+        Probe::Unreachable(message) if !cross_origin => {
+            AttemptEnd::Failed(Failure::Network { message })
+        }
         Probe::Unreachable(_) => AttemptEnd::Fatal(CloseReason::Failed),
         Probe::TimedOut => AttemptEnd::Failed(Failure::Network {
             message: format!(
@@ -604,8 +586,12 @@ async fn probe(url: &str, options: &Options, timeout: Duration) -> Probe {
 mod tests {
     use super::*;
 
+    /// An entry whose details are hidden (cross-origin without Timing-Allow-Origin).
+    const UNKNOWN: f64 = 0.0;
+
+    /// The verdict on a cross-origin stream.
     fn after_probe(timing: f64, probe: Probe) -> AttemptEnd {
-        told_by_probe(timing, probe, Duration::from_secs(30))
+        told_by_probe(timing, probe, true, Duration::from_secs(30))
     }
 
     #[test]
@@ -622,12 +608,7 @@ mod tests {
             told(502.0),
             Some(AttemptEnd::Failed(Failure::HttpStatus { status: 502, .. }))
         ));
-        // Same-origin with no answer at all: the page aborted it (window.stop()).
-        assert_eq!(
-            told(NO_ANSWER),
-            Some(AttemptEnd::Fatal(CloseReason::Failed))
-        );
-        for timing in [ANSWERED, UNKNOWN] {
+        for timing in [ANSWERED, UNKNOWN, NO_ENTRY] {
             assert_eq!(told(timing), None, "{timing}: the probe must ask");
         }
     }
@@ -644,16 +625,6 @@ mod tests {
         assert_eq!(
             after_probe(UNKNOWN, Probe::Answer(None)),
             AttemptEnd::Failed(Failure::ConnectionLost)
-        );
-        // Cross-origin, the stream's entry hid whether an answer came, but the probe's
-        // showed one: no answer came (the page aborted it).
-        assert_eq!(
-            after_probe(NO_ANSWER, Probe::Answer(None)),
-            AttemptEnd::Fatal(CloseReason::Failed)
-        );
-        assert!(shows_an_answer(ANSWERED) && shows_an_answer(502.0));
-        assert!(
-            !shows_an_answer(UNKNOWN) && !shows_an_answer(NO_ENTRY) && !shows_an_answer(NO_ANSWER)
         );
         // What the probe finds wrong is what the policy judges.
         assert_eq!(
@@ -674,6 +645,17 @@ mod tests {
         );
         assert!(matches!(
             after_probe(ANSWERED, Probe::Unreachable("TypeError".into())),
+            AttemptEnd::Failed(Failure::Network { .. })
+        ));
+        // Regression: same-origin, where there is no CORS, a failed check closed the
+        // source as if CORS had refused it (the demo's native source, now and then).
+        assert!(matches!(
+            told_by_probe(
+                UNKNOWN,
+                Probe::Unreachable("TypeError".into()),
+                false,
+                Duration::from_secs(30)
+            ),
             AttemptEnd::Failed(Failure::Network { .. })
         ));
     }
