@@ -43,12 +43,10 @@ FANOUT_LINE=$(sed -n 's/^fanout: *//p' "$OUT/fanout.log" | head -n 1)
 step "build the npm package's web build (as scripts/build.sh web, into target/bench/pkg-web)"
 # The same wasm-pack command as `scripts/build.sh web`, but into a directory of its own,
 # so that a concurrent `npm test` or `npm run build` rewriting pkg-web cannot hand the
-# page a half-written package. The main target directory, not the bench's: there the
+# page a half-written package. In target/npm (build_npm), not the bench's: there the
 # size probes, which depend on the crate, leave their own wasm_eventsource.wasm (a
 # cdylib dependency is copied up too) where wasm-pack would pick it up.
-wasm-pack --quiet build --release --target web \
-  --out-dir "$OUT/pkg-web" --out-name wasm_eventsource -- --features js >&2
-rm -f "$OUT/pkg-web/package.json" "$OUT/pkg-web/.gitignore" "$OUT/pkg-web/README.md"
+build_npm "$OUT/pkg-web" web
 if ! grep -q 'class TypedEventSource' "$OUT/pkg-web/wasm_eventsource.d.ts"; then
   echo "bench: the web build has no TypedEventSource (target/bench/pkg-web)" >&2; exit 1
 fi
@@ -89,10 +87,34 @@ measure pkg-web 'npm package, web build (pkg-web, as shipped)' \
   "$OUT/pkg-web/wasm_eventsource_bg.wasm" "$OUT/pkg-web/wasm_eventsource.js"
 measure gloo-minimal 'gloo-net EventSource + serde_json, same job (anchor)' \
   "$SIZES/gloo-minimal/gloo-minimal.oz.wasm" "$SIZES/gloo-minimal/gloo-minimal.js" anchor
+# What a JavaScript app downloads, bundled and minified the same way for all (esbuild
+# --bundle --minify, gzip -9): our package (the bundle plus the wasm it fetches, from a
+# copy of the package as it ships) and the JS SSE clients a developer compares it with.
+BUNDLES="$OUT/bundles"
+mkdir -p "$BUNDLES/wasm-eventsource/js"
+cp package.json "$BUNDLES/wasm-eventsource/"
+cp js/index.js js/index.d.ts "$BUNDLES/wasm-eventsource/js/"
+cp -r "$OUT/pkg-web" "$BUNDLES/wasm-eventsource/pkg-web"
+bundle_entries=()
+for id in ours eventsource fetch-event-source eventsource-parser; do
+  # The anchors as classic scripts (iife): the start-up row evaluates their text. Ours
+  # stays a module (it has a top-level await).
+  format=iife; [ "$id" = ours ] && format=esm
+  NODE_PATH="$BUNDLES:$ROOT/node_modules" esbuild "bench/anchors/$id.js" --bundle --minify \
+    --format=$format --target=es2022 --log-level=warning --outfile="$BUNDLES/$id.min.js"
+  js_gz=$(gz "$BUNDLES/$id.min.js")
+  wasm_gz=0
+  [ "$id" = ours ] && wasm_gz=$(gz "$OUT/pkg-web/wasm_eventsource_bg.wasm")
+  printf '%-20s bundle gzip %6s B, wasm gzip %6s B\n' "$id" "$js_gz" "$wasm_gz"
+  bundle_entries+=("$(printf '{"id": "%s", "js": %s, "jsGz": %s, "wasmGz": %s}' "$id" \
+    "$(wc -c <"$BUNDLES/$id.min.js" | tr -d ' ')" "$js_gz" "$wasm_gz")")
+done
 WASM_OPT_VERSION=$(wasm-opt --version | sed -n 's/.*version \([0-9]*\).*/\1/p' | head -n 1)
 {
   printf '{"wasmOpt": "%s", "entries": [\n' "$WASM_OPT_VERSION"
   (IFS=$'\n'; echo "${size_entries[*]}" | sed '$!s/$/,/')
+  printf '], "bundles": [\n'
+  (IFS=$'\n'; echo "${bundle_entries[*]}" | sed '$!s/$/,/')
   printf ']}\n'
 } >"$SIZES.json"
 

@@ -14,10 +14,6 @@ for target in "${targets[@]}"; do
     bundler) out=pkg ;;
     *) echo "build.sh: unknown target $target (web or bundler)" >&2; exit 2 ;;
   esac
-  # The JS class is the `js` feature; both transports are on by default.
-  wasm-pack --quiet build --release --target "$target" --out-dir "$out" --out-name wasm_eventsource \
-    -- --features js >&2
-  # wasm-pack's own package.json and .gitignore (*) would shadow the root package's
-  # metadata and hide the files from npm pack.
-  rm -f "$out/package.json" "$out/.gitignore" "$out/README.md"
+  # The JS class (the `npm` feature, both transports), built for size: lib.sh.
+  build_npm "$out" "$target"
 done

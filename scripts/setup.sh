@@ -20,6 +20,19 @@ for comp in clippy rustfmt; do
   fi
 done
 
+# The npm package's wasm is built with a pinned nightly (scripts/lib.sh, build_npm):
+# `-Cpanic=immediate-abort` and a std rebuilt for size drop the panic messages and
+# their formatting code (wasm32 aborts on panic anyway, and nobody saw those messages),
+# 65 -> 52 KB gzipped. Everything else builds on stable. Pinned, so a new nightly can
+# never break a build; the minimal profile, only what that build needs.
+NPM_TOOLCHAIN=$(sed -n 's/^NPM_TOOLCHAIN=//p' scripts/lib.sh)
+if ! rustup run "$NPM_TOOLCHAIN" rustc --print target-libdir --target wasm32-unknown-unknown >/dev/null 2>&1 ||
+  [ ! -d "$(rustup run "$NPM_TOOLCHAIN" rustc --print sysroot 2>/dev/null)/lib/rustlib/src/rust/library" ]; then
+  say "installing the $NPM_TOOLCHAIN toolchain for the npm build (wasm32 target, rust-src)"
+  rustup toolchain install "$NPM_TOOLCHAIN" --profile minimal \
+    --target wasm32-unknown-unknown --component rust-src >&2
+fi
+
 # wasm-pack: from crates.io (its npm package downloads a binary, which fails here).
 WASM_PACK_VERSION=0.15.1
 if [ "$(wasm-pack --version 2>/dev/null)" != "wasm-pack $WASM_PACK_VERSION" ]; then

@@ -86,6 +86,17 @@
     allow(dead_code, unused_variables, unreachable_code)
 )]
 
+// The npm package's allocator: talc's wasm allocator is 1.7 KB (gzipped) smaller than std's
+// dlmalloc in the shipped module. Only for the `npm` feature, the package's own build:
+// a Rust app keeps whatever allocator it chose.
+#[cfg(all(
+    feature = "npm",
+    target_family = "wasm",
+    not(target_feature = "atomics")
+))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 mod bindings;
 mod core;
 mod decode;
