@@ -87,6 +87,43 @@ window.bench = {
       return { error: errorText(e) };
     }
   },
+  // Start-up, each timed `reps` times, medians in ms: our wasm's compile + instantiate
+  // (a fresh copy of the glue each time, the bytes already fetched, a custom section
+  // that differs each time so that no compiled-module cache serves it), and each JS
+  // anchor's parse + eval (its minified bundle's text, already fetched, evaluated as a
+  // classic script with a comment that differs each time, past V8's script cache).
+  async startup(reps) {
+    try {
+      const bytes = new Uint8Array(await (await fetch('/pkg-web/wasm_eventsource_bg.wasm')).arrayBuffer());
+      const anchors = ['eventsource', 'fetch-event-source', 'eventsource-parser'];
+      const texts = {};
+      for (const id of anchors) texts[id] = await (await fetch(`/bundles/${id}.min.js`)).text();
+      const times = { wasm: [] };
+      for (const id of anchors) times[id] = [];
+      for (let i = 0; i < reps; i++) {
+        const glue = await import(`/pkg-web/wasm_eventsource.js?startup=${i}`);
+        const name = new TextEncoder().encode(`startup-${i}`);
+        const module = new Uint8Array(bytes.length + 3 + name.length);
+        module.set(bytes);
+        module.set([0, 1 + name.length, name.length, ...name], bytes.length);
+        const t0 = performance.now();
+        await glue.default({ module_or_path: module });
+        times.wasm.push(performance.now() - t0);
+        // Twenty distinct copies per sample: one takes less than the 0.1 ms that
+        // performance.now() resolves to in a page that is not cross-origin isolated.
+        for (const id of anchors) {
+          const copies = Array.from({ length: 20 }, (_, k) => `${texts[id]}\n// ${i}.${k}`);
+          const t = performance.now();
+          for (const code of copies) (0, eval)(code);
+          times[id].push((performance.now() - t) / copies.length);
+        }
+      }
+      const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      return Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, median(xs)]));
+    } catch (e) {
+      return { error: errorText(e) };
+    }
+  },
   // The latency run (see latency.js): every reader in `ids` at once on one channel.
   async latency(ids, options) {
     try {
