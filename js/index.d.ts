@@ -9,6 +9,7 @@ import type {
   MessageHandler,
   MessageMeta,
   RawMessageHandler,
+  ShareRole,
   StateHandler,
   TypedEventSourceOptions,
 } from "../pkg-web/wasm_eventsource.js";
@@ -27,6 +28,7 @@ export type {
   RawMessageHandler,
   ReconnectCause,
   RetryOptions,
+  ShareRole,
   StateHandler,
   TypedEventSourceOptions,
 } from "../pkg-web/wasm_eventsource.js";
@@ -108,6 +110,8 @@ export interface TypedMessageIterator<T> extends AsyncIterableIterator<TypedMess
 export interface TypedEventSourceEventMap {
   open: Event;
   error: Event;
+  /** `shareRole` changed (the `share` option). Never a server event type. */
+  sharerole: Event;
   message: MessageEvent<string>;
 }
 
@@ -150,6 +154,11 @@ export class TypedEventSource extends EventTarget implements Disposable {
   readonly lastEventId: string;
   /** The current state, as `onState` gives it. */
   readonly state: ConnectionState;
+  /**
+   * The part this source plays in a connection shared across tabs (the `share`
+   * option): `"alone"` when not shared; a `sharerole` event fires when it changes.
+   */
+  readonly shareRole: ShareRole;
 
   /**
    * Calls `callback(data, meta)` for each event of `type`, `data` being the event's

@@ -69,6 +69,8 @@ export class TypedEventSource extends EventTarget {
    *  it was last null), as HTML's event handlers are: so it runs in that place among
    *  the listeners of its type. */
   #handlers = new Map();
+  /** The share role last seen: a `sharerole` event fires when it changes. */
+  #role = 'alone';
 
   /**
    * Opens a connection. Throws an Error that says what is wrong for invalid options,
@@ -103,6 +105,7 @@ export class TypedEventSource extends EventTarget {
     // keep every source alive for ever; `live` alone keeps an open one.
     const self = new WeakRef(this);
     this.#core.onState((state) => self.deref()?.#state(state));
+    this.#core.onShareRole((role) => self.deref()?.#shareRole(role));
   }
 
   /** The typed API: `callback(data, meta)` with the event's JSON parsed. */
@@ -160,6 +163,10 @@ export class TypedEventSource extends EventTarget {
   get state() {
     return this.#final ? this.#final.state : this.#core.state;
   }
+  /** "alone", "leader" or "follower" (the `share` option); `sharerole` fires on change. */
+  get shareRole() {
+    return this.#final ? 'alone' : this.#role;
+  }
 
   get onmessage() {
     return this.#handler('message');
@@ -184,7 +191,8 @@ export class TypedEventSource extends EventTarget {
    *  whatever the type, `open` and `error` included (as with EventSource). */
   addEventListener(type, listener, options) {
     super.addEventListener(type, listener, options);
-    if (listener) this.#dispatch(String(type));
+    // `sharerole` is this class's own event, never a server event type.
+    if (listener && String(type) !== 'sharerole') this.#dispatch(String(type));
   }
 
   /**
@@ -278,6 +286,12 @@ export class TypedEventSource extends EventTarget {
     this.#dispatching.add(type);
     const self = new WeakRef(this);
     this.#core.onRaw(type, (data, meta) => self.deref()?.#message(type, data, meta));
+  }
+
+  #shareRole(role) {
+    if (role === this.#role) return;
+    this.#role = role;
+    this.dispatchEvent(new Event('sharerole'));
   }
 
   #message(type, data, meta) {
@@ -458,6 +472,9 @@ class Unfetchable {
     this.#observers.set(id, callback);
     observe(callback, this.state);
     return id;
+  }
+  onShareRole() {
+    return this.#id();
   }
   off(id) {
     this.#observers.delete(id);

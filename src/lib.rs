@@ -120,7 +120,7 @@ pub use crate::core::dedupe::{Gap, DEDUPE_WINDOW};
 pub use crate::core::failure::ERROR_BODY_LIMIT;
 pub use crate::core::failure::{Failure, ReconnectCause};
 pub use crate::core::retry::{ReconnectPolicy, HEALTHY_AFTER};
-pub use crate::core::state::{CloseReason, ConnectionState};
+pub use crate::core::state::{CloseReason, ConnectionState, ShareRole};
 pub use decode::{DecodeError, Message};
 pub use error::{Error, JsError};
 pub use options::{Options, Transport, DEFAULT_RESUME_PARAM};

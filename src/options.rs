@@ -74,6 +74,9 @@ pub struct Options {
     pub(crate) pause_when_hidden: bool,
     pub(crate) dedupe: bool,
     pub(crate) max_event_size: usize,
+    /// `Some` when the connection is shared across tabs: the key ("" for the default,
+    /// made from the URL and the options that change the request).
+    pub(crate) share: Option<String>,
 }
 
 impl Default for Options {
@@ -98,6 +101,7 @@ impl Default for Options {
             pause_when_hidden: false,
             dedupe: false,
             max_event_size: crate::core::parse::DEFAULT_MAX_EVENT_SIZE,
+            share: None,
         }
     }
 }
@@ -126,6 +130,7 @@ impl std::fmt::Debug for Options {
             .field("pause_when_hidden", &self.pause_when_hidden)
             .field("dedupe", &self.dedupe)
             .field("max_event_size", &self.max_event_size)
+            .field("share", &self.share)
             .finish()
     }
 }
@@ -158,6 +163,7 @@ impl PartialEq for Options {
             && self.pause_when_hidden == other.pause_when_hidden
             && self.dedupe == other.dedupe
             && self.max_event_size == other.max_event_size
+            && self.share == other.share
     }
 }
 
@@ -371,8 +377,85 @@ impl Options {
     }
 
     /// Checks that the options make sense together.
+    /// Shares one connection between the sources of this origin's tabs that have the
+    /// same [`share_key`](Self::share_key) (by default: the same absolute URL and the
+    /// same options that change the request). One tab, the leader (elected with the
+    /// Web Locks API), holds the connection; the others, followers, receive its events
+    /// and states over a `BroadcastChannel` and run their handlers as if the events had
+    /// come on their own connection (typed decoding, decode errors, ids and dedupe in
+    /// each tab). When the leader closes or its tab goes away, another tab takes the
+    /// lock and connects, resuming after the last event it delivered. On the native
+    /// transport the leader listens to every type that any tab subscribes to.
+    ///
+    /// A shared source dedupes by id (see [`dedupe`](Self::dedupe)), so that an event
+    /// in flight during a handover is not delivered twice. `close()` in a follower ends
+    /// only that follower; in the leader it hands the connection to another tab.
+    /// [`EventSource::share_role`](crate::EventSource::share_role) says which part a
+    /// source plays. Where Web Locks or `BroadcastChannel` is missing, the source
+    /// connects on its own and says so once on the console. Not for
+    /// [`request`](Self::request) mode. Defaults to `false`.
+    pub fn share_across_tabs(mut self, yes: bool) -> Self {
+        self.share = match (yes, self.share.take()) {
+            (true, key) => Some(key.unwrap_or_default()),
+            (false, _) => None,
+        };
+        self
+    }
+
+    /// Shares the connection across tabs (as
+    /// [`share_across_tabs`](Self::share_across_tabs)) with the sources that use the
+    /// same `key`, whatever their URL; an empty key is the default one.
+    pub fn share_key(mut self, key: impl Into<String>) -> Self {
+        self.share = Some(key.into());
+        self
+    }
+
+    /// The name a shared source's lock and channel are made from.
+    #[cfg(feature = "share")]
+    pub(crate) fn share_name(&self, url: &str) -> Option<String> {
+        let key = self.share.as_deref()?;
+        if !key.is_empty() {
+            return Some(["wasm-eventsource:key:", key].concat());
+        }
+        let mut name = String::from("wasm-eventsource:");
+        let method = self.method.to_ascii_uppercase();
+        let parts = [
+            url,
+            match self.transport {
+                Transport::Native => "native",
+                Transport::Fetch => "fetch",
+            },
+            if self.with_credentials {
+                "credentials"
+            } else {
+                ""
+            },
+            &method,
+            self.resume_param.as_deref().unwrap_or(""),
+            self.body.as_deref().unwrap_or(""),
+        ];
+        for part in parts {
+            name.push_str(part);
+            name.push('|');
+        }
+        for (header, value) in &self.headers {
+            name.push_str(header);
+            name.push(':');
+            name.push_str(value);
+            name.push('|');
+        }
+        Some(name)
+    }
+
     pub(crate) fn validate(&self) -> Result<(), Error> {
         let invalid = |msg: String| Err(Error::InvalidOptions(msg));
+        if self.share.is_some() && self.request {
+            return invalid(
+                "share_across_tabs cannot be used with request mode: a request stream is \
+                 the answer to one request, which other tabs did not make"
+                    .into(),
+            );
+        }
         if self.last_event_id.contains(['\r', '\n', '\0']) {
             return invalid("the last event id must not contain CR, LF or NUL".into());
         }

@@ -2,7 +2,7 @@
 
 use crate::core::dedupe::{Gap, IdTracker, Verdict};
 use crate::core::handlers::Handlers;
-use crate::core::state::{CloseReason, ConnectionState, StateCell};
+use crate::core::state::{CloseReason, ConnectionState, ShareRole, StateCell};
 use crate::core::typemap::TypeMap;
 use crate::decode::{DecodeError, Message, RawEvent};
 use crate::error::{Error, JsError};
@@ -79,7 +79,9 @@ impl EventSource {
             state: StateCell::default(),
             last_event_id: RefCell::new(options.last_event_id.clone()),
             ids: RefCell::new(IdTracker::new(
-                options.dedupe,
+                // A shared source dedupes: an event in flight during a handover may
+                // come twice, from the old leader and from the new one's resume.
+                options.dedupe || options.share.is_some(),
                 // Only fetch sees every event; native sees the types listened for.
                 options.transport == Transport::Fetch,
                 &options.last_event_id,
@@ -94,9 +96,16 @@ impl EventSource {
             batch_ends: RefCell::default(),
             next_id: Cell::new(1),
             transport: RefCell::new(None),
+            role: RefCell::new(ShareRole::Alone),
+            roles: RefCell::default(),
         });
         let options = Rc::new(options);
         let weak: Weak<dyn Sink> = Rc::downgrade(&inner) as WeakSink;
+        #[cfg(feature = "share")]
+        if let Some(shared) = transport::share::Shared::open(&url, &options, &weak) {
+            *inner.transport.borrow_mut() = Some(Box::new(shared));
+            return Ok(EventSource { inner });
+        }
         let transport: Box<dyn transport::TransportHandle> = match options.transport {
             #[cfg(feature = "native")]
             Transport::Native => Box::new(Native::open(url, options, weak)),
@@ -240,6 +249,23 @@ impl EventSource {
         EventStream::new(self, event_type, capacity)
     }
 
+    /// The part this source plays in a connection shared across tabs
+    /// ([`Options::share_across_tabs`]): [`ShareRole::Alone`] when it is not shared
+    /// (or cannot be, where the browser lacks Web Locks or `BroadcastChannel`).
+    pub fn share_role(&self) -> ShareRole {
+        self.inner.role.borrow().clone()
+    }
+
+    /// Calls `handler` with the current share role at once, then with every change
+    /// (a follower that becomes the leader, the leader's follower count).
+    pub fn on_share_role(&self, mut handler: impl FnMut(&ShareRole) + 'static) -> Subscription {
+        let id = self.inner.next_id();
+        let now = self.share_role();
+        handler(&now);
+        self.inner.roles.borrow_mut().push(id, Box::new(handler));
+        self.inner.subscription(HandlerKey::ShareRole(id))
+    }
+
     /// The current state.
     pub fn state(&self) -> ConnectionState {
         self.inner.state.get()
@@ -346,6 +372,7 @@ enum HandlerKey {
     BatchEnd(u64),
     #[cfg(feature = "fetch")]
     Any(u64),
+    ShareRole(u64),
 }
 
 impl Subscription {
@@ -370,6 +397,7 @@ impl std::fmt::Debug for Subscription {
             HandlerKey::BatchEnd(_) => "batch end",
             #[cfg(feature = "fetch")]
             HandlerKey::Any(_) => "any event",
+            HandlerKey::ShareRole(_) => "share role",
         };
         f.debug_tuple("Subscription").field(&what).finish()
     }
@@ -396,6 +424,9 @@ impl Drop for Subscription {
                 HandlerKey::Any(id) => {
                     inner.any.borrow_mut().remove(*id);
                 }
+                HandlerKey::ShareRole(id) => {
+                    inner.roles.borrow_mut().remove(*id);
+                }
             }
         }
     }
@@ -421,6 +452,9 @@ pub(crate) struct Inner {
     batch_ends: RefCell<Handlers<()>>,
     next_id: Cell<u64>,
     transport: RefCell<Option<Box<dyn transport::TransportHandle>>>,
+    /// The part played in a connection shared across tabs, and its observers.
+    role: RefCell<ShareRole>,
+    roles: RefCell<Handlers<ShareRole>>,
 }
 
 impl Inner {
@@ -562,9 +596,27 @@ impl Sink for Inner {
         self.state.is_closed()
     }
 
-    #[cfg(feature = "native")]
+    #[cfg(any(feature = "native", feature = "share"))]
     fn last_event_id(&self) -> String {
         self.last_event_id.borrow().clone()
+    }
+
+    #[cfg(feature = "share")]
+    fn state(&self) -> ConnectionState {
+        self.state.get()
+    }
+
+    #[cfg(feature = "share")]
+    fn set_share_role(&self, role: ShareRole) {
+        if *self.role.borrow() == role {
+            return;
+        }
+        *self.role.borrow_mut() = role.clone();
+        // Snapshot first: no borrow is held while handlers run.
+        let list = self.roles.borrow().snapshot();
+        for slot in list.iter() {
+            slot.call(&role);
+        }
     }
 
     fn set_last_event_id(&self, id: &str) {

@@ -514,3 +514,61 @@ async fn replacing_the_global_event_source_does_not_change_the_transport() {
     source.close();
     assert_eq!(*received.borrow(), 2, "{state:?}");
 }
+
+#[wasm_bindgen_test]
+async fn two_sources_sharing_one_connection_in_one_page_lead_and_follow() {
+    use wasm_eventsource::ShareRole;
+    for transport in [Transport::Native, Transport::Fetch] {
+        // A key of this run's own: sources of other tests never join this group.
+        let key = format!("browser-share-{transport:?}-{}", js_sys::Math::random());
+        let options = || Options::new().transport(transport).share_key(key.clone());
+        let url = url("/scenario/named");
+        let first = EventSource::with_options(&url, options()).expect("valid");
+        let roles = Rc::new(RefCell::new(Vec::new()));
+        let _roles = first.on_share_role({
+            let roles = roles.clone();
+            move |r| roles.borrow_mut().push(r.clone())
+        });
+        let (a, _a) = numbers(&first, &["chat", "message"]);
+        wait_until(
+            "the first source to lead and read the scenario",
+            5_000,
+            || matches!(first.share_role(), ShareRole::Leader { .. }) && *a.borrow() == [1, 2, 3],
+        )
+        .await;
+        let second = EventSource::with_options(&url, options()).expect("valid");
+        assert_eq!(second.share_role(), ShareRole::Follower, "{transport:?}");
+        let (b, _b) = numbers(&second, &["chat", "message"]);
+        // reconnect() in the follower reaches the leader's connection, which starts the
+        // scenario (events without ids) again: now for both.
+        second.reconnect();
+        wait_until(
+            "both sources to have the scenario's three events",
+            5_000,
+            || a.borrow().ends_with(&[1, 2, 3]) && b.borrow().ends_with(&[1, 2, 3]),
+        )
+        .await;
+        assert_eq!(
+            *b.borrow(),
+            [1, 2, 3],
+            "{transport:?}: the follower's events"
+        );
+        assert_eq!(second.state(), ConnectionState::Open, "mirrored");
+        wait_until("the leader to count its follower", 5_000, || {
+            first.share_role() == ShareRole::Leader { followers: 1 }
+        })
+        .await;
+        // The leader closes: the follower takes over with a connection of its own.
+        first.close();
+        wait_until("the follower to lead", 5_000, || {
+            matches!(second.share_role(), ShareRole::Leader { followers: 0 })
+        })
+        .await;
+        assert_eq!(
+            roles.borrow()[..2],
+            [ShareRole::Follower, ShareRole::Leader { followers: 0 }],
+            "{transport:?}: the first source's roles"
+        );
+        second.close();
+    }
+}

@@ -8,6 +8,36 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
 
+/// The part a source plays in a connection shared across tabs
+/// ([`Options::share_across_tabs`](crate::Options::share_across_tabs)).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ShareRole {
+    /// Not shared: the source holds its own connection.
+    #[default]
+    Alone,
+    /// This source holds the connection that `followers` other sources (in this tab
+    /// or others) receive their events from.
+    Leader {
+        /// How many sources wait for the lock, receiving this one's events.
+        followers: u32,
+    },
+    /// This source receives another tab's (or source's) events; it connects itself
+    /// when that one closes.
+    Follower,
+}
+
+impl ShareRole {
+    /// `"alone"`, `"leader"` or `"follower"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ShareRole::Alone => "alone",
+            ShareRole::Leader { .. } => "leader",
+            ShareRole::Follower => "follower",
+        }
+    }
+}
+
 /// Where a connection is. Observe it with
 /// [`EventSource::on_state`](crate::EventSource::on_state).
 ///

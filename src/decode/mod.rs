@@ -145,7 +145,11 @@ impl RawEvent {
 
     /// The data as a JavaScript string: the native transport's is one already and is
     /// handed on as is, never copied into wasm and out again.
-    #[cfg(any(feature = "js", all(feature = "native", not(feature = "fetch"))))]
+    #[cfg(any(
+        feature = "js",
+        feature = "share",
+        all(feature = "native", not(feature = "fetch"))
+    ))]
     pub fn js_data(&self) -> wasm_bindgen::JsValue {
         #[cfg(feature = "native")]
         if let Some(js) = &self.js_data {
@@ -170,6 +174,14 @@ impl RawEvent {
             )),
             ..RawEvent::new(Event::new(event_type, "", last_event_id), origin)
         }
+    }
+
+    /// The same event, dropped for its size with `reason` (a shared source's follower
+    /// receives it so from the leader).
+    #[cfg(feature = "share")]
+    pub fn with_too_big(mut self, reason: Option<String>) -> Self {
+        self.too_big = reason;
+        self
     }
 
     pub fn event_type(&self) -> &str {

@@ -11,6 +11,8 @@ pub(crate) mod fetch;
 pub(crate) mod http;
 #[cfg(feature = "native")]
 pub(crate) mod native;
+#[cfg(feature = "share")]
+pub(crate) mod share;
 
 use self::dom::Listener;
 use crate::core::attempts::Attempts;
@@ -41,8 +43,14 @@ pub(crate) trait Sink {
     /// Whether the source is closed.
     fn is_closed(&self) -> bool;
     /// The id a new connection resumes after.
-    #[cfg(feature = "native")]
+    #[cfg(any(feature = "native", feature = "share"))]
     fn last_event_id(&self) -> String;
+    /// The current state (a shared source's leader tells it to new followers).
+    #[cfg(feature = "share")]
+    fn state(&self) -> ConnectionState;
+    /// The part played in a connection shared across tabs changed.
+    #[cfg(feature = "share")]
+    fn set_share_role(&self, role: crate::core::state::ShareRole);
     /// The stream set the last event id without an event (an id-only block).
     fn set_last_event_id(&self, id: &str);
     /// A connection opened: events from here on are a new connection's.

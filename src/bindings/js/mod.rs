@@ -324,6 +324,35 @@ impl TypedEventSource {
             .unwrap_or_else(|| self.source.last_event_id())
     }
 
+    /// The part this source plays in a connection shared across tabs (the `share`
+    /// option): `"alone"`, `"leader"` or `"follower"`.
+    #[wasm_bindgen(getter, js_name = shareRole, unchecked_return_type = "ShareRole")]
+    pub fn share_role(&self) -> String {
+        self.source.share_role().kind().to_owned()
+    }
+
+    /// Calls `callback(role, followers)` with the current share role at once, then with
+    /// every change (`followers`: how many sources the leader's events reach; 0 unless
+    /// leading). Returns an id for `off`.
+    #[wasm_bindgen(js_name = onShareRole)]
+    pub fn on_share_role(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(role: ShareRole, followers: number) => void")]
+        callback: Function,
+    ) -> u32 {
+        let sub = self.source.on_share_role(move |role| {
+            let followers = match role {
+                crate::ShareRole::Leader { followers } => *followers,
+                _ => 0,
+            };
+            let kind = JsValue::from_str(role.kind());
+            if let Err(thrown) = callback.call2(&JsValue::NULL, &kind, &followers.into()) {
+                report(&thrown);
+            }
+        });
+        self.keep(sub)
+    }
+
     /// The current state, as `onState` would give it.
     #[wasm_bindgen(getter, unchecked_return_type = "ConnectionState")]
     pub fn state(&self) -> JsValue {

@@ -34,6 +34,7 @@ const OPTION_KEYS: &[&str] = &[
     "mode",
     "doneData",
     "retryRequest",
+    "share",
 ];
 const RETRY_KEYS: &[&str] = &[
     "baseMs",
@@ -178,6 +179,19 @@ impl JsOptions {
             .reconnect_on_online(js.flag("reconnectOnOnline")?)
             .pause_when_hidden(js.flag("pauseWhenHidden")?)
             .dedupe(js.flag("dedupe")?);
+        match js.get("share") {
+            None => {}
+            Some(v) => match (v.as_bool(), v.as_string()) {
+                (Some(yes), _) => options = options.share_across_tabs(yes),
+                (_, Some(key)) if !key.is_empty() => options = options.share_key(key),
+                _ => {
+                    return Err(invalid(format!(
+                        "`options.share` must be true, false or a non-empty key string, got {}",
+                        shown(&v)
+                    )))
+                }
+            },
+        }
         if let Some(method) = js.string("method")? {
             options = options.method(method);
         }

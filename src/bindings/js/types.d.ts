@@ -33,6 +33,18 @@ export interface TypedEventSourceOptions {
    * (the answer starts over, and may be billed twice). Default `false`.
    */
   retryRequest?: boolean;
+  /**
+   * One connection for the tabs of this origin: `true` shares it with the sources of
+   * the same URL and request options, a string with those of the same key. One tab
+   * (the leader, elected with Web Locks) holds the connection; the others receive its
+   * events over a BroadcastChannel and run their callbacks as if on their own
+   * connection. When the leader closes or its tab goes, another tab connects, resuming
+   * after the last event it delivered. A shared source dedupes by id. `shareRole` and
+   * the `sharerole` event say which part a source plays. Where Web Locks or
+   * BroadcastChannel is missing the source connects on its own (one console warning).
+   * Not with `mode: "request"`. Default `false`.
+   */
+  share?: boolean | string;
   /** HTTP method. Default `"GET"`. Fetch only. */
   method?: string;
   /** Request body, sent with every attempt. Fetch only. */
@@ -182,3 +194,5 @@ export interface TypedEventSource {
 }
 export type DecodeErrorHandler = (error: DecodeErrorInfo) => void;
 export type StateHandler = (state: ConnectionState) => void;
+/** The part a source plays in a connection shared across tabs (the `share` option). */
+export type ShareRole = "alone" | "leader" | "follower";

@@ -1,0 +1,760 @@
+//! One connection for the tabs of an origin ([`Options::share_across_tabs`]).
+//!
+//! Every source of a group (same lock name: the share key, or the URL and the options
+//! that change the request) asks for one Web Lock. The one that holds it, the leader,
+//! runs the real transport through a [`Tee`], which posts each event, state change and
+//! id to the group's `BroadcastChannel` before handing it to the leader's own source.
+//! The others, followers, wait for the lock and feed what they receive into their own
+//! source as if it had come on their own connection (typed decoding, dedupe and
+//! handlers run in each tab). When the leader goes, the next waiting source gets the
+//! lock and connects, resuming after the last event it delivered.
+//!
+//! Messages are arrays whose first item says what they are:
+//! - from the leader: `["e", [type, data, id, ownId, tooBig, ...]]` events,
+//!   `["s", state...]` a state, `["i", id]` an id without an event, `["o"]` a
+//!   connection opened, `["c", text]` a comment, `["w"]` "followers, say your types";
+//! - from a follower: `["h", tab, types...]` its event types (the leader answers with
+//!   its state), `["b", tab]` it left, `["r"]` reconnect.
+
+use super::{Notify, Sink, TransportHandle, WeakSink};
+use crate::core::failure::Failure;
+use crate::core::parse::Event;
+use crate::core::state::{CloseReason, ConnectionState, ShareRole};
+use crate::decode::RawEvent;
+use crate::options::Options;
+use futures_util::future::{select, AbortHandle, Abortable};
+use js_sys::Array;
+use std::cell::{OnceCell, RefCell};
+use std::pin::pin;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// A leader keeps the event types of at most this many followers; past it the oldest
+/// entry goes (a tab that went away without a word leaves one behind).
+const MAX_MEMBERS: usize = 256;
+/// At most this many event types are taken from one follower's message.
+const MAX_TYPES: usize = 256;
+/// How often a leader counts its followers again: a tab that went away says nothing.
+const RECOUNT_EVERY: Duration = Duration::from_secs(5);
+
+#[wasm_bindgen(module = "/src/transport/share.js")]
+extern "C" {
+    /// Whether this context has Web Locks and BroadcastChannel (says once if not).
+    #[wasm_bindgen(js_name = shareSupported)]
+    fn share_supported() -> bool;
+
+    #[derive(Clone)]
+    type ShareLink;
+    #[wasm_bindgen(constructor, catch)]
+    fn new(
+        name: &str,
+        on_message: &Closure<dyn FnMut(JsValue)>,
+        on_lead: &Closure<dyn FnMut()>,
+    ) -> Result<ShareLink, JsValue>;
+    #[wasm_bindgen(method)]
+    fn post(this: &ShareLink, message: &JsValue);
+    #[wasm_bindgen(method)]
+    fn waiting(this: &ShareLink) -> js_sys::Promise;
+    #[wasm_bindgen(method)]
+    fn leave(this: &ShareLink);
+}
+
+/// A shared source's transport: a member of its group, leading or following.
+pub(crate) struct Shared {
+    member: Rc<Member>,
+}
+
+struct Member {
+    url: String,
+    options: Rc<Options>,
+    sink: WeakSink,
+    origin: Rc<str>,
+    /// This member's id in the group's messages.
+    tab: String,
+    link: ShareLink,
+    // The link calls neither after `leave()`, which runs before these are dropped.
+    _on_message: Closure<dyn FnMut(JsValue)>,
+    _on_lead: Closure<dyn FnMut()>,
+    /// The event types this member's handlers listen to.
+    own: RefCell<Vec<String>>,
+    /// Set while this member is the leader.
+    lead: RefCell<Option<Lead>>,
+}
+
+/// What the leader holds.
+struct Lead {
+    /// Keeps the tee alive: the transport holds it weakly.
+    _tee: Rc<Tee>,
+    transport: Box<dyn TransportHandle>,
+    /// Each follower's event types (native: the leader listens to their union).
+    others: Vec<(String, Vec<String>)>,
+    /// The types the transport listens to now.
+    listened: Vec<String>,
+    /// Wakes the follower count.
+    recount: Rc<Notify>,
+    counting: AbortHandle,
+}
+
+impl Drop for Lead {
+    fn drop(&mut self) {
+        self.counting.abort();
+    }
+}
+
+impl Shared {
+    /// Joins the group of `options` (`None` when the options share nothing, or this
+    /// context cannot share: then the source connects on its own).
+    pub fn open(url: &str, options: &Rc<Options>, sink: &WeakSink) -> Option<Shared> {
+        let name = options.share_name(url)?;
+        if !share_supported() {
+            return None;
+        }
+        let slot: Rc<OnceCell<Weak<Member>>> = Rc::default();
+        let on_message = {
+            let slot = Rc::clone(&slot);
+            Closure::<dyn FnMut(JsValue)>::new(move |data: JsValue| {
+                if let Some(member) = slot.get().and_then(Weak::upgrade) {
+                    member.receive(&data);
+                }
+            })
+        };
+        let on_lead = {
+            let slot = Rc::clone(&slot);
+            Closure::<dyn FnMut()>::new(move || {
+                if let Some(member) = slot.get().and_then(Weak::upgrade) {
+                    member.lead();
+                }
+            })
+        };
+        // BroadcastChannel throws only where there is no origin to share (an opaque
+        // one): then the source connects on its own.
+        let link = ShareLink::new(&name, &on_message, &on_lead).ok()?;
+        let member = Rc::new(Member {
+            url: url.to_owned(),
+            options: Rc::clone(options),
+            sink: sink.clone(),
+            origin: super::dom::origin_of(url).unwrap_or_default().into(),
+            tab: format!(
+                "{:x}",
+                (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
+            ),
+            link,
+            _on_message: on_message,
+            _on_lead: on_lead,
+            own: RefCell::default(),
+            lead: RefCell::default(),
+        });
+        let _ = slot.set(Rc::downgrade(&member));
+        if let Some(sink) = sink.upgrade() {
+            sink.set_share_role(ShareRole::Follower);
+        }
+        member.announce();
+        Some(Shared { member })
+    }
+}
+
+impl TransportHandle for Shared {
+    fn listen(&self, event_type: &str) {
+        let m = &self.member;
+        {
+            let mut own = m.own.borrow_mut();
+            if own.iter().any(|t| t == event_type) {
+                return;
+            }
+            own.push(event_type.to_owned());
+        }
+        m.types_changed();
+    }
+
+    fn unlisten(&self, event_type: &str) {
+        let m = &self.member;
+        m.own.borrow_mut().retain(|t| t != event_type);
+        m.types_changed();
+    }
+
+    fn reconnect(&self) {
+        let m = &self.member;
+        match m.lead.borrow().as_ref() {
+            Some(lead) => lead.transport.reconnect(),
+            None => m.link.post(&message(&["r"])),
+        }
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        if self.lead.borrow().is_none() {
+            self.link.post(&message(&["b", &self.tab]));
+        }
+        // Releases the lock (the next member leads) and closes the channel; then the
+        // leader's transport goes with `lead`.
+        self.link.leave();
+        drop(self.lead.borrow_mut().take());
+    }
+}
+
+impl Member {
+    fn leading(&self) -> bool {
+        self.lead.borrow().is_some()
+    }
+
+    /// A follower says which types it listens to (the leader answers with its state).
+    fn announce(&self) {
+        let msg = message(&["h", &self.tab]);
+        for t in self.own.borrow().iter() {
+            msg.push(&JsValue::from_str(t));
+        }
+        self.link.post(&msg);
+    }
+
+    fn types_changed(&self) {
+        if self.leading() {
+            self.relisten();
+        } else {
+            self.announce();
+        }
+    }
+
+    /// The leader listens to the union of its own types and its followers'.
+    fn relisten(&self) {
+        let own = self.own.borrow();
+        let mut lead = self.lead.borrow_mut();
+        let Some(lead) = lead.as_mut() else { return };
+        let mut wanted: Vec<&str> = own.iter().map(String::as_str).collect();
+        for (_, types) in &lead.others {
+            for t in types {
+                if !wanted.contains(&t.as_str()) {
+                    wanted.push(t);
+                }
+            }
+        }
+        for t in &wanted {
+            if !lead.listened.iter().any(|l| l == t) {
+                lead.transport.listen(t);
+            }
+        }
+        for t in &lead.listened {
+            if !wanted.contains(&t.as_str()) {
+                lead.transport.unlisten(t);
+            }
+        }
+        lead.listened = wanted.into_iter().map(str::to_owned).collect();
+    }
+
+    /// The lock is ours: connect, resuming after the last event this source delivered.
+    fn lead(self: &Rc<Self>) {
+        let Some(sink) = self.sink.upgrade() else {
+            return;
+        };
+        if sink.is_closed() || self.leading() {
+            return;
+        }
+        let tee = Rc::new(Tee {
+            sink: self.sink.clone(),
+            link: self.link.clone(),
+            batch: RefCell::default(),
+        });
+        let mut options = (*self.options).clone();
+        options.last_event_id = sink.last_event_id();
+        let options = Rc::new(options);
+        let tee_sink: WeakSink = Rc::downgrade(&tee) as WeakSink;
+        let transport: Box<dyn TransportHandle> = match options.transport {
+            #[cfg(feature = "native")]
+            crate::Transport::Native => Box::new(super::native::Native::open(
+                self.url.clone(),
+                options,
+                tee_sink,
+            )),
+            #[cfg(feature = "fetch")]
+            crate::Transport::Fetch => Box::new(super::fetch::Fetch::open(
+                self.url.clone(),
+                options,
+                tee_sink,
+            )),
+            // The source checked that the transport is compiled in before it shared.
+            #[allow(unreachable_patterns)]
+            _ => return,
+        };
+        let recount = Rc::new(Notify::default());
+        let (counting, registration) = AbortHandle::new_pair();
+        wasm_bindgen_futures::spawn_local({
+            let weak = Rc::downgrade(self);
+            let recount = Rc::clone(&recount);
+            async move {
+                let _ = Abortable::new(count_followers(weak, recount), registration).await;
+            }
+        });
+        *self.lead.borrow_mut() = Some(Lead {
+            _tee: tee,
+            transport,
+            others: Vec::new(),
+            listened: Vec::new(),
+            recount,
+            counting,
+        });
+        self.relisten();
+        sink.set_share_role(ShareRole::Leader { followers: 0 });
+        self.link.post(&message(&["w"]));
+    }
+
+    fn recount(&self) {
+        if let Some(lead) = self.lead.borrow().as_ref() {
+            lead.recount.notify();
+        }
+    }
+
+    fn receive(&self, data: &JsValue) {
+        let Some(msg) = data.dyn_ref::<Array>() else {
+            return;
+        };
+        let kind = msg.get(0).as_string().unwrap_or_default();
+        if self.leading() {
+            match kind.as_str() {
+                "h" => {
+                    let Some(tab) = msg.get(1).as_string() else {
+                        return;
+                    };
+                    let types: Vec<String> = (2..msg.length())
+                        .filter_map(|i| msg.get(i).as_string())
+                        .take(MAX_TYPES)
+                        .collect();
+                    if let Some(lead) = self.lead.borrow_mut().as_mut() {
+                        lead.others.retain(|(t, _)| *t != tab);
+                        if lead.others.len() >= MAX_MEMBERS {
+                            lead.others.remove(0);
+                        }
+                        lead.others.push((tab, types));
+                    }
+                    self.relisten();
+                    if let Some(sink) = self.sink.upgrade() {
+                        self.link.post(&state_message(&sink.state()));
+                    }
+                    self.recount();
+                }
+                "b" => {
+                    let tab = msg.get(1).as_string().unwrap_or_default();
+                    if let Some(lead) = self.lead.borrow_mut().as_mut() {
+                        lead.others.retain(|(t, _)| *t != tab);
+                    }
+                    self.relisten();
+                    self.recount();
+                }
+                "r" => {
+                    if let Some(lead) = self.lead.borrow().as_ref() {
+                        lead.transport.reconnect();
+                    }
+                }
+                // What an earlier leader posted before it went arrives late: this
+                // connection resumes after the last event delivered here instead.
+                _ => {}
+            }
+            return;
+        }
+        let Some(sink) = self.sink.upgrade() else {
+            return;
+        };
+        match kind.as_str() {
+            "w" => self.announce(),
+            "e" => {
+                let Ok(list) = msg.get(1).dyn_into::<Array>() else {
+                    return;
+                };
+                #[cfg(feature = "fetch")]
+                sink.begin_batch();
+                let mut i = 0;
+                while i + 5 <= list.length() && !sink.is_closed() {
+                    let text = |k: u32| list.get(i + k).as_string().unwrap_or_default();
+                    let event = Event::new(&text(0), "", &text(2))
+                        .with_own_id(list.get(i + 3).as_bool().unwrap_or(false));
+                    let data = list.get(i + 1);
+                    #[cfg(feature = "native")]
+                    let raw = RawEvent::with_js_data(event, data, Rc::clone(&self.origin));
+                    #[cfg(not(feature = "native"))]
+                    let raw = RawEvent::new(
+                        Event::new(
+                            event.event_type(),
+                            &data.as_string().unwrap_or_default(),
+                            event.last_event_id(),
+                        )
+                        .with_own_id(event.has_own_id()),
+                        Rc::clone(&self.origin),
+                    );
+                    sink.dispatch(raw.with_too_big(list.get(i + 4).as_string()));
+                    i += 5;
+                }
+                #[cfg(feature = "fetch")]
+                sink.end_batch();
+            }
+            "s" => match decode_state(msg) {
+                Some(ConnectionState::Closed { reason }) => sink.close(reason),
+                Some(state) => sink.set_state(state),
+                None => {}
+            },
+            "i" => sink.set_last_event_id(&msg.get(1).as_string().unwrap_or_default()),
+            "o" => sink.connection_opened(),
+            #[cfg(feature = "fetch")]
+            "c" => sink.comment(&msg.get(1).as_string().unwrap_or_default()),
+            _ => {}
+        }
+    }
+}
+
+/// The leader's follower count, again whenever one joins or leaves, and every
+/// [`RECOUNT_EVERY`] for those that went without a word.
+async fn count_followers(member: Weak<Member>, recount: Rc<Notify>) {
+    loop {
+        let Some(m) = member.upgrade() else { return };
+        let waiting = m.link.waiting();
+        drop(m);
+        let count = wasm_bindgen_futures::JsFuture::from(waiting)
+            .await
+            .ok()
+            .and_then(|n| n.as_f64())
+            .unwrap_or(0.0);
+        let Some(m) = member.upgrade() else { return };
+        if let (true, Some(sink)) = (m.leading(), m.sink.upgrade()) {
+            sink.set_share_role(ShareRole::Leader {
+                followers: count as u32,
+            });
+        }
+        drop(m);
+        {
+            let timer = pin!(super::dom::sleep(RECOUNT_EVERY));
+            let woken = pin!(recount.notified());
+            select(timer, woken).await;
+        }
+        // A member that left aborted its lock request: let the browser take it off
+        // the queue before counting.
+        super::dom::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The leader's sink: posts what the transport delivers to the group, then hands it
+/// to the leader's own source.
+struct Tee {
+    sink: WeakSink,
+    link: ShareLink,
+    /// The events of the chunk being dispatched, posted together at its end.
+    batch: RefCell<Option<Array>>,
+}
+
+impl Tee {
+    fn post_events(&self, list: Array) {
+        let msg = message(&["e"]);
+        msg.push(&list);
+        self.link.post(&msg);
+    }
+}
+
+impl Sink for Tee {
+    fn dispatch(&self, event: RawEvent) {
+        {
+            let batch = self.batch.borrow();
+            let list = batch.clone().unwrap_or_default();
+            list.push(&JsValue::from_str(event.event_type()));
+            list.push(&event.js_data());
+            list.push(&JsValue::from_str(event.last_event_id()));
+            list.push(&JsValue::from_bool(event.has_own_id()));
+            list.push(&event.too_big().map_or(JsValue::NULL, JsValue::from_str));
+            if batch.is_none() {
+                self.post_events(list);
+            }
+        }
+        if let Some(sink) = self.sink.upgrade() {
+            sink.dispatch(event);
+        }
+    }
+
+    #[cfg(feature = "fetch")]
+    fn comment(&self, text: &str) {
+        let msg = message(&["c", text]);
+        self.link.post(&msg);
+        if let Some(sink) = self.sink.upgrade() {
+            sink.comment(text);
+        }
+    }
+
+    fn set_state(&self, state: ConnectionState) {
+        self.link.post(&state_message(&state));
+        if let Some(sink) = self.sink.upgrade() {
+            sink.set_state(state);
+        }
+    }
+
+    fn close(&self, reason: CloseReason) {
+        // The leader's own close() hands the connection over; any other end is the
+        // group's: the followers close with the same reason.
+        if reason != CloseReason::ClosedByClient {
+            self.link.post(&state_message(&ConnectionState::Closed {
+                reason: reason.clone(),
+            }));
+        }
+        if let Some(sink) = self.sink.upgrade() {
+            sink.close(reason);
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.sink.upgrade().is_none_or(|sink| sink.is_closed())
+    }
+
+    fn last_event_id(&self) -> String {
+        self.sink
+            .upgrade()
+            .map(|sink| sink.last_event_id())
+            .unwrap_or_default()
+    }
+
+    fn state(&self) -> ConnectionState {
+        self.sink.upgrade().map_or(
+            ConnectionState::Closed {
+                reason: CloseReason::ClosedByClient,
+            },
+            |sink| sink.state(),
+        )
+    }
+
+    fn set_share_role(&self, _role: ShareRole) {}
+
+    fn set_last_event_id(&self, id: &str) {
+        self.link.post(&message(&["i", id]));
+        if let Some(sink) = self.sink.upgrade() {
+            sink.set_last_event_id(id);
+        }
+    }
+
+    fn connection_opened(&self) {
+        self.link.post(&message(&["o"]));
+        if let Some(sink) = self.sink.upgrade() {
+            sink.connection_opened();
+        }
+    }
+
+    #[cfg(feature = "fetch")]
+    fn begin_batch(&self) {
+        *self.batch.borrow_mut() = Some(Array::new());
+        if let Some(sink) = self.sink.upgrade() {
+            sink.begin_batch();
+        }
+    }
+
+    #[cfg(feature = "fetch")]
+    fn end_batch(&self) {
+        if let Some(list) = self.batch.borrow_mut().take() {
+            if list.length() > 0 {
+                self.post_events(list);
+            }
+        }
+        if let Some(sink) = self.sink.upgrade() {
+            sink.end_batch();
+        }
+    }
+}
+
+/// An array of strings.
+fn message(items: &[&str]) -> Array {
+    items.iter().map(|s| JsValue::from_str(s)).collect()
+}
+
+fn millis(d: Duration) -> JsValue {
+    JsValue::from_f64(d.as_millis() as f64)
+}
+
+fn text(s: Option<&str>) -> JsValue {
+    s.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// `["s", state...]`.
+fn state_message(state: &ConnectionState) -> Array {
+    let a = message(&["s"]);
+    let put = |v: JsValue| {
+        a.push(&v);
+    };
+    match state {
+        ConnectionState::Connecting { attempt } => {
+            put("c".into());
+            put((*attempt).into());
+        }
+        ConnectionState::Open => put("o".into()),
+        ConnectionState::Reconnecting {
+            attempt,
+            delay,
+            cause,
+        } => {
+            put("r".into());
+            put((*attempt).into());
+            put(delay.map_or(JsValue::from_f64(-1.0), millis));
+            put_failure(&a, cause);
+        }
+        ConnectionState::Closed { reason } => {
+            put("x".into());
+            match reason {
+                CloseReason::ClosedByClient => put("client".into()),
+                CloseReason::Failed => put("failed".into()),
+                CloseReason::HttpStatus {
+                    status,
+                    status_text,
+                    body,
+                } => {
+                    put("http".into());
+                    put((*status).into());
+                    put(status_text.as_str().into());
+                    put(text(body.as_deref()));
+                }
+                CloseReason::ContentType { content_type } => {
+                    put("type".into());
+                    put(content_type.as_str().into());
+                }
+                CloseReason::NoContent => put("204".into()),
+                CloseReason::InvalidRequest { message } => {
+                    put("invalid".into());
+                    put(message.as_str().into());
+                }
+                CloseReason::GaveUp { attempts, cause } => {
+                    put("gaveup".into());
+                    put((*attempts).into());
+                    put_failure(&a, cause);
+                }
+                CloseReason::Completed => put("done".into()),
+                CloseReason::Interrupted { received } => {
+                    put("cut".into());
+                    put(JsValue::from_f64(*received as f64));
+                }
+            }
+        }
+    }
+    a
+}
+
+fn put_failure(a: &Array, failure: &Failure) {
+    let put = |v: JsValue| {
+        a.push(&v);
+    };
+    match failure {
+        Failure::ConnectionLost => put("lost".into()),
+        Failure::StreamEnded => put("ended".into()),
+        Failure::Network { message } => {
+            put("net".into());
+            put(message.as_str().into());
+        }
+        Failure::HeartbeatTimeout { after } => {
+            put("hb".into());
+            put(millis(*after));
+        }
+        Failure::HttpStatus {
+            status,
+            status_text,
+            retry_after,
+            body,
+        } => {
+            put("http".into());
+            put((*status).into());
+            put(status_text.as_str().into());
+            put(retry_after.map_or(JsValue::from_f64(-1.0), millis));
+            put(text(body.as_deref()));
+        }
+        Failure::ContentType { content_type } => {
+            put("type".into());
+            put(content_type.as_str().into());
+        }
+        Failure::NoContent => put("204".into()),
+        Failure::Requested => put("req".into()),
+        Failure::PageHidden => put("hidden".into()),
+    }
+}
+
+/// Reads a message's items in order.
+struct Reader<'a> {
+    a: &'a Array,
+    i: u32,
+}
+
+impl Reader<'_> {
+    fn next(&mut self) -> JsValue {
+        let v = self.a.get(self.i);
+        self.i += 1;
+        v
+    }
+    fn text(&mut self) -> Option<String> {
+        self.next().as_string()
+    }
+    fn number(&mut self) -> Option<f64> {
+        self.next().as_f64()
+    }
+    fn count(&mut self) -> Option<u32> {
+        self.number().map(|n| n as u32)
+    }
+    fn millis(&mut self) -> Option<Option<Duration>> {
+        let n = self.number()?;
+        Some((n >= 0.0).then(|| Duration::from_millis(n as u64)))
+    }
+    fn failure(&mut self) -> Option<Failure> {
+        Some(match self.text()?.as_str() {
+            "lost" => Failure::ConnectionLost,
+            "ended" => Failure::StreamEnded,
+            "net" => Failure::Network {
+                message: self.text()?,
+            },
+            "hb" => Failure::HeartbeatTimeout {
+                after: self.millis()??,
+            },
+            "http" => Failure::HttpStatus {
+                status: self.count()? as u16,
+                status_text: self.text()?,
+                retry_after: self.millis()?,
+                body: self.text(),
+            },
+            "type" => Failure::ContentType {
+                content_type: self.text()?,
+            },
+            "204" => Failure::NoContent,
+            "req" => Failure::Requested,
+            "hidden" => Failure::PageHidden,
+            _ => return None,
+        })
+    }
+}
+
+/// The state of a `["s", ...]` message; `None` for one this build does not know.
+fn decode_state(a: &Array) -> Option<ConnectionState> {
+    let mut r = Reader { a, i: 1 };
+    Some(match r.text()?.as_str() {
+        "c" => ConnectionState::Connecting {
+            attempt: r.count()?,
+        },
+        "o" => ConnectionState::Open,
+        "r" => ConnectionState::Reconnecting {
+            attempt: r.count()?,
+            delay: r.millis()?,
+            cause: r.failure()?,
+        },
+        "x" => ConnectionState::Closed {
+            reason: match r.text()?.as_str() {
+                "client" => CloseReason::ClosedByClient,
+                "failed" => CloseReason::Failed,
+                "http" => CloseReason::HttpStatus {
+                    status: r.count()? as u16,
+                    status_text: r.text()?,
+                    body: r.text(),
+                },
+                "type" => CloseReason::ContentType {
+                    content_type: r.text()?,
+                },
+                "204" => CloseReason::NoContent,
+                "invalid" => CloseReason::InvalidRequest { message: r.text()? },
+                "gaveup" => CloseReason::GaveUp {
+                    attempts: r.count()?,
+                    cause: r.failure()?,
+                },
+                "done" => CloseReason::Completed,
+                "cut" => CloseReason::Interrupted {
+                    received: r.number()? as u64,
+                },
+                _ => return None,
+            },
+        },
+        _ => return None,
+    })
+}

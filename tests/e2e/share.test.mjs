@@ -1,0 +1,319 @@
+// One connection for all tabs (issue 18): `TypedEventSource` with `share: true` in
+// several pages of one Chromium context (so they share an origin's Web Locks and
+// BroadcastChannels, as tabs do), on both transports, against the test server, whose
+// `/stats` counts the open `/events` streams of each channel.
+//
+//   E2E_BASE_URL=http://127.0.0.1:PORT node tests/e2e/share.test.mjs
+// (after `npm run build`; `npm test` does both).
+
+import { createRunner, launchBrowser, unique, waitUntil, watchPageErrors } from './lib.mjs';
+import { servePackage } from '../package/page.mjs';
+
+const run = createRunner();
+const base = await run.startup({ paths: ['/health'] });
+
+/** The open `/events` streams of `channel` now. */
+async function streams(channel) {
+  const stats = await (await fetch(`${base}/stats`)).json();
+  return stats.perChannel?.[channel] ?? 0;
+}
+
+/** Publishes `count` events of `type` on `channel` (the server numbers them). */
+async function publish(channel, type, count, from = 0) {
+  for (let i = 0; i < count; i++) {
+    const r = await fetch(`${base}/publish`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel, event: type, data: { n: from + i } }),
+    });
+    if (!r.ok) throw new Error(`publish answered ${r.status}: ${await r.text()}`);
+  }
+}
+
+/** Samples the channel's open streams every 20 ms until `stop()`; resolves with the
+ *  samples. */
+function sampleStreams(channel) {
+  const samples = [];
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      samples.push({ at: Date.now(), n: await streams(channel) });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return samples;
+  })();
+  return { stop: () => ((running = false), done) };
+}
+
+/** The longest time in ms that more than one stream was open, from samples. */
+function longestOverlap(samples) {
+  let longest = 0;
+  let since = null;
+  for (const { at, n } of samples) {
+    if (n > 1 && since === null) since = at;
+    if (n <= 1 && since !== null) {
+      longest = Math.max(longest, at - since);
+      since = null;
+    }
+  }
+  if (since !== null) longest = Math.max(longest, samples.at(-1).at - since);
+  return longest;
+}
+
+/** Opens a page of `context` on the unbundled package; in it, `window.src` shares the
+ *  channel's stream and `window.got[type]` collects the ids delivered per type. */
+async function openMember(context, site, channel, transport, types = ['chat']) {
+  const page = await context.newPage();
+  const errors = watchPageErrors(page);
+  await page.goto(`${site.origin}/tests/package/page.html`);
+  const error = await waitUntil(page, 'the package to load', () => window.packageReady || window.packageError);
+  if (error !== true) throw new Error(`the package failed to load: ${error}`);
+  await page.evaluate(
+    ([url, transport, types]) => {
+      window.got = {};
+      window.roles = [];
+      window.src = new window.TypedEventSource(url, { share: true, transport });
+      window.src.addEventListener('sharerole', () => window.roles.push(window.src.shareRole));
+      for (const type of types) {
+        window.got[type] = [];
+        window.src.on(type, (data, meta) => {
+          if (typeof data.n !== 'number') throw new Error(`not typed: ${JSON.stringify(data)}`);
+          window.got[type].push(Number(meta.lastEventId));
+        });
+      }
+    },
+    [`${base}/events?channel=${channel}`, transport, types],
+  );
+  page.errors = errors;
+  return page;
+}
+
+const role = (page) => page.evaluate(() => window.src.shareRole);
+const got = (page, type = 'chat') => page.evaluate((type) => window.got[type], type);
+
+/** Waits until one page leads and the others follow, all open; returns the leader. */
+async function settled(pages) {
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    const roles = await Promise.all(pages.map(role));
+    const states = await Promise.all(pages.map((p) => p.evaluate(() => window.src.state.kind)));
+    const leaders = roles.filter((r) => r === 'leader').length;
+    if (leaders === 1 && roles.every((r) => r !== 'alone') && states.every((s) => s === 'open')) {
+      return pages[roles.indexOf('leader')];
+    }
+    if (Date.now() > deadline) throw new Error(`no settled group: roles ${roles}, states ${states}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Waits until every page has `count` ids of `type`, then checks they are the same
+ *  ids, in order, none twice. */
+async function allReceived(pages, count, type = 'chat') {
+  const deadline = Date.now() + 15000;
+  let lists;
+  for (;;) {
+    lists = await Promise.all(pages.map((p) => got(p, type)));
+    if (lists.every((l) => l.length >= count)) break;
+    if (Date.now() > deadline) throw new Error(`${type}: pages have ${lists.map((l) => l.length)} of ${count} events`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  await new Promise((r) => setTimeout(r, 200)); // anything extra (a duplicate) shows now
+  lists = await Promise.all(pages.map((p) => got(p, type)));
+  const first = lists[0];
+  for (const [i, list] of lists.entries()) {
+    if (list.length !== count) throw new Error(`${type}: page ${i} has ${list.length} events, expected ${count}: ${list}`);
+    if (new Set(list).size !== list.length) throw new Error(`${type}: page ${i} has an event twice: ${list}`);
+    for (let k = 1; k < list.length; k++) {
+      if (list[k] <= list[k - 1]) throw new Error(`${type}: page ${i} out of order: ${list}`);
+    }
+    if (JSON.stringify(list) !== JSON.stringify(first)) throw new Error(`${type}: page ${i} differs from page 0: ${list} vs ${first}`);
+  }
+  return first;
+}
+
+async function noPageErrors(pages) {
+  for (const p of pages) {
+    const bad = p.errors.unexpected();
+    if (bad.length) throw new Error(`page errors: ${bad.map((e) => e.text).join('; ')}`);
+  }
+}
+
+if (base) {
+  const site = await servePackage();
+  const browser = await launchBrowser();
+  try {
+    for (const transport of ['fetch', 'native']) {
+      await run.check(`${transport}: three pages share one stream; each gets every event once, in order`, async () => {
+        const context = await browser.newContext();
+        try {
+          const channel = unique(`share3-${transport}`);
+          const sampler = sampleStreams(channel);
+          const pages = [];
+          for (let i = 0; i < 3; i++) pages.push(await openMember(context, site, channel, transport));
+          await settled(pages);
+          await publish(channel, 'chat', 30);
+          const ids = await allReceived(pages, 30);
+          const samples = await sampler.stop();
+          const most = Math.max(...samples.map((s) => s.n));
+          if (most !== 1) throw new Error(`the server saw ${most} streams at once, expected 1`);
+          await noPageErrors(pages);
+          return `ids ${ids[0]}..${ids.at(-1)}, at most ${most} stream`;
+        } finally {
+          await context.close();
+        }
+      });
+
+      await run.check(`${transport}: the leader's page closes mid-stream; a follower takes over within 1 s and resumes, nothing lost or doubled`, async () => {
+        const context = await browser.newContext();
+        try {
+          const channel = unique(`handover-${transport}`);
+          const pages = [];
+          for (let i = 0; i < 3; i++) pages.push(await openMember(context, site, channel, transport));
+          const leader = await settled(pages);
+          const rest = pages.filter((p) => p !== leader);
+          const sampler = sampleStreams(channel);
+          const publishing = (async () => {
+            for (let i = 0; i < 40; i++) {
+              await publish(channel, 'chat', 1, i);
+              await new Promise((r) => setTimeout(r, 25));
+            }
+          })();
+          await waitUntil(rest[0], 'ten events before the close', () => window.got.chat.length >= 10);
+          const closedAt = Date.now();
+          await leader.close();
+          const deadline = closedAt + 1000;
+          let newLeader = null;
+          while (!newLeader) {
+            const roles = await Promise.all(rest.map(role));
+            if (roles.includes('leader')) newLeader = rest[roles.indexOf('leader')];
+            else if (Date.now() > deadline) throw new Error(`no follower leads 1 s after the close (roles ${roles})`);
+            else await new Promise((r) => setTimeout(r, 10));
+          }
+          const tookOver = Date.now() - closedAt;
+          await publishing;
+          const ids = await allReceived(rest, 40);
+          const samples = await sampler.stop();
+          const overlap = longestOverlap(samples);
+          if (overlap >= 1000) throw new Error(`two streams were open for ${overlap} ms`);
+          await noPageErrors(rest);
+          return `took over in ${tookOver} ms; ids ${ids[0]}..${ids.at(-1)}; two streams for at most ${overlap} ms`;
+        } finally {
+          await context.close();
+        }
+      });
+    }
+
+    await run.check('seven pages share one stream and all receive events', async () => {
+      const context = await browser.newContext();
+      try {
+        const channel = unique('share7');
+        const sampler = sampleStreams(channel);
+        const pages = [];
+        for (let i = 0; i < 7; i++) pages.push(await openMember(context, site, channel, 'native'));
+        await settled(pages);
+        await publish(channel, 'chat', 5);
+        await allReceived(pages, 5);
+        const samples = await sampler.stop();
+        const most = Math.max(...samples.map((s) => s.n));
+        if (most !== 1) throw new Error(`the server saw ${most} streams at once, expected 1`);
+        return '1 stream for 7 pages';
+      } finally {
+        await context.close();
+      }
+    });
+
+    await run.check('native: followers with other event types get theirs through the leader', async () => {
+      const context = await browser.newContext();
+      try {
+        const channel = unique('share-types');
+        const a = await openMember(context, site, channel, 'native', ['chat']);
+        await waitUntil(a, 'the first page to lead', () => window.src.shareRole === 'leader');
+        const b = await openMember(context, site, channel, 'native', ['note']);
+        const c = await openMember(context, site, channel, 'native', ['chat', 'alert']);
+        await settled([a, b, c]);
+        // The leader hears of the followers' types when they join: wait until it
+        // listens to them all (a note reaches b).
+        await waitUntil(b, 'b to follow', () => window.src.shareRole === 'follower');
+        await publish(channel, 'note', 3);
+        await publish(channel, 'chat', 3);
+        await publish(channel, 'alert', 2);
+        await allReceived([b], 3, 'note');
+        await allReceived([a, c], 3, 'chat');
+        await allReceived([c], 2, 'alert');
+        const aTypes = await a.evaluate(() => Object.keys(window.got));
+        if (aTypes.join() !== 'chat') throw new Error(`the leader's own handlers changed: ${aTypes}`);
+        await noPageErrors([a, b, c]);
+      } finally {
+        await context.close();
+      }
+    });
+
+    await run.check("a follower's close() leaves the leader's stream; the last page's close() ends it", async () => {
+      const context = await browser.newContext();
+      try {
+        const channel = unique('share-close');
+        const a = await openMember(context, site, channel, 'fetch');
+        const b = await openMember(context, site, channel, 'fetch');
+        const leader = await settled([a, b]);
+        const follower = leader === a ? b : a;
+        await follower.evaluate(() => window.src.close());
+        const state = await follower.evaluate(() => window.src.state);
+        if (state.kind !== 'closed' || state.reason !== 'client') throw new Error(`the follower is ${JSON.stringify(state)}`);
+        await publish(channel, 'chat', 3);
+        await allReceived([leader], 3);
+        if ((await got(follower)).length !== 0) throw new Error('the closed follower still receives events');
+        if ((await streams(channel)) !== 1) throw new Error(`the stream ended with the follower's close (${await streams(channel)} open)`);
+        await leader.evaluate(() => window.src.close());
+        const end = Date.now() + 5000;
+        while ((await streams(channel)) !== 0) {
+          if (Date.now() > end) throw new Error('the stream is still open 5 s after the last close()');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await noPageErrors([a, b]);
+      } finally {
+        await context.close();
+      }
+    });
+
+    await run.check('1,000 follower open/close cycles leave the live heap flat', async () => {
+      const context = await browser.newContext();
+      try {
+        const channel = unique('share-memory');
+        const leader = await openMember(context, site, channel, 'fetch');
+        await waitUntil(leader, 'the first page to lead', () => window.src.shareRole === 'leader');
+        const page = await openMember(context, site, channel, 'fetch');
+        await settled([leader, page]);
+        const cdp = await context.newCDPSession(page);
+        const heap = async () => {
+          await cdp.send('HeapProfiler.collectGarbage');
+          return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+        };
+        const cycles = (n) =>
+          page.evaluate(async ([url, n]) => {
+            for (let i = 0; i < n; i++) {
+              const s = new window.TypedEventSource(url, { share: true, transport: 'fetch' });
+              s.on('chat', () => {});
+              if (s.shareRole !== 'follower') throw new Error(`cycle ${i}: ${s.shareRole}`);
+              s.close();
+            }
+            // Let the closes' microtasks (the cores' frees) run.
+            await new Promise((r) => setTimeout(r, 50));
+          }, [`${base}/events?channel=${channel}`, n]);
+        await cycles(200);
+        const before = await heap();
+        await cycles(1000);
+        const after = await heap();
+        const growth = after - before;
+        if (growth > 256 * 1024) throw new Error(`the live heap grew by ${growth} bytes over 1,000 cycles`);
+        await noPageErrors([leader, page]);
+        return `live heap ${before} -> ${after} bytes (${growth >= 0 ? '+' : ''}${growth})`;
+      } finally {
+        await context.close();
+      }
+    });
+  } finally {
+    await browser.close();
+    await site.close();
+  }
+}
+run.finish();
