@@ -1,8 +1,8 @@
 // The npm package's entry: `import { TypedEventSource } from "wasm-eventsource"`.
 //
 // - Starts loading the wasm module on import in a browser or worker, with no top-level
-//   await: Chromium refuses a Service Worker whose module graph has one, and a module
-//   SharedWorker loses its `connect` event while one is pending. So there is no init()
+//   await: Chromium refuses a Service Worker whose module graph has one (and a module
+//   SharedWorker is reported to lose its `connect` event while one is pending). So there is no init()
 //   to call: a source constructed before the wasm is ready works at once (its state is
 //   `connecting`, its callbacks and listeners are kept) and builds its connection when
 //   the wasm is ready. The wasm file is found with `new URL(..., import.meta.url)`,
