@@ -9,7 +9,9 @@
 // (after `npm run build`; `npm test` does both).
 
 import { execFileSync } from 'node:child_process';
-import { createRunner, artifactPath, launchBrowser, serveStatic, unique, waitUntil, watchPageErrors } from './lib.mjs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, createRunner, artifactPath, launchBrowser, serveStatic, unique, waitUntil, watchPageErrors } from './lib.mjs';
 import { makeApp, serverControls, viteBuild } from './apps/build.mjs';
 
 const runner = createRunner();
@@ -47,6 +49,39 @@ if (base) {
     if (fetched.length) throw new Error(`fetched ${fetched}`);
     if (!/^RangeError: .*`keep` must be a whole number of events, at least 1; got 0/.test(keepError)) throw new Error(`keep: 0 gave ${keepError}`);
     return html;
+  });
+
+  // Both entries' types, as packed: a strict consumer (and the README's tsx examples)
+  // passes; code the types rule out fails with exactly the expected errors.
+  const TSC = [join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), '--noEmit', '--strict', '--jsx', 'react-jsx', '--module', 'esnext',
+    '--moduleResolution', 'bundler', '--target', 'es2022', '--lib', 'es2022,dom,dom.iterable,esnext.disposable'];
+  const tsc = (files) => {
+    try {
+      execFileSync(TSC[0], [...TSC.slice(1), ...files], { cwd: app, encoding: 'utf8', stdio: 'pipe' });
+      return '';
+    } catch (err) {
+      return `${err.stdout || ''}${err.stderr || ''}` || String(err);
+    }
+  };
+  await runner.check("tsc --strict accepts a consumer of wasm-eventsource/react and /vue, and the README's tsx examples", async () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```tsx\n([\s\S]*?)```/g)].map((m) => m[1]);
+    if (!blocks.length) throw new Error('the README has no ```tsx example');
+    const files = blocks.map((code, i) => {
+      const file = join(app, `readme-${i}.tsx`);
+      writeFileSync(file, `${code}\nexport {};\n`);
+      return file;
+    });
+    const output = tsc([join(app, 'consumer.tsx'), ...files]);
+    if (output) throw new Error(output);
+    return `consumer.tsx and ${blocks.length} README block(s)`;
+  });
+  await runner.check('tsc rejects code the front-end types rule out (they are not `any`)', async () => {
+    const output = tsc([join(app, 'wrong.ts')]);
+    const found = [...output.matchAll(/wrong\.ts\((\d+),\d+\): error (TS\d+)/g)].map((m) => `${m[1]}:${m[2]}`);
+    const expected = ['5:TS2322', '6:TS2322', '8:TS2540', '9:TS2339', '9:TS2339'];
+    if (JSON.stringify(found) !== JSON.stringify(expected)) throw new Error(`expected errors ${expected.join(', ')}, got ${found.join(', ') || 'none'}:\n${output}`);
+    return `rejected with ${found.join(', ')}`;
   });
 
   const browser = await launchBrowser();
