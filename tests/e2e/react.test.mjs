@@ -139,6 +139,21 @@ if (base) {
       if ((await badge()) !== 'open') throw new Error(`badge ${await badge()}`);
     });
 
+    await runner.check('close() closes the shared stream (both hooks see it); reconnect() opens it again', async () => {
+      await page.evaluate(() => window.controls.close());
+      await waitUntil(page, 'the badge to say closed', () => document.querySelector('#badge')?.textContent === 'closed');
+      await server.until(`no stream on ${other}`, () => server.open(other), 0);
+      const error = await page.textContent('#error');
+      if (error !== '') throw new Error(`close() set error ${error}`);
+      await page.evaluate(() => window.controls.reconnect());
+      await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
+      await server.until(`one stream on ${other} again`, () => server.open(other), 1);
+      await server.publish(other, 'chat', { n: 2, text: 'reopened' });
+      await waitUntil(page, 'the event after reconnect()', () => document.querySelector('#latest')?.textContent === '2:reopened');
+      const list = await page.$$eval('#list li', (items) => items.map((li) => li.textContent));
+      if (JSON.stringify(list) !== JSON.stringify(['1', '2'])) throw new Error(`the second hook's list: ${JSON.stringify(list)}`);
+    });
+
     await runner.check('unmount closes the stream (the server sees it end)', async () => {
       await page.evaluate(() => window.app.setShown(false));
       await waitUntil(page, 'the unmounted view', () => document.querySelector('#unmounted'));
