@@ -24,14 +24,22 @@ const entries = new Map();
 /**
  * The key of a connection: the URL as given and the options as JSON with sorted keys,
  * so equal options are one connection whatever the object (an inline `{...}` in a
- * render is a new object each time). Throws for options JSON cannot write (a cycle).
+ * render is a new object each time). Throws a TypeError for options JSON cannot write
+ * (a cycle, a BigInt).
  */
 export function connectionKey(url, options) {
-  return JSON.stringify([String(url), options ?? null], (_, value) =>
-    value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]]))
-      : value,
-  );
+  try {
+    return JSON.stringify([String(url), options ?? null], (_, value) =>
+      value !== null && typeof value === 'object' && !Array.isArray(value)
+        ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]]))
+        : value,
+    );
+  } catch (e) {
+    throw new TypeError(
+      `wasm-eventsource: the options must be plain data (objects, strings, numbers, booleans), ` +
+        `as TypedEventSourceOptions are; they are compared as JSON, which failed: ${e && e.message}`,
+    );
+  }
 }
 
 /** Takes (or opens) the connection for `key`; the caller must `release()` it once. */
