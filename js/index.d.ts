@@ -34,8 +34,13 @@ export type {
 } from "../pkg-web/wasm_eventsource.js";
 
 /**
- * Loads the wasm module. Done on import in a browser; call it only to load the wasm
- * from elsewhere (a URL, a Response or bytes). A no-op once done.
+ * Loads the wasm module. Started on import in a browser or worker (without a top-level
+ * await, so the package loads in Service Workers and SharedWorkers too): there is no
+ * need to call it. A source constructed before the wasm is ready works at once and
+ * connects when it is; its options are checked then, and a bad one closes it (the
+ * reason `"invalid-request"`). Await `init()` to have the constructor throw for bad
+ * options at once, or pass a URL, a Response or bytes to load the wasm from elsewhere.
+ * Later calls return the first call's promise (unless it failed: then they try again).
  */
 export function init(input?: string | URL | Response | BufferSource | WebAssembly.Module): Promise<void>;
 
@@ -128,6 +133,9 @@ export class TypedEventSource extends EventTarget implements Disposable {
   /**
    * Opens a connection. Throws an `Error` for invalid options or outside a browser, and
    * a `SyntaxError` `DOMException` for a URL that does not parse (as EventSource does).
+   * Before the wasm is ready (see `init`), invalid options close the source instead, with
+   * the reason `"invalid-request"` and the same message. Where there is no EventSource
+   * (a Service Worker), the default transport is `"fetch"`.
    * A relative URL is resolved against the document's base URL. A URL that parses but
    * is not http(s) (`ftp:`, `about:blank`, ...) fails after construction, as with
    * EventSource: an `error` event, `readyState` 2, the state `closed` with the reason

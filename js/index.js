@@ -1,11 +1,17 @@
 // The npm package's entry: `import { TypedEventSource } from "wasm-eventsource"`.
 //
-// - Initialises the wasm module on import (top-level await) in a browser or worker, so
-//   there is no init() to call; the wasm file is found with `new URL(...,
-//   import.meta.url)`, which Vite, webpack 5 and Rollup handle with no plugin and a CDN
-//   serves as is. `init()` stays exported and is a no-op once done.
+// - Starts loading the wasm module on import in a browser or worker, with no top-level
+//   await: Chromium refuses a Service Worker whose module graph has one (and a module
+//   SharedWorker is reported to lose its `connect` event while one is pending). So there is no init()
+//   to call: a source constructed before the wasm is ready works at once (its state is
+//   `connecting`, its callbacks and listeners are kept) and builds its connection when
+//   the wasm is ready. The wasm file is found with `new URL(..., import.meta.url)`,
+//   which Vite, webpack 5 and Rollup handle with no plugin and a CDN serves as is.
+//   `init()` stays exported: awaiting it makes every later constructor check its
+//   options at once (before, a bad option closes the source, "invalid-request").
 // - Importing it in Node (server-side rendering) does not throw; constructing a source
 //   there does, with an error that says it needs a browser.
+// - Where there is no EventSource (a Service Worker), the default transport is fetch.
 // - TypedEventSource extends EventTarget and speaks the EventSource interface
 //   (addEventListener, onmessage/onopen/onerror, readyState, CONNECTING/OPEN/CLOSED,
 //   url, withCredentials, MessageEvents with raw string data), so code written for the
@@ -22,20 +28,40 @@ const inBrowser =
   typeof globalThis.fetch === 'function' &&
   (typeof window !== 'undefined' || typeof WorkerGlobalScope !== 'undefined');
 
+/** Whether this context has the browser's EventSource (a Service Worker has none), as
+ *  it was when this module loaded: a page may put TypedEventSource in its place. */
+const hasEventSource = typeof globalThis.EventSource === 'function';
+
+/** The load in progress or done; null before the first and after a failed one. */
 let initialised = null;
+/** The wasm module is ready: constructors build their core at once. */
+let ready = false;
 
 /**
- * Loads the wasm module (done on import in a browser). Pass a URL, a Response or
- * bytes to load it from elsewhere; later calls return the first call's promise.
+ * Loads the wasm module (started on import in a browser or worker). Pass a URL, a
+ * Response or bytes to load it from elsewhere; later calls return the first call's
+ * promise, unless it failed (then they try again). Awaiting it is needed only to have
+ * the constructor throw for bad options rather than close the source.
  */
 export function init(input) {
   if (!initialised) {
-    initialised = input === undefined ? wasmInit() : wasmInit({ module_or_path: input });
+    const loading = input === undefined ? wasmInit() : wasmInit({ module_or_path: input });
+    initialised = loading.then(
+      () => {
+        ready = true;
+      },
+      (e) => {
+        initialised = null;
+        throw e;
+      },
+    );
   }
-  return initialised.then(() => undefined);
+  return initialised;
 }
 
-if (inBrowser) await init();
+// Without awaiting (see the top): sources constructed meanwhile wait in `Deferred`;
+// one that is waiting when the load fails closes and says why.
+if (inBrowser) init().catch(() => {});
 
 /** Sources that are open or reconnecting: held here, as the browser holds an open
  *  EventSource, so nothing the user drops is collected mid-stream. */
@@ -90,13 +116,22 @@ export class TypedEventSource extends EventTarget {
     }
     const text = String(url);
     const href = absolute(text);
-    try {
-      this.#core = new Core(href ?? text, options);
-    } catch (e) {
-      // The core checks the options first: a SyntaxError for a URL that parses is its
-      // scheme. (One that does not parse is rethrown: EventSource throws too.)
-      if (href === undefined || !(e instanceof DOMException) || e.name !== 'SyntaxError') throw e;
-      this.#core = new Unfetchable(href, e.message, options);
+    if (!hasEventSource && (options == null || (typeof options === 'object' && options.transport === undefined))) {
+      // No EventSource here (a Service Worker): the native transport cannot work.
+      options = { ...options, transport: 'fetch' };
+    }
+    if (!ready) {
+      if (href === undefined) {
+        // As EventSource (and the core, once ready) does, at once.
+        throw new DOMException(
+          `invalid event source url "${text}": it does not parse as a URL; pass an absolute ` +
+            'http(s) url or a path relative to the page',
+          'SyntaxError',
+        );
+      }
+      this.#core = new Deferred(href, options);
+    } else {
+      this.#core = build(href ?? text, href, options);
     }
     this.#url = this.#core.url;
     this.#withCredentials = Boolean(options && options.withCredentials);
@@ -501,11 +536,174 @@ class Unfetchable {
 }
 
 /** Calls an `onState` callback as the core does: what it throws is reported, not
- *  thrown (through the core's one copy of that code). */
+ *  thrown. */
 function observe(callback, state) {
   try {
     callback(state);
   } catch (e) {
-    Core.reportError(e);
+    report(e);
+  }
+}
+
+/** Reports an error a callback threw: through the core's one copy of that code, or,
+ *  before the wasm is ready, as the browser reports an uncaught error. */
+function report(e) {
+  if (ready) Core.reportError(e);
+  else if (typeof globalThis.reportError === 'function') globalThis.reportError(e);
+  else console.error(e);
+}
+
+/** The core for `text` (`href` resolved, undefined when it does not parse), once the
+ *  wasm is ready. Throws as the constructor does. */
+function build(text, href, options) {
+  try {
+    return new Core(text, options);
+  } catch (e) {
+    // The core checks the options first: a SyntaxError for a URL that parses is its
+    // scheme. (One that does not parse is rethrown: EventSource throws too.)
+    if (href === undefined || !(e instanceof DOMException) || e.name !== 'SyntaxError') throw e;
+    return new Unfetchable(href, e.message, options);
+  }
+}
+
+/** The state of a source that has not connected yet. */
+const CONNECTING_STATE = Object.freeze({ kind: 'connecting', attempt: 0 });
+
+/**
+ * Stands in for the core of a source constructed before the wasm was ready: keeps its
+ * registrations (in order), answers the getters as a connecting source, and builds
+ * the core when the wasm is ready, replaying them; from then on it forwards to it,
+ * mapping its own ids to the core's. Closed before that, it never builds one. What the
+ * core throws then goes where a callback's errors go: bad options (or a URL that is
+ * not http(s)) close the source with the reason "invalid-request" and the core's
+ * message; a registration the core refuses (`onAny` with native) is reported.
+ */
+class Deferred {
+  /** The core, once built. */
+  #core = null;
+  /** The closed state, when closed before the core was built. */
+  #closed = null;
+  /** Registrations made before the core: local id -> [method, callback, type?]. */
+  #pending = new Map();
+  /** Local ids -> the core's, for registrations replayed or made since. */
+  #ids = new Map();
+  #next = 1;
+  #lastEventId;
+
+  constructor(href, options) {
+    this.url = href;
+    const last = options !== null && typeof options === 'object' ? options.lastEventId : undefined;
+    this.#lastEventId = typeof last === 'string' ? last : '';
+    init().then(
+      () => this.#build(href, options),
+      (e) => {
+        const why = e && e.message ? e.message : String(e);
+        this.#end({
+          kind: 'closed',
+          reason: 'failed',
+          message: `the wasm module did not load (${why}); check that the package's .wasm file is served, or pass its URL to init()`,
+        });
+      },
+    );
+  }
+
+  get readyState() {
+    if (this.#core) return this.#core.readyState;
+    return this.#closed ? CLOSED : CONNECTING;
+  }
+  get lastEventId() {
+    return this.#core ? this.#core.lastEventId : this.#lastEventId;
+  }
+  get state() {
+    if (this.#core) return this.#core.state;
+    return this.#closed ?? CONNECTING_STATE;
+  }
+
+  on(type, callback) {
+    return this.#register('on', callback, type);
+  }
+  onRaw(type, callback) {
+    return this.#register('onRaw', callback, type);
+  }
+  onDecodeError(callback) {
+    return this.#register('onDecodeError', callback);
+  }
+  onGap(callback) {
+    return this.#register('onGap', callback);
+  }
+  onAny(callback) {
+    return this.#register('onAny', callback);
+  }
+  onState(callback) {
+    const id = this.#register('onState', callback);
+    if (!this.#core) observe(callback, this.state);
+    return id;
+  }
+  off(id) {
+    if (this.#pending.delete(id)) return true;
+    const real = this.#ids.get(id);
+    if (real === undefined) return false;
+    this.#ids.delete(id);
+    return this.#core.off(real);
+  }
+  reconnect() {
+    this.#core?.reconnect();
+  }
+  close() {
+    if (this.#core) this.#core.close();
+    else this.#end({ kind: 'closed', reason: 'client', message: 'closed by the client' });
+  }
+  free() {
+    this.#core?.free();
+  }
+
+  #register(method, callback, type) {
+    const id = this.#next++;
+    if (this.#core) {
+      this.#ids.set(id, type === undefined ? this.#core[method](callback) : this.#core[method](type, callback));
+    } else if (!this.#closed) {
+      this.#pending.set(id, [method, callback, type]);
+    }
+    return id;
+  }
+
+  #build(href, options) {
+    if (this.#closed) return;
+    let core;
+    try {
+      core = build(href, href, options);
+    } catch (e) {
+      core = new Unfetchable(href, e && e.message ? e.message : String(e), options);
+    }
+    const pending = [...this.#pending];
+    this.#pending.clear();
+    this.#core = core;
+    for (const [id, [method, callback, type]] of pending) {
+      try {
+        if (method === 'onState') {
+          // The core calls it at once with its state, which this one already gave.
+          let first = true;
+          const skip = (state) => {
+            const repeat = first && state.kind === 'connecting' && state.attempt === 0;
+            first = false;
+            if (!repeat) callback(state);
+          };
+          this.#ids.set(id, core.onState(skip));
+          first = false;
+        } else {
+          this.#ids.set(id, type === undefined ? core[method](callback) : core[method](type, callback));
+        }
+      } catch (e) {
+        report(e);
+      }
+    }
+  }
+
+  #end(state) {
+    if (this.#closed || this.#core) return;
+    this.#closed = state;
+    const observers = [...this.#pending.values()].filter(([method]) => method === 'onState');
+    this.#pending.clear();
+    for (const [, callback] of observers) observe(callback, state);
   }
 }

@@ -144,6 +144,9 @@ if (base) {
         wantErrors.forEach((re, i) => {
           if (!re.test(results.optionErrors[i] || '')) throw new Error(`option error ${i}: "${results.optionErrors[i]}" does not match ${re}`);
         });
+        if (!/^invalid-request: .*unknown option `transprt` in `options`/.test(results.earlyOptionError || '')) {
+          throw new Error(`a bad option before the wasm was ready: ${results.earlyOptionError}`);
+        }
         const states = results.states.join(' → ');
         if (!states.startsWith('connecting 0 → open')) throw new Error(`states ${states}`);
         await waitUntil(page, 'the closed state after close()', () => window.results.states.includes('closed client'));

@@ -4,6 +4,7 @@
 // The package's main entry: no init() to call, the wasm is loaded on import.
 import {
   TypedEventSource,
+  init,
   type ConnectionState,
   type DecodeErrorInfo,
   type MessageMeta,
@@ -31,8 +32,10 @@ interface Results {
   /** The iterator's count of events it dropped (none: the loop keeps up). */
   dropped?: number;
   events: { n: number; type: string; lastEventId: string }[];
-  /** What the constructor threw for bad options. */
+  /** What the constructor threw for bad options, once the wasm was ready. */
   optionErrors: string[];
+  /** How a source with a bad option constructed before the wasm was ready closed. */
+  earlyOptionError?: string;
   decodeErrors: string[];
   states: string[];
   done: boolean;
@@ -65,6 +68,16 @@ function describe(state: ConnectionState): string {
 async function main(): Promise<void> {
   const server = new URLSearchParams(location.search).get("server");
   if (!server) throw new Error("pass ?server=http://127.0.0.1:PORT");
+  // Constructed on the heels of the import, before the wasm is ready: the options are
+  // checked when it is, and a bad one closes the source ("invalid-request").
+  const early = new TypedEventSource(`${server}/events`, { transprt: "fetch" } as unknown as TypedEventSourceOptions);
+  results.earlyOptionError = await new Promise<string>((resolve) => {
+    early.onState((state) => {
+      if (state.kind === "closed") resolve(`${state.reason}: ${state.message}`);
+    });
+  });
+  // Once it is ready, the constructor checks them at once and throws.
+  await init();
   for (const bad of [{ transprt: "fetch" }, { heartbeatMs: 1.5 }, { retry: { jitter: "yes" } }]) {
     try {
       new TypedEventSource(`${server}/events`, bad as unknown as TypedEventSourceOptions).close();

@@ -1,0 +1,62 @@
+// Types of `wasm-eventsource/react` (js/react.js).
+import type { ConnectionState, MessageMeta, TypedEventSourceOptions } from "./index.js";
+import type { EventSourceError, EventSourceMessage } from "./shared.js";
+
+export type { ConnectionState, EventSourceError, EventSourceMessage, MessageMeta, TypedEventSourceOptions };
+
+/** The controls every hook returns. Both act on the connection the hook shares. */
+export interface EventSourceControls {
+  /** Closes the connection (for every hook sharing it) until `reconnect()`. */
+  close(): void;
+  /** Drops the connection (or cuts a backoff short) and connects now; opens a closed one again. */
+  reconnect(): void;
+}
+
+/** What `useEventSource` returns. */
+export interface UseEventSourceResult<T> extends EventSourceControls {
+  /** The connection's state: `connecting` until it opens (and on the server). */
+  state: ConnectionState;
+  /** The latest event's data (its JSON parsed, typed `T`), undefined before the first. */
+  data: T | undefined;
+  /** The latest event's meta, undefined before the first. */
+  meta: MessageMeta | undefined;
+  /** The latest decode error of the type, or the failure that closed the connection. */
+  error: EventSourceError | null;
+}
+
+/** What `useEventSourceEvents` returns. */
+export interface UseEventSourceEventsResult<T> extends EventSourceControls {
+  state: ConnectionState;
+  /** The last `keep` events of the type, oldest first. */
+  events: readonly EventSourceMessage<T>[];
+  error: EventSourceError | null;
+}
+
+/** The list's options. */
+export interface EventListOptions {
+  /** How many events to keep, the oldest dropped first. A whole number, at least 1. Default 100. */
+  keep?: number;
+}
+
+/**
+ * The latest event of `type` from `url`, its data typed `T` (nothing checks the shape
+ * at run time). One connection per URL and options (compared by value, so an inline
+ * object is fine), shared by every hook that passes the same; closed on unmount,
+ * replaced when the URL or options change. On the server: `connecting`, nothing opened.
+ */
+export function useEventSource<T = unknown>(
+  url: string | URL,
+  type: string,
+  options?: TypedEventSourceOptions,
+): UseEventSourceResult<T>;
+
+/**
+ * The last `keep` events of `type` from `url` (oldest first), since the hook connected.
+ * Throws a RangeError for a `keep` that is not a whole number of at least 1.
+ */
+export function useEventSourceEvents<T = unknown>(
+  url: string | URL,
+  type: string,
+  options?: TypedEventSourceOptions,
+  list?: EventListOptions,
+): UseEventSourceEventsResult<T>;

@@ -1,0 +1,108 @@
+// `wasm-eventsource/react`: React hooks over TypedEventSource (React 18 or later, an
+// optional peer dependency). Thin: the connection, its states, reconnection, typed
+// decoding and errors are the core's; these keep the latest value (or the last `keep`
+// events) in React state.
+//
+// - One connection per URL and options, shared by every hook that passes equal ones
+//   (js/shared.js: a module-level registry with reference counts, so no provider to
+//   mount). Options are compared by value, so an inline options object does not
+//   reconnect on every render.
+// - Opened in an effect and released in its cleanup: closed on unmount, and a new
+//   connection when the URL or the options change. StrictMode's double effects leave
+//   one stream: the source is closed a task after its last user leaves, and the
+//   second mount takes it back before then.
+// - On the server (SSR) effects do not run: the hooks render `connecting` and open
+//   nothing.
+
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { CONNECTING, acquire, canConnect, connectionKey } from './shared.js';
+
+/** Events `useEventSourceEvents` keeps unless told otherwise. */
+const DEFAULT_KEEP = 100;
+
+/**
+ * The latest event of `type` from `url`, typed `T`: `{ state, data, meta, error, close,
+ * reconnect }`. `data` and `meta` are undefined until an event arrives; `error` is the
+ * latest decode error of `type` or the closed state of a failure, else null.
+ */
+export function useEventSource(url, type, options) {
+  const key = connectionKey(url, options);
+  const id = viewId(key, type);
+  const [view, setView] = useState(() => initial(id));
+  const controls = useConnection(key, type, setView, {
+    start: (shared) => {
+      const latest = shared.latest(type);
+      return { ...initial(id), state: shared.state, data: latest?.data, meta: latest?.meta };
+    },
+    event: (data, meta) => (v) => ({ ...v, data, meta }),
+  });
+  // Until the effect runs for a new URL, options or type, nothing of the old connection shows.
+  const shown = view.id === id ? view : initial(id);
+  return { state: shown.state, data: shown.data, meta: shown.meta, error: shown.error, ...controls };
+}
+
+/**
+ * The last `keep` (default 100) events of `type` from `url`, oldest first, each
+ * `{ data, meta }`: `{ state, events, error, close, reconnect }`. Counts from the
+ * moment the hook connected (a new URL or options start a new list).
+ */
+export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP } = {}) {
+  if (!Number.isInteger(keep) || keep < 1) {
+    throw new RangeError(`useEventSourceEvents: \`keep\` must be a whole number of events, at least 1; got ${String(keep)}`);
+  }
+  const key = connectionKey(url, options);
+  const id = viewId(key, type);
+  const [view, setView] = useState(() => initial(id));
+  const keepRef = useRef(keep);
+  keepRef.current = keep;
+  const controls = useConnection(key, type, setView, {
+    start: (shared) => ({ ...initial(id), state: shared.state }),
+    event: (data, meta) => (v) => {
+      const events = v.events.length >= keepRef.current ? v.events.slice(v.events.length - keepRef.current + 1) : v.events.slice();
+      events.push({ data, meta });
+      return { ...v, events };
+    },
+  });
+  const shown = view.id === id ? view : initial(id);
+  const events = shown.events.length > keep ? shown.events.slice(-keep) : shown.events;
+  return { state: shown.state, events, error: shown.error, ...controls };
+}
+
+/** What a view belongs to: its connection and event type. */
+function viewId(key, type) {
+  return `${String(type)}\n${key}`;
+}
+
+function initial(id) {
+  return { id, state: CONNECTING, data: undefined, meta: undefined, events: [], error: null };
+}
+
+/** Holds the shared connection for `key` while mounted and feeds `setView`. */
+function useConnection(key, type, setView, { start, event }) {
+  const current = useRef(null);
+  const id = viewId(key, type);
+  useEffect(() => {
+    if (!canConnect) return undefined;
+    const shared = acquire(key);
+    current.current = shared;
+    setView(start(shared));
+    const stop = shared.watch(type, {
+      state: (state) => setView((v) => (v.id === id ? { ...v, state } : v)),
+      event: (data, meta) => {
+        const update = event(data, meta);
+        setView((v) => (v.id === id ? update(v) : v));
+      },
+      error: (error) => setView((v) => (v.id === id ? { ...v, error } : v)),
+    });
+    return () => {
+      stop();
+      shared.release();
+      if (current.current === shared) current.current = null;
+    };
+    // `start` and `event` are read when the key or the type change, as intended.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key, type]);
+  const close = useCallback(() => current.current?.close(), []);
+  const reconnect = useCallback(() => current.current?.reconnect(), []);
+  return { close, reconnect };
+}

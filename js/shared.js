@@ -1,0 +1,158 @@
+// What the React hooks (js/react.js) and the Vue composable (js/vue.js) share: one
+// TypedEventSource per URL and options, counted by its users and closed when the last
+// one leaves. Internal: not an entry of the package.
+//
+// A module-level registry rather than a provider: two hooks anywhere in an app (one
+// tree or several roots) that pass the same URL and options share a connection with no
+// wrapper to mount, and the count makes React StrictMode's effect
+// mount -> unmount -> mount cost nothing: the last user leaving closes the source only
+// a task later, when no one took it again in between.
+
+import { TypedEventSource } from './index.js';
+
+/** The state hooks show before they connect, and on the server (SSR). */
+export const CONNECTING = Object.freeze({ kind: 'connecting', attempt: 0 });
+
+/** Whether sources can be opened here: a browser or a worker, not Node (SSR). */
+export const canConnect =
+  typeof globalThis.fetch === 'function' &&
+  (typeof window !== 'undefined' || typeof WorkerGlobalScope !== 'undefined');
+
+/** The connections in use: key -> Shared. Entries go when their last user leaves. */
+const entries = new Map();
+
+/**
+ * The key of a connection: the URL as given and the options as JSON with sorted keys,
+ * so equal options are one connection whatever the object (an inline `{...}` in a
+ * render is a new object each time). Throws a TypeError for options JSON cannot write
+ * (a cycle, a BigInt).
+ */
+export function connectionKey(url, options) {
+  try {
+    return JSON.stringify([String(url), options ?? null], (_, value) =>
+      value !== null && typeof value === 'object' && !Array.isArray(value)
+        ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]]))
+        : value,
+    );
+  } catch (e) {
+    throw new TypeError(
+      `wasm-eventsource: the options must be plain data (objects, strings, numbers, booleans), ` +
+        `as TypedEventSourceOptions are; they are compared as JSON, which failed: ${e && e.message}`,
+    );
+  }
+}
+
+/** Takes (or opens) the connection for `key`; the caller must `release()` it once. */
+export function acquire(key) {
+  let shared = entries.get(key);
+  if (!shared) {
+    shared = new Shared(key);
+    entries.set(key, shared);
+  }
+  shared.users += 1;
+  return shared;
+}
+
+/**
+ * One connection and its watchers. The source's typed `on(type)` is registered once
+ * per type watched and fans out to the watchers of that type; the latest event of
+ * each type is kept for a watcher that comes later.
+ */
+class Shared {
+  users = 0;
+  state = CONNECTING;
+  #key;
+  #url;
+  #options;
+  #source = null;
+  /** Watchers: { type, handlers: { state, event, error } }. */
+  #watchers = new Set();
+  /** type -> { watchers: count, id: the source's registration, latest: { data, meta } } */
+  #types = new Map();
+
+  constructor(key) {
+    this.#key = key;
+    // The options as the key has them (a copy the caller cannot change later).
+    [this.#url, this.#options] = JSON.parse(key);
+    this.#open();
+  }
+
+  /** The latest `{ data, meta }` of `type` while it is watched, or undefined. */
+  latest(type) {
+    return this.#types.get(type)?.latest;
+  }
+
+  /** Calls `handlers.state(state)`, `handlers.event(data, meta)` for each event of
+   *  `type` and `handlers.error(error)` for a decode error of `type` or a failure that
+   *  closed the source. Returns the function that stops it. */
+  watch(type, handlers) {
+    const watcher = { type, handlers };
+    this.#watchers.add(watcher);
+    let slot = this.#types.get(type);
+    if (!slot) {
+      slot = { watchers: 0, id: null, latest: undefined };
+      this.#types.set(type, slot);
+      this.#subscribe(type, slot);
+    }
+    slot.watchers += 1;
+    return () => {
+      if (!this.#watchers.delete(watcher)) return;
+      slot.watchers -= 1;
+      if (slot.watchers === 0) {
+        this.#types.delete(type);
+        if (slot.id !== null) this.#source.off(slot.id);
+      }
+    };
+  }
+
+  /** One user fewer; the last one closes the source a task later unless another user
+   *  took it by then. */
+  release() {
+    this.users -= 1;
+    if (this.users > 0) return;
+    setTimeout(() => {
+      if (this.users > 0 || entries.get(this.#key) !== this) return;
+      entries.delete(this.#key);
+      this.#source.close();
+    }, 0);
+  }
+
+  /** Closes the connection for every user; `reconnect()` opens it again. */
+  close() {
+    this.#source.close();
+  }
+
+  /** Reconnects now; a closed connection is opened again. */
+  reconnect() {
+    if (this.state.kind === 'closed') this.#open();
+    else this.#source.reconnect();
+  }
+
+  #open() {
+    const source = new TypedEventSource(this.#url, this.#options ?? undefined);
+    this.#source = source;
+    source.onState((state) => {
+      if (this.#source !== source) return;
+      this.state = state;
+      const failed = state.kind === 'closed' && state.reason !== 'client' && state.reason !== 'completed';
+      for (const { handlers } of [...this.#watchers]) {
+        handlers.state(state);
+        if (failed) handlers.error(state);
+      }
+    });
+    source.onDecodeError((info) => {
+      const error = { kind: 'decode', ...info };
+      for (const { type, handlers } of [...this.#watchers]) if (type === info.type) handlers.error(error);
+    });
+    for (const [type, slot] of this.#types) this.#subscribe(type, slot);
+  }
+
+  #subscribe(type, slot) {
+    slot.id = null;
+    if (this.state.kind === 'closed') return; // a closed source takes no callbacks
+    slot.id = this.#source.on(type, (data, meta) => {
+      slot.latest = { data, meta };
+      for (const { type: watched, handlers } of [...this.#watchers]) if (watched === type) handlers.event(data, meta);
+    });
+  }
+}

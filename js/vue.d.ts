@@ -1,0 +1,35 @@
+// Types of `wasm-eventsource/vue` (js/vue.js).
+import type { MaybeRefOrGetter, ShallowRef } from "vue";
+import type { ConnectionState, MessageMeta, TypedEventSourceOptions } from "./index.js";
+import type { EventSourceError } from "./shared.js";
+
+export type { ConnectionState, EventSourceError, MessageMeta, TypedEventSourceOptions };
+
+/** What `useEventSource` returns: read-only refs and the controls. */
+export interface UseEventSourceReturn<T> {
+  /** The connection's state: `connecting` until it opens (and on the server). */
+  state: Readonly<ShallowRef<ConnectionState>>;
+  /** The latest event's data (its JSON parsed, typed `T`), undefined before the first. */
+  data: Readonly<ShallowRef<T | undefined>>;
+  /** The latest event's meta, undefined before the first. */
+  meta: Readonly<ShallowRef<MessageMeta | undefined>>;
+  /** The latest decode error of the type, or the failure that closed the connection. */
+  error: Readonly<ShallowRef<EventSourceError | null>>;
+  /** Closes the connection (for every user sharing it) until `reconnect()`. */
+  close(): void;
+  /** Drops the connection (or cuts a backoff short) and connects now; opens a closed one again. */
+  reconnect(): void;
+}
+
+/**
+ * The latest event of `type` from `url`, its data typed `T` (nothing checks the shape
+ * at run time). `url`, `type` and `options` may be values, refs or getters: a change
+ * (options compared by value) replaces the connection. Shared with every other user
+ * of the same URL and options; released when the calling scope (the component) ends.
+ * On the server: `connecting`, nothing opened.
+ */
+export function useEventSource<T = unknown>(
+  url: MaybeRefOrGetter<string | URL>,
+  type: MaybeRefOrGetter<string>,
+  options?: MaybeRefOrGetter<TypedEventSourceOptions | undefined>,
+): UseEventSourceReturn<T>;

@@ -1,0 +1,91 @@
+// Shared by the front-end e2e tests (react, vue, workers): the packed package
+// installed into a small app copied from tests/e2e/apps/<name>/, a Vite build of it,
+// and the test server's controls and records those tests read.
+
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../lib.mjs';
+
+const WORK = join(REPO_ROOT, 'target', 'frontends');
+const APPS = join(REPO_ROOT, 'tests', 'e2e', 'apps');
+
+/** `npm pack`s the package into target/frontends/ (once per process); the tarball. */
+let tarball = null;
+export function pack() {
+  if (tarball) return tarball;
+  mkdirSync(WORK, { recursive: true });
+  const out = execFileSync('npm', ['pack', '--pack-destination', WORK, '--ignore-scripts', '--json'], {
+    cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const [{ filename }] = JSON.parse(out);
+  tarball = join(WORK, filename);
+  if (!existsSync(tarball)) throw new Error(`npm pack made no ${tarball}`);
+  return tarball;
+}
+
+/**
+ * Copies tests/e2e/apps/`name` to target/frontends/`name` and unpacks the tarball into
+ * its node_modules/wasm-eventsource, as npm install does for a package with no
+ * dependencies. React, Vue and Vite resolve from the repository's node_modules (the
+ * app lies under it). Resolves with the app's directory.
+ */
+export function makeApp(name) {
+  const app = join(WORK, name);
+  rmSync(app, { recursive: true, force: true });
+  cpSync(join(APPS, name), app, { recursive: true });
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: `app-${name}`, private: true, type: 'module' }));
+  const target = join(app, 'node_modules', 'wasm-eventsource');
+  mkdirSync(target, { recursive: true });
+  execFileSync('tar', ['-xzf', pack(), '-C', target, '--strip-components=1']);
+  return app;
+}
+
+/** Builds `app` with Vite (`config` merged in); resolves with the output directory. */
+export async function viteBuild(app, config = {}) {
+  const { build } = await import('vite');
+  const outDir = join(app, 'dist');
+  await build({
+    root: app,
+    logLevel: 'error',
+    configFile: false,
+    ...config,
+    build: { outDir, emptyOutDir: true, ...(config.build || {}) },
+  });
+  return outDir;
+}
+
+/** The test server's controls and records, for `base`. */
+export function serverControls(base) {
+  const json = async (path, init) => {
+    const response = await fetch(`${base}${path}`, init);
+    if (!response.ok) throw new Error(`${init?.method || 'GET'} ${path}: HTTP ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+  const controls = {
+    /** Publishes `data` as an event of `event` on `channel`. */
+    publish: (channel, event, data) => json('/publish', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel, event, data }),
+    }),
+    /** Ends every open stream of `channel` (clients reconnect). */
+    drop: (channel) => json(`/control/drop?channel=${encodeURIComponent(channel)}`, { method: 'POST' }),
+    /** The `/events` streams of `channel` open now, as the server counts them. */
+    open: async (channel) => (await json('/stats')).perChannel[channel] || 0,
+    /** The request log of a scenario `token`. */
+    log: (token) => json(`/scenario/log/${encodeURIComponent(token)}`),
+    /** Waits until `(await read()) === want`, polling the server; says what it saw. */
+    until: async (what, read, want, ms = 15_000) => {
+      const end = Date.now() + ms;
+      let got;
+      for (;;) {
+        got = await read();
+        if (JSON.stringify(got) === JSON.stringify(want)) return got;
+        if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+  };
+  return controls;
+}

@@ -1,0 +1,50 @@
+// A strict TypeScript consumer of both front-end entries, type-checked (never run) by
+// tests/e2e/react.test.mjs with `tsc --strict` against the packed package.
+import { useEventSource, useEventSourceEvents, type EventSourceError, type UseEventSourceResult } from "wasm-eventsource/react";
+import { useEventSource as useVueEventSource } from "wasm-eventsource/vue";
+import { computed, ref } from "vue";
+
+interface Chat {
+  user: string;
+  text: string;
+}
+
+function describe(error: EventSourceError | null): string {
+  if (error === null) return "";
+  // The union narrows on `kind`.
+  return error.kind === "decode" ? `bad data: ${error.data}` : `closed: ${error.reason} ${error.status ?? ""}`;
+}
+
+export function Latest({ channel }: { channel: string }) {
+  const result: UseEventSourceResult<Chat> = useEventSource<Chat>(`/events?channel=${channel}`, "chat", {
+    transport: "fetch",
+    headers: { Authorization: "Bearer t" },
+  });
+  const { state, data, meta, error, close, reconnect } = result;
+  const attempt = state.kind === "reconnecting" ? state.attempt : 0;
+  return (
+    <p title={meta?.lastEventId} onClick={state.kind === "closed" ? reconnect : close}>
+      {state.kind} {attempt} {data?.user}: {data?.text} {describe(error)}
+    </p>
+  );
+}
+
+export function History() {
+  const { events } = useEventSourceEvents<Chat>(new URL("/events", location.href), "chat", undefined, { keep: 10 });
+  return (
+    <ul>
+      {events.map(({ data, meta }) => (
+        <li key={meta.lastEventId}>{data.text}</li>
+      ))}
+    </ul>
+  );
+}
+
+export function vueSetup() {
+  const channel = ref("chat");
+  const url = computed(() => `/events?channel=${channel.value}`);
+  const { state, data, meta, error, close, reconnect } = useVueEventSource<Chat>(url, "chat", () => ({ transport: "fetch" as const }));
+  const fromGetter = useVueEventSource<Chat>(() => `/events?channel=${channel.value}`, "chat");
+  const text: string | undefined = data.value?.text;
+  return { state, text, meta, error, close, reconnect, other: fromGetter.state.value.kind, describe: () => describe(error.value) };
+}

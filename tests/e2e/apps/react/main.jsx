@@ -1,0 +1,102 @@
+// A React 19 app over `wasm-eventsource/react`, built by Vite from the packed tarball
+// and driven by tests/e2e/react.test.mjs through `window.app` and what it renders.
+// ?server=URL&channel=NAME: a live channel of the test server (typed `chat` events);
+// ?server=URL&token=T: the scenario `stall` with a request log instead.
+// Rendered in StrictMode (a development build): effects run twice.
+// (An app's own top-level await: fine in a page, unlike in the package.)
+import { StrictMode, useEffect, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { init } from 'wasm-eventsource';
+import { useEventSource, useEventSourceEvents } from 'wasm-eventsource/react';
+
+const params = new URLSearchParams(location.search);
+const server = params.get('server');
+const token = params.get('token');
+window.stateLog = [];
+window.effectRuns = 0;
+window.renders = 0;
+
+function urlOf(channel) {
+  return token ? `${server}/scenario/stall?after=2&token=${token}` : `${server}/events?channel=${channel}&retry=100`;
+}
+
+/** The latest `chat` event and the state badge. The options are an inline object, a new
+ *  one each render: compared by value, they must not reconnect. */
+function Latest({ url }) {
+  const { state, data, meta, error, close, reconnect } = useEventSource(url, token ? 'message' : 'chat', {
+    transport: 'fetch',
+    retry: { baseMs: 50, floorMs: 50, maxMs: 100, jitter: false },
+  });
+  window.renders += 1;
+  useEffect(() => {
+    window.stateLog.push(state.kind);
+  }, [state]);
+  useEffect(() => {
+    window.controls = { close, reconnect };
+  }, [close, reconnect]);
+  return (
+    <section>
+      <span id="badge" className={`badge ${state.kind}`}>{state.kind}</span>
+      <span id="latest">{data === undefined ? '-' : token ? String(data.n) : `${data.n}:${data.text}`}</span>
+      <span id="last-id">{meta ? meta.lastEventId : ''}</span>
+      <span id="error">{error ? error.kind : ''}</span>
+    </section>
+  );
+}
+
+/** The last three `chat` events, from a second hook with the same URL and options:
+ *  the same connection. */
+function List({ url }) {
+  const { events } = useEventSourceEvents(url, token ? 'message' : 'chat', {
+    retry: { jitter: false, floorMs: 50, maxMs: 100, baseMs: 50 },
+    transport: 'fetch',
+  }, { keep: 3 });
+  return (
+    <ol id="list">
+      {events.map(({ data, meta }) => (
+        <li key={meta.lastEventId}>{String(data.n)}</li>
+      ))}
+    </ol>
+  );
+}
+
+/** Counts its effect's runs: 2 under StrictMode's double effects in development. */
+function Probe() {
+  useEffect(() => {
+    window.effectRuns += 1;
+  }, []);
+  return null;
+}
+
+function App() {
+  const [channel, setChannel] = useState(params.get('channel'));
+  const [shown, setShown] = useState(true);
+  useEffect(() => {
+    window.app = { setChannel, setShown };
+  }, []);
+  const url = urlOf(channel);
+  return (
+    <main>
+      <h1>React</h1>
+      <Probe />
+      <p id="url">{url}</p>
+      {shown ? (
+        <>
+          <Latest url={url} />
+          <List url={url} />
+        </>
+      ) : (
+        <p id="unmounted">unmounted</p>
+      )}
+    </main>
+  );
+}
+
+// With a token, mount once the wasm is ready: each effect then opens a request at once,
+// so StrictMode's first mount would leave one of its own if the hooks let it.
+if (token) await init();
+createRoot(document.getElementById('root')).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

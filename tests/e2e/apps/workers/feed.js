@@ -1,0 +1,12 @@
+// What each worker runs: the package imported by name, one source, its typed `chat`
+// events and states posted to `post`.
+import { TypedEventSource } from 'wasm-eventsource';
+
+export function feed(who, url, post) {
+  // The default transport: native where the worker has EventSource, fetch where not
+  // (a Service Worker).
+  const es = new TypedEventSource(url);
+  es.on('chat', (data) => post({ who, kind: 'event', data }));
+  es.onState((state) => post({ who, kind: 'state', state: state.kind, message: state.message }));
+  return es;
+}

@@ -1,0 +1,43 @@
+// A source used as the module runs, before the wasm can be ready (the package loads it
+// without a top-level await): registrations, removals, listeners, a bad option and a
+// close all made then. tests/e2e/workers.test.mjs reads `window.out`.
+// ?server=URL&token=T.
+import { TypedEventSource } from 'wasm-eventsource';
+
+const params = new URLSearchParams(location.search);
+const server = params.get('server');
+const out = { events: [], listener: [], removed: 0, states: [], bad: null, badErrorEvents: 0, early: null, done: false };
+window.out = out;
+
+const es = new TypedEventSource(`${server}/scenario/named`, { transport: 'fetch' });
+out.before = { readyState: es.readyState, state: es.state.kind, url: es.url, lastEventId: es.lastEventId };
+const removed = es.on('chat', () => {
+  out.removed += 1;
+});
+out.offBefore = es.off(removed);
+es.onState((state) => out.states.push(state.kind));
+es.addEventListener('chat', (event) => out.listener.push(event.data));
+es.on('chat', (data, meta) => {
+  out.events.push(`${data.n}@${meta.type}`);
+  if (data.n === 3) {
+    es.close();
+    out.done = true;
+  }
+});
+
+// A bad option: the constructor cannot check it yet; the source closes when it can.
+const bad = new TypedEventSource(`${server}/events`, { transprt: 'fetch' });
+bad.addEventListener('error', () => {
+  out.badErrorEvents += 1;
+});
+bad.onState((state) => {
+  if (state.kind === 'closed') out.bad = `${state.reason}: ${state.message}`;
+});
+
+// Closed before the wasm is ready: it never sends a request.
+const early = new TypedEventSource(`${server}/scenario/end-after/3?token=${params.get('token')}`);
+early.onState((state) => {
+  if (state.kind === 'closed') out.early = state.reason;
+});
+early.close();
+out.earlyReadyState = early.readyState;

@@ -1,0 +1,57 @@
+// Starts a dedicated worker, a SharedWorker and a Service Worker (module workers), each
+// importing the package by name and posting the typed events of one channel back, for
+// tests/e2e/workers.test.mjs: `window.received`, `window.states`, `window.stop(who)`.
+// ?server=URL&channel=NAME.
+import serviceWorkerUrl from './service.js?worker&url';
+
+const params = new URLSearchParams(location.search);
+const url = `${params.get('server')}/events?channel=${params.get('channel')}`;
+const WHO = ['dedicated', 'shared', 'service'];
+window.received = Object.fromEntries(WHO.map((who) => [who, []]));
+window.states = Object.fromEntries(WHO.map((who) => [who, []]));
+window.failures = [];
+window.notes = [];
+const log = document.querySelector('#log');
+
+function onMessage({ who, kind, data, state, message }) {
+  if (kind === 'event') window.received[who].push(data);
+  else if (kind === 'state') window.states[who].push(state);
+  else if (kind === 'note') window.notes.push(`${who}: ${message}`);
+  else window.failures.push(`${who}: ${message}`);
+  log.textContent = WHO.map((w) => `${w}: ${window.states[w].at(-1) ?? '-'}, events ${JSON.stringify(window.received[w])}`).join('\n');
+}
+
+// The dedicated worker opens its source as it starts (before its wasm is ready): the
+// URL is its name.
+const dedicated = new Worker(new URL('./dedicated.js', import.meta.url), { type: 'module', name: url });
+dedicated.addEventListener('message', (e) => onMessage(e.data));
+dedicated.addEventListener('error', (e) => window.failures.push(`dedicated: ${e.message}`));
+
+const shared = new SharedWorker(new URL('./shared.js', import.meta.url), { type: 'module', name: 'feed' });
+shared.port.addEventListener('message', (e) => onMessage(e.data));
+shared.addEventListener('error', (e) => window.failures.push(`shared: ${e.message || 'failed to start'}`));
+shared.port.start();
+shared.port.postMessage({ kind: 'open', url });
+
+navigator.serviceWorker.addEventListener('message', (e) => onMessage(e.data));
+navigator.serviceWorker.startMessages();
+let service = null;
+navigator.serviceWorker
+  .register(serviceWorkerUrl, { type: 'module' })
+  .then(async (registration) => {
+    const worker = registration.installing || registration.waiting || registration.active;
+    while (worker.state !== 'activated') {
+      if (worker.state === 'redundant') throw new Error('the service worker became redundant');
+      await new Promise((resolve) => worker.addEventListener('statechange', resolve, { once: true }));
+    }
+    service = worker;
+    service.postMessage({ kind: 'open', url });
+  })
+  .catch((e) => window.failures.push(`service: ${e.message}`));
+
+window.stop = (who) => {
+  const close = { kind: 'close' };
+  if (who === 'dedicated') dedicated.postMessage(close);
+  else if (who === 'shared') shared.port.postMessage(close);
+  else service.postMessage(close);
+};

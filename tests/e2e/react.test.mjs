@@ -1,0 +1,192 @@
+// `wasm-eventsource/react` as a React 19 app meets it: the packed tarball installed
+// into a Vite app (tests/e2e/apps/react, @vitejs/plugin-react, a development build so
+// that StrictMode's double effects run), opened in Chromium against the test server.
+// The server's own records decide: /stats counts a channel's open streams, a scenario
+// token's request log lists every request. Also: rendering on the server (Node) shows
+// `connecting` and opens nothing.
+//
+//   E2E_BASE_URL=http://127.0.0.1:PORT node tests/e2e/react.test.mjs
+// (after `npm run build`; `npm test` does both).
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, createRunner, artifactPath, launchBrowser, serveStatic, unique, waitUntil, watchPageErrors } from './lib.mjs';
+import { makeApp, serverControls, viteBuild } from './apps/build.mjs';
+
+const runner = createRunner();
+const base = await runner.startup({ paths: ['/stats'] });
+if (base) {
+  const server = serverControls(base);
+  let app = null;
+  let dist = null;
+  await runner.check('Vite builds the React app from the packed tarball (plugin-react, development build)', async () => {
+    app = makeApp('react');
+    const { default: react } = await import('@vitejs/plugin-react');
+    // StrictMode double-invokes effects only in React's development build.
+    dist = await viteBuild(app, { mode: 'development', plugins: [react()], define: { 'process.env.NODE_ENV': '"development"' } });
+  }, { critical: true });
+
+  await runner.check('server-side rendering in Node: the hooks render `connecting` and open nothing', async () => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+      import { createElement } from 'react';
+      import { renderToString } from 'react-dom/server';
+      import { useEventSource, useEventSourceEvents } from 'wasm-eventsource/react';
+      const fetched = [];
+      globalThis.fetch = (url) => { fetched.push(String(url)); return new Promise(() => {}); };
+      function Feed() {
+        const one = useEventSource('http://127.0.0.1:1/events', 'chat');
+        const all = useEventSourceEvents('http://127.0.0.1:1/events', 'chat', undefined, { keep: 5 });
+        return createElement('p', null, one.state.kind + ' ' + String(one.data) + ' ' + all.events.length);
+      }
+      let keepError = 'no error';
+      function Bad() { useEventSourceEvents('http://127.0.0.1:1/events', 'chat', undefined, { keep: 0 }); return null; }
+      try { renderToString(createElement(Bad)); } catch (e) { keepError = e.name + ': ' + e.message; }
+      console.log(JSON.stringify({ html: renderToString(createElement(Feed)), fetched, keepError }));
+    `], { cwd: app, encoding: 'utf8' });
+    const { html, fetched, keepError } = JSON.parse(out.trim().split('\n').pop());
+    if (html !== '<p>connecting undefined 0</p>') throw new Error(`rendered ${html}`);
+    if (fetched.length) throw new Error(`fetched ${fetched}`);
+    if (!/^RangeError: .*`keep` must be a whole number of events, at least 1; got 0/.test(keepError)) throw new Error(`keep: 0 gave ${keepError}`);
+    return html;
+  });
+
+  // Both entries' types, as packed, in one tsc run (each costs seconds): a strict
+  // consumer and the README's tsx examples pass; code the types rule out (wrong.ts)
+  // fails with exactly the expected errors.
+  let tscOutput = null;
+  await runner.check("tsc --strict accepts a consumer of wasm-eventsource/react and /vue, and the README's tsx examples", async () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```tsx\n([\s\S]*?)```/g)].map((m) => m[1]);
+    if (!blocks.length) throw new Error('the README has no ```tsx example');
+    const files = blocks.map((code, i) => {
+      const file = join(app, `readme-${i}.tsx`);
+      writeFileSync(file, `${code}\nexport {};\n`);
+      return file;
+    });
+    try {
+      execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['--noEmit', '--strict', '--jsx', 'react-jsx', '--module', 'esnext',
+        '--moduleResolution', 'bundler', '--target', 'es2022', '--lib', 'es2022,dom,dom.iterable,esnext.disposable',
+        join(app, 'consumer.tsx'), join(app, 'wrong.ts'), ...files], { cwd: app, encoding: 'utf8', stdio: 'pipe' });
+      tscOutput = '';
+    } catch (err) {
+      tscOutput = `${err.stdout || ''}${err.stderr || ''}` || String(err);
+    }
+    const others = tscOutput.split('\n').filter((line) => /error TS/.test(line) && !/^wrong\.ts\(/.test(line));
+    if (others.length) throw new Error(others.join('\n'));
+    return `consumer.tsx and ${blocks.length} README block(s)`;
+  });
+  await runner.check('tsc rejects code the front-end types rule out (they are not `any`)', async () => {
+    if (tscOutput === null) throw new Error('tsc did not run');
+    const found = [...tscOutput.matchAll(/wrong\.ts\((\d+),\d+\): error (TS\d+)/g)].map((m) => `${m[1]}:${m[2]}`);
+    const expected = ['5:TS2322', '6:TS2322', '8:TS2540', '9:TS2339', '9:TS2339'];
+    if (JSON.stringify(found) !== JSON.stringify(expected)) throw new Error(`expected errors ${expected.join(', ')}, got ${found.join(', ') || 'none'}:\n${tscOutput}`);
+    return `rejected with ${found.join(', ')}`;
+  });
+
+  const browser = await launchBrowser();
+  const site = dist ? await serveStatic(dist) : null;
+  try {
+    const channel = unique('react');
+    const other = unique('react-b');
+    let page = null;
+    let errors = null;
+    const badge = () => page.textContent('#badge');
+
+    await runner.check('StrictMode: two hooks with equal (inline) options share one stream, typed events shown', async () => {
+      page = await browser.newPage();
+      errors = watchPageErrors(page);
+      await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${channel}`);
+      await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
+      const runs = await page.evaluate(() => window.effectRuns);
+      if (runs !== 2) throw new Error(`the probe's effect ran ${runs} time(s): StrictMode's double effects did not run`);
+      await server.until(`one open stream on ${channel}`, () => server.open(channel), 1);
+      for (let n = 1; n <= 4; n++) await server.publish(channel, 'chat', { n, text: `hello ${n}` });
+      await waitUntil(page, 'the fourth event', () => document.querySelector('#latest')?.textContent === '4:hello 4');
+      const list = await page.$$eval('#list li', (items) => items.map((li) => li.textContent));
+      if (JSON.stringify(list) !== JSON.stringify(['2', '3', '4'])) throw new Error(`the list (keep: 3) shows ${JSON.stringify(list)}`);
+      // Every event re-rendered with a new inline options object: still the one stream.
+      const open = await server.open(channel);
+      if (open !== 1) throw new Error(`${open} streams open after the events`);
+      return `${await page.evaluate(() => window.renders)} renders, 1 stream`;
+    });
+
+    await runner.check('a server drop: the badge goes open → reconnecting → open, events go on', async () => {
+      const before = await page.evaluate(() => window.stateLog.length);
+      const { dropped } = await server.drop(channel);
+      if (dropped !== 1) throw new Error(`the server dropped ${dropped} streams`);
+      const log = await waitUntil(page, 'reconnecting, then open', (from) => {
+        const states = window.stateLog.slice(from);
+        const at = states.indexOf('reconnecting');
+        return at >= 0 && states.indexOf('open', at) > at && states;
+      }, before);
+      await server.until(`one open stream on ${channel} again`, () => server.open(channel), 1);
+      await server.publish(channel, 'chat', { n: 5, text: 'after the drop' });
+      await waitUntil(page, 'the event after the drop', () => document.querySelector('#latest')?.textContent === '5:after the drop');
+      await page.screenshot({ path: artifactPath('react-app.png') });
+      return `open → ${log.join(' → ')}`;
+    });
+
+    await runner.check('a new URL closes the old stream and opens one; nothing of the old one shows', async () => {
+      await page.evaluate((name) => window.app.setChannel(name), other);
+      await server.until(`no stream on ${channel}`, () => server.open(channel), 0);
+      await server.until(`one stream on ${other}`, () => server.open(other), 1);
+      await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
+      const shown = await page.evaluate(() => [document.querySelector('#latest').textContent, document.querySelectorAll('#list li').length]);
+      if (JSON.stringify(shown) !== JSON.stringify(['-', 0])) throw new Error(`after the change it shows ${JSON.stringify(shown)}`);
+      await server.publish(other, 'chat', { n: 1, text: 'new channel' });
+      await waitUntil(page, 'the new channel\'s event', () => document.querySelector('#latest')?.textContent === '1:new channel');
+      if ((await badge()) !== 'open') throw new Error(`badge ${await badge()}`);
+    });
+
+    await runner.check('close() closes the shared stream (both hooks see it); reconnect() opens it again', async () => {
+      await page.evaluate(() => window.controls.close());
+      await waitUntil(page, 'the badge to say closed', () => document.querySelector('#badge')?.textContent === 'closed');
+      await server.until(`no stream on ${other}`, () => server.open(other), 0);
+      const error = await page.textContent('#error');
+      if (error !== '') throw new Error(`close() set error ${error}`);
+      await page.evaluate(() => window.controls.reconnect());
+      await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
+      await server.until(`one stream on ${other} again`, () => server.open(other), 1);
+      await server.publish(other, 'chat', { n: 2, text: 'reopened' });
+      await waitUntil(page, 'the event after reconnect()', () => document.querySelector('#latest')?.textContent === '2:reopened');
+      const list = await page.$$eval('#list li', (items) => items.map((li) => li.textContent));
+      if (JSON.stringify(list) !== JSON.stringify(['1', '2'])) throw new Error(`the second hook's list: ${JSON.stringify(list)}`);
+    });
+
+    await runner.check('unmount closes the stream (the server sees it end)', async () => {
+      await page.evaluate(() => window.app.setShown(false));
+      await waitUntil(page, 'the unmounted view', () => document.querySelector('#unmounted'));
+      await server.until(`no stream on ${other}`, () => server.open(other), 0);
+      const unexpected = errors.unexpected();
+      if (unexpected.length) throw new Error([...new Set(unexpected.map((e) => e.text))].slice(0, 3).join('\n'));
+    });
+    await page?.close();
+
+    await runner.check('StrictMode leaves exactly one request (the request log), and unmount ends it', async () => {
+      const token = unique('react-strict');
+      const strict = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(strict);
+        await strict.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&token=${token}`);
+        await waitUntil(strict, 'both events of the scenario', () => document.querySelector('#latest')?.textContent === '2');
+        const runs = await strict.evaluate(() => window.effectRuns);
+        if (runs !== 2) throw new Error(`the probe's effect ran ${runs} time(s): not StrictMode`);
+        const log = await server.log(token);
+        const summary = log.map((r) => `${r.method} open=${r.open}`);
+        if (JSON.stringify(summary) !== JSON.stringify(['GET open=true'])) throw new Error(`the request log: ${JSON.stringify(summary)}`);
+        await strict.evaluate(() => window.app.setShown(false));
+        await server.until('the request to end', async () => (await server.log(token)).map((r) => r.open), [false]);
+        const unexpected = pageErrors.unexpected();
+        if (unexpected.length) throw new Error([...new Set(unexpected.map((e) => e.text))].slice(0, 3).join('\n'));
+        return '1 request';
+      } finally {
+        await strict.close();
+      }
+    });
+  } finally {
+    await site?.close();
+    await browser.close();
+  }
+}
+runner.finish();

@@ -1,0 +1,133 @@
+// `wasm-eventsource/vue` as a Vue 3 app meets it: the packed tarball installed into a
+// Vite app (tests/e2e/apps/vue, @vitejs/plugin-vue, single-file components), opened in
+// Chromium against the test server. The server's own records decide: /stats counts a
+// channel's open streams, a scenario token's request log lists every request. Also:
+// rendering on the server (Node) shows `connecting` and opens nothing.
+//
+//   E2E_BASE_URL=http://127.0.0.1:PORT node tests/e2e/vue.test.mjs
+// (after `npm run build`; `npm test` does both).
+
+import { execFileSync } from 'node:child_process';
+import { createRunner, artifactPath, launchBrowser, serveStatic, unique, waitUntil, watchPageErrors } from './lib.mjs';
+import { makeApp, serverControls, viteBuild } from './apps/build.mjs';
+
+/** Fails with the page's unexpected errors, if any (each once, the first three). */
+function noErrors(errors) {
+  const unexpected = errors.unexpected();
+  if (unexpected.length) throw new Error([...new Set(unexpected.map((e) => e.text))].slice(0, 3).join('\n'));
+}
+
+const runner = createRunner();
+const base = await runner.startup({ paths: ['/stats'] });
+if (base) {
+  const server = serverControls(base);
+  let app = null;
+  let dist = null;
+  await runner.check('Vite builds the Vue app from the packed tarball (plugin-vue)', async () => {
+    app = makeApp('vue');
+    const { default: vue } = await import('@vitejs/plugin-vue');
+    dist = await viteBuild(app, { plugins: [vue()] });
+  }, { critical: true });
+
+  await runner.check('server-side rendering in Node: the composable renders `connecting` and opens nothing', async () => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+      import { createSSRApp, h } from 'vue';
+      import { renderToString } from 'vue/server-renderer';
+      import { useEventSource } from 'wasm-eventsource/vue';
+      const fetched = [];
+      globalThis.fetch = (url) => { fetched.push(String(url)); return new Promise(() => {}); };
+      const Feed = {
+        setup() {
+          const { state, data } = useEventSource('http://127.0.0.1:1/events', 'chat');
+          return () => h('p', state.value.kind + ' ' + String(data.value));
+        },
+      };
+      console.log(JSON.stringify({ html: await renderToString(createSSRApp(Feed)), fetched }));
+    `], { cwd: app, encoding: 'utf8' });
+    const { html, fetched } = JSON.parse(out.trim().split('\n').pop());
+    if (html !== '<p>connecting undefined</p>') throw new Error(`rendered ${html}`);
+    if (fetched.length) throw new Error(`fetched ${fetched}`);
+    return html;
+  });
+
+  const browser = await launchBrowser();
+  const site = dist ? await serveStatic(dist) : null;
+  try {
+    const channel = unique('vue');
+    const other = unique('vue-b');
+    let page = null;
+    let errors = null;
+
+    await runner.check('typed events shown over one stream (options compared by value)', async () => {
+      page = await browser.newPage();
+      errors = watchPageErrors(page);
+      await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${channel}`);
+      await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
+      await server.until(`one open stream on ${channel}`, () => server.open(channel), 1);
+      for (let n = 1; n <= 3; n++) await server.publish(channel, 'chat', { n, text: `hello ${n}` });
+      await waitUntil(page, 'the third event', () => document.querySelector('#latest')?.textContent === '3:hello 3');
+      const lastId = await page.textContent('#last-id');
+      if (!lastId) throw new Error('no meta.lastEventId shown');
+      const open = await server.open(channel);
+      if (open !== 1) throw new Error(`${open} streams open after the events`);
+      return `last id ${lastId}`;
+    });
+
+    await runner.check('a server drop: the badge goes open → reconnecting → open, events go on', async () => {
+      const before = await page.evaluate(() => window.stateLog.length);
+      const { dropped } = await server.drop(channel);
+      if (dropped !== 1) throw new Error(`the server dropped ${dropped} streams`);
+      const log = await waitUntil(page, 'reconnecting, then open', (from) => {
+        const states = window.stateLog.slice(from);
+        const at = states.indexOf('reconnecting');
+        return at >= 0 && states.indexOf('open', at) > at && states;
+      }, before);
+      await server.until(`one open stream on ${channel} again`, () => server.open(channel), 1);
+      await server.publish(channel, 'chat', { n: 4, text: 'after the drop' });
+      await waitUntil(page, 'the event after the drop', () => document.querySelector('#latest')?.textContent === '4:after the drop');
+      await page.screenshot({ path: artifactPath('vue-app.png') });
+      return `open → ${log.join(' → ')}`;
+    });
+
+    await runner.check('a new URL (a getter over a prop) closes the old stream and opens one; nothing old shows', async () => {
+      await page.evaluate((name) => window.app.setChannel(name), other);
+      await server.until(`no stream on ${channel}`, () => server.open(channel), 0);
+      await server.until(`one stream on ${other}`, () => server.open(other), 1);
+      await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
+      const shown = await page.textContent('#latest');
+      if (shown !== '-') throw new Error(`after the change it shows ${shown}`);
+      await server.publish(other, 'chat', { n: 1, text: 'new channel' });
+      await waitUntil(page, "the new channel's event", () => document.querySelector('#latest')?.textContent === '1:new channel');
+    });
+
+    await runner.check('unmount (v-if) closes the stream (the server sees it end)', async () => {
+      await page.evaluate(() => window.app.setShown(false));
+      await waitUntil(page, 'the unmounted view', () => document.querySelector('#unmounted'));
+      await server.until(`no stream on ${other}`, () => server.open(other), 0);
+      noErrors(errors);
+    });
+    await page?.close();
+
+    await runner.check('one request per composable (the request log), and unmount ends it', async () => {
+      const token = unique('vue-one');
+      const one = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(one);
+        await one.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&token=${token}`);
+        await waitUntil(one, 'both events of the scenario', () => document.querySelector('#latest')?.textContent === '2');
+        const summary = (await server.log(token)).map((r) => `${r.method} open=${r.open}`);
+        if (JSON.stringify(summary) !== JSON.stringify(['GET open=true'])) throw new Error(`the request log: ${JSON.stringify(summary)}`);
+        await one.evaluate(() => window.app.setShown(false));
+        await server.until('the request to end', async () => (await server.log(token)).map((r) => r.open), [false]);
+        noErrors(pageErrors);
+        return '1 request';
+      } finally {
+        await one.close();
+      }
+    });
+  } finally {
+    await site?.close();
+    await browser.close();
+  }
+}
+runner.finish();

@@ -1,0 +1,128 @@
+// The package in workers: a Vite app (tests/e2e/apps/workers, module workers) built
+// from the packed tarball starts a dedicated worker, a SharedWorker and a Service
+// Worker, each importing `wasm-eventsource` by name (with no EventSource, the Service
+// Worker's default transport must be fetch). Each must get a published event
+// exactly once, and closing each must end its stream (the server's /stats count).
+// The Service Worker removes EventSource from its global first (Chromium's has one,
+// other browsers' have none). Also a page that uses a source as the package's module
+// graph runs, before the wasm is ready (the package loads it without a top-level
+// await, which Chromium refuses in a Service Worker).
+//
+//   E2E_BASE_URL=http://127.0.0.1:PORT node tests/e2e/workers.test.mjs
+// (after `npm run build`; `npm test` does both).
+
+import { join } from 'node:path';
+import { createRunner, artifactPath, launchBrowser, serveStatic, unique, waitUntil, watchPageErrors } from './lib.mjs';
+import { makeApp, serverControls, viteBuild } from './apps/build.mjs';
+
+const WHO = ['dedicated', 'shared', 'service'];
+
+const runner = createRunner();
+const base = await runner.startup({ paths: ['/stats'] });
+if (base) {
+  const server = serverControls(base);
+  let dist = null;
+  await runner.check('Vite builds the workers app from the packed tarball (module workers)', async () => {
+    const app = makeApp('workers');
+    dist = await viteBuild(app, {
+      worker: { format: 'es' },
+      build: { rollupOptions: { input: { main: join(app, 'index.html'), loading: join(app, 'loading.html') } } },
+    });
+  }, { critical: true });
+
+  const browser = await launchBrowser();
+  const site = dist ? await serveStatic(dist) : null;
+  try {
+    const channel = unique('workers');
+    let page = null;
+    let errors = null;
+    const failures = () => page.evaluate(() => window.failures);
+
+    await runner.check('a dedicated worker, a SharedWorker and a Service Worker each open a stream', async () => {
+      page = await browser.newPage();
+      errors = watchPageErrors(page);
+      await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${channel}`);
+      // Until all three are open, or one fails or closes: then say what each did.
+      let settled = false;
+      try {
+        settled = await waitUntil(page, 'all three to be open', (who) =>
+          who.every((w) => window.states[w].includes('open')) || window.failures.length || who.some((w) => window.states[w].includes('closed')), WHO) === true;
+      } finally {
+        if (!settled) {
+          const seen = await page.evaluate((who) => who.map((w) => `${w}: ${window.states[w].join(' → ') || 'nothing'}`), WHO);
+          throw new Error([...(await failures()), ...seen].join('\n'));
+        }
+      }
+      await server.until(`three open streams on ${channel}`, () => server.open(channel), 3);
+      const notes = await page.evaluate(() => window.notes);
+      if (!notes.some((n) => /^service: EventSource: .*, now undefined$/.test(n))) throw new Error(`the service worker had EventSource: ${notes}`);
+      return [...notes, ...(await page.evaluate((who) => who.map((w) => `${w}: ${window.states[w].join(' → ')}`), WHO))].join('; ');
+    }, { critical: true });
+
+    await runner.check('each receives a published typed event exactly once', async () => {
+      await server.publish(channel, 'chat', { n: 1, text: 'to every worker' });
+      // A second event as a marker: once it is in, a duplicate of the first would be too.
+      await server.publish(channel, 'chat', { n: 2, text: 'marker' });
+      const received = await waitUntil(page, 'the marker in all three', (who) => who.every((w) => window.received[w].some((d) => d.n === 2)) && window.received, WHO);
+      for (const who of WHO) {
+        const got = received[who].map((d) => `${d.n}:${d.text}`);
+        if (JSON.stringify(got) !== JSON.stringify(['1:to every worker', '2:marker'])) throw new Error(`${who} received ${JSON.stringify(got)}`);
+      }
+      await page.screenshot({ path: artifactPath('workers.png') });
+    });
+
+    await runner.check('closing each ends its stream (the server counts 2, 1, 0)', async () => {
+      let open = 3;
+      for (const who of WHO) {
+        await page.evaluate((w) => window.stop(w), who);
+        open -= 1;
+        await server.until(`${open} open streams after closing the ${who} worker's`, () => server.open(channel), open);
+        await waitUntil(page, `the ${who} worker's closed state`, (w) => window.states[w].at(-1) === 'closed', who);
+      }
+      const failed = await failures();
+      if (failed.length) throw new Error(failed.join('\n'));
+      const unexpected = errors.unexpected();
+      if (unexpected.length) throw new Error([...new Set(unexpected.map((e) => e.text))].slice(0, 3).join('\n'));
+    });
+    await page?.close();
+
+    await runner.check('before the wasm is ready: a source registers, removes, listens, rejects a bad option, closes', async () => {
+      const token = unique('early');
+      const early = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(early);
+        await early.goto(`${site.origin}/loading.html?server=${encodeURIComponent(base)}&token=${token}`);
+        const out = await waitUntil(early, 'the source to read its events', () => window.out && window.out.done && window.out.bad && window.out);
+        const want = {
+          before: { readyState: 0, state: 'connecting', url: `${base}/scenario/named`, lastEventId: '' },
+          offBefore: true,
+          removed: 0,
+          events: ['1@chat', '3@chat'],
+          listener: ['{"n":1}', '{"n":3}'],
+          early: 'client',
+          earlyReadyState: 2,
+          badErrorEvents: 1,
+        };
+        for (const [key, value] of Object.entries(want)) {
+          if (JSON.stringify(out[key]) !== JSON.stringify(value)) throw new Error(`${key}: got ${JSON.stringify(out[key])}, expected ${JSON.stringify(value)}`);
+        }
+        // Given once: `connecting` is not repeated when the core takes over.
+        const states = await waitUntil(early, 'the closed state', () => window.out.states.includes('closed') && window.out.states);
+        if (JSON.stringify(states) !== JSON.stringify(['connecting', 'open', 'closed'])) throw new Error(`states ${JSON.stringify(states)}`);
+        if (!/^invalid-request: .*unknown option `transprt` in `options`/.test(out.bad)) throw new Error(`the bad option: ${out.bad}`);
+        // The wasm has been ready for a whole stream by now: a request built then would be in.
+        const log = await server.log(token);
+        if (log.length) throw new Error(`the source closed before the wasm was ready sent ${log.length} request(s)`);
+        const unexpected = pageErrors.unexpected();
+        if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
+        return states.join(' → ');
+      } finally {
+        await early.close();
+      }
+    });
+  } finally {
+    await site?.close();
+    await browser.close();
+  }
+}
+runner.finish();
