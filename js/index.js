@@ -639,6 +639,9 @@ class Deferred {
     if (!this.#core) observe(callback, this.state);
     return id;
   }
+  onShareRole(callback) {
+    return this.#register('onShareRole', callback);
+  }
   off(id) {
     if (this.#pending.delete(id)) return true;
     const real = this.#ids.get(id);

@@ -47,6 +47,10 @@ const ui = {
   send: byId('send'),
   publishError: byId('publish-error'),
   transport: byId('transport'),
+  share: byId('share'),
+  shareRole: byId('share-role'),
+  streamsChat: byId('streams-chat'),
+  streamsAll: byId('streams-all'),
   drop: byId('drop'),
   fail: byId('fail'),
   reconnect: byId('reconnect'),
@@ -104,12 +108,19 @@ async function main() {
   }
   openChat(ui.transport.value);
   openTicker();
+  watchServerStreams();
   document.body.dataset.ready = 'true';
 }
 
 function wireControls() {
   ui.form.addEventListener('submit', publish);
   ui.transport.addEventListener('change', () => openChat(ui.transport.value));
+  // The choice is kept for the next tab of the demo, so tabs opened after it share too.
+  ui.share.checked = localStorage.getItem('wasm-eventsource-demo-share') === 'on';
+  ui.share.addEventListener('change', () => {
+    localStorage.setItem('wasm-eventsource-demo-share', ui.share.checked ? 'on' : 'off');
+    openChat(ui.transport.value);
+  });
   ui.reconnect.addEventListener('click', () => {
     // A closed source cannot come back: open a new one, resuming where it was.
     if (!chat.source || chat.source.readyState === 2) {
@@ -143,8 +154,8 @@ function eventsUrl(channel) {
  * The library resumes after `lastEventId` (and after every reconnect) and drops any event
  * whose id it already delivered, so the page never sees a repeat.
  */
-function createSource({ channel, transport, lastEventId, events, onState, onDecodeError }) {
-  const options = { withCredentials: false, transport, dedupe: true };
+function createSource({ channel, transport, lastEventId, events, onState, onDecodeError, share = false }) {
+  const options = { withCredentials: false, transport, dedupe: true, share };
   if (lastEventId) options.lastEventId = lastEventId;
   const source = new TypedEventSource(eventsUrl(channel), options);
   try {
@@ -181,12 +192,35 @@ function openChat(transport) {
       events: { chat: addMessage },
       onState: (state) => recordState(state, transport, isCurrent()),
       onDecodeError: (err) => showDecodeError('chat', err),
+      share: ui.share.checked,
+    });
+    chat.source.onShareRole((role, followers) => {
+      if (!isCurrent()) return;
+      ui.shareRole.textContent = role === 'leader' ? `leader (${followers} following)` : role;
+      ui.shareRole.dataset.role = role;
     });
   } catch (err) {
     const message = describe(err);
     showError('source', `Could not open the chat stream with the ${transport} transport`, message);
     recordState({ kind: 'closed', reason: 'not-started', message }, transport, true);
   }
+}
+
+/** The server's count of open /events streams (GET /stats), every 2 s: with sharing on,
+ *  several tabs of the demo hold one chat stream between them. */
+function watchServerStreams() {
+  const show = async () => {
+    try {
+      const stats = await (await fetch('/stats')).json();
+      ui.streamsChat.textContent = String(stats.perChannel?.chat ?? 0);
+      ui.streamsAll.textContent = String(stats.connections ?? 0);
+    } catch {
+      ui.streamsChat.textContent = '?';
+      ui.streamsAll.textContent = '?';
+    }
+  };
+  show();
+  setInterval(show, 2000);
 }
 
 function openTicker() {

@@ -6,7 +6,7 @@
 //   E2E_BASE_URL=http://127.0.0.1:PORT node tests/e2e/share.test.mjs
 // (after `npm run build`; `npm test` does both).
 
-import { createRunner, launchBrowser, unique, waitUntil, watchPageErrors } from './lib.mjs';
+import { artifactPath, createRunner, launchBrowser, unique, waitUntil, watchPageErrors } from './lib.mjs';
 import { servePackage } from '../package/page.mjs';
 
 const run = createRunner();
@@ -307,6 +307,31 @@ if (base) {
         if (growth > 256 * 1024) throw new Error(`the live heap grew by ${growth} bytes over 1,000 cycles`);
         await noPageErrors([leader, page]);
         return `live heap ${before} -> ${after} bytes (${growth >= 0 ? '+' : ''}${growth})`;
+      } finally {
+        await context.close();
+      }
+    });
+
+    await run.check('the demo: "Share across tabs" in two tabs leaves one chat stream, and the page shows the count', async () => {
+      const context = await browser.newContext();
+      try {
+        const first = await context.newPage();
+        await first.goto(`${base}/`);
+        await waitUntil(first, 'the demo to load', () => document.body.dataset.ready === 'true');
+        await first.check('#share');
+        await waitUntil(first, 'the first tab to lead', () => document.querySelector('#share-role').dataset.role === 'leader');
+        const second = await context.newPage();
+        await second.goto(`${base}/`);
+        await waitUntil(second, 'the second tab to load', () => document.body.dataset.ready === 'true');
+        if (!(await second.isChecked('#share'))) throw new Error('the second tab did not keep the choice to share');
+        await waitUntil(second, 'the second tab to follow', () => document.querySelector('#share-role').dataset.role === 'follower');
+        await waitUntil(first, 'the first tab to count its follower', () =>
+          document.querySelector('#share-role').textContent === 'leader (1 following)');
+        for (const page of [first, second]) {
+          await waitUntil(page, 'the page to show one chat stream', () => document.querySelector('#streams-chat').textContent === '1', null, 10000);
+        }
+        await second.screenshot({ path: artifactPath('share-demo.png') });
+        return `chat streams on the server: ${await streams('chat')}`;
       } finally {
         await context.close();
       }
