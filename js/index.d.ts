@@ -181,6 +181,11 @@ export class TypedEventSource extends EventTarget implements Disposable {
   /** The current state at once, then every change. */
   onState(callback: StateHandler): number;
   /**
+   * The share role (the `share` option) at once, then every change, with the number
+   * of sources the leader's events reach (0 unless this one leads).
+   */
+  onShareRole(callback: (role: ShareRole, followers: number) => void): number;
+  /**
    * Numeric ids that skipped: events were lost. Called after the callbacks of the
    * events before the gap and before those of the event after it. Only events with an
    * `id:` field of their own count. Fetch transport only: native sees only the event

@@ -161,6 +161,15 @@ export class TypedEventSource extends EventTarget {
     }
     return this.#core.onState(callback);
   }
+  /** `callback(role, followers)` at once, then on every change of the share role or
+   *  of the leader's follower count (the `share` option). */
+  onShareRole(callback) {
+    if (this.#final) {
+      observe(() => callback('alone', 0), null);
+      return 0;
+    }
+    return this.#core.onShareRole(callback);
+  }
   onGap(callback) {
     return this.#alive().onGap(callback);
   }
@@ -508,7 +517,8 @@ class Unfetchable {
     observe(callback, this.state);
     return id;
   }
-  onShareRole() {
+  onShareRole(callback) {
+    observe(() => callback('alone', 0), null);
     return this.#id();
   }
   off(id) {
