@@ -8,10 +8,6 @@ use crate::decode::{DecodeError, Message, RawEvent};
 use crate::error::{Error, JsError};
 use crate::options::{Options, Transport};
 use crate::stream::EventStream;
-#[cfg(feature = "fetch")]
-use crate::transport::fetch::Fetch;
-#[cfg(feature = "native")]
-use crate::transport::native::Native;
 use crate::transport::{self, Sink, WeakSink};
 use serde::de::DeserializeOwned;
 use std::cell::{Cell, RefCell};
@@ -106,14 +102,8 @@ impl EventSource {
             *inner.transport.borrow_mut() = Some(Box::new(shared));
             return Ok(EventSource { inner });
         }
-        let transport: Box<dyn transport::TransportHandle> = match options.transport {
-            #[cfg(feature = "native")]
-            Transport::Native => Box::new(Native::open(url, options, weak)),
-            #[cfg(feature = "fetch")]
-            Transport::Fetch => Box::new(Fetch::open(url, options, weak)),
-            #[allow(unreachable_patterns)]
-            other => return Err(not_compiled_in(other)),
-        };
+        let kind = options.transport;
+        let transport = transport::open(url, options, weak).ok_or_else(|| not_compiled_in(kind))?;
         *inner.transport.borrow_mut() = Some(transport);
         Ok(EventSource { inner })
     }

@@ -168,6 +168,25 @@ pub(crate) trait Connector {
     fn server_retry(&self) -> Option<Duration>;
 }
 
+/// Opens the transport that `options` names, for `sink`; `None` when that transport
+/// is not compiled in. One place for the source and a shared source's leader, so the
+/// transports' set-up is compiled once.
+#[inline(never)]
+pub(crate) fn open(
+    url: String,
+    options: Rc<Options>,
+    sink: WeakSink,
+) -> Option<Box<dyn TransportHandle>> {
+    Some(match options.transport {
+        #[cfg(feature = "native")]
+        crate::Transport::Native => Box::new(native::Native::open(url, options, sink)),
+        #[cfg(feature = "fetch")]
+        crate::Transport::Fetch => Box::new(fetch::Fetch::open(url, options, sink)),
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    })
+}
+
 /// A connection attempt, boxed: [`drive`] runs either transport's through one
 /// `dyn Connector`, so that its state machine is compiled once, not once per transport
 /// (a copy of it was 9 KB of the npm build's wasm). One allocation per attempt.

@@ -260,22 +260,9 @@ impl Member {
         options.last_event_id = sink.last_event_id();
         let options = Rc::new(options);
         let tee_sink: WeakSink = Rc::downgrade(&tee) as WeakSink;
-        let transport: Box<dyn TransportHandle> = match options.transport {
-            #[cfg(feature = "native")]
-            crate::Transport::Native => Box::new(super::native::Native::open(
-                self.url.clone(),
-                options,
-                tee_sink,
-            )),
-            #[cfg(feature = "fetch")]
-            crate::Transport::Fetch => Box::new(super::fetch::Fetch::open(
-                self.url.clone(),
-                options,
-                tee_sink,
-            )),
-            // The source checked that the transport is compiled in before it shared.
-            #[allow(unreachable_patterns)]
-            _ => return,
+        // The source checked that the transport is compiled in before it shared.
+        let Some(transport) = super::open(self.url.clone(), options, tee_sink) else {
+            return;
         };
         let recount = Rc::new(Notify::default());
         let (counting, registration) = AbortHandle::new_pair();

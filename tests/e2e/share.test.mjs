@@ -65,6 +65,23 @@ function longestOverlap(samples) {
 async function openMember(context, site, channel, transport, types = ['chat']) {
   const page = await context.newPage();
   const errors = watchPageErrors(page);
+  // Records the resume id of every stream request the page makes: fetch's
+  // Last-Event-ID header, native's resume query parameter (the package keeps the
+  // EventSource class it finds when it loads: this one).
+  await page.addInitScript(() => {
+    window.resumes = [];
+    const fetch = window.fetch;
+    window.fetch = function (input, init) {
+      if (String(input).includes('/events?')) window.resumes.push(new Headers(init && init.headers).get('last-event-id'));
+      return fetch.apply(this, arguments);
+    };
+    window.EventSource = class extends window.EventSource {
+      constructor(url, init) {
+        super(url, init);
+        window.resumes.push(new URL(url, location.href).searchParams.get('lastEventId'));
+      }
+    };
+  });
   await page.goto(`${site.origin}/tests/package/page.html`);
   const error = await waitUntil(page, 'the package to load', () => window.packageReady || window.packageError);
   if (error !== true) throw new Error(`the package failed to load: ${error}`);
@@ -192,11 +209,17 @@ if (base) {
           const tookOver = Date.now() - closedAt;
           await publishing;
           const ids = await allReceived(rest, 40);
+          // The new leader's one request resumed after what the pages had: an id, at
+          // least the tenth.
+          const resumes = await newLeader.evaluate(() => window.resumes);
+          if (resumes.length !== 1 || !(Number(resumes[0]) >= 10)) {
+            throw new Error(`the new leader's requests carried the resume ids ${JSON.stringify(resumes)}, expected one of at least 10`);
+          }
           const samples = await sampler.stop();
           const overlap = longestOverlap(samples);
           if (overlap >= 1000) throw new Error(`two streams were open for ${overlap} ms`);
           await noPageErrors(rest);
-          return `took over in ${tookOver} ms; ids ${ids[0]}..${ids.at(-1)}; two streams for at most ${overlap} ms`;
+          return `took over in ${tookOver} ms, resumed after ${resumes[0]}; ids ${ids[0]}..${ids.at(-1)}; two streams for at most ${overlap} ms`;
         } finally {
           await context.close();
         }
