@@ -23,12 +23,12 @@ build_npm() {
   if [ "${NPM_STABLE:-0}" = 1 ]; then
     CARGO_TARGET_DIR="$ROOT/target/npm-stable" CARGO_PROFILE_RELEASE_OPT_LEVEL=${NPM_OPT_LEVEL:-s} \
       wasm-pack --quiet build --release --target "$target" --out-dir "$out" \
-      --out-name wasm_eventsource -- --features npm >&2
+      --out-name wasm_eventsource -- --features "${NPM_FEATURES:-npm}" >&2
   else
     RUSTUP_TOOLCHAIN=$NPM_TOOLCHAIN CARGO_TARGET_DIR="$ROOT/target/npm" \
       CARGO_PROFILE_RELEASE_OPT_LEVEL=${NPM_OPT_LEVEL:-s} RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
       wasm-pack --quiet build --release --target "$target" --out-dir "$out" \
-      --out-name wasm_eventsource -- --features npm \
+      --out-name wasm_eventsource -- --features "${NPM_FEATURES:-npm}" \
       -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size >&2
   fi
   # wasm-pack's own package.json and .gitignore (*) would shadow the root package's

@@ -389,7 +389,9 @@ impl Options {
     ///
     /// A shared source dedupes by id (see [`dedupe`](Self::dedupe)), so that an event
     /// in flight during a handover is not delivered twice. `close()` in a follower ends
-    /// only that follower; in the leader it hands the connection to another tab.
+    /// only that follower; in the leader it hands the connection to another tab. The
+    /// shared connection ignores [`pause_when_hidden`](Self::pause_when_hidden): the
+    /// leader's tab may be hidden while another is in front.
     /// [`EventSource::share_role`](crate::EventSource::share_role) says which part a
     /// source plays. Where Web Locks or `BroadcastChannel` is missing, the source
     /// connects on its own and says so once on the console. Not for
