@@ -165,7 +165,7 @@ export class TypedEventSource extends EventTarget {
    *  of the leader's follower count (the `share` option). */
   onShareRole(callback) {
     if (this.#final) {
-      observe(() => callback('alone', 0), null);
+      observe((role) => callback(role, 0), 'alone');
       return 0;
     }
     return this.#core.onShareRole(callback);
@@ -518,7 +518,7 @@ class Unfetchable {
     return id;
   }
   onShareRole(callback) {
-    observe(() => callback('alone', 0), null);
+    observe((role) => callback(role, 0), 'alone');
     return this.#id();
   }
   off(id) {

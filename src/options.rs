@@ -376,7 +376,6 @@ impl Options {
         self
     }
 
-    /// Checks that the options make sense together.
     /// Shares one connection between the sources of this origin's tabs that have the
     /// same [`share_key`](Self::share_key) (by default: the same absolute URL and the
     /// same options that change the request). One tab, the leader (elected with the
@@ -449,6 +448,7 @@ impl Options {
         Some(name)
     }
 
+    /// Checks that the options make sense together.
     pub(crate) fn validate(&self) -> Result<(), Error> {
         let invalid = |msg: String| Err(Error::InvalidOptions(msg));
         if self.share.is_some() && self.request {

@@ -604,9 +604,7 @@ impl Sink for Inner {
         *self.role.borrow_mut() = role.clone();
         // Snapshot first: no borrow is held while handlers run.
         let list = self.roles.borrow().snapshot();
-        for slot in list.iter() {
-            slot.call(&role);
-        }
+        self.call_all(list, &role);
     }
 
     fn set_last_event_id(&self, id: &str) {

@@ -356,21 +356,15 @@ impl Member {
                 let mut i = 0;
                 while i + 5 <= list.length() && !sink.is_closed() {
                     let text = |k: u32| list.get(i + k).as_string().unwrap_or_default();
-                    let event = Event::new(&text(0), "", &text(2))
-                        .with_own_id(list.get(i + 3).as_bool().unwrap_or(false));
-                    let data = list.get(i + 1);
+                    let own_id = list.get(i + 3).as_bool().unwrap_or(false);
+                    let event =
+                        |data: &str| Event::new(&text(0), data, &text(2)).with_own_id(own_id);
+                    let origin = Rc::clone(&self.origin);
+                    // Native keeps the data a JavaScript string, as its transport does.
                     #[cfg(feature = "native")]
-                    let raw = RawEvent::with_js_data(event, data, Rc::clone(&self.origin));
+                    let raw = RawEvent::with_js_data(event(""), list.get(i + 1), origin);
                     #[cfg(not(feature = "native"))]
-                    let raw = RawEvent::new(
-                        Event::new(
-                            event.event_type(),
-                            &data.as_string().unwrap_or_default(),
-                            event.last_event_id(),
-                        )
-                        .with_own_id(event.has_own_id()),
-                        Rc::clone(&self.origin),
-                    );
+                    let raw = RawEvent::new(event(&text(1)), origin);
                     sink.dispatch(raw.with_too_big(list.get(i + 4).as_string()));
                     i += 5;
                 }

@@ -158,11 +158,20 @@ async function noPageErrors(pages) {
 if (base) {
   const site = await servePackage();
   const browser = await launchBrowser();
+  /** Runs `fn(context)` in a new browser context (its pages share locks and channels,
+   *  as tabs do), closed afterwards. */
+  const inContext = async (fn) => {
+    const context = await browser.newContext();
+    try {
+      return await fn(context);
+    } finally {
+      await context.close();
+    }
+  };
   try {
     for (const transport of ['fetch', 'native']) {
       await run.check(`${transport}: three pages share one stream; each gets every event once, in order`, async () => {
-        const context = await browser.newContext();
-        try {
+        return inContext(async (context) => {
           const channel = unique(`share3-${transport}`);
           const sampler = sampleStreams(channel);
           const pages = [];
@@ -175,14 +184,11 @@ if (base) {
           if (most !== 1) throw new Error(`the server saw ${most} streams at once, expected 1`);
           await noPageErrors(pages);
           return `ids ${ids[0]}..${ids.at(-1)}, at most ${most} stream`;
-        } finally {
-          await context.close();
-        }
+        });
       });
 
       await run.check(`${transport}: the leader's page closes mid-stream; a follower takes over within 1 s and resumes, nothing lost or doubled`, async () => {
-        const context = await browser.newContext();
-        try {
+        return inContext(async (context) => {
           const channel = unique(`handover-${transport}`);
           const pages = [];
           for (let i = 0; i < 3; i++) pages.push(await openMember(context, site, channel, transport));
@@ -220,15 +226,12 @@ if (base) {
           if (overlap >= 1000) throw new Error(`two streams were open for ${overlap} ms`);
           await noPageErrors(rest);
           return `took over in ${tookOver} ms, resumed after ${resumes[0]}; ids ${ids[0]}..${ids.at(-1)}; two streams for at most ${overlap} ms`;
-        } finally {
-          await context.close();
-        }
+        });
       });
     }
 
     await run.check('seven pages share one stream and all receive events', async () => {
-      const context = await browser.newContext();
-      try {
+      return inContext(async (context) => {
         const channel = unique('share7');
         const sampler = sampleStreams(channel);
         const pages = [];
@@ -240,14 +243,11 @@ if (base) {
         const most = Math.max(...samples.map((s) => s.n));
         if (most !== 1) throw new Error(`the server saw ${most} streams at once, expected 1`);
         return '1 stream for 7 pages';
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     await run.check('native: followers with other event types get theirs through the leader', async () => {
-      const context = await browser.newContext();
-      try {
+      return inContext(async (context) => {
         const channel = unique('share-types');
         const a = await openMember(context, site, channel, 'native', ['chat']);
         await waitUntil(a, 'the first page to lead', () => window.src.shareRole === 'leader');
@@ -266,14 +266,11 @@ if (base) {
         const aTypes = await a.evaluate(() => Object.keys(window.got));
         if (aTypes.join() !== 'chat') throw new Error(`the leader's own handlers changed: ${aTypes}`);
         await noPageErrors([a, b, c]);
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     await run.check("a follower's close() leaves the leader's stream; the last page's close() ends it", async () => {
-      const context = await browser.newContext();
-      try {
+      return inContext(async (context) => {
         const channel = unique('share-close');
         const a = await openMember(context, site, channel, 'fetch');
         const b = await openMember(context, site, channel, 'fetch');
@@ -293,14 +290,11 @@ if (base) {
           await new Promise((r) => setTimeout(r, 20));
         }
         await noPageErrors([a, b]);
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     await run.check('1,000 follower open/close cycles leave the live heap flat', async () => {
-      const context = await browser.newContext();
-      try {
+      return inContext(async (context) => {
         const channel = unique('share-memory');
         const leader = await openMember(context, site, channel, 'fetch');
         await waitUntil(leader, 'the first page to lead', () => window.src.shareRole === 'leader');
@@ -332,14 +326,11 @@ if (base) {
         if (growth > 64 * 1024) throw new Error(`the live heap grew by ${growth} bytes over 1,000 cycles`);
         await noPageErrors([leader, page]);
         return `live heap ${before} -> ${after} bytes (${growth >= 0 ? '+' : ''}${growth})`;
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     await run.check('without Web Locks: each source connects on its own, "alone", and one console warning says why', async () => {
-      const context = await browser.newContext();
-      try {
+      return inContext(async (context) => {
         const page = await context.newPage();
         const warnings = [];
         page.on('console', (m) => {
@@ -368,14 +359,11 @@ if (base) {
         const said = warnings.filter((w) => w.includes('Web Locks and BroadcastChannel'));
         if (said.length !== 1) throw new Error(`${said.length} warnings: ${warnings.join(' | ')}`);
         return said[0];
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     await run.check('the demo: "Share across tabs" in two tabs leaves one chat stream, and the page shows the count', async () => {
-      const context = await browser.newContext();
-      try {
+      return inContext(async (context) => {
         const first = await context.newPage();
         await first.goto(`${base}/`);
         await waitUntil(first, 'the demo to load', () => document.body.dataset.ready === 'true');
@@ -393,9 +381,7 @@ if (base) {
         }
         await second.screenshot({ path: artifactPath('share-demo.png') });
         return `chat streams on the server: ${await streams('chat')}`;
-      } finally {
-        await context.close();
-      }
+      });
     });
   } finally {
     await browser.close();
