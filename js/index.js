@@ -28,10 +28,6 @@ const inBrowser =
   typeof globalThis.fetch === 'function' &&
   (typeof window !== 'undefined' || typeof WorkerGlobalScope !== 'undefined');
 
-/** Whether this context has the browser's EventSource (a Service Worker has none), as
- *  it was when this module loaded: a page may put TypedEventSource in its place. */
-const hasEventSource = typeof globalThis.EventSource === 'function';
-
 /** The load in progress or done; null before the first and after a failed one. */
 let initialised = null;
 /** The wasm module is ready: constructors build their core at once. */
@@ -116,10 +112,6 @@ export class TypedEventSource extends EventTarget {
     }
     const text = String(url);
     const href = absolute(text);
-    if (!hasEventSource && (options == null || (typeof options === 'object' && options.transport === undefined))) {
-      // No EventSource here (a Service Worker): the native transport cannot work.
-      options = { ...options, transport: 'fetch' };
-    }
     if (!ready) {
       if (href === undefined) {
         // As EventSource (and the core, once ready) does, at once.

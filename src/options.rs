@@ -183,7 +183,8 @@ impl Options {
     }
 
     /// Chooses the transport. Defaults to [`Transport::Native`], or
-    /// [`Transport::Fetch`] in [request mode](Self::request).
+    /// [`Transport::Fetch`] in [request mode](Self::request) and where the context has
+    /// no `EventSource` (a Service Worker).
     pub fn transport(mut self, transport: Transport) -> Self {
         self.transport = transport;
         self.transport_set = true;
@@ -446,6 +447,15 @@ impl Options {
             name.push('|');
         }
         Some(name)
+    }
+
+    /// The options for a context with or without the browser's `EventSource`: where
+    /// there is none (a Service Worker) and no transport was chosen, fetch.
+    pub(crate) fn for_context(mut self, has_event_source: bool) -> Self {
+        if cfg!(feature = "fetch") && !self.transport_set && !has_event_source {
+            self.transport = Transport::Fetch;
+        }
+        self
     }
 
     /// Checks that the options make sense together.

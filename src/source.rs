@@ -68,6 +68,7 @@ impl EventSource {
 
     /// Opens a connection to `url` with `options`.
     pub fn with_options(url: &str, options: Options) -> Result<Self, Error> {
+        let options = options.for_context(transport::dom::has_event_source());
         options.validate()?;
         let url = resolve_url(url)?;
         let inner = Rc::new(Inner {

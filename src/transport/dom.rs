@@ -89,6 +89,11 @@ pub(crate) fn global_target() -> Option<EventTarget> {
     js_sys::global().dyn_into::<EventTarget>().ok()
 }
 
+/// Whether this context has the browser's `EventSource` (a Service Worker has none).
+pub(crate) fn has_event_source() -> bool {
+    global_get("EventSource").is_some()
+}
+
 /// The page's `document`, if there is one (not in workers).
 pub(crate) fn document_target() -> Option<EventTarget> {
     global_get("document")?.dyn_into::<EventTarget>().ok()
