@@ -62,7 +62,13 @@ impl From<JsValue> for JsError {
             },
             None => JsError {
                 name: "Error".to_owned(),
-                message: value.as_string().unwrap_or_else(|| format!("{value:?}")),
+                // A thrown value that is not an Error: its text, its JSON, else its type
+                // (not `Debug`, which the npm build compiles away).
+                message: value
+                    .as_string()
+                    .or_else(|| js_sys::JSON::stringify(&value).ok()?.as_string())
+                    .or_else(|| value.js_typeof().as_string())
+                    .unwrap_or_default(),
             },
         }
     }

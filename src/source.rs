@@ -641,12 +641,13 @@ impl Drop for Inner {
 
 /// The error for a transport whose cargo feature is off.
 fn not_compiled_in(transport: Transport) -> Error {
-    let feature = match transport {
-        Transport::Native => "native",
-        _ => "fetch",
+    // Named here rather than through `Debug`: the npm build compiles `Debug` away.
+    let (name, feature) = match transport {
+        Transport::Native => ("Native", "native"),
+        Transport::Fetch => ("Fetch", "fetch"),
     };
     Error::InvalidOptions(format!(
-        "{transport:?} is not compiled in; enable the cargo feature `{feature}` of wasm-eventsource"
+        "{name} is not compiled in; enable the cargo feature `{feature}` of wasm-eventsource"
     ))
 }
 

@@ -572,3 +572,19 @@ async fn two_sources_sharing_one_connection_in_one_page_lead_and_follow() {
         second.close();
     }
 }
+
+/// A thrown value that is not an Error became `JsValue(...)` through `Debug`, which the
+/// npm build compiles to nothing: its message is now its text, its JSON or its type.
+#[wasm_bindgen_test]
+fn a_thrown_value_that_is_not_an_error_reads_as_its_text_or_json() {
+    use wasm_bindgen::JsValue;
+    use wasm_eventsource::JsError;
+    let text = JsError::from(JsValue::from_str("gone"));
+    assert_eq!((text.name(), text.message()), ("Error", "gone"));
+    assert_eq!(JsError::from(JsValue::from(42)).message(), "42");
+    let object = js_sys::JSON::parse(r#"{"code":7}"#).unwrap();
+    assert_eq!(JsError::from(object).message(), r#"{"code":7}"#);
+    assert_eq!(JsError::from(JsValue::UNDEFINED).message(), "undefined");
+    let error = JsError::from(JsValue::from(js_sys::TypeError::new("bad")));
+    assert_eq!((error.name(), error.message()), ("TypeError", "bad"));
+}
