@@ -37,6 +37,10 @@ build_npm() {
   # wasm-pack's own package.json and .gitignore (*) would shadow the root package's
   # metadata and hide the files from npm pack.
   rm -f "$out/package.json" "$out/.gitignore" "$out/README.md"
+  # The names the wasm and its glue call each other by, shortened (3.8 KB gzipped of
+  # hashes and type names): scripts/minify-names.mjs. The bundler target's glue is
+  # imported by the wasm itself (ES module integration), so it keeps them.
+  if [ "$target" = web ]; then node "$ROOT/scripts/minify-names.mjs" "$out"; fi
 }
 
 # start_server [args...]: starts the built server (SERVER_BIN, default the debug build)
