@@ -376,9 +376,10 @@ impl Connection {
         let Some(sink) = self.sink.upgrade() else {
             return;
         };
-        let Ok(ev) = ev.dyn_into::<MessageEvent>() else {
-            return;
-        };
+        // Unchecked (an `instanceof` crossing per event saved): a plain `Event` (the
+        // connection's own `error`, on a listener for server events named "error") has
+        // no `data`, and the string check below turns it away.
+        let ev: SseMessage = ev.unchecked_into();
         // EventSource data is always a string; anything else is not ours to decode. It
         // stays in JavaScript (see RawEvent::with_js_data).
         let data = ev.data();
@@ -399,7 +400,8 @@ impl Connection {
         // connection's first event with an id as carrying it (EventSource keeps its
         // last event ID across its own reconnects: a replayed event and an id-less one
         // look alike there; replays are what dedupe is for).
-        let id = ev.last_event_id();
+        let js_id = ev.last_event_id();
+        let id = js_id.as_string().unwrap_or_default();
         let own_id = {
             let mut last = self.last_id.borrow_mut();
             let changed = *last != id;
@@ -409,7 +411,7 @@ impl Connection {
             changed
         };
         let event = Event::new(event_type, "", &id).with_own_id(own_id);
-        sink.dispatch(RawEvent::with_js_data(event, data, origin));
+        sink.dispatch(RawEvent::with_js_data(event, data, origin).with_js_id(js_id));
     }
 
     /// Resolves when the connection ends: the browser gave up, the resume id went
@@ -458,6 +460,19 @@ extern "C" {
     /// `performance.now()`, or 0.
     #[wasm_bindgen(js_name = performanceNow)]
     fn performance_now() -> f64;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `MessageEvent` as the listener reads it: web-sys' `lastEventId` getter gives
+    /// only a copy in wasm, and the JavaScript API wants the string itself.
+    type SseMessage;
+    #[wasm_bindgen(method, getter)]
+    fn data(this: &SseMessage) -> JsValue;
+    #[wasm_bindgen(method, getter, js_name = lastEventId)]
+    fn last_event_id(this: &SseMessage) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn origin(this: &SseMessage) -> String;
 }
 
 /// Why the browser gave up on `requested` (readyState CLOSED while connecting), as the

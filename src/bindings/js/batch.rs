@@ -48,7 +48,7 @@ extern "C" {
     pub(super) fn one(
         this: &Dispatcher,
         event_type: &JsValue,
-        id: &str,
+        id: &JsValue,
         data: &JsValue,
         origin: &JsValue,
         too_big: Option<String>,
@@ -185,7 +185,7 @@ impl Events {
         let origin = self.origin(raw.origin());
         let too_big = raw.too_big().map(str::to_owned);
         self.dispatcher
-            .one(name, raw.last_event_id(), &raw.js_data(), &origin, too_big);
+            .one(name, &raw.js_id(), &raw.js_data(), &origin, too_big);
     }
 
     /// Holds an event of the chunk being dispatched (fetch).
@@ -254,7 +254,7 @@ impl Events {
             };
             self.dispatcher.one(
                 &name,
-                slice(&chunk.ids, span.id),
+                &JsValue::from_str(slice(&chunk.ids, span.id)),
                 &JsValue::from_str(slice(&chunk.datas, span.data)),
                 &origin,
                 span.too_big.as_deref().map(str::to_owned),
