@@ -17,21 +17,25 @@ NPM_TOOLCHAIN=nightly-2026-05-20
 # text, and without it the glue's debug-string import goes too (1 KB of wasm, 0.5 KB
 # of JS, gzipped).
 # Its own target directory: these flags would rebuild everything in the shared one.
-# NPM_STABLE=1 builds the same features on stable (about 13 KB bigger gzipped);
+# NPM_FEATURES (default "npm") and NPM_NO_DEFAULT=1 choose other features
+# (scripts/size-floor.sh). NPM_STABLE=1 builds the same features on stable (about 13 KB bigger gzipped);
 # NPM_OPT_LEVEL sets the opt-level (default "s": "z" saves 1.3 KB gzipped but made
 # the JS API on fetch 1.41x the anchor instead of 1.18x, the two builds measured in
 # two bench runs back to back).
 build_npm() {
-  local out=$1 target=${2:-web}
+  local out=$1 target=${2:-web} mode=--release
+  # NPM_PROFILING=1: the same build with its function names kept, for
+  # `BENCH_PROFILE=<reader> npm run bench` to show them.
+  if [ -n "${NPM_PROFILING:-}" ]; then mode=--profiling; fi
   if [ "${NPM_STABLE:-0}" = 1 ]; then
     CARGO_TARGET_DIR="$ROOT/target/npm-stable" CARGO_PROFILE_RELEASE_OPT_LEVEL=${NPM_OPT_LEVEL:-s} \
       wasm-pack --quiet build --release --target "$target" --out-dir "$out" \
-      --out-name wasm_eventsource -- --features "${NPM_FEATURES:-npm}" >&2
+      --out-name wasm_eventsource -- ${NPM_NO_DEFAULT:+--no-default-features} --features "${NPM_FEATURES:-npm}" >&2
   else
     RUSTUP_TOOLCHAIN=$NPM_TOOLCHAIN CARGO_TARGET_DIR="$ROOT/target/npm" \
       CARGO_PROFILE_RELEASE_OPT_LEVEL=${NPM_OPT_LEVEL:-s} RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none" \
-      wasm-pack --quiet build --release --target "$target" --out-dir "$out" \
-      --out-name wasm_eventsource -- --features "${NPM_FEATURES:-npm}" \
+      wasm-pack --quiet build "$mode" --target "$target" \
+      --out-dir "$out" --out-name wasm_eventsource -- ${NPM_NO_DEFAULT:+--no-default-features} --features "${NPM_FEATURES:-npm}" \
       -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size >&2
   fi
   # wasm-pack's own package.json and .gitignore (*) would shadow the root package's
