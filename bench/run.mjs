@@ -483,13 +483,13 @@ async function main() {
     say('');
     say(`Medians of ${STARTUP_REPS} in one page: our wasm compiled and instantiated (\`WebAssembly.instantiate\` through the glue's init, bytes already fetched, a custom section that differs each time so no cache serves it), and each JS anchor's minified bundle parsed and evaluated (text already fetched, a comment that differs each time; 20 copies per sample, as one takes less than the 0.1 ms \`performance.now()\` resolves to).`);
     say('');
-    const startLabel = { wasm: 'wasm-eventsource: wasm compile + instantiate', eventsource: 'eventsource: parse + eval', 'fetch-event-source': '@microsoft/fetch-event-source: parse + eval', 'eventsource-parser': 'eventsource-parser: parse + eval' };
-    say(table(['what', 'ms', 'ours vs it'], Object.entries(startup).map(([k, ms]) => [startLabel[k] || k, ms.toFixed(3), k === 'wasm' ? '' : fmtRatio(startup.wasm / ms)]), ['l', 'r', 'r']));
+    const startLabel = { wasm: 'wasm-eventsource: wasm compile + instantiate', validate: 'of which the floor: `WebAssembly.validate` of the same bytes', eventsource: 'eventsource: parse + eval', 'fetch-event-source': '@microsoft/fetch-event-source: parse + eval', 'eventsource-parser': 'eventsource-parser: parse + eval' };
+    say(table(['what', 'ms', 'ours vs it'], Object.entries(startup).map(([k, ms]) => [startLabel[k] || k, ms.toFixed(3), k === 'wasm' || k === 'validate' ? '' : fmtRatio(startup.wasm / ms)]), ['l', 'r', 'r']));
     say('');
     {
-      const slowest = Math.max(...Object.entries(startup).filter(([k]) => k !== 'wasm').map(([, ms]) => ms));
+      const slowest = Math.max(...Object.entries(startup).filter(([k]) => k !== 'wasm' && k !== 'validate').map(([, ms]) => ms));
       target('Start-up: wasm compile + instantiate vs the JS anchors\' parse + eval (the slowest of them)', '≤ 2x',
-        `${fmtRatio(startup.wasm / slowest)} (${startup.wasm.toFixed(2)} ms vs ${slowest.toFixed(2)} ms)`, startup.wasm <= 2 * slowest);
+        `${fmtRatio(startup.wasm / slowest)} (${startup.wasm.toFixed(2)} ms vs ${slowest.toFixed(2)} ms; validating the bytes alone ${startup.validate.toFixed(2)} ms)`, startup.wasm <= 2 * slowest);
     }
 
     say('## Targets (issue 19)');
