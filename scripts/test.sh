@@ -20,7 +20,7 @@ cargo clippy -p wasm-eventsource -p wasm-eventsource-server --all-targets --feat
 
 step "clippy (wasm32, every feature combination)"
 cargo clippy -p wasm-eventsource --target wasm32-unknown-unknown --all-targets --all-features --quiet -- -D warnings
-for features in "" native fetch js native,fetch native,js fetch,js share native,share fetch,share; do
+for features in "" native probe fetch js native,fetch native,js probe,js fetch,js share native,share fetch,share; do
   echo "features: [${features}]"
   cargo clippy -p wasm-eventsource --target wasm32-unknown-unknown --lib --no-default-features \
     --features "$features" --quiet -- -D warnings

@@ -241,3 +241,30 @@ async fn data_that_is_not_json_is_a_decode_error_and_the_stream_goes_on() {
         (json!({"n": 3}), "3")
     );
 }
+
+/// This file's build has no `probe` feature: when the browser gives up and its
+/// Resource Timing entry does not say why, nothing asks the server again. The give-up
+/// is a passing network failure whose message names the feature, and the server saw
+/// one request (with the probe, a second one asks why and the 404 closes the source).
+#[wasm_bindgen_test]
+async fn without_the_probe_a_give_up_is_a_passing_failure_that_names_the_feature() {
+    use wasm_eventsource::{CloseReason, Options, ReconnectCause, ReconnectPolicy};
+    let token = token("no-probe");
+    let options = Options::new().reconnect_policy(ReconnectPolicy::new().max_attempts(0));
+    let source =
+        EventSource::with_options(&url(&format!("/scenario/status/404?token={token}")), options)
+            .expect("valid url");
+    let (mut states, _s) = states(&source);
+    let (closed, _) = until_state(&mut states, "closed", ConnectionState::is_closed).await;
+    match &closed {
+        ConnectionState::Closed {
+            reason:
+                CloseReason::GaveUp {
+                    cause: ReconnectCause::Network { message },
+                    ..
+                },
+        } => assert!(message.contains("`probe`"), "{message}"),
+        other => panic!("expected a give-up on a network failure: {other:?}"),
+    }
+    assert_eq!(request_log(&token).await.len(), 1, "no second request");
+}

@@ -10,5 +10,7 @@ pub(crate) mod failure;
 pub(crate) mod handlers;
 pub mod parse;
 pub(crate) mod retry;
+#[cfg(any(feature = "fetch", feature = "probe"))]
+pub(crate) mod retry_after;
 pub(crate) mod state;
 pub(crate) mod typemap;

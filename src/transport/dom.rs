@@ -12,7 +12,7 @@ use js_sys::Reflect;
 use std::time::Duration;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{AbortController, EventTarget};
+use web_sys::EventTarget;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
@@ -57,8 +57,10 @@ impl Drop for Listener {
 }
 
 /// An `AbortController` whose request is aborted when the guard is dropped.
-pub(crate) struct AbortOnDrop(pub AbortController);
+#[cfg(any(feature = "fetch", feature = "probe"))]
+pub(crate) struct AbortOnDrop(pub web_sys::AbortController);
 
+#[cfg(any(feature = "fetch", feature = "probe"))]
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
@@ -114,11 +116,13 @@ pub(crate) fn is_hidden() -> bool {
 }
 
 /// A JavaScript error value as one line of text.
+#[cfg(any(feature = "fetch", feature = "probe"))]
 pub(crate) fn js_message(value: JsValue) -> String {
     crate::error::JsError::from(value).to_string()
 }
 
 /// The origin of the page (or worker), if it has a location.
+#[cfg(any(feature = "fetch", feature = "probe"))]
 pub(crate) fn page_origin() -> Option<String> {
     let location = global_get("location")?;
     Reflect::get(&location, &JsValue::from_str("origin"))
@@ -127,6 +131,7 @@ pub(crate) fn page_origin() -> Option<String> {
 }
 
 /// The origin of an absolute URL.
+#[cfg(any(feature = "fetch", feature = "probe", feature = "share"))]
 pub(crate) fn origin_of(url: &str) -> Option<String> {
     web_sys::Url::new(url).ok().map(|u| u.origin())
 }

@@ -17,19 +17,18 @@ use crate::core::typemap::TypeMap;
 use crate::decode::RawEvent;
 use crate::error::JsError;
 use crate::options::Options;
-use crate::transport::dom::{self, AbortOnDrop, Listener};
+use crate::transport::dom::{self, Listener};
 use crate::transport::http;
 use crate::transport::{
     AttemptEnd, Connecting, Connector, Notify, Running, TransportHandle, WeakSink,
 };
-use futures_util::future::{select, Either};
+use futures_util::future::select;
 use std::cell::{Cell, RefCell};
 use std::pin::pin;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{EventTarget, MessageEvent};
 
 /// The live connection and the event types it listens for, shared by the handle
@@ -171,6 +170,7 @@ impl Connector for NativeConnector {
 }
 
 /// How long the check after the browser gave up may take without a heartbeat set.
+#[cfg(feature = "probe")]
 const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How a native connection ended, before the check.
@@ -492,10 +492,30 @@ async fn why_it_gave_up(requested: &str, since: f64, url: &str, options: &Option
     if let Some(end) = told_by_timing(timing, || answer_content_type(requested, since)) {
         return end;
     }
-    let timeout = options.heartbeat.unwrap_or(PROBE_TIMEOUT);
-    let found = probe(url, options, timeout).await;
-    let cross_origin = dom::origin_of(url) != dom::page_origin();
-    told_by_probe(timing, found, cross_origin, timeout)
+    #[cfg(feature = "probe")]
+    {
+        let timeout = options.heartbeat.unwrap_or(PROBE_TIMEOUT);
+        let found = probe(url, options, timeout).await;
+        let cross_origin = dom::origin_of(url) != dom::page_origin();
+        told_by_probe(timing, found, cross_origin, timeout)
+    }
+    #[cfg(not(feature = "probe"))]
+    {
+        let _ = (url, options);
+        AttemptEnd::Failed(unexplained_give_up())
+    }
+}
+
+/// Without the `probe` feature: the browser gave up and its entry did not say why.
+#[cfg(not(feature = "probe"))]
+fn unexplained_give_up() -> Failure {
+    Failure::Network {
+        message: "the browser gave up on the stream without saying why (an error status, \
+                  a wrong content type or a CORS rejection); enable the cargo feature \
+                  `probe` of wasm-eventsource to have the server asked, or see the \
+                  browser's console"
+            .to_owned(),
+    }
 }
 
 /// What [`answer_timing`] says once the entry is there: the browser adds it a task or
@@ -514,6 +534,7 @@ async fn timing_entry(url: &str, since: f64) -> f64 {
 
 // What `answer_timing` says besides a status.
 /// An answer came; its status is not shown.
+#[cfg(any(feature = "probe", test))]
 const ANSWERED: f64 = -1.0;
 /// No entry: nothing is known.
 const NO_ENTRY: f64 = -4.0;
@@ -539,6 +560,7 @@ fn told_by_timing(timing: f64, content_type: impl FnOnce() -> String) -> Option<
 }
 
 /// The verdict once the probe has asked the server.
+#[cfg(feature = "probe")]
 fn told_by_probe(timing: f64, probe: Probe, cross_origin: bool, timeout: Duration) -> AttemptEnd {
     match probe {
         Probe::Answer(Some(failure)) => AttemptEnd::Failed(failure),
@@ -566,6 +588,7 @@ fn told_by_probe(timing: f64, probe: Probe, cross_origin: bool, timeout: Duratio
 }
 
 /// What one `fetch` of the stream's URL found.
+#[cfg(feature = "probe")]
 enum Probe {
     /// The server answered: `None` with an event stream, else what was wrong.
     Answer(Option<Failure>),
@@ -576,7 +599,11 @@ enum Probe {
 
 /// Asks the server once, with `fetch`: the status and the content type say what the
 /// answer is, as with the fetch transport. Reads only the head, then aborts.
+#[cfg(feature = "probe")]
 async fn probe(url: &str, options: &Options, timeout: Duration) -> Probe {
+    use crate::transport::dom::AbortOnDrop;
+    use futures_util::future::Either;
+    use wasm_bindgen_futures::JsFuture;
     let request = async {
         let controller = web_sys::AbortController::new().map_err(dom::js_message)?;
         let guard = AbortOnDrop(controller);
@@ -605,6 +632,7 @@ mod tests {
     const UNKNOWN: f64 = 0.0;
 
     /// The verdict on a cross-origin stream.
+    #[cfg(feature = "probe")]
     fn after_probe(timing: f64, probe: Probe) -> AttemptEnd {
         told_by_probe(timing, probe, true, Duration::from_secs(30))
     }
@@ -629,6 +657,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "probe")]
     fn an_empty_first_answer_then_a_stream_is_a_passing_failure() {
         // Regression: an empty first answer was taken for a 204 and closed the source,
         // but the browser reads no body of any status it refuses: a 502 looks empty
@@ -649,6 +678,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "probe")]
     fn a_cors_rejection_closes_and_a_lost_network_retries() {
         // Regression: a CORS rejection was retried as a network error, forever.
         assert_eq!(
@@ -676,6 +706,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "probe")]
     fn a_probe_that_times_out_is_a_network_failure_not_a_heartbeat() {
         // Regression: it was reported as HeartbeatTimeout, with no heartbeat set.
         match after_probe(UNKNOWN, Probe::TimedOut) {

@@ -1,6 +1,8 @@
 //! The smallest wasm-eventsource app: one typed handler on the native transport, built
 //! with `default-features = false, features = ["native"]` so that only the browser's
-//! EventSource transport is compiled in.
+//! EventSource transport is compiled in, without sharing across tabs and without the
+//! `probe` feature (a give-up the browser does not explain is retried as a network
+//! failure instead of being asked about).
 //!
 //! ```sh
 //! # into examples-dist/minimal/, which the test server (`npm start`) serves at /examples/minimal/
