@@ -251,9 +251,11 @@ async fn without_the_probe_a_give_up_is_a_passing_failure_that_names_the_feature
     use wasm_eventsource::{CloseReason, Options, ReconnectCause, ReconnectPolicy};
     let token = token("no-probe");
     let options = Options::new().reconnect_policy(ReconnectPolicy::new().max_attempts(0));
-    let source =
-        EventSource::with_options(&url(&format!("/scenario/status/404?token={token}")), options)
-            .expect("valid url");
+    let source = EventSource::with_options(
+        &url(&format!("/scenario/status/404?token={token}")),
+        options,
+    )
+    .expect("valid url");
     let (mut states, _s) = states(&source);
     let (closed, _) = until_state(&mut states, "closed", ConnectionState::is_closed).await;
     match &closed {

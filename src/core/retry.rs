@@ -233,7 +233,9 @@ impl ReconnectPolicy {
             } else {
                 0.0
             };
-            backoff.mul_f64(random)
+            // Not `mul_f64`: its panic paths (and their messages) would be linked,
+            // though `random` is within 0..=1 and `backoff` under MAX_TIMER here.
+            Duration::from_nanos((backoff.as_nanos() as f64 * random) as u64)
         } else {
             backoff
         };
