@@ -277,6 +277,9 @@ const CHECKS = [
   {
     title: 'request mode with transport "native" throws, saying it needs fetch; a pre-aborted signal throws',
     run: async (h) => {
+      // Flaky before: the page does not await the wasm, and a source constructed before
+      // it is ready closes with "invalid-request" instead of throwing (README): wait.
+      await window.packageInit();
       let message = '';
       try {
         new window.TypedEventSource(h.url('openai-chat', ''), { ...h.init('openai-chat'), mode: 'request', transport: 'native' });
