@@ -29,7 +29,8 @@ row() {
 }
 echo '| build | features | wasm gzip | glue gzip | JS bundle gzip | a bundle loads |'
 echo '|:--|:--|--:|--:|--:|--:|'
-row 'npm package as shipped' 'npm,native,fetch,share' full
-row 'without sharing across tabs' 'npm,native,fetch' noshare
+row 'npm package as shipped' 'npm,native,fetch,share,probe' full
+row 'without sharing across tabs' 'npm,native,fetch,probe' noshare
 row 'fetch transport only, no sharing' 'npm,fetch' fetch
-row 'native transport only, no sharing' 'npm,native' native
+row 'native transport only, no sharing' 'npm,native,probe' native
+row 'native only, no sharing, no give-up probe' 'npm,native' native-noprobe
