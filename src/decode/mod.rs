@@ -112,8 +112,8 @@ pub(crate) struct RawEvent {
     /// The native transport's last event ID, as the JavaScript string the browser
     /// made: the JavaScript API hands it back as is rather than decoding the copy in
     /// wasm again (a `TextDecoder` call per event, a third of the native path's cost
-    /// over the browser's own).
-    #[cfg(feature = "native")]
+    /// over the browser's own). Only with the JavaScript API: a Rust app never needs it.
+    #[cfg(all(feature = "native", feature = "js"))]
     js_id: Option<wasm_bindgen::JsValue>,
 }
 
@@ -133,14 +133,14 @@ impl RawEvent {
             too_big: None,
             #[cfg(feature = "native")]
             js_data: None,
-            #[cfg(feature = "native")]
+            #[cfg(all(feature = "native", feature = "js"))]
             js_id: None,
         }
     }
 
     /// The same event, with its last event ID also as the JavaScript string `id`
     /// (which must be the text of `last_event_id()`).
-    #[cfg(feature = "native")]
+    #[cfg(all(feature = "native", feature = "js"))]
     pub fn with_js_id(mut self, id: wasm_bindgen::JsValue) -> Self {
         self.js_id = Some(id);
         self

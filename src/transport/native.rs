@@ -400,8 +400,14 @@ impl Connection {
         // connection's first event with an id as carrying it (EventSource keeps its
         // last event ID across its own reconnects: a replayed event and an id-less one
         // look alike there; replays are what dedupe is for).
+        // The JavaScript API hands the browser's own string back (RawEvent::with_js_id);
+        // a Rust app needs only the text, in one crossing.
+        #[cfg(feature = "js")]
         let js_id = ev.last_event_id();
+        #[cfg(feature = "js")]
         let id = js_id.as_string().unwrap_or_default();
+        #[cfg(not(feature = "js"))]
+        let id = ev.last_event_id_text();
         let own_id = {
             let mut last = self.last_id.borrow_mut();
             let changed = *last != id;
@@ -411,7 +417,10 @@ impl Connection {
             changed
         };
         let event = Event::new(event_type, "", &id).with_own_id(own_id);
-        sink.dispatch(RawEvent::with_js_data(event, data, origin).with_js_id(js_id));
+        let raw = RawEvent::with_js_data(event, data, origin);
+        #[cfg(feature = "js")]
+        let raw = raw.with_js_id(js_id);
+        sink.dispatch(raw);
     }
 
     /// Resolves when the connection ends: the browser gave up, the resume id went
@@ -469,8 +478,12 @@ extern "C" {
     type SseMessage;
     #[wasm_bindgen(method, getter)]
     fn data(this: &SseMessage) -> JsValue;
+    #[cfg(feature = "js")]
     #[wasm_bindgen(method, getter, js_name = lastEventId)]
     fn last_event_id(this: &SseMessage) -> JsValue;
+    #[cfg(not(feature = "js"))]
+    #[wasm_bindgen(method, getter, js_name = lastEventId)]
+    fn last_event_id_text(this: &SseMessage) -> String;
     #[wasm_bindgen(method, getter)]
     fn origin(this: &SseMessage) -> String;
 }
