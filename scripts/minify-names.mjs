@@ -165,14 +165,15 @@ for (const [module, field, short] of importMap) {
     // The key of import0's literal: `        <field>: function(` (or a value).
     const keyRe = new RegExp(`^(\\s+)${escape(field)}:`, 'm');
     if (!keyRe.test(glue)) die(`the glue does not define the import ${field}`);
-    glue = glue.replace(keyRe, `$1${short}:`);
+    // A function, not a replacement string: a name with `$` in it is taken literally.
+    glue = glue.replace(keyRe, (_, indent) => `${indent}${short}:`);
   } else {
     extra.push(`${short}: ${variable}.${field}`);
   }
 }
-glue = glue.replace(returnRe, `return { __proto__: null, ${MODULE}: Object.assign(import0, { ${extra.join(', ')} }) };`);
+glue = glue.replace(returnRe, () => `return { __proto__: null, ${MODULE}: Object.assign(import0, { ${extra.join(', ')} }) };`);
 for (const [field, short] of exportMap) {
-  glue = glue.replace(new RegExp(`\\bwasm\\.${escape(field)}\\b`, 'g'), `wasm.${short}`);
+  glue = glue.replace(new RegExp(`\\bwasm\\.${escape(field)}\\b`, 'g'), () => `wasm.${short}`);
 }
 
 // --- Checks: the new names line up; the old ones are gone.
