@@ -27,17 +27,17 @@ build_npm() {
   # NPM_PROFILING=1: the same build with its function names kept, for
   # `BENCH_PROFILE=<reader> npm run bench` to show them.
   if [ -n "${NPM_PROFILING:-}" ]; then mode=--profiling; fi
+  # What differs between the nightly build and NPM_STABLE's: the toolchain, the target
+  # directory, the flags, and std rebuilt for size (cargo arguments after the features).
+  local toolchain=$NPM_TOOLCHAIN dir="$ROOT/target/npm" build_std=(-Z build-std=std,panic_abort -Z build-std-features=optimize_for_size)
+  local rustflags="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none"
   if [ "${NPM_STABLE:-0}" = 1 ]; then
-    CARGO_TARGET_DIR="$ROOT/target/npm-stable" CARGO_PROFILE_RELEASE_OPT_LEVEL=${NPM_OPT_LEVEL:-s} \
-      wasm-pack --quiet build --release --target "$target" --out-dir "$out" \
-      --out-name wasm_eventsource -- ${NPM_NO_DEFAULT:+--no-default-features} --features "${NPM_FEATURES:-npm}" >&2
-  else
-    RUSTUP_TOOLCHAIN=$NPM_TOOLCHAIN CARGO_TARGET_DIR="$ROOT/target/npm" \
-      CARGO_PROFILE_RELEASE_OPT_LEVEL=${NPM_OPT_LEVEL:-s} RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none" \
-      wasm-pack --quiet build "$mode" --target "$target" \
-      --out-dir "$out" --out-name wasm_eventsource -- ${NPM_NO_DEFAULT:+--no-default-features} --features "${NPM_FEATURES:-npm}" \
-      -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size >&2
+    toolchain=${RUSTUP_TOOLCHAIN:-} dir="$ROOT/target/npm-stable" build_std=() rustflags=${RUSTFLAGS:-}
   fi
+  RUSTUP_TOOLCHAIN=$toolchain CARGO_TARGET_DIR="$dir" RUSTFLAGS="$rustflags" \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=${NPM_OPT_LEVEL:-s} \
+    wasm-pack --quiet build "$mode" --target "$target" --out-dir "$out" --out-name wasm_eventsource \
+    -- ${NPM_NO_DEFAULT:+--no-default-features} --features "${NPM_FEATURES:-npm}" ${build_std[@]+"${build_std[@]}"} >&2
   # wasm-pack's own package.json and .gitignore (*) would shadow the root package's
   # metadata and hide the files from npm pack.
   rm -f "$out/package.json" "$out/.gitignore" "$out/README.md"
