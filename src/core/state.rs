@@ -170,7 +170,8 @@ pub enum CloseReason {
     /// was dropped.
     ClosedByClient,
     /// The connection failed in a way that has no more precise reason: the browser
-    /// gave up (native) and the check that followed could not tell why, or the
+    /// gave up (native) on a request the page aborted (`window.stop()`), on a CORS
+    /// rejection, or where the check that followed could not tell why; or the
     /// policy's predicate refused to retry a network error or an ended stream.
     Failed,
     /// The server answered with an HTTP status other than 200 and 204 (fetch transport).

@@ -16,11 +16,11 @@ export function openEventSource(url, withCredentials) {
 // What the Resource Timing entry of the EventSource request to `url` that started at
 // or after `since` (a performance.now() time) says about its answer, without asking
 // the server again: the status where the browser reports it (100-599); -1 an answer
-// came (its status hidden, and no body to tell by: the browser reads none of a status
-// it refuses, so a 204 and a 502 look alike); 0 nothing known (no answer shown: a
-// cross-origin entry without Timing-Allow-Origin, whose fields are all zero, or a
-// request that had none); -4 no such entry (yet: the browser adds it a task after the
-// error event, or its buffer is full).
+// came (its status hidden, and no body to tell by: the browser may not have read any
+// of a status it refuses, so a 204 and a 502 can look alike); 0 no answer shown (the
+// request had none, or the entry is cross-origin without Timing-Allow-Origin: all its
+// fields are zero); -4 no such entry (yet: the browser adds it a task after the error
+// event, or its buffer is full).
 export function answerTiming(url, since) {
   const entry = lastEntry(url, since);
   if (!entry) return -4;

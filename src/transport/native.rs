@@ -502,14 +502,16 @@ extern "C" {
 /// from a 502 with an error page (a documented difference from EventSource).
 async fn why_it_gave_up(requested: &str, since: f64, url: &str, options: &Options) -> AttemptEnd {
     let timing = timing_entry(requested, since).await;
-    if let Some(end) = told_by_timing(timing, || answer_content_type(requested, since)) {
+    let cross_origin = dom::origin_of(url) != dom::page_origin();
+    if let Some(end) = told_by_timing(timing, cross_origin, || {
+        answer_content_type(requested, since)
+    }) {
         return end;
     }
     #[cfg(feature = "probe")]
     {
         let timeout = options.heartbeat.unwrap_or(PROBE_TIMEOUT);
         let found = probe(url, options, timeout).await;
-        let cross_origin = dom::origin_of(url) != dom::page_origin();
         told_by_probe(timing, found, cross_origin, timeout)
     }
     #[cfg(not(feature = "probe"))]
@@ -549,11 +551,26 @@ async fn timing_entry(url: &str, since: f64) -> f64 {
 /// An answer came; its status is not shown.
 #[cfg(any(feature = "probe", test))]
 const ANSWERED: f64 = -1.0;
+/// The entry shows no answer: the request had none, or (cross-origin without
+/// Timing-Allow-Origin) its details are hidden.
+const NO_ANSWER_SHOWN: f64 = 0.0;
 /// No entry: nothing is known.
 const NO_ENTRY: f64 = -4.0;
 
 /// The verdict when the Resource Timing entry (see [`answer_timing`]) is enough.
-fn told_by_timing(timing: f64, content_type: impl FnOnce() -> String) -> Option<AttemptEnd> {
+///
+/// Same-origin, an entry hides nothing: one without an answer is a request the
+/// browser gave up on before any came. The browser retries an unreachable server
+/// itself, so that is an abort (`window.stop()`, a blocked request): EventSource
+/// closes for good, and so does this, without asking the server again.
+fn told_by_timing(
+    timing: f64,
+    cross_origin: bool,
+    content_type: impl FnOnce() -> String,
+) -> Option<AttemptEnd> {
+    if timing == NO_ANSWER_SHOWN && !cross_origin {
+        return Some(AttemptEnd::Fatal(CloseReason::Failed));
+    }
     if (100.0..=599.0).contains(&timing) {
         let status = timing as u16;
         return Some(AttemptEnd::Failed(match status {
@@ -642,7 +659,7 @@ mod tests {
     use super::*;
 
     /// An entry whose details are hidden (cross-origin without Timing-Allow-Origin).
-    const UNKNOWN: f64 = 0.0;
+    const UNKNOWN: f64 = NO_ANSWER_SHOWN;
 
     /// The verdict on a cross-origin stream.
     #[cfg(feature = "probe")]
@@ -652,7 +669,7 @@ mod tests {
 
     #[test]
     fn a_status_the_browser_reports_decides_without_a_second_request() {
-        let told = |timing| told_by_timing(timing, || "text/html".to_owned());
+        let told = |timing| told_by_timing(timing, true, || "text/html".to_owned());
         assert_eq!(told(204.0), Some(AttemptEnd::Failed(Failure::NoContent)));
         assert_eq!(
             told(200.0),
@@ -667,6 +684,23 @@ mod tests {
         for timing in [ANSWERED, UNKNOWN, NO_ENTRY] {
             assert_eq!(told(timing), None, "{timing}: the probe must ask");
         }
+    }
+
+    #[test]
+    fn same_origin_a_request_without_an_answer_closes_without_a_second_request() {
+        // Regression: a window.stop() before the stream opened was checked with a
+        // second request, which found a stream, and the source reconnected; the
+        // browser's EventSource closes for good.
+        let told = |timing, cross_origin| told_by_timing(timing, cross_origin, String::new);
+        assert_eq!(
+            told(NO_ANSWER_SHOWN, false),
+            Some(AttemptEnd::Fatal(CloseReason::Failed))
+        );
+        // Cross-origin an entry may hide an answer: the check must ask.
+        assert_eq!(told(NO_ANSWER_SHOWN, true), None);
+        // An answer, or no entry at all (a full buffer): the check must ask.
+        assert_eq!(told(ANSWERED, false), None);
+        assert_eq!(told(NO_ENTRY, false), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //   run.finish();                                           // summary line + exit code
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM } from '../../scripts/chromium.mjs';
@@ -154,25 +154,44 @@ export function createRunner() {
 
 /**
  * Serves `dir` on a loopback port (a real one: Chromium lets only a page on a loopback
- * address reach the loopback test server), never a file outside it. Resolves with
- * { origin, close }.
+ * address reach the loopback test server), never a file outside it. With `proxy` (an
+ * origin), what is not a file is forwarded there, streamed both ways: a page served
+ * here then reaches that server same-origin. Resolves with { origin, close }.
  */
-export function serveStatic(dir) {
+export function serveStatic(dir, { proxy } = {}) {
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
     const file = normalize(join(dir, path));
     if (!file.startsWith(dir + sep) || !existsSync(file)) {
-      res.writeHead(404).end('not found');
+      if (proxy) forward(req, res, proxy);
+      else res.writeHead(404).end('not found');
       return;
     }
     res.writeHead(200, { 'content-type': types[extname(file)] || 'application/octet-stream' });
     res.end(readFileSync(file));
   });
   return new Promise((resolve) => {
+    // A stream forwarded by `proxy` stays open: close() must not wait for it.
     server.listen(0, '127.0.0.1', () => resolve({
       origin: `http://127.0.0.1:${server.address().port}`,
-      close: () => new Promise((done) => server.close(done)),
+      close: () => new Promise((done) => {
+        server.close(done);
+        server.closeAllConnections();
+      }),
     }));
   });
+}
+
+/** Forwards one request to `origin`, and its answer back, as they stream; a side that
+ *  goes away ends the other (a page's abort reaches the server). */
+function forward(req, res, origin) {
+  const url = new URL(req.url, origin);
+  const upstream = request(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (answer) => {
+    res.writeHead(answer.statusCode, answer.statusMessage, answer.headers);
+    answer.pipe(res);
+  });
+  upstream.on('error', () => res.destroy());
+  res.on('close', () => upstream.destroy());
+  req.pipe(upstream);
 }

@@ -5,9 +5,10 @@
 import { REPO_ROOT, serveStatic, waitUntil } from '../e2e/lib.mjs';
 
 /** Serves the repository (js/, pkg-web/ and this page) on a loopback port: resolves
- *  with { origin, close }. */
-export function servePackage() {
-  return serveStatic(REPO_ROOT);
+ *  with { origin, close }. `proxy`: an origin that gets every other request (see
+ *  serveStatic). */
+export function servePackage({ proxy } = {}) {
+  return serveStatic(REPO_ROOT, { proxy });
 }
 
 /**
