@@ -562,7 +562,9 @@ const NO_ENTRY: f64 = -4.0;
 /// Same-origin, an entry hides nothing: one without an answer is a request the
 /// browser gave up on before any came. The browser retries an unreachable server
 /// itself, so that is an abort (`window.stop()`, a blocked request): EventSource
-/// closes for good, and so does this, without asking the server again.
+/// closes for good, and so does this, without asking the server again. (A URL that
+/// redirects to another origin hides its answer the same way, a 5xx there included:
+/// that closes too, as EventSource does.)
 fn told_by_timing(
     timing: f64,
     cross_origin: bool,
