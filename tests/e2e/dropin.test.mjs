@@ -27,6 +27,9 @@ import { openPackagePage, servePackage } from '../package/page.mjs';
 /** Each check's deadline in the page: it fails rather than hangs. */
 const CHECK_MS = 20_000;
 const KEEP_GLOBAL = process.env.DROPIN_KEEP_GLOBAL === '1';
+/** DROPIN_SAME_ORIGIN=1 runs only the same-origin pass (every check without a page of
+ *  its own on the page served from the test server's origin). */
+const SAME_ORIGIN = process.env.DROPIN_SAME_ORIGIN === '1';
 /** DROPIN_ONLY=REGEX runs only the checks whose title (with its "kind: ") matches. */
 const ONLY = process.env.DROPIN_ONLY ? new RegExp(process.env.DROPIN_ONLY) : null;
 /** The host the "foreign origin" page is served from: not loopback by name, so the
@@ -42,7 +45,9 @@ const NEEDS_GLOBAL = 'item 14 (native transport with globalThis.EventSource repl
  * browser's, or TypedEventSource with a transport, as globalThis.EventSource). `t`:
  * see `helpers`. `needs`: by kind, the lead's item the check waits for. `page`:
  * "foreign" to run on a page whose origin the server does not allow, "same" on a page
- * served from the server's origin (through a proxy), as the browsers' own tests are.
+ * served from the server's origin (through a proxy), as the browsers' own tests are,
+ * "site" on the package's own origin, which the server allows (the default, unless
+ * DROPIN_SAME_ORIGIN=1).
  */
 /** A window.stop() while the request waits for its headers. */
 async function stopBeforeOpen(EventSource, t) {
@@ -395,6 +400,7 @@ const CHECKS = [
   },
   {
     title: 'window.stop() cross-origin closes for good: one error with readyState CLOSED',
+    page: 'site',
     needs: { fetch: 'item 9 (permanent failures)' },
     // Native: cross-origin the entry hides whether an answer came (README).
     differs: { native: 'a window.stop() cross-origin before the stream opened is retried (README: Reconnecting)' },
@@ -574,37 +580,47 @@ if (base) {
     throw new Error(`no request with token ${token} reached the server`);
   };
   try {
-    for (const kind of ['browser', 'native', 'fetch']) {
-      let broken = null;
-      for (const check of CHECKS) {
-        const needs = [check.needs?.[kind], kind === 'native' && !KEEP_GLOBAL ? NEEDS_GLOBAL : null].filter(Boolean);
-        const title = `${kind}: ${check.title}${needs.length ? ` [issue 16: ${needs.join('; ')}]` : ''}`;
-        if (ONLY && !ONLY.test(title)) continue;
-        if (check.differs?.[kind]) {
-          console.log(`known difference, not run: ${kind}: ${check.title}: ${check.differs[kind]}`);
-          continue;
-        }
-        const ok = await runner.check(title, async () => {
-          // A constructor that cannot read a stream at all (the native transport
-          // constructing the replaced global) hangs the page: fail fast instead.
-          if (broken) throw new Error(`not run: ${broken}`);
-          const origin = { foreign: { origin: foreign }, same: same }[check.page] || site;
-          const page = await openPackagePage(browser, origin, { base: check.page === 'same' ? same.origin : base });
-          try {
-            await page.exposeFunction('dropinServer', serverRequest);
-            await page.evaluate(runInPage, {
-              source: check.run.toString(),
-              helpersSource: helpers.toString(),
-              kind,
-              base: check.page === 'same' ? same.origin : base,
-              keepGlobal: KEEP_GLOBAL,
-              ms: CHECK_MS,
-            });
-          } finally {
-            await page.close();
+    // Each check on the package's own origin, and again (the transports under test)
+    // on the test server's origin, as the browsers' own tests run: what native can
+    // see of a failed request differs between the two.
+    const passes = SAME_ORIGIN ? [['same', '']] : [['site', ''], ['same', ' (same-origin)']];
+    for (const [arrangement, suffix] of passes) {
+      for (const kind of ['browser', 'native', 'fetch']) {
+        if (suffix && kind === 'browser') continue;
+        let broken = null;
+        for (const check of CHECKS) {
+          if (suffix && check.page) continue;
+          const needs = [check.needs?.[kind], kind === 'native' && !KEEP_GLOBAL ? NEEDS_GLOBAL : null].filter(Boolean);
+          const title = `${kind}: ${check.title}${suffix}${needs.length ? ` [issue 16: ${needs.join('; ')}]` : ''}`;
+          if (ONLY && !ONLY.test(title)) continue;
+          if (check.differs?.[kind]) {
+            console.log(`known difference, not run: ${kind}: ${check.title}${suffix}: ${check.differs[kind]}`);
+            continue;
           }
-        }, { timeout: CHECK_MS + 15_000 });
-        if (check.first && !ok) broken = `the first check (${check.title}) failed for ${kind}`;
+          const where = check.page || arrangement;
+          const ok = await runner.check(title, async () => {
+            // A constructor that cannot read a stream at all (the native transport
+            // constructing the replaced global) hangs the page: fail fast instead.
+            if (broken) throw new Error(`not run: ${broken}`);
+            const origin = { foreign: { origin: foreign }, same }[where] || site;
+            const pageBase = where === 'same' ? same.origin : base;
+            const page = await openPackagePage(browser, origin, { base: pageBase });
+            try {
+              await page.exposeFunction('dropinServer', serverRequest);
+              await page.evaluate(runInPage, {
+                source: check.run.toString(),
+                helpersSource: helpers.toString(),
+                kind,
+                base: pageBase,
+                keepGlobal: KEEP_GLOBAL,
+                ms: CHECK_MS,
+              });
+            } finally {
+              await page.close();
+            }
+          }, { timeout: CHECK_MS + 15_000 });
+          if (check.first && !ok) broken = `the first check (${check.title}) failed for ${kind}`;
+        }
       }
     }
   } finally {
