@@ -37,8 +37,9 @@ pub(crate) fn layer() -> CorsLayer {
 ///
 /// A response that does allow it also carries `Timing-Allow-Origin` for that origin:
 /// without it, the browser hides the Resource Timing details of a cross-origin
-/// request, and the native transport cannot tell a 204 or an aborted request from a
-/// passing failure when the browser's EventSource gives up.
+/// request, and the native transport cannot tell whether an answer came when the
+/// browser's EventSource gives up (Chromium shows no status of an answer EventSource
+/// refuses either way).
 pub(crate) async fn strip_unallowed(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
