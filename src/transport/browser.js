@@ -17,15 +17,20 @@ export function openEventSource(url, withCredentials) {
 // or after `since` (a performance.now() time) says about its answer, without asking
 // the server again: the status where the browser reports it (100-599); -1 an answer
 // came (its status hidden, and no body to tell by: the browser may not have read any
-// of a status it refuses, so a 204 and a 502 can look alike); 0 no answer shown (the
-// request had none, or the entry is cross-origin without Timing-Allow-Origin: all its
-// fields are zero); -4 no such entry (yet: the browser adds it a task after the error
-// event, or its buffer is full).
+// of a status it refuses, so a 204 and a 502 can look alike); -3 no answer came, on a
+// same-origin request, whose entry hides nothing; 0 no answer shown (cross-origin
+// without Timing-Allow-Origin all the fields are zero); -4 no such entry (yet: the
+// browser adds it a task after the error event, or its buffer is full).
 export function answerTiming(url, since) {
   const entry = lastEntry(url, since);
   if (!entry) return -4;
   if (entry.responseStatus > 0) return entry.responseStatus;
-  return entry.responseStart > 0 ? -1 : 0;
+  if (entry.responseStart > 0) return -1;
+  try {
+    return new URL(url).origin === globalThis.location.origin ? -3 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 // The `Content-Type` that entry reports, or "".

@@ -122,7 +122,7 @@ pub(crate) fn js_message(value: JsValue) -> String {
 }
 
 /// The origin of the page (or worker), if it has a location.
-#[cfg(any(feature = "fetch", feature = "native"))]
+#[cfg(any(feature = "fetch", feature = "probe"))]
 pub(crate) fn page_origin() -> Option<String> {
     let location = global_get("location")?;
     Reflect::get(&location, &JsValue::from_str("origin"))
@@ -131,7 +131,7 @@ pub(crate) fn page_origin() -> Option<String> {
 }
 
 /// The origin of an absolute URL.
-#[cfg(any(feature = "fetch", feature = "native", feature = "share"))]
+#[cfg(any(feature = "fetch", feature = "probe", feature = "share"))]
 pub(crate) fn origin_of(url: &str) -> Option<String> {
     web_sys::Url::new(url).ok().map(|u| u.origin())
 }

@@ -459,8 +459,8 @@ extern "C" {
         with_credentials: bool,
     ) -> Result<web_sys::EventSource, JsValue>;
     /// What the Resource Timing entry of the request to `url` started at or after
-    /// `since` says of its answer (see browser.js): a status, -1 an answer came, 0
-    /// nothing known, -4 no entry.
+    /// `since` says of its answer (see browser.js): a status, -1 an answer came, -3
+    /// none came (same-origin), 0 nothing known, -4 no entry.
     #[wasm_bindgen(js_name = answerTiming)]
     fn answer_timing(url: &str, since: f64) -> f64;
     /// The content type that entry reports, or "".
@@ -502,16 +502,14 @@ extern "C" {
 /// from a 502 with an error page (a documented difference from EventSource).
 async fn why_it_gave_up(requested: &str, since: f64, url: &str, options: &Options) -> AttemptEnd {
     let timing = timing_entry(requested, since).await;
-    let cross_origin = dom::origin_of(url) != dom::page_origin();
-    if let Some(end) = told_by_timing(timing, cross_origin, || {
-        answer_content_type(requested, since)
-    }) {
+    if let Some(end) = told_by_timing(timing, || answer_content_type(requested, since)) {
         return end;
     }
     #[cfg(feature = "probe")]
     {
         let timeout = options.heartbeat.unwrap_or(PROBE_TIMEOUT);
         let found = probe(url, options, timeout).await;
+        let cross_origin = dom::origin_of(url) != dom::page_origin();
         told_by_probe(timing, found, cross_origin, timeout)
     }
     #[cfg(not(feature = "probe"))]
@@ -551,9 +549,8 @@ async fn timing_entry(url: &str, since: f64) -> f64 {
 /// An answer came; its status is not shown.
 #[cfg(any(feature = "probe", test))]
 const ANSWERED: f64 = -1.0;
-/// The entry shows no answer: the request had none, or (cross-origin without
-/// Timing-Allow-Origin) its details are hidden.
-const NO_ANSWER_SHOWN: f64 = 0.0;
+/// A same-origin entry, whose details are never hidden, shows that no answer came.
+const NO_ANSWER: f64 = -3.0;
 /// No entry: nothing is known.
 const NO_ENTRY: f64 = -4.0;
 
@@ -565,12 +562,8 @@ const NO_ENTRY: f64 = -4.0;
 /// closes for good, and so does this, without asking the server again. (A URL that
 /// redirects to another origin hides its answer the same way, a 5xx there included:
 /// that closes too, as EventSource does.)
-fn told_by_timing(
-    timing: f64,
-    cross_origin: bool,
-    content_type: impl FnOnce() -> String,
-) -> Option<AttemptEnd> {
-    if timing == NO_ANSWER_SHOWN && !cross_origin {
+fn told_by_timing(timing: f64, content_type: impl FnOnce() -> String) -> Option<AttemptEnd> {
+    if timing == NO_ANSWER {
         return Some(AttemptEnd::Fatal(CloseReason::Failed));
     }
     if (100.0..=599.0).contains(&timing) {
@@ -661,7 +654,7 @@ mod tests {
     use super::*;
 
     /// An entry whose details are hidden (cross-origin without Timing-Allow-Origin).
-    const UNKNOWN: f64 = NO_ANSWER_SHOWN;
+    const UNKNOWN: f64 = 0.0;
 
     /// The verdict on a cross-origin stream.
     #[cfg(feature = "probe")]
@@ -671,7 +664,7 @@ mod tests {
 
     #[test]
     fn a_status_the_browser_reports_decides_without_a_second_request() {
-        let told = |timing| told_by_timing(timing, true, || "text/html".to_owned());
+        let told = |timing| told_by_timing(timing, || "text/html".to_owned());
         assert_eq!(told(204.0), Some(AttemptEnd::Failed(Failure::NoContent)));
         assert_eq!(
             told(200.0),
@@ -693,16 +686,16 @@ mod tests {
         // Regression: a window.stop() before the stream opened was checked with a
         // second request, which found a stream, and the source reconnected; the
         // browser's EventSource closes for good.
-        let told = |timing, cross_origin| told_by_timing(timing, cross_origin, String::new);
+        let told = |timing| told_by_timing(timing, String::new);
         assert_eq!(
-            told(NO_ANSWER_SHOWN, false),
+            told(NO_ANSWER),
             Some(AttemptEnd::Fatal(CloseReason::Failed))
         );
         // Cross-origin an entry may hide an answer: the check must ask.
-        assert_eq!(told(NO_ANSWER_SHOWN, true), None);
+        assert_eq!(told(UNKNOWN), None);
         // An answer, or no entry at all (a full buffer): the check must ask.
-        assert_eq!(told(ANSWERED, false), None);
-        assert_eq!(told(NO_ENTRY, false), None);
+        assert_eq!(told(ANSWERED), None);
+        assert_eq!(told(NO_ENTRY), None);
     }
 
     #[test]
