@@ -70,6 +70,21 @@ impl Cursor<'_> {
         (h <= 23 && m <= 59 && s <= 60).then_some(h * 3600 + m * 60 + s)
     }
 
+    /// `dd<sep>Mon<sep>year hh:mm:ss GMT`, the year `year_digits` long, as (year,
+    /// month, day, seconds of the day): the part after the day name that IMF-fixdate
+    /// (`" "`, four digits) and RFC 850 (`"-"`, two) share.
+    fn date_time_gmt(&mut self, sep: &[u8], year_digits: usize) -> Option<(i64, i64, i64, i64)> {
+        let day = self.digits(2)?;
+        self.literal(sep)?;
+        let month = self.one_of(&MONTHS)? + 1;
+        self.literal(sep)?;
+        let year = self.digits(year_digits)?;
+        self.literal(b" ")?;
+        let time = self.time()?;
+        self.literal(b" GMT")?;
+        Some((year, month, day, time))
+    }
+
     fn end(&self) -> Option<()> {
         self.0.is_empty().then_some(())
     }
@@ -85,28 +100,13 @@ fn parse_http_date(value: &str, now_ms: f64) -> Option<i64> {
     let mut c = Cursor(value.as_bytes());
     let (year, month, day, time) = if c.one_of(&DAYS).is_some() && c.literal(b", ").is_some() {
         // IMF-fixdate.
-        let day = c.digits(2)?;
-        c.literal(b" ")?;
-        let month = c.one_of(&MONTHS)? + 1;
-        c.literal(b" ")?;
-        let year = c.digits(4)?;
-        c.literal(b" ")?;
-        let time = c.time()?;
-        c.literal(b" GMT")?;
-        (year, month, day, time)
+        c.date_time_gmt(b" ", 4)?
     } else {
         c = Cursor(value.as_bytes());
         if c.one_of(&LONG_DAYS).is_some() {
             // RFC 850.
             c.literal(b", ")?;
-            let day = c.digits(2)?;
-            c.literal(b"-")?;
-            let month = c.one_of(&MONTHS)? + 1;
-            c.literal(b"-")?;
-            let yy = c.digits(2)?;
-            c.literal(b" ")?;
-            let time = c.time()?;
-            c.literal(b" GMT")?;
+            let (yy, month, day, time) = c.date_time_gmt(b"-", 2)?;
             let this_year = 1970 + (now_ms / 1000.0 / 86_400.0 / 365.2425).floor() as i64;
             let mut year = this_year - this_year.rem_euclid(100) + yy;
             if year > this_year + 50 {

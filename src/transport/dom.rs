@@ -130,6 +130,15 @@ pub(crate) fn page_origin() -> Option<String> {
         .as_string()
 }
 
+/// `url` with `param=<id>` set in its query, for resuming where no `Last-Event-ID`
+/// header can be sent: EventSource cannot send one on its first request, and a
+/// cross-origin server may refuse the preflight the header costs a fetch.
+pub(crate) fn with_query(url: &str, param: &str, id: &str) -> Option<String> {
+    let parsed = web_sys::Url::new(url).ok()?;
+    parsed.search_params().set(param, id);
+    Some(parsed.href())
+}
+
 /// The origin of an absolute URL.
 #[cfg(any(feature = "fetch", feature = "probe", feature = "share"))]
 pub(crate) fn origin_of(url: &str) -> Option<String> {

@@ -201,7 +201,7 @@ impl FetchConnector {
         let resume_id = self.parser.last_event_id().to_owned();
         let by_query = match (&self.options.resume_param, self.resume) {
             (Some(param), Resume::QueryTrial | Resume::Query) if !resume_id.is_empty() => {
-                http::with_query(&self.url, param, &resume_id)
+                dom::with_query(&self.url, param, &resume_id)
             }
             _ => None,
         };

@@ -1,21 +1,18 @@
 //! HTTP semantics the transports share: the request an attempt sends, and what a
-//! response says (status, content type, `Retry-After`).
+//! response says (status, content type, `Retry-After`). Built for the fetch transport
+//! and for native's give-up check (`probe`), the two that send requests themselves.
 
-#[cfg(any(feature = "fetch", feature = "probe"))]
-use {
-    crate::core::failure::Failure,
-    crate::core::retry_after::parse_retry_after,
-    crate::options::Options,
-    crate::transport::dom,
-    wasm_bindgen::JsValue,
-    web_sys::{Headers, RequestInit, Response},
-};
+use crate::core::failure::Failure;
+use crate::core::retry_after::parse_retry_after;
+use crate::options::Options;
+use crate::transport::dom;
+use wasm_bindgen::JsValue;
+use web_sys::{Headers, RequestInit, Response};
 
 /// The request for one attempt: method, body, credentials, and the headers (ours,
 /// the fixed ones, then the callback's). Of ours, only `Last-Event-ID` (sent when there
 /// is an id to resume after, as EventSource does) is not CORS-safelisted: no
 /// `Cache-Control`, whose job `cache: "no-store"` does without a preflight.
-#[cfg(any(feature = "fetch", feature = "probe"))]
 pub(crate) fn request_init(options: &Options, last_event_id: &str) -> Result<RequestInit, String> {
     let headers = Headers::new().map_err(dom::js_message)?;
     let set = |name: &str, value: &str| {
@@ -50,22 +47,12 @@ pub(crate) fn request_init(options: &Options, last_event_id: &str) -> Result<Req
 /// value as a ByteString (each character one byte, U+0000 to U+00FF) and refuses any
 /// other character; EventSource sends the last event ID as UTF-8, so an id such as
 /// `"ü"` or `"日本"` goes on the wire the same way and any id resumes.
-#[cfg(any(feature = "fetch", feature = "probe"))]
 fn utf8_header_value(text: &str) -> std::borrow::Cow<'_, str> {
     if text.is_ascii() {
         text.into()
     } else {
         text.bytes().map(char::from).collect::<String>().into()
     }
-}
-
-/// `url` with `param=<id>` set in its query, for resuming where no `Last-Event-ID`
-/// header can be sent: EventSource cannot send one on its first request, and a
-/// cross-origin server may refuse the preflight the header costs a fetch.
-pub(crate) fn with_query(url: &str, param: &str, id: &str) -> Option<String> {
-    let parsed = web_sys::Url::new(url).ok()?;
-    parsed.search_params().set(param, id);
-    Some(parsed.href())
 }
 
 /// Whether a `no-cors` GET of `url` gets an answer (an opaque one): after a CORS
@@ -93,7 +80,6 @@ pub(crate) async fn reachable_without_cors(url: &str, options: &Options) -> bool
     )
 }
 
-#[cfg(any(feature = "fetch", feature = "probe"))]
 fn credentials(options: &Options) -> web_sys::RequestCredentials {
     if options.with_credentials {
         web_sys::RequestCredentials::Include
@@ -105,7 +91,6 @@ fn credentials(options: &Options) -> web_sys::RequestCredentials {
 /// WHATWG "event stream interpretation" applied to a response: a status other than
 /// 200, or a content type other than `text/event-stream`, fails the connection; 204
 /// asks the client to stop. `None` when the response is an event stream.
-#[cfg(any(feature = "fetch", feature = "probe"))]
 pub(crate) fn check_response(response: &Response) -> Option<Failure> {
     let header = |name: &str| response.headers().get(name).ok().flatten();
     match response.status() {
@@ -129,7 +114,6 @@ pub(crate) fn check_response(response: &Response) -> Option<Failure> {
 }
 
 /// Whether a `Content-Type` value is `text/event-stream`, parameters aside.
-#[cfg(any(feature = "fetch", feature = "probe"))]
 pub(crate) fn is_event_stream(content_type: &str) -> bool {
     content_type
         .split(';')
@@ -200,7 +184,7 @@ fn text_of(mut bytes: Vec<u8>) -> String {
     }
 }
 
-#[cfg(all(test, any(feature = "fetch", feature = "probe")))]
+#[cfg(test)]
 mod tests {
     use super::{is_event_stream, text_of, utf8_header_value};
 

@@ -8,6 +8,7 @@
 pub(crate) mod dom;
 #[cfg(feature = "fetch")]
 pub(crate) mod fetch;
+#[cfg(any(feature = "fetch", feature = "probe"))]
 pub(crate) mod http;
 #[cfg(feature = "native")]
 pub(crate) mod native;

@@ -18,6 +18,7 @@ use crate::decode::RawEvent;
 use crate::error::JsError;
 use crate::options::Options;
 use crate::transport::dom::{self, Listener};
+#[cfg(feature = "probe")]
 use crate::transport::http;
 use crate::transport::{
     AttemptEnd, Connecting, Connector, Notify, Running, TransportHandle, WeakSink,
@@ -127,7 +128,7 @@ impl Connector for NativeConnector {
             };
             let (url, url_id) = match &self.options.resume_param {
                 Some(param) if !last_id.is_empty() => {
-                    match http::with_query(&self.url, param, &last_id) {
+                    match dom::with_query(&self.url, param, &last_id) {
                         Some(url) => (url, last_id),
                         None => (self.url.clone(), String::new()),
                     }

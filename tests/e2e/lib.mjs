@@ -172,9 +172,9 @@ export function serveStatic(dir, { proxy } = {}) {
     res.end(readFileSync(file));
   });
   return new Promise((resolve) => {
-    // A stream forwarded by `proxy` stays open: close() must not wait for it.
     server.listen(0, '127.0.0.1', () => resolve({
       origin: `http://127.0.0.1:${server.address().port}`,
+      // A stream forwarded by `proxy` stays open: close() must not wait for it.
       close: () => new Promise((done) => {
         server.close(done);
         server.closeAllConnections();
