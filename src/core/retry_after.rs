@@ -72,7 +72,9 @@ impl Cursor<'_> {
 
     /// `dd<sep>Mon<sep>year hh:mm:ss GMT`, the year `year_digits` long, as (year,
     /// month, day, seconds of the day): the part after the day name that IMF-fixdate
-    /// (`" "`, four digits) and RFC 850 (`"-"`, two) share.
+    /// (`" "`, four digits) and RFC 850 (`"-"`, two) share. Inlined: called, its
+    /// tuple return through memory cost 73 bytes of the npm package's gzipped wasm.
+    #[inline(always)]
     fn date_time_gmt(&mut self, sep: &[u8], year_digits: usize) -> Option<(i64, i64, i64, i64)> {
         let day = self.digits(2)?;
         self.literal(sep)?;
