@@ -4,7 +4,9 @@ cd "$ROOT"
 # node_modules/.bin first: wasm-pack must find binaryen's wasm-opt, not an older one.
 export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
-step() { printf '\n== %s\n' "$*"; }
+# Each step with the minutes:seconds since the script started: where a cold run's time
+# goes (it must stay under 30 minutes on 2 cores).
+step() { printf '\n== %s [%d:%02d]\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
 # The toolchain of the npm package's wasm (setup.sh installs it; see build_npm).
 NPM_TOOLCHAIN=nightly-2026-05-20
