@@ -9,6 +9,11 @@ import { readFetchBytes } from './fetch-bytes.js';
 import { readJsApi } from './js-api.js';
 import { latencyReaders, runLatency } from './latency.js';
 
+// Start-up samples (see `startupPrepare`).
+const STARTUP_ANCHORS = ['eventsource', 'fetch-event-source', 'eventsource-parser'];
+const STARTUP_COPIES = 20;
+const startupState = { bytes: null, texts: {}, glue: null, module: null };
+
 const readers = {
   'browser-es': (url, n) => readNative(url, n),
   'fetch-esp': (url, n) => readFetchEsp(url, n),
@@ -87,44 +92,60 @@ window.bench = {
       return { error: errorText(e) };
     }
   },
-  // Start-up, each timed `reps` times, medians in ms: our wasm's compile + instantiate
-  // (a fresh copy of the glue each time, the bytes already fetched, a custom section
-  // that differs each time so that no compiled-module cache serves it), and each JS
-  // anchor's parse + eval (its minified bundle's text, already fetched, evaluated as a
-  // classic script with a comment that differs each time, past V8's script cache).
-  async startup(reps) {
+  // Start-up, one sample at a time, so that run.mjs can read the renderer's main-thread
+  // time (TaskDuration) around each: `startupPrepare()` once, then per sample
+  // `startupLoad(i)` and `startupOne(kind, i)`, which returns the sample's wall time in
+  // ms. Kinds: `wasm`, our wasm's compile + instantiate (a fresh copy of the glue, the
+  // bytes already fetched, a custom section that differs each time so that no
+  // compiled-module cache serves it); `validate`, WebAssembly.validate of the same
+  // bytes, the part of any compile that reads every function body (the floor of our
+  // row, set by the module's size); each JS anchor's parse + eval (its minified
+  // bundle's text, already fetched, evaluated as a classic script with a comment that
+  // differs each time, past V8's script cache; STARTUP_COPIES copies per sample, as
+  // one takes less than the 0.1 ms that performance.now() resolves to in a page that
+  // is not cross-origin isolated, and the time is per copy); `none`, nothing: what a
+  // sample's own round trip costs the main thread.
+  async startupPrepare() {
     try {
-      const bytes = new Uint8Array(await (await fetch('/pkg-web/wasm_eventsource_bg.wasm')).arrayBuffer());
-      const anchors = ['eventsource', 'fetch-event-source', 'eventsource-parser'];
-      const texts = {};
-      for (const id of anchors) texts[id] = await (await fetch(`/bundles/${id}.min.js`)).text();
-      // `validate`: WebAssembly.validate of the same bytes, the part of any compile that
-      // reads every function body: the floor of our row, set by the module's size.
-      const times = { wasm: [], validate: [] };
-      for (const id of anchors) times[id] = [];
-      for (let i = 0; i < reps; i++) {
-        const glue = await import(`/pkg-web/wasm_eventsource.js?startup=${i}`);
-        const name = new TextEncoder().encode(`startup-${i}`);
-        const module = new Uint8Array(bytes.length + 3 + name.length);
-        module.set(bytes);
-        module.set([0, 1 + name.length, name.length, ...name], bytes.length);
-        const tv = performance.now();
-        WebAssembly.validate(module);
-        times.validate.push(performance.now() - tv);
-        const t0 = performance.now();
-        await glue.default({ module_or_path: module });
-        times.wasm.push(performance.now() - t0);
-        // Twenty distinct copies per sample: one takes less than the 0.1 ms that
-        // performance.now() resolves to in a page that is not cross-origin isolated.
-        for (const id of anchors) {
-          const copies = Array.from({ length: 20 }, (_, k) => `${texts[id]}\n// ${i}.${k}`);
-          const t = performance.now();
-          for (const code of copies) (0, eval)(code);
-          times[id].push((performance.now() - t) / copies.length);
-        }
+      startupState.bytes = new Uint8Array(await (await fetch('/pkg-web/wasm_eventsource_bg.wasm')).arrayBuffer());
+      for (const id of STARTUP_ANCHORS) startupState.texts[id] = await (await fetch(`/bundles/${id}.min.js`)).text();
+      return { anchors: STARTUP_ANCHORS, copies: STARTUP_COPIES };
+    } catch (e) {
+      return { error: errorText(e) };
+    }
+  },
+  async startupLoad(i) {
+    try {
+      startupState.glue = await import(`/pkg-web/wasm_eventsource.js?startup=${i}`);
+      const { bytes } = startupState;
+      const name = new TextEncoder().encode(`startup-${i}`);
+      const module = new Uint8Array(bytes.length + 3 + name.length);
+      module.set(bytes);
+      module.set([0, 1 + name.length, name.length, ...name], bytes.length);
+      startupState.module = module;
+      return {};
+    } catch (e) {
+      return { error: errorText(e) };
+    }
+  },
+  async startupOne(kind, i) {
+    try {
+      const { glue, module, texts } = startupState;
+      if (kind === 'none') return { ms: 0 };
+      if (kind === 'validate') {
+        const t = performance.now();
+        if (!WebAssembly.validate(module)) return { error: 'the wasm does not validate' };
+        return { ms: performance.now() - t };
       }
-      const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-      return Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, median(xs)]));
+      if (kind === 'wasm') {
+        const t = performance.now();
+        await glue.default({ module_or_path: module });
+        return { ms: performance.now() - t };
+      }
+      const copies = Array.from({ length: STARTUP_COPIES }, (_, k) => `${texts[kind]}\n// ${i}.${k}`);
+      const t = performance.now();
+      for (const code of copies) (0, eval)(code);
+      return { ms: (performance.now() - t) / copies.length };
     } catch (e) {
       return { error: errorText(e) };
     }
