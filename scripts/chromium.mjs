@@ -14,8 +14,14 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
-/** Launches the system Chromium headless, with `extraArgs` after the standard flags. */
-export async function launchChromium(extraArgs = []) {
+/** Launches the system Chromium headless, with `extraArgs` after the standard flags.
+ *  `backForwardCache: true` keeps the back/forward cache on, as in a user's browser
+ *  (playwright turns it off by default). */
+export async function launchChromium(extraArgs = [], { backForwardCache = false } = {}) {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs] });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+    ...(backForwardCache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
+  });
 }
