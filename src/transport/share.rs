@@ -15,6 +15,10 @@
 //!   connection opened, `["c", text]` a comment, `["w"]` "followers, say your types";
 //! - from a follower: `["h", tab, types...]` its event types (the leader answers with
 //!   its state), `["b", tab]` it left, `["r"]` reconnect.
+//!
+//! The link itself hands its member `true` when the page goes into the back/forward
+//! cache and `false` when it comes back ([`Member::away`]): a frozen page must not hold
+//! the group's lock.
 
 use super::{Notify, Sink, TransportHandle, WeakSink};
 use crate::core::failure::Failure;
@@ -289,6 +293,27 @@ impl Member {
         self.link.post(&message(&["w"]));
     }
 
+    /// The page goes into the back/forward cache (`true`), where it is frozen: this
+    /// member steps out as a closed tab would (the link then gives up the lock and the
+    /// channel), so that another tab leads. The page comes back from it (`false`): the
+    /// link has joined again, and this member follows until the lock is its own again,
+    /// then resumes after the last event it delivered.
+    fn away(&self, away: bool) {
+        if away {
+            // Taken out before it drops: the transport's connection closes with it.
+            let lead = self.lead.borrow_mut().take();
+            if lead.is_none() {
+                self.link.post(&message(&["b", &self.tab]));
+            }
+            drop(lead);
+        } else {
+            if let Some(sink) = self.sink.upgrade() {
+                sink.set_share_role(ShareRole::Follower);
+            }
+            self.announce();
+        }
+    }
+
     fn recount(&self) {
         if let Some(lead) = self.lead.borrow().as_ref() {
             lead.recount.notify();
@@ -296,6 +321,11 @@ impl Member {
     }
 
     fn receive(&self, data: &JsValue) {
+        // Not a message: the link says the page went into the back/forward cache, or
+        // came back (members post only arrays).
+        if let Some(away) = data.as_bool() {
+            return self.away(away);
+        }
         let Some(msg) = data.dyn_ref::<Array>() else {
             return;
         };

@@ -230,6 +230,108 @@ if (base) {
       });
     }
 
+    // A browser with the back/forward cache on, as users have it (playwright turns it
+    // off): a page that goes into it is frozen with whatever it holds.
+    const cachingBrowser = await launchBrowser([], { backForwardCache: true });
+    try {
+      for (const transport of ['fetch', 'native']) {
+        await run.check(`${transport}: the leader's page goes into the back/forward cache; a follower leads within 1 s, the frozen page holds no stream, and back again it follows`, async () => {
+          // What broke: the frozen page kept the group's Web Lock (and its stream), so
+          // the other tabs followed a leader that passed nothing on until the browser
+          // evicted the page, minutes later.
+          const context = await cachingBrowser.newContext();
+          try {
+            const channel = unique(`share-bfcache-${transport}`);
+            const a = await openMember(context, site, channel, transport);
+            await waitUntil(a, 'the first page to lead', () => window.src.shareRole === 'leader');
+            const b = await openMember(context, site, channel, transport);
+            await settled([a, b]);
+            await a.evaluate(() => {
+              window.restored = null;
+              addEventListener('pageshow', (e) => {
+                window.restored = e.persisted;
+              });
+            });
+            await publish(channel, 'chat', 5);
+            await allReceived([a, b], 5);
+
+            const leftAt = Date.now();
+            await a.goto(`${site.origin}/tests/package/page.html?elsewhere`);
+            while ((await role(b)) !== 'leader') {
+              if (Date.now() - leftAt > 1000) throw new Error(`the follower does not lead 1 s after the leader's page went into the cache (role ${await role(b)})`);
+              await new Promise((r) => setTimeout(r, 10));
+            }
+            const tookOver = Date.now() - leftAt;
+            await publish(channel, 'chat', 5, 5);
+            await allReceived([b], 10);
+            const end = Date.now() + 5000;
+            while ((await streams(channel)) !== 1) {
+              if (Date.now() > end) throw new Error(`${await streams(channel)} streams open with one page in the cache, expected 1`);
+              await new Promise((r) => setTimeout(r, 20));
+            }
+
+            await a.goBack({ waitUntil: 'commit' });
+            const restored = await waitUntil(a, 'the page to show again', () =>
+              // A page loaded again has no `restored` at all.
+              window.restored === undefined ? { persisted: false } : window.restored !== null && { persisted: window.restored },
+            );
+            if (!restored.persisted) throw new Error('the page was loaded again, not restored from the back/forward cache: nothing was checked');
+            await waitUntil(a, 'the restored page to follow', () => window.src.shareRole === 'follower');
+            await publish(channel, 'chat', 3, 10);
+            const ids = await allReceived([b], 13);
+            // The restored page follows from its return on: its first five, then the
+            // last three (the events of its time away went to the open tabs).
+            const back = await (async () => {
+              const deadline = Date.now() + 5000;
+              for (;;) {
+                const list = await got(a);
+                if (list.length >= 8 || Date.now() > deadline) return list;
+                await new Promise((r) => setTimeout(r, 25));
+              }
+            })();
+            const want = [...ids.slice(0, 5), ...ids.slice(10)];
+            if (JSON.stringify(back) !== JSON.stringify(want)) throw new Error(`the restored page has ${JSON.stringify(back)}, expected ${JSON.stringify(want)}`);
+            if ((await streams(channel)) !== 1) throw new Error(`${await streams(channel)} streams open after the return, expected 1`);
+            await noPageErrors([a, b]);
+            return `took over in ${tookOver} ms; restored page follows`;
+          } finally {
+            await context.close();
+          }
+        });
+
+        await run.check(`${transport}: a page alone in its group closes its stream in the back/forward cache and, back again, resumes after its last event`, async () => {
+          const context = await cachingBrowser.newContext();
+          try {
+            const channel = unique(`share-bfcache-alone-${transport}`);
+            const a = await openMember(context, site, channel, transport);
+            await settled([a]);
+            await publish(channel, 'chat', 3);
+            await allReceived([a], 3);
+            await a.goto(`${site.origin}/tests/package/page.html?elsewhere`);
+            const end = Date.now() + 5000;
+            while ((await streams(channel)) !== 0) {
+              if (Date.now() > end) throw new Error(`${await streams(channel)} streams open with the only page in the cache, expected 0`);
+              await new Promise((r) => setTimeout(r, 20));
+            }
+            await publish(channel, 'chat', 2, 3);
+            await a.goBack({ waitUntil: 'commit' });
+            await waitUntil(a, 'the restored page to lead again', () => window.src && window.src.shareRole === 'leader');
+            const ids = await allReceived([a], 5);
+            const resumes = await a.evaluate(() => window.resumes);
+            if (resumes.length !== 2 || resumes[1] !== String(ids[2])) {
+              throw new Error(`the page's requests carried the resume ids ${JSON.stringify(resumes)}, expected a second one of ${ids[2]}`);
+            }
+            await noPageErrors([a]);
+            return `resumed after ${resumes[1]}; ids ${ids.join(',')}`;
+          } finally {
+            await context.close();
+          }
+        });
+      }
+    } finally {
+      await cachingBrowser.close();
+    }
+
     await run.check('seven pages share one stream and all receive events', async () => {
       return inContext(async (context) => {
         const channel = unique('share7');
