@@ -100,7 +100,11 @@ for id in ours eventsource fetch-event-source eventsource-parser; do
   # The anchors as classic scripts (iife): the start-up row evaluates their text. Ours
   # stays a module (it has a top-level await).
   format=iife; [ "$id" = ours ] && format=esm
+  # The alias: from inside this repository, esbuild resolves "wasm-eventsource" to the
+  # repository itself (a package may import itself by name), that is to whatever
+  # pkg-web/ the last `npm run build` left, not to the copy above.
   NODE_PATH="$BUNDLES:$ROOT/node_modules" esbuild "bench/anchors/$id.js" --bundle --minify \
+    --alias:wasm-eventsource="$BUNDLES/wasm-eventsource" \
     --format=$format --target=es2022 --log-level=warning --outfile="$BUNDLES/$id.min.js"
   js_gz=$(gz "$BUNDLES/$id.min.js")
   wasm_gz=0
