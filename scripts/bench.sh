@@ -98,7 +98,7 @@ cp -r "$OUT/pkg-web" "$BUNDLES/wasm-eventsource/pkg-web"
 bundle_entries=()
 for id in ours eventsource fetch-event-source eventsource-parser; do
   # The anchors as classic scripts (iife): the start-up row evaluates their text. Ours
-  # stays a module (it has a top-level await).
+  # stays a module, as an app bundles it (it finds its wasm through import.meta.url).
   format=iife; [ "$id" = ours ] && format=esm
   # The alias: from inside this repository, esbuild resolves "wasm-eventsource" to the
   # repository itself (a package may import itself by name), that is to whatever
