@@ -65,8 +65,9 @@ export class ShareLink {
     const abort = (this.abort = new AbortController());
     const channel = (this.channel = new BroadcastChannel(this.name));
     this.release = null;
+    // (Away, the member has closed its channel: only `left` needs a check here.)
     channel.onmessage = (e) => {
-      if (!this.left && !this.away) this.onMessage(e.data);
+      if (!this.left) this.onMessage(e.data);
     };
     navigator.locks
       .request(this.name, { signal: abort.signal }, () =>

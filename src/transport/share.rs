@@ -151,10 +151,7 @@ impl Shared {
             lead: RefCell::default(),
         });
         let _ = slot.set(Rc::downgrade(&member));
-        if let Some(sink) = sink.upgrade() {
-            sink.set_share_role(ShareRole::Follower);
-        }
-        member.announce();
+        member.follow();
         Some(Shared { member })
     }
 }
@@ -189,13 +186,9 @@ impl TransportHandle for Shared {
 
 impl Drop for Member {
     fn drop(&mut self) {
-        if self.lead.borrow().is_none() {
-            self.link.post(&message(&["b", &self.tab]));
-        }
-        // Releases the lock (the next member leads) and closes the channel; then the
-        // leader's transport goes with `lead`.
+        self.step_out();
+        // Releases the lock (the next member leads) and closes the channel.
         self.link.leave();
-        drop(self.lead.borrow_mut().take());
     }
 }
 
@@ -300,18 +293,29 @@ impl Member {
     /// then resumes after the last event it delivered.
     fn away(&self, away: bool) {
         if away {
-            // Taken out before it drops: the transport's connection closes with it.
-            let lead = self.lead.borrow_mut().take();
-            if lead.is_none() {
-                self.link.post(&message(&["b", &self.tab]));
-            }
-            drop(lead);
+            self.step_out();
         } else {
-            if let Some(sink) = self.sink.upgrade() {
-                sink.set_share_role(ShareRole::Follower);
-            }
-            self.announce();
+            self.follow();
         }
+    }
+
+    /// What a member does as it leaves the group: a follower says so; a leader's
+    /// transport goes, and its connection closes with it (taken out of `lead` before
+    /// it drops).
+    fn step_out(&self) {
+        let lead = self.lead.borrow_mut().take();
+        if lead.is_none() {
+            self.link.post(&message(&["b", &self.tab]));
+        }
+        drop(lead);
+    }
+
+    /// A member that joins the group follows until the lock is its own.
+    fn follow(&self) {
+        if let Some(sink) = self.sink.upgrade() {
+            sink.set_share_role(ShareRole::Follower);
+        }
+        self.announce();
     }
 
     fn recount(&self) {
