@@ -446,7 +446,7 @@ async function main() {
     say('');
     if (sizes) {
       say('wasm after `wasm-opt -Oz` (binaryen ' + (sizes.wasmOpt || '?') + '), then `gzip -9`; the JS glue gzipped too. ' +
-        'The npm web build is measured as it ships (wasm-pack\'s own wasm-opt pass). Ratios: gzipped wasm vs the gloo-net anchor.');
+        'The npm web build is measured as it ships (after the build runs wasm-opt -O on it). Ratios: gzipped wasm vs the gloo-net anchor.');
       say('');
       const anchor = sizes.entries.find((e) => e.anchor);
       const sizeRows = sizes.entries.map((e) => [

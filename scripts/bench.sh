@@ -41,19 +41,18 @@ cargo run -p wasm-eventsource-server --release --quiet --example fanout | tee "$
 FANOUT_LINE=$(sed -n 's/^fanout: *//p' "$OUT/fanout.log" | head -n 1)
 
 step "build the npm package's web build (as scripts/build.sh web, into target/bench/pkg-web)"
-# The same wasm-pack command as `scripts/build.sh web`, but into a directory of its own,
+# The same build as `scripts/build.sh web`, but into a directory of its own,
 # so that a concurrent `npm test` or `npm run build` rewriting pkg-web cannot hand the
 # page a half-written package. In target/npm (build_npm), not the bench's: there the
 # size probes, which depend on the crate, leave their own wasm_eventsource.wasm (a
-# cdylib dependency is copied up too) where wasm-pack would pick it up.
+# cdylib dependency is copied up too).
 build_npm "$OUT/pkg-web" web
 if ! grep -q 'class TypedEventSource' "$OUT/pkg-web/wasm_eventsource.d.ts"; then
   echo "bench: the web build has no TypedEventSource (target/bench/pkg-web)" >&2; exit 1
 fi
 
-step "build the bench reader (bench/reader, wasm-pack --release)"
-CARGO_TARGET_DIR="$CARGO_TARGET_DIR_BENCH" wasm-pack --quiet build bench/reader \
-  --release --target web --out-dir "$OUT/reader" --out-name wasm_eventsource_bench >&2
+step "build the bench reader (bench/reader, release, wasm-opt -O)"
+CARGO_TARGET_DIR="$CARGO_TARGET_DIR_BENCH" wasm_build bench/reader "$OUT/reader" wasm_eventsource_bench web -O
 
 step "sizes (wasm-opt -Oz, gzip -9)"
 gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
@@ -69,11 +68,10 @@ measure() {
   printf '%-16s wasm %8s B, gzip %7s B; JS glue gzip %6s B\n' "$id" \
     "$(wc -c <"$wasm" | tr -d ' ')" "$(gz "$wasm")" "$(gz "$js")"
 }
-# build_probe ID CRATE_DIR: wasm-pack (no optimisation of its own), then wasm-opt -Oz.
+# build_probe ID CRATE_DIR: a release build and its glue, then wasm-opt -Oz.
 build_probe() {
   local id=$1 dir=$2 out="$SIZES/$1"
-  CARGO_TARGET_DIR="$CARGO_TARGET_DIR_BENCH" wasm-pack --quiet build "$dir" \
-    --release --target web --no-opt --out-dir "$out" --out-name "$id" >&2
+  CARGO_TARGET_DIR="$CARGO_TARGET_DIR_BENCH" wasm_build "$dir" "$out" "$id" web ""
   wasm-opt -Oz "$out/${id}_bg.wasm" -o "$out/${id}.oz.wasm"
 }
 build_probe minimal examples/minimal

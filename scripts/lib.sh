@@ -1,12 +1,45 @@
 # Shared by the npm scripts: paths, PATH, and starting the test server.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-# node_modules/.bin first: wasm-pack must find binaryen's wasm-opt, not an older one.
+# node_modules/.bin first: binaryen's wasm-opt from npm, never an older one on the system.
 export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 # Each step with the minutes:seconds since the script started: where a cold run's time
 # goes (it must stay under 30 minutes on 2 cores).
 step() { printf '\n== %s [%d:%02d]\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
+
+# wasm_build CRATE_DIR OUT_DIR OUT_NAME TARGET WASM_OPT_ARGS [cargo args...]: a crate's
+# wasm with its JS glue, as `wasm-pack build --release` made it, without wasm-pack
+# (one tool fewer to compile on a new machine, about 3 minutes of 2 cores):
+# `cargo build --lib --release` for wasm32, the wasm-bindgen CLI (the version
+# Cargo.lock pins, setup.sh), then binaryen's wasm-opt with WASM_OPT_ARGS (none: no
+# optimisation). The cargo environment (toolchain, target dir, flags) is the caller's.
+wasm_build() {
+  local dir=$1 out=$2 name=$3 target=$4 opt=$5
+  shift 5
+  # The crate's own cdylib, by its manifest: a cdylib dependency leaves a .wasm of its
+  # own in the same directory.
+  local wasm
+  wasm=$(cd "$dir" && cargo build --lib --release --quiet --target wasm32-unknown-unknown \
+    --message-format=json-render-diagnostics "$@" | node -e '
+      const manifest = require("path").resolve(process.argv[1], "Cargo.toml");
+      let wasm = "";
+      for (const line of require("fs").readFileSync(0, "utf8").split("\n")) {
+        if (!line.startsWith("{")) continue;
+        const m = JSON.parse(line);
+        if (m.reason === "compiler-artifact" && m.manifest_path === manifest)
+          wasm = m.filenames.find((f) => f.endsWith(".wasm")) || wasm;
+      }
+      if (!wasm) { console.error(`wasm_build: cargo built no wasm for ${manifest}`); process.exit(1); }
+      console.log(wasm);' "$(cd "$dir" && pwd)") || return 1
+  mkdir -p "$out"
+  wasm-bindgen "$wasm" --out-dir "$out" --out-name "$name" --target "$target" --typescript
+  if [ -n "$opt" ]; then
+    # shellcheck disable=SC2086 # WASM_OPT_ARGS is a list of flags
+    wasm-opt "$out/${name}_bg.wasm" -o "$out/${name}_bg.opt.wasm" $opt
+    mv "$out/${name}_bg.opt.wasm" "$out/${name}_bg.wasm"
+  fi
+}
 
 # The toolchain of the npm package's wasm (setup.sh installs it; see build_npm).
 NPM_TOOLCHAIN=nightly-2026-05-20
@@ -25,10 +58,7 @@ NPM_TOOLCHAIN=nightly-2026-05-20
 # the JS API on fetch 1.41x the anchor instead of 1.18x, the two builds measured in
 # two bench runs back to back).
 build_npm() {
-  local out=$1 target=${2:-web} mode=--release
-  # NPM_PROFILING=1: the same build with its function names kept, for
-  # `BENCH_PROFILE=<reader> npm run bench` to show them.
-  if [ -n "${NPM_PROFILING:-}" ]; then mode=--profiling; fi
+  local out=$1 target=${2:-web}
   # What differs between the nightly build and NPM_STABLE's: the toolchain, the target
   # directory, the flags, and std rebuilt for size (cargo arguments after the features).
   local toolchain=$NPM_TOOLCHAIN dir="$ROOT/target/npm" build_std=(-Z build-std=std,panic_abort -Z build-std-features=optimize_for_size)
@@ -36,13 +66,12 @@ build_npm() {
   if [ "${NPM_STABLE:-0}" = 1 ]; then
     toolchain=${RUSTUP_TOOLCHAIN:-} dir="$ROOT/target/npm-stable" build_std=() rustflags=${RUSTFLAGS:-}
   fi
+  local opt=(-O)
+  if [ -n "${NPM_PROFILING:-}" ]; then opt=(-O -g); fi
   RUSTUP_TOOLCHAIN=$toolchain CARGO_TARGET_DIR="$dir" RUSTFLAGS="$rustflags" \
     CARGO_PROFILE_RELEASE_OPT_LEVEL=${NPM_OPT_LEVEL:-s} \
-    wasm-pack --quiet build "$mode" --target "$target" --out-dir "$out" --out-name wasm_eventsource \
-    -- ${NPM_NO_DEFAULT:+--no-default-features} --features "${NPM_FEATURES:-npm}" ${build_std[@]+"${build_std[@]}"} >&2
-  # wasm-pack's own package.json and .gitignore (*) would shadow the root package's
-  # metadata and hide the files from npm pack.
-  rm -f "$out/package.json" "$out/.gitignore" "$out/README.md"
+    wasm_build "$ROOT" "$out" wasm_eventsource "$target" "${opt[*]}" \
+    ${NPM_NO_DEFAULT:+--no-default-features} --features "${NPM_FEATURES:-npm}" ${build_std[@]+"${build_std[@]}"}
   # The names the wasm and its glue call each other by, shortened (3.8 KB gzipped of
   # hashes and type names): scripts/minify-names.mjs. The bundler target's glue is
   # imported by the wasm itself (ES module integration), so it keeps them.

@@ -60,20 +60,34 @@ start_server --ticker-ms 1000
 SSE_CLOSED_PORT=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 export SSE_CLOSED_PORT
 
-# One wasm-pack run per file: wasm-pack hands extra arguments to `cargo build` too, so
-# --no-fail-fast cannot be passed; a failing file must not hide the others' results.
+# The browser tests: `cargo test` for wasm32, the wasm-bindgen test runner (setup.sh)
+# driving headless Chromium through chromedriver, which is what `wasm-pack test
+# --headless --chrome` ran. One cargo run per feature set builds its test files
+# together; --no-fail-fast, so a failing file does not hide the others' results.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_TEST_ONLY_WEB=1
+CHROMEDRIVER=$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=600 SSE_TEST_SERVER="$SERVER_URL"
+export CHROMEDRIVER WASM_BINDGEN_TEST_TIMEOUT SSE_TEST_SERVER
 status=0
+browser_tests() { # browser_tests LABEL CARGO_ARGS...
+  step "browser tests: $1 (cargo test --target wasm32-unknown-unknown, headless Chromium)"
+  shift
+  cargo test --target wasm32-unknown-unknown --no-fail-fast "$@" 2>&1 | tee -a "$LOGS/browser.log" || status=1
+}
+# Every file that runs in the browser, with the default features but for these.
+names=() defaults=()
 for file in tests/*.rs; do
-  name=$(basename "$file" .rs)
   grep -q 'wasm_bindgen_test_configure!(run_in_browser)' "$file" || continue
-  features=()
+  name=$(basename "$file" .rs)
   case "$name" in
-    leptos|yew) features=(--features "$name") ;; # the hook tests
-    json_parse) features=(--no-default-features --features native) ;; # JSON.parse decoding
+    leptos | yew | json_parse) ;;
+    *) names+=("$name") defaults+=(--test "$name") ;;
   esac
-  step "browser tests: $name (wasm-pack test --headless --chrome)"
-  WASM_BINDGEN_TEST_TIMEOUT=600 SSE_TEST_SERVER="$SERVER_URL" wasm-pack test --headless --chrome -- --test "$name" ${features[@]+"${features[@]}"} 2>&1 | tee -a "$LOGS/browser.log" || status=1
 done
+browser_tests "${names[*]}" "${defaults[@]}"
+# The hooks, in one build with both features, as the example apps build the library.
+browser_tests "leptos yew" --features leptos,yew --test leptos --test yew
+# Decoding with JSON.parse: the native transport alone.
+browser_tests "json_parse" --no-default-features --features native --test json_parse
 
 # After the browser tests: the examples' dev build reuses their wasm32 artifacts.
 step "build the example apps (examples-dist/, served at /examples/)"
