@@ -33,37 +33,34 @@ if ! rustup run "$NPM_TOOLCHAIN" rustc --print target-libdir --target wasm32-unk
     --target wasm32-unknown-unknown --component rust-src >&2
 fi
 
-# wasm-pack: from crates.io (its npm package downloads a binary, which fails here).
-WASM_PACK_VERSION=0.15.1
-if [ "$(wasm-pack --version 2>/dev/null)" != "wasm-pack $WASM_PACK_VERSION" ]; then
-  say "installing wasm-pack $WASM_PACK_VERSION (a few minutes)"
-  cargo install wasm-pack --version "$WASM_PACK_VERSION" --locked >&2
-fi
-
-# wasm-bindgen CLI: exactly the version in Cargo.lock, or wasm-pack tries to download one.
+# wasm-bindgen CLI and its test runner: exactly the version in Cargo.lock (the CLI
+# refuses a wasm built with another). The builds (lib.sh, wasm_build) and the browser
+# tests (test.sh) call them directly, with binaryen's wasm-opt: no wasm-pack to compile.
 WB_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if [ -z "$WB_VERSION" ]; then echo "setup: no wasm-bindgen in Cargo.lock" >&2; exit 1; fi
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB_VERSION" ]; then
   say "installing wasm-bindgen-cli $WB_VERSION (a few minutes)"
-  # Not --locked: its published lockfile pins a webpki-roots release the registry no longer serves.
-  cargo install wasm-bindgen-cli --version "$WB_VERSION" >&2
+  # Without its default TLS feature: the runner talks to chromedriver on loopback over
+  # plain HTTP, and rustls with ring is a minute of a cold build.
+  cargo install wasm-bindgen-cli --version "$WB_VERSION" --no-default-features >&2
 fi
 
-# Chromium and its driver, from Debian (browser downloads by test tools fail here).
+# From Debian, after one `apt-get update`: Chromium and its driver (browser downloads by
+# test tools fail here), and Redis (the server tests and the fan-out benchmark start
+# their own redis-server on a loopback port; Debian's unit is not used).
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+apt_updated=0
+apt_install() { # apt_install [apt-get options] PACKAGES...
+  if [ "$apt_updated" = 0 ]; then $SUDO apt-get update -qq >&2; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >&2
+}
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   say "installing chromium and chromium-driver"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >&2
+  apt_install chromium chromium-driver
 fi
-
-# Redis, from Debian: the server tests and the fan-out benchmark start their own
-# redis-server on a loopback port (Debian's unit is not used).
 if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
   say "installing redis-server"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends redis-server redis-tools >&2
+  apt_install --no-install-recommends redis-server redis-tools
 fi
 
 # npm packages (playwright-core, binaryen's wasm-opt, ...). Reinstall when the lock changed.
