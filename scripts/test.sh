@@ -20,11 +20,13 @@ cargo clippy -p wasm-eventsource -p wasm-eventsource-server --all-targets --feat
 
 step "clippy (wasm32, every feature combination)"
 cargo clippy -p wasm-eventsource --target wasm32-unknown-unknown --all-targets --all-features --quiet -- -D warnings
+step "clippy (wasm32): the feature matrix, library only"
 for features in "" native probe fetch js native,fetch native,js probe,js fetch,js share native,share fetch,share; do
   echo "features: [${features}]"
   cargo clippy -p wasm-eventsource --target wasm32-unknown-unknown --lib --no-default-features \
     --features "$features" --quiet -- -D warnings
 done
+step "clippy (wasm32): the hooks and the example apps"
 # Each hook with and without the default transports, with its browser tests (all
 # targets: the dev-dependencies turn on leptos/yew's `csr`, as in the run above, so
 # these reuse its checks), and the example apps.
@@ -46,9 +48,13 @@ RUSTDOCFLAGS="-D warnings" cargo doc -p wasm-eventsource-server --no-deps --quie
 
 step "native tests"
 cargo test -p wasm-eventsource -p wasm-eventsource-server 2>&1 | tee "$LOGS/native.log"
-# The hooks natively: their doc examples (and the README's) compile with the features
-# on, and the Leptos hook under SSR.
-cargo test -p wasm-eventsource --features leptos,yew -- leptos yew ReadmeDoctests 2>&1 | tee -a "$LOGS/native.log"
+step "native tests: the hooks natively (leptos, yew)"
+# The hooks natively: the Leptos hook under SSR, and their doc examples (and the
+# README's) compile with the features on. The library's unit tests and doctests only:
+# the files in tests/ that name the hooks run in the browser, and natively they are
+# empty binaries, each linked against Leptos and Yew for nothing.
+cargo test -p wasm-eventsource --features leptos,yew --lib -- leptos yew 2>&1 | tee -a "$LOGS/native.log"
+cargo test -p wasm-eventsource --features leptos,yew --doc -- leptos yew ReadmeDoctests 2>&1 | tee -a "$LOGS/native.log"
 
 step "build the npm package (pkg-web/) and the server"
 bash scripts/build.sh
