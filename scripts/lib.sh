@@ -19,8 +19,9 @@ wasm_build() {
   shift 5
   # The crate's own cdylib, by its manifest: a cdylib dependency leaves a .wasm of its
   # own in the same directory.
-  local wasm
-  wasm=$(cd "$dir" && cargo build --lib --release --quiet --target wasm32-unknown-unknown \
+  local abs wasm
+  abs=$(cd "$dir" && pwd) || return 1
+  wasm=$(cd "$abs" && cargo build --lib --release --quiet --target wasm32-unknown-unknown \
     --message-format=json-render-diagnostics "$@" | node -e '
       const manifest = require("path").resolve(process.argv[1], "Cargo.toml");
       let wasm = "";
@@ -31,7 +32,7 @@ wasm_build() {
           wasm = m.filenames.find((f) => f.endsWith(".wasm")) || wasm;
       }
       if (!wasm) { console.error(`wasm_build: cargo built no wasm for ${manifest}`); process.exit(1); }
-      console.log(wasm);' "$(cd "$dir" && pwd)") || return 1
+      console.log(wasm);' "$abs") || return 1
   mkdir -p "$out"
   wasm-bindgen "$wasm" --out-dir "$out" --out-name "$name" --target "$target" --typescript
   if [ -n "$opt" ]; then

@@ -18,7 +18,7 @@ step "clippy (native)"
 # the native tests of their docs).
 cargo clippy -p wasm-eventsource -p wasm-eventsource-server --all-targets --features wasm-eventsource/js --quiet -- -D warnings
 
-step "clippy (wasm32, every feature combination)"
+step "clippy (wasm32): every feature, every target"
 cargo clippy -p wasm-eventsource --target wasm32-unknown-unknown --all-targets --all-features --quiet -- -D warnings
 step "clippy (wasm32): the feature matrix, library only"
 for features in "" native probe fetch js native,fetch native,js probe,js fetch,js share native,share fetch,share; do
@@ -80,16 +80,16 @@ browser_tests() { # browser_tests LABEL CARGO_ARGS...
   cargo test --target wasm32-unknown-unknown --no-fail-fast "$@" 2>&1 | tee -a "$LOGS/browser.log" || status=1
 }
 # Every file that runs in the browser, with the default features but for these.
-names=() defaults=()
+names=()
 for file in tests/*.rs; do
   grep -q 'wasm_bindgen_test_configure!(run_in_browser)' "$file" || continue
   name=$(basename "$file" .rs)
   case "$name" in
     leptos | yew | json_parse) ;;
-    *) names+=("$name") defaults+=(--test "$name") ;;
+    *) names+=("$name") ;;
   esac
 done
-browser_tests "${names[*]}" "${defaults[@]}"
+browser_tests "${names[*]}" "${names[@]/#/--test=}"
 # The hooks, in one build with both features, as the example apps build the library.
 browser_tests "leptos yew" --features leptos,yew --test leptos --test yew
 # Decoding with JSON.parse: the native transport alone.
