@@ -52,7 +52,9 @@ if ! grep -q 'class TypedEventSource' "$OUT/pkg-web/wasm_eventsource.d.ts"; then
 fi
 
 step "build the bench reader (bench/reader, release, wasm-opt -O)"
-CARGO_TARGET_DIR="$CARGO_TARGET_DIR_BENCH" wasm_build bench/reader "$OUT/reader" wasm_eventsource_bench web -O
+# With NPM_PROFILING=1 the reader keeps its function names too (wasm-opt -g), so a
+# BENCH_PROFILE of a Rust reader names its wasm functions.
+CARGO_TARGET_DIR="$CARGO_TARGET_DIR_BENCH" wasm_build bench/reader "$OUT/reader" wasm_eventsource_bench web "-O${NPM_PROFILING:+ -g}"
 
 step "sizes (wasm-opt -Oz, gzip -9)"
 gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
