@@ -96,10 +96,11 @@ async fn reconnects_send_last_event_id_and_nothing_is_lost_or_repeated() {
         reconnecting,
         ConnectionState::Reconnecting {
             attempt: 1,
-            delay: Some(Duration::from_millis(15)),
+            delay: Some(Duration::from_millis(10)),
             cause: ReconnectCause::StreamEnded
         },
-        "the server's retry: 10 is a minimum, the backoff (5 ms) adds to it"
+        "the first retry waits the server's retry: 10, as EventSource does (the backoff \
+         adds to it from a streak's second retry on)"
     );
     source.close();
     let log = get_json(&url(&format!("/scenario/log/{token}"))).await;
@@ -247,7 +248,7 @@ async fn a_silent_connection_times_out_and_resumes() {
         lost,
         ConnectionState::Reconnecting {
             attempt: 1,
-            delay: Some(Duration::from_millis(15)),
+            delay: Some(Duration::from_millis(10)),
             cause: ReconnectCause::HeartbeatTimeout {
                 after: Duration::from_millis(300)
             }

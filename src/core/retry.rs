@@ -50,11 +50,12 @@ type RetryIf = Rc<dyn Fn(&Failure) -> bool>;
 ///
 /// The server's reconnection time (its `retry:` field) and a `Retry-After` on a 429
 /// or 5xx are minimums the server sets to shed load: never shortened, never capped.
-/// When it set one, retry `n` waits that minimum plus the jittered backoff (the jitter
-/// only ever adds), so clients that lost one server together do not all come back
-/// at the same instant. Every delay is at least the floor and at most what a browser
-/// timer can wait (about 24.8 days). The attempt counter resets once a connection is
-/// healthy (see [`HEALTHY_AFTER`]).
+/// When it set one, the first retry waits that time, as EventSource does, plus at most
+/// 4% of it at random (clients that lost one server together do not all come back at
+/// the same instant); each later retry of a failing streak waits the
+/// minimum plus the jittered backoff (the jitter only ever adds). Every delay is at
+/// least the floor and at most what a browser timer can wait (about 24.8 days). The
+/// attempt counter resets once a connection is healthy (see [`HEALTHY_AFTER`]).
 ///
 /// ```
 /// use std::time::Duration;
@@ -93,6 +94,11 @@ impl Default for ReconnectPolicy {
         }
     }
 }
+
+/// The first retry after a server-set minimum (`retry:`, `Retry-After`) waits at most
+/// one 25th (4%) of it more: spread enough that a crowd does not reconnect in one
+/// instant, close enough to what the server asked (EventSource waits it exactly).
+pub(crate) const SPREAD_DIVISOR: u32 = 25;
 
 /// The backoff base until the server sends `retry:`.
 pub const DEFAULT_BASE: Duration = Duration::from_secs(1);
@@ -134,14 +140,15 @@ impl PartialEq for ReconnectPolicy {
 }
 
 impl ReconnectPolicy {
-    /// The defaults: base 1 s (added to the server's `retry:`), at most 30 s, floor
+    /// The defaults: base 1 s (added to the server's `retry:` from the second retry of a
+    /// failing streak on), at most 30 s, floor
     /// 100 ms, full jitter, no limits, [`Failure::is_transient`] decides.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The first backoff, doubled on each failed attempt (added to the server's
-    /// `retry:` once it sent one). Defaults to 1 s.
+    /// The first backoff, doubled on each failed attempt (once the server sent
+    /// `retry:`, added to it from the second retry of a streak on). Defaults to 1 s.
     pub fn base(mut self, base: Duration) -> Self {
         self.base = base;
         self
@@ -227,23 +234,42 @@ impl ReconnectPolicy {
             .min(MAX_TIMER)
             .saturating_mul(1u32 << doublings)
             .min(cap);
-        let backoff = if self.jitter {
+        let jittered = |d: Duration| {
+            if !self.jitter {
+                return d;
+            }
             let random = if random.is_finite() {
                 random.clamp(0.0, 1.0)
             } else {
                 0.0
             };
             // Not `mul_f64`: its panic paths (and their messages) would be linked,
-            // though `random` is within 0..=1 and `backoff` under MAX_TIMER here.
-            Duration::from_nanos((backoff.as_nanos() as f64 * random) as u64)
-        } else {
-            backoff
+            // though `random` is within 0..=1 and `d` under MAX_TIMER here.
+            Duration::from_nanos((d.as_nanos() as f64 * random) as u64)
         };
         // WHATWG: "Wait a delay equal to the reconnection time of the event source.
-        // Optionally, wait some more." A minimum the server set is never shortened.
+        // Optionally, wait some more. In particular, if the previous attempt failed,
+        // then user agents might introduce an exponential backoff delay". A minimum the
+        // server set is never shortened; the backoff adds to it once a retry failed.
         match server_retry.max(retry_after) {
-            Some(minimum) => clamp_timer(minimum.max(floor).saturating_add(backoff), floor),
-            None => clamp_timer(backoff, floor),
+            Some(minimum) => {
+                let minimum = minimum.max(floor);
+                let more = if attempt <= 1 {
+                    let spread = minimum
+                        .checked_div(SPREAD_DIVISOR)
+                        .unwrap_or_default()
+                        .min(backoff);
+                    if self.jitter {
+                        jittered(spread)
+                    } else {
+                        Duration::ZERO
+                    }
+                } else {
+                    jittered(backoff)
+                };
+                clamp_timer(minimum.saturating_add(more), floor)
+            }
+            None => clamp_timer(jittered(backoff), floor),
         }
     }
 
@@ -345,16 +371,22 @@ mod tests {
         let p = ReconnectPolicy::new();
         for i in 0..=100 {
             let random = f64::from(i) / 100.0;
-            let d = p.delay(1, Some(ms(5000)), None, random);
-            assert!(d >= ms(5000) && d <= ms(6000), "{random}: {d:?}");
-            let d = p.delay(1, Some(ms(60_000)), None, random);
-            assert!(d >= ms(60_000) && d <= ms(61_000), "{random}: {d:?}");
+            for attempt in 1..=3 {
+                let d = p.delay(attempt, Some(ms(5000)), None, random);
+                assert!(d >= ms(5000) && d <= ms(9000), "{attempt} {random}: {d:?}");
+                let d = p.delay(attempt, Some(ms(60_000)), None, random);
+                assert!(
+                    d >= ms(60_000) && d <= ms(64_000),
+                    "{attempt} {random}: {d:?}"
+                );
+            }
         }
         // The jitter only adds: at random 0 the server's time exactly.
         assert_eq!(p.delay(3, Some(ms(5000)), None, 0.0), ms(5000));
-        // Without jitter, the server's time plus the doubling backoff.
+        // Without jitter, from the second retry on, the server's time plus the
+        // doubling backoff.
         let exact = ReconnectPolicy::new().base(ms(50)).jitter(false);
-        assert_eq!(exact.delay(1, Some(ms(300)), None, 0.5), ms(350));
+        assert_eq!(exact.delay(2, Some(ms(300)), None, 0.5), ms(400));
         assert_eq!(exact.delay(3, Some(ms(300)), None, 0.5), ms(500));
         // max_delay caps the backoff, never what the server asked for.
         let capped = ReconnectPolicy::new().max_delay(ms(1000)).jitter(false);
@@ -367,19 +399,52 @@ mod tests {
     }
 
     #[test]
+    fn the_first_retry_waits_the_servers_time_as_eventsource_does() {
+        // Regression: the first retry after `retry: 2000` added the whole jittered
+        // backoff (up to 1 s), reconnecting up to half as late again as asked, where
+        // EventSource waits 2000 ms (the browsers' conformance tests allow 10%).
+        let p = ReconnectPolicy::new();
+        for i in 0..=100 {
+            let random = f64::from(i) / 100.0;
+            let d = p.delay(1, Some(ms(2000)), None, random);
+            assert!(d >= ms(2000) && d <= ms(2080), "{random}: {d:?}");
+        }
+        // The spread is a 25th of the server's time, at most the backoff itself.
+        assert_eq!(p.delay(1, Some(ms(2000)), None, 1.0), ms(2080));
+        assert_eq!(p.delay(1, Some(ms(60_000)), None, 1.0), ms(61_000));
+        assert_eq!(
+            ReconnectPolicy::new()
+                .base(ms(10))
+                .delay(1, Some(ms(2000)), None, 1.0),
+            ms(2010)
+        );
+        // Without jitter, exactly the server's time.
+        let exact = ReconnectPolicy::new().base(ms(50)).jitter(false);
+        assert_eq!(exact.delay(1, Some(ms(300)), None, 0.5), ms(300));
+        // The floor still holds.
+        assert_eq!(exact.delay(1, Some(ms(1)), None, 0.5), DEFAULT_FLOOR);
+    }
+
+    #[test]
     fn retry_after_is_a_minimum_too() {
         let p = ReconnectPolicy::new().jitter(false);
+        // The first retry waits what the server asked; later ones add the backoff.
         assert_eq!(
             p.delay(1, None, Some(Duration::from_secs(7)), 1.0),
-            Duration::from_secs(8)
+            Duration::from_secs(7)
+        );
+        assert_eq!(
+            p.delay(2, None, Some(Duration::from_secs(7)), 1.0),
+            Duration::from_secs(9)
         );
         // Past the cap too: the server knows when it will be back.
         assert_eq!(
-            p.delay(1, None, Some(Duration::from_secs(120)), 1.0),
-            Duration::from_secs(121)
+            p.delay(2, None, Some(Duration::from_secs(120)), 1.0),
+            Duration::from_secs(122)
         );
         // The longer of `retry:` and `Retry-After` is the minimum.
-        assert_eq!(p.delay(1, Some(ms(2000)), Some(ms(500)), 1.0), ms(3000));
+        assert_eq!(p.delay(1, Some(ms(2000)), Some(ms(500)), 1.0), ms(2000));
+        assert_eq!(p.delay(2, Some(ms(500)), Some(ms(2000)), 1.0), ms(4000));
         let jittered = ReconnectPolicy::new();
         for i in 0..=10 {
             let d = jittered.delay(4, None, Some(ms(9000)), f64::from(i) / 10.0);
@@ -393,7 +458,11 @@ mod tests {
         };
         assert_eq!(
             p.decide(&failure, 1, Duration::ZERO, None, 0.0),
-            Decision::Retry(Duration::from_secs(10))
+            Decision::Retry(Duration::from_secs(9))
+        );
+        assert_eq!(
+            p.decide(&failure, 3, Duration::ZERO, None, 0.0),
+            Decision::Retry(Duration::from_secs(13))
         );
     }
 
