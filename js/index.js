@@ -72,12 +72,7 @@ const CLOSED = 2;
 const ITERATOR_CAPACITY = 1024;
 
 export class TypedEventSource extends EventTarget {
-  static CONNECTING = CONNECTING;
-  static OPEN = OPEN;
-  static CLOSED = CLOSED;
-  CONNECTING = CONNECTING;
-  OPEN = OPEN;
-  CLOSED = CLOSED;
+  // CONNECTING, OPEN and CLOSED are on the class and its prototype (below the class).
 
   #core;
   #url;
@@ -101,7 +96,8 @@ export class TypedEventSource extends EventTarget {
    * http(s) (`ftp:`, `about:blank`...) fails after construction, as with EventSource:
    * an `error` event, readyState 2, the state `closed`.
    */
-  constructor(url, options) {
+  // `options = undefined`: the constructor's `length` is 1, as EventSource's.
+  constructor(url, options = undefined) {
     super();
     if (!inBrowser) {
       throw new Error(
@@ -441,6 +437,21 @@ export function stream(url, init) {
   signal?.addEventListener('abort', onAbort, { once: true });
   return iterator;
 }
+
+// The shape of the EventSource interface, as WebIDL gives it to the browser's class
+// (code written for EventSource, and the browsers' conformance tests, look at it): the
+// constants on the class and its prototype, read-only and fixed; the interface's
+// attributes and `close` enumerable, as a platform object's are; and
+// `Object.prototype.toString` saying "[object EventSource]".
+for (const target of [TypedEventSource, TypedEventSource.prototype]) {
+  for (const [name, value] of [['CONNECTING', CONNECTING], ['OPEN', OPEN], ['CLOSED', CLOSED]]) {
+    Object.defineProperty(target, name, { value, writable: false, enumerable: true, configurable: false });
+  }
+}
+for (const name of ['url', 'withCredentials', 'readyState', 'onopen', 'onmessage', 'onerror', 'close']) {
+  Object.defineProperty(TypedEventSource.prototype, name, { enumerable: true });
+}
+Object.defineProperty(TypedEventSource.prototype, Symbol.toStringTag, { value: 'EventSource', configurable: true });
 
 // `using es = new TypedEventSource(...)` closes it. Only where the runtime has the
 // symbol: a `[Symbol.dispose]()` method in the class body would be named "undefined"

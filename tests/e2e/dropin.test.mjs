@@ -103,6 +103,54 @@ const CHECKS = [
     },
   },
   {
+    // Regression: the constructor's length was 2, the constants were fields of each
+    // instance (none on the prototype, writable on the class), the interface's members
+    // were not enumerable, and Object.prototype.toString said "[object EventTarget]".
+    title: "the interface's shape as WebIDL gives it: length, constants, enumerable members, toString tag",
+    run: async (EventSource, t) => {
+      // The class itself (a subclass that picks a transport has a shape of its own).
+      const Class = t.kind === 'browser' ? EventSource : window.TypedEventSource;
+      const proto = Class.prototype;
+      t.eq(Class.length, 1, 'the constructor takes one required argument');
+      const constants = [];
+      for (const target of [Class, proto]) {
+        for (const name of ['CONNECTING', 'OPEN', 'CLOSED']) {
+          const d = Object.getOwnPropertyDescriptor(target, name);
+          constants.push(d && [d.value, d.writable, d.enumerable, d.configurable]);
+        }
+      }
+      const fixed = (value) => [value, false, true, false];
+      t.eq(constants, [0, 1, 2, 0, 1, 2].map(fixed), 'the constants: own, read-only, enumerable, fixed');
+      const members = ['url', 'withCredentials', 'readyState', 'onopen', 'onmessage', 'onerror', 'close'].map((name) => {
+        const d = Object.getOwnPropertyDescriptor(proto, name);
+        return d && [name, typeof d.get, typeof d.set, typeof d.value, d.enumerable, d.configurable];
+      });
+      t.eq(
+        members,
+        [
+          ['url', 'function', 'undefined', 'undefined', true, true],
+          ['withCredentials', 'function', 'undefined', 'undefined', true, true],
+          ['readyState', 'function', 'undefined', 'undefined', true, true],
+          ['onopen', 'function', 'function', 'undefined', true, true],
+          ['onmessage', 'function', 'function', 'undefined', true, true],
+          ['onerror', 'function', 'function', 'undefined', true, true],
+          ['close', 'undefined', 'undefined', 'function', true, true],
+        ],
+        "the interface's members on the prototype, enumerable",
+      );
+      let thrown = null;
+      try {
+        Object.getOwnPropertyDescriptor(proto, 'readyState').get.call({});
+      } catch (e) {
+        thrown = e.constructor.name;
+      }
+      t.eq(thrown, 'TypeError', 'a getter called on another object throws a TypeError');
+      const es = new EventSource('scenario/end-after/1');
+      es.close();
+      t.eq([Object.prototype.toString.call(es), es.CLOSED, Object.keys(es).length], ['[object EventSource]', 2, 0], 'an instance');
+    },
+  },
+  {
     title: 'constructor: the URL argument is stringified; "" is the base URL',
     run: async (EventSource, t) => {
       const urls = [{ toString: () => 'scenario/end-after/1' }, 1, null, undefined, ''].map((arg) => {
