@@ -331,8 +331,9 @@ impl Options {
         self
     }
 
-    /// The backoff base until the server sends a `retry:` field: shorthand for
-    /// [`ReconnectPolicy::base`]. Defaults to 1 s.
+    /// The backoff base (once the server sent a `retry:` field, added to it from a
+    /// failing streak's second retry on): shorthand for [`ReconnectPolicy::base`].
+    /// Defaults to 1 s.
     pub fn retry(mut self, delay: Duration) -> Self {
         self.reconnect = self.reconnect.base(delay);
         self

@@ -100,7 +100,7 @@ impl Default for ReconnectPolicy {
 /// instant, close enough to what the server asked (EventSource waits it exactly).
 pub(crate) const SPREAD_DIVISOR: u32 = 25;
 
-/// The backoff base until the server sends `retry:`.
+/// The default backoff base (see [`ReconnectPolicy::base`]).
 pub const DEFAULT_BASE: Duration = Duration::from_secs(1);
 /// The longest backoff delay (before `Retry-After`).
 pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(30);
