@@ -381,7 +381,7 @@ const CHECKS = [
     title: "the server's retry: is the wait before reconnecting: at least it, open to open within 10%",
     needs: { fetch: 'item 3 (retry: as a minimum, no backoff on the first retry)' },
     run: async (EventSource, t) => {
-      const retry = 1500;
+      const retry = 2000; // as WPT format-field-retry
       const es = new EventSource(`scenario/end-after/1?retry=${retry}`);
       const times = [];
       es.onerror = () => times.push(['error', performance.now()]);
