@@ -88,7 +88,7 @@ export interface TypedEventSourceOptions {
  * Exponential backoff with full jitter: retry n waits a random delay between `floorMs`
  * and min(`maxMs`, baseMs × 2^(n-1)). The server's `retry:` and a `Retry-After` on
  * 429/5xx are minimums, never capped below: the first retry waits the larger of them
- * (plus at most 4% at random), as EventSource does; later retries of a failing streak
+ * (plus at most 2% at random), as EventSource does; later retries of a failing streak
  * add the backoff to it. Network errors, 5xx, 408 and 429 are retried; 204, other
  * 4xx, a wrong content type, a CORS rejection and a page abort close.
  */
