@@ -52,10 +52,10 @@ type RetryIf = Rc<dyn Fn(&Failure) -> bool>;
 /// or 5xx are minimums the server sets to shed load: never shortened, never capped.
 /// When it set one, the first retry waits that time, as EventSource does, plus at most
 /// 2% of it at random (clients that lost one server together do not all come back at
-/// the same instant); each later retry of a failing streak waits the
-/// minimum plus the jittered backoff (the jitter only ever adds). Every delay is at
-/// least the floor and at most what a browser timer can wait (about 24.8 days). The
-/// attempt counter resets once a connection is healthy (see [`HEALTHY_AFTER`]).
+/// the same instant); each later retry of a failing streak waits the minimum plus the
+/// jittered backoff (the jitter only ever adds). Every delay is at least the floor and
+/// at most what a browser timer can wait (about 24.8 days). The attempt counter resets
+/// once a connection is healthy (see [`HEALTHY_AFTER`]).
 ///
 /// ```
 /// use std::time::Duration;
@@ -142,8 +142,8 @@ impl PartialEq for ReconnectPolicy {
 
 impl ReconnectPolicy {
     /// The defaults: base 1 s (added to the server's `retry:` from the second retry of a
-    /// failing streak on), at most 30 s, floor
-    /// 100 ms, full jitter, no limits, [`Failure::is_transient`] decides.
+    /// failing streak on), at most 30 s, floor 100 ms, full jitter, no limits,
+    /// [`Failure::is_transient`] decides.
     pub fn new() -> Self {
         Self::default()
     }
@@ -255,18 +255,13 @@ impl ReconnectPolicy {
         match server_retry.max(retry_after) {
             Some(minimum) => {
                 let minimum = minimum.max(floor);
-                let more = if attempt <= 1 {
-                    let spread = minimum
-                        .checked_div(SPREAD_DIVISOR)
-                        .unwrap_or_default()
-                        .min(backoff);
-                    if self.jitter {
-                        jittered(spread)
-                    } else {
-                        Duration::ZERO
-                    }
-                } else {
+                let more = if attempt > 1 {
                     jittered(backoff)
+                } else if self.jitter {
+                    let spread = minimum.checked_div(SPREAD_DIVISOR).unwrap_or_default();
+                    jittered(spread.min(backoff))
+                } else {
+                    Duration::ZERO
                 };
                 clamp_timer(minimum.saturating_add(more), floor)
             }

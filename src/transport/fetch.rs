@@ -3,8 +3,8 @@
 //! Each attempt makes one request, checks the status and content type, feeds body
 //! chunks to the [`Parser`] and dispatches what it finds. The reconnection loop
 //! ([`drive`]) decides what follows an attempt; the parser lives across attempts, so
-//! the next request sends `Last-Event-ID` and the server's `retry:` stays the minimum wait.
-//! The [`Fetch`] guard owns the task and the request of the attempt; dropping it
+//! the next request sends `Last-Event-ID` and the server's `retry:` stays the least
+//! wait. The [`Fetch`] guard owns the task and the request of the attempt; dropping it
 //! aborts both, and nothing is dispatched after.
 
 use crate::core::attempts::Attempts;
