@@ -4,6 +4,20 @@
 
 let warned = false;
 
+// A member away in the back/forward cache misses what the leader posts meanwhile, so
+// every member keeps the stream's last messages (events, ids, comments) it posted or
+// received: at most KEEP events and KEEP_CHARS characters of data. A leader numbers
+// what it posts (its term, new with each leader, and a count); back again, a member
+// asks for what came after the last message it has, and holds what arrives until the
+// leader answers with it, or CATCH_UP_MS pass.
+const KEEP = 1000;
+const KEEP_CHARS = 1 << 20;
+const CATCH_UP_MS = 2000;
+// The stream's messages that are kept and numbered, and those that wait while a
+// member catches up (its states too: they come after the events it missed).
+const NUMBERED = /^[eic]$/;
+const HELD = /^[eicso]$/;
+
 // Whether this context has Web Locks and BroadcastChannel; says once on the console
 // when it has not, since the source then connects on its own.
 export function shareSupported() {
@@ -33,13 +47,21 @@ export function shareSupported() {
 // nothing. So at `pagehide` into that cache the member steps out, as a closed tab
 // would: `onMessage(true)` (not a message: the source drops its connection), then the
 // lock and the channel go. At `pageshow` out of it, the member joins again with a new
-// channel and lock request, then `onMessage(false)`.
+// channel and lock request, then `onMessage(false)`, and catches up: `["y", id, term,
+// count]` asks the leader for what the group received after that message, and the
+// leader answers `["z", id, [messages...]]` to it alone.
 export class ShareLink {
   constructor(name, onMessage, onLead) {
     this.name = name;
     this.onMessage = onMessage;
     this.onLead = onLead;
     this.left = this.away = false;
+    this.id = String(Math.random());
+    // [message, events, characters] of the kept messages, oldest first.
+    this.kept = [];
+    this.events = this.chars = 0;
+    // What arrived while catching up, or null.
+    this.held = null;
     this.join();
     // In a window only: a worker has no back/forward cache.
     this.lifecycle = typeof window === 'object' && window !== null && ((e) => {
@@ -48,6 +70,7 @@ export class ShareLink {
         this.away = false;
         this.join();
         onMessage(false);
+        this.catchUp();
       } else {
         onMessage(true);
         this.away = true;
@@ -67,7 +90,7 @@ export class ShareLink {
     this.release = null;
     // (Away, the member has closed its channel: only `left` needs a check here.)
     channel.onmessage = (e) => {
-      if (!this.left) this.onMessage(e.data);
+      if (!this.left && Array.isArray(e.data)) this.receive(e.data);
     };
     navigator.locks
       .request(this.name, { signal: abort.signal }, () =>
@@ -75,6 +98,11 @@ export class ShareLink {
           ? undefined
           : new Promise((resolve) => {
               this.release = resolve;
+              this.term = String(Math.random());
+              this.count = 0;
+              // Leading, the member resumes after the last event it delivered: what
+              // it held comes again on its own connection.
+              this.unhold();
               this.onLead();
             }),
       )
@@ -82,8 +110,91 @@ export class ShareLink {
       .catch(() => {});
   }
 
+  receive(msg) {
+    const [kind, to] = msg;
+    if (kind === 'y') {
+      if (this.release) this.channel.postMessage(['z', to, this.after(msg[2], msg[3])]);
+    } else if (kind === 'z') {
+      const held = this.held;
+      if (to !== this.id || !held || !Array.isArray(msg[2])) return;
+      this.unhold();
+      for (const m of msg[2]) if (Array.isArray(m)) this.take(m);
+      // The stream's messages that arrived meanwhile were posted before the answer,
+      // so the answer has them.
+      for (const m of held) if (!NUMBERED.test(m[0])) this.take(m);
+    } else if (this.held && HELD.test(kind)) {
+      if (this.held.push(msg) > KEEP) this.unhold(true);
+    } else {
+      // A new leader: ask it, since the one asked may have gone without answering.
+      if (kind === 'w' && this.held) this.channel.postMessage(this.asked);
+      this.take(msg);
+    }
+  }
+
+  // A message for the source; kept (a leader ignores what an earlier one posted).
+  take(msg) {
+    if (!this.release && NUMBERED.test(msg[0]) && msg.length === 4) this.keep(msg);
+    this.onMessage(msg);
+  }
+
+  keep(msg) {
+    let events = 1;
+    let chars = 0;
+    const list = msg[1];
+    if (msg[0] === 'e' && Array.isArray(list)) {
+      events = list.length / 5;
+      for (let i = 1; i < list.length; i += 5) chars += typeof list[i] === 'string' ? list[i].length : 0;
+    }
+    this.kept.push([msg, events, chars]);
+    this.events += events;
+    this.chars += chars;
+    while (this.kept.length > 1 && (this.events > KEEP || this.chars > KEEP_CHARS)) {
+      const [, e, c] = this.kept.shift();
+      this.events -= e;
+      this.chars -= c;
+    }
+  }
+
+  // The kept messages after the one numbered `count` in `term`: all of them when that
+  // term is not among them (they all came later), those after the term's first kept
+  // one when the asker's is older than that.
+  after(term, count) {
+    const kept = this.kept;
+    let from = 0;
+    for (let i = kept.length; i--; ) {
+      const m = kept[i][0];
+      if (m[2] !== term) continue;
+      if (m[3] <= count) {
+        from = i + 1;
+        break;
+      }
+      from = i;
+    }
+    return kept.slice(from).map((k) => k[0]);
+  }
+
+  // Asks for what the group received after the last message this member has (one
+  // that has none did not yet follow the stream: nothing to catch up on).
+  catchUp() {
+    const last = this.kept.at(-1);
+    if (!last) return;
+    this.asked = ['y', this.id, last[0][2], last[0][3]];
+    this.held = [];
+    this.timer = setTimeout(() => this.unhold(true), CATCH_UP_MS);
+    this.channel.postMessage(this.asked);
+  }
+
+  // Stops holding; passes on what was held when `pass` (no answer came).
+  unhold(pass) {
+    const held = this.held;
+    this.held = null;
+    clearTimeout(this.timer);
+    if (pass && held) for (const m of held) this.take(m);
+  }
+
   // Gives up the lock (held or asked for) and the channel.
   part() {
+    this.unhold();
     this.abort.abort();
     if (this.release) this.release();
     this.channel.onmessage = null;
@@ -91,7 +202,12 @@ export class ShareLink {
   }
 
   post(message) {
-    if (!this.left && !this.away) this.channel.postMessage(message);
+    if (this.left || this.away) return;
+    if (this.release && NUMBERED.test(message[0])) {
+      message.push(this.term, ++this.count);
+      this.keep(message);
+    }
+    this.channel.postMessage(message);
   }
 
   // How many members wait for the lock (the leader's followers), or 0 when unknown.

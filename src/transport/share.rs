@@ -16,9 +16,12 @@
 //! - from a follower: `["h", tab, types...]` its event types (the leader answers with
 //!   its state), `["b", tab]` it left, `["r"]` reconnect.
 //!
-//! The link itself hands its member `true` when the page goes into the back/forward
-//! cache and `false` when it comes back ([`Member::away`]): a frozen page must not hold
-//! the group's lock.
+//! The link (`share.js`) numbers the leader's events, ids and comments, keeps the
+//! group's last ones in every member, and hands its member `true` when the page goes
+//! into the back/forward cache and `false` when it comes back ([`Member::away`]): a
+//! frozen page must not hold the group's lock. Back, the link first passes on what the
+//! group received meanwhile, which it asks the leader for (`["y", ...]`, answered by
+//! `["z", ...]` to it alone, neither seen here).
 
 use super::{Notify, Sink, TransportHandle, WeakSink};
 use crate::core::failure::Failure;
@@ -289,8 +292,9 @@ impl Member {
     /// The page goes into the back/forward cache (`true`), where it is frozen: this
     /// member steps out as a closed tab would (the link then gives up the lock and the
     /// channel), so that another tab leads. The page comes back from it (`false`): the
-    /// link has joined again, and this member follows until the lock is its own again,
-    /// then resumes after the last event it delivered.
+    /// link has joined again (and passes on the events of the time away, from the
+    /// leader), and this member follows until the lock is its own again, then resumes
+    /// after the last event it delivered.
     fn away(&self, away: bool) {
         if away {
             self.step_out();
