@@ -305,7 +305,7 @@ async function main() {
 
     // The size probes must work as measured (their -Oz wasm, a real stream).
     if (sizes) {
-      const probes = [['minimal', 'watch'], ['full-consumer', 'watch_native'], ['full-consumer', 'watch_fetch'], ['gloo-minimal', 'watch']];
+      const probes = [['minimal', 'watch'], ['full-consumer', 'watch_native'], ['full-consumer', 'watch_fetch'], ['gloo-minimal', 'watch'], ['minimal-floor', 'watch']];
       for (const [id, fn] of probes) {
         const res = await page.evaluate(([id, fn, url]) => window.bench.probe(id, fn, url, 3), [id, fn, `${SERVER}/scenario/burst/3?then=idle`]);
         if (res.error) fail(`size probe ${id} (${fn}) does not work: ${res.error}`);

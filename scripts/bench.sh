@@ -4,10 +4,10 @@
 # missing, runs the parser-alone bench (cargo bench --bench parse), builds the release
 # test server, the npm package's web build (as pkg-web), the wasm bench reader
 # (bench/reader), the size probes (examples/minimal, bench/full-consumer,
-# bench/gloo-minimal) and the bench page (bench/page, bundled by esbuild), then measures
-# in headless Chromium (bench/run.mjs) against the server and writes BENCHMARKS.md.
-# Figures are ratios against anchors measured in the same run; nothing here fails on a
-# timing.
+# bench/gloo-minimal, bench/minimal-floor) and the bench page (bench/page, bundled by
+# esbuild), then measures in headless Chromium (bench/run.mjs) against the server and
+# writes BENCHMARKS.md. Figures are ratios against anchors measured in the same run;
+# nothing here fails on a timing.
 #
 # Environment: BENCH_EVENTS (default 50000), BENCH_ROUNDS (default 9),
 # BENCH_LATENCY_EVENTS (default 2000), BENCH_LATENCY_RATE (default 200),
@@ -79,6 +79,7 @@ build_probe() {
 build_probe minimal examples/minimal
 build_probe full-consumer bench/full-consumer
 build_probe gloo-minimal bench/gloo-minimal
+build_probe minimal-floor bench/minimal-floor
 measure minimal 'examples/minimal (one typed handler, native only)' \
   "$SIZES/minimal/minimal.oz.wasm" "$SIZES/minimal/minimal.js"
 measure full-consumer 'full Rust consumer (default features, one typed handler per transport)' \
@@ -87,6 +88,8 @@ measure pkg-web 'npm package, web build (pkg-web, as shipped)' \
   "$OUT/pkg-web/wasm_eventsource_bg.wasm" "$OUT/pkg-web/wasm_eventsource.js"
 measure gloo-minimal 'gloo-net EventSource + serde_json, same job (anchor)' \
   "$SIZES/gloo-minimal/gloo-minimal.oz.wasm" "$SIZES/gloo-minimal/gloo-minimal.js" anchor
+measure minimal-floor 'same job, no library: web-sys EventSource + the JSON.parse decoder (no engine)' \
+  "$SIZES/minimal-floor/minimal-floor.oz.wasm" "$SIZES/minimal-floor/minimal-floor.js"
 # What a JavaScript app downloads, bundled and minified the same way for all (esbuild
 # --bundle --minify, gzip -9): our package (the bundle plus the wasm it fetches, from a
 # copy of the package as it ships) and the JS SSE clients a developer compares it with.
