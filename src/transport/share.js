@@ -49,7 +49,10 @@ export function shareSupported() {
 // lock and the channel go. At `pageshow` out of it, the member joins again with a new
 // channel and lock request, then `onMessage(false)`, and catches up: `["y", id, term,
 // count]` asks the leader for what the group received after that message, and the
-// leader answers `["z", id, [messages...]]` to it alone.
+// leader answers `["z", id, [messages...]]` to it alone. A hidden page that the browser
+// freezes in place (Chrome does on Android) is the same case: `freeze` and `resume`
+// on the document. (Into the cache, a page gets `pagehide` then `freeze`; out of it,
+// `resume` then `pageshow`: the second of each pair finds the member already moved.)
 export class ShareLink {
   constructor(name, onMessage, onLead) {
     this.name = name;
@@ -65,7 +68,9 @@ export class ShareLink {
     this.join();
     // In a window only: a worker has no back/forward cache.
     this.lifecycle = typeof window === 'object' && window !== null && ((e) => {
-      if (this.left || !e.persisted || (e.type === 'pagehide') === this.away) return;
+      // (`persisted` is false on a page that unloads, undefined on `freeze`/`resume`.)
+      const leaving = e.type === 'pagehide' || e.type === 'freeze';
+      if (this.left || e.persisted === false || leaving === this.away) return;
       if (this.away) {
         this.away = false;
         this.join();
@@ -81,7 +86,9 @@ export class ShareLink {
   }
 
   listen(how) {
-    if (this.lifecycle) for (const type of ['pagehide', 'pageshow']) window[how](type, this.lifecycle);
+    if (!this.lifecycle) return;
+    for (const type of ['pagehide', 'pageshow']) window[how](type, this.lifecycle);
+    for (const type of ['freeze', 'resume']) document[how](type, this.lifecycle);
   }
 
   join() {

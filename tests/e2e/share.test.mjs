@@ -230,6 +230,46 @@ if (base) {
       });
     }
 
+    for (const transport of ['fetch', 'native']) {
+      await run.check(`${transport}: the leader's page is frozen in place; a follower leads within 1 s, and resumed, the page follows and catches up`, async () => {
+        // What broke: a hidden page that the browser freezes (Chrome does on Android)
+        // kept the group's Web Lock, and the other tabs followed a leader that passed
+        // nothing on. Headless Chromium does not freeze a page (DevTools'
+        // Page.setWebLifecycleState leaves a visible one running), so the page is sent
+        // the events the browser fires at the document around a freeze.
+        return inContext(async (context) => {
+          const channel = unique(`share-freeze-${transport}`);
+          const a = await openMember(context, site, channel, transport);
+          await waitUntil(a, 'the first page to lead', () => window.src.shareRole === 'leader');
+          const b = await openMember(context, site, channel, transport);
+          await settled([a, b]);
+          await publish(channel, 'chat', 3);
+          await allReceived([a, b], 3);
+          const frozenAt = Date.now();
+          await a.evaluate(() => document.dispatchEvent(new Event('freeze')));
+          while ((await role(b)) !== 'leader') {
+            if (Date.now() - frozenAt > 1000) throw new Error(`the follower does not lead 1 s after the leader's page froze (role ${await role(b)})`);
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          const tookOver = Date.now() - frozenAt;
+          await publish(channel, 'chat', 3, 3);
+          await allReceived([b], 6);
+          const end = Date.now() + 5000;
+          while ((await streams(channel)) !== 1) {
+            if (Date.now() > end) throw new Error(`${await streams(channel)} streams open with the leader's page frozen, expected 1`);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          await a.evaluate(() => document.dispatchEvent(new Event('resume')));
+          await waitUntil(a, 'the resumed page to follow', () => window.src.shareRole === 'follower');
+          await publish(channel, 'chat', 2, 6);
+          const ids = await allReceived([a, b], 8);
+          if ((await streams(channel)) !== 1) throw new Error(`${await streams(channel)} streams open after the resume, expected 1`);
+          await noPageErrors([a, b]);
+          return `took over in ${tookOver} ms; the resumed page caught up: ids ${ids[0]}..${ids.at(-1)}`;
+        });
+      });
+    }
+
     // A browser with the back/forward cache on, as users have it (playwright turns it
     // off): a page that goes into it is frozen with whatever it holds.
     const cachingBrowser = await launchBrowser([], { backForwardCache: true });
