@@ -199,10 +199,13 @@ impl Options {
     ///   again; so does an event whose data is the [done data](Self::done_data)
     ///   (`[DONE]` by default), which reaches no handler;
     /// - a cut in the middle of the answer (the body ends in a network error, or the
-    ///   heartbeat timeout passes) is resumed only if the server sent ids: the request
-    ///   is sent again with `Last-Event-ID` and the answer goes on. Without ids it
-    ///   closes with [`CloseReason::Interrupted`](crate::CloseReason::Interrupted),
-    ///   unless [`retry_request`](Self::retry_request) opts in to sending it again;
+    ///   heartbeat timeout passes, also before the response headers: the server has
+    ///   the request) is resumed only if the server sent ids: the request is sent
+    ///   again with `Last-Event-ID` and the answer goes on. Without ids it closes with
+    ///   [`CloseReason::Interrupted`](crate::CloseReason::Interrupted), unless
+    ///   [`retry_request`](Self::retry_request) opts in to sending it again. So does
+    ///   [`EventSource::reconnect`](crate::EventSource::reconnect) on a request in
+    ///   flight; [`pause_when_hidden`](Self::pause_when_hidden) is refused with it;
     /// - failures before the response (network errors, 5xx, 429 with `Retry-After`)
     ///   are retried as the [`ReconnectPolicy`] says, since the server consumed
     ///   nothing: that sends the request again. `ReconnectPolicy::new().max_attempts(0)`
@@ -469,6 +472,13 @@ impl Options {
                     .into(),
             );
         }
+        if self.pause_when_hidden && self.request {
+            return invalid(
+                "pause_when_hidden cannot be used with request mode: the pause would end \
+                 the request, and the server would get it again on the way back"
+                    .into(),
+            );
+        }
         if self.last_event_id.contains(['\r', '\n', '\0']) {
             return invalid("the last event id must not contain CR, LF or NUL".into());
         }
@@ -557,6 +567,16 @@ mod tests {
         let with_fn = Options::new().headers_with(Vec::new);
         assert_eq!(with_fn, with_fn.clone());
         assert_ne!(with_fn, Options::new().headers_with(Vec::new));
+    }
+
+    #[test]
+    fn request_mode_refuses_pause_when_hidden() {
+        // What broke: the pause ended the request and the return sent it again, a
+        // second answer (and a second bill) for one prompt.
+        let err = Options::new().request().pause_when_hidden(true).validate();
+        assert!(err.is_err_and(|e| e.to_string().contains("pause_when_hidden cannot be used")),);
+        assert!(Options::new().request().validate().is_ok());
+        assert!(Options::new().pause_when_hidden(true).validate().is_ok());
     }
 
     #[test]

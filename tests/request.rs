@@ -236,6 +236,100 @@ async fn a_cut_answer_without_ids_closes_interrupted_and_keeps_what_arrived() {
 }
 
 #[wasm_bindgen_test]
+async fn an_answer_whose_headers_do_not_come_within_the_heartbeat_is_not_sent_again() {
+    // What broke: a heartbeat timeout before the response headers counted as a failure
+    // before the request reached the server, so the POST went again: a second answer
+    // (and a second bill) for one prompt.
+    let token = token("llm-stall-headers");
+    let answer = request::<Value>(
+        &url(&format!("/scenario/stall-headers?count=1&token={token}")),
+        post("openai-chat")
+            .heartbeat_timeout(Duration::from_millis(300))
+            .reconnect_policy(exact_policy(5)),
+    );
+    let (events, errors) = read_all(answer).await;
+    assert!(events.is_empty(), "{events:?}");
+    assert_eq!(
+        errors,
+        [RequestError::Closed(CloseReason::Interrupted {
+            received: 0
+        })]
+    );
+    assert_eq!(posts(&token).await.len(), 1, "never sent again");
+}
+
+#[wasm_bindgen_test]
+async fn reconnect_on_a_request_without_ids_closes_it_instead_of_sending_it_again() {
+    // What broke: `reconnect()` on a request in flight sent the POST again, and the
+    // server started the answer over.
+    let token = token("llm-reconnect");
+    let source = EventSource::with_options(
+        &llm(
+            "openai-chat",
+            &format!("tokens=40&pace_ms=20&token={token}"),
+        ),
+        post("openai-chat").request(),
+    )
+    .expect("valid");
+    let (mut states, _s) = states(&source);
+    let raw = Rc::new(RefCell::new(0_u32));
+    let _message = source.on_raw("message", {
+        let raw = raw.clone();
+        move |_| *raw.borrow_mut() += 1
+    });
+    wait_until("two events", 5_000, || *raw.borrow() >= 2).await;
+    source.reconnect();
+    let (closed, _) = until_state(&mut states, "closed", ConnectionState::is_closed).await;
+    assert!(
+        matches!(
+            closed,
+            ConnectionState::Closed {
+                reason: CloseReason::Interrupted { received }
+            } if received >= 2
+        ),
+        "{closed:?}"
+    );
+    assert_eq!(posts(&token).await.len(), 1, "never sent again");
+
+    // With ids the answer resumes after the last one delivered, as after a cut.
+    let token = common::token("llm-reconnect-ids");
+    let source = EventSource::with_options(
+        &llm(
+            "openai-chat",
+            &format!("ids=1&tokens=20&pace_ms=20&token={token}"),
+        ),
+        post("openai-chat").request(),
+    )
+    .expect("valid");
+    let (mut states, _s) = common::states(&source);
+    let raw = Rc::new(RefCell::new(Vec::new()));
+    let _message = source.on_raw("message", {
+        let raw = raw.clone();
+        move |msg| raw.borrow_mut().push(msg.last_event_id)
+    });
+    wait_until("two events", 5_000, || raw.borrow().len() >= 2).await;
+    source.reconnect();
+    let (closed, _) = until_state(&mut states, "closed", ConnectionState::is_closed).await;
+    assert_eq!(
+        closed,
+        ConnectionState::Closed {
+            reason: CloseReason::Completed
+        }
+    );
+    let ids: Vec<u32> = raw
+        .borrow()
+        .iter()
+        .map(|id| id.parse().expect("id"))
+        .collect();
+    assert_eq!(
+        ids,
+        (1..=ids.len() as u32).collect::<Vec<_>>(),
+        "each once, in order"
+    );
+    assert_eq!(posts(&token).await.len(), 2, "sent again once, resuming");
+}
+
+#[wasm_bindgen_test]
 async fn retry_request_sends_a_cut_answer_again_when_asked() {
     let token = token("llm-retry-request");
     let answer = request::<Value>(

@@ -142,6 +142,13 @@ impl Connector for FetchConnector {
     fn server_retry(&self) -> Option<Duration> {
         self.parser.retry().map(Duration::from_millis)
     }
+
+    fn interrupted(&self) -> Option<CloseReason> {
+        match self.cut(Failure::Requested) {
+            AttemptEnd::Fatal(reason) => Some(reason),
+            _ => None,
+        }
+    }
 }
 
 /// How long the body of an error response may take to arrive, without a heartbeat.
@@ -240,6 +247,9 @@ impl FetchConnector {
                     .refused(dom::js_message(e), !header_id.is_empty())
                     .await
             }
+            // No answer within the heartbeat timeout: the server has the request, so a
+            // request's answer is cut, not refused.
+            Err(AttemptEnd::Failed(failure)) => return self.cut(failure),
             Err(end) => return end,
         };
         if self.resume == Resume::QueryTrial {

@@ -167,6 +167,12 @@ pub(crate) trait Connector {
     fn connect<'a>(&'a mut self, attempts: &'a Rc<RefCell<Attempts>>) -> Connecting<'a>;
     /// The reconnection time the server set with `retry:`, if it did.
     fn server_retry(&self) -> Option<Duration>;
+    /// Why the attempt that `reconnect()` (or a hidden page) just interrupted must not
+    /// be made again: a request whose answer cannot resume, which the server already
+    /// has. `None` for a subscription.
+    fn interrupted(&self) -> Option<CloseReason> {
+        None
+    }
 }
 
 /// Opens the transport that `options` names, for `sink`; `None` when that transport
@@ -398,6 +404,11 @@ async fn drive(
                 Either::Right((interrupt, _)) => Err(interrupt),
             }
         };
+        if end.is_err() {
+            if let Some(reason) = connector.interrupted() {
+                return close(&sink, reason);
+            }
+        }
         let failure = match end {
             Ok(AttemptEnd::Failed(failure)) => failure,
             Ok(AttemptEnd::Fatal(reason)) => return close(&sink, reason),

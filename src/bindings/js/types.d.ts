@@ -71,7 +71,7 @@ export interface TypedEventSourceOptions {
   retry?: RetryOptions;
   /** Reconnect at once when the browser comes back online; spend no attempt while offline. Default `false`. */
   reconnectOnOnline?: boolean;
-  /** Close while the page is hidden, resume when it is visible. Default `false`. */
+  /** Close while the page is hidden, resume when it is visible. Default `false`. Refused with `mode: "request"` (the return would send the request again). */
   pauseWhenHidden?: boolean;
   /**
    * Drop events with an `id:` field of their own whose id was already delivered
