@@ -5,17 +5,19 @@
 let warned = false;
 
 // A member away in the back/forward cache misses what the leader posts meanwhile, so
-// every member keeps the stream's last messages (events, ids, comments) it posted or
-// received: at most KEEP events and KEEP_CHARS characters of data. A leader numbers
-// what it posts (its term, new with each leader, and a count); back again, a member
-// asks for what came after the last message it has, and holds what arrives until the
-// leader answers with it, or CATCH_UP_MS pass.
+// every member keeps the stream's last messages (events, ids, comments, opens) it
+// posted or received: at most KEEP events and KEEP_CHARS characters of data. A leader
+// numbers what it posts (its term, new with each leader, and a count), and tells a
+// member that joins where it stands (`["p", term, count]`); back again, a member asks
+// for what came after the last message it has (or, having none, after where it
+// joined), and holds what arrives until the leader answers with it, or CATCH_UP_MS
+// pass.
 const KEEP = 1000;
 const KEEP_CHARS = 1 << 20;
 const CATCH_UP_MS = 2000;
 // The stream's messages that are kept and numbered, and those that wait while a
 // member catches up (its states too: they come after the events it missed).
-const NUMBERED = /^[eic]$/;
+const NUMBERED = /^[eico]$/;
 const HELD = /^[eicso]$/;
 
 // Whether this context has Web Locks and BroadcastChannel; says once on the console
@@ -62,6 +64,8 @@ export class ShareLink {
     this.id = String(Math.random());
     // [message, events, characters] of the kept messages, oldest first.
     this.kept = [];
+    // [term, count] where this member joined, before it kept anything.
+    this.joined = null;
     this.events = this.chars = 0;
     // What arrived while catching up, or null.
     this.held = null;
@@ -75,7 +79,8 @@ export class ShareLink {
         this.away = false;
         this.join();
         onMessage(false);
-        this.catchUp();
+        // (The source may have closed in there.)
+        if (!this.left) this.catchUp();
       } else {
         onMessage(true);
         this.away = true;
@@ -108,9 +113,12 @@ export class ShareLink {
               this.term = String(Math.random());
               this.count = 0;
               // Leading, the member resumes after the last event it delivered: what
-              // it held comes again on its own connection.
+              // it held comes again on its own connection. But not the group's end
+              // (the stream closed for good): that passes on, and nothing connects.
+              const held = this.held || [];
               this.unhold();
-              this.onLead();
+              for (const m of held) if (m[0] === 's' && m[1] === 'x') this.take(m);
+              if (!this.left) this.onLead();
             }),
       )
       // Aborted by leave() or pagehide while waiting: nothing to report.
@@ -119,7 +127,9 @@ export class ShareLink {
 
   receive(msg) {
     const [kind, to] = msg;
-    if (kind === 'y') {
+    if (kind === 'p') {
+      if (!this.kept.length) this.joined = [msg[1], msg[2]];
+    } else if (kind === 'y') {
       if (this.release) this.channel.postMessage(['z', to, this.after(msg[2], msg[3])]);
     } else if (kind === 'z') {
       const held = this.held;
@@ -132,14 +142,21 @@ export class ShareLink {
     } else if (this.held && HELD.test(kind)) {
       if (this.held.push(msg) > KEEP) this.unhold(true);
     } else {
-      // A new leader: ask it, since the one asked may have gone without answering.
-      if (kind === 'w' && this.held) this.channel.postMessage(this.asked);
+      if (kind === 'w' && this.held) {
+        // A new leader: ask it, since the one asked may have gone without answering.
+        this.channel.postMessage(this.asked);
+        this.wait();
+      }
+      // A member joins: where the stream stands.
+      if (kind === 'h' && this.release) this.channel.postMessage(['p', this.term, this.count]);
       this.take(msg);
     }
   }
 
   // A message for the source; kept (a leader ignores what an earlier one posted).
+  // None after `leave()`: a callback may close the source in the middle of a catch-up.
   take(msg) {
+    if (this.left) return;
     if (!this.release && NUMBERED.test(msg[0]) && msg.length === 4) this.keep(msg);
     this.onMessage(msg);
   }
@@ -180,15 +197,23 @@ export class ShareLink {
     return kept.slice(from).map((k) => k[0]);
   }
 
-  // Asks for what the group received after the last message this member has (one
-  // that has none did not yet follow the stream: nothing to catch up on).
+  // Asks for what the group received after the last message this member has, or
+  // after where it joined (one that never heard from a leader has nothing to catch
+  // up on).
   catchUp() {
     const last = this.kept.at(-1);
-    if (!last) return;
-    this.asked = ['y', this.id, last[0][2], last[0][3]];
+    const at = last ? [last[0][2], last[0][3]] : this.joined;
+    if (!at) return;
+    this.asked = ['y', this.id, ...at];
     this.held = [];
-    this.timer = setTimeout(() => this.unhold(true), CATCH_UP_MS);
+    this.wait();
     this.channel.postMessage(this.asked);
+  }
+
+  // (Again) CATCH_UP_MS for the answer.
+  wait() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.unhold(true), CATCH_UP_MS);
   }
 
   // Stops holding; passes on what was held when `pass` (no answer came).

@@ -11,7 +11,8 @@
 //!
 //! Messages are arrays whose first item says what they are:
 //! - from the leader: `["e", [type, data, id, ownId, tooBig, ...]]` events,
-//!   `["s", state...]` a state, `["i", id]` an id without an event, `["o"]` a
+//!   `["s", state...]` a state (a closed one, the group's end, also closes a member
+//!   that got the lock meanwhile), `["i", id]` an id without an event, `["o"]` a
 //!   connection opened, `["c", text]` a comment, `["w"]` "followers, say your types";
 //! - from a follower: `["h", tab, types...]` its event types (the leader answers with
 //!   its state), `["b", tab]` it left, `["r"]` reconnect.
@@ -372,6 +373,17 @@ impl Member {
                 "r" => {
                     if let Some(lead) = self.lead.borrow().as_ref() {
                         lead.transport.reconnect();
+                    }
+                }
+                // The group's stream closed for good (only such an end is posted),
+                // arriving after the lock: an earlier leader's last word. This leader
+                // closes with it instead of going on.
+                "s" => {
+                    if let Some(ConnectionState::Closed { reason }) = decode_state(msg) {
+                        drop(self.lead.borrow_mut().take());
+                        if let Some(sink) = self.sink.upgrade() {
+                            sink.close(reason);
+                        }
                     }
                 }
                 // What an earlier leader posted before it went arrives late: this

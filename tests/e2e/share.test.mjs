@@ -393,16 +393,29 @@ if (base) {
             }
           };
           const name = `links-${Math.random()}`;
-          // A link whose events' ids land in `ids` (and whose other messages in `other`).
-          const member = () => {
-            const m = { ids: [], other: [], led: false };
+          // A link whose events' ids land in `ids` (and whose other messages in
+          // `other`); `log` has both, and 'lead', in order. `onEvent(m, id)` runs
+          // after each event.
+          const member = (onEvent = () => {}) => {
+            const m = { ids: [], other: [], log: [], led: false };
             m.link = new ShareLink(
               name,
               (msg) => {
-                if (Array.isArray(msg) && msg[0] === 'e') for (let i = 2; i < msg[1].length; i += 5) m.ids.push(Number(msg[1][i]));
-                else m.other.push(msg);
+                if (Array.isArray(msg) && msg[0] === 'e') {
+                  for (let i = 2; i < msg[1].length; i += 5) {
+                    m.ids.push(Number(msg[1][i]));
+                    m.log.push(Number(msg[1][i]));
+                    onEvent(m, Number(msg[1][i]));
+                  }
+                } else if (Array.isArray(msg)) {
+                  m.other.push(msg);
+                  m.log.push(msg[0]);
+                }
               },
-              () => (m.led = true),
+              () => {
+                m.led = true;
+                m.log.push('lead');
+              },
             );
             return m;
           };
@@ -494,6 +507,95 @@ if (base) {
         if (b.ids.join() !== '4,5,6,7') throw new Error(`b has ${b.ids}`);
         if (took > 1500) throw new Error(`b caught up after ${took} ms: the new leader was not asked`);
         return `held for ${held} ms without an answer; the new leader answered in ${took} ms`;
+      });
+    });
+
+    await run.check('the link: a member that had no event yet catches up from where it joined; the replay carries the opens; a close in the middle of it stops it', async () => {
+      // What broke: a member that had kept nothing asked for nothing and lost the
+      // events of its time away; a connection's open was not replayed (the source's
+      // dedupe window starts at it); and a callback that closed the source in the
+      // middle of a replay had the link call into the dropped source.
+      return withLinks(async ({ until, member, event, away, back }) => {
+        const leader = member();
+        await until('the first link to lead', () => leader.led);
+        leader.link.post(event(1));
+        const quiet = member();
+        quiet.link.post(['h', 'tab']); // as the source announces itself
+        await until('the leader to say where it stands', () => quiet.link.joined !== null);
+        away(quiet);
+        leader.link.post(['o']);
+        leader.link.post(event(2));
+        back(quiet);
+        await until('the event of its time away', () => quiet.ids.includes(2));
+        if (quiet.log.join() !== 'o,2') throw new Error(`the quiet member got ${quiet.log}`);
+
+        const closing = member((m, id) => id === 4 && m.link.leave());
+        leader.link.post(event(3));
+        await until('the event', () => closing.ids.includes(3));
+        away(closing);
+        for (let n = 4; n <= 6; n++) leader.link.post(event(n));
+        back(closing);
+        await until('the replay', () => closing.ids.includes(4));
+        await new Promise((r) => setTimeout(r, 100));
+        if (closing.ids.join() !== '3,4') throw new Error(`after its close the member got ${closing.ids}`);
+        return `${quiet.log}; closed at 4`;
+      });
+    });
+
+    await run.check('the link: the group\'s end, held during a catch-up, passes on before the member leads', async () => {
+      // What broke: a member that got the lock while catching up dropped what it held,
+      // the group's end with it, and connected again after the server ended the stream.
+      return withLinks(async ({ until, member, event, away, back }) => {
+        const old = member();
+        await until('the first link to lead', () => old.led);
+        const answer = old.link.receive;
+        old.link.receive = (msg) => msg[0] !== 'y' && answer.call(old.link, msg);
+        const a = member();
+        old.link.post(event(1));
+        await until('the first event', () => a.ids.length === 1);
+        away(a);
+        back(a);
+        old.link.post(['s', 'x', 'done']);
+        await new Promise((r) => setTimeout(r, 50));
+        old.link.leave();
+        await until('a to lead', () => a.led);
+        if (a.log.join() !== '1,s,lead') throw new Error(`a got ${a.log}`);
+        return a.log.join();
+      });
+    });
+
+    await run.check("native: a leader that gets the group's end from the one before it closes with it", async () => {
+      // What broke: a member granted the lock before it read the last leader's
+      // "closed for good" (a 204, say) ignored it as a leader and connected again.
+      return inContext(async (context) => {
+        const channel = unique('share-end');
+        const page = await openMember(context, site, channel, 'native');
+        await waitUntil(page, 'the page to lead', () => window.src.shareRole === 'leader' && window.src.readyState === 1);
+        const state = await page.evaluate(async (key) => {
+          // The channel of the page's group, as an earlier leader's tab would post to it.
+          const url = new URL(window.src.url);
+          const name = `wasm-eventsource:key:${key}`;
+          return { url: url.href, name };
+        }, channel);
+        // The page's source shares by URL: reopen it with a key, whose channel name is known.
+        await page.evaluate(([url, key]) => {
+          window.src.close();
+          window.src = new window.TypedEventSource(url, { share: key, transport: 'native' });
+        }, [state.url, channel]);
+        await waitUntil(page, 'the keyed source to lead', () => window.src.shareRole === 'leader' && window.src.readyState === 1);
+        await page.evaluate((name) => {
+          const other = new BroadcastChannel(name);
+          other.postMessage(['s', 'x', '204']);
+          other.close();
+        }, state.name);
+        const closed = await waitUntil(page, 'the leader to close', () => window.src.readyState === 2 && window.src.state);
+        if (closed.reason !== 'no-content') throw new Error(`closed with ${JSON.stringify(closed)}`);
+        const end = Date.now() + 5000;
+        while ((await streams(channel)) !== 0) {
+          if (Date.now() > end) throw new Error(`${await streams(channel)} streams still open`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return JSON.stringify(closed);
       });
     });
 
