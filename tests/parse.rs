@@ -714,6 +714,18 @@ fn oversize(event_type: &str, size: usize, limit: usize, last_event_id: &str) ->
         size,
         limit,
         last_event_id: last_event_id.into(),
+        own_id: false,
+    }
+}
+
+/// An oversize event that had an `id` field of its own.
+fn oversize_own(event_type: &str, size: usize, limit: usize, last_event_id: &str) -> Item {
+    Item::Oversize {
+        event_type: event_type.into(),
+        size,
+        limit,
+        last_event_id: last_event_id.into(),
+        own_id: true,
     }
 }
 
@@ -727,7 +739,7 @@ fn oversize_event_is_dropped_and_the_next_arrives() {
     let expected = [
         Item::Event(Event::new("", "abc", "")),
         oversize("message", 22, 12, ""),
-        oversize("big", 13, 12, "9"),
+        oversize_own("big", 13, 12, "9"),
         Item::Event(Event::new("", "ok", "9")),
     ];
     let whole = chunking_outcome(|| Parser::with_max_event_size(12), input);
@@ -745,8 +757,27 @@ fn an_oversize_item_carries_its_own_id_not_a_later_one() {
     assert_eq!(
         whole.items,
         [
-            oversize("message", 11, 8, "1"),
+            oversize_own("message", 11, 8, "1"),
             Item::Event(Event::new("", "ok", "2"))
+        ]
+    );
+}
+
+#[test]
+fn an_oversize_event_with_an_id_field_counts_as_carrying_its_own() {
+    // What broke: an oversize event was reported as carrying no id of its own, so the
+    // gap check skipped it (ids 1 and 3 read as a gap, though 2 came, too big) and
+    // dedupe took it for an id-less event, which ends a replay.
+    let input =
+        b"id: 1\ndata: a\n\nid: 2\ndata: 0123456789\n\nid: 3\ndata: c\n\ndata: 0123456789\n\n";
+    let whole = chunking_outcome(|| Parser::with_max_event_size(8), input);
+    assert_eq!(
+        whole.items,
+        [
+            Item::Event(Event::new("", "a", "1")),
+            oversize_own("message", 11, 8, "2"),
+            Item::Event(Event::new("", "c", "3")),
+            oversize("message", 11, 8, "3"),
         ]
     );
 }
@@ -791,12 +822,12 @@ fn type_and_id_count_against_the_cap() {
             // 6 + 5 + 5 bytes of type, id and data: at the cap.
             Item::Event(Event::new("abcdef", "1234", "12345")),
             // One more data byte goes over; the id still applies.
-            oversize("abcdef", 6, 16, "12345"),
+            oversize_own("abcdef", 6, 16, "12345"),
             Item::Event(Event::new("", "ok", "12345")),
             // An id line that, with the type held, goes over drops its event.
             oversize("abcdef", 2, 16, "12345"),
             // And so does an event line after an id.
-            oversize("message", 2, 16, "1"),
+            oversize_own("message", 2, 16, "1"),
         ]
     );
     // The id of a line that went over never applies.

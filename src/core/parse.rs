@@ -199,6 +199,10 @@ pub enum Item {
         /// The last event ID string after this event (its own `id` field, when it
         /// had one), as an event in its place would have carried it.
         last_event_id: String,
+        /// Whether that id came from an `id` field of the dropped event itself (as
+        /// [`Event::has_own_id`]): dedupe and gap checks count it as they would the
+        /// event.
+        own_id: bool,
     },
 }
 
@@ -761,6 +765,7 @@ impl Parser {
                 size,
                 limit: self.max_event_size,
                 last_event_id: self.last_event_id.as_str().to_owned(),
+                own_id,
             });
         } else if let Some((_lf, data)) = self.data.split_last() {
             // Most events have no type: skip decoding it.

@@ -185,21 +185,16 @@ impl RawEvent {
         wasm_bindgen::JsValue::from_str(self.data())
     }
 
-    /// An event that was dropped because it went over the size cap.
+    /// An event that was dropped because it went over the size cap: `event` with its
+    /// type, id and whether the id was its own, and no data.
     #[cfg(feature = "fetch")]
-    pub fn oversize(
-        event_type: &str,
-        last_event_id: &str,
-        size: usize,
-        limit: usize,
-        origin: Rc<str>,
-    ) -> Self {
+    pub fn oversize(event: Event, size: usize, limit: usize, origin: Rc<str>) -> Self {
         RawEvent {
             too_big: Some(format!(
                 "the event was dropped: its data is {size} bytes or more, over the limit of \
                  {limit} bytes; raise Options::max_event_size if such events are expected"
             )),
-            ..RawEvent::new(Event::new(event_type, "", last_event_id), origin)
+            ..RawEvent::new(event, origin)
         }
     }
 
@@ -344,7 +339,12 @@ mod tests {
     #[cfg(feature = "fetch")]
     #[test]
     fn an_oversize_event_reaches_typed_handlers_as_an_error_that_says_what_to_do() {
-        let raw = RawEvent::oversize("chat", "9", 2_000_000, 1_048_576, "http://x".into());
+        let raw = RawEvent::oversize(
+            Event::new("chat", "", "9"),
+            2_000_000,
+            1_048_576,
+            "http://x".into(),
+        );
         let err = raw.decode::<Chat>().expect_err("dropped");
         assert_eq!(
             (err.event_type.as_str(), err.last_event_id.as_str()),

@@ -9,7 +9,7 @@
 
 use crate::core::attempts::Attempts;
 use crate::core::failure::Failure;
-use crate::core::parse::{Item, Parser};
+use crate::core::parse::{Event, Item, Parser};
 use crate::core::state::{CloseReason, ConnectionState};
 use crate::decode::RawEvent;
 use crate::options::Options;
@@ -349,11 +349,11 @@ impl FetchConnector {
                         size,
                         limit,
                         last_event_id,
+                        own_id,
                     } => {
                         self.received = self.received.saturating_add(1);
                         sink.dispatch(RawEvent::oversize(
-                            &event_type,
-                            &last_event_id,
+                            Event::new(&event_type, "", &last_event_id).with_own_id(own_id),
                             size,
                             limit,
                             Rc::clone(&origin),
