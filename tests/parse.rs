@@ -428,6 +428,40 @@ const RETRIES: &[Case] = &[
             &[],
         )
     },
+    // What broke: a valid value with a long run of leading zeros went over the
+    // longest line kept for a `retry` field and was ignored.
+    Case {
+        retry: Some(5),
+        ..case(
+            "leading zeros do not count against the line's length",
+            b"retry: 0000000000000000000000000000000005\n",
+            &[],
+        )
+    },
+    Case {
+        retry: Some(0),
+        ..case(
+            "a long run of zeros is zero, with or without the space",
+            b"retry: 7\nretry:000000000000000000000000000000000000\n",
+            &[],
+        )
+    },
+    Case {
+        retry: Some(18_446_744_073_709_551_615),
+        ..case(
+            "u64::MAX after leading zeros",
+            b"retry: 00000000000000000000000000018446744073709551615\n",
+            &[],
+        )
+    },
+    Case {
+        retry: Some(9),
+        ..case(
+            "leading zeros then an overflow or a bad byte are ignored",
+            b"retry: 9\nretry: 000000000000000000000000000018446744073709551616\nretry: 00000000000000000000000000001x\nretry: 00 1\n",
+            &[],
+        )
+    },
     case("Retry is another field", b"Retry: 7\n", &[]),
     Case {
         retry: Some(3),
@@ -860,14 +894,17 @@ fn a_retry_line_is_not_kept_past_any_valid_length() {
     parser.feed(b"retry: 1");
     for _ in 0..1000 {
         parser.feed(b"0");
-        assert!(parser.buffered() <= 27, "{} bytes held", parser.buffered());
+        assert!(parser.buffered() <= 28, "{} bytes held", parser.buffered());
     }
     parser.feed(b"\nretry: 18446744073709551615\n");
     assert_eq!(parser.retry(), Some(u64::MAX));
 
-    // Chunking does not change which lines are too long.
+    // Chunking does not change which lines are too long (leading zeros past the first
+    // do not count).
     let input = b"retry:018446744073709551615\nretry: 7\nretry: 000000000000000000009\n";
     let out = chunking_outcome(Parser::new, input);
+    assert_eq!(out.retry, Some(9));
+    let out = chunking_outcome(Parser::new, b"retry: 7\nretry: 1000000000000000000009\n");
     assert_eq!(out.retry, Some(7));
     let out = chunking_outcome(Parser::new, &input[..28]);
     assert_eq!(out.retry, Some(u64::MAX));

@@ -41,9 +41,10 @@ pub const DEFAULT_MAX_EVENT_SIZE: usize = 1 << 20;
 /// The UTF-8 byte order mark.
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
-/// The longest `retry` line that can be valid: `retry: ` and the 20 digits of
-/// `u64::MAX`. A longer one is ignored without being kept.
-const RETRY_LINE_MAX: usize = 27;
+/// The longest `retry` line that can be valid: `retry: `, a leading zero and the 20
+/// digits of `u64::MAX`, counting one leading zero of any run (`retry: 0005` is 5
+/// ms). A longer one is ignored without being kept.
+const RETRY_LINE_MAX: usize = 28;
 
 /// The longest last event ID an event copies into its own buffer; a longer one is
 /// shared between the events that carry it (and the parser), as the ID persists
@@ -547,6 +548,34 @@ impl Parser {
                 bytes = tail;
                 continue;
             }
+            if kind == Kind::Retry {
+                if self.line.len() == 6 && bytes.first() == Some(&b' ') {
+                    // The one space after the colon is not the value's: take it alone.
+                    if RETRY_LINE_MAX.min(self.room()) > 6 {
+                        self.line.push(b' ');
+                        bytes = bytes.get(1..).unwrap_or_default();
+                    } else {
+                        self.discard_line();
+                        return;
+                    }
+                    continue;
+                }
+                // Leading zeros past the first are not kept (see `process_field`).
+                let start = 6 + usize::from(self.line.get(6) == Some(&b' '));
+                let held = self.line.get(start..).unwrap_or_default();
+                if held.iter().all(|&b| b == b'0') {
+                    let zeros = bytes.iter().take_while(|&&b| b == b'0').count();
+                    let skip = if held.is_empty() {
+                        zeros.saturating_sub(1)
+                    } else {
+                        zeros
+                    };
+                    bytes = bytes.get(skip..).unwrap_or_default();
+                    if bytes.is_empty() {
+                        return;
+                    }
+                }
+            }
             let room = match kind {
                 Kind::Other => {
                     self.discard_line();
@@ -663,7 +692,8 @@ impl Parser {
     /// Beyond the spec: data that, with the type and id of its event, goes past the
     /// cap makes the event oversize, and so does an `event` or `id` line that, added
     /// to what is held for the event, goes past the cap; such a `retry` line is
-    /// ignored, as is one longer than any valid one.
+    /// ignored, as is one longer than any valid one (leading zeros past the first
+    /// not counted).
     fn process_field(&mut self, field: &[u8], value: &[u8], line_len: usize) {
         // Slice patterns compare bytes inline; `b"data" =>` would call memcmp.
         match field {
@@ -692,6 +722,10 @@ impl Parser {
                 self.id_changed = true;
             }
             [b'r', b'e', b't', b'r', b'y'] => {
+                // Leading zeros past the first do not count (a carried line does not
+                // keep them), so that `retry: 000…05` is 5 ms however long the run.
+                let zeros = value.iter().take_while(|&&b| b == b'0').count();
+                let line_len = line_len - zeros.saturating_sub(1);
                 let overlong = line_len > RETRY_LINE_MAX || self.over_cap(line_len);
                 if let Some(ms) = parse_retry(value).filter(|_| !overlong) {
                     self.retry = Some(ms);
