@@ -887,6 +887,32 @@ fn type_and_id_count_against_the_cap() {
 }
 
 #[test]
+fn an_id_or_event_line_that_takes_its_event_over_the_cap_still_applies() {
+    // What broke: an `id` line that pushed an almost-full event over the cap made it
+    // oversize and was itself dropped, so the stream's last event ID stayed behind it
+    // (a reconnection asked for the event again, and the gap check saw a hole where it
+    // was); an `event` line likewise lost the oversize event's type.
+    let input = b"id: 1\ndata: 0123456789\nid: 22\n\n\
+        data: 0123456789abc\nevent: big\n\n\
+        id: 3\ndata: ok\n\n\
+        data: 0123456789\nid: 0123456789abcdefg\n\n";
+    let whole = chunking_outcome(|| Parser::with_max_event_size(16), input);
+    assert_eq!(
+        whole.items,
+        [
+            // 11 data bytes held; "id: 22" no longer fits beside them: the data goes,
+            // the id stays.
+            oversize_own("message", 11, 16, "22"),
+            oversize("big", 14, 16, "22"),
+            Item::Event(Event::new("", "ok", "3")),
+            // An id line longer than the cap on its own still never applies.
+            oversize("message", 11, 16, "3"),
+        ]
+    );
+    assert_eq!(whole.last_event_id, "3");
+}
+
+#[test]
 fn a_retry_line_is_not_kept_past_any_valid_length() {
     // Regression: a retry line was kept up to the cap, though no value of more than
     // 20 digits (u64::MAX) without leading zeros is valid.

@@ -610,9 +610,11 @@ impl Parser {
                     self.line.clear();
                     self.carried = Carried::CountData;
                 }
-                Kind::Event | Kind::Id => {
+                // The event goes oversize, which drops its data; the line is then
+                // kept if it fits beside the type and id held (see `process_field`).
+                Kind::Event | Kind::Id if self.oversize.is_none() => {
                     self.mark_oversize();
-                    self.discard_line();
+                    continue;
                 }
                 _ => self.discard_line(),
             }
@@ -691,7 +693,9 @@ impl Parser {
     ///
     /// Beyond the spec: data that, with the type and id of its event, goes past the
     /// cap makes the event oversize, and so does an `event` or `id` line that, added
-    /// to what is held for the event, goes past the cap; such a `retry` line is
+    /// to what is held for the event, goes past the cap. An oversize event holds no
+    /// data, so such a line still applies if it fits beside the type and id held
+    /// (an `id` line that alone goes past the cap never does). Such a `retry` line is
     /// ignored, as is one longer than any valid one (leading zeros past the first
     /// not counted).
     fn process_field(&mut self, field: &[u8], value: &[u8], line_len: usize) {
@@ -710,7 +714,13 @@ impl Parser {
                 }
             }
             [b'e', b'v', b'e', b'n', b't'] | [b'i', b'd'] if self.over_cap(line_len) => {
+                // The event is oversize: its data goes, and the line still applies if
+                // it fits beside the type and id held, so that the stream's last event
+                // ID moves past the event and its type is reported.
                 self.mark_oversize();
+                if !self.over_cap(line_len) {
+                    self.process_field(field, value, line_len);
+                }
             }
             [b'e', b'v', b'e', b'n', b't'] => {
                 self.event_type.clear();
