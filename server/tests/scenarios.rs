@@ -107,6 +107,34 @@ async fn status_content_type_and_no_content() {
     assert_eq!(text(response).await, "");
 }
 
+/// `redirect?to=PATH`: a 307 to PATH on this server, the other query parameters kept.
+#[tokio::test]
+async fn redirect_sends_on_to_a_path_of_this_server_with_the_query() {
+    let server = spawn().await;
+    let path = "/scenario/redirect?to=%2Fscenario%2Fend-after%2F3%3Fretry%3D5&lastEventId=1";
+    let response = server.get(path).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.url().as_str(),
+        server.url("/scenario/end-after/3?retry=5&lastEventId=1")
+    );
+    assert_eq!(
+        text(response).await,
+        format!("retry: 5\n\n{}", numbered(2..=3))
+    );
+    // Never to another host.
+    for bad in [
+        "",
+        "?to=",
+        "?to=%2F%2Fexample.com%2F",
+        "?to=http%3A%2F%2Fexample.com%2F",
+        "?to=%2F%5Cexample.com",
+    ] {
+        let response = server.get(&format!("/scenario/redirect{bad}")).await;
+        assert_eq!(response.status().as_u16(), 400, "{bad}");
+    }
+}
+
 /// `status/{code}?times=N&token=T`: the token's first N requests get the status (with
 /// Retry-After), then events after Last-Event-ID up to `then_events`, idle.
 #[tokio::test]

@@ -46,6 +46,7 @@
 //! | `llm/openai-responses` (POST) | the same answer as OpenAI Responses events |
 //! | `llm/anthropic?error_after=K` (POST) | the same answer as Anthropic Messages events |
 //! | `llm/expected?prompt=TEXT&tokens=N` (GET) | `{"tokens":[…],"text":"…"}`: the answer those routes stream for that prompt |
+//! | `redirect?to=PATH` | 307 to `http://<Host>PATH` (a path on this server), with the request's other query parameters appended |
 //! | `log/{token}` (GET) | JSON array of the records for that token (not itself logged) |
 //!
 //! # Chaos
@@ -266,9 +267,52 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             state.clone(),
             record::record_requests,
         ))
+        // Not recorded: the request it sends on is, under its own route.
+        .route("/redirect", get(redirect).post(redirect))
         // Outside the recording: a request from another site is refused unrecorded.
         .route_layer(middleware::from_fn(crate::origin::check_origin))
         .route("/log/{token}", get(log))
+}
+
+/// `redirect?to=PATH`: a 307 to `PATH` on this server, named by the request's `Host`
+/// (so a page that reached the server through a proxy of its own origin is sent to
+/// another origin), with the request's other query parameters appended, as a redirect
+/// that moves a path keeps its query. A 307 keeps the method and body.
+async fn redirect(
+    headers: axum::http::HeaderMap,
+    uri: axum::extract::OriginalUri,
+) -> Result<Response, ApiError> {
+    let uri = uri.0;
+    let params = crate::params::Params::from_uri(&uri)?;
+    let to = match params.get("to") {
+        Some(to) if to.starts_with('/') && !to.starts_with("//") && !to.contains('\\') => to,
+        _ => {
+            return Err(ApiError::bad_request(
+                "`redirect` needs `to=PATH`, a path on this server starting with one `/` (percent-encode its query)",
+            ))
+        }
+    };
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return Err(ApiError::bad_request("`redirect` needs a Host header"));
+    };
+    let rest: Vec<&str> = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty() && *pair != "to" && !pair.starts_with("to="))
+        .collect();
+    let mut location = format!("http://{host}{to}");
+    if !rest.is_empty() {
+        location.push(if to.contains('?') { '&' } else { '?' });
+        location.push_str(&rest.join("&"));
+    }
+    let location = HeaderValue::from_str(&location)
+        .map_err(|_| ApiError::bad_request("`to` must make a valid Location header"))?;
+    Ok((
+        StatusCode::TEMPORARY_REDIRECT,
+        [(header::LOCATION, location)],
+    )
+        .into_response())
 }
 
 /// `event=TYPE`, if given; it must fit on one line.
