@@ -80,7 +80,8 @@ struct FetchConnector {
     sink: WeakSink,
     parser: Parser,
     request: Rc<RefCell<Option<AbortController>>>,
-    /// The stream is on another origin than the page: a CORS request.
+    /// The stream is on another origin than the page, or was redirected to one: a
+    /// CORS request.
     cross_origin: bool,
     /// How the resume id is sent.
     resume: Resume,
@@ -261,6 +262,11 @@ impl FetchConnector {
                 message: "fetch did not resolve to a Response".into(),
             });
         };
+        if !self.cross_origin && response.redirected() {
+            // Redirected to another origin, the request is a CORS one from there on: a
+            // refused preflight of the resume header is then told as it is cross-origin.
+            self.cross_origin = dom::origin_of(&response.url()) != dom::page_origin();
+        }
         if let Some(mut failure) = http::check_response(&response) {
             if let Failure::HttpStatus { body, .. } = &mut failure {
                 // An API says why in the body (a JSON error): keep it for the app.

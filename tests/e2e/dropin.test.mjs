@@ -18,8 +18,9 @@
 // (item 15). A check's `differs` names a difference the README documents, printed and
 // not run: a 5xx is retried (our policy, not checked here); native, a 204 the server
 // would answer with a stream at the check; fetch, a same-origin window.stop().
-// Not checked: item 13 (a rejected CORS preflight for Last-Event-ID): the test server
-// answers every loopback preflight.
+// Item 13 (a rejected CORS preflight for Last-Event-ID) is checked where a page can
+// meet it here: a same-origin URL that redirects to another origin whose server refuses
+// the preflight (`preflight=refuse`); plain cross-origin is in tests/fetch.rs.
 
 import { createRunner, launchBrowser } from './lib.mjs';
 import { openPackagePage, servePackage } from '../package/page.mjs';
@@ -452,6 +453,28 @@ const CHECKS = [
     // Native: cross-origin the entry hides whether an answer came (README).
     differs: { native: 'a window.stop() cross-origin before the stream opened is retried (README: Reconnecting)' },
     run: stopBeforeOpen,
+  },
+  {
+    title: 'a same-origin URL that redirects to another origin resumes after a drop',
+    // What broke (fetch): the transport judged CORS by the URL it was given, so when a
+    // same-origin URL redirected to another origin whose server refuses the preflight
+    // that the Last-Event-ID header costs, every reconnect failed and was retried with
+    // the header for good; now the redirect's origin counts, and it resumes through
+    // the query as it does cross-origin (the redirect keeps the query).
+    page: 'same',
+    run: async (EventSource, t) => {
+      const token = t.unique('dropin-redirect');
+      const target = `/scenario/drop-every/3?total=6&retry=10&preflight=refuse&token=${token}`;
+      const es = new EventSource(`scenario/redirect?to=${encodeURIComponent(target)}`);
+      const seen = [];
+      es.onmessage = (e) => seen.push(`${e.lastEventId} ${e.data}`);
+      await t.until('six events', () => seen.length >= 6);
+      es.close();
+      t.eq(seen, [1, 2, 3, 4, 5, 6].map((n) => `${n} {"n":${n}}`), 'events');
+      const log = JSON.parse(await t.server('GET', `/scenario/log/${token}`));
+      const resumedFrom = log.map((r) => r.lastEventId ?? r.lastEventIdQuery ?? null);
+      t.eq(resumedFrom, [null, '3'], 'each request resumed from (header or query)');
+    },
   },
   {
     title: 'an id outside ISO-8859-1 resumes (Last-Event-ID in UTF-8)',
