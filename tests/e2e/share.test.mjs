@@ -62,7 +62,7 @@ function longestOverlap(samples) {
 
 /** Opens a page of `context` on the unbundled package; in it, `window.src` shares the
  *  channel's stream and `window.got[type]` collects the ids delivered per type. */
-async function openMember(context, site, channel, transport, types = ['chat']) {
+async function openMember(context, site, channel, transport, types = ['chat'], share = true) {
   const page = await context.newPage();
   const errors = watchPageErrors(page);
   // Records the resume id of every stream request the page makes: fetch's
@@ -86,10 +86,10 @@ async function openMember(context, site, channel, transport, types = ['chat']) {
   const error = await waitUntil(page, 'the package to load', () => window.packageReady || window.packageError);
   if (error !== true) throw new Error(`the package failed to load: ${error}`);
   await page.evaluate(
-    ([url, transport, types]) => {
+    ([url, transport, types, share]) => {
       window.got = {};
       window.roles = [];
-      window.src = new window.TypedEventSource(url, { share: true, transport });
+      window.src = new window.TypedEventSource(url, { share, transport });
       window.src.addEventListener('sharerole', () => window.roles.push(window.src.shareRole));
       for (const type of types) {
         window.got[type] = [];
@@ -99,7 +99,7 @@ async function openMember(context, site, channel, transport, types = ['chat']) {
         });
       }
     },
-    [`${base}/events?channel=${channel}`, transport, types],
+    [`${base}/events?channel=${channel}`, transport, types, share],
   );
   page.errors = errors;
   return page;
@@ -422,7 +422,17 @@ if (base) {
           const event = (n, data = `{"n":${n}}`) => ['e', ['chat', data, String(n), true, null]];
           const away = (m) => m.link.lifecycle({ type: 'pagehide', persisted: true });
           const back = (m) => m.link.lifecycle({ type: 'pageshow', persisted: true });
-          return new Function('helpers', `return (${body})(helpers)`)({ until, member, event, away, back, ShareLink });
+          // The group's first link, as a leader of an older build: it does not answer
+          // a member that asks to catch up (`y`).
+          const oldLeader = async () => {
+            const old = member();
+            await until('the first link to lead', () => old.led);
+            const answer = old.link.receive;
+            old.link.receive = (msg) => msg[0] !== 'y' && answer.call(old.link, msg);
+            return old;
+          };
+          const helpers = { until, member, event, away, back, oldLeader, ShareLink };
+          return new Function('helpers', `return (${body})(helpers)`)(helpers);
         }, body.toString());
       });
 
@@ -466,12 +476,8 @@ if (base) {
     });
 
     await run.check('the link: with no answer a member passes on what it held after 2 s; a new leader is asked again and answers', async () => {
-      return withLinks(async ({ until, member, event, away, back }) => {
-        // A leader of an older build, which does not answer.
-        const old = member();
-        await until('the first link to lead', () => old.led);
-        const answer = old.link.receive;
-        old.link.receive = (msg) => msg[0] !== 'y' && answer.call(old.link, msg);
+      return withLinks(async ({ until, member, event, away, back, oldLeader }) => {
+        const old = await oldLeader();
         const a = member();
         old.link.post(event(1));
         await until('the first event', () => a.ids.length === 1);
@@ -545,11 +551,8 @@ if (base) {
     await run.check('the link: the group\'s end, held during a catch-up, passes on before the member leads', async () => {
       // What broke: a member that got the lock while catching up dropped what it held,
       // the group's end with it, and connected again after the server ended the stream.
-      return withLinks(async ({ until, member, event, away, back }) => {
-        const old = member();
-        await until('the first link to lead', () => old.led);
-        const answer = old.link.receive;
-        old.link.receive = (msg) => msg[0] !== 'y' && answer.call(old.link, msg);
+      return withLinks(async ({ until, member, event, away, back, oldLeader }) => {
+        const old = await oldLeader();
         const a = member();
         old.link.post(event(1));
         await until('the first event', () => a.ids.length === 1);
@@ -569,25 +572,15 @@ if (base) {
       // "closed for good" (a 204, say) ignored it as a leader and connected again.
       return inContext(async (context) => {
         const channel = unique('share-end');
-        const page = await openMember(context, site, channel, 'native');
+        // Shared by a key, whose group's channel name is known.
+        const page = await openMember(context, site, channel, 'native', ['chat'], channel);
         await waitUntil(page, 'the page to lead', () => window.src.shareRole === 'leader' && window.src.readyState === 1);
-        const state = await page.evaluate(async (key) => {
-          // The channel of the page's group, as an earlier leader's tab would post to it.
-          const url = new URL(window.src.url);
-          const name = `wasm-eventsource:key:${key}`;
-          return { url: url.href, name };
-        }, channel);
-        // The page's source shares by URL: reopen it with a key, whose channel name is known.
-        await page.evaluate(([url, key]) => {
-          window.src.close();
-          window.src = new window.TypedEventSource(url, { share: key, transport: 'native' });
-        }, [state.url, channel]);
-        await waitUntil(page, 'the keyed source to lead', () => window.src.shareRole === 'leader' && window.src.readyState === 1);
+        // What an earlier leader's tab would post to the group's channel.
         await page.evaluate((name) => {
           const other = new BroadcastChannel(name);
           other.postMessage(['s', 'x', '204']);
           other.close();
-        }, state.name);
+        }, `wasm-eventsource:key:${channel}`);
         const closed = await waitUntil(page, 'the leader to close', () => window.src.readyState === 2 && window.src.state);
         if (closed.reason !== 'no-content') throw new Error(`closed with ${JSON.stringify(closed)}`);
         const end = Date.now() + 5000;
