@@ -19,6 +19,18 @@ const CATCH_UP_MS = 2000;
 // member catches up (its states too: they come after the events it missed).
 const NUMBERED = /^[eico]$/;
 const HELD = /^[eicso]$/;
+// What only a leader posts.
+const FROM_LEADER = /^[eicospwz]$/;
+// A leader frozen with its page (a worker's, which hears none of the page's lifecycle
+// events) holds the lock with no script to run. A follower that has heard nothing from
+// the leader for a PROBE_MS tick asks it (`["q"]`, answered `["p", ...]`); with no
+// answer by the next tick it takes the lock from it (Web Locks' `steal`), after a
+// random wait of up to STEAL_JITTER_MS so that one follower does. The leader, thawed,
+// finds its lock gone and follows, catching up as a page back from the cache does. A
+// follower probes only a group whose leaders have answered so (a tab of an older
+// build, leading, does not: it is never taken from).
+const PROBE_MS = 3000;
+const STEAL_JITTER_MS = 1000;
 
 // Whether this context has Web Locks and BroadcastChannel; says once on the console
 // when it has not, since the source then connects on its own.
@@ -56,6 +68,9 @@ export function shareSupported() {
 // on the document. (Into the cache, a page gets `pagehide` then `freeze`; out of it,
 // `resume` then `pageshow`: the second of each pair finds the member already moved.)
 export class ShareLink {
+  // (A property, so that a test can shorten it.)
+  static PROBE_MS = PROBE_MS;
+
   constructor(name, onMessage, onLead) {
     this.name = name;
     this.onMessage = onMessage;
@@ -69,6 +84,12 @@ export class ShareLink {
     this.events = this.chars = 0;
     // What arrived while catching up, or null.
     this.held = null;
+    // When the leader last posted; when this member asked it whether it is there (0:
+    // not asking); whether a leader has answered such a question.
+    this.heard = Date.now();
+    this.asked = 0;
+    this.speaks = false;
+    this.probe = setInterval(() => this.check(), ShareLink.PROBE_MS);
     this.join();
     // In a window only: a worker has no back/forward cache.
     this.lifecycle = typeof window === 'object' && window !== null && ((e) => {
@@ -77,10 +98,7 @@ export class ShareLink {
       if (this.left || e.persisted === false || leaving === this.away) return;
       if (this.away) {
         this.away = false;
-        this.join();
-        onMessage(false);
-        // (The source may have closed in there.)
-        if (!this.left) this.catchUp();
+        this.rejoin();
       } else {
         onMessage(true);
         this.away = true;
@@ -96,19 +114,31 @@ export class ShareLink {
     for (const type of ['freeze', 'resume']) document[how](type, this.lifecycle);
   }
 
-  join() {
+  // Joins again after stepping out: follows, and catches up on what it missed.
+  rejoin() {
+    this.join();
+    this.onMessage(false);
+    // (The source may have closed in there.)
+    if (!this.left) this.catchUp();
+  }
+
+  join(steal) {
     const abort = (this.abort = new AbortController());
     const channel = (this.channel = new BroadcastChannel(this.name));
     this.release = null;
+    this.heard = Date.now();
+    this.asked = 0;
+    let leading = false;
     // (Away, the member has closed its channel: only `left` needs a check here.)
     channel.onmessage = (e) => {
       if (!this.left && Array.isArray(e.data)) this.receive(e.data);
     };
     navigator.locks
-      .request(this.name, { signal: abort.signal }, () =>
+      .request(this.name, steal ? { steal } : { signal: abort.signal }, () =>
         this.left || abort.signal.aborted
           ? undefined
           : new Promise((resolve) => {
+              leading = true;
               this.release = resolve;
               this.term = String(Math.random());
               this.count = 0;
@@ -121,14 +151,45 @@ export class ShareLink {
               if (!this.left) this.onLead();
             }),
       )
-      // Aborted by leave() or pagehide while waiting: nothing to report.
-      .catch(() => {});
+      // Aborted by leave() or pagehide while waiting: nothing to report. Rejected
+      // while leading: another member took the lock (this one was frozen, see
+      // PROBE_MS): step out as into the cache, and back.
+      .catch(() => {
+        if (!leading || this.left || this.channel !== channel) return;
+        this.onMessage(true);
+        this.part();
+        // (The source may have closed in there.)
+        if (!this.left) this.rejoin();
+      });
+  }
+
+  // Each PROBE_MS, a follower that heard nothing from its leader asks it; asked a
+  // tick ago and still unanswered, it takes the lock.
+  check() {
+    if (this.left) return clearInterval(this.probe);
+    const asked = this.asked;
+    const quiet = this.release || this.away || !this.speaks || this.heard > Date.now() - ShareLink.PROBE_MS;
+    this.asked = quiet ? 0 : asked || Date.now();
+    if (quiet || this.heard > asked) {
+      if (!quiet && !asked) this.channel.postMessage(['q']);
+      return;
+    }
+    const channel = this.channel;
+    setTimeout(() => {
+      if (this.heard > asked || this.left || this.release || this.channel !== channel) return;
+      this.part();
+      this.join(true);
+    }, Math.random() * STEAL_JITTER_MS);
   }
 
   receive(msg) {
     const [kind, to] = msg;
+    if (FROM_LEADER.test(kind)) this.heard = Date.now();
     if (kind === 'p') {
+      this.speaks = true;
       if (!this.kept.length) this.joined = [msg[1], msg[2]];
+    } else if (kind === 'q') {
+      if (this.release) this.channel.postMessage(['p', this.term, this.count]);
     } else if (kind === 'y') {
       if (this.release) this.channel.postMessage(['z', to, this.after(msg[2], msg[3])]);
     } else if (kind === 'z') {
@@ -255,6 +316,7 @@ export class ShareLink {
   leave() {
     if (this.left) return;
     this.left = true;
+    clearInterval(this.probe);
     this.listen('removeEventListener');
     if (!this.away) this.part();
   }

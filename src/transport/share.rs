@@ -22,7 +22,10 @@
 //! into the back/forward cache and `false` when it comes back ([`Member::away`]): a
 //! frozen page must not hold the group's lock. Back, the link first passes on what the
 //! group received meanwhile, which it asks the leader for (`["y", ...]`, answered by
-//! `["z", ...]` to it alone, neither seen here).
+//! `["z", ...]` to it alone, neither seen here). A follower that hears nothing from
+//! the leader asks whether it is there (`["q"]`, answered `["p", ...]`, neither seen
+//! here either) and, unanswered, takes the lock from it: the leader, frozen with its
+//! page, finds it gone when it thaws, and its link steps out and back as above.
 
 use super::{Notify, Sink, TransportHandle, WeakSink};
 use crate::core::failure::Failure;

@@ -372,6 +372,68 @@ if (base) {
           }
         });
       }
+
+      await run.check('native: a dedicated worker that leads, its page in the back/forward cache: a follower takes the lock within 12 s and gets every event; back, the worker follows and catches up', async () => {
+        // What broke: a worker hears none of its page's lifecycle events, so frozen with
+        // its page it kept the group's lock, and the other tabs got nothing until the
+        // page came back or was evicted (minutes).
+        const context = await cachingBrowser.newContext();
+        try {
+          const channel = unique('share-worker');
+          const a = await context.newPage();
+          await a.goto(`${site.origin}/tests/package/page.html`);
+          await a.evaluate((url) => {
+            window.restored = null;
+            addEventListener('pageshow', (e) => {
+              window.restored = e.persisted;
+            });
+            window.got = { chat: [] };
+            window.workerRole = null;
+            const source = `const { TypedEventSource } = await import('${location.origin}/js/index.js');
+              const es = new TypedEventSource('${url}', { share: true, transport: 'native' });
+              es.addEventListener('sharerole', () => postMessage(['role', es.shareRole]));
+              es.on('chat', (data, meta) => postMessage(['id', Number(meta.lastEventId)]));`;
+            const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), { type: 'module' });
+            worker.onmessage = (e) => {
+              if (e.data[0] === 'role') window.workerRole = e.data[1];
+              else window.got.chat.push(e.data[1]);
+            };
+          }, `${base}/events?channel=${channel}`);
+          await waitUntil(a, 'the worker to lead', () => window.workerRole === 'leader');
+          const b = await openMember(context, site, channel, 'native');
+          await waitUntil(b, 'the page to follow', () => window.src.shareRole === 'follower');
+          await publish(channel, 'chat', 5);
+          await allReceived([a, b], 5);
+
+          const leftAt = Date.now();
+          await a.goto(`${site.origin}/tests/package/page.html?elsewhere`);
+          while ((await role(b)) !== 'leader') {
+            if (Date.now() - leftAt > 12_000) throw new Error(`the follower does not lead 12 s after the worker's page went into the cache (role ${await role(b)})`);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          const tookOver = Date.now() - leftAt;
+          await publish(channel, 'chat', 5, 5);
+          await allReceived([b], 10);
+
+          await a.goBack({ waitUntil: 'commit' });
+          const restored = await waitUntil(a, 'the page to show again', () =>
+            window.restored === undefined ? { persisted: false } : window.restored !== null && { persisted: window.restored },
+          );
+          if (!restored.persisted) throw new Error('the page was loaded again, not restored from the back/forward cache: nothing was checked');
+          await waitUntil(a, 'the worker to follow', () => window.workerRole === 'follower');
+          await publish(channel, 'chat', 3, 10);
+          const ids = await allReceived([a, b], 13);
+          const end = Date.now() + 5000;
+          while ((await streams(channel)) !== 1) {
+            if (Date.now() > end) throw new Error(`${await streams(channel)} streams open after the worker's return, expected 1`);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          await noPageErrors([b]);
+          return `took over in ${tookOver} ms; the worker caught up: ids ${ids[0]}..${ids.at(-1)}`;
+        } finally {
+          await context.close();
+        }
+      });
     } finally {
       await cachingBrowser.close();
     }
@@ -397,7 +459,7 @@ if (base) {
           // `other`); `log` has both, and 'lead', in order. `onEvent(m, id)` runs
           // after each event.
           const member = (onEvent = () => {}) => {
-            const m = { ids: [], other: [], log: [], led: false };
+            const m = { ids: [], other: [], log: [], steps: [], led: false };
             m.link = new ShareLink(
               name,
               (msg) => {
@@ -410,6 +472,8 @@ if (base) {
                 } else if (Array.isArray(msg)) {
                   m.other.push(msg);
                   m.log.push(msg[0]);
+                } else {
+                  m.steps.push(msg ? 'out' : 'in');
                 }
               },
               () => {
@@ -564,6 +628,37 @@ if (base) {
         await until('a to lead', () => a.led);
         if (a.log.join() !== '1,s,lead') throw new Error(`a got ${a.log}`);
         return a.log.join();
+      });
+    });
+
+    await run.check('the link: a follower takes the lock from a leader that stopped answering (frozen); thawed, that one follows and catches up; a quiet leader that answers keeps it', async () => {
+      return withLinks(async ({ until, member, event, ShareLink }) => {
+        ShareLink.PROBE_MS = 200;
+        const leader = member();
+        await until('the first link to lead', () => leader.led);
+        const f = member();
+        f.link.post(['h', 'f']); // as the source announces itself
+        await until('the leader to answer', () => f.link.speaks);
+        leader.link.post(event(1));
+        await until('the event', () => f.ids.length === 1);
+        // Quiet for five ticks: the leader answers each question and keeps the lock.
+        await new Promise((r) => setTimeout(r, 1000));
+        if (f.led || !leader.link.release) throw new Error('a follower took the lock from a leader that answers');
+        // Frozen: the leader's script hears nothing (and so answers nothing).
+        const receive = leader.link.receive;
+        leader.link.receive = () => {};
+        const frozen = Date.now();
+        await until('the follower to take the lock', () => f.led);
+        const took = Date.now() - frozen;
+        leader.link.receive = receive;
+        // Its lock gone, the old leader stepped out and back, as from the cache.
+        await until('the old leader to follow', () => leader.steps.join() === 'out,in');
+        f.link.post(['w']); // as the source does when it leads
+        f.link.post(event(2));
+        await until('the event from the new leader', () => leader.ids.includes(2));
+        await new Promise((r) => setTimeout(r, 100));
+        if (leader.ids.join() !== '2' || leader.link.release) throw new Error(`the old leader got ${leader.ids} (leads: ${Boolean(leader.link.release)})`);
+        return `the follower led ${took} ms after the leader froze`;
       });
     });
 
