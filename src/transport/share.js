@@ -25,11 +25,13 @@ const FROM_LEADER = /^[eicospwz]$/;
 // events) holds the lock with no script to run. A follower that has heard nothing from
 // the leader for a PROBE_MS tick asks it (`["q"]`, answered `["p", ...]`); with no
 // answer by the next tick it takes the lock from it (Web Locks' `steal`), after a
-// random wait of up to STEAL_JITTER_MS so that one follower does. The leader, thawed,
-// finds its lock gone and follows, catching up as a page back from the cache does. A
-// follower probes only a group whose leaders have answered so (a tab of an older
-// build, leading, does not: it is never taken from).
+// random wait of STEAL_WAIT_MS and up to STEAL_JITTER_MS more, so that one follower
+// does (and a follower thawed itself first gets the answers queued meanwhile). The
+// leader, thawed, finds its lock gone and follows, catching up as a page back from the
+// cache does. Only a leader that answers so is taken from: one that holds the second
+// lock `<name> q` as well (a tab of an older build does not hold it).
 const PROBE_MS = 3000;
+const STEAL_WAIT_MS = 100;
 const STEAL_JITTER_MS = 1000;
 
 // Whether this context has Web Locks and BroadcastChannel; says once on the console
@@ -84,13 +86,8 @@ export class ShareLink {
     this.events = this.chars = 0;
     // What arrived while catching up, or null.
     this.held = null;
-    // When the leader last posted; when this member asked it whether it is there (0:
-    // not asking); whether a leader has answered such a question.
-    this.heard = Date.now();
-    this.asked = 0;
-    this.speaks = false;
-    this.probe = setInterval(() => this.check(), ShareLink.PROBE_MS);
     this.join();
+    this.probe = setInterval(() => this.check(), ShareLink.PROBE_MS);
     // In a window only: a worker has no back/forward cache.
     this.lifecycle = typeof window === 'object' && window !== null && ((e) => {
       // (`persisted` is false on a page that unloads, undefined on `freeze`/`resume`.)
@@ -126,8 +123,10 @@ export class ShareLink {
     const abort = (this.abort = new AbortController());
     const channel = (this.channel = new BroadcastChannel(this.name));
     this.release = null;
-    this.heard = Date.now();
-    this.asked = 0;
+    // Whether the leader posted since the last tick; whether the question of the last
+    // tick is unanswered.
+    this.heard = true;
+    this.unanswered = false;
     let leading = false;
     // (Away, the member has closed its channel: only `left` needs a check here.)
     channel.onmessage = (e) => {
@@ -140,6 +139,13 @@ export class ShareLink {
           : new Promise((resolve) => {
               leading = true;
               this.release = resolve;
+              // The sign that this leader answers `q` (see PROBE_MS), taken from a
+              // leader before, frozen, that still holds it.
+              navigator.locks
+                .request(`${this.name} q`, { steal: true }, () =>
+                  this.release === resolve ? new Promise((done) => (this.releaseSign = done)) : undefined,
+                )
+                .catch(() => {});
               this.term = String(Math.random());
               this.count = 0;
               // Leading, the member resumes after the last event it delivered: what
@@ -155,7 +161,7 @@ export class ShareLink {
       // while leading: another member took the lock (this one was frozen, see
       // PROBE_MS): step out as into the cache, and back.
       .catch(() => {
-        if (!leading || this.left || this.channel !== channel) return;
+        if (!leading || this.left || this.away || this.channel !== channel) return;
         this.onMessage(true);
         this.part();
         // (The source may have closed in there.)
@@ -163,30 +169,46 @@ export class ShareLink {
       });
   }
 
+  // Whether this member follows in the group, on the channel `channel`.
+  following(channel) {
+    return !this.left && !this.away && !this.release && this.channel === channel;
+  }
+
   // Each PROBE_MS, a follower that heard nothing from its leader asks it; asked a
-  // tick ago and still unanswered, it takes the lock.
+  // tick ago and still unanswered, it takes the lock from a leader that holds the sign.
   check() {
     if (this.left) return clearInterval(this.probe);
-    const asked = this.asked;
-    const quiet = this.release || this.away || !this.speaks || this.heard > Date.now() - ShareLink.PROBE_MS;
-    this.asked = quiet ? 0 : asked || Date.now();
-    if (quiet || this.heard > asked) {
-      if (!quiet && !asked) this.channel.postMessage(['q']);
-      return;
-    }
     const channel = this.channel;
-    setTimeout(() => {
-      if (this.heard > asked || this.left || this.release || this.channel !== channel) return;
-      this.part();
-      this.join(true);
-    }, Math.random() * STEAL_JITTER_MS);
+    const heard = this.heard;
+    this.heard = false;
+    if (!this.following(channel) || heard) {
+      this.unanswered = false;
+    } else if (!this.unanswered) {
+      this.unanswered = true;
+      channel.postMessage(['q']);
+    } else {
+      setTimeout(async () => {
+        let held = [];
+        try {
+          ({ held } = await navigator.locks.query());
+        } catch {}
+        if (!this.unanswered || !this.following(channel) || !held.some((lock) => lock.name === `${this.name} q`)) return;
+        // Leading, it passes on a group's end it held (see `join`).
+        const kept = this.held;
+        this.part();
+        this.held = kept;
+        this.join(true);
+      }, STEAL_WAIT_MS + Math.random() * STEAL_JITTER_MS);
+    }
   }
 
   receive(msg) {
     const [kind, to] = msg;
-    if (FROM_LEADER.test(kind)) this.heard = Date.now();
+    if (FROM_LEADER.test(kind)) {
+      this.heard = true;
+      this.unanswered = false;
+    }
     if (kind === 'p') {
-      this.speaks = true;
       if (!this.kept.length) this.joined = [msg[1], msg[2]];
     } else if (kind === 'q') {
       if (this.release) this.channel.postMessage(['p', this.term, this.count]);
@@ -289,7 +311,9 @@ export class ShareLink {
   part() {
     this.unhold();
     this.abort.abort();
+    if (this.releaseSign) this.releaseSign();
     if (this.release) this.release();
+    this.release = this.releaseSign = null;
     this.channel.onmessage = null;
     this.channel.close();
   }
