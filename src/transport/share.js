@@ -25,14 +25,28 @@ const FROM_LEADER = /^[eicospwz]$/;
 // events) holds the lock with no script to run. A follower that has heard nothing from
 // the leader for a PROBE_MS tick asks it (`["q"]`, answered `["p", ...]`); with no
 // answer by the next tick it takes the lock from it (Web Locks' `steal`), after a
-// random wait of STEAL_WAIT_MS and up to STEAL_JITTER_MS more, so that one follower
+// random wait of STEAL_WAIT_MS and up to a third of a tick more, so that one follower
 // does (and a follower thawed itself first gets the answers queued meanwhile). The
 // leader, thawed, finds its lock gone and follows, catching up as a page back from the
-// cache does. Only a leader that answers so is taken from: one that holds the second
-// lock `<name> q` as well (a tab of an older build does not hold it).
+// cache does. Only a leader that answers so is taken from, and only the one asked: the
+// context (Web Locks' `clientId`) that held the lock when the question went out, holds
+// it still, and holds a lock named MEMBER + an id, as every member of this build does
+// while in the group (a tab of an older build holds none: it is never taken from).
 const PROBE_MS = 3000;
 const STEAL_WAIT_MS = 100;
-const STEAL_JITTER_MS = 1000;
+const MEMBER = 'wasm-eventsource+member:';
+
+// The context that holds the lock `name` in `held`, if any.
+const holder = (held, name) => held.find((lock) => lock.name === name)?.clientId;
+
+// The locks held in this origin ([] where the browser cannot say).
+async function heldLocks() {
+  try {
+    return (await navigator.locks.query()).held || [];
+  } catch {
+    return [];
+  }
+}
 
 // Whether this context has Web Locks and BroadcastChannel; says once on the console
 // when it has not, since the source then connects on its own.
@@ -124,7 +138,7 @@ export class ShareLink {
     const channel = (this.channel = new BroadcastChannel(this.name));
     this.release = null;
     // Whether the leader posted since the last tick; whether the question of the last
-    // tick is unanswered.
+    // tick is unanswered (see PROBE_MS).
     this.heard = true;
     this.unanswered = false;
     let leading = false;
@@ -132,6 +146,18 @@ export class ShareLink {
     channel.onmessage = (e) => {
       if (!this.left && Array.isArray(e.data)) this.receive(e.data);
     };
+    // The sign of a member of this build (see PROBE_MS), held while it is in the group:
+    // not while away, since a page that holds a lock is not kept in the cache.
+    navigator.locks
+      .request(MEMBER + this.id, { signal: abort.signal }, () =>
+        this.left || abort.signal.aborted
+          ? undefined
+          : new Promise((done) => {
+              this.releaseMember = done;
+              abort.signal.addEventListener('abort', done);
+            }),
+      )
+      .catch(() => {});
     navigator.locks
       .request(this.name, steal ? { steal } : { signal: abort.signal }, () =>
         this.left || abort.signal.aborted
@@ -139,13 +165,6 @@ export class ShareLink {
           : new Promise((resolve) => {
               leading = true;
               this.release = resolve;
-              // The sign that this leader answers `q` (see PROBE_MS), taken from a
-              // leader before, frozen, that still holds it.
-              navigator.locks
-                .request(`${this.name} q`, { steal: true }, () =>
-                  this.release === resolve ? new Promise((done) => (this.releaseSign = done)) : undefined,
-                )
-                .catch(() => {});
               this.term = String(Math.random());
               this.count = 0;
               // Leading, the member resumes after the last event it delivered: what
@@ -174,8 +193,9 @@ export class ShareLink {
     return !this.left && !this.away && !this.release && this.channel === channel;
   }
 
-  // Each PROBE_MS, a follower that heard nothing from its leader asks it; asked a
-  // tick ago and still unanswered, it takes the lock from a leader that holds the sign.
+  // Each PROBE_MS, a follower that heard nothing from its leader asks it (and notes
+  // who holds the lock); asked a tick ago and still unanswered, it takes the lock from
+  // that holder if it is a member of this build, then asks again a tick later.
   check() {
     if (this.left) return clearInterval(this.probe);
     const channel = this.channel;
@@ -186,19 +206,21 @@ export class ShareLink {
     } else if (!this.unanswered) {
       this.unanswered = true;
       channel.postMessage(['q']);
+      heldLocks().then((held) => (this.suspect = holder(held, this.name)));
     } else {
+      this.unanswered = false;
+      const asked = this.suspect;
       setTimeout(async () => {
-        let held = [];
-        try {
-          ({ held } = await navigator.locks.query());
-        } catch {}
-        if (!this.unanswered || !this.following(channel) || !held.some((lock) => lock.name === `${this.name} q`)) return;
+        const held = await heldLocks();
+        const client = holder(held, this.name);
+        if (this.heard || !this.following(channel) || !client || client !== asked) return;
+        if (!held.some((lock) => lock.clientId === client && lock.name.startsWith(MEMBER))) return;
         // Leading, it passes on a group's end it held (see `join`).
         const kept = this.held;
         this.part();
         this.held = kept;
         this.join(true);
-      }, STEAL_WAIT_MS + Math.random() * STEAL_JITTER_MS);
+      }, STEAL_WAIT_MS + (Math.random() * ShareLink.PROBE_MS) / 3);
     }
   }
 
@@ -307,13 +329,12 @@ export class ShareLink {
     if (pass && held) for (const m of held) this.take(m);
   }
 
-  // Gives up the lock (held or asked for) and the channel.
+  // Gives up the locks (held or asked for) and the channel.
   part() {
     this.unhold();
     this.abort.abort();
-    if (this.releaseSign) this.releaseSign();
     if (this.release) this.release();
-    this.release = this.releaseSign = null;
+    this.release = null;
     this.channel.onmessage = null;
     this.channel.close();
   }
