@@ -342,6 +342,9 @@ export class ShareLink {
   post(message) {
     if (this.left || this.away) return;
     if (this.release && NUMBERED.test(message[0])) {
+      // (An open, `["o"]`, gets an empty place first: the term and count are at 2 and 3
+      // in every numbered message.)
+      if (message.length === 1) message.push(null);
       message.push(this.term, ++this.count);
       this.keep(message);
     }

@@ -690,6 +690,33 @@ if (base) {
       });
     });
 
+    await run.check("the link: a follower keeps the leader's opens, numbered, so that as the next leader it replays them", async () => {
+      // What broke: an open (`["o"]`, numbered to ['o', term, count]) was not at the
+      // places of an event's term and count, so followers never kept it (a new
+      // leader's catch-up left it out) and a leader whose last message was an open
+      // asked to catch up from a wrong place.
+      return withLinks(async ({ until, member, event, away, back }) => {
+        const leader = member();
+        await until('the first link to lead', () => leader.led);
+        const f = member();
+        const q = member();
+        leader.link.post(event(1));
+        await until('the first event', () => f.ids.length === 1 && q.ids.length === 1);
+        away(q);
+        leader.link.post(['o']);
+        leader.link.post(event(2));
+        await until('the second event', () => f.ids.length === 2);
+        leader.link.leave();
+        await until('the follower to lead', () => f.led);
+        f.link.post(['w']);
+        back(q);
+        await until('the catch-up', () => q.ids.includes(2));
+        await new Promise((r) => setTimeout(r, 100));
+        if (q.log.join() !== '1,o,2') throw new Error(`back, the member got ${q.log}`);
+        return q.log.join();
+      });
+    });
+
     await run.check("native: a leader that gets the group's end from the one before it closes with it", async () => {
       // What broke: a member granted the lock before it read the last leader's
       // "closed for good" (a 204, say) ignored it as a leader and connected again.
