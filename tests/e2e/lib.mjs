@@ -11,6 +11,9 @@
 //     finally { await browser.close(); }
 //   }
 //   run.finish();                                           // summary line + exit code
+//
+// While working on one check, `E2E_ONLY=<regex>` runs only the checks whose title
+// matches it (and the start-up and critical ones); the others are not counted.
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
@@ -85,6 +88,8 @@ export function createRunner() {
   let stopped = false;
 
   async function check(title, fn, { critical = false, timeout = CHECK_TIMEOUT_MS } = {}) {
+    const only = process.env.E2E_ONLY;
+    if (only && !critical && !title.startsWith('start-up') && !new RegExp(only).test(title)) return undefined;
     if (stopped) {
       console.log(`skip  ${title} (an earlier critical check failed)`);
       return undefined;
