@@ -24,17 +24,24 @@ const FROM_LEADER = /^[eicospwz]$/;
 // A leader frozen with its page (a worker's, which hears none of the page's lifecycle
 // events) holds the lock with no script to run. A follower that has heard nothing from
 // the leader for a PROBE_MS tick asks it (`["q"]`, answered `["p", ...]`); with no
-// answer by the next tick it takes the lock from it (Web Locks' `steal`), after a
-// random wait of STEAL_WAIT_MS and up to a third of a tick more, so that one follower
-// does (and a follower thawed itself first gets the answers queued meanwhile). The
-// leader, thawed, finds its lock gone and follows, catching up as a page back from the
-// cache does. Only a leader that answers so is taken from, and only the one asked: the
-// context (Web Locks' `clientId`) that held the lock when the question went out, holds
-// it still, and holds a lock named MEMBER + an id, as every member of this build does
-// while in the group (a tab of an older build holds none: it is never taken from).
-const PROBE_MS = 3000;
+// answer to QUESTIONS questions in a row it takes the lock from it (Web Locks'
+// `steal`), after a random wait of STEAL_WAIT_MS and up to a third of a tick more (a
+// follower thawed itself first gets the answers queued meanwhile). The leader, thawed,
+// finds its lock gone and follows, catching up as a page back from the cache does.
+// Only a leader of this build is taken from, and only the one asked: the context (Web
+// Locks' `clientId`) that held the lock when the first question went out holds it
+// still, and holds a lock named MEMBER + an id + " " + the group's name, as every
+// member of this build does while in the group (a tab of an older build holds none: it
+// is never taken from). One follower steals at a time (it holds STEAL + the group's
+// name meanwhile, which the others do not wait for): the next finds a new holder.
+// What the old leader posts after that, before it learns of it (as a thawed page may,
+// or one that was only busy), carries its term: members drop it once the new leader
+// said its own (`["w", term]`).
+const PROBE_MS = 2000;
+const QUESTIONS = 2;
 const STEAL_WAIT_MS = 100;
 const MEMBER = 'wasm-eventsource+member:';
+const STEAL = 'wasm-eventsource+steal:';
 
 // The context that holds the lock `name` in `held`, if any.
 const holder = (held, name) => held.find((lock) => lock.name === name)?.clientId;
@@ -133,14 +140,19 @@ export class ShareLink {
     if (!this.left) this.catchUp();
   }
 
+  // Returns a promise settled once the lock is granted or the request ends.
   join(steal) {
+    let settle;
+    const settled = new Promise((resolve) => (settle = resolve));
     const abort = (this.abort = new AbortController());
     const channel = (this.channel = new BroadcastChannel(this.name));
     this.release = null;
-    // Whether the leader posted since the last tick; whether the question of the last
-    // tick is unanswered (see PROBE_MS).
+    // Whether the leader posted since the last tick; how many questions in a row are
+    // unanswered (see PROBE_MS).
     this.heard = true;
-    this.unanswered = false;
+    this.unanswered = 0;
+    // The term of the leader that last said so (`["w", term]`), or null.
+    this.lead = null;
     let leading = false;
     // (Away, the member has closed its channel: only `left` needs a check here.)
     channel.onmessage = (e) => {
@@ -149,7 +161,7 @@ export class ShareLink {
     // The sign of a member of this build (see PROBE_MS), held while it is in the group:
     // not while away, since a page that holds a lock is not kept in the cache.
     navigator.locks
-      .request(MEMBER + this.id, { signal: abort.signal }, () =>
+      .request(`${MEMBER}${this.id} ${this.name}`, { signal: abort.signal }, () =>
         this.left || abort.signal.aborted
           ? undefined
           : new Promise((done) => {
@@ -159,8 +171,9 @@ export class ShareLink {
       )
       .catch(() => {});
     navigator.locks
-      .request(this.name, steal ? { steal } : { signal: abort.signal }, () =>
-        this.left || abort.signal.aborted
+      .request(this.name, steal ? { steal } : { signal: abort.signal }, () => {
+        settle();
+        return this.left || abort.signal.aborted
           ? undefined
           : new Promise((resolve) => {
               leading = true;
@@ -174,18 +187,20 @@ export class ShareLink {
               this.unhold();
               for (const m of held) if (m[0] === 's' && m[1] === 'x') this.take(m);
               if (!this.left) this.onLead();
-            }),
-      )
+            });
+      })
       // Aborted by leave() or pagehide while waiting: nothing to report. Rejected
       // while leading: another member took the lock (this one was frozen, see
       // PROBE_MS): step out as into the cache, and back.
       .catch(() => {
+        settle();
         if (!leading || this.left || this.away || this.channel !== channel) return;
         this.onMessage(true);
         this.part();
         // (The source may have closed in there.)
         if (!this.left) this.rejoin();
       });
+    return settled;
   }
 
   // Whether this member follows in the group, on the channel `channel`.
@@ -193,33 +208,38 @@ export class ShareLink {
     return !this.left && !this.away && !this.release && this.channel === channel;
   }
 
-  // Each PROBE_MS, a follower that heard nothing from its leader asks it (and notes
-  // who holds the lock); asked a tick ago and still unanswered, it takes the lock from
-  // that holder if it is a member of this build, then asks again a tick later.
+  // Each PROBE_MS, a follower that heard nothing from its leader asks it (noting, the
+  // first time, who holds the lock); with QUESTIONS questions unanswered it takes the
+  // lock from that holder if it is a member of this build (see PROBE_MS).
   check() {
     if (this.left) return clearInterval(this.probe);
     const channel = this.channel;
     const heard = this.heard;
     this.heard = false;
     if (!this.following(channel) || heard) {
-      this.unanswered = false;
-    } else if (!this.unanswered) {
-      this.unanswered = true;
+      this.unanswered = 0;
+    } else if (this.unanswered < QUESTIONS) {
+      if (!this.unanswered++) heldLocks().then((held) => (this.suspect = holder(held, this.name)));
       channel.postMessage(['q']);
-      heldLocks().then((held) => (this.suspect = holder(held, this.name)));
     } else {
-      this.unanswered = false;
+      this.unanswered = 0;
       const asked = this.suspect;
-      setTimeout(async () => {
-        const held = await heldLocks();
-        const client = holder(held, this.name);
-        if (this.heard || !this.following(channel) || !client || client !== asked) return;
-        if (!held.some((lock) => lock.clientId === client && lock.name.startsWith(MEMBER))) return;
-        // Leading, it passes on a group's end it held (see `join`).
-        const kept = this.held;
-        this.part();
-        this.held = kept;
-        this.join(true);
+      const member = (lock) => lock.name.startsWith(MEMBER) && lock.name.slice(lock.name.indexOf(' ') + 1) === this.name;
+      setTimeout(() => {
+        navigator.locks
+          .request(STEAL + this.name, { ifAvailable: true }, async (lock) => {
+            if (!lock) return;
+            const held = await heldLocks();
+            const client = holder(held, this.name);
+            if (this.heard || !this.following(channel) || !client || client !== asked) return;
+            if (!held.some((other) => other.clientId === client && member(other))) return;
+            // Leading, it passes on a group's end it held (see `join`).
+            const kept = this.held;
+            this.part();
+            this.held = kept;
+            await this.join(true);
+          })
+          .catch(() => {});
       }, STEAL_WAIT_MS + (Math.random() * ShareLink.PROBE_MS) / 3);
     }
   }
@@ -228,8 +248,12 @@ export class ShareLink {
     const [kind, to] = msg;
     if (FROM_LEADER.test(kind)) {
       this.heard = true;
-      this.unanswered = false;
+      this.unanswered = 0;
     }
+    // A new leader's term (none from an older build's); the stream's messages of
+    // another, deposed one are dropped.
+    if (kind === 'w') this.lead = typeof to === 'string' ? to : null;
+    if (this.lead && NUMBERED.test(kind) && msg.length === 4 && msg[2] !== this.lead) return;
     if (kind === 'p') {
       if (!this.kept.length) this.joined = [msg[1], msg[2]];
     } else if (kind === 'q') {
@@ -347,6 +371,8 @@ export class ShareLink {
       if (message.length === 1) message.push(null);
       message.push(this.term, ++this.count);
       this.keep(message);
+    } else if (this.release && message[0] === 'w') {
+      message.push(this.term);
     }
     this.channel.postMessage(message);
   }

@@ -17,15 +17,17 @@
 //! - from a follower: `["h", tab, types...]` its event types (the leader answers with
 //!   its state), `["b", tab]` it left, `["r"]` reconnect.
 //!
-//! The link (`share.js`) numbers the leader's events, ids and comments, keeps the
-//! group's last ones in every member, and hands its member `true` when the page goes
-//! into the back/forward cache and `false` when it comes back ([`Member::away`]): a
-//! frozen page must not hold the group's lock. Back, the link first passes on what the
-//! group received meanwhile, which it asks the leader for (`["y", ...]`, answered by
-//! `["z", ...]` to it alone, neither seen here). A follower that hears nothing from
-//! the leader asks whether it is there (`["q"]`, answered `["p", ...]`, neither seen
-//! here either) and, unanswered, takes the lock from it: the leader, frozen with its
-//! page, finds it gone when it thaws, and its link steps out and back as above.
+//! The link (`share.js`) numbers the leader's events, ids, comments and opens (a term
+//! and a count appended; `w` gets the term, so that members drop what a deposed
+//! leader still posts), keeps the group's last ones in every member, and hands its
+//! member `true` when the page goes into the back/forward cache and `false` when it
+//! comes back ([`Member::away`]): a frozen page must not hold the group's lock. Back,
+//! the link first passes on what the group received meanwhile, which it asks the
+//! leader for (`["y", ...]`, answered by `["z", ...]` to it alone, neither seen here).
+//! A follower that hears nothing from the leader asks whether it is there (`["q"]`,
+//! answered `["p", ...]`, neither seen here either) and, unanswered twice, takes the
+//! lock from it: the leader, frozen with its page, finds it gone when it thaws, and its
+//! link steps out and back as above.
 
 use super::{Notify, Sink, TransportHandle, WeakSink};
 use crate::core::failure::Failure;
