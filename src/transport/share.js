@@ -34,9 +34,10 @@ const FROM_LEADER = /^[eicospwz]$/;
 // member of this build does while in the group (a tab of an older build holds none: it
 // is never taken from). One follower steals at a time (it holds STEAL + the group's
 // name meanwhile, which the others do not wait for): the next finds a new holder.
-// What the old leader posts after that, before it learns of it (as a thawed page may,
-// or one that was only busy), carries its term: members drop it once the new leader
-// said its own (`["w", term]`).
+// (A follower frozen while it steals is taken its turn a round later.) What the old
+// leader posts after that, before it learns of it (as a thawed page may, or one that
+// was only busy), carries its term: members drop it, and its answers to a catch-up,
+// once the new leader said its own (`["w", term]`).
 const PROBE_MS = 2000;
 const QUESTIONS = 2;
 const STEAL_WAIT_MS = 100;
@@ -225,22 +226,31 @@ export class ShareLink {
       this.unanswered = 0;
       const asked = this.suspect;
       const member = (lock) => lock.name.startsWith(MEMBER) && lock.name.slice(lock.name.indexOf(' ') + 1) === this.name;
-      setTimeout(() => {
-        navigator.locks
-          .request(STEAL + this.name, { ifAvailable: true }, async (lock) => {
-            if (!lock) return;
-            const held = await heldLocks();
-            const client = holder(held, this.name);
-            if (this.heard || !this.following(channel) || !client || client !== asked) return;
-            if (!held.some((other) => other.clientId === client && member(other))) return;
-            // Leading, it passes on a group's end it held (see `join`).
-            const kept = this.held;
-            this.part();
-            this.held = kept;
-            await this.join(true);
-          })
-          .catch(() => {});
-      }, STEAL_WAIT_MS + (Math.random() * ShareLink.PROBE_MS) / 3);
+      const steal = async (lock) => {
+        if (!lock) {
+          // Another member is stealing. Still at it a round later (a steal takes
+          // milliseconds), it was frozen itself: this one takes its turn.
+          const other = holder(await heldLocks(), STEAL + this.name);
+          const stuck = other && other === this.stealer;
+          this.stealer = other;
+          if (stuck) navigator.locks.request(STEAL + this.name, { steal: true }, steal).catch(() => {});
+          return;
+        }
+        this.stealer = null;
+        const held = await heldLocks();
+        const client = holder(held, this.name);
+        if (this.heard || !this.following(channel) || !client || client !== asked) return;
+        if (!held.some((other) => other.clientId === client && member(other))) return;
+        // Leading, it passes on a group's end it held (see `join`).
+        const kept = this.held;
+        this.part();
+        this.held = kept;
+        await this.join(true);
+      };
+      setTimeout(
+        () => navigator.locks.request(STEAL + this.name, { ifAvailable: true }, steal).catch(() => {}),
+        STEAL_WAIT_MS + (Math.random() * ShareLink.PROBE_MS) / 3,
+      );
     }
   }
 
@@ -259,10 +269,13 @@ export class ShareLink {
     } else if (kind === 'q') {
       if (this.release) this.channel.postMessage(['p', this.term, this.count]);
     } else if (kind === 'y') {
-      if (this.release) this.channel.postMessage(['z', to, this.after(msg[2], msg[3])]);
+      if (this.release) this.channel.postMessage(['z', to, this.after(msg[2], msg[3]), this.term]);
     } else if (kind === 'z') {
       const held = this.held;
       if (to !== this.id || !held || !Array.isArray(msg[2])) return;
+      // (A deposed leader's answer, which may have what it posted after: the new
+      // leader's comes.)
+      if (this.lead && msg[3] !== undefined && msg[3] !== this.lead) return;
       this.unhold();
       for (const m of msg[2]) if (Array.isArray(m)) this.take(m);
       // The stream's messages that arrived meanwhile were posted before the answer,

@@ -651,9 +651,10 @@ if (base) {
 
     await run.check('the link: a follower takes the lock from a leader that stopped answering (frozen), not from one that answers, nor from an older build, nor while another steals; the old leader follows, and what it still posts is dropped', async () => {
       // What broke: a leader frozen without lifecycle events (a worker's) held the lock
-      // for good; then (review) a steal could hit an older build's tab, two followers
-      // could steal one after the other, and members took what a deposed leader still
-      // posted before it learned of the theft.
+      // for good; then (reviews) a steal could hit an older build's tab, two followers
+      // could steal one after the other, a follower frozen while stealing stopped all
+      // the others, and members took what a deposed leader still posted (or answered)
+      // before it learned of the theft.
       return withLinks(async ({ until, member, event, ShareLink }) => {
         ShareLink.PROBE_MS = 200;
         const ticks = (n) => new Promise((r) => setTimeout(r, n * ShareLink.PROBE_MS));
@@ -687,15 +688,15 @@ if (base) {
         if (f.led || g.led) throw new Error('a follower took the lock from a leader of an older build');
         // A member lock of this group again, as a leader of this build holds, but
         // another member is stealing (it holds the steal lock): nobody steals.
-        const stealing = await hold(`wasm-eventsource+steal:${name}`);
+        await hold(`wasm-eventsource+steal:${name}`);
         await hold(`wasm-eventsource+member:test ${name}`);
-        await ticks(8);
+        await until('a follower to find another stealing', () => f.link.stealer || g.link.stealer);
         if (f.led || g.led) throw new Error('a follower stole while another was stealing');
-        // The steal done: one follower takes the lock.
-        stealing();
-        const frozen = Date.now();
+        // That one still stealing a round later, it froze: a follower takes its turn,
+        // and the lock.
+        const found = Date.now();
         await until('a follower to take the lock', () => f.led || g.led);
-        const took = Date.now() - frozen;
+        const took = Date.now() - found;
         const [now, other] = f.led ? [f, g] : [g, f];
         // Its lock gone, the old leader stepped out and back, as from the cache.
         await until('the old leader to follow', () => leader.steps.join() === 'out,in' && !leader.link.release);
@@ -705,11 +706,18 @@ if (base) {
         new BroadcastChannel(name).postMessage(['e', ['chat', '{}', '50', true, null], deposed, 9]);
         now.link.post(event(2));
         await until('the event from the new leader', () => leader.ids.includes(2) && other.ids.includes(2));
+        // A deposed leader's answer to a catch-up, after the new leader said its term,
+        // is dropped too (it may have what it posted after); the new leader's comes.
+        other.link.held = [];
+        other.link.asked = ['y', other.link.id, now.link.term, now.link.count];
+        other.link.receive(['w', now.link.term]); // and asks the new leader again
+        other.link.receive(['z', other.link.id, [['e', ['chat', '{}', '60', true, null], deposed, 10]], deposed]);
+        await until("the new leader's answer", () => other.link.held === null);
         await ticks(4);
-        if (other.ids.join() !== '1,2') throw new Error(`the other follower got ${other.ids} (50 is the deposed leader's)`);
+        if (other.ids.join() !== '1,2') throw new Error(`the other follower got ${other.ids} (50 and 60 are the deposed leader's)`);
         if (leader.ids.join() !== '2' || leader.link.release) throw new Error(`the old leader got ${leader.ids} (leads: ${Boolean(leader.link.release)})`);
         if ([f, g].filter((m) => m.led).length !== 1) throw new Error('both followers led');
-        return `a follower led ${took} ms after the steal lock was free`;
+        return `a follower took a frozen stealer's turn and led ${took} ms after it found it stealing`;
       });
     });
 
