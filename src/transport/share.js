@@ -172,8 +172,23 @@ export class ShareLink {
       )
       .catch(() => {});
     navigator.locks
-      .request(this.name, steal ? { steal } : { signal: abort.signal }, () => {
+      .request(this.name, steal ? { steal } : { signal: abort.signal }, async () => {
         settle();
+        if (this.left || abort.signal.aborted) return;
+        // A grant whose callback runs late (its context was frozen) may have been taken
+        // meanwhile, and leading then would post a term that the members take for the
+        // new leader's: this context must hold the lock still. (Taken, it steps out and
+        // back, as below.)
+        const held = await heldLocks();
+        const own = holder(held, `${MEMBER}${this.id} ${this.name}`);
+        if (own && holder(held, this.name) !== own) {
+          if (!this.left && !this.away && this.channel === channel) {
+            this.onMessage(true);
+            this.part();
+            if (!this.left) this.rejoin();
+          }
+          return;
+        }
         return this.left || abort.signal.aborted
           ? undefined
           : new Promise((resolve) => {
@@ -227,6 +242,7 @@ export class ShareLink {
       const asked = this.suspect;
       const member = (lock) => lock.name.startsWith(MEMBER) && lock.name.slice(lock.name.indexOf(' ') + 1) === this.name;
       const steal = async (lock) => {
+        if (this.left) return;
         if (!lock) {
           // Another member is stealing. Still at it a round later (a steal takes
           // milliseconds), it was frozen itself: this one takes its turn.
@@ -248,7 +264,7 @@ export class ShareLink {
         await this.join(true);
       };
       setTimeout(
-        () => navigator.locks.request(STEAL + this.name, { ifAvailable: true }, steal).catch(() => {}),
+        () => this.left || navigator.locks.request(STEAL + this.name, { ifAvailable: true }, steal).catch(() => {}),
         STEAL_WAIT_MS + (Math.random() * ShareLink.PROBE_MS) / 3,
       );
     }
@@ -267,7 +283,7 @@ export class ShareLink {
     if (kind === 'p') {
       if (!this.kept.length) this.joined = [msg[1], msg[2]];
     } else if (kind === 'q') {
-      if (this.release) this.channel.postMessage(['p', this.term, this.count]);
+      if (this.release) this.channel.postMessage(['p', ...this.mark()]);
     } else if (kind === 'y') {
       if (this.release) this.channel.postMessage(['z', to, this.after(msg[2], msg[3]), this.term]);
     } else if (kind === 'z') {
@@ -276,11 +292,19 @@ export class ShareLink {
       // (A deposed leader's answer, which may have what it posted after: the new
       // leader's comes.)
       if (this.lead && msg[3] !== undefined && msg[3] !== this.lead) return;
+      // The stream's messages that arrived meanwhile were posted before the answer, so
+      // the answer has them, unless the leader's bound let them go (a burst: they are
+      // older than the answer, and come first) or another leader posted them (they
+      // come after, with the states).
+      const answer = msg[2].filter(Array.isArray);
+      const at = (m) => `${m[2]} ${m[3]}`;
+      const has = new Set(answer.filter((m) => NUMBERED.test(m[0])).map(at));
+      const first = answer.find((m) => NUMBERED.test(m[0]));
+      const older = (m) => first !== undefined && m[2] === first[2] && m[3] < first[3];
       this.unhold();
-      for (const m of msg[2]) if (Array.isArray(m)) this.take(m);
-      // The stream's messages that arrived meanwhile were posted before the answer,
-      // so the answer has them.
-      for (const m of held) if (!NUMBERED.test(m[0])) this.take(m);
+      for (const m of held) if (NUMBERED.test(m[0]) && !has.has(at(m)) && older(m)) this.take(m);
+      for (const m of answer) this.take(m);
+      for (const m of held) if (!NUMBERED.test(m[0]) || (!has.has(at(m)) && !older(m))) this.take(m);
     } else if (this.held && HELD.test(kind)) {
       if (this.held.push(msg) > KEEP) this.unhold(true);
     } else {
@@ -290,9 +314,17 @@ export class ShareLink {
         this.wait();
       }
       // A member joins: where the stream stands.
-      if (kind === 'h' && this.release) this.channel.postMessage(['p', this.term, this.count]);
+      if (kind === 'h' && this.release) this.channel.postMessage(['p', ...this.mark()]);
       this.take(msg);
     }
+  }
+
+  // Where the stream stands: the last kept message's term and count (which may be an
+  // earlier leader's: a member that joins now must not get what came before it), or
+  // this leader's own.
+  mark() {
+    const last = this.kept.at(-1);
+    return last ? [last[0][2], last[0][3]] : [this.term, this.count];
   }
 
   // A message for the source; kept (a leader ignores what an earlier one posted).
@@ -310,6 +342,8 @@ export class ShareLink {
     if (msg[0] === 'e' && Array.isArray(list)) {
       events = list.length / 5;
       for (let i = 1; i < list.length; i += 5) chars += typeof list[i] === 'string' ? list[i].length : 0;
+    } else if (typeof list === 'string') {
+      chars = list.length;
     }
     this.kept.push([msg, events, chars]);
     this.events += events;

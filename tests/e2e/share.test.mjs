@@ -748,6 +748,111 @@ if (base) {
       });
     });
 
+    await run.check('the link: a catch-up answer cut short by the leader\'s bound loses none of what the member held; a member that joins gets nothing from before it; comments count toward the bound', async () => {
+      // What broke (review): the member dropped every held event as "in the answer",
+      // though a burst could have pushed the oldest out of the leader's bound; a
+      // member that joined under a leader with nothing posted yet got, back from the
+      // cache under the next leader, everything kept from before it joined; kept
+      // comments weighed nothing against the 1 MiB bound.
+      return withLinks(async ({ until, member, event, away, back }) => {
+        const leader = member();
+        await until('the first link to lead', () => leader.led);
+        const m = member();
+        leader.link.post(event(1));
+        await until('the first event', () => m.ids.length === 1);
+        away(m);
+        back(m); // asks; the burst below comes before the leader reads the question
+        const batch = (from) => {
+          const list = [];
+          for (let n = from; n < from + 100; n++) list.push('chat', `{"n":${n}}`, String(n), true, null);
+          return ['e', list];
+        };
+        for (let n = 2; n < 1502; n += 100) leader.link.post(batch(n));
+        await until('the burst', () => m.ids.length === 1501);
+        const want = Array.from({ length: 1501 }, (_, i) => i + 1).join();
+        if (m.ids.join() !== want) throw new Error(`back, the member got ${m.ids.length} events: ${m.ids.slice(0, 5)}...`);
+        const burst = m.ids.length;
+
+        // K posts; L leads after it with nothing posted; T joins under L, goes away,
+        // and comes back under M, which kept K's events.
+        leader.link.leave();
+        await until('m to lead', () => m.led);
+        const l = member();
+        const n = member();
+        m.link.post(event(2000));
+        await until('the event', () => l.ids.length === 1 && n.ids.length === 1);
+        m.link.leave();
+        await until('l to lead', () => l.led);
+        const t = member();
+        t.link.post(['h', 'tab']); // as the source announces itself
+        await until('the leader to say where it stands', () => t.link.joined !== null);
+        away(t);
+        l.link.leave();
+        await until('n to lead', () => n.led);
+        n.link.post(['w']);
+        back(t);
+        n.link.post(event(2001));
+        await until('the new event', () => t.ids.includes(2001));
+        await new Promise((r) => setTimeout(r, 100));
+        if (t.ids.join() !== '2001') throw new Error(`a member that joined after 2000 got ${t.ids}`);
+
+        // Three comments of 600,000 characters: a follower keeps one.
+        const big = 'x'.repeat(600_000);
+        for (let i = 0; i < 3; i++) n.link.post(['c', big]);
+        await until('the comments', () => t.other.filter((o) => o[0] === 'c').length === 3);
+        if (t.link.kept.length !== 1) throw new Error(`a follower keeps ${t.link.kept.length} comments of 600,000 characters`);
+        return `caught up on ${burst} events through a cut-short answer; kept ${t.link.kept.length} big comment`;
+      });
+    });
+
+    await run.check('the link: a grant whose callback runs after the lock was taken (its context frozen) does not lead, and the members keep the new leader\'s events', async () => {
+      // What broke (review): a member granted the lock while frozen, and stolen from
+      // before it thawed, led anyway when its callback ran: it posted its term, the
+      // members took it for the leader's, and dropped every event of the real one.
+      return withLinks(async ({ until, member, event }) => {
+        const leader = member();
+        await until('the first link to lead', () => leader.led);
+        const name = leader.link.name;
+        // X's grant runs 500 ms late, as in a context thawed after it.
+        const request = navigator.locks.request;
+        navigator.locks.request = function (lockName, options, callback) {
+          if (lockName !== name || options.steal) return request.call(this, lockName, options, callback);
+          return request.call(this, lockName, options, (lock) => new Promise((r) => setTimeout(() => r(callback(lock)), 500)));
+        };
+        const x = member();
+        navigator.locks.request = request;
+        const f = member();
+        x.link.onLead = () => {
+          x.led = true;
+          x.link.post(['w']); // as the source does when it leads
+        };
+        // G, in another context (an iframe), waits too.
+        const frame = document.createElement('iframe');
+        frame.src = '/tests/package/page.html?frame';
+        document.body.append(frame);
+        await new Promise((r) => (frame.onload = r));
+        const { ShareLink: Other } = await frame.contentWindow.eval("import('/src/transport/share.js')");
+        const g = { led: false };
+        g.link = new Other(name, () => {}, () => (g.led = true));
+        await new Promise((r) => setTimeout(r, 50));
+        // The leader goes: X is granted the lock, but its callback waits; G takes it.
+        leader.link.leave();
+        await new Promise((r) => setTimeout(r, 50));
+        g.link.part();
+        g.link.join(true);
+        await until('g to lead', () => g.led);
+        g.link.post(['w']);
+        await new Promise((r) => setTimeout(r, 700)); // X's callback has run
+        g.link.post(event(7));
+        await until('the event from g', () => f.ids.includes(7));
+        if (x.led) throw new Error('x led after its lock was taken');
+        await until('x to follow g', () => x.ids.includes(7));
+        if (x.steps.join() !== 'out,in') throw new Error(`x did not step out and back (${x.steps})`);
+        g.link.leave();
+        return `x followed (${x.steps.join()})`;
+      });
+    });
+
     await run.check("native: a leader that gets the group's end from the one before it closes with it", async () => {
       // What broke: a member granted the lock before it read the last leader's
       // "closed for good" (a 204, say) ignored it as a leader and connected again.
