@@ -276,10 +276,11 @@ export class ShareLink {
       this.heard = true;
       this.unanswered = 0;
     }
-    // A new leader's term (none from an older build's); the stream's messages of
-    // another, deposed one are dropped.
+    // A new leader's term (none from an older build's); the stream's messages and the
+    // states of another, deposed one are dropped.
     if (kind === 'w') this.lead = typeof to === 'string' ? to : null;
     if (this.lead && NUMBERED.test(kind) && msg.length === 4 && msg[2] !== this.lead) return;
+    if (this.lead && kind === 's' && typeof msg.term === 'string' && msg.term !== this.lead) return;
     if (kind === 'p') {
       if (!this.kept.length) this.joined = [msg[1], msg[2]];
     } else if (kind === 'q') {
@@ -420,6 +421,10 @@ export class ShareLink {
       this.keep(message);
     } else if (this.release && message[0] === 'w') {
       message.push(this.term);
+    } else if (this.release && message[0] === 's') {
+      // (A state's items are read by position, some optional: the term goes by name,
+      // which the channel's structured clone keeps on an array.)
+      message.term = this.term;
     }
     this.channel.postMessage(message);
   }

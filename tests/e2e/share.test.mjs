@@ -703,7 +703,9 @@ if (base) {
         const deposed = leader.link.term;
         now.link.post(['w']); // as the source does when it leads
         // What the old leader posted before it learned (as a thawed one may) is dropped.
-        new BroadcastChannel(name).postMessage(['e', ['chat', '{}', '50', true, null], deposed, 9]);
+        const late = new BroadcastChannel(name);
+        late.postMessage(['e', ['chat', '{}', '50', true, null], deposed, 9]);
+        late.postMessage(Object.assign(['s', 'c', 3], { term: deposed }));
         now.link.post(event(2));
         await until('the event from the new leader', () => leader.ids.includes(2) && other.ids.includes(2));
         // A deposed leader's answer to a catch-up, after the new leader said its term,
@@ -715,6 +717,7 @@ if (base) {
         await until("the new leader's answer", () => other.link.held === null);
         await ticks(4);
         if (other.ids.join() !== '1,2') throw new Error(`the other follower got ${other.ids} (50 and 60 are the deposed leader's)`);
+        if (other.other.some((o) => o[0] === 's' && o[2] === 3)) throw new Error("the other follower took the deposed leader's state");
         if (leader.ids.join() !== '2' || leader.link.release) throw new Error(`the old leader got ${leader.ids} (leads: ${Boolean(leader.link.release)})`);
         if ([f, g].filter((m) => m.led).length !== 1) throw new Error('both followers led');
         return `a follower took a frozen stealer's turn and led ${took} ms after it found it stealing`;
