@@ -154,7 +154,10 @@ export class ShareLink {
     this.unanswered = 0;
     // The term of the leader that last said so (`["w", term]`), or null.
     this.lead = null;
+    // Whether the lock was granted, is led with, was lost before it was led with.
+    let granted = false;
     let leading = false;
+    let lost = false;
     // (Away, the member has closed its channel: only `left` needs a check here.)
     channel.onmessage = (e) => {
       if (!this.left && Array.isArray(e.data)) this.receive(e.data);
@@ -173,15 +176,18 @@ export class ShareLink {
       .catch(() => {});
     navigator.locks
       .request(this.name, steal ? { steal } : { signal: abort.signal }, async () => {
+        granted = true;
         settle();
         if (this.left || abort.signal.aborted) return;
         // A grant whose callback runs late (its context was frozen) may have been taken
-        // meanwhile, and leading then would post a term that the members take for the
-        // new leader's: this context must hold the lock still. (Taken, it steps out and
-        // back, as below.)
-        const held = await heldLocks();
+        // meanwhile, or be taken while this asks, and leading then would post a term
+        // that the members take for the new leader's: this context must hold the lock
+        // still. (Taken, it steps out and back, as below.) Stepping out meanwhile (a
+        // freeze) ends the wait, so that the lock is let go before the page freezes.
+        const held = await Promise.race([heldLocks(), new Promise((r) => abort.signal.addEventListener('abort', r))]);
+        if (this.left || abort.signal.aborted) return;
         const own = holder(held, `${MEMBER}${this.id} ${this.name}`);
-        if (own && holder(held, this.name) !== own) {
+        if (lost || (own && holder(held, this.name) !== own)) {
           if (!this.left && !this.away && this.channel === channel) {
             this.onMessage(true);
             this.part();
@@ -210,6 +216,8 @@ export class ShareLink {
       // PROBE_MS): step out as into the cache, and back.
       .catch(() => {
         settle();
+        // (Taken before it was led with: the grant's callback steps out.)
+        lost = granted && !leading;
         if (!leading || this.left || this.away || this.channel !== channel) return;
         this.onMessage(true);
         this.part();
@@ -234,6 +242,7 @@ export class ShareLink {
     this.heard = false;
     if (!this.following(channel) || heard) {
       this.unanswered = 0;
+      this.stealer = null;
     } else if (this.unanswered < QUESTIONS) {
       if (!this.unanswered++) heldLocks().then((held) => (this.suspect = holder(held, this.name)));
       channel.postMessage(['q']);
@@ -247,6 +256,7 @@ export class ShareLink {
           // Another member is stealing. Still at it a round later (a steal takes
           // milliseconds), it was frozen itself: this one takes its turn.
           const other = holder(await heldLocks(), STEAL + this.name);
+          if (this.left) return;
           const stuck = other && other === this.stealer;
           this.stealer = other;
           if (stuck) navigator.locks.request(STEAL + this.name, { steal: true }, steal).catch(() => {});
@@ -294,18 +304,16 @@ export class ShareLink {
       // leader's comes.)
       if (this.lead && msg[3] !== undefined && msg[3] !== this.lead) return;
       // The stream's messages that arrived meanwhile were posted before the answer, so
-      // the answer has them, unless the leader's bound let them go (a burst: they are
-      // older than the answer, and come first) or another leader posted them (they
-      // come after, with the states).
+      // the answer has them, unless the leader's bound let them go (a burst), or an
+      // earlier leader posted them and this one let them go: older than the answer
+      // either way, they come first. The states come after.
       const answer = msg[2].filter(Array.isArray);
       const at = (m) => `${m[2]} ${m[3]}`;
       const has = new Set(answer.filter((m) => NUMBERED.test(m[0])).map(at));
-      const first = answer.find((m) => NUMBERED.test(m[0]));
-      const older = (m) => first !== undefined && m[2] === first[2] && m[3] < first[3];
       this.unhold();
-      for (const m of held) if (NUMBERED.test(m[0]) && !has.has(at(m)) && older(m)) this.take(m);
+      for (const m of held) if (NUMBERED.test(m[0]) && !has.has(at(m))) this.take(m);
       for (const m of answer) this.take(m);
-      for (const m of held) if (!NUMBERED.test(m[0]) || (!has.has(at(m)) && !older(m))) this.take(m);
+      for (const m of held) if (!NUMBERED.test(m[0])) this.take(m);
     } else if (this.held && HELD.test(kind)) {
       if (this.held.push(msg) > KEEP) this.unhold(true);
     } else {

@@ -804,14 +804,24 @@ if (base) {
         for (let i = 0; i < 3; i++) n.link.post(['c', big]);
         await until('the comments', () => t.other.filter((o) => o[0] === 'c').length === 3);
         if (t.link.kept.length !== 1) throw new Error(`a follower keeps ${t.link.kept.length} comments of 600,000 characters`);
-        return `caught up on ${burst} events through a cut-short answer; kept ${t.link.kept.length} big comment`;
+        const keptComments = t.link.kept.length;
+
+        // Held events of an earlier leader that the answer lacks (the answering leader
+        // let them go) are older than it: they come first.
+        const ev = (id, term, count) => ['e', ['chat', '{}', String(id), true, null], term, count];
+        t.link.held = [ev(3001, 'TA', 21), ev(3002, 'TA', 22)];
+        t.link.lead = null;
+        t.link.receive(['z', t.link.id, [ev(3003, 'TB', 1)], 'TB']);
+        if (t.ids.slice(-3).join() !== '3001,3002,3003') throw new Error(`the member got ${t.ids.slice(-3)} from held events and an answer`);
+        return `caught up on ${burst} events through a cut-short answer; kept ${keptComments} big comment`;
       });
     });
 
-    await run.check('the link: a grant whose callback runs after the lock was taken (its context frozen) does not lead, and the members keep the new leader\'s events', async () => {
-      // What broke (review): a member granted the lock while frozen, and stolen from
+    await run.check('the link: a grant whose callback runs after the lock was taken (its context frozen), or that is taken while it checks, does not lead, and the members keep the new leader\'s events', async () => {
+      // What broke (reviews): a member granted the lock while frozen, and stolen from
       // before it thawed, led anyway when its callback ran: it posted its term, the
       // members took it for the leader's, and dropped every event of the real one.
+      // Then the check that mended it read a holder from before a steal.
       return withLinks(async ({ until, member, event }) => {
         const leader = member();
         await until('the first link to lead', () => leader.led);
@@ -851,7 +861,36 @@ if (base) {
         if (x.led) throw new Error('x led after its lock was taken');
         await until('x to follow g', () => x.ids.includes(7));
         if (x.steps.join() !== 'out,in') throw new Error(`x did not step out and back (${x.steps})`);
-        g.link.leave();
+
+        // The same with the lock taken while the grant asks whether it holds it (the
+        // answer, slow, says it does).
+        const query = navigator.locks.query;
+        navigator.locks.query = async function () {
+          const held = await query.call(this);
+          await new Promise((r) => setTimeout(r, 300));
+          return held;
+        };
+        const y = member();
+        y.link.onLead = () => {
+          y.led = true;
+          y.link.post(['w']);
+        };
+        await new Promise((r) => setTimeout(r, 50));
+        g.link.leave(); // y (or x) is granted the lock, and asks
+        await new Promise((r) => setTimeout(r, 50));
+        const h = { led: false };
+        h.link = new Other(name, () => {}, () => (h.led = true));
+        h.link.part();
+        h.link.join(true);
+        await until('h to lead', () => h.led);
+        h.link.post(['w']);
+        await new Promise((r) => setTimeout(r, 500));
+        navigator.locks.query = query;
+        h.link.post(event(8));
+        await until('the event from h', () => f.ids.includes(8));
+        const wrong = [f, x, y].filter((m) => m.led).length;
+        if (wrong) throw new Error(`${wrong} member(s) led after the lock was taken while they asked`);
+        h.link.leave();
         return `x followed (${x.steps.join()})`;
       });
     });
