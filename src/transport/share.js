@@ -101,6 +101,8 @@ export class ShareLink {
     this.onLead = onLead;
     this.left = this.away = false;
     this.id = String(Math.random());
+    // (See PROBE_MS.)
+    this.memberLock = `${MEMBER}${this.id} ${name}`;
     // [message, events, characters] of the kept messages, oldest first.
     this.kept = [];
     // [term, count] where this member joined, before it kept anything.
@@ -165,7 +167,7 @@ export class ShareLink {
     // The sign of a member of this build (see PROBE_MS), held while it is in the group:
     // not while away, since a page that holds a lock is not kept in the cache.
     navigator.locks
-      .request(`${MEMBER}${this.id} ${this.name}`, { signal: abort.signal }, () =>
+      .request(this.memberLock, { signal: abort.signal }, () =>
         this.left || abort.signal.aborted
           ? undefined
           : new Promise((done) => {
@@ -186,15 +188,8 @@ export class ShareLink {
         // freeze) ends the wait, so that the lock is let go before the page freezes.
         const held = await Promise.race([heldLocks(), new Promise((r) => abort.signal.addEventListener('abort', r))]);
         if (this.left || abort.signal.aborted) return;
-        const own = holder(held, `${MEMBER}${this.id} ${this.name}`);
-        if (lost || (own && holder(held, this.name) !== own)) {
-          if (!this.left && !this.away && this.channel === channel) {
-            this.onMessage(true);
-            this.part();
-            if (!this.left) this.rejoin();
-          }
-          return;
-        }
+        const own = holder(held, this.memberLock);
+        if (lost || (own && holder(held, this.name) !== own)) return this.stepOutAndBack(channel);
         return this.left || abort.signal.aborted
           ? undefined
           : new Promise((resolve) => {
@@ -218,13 +213,18 @@ export class ShareLink {
         settle();
         // (Taken before it was led with: the grant's callback steps out.)
         lost = granted && !leading;
-        if (!leading || this.left || this.away || this.channel !== channel) return;
-        this.onMessage(true);
-        this.part();
-        // (The source may have closed in there.)
-        if (!this.left) this.rejoin();
+        if (leading) this.stepOutAndBack(channel);
       });
     return settled;
+  }
+
+  // Steps out as into the cache, and back (the lock on `channel` was taken).
+  stepOutAndBack(channel) {
+    if (this.left || this.away || this.channel !== channel) return;
+    this.onMessage(true);
+    this.part();
+    // (The source may have closed in there.)
+    if (!this.left) this.rejoin();
   }
 
   // Whether this member follows in the group, on the channel `channel`.
@@ -304,16 +304,25 @@ export class ShareLink {
       // leader's comes.)
       if (this.lead && msg[3] !== undefined && msg[3] !== this.lead) return;
       // The stream's messages that arrived meanwhile were posted before the answer, so
-      // the answer has them, unless the leader's bound let them go (a burst), or an
-      // earlier leader posted them and this one let them go: older than the answer
-      // either way, they come first. The states come after.
+      // the answer has them, unless the leader's bound let them go (a burst) or the
+      // leader never kept them (an earlier leader's, come late or dropped as it took
+      // the lock). Those numbered before the answer's last of their term, or of a term
+      // it lacks, come first; later ones after it, with the states.
       const answer = msg[2].filter(Array.isArray);
       const at = (m) => `${m[2]} ${m[3]}`;
-      const has = new Set(answer.filter((m) => NUMBERED.test(m[0])).map(at));
+      const has = new Set();
+      const top = new Map();
+      for (const m of answer) {
+        if (!NUMBERED.test(m[0])) continue;
+        has.add(at(m));
+        top.set(m[2], Math.max(top.get(m[2]) ?? -Infinity, m[3]));
+      }
+      const lacking = (m) => NUMBERED.test(m[0]) && !has.has(at(m));
+      const late = (m) => top.has(m[2]) && m[3] > top.get(m[2]);
       this.unhold();
-      for (const m of held) if (NUMBERED.test(m[0]) && !has.has(at(m))) this.take(m);
+      for (const m of held) if (lacking(m) && !late(m)) this.take(m);
       for (const m of answer) this.take(m);
-      for (const m of held) if (!NUMBERED.test(m[0])) this.take(m);
+      for (const m of held) if (!NUMBERED.test(m[0]) || (lacking(m) && late(m))) this.take(m);
     } else if (this.held && HELD.test(kind)) {
       if (this.held.push(msg) > KEEP) this.unhold(true);
     } else {
