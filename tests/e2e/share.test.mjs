@@ -513,7 +513,14 @@ if (base) {
             old.link.receive = (msg) => msg[0] !== 'y' && answer.call(old.link, msg);
             return old;
           };
-          const helpers = { until, member, event, away, back, oldLeader, ShareLink };
+          // `n` ticks of the probe (`ShareLink.PROBE_MS`, which a check may shorten).
+          const ticks = (n) => new Promise((r) => setTimeout(r, n * ShareLink.PROBE_MS));
+          // Takes the lock `name` for this page; resolves to the function that lets go.
+          const hold = (name) =>
+            new Promise((granted) =>
+              navigator.locks.request(name, () => new Promise((done) => granted(done))),
+            );
+          const helpers = { until, member, event, away, back, oldLeader, ticks, hold, ShareLink };
           return new Function('helpers', `return (${body})(helpers)`)(helpers);
         }, body.toString());
       });
@@ -655,13 +662,8 @@ if (base) {
       // could steal one after the other, a follower frozen while stealing stopped all
       // the others, and members took what a deposed leader still posted (or answered)
       // before it learned of the theft.
-      return withLinks(async ({ until, member, event, ShareLink }) => {
+      return withLinks(async ({ until, member, event, ticks, hold, ShareLink }) => {
         ShareLink.PROBE_MS = 200;
-        const ticks = (n) => new Promise((r) => setTimeout(r, n * ShareLink.PROBE_MS));
-        const hold = (name) =>
-          new Promise((granted) =>
-            navigator.locks.request(name, () => new Promise((done) => granted(done))),
-          );
         const leader = member();
         await until('the first link to lead', () => leader.led && leader.link.releaseMember);
         const f = member();
@@ -721,6 +723,71 @@ if (base) {
         if (leader.ids.join() !== '2' || leader.link.release) throw new Error(`the old leader got ${leader.ids} (leads: ${Boolean(leader.link.release)})`);
         if ([f, g].filter((m) => m.led).length !== 1) throw new Error('both followers led');
         return `a follower took a frozen stealer's turn and led ${took} ms after it found it stealing`;
+      });
+    });
+
+    await run.check('the link: a follower that leaves while its steal waits requests no lock; one that hears its leader again forgets the stealer it saw, and steals only after a new round of its own', async () => {
+      // What broke: the steal timer of a member that had left still requested locks
+      // (it ran after `leave()`); and a context seen stealing once counted as stuck in
+      // any later round, so after the leader was heard again a follower took the lock
+      // from a live member's steal a round early.
+      return withLinks(async ({ until, member, event, ticks, hold, ShareLink }) => {
+        ShareLink.PROBE_MS = 200;
+        const leader = member();
+        await until('the first link to lead', () => leader.led && leader.link.releaseMember);
+        const name = leader.link.name;
+        // The leader answers questions only while `silent` is false (as a frozen one
+        // would not).
+        let silent = false;
+        const receive = leader.link.receive;
+        leader.link.receive = (msg) => (!silent || msg[0] !== 'q') && receive.call(leader.link, msg);
+        const f = member();
+        await until('the follower to hold its member lock', () => f.link.releaseMember);
+        leader.link.post(event(1));
+        await until('the event', () => f.ids.length === 1);
+        // Every lock this page requests from here on.
+        const requested = [];
+        const request = navigator.locks.request;
+        navigator.locks.request = function (lock, ...rest) {
+          requested.push(lock);
+          return request.call(this, lock, ...rest);
+        };
+        // Two questions unanswered; at the third tick the follower waits to steal (at
+        // least 100 ms), and leaves meanwhile.
+        silent = true;
+        await until('two unanswered questions', () => f.link.unanswered === 2);
+        await until('the follower to wait to steal', () => f.link.unanswered === 0);
+        const before = requested.length;
+        f.link.leave();
+        await ticks(3);
+        const after = requested.slice(before);
+        if (after.length) throw new Error(`a follower that left requested ${after.join(', ')}`);
+        if (!leader.link.release || f.led) throw new Error('the follower that left took the lock');
+
+        // A new follower sees another member stealing (this page holds the steal
+        // lock), then hears the leader again.
+        silent = false;
+        const g = member();
+        await until('the new follower to hold its member lock', () => g.link.releaseMember);
+        const letGo = await hold(`wasm-eventsource+steal:${name}`);
+        silent = true;
+        await until('the new follower to find another stealing', () => g.link.stealer);
+        silent = false;
+        await until('the new follower to forget the stealer once it hears the leader', () => g.link.stealer === null);
+        // The leader stops answering again while that member still steals: the
+        // follower takes its turn only after it found it stealing in a round of its
+        // own (two rounds of three ticks), not at the end of the first.
+        let checks = 0;
+        const check = g.link.check;
+        g.link.check = function () {
+          checks++;
+          return check.call(this);
+        };
+        silent = true;
+        await until('the new follower to take the lock', () => g.led);
+        letGo();
+        if (checks < 6) throw new Error(`the new follower took the lock after ${checks} ticks (a stealer seen before the leader was heard counted as stuck)`);
+        return `the follower took its turn after ${checks} ticks`;
       });
     });
 
