@@ -966,6 +966,46 @@ if (base) {
       });
     });
 
+    await run.check('the link: a member that steps out (a freeze) while its new grant checks that it holds the lock lets the lock go', async () => {
+      // What broke: the grant's check (`navigator.locks.query`) held up by a freeze
+      // kept the lock for a page that would not run again, and no other member led.
+      return withLinks(async ({ until, member, away, ShareLink }) => {
+        ShareLink.PROBE_MS = 1e9; // no probe: only a grant asks who holds the lock
+        const leader = member();
+        await until('the first link to lead', () => leader.led);
+        const m = member();
+        await until('the follower to hold its member lock', () => m.link.releaseMember);
+        // From here the page's lock queries wait for `open()`, as in a frozen page.
+        const query = navigator.locks.query;
+        let open;
+        const gate = new Promise((r) => (open = r));
+        let asked = 0;
+        navigator.locks.query = function () {
+          asked++;
+          return gate.then(() => query.call(this));
+        };
+        const holds = async () => (await query.call(navigator.locks)).held.some((l) => l.name === m.link.name);
+        leader.link.leave();
+        // The follower is granted the lock and asks whether it holds it; it steps
+        // out before the answer comes.
+        const end = Date.now() + 5000;
+        while (!asked || !(await holds())) {
+          if (Date.now() > end) throw new Error('timed out waiting for the follower to be granted the lock');
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        away(m);
+        navigator.locks.query = query;
+        const n = member();
+        try {
+          await until('a new member to lead', () => n.led);
+        } finally {
+          open();
+        }
+        if (m.led) throw new Error('the member that stepped out led');
+        return 'the lock went to the next member';
+      });
+    });
+
     await run.check("native: a leader that gets the group's end from the one before it closes with it", async () => {
       // What broke: a member granted the lock before it read the last leader's
       // "closed for good" (a 204, say) ignored it as a leader and connected again.
