@@ -1001,7 +1001,9 @@ if (base) {
         } finally {
           open();
         }
-        if (m.led) throw new Error('the member that stepped out led');
+        // Its check answered at last, the member that stepped out does not lead.
+        await new Promise((r) => setTimeout(r, 50));
+        if (m.led || !n.link.release) throw new Error(`the member that stepped out led (the new one leads: ${Boolean(n.link.release)})`);
         return 'the lock went to the next member';
       });
     });
