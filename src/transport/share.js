@@ -156,8 +156,7 @@ export class ShareLink {
     this.unanswered = 0;
     // The term of the leader that last said so (`["w", term]`), or null.
     this.lead = null;
-    // Whether the lock was granted, is led with, was lost before it was led with.
-    let granted = false;
+    // Whether the lock is led with, or was lost before it was led with.
     let leading = false;
     let lost = false;
     // (Away, the member has closed its channel: only `left` needs a check here.)
@@ -178,7 +177,6 @@ export class ShareLink {
       .catch(() => {});
     navigator.locks
       .request(this.name, steal ? { steal } : { signal: abort.signal }, async () => {
-        granted = true;
         settle();
         if (this.left || abort.signal.aborted) return;
         // A grant whose callback runs late (its context was frozen) may have been taken
@@ -190,29 +188,28 @@ export class ShareLink {
         if (this.left || abort.signal.aborted) return;
         const own = holder(held, this.memberLock);
         if (lost || (own && holder(held, this.name) !== own)) return this.stepOutAndBack(channel);
-        return this.left || abort.signal.aborted
-          ? undefined
-          : new Promise((resolve) => {
-              leading = true;
-              this.release = resolve;
-              this.term = String(Math.random());
-              this.count = 0;
-              // Leading, the member resumes after the last event it delivered: what
-              // it held comes again on its own connection. But not the group's end
-              // (the stream closed for good): that passes on, and nothing connects.
-              const held = this.held || [];
-              this.unhold();
-              for (const m of held) if (m[0] === 's' && m[1] === 'x') this.take(m);
-              if (!this.left) this.onLead();
-            });
+        return new Promise((resolve) => {
+          leading = true;
+          this.release = resolve;
+          this.term = String(Math.random());
+          this.count = 0;
+          // Leading, the member resumes after the last event it delivered: what it
+          // held comes again on its own connection. But not the group's end (the
+          // stream closed for good): that passes on, and nothing connects.
+          const kept = this.held || [];
+          this.unhold();
+          for (const m of kept) if (m[0] === 's' && m[1] === 'x') this.take(m);
+          if (!this.left) this.onLead();
+        });
       })
       // Aborted by leave() or pagehide while waiting: nothing to report. Rejected
       // while leading: another member took the lock (this one was frozen, see
       // PROBE_MS): step out as into the cache, and back.
       .catch(() => {
         settle();
-        // (Taken before it was led with: the grant's callback steps out.)
-        lost = granted && !leading;
+        // (Taken before it was led with: the grant's callback steps out. A request
+        // aborted before its grant sets this too, but then no callback runs.)
+        lost = !leading;
         if (leading) this.stepOutAndBack(channel);
       });
     return settled;
