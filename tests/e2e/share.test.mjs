@@ -465,9 +465,10 @@ if (base) {
         await page.goto(`${site.origin}/tests/package/page.html`);
         return page.evaluate(async (body) => {
           const { ShareLink } = await import('/src/transport/share.js');
+          // Waits for `ok()` (which may return a promise) to hold.
           const until = async (what, ok) => {
             const end = Date.now() + 5000;
-            while (!ok()) {
+            while (!(await ok())) {
               if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
               await new Promise((r) => setTimeout(r, 5));
             }
@@ -894,7 +895,8 @@ if (base) {
       // before it thawed, led anyway when its callback ran: it posted its term, the
       // members took it for the leader's, and dropped every event of the real one.
       // Then the check that mended it read a holder from before a steal.
-      return withLinks(async ({ until, member, event }) => {
+      return withLinks(async ({ until, member, event, ShareLink }) => {
+        ShareLink.PROBE_MS = 1e9; // no probe: only a grant asks who holds the lock
         const leader = member();
         await until('the first link to lead', () => leader.led);
         const name = leader.link.name;
@@ -930,11 +932,15 @@ if (base) {
           t.link.post(['w']);
           return t;
         };
+        // How many wait for the group's lock (asked past the slow query below).
+        const query = navigator.locks.query;
+        const waiting = async () => (await query.call(navigator.locks)).pending.filter((l) => l.name === name).length;
+        await until('x and f to wait for the lock', async () => (await waiting()) === 2);
         // The leader goes: X is granted the lock, but its callback waits; G takes it.
         leader.link.leave();
-        await new Promise((r) => setTimeout(r, 50));
+        await until('x to be granted the lock', async () => (await waiting()) < 2);
         const g = await thief('g');
-        await new Promise((r) => setTimeout(r, 700)); // X's callback has run
+        await until("x's late callback to run", () => x.led || x.steps.length > 0);
         g.link.post(event(7));
         await until('the event from g', () => f.ids.includes(7));
         if (x.led) throw new Error('x led after its lock was taken');
@@ -943,19 +949,21 @@ if (base) {
 
         // The same with the lock taken while the grant asks whether it holds it (the
         // answer, slow, says it does).
-        const query = navigator.locks.query;
+        let asked = 0;
         navigator.locks.query = async function () {
+          asked++;
           const held = await query.call(this);
           await new Promise((r) => setTimeout(r, 300));
           return held;
         };
         const y = member();
         announces(y);
-        await new Promise((r) => setTimeout(r, 50));
-        g.link.leave(); // y (or x) is granted the lock, and asks
-        await new Promise((r) => setTimeout(r, 50));
+        g.link.leave(); // a member is granted the lock, and asks
+        await until('a member to be granted the lock and ask', () => asked > 0);
         const h = await thief('h');
-        await new Promise((r) => setTimeout(r, 500));
+        const steps = () => f.steps.length + x.steps.length + y.steps.length;
+        const stepped = steps();
+        await until('the member that asked to step out, or lead', () => [f, x, y].some((m) => m.led) || steps() > stepped);
         navigator.locks.query = query;
         h.link.post(event(8));
         await until('the event from h', () => f.ids.includes(8));
@@ -984,15 +992,13 @@ if (base) {
           asked++;
           return gate.then(() => query.call(this));
         };
-        const holds = async () => (await query.call(navigator.locks)).held.some((l) => l.name === m.link.name);
         leader.link.leave();
         // The follower is granted the lock and asks whether it holds it; it steps
         // out before the answer comes.
-        const end = Date.now() + 5000;
-        while (!asked || !(await holds())) {
-          if (Date.now() > end) throw new Error('timed out waiting for the follower to be granted the lock');
-          await new Promise((r) => setTimeout(r, 5));
-        }
+        await until(
+          'the follower to be granted the lock and ask',
+          async () => asked && (await query.call(navigator.locks)).held.some((l) => l.name === m.link.name),
+        );
         away(m);
         navigator.locks.query = query;
         const n = member();
