@@ -913,6 +913,20 @@ fn an_id_or_event_line_that_takes_its_event_over_the_cap_still_applies() {
 }
 
 #[test]
+fn an_event_whose_id_or_event_line_alone_goes_over_the_cap_is_not_dispatched() {
+    // What broke: an `id` or `event` line over the cap, in an event with no data line,
+    // queued a 0-byte oversize event that the handlers reported as an error, though
+    // the spec dispatches no event whose data buffer is empty.
+    let input = b"id: 0123456789abcdefg\n\n\
+        event: 0123456789abcdefg\n\n\
+        id: 5\nevent: 0123456789abcdefg\n\n\
+        data: ok\n\n";
+    let out = chunking_outcome(|| Parser::with_max_event_size(16), input);
+    assert_eq!(out.items, [Item::Event(Event::new("", "ok", "5"))]);
+    assert_eq!(out.last_event_id, "5");
+}
+
+#[test]
 fn a_retry_line_is_not_kept_past_any_valid_length() {
     // Regression: a retry line was kept up to the cap, though no value of more than
     // 20 digits (u64::MAX) without leading zeros is valid.
@@ -1013,13 +1027,10 @@ fn zero_limit_drops_every_event_with_data() {
     );
     assert_eq!(
         out.items,
-        [
-            oversize("message", 1, 0, ""),
-            oversize("message", 0, 0, ""),
-            oversize("message", 2, 0, "")
-        ]
+        [oversize("message", 1, 0, ""), oversize("message", 2, 0, "")]
     );
-    // An id line longer than the cap drops its block (and does not apply).
+    // An id line longer than the cap does not apply; its block, with no data, is not
+    // dispatched.
     assert_eq!(out.last_event_id, "");
 }
 

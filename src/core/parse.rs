@@ -799,7 +799,10 @@ impl Parser {
             self.last_event_id.set(&decode(&self.id_buffer));
             self.id_buffer.clear();
         }
-        if let Some(size) = self.oversize.take() {
+        // An event marked oversize by its `event` or `id` lines alone has no data
+        // (every `data` line counts at least its LF): like any event with an empty
+        // data buffer, it is not dispatched.
+        if let Some(size) = self.oversize.take().filter(|&size| size > 0) {
             let event_type = match decode(&self.event_type) {
                 event_type if event_type.is_empty() => "message".to_owned(),
                 event_type => event_type.into_owned(),
