@@ -242,6 +242,44 @@ async fn data_that_is_not_json_is_a_decode_error_and_the_stream_goes_on() {
     );
 }
 
+#[wasm_bindgen_test]
+async fn data_nested_past_128_levels_is_a_decode_error_not_a_trap() {
+    // What broke: the decoder recursed once per level with no limit, so an event whose
+    // data nests 100,000 arrays (valid JSON, which JSON.parse reads) overflowed the
+    // wasm stack and trapped the module, and every source of the page with it.
+    for (depth, decodes) in [(100_000, false), (127, true), (128, false)] {
+        let source =
+            EventSource::new(&url(&format!("/scenario/deep?depth={depth}"))).expect("valid url");
+        let (tx, mut rx) = unbounded();
+        let _sub = source.on_message::<serde_json::Value>(move |r| {
+            let _ = tx.unbounded_send(r);
+        });
+        let first = next(&mut rx, "the deep event").await;
+        // 128 arrays and objects deep (the object and 127 arrays) decode, as with
+        // serde_json; one more does not.
+        match first {
+            Ok(message) if decodes => {
+                let mut value = &message.data["deep"];
+                let mut levels = 0;
+                while let Some(inner) = value.get(0) {
+                    value = inner;
+                    levels += 1;
+                }
+                assert_eq!(levels, depth - 1, "arrays inside the outermost");
+            }
+            Err(error) if !decodes => assert!(
+                error.reason.contains("more than 128 arrays and objects"),
+                "{}",
+                error.reason
+            ),
+            other => panic!("depth {depth}: {:?}", other.map(|m| m.event_type)),
+        }
+        let second = next(&mut rx, "the event after it").await.expect("decodes");
+        assert_eq!(second.data, json!({"n": 2, "deep": []}));
+        source.close();
+    }
+}
+
 /// This file's build has no `probe` feature: when the browser gives up and its
 /// Resource Timing entry does not say why, nothing asks the server again. The give-up
 /// is a passing network failure whose message names the feature, and the server saw

@@ -42,7 +42,7 @@ pub(crate) fn decode<T: DeserializeOwned>(text: &JsValue) -> Result<T, String> {
             .unwrap_or_default();
         format!("JSON.parse: {message}")
     })?;
-    T::deserialize(Value(value)).map_err(|e| e.to_string())
+    T::deserialize(Value(value, 0)).map_err(|e| e.to_string())
 }
 
 /// Why a parsed value did not fit the target type, and where.
@@ -126,8 +126,12 @@ fn kind(unexpected: &Unexpected<'_>) -> String {
     }
 }
 
-/// A value `JSON.parse` returned.
-struct Value(JsValue);
+/// How many arrays and objects deep a value may nest, as serde_json allows: the
+/// deserializer recurses once per level, and the wasm stack is small.
+const MAX_DEPTH: u16 = 128;
+
+/// A value `JSON.parse` returned, and how many arrays and objects hold it.
+struct Value(JsValue, u16);
 
 /// Whether `n` is an integer that an `f64` holds exactly (JSON.parse read it as written).
 fn exact(n: f64) -> bool {
@@ -144,6 +148,17 @@ fn visit_integer<'de, V: Visitor<'de>>(n: f64, visitor: V) -> Result<V::Value, E
 }
 
 impl Value {
+    /// The depth of this value's elements or fields, or an error past [`MAX_DEPTH`].
+    fn inside(&self) -> Result<u16, Error> {
+        if self.1 >= MAX_DEPTH {
+            return Err(Error::new(format!(
+                "the JSON nests more than {MAX_DEPTH} arrays and objects deep, where \
+                 decoding stops (as serde_json's does)"
+            )));
+        }
+        Ok(self.1 + 1)
+    }
+
     /// "invalid type: <what the value is>, expected <expected>".
     fn invalid(&self, expected: &str) -> Error {
         let v = &self.0;
@@ -210,9 +225,11 @@ impl<'de> Deserializer<'de> for Value {
         } else if v.is_null() || v.is_undefined() {
             visitor.visit_unit()
         } else if js_sys::Array::is_array(v) {
-            visitor.visit_seq(Items::new(self.0.unchecked_into()))
+            let depth = self.inside()?;
+            visitor.visit_seq(Items::new(self.0.unchecked_into(), depth))
         } else {
-            visitor.visit_map(Fields::new(self.0))
+            let depth = self.inside()?;
+            visitor.visit_map(Fields::new(self.0, depth))
         }
     }
 
@@ -290,7 +307,8 @@ impl<'de> Deserializer<'de> for Value {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         if js_sys::Array::is_array(&self.0) {
-            visitor.visit_seq(Items::new(self.0.unchecked_into()))
+            let depth = self.inside()?;
+            visitor.visit_seq(Items::new(self.0.unchecked_into(), depth))
         } else {
             Err(self.invalid("an array"))
         }
@@ -315,7 +333,8 @@ impl<'de> Deserializer<'de> for Value {
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         if self.0.is_object() && !js_sys::Array::is_array(&self.0) {
-            visitor.visit_map(Fields::new(self.0))
+            let depth = self.inside()?;
+            visitor.visit_map(Fields::new(self.0, depth))
         } else {
             Err(self.invalid("an object"))
         }
@@ -343,11 +362,12 @@ impl<'de> Deserializer<'de> for Value {
         if self.0.is_object() && !js_sys::Array::is_array(&self.0) {
             let keys = js_sys::Object::keys(self.0.unchecked_ref::<js_sys::Object>());
             if keys.length() == 1 {
+                let depth = self.inside()?;
                 let key = keys.get(0);
                 let value = js_sys::Reflect::get(&self.0, &key).unwrap_or(JsValue::UNDEFINED);
                 return visitor.visit_enum(Variant {
                     tag: key.as_string().unwrap_or_default(),
-                    value: Value(value),
+                    value: Value(value, depth),
                 });
             }
         }
@@ -377,15 +397,18 @@ struct Items {
     array: js_sys::Array,
     next: u32,
     len: u32,
+    /// The elements' depth.
+    depth: u16,
 }
 
 impl Items {
-    fn new(array: js_sys::Array) -> Self {
+    fn new(array: js_sys::Array, depth: u16) -> Self {
         let len = array.length();
         Items {
             array,
             next: 0,
             len,
+            depth,
         }
     }
 }
@@ -402,7 +425,7 @@ impl<'de> SeqAccess<'de> for Items {
         }
         let at = self.next;
         self.next += 1;
-        seed.deserialize(Value(self.array.get(at)))
+        seed.deserialize(Value(self.array.get(at), self.depth))
             .map(Some)
             .map_err(|e| e.within(format_args!("[{at}]")))
     }
@@ -420,10 +443,12 @@ struct Fields {
     len: u32,
     /// The key of the value to be read next.
     key: JsValue,
+    /// The values' depth.
+    depth: u16,
 }
 
 impl Fields {
-    fn new(object: JsValue) -> Self {
+    fn new(object: JsValue, depth: u16) -> Self {
         let keys = js_sys::Object::keys(object.unchecked_ref::<js_sys::Object>());
         let len = keys.length();
         Fields {
@@ -432,6 +457,7 @@ impl Fields {
             next: 0,
             len,
             key: JsValue::UNDEFINED,
+            depth,
         }
     }
 }
@@ -448,12 +474,13 @@ impl<'de> MapAccess<'de> for Fields {
         }
         self.key = self.keys.get(self.next);
         self.next += 1;
-        seed.deserialize(Value(self.key.clone())).map(Some)
+        seed.deserialize(Value(self.key.clone(), self.depth))
+            .map(Some)
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Error> {
         let value = js_sys::Reflect::get(&self.object, &self.key).unwrap_or(JsValue::UNDEFINED);
-        seed.deserialize(Value(value)).map_err(|e| {
+        seed.deserialize(Value(value, self.depth)).map_err(|e| {
             let key = self.key.as_string().unwrap_or_default();
             e.within(format_args!(".{key}"))
         })

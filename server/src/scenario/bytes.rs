@@ -182,6 +182,26 @@ pub(crate) async fn huge(
     Ok(raw_response(&state, chunks, Ending::Idle))
 }
 
+/// `/scenario/deep?depth=N`: an event whose data nests `N` arrays (valid JSON that a
+/// recursive decoder must refuse rather than overflow its stack on), then a plain one.
+pub(crate) async fn deep(
+    State(state): State<AppState>,
+    req: ScenarioRequest,
+) -> Result<Response, ApiError> {
+    let depth = req.params.int_in("depth", 100_000, 1..=1_000_000)?;
+    let depth = usize::try_from(depth).unwrap_or(1);
+    let mut body = retry_bytes(&req, "\n")?;
+    body.extend_from_slice(b"data: {\"n\":1,\"deep\":");
+    body.extend(std::iter::repeat_n(b'[', depth));
+    body.extend(std::iter::repeat_n(b']', depth));
+    body.extend_from_slice(b"}\n\ndata: {\"n\":2,\"deep\":[]}\n\n");
+    Ok(raw_response(
+        &state,
+        stream::iter([Bytes::from(body)]),
+        Ending::Idle,
+    ))
+}
+
 /// `/scenario/burst/{n}?event=TYPE&then=idle`: `n` events with 110-byte JSON data, in
 /// chunks of about 64 KiB, then the response ends (or idles with `then=idle`).
 pub(crate) async fn burst(

@@ -29,6 +29,7 @@
 //! | `content-type?type=T` | Content-Type T (default `text/plain`), body `id: 1` / `data: {"n":1}`, ends |
 //! | `no-content` | 204 |
 //! | `bad-json` | ids 1, 2, 3 with data `{"n":1}`, `{not json`, `{"n":3}`, idle |
+//! | `deep?depth=N` | data `{"n":1,"deep":[[…]]}` with N nested arrays (default 100,000, max 1,000,000), then `{"n":2,"deep":[]}`, idle |
 //! | `replay` | no Last-Event-ID: `id: 1..3` / `data: {"n":k}`, then ends; resumed (any Last-Event-ID): `id: 3` `{"n":3}` again, `event: reset` `{"n":"reset"}` and `{"n":"plain"}` without ids, then `id: 1` `{"n":101}`, `id: 2` `{"n":102}` (a server that restarted), idle |
 //! | `named` | `event: chat` `{"n":1}`, default type `{"n":2}`, `event: chat` `{"n":3}`, idle |
 //! | `burst/{n}?event=TYPE&then=idle` | n events, data `{"seq":i,"user":"user-<i%100>","text":"<pad>","ok":true}` exactly 110 bytes, i = 1..=n, no ids, ~64 KiB chunks, then ends (or idles) |
@@ -242,6 +243,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/no-content", get(no_content).post(no_content))
         .route("/bad-json", get(bad_json).post(bad_json))
+        .route("/deep", get(bytes::deep).post(bytes::deep))
         .route("/named", get(named).post(named))
         .route("/replay", get(replay).post(replay))
         .route("/burst/{n}", get(bytes::burst).post(bytes::burst))
