@@ -619,6 +619,52 @@ async fn online_cuts_the_backoff_short_and_offline_spends_no_attempt() {
 }
 
 #[wasm_bindgen_test]
+async fn coming_online_does_not_cut_short_the_wait_a_retry_after_asked_for() {
+    // What broke: an `online` event ended any backoff at once, also the wait a 503 (or
+    // 429) asked for with Retry-After, so a network that flapped sent the client back
+    // to a server that had asked it to stay away.
+    js(
+        "window.__offline = false; Object.defineProperty(navigator, 'onLine', \
+        { configurable: true, get: () => !window.__offline });",
+    );
+    for transport in BOTH {
+        let token = token("online-retry-after");
+        // Native learns the status from its check after the browser gives up.
+        let times = if transport == Transport::Native { 2 } else { 1 };
+        let path =
+            format!("/scenario/status/503?retry_after=1&times={times}&then_events=1&token={token}");
+        let source = open(
+            &path,
+            Options::new()
+                .transport(transport)
+                .reconnect_on_online(true)
+                .reconnect_policy(exact_policy(5)),
+        );
+        let (mut states, _s) = states(&source);
+        let failure = next_reconnecting(&mut states).await;
+        let failed_at = js_sys::Date::now();
+        assert!(
+            matches!(failure, ConnectionState::Reconnecting { delay: Some(d), .. } if d >= Duration::from_secs(1)),
+            "{transport:?}: {failure:?}"
+        );
+        js("window.dispatchEvent(new Event('online'))");
+        until_state(&mut states, "connecting again", |s| {
+            matches!(s, ConnectionState::Connecting { .. })
+        })
+        .await;
+        let waited = js_sys::Date::now() - failed_at;
+        assert!(
+            waited >= 950.0,
+            "{transport:?}: connected again {waited} ms after a 503 asked for 1 s"
+        );
+        let events = read_events(&source, &["message"], 1).await;
+        assert_eq!(events[0].1, r#"{"n":1}"#, "{transport:?}");
+        source.close();
+    }
+    js("delete navigator.onLine; window.__offline = false;");
+}
+
+#[wasm_bindgen_test]
 async fn a_hidden_page_pauses_the_connection_and_a_visible_one_resumes_it() {
     js(
         "window.__hidden = false; Object.defineProperty(document, 'hidden', \

@@ -277,16 +277,27 @@ async fn interrupted(control: &Control, pause_when_hidden: bool) -> Interrupt {
 }
 
 /// Waits `delay`, or less when `reconnect()` is called or the browser comes back
-/// online (with `reconnect_on_online`).
-async fn backoff(control: &Control, delay: Duration) {
+/// online (with `reconnect_on_online`). Coming online ends only the part past
+/// `minimum`, what the server asked for (`retry:`, `Retry-After`): the server's
+/// reasons to be left alone do not change with the client's network.
+async fn backoff(control: &Control, delay: Duration, minimum: Duration) {
+    let minimum = minimum.min(delay);
+    if !wait(control, minimum, false).await {
+        wait(control, delay.saturating_sub(minimum), true).await;
+    }
+}
+
+/// Waits `delay`; true when `reconnect()` (or, with `online`, coming back online) cut it
+/// short.
+async fn wait(control: &Control, delay: Duration, online: bool) -> bool {
     let mut timer = pin!(dom::sleep(delay));
     loop {
         let changed = pin!(control.changed.notified());
-        if control.reconnect.replace(false) || control.came_online.replace(false) {
-            return;
+        if control.reconnect.replace(false) || (online && control.came_online.replace(false)) {
+            return true;
         }
         if let Either::Left(_) = select(timer.as_mut(), changed).await {
-            return;
+            return false;
         }
     }
 }
@@ -451,6 +462,10 @@ async fn drive(
                 );
             }
             Decision::Retry(delay) => {
+                let minimum = connector
+                    .server_retry()
+                    .max(failure.retry_after())
+                    .unwrap_or_default();
                 let offline = options.reconnect_on_online && dom::is_offline();
                 let state = ConnectionState::Reconnecting {
                     attempt,
@@ -461,7 +476,7 @@ async fn drive(
                     return;
                 }
                 if !offline {
-                    backoff(&control, delay).await;
+                    backoff(&control, delay, minimum).await;
                 }
             }
         }
