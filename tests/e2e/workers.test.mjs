@@ -68,6 +68,10 @@ if (base) {
         const got = received[who].map((d) => `${d.n}:${d.text}`);
         if (JSON.stringify(got) !== JSON.stringify(['1:to every worker', '2:marker'])) throw new Error(`${who} received ${JSON.stringify(got)}`);
       }
+      // Regression: `onAny` threw "needs the fetch transport" in a Service Worker,
+      // whose default transport is fetch, when the wasm was ready at construction.
+      const notes = await waitUntil(page, "the service worker's onAny to see the marker", () => window.notes.includes('service: onAny: chat 2') && window.notes);
+      if (!notes.includes('service: onAny: chat 1')) throw new Error(`the service worker's onAny saw: ${notes}`);
       await page.screenshot({ path: artifactPath('workers.png') });
     });
 

@@ -70,7 +70,13 @@ impl TypedEventSource {
     ) -> Result<TypedEventSource, JsValue> {
         let options = JsOptions::from_js(options)?;
         #[cfg(feature = "fetch")]
-        let sees_every_type = options.transport == crate::options::Transport::Fetch;
+        // As the source will resolve it: with no transport chosen, a context with no
+        // EventSource (a Service Worker) uses fetch, which sees every type.
+        let sees_every_type = options
+            .clone()
+            .for_context(crate::transport::dom::has_event_source())
+            .transport
+            == crate::options::Transport::Fetch;
         let source = EventSource::with_options(url, options).map_err(|e| match e {
             Error::InvalidUrl { .. } => syntax_error(&e.to_string()),
             _ => JsError::new(&e.to_string()).into(),

@@ -10,5 +10,11 @@ self.addEventListener('message', (event) => {
   if (event.data.kind === 'open') {
     client.postMessage({ who: 'service', kind: 'note', message: `EventSource: ${hadEventSource ? 'removed' : 'none'}, now ${typeof EventSource}` });
     es = feed('service', event.data.url, (message) => client.postMessage(message));
+    // Fetch, the default here, sees every type: `onAny` must be allowed.
+    try {
+      es.onAny((data, meta) => client.postMessage({ who: 'service', kind: 'note', message: `onAny: ${meta.type} ${data.n}` }));
+    } catch (e) {
+      client.postMessage({ who: 'service', kind: 'failure', message: `onAny: ${e.message}` });
+    }
   } else if (event.data.kind === 'close') es?.close();
 });
