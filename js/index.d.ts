@@ -76,7 +76,9 @@ export interface StreamIterator<T> extends AsyncIterableIterator<StreamItem<T>> 
  * completes (the server ends the response, or sends `doneData`, `"[DONE]"` by
  * default); it throws a `StreamError` when it does not, and `signal.reason` when the
  * signal aborts. Leaving the loop (`break`, `return`, a throw) aborts the request.
- * Throws at once for invalid options, as the constructor does.
+ * Invalid options throw as the constructor's do: at once once the wasm is ready (see
+ * `init`), and before that from the first `next()`, as a `StreamError` whose reason is
+ * `"invalid-request"`.
  *
  * ```ts
  * for await (const { data } of stream<Chunk>("/v1/chat/completions", {

@@ -35,24 +35,29 @@ let ready = false;
 
 /**
  * Loads the wasm module (started on import in a browser or worker). Pass a URL, a
- * Response or bytes to load it from elsewhere; later calls return the first call's
- * promise, unless it failed (then they try again). Awaiting it is needed only to have
- * the constructor throw for bad options rather than close the source.
+ * Response or bytes to load it from elsewhere: while the load started on import is
+ * still going, it loads from there if that one fails (sources constructed meanwhile
+ * wait for it). Once loaded, later calls return the same promise; after a failure
+ * they try again. Awaiting it is needed only to have the constructor throw for bad
+ * options rather than close the source.
  */
 export function init(input) {
-  if (!initialised) {
-    const loading = input === undefined ? wasmInit() : wasmInit({ module_or_path: input });
-    initialised = loading.then(
-      () => {
-        ready = true;
-      },
-      (e) => {
-        initialised = null;
-        throw e;
-      },
-    );
-  }
-  return initialised;
+  if (initialised && (ready || input === undefined)) return initialised;
+  const load = () => (input === undefined ? wasmInit() : wasmInit({ module_or_path: input }));
+  // One load at a time: a second instance of the module must never start beside one
+  // that may still succeed.
+  const loading = initialised ? initialised.then(undefined, load) : load();
+  const promise = loading.then(
+    () => {
+      ready = true;
+    },
+    (e) => {
+      if (initialised === promise) initialised = null;
+      throw e;
+    },
+  );
+  initialised = promise;
+  return promise;
 }
 
 // Without awaiting (see the top): sources constructed meanwhile wait in `Deferred`;
@@ -372,7 +377,12 @@ export function stream(url, init) {
   if (signal?.aborted) throw signal.reason;
   const source = new TypedEventSource(url, { ...options, mode: 'request' });
   const queue = [];
-  let wake = null;
+  /** The `next()` calls waiting, each woken by any change (the first takes an event;
+   *  the others wait again). */
+  const waiting = [];
+  const wake = () => {
+    for (const resolve of waiting.splice(0)) resolve();
+  };
   let closed = null;
   let aborted = false;
   const iterator = {
@@ -395,17 +405,14 @@ export function stream(url, init) {
           closed = { reason: 'completed' }; // thrown once; then the iterator is done
           throw error;
         }
-        await new Promise((resolve) => {
-          wake = resolve;
-        });
-        wake = null;
+        await new Promise((resolve) => waiting.push(resolve));
       }
     },
     return: async () => {
       finish();
       queue.length = 0;
       closed = { reason: 'completed' };
-      wake?.();
+      wake();
       return { value: undefined, done: true };
     },
     [Symbol.asyncIterator]() {
@@ -415,7 +422,7 @@ export function stream(url, init) {
   const onAbort = () => {
     aborted = true;
     source.close();
-    wake?.();
+    wake();
   };
   const finish = () => {
     signal?.removeEventListener('abort', onAbort);
@@ -427,12 +434,12 @@ export function stream(url, init) {
       iterator.dropped += 1;
     }
     queue.push({ data, meta });
-    wake?.();
+    wake();
   });
   source.onState((state) => {
     if (state.kind !== 'closed') return;
     closed ??= state;
-    wake?.();
+    wake();
   });
   signal?.addEventListener('abort', onAbort, { once: true });
   return iterator;
@@ -605,19 +612,31 @@ class Deferred {
 
   constructor(href, options) {
     this.url = href;
+    // The options as they are now, as the core reads them at construction: the
+    // caller may change or reuse the object before the wasm is ready. (One that cannot
+    // be cloned, holding a function say, is read as it is then, and refused.)
+    try {
+      options = structuredClone(options);
+    } catch {
+      // kept as given
+    }
     const last = options !== null && typeof options === 'object' ? options.lastEventId : undefined;
     this.#lastEventId = typeof last === 'string' ? last : '';
-    init().then(
-      () => this.#build(href, options),
-      (e) => {
-        const why = e && e.message ? e.message : String(e);
-        this.#end({
-          kind: 'closed',
-          reason: 'failed',
-          message: `the wasm module did not load (${why}); check that the package's .wasm file is served, or pass its URL to init()`,
-        });
-      },
-    );
+    const wait = (loading) =>
+      loading.then(
+        () => this.#build(href, options),
+        (e) => {
+          // An `init(url)` called while this load was going loads from there next.
+          if (initialised && initialised !== loading) return wait(initialised);
+          const why = e && e.message ? e.message : String(e);
+          this.#end({
+            kind: 'closed',
+            reason: 'failed',
+            message: `the wasm module did not load (${why}); check that the package's .wasm file is served, or pass its URL to init()`,
+          });
+        },
+      );
+    wait(init());
   }
 
   get readyState() {

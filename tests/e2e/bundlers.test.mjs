@@ -29,6 +29,21 @@ es.on('chat', (data, meta) => {
 const HTML = (head = '') => `<!doctype html><meta charset="utf-8"><title>bundler app</title><link rel="icon" href="data:,">${head}
 <script type="module" src="./main.js"></script>`;
 
+// The wasm served elsewhere, its URL given to init() as the README says for esbuild.
+const INIT_MAIN = `import { TypedEventSource, init } from 'wasm-eventsource';
+const server = new URLSearchParams(location.search).get('server');
+window.results = { events: [], done: false, loaded: false };
+// Constructed before init(): it waits for the module.
+const es = new TypedEventSource(server + '/scenario/named', { transport: 'fetch' });
+es.on('chat', (data, meta) => {
+  window.results.events.push(data.n + '@' + meta.type);
+  if (data.n === 3) { window.results.done = true; es.close(); }
+});
+es.onState((state) => { if (state.kind === 'closed' && !window.results.done) window.results.failed = state.message; });
+await init('./assets/events.wasm');
+window.results.loaded = true;
+`;
+
 // No reference kept: only the library keeps the source alive.
 const GC_MAIN = `import { TypedEventSource } from 'wasm-eventsource';
 const server = new URLSearchParams(location.search).get('server');
@@ -106,6 +121,18 @@ if (base) {
     builds.esbuild = dist;
   });
 
+  await runner.check('esbuild bundles an app that serves the wasm elsewhere and passes its URL to init()', async () => {
+    const app = makeApp('esbuild-init', tarball, { 'main.js': INIT_MAIN });
+    const dist = join(app, 'dist');
+    mkdirSync(join(dist, 'assets'), { recursive: true });
+    execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'esbuild'), [
+      join(app, 'main.js'), '--bundle', '--format=esm', '--target=es2022', `--outfile=${join(dist, 'main.js')}`, '--log-level=warning',
+    ], { cwd: app });
+    copyFileSync(join(app, 'node_modules', 'wasm-eventsource', 'pkg-web', 'wasm_eventsource_bg.wasm'), join(dist, 'assets', 'events.wasm'));
+    writeFileSync(join(dist, 'index.html'), HTML());
+    builds['esbuild-init'] = dist;
+  });
+
   await runner.check('a plain <script type="module"> with an import map needs no build', async () => {
     const app = makeApp('plain', tarball, {
       'main.js': MAIN,
@@ -152,6 +179,30 @@ if (base) {
         }
       });
     }
+
+    // Regression: the load the package starts on import was still going when the app
+    // called init(url), which returned that load's promise and never used the URL: the
+    // load failed (no wasm beside the bundle), and so did the app's sources.
+    await runner.check('esbuild-init: init(url) while the load started on import is going loads from the URL', async () => {
+      if (!builds['esbuild-init']) throw new Error('not built');
+      const site = await serveStatic(builds['esbuild-init']);
+      const page = await browser.newPage();
+      try {
+        const errors = watchPageErrors(page);
+        // The load started on import asks for the wasm beside the bundle: not there.
+        errors.allow(/status of 404 \(Not Found\) \S*\/wasm_eventsource_bg\.wasm/);
+        await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}`);
+        const results = await waitUntil(page, 'the app to read its events', () => window.results && ((window.results.done && window.results.loaded) || window.results.failed) && window.results);
+        if (results.failed) throw new Error(`the source closed: ${results.failed}`);
+        if (JSON.stringify(results.events) !== JSON.stringify(['1@chat', '3@chat'])) throw new Error(`events ${JSON.stringify(results.events)}`);
+        const unexpected = errors.unexpected();
+        if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
+        return `${results.events.join(', ')}; tolerated: ${errors.tolerated().length} console error(s)`;
+      } finally {
+        await page.close();
+        await site.close();
+      }
+    });
 
     // Regression: `new TypedEventSource(url).on(...)` with no variable holding it stopped
     // at a random moment, when the garbage collector freed it and that closed it.

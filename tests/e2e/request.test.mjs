@@ -275,6 +275,25 @@ const CHECKS = [
     },
   },
   {
+    // Regression: one wake slot: a second `next()` while the first waited replaced its
+    // resolver, so the first never settled (`Promise.all`, a helper that reads ahead).
+    title: 'stream(): next() calls made at once each settle, in order, and the loop still ends',
+    run: async (h) => {
+      const token = h.token('js-next');
+      const it = window.stream(h.url('openai-chat', `tokens=3&pace_ms=20&token=${token}`), h.init('openai-chat'));
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('a next() never settled')), 10000));
+      const calls = [];
+      for (let i = 0; i < 10; i++) calls.push(it.next());
+      const results = await Promise.race([Promise.all(calls), timeout]);
+      const done = results.findIndex((r) => r.done);
+      h.ok(done > 0, `the answer's events, then done: ${JSON.stringify(results.map((r) => r.done))}`);
+      h.ok(results.slice(done).every((r) => r.done), 'done stays done');
+      const text = results.slice(0, done).map((r) => h.tokenOf('openai-chat', r.value.data, r.value.meta)).join('');
+      h.eq(text, await h.expected(3), 'the answer, in order');
+      return `${done} events, then done`;
+    },
+  },
+  {
     title: 'request mode with transport "native" throws, saying it needs fetch; a pre-aborted signal throws',
     run: async (h) => {
       // Flaky before: the page does not await the wasm, and a source constructed before

@@ -9,7 +9,11 @@ const server = params.get('server');
 const out = { events: [], listener: [], removed: 0, states: [], bad: null, badErrorEvents: 0, early: null, done: false };
 window.out = out;
 
-const es = new TypedEventSource(`${server}/scenario/named`, { transport: 'fetch' });
+const options = { transport: 'fetch' };
+const es = new TypedEventSource(`${server}/scenario/named`, options);
+// Regression: the options were read only when the wasm was ready, so a change made
+// after construction (an object reused for another source) was taken, here a bad one.
+options.transport = 'carrier-pigeon';
 out.before = { readyState: es.readyState, state: es.state.kind, url: es.url, lastEventId: es.lastEventId };
 const removed = es.on('chat', () => {
   out.removed += 1;
