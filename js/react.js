@@ -32,7 +32,7 @@ export function useEventSource(url, type, options) {
   const controls = useConnection(key, type, setView, {
     start: (shared) => {
       const latest = shared.latest(type);
-      return { ...initial(id), state: shared.state, data: latest?.data, meta: latest?.meta };
+      return { ...initial(id), state: shared.state, data: latest?.data, meta: latest?.meta, error: shared.failure };
     },
     event: (data, meta) => (v) => ({ ...v, data, meta }),
   });
@@ -56,7 +56,7 @@ export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP }
   const keepRef = useRef(keep);
   keepRef.current = keep;
   const controls = useConnection(key, type, setView, {
-    start: (shared) => ({ ...initial(id), state: shared.state }),
+    start: (shared) => ({ ...initial(id), state: shared.state, error: shared.failure }),
     event: (data, meta) => (v) => {
       const events = v.events.length >= keepRef.current ? v.events.slice(v.events.length - keepRef.current + 1) : v.events.slice();
       events.push({ data, meta });

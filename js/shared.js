@@ -77,6 +77,12 @@ class Shared {
     this.#open();
   }
 
+  /** The closed state when a failure closed the connection (what a watcher's `error`
+   *  shows), else null: a watcher that comes later sees it too. */
+  get failure() {
+    return failed(this.state) ? this.state : null;
+  }
+
   /** The latest `{ data, meta }` of `type` while it is watched, or undefined. */
   latest(type) {
     return this.#types.get(type)?.latest;
@@ -84,7 +90,8 @@ class Shared {
 
   /** Calls `handlers.state(state)`, `handlers.event(data, meta)` for each event of
    *  `type` and `handlers.error(error)` for a decode error of `type` or a failure that
-   *  closed the source. Returns the function that stops it. */
+   *  closed the source, and `handlers.error(null)` when a source that failed is
+   *  opened again (`reconnect()`). Returns the function that stops it. */
   watch(type, handlers) {
     const watcher = { type, handlers };
     this.#watchers.add(watcher);
@@ -133,11 +140,13 @@ class Shared {
     this.#source = source;
     source.onState((state) => {
       if (this.#source !== source) return;
+      const recovered = failed(this.state) && state.kind !== 'closed';
       this.state = state;
-      const failed = state.kind === 'closed' && state.reason !== 'client' && state.reason !== 'completed';
+      const failure = failed(state);
       for (const { handlers } of [...this.#watchers]) {
         handlers.state(state);
-        if (failed) handlers.error(state);
+        if (failure) handlers.error(state);
+        else if (recovered) handlers.error(null);
       }
     });
     source.onDecodeError((info) => {
@@ -155,4 +164,10 @@ class Shared {
       for (const { type: watched, handlers } of [...this.#watchers]) if (watched === type) handlers.event(data, meta);
     });
   }
+}
+
+/** Whether `state` is a connection closed by a failure (not by `close()`, nor by a
+ *  request stream's end). */
+function failed(state) {
+  return state.kind === 'closed' && state.reason !== 'client' && state.reason !== 'completed';
 }

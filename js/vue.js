@@ -44,7 +44,7 @@ export function useEventSource(url, type, options) {
         state.value = shared.state;
         data.value = latest?.data;
         meta.value = latest?.meta;
-        error.value = null;
+        error.value = shared.failure;
         stop = shared.watch(eventType, {
           state: (s) => {
             state.value = s;

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, createRunner, artifactPath, launchBrowser, serveStatic, unique, waitUntil, watchPageErrors } from './lib.mjs';
-import { makeApp, serverControls, viteBuild } from './apps/build.mjs';
+import { makeApp, checkFailureShownAndCleared, serverControls, viteBuild } from './apps/build.mjs';
 
 const runner = createRunner();
 const base = await runner.startup({ paths: ['/stats'] });
@@ -152,6 +152,12 @@ if (base) {
       await waitUntil(page, 'the event after reconnect()', () => document.querySelector('#latest')?.textContent === '2:reopened');
       const list = await page.$$eval('#list li', (items) => items.map((li) => li.textContent));
       if (JSON.stringify(list) !== JSON.stringify(['1', '2'])) throw new Error(`the second hook's list: ${JSON.stringify(list)}`);
+    });
+
+    // Regression: a hook that joined a connection a failure had closed showed `error:
+    // null`, and a failure's `error` stayed after reconnect() opened the connection.
+    await runner.check('a failure shows in `error` for a hook that joins later; reconnect() that opens clears it', async () => {
+      await checkFailureShownAndCleared({ page, server, channel: other, errors, who: 'hook' });
     });
 
     await runner.check('unmount closes the stream (the server sees it end)', async () => {

@@ -9,7 +9,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createRunner, artifactPath, launchBrowser, serveStatic, unique, waitUntil, watchPageErrors } from './lib.mjs';
-import { makeApp, serverControls, viteBuild } from './apps/build.mjs';
+import { makeApp, checkFailureShownAndCleared, serverControls, viteBuild } from './apps/build.mjs';
 
 /** Fails with the page's unexpected errors, if any (each once, the first three). */
 function noErrors(errors) {
@@ -98,6 +98,12 @@ if (base) {
       if (shown !== '-') throw new Error(`after the change it shows ${shown}`);
       await server.publish(other, 'chat', { n: 1, text: 'new channel' });
       await waitUntil(page, "the new channel's event", () => document.querySelector('#latest')?.textContent === '1:new channel');
+    });
+
+    // Regression: a composable that joined a connection a failure had closed showed
+    // `error: null`, and a failure's `error` stayed after reconnect() opened it again.
+    await runner.check('a failure shows in `error` for a composable that joins later; reconnect() that opens clears it', async () => {
+      await checkFailureShownAndCleared({ page, server, channel: other, errors, who: 'composable' });
     });
 
     await runner.check('unmount (v-if) closes the stream (the server sees it end)', async () => {

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../lib.mjs';
+import { REPO_ROOT, waitUntil } from '../lib.mjs';
 
 const WORK = join(REPO_ROOT, 'target', 'frontends');
 const APPS = join(REPO_ROOT, 'tests', 'e2e', 'apps');
@@ -69,6 +69,8 @@ export function serverControls(base) {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ channel, event, data }),
     }),
+    /** The next `count` connections to `channel` are answered with `status`. */
+    fail: (channel, status, count = 1) => json(`/control/fail?channel=${encodeURIComponent(channel)}&status=${status}&count=${count}`, { method: 'POST' }),
     /** Ends every open stream of `channel` (clients reconnect). */
     drop: (channel) => json(`/control/drop?channel=${encodeURIComponent(channel)}`, { method: 'POST' }),
     /** The `/events` streams of `channel` open now, as the server counts them. */
@@ -88,4 +90,28 @@ export function serverControls(base) {
     },
   };
   return controls;
+}
+
+/**
+ * The React and Vue apps' failure check: `channel`'s next connection gets a 404, which
+ * must show in `#error` (`kind:reason`), and in `#late-error` of a second user of the
+ * connection mounted after it (`window.app.setLate`); `reconnect()` that opens again
+ * must clear both. `errors` (watchPageErrors) is told to expect the 404.
+ */
+export async function checkFailureShownAndCleared({ page, server, channel, errors, who }) {
+  errors.allow(new RegExp(`status of 404 \\(Not Found\\) \\S*channel=${channel}&`));
+  await server.fail(channel, 404);
+  await server.drop(channel);
+  await waitUntil(page, 'the badge to say closed', () => document.querySelector('#badge')?.textContent === 'closed');
+  const error = await page.textContent('#error');
+  if (error !== 'closed:http-status') throw new Error(`the failure set error ${JSON.stringify(error)}`);
+  await page.evaluate(() => window.app.setLate(true));
+  await waitUntil(page, `the late ${who}`, () => document.querySelector('#late-badge')?.textContent === 'closed');
+  const late = await page.textContent('#late-error');
+  if (late !== 'closed:http-status') throw new Error(`the ${who} that joined later shows error ${JSON.stringify(late)}`);
+  await page.evaluate(() => window.controls.reconnect());
+  await waitUntil(page, 'the badges to say open', () => document.querySelector('#badge')?.textContent === 'open' && document.querySelector('#late-badge')?.textContent === 'open');
+  const after = await page.evaluate(() => [document.querySelector('#error').textContent, document.querySelector('#late-error').textContent]);
+  if (JSON.stringify(after) !== '["",""]') throw new Error(`open again, the errors show ${JSON.stringify(after)}`);
+  await page.evaluate(() => window.app.setLate(false));
 }

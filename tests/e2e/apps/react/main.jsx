@@ -39,7 +39,7 @@ function Latest({ url }) {
       <span id="badge" className={`badge ${state.kind}`}>{state.kind}</span>
       <span id="latest">{data === undefined ? '-' : token ? String(data.n) : `${data.n}:${data.text}`}</span>
       <span id="last-id">{meta ? meta.lastEventId : ''}</span>
-      <span id="error">{error ? error.kind : ''}</span>
+      <span id="error">{error ? `${error.kind}:${error.reason}` : ''}</span>
     </section>
   );
 }
@@ -60,6 +60,21 @@ function List({ url }) {
   );
 }
 
+/** A third hook with the same URL and options, mounted on demand: it joins the
+ *  connection as it is then (a failure included). */
+function Late({ url }) {
+  const { state, error } = useEventSource(url, token ? 'message' : 'chat', {
+    transport: 'fetch',
+    retry: { baseMs: 50, floorMs: 50, maxMs: 100, jitter: false },
+  });
+  return (
+    <section>
+      <span id="late-badge">{state.kind}</span>
+      <span id="late-error">{error ? `${error.kind}:${error.reason}` : ''}</span>
+    </section>
+  );
+}
+
 /** Counts its effect's runs: 2 under StrictMode's double effects in development. */
 function Probe() {
   useEffect(() => {
@@ -71,8 +86,9 @@ function Probe() {
 function App() {
   const [channel, setChannel] = useState(params.get('channel'));
   const [shown, setShown] = useState(true);
+  const [late, setLate] = useState(false);
   useEffect(() => {
-    window.app = { setChannel, setShown };
+    window.app = { setChannel, setShown, setLate };
   }, []);
   const url = urlOf(channel);
   return (
@@ -84,6 +100,7 @@ function App() {
         <>
           <Latest url={url} />
           <List url={url} />
+          {late ? <Late url={url} /> : null}
         </>
       ) : (
         <p id="unmounted">unmounted</p>
