@@ -470,6 +470,39 @@ async fn removing_unread_entries_ends_the_streams() {
     assert_eq!(deleted, 1);
     while reader.read(TIMEOUT).await {}
     assert!(reader.events.is_empty(), "{:?}", reader.events);
+
+    // Regression: a stream key that went away with entries its reader had not read (a
+    // Redis restarted without persistence, a FLUSHDB) ended nothing: the counters of
+    // the stream that began again said nothing was removed, and the clients missed
+    // those entries with no `reset`.
+    // Three entries: the reader starts at the third, its position 3; the stream that
+    // begins again has had one.
+    tokio::task::block_in_place(|| burst(&redis, "gone", 3));
+    let (last, _) = tokio::task::block_in_place(|| oldest_and_len(&redis, "gone"));
+    let mut reader = Reader::open(&a, "gone", Some(&last)).await;
+    let script = r#"
+        for k = 1, 3 do redis.call('XADD', KEYS[1], '*', 'data', 'unread') end
+        redis.call('DEL', KEYS[1])
+        redis.call('XADD', KEYS[1], '*', 'data', '"new"')
+        return 1"#;
+    let _: i64 = tokio::task::block_in_place(|| {
+        redis.query(redis::cmd("EVAL").arg(script).arg(1).arg("wes:stream:gone"))
+    })
+    .expect("XADD, DEL, XADD");
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while !reader.ended {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stream was not ended; it got {:?}",
+            reader.events
+        );
+        reader.read(TIMEOUT).await;
+    }
+    let mut resumed = Reader::open(&a, "gone", Some(&last)).await;
+    assert_eq!(
+        resumed.until_events(1).await[0].event.as_deref(),
+        Some("reset")
+    );
 }
 
 async fn health(server: &Server) -> (u16, Value) {
@@ -483,6 +516,37 @@ async fn health_without_redis_is_the_memory_broker() {
         health(&server).await,
         (200, json!({"broker": "memory", "reachable": true}))
     );
+}
+
+// Regression: a publish whose XADD Redis applied after the 2 s timeout was answered
+// "unreachable ... try again in a moment", so a publisher that retried delivered the
+// event twice; the answer now says that the event may have been stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_that_times_out_says_the_event_may_have_been_stored() {
+    let redis = redis();
+    let a = instance(&redis).await;
+    publish_ok(&a, json!({"channel": "slow", "data": 0})).await;
+    // Writes wait 3 s, past the server's 2 s timeout, then go through.
+    let _: () = tokio::task::block_in_place(|| {
+        redis.query(redis::cmd("CLIENT").arg("PAUSE").arg(3000).arg("WRITE"))
+    })
+    .expect("CLIENT PAUSE");
+    let (status, answer) = a.publish(json!({"channel": "slow", "data": 1})).await;
+    assert_eq!(status, 503, "{answer}");
+    let error = answer["error"].as_str().expect("error sentence");
+    assert!(error.contains("may have been stored"), "{error}");
+    // And it was: Redis applied the XADD once the pause ended.
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let len: u64 =
+            tokio::task::block_in_place(|| redis.query(redis::cmd("XLEN").arg("wes:stream:slow")))
+                .expect("XLEN");
+        if len == 2 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{len} entries");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Redis stops (`SHUTDOWN SAVE`: every connection closes) and starts again on the same

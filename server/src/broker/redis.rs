@@ -113,6 +113,19 @@ pub(crate) fn unavailable(error: &str) -> ApiError {
     )
 }
 
+/// A publish Redis did not answer in time: its `XADD` may still be applied.
+fn stalled() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "the redis broker gave no answer within {} ms, so the event may have been \
+             stored (and is then delivered); publishing it again may deliver it twice, \
+             unless it carries an `id`, which redis refuses to store twice",
+            COMMAND_TIMEOUT.as_millis()
+        ),
+    )
+}
+
 /// Runs a Redis command future with [`COMMAND_TIMEOUT`]; errors become text.
 pub(crate) async fn timed<T>(
     future: impl std::future::Future<Output = Result<T, RedisError>>,
@@ -323,13 +336,11 @@ impl Broker for RedisBroker {
                         "redis refused the id ({error}); with the redis broker, `id` must be a stream id greater than the channel's newest (like 1700000000000-1), or left out so that redis assigns one"
                     )))
                 }
+                // Redis may still apply the XADD (a stall, a fork): say so, so that a
+                // publisher retrying knows what a retry risks.
+                Ok(Err(error)) if error.is_timeout() => return Err(stalled()),
                 Ok(Err(error)) => return Err(unavailable(&error.to_string())),
-                Err(_) => {
-                    return Err(unavailable(&format!(
-                        "no answer within {} ms",
-                        COMMAND_TIMEOUT.as_millis()
-                    )))
-                }
+                Err(_) => return Err(stalled()),
             };
             let receivers = lock(&self.shared.readers)
                 .get(name)
@@ -584,6 +595,9 @@ impl Page {
     ///   way (`max-deleted-entry-id`) is reported with the page that reaches past it
     ///   (an older one behind it is not seen, and since the reader cannot tell how many
     ///   went, a later trim may end the streams once more than needed).
+    /// - A stream that went away and began again (its key deleted, a Redis restarted
+    ///   without persistence) has fewer entries added than the reader's position: its
+    ///   streams end, as the reader cannot tell what it held that was not read.
     /// - Before Redis 7, with neither counter, the check is the conservative "the
     ///   oldest entry held is newer than the cursor", which also ends streams when only
     ///   the cursor entry itself was trimmed.
@@ -592,7 +606,11 @@ impl Page {
         let last = self.entries.last().and_then(|e| parse_stream_id(&e.id));
         let c = &self.counters;
         let removed = c.added.map(|added| added.saturating_sub(c.length));
-        let trimmed = removed.is_some_and(|removed| removed > cursor.position);
+        // Fewer entries ever added than the reader accounted for: the stream went away
+        // and began again (a Redis restarted without persistence, a FLUSHDB, a DEL),
+        // and whatever it held that the reader had not read went with it.
+        let recreated = c.added.is_some_and(|added| added < cursor.position);
+        let trimmed = recreated || removed.is_some_and(|removed| removed > cursor.position);
         // A complete page holds every entry after the cursor, so it reaches any id.
         let deleted = c.deleted.as_deref().filter(|deleted| {
             let deleted = parse_stream_id(deleted);
@@ -857,6 +875,13 @@ mod tests {
         assert_eq!(trimmed.lost(&at("100-0", 100)), (true, 101, None));
         let emptied = page(redis7(5, 0, "0-0"), &[]);
         assert_eq!(emptied.lost(&at("3-0", 3)), (true, 5, None));
+        // The key went away (what the read script says of a missing stream), or went
+        // away and began again: lost once, counted from the new stream's start.
+        let gone = page(redis7(0, 0, "0-0"), &[]);
+        assert_eq!(gone.lost(&at("3-0", 3)), (true, 0, None));
+        assert_eq!(gone.lost(&at("3-0", 0)), (false, 0, None));
+        let again = page(redis7(2, 2, "0-0"), &["9-0", "10-0"]);
+        assert_eq!(again.lost(&at("3-0", 3)), (true, 0, None));
         // XDEL of an entry already read: it counts as removed but is accounted for.
         let (got, want) = kept(page(redis7(10, 9, "2-0"), &["6-0"]), at("5-0", 5));
         assert_eq!(got, want);
