@@ -206,10 +206,10 @@ impl Options {
     ///   [`retry_request`](Self::retry_request) opts in to sending it again. So does
     ///   [`EventSource::reconnect`](crate::EventSource::reconnect) on a request in
     ///   flight; [`pause_when_hidden`](Self::pause_when_hidden) is refused with it;
-    /// - failures before the response (network errors, 5xx, 429 with `Retry-After`)
-    ///   are retried as the [`ReconnectPolicy`] says, since the server consumed
-    ///   nothing: that sends the request again. `ReconnectPolicy::new().max_attempts(0)`
-    ///   turns it off.
+    /// - failures before the response (network errors, 5xx, 408, 429) are retried as
+    ///   the [`ReconnectPolicy`] says: that sends the request again, and a gateway's
+    ///   502 or 504 (or a network error) can come after the server got the first one.
+    ///   `ReconnectPolicy::new().max_attempts(0)` turns it off.
     ///
     /// Request mode needs the fetch transport, which it picks unless
     /// [`transport`](Self::transport) chose another: [`Transport::Native`] is an
@@ -302,7 +302,9 @@ impl Options {
     /// event id when it opens a new EventSource (the first one with
     /// [`last_event_id`](Self::last_event_id), and each one that replaces a failed
     /// one); `None` sends no parameter. Defaults to `Some("lastEventId")`. The fetch
-    /// transport sends the `Last-Event-ID` header instead.
+    /// transport sends the `Last-Event-ID` header instead, and this parameter only
+    /// cross-origin, once a request that carried the header failed before any answer
+    /// (servers written for EventSource often refuse the preflight it costs).
     pub fn resume_param(mut self, param: Option<&str>) -> Self {
         self.resume_param = param.map(str::to_owned);
         self

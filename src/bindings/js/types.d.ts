@@ -16,8 +16,9 @@ export interface TypedEventSourceOptions {
    * the response closes the source with the reason `"completed"`, and nothing is sent
    * again; a cut mid-answer resumes (the request is sent again with `Last-Event-ID`)
    * only when the server sent ids, and otherwise closes with `"interrupted"` unless
-   * `retryRequest` is set. Failures before the response (network, 5xx, 429 with
-   * `Retry-After`) are retried as `retry` says, which sends the request again:
+   * `retryRequest` is set. Failures before the response (network, 5xx, 408, 429) are
+   * retried as `retry` says, which sends the request again (a gateway's 502 or 504
+   * can come after the server got it):
    * `retry: { maxAttempts: 0 }` turns that off. Needs the fetch transport: with
    * `transport: "native"` the constructor throws.
    */
@@ -54,8 +55,10 @@ export interface TypedEventSourceOptions {
   /** Resume after this id on the first connection. */
   lastEventId?: string;
   /**
-   * Native transport: the query parameter that carries the last event id when a new
-   * EventSource resumes. Default `"lastEventId"`; `null` sends none.
+   * The query parameter that carries the last event id when a new EventSource resumes
+   * (native), or when fetch resumes cross-origin after a request with the
+   * `Last-Event-ID` header failed before any answer (a refused CORS preflight).
+   * Default `"lastEventId"`; `null` sends none.
    */
   resumeParam?: string | null;
   /**
