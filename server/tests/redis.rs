@@ -518,6 +518,28 @@ async fn health_without_redis_is_the_memory_broker() {
     );
 }
 
+// Regression: every publish to a new channel made a Redis stream that was never
+// removed, so publishing to channels r0, r1, ... grew Redis without bound (the
+// in-memory channel budget does not cover it). Each publish now sets a day's expiry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_published_stream_expires_a_day_after_its_last_publish() {
+    let redis = redis();
+    let a = instance(&redis).await;
+    let id = publish_ok(&a, json!({"channel": "brief", "data": 1})).await;
+    let ttl: i64 =
+        tokio::task::block_in_place(|| redis.query(redis::cmd("PTTL").arg("wes:stream:brief")))
+            .expect("PTTL");
+    let day = 24 * 60 * 60 * 1000;
+    assert!(ttl > day - 60_000 && ttl <= day, "PTTL {ttl}");
+    // An explicit id Redis refuses is still a 400 that says why.
+    let (status, answer) = a
+        .publish(json!({"channel": "brief", "data": 2, "id": id}))
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    let error = answer["error"].as_str().expect("error sentence");
+    assert!(error.contains("redis refused the id"), "{error}");
+}
+
 // Regression: a publish whose XADD Redis applied after the 2 s timeout was answered
 // "unreachable ... try again in a moment", so a publisher that retried delivered the
 // event twice; the answer now says that the event may have been stored.

@@ -43,7 +43,7 @@ use redis::aio::{ConnectionManager, PubSubSink, PubSubStream};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::redis::{stream_key, timed, RedisBroker, STREAM_MAXLEN};
+use super::redis::{stream_key, timed, RedisBroker, STREAM_MAXLEN, STREAM_TTL};
 use super::NewEvent;
 use crate::channels::{validate_channel_name, MAX_CHANNELS};
 
@@ -74,15 +74,18 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
 end
 return 0";
 
-/// `XADD`s to a stream only while this instance holds the lease: `KEYS[1]` is the
-/// lease, `KEYS[2]` the stream, `ARGV[1]` this instance, `ARGV[2]` the `MAXLEN ~`,
-/// `ARGV[3..]` the entry's fields and values. Returns the entry id, or nil when the
-/// lease names another instance or none.
+/// `XADD`s to a stream only while this instance holds the lease, and sets the stream to
+/// expire as the Redis broker's publish does: `KEYS[1]` is the lease, `KEYS[2]` the
+/// stream, `ARGV[1]` this instance, `ARGV[2]` the `MAXLEN ~`, `ARGV[3]` the expiry in
+/// milliseconds, `ARGV[4..]` the entry's fields and values. Returns the entry id, or
+/// nil when the lease names another instance or none.
 const FENCED_XADD_SCRIPT: &str = r"
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return false
 end
-return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))";
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 4))
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return id";
 
 /// Most messages a paused bridge queues (see [`FlaskSseControl::pause`]); past it, the
 /// rest wait in the connection.
@@ -319,7 +322,8 @@ async fn fenced_xadd(
         .arg(LEASE_KEY)
         .arg(stream_key(channel))
         .arg(instance)
-        .arg(STREAM_MAXLEN);
+        .arg(STREAM_MAXLEN)
+        .arg(STREAM_TTL.as_millis().to_string());
     if let Some(kind) = &event.event {
         cmd.arg("event").arg(kind);
     }

@@ -3,6 +3,8 @@
 //! - Publish: `XADD wes:stream:<channel> MAXLEN ~ 1000 * event <type> data <data>`; the
 //!   entry id (`1700000000000-0`) is the SSE `id:`. An explicit `id` from `/publish` is
 //!   passed to `XADD`, so it must be a stream id greater than the channel's newest.
+//!   Each publish sets the stream to expire [`STREAM_TTL`] (a day) later, so that
+//!   channels no one publishes to any more leave Redis.
 //! - Replay: `XRANGE key (<Last-Event-ID> +`, after checking with `XRANGE key ID ID` that
 //!   the stream still holds that id; if it does not (trimmed, never seen, not a stream
 //!   id), the stream starts with the same `reset` event as the in-memory broker, then
@@ -52,6 +54,11 @@ pub const STREAM_PREFIX: &str = "wes:stream:";
 /// The `MAXLEN ~` of every channel's stream: about this many entries are kept for
 /// replay (Redis trims whole nodes, so a few more may stay).
 pub const STREAM_MAXLEN: usize = 1000;
+
+/// How long a channel's stream outlives its last publish: every `XADD` sets the key to
+/// expire then, so that channels nobody publishes to any more do not hold Redis memory
+/// for good (a publish to a new channel makes a key; input can make any number).
+pub const STREAM_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Longest wait for one Redis command (and for a connection).
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
@@ -268,18 +275,28 @@ pub fn check_url(url: &str) -> Result<(), String> {
     open_client(url).map(|_| ())
 }
 
-/// `XADD`s `event` to the channel's stream; returns the entry id.
+/// `XADD`s an entry and sets the stream to expire [`STREAM_TTL`] later, in one step:
+/// `KEYS[1]` is the stream, `ARGV[1]` the `MAXLEN ~`, `ARGV[2]` the id (`*` for Redis
+/// to assign one), `ARGV[3]` the expiry in milliseconds, `ARGV[4..]` the entry's fields
+/// and values. Returns the entry id.
+const XADD_SCRIPT: &str = r"
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], ARGV[2], unpack(ARGV, 4))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return id";
+
+/// `XADD`s `event` to the channel's stream (see [`XADD_SCRIPT`]); returns the entry id.
 pub(crate) async fn xadd(
     manager: &mut ConnectionManager,
     name: &str,
     event: &NewEvent,
 ) -> Result<String, RedisError> {
-    let mut cmd = redis::cmd("XADD");
-    cmd.arg(stream_key(name))
-        .arg("MAXLEN")
-        .arg("~")
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg(XADD_SCRIPT)
+        .arg(1)
+        .arg(stream_key(name))
         .arg(STREAM_MAXLEN)
-        .arg(event.id.as_deref().unwrap_or("*"));
+        .arg(event.id.as_deref().unwrap_or("*"))
+        .arg(STREAM_TTL.as_millis().to_string());
     if let Some(kind) = &event.event {
         cmd.arg("event").arg(kind);
     }
