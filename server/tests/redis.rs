@@ -538,6 +538,33 @@ async fn a_published_stream_expires_a_day_after_its_last_publish() {
     assert_eq!(status, 400, "{answer}");
     let error = answer["error"].as_str().expect("error sentence");
     assert!(error.contains("redis refused the id"), "{error}");
+
+    // Regression (of the expiry): a channel someone streams but nobody publishes to
+    // expired under its reader, which took the vanished stream for a loss and ended
+    // every stream with a false `reset`. A reader renews the expiry as it reads.
+    let mut reader = Reader::open(&a, "brief", Some(&id)).await;
+    let _: () = tokio::task::block_in_place(|| {
+        redis.query(redis::cmd("PEXPIRE").arg("wes:stream:brief").arg(1500))
+    })
+    .expect("PEXPIRE");
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let ttl: i64 =
+            tokio::task::block_in_place(|| redis.query(redis::cmd("PTTL").arg("wes:stream:brief")))
+                .expect("PTTL");
+        if ttl > 60_000 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the reader did not renew the expiry: PTTL {ttl}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    publish_ok(&a, json!({"channel": "brief", "data": 3})).await;
+    let events = reader.until_events(1).await;
+    assert_eq!(events[0].data, "3");
+    assert!(!reader.ended);
 }
 
 // Regression: a publish whose XADD Redis applied after the 2 s timeout was answered

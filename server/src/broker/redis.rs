@@ -3,8 +3,9 @@
 //! - Publish: `XADD wes:stream:<channel> MAXLEN ~ 1000 * event <type> data <data>`; the
 //!   entry id (`1700000000000-0`) is the SSE `id:`. An explicit `id` from `/publish` is
 //!   passed to `XADD`, so it must be a stream id greater than the channel's newest.
-//!   Each publish sets the stream to expire [`STREAM_TTL`] (a day) later, so that
-//!   channels no one publishes to any more leave Redis.
+//!   Each publish, and each read of a channel's reader, sets the stream to expire
+//!   [`STREAM_TTL`] (a day) later, so that channels no one publishes to or streams any
+//!   more leave Redis.
 //! - Replay: `XRANGE key (<Last-Event-ID> +`, after checking with `XRANGE key ID ID` that
 //!   the stream still holds that id; if it does not (trimmed, never seen, not a stream
 //!   id), the stream starts with the same `reset` event as the in-memory broker, then
@@ -531,7 +532,9 @@ async fn connect_reader(client: &Client) -> Result<MultiplexedConnection, String
 /// Reads a page of a channel's stream after a cursor, atomically (in one script) with
 /// the counters that tell whether entries after the cursor were removed. `KEYS[1]` is
 /// the stream, `ARGV[1]` the cursor (empty to start: the cursor is then the stream's
-/// last generated id, `0-0` when there is no stream), `ARGV[2]` the page size. Returns
+/// last generated id, `0-0` when there is no stream), `ARGV[2]` the page size, `ARGV[3]`
+/// the stream's expiry in milliseconds (renewed: a channel that someone streams does not
+/// expire however quiet it is, and its readers never see it vanish). Returns
 /// the cursor used, `entries-added` (every entry the stream ever had; -1 where Redis
 /// does not report it, before 7.0), the length, `max-deleted-entry-id` (the greatest id
 /// `XDEL` removed; empty before 7.0), the oldest id held (only before 7.0, else empty),
@@ -540,6 +543,7 @@ const READ_SCRIPT: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {ARGV[1] == '' and '0-0' or ARGV[1], 0, 0, '0-0', '', {}}
 end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 local info = redis.call('XINFO', 'STREAM', KEYS[1])
 local last, added, length, deleted = '0-0', -1, 0, ''
 for i = 1, #info, 2 do
@@ -669,6 +673,7 @@ async fn read_page(
             .arg(key)
             .arg(cursor.unwrap_or(""))
             .arg(READ_COUNT)
+            .arg(STREAM_TTL.as_millis().to_string())
             .query_async(conn),
     )
     .await?;
