@@ -126,8 +126,9 @@ fn kind(unexpected: &Unexpected<'_>) -> String {
     }
 }
 
-/// How many arrays and objects deep a value may nest, as serde_json allows: the
-/// deserializer recurses once per level, and the wasm stack is small.
+/// Arrays and objects nested this deep are refused, as serde_json refuses them (127
+/// decode, 128 do not): the deserializer recurses once per level, and the wasm stack is
+/// small.
 const MAX_DEPTH: u16 = 128;
 
 /// A value `JSON.parse` returned, and how many arrays and objects hold it.
@@ -148,15 +149,16 @@ fn visit_integer<'de, V: Visitor<'de>>(n: f64, visitor: V) -> Result<V::Value, E
 }
 
 impl Value {
-    /// The depth of this value's elements or fields, or an error past [`MAX_DEPTH`].
+    /// The depth of this value's elements or fields, or an error at [`MAX_DEPTH`].
     fn inside(&self) -> Result<u16, Error> {
-        if self.1 >= MAX_DEPTH {
+        let depth = self.1 + 1;
+        if depth >= MAX_DEPTH {
             return Err(Error::new(format!(
-                "the JSON nests more than {MAX_DEPTH} arrays and objects deep, where \
-                 decoding stops (as serde_json's does)"
+                "the JSON nests {MAX_DEPTH} arrays and objects deep, where decoding stops \
+                 (as serde_json's does)"
             )));
         }
-        Ok(self.1 + 1)
+        Ok(depth)
     }
 
     /// "invalid type: <what the value is>, expected <expected>".
