@@ -455,13 +455,22 @@ impl Options {
         Some(name)
     }
 
-    /// The options for a context with or without the browser's `EventSource`: where
-    /// there is none (a Service Worker) and no transport was chosen, fetch.
+    /// The options for a context with or without the browser's `EventSource` (see
+    /// [`transport_for`](Self::transport_for)).
     pub(crate) fn for_context(mut self, has_event_source: bool) -> Self {
-        if cfg!(feature = "fetch") && !self.transport_set && !has_event_source {
-            self.transport = Transport::Fetch;
-        }
+        self.transport = self.transport_for(has_event_source);
         self
+    }
+
+    /// The transport these options use in a context with or without the browser's
+    /// `EventSource`: where there is none (a Service Worker) and no transport was
+    /// chosen, fetch.
+    pub(crate) fn transport_for(&self, has_event_source: bool) -> Transport {
+        if cfg!(feature = "fetch") && !self.transport_set && !has_event_source {
+            Transport::Fetch
+        } else {
+            self.transport
+        }
     }
 
     /// Checks that the options make sense together.

@@ -288,8 +288,11 @@ async fn backoff(control: &Control, delay: Duration, minimum: Duration) {
 }
 
 /// Waits `delay`; true when `reconnect()` (or, with `online`, coming back online) cut it
-/// short.
+/// short. A zero delay starts no timer (most retries have no server minimum).
 async fn wait(control: &Control, delay: Duration, online: bool) -> bool {
+    if delay.is_zero() {
+        return false;
+    }
     let mut timer = pin!(dom::sleep(delay));
     loop {
         let changed = pin!(control.changed.notified());

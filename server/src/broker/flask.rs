@@ -43,7 +43,7 @@ use redis::aio::{ConnectionManager, PubSubSink, PubSubStream};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::redis::{stream_key, timed, RedisBroker, STREAM_MAXLEN, STREAM_TTL};
+use super::redis::{stream_key, timed, RedisBroker, STREAM_MAXLEN, STREAM_TTL_MS};
 use super::NewEvent;
 use crate::channels::{validate_channel_name, MAX_CHANNELS};
 
@@ -323,7 +323,7 @@ async fn fenced_xadd(
         .arg(stream_key(channel))
         .arg(instance)
         .arg(STREAM_MAXLEN)
-        .arg(STREAM_TTL.as_millis().to_string());
+        .arg(STREAM_TTL_MS);
     if let Some(kind) = &event.event {
         cmd.arg("event").arg(kind);
     }

@@ -4,7 +4,7 @@
 //!   entry id (`1700000000000-0`) is the SSE `id:`. An explicit `id` from `/publish` is
 //!   passed to `XADD`, so it must be a stream id greater than the channel's newest.
 //!   Each publish, and each read of a channel's reader, sets the stream to expire
-//!   [`STREAM_TTL`] (a day) later, so that channels no one publishes to or streams any
+//!   [`STREAM_TTL_MS`] (a day) later, so that channels no one publishes to or streams any
 //!   more leave Redis.
 //! - Replay: `XRANGE key (<Last-Event-ID> +`, after checking with `XRANGE key ID ID` that
 //!   the stream still holds that id; if it does not (trimmed, never seen, not a stream
@@ -56,10 +56,11 @@ pub const STREAM_PREFIX: &str = "wes:stream:";
 /// replay (Redis trims whole nodes, so a few more may stay).
 pub const STREAM_MAXLEN: usize = 1000;
 
-/// How long a channel's stream outlives its last publish: every `XADD` sets the key to
-/// expire then, so that channels nobody publishes to any more do not hold Redis memory
-/// for good (a publish to a new channel makes a key; input can make any number).
-pub const STREAM_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// How long, in milliseconds, a channel's stream outlives its last publish or read (a
+/// day): every `XADD`, and every read of a reader, sets the key to expire then, so that
+/// channels nobody publishes to or streams any more do not hold Redis memory for good
+/// (a publish to a new channel makes a key; input can make any number).
+pub const STREAM_TTL_MS: u64 = 24 * 60 * 60 * 1000;
 
 /// Longest wait for one Redis command (and for a connection).
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
@@ -276,7 +277,7 @@ pub fn check_url(url: &str) -> Result<(), String> {
     open_client(url).map(|_| ())
 }
 
-/// `XADD`s an entry and sets the stream to expire [`STREAM_TTL`] later, in one step:
+/// `XADD`s an entry and sets the stream to expire [`STREAM_TTL_MS`] later, in one step:
 /// `KEYS[1]` is the stream, `ARGV[1]` the `MAXLEN ~`, `ARGV[2]` the id (`*` for Redis
 /// to assign one), `ARGV[3]` the expiry in milliseconds, `ARGV[4..]` the entry's fields
 /// and values. Returns the entry id.
@@ -297,7 +298,7 @@ pub(crate) async fn xadd(
         .arg(stream_key(name))
         .arg(STREAM_MAXLEN)
         .arg(event.id.as_deref().unwrap_or("*"))
-        .arg(STREAM_TTL.as_millis().to_string());
+        .arg(STREAM_TTL_MS);
     if let Some(kind) = &event.event {
         cmd.arg("event").arg(kind);
     }
@@ -673,7 +674,7 @@ async fn read_page(
             .arg(key)
             .arg(cursor.unwrap_or(""))
             .arg(READ_COUNT)
-            .arg(STREAM_TTL.as_millis().to_string())
+            .arg(STREAM_TTL_MS)
             .query_async(conn),
     )
     .await?;

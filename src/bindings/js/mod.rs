@@ -72,10 +72,7 @@ impl TypedEventSource {
         #[cfg(feature = "fetch")]
         // As the source will resolve it: with no transport chosen, a context with no
         // EventSource (a Service Worker) uses fetch, which sees every type.
-        let sees_every_type = options
-            .clone()
-            .for_context(crate::transport::dom::has_event_source())
-            .transport
+        let sees_every_type = options.transport_for(crate::transport::dom::has_event_source())
             == crate::options::Transport::Fetch;
         let source = EventSource::with_options(url, options).map_err(|e| match e {
             Error::InvalidUrl { .. } => syntax_error(&e.to_string()),
