@@ -345,7 +345,8 @@ impl Options {
     }
 
     /// Reconnects at once when the browser comes back `online`, and spends no attempt
-    /// while `navigator.onLine` is false. Defaults to `false`.
+    /// while `navigator.onLine` is false. The wait the server asked for (`retry:`,
+    /// `Retry-After`) is still kept. Defaults to `false`.
     pub fn reconnect_on_online(mut self, yes: bool) -> Self {
         self.reconnect_on_online = yes;
         self

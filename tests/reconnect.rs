@@ -665,6 +665,75 @@ async fn coming_online_does_not_cut_short_the_wait_a_retry_after_asked_for() {
 }
 
 #[wasm_bindgen_test]
+async fn a_retry_decided_offline_still_waits_what_retry_after_asked_for_once_online() {
+    // What broke: a failure that came while the page was offline made the source wait
+    // for `online` and then connect at once, without the wait the 503's Retry-After
+    // asked for, so a flapping network sent the client straight back to the server.
+    js(
+        "window.__offline = false; Object.defineProperty(navigator, 'onLine', \
+        { configurable: true, get: () => !window.__offline });",
+    );
+    // The network goes as the first answer by `fetch` arrives (the 503; native: the
+    // answer to its check of why the browser gave up), before the source sees it.
+    js(
+        "window.__fetch = window.fetch; window.fetch = (...args) => \
+        window.__fetch(...args).then((r) => { \
+        if (window.__arm) { window.__arm = false; window.__offline = true; } return r; });",
+    );
+    for transport in BOTH {
+        js("window.__offline = false; window.__arm = true");
+        let token = token("offline-retry-after");
+        // Native learns the status from its check after the browser gives up.
+        let times = if transport == Transport::Native { 2 } else { 1 };
+        let path =
+            format!("/scenario/status/503?retry_after=1&times={times}&then_events=1&token={token}");
+        let source = open(
+            &path,
+            Options::new()
+                .transport(transport)
+                .reconnect_on_online(true)
+                .reconnect_policy(exact_policy(5)),
+        );
+        let (mut states, _s) = states(&source);
+        let offline = until_state(&mut states, "the wait for the network", |s| {
+            matches!(s, ConnectionState::Reconnecting { delay: None, .. })
+        })
+        .await
+        .0;
+        let failed_at = js_sys::Date::now();
+        assert!(
+            matches!(
+                &offline,
+                ConnectionState::Reconnecting {
+                    cause: ReconnectCause::HttpStatus { status: 503, .. },
+                    ..
+                }
+            ),
+            "{transport:?}: {offline:?}"
+        );
+        js("window.__offline = false; window.dispatchEvent(new Event('online'))");
+        let (_, before) = until_state(&mut states, "connecting again", |s| {
+            matches!(s, ConnectionState::Connecting { .. })
+        })
+        .await;
+        let waited = js_sys::Date::now() - failed_at;
+        assert!(
+            waited >= 950.0,
+            "{transport:?}: connected again {waited} ms after a 503 asked for 1 s: {before:?}"
+        );
+        // The rest of the wait is told as it is.
+        assert!(
+            matches!(&before[..], [ConnectionState::Reconnecting { delay: Some(d), .. }] if *d <= Duration::from_secs(1)),
+            "{transport:?}: {before:?}"
+        );
+        let events = read_events(&source, &["message"], 1).await;
+        assert_eq!(events[0].1, r#"{"n":1}"#, "{transport:?}");
+        source.close();
+    }
+    js("window.fetch = window.__fetch; delete navigator.onLine; window.__offline = false;");
+}
+
+#[wasm_bindgen_test]
 async fn a_hidden_page_pauses_the_connection_and_a_visible_one_resumes_it() {
     js(
         "window.__hidden = false; Object.defineProperty(document, 'hidden', \

@@ -366,6 +366,9 @@ async fn drive(
     // before the first connection, which waits as `Connecting` (no connection was
     // lost yet, so there is nothing to report as reconnecting, and no `error` in JS).
     let mut last_cause: Option<ReconnectCause> = None;
+    // When a retry was decided offline: the time (`dom::now()`) before which the server
+    // asked not to be called again (`retry:`, `Retry-After`), still owed once online.
+    let mut not_before: Option<f64> = None;
     loop {
         if options.pause_when_hidden && dom::is_hidden() {
             if last_cause.is_some() {
@@ -401,6 +404,21 @@ async fn drive(
                 }
             }
             wait_while(&control, dom::is_offline).await;
+        }
+        if let Some(at) = not_before.take() {
+            // Back online, still within what the server asked for: wait the rest.
+            let left = Duration::from_millis((at - dom::now()).max(0.0) as u64);
+            if let (false, Some(cause)) = (left.is_zero(), &last_cause) {
+                let waiting = ConnectionState::Reconnecting {
+                    attempt: attempts.borrow().attempt(),
+                    delay: Some(left),
+                    cause: cause.clone(),
+                };
+                if !set_state(&sink, waiting) {
+                    return;
+                }
+                wait(&control, left, false).await;
+            }
         }
         control.reconnect.set(false);
         control.came_online.set(false);
@@ -478,7 +496,9 @@ async fn drive(
                 if !set_state(&sink, state) {
                     return;
                 }
-                if !offline {
+                if offline {
+                    not_before = Some(now + minimum.as_millis() as f64);
+                } else {
                     backoff(&control, delay, minimum).await;
                 }
             }

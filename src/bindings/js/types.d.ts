@@ -72,7 +72,7 @@ export interface TypedEventSourceOptions {
   retryMs?: number;
   /** The reconnection policy. */
   retry?: RetryOptions;
-  /** Reconnect at once when the browser comes back online; spend no attempt while offline. Default `false`. */
+  /** Reconnect at once when the browser comes back online (the wait a `retry:` or `Retry-After` asked for is still kept); spend no attempt while offline. Default `false`. */
   reconnectOnOnline?: boolean;
   /** Close while the page is hidden, resume when it is visible. Default `false`. Refused with `mode: "request"` (the return would send the request again). */
   pauseWhenHidden?: boolean;
