@@ -119,6 +119,51 @@ async fn receives_typed_events_and_a_second_type_on_the_same_connection() {
 }
 
 #[wasm_bindgen_test]
+async fn a_type_followed_from_another_owner_ends_when_that_owner_is_cleaned_up() {
+    // What broke: `on()` kept its handler for as long as the hook lived, so a child
+    // component handed the hook left its handler behind on unmount: each mount added
+    // one more, decoding every event of its type (its decode errors reaching `error`)
+    // and registered again on every new connection.
+    let channel = token("leptos-on");
+    let slot: Slot<Num> = Slot::default();
+    let s = slot.clone();
+    let path = format!("/events?channel={channel}");
+    let _app = mount_to(fresh_div(), move || {
+        let hook = use_event_source::<Num>(url(&path), "message");
+        // A child that follows `chat` and is gone before the connection opens.
+        let child = Owner::current().expect("the component's owner").child();
+        child.with(|| {
+            let _ = hook.on::<String>("chat");
+        });
+        child.cleanup();
+        put(&s, hook);
+    });
+    let hook = taken(&slot);
+    wait_until("open", 5_000, || hook.state.get_untracked().is_open()).await;
+    // Another, gone while the connection is open.
+    let other = Owner::new();
+    other.with(|| {
+        let _ = hook.on::<String>("chat");
+    });
+    other.cleanup();
+    // `{"n":1}` is no String: a handler left behind would report it.
+    let publish = |event: &str, n: u32| serde_json::json!({"channel": channel, "event": event, "data": {"n": n}});
+    assert_eq!(
+        common::post_json("/publish", &publish("chat", 1)).await,
+        200
+    );
+    assert_eq!(
+        common::post_json("/publish", &publish("message", 2)).await,
+        200
+    );
+    wait_until("message 2", 5_000, || {
+        hook.message.get_untracked().map(|m| m.data.n) == Some(2)
+    })
+    .await;
+    assert_eq!(hook.error.get_untracked(), None);
+}
+
+#[wasm_bindgen_test]
 async fn a_payload_that_does_not_decode_is_the_error_signal() {
     let slot: Slot<Num> = Slot::default();
     let s = slot.clone();

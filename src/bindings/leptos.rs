@@ -35,9 +35,9 @@
 
 use crate::Subscription;
 use crate::{CloseReason, ConnectionState, DecodeError, EventSource, Message, Options};
-use ::leptos::prelude::{
-    on_cleanup, Effect, Get, LocalStorage, RwSignal, Set, Signal, StoredValue, WithValue,
-};
+use ::leptos::prelude::{on_cleanup, Effect, Get, RwSignal, Set, Signal};
+#[cfg(target_arch = "wasm32")]
+use ::leptos::prelude::{LocalStorage, StoredValue, WithValue};
 use serde::de::DeserializeOwned;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -52,11 +52,42 @@ struct Conn {
     /// The URL of the current source, once one was opened.
     url: Option<String>,
     source: Option<EventSource>,
-    subs: Vec<Subscription>,
-    binders: Vec<Binder>,
+    /// The subscriptions on `source`, each with the id of the binder that made it.
+    subs: Vec<(u64, Subscription)>,
+    /// What to register on each source, by id (the hook's own are 0 and 1).
+    binders: Vec<(u64, Binder)>,
+    /// The id of the next binder.
+    next: u64,
 }
 
 type Shared = Rc<RefCell<Conn>>;
+
+/// Where a hook keeps its [`Conn`]. In the browser, a local stored value of the
+/// owner. Anywhere else, as under server-side rendering, nothing: no connection is
+/// ever opened there, and a render may move between threads, where a value tied to
+/// the thread that made it would panic when the owner is cleaned up or dropped.
+#[derive(Clone, Copy)]
+struct Store(#[cfg(target_arch = "wasm32")] StoredValue<Shared, LocalStorage>);
+
+impl Store {
+    fn new(shared: Shared) -> Self {
+        #[cfg(target_arch = "wasm32")]
+        return Store(StoredValue::new_local(shared));
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            drop(shared);
+            Store()
+        }
+    }
+
+    /// The hook's [`Conn`], while its owner lives (and never off the browser).
+    fn get(self) -> Option<Shared> {
+        #[cfg(target_arch = "wasm32")]
+        return self.0.try_with_value(Rc::clone);
+        #[cfg(not(target_arch = "wasm32"))]
+        None
+    }
+}
 
 /// The connection of [`use_event_source`] as signals, plus its controls. `Copy`: pass
 /// it into as many closures as you like.
@@ -95,7 +126,7 @@ pub struct UseEventSource<T: Send + Sync + 'static> {
     /// The latest payload that did not decode, for the hook's type or any type added
     /// with [`on`](Self::on); `None` until one arrives.
     pub error: Signal<Option<DecodeError>>,
-    conn: StoredValue<Shared, LocalStorage>,
+    conn: Store,
     state_rw: RwSignal<ConnectionState>,
     error_rw: RwSignal<Option<DecodeError>>,
 }
@@ -201,23 +232,27 @@ where
         url: None,
         source: None,
         subs: Vec::new(),
-        binders: vec![state_binder, typed_binder(event_type, message, error)],
+        binders: vec![
+            (0, state_binder),
+            (1, typed_binder(event_type, message, error)),
+        ],
+        next: 2,
     }));
-    let conn = StoredValue::new_local(conn);
+    let conn = Store::new(conn);
 
     // Opens the first connection, and a new one whenever the URL changes. Effects run
     // only in the browser (Leptos's `csr` and `hydrate` features), never under SSR.
     Effect::new(move |previous: Option<String>| {
         let url = url.get();
         if previous.as_deref() != Some(url.as_str()) {
-            if let Some(shared) = conn.try_with_value(Rc::clone) {
+            if let Some(shared) = conn.get() {
                 open(&shared, &url, state);
             }
         }
         url
     });
     on_cleanup(move || {
-        if let Some(shared) = conn.try_with_value(Rc::clone) {
+        if let Some(shared) = conn.get() {
             shut(&shared);
         }
     });
@@ -235,7 +270,9 @@ where
 impl<T: Send + Sync + 'static> UseEventSource<T> {
     /// Follows another event type on the same connection, decoded into its own type
     /// `U`: a signal of the latest such event. Its decode errors go to
-    /// [`error`](Self::error). It follows the connection across URL changes.
+    /// [`error`](Self::error). It follows the connection across URL changes, until the
+    /// reactive owner that called `on` is cleaned up (a child component that was
+    /// handed the hook can follow a type for as long as it is mounted).
     ///
     /// ```no_run
     /// use leptos::prelude::*;
@@ -264,16 +301,33 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
         let latest = RwSignal::new(None::<Message<U>>);
         let binder = typed_binder(event_type.into(), latest, self.error_rw);
         if let Some(shared) = self.shared() {
-            let source = {
+            let (id, source) = {
                 let mut conn = shared.borrow_mut();
-                conn.binders.push(Rc::clone(&binder));
-                conn.source.clone()
+                let id = conn.next;
+                conn.next += 1;
+                conn.binders.push((id, Rc::clone(&binder)));
+                (id, conn.source.clone())
             };
             // Register outside the borrow: the core may call back at once.
             if let Some(source) = source {
                 let sub = binder(&source);
-                shared.borrow_mut().subs.push(sub);
+                shared.borrow_mut().subs.push((id, sub));
             }
+            // The caller's owner going (a child component unmounted) ends this type's
+            // handler, not only the hook's own.
+            let store = self.conn;
+            on_cleanup(move || {
+                if let Some(shared) = store.get() {
+                    let gone = {
+                        let mut conn = shared.borrow_mut();
+                        conn.binders.retain(|(i, _)| *i != id);
+                        let at = conn.subs.iter().position(|(i, _)| *i == id);
+                        at.map(|at| conn.subs.remove(at))
+                    };
+                    // Unsubscribe outside the borrow.
+                    drop(gone);
+                }
+            });
         }
         latest.into()
     }
@@ -306,7 +360,7 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
     }
 
     fn shared(&self) -> Option<Shared> {
-        self.conn.try_with_value(Rc::clone)
+        self.conn.get()
     }
 
     fn with_conn<R>(&self, f: impl FnOnce(&Conn) -> R) -> Option<R> {
@@ -360,7 +414,10 @@ fn open(shared: &Shared, url: &str, state: RwSignal<ConnectionState>) {
     }
     match EventSource::with_options(url, options) {
         Ok(source) => {
-            let subs: Vec<Subscription> = binders.iter().map(|bind| bind(&source)).collect();
+            let subs: Vec<_> = binders
+                .iter()
+                .map(|(id, bind)| (*id, bind(&source)))
+                .collect();
             let mut conn = shared.borrow_mut();
             conn.source = Some(source);
             conn.subs = subs;
@@ -413,5 +470,23 @@ mod tests {
             assert_eq!(other.get_untracked(), None);
         });
         owner.cleanup();
+    }
+
+    #[test]
+    fn under_ssr_the_owner_can_be_cleaned_up_and_dropped_on_another_thread() {
+        // What broke: the hook kept its connection in a value tied to the thread that
+        // made it, so a server render that moved between threads (a multi-threaded
+        // runtime) panicked when its owner was cleaned up or dropped on another one.
+        let owner = Owner::new();
+        owner.with(|| {
+            let hook = use_event_source::<u32>("http://127.0.0.1:1/events", "tick");
+            let _other = hook.on::<String>("other");
+        });
+        let cleaned = std::thread::spawn(move || {
+            owner.cleanup();
+            drop(owner);
+        })
+        .join();
+        assert!(cleaned.is_ok(), "cleaning up on another thread panicked");
     }
 }
