@@ -734,6 +734,56 @@ async fn a_retry_decided_offline_still_waits_what_retry_after_asked_for_once_onl
 }
 
 #[wasm_bindgen_test]
+async fn native_spends_no_attempt_on_the_browsers_own_retries_while_offline() {
+    // What broke: offline, the browser's own retries of a lost native connection each
+    // counted an attempt, so a source with `max_attempts` closed for good (GaveUp)
+    // after a few seconds without network, though `reconnect_on_online` promises that
+    // no attempt is spent while offline.
+    js(
+        "window.__offline = false; Object.defineProperty(navigator, 'onLine', \
+        { configurable: true, get: () => !window.__offline });",
+    );
+    let token = token("native-offline");
+    // Event 1, then the response ends; every resume ends at once (the browser retries
+    // after 50 ms).
+    let source = open(
+        &format!("/scenario/end-after/1?retry=50&token={token}"),
+        Options::new()
+            .transport(Transport::Native)
+            .reconnect_on_online(true)
+            .reconnect_policy(exact_policy(5).max_attempts(2)),
+    );
+    let (mut states, _s) = states(&source);
+    // The network goes as event 1 is handled, before the response ends.
+    let _offline = source.on::<N>("message", |_| js("window.__offline = true"));
+    let (waiting, before) = until_state(&mut states, "the wait for the network", |s| {
+        matches!(s, ConnectionState::Reconnecting { delay: None, .. })
+    })
+    .await;
+    assert!(
+        before.contains(&ConnectionState::Open),
+        "{before:?} then {waiting:?}"
+    );
+    assert!(
+        matches!(waiting, ConnectionState::Reconnecting { attempt: 1, .. }),
+        "{waiting:?}"
+    );
+    // The browser's retries would come every 50 ms: none is made.
+    gloo_timers::future::TimeoutFuture::new(500).await;
+    assert_eq!(
+        request_log(&token).await.len(),
+        1,
+        "a request while offline"
+    );
+    let meanwhile: Vec<_> = std::iter::from_fn(|| states.try_next().ok().flatten()).collect();
+    assert_eq!(meanwhile, [], "states while offline");
+    js("window.__offline = false; window.dispatchEvent(new Event('online'))");
+    until_state(&mut states, "open again", ConnectionState::is_open).await;
+    source.close();
+    js("delete navigator.onLine; window.__offline = false;");
+}
+
+#[wasm_bindgen_test]
 async fn a_hidden_page_pauses_the_connection_and_a_visible_one_resumes_it() {
     js(
         "window.__hidden = false; Object.defineProperty(document, 'hidden', \

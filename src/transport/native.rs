@@ -338,6 +338,14 @@ impl Connection {
                         Failure::ConnectionLost,
                     ))));
                 }
+                if self.options.reconnect_on_online && dom::is_offline() {
+                    // No retries while there is no network, the browser's included: the
+                    // loop waits for `online`, spending no attempt meanwhile.
+                    self.es.close();
+                    return self.finish(NativeEnd::Attempt(AttemptEnd::Failed(
+                        Failure::ConnectionLost,
+                    )));
+                }
                 if !self.url_id.is_empty() && self.url_id != sink.last_event_id() {
                     // The browser would resume from the URL's stale id: replace it.
                     self.es.close();
