@@ -290,6 +290,34 @@ async function apiChecks(browser, site) {
     });
   }
 
+  // Regression: an event over maxEventSize was reported only to a type followed with
+  // on(): with onmessage, a listener or onRaw alone it vanished, onDecodeError untold.
+  await runner.check('fetch: an event over maxEventSize reaches onDecodeError when onmessage, a listener or onRaw alone follow its type', async () => {
+    const got = await inPage(async ({ base }) => {
+      const url = `${base}/scenario/huge?bytes=5000`;
+      const options = { transport: 'fetch', maxEventSize: 1000 };
+      const results = {};
+      const follow = {
+        onmessage: (es, seen) => { es.onmessage = (e) => seen.push(e.data); },
+        listener: (es, seen) => es.addEventListener('message', (e) => seen.push(e.data)),
+        onRaw: (es, seen) => es.onRaw('message', (data) => seen.push(data)),
+      };
+      for (const [how, start] of Object.entries(follow)) {
+        const es = new TypedEventSource(url, options);
+        const seen = [];
+        const errors = [];
+        es.onDecodeError((err) => errors.push(err.message.includes('over the limit of 1000 bytes')));
+        start(es, seen);
+        await until(`${how}: event 2`, () => seen.length > 0);
+        es.close();
+        results[how] = { seen, errors };
+      }
+      return results;
+    }, { base });
+    const expected = { seen: ['{"n":2}'], errors: [true] };
+    same(got, { onmessage: expected, listener: expected, onRaw: expected }, 'what each saw');
+  });
+
   // Regression (issue 16, item 8): with events held for a chunk, onGap ran before the
   // callbacks of the events that came before the gap.
   await runner.check('fetch: onGap runs after the callbacks of the events before the gap, before the next one\'s', async () => {

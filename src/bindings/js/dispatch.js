@@ -78,10 +78,12 @@ export class Dispatcher {
     return true;
   }
 
-  /** One event. `tooBig` is the reason it was dropped for its size, or undefined. */
+  /** One event. `tooBig` is the reason it was dropped for its size, or undefined: then
+   *  it is a decode error for whoever follows its type (`on`, or `onRaw`, through
+   *  which the drop-in's listeners and `on<type>` handlers are fed). */
   one(type, id, data, origin, tooBig) {
     if (tooBig === undefined) this.deliver(type, id, data, origin);
-    else if (!this.closed && this.handlers.has(type)) {
+    else if (!this.closed && (this.handlers.has(type) || this.rawHandlers.has(type))) {
       this.current = id;
       this.decodeError(type, data, id, tooBig);
     }
