@@ -224,11 +224,13 @@ export class TypedEventSource extends EventTarget implements Disposable {
    * The event handler attributes, as EventSource's: each is a listener of its type,
    * called in the place where it was first set among that type's listeners (setting
    * another function keeps the place; `null` removes it). `onopen` and `onerror` also
-   * receive the server's events named `open` and `error` (as MessageEvents).
+   * receive the server's events named `open` and `error` (as MessageEvents). `this`
+   * is typed as lib.dom types it, `EventSource`, so that a TypedEventSource can be
+   * passed to code typed for EventSource.
    */
-  onmessage: ((this: TypedEventSource, event: MessageEvent<string>) => unknown) | null;
-  onopen: ((this: TypedEventSource, event: Event) => unknown) | null;
-  onerror: ((this: TypedEventSource, event: Event) => unknown) | null;
+  onmessage: ((this: EventSource, event: MessageEvent<string>) => unknown) | null;
+  onopen: ((this: EventSource, event: Event) => unknown) | null;
+  onerror: ((this: EventSource, event: Event) => unknown) | null;
 
   addEventListener<K extends keyof TypedEventSourceEventMap>(
     type: K,

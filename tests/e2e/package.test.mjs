@@ -79,6 +79,25 @@ if (base) {
     return `${blocks.length} block(s)`;
   });
 
+  // Regression: the bare build's declarations made the options argument required,
+  // though the class takes none, as its docs and the README call it.
+  await runner.check('tsc --strict accepts the bare build (wasm-eventsource/web) called with a URL alone', async () => {
+    const file = join(APP, 'web-entry.ts');
+    writeFileSync(file, [
+      'import init, { TypedEventSource } from "wasm-eventsource/web";',
+      'await init();',
+      'const es = new TypedEventSource("/events");',
+      'es.close();',
+      'export {};',
+      '',
+    ].join('\n'));
+    try {
+      run('tsc', ['--noEmit', '--strict', '--module', 'esnext', '--moduleResolution', 'bundler', '--target', 'es2022', '--lib', 'es2022,dom,esnext.disposable', file]);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
   await runner.check('tsc rejects code the types rule out (the types are not `any`)', async () => {
     const wrong = join(APP, 'wrong.ts');
     writeFileSync(wrong, [

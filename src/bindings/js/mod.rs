@@ -66,7 +66,7 @@ impl TypedEventSource {
     #[wasm_bindgen(constructor)]
     pub fn new(
         url: &str,
-        #[wasm_bindgen(unchecked_param_type = "TypedEventSourceOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TypedEventSourceOptions")] options: JsValue,
     ) -> Result<TypedEventSource, JsValue> {
         let options = JsOptions::from_js(options)?;
         #[cfg(feature = "fetch")]
