@@ -85,7 +85,9 @@ build_npm() {
 start_server() {
   local log="$ROOT/target/server.log"
   mkdir -p "$ROOT/target"
-  "${SERVER_BIN:-$ROOT/target/debug/wasm-eventsource-server}" --port 0 "$@" >"$log" 2>&1 &
+  # Without the caller's REDIS_URL (set for another project, it would put the tests on
+  # that Redis): Redis mode only when asked for with --redis.
+  env -u REDIS_URL "${SERVER_BIN:-$ROOT/target/debug/wasm-eventsource-server}" --port 0 "$@" >"$log" 2>&1 &
   SERVER_PID=$!
   trap 'kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do

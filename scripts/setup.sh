@@ -62,6 +62,12 @@ if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/nul
   say "installing redis-server"
   apt_install --no-install-recommends redis-server redis-tools
 fi
+# Python with venv (Debian splits ensurepip into python3-venv): the Flask-SSE interop
+# tests make their own venv (scripts/flask-sse-requirements.txt, from PyPI).
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  say "installing python3 and python3-venv"
+  apt_install --no-install-recommends python3 python3-venv
+fi
 
 # npm packages (playwright-core, binaryen's wasm-opt, ...). Reinstall when the lock changed.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -702,6 +702,10 @@ fn flask_sse_python() -> PathBuf {
         "create a venv",
         Command::new("python3").args(["-m", "venv"]).arg(&venv),
     );
+    let requirements = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scripts/flask-sse-requirements.txt"
+    );
     run(
         "pip install flask-sse",
         Command::new(&python).args([
@@ -710,7 +714,8 @@ fn flask_sse_python() -> PathBuf {
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            "flask-sse",
+            "-r",
+            requirements,
         ]),
     );
     python

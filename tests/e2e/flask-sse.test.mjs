@@ -86,7 +86,7 @@ if (base) {
       };
       if (!has()) {
         execFileSync('python3', ['-m', 'venv', VENV], { stdio: 'pipe' });
-        execFileSync(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', 'flask-sse'], { stdio: 'pipe', timeout: 300_000 });
+        execFileSync(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', join(REPO_ROOT, 'scripts', 'flask-sse-requirements.txt')], { stdio: 'pipe', timeout: 300_000 });
       }
       if (!has()) throw new Error(`flask_sse does not import in ${VENV}`);
     }, { critical: true });
