@@ -1,7 +1,7 @@
 //! [`Options`]: how an [`EventSource`](crate::EventSource) connects, with each default
 //! documented on its setter.
 
-use crate::core::retry::{ReconnectPolicy, MAX_TIMER};
+use crate::core::retry::{same_callback, ReconnectPolicy, MAX_TIMER};
 use crate::error::Error;
 use std::rc::Rc;
 use std::time::Duration;
@@ -138,9 +138,40 @@ impl std::fmt::Debug for Options {
 impl PartialEq for Options {
     /// Compares every setting; two [`headers_with`](Self::headers_with) callbacks are
     /// equal only when they are the same closure (or both absent), as
-    /// [`ReconnectPolicy`]'s predicates are. Framework hooks compare options to decide
-    /// whether to reconnect.
+    /// [`ReconnectPolicy`]'s predicates are.
     fn eq(&self, other: &Self) -> bool {
+        self.same_settings(other)
+            && same_callback(&self.header_fn, &other.header_fn)
+            && self.reconnect == other.reconnect
+    }
+}
+
+impl Options {
+    /// These options with each callback (the header callback, the policy's predicate)
+    /// replaced by one that calls the callback of the options in `latest` at that
+    /// moment: a hook that renders options with new closures each time keeps its
+    /// connection and still calls the newest closures.
+    #[cfg(feature = "yew")]
+    pub(crate) fn calling_latest(&self, latest: &Rc<std::cell::RefCell<Options>>) -> Options {
+        let mut options = self.clone();
+        if options.header_fn.is_some() {
+            let latest = Rc::clone(latest);
+            options.header_fn = Some(Rc::new(move || {
+                // Called outside the borrow: the callback may do anything.
+                let f = latest.borrow().header_fn.clone();
+                f.map(|f| f()).unwrap_or_default()
+            }));
+        }
+        let latest = Rc::clone(latest);
+        options.reconnect = options
+            .reconnect
+            .asking_latest(move || latest.borrow().reconnect.predicate());
+        options
+    }
+
+    /// Whether every setting is the same, callbacks (the header callback, the policy's
+    /// predicate) by presence only, not by which closure they are.
+    pub(crate) fn same_settings(&self, other: &Self) -> bool {
         self.with_credentials == other.with_credentials
             && self.transport == other.transport
             && self.request == other.request
@@ -149,15 +180,11 @@ impl PartialEq for Options {
             && self.method == other.method
             && self.body == other.body
             && self.headers == other.headers
-            && match (&self.header_fn, &other.header_fn) {
-                (None, None) => true,
-                (Some(a), Some(b)) => Rc::ptr_eq(a, b),
-                _ => false,
-            }
+            && self.header_fn.is_some() == other.header_fn.is_some()
             && self.last_event_id == other.last_event_id
             && self.heartbeat == other.heartbeat
             && self.heartbeat_event == other.heartbeat_event
-            && self.reconnect == other.reconnect
+            && self.reconnect.same_settings(&other.reconnect)
             && self.resume_param == other.resume_param
             && self.reconnect_on_online == other.reconnect_on_online
             && self.pause_when_hidden == other.pause_when_hidden

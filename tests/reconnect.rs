@@ -775,7 +775,7 @@ async fn native_spends_no_attempt_on_the_browsers_own_retries_while_offline() {
         1,
         "a request while offline"
     );
-    let meanwhile: Vec<_> = std::iter::from_fn(|| states.try_next().ok().flatten()).collect();
+    let meanwhile: Vec<_> = std::iter::from_fn(|| states.try_recv().ok()).collect();
     assert_eq!(meanwhile, [], "states while offline");
     js("window.__offline = false; window.dispatchEvent(new Event('online'))");
     until_state(&mut states, "open again", ConnectionState::is_open).await;

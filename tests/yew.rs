@@ -316,6 +316,88 @@ async fn close_and_reconnect_control_the_connection() {
     app.destroy();
 }
 
+/// The latest handle of [`Tokened`]'s hook, and how many times it rendered.
+#[derive(Clone, Default)]
+struct TokenedSeen(Rc<RefCell<(Option<UseEventSourceHandle<Num>>, u32)>>);
+
+impl PartialEq for TokenedSeen {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct TokenedProps {
+    url: AttrValue,
+    seen: TokenedSeen,
+}
+
+/// Options built in the body, with a new header closure (and policy predicate) at
+/// every render: the header says which render made it.
+#[function_component]
+fn Tokened(props: &TokenedProps) -> Html {
+    let render = {
+        let mut seen = props.seen.0.borrow_mut();
+        seen.1 += 1;
+        seen.1
+    };
+    let options = Options::new()
+        .transport(wasm_eventsource::Transport::Fetch)
+        .headers_with(move || vec![("X-Render".to_owned(), render.to_string())])
+        .reconnect_policy(wasm_eventsource::ReconnectPolicy::new().retry_if(|_| true));
+    let hook = use_event_source_with_options::<Num>(props.url.to_string(), "message", options);
+    props.seen.0.borrow_mut().0 = Some(hook.clone());
+    html! { <p>{ hook.state().kind() }</p> }
+}
+
+#[wasm_bindgen_test]
+async fn options_with_new_closures_at_each_render_keep_the_connection_and_the_latest_is_called() {
+    // What broke: callbacks compared by identity, so options built in the component's
+    // body differed at every render; each render closed the connection and opened
+    // another, whose first state rendered again: an endless open-close loop.
+    let token = token("yew-closures");
+    let seen = TokenedSeen::default();
+    let app = yew::Renderer::<Tokened>::with_root_and_props(
+        fresh_div(),
+        TokenedProps {
+            url: url(&format!("/scenario/stall?after=1&token={token}")).into(),
+            seen: seen.clone(),
+        },
+    )
+    .render();
+    let hook = || seen.0.borrow().0.clone().expect("the component rendered");
+    wait_until("the first render", 2_000, || seen.0.borrow().0.is_some()).await;
+    wait_until("event 1", 5_000, || {
+        hook().message().map(|m| m.data.n) == Some(1)
+    })
+    .await;
+    let render_of = |record: &serde_json::Value| -> u32 {
+        record["headers"]["x-render"]
+            .as_str()
+            .and_then(|n| n.parse().ok())
+            .expect("a numeric X-Render")
+    };
+    let first = records(&token, 1).await;
+    assert_eq!(first.len(), 1, "one request across the renders: {first:?}");
+    let first = render_of(&first[0]);
+    // The next attempt calls the header closure of the latest render (the renders of
+    // Open and event 1 came after the first attempt).
+    let renders = seen.0.borrow().1;
+    assert!(
+        renders > first,
+        "{renders} renders, the first request at {first}"
+    );
+    hook().reconnect();
+    let both = records(&token, 2).await;
+    assert_eq!(both.len(), 2, "{both:?}");
+    let second = render_of(&both[1]);
+    assert!(
+        second >= renders,
+        "the reconnect sent render {second}'s header, {renders} renders before it"
+    );
+    app.destroy();
+}
+
 /// The latest handle of [`Ask`]'s hook, for the test to read.
 type AskSlot = Rc<RefCell<Option<UseEventSourceHandle<serde_json::Value>>>>;
 

@@ -193,10 +193,11 @@ where
 }
 
 /// [`use_event_source`] with [`Options`]: the transport, the reconnection policy,
-/// headers and so on. Options that compare unequal to the last render's
-/// ([`Options`]'s `PartialEq`) replace the connection. Callbacks compare by identity:
-/// build options with [`Options::headers_with`] once (say in `use_memo`), not on every
-/// render, or each render reconnects.
+/// headers and so on. Options whose settings differ from the last render's replace
+/// the connection. Callbacks ([`Options::headers_with`], a policy's
+/// [`retry_if`](crate::ReconnectPolicy::retry_if)) count by presence only: options
+/// built in the component's body, with new closures at each render, keep the
+/// connection, and each attempt calls the latest render's closures.
 ///
 /// ```no_run
 /// use wasm_eventsource::yew::use_event_source_with_options;
@@ -230,6 +231,9 @@ where
     let error = use_state(|| None::<DecodeError>);
     let source = use_mut_ref(|| None::<EventSource>);
     let generation = use_state(|| 0u32);
+    // This render's options: the connection's callbacks call theirs.
+    let latest = use_mut_ref(|| options.clone());
+    latest.replace(options.clone());
 
     let setters = Setters {
         state: state.setter(),
@@ -238,9 +242,15 @@ where
     };
     let slot = Rc::clone(&source);
     use_effect_with(
-        (url.into(), event_type.into(), options, *generation),
-        move |(url, event_type, options, _)| {
-            let subs = open(url, event_type, options, setters, &slot);
+        (
+            url.into(),
+            event_type.into(),
+            Settings(options),
+            *generation,
+        ),
+        move |(url, event_type, settings, _)| {
+            let options = settings.0.calling_latest(&latest);
+            let subs = open(url, event_type, &options, setters, &slot);
             // Unmount, or new dependencies: drop the handlers first, so the old
             // source's `Closed` does not reach the state, then close it.
             move || {
@@ -259,6 +269,16 @@ where
         error,
         source,
         generation,
+    }
+}
+
+/// Options as the hook compares them from render to render: by their settings, the
+/// callbacks by presence only (the connection calls the latest render's).
+struct Settings(Options);
+
+impl PartialEq for Settings {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.same_settings(&other.0)
     }
 }
 

@@ -41,7 +41,7 @@ pub(crate) enum Decision {
     GiveUp,
 }
 
-type RetryIf = Rc<dyn Fn(&Failure) -> bool>;
+pub(crate) type RetryIf = Rc<dyn Fn(&Failure) -> bool>;
 
 /// When and how a lost connection is retried, for both transports.
 ///
@@ -126,21 +126,52 @@ impl PartialEq for ReconnectPolicy {
     /// Compares every setting; two predicates are equal only when they are the same
     /// closure (or both absent).
     fn eq(&self, other: &Self) -> bool {
+        self.same_settings(other) && same_callback(&self.retry_if, &other.retry_if)
+    }
+}
+
+/// Whether two optional callbacks are the same closure, or both absent.
+pub(crate) fn same_callback<F: ?Sized>(a: &Option<Rc<F>>, b: &Option<Rc<F>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+        _ => false,
+    }
+}
+
+impl ReconnectPolicy {
+    /// Whether every setting is the same, the predicate by presence only (not which
+    /// closure it is).
+    pub(crate) fn same_settings(&self, other: &Self) -> bool {
         self.base == other.base
             && self.max_delay == other.max_delay
             && self.floor == other.floor
             && self.max_attempts == other.max_attempts
             && self.max_elapsed == other.max_elapsed
             && self.jitter == other.jitter
-            && match (&self.retry_if, &other.retry_if) {
-                (None, None) => true,
-                (Some(a), Some(b)) => Rc::ptr_eq(a, b),
-                _ => false,
-            }
+            && self.retry_if.is_some() == other.retry_if.is_some()
     }
-}
 
-impl ReconnectPolicy {
+    /// The same policy, with its predicate (if it has one) replaced by one that asks
+    /// `latest()`'s predicate at each call: see the Yew hook.
+    #[cfg(feature = "yew")]
+    pub(crate) fn asking_latest(&self, latest: impl Fn() -> Option<RetryIf> + 'static) -> Self {
+        let mut policy = self.clone();
+        if policy.retry_if.is_some() {
+            policy.retry_if = Some(Rc::new(move |failure: &Failure| match latest() {
+                Some(f) => f(failure),
+                None => failure.is_transient(),
+            }));
+        }
+        policy
+    }
+
+    /// The predicate, if one was set.
+    #[cfg(feature = "yew")]
+    pub(crate) fn predicate(&self) -> Option<RetryIf> {
+        self.retry_if.clone()
+    }
+
     /// The defaults: base 1 s (added to the server's `retry:` from the second retry of a
     /// failing streak on), at most 30 s, floor 100 ms, full jitter, no limits,
     /// [`Failure::is_transient`] decides.
