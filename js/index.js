@@ -93,6 +93,9 @@ export class TypedEventSource extends EventTarget {
   #handlers = new Map();
   /** The share role last seen: a `sharerole` event fires when it changes. */
   #role = 'alone';
+  /** The ids of this wrapper's own registrations (its state and share-role observers,
+   *  the feeds of listeners): `off()` leaves them alone. */
+  #internal = new Set();
 
   /**
    * Opens a connection. Throws an Error that says what is wrong for invalid options,
@@ -132,8 +135,8 @@ export class TypedEventSource extends EventTarget {
     // Weakly: the wasm side holds its callbacks as roots, so a strong `this` here would
     // keep every source alive for ever; `live` alone keeps an open one.
     const self = new WeakRef(this);
-    this.#core.onState((state) => self.deref()?.#state(state));
-    this.#core.onShareRole((role) => self.deref()?.#shareRole(role));
+    this.#internal.add(this.#core.onState((state) => self.deref()?.#state(state)));
+    this.#internal.add(this.#core.onShareRole((role) => self.deref()?.#shareRole(role)));
   }
 
   /** The typed API: `callback(data, meta)` with the event's JSON parsed. */
@@ -172,7 +175,7 @@ export class TypedEventSource extends EventTarget {
     return this.#alive().onAny(callback);
   }
   off(id) {
-    return this.#final ? false : this.#core.off(id);
+    return this.#final || this.#internal.has(id) ? false : this.#core.off(id);
   }
   reconnect() {
     if (!this.#final) this.#core.reconnect();
@@ -309,8 +312,12 @@ export class TypedEventSource extends EventTarget {
     } else if (slot) {
       slot.value = handler; // keeps its place
     } else {
-      // Exceptions are reported by dispatchEvent, as for any listener.
-      const entry = { value: handler, listener: (event) => entry.value.call(this, event) };
+      // Exceptions are reported by dispatchEvent, as for any listener. An object that
+      // is not callable is kept but does nothing, as WebIDL's callback functions do.
+      const entry = {
+        value: handler,
+        listener: (event) => (typeof entry.value === 'function' ? Reflect.apply(entry.value, this, [event]) : undefined),
+      };
       this.#handlers.set(type, entry);
       super.addEventListener(type, entry.listener);
       this.#dispatch(type);
@@ -322,7 +329,7 @@ export class TypedEventSource extends EventTarget {
     if (this.#final || this.#dispatching.has(type)) return;
     this.#dispatching.add(type);
     const self = new WeakRef(this);
-    this.#core.onRaw(type, (data, meta) => self.deref()?.#message(type, data, meta));
+    this.#internal.add(this.#core.onRaw(type, (data, meta) => self.deref()?.#message(type, data, meta)));
   }
 
   #shareRole(role) {

@@ -499,6 +499,34 @@ const CHECKS = [
     },
   },
   {
+    // Regression: the drop-in called the attribute's value with .call(), so an object
+    // that is not a function threw a TypeError, reported at every event.
+    title: 'an event handler attribute set to an object that is not callable is kept and does nothing: no error is reported',
+    run: async (EventSource, t) => {
+      const reported = [];
+      const onError = (e) => {
+        reported.push(String(e.error && e.error.message));
+        e.preventDefault();
+      };
+      window.addEventListener('error', onError);
+      try {
+        const es = new EventSource('scenario/end-after/2');
+        const object = { handleEvent: () => reported.push('handleEvent called') };
+        es.onmessage = object;
+        const seen = [];
+        es.addEventListener('message', (e) => {
+          seen.push(e.lastEventId);
+          if (e.lastEventId === '2') es.close();
+        });
+        await t.until('two events', () => seen.length >= 2);
+        t.ok(es.onmessage === object, 'onmessage keeps the object');
+        t.eq(reported, [], 'nothing called, nothing reported');
+      } finally {
+        window.removeEventListener('error', onError);
+      }
+    },
+  },
+  {
     title: 'an exception in a listener is reported (window error event) and the stream goes on',
     run: async (EventSource, t) => {
       const reported = [];

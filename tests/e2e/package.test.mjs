@@ -309,6 +309,43 @@ async function apiChecks(browser, site) {
     });
   }
 
+  // Regression: headers given as a Headers or a Map were read as an object with no
+  // properties: no header was sent and nothing said so.
+  await runner.check('headers as a Headers or a Map throw an Error that says to pass a plain object', async () => {
+    const got = await inPage(async ({ base }) => {
+      const thrown = (headers) => {
+        try {
+          new TypedEventSource(`${base}/scenario/echo`, { transport: 'fetch', headers }).close();
+          return 'constructed';
+        } catch (e) {
+          return e.message.includes('must be a plain object of strings') && e.message.includes('Object.fromEntries');
+        }
+      };
+      return [thrown(new Headers({ 'X-A': '1' })), thrown(new Map([['X-A', '1']])), thrown({ 'X-A': '1' }), thrown(Object.assign(Object.create(null), { 'X-A': '1' }))];
+    }, { base });
+    same(got, [true, true, 'constructed', 'constructed'], 'what each did');
+  });
+
+  // Regression: the wrapper's own registrations (its state observer, the feeds of its
+  // listeners) had ids that off() took: off(1) removed the state observer, and the
+  // source fired no open or error event again and was never freed.
+  await runner.check('off() leaves the wrapper\'s own registrations alone: open still fires and close() ends the source', async () => {
+    const got = await inPage(async ({ base }) => {
+      const es = new TypedEventSource(`${base}/scenario/end-after/1`, { transport: 'fetch' });
+      const seen = [];
+      es.onmessage = (e) => seen.push(e.data);
+      let opened = false;
+      es.onopen = () => { opened = true; };
+      const removed = [1, 2, 3, 4, 5].map((id) => es.off(id));
+      await until('open and event 1', () => opened && seen.length > 0);
+      const own = es.on('message', () => {});
+      const removedOwn = es.off(own);
+      es.close();
+      return { removed, seen, removedOwn, readyState: es.readyState };
+    }, { base });
+    same(got, { removed: [false, false, false, false, false], seen: ['{"n":1}'], removedOwn: true, readyState: 2 }, 'off');
+  });
+
   // Regression: an event over maxEventSize was reported only to a type followed with
   // on(): with onmessage, a listener or onRaw alone it vanished, onDecodeError untold.
   await runner.check('fetch: an event over maxEventSize reaches onDecodeError when onmessage, a listener or onRaw alone follow its type', async () => {

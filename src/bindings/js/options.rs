@@ -199,9 +199,17 @@ impl JsOptions {
             options = options.body(body);
         }
         if let Some(headers) = js.get("headers") {
-            let Some(object) = headers.dyn_ref::<Object>() else {
+            // A plain object: the entries of a `Headers` or a `Map` are not its own
+            // properties, so they would be dropped without a word.
+            // (`Object.create(null)` is one too, though not `instanceof Object`.)
+            let plain = headers.is_object() && {
+                let proto = Object::get_prototype_of(&headers);
+                proto.is_null() || proto == Object::get_prototype_of(&Object::new())
+            };
+            let Some(object) = plain.then(|| headers.unchecked_ref::<Object>()) else {
                 return Err(invalid(format!(
-                    "`options.headers` must be an object of strings, got {}",
+                    "`options.headers` must be a plain object of strings ({{ name: value }}), got \
+                     {}; for a Headers or a Map, pass Object.fromEntries(headers)",
                     shown(&headers)
                 )));
             };
