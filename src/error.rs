@@ -21,7 +21,9 @@ pub enum Error {
     /// The options given cannot be used together, or one has a bad value.
     #[error("invalid event source options: {0}")]
     InvalidOptions(String),
-    /// The browser threw when asked to create the connection.
+    /// The browser threw when asked to create the connection. Not produced at
+    /// present: the connection is made after the source is created, so a refusal
+    /// arrives as `Closed { reason: InvalidRequest }`.
     #[error("the browser refused to open the event source: {0}")]
     Browser(JsError),
 }

@@ -332,6 +332,12 @@ impl Options {
     /// transport sends the `Last-Event-ID` header instead, and this parameter only
     /// cross-origin, once a request that carried the header failed before any answer
     /// (servers written for EventSource often refuse the preflight it costs).
+    ///
+    /// Native: once the URL carries an id, a connection the browser would resume with
+    /// that stale id in the query is replaced instead, after the policy's backoff. The
+    /// browser keeps the server's `retry:` to itself, so that backoff cannot take it
+    /// into account; `None` leaves the browser's own reconnections, and their waits, as
+    /// they are (it sends its newest id in the `Last-Event-ID` header).
     pub fn resume_param(mut self, param: Option<&str>) -> Self {
         self.resume_param = param.map(str::to_owned);
         self
@@ -340,9 +346,11 @@ impl Options {
     /// Treats a connection on which nothing arrives for `timeout` as dead, and
     /// replaces it (`Reconnecting { cause: HeartbeatTimeout }`). Fetch counts any
     /// bytes, the wait for response headers included; native counts events (the
-    /// browser hides comments), so pair it with
-    /// [`heartbeat_event`](Self::heartbeat_event) on a quiet stream. Pick more than the
-    /// server's keep-alive interval. Defaults to none.
+    /// browser hides comments), and only events of the types listened for, so pair it
+    /// with [`heartbeat_event`](Self::heartbeat_event) on a quiet stream. Pick more
+    /// than the server's keep-alive interval, and, native, more than its `retry:`: the
+    /// time the browser waits before its own reconnection counts too. Defaults to
+    /// none.
     pub fn heartbeat_timeout(mut self, timeout: Duration) -> Self {
         self.heartbeat = Some(timeout);
         self

@@ -316,6 +316,41 @@ async fn close_and_reconnect_control_the_connection() {
     app.destroy();
 }
 
+#[wasm_bindgen_test]
+async fn a_handler_on_the_hooks_source_sees_every_event_of_a_burst() {
+    let channel = token("yew-source");
+    let seen_by_render = Seen::default();
+    let app = yew::Renderer::<Feed>::with_root_and_props(
+        fresh_div(),
+        props(
+            &format!("/events?channel={channel}"),
+            "message",
+            &seen_by_render,
+        ),
+    )
+    .render();
+    seen_by_render.first_render().await;
+    wait_until("open", 5_000, || seen_by_render.hook().state().is_open()).await;
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let _every = {
+        let seen = seen.clone();
+        seen_by_render
+            .hook()
+            .source()
+            .expect("the open connection")
+            .on::<Num>("message", move |r| {
+                seen.borrow_mut().push(r.expect("a number").data.n);
+            })
+    };
+    for n in 1..=3 {
+        let body = serde_json::json!({"channel": channel, "data": {"n": n}});
+        assert_eq!(common::post_json("/publish", &body).await, 200);
+    }
+    wait_until("three events", 5_000, || seen.borrow().len() == 3).await;
+    assert_eq!(*seen.borrow(), [1, 2, 3]);
+    app.destroy();
+}
+
 /// The latest handle of [`Tokened`]'s hook, and how many times it rendered.
 #[derive(Clone, Default)]
 struct TokenedSeen(Rc<RefCell<(Option<UseEventSourceHandle<Num>>, u32)>>);

@@ -121,7 +121,7 @@ pub struct UseEventSource<T: Send + Sync + 'static> {
     ///
     /// A signal holds one value: events that arrive in one browser task (a burst, a
     /// replay after a reconnect) reach effects as the last of them. Code that must see
-    /// every event registers a handler with [`EventSource::on`] instead.
+    /// every event registers a handler on [`source`](Self::source) instead.
     pub message: Signal<Option<Message<T>>>,
     /// The latest payload that did not decode, for the hook's type or any type added
     /// with [`on`](Self::on); `None` until one arrives.
@@ -330,6 +330,15 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
             });
         }
         latest.into()
+    }
+
+    /// The connection the hook holds now; `None` before its effect first ran, and off
+    /// the browser. For code that must see every event: a handler registered on it
+    /// with [`EventSource::on`] (keep the [`Subscription`](crate::Subscription)). The
+    /// handler belongs to this connection: a URL change, or
+    /// [`reconnect`](Self::reconnect) after a close, opens another.
+    pub fn source(&self) -> Option<EventSource> {
+        self.with_conn(|c| c.source.clone()).flatten()
     }
 
     /// Closes the connection ([`EventSource::close`]): `state` becomes

@@ -122,7 +122,7 @@ impl<T: Clone> UseEventSourceHandle<T> {
     ///
     /// Yew batches renders: events that arrive in one browser task (a burst, a replay
     /// after a reconnect) render once, with the last of them. Code that must see every
-    /// event registers a handler with [`EventSource::on`] instead.
+    /// event registers a handler on [`source`](Self::source) instead.
     pub fn message(&self) -> Option<Message<T>> {
         (*self.message).clone()
     }
@@ -131,6 +131,15 @@ impl<T: Clone> UseEventSourceHandle<T> {
     /// arrives.
     pub fn error(&self) -> Option<DecodeError> {
         (*self.error).clone()
+    }
+
+    /// The connection the hook holds now; `None` before its effect first ran, and off
+    /// the browser. For code that must see every event: a handler registered on it
+    /// with [`EventSource::on`] (keep the [`Subscription`](crate::Subscription)). The
+    /// handler belongs to this connection: a new URL, or
+    /// [`reconnect`](Self::reconnect) after a close, opens another.
+    pub fn source(&self) -> Option<EventSource> {
+        self.source.borrow().clone()
     }
 
     /// Closes the connection ([`EventSource::close`]): the state becomes

@@ -174,7 +174,8 @@ pub enum CloseReason {
     /// rejection, or where the check that followed could not tell why; or the
     /// policy's predicate refused to retry a network error or an ended stream.
     Failed,
-    /// The server answered with an HTTP status other than 200 and 204 (fetch transport).
+    /// The server answered with an HTTP status other than 200 and 204 (fetch; native
+    /// as its check of why the browser gave up finds it, without the body).
     HttpStatus {
         /// The status code.
         status: u16,
@@ -187,16 +188,17 @@ pub enum CloseReason {
         body: Option<String>,
     },
     /// The server answered 200 with a content type other than `text/event-stream`
-    /// (fetch transport).
+    /// (fetch; native as its check of why the browser gave up finds it).
     ContentType {
         /// The `Content-Type` it sent (empty when it sent none).
         content_type: String,
     },
     /// The server answered 204 No Content: the SSE way to say "stop reconnecting"
-    /// (fetch transport).
+    /// (fetch; native as its check of why the browser gave up finds it).
     NoContent,
     /// The request could not be built, for example a header callback returned an
-    /// invalid header name (fetch transport).
+    /// invalid header name (fetch), or the browser refused to construct the
+    /// EventSource (native).
     InvalidRequest {
         /// What the browser said.
         message: String,
