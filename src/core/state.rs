@@ -289,8 +289,13 @@ fn excerpt(text: &str) -> std::borrow::Cow<'_, str> {
 pub(crate) struct StateCell {
     current: RefCell<ConnectionState>,
     observers: RefCell<Handlers<ConnectionState>>,
+    /// States to deliver: to every observer (`None`), or one new observer's first.
     queue: RefCell<VecDeque<(ConnectionState, Option<u64>)>>,
     delivering: Cell<bool>,
+    /// Observers added while changes were queued, each with how many changes were then
+    /// queued: those were made before it came, and its first state already tells it
+    /// the outcome. Emptied when the queue is.
+    joined: RefCell<Vec<(u64, usize)>>,
 }
 
 impl Default for StateCell {
@@ -301,6 +306,7 @@ impl Default for StateCell {
             observers: RefCell::default(),
             queue: RefCell::default(),
             delivering: Cell::new(false),
+            joined: RefCell::default(),
         }
     }
 }
@@ -329,7 +335,13 @@ impl StateCell {
     /// Adds an observer and hands it the current state at once.
     pub fn observe(&self, id: u64, f: Box<dyn FnMut(&ConnectionState)>) {
         self.observers.borrow_mut().push(id, f);
-        self.queue.borrow_mut().push_back((self.get(), Some(id)));
+        let mut queue = self.queue.borrow_mut();
+        let earlier = queue.iter().filter(|(_, only)| only.is_none()).count();
+        if earlier > 0 {
+            self.joined.borrow_mut().push((id, earlier));
+        }
+        queue.push_back((self.get(), Some(id)));
+        drop(queue);
         self.deliver();
     }
 
@@ -345,8 +357,21 @@ impl StateCell {
             let next = self.queue.borrow_mut().pop_front();
             let Some((state, only)) = next else { break };
             let observers = self.observers.borrow().snapshot();
+            // A change reaches no observer that came after it was made.
+            let late: Vec<u64> = match only {
+                None => {
+                    let mut joined = self.joined.borrow_mut();
+                    let late = joined.iter().map(|&(id, _)| id).collect();
+                    joined.retain_mut(|(_, earlier)| {
+                        *earlier -= 1;
+                        *earlier > 0
+                    });
+                    late
+                }
+                Some(_) => Vec::new(),
+            };
             for slot in observers.iter() {
-                if only.is_none_or(|id| id == slot.id()) {
+                if only.is_none_or(|id| id == slot.id()) && !late.contains(&slot.id()) {
                     slot.call(&state);
                 }
             }
@@ -440,6 +465,38 @@ mod tests {
                 "b:closed"
             ]
         );
+    }
+
+    #[test]
+    fn an_observer_added_after_a_queued_change_gets_the_state_once() {
+        // What broke: an observer added from inside a delivery, after a change was
+        // queued, got that change and then its own first state: `closed` twice.
+        let cell = Rc::new(StateCell::default());
+        let late = Rc::new(RefCell::new(Vec::new()));
+        {
+            let (c, l) = (cell.clone(), late.clone());
+            cell.observe(
+                1,
+                Box::new(move |st| {
+                    if st.is_open() {
+                        c.set(ConnectionState::Closed {
+                            reason: CloseReason::ClosedByClient,
+                        });
+                        let l = l.clone();
+                        c.observe(3, Box::new(move |st| l.borrow_mut().push(st.kind())));
+                    }
+                }),
+            );
+        }
+        let other = Rc::new(RefCell::new(Vec::new()));
+        {
+            let o = other.clone();
+            cell.observe(2, Box::new(move |st| o.borrow_mut().push(st.kind())));
+        }
+        cell.set(ConnectionState::Open);
+        assert_eq!(*late.borrow(), ["closed"]);
+        assert_eq!(*other.borrow(), ["connecting", "open", "closed"]);
+        assert!(cell.joined.borrow().is_empty());
     }
 
     #[test]
