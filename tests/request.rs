@@ -391,6 +391,53 @@ async fn an_api_error_closes_with_its_status_and_json_body() {
 }
 
 #[wasm_bindgen_test]
+async fn reconnect_while_an_error_body_is_read_closes_with_the_status() {
+    // What broke: reconnect() during the read of an error response's body (up to 10 s)
+    // interrupted the attempt as if the server had not answered: a request's 400 closed
+    // as Interrupted { received: 0 }, which says the answer broke off.
+    let eval = |code: &str| js_sys::eval(code).expect("the test's JavaScript runs");
+    // The head of the answer has come once fetch resolves; the body takes 5 s more.
+    eval(
+        "window.__answered = false; window.__fetch = window.fetch; \
+        window.fetch = (...args) => window.__fetch(...args).then((r) => { \
+        window.__answered = true; return r; });",
+    );
+    let token = token("error-body");
+    let source = EventSource::with_options(
+        &url(&format!(
+            "/scenario/status/400?body_delay_ms=5000&token={token}"
+        )),
+        post("openai-chat").request(),
+    )
+    .expect("a source");
+    let (mut states, _s) = states(&source);
+    wait_until("the answer's head", 5_000, || {
+        eval("window.__answered").is_truthy()
+    })
+    .await;
+    eval("window.fetch = window.__fetch");
+    let started = js_sys::Date::now();
+    source.reconnect();
+    let (closed, _) = until_state(&mut states, "closed", ConnectionState::is_closed).await;
+    assert!(
+        matches!(
+            &closed,
+            ConnectionState::Closed {
+                reason: CloseReason::HttpStatus {
+                    status: 400,
+                    body: None,
+                    ..
+                }
+            }
+        ),
+        "{closed:?}"
+    );
+    let waited = js_sys::Date::now() - started;
+    assert!(waited < 4_000.0, "closed {waited} ms after reconnect()");
+    assert_eq!(request_log(&token).await.len(), 1, "sent once");
+}
+
+#[wasm_bindgen_test]
 async fn a_429_with_retry_after_is_sent_again_after_at_least_that_delay() {
     let token = token("llm-429");
     let source = EventSource::with_options(

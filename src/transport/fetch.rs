@@ -51,6 +51,7 @@ impl Fetch {
             request: Rc::clone(&request),
             resume: Resume::Header,
             received: 0,
+            answered: None,
         };
         Fetch {
             running: Running::spawn(sink, options, connector),
@@ -87,6 +88,9 @@ struct FetchConnector {
     resume: Resume,
     /// The events delivered, over every attempt.
     received: u64,
+    /// The error the server answered the attempt in progress with, while its body is
+    /// read: what an interruption then ends the attempt with.
+    answered: Option<Failure>,
 }
 
 /// How a request sends the id it resumes after.
@@ -134,7 +138,9 @@ impl Connector for FetchConnector {
             // What an interrupted attempt left half-parsed is discarded (WHATWG: pending
             // data at the end of the stream is not dispatched).
             self.parser.end_of_stream();
+            self.answered = None;
             let end = self.attempt(attempts).await;
+            self.answered = None;
             self.parser.end_of_stream();
             end
         })
@@ -144,9 +150,12 @@ impl Connector for FetchConnector {
         self.parser.retry().map(Duration::from_millis)
     }
 
-    fn interrupted(&self) -> Option<CloseReason> {
+    fn interrupted(&self) -> Option<AttemptEnd> {
+        if let Some(failure) = &self.answered {
+            return Some(AttemptEnd::Failed(failure.clone()));
+        }
         match self.cut(Failure::Requested) {
-            AttemptEnd::Fatal(reason) => Some(reason),
+            fatal @ AttemptEnd::Fatal(_) => Some(fatal),
             _ => None,
         }
     }
@@ -268,10 +277,15 @@ impl FetchConnector {
             self.cross_origin = dom::origin_of(&response.url()) != dom::page_origin();
         }
         if let Some(mut failure) = http::check_response(&response) {
-            if let Failure::HttpStatus { body, .. } = &mut failure {
-                // An API says why in the body (a JSON error): keep it for the app.
+            if matches!(failure, Failure::HttpStatus { .. }) {
+                // An API says why in the body (a JSON error): keep it for the app. An
+                // interruption meanwhile ends the attempt with the status alone.
+                self.answered = Some(failure.clone());
                 let timeout = heartbeat.unwrap_or(ERROR_BODY_TIMEOUT);
-                *body = http::error_body(&response, timeout).await;
+                let text = http::error_body(&response, timeout).await;
+                if let Failure::HttpStatus { body, .. } = &mut failure {
+                    *body = text;
+                }
             }
             return AttemptEnd::Failed(failure);
         }

@@ -167,10 +167,11 @@ pub(crate) trait Connector {
     fn connect<'a>(&'a mut self, attempts: &'a Rc<RefCell<Attempts>>) -> Connecting<'a>;
     /// The reconnection time the server set with `retry:`, if it did.
     fn server_retry(&self) -> Option<Duration>;
-    /// Why the attempt that `reconnect()` (or a hidden page) just interrupted must not
-    /// be made again: a request whose answer cannot resume, which the server already
-    /// has. `None` for a subscription.
-    fn interrupted(&self) -> Option<CloseReason> {
+    /// How the attempt that `reconnect()` (or a hidden page) just interrupted ended,
+    /// where that is not simply "interrupted": the server had already answered with an
+    /// error (the policy judges it), or the attempt was a request whose answer cannot
+    /// resume, which the server already has (it closes). `None` otherwise.
+    fn interrupted(&self) -> Option<AttemptEnd> {
         None
     }
 }
@@ -436,11 +437,20 @@ async fn drive(
                 Either::Right((interrupt, _)) => Err(interrupt),
             }
         };
-        if end.is_err() {
-            if let Some(reason) = connector.interrupted() {
-                return close(&sink, reason);
-            }
-        }
+        let end = match end {
+            Err(interrupt) => match connector.interrupted() {
+                Some(AttemptEnd::Fatal(reason)) => return close(&sink, reason),
+                Some(answered) => {
+                    if let Interrupt::Reconnect = interrupt {
+                        // The retry, if the policy makes one, is made now.
+                        control.reconnect.set(true);
+                    }
+                    Ok(answered)
+                }
+                None => Err(interrupt),
+            },
+            end => end,
+        };
         let failure = match end {
             Ok(AttemptEnd::Failed(failure)) => failure,
             Ok(AttemptEnd::Fatal(reason)) => return close(&sink, reason),

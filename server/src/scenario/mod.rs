@@ -25,7 +25,7 @@
 //! |---|---|
 //! | `end-after/{n}?event=TYPE` | events `id: k` / `data: {"n":k}` for k after Last-Event-ID (header or `lastEventId`) up to n, then the response ends |
 //! | `drop-every/{k}?total=T` | events `id: n` / `data: {"n":n}` for n after Last-Event-ID up to T (default 10); the response ends after every k events of one connection; idle after event T |
-//! | `status/{code}?retry_after=SECS&times=N&then_events=E` | that status (200..=599; 1xx cannot be a final response), text body `scenario status <code>`, with `Retry-After: SECS` when `retry_after` is given. With `times=N` (needs a `token`): only the first N requests of the token get that status; later ones get events `id: k` / `data: {"n":k}` after Last-Event-ID up to E (default 3, max 1,000,000), idle |
+//! | `status/{code}?retry_after=SECS&times=N&then_events=E&body_delay_ms=MS` | that status (200..=599; 1xx cannot be a final response), text body `scenario status <code>` (sent `body_delay_ms` after the head, default 0, max 60,000), with `Retry-After: SECS` when `retry_after` is given. With `times=N` (needs a `token`): only the first N requests of the token get that status; later ones get events `id: k` / `data: {"n":k}` after Last-Event-ID up to E (default 3, max 1,000,000), idle |
 //! | `content-type?type=T` | Content-Type T (default `text/plain`), body `id: 1` / `data: {"n":1}`, ends |
 //! | `no-content` | 204 |
 //! | `bad-json` | ids 1, 2, 3 with data `{"n":1}`, `{not json`, `{"n":3}`, idle |
@@ -422,6 +422,7 @@ async fn status(
     let status = parse_status(&code, "`/scenario/status/{code}`")?;
     let retry_after = req.params.u64("retry_after")?;
     let then_events = req.params.int_in("then_events", 3, 0..=MAX_THEN_EVENTS)?;
+    let body_delay = req.params.int_in("body_delay_ms", 0, 0..=60_000)?;
     if let Some(times) = req.params.u64("times")? {
         let Some(token) = req.params.get("token") else {
             return Err(ApiError::bad_request(
@@ -434,10 +435,21 @@ async fn status(
             return Ok(events_response(&state, events, Ending::Idle));
         }
     }
+    let text = format!("scenario status {}", status.as_u16());
+    let body = if body_delay == 0 {
+        axum::body::Body::from(text)
+    } else {
+        // The head now, the body later: a client is reading it meanwhile.
+        let later = async move {
+            tokio::time::sleep(std::time::Duration::from_millis(body_delay)).await;
+            Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(text))
+        };
+        axum::body::Body::from_stream(futures::stream::once(later))
+    };
     let mut response = (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!("scenario status {}", status.as_u16()),
+        body,
     )
         .into_response();
     if let Some(seconds) = retry_after {
