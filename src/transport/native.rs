@@ -135,6 +135,8 @@ impl Connector for NativeConnector {
                 }
                 _ => (self.url.clone(), String::new()),
             };
+            // Before the constructor, which may start the request at once.
+            let started = performance_now();
             let es = match open_event_source(&url, self.options.with_credentials) {
                 Ok(es) => es,
                 Err(e) => {
@@ -143,7 +145,7 @@ impl Connector for NativeConnector {
                     })
                 }
             };
-            let connection = Connection::new(es, self, url_id, Rc::clone(attempts));
+            let connection = Connection::new(es, self, url_id, Rc::clone(attempts), started);
             *self.shared.current.borrow_mut() = Some(Rc::clone(&connection));
             let _current = Current(&self.shared);
 
@@ -217,6 +219,7 @@ impl Connection {
         connector: &NativeConnector,
         url_id: String,
         attempts: Rc<RefCell<Attempts>>,
+        started: f64,
     ) -> Rc<Self> {
         let connection = Rc::new(Connection {
             es,
@@ -228,7 +231,7 @@ impl Connection {
             notify: Notify::default(),
             last_activity: Cell::new(dom::now()),
             open_now: Cell::new(false),
-            request_started: Cell::new(performance_now()),
+            request_started: Cell::new(started),
             listeners: RefCell::default(),
             fixed: RefCell::default(),
             origin: RefCell::default(),
