@@ -83,8 +83,11 @@ build_npm() {
 # on a free loopback port, sets SERVER_URL and SERVER_PID, and stops the server when
 # the calling script exits.
 start_server() {
-  local log="$ROOT/target/server.log"
+  # One log per run: `npm test` and `npm run bench` may run at once.
   mkdir -p "$ROOT/target"
+  find "$ROOT/target" -maxdepth 1 -name 'server.*.log' -mtime +1 -delete 2>/dev/null || true
+  local log
+  log=$(mktemp "$ROOT/target/server.XXXXXX.log")
   # Without the caller's REDIS_URL (set for another project, it would put the tests on
   # that Redis): Redis mode only when asked for with --redis.
   env -u REDIS_URL "${SERVER_BIN:-$ROOT/target/debug/wasm-eventsource-server}" --port 0 "$@" >"$log" 2>&1 &
@@ -100,5 +103,5 @@ start_server() {
   done
   if [ -z "$SERVER_URL" ]; then echo "the test server did not say where it listens:" >&2; cat "$log" >&2; return 1; fi
   export SERVER_URL SERVER_PID
-  echo "test server at $SERVER_URL (log: target/server.log)"
+  echo "test server at $SERVER_URL (log: ${log#"$ROOT"/})"
 }

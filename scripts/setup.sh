@@ -8,6 +8,13 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { echo "setup: $*" >&2; }
 
+# Node: the bundlers of the end-to-end tests (Vite 7) need 20.19 or 22.12 and later,
+# and would fail only after the builds, twenty minutes in.
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) || (a === 20 && b >= 19) ? 0 : 1)'; then
+  echo "setup: Node $(node --version 2>/dev/null || echo "(none)") is too old: the tests need Node 20.19 or later (22.12 or later on 22)" >&2
+  exit 1
+fi
+
 # The wasm target.
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
@@ -42,7 +49,9 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB_VERSION" ]; th
   say "installing wasm-bindgen-cli $WB_VERSION (a few minutes)"
   # Without its default TLS feature: the runner talks to chromedriver on loopback over
   # plain HTTP, and rustls with ring is a minute of a cold build.
-  cargo install wasm-bindgen-cli --version "$WB_VERSION" --no-default-features >&2
+  # --locked: the versions its own lock file names, so a new release of a dependency
+  # cannot break a cold setup.
+  cargo install wasm-bindgen-cli --version "$WB_VERSION" --no-default-features --locked >&2
 fi
 
 # From Debian, after one `apt-get update`: Chromium and its driver (browser downloads by
@@ -51,6 +60,10 @@ fi
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 apt_updated=0
 apt_install() { # apt_install [apt-get options] PACKAGES...
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: $* missing, and there is no apt-get to install them: this script installs from Debian (or Ubuntu); install them with your system's packages" >&2
+    exit 1
+  fi
   if [ "$apt_updated" = 0 ]; then $SUDO apt-get update -qq >&2; apt_updated=1; fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >&2
 }

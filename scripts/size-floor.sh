@@ -14,7 +14,11 @@ mkdir -p "$OUT"
 grouped() { echo "$1" | sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta'; }
 row() {
   local label=$1 features=$2 dir="$OUT/$3"
-  NPM_NO_DEFAULT=1 NPM_FEATURES=$features build_npm "$dir/pkg-web" web 2>/dev/null
+  if ! NPM_NO_DEFAULT=1 NPM_FEATURES=$features build_npm "$dir/pkg-web" web 2>"$dir.log"; then
+    echo "size-floor: the build of \"$label\" ($features) failed:" >&2
+    cat "$dir.log" >&2
+    exit 1
+  fi
   # The package's entry over this build, laid out as in the package (js/ beside pkg-web/).
   mkdir -p "$dir/js"
   cp "$ROOT"/js/*.js "$dir/js/"

@@ -10,10 +10,23 @@ bash scripts/build.sh web
 # The debug build: the tests build the same, so nothing is compiled twice.
 cargo build -p wasm-eventsource-server --quiet
 port="${PORT:-8080}"
-"$ROOT/target/debug/wasm-eventsource-server" --port "$port" --pkg "$ROOT/pkg-web" --www "$ROOT/www" &
+log="$ROOT/target/demo-server.log"
+"$ROOT/target/debug/wasm-eventsource-server" --port "$port" --pkg "$ROOT/pkg-web" --www "$ROOT/www" >"$log" 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null || true' EXIT INT TERM
-echo "demo: http://127.0.0.1:$port/ (building the example apps now; Ctrl-C stops)"
+trap 'kill "$server" 2>/dev/null || true' EXIT
+trap 'exit 130' INT TERM
+# Serving before saying so: a port in use fails here, not under the example builds.
+for _ in $(seq 1 100); do
+  grep -q '^listening on' "$log" && break
+  if ! kill -0 "$server" 2>/dev/null; then
+    echo "the demo server did not start (PORT=$port in use? PORT=9000 npm start serves elsewhere):" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+grep -q '^listening on' "$log" || { echo "the demo server did not say it listens:" >&2; cat "$log" >&2; exit 1; }
+echo "demo: http://127.0.0.1:$port/ (building the example apps now; Ctrl-C stops; server log: target/demo-server.log)"
 if bash scripts/build-examples.sh; then
   echo "example apps: http://127.0.0.1:$port/examples/leptos-chat/ and /examples/yew-chat/"
 else
