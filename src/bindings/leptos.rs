@@ -124,7 +124,8 @@ pub struct UseEventSource<T: Send + Sync + 'static> {
     /// every event registers a handler on [`source`](Self::source) instead.
     pub message: Signal<Option<Message<T>>>,
     /// The latest payload that did not decode, for the hook's type or any type added
-    /// with [`on`](Self::on); `None` until one arrives.
+    /// with [`on`](Self::on); `None` until one arrives. Like `message`, it keeps its
+    /// value when the URL changes (its `target` and `data` say which it was).
     pub error: Signal<Option<DecodeError>>,
     conn: Store,
     state_rw: RwSignal<ConnectionState>,

@@ -128,7 +128,8 @@ impl<T: Clone> UseEventSourceHandle<T> {
     }
 
     /// The latest payload that did not decode, as of this render; `None` until one
-    /// arrives.
+    /// arrives. Like [`message`](Self::message), it keeps its value when the URL
+    /// changes.
     pub fn error(&self) -> Option<DecodeError> {
         (*self.error).clone()
     }
