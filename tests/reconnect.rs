@@ -784,6 +784,38 @@ async fn native_spends_no_attempt_on_the_browsers_own_retries_while_offline() {
 }
 
 #[wasm_bindgen_test]
+async fn native_heartbeat_does_not_cut_short_the_browsers_wait_after_a_quiet_stream() {
+    // What broke: the native heartbeat timed from the last event, also while the
+    // browser waited its retry: after a loss, so a quiet stream lost near the end of a
+    // heartbeat period was replaced as a heartbeat timeout (another attempt counted)
+    // before the browser's own reconnection came.
+    // Each response: the next event (none after the first), 1.4 s of silence, the end;
+    // the browser retries 1.2 s after each end. A 2 s heartbeat that timed from event 1
+    // would fire 0.6 s into the first wait.
+    let source = open(
+        "/scenario/end-after/1?linger_ms=1400&retry=1200",
+        Options::new()
+            .transport(Transport::Native)
+            .heartbeat_timeout(Duration::from_secs(2)),
+    );
+    let (mut states, _s) = states(&source);
+    until_state(&mut states, "open", ConnectionState::is_open).await;
+    let (_, between) = until_state(&mut states, "open again", ConnectionState::is_open).await;
+    source.close();
+    assert!(
+        matches!(
+            &between[..],
+            [ConnectionState::Reconnecting {
+                attempt: 1,
+                cause: ReconnectCause::ConnectionLost,
+                ..
+            }]
+        ),
+        "{between:?}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn a_hidden_page_pauses_the_connection_and_a_visible_one_resumes_it() {
     js(
         "window.__hidden = false; Object.defineProperty(document, 'hidden', \

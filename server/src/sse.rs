@@ -19,13 +19,17 @@ pub(crate) enum Ending {
     Close,
     /// Keep the response open and silent (no bytes, no keep-alive) until shutdown.
     Idle,
+    /// Stay silent this long, then end the response body.
+    CloseAfter(Duration),
 }
 
 /// A stream that yields nothing and either ends at once or never ends.
 pub(crate) fn tail<T: Send>(ending: Ending) -> impl Stream<Item = T> + Send {
     stream::once(async move {
-        if ending == Ending::Idle {
-            future::pending::<()>().await;
+        match ending {
+            Ending::Close => {}
+            Ending::Idle => future::pending::<()>().await,
+            Ending::CloseAfter(after) => tokio::time::sleep(after).await,
         }
     })
     .filter_map(|()| future::ready(None))

@@ -334,6 +334,9 @@ impl Connection {
             web_sys::EventSource::CONNECTING => {
                 self.open_now.set(false);
                 self.request_started.set(performance_now());
+                // The heartbeat times the browser's reconnection from here: the quiet
+                // before the loss must not cut short the wait its retry: asked for.
+                self.last_activity.set(dom::now());
                 if !self.options.reconnect.retries(&Failure::ConnectionLost) {
                     // The policy does not retry a lost connection: stop the browser's.
                     self.es.close();
