@@ -284,8 +284,13 @@ async fn a_new_url_replaces_the_connection() {
     let slot: Slot<Num> = Slot::default();
     let address = RwSignal::new(url(&format!("/scenario/named?token={token}&v=1")));
     let s = slot.clone();
+    // Every URL an effect saw, from an effect made after the hook's: when it has seen a
+    // value, so has the hook's.
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let seen_in = seen.clone();
     let _app = mount_to(fresh_div(), move || {
         put(&s, use_event_source::<Num>(address, "chat"));
+        Effect::new(move |_| seen_in.borrow_mut().push(address.get()));
     });
     let hook = taken(&slot);
     wait_until("chat 3", 5_000, || {
@@ -303,6 +308,18 @@ async fn a_new_url_replaces_the_connection() {
         hook.state.get_untracked().is_open()
     })
     .await;
+    // The same URL again opens nothing: the next request is the next URL's.
+    address.set(url(&format!("/scenario/named?token={token}&v=2")));
+    wait_until("the effects to see v=2 twice", 2_000, || {
+        seen.borrow().iter().filter(|u| u.ends_with("v=2")).count() == 2
+    })
+    .await;
+    address.set(url(&format!("/scenario/named?token={token}&v=3")));
+    let log = records(&token, 3).await;
+    assert!(
+        log[2]["path"].as_str().is_some_and(|p| p.contains("v=3")),
+        "{log:?}"
+    );
 }
 
 #[wasm_bindgen_test]
