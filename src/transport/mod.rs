@@ -419,6 +419,8 @@ async fn drive(
                     return;
                 }
                 wait(&control, left, false).await;
+                // The page may have gone hidden or offline meanwhile: check again.
+                continue;
             }
         }
         control.reconnect.set(false);
@@ -498,9 +500,12 @@ async fn drive(
                     .max(failure.retry_after())
                     .unwrap_or_default();
                 let offline = options.reconnect_on_online && dom::is_offline();
+                // A reconnect() already asked for (it interrupted the read of an error
+                // body) ends the backoff at once.
+                let asked = control.reconnect.get();
                 let state = ConnectionState::Reconnecting {
                     attempt,
-                    delay: (!offline).then_some(delay),
+                    delay: (!offline).then_some(if asked { Duration::ZERO } else { delay }),
                     cause: failure,
                 };
                 if !set_state(&sink, state) {

@@ -344,20 +344,22 @@ impl Connection {
                         Failure::ConnectionLost,
                     ))));
                 }
-                if self.options.reconnect_on_online && dom::is_offline() {
-                    // No retries while there is no network, the browser's included: the
-                    // loop waits for `online`, spending no attempt meanwhile.
-                    self.es.close();
-                    return self.finish(NativeEnd::Attempt(AttemptEnd::Failed(
-                        Failure::ConnectionLost,
-                    )));
-                }
                 if !self.url_id.is_empty() && self.url_id != sink.last_event_id() {
                     // The browser would resume from the URL's stale id: replace it.
                     self.es.close();
                     return self.finish(NativeEnd::Attempt(AttemptEnd::Failed(
                         Failure::ConnectionLost,
                     )));
+                }
+                if self.options.reconnect_on_online && dom::is_offline() {
+                    // Offline, the browser's retries spend none of the policy's attempts.
+                    // It goes on retrying by itself: its retries resume with the
+                    // Last-Event-ID header, which a new EventSource could not send.
+                    return sink.set_state(ConnectionState::Reconnecting {
+                        attempt: self.attempts.borrow().attempt(),
+                        delay: None,
+                        cause: ReconnectCause::ConnectionLost,
+                    });
                 }
                 let now = dom::now();
                 let (attempt, elapsed) = {
