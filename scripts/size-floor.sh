@@ -10,15 +10,17 @@ source "$(dirname "$0")/lib.sh"
 OUT="$ROOT/target/size-floor"
 rm -rf "$OUT"
 mkdir -p "$OUT"
+building=""
+trap 'if [ -n "$building" ]; then echo "size-floor: a build failed; its log:" >&2; cat "$building" >&2; fi' EXIT
 # 12345 -> 12,345
 grouped() { echo "$1" | sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta'; }
 row() {
   local label=$1 features=$2 dir="$OUT/$3"
-  if ! NPM_NO_DEFAULT=1 NPM_FEATURES=$features build_npm "$dir/pkg-web" web 2>"$dir.log"; then
-    echo "size-floor: the build of \"$label\" ($features) failed:" >&2
-    cat "$dir.log" >&2
-    exit 1
-  fi
+  # Called plainly, under errexit (an `if !` would turn it off inside build_npm): a
+  # failed build ends the script, and the EXIT trap shows the build's log.
+  building="$dir.log"
+  NPM_NO_DEFAULT=1 NPM_FEATURES=$features build_npm "$dir/pkg-web" web 2>"$building"
+  building=""
   # The package's entry over this build, laid out as in the package (js/ beside pkg-web/).
   mkdir -p "$dir/js"
   cp "$ROOT"/js/*.js "$dir/js/"

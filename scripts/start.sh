@@ -11,6 +11,7 @@ bash scripts/build.sh web
 cargo build -p wasm-eventsource-server --quiet
 port="${PORT:-8080}"
 log="$ROOT/target/demo-server.log"
+: >"$log" # not the last run's "listening on"
 "$ROOT/target/debug/wasm-eventsource-server" --port "$port" --pkg "$ROOT/pkg-web" --www "$ROOT/www" >"$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT

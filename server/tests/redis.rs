@@ -680,10 +680,19 @@ fn flask_sse_python() -> PathBuf {
     );
     let venv = target.join("flask-sse-venv");
     let python = venv.join("bin/python");
+    let requirements = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scripts/flask-sse-requirements.txt"
+    );
+    let wanted = std::fs::read_to_string(requirements).expect("the requirements file");
+    // The venv keeps a copy of the requirements it was made from: made again when
+    // they changed.
+    let stamp = venv.join("wes-requirements.txt");
     let installed = Command::new(&python)
         .args(["-c", "import flask_sse"])
         .output()
-        .is_ok_and(|out| out.status.success());
+        .is_ok_and(|out| out.status.success())
+        && std::fs::read_to_string(&stamp).is_ok_and(|had| had == wanted);
     if installed {
         return python;
     }
@@ -700,11 +709,9 @@ fn flask_sse_python() -> PathBuf {
     };
     run(
         "create a venv",
-        Command::new("python3").args(["-m", "venv"]).arg(&venv),
-    );
-    let requirements = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../scripts/flask-sse-requirements.txt"
+        Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv),
     );
     run(
         "pip install flask-sse",
@@ -718,6 +725,7 @@ fn flask_sse_python() -> PathBuf {
             requirements,
         ]),
     );
+    std::fs::write(&stamp, wanted).expect("the venv's copy of its requirements");
     python
 }
 

@@ -207,7 +207,10 @@ where
 /// the connection. Callbacks ([`Options::headers_with`], a policy's
 /// [`retry_if`](crate::ReconnectPolicy::retry_if)) count by presence only: options
 /// built in the component's body, with new closures at each render, keep the
-/// connection, and each attempt calls the latest render's closures.
+/// connection, and each attempt calls the latest render's closures. So a new closure
+/// alone does not reconnect: when credentials change, call
+/// [`reconnect`](UseEventSourceHandle::reconnect) (or pass them with
+/// [`Options::header`], compared by value).
 ///
 /// ```no_run
 /// use wasm_eventsource::yew::use_event_source_with_options;

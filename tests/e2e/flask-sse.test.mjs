@@ -10,7 +10,7 @@
 // (E2E_BASE_URL is only checked to be up; this test runs a server of its own.)
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,17 +76,23 @@ if (base) {
   const dir = mkdtempSync(join(tmpdir(), 'wes-flask-'));
   try {
     await runner.check('a Python venv with flask-sse (from PyPI)', async () => {
+      const requirements = join(REPO_ROOT, 'scripts', 'flask-sse-requirements.txt');
+      const wanted = readFileSync(requirements, 'utf8');
+      // The venv keeps a copy of the requirements it was made from (as
+      // server/tests/redis.rs does): made again when they changed.
+      const stamp = join(VENV, 'wes-requirements.txt');
       const has = () => {
         try {
           execFileSync(PYTHON, ['-c', 'import flask_sse'], { stdio: 'ignore' });
-          return true;
+          return readFileSync(stamp, 'utf8') === wanted;
         } catch {
           return false;
         }
       };
       if (!has()) {
-        execFileSync('python3', ['-m', 'venv', VENV], { stdio: 'pipe' });
-        execFileSync(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', join(REPO_ROOT, 'scripts', 'flask-sse-requirements.txt')], { stdio: 'pipe', timeout: 300_000 });
+        execFileSync('python3', ['-m', 'venv', '--clear', VENV], { stdio: 'pipe' });
+        execFileSync(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements], { stdio: 'pipe', timeout: 300_000 });
+        writeFileSync(stamp, wanted);
       }
       if (!has()) throw new Error(`flask_sse does not import in ${VENV}`);
     }, { critical: true });
