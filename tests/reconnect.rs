@@ -521,10 +521,7 @@ async fn waiting_for_the_network_before_the_first_connection_is_connecting() {
     // Regression: a page that started offline (or hidden) reported Reconnecting (and
     // so a JS `error`) before any connection was made, let alone lost.
     for transport in BOTH {
-        js(
-            "window.__offline = true; Object.defineProperty(navigator, 'onLine', \
-            { configurable: true, get: () => !window.__offline });",
-        );
+        fake_network(true);
         let source = open(
             "/scenario/stall?after=1",
             Options::new()
@@ -554,13 +551,55 @@ fn js(code: &str) {
     js_sys::eval(code).expect("the test's JavaScript runs");
 }
 
+/// `navigator.onLine` follows `window.__offline` (set to `offline`); the tests dispatch
+/// `online` events by hand.
+fn fake_network(offline: bool) {
+    js(&format!(
+        "window.__offline = {offline}; Object.defineProperty(navigator, 'onLine', \
+        {{ configurable: true, get: () => !window.__offline }});"
+    ));
+}
+
+/// `navigator.onLine` is the browser's again.
+fn real_network() {
+    js("delete navigator.onLine; window.__offline = false;");
+}
+
+/// A source to a route that answers its first request with a 503 asking for 1 s
+/// (`Retry-After`), then event 1; with `reconnect_on_online`.
+fn retry_after_source(transport: Transport, name: &str) -> EventSource {
+    let token = token(name);
+    // Native learns the status from its check after the browser gives up.
+    let times = if transport == Transport::Native { 2 } else { 1 };
+    open(
+        &format!("/scenario/status/503?retry_after=1&times={times}&then_events=1&token={token}"),
+        Options::new()
+            .transport(transport)
+            .reconnect_on_online(true)
+            .reconnect_policy(exact_policy(5)),
+    )
+}
+
+/// The end of the Retry-After tests: the source connected again no sooner than the
+/// 1 s the 503 asked for (counted from `failed_at`), and reads the event after it.
+async fn connected_after_the_retry_after(
+    source: &EventSource,
+    failed_at: f64,
+    transport: Transport,
+) {
+    let waited = js_sys::Date::now() - failed_at;
+    assert!(
+        waited >= 950.0,
+        "{transport:?}: connected again {waited} ms after a 503 asked for 1 s"
+    );
+    let events = read_events(source, &["message"], 1).await;
+    assert_eq!(events[0].1, r#"{"n":1}"#, "{transport:?}");
+    source.close();
+}
+
 #[wasm_bindgen_test]
 async fn online_cuts_the_backoff_short_and_offline_spends_no_attempt() {
-    // navigator.onLine follows window.__offline; `online` events are dispatched by hand.
-    js(
-        "window.__offline = false; Object.defineProperty(navigator, 'onLine', \
-        { configurable: true, get: () => !window.__offline });",
-    );
+    fake_network(false);
     for transport in BOTH {
         let token = token("online");
         let options = Options::new()
@@ -615,7 +654,7 @@ async fn online_cuts_the_backoff_short_and_offline_spends_no_attempt() {
         .await;
         source.close();
     }
-    js("delete navigator.onLine; window.__offline = false;");
+    real_network();
 }
 
 #[wasm_bindgen_test]
@@ -623,23 +662,9 @@ async fn coming_online_does_not_cut_short_the_wait_a_retry_after_asked_for() {
     // What broke: an `online` event ended any backoff at once, also the wait a 503 (or
     // 429) asked for with Retry-After, so a network that flapped sent the client back
     // to a server that had asked it to stay away.
-    js(
-        "window.__offline = false; Object.defineProperty(navigator, 'onLine', \
-        { configurable: true, get: () => !window.__offline });",
-    );
+    fake_network(false);
     for transport in BOTH {
-        let token = token("online-retry-after");
-        // Native learns the status from its check after the browser gives up.
-        let times = if transport == Transport::Native { 2 } else { 1 };
-        let path =
-            format!("/scenario/status/503?retry_after=1&times={times}&then_events=1&token={token}");
-        let source = open(
-            &path,
-            Options::new()
-                .transport(transport)
-                .reconnect_on_online(true)
-                .reconnect_policy(exact_policy(5)),
-        );
+        let source = retry_after_source(transport, "online-retry-after");
         let (mut states, _s) = states(&source);
         let failure = next_reconnecting(&mut states).await;
         let failed_at = js_sys::Date::now();
@@ -652,16 +677,9 @@ async fn coming_online_does_not_cut_short_the_wait_a_retry_after_asked_for() {
             matches!(s, ConnectionState::Connecting { .. })
         })
         .await;
-        let waited = js_sys::Date::now() - failed_at;
-        assert!(
-            waited >= 950.0,
-            "{transport:?}: connected again {waited} ms after a 503 asked for 1 s"
-        );
-        let events = read_events(&source, &["message"], 1).await;
-        assert_eq!(events[0].1, r#"{"n":1}"#, "{transport:?}");
-        source.close();
+        connected_after_the_retry_after(&source, failed_at, transport).await;
     }
-    js("delete navigator.onLine; window.__offline = false;");
+    real_network();
 }
 
 #[wasm_bindgen_test]
@@ -669,10 +687,7 @@ async fn a_retry_decided_offline_still_waits_what_retry_after_asked_for_once_onl
     // What broke: a failure that came while the page was offline made the source wait
     // for `online` and then connect at once, without the wait the 503's Retry-After
     // asked for, so a flapping network sent the client straight back to the server.
-    js(
-        "window.__offline = false; Object.defineProperty(navigator, 'onLine', \
-        { configurable: true, get: () => !window.__offline });",
-    );
+    fake_network(false);
     // The network goes as the first answer by `fetch` arrives (the 503; native: the
     // answer to its check of why the browser gave up), before the source sees it.
     js(
@@ -682,18 +697,7 @@ async fn a_retry_decided_offline_still_waits_what_retry_after_asked_for_once_onl
     );
     for transport in BOTH {
         js("window.__offline = false; window.__arm = true");
-        let token = token("offline-retry-after");
-        // Native learns the status from its check after the browser gives up.
-        let times = if transport == Transport::Native { 2 } else { 1 };
-        let path =
-            format!("/scenario/status/503?retry_after=1&times={times}&then_events=1&token={token}");
-        let source = open(
-            &path,
-            Options::new()
-                .transport(transport)
-                .reconnect_on_online(true)
-                .reconnect_policy(exact_policy(5)),
-        );
+        let source = retry_after_source(transport, "offline-retry-after");
         let (mut states, _s) = states(&source);
         let offline = until_state(&mut states, "the wait for the network", |s| {
             matches!(s, ConnectionState::Reconnecting { delay: None, .. })
@@ -731,16 +735,10 @@ async fn a_retry_decided_offline_still_waits_what_retry_after_asked_for_once_onl
         })
         .await;
         assert_eq!(before, [], "{transport:?}");
-        let waited = js_sys::Date::now() - failed_at;
-        assert!(
-            waited >= 950.0,
-            "{transport:?}: connected again {waited} ms after a 503 asked for 1 s"
-        );
-        let events = read_events(&source, &["message"], 1).await;
-        assert_eq!(events[0].1, r#"{"n":1}"#, "{transport:?}");
-        source.close();
+        connected_after_the_retry_after(&source, failed_at, transport).await;
     }
-    js("window.fetch = window.__fetch; delete navigator.onLine; window.__offline = false;");
+    js("window.fetch = window.__fetch");
+    real_network();
 }
 
 #[wasm_bindgen_test]
@@ -749,10 +747,7 @@ async fn native_spends_no_attempt_on_the_browsers_own_retries_while_offline() {
     // counted an attempt, so a source with `max_attempts` closed for good (GaveUp)
     // after a few seconds without network, though `reconnect_on_online` promises that
     // no attempt is spent while offline.
-    js(
-        "window.__offline = false; Object.defineProperty(navigator, 'onLine', \
-        { configurable: true, get: () => !window.__offline });",
-    );
+    fake_network(false);
     let token = token("native-offline");
     // Event 1, then the response ends; every resume ends at once (the browser retries
     // after 50 ms). The page only says it is offline: the retries reach the server.
@@ -793,7 +788,7 @@ async fn native_spends_no_attempt_on_the_browsers_own_retries_while_offline() {
     assert_eq!(log[1]["headers"]["last-event-id"], "1", "{log:?}");
     js("window.__offline = false; window.dispatchEvent(new Event('online'))");
     source.close();
-    js("delete navigator.onLine; window.__offline = false;");
+    real_network();
 }
 
 #[wasm_bindgen_test]

@@ -288,3 +288,21 @@ pub fn server_error(status: u16) -> wasm_eventsource::ReconnectCause {
         body: None,
     }
 }
+
+/// Publishes events 1, 2 and 3 at once to `channel`, which `source` follows, and checks
+/// that a handler on `source` sees each of them.
+pub async fn a_handler_sees_three_published_at_once(source: &EventSource, channel: &str) {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let _every = {
+        let seen = seen.clone();
+        source.on::<N>("message", move |r| {
+            seen.borrow_mut().push(r.expect("a number").data.n);
+        })
+    };
+    for n in 1..=3 {
+        let body = serde_json::json!({"channel": channel, "data": {"n": n}});
+        assert_eq!(post_json("/publish", &body).await, 200);
+    }
+    wait_until("three events", 5_000, || seen.borrow().len() == 3).await;
+    assert_eq!(*seen.borrow(), [1, 2, 3]);
+}
