@@ -289,13 +289,21 @@ fn excerpt(text: &str) -> std::borrow::Cow<'_, str> {
 pub(crate) struct StateCell {
     current: RefCell<ConnectionState>,
     observers: RefCell<Handlers<ConnectionState>>,
-    /// States to deliver: to every observer (`None`), or one new observer's first.
-    queue: RefCell<VecDeque<(ConnectionState, Option<u64>)>>,
+    /// States to deliver, each with whom to: see [`To`].
+    queue: RefCell<VecDeque<(ConnectionState, To)>>,
     delivering: Cell<bool>,
-    /// Observers added while changes were queued, each with how many changes were then
-    /// queued: those were made before it came, and its first state already tells it
-    /// the outcome. Emptied when the queue is.
-    joined: RefCell<Vec<(u64, usize)>>,
+    /// The id of the newest observer (ids only grow).
+    newest: Cell<u64>,
+}
+
+/// Whom a queued state goes to.
+#[derive(Clone, Copy)]
+enum To {
+    /// A change: the observers up to this id, those there when it was made (one added
+    /// later learns the outcome from its first state).
+    UpTo(u64),
+    /// One new observer's first state.
+    Only(u64),
 }
 
 impl Default for StateCell {
@@ -306,7 +314,7 @@ impl Default for StateCell {
             observers: RefCell::default(),
             queue: RefCell::default(),
             delivering: Cell::new(false),
-            joined: RefCell::default(),
+            newest: Cell::new(0),
         }
     }
 }
@@ -327,21 +335,20 @@ impl StateCell {
             return false;
         }
         *self.current.borrow_mut() = state.clone();
-        self.queue.borrow_mut().push_back((state, None));
+        let to = To::UpTo(self.newest.get());
+        self.queue.borrow_mut().push_back((state, to));
         self.deliver();
         true
     }
 
     /// Adds an observer and hands it the current state at once.
+    /// Ids must grow from call to call.
     pub fn observe(&self, id: u64, f: Box<dyn FnMut(&ConnectionState)>) {
         self.observers.borrow_mut().push(id, f);
-        let mut queue = self.queue.borrow_mut();
-        let earlier = queue.iter().filter(|(_, only)| only.is_none()).count();
-        if earlier > 0 {
-            self.joined.borrow_mut().push((id, earlier));
-        }
-        queue.push_back((self.get(), Some(id)));
-        drop(queue);
+        self.newest.set(id);
+        self.queue
+            .borrow_mut()
+            .push_back((self.get(), To::Only(id)));
         self.deliver();
     }
 
@@ -355,23 +362,14 @@ impl StateCell {
         }
         loop {
             let next = self.queue.borrow_mut().pop_front();
-            let Some((state, only)) = next else { break };
+            let Some((state, to)) = next else { break };
             let observers = self.observers.borrow().snapshot();
-            // A change reaches no observer that came after it was made.
-            let late: Vec<u64> = match only {
-                None => {
-                    let mut joined = self.joined.borrow_mut();
-                    let late = joined.iter().map(|&(id, _)| id).collect();
-                    joined.retain_mut(|(_, earlier)| {
-                        *earlier -= 1;
-                        *earlier > 0
-                    });
-                    late
-                }
-                Some(_) => Vec::new(),
-            };
             for slot in observers.iter() {
-                if only.is_none_or(|id| id == slot.id()) && !late.contains(&slot.id()) {
+                let id = slot.id();
+                if match to {
+                    To::UpTo(newest) => id <= newest,
+                    To::Only(only) => id == only,
+                } {
                     slot.call(&state);
                 }
             }
@@ -496,7 +494,6 @@ mod tests {
         cell.set(ConnectionState::Open);
         assert_eq!(*late.borrow(), ["closed"]);
         assert_eq!(*other.borrow(), ["connecting", "open", "closed"]);
-        assert!(cell.joined.borrow().is_empty());
     }
 
     #[test]
