@@ -791,6 +791,81 @@ async fn native_spends_no_attempt_on_the_browsers_own_retries_while_offline() {
     real_network();
 }
 
+/// A native source to a stream whose server asks for `retry: 6000`, lost while the
+/// page reads as offline (it goes as event 1 is handled, before the response ends);
+/// returns once the loss is reported. The caller gives the network back.
+async fn native_lost_offline(
+    token: &str,
+    options: Options,
+) -> (
+    EventSource,
+    futures::channel::mpsc::UnboundedReceiver<ConnectionState>,
+    Vec<wasm_eventsource::Subscription>,
+) {
+    fake_network(false);
+    let source = open(
+        &format!("/scenario/end-after/1?retry=6000&token={token}"),
+        options
+            .transport(Transport::Native)
+            .reconnect_on_online(true),
+    );
+    let (mut states, state_sub) = states(&source);
+    let offline = source.on::<N>("message", |_| js("window.__offline = true"));
+    until_state(&mut states, "open", ConnectionState::is_open).await;
+    let lost = next(&mut states, "the loss").await;
+    assert_eq!(
+        lost,
+        ConnectionState::Reconnecting {
+            attempt: 0,
+            delay: None,
+            cause: ReconnectCause::ConnectionLost
+        }
+    );
+    (source, states, vec![state_sub, offline])
+}
+
+#[wasm_bindgen_test]
+async fn native_lost_offline_connects_at_once_when_online() {
+    // What broke: a native connection lost offline (left to the browser's retries, so
+    // that they spend no attempt) waited, once online, for the browser's own retry, as
+    // long as the server's retry: (6 s here), though reconnect_on_online promises a
+    // connection at once.
+    let token = token("native-online");
+    let (source, mut states, _subs) = native_lost_offline(&token, Options::new()).await;
+    let online_at = js_sys::Date::now();
+    js("window.__offline = false; window.dispatchEvent(new Event('online'))");
+    until_state(&mut states, "open again", ConnectionState::is_open).await;
+    let took = js_sys::Date::now() - online_at;
+    source.close();
+    real_network();
+    assert!(took < 3_000.0, "open {took} ms after online");
+    // Resumed through the query, after event 1.
+    let log = request_log(&token).await;
+    let last = log.last().expect("requests");
+    assert!(
+        last["path"]
+            .as_str()
+            .is_some_and(|p| p.contains("lastEventId=1")),
+        "{log:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn native_heartbeat_does_not_replace_a_connection_the_browser_retries_offline() {
+    // What broke: while the browser waited to retry a connection lost offline, the
+    // heartbeat replaced it (a timeout, nothing having arrived), spending an attempt
+    // offline.
+    let token = token("native-offline-heartbeat");
+    let options = Options::new().heartbeat_timeout(Duration::from_secs(1));
+    let (source, mut states, _subs) = native_lost_offline(&token, options).await;
+    // Offline for longer than the heartbeat: no replacement, no state.
+    gloo_timers::future::TimeoutFuture::new(1_500).await;
+    let meanwhile: Vec<_> = std::iter::from_fn(|| states.try_recv().ok()).collect();
+    source.close();
+    real_network();
+    assert_eq!(meanwhile, [], "while offline");
+}
+
 #[wasm_bindgen_test]
 async fn native_heartbeat_does_not_cut_short_the_browsers_wait_after_a_quiet_stream() {
     // What broke: the native heartbeat timed from the last event, also while the

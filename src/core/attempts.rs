@@ -51,6 +51,18 @@ impl Attempts {
         self.attempt
     }
 
+    /// The connection was lost at `now` while there is no network: as [`lost`](Self::lost),
+    /// but the loss spends no attempt. Returns the attempt number to report.
+    #[cfg(any(feature = "native", test))]
+    pub fn lost_offline(&mut self, now: f64) -> u32 {
+        if self.healthy(now) {
+            self.attempt = 0;
+            self.failing_since = None;
+        }
+        self.opened_at = None;
+        self.attempt
+    }
+
     /// How long the current streak of failures has lasted at `now`.
     pub fn failing_for(&self, now: f64) -> Duration {
         self.failing_since.map_or(Duration::ZERO, |since| {
@@ -83,5 +95,23 @@ mod tests {
         attempts.opened(1_000.0);
         assert_eq!(attempts.lost(1_000.0 + HEALTHY_AFTER.as_millis() as f64), 1);
         assert_eq!(attempts.attempt(), 1);
+    }
+
+    #[test]
+    fn a_loss_offline_spends_no_attempt_but_ends_a_healthy_streak() {
+        // What broke: the state of a loss offline read the attempt number of failures
+        // before the last healthy connection.
+        let mut attempts = Attempts::default();
+        assert_eq!(attempts.lost(0.0), 1);
+        assert_eq!(attempts.lost(10.0), 2);
+        attempts.opened(20.0);
+        attempts.event();
+        assert_eq!(attempts.lost_offline(30.0), 0);
+        // Not healthy, offline again: nothing spent.
+        assert_eq!(attempts.lost_offline(40.0), 0);
+        // Back online, a failure: the first retry of a new streak.
+        assert_eq!(attempts.lost(50.0), 1);
+        // Failing, then lost offline: the count stays.
+        assert_eq!(attempts.lost_offline(60.0), 1);
     }
 }

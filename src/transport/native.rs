@@ -211,6 +211,8 @@ struct Connection {
     /// The id of the event before the one being handled on this connection (empty
     /// at each open): an event that repeats it counts as carrying no id of its own.
     last_id: RefCell<String>,
+    /// An `online` listener, once a loss was handled offline (see `came_online`).
+    online: RefCell<Option<Listener>>,
 }
 
 impl Connection {
@@ -236,6 +238,7 @@ impl Connection {
             fixed: RefCell::default(),
             origin: RefCell::default(),
             last_id: RefCell::default(),
+            online: RefCell::default(),
         });
         let target: &EventTarget = connection.es.as_ref();
         let weak = Rc::downgrade(&connection);
@@ -325,7 +328,7 @@ impl Connection {
         }
     }
 
-    fn errored(&self) {
+    fn errored(self: &Rc<Self>) {
         let Some(sink) = self.sink.upgrade() else {
             return;
         };
@@ -354,9 +357,13 @@ impl Connection {
                 if self.options.reconnect_on_online && dom::is_offline() {
                     // Offline, the browser's retries spend none of the policy's attempts.
                     // It goes on retrying by itself: its retries resume with the
-                    // Last-Event-ID header, which a new EventSource could not send.
+                    // Last-Event-ID header, which a new EventSource could not send. Back
+                    // online, the connection is replaced at once where the query can
+                    // carry the id (see `came_online`).
+                    self.listen_for_online();
+                    let attempt = self.attempts.borrow_mut().lost_offline(dom::now());
                     return sink.set_state(ConnectionState::Reconnecting {
-                        attempt: self.attempts.borrow().attempt(),
+                        attempt,
                         delay: None,
                         cause: ReconnectCause::ConnectionLost,
                     });
@@ -386,6 +393,43 @@ impl Connection {
                 while_open: self.open_now.get(),
             }),
             _ => {}
+        }
+    }
+
+    /// Listens for `online` while the browser retries a connection lost offline.
+    fn listen_for_online(self: &Rc<Self>) {
+        let mut slot = self.online.borrow_mut();
+        if slot.is_some() {
+            return;
+        }
+        let Some(target) = dom::global_target() else {
+            return;
+        };
+        let weak = Rc::downgrade(self);
+        *slot = Some(Listener::new(&target, "online", move |_| {
+            if let Some(c) = weak.upgrade() {
+                c.came_online();
+            }
+        }));
+    }
+
+    /// Back online while the browser retries a connection lost offline: its next retry
+    /// may be as far off as the server's `retry:`. `reconnect_on_online` promises a
+    /// connection at once, so the loop makes one, where the resume id can go in the
+    /// query (or there is none); else the browser's retry, with the header, is kept.
+    fn came_online(&self) {
+        let Some(sink) = self.sink.upgrade() else {
+            return;
+        };
+        let resumable = self.options.resume_param.is_some() || sink.last_event_id().is_empty();
+        if resumable
+            && !self.open_now.get()
+            && self.es.ready_state() == web_sys::EventSource::CONNECTING
+        {
+            self.es.close();
+            self.finish(NativeEnd::Attempt(AttemptEnd::Failed(
+                Failure::ConnectionLost,
+            )));
         }
     }
 
@@ -451,6 +495,12 @@ impl Connection {
             match heartbeat {
                 None => notified.await,
                 Some(after) => {
+                    if !self.open_now.get() && self.options.reconnect_on_online && dom::is_offline()
+                    {
+                        // The browser retries with no network: nothing can arrive, and
+                        // a replacement would spend an attempt offline. Time from now.
+                        self.last_activity.set(dom::now());
+                    }
                     let quiet = dom::now() - self.last_activity.get();
                     let left = after.as_millis() as f64 - quiet;
                     if left <= 0.0 {
