@@ -142,7 +142,7 @@ impl PartialEq for Options {
     fn eq(&self, other: &Self) -> bool {
         self.same_settings(other)
             && same_callback(&self.header_fn, &other.header_fn)
-            && self.reconnect == other.reconnect
+            && self.reconnect.same_predicate(&other.reconnect)
     }
 }
 

@@ -41,11 +41,7 @@ impl Attempts {
     /// The connection was lost at `now`; returns the number of the retry to come
     /// (from 1).
     pub fn lost(&mut self, now: f64) -> u32 {
-        if self.healthy(now) {
-            self.attempt = 0;
-            self.failing_since = None;
-        }
-        self.opened_at = None;
+        self.connection_ended(now);
         self.failing_since.get_or_insert(now);
         self.attempt = self.attempt.saturating_add(1);
         self.attempt
@@ -55,12 +51,17 @@ impl Attempts {
     /// but the loss spends no attempt. Returns the attempt number to report.
     #[cfg(any(feature = "native", test))]
     pub fn lost_offline(&mut self, now: f64) -> u32 {
+        self.connection_ended(now);
+        self.attempt
+    }
+
+    /// The open connection (if any) ended at `now`: a healthy one ends the streak.
+    fn connection_ended(&mut self, now: f64) {
         if self.healthy(now) {
             self.attempt = 0;
             self.failing_since = None;
         }
         self.opened_at = None;
-        self.attempt
     }
 
     /// How long the current streak of failures has lasted at `now`.

@@ -126,7 +126,7 @@ impl PartialEq for ReconnectPolicy {
     /// Compares every setting; two predicates are equal only when they are the same
     /// closure (or both absent).
     fn eq(&self, other: &Self) -> bool {
-        self.same_settings(other) && same_callback(&self.retry_if, &other.retry_if)
+        self.same_settings(other) && self.same_predicate(other)
     }
 }
 
@@ -150,6 +150,11 @@ impl ReconnectPolicy {
             && self.max_elapsed == other.max_elapsed
             && self.jitter == other.jitter
             && self.retry_if.is_some() == other.retry_if.is_some()
+    }
+
+    /// Whether the predicates are the same closure (or both absent).
+    pub(crate) fn same_predicate(&self, other: &Self) -> bool {
+        same_callback(&self.retry_if, &other.retry_if)
     }
 
     /// The same policy, with its predicate (if it has one) replaced by one that asks

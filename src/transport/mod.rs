@@ -200,6 +200,12 @@ pub(crate) fn open(
 /// (a copy of it was 9 KB of the npm build's wasm). One allocation per attempt.
 pub(crate) type Connecting<'a> = std::pin::Pin<Box<dyn Future<Output = AttemptEnd> + 'a>>;
 
+/// Whether the page reads as offline and `reconnect_on_online` says to wait for the
+/// network rather than spend attempts (the loop, and native's own retries, ask).
+pub(crate) fn waits_for_network(options: &Options) -> bool {
+    options.reconnect_on_online && dom::is_offline()
+}
+
 /// Sets the state unless the source is gone or closed; returns whether it still runs.
 pub(crate) fn set_state(sink: &WeakSink, state: ConnectionState) -> bool {
     match sink.upgrade() {
@@ -384,7 +390,7 @@ async fn drive(
             }
             wait_while(&control, dom::is_hidden).await;
         }
-        if options.reconnect_on_online && dom::is_offline() {
+        if waits_for_network(&options) {
             // Spend no attempt while there is no network: wait for it.
             if let Some(cause) = &last_cause {
                 let cause = match cause {
@@ -499,7 +505,7 @@ async fn drive(
                     .server_retry()
                     .max(failure.retry_after())
                     .unwrap_or_default();
-                let offline = options.reconnect_on_online && dom::is_offline();
+                let offline = waits_for_network(&options);
                 // A reconnect() already asked for (it interrupted the read of an error
                 // body) ends the backoff at once.
                 let asked = control.reconnect.get();

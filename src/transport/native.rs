@@ -21,7 +21,8 @@ use crate::transport::dom::{self, Listener};
 #[cfg(feature = "probe")]
 use crate::transport::http;
 use crate::transport::{
-    AttemptEnd, Connecting, Connector, Notify, Running, TransportHandle, WeakSink,
+    waits_for_network, AttemptEnd, Connecting, Connector, Notify, Running, TransportHandle,
+    WeakSink,
 };
 use futures_util::future::select;
 use std::cell::{Cell, RefCell};
@@ -354,7 +355,7 @@ impl Connection {
                         Failure::ConnectionLost,
                     )));
                 }
-                if self.options.reconnect_on_online && dom::is_offline() {
+                if waits_for_network(&self.options) {
                     // Offline, the browser's retries spend none of the policy's attempts.
                     // It goes on retrying by itself: its retries resume with the
                     // Last-Event-ID header, which a new EventSource could not send. Back
@@ -495,8 +496,7 @@ impl Connection {
             match heartbeat {
                 None => notified.await,
                 Some(after) => {
-                    if !self.open_now.get() && self.options.reconnect_on_online && dom::is_offline()
-                    {
+                    if !self.open_now.get() && waits_for_network(&self.options) {
                         // The browser retries with no network: nothing can arrive, and
                         // a replacement would spend an attempt offline. Time from now.
                         self.last_activity.set(dom::now());

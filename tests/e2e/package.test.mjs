@@ -57,6 +57,9 @@ if (base) {
     return `${meta.name}@${meta.version}, npm pack: ${files.size} files`;
   }, { critical: true });
 
+  /** tsc as an app's strict bundler setup runs it, up to the `--lib` value. */
+  const TSC_STRICT = ['--noEmit', '--strict', '--module', 'esnext', '--moduleResolution', 'bundler', '--target', 'es2022', '--lib'];
+
   await runner.check('tsc --noEmit --strict accepts the consumer', async () => {
     run('tsc', ['--noEmit', '-p', join(APP, 'tsconfig.json')]);
   });
@@ -72,7 +75,7 @@ if (base) {
       return file;
     });
     try {
-      run('tsc', ['--noEmit', '--strict', '--module', 'esnext', '--moduleResolution', 'bundler', '--target', 'es2022', '--lib', 'es2022,dom,dom.asynciterable,esnext.disposable', ...files]);
+      run('tsc', [...TSC_STRICT, 'es2022,dom,dom.asynciterable,esnext.disposable', ...files]);
     } finally {
       for (const file of files) rmSync(file, { force: true });
     }
@@ -92,7 +95,7 @@ if (base) {
       '',
     ].join('\n'));
     try {
-      run('tsc', ['--noEmit', '--strict', '--module', 'esnext', '--moduleResolution', 'bundler', '--target', 'es2022', '--lib', 'es2022,dom,esnext.disposable', file]);
+      run('tsc', [...TSC_STRICT, 'es2022,dom,esnext.disposable', file]);
     } finally {
       rmSync(file, { force: true });
     }
@@ -108,7 +111,7 @@ if (base) {
       '',
     ].join('\n'));
     try {
-      run('tsc', ['--noEmit', '--strict', '--module', 'esnext', '--moduleResolution', 'bundler', '--target', 'es2022', '--lib', 'es2022,dom,esnext.disposable', wrong]);
+      run('tsc', [...TSC_STRICT, 'es2022,dom,esnext.disposable', wrong]);
       throw new Error('tsc accepted code that must not type-check');
     } catch (err) {
       if (!err.output) throw err;
