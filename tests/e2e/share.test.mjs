@@ -477,9 +477,9 @@ if (base) {
           // A link whose events' ids land in `ids` (and whose other messages in
           // `other`); `log` has both, and 'lead', in order. `onEvent(m, id)` runs
           // after each event.
-          const member = (onEvent = () => {}) => {
+          const member = (onEvent = () => {}, Link = ShareLink) => {
             const m = { ids: [], other: [], log: [], steps: [], led: false };
-            m.link = new ShareLink(
+            m.link = new Link(
               name,
               (msg) => {
                 if (Array.isArray(msg) && msg[0] === 'e') {
@@ -521,7 +521,17 @@ if (base) {
             new Promise((granted) =>
               navigator.locks.request(name, () => new Promise((done) => granted(done))),
             );
-          const helpers = { until, member, event, away, back, oldLeader, ticks, hold, ShareLink };
+          // The class in a frame of its own: its links are another context (Web Locks'
+          // `clientId`), as those of another tab are, with the probe's tick of this one.
+          const framed = async () => {
+            const frame = document.createElement('iframe');
+            document.body.append(frame);
+            const url = new URL('/src/transport/share.js', location.href).href;
+            const { ShareLink: Link } = await frame.contentWindow.eval(`import(${JSON.stringify(url)})`);
+            Link.PROBE_MS = ShareLink.PROBE_MS;
+            return Link;
+          };
+          const helpers = { until, member, event, away, back, oldLeader, ticks, hold, framed, ShareLink };
           return new Function('helpers', `return (${body})(helpers)`)(helpers);
         }, body.toString());
       });
@@ -662,13 +672,16 @@ if (base) {
       // for good; then (reviews) a steal could hit an older build's tab, two followers
       // could steal one after the other, a follower frozen while stealing stopped all
       // the others, and members took what a deposed leader still posted (or answered)
-      // before it learned of the theft.
-      return withLinks(async ({ until, member, event, ticks, hold, ShareLink }) => {
+      // before it learned of the theft. (The test, then in one context, saw both
+      // followers lead once in a while: what tells the tabs apart was the same for all.)
+      return withLinks(async ({ until, member, event, ticks, hold, framed, ShareLink }) => {
         ShareLink.PROBE_MS = 200;
         const leader = member();
         await until('the first link to lead', () => leader.led && leader.link.releaseMember);
-        const f = member();
-        const g = member();
+        // Each follower in a context of its own, as in a tab of its own; the leader's
+        // context is this page's, where the test takes locks too.
+        const f = member(undefined, await framed());
+        const g = member(undefined, await framed());
         await until('the followers to hold their member locks', () => f.link.releaseMember && g.link.releaseMember);
         const name = leader.link.name;
         leader.link.post(event(1));
@@ -705,7 +718,10 @@ if (base) {
         await until('the old leader to follow', () => leader.steps.join() === 'out,in' && !leader.link.release);
         const deposed = leader.link.term;
         now.link.post(['w']); // as the source does when it leads
-        // What the old leader posted before it learned (as a thawed one may) is dropped.
+        // What the old leader posted before it learned (as a thawed one may) is dropped
+        // once the members heard the new term (another tab's messages may come before
+        // or after it).
+        await until('the members to hear the new term', () => leader.link.lead === now.link.term && other.link.lead === now.link.term);
         const late = new BroadcastChannel(name);
         late.postMessage(['e', ['chat', '{}', '50', true, null], deposed, 9]);
         late.postMessage(Object.assign(['s', 'c', 3], { term: deposed }));
