@@ -202,7 +202,8 @@ export class TypedEventSource extends EventTarget implements Disposable {
   onAny(callback: AnyMessageHandler): number;
   /**
    * Removes the registration `id` (and only it: the same function registered twice
-   * is two registrations). Returns whether there was one.
+   * is two registrations). Returns whether there was one. A callback removed while
+   * an event is being delivered is not called for it, as with `removeEventListener`.
    */
   off(id: number): boolean;
   /** Drops the connection, or cuts a backoff short, and connects now. */

@@ -290,6 +290,27 @@ async function apiChecks(browser, site) {
       same(got.calls, ['raw1', 'g1', 'f1', 'raw2', 'bad2', 'raw3', 'g3', 'f3'], 'callbacks');
     });
 
+    // Regression: a callback removed by an earlier one during a dispatch was still
+    // called for that event (the list is a snapshot), unlike the Rust API's callbacks
+    // and DOM listeners.
+    await runner.check(`${transport}: a callback that off()s a later one during a dispatch: the later one is not called, even for that event (on, onRaw, onDecodeError)`, async () => {
+      const got = await inPage(async ({ base, transport }) => {
+        const es = new TypedEventSource(`${base}/scenario/bad-json`, { transport });
+        const calls = [];
+        const ids = {};
+        es.onRaw('message', (data, meta) => calls.push(`ra${meta.lastEventId}`) && es.off(ids.rb));
+        ids.rb = es.onRaw('message', (data, meta) => calls.push(`rb${meta.lastEventId}`));
+        es.on('message', (data, meta) => calls.push(`a${meta.lastEventId}`) && es.off(ids.b));
+        ids.b = es.on('message', (data, meta) => calls.push(`b${meta.lastEventId}`));
+        es.onDecodeError((err) => calls.push(`da${err.lastEventId}`) && es.off(ids.db));
+        ids.db = es.onDecodeError((err) => calls.push(`db${err.lastEventId}`));
+        await until('event 3', () => calls.includes('a3'));
+        es.close();
+        return calls;
+      }, { base, transport });
+      same(got, ['ra1', 'a1', 'ra2', 'da2', 'ra3', 'a3'], 'callbacks');
+    });
+
     // Regression (issue 16, item 8): on fetch, `lastEventId` read in a callback gave
     // the id of the chunk's last event.
     await runner.check(`${transport}: lastEventId read in a callback or listener is that event's id; after them, the last`, async () => {

@@ -8,7 +8,9 @@
 // to check that each event is one balanced value first, which cost more than it saved.)
 //
 // Callbacks are kept by registration: each has the id `off` takes, so one function
-// registered twice is two registrations, removed one at a time.
+// registered twice is two registrations, removed one at a time. One removed during a
+// dispatch is not called again, even by that dispatch (as the Rust API's callbacks and
+// DOM listeners are not).
 
 export class Dispatcher {
   constructor() {
@@ -23,6 +25,9 @@ export class Dispatcher {
     this.rawHandlerIds = new Map();
     this.decodeErrorHandlers = [];
     this.decodeErrorIds = [];
+    /** How many registrations were removed so far: a dispatch that sees it change
+     *  checks that each callback of its snapshot is still registered. */
+    this.removals = 0;
     this.closed = false;
     /** The id of the event whose callbacks run now, or null between events: what
      *  `lastEventId` answers while a chunk's events are delivered one by one. */
@@ -34,7 +39,7 @@ export class Dispatcher {
   }
 
   remove(type, id) {
-    removeFrom(this.handlers, this.handlerIds, type, id);
+    this.removals += removeFrom(this.handlers, this.handlerIds, type, id);
   }
 
   addRaw(type, callback, id) {
@@ -42,7 +47,7 @@ export class Dispatcher {
   }
 
   removeRaw(type, id) {
-    removeFrom(this.rawHandlers, this.rawHandlerIds, type, id);
+    this.removals += removeFrom(this.rawHandlers, this.rawHandlerIds, type, id);
   }
 
   addDecodeError(callback, id) {
@@ -53,6 +58,7 @@ export class Dispatcher {
   removeDecodeError(id) {
     const at = this.decodeErrorIds.indexOf(id);
     if (at < 0) return;
+    this.removals++;
     this.decodeErrorHandlers = this.decodeErrorHandlers.filter((_, i) => i !== at);
     this.decodeErrorIds = this.decodeErrorIds.filter((_, i) => i !== at);
   }
@@ -96,7 +102,7 @@ export class Dispatcher {
     if (this.closed) return;
     this.current = id;
     const raw = this.rawHandlers.get(type);
-    if (raw) call(this, raw, data, { type, lastEventId: id, origin });
+    if (raw) call(this, raw, this.rawHandlerIds, type, data, { type, lastEventId: id, origin });
     const callbacks = this.handlers.get(type);
     if (!callbacks || this.closed) return;
     let value;
@@ -105,17 +111,20 @@ export class Dispatcher {
     } catch (e) {
       return this.decodeError(type, data, id, `the ${JSON.stringify(type)} event is not valid JSON: ${e.message}`);
     }
-    call(this, callbacks, value, { type, lastEventId: id, origin });
+    call(this, callbacks, this.handlerIds, type, value, { type, lastEventId: id, origin });
   }
 
   decodeError(type, data, lastEventId, message) {
     const handlers = this.decodeErrorHandlers;
     if (!handlers.length) return report(new Error(message));
     const info = { type, data, lastEventId, message };
-    for (const f of handlers) {
+    const ids = this.decodeErrorIds;
+    const removals = this.removals;
+    for (let i = 0; i < handlers.length; i++) {
       if (this.closed) return;
+      if (this.removals !== removals && !this.decodeErrorIds.includes(ids[i])) continue;
       try {
-        f(info);
+        handlers[i](info);
       } catch (e) {
         report(e);
       }
@@ -131,11 +140,11 @@ function addTo(callbacks, ids, type, callback, id) {
 }
 
 /** Removes the registration `id` (and only it: the same function may be registered
- *  again under another id) from the list of `type`. */
+ *  again under another id) from the list of `type`; returns 1 if it was there, else 0. */
 function removeFrom(callbacks, ids, type, id) {
   const idList = ids.get(type) || [];
   const at = idList.indexOf(id);
-  if (at < 0) return;
+  if (at < 0) return 0;
   const left = callbacks.get(type).filter((_, i) => i !== at);
   if (left.length) {
     callbacks.set(type, left);
@@ -144,13 +153,19 @@ function removeFrom(callbacks, ids, type, id) {
     callbacks.delete(type);
     ids.delete(type);
   }
+  return 1;
 }
 
-function call(dispatcher, callbacks, value, meta) {
-  for (const f of callbacks) {
+/** Calls `callbacks`, the list of `type` in `ids`' dispatcher map, skipping those
+ *  removed by an earlier one of them. */
+function call(dispatcher, callbacks, ids, type, value, meta) {
+  const snapshot = ids.get(type);
+  const removals = dispatcher.removals;
+  for (let i = 0; i < callbacks.length; i++) {
     if (dispatcher.closed) return;
+    if (dispatcher.removals !== removals && !ids.get(type)?.includes(snapshot[i])) continue;
     try {
-      f(value, meta);
+      callbacks[i](value, meta);
     } catch (e) {
       report(e);
     }

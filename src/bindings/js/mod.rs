@@ -257,7 +257,8 @@ impl TypedEventSource {
     }
 
     /// Removes the registration `id`, and only it: one function registered twice is two
-    /// registrations. Returns whether there was one.
+    /// registrations. Returns whether there was one. A callback removed while an event
+    /// is being delivered is not called for it.
     pub fn off(&self, id: u32) -> bool {
         // Drop the entry after the borrow ends: dropping a subscription may close the
         // source, which calls state observers.
