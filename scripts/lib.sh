@@ -79,6 +79,39 @@ build_npm() {
   if [ "$target" = web ]; then node "$ROOT/scripts/minify-names.mjs" "$out"; fi
 }
 
+# stop_at_exit PID...: stops these background processes when the calling script exits
+# (one EXIT trap for all of them: a second `trap` would replace the first).
+EXIT_PIDS=${EXIT_PIDS:-}
+stop_at_exit() {
+  EXIT_PIDS="$EXIT_PIDS $*"
+  # shellcheck disable=SC2086 # a list of pids
+  trap 'kill $EXIT_PIDS 2>/dev/null || true; wait $EXIT_PIDS 2>/dev/null || true' EXIT
+}
+
+# closed_port: sets and exports SSE_CLOSED_PORT, a loopback port that refuses every
+# connection for as long as the calling script runs. A socket is bound there and never
+# listens: a connection gets a reset, and nothing else can take the port meanwhile (a
+# port found free and let go could be taken before the tests use it).
+closed_port() {
+  local file
+  file=$(mktemp)
+  python3 -c 'import socket, sys, signal
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+signal.pause()' >"$file" &
+  stop_at_exit $!
+  SSE_CLOSED_PORT=
+  for _ in $(seq 1 100); do
+    SSE_CLOSED_PORT=$(head -n 1 "$file")
+    [ -n "$SSE_CLOSED_PORT" ] && break
+    sleep 0.05
+  done
+  rm -f "$file"
+  if [ -z "$SSE_CLOSED_PORT" ]; then echo "closed_port: python3 did not bind a loopback port" >&2; return 1; fi
+  export SSE_CLOSED_PORT
+}
+
 # start_server [args...]: starts the built server (SERVER_BIN, default the debug build)
 # on a free loopback port, sets SERVER_URL and SERVER_PID, and stops the server when
 # the calling script exits.
@@ -92,7 +125,7 @@ start_server() {
   # that Redis): Redis mode only when asked for with --redis.
   env -u REDIS_URL "${SERVER_BIN:-$ROOT/target/debug/wasm-eventsource-server}" --port 0 "$@" >"$log" 2>&1 &
   SERVER_PID=$!
-  trap 'kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true' EXIT
+  stop_at_exit "$SERVER_PID"
   for _ in $(seq 1 100); do
     SERVER_URL=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$log" | head -n 1)
     [ -n "$SERVER_URL" ] && break

@@ -10,7 +10,8 @@ bash scripts/build.sh web
 # The debug build: the tests build the same, so nothing is compiled twice.
 cargo build -p wasm-eventsource-server --quiet
 port="${PORT:-8080}"
-log="$ROOT/target/demo-server.log"
+# One log per port: two demos at once need two ports, and keep their logs apart.
+log="$ROOT/target/demo-server-$port.log"
 : >"$log" # not the last run's "listening on"
 "$ROOT/target/debug/wasm-eventsource-server" --port "$port" --pkg "$ROOT/pkg-web" --www "$ROOT/www" >"$log" 2>&1 &
 server=$!
@@ -27,7 +28,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 grep -q '^listening on' "$log" || { echo "the demo server did not say it listens:" >&2; cat "$log" >&2; exit 1; }
-echo "demo: http://127.0.0.1:$port/ (building the example apps now; Ctrl-C stops; server log: target/demo-server.log)"
+echo "demo: http://127.0.0.1:$port/ (building the example apps now; Ctrl-C stops; server log: ${log#"$ROOT"/})"
 if bash scripts/build-examples.sh; then
   echo "example apps: http://127.0.0.1:$port/examples/leptos-chat/ and /examples/yew-chat/"
 else

@@ -61,10 +61,9 @@ bash scripts/build.sh
 cargo build -p wasm-eventsource-server --quiet
 start_server --ticker-ms 1000
 
-# A loopback port nothing listens on, for the "server unreachable" tests (not port 9:
-# browsers refuse it before any network).
-SSE_CLOSED_PORT=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
-export SSE_CLOSED_PORT
+# A loopback port that refuses connections, for the "server unreachable" tests (not
+# port 9: browsers refuse it before any network).
+closed_port
 
 # The browser tests: `cargo test` for wasm32, the wasm-bindgen test runner (setup.sh)
 # driving headless Chromium through chromedriver, which is what `wasm-pack test
