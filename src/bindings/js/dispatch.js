@@ -14,17 +14,14 @@
 
 export class Dispatcher {
   constructor() {
-    /** type -> callbacks; arrays are replaced, never changed, so a dispatch may go on
-     *  over a snapshot while a callback adds or removes callbacks. */
+    /** type -> callbacks, an array whose `ids` are their registration ids, index for
+     *  index. The arrays are replaced, never changed, so a dispatch may go on over a
+     *  snapshot while a callback adds or removes callbacks. */
     this.handlers = new Map();
-    /** type -> the registration ids of `handlers`' callbacks, index for index. Only
-     *  `add` and `remove` read it: the delivery loop never does. */
-    this.handlerIds = new Map();
-    /** type -> callbacks of `onRaw`, given the data as text; and their ids. */
+    /** type -> callbacks of `onRaw`, given the data as text. */
     this.rawHandlers = new Map();
-    this.rawHandlerIds = new Map();
-    this.decodeErrorHandlers = [];
-    this.decodeErrorIds = [];
+    /** The `onDecodeError` callbacks, under the key null. */
+    this.decodeErrorHandlers = new Map();
     /** How many registrations were removed so far: a dispatch that sees it change
      *  checks that each callback of its snapshot is still registered. */
     this.removals = 0;
@@ -35,32 +32,27 @@ export class Dispatcher {
   }
 
   add(type, callback, id) {
-    addTo(this.handlers, this.handlerIds, type, callback, id);
+    addTo(this.handlers, type, callback, id);
   }
 
   remove(type, id) {
-    this.removals += removeFrom(this.handlers, this.handlerIds, type, id);
+    this.removals += removeFrom(this.handlers, type, id);
   }
 
   addRaw(type, callback, id) {
-    addTo(this.rawHandlers, this.rawHandlerIds, type, callback, id);
+    addTo(this.rawHandlers, type, callback, id);
   }
 
   removeRaw(type, id) {
-    this.removals += removeFrom(this.rawHandlers, this.rawHandlerIds, type, id);
+    this.removals += removeFrom(this.rawHandlers, type, id);
   }
 
   addDecodeError(callback, id) {
-    this.decodeErrorHandlers = [...this.decodeErrorHandlers, callback];
-    this.decodeErrorIds = [...this.decodeErrorIds, id];
+    addTo(this.decodeErrorHandlers, null, callback, id);
   }
 
   removeDecodeError(id) {
-    const at = this.decodeErrorIds.indexOf(id);
-    if (at < 0) return;
-    this.removals++;
-    this.decodeErrorHandlers = this.decodeErrorHandlers.filter((_, i) => i !== at);
-    this.decodeErrorIds = this.decodeErrorIds.filter((_, i) => i !== at);
+    this.removals += removeFrom(this.decodeErrorHandlers, null, id);
   }
 
   close() {
@@ -102,7 +94,7 @@ export class Dispatcher {
     if (this.closed) return;
     this.current = id;
     const raw = this.rawHandlers.get(type);
-    if (raw) call(this, raw, this.rawHandlerIds, type, data, { type, lastEventId: id, origin });
+    if (raw) call(this, this.rawHandlers, type, raw, data, { type, lastEventId: id, origin });
     const callbacks = this.handlers.get(type);
     if (!callbacks || this.closed) return;
     let value;
@@ -111,59 +103,48 @@ export class Dispatcher {
     } catch (e) {
       return this.decodeError(type, data, id, `the ${JSON.stringify(type)} event is not valid JSON: ${e.message}`);
     }
-    call(this, callbacks, this.handlerIds, type, value, { type, lastEventId: id, origin });
+    call(this, this.handlers, type, callbacks, value, { type, lastEventId: id, origin });
   }
 
   decodeError(type, data, lastEventId, message) {
-    const handlers = this.decodeErrorHandlers;
-    if (!handlers.length) return report(new Error(message));
-    const info = { type, data, lastEventId, message };
-    const ids = this.decodeErrorIds;
-    const removals = this.removals;
-    for (let i = 0; i < handlers.length; i++) {
-      if (this.closed) return;
-      if (this.removals !== removals && !this.decodeErrorIds.includes(ids[i])) continue;
-      try {
-        handlers[i](info);
-      } catch (e) {
-        report(e);
-      }
-    }
+    const handlers = this.decodeErrorHandlers.get(null);
+    if (!handlers) return report(new Error(message));
+    call(this, this.decodeErrorHandlers, null, handlers, { type, data, lastEventId, message });
   }
 }
 
-/** Adds `callback` under `id` to the list of `type`, replacing the arrays (see the
- *  constructor). */
-function addTo(callbacks, ids, type, callback, id) {
-  callbacks.set(type, [...(callbacks.get(type) || []), callback]);
-  ids.set(type, [...(ids.get(type) || []), id]);
+/** The list of callbacks `callbacks`, registered under `ids` (see the constructor). */
+function listed(callbacks, ids) {
+  callbacks.ids = ids;
+  return callbacks;
+}
+
+/** Adds `callback` under `id` to the list of `type` in `lists`, replacing it. */
+function addTo(lists, type, callback, id) {
+  const old = lists.get(type);
+  lists.set(type, listed([...(old || []), callback], [...(old ? old.ids : []), id]));
 }
 
 /** Removes the registration `id` (and only it: the same function may be registered
- *  again under another id) from the list of `type`; returns 1 if it was there, else 0. */
-function removeFrom(callbacks, ids, type, id) {
-  const idList = ids.get(type) || [];
-  const at = idList.indexOf(id);
+ *  again under another id) from the list of `type` in `lists`; returns 1 if it was
+ *  there, else 0. */
+function removeFrom(lists, type, id) {
+  const old = lists.get(type);
+  const at = old ? old.ids.indexOf(id) : -1;
   if (at < 0) return 0;
-  const left = callbacks.get(type).filter((_, i) => i !== at);
-  if (left.length) {
-    callbacks.set(type, left);
-    ids.set(type, idList.filter((_, i) => i !== at));
-  } else {
-    callbacks.delete(type);
-    ids.delete(type);
-  }
+  const other = (_, i) => i !== at;
+  if (old.length > 1) lists.set(type, listed(old.filter(other), old.ids.filter(other)));
+  else lists.delete(type);
   return 1;
 }
 
-/** Calls `callbacks`, the list of `type` in `ids`' dispatcher map, skipping those
- *  removed by an earlier one of them. */
-function call(dispatcher, callbacks, ids, type, value, meta) {
-  const snapshot = ids.get(type);
+/** Calls `callbacks`, the list of `type` in `lists` when the dispatch began, skipping
+ *  those an earlier one removed. */
+function call(dispatcher, lists, type, callbacks, value, meta) {
   const removals = dispatcher.removals;
   for (let i = 0; i < callbacks.length; i++) {
     if (dispatcher.closed) return;
-    if (dispatcher.removals !== removals && !ids.get(type)?.includes(snapshot[i])) continue;
+    if (dispatcher.removals !== removals && !lists.get(type)?.ids.includes(callbacks.ids[i])) continue;
     try {
       callbacks[i](value, meta);
     } catch (e) {
