@@ -84,8 +84,15 @@ export class TypedEventSource extends EventTarget {
   #withCredentials;
   /** What the getters answer once the core is freed. */
   #final = null;
-  /** Types with an `onRaw` subscription feeding MessageEvents to listeners. */
-  #dispatching = new Set();
+  /** Types with an `onRaw` subscription feeding MessageEvents to listeners: type -> its
+   *  registration id. A type's feed goes with its last listener (on native, with it
+   *  the browser's listener for that type). */
+  #feeds = new Map();
+  /** The listeners of `addEventListener`, by type: { listener, capture, wrapper }, the
+   *  wrapper being what EventTarget holds. (EventTarget cannot say how many listeners a
+   *  type has, nor when `once` or a signal removed one: the wrapper and the signal
+   *  tell.) */
+  #listeners = new Map();
   /** The event handler attributes (onopen, onmessage, onerror) set: type -> { value,
    *  listener }. Each is one listener, added where the attribute was first set (since
    *  it was last null), as HTML's event handlers are: so it runs in that place among
@@ -230,9 +237,41 @@ export class TypedEventSource extends EventTarget {
   /** As EventTarget's; events of `type` from the server reach it as MessageEvents,
    *  whatever the type, `open` and `error` included (as with EventSource). */
   addEventListener(type, listener, options) {
-    super.addEventListener(type, listener, options);
+    type = String(type);
     // `sharerole` is this class's own event, never a server event type.
-    if (listener && String(type) !== 'sharerole') this.#dispatch(String(type));
+    if (!listener || type === 'sharerole') return super.addEventListener(type, listener, options);
+    const capture = captures(options);
+    const list = this.#listeners.get(type) ?? [];
+    // Added already: EventTarget keeps one.
+    if (list.some((l) => l.listener === listener && l.capture === capture)) return;
+    const dictionary = typeof options === 'object' && options !== null;
+    const once = dictionary && Boolean(options.once);
+    const self = new WeakRef(this);
+    const entry = { listener, capture };
+    // Called as EventTarget calls a listener: a function with `this` the source, an
+    // object through its `handleEvent`; what it throws is reported by dispatchEvent.
+    entry.wrapper = function (event) {
+      if (once) self.deref()?.#forget(type, entry);
+      return typeof listener === 'function' ? Reflect.apply(listener, this, [event]) : listener.handleEvent(event);
+    };
+    // (EventTarget checks the options, and adds nothing for an aborted signal.)
+    super.addEventListener(type, entry.wrapper, options);
+    const signal = dictionary ? options.signal : undefined;
+    if (signal?.aborted) return;
+    signal?.addEventListener('abort', () => self.deref()?.#forget(type, entry), { once: true });
+    list.push(entry);
+    this.#listeners.set(type, list);
+    this.#dispatch(type);
+  }
+
+  /** As EventTarget's; the last listener of a type stops its feed. */
+  removeEventListener(type, listener, options) {
+    type = String(type);
+    const capture = captures(options);
+    const entry = this.#listeners.get(type)?.find((l) => l.listener === listener && l.capture === capture);
+    if (!entry) return super.removeEventListener(type, listener, options);
+    super.removeEventListener(type, entry.wrapper, options);
+    this.#forget(type, entry);
   }
 
   /**
@@ -308,6 +347,7 @@ export class TypedEventSource extends EventTarget {
       if (slot) {
         this.#handlers.delete(type);
         super.removeEventListener(type, slot.listener);
+        this.#unfeed(type);
       }
     } else if (slot) {
       slot.value = handler; // keeps its place
@@ -326,10 +366,31 @@ export class TypedEventSource extends EventTarget {
 
   /** Feeds events of `type` to EventTarget listeners as MessageEvents, once per type. */
   #dispatch(type) {
-    if (this.#final || this.#dispatching.has(type)) return;
-    this.#dispatching.add(type);
+    if (this.#final || this.#feeds.has(type)) return;
     const self = new WeakRef(this);
-    this.#internal.add(this.#core.onRaw(type, (data, meta) => self.deref()?.#message(type, data, meta)));
+    const id = this.#core.onRaw(type, (data, meta) => self.deref()?.#message(type, data, meta));
+    this.#feeds.set(type, id);
+    this.#internal.add(id);
+  }
+
+  /** A listener removed (by `removeEventListener`, `once` or its signal). */
+  #forget(type, entry) {
+    const list = this.#listeners.get(type);
+    const at = list ? list.indexOf(entry) : -1;
+    if (at < 0) return;
+    list.splice(at, 1);
+    if (list.length) return;
+    this.#listeners.delete(type);
+    this.#unfeed(type);
+  }
+
+  /** Stops the feed of `type` when nothing listens to it any more. */
+  #unfeed(type) {
+    const id = this.#feeds.get(type);
+    if (id === undefined || this.#listeners.has(type) || this.#handlers.has(type)) return;
+    this.#feeds.delete(type);
+    this.#internal.delete(id);
+    if (!this.#final) this.#core.off(id);
   }
 
   #shareRole(role) {
@@ -482,6 +543,13 @@ if (typeof Symbol.dispose === 'symbol') {
 
 /** `url` resolved as EventSource resolves it: against the document's base URL (which a
  *  `<base>` element sets), or a worker's location; undefined when it does not parse. */
+/** The `capture` of addEventListener's options, as WebIDL reads them (a dictionary,
+ *  or a boolean). */
+function captures(options) {
+  if (options === null || options === undefined) return false;
+  return typeof options === 'object' || typeof options === 'function' ? Boolean(options.capture) : Boolean(options);
+}
+
 function absolute(url) {
   const base = typeof document !== 'undefined' ? document.baseURI : globalThis.location?.href;
   try {

@@ -263,6 +263,40 @@ const CHECKS = [
     },
   },
   {
+    // TypedEventSource wraps each listener to know when a type's last one goes (and
+    // stop that type's feed): the wrappers must keep EventTarget's rules.
+    title: "addEventListener's rules: one listener added twice, capture apart, once, a signal, an object's handleEvent, a removal during a dispatch",
+    run: async (EventSource, t) => {
+      const es = new EventSource('scenario/end-after/3');
+      const calls = [];
+      const f = function (e) {
+        calls.push(`${e.lastEventId}:f${this === es ? '' : '(wrong this)'}`);
+      };
+      es.addEventListener('message', f);
+      es.addEventListener('message', f); // the same: one
+      es.addEventListener('message', f, true); // another, with capture ...
+      es.removeEventListener('message', f, { capture: true }); // ... removed alone
+      es.addEventListener('message', null);
+      es.addEventListener('message', (e) => calls.push(`${e.lastEventId}:once`), { once: true });
+      const controller = new AbortController();
+      const signal = controller.signal;
+      es.addEventListener('message', (e) => calls.push(`${e.lastEventId}:signal`) && controller.abort(), { signal });
+      es.addEventListener('message', (e) => calls.push(`${e.lastEventId}:aborted`), { signal: AbortSignal.abort() });
+      const object = {
+        handleEvent(e) {
+          calls.push(`${e.lastEventId}:object${this === object ? '' : '(wrong this)'}`);
+        },
+      };
+      es.addEventListener('message', object);
+      const later = (e) => calls.push(`${e.lastEventId}:later`);
+      es.addEventListener('message', (e) => e.lastEventId === '2' && es.removeEventListener('message', later));
+      es.addEventListener('message', later);
+      es.addEventListener('message', (e) => e.lastEventId === '3' && es.close());
+      await t.until('three events', () => calls.includes('3:object'));
+      t.eq(calls, ['1:f', '1:once', '1:signal', '1:object', '1:later', '2:f', '2:object', '3:f', '3:object'], 'calls');
+    },
+  },
+  {
     // Regression (issue 16, item 8): a server event named "open" never reached
     // TypedEventSource's "open" listeners.
     title: 'a server event named "open" reaches onopen and the open listeners as a MessageEvent, after the connection\'s open Event',

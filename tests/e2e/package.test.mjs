@@ -333,6 +333,45 @@ async function apiChecks(browser, site) {
     });
   }
 
+  // Regression: a type's feed stayed after its last listener went (removed, `once`
+  // fired, its signal aborted): on native, the browser's EventSource kept a listener
+  // for it, and each event of that type still went through wasm to no one.
+  await runner.check("native: a type's last listener going (removeEventListener, once, a signal) removes the browser EventSource's listener for it", async () => {
+    const got = await inPage(async ({ base }) => {
+      // The browser's EventSource (the package's native transport uses this class).
+      const log = [];
+      const { addEventListener: add, removeEventListener: remove } = EventTarget.prototype;
+      EventSource.prototype.addEventListener = function (type, ...rest) {
+        log.push(`+${type}`);
+        return add.call(this, type, ...rest);
+      };
+      EventSource.prototype.removeEventListener = function (type, ...rest) {
+        log.push(`-${type}`);
+        return remove.call(this, type, ...rest);
+      };
+      const count = (entry) => log.filter((e) => e === entry).length;
+      // scenario/named: chat 1, message 2, chat 3, then idle.
+      const es = new TypedEventSource(`${base}/scenario/named`, { transport: 'native' });
+      const chats = [];
+      es.addEventListener('chat', (e) => chats.push(e.data), { once: true });
+      await until('the once listener', () => chats.length === 1);
+      await until("the browser's chat listener to go", () => count('-chat') === 1);
+      const controller = new AbortController();
+      es.addEventListener('typing', () => {}, { signal: controller.signal });
+      await until("the browser's typing listener", () => count('+typing') === 1);
+      controller.abort();
+      const f = () => {};
+      es.addEventListener('x', f);
+      es.addEventListener('x', f, true);
+      es.removeEventListener('x', f);
+      const kept = count('-x'); // the capture one still listens
+      es.removeEventListener('x', f, true);
+      es.close();
+      return { chats, typing: [count('+typing'), count('-typing')], x: [count('+x'), kept, count('-x')] };
+    }, { base });
+    same(got, { chats: ['{"n":1}'], typing: [1, 1], x: [1, 0, 1] }, "the browser's listeners, added and removed");
+  });
+
   // Regression: headers given as a Headers or a Map were read as an object with no
   // properties: no header was sent and nothing said so.
   await runner.check('headers as a Headers or a Map throw an Error that says to pass a plain object', async () => {
