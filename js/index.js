@@ -673,6 +673,13 @@ const CONNECTING_STATE = Object.freeze({ kind: 'connecting', attempt: 0 });
  * not http(s)) close the source with the reason "invalid-request" and the core's
  * message; a registration the core refuses (`onAny` with native) is reported.
  */
+/** What `Deferred` gives an `onState` or `onShareRole` callback at once: the core's
+ *  first call repeats it, and is skipped. */
+const REPEATS = {
+  state: (state) => state.kind === 'connecting' && state.attempt === 0,
+  role: (role, followers) => role === 'alone' && followers === 0,
+};
+
 class Deferred {
   /** The core, once built. */
   #core = null;
@@ -747,7 +754,9 @@ class Deferred {
     return id;
   }
   onShareRole(callback) {
-    return this.#register('onShareRole', callback);
+    const id = this.#register('onShareRole', callback);
+    if (!this.#core) observe((role) => callback(role, 0), 'alone');
+    return id;
   }
   off(id) {
     if (this.#pending.delete(id)) return true;
@@ -790,15 +799,16 @@ class Deferred {
     this.#core = core;
     for (const [id, [method, callback, type]] of pending) {
       try {
-        if (method === 'onState') {
-          // The core calls it at once with its state, which this one already gave.
+        const repeats = method === 'onState' ? REPEATS.state : method === 'onShareRole' ? REPEATS.role : null;
+        if (repeats) {
+          // The core calls it at once with what this one already gave.
           let first = true;
-          const skip = (state) => {
-            const repeat = first && state.kind === 'connecting' && state.attempt === 0;
+          const skip = (...args) => {
+            const repeat = first && repeats(...args);
             first = false;
-            if (!repeat) callback(state);
+            if (!repeat) callback(...args);
           };
-          this.#ids.set(id, core.onState(skip));
+          this.#ids.set(id, core[method](skip));
           first = false;
         } else {
           this.#ids.set(id, type === undefined ? core[method](callback) : core[method](type, callback));

@@ -104,6 +104,7 @@ if (base) {
           events: ['1@chat', '3@chat'],
           listener: ['{"n":1}', '{"n":3}'],
           early: 'client',
+          earlyRoles: ['alone 0'],
           earlyReadyState: 2,
           badErrorEvents: 1,
         };
@@ -113,6 +114,8 @@ if (base) {
         // Given once: `connecting` is not repeated when the core takes over.
         const states = await waitUntil(early, 'the closed state', () => window.out.states.includes('closed') && window.out.states);
         if (JSON.stringify(states) !== JSON.stringify(['connecting', 'open', 'closed'])) throw new Error(`states ${JSON.stringify(states)}`);
+        const roles = await early.evaluate(() => window.out.roles);
+        if (JSON.stringify(roles) !== JSON.stringify(['alone 0'])) throw new Error(`share roles ${JSON.stringify(roles)}`);
         if (!/^invalid-request: .*unknown option `transprt` in `options`/.test(out.bad)) throw new Error(`the bad option: ${out.bad}`);
         // The wasm has been ready for a whole stream by now: a request built then would be in.
         const log = await server.log(token);

@@ -6,7 +6,7 @@ import { TypedEventSource } from 'wasm-eventsource';
 
 const params = new URLSearchParams(location.search);
 const server = params.get('server');
-const out = { events: [], listener: [], removed: 0, states: [], bad: null, badErrorEvents: 0, early: null, done: false };
+const out = { events: [], listener: [], removed: 0, states: [], roles: [], earlyRoles: [], bad: null, badErrorEvents: 0, early: null, done: false };
 window.out = out;
 
 const options = { transport: 'fetch' };
@@ -20,6 +20,7 @@ const removed = es.on('chat', () => {
 });
 out.offBefore = es.off(removed);
 es.onState((state) => out.states.push(state.kind));
+es.onShareRole((role, followers) => out.roles.push(`${role} ${followers}`));
 es.addEventListener('chat', (event) => out.listener.push(event.data));
 es.on('chat', (data, meta) => {
   out.events.push(`${data.n}@${meta.type}`);
@@ -43,5 +44,8 @@ const early = new TypedEventSource(`${server}/scenario/end-after/3?token=${param
 early.onState((state) => {
   if (state.kind === 'closed') out.early = state.reason;
 });
+// Regression: before the wasm was ready, onShareRole was not called at once (as it is
+// after), and never at all when the source closed first.
+early.onShareRole((role, followers) => out.earlyRoles.push(`${role} ${followers}`));
 early.close();
 out.earlyReadyState = early.readyState;
