@@ -237,28 +237,35 @@ export class TypedEventSource extends EventTarget {
   /** As EventTarget's; events of `type` from the server reach it as MessageEvents,
    *  whatever the type, `open` and `error` included (as with EventSource). */
   addEventListener(type, listener, options) {
-    type = String(type);
-    // `sharerole` is this class's own event, never a server event type.
-    if (!listener || type === 'sharerole') return super.addEventListener(type, listener, options);
-    const capture = captures(options);
-    const list = this.#listeners.get(type) ?? [];
-    // Added already: EventTarget keeps one.
-    if (list.some((l) => l.listener === listener && l.capture === capture)) return;
-    const dictionary = typeof options === 'object' && options !== null;
-    const once = dictionary && Boolean(options.once);
+    // Converted as WebIDL does (a Symbol throws), each option read once.
+    type = `${type}`;
+    // `sharerole` is this class's own event, never a server event type. (A listener
+    // that is not an object: EventTarget ignores null and throws for the rest.)
+    const object = (typeof listener === 'object' && listener !== null) || typeof listener === 'function';
+    if (!object || type === 'sharerole') return super.addEventListener(type, listener, options);
+    const flat = flatten(options);
+    // (Those whose signal aborted are gone: EventTarget removed them before the abort
+    // event, which this class's abort listener may not have heard yet, or at all.)
+    for (const l of [...(this.#listeners.get(type) ?? [])]) if (l.signal?.aborted) this.#forget(type, l);
+    const same = this.#listeners.get(type)?.find((l) => l.listener === listener && l.capture === flat.capture);
+    // Added already: EventTarget keeps one, and checks the options all the same.
+    if (same) return super.addEventListener(type, same.wrapper, flat);
     const self = new WeakRef(this);
-    const entry = { listener, capture };
+    const entry = { listener, capture: flat.capture, signal: flat.signal };
     // Called as EventTarget calls a listener: a function with `this` the source, an
     // object through its `handleEvent`; what it throws is reported by dispatchEvent.
     entry.wrapper = function (event) {
-      if (once) self.deref()?.#forget(type, entry);
+      if (flat.once) self.deref()?.#forget(type, entry);
       return typeof listener === 'function' ? Reflect.apply(listener, this, [event]) : listener.handleEvent(event);
     };
     // (EventTarget checks the options, and adds nothing for an aborted signal.)
-    super.addEventListener(type, entry.wrapper, options);
-    const signal = dictionary ? options.signal : undefined;
-    if (signal?.aborted) return;
-    signal?.addEventListener('abort', () => self.deref()?.#forget(type, entry), { once: true });
+    super.addEventListener(type, entry.wrapper, flat);
+    if (flat.signal?.aborted) return;
+    if (flat.signal) {
+      entry.onAbort = () => self.deref()?.#forget(type, entry);
+      flat.signal.addEventListener('abort', entry.onAbort, { once: true });
+    }
+    const list = this.#listeners.get(type) ?? [];
     list.push(entry);
     this.#listeners.set(type, list);
     this.#dispatch(type);
@@ -266,11 +273,11 @@ export class TypedEventSource extends EventTarget {
 
   /** As EventTarget's; the last listener of a type stops its feed. */
   removeEventListener(type, listener, options) {
-    type = String(type);
+    type = `${type}`;
     const capture = captures(options);
     const entry = this.#listeners.get(type)?.find((l) => l.listener === listener && l.capture === capture);
     if (!entry) return super.removeEventListener(type, listener, options);
-    super.removeEventListener(type, entry.wrapper, options);
+    super.removeEventListener(type, entry.wrapper, capture);
     this.#forget(type, entry);
   }
 
@@ -379,6 +386,7 @@ export class TypedEventSource extends EventTarget {
     const at = list ? list.indexOf(entry) : -1;
     if (at < 0) return;
     list.splice(at, 1);
+    entry.signal?.removeEventListener('abort', entry.onAbort);
     if (list.length) return;
     this.#listeners.delete(type);
     this.#unfeed(type);
@@ -543,11 +551,28 @@ if (typeof Symbol.dispose === 'symbol') {
 
 /** `url` resolved as EventSource resolves it: against the document's base URL (which a
  *  `<base>` element sets), or a worker's location; undefined when it does not parse. */
-/** The `capture` of addEventListener's options, as WebIDL reads them (a dictionary,
- *  or a boolean). */
+/** Whether `options` is read as a dictionary by WebIDL (else as a boolean). */
+function dictionary(options) {
+  return (typeof options === 'object' && options !== null) || typeof options === 'function';
+}
+
+/** The `capture` of event listener options, as WebIDL reads it. */
 function captures(options) {
   if (options === null || options === undefined) return false;
-  return typeof options === 'object' || typeof options === 'function' ? Boolean(options.capture) : Boolean(options);
+  return dictionary(options) ? Boolean(options.capture) : Boolean(options);
+}
+
+/** addEventListener's options as WebIDL converts them, each member read once, in its
+ *  order; the signal is left for EventTarget to check. */
+function flatten(options) {
+  const flat = { capture: captures(options), once: false };
+  if (!dictionary(options)) return flat;
+  flat.once = Boolean(options.once);
+  const passive = options.passive;
+  if (passive !== undefined) flat.passive = Boolean(passive);
+  const signal = options.signal;
+  if (signal !== undefined) flat.signal = signal;
+  return flat;
 }
 
 function absolute(url) {

@@ -297,6 +297,54 @@ const CHECKS = [
     },
   },
   {
+    // The same wrappers (a review): the arguments must be converted as WebIDL does,
+    // and a listener its signal removed must count as gone before the abort event
+    // reaches the class (it may never: another abort listener can stop it).
+    title: "addEventListener's arguments as WebIDL converts them; a listener its signal removed may be added again, from the abort event or after",
+    run: async (EventSource, t) => {
+      const es = new EventSource('scenario/end-after/3');
+      const calls = [];
+      const thrown = (f) => {
+        try {
+          f();
+          return 'nothing';
+        } catch (e) {
+          return e instanceof TypeError ? 'TypeError' : String(e);
+        }
+      };
+      const g = (e) => calls.push(`${e.lastEventId}:g`);
+      es.addEventListener('message', g);
+      t.eq(
+        [
+          thrown(() => es.addEventListener('message', g, { signal: {} })), // added already: still checked
+          thrown(() => es.addEventListener('message', () => {}, { signal: {} })),
+          thrown(() => es.addEventListener(Symbol('x'), () => {})),
+          thrown(() => es.removeEventListener(Symbol('x'), () => {})),
+          thrown(() => es.addEventListener('message', 'not an object')),
+          thrown(() => es.addEventListener('message', undefined)),
+        ],
+        ['TypeError', 'TypeError', 'TypeError', 'TypeError', 'TypeError', 'nothing'],
+        'what throws',
+      );
+      // Options given as a function are a dictionary too.
+      es.addEventListener('message', (e) => calls.push(`${e.lastEventId}:fn-once`), Object.assign(() => {}, { once: true }));
+      const h = (e) => calls.push(`${e.lastEventId}:h`);
+      const first = new AbortController();
+      first.signal.addEventListener('abort', () => es.addEventListener('message', h));
+      es.addEventListener('message', h, { signal: first.signal });
+      first.abort();
+      const k = (e) => calls.push(`${e.lastEventId}:k`);
+      const second = new AbortController();
+      second.signal.addEventListener('abort', (e) => e.stopImmediatePropagation());
+      es.addEventListener('message', k, { signal: second.signal });
+      second.abort();
+      es.addEventListener('message', k);
+      es.addEventListener('message', (e) => e.lastEventId === '3' && es.close());
+      await t.until('three events', () => calls.includes('3:k'));
+      t.eq(calls, ['1:g', '1:fn-once', '1:h', '1:k', '2:g', '2:h', '2:k', '3:g', '3:h', '3:k'], 'calls');
+    },
+  },
+  {
     // Regression (issue 16, item 8): a server event named "open" never reached
     // TypedEventSource's "open" listeners.
     title: 'a server event named "open" reaches onopen and the open listeners as a MessageEvent, after the connection\'s open Event',

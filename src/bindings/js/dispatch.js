@@ -146,7 +146,9 @@ function call(dispatcher, lists, type, callbacks, value, meta) {
     if (dispatcher.closed) return;
     if (dispatcher.removals !== removals && !lists.get(type)?.ids.includes(callbacks.ids[i])) continue;
     try {
-      callbacks[i](value, meta);
+      // (A decode error's callbacks take one argument.)
+      if (meta === undefined) callbacks[i](value);
+      else callbacks[i](value, meta);
     } catch (e) {
       report(e);
     }
