@@ -244,9 +244,7 @@ export class TypedEventSource extends EventTarget {
     const object = (typeof listener === 'object' && listener !== null) || typeof listener === 'function';
     if (!object || type === 'sharerole') return super.addEventListener(type, listener, options);
     const flat = flatten(options);
-    // (Those whose signal aborted are gone: EventTarget removed them before the abort
-    // event, which this class's abort listener may not have heard yet, or at all.)
-    for (const l of [...(this.#listeners.get(type) ?? [])]) if (l.signal?.aborted) this.#forget(type, l);
+    this.#prune(type);
     const same = this.#listeners.get(type)?.find((l) => l.listener === listener && l.capture === flat.capture);
     // Added already: EventTarget keeps one, and checks the options all the same.
     if (same) return super.addEventListener(type, same.wrapper, flat);
@@ -262,8 +260,9 @@ export class TypedEventSource extends EventTarget {
     super.addEventListener(type, entry.wrapper, flat);
     if (flat.signal?.aborted) return;
     if (flat.signal) {
-      entry.onAbort = () => self.deref()?.#forget(type, entry);
-      flat.signal.addEventListener('abort', entry.onAbort, { once: true });
+      // (An `abort` event a script dispatches does not abort the signal.)
+      entry.onAbort = () => entry.signal.aborted && self.deref()?.#forget(type, entry);
+      flat.signal.addEventListener('abort', entry.onAbort);
     }
     const list = this.#listeners.get(type) ?? [];
     list.push(entry);
@@ -274,11 +273,13 @@ export class TypedEventSource extends EventTarget {
   /** As EventTarget's; the last listener of a type stops its feed. */
   removeEventListener(type, listener, options) {
     type = `${type}`;
+    const object = (typeof listener === 'object' && listener !== null) || typeof listener === 'function';
+    if (!object) return super.removeEventListener(type, listener, options);
     const capture = captures(options);
+    this.#prune(type);
     const entry = this.#listeners.get(type)?.find((l) => l.listener === listener && l.capture === capture);
-    if (!entry) return super.removeEventListener(type, listener, options);
-    super.removeEventListener(type, entry.wrapper, capture);
-    this.#forget(type, entry);
+    super.removeEventListener(type, entry ? entry.wrapper : listener, capture);
+    if (entry) this.#forget(type, entry);
   }
 
   /**
@@ -380,6 +381,14 @@ export class TypedEventSource extends EventTarget {
     this.#internal.add(id);
   }
 
+  /** Forgets the listeners of `type` whose signal aborted: EventTarget removed them
+   *  before the abort event, which this class's abort listener may not have heard yet,
+   *  or at all (another abort listener may stop it). */
+  #prune(type) {
+    const list = this.#listeners.get(type);
+    if (list) for (const l of [...list]) if (l.signal?.aborted) this.#forget(type, l);
+  }
+
   /** A listener removed (by `removeEventListener`, `once` or its signal). */
   #forget(type, entry) {
     const list = this.#listeners.get(type);
@@ -408,6 +417,7 @@ export class TypedEventSource extends EventTarget {
   }
 
   #message(type, data, meta) {
+    this.#prune(type);
     this.dispatchEvent(new MessageEvent(type, { data, lastEventId: meta.lastEventId, origin: meta.origin }));
   }
 

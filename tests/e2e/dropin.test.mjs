@@ -339,9 +339,15 @@ const CHECKS = [
       es.addEventListener('message', k, { signal: second.signal });
       second.abort();
       es.addEventListener('message', k);
+      // An abort event that a script dispatches does not abort the signal.
+      const m = (e) => calls.push(`${e.lastEventId}:m`);
+      const third = new AbortController();
+      es.addEventListener('message', m, { signal: third.signal });
+      third.signal.dispatchEvent(new Event('abort'));
+      es.addEventListener('message', m); // added already
       es.addEventListener('message', (e) => e.lastEventId === '3' && es.close());
-      await t.until('three events', () => calls.includes('3:k'));
-      t.eq(calls, ['1:g', '1:fn-once', '1:h', '1:k', '2:g', '2:h', '2:k', '3:g', '3:h', '3:k'], 'calls');
+      await t.until('three events', () => calls.includes('3:m'));
+      t.eq(calls, ['1:g', '1:fn-once', '1:h', '1:k', '1:m', '2:g', '2:h', '2:k', '2:m', '3:g', '3:h', '3:k', '3:m'], 'calls');
     },
   },
   {

@@ -369,10 +369,23 @@ async function apiChecks(browser, site) {
       es.removeEventListener('x', f);
       const kept = count('-x'); // the capture one still listens
       es.removeEventListener('x', f, true);
+      // A signal whose abort event another listener stopped: the class learns of it
+      // at the type's next call (or event).
+      const blocked = new AbortController();
+      blocked.signal.addEventListener('abort', (e) => e.stopImmediatePropagation());
+      es.addEventListener('y', f, { signal: blocked.signal });
+      blocked.abort();
+      const unheard = count('-y');
+      es.removeEventListener('y', () => {});
       es.close();
-      return { chats, typing: [count('+typing'), count('-typing')], x: [count('+x'), kept, count('-x')] };
+      return {
+        chats,
+        typing: [count('+typing'), count('-typing')],
+        x: [count('+x'), kept, count('-x')],
+        y: [count('+y'), unheard, count('-y')],
+      };
     }, { base });
-    same(got, { chats: ['{"n":1}'], typing: [1, 1], x: [1, 0, 1] }, "the browser's listeners, added and removed");
+    same(got, { chats: ['{"n":1}'], typing: [1, 1], x: [1, 0, 1], y: [1, 0, 1] }, "the browser's listeners, added and removed");
   });
 
   // Regression: headers given as a Headers or a Map were read as an object with no
