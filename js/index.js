@@ -241,8 +241,7 @@ export class TypedEventSource extends EventTarget {
     type = `${type}`;
     // `sharerole` is this class's own event, never a server event type. (A listener
     // that is not an object: EventTarget ignores null and throws for the rest.)
-    const object = (typeof listener === 'object' && listener !== null) || typeof listener === 'function';
-    if (!object || type === 'sharerole') return super.addEventListener(type, listener, options);
+    if (!isObject(listener) || type === 'sharerole') return super.addEventListener(type, listener, options);
     const flat = flatten(options);
     this.#prune(type);
     const same = this.#listeners.get(type)?.find((l) => l.listener === listener && l.capture === flat.capture);
@@ -273,8 +272,7 @@ export class TypedEventSource extends EventTarget {
   /** As EventTarget's; the last listener of a type stops its feed. */
   removeEventListener(type, listener, options) {
     type = `${type}`;
-    const object = (typeof listener === 'object' && listener !== null) || typeof listener === 'function';
-    if (!object) return super.removeEventListener(type, listener, options);
+    if (!isObject(listener)) return super.removeEventListener(type, listener, options);
     const capture = captures(options);
     this.#prune(type);
     const entry = this.#listeners.get(type)?.find((l) => l.listener === listener && l.capture === capture);
@@ -559,24 +557,23 @@ if (typeof Symbol.dispose === 'symbol') {
   });
 }
 
-/** `url` resolved as EventSource resolves it: against the document's base URL (which a
- *  `<base>` element sets), or a worker's location; undefined when it does not parse. */
-/** Whether `options` is read as a dictionary by WebIDL (else as a boolean). */
-function dictionary(options) {
-  return (typeof options === 'object' && options !== null) || typeof options === 'function';
+/** Whether WebIDL reads `value` as an object: a listener (else null, or a TypeError),
+ *  listener options as a dictionary (else as a boolean). */
+function isObject(value) {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function';
 }
 
 /** The `capture` of event listener options, as WebIDL reads it. */
 function captures(options) {
   if (options === null || options === undefined) return false;
-  return dictionary(options) ? Boolean(options.capture) : Boolean(options);
+  return isObject(options) ? Boolean(options.capture) : Boolean(options);
 }
 
 /** addEventListener's options as WebIDL converts them, each member read once, in its
  *  order; the signal is left for EventTarget to check. */
 function flatten(options) {
   const flat = { capture: captures(options), once: false };
-  if (!dictionary(options)) return flat;
+  if (!isObject(options)) return flat;
   flat.once = Boolean(options.once);
   const passive = options.passive;
   if (passive !== undefined) flat.passive = Boolean(passive);
@@ -585,6 +582,8 @@ function flatten(options) {
   return flat;
 }
 
+/** `url` resolved as EventSource resolves it: against the document's base URL (which a
+ *  `<base>` element sets), or a worker's location; undefined when it does not parse. */
 function absolute(url) {
   const base = typeof document !== 'undefined' ? document.baseURI : globalThis.location?.href;
   try {
@@ -699,6 +698,13 @@ function build(text, href, options) {
 /** The state of a source that has not connected yet. */
 const CONNECTING_STATE = Object.freeze({ kind: 'connecting', attempt: 0 });
 
+/** What `Deferred` gives an `onState` or `onShareRole` callback at once, by method:
+ *  the core's first call repeats it, and is skipped. */
+const REPEATS = {
+  onState: (state) => state.kind === 'connecting' && state.attempt === 0,
+  onShareRole: (role, followers) => role === 'alone' && followers === 0,
+};
+
 /**
  * Stands in for the core of a source constructed before the wasm was ready: keeps its
  * registrations (in order), answers the getters as a connecting source, and builds
@@ -708,13 +714,6 @@ const CONNECTING_STATE = Object.freeze({ kind: 'connecting', attempt: 0 });
  * not http(s)) close the source with the reason "invalid-request" and the core's
  * message; a registration the core refuses (`onAny` with native) is reported.
  */
-/** What `Deferred` gives an `onState` or `onShareRole` callback at once: the core's
- *  first call repeats it, and is skipped. */
-const REPEATS = {
-  state: (state) => state.kind === 'connecting' && state.attempt === 0,
-  role: (role, followers) => role === 'alone' && followers === 0,
-};
-
 class Deferred {
   /** The core, once built. */
   #core = null;
@@ -834,7 +833,7 @@ class Deferred {
     this.#core = core;
     for (const [id, [method, callback, type]] of pending) {
       try {
-        const repeats = method === 'onState' ? REPEATS.state : method === 'onShareRole' ? REPEATS.role : null;
+        const repeats = REPEATS[method];
         if (repeats) {
           // The core calls it at once with what this one already gave.
           let first = true;
