@@ -131,7 +131,7 @@ export interface TypedEventSourceEventMap {
  * events it dispatches (`open`, `error`, each `MessageEvent`) are dispatched by script,
  * so their `isTrusted` is `false`.
  */
-export class TypedEventSource extends EventTarget implements Disposable {
+export class TypedEventSource extends EventTarget {
   /**
    * Opens a connection. Throws an `Error` for invalid options or outside a browser, and
    * a `SyntaxError` `DOMException` for a URL that does not parse (as EventSource does).

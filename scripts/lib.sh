@@ -77,6 +77,18 @@ build_npm() {
   # hashes and type names): scripts/minify-names.mjs. The bundler target's glue is
   # imported by the wasm itself (ES module integration), so it keeps them.
   if [ "$target" = web ]; then node "$ROOT/scripts/minify-names.mjs" "$out"; fi
+  # `Symbol.dispose`, which the classes' declarations name (for `using`), declared as
+  # TypeScript's `esnext.disposable` lib declares it (two such declarations merge): so
+  # an app whose `lib` stops before ESNext type-checks the package with skipLibCheck
+  # off. Every entry's declarations import this file.
+  cat >>"$out/wasm_eventsource.d.ts" <<'EOF'
+
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+EOF
 }
 
 # stop_at_exit PID...: stops these background processes when the calling script exits

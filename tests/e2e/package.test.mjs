@@ -95,7 +95,7 @@ if (base) {
       '',
     ].join('\n'));
     try {
-      run('tsc', [...TSC_STRICT, 'es2022,dom,esnext.disposable', file]);
+      run('tsc', [...TSC_STRICT, 'es2022,dom', file]);
     } finally {
       rmSync(file, { force: true });
     }
@@ -111,7 +111,7 @@ if (base) {
       '',
     ].join('\n'));
     try {
-      run('tsc', [...TSC_STRICT, 'es2022,dom,esnext.disposable', wrong]);
+      run('tsc', [...TSC_STRICT, 'es2022,dom', wrong]);
       throw new Error('tsc accepted code that must not type-check');
     } catch (err) {
       if (!err.output) throw err;

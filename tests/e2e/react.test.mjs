@@ -66,7 +66,7 @@ if (base) {
     });
     try {
       execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['--noEmit', '--strict', '--jsx', 'react-jsx', '--module', 'esnext',
-        '--moduleResolution', 'bundler', '--target', 'es2022', '--lib', 'es2022,dom,dom.iterable,esnext.disposable',
+        '--moduleResolution', 'bundler', '--target', 'es2022', '--lib', 'es2022,dom,dom.iterable',
         join(app, 'consumer.tsx'), join(app, 'wrong.ts'), ...files], { cwd: app, encoding: 'utf8', stdio: 'pipe' });
       tscOutput = '';
     } catch (err) {
