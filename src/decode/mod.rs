@@ -233,8 +233,8 @@ impl RawEvent {
         &self.origin
     }
 
-    /// The origin, shared.
-    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    /// The origin, shared (the JavaScript API's held chunks, fetch).
+    #[cfg_attr(not(all(feature = "js", feature = "fetch")), allow(dead_code))]
     pub fn origin_rc(&self) -> Rc<str> {
         Rc::clone(&self.origin)
     }

@@ -228,6 +228,25 @@ const CHECKS = [
     },
   },
   {
+    // Regression: on fetch, a chunk's events of a type nobody listened to when it was
+    // read were dropped, so listeners added by an earlier event of that chunk missed
+    // them (EventSource dispatches each event in a task of its own).
+    title: 'listeners added by an event get the later events of their type, though the server sent them together',
+    run: async (EventSource, t) => {
+      const es = new EventSource('scenario/named');
+      const seen = [];
+      es.addEventListener('chat', (e) => {
+        seen.push(`chat ${e.data}`);
+        if (e.data !== '{"n":1}') return;
+        es.onmessage = (m) => seen.push(`onmessage ${m.data}`);
+        es.addEventListener('chat', (c) => seen.push(`added ${c.data}`));
+      });
+      await t.until('four calls', () => seen.length >= 4);
+      es.close();
+      t.eq(seen, ['chat {"n":1}', 'onmessage {"n":2}', 'chat {"n":3}', 'added {"n":3}'], 'calls');
+    },
+  },
+  {
     // Regression (issue 16, item 8): onmessage ran after every listener, whatever the
     // order they were registered in.
     title: 'listeners run in registration order, onmessage in the place where it was first set',

@@ -123,6 +123,7 @@ pub(super) struct Span {
 }
 
 impl Chunk {
+    #[cfg(feature = "fetch")]
     pub(super) fn push(&mut self, raw: &RawEvent) {
         if self.spans.is_empty() {
             self.types.clear();
@@ -189,6 +190,7 @@ impl Events {
     }
 
     /// Holds an event of the chunk being dispatched (fetch).
+    #[cfg(feature = "fetch")]
     pub(super) fn hold(&self, raw: &RawEvent) {
         self.chunk.borrow_mut().push(raw);
     }

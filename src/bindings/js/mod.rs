@@ -55,6 +55,10 @@ pub struct TypedEventSource {
     sees_every_type: bool,
     /// Flushes the held chunk at its end, and tells the dispatcher when closed.
     _internal: [Subscription; 2],
+    /// Holds each event of a chunk, whatever its type (fetch, the one transport that
+    /// reads chunks).
+    #[cfg(feature = "fetch")]
+    _hold: Option<Subscription>,
 }
 
 #[wasm_bindgen]
@@ -92,6 +96,23 @@ impl TypedEventSource {
                 }
             })
         };
+        // Every event of a chunk is held, not only those of the types listened for when
+        // it was read: a callback may start listening to a type during the chunk (on
+        // `welcome`, listen to `message`), and the chunk's later events of that type are
+        // then its, as they would be with EventSource, which dispatches each event in a
+        // task of its own. The dispatcher skips a type with no callbacks when it gets
+        // there.
+        #[cfg(feature = "fetch")]
+        let hold = sees_every_type.then(|| {
+            let (events, weak) = (Rc::downgrade(&events), source.downgrade());
+            source.on_any_raw_event(move |raw| {
+                if let (Some(events), Some(source)) = (events.upgrade(), weak.upgrade()) {
+                    if source.is_batching() {
+                        events.hold(raw);
+                    }
+                }
+            })
+        });
         let closed = {
             let events = Rc::downgrade(&events);
             source.on_state(move |state| {
@@ -109,6 +130,8 @@ impl TypedEventSource {
             #[cfg(feature = "fetch")]
             sees_every_type,
             _internal: [flush, closed],
+            #[cfg(feature = "fetch")]
+            _hold: hold,
         })
     }
 
@@ -398,9 +421,8 @@ impl TypedEventSource {
                 let (Some(events), Some(source)) = (events.upgrade(), weak.upgrade()) else {
                     return;
                 };
-                if source.is_batching() {
-                    events.hold(raw);
-                } else {
+                // (Within a chunk, held by the source's own handler of every type.)
+                if !source.is_batching() {
                     events.deliver_one(raw, &name);
                 }
             })
