@@ -121,7 +121,9 @@ export class TypedEventSource extends EventTarget {
           'effect or mount hook.',
       );
     }
-    const text = String(url);
+    // Converted as WebIDL does: a Symbol throws, and so does no argument at all.
+    if (arguments.length < 1) throw new TypeError("Failed to construct 'TypedEventSource': 1 argument required, but only 0 present.");
+    const text = `${url}`;
     const href = absolute(text);
     if (!ready) {
       if (href === undefined) {
@@ -237,6 +239,8 @@ export class TypedEventSource extends EventTarget {
   /** As EventTarget's; events of `type` from the server reach it as MessageEvents,
    *  whatever the type, `open` and `error` included (as with EventSource). */
   addEventListener(type, listener, options) {
+    // Fewer than two arguments: EventTarget's own TypeError.
+    if (arguments.length < 2) return super.addEventListener(...arguments);
     // Converted as WebIDL does (a Symbol throws), each option read once.
     type = `${type}`;
     // `sharerole` is this class's own event, never a server event type. (A listener
@@ -271,6 +275,7 @@ export class TypedEventSource extends EventTarget {
 
   /** As EventTarget's; the last listener of a type stops its feed. */
   removeEventListener(type, listener, options) {
+    if (arguments.length < 2) return super.removeEventListener(...arguments);
     type = `${type}`;
     if (!isObject(listener)) return super.removeEventListener(type, listener, options);
     const capture = captures(options);

@@ -157,6 +157,34 @@ const CHECKS = [
     },
   },
   {
+    // Regression: TypedEventSource took no argument as the URL "undefined" and a Symbol
+    // as its text, and its addEventListener and removeEventListener took too few
+    // arguments quietly (found by a read of WPT's interfaces.html against the class).
+    title: 'too few arguments, or a Symbol for the URL: the constructor, addEventListener and removeEventListener throw a TypeError',
+    run: async (EventSource, t) => {
+      // The class itself: the drop-in's subclass passes its two arguments on.
+      const Class = t.kind === 'browser' ? EventSource : window.TypedEventSource;
+      const thrown = (f) => {
+        try {
+          f();
+          return 'nothing';
+        } catch (e) {
+          return e.constructor.name;
+        }
+      };
+      const got = [thrown(() => new Class()), thrown(() => new Class(Symbol('url')))];
+      const es = new EventSource('scenario/end-after/1');
+      got.push(
+        thrown(() => es.addEventListener()),
+        thrown(() => es.addEventListener('message')),
+        thrown(() => es.removeEventListener()),
+        thrown(() => es.removeEventListener('message')),
+      );
+      es.close();
+      t.eq(got, Array(6).fill('TypeError'), 'new (), new (Symbol), addEventListener (), (type), removeEventListener (), (type)');
+    },
+  },
+  {
     title: 'constructor: a URL that does not parse throws a SyntaxError DOMException',
     run: async (EventSource, t) => {
       for (const url of ['http://[::1/', 'http://example.com:99999/', 'http://']) {
