@@ -314,6 +314,29 @@ async function apiChecks(browser, site) {
       same(got, ['ra1', 'a1', 'ra2', 'da2/1', 'ra3', 'a3'], 'callbacks');
     });
 
+    // Regression: on fetch, a chunk's events of a type with no callback when it was
+    // read were dropped, so callbacks that an earlier event of the chunk added missed
+    // them.
+    await runner.check(`${transport}: callbacks added by an event get the later events of their type, sent in the same chunk`, async () => {
+      const got = await inPage(async ({ base, transport }) => {
+        // Fetch: the scenario's three events in one chunk, for sure.
+        if (transport === 'fetch') window.mockFetchOnce(['event: chat\ndata: {"n":1}\n\ndata: {"n":2}\n\nevent: chat\ndata: {"n":3}\n\n']);
+        const es = new TypedEventSource(`${base}/scenario/named`, { transport });
+        const calls = [];
+        es.on('chat', (data) => {
+          calls.push(`chat ${data.n}`);
+          if (data.n !== 1) return;
+          es.on('message', (m) => calls.push(`message ${m.n}`));
+          es.onRaw('chat', (text) => calls.push(`raw ${text}`));
+        });
+        await until('four calls', () => calls.length >= 4);
+        es.close();
+        return calls;
+      }, { base, transport });
+      // (An event goes to its type's onRaw callbacks before its on() callbacks.)
+      same(got, ['chat 1', 'message 2', 'raw {"n":3}', 'chat 3'], 'calls');
+    });
+
     // Regression (issue 16, item 8): on fetch, `lastEventId` read in a callback gave
     // the id of the chunk's last event.
     await runner.check(`${transport}: lastEventId read in a callback or listener is that event's id; after them, the last`, async () => {
