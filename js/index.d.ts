@@ -37,9 +37,8 @@ export type {
  * Loads the wasm module. Started on import in a browser or worker (without a top-level
  * await, so the package loads in Service Workers and SharedWorkers too): there is no
  * need to call it. A source constructed before the wasm is ready works at once and
- * connects when it is; its options are checked then, and a bad one closes it (the
- * reason `"invalid-request"`). Await `init()` to have the constructor throw for bad
- * options at once, or pass a URL, a Response or bytes to load the wasm from elsewhere.
+ * connects when it is (its options are checked at once all the same). Pass a URL, a
+ * Response or bytes to load the wasm from elsewhere.
  * Later calls return the first call's promise (unless it failed: then they try again).
  */
 export function init(input?: string | URL | Response | BufferSource | WebAssembly.Module): Promise<void>;
@@ -76,9 +75,7 @@ export interface StreamIterator<T> extends AsyncIterableIterator<StreamItem<T>> 
  * completes (the server ends the response, or sends `doneData`, `"[DONE]"` by
  * default); it throws a `StreamError` when it does not, and `signal.reason` when the
  * signal aborts. Leaving the loop (`break`, `return`, a throw) aborts the request.
- * Invalid options throw as the constructor's do: at once once the wasm is ready (see
- * `init`), and before that from the first `next()`, as a `StreamError` whose reason is
- * `"invalid-request"`.
+ * Invalid options throw at once, as the constructor's do.
  *
  * ```ts
  * for await (const { data } of stream<Chunk>("/v1/chat/completions", {
@@ -134,9 +131,8 @@ export interface TypedEventSourceEventMap {
 export class TypedEventSource extends EventTarget {
   /**
    * Opens a connection. Throws an `Error` for invalid options or outside a browser, and
-   * a `SyntaxError` `DOMException` for a URL that does not parse (as EventSource does).
-   * Before the wasm is ready (see `init`), invalid options close the source instead, with
-   * the reason `"invalid-request"` and the same message. Where there is no EventSource
+   * a `SyntaxError` `DOMException` for a URL that does not parse (as EventSource does),
+   * whether the wasm is ready or not. Where there is no EventSource
    * (a Service Worker), the default transport is `"fetch"`.
    * A relative URL is resolved against the document's base URL. A URL that parses but
    * is not http(s) (`ftp:`, `about:blank`, ...) fails after construction, as with

@@ -7,8 +7,9 @@
 //   `connecting`, its callbacks and listeners are kept) and builds its connection when
 //   the wasm is ready. The wasm file is found with `new URL(..., import.meta.url)`,
 //   which Vite, webpack 5 and Rollup handle with no plugin and a CDN serves as is.
-//   `init()` stays exported: awaiting it makes every later constructor check its
-//   options at once (before, a bad option closes the source, "invalid-request").
+//   `init()` stays exported (to load the wasm from elsewhere). Bad options throw in the
+//   constructor either way: before the wasm is ready, `checkOptions` checks them as the
+//   core would.
 // - Importing it in Node (server-side rendering) does not throw; constructing a source
 //   there does, with an error that says it needs a browser.
 // - Where there is no EventSource (a Service Worker), the default transport is fetch.
@@ -700,6 +701,122 @@ function build(text, href, options) {
   }
 }
 
+/** The keys of the options object, and of its `retry`, as the core knows them. */
+const OPTION_KEYS = 'withCredentials transport method body headers lastEventId resumeParam heartbeatMs heartbeatEvent retryMs retry reconnectOnOnline pauseWhenHidden dedupe maxEventSize mode doneData retryRequest share'.split(' ');
+const RETRY_KEYS = 'baseMs maxMs floorMs maxAttempts maxElapsedMs jitter'.split(' ');
+
+/**
+ * Checks a constructor's options before the wasm is ready, as the core will once it
+ * is (src/bindings/js/options.rs and `Options::validate`), throwing the core's error
+ * with the core's words: so bad options throw whenever the source is constructed
+ * (tests/e2e/package.test.mjs holds the two to the same messages). Returns whether
+ * the transport is fetch, which sees every event type.
+ */
+function checkOptions(options) {
+  const shown = (v) => {
+    if (typeof v === 'string') return `the string "${v}"`;
+    try {
+      v = JSON.stringify(v);
+    } catch {}
+    return typeof v === 'string' ? v : 'a value that is not JSON';
+  };
+  const fail = (message) => {
+    throw new Error(`invalid TypedEventSource options: ${message}`);
+  };
+  const invalid = (message) => {
+    throw new Error(`invalid event source options: ${message}`);
+  };
+  /** `value` as an options object of `known` keys at `path`, or null for none. */
+  const object = (value, path, known) => {
+    if (value == null) return null;
+    if (!(value instanceof Object)) fail(`\`${path}\` must be an object, got ${shown(value)}`);
+    for (const key of Object.keys(value)) {
+      if (!known.includes(key)) fail(`unknown option \`${key}\` in \`${path}\`; the options are ${known.join(', ')}`);
+    }
+    const get = (key, check, what) => {
+      const v = value[key];
+      if (v !== undefined && !check(v)) fail(`\`${path}.${key}\` must be ${what}, got ${shown(v)}`);
+      return v;
+    };
+    return {
+      get,
+      string: (key) => get(key, (v) => typeof v === 'string', 'a string'),
+      flag: (key) => get(key, (v) => typeof v === 'boolean', 'true or false') ?? false,
+      count: (key) =>
+        get(key, (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 4294967295, 'a whole number from 0 to 4294967295'),
+    };
+  };
+  const o = object(options, 'options', OPTION_KEYS);
+  const hasEventSource = globalThis.EventSource != null;
+  if (!o) return !hasEventSource;
+  const transport = o.string('transport');
+  if (transport !== undefined && transport !== 'native' && transport !== 'fetch') {
+    fail(`unknown transport "${transport}"; use "native" or "fetch"`);
+  }
+  const mode = o.string('mode');
+  if (mode !== undefined && mode !== 'subscription' && mode !== 'request') {
+    fail(`unknown mode "${mode}"; use "subscription" (a feed, the default) or "request" (one answer)`);
+  }
+  const request = mode === 'request';
+  const doneData = options.doneData === null ? null : o.string('doneData');
+  for (const key of ['withCredentials', 'retryRequest', 'reconnectOnOnline']) o.flag(key);
+  const pause = o.flag('pauseWhenHidden');
+  o.flag('dedupe');
+  const share = o.get('share', (v) => typeof v === 'boolean' || (typeof v === 'string' && v !== ''), 'true, false or a non-empty key string');
+  const method = o.string('method') ?? 'GET';
+  const body = o.string('body');
+  const headers = options.headers;
+  if (headers !== undefined) {
+    const proto = headers !== null && typeof headers === 'object' ? Object.getPrototypeOf(headers) : undefined;
+    if (proto !== null && proto !== Object.prototype) {
+      fail(`\`options.headers\` must be a plain object of strings ({ name: value }), got ${shown(headers)}; for a Headers or a Map, pass Object.fromEntries(headers)`);
+    }
+    for (const [name, value] of Object.entries(headers)) {
+      if (typeof value !== 'string') fail(`the header \`${name}\` must be a string, got ${shown(value)}`);
+    }
+  }
+  const lastEventId = o.string('lastEventId') ?? '';
+  const resumeParam = options.resumeParam === null ? null : o.string('resumeParam');
+  const heartbeat = o.count('heartbeatMs');
+  o.string('heartbeatEvent');
+  o.count('retryMs');
+  const retry = object(options.retry, 'options.retry', RETRY_KEYS);
+  if (retry) {
+    for (const key of RETRY_KEYS.slice(0, 5)) retry.count(key);
+    retry.flag('jitter');
+  }
+  const maxEventSize = o.count('maxEventSize');
+  // Options::validate, on the transport the core would choose.
+  const native = transport === undefined ? hasEventSource && !request : transport === 'native';
+  if (share !== undefined && share !== false && request) {
+    invalid('share_across_tabs cannot be used with request mode: a request stream is the answer to one request, which other tabs did not make');
+  }
+  if (pause && request) {
+    invalid('pause_when_hidden cannot be used with request mode: the pause would end the request, and the server would get it again on the way back');
+  }
+  if (/[\r\n\0]/.test(lastEventId)) invalid('the last event id must not contain CR, LF or NUL');
+  if (maxEventSize === 0) invalid('max_event_size must be at least 1 byte');
+  if (heartbeat === 0) invalid('the heartbeat timeout must be at least 1 ms; leave it unset for none');
+  if (heartbeat > 2147483647) invalid("the heartbeat timeout must be at most 2147483647 ms (a browser timer's limit)");
+  if (resumeParam === '') invalid('the resume parameter must not be empty; pass None for none');
+  if (body !== undefined && /^(GET|HEAD)$/i.test(method)) {
+    invalid(`a ${method} request cannot have a body; set .method("POST") or drop the body`);
+  }
+  if (native) {
+    if (request) {
+      invalid("request mode needs Transport::Fetch: the browser's EventSource cannot tell a completed answer from a lost connection; drop .transport(Transport::Native)");
+    }
+    const fetchOnly = [
+      (doneData ?? (doneData === undefined && request ? '[DONE]' : null)) !== null && 'done data',
+      !/^GET$/i.test(method) && 'a method other than GET',
+      body !== undefined && 'a body',
+      headers !== undefined && Object.keys(headers).length > 0 && 'custom headers',
+    ].filter(Boolean);
+    if (fetchOnly.length) invalid(`${fetchOnly.join(', ')} need Transport::Fetch: the browser's EventSource cannot do that`);
+  }
+  return !native;
+}
+
 /** The state of a source that has not connected yet. */
 const CONNECTING_STATE = Object.freeze({ kind: 'connecting', attempt: 0 });
 
@@ -714,10 +831,12 @@ const REPEATS = {
  * Stands in for the core of a source constructed before the wasm was ready: keeps its
  * registrations (in order), answers the getters as a connecting source, and builds
  * the core when the wasm is ready, replaying them; from then on it forwards to it,
- * mapping its own ids to the core's. Closed before that, it never builds one. What the
- * core throws then goes where a callback's errors go: bad options (or a URL that is
- * not http(s)) close the source with the reason "invalid-request" and the core's
- * message; a registration the core refuses (`onAny` with native) is reported.
+ * mapping its own ids to the core's. Closed before that, it never builds one. Bad
+ * options throw at construction (`checkOptions`), and `onAny` with native when it is
+ * called. What the core throws later goes where a callback's errors go: a URL that is
+ * not http(s) closes the source with the reason "invalid-request" and the core's
+ * message (and so would options the check let through and the core refused); a
+ * registration the core refuses is reported.
  */
 class Deferred {
   /** The core, once built. */
@@ -730,12 +849,17 @@ class Deferred {
   #ids = new Map();
   #next = 1;
   #lastEventId;
+  /** The transport is fetch, which sees every event type (`onAny`). */
+  #every;
 
   constructor(href, options) {
     this.url = href;
+    // Bad options throw now, as the core would throw them: checked as given (a clone
+    // loses prototypes, which the core looks at).
+    this.#every = checkOptions(options);
     // The options as they are now, as the core reads them at construction: the
     // caller may change or reuse the object before the wasm is ready. (One that cannot
-    // be cloned, holding a function say, is read as it is then, and refused.)
+    // be cloned, holding a function say, is read as it is then.)
     try {
       options = structuredClone(options);
     } catch {
@@ -785,6 +909,13 @@ class Deferred {
     return this.#register('onGap', callback);
   }
   onAny(callback) {
+    if (!this.#every) {
+      // As the core refuses it, in its words.
+      throw new Error(
+        'onAny needs the fetch transport (transport: "fetch", or mode: "request"): ' +
+          "the browser's EventSource hands over only the event types listened for",
+      );
+    }
     return this.#register('onAny', callback);
   }
   onState(callback) {

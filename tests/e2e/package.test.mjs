@@ -166,9 +166,15 @@ if (base) {
         wantErrors.forEach((re, i) => {
           if (!re.test(results.optionErrors[i] || '')) throw new Error(`option error ${i}: "${results.optionErrors[i]}" does not match ${re}`);
         });
-        if (!/^invalid-request: .*unknown option `transprt` in `options`/.test(results.earlyOptionError || '')) {
-          throw new Error(`a bad option before the wasm was ready: ${results.earlyOptionError}`);
-        }
+        // Regression: before the wasm was ready, bad options did not throw (they closed
+        // the source later, "invalid-request"); now they throw the same error as after.
+        const refused = results.optionErrors.filter((m) => m !== 'no error').length;
+        if (refused !== results.optionErrors.length - 5) throw new Error(`refused ${refused} of the options: ${JSON.stringify(results.optionErrors)}`);
+        results.optionErrors.forEach((message, i) => {
+          if (results.earlyOptionErrors[i] !== message) {
+            throw new Error(`options ${i}: before the wasm was ready "${results.earlyOptionErrors[i]}", once ready "${message}"`);
+          }
+        });
         const states = results.states.join(' → ');
         if (!states.startsWith('connecting 0 → open')) throw new Error(`states ${states}`);
         await waitUntil(page, 'the closed state after close()', () => window.results.states.includes('closed client'));

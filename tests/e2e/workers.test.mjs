@@ -116,7 +116,8 @@ if (base) {
         if (JSON.stringify(states) !== JSON.stringify(['connecting', 'open', 'closed'])) throw new Error(`states ${JSON.stringify(states)}`);
         const roles = await early.evaluate(() => window.out.roles);
         if (JSON.stringify(roles) !== JSON.stringify(['alone 0'])) throw new Error(`share roles ${JSON.stringify(roles)}`);
-        if (!/^invalid-request: .*unknown option `transprt` in `options`/.test(out.bad)) throw new Error(`the bad option: ${out.bad}`);
+        if (!/^invalid TypedEventSource options: unknown option `transprt` in `options`/.test(out.badOption)) throw new Error(`the bad option: ${out.badOption}`);
+        if (!/^invalid-request: .*"ftp:" is not supported/.test(out.bad)) throw new Error(`the ftp: URL: ${out.bad}`);
         // The wasm has been ready for a whole stream by now: a request built then would be in.
         const log = await server.log(token);
         if (log.length) throw new Error(`the source closed before the wasm was ready sent ${log.length} request(s)`);

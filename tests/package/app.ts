@@ -33,9 +33,10 @@ interface Results {
   dropped?: number;
   events: { n: number; type: string; lastEventId: string }[];
   /** What the constructor threw for bad options, once the wasm was ready. */
+  /** What the constructor threw for each of `OPTIONS` (or "no error"), once the wasm
+   *  was ready, and before. */
   optionErrors: string[];
-  /** How a source with a bad option constructed before the wasm was ready closed. */
-  earlyOptionError?: string;
+  earlyOptionErrors: string[];
   decodeErrors: string[];
   states: string[];
   done: boolean;
@@ -48,7 +49,58 @@ declare global {
   }
 }
 
-const results: Results = { events: [], optionErrors: [], decodeErrors: [], states: [], done: false };
+const results: Results = { events: [], optionErrors: [], earlyOptionErrors: [], decodeErrors: [], states: [], done: false };
+
+/** Options the constructor refuses, each for one reason, then some it takes. */
+const OPTIONS: unknown[] = [
+  { transprt: "fetch" },
+  { heartbeatMs: 1.5 },
+  { retry: { jitter: "yes" } },
+  "fetch",
+  { transport: "pigeon" },
+  { transport: 5 },
+  { mode: "stream" },
+  { doneData: 1 },
+  { withCredentials: 1 },
+  { share: "" },
+  { headers: new Map([["a", "b"]]) },
+  { headers: { a: 1 } },
+  { headers: null },
+  { lastEventId: "a\nb" },
+  { maxEventSize: 0 },
+  { heartbeatMs: 0 },
+  { heartbeatMs: 4294967295 },
+  { retryMs: Infinity },
+  { resumeParam: "" },
+  { body: "x" },
+  { transport: "fetch", method: "head", body: "x" },
+  { mode: "request", transport: "native" },
+  { mode: "request", share: true },
+  { mode: "request", pauseWhenHidden: true },
+  { transport: "native", method: "POST" },
+  { headers: { a: "b" }, doneData: "[END]" },
+  { retry: 5 },
+  { retry: { wait: 1 } },
+  { retry: { baseMs: -1 } },
+  Object.create(null),
+  { headers: new (class Headers {})() },
+  // Taken:
+  { transport: "fetch", headers: { "X-App": "bundle" }, doneData: null, resumeParam: null },
+  { mode: "request", method: "POST", body: "{}" },
+  { share: "room", dedupe: true, retry: { jitter: false, maxAttempts: 3 }, lastEventId: "7" },
+  null,
+  [], // (an object with no keys)
+];
+
+/** What `new TypedEventSource(url, options)` throws, or "no error"; then closes it. */
+function thrown(url: string, options: unknown): string {
+  try {
+    new TypedEventSource(url, options as TypedEventSourceOptions).close();
+    return "no error";
+  } catch (e: unknown) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
 window.results = results;
 
 function describe(state: ConnectionState): string {
@@ -68,24 +120,23 @@ function describe(state: ConnectionState): string {
 async function main(): Promise<void> {
   const server = new URLSearchParams(location.search).get("server");
   if (!server) throw new Error("pass ?server=http://127.0.0.1:PORT");
-  // Constructed on the heels of the import, before the wasm is ready: the options are
-  // checked when it is, and a bad one closes the source ("invalid-request").
-  const early = new TypedEventSource(`${server}/events`, { transprt: "fetch" } as unknown as TypedEventSourceOptions);
-  results.earlyOptionError = await new Promise<string>((resolve) => {
-    early.onState((state) => {
-      if (state.kind === "closed") resolve(`${state.reason}: ${state.message}`);
-    });
-  });
-  // Once it is ready, the constructor checks them at once and throws.
-  await init();
-  for (const bad of [{ transprt: "fetch" }, { heartbeatMs: 1.5 }, { retry: { jitter: "yes" } }]) {
+  // Constructed on the heels of the import, before the wasm is ready, and once it is:
+  // the same errors, with the same words (the package checks the options in
+  // JavaScript until the wasm can).
+  const anyWithNative = (): string => {
+    const es = new TypedEventSource(`${server}/events`, { transport: "native" });
     try {
-      new TypedEventSource(`${server}/events`, bad as unknown as TypedEventSourceOptions).close();
-      results.optionErrors.push("no error");
+      es.onAny(() => {});
+      return "no error";
     } catch (e: unknown) {
-      results.optionErrors.push(e instanceof Error ? e.message : String(e));
+      return e instanceof Error ? e.message : String(e);
+    } finally {
+      es.close();
     }
-  }
+  };
+  results.earlyOptionErrors = [...OPTIONS.map((o) => thrown(`${server}/events`, o)), anyWithNative()];
+  await init();
+  results.optionErrors = [...OPTIONS.map((o) => thrown(`${server}/events`, o)), anyWithNative()];
   const options: TypedEventSourceOptions = { transport: "fetch", headers: { "X-App": "bundle" } };
   const es = new TypedEventSource(`${server}/scenario/bad-json`, options);
   es.onState((state) => {

@@ -1,12 +1,12 @@
 // A source used as the module runs, before the wasm can be ready (the package loads it
-// without a top-level await): registrations, removals, listeners, a bad option and a
-// close all made then. tests/e2e/workers.test.mjs reads `window.out`.
+// without a top-level await): registrations, removals, listeners, a bad option, a URL
+// that is not http(s) and a close all made then. tests/e2e/workers.test.mjs reads `window.out`.
 // ?server=URL&token=T.
 import { TypedEventSource } from 'wasm-eventsource';
 
 const params = new URLSearchParams(location.search);
 const server = params.get('server');
-const out = { events: [], listener: [], removed: 0, states: [], roles: [], earlyRoles: [], bad: null, badErrorEvents: 0, early: null, done: false };
+const out = { events: [], listener: [], removed: 0, states: [], roles: [], earlyRoles: [], badOption: null, bad: null, badErrorEvents: 0, early: null, done: false };
 window.out = out;
 
 const options = { transport: 'fetch' };
@@ -30,8 +30,16 @@ es.on('chat', (data, meta) => {
   }
 });
 
-// A bad option: the constructor cannot check it yet; the source closes when it can.
-const bad = new TypedEventSource(`${server}/events`, { transprt: 'fetch' });
+// A bad option throws at once, as it does once the wasm is ready (regression: the
+// source closed later instead, "invalid-request").
+try {
+  new TypedEventSource(`${server}/events`, { transprt: 'fetch' });
+  out.badOption = 'no error';
+} catch (e) {
+  out.badOption = e.message;
+}
+// A URL that is not http(s): as with EventSource, the source fails after construction.
+const bad = new TypedEventSource('ftp://127.0.0.1/events');
 bad.addEventListener('error', () => {
   out.badErrorEvents += 1;
 });
