@@ -71,6 +71,12 @@ impl<V> TypeMap<V> {
         &mut self.entries[at].1
     }
 
+    /// No type has an entry.
+    #[cfg(all(feature = "js", feature = "fetch"))]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Removes `event_type`'s entry (the order of the others may change).
     pub fn remove(&mut self, event_type: &str) -> Option<V> {
         let at = self.position(event_type)?;

@@ -55,10 +55,10 @@ pub struct TypedEventSource {
     sees_every_type: bool,
     /// Flushes the held chunk at its end, and tells the dispatcher when closed.
     _internal: [Subscription; 2],
-    /// Holds each event of a chunk, whatever its type (fetch, the one transport that
-    /// reads chunks).
+    /// Holds each event of a chunk (fetch) or of a shared source's message, whatever
+    /// its type.
     #[cfg(feature = "fetch")]
-    _hold: Option<Subscription>,
+    _hold: Subscription,
 }
 
 #[wasm_bindgen]
@@ -101,18 +101,20 @@ impl TypedEventSource {
         // `welcome`, listen to `message`), and the chunk's later events of that type are
         // then its, as they would be with EventSource, which dispatches each event in a
         // task of its own. The dispatcher skips a type with no callbacks when it gets
-        // there.
+        // there. (With no type listened to at all, no callback of the chunk can be
+        // running to add one: nothing is held.) A chunk is fetch's network read, or the
+        // events of one message from a shared source's leader, whatever the transport.
         #[cfg(feature = "fetch")]
-        let hold = sees_every_type.then(|| {
+        let hold = {
             let (events, weak) = (Rc::downgrade(&events), source.downgrade());
             source.on_any_raw_event(move |raw| {
                 if let (Some(events), Some(source)) = (events.upgrade(), weak.upgrade()) {
-                    if source.is_batching() {
+                    if source.is_batching() && !events.types.borrow().is_empty() {
                         events.hold(raw);
                     }
                 }
             })
-        });
+        };
         let closed = {
             let events = Rc::downgrade(&events);
             source.on_state(move |state| {
