@@ -127,6 +127,8 @@ export class TypedEventSource extends EventTarget {
     const text = `${url}`;
     const href = absolute(text);
     if (!ready) {
+      // The options first, as the core checks them.
+      const every = checkOptions(options);
       if (href === undefined) {
         // As EventSource (and the core, once ready) does, at once.
         throw new DOMException(
@@ -135,7 +137,7 @@ export class TypedEventSource extends EventTarget {
           'SyntaxError',
         );
       }
-      this.#core = new Deferred(href, options);
+      this.#core = new Deferred(href, options, every);
     } else {
       this.#core = build(href ?? text, href, options);
     }
@@ -728,13 +730,13 @@ function checkOptions(options) {
   };
   /** `value` as an options object of `known` keys at `path`, or null for none. */
   const object = (value, path, known) => {
-    if (value == null) return null;
+    if (value === undefined || value === null) return null;
     if (!(value instanceof Object)) fail(`\`${path}\` must be an object, got ${shown(value)}`);
     for (const key of Object.keys(value)) {
       if (!known.includes(key)) fail(`unknown option \`${key}\` in \`${path}\`; the options are ${known.join(', ')}`);
     }
     const get = (key, check, what) => {
-      const v = value[key];
+      const v = read(value, key);
       if (v !== undefined && !check(v)) fail(`\`${path}.${key}\` must be ${what}, got ${shown(v)}`);
       return v;
     };
@@ -758,14 +760,14 @@ function checkOptions(options) {
     fail(`unknown mode "${mode}"; use "subscription" (a feed, the default) or "request" (one answer)`);
   }
   const request = mode === 'request';
-  const doneData = options.doneData === null ? null : o.string('doneData');
+  const doneData = read(options, 'doneData') === null ? null : o.string('doneData');
   for (const key of ['withCredentials', 'retryRequest', 'reconnectOnOnline']) o.flag(key);
   const pause = o.flag('pauseWhenHidden');
   o.flag('dedupe');
   const share = o.get('share', (v) => typeof v === 'boolean' || (typeof v === 'string' && v !== ''), 'true, false or a non-empty key string');
   const method = o.string('method') ?? 'GET';
   const body = o.string('body');
-  const headers = options.headers;
+  const headers = read(options, 'headers');
   if (headers !== undefined) {
     const proto = headers !== null && typeof headers === 'object' ? Object.getPrototypeOf(headers) : undefined;
     if (proto !== null && proto !== Object.prototype) {
@@ -776,11 +778,11 @@ function checkOptions(options) {
     }
   }
   const lastEventId = o.string('lastEventId') ?? '';
-  const resumeParam = options.resumeParam === null ? null : o.string('resumeParam');
+  const resumeParam = read(options, 'resumeParam') === null ? null : o.string('resumeParam');
   const heartbeat = o.count('heartbeatMs');
   o.string('heartbeatEvent');
   o.count('retryMs');
-  const retry = object(options.retry, 'options.retry', RETRY_KEYS);
+  const retry = object(read(options, 'retry'), 'options.retry', RETRY_KEYS);
   if (retry) {
     for (const key of RETRY_KEYS.slice(0, 5)) retry.count(key);
     retry.flag('jitter');
@@ -815,6 +817,31 @@ function checkOptions(options) {
     if (fetchOnly.length) invalid(`${fetchOnly.join(', ')} need Transport::Fetch: the browser's EventSource cannot do that`);
   }
   return !native;
+}
+
+/** `object[key]`, or undefined where reading it throws (as the core reads it). */
+function read(object, key) {
+  try {
+    return object[key];
+  } catch {}
+}
+
+/** What the core reads of options that `checkOptions` took: each option's value as it
+ *  is now (a copy of `headers` and `retry`), own or inherited. */
+function snapshot(options) {
+  const pick = (from, keys) => {
+    if (from === undefined || from === null) return from;
+    const copy = {};
+    for (const key of keys) {
+      const value = read(from, key);
+      if (value !== undefined) copy[key] = value;
+    }
+    return copy;
+  };
+  const copy = pick(options, OPTION_KEYS);
+  if (copy?.retry) copy.retry = pick(copy.retry, RETRY_KEYS);
+  if (copy?.headers) copy.headers = Object.fromEntries(Object.entries(copy.headers));
+  return copy;
 }
 
 /** The state of a source that has not connected yet. */
@@ -852,19 +879,13 @@ class Deferred {
   /** The transport is fetch, which sees every event type (`onAny`). */
   #every;
 
-  constructor(href, options) {
+  /** `every`: what `checkOptions` answered for `options`. */
+  constructor(href, options, every) {
     this.url = href;
-    // Bad options throw now, as the core would throw them: checked as given (a clone
-    // loses prototypes, which the core looks at).
-    this.#every = checkOptions(options);
+    this.#every = every;
     // The options as they are now, as the core reads them at construction: the
-    // caller may change or reuse the object before the wasm is ready. (One that cannot
-    // be cloned, holding a function say, is read as it is then.)
-    try {
-      options = structuredClone(options);
-    } catch {
-      // kept as given
-    }
+    // caller may change or reuse the object before the wasm is ready.
+    options = snapshot(options);
     const last = options !== null && typeof options === 'object' ? options.lastEventId : undefined;
     this.#lastEventId = typeof last === 'string' ? last : '';
     const wait = (loading) =>

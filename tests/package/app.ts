@@ -37,6 +37,8 @@ interface Results {
    *  was ready, and before. */
   optionErrors: string[];
   earlyOptionErrors: string[];
+  /** The first state past connecting of a source whose options are inherited. */
+  inherited?: string;
   decodeErrors: string[];
   states: string[];
   done: boolean;
@@ -90,6 +92,8 @@ const OPTIONS: unknown[] = [
   { share: "room", dedupe: true, retry: { jitter: false, maxAttempts: 3 }, lastEventId: "7" },
   null,
   [], // (an object with no keys)
+  // (A getter that throws is read as absent, by the core too.)
+  Object.defineProperty({}, "heartbeatMs", { enumerable: true, get: () => { throw new Error("no"); } }),
 ];
 
 /** What `new TypedEventSource(url, options)` throws, or "no error"; then closes it. */
@@ -134,9 +138,22 @@ async function main(): Promise<void> {
       es.close();
     }
   };
-  results.earlyOptionErrors = [...OPTIONS.map((o) => thrown(`${server}/events`, o)), anyWithNative()];
+  // Both a URL that does not parse and a bad option: the option's error, as the core
+  // checks the options first.
+  const both = (): string => thrown("http://[", { transport: "x" });
+  results.earlyOptionErrors = [...OPTIONS.map((o) => thrown(`${server}/events`, o)), anyWithNative(), both()];
+  // Options inherited from a prototype are read, also by a source built once the wasm
+  // is ready (regression: it was built from a clone, which has none of them).
+  const inherited = new TypedEventSource(`${server}/scenario/named`, Object.assign(Object.create({ transport: "fetch" }), { method: "POST", body: "{}" }));
+  const inheritedState = new Promise<string>((resolve) => {
+    inherited.onState((state) => {
+      if (state.kind === "open" || state.kind === "closed") resolve(describe(state));
+    });
+  });
   await init();
-  results.optionErrors = [...OPTIONS.map((o) => thrown(`${server}/events`, o)), anyWithNative()];
+  results.optionErrors = [...OPTIONS.map((o) => thrown(`${server}/events`, o)), anyWithNative(), both()];
+  results.inherited = await inheritedState;
+  inherited.close();
   const options: TypedEventSourceOptions = { transport: "fetch", headers: { "X-App": "bundle" } };
   const es = new TypedEventSource(`${server}/scenario/bad-json`, options);
   es.onState((state) => {
