@@ -49,9 +49,15 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB_VERSION" ]; th
   say "installing wasm-bindgen-cli $WB_VERSION (a few minutes)"
   # Without its default TLS feature: the runner talks to chromedriver on loopback over
   # plain HTTP, and rustls with ring is a minute of a cold build.
-  # --locked: the versions its own lock file names, so a new release of a dependency
-  # cannot break a cold setup.
-  cargo install wasm-bindgen-cli --version "$WB_VERSION" --no-default-features --locked >&2
+  # --locked first: the versions its own lock file names, so a new release of a
+  # dependency cannot break a cold setup. A registry can lack a version that lock file
+  # names (seen: webpki-roots 1.0.11, which wasm-bindgen-cli 0.2.130's lock names, was
+  # missing from the index and the locked install failed at once): then resolve anew,
+  # with the newest versions the registry has, rather than stop the setup.
+  if ! cargo install wasm-bindgen-cli --version "$WB_VERSION" --no-default-features --locked >&2; then
+    say "wasm-bindgen-cli $WB_VERSION: its lock file names a version this registry lacks; installing with the versions the registry has"
+    cargo install wasm-bindgen-cli --version "$WB_VERSION" --no-default-features >&2
+  fi
 fi
 
 # From Debian, after one `apt-get update`: Chromium and its driver (browser downloads by
