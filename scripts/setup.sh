@@ -53,10 +53,12 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB_VERSION" ]; th
   # dependency cannot break a cold setup. A registry can lack a version that lock file
   # names (seen: webpki-roots 1.0.11, which wasm-bindgen-cli 0.2.130's lock names, was
   # missing from the index and the locked install failed at once): then resolve anew,
-  # with the newest versions the registry has, rather than stop the setup.
+  # with the newest versions the registry has that this Rust can build (the resolver's
+  # fallback to `rustc -V`, since cargo 1.84), rather than stop the setup.
   if ! cargo install wasm-bindgen-cli --version "$WB_VERSION" --no-default-features --locked >&2; then
     say "wasm-bindgen-cli $WB_VERSION: its lock file names a version this registry lacks; installing with the versions the registry has"
-    cargo install wasm-bindgen-cli --version "$WB_VERSION" --no-default-features >&2
+    CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback \
+      cargo install wasm-bindgen-cli --version "$WB_VERSION" --no-default-features >&2
   fi
 fi
 
