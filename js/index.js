@@ -884,10 +884,10 @@ class Deferred {
     this.url = href;
     this.#every = every;
     // The options as they are now, as the core reads them at construction: the
-    // caller may change or reuse the object before the wasm is ready.
+    // caller may change or reuse the object before the wasm is ready. (`checkOptions`
+    // took them: an object or none, its `lastEventId` a string if there is one.)
     options = snapshot(options);
-    const last = options !== null && typeof options === 'object' ? options.lastEventId : undefined;
-    this.#lastEventId = typeof last === 'string' ? last : '';
+    this.#lastEventId = options?.lastEventId ?? '';
     const wait = (loading) =>
       loading.then(
         () => this.#build(href, options),
