@@ -126,6 +126,9 @@ export class TypedEventSource extends EventTarget {
     if (arguments.length < 1) throw new TypeError("Failed to construct 'TypedEventSource': 1 argument required, but only 0 present.");
     const text = `${url}`;
     const href = absolute(text);
+    // Each option read once, as WebIDL converts a dictionary: the check, the core and
+    // this class read the copy.
+    options = snapshot(options);
     if (!ready) {
       // The options first, as the core checks them.
       const every = checkOptions(options);
@@ -142,7 +145,7 @@ export class TypedEventSource extends EventTarget {
       this.#core = build(href ?? text, href, options);
     }
     this.#url = this.#core.url;
-    this.#withCredentials = Boolean(options && options.withCredentials);
+    this.#withCredentials = Boolean(options?.withCredentials);
     live.add(this);
     // Weakly: the wasm side holds its callbacks as roots, so a strong `this` here would
     // keep every source alive for ever; `live` alone keeps an open one.
@@ -826,12 +829,16 @@ function read(object, key) {
   } catch {}
 }
 
-/** What the core reads of options that `checkOptions` took: each option's value as it
- *  is now (a copy of `headers` and `retry`), own or inherited. */
+/** The options as they are now, each read once (own or inherited), for the check, the
+ *  core and the class: the caller may change or reuse the object before the wasm is
+ *  ready, and a getter runs once. Values stay as they are, for the check to refuse;
+ *  unknown keys stay, as undefined; `headers` that are a plain object and `retry` are
+ *  copied too. */
 function snapshot(options) {
   const pick = (from, keys) => {
-    if (from === undefined || from === null) return from;
+    if (!(from instanceof Object)) return from;
     const copy = {};
+    for (const key of Object.keys(from)) if (!keys.includes(key)) copy[key] = undefined;
     for (const key of keys) {
       const value = read(from, key);
       if (value !== undefined) copy[key] = value;
@@ -839,8 +846,11 @@ function snapshot(options) {
     return copy;
   };
   const copy = pick(options, OPTION_KEYS);
-  if (copy?.retry) copy.retry = pick(copy.retry, RETRY_KEYS);
-  if (copy?.headers) copy.headers = Object.fromEntries(Object.entries(copy.headers));
+  if (copy?.retry !== undefined) copy.retry = pick(copy.retry, RETRY_KEYS);
+  const headers = copy?.headers;
+  if (isObject(headers) && [null, Object.prototype].includes(Object.getPrototypeOf(headers))) {
+    copy.headers = Object.fromEntries(Object.entries(headers));
+  }
   return copy;
 }
 
@@ -883,10 +893,8 @@ class Deferred {
   constructor(href, options, every) {
     this.url = href;
     this.#every = every;
-    // The options as they are now, as the core reads them at construction: the
-    // caller may change or reuse the object before the wasm is ready. (`checkOptions`
-    // took them: an object or none, its `lastEventId` a string if there is one.)
-    options = snapshot(options);
+    // `options` is the constructor's copy (`snapshot`), which `checkOptions` took: an
+    // object or none, its `lastEventId` a string if there is one.
     this.#lastEventId = options?.lastEventId ?? '';
     const wait = (loading) =>
       loading.then(

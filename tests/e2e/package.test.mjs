@@ -176,6 +176,11 @@ if (base) {
             throw new Error(`options ${i}: before the wasm was ready "${results.earlyOptionErrors[i]}", once ready "${message}"`);
           }
         });
+        // Regression: each option was read two or three times (by the check and the
+        // copy before the wasm was ready; by the core, twice for some, and the class
+        // once ready); WebIDL converts a dictionary's members once.
+        const once = 'headers.X-App:1 headers:1 lastEventId:1 resumeParam:1 retry.baseMs:1 retry.jitter:1 retry:1 doneData:1 transport:1 withCredentials:1'.split(' ').sort().join(' ');
+        if (results.reads.length !== 2 || results.reads.some((r) => r !== once)) throw new Error(`option reads ${JSON.stringify(results.reads)}, expected "${once}" before the wasm was ready and after`);
         const states = results.states.join(' → ');
         if (!states.startsWith('connecting 0 → open')) throw new Error(`states ${states}`);
         await waitUntil(page, 'the closed state after close()', () => window.results.states.includes('closed client'));

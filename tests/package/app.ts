@@ -37,6 +37,9 @@ interface Results {
    *  was ready, and before. */
   optionErrors: string[];
   earlyOptionErrors: string[];
+  /** How many times the constructor read each option of an object of getters, before
+   *  the wasm was ready and once it was (`reads`). */
+  reads: string[];
   /** The first state past connecting of a source whose options are inherited. */
   inherited?: string;
   decodeErrors: string[];
@@ -51,7 +54,7 @@ declare global {
   }
 }
 
-const results: Results = { events: [], optionErrors: [], earlyOptionErrors: [], decodeErrors: [], states: [], done: false };
+const results: Results = { events: [], optionErrors: [], earlyOptionErrors: [], reads: [], decodeErrors: [], states: [], done: false };
 
 /** Options the constructor refuses, each for one reason, then some it takes. */
 const OPTIONS: unknown[] = [
@@ -107,6 +110,42 @@ function thrown(url: string, options: unknown): string {
 }
 window.results = results;
 
+/** The constructor's reads of an options object whose every member is a getter, as
+ *  "key:times", sorted. */
+function reads(url: string): string {
+  const count = new Map<string, number>();
+  const getters = (values: Record<string, unknown>, path: string): object =>
+    Object.defineProperties(
+      {},
+      Object.fromEntries(
+        Object.entries(values).map(([key, value]) => [
+          key,
+          {
+            enumerable: true,
+            get: () => {
+              count.set(path + key, (count.get(path + key) ?? 0) + 1);
+              return value;
+            },
+          },
+        ]),
+      ),
+    );
+  const options = getters(
+    {
+      transport: "fetch",
+      withCredentials: false,
+      doneData: null,
+      resumeParam: "from",
+      lastEventId: "4",
+      headers: getters({ "X-App": "bundle" }, "headers."),
+      retry: getters({ baseMs: 500, jitter: false }, "retry."),
+    },
+    "",
+  );
+  new TypedEventSource(url, options as TypedEventSourceOptions).close();
+  return [...count].map(([key, times]) => `${key}:${times}`).sort().join(" ");
+}
+
 function describe(state: ConnectionState): string {
   // The union narrows on `kind`: each branch sees only its own fields.
   switch (state.kind) {
@@ -142,6 +181,7 @@ async function main(): Promise<void> {
   // checks the options first.
   const both = (): string => thrown("http://[", { transport: "x" });
   results.earlyOptionErrors = [...OPTIONS.map((o) => thrown(`${server}/events`, o)), anyWithNative(), both()];
+  results.reads.push(reads(`${server}/events`));
   // Options inherited from a prototype are read, also by a source built once the wasm
   // is ready (regression: it was built from a clone, which has none of them).
   const inherited = new TypedEventSource(`${server}/scenario/named`, Object.assign(Object.create({ transport: "fetch" }), { method: "POST", body: "{}" }));
@@ -152,6 +192,7 @@ async function main(): Promise<void> {
   });
   await init();
   results.optionErrors = [...OPTIONS.map((o) => thrown(`${server}/events`, o)), anyWithNative(), both()];
+  results.reads.push(reads(`${server}/events`));
   results.inherited = await inheritedState;
   inherited.close();
   const options: TypedEventSourceOptions = { transport: "fetch", headers: { "X-App": "bundle" } };
