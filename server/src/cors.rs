@@ -40,9 +40,24 @@ pub(crate) fn layer() -> CorsLayer {
 /// request, and the native transport cannot tell whether an answer came when the
 /// browser's EventSource gives up (Chromium shows no status of an answer EventSource
 /// refuses either way).
+///
+/// A URL whose query has `cors=refuse` gets no CORS headers for any origin, as from a
+/// server that does not allow the page's: a test of what a client does when CORS
+/// refuses the answer (its request reached the server, and is logged). It gets
+/// `Cross-Origin-Resource-Policy: cross-origin`, so that a `no-cors` request reads it.
 pub(crate) async fn strip_unallowed(req: Request, next: Next) -> Response {
+    let refuse = asks(&req, "cors=refuse");
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
+    if refuse {
+        headers.remove(header::ACCESS_CONTROL_ALLOW_ORIGIN);
+        // Still readable as an opaque answer (`no-cors`) by a page that requires it,
+        // as the wasm-bindgen test runner's does (Cross-Origin-Embedder-Policy).
+        headers.insert(
+            HeaderName::from_static("cross-origin-resource-policy"),
+            HeaderValue::from_static("cross-origin"),
+        );
+    }
     if let Some(origin) = headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).cloned() {
         headers.insert(HeaderName::from_static("timing-allow-origin"), origin);
     } else {
@@ -65,12 +80,8 @@ pub(crate) async fn strip_unallowed(req: Request, next: Next) -> Response {
 /// need no preflight. A test of a client that sends custom headers (a fetch client's
 /// `Last-Event-ID`) uses it on any route.
 pub(crate) async fn refuse_preflight(req: Request, next: Next) -> Response {
-    let asks_refusal = req
-        .uri()
-        .query()
-        .is_some_and(|query| query.split('&').any(|pair| pair == "preflight=refuse"));
     if req.method() == Method::OPTIONS
-        && asks_refusal
+        && asks(&req, "preflight=refuse")
         && req
             .headers()
             .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
@@ -82,6 +93,13 @@ pub(crate) async fn refuse_preflight(req: Request, next: Next) -> Response {
             .into_response();
     }
     next.run(req).await
+}
+
+/// Whether the request's query has the pair `pair` (`name=value`).
+fn asks(req: &Request, pair: &str) -> bool {
+    req.uri()
+        .query()
+        .is_some_and(|query| query.split('&').any(|p| p == pair))
 }
 
 /// Whether `origin` is `http://` + a loopback host + an optional port.

@@ -10,6 +10,8 @@
 //!   `GET /scenario/log/T` (see [Request records](#request-records)).
 //! - `preflight=refuse`: refuse CORS preflights of the URL with 403, as a server
 //!   written for EventSource does (its requests need none); works on `/events` too.
+//! - `cors=refuse`: answer with no CORS headers, as a server that does not allow the
+//!   page's origin; the request is served and logged. Works on `/events` too.
 //! - `secrets=1`: log the `authorization`, `cookie` and `proxy-authorization` headers
 //!   whole instead of `"[redacted]"`.
 //!
