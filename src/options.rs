@@ -331,7 +331,9 @@ impl Options {
     /// one); `None` sends no parameter. Defaults to `Some("lastEventId")`. The fetch
     /// transport sends the `Last-Event-ID` header instead, and this parameter only
     /// cross-origin, once a request that carried the header failed before any answer
-    /// (servers written for EventSource often refuse the preflight it costs).
+    /// (servers written for EventSource often refuse the preflight it costs), and
+    /// never in [`request`](Self::request) mode, where a server that does not know
+    /// the parameter would answer the request again from the start.
     ///
     /// Native: once the URL carries an id, a connection the browser would resume with
     /// that stale id in the query is replaced instead, after the policy's backoff. The

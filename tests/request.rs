@@ -208,6 +208,42 @@ async fn a_cut_answer_with_ids_resumes_every_token_exactly_once() {
 }
 
 #[wasm_bindgen_test]
+async fn a_resume_whose_header_fails_is_not_sent_again_without_it() {
+    // What broke: cross-origin, a resume whose request carried Last-Event-ID and failed
+    // before any answer (a refused preflight, or a network still down) went again with
+    // the id in the query instead; a server that resumes by the header takes that for
+    // a new request and answers it from the start: a second generation, every token
+    // twice. Now the answer's resume keeps the header until the policy gives up.
+    let token = token("llm-resume-preflight");
+    // A POST with no Content-Type is a simple request: only the resume's Last-Event-ID
+    // costs a preflight, which the server refuses.
+    let answer = request::<Value>(
+        &llm(
+            "openai-chat",
+            &format!("ids=1&cut_after=5&tokens=10&pace_ms=2&preflight=refuse&token={token}"),
+        ),
+        Options::new()
+            .method("POST")
+            .body(body("openai-chat"))
+            .reconnect_policy(exact_policy(5).max_attempts(2)),
+    );
+    let (events, errors) = read_all(answer).await;
+    assert_eq!(events.len(), 5, "the events before the cut are kept");
+    assert!(
+        matches!(
+            errors[..],
+            [RequestError::Closed(CloseReason::GaveUp {
+                attempts: 2,
+                cause: ReconnectCause::Network { .. }
+            })]
+        ),
+        "{errors:?}"
+    );
+    let posts = posts(&token).await;
+    assert_eq!(posts.len(), 1, "never sent without the header: {posts:?}");
+}
+
+#[wasm_bindgen_test]
 async fn a_cut_answer_without_ids_closes_interrupted_and_keeps_what_arrived() {
     for format in FORMATS {
         let token = token("llm-cut");
@@ -232,6 +268,39 @@ async fn a_cut_answer_without_ids_closes_interrupted_and_keeps_what_arrived() {
             "{format}"
         );
         assert_eq!(posts(&token).await.len(), 1, "{format}: never sent again");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_request_cors_refuses_is_checked_again_only_when_the_policy_would_retry_it() {
+    // What broke: when CORS refused the answer to a GET, the transport sent it again
+    // (no-cors) to tell CORS from a lost network, in request mode too, where
+    // max_attempts(0) promises that the request goes once: the server answered twice.
+    // With retries left the check still ends them: two requests, then Failed.
+    for (policy, sent) in [(exact_policy(5).max_attempts(0), 1), (exact_policy(5), 2)] {
+        let token = token("llm-cors");
+        let answer = request::<Value>(
+            &url(&format!("/scenario/end-after/3?cors=refuse&token={token}")),
+            Options::new().reconnect_policy(policy),
+        );
+        let (events, errors) = read_all(answer).await;
+        assert!(events.is_empty(), "{events:?}");
+        if sent == 1 {
+            assert!(
+                matches!(
+                    errors[..],
+                    [RequestError::Closed(CloseReason::GaveUp {
+                        attempts: 0,
+                        ..
+                    })]
+                ),
+                "{errors:?}"
+            );
+        } else {
+            assert_eq!(errors, [RequestError::Closed(CloseReason::Failed)]);
+        }
+        let log = request_log(&token).await;
+        assert_eq!(log.len(), sent, "{log:?}");
     }
 }
 

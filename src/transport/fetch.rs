@@ -183,18 +183,24 @@ impl FetchConnector {
     /// The request failed before any answer (`fetch` rejected): the server is
     /// unreachable, or, cross-origin, CORS refused the answer or the preflight. The
     /// browser's error says the same for each; what it was decides what follows.
-    async fn refused(&mut self, message: String, sent_header: bool) -> AttemptEnd {
-        let network = AttemptEnd::Failed(Failure::Network {
-            message: message.clone(),
-        });
+    async fn refused(
+        &mut self,
+        message: String,
+        sent_header: bool,
+        attempts: &Rc<RefCell<Attempts>>,
+    ) -> AttemptEnd {
+        let failure = Failure::Network { message };
         if !self.cross_origin {
-            return network;
+            return AttemptEnd::Failed(failure);
         }
-        if sent_header && self.options.resume_param.is_some() {
+        if sent_header && self.options.resume_param.is_some() && !self.options.request {
             // Maybe the server refused the preflight that Last-Event-ID costs (servers
             // written for EventSource do): the next attempt resumes through the query.
+            // Not a request's answer: a server that does not know the query would take
+            // the request for a new one and answer it from the start (and the failure
+            // may have been the network's), so its resume keeps the header.
             self.resume = Resume::QueryTrial;
-            return network;
+            return AttemptEnd::Failed(failure);
         }
         if self.resume == Resume::QueryTrial {
             // The query failed the same way: it was the network, not the header.
@@ -208,10 +214,27 @@ impl FetchConnector {
             && self.options.headers.is_empty()
             && self.options.header_fn.is_none()
             && !sent_header;
-        if simple && http::reachable_without_cors(&self.url, &self.options).await {
+        // The check sends the request again: a request's answer is checked only when
+        // the policy would send it again anyway (once more, to stop the retries),
+        // never when it would not (`max_attempts(0)` sends a request once).
+        let checked = simple && (!self.options.request || self.retried(&failure, attempts));
+        if checked && http::reachable_without_cors(&self.url, &self.options).await {
             return AttemptEnd::Fatal(CloseReason::Failed);
         }
-        network
+        AttemptEnd::Failed(failure)
+    }
+
+    /// Whether the policy retries `failure`, the end of the attempt made now.
+    fn retried(&self, failure: &Failure, attempts: &Rc<RefCell<Attempts>>) -> bool {
+        let attempts = attempts.borrow();
+        let policy = &self.options.reconnect;
+        // As the loop will count it: a failure before any answer is one more attempt
+        // of the streak, which starts now if this is its first.
+        policy.retries(failure)
+            && !policy.exhausted(
+                attempts.attempt().saturating_add(1),
+                attempts.failing_for(dom::now()),
+            )
     }
 
     async fn attempt(&mut self, attempts: &Rc<RefCell<Attempts>>) -> AttemptEnd {
@@ -254,7 +277,7 @@ impl FetchConnector {
             Ok(Ok(response)) => response,
             Ok(Err(e)) => {
                 return self
-                    .refused(dom::js_message(e), !header_id.is_empty())
+                    .refused(dom::js_message(e), !header_id.is_empty(), attempts)
                     .await
             }
             // No answer within the heartbeat timeout: the server has the request, so a
