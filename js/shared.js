@@ -120,13 +120,13 @@ class Shared {
     setTimeout(() => {
       if (this.users > 0 || entries.get(this.#key) !== this) return;
       entries.delete(this.#key);
-      this.#source.close();
+      this.#source?.close();
     }, 0);
   }
 
   /** Closes the connection for every user; `reconnect()` opens it again. */
   close() {
-    this.#source.close();
+    this.#source?.close();
   }
 
   /** Reconnects now; a closed connection is opened again. */
@@ -136,24 +136,38 @@ class Shared {
   }
 
   #open() {
-    const source = new TypedEventSource(this.#url, this.#options ?? undefined);
+    let source = null;
+    try {
+      source = new TypedEventSource(this.#url, this.#options ?? undefined);
+    } catch (e) {
+      // Options the constructor refuses, or a URL that does not parse: shown as a
+      // source that closed at once on a request it could not build (as one whose URL
+      // is not http(s) does), in `state` and `error`, rather than thrown from an effect
+      // (React unmounts the tree) or a watcher (Vue reports it, and showed `connecting`).
+      this.#source = null;
+      this.#state(Object.freeze({ kind: 'closed', reason: 'invalid-request', message: e instanceof Error ? e.message : String(e) }));
+      return;
+    }
     this.#source = source;
     source.onState((state) => {
-      if (this.#source !== source) return;
-      const recovered = failed(this.state) && state.kind !== 'closed';
-      this.state = state;
-      const failure = failed(state);
-      for (const { handlers } of [...this.#watchers]) {
-        handlers.state(state);
-        if (failure) handlers.error(state);
-        else if (recovered) handlers.error(null);
-      }
+      if (this.#source === source) this.#state(state);
     });
     source.onDecodeError((info) => {
       const error = { kind: 'decode', ...info };
       for (const { type, handlers } of [...this.#watchers]) if (type === info.type) handlers.error(error);
     });
     for (const [type, slot] of this.#types) this.#subscribe(type, slot);
+  }
+
+  #state(state) {
+    const recovered = failed(this.state) && state.kind !== 'closed';
+    this.state = state;
+    const failure = failed(state);
+    for (const { handlers } of [...this.#watchers]) {
+      handlers.state(state);
+      if (failure) handlers.error(state);
+      else if (recovered) handlers.error(null);
+    }
   }
 
   #subscribe(type, slot) {

@@ -58,7 +58,10 @@ export function useEventSource(url, type, options) {
           },
         });
       },
-      { immediate: true, flush: 'sync' },
+      // Before the render (Vue's default), not at each change: props or options
+      // changed together in one update open one connection, for their new values
+      // (with 'sync', each value in between opened one, its request sent).
+      { immediate: true },
     );
     if (getCurrentScope()) onScopeDispose(leave);
   }

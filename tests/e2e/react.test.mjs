@@ -160,6 +160,20 @@ if (base) {
       await checkFailureShownAndCleared({ page, server, channel: other, errors, who: 'hook' });
     });
 
+    // Regression: the hook threw the constructor's error from its effect, and React
+    // unmounted the whole root.
+    await runner.check('options the constructor refuses show as closed "invalid-request" in `state` and `error`, with its message; the app goes on', async () => {
+      await page.evaluate(() => window.app.setRefused(true));
+      const shown = await waitUntil(page, 'the refused hook', () => document.querySelector('#refused-error')?.textContent);
+      const badge = await page.textContent('#refused-badge');
+      if (badge !== 'closed' || !/^closed:invalid-request:.*need Transport::Fetch/.test(shown)) throw new Error(`shown: ${badge} ${shown}`);
+      if (!(await page.$('#badge'))) throw new Error('the rest of the app is gone');
+      await page.evaluate(() => window.app.setRefused(false));
+      const unexpected = errors.unexpected();
+      if (unexpected.length) throw new Error([...new Set(unexpected.map((e) => e.text))].slice(0, 3).join('\n'));
+      return shown;
+    });
+
     await runner.check('unmount closes the stream (the server sees it end)', async () => {
       await page.evaluate(() => window.app.setShown(false));
       await waitUntil(page, 'the unmounted view', () => document.querySelector('#unmounted'));

@@ -106,10 +106,35 @@ if (base) {
       await checkFailureShownAndCleared({ page, server, channel: other, errors, who: 'composable' });
     });
 
+    // Regression: the composable watched its URL with flush 'sync', so each value in
+    // between (props assigned one by one in an update) opened a connection, and its
+    // request went out.
+    const third = unique('vue-c');
+    await runner.check('two props of the URL changed in one update open one connection, for their new values', async () => {
+      const before = await page.evaluate(() => window.opened);
+      await page.evaluate((name) => window.app.setBoth(name, '&x=1'), third);
+      await server.until(`one stream on ${third}`, () => server.open(third), 1);
+      await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
+      const opened = (await page.evaluate(() => window.opened)) - before;
+      if (opened !== 1) throw new Error(`${opened} connections opened`);
+    });
+
+    // Regression: the composable let the constructor's error go to Vue's error handler
+    // and showed `connecting` for good.
+    await runner.check('options the constructor refuses show as closed "invalid-request" in `state` and `error`, with its message', async () => {
+      await page.evaluate(() => window.app.setRefused(true));
+      const shown = await waitUntil(page, 'the refused composable', () => document.querySelector('#refused-error')?.textContent);
+      const badge = await page.textContent('#refused-badge');
+      if (badge !== 'closed' || !/^closed:invalid-request:.*need Transport::Fetch/.test(shown)) throw new Error(`shown: ${badge} ${shown}`);
+      await page.evaluate(() => window.app.setRefused(false));
+      noErrors(errors);
+      return shown;
+    });
+
     await runner.check('unmount (v-if) closes the stream (the server sees it end)', async () => {
       await page.evaluate(() => window.app.setShown(false));
       await waitUntil(page, 'the unmounted view', () => document.querySelector('#unmounted'));
-      await server.until(`no stream on ${other}`, () => server.open(other), 0);
+      await server.until(`no stream on ${third}`, () => server.open(third), 0);
       noErrors(errors);
     });
     await page?.close();

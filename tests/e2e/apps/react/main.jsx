@@ -75,6 +75,18 @@ function Late({ url }) {
   );
 }
 
+/** Options the constructor refuses (a POST body on the native transport): the hook
+ *  shows a connection closed at once, and the app goes on. */
+function Refused() {
+  const { state, error } = useEventSource(`${server}/events?channel=refused`, 'chat', { method: 'POST', body: '{}' });
+  return (
+    <section>
+      <span id="refused-badge">{state.kind}</span>
+      <span id="refused-error">{error ? `${error.kind}:${error.reason}:${error.message}` : ''}</span>
+    </section>
+  );
+}
+
 /** Counts its effect's runs: 2 under StrictMode's double effects in development. */
 function Probe() {
   useEffect(() => {
@@ -87,8 +99,9 @@ function App() {
   const [channel, setChannel] = useState(params.get('channel'));
   const [shown, setShown] = useState(true);
   const [late, setLate] = useState(false);
+  const [refused, setRefused] = useState(false);
   useEffect(() => {
-    window.app = { setChannel, setShown, setLate };
+    window.app = { setChannel, setShown, setLate, setRefused };
   }, []);
   const url = urlOf(channel);
   return (
@@ -96,6 +109,7 @@ function App() {
       <h1>React</h1>
       <Probe />
       <p id="url">{url}</p>
+      {refused ? <Refused /> : null}
       {shown ? (
         <>
           <Latest url={url} />
