@@ -8,8 +8,9 @@
 //! Answers `200 {"id": "...", "channel": "...", "receivers": N}` where `N` is the number
 //! of live `/events` streams of the channel. Errors are `{"error": "..."}`: 415 for
 //! another content type, 413 for a body over 64 KiB, 400 for invalid JSON, a missing
-//! `channel` or `data`, an invalid channel name, or an `event`/`id` holding CR or LF
-//! (or NUL for `id`); 403 for a request from another site (see the crate docs); 503 for
+//! `channel` or `data`, an invalid channel name, an `event` holding CR or LF, or an `id`
+//! holding a control character or beginning or ending with a space (it must come back
+//! as a reconnect's `Last-Event-ID` header as it is); 403 for a request from another site (see the crate docs); 503 for
 //! a new channel name once the server holds 1000 channels.
 //!
 //! With the Redis broker (see [`crate::broker::redis`]) a 200 means Redis stored the
@@ -59,6 +60,9 @@ pub(crate) async fn publish(
     validate_channel_name(channel).map_err(ApiError::bad_request)?;
     let event = optional_field(&object, "event", &['\r', '\n'])?;
     let id = optional_field(&object, "id", &['\r', '\n', '\0'])?;
+    if let Some(id) = &id {
+        check_id(id)?;
+    }
     let Some(data) = object.get("data") else {
         return Err(ApiError::bad_request(
             "missing `data`; add the json value to send as the event's data",
@@ -119,6 +123,28 @@ fn rejection_error(rejection: JsonRejection, content_type: Option<String>) -> Ap
 }
 
 /// An optional string field that must not contain any of `forbidden`.
+/// An id comes back as the `Last-Event-ID` header of a reconnect, so it must go there
+/// as it is: a control character makes that request unreadable (HTTP servers, this one
+/// too, answer 400 before any route, and EventSource then stops for good), and a space
+/// or tab at either end is trimmed on the way, so the resume would find no such id.
+fn check_id(id: &str) -> Result<(), ApiError> {
+    if id.chars().any(|c| c.is_ascii_control()) {
+        return Err(ApiError::bad_request(
+            "`id` must not contain control characters (U+0000 to U+001F, U+007F): a \
+             reconnect sends it back in the Last-Event-ID header, which cannot carry them; \
+             remove them",
+        ));
+    }
+    if id.starts_with([' ', '\t']) || id.ends_with([' ', '\t']) {
+        return Err(ApiError::bad_request(
+            "`id` must not begin or end with a space: a reconnect sends it back in the \
+             Last-Event-ID header, which drops it, and the resume would not find the id; \
+             trim it",
+        ));
+    }
+    Ok(())
+}
+
 fn optional_field(
     object: &Map<String, Value>,
     name: &str,

@@ -73,6 +73,29 @@ async fn invalid_bodies_are_400() {
             r#"{"channel": "news", "id": 1, "data": 1}"#,
             "`id` must be a string",
         ),
+        // Regression: ids a reconnect cannot send back as they are were taken: a
+        // control character made the reconnect a bare 400 (EventSource stops for good),
+        // and a space at either end was trimmed, so the resume found no such id.
+        (
+            r#"{"channel": "news", "id": "a\u0001b", "data": 1}"#,
+            "`id` must not contain control characters",
+        ),
+        (
+            r#"{"channel": "news", "id": "a\tb", "data": 1}"#,
+            "`id` must not contain control characters",
+        ),
+        (
+            r#"{"channel": "news", "id": "a\u007f", "data": 1}"#,
+            "`id` must not contain control characters",
+        ),
+        (
+            r#"{"channel": "news", "id": " a", "data": 1}"#,
+            "`id` must not begin or end with a space",
+        ),
+        (
+            r#"{"channel": "news", "id": "a ", "data": 1}"#,
+            "`id` must not begin or end with a space",
+        ),
     ];
     for (body, mentions) in cases {
         assert_error(&server, json_ct, body.as_bytes(), 400, mentions).await;
