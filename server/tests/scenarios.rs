@@ -495,6 +495,26 @@ async fn chaos_run(server: &common::Server, path: &str, total: u64) -> (Vec<Stri
 }
 
 #[tokio::test]
+async fn chaos_after_the_last_event_or_the_largest_id_sends_nothing_and_idles() {
+    // What broke: a Last-Event-ID of u64::MAX made a range of one event (MAX+1
+    // saturated to MAX), and counting past it overflowed: the connection's task
+    // panicked in a debug build, and sent events from 0 on without end in a release one.
+    let server = spawn().await;
+    for seen in ["5", "6", "18446744073709551615"] {
+        let response = server
+            .get_with(
+                "/scenario/chaos?total=5&fail=0&retry=10",
+                &[("Last-Event-ID", seen)],
+            )
+            .await;
+        assert_eq!(response.status(), 200, "{seen}");
+        let mut body = Body::sse(response);
+        body.expect_text("retry: 10\n\n").await;
+        body.assert_idle(QUIET).await;
+    }
+}
+
+#[tokio::test]
 async fn chaos_cuts_and_refuses_but_resuming_gets_every_event_once() {
     let server = spawn().await;
     let path = "/scenario/chaos?total=400&min=5&max=40&fail=0.3&seed=7&retry=10&token=c1";
@@ -601,6 +621,20 @@ async fn stall_headers_holds_the_first_requests_of_a_token() {
         .expect("join")
         .expect("response");
     assert_eq!(response.status().as_u16(), 503);
+}
+
+#[tokio::test]
+async fn a_delayed_error_body_ends_at_shutdown() {
+    // What broke: the body of status/{code}?body_delay_ms was the one body not cut off
+    // at shutdown, so a graceful shutdown waited out the delay (up to a minute).
+    let server = spawn().await;
+    let response = server.get("/scenario/status/503?body_delay_ms=60000").await;
+    assert_eq!(response.status(), 503);
+    let mut body = Body::new(response);
+    body.assert_idle(QUIET).await;
+    server.state.shutdown();
+    // (Panics if the body does not end within common::TIMEOUT, 10 s.)
+    body.read_to_end().await;
 }
 
 #[tokio::test]

@@ -164,7 +164,16 @@ impl Chaos {
             };
             return Outcome::Refuse(status);
         }
-        let first = seen.saturating_add(1);
+        if seen >= self.total {
+            // Nothing is left to send: an empty range, idle. (`seen + 1` saturates at
+            // u64::MAX, which made a range of one event whose successor overflowed.)
+            return Outcome::Stream {
+                first: 1,
+                last: 0,
+                ending: Cut::Idle,
+            };
+        }
+        let first = seen + 1;
         let count = rng.between(self.min, self.max);
         let last = seen.saturating_add(count).min(self.total).max(seen);
         let ending = if last >= self.total {

@@ -451,7 +451,11 @@ async fn status(
             tokio::time::sleep(std::time::Duration::from_millis(body_delay)).await;
             Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(text))
         };
-        axum::body::Body::from_stream(futures::stream::once(later))
+        // Cut off at shutdown, as every other body here: a long delay must not hold
+        // the server's graceful shutdown.
+        let body =
+            futures::StreamExt::take_until(futures::stream::once(later), state.shutdown_signal());
+        axum::body::Body::from_stream(body)
     };
     let mut response = (
         status,
