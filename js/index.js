@@ -39,8 +39,8 @@ let ready = false;
  * Response or bytes to load it from elsewhere: while the load started on import is
  * still going, it loads from there if that one fails (sources constructed meanwhile
  * wait for it). Once loaded, later calls return the same promise; after a failure
- * they try again. Awaiting it is needed only to have the constructor throw for bad
- * options rather than close the source.
+ * they try again. Sources need not wait for it: one constructed before the wasm is
+ * ready checks its options at once and connects when it is.
  */
 export function init(input) {
   if (initialised && (ready || input === undefined)) return initialised;

@@ -49,7 +49,8 @@
 //!   Then one idle channel is freed for it: one without a pending failure before one
 //!   with, then one that holds no event now before one that does, then the least
 //!   recently used. Its events go with it, as when the byte budget evicts them: a client
-//!   resuming there gets the `reset` event (see [`events`]).
+//!   resuming there gets the `reset` event (see [`events`]), unless the channel, named
+//!   again, has reached its id anew (in memory its ids start again at 1, below).
 //! - Only when all [`MAX_CHANNELS`] channels are in use does a new name get a 503 with
 //!   a JSON error.
 //!
