@@ -82,6 +82,35 @@ if (base) {
     return `${blocks.length} block(s)`;
   });
 
+  // Regression: TypeScript's moduleResolution "node" (node10, in older setups) reads no
+  // `exports`, so the subpath entries had no types there (TS2307); `typesVersions` maps
+  // them. (The types must resolve, not be `any`: the last line must fail.)
+  await runner.check('tsc with moduleResolution "node" finds the types of every entry', async () => {
+    const file = join(APP, 'node10.ts');
+    writeFileSync(file, [
+      'import { TypedEventSource } from "wasm-eventsource";',
+      'import { useEventSource } from "wasm-eventsource/vue";',
+      'import type { UseEventSourceResult } from "wasm-eventsource/react";',
+      'import init from "wasm-eventsource/web";',
+      'const es: TypedEventSource = new TypedEventSource("/events");',
+      'es.close();',
+      'export type R = UseEventSourceResult<number>["state"];',
+      'export const f = (): Promise<unknown> => init();',
+      'export const u: number = useEventSource;',
+      '',
+    ].join('\n'));
+    try {
+      run('tsc', ['--noEmit', '--strict', '--module', 'esnext', '--moduleResolution', 'node', '--target', 'es2022', '--lib', 'es2022,dom', file]);
+      throw new Error('tsc accepted a composable assigned to a number: the types are any');
+    } catch (err) {
+      if (!err.output) throw err;
+      const found = [...err.output.matchAll(/node10\.ts\((\d+),\d+\): error (TS\d+)/g)].map((m) => `${m[1]}:${m[2]}`);
+      if (JSON.stringify(found) !== JSON.stringify(['9:TS2322'])) throw new Error(`expected only 9:TS2322, got:\n${err.output}`);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
   // Regression: the bare build's declarations made the options argument required,
   // though the class takes none, as its docs and the README call it.
   await runner.check('tsc --strict accepts the bare build (wasm-eventsource/web) called with a URL alone', async () => {
