@@ -381,13 +381,16 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
-        assert_eq!(
-            chaos.plan(&mut rng, 12),
-            Outcome::Stream {
-                first: 13,
-                last: 12,
-                ending: Cut::Idle
+        // Past the end, up to the largest id: nothing (an empty range), idle.
+        for seen in [12, 13, u64::MAX] {
+            match chaos.plan(&mut rng, seen) {
+                Outcome::Stream {
+                    first,
+                    last,
+                    ending,
+                } => assert!(first > last && ending == Cut::Idle, "{seen}"),
+                other => panic!("{other:?}"),
             }
-        );
+        }
     }
 }
