@@ -63,6 +63,17 @@ async function exampleChecks(name, page) {
     await waitForText(page, text);
   });
 
+  // Regression: the feeds kept a message when its id differed from the last one's and
+  // keyed their rows by id, so an id that came back (a server that restarted numbers
+  // from 1 again) made two rows with one key: Yew's debug build panicked (the app
+  // stopped), Leptos showed the wrong rows.
+  await run.check(`${name}: an id that comes back shows its message, and the app goes on`, async () => {
+    const id = unique(`${name}-id`);
+    const texts = ['first', 'second', 'again', 'after'].map((t) => unique(`${name}-${t}`));
+    for (const [i, text] of texts.entries()) await publish({ user: 'ids', text }, i === 1 ? `${id}-2` : id);
+    for (const text of texts) await waitForText(page, text);
+  });
+
   await run.check(`${name}: user text shows as text, never as markup`, async () => {
     const text = `<img src=x onerror="window.__pwned=1"><b>${unique('markup')}</b>`;
     await publish({ user: '<i>who</i>', text });
@@ -93,11 +104,11 @@ async function waitForText(page, text) {
 }
 
 /** Publishes a `chat` event on the `chat` channel, as the apps' forms do. */
-async function publish(data) {
+async function publish(data, id = undefined) {
   const response = await fetch(`${base}/publish`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ channel: 'chat', event: 'chat', data }),
+    body: JSON.stringify({ channel: 'chat', event: 'chat', data, id }),
     signal: AbortSignal.timeout(10_000),
   });
   if (!response.ok) throw new Error(`POST /publish answered HTTP ${response.status}: ${await response.text()}`);

@@ -12,10 +12,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_eventsource::leptos::use_event_source;
-use wasm_eventsource::ConnectionState;
+use wasm_eventsource::{ConnectionState, Message};
 
 /// The data of a `chat` event, as `POST /publish` sends it.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 struct Chat {
     user: String,
     text: String,
@@ -31,13 +31,15 @@ pub fn start() {
 fn App() -> impl IntoView {
     let chat = use_event_source::<Chat>("/events?channel=chat", "chat");
 
-    // `message` is the latest event: keep each one, once (by its id).
-    let feed = RwSignal::new(Vec::<(String, Chat)>::new());
+    // `message` is the latest event: keep each one once. An id can come back (a server
+    // that restarted numbers from 1 again), so a message is new when it differs from
+    // the last kept, and the rows are keyed by their place in the feed, never by id.
+    let feed = RwSignal::new(Vec::<Message<Chat>>::new());
     Effect::new(move |_| {
         if let Some(msg) = chat.message.get() {
             feed.update(|feed| {
-                if feed.last().map(|(id, _)| id) != Some(&msg.last_event_id) {
-                    feed.push((msg.last_event_id.clone(), msg.data));
+                if feed.last() != Some(&msg) {
+                    feed.push(msg);
                 }
             });
         }
@@ -70,11 +72,11 @@ fn App() -> impl IntoView {
         </p>
         <p id="decode-error">{move || chat.error.get().map(|e| e.to_string())}</p>
         <ul id="feed">
-            <For each=move || feed.get() key=|(id, _)| id.clone() let:item>
+            <For each=move || feed.get().into_iter().enumerate() key=|(n, _)| *n let:item>
                 <li>
-                    <b class="user">{item.1.user}</b>
+                    <b class="user">{item.1.data.user}</b>
                     ": "
-                    <span class="text">{item.1.text}</span>
+                    <span class="text">{item.1.data.text}</span>
                 </li>
             </For>
         </ul>

@@ -11,12 +11,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_eventsource::yew::use_event_source;
-use wasm_eventsource::ConnectionState;
+use wasm_eventsource::{ConnectionState, Message};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 /// The data of a `chat` event, as `POST /publish` sends it.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 struct Chat {
     user: String,
     text: String,
@@ -32,12 +32,15 @@ pub fn start() {
 fn App() -> Html {
     let chat = use_event_source::<Chat>("/events?channel=chat", "chat");
 
-    // `message()` is the latest event: keep each one, once (by its id).
-    let feed = use_mut_ref(Vec::<(String, Chat)>::new);
+    // `message()` is the latest event, on every render until the next: keep each one
+    // once. An id can come back (a server that restarted numbers from 1 again), so a
+    // message is new when it differs from the last kept, and the rows are keyed by
+    // their place in the feed, never by id.
+    let feed = use_mut_ref(Vec::<Message<Chat>>::new);
     if let Some(msg) = chat.message() {
         let mut feed = feed.borrow_mut();
-        if feed.last().map(|(id, _)| id) != Some(&msg.last_event_id) {
-            feed.push((msg.last_event_id, msg.data));
+        if feed.last() != Some(&msg) {
+            feed.push(msg);
         }
     }
 
@@ -88,11 +91,11 @@ fn App() -> Html {
             <p id="state" class={classes!("badge", state.kind())}>{ badge(&state) }</p>
             <p id="decode-error">{ chat.error().map(|e| e.to_string()) }</p>
             <ul id="feed">
-                { for feed.borrow().iter().map(|(id, msg)| html! {
-                    <li key={id.clone()}>
-                        <b class="user">{ msg.user.clone() }</b>
+                { for feed.borrow().iter().enumerate().map(|(n, msg)| html! {
+                    <li key={n}>
+                        <b class="user">{ msg.data.user.clone() }</b>
                         { ": " }
-                        <span class="text">{ msg.text.clone() }</span>
+                        <span class="text">{ msg.data.text.clone() }</span>
                     </li>
                 }) }
             </ul>
