@@ -318,6 +318,48 @@ async fn last_event_id_is_the_resume_point_from_the_start_and_for_every_type() {
 }
 
 #[wasm_bindgen_test]
+async fn the_resume_parameter_leaves_the_rest_of_the_query_as_written() {
+    // What broke: the resume id was set through URLSearchParams, which wrote the whole
+    // query again in its own form (`%20` as `+`, `,` as `%2C`, `flag` as `flag=`): a
+    // server that signs its URLs, or reads the query raw, refused every resume.
+    let token = token("query");
+    let query = format!("q=a%20b&lastEventId=1&flag&f=a,b&token={token}");
+    let options = Options::new()
+        .transport(Transport::Native)
+        .last_event_id("3");
+    let source =
+        EventSource::with_options(&url(&format!("/scenario/end-after/5?{query}")), options)
+            .expect("valid url");
+    let events = read_events(&source, &["message"], 1).await;
+    source.close();
+    assert_eq!(events[0].1, r#"{"n":4}"#);
+    let log = request_log(&token).await;
+    assert_eq!(
+        log[0]["path"],
+        format!("/scenario/end-after/5?q=a%20b&flag&f=a,b&token={token}&lastEventId=3"),
+        "only the resume parameter changed"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_event_without_an_id_keeps_the_resume_point_a_connection_started_from() {
+    // What broke (native): a new EventSource starts with an empty last event ID, whatever
+    // id its URL resumed from, so an event without an id reported "" and wiped the
+    // resume point: the next connection went out without one, and what was published
+    // meanwhile was lost. Fetch's parser starts from the id, as it should.
+    for transport in [Transport::Native, Transport::Fetch] {
+        let options = Options::new().transport(transport).last_event_id("41");
+        let source =
+            EventSource::with_options(&url("/scenario/named"), options).expect("valid url");
+        let events = read_events(&source, &["chat", "message"], 3).await;
+        let ids: Vec<&str> = events.iter().map(|e| e.2.as_str()).collect();
+        assert_eq!(ids, ["41", "41", "41"], "{transport:?}: {events:?}");
+        assert_eq!(source.last_event_id(), "41", "{transport:?}");
+        source.close();
+    }
+}
+
+#[wasm_bindgen_test]
 async fn a_detached_handler_with_a_weak_handle_does_not_keep_its_source_open() {
     // Regression: a detached handler that captured a clone of its own source kept the
     // source alive through itself, a cycle that never closed.

@@ -212,6 +212,9 @@ struct Connection {
     /// The id of the event before the one being handled on this connection (empty
     /// at each open): an event that repeats it counts as carrying no id of its own.
     last_id: RefCell<String>,
+    /// The browser reported an id on this EventSource. Until it has, its last event ID
+    /// is empty whatever id the URL resumed from: an event then carries the URL's id.
+    browser_id: Cell<bool>,
     /// An `online` listener, once a loss was handled offline (see `came_online`).
     online: RefCell<Option<Listener>>,
 }
@@ -239,6 +242,7 @@ impl Connection {
             fixed: RefCell::default(),
             origin: RefCell::default(),
             last_id: RefCell::default(),
+            browser_id: Cell::new(false),
             online: RefCell::default(),
         });
         let target: &EventTarget = connection.es.as_ref();
@@ -465,18 +469,30 @@ impl Connection {
         // The JavaScript API hands the browser's own string back (RawEvent::with_js_id);
         // a Rust app needs only the text, in one crossing.
         #[cfg(feature = "js")]
-        let js_id = ev.last_event_id();
+        let mut js_id = ev.last_event_id();
         #[cfg(feature = "js")]
         let id = js_id.as_string().unwrap_or_default();
         #[cfg(not(feature = "js"))]
         let id = ev.last_event_id_text();
-        let own_id = {
+        let (id, own_id) = if id.is_empty() && !self.url_id.is_empty() && !self.browser_id.get() {
+            // A new EventSource starts with an empty last event ID, though its URL
+            // resumed from `url_id`: an event without an id of its own stands there (as
+            // the fetch parser, which starts from it), and keeps the resume point.
+            #[cfg(feature = "js")]
+            {
+                js_id = JsValue::from_str(&self.url_id);
+            }
+            (self.url_id.clone(), false)
+        } else {
+            if !id.is_empty() {
+                self.browser_id.set(true);
+            }
             let mut last = self.last_id.borrow_mut();
             let changed = *last != id;
             if changed {
                 id.clone_into(&mut last);
             }
-            changed
+            (id, changed)
         };
         let event = Event::new(event_type, "", &id).with_own_id(own_id);
         let raw = RawEvent::with_js_data(event, data, origin);

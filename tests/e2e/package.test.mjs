@@ -398,6 +398,22 @@ async function apiChecks(browser, site) {
       same(got.listener, ['1 1', '2 2', '3 3'], 'addEventListener: the event\'s id, lastEventId');
       same([got.after, got.closed], ['3', '3'], 'lastEventId after the events, and once closed');
     });
+
+    // Regression (native): a new EventSource starts with an empty last event ID,
+    // whatever id its URL resumed from: events without an id reported "" and wiped the
+    // resume point.
+    await runner.check(`${transport}: events without an id on a source resumed from one carry that id`, async () => {
+      const got = await inPage(async ({ base, transport }) => {
+        const es = new TypedEventSource(`${base}/scenario/named`, { transport, lastEventId: '41' });
+        const seen = [];
+        es.on('chat', (data, meta) => seen.push(`chat ${meta.lastEventId}`));
+        es.addEventListener('message', (e) => seen.push(`message ${e.lastEventId} ${es.lastEventId}`));
+        await until('three events', () => seen.length >= 3);
+        es.close();
+        return seen;
+      }, { base, transport });
+      same(got, ['chat 41', 'message 41 41', 'chat 41'], 'the ids');
+    });
   }
 
   // Regression: a type's feed stayed after its last listener went (removed, `once`
