@@ -169,6 +169,57 @@ async fn a_502_then_recovery_reconnects_with_backoff_and_resumes() {
 }
 
 #[wasm_bindgen_test]
+async fn a_healthy_connection_ended_by_reconnect_ends_the_streak_of_failures() {
+    // What broke: the attempt counter was settled when a connection was lost, never when
+    // reconnect() (or a hidden page) ended it: after one failure, a healthy stream and a
+    // reconnect(), the next quick loss counted as the streak's second failure, and
+    // max_attempts(1) (or max_elapsed, an hour later) closed the source for good.
+    let channel = token("healthy");
+    let fail = format!("/control/fail?channel={channel}&count=1&status=503");
+    assert_eq!(post_json(&fail, &json!({})).await, 200);
+    let options = Options::new()
+        .transport(Transport::Fetch)
+        .reconnect_policy(exact_policy(5).max_attempts(1));
+    let source = open(&format!("/events?channel={channel}&retry=10"), options);
+    let (seen, _subs) = numbers(&source, &["message"]);
+    let (mut states, _s) = states(&source);
+    let (_, before) =
+        until_state(&mut states, "open after the 503", ConnectionState::is_open).await;
+    assert!(
+        before
+            .iter()
+            .any(|s| matches!(s, ConnectionState::Reconnecting { attempt: 1, .. })),
+        "{before:?}"
+    );
+    let event = json!({"channel": channel, "data": {"n": 1}});
+    assert_eq!(post_json("/publish", &event).await, 200);
+    wait_until("event 1", 5_000, || seen.borrow().len() == 1).await;
+    source.reconnect();
+    let state = next_reconnecting(&mut states).await;
+    assert!(
+        matches!(
+            state,
+            ConnectionState::Reconnecting {
+                attempt: 0,
+                cause: ReconnectCause::Requested,
+                ..
+            }
+        ),
+        "{state:?}"
+    );
+    until_state(&mut states, "open again", ConnectionState::is_open).await;
+    // A quick loss with no event: the first failure of a new streak, retried.
+    let drop = format!("/control/drop?channel={channel}");
+    assert_eq!(post_json(&drop, &json!({})).await, 200);
+    let (state, before) = until_state(&mut states, "open, or closed, after the loss", |s| {
+        s.is_open() || matches!(s, ConnectionState::Closed { .. })
+    })
+    .await;
+    source.close();
+    assert!(state.is_open(), "{state:?} after {before:?}");
+}
+
+#[wasm_bindgen_test]
 async fn limits_end_in_closed_gave_up() {
     for transport in BOTH {
         let options = Options::new()

@@ -55,6 +55,12 @@ impl Attempts {
         self.attempt
     }
 
+    /// The connection was ended on purpose at `now` (`reconnect()`, a hidden page): no
+    /// failure, but a healthy connection ends the streak all the same.
+    pub fn interrupted(&mut self, now: f64) {
+        self.connection_ended(now);
+    }
+
     /// The open connection (if any) ended at `now`: a healthy one ends the streak.
     fn connection_ended(&mut self, now: f64) {
         if self.healthy(now) {
@@ -96,6 +102,24 @@ mod tests {
         attempts.opened(1_000.0);
         assert_eq!(attempts.lost(1_000.0 + HEALTHY_AFTER.as_millis() as f64), 1);
         assert_eq!(attempts.attempt(), 1);
+    }
+
+    #[test]
+    fn an_interrupt_spends_no_attempt_but_ends_a_healthy_streak() {
+        let mut attempts = Attempts::default();
+        assert_eq!(attempts.lost(0.0), 1);
+        // A young connection ended on purpose: the streak goes on.
+        attempts.opened(10.0);
+        attempts.interrupted(20.0);
+        assert_eq!(attempts.attempt(), 1);
+        // A healthy one ended on purpose: the next quick loss starts a new streak.
+        attempts.opened(30.0);
+        attempts.event();
+        attempts.interrupted(3_600_000.0);
+        assert_eq!(attempts.attempt(), 0);
+        attempts.opened(3_600_001.0);
+        assert_eq!(attempts.lost(3_600_002.0), 1);
+        assert_eq!(attempts.failing_for(3_600_002.0), Duration::ZERO);
     }
 
     #[test]

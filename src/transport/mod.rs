@@ -463,11 +463,15 @@ async fn drive(
             Ok(AttemptEnd::Failed(failure)) => failure,
             Ok(AttemptEnd::Fatal(reason)) => return close(&sink, reason),
             Ok(AttemptEnd::Gone) => return,
+            // Ended on purpose: no failure, but a healthy connection ends the streak of
+            // failures before it (else the next quick loss would count as its next).
             Err(Interrupt::Hidden) => {
+                attempts.borrow_mut().interrupted(dom::now());
                 last_cause = Some(ReconnectCause::PageHidden);
                 continue;
             }
             Err(Interrupt::Reconnect) => {
+                attempts.borrow_mut().interrupted(dom::now());
                 last_cause = Some(ReconnectCause::Requested);
                 let state = ConnectionState::Reconnecting {
                     attempt: attempts.borrow().attempt(),
