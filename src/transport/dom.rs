@@ -132,30 +132,20 @@ pub(crate) fn page_origin() -> Option<String> {
 
 /// `url` with `param=<id>` set in its query, for resuming where no `Last-Event-ID`
 /// header can be sent: EventSource cannot send one on its first request, and a
-/// cross-origin server may refuse the preflight the header costs a fetch.
-///
-/// Only that parameter changes: `URLSearchParams.set` would write the whole query again
-/// in its own form (`%20` as `+`, `,` as `%2C`, `flag` as `flag=`), which a server that
-/// signs the query, or reads it raw, would not take.
+/// cross-origin server may refuse the preflight the header costs a fetch. Only that
+/// parameter changes (see query.js). `None` for a URL that does not parse.
 pub(crate) fn with_query(url: &str, param: &str, id: &str) -> Option<String> {
-    let parsed = web_sys::Url::new(url).ok()?;
-    let name = String::from(js_sys::encode_uri_component(param));
-    let value = String::from(js_sys::encode_uri_component(id));
-    let search = parsed.search();
-    let pair = [name.as_str(), "=", value.as_str()].concat();
-    let mut query: Vec<&str> = match search.strip_prefix('?') {
-        None | Some("") => Vec::new(),
-        Some(query) => query
-            .split('&')
-            .filter(|pair| {
-                let key = pair.split('=').next().unwrap_or_default();
-                key != name && key != param
-            })
-            .collect(),
-    };
-    query.push(&pair);
-    parsed.set_search(&query.join("&"));
-    Some(parsed.href())
+    query::with_query(url, param, id).ok()
+}
+
+mod query {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen(module = "/src/transport/query.js")]
+    extern "C" {
+        #[wasm_bindgen(js_name = withQuery, catch)]
+        pub(super) fn with_query(url: &str, param: &str, id: &str) -> Result<String, JsValue>;
+    }
 }
 
 /// The origin of an absolute URL.
