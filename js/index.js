@@ -838,7 +838,8 @@ function snapshot(options) {
   const pick = (from, keys) => {
     if (!(from instanceof Object)) return from;
     const copy = {};
-    for (const key of Object.keys(from)) if (!keys.includes(key)) copy[key] = undefined;
+    // (Defined, not set: an own `__proto__` key stays a key, for the check to refuse.)
+    for (const key of Object.keys(from)) if (!keys.includes(key)) Object.defineProperty(copy, key, { enumerable: true });
     for (const key of keys) {
       const value = read(from, key);
       if (value !== undefined) copy[key] = value;

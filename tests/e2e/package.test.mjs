@@ -416,6 +416,24 @@ async function apiChecks(browser, site) {
     });
   }
 
+  // Regression: the core read `doneData` and `resumeParam` twice (a getter ran twice and
+  // could answer differently); the package entry hid it behind its copy, the bare
+  // build (wasm-eventsource/web), which hands the object to the core, did not.
+  await runner.check('the bare build reads each option once', async () => {
+    const got = await inPage(async ({ base }) => {
+      const bare = await import(new URL('/pkg-web/wasm_eventsource.js', location.origin).href);
+      const count = {};
+      const options = {};
+      const values = { transport: 'fetch', doneData: null, resumeParam: 'from', lastEventId: '4', headers: { 'X-A': 'b' } };
+      for (const [key, value] of Object.entries(values)) {
+        Object.defineProperty(options, key, { enumerable: true, get: () => ((count[key] = (count[key] ?? 0) + 1), value) });
+      }
+      new bare.TypedEventSource(`${base}/scenario/named`, options).close();
+      return Object.entries(count).map(([key, n]) => `${key}:${n}`).sort().join(' ');
+    }, { base });
+    same(got, 'doneData:1 headers:1 lastEventId:1 resumeParam:1 transport:1', 'the reads of each option');
+  });
+
   // Regression: a type's feed stayed after its last listener went (removed, `once`
   // fired, its signal aborted): on native, the browser's EventSource kept a listener
   // for it, and each event of that type still went through wasm to no one.

@@ -89,6 +89,8 @@ const OPTIONS: unknown[] = [
   { retry: { baseMs: -1 } },
   Object.create(null),
   { headers: new (class Headers {})() },
+  // An own `__proto__` key, as JSON.parse makes one: unknown like any other.
+  JSON.parse('{"__proto__": 1, "transport": "fetch"}'),
   // Taken:
   { transport: "fetch", headers: { "X-App": "bundle" }, doneData: null, resumeParam: null },
   { mode: "request", method: "POST", body: "{}" },

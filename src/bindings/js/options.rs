@@ -96,16 +96,18 @@ impl JsOptions {
     }
 
     fn string(&self, key: &str) -> Result<Option<String>, JsError> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => v.as_string().map(Some).ok_or_else(|| {
-                invalid(format!(
-                    "`{}.{key}` must be a string, got {}",
-                    self.path,
-                    shown(&v)
-                ))
-            }),
-        }
+        self.get(key).map(|v| self.text(key, &v)).transpose()
+    }
+
+    /// `value`, read from `key`, as a string.
+    fn text(&self, key: &str, value: &JsValue) -> Result<String, JsError> {
+        value.as_string().ok_or_else(|| {
+            invalid(format!(
+                "`{}.{key}` must be a string, got {}",
+                self.path,
+                shown(value)
+            ))
+        })
     }
 
     fn flag(&self, key: &str) -> Result<bool, JsError> {
@@ -168,10 +170,11 @@ impl JsOptions {
                 )))
             }
         }
+        // Each option is read once (a getter runs once), as WebIDL converts a dictionary.
         match js.get("doneData") {
             None => {}
             Some(v) if v.is_null() => options = options.done_data(None),
-            Some(_) => options = options.done_data(js.string("doneData")?),
+            Some(v) => options = options.done_data(Some(js.text("doneData", &v)?)),
         }
         let mut options = options
             .with_credentials(js.flag("withCredentials")?)
@@ -231,10 +234,7 @@ impl JsOptions {
         match js.get("resumeParam") {
             None => {}
             Some(v) if v.is_null() => options = options.resume_param(None),
-            Some(_) => {
-                let param = js.string("resumeParam")?;
-                options = options.resume_param(param.as_deref());
-            }
+            Some(v) => options = options.resume_param(Some(&js.text("resumeParam", &v)?)),
         }
         if let Some(after) = js.millis("heartbeatMs")? {
             options = options.heartbeat_timeout(after);
