@@ -9,9 +9,10 @@
 //! of live `/events` streams of the channel. Errors are `{"error": "..."}`: 415 for
 //! another content type, 413 for a body over 64 KiB, 400 for invalid JSON, a missing
 //! `channel` or `data`, an invalid channel name, an `event` holding CR or LF, or an `id`
-//! holding a control character or beginning or ending with a space (it must come back
-//! as a reconnect's `Last-Event-ID` header as it is); 403 for a request from another site (see the crate docs); 503 for
-//! a new channel name once the server holds 1000 channels.
+//! holding a control character but tab, or beginning or ending with a space or tab (it
+//! must come back as a reconnect's `Last-Event-ID` header as it is); 403 for a request
+//! from another site (see the crate docs); 503 for a new channel name once the server
+//! holds 1000 channels.
 //!
 //! With the Redis broker (see [`crate::broker::redis`]) a 200 means Redis stored the
 //! event; `id` is its stream id (an explicit `id` must be a stream id greater than the
@@ -122,17 +123,17 @@ fn rejection_error(rejection: JsonRejection, content_type: Option<String>) -> Ap
     }
 }
 
-/// An optional string field that must not contain any of `forbidden`.
 /// An id comes back as the `Last-Event-ID` header of a reconnect, so it must go there
-/// as it is: a control character makes that request unreadable (HTTP servers, this one
-/// too, answer 400 before any route, and EventSource then stops for good), and a space
-/// or tab at either end is trimmed on the way, so the resume would find no such id.
+/// as it is: a control character but tab makes that request unreadable (HTTP servers,
+/// this one too, answer 400 before any route, and EventSource then stops for good), and
+/// a space or tab at either end is trimmed on the way, so the resume would find no such
+/// id.
 fn check_id(id: &str) -> Result<(), ApiError> {
-    if id.chars().any(|c| c.is_ascii_control()) {
+    if id.chars().any(|c| c.is_ascii_control() && c != '\t') {
         return Err(ApiError::bad_request(
-            "`id` must not contain control characters (U+0000 to U+001F, U+007F): a \
-             reconnect sends it back in the Last-Event-ID header, which cannot carry them; \
-             remove them",
+            "`id` must not contain control characters (U+0000 to U+001F but tab, U+007F): \
+             a reconnect sends it back in the Last-Event-ID header, which cannot carry \
+             them; remove them",
         ));
     }
     if id.starts_with([' ', '\t']) || id.ends_with([' ', '\t']) {
@@ -145,6 +146,7 @@ fn check_id(id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// An optional string field that must not contain any of `forbidden`.
 fn optional_field(
     object: &Map<String, Value>,
     name: &str,

@@ -81,8 +81,8 @@ async fn invalid_bodies_are_400() {
             "`id` must not contain control characters",
         ),
         (
-            r#"{"channel": "news", "id": "a\tb", "data": 1}"#,
-            "`id` must not contain control characters",
+            r#"{"channel": "news", "id": "\ta", "data": 1}"#,
+            "`id` must not begin or end with a space",
         ),
         (
             r#"{"channel": "news", "id": "a\u007f", "data": 1}"#,
