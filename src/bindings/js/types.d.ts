@@ -57,8 +57,9 @@ export interface TypedEventSourceOptions {
   /**
    * The query parameter that carries the last event id when a new EventSource resumes
    * (native), or when fetch resumes cross-origin after a request with the
-   * `Last-Event-ID` header failed before any answer (a refused CORS preflight).
-   * Default `"lastEventId"`; `null` sends none.
+   * `Last-Event-ID` header failed before any answer (a refused CORS preflight; not in
+   * request mode, whose resume always sends the header). Default `"lastEventId"`;
+   * `null` sends none.
    */
   resumeParam?: string | null;
   /**
