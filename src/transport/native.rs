@@ -477,7 +477,9 @@ impl Connection {
         let (id, own_id) = if id.is_empty() && !self.url_id.is_empty() && !self.browser_id.get() {
             // A new EventSource starts with an empty last event ID, though its URL
             // resumed from `url_id`: an event without an id of its own stands there (as
-            // the fetch parser, which starts from it), and keeps the resume point.
+            // the fetch parser, which starts from it), and keeps the resume point. (The
+            // browser shows an explicit empty `id:` the same way: until it reports an
+            // id, that is taken for none too, where fetch would clear the id.)
             #[cfg(feature = "js")]
             {
                 js_id = JsValue::from_str(&self.url_id);
