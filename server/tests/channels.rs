@@ -139,6 +139,27 @@ async fn explicit_id_event_type_and_any_json_data() {
 }
 
 #[tokio::test]
+async fn ids_a_header_can_carry_are_taken_and_resume() {
+    // The check of c844681 refuses ids a reconnect cannot send back; these it can: a
+    // tab inside (its first version refused it), and characters outside ASCII, which
+    // browsers send as UTF-8 bytes.
+    let server = spawn().await;
+    for id in ["a\tb", "é€1"] {
+        let (status, answer) = server
+            .publish(json!({ "channel": "ids", "id": id, "data": 1 }))
+            .await;
+        assert_eq!((status, answer["id"].as_str()), (200, Some(id)), "{answer}");
+    }
+    let mut body = Body::sse(
+        server
+            .get_with("/events?channel=ids", &[("Last-Event-ID", "a\tb")])
+            .await,
+    );
+    body.expect_text(&format!("{DEFAULT_RETRY_LINE}id: é€1\ndata: 1\n\n"))
+        .await;
+}
+
+#[tokio::test]
 async fn channels_are_isolated() {
     let server = spawn().await;
     let mut a = Body::sse(server.get("/events?channel=a").await);
