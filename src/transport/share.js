@@ -76,8 +76,10 @@ export function shareSupported() {
 }
 
 // A member of the group `name`: `onMessage(data)` for each message another member
-// posts, `onLead()` once this member holds the leader's lock, which it keeps until
-// `leave()`. After `leave()` no callback is called again.
+// posts, `onLead(false)` once this member holds the leader's lock, which it keeps until
+// `leave()`. `onLead(true)` instead when this context may not use Web Locks: the
+// member has left the group, and connects alone. After `leave()` no callback is
+// called again (but that `onLead(true)`, which follows it).
 //
 // A page that goes into the back/forward cache is frozen with its locks and channels:
 // a leader there would hold the group's lock, with no script to pass its events on,
@@ -199,14 +201,17 @@ export class ShareLink {
           const kept = this.held || [];
           this.unhold();
           for (const m of kept) if (m[0] === 's' && m[1] === 'x') this.take(m);
-          if (!this.left) this.onLead();
+          if (!this.left) this.onLead(false);
         });
       })
       // Aborted by leave() or pagehide while waiting: nothing to report. Rejected
       // while leading: another member took the lock (this one was frozen, see
-      // PROBE_MS): step out as into the cache, and back.
-      .catch(() => {
+      // PROBE_MS): step out as into the cache, and back. Refused (a context whose
+      // storage is blocked, as a third-party frame's can be, or an opaque origin): no
+      // group here; the member leaves it and its source connects on its own.
+      .catch((e) => {
         settle();
+        if (e && e.name === 'SecurityError' && !leading) return this.alone(e);
         // (Taken before it was led with: the grant's callback steps out. A request
         // aborted before its grant sets this too, but then no callback runs.)
         lost = !leading;
@@ -451,6 +456,18 @@ export class ShareLink {
     } catch {
       return 0;
     }
+  }
+
+  // This context may not use Web Locks (the request was refused): leaves the group and
+  // hands the member `onLead(true)`, to connect alone. Says so once on the console.
+  alone(e) {
+    if (this.left) return;
+    this.leave();
+    if (!warned) {
+      warned = true;
+      console.warn(`wasm-eventsource: sharing across tabs needs Web Locks, which this context refuses (${e.message}): each source connects on its own`);
+    }
+    this.onLead(true);
   }
 
   leave() {

@@ -64,7 +64,7 @@ extern "C" {
     fn new(
         name: &str,
         on_message: &Closure<dyn FnMut(JsValue)>,
-        on_lead: &Closure<dyn FnMut()>,
+        on_lead: &Closure<dyn FnMut(bool)>,
     ) -> Result<ShareLink, JsValue>;
     #[wasm_bindgen(method)]
     fn post(this: &ShareLink, message: &JsValue);
@@ -89,7 +89,7 @@ struct Member {
     link: ShareLink,
     // The link calls neither after `leave()`, which runs before these are dropped.
     _on_message: Closure<dyn FnMut(JsValue)>,
-    _on_lead: Closure<dyn FnMut()>,
+    _on_lead: Closure<dyn FnMut(bool)>,
     /// The event types this member's handlers listen to.
     own: RefCell<Vec<String>>,
     /// Set while this member is the leader.
@@ -135,9 +135,9 @@ impl Shared {
         };
         let on_lead = {
             let slot = Rc::clone(&slot);
-            Closure::<dyn FnMut()>::new(move || {
+            Closure::<dyn FnMut(bool)>::new(move |alone: bool| {
                 if let Some(member) = slot.get().and_then(Weak::upgrade) {
-                    member.lead();
+                    member.lead(alone);
                 }
             })
         };
@@ -250,7 +250,9 @@ impl Member {
     }
 
     /// The lock is ours: connect, resuming after the last event this source delivered.
-    fn lead(self: &Rc<Self>) {
+    /// `alone`: this context may not use Web Locks, and the link has left the group:
+    /// connect all the same, as a source that shares nothing.
+    fn lead(self: &Rc<Self>, alone: bool) {
         let Some(sink) = self.sink.upgrade() else {
             return;
         };
@@ -275,13 +277,15 @@ impl Member {
         };
         let recount = Rc::new(Notify::default());
         let (counting, registration) = AbortHandle::new_pair();
-        wasm_bindgen_futures::spawn_local({
-            let weak = Rc::downgrade(self);
-            let recount = Rc::clone(&recount);
-            async move {
-                let _ = Abortable::new(count_followers(weak, recount), registration).await;
-            }
-        });
+        if !alone {
+            wasm_bindgen_futures::spawn_local({
+                let weak = Rc::downgrade(self);
+                let recount = Rc::clone(&recount);
+                async move {
+                    let _ = Abortable::new(count_followers(weak, recount), registration).await;
+                }
+            });
+        }
         *self.lead.borrow_mut() = Some(Lead {
             _tee: tee,
             transport,
@@ -291,6 +295,10 @@ impl Member {
             counting,
         });
         self.relisten();
+        if alone {
+            sink.set_share_role(ShareRole::Alone);
+            return;
+        }
         sink.set_share_role(ShareRole::Leader { followers: 0 });
         self.link.post(&message(&["w"]));
     }
@@ -558,8 +566,14 @@ impl Sink for Tee {
     fn set_share_role(&self, _role: ShareRole) {}
 
     fn set_last_event_id(&self, id: &str) {
-        self.link.post(&message(&["i", id]));
-        if let Some(sink) = self.sink.upgrade() {
+        let sink = self.sink.upgrade();
+        // Posted only when it moves: fetch sets it after every chunk, mostly to the id
+        // of the chunk's last event, which the members have from the event; and each
+        // message counts against what the link keeps for members that catch up.
+        if sink.as_ref().is_none_or(|sink| sink.last_event_id() != id) {
+            self.link.post(&message(&["i", id]));
+        }
+        if let Some(sink) = sink {
             sink.set_last_event_id(id);
         }
     }

@@ -1187,6 +1187,81 @@ if (base) {
       });
     });
 
+    // Regression: where Web Locks exist but refuse this context (a third-party frame
+    // whose storage is blocked, an opaque origin: SecurityError), the member waited
+    // for a lock it could never get, and its source stayed `connecting` for good.
+    await run.check('Web Locks that refuse the context: each source connects on its own, "alone", and one console warning says why', async () => {
+      return inContext(async (context) => {
+        const page = await context.newPage();
+        const warnings = [];
+        page.on('console', (m) => {
+          if (m.type() === 'warning') warnings.push(m.text());
+        });
+        await page.addInitScript(() => {
+          const refuse = () => Promise.reject(new DOMException('Access to the Locks API is denied in this context.', 'SecurityError'));
+          LockManager.prototype.request = refuse;
+          LockManager.prototype.query = refuse;
+        });
+        await page.goto(`${site.origin}/tests/package/page.html`);
+        await waitUntil(page, 'the package to load', () => window.packageReady || window.packageError);
+        const channel = unique('share-refused');
+        await page.evaluate((url) => {
+          window.got = [];
+          window.sources = [0, 1].map(() => {
+            const s = new window.TypedEventSource(url, { share: true, transport: 'fetch' });
+            s.on('chat', (d, meta) => window.got.push(meta.lastEventId));
+            return s;
+          });
+        }, `${base}/events?channel=${channel}`);
+        await waitUntil(page, 'both sources open', () => window.sources.every((s) => s.readyState === 1));
+        const roles = await page.evaluate(() => window.sources.map((s) => s.shareRole));
+        if (roles.join() !== 'alone,alone') throw new Error(`roles ${roles}`);
+        if ((await streams(channel)) !== 2) throw new Error(`${await streams(channel)} streams, expected 2 (one each)`);
+        await publish(channel, 'chat', 1);
+        await waitUntil(page, 'the event in both', () => window.got.length === 2);
+        const said = warnings.filter((w) => w.includes('Web Locks, which this context refuses'));
+        if (said.length !== 1) throw new Error(`${said.length} warnings: ${warnings.join(' | ')}`);
+        await page.evaluate(() => window.sources.forEach((s) => s.close()));
+        return said[0];
+      });
+    });
+
+    // Regression: on fetch the leader posted the last event id after every chunk
+    // (`["i", id]`), though members have it from the chunk's last event; each counted
+    // against the 1,000 messages a member keeps for others to catch up from, which
+    // then held about 500 events.
+    await run.check('fetch: the leader posts an id on its own only when it moves without an event', async () => {
+      return inContext(async (context) => {
+        const page = await context.newPage();
+        await page.addInitScript(() => {
+          window.idPosts = 0;
+          const post = BroadcastChannel.prototype.postMessage;
+          BroadcastChannel.prototype.postMessage = function (message) {
+            if (Array.isArray(message) && message[0] === 'i') window.idPosts += 1;
+            return post.call(this, message);
+          };
+        });
+        await page.goto(`${site.origin}/tests/package/page.html`);
+        await waitUntil(page, 'the package to load', () => window.packageReady || window.packageError);
+        const channel = unique('share-ids');
+        await page.evaluate((url) => {
+          window.got = [];
+          window.sources = [0, 1].map(() => {
+            const s = new window.TypedEventSource(url, { share: true, transport: 'fetch' });
+            s.on('chat', (d, meta) => window.got.push(meta.lastEventId));
+            return s;
+          });
+        }, `${base}/events?channel=${channel}`);
+        await waitUntil(page, 'a leader and a follower', () => window.sources.map((s) => s.shareRole).sort().join() === 'follower,leader');
+        await publish(channel, 'chat', 5);
+        await waitUntil(page, 'five events in both', () => window.got.length === 10);
+        const posts = await page.evaluate(() => window.idPosts);
+        await page.evaluate(() => window.sources.forEach((s) => s.close()));
+        if (posts !== 0) throw new Error(`${posts} id messages for 5 events, each with its id`);
+        return '0 id messages for 5 events';
+      });
+    });
+
     await run.check('the demo: "Share across tabs" in two tabs leaves one chat stream, and the page shows the count', async () => {
       return inContext(async (context) => {
         const first = await context.newPage();
