@@ -91,8 +91,9 @@ done
 browser_tests "${names[*]}" "${names[@]/#/--test=}"
 # The hooks, in one build with both features, as the example apps build the library.
 browser_tests "leptos yew" --features leptos,yew --test leptos --test yew
-# Decoding with JSON.parse: the native transport alone.
-browser_tests "json_parse" --no-default-features --features native --test json_parse
+# Decoding with JSON.parse: the native transport alone (with sharing, which must refuse
+# the transport that is not compiled in).
+browser_tests "json_parse" --no-default-features --features native,share --test json_parse
 
 # After the browser tests: the examples' dev build reuses their wasm32 artifacts.
 step "build the example apps (examples-dist/, served at /examples/)"

@@ -96,6 +96,11 @@ impl EventSource {
             role: RefCell::new(ShareRole::Alone),
             roles: RefCell::default(),
         });
+        // Checked before sharing too: a shared source's leader opens the transport
+        // later, and could not (every tab of the group then waited for good).
+        if !transport::compiled_in(&options) {
+            return Err(not_compiled_in(options.transport));
+        }
         let options = Rc::new(options);
         let weak: Weak<dyn Sink> = Rc::downgrade(&inner) as WeakSink;
         #[cfg(feature = "share")]

@@ -1,5 +1,5 @@
-//! Browser tests of a build with the native transport only
-//! (`--no-default-features --features native`, as `scripts/test.sh` runs this file),
+//! Browser tests of a build with the native transport only, and sharing
+//! (`--no-default-features --features native,share`, as `scripts/test.sh` runs this file),
 //! where typed handlers decode with the browser's `JSON.parse` and `src/decode/jsjson.rs`
 //! instead of serde_json: the same values as serde_json, errors that say what and
 //! where, and no integer rounded in silence.
@@ -12,7 +12,7 @@ use futures::channel::mpsc::unbounded;
 use serde::Deserialize;
 use serde_json::json;
 use wasm_bindgen_test::*;
-use wasm_eventsource::{ConnectionState, DecodeError, EventSource, Message};
+use wasm_eventsource::{ConnectionState, DecodeError, EventSource, Message, Options, Transport};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -318,4 +318,24 @@ async fn without_the_probe_a_give_up_is_a_passing_failure_that_names_the_feature
         other => panic!("expected a give-up on a network failure: {other:?}"),
     }
     assert_eq!(request_log(&token).await.len(), 1, "no second request");
+}
+
+#[wasm_bindgen_test]
+fn a_transport_that_is_not_compiled_in_is_refused_with_sharing_on_too() {
+    // What broke: with `share` on, the source joined its group before it checked that
+    // its transport was compiled in; the leader then could not open it, and every tab
+    // of the group waited in `connecting` for good. (This build has no fetch.)
+    let options = Options::new()
+        .transport(Transport::Fetch)
+        .share_across_tabs(true);
+    match EventSource::with_options(&url("/events?channel=not-compiled"), options) {
+        Err(err) => assert!(
+            err.to_string().contains("Fetch is not compiled in"),
+            "{err}"
+        ),
+        Ok(source) => {
+            source.close();
+            panic!("a source opened on a transport that is not compiled in");
+        }
+    }
 }

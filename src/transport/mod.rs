@@ -195,6 +195,18 @@ pub(crate) fn open(
     })
 }
 
+/// Whether the transport `options` name is compiled in ([`open`] would open it).
+pub(crate) fn compiled_in(options: &Options) -> bool {
+    match options.transport {
+        #[cfg(feature = "native")]
+        crate::Transport::Native => true,
+        #[cfg(feature = "fetch")]
+        crate::Transport::Fetch => true,
+        #[allow(unreachable_patterns)]
+        _ => false,
+    }
+}
+
 /// A connection attempt, boxed: [`drive`] runs either transport's through one
 /// `dyn Connector`, so that its state machine is compiled once, not once per transport
 /// (a copy of it was 9 KB of the npm build's wasm). One allocation per attempt.
