@@ -1154,77 +1154,53 @@ if (base) {
       });
     });
 
-    await run.check('without Web Locks: each source connects on its own, "alone", and one console warning says why', async () => {
-      return inContext(async (context) => {
-        const page = await context.newPage();
-        const warnings = [];
-        page.on('console', (m) => {
-          if (m.type() === 'warning') warnings.push(m.text());
-        });
-        await page.addInitScript(() => {
-          Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined });
-        });
-        await page.goto(`${site.origin}/tests/package/page.html`);
-        await waitUntil(page, 'the package to load', () => window.packageReady || window.packageError);
-        const channel = unique('share-nolocks');
-        await page.evaluate((url) => {
-          window.got = [];
-          window.sources = [0, 1].map(() => {
-            const s = new window.TypedEventSource(url, { share: true, transport: 'fetch' });
-            s.on('chat', (d, meta) => window.got.push(meta.lastEventId));
-            return s;
-          });
-        }, `${base}/events?channel=${channel}`);
-        await waitUntil(page, 'both sources open', () => window.sources.every((s) => s.readyState === 1));
-        const roles = await page.evaluate(() => window.sources.map((s) => s.shareRole));
-        if (roles.join() !== 'alone,alone') throw new Error(`roles ${roles}`);
-        if ((await streams(channel)) !== 2) throw new Error(`${await streams(channel)} streams, expected 2 (one each)`);
-        await publish(channel, 'chat', 1);
-        await waitUntil(page, 'the event in both', () => window.got.length === 2);
-        const said = warnings.filter((w) => w.includes('Web Locks and BroadcastChannel'));
-        if (said.length !== 1) throw new Error(`${said.length} warnings: ${warnings.join(' | ')}`);
-        return said[0];
+    /** Two shared sources in a page where `disable` (an init script) takes Web Locks
+     *  away: each must connect on its own, "alone", and one console warning say
+     *  `warning`. */
+    const eachAlone = (disable, warning) => inContext(async (context) => {
+      const page = await context.newPage();
+      const warnings = [];
+      page.on('console', (m) => {
+        if (m.type() === 'warning') warnings.push(m.text());
       });
+      await page.addInitScript(disable);
+      await page.goto(`${site.origin}/tests/package/page.html`);
+      await waitUntil(page, 'the package to load', () => window.packageReady || window.packageError);
+      const channel = unique('share-alone');
+      await page.evaluate((url) => {
+        window.got = [];
+        window.sources = [0, 1].map(() => {
+          const s = new window.TypedEventSource(url, { share: true, transport: 'fetch' });
+          s.on('chat', (d, meta) => window.got.push(meta.lastEventId));
+          return s;
+        });
+      }, `${base}/events?channel=${channel}`);
+      await waitUntil(page, 'both sources open', () => window.sources.every((s) => s.readyState === 1));
+      const roles = await page.evaluate(() => window.sources.map((s) => s.shareRole));
+      if (roles.join() !== 'alone,alone') throw new Error(`roles ${roles}`);
+      if ((await streams(channel)) !== 2) throw new Error(`${await streams(channel)} streams, expected 2 (one each)`);
+      await publish(channel, 'chat', 1);
+      await waitUntil(page, 'the event in both', () => window.got.length === 2);
+      const said = warnings.filter((w) => w.includes(warning));
+      if (said.length !== 1) throw new Error(`${said.length} warnings: ${warnings.join(' | ')}`);
+      await page.evaluate(() => window.sources.forEach((s) => s.close()));
+      return said[0];
     });
+
+    await run.check('without Web Locks: each source connects on its own, "alone", and one console warning says why', () =>
+      eachAlone(() => {
+        Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined });
+      }, 'Web Locks and BroadcastChannel'));
 
     // Regression: where Web Locks exist but refuse this context (a third-party frame
     // whose storage is blocked, an opaque origin: SecurityError), the member waited
     // for a lock it could never get, and its source stayed `connecting` for good.
-    await run.check('Web Locks that refuse the context: each source connects on its own, "alone", and one console warning says why', async () => {
-      return inContext(async (context) => {
-        const page = await context.newPage();
-        const warnings = [];
-        page.on('console', (m) => {
-          if (m.type() === 'warning') warnings.push(m.text());
-        });
-        await page.addInitScript(() => {
-          const refuse = () => Promise.reject(new DOMException('Access to the Locks API is denied in this context.', 'SecurityError'));
-          LockManager.prototype.request = refuse;
-          LockManager.prototype.query = refuse;
-        });
-        await page.goto(`${site.origin}/tests/package/page.html`);
-        await waitUntil(page, 'the package to load', () => window.packageReady || window.packageError);
-        const channel = unique('share-refused');
-        await page.evaluate((url) => {
-          window.got = [];
-          window.sources = [0, 1].map(() => {
-            const s = new window.TypedEventSource(url, { share: true, transport: 'fetch' });
-            s.on('chat', (d, meta) => window.got.push(meta.lastEventId));
-            return s;
-          });
-        }, `${base}/events?channel=${channel}`);
-        await waitUntil(page, 'both sources open', () => window.sources.every((s) => s.readyState === 1));
-        const roles = await page.evaluate(() => window.sources.map((s) => s.shareRole));
-        if (roles.join() !== 'alone,alone') throw new Error(`roles ${roles}`);
-        if ((await streams(channel)) !== 2) throw new Error(`${await streams(channel)} streams, expected 2 (one each)`);
-        await publish(channel, 'chat', 1);
-        await waitUntil(page, 'the event in both', () => window.got.length === 2);
-        const said = warnings.filter((w) => w.includes('Web Locks, which this context refuses'));
-        if (said.length !== 1) throw new Error(`${said.length} warnings: ${warnings.join(' | ')}`);
-        await page.evaluate(() => window.sources.forEach((s) => s.close()));
-        return said[0];
-      });
-    });
+    await run.check('Web Locks that refuse the context: each source connects on its own, "alone", and one console warning says why', () =>
+      eachAlone(() => {
+        const refuse = () => Promise.reject(new DOMException('Access to the Locks API is denied in this context.', 'SecurityError'));
+        LockManager.prototype.request = refuse;
+        LockManager.prototype.query = refuse;
+      }, 'Web Locks, which this context refuses'));
 
     // Regression: on fetch the leader posted the last event id after every chunk
     // (`["i", id]`), though members have it from the chunk's last event; each counted
