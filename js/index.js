@@ -25,6 +25,12 @@
 
 import wasmInit, { TypedEventSource as Core } from '../pkg-web/wasm_eventsource.js';
 
+// Whether the browser's own EventSource was there as the package loaded, as the core
+// judges it (src/transport/browser.js): a drop-in class put in its place later
+// (`self.EventSource = TypedEventSource` in a Service Worker) does not make native the
+// default.
+const hasEventSource = typeof globalThis.EventSource === 'function';
+
 const inBrowser =
   typeof globalThis.fetch === 'function' &&
   (typeof window !== 'undefined' || typeof WorkerGlobalScope !== 'undefined');
@@ -752,7 +758,6 @@ function checkOptions(options) {
     };
   };
   const o = object(options, 'options', OPTION_KEYS);
-  const hasEventSource = globalThis.EventSource != null;
   if (!o) return !hasEventSource;
   const transport = o.string('transport');
   if (transport !== undefined && transport !== 'native' && transport !== 'fetch') {

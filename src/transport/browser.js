@@ -6,6 +6,12 @@
 // Worker).
 const BrowserEventSource = globalThis.EventSource;
 
+// Whether that EventSource exists: the default transport is fetch where it does not,
+// even once a script has put a drop-in class in its place (a polyfilled Service Worker).
+export function hasEventSource() {
+  return typeof BrowserEventSource === 'function';
+}
+
 export function openEventSource(url, withCredentials) {
   if (typeof BrowserEventSource !== 'function') {
     throw new TypeError('this context has no EventSource (a Service Worker has none): use the fetch transport');

@@ -92,6 +92,15 @@ pub(crate) fn global_target() -> Option<EventTarget> {
 }
 
 /// Whether this context has the browser's `EventSource` (a Service Worker has none).
+/// With the native transport compiled in, the one browser.js found as it loaded: a
+/// drop-in class put in its place (`self.EventSource = TypedEventSource`) is not one.
+#[cfg(feature = "native")]
+pub(crate) fn has_event_source() -> bool {
+    super::native::has_browser_event_source()
+}
+
+/// Whether this context has an `EventSource` (a Service Worker has none).
+#[cfg(not(feature = "native"))]
 pub(crate) fn has_event_source() -> bool {
     global_get("EventSource").is_some()
 }

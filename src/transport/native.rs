@@ -543,6 +543,10 @@ extern "C" {
         url: &str,
         with_credentials: bool,
     ) -> Result<web_sys::EventSource, JsValue>;
+    /// The browser's own `EventSource` was there when browser.js loaded (see
+    /// [`dom::has_event_source`]).
+    #[wasm_bindgen(js_name = hasEventSource)]
+    pub(crate) fn has_browser_event_source() -> bool;
     /// What the Resource Timing entry of the request to `url` started at or after
     /// `since` says of its answer (see browser.js): a status, -1 an answer came, -3
     /// none came (same-origin), 0 nothing known, -4 no entry.

@@ -4,7 +4,8 @@
 // Worker's default transport must be fetch). Each must get a published event
 // exactly once, and closing each must end its stream (the server's /stats count).
 // The Service Worker removes EventSource from its global first (Chromium's has one,
-// other browsers' have none). Also a page that uses a source as the package's module
+// other browsers' have none), then puts TypedEventSource there as a drop-in and opens
+// its source through it. Also a page that uses a source as the package's module
 // graph runs, before the wasm is ready (the package loads it without a top-level
 // await, which Chromium refuses in a Service Worker).
 //
@@ -56,6 +57,7 @@ if (base) {
       await server.until(`three open streams on ${channel}`, () => server.open(channel), 3);
       const notes = await page.evaluate(() => window.notes);
       if (!notes.some((n) => /^service: EventSource: .*, now undefined$/.test(n))) throw new Error(`the service worker had EventSource: ${notes}`);
+      if (!notes.includes('service: drop-in before the wasm: no error')) throw new Error(`TypedEventSource as the service worker's EventSource: ${notes}`);
       return [...notes, ...(await page.evaluate((who) => who.map((w) => `${w}: ${window.states[w].join(' → ')}`), WHO))].join('; ');
     }, { critical: true });
 
