@@ -41,6 +41,9 @@ const FROM_LEADER = /^[eicospwz]$/;
 const PROBE_MS = 2000;
 const QUESTIONS = 2;
 const STEAL_WAIT_MS = 100;
+// What the link hands its member besides messages (see ShareLink).
+const LEAD = 0;
+const ALONE = 1;
 const MEMBER = 'wasm-eventsource+member:';
 const STEAL = 'wasm-eventsource+steal:';
 
@@ -76,10 +79,10 @@ export function shareSupported() {
 }
 
 // A member of the group `name`: `onMessage(data)` for each message another member
-// posts, `onLead(false)` once this member holds the leader's lock, which it keeps until
-// `leave()`. `onLead(true)` instead when this context may not use Web Locks: the
-// member has left the group, and connects alone. After `leave()` no callback is
-// called again (but that `onLead(true)`, which follows it).
+// posts (an array), `onMessage(LEAD)` once this member holds the leader's lock, which
+// it keeps until `leave()`. `onMessage(ALONE)` instead when this context may not use
+// Web Locks: the member has left the group, and connects alone. After `leave()` it is
+// not called again (but for that `ALONE`, which follows it).
 //
 // A page that goes into the back/forward cache is frozen with its locks and channels:
 // a leader there would hold the group's lock, with no script to pass its events on,
@@ -97,10 +100,9 @@ export class ShareLink {
   // (A property, so that a test can shorten it.)
   static PROBE_MS = PROBE_MS;
 
-  constructor(name, onMessage, onLead) {
+  constructor(name, onMessage) {
     this.name = name;
     this.onMessage = onMessage;
-    this.onLead = onLead;
     this.left = this.away = false;
     this.id = String(Math.random());
     // (See PROBE_MS.)
@@ -201,7 +203,7 @@ export class ShareLink {
           const kept = this.held || [];
           this.unhold();
           for (const m of kept) if (m[0] === 's' && m[1] === 'x') this.take(m);
-          if (!this.left) this.onLead(false);
+          if (!this.left) this.onMessage(LEAD);
         });
       })
       // Aborted by leave() or pagehide while waiting: nothing to report. Rejected
@@ -459,7 +461,7 @@ export class ShareLink {
   }
 
   // This context may not use Web Locks (the request was refused): leaves the group and
-  // hands the member `onLead(true)`, to connect alone. Says so once on the console.
+  // hands the member `ALONE`, to connect alone. Says so once on the console.
   alone(e) {
     if (this.left) return;
     this.leave();
@@ -467,7 +469,7 @@ export class ShareLink {
       warned = true;
       console.warn(`wasm-eventsource: sharing across tabs needs Web Locks, which this context refuses (${e.message}): each source connects on its own`);
     }
-    this.onLead(true);
+    this.onMessage(ALONE);
   }
 
   leave() {

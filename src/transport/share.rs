@@ -21,7 +21,9 @@
 //! and a count appended; `w` gets the term, so that members drop what a deposed
 //! leader still posts), keeps the group's last ones in every member, and hands its
 //! member `true` when the page goes into the back/forward cache and `false` when it
-//! comes back ([`Member::away`]): a frozen page must not hold the group's lock. Back,
+//! comes back ([`Member::away`]): a frozen page must not hold the group's lock. It
+//! hands it `0` when it holds the leader's lock, `1` when the context refuses Web
+//! Locks ([`Member::lead`]). Back,
 //! the link first passes on what the group received meanwhile, which it asks the
 //! leader for (`["y", ...]`, answered by `["z", ...]` to it alone, neither seen here).
 //! A follower that hears nothing from the leader asks whether it is there (`["q"]`,
@@ -61,11 +63,7 @@ extern "C" {
     #[derive(Clone)]
     type ShareLink;
     #[wasm_bindgen(constructor, catch)]
-    fn new(
-        name: &str,
-        on_message: &Closure<dyn FnMut(JsValue)>,
-        on_lead: &Closure<dyn FnMut(bool)>,
-    ) -> Result<ShareLink, JsValue>;
+    fn new(name: &str, on_message: &Closure<dyn FnMut(JsValue)>) -> Result<ShareLink, JsValue>;
     #[wasm_bindgen(method)]
     fn post(this: &ShareLink, message: &JsValue);
     #[wasm_bindgen(method)]
@@ -87,9 +85,8 @@ struct Member {
     /// This member's id in the group's messages.
     tab: String,
     link: ShareLink,
-    // The link calls neither after `leave()`, which runs before these are dropped.
+    // The link does not call it after `leave()`, which runs before it is dropped.
     _on_message: Closure<dyn FnMut(JsValue)>,
-    _on_lead: Closure<dyn FnMut(bool)>,
     /// The event types this member's handlers listen to.
     own: RefCell<Vec<String>>,
     /// Set while this member is the leader.
@@ -129,21 +126,20 @@ impl Shared {
             let slot = Rc::clone(&slot);
             Closure::<dyn FnMut(JsValue)>::new(move |data: JsValue| {
                 if let Some(member) = slot.get().and_then(Weak::upgrade) {
-                    member.receive(&data);
-                }
-            })
-        };
-        let on_lead = {
-            let slot = Rc::clone(&slot);
-            Closure::<dyn FnMut(bool)>::new(move |alone: bool| {
-                if let Some(member) = slot.get().and_then(Weak::upgrade) {
-                    member.lead(alone);
+                    // Not a message: the lock is this member's (0), or this context
+                    // may not take it (1: the link has left the group, connect alone).
+                    // One closure for both keeps the glue of a second shape out of
+                    // the wasm.
+                    match data.as_f64() {
+                        Some(alone) => member.lead(alone != 0.0),
+                        None => member.receive(&data),
+                    }
                 }
             })
         };
         // BroadcastChannel throws only where there is no origin to share (an opaque
         // one): then the source connects on its own.
-        let link = ShareLink::new(&name, &on_message, &on_lead).ok()?;
+        let link = ShareLink::new(&name, &on_message).ok()?;
         let member = Rc::new(Member {
             url: url.to_owned(),
             options: Rc::clone(options),
@@ -155,7 +151,6 @@ impl Shared {
             ),
             link,
             _on_message: on_message,
-            _on_lead: on_lead,
             own: RefCell::default(),
             lead: RefCell::default(),
         });

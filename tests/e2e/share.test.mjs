@@ -491,13 +491,13 @@ if (base) {
                 } else if (Array.isArray(msg)) {
                   m.other.push(msg);
                   m.log.push(msg[0]);
+                } else if (typeof msg === 'number') {
+                  // (0: the lock is this link's; 1, never here: no Web Locks.)
+                  m.led = true;
+                  m.log.push('lead');
                 } else {
                   m.steps.push(msg ? 'out' : 'in');
                 }
-              },
-              () => {
-                m.led = true;
-                m.log.push('lead');
               },
             );
             return m;
@@ -927,9 +927,10 @@ if (base) {
         const f = member();
         // Leading, a member says so, as the source does.
         const announces = (m) => {
-          m.link.onLead = () => {
-            m.led = true;
-            m.link.post(['w']);
+          const on = m.link.onMessage;
+          m.link.onMessage = (msg) => {
+            on(msg);
+            if (msg === 0) m.link.post(['w']);
           };
         };
         announces(x);
@@ -941,7 +942,7 @@ if (base) {
         const { ShareLink: Other } = await frame.contentWindow.eval("import('/src/transport/share.js')");
         const thief = async (what) => {
           const t = { led: false };
-          t.link = new Other(name, () => {}, () => (t.led = true));
+          t.link = new Other(name, (msg) => msg === 0 && (t.led = true));
           t.link.part();
           t.link.join(true);
           await until(`${what} to lead`, () => t.led);
