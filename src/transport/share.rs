@@ -13,7 +13,9 @@
 //! - from the leader: `["e", [type, data, id, ownId, tooBig, ...]]` events,
 //!   `["s", state...]` a state (a closed one, the group's end, also closes a member
 //!   that got the lock meanwhile), `["i", id]` an id without an event, `["o"]` a
-//!   connection opened, `["c", text]` a comment, `["w"]` "followers, say your types";
+//!   connection opened, `["c", text]` a comment, `["w"]` "followers, say your types"
+//!   (as it leads, and when it keeps the types of more followers than wait for the
+//!   lock: [`Member::sweep`]);
 //! - from a follower: `["h", tab, types...]` its event types (the leader answers with
 //!   its state), `["b", tab]` it left, `["r"]` reconnect.
 //!
@@ -100,11 +102,32 @@ struct Lead {
     transport: Box<dyn TransportHandle>,
     /// Each follower's event types (native: the leader listens to their union).
     others: Vec<(String, Vec<String>)>,
+    /// The first `unheard` of `others` have not said their types since the leader
+    /// asked them to at `asked` (`Date.now()`; see [`Member::sweep`]). Each answer
+    /// moves its follower's entry to the end.
+    unheard: usize,
+    asked: f64,
     /// The types the transport listens to now.
     listened: Vec<String>,
     /// Wakes the follower count.
     recount: Rc<Notify>,
     counting: AbortHandle,
+}
+
+impl Lead {
+    /// Forgets the follower `tab`'s entry, if there is one.
+    fn forget(&mut self, tab: &str) {
+        if let Some(i) = self.others.iter().position(|(t, _)| t == tab) {
+            self.forget_at(i);
+        }
+    }
+
+    fn forget_at(&mut self, i: usize) {
+        self.others.remove(i);
+        if i < self.unheard {
+            self.unheard -= 1;
+        }
+    }
 }
 
 impl Drop for Lead {
@@ -285,6 +308,8 @@ impl Member {
             _tee: tee,
             transport,
             others: Vec::new(),
+            unheard: 0,
+            asked: 0.0,
             listened: Vec::new(),
             recount,
             counting,
@@ -331,6 +356,37 @@ impl Member {
         self.announce();
     }
 
+    /// Forgets the followers that went without a word (a closed tab says nothing, and
+    /// on native the leader would go on listening to its types, and past
+    /// [`MAX_MEMBERS`] entries forget a live follower's instead): when it keeps more
+    /// entries than the group has `followers`, the leader asks them all to say their
+    /// types (`["w"]`), and at a count [`RECOUNT_EVERY`] or more later drops those that
+    /// did not. One that answers later is taken back as it answers.
+    fn sweep(&self, followers: usize) {
+        let now = js_sys::Date::now();
+        let (ask, dropped) = {
+            let mut lead = self.lead.borrow_mut();
+            let Some(lead) = lead.as_mut() else { return };
+            if now - lead.asked < RECOUNT_EVERY.as_millis() as f64 {
+                return;
+            }
+            let dropped = lead.unheard;
+            lead.others = lead.others.split_off(dropped);
+            let ask = lead.others.len() > followers;
+            lead.unheard = if ask { lead.others.len() } else { 0 };
+            if ask {
+                lead.asked = now;
+            }
+            (ask, dropped > 0)
+        };
+        if dropped {
+            self.relisten();
+        }
+        if ask {
+            self.link.post(&message(&["w"]));
+        }
+    }
+
     fn recount(&self) {
         if let Some(lead) = self.lead.borrow().as_ref() {
             lead.recount.notify();
@@ -358,9 +414,9 @@ impl Member {
                         .take(MAX_TYPES)
                         .collect();
                     if let Some(lead) = self.lead.borrow_mut().as_mut() {
-                        lead.others.retain(|(t, _)| *t != tab);
+                        lead.forget(&tab);
                         if lead.others.len() >= MAX_MEMBERS {
-                            lead.others.remove(0);
+                            lead.forget_at(0);
                         }
                         lead.others.push((tab, types));
                     }
@@ -373,7 +429,7 @@ impl Member {
                 "b" => {
                     let tab = msg.get(1).as_string().unwrap_or_default();
                     if let Some(lead) = self.lead.borrow_mut().as_mut() {
-                        lead.others.retain(|(t, _)| *t != tab);
+                        lead.forget(&tab);
                     }
                     self.relisten();
                     self.recount();
@@ -461,6 +517,7 @@ async fn count_followers(member: Weak<Member>, recount: Rc<Notify>) {
                 followers: count as u32,
             });
         }
+        m.sweep(count as usize);
         drop(m);
         {
             let timer = pin!(super::dom::sleep(RECOUNT_EVERY));

@@ -67,9 +67,11 @@ async function openMember(context, site, channel, transport, types = ['chat'], s
   const errors = watchPageErrors(page);
   // Records the resume id of every stream request the page makes: fetch's
   // Last-Event-ID header, native's resume query parameter (the package keeps the
-  // EventSource class it finds when it loads: this one).
+  // EventSource class it finds when it loads: this one), and in `unlistened` the type
+  // of each listener taken off a native stream.
   await page.addInitScript(() => {
     window.resumes = [];
+    window.unlistened = [];
     const fetch = window.fetch;
     window.fetch = function (input, init) {
       if (String(input).includes('/events?')) window.resumes.push(new Headers(init && init.headers).get('last-event-id'));
@@ -79,6 +81,11 @@ async function openMember(context, site, channel, transport, types = ['chat'], s
       constructor(url, init) {
         super(url, init);
         window.resumes.push(new URL(url, location.href).searchParams.get('lastEventId'));
+      }
+
+      removeEventListener(type, ...rest) {
+        window.unlistened.push(type);
+        return super.removeEventListener(type, ...rest);
       }
     };
   });
@@ -1092,6 +1099,32 @@ if (base) {
         const aTypes = await a.evaluate(() => Object.keys(window.got));
         if (aTypes.join() !== 'chat') throw new Error(`the leader's own handlers changed: ${aTypes}`);
         await noPageErrors([a, b, c]);
+      });
+    });
+
+    await run.check("native: a follower's tab that closes (without a word) is forgotten: the leader stops listening to its types, and keeps a live follower's", async () => {
+      // What broke: a closed tab says nothing (its scripts just stop), and the leader
+      // kept its types for good: on native it went on listening to them, and past 256
+      // such tabs it forgot a live follower's types instead.
+      return inContext(async (context) => {
+        const channel = unique('share-gone');
+        const a = await openMember(context, site, channel, 'native', ['chat']);
+        await waitUntil(a, 'the first page to lead', () => window.src.shareRole === 'leader');
+        const b = await openMember(context, site, channel, 'native', ['note']);
+        const c = await openMember(context, site, channel, 'native', ['ghost']);
+        await settled([a, b, c]);
+        await publish(channel, 'ghost', 1);
+        await allReceived([c], 1, 'ghost');
+        await c.close();
+        // The leader counts its followers every 5 s, asks them all for their types when
+        // it keeps more than it counts, and forgets those that did not answer at a count
+        // 5 s or more later.
+        await waitUntil(a, "the leader to stop listening to the closed tab's type", () => window.unlistened.includes('ghost'), undefined, 30_000);
+        await publish(channel, 'note', 2);
+        await publish(channel, 'chat', 1);
+        await allReceived([b], 2, 'note');
+        await allReceived([a], 1, 'chat');
+        await noPageErrors([a, b]);
       });
     });
 
