@@ -310,7 +310,8 @@ impl Options {
 
     /// Runs `f` before every connection attempt and adds the headers it returns, so a
     /// token can be refreshed between reconnects. Defaults to none. Fetch transport
-    /// only.
+    /// only. A shared source's connection is the leader's: its tab's `f` runs, not the
+    /// followers' (see [`share_across_tabs`](Self::share_across_tabs)).
     pub fn headers_with(mut self, f: impl Fn() -> Vec<(String, String)> + 'static) -> Self {
         self.header_fn = Some(Rc::new(f));
         self
@@ -423,7 +424,10 @@ impl Options {
 
     /// Shares one connection between the sources of this origin's tabs that have the
     /// same [`share_key`](Self::share_key) (by default: the same absolute URL and the
-    /// same options that change the request). One tab, the leader (elected with the
+    /// same options that change the request; of a
+    /// [`headers_with`](Self::headers_with) callback, only that there is one, since
+    /// what it returns is known only as the leader connects: where tabs may stand for
+    /// different users, put the user in the key). One tab, the leader (elected with the
     /// Web Locks API), holds the connection; the others, followers, receive its events
     /// and states over a `BroadcastChannel` and run their handlers as if the events had
     /// come on their own connection (typed decoding, decode errors, ids and dedupe in
@@ -479,6 +483,11 @@ impl Options {
             &method,
             self.resume_param.as_deref().unwrap_or(""),
             self.body.as_deref().unwrap_or(""),
+            if self.header_fn.is_some() {
+                "headers_with"
+            } else {
+                ""
+            },
         ];
         for part in parts {
             name.push_str(part);
@@ -616,6 +625,30 @@ mod tests {
         let with_fn = Options::new().headers_with(Vec::new);
         assert_eq!(with_fn, with_fn.clone());
         assert_ne!(with_fn, Options::new().headers_with(Vec::new));
+    }
+
+    #[cfg(feature = "share")]
+    #[test]
+    fn a_headers_with_callback_keeps_the_default_share_group_apart() {
+        // What broke: a source whose requests carry a callback's headers (a token) and
+        // one with none had one default share name, so a tab without credentials
+        // could get the stream another tab's token opened, or the other way round.
+        let url = "https://example.com/events";
+        let plain = Options::new().share_across_tabs(true);
+        let token = || {
+            Options::new()
+                .share_across_tabs(true)
+                .headers_with(Vec::new)
+        };
+        assert_ne!(plain.share_name(url), token().share_name(url));
+        // Two callbacks are alike here: what they return is known only as the
+        // leader connects.
+        assert_eq!(token().share_name(url), token().share_name(url));
+        // An explicit key is the group, whatever the requests carry.
+        assert_eq!(
+            plain.share_key("user-1").share_name(url),
+            token().share_key("user-1").share_name(url)
+        );
     }
 
     #[test]
