@@ -104,7 +104,9 @@ export class ShareLink {
     this.name = name;
     this.onMessage = onMessage;
     this.left = this.away = false;
-    this.id = String(Math.random());
+    // (`m` first: the leader tells this build's members, which hold a lock of their
+    // own, from an older build's, whose ids are hex; see `waiting`.)
+    this.id = `m${Math.random().toString(36).slice(2)}`;
     // (See PROBE_MS.)
     this.memberLock = `${MEMBER}${this.id} ${name}`;
     // [message, events, characters] of the kept messages, oldest first.
@@ -451,12 +453,20 @@ export class ShareLink {
   }
 
   // How many members wait for the lock (the leader's followers), or 0 when unknown.
+  // `[count, ids...]`: how many members wait for the group's lock, and the ids of the
+  // members of this build in the group, which each hold (or ask for) their MEMBER lock
+  // while in it: a tab that closed holds none. Null where the locks cannot be asked.
   async waiting() {
     try {
-      const { pending } = await navigator.locks.query();
-      return pending.filter((lock) => lock.name === this.name).length;
+      const { held = [], pending = [] } = await navigator.locks.query();
+      const end = ` ${this.name}`;
+      const ids = [...held, ...pending]
+        .map((lock) => lock.name)
+        .filter((name) => name.startsWith(MEMBER) && name.endsWith(end))
+        .map((name) => name.slice(MEMBER.length, -end.length));
+      return [pending.filter((lock) => lock.name === this.name).length, ...ids];
     } catch {
-      return 0;
+      return null;
     }
   }
 

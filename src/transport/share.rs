@@ -13,25 +13,24 @@
 //! - from the leader: `["e", [type, data, id, ownId, tooBig, ...]]` events,
 //!   `["s", state...]` a state (a closed one, the group's end, also closes a member
 //!   that got the lock meanwhile), `["i", id]` an id without an event, `["o"]` a
-//!   connection opened, `["c", text]` a comment, `["w"]` "followers, say your types"
-//!   (as it leads, and when it keeps the types of more followers than wait for the
-//!   lock: [`Member::sweep`]);
+//!   connection opened, `["c", text]` a comment, `["w"]` "followers, say your types";
 //! - from a follower: `["h", tab, types...]` its event types (the leader answers with
-//!   its state), `["b", tab]` it left, `["r"]` reconnect.
+//!   its state), `["b", tab]` it left, `["r"]` reconnect. A tab that closes says
+//!   nothing: the leader forgets its types when its member lock goes
+//!   ([`Member::sweep`]).
 //!
 //! The link (`share.js`) numbers the leader's events, ids, comments and opens (a term
 //! and a count appended; `w` gets the term, so that members drop what a deposed
 //! leader still posts), keeps the group's last ones in every member, and hands its
 //! member `true` when the page goes into the back/forward cache and `false` when it
-//! comes back ([`Member::away`]): a frozen page must not hold the group's lock. It
-//! hands it `0` when it holds the leader's lock, `1` when the context refuses Web
-//! Locks ([`Member::lead`]). Back,
+//! comes back ([`Member::away`]): a frozen page must not hold the group's lock. Back,
 //! the link first passes on what the group received meanwhile, which it asks the
 //! leader for (`["y", ...]`, answered by `["z", ...]` to it alone, neither seen here).
 //! A follower that hears nothing from the leader asks whether it is there (`["q"]`,
 //! answered `["p", ...]`, neither seen here either) and, unanswered twice, takes the
 //! lock from it: the leader, frozen with its page, finds it gone when it thaws, and its
-//! link steps out and back as above.
+//! link steps out and back as above. The link hands its member `0` when it holds the
+//! leader's lock, `1` when the context refuses Web Locks ([`Member::lead`]).
 
 use super::{Notify, Sink, TransportHandle, WeakSink};
 use crate::core::failure::Failure;
@@ -68,6 +67,8 @@ extern "C" {
     fn new(name: &str, on_message: &Closure<dyn FnMut(JsValue)>) -> Result<ShareLink, JsValue>;
     #[wasm_bindgen(method)]
     fn post(this: &ShareLink, message: &JsValue);
+    #[wasm_bindgen(method, getter)]
+    fn id(this: &ShareLink) -> String;
     #[wasm_bindgen(method)]
     fn waiting(this: &ShareLink) -> js_sys::Promise;
     #[wasm_bindgen(method)]
@@ -100,34 +101,14 @@ struct Lead {
     /// Keeps the tee alive: the transport holds it weakly.
     _tee: Rc<Tee>,
     transport: Box<dyn TransportHandle>,
-    /// Each follower's event types (native: the leader listens to their union).
-    others: Vec<(String, Vec<String>)>,
-    /// The first `unheard` of `others` have not said their types since the leader
-    /// asked them to at `asked` (`Date.now()`; see [`Member::sweep`]). Each answer
-    /// moves its follower's entry to the end.
-    unheard: usize,
-    asked: f64,
+    /// Each follower's event types (native: the leader listens to their union), and
+    /// whether its member lock was missing at the last count ([`Member::sweep`]).
+    others: Vec<(String, Vec<String>, bool)>,
     /// The types the transport listens to now.
     listened: Vec<String>,
     /// Wakes the follower count.
     recount: Rc<Notify>,
     counting: AbortHandle,
-}
-
-impl Lead {
-    /// Forgets the follower `tab`'s entry, if there is one.
-    fn forget(&mut self, tab: &str) {
-        if let Some(i) = self.others.iter().position(|(t, _)| t == tab) {
-            self.forget_at(i);
-        }
-    }
-
-    fn forget_at(&mut self, i: usize) {
-        self.others.remove(i);
-        if i < self.unheard {
-            self.unheard -= 1;
-        }
-    }
 }
 
 impl Drop for Lead {
@@ -168,10 +149,7 @@ impl Shared {
             options: Rc::clone(options),
             sink: sink.clone(),
             origin: super::dom::origin_of(url).unwrap_or_default().into(),
-            tab: format!(
-                "{:x}",
-                (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
-            ),
+            tab: link.id(),
             link,
             _on_message: on_message,
             own: RefCell::default(),
@@ -247,7 +225,7 @@ impl Member {
         let mut lead = self.lead.borrow_mut();
         let Some(lead) = lead.as_mut() else { return };
         let mut wanted: Vec<&str> = own.iter().map(String::as_str).collect();
-        for (_, types) in &lead.others {
+        for (_, types, _) in &lead.others {
             for t in types {
                 if !wanted.contains(&t.as_str()) {
                     wanted.push(t);
@@ -308,8 +286,6 @@ impl Member {
             _tee: tee,
             transport,
             others: Vec::new(),
-            unheard: 0,
-            asked: 0.0,
             listened: Vec::new(),
             recount,
             counting,
@@ -356,34 +332,29 @@ impl Member {
         self.announce();
     }
 
-    /// Forgets the followers that went without a word (a closed tab says nothing, and
-    /// on native the leader would go on listening to its types, and past
-    /// [`MAX_MEMBERS`] entries forget a live follower's instead): when it keeps more
-    /// entries than the group has `followers`, the leader asks them all to say their
-    /// types (`["w"]`), and at a count [`RECOUNT_EVERY`] or more later drops those that
-    /// did not. One that answers later is taken back as it answers.
-    fn sweep(&self, followers: usize) {
-        let now = js_sys::Date::now();
-        let (ask, dropped) = {
+    /// Forgets the followers whose tabs went without a word (a closed tab says
+    /// nothing; on native the leader would go on listening to its types, and past
+    /// [`MAX_MEMBERS`] entries forget a live follower's instead). `live`: the ids of
+    /// the members of this build in the group, each of which holds (or asks for) a lock
+    /// of its own while it is in it (see share.js). An entry goes when its member's
+    /// lock is missing at two counts in a row (a follower's `["h"]` may come before its
+    /// lock request is seen). An older build's member (its tab is not a link's id, `m`
+    /// and more) holds none: its entry stays.
+    fn sweep(&self, live: &Array) {
+        let dropped = {
             let mut lead = self.lead.borrow_mut();
             let Some(lead) = lead.as_mut() else { return };
-            if now - lead.asked < RECOUNT_EVERY.as_millis() as f64 {
-                return;
-            }
-            let dropped = lead.unheard;
-            lead.others = lead.others.split_off(dropped);
-            let ask = lead.others.len() > followers;
-            lead.unheard = if ask { lead.others.len() } else { 0 };
-            if ask {
-                lead.asked = now;
-            }
-            (ask, dropped > 0)
+            let before = lead.others.len();
+            lead.others.retain_mut(|(tab, _, missing)| {
+                let gone = tab.starts_with('m') && !live.includes(&JsValue::from_str(tab), 0);
+                let keep = !(gone && *missing);
+                *missing = gone;
+                keep
+            });
+            lead.others.len() < before
         };
         if dropped {
             self.relisten();
-        }
-        if ask {
-            self.link.post(&message(&["w"]));
         }
     }
 
@@ -414,11 +385,11 @@ impl Member {
                         .take(MAX_TYPES)
                         .collect();
                     if let Some(lead) = self.lead.borrow_mut().as_mut() {
-                        lead.forget(&tab);
+                        lead.others.retain(|(t, _, _)| *t != tab);
                         if lead.others.len() >= MAX_MEMBERS {
-                            lead.forget_at(0);
+                            lead.others.remove(0);
                         }
-                        lead.others.push((tab, types));
+                        lead.others.push((tab, types, false));
                     }
                     self.relisten();
                     if let Some(sink) = self.sink.upgrade() {
@@ -429,7 +400,7 @@ impl Member {
                 "b" => {
                     let tab = msg.get(1).as_string().unwrap_or_default();
                     if let Some(lead) = self.lead.borrow_mut().as_mut() {
-                        lead.forget(&tab);
+                        lead.others.retain(|(t, _, _)| *t != tab);
                     }
                     self.relisten();
                     self.recount();
@@ -506,10 +477,14 @@ async fn count_followers(member: Weak<Member>, recount: Rc<Notify>) {
         let Some(m) = member.upgrade() else { return };
         let waiting = m.link.waiting();
         drop(m);
-        let count = wasm_bindgen_futures::JsFuture::from(waiting)
+        // `[count, ids...]`, or null where the locks could not be asked.
+        let answer = wasm_bindgen_futures::JsFuture::from(waiting)
             .await
             .ok()
-            .and_then(|n| n.as_f64())
+            .and_then(|a| a.dyn_into::<Array>().ok());
+        let count = answer
+            .as_ref()
+            .and_then(|a| a.get(0).as_f64())
             .unwrap_or(0.0);
         let Some(m) = member.upgrade() else { return };
         if let (true, Some(sink)) = (m.leading(), m.sink.upgrade()) {
@@ -517,7 +492,9 @@ async fn count_followers(member: Weak<Member>, recount: Rc<Notify>) {
                 followers: count as u32,
             });
         }
-        m.sweep(count as usize);
+        if let Some(live) = &answer {
+            m.sweep(live);
+        }
         drop(m);
         {
             let timer = pin!(super::dom::sleep(RECOUNT_EVERY));

@@ -68,7 +68,8 @@ async function openMember(context, site, channel, transport, types = ['chat'], s
   // Records the resume id of every stream request the page makes: fetch's
   // Last-Event-ID header, native's resume query parameter (the package keeps the
   // EventSource class it finds when it loads: this one), and in `unlistened` the type
-  // of each listener taken off a native stream.
+  // of each listener taken off a native stream that is not closed (a replaced one's
+  // listeners all go).
   await page.addInitScript(() => {
     window.resumes = [];
     window.unlistened = [];
@@ -84,7 +85,7 @@ async function openMember(context, site, channel, transport, types = ['chat'], s
       }
 
       removeEventListener(type, ...rest) {
-        window.unlistened.push(type);
+        if (this.readyState !== 2) window.unlistened.push(type);
         return super.removeEventListener(type, ...rest);
       }
     };
@@ -542,6 +543,26 @@ if (base) {
           return new Function('helpers', `return (${body})(helpers)`)(helpers);
         }, body.toString());
       });
+
+    await run.check("the link: waiting() counts the members that wait for the lock and names this build's members in the group, not one that left", async () => {
+      // What the leader forgets a closed tab's follower by (its member lock goes with
+      // the tab).
+      return withLinks(async ({ until, member }) => {
+        const leader = member();
+        await until('the first link to lead', () => leader.led);
+        const f = member();
+        const g = member();
+        await until('f and g to wait for the lock', async () => (await leader.link.waiting())[0] === 2);
+        const names = async () => (await leader.link.waiting()).slice(1).sort().join();
+        const all = [leader, f, g].map((m) => m.link.id);
+        if (!all.every((id) => /^m[0-9a-z]+$/.test(id))) throw new Error(`link ids ${all}`);
+        await until('all three ids', async () => (await names()) === [...all].sort().join());
+        g.link.leave();
+        const left = [leader, f].map((m) => m.link.id).sort().join();
+        await until('g to leave the count and the ids', async () => (await leader.link.waiting())[0] === 1 && (await names()) === left);
+        return `ids ${await names()}`;
+      });
+    });
 
     await run.check('the link: back from the cache, a member gets the last 1,000 events it missed, in order, before new ones; what a member keeps is bounded', async () => {
       // What broke: a page back from the back/forward cache lost every event of its
@@ -1116,10 +1137,9 @@ if (base) {
         await publish(channel, 'ghost', 1);
         await allReceived([c], 1, 'ghost');
         await c.close();
-        // The leader counts its followers every 5 s, asks them all for their types when
-        // it keeps more than it counts, and forgets those that did not answer at a count
-        // 5 s or more later.
-        await waitUntil(a, "the leader to stop listening to the closed tab's type", () => window.unlistened.includes('ghost'), undefined, 30_000);
+        // The leader counts its followers every 5 s (and as one joins or leaves), and
+        // forgets one whose member lock is missing at two counts in a row.
+        await waitUntil(a, "the leader to stop listening to the closed tab's type", () => window.unlistened.includes('ghost'), undefined, 20_000);
         await publish(channel, 'note', 2);
         await publish(channel, 'chat', 1);
         await allReceived([b], 2, 'note');
