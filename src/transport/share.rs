@@ -439,11 +439,18 @@ impl Member {
                 #[cfg(feature = "fetch")]
                 sink.begin_batch();
                 let mut i = 0;
-                while i + 5 <= list.length() && !sink.is_closed() {
+                // (`i` never passes the length: no overflow, whatever the length.)
+                while list.length() - i >= 5 && !sink.is_closed() {
                     let text = |k: u32| list.get(i + k).as_string().unwrap_or_default();
+                    // An id the parser cannot make (another script posted it) would
+                    // end the group when this member leads and sends it as a header.
+                    let id = text(2);
+                    if !valid_id(&id) {
+                        i += 5;
+                        continue;
+                    }
                     let own_id = list.get(i + 3).as_bool().unwrap_or(false);
-                    let event =
-                        |data: &str| Event::new(&text(0), data, &text(2)).with_own_id(own_id);
+                    let event = |data: &str| Event::new(&text(0), data, &id).with_own_id(own_id);
                     let origin = Rc::clone(&self.origin);
                     // Native keeps the data a JavaScript string, as its transport does.
                     #[cfg(feature = "native")]
@@ -461,13 +468,23 @@ impl Member {
                 Some(state) => sink.set_state(state),
                 None => {}
             },
-            "i" => sink.set_last_event_id(&msg.get(1).as_string().unwrap_or_default()),
+            "i" => {
+                let id = msg.get(1).as_string().unwrap_or_default();
+                if valid_id(&id) {
+                    sink.set_last_event_id(&id);
+                }
+            }
             "o" => sink.connection_opened(),
             #[cfg(feature = "fetch")]
             "c" => sink.comment(&msg.get(1).as_string().unwrap_or_default()),
             _ => {}
         }
     }
+}
+
+/// An id as the parser leaves one: no CR, LF or NUL.
+fn valid_id(id: &str) -> bool {
+    !id.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0))
 }
 
 /// The leader's follower count, again whenever one joins or leaves, and every
@@ -783,7 +800,7 @@ impl Reader<'_> {
                 after: self.millis()??,
             },
             "http" => Failure::HttpStatus {
-                status: self.count()? as u16,
+                status: u16::try_from(self.count()?).ok()?,
                 status_text: self.text()?,
                 retry_after: self.millis()?,
                 body: self.text(),
@@ -817,7 +834,7 @@ fn decode_state(a: &Array) -> Option<ConnectionState> {
                 "client" => CloseReason::ClosedByClient,
                 "failed" => CloseReason::Failed,
                 "http" => CloseReason::HttpStatus {
-                    status: r.count()? as u16,
+                    status: u16::try_from(r.count()?).ok()?,
                     status_text: r.text()?,
                     body: r.text(),
                 },

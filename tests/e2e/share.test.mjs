@@ -1148,6 +1148,36 @@ if (base) {
       });
     });
 
+    await run.check("fetch: ids no stream can carry, posted on the group's channel by another script, are ignored: the follower that then leads resumes", async () => {
+      // What broke (a review): a follower took any id from the channel; leading, it
+      // sent it as Last-Event-ID, which fetch refuses (a CR or LF), and the group
+      // closed for good.
+      return inContext(async (context) => {
+        const channel = unique('share-forged');
+        const a = await openMember(context, site, channel, 'fetch');
+        await waitUntil(a, 'the first page to lead', () => window.src.shareRole === 'leader');
+        const b = await openMember(context, site, channel, 'fetch');
+        await settled([a, b]);
+        await publish(channel, 'chat', 1);
+        await allReceived([a, b], 1);
+        await b.evaluate(async () => {
+          const { held } = await navigator.locks.query();
+          const group = new BroadcastChannel(held.map((l) => l.name).find((n) => n.startsWith('wasm-eventsource:')));
+          group.postMessage(['i', 'forged\nid']);
+          group.postMessage(['e', ['chat', '{"n":99}', 'forged\rid', true, null]]);
+          group.close();
+        });
+        await a.close();
+        await leadsWithin(b, Date.now(), 5000, "the leader's page closed");
+        await publish(channel, 'chat', 1, 1);
+        const ids = await allReceived([b], 2);
+        if (!ids.every(Number.isInteger)) throw new Error(`b delivered ${ids}`);
+        const state = await b.evaluate(() => window.src.state.kind);
+        if (state !== 'open') throw new Error(`b is ${state}`);
+        await noPageErrors([b]);
+      });
+    });
+
     await run.check("a follower's close() leaves the leader's stream; the last page's close() ends it", async () => {
       return inContext(async (context) => {
         const channel = unique('share-close');
