@@ -148,6 +148,13 @@ impl Event {
         }
     }
 
+    /// The last event ID's allocation when it is shared (longer than
+    /// [`INLINE_ID_MAX`]): the events that carry the same one share it.
+    #[cfg(all(feature = "js", feature = "fetch"))]
+    pub(crate) fn shared_id(&self) -> Option<&Arc<String>> {
+        self.shared_id.as_ref()
+    }
+
     /// The data, without copying it.
     pub fn into_data(self) -> String {
         let mut buf = self.buf;

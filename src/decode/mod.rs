@@ -224,6 +224,12 @@ impl RawEvent {
         self.event.last_event_id()
     }
 
+    /// The last event ID's allocation when the parser shares it (a long one).
+    #[cfg(all(feature = "js", feature = "fetch"))]
+    pub fn shared_id(&self) -> Option<&std::sync::Arc<String>> {
+        self.event.shared_id()
+    }
+
     /// Whether the event carried its id in an `id` field of its own.
     pub fn has_own_id(&self) -> bool {
         self.event.has_own_id()

@@ -434,6 +434,30 @@ async function apiChecks(browser, site) {
     same(got, 'doneData:1 headers:1 lastEventId:1 resumeParam:1 transport:1', 'the reads of each option');
   });
 
+  // Regression: the events after a long id, which carry it, each put a copy of it in
+  // the chunk handed to JavaScript: 2,000 of them after a 100 KB id held 200 MB of wasm
+  // memory (a 1 MiB id and a chunk of short events, gigabytes).
+  await runner.check('fetch: events that carry one long id share it: each has the id, and the wasm memory does not grow with their count', async () => {
+    const got = await inPage(async ({ base }) => {
+      const glue = await import(new URL('/pkg-web/wasm_eventsource.js', location.origin).href);
+      const { memory } = await glue.default(); // the module already loaded: its exports
+      const before = memory.buffer.byteLength;
+      const es = new TypedEventSource(`${base}/scenario/long-id?bytes=100000&events=2000`, { transport: 'fetch' });
+      const out = { count: 0, wrongIds: 0, last: -1 };
+      const id = 'x'.repeat(100000);
+      es.on('message', (data, meta) => {
+        out.count += 1;
+        out.last = data.n;
+        if (meta.lastEventId !== id) out.wrongIds += 1;
+      });
+      await until('the 2,001 events', () => out.last === 2000);
+      es.close();
+      return { ...out, grew: memory.buffer.byteLength - before };
+    }, { base });
+    same([got.count, got.wrongIds], [2001, 0], 'the events, and those without the id');
+    if (got.grew > 16 << 20) throw new Error(`the wasm memory grew by ${got.grew} bytes for 2,001 events`);
+  });
+
   // Regression: a type's feed stayed after its last listener went (removed, `once`
   // fired, its signal aborted): on native, the browser's EventSource kept a listener
   // for it, and each event of that type still went through wasm to no one.

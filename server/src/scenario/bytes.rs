@@ -182,6 +182,33 @@ pub(crate) async fn huge(
     Ok(raw_response(&state, chunks, Ending::Idle))
 }
 
+/// `/scenario/long-id?bytes=N&events=M`: an event whose `id` is N times `x` (default
+/// 100,000, at most 1 MiB), then M events without an id of their own (default 2,000,
+/// at most 100,000), `data: {"n":0}` to `{"n":M}`, in one chunk: the id goes with
+/// each of them.
+pub(crate) async fn long_id(
+    State(state): State<AppState>,
+    req: ScenarioRequest,
+) -> Result<Response, ApiError> {
+    let size = req.params.int_in("bytes", 100_000, 0..=1024 * 1024)?;
+    let events = req.params.int_in("events", 2_000, 0..=100_000)?;
+    let mut body = retry_bytes(&req, "\n")?;
+    body.extend_from_slice(b"id: ");
+    body.extend(std::iter::repeat_n(
+        b'x',
+        usize::try_from(size).unwrap_or(0),
+    ));
+    body.push(b'\n');
+    for n in 0..=events {
+        body.extend_from_slice(format!("data: {{\"n\":{n}}}\n\n").as_bytes());
+    }
+    Ok(raw_response(
+        &state,
+        stream::iter([Bytes::from(body)]),
+        Ending::Idle,
+    ))
+}
+
 /// `/scenario/deep?depth=N`: an event whose data nests `N` arrays (valid JSON that a
 /// recursive decoder must refuse rather than overflow its stack on), then a plain one.
 pub(crate) async fn deep(

@@ -8,6 +8,8 @@ use crate::source::{EventSource, Subscription};
 use js_sys::Function;
 use std::cell::RefCell;
 use std::rc::Rc;
+#[cfg(feature = "fetch")]
+use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/bindings/js/dispatch.js")]
@@ -111,6 +113,12 @@ pub(super) struct Chunk {
     /// alone (no split in JavaScript).
     pub(super) same_type: bool,
     pub(super) same_id: bool,
+    /// Some event's id is the one before's span, not in `ids` again: `ids` is not
+    /// one entry per event.
+    pub(super) ids_repeated: bool,
+    /// The last event's id allocation, when the parser shares it.
+    #[cfg(feature = "fetch")]
+    pub(super) shared_id: Option<Arc<String>>,
     pub(super) origin: Option<Rc<str>>,
 }
 
@@ -125,6 +133,13 @@ pub(super) struct Span {
 impl Chunk {
     #[cfg(feature = "fetch")]
     pub(super) fn push(&mut self, raw: &RawEvent) {
+        // An event without an id of its own carries the long id before it in the
+        // parser's allocation: its span is the one before's, not a copy (a 1 MiB id
+        // and thousands of id-less events in a chunk would be gigabytes).
+        let repeated = match (raw.shared_id(), &self.shared_id, self.spans.last()) {
+            (Some(id), Some(before), Some(last)) if Arc::ptr_eq(id, before) => Some(last.id),
+            _ => None,
+        };
         if self.spans.is_empty() {
             self.types.clear();
             self.ids.clear();
@@ -132,29 +147,40 @@ impl Chunk {
             self.batchable = true;
             self.same_type = true;
             self.same_id = true;
+            self.ids_repeated = false;
             self.origin = Some(raw.origin_rc());
         } else {
             self.types.push('\n');
-            self.ids.push('\n');
+            if repeated.is_none() {
+                self.ids.push('\n');
+            }
             self.datas.push('\r');
         }
+        self.shared_id = raw.shared_id().cloned();
         let append = |text: &mut String, part: &str| {
             let start = text.len();
             text.push_str(part);
             (start, text.len())
         };
         let event_type = append(&mut self.types, raw.event_type());
-        let id = append(&mut self.ids, raw.last_event_id());
+        let id = match repeated {
+            Some(id) => id,
+            None => append(&mut self.ids, raw.last_event_id()),
+        };
         let data = append(&mut self.datas, raw.data());
         if let Some(first) = self.spans.first() {
             self.same_type &= slice(&self.types, first.event_type) == raw.event_type();
-            self.same_id &= slice(&self.ids, first.id) == raw.last_event_id();
+            // (A repeated id is the one before's: whether it is the first's is known.)
+            if repeated.is_none() {
+                self.same_id &= slice(&self.ids, first.id) == raw.last_event_id();
+            }
         }
+        self.ids_repeated |= repeated.is_some();
         // (A CR in the data, which the parser never leaves, would show in JavaScript as
         // one event too many: then the chunk goes event by event.)
         self.batchable &= raw.too_big().is_none()
             && !raw.event_type().contains('\n')
-            && !raw.last_event_id().contains('\n');
+            && (repeated.is_some() || !raw.last_event_id().contains('\n'));
         self.spans.push(Span {
             event_type,
             id,
@@ -228,7 +254,7 @@ impl Events {
             return;
         };
         let origin = self.origin(chunk.origin.as_deref().unwrap_or_default());
-        if chunk.batchable && chunk.spans.len() > 1 {
+        if chunk.batchable && (chunk.same_id || !chunk.ids_repeated) && chunk.spans.len() > 1 {
             let types = if chunk.same_type {
                 slice(&chunk.types, first.event_type)
             } else {
@@ -247,6 +273,8 @@ impl Events {
                 return;
             }
         }
+        // One string for the events that share an id's span.
+        let mut cached: Option<((usize, usize), JsValue)> = None;
         for span in &chunk.spans {
             if source.state().is_closed() {
                 return;
@@ -254,9 +282,13 @@ impl Events {
             let Some(name) = self.type_name(slice(&chunk.types, span.event_type)) else {
                 continue;
             };
+            if !matches!(&cached, Some((at, _)) if *at == span.id) {
+                cached = Some((span.id, JsValue::from_str(slice(&chunk.ids, span.id))));
+            }
+            let Some((_, id)) = &cached else { continue };
             self.dispatcher.one(
                 &name,
-                &JsValue::from_str(slice(&chunk.ids, span.id)),
+                id,
                 &JsValue::from_str(slice(&chunk.datas, span.data)),
                 &origin,
                 span.too_big.as_deref().map(str::to_owned),
