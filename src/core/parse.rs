@@ -105,6 +105,27 @@ impl Event {
         }
     }
 
+    /// Builds an event whose last event ID is `id`, in `shared`'s allocation when that
+    /// holds the same long ID, else in a new one that `shared` then holds: the events
+    /// that carry one long ID share it, as the parser's do (a shared source's
+    /// follower, whose events come from another tab).
+    #[cfg(feature = "share")]
+    pub(crate) fn sharing_id(
+        event_type: &str,
+        data: &str,
+        id: &str,
+        shared: &mut Option<Arc<String>>,
+    ) -> Self {
+        if id.len() <= INLINE_ID_MAX {
+            return Self::new(event_type, data, id);
+        }
+        let held = match shared {
+            Some(held) if held.as_str() == id => Arc::clone(held),
+            _ => Arc::clone(shared.insert(Arc::new(id.to_owned()))),
+        };
+        Self::build(event_type, data, "", Some(held))
+    }
+
     /// The same event, saying whether its block had an `id` field of its own.
     pub fn with_own_id(mut self, own_id: bool) -> Self {
         self.own_id = own_id;

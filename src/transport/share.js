@@ -104,8 +104,8 @@ export class ShareLink {
     this.name = name;
     this.onMessage = onMessage;
     this.left = this.away = false;
-    // (`m` first: the leader tells this build's members, which hold a lock of their
-    // own, from an older build's, whose ids are hex; see `waiting`.)
+    // (The member's tab id in its messages, `m` first: an older build's tab ids are
+    // hex and not its link's, so the leader never looks for its lock; see `waiting`.)
     this.id = `m${Math.random().toString(36).slice(2)}`;
     // (See PROBE_MS.)
     this.memberLock = `${MEMBER}${this.id} ${name}`;
@@ -452,7 +452,6 @@ export class ShareLink {
     this.channel.postMessage(message);
   }
 
-  // How many members wait for the lock (the leader's followers), or 0 when unknown.
   // `[count, ids...]`: how many members wait for the group's lock, and the ids of the
   // members of this build in the group, which each hold (or ask for) their MEMBER lock
   // while in it: a tab that closed holds none. Null where the locks cannot be asked.

@@ -338,8 +338,9 @@ impl Member {
     /// the members of this build in the group, each of which holds (or asks for) a lock
     /// of its own while it is in it (see share.js). An entry goes when its member's
     /// lock is missing at two counts in a row (a follower's `["h"]` may come before its
-    /// lock request is seen). An older build's member (its tab is not a link's id, `m`
-    /// and more) holds none: its entry stays.
+    /// lock request is seen). An older build's member says a tab id of its own (hex,
+    /// not its link's id, which is `m` and more): its lock is not looked for, and its
+    /// entry stays.
     fn sweep(&self, live: &Array) {
         let dropped = {
             let mut lead = self.lead.borrow_mut();
@@ -439,6 +440,8 @@ impl Member {
                 #[cfg(feature = "fetch")]
                 sink.begin_batch();
                 let mut i = 0;
+                // The last long id, which the events after it share (as in the leader).
+                let mut long_id = None;
                 // (`i` never passes the length: no overflow, whatever the length.)
                 while list.length() - i >= 5 && !sink.is_closed() {
                     let text = |k: u32| list.get(i + k).as_string().unwrap_or_default();
@@ -450,7 +453,9 @@ impl Member {
                         continue;
                     }
                     let own_id = list.get(i + 3).as_bool().unwrap_or(false);
-                    let event = |data: &str| Event::new(&text(0), data, &id).with_own_id(own_id);
+                    let mut event = |data: &str| {
+                        Event::sharing_id(&text(0), data, &id, &mut long_id).with_own_id(own_id)
+                    };
                     let origin = Rc::clone(&self.origin);
                     // Native keeps the data a JavaScript string, as its transport does.
                     #[cfg(feature = "native")]

@@ -1178,6 +1178,47 @@ if (base) {
       });
     });
 
+    await run.check('fetch: in a follower too, events that carry one long id share it: the wasm memory does not grow with their count', async () => {
+      // What broke (a review): the follower built each event from the channel with a
+      // new copy of its id, so the JS API's chunk could not see that they shared one:
+      // 2,000 events after a 100 KB id held hundreds of megabytes in each follower.
+      return inContext(async (context) => {
+        const url = `${base}/scenario/long-id?bytes=100000&events=2000&token=${unique('long')}`;
+        const open = async () => {
+          const page = await context.newPage();
+          page.errors = watchPageErrors(page);
+          await page.goto(`${site.origin}/tests/package/page.html`);
+          await waitUntil(page, 'the package to load', () => window.packageReady);
+          await page.evaluate(async (url) => {
+            const glue = await import('/pkg-web/wasm_eventsource.js');
+            window.memory = (await glue.default()).memory; // the module already loaded
+            window.count = 0;
+            window.wrongIds = 0;
+            const id = 'x'.repeat(100000);
+            window.src = new window.TypedEventSource(url, { share: true, transport: 'fetch' });
+            window.src.on('message', (data, meta) => {
+              window.count += 1;
+              if (meta.lastEventId !== id) window.wrongIds += 1;
+            });
+          }, url);
+          return page;
+        };
+        const a = await open();
+        await waitUntil(a, 'the leader to read the stream', () => window.src.shareRole === 'leader' && window.count === 2001);
+        const b = await open();
+        await waitUntil(b, 'b to follow', () => window.src.shareRole === 'follower' && window.src.state.kind === 'open');
+        const before = await b.evaluate(() => window.memory.buffer.byteLength);
+        // The stream again, all 2,001 events (dedupe remembers no id past 256 bytes).
+        await a.evaluate(() => window.src.reconnect());
+        await waitUntil(b, 'the follower to get the 2,001 events', () => window.count === 2001);
+        const { grew, wrongIds } = await b.evaluate((before) => ({ grew: window.memory.buffer.byteLength - before, wrongIds: window.wrongIds }), before);
+        if (wrongIds !== 0) throw new Error(`${wrongIds} events without the id`);
+        if (grew > 16 << 20) throw new Error(`the follower's wasm memory grew by ${grew} bytes for 2,001 events`);
+        await noPageErrors([a, b]);
+        return `the follower's memory grew by ${grew} bytes`;
+      });
+    });
+
     await run.check("a follower's close() leaves the leader's stream; the last page's close() ends it", async () => {
       return inContext(async (context) => {
         const channel = unique('share-close');
