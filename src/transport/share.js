@@ -6,12 +6,12 @@ let warned = false;
 
 // A member away in the back/forward cache misses what the leader posts meanwhile, so
 // every member keeps the stream's last messages (events, ids, comments, opens) it
-// posted or received: at most KEEP events and KEEP_CHARS characters of data. A leader
-// numbers what it posts (its term, new with each leader, and a count), and tells a
-// member that joins where it stands (`["p", term, count]`); back again, a member asks
-// for what came after the last message it has (or, having none, after where it
-// joined), and holds what arrives until the leader answers with it, or CATCH_UP_MS
-// pass.
+// posted or received: at most KEEP events and KEEP_CHARS characters of data and ids
+// (always the last message). A leader numbers what it posts (its term, new with each
+// leader, and a count), and tells a member that joins where it stands (`["p", term,
+// count]`); back again, a member asks for what came after the last message it has (or,
+// having none, after where it joined), and holds what arrives until the leader answers
+// with it, or CATCH_UP_MS pass.
 const KEEP = 1000;
 const KEEP_CHARS = 1 << 20;
 const CATCH_UP_MS = 2000;
@@ -365,7 +365,10 @@ export class ShareLink {
     const list = msg[1];
     if (msg[0] === 'e' && Array.isArray(list)) {
       events = list.length / 5;
-      for (let i = 1; i < list.length; i += 5) chars += typeof list[i] === 'string' ? list[i].length : 0;
+      // (The data and the id: a long id comes again with each event that carries it.)
+      for (let i = 1; i + 1 < list.length; i += 5) {
+        for (const text of [list[i], list[i + 1]]) chars += typeof text === 'string' ? text.length : 0;
+      }
     } else if (typeof list === 'string') {
       chars = list.length;
     }

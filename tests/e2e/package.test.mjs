@@ -440,7 +440,8 @@ async function apiChecks(browser, site) {
   await runner.check('fetch: events that carry one long id share it: each has the id, and the wasm memory does not grow with their count', async () => {
     const got = await inPage(async ({ base }) => {
       const glue = await import(new URL('/pkg-web/wasm_eventsource.js', location.origin).href);
-      const { memory } = await glue.default(); // the module already loaded: its exports
+      await window.packageInit(); // the package's load, done: then the glue's init
+      const { memory } = await glue.default(); // answers its exports
       const before = memory.buffer.byteLength;
       const es = new TypedEventSource(`${base}/scenario/long-id?bytes=100000&events=2000`, { transport: 'fetch' });
       const out = { count: 0, wrongIds: 0, last: -1 };

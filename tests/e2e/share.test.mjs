@@ -599,6 +599,12 @@ if (base) {
         }
         leader.link.post(event(1512, 'x'.repeat(2 << 20)));
         if (leader.link.kept.length !== 1) throw new Error(`the leader keeps ${leader.link.kept.length} messages after one of 2 MiB`);
+        // Ids count too. What broke (a review): a long id, which comes again with each
+        // event that carries it, weighed nothing, so messages of them were kept whole.
+        for (let n = 0; n < 4; n++) leader.link.post(['e', ['chat', '{}', 'y'.repeat(400 * 1024), false, null]]);
+        if (leader.link.chars > 1 << 20 || leader.link.kept.length !== 2) {
+          throw new Error(`with long ids, the leader keeps ${leader.link.kept.length} messages, ${leader.link.chars} characters`);
+        }
         return `caught up on ${follower.ids.length - 5} events; the leader keeps ${leader.link.kept.length} message`;
       });
     });
@@ -1191,7 +1197,8 @@ if (base) {
           await waitUntil(page, 'the package to load', () => window.packageReady);
           await page.evaluate(async (url) => {
             const glue = await import('/pkg-web/wasm_eventsource.js');
-            window.memory = (await glue.default()).memory; // the module already loaded
+            await window.packageInit(); // the package's load, done: then the glue's init
+            window.memory = (await glue.default()).memory; // answers its exports
             window.count = 0;
             window.wrongIds = 0;
             const id = 'x'.repeat(100000);
@@ -1208,7 +1215,7 @@ if (base) {
         const b = await open();
         await waitUntil(b, 'b to follow', () => window.src.shareRole === 'follower' && window.src.state.kind === 'open');
         const before = await b.evaluate(() => window.memory.buffer.byteLength);
-        // The stream again, all 2,001 events (dedupe remembers no id past 256 bytes).
+        // The stream again, which b now follows: all 2,001 events.
         await a.evaluate(() => window.src.reconnect());
         await waitUntil(b, 'the follower to get the 2,001 events', () => window.count === 2001);
         const { grew, wrongIds } = await b.evaluate((before) => ({ grew: window.memory.buffer.byteLength - before, wrongIds: window.wrongIds }), before);
