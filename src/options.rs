@@ -441,7 +441,8 @@ impl Options {
     /// shared connection ignores [`pause_when_hidden`](Self::pause_when_hidden): the
     /// leader's tab may be hidden while another is in front.
     /// [`EventSource::share_role`](crate::EventSource::share_role) says which part a
-    /// source plays. Where Web Locks or `BroadcastChannel` is missing, the source
+    /// source plays. Where Web Locks or `BroadcastChannel` is missing, or Web Locks
+    /// refuse the context (a third-party frame whose storage is blocked), the source
     /// connects on its own and says so once on the console. Not for
     /// [`request`](Self::request) mode. Defaults to `false`.
     pub fn share_across_tabs(mut self, yes: bool) -> Self {
