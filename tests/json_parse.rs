@@ -219,6 +219,48 @@ async fn enums_unknown_fields_and_untyped_values_decode_as_with_serde_json() {
     assert_eq!(any[0].as_ref().expect("decodes").data, value);
 }
 
+#[derive(Debug, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct UserId(u32);
+
+#[derive(Debug, Deserialize, PartialEq)]
+struct Point {
+    x: i32,
+    y: i32,
+}
+
+#[wasm_bindgen_test]
+async fn number_and_boolean_keys_and_a_struct_as_an_array_decode_as_with_serde_json() {
+    // What broke (a review): keys reached serde as the strings JSON writes them as, so
+    // `HashMap<u32, _>` from `{"1": "a"}` was a decode error here, where serde_json
+    // (any build with fetch) reads it; and a struct sent as the array of its fields,
+    // which serde_json takes, was refused.
+    use std::collections::BTreeMap;
+    let maps = decode_each::<BTreeMap<u32, String>>(
+        "map",
+        &[json!({"1": "a", "20": "b"}), json!({"x": "c"})],
+    )
+    .await;
+    let map = &maps[0].as_ref().expect("number keys decode").data;
+    assert_eq!(map, &BTreeMap::from([(1, "a".into()), (20, "b".into())]));
+    assert!(
+        reason(&maps[1]).contains(r#"the string "x", expected u32"#),
+        "{}",
+        reason(&maps[1])
+    );
+    let keyed = decode_each::<BTreeMap<UserId, bool>>("users", &[json!({"7": true})]).await;
+    let keyed = &keyed[0].as_ref().expect("newtype keys decode").data;
+    assert_eq!(keyed, &BTreeMap::from([(UserId(7), true)]));
+    let flags = decode_each::<BTreeMap<bool, u8>>("flags", &[json!({"true": 1, "false": 0})]).await;
+    let flags = &flags[0].as_ref().expect("boolean keys decode").data;
+    assert_eq!(flags, &BTreeMap::from([(false, 0), (true, 1)]));
+    let points = decode_each::<Point>("point", &[json!([1, -2]), json!({"x": 3, "y": 4})]).await;
+    let points: Vec<_> = points
+        .iter()
+        .map(|r| &r.as_ref().expect("decodes").data)
+        .collect();
+    assert_eq!(points, [&Point { x: 1, y: -2 }, &Point { x: 3, y: 4 }]);
+}
+
 #[wasm_bindgen_test]
 async fn data_that_is_not_json_is_a_decode_error_and_the_stream_goes_on() {
     let source = EventSource::new(&url("/scenario/bad-json")).expect("valid url");

@@ -12,7 +12,9 @@
 //!
 //! What differs from serde_json, by nature of `JSON.parse`: numbers are `f64`, so an
 //! integer beyond ±2⁵³ cannot be held exactly and is refused with an error that says so
-//! (never rounded in silence); a duplicated key keeps its last value.
+//! (never rounded in silence); a duplicated key keeps its last value; a number key is
+//! read as `JSON.parse` reads the key's text (`"1.0"` is 1, where serde_json wants
+//! `"1"` for an integer).
 
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess,
@@ -342,12 +344,16 @@ impl<'de> Deserializer<'de> for Value {
         }
     }
 
+    /// An object, or an array of the fields in order, as serde_json takes.
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
+        if js_sys::Array::is_array(&self.0) {
+            return self.deserialize_seq(visitor);
+        }
         self.deserialize_map(visitor)
     }
 
@@ -437,6 +443,91 @@ impl<'de> SeqAccess<'de> for Items {
     }
 }
 
+/// An object's key, which JSON writes as a string: as serde_json does, it reads as a
+/// number or a boolean when the type asks for one (`HashMap<u32, T>` from `{"1": …}`).
+struct Key(Value);
+
+impl Key {
+    /// The key read as JSON (`"1"` as 1, `"true"` as true) where it is a number or a
+    /// boolean there; else the key itself, which the error then names.
+    fn parsed(self) -> Value {
+        let Value(key, depth) = self.0;
+        match json_parse(&key) {
+            Ok(v) if v.as_f64().is_some() || v.as_bool().is_some() => Value(v, depth),
+            _ => Value(key, depth),
+        }
+    }
+}
+
+macro_rules! key_methods {
+    ($how:ident: $($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            key_methods!(@ $how self).$method(visitor)
+        }
+    )*};
+    (@ parsed $key:ident) => { $key.parsed() };
+    (@ as_is $key:ident) => { $key.0 };
+}
+
+impl<'de> Deserializer<'de> for Key {
+    type Error = Error;
+
+    key_methods!(parsed: deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_bool);
+    key_methods!(as_is: deserialize_any deserialize_char deserialize_str deserialize_string
+        deserialize_bytes deserialize_byte_buf deserialize_option deserialize_unit
+        deserialize_seq deserialize_map deserialize_identifier deserialize_ignored_any);
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.0.deserialize_unit_struct(name, visitor)
+    }
+
+    /// A key's newtype (`HashMap<UserId, T>`) reads the key as its inner type would.
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Error> {
+        self.0.deserialize_tuple(len, visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.0.deserialize_tuple_struct(name, len, visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.0.deserialize_struct(name, fields, visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.0.deserialize_enum(name, variants, visitor)
+    }
+}
+
 /// An object's own enumerable keys and their values, in `Object.keys` order.
 struct Fields {
     object: JsValue,
@@ -476,7 +567,7 @@ impl<'de> MapAccess<'de> for Fields {
         }
         self.key = self.keys.get(self.next);
         self.next += 1;
-        seed.deserialize(Value(self.key.clone(), self.depth))
+        seed.deserialize(Key(Value(self.key.clone(), self.depth)))
             .map(Some)
     }
 
