@@ -49,6 +49,14 @@ pub(crate) async fn publish(
         ));
     };
 
+    // A misspelt field would otherwise be dropped in silence (an `evnet` sends a
+    // `message` no `chat` listener hears).
+    if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(ApiError::bad_request(format!(
+            "unknown field `{unknown}` in the request body; the fields are `channel`, \
+             `event`, `id` and `data`"
+        )));
+    }
     let channel = match object.get("channel") {
         None | Some(Value::Null) => {
             return Err(ApiError::bad_request(
@@ -60,6 +68,11 @@ pub(crate) async fn publish(
     };
     validate_channel_name(channel).map_err(ApiError::bad_request)?;
     let event = optional_field(&object, "event", &['\r', '\n'])?;
+    if event.as_deref() == Some("") {
+        return Err(ApiError::bad_request(
+            "`event` must not be empty; leave it out to send a `message` event",
+        ));
+    }
     let id = optional_field(&object, "id", &['\r', '\n', '\0'])?;
     if let Some(id) = &id {
         check_id(id)?;
@@ -123,12 +136,21 @@ fn rejection_error(rejection: JsonRejection, content_type: Option<String>) -> Ap
     }
 }
 
+/// The fields of a publish body.
+const FIELDS: [&str; 4] = ["channel", "event", "id", "data"];
+
 /// An id comes back as the `Last-Event-ID` header of a reconnect, so it must go there
 /// as it is: a control character but tab makes that request unreadable (HTTP servers,
 /// this one too, answer 400 before any route, and EventSource then stops for good), and
 /// a space or tab at either end is trimmed on the way, so the resume would find no such
 /// id.
 fn check_id(id: &str) -> Result<(), ApiError> {
+    if id.is_empty() {
+        return Err(ApiError::bad_request(
+            "`id` must not be empty: after it a reconnect sends no Last-Event-ID and \
+             resumes from nothing; leave `id` out to let the server number the event",
+        ));
+    }
     if id.chars().any(|c| c.is_ascii_control() && c != '\t') {
         return Err(ApiError::bad_request(
             "`id` must not contain control characters (U+0000 to U+001F but tab, U+007F): \

@@ -96,6 +96,21 @@ async fn invalid_bodies_are_400() {
             r#"{"channel": "news", "id": "a ", "data": 1}"#,
             "`id` must not begin or end with a space",
         ),
+        // Regression (a review): an empty id was stored and sent as `id:`, which
+        // clears the client's last event ID, so its next reconnect resumed from
+        // nothing; an empty event, or a misspelt field, sent a `message` in silence.
+        (
+            r#"{"channel": "news", "id": "", "data": 1}"#,
+            "`id` must not be empty",
+        ),
+        (
+            r#"{"channel": "news", "event": "", "data": 1}"#,
+            "`event` must not be empty",
+        ),
+        (
+            r#"{"channel": "news", "evnet": "chat", "data": 1}"#,
+            "unknown field `evnet`",
+        ),
     ];
     for (body, mentions) in cases {
         assert_error(&server, json_ct, body.as_bytes(), 400, mentions).await;
