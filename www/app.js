@@ -112,13 +112,30 @@ async function main() {
   document.body.dataset.ready = 'true';
 }
 
+/** `localStorage[key]`, or null where the page may not use storage. */
+function stored(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+/** Sets `localStorage[key]`, where the page may use storage. */
+function store(key, value) {
+  try {
+    localStorage.setItem(key, value);
+  } catch {}
+}
+
 function wireControls() {
   ui.form.addEventListener('submit', publish);
   ui.transport.addEventListener('change', () => openChat(ui.transport.value));
-  // The choice is kept for the next tab of the demo, so tabs opened after it share too.
-  ui.share.checked = localStorage.getItem('wasm-eventsource-demo-share') === 'on';
+  // The choice is kept for the next tab of the demo, so tabs opened after it share too
+  // (where the page may use storage: reading it throws where site data is blocked).
+  ui.share.checked = stored('wasm-eventsource-demo-share') === 'on';
   ui.share.addEventListener('change', () => {
-    localStorage.setItem('wasm-eventsource-demo-share', ui.share.checked ? 'on' : 'off');
+    store('wasm-eventsource-demo-share', ui.share.checked ? 'on' : 'off');
     openChat(ui.transport.value);
   });
   ui.reconnect.addEventListener('click', () => {

@@ -340,6 +340,32 @@ async function demoChecks(page) {
     }
   });
 
+  // Regression (a review): where site data is blocked, reading localStorage throws;
+  // the demo read it while wiring its controls, so it stopped there, with no stream.
+  await run.check('site data blocked (localStorage throws): the page still opens and a message arrives', async () => {
+    const blocked = await page.context().newPage();
+    try {
+      const blockedErrors = watchPageErrors(blocked);
+      await blocked.addInitScript(() => {
+        Object.defineProperty(window, 'localStorage', {
+          get() {
+            throw new DOMException('access denied for this document', 'SecurityError');
+          },
+        });
+      });
+      await blocked.goto(`${base}/`, { waitUntil: 'domcontentloaded' });
+      await waitForOpen(blocked, 'native', 0);
+      const text = unique('blocked');
+      const id = await publishWithForm(blocked, text);
+      await waitForMessage(blocked, id, text);
+      const unexpected = blockedErrors.unexpected();
+      if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
+      return `id ${id}`;
+    } finally {
+      await blocked.close();
+    }
+  });
+
   await run.check('no console errors or page errors', async () => {
     const unexpected = errors.unexpected();
     if (unexpected.length) {
