@@ -191,8 +191,9 @@ impl RawEvent {
     pub fn oversize(event: Event, size: usize, limit: usize, origin: Rc<str>) -> Self {
         RawEvent {
             too_big: Some(format!(
-                "the event was dropped: its data is {size} bytes or more, over the limit of \
-                 {limit} bytes; raise Options::max_event_size if such events are expected"
+                "the event was dropped: its data ({size} bytes) with its type and id is \
+                 over the limit of {limit} bytes; raise Options::max_event_size if such \
+                 events are expected"
             )),
             ..RawEvent::new(event, origin)
         }
@@ -362,6 +363,20 @@ mod tests {
             err.reason
         );
         assert!(err.reason.contains("max_event_size"), "{}", err.reason);
+        // What broke (a review): the cap counts the type and id too, but the sentence
+        // said the data alone was over it, "9 bytes or more, over the limit of 16".
+        let mut parser = crate::core::parse::Parser::with_max_event_size(16);
+        parser.feed(b"event: abcdefgh\ndata: 12345678\n\n");
+        let Some(crate::core::parse::Item::Oversize { size, limit, .. }) = parser.next_item()
+        else {
+            panic!("the event is over the cap with its type");
+        };
+        let raw = RawEvent::oversize(Event::new("abcdefgh", "", ""), size, limit, "x".into());
+        let reason = raw.decode::<Chat>().expect_err("dropped").reason;
+        assert!(
+            reason.contains("its data (9 bytes) with its type and id is over the limit of 16"),
+            "{reason}"
+        );
     }
 
     #[test]
