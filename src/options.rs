@@ -538,7 +538,7 @@ impl Options {
                     .into(),
             );
         }
-        if self.last_event_id.contains(['\r', '\n', '\0']) {
+        if !crate::core::parse::is_valid_id(&self.last_event_id) {
             return invalid("the last event id must not contain CR, LF or NUL".into());
         }
         if self.max_event_size == 0 {

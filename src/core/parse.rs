@@ -51,6 +51,12 @@ const RETRY_LINE_MAX: usize = 28;
 /// from event to event.
 const INLINE_ID_MAX: usize = 64;
 
+/// Whether `id` could be a stream's last event ID: no CR, LF or NUL, which a server
+/// cannot send in an `id` field (and a `Last-Event-ID` header cannot carry).
+pub(crate) fn is_valid_id(id: &str) -> bool {
+    !id.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0))
+}
+
 /// One dispatched event: its type, its data and the last event ID at dispatch, and
 /// whether that ID came from the event's own `id` field ([`has_own_id`](Self::has_own_id)).
 ///

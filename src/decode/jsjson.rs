@@ -44,7 +44,7 @@ pub(crate) fn decode<T: DeserializeOwned>(text: &JsValue) -> Result<T, String> {
             .unwrap_or_default();
         format!("JSON.parse: {message}")
     })?;
-    T::deserialize(Value(value, 0)).map_err(|e| e.to_string())
+    T::deserialize(Value(value, 0, false)).map_err(|e| e.to_string())
 }
 
 /// Why a parsed value did not fit the target type, and where.
@@ -133,8 +133,11 @@ fn kind(unexpected: &Unexpected<'_>) -> String {
 /// small.
 const MAX_DEPTH: u16 = 128;
 
-/// A value `JSON.parse` returned, and how many arrays and objects hold it.
-struct Value(JsValue, u16);
+/// A value `JSON.parse` returned, how many arrays and objects hold it, and whether it
+/// is an object's key: JSON writes a key as a string, which (as serde_json reads it)
+/// is a number or a boolean when the type asks for one (`HashMap<u32, T>` from
+/// `{"1": …}`; see [`Value::scalar`]).
+struct Value(JsValue, u16, bool);
 
 /// Whether `n` is an integer that an `f64` holds exactly (JSON.parse read it as written).
 fn exact(n: f64) -> bool {
@@ -152,6 +155,20 @@ fn visit_integer<'de, V: Visitor<'de>>(n: f64, visitor: V) -> Result<V::Value, E
 
 impl Value {
     /// The depth of this value's elements or fields, or an error at [`MAX_DEPTH`].
+    /// A key read as JSON (`"1"` as 1, `"true"` as true) where it is a number or a
+    /// boolean there, for a type that asks for one; any other value as it is (a key
+    /// that is neither is then named by the error).
+    fn scalar(self) -> Value {
+        if self.2 {
+            if let Ok(v) = json_parse(&self.0) {
+                if v.as_f64().is_some() || v.as_bool().is_some() {
+                    return Value(v, self.1, false);
+                }
+            }
+        }
+        self
+    }
+
     fn inside(&self) -> Result<u16, Error> {
         let depth = self.1 + 1;
         if depth >= MAX_DEPTH {
@@ -206,7 +223,7 @@ impl Value {
 macro_rules! integers {
     ($($method:ident => $expected:literal),*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-            visit_integer(self.integer($expected)?, visitor)
+            visit_integer(self.scalar().integer($expected)?, visitor)
         }
     )*};
 }
@@ -249,16 +266,18 @@ impl<'de> Deserializer<'de> for Value {
     }
 
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.0.as_f64() {
+        let this = self.scalar();
+        match this.0.as_f64() {
             Some(n) => visitor.visit_f64(n),
-            None => Err(self.invalid("a number")),
+            None => Err(this.invalid("a number")),
         }
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.0.as_bool() {
+        let this = self.scalar();
+        match this.0.as_bool() {
             Some(b) => visitor.visit_bool(b),
-            None => Err(self.invalid("a boolean")),
+            None => Err(this.invalid("a boolean")),
         }
     }
 
@@ -375,7 +394,7 @@ impl<'de> Deserializer<'de> for Value {
                 let value = js_sys::Reflect::get(&self.0, &key).unwrap_or(JsValue::UNDEFINED);
                 return visitor.visit_enum(Variant {
                     tag: key.as_string().unwrap_or_default(),
-                    value: Value(value, depth),
+                    value: Value(value, depth, false),
                 });
             }
         }
@@ -433,98 +452,13 @@ impl<'de> SeqAccess<'de> for Items {
         }
         let at = self.next;
         self.next += 1;
-        seed.deserialize(Value(self.array.get(at), self.depth))
+        seed.deserialize(Value(self.array.get(at), self.depth, false))
             .map(Some)
             .map_err(|e| e.within(format_args!("[{at}]")))
     }
 
     fn size_hint(&self) -> Option<usize> {
         Some((self.len - self.next) as usize)
-    }
-}
-
-/// An object's key, which JSON writes as a string: as serde_json does, it reads as a
-/// number or a boolean when the type asks for one (`HashMap<u32, T>` from `{"1": …}`).
-struct Key(Value);
-
-impl Key {
-    /// The key read as JSON (`"1"` as 1, `"true"` as true) where it is a number or a
-    /// boolean there; else the key itself, which the error then names.
-    fn parsed(self) -> Value {
-        let Value(key, depth) = self.0;
-        match json_parse(&key) {
-            Ok(v) if v.as_f64().is_some() || v.as_bool().is_some() => Value(v, depth),
-            _ => Value(key, depth),
-        }
-    }
-}
-
-macro_rules! key_methods {
-    ($how:ident: $($method:ident)*) => {$(
-        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-            key_methods!(@ $how self).$method(visitor)
-        }
-    )*};
-    (@ parsed $key:ident) => { $key.parsed() };
-    (@ as_is $key:ident) => { $key.0 };
-}
-
-impl<'de> Deserializer<'de> for Key {
-    type Error = Error;
-
-    key_methods!(parsed: deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
-        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
-        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_bool);
-    key_methods!(as_is: deserialize_any deserialize_char deserialize_str deserialize_string
-        deserialize_bytes deserialize_byte_buf deserialize_option deserialize_unit
-        deserialize_seq deserialize_map deserialize_identifier deserialize_ignored_any);
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.0.deserialize_unit_struct(name, visitor)
-    }
-
-    /// A key's newtype (`HashMap<UserId, T>`) reads the key as its inner type would.
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Error> {
-        self.0.deserialize_tuple(len, visitor)
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.0.deserialize_tuple_struct(name, len, visitor)
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.0.deserialize_struct(name, fields, visitor)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        self.0.deserialize_enum(name, variants, visitor)
     }
 }
 
@@ -567,16 +501,17 @@ impl<'de> MapAccess<'de> for Fields {
         }
         self.key = self.keys.get(self.next);
         self.next += 1;
-        seed.deserialize(Key(Value(self.key.clone(), self.depth)))
+        seed.deserialize(Value(self.key.clone(), self.depth, true))
             .map(Some)
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Error> {
         let value = js_sys::Reflect::get(&self.object, &self.key).unwrap_or(JsValue::UNDEFINED);
-        seed.deserialize(Value(value, self.depth)).map_err(|e| {
-            let key = self.key.as_string().unwrap_or_default();
-            e.within(format_args!(".{key}"))
-        })
+        seed.deserialize(Value(value, self.depth, false))
+            .map_err(|e| {
+                let key = self.key.as_string().unwrap_or_default();
+                e.within(format_args!(".{key}"))
+            })
     }
 
     fn size_hint(&self) -> Option<usize> {

@@ -34,7 +34,7 @@
 
 use super::{Notify, Sink, TransportHandle, WeakSink};
 use crate::core::failure::Failure;
-use crate::core::parse::Event;
+use crate::core::parse::{is_valid_id, Event};
 use crate::core::state::{CloseReason, ConnectionState, ShareRole};
 use crate::decode::RawEvent;
 use crate::options::Options;
@@ -448,7 +448,7 @@ impl Member {
                     // An id the parser cannot make (another script posted it) would
                     // end the group when this member leads and sends it as a header.
                     let id = text(2);
-                    if !valid_id(&id) {
+                    if !is_valid_id(&id) {
                         i += 5;
                         continue;
                     }
@@ -475,7 +475,7 @@ impl Member {
             },
             "i" => {
                 let id = msg.get(1).as_string().unwrap_or_default();
-                if valid_id(&id) {
+                if is_valid_id(&id) {
                     sink.set_last_event_id(&id);
                 }
             }
@@ -485,11 +485,6 @@ impl Member {
             _ => {}
         }
     }
-}
-
-/// An id as the parser leaves one: no CR, LF or NUL.
-fn valid_id(id: &str) -> bool {
-    !id.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0))
 }
 
 /// The leader's follower count, again whenever one joins or leaves, and every
