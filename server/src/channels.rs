@@ -107,7 +107,8 @@ struct Buffered {
 #[derive(Default)]
 struct Ring {
     events: VecDeque<Buffered>,
-    /// How many events the channel has had: the sequence number of its latest one.
+    /// The sequence number of the channel's latest event: how many events it has had,
+    /// or the largest explicit numeric id published on it if that is more.
     next_seq: u64,
 }
 
@@ -171,6 +172,15 @@ pub(crate) struct Channel {
     failures: Mutex<Option<Failures>>,
 }
 
+/// The number an explicit id spells as an automatic id would (decimal digits, no
+/// leading zero), up to 2^53 (the largest integer a JavaScript number holds exactly),
+/// which keeps the sequence far from overflowing.
+fn sequence_number(id: &str) -> Option<u64> {
+    const MAX: u64 = 1 << 53;
+    let number: u64 = id.parse().ok()?;
+    (number <= MAX && number.to_string() == id).then_some(number)
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -207,6 +217,12 @@ impl Channel {
         store.next_order += 1;
         let ring = store.rings.entry(self.key).or_default();
         ring.next_seq += 1;
+        // An explicit id that reads as a sequence number moves the sequence on to it, so
+        // that no later automatic id repeats it: a resume from the repeated id would
+        // find the newer event and skip the ones in between.
+        if let Some(number) = id.as_deref().and_then(sequence_number) {
+            ring.next_seq = ring.next_seq.max(number);
+        }
         let stored = Arc::new(StoredEvent {
             id: id.unwrap_or_else(|| ring.next_seq.to_string()),
             event,
@@ -850,6 +866,24 @@ mod tests {
         channel.publish(None, "a".into(), Some("x".into()));
         channel.publish(None, "b".into(), None);
         assert_eq!(ids(&channel.subscribe(Some("x")).replay), ["2"]);
+
+        // What broke: an explicit numeric id was later given again as an automatic id,
+        // and a resume from the first one started after the second, losing what came
+        // between.
+        channel.publish(None, "c".into(), Some("5".into()));
+        for data in ["d", "e", "f"] {
+            channel.publish(None, data.into(), None);
+        }
+        assert_eq!(ids(&channel.subscribe(Some("5")).replay), ["6", "7", "8"]);
+        // Ids that are not written as the sequence writes numbers do not move it.
+        for id in ["09", "+10", "9007199254740993"] {
+            channel.publish(None, "g".into(), Some(id.into()));
+        }
+        channel.publish(None, "h".into(), None);
+        assert_eq!(
+            ids(&channel.subscribe(Some("8")).replay),
+            ["09", "+10", "9007199254740993", "12"]
+        );
 
         channel.fail_next(2, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(

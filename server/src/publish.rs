@@ -3,7 +3,8 @@
 //! Body: JSON `{"channel": string, "event": string?, "data": any JSON, "id": string?}`
 //! with `Content-Type: application/json`, at most 64 KiB. The event's data on the wire is
 //! the compact JSON encoding of `data`; without `event` it has the default `message`
-//! type; without `id` its id is the channel's next sequence number.
+//! type; without `id` its id is the channel's next sequence number (an explicit `id` that
+//! is such a number, up to 2^53, moves the sequence on to it, so no later event repeats it).
 //!
 //! Answers `200 {"id": "...", "channel": "...", "receivers": N}` where `N` is the number
 //! of live `/events` streams of the channel. Errors are `{"error": "..."}`: 415 for
