@@ -272,6 +272,32 @@ async fn a_cut_answer_without_ids_closes_interrupted_and_keeps_what_arrived() {
 }
 
 #[wasm_bindgen_test]
+async fn an_id_the_caller_gave_does_not_make_a_cut_answer_resumable() {
+    // What broke: with `last_event_id` set, a cut answer from a server that sends no
+    // ids counted as resumable, so the POST went again and the answer started over.
+    let token = token("llm-seeded");
+    let answer = request::<Value>(
+        &llm(
+            "openai-chat",
+            &format!("cut_after=4&tokens=10&pace_ms=2&token={token}"),
+        ),
+        post("openai-chat")
+            .last_event_id("from-an-earlier-page")
+            .reconnect_policy(exact_policy(5)),
+    );
+    let (events, errors) = read_all(answer).await;
+    assert_eq!(events.len(), 4, "the events that arrived are kept");
+    assert_eq!(
+        errors,
+        [RequestError::Closed(CloseReason::Interrupted {
+            received: 4
+        })]
+    );
+    let posts = posts(&token).await;
+    assert_eq!(posts.len(), 1, "never sent again: {posts:?}");
+}
+
+#[wasm_bindgen_test]
 async fn a_request_cors_refuses_is_checked_again_only_when_the_policy_would_retry_it() {
     // What broke: when CORS refused the answer to a GET, the transport sent it again
     // (no-cors) to tell CORS from a lost network, in request mode too, where

@@ -51,6 +51,7 @@ impl Fetch {
             request: Rc::clone(&request),
             resume: Resume::Header,
             received: 0,
+            server_ids: false,
             answered: None,
         };
         Fetch {
@@ -88,6 +89,9 @@ struct FetchConnector {
     resume: Resume,
     /// The events delivered, over every attempt.
     received: u64,
+    /// The server has sent an id (one not given by the caller): a request's answer
+    /// can be resumed.
+    server_ids: bool,
     /// The error the server answered the attempt in progress with, while its body is
     /// read: what an interruption then ends the attempt with.
     answered: Option<Failure>,
@@ -171,7 +175,7 @@ impl FetchConnector {
     /// delivered; without ids, sending the request again would start the answer over:
     /// that is only done when [`Options::retry_request`] asks for it.
     fn cut(&self, failure: Failure) -> AttemptEnd {
-        let resumable = !self.parser.last_event_id().is_empty();
+        let resumable = self.server_ids && !self.parser.last_event_id().is_empty();
         if !self.options.request || resumable || self.options.retry_request {
             return AttemptEnd::Failed(failure);
         }
@@ -409,7 +413,11 @@ impl FetchConnector {
                 return AttemptEnd::Gone;
             }
             // An id-only block moves the resume point without an event.
-            sink.set_last_event_id(self.parser.last_event_id());
+            let id = self.parser.last_event_id();
+            // An id the caller gave (`last_event_id`) is not one: the server may not
+            // know ids at all.
+            self.server_ids = self.server_ids || id != self.options.last_event_id;
+            sink.set_last_event_id(id);
         }
     }
 }
