@@ -709,6 +709,44 @@ async fn online_cuts_the_backoff_short_and_offline_spends_no_attempt() {
 }
 
 #[wasm_bindgen_test]
+async fn an_online_event_while_connected_does_not_cut_a_later_backoff_short() {
+    // What broke: an `online` heard while the connection was open was kept until the
+    // next connect, so the backoff after the connection's loss ended at once, unlike
+    // the delay the Reconnecting state reported. (Fetch: after a stream ends, native's
+    // browser reconnects by itself; the loop's backoff is the same for both.)
+    fake_network(false);
+    for transport in [Transport::Fetch] {
+        let options = Options::new()
+            .transport(transport)
+            .reconnect_on_online(true)
+            .reconnect_policy(exact_policy(2_000));
+        let source = open("/scenario/end-after/3?linger_ms=600", options);
+        let (mut states, _s) = states(&source);
+        until_state(&mut states, "open", ConnectionState::is_open).await;
+        js("window.dispatchEvent(new Event('online'))");
+        let lost = until_state(&mut states, "the retry", is_reconnecting)
+            .await
+            .0;
+        let lost_at = js_sys::Date::now();
+        assert!(
+            matches!(lost, ConnectionState::Reconnecting { delay: Some(d), .. } if d == Duration::from_secs(2)),
+            "{transport:?}: {lost:?}"
+        );
+        until_state(&mut states, "connecting again", |s| {
+            matches!(s, ConnectionState::Connecting { .. })
+        })
+        .await;
+        let waited = js_sys::Date::now() - lost_at;
+        source.close();
+        assert!(
+            waited >= 1_900.0,
+            "{transport:?}: connected again {waited} ms after a retry that said 2 s"
+        );
+    }
+    real_network();
+}
+
+#[wasm_bindgen_test]
 async fn coming_online_does_not_cut_short_the_wait_a_retry_after_asked_for() {
     // What broke: an `online` event ended any backoff at once, also the wait a 503 (or
     // 429) asked for with Retry-After, so a network that flapped sent the client back

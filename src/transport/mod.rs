@@ -496,6 +496,8 @@ async fn drive(
                 continue;
             }
         };
+        // An `online` heard while connected says nothing of the wait to come.
+        control.came_online.set(false);
         let now = dom::now();
         let (attempt, elapsed) = {
             let mut attempts = attempts.borrow_mut();
