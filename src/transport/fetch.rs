@@ -293,8 +293,11 @@ impl FetchConnector {
             // The query worked where the header did not: keep it.
             self.resume = Resume::Query;
         }
+        // The three failures below come from a page that wraps `fetch` and hands back
+        // something else than the browser's: the server may have the request, so a
+        // request's answer counts them as cuts.
         let Ok(response) = response.dyn_into::<Response>() else {
-            return AttemptEnd::Failed(Failure::Network {
+            return self.cut(Failure::Network {
                 message: "fetch did not resolve to a Response".into(),
             });
         };
@@ -320,7 +323,7 @@ impl FetchConnector {
             return AttemptEnd::Failed(Failure::StreamEnded);
         };
         let Ok(reader) = body.get_reader().dyn_into::<ReadableStreamDefaultReader>() else {
-            return AttemptEnd::Failed(Failure::Network {
+            return self.cut(Failure::Network {
                 message: "the response body has no default reader".into(),
             });
         };
@@ -364,7 +367,7 @@ impl FetchConnector {
             let Ok(bytes) =
                 Reflect::get(&chunk, &"value".into()).and_then(|v| v.dyn_into::<Uint8Array>())
             else {
-                return AttemptEnd::Failed(Failure::Network {
+                return self.cut(Failure::Network {
                     message: "the response body gave a chunk that is not a Uint8Array".into(),
                 });
             };
