@@ -29,7 +29,7 @@ export function useEventSource(url, type, options) {
   const key = connectionKey(url, options);
   const id = viewId(key, type);
   const [view, setView] = useState(() => initial(id));
-  const controls = useConnection(key, type, setView, {
+  const controls = useConnection(key, options, type, setView, {
     start: (shared) => {
       const latest = shared.latest(type);
       return { ...initial(id), state: shared.state, data: latest?.data, meta: latest?.meta, error: shared.failure };
@@ -55,7 +55,7 @@ export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP }
   const [view, setView] = useState(() => initial(id));
   const keepRef = useRef(keep);
   keepRef.current = keep;
-  const controls = useConnection(key, type, setView, {
+  const controls = useConnection(key, options, type, setView, {
     start: (shared) => ({ ...initial(id), state: shared.state, error: shared.failure }),
     event: (data, meta) => (v) => {
       const events = v.events.length >= keepRef.current ? v.events.slice(v.events.length - keepRef.current + 1) : v.events.slice();
@@ -77,13 +77,13 @@ function initial(id) {
   return { id, state: CONNECTING, data: undefined, meta: undefined, events: [], error: null };
 }
 
-/** Holds the shared connection for `key` while mounted and feeds `setView`. */
-function useConnection(key, type, setView, { start, event }) {
+/** Holds the shared connection for `key` (of `options`) while mounted and feeds `setView`. */
+function useConnection(key, options, type, setView, { start, event }) {
   const current = useRef(null);
   const id = viewId(key, type);
   useEffect(() => {
     if (!canConnect) return undefined;
-    const shared = acquire(key);
+    const shared = acquire(key, options);
     current.current = shared;
     setView(start(shared));
     const stop = shared.watch(type, {
@@ -99,7 +99,7 @@ function useConnection(key, type, setView, { start, event }) {
       shared.release();
       if (current.current === shared) current.current = null;
     };
-    // `start` and `event` are read when the key or the type change, as intended.
+    // `options`, `start` and `event` are read when the key or the type change, as intended.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key, type]);
   const close = useCallback(() => current.current?.close(), []);

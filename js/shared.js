@@ -21,19 +21,34 @@ export const canConnect =
 /** The connections in use: key -> Shared. Entries go when their last user leaves. */
 const entries = new Map();
 
+/** The key a value JSON would not write as it is gets in its place (see `connectionKey`). */
+const LOST = '\u0000';
+
 /**
  * The key of a connection: the URL as given and the options as JSON with sorted keys,
  * so equal options are one connection whatever the object (an inline `{...}` in a
- * render is a new object each time). Throws a TypeError for options JSON cannot write
- * (a cycle, a BigInt).
+ * render is a new object each time). A value JSON would drop or change (a `Headers`, a
+ * `Map` or another object that is not plain, a function, a BigInt, a number that is
+ * not finite, a header whose value is undefined) is written as `{"\u0000": what}`, so
+ * it neither shares a connection with plain options nor reaches the constructor
+ * changed: a connection whose key holds one opens with the caller's own options, which
+ * the constructor judges (and refuses, as a rule, with its message). Throws a
+ * TypeError for a cycle.
  */
 export function connectionKey(url, options) {
   try {
-    return JSON.stringify([String(url), options ?? null], (_, value) =>
-      value !== null && typeof value === 'object' && !Array.isArray(value)
-        ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]]))
-        : value,
-    );
+    return JSON.stringify([String(url), options ?? null], (name, value) => {
+      const kind = typeof value;
+      if (kind === 'function' || kind === 'symbol' || kind === 'bigint' || (kind === 'number' && !Number.isFinite(value))) {
+        return { [LOST]: `${kind} ${String(value)}` };
+      }
+      if (value === null || kind !== 'object' || Array.isArray(value)) return value;
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return { [LOST]: Object.prototype.toString.call(value) };
+      // An option that is undefined is absent, as the constructor reads it; a header is not.
+      const keys = Object.keys(value).filter((k) => name === 'headers' || value[k] !== undefined);
+      return Object.fromEntries(keys.sort().map((k) => [k, value[k] === undefined ? { [LOST]: 'undefined' } : value[k]]));
+    });
   } catch (e) {
     throw new TypeError(
       `wasm-eventsource: the options must be plain data (objects, strings, numbers, booleans), ` +
@@ -42,11 +57,12 @@ export function connectionKey(url, options) {
   }
 }
 
-/** Takes (or opens) the connection for `key`; the caller must `release()` it once. */
-export function acquire(key) {
+/** Takes (or opens) the connection for `key`, the key of `options`; the caller must
+ *  `release()` it once. */
+export function acquire(key, options) {
   let shared = entries.get(key);
   if (!shared) {
-    shared = new Shared(key);
+    shared = new Shared(key, options);
     entries.set(key, shared);
   }
   shared.users += 1;
@@ -70,10 +86,12 @@ class Shared {
   /** type -> { watchers: count, id: the source's registration, latest: { data, meta } } */
   #types = new Map();
 
-  constructor(key) {
+  constructor(key, options) {
     this.#key = key;
-    // The options as the key has them (a copy the caller cannot change later).
+    // The options as the key has them (a copy the caller cannot change later), unless
+    // the key holds a value JSON could not: then the caller's own, as given.
     [this.#url, this.#options] = JSON.parse(key);
+    if (key.includes(JSON.stringify(LOST))) this.#options = options;
     this.#open();
   }
 

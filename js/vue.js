@@ -38,7 +38,7 @@ export function useEventSource(url, type, options) {
       [() => connectionKey(toValue(url), toValue(options)), () => String(toValue(type))],
       ([key, eventType]) => {
         leave();
-        const shared = acquire(key);
+        const shared = acquire(key, toValue(options));
         current = shared;
         const latest = shared.latest(eventType);
         state.value = shared.state;

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, createRunner, artifactPath, launchBrowser, serveStatic, unique, waitUntil, watchPageErrors } from './lib.mjs';
-import { makeApp, checkFailureShownAndCleared, serverControls, viteBuild } from './apps/build.mjs';
+import { makeApp, checkFailureShownAndCleared, serverControls, showRefused, viteBuild } from './apps/build.mjs';
 
 const runner = createRunner();
 const base = await runner.startup({ paths: ['/stats'] });
@@ -169,6 +169,18 @@ if (base) {
       if (badge !== 'closed' || !/^closed:invalid-request:.*need Transport::Fetch/.test(shown)) throw new Error(`shown: ${badge} ${shown}`);
       if (!(await page.$('#badge'))) throw new Error('the rest of the app is gone');
       await page.evaluate(() => window.app.setRefused(false));
+      const unexpected = errors.unexpected();
+      if (unexpected.length) throw new Error([...new Set(unexpected.map((e) => e.text))].slice(0, 3).join('\n'));
+      return shown;
+    });
+
+    // Regression: options went through JSON for the registry's key, which turned a
+    // Headers into {}: the hook connected with no header where the constructor refuses.
+    await runner.check('headers given as a Headers object are refused with the constructor\'s message, not dropped', async () => {
+      const shown = await showRefused(page, () => {
+        window.refusedOptions = { transport: 'fetch', headers: new Headers({ 'X-A': '1' }) };
+      });
+      if (!/^closed:invalid-request:.*must be a plain object.*Object\.fromEntries/.test(shown)) throw new Error(`shown: ${shown}`);
       const unexpected = errors.unexpected();
       if (unexpected.length) throw new Error([...new Set(unexpected.map((e) => e.text))].slice(0, 3).join('\n'));
       return shown;

@@ -9,7 +9,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createRunner, artifactPath, launchBrowser, serveStatic, unique, waitUntil, watchPageErrors } from './lib.mjs';
-import { makeApp, checkFailureShownAndCleared, serverControls, viteBuild } from './apps/build.mjs';
+import { makeApp, checkFailureShownAndCleared, serverControls, showRefused, viteBuild } from './apps/build.mjs';
 
 /** Fails with the page's unexpected errors, if any (each once, the first three). */
 function noErrors(errors) {
@@ -127,6 +127,18 @@ if (base) {
       const badge = await page.textContent('#refused-badge');
       if (badge !== 'closed' || !/^closed:invalid-request:.*need Transport::Fetch/.test(shown)) throw new Error(`shown: ${badge} ${shown}`);
       await page.evaluate(() => window.app.setRefused(false));
+      noErrors(errors);
+      return shown;
+    });
+
+    // Regression: options went through JSON for the registry's key, which turned a
+    // Headers into {}: the composable connected with no header where the constructor
+    // refuses.
+    await runner.check('headers given as a Headers object are refused with the constructor\'s message, not dropped', async () => {
+      const shown = await showRefused(page, () => {
+        window.refusedOptions = { transport: 'fetch', headers: new Headers({ 'X-A': '1' }) };
+      });
+      if (!/^closed:invalid-request:.*must be a plain object.*Object\.fromEntries/.test(shown)) throw new Error(`shown: ${shown}`);
       noErrors(errors);
       return shown;
     });

@@ -115,3 +115,19 @@ export async function checkFailureShownAndCleared({ page, server, channel, error
   if (JSON.stringify(after) !== '["",""]') throw new Error(`open again, the errors show ${JSON.stringify(after)}`);
   await page.evaluate(() => window.app.setLate(false));
 }
+
+/**
+ * Mounts the app's refused view (React's `Refused`, Vue's `Refused.vue`) with the
+ * options `setOptions` puts in `window.refusedOptions` (it runs in the page), and
+ * returns what its `error` shows; unmounts it after.
+ */
+export async function showRefused(page, setOptions) {
+  await page.evaluate(setOptions);
+  await page.evaluate(() => window.app.setRefused(true));
+  const shown = await waitUntil(page, 'the refused view', () => document.querySelector('#refused-error')?.textContent);
+  await page.evaluate(() => {
+    window.app.setRefused(false);
+    delete window.refusedOptions;
+  });
+  return shown;
+}

@@ -75,10 +75,12 @@ function Late({ url }) {
   );
 }
 
-/** Options the constructor refuses (a POST body on the native transport): the hook
- *  shows a connection closed at once, and the app goes on. */
+/** Options the constructor refuses (a POST body on the native transport, or the
+ *  test's `window.refusedOptions`): the hook shows a connection closed at once, and the
+ *  app goes on. */
 function Refused() {
-  const { state, error } = useEventSource(`${server}/events?channel=refused`, 'chat', { method: 'POST', body: '{}' });
+  const options = window.refusedOptions ?? { method: 'POST', body: '{}' };
+  const { state, error } = useEventSource(`${server}/events?channel=refused`, 'chat', options);
   return (
     <section>
       <span id="refused-badge">{state.kind}</span>
