@@ -162,16 +162,17 @@ export class TypedEventSource extends EventTarget {
 
   /** The typed API: `callback(data, meta)` with the event's JSON parsed. */
   on(type, callback) {
-    return this.#alive().on(type, callback);
+    return this.#alive().on(`${type}`, callable('on', callback));
   }
   /** `callback(data, meta)` with the data as text. */
   onRaw(type, callback) {
-    return this.#alive().onRaw(type, callback);
+    return this.#alive().onRaw(`${type}`, callable('onRaw', callback));
   }
   onDecodeError(callback) {
-    return this.#alive().onDecodeError(callback);
+    return this.#alive().onDecodeError(callable('onDecodeError', callback));
   }
   onState(callback) {
+    callable('onState', callback);
     if (this.#final) {
       observe(callback, this.#final.state);
       return 0;
@@ -181,6 +182,7 @@ export class TypedEventSource extends EventTarget {
   /** `callback(role, followers)` at once, then on every change of the share role or
    *  of the leader's follower count (the `share` option). */
   onShareRole(callback) {
+    callable('onShareRole', callback);
     if (this.#final) {
       observe((role) => callback(role, 0), 'alone');
       return 0;
@@ -188,12 +190,12 @@ export class TypedEventSource extends EventTarget {
     return this.#core.onShareRole(callback);
   }
   onGap(callback) {
-    return this.#alive().onGap(callback);
+    return this.#alive().onGap(callable('onGap', callback));
   }
   /** Every event, whatever its type: `callback(data, meta)`, data parsed as JSON or,
    *  when it is not JSON, the text with `meta.json` false. Fetch transport only. */
   onAny(callback) {
-    return this.#alive().onAny(callback);
+    return this.#alive().onAny(callable('onAny', callback));
   }
   off(id) {
     return this.#final || this.#internal.has(id) ? false : this.#core.off(id);
@@ -710,6 +712,13 @@ function build(text, href, options) {
     if (href === undefined || !(e instanceof DOMException) || e.name !== 'SyntaxError') throw e;
     return new Unfetchable(href, e.message, options);
   }
+}
+
+/** `callback`, when it is a function; else a TypeError that names `method`. (The
+ *  type beside it is converted as WebIDL converts a string: `${type}`.) */
+function callable(method, callback) {
+  if (typeof callback === 'function') return callback;
+  throw new TypeError(`TypedEventSource.${method}: the callback must be a function, got ${callback === null ? 'null' : typeof callback}`);
 }
 
 /** The keys of the options object, and of its `retry`, as the core knows them. */

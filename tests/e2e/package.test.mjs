@@ -528,6 +528,37 @@ async function apiChecks(browser, site) {
     same(got, [true, true, 'constructed', 'constructed'], 'what each did');
   });
 
+  // Regression: on(), onRaw() and events() handed `type` to the wasm unconverted: a
+  // number registered the empty type (never called) and null threw about `length`
+  // (before the wasm was ready, later, in the console); a callback that is not a
+  // function was taken, then failed at every event.
+  await runner.check('on/onRaw convert the type as addEventListener does; a callback that is not a function throws a TypeError naming the method', async () => {
+    const got = await inPage(async ({ base }) => {
+      const es = new TypedEventSource(`${base}/scenario/end-after/2?event=1`, { transport: 'fetch' });
+      const seen = [];
+      es.on(1, (data) => seen.push(`on ${data.n}`));
+      es.onRaw(1, (data) => seen.push(`raw ${data}`));
+      const thrown = [() => es.on('x', null), () => es.onRaw('x', 'f'), () => es.onState({}), () => es.onGap(undefined)].map((call) => {
+        try {
+          call();
+          return 'none';
+        } catch (e) {
+          return e instanceof TypeError && /^TypedEventSource\.\w+: the callback must be a function/.test(e.message);
+        }
+      });
+      let symbol = 'none';
+      try {
+        es.on(Symbol('x'), () => {});
+      } catch (e) {
+        symbol = e instanceof TypeError;
+      }
+      await until('both events', () => seen.length >= 4);
+      es.close();
+      return { seen, thrown, symbol };
+    }, { base });
+    same(got, { seen: ['raw {"n":1}', 'on 1', 'raw {"n":2}', 'on 2'], thrown: [true, true, true, true], symbol: true }, 'what each did');
+  });
+
   // Regression: the wrapper's own registrations (its state observer, the feeds of its
   // listeners) had ids that off() took: off(1) removed the state observer, and the
   // source fired no open or error event again and was never freed.
