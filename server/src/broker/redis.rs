@@ -618,11 +618,13 @@ impl Page {
     ///   (an older one behind it is not seen, and since the reader cannot tell how many
     ///   went, a later trim may end the streams once more than needed).
     /// - A stream that went away and began again (its key deleted, a Redis restarted
-    ///   without persistence) has fewer entries added than the reader's position: its
-    ///   streams end, as the reader cannot tell what it held that was not read.
+    ///   without persistence) has fewer entries added than the reader's position and
+    ///   the entries after its cursor: its streams end, as the reader cannot tell what
+    ///   it held that was not read.
     /// - Before Redis 7, with neither counter, the check is the conservative "the
     ///   oldest entry held is newer than the cursor", which also ends streams when only
-    ///   the cursor entry itself was trimmed.
+    ///   the cursor entry itself was trimmed (but not for a reader that started on an
+    ///   empty stream, whose cursor `0-0` every entry is newer than).
     fn lost(&self, cursor: &Cursor) -> (bool, u64, Option<String>) {
         let at = parse_stream_id(&cursor.id);
         let last = self.entries.last().and_then(|e| parse_stream_id(&e.id));
@@ -631,15 +633,24 @@ impl Page {
         // Fewer entries ever added than the reader accounted for: the stream went away
         // and began again (a Redis restarted without persistence, a FLUSHDB, a DEL),
         // and whatever it held that the reader had not read went with it.
-        let recreated = c.added.is_some_and(|added| added < cursor.position);
+        // In a stream that did not, every entry after the cursor (the page's) was added
+        // after the `position` the reader accounted for, so a new stream with as many
+        // entries as the old one had is told too.
+        let after = u64::try_from(self.entries.len()).unwrap_or(u64::MAX);
+        let recreated = c
+            .added
+            .is_some_and(|added| added < cursor.position.saturating_add(after));
         let trimmed = recreated || removed.is_some_and(|removed| removed > cursor.position);
         // A complete page holds every entry after the cursor, so it reaches any id.
         let deleted = c.deleted.as_deref().filter(|deleted| {
             let deleted = parse_stream_id(deleted);
             deleted > at && (self.complete || deleted < last)
         });
+        // Not for a reader that started on a stream with no entries (cursor `0-0`):
+        // every entry is newer than that, and none was lost.
         let older = c.added.is_none()
             && c.deleted.is_none()
+            && at > Some((0, 0))
             && c.oldest.as_deref().map(parse_stream_id) > Some(at);
         let position = match removed {
             Some(removed) if trimmed => removed,
@@ -905,6 +916,11 @@ mod tests {
         assert_eq!(gone.lost(&at("3-0", 0)), (false, 0, None));
         let again = page(redis7(2, 2, "0-0"), &["9-0", "10-0"]);
         assert_eq!(again.lost(&at("3-0", 3)), (true, 0, None));
+        // What broke: a stream that began again with as many entries as the reader had
+        // read was not told from the old one, and the entries it had not read were lost
+        // without a word.
+        let as_many = page(redis7(3, 3, "0-0"), &["9-0", "10-0", "11-0"]);
+        assert_eq!(as_many.lost(&at("3-0", 3)), (true, 0, None));
         // XDEL of an entry already read: it counts as removed but is accounted for.
         let (got, want) = kept(page(redis7(10, 9, "2-0"), &["6-0"]), at("5-0", 5));
         assert_eq!(got, want);
@@ -936,6 +952,9 @@ mod tests {
         assert!(page(old("6-0"), &["6-0"]).lost(&at("5-0", 0)).0);
         assert!(!page(old("5-0"), &["6-0"]).lost(&at("5-0", 0)).0);
         assert!(!page(Counters::default(), &[]).lost(&at("5-0", 0)).0);
+        // What broke: a reader that started before a channel's first entry took that
+        // entry for a loss, and ended its streams before they had an id to resume from.
+        assert!(!page(old("1-0"), &["1-0"]).lost(&at("0-0", 0)).0);
     }
 
     #[test]
