@@ -18,7 +18,8 @@
 //! With the Redis broker (see [`crate::broker::redis`]) a 200 means Redis stored the
 //! event; `id` is its stream id (an explicit `id` must be a stream id greater than the
 //! channel's newest, else 400); `receivers` counts this instance's streams only; and
-//! when Redis cannot be reached the answer is 503 with a JSON error saying so.
+//! when Redis cannot be reached, or refuses the command (a key of another type, missing
+//! rights, no memory), the answer is 503 with a JSON error saying which.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;

@@ -567,6 +567,42 @@ async fn a_published_stream_expires_a_day_after_its_last_publish() {
     assert!(!reader.ended);
 }
 
+// Regression: Redis refusing a command (here WRONGTYPE: a string where the channel's
+// stream goes) was answered "unreachable ... try again in a moment", and an explicit
+// id's publish "redis refused the id", though neither the network nor the id was the
+// cause. Both now name the refusal and say where to fix it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_redis_refuses_is_told_as_a_refusal_not_as_unreachable() {
+    let redis = redis();
+    let a = instance(&redis).await;
+    let _: () = tokio::task::block_in_place(|| {
+        redis.query(redis::cmd("SET").arg("wes:stream:taken").arg("a string"))
+    })
+    .expect("SET");
+    for body in [
+        json!({"channel": "taken", "data": 1}),
+        json!({"channel": "taken", "data": 1, "id": "9-0"}),
+    ] {
+        let (status, answer) = a.publish(body).await;
+        assert_eq!(status, 503, "{answer}");
+        let error = answer["error"].as_str().expect("error sentence");
+        assert!(
+            error.contains("reachable but redis refused the command")
+                && error.contains("WRONGTYPE"),
+            "{error}"
+        );
+    }
+    let refused = a.get("/events?channel=taken").await;
+    assert_eq!(refused.status().as_u16(), 503);
+    let error = refused.text().await.expect("body");
+    assert!(error.contains("refused the command"), "{error}");
+    // The key fixed, the channel works.
+    let _: () =
+        tokio::task::block_in_place(|| redis.query(redis::cmd("DEL").arg("wes:stream:taken")))
+            .expect("DEL");
+    publish_ok(&a, json!({"channel": "taken", "data": 2})).await;
+}
+
 // Regression: a publish whose XADD Redis applied after the 2 s timeout was answered
 // "unreachable ... try again in a moment", so a publisher that retried delivered the
 // event twice; the answer now says that the event may have been stored.

@@ -112,14 +112,48 @@ pub(crate) fn parse_stream_id(id: &str) -> Option<(u64, u64)> {
     Some((ms.parse().ok()?, seq.parse().ok()?))
 }
 
-/// The 503 answered when Redis cannot be reached.
+/// How the text of an error begins when Redis answered a command with a refusal
+/// (see [`describe`]), rather than not answering.
+const REFUSED: &str = "redis refused the command";
+
+/// Whether Redis answered `error` (a key of another type, missing rights, no memory, a
+/// read-only replica, a wrong password): retrying does not help until that is fixed.
+/// Loading, cluster moves and the like pass, and count as unreachable meanwhile.
+fn is_refusal(error: &RedisError) -> bool {
+    use redis::{ErrorKind, ServerErrorKind as Server};
+    match error.kind() {
+        ErrorKind::Server(
+            Server::BusyLoading | Server::TryAgain | Server::ClusterDown | Server::MasterDown,
+        ) => false,
+        ErrorKind::Server(_) | ErrorKind::Extension | ErrorKind::AuthenticationFailed => true,
+        _ => false,
+    }
+}
+
+/// The text of a Redis error: a refusal begins with [`REFUSED`].
+fn describe(error: &RedisError) -> String {
+    if is_refusal(error) {
+        format!("{REFUSED} ({error})")
+    } else {
+        error.to_string()
+    }
+}
+
+/// The 503 answered when Redis cannot be reached, or refused what was asked.
 pub(crate) fn unavailable(error: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
+    let message = if error.starts_with(REFUSED) {
+        format!(
+            "the redis broker is reachable but {error}; that is Redis's setup, not the \
+             network: a key of another type in place of a channel's stream (`{STREAM_PREFIX}NAME`), \
+             a user without the rights, no memory left or a read-only replica. Fix it \
+             there: retrying will not help until then"
+        )
+    } else {
         format!(
             "the redis broker is unreachable ({error}); the server keeps retrying it, so try again in a moment"
-        ),
-    )
+        )
+    };
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
 }
 
 /// A publish Redis did not answer in time: its `XADD` may still be applied.
@@ -141,7 +175,7 @@ pub(crate) async fn timed<T>(
 ) -> Result<T, String> {
     match tokio::time::timeout(COMMAND_TIMEOUT, future).await {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(error.to_string()),
+        Ok(Err(error)) => Err(describe(&error)),
         Err(_) => Err(format!(
             "no answer within {} ms",
             COMMAND_TIMEOUT.as_millis()
@@ -179,6 +213,8 @@ enum ReaderState {
     Ready,
     /// Redis is unreachable; retrying.
     Down,
+    /// Redis refused the reader's commands (see [`is_refusal`]); retrying.
+    Refused,
 }
 
 struct Reader {
@@ -350,7 +386,10 @@ impl Broker for RedisBroker {
                 .await
             {
                 Ok(Ok(id)) => id,
-                Ok(Err(error)) if error.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) && event.id.is_some() => {
+                // Redis's words for a refused id name it ("The ID specified in XADD is
+                // equal or smaller than...", "Invalid stream ID"); a key of another
+                // type or no memory do not.
+                Ok(Err(error)) if error.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) && event.id.is_some() && error.to_string().contains(" ID ") => {
                     return Err(ApiError::bad_request(format!(
                         "redis refused the id ({error}); with the redis broker, `id` must be a stream id greater than the channel's newest (like 1700000000000-1), or left out so that redis assigns one"
                     )))
@@ -358,7 +397,7 @@ impl Broker for RedisBroker {
                 // Redis may still apply the XADD (a stall, a fork): say so, so that a
                 // publisher retrying knows what a retry risks.
                 Ok(Err(error)) if error.is_timeout() => return Err(stalled()),
-                Ok(Err(error)) => return Err(unavailable(&error.to_string())),
+                Ok(Err(error)) => return Err(unavailable(&describe(&error))),
                 Err(_) => return Err(stalled()),
             };
             let receivers = lock(&self.shared.readers)
@@ -389,6 +428,11 @@ impl Broker for RedisBroker {
             .map(|state| state.map(|s| *s));
             match ready {
                 Ok(Ok(ReaderState::Ready)) => {}
+                Ok(Ok(ReaderState::Refused)) => {
+                    return Err(unavailable(&format!(
+                        "{REFUSED} with which the channel's reader reads its stream"
+                    )))
+                }
                 Ok(Ok(_)) => return Err(unavailable("the channel's reader cannot reach it")),
                 Ok(Err(_)) => return Err(unavailable("the channel's reader stopped")),
                 Err(_) => return Err(unavailable("the channel's reader got no answer")),
@@ -809,9 +853,13 @@ async fn run_reader(
                 down = false;
                 backoff.reset();
             }
-            Err(_) => {
+            Err(error) => {
                 conn = None;
-                state.send_replace(ReaderState::Down);
+                state.send_replace(if error.starts_with(REFUSED) {
+                    ReaderState::Refused
+                } else {
+                    ReaderState::Down
+                });
                 if !down {
                     down = true;
                     let _ = reader.live.send(Live::Comment(UNAVAILABLE_COMMENT));
