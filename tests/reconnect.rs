@@ -940,6 +940,30 @@ async fn native_lost_offline_connects_at_once_when_online() {
 }
 
 #[wasm_bindgen_test]
+async fn native_lost_offline_connects_at_once_when_online_whatever_the_backoff() {
+    // What broke: the loop forgot the `online` that ended the browser's retry (it was
+    // cleared with every attempt's end, against an `online` heard while connected), so
+    // the connection came the policy's whole backoff later (5 s here), not at once.
+    let token = token("native-online-backoff");
+    let options = Options::new().reconnect_policy(exact_policy(5_000));
+    let (source, mut states, _subs) = native_lost_offline(&token, options).await;
+    let online_at = js_sys::Date::now();
+    js("window.__offline = false; window.dispatchEvent(new Event('online'))");
+    let (_, between) = until_state(&mut states, "open again", ConnectionState::is_open).await;
+    let took = js_sys::Date::now() - online_at;
+    source.close();
+    real_network();
+    assert!(took < 3_000.0, "open {took} ms after online: {between:?}");
+    assert!(
+        between.iter().all(|s| !matches!(
+            s,
+            ConnectionState::Reconnecting { delay: Some(d), .. } if !d.is_zero()
+        )),
+        "{between:?}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn native_heartbeat_does_not_replace_a_connection_the_browser_retries_offline() {
     // What broke: while the browser waited to retry a connection lost offline, the
     // heartbeat replaced it (a timeout, nothing having arrived), spending an attempt

@@ -344,7 +344,9 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
 
     /// Closes the connection ([`EventSource::close`]): `state` becomes
     /// `Closed { reason: ClosedByClient }`. A later URL change, or
-    /// [`reconnect`](Self::reconnect), opens a new one.
+    /// [`reconnect`](Self::reconnect), opens a new one. The connection is opened by an
+    /// effect, after the component's body: called in the body itself, before that,
+    /// `close` finds none and does nothing.
     pub fn close(&self) {
         let source = self.with_conn(|c| c.source.clone()).flatten();
         if let Some(source) = source {

@@ -145,7 +145,8 @@ impl<T: Clone> UseEventSourceHandle<T> {
 
     /// Closes the connection ([`EventSource::close`]): the state becomes
     /// `Closed { reason: ClosedByClient }`. [`reconnect`](Self::reconnect), or a new
-    /// URL, opens a new one.
+    /// URL, opens a new one. The connection is opened by an effect, after the first
+    /// render: called during that render, `close` finds none and does nothing.
     pub fn close(&self) {
         let source = self.source.borrow().clone();
         if let Some(source) = source {

@@ -27,6 +27,11 @@ impl Attempts {
     }
 
     /// The open connection delivered an event: it is healthy.
+    /// A connection is open (opened, and not ended since).
+    pub fn is_open(&self) -> bool {
+        self.opened_at.is_some()
+    }
+
     pub fn event(&mut self) {
         self.events = self.events.saturating_add(1);
     }

@@ -140,12 +140,16 @@ impl Control {
         self.changed.notify();
     }
 
-    fn online(&self) {
-        self.came_online.set(true);
+    /// Back online: a wait for the network, or a backoff, may end. Not while a
+    /// connection is open (it lost nothing; the backoff after its loss stays whole).
+    fn online(&self, attempts: &RefCell<Attempts>) {
+        if attempts.try_borrow().is_ok_and(|a| !a.is_open()) {
+            self.came_online.set(true);
+        }
         self.changed.notify();
     }
 
-    fn visibility(&self) {
+    fn visibility(&self, _: &RefCell<Attempts>) {
         self.changed.notify();
     }
 }
@@ -243,17 +247,17 @@ struct Lifecycle {
 }
 
 impl Lifecycle {
-    fn new(options: &Options, control: &Rc<Control>) -> Self {
+    fn new(options: &Options, control: &Rc<Control>, attempts: &Rc<RefCell<Attempts>>) -> Self {
         // A listener that tells `control` while it lives, if `on` and there is a target.
         let listen = |on: bool,
                       target: fn() -> Option<web_sys::EventTarget>,
                       event_type,
-                      tell: fn(&Control)| {
+                      tell: fn(&Control, &RefCell<Attempts>)| {
             let target = target().filter(|_| on)?;
-            let control = Rc::downgrade(control);
+            let (control, attempts) = (Rc::downgrade(control), Rc::downgrade(attempts));
             Some(Listener::new(&target, event_type, move |_| {
-                if let Some(control) = control.upgrade() {
-                    tell(&control);
+                if let (Some(control), Some(attempts)) = (control.upgrade(), attempts.upgrade()) {
+                    tell(&control, &attempts);
                 }
             }))
         };
@@ -380,7 +384,7 @@ async fn drive(
 ) {
     let attempts = Rc::new(RefCell::new(Attempts::default()));
     let policy: &ReconnectPolicy = &options.reconnect;
-    let _lifecycle = Lifecycle::new(&options, &control);
+    let _lifecycle = Lifecycle::new(&options, &control, &attempts);
     // What ended the last connection, for the state shown while waiting offline; none
     // before the first connection, which waits as `Connecting` (no connection was
     // lost yet, so there is nothing to report as reconnecting, and no `error` in JS).
@@ -496,8 +500,6 @@ async fn drive(
                 continue;
             }
         };
-        // An `online` heard while connected says nothing of the wait to come.
-        control.came_online.set(false);
         let now = dom::now();
         let (attempt, elapsed) = {
             let mut attempts = attempts.borrow_mut();
@@ -525,11 +527,18 @@ async fn drive(
                     .unwrap_or_default();
                 let offline = waits_for_network(&options);
                 // A reconnect() already asked for (it interrupted the read of an error
-                // body) ends the backoff at once.
-                let asked = control.reconnect.get();
+                // body) ends the backoff at once; coming back online (it ended native's
+                // wait for the browser's retry), all of it past the server's minimum.
+                let wait = if control.reconnect.get() {
+                    Duration::ZERO
+                } else if control.came_online.get() {
+                    minimum.min(delay)
+                } else {
+                    delay
+                };
                 let state = ConnectionState::Reconnecting {
                     attempt,
-                    delay: (!offline).then_some(if asked { Duration::ZERO } else { delay }),
+                    delay: (!offline).then_some(wait),
                     cause: failure,
                 };
                 if !set_state(&sink, state) {
