@@ -747,6 +747,46 @@ async fn an_online_event_while_connected_does_not_cut_a_later_backoff_short() {
 }
 
 #[wasm_bindgen_test]
+async fn an_online_event_while_connecting_does_not_cut_the_backoff_after_that_connection() {
+    // What broke: an `online` heard while the request was on its way stayed set once
+    // the connection opened, and the backoff after the connection's loss, minutes
+    // later, ended at once.
+    fake_network(false);
+    // The `online` comes as the first request goes, before its answer.
+    js(
+        "window.__fetch = window.fetch; window.__arm = true; window.fetch = (...args) => { \
+        if (window.__arm) { window.__arm = false; window.dispatchEvent(new Event('online')); } \
+        return window.__fetch(...args); };",
+    );
+    let options = Options::new()
+        .transport(Transport::Fetch)
+        .reconnect_on_online(true)
+        .reconnect_policy(exact_policy(2_000));
+    let source = open("/scenario/end-after/3?linger_ms=600", options);
+    let (mut states, _s) = states(&source);
+    let lost = until_state(&mut states, "the retry", is_reconnecting)
+        .await
+        .0;
+    let lost_at = js_sys::Date::now();
+    js("window.fetch = window.__fetch");
+    assert!(
+        matches!(lost, ConnectionState::Reconnecting { delay: Some(d), .. } if d == Duration::from_secs(2)),
+        "{lost:?}"
+    );
+    until_state(&mut states, "connecting again", |s| {
+        matches!(s, ConnectionState::Connecting { .. })
+    })
+    .await;
+    let waited = js_sys::Date::now() - lost_at;
+    source.close();
+    real_network();
+    assert!(
+        waited >= 1_900.0,
+        "connected again {waited} ms after a retry that said 2 s"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn coming_online_does_not_cut_short_the_wait_a_retry_after_asked_for() {
     // What broke: an `online` event ended any backoff at once, also the wait a 503 (or
     // 429) asked for with Retry-After, so a network that flapped sent the client back

@@ -26,12 +26,17 @@ impl Attempts {
         self.events = 0;
     }
 
-    /// The open connection delivered an event: it is healthy.
     /// A connection is open (opened, and not ended since).
     pub fn is_open(&self) -> bool {
         self.opened_at.is_some()
     }
 
+    /// The connection open now opened at `at` or after.
+    pub fn opened_since(&self, at: f64) -> bool {
+        self.opened_at.is_some_and(|opened| opened >= at)
+    }
+
+    /// The open connection delivered an event: it is healthy.
     pub fn event(&mut self) {
         self.events = self.events.saturating_add(1);
     }

@@ -130,7 +130,8 @@ impl Future for Notified<'_> {
 #[derive(Default)]
 pub(crate) struct Control {
     reconnect: Cell<bool>,
-    came_online: Cell<bool>,
+    /// When (`dom::now()`) the browser came back online, while no connection was open.
+    came_online: Cell<Option<f64>>,
     changed: Notify,
 }
 
@@ -144,7 +145,7 @@ impl Control {
     /// connection is open (it lost nothing; the backoff after its loss stays whole).
     fn online(&self, attempts: &RefCell<Attempts>) {
         if attempts.try_borrow().is_ok_and(|a| !a.is_open()) {
-            self.came_online.set(true);
+            self.came_online.set(Some(dom::now()));
         }
         self.changed.notify();
     }
@@ -319,7 +320,7 @@ async fn wait(control: &Control, delay: Duration, online: bool) -> bool {
     let mut timer = pin!(dom::sleep(delay));
     loop {
         let changed = pin!(control.changed.notified());
-        if control.reconnect.replace(false) || (online && control.came_online.replace(false)) {
+        if control.reconnect.replace(false) || (online && control.came_online.take().is_some()) {
             return true;
         }
         if let Either::Left(_) = select(timer.as_mut(), changed).await {
@@ -446,7 +447,7 @@ async fn drive(
             }
         }
         control.reconnect.set(false);
-        control.came_online.set(false);
+        control.came_online.set(None);
         let connecting = ConnectionState::Connecting {
             attempt: attempts.borrow().attempt(),
         };
@@ -500,6 +501,13 @@ async fn drive(
                 continue;
             }
         };
+        // Coming online before a connection that then opened (while it connected, or
+        // while the browser retried) says nothing of the wait after that connection.
+        if let Some(at) = control.came_online.get() {
+            if attempts.borrow().opened_since(at) {
+                control.came_online.set(None);
+            }
+        }
         let now = dom::now();
         let (attempt, elapsed) = {
             let mut attempts = attempts.borrow_mut();
@@ -531,7 +539,7 @@ async fn drive(
                 // wait for the browser's retry), all of it past the server's minimum.
                 let wait = if control.reconnect.get() {
                     Duration::ZERO
-                } else if control.came_online.get() {
+                } else if control.came_online.get().is_some() {
                     minimum.min(delay)
                 } else {
                     delay
