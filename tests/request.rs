@@ -534,29 +534,37 @@ async fn reconnect_while_an_error_body_is_read_closes_with_the_status() {
 
 #[wasm_bindgen_test]
 async fn a_body_a_fetch_wrapper_made_unreadable_is_a_cut_not_a_reason_to_send_again() {
-    // What broke: a page's fetch wrapper that hands back the body as text made the
-    // attempt fail as a network error before any event, which the policy retried: the
-    // request went again with every backoff, though the server had it each time.
+    // What broke: a page's fetch wrapper that hands back the body as text (or no body)
+    // made the attempt fail as a network error (or an ended stream) before any event,
+    // which the policy retried: the request went again with every backoff, though the
+    // server had it each time.
     let eval = |code: &str| js_sys::eval(code).expect("the test's JavaScript runs");
-    eval(
-        "window.__fetch = window.fetch; window.fetch = (...args) =>         window.__fetch(...args).then((r) => new Response(         r.body.pipeThrough(new TextDecoderStream()), r));",
-    );
-    let token = token("llm-wrapped");
-    let answer = request::<Value>(
-        &llm("openai-chat", &format!("tokens=4&pace_ms=2&token={token}")),
-        post("openai-chat").reconnect_policy(exact_policy(5).max_attempts(3)),
-    );
-    let (events, errors) = read_all(answer).await;
-    eval("window.fetch = window.__fetch");
-    assert_eq!(events, [], "no event could be read");
-    assert_eq!(
-        errors,
-        [RequestError::Closed(CloseReason::Interrupted {
-            received: 0
-        })]
-    );
-    let posts = posts(&token).await;
-    assert_eq!(posts.len(), 1, "never sent again: {posts:?}");
+    eval("window.__fetch = window.fetch");
+    for (what, body) in [
+        ("text", "r.body.pipeThrough(new TextDecoderStream())"),
+        ("no body", "null"),
+    ] {
+        eval(&format!(
+            "window.fetch = (...args) => window.__fetch(...args).then((r) => new Response({body}, r));"
+        ));
+        let token = token("llm-wrapped");
+        let answer = request::<Value>(
+            &llm("openai-chat", &format!("tokens=4&pace_ms=2&token={token}")),
+            post("openai-chat").reconnect_policy(exact_policy(5).max_attempts(3)),
+        );
+        let (events, errors) = read_all(answer).await;
+        eval("window.fetch = window.__fetch");
+        assert_eq!(events, [], "{what}: no event could be read");
+        assert_eq!(
+            errors,
+            [RequestError::Closed(CloseReason::Interrupted {
+                received: 0
+            })],
+            "{what}"
+        );
+        let posts = posts(&token).await;
+        assert_eq!(posts.len(), 1, "{what}: never sent again: {posts:?}");
+    }
 }
 
 #[wasm_bindgen_test]

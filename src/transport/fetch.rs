@@ -293,9 +293,9 @@ impl FetchConnector {
             // The query worked where the header did not: keep it.
             self.resume = Resume::Query;
         }
-        // The three failures below come from a page that wraps `fetch` and hands back
-        // something else than the browser's: the server may have the request, so a
-        // request's answer counts them as cuts.
+        // The failures below but an HTTP error come from a page that wraps `fetch` and
+        // hands back something else than the browser's: the server may have the
+        // request, so a request's answer counts them as cuts.
         let Ok(response) = response.dyn_into::<Response>() else {
             return self.cut(Failure::Network {
                 message: "fetch did not resolve to a Response".into(),
@@ -319,8 +319,9 @@ impl FetchConnector {
             }
             return AttemptEnd::Failed(failure);
         }
+        // A 200 has a body, but a fetch wrapper's Response may not.
         let Some(body) = response.body() else {
-            return AttemptEnd::Failed(Failure::StreamEnded);
+            return self.cut(Failure::StreamEnded);
         };
         let Ok(reader) = body.get_reader().dyn_into::<ReadableStreamDefaultReader>() else {
             return self.cut(Failure::Network {
@@ -389,6 +390,8 @@ impl FetchConnector {
                         return AttemptEnd::Fatal(CloseReason::Completed);
                     }
                     Item::Event(event) => {
+                        // The server's own id, even one equal to the caller's.
+                        self.server_ids |= event.has_own_id();
                         attempts.borrow_mut().event();
                         self.received = self.received.saturating_add(1);
                         sink.dispatch(RawEvent::new(event, Rc::clone(&origin)));
