@@ -116,18 +116,32 @@ pub(crate) fn parse_stream_id(id: &str) -> Option<(u64, u64)> {
 /// (see [`describe`]), rather than not answering.
 const REFUSED: &str = "redis refused the command";
 
-/// Whether Redis answered `error` (a key of another type, missing rights, no memory, a
-/// read-only replica, a wrong password): retrying does not help until that is fixed.
-/// Loading, cluster moves and the like pass, and count as unreachable meanwhile.
+/// Redis's codes for a command it refuses because of how it or its data are set up: a
+/// key of another type, a user without the rights, no memory left, snapshots failing,
+/// no or a wrong password. Busy scripts, loading, failovers, full client lists and the
+/// like pass by themselves, and count as unreachable meanwhile.
+const REFUSALS: [&str; 6] = [
+    "WRONGTYPE",
+    "NOPERM",
+    "OOM",
+    "MISCONF",
+    "NOAUTH",
+    "WRONGPASS",
+];
+
+/// Whether Redis refused `error`'s command (see [`REFUSALS`]). Before Redis 7 an error
+/// inside a script comes as `ERR Error running script … WRONGTYPE …`: the code is then
+/// looked for in the text.
 fn is_refusal(error: &RedisError) -> bool {
-    use redis::{ErrorKind, ServerErrorKind as Server};
-    match error.kind() {
-        ErrorKind::Server(
-            Server::BusyLoading | Server::TryAgain | Server::ClusterDown | Server::MasterDown,
-        ) => false,
-        ErrorKind::Server(_) | ErrorKind::Extension | ErrorKind::AuthenticationFailed => true,
-        _ => false,
+    if error.kind() == redis::ErrorKind::AuthenticationFailed {
+        return true;
     }
+    let text = error.to_string();
+    REFUSALS.iter().any(|code| {
+        error.code() == Some(*code)
+            || text.contains(&format!("{code} "))
+            || text.contains(&format!("\"{code}\""))
+    })
 }
 
 /// The text of a Redis error: a refusal begins with [`REFUSED`].
@@ -144,9 +158,10 @@ pub(crate) fn unavailable(error: &str) -> ApiError {
     let message = if error.starts_with(REFUSED) {
         format!(
             "the redis broker is reachable but {error}; that is Redis's setup, not the \
-             network: a key of another type in place of a channel's stream (`{STREAM_PREFIX}NAME`), \
-             a user without the rights, no memory left or a read-only replica. Fix it \
-             there: retrying will not help until then"
+             network: a key of another type in place of a channel's stream \
+             (`{STREAM_PREFIX}NAME`), a user without the rights, no memory left, failing \
+             snapshots or a wrong password. The server keeps trying, but fix it in Redis \
+             first"
         )
     } else {
         format!(
@@ -806,7 +821,7 @@ async fn read_round(
     )
     .await
     .map_err(|_| "no answer to XREAD".to_owned())?
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| describe(&e))?;
     Ok(())
 }
 
@@ -1003,6 +1018,37 @@ mod tests {
         // What broke: a reader that started before a channel's first entry took that
         // entry for a loss, and ended its streams before they had an id to resume from.
         assert!(!page(old("1-0"), &["1-0"]).lost(&at("0-0", 0)).0);
+    }
+
+    #[test]
+    fn refusals_are_redis_setup_and_the_rest_passes() {
+        // What broke: every error Redis answered was told as "unreachable"; this
+        // session's first fix then took errors that pass by themselves (a busy script,
+        // a full client list) for refusals, which it says to fix in Redis.
+        let error = |reply: &str| {
+            redis::parse_redis_value(format!("-{reply}\r\n").as_bytes())
+                .and_then(redis::Value::extract_error)
+                .expect_err("an error reply")
+        };
+        for refused in [
+            "WRONGTYPE Operation against a key holding the wrong kind of value",
+            "NOPERM User u has no permissions to run the 'xadd' command",
+            "OOM command not allowed when used memory > 'maxmemory'.",
+            "MISCONF Redis is configured to save RDB snapshots, but it's currently unable",
+            "ERR Error running script (call to f_1): @user_script:2: WRONGTYPE Operation",
+        ] {
+            assert!(is_refusal(&error(refused)), "{refused}");
+        }
+        for passing in [
+            "BUSY Redis is busy running a script.",
+            "ERR max number of clients reached",
+            "NOREPLICAS Not enough good replicas to write.",
+            "READONLY You can't write against a read only replica.",
+            "LOADING Redis is loading the dataset in memory",
+            "ERR The ID specified in XADD is equal or smaller than the target stream top item",
+        ] {
+            assert!(!is_refusal(&error(passing)), "{passing}");
+        }
     }
 
     #[test]
