@@ -27,27 +27,30 @@ const LOST = '\u0000';
 /**
  * The key of a connection: the URL as given and the options as JSON with sorted keys,
  * so equal options are one connection whatever the object (an inline `{...}` in a
- * render is a new object each time). A value JSON would drop or change (a `Headers`, a
- * `Map` or another object that is not plain, a function, a BigInt, a number that is
- * not finite, a header whose value is undefined) is written as `{"\u0000": what}`, so
- * it neither shares a connection with plain options nor reaches the constructor
- * changed: a connection whose key holds one opens with the caller's own options, which
- * the constructor judges (and refuses, as a rule, with its message). Throws a
- * TypeError for a cycle.
+ * render is a new object each time). A value JSON would drop or change (an object that
+ * is not plain, such as a `Headers`, a `Map`, a `Date` or a class's instance; a
+ * function, a BigInt, a number that is not finite, a header whose value is undefined)
+ * is written with a mark, `"\u0000"`, and an object's own fields: it neither shares a
+ * connection with plain options nor reaches the constructor changed, as a connection
+ * whose key holds a mark opens with the caller's own options, which the constructor
+ * judges. Throws a TypeError for a cycle.
  */
 export function connectionKey(url, options) {
   try {
-    return JSON.stringify([String(url), options ?? null], (name, value) => {
-      const kind = typeof value;
-      if (kind === 'function' || kind === 'symbol' || kind === 'bigint' || (kind === 'number' && !Number.isFinite(value))) {
-        return { [LOST]: `${kind} ${String(value)}` };
+    return JSON.stringify([String(url), options ?? null], function (name, value) {
+      // The value before `toJSON` (a Date's) made it a string.
+      const raw = this[name];
+      const kind = typeof raw;
+      if (kind === 'function' || kind === 'symbol' || kind === 'bigint' || (kind === 'number' && !Number.isFinite(raw))) {
+        return { [LOST]: `${kind} ${String(raw)}` };
       }
-      if (value === null || kind !== 'object' || Array.isArray(value)) return value;
-      const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return { [LOST]: Object.prototype.toString.call(value) };
+      if (raw === null || kind !== 'object' || Array.isArray(raw)) return value;
+      const proto = Object.getPrototypeOf(raw);
+      const plain = proto === Object.prototype || proto === null;
       // An option that is undefined is absent, as the constructor reads it; a header is not.
-      const keys = Object.keys(value).filter((k) => name === 'headers' || value[k] !== undefined);
-      return Object.fromEntries(keys.sort().map((k) => [k, value[k] === undefined ? { [LOST]: 'undefined' } : value[k]]));
+      const keys = Object.keys(raw).filter((k) => name === 'headers' || raw[k] !== undefined);
+      const fields = keys.sort().map((k) => [k, raw[k] === undefined ? { [LOST]: 'undefined' } : raw[k]]);
+      return Object.fromEntries(plain ? fields : [[LOST, Object.prototype.toString.call(raw)], ...fields]);
     });
   } catch (e) {
     throw new TypeError(

@@ -51,6 +51,27 @@ if (base) {
     return html;
   });
 
+  // Regression: the hooks' registry keyed options that are not plain objects (a
+  // class's instance, a Date) without their fields, or as their toJSON: a new token in
+  // a class's instance kept the old connection, and a Date passed as a string.
+  await runner.check('the registry key keeps the fields of options that are not plain objects, and marks what JSON would change', async () => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+      import { connectionKey } from ${JSON.stringify(join(app, 'node_modules', 'wasm-eventsource', 'js', 'shared.js'))};
+      class Opts { constructor(token) { this.transport = 'fetch'; this.headers = { Authorization: token }; } }
+      const key = (options) => connectionKey('http://x/events', options);
+      console.log(JSON.stringify({
+        tokens: key(new Opts('a')) !== key(new Opts('b')),
+        instanceVsPlain: key(new Opts('a')) !== key({ transport: 'fetch', headers: { Authorization: 'a' } }),
+        dateVsString: key({ lastEventId: new Date(0) }) !== key({ lastEventId: new Date(0).toJSON() }),
+        undefinedOption: key({ headers: undefined, retry: { maxMs: undefined } }) === key({ retry: {} }),
+        sorted: key({ transport: 'fetch', dedupe: true }) === key({ dedupe: true, transport: 'fetch' }),
+      }));
+    `], { cwd: app, encoding: 'utf8' });
+    const got = JSON.parse(out.trim().split('\n').pop());
+    const wrong = Object.entries(got).filter(([, ok]) => ok !== true).map(([what]) => what);
+    if (wrong.length) throw new Error(`wrong: ${wrong.join(', ')}`);
+  });
+
   // Both entries' types, as packed, in one tsc run (each costs seconds): a strict
   // consumer and the README's tsx examples pass; code the types rule out (wrong.ts)
   // fails with exactly the expected errors.
