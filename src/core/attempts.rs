@@ -9,6 +9,8 @@ use std::time::Duration;
 pub(crate) struct Attempts {
     attempt: u32,
     opened_at: Option<f64>,
+    /// When the last connection opened, kept after it ended.
+    last_opened: Option<f64>,
     events: u64,
     failing_since: Option<f64>,
 }
@@ -23,6 +25,7 @@ impl Attempts {
     /// A connection opened at `now`.
     pub fn opened(&mut self, now: f64) {
         self.opened_at = Some(now);
+        self.last_opened = Some(now);
         self.events = 0;
     }
 
@@ -31,9 +34,10 @@ impl Attempts {
         self.opened_at.is_some()
     }
 
-    /// The connection open now opened at `at` or after.
+    /// A connection opened at `at` or after (it may have ended since: native's
+    /// browser retries within one attempt).
     pub fn opened_since(&self, at: f64) -> bool {
-        self.opened_at.is_some_and(|opened| opened >= at)
+        self.last_opened.is_some_and(|opened| opened >= at)
     }
 
     /// The open connection delivered an event: it is healthy.
@@ -148,5 +152,22 @@ mod tests {
         assert_eq!(attempts.lost(50.0), 1);
         // Failing, then lost offline: the count stays.
         assert_eq!(attempts.lost_offline(60.0), 1);
+    }
+
+    #[test]
+    fn a_connection_opened_since_counts_after_it_ended() {
+        // What broke: the loop asked whether the connection open at an attempt's end
+        // had opened since the browser came online; native's browser retries end and
+        // open connections within one attempt, so one that opened and was lost again
+        // left the old `online` to cut the next backoff short.
+        let mut attempts = Attempts::default();
+        assert!(!attempts.opened_since(0.0));
+        attempts.opened(20.0);
+        assert!(attempts.opened_since(10.0));
+        assert!(!attempts.opened_since(30.0));
+        attempts.lost(40.0);
+        assert!(!attempts.is_open());
+        assert!(attempts.opened_since(10.0));
+        assert!(!attempts.opened_since(30.0));
     }
 }
