@@ -30,7 +30,8 @@ const LOST = '\u0000';
  * render is a new object each time). A value JSON would drop or change (an object that
  * is not plain, such as a `Headers`, a `Map`, a `Date` or a class's instance; a
  * function, a BigInt, a number that is not finite, a header whose value is undefined)
- * is written with a mark, `"\u0000"`, and an object's own fields: it neither shares a
+ * is written with a mark, `"\u0000"`, and an object's fields (its own and inherited
+ * enumerable ones; a getter on a class is not one): it neither shares a
  * connection with plain options nor reaches the constructor changed, as a connection
  * whose key holds a mark opens with the caller's own options, which the constructor
  * judges. Throws a TypeError for a cycle.
@@ -47,8 +48,12 @@ export function connectionKey(url, options) {
       if (raw === null || kind !== 'object' || Array.isArray(raw)) return value;
       const proto = Object.getPrototypeOf(raw);
       const plain = proto === Object.prototype || proto === null;
-      // An option that is undefined is absent, as the constructor reads it; a header is not.
-      const keys = Object.keys(raw).filter((k) => name === 'headers' || raw[k] !== undefined);
+      // The fields the constructor reads: an object that is not plain may inherit them
+      // (Object.create(base)). An option that is undefined is absent, as the
+      // constructor reads it; a header is not.
+      const names = plain ? Object.keys(raw) : [];
+      if (!plain) for (const k in raw) names.push(k);
+      const keys = names.filter((k) => name === 'headers' || raw[k] !== undefined);
       const fields = keys.sort().map((k) => [k, raw[k] === undefined ? { [LOST]: 'undefined' } : raw[k]]);
       return Object.fromEntries(plain ? fields : [[LOST, Object.prototype.toString.call(raw)], ...fields]);
     });

@@ -61,6 +61,7 @@ if (base) {
       const key = (options) => connectionKey('http://x/events', options);
       console.log(JSON.stringify({
         tokens: key(new Opts('a')) !== key(new Opts('b')),
+        inherited: key(Object.create({ headers: { Authorization: 'a' } })) !== key(Object.create({ headers: { Authorization: 'b' } })),
         instanceVsPlain: key(new Opts('a')) !== key({ transport: 'fetch', headers: { Authorization: 'a' } }),
         dateVsString: key({ lastEventId: new Date(0) }) !== key({ lastEventId: new Date(0).toJSON() }),
         undefinedOption: key({ headers: undefined, retry: { maxMs: undefined } }) === key({ retry: {} }),
