@@ -362,15 +362,19 @@ export class ShareLink {
   keep(msg) {
     let events = 1;
     let chars = 0;
-    const list = msg[1];
-    if (msg[0] === 'e' && Array.isArray(list)) {
-      events = list.length / 5;
-      // (The data and the id: a long id comes again with each event that carries it.)
-      for (let i = 1; i + 1 < list.length; i += 5) {
-        for (const text of [list[i], list[i + 1]]) chars += typeof text === 'string' ? text.length : 0;
-      }
+    const [kind, list] = msg;
+    if (kind === 'e') {
+      // Every message weighs at least one event, and every text in it counts (a long
+      // id comes again with each event that carries it): else a script of the origin
+      // posting empty lists, or text where no event reads it, grows what each member
+      // keeps without bound.
+      if (!Array.isArray(list)) return;
+      events = Math.max(1, Math.ceil(list.length / 5));
+      for (const text of list) chars += typeof text === 'string' ? text.length : 0;
     } else if (typeof list === 'string') {
       chars = list.length;
+    } else if (list != null) {
+      return; // an id or a comment is text; an open carries nothing
     }
     this.kept.push([msg, events, chars]);
     this.events += events;

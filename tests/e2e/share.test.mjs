@@ -605,6 +605,14 @@ if (base) {
         if (leader.link.chars > 1 << 20 || leader.link.kept.length !== 2) {
           throw new Error(`with long ids, the leader keeps ${leader.link.kept.length} messages, ${leader.link.chars} characters`);
         }
+        // What broke (a review): a list of no events weighed nothing, so a script of
+        // the origin posting empty ones grew what every member keeps without bound; a
+        // comment that was not text was kept uncounted.
+        for (let n = 0; n < 3000; n++) leader.link.post(['e', []]);
+        leader.link.post(['c', { not: 'text' }]);
+        if (leader.link.kept.length > 1000 || leader.link.events > 1000 || leader.link.kept.some((k) => k[0][0] === 'c')) {
+          throw new Error(`after empty lists, the leader keeps ${leader.link.kept.length} messages, ${leader.link.events} events`);
+        }
         return `caught up on ${follower.ids.length - 5} events; the leader keeps ${leader.link.kept.length} message`;
       });
     });
