@@ -491,15 +491,23 @@ impl Options {
                 ""
             },
         ];
+        // Each part escaped, so that no two sets of parts make one name (a header value
+        // holding `|X-B:2` would otherwise read as a second header).
+        let mut push = |part: &str, end: char| {
+            for c in part.chars() {
+                if matches!(c, '\\' | '|' | ':') {
+                    name.push('\\');
+                }
+                name.push(c);
+            }
+            name.push(end);
+        };
         for part in parts {
-            name.push_str(part);
-            name.push('|');
+            push(part, '|');
         }
         for (header, value) in &self.headers {
-            name.push_str(header);
-            name.push(':');
-            name.push_str(value);
-            name.push('|');
+            push(header, ':');
+            push(value, '|');
         }
         Some(name)
     }
@@ -651,6 +659,35 @@ mod tests {
             plain.share_key("user-1").share_name(url),
             token().share_key("user-1").share_name(url)
         );
+    }
+
+    #[test]
+    fn the_default_share_name_tells_every_set_of_parts_apart() {
+        // What broke: the parts were joined with `|` and headers written `name:value|`
+        // unescaped, so a header value holding `|X-B:2` made the name of two headers,
+        // and a tab sending one header joined the group of a tab sending two.
+        let url = "https://example.com/events";
+        let with = |headers: &[(&str, &str)]| {
+            headers
+                .iter()
+                .fold(Options::new().share_across_tabs(true), |o, (n, v)| {
+                    o.header(*n, *v)
+                })
+                .share_name(url)
+        };
+        assert_ne!(
+            with(&[("X-A", "1|X-B:2")]),
+            with(&[("X-A", "1"), ("X-B", "2")])
+        );
+        let body = |b: &str| {
+            Options::new()
+                .share_across_tabs(true)
+                .method("POST")
+                .body(b)
+                .share_name(url)
+        };
+        assert_ne!(body("a|"), body("a\\|"));
+        assert_eq!(with(&[("X-A", "1")]), with(&[("X-A", "1")]));
     }
 
     #[test]
