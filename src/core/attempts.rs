@@ -34,6 +34,11 @@ impl Attempts {
         self.opened_at.is_some()
     }
 
+    /// An attempt starts: a connection opened before it is no longer "since".
+    pub fn connecting(&mut self) {
+        self.last_opened = None;
+    }
+
     /// A connection opened at `at` or after (it may have ended since: native's
     /// browser retries within one attempt).
     pub fn opened_since(&self, at: f64) -> bool {
@@ -169,5 +174,8 @@ mod tests {
         assert!(!attempts.is_open());
         assert!(attempts.opened_since(10.0));
         assert!(!attempts.opened_since(30.0));
+        // A new attempt forgets it, whatever the clock says after (it can go back).
+        attempts.connecting();
+        assert!(!attempts.opened_since(10.0));
     }
 }

@@ -448,6 +448,9 @@ async fn drive(
         }
         control.reconnect.set(false);
         control.came_online.set(None);
+        // (So that `opened_since` compares times of this attempt only: `Date.now()` can
+        // go back.)
+        attempts.borrow_mut().connecting();
         let connecting = ConnectionState::Connecting {
             attempt: attempts.borrow().attempt(),
         };
