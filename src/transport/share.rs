@@ -15,9 +15,11 @@
 //!   that got the lock meanwhile), `["i", id]` an id without an event, `["o"]` a
 //!   connection opened, `["c", text]` a comment, `["w"]` "followers, say your types";
 //! - from a follower: `["h", tab, types...]` its event types (the leader answers with
-//!   its state), `["b", tab]` it left, `["r"]` reconnect. A tab that closes says
-//!   nothing: the leader forgets its types when its member lock goes
-//!   ([`Member::sweep`]).
+//!   its state), `["j", tab]` it joined (the other followers say their types again,
+//!   so that it knows them all), `["b", tab]` it left, `["r"]` reconnect. A tab that
+//!   closes says nothing: the leader forgets its types when its member lock goes
+//!   ([`Member::sweep`]). Followers keep the types they hear too: a new leader
+//!   listens to them from its first connection, before they answer its `w`.
 //!
 //! The link (`share.js`) numbers the leader's events, ids, comments and opens (a term
 //! and a count appended; `w` gets the term, so that members drop what a deposed
@@ -94,6 +96,9 @@ struct Member {
     own: RefCell<Vec<String>>,
     /// Set while this member is the leader.
     lead: RefCell<Option<Lead>>,
+    /// While following: the other followers' event types, as they said them (as the
+    /// leader's `others`).
+    known: RefCell<Vec<Follower>>,
 }
 
 /// What the leader holds.
@@ -103,7 +108,7 @@ struct Lead {
     transport: Box<dyn TransportHandle>,
     /// Each follower's event types (native: the leader listens to their union), and
     /// whether its member lock was missing at the last count ([`Member::sweep`]).
-    others: Vec<(String, Vec<String>, bool)>,
+    others: Vec<Follower>,
     /// The types the transport listens to now.
     listened: Vec<String>,
     /// Wakes the follower count.
@@ -154,6 +159,7 @@ impl Shared {
             _on_message: on_message,
             own: RefCell::default(),
             lead: RefCell::default(),
+            known: RefCell::default(),
         });
         let _ = slot.set(Rc::downgrade(&member));
         member.follow();
@@ -285,7 +291,10 @@ impl Member {
         *self.lead.borrow_mut() = Some(Lead {
             _tee: tee,
             transport,
-            others: Vec::new(),
+            // The followers it heard of: their types are listened to from the start,
+            // not only once they answer the `w` below (an event of a type only they
+            // follow would go by meanwhile). Gone ones are swept as any.
+            others: self.known.take(),
             listened: Vec::new(),
             recount,
             counting,
@@ -330,6 +339,7 @@ impl Member {
             sink.set_share_role(ShareRole::Follower);
         }
         self.announce();
+        self.link.post(&message(&["j", &self.tab]));
     }
 
     /// Forgets the followers whose tabs went without a word (a closed tab says
@@ -378,19 +388,8 @@ impl Member {
         if self.leading() {
             match kind.as_str() {
                 "h" => {
-                    let Some(tab) = msg.get(1).as_string() else {
-                        return;
-                    };
-                    let types: Vec<String> = (2..msg.length())
-                        .filter_map(|i| msg.get(i).as_string())
-                        .take(MAX_TYPES)
-                        .collect();
                     if let Some(lead) = self.lead.borrow_mut().as_mut() {
-                        lead.others.retain(|(t, _, _)| *t != tab);
-                        if lead.others.len() >= MAX_MEMBERS {
-                            lead.others.remove(0);
-                        }
-                        lead.others.push((tab, types, false));
+                        heard(&mut lead.others, msg);
                     }
                     self.relisten();
                     if let Some(sink) = self.sink.upgrade() {
@@ -399,9 +398,8 @@ impl Member {
                     self.recount();
                 }
                 "b" => {
-                    let tab = msg.get(1).as_string().unwrap_or_default();
                     if let Some(lead) = self.lead.borrow_mut().as_mut() {
-                        lead.others.retain(|(t, _, _)| *t != tab);
+                        heard(&mut lead.others, msg);
                     }
                     self.relisten();
                     self.recount();
@@ -433,6 +431,8 @@ impl Member {
         };
         match kind.as_str() {
             "w" => self.announce(),
+            "j" => self.announce(),
+            "h" | "b" => heard(&mut self.known.borrow_mut(), msg),
             "e" => {
                 let Ok(list) = msg.get(1).dyn_into::<Array>() else {
                     return;
@@ -485,6 +485,30 @@ impl Member {
             _ => {}
         }
     }
+}
+
+/// A follower as the others know it: its tab, its event types, and whether its member
+/// lock was missing at the leader's last count ([`Member::sweep`]).
+type Follower = (String, Vec<String>, bool);
+
+/// Notes what a follower said in `msg`: `["h", tab, types...]` its types, `["b", tab]`
+/// it left (at most [`MAX_MEMBERS`] followers of [`MAX_TYPES`] types each).
+fn heard(members: &mut Vec<Follower>, msg: &Array) {
+    let Some(tab) = msg.get(1).as_string() else {
+        return;
+    };
+    members.retain(|(t, _, _)| *t != tab);
+    if msg.get(0).as_string().as_deref() != Some("h") {
+        return;
+    }
+    if members.len() >= MAX_MEMBERS {
+        members.remove(0);
+    }
+    let types = (2..msg.length())
+        .filter_map(|i| msg.get(i).as_string())
+        .take(MAX_TYPES)
+        .collect();
+    members.push((tab, types, false));
 }
 
 /// The leader's follower count, again whenever one joins or leaves, and every

@@ -1137,6 +1137,37 @@ if (base) {
       });
     });
 
+    await run.check("native: a new leader listens to the followers' types it heard of from its first connection, before they answer it", async () => {
+      // What broke (a review): a new leader opened its EventSource with its own types
+      // and added the followers' as they answered its `w`: events of a type only a busy
+      // follower followed, sent meanwhile, were not dispatched and were lost to it.
+      return inContext(async (context) => {
+        const channel = unique('share-handover-types');
+        const a = await openMember(context, site, channel, 'native', ['chat']);
+        await waitUntil(a, 'the first page to lead', () => window.src.shareRole === 'leader');
+        const b = await openMember(context, site, channel, 'native', ['chat']);
+        const c = await openMember(context, site, channel, 'native', ['note']);
+        await settled([a, b, c]);
+        await publish(channel, 'note', 1);
+        await allReceived([c], 1, 'note');
+        // c answers nothing for 2 s; meanwhile a goes and b leads.
+        const busy = c.evaluate(() => {
+          const until = performance.now() + 2000;
+          while (performance.now() < until);
+        });
+        const since = Date.now();
+        await a.close();
+        await leadsWithin(b, since, 1500, 'the leader closed');
+        await waitUntil(b, "b's connection to open", () => window.src.state.kind === 'open');
+        await publish(channel, 'note', 3, 1);
+        if (Date.now() - since > 1800) throw new Error('the notes went after c could answer: nothing was checked');
+        await busy;
+        await publish(channel, 'note', 1, 4);
+        await allReceived([c], 5, 'note');
+        await noPageErrors([b, c]);
+      });
+    });
+
     await run.check("native: a follower's tab that closes (without a word) is forgotten: the leader stops listening to its types, and keeps a live follower's", async () => {
       // What broke: a closed tab says nothing (its scripts just stop), and the leader
       // kept its types for good: on native it went on listening to them, and past 256
