@@ -288,13 +288,15 @@ impl Member {
                 }
             });
         }
+        // The followers it heard of: their types are listened to from the start, not
+        // only once they answer the `w` below (an event of a type only they follow
+        // would go by meanwhile). Gone ones are swept as any (so none where nothing
+        // sweeps: alone).
+        let others = if alone { Vec::new() } else { self.known.take() };
         *self.lead.borrow_mut() = Some(Lead {
             _tee: tee,
             transport,
-            // The followers it heard of: their types are listened to from the start,
-            // not only once they answer the `w` below (an event of a type only they
-            // follow would go by meanwhile). Gone ones are swept as any.
-            others: self.known.take(),
+            others,
             listened: Vec::new(),
             recount,
             counting,
