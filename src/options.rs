@@ -661,6 +661,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "share")]
     #[test]
     fn the_default_share_name_tells_every_set_of_parts_apart() {
         // What broke: the parts were joined with `|` and headers written `name:value|`
