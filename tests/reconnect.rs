@@ -708,6 +708,40 @@ async fn online_cuts_the_backoff_short_and_offline_spends_no_attempt() {
     real_network();
 }
 
+/// A fetch source with `reconnect_on_online` and a 2 s backoff, to a stream that ends
+/// after 3 events.
+fn ended_stream_with_a_2s_backoff() -> EventSource {
+    let options = Options::new()
+        .transport(Transport::Fetch)
+        .reconnect_on_online(true)
+        .reconnect_policy(exact_policy(2_000));
+    open("/scenario/end-after/3?linger_ms=600", options)
+}
+
+/// The end of the tests of an `online` heard before the stream ends: the retry says
+/// 2 s, and the next connection comes no sooner. Closes the source.
+async fn the_backoff_after_the_loss_is_whole(
+    source: &EventSource,
+    states: &mut futures::channel::mpsc::UnboundedReceiver<ConnectionState>,
+) {
+    let lost = until_state(states, "the retry", is_reconnecting).await.0;
+    let lost_at = js_sys::Date::now();
+    assert!(
+        matches!(lost, ConnectionState::Reconnecting { delay: Some(d), .. } if d == Duration::from_secs(2)),
+        "{lost:?}"
+    );
+    until_state(states, "connecting again", |s| {
+        matches!(s, ConnectionState::Connecting { .. })
+    })
+    .await;
+    let waited = js_sys::Date::now() - lost_at;
+    source.close();
+    assert!(
+        waited >= 1_900.0,
+        "connected again {waited} ms after a retry that said 2 s"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn an_online_event_while_connected_does_not_cut_a_later_backoff_short() {
     // What broke: an `online` heard while the connection was open was kept until the
@@ -715,34 +749,11 @@ async fn an_online_event_while_connected_does_not_cut_a_later_backoff_short() {
     // the delay the Reconnecting state reported. (Fetch: after a stream ends, native's
     // browser reconnects by itself; the loop's backoff is the same for both.)
     fake_network(false);
-    for transport in [Transport::Fetch] {
-        let options = Options::new()
-            .transport(transport)
-            .reconnect_on_online(true)
-            .reconnect_policy(exact_policy(2_000));
-        let source = open("/scenario/end-after/3?linger_ms=600", options);
-        let (mut states, _s) = states(&source);
-        until_state(&mut states, "open", ConnectionState::is_open).await;
-        js("window.dispatchEvent(new Event('online'))");
-        let lost = until_state(&mut states, "the retry", is_reconnecting)
-            .await
-            .0;
-        let lost_at = js_sys::Date::now();
-        assert!(
-            matches!(lost, ConnectionState::Reconnecting { delay: Some(d), .. } if d == Duration::from_secs(2)),
-            "{transport:?}: {lost:?}"
-        );
-        until_state(&mut states, "connecting again", |s| {
-            matches!(s, ConnectionState::Connecting { .. })
-        })
-        .await;
-        let waited = js_sys::Date::now() - lost_at;
-        source.close();
-        assert!(
-            waited >= 1_900.0,
-            "{transport:?}: connected again {waited} ms after a retry that said 2 s"
-        );
-    }
+    let source = ended_stream_with_a_2s_backoff();
+    let (mut states, _s) = states(&source);
+    until_state(&mut states, "open", ConnectionState::is_open).await;
+    js("window.dispatchEvent(new Event('online'))");
+    the_backoff_after_the_loss_is_whole(&source, &mut states).await;
     real_network();
 }
 
@@ -758,32 +769,11 @@ async fn an_online_event_while_connecting_does_not_cut_the_backoff_after_that_co
         if (window.__arm) { window.__arm = false; window.dispatchEvent(new Event('online')); } \
         return window.__fetch(...args); };",
     );
-    let options = Options::new()
-        .transport(Transport::Fetch)
-        .reconnect_on_online(true)
-        .reconnect_policy(exact_policy(2_000));
-    let source = open("/scenario/end-after/3?linger_ms=600", options);
+    let source = ended_stream_with_a_2s_backoff();
     let (mut states, _s) = states(&source);
-    let lost = until_state(&mut states, "the retry", is_reconnecting)
-        .await
-        .0;
-    let lost_at = js_sys::Date::now();
+    the_backoff_after_the_loss_is_whole(&source, &mut states).await;
     js("window.fetch = window.__fetch");
-    assert!(
-        matches!(lost, ConnectionState::Reconnecting { delay: Some(d), .. } if d == Duration::from_secs(2)),
-        "{lost:?}"
-    );
-    until_state(&mut states, "connecting again", |s| {
-        matches!(s, ConnectionState::Connecting { .. })
-    })
-    .await;
-    let waited = js_sys::Date::now() - lost_at;
-    source.close();
     real_network();
-    assert!(
-        waited >= 1_900.0,
-        "connected again {waited} ms after a retry that said 2 s"
-    );
 }
 
 #[wasm_bindgen_test]

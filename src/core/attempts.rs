@@ -9,8 +9,9 @@ use std::time::Duration;
 pub(crate) struct Attempts {
     attempt: u32,
     opened_at: Option<f64>,
-    /// When the last connection opened, kept after it ended.
-    last_opened: Option<f64>,
+    /// The browser came back online while no connection was open, and none has
+    /// opened since: a backoff may end early (see [`take_online`](Self::take_online)).
+    online: bool,
     events: u64,
     failing_since: Option<f64>,
 }
@@ -25,24 +26,26 @@ impl Attempts {
     /// A connection opened at `now`.
     pub fn opened(&mut self, now: f64) {
         self.opened_at = Some(now);
-        self.last_opened = Some(now);
+        self.online = false;
         self.events = 0;
     }
 
-    /// A connection is open (opened, and not ended since).
-    pub fn is_open(&self) -> bool {
-        self.opened_at.is_some()
+    /// The browser came back online. Not heard while a connection is open: it lost
+    /// nothing, and the backoff after its loss stays whole. A connection that opens
+    /// later forgets it too (native's browser retries open within one attempt).
+    pub fn came_online(&mut self) {
+        self.online |= self.opened_at.is_none();
     }
 
-    /// An attempt starts: a connection opened before it is no longer "since".
-    pub fn connecting(&mut self) {
-        self.last_opened = None;
+    /// Whether the browser came back online since no connection was open (see
+    /// [`came_online`](Self::came_online)).
+    pub fn online(&self) -> bool {
+        self.online
     }
 
-    /// A connection opened at `at` or after (it may have ended since: native's
-    /// browser retries within one attempt).
-    pub fn opened_since(&self, at: f64) -> bool {
-        self.last_opened.is_some_and(|opened| opened >= at)
+    /// [`online`](Self::online), forgotten.
+    pub fn take_online(&mut self) -> bool {
+        std::mem::take(&mut self.online)
     }
 
     /// The open connection delivered an event: it is healthy.
@@ -160,22 +163,23 @@ mod tests {
     }
 
     #[test]
-    fn a_connection_opened_since_counts_after_it_ended() {
-        // What broke: the loop asked whether the connection open at an attempt's end
-        // had opened since the browser came online; native's browser retries end and
-        // open connections within one attempt, so one that opened and was lost again
-        // left the old `online` to cut the next backoff short.
+    fn an_online_counts_until_a_connection_opens() {
+        // What broke: the loop kept an `online` heard before a connection that then
+        // opened (and, on native, was lost again within the attempt), and it cut the
+        // backoff after that connection short.
         let mut attempts = Attempts::default();
-        assert!(!attempts.opened_since(0.0));
+        attempts.came_online();
+        assert!(attempts.online());
         attempts.opened(20.0);
-        assert!(attempts.opened_since(10.0));
-        assert!(!attempts.opened_since(30.0));
+        assert!(!attempts.online());
+        // Heard while a connection is open: nothing.
+        attempts.came_online();
+        assert!(!attempts.online());
         attempts.lost(40.0);
-        assert!(!attempts.is_open());
-        assert!(attempts.opened_since(10.0));
-        assert!(!attempts.opened_since(30.0));
-        // A new attempt forgets it, whatever the clock says after (it can go back).
-        attempts.connecting();
-        assert!(!attempts.opened_since(10.0));
+        assert!(!attempts.online());
+        // Heard after the loss, then taken by the wait it ends.
+        attempts.came_online();
+        assert!(attempts.take_online());
+        assert!(!attempts.online());
     }
 }

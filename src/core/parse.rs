@@ -327,6 +327,9 @@ pub struct Parser {
     id_buffer: Vec<u8>,
     /// An `id` field set the buffer since the last dispatch.
     id_changed: bool,
+    /// An `id` field of the stream set the last event ID string at some dispatch
+    /// (never [`set_last_event_id`](Self::set_last_event_id), nor a reset).
+    saw_id: bool,
     /// The last event ID string.
     last_event_id: LastId,
     /// The reconnection time set by the stream, in milliseconds.
@@ -379,6 +382,7 @@ impl Parser {
             event_type: Vec::new(),
             id_buffer: Vec::new(),
             id_changed: false,
+            saw_id: false,
             last_event_id: LastId::Inline(String::new()),
             retry: None,
             oversize: None,
@@ -433,6 +437,12 @@ impl Parser {
     /// the id has no CR, LF or NUL (a server could not have sent those).
     pub fn set_last_event_id(&mut self, id: &str) {
         self.last_event_id.set(id);
+    }
+
+    /// Whether the stream itself has set the last event ID string (an `id` field, in
+    /// an event or alone), as opposed to [`set_last_event_id`](Self::set_last_event_id).
+    pub fn saw_id(&self) -> bool {
+        self.saw_id
     }
 
     /// How many bytes the parser holds for the event being parsed: its data, type and
@@ -830,6 +840,7 @@ impl Parser {
         let own_id = self.id_changed;
         if self.id_changed {
             self.id_changed = false;
+            self.saw_id = true;
             self.last_event_id.set(&decode(&self.id_buffer));
             self.id_buffer.clear();
         }
@@ -966,6 +977,21 @@ fn find_line_end(hay: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_counts_as_the_streams_once_a_field_set_it() {
+        // A request's answer resumes only when the server sent ids: an id seeded by
+        // the caller is not one, an id-only block is, and a new connection keeps it.
+        let mut parser = Parser::with_max_event_size(1024);
+        parser.set_last_event_id("seeded");
+        parser.feed(b"data: 1\n\n");
+        assert!(!parser.saw_id());
+        parser.feed(b"id: seeded\n\n");
+        assert!(parser.saw_id());
+        parser.end_of_stream();
+        assert!(parser.saw_id());
+        assert_eq!(parser.last_event_id(), "seeded");
+    }
 
     #[test]
     fn find_line_end_matches_a_plain_search() {

@@ -51,7 +51,6 @@ impl Fetch {
             request: Rc::clone(&request),
             resume: Resume::Header,
             received: 0,
-            server_ids: false,
             answered: None,
         };
         Fetch {
@@ -89,9 +88,6 @@ struct FetchConnector {
     resume: Resume,
     /// The events delivered, over every attempt.
     received: u64,
-    /// The server has sent an id (one not given by the caller): a request's answer
-    /// can be resumed.
-    server_ids: bool,
     /// The error the server answered the attempt in progress with, while its body is
     /// read: what an interruption then ends the attempt with.
     answered: Option<Failure>,
@@ -175,7 +171,9 @@ impl FetchConnector {
     /// delivered; without ids, sending the request again would start the answer over:
     /// that is only done when [`Options::retry_request`] asks for it.
     fn cut(&self, failure: Failure) -> AttemptEnd {
-        let resumable = self.server_ids && !self.parser.last_event_id().is_empty();
+        // An id the caller gave (`last_event_id`) does not count: the server may not
+        // know ids at all.
+        let resumable = self.parser.saw_id() && !self.parser.last_event_id().is_empty();
         if !self.options.request || resumable || self.options.retry_request {
             return AttemptEnd::Failed(failure);
         }
@@ -390,8 +388,6 @@ impl FetchConnector {
                         return AttemptEnd::Fatal(CloseReason::Completed);
                     }
                     Item::Event(event) => {
-                        // The server's own id, even one equal to the caller's.
-                        self.server_ids |= event.has_own_id();
                         attempts.borrow_mut().event();
                         self.received = self.received.saturating_add(1);
                         sink.dispatch(RawEvent::new(event, Rc::clone(&origin)));
@@ -419,11 +415,7 @@ impl FetchConnector {
                 return AttemptEnd::Gone;
             }
             // An id-only block moves the resume point without an event.
-            let id = self.parser.last_event_id();
-            // An id the caller gave (`last_event_id`) is not one: the server may not
-            // know ids at all.
-            self.server_ids = self.server_ids || id != self.options.last_event_id;
-            sink.set_last_event_id(id);
+            sink.set_last_event_id(self.parser.last_event_id());
         }
     }
 }

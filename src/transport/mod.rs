@@ -130,8 +130,6 @@ impl Future for Notified<'_> {
 #[derive(Default)]
 pub(crate) struct Control {
     reconnect: Cell<bool>,
-    /// When (`dom::now()`) the browser came back online, while no connection was open.
-    came_online: Cell<Option<f64>>,
     changed: Notify,
 }
 
@@ -141,11 +139,11 @@ impl Control {
         self.changed.notify();
     }
 
-    /// Back online: a wait for the network, or a backoff, may end. Not while a
-    /// connection is open (it lost nothing; the backoff after its loss stays whole).
+    /// Back online: a wait for the network, or a backoff, may end
+    /// ([`Attempts::came_online`]).
     fn online(&self, attempts: &RefCell<Attempts>) {
-        if attempts.try_borrow().is_ok_and(|a| !a.is_open()) {
-            self.came_online.set(Some(dom::now()));
+        if let Ok(mut attempts) = attempts.try_borrow_mut() {
+            attempts.came_online();
         }
         self.changed.notify();
     }
@@ -304,23 +302,33 @@ async fn interrupted(control: &Control, pause_when_hidden: bool) -> Interrupt {
 /// online (with `reconnect_on_online`). Coming online ends only the part past
 /// `minimum`, what the server asked for (`retry:`, `Retry-After`): the server's
 /// reasons to be left alone do not change with the client's network.
-async fn backoff(control: &Control, delay: Duration, minimum: Duration) {
+async fn backoff(
+    control: &Control,
+    attempts: &RefCell<Attempts>,
+    delay: Duration,
+    minimum: Duration,
+) {
     let minimum = minimum.min(delay);
-    if !wait(control, minimum, false).await {
-        wait(control, delay.saturating_sub(minimum), true).await;
+    if !wait(control, attempts, minimum, false).await {
+        wait(control, attempts, delay.saturating_sub(minimum), true).await;
     }
 }
 
 /// Waits `delay`; true when `reconnect()` (or, with `online`, coming back online) cut it
 /// short. A zero delay starts no timer (most retries have no server minimum).
-async fn wait(control: &Control, delay: Duration, online: bool) -> bool {
+async fn wait(
+    control: &Control,
+    attempts: &RefCell<Attempts>,
+    delay: Duration,
+    online: bool,
+) -> bool {
     if delay.is_zero() {
         return false;
     }
     let mut timer = pin!(dom::sleep(delay));
     loop {
         let changed = pin!(control.changed.notified());
-        if control.reconnect.replace(false) || (online && control.came_online.take().is_some()) {
+        if control.reconnect.replace(false) || (online && attempts.borrow_mut().take_online()) {
             return true;
         }
         if let Either::Left(_) = select(timer.as_mut(), changed).await {
@@ -441,16 +449,13 @@ async fn drive(
                 if !set_state(&sink, waiting) {
                     return;
                 }
-                wait(&control, left, false).await;
+                wait(&control, &attempts, left, false).await;
                 // The page may have gone hidden or offline meanwhile: check again.
                 continue;
             }
         }
         control.reconnect.set(false);
-        control.came_online.set(None);
-        // (So that `opened_since` compares times of this attempt only: `Date.now()` can
-        // go back.)
-        attempts.borrow_mut().connecting();
+        attempts.borrow_mut().take_online();
         let connecting = ConnectionState::Connecting {
             attempt: attempts.borrow().attempt(),
         };
@@ -504,13 +509,6 @@ async fn drive(
                 continue;
             }
         };
-        // Coming online before a connection that then opened (while it connected, or
-        // while the browser retried) says nothing of the wait after that connection.
-        if let Some(at) = control.came_online.get() {
-            if attempts.borrow().opened_since(at) {
-                control.came_online.set(None);
-            }
-        }
         let now = dom::now();
         let (attempt, elapsed) = {
             let mut attempts = attempts.borrow_mut();
@@ -542,7 +540,7 @@ async fn drive(
                 // wait for the browser's retry), all of it past the server's minimum.
                 let wait = if control.reconnect.get() {
                     Duration::ZERO
-                } else if control.came_online.get().is_some() {
+                } else if attempts.borrow().online() {
                     minimum.min(delay)
                 } else {
                     delay
@@ -558,7 +556,7 @@ async fn drive(
                 if offline {
                     not_before = Some(now + minimum.as_millis() as f64);
                 } else {
-                    backoff(&control, delay, minimum).await;
+                    backoff(&control, &attempts, delay, minimum).await;
                 }
             }
         }

@@ -432,8 +432,7 @@ impl Member {
             return;
         };
         match kind.as_str() {
-            "w" => self.announce(),
-            "j" => self.announce(),
+            "w" | "j" => self.announce(),
             "h" | "b" => heard(&mut self.known.borrow_mut(), msg),
             "e" => {
                 let Ok(list) = msg.get(1).dyn_into::<Array>() else {
