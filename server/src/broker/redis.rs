@@ -6,10 +6,13 @@
 //!   Each publish, and each read of a channel's reader, sets the stream to expire
 //!   [`STREAM_TTL_MS`] (a day) later, so that channels no one publishes to or streams any
 //!   more leave Redis.
-//! - Replay: `XRANGE key (<Last-Event-ID> +`, after checking with `XRANGE key ID ID` that
-//!   the stream still holds that id; if it does not (trimmed, never seen, not a stream
-//!   id), the stream starts with the same `reset` event as the in-memory broker, then
-//!   every entry held.
+//! - Replay: pages of `XRANGE key (<id> + COUNT n`, each in one script with the check
+//!   (`XRANGE key <id> <id>`) that the stream still holds the id it follows: first the
+//!   client's Last-Event-ID, then each page's last entry. If the client's id is not held
+//!   (trimmed, never seen, not a stream id), the stream starts with the same `reset`
+//!   event as the in-memory broker, then every entry held; if a later page's id went
+//!   (trimmed while the replay read), the replay starts again that way, so no entry
+//!   trimmed unread is skipped without a `reset`.
 //! - Live: one reader task per channel per instance reads the stream on its own
 //!   connection (a script that reads a page after its cursor, then `XREAD BLOCK` to
 //!   wait for more) and fans entries out to this instance's streams of the channel
@@ -514,60 +517,92 @@ fn live_stream(
     .boxed()
 }
 
+/// Reads one page of a replay atomically with the check that the stream still holds
+/// the entry the page follows, so that nothing trimmed between the client's id and the
+/// page, or between two pages, is skipped unseen. `KEYS[1]` is the stream, `ARGV[1]`
+/// the id the page follows (`-` for the stream's start), `ARGV[2]` the page size.
+/// Returns 0 and no entries when that id is not held (trimmed, or never there), else 1
+/// and the entries after it.
+const REPLAY_SCRIPT: &str = r"
+local from = ARGV[1]
+if from ~= '-' then
+  if not redis.call('XRANGE', KEYS[1], from, from)[1] then return {0, {}} end
+  from = '(' .. from
+end
+return {1, redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', ARGV[2])}";
+
+/// How many times a replay starts again from the stream's oldest entry because
+/// entries were trimmed while it read, before it gives up (see [`replay`]).
+const REPLAY_RESTARTS: usize = 3;
+
 /// The replay after `last_event_id` and whether history was lost (see
-/// [`Subscription`]).
+/// [`Subscription`]), read in pages of [`REPLAY_PAGE`].
 async fn replay(
     manager: &mut ConnectionManager,
     name: &str,
     last_event_id: Option<&str>,
 ) -> Result<(Vec<Arc<StoredEvent>>, Option<Option<String>>), String> {
+    replay_in_pages(manager, name, last_event_id, REPLAY_PAGE, || {}).await
+}
+
+/// [`replay`] with its page size, and `between_pages` run after each full page (a
+/// test's way to trim the stream between two pages).
+///
+/// Each page is read with the check that the entry it follows is still held
+/// ([`REPLAY_SCRIPT`]). When the client's id is not held, the replay is every entry held
+/// and the history is lost (the stream starts with a `reset`). When a later page's
+/// entry is gone, entries were trimmed between two pages, oldest first, so some after
+/// the previous page may have gone unread: the replay starts again the same way, as if
+/// the client's id had not been held.
+async fn replay_in_pages(
+    manager: &mut ConnectionManager,
+    name: &str,
+    last_event_id: Option<&str>,
+    page_size: usize,
+    mut between_pages: impl FnMut(),
+) -> Result<(Vec<Arc<StoredEvent>>, Option<Option<String>>), String> {
     let Some(last) = last_event_id else {
         return Ok((Vec::new(), None));
     };
     let key = stream_key(name);
-    let held = match parse_stream_id(last) {
-        Some(_) => {
-            let found: StreamRangeReply = timed(
-                redis::cmd("XRANGE")
-                    .arg(&key)
-                    .arg(last)
-                    .arg(last)
-                    .query_async(manager),
-            )
-            .await?;
-            !found.ids.is_empty()
-        }
-        None => false,
-    };
-    let (mut start, history_lost) = if held {
-        (format!("({last}"), None)
-    } else {
-        let oldest: StreamRangeReply = timed(
-            redis::cmd("XRANGE")
-                .arg(&key)
-                .arg("-")
-                .arg("+")
-                .arg("COUNT")
-                .arg(1)
-                .query_async(manager),
-        )
-        .await?;
-        let oldest = oldest.ids.into_iter().next().map(|e| e.id);
-        ("-".to_owned(), Some(oldest))
+    let (mut from, mut history_lost) = match parse_stream_id(last) {
+        Some(_) => (last.to_owned(), None),
+        None => ("-".to_owned(), Some(None)),
     };
     let mut events = Vec::new();
+    let mut restarts = 0;
     while events.len() < REPLAY_MAX {
-        let page: StreamRangeReply = timed(
-            redis::cmd("XRANGE")
+        let (held, page): (u8, StreamRangeReply) = timed(
+            redis::cmd("EVAL")
+                .arg(REPLAY_SCRIPT)
+                .arg(1)
                 .arg(&key)
-                .arg(&start)
-                .arg("+")
-                .arg("COUNT")
-                .arg(REPLAY_PAGE)
+                .arg(&from)
+                .arg(page_size)
                 .query_async(manager),
         )
         .await?;
-        let full = page.ids.len() == REPLAY_PAGE;
+        if held == 0 {
+            // Counted from the second start from the oldest entry: the first may be
+            // the client's id being gone, which is no trim during the replay.
+            if history_lost.is_some() {
+                if restarts == REPLAY_RESTARTS {
+                    return Err(format!(
+                        "the stream was trimmed {restarts} times while a replay read it \
+                         (something writes to it faster than a replay reads); try again"
+                    ));
+                }
+                restarts += 1;
+            }
+            events.clear();
+            from = "-".to_owned();
+            history_lost = Some(None);
+            continue;
+        }
+        if from == "-" {
+            history_lost = Some(page.ids.first().map(|e| e.id.clone()));
+        }
+        let full = page.ids.len() == page_size;
         let Some(newest) = page.ids.last().map(|e| e.id.clone()) else {
             break;
         };
@@ -575,7 +610,8 @@ async fn replay(
         if !full {
             break;
         }
-        start = format!("({newest}");
+        between_pages();
+        from = newest;
     }
     Ok((events, history_lost))
 }
@@ -894,6 +930,71 @@ mod tests {
     use redis::Value;
 
     use super::*;
+
+    /// The ids of a replay and its `history_lost`, for a stream of `entries` ids of
+    /// which `trim` (`XTRIM MAXLEN` exactly) keeps that many after the replay's first
+    /// page of `page` entries, resuming after `last`.
+    async fn replay_trimmed_after_a_page(
+        entries: u64,
+        page: usize,
+        last: &str,
+        trim: Option<u64>,
+    ) -> (Vec<String>, Option<Option<String>>) {
+        let redis = crate::testing::RedisProcess::start().unwrap_or_else(|e| panic!("{e}"));
+        let key = stream_key("pages");
+        for n in 1..=entries {
+            let added: String = redis
+                .query(
+                    redis::cmd("XADD")
+                        .arg(&key)
+                        .arg(format!("{n}-0"))
+                        .arg("data")
+                        .arg(n),
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(added, format!("{n}-0"));
+        }
+        let client = open_client(&redis.url()).unwrap_or_else(|e| panic!("{e}"));
+        let mut manager = ConnectionManager::new(client)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut pages = 0;
+        let (events, lost) = replay_in_pages(&mut manager, "pages", Some(last), page, || {
+            pages += 1;
+            if let (1, Some(keep)) = (pages, trim) {
+                let _: u64 = redis
+                    .query(redis::cmd("XTRIM").arg(&key).arg("MAXLEN").arg(keep))
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        (events.iter().map(|e| e.id.clone()).collect(), lost)
+    }
+
+    #[tokio::test]
+    async fn a_replay_reads_every_page_after_the_id() {
+        let (ids, lost) = replay_trimmed_after_a_page(6, 2, "1-0", None).await;
+        assert_eq!(ids, ["2-0", "3-0", "4-0", "5-0", "6-0"]);
+        assert_eq!(lost, None);
+        let (ids, lost) = replay_trimmed_after_a_page(3, 2, "9-0", None).await;
+        assert_eq!(
+            ids,
+            ["1-0", "2-0", "3-0"],
+            "an id never held replays everything"
+        );
+        assert_eq!(lost, Some(Some("1-0".to_owned())));
+    }
+
+    #[tokio::test]
+    async fn a_trim_between_two_pages_starts_the_replay_again_with_a_reset() {
+        // Broke: the replay read its pages in separate commands, each after the
+        // previous page's last id, so a trim between two pages that removed that id and
+        // entries after it skipped them without a `reset` (here 4-0).
+        let (ids, lost) = replay_trimmed_after_a_page(6, 2, "1-0", Some(2)).await;
+        assert_eq!(ids, ["5-0", "6-0"]);
+        assert_eq!(lost, Some(Some("5-0".to_owned())));
+    }
 
     #[test]
     fn stream_ids_order_like_redis() {
