@@ -603,6 +603,40 @@ async fn a_command_redis_refuses_is_told_as_a_refusal_not_as_unreachable() {
     publish_ok(&a, json!({"channel": "taken", "data": 2})).await;
 }
 
+// Regression: with the blocking `XREAD` refused (a user whose rights leave it out), the
+// channel's reader read each page, said "broker available", then failed at the wait:
+// its streams heard "unavailable" and "available" again and again, and a new stream
+// got a 503 whenever it came between the two. The reader now reads a page every
+// second instead, and tells its streams of no outage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_refused_the_blocking_read_reads_every_second_and_tells_no_outage() {
+    let redis = redis();
+    let _: () = tokio::task::block_in_place(|| {
+        redis.query(
+            redis::cmd("ACL")
+                .arg("SETUSER")
+                .arg("default")
+                .arg("-xread"),
+        )
+    })
+    .expect("ACL SETUSER");
+    let a = instance(&redis).await;
+    let mut first = Reader::open(&a, "polled", None).await;
+    for n in 1..=3 {
+        publish_ok(&a, json!({"channel": "polled", "data": {"n": n}})).await;
+        first.until_events(n).await;
+        // A new stream is served all along (`open` asserts the 200).
+        let mut late =
+            Reader::open(&a, "polled", Some(&first.events[0].id.clone().expect("id"))).await;
+        late.until_events(n - 1).await;
+    }
+    let datas: Vec<&str> = first.events.iter().map(|e| e.data.as_str()).collect();
+    assert_eq!(datas, [r#"{"n":1}"#, r#"{"n":2}"#, r#"{"n":3}"#]);
+    assert_eq!(first.comments, Vec::<String>::new(), "no outage to tell");
+    let (status, health) = health(&a).await;
+    assert_eq!(status, 200, "{health}");
+}
+
 // Regression: a publish whose XADD Redis applied after the 2 s timeout was answered
 // "unreachable ... try again in a moment", so a publisher that retried delivered the
 // event twice; the answer now says that the event may have been stored.

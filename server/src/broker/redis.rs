@@ -16,9 +16,11 @@
 //! - Live: one reader task per channel per instance reads the stream on its own
 //!   connection (a script that reads a page after its cursor, then `XREAD BLOCK` to
 //!   wait for more) and fans entries out to this instance's streams of the channel
-//!   through a bounded broadcast. A stream skips live entries it already replayed (stream ids
-//!   are ordered), so replay plus live has no gap and no duplicate. The reader stops
-//!   about a second after the channel's last local stream closes.
+//!   through a bounded broadcast (where Redis refuses the blocking `XREAD`, as a user
+//!   without that right, it reads a page every second instead). A stream skips live
+//!   entries it already replayed (stream ids are ordered), so replay plus live has no
+//!   gap and no duplicate. The reader stops about a second after the channel's last
+//!   local stream closes.
 //!
 //! Faults: commands time out after [`COMMAND_TIMEOUT`]; a publish or a new stream that
 //! cannot reach Redis gets a 503 with a JSON error. A reader that loses Redis sends
@@ -808,6 +810,7 @@ async fn read_round(
     reader: &Reader,
     state: &watch::Sender<ReaderState>,
     recovering: bool,
+    polling: &mut bool,
 ) -> Result<(), String> {
     let page = read_page(conn, key, cursor.as_ref().map(|c| c.id.as_str())).await?;
     let mut at = match cursor.take() {
@@ -843,7 +846,7 @@ async fn read_round(
         return Ok(());
     }
     // Wait for an entry after the cursor; the next round reads it with the check.
-    let _: Option<StreamReadReply> = tokio::time::timeout(
+    let waited: Result<Option<StreamReadReply>, RedisError> = tokio::time::timeout(
         BLOCK + COMMAND_TIMEOUT,
         redis::cmd("XREAD")
             .arg("COUNT")
@@ -856,9 +859,26 @@ async fn read_round(
             .query_async(conn),
     )
     .await
-    .map_err(|_| "no answer to XREAD".to_owned())?
-    .map_err(|e| describe(&e))?;
-    Ok(())
+    .map_err(|_| "no answer to XREAD".to_owned())?;
+    match waited {
+        Ok(_) => Ok(()),
+        // Redis read the page but refuses the blocking wait (a user whose rights leave
+        // out `XREAD` or blocking commands): the reader still works, reading a page
+        // every [`BLOCK`] instead of as entries come, so it says nothing to its streams.
+        Err(error) if is_refusal(&error) => {
+            if !*polling {
+                *polling = true;
+                eprintln!(
+                    "redis: `{key}`'s reader reads every {} ms, as redis refuses it the \
+                     blocking XREAD ({error}); allow XREAD for new entries to arrive at once",
+                    BLOCK.as_millis()
+                );
+            }
+            tokio::time::sleep(BLOCK).await;
+            Ok(())
+        }
+        Err(error) => Err(describe(&error)),
+    }
 }
 
 /// A channel's reader task (see the module docs).
@@ -873,6 +893,8 @@ async fn run_reader(
     let mut backoff = Backoff::new();
     let mut conn: Option<MultiplexedConnection> = None;
     let mut down = false;
+    // Whether Redis refused the blocking wait, so that the reader reads every `BLOCK`.
+    let mut polling = false;
     let mut shutdown = shared.shutdown.clone();
     loop {
         if *shutdown.borrow() {
@@ -890,7 +912,7 @@ async fn run_reader(
             }
         }
         let result = match conn.as_mut() {
-            Some(c) => read_round(c, &key, &mut cursor, &reader, &state, down).await,
+            Some(c) => read_round(c, &key, &mut cursor, &reader, &state, down, &mut polling).await,
             None => match connect_reader(&shared.client).await {
                 Ok(c) => {
                     conn = Some(c);
