@@ -399,23 +399,25 @@ impl Options {
         self
     }
 
-    /// Drops an event whose id was already delivered, as when a server replays
-    /// inclusively after a reconnect: from a connection's open, events whose ids were
-    /// delivered are dropped until the first new one; after that the connection is
-    /// live and every event is delivered (a server that restarted and counts from 1
-    /// again is heard, best after an event without an id such as a `reset`). Only
-    /// events with an `id` field of their own are judged: one without carries the id
-    /// before it and is always delivered. The native transport cannot see the field
-    /// (the browser hides it): there an event whose id equals the one before it on the
-    /// same EventSource counts as having none. The last 1024 ids delivered are
-    /// remembered. Defaults to `false`.
+    /// Drops an event that was already delivered, as when a server replays
+    /// inclusively after a reconnect: from a connection's open, events delivered
+    /// before (the same id, type and data) are dropped until the first new one; after
+    /// that the connection is live and every event is delivered. A server that
+    /// restarted and counts from 1 again sends other data under those ids, so it is
+    /// heard from its first event. Only events with an `id` field of their own are
+    /// judged: one without carries the id before it and is always delivered. The
+    /// native transport cannot see the field (the browser hides it): there an event
+    /// whose id equals the one before it on the same EventSource counts as having
+    /// none, and a connection's first event as having its own. The last 1024 ids
+    /// delivered (of up to 256 bytes each) are remembered. Defaults to `false`.
     pub fn dedupe(mut self, yes: bool) -> Self {
         self.dedupe = yes;
         self
     }
 
-    /// The largest event, in bytes of data, that is delivered; a larger one is dropped
-    /// without being buffered and reaches typed handlers as a
+    /// The largest event delivered, in bytes: its data with a line end per `data`
+    /// line, its type and its id (so `data: 1234\n\n` is 5 bytes). A larger one is
+    /// dropped without being buffered and reaches typed handlers as a
     /// [`DecodeError`](crate::DecodeError) that says so. Defaults to 1 MiB. Fetch
     /// transport only (the browser has its own limits).
     pub fn max_event_size(mut self, bytes: usize) -> Self {

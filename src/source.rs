@@ -1,6 +1,6 @@
 //! The [`EventSource`] handle, its [`WeakEventSource`], and [`Subscription`] guards.
 
-use crate::core::dedupe::{Gap, IdTracker, Verdict};
+use crate::core::dedupe::{fingerprint, Gap, IdTracker, Verdict};
 use crate::core::handlers::Handlers;
 use crate::core::state::{CloseReason, ConnectionState, ShareRole, StateCell};
 use crate::core::typemap::TypeMap;
@@ -546,7 +546,9 @@ impl Sink for Inner {
         let verdict = self
             .ids
             .borrow_mut()
-            .check(raw.last_event_id(), raw.has_own_id());
+            .check(raw.last_event_id(), raw.has_own_id(), || {
+                fingerprint(raw.event_type(), raw.data())
+            });
         let gap = match verdict {
             Verdict::Duplicate => return,
             Verdict::Deliver { gap } => gap,

@@ -40,6 +40,18 @@ impl fmt::Display for Gap {
     }
 }
 
+/// A fingerprint of an event's type and data (64-bit FNV-1a), so that de-duplication
+/// drops only an event it delivered, not a new one under an id given again.
+pub(crate) fn fingerprint(event_type: &str, data: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    // 0xFF is no byte of UTF-8: the type ends where it is.
+    let bytes = event_type.bytes().chain([0xFF]).chain(data.bytes());
+    for byte in bytes {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
 /// What to do with an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verdict {
@@ -56,17 +68,20 @@ pub(crate) enum Verdict {
 /// server's `event: reset`, a keep-alive event), so it is always delivered.
 ///
 /// A replay is what a server sends again at the start of a new connection: from the
-/// connection's open, events whose ids were delivered are dropped, until the first one
-/// that is new (or has no id of its own). After that the connection is live, and an id
-/// seen before is a new event (a server that restarted and counts from 1 again).
+/// connection's open, events that were delivered (the same id, type and data) are
+/// dropped, until the first one that is new (or has no id of its own). After that the
+/// connection is live, and an id seen before is a new event. A server that restarted
+/// and counts from 1 again sends other data under the old ids, so its events are new
+/// from the first one.
 #[derive(Debug, Default)]
 pub(crate) struct IdTracker {
     dedupe: bool,
     /// Gaps are computed: only where the transport sees every event.
     gaps: bool,
-    /// The last [`DEDUPE_WINDOW`] ids delivered, oldest first. Searched only while a
-    /// connection replays; the buffers are reused.
-    recent: VecDeque<String>,
+    /// The last [`DEDUPE_WINDOW`] ids delivered with their events' [`fingerprint`]s
+    /// (`None` for the resume id given, whose event is not known), oldest first.
+    /// Searched only while a connection replays; the buffers are reused.
+    recent: VecDeque<(String, Option<u64>)>,
     /// The connection open now has not delivered a new event yet.
     replaying: bool,
     last_number: Option<u64>,
@@ -82,7 +97,7 @@ impl IdTracker {
             ..IdTracker::default()
         };
         if dedupe && !resume_id.is_empty() {
-            ids.remember(resume_id);
+            ids.remember(resume_id, None);
         }
         ids.last_number = resume_id.parse().ok();
         ids
@@ -94,18 +109,25 @@ impl IdTracker {
     }
 
     /// Judges an event whose last event id is `id`; `own_id` says whether the event
-    /// carried that id in an `id` field of its own.
-    pub fn check(&mut self, id: &str, own_id: bool) -> Verdict {
+    /// carried that id in an `id` field of its own, and `content` gives its
+    /// [`fingerprint`] (asked for only when de-duplicating).
+    pub fn check(&mut self, id: &str, own_id: bool, content: impl FnOnce() -> u64) -> Verdict {
         if !own_id || id.is_empty() {
             self.replaying = false;
             return Verdict::Deliver { gap: None };
         }
         if self.dedupe {
-            if self.replaying && self.recent.iter().any(|seen| seen == id) {
+            let content = content();
+            if self.replaying
+                && self
+                    .recent
+                    .iter()
+                    .any(|(seen, known)| seen == id && known.is_none_or(|known| known == content))
+            {
                 return Verdict::Duplicate;
             }
             self.replaying = false;
-            self.remember(id);
+            self.remember(id, Some(content));
         }
         if !self.gaps {
             return Verdict::Deliver { gap: None };
@@ -123,18 +145,21 @@ impl IdTracker {
         Verdict::Deliver { gap }
     }
 
-    fn remember(&mut self, id: &str) {
+    fn remember(&mut self, id: &str, content: Option<u64>) {
         if id.len() > REMEMBERED_ID_MAX {
             return;
         }
         let mut slot = if self.recent.len() == DEDUPE_WINDOW {
-            self.recent.pop_front().unwrap_or_default()
+            self.recent
+                .pop_front()
+                .map(|(slot, _)| slot)
+                .unwrap_or_default()
         } else {
             String::new()
         };
         slot.clear();
         slot.push_str(id);
-        self.recent.push_back(slot);
+        self.recent.push_back((slot, content));
     }
 }
 
@@ -142,8 +167,14 @@ impl IdTracker {
 mod tests {
     use super::*;
 
+    /// The fingerprint of the event that `id` names in these tests: a replay sends the
+    /// same event again.
+    fn same(id: &str) -> u64 {
+        fingerprint("message", &format!("the data of {id}"))
+    }
+
     fn deliver(ids: &mut IdTracker, id: &str) -> Option<Gap> {
-        match ids.check(id, true) {
+        match ids.check(id, true, || same(id)) {
             Verdict::Deliver { gap } => gap,
             Verdict::Duplicate => panic!("{id} was dropped"),
         }
@@ -157,11 +188,14 @@ mod tests {
             deliver(&mut ids, id);
         }
         ids.connection_opened();
-        assert_eq!(ids.check("2", true), Verdict::Duplicate);
-        assert_eq!(ids.check("3", true), Verdict::Duplicate);
+        assert_eq!(ids.check("2", true, || same("2")), Verdict::Duplicate);
+        assert_eq!(ids.check("3", true, || same("3")), Verdict::Duplicate);
         assert_eq!(deliver(&mut ids, "4"), None);
         // An event with no id of its own keeps "4": delivered.
-        assert_eq!(ids.check("4", false), Verdict::Deliver { gap: None });
+        assert_eq!(
+            ids.check("4", false, || same("4")),
+            Verdict::Deliver { gap: None }
+        );
     }
 
     #[test]
@@ -173,9 +207,12 @@ mod tests {
         ids.connection_opened();
         deliver(&mut ids, "3");
         ids.connection_opened();
-        assert_eq!(ids.check("3", true), Verdict::Duplicate);
+        assert_eq!(ids.check("3", true, || same("3")), Verdict::Duplicate);
         for _ in 0..3 {
-            assert_eq!(ids.check("3", false), Verdict::Deliver { gap: None });
+            assert_eq!(
+                ids.check("3", false, || same("3")),
+                Verdict::Deliver { gap: None }
+            );
         }
     }
 
@@ -190,12 +227,79 @@ mod tests {
             deliver(&mut ids, &n.to_string());
         }
         ids.connection_opened();
-        assert_eq!(ids.check("5", false), Verdict::Deliver { gap: None });
+        assert_eq!(
+            ids.check("5", false, || same("5")),
+            Verdict::Deliver { gap: None }
+        );
         for n in 1..=5 {
             assert_eq!(deliver(&mut ids, &n.to_string()), None, "{n}");
         }
         // Once live, an id seen before is a new event too.
         assert_eq!(deliver(&mut ids, "3"), None);
+    }
+
+    #[test]
+    fn a_server_that_restarts_its_ids_without_a_reset_event_is_heard() {
+        // Regression: a server that restarted and counted from 1 again, with no event
+        // without an id first, had its events 1..=last dropped as a replay, as only
+        // their ids were compared; a replay sends the same events, a restart others.
+        let mut ids = IdTracker::new(true, true, "");
+        ids.connection_opened();
+        for n in 1..=5 {
+            deliver(&mut ids, &n.to_string());
+        }
+        ids.connection_opened();
+        let restarted = |n: u32| fingerprint("message", &format!("new {n}"));
+        for n in 1..=5 {
+            let id = n.to_string();
+            assert_eq!(
+                ids.check(&id, true, || restarted(n)),
+                Verdict::Deliver { gap: None },
+                "{n}"
+            );
+        }
+        // Once live, even the same event again is delivered.
+        assert_eq!(deliver(&mut ids, "5"), None);
+    }
+
+    #[test]
+    fn a_first_event_of_another_type_under_the_last_id_is_delivered() {
+        // Regression: native counts a connection's first event as carrying its id (it
+        // cannot see the `id` field), so our server's `reset` after a restart, sent
+        // without an id and so under the last id delivered, was dropped as a replay,
+        // and with it the replay went on over the restarted server's ids 1, 2, ….
+        let mut ids = IdTracker::new(true, false, "");
+        ids.connection_opened();
+        for n in 1..=3 {
+            deliver(&mut ids, &n.to_string());
+        }
+        ids.connection_opened();
+        let reset = fingerprint("reset", r#"{"reason":"history lost"}"#);
+        assert_eq!(
+            ids.check("3", true, || reset),
+            Verdict::Deliver { gap: None }
+        );
+        assert_eq!(
+            ids.check("1", true, || fingerprint("message", "new")),
+            Verdict::Deliver { gap: None }
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_tells_type_and_data_apart() {
+        let all = [
+            fingerprint("message", "ab"),
+            fingerprint("message", "ba"),
+            fingerprint("messag", "eab"),
+            fingerprint("", "messageab"),
+            fingerprint("reset", "ab"),
+        ];
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(fingerprint("message", "ab"), all[0]);
     }
 
     #[test]
@@ -210,7 +314,7 @@ mod tests {
     fn the_resume_id_counts_as_delivered() {
         let mut ids = IdTracker::new(true, true, "7");
         ids.connection_opened();
-        assert_eq!(ids.check("7", true), Verdict::Duplicate);
+        assert_eq!(ids.check("7", true, || same("7")), Verdict::Duplicate);
         assert_eq!(deliver(&mut ids, "8"), None);
         assert_eq!(deliver(&mut ids, "11"), Some(Gap { after: 8, next: 11 }));
     }
@@ -228,7 +332,10 @@ mod tests {
         assert_eq!(deliver(&mut ids, "2"), None);
         assert_eq!(deliver(&mut ids, "3"), None);
         // An event that carries "3" without an id field of its own is not judged.
-        assert_eq!(ids.check("9", false), Verdict::Deliver { gap: None });
+        assert_eq!(
+            ids.check("9", false, || same("9")),
+            Verdict::Deliver { gap: None }
+        );
         assert_eq!(deliver(&mut ids, "4"), None);
         assert_eq!(
             deliver(&mut ids, &u64::MAX.to_string()),
@@ -260,7 +367,10 @@ mod tests {
         assert_eq!(deliver(&mut ids, "0"), None);
         ids.connection_opened();
         let newest = (DEDUPE_WINDOW as u64 * 3 - 1).to_string();
-        assert_eq!(ids.check(&newest, true), Verdict::Duplicate);
+        assert_eq!(
+            ids.check(&newest, true, || same(&newest)),
+            Verdict::Duplicate
+        );
         // Long ids are never kept.
         let long = "x".repeat(REMEMBERED_ID_MAX + 1);
         deliver(&mut ids, &long);

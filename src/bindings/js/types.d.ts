@@ -78,13 +78,14 @@ export interface TypedEventSourceOptions {
   /** Close while the page is hidden, resume when it is visible. Default `false`. Refused with `mode: "request"` (the return would send the request again). */
   pauseWhenHidden?: boolean;
   /**
-   * Drop events with an `id:` field of their own whose id was already delivered
-   * (inclusive replays, from each connection's open to its first new id). An event
-   * without an `id:` is always delivered. Native cannot see the field: there an event
-   * whose id equals the one before it counts as having none. Default `false`.
+   * Drop events with an `id:` field of their own that were already delivered: the
+   * same id, type and data (inclusive replays, from each connection's open to its
+   * first new event; a restarted server's new events under old ids are delivered). An
+   * event without an `id:` is always delivered. Native cannot see the field: there an
+   * event whose id equals the one before it counts as having none. Default `false`.
    */
   dedupe?: boolean;
-  /** Largest event delivered, in bytes; larger ones go to `onDecodeError`. Default 1 MiB. Fetch only. */
+  /** Largest event delivered, in bytes of its data (a line end per `data` line), type and id; larger ones go to `onDecodeError`. Default 1 MiB. Fetch only. */
   maxEventSize?: number;
 }
 
