@@ -206,7 +206,10 @@ function openChat(transport) {
       channel: 'chat',
       transport,
       lastEventId: resumeFrom,
-      events: { chat: addMessage },
+      // `reset` too: the server sends it (without an id) when it no longer holds the
+      // id this page resumes from. Native hears only the types listened to, and the
+      // library's dedupe takes the events that follow for a replay until one is heard.
+      events: { chat: addMessage, reset: historyLost },
       onState: (state) => recordState(state, transport, isCurrent()),
       onDecodeError: (err) => showDecodeError('chat', err),
       share: ui.share.checked,
@@ -245,7 +248,9 @@ function openTicker() {
     tickerSource = createSource({
       channel: 'ticker',
       transport: 'native',
-      events: { tick: showTick },
+      // `reset` ends the replay after a server restart (see openChat); the ticks that
+      // follow count from 1 again, and the next one shows.
+      events: { tick: showTick, reset: () => {} },
       onState: tickerState,
       onDecodeError: (err) => showDecodeError('ticker', err),
     });
@@ -326,6 +331,16 @@ function addMessage(data, meta) {
   // The feed keeps the newest MAX_FEED messages (newest last).
   while (ui.feed.children.length > MAX_FEED) ui.feed.firstElementChild.remove();
   if (stick) ui.feed.scrollTop = ui.feed.scrollHeight;
+}
+
+/** The server's `reset`: it no longer holds the messages after the id this page resumed
+ *  from (it restarted, or dropped them), and what it holds follows. The feed starts
+ *  again, as the ids it shows may be given again. */
+function historyLost(data) {
+  const after = data && typeof data.lastEventId === 'string' && data.lastEventId
+    ? ` after #${data.lastEventId}` : '';
+  ui.feed.replaceChildren(el('li', { class: 'notice' },
+    `The server no longer holds the messages${after} (it restarted, or dropped them); what it holds follows.`));
 }
 
 function messageItem(data, id) {

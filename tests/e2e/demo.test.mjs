@@ -7,10 +7,15 @@
 // (an answer streamed from a POST, Stop, a 429 and its body), the phone layout, and no
 // console or page errors. Prints one line per check, then a summary line.
 
-import { statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import {
-  artifactPath, createRunner, launchBrowser, unique, waitUntil, watchPageErrors,
+  REPO_ROOT, artifactPath, createRunner, launchBrowser, unique, waitUntil, watchPageErrors,
 } from './lib.mjs';
+
+const SERVER_BIN = join(REPO_ROOT, 'target', 'debug', 'wasm-eventsource-server');
 
 const USER = 'e2e';
 const run = createRunner();
@@ -22,6 +27,7 @@ if (base) {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await demoChecks(page);
+    await restartChecks(browser);
   } finally {
     await browser.close();
   }
@@ -379,6 +385,109 @@ async function demoChecks(page) {
 // ---------------------------------------------------------------- page helpers
 
 /** Fills the form, submits it with Enter, and resolves with the id the server gave. */
+/**
+ * A server of its own (the debug build), restarted in the page's life: its ids start
+ * again at 1 and it sends `reset` first, as it no longer holds the page's resume id.
+ */
+async function restartChecks(browser) {
+  await run.check('server restarted: the feed says history was lost, chat and ticker go on from id 1 (native, dedupe)', async () => {
+    // Broke: the page listened to `chat` and `tick` only, so on native the library never
+    // heard the server's `reset`, and its dedupe took the restarted server's ids 1, 2, …
+    // (delivered before the restart) for a replay: new messages and ticks were dropped.
+    if (!existsSync(SERVER_BIN)) throw new Error(`no ${SERVER_BIN}: build the server first (npm test does)`);
+    const port = await freePort();
+    const args = ['--port', String(port), '--ticker-ms', '200',
+      '--www', join(REPO_ROOT, 'www'), '--pkg', join(REPO_ROOT, 'pkg-web')];
+    let server = await startServer(args);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'domcontentloaded' });
+      await waitForOpen(page, 'native', 0);
+      const ids = [];
+      for (let i = 0; i < 3; i += 1) {
+        const text = unique('before-restart');
+        const id = await publishWithForm(page, text);
+        await waitForMessage(page, id, text);
+        ids.push(id);
+      }
+      const before = Number(await waitUntil(page, 'tick 5',
+        () => { const n = Number(document.getElementById('ticker').dataset.n); return n >= 5 && n; }));
+      // Every tick shown from now on.
+      await page.evaluate(() => {
+        window.__ticks = [];
+        const ticker = document.getElementById('ticker');
+        new MutationObserver(() => window.__ticks.push(Number(ticker.dataset.n)))
+          .observe(ticker, { attributes: true, attributeFilter: ['data-n'] });
+      });
+      await stopServer(server);
+      server = await startServer(args);
+      const notice = await waitUntil(page, 'the notice that history was lost',
+        () => document.querySelector('#feed li.notice')?.textContent, undefined, 20_000)
+        .catch(async (err) => {
+          const shown = await page.evaluate(() => [...document.querySelectorAll('#timeline li')]
+            .slice(0, 4).map((li) => li.textContent).join(' | '));
+          throw new Error(`${err.message}; the timeline's newest: ${shown}`);
+        });
+      if (!notice.includes(`after #${ids[2]}`)) throw new Error(`the notice reads "${notice}"`);
+      await waitForOpen(page, 'native');
+      const text = unique('after-restart');
+      const id = await publishWithForm(page, text);
+      if (id !== '1') throw new Error(`the restarted server gave the id ${id}, not 1 again`);
+      await waitForMessage(page, id, text);
+      const low = await waitUntil(page, `a tick below ${before} (counted from 1 again)`,
+        (before) => window.__ticks.find((n) => n < before), before, 20_000);
+      return `ids ${ids.join(', ')} then ${id}; ticks ${before} then ${low}; "${notice}"`;
+    } finally {
+      await page.close();
+      await stopServer(server);
+    }
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the test server with `args`; resolves with the child once it listens. */
+function startServer(args) {
+  const child = spawn(SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`the server did not start:\n${out}`)); }, 15_000);
+    const onData = (chunk) => {
+      out += chunk;
+      if (/^listening on http:/m.test(out)) {
+        clearTimeout(timer);
+        child.stdout.off('data', onData);
+        child.stderr.off('data', onData);
+        child.stdout.resume();
+        child.stderr.resume();
+        child.off('exit', onExit);
+        resolve(child);
+      }
+    };
+    const onExit = (code) => { clearTimeout(timer); reject(new Error(`the server exited (${code}):\n${out}`)); };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+/** Kills the server (as a crash would) and waits until it is gone. */
+async function stopServer(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
 async function publishWithForm(page, text) {
   await page.fill('#name', USER);
   await page.fill('#message', text);
