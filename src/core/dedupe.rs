@@ -43,13 +43,14 @@ impl fmt::Display for Gap {
 /// A fingerprint of an event's type and data (64-bit FNV-1a), so that de-duplication
 /// drops only an event it delivered, not a new one under an id given again.
 pub(crate) fn fingerprint(event_type: &str, data: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    // 0xFF is no byte of UTF-8: the type ends where it is.
-    let bytes = event_type.bytes().chain([0xFF]).chain(data.bytes());
-    for byte in bytes {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    fn fold(hash: u64, bytes: &[u8]) -> u64 {
+        bytes.iter().fold(hash, |hash, &byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
     }
-    hash
+    // 0xFF is no byte of UTF-8: the type ends where it is.
+    let typed = fold(0xcbf2_9ce4_8422_2325, event_type.as_bytes());
+    fold(fold(typed, &[0xFF]), data.as_bytes())
 }
 
 /// What to do with an event.
