@@ -172,6 +172,34 @@ async fn integers_beyond_2_pow_53_are_refused_not_rounded() {
 }
 
 #[wasm_bindgen_test]
+async fn an_integer_beyond_2_pow_53_is_refused_in_an_untyped_value_too() {
+    // Broke: a self-describing type (`serde_json::Value`, untagged enums) read every
+    // integer beyond ±2^53 as an f64, so 9007199254740993 arrived as
+    // 9007199254740992.0 without a word, where serde_json holds it exactly.
+    let got = decode_each::<serde_json::Value>(
+        "untyped",
+        &[
+            json!({"n": 9_007_199_254_740_993u64}),
+            json!({"n": -9_007_199_254_740_993i64}),
+            json!({"n": 9_007_199_254_740_991u64, "f": 0.5, "huge": 1e300}),
+        ],
+    )
+    .await;
+    for refused in &got[..2] {
+        assert!(
+            reason(refused).contains("beyond ±2^53") && reason(refused).ends_with("(at .n)"),
+            "{}",
+            reason(refused)
+        );
+    }
+    let exact = got[2].as_ref().expect("exact integers and floats decode");
+    assert_eq!(
+        exact.data,
+        json!({"n": 9_007_199_254_740_991u64, "f": 0.5, "huge": 1e300})
+    );
+}
+
+#[wasm_bindgen_test]
 async fn enums_unknown_fields_and_untyped_values_decode_as_with_serde_json() {
     let commands = decode_each::<Command>(
         "command",

@@ -11,8 +11,9 @@
 //! and decodes every event, whichever transport brought it.
 //!
 //! What differs from serde_json, by nature of `JSON.parse`: numbers are `f64`, so an
-//! integer beyond ±2⁵³ cannot be held exactly and is refused with an error that says so
-//! (never rounded in silence); a duplicated key keeps its last value; a number key is
+//! integer beyond ±2⁵³ (and below 2⁶⁴, where serde_json would hold it exactly) cannot
+//! be held exactly and is refused with an error that says so (never rounded in
+//! silence), for an integer type and for a self-describing one (`serde_json::Value`); a duplicated key keeps its last value; a number key is
 //! read as `JSON.parse` reads the key's text (`"1.0"` is 1, where serde_json wants
 //! `"1"` for an integer).
 
@@ -33,6 +34,10 @@ extern "C" {
 
 /// The largest integer an `f64` holds exactly, and every integer below it: 2⁵³ − 1.
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+/// 2⁶⁴: serde_json reads a larger integer as an `f64` too (rounded), a smaller one
+/// exactly.
+const U64_END: f64 = 18_446_744_073_709_551_616.0;
 
 /// Parses `text` (a JavaScript string) with `JSON.parse` and deserializes it into `T`.
 /// The error is a sentence for [`DecodeError::reason`](crate::DecodeError::reason).
@@ -238,6 +243,13 @@ impl<'de> Deserializer<'de> for Value {
         } else if let Some(n) = v.as_f64() {
             if exact(n) {
                 visit_integer(n, visitor)
+            } else if n.fract() == 0.0 && n.abs() < U64_END {
+                // An integer serde_json would hold exactly (as u64 or i64), which
+                // JSON.parse may have rounded: refused, as for an integer type.
+                Err(self
+                    .integer("a JSON number")
+                    .err()
+                    .unwrap_or_else(|| self.invalid("a JSON number")))
             } else {
                 visitor.visit_f64(n)
             }
