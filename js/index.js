@@ -198,6 +198,8 @@ export class TypedEventSource extends EventTarget {
     return this.#alive().onAny(callable('onAny', callback));
   }
   off(id) {
+    // Only an id `on` gave: the core takes a u32, which another value would wrap to.
+    if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) return false;
     return this.#final || this.#internal.has(id) ? false : this.#core.off(id);
   }
   reconnect() {
@@ -331,7 +333,21 @@ export class TypedEventSource extends EventTarget {
         return this;
       },
     };
-    const id = this.on(type, (data, meta) => {
+    let id = null;
+    let stateId = null;
+    const stop = () => {
+      this.off(id);
+      this.off(stateId);
+      finish();
+    };
+    if (this.#final) {
+      // Closed already: the loop ends at once, as it would have a moment later (the
+      // type still converted as `on` converts it).
+      type = `${type}`;
+      finish();
+      return iterator;
+    }
+    id = this.on(type, (data, meta) => {
       const value = { data, meta };
       if (waiting.length) {
         waiting.shift()({ value, done: false });
@@ -343,14 +359,9 @@ export class TypedEventSource extends EventTarget {
       }
       queue.push(value);
     });
-    const stateId = this.onState((state) => {
+    stateId = this.onState((state) => {
       if (state.kind === 'closed') finish();
     });
-    const stop = () => {
-      this.off(id);
-      this.off(stateId);
-      finish();
-    };
     return iterator;
   }
 
@@ -477,6 +488,10 @@ const STREAM_CAPACITY = 65536;
  */
 export function stream(url, init) {
   const { signal, ...options } = init ?? {};
+  // Before the request goes: after it, a throw would leave it sent and its answer unread.
+  if (signal != null && (typeof signal.addEventListener !== 'function' || typeof signal.aborted !== 'boolean')) {
+    throw new TypeError(`stream(): \`signal\` must be an AbortSignal (a controller's \`signal\`, not the controller), got ${Object.prototype.toString.call(signal)}`);
+  }
   if (signal?.aborted) throw signal.reason;
   const source = new TypedEventSource(url, { ...options, mode: 'request' });
   const queue = [];
@@ -749,7 +764,7 @@ function checkOptions(options) {
   /** `value` as an options object of `known` keys at `path`, or null for none. */
   const object = (value, path, known) => {
     if (value === undefined || value === null) return null;
-    if (!(value instanceof Object)) fail(`\`${path}\` must be an object, got ${shown(value)}`);
+    if (!isObject(value)) fail(`\`${path}\` must be an object, got ${shown(value)}`);
     for (const key of Object.keys(value)) {
       if (!known.includes(key)) fail(`unknown option \`${key}\` in \`${path}\`; the options are ${known.join(', ')}`);
     }
@@ -808,22 +823,22 @@ function checkOptions(options) {
   // Options::validate, on the transport the core would choose.
   const native = transport === undefined ? hasEventSource && !request : transport === 'native';
   if (share !== undefined && share !== false && request) {
-    invalid('share_across_tabs cannot be used with request mode: a request stream is the answer to one request, which other tabs did not make');
+    invalid('sharing across tabs (share_across_tabs, JS share) cannot be used with request mode: a request stream is the answer to one request, which other tabs did not make');
   }
   if (pause && request) {
-    invalid('pause_when_hidden cannot be used with request mode: the pause would end the request, and the server would get it again on the way back');
+    invalid('pausing while hidden (pause_when_hidden, JS pauseWhenHidden) cannot be used with request mode: the pause would end the request, and the server would get it again on the way back');
   }
   if (/[\r\n\0]/.test(lastEventId)) invalid('the last event id must not contain CR, LF or NUL');
-  if (maxEventSize === 0) invalid('max_event_size must be at least 1 byte');
+  if (maxEventSize === 0) invalid('the event size cap (max_event_size, JS maxEventSize) must be at least 1 byte');
   if (heartbeat === 0) invalid('the heartbeat timeout must be at least 1 ms; leave it unset for none');
   if (heartbeat > 2147483647) invalid("the heartbeat timeout must be at most 2147483647 ms (a browser timer's limit)");
-  if (resumeParam === '') invalid('the resume parameter must not be empty; pass None for none');
+  if (resumeParam === '') invalid('the resume parameter must not be empty; for none, leave it unset (None, JS null)');
   if (body !== undefined && /^(GET|HEAD)$/i.test(method)) {
-    invalid(`a ${method} request cannot have a body; set .method("POST") or drop the body`);
+    invalid(`a ${method} request cannot have a body; make the method POST or drop the body`);
   }
   if (native) {
     if (request) {
-      invalid("request mode needs Transport::Fetch: the browser's EventSource cannot tell a completed answer from a lost connection; drop .transport(Transport::Native)");
+      invalid("request mode needs the fetch transport: the browser's EventSource cannot tell a completed answer from a lost connection; leave the transport unset");
     }
     const fetchOnly = [
       (doneData ?? (doneData === undefined && request ? '[DONE]' : null)) !== null && 'done data',
@@ -831,7 +846,7 @@ function checkOptions(options) {
       body !== undefined && 'a body',
       headers !== undefined && Object.keys(headers).length > 0 && 'custom headers',
     ].filter(Boolean);
-    if (fetchOnly.length) invalid(`${fetchOnly.join(', ')} need Transport::Fetch: the browser's EventSource cannot do that`);
+    if (fetchOnly.length) invalid(`${fetchOnly.join(', ')} ${fetchOnly.length === 1 ? 'needs' : 'need'} the fetch transport: the browser's EventSource cannot do that`);
   }
   return !native;
 }
@@ -850,7 +865,7 @@ function read(object, key) {
  *  copied too. */
 function snapshot(options) {
   const pick = (from, keys) => {
-    if (!(from instanceof Object)) return from;
+    if (!isObject(from)) return from;
     const copy = {};
     // (Defined, not set: an own `__proto__` key stays a key, for the check to refuse.)
     for (const key of Object.keys(from)) if (!keys.includes(key)) Object.defineProperty(copy, key, { enumerable: true });

@@ -537,15 +537,17 @@ impl Options {
         let invalid = |msg: String| Err(Error::InvalidOptions(msg));
         if self.share.is_some() && self.request {
             return invalid(
-                "share_across_tabs cannot be used with request mode: a request stream is \
-                 the answer to one request, which other tabs did not make"
+                "sharing across tabs (share_across_tabs, JS share) cannot be used with \
+                 request mode: a request stream is the answer to one request, which other \
+                 tabs did not make"
                     .into(),
             );
         }
         if self.pause_when_hidden && self.request {
             return invalid(
-                "pause_when_hidden cannot be used with request mode: the pause would end \
-                 the request, and the server would get it again on the way back"
+                "pausing while hidden (pause_when_hidden, JS pauseWhenHidden) cannot be \
+                 used with request mode: the pause would end the request, and the server \
+                 would get it again on the way back"
                     .into(),
             );
         }
@@ -553,7 +555,10 @@ impl Options {
             return invalid("the last event id must not contain CR, LF or NUL".into());
         }
         if self.max_event_size == 0 {
-            return invalid("max_event_size must be at least 1 byte".into());
+            return invalid(
+                "the event size cap (max_event_size, JS maxEventSize) must be at least 1 byte"
+                    .into(),
+            );
         }
         if let Some(heartbeat) = self.heartbeat {
             if heartbeat < Duration::from_millis(1) {
@@ -569,22 +574,25 @@ impl Options {
             }
         }
         if self.resume_param.as_deref() == Some("") {
-            return invalid("the resume parameter must not be empty; pass None for none".into());
+            return invalid(
+                "the resume parameter must not be empty; for none, leave it unset (None, JS null)"
+                    .into(),
+            );
         }
         if self.body.is_some()
             && ["GET", "HEAD"].contains(&self.method.to_ascii_uppercase().as_str())
         {
             return invalid(format!(
-                "a {} request cannot have a body; set .method(\"POST\") or drop the body",
+                "a {} request cannot have a body; make the method POST or drop the body",
                 self.method
             ));
         }
         if self.transport == Transport::Native {
             if self.request {
                 return invalid(
-                    "request mode needs Transport::Fetch: the browser's EventSource cannot \
-                     tell a completed answer from a lost connection; drop \
-                     .transport(Transport::Native)"
+                    "request mode needs the fetch transport: the browser's EventSource \
+                     cannot tell a completed answer from a lost connection; leave the \
+                     transport unset"
                         .into(),
                 );
             }
@@ -603,8 +611,13 @@ impl Options {
             }
             if !fetch_only.is_empty() {
                 return invalid(format!(
-                    "{} need Transport::Fetch: the browser's EventSource cannot do that",
-                    fetch_only.join(", ")
+                    "{} {} the fetch transport: the browser's EventSource cannot do that",
+                    fetch_only.join(", "),
+                    if fetch_only.len() == 1 {
+                        "needs"
+                    } else {
+                        "need"
+                    }
                 ));
             }
         }
@@ -698,7 +711,9 @@ mod tests {
         // What broke: the pause ended the request and the return sent it again, a
         // second answer (and a second bill) for one prompt.
         let err = Options::new().request().pause_when_hidden(true).validate();
-        assert!(err.is_err_and(|e| e.to_string().contains("pause_when_hidden cannot be used")),);
+        assert!(err.is_err_and(|e| e
+            .to_string()
+            .contains("(pause_when_hidden, JS pauseWhenHidden) cannot be used")),);
         assert!(Options::new().request().validate().is_ok());
         assert!(Options::new().pause_when_hidden(true).validate().is_ok());
     }
@@ -710,7 +725,11 @@ mod tests {
             .body("x")
             .validate()
             .expect_err("native cannot POST");
-        assert!(err.to_string().contains("Transport::Fetch"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("a method other than GET, a body need the fetch transport"),
+            "{err}"
+        );
         // A heartbeat works on both transports now.
         assert!(Options::new()
             .heartbeat_timeout(Duration::from_secs(1))
@@ -737,7 +756,7 @@ mod tests {
                 .expect_err("native cannot do request mode");
             assert!(
                 err.to_string()
-                    .contains("request mode needs Transport::Fetch"),
+                    .contains("request mode needs the fetch transport"),
                 "{err}"
             );
         }

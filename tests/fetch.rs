@@ -435,12 +435,12 @@ fn options_the_browser_cannot_honour_are_refused_with_native() {
     assert!(matches!(err, Error::InvalidOptions(_)));
     assert!(
         err.to_string()
-            .contains("custom headers need Transport::Fetch"),
+            .contains("custom headers needs the fetch transport"),
         "{err}"
     );
     let err = EventSource::with_options(&url("/events"), fetch().body("x"))
         .expect_err("GET cannot have a body");
-    assert!(err.to_string().contains("set .method(\"POST\")"), "{err}");
+    assert!(err.to_string().contains("make the method POST"), "{err}");
 }
 
 #[wasm_bindgen_test]

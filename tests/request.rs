@@ -697,7 +697,7 @@ async fn request_mode_needs_the_fetch_transport() {
     .expect_err("native cannot");
     assert!(
         err.to_string()
-            .contains("request mode needs Transport::Fetch"),
+            .contains("request mode needs the fetch transport"),
         "{err}"
     );
     let answer = request::<Value>(
@@ -707,7 +707,7 @@ async fn request_mode_needs_the_fetch_transport() {
     let (events, errors) = read_all(answer).await;
     assert!(events.is_empty());
     assert!(
-        matches!(&errors[..], [RequestError::Closed(CloseReason::InvalidRequest { message })] if message.contains("Transport::Fetch")),
+        matches!(&errors[..], [RequestError::Closed(CloseReason::InvalidRequest { message })] if message.contains("request mode needs the fetch transport")),
         "{errors:?}"
     );
 }

@@ -199,7 +199,7 @@ if (base) {
         // the source later, "invalid-request"); now they throw the same error as after.
         const refused = results.optionErrors.filter((m) => m !== 'no error').length;
         if (results.inherited !== 'open') throw new Error(`options inherited from a prototype, before the wasm was ready: ${results.inherited}`);
-        if (refused !== results.optionErrors.length - 6) throw new Error(`refused ${refused} of the options: ${JSON.stringify(results.optionErrors)}`);
+        if (refused !== results.optionErrors.length - 7) throw new Error(`refused ${refused} of the options: ${JSON.stringify(results.optionErrors)}`);
         results.optionErrors.forEach((message, i) => {
           if (results.earlyOptionErrors[i] !== message) {
             throw new Error(`options ${i}: before the wasm was ready "${results.earlyOptionErrors[i]}", once ready "${message}"`);
@@ -569,14 +569,16 @@ async function apiChecks(browser, site) {
       es.onmessage = (e) => seen.push(e.data);
       let opened = false;
       es.onopen = () => { opened = true; };
-      const removed = [1, 2, 3, 4, 5].map((id) => es.off(id));
+      // Regression: ids that are not u32 numbers wrapped to the wrapper's own ids ("1",
+      // true, 2 ** 32 + 1 all reached id 1) past the check that spares them.
+      const removed = [1, 2, 3, 4, 5, '1', true, 2 ** 32 + 1, 1.5, -4294967295].map((id) => es.off(id));
       await until('open and event 1', () => opened && seen.length > 0);
       const own = es.on('message', () => {});
       const removedOwn = es.off(own);
       es.close();
       return { removed, seen, removedOwn, readyState: es.readyState };
     }, { base });
-    same(got, { removed: [false, false, false, false, false], seen: ['{"n":1}'], removedOwn: true, readyState: 2 }, 'off');
+    same(got, { removed: Array(10).fill(false), seen: ['{"n":1}'], removedOwn: true, readyState: 2 }, 'off');
   });
 
   // Regression: an event over maxEventSize was reported only to a type followed with
@@ -690,6 +692,53 @@ async function apiChecks(browser, site) {
     same([got.states[0], got.states.length], ['connecting', 2], 'states');
     same({ errors: got.errors, off: got.off, readyState: got.readyState, url: got.url }, { errors: [2], off: true, readyState: 2, url: 'ftp://example.not/' }, 'the failed source');
     same(got.quietStates, ['connecting', 'closed client'], 'a source closed before its failure');
+  });
+
+  // Regression: events() on a source that had closed threw "this TypedEventSource is
+  // closed", where a loop started a moment earlier ended quietly.
+  await runner.check('events() on a source already closed (by itself or by close()) is an iterator that is done', async () => {
+    const got = await inPage(async ({ base }) => {
+      const failed = new TypedEventSource(`${base}/scenario/status/404`, { transport: 'fetch' });
+      await until('the 404 closes it', () => failed.readyState === 2);
+      const closed = new TypedEventSource(`${base}/scenario/end-after/1`);
+      closed.close();
+      const ends = [];
+      for (const es of [failed, closed]) {
+        const it = es.events('message');
+        const results = [await it.next(), await it.return()];
+        for await (const _ of es.events('message')) ends.push('an event');
+        ends.push(results.every((r) => r.done && r.value === undefined));
+      }
+      let symbol = '';
+      try {
+        closed.events(Symbol('t'));
+      } catch (e) {
+        symbol = e.name;
+      }
+      return { ends, symbol };
+    }, { base });
+    same(got, { ends: [true, true], symbol: 'TypeError' }, 'events() after close');
+  });
+
+  // Regression: an options object without Object.prototype (or from another realm)
+  // was refused as "must be an object", where EventSource takes any object.
+  await runner.check('options with a null prototype are taken', async () => {
+    const got = await inPage(async ({ base }) => {
+      const options = (fields) => Object.assign(Object.create(null), fields);
+      const es = new TypedEventSource(`${base}/scenario/end-after/1`, options({ transport: 'fetch', retry: options({ maxAttempts: 0 }) }));
+      const seen = [];
+      es.onmessage = (e) => seen.push(e.data);
+      await until('event 1', () => seen.length > 0);
+      es.close();
+      let refused = '';
+      try {
+        new TypedEventSource(`${base}/x`, options({ transport: 'carrier pigeon' }));
+      } catch (e) {
+        refused = e.message;
+      }
+      return { seen, refused: /`options.transport`|transport/.test(refused) };
+    }, { base });
+    same(got, { seen: ['{"n":1}'], refused: true }, 'null-prototype options');
   });
 }
 

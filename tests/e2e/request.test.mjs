@@ -303,7 +303,7 @@ const CHECKS = [
       } catch (e) {
         message = e.message;
       }
-      h.ok(/request mode needs Transport::Fetch/.test(message), `the error: "${message}"`);
+      h.ok(/request mode needs the fetch transport/.test(message), `the error: "${message}"`);
       let name = '';
       try {
         window.stream(h.url('openai-chat', ''), h.init('openai-chat', { signal: AbortSignal.abort() }));
@@ -311,6 +311,30 @@ const CHECKS = [
         name = e.name;
       }
       h.eq(name, 'AbortError', 'a signal aborted before');
+    },
+  },
+  {
+    title: 'stream() with a signal that is not an AbortSignal throws a TypeError before the request goes',
+    run: async (h) => {
+      // Broke: the source was made (and the POST sent) before `signal.addEventListener`
+      // threw, so the answer was read and dropped, and a caller that tried again sent
+      // the question twice.
+      const token = h.token('js-bad-signal');
+      const controller = new AbortController();
+      let thrown = null;
+      try {
+        window.stream(h.url('openai-chat', `tokens=3&token=${token}`), h.init('openai-chat', { signal: controller }));
+      } catch (e) {
+        thrown = e;
+      }
+      h.ok(thrown instanceof TypeError && /`signal` must be an AbortSignal/.test(thrown.message), `thrown: ${thrown}`);
+      // A request that does go, after it: the server's log is in order, so once it has
+      // this one, it would have had the one before.
+      const after = h.token('js-bad-signal-after');
+      for await (const _ of window.stream(h.url('openai-chat', `tokens=1&token=${after}`), h.init('openai-chat'))) { /* drain */ }
+      h.eq((await h.log(after)).length, 1, 'the request after it reached the server');
+      h.eq((await h.log(token)).length, 0, 'requests with the bad signal');
+      return thrown.message;
     },
   },
 ];

@@ -87,11 +87,12 @@ const OPTIONS: unknown[] = [
   { retry: 5 },
   { retry: { wait: 1 } },
   { retry: { baseMs: -1 } },
-  Object.create(null),
   { headers: new (class Headers {})() },
   // An own `__proto__` key, as JSON.parse makes one: unknown like any other.
   JSON.parse('{"__proto__": 1, "transport": "fetch"}'),
   // Taken:
+  // Any object, as WebIDL takes a dictionary (this was refused, as not `instanceof Object`).
+  Object.assign(Object.create(null), { transport: "fetch" }),
   { transport: "fetch", headers: { "X-App": "bundle" }, doneData: null, resumeParam: null },
   { mode: "request", method: "POST", body: "{}" },
   { share: "room", dedupe: true, retry: { jitter: false, maxAttempts: 3 }, lastEventId: "7" },

@@ -67,12 +67,15 @@ impl JsOptions {
         if value.is_undefined() || value.is_null() {
             return Ok(None);
         }
-        let Some(object) = value.dyn_ref::<Object>() else {
+        // Any object, as WebIDL takes a dictionary: `dyn_ref::<Object>` is `instanceof
+        // Object`, which refuses `Object.create(null)` and another realm's objects.
+        if !(value.is_object() || value.is_function()) {
             return Err(invalid(format!(
                 "`{path}` must be an object, got {}",
                 shown(&value)
             )));
-        };
+        }
+        let object = value.unchecked_ref::<Object>();
         for key in Object::keys(object).iter() {
             let key = key.as_string().unwrap_or_default();
             if !known.contains(&key.as_str()) {
