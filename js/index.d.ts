@@ -43,10 +43,13 @@ export type {
  */
 export function init(input?: string | URL | Response | BufferSource | WebAssembly.Module): Promise<void>;
 
-/** The options of `stream()`: those of `TypedEventSource` (request mode is implied),
- *  and a `signal` that aborts the request. */
-export interface StreamInit extends Omit<TypedEventSourceOptions, "mode"> {
-  signal?: AbortSignal;
+/** The options of `stream()`: those of `TypedEventSource` that request mode takes (it
+ *  is implied, over the fetch transport; sharing and pausing while hidden would send
+ *  the request again), and a `signal` that aborts the request. */
+export interface StreamInit
+  extends Omit<TypedEventSourceOptions, "mode" | "transport" | "share" | "pauseWhenHidden"> {
+  transport?: "fetch";
+  signal?: AbortSignal | null;
 }
 
 /** One event of `stream()`: `data` is the event's JSON parsed, or its text when

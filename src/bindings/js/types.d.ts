@@ -6,7 +6,7 @@ export interface TypedEventSourceOptions {
   withCredentials?: boolean;
   /**
    * Which browser API carries the stream. Default `"native"` (the browser's EventSource),
-   * or `"fetch"` in request mode. `"fetch"` allows `method`, `body` and `headers`,
+   * or `"fetch"` in request mode and where there is no EventSource (a Service Worker). `"fetch"` allows `method`, `body` and `headers`,
    * reports precise HTTP errors with the response body and is many times faster.
    */
   transport?: "native" | "fetch";
