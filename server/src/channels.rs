@@ -252,9 +252,12 @@ impl Channel {
     /// lock. [`Channel::publish`] stores and sends under that same lock, so every event
     /// is either in the replay or on the live receiver, never both and never neither.
     ///
-    /// The replay is the buffered events after the newest event whose id equals
-    /// `last_event_id`; if that id is not buffered (evicted or never seen), it is every
-    /// buffered event and [`Subscription::history_lost`] says so.
+    /// The replay is the buffered events after the oldest event whose id equals
+    /// `last_event_id` (an explicit id may be given twice, as a server replaying
+    /// inclusively does: after the newest, a client that saw the older one would skip
+    /// the events in between, so it gets them again instead); if that id is not
+    /// buffered (evicted or never seen), it is every buffered event and
+    /// [`Subscription::history_lost`] says so.
     pub(crate) fn subscribe(&self, last_event_id: Option<&str>) -> Subscription {
         let dropped = self.drops.subscribe();
         let store = lock(&self.buffers.store);
@@ -267,7 +270,7 @@ impl Channel {
         let held = || events.into_iter().flatten().map(|b| Arc::clone(&b.event));
         let (replay, history_lost) = match last_event_id {
             None => (Vec::new(), None),
-            Some(last) => match events.and_then(|e| e.iter().rposition(|b| b.event.id == last)) {
+            Some(last) => match events.and_then(|e| e.iter().position(|b| b.event.id == last)) {
                 Some(pos) => (held().skip(pos + 1).collect(), None),
                 None => {
                     let oldest = events.and_then(VecDeque::front).map(|b| b.event.id.clone());
@@ -883,6 +886,15 @@ mod tests {
         assert_eq!(
             ids(&channel.subscribe(Some("8")).replay),
             ["09", "+10", "9007199254740993", "12"]
+        );
+
+        // What broke (a review): an id given twice resumed after its newest event, so a
+        // client that had seen the older one skipped the events in between; it resumes
+        // after the oldest (what it may have seen again is a repeat, never a loss).
+        channel.publish(None, "again".into(), Some("+10".into()));
+        assert_eq!(
+            ids(&channel.subscribe(Some("+10")).replay),
+            ["9007199254740993", "12", "+10"]
         );
 
         channel.fail_next(2, StatusCode::SERVICE_UNAVAILABLE);

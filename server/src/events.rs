@@ -117,7 +117,9 @@ pub(crate) async fn events(
         return Ok(ApiError::new(status, message).into_response());
     }
 
-    let last = last_event_id(&headers, &params);
+    // An empty id is no id: the client has seen nothing with one (no history of its
+    // was lost, so no `reset`).
+    let last = last_event_id(&headers, &params).filter(|id| !id.is_empty());
     let subscription = state
         .broker()
         .subscribe(channel.channel(), name, last.as_deref())

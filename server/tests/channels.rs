@@ -74,6 +74,27 @@ async fn last_event_id_query_parameter_and_unknown_ids() {
 }
 
 #[tokio::test]
+async fn an_empty_last_event_id_is_no_id_and_loses_no_history() {
+    // What broke (a review): an empty `Last-Event-ID` (header or query) was looked up
+    // as an id, held by no event, so the client got `reset` "history lost" and every
+    // event held, where it had seen nothing with an id.
+    let server = spawn_with(Config {
+        ticker: None,
+        ..Config::default()
+    })
+    .await;
+    publish_n(&server, "blank", 1).await;
+    for (uri, headers) in [
+        ("/events?channel=blank&lastEventId=", vec![]),
+        ("/events?channel=blank", vec![("Last-Event-ID", "")]),
+    ] {
+        let mut body = Body::sse(server.get_with(uri, &headers).await);
+        body.expect_text(DEFAULT_RETRY_LINE).await;
+        body.assert_idle(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
 async fn resuming_from_an_evicted_id_sends_reset_then_what_is_held() {
     // Each `{"n":k}` event with a one-digit id counts 1 + 7 + overhead bytes: room for
     // three.
