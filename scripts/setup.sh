@@ -15,6 +15,28 @@ if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); proce
   exit 1
 fi
 
+# Packages from Debian (or Ubuntu), after one `apt-get update`.
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+apt_updated=0
+apt_install() { # apt_install [apt-get options] PACKAGES...
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: $* missing, and there is no apt-get to install them: this script installs from Debian (or Ubuntu); install them with your system's packages" >&2
+    exit 1
+  fi
+  if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "setup: $* missing, and not root without sudo to install them: run \`apt-get install $*\` as root, or install sudo" >&2
+    exit 1
+  fi
+  if [ "$apt_updated" = 0 ]; then $SUDO apt-get update -qq >&2; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >&2
+}
+# A C toolchain: cargo links every native build (the server, wasm-bindgen-cli) with
+# `cc`, which rustup does not install.
+if ! command -v cc >/dev/null 2>&1; then
+  say "installing gcc and libc6-dev (cargo links with cc)"
+  apt_install --no-install-recommends gcc libc6-dev
+fi
+
 # The wasm target.
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
@@ -62,19 +84,9 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB_VERSION" ]; th
   fi
 fi
 
-# From Debian, after one `apt-get update`: Chromium and its driver (browser downloads by
-# test tools fail here), and Redis (the server tests and the fan-out benchmark start
-# their own redis-server on a loopback port; Debian's unit is not used).
-SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-apt_updated=0
-apt_install() { # apt_install [apt-get options] PACKAGES...
-  if ! command -v apt-get >/dev/null 2>&1; then
-    echo "setup: $* missing, and there is no apt-get to install them: this script installs from Debian (or Ubuntu); install them with your system's packages" >&2
-    exit 1
-  fi
-  if [ "$apt_updated" = 0 ]; then $SUDO apt-get update -qq >&2; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >&2
-}
+# Chromium and its driver (browser downloads by test tools fail here), and Redis (the
+# server tests and the fan-out benchmark start their own redis-server on a loopback
+# port; Debian's unit is not used).
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   say "installing chromium and chromium-driver"
   apt_install chromium chromium-driver
