@@ -63,9 +63,11 @@ pub enum ConnectionState {
     /// The connection was lost and will be retried. This is not an end: the source
     /// goes back to `Open` by itself.
     Reconnecting {
-        /// The number of this retry since the connection was last healthy, from 1.
-        /// It resets once a connection has delivered an event or stayed open for
-        /// [`HEALTHY_AFTER`](crate::HEALTHY_AFTER).
+        /// The number of this retry since the connection was last healthy, from 1
+        /// after a failure. It is 0 when no failure led here: a healthy connection
+        /// ended on purpose ([`reconnect`](crate::EventSource::reconnect), a hidden
+        /// page) or lost while offline. It resets once a connection has delivered an
+        /// event or stayed open for [`HEALTHY_AFTER`](crate::HEALTHY_AFTER).
         attempt: u32,
         /// How long until the retry, as the [`ReconnectPolicy`](crate::ReconnectPolicy)
         /// chose it. `None` while the browser retries by itself (native transport; it
@@ -258,10 +260,16 @@ impl fmt::Display for CloseReason {
             CloseReason::InvalidRequest { message } => {
                 write!(f, "the request could not be made: {message}")
             }
+            CloseReason::GaveUp { attempts: 0, cause } => write!(
+                f,
+                "gave up at the first failure ({cause}); the reconnect policy's limits were \
+                 reached"
+            ),
             CloseReason::GaveUp { attempts, cause } => write!(
                 f,
-                "gave up after {attempts} failed attempts in a row (the last: {cause}); the \
-                 reconnect policy's limits were reached"
+                "gave up after {} failures in a row ({attempts} of them retries; the last: \
+                 {cause}); the reconnect policy's limits were reached",
+                attempts.saturating_add(1)
             ),
             CloseReason::Completed => write!(f, "the answer is complete"),
             CloseReason::Interrupted { received } => write!(
@@ -511,5 +519,29 @@ mod tests {
             reason: CloseReason::Failed,
         };
         assert!(closed.to_string().contains("will not be retried"));
+    }
+
+    #[test]
+    fn giving_up_counts_the_failures_not_only_the_retries() {
+        // What broke (a review): `attempts` counts the failed retries, and the sentence
+        // called them "failed attempts": "gave up after 0 failed attempts in a row (the
+        // last: …)" with no retry allowed, 3 where 4 requests had failed.
+        let gave_up = |attempts| {
+            CloseReason::GaveUp {
+                attempts,
+                cause: ReconnectCause::NoContent,
+            }
+            .to_string()
+        };
+        assert!(
+            gave_up(0).starts_with("gave up at the first failure (the server answered 204"),
+            "{}",
+            gave_up(0)
+        );
+        assert!(
+            gave_up(3).starts_with("gave up after 4 failures in a row (3 of them retries; the last: the server answered 204"),
+            "{}",
+            gave_up(3)
+        );
     }
 }
