@@ -539,9 +539,9 @@ impl Inner {
 impl Sink for Inner {
     /// Hands an event to the handlers of its type. Nothing is delivered once closed,
     /// not even to the rest of this event's handlers.
-    fn dispatch(&self, raw: RawEvent) {
+    fn dispatch(&self, raw: RawEvent) -> bool {
         if self.state.is_closed() {
-            return;
+            return false;
         }
         let verdict = self
             .ids
@@ -550,7 +550,7 @@ impl Sink for Inner {
                 fingerprint(raw.event_type(), raw.data())
             });
         let gap = match verdict {
-            Verdict::Duplicate => return,
+            Verdict::Duplicate => return false,
             Verdict::Deliver { gap } => gap,
         };
         self.set_last_event_id(raw.last_event_id());
@@ -572,6 +572,7 @@ impl Sink for Inner {
             let list = self.any.borrow().snapshot();
             self.call_all(list, &raw);
         }
+        true
     }
 
     /// Hands a comment to the comment handlers.

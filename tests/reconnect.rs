@@ -245,6 +245,34 @@ async fn limits_end_in_closed_gave_up() {
     }
 }
 
+#[wasm_bindgen_test]
+async fn connections_that_deliver_only_repeats_are_not_healthy() {
+    // What broke (a review): a connection counted as healthy once it received an event,
+    // before dedupe dropped it as a repeat. A server that sends what it holds on every
+    // connection and then ends reset the streak each time: the backoff never grew, and
+    // `max_attempts` never closed the source.
+    for transport in BOTH {
+        let options = Options::new()
+            .transport(transport)
+            .dedupe(true)
+            .reconnect_policy(exact_policy(5).max_attempts(3));
+        let source = open("/scenario/end-after/2?from=1&retry=10", options);
+        let (seen, _subs) = numbers(&source, &["message"]);
+        let (mut states, _s) = states(&source);
+        let (closed, before) = until_state(&mut states, "closed", ConnectionState::is_closed).await;
+        assert!(
+            matches!(
+                closed,
+                ConnectionState::Closed {
+                    reason: CloseReason::GaveUp { attempts: 3, .. }
+                }
+            ),
+            "{transport:?}: {closed:?} after {before:?}"
+        );
+        assert_eq!(*seen.borrow(), [1, 2], "{transport:?}: each event once");
+    }
+}
+
 /// Opens `path` with `options`; `close_when` decides, from each state, when to
 /// close. Then waits long past any retry and returns how many requests the server saw
 /// for `token` at close and in the end.

@@ -388,9 +388,10 @@ impl FetchConnector {
                         return AttemptEnd::Fatal(CloseReason::Completed);
                     }
                     Item::Event(event) => {
-                        attempts.borrow_mut().event();
                         self.received = self.received.saturating_add(1);
-                        sink.dispatch(RawEvent::new(event, Rc::clone(&origin)));
+                        if sink.dispatch(RawEvent::new(event, Rc::clone(&origin))) {
+                            attempts.borrow_mut().event();
+                        }
                     }
                     Item::Comment(text) => sink.comment(&text),
                     Item::Oversize {
@@ -406,7 +407,7 @@ impl FetchConnector {
                             size,
                             limit,
                             Rc::clone(&origin),
-                        ))
+                        ));
                     }
                 }
             }

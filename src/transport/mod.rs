@@ -33,7 +33,9 @@ use std::time::Duration;
 /// Where a transport delivers what it reads. Implemented by the source.
 pub(crate) trait Sink {
     /// Hands an event to its handlers (the source filters duplicates, tracks the id).
-    fn dispatch(&self, event: RawEvent);
+    /// Returns whether it was delivered: not dropped as a repeat, nor after close. A
+    /// connection that delivers nothing new is not healthy (see `Attempts::event`).
+    fn dispatch(&self, event: RawEvent) -> bool;
     /// Hands a comment to the comment handlers.
     #[cfg(feature = "fetch")]
     fn comment(&self, text: &str);

@@ -455,7 +455,6 @@ impl Connection {
         if self.options.heartbeat.is_some() {
             self.last_activity.set(dom::now());
         }
-        self.attempts.borrow_mut().event();
         // One EventSource has one origin: read it once.
         let origin = {
             let mut origin = self.origin.borrow_mut();
@@ -500,7 +499,9 @@ impl Connection {
         let raw = RawEvent::with_js_data(event, data, origin);
         #[cfg(feature = "js")]
         let raw = raw.with_js_id(js_id);
-        sink.dispatch(raw);
+        if sink.dispatch(raw) {
+            self.attempts.borrow_mut().event();
+        }
     }
 
     /// Resolves when the connection ends: the browser gave up, the resume id went

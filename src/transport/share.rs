@@ -567,7 +567,7 @@ impl Tee {
 }
 
 impl Sink for Tee {
-    fn dispatch(&self, event: RawEvent) {
+    fn dispatch(&self, event: RawEvent) -> bool {
         {
             let batch = self.batch.borrow();
             let list = batch.clone().unwrap_or_default();
@@ -580,9 +580,7 @@ impl Sink for Tee {
                 self.post_events(list);
             }
         }
-        if let Some(sink) = self.sink.upgrade() {
-            sink.dispatch(event);
-        }
+        self.sink.upgrade().is_some_and(|sink| sink.dispatch(event))
     }
 
     #[cfg(feature = "fetch")]
