@@ -119,13 +119,16 @@ impl IdTracker {
         }
         if self.dedupe {
             let content = content();
-            if self.replaying
-                && self
+            if self.replaying {
+                let repeat = self
                     .recent
-                    .iter()
-                    .any(|(seen, known)| seen == id && known.is_none_or(|known| known == content))
-            {
-                return Verdict::Duplicate;
+                    .iter_mut()
+                    .find(|(seen, known)| seen == id && known.is_none_or(|known| known == content));
+                if let Some((_, known)) = repeat {
+                    // The resume id's event, unknown until now: known from here on.
+                    known.get_or_insert(content);
+                    return Verdict::Duplicate;
+                }
             }
             self.replaying = false;
             self.remember(id, Some(content));
@@ -318,6 +321,23 @@ mod tests {
         assert_eq!(ids.check("7", true, || same("7")), Verdict::Duplicate);
         assert_eq!(deliver(&mut ids, "8"), None);
         assert_eq!(deliver(&mut ids, "11"), Some(Gap { after: 8, next: 11 }));
+    }
+
+    #[test]
+    fn the_resume_ids_event_is_known_once_replayed() {
+        // What broke (a review of the fingerprints): the resume id given matched any
+        // event under it, for good. Replayed once, its event was still unknown, so a
+        // later connection's first event under that id (native counts it as carrying
+        // it: a restarted server's `reset`) was dropped as a repeat.
+        let mut ids = IdTracker::new(true, false, "7");
+        ids.connection_opened();
+        assert_eq!(ids.check("7", true, || same("7")), Verdict::Duplicate);
+        ids.connection_opened();
+        let reset = fingerprint("reset", "{}");
+        assert_eq!(
+            ids.check("7", true, || reset),
+            Verdict::Deliver { gap: None }
+        );
     }
 
     #[test]
