@@ -181,7 +181,7 @@ async fn an_integer_beyond_2_pow_53_is_refused_in_an_untyped_value_too() {
         &[
             json!({"n": 9_007_199_254_740_993u64}),
             json!({"n": -9_007_199_254_740_993i64}),
-            json!({"n": 9_007_199_254_740_991u64, "f": 0.5, "huge": 1e300}),
+            json!({"n": 9_007_199_254_740_991u64, "f": 0.5, "huge": 1e300, "low": -1e19}),
         ],
     )
     .await;
@@ -195,7 +195,7 @@ async fn an_integer_beyond_2_pow_53_is_refused_in_an_untyped_value_too() {
     let exact = got[2].as_ref().expect("exact integers and floats decode");
     assert_eq!(
         exact.data,
-        json!({"n": 9_007_199_254_740_991u64, "f": 0.5, "huge": 1e300})
+        json!({"n": 9_007_199_254_740_991u64, "f": 0.5, "huge": 1e300, "low": -1e19})
     );
 }
 

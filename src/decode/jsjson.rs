@@ -11,9 +11,12 @@
 //! and decodes every event, whichever transport brought it.
 //!
 //! What differs from serde_json, by nature of `JSON.parse`: numbers are `f64`, so an
-//! integer beyond ±2⁵³ (and below 2⁶⁴, where serde_json would hold it exactly) cannot
-//! be held exactly and is refused with an error that says so (never rounded in
-//! silence), for an integer type and for a self-describing one (`serde_json::Value`); a duplicated key keeps its last value; a number key is
+//! integer beyond ±2⁵³ (and within −2⁶³..2⁶⁴, where serde_json would hold it exactly)
+//! cannot be held exactly and is refused with an error that says so (never rounded in
+//! silence), for an integer type and for a self-describing one (`serde_json::Value`).
+//! A float in that range (`1.5e17`) is refused there too, as JSON.parse keeps no trace
+//! of how a number was written; decode it into an `f64` field, or use the fetch
+//! transport; a duplicated key keeps its last value; a number key is
 //! read as `JSON.parse` reads the key's text (`"1.0"` is 1, where serde_json wants
 //! `"1"` for an integer).
 
@@ -35,9 +38,10 @@ extern "C" {
 /// The largest integer an `f64` holds exactly, and every integer below it: 2⁵³ − 1.
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
-/// 2⁶⁴: serde_json reads a larger integer as an `f64` too (rounded), a smaller one
-/// exactly.
+/// 2⁶⁴ and −2⁶³: serde_json reads an integer outside these as an `f64` too (rounded),
+/// one inside exactly (as `u64` or `i64`).
 const U64_END: f64 = 18_446_744_073_709_551_616.0;
+const I64_START: f64 = -9_223_372_036_854_775_808.0;
 
 /// Parses `text` (a JavaScript string) with `JSON.parse` and deserializes it into `T`.
 /// The error is a sentence for [`DecodeError::reason`](crate::DecodeError::reason).
@@ -243,9 +247,11 @@ impl<'de> Deserializer<'de> for Value {
         } else if let Some(n) = v.as_f64() {
             if exact(n) {
                 visit_integer(n, visitor)
-            } else if n.fract() == 0.0 && n.abs() < U64_END {
+            } else if n.fract() == 0.0 && (I64_START..U64_END).contains(&n) {
                 // An integer serde_json would hold exactly (as u64 or i64), which
-                // JSON.parse may have rounded: refused, as for an integer type.
+                // JSON.parse may have rounded: refused, as for an integer type. (A
+                // float written so, `1.5e17`, cannot be told from one: JSON.parse keeps
+                // no trace of how a number was written.)
                 Err(self
                     .integer("a JSON number")
                     .err()
