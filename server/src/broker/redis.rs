@@ -533,8 +533,10 @@ if from ~= '-' then
 end
 return {1, redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', ARGV[2])}";
 
-/// How many times a replay starts again from the stream's oldest entry because
-/// entries were trimmed while it read, before it gives up (see [`replay`]).
+/// How many times a replay that already started from the stream's oldest entry starts
+/// again because entries were trimmed while it read, before it gives up (see
+/// [`replay_in_pages`]; the first start from the oldest entry, for a client's id not
+/// held or trimmed during the first pages, is not counted).
 const REPLAY_RESTARTS: usize = 3;
 
 /// The replay after `last_event_id` and whether history was lost (see
@@ -865,7 +867,7 @@ async fn read_round(
         // Redis read the page but refuses the blocking wait (a user whose rights leave
         // out `XREAD` or blocking commands): the reader still works, reading a page
         // every [`BLOCK`] instead of as entries come, so it says nothing to its streams.
-        Err(error) if is_refusal(&error) => {
+        Err(error) if error.code() == Some("NOPERM") => {
             if !*polling {
                 *polling = true;
                 eprintln!(
