@@ -77,7 +77,10 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 use tokio::sync::watch;
@@ -313,6 +316,37 @@ pub const LOG_RECORD_BUDGET_OVERHEAD: usize = 128;
 /// Largest accepted `/publish` body.
 pub const PUBLISH_BODY_LIMIT: usize = 64 * 1024;
 
+/// The JSON 404 for a method other than GET or HEAD on a path no route has.
+async fn no_route(request: Request, next: Next) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    error::ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no route for {} {}; the routes that take POST are /publish, /control/drop, \
+             /control/fail and /scenario/... (see the README's test server section)",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+    .into_response()
+}
+
+/// The JSON 405 for a route asked with a method it does not take (axum adds `Allow`).
+pub(crate) async fn wrong_method(
+    method: Method,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> error::ApiError {
+    error::ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "{} does not take {method}; the Allow header says what it takes",
+            uri.path()
+        ),
+    )
+}
+
 /// Builds the router: every route, static files, CORS for loopback origins, all behind
 /// the loopback `Host` check, and the cross-site check on the routes that change state.
 /// Starts nothing: see [`AppState::spawn_ticker`].
@@ -336,10 +370,17 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(health::health))
         .route("/examples.json", get(examples::examples))
         .route("/stats", get(stats::stats))
+        .method_not_allowed_fallback(wrong_method)
         .nest("/scenario", scenario::router(&state))
         .nest_service("/pkg", pkg)
         .nest_service("/examples", examples)
-        .fallback_service(www)
+        // Static files for GET and HEAD; any other method on a path no route has gets
+        // a JSON 404 (the files' own answer, an empty 405, hid a mistyped route).
+        .fallback_service(
+            Router::new()
+                .fallback_service(www)
+                .layer(middleware::from_fn(no_route)),
+        )
         .layer(cors::layer())
         .layer(middleware::from_fn(cors::refuse_preflight))
         .layer(middleware::from_fn(cors::strip_unallowed))

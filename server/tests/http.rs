@@ -239,3 +239,42 @@ async fn examples_json_lists_the_built_apps() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn a_mistyped_route_or_a_wrong_method_is_a_json_error_that_says_so() {
+    // What broke (a review): `POST /publsh` reached the static files, which answered
+    // an empty 405 with `Allow: GET,HEAD`, and `GET /publish` an empty 405: neither
+    // said what was wrong.
+    let server = common::spawn().await;
+    let (status, body) = common::json_response(server.post("/publsh").await).await;
+    assert_eq!(status, 404, "{body}");
+    let error = body["error"].as_str().expect("error sentence");
+    assert!(
+        error.starts_with("no route for POST /publsh;") && error.contains("/publish"),
+        "{error}"
+    );
+    for (path, allow) in [
+        ("/publish", "POST"),
+        ("/control/drop", "POST"),
+        ("/scenario/llm/anthropic", "POST"),
+    ] {
+        let response = server.get(path).await;
+        assert_eq!(
+            response
+                .headers()
+                .get("allow")
+                .and_then(|v| v.to_str().ok()),
+            Some(allow),
+            "{path}"
+        );
+        let (status, body) = common::json_response(response).await;
+        assert_eq!(status, 405, "{path}: {body}");
+        let error = body["error"].as_str().expect("error sentence");
+        assert!(
+            error.starts_with(&format!("{path} does not take GET")),
+            "{error}"
+        );
+    }
+    // Static files are still served to GET.
+    assert_eq!(server.get("/").await.status().as_u16(), 200);
+}

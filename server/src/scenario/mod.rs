@@ -278,6 +278,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         // Outside the recording: a request from another site is refused unrecorded.
         .route_layer(middleware::from_fn(crate::origin::check_origin))
         .route("/log/{token}", get(log))
+        .method_not_allowed_fallback(crate::wrong_method)
 }
 
 /// `redirect?to=PATH`: a 307 to `PATH` on this server, named by the request's `Host`
