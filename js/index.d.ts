@@ -49,6 +49,8 @@ export function init(input?: string | URL | Response | BufferSource | WebAssembl
 export interface StreamInit
   extends Omit<TypedEventSourceOptions, "mode" | "transport" | "share" | "pauseWhenHidden"> {
   transport?: "fetch";
+  share?: false;
+  pauseWhenHidden?: false;
   signal?: AbortSignal | null;
 }
 

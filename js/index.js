@@ -846,7 +846,7 @@ function checkOptions(options) {
       body !== undefined && 'a body',
       headers !== undefined && Object.keys(headers).length > 0 && 'custom headers',
     ].filter(Boolean);
-    if (fetchOnly.length) invalid(`${fetchOnly.join(', ')} ${fetchOnly.length === 1 ? 'needs' : 'need'} the fetch transport: the browser's EventSource cannot do that`);
+    if (fetchOnly.length) invalid(`the fetch transport is needed for ${fetchOnly.join(', ')}: the browser's EventSource cannot do that`);
   }
   return !native;
 }

@@ -404,7 +404,8 @@ impl Options {
     /// before (the same id, type and data) are dropped until the first new one; after
     /// that the connection is live and every event is delivered. A server that
     /// restarted and counts from 1 again sends other data under those ids, so it is
-    /// heard from its first event. Only events with an `id` field of their own are
+    /// heard from its first event (and a server that changes an event's data when it
+    /// sends it again, a send time in it, has it delivered again). Only events with an `id` field of their own are
     /// judged: one without carries the id before it and is always delivered. The
     /// native transport cannot see the field (the browser hides it): there an event
     /// whose id equals the one before it on the same EventSource counts as having
@@ -611,13 +612,9 @@ impl Options {
             }
             if !fetch_only.is_empty() {
                 return invalid(format!(
-                    "{} {} the fetch transport: the browser's EventSource cannot do that",
-                    fetch_only.join(", "),
-                    if fetch_only.len() == 1 {
-                        "needs"
-                    } else {
-                        "need"
-                    }
+                    "the fetch transport is needed for {}: the browser's EventSource \
+                     cannot do that",
+                    fetch_only.join(", ")
                 ));
             }
         }
@@ -727,7 +724,7 @@ mod tests {
             .expect_err("native cannot POST");
         assert!(
             err.to_string()
-                .contains("a method other than GET, a body need the fetch transport"),
+                .contains("the fetch transport is needed for a method other than GET, a body"),
             "{err}"
         );
         // A heartbeat works on both transports now.

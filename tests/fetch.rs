@@ -435,7 +435,7 @@ fn options_the_browser_cannot_honour_are_refused_with_native() {
     assert!(matches!(err, Error::InvalidOptions(_)));
     assert!(
         err.to_string()
-            .contains("custom headers needs the fetch transport"),
+            .contains("the fetch transport is needed for custom headers"),
         "{err}"
     );
     let err = EventSource::with_options(&url("/events"), fetch().body("x"))

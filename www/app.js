@@ -207,8 +207,8 @@ function openChat(transport) {
       transport,
       lastEventId: resumeFrom,
       // `reset` too: the server sends it (without an id) when it no longer holds the
-      // id this page resumes from. Native hears only the types listened to, and the
-      // library's dedupe takes the events that follow for a replay until one is heard.
+      // id this page resumes from (it restarted, or dropped old messages). The feed
+      // starts again then: a restarted server gives the same ids again.
       events: { chat: addMessage, reset: historyLost },
       onState: (state) => recordState(state, transport, isCurrent()),
       onDecodeError: (err) => showDecodeError('chat', err),
@@ -248,9 +248,9 @@ function openTicker() {
     tickerSource = createSource({
       channel: 'ticker',
       transport: 'native',
-      // `reset` ends the replay after a server restart (see openChat); the ticks that
-      // follow count from 1 again, and the next one shows.
-      events: { tick: showTick, reset: () => {} },
+      // The ticks after a `reset` (a server restart) count from 1 again; the next one
+      // shows, so there is nothing else to do.
+      events: { tick: showTick },
       onState: tickerState,
       onDecodeError: (err) => showDecodeError('ticker', err),
     });

@@ -188,7 +188,7 @@ if (base) {
       await page.evaluate(() => window.app.setRefused(true));
       const shown = await waitUntil(page, 'the refused hook', () => document.querySelector('#refused-error')?.textContent);
       const badge = await page.textContent('#refused-badge');
-      if (badge !== 'closed' || !/^closed:invalid-request:.*needs? the fetch transport/.test(shown)) throw new Error(`shown: ${badge} ${shown}`);
+      if (badge !== 'closed' || !/^closed:invalid-request:.*the fetch transport is needed for /.test(shown)) throw new Error(`shown: ${badge} ${shown}`);
       if (!(await page.$('#badge'))) throw new Error('the rest of the app is gone');
       await page.evaluate(() => window.app.setRefused(false));
       const unexpected = errors.unexpected();

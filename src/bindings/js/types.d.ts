@@ -80,7 +80,8 @@ export interface TypedEventSourceOptions {
   /**
    * Drop events with an `id:` field of their own that were already delivered: the
    * same id, type and data (inclusive replays, from each connection's open to its
-   * first new event; a restarted server's new events under old ids are delivered). An
+   * first new event; a restarted server's new events under old ids are delivered, and
+   * so is an event a server changed when it sent it again). An
    * event without an `id:` is always delivered. Native cannot see the field: there an
    * event whose id equals the one before it counts as having none. Default `false`.
    */
