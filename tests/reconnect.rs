@@ -625,6 +625,44 @@ async fn waiting_for_the_network_before_the_first_connection_is_connecting() {
     }
 }
 
+#[wasm_bindgen_test]
+async fn native_takes_no_other_eventsources_timing_entry_for_its_own() {
+    // What broke (a review): native read the newest Resource Timing entry of its URL
+    // since its request began. Another EventSource of the page to the same URL that
+    // started later and got a stream gave its 200: a 503 was taken for a wrong content
+    // type and the source closed for good. With two entries it now asks the server.
+    // The page's timeline is faked: two entries since the request, a 503 and a 200.
+    js(
+        "window.__entries = performance.getEntriesByName.bind(performance); \
+        performance.getEntriesByName = (name, type) => name.includes('/scenario/status/503') \
+          ? [503, 200].map((status) => ({ startTime: performance.now(), \
+              initiatorType: 'eventsource', responseStatus: status, responseStart: 1, \
+              contentType: status === 200 ? 'text/event-stream' : 'text/plain' })) \
+          : window.__entries(name, type);",
+    );
+    let source = open(
+        "/scenario/status/503",
+        Options::new().transport(Transport::Native),
+    );
+    let (mut states, _s) = states(&source);
+    let (state, before) = until_state(&mut states, "reconnecting or closed", |s| {
+        is_reconnecting(s) || s.is_closed()
+    })
+    .await;
+    source.close();
+    js("performance.getEntriesByName = window.__entries;");
+    assert!(
+        matches!(
+            &state,
+            ConnectionState::Reconnecting {
+                cause: ReconnectCause::HttpStatus { status: 503, .. },
+                ..
+            }
+        ),
+        "{state:?} after {before:?}"
+    );
+}
+
 /// Runs JavaScript in the test page.
 fn js(code: &str) {
     js_sys::eval(code).expect("the test's JavaScript runs");

@@ -26,7 +26,7 @@ export function openEventSource(url, withCredentials) {
 // of a status it refuses, so a 204 and a 502 can look alike); -3 no answer came, on a
 // same-origin request, whose entry hides nothing; 0 no answer shown (cross-origin
 // without Timing-Allow-Origin all the fields are zero); -4 no such entry (yet: the
-// browser adds it a task after the error event, or its buffer is full).
+// browser adds it a task after the error event, or its buffer is full), or two.
 export function answerTiming(url, since) {
   const entry = lastEntry(url, since);
   if (!entry) return -4;
@@ -51,14 +51,19 @@ export function performanceNow() {
   return perf && typeof perf.now === 'function' ? perf.now() : 0;
 }
 
-// The newest entry of `url` since `since` not made by fetch: the native transport's
-// check fetches the same URL, and its entry must not pass for the EventSource's.
+// The one entry of `url` since `since` not made by fetch (the native transport's check
+// fetches the same URL, and its entry must not pass for the EventSource's). With two,
+// another EventSource of the page asked for the same URL meanwhile, and which entry is
+// this one's cannot be told: none, so that the check asks the server.
 function lastEntry(url, since) {
   const perf = globalThis.performance;
   if (!perf || typeof perf.getEntriesByName !== 'function') return undefined;
-  const entries = perf.getEntriesByName(url, 'resource');
-  for (let i = entries.length - 1; i >= 0; i--) {
-    if (entries[i].startTime >= since && entries[i].initiatorType !== 'fetch') return entries[i];
+  let found;
+  for (const entry of perf.getEntriesByName(url, 'resource')) {
+    if (entry.startTime >= since && entry.initiatorType !== 'fetch') {
+      if (found) return undefined;
+      found = entry;
+    }
   }
-  return undefined;
+  return found;
 }
