@@ -218,14 +218,19 @@ impl Value {
     fn integer(&self, expected: &str) -> Result<f64, Error> {
         match self.0.as_f64() {
             Some(n) if exact(n) => Ok(n),
-            Some(n) if n.fract() == 0.0 => Err(Error::new(format!(
-                "the integer is beyond ±2^53 (9007199254740991), where JSON.parse rounds \
-                 it, expected {expected} exactly; send it as a string, or use the fetch \
-                 transport, which parses in Rust"
-            ))),
+            Some(n) if n.fract() == 0.0 => Err(rounded(expected)),
             _ => Err(self.invalid(expected)),
         }
     }
+}
+
+/// The error for a whole number beyond ±2⁵³, which `JSON.parse` may have rounded.
+fn rounded(expected: &str) -> Error {
+    Error::new(format!(
+        "the integer is beyond ±2^53 (9007199254740991), where JSON.parse rounds it, \
+         expected {expected} exactly; send it as a string, or use the fetch transport, \
+         which parses in Rust"
+    ))
 }
 
 /// Number hints that all read an exact integer and let the visitor check its range.
@@ -252,10 +257,7 @@ impl<'de> Deserializer<'de> for Value {
                 // JSON.parse may have rounded: refused, as for an integer type. (A
                 // float written so, `1.5e17`, cannot be told from one: JSON.parse keeps
                 // no trace of how a number was written.)
-                Err(self
-                    .integer("a JSON number")
-                    .err()
-                    .unwrap_or_else(|| self.invalid("a JSON number")))
+                Err(rounded("a JSON number"))
             } else {
                 visitor.visit_f64(n)
             }

@@ -7,12 +7,11 @@
 // (an answer streamed from a POST, Stop, a 429 and its body), the phone layout, and no
 // console or page errors. Prints one line per check, then a summary line.
 
-import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
-  REPO_ROOT, artifactPath, createRunner, launchBrowser, unique, waitUntil, watchPageErrors,
+  REPO_ROOT, artifactPath, createRunner, freePort, launchBrowser, startProcess, unique, waitUntil,
+  watchPageErrors,
 } from './lib.mjs';
 
 const SERVER_BIN = join(REPO_ROOT, 'target', 'debug', 'wasm-eventsource-server');
@@ -444,40 +443,10 @@ async function restartChecks(browser) {
   });
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** Starts the test server with `args`; resolves with the child once it listens. */
-function startServer(args) {
-  const child = spawn(SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`the server did not start:\n${out}`)); }, 15_000);
-    const onData = (chunk) => {
-      out += chunk;
-      if (/^listening on http:/m.test(out)) {
-        clearTimeout(timer);
-        child.stdout.off('data', onData);
-        child.stderr.off('data', onData);
-        child.stdout.resume();
-        child.stderr.resume();
-        child.off('exit', onExit);
-        resolve(child);
-      }
-    };
-    const onExit = (code) => { clearTimeout(timer); reject(new Error(`the server exited (${code}):\n${out}`)); };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', onExit);
-  });
+async function startServer(args) {
+  const { child } = await startProcess(SERVER_BIN, args, (line) => /^listening on http:/.test(line), 'the server');
+  return child;
 }
 
 /** Kills the server (as a crash would) and waits until it is gone. */

@@ -9,12 +9,13 @@
 //   E2E_BASE_URL=http://127.0.0.1:PORT node tests/e2e/flask-sse.test.mjs
 // (E2E_BASE_URL is only checked to be up; this test runs a server of its own.)
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, createRunner, launchBrowser, waitUntil, watchPageErrors } from './lib.mjs';
+import {
+  REPO_ROOT, createRunner, freePort, launchBrowser, startProcess, waitUntil, watchPageErrors,
+} from './lib.mjs';
 
 const VENV = join(REPO_ROOT, 'target', 'flask-sse-venv');
 const PYTHON = join(VENV, 'bin', 'python');
@@ -31,43 +32,6 @@ with app.app_context():
     sse.publish({"n": 1, "from": "flask"}, type="chat", channel="room")
     sse.publish("[DONE]", channel="room")
 `;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Spawns `cmd`; resolves with the child once `ready(line)` holds for a line it prints. */
-function start(cmd, args, ready, what) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${out}`)), 15_000);
-    const onData = (chunk) => {
-      out += chunk;
-      for (const line of out.split('\n')) {
-        const hit = ready(line);
-        if (hit) {
-          clearTimeout(timer);
-          resolve({ child, hit });
-          return;
-        }
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited (${code}):\n${out}`));
-    });
-  });
-}
 
 const runner = createRunner();
 const base = await runner.startup({ paths: ['/health'] });
@@ -101,7 +65,7 @@ if (base) {
     let redisPort = 0;
     await runner.check('redis-server on a free loopback port', async () => {
       redisPort = await freePort();
-      const { child } = await start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      const { child } = await startProcess('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
         (line) => /Ready to accept connections/.test(line), 'redis-server');
       children.push(child);
       redisUrl = `redis://127.0.0.1:${redisPort}/0`;
@@ -111,7 +75,7 @@ if (base) {
     let server = '';
     await runner.check('our server with --redis and --flask-sse', async () => {
       if (!existsSync(SERVER_BIN)) throw new Error(`no ${SERVER_BIN}: build the server first (npm test does)`);
-      const { child, hit } = await start(SERVER_BIN, ['--port', '0', '--ticker-ms', '0', '--redis', redisUrl, '--flask-sse',
+      const { child, hit } = await startProcess(SERVER_BIN, ['--port', '0', '--ticker-ms', '0', '--redis', redisUrl, '--flask-sse',
         '--www', join(REPO_ROOT, 'www'), '--pkg', join(REPO_ROOT, 'pkg-web')],
       (line) => line.match(/^listening on (http:\S+)/), 'the server');
       children.push(child);

@@ -15,8 +15,10 @@
 // While working on one check, `E2E_ONLY=<regex>` runs only the checks whose title
 // matches it (and the start-up and critical ones); the others are not counted.
 
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM } from '../../scripts/chromium.mjs';
@@ -199,4 +201,59 @@ function forward(req, res, origin) {
   upstream.on('error', () => res.destroy());
   res.on('close', () => upstream.destroy());
   req.pipe(upstream);
+}
+
+/** A loopback port that is free now (for a process a test starts on it at once). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Spawns `cmd` with `args`; resolves with `{ child, hit }` once `ready(line)` returns
+ * something truthy (`hit`) for a line it printed. Rejects, killing it, if it exits
+ * first or takes 15 s. Its output is then read and dropped, so its pipes never fill.
+ */
+export function startProcess(cmd, args, ready, what) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      child.stderr.off('data', onData);
+      child.off('exit', onExit);
+    };
+    const timer = setTimeout(() => {
+      done();
+      child.kill('SIGKILL');
+      reject(new Error(`${what} did not start:\n${out}`));
+    }, 15_000);
+    const onData = (chunk) => {
+      out += chunk;
+      for (const line of out.split('\n')) {
+        const hit = ready(line);
+        if (hit) {
+          done();
+          child.stdout.resume();
+          child.stderr.resume();
+          resolve({ child, hit });
+          return;
+        }
+      }
+    };
+    const onExit = (code) => {
+      done();
+      reject(new Error(`${what} exited (${code}):\n${out}`));
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', onExit);
+  });
 }
