@@ -110,6 +110,9 @@ struct Ring {
     /// The sequence number of the channel's latest event: how many events it has had,
     /// or the largest explicit numeric id published on it if that is more.
     next_seq: u64,
+    /// The id of the newest event evicted from `events`: a client that saw it has
+    /// missed nothing the buffer no longer holds.
+    evicted: Option<String>,
 }
 
 /// The replay buffers of all channels, under one lock and one byte budget.
@@ -142,6 +145,7 @@ impl Store {
             if ring.events.front().is_some_and(|b| b.order == order) {
                 if let Some(old) = ring.events.pop_front() {
                     self.bytes -= old.bytes;
+                    ring.evicted = Some(old.event.id.clone());
                 }
             }
         }
@@ -234,6 +238,7 @@ impl Channel {
             if let Some(old) = ring.events.pop_front() {
                 store.order.remove(&old.order);
                 store.bytes -= old.bytes;
+                ring.evicted = Some(old.event.id.clone());
             }
         }
         ring.events.push_back(Buffered {
@@ -257,14 +262,14 @@ impl Channel {
     /// inclusively does: after the newest, a client that saw the older one would skip
     /// the events in between, so it gets them again instead); if that id is not
     /// buffered (evicted or never seen), it is every buffered event and
-    /// [`Subscription::history_lost`] says so.
+    /// [`Subscription::history_lost`] says so, unless the id is that of the newest
+    /// event evicted: the client then missed nothing that went.
     pub(crate) fn subscribe(&self, last_event_id: Option<&str>) -> Subscription {
         let dropped = self.drops.subscribe();
         let store = lock(&self.buffers.store);
         let live = self.live.subscribe();
-        let events = store
-            .rings
-            .get(&self.key)
+        let ring = store.rings.get(&self.key);
+        let events = ring
             .map(|ring| &ring.events)
             .filter(|events| !events.is_empty());
         let held = || events.into_iter().flatten().map(|b| Arc::clone(&b.event));
@@ -272,6 +277,10 @@ impl Channel {
             None => (Vec::new(), None),
             Some(last) => match events.and_then(|e| e.iter().position(|b| b.event.id == last)) {
                 Some(pos) => (held().skip(pos + 1).collect(), None),
+                // The last event evicted: every later one is still held.
+                None if ring.and_then(|r| r.evicted.as_deref()) == Some(last) => {
+                    (held().collect(), None)
+                }
                 None => {
                     let oldest = events.and_then(VecDeque::front).map(|b| b.event.id.clone());
                     (held().collect(), Some(oldest))
@@ -823,6 +832,7 @@ mod tests {
                 Ring {
                     events: VecDeque::new(),
                     next_seq: 1,
+                    evicted: None,
                 },
             );
         }
@@ -854,13 +864,44 @@ mod tests {
             channel.publish(None, "x".into(), None);
         }
         assert_eq!(
-            channel.subscribe(Some("5")).history_lost,
+            channel.subscribe(Some("4")).history_lost,
             Some(Some("6".to_owned()))
         );
+        // Regression: the newest id evicted was a lost history too, though the client
+        // that saw it missed nothing (a false `reset`).
+        let after_evicted = channel.subscribe(Some("5"));
+        assert!(after_evicted.history_lost.is_none());
+        assert_eq!(after_evicted.replay.len(), REPLAY_BUFFER);
         let replay = channel.subscribe(Some("6")).replay;
         assert_eq!(replay.len(), REPLAY_BUFFER - 1);
         let newest = (REPLAY_BUFFER + 5).to_string();
         assert_eq!(replay.last().map(|e| e.id.as_str()), Some(newest.as_str()));
+    }
+
+    // Regression: a quiet channel's events are the oldest of all, so a busy channel's
+    // evict them first; a client that had seen its newest one got a `reset` saying
+    // history was lost when nothing was.
+    #[test]
+    fn a_client_that_saw_the_newest_evicted_event_lost_nothing() {
+        let channels = Channels::new(4 * (EVENT_OVERHEAD + 2));
+        let quiet = channels.get_or_create("quiet").expect("quiet");
+        let busy = channels.get_or_create("busy").expect("busy");
+        quiet.publish(None, "q".into(), None);
+        quiet.publish(None, "q".into(), None);
+        for _ in 0..4 {
+            busy.publish(None, "b".into(), None);
+        }
+        assert!(quiet.subscribe(None).replay.is_empty() && head(&quiet) == 2);
+        let resumed = quiet.subscribe(Some("2"));
+        assert!(resumed.history_lost.is_none());
+        assert!(resumed.replay.is_empty());
+        // The one before it went unseen.
+        assert_eq!(quiet.subscribe(Some("1")).history_lost, Some(None));
+        // Held again: the replay after it.
+        quiet.publish(None, "q".into(), None);
+        let resumed = quiet.subscribe(Some("2"));
+        assert!(resumed.history_lost.is_none());
+        assert_eq!(ids(&resumed.replay), ["3"]);
     }
 
     #[test]
