@@ -78,13 +78,32 @@ async fn main() -> ExitCode {
         }
     }
 
-    let result = axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            wait_for_signal().await;
-            eprintln!("shutting down");
-            state.shutdown();
-        })
-        .await;
+    let (signalled, on_signal) = tokio::sync::oneshot::channel();
+    let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+        wait_for_signal().await;
+        eprintln!("shutting down");
+        state.shutdown();
+        let _ = signalled.send(());
+    });
+    // Every stream ends at the signal, but a connection whose client stopped reading
+    // still has bytes to write, and graceful shutdown would wait on it for good.
+    let grace = async {
+        match on_signal.await {
+            Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let result = tokio::select! {
+        result = serve => result,
+        () = grace => {
+            eprintln!(
+                "shut down with connections still open {} s after the signal (clients that \
+                 stopped reading): they were closed",
+                SHUTDOWN_GRACE.as_secs()
+            );
+            Ok(())
+        }
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -93,6 +112,9 @@ async fn main() -> ExitCode {
         }
     }
 }
+
+/// How long shutdown waits for open connections to finish writing before it closes them.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Resolves on Ctrl-C or SIGTERM.
 async fn wait_for_signal() {

@@ -1,17 +1,18 @@
 //! The binary: prints its address, serves, and exits cleanly on SIGTERM even with an
-//! open SSE stream.
+//! open SSE stream, or a client that stopped reading one.
 #![cfg(unix)]
 
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::Body;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn prints_its_address_and_shuts_down_on_sigterm() {
+/// Starts the binary on a free port; returns it with its base URL.
+async fn start() -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wasm-eventsource-server"))
         .args(["--port", "0", "--ticker-ms", "50"])
         .env_remove("PORT")
@@ -37,6 +38,33 @@ async fn prints_its_address_and_shuts_down_on_sigterm() {
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     let port: u16 = base["http://127.0.0.1:".len()..].parse().expect("port");
     assert_ne!(port, 0);
+    (child, base)
+}
+
+/// Sends SIGTERM and waits (up to `within`) for a successful exit.
+async fn terminate(child: &mut Child, within: Duration) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + within;
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("try_wait") {
+            break exit;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("the server did not exit within {within:?} after SIGTERM");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(exit.success(), "{exit:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prints_its_address_and_shuts_down_on_sigterm() {
+    let (mut child, base) = start().await;
 
     let client = reqwest::Client::builder()
         .no_proxy()
@@ -50,23 +78,37 @@ async fn prints_its_address_and_shuts_down_on_sigterm() {
     let mut body = Body::sse(response);
     body.until("event: tick\n").await;
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    body.read_to_end().await;
+    let exited = terminate(&mut child, common::TIMEOUT);
+    let ((), _) = tokio::join!(exited, body.read_to_end());
+}
 
-    let deadline = Instant::now() + common::TIMEOUT;
-    let exit = loop {
-        if let Some(exit) = child.try_wait().expect("try_wait") {
-            break exit;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not exit after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert!(exit.success(), "{exit:?}");
+// Regression: a client that stopped reading kept its connection's writes pending, and
+// graceful shutdown waited on it for good: "shutting down", and the process never
+// exited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shuts_down_on_sigterm_while_a_client_stopped_reading() {
+    let (mut child, base) = start().await;
+    let addr = base.trim_start_matches("http://").parse().expect("address");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("receive buffer");
+    let mut stream = socket.connect(addr).await.expect("connect");
+    let request = format!(
+        "GET /scenario/huge?bytes=60000000 HTTP/1.1\r\nHost: {}\r\n\r\n",
+        base.trim_start_matches("http://")
+    );
+    stream.write_all(request.as_bytes()).await.expect("request");
+    // The server is streaming 60 MB, far more than the two sockets' buffers hold: once
+    // the first bytes of the body are in, it soon waits on a client that reads no more.
+    let mut head = Vec::new();
+    while !head.windows(6).any(|w| w == b"xxxxxx") {
+        let mut buf = [0; 1024];
+        let n = tokio::time::timeout(common::TIMEOUT, stream.read(&mut buf))
+            .await
+            .expect("the body in time")
+            .expect("read");
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&head));
+        head.extend_from_slice(&buf[..n]);
+    }
+    terminate(&mut child, common::TIMEOUT).await;
+    drop(stream);
 }
