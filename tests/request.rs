@@ -537,15 +537,20 @@ async fn a_body_a_fetch_wrapper_made_unreadable_is_a_cut_not_a_reason_to_send_ag
     // What broke: a page's fetch wrapper that hands back the body as text (or no body)
     // made the attempt fail as a network error (or an ended stream) before any event,
     // which the policy retried: the request went again with every backoff, though the
-    // server had it each time.
+    // server had it each time. And a body the wrapper had begun to read (locked) threw
+    // out of the attempt: the source stayed open with nothing to come.
     let eval = |code: &str| js_sys::eval(code).expect("the test's JavaScript runs");
     eval("window.__fetch = window.fetch");
-    for (what, body) in [
-        ("text", "r.body.pipeThrough(new TextDecoderStream())"),
-        ("no body", "null"),
+    for (what, then) in [
+        (
+            "text",
+            "new Response(r.body.pipeThrough(new TextDecoderStream()), r)",
+        ),
+        ("no body", "new Response(null, r)"),
+        ("locked", "(r.body.getReader(), r)"),
     ] {
         eval(&format!(
-            "window.fetch = (...args) => window.__fetch(...args).then((r) => new Response({body}, r));"
+            "window.fetch = (...args) => window.__fetch(...args).then((r) => {then});"
         ));
         let token = token("llm-wrapped");
         let answer = request::<Value>(

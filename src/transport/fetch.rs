@@ -25,7 +25,7 @@ use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, ReadableStreamDefaultReader, Response};
+use web_sys::{AbortController, Response};
 
 /// A running fetch transport. Dropping it aborts the request and the task.
 pub(crate) struct Fetch {
@@ -321,9 +321,9 @@ impl FetchConnector {
         let Some(body) = response.body() else {
             return self.cut(Failure::StreamEnded);
         };
-        let Ok(reader) = body.get_reader().dyn_into::<ReadableStreamDefaultReader>() else {
+        let Some(reader) = http::reader_of(&body) else {
             return self.cut(Failure::Network {
-                message: "the response body has no default reader".into(),
+                message: "the response body cannot be read (locked, or no default reader)".into(),
             });
         };
         let origin: Rc<str> = dom::origin_of(&response.url())

@@ -121,6 +121,30 @@ pub(crate) fn is_event_stream(content_type: &str) -> bool {
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/event-stream"))
 }
 
+#[cfg(feature = "fetch")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// A `ReadableStream`, for a `getReader()` that can fail.
+    type Readable;
+    /// `getReader()`, which throws on a body already locked (a fetch wrapper that
+    /// began to read it): web-sys's binding lets the exception through.
+    #[wasm_bindgen(method, catch, js_name = getReader)]
+    fn get_reader(this: &Readable) -> Result<JsValue, JsValue>;
+}
+
+/// A default reader of `body`, or `None` when it is locked or gives another kind.
+#[cfg(feature = "fetch")]
+pub(crate) fn reader_of(
+    body: &web_sys::ReadableStream,
+) -> Option<web_sys::ReadableStreamDefaultReader> {
+    use wasm_bindgen::JsCast;
+    body.unchecked_ref::<Readable>()
+        .get_reader()
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
 /// The text of an error response's body: at most
 /// [`ERROR_BODY_LIMIT`](crate::core::failure::ERROR_BODY_LIMIT) bytes, read within
 /// `timeout`; the rest is left unread and the body cancelled. `None` when there is no
@@ -136,11 +160,7 @@ pub(crate) async fn error_body(
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
 
-    let reader = response
-        .body()?
-        .get_reader()
-        .dyn_into::<web_sys::ReadableStreamDefaultReader>()
-        .ok()?;
+    let reader = reader_of(&response.body()?)?;
     let mut bytes = Vec::new();
     {
         let read = async {
