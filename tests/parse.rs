@@ -1262,3 +1262,43 @@ fn events_are_send_and_sync() {
     send_sync::<Item>();
     send_sync::<Parser>();
 }
+
+#[test]
+fn a_stream_that_stops_inside_an_event_is_mid_event() {
+    // What a request's answer needs to tell a cut from an end: a stream that stops
+    // between events is whole; one that stops inside one (a field, a line) is not.
+    let stops = |stream: &[u8]| {
+        let mut parser = Parser::new();
+        parser.feed(stream);
+        drain(&mut parser);
+        parser.mid_event()
+    };
+    for whole in [
+        &b""[..],
+        b"data: a\n\n",
+        b"data: a\r\n\r\n",
+        b": c\n",
+        b"retry: 5\n",
+        b"id: 7\n\n",
+    ] {
+        assert!(!stops(whole), "{:?}", String::from_utf8_lossy(whole));
+    }
+    for cut in [
+        &b"data: a\n"[..],
+        b"data: a",
+        b"event: x\n",
+        b"id: 7\n",
+        b"id\n",
+        b"data: a\n\nda",
+    ] {
+        assert!(stops(cut), "{:?}", String::from_utf8_lossy(cut));
+    }
+    let mut parser = Parser::with_max_event_size(4);
+    parser.feed(b"data: too big for it\n");
+    assert!(parser.mid_event(), "an oversize event being skipped");
+    parser.feed(b"\n");
+    assert!(!parser.mid_event());
+    parser.feed(b"data: a\n");
+    parser.end_of_stream();
+    assert!(!parser.mid_event(), "end_of_stream readies it for the next");
+}

@@ -208,6 +208,48 @@ async fn a_cut_answer_with_ids_resumes_every_token_exactly_once() {
 }
 
 #[wasm_bindgen_test]
+async fn an_answer_that_ends_in_the_middle_of_an_event_was_cut_not_completed() {
+    // What broke: a body that ended cleanly halfway through an event (a serverless
+    // function's time limit, a proxy) closed as `Completed`: the half event, and the
+    // rest of the answer, were lost without a word.
+    let format = "openai-chat";
+    let want = expected(10).await;
+    let token = token("llm-end-mid");
+    let answer = request::<Value>(
+        &llm(
+            format,
+            &format!("ids=1&cut_after=5&cut_mid=1&cut_end=1&tokens=10&pace_ms=2&token={token}"),
+        ),
+        post(format).reconnect_policy(exact_policy(5)),
+    );
+    let (events, errors) = read_all(answer).await;
+    assert_eq!(errors, [], "resumed");
+    assert_eq!(text_of(format, &events), want, "every token once");
+    let sent = posts(&token).await;
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[1]["lastEventId"], "5");
+
+    // Without ids it cannot be resumed: the answer says it was cut.
+    let token = self::token("llm-end-mid-no-ids");
+    let answer = request::<Value>(
+        &llm(
+            format,
+            &format!("cut_after=5&cut_mid=1&cut_end=1&tokens=10&pace_ms=2&token={token}"),
+        ),
+        post(format).reconnect_policy(exact_policy(5)),
+    );
+    let (events, errors) = read_all(answer).await;
+    assert_eq!(events.len(), 5);
+    assert_eq!(
+        errors,
+        [RequestError::Closed(CloseReason::Interrupted {
+            received: 5
+        })]
+    );
+    assert_eq!(posts(&token).await.len(), 1, "never sent again");
+}
+
+#[wasm_bindgen_test]
 async fn a_resume_whose_header_fails_is_not_sent_again_without_it() {
     // What broke: cross-origin, a resume whose request carried Last-Event-ID and failed
     // before any answer (a refused preflight, or a network still down) went again with

@@ -452,6 +452,13 @@ impl Parser {
         self.held() + self.line.len()
     }
 
+    /// Whether the stream is in the middle of an event (or of a line): a field seen
+    /// since the last dispatch, or a line not yet ended. A stream that ends so was cut
+    /// off: a whole one ends each event with an empty line.
+    pub fn mid_event(&self) -> bool {
+        self.buffered() > 0 || self.id_changed || self.oversize.is_some()
+    }
+
     /// Pushes the next bytes of the stream; any events they complete become
     /// available from [`next_event`](Self::next_event) and [`next_item`](Self::next_item).
     ///

@@ -356,11 +356,15 @@ impl FetchConnector {
                 Err(end) => return end,
             };
             if Reflect::get(&chunk, &"done".into()).is_ok_and(|d| d.is_truthy()) {
-                // A request's answer ends so; a subscription goes on.
-                return if self.options.request {
-                    AttemptEnd::Fatal(CloseReason::Completed)
-                } else {
+                // A request's answer ends so, unless it ends in the middle of an event:
+                // then it was cut off (a function's time limit, a proxy), and that event
+                // is lost. A subscription goes on.
+                return if !self.options.request {
                     AttemptEnd::Failed(Failure::StreamEnded)
+                } else if self.parser.mid_event() {
+                    self.cut(Failure::StreamEnded)
+                } else {
+                    AttemptEnd::Fatal(CloseReason::Completed)
                 };
             }
             let Ok(bytes) =

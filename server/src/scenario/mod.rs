@@ -149,7 +149,9 @@
 //!   failure: the connection is closed without the end of the chunked body, so a
 //!   client reading it gets an error, not an end. With
 //!   `cut_mid=1`, the first half (rounded down, at least one byte) of the next
-//!   event's bytes is written first. With a token, only the first `cuts=N` requests
+//!   event's bytes is written first; with `cut_end=1`, the body then ends cleanly (as a
+//!   proxy or a function's time limit ends it) instead of with a network error. With a
+//!   token, only the first `cuts=N` requests
 //!   (one by default) of the token that get a stream are cut; later ones (resumed
 //!   with `Last-Event-ID` or not) run to the end. Without a token, every request is
 //!   cut.

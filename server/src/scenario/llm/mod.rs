@@ -63,13 +63,15 @@ impl Provider {
     }
 }
 
-/// `cut_after`, `cut_mid` and `cuts`.
+/// `cut_after`, `cut_mid`, `cut_end` and `cuts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Cut {
     /// Events this response sends before the cut.
     after: u64,
     /// Whether half of the next event is written before the cut.
     mid: bool,
+    /// Whether the cut ends the body cleanly instead of with a network error.
+    clean: bool,
     /// How many streamed requests of the token are cut.
     times: u64,
 }
@@ -141,10 +143,14 @@ impl Options {
 
         let cut_after = params.u64("cut_after")?;
         let cut_mid = flag(params, "cut_mid")?;
+        let cut_end = flag(params, "cut_end")?;
         let cuts = optional_in(params, "cuts", 1..=MAX_COUNT)?;
         if cut_after.is_none() {
             if cut_mid {
                 return Err(needs("cut_mid", "cut_after=K"));
+            }
+            if cut_end {
+                return Err(needs("cut_end", "cut_after=K"));
             }
             if cuts.is_some() {
                 return Err(needs("cuts", "cut_after=K"));
@@ -156,6 +162,7 @@ impl Options {
         let cut = cut_after.map(|after| Cut {
             after,
             mid: cut_mid,
+            clean: cut_end,
             times: cuts.unwrap_or(1),
         });
 
@@ -271,12 +278,14 @@ fn plan(
                 // No token follows: the wait was for nothing.
                 steps.pop();
             }
-            steps.extend([Step::Flush, Step::Cut]);
+            if !cut.clean {
+                steps.extend([Step::Flush, Step::Cut]);
+            }
             return steps;
         }
         steps.push(Step::Send(Bytes::from(bytes)));
     }
-    if cut.is_some() {
+    if cut.is_some_and(|cut| !cut.clean) {
         steps.extend([Step::Flush, Step::Cut]);
     }
     steps
@@ -466,6 +475,7 @@ mod tests {
             Some(Cut {
                 after,
                 mid,
+                clean: false,
                 times: 1,
             })
         };
@@ -485,6 +495,14 @@ mod tests {
         let steps = plan(&events, false, 0, Duration::ZERO, cut(9, true));
         assert_eq!(sent(&steps), "data: a\n\ndata: b\n\ndata: c\n\n");
         assert_eq!(steps.last(), Some(&Step::Cut));
+        // cut_end: the body ends there, with no network error.
+        let clean = Cut {
+            clean: true,
+            ..cut(1, true).expect("a cut")
+        };
+        let steps = plan(&events, false, 0, pace, Some(clean));
+        assert_eq!(sent(&steps), "data: a\n\ndata");
+        assert!(!steps.contains(&Step::Cut), "{steps:?}");
     }
 
     #[test]
@@ -507,6 +525,7 @@ mod tests {
             "tokens=1001",
             "pace_ms=10001",
             "cut_mid=1",
+            "cut_end=1",
             "cut_after=2&cuts=2",
             "times=2",
             "refuse=429&times=2",
