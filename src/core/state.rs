@@ -214,7 +214,9 @@ pub enum CloseReason {
         cause: ReconnectCause,
     },
     /// The answer is complete ([request mode](crate::Options::request)): the server
-    /// ended the response, or sent the [done data](crate::Options::done_data).
+    /// ended the response between two events, or sent the
+    /// [done data](crate::Options::done_data). A response that ends inside an event
+    /// was cut.
     Completed,
     /// The answer was cut before it completed ([request mode](crate::Options::request)),
     /// and the server sent no ids to resume it by: sending the request again would
