@@ -557,6 +557,9 @@ export function stream(url, init) {
   source.onState((state) => {
     if (state.kind !== 'closed') return;
     closed ??= state;
+    // The answer is over: an abort now has nothing to stop, and the signal (an app's
+    // own, that outlives the loop) must not keep the queue alive.
+    signal?.removeEventListener('abort', onAbort);
     wake();
   });
   signal?.addEventListener('abort', onAbort, { once: true });

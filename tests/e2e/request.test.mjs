@@ -294,6 +294,32 @@ const CHECKS = [
     },
   },
   {
+    // Regression: the abort listener stayed on the signal until the loop called next()
+    // or return() again: a loop left after the answer ended (a Promise.race with a
+    // timeout) kept its queue alive on an app-wide signal, and an abort after the
+    // answer had completed threw away the events still queued.
+    title: 'stream(): once the answer is over the signal lets go, and a late abort loses nothing queued',
+    run: async (h) => {
+      const token = h.token('js-late-abort');
+      const controller = new AbortController();
+      const { signal } = controller;
+      let removed = 0;
+      const remove = signal.removeEventListener.bind(signal);
+      signal.removeEventListener = (...args) => {
+        removed += 1;
+        return remove(...args);
+      };
+      const it = window.stream(h.url('openai-chat', `tokens=3&pace_ms=0&token=${token}`), h.init('openai-chat', { signal }));
+      await h.until('the abort listener removed once the answer is over', () => removed > 0);
+      controller.abort();
+      const items = [];
+      for await (const item of it) items.push(item);
+      const text = items.map(({ data, meta }) => h.tokenOf('openai-chat', data, meta)).join('');
+      h.eq(text, await h.expected(3), 'the whole answer, after the late abort');
+      return `${items.length} events`;
+    },
+  },
+  {
     title: 'request mode with transport "native" throws, saying it needs fetch; a pre-aborted signal throws',
     run: async (h) => {
       // (Whether the wasm is ready yet or not: the options are checked at once.)
