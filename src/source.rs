@@ -60,7 +60,9 @@ impl std::fmt::Debug for EventSource {
 impl EventSource {
     /// Opens a connection to `url` with the default [`Options`].
     ///
-    /// `url` may be relative to the page. An unparsable URL, or one whose scheme is
+    /// `url` may be relative: to the document's base URL (`<base href>`, else the
+    /// page's URL), as for the browser's EventSource, or to a worker's location. An
+    /// unparsable URL, or one whose scheme is
     /// not http or https, is an [`Error::InvalidUrl`].
     pub fn new(url: &str) -> Result<Self, Error> {
         Self::with_options(url, Options::default())
@@ -659,13 +661,14 @@ fn not_compiled_in(transport: Transport) -> Error {
     ))
 }
 
-/// Resolves `url` against the page (or worker) location and checks the scheme.
+/// Resolves `url` against the document's base URL (a `<base href>` counts, as it does
+/// for the browser's EventSource), or a worker's location, and checks the scheme.
 fn resolve_url(url: &str) -> Result<String, Error> {
     let invalid = |reason: String| Error::InvalidUrl {
         url: url.to_owned(),
         reason,
     };
-    let base = location_href();
+    let base = base_url();
     let parsed = match &base {
         Some(base) => web_sys::Url::new_with_base(url, base),
         None => web_sys::Url::new(url),
@@ -679,10 +682,17 @@ fn resolve_url(url: &str) -> Result<String, Error> {
     }
 }
 
-/// `globalThis.location.href`, if there is one.
-fn location_href() -> Option<String> {
-    let location = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("location")).ok()?;
-    js_sys::Reflect::get(&location, &JsValue::from_str("href"))
-        .ok()?
-        .as_string()
+/// `document.baseURI`, else `location.href` (a worker), if there is either.
+fn base_url() -> Option<String> {
+    let get = |target: &JsValue, name: &str| js_sys::Reflect::get(target, &JsValue::from_str(name));
+    let global = js_sys::global();
+    get(&global, "document")
+        .and_then(|document| get(&document, "baseURI"))
+        .ok()
+        .and_then(|base| base.as_string())
+        .or_else(|| {
+            get(&get(&global, "location").ok()?, "href")
+                .ok()?
+                .as_string()
+        })
 }

@@ -254,6 +254,33 @@ async fn a_subscription_keeps_its_source_open() {
 }
 
 #[wasm_bindgen_test]
+fn a_relative_url_resolves_against_the_documents_base_url() {
+    // What broke: it resolved against location.href, so with `<base href="/app/">` on
+    // `/app/rooms/7`, "events" went to /app/rooms/events where the browser's
+    // EventSource (and the JS class) go to /app/events.
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a document");
+    let base = document.create_element("base").expect("<base>");
+    base.set_attribute("href", "https://example.test/app/")
+        .expect("href");
+    // The first <base> in tree order counts, wherever it is.
+    document
+        .document_element()
+        .expect("<html>")
+        .prepend_with_node_1(&base)
+        .expect("added");
+    let made = EventSource::with_options(
+        "events?channel=x",
+        Options::new().transport(Transport::Fetch),
+    );
+    base.remove();
+    let source = made.expect("valid url");
+    assert_eq!(source.url(), "https://example.test/app/events?channel=x");
+    source.close();
+}
+
+#[wasm_bindgen_test]
 async fn an_initial_last_event_id_resumes_through_the_query() {
     // EventSource cannot send Last-Event-ID on its first request: the id goes in the
     // lastEventId query parameter, which the server honours.
