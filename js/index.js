@@ -31,8 +31,11 @@ import wasmInit, { TypedEventSource as Core } from '../pkg-web/wasm_eventsource.
 // default.
 const hasEventSource = typeof globalThis.EventSource === 'function';
 
+// A browser or a worker: an edge runtime that defines `window` (Deno 1) or
+// `WorkerGlobalScope` (Cloudflare's workerd) has no `location`.
 const inBrowser =
   typeof globalThis.fetch === 'function' &&
+  typeof location !== 'undefined' &&
   (typeof window !== 'undefined' || typeof WorkerGlobalScope !== 'undefined');
 
 /** The load in progress or done; null before the first and after a failed one. */

@@ -13,9 +13,12 @@ import { TypedEventSource } from './index.js';
 /** The state hooks show before they connect, and on the server (SSR). */
 export const CONNECTING = Object.freeze({ kind: 'connecting', attempt: 0 });
 
-/** Whether sources can be opened here: a browser or a worker, not Node (SSR). */
+/** Whether sources can be opened here: a browser or a worker, not a server rendering
+ *  (Node; nor an edge runtime, which may define `window` or `WorkerGlobalScope` but has
+ *  no `location`). */
 export const canConnect =
   typeof globalThis.fetch === 'function' &&
+  typeof location !== 'undefined' &&
   (typeof window !== 'undefined' || typeof WorkerGlobalScope !== 'undefined');
 
 /** The connections in use: key -> Shared. Entries go when their last user leaves. */

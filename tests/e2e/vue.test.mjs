@@ -29,26 +29,36 @@ if (base) {
     dist = await viteBuild(app, { plugins: [vue()] });
   }, { critical: true });
 
-  await runner.check('server-side rendering in Node: the composable renders `connecting` and opens nothing', async () => {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
-      import { createSSRApp, h } from 'vue';
-      import { renderToString } from 'vue/server-renderer';
-      import { useEventSource } from 'wasm-eventsource/vue';
-      const fetched = [];
-      globalThis.fetch = (url) => { fetched.push(String(url)); return new Promise(() => {}); };
-      const Feed = {
-        setup() {
-          const { state, data } = useEventSource('http://127.0.0.1:1/events', 'chat');
-          return () => h('p', state.value.kind + ' ' + String(data.value));
-        },
-      };
-      console.log(JSON.stringify({ html: await renderToString(createSSRApp(Feed)), fetched }));
-    `], { cwd: app, encoding: 'utf8' });
-    const { html, fetched } = JSON.parse(out.trim().split('\n').pop());
-    if (html !== '<p>connecting undefined</p>') throw new Error(`rendered ${html}`);
-    if (fetched.length) throw new Error(`fetched ${fetched}`);
-    return html;
-  });
+  // Regression (edge runtimes): Cloudflare's workerd defines WorkerGlobalScope and Deno 1
+  // defines window, with fetch and no location: the package took them for a browser,
+  // loaded its wasm on import and opened a source during server rendering.
+  for (const [where, setup] of [
+    ['Node', ''],
+    ['an edge runtime with WorkerGlobalScope (workerd)', 'globalThis.WorkerGlobalScope = function WorkerGlobalScope() {};'],
+    ['an edge runtime with window (Deno 1)', 'globalThis.window = globalThis;'],
+  ]) {
+    await runner.check(`server-side rendering in ${where}: the composable renders \`connecting\` and opens nothing`, async () => {
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+        ${setup}
+        const fetched = [];
+        globalThis.fetch = (url) => { fetched.push(String(url)); return new Promise(() => {}); };
+        const { createSSRApp, h } = await import('vue');
+        const { renderToString } = await import('vue/server-renderer');
+        const { useEventSource } = await import('wasm-eventsource/vue');
+        const Feed = {
+          setup() {
+            const { state, data } = useEventSource('http://127.0.0.1:1/events', 'chat');
+            return () => h('p', state.value.kind + ' ' + String(data.value));
+          },
+        };
+        console.log(JSON.stringify({ html: await renderToString(createSSRApp(Feed)), fetched }));
+      `], { cwd: app, encoding: 'utf8' });
+      const { html, fetched } = JSON.parse(out.trim().split('\n').pop());
+      if (html !== '<p>connecting undefined</p>') throw new Error(`rendered ${html}`);
+      if (fetched.length) throw new Error(`fetched ${fetched}`);
+      return html;
+    });
+  }
 
   const browser = await launchBrowser();
   const site = dist ? await serveStatic(dist) : null;
