@@ -193,7 +193,11 @@ class Shared {
     this.state = state;
     const failure = failed(state);
     for (const { handlers } of [...this.#watchers]) {
+      // A handler that moved it on (`reconnect()` from a sync watcher of `closed`)
+      // had the newer state delivered to every watcher: this one is stale.
+      if (this.state !== state) return;
       handlers.state(state);
+      if (this.state !== state) return;
       if (failure) handlers.error(state);
       else if (recovered) handlers.error(null);
     }

@@ -116,6 +116,25 @@ if (base) {
       await checkFailureShownAndCleared({ page, server, channel: other, errors, who: 'composable' });
     });
 
+    // Regression: a watcher (flush 'sync') that called reconnect() as the state went
+    // `closed` opened the source again inside that state's delivery; the rest of the
+    // delivery then set the old failure in `error`, and `open` never cleared it.
+    await runner.check('reconnect() from a sync watcher of a failure: open again with `error` clear', async () => {
+      errors.allow(new RegExp(`status of 404 \\(Not Found\\) \\S*channel=${other}&`));
+      const before = await page.evaluate(() => {
+        window.reconnectOnClose = true;
+        return window.stateLog.length;
+      });
+      await server.fail(other, 404);
+      await server.drop(other);
+      await waitUntil(page, 'closed, then open again', (from) => {
+        const log = window.stateLog.slice(from);
+        return log.includes('closed') && log.at(-1) === 'open' && document.querySelector('#badge')?.textContent === 'open';
+      }, before);
+      const error = await page.textContent('#error');
+      if (error !== '') throw new Error(`open again, error shows ${JSON.stringify(error)}`);
+    });
+
     // Regression: the composable watched its URL with flush 'sync', so each value in
     // between (props assigned one by one in an update) opened a connection, and its
     // request went out.
