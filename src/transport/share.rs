@@ -15,7 +15,7 @@
 //!   that got the lock meanwhile), `["i", id]` an id without an event, `["o"]` a
 //!   connection opened, `["c", text]` a comment, `["w"]` "followers, say your types";
 //! - from a follower: `["h", tab, types...]` its event types (the leader answers with
-//!   its state), `["j", tab]` it joined (the other followers say their types again,
+//!   its state and, if it has one, its last event id), `["j", tab]` it joined (the other followers say their types again,
 //!   so that it knows them all), `["b", tab]` it left, `["r"]` reconnect. A tab that
 //!   closes says nothing: the leader forgets its types when its member lock goes
 //!   ([`Member::sweep`]). Followers keep the types they hear too: a new leader
@@ -396,6 +396,13 @@ impl Member {
                     self.relisten();
                     if let Some(sink) = self.sink.upgrade() {
                         self.link.post(&state_message(&sink.state()));
+                        // And where the group is: a follower that joined after the
+                        // last event would lead without an id to resume after, and
+                        // what came during the handover would be lost to every tab.
+                        let id = sink.last_event_id();
+                        if !id.is_empty() {
+                            self.link.post(&message(&["i", &id]));
+                        }
                     }
                     self.recount();
                 }

@@ -258,6 +258,36 @@ if (base) {
       });
     }
 
+    // Regression: a follower that joined after the group's last event had no id of its
+    // own, and leading it connected without one: what was published during the
+    // handover was lost to every tab.
+    await run.check("a follower that joined after the last event leads with the group's last id; what came during the handover arrives", async () => {
+      const lines = [];
+      for (const transport of ['fetch', 'native']) {
+        lines.push(await inContext(async (context) => {
+          const channel = unique(`late-join-${transport}`);
+          const first = await openMember(context, site, channel, transport);
+          await settled([first]);
+          await publish(channel, 'chat', 3);
+          const [, , last] = await allReceived([first], 3);
+          const late = await openMember(context, site, channel, transport);
+          await settled([first, late]);
+          await waitUntil(late, 'the group\'s last id in the late follower', (id) => window.src.lastEventId === id, String(last));
+          await first.close();
+          await publish(channel, 'chat', 1);
+          await leadsWithin(late, Date.now(), 5000, 'the close');
+          const ids = await allReceived([late], 1);
+          const resumes = await late.evaluate(() => window.resumes);
+          if (JSON.stringify(resumes) !== JSON.stringify([String(last)])) {
+            throw new Error(`${transport}: the new leader's requests carried the resume ids ${JSON.stringify(resumes)}, expected ["${last}"]`);
+          }
+          await noPageErrors([late]);
+          return `${transport}: resumed after ${resumes[0]}, got ${ids}`;
+        }));
+      }
+      return lines.join('; ');
+    });
+
     for (const transport of ['fetch', 'native']) {
       await run.check(`${transport}: the leader's page is frozen in place; a follower leads within 1 s, and resumed, the page follows and catches up`, async () => {
         // What broke: a hidden page that the browser freezes (Chrome does on Android)
