@@ -35,7 +35,7 @@
 //! leader's lock, `1` when the context refuses Web Locks ([`Member::lead`]).
 
 use super::{Notify, Sink, TransportHandle, WeakSink};
-use crate::core::failure::Failure;
+use crate::core::failure::{Failure, ReconnectCause};
 use crate::core::parse::{is_valid_id, Event};
 use crate::core::state::{CloseReason, ConnectionState, ShareRole};
 use crate::decode::RawEvent;
@@ -266,6 +266,15 @@ impl Member {
             link: self.link.clone(),
             batch: RefCell::default(),
         });
+        if matches!(sink.state(), ConnectionState::Open) {
+            // The group's connection went with the leader: for every member a
+            // reconnection, as after any loss (an EventSource `error`), at once.
+            tee.set_state(ConnectionState::Reconnecting {
+                attempt: 0,
+                delay: Some(Duration::ZERO),
+                cause: ReconnectCause::ConnectionLost,
+            });
+        }
         let mut options = (*self.options).clone();
         options.last_event_id = sink.last_event_id();
         // The group's connection does not pause because the leader's tab is hidden:

@@ -261,7 +261,7 @@ if (base) {
     // Regression: a follower that joined after the group's last event had no id of its
     // own, and leading it connected without one: what was published during the
     // handover was lost to every tab.
-    await run.check("a follower that joined after the last event leads with the group's last id; what came during the handover arrives", async () => {
+    await run.check("a follower that joined after the last event leads with the group's last id, as a reconnection; what came during the handover arrives", async () => {
       const lines = [];
       for (const transport of ['fetch', 'native']) {
         lines.push(await inContext(async (context) => {
@@ -273,6 +273,12 @@ if (base) {
           const late = await openMember(context, site, channel, transport);
           await settled([first, late]);
           await waitUntil(late, 'the group\'s last id in the late follower', (id) => window.src.lastEventId === id, String(last));
+          await late.evaluate(() => {
+            window.kinds = [];
+            window.errorEvents = 0;
+            window.src.onState((state) => window.kinds.push(state.kind));
+            window.src.addEventListener('error', () => (window.errorEvents += 1));
+          });
           await first.close();
           await publish(channel, 'chat', 1);
           await leadsWithin(late, Date.now(), 5000, 'the close');
@@ -281,8 +287,14 @@ if (base) {
           if (JSON.stringify(resumes) !== JSON.stringify([String(last)])) {
             throw new Error(`${transport}: the new leader's requests carried the resume ids ${JSON.stringify(resumes)}, expected ["${last}"]`);
           }
+          // Regression: the handover showed open → connecting → open, with no
+          // reconnecting and no `error` event: the loss was hidden.
+          const [kinds, errorEvents] = await late.evaluate(() => [window.kinds, window.errorEvents]);
+          if (kinds.join() !== 'open,reconnecting,connecting,open' || errorEvents !== 1) {
+            throw new Error(`${transport}: the handover's states ${kinds}, ${errorEvents} error events`);
+          }
           await noPageErrors([late]);
-          return `${transport}: resumed after ${resumes[0]}, got ${ids}`;
+          return `${transport}: resumed after ${resumes[0]}, got ${ids}, states ${kinds}`;
         }));
       }
       return lines.join('; ');
