@@ -117,6 +117,12 @@ pub(crate) fn parse_stream_id(id: &str) -> Option<(u64, u64)> {
     Some((ms.parse().ok()?, seq.parse().ok()?))
 }
 
+/// The largest milliseconds part of an explicit id (2^53 - 1, the largest integer a
+/// JavaScript number holds exactly, as the memory broker's numeric ids): past it, an
+/// id such as `18446744073709551615-18446744073709551615` leaves Redis no id to assign
+/// after it, and every later publish of the channel fails.
+const MAX_ID_MS: u64 = (1 << 53) - 1;
+
 /// How the text of an error begins when Redis answered a command with a refusal
 /// (see [`describe`]), rather than not answering.
 const REFUSED: &str = "redis refused the command";
@@ -401,6 +407,16 @@ impl Broker for RedisBroker {
         event: NewEvent,
     ) -> BoxFuture<'a, Result<Published, ApiError>> {
         async move {
+            if let Some((ms, _)) = event.id.as_deref().and_then(parse_stream_id) {
+                if ms > MAX_ID_MS {
+                    return Err(ApiError::bad_request(format!(
+                        "`id` {ms} ms is too far ahead: with the redis broker an id's \
+                         milliseconds may be at most {MAX_ID_MS}, or every id redis assigns \
+                         after it (publishes without an id, the ticker) could run out; use \
+                         a time in milliseconds (like 1700000000000-1), or leave `id` out"
+                    )));
+                }
+            }
             let mut manager = self.manager();
             let id = match tokio::time::timeout(COMMAND_TIMEOUT, xadd(&mut manager, name, &event))
                 .await
