@@ -192,8 +192,8 @@ impl RawEvent {
         RawEvent {
             too_big: Some(format!(
                 "the event was dropped: its data ({size} bytes) with its type and id is \
-                 over the limit of {limit} bytes; raise Options::max_event_size if such \
-                 events are expected"
+                 over the limit of {limit} bytes; raise Options::max_event_size (JS: \
+                 maxEventSize) if such events are expected"
             )),
             ..RawEvent::new(event, origin)
         }
