@@ -193,9 +193,14 @@ pub(crate) async fn error_body(
 /// end left out.
 #[cfg(any(test, feature = "fetch"))]
 fn text_of(mut bytes: Vec<u8>) -> String {
-    if let Err(e) = std::str::from_utf8(&bytes) {
-        if e.error_len().is_none() {
-            bytes.truncate(e.valid_up_to());
+    // The end alone: an invalid byte earlier does not keep a cut character.
+    let len = bytes.len();
+    for k in 1..=len.min(3) {
+        if let Err(e) = std::str::from_utf8(&bytes[len - k..]) {
+            if e.valid_up_to() == 0 && e.error_len().is_none() {
+                bytes.truncate(len - k);
+                break;
+            }
         }
     }
     match String::from_utf8(bytes) {
@@ -217,6 +222,11 @@ mod tests {
         // "ü" is C3 BC: cut after C3, the half character is left out.
         assert_eq!(text_of(b"ab\xc3".to_vec()), "ab");
         assert_eq!(text_of(b"a\xffb".to_vec()), "a\u{fffd}b");
+        // Regression: an invalid byte before the cut one was the first error, and the
+        // cut character became a U+FFFD too.
+        assert_eq!(text_of(b"a\xffb\xe6\x97".to_vec()), "a\u{fffd}b");
+        assert_eq!(text_of(b"\xff\xc3\xbc".to_vec()), "\u{fffd}\u{fc}");
+        assert_eq!(text_of(b"ab\xbc".to_vec()), "ab\u{fffd}");
     }
 
     #[test]
