@@ -77,6 +77,11 @@ pub struct Options {
     /// `Some` when the connection is shared across tabs: the key ("" for the default,
     /// made from the URL and the options that change the request).
     pub(crate) share: Option<String>,
+    /// Set by sharing only, for a new leader: the time (`dom::now()`) before which the
+    /// group's server asked not to be called (its last leader's `Retry-After` or
+    /// backoff), with what ended that leader's connection. The first connection waits.
+    #[cfg(feature = "share")]
+    pub(crate) not_before: Option<(f64, crate::ReconnectCause)>,
 }
 
 impl Default for Options {
@@ -102,6 +107,8 @@ impl Default for Options {
             dedupe: false,
             max_event_size: crate::core::parse::DEFAULT_MAX_EVENT_SIZE,
             share: None,
+            #[cfg(feature = "share")]
+            not_before: None,
         }
     }
 }

@@ -403,6 +403,12 @@ async fn drive(
     // When a retry was decided offline: the time (`dom::now()`) before which the server
     // asked not to be called again (`retry:`, `Retry-After`), still owed once online.
     let mut not_before: Option<f64> = None;
+    // A new leader of a shared connection waits out what its group's server asked for.
+    #[cfg(feature = "share")]
+    if let Some((at, cause)) = &options.not_before {
+        not_before = Some(*at);
+        last_cause = Some(cause.clone());
+    }
     loop {
         if options.pause_when_hidden && dom::is_hidden() {
             if last_cause.is_some() {

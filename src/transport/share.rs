@@ -42,7 +42,7 @@ use crate::decode::RawEvent;
 use crate::options::Options;
 use futures_util::future::{select, AbortHandle, Abortable};
 use js_sys::Array;
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::pin::pin;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
@@ -99,6 +99,9 @@ struct Member {
     /// While following: the other followers' event types, as they said them (as the
     /// leader's `others`).
     known: RefCell<Vec<Follower>>,
+    /// While following: when the leader's wait to reconnect (its last `Reconnecting`
+    /// with a delay) ends, as `dom::now()`.
+    waits_until: Cell<Option<f64>>,
 }
 
 /// What the leader holds.
@@ -160,6 +163,7 @@ impl Shared {
             own: RefCell::default(),
             lead: RefCell::default(),
             known: RefCell::default(),
+            waits_until: Cell::default(),
         });
         let _ = slot.set(Rc::downgrade(&member));
         member.follow();
@@ -266,16 +270,23 @@ impl Member {
             link: self.link.clone(),
             batch: RefCell::default(),
         });
-        if matches!(sink.state(), ConnectionState::Open) {
+        let mut options = (*self.options).clone();
+        match sink.state() {
             // The group's connection went with the leader: for every member a
             // reconnection, as after any loss (an EventSource `error`), at once.
-            tee.set_state(ConnectionState::Reconnecting {
+            ConnectionState::Open => tee.set_state(ConnectionState::Reconnecting {
                 attempt: 0,
                 delay: Some(Duration::ZERO),
                 cause: ReconnectCause::ConnectionLost,
-            });
+            }),
+            // The leader went while it waited to reconnect: what the server asked for
+            // (`Retry-After`, `retry:`) or the backoff is waited out, not cut short.
+            ConnectionState::Reconnecting { cause, .. } => {
+                let until = self.waits_until.get().filter(|&at| at > super::dom::now());
+                options.not_before = until.map(|at| (at, cause));
+            }
+            _ => {}
         }
-        let mut options = (*self.options).clone();
         options.last_event_id = sink.last_event_id();
         // The group's connection does not pause because the leader's tab is hidden:
         // another tab may be in front, reading.
@@ -487,7 +498,16 @@ impl Member {
             }
             "s" => match decode_state(msg) {
                 Some(ConnectionState::Closed { reason }) => sink.close(reason),
-                Some(state) => sink.set_state(state),
+                Some(state) => {
+                    let until = match &state {
+                        ConnectionState::Reconnecting {
+                            delay: Some(delay), ..
+                        } => Some(super::dom::now() + delay.as_millis() as f64),
+                        _ => None,
+                    };
+                    self.waits_until.set(until);
+                    sink.set_state(state);
+                }
                 None => {}
             },
             "i" => {

@@ -1419,6 +1419,44 @@ if (base) {
     // (`["i", id]`), though members have it from the chunk's last event; each counted
     // against the 1,000 messages a member keeps for others to catch up from, which
     // then held about 500 events.
+    // Regression: a leader that went while it waited out a 503's Retry-After was
+    // replaced by a follower that connected at once: the server got at once the request
+    // it had asked the group to hold back.
+    await run.check("fetch: a follower that leads while the group waits out a 503's Retry-After waits the rest of it", async () => {
+      return inContext(async (context) => {
+        const page = await context.newPage();
+        await page.addInitScript(() => {
+          window.requests = [];
+          const fetch = window.fetch;
+          window.fetch = function (input) {
+            if (String(input).includes('/scenario/status/')) window.requests.push(performance.now());
+            return fetch.apply(this, arguments);
+          };
+        });
+        await page.goto(`${site.origin}/tests/package/page.html`);
+        await waitUntil(page, 'the package to load', () => window.packageReady || window.packageError);
+        const token = unique('share-retry-after');
+        const url = `${base}/scenario/status/503?retry_after=2&times=1&then_events=3&token=${token}`;
+        await page.evaluate((url) => {
+          window.sources = [0, 1].map(() => new window.TypedEventSource(url, { share: true, transport: 'fetch' }));
+        }, url);
+        await waitUntil(page, 'both waiting out the Retry-After', () =>
+          window.sources.every((s) => s.state.kind === 'reconnecting' && s.state.delayMs >= 1000));
+        const closedAfter = await page.evaluate(() => {
+          const leader = window.sources.findIndex((s) => s.shareRole === 'leader');
+          window.follower = window.sources[1 - leader];
+          window.sources[leader].close();
+          return performance.now() - window.requests[0];
+        });
+        await waitUntil(page, 'the follower, leading, open', () => window.follower.state.kind === 'open');
+        const [first, second] = await page.evaluate(() => window.requests);
+        const waited = second - first;
+        if (!(waited >= 1900)) throw new Error(`the new leader's request went ${Math.round(waited)} ms after the refused one, within its 2 s Retry-After`);
+        await page.evaluate(() => window.sources.forEach((s) => s.close()));
+        return `the leader closed ${Math.round(closedAfter)} ms after the 503; the next request ${Math.round(waited)} ms after it`;
+      });
+    });
+
     await run.check('fetch: the leader posts an id on its own only when it moves without an event', async () => {
       return inContext(async (context) => {
         const page = await context.newPage();
