@@ -273,8 +273,11 @@ export class ShareLink {
         const client = holder(held, this.name);
         if (this.heard || !this.following(channel) || !client || client !== asked) return;
         if (!held.some((other) => other.clientId === client && member(other))) return;
-        // Leading, it passes on a group's end it held (see `join`).
+        // Leading, it passes on a group's end it held (see `join`). What the leader it
+        // takes the lock from still posts, thawed before it learns, is dropped (its
+        // group's end above all: this member would close with it).
         const kept = this.held;
+        this.deposed = this.heardTerm;
         this.part();
         this.held = kept;
         await this.join(true);
@@ -297,6 +300,10 @@ export class ShareLink {
     if (kind === 'w') this.lead = typeof to === 'string' ? to : null;
     if (this.lead && NUMBERED.test(kind) && msg.length === 4 && msg[2] !== this.lead) return;
     if (this.lead && kind === 's' && typeof msg.term === 'string' && msg.term !== this.lead) return;
+    // The term of what the leader posts: the one a steal deposes.
+    const term = kind === 'w' ? to : kind === 's' ? msg.term : msg.length === 4 && NUMBERED.test(kind) && msg[2];
+    if (this.deposed && term === this.deposed) return;
+    if (typeof term === 'string') this.heardTerm = term;
     if (kind === 'p') {
       if (!this.kept.length) this.joined = [msg[1], msg[2]];
     } else if (kind === 'q') {

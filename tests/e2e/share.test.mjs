@@ -809,6 +809,9 @@ if (base) {
         const late = new BroadcastChannel(name);
         late.postMessage(['e', ['chat', '{}', '50', true, null], deposed, 9]);
         late.postMessage(Object.assign(['s', 'c', 3], { term: deposed }));
+        // Regression: the deposed leader's group end reached the new leader, whose own
+        // link knew no term yet: its source closed for good on another tab's failure.
+        late.postMessage(Object.assign(['s', 'x', 'failed'], { term: deposed }));
         now.link.post(event(2));
         await until('the event from the new leader', () => leader.ids.includes(2) && other.ids.includes(2));
         // A deposed leader's answer to a catch-up, after the new leader said its term,
@@ -821,6 +824,7 @@ if (base) {
         await ticks(4);
         if (other.ids.join() !== '1,2') throw new Error(`the other follower got ${other.ids} (50 and 60 are the deposed leader's)`);
         if (other.other.some((o) => o[0] === 's' && o[2] === 3)) throw new Error("the other follower took the deposed leader's state");
+        if (now.other.some((o) => o[0] === 's' && o[1] === 'x')) throw new Error("the new leader took the deposed leader's group end");
         if (leader.ids.join() !== '2' || leader.link.release) throw new Error(`the old leader got ${leader.ids} (leads: ${Boolean(leader.link.release)})`);
         if ([f, g].filter((m) => m.led).length !== 1) throw new Error('both followers led');
         return `a follower took a frozen stealer's turn and led ${took} ms after it found it stealing`;
