@@ -11,7 +11,7 @@ use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen_test::*;
 use wasm_eventsource::{
-    CloseReason, ConnectionState, Error, EventSource, Options, ReconnectCause, Transport,
+    CloseReason, ConnectionState, Error, EventSource, Options, ReconnectCause, ShareRole, Transport,
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -515,4 +515,38 @@ async fn a_refused_preflight_resumes_through_the_query() {
         ],
         "the resume after the refused preflight goes through the query"
     );
+}
+
+#[wasm_bindgen_test]
+async fn a_leader_whose_handler_closes_it_still_shares_what_it_delivered() {
+    // What broke: the leader posts a chunk's events to the other tabs at the chunk's
+    // end. A Rust handler that closed the leader's source in the middle of a chunk
+    // ended its membership first, and the events it had delivered (the one that made
+    // it close included) never reached the followers.
+    let target = url(&format!(
+        "/scenario/burst/5?event=chat&then=idle&token={}",
+        token("share-close")
+    ));
+    let shared = || fetch().share_across_tabs(true);
+    let leader = EventSource::with_options(&target, shared()).expect("valid");
+    let closes = leader.clone();
+    let _closing = leader.on_raw("chat", move |_| closes.close());
+    // Joins before the leader's answer comes: its channel hears the leader's posts.
+    let follower = EventSource::with_options(&target, shared()).expect("valid");
+    let (tx, mut rx) = unbounded();
+    let _follows = follower.on_raw("chat", {
+        let follower = follower.clone();
+        move |m| {
+            let seq =
+                serde_json::from_str::<serde_json::Value>(&m.data).expect("JSON")["seq"].clone();
+            let _ = tx.unbounded_send((seq, follower.share_role()));
+        }
+    });
+    let (seq, role) = next(&mut rx, "the follower's first event").await;
+    assert_eq!(
+        (seq, role),
+        (serde_json::json!(1), ShareRole::Follower),
+        "the event the leader delivered before it closed, passed on"
+    );
+    follower.close();
 }

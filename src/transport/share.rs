@@ -107,7 +107,7 @@ struct Member {
 /// What the leader holds.
 struct Lead {
     /// Keeps the tee alive: the transport holds it weakly.
-    _tee: Rc<Tee>,
+    tee: Rc<Tee>,
     transport: Box<dyn TransportHandle>,
     /// Each follower's event types (native: the leader listens to their union), and
     /// whether its member lock was missing at the last count ([`Member::sweep`]).
@@ -314,7 +314,7 @@ impl Member {
         // sweeps: alone).
         let others = if alone { Vec::new() } else { self.known.take() };
         *self.lead.borrow_mut() = Some(Lead {
-            _tee: tee,
+            tee,
             transport,
             others,
             listened: Vec::new(),
@@ -349,8 +349,11 @@ impl Member {
     /// it drops).
     fn step_out(&self) {
         let lead = self.lead.borrow_mut().take();
-        if lead.is_none() {
-            self.link.post(&message(&["b", &self.tab]));
+        match &lead {
+            None => self.link.post(&message(&["b", &self.tab])),
+            // What this member delivered of a chunk (a handler may close the source in
+            // the middle of one) is the group's too: posted before the link goes.
+            Some(lead) => lead.tee.flush(),
         }
         drop(lead);
     }
@@ -600,6 +603,15 @@ impl Tee {
         msg.push(&list);
         self.link.post(&msg);
     }
+
+    /// Posts the events of the chunk being dispatched so far, if any.
+    fn flush(&self) {
+        if let Some(list) = self.batch.borrow_mut().take() {
+            if list.length() > 0 {
+                self.post_events(list);
+            }
+        }
+    }
 }
 
 impl Sink for Tee {
@@ -700,11 +712,7 @@ impl Sink for Tee {
 
     #[cfg(feature = "fetch")]
     fn end_batch(&self) {
-        if let Some(list) = self.batch.borrow_mut().take() {
-            if list.length() > 0 {
-                self.post_events(list);
-            }
-        }
+        self.flush();
         if let Some(sink) = self.sink.upgrade() {
             sink.end_batch();
         }
