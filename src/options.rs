@@ -466,7 +466,7 @@ impl Options {
 
     /// Shares the connection across tabs (as
     /// [`share_across_tabs`](Self::share_across_tabs)) with the sources that use the
-    /// same `key`, whatever their URL; an empty key is the default one.
+    /// same `key` and transport, whatever their URL; an empty key is the default one.
     pub fn share_key(mut self, key: impl Into<String>) -> Self {
         self.share = Some(key.into());
         self
@@ -476,17 +476,20 @@ impl Options {
     #[cfg(feature = "share")]
     pub(crate) fn share_name(&self, url: &str) -> Option<String> {
         let key = self.share.as_deref()?;
+        let transport = match self.transport {
+            Transport::Native => "native",
+            Transport::Fetch => "fetch",
+        };
         if !key.is_empty() {
-            return Some(["wasm-eventsource:key:", key].concat());
+            // A group is one transport whatever its key: a fetch source that followed a
+            // native leader would get only the types listened for, with false gaps.
+            return Some(["wasm-eventsource:key:", transport, ":", key].concat());
         }
         let mut name = String::from("wasm-eventsource:");
         let method = self.method.to_ascii_uppercase();
         let parts = [
             url,
-            match self.transport {
-                Transport::Native => "native",
-                Transport::Fetch => "fetch",
-            },
+            transport,
             if self.with_credentials {
                 "credentials"
             } else {
@@ -678,6 +681,15 @@ mod tests {
             plain.share_key("user-1").share_name(url),
             token().share_key("user-1").share_name(url)
         );
+        // Regression: but not whatever the transport: a fetch source that followed a
+        // native leader got only the types listened for, with false gaps.
+        let keyed = |transport| {
+            Options::new()
+                .transport(transport)
+                .share_key("user-1")
+                .share_name(url)
+        };
+        assert_ne!(keyed(Transport::Native), keyed(Transport::Fetch));
     }
 
     #[cfg(feature = "share")]

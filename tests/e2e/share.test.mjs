@@ -1132,7 +1132,7 @@ if (base) {
           const other = new BroadcastChannel(name);
           other.postMessage(['s', 'x', '204']);
           other.close();
-        }, `wasm-eventsource:key:${channel}`);
+        }, `wasm-eventsource:key:native:${channel}`);
         const closed = await waitUntil(page, 'the leader to close', () => window.src.readyState === 2 && window.src.state);
         if (closed.reason !== 'no-content') throw new Error(`closed with ${JSON.stringify(closed)}`);
         const end = Date.now() + 5000;
