@@ -9,7 +9,8 @@
 //! Answers `200 {"id": "...", "channel": "...", "receivers": N}` where `N` is the number
 //! of live `/events` streams of the channel. Errors are `{"error": "..."}`: 415 for
 //! another content type, 413 for a body over 64 KiB, 400 for invalid JSON, a missing
-//! `channel` or `data`, an invalid channel name, an `event` holding CR or LF, or an `id`
+//! `channel` or `data`, an invalid channel name, an `event` holding CR or LF (or named
+//! `reset`, the server's own: see [`crate::events`]), or an `id`
 //! holding a control character but tab, or beginning or ending with a space or tab (it
 //! must come back as a reconnect's `Last-Event-ID` header as it is); 403 for a request
 //! from another site (see the crate docs); 503 for a new channel name once the server
@@ -73,6 +74,13 @@ pub(crate) async fn publish(
     if event.as_deref() == Some("") {
         return Err(ApiError::bad_request(
             "`event` must not be empty; leave it out to send a `message` event",
+        ));
+    }
+    if event.as_deref() == Some("reset") {
+        return Err(ApiError::bad_request(
+            "`event` \"reset\" is the server's own: it tells a client that the events \
+             after its Last-Event-ID are no longer held, and clients start over on it; \
+             name the event otherwise",
         ));
     }
     let id = optional_field(&object, "id", &['\r', '\n', '\0'])?;

@@ -111,6 +111,12 @@ async fn invalid_bodies_are_400() {
             r#"{"channel": "news", "evnet": "chat", "data": 1}"#,
             "unknown field `evnet`",
         ),
+        // Regression: an event named "reset" went out as the server's own history-lost
+        // signal, and every client of the channel started over.
+        (
+            r#"{"channel": "news", "event": "reset", "data": 1}"#,
+            "`event` \"reset\" is the server's own",
+        ),
     ];
     for (body, mentions) in cases {
         assert_error(&server, json_ct, body.as_bytes(), 400, mentions).await;
