@@ -40,15 +40,25 @@ async fn floods_of_channels_and_tokens_stay_within_the_budgets() {
         .await;
     let held = server.state.channel_bytes();
     assert!(held <= BUDGET && held > BUDGET / 2, "{held} bytes held");
-    // The newest event of a channel is still there to replay; the one before it, a
-    // thousand publishes older, is gone, and the stream says so.
+    // The newest event of a channel is still there to replay; the ones before it, a
+    // thousand publishes older, are gone: a client that saw only the first missed the
+    // second, and the stream says so; one that saw the second missed nothing.
+    let mut body = Body::sse(
+        server
+            .get_with("/events?channel=c999", &[("Last-Event-ID", "1")])
+            .await,
+    );
+    body.expect_text(&format!(
+        "{DEFAULT_RETRY_LINE}event: reset\ndata: {{\"reason\":\"history lost\",\"lastEventId\":\"1\",\"oldest\":\"3\"}}\n\nid: 3\ndata: {{\"n\":3,\"pad\":\"{padding}\"}}\n\n"
+    ))
+    .await;
     let mut body = Body::sse(
         server
             .get_with("/events?channel=c999", &[("Last-Event-ID", "2")])
             .await,
     );
     body.expect_text(&format!(
-        "{DEFAULT_RETRY_LINE}event: reset\ndata: {{\"reason\":\"history lost\",\"lastEventId\":\"2\",\"oldest\":\"3\"}}\n\nid: 3\ndata: {{\"n\":3,\"pad\":\"{padding}\"}}\n\n"
+        "{DEFAULT_RETRY_LINE}id: 3\ndata: {{\"n\":3,\"pad\":\"{padding}\"}}\n\n"
     ))
     .await;
 
