@@ -443,7 +443,9 @@ impl Options {
     /// and states over a `BroadcastChannel` and run their handlers as if the events had
     /// come on their own connection (typed decoding, decode errors, ids and dedupe in
     /// each tab). When the leader closes or its tab goes away, another tab takes the
-    /// lock and connects, resuming after the last event it delivered. On the native
+    /// lock and connects, resuming after the group's last event: every tab sees a
+    /// reconnection (`Reconnecting` with the cause `ConnectionLost`), and a wait the
+    /// group was in (a `Retry-After`, the backoff) is waited out first. On the native
     /// transport the leader listens to every type that any tab subscribes to.
     ///
     /// A shared source dedupes by id (see [`dedupe`](Self::dedupe)), so that an event

@@ -64,9 +64,11 @@ pub enum ConnectionState {
     /// goes back to `Open` by itself.
     Reconnecting {
         /// The number of this retry since the connection was last healthy, from 1
-        /// after a failure. It is 0 when no failure led here: a healthy connection
-        /// ended on purpose ([`reconnect`](crate::EventSource::reconnect), a hidden
-        /// page) or lost while offline. It resets once a connection has delivered an
+        /// after a failure. It is 0 when no failure of this connection led here: a
+        /// healthy connection ended on purpose ([`reconnect`](crate::EventSource::reconnect),
+        /// a hidden page) or lost while offline, or, shared across tabs, a leader that
+        /// went (its tab closed) and the next one connecting, or waiting out first what
+        /// the group's server asked for. It resets once a connection has delivered an
         /// event or stayed open for [`HEALTHY_AFTER`](crate::HEALTHY_AFTER).
         attempt: u32,
         /// How long until the retry, as the [`ReconnectPolicy`](crate::ReconnectPolicy)

@@ -15,7 +15,8 @@
 //!   that got the lock meanwhile), `["i", id]` an id without an event, `["o"]` a
 //!   connection opened, `["c", text]` a comment, `["w"]` "followers, say your types";
 //! - from a follower: `["h", tab, types...]` its event types (the leader answers with
-//!   its state and, if it has one, its last event id), `["j", tab]` it joined (the other followers say their types again,
+//!   its state, a wait with the time left of it, and `["l", id]` its last event id if
+//!   it has one, which a member that has none takes), `["j", tab]` it joined (the other followers say their types again,
 //!   so that it knows them all), `["b", tab]` it left, `["r"]` reconnect. A tab that
 //!   closes says nothing: the leader forgets its types when its member lock goes
 //!   ([`Member::sweep`]). Followers keep the types they hear too: a new leader
@@ -269,23 +270,17 @@ impl Member {
             sink: self.sink.clone(),
             link: self.link.clone(),
             batch: RefCell::default(),
+            until: Cell::default(),
         });
         let mut options = (*self.options).clone();
-        match sink.state() {
-            // The group's connection went with the leader: for every member a
-            // reconnection, as after any loss (an EventSource `error`), at once.
-            ConnectionState::Open => tee.set_state(ConnectionState::Reconnecting {
-                attempt: 0,
-                delay: Some(Duration::ZERO),
-                cause: ReconnectCause::ConnectionLost,
-            }),
+        // The group's connection went with the leader: for every member a reconnection,
+        // as after any loss (an EventSource `error`), said below.
+        let handover = matches!(sink.state(), ConnectionState::Open);
+        if let ConnectionState::Reconnecting { cause, .. } = sink.state() {
             // The leader went while it waited to reconnect: what the server asked for
             // (`Retry-After`, `retry:`) or the backoff is waited out, not cut short.
-            ConnectionState::Reconnecting { cause, .. } => {
-                let until = self.waits_until.get().filter(|&at| at > super::dom::now());
-                options.not_before = until.map(|at| (at, cause));
-            }
-            _ => {}
+            let until = self.waits_until.get().filter(|&at| at > super::dom::now());
+            options.not_before = until.map(|at| (at, cause));
         }
         options.last_event_id = sink.last_event_id();
         // The group's connection does not pause because the leader's tab is hidden:
@@ -314,7 +309,7 @@ impl Member {
         // sweeps: alone).
         let others = if alone { Vec::new() } else { self.known.take() };
         *self.lead.borrow_mut() = Some(Lead {
-            tee,
+            tee: Rc::clone(&tee),
             transport,
             others,
             listened: Vec::new(),
@@ -328,6 +323,16 @@ impl Member {
         }
         sink.set_share_role(ShareRole::Leader { followers: 0 });
         self.link.post(&message(&["w"]));
+        // After the `w`: the members that heard the last leader's drop what another
+        // term posts until they hear this one's. (Before the transport's first state,
+        // which its task sets once this returns.)
+        if handover {
+            tee.set_state(ConnectionState::Reconnecting {
+                attempt: 0,
+                delay: Some(Duration::ZERO),
+                cause: ReconnectCause::ConnectionLost,
+            });
+        }
     }
 
     /// The page goes into the back/forward cache (`true`), where it is frozen: this
@@ -418,13 +423,29 @@ impl Member {
                     }
                     self.relisten();
                     if let Some(sink) = self.sink.upgrade() {
-                        self.link.post(&state_message(&sink.state()));
+                        // A wait, with the time left of it: a follower that leads
+                        // meanwhile waits the rest (see `waits_until`).
+                        let mut state = sink.state();
+                        if let ConnectionState::Reconnecting {
+                            delay: Some(delay), ..
+                        } = &mut state
+                        {
+                            if let Some(until) =
+                                self.lead.borrow().as_ref().and_then(|l| l.tee.until.get())
+                            {
+                                *delay = Duration::from_millis(
+                                    (until - super::dom::now()).max(0.0) as u64,
+                                );
+                            }
+                        }
+                        self.link.post(&state_message(&state));
                         // And where the group is: a follower that joined after the
                         // last event would lead without an id to resume after, and
                         // what came during the handover would be lost to every tab.
+                        // (Not numbered: not kept for catch-ups.)
                         let id = sink.last_event_id();
                         if !id.is_empty() {
-                            self.link.post(&message(&["i", &id]));
+                            self.link.post(&message(&["l", &id]));
                         }
                     }
                     self.recount();
@@ -509,10 +530,28 @@ impl Member {
                         _ => None,
                     };
                     self.waits_until.set(until);
-                    sink.set_state(state);
+                    // The same wait told again with the time left of it (the leader
+                    // answering a member that joined): no new state here.
+                    let told = matches!(
+                        (&state, sink.state()),
+                        (
+                            ConnectionState::Reconnecting { attempt: a, cause: c, delay: Some(_) },
+                            ConnectionState::Reconnecting { attempt: b, cause: d, delay: Some(_) },
+                        ) if *a == b && *c == d
+                    );
+                    if !told {
+                        sink.set_state(state);
+                    }
                 }
                 None => {}
             },
+            // The group's last id, for a member that joined after it.
+            "l" => {
+                let id = msg.get(1).as_string().unwrap_or_default();
+                if is_valid_id(&id) && sink.last_event_id().is_empty() {
+                    sink.set_last_event_id(&id);
+                }
+            }
             "i" => {
                 let id = msg.get(1).as_string().unwrap_or_default();
                 if is_valid_id(&id) {
@@ -595,6 +634,9 @@ struct Tee {
     link: ShareLink,
     /// The events of the chunk being dispatched, posted together at its end.
     batch: RefCell<Option<Array>>,
+    /// When the wait of the last `Reconnecting` with a delay ends (`dom::now()`), if
+    /// that is the state.
+    until: Cell<Option<f64>>,
 }
 
 impl Tee {
@@ -641,6 +683,12 @@ impl Sink for Tee {
     }
 
     fn set_state(&self, state: ConnectionState) {
+        self.until.set(match &state {
+            ConnectionState::Reconnecting {
+                delay: Some(delay), ..
+            } => Some(super::dom::now() + delay.as_millis() as f64),
+            _ => None,
+        });
         self.link.post(&state_message(&state));
         if let Some(sink) = self.sink.upgrade() {
             sink.set_state(state);

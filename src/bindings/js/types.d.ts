@@ -41,7 +41,8 @@ export interface TypedEventSourceOptions {
    * (the leader, elected with Web Locks) holds the connection; the others receive its
    * events over a BroadcastChannel and run their callbacks as if on their own
    * connection. When the leader closes or its tab goes, another tab connects, resuming
-   * after the last event it delivered. A shared source dedupes by id. `shareRole` and
+   * after the group's last event: every tab sees a reconnection (`reconnecting`, an
+   * `error` event), and a wait the group was in (a `Retry-After`) is waited out first. A shared source dedupes by id. `shareRole` and
    * the `sharerole` event say which part a source plays. Where Web Locks or
    * BroadcastChannel is missing the source connects on its own (one console warning).
    * Not with `mode: "request"`. Default `false`.
