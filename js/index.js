@@ -32,11 +32,21 @@ import wasmInit, { TypedEventSource as Core } from '../pkg-web/wasm_eventsource.
 const hasEventSource = typeof globalThis.EventSource === 'function';
 
 // A browser or a worker: an edge runtime that defines `window` (Deno 1) or
-// `WorkerGlobalScope` (Cloudflare's workerd) has no `location`.
+// `WorkerGlobalScope` (Cloudflare's workerd) has no `location` (Deno 1's throws when
+// read, as `typeof` does).
 const inBrowser =
   typeof globalThis.fetch === 'function' &&
-  typeof location !== 'undefined' &&
-  (typeof window !== 'undefined' || typeof WorkerGlobalScope !== 'undefined');
+  (typeof window !== 'undefined' || typeof WorkerGlobalScope !== 'undefined') &&
+  hasLocation();
+
+/** Whether there is a `location` (a browser's page or worker). */
+function hasLocation() {
+  try {
+    return typeof location !== 'undefined';
+  } catch {
+    return false;
+  }
+}
 
 /** The load in progress or done; null before the first and after a failed one. */
 let initialised = null;

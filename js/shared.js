@@ -18,8 +18,15 @@ export const CONNECTING = Object.freeze({ kind: 'connecting', attempt: 0 });
  *  no `location`). */
 export const canConnect =
   typeof globalThis.fetch === 'function' &&
-  typeof location !== 'undefined' &&
-  (typeof window !== 'undefined' || typeof WorkerGlobalScope !== 'undefined');
+  (typeof window !== 'undefined' || typeof WorkerGlobalScope !== 'undefined') &&
+  (() => {
+    // (Deno 1's `location` throws when read without --location, as `typeof` does.)
+    try {
+      return typeof location !== 'undefined';
+    } catch {
+      return false;
+    }
+  })();
 
 /** The connections in use: key -> Shared. Entries go when their last user leaves. */
 const entries = new Map();

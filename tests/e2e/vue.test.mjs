@@ -35,7 +35,11 @@ if (base) {
   for (const [where, setup] of [
     ['Node', ''],
     ['an edge runtime with WorkerGlobalScope (workerd)', 'globalThis.WorkerGlobalScope = function WorkerGlobalScope() {};'],
-    ['an edge runtime with window (Deno 1)', 'globalThis.window = globalThis;'],
+    // (Deno 1's `location` throws when read without --location, `typeof` included.)
+    [
+      'an edge runtime with window (Deno 1)',
+      "globalThis.window = globalThis; Object.defineProperty(globalThis, 'location', { get() { throw new ReferenceError('Access to \"location\", run again with --location <href>.'); }, configurable: true });",
+    ],
   ]) {
     await runner.check(`server-side rendering in ${where}: the composable renders \`connecting\` and opens nothing`, async () => {
       const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
