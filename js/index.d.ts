@@ -77,8 +77,8 @@ export interface StreamIterator<T> extends AsyncIterableIterator<StreamItem<T>> 
 /**
  * Sends one request in request mode (a POSTed prompt, say) and yields its answer's
  * events, whatever their type (`meta.type` says which). The loop ends when the answer
- * completes (the server ends the response, or sends `doneData`, `"[DONE]"` by
- * default); it throws a `StreamError` when it does not, and `signal.reason` when the
+ * completes (the server ends the response between two events, or sends `doneData`,
+ * `"[DONE]"` by default); it throws a `StreamError` when it does not, and `signal.reason` when the
  * signal aborts. Leaving the loop (`break`, `return`, a throw) aborts the request.
  * Invalid options throw at once, as the constructor's do.
  *

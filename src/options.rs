@@ -228,11 +228,12 @@ impl Options {
     /// Request mode: the stream answers one request (a language model's answer to a
     /// POSTed prompt) instead of being a feed to follow. Under it:
     ///
-    /// - the server ending the response closes the source with
+    /// - the server ending the response (between two events) closes the source with
     ///   [`CloseReason::Completed`](crate::CloseReason::Completed), and nothing is sent
     ///   again; so does an event whose data is the [done data](Self::done_data)
     ///   (`[DONE]` by default), which reaches no handler;
-    /// - a cut in the middle of the answer (the body ends in a network error, or the
+    /// - a cut in the middle of the answer (the body ends in a network error or inside
+    ///   an event, or the
     ///   heartbeat timeout passes, also before the response headers: the server has
     ///   the request) is resumed only if the server sent ids (an id given by
     ///   [`last_event_id`](Self::last_event_id) does not count: a server may know

@@ -13,8 +13,9 @@ export interface TypedEventSourceOptions {
   /**
    * `"subscription"` (default): a feed, followed across reconnects. `"request"`: the
    * answer to one request (a language model's to a POSTed prompt): the server ending
-   * the response closes the source with the reason `"completed"`, and nothing is sent
-   * again; a cut mid-answer resumes (the request is sent again with `Last-Event-ID`)
+   * the response (between two events) closes the source with the reason
+   * `"completed"`, and nothing is sent again; a cut mid-answer (a network error, or a
+   * body that ends inside an event) resumes (the request is sent again with `Last-Event-ID`)
    * only when the server sent ids, and otherwise closes with `"interrupted"` unless
    * `retryRequest` is set. Failures before the response (network, 5xx, 408, 429) are
    * retried as `retry` says, which sends the request again (a gateway's 502 or 504
