@@ -72,7 +72,7 @@ export interface TypedEventSourceOptions {
   heartbeatMs?: number;
   /** Native: an event type the server sends as a keep-alive; it resets the heartbeat. */
   heartbeatEvent?: string;
-  /** The backoff base until the server sends `retry:` (same as `retry.baseMs`). Default 1000. */
+  /** The backoff base (same as `retry.baseMs`); from a failure streak's second retry on, added to the server's `retry:`. Default 1000. */
   retryMs?: number;
   /** The reconnection policy. */
   retry?: RetryOptions;
