@@ -809,6 +809,43 @@ async fn the_backoff_after_the_loss_is_whole(
 }
 
 #[wasm_bindgen_test]
+async fn a_huge_retry_owed_offline_is_shown_as_the_wait_a_timer_can_make() {
+    // What broke: a server's `retry:` of years, decided offline, was kept whole and
+    // shown back online as `Reconnecting { delay: years }`, while the timer fired after
+    // 24.8 days (its limit) and connected then.
+    fake_network(false);
+    let source = open(
+        "/scenario/end-after/1?retry=99999999999",
+        Options::new()
+            .transport(Transport::Fetch)
+            .reconnect_on_online(true)
+            .reconnect_policy(exact_policy(5)),
+    );
+    let (mut states, _s) = states(&source);
+    let _offline = source.on::<N>("message", |_| js("window.__offline = true"));
+    until_state(&mut states, "open", ConnectionState::is_open).await;
+    let offline = until_state(&mut states, "the loss, offline", is_reconnecting)
+        .await
+        .0;
+    assert!(
+        matches!(offline, ConnectionState::Reconnecting { delay: None, .. }),
+        "{offline:?}"
+    );
+    js("window.__offline = false; window.dispatchEvent(new Event('online'))");
+    let owed = until_state(&mut states, "the wait owed", is_reconnecting)
+        .await
+        .0;
+    source.close();
+    real_network();
+    // 2^31 - 1 ms: 24.8 days.
+    let most = Duration::from_millis(i32::MAX as u64);
+    assert!(
+        matches!(owed, ConnectionState::Reconnecting { delay: Some(d), .. } if d <= most && d > most - Duration::from_secs(60)),
+        "{owed:?}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn an_online_event_while_connected_does_not_cut_a_later_backoff_short() {
     // What broke: an `online` heard while the connection was open was kept until the
     // next connect, so the backoff after the connection's loss ended at once, unlike

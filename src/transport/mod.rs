@@ -538,10 +538,13 @@ async fn drive(
                 );
             }
             Decision::Retry(delay) => {
+                // (Within what a timer can wait: the wait owed offline is shown and
+                // waited as it is, where the backoff clamps its own.)
                 let minimum = connector
                     .server_retry()
                     .max(failure.retry_after())
-                    .unwrap_or_default();
+                    .unwrap_or_default()
+                    .min(crate::core::retry::MAX_TIMER);
                 let offline = waits_for_network(&options);
                 // A reconnect() already asked for (it interrupted the read of an error
                 // body) ends the backoff at once; coming back online (it ended native's
