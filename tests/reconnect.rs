@@ -1186,6 +1186,52 @@ async fn a_hidden_page_pauses_the_connection_and_a_visible_one_resumes_it() {
 }
 
 #[wasm_bindgen_test]
+async fn a_page_hidden_while_offline_sends_no_request_when_the_network_returns() {
+    // What broke: the loop checked the page's visibility before its wait for the
+    // network, not after: a page hidden meanwhile sent a request the moment the
+    // network came back, and cut it at once for being hidden.
+    js(
+        "window.__hidden = false; Object.defineProperty(document, 'hidden', \
+        { configurable: true, get: () => window.__hidden });",
+    );
+    fake_network(false);
+    let token = token("hidden-offline");
+    let source = open(
+        &format!("/scenario/end-after/1?token={token}"),
+        Options::new()
+            .transport(Transport::Fetch)
+            .pause_when_hidden(true)
+            .reconnect_on_online(true)
+            .reconnect_policy(exact_policy(5)),
+    );
+    let (mut states, _s) = states(&source);
+    let _offline = source.on::<N>("message", |_| js("window.__offline = true"));
+    until_state(&mut states, "open", ConnectionState::is_open).await;
+    until_state(&mut states, "the loss, offline", is_reconnecting).await;
+    js("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
+    js("window.__offline = false; window.dispatchEvent(new Event('online'))");
+    let next_state = next(&mut states, "the state once online").await;
+    assert!(
+        matches!(
+            next_state,
+            ConnectionState::Reconnecting {
+                cause: ReconnectCause::PageHidden,
+                ..
+            }
+        ),
+        "{next_state:?}"
+    );
+    gloo_timers::future::TimeoutFuture::new(200).await;
+    assert_eq!(request_log(&token).await.len(), 1, "a request while hidden");
+    js("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))");
+    until_state(&mut states, "open again", ConnectionState::is_open).await;
+    source.close();
+    real_network();
+    js("delete document.hidden; window.__hidden = false;");
+    assert_eq!(request_log(&token).await.len(), 2);
+}
+
+#[wasm_bindgen_test]
 async fn close_inside_the_header_callback_sends_no_request() {
     // Regression: the header callback ran before the attempt's AbortController existed,
     // so a close() from inside it left the request to go out anyway.

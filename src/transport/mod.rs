@@ -444,6 +444,10 @@ async fn drive(
                 }
             }
             wait_while(&control, dom::is_offline).await;
+            if options.pause_when_hidden && dom::is_hidden() {
+                // The page went hidden while the network was away: pause first.
+                continue;
+            }
         }
         if let Some(at) = not_before.take() {
             // Back online, still within what the server asked for: wait the rest.
