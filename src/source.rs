@@ -294,8 +294,11 @@ impl EventSource {
     }
 
     /// Drops the current connection, or cuts a backoff short, and connects again now
-    /// (`Reconnecting { cause: Requested }`, then `Connecting`). The attempt counter is
-    /// kept. Does nothing once closed.
+    /// (`Reconnecting { cause: Requested }`, then `Connecting`), also while the browser
+    /// reads as offline ([`Options::reconnect_on_online`](crate::Options::reconnect_on_online)
+    /// waits for the network otherwise); not while the page is hidden with
+    /// [`Options::pause_when_hidden`](crate::Options::pause_when_hidden). The attempt
+    /// counter is kept. Does nothing once closed.
     pub fn reconnect(&self) {
         if let Some(transport) = self.inner.transport.borrow().as_ref() {
             transport.reconnect();

@@ -1232,6 +1232,36 @@ async fn a_page_hidden_while_offline_sends_no_request_when_the_network_returns()
 }
 
 #[wasm_bindgen_test]
+async fn reconnect_connects_while_the_browser_reads_as_offline() {
+    // What broke: with reconnect_on_online, the wait for the network dropped a
+    // reconnect(): where the browser is wrong about the network (a VPN, a VM), the
+    // source never connected, and the app could not make it.
+    fake_network(false);
+    let token = token("reconnect-offline");
+    let source = open(
+        &format!("/scenario/end-after/1?retry=60000&token={token}"),
+        Options::new()
+            .transport(Transport::Fetch)
+            .reconnect_on_online(true)
+            .reconnect_policy(exact_policy(5)),
+    );
+    let (mut states, _s) = states(&source);
+    let _offline = source.on::<N>("message", |_| js("window.__offline = true"));
+    until_state(&mut states, "open", ConnectionState::is_open).await;
+    until_state(&mut states, "the loss, offline", is_reconnecting).await;
+    source.reconnect();
+    until_state(
+        &mut states,
+        "open again, still offline",
+        ConnectionState::is_open,
+    )
+    .await;
+    source.close();
+    real_network();
+    assert_eq!(request_log(&token).await.len(), 2);
+}
+
+#[wasm_bindgen_test]
 async fn close_inside_the_header_callback_sends_no_request() {
     // Regression: the header callback ran before the attempt's AbortController existed,
     // so a close() from inside it left the request to go out anyway.

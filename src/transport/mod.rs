@@ -339,10 +339,15 @@ async fn wait(
     }
 }
 
-/// Waits while `blocked()` holds, waking on every page change.
-async fn wait_while(control: &Control, blocked: impl Fn() -> bool) {
+/// Waits while `blocked()` holds, waking on every page change. A `reconnect()` meanwhile
+/// ends the wait when `reconnect_ends_it` (and is kept for the connection it asks for),
+/// else it is dropped.
+async fn wait_while(control: &Control, blocked: impl Fn() -> bool, reconnect_ends_it: bool) {
     while blocked() {
         control.changed.notified().await;
+        if reconnect_ends_it && control.reconnect.get() {
+            return;
+        }
         control.reconnect.set(false);
     }
 }
@@ -421,7 +426,7 @@ async fn drive(
                     return;
                 }
             }
-            wait_while(&control, dom::is_hidden).await;
+            wait_while(&control, dom::is_hidden, false).await;
         }
         if waits_for_network(&options) {
             // Spend no attempt while there is no network: wait for it.
@@ -443,16 +448,20 @@ async fn drive(
                     return;
                 }
             }
-            wait_while(&control, dom::is_offline).await;
+            // `reconnect()` connects all the same: the browser may be wrong about the
+            // network (a VPN, a VM), and the app asked for it.
+            wait_while(&control, dom::is_offline, true).await;
             if options.pause_when_hidden && dom::is_hidden() {
                 // The page went hidden while the network was away: pause first.
                 continue;
             }
         }
         if let Some(at) = not_before.take() {
-            // Back online, still within what the server asked for: wait the rest.
+            // Back online, still within what the server asked for: wait the rest
+            // (unless `reconnect()` asked for a connection now, as it cuts a backoff).
             let left = Duration::from_millis((at - dom::now()).max(0.0) as u64);
-            if let (false, Some(cause)) = (left.is_zero(), &last_cause) {
+            let asked = control.reconnect.get();
+            if let (false, false, Some(cause)) = (left.is_zero(), asked, &last_cause) {
                 let waiting = ConnectionState::Reconnecting {
                     attempt: attempts.borrow().attempt(),
                     delay: Some(left),
