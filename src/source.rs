@@ -293,10 +293,12 @@ impl EventSource {
         self.inner.close(CloseReason::ClosedByClient);
     }
 
-    /// Drops the current connection, or cuts a backoff short, and connects again now
-    /// (`Reconnecting { cause: Requested }`, then `Connecting`), also while the browser
-    /// reads as offline ([`Options::reconnect_on_online`](crate::Options::reconnect_on_online)
-    /// waits for the network otherwise); not while the page is hidden with
+    /// Drops the current connection (`Reconnecting { cause: Requested }`, then
+    /// `Connecting`), or cuts a backoff short (straight to `Connecting`; the wait a
+    /// server's `retry:` or `Retry-After` asked for too: the app asked), and connects
+    /// again now, also while the browser reads as offline
+    /// ([`Options::reconnect_on_online`](crate::Options::reconnect_on_online) waits for
+    /// the network otherwise); not while the page is hidden with
     /// [`Options::pause_when_hidden`](crate::Options::pause_when_hidden). The attempt
     /// counter is kept. Does nothing once closed.
     pub fn reconnect(&self) {
