@@ -395,7 +395,11 @@ async function restartChecks(browser) {
     // (delivered before the restart) for a replay: new messages and ticks were dropped.
     if (!existsSync(SERVER_BIN)) throw new Error(`no ${SERVER_BIN}: build the server first (npm test does)`);
     const port = await freePort();
-    const args = ['--port', String(port), '--ticker-ms', '200',
+    // Ticks a second apart: the restarted server's ticker must not reach the tick the
+    // page last saw before the page reconnects, or its Last-Event-ID names a new tick
+    // (ids start at 1 again), and the server resumes after it with no reset (at 200 ms
+    // a loaded machine lost that race once).
+    const args = ['--port', String(port), '--ticker-ms', '1000',
       '--www', join(REPO_ROOT, 'www'), '--pkg', join(REPO_ROOT, 'pkg-web')];
     let server = await startServer(args);
     const page = await browser.newPage();
