@@ -11,16 +11,29 @@ use std::time::{Duration, Instant};
 use common::Body;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// The server's process, killed when the test ends however it ends (a failed assert
+/// included), so that no server outlives its test.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts the binary on a free port; returns it with its base URL.
-async fn start() -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wasm-eventsource-server"))
-        .args(["--port", "0", "--ticker-ms", "50"])
-        .env_remove("PORT")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the server");
-    let stdout = child.stdout.take().expect("stdout");
+async fn start() -> (Server, String) {
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_wasm-eventsource-server"))
+            .args(["--port", "0", "--ticker-ms", "50"])
+            .env_remove("PORT")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the server"),
+    );
+    let stdout = server.0.stdout.take().expect("stdout");
     let line = tokio::task::spawn_blocking(move || {
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).map(|_| line)
@@ -38,11 +51,11 @@ async fn start() -> (Child, String) {
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     let port: u16 = base["http://127.0.0.1:".len()..].parse().expect("port");
     assert_ne!(port, 0);
-    (child, base)
+    (server, base)
 }
 
 /// Sends SIGTERM and waits (up to `within`) for a successful exit.
-async fn terminate(child: &mut Child, within: Duration) {
+async fn terminate(Server(child): &mut Server, within: Duration) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -53,10 +66,10 @@ async fn terminate(child: &mut Child, within: Duration) {
         if let Some(exit) = child.try_wait().expect("try_wait") {
             break exit;
         }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            panic!("the server did not exit within {within:?} after SIGTERM");
-        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not exit within {within:?} after SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(exit.success(), "{exit:?}");
