@@ -11,7 +11,7 @@ use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen_test::*;
 use wasm_eventsource::{
-    CloseReason, ConnectionState, Error, EventSource, Options, ReconnectCause, ShareRole, Transport,
+    CloseReason, ConnectionState, Error, EventSource, Options, ReconnectCause, Transport,
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
