@@ -813,20 +813,8 @@ async fn a_huge_retry_owed_offline_is_shown_as_the_wait_a_timer_can_make() {
     // What broke: a server's `retry:` of years, decided offline, was kept whole and
     // shown back online as `Reconnecting { delay: years }`, while the timer fired after
     // 24.8 days (its limit) and connected then.
-    fake_network(false);
-    let source = open(
-        "/scenario/end-after/1?retry=99999999999",
-        Options::new()
-            .transport(Transport::Fetch)
-            .reconnect_on_online(true)
-            .reconnect_policy(exact_policy(5)),
-    );
-    let (mut states, _s) = states(&source);
-    let _offline = source.on::<N>("message", |_| js("window.__offline = true"));
-    until_state(&mut states, "open", ConnectionState::is_open).await;
-    let offline = until_state(&mut states, "the loss, offline", is_reconnecting)
-        .await
-        .0;
+    let (source, mut states, offline, _subs) =
+        fetch_lost_offline("/scenario/end-after/1?retry=99999999999", Options::new()).await;
     assert!(
         matches!(offline, ConnectionState::Reconnecting { delay: None, .. }),
         "{offline:?}"
@@ -1046,6 +1034,36 @@ async fn native_lost_offline(
     (source, states, vec![state_sub, offline])
 }
 
+/// A fetch source to `path` (a stream that ends after event 1) with
+/// `reconnect_on_online` and a 5 ms backoff, lost while the page reads as offline (it
+/// goes as event 1 is handled); returns it with its states and the loss's state once
+/// that is reported. The caller gives the network back.
+async fn fetch_lost_offline(
+    path: &str,
+    options: Options,
+) -> (
+    EventSource,
+    futures::channel::mpsc::UnboundedReceiver<ConnectionState>,
+    ConnectionState,
+    Vec<wasm_eventsource::Subscription>,
+) {
+    fake_network(false);
+    let source = open(
+        path,
+        options
+            .transport(Transport::Fetch)
+            .reconnect_on_online(true)
+            .reconnect_policy(exact_policy(5)),
+    );
+    let (mut states, state_sub) = states(&source);
+    let offline = source.on::<N>("message", |_| js("window.__offline = true"));
+    until_state(&mut states, "open", ConnectionState::is_open).await;
+    let lost = until_state(&mut states, "the loss, offline", is_reconnecting)
+        .await
+        .0;
+    (source, states, lost, vec![state_sub, offline])
+}
+
 #[wasm_bindgen_test]
 async fn native_lost_offline_connects_at_once_when_online() {
     // What broke: a native connection lost offline (left to the browser's retries, so
@@ -1194,20 +1212,12 @@ async fn a_page_hidden_while_offline_sends_no_request_when_the_network_returns()
         "window.__hidden = false; Object.defineProperty(document, 'hidden', \
         { configurable: true, get: () => window.__hidden });",
     );
-    fake_network(false);
     let token = token("hidden-offline");
-    let source = open(
+    let (source, mut states, _, _subs) = fetch_lost_offline(
         &format!("/scenario/end-after/1?token={token}"),
-        Options::new()
-            .transport(Transport::Fetch)
-            .pause_when_hidden(true)
-            .reconnect_on_online(true)
-            .reconnect_policy(exact_policy(5)),
-    );
-    let (mut states, _s) = states(&source);
-    let _offline = source.on::<N>("message", |_| js("window.__offline = true"));
-    until_state(&mut states, "open", ConnectionState::is_open).await;
-    until_state(&mut states, "the loss, offline", is_reconnecting).await;
+        Options::new().pause_when_hidden(true),
+    )
+    .await;
     js("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
     js("window.__offline = false; window.dispatchEvent(new Event('online'))");
     let next_state = next(&mut states, "the state once online").await;
@@ -1236,19 +1246,12 @@ async fn reconnect_connects_while_the_browser_reads_as_offline() {
     // What broke: with reconnect_on_online, the wait for the network dropped a
     // reconnect(): where the browser is wrong about the network (a VPN, a VM), the
     // source never connected, and the app could not make it.
-    fake_network(false);
     let token = token("reconnect-offline");
-    let source = open(
+    let (source, mut states, _, _subs) = fetch_lost_offline(
         &format!("/scenario/end-after/1?retry=60000&token={token}"),
-        Options::new()
-            .transport(Transport::Fetch)
-            .reconnect_on_online(true)
-            .reconnect_policy(exact_policy(5)),
-    );
-    let (mut states, _s) = states(&source);
-    let _offline = source.on::<N>("message", |_| js("window.__offline = true"));
-    until_state(&mut states, "open", ConnectionState::is_open).await;
-    until_state(&mut states, "the loss, offline", is_reconnecting).await;
+        Options::new(),
+    )
+    .await;
     source.reconnect();
     until_state(
         &mut states,

@@ -523,13 +523,7 @@ impl Member {
             "s" => match decode_state(msg) {
                 Some(ConnectionState::Closed { reason }) => sink.close(reason),
                 Some(state) => {
-                    let until = match &state {
-                        ConnectionState::Reconnecting {
-                            delay: Some(delay), ..
-                        } => Some(super::dom::now() + delay.as_millis() as f64),
-                        _ => None,
-                    };
-                    self.waits_until.set(until);
+                    self.waits_until.set(wait_ends(&state));
                     // The same wait told again with the time left of it (the leader
                     // answering a member that joined): no new state here.
                     let told = matches!(
@@ -683,12 +677,7 @@ impl Sink for Tee {
     }
 
     fn set_state(&self, state: ConnectionState) {
-        self.until.set(match &state {
-            ConnectionState::Reconnecting {
-                delay: Some(delay), ..
-            } => Some(super::dom::now() + delay.as_millis() as f64),
-            _ => None,
-        });
+        self.until.set(wait_ends(&state));
         self.link.post(&state_message(&state));
         if let Some(sink) = self.sink.upgrade() {
             sink.set_state(state);
@@ -764,6 +753,16 @@ impl Sink for Tee {
         if let Some(sink) = self.sink.upgrade() {
             sink.end_batch();
         }
+    }
+}
+
+/// When the wait of `state` ends (`dom::now()`), if it is a `Reconnecting` with a delay.
+fn wait_ends(state: &ConnectionState) -> Option<f64> {
+    match state {
+        ConnectionState::Reconnecting {
+            delay: Some(delay), ..
+        } => Some(super::dom::now() + delay.as_millis() as f64),
+        _ => None,
     }
 }
 
