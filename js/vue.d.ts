@@ -26,7 +26,8 @@ export interface UseEventSourceReturn<T> {
  * at run time). `url`, `type` and `options` may be values, refs or getters: a change
  * (options compared by value) replaces the connection. Shared with every other user
  * of the same URL and options; released when the calling scope (the component) ends.
- * On the server: `connecting`, nothing opened.
+ * On the server: `connecting`, nothing opened. Hydrating, it renders the same first and
+ * shows the connection's state once mounted.
  */
 export function useEventSource<T = unknown>(
   url: MaybeRefOrGetter<string | URL>,

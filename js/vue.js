@@ -7,10 +7,12 @@
 //   refs start over, so nothing of the old connection shows.
 // - The connection is shared with every other user of the same URL and options
 //   (js/shared.js), and released in `onScopeDispose` (a component's unmount).
-// - On the server (SSR) it opens nothing and `state` stays `connecting`.
+// - On the server (SSR) it opens nothing and `state` stays `connecting`. A component
+//   that hydrates renders the same first, and shows the connection's state once
+//   mounted, so a component hydrated late (lazy hydration) matches the server's HTML.
 // - Call it in `setup()` or an `effectScope()`: the scope's end releases it.
 
-import { getCurrentScope, onScopeDispose, shallowRef, toValue, watch } from 'vue';
+import { getCurrentInstance, getCurrentScope, onMounted, onScopeDispose, shallowRef, toValue, watch } from 'vue';
 import { CONNECTING, acquire, canConnect, connectionKey } from './shared.js';
 
 /**
@@ -32,6 +34,18 @@ export function useEventSource(url, type, options) {
     current = null;
   };
 
+  // Hydrating: Vue gives the component the server's element before `setup()` runs (a
+  // component mounted on the client has none yet). Its first render must be the
+  // server's, so an open connection's state waits for the mount.
+  let hydrating = canConnect && getCurrentInstance()?.vnode.el != null;
+  const show = (shared, eventType) => {
+    const latest = shared.latest(eventType);
+    state.value = shared.state;
+    data.value = latest?.data;
+    meta.value = latest?.meta;
+    error.value = shared.failure;
+  };
+
   if (canConnect) {
     watch(
       // Two sources, each compared by value: an equal key is the same connection.
@@ -40,21 +54,18 @@ export function useEventSource(url, type, options) {
         leave();
         const shared = acquire(key, toValue(options));
         current = shared;
-        const latest = shared.latest(eventType);
-        state.value = shared.state;
-        data.value = latest?.data;
-        meta.value = latest?.meta;
-        error.value = shared.failure;
+        if (!hydrating) show(shared, eventType);
         stop = shared.watch(eventType, {
           state: (s) => {
-            state.value = s;
+            if (!hydrating) state.value = s;
           },
           event: (d, m) => {
+            if (hydrating) return;
             data.value = d;
             meta.value = m;
           },
           error: (e) => {
-            error.value = e;
+            if (!hydrating) error.value = e;
           },
         });
       },
@@ -63,6 +74,12 @@ export function useEventSource(url, type, options) {
       // (with 'sync', each value in between opened one, its request sent).
       { immediate: true },
     );
+    if (hydrating) {
+      onMounted(() => {
+        hydrating = false;
+        if (current) show(current, String(toValue(type)));
+      });
+    }
     if (getCurrentScope()) onScopeDispose(leave);
   }
 

@@ -201,6 +201,31 @@ if (base) {
         await one.close();
       }
     });
+
+    // Regression (hydration): a composable that hydrated after its connection had
+    // opened (a lazily hydrated component) copied `open` and the latest event into its
+    // refs before the first render, over the server's `connecting`: Vue logged
+    // "Hydration completed but contains mismatches".
+    await runner.check('a composable hydrated after its connection opened renders the server\'s HTML, then the state', async () => {
+      const name = unique('vue-h');
+      const other = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(other);
+        await other.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${name}`);
+        await other.evaluate(() => window.app.setLate(true));
+        await waitUntil(other, 'the late badge to say open', () => document.querySelector('#late-badge')?.textContent === 'open');
+        await server.publish(name, 'chat', { n: 1, text: 'before the hydration' });
+        await waitUntil(other, 'the event', () => document.querySelector('#latest')?.textContent === '1:before the hydration');
+        await other.evaluate((channelName) => window.hydrate(channelName), name);
+        await waitUntil(other, 'the hydrated view to show the state and the event', () => document.querySelector('#hydrated')?.textContent === 'open 1');
+        noErrors(pageErrors);
+        const open = await server.open(name);
+        if (open !== 1) throw new Error(`${open} streams open: the hydrated composable did not share the connection`);
+        return 'connecting undefined → open 1';
+      } finally {
+        await other.close();
+      }
+    });
   } finally {
     await site?.close();
     await browser.close();

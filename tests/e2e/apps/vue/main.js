@@ -2,8 +2,9 @@
 // packed tarball and driven by tests/e2e/vue.test.mjs through `window.app` and what
 // it renders. ?server=URL&channel=NAME: a live channel of the test server (typed
 // `chat` events); ?server=URL&token=T: the scenario `stall` with a request log.
-import { createApp } from 'vue';
+import { createApp, createSSRApp, h } from 'vue';
 import { TypedEventSource } from 'wasm-eventsource';
+import { useEventSource } from 'wasm-eventsource/vue';
 import App from './App.vue';
 
 window.stateLog = [];
@@ -16,3 +17,25 @@ TypedEventSource.prototype.onState = function (...args) {
   return onState.apply(this, args);
 };
 createApp(App).mount('#app');
+
+// Hydrates, in a new element, what the server renders for a composable with Late.vue's
+// URL and options (`connecting` and no data), as a lazily hydrated component would be.
+window.hydrate = (channel) => {
+  const server = new URLSearchParams(location.search).get('server');
+  const Hydrated = {
+    setup() {
+      const { state, data } = useEventSource(() => `${server}/events?channel=${channel}&retry=100`, 'chat', () => ({
+        transport: 'fetch',
+        retry: { baseMs: 50, floorMs: 50, maxMs: 100, jitter: false },
+      }));
+      return () => h('p', { id: 'hydrated' }, `${state.value.kind} ${data.value?.n}`);
+    },
+  };
+  const host = document.createElement('div');
+  const rendered = document.createElement('p');
+  rendered.id = 'hydrated';
+  rendered.textContent = 'connecting undefined';
+  host.append(rendered);
+  document.body.append(host);
+  createSSRApp(Hydrated).mount(host);
+};
