@@ -1115,6 +1115,25 @@ async fn native_lost_offline_connects_at_once_when_online_whatever_the_backoff()
 }
 
 #[wasm_bindgen_test]
+async fn native_lost_offline_and_replaced_online_spends_no_attempt() {
+    // What broke: the connection made at `online` in place of the browser's retry of a
+    // connection lost offline counted as a failed attempt, so a policy with no retry
+    // left gave up (GaveUp) just as the network came back.
+    let token = token("native-online-attempt");
+    let options = Options::new().reconnect_policy(exact_policy(5).max_attempts(0));
+    let (source, mut states, _subs) = native_lost_offline(&token, options).await;
+    js("window.__offline = false; window.dispatchEvent(new Event('online'))");
+    let (end, between) = until_state(&mut states, "open again, or closed", |s| {
+        s.is_open() || s.is_closed()
+    })
+    .await;
+    source.close();
+    real_network();
+    assert_eq!(end, ConnectionState::Open, "after {between:?}");
+    assert_eq!(between, [ConnectionState::Connecting { attempt: 0 }]);
+}
+
+#[wasm_bindgen_test]
 async fn native_heartbeat_does_not_replace_a_connection_the_browser_retries_offline() {
     // What broke: while the browser waited to retry a connection lost offline, the
     // heartbeat replaced it (a timeout, nothing having arrived), spending an attempt

@@ -164,6 +164,11 @@ pub(crate) enum AttemptEnd {
     Fatal(CloseReason),
     /// The source was closed or dropped: stop quietly.
     Gone,
+    /// A connection lost offline, whose loss spent no attempt, replaced now that the
+    /// network is back (native, `reconnect_on_online`): a retry at once, counted as no
+    /// failure, as the browser's own retry would not have been.
+    #[cfg(feature = "native")]
+    Replaced(Failure),
 }
 
 /// One transport's way of making a connection.
@@ -509,6 +514,14 @@ async fn drive(
             Ok(AttemptEnd::Failed(failure)) => failure,
             Ok(AttemptEnd::Fatal(reason)) => return close(&sink, reason),
             Ok(AttemptEnd::Gone) => return,
+            #[cfg(feature = "native")]
+            Ok(AttemptEnd::Replaced(cause)) => {
+                // Shown as waiting for the network until now; the next state is the
+                // connection's, as after the fetch transport's wait for the network.
+                // (The browser hides `retry:` from native: no server minimum to wait.)
+                last_cause = Some(cause);
+                continue;
+            }
             // Ended on purpose: no failure, but a healthy connection ends the streak of
             // failures before it (else the next quick loss would count as its next).
             Err(Interrupt::Hidden) => {

@@ -432,7 +432,8 @@ impl Connection {
             && self.es.ready_state() == web_sys::EventSource::CONNECTING
         {
             self.es.close();
-            self.finish(NativeEnd::Attempt(AttemptEnd::Failed(
+            // The loss spent no attempt (`lost_offline`), nor does its replacement.
+            self.finish(NativeEnd::Attempt(AttemptEnd::Replaced(
                 Failure::ConnectionLost,
             )));
         }
