@@ -220,9 +220,10 @@ pub enum CloseReason {
     /// [done data](crate::Options::done_data). A response that ends inside an event
     /// was cut.
     Completed,
-    /// The answer was cut before it completed ([request mode](crate::Options::request)),
-    /// and the server sent no ids to resume it by: sending the request again would
-    /// start the answer over (see [`Options::retry_request`](crate::Options::retry_request)).
+    /// The answer ended before it completed ([request mode](crate::Options::request)):
+    /// it was cut (the network, the server, a heartbeat timeout), or `reconnect()`
+    /// ended it, and the server sent no ids to resume it by: sending the request again
+    /// would start the answer over (see [`Options::retry_request`](crate::Options::retry_request)).
     Interrupted {
         /// The events that had arrived (not tokens: an event may carry several).
         received: u64,
@@ -278,9 +279,9 @@ impl fmt::Display for CloseReason {
             CloseReason::Completed => write!(f, "the answer is complete"),
             CloseReason::Interrupted { received } => write!(
                 f,
-                "the answer was cut after {received} events, and the server sent no ids to \
-                 resume it by; Options::retry_request(true) (JS: retryRequest) sends the \
-                 request again"
+                "the answer ended after {received} events before it was complete (it was \
+                 cut, or reconnect() ended it), and the server sent no ids to resume it by; \
+                 Options::retry_request(true) (JS: retryRequest) sends the request again"
             ),
         }
     }
@@ -523,6 +524,13 @@ mod tests {
             reason: CloseReason::Failed,
         };
         assert!(closed.to_string().contains("will not be retried"));
+        // What broke: the sentence said the answer "was cut" also where `reconnect()`
+        // had ended it.
+        let interrupted = CloseReason::Interrupted { received: 3 }.to_string();
+        assert!(
+            interrupted.starts_with("the answer ended after 3 events before it was complete (it was cut, or reconnect() ended it)"),
+            "{interrupted}"
+        );
     }
 
     #[test]
