@@ -58,7 +58,6 @@ fn utf8_header_value(text: &str) -> std::borrow::Cow<'_, str> {
 /// Whether a `no-cors` GET of `url` gets an answer (an opaque one): after a CORS
 /// request to it failed, that tells a CORS rejection (reachable) from a server that
 /// cannot be reached. Reads only the head, then aborts; gives up after 10 s.
-#[cfg(feature = "fetch")]
 pub(crate) async fn reachable_without_cors(url: &str, options: &Options) -> bool {
     use futures_util::future::{select, Either};
     let request = async {

@@ -600,8 +600,15 @@ async fn why_it_gave_up(requested: &str, since: f64, url: &str, options: &Option
     {
         let timeout = options.heartbeat.unwrap_or(PROBE_TIMEOUT);
         let found = probe(url, options, timeout).await;
-        let cross_origin = dom::origin_of(url) != dom::page_origin();
-        told_by_probe(timing, found, cross_origin, timeout)
+        // Cross-origin, a failed check is a CORS rejection only where the server
+        // answers a request CORS does not judge (`no-cors`): Firefox gives up on an
+        // unknown host or a lost network too, which Chromium retries.
+        let refused_by_cors = matches!(found, Probe::Unreachable(_))
+            && timing != ANSWERED
+            && dom::origin_of(url) != dom::page_origin()
+            && !dom::is_offline()
+            && http::reachable_without_cors(url, options).await;
+        told_by_probe(timing, found, refused_by_cors, timeout)
     }
     #[cfg(not(feature = "probe"))]
     {
@@ -675,25 +682,28 @@ fn told_by_timing(timing: f64, content_type: impl FnOnce() -> String) -> Option<
     None
 }
 
-/// The verdict once the probe has asked the server.
+/// The verdict once the probe has asked the server. `refused_by_cors`: the probe failed
+/// cross-origin, with no answer known, and a `no-cors` request was answered.
 #[cfg(feature = "probe")]
-fn told_by_probe(timing: f64, probe: Probe, cross_origin: bool, timeout: Duration) -> AttemptEnd {
+fn told_by_probe(
+    timing: f64,
+    probe: Probe,
+    refused_by_cors: bool,
+    timeout: Duration,
+) -> AttemptEnd {
     match probe {
         Probe::Answer(Some(failure)) => AttemptEnd::Failed(failure),
         // A stream now, after an answer (a 502 looks like a 204: the browser read no
         // body of either) or one nothing is known of: a passing failure.
         Probe::Answer(None) => AttemptEnd::Failed(Failure::ConnectionLost),
-        // It answered the browser a moment ago: a passing network failure.
-        Probe::Unreachable(message) if timing == ANSWERED => {
-            AttemptEnd::Failed(Failure::Network { message })
+        // The server answers, but not to CORS: the browser gave up on a CORS rejection
+        // (a CORS-rejected fetch fails as a network error), which it does not retry.
+        Probe::Unreachable(_) if refused_by_cors && timing != ANSWERED => {
+            AttemptEnd::Fatal(CloseReason::Failed)
         }
-        // No answer known and none now, cross-origin: the browser gave up on a CORS
-        // rejection (a CORS-rejected fetch fails as a network error), which it does not
-        // retry. Same-origin there is no CORS: a network failure.
-        Probe::Unreachable(message) if !cross_origin => {
-            AttemptEnd::Failed(Failure::Network { message })
-        }
-        Probe::Unreachable(_) => AttemptEnd::Fatal(CloseReason::Failed),
+        // It answered the browser a moment ago, or it answers nothing now (same-origin
+        // there is no CORS): a network failure.
+        Probe::Unreachable(message) => AttemptEnd::Failed(Failure::Network { message }),
         Probe::TimedOut => AttemptEnd::Failed(Failure::Network {
             message: format!(
                 "the check of why the browser gave up had no answer within {} ms",
@@ -747,7 +757,7 @@ mod tests {
     /// An entry whose details are hidden (cross-origin without Timing-Allow-Origin).
     const UNKNOWN: f64 = 0.0;
 
-    /// The verdict on a cross-origin stream.
+    /// The verdict on a cross-origin stream whose server answers a `no-cors` request.
     #[cfg(feature = "probe")]
     fn after_probe(timing: f64, probe: Probe) -> AttemptEnd {
         told_by_probe(timing, probe, true, Duration::from_secs(30))
@@ -821,21 +831,24 @@ mod tests {
             ),
             AttemptEnd::Fatal(CloseReason::Failed)
         );
-        assert!(matches!(
-            after_probe(ANSWERED, Probe::Unreachable("TypeError".into())),
-            AttemptEnd::Failed(Failure::Network { .. })
-        ));
-        // Regression: same-origin, where there is no CORS, a failed check closed the
-        // source as if CORS had refused it (the demo's native source, now and then).
+        // Regression: cross-origin, any failed check closed the source for good, but
+        // Firefox gives up on an unknown host or a lost network too: a server that
+        // answers no request at all (a `no-cors` one included) is retried.
         assert!(matches!(
             told_by_probe(
                 UNKNOWN,
-                Probe::Unreachable("TypeError".into()),
+                Probe::Unreachable("TypeError: NetworkError".into()),
                 false,
                 Duration::from_secs(30)
             ),
             AttemptEnd::Failed(Failure::Network { .. })
         ));
+        assert!(matches!(
+            after_probe(ANSWERED, Probe::Unreachable("TypeError".into())),
+            AttemptEnd::Failed(Failure::Network { .. })
+        ));
+        // (Same-origin, where there is no CORS, the check is never made: a failed probe
+        // is a network failure, as above.)
     }
 
     #[test]
