@@ -18,12 +18,14 @@ use std::time::Duration;
 #[non_exhaustive]
 pub enum Failure {
     /// The browser reported the connection lost or unreachable and is retrying it
-    /// (native transport: the browser does not say which).
+    /// (native transport only: the browser does not say which).
     ConnectionLost,
     /// The server ended the response (fetch transport).
     StreamEnded,
     /// The request failed or the body broke off: the server is unreachable, the
-    /// network dropped, or CORS refused the response (fetch transport).
+    /// network dropped, or CORS refused the response (fetch). Native: the check of why
+    /// the browser gave up failed or timed out, and, as the cause of a wait for the
+    /// network, "the browser is offline".
     Network {
         /// What the browser said.
         message: String,

@@ -244,9 +244,12 @@ impl fmt::Display for CloseReason {
                 status_text,
                 body,
             } => {
+                // (HTTP/2 has no reason phrase, and native learns only the status.)
+                let space = if status_text.is_empty() { "" } else { " " };
                 write!(
                     f,
-                    "the server answered HTTP {status} {status_text}; an event stream needs 200"
+                    "the server answered HTTP {status}{space}{status_text}; an event stream \
+                     needs 200"
                 )?;
                 match body.as_deref().map(str::trim) {
                     Some(body) if !body.is_empty() => write!(f, "; it said: {}", excerpt(body)),
@@ -524,6 +527,21 @@ mod tests {
             reason: CloseReason::Failed,
         };
         assert!(closed.to_string().contains("will not be retried"));
+        // What broke: a status without its text (HTTP/2, native) read "HTTP 404 ;".
+        let status = |status_text: &str| {
+            CloseReason::HttpStatus {
+                status: 404,
+                status_text: status_text.into(),
+                body: None,
+            }
+            .to_string()
+        };
+        assert!(
+            status("").starts_with("the server answered HTTP 404; an event"),
+            "{}",
+            status("")
+        );
+        assert!(status("Not Found").starts_with("the server answered HTTP 404 Not Found; an"));
         // What broke: the sentence said the answer "was cut" also where `reconnect()`
         // had ended it.
         let interrupted = CloseReason::Interrupted { received: 3 }.to_string();
