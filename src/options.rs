@@ -338,7 +338,8 @@ impl Options {
     /// The query parameter through which the native transport resumes after the last
     /// event id when it opens a new EventSource (the first one with
     /// [`last_event_id`](Self::last_event_id), and each one that replaces a failed
-    /// one); `None` sends no parameter. Defaults to `Some("lastEventId")`. The fetch
+    /// one); `None` sends no parameter (native then refuses a `last_event_id`, which it
+    /// could not send). Defaults to `Some("lastEventId")`. The fetch
     /// transport sends the `Last-Event-ID` header instead, and this parameter only
     /// cross-origin, once a request that carried the header failed before any answer
     /// (servers written for EventSource often refuse the preflight it costs), and
@@ -623,6 +624,10 @@ impl Options {
             if !self.headers.is_empty() || self.header_fn.is_some() {
                 fetch_only.push("custom headers");
             }
+            if !self.last_event_id.is_empty() && self.resume_param.is_none() {
+                // Native can send it only in the query.
+                fetch_only.push("a last event id without a resume parameter");
+            }
             if !fetch_only.is_empty() {
                 return invalid(format!(
                     "the fetch transport is needed for {}: the browser's EventSource \
@@ -756,6 +761,25 @@ mod tests {
             .is_ok());
         assert!(Options::new().resume_param(Some("")).validate().is_err());
         assert!(Options::new().resume_param(None).validate().is_ok());
+        // What broke: native with a last event id and no resume parameter connected
+        // without the id, and said nothing.
+        let err = Options::new()
+            .last_event_id("7")
+            .resume_param(None)
+            .validate()
+            .expect_err("native cannot send the id");
+        assert!(
+            err.to_string()
+                .contains("needed for a last event id without a resume parameter"),
+            "{err}"
+        );
+        assert!(Options::new().last_event_id("7").validate().is_ok());
+        assert!(Options::new()
+            .transport(Transport::Fetch)
+            .last_event_id("7")
+            .resume_param(None)
+            .validate()
+            .is_ok());
     }
 
     #[test]

@@ -62,7 +62,7 @@ export interface TypedEventSourceOptions {
    * (native), or when fetch resumes cross-origin after a request with the
    * `Last-Event-ID` header failed before any answer (a refused CORS preflight; not in
    * request mode, whose resume always sends the header). Default `"lastEventId"`;
-   * `null` sends none.
+   * `null` sends none (native then refuses a `lastEventId`, which it could not send).
    */
   resumeParam?: string | null;
   /**
