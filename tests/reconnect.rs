@@ -868,6 +868,38 @@ async fn an_online_event_while_connecting_does_not_cut_the_backoff_after_that_co
 }
 
 #[wasm_bindgen_test]
+async fn reconnect_while_the_browser_reads_as_offline_connects() {
+    // What broke: reconnect() on an open connection, while `navigator.onLine` said
+    // offline (with reconnect_on_online), dropped the connection and then waited for
+    // `online`: the state said "retry in 0 ms" and nothing connected (a VPN, a VM).
+    for transport in BOTH {
+        fake_network(false);
+        let token = token("reconnect-offline");
+        let source = open(
+            &format!("/scenario/stall?after=1&token={token}"),
+            Options::new()
+                .transport(transport)
+                .reconnect_on_online(true)
+                .reconnect_policy(exact_policy(5)),
+        );
+        let (mut states, _s) = states(&source);
+        until_state(&mut states, "open", ConnectionState::is_open).await;
+        js("window.__offline = true");
+        source.reconnect();
+        let (_, between) = until_state(&mut states, "open again", ConnectionState::is_open).await;
+        source.close();
+        real_network();
+        assert!(
+            between
+                .iter()
+                .all(|s| !matches!(s, ConnectionState::Reconnecting { delay: None, .. })),
+            "{transport:?}: {between:?}"
+        );
+        assert_eq!(request_log(&token).await.len(), 2, "{transport:?}");
+    }
+}
+
+#[wasm_bindgen_test]
 async fn coming_online_does_not_cut_short_the_wait_a_retry_after_asked_for() {
     // What broke: an `online` event ended any backoff at once, also the wait a 503 (or
     // 429) asked for with Retry-After, so a network that flapped sent the client back

@@ -322,7 +322,9 @@ async fn backoff(
 }
 
 /// Waits `delay`; true when `reconnect()` (or, with `online`, coming back online) cut it
-/// short. A zero delay starts no timer (most retries have no server minimum).
+/// short. A zero delay starts no timer (most retries have no server minimum). A
+/// `reconnect()` is kept for the connection it asks for: the loop's waits for the
+/// network and for the server's minimum let it through.
 async fn wait(
     control: &Control,
     attempts: &RefCell<Attempts>,
@@ -335,7 +337,7 @@ async fn wait(
     let mut timer = pin!(dom::sleep(delay));
     loop {
         let changed = pin!(control.changed.notified());
-        if control.reconnect.replace(false) || (online && attempts.borrow_mut().take_online()) {
+        if control.reconnect.get() || (online && attempts.borrow_mut().take_online()) {
             return true;
         }
         if let Either::Left(_) = select(timer.as_mut(), changed).await {
@@ -349,11 +351,14 @@ async fn wait(
 /// else it is dropped.
 async fn wait_while(control: &Control, blocked: impl Fn() -> bool, reconnect_ends_it: bool) {
     while blocked() {
-        control.changed.notified().await;
-        if reconnect_ends_it && control.reconnect.get() {
-            return;
+        // (Asked before the wait as well: a `reconnect()` made before it began counts.)
+        if control.reconnect.get() {
+            if reconnect_ends_it {
+                return;
+            }
+            control.reconnect.set(false);
         }
-        control.reconnect.set(false);
+        control.changed.notified().await;
     }
 }
 
@@ -433,7 +438,9 @@ async fn drive(
             }
             wait_while(&control, dom::is_hidden, false).await;
         }
-        if waits_for_network(&options) {
+        // (A `reconnect()` asked for connects all the same: the browser may be wrong
+        // about the network, a VPN or a VM, and the app asked for it.)
+        if waits_for_network(&options) && !control.reconnect.get() {
             // Spend no attempt while there is no network: wait for it.
             if let Some(cause) = &last_cause {
                 let cause = match cause {
@@ -453,8 +460,6 @@ async fn drive(
                     return;
                 }
             }
-            // `reconnect()` connects all the same: the browser may be wrong about the
-            // network (a VPN, a VM), and the app asked for it.
             wait_while(&control, dom::is_offline, true).await;
             if options.pause_when_hidden && dom::is_hidden() {
                 // The page went hidden while the network was away: pause first.
@@ -532,6 +537,8 @@ async fn drive(
             Err(Interrupt::Reconnect) => {
                 attempts.borrow_mut().interrupted(dom::now());
                 last_cause = Some(ReconnectCause::Requested);
+                // Kept for the connection it asks for, past the wait for the network.
+                control.reconnect.set(true);
                 let state = ConnectionState::Reconnecting {
                     attempt: attempts.borrow().attempt(),
                     delay: Some(Duration::ZERO),
