@@ -900,6 +900,53 @@ async fn reconnect_while_the_browser_reads_as_offline_connects() {
 }
 
 #[wasm_bindgen_test]
+async fn time_offline_does_not_count_towards_max_elapsed() {
+    // What broke: the streak's clock ran while the source waited for the network, so
+    // after a while offline the first failure back online gave up (`max_elapsed`),
+    // though no attempt had been made meanwhile.
+    fake_network(false);
+    let channel = token("offline-elapsed");
+    let source = open(
+        &format!("/events?channel={channel}"),
+        Options::new()
+            .transport(Transport::Fetch)
+            .reconnect_on_online(true)
+            .reconnect_policy(exact_policy(5).max_elapsed(Duration::from_millis(600))),
+    );
+    let (mut states, _s) = states(&source);
+    until_state(&mut states, "open", ConnectionState::is_open).await;
+    js("window.__offline = true");
+    let fail = format!("/control/fail?channel={channel}&count=1&status=503");
+    assert_eq!(post_json(&fail, &json!({})).await, 200);
+    let drop = format!("/control/drop?channel={channel}");
+    assert_eq!(post_json(&drop, &json!({})).await, 200);
+    until_state(&mut states, "the wait for the network", |s| {
+        matches!(s, ConnectionState::Reconnecting { delay: None, .. })
+    })
+    .await;
+    // Offline for longer than max_elapsed: no attempt is made meanwhile.
+    gloo_timers::future::TimeoutFuture::new(1_000).await;
+    js("window.__offline = false; window.dispatchEvent(new Event('online'))");
+    let (end, between) = until_state(&mut states, "open again, or closed", |s| {
+        s.is_open() || s.is_closed()
+    })
+    .await;
+    source.close();
+    real_network();
+    assert_eq!(end, ConnectionState::Open, "after {between:?}");
+    assert!(
+        between.iter().any(|s| matches!(
+            s,
+            ConnectionState::Reconnecting {
+                cause: ReconnectCause::HttpStatus { status: 503, .. },
+                ..
+            }
+        )),
+        "the 503 back online: {between:?}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn coming_online_does_not_cut_short_the_wait_a_retry_after_asked_for() {
     // What broke: an `online` event ended any backoff at once, also the wait a 503 (or
     // 429) asked for with Retry-After, so a network that flapped sent the client back
@@ -1163,6 +1210,51 @@ async fn native_lost_offline_and_replaced_online_spends_no_attempt() {
     real_network();
     assert_eq!(end, ConnectionState::Open, "after {between:?}");
     assert_eq!(between, [ConnectionState::Connecting { attempt: 0 }]);
+}
+
+#[wasm_bindgen_test]
+async fn native_replacing_a_stale_url_offline_spends_no_attempt() {
+    // What broke: a native connection whose URL carried an older id than the last one
+    // delivered, lost offline, was replaced at once as a failed attempt (a policy with
+    // no retry left gave up) instead of waiting for the network with nothing spent.
+    fake_network(false);
+    let token = token("native-stale-offline");
+    let source = open(
+        &format!("/scenario/end-after/1?retry=50&token={token}"),
+        Options::new()
+            .transport(Transport::Native)
+            .last_event_id("0")
+            .reconnect_on_online(true)
+            .reconnect_policy(exact_policy(5).max_attempts(0)),
+    );
+    let (mut states, _s) = states(&source);
+    let _offline = source.on::<N>("message", |_| js("window.__offline = true"));
+    until_state(&mut states, "open", ConnectionState::is_open).await;
+    let (lost, _) = until_state(&mut states, "the loss", |s| !s.is_open()).await;
+    assert_eq!(
+        lost,
+        ConnectionState::Reconnecting {
+            attempt: 0,
+            delay: None,
+            cause: ReconnectCause::ConnectionLost
+        }
+    );
+    js("window.__offline = false; window.dispatchEvent(new Event('online'))");
+    let (end, between) = until_state(&mut states, "open again, or closed", |s| {
+        s.is_open() || s.is_closed()
+    })
+    .await;
+    source.close();
+    real_network();
+    assert_eq!(end, ConnectionState::Open, "after {between:?}");
+    let log = request_log(&token).await;
+    let queries: Vec<Option<&str>> = log.iter().map(|r| r["lastEventIdQuery"].as_str()).collect();
+    assert_eq!(queries.first(), Some(&Some("0")), "{log:?}");
+    assert_eq!(
+        queries.last(),
+        Some(&Some("1")),
+        "resumed after event 1: {log:?}"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -14,6 +14,9 @@ pub(crate) struct Attempts {
     online: bool,
     events: u64,
     failing_since: Option<f64>,
+    /// Since when the streak's clock has stood still: the page is offline (or hidden)
+    /// and no attempt is made (see [`pause`](Self::pause)).
+    paused_since: Option<f64>,
 }
 
 impl Attempts {
@@ -25,6 +28,7 @@ impl Attempts {
 
     /// A connection opened at `now`.
     pub fn opened(&mut self, now: f64) {
+        self.resume(now);
         self.opened_at = Some(now);
         self.online = false;
         self.events = 0;
@@ -63,6 +67,7 @@ impl Attempts {
     /// The connection was lost at `now`; returns the number of the retry to come
     /// (from 1).
     pub fn lost(&mut self, now: f64) -> u32 {
+        self.resume(now);
         self.connection_ended(now);
         self.failing_since.get_or_insert(now);
         self.attempt = self.attempt.saturating_add(1);
@@ -74,7 +79,23 @@ impl Attempts {
     #[cfg(any(feature = "native", test))]
     pub fn lost_offline(&mut self, now: f64) -> u32 {
         self.connection_ended(now);
+        self.pause(now);
         self.attempt
+    }
+
+    /// From `now` no attempt is made (the page is offline or hidden): the time until
+    /// [`resume`](Self::resume) does not count towards the streak's length
+    /// ([`failing_for`](Self::failing_for), which `max_elapsed` limits), since nothing
+    /// failed in it.
+    pub fn pause(&mut self, now: f64) {
+        self.paused_since.get_or_insert(now);
+    }
+
+    /// Attempts go on from `now` (see [`pause`](Self::pause)).
+    pub fn resume(&mut self, now: f64) {
+        if let (Some(at), Some(since)) = (self.paused_since.take(), self.failing_since.as_mut()) {
+            *since += (now - at).max(0.0);
+        }
     }
 
     /// The connection was ended on purpose at `now` (`reconnect()`, a hidden page): no
@@ -160,6 +181,35 @@ mod tests {
         assert_eq!(attempts.lost(50.0), 1);
         // Failing, then lost offline: the count stays.
         assert_eq!(attempts.lost_offline(60.0), 1);
+    }
+
+    #[test]
+    fn time_offline_or_hidden_is_not_part_of_a_failing_streak() {
+        // What broke: `max_elapsed` counted the time a source waited for the network
+        // (or a visible page), so after an hour offline the first failure on return
+        // gave up.
+        let mut attempts = Attempts::default();
+        assert_eq!(attempts.lost(0.0), 1);
+        attempts.pause(100.0);
+        attempts.resume(3_600_100.0);
+        assert_eq!(attempts.lost(3_600_150.0), 2);
+        assert_eq!(
+            attempts.failing_for(3_600_150.0),
+            Duration::from_millis(150)
+        );
+        // Native: a loss offline pauses the clock until the next attempt's end or open.
+        assert_eq!(attempts.lost_offline(3_600_200.0), 2);
+        attempts.opened(7_200_200.0);
+        assert_eq!(attempts.lost(7_200_300.0), 3);
+        assert_eq!(
+            attempts.failing_for(7_200_300.0),
+            Duration::from_millis(300)
+        );
+        // No streak: nothing to move.
+        let mut fresh = Attempts::default();
+        fresh.pause(0.0);
+        fresh.resume(10.0);
+        assert_eq!(fresh.failing_for(20.0), Duration::ZERO);
     }
 
     #[test]

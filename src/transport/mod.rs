@@ -164,9 +164,9 @@ pub(crate) enum AttemptEnd {
     Fatal(CloseReason),
     /// The source was closed or dropped: stop quietly.
     Gone,
-    /// A connection lost offline, whose loss spent no attempt, replaced now that the
-    /// network is back (native, `reconnect_on_online`): a retry at once, counted as no
-    /// failure, as the browser's own retry would not have been.
+    /// A connection lost offline, whose loss spent no attempt, to be replaced (native,
+    /// `reconnect_on_online`): at once when the network is back, else once it is. No
+    /// failure, as the browser's own retry would not have been one.
     #[cfg(feature = "native")]
     Replaced(Failure),
 }
@@ -436,7 +436,9 @@ async fn drive(
                     return;
                 }
             }
+            attempts.borrow_mut().pause(dom::now());
             wait_while(&control, dom::is_hidden, false).await;
+            attempts.borrow_mut().resume(dom::now());
         }
         // (A `reconnect()` asked for connects all the same: the browser may be wrong
         // about the network, a VPN or a VM, and the app asked for it.)
@@ -460,7 +462,9 @@ async fn drive(
                     return;
                 }
             }
+            attempts.borrow_mut().pause(dom::now());
             wait_while(&control, dom::is_offline, true).await;
+            attempts.borrow_mut().resume(dom::now());
             if options.pause_when_hidden && dom::is_hidden() {
                 // The page went hidden while the network was away: pause first.
                 continue;
@@ -524,6 +528,7 @@ async fn drive(
                 // Shown as waiting for the network until now; the next state is the
                 // connection's, as after the fetch transport's wait for the network.
                 // (The browser hides `retry:` from native: no server minimum to wait.)
+                attempts.borrow_mut().resume(dom::now());
                 last_cause = Some(cause);
                 continue;
             }

@@ -355,6 +355,14 @@ impl Connection {
                 if !self.url_id.is_empty() && self.url_id != sink.last_event_id() {
                     // The browser would resume from the URL's stale id: replace it.
                     self.es.close();
+                    if waits_for_network(&self.options) {
+                        // Offline the loss spends no attempt: the loop waits for the
+                        // network before the replacement.
+                        self.attempts.borrow_mut().lost_offline(dom::now());
+                        return self.finish(NativeEnd::Attempt(AttemptEnd::Replaced(
+                            Failure::ConnectionLost,
+                        )));
+                    }
                     return self.finish(NativeEnd::Attempt(AttemptEnd::Failed(
                         Failure::ConnectionLost,
                     )));
