@@ -947,6 +947,60 @@ async fn time_offline_does_not_count_towards_max_elapsed() {
 }
 
 #[wasm_bindgen_test]
+async fn native_an_online_during_the_browsers_retry_does_not_cut_the_backoff_after_it() {
+    // What broke: an `online` heard while the browser retried a lost native connection
+    // by itself was kept, and when that retry got a 502 (the browser gave up), the
+    // backoff after it ended at once, unlike the delay the state reported.
+    fake_network(false);
+    let channel = token("native-online-retry");
+    let source = open(
+        &format!("/events?channel={channel}&retry=400"),
+        Options::new()
+            .transport(Transport::Native)
+            .reconnect_on_online(true)
+            .reconnect_policy(exact_policy(1_500)),
+    );
+    let (mut states, _s) = states(&source);
+    until_state(&mut states, "open", ConnectionState::is_open).await;
+    let fail = format!("/control/fail?channel={channel}&count=1&status=502");
+    assert_eq!(post_json(&fail, &json!({})).await, 200);
+    let drop = format!("/control/drop?channel={channel}");
+    assert_eq!(post_json(&drop, &json!({})).await, 200);
+    // The loss; the browser retries by itself 400 ms later: the `online` comes first.
+    let lost = until_state(&mut states, "the loss", is_reconnecting)
+        .await
+        .0;
+    assert!(
+        matches!(lost, ConnectionState::Reconnecting { delay: None, .. }),
+        "{lost:?}"
+    );
+    js("window.dispatchEvent(new Event('online'))");
+    let (retry, _) = until_state(&mut states, "the backoff after the 502", |s| {
+        matches!(s, ConnectionState::Reconnecting { delay: Some(_), .. })
+    })
+    .await;
+    let decided_at = js_sys::Date::now();
+    let ConnectionState::Reconnecting {
+        delay: Some(delay), ..
+    } = retry
+    else {
+        unreachable!()
+    };
+    until_state(&mut states, "connecting again", |s| {
+        matches!(s, ConnectionState::Connecting { .. })
+    })
+    .await;
+    let waited = js_sys::Date::now() - decided_at;
+    source.close();
+    real_network();
+    assert!(delay >= Duration::from_millis(1_500), "{retry:?}");
+    assert!(
+        waited >= delay.as_millis() as f64 - 100.0,
+        "connected again {waited} ms after a retry that said {delay:?}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn coming_online_does_not_cut_short_the_wait_a_retry_after_asked_for() {
     // What broke: an `online` event ended any backoff at once, also the wait a 503 (or
     // 429) asked for with Retry-After, so a network that flapped sent the client back

@@ -402,9 +402,15 @@ impl Connection {
                     cause: ReconnectCause::ConnectionLost,
                 });
             }
-            web_sys::EventSource::CLOSED => self.finish(NativeEnd::BrowserGaveUp {
-                while_open: self.open_now.get(),
-            }),
+            web_sys::EventSource::CLOSED => {
+                // An `online` heard since the loss was the browser's to act on: its own
+                // retry came after it, and this is that retry's end. It must not cut
+                // the backoff after it short.
+                self.attempts.borrow_mut().take_online();
+                self.finish(NativeEnd::BrowserGaveUp {
+                    while_open: self.open_now.get(),
+                })
+            }
             _ => {}
         }
     }
