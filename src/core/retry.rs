@@ -199,7 +199,9 @@ impl ReconnectPolicy {
     }
 
     /// The shortest delay, whatever the server's `retry:` or the jitter say. Defaults
-    /// to 100 ms. Zero is raised to 1 ms: a reconnection loop must not spin.
+    /// to 100 ms. Zero is raised to 1 ms: a reconnection loop must not spin. (Native:
+    /// the browser's own retries of a lost connection wait the server's `retry:` as it
+    /// is; the floor times the connections the crate makes.)
     pub fn floor(mut self, floor: Duration) -> Self {
         self.floor = floor;
         self
