@@ -952,7 +952,7 @@ class Deferred {
           this.#end({
             kind: 'closed',
             reason: 'failed',
-            message: `the wasm module did not load (${why}); check that the package's .wasm file is served, or pass its URL to init()`,
+            message: `the wasm module did not load (${why}); check that the package's .wasm file is served (with Vite's dev server: optimizeDeps: { exclude: ["wasm-eventsource"] }), or pass its URL to init()`,
           });
         },
       );

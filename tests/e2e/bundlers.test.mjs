@@ -1,7 +1,9 @@
 // The npm package as JavaScript users get it: `npm pack`'s tarball, installed into
 // small apps that import `wasm-eventsource` by name with no init() and no plugin,
-// built with Vite, webpack 5 and esbuild and loaded by a plain <script type="module">
-// with an import map; each opened in headless Chromium, receiving typed events from
+// built with Vite, webpack 5 and esbuild, served by Vite's dev server (with the
+// README's optimizeDeps.exclude, and without it: the close message says to add it), and
+// loaded by a plain <script type="module"> with an import map; each opened in headless
+// Chromium, receiving typed events from
 // the test server. Also: a source nobody references survives forced garbage
 // collections, and importing the package in Node (server-side rendering) does not
 // throw while constructing a source there says it needs a browser.
@@ -160,6 +162,55 @@ if (base) {
 
   const browser = await launchBrowser(['--js-flags=--expose-gc']);
   try {
+    // Regression (docs): the README said Vite needs no configuration, but its dev
+    // server pre-bundles the package into node_modules/.vite/deps, where the wasm file
+    // is not: every source closed as `failed`. The README's `optimizeDeps.exclude`.
+    // Without it, the source's close message says what to add.
+    const devMain = `${MAIN}es.onState((s) => { if (s.kind === 'closed' && s.reason === 'failed') window.results.failed = s.message; });\n`;
+    const devServer = async (name, optimizeDeps) => {
+      const app = makeApp(name, tarball, { 'main.js': devMain, 'index.html': HTML() });
+      const { createServer } = await import('vite');
+      const server = await createServer({
+        root: app,
+        configFile: false,
+        logLevel: 'silent',
+        server: { host: '127.0.0.1', port: 0, hmr: false },
+        optimizeDeps,
+      });
+      await server.listen();
+      return server;
+    };
+    await runner.check('Vite 7 dev server (optimizeDeps.exclude, as the README says): the app receives typed events', async () => {
+      const server = await devServer('vite-dev', { exclude: ['wasm-eventsource'] });
+      const page = await browser.newPage();
+      try {
+        const errors = watchPageErrors(page);
+        await page.goto(`${server.resolvedUrls.local[0]}index.html?server=${encodeURIComponent(base)}`);
+        const results = await waitUntil(page, 'the app to read its events', () => window.results && (window.results.done || window.results.failed) && window.results);
+        if (results.failed) throw new Error(`the source closed: ${results.failed}`);
+        if (JSON.stringify(results.events) !== JSON.stringify(['1@chat', '3@chat'])) throw new Error(`events ${JSON.stringify(results.events)}`);
+        const unexpected = errors.unexpected();
+        if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
+        return results.events.join(', ');
+      } finally {
+        await page.close();
+        await server.close();
+      }
+    });
+    await runner.check("Vite 7 dev server without it: the source closes saying what to add", async () => {
+      const server = await devServer('vite-dev-bare', {});
+      const page = await browser.newPage();
+      try {
+        await page.goto(`${server.resolvedUrls.local[0]}index.html?server=${encodeURIComponent(base)}`);
+        const { failed } = await waitUntil(page, 'the source to close', () => window.results && window.results.failed && window.results);
+        if (!failed.includes('optimizeDeps: { exclude: ["wasm-eventsource"] }')) throw new Error(`closed with: ${failed}`);
+        return failed;
+      } finally {
+        await page.close();
+        await server.close();
+      }
+    });
+
     for (const name of ['vite', 'webpack', 'esbuild', 'plain']) {
       await runner.check(`${name}: the app receives typed events in Chromium`, async () => {
         if (!builds[name]) throw new Error('not built');
