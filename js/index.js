@@ -500,13 +500,18 @@ const STREAM_CAPACITY = 65536;
  * aborts. Leaving the loop (`break`, `return`, a throw) aborts the request.
  */
 export function stream(url, init) {
-  const { signal, ...options } = init ?? {};
+  // Each field read once, own or inherited, as the constructor (and fetch's
+  // RequestInit) reads them; `signal` is this function's.
+  const given = init ?? {};
+  const signal = isObject(given) ? read(given, 'signal') : undefined;
+  const options = isObject(given) ? snapshot(given, 'signal') : given;
   // Before the request goes: after it, a throw would leave it sent and its answer unread.
   if (signal != null && (typeof signal.addEventListener !== 'function' || typeof signal.aborted !== 'boolean')) {
     throw new TypeError(`stream(): \`signal\` must be an AbortSignal (a controller's \`signal\`, not the controller), got ${Object.prototype.toString.call(signal)}`);
   }
   if (signal?.aborted) throw signal.reason;
-  const source = new TypedEventSource(url, { ...options, mode: 'request' });
+  // (Not an object: the constructor refuses it, as it would.)
+  const source = new TypedEventSource(url, isObject(options) ? { ...options, mode: 'request' } : options);
   const queue = [];
   /** The `next()` calls waiting, each woken by any change (the first takes an event;
    *  the others wait again). */
@@ -877,14 +882,14 @@ function read(object, key) {
 /** The options as they are now, each read once (own or inherited), for the check, the
  *  core and the class: the caller may change or reuse the object before the wasm is
  *  ready, and a getter runs once. Values stay as they are, for the check to refuse;
- *  unknown keys stay, as undefined; `headers` that are a plain object and `retry` are
- *  copied too. */
-function snapshot(options) {
+ *  unknown keys stay, as undefined (but `skip`, a key the caller takes); `headers`
+ *  that are a plain object and `retry` are copied too. */
+function snapshot(options, skip) {
   const pick = (from, keys) => {
     if (!isObject(from)) return from;
     const copy = {};
     // (Defined, not set: an own `__proto__` key stays a key, for the check to refuse.)
-    for (const key of Object.keys(from)) if (!keys.includes(key)) Object.defineProperty(copy, key, { enumerable: true });
+    for (const key of Object.keys(from)) if (!keys.includes(key) && key !== skip) Object.defineProperty(copy, key, { enumerable: true });
     for (const key of keys) {
       const value = read(from, key);
       if (value !== undefined) copy[key] = value;

@@ -92,6 +92,23 @@ const CHECKS = [
     },
   },
   {
+    // Regression: stream() copied only the init's own fields (object rest), where the
+    // constructor, like fetch's RequestInit, reads inherited ones too: an init made on
+    // a prototype lost its method, headers and body (a GET with a body, refused).
+    title: 'stream() reads an init\'s inherited fields, as the constructor and fetch do',
+    run: async (h) => {
+      const want = await h.expected(4);
+      const token = h.token('js-inherited');
+      const init = Object.create(h.init('openai-chat'));
+      let text = '';
+      for await (const { data, meta } of window.stream(h.url('openai-chat', `tokens=4&pace_ms=0&token=${token}`), init)) {
+        text += h.tokenOf('openai-chat', data, meta);
+      }
+      h.eq(text, want, 'the answer');
+      h.eq((await h.log(token)).length, 1, 'POSTs');
+    },
+  },
+  {
     title: 'TypedEventSource with mode "request": typed callbacks, closed "completed", no error event, no decode error',
     run: async (h, FORMATS) => {
       const want = await h.expected(5);
