@@ -174,10 +174,12 @@ export class TypedEventSource extends EventTarget {
   /**
    * Calls `callback(data, meta)` for each event of `type`, `data` being the event's
    * JSON parsed (typed as `T`; nothing checks the shape at run time). Data that is not
-   * JSON goes to `onDecodeError`. Returns an id for `off`.
+   * JSON goes to `onDecodeError`. Returns an id for `off`. They run after the event's
+   * text callbacks (`onRaw`, listeners, `on<type>`), whatever the registration order.
    */
   on<T = unknown>(type: string, callback: MessageHandler<T>): number;
-  /** Calls `callback(data, meta)` for each event of `type` with its data as text. */
+  /** Calls `callback(data, meta)` for each event of `type` with its data as text
+   *  (before the `on` callbacks, as listeners and `on<type>` handlers are). */
   onRaw(type: string, callback: RawMessageHandler): number;
   /** Events whose data is not JSON (or was over `maxEventSize`). */
   onDecodeError(callback: DecodeErrorHandler): number;
