@@ -176,6 +176,9 @@ export class TypedEventSource extends EventTarget {
    * JSON parsed (typed as `T`; nothing checks the shape at run time). Data that is not
    * JSON goes to `onDecodeError`. Returns an id for `off`. They run after the event's
    * text callbacks (`onRaw`, listeners, `on<type>`), whatever the registration order.
+   * Throws once the source is closed (by `close()` or a failure): nothing would call
+   * the callback; open a new source. So do `onRaw`, `onDecodeError`, `onGap` and
+   * `onAny` (`addEventListener`, `onState` and `events()` do not, as EventSource's).
    */
   on<T = unknown>(type: string, callback: MessageHandler<T>): number;
   /** Calls `callback(data, meta)` for each event of `type` with its data as text
