@@ -44,7 +44,8 @@ const LOST = '\u0000';
  * enumerable ones; a getter on a class is not one): it neither shares a
  * connection with plain options nor reaches the constructor changed, as a connection
  * whose key holds a mark opens with the caller's own options, which the constructor
- * judges. Throws a TypeError for a cycle.
+ * judges. Options JSON cannot write at all (a cycle) get one marked key per URL, and
+ * the constructor refuses them as it would (every option it takes is plain data).
  */
 export function connectionKey(url, options) {
   try {
@@ -67,11 +68,9 @@ export function connectionKey(url, options) {
       const fields = keys.sort().map((k) => [k, raw[k] === undefined ? { [LOST]: 'undefined' } : raw[k]]);
       return Object.fromEntries(plain ? fields : [[LOST, Object.prototype.toString.call(raw)], ...fields]);
     });
-  } catch (e) {
-    throw new TypeError(
-      `wasm-eventsource: the options must be plain data (objects, strings, numbers, booleans), ` +
-        `as TypedEventSourceOptions are; they are compared as JSON, which failed: ${e && e.message}`,
-    );
+  } catch {
+    // (Not a new key each time: a hook's key must stay the same across renders.)
+    return JSON.stringify([String(url), { [LOST]: 'not JSON' }]);
   }
 }
 

@@ -176,6 +176,20 @@ if (base) {
       return shown;
     });
 
+    // Regression: options with a cycle threw from the registry's key (a TypeError out
+    // of the render in React; in Vue, \`connecting\` for good) where other options the
+    // constructor refuses show as closed \`invalid-request\` with its message.
+    await runner.check('options with a cycle are refused with the constructor\'s message, not thrown', async () => {
+      const shown = await showRefused(page, () => {
+        const retry = { baseMs: 50 };
+        retry.again = retry;
+        window.refusedOptions = { transport: 'fetch', retry };
+      });
+      if (!/^closed:invalid-request:.*unknown option `again`/.test(shown)) throw new Error(`shown: ${shown}`);
+      noErrors(errors);
+      return shown;
+    });
+
     await runner.check('unmount (v-if) closes the stream (the server sees it end)', async () => {
       await page.evaluate(() => window.app.setShown(false));
       await waitUntil(page, 'the unmounted view', () => document.querySelector('#unmounted'));
