@@ -140,10 +140,15 @@ class Shared {
     return () => {
       if (!this.#watchers.delete(watcher)) return;
       slot.watchers -= 1;
-      if (slot.watchers === 0) {
+      if (slot.watchers > 0) return;
+      // A task later, as the connection's release: a watcher that comes in between (a
+      // route's next component, mounted as the last one unmounts) keeps the type's
+      // latest event, which it shows at once.
+      setTimeout(() => {
+        if (slot.watchers > 0 || this.#types.get(type) !== slot) return;
         this.#types.delete(type);
-        if (slot.id !== null) this.#source.off(slot.id);
-      }
+        if (slot.id !== null) this.#source?.off(slot.id);
+      }, 0);
     };
   }
 

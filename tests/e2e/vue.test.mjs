@@ -216,6 +216,29 @@ if (base) {
       }
     });
 
+    // Regression: the last composable of a type to unmount dropped the type's latest
+    // event at once, though the connection stays a task longer for the next user: a
+    // route's next component, mounted as the last one unmounted, showed no data until
+    // the next event.
+    await runner.check('a component mounted as the last of its type unmounts shows the latest event at once', async () => {
+      const name = unique('vue-swap');
+      const other = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(other);
+        await other.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('vue-swap-feed')}`);
+        await other.evaluate((channelName) => window.swapStart(channelName), name);
+        await server.until(`one stream on ${name}`, () => server.open(name), 1);
+        await server.publish(name, 'swap', { n: 1 });
+        await waitUntil(other, 'the first component to show the event', () => document.querySelector('#swap-first')?.textContent === '1');
+        const shown = await other.evaluate((channelName) => window.swapNow(channelName), name);
+        if (shown !== '1') throw new Error(`the next component rendered ${shown} first`);
+        noErrors(pageErrors);
+        return `first render: ${shown}`;
+      } finally {
+        await other.close();
+      }
+    });
+
     // Regression (hydration): a composable that hydrated after its connection had
     // opened (a lazily hydrated component) copied `open` and the latest event into its
     // refs before the first render, over the server's `connecting`: Vue logged

@@ -39,3 +39,28 @@ window.hydrate = (channel) => {
   document.body.append(host);
   createSSRApp(Hydrated).mount(host);
 };
+
+// A component of the `swap` events of a channel, unmounted while another with the same
+// URL and type mounts (a route change): `swapStart` mounts the first, `swapNow` swaps
+// and says what the second rendered first.
+const latestOf = (id, channel) => ({
+  setup() {
+    const server = new URLSearchParams(location.search).get('server');
+    const { data } = useEventSource(`${server}/events?channel=${channel}&retry=100`, 'swap', { transport: 'fetch' });
+    return () => h('p', { id }, String(data.value?.n));
+  },
+});
+let first = null;
+window.swapStart = (channel) => {
+  const host = document.createElement('div');
+  document.body.append(host);
+  first = createApp(latestOf('swap-first', channel));
+  first.mount(host);
+};
+window.swapNow = (channel) => {
+  first.unmount();
+  const host = document.createElement('div');
+  document.body.append(host);
+  createApp(latestOf('swap-next', channel)).mount(host);
+  return document.querySelector('#swap-next').textContent;
+};
