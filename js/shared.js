@@ -35,7 +35,7 @@ const entries = new Map();
 const LOST = '\u0000';
 
 /**
- * The key of a connection: the URL as given and the options as JSON with sorted keys,
+ * The key of a connection: the URL resolved and the options as JSON with sorted keys,
  * so equal options are one connection whatever the object (an inline `{...}` in a
  * render is a new object each time). A value JSON would drop or change (an object that
  * is not plain, such as a `Headers`, a `Map`, a `Date` or a class's instance; a
@@ -48,8 +48,9 @@ const LOST = '\u0000';
  * the constructor refuses them as it would (every option it takes is plain data).
  */
 export function connectionKey(url, options) {
+  const href = resolved(url);
   try {
-    return JSON.stringify([String(url), options ?? null], function (name, value) {
+    return JSON.stringify([href, options ?? null], function (name, value) {
       // The value before `toJSON` (a Date's) made it a string.
       const raw = this[name];
       const kind = typeof raw;
@@ -70,7 +71,21 @@ export function connectionKey(url, options) {
     });
   } catch {
     // (Not a new key each time: a hook's key must stay the same across renders.)
-    return JSON.stringify([String(url), { [LOST]: 'not JSON' }]);
+    return JSON.stringify([href, { [LOST]: 'not JSON' }]);
+  }
+}
+
+/** `url` as a source resolves it, where sources can be opened: a relative URL means
+ *  another stream after a `pushState` to another path, and `/events` and its absolute
+ *  form are one. As given on the server, or where it does not parse (the constructor
+ *  says why). */
+function resolved(url) {
+  const text = String(url);
+  if (!canConnect) return text;
+  try {
+    return new URL(text, typeof document !== 'undefined' ? document.baseURI : location.href).href;
+  } catch {
+    return text;
   }
 }
 

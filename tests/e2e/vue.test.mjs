@@ -216,6 +216,28 @@ if (base) {
       }
     });
 
+    // Regression: the registry keyed connections on the URL as written, so a relative
+    // URL and its absolute form opened two streams (and a relative one kept its stream
+    // after a pushState to another path, where it means another).
+    await runner.check('a relative URL shares the connection of its absolute form', async () => {
+      const name = unique('vue-rel');
+      const other = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(other);
+        await other.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${name}`);
+        await other.evaluate(() => window.app.setLate(true));
+        await waitUntil(other, 'the late badge to say open', () => document.querySelector('#late-badge')?.textContent === 'open');
+        await other.evaluate((channelName) => window.relative(channelName), name);
+        await waitUntil(other, 'the relative view to say open', () => document.querySelector('#relative')?.textContent === 'open');
+        const open = await server.open(name);
+        if (open !== 1) throw new Error(`${open} streams open on ${name}`);
+        noErrors(pageErrors);
+        return '1 stream';
+      } finally {
+        await other.close();
+      }
+    });
+
     // Regression: the last composable of a type to unmount dropped the type's latest
     // event at once, though the connection stays a task longer for the next user: a
     // route's next component, mounted as the last one unmounted, showed no data until

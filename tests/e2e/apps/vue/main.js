@@ -64,3 +64,23 @@ window.swapNow = (channel) => {
   createApp(latestOf('swap-next', channel)).mount(host);
   return document.querySelector('#swap-next').textContent;
 };
+
+// A composable with Late.vue's options and its URL written relative to a `<base>` that
+// points at the server: the same stream.
+window.relative = (channel) => {
+  const base = document.createElement('base');
+  base.href = `${new URLSearchParams(location.search).get('server')}/`;
+  document.head.append(base);
+  const host = document.createElement('div');
+  document.body.append(host);
+  createApp({
+    setup() {
+      const { state } = useEventSource(`events?channel=${channel}&retry=100`, 'chat', {
+        transport: 'fetch',
+        retry: { baseMs: 50, floorMs: 50, maxMs: 100, jitter: false },
+      });
+      return () => h('p', { id: 'relative' }, state.value.kind);
+    },
+  }).mount(host);
+  base.remove();
+};
