@@ -38,10 +38,13 @@ export type {
  * await, so the package loads in Service Workers and SharedWorkers too): there is no
  * need to call it. A source constructed before the wasm is ready works at once and
  * connects when it is (its options are checked at once all the same). Pass a URL, a
- * Response or bytes to load the wasm from elsewhere.
+ * Request, a Response (or a promise of one, as `fetch` gives), bytes or a compiled
+ * module to load the wasm from elsewhere.
  * Later calls return the first call's promise (unless it failed: then they try again).
  */
-export function init(input?: string | URL | Response | BufferSource | WebAssembly.Module): Promise<void>;
+export function init(
+  input?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module | Promise<Response | BufferSource | WebAssembly.Module>,
+): Promise<void>;
 
 /** The options of `stream()`: those of `TypedEventSource` that request mode takes (it
  *  is implied, over the fetch transport; sharing and pausing while hidden would send

@@ -194,6 +194,10 @@ async function main(): Promise<void> {
     });
   });
   await init();
+  // Once loaded, init() returns the same promise whatever it is given; these check the
+  // types take what wasm-bindgen's loader does (a Request, a promise of a Response).
+  await init(new Request("unused.wasm"));
+  await init(Promise.resolve(new Response("")));
   results.optionErrors = [...OPTIONS.map((o) => thrown(`${server}/events`, o)), anyWithNative(), both()];
   results.reads.push(reads(`${server}/events`));
   results.inherited = await inheritedState;
