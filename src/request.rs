@@ -106,7 +106,9 @@ impl std::error::Error for RequestError {
 }
 
 /// How many items a [`RequestStream`] queues for a consumer that does not poll; past
-/// that the oldest go, counted by [`RequestStream::dropped`].
+/// that the oldest go, counted by [`RequestStream::dropped`]. In bytes the bound is
+/// this times [`max_event_size`](crate::Options::max_event_size): an answer's events
+/// are small tokens, and a consumer that stalls on large ones should lower that.
 pub const REQUEST_STREAM_CAPACITY: usize = 65_536;
 
 /// One request's answer as a [`Stream`]: made by [`request`].

@@ -21,7 +21,10 @@ use std::task::{Context, Poll, Waker};
 /// capacity given to
 /// [`EventSource::subscribe_with_capacity`](crate::EventSource::subscribe_with_capacity)).
 /// A consumer that falls that far behind loses the oldest queued events, not memory:
-/// [`dropped`](Self::dropped) counts them, so it can tell and, say, reload.
+/// [`dropped`](Self::dropped) counts them, so it can tell and, say, reload. The bound
+/// is in events: in bytes it is the capacity times
+/// [`max_event_size`](crate::Options::max_event_size) (1 MiB by default), so lower one
+/// of them for a feed of large events and a consumer that may stall.
 ///
 /// ```no_run
 /// use futures::StreamExt;
