@@ -11,6 +11,7 @@ use common::*;
 use futures::channel::mpsc::unbounded;
 use serde::Deserialize;
 use serde_json::json;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 use wasm_eventsource::{ConnectionState, DecodeError, EventSource, Message, Options, Transport};
 
@@ -75,6 +76,70 @@ async fn decode_each<T: serde::de::DeserializeOwned + 'static>(
         got.push(next(&mut rx, "a decoded event").await);
     }
     got
+}
+
+#[wasm_bindgen(inline_js = r#"
+const add = EventTarget.prototype.addEventListener;
+export function watchSources(seen) {
+  EventSource.prototype.addEventListener = function (...args) {
+    seen.push(this);
+    return add.apply(this, args);
+  };
+}
+export function unwatchSources() {
+  delete EventSource.prototype.addEventListener;
+}
+export function dispatchData(source, data) {
+  source.dispatchEvent(new MessageEvent("message", { data, origin: new URL(source.url).origin }));
+}
+"#)]
+extern "C" {
+    /// Pushes onto `seen` each browser EventSource that adds a listener, until
+    /// [`unwatch_sources`].
+    #[wasm_bindgen(js_name = watchSources)]
+    fn watch_sources(seen: &js_sys::Array);
+    #[wasm_bindgen(js_name = unwatchSources)]
+    fn unwatch_sources();
+    /// Dispatches a `message` event with `data` on a browser EventSource.
+    #[wasm_bindgen(js_name = dispatchData)]
+    fn dispatch_data(source: &JsValue, data: &str);
+}
+
+/// What `on_message::<T>` of a native source makes of each of `texts` as an event's
+/// data, text for text. The test server cannot send these: it re-encodes published
+/// data with serde_json, which holds no `1e400` or lone surrogate and sorts keys. So
+/// each is dispatched on the browser's EventSource as a `message` event, the path a
+/// server's event takes from there.
+async fn decode_texts<T: serde::de::DeserializeOwned + 'static>(
+    texts: &[&str],
+) -> Vec<Result<Message<T>, DecodeError>> {
+    let seen = js_sys::Array::new();
+    watch_sources(&seen);
+    let channel = token("jsjson-text");
+    let source = EventSource::new(&url(&format!("/events?channel={channel}"))).expect("valid url");
+    let (mut states, _observer) = states(&source);
+    let (tx, mut rx) = unbounded();
+    let _sub = source.on_message::<T>(move |r| {
+        let _ = tx.unbounded_send(r);
+    });
+    until_state(&mut states, "open", ConnectionState::is_open).await;
+    unwatch_sources();
+    assert!(seen.length() > 0, "the browser's EventSource was not seen");
+    let browser = seen.get(0);
+    let mut got = Vec::new();
+    for text in texts {
+        dispatch_data(&browser, text);
+        got.push(next(&mut rx, text).await);
+    }
+    source.close();
+    got
+}
+
+/// Checks that serde_json refuses `text` as `T` too.
+fn serde_json_refuses<T: serde::de::DeserializeOwned + std::fmt::Debug>(text: &str) {
+    if let Ok(value) = serde_json::from_str::<T>(text) {
+        panic!("serde_json takes {text} as {value:?}");
+    }
 }
 
 fn reason<T: std::fmt::Debug>(result: &Result<Message<T>, DecodeError>) -> &str {
@@ -358,6 +423,95 @@ async fn data_nested_128_levels_deep_is_a_decode_error_not_a_trap() {
         let second = next(&mut rx, "the event after it").await.expect("decodes");
         assert_eq!(second.data, json!({"n": 2, "deep": []}));
         source.close();
+    }
+}
+
+/// A pair read through `deserialize_any`, as a hand-written type may read an array.
+#[derive(Debug, PartialEq)]
+struct AnyPair(u8, u8);
+
+impl<'de> Deserialize<'de> for AnyPair {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Pair;
+        impl<'de> serde::de::Visitor<'de> for Pair {
+            type Value = AnyPair;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a pair")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<AnyPair, A::Error> {
+                let missing = || serde::de::Error::invalid_length(0, &self);
+                let a = seq.next_element()?.ok_or_else(missing)?;
+                let b = seq.next_element()?.ok_or_else(missing)?;
+                Ok(AnyPair(a, b))
+            }
+        }
+        d.deserialize_any(Pair)
+    }
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+enum Shape {
+    Pair(u8, u8),
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+struct Arrays {
+    tuple: (u8, u8),
+    array: [u8; 2],
+    point: Point,
+    variant: Shape,
+    any: AnyPair,
+}
+
+#[wasm_bindgen_test]
+async fn an_array_longer_than_its_type_is_refused_as_with_serde_json() {
+    // What broke (a review): the elements past what the type reads were dropped in
+    // silence, so `[1,2,3]` decoded as the pair (1, 2) (tuples, arrays, structs and
+    // tuple variants sent as arrays, and arrays read through `deserialize_any`),
+    // where serde_json refuses it ("trailing characters").
+    let fits =
+        r#"{"tuple":[1,2],"array":[1,2],"point":[1,2],"variant":{"Pair":[1,2]},"any":[1,2]}"#;
+    let longer = [
+        (
+            "tuple",
+            r#"{"tuple":[1,2,3],"array":[1,2],"point":[1,2],"variant":{"Pair":[1,2]},"any":[1,2]}"#,
+        ),
+        (
+            "array",
+            r#"{"tuple":[1,2],"array":[1,2,3],"point":[1,2],"variant":{"Pair":[1,2]},"any":[1,2]}"#,
+        ),
+        (
+            "point",
+            r#"{"tuple":[1,2],"array":[1,2],"point":[1,2,3],"variant":{"Pair":[1,2]},"any":[1,2]}"#,
+        ),
+        (
+            "variant",
+            r#"{"tuple":[1,2],"array":[1,2],"point":[1,2],"variant":{"Pair":[1,2,3]},"any":[1,2]}"#,
+        ),
+        (
+            "any",
+            r#"{"tuple":[1,2],"array":[1,2],"point":[1,2],"variant":{"Pair":[1,2]},"any":[1,2,3]}"#,
+        ),
+    ];
+    let mut texts = vec![fits];
+    texts.extend(longer.iter().map(|(_, text)| *text));
+    let got = decode_texts::<Arrays>(&texts).await;
+    assert_eq!(
+        got[0]
+            .as_ref()
+            .expect("arrays of the right length decode")
+            .data,
+        serde_json::from_str::<Arrays>(fits).expect("serde_json takes it")
+    );
+    for ((field, text), result) in longer.iter().zip(&got[1..]) {
+        serde_json_refuses::<Arrays>(text);
+        assert_eq!(
+            reason(result),
+            format!("invalid length 3, expected fewer elements in array (at .{field})")
+        );
     }
 }
 

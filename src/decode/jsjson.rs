@@ -189,6 +189,21 @@ impl Value {
         Ok(depth)
     }
 
+    /// Visits the elements of this value, an array. One the visitor leaves unread
+    /// (`[1,2,3]` for a pair) is an error, as with serde_json, never dropped.
+    fn array<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let depth = self.inside()?;
+        let mut items = Items::new(self.0.unchecked_into(), depth);
+        let value = visitor.visit_seq(&mut items)?;
+        if items.next < items.len {
+            return Err(de::Error::invalid_length(
+                items.len as usize,
+                &"fewer elements in array",
+            ));
+        }
+        Ok(value)
+    }
+
     /// "invalid type: <what the value is>, expected <expected>".
     fn invalid(&self, expected: &str) -> Error {
         let v = &self.0;
@@ -266,8 +281,7 @@ impl<'de> Deserializer<'de> for Value {
         } else if v.is_null() || v.is_undefined() {
             visitor.visit_unit()
         } else if js_sys::Array::is_array(v) {
-            let depth = self.inside()?;
-            visitor.visit_seq(Items::new(self.0.unchecked_into(), depth))
+            self.array(visitor)
         } else {
             let depth = self.inside()?;
             visitor.visit_map(Fields::new(self.0, depth))
@@ -350,8 +364,7 @@ impl<'de> Deserializer<'de> for Value {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         if js_sys::Array::is_array(&self.0) {
-            let depth = self.inside()?;
-            visitor.visit_seq(Items::new(self.0.unchecked_into(), depth))
+            self.array(visitor)
         } else {
             Err(self.invalid("an array"))
         }
