@@ -515,6 +515,52 @@ async fn an_array_longer_than_its_type_is_refused_as_with_serde_json() {
     }
 }
 
+#[derive(Debug, Deserialize)]
+struct Huge {
+    value: Option<serde_json::Value>,
+    float: Option<f64>,
+    integer: Option<u64>,
+    text: Option<String>,
+}
+
+#[wasm_bindgen_test]
+async fn a_number_beyond_the_f64_range_is_refused_as_with_serde_json() {
+    // What broke (a review): JSON.parse reads 1e400 as Infinity, which reached an f64
+    // as inf and a `serde_json::Value` as null in silence, and an integer type's error
+    // called it "a number with a fraction"; serde_json refuses it, "number out of
+    // range".
+    let texts = [
+        r#"{"value":1e400}"#,
+        r#"{"float":-1e400}"#,
+        r#"{"integer":1e400}"#,
+        r#"{"text":1e400}"#,
+        r#"{"value":1.7976931348623157e308,"float":-1.7976931348623157e308}"#,
+    ];
+    let got = decode_texts::<Huge>(&texts).await;
+    for (field, (text, result)) in ["value", "float", "integer", "text"]
+        .iter()
+        .zip(texts.iter().zip(&got))
+    {
+        serde_json_refuses::<Huge>(text);
+        assert!(
+            reason(result).starts_with("number out of range")
+                && reason(result).ends_with(&format!("(at .{field})")),
+            "{}",
+            reason(result)
+        );
+    }
+    let largest = &got[4].as_ref().expect("the largest f64 decodes").data;
+    assert_eq!(
+        (
+            largest.value.as_ref().and_then(|v| v.as_f64()),
+            largest.float,
+            largest.integer,
+            largest.text.as_deref()
+        ),
+        (Some(f64::MAX), Some(-f64::MAX), None, None)
+    );
+}
+
 /// This file's build has no `probe` feature: when the browser gives up and its
 /// Resource Timing entry does not say why, nothing asks the server again. The give-up
 /// is a passing network failure whose message names the feature, and the server saw

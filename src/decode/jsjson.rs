@@ -213,6 +213,7 @@ impl Value {
             Unexpected::Str(&text)
         } else if let Some(n) = v.as_f64() {
             match n {
+                n if !n.is_finite() => return out_of_range(),
                 n if exact(n) => Unexpected::Signed(n as i64),
                 n if n.fract() == 0.0 => Unexpected::Other("an integer beyond ±2^53"),
                 n => Unexpected::Float(n),
@@ -237,6 +238,12 @@ impl Value {
             _ => Err(self.invalid(expected)),
         }
     }
+}
+
+/// The error for a number beyond the `f64` range (`1e400`), which `JSON.parse` makes
+/// ±Infinity: serde_json's words.
+fn out_of_range() -> Error {
+    Error::new("number out of range (beyond ±1.8e308, the f64 range)".to_owned())
 }
 
 /// The error for a whole number beyond ±2⁵³, which `JSON.parse` may have rounded.
@@ -267,6 +274,8 @@ impl<'de> Deserializer<'de> for Value {
         } else if let Some(n) = v.as_f64() {
             if exact(n) {
                 visit_integer(n, visitor)
+            } else if !n.is_finite() {
+                Err(out_of_range())
             } else if n.fract() == 0.0 && (I64_START..U64_END).contains(&n) {
                 // An integer serde_json would hold exactly (as u64 or i64), which
                 // JSON.parse may have rounded: refused, as for an integer type. (A
@@ -302,8 +311,8 @@ impl<'de> Deserializer<'de> for Value {
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         let this = self.scalar();
         match this.0.as_f64() {
-            Some(n) => visitor.visit_f64(n),
-            None => Err(this.invalid("a number")),
+            Some(n) if n.is_finite() => visitor.visit_f64(n),
+            _ => Err(this.invalid("a number")),
         }
     }
 
