@@ -561,6 +561,39 @@ async fn a_number_beyond_the_f64_range_is_refused_as_with_serde_json() {
     );
 }
 
+#[derive(Debug, Deserialize, PartialEq)]
+struct Whole {
+    one: u8,
+    hundred: u8,
+    zero: i8,
+}
+
+#[wasm_bindgen_test]
+async fn a_whole_number_written_as_a_float_is_an_integer_unlike_serde_json() {
+    // A documented difference (src/decode/jsjson.rs): JSON.parse reads `1.0` as it
+    // reads `1`, so it decodes into an integer type, which serde_json refuses, and a
+    // `serde_json::Value` holds an integer where serde_json's holds an f64. Pinned, so
+    // that a change is deliberate.
+    let text = r#"{"one":1.0,"hundred":1e2,"zero":-0}"#;
+    let got = decode_texts::<Whole>(&[text]).await;
+    assert_eq!(
+        got[0].as_ref().expect("decodes").data,
+        Whole {
+            one: 1,
+            hundred: 100,
+            zero: 0
+        }
+    );
+    serde_json_refuses::<Whole>(text);
+    let value = decode_texts::<serde_json::Value>(&[text]).await;
+    let value = &value[0].as_ref().expect("decodes").data;
+    assert_eq!(value, &json!({"one": 1, "hundred": 100, "zero": 0}));
+    let theirs: serde_json::Value = serde_json::from_str(text).expect("serde_json takes it");
+    assert!(["one", "hundred", "zero"]
+        .iter()
+        .all(|k| value[k].is_u64() && theirs[k].is_f64()));
+}
+
 /// This file's build has no `probe` feature: when the browser gives up and its
 /// Resource Timing entry does not say why, nothing asks the server again. The give-up
 /// is a passing network failure whose message names the feature, and the server saw

@@ -10,15 +10,20 @@
 //! the bench machine). With the fetch transport compiled in, serde_json is there anyway
 //! and decodes every event, whichever transport brought it.
 //!
-//! What differs from serde_json, by nature of `JSON.parse`: numbers are `f64`, so an
-//! integer beyond ±2⁵³ (and within −2⁶³..2⁶⁴, where serde_json would hold it exactly)
-//! cannot be held exactly and is refused with an error that says so (never rounded in
-//! silence), for an integer type and for a self-describing one (`serde_json::Value`).
-//! A float in that range (`1.5e17`) is refused there too, as JSON.parse keeps no trace
-//! of how a number was written; decode it into an `f64` field, or use the fetch
-//! transport; a duplicated key keeps its last value; a number key is
-//! read as `JSON.parse` reads the key's text (`"1.0"` is 1, where serde_json wants
-//! `"1"` for an integer).
+//! What differs from serde_json, by nature of `JSON.parse`:
+//!
+//! - numbers are `f64`, so an integer beyond ±2⁵³ (and within −2⁶³..2⁶⁴, where
+//!   serde_json would hold it exactly) cannot be held exactly and is refused with an
+//!   error that says so (never rounded in silence), for an integer type and for a
+//!   self-describing one (`serde_json::Value`). A float in that range (`1.5e17`) is
+//!   refused there too, as JSON.parse keeps no trace of how a number was written;
+//!   decode it into an `f64` field, or use the fetch transport;
+//! - for the same reason, a whole number written as a float (`1.0`, `1e2`, `-0`) is an
+//!   integer: it decodes into an integer type, which serde_json refuses, and a
+//!   `serde_json::Value` holds it as an integer (serde_json's holds an `f64`);
+//! - a duplicated key keeps its last value;
+//! - a number key is read as `JSON.parse` reads the key's text (`"1.0"` is 1, where
+//!   serde_json wants `"1"` for an integer).
 
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess,
