@@ -594,6 +594,20 @@ async fn a_whole_number_written_as_a_float_is_an_integer_unlike_serde_json() {
         .all(|k| value[k].is_u64() && theirs[k].is_f64()));
 }
 
+#[wasm_bindgen_test]
+async fn a_struct_variant_sent_as_an_array_decodes_as_with_serde_json() {
+    // What broke (a review): a struct variant took only an object, so `{"Move":[1,-2]}`
+    // was refused, which serde_json reads as a struct is read (`Point` from `[1,-2]`).
+    let texts = [r#"{"Move":[1,-2]}"#, r#"{"Move":{"x":3,"y":4}}"#];
+    let got = decode_texts::<Command>(&texts).await;
+    for (text, result) in texts.iter().zip(&got) {
+        assert_eq!(
+            &result.as_ref().expect("decodes").data,
+            &serde_json::from_str::<Command>(text).expect("serde_json takes it")
+        );
+    }
+}
+
 /// This file's build has no `probe` feature: when the browser gives up and its
 /// Resource Timing entry does not say why, nothing asks the server again. The give-up
 /// is a passing network failure whose message names the feature, and the server saw

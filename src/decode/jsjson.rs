@@ -598,11 +598,12 @@ impl<'de> VariantAccess<'de> for Value {
         self.deserialize_seq(visitor)
     }
 
+    /// An object, or an array of the fields in order, as a struct.
     fn struct_variant<V: Visitor<'de>>(
         self,
-        _fields: &'static [&'static str],
+        fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        self.deserialize_map(visitor)
+        self.deserialize_struct("", fields, visitor)
     }
 }
