@@ -608,6 +608,45 @@ async fn a_struct_variant_sent_as_an_array_decodes_as_with_serde_json() {
     }
 }
 
+#[wasm_bindgen_test]
+async fn a_lone_surrogate_escape_is_refused_not_replaced() {
+    // What broke (a review): JSON.parse keeps `"\ud800"` as a lone surrogate, which
+    // became U+FFFD on its way into a Rust string, in silence; serde_json refuses it.
+    // A U+FFFD in the data, escaped or not, is a character like any other.
+    use std::collections::BTreeMap;
+    let texts = [
+        r#"{"s":"a\ud800"}"#,
+        r#"{"s":"\udc00\ud800"}"#,
+        r#"{"\udfff":"key"}"#,
+        r#"{"escaped":"\ufffd","raw":"�","pair":"\ud83d\ude00"}"#,
+    ];
+    let got = decode_texts::<BTreeMap<String, serde_json::Value>>(&texts).await;
+    for (text, result) in texts.iter().zip(&got[..3]) {
+        serde_json_refuses::<BTreeMap<String, serde_json::Value>>(text);
+        assert!(
+            reason(result).contains("lone surrogate"),
+            "{}",
+            reason(result)
+        );
+    }
+    assert!(reason(&got[0]).ends_with("(at .s)"), "{}", reason(&got[0]));
+    assert_eq!(
+        got[3].as_ref().expect("U+FFFD and a pair decode").data,
+        serde_json::from_str::<BTreeMap<String, serde_json::Value>>(texts[3]).expect("valid")
+    );
+    #[derive(Debug, Deserialize)]
+    struct Text {
+        #[allow(dead_code)]
+        s: String,
+    }
+    let typed = decode_texts::<Text>(&[texts[0]]).await;
+    assert!(
+        reason(&typed[0]).contains("lone surrogate"),
+        "{}",
+        reason(&typed[0])
+    );
+}
+
 /// This file's build has no `probe` feature: when the browser gives up and its
 /// Resource Timing entry does not say why, nothing asks the server again. The give-up
 /// is a passing network failure whose message names the feature, and the server saw

@@ -194,6 +194,25 @@ impl Value {
         Ok(depth)
     }
 
+    /// The value as a string, if it is one. One with a lone surrogate (`"\ud800"`),
+    /// which `JSON.parse` keeps and a Rust string cannot hold (it arrives as U+FFFD),
+    /// is an error, as with serde_json.
+    fn string(&self) -> Result<Option<String>, Error> {
+        let s = self.0.as_string();
+        if let Some(s) = &s {
+            if s.contains('\u{FFFD}')
+                && !self.0.unchecked_ref::<js_sys::JsString>().is_valid_utf16()
+            {
+                return Err(Error::new(
+                    "a string holds a lone surrogate (\\ud800 to \\udfff without its pair), \
+                     which UTF-8 cannot hold"
+                        .to_owned(),
+                ));
+            }
+        }
+        Ok(s)
+    }
+
     /// Visits the elements of this value, an array. One the visitor leaves unread
     /// (`[1,2,3]` for a pair) is an error, as with serde_json, never dropped.
     fn array<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -274,7 +293,7 @@ impl<'de> Deserializer<'de> for Value {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         let v = &self.0;
-        if let Some(s) = v.as_string() {
+        if let Some(s) = self.string()? {
             visitor.visit_string(s)
         } else if let Some(n) = v.as_f64() {
             if exact(n) {
@@ -330,7 +349,7 @@ impl<'de> Deserializer<'de> for Value {
     }
 
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.0.as_string() {
+        match self.string()? {
             Some(s) => visitor.visit_string(s),
             None => Err(self.invalid("a string")),
         }
