@@ -647,6 +647,47 @@ async fn a_lone_surrogate_escape_is_refused_not_replaced() {
     );
 }
 
+/// An object's keys, in the order the deserializer visits them.
+#[derive(Debug)]
+struct Keys(Vec<String>);
+
+impl<'de> Deserialize<'de> for Keys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Keys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(key);
+                }
+                Ok(Keys(keys))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+#[wasm_bindgen_test]
+async fn object_keys_come_in_javascripts_order_unlike_serde_json() {
+    // A documented difference (src/decode/jsjson.rs): JSON.parse's object lists keys
+    // that are array indices ("2", "10", not "01") first, ascending, then the others
+    // in the order written, a duplicated one where it first stood; serde_json visits
+    // them as written. Pinned, so that a change is deliberate.
+    let text = r#"{"b":0,"01":0,"10":0,"a":0,"2":0,"b":1}"#;
+    let got = decode_texts::<Keys>(&[text]).await;
+    assert_eq!(
+        got[0].as_ref().expect("decodes").data.0,
+        ["2", "10", "b", "01", "a"]
+    );
+    let theirs = serde_json::from_str::<Keys>(text).expect("serde_json takes it");
+    assert_eq!(theirs.0, ["b", "01", "10", "a", "2", "b"]);
+}
+
 /// This file's build has no `probe` feature: when the browser gives up and its
 /// Resource Timing entry does not say why, nothing asks the server again. The give-up
 /// is a passing network failure whose message names the feature, and the server saw

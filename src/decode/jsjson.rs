@@ -21,7 +21,12 @@
 //! - for the same reason, a whole number written as a float (`1.0`, `1e2`, `-0`) is an
 //!   integer: it decodes into an integer type, which serde_json refuses, and a
 //!   `serde_json::Value` holds it as an integer (serde_json's holds an `f64`);
-//! - a duplicated key keeps its last value;
+//! - a duplicated key keeps its last value, in the place of its first;
+//! - an object's keys come in JavaScript's order, not the document's: keys that are
+//!   array indices (`"2"`, `"10"`, not `"01"`) first, ascending, then the others as
+//!   written (`{"b":0,"2":0}` is visited as `"2"`, `"b"`): it shows in a type that
+//!   keeps the order (an insertion-ordered map, a custom visitor) and in which of two
+//!   wrong values an error names;
 //! - a number key is read as `JSON.parse` reads the key's text (`"1.0"` is 1, where
 //!   serde_json wants `"1"` for an integer).
 
