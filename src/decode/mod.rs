@@ -11,7 +11,11 @@ use std::rc::Rc;
 
 /// One event from the server, with its payload decoded into `T`.
 ///
-/// `Message<String>` is the raw variant: the data exactly as the server sent it.
+/// [`EventSource::on_raw`](crate::EventSource::on_raw) hands over a `Message<String>`
+/// whose data is exactly as the server sent it. A typed `String` is decoded like any
+/// other type: [`on::<String>`](crate::EventSource::on), `subscribe::<String>` and
+/// [`request::<String>`](crate::request()) take the data as JSON, so `data: "hi"` is
+/// the string `hi` and plain text (`data: hi`) is a [`DecodeError`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Message<T> {
