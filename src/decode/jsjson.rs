@@ -43,6 +43,11 @@ extern "C" {
     /// `JSON.parse` of a string that is already in JavaScript.
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `encodeURIComponent`, which throws for a string with a lone surrogate: a check
+    /// every browser has (`String.prototype.isWellFormed` is from 2023).
+    #[wasm_bindgen(js_name = encodeURIComponent, catch)]
+    fn encode_uri_component(text: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 /// The largest integer an `f64` holds exactly, and every integer below it: 2⁵³ − 1.
@@ -201,17 +206,14 @@ impl Value {
 
     /// The value as a string, if it is one. One with a lone surrogate (`"\ud800"`),
     /// which `JSON.parse` keeps and a Rust string cannot hold (it arrives as U+FFFD),
-    /// is an error, as with serde_json.
+    /// is an error, as with serde_json. Only a string with a U+FFFD is asked about.
     fn string(&self) -> Result<Option<String>, Error> {
         let s = self.0.as_string();
         if let Some(s) = &s {
-            if s.contains('\u{FFFD}')
-                && !self.0.unchecked_ref::<js_sys::JsString>().is_valid_utf16()
-            {
+            let replaced = s.as_bytes().windows(3).any(|w| w == "\u{FFFD}".as_bytes());
+            if replaced && encode_uri_component(&self.0).is_err() {
                 return Err(Error::new(
-                    "a string holds a lone surrogate (\\ud800 to \\udfff without its pair), \
-                     which UTF-8 cannot hold"
-                        .to_owned(),
+                    "a lone surrogate (\\ud800 to \\udfff unpaired) in a string".to_owned(),
                 ));
             }
         }
