@@ -69,14 +69,30 @@ if (base) {
   try {
     const channel = unique('vue');
     const other = unique('vue-b');
+    // The app's page, opened once: by the first check, or by the first one E2E_ONLY
+    // runs. `follow(name)` then has the app open on channel `name`, whatever ran before.
     let page = null;
     let errors = null;
-
-    await runner.check('typed events shown over one stream (options compared by value)', async () => {
+    let following = channel;
+    let opening = null;
+    const openApp = () => (opening ??= (async () => {
       page = await browser.newPage();
       errors = watchPageErrors(page);
       await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${channel}`);
       await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
+    })());
+    const follow = async (name) => {
+      await openApp();
+      if (name !== following) {
+        await page.evaluate((n) => window.app.setChannel(n), name);
+        following = name;
+      }
+      await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
+      await server.until(`one open stream on ${name}`, () => server.open(name), 1);
+    };
+
+    await runner.check('typed events shown over one stream (options compared by value)', async () => {
+      await openApp();
       await server.until(`one open stream on ${channel}`, () => server.open(channel), 1);
       for (let n = 1; n <= 3; n++) await server.publish(channel, 'chat', { n, text: `hello ${n}` });
       await waitUntil(page, 'the third event', () => document.querySelector('#latest')?.textContent === '3:hello 3');
@@ -88,6 +104,7 @@ if (base) {
     });
 
     await runner.check('a server drop: the badge goes open → reconnecting → open, events go on', async () => {
+      await follow(channel);
       const before = await page.evaluate(() => window.stateLog.length);
       const { dropped } = await server.drop(channel);
       if (dropped !== 1) throw new Error(`the server dropped ${dropped} streams`);
@@ -104,7 +121,9 @@ if (base) {
     });
 
     await runner.check('a new URL (a getter over a prop) closes the old stream and opens one; nothing old shows', async () => {
+      await follow(channel);
       await page.evaluate((name) => window.app.setChannel(name), other);
+      following = other;
       await server.until(`no stream on ${channel}`, () => server.open(channel), 0);
       await server.until(`one stream on ${other}`, () => server.open(other), 1);
       await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
@@ -117,6 +136,7 @@ if (base) {
     // Regression: a composable that joined a connection a failure had closed showed
     // `error: null`, and a failure's `error` stayed after reconnect() opened it again.
     await runner.check('a failure shows in `error` for a composable that joins later; reconnect() that opens clears it', async () => {
+      await follow(other);
       await checkFailureShownAndCleared({ page, server, channel: other, errors, who: 'composable' });
     });
 
@@ -124,6 +144,7 @@ if (base) {
     // `closed` opened the source again inside that state's delivery; the rest of the
     // delivery then set the old failure in `error`, and `open` never cleared it.
     await runner.check('reconnect() from a sync watcher of a failure: open again with `error` clear', async () => {
+      await follow(other);
       errors.allow(new RegExp(`status of 404 \\(Not Found\\) \\S*channel=${other}&`));
       const before = await page.evaluate(() => {
         window.reconnectOnClose = true;
@@ -144,8 +165,10 @@ if (base) {
     // request went out.
     const third = unique('vue-c');
     await runner.check('two props of the URL changed in one update open one connection, for their new values', async () => {
+      await follow(other);
       const before = await page.evaluate(() => window.opened);
       await page.evaluate((name) => window.app.setBoth(name, '&x=1'), third);
+      following = third;
       await server.until(`one stream on ${third}`, () => server.open(third), 1);
       await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
       const opened = (await page.evaluate(() => window.opened)) - before;
@@ -155,6 +178,7 @@ if (base) {
     // Regression: the composable let the constructor's error go to Vue's error handler
     // and showed `connecting` for good.
     await runner.check('options the constructor refuses show as closed "invalid-request" in `state` and `error`, with its message', async () => {
+      await openApp();
       await page.evaluate(() => window.app.setRefused(true));
       const shown = await waitUntil(page, 'the refused composable', () => document.querySelector('#refused-error')?.textContent);
       const badge = await page.textContent('#refused-badge');
@@ -168,6 +192,7 @@ if (base) {
     // Headers into {}: the composable connected with no header where the constructor
     // refuses.
     await runner.check('headers given as a Headers object are refused with the constructor\'s message, not dropped', async () => {
+      await openApp();
       const shown = await showRefused(page, () => {
         window.refusedOptions = { transport: 'fetch', headers: new Headers({ 'X-A': '1' }) };
       });
@@ -191,9 +216,10 @@ if (base) {
     });
 
     await runner.check('unmount (v-if) closes the stream (the server sees it end)', async () => {
+      await follow(following);
       await page.evaluate(() => window.app.setShown(false));
       await waitUntil(page, 'the unmounted view', () => document.querySelector('#unmounted'));
-      await server.until(`no stream on ${third}`, () => server.open(third), 0);
+      await server.until(`no stream on ${following}`, () => server.open(following), 0);
       noErrors(errors);
     });
     await page?.close();
