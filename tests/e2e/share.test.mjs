@@ -780,7 +780,7 @@ if (base) {
         away(a);
         back(a);
         old.link.post(['s', 'x', 'done']);
-        await new Promise((r) => setTimeout(r, 50));
+        await until('a to hold the end', () => a.link.held?.some((m) => m[0] === 's'));
         old.link.leave();
         await until('a to lead', () => a.led);
         if (a.log.join() !== '1,s,lead') throw new Error(`a got ${a.log}`);
