@@ -256,18 +256,26 @@ pub fn numbers(source: &EventSource, types: &[&str]) -> (Rc<RefCell<Vec<u64>>>, 
 }
 
 /// Waits until the tasks and requests that close() aborted have been dropped and
-/// settled: live bytes steady over two timer ticks (5 s at most). Returns them.
+/// settled: live bytes the same over five timer ticks in a row. Returns them; fails
+/// the test if they never hold still for that long in 5 s.
 pub async fn settled() -> isize {
+    const STEADY: u32 = 5;
     let mut last = live_bytes();
+    let mut steady = 0;
     for _ in 0..500 {
         TimeoutFuture::new(10).await;
         let now = live_bytes();
         if now == last {
-            break;
+            steady += 1;
+            if steady == STEADY {
+                return now;
+            }
+        } else {
+            steady = 0;
+            last = now;
         }
-        last = now;
     }
-    last
+    panic!("live bytes never held still over {STEADY} timer ticks in 5 s (last {last})");
 }
 
 /// The cause a status answered by `/scenario/status/{status}` is reported with: its
