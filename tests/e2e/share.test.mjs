@@ -125,6 +125,16 @@ async function leadsWithin(page, since, limit, after) {
   return Date.now() - since;
 }
 
+/** Has `page` note when its source next leads, by the page's clock (the system's, as
+ *  every page's): `window.ledAt`. Timed in the pages, a takeover's time leaves out
+ *  navigations and the test's round trips to them. */
+const noteLead = (page) => page.evaluate(() => {
+  window.ledAt = null;
+  window.src.addEventListener('sharerole', () => {
+    if (window.src.shareRole === 'leader' && window.ledAt === null) window.ledAt = Date.now();
+  });
+});
+
 /** Goes back to the page in `page`, and fails unless the back/forward cache restored it
  *  (the page must record `window.restored` from `pageshow`, set to null before). */
 async function backFromCache(page) {
@@ -352,9 +362,14 @@ if (base) {
           await settled([a, b]);
           await publish(channel, 'chat', 3);
           await allReceived([a, b], 3);
-          const frozenAt = Date.now();
-          await a.evaluate(() => document.dispatchEvent(new Event('freeze')));
-          const tookOver = await leadsWithin(b, frozenAt, 1000, "the leader's page froze");
+          await noteLead(b);
+          const frozenAt = await a.evaluate(() => {
+            const at = Date.now();
+            document.dispatchEvent(new Event('freeze'));
+            return at;
+          });
+          const tookOver = (await waitUntil(b, 'the follower to lead', () => window.ledAt)) - frozenAt;
+          if (tookOver > 1000) throw new Error(`the follower led ${tookOver} ms after the leader's page froze`);
           await publish(channel, 'chat', 3, 3);
           await allReceived([b], 6);
           const end = Date.now() + 5000;
@@ -394,13 +409,16 @@ if (base) {
               addEventListener('pageshow', (e) => {
                 window.restored = e.persisted;
               });
+              addEventListener('pagehide', () => {
+                window.hiddenAt = Date.now();
+              });
             });
             await publish(channel, 'chat', 5);
             await allReceived([a, b], 5);
 
-            const leftAt = Date.now();
+            await noteLead(b);
             await a.goto(`${site.origin}/tests/package/page.html?elsewhere`);
-            const tookOver = await leadsWithin(b, leftAt, 1000, "the leader's page went into the cache");
+            const ledAt = await waitUntil(b, 'the follower to lead', () => window.ledAt);
             await publish(channel, 'chat', 5, 5);
             await allReceived([b], 10);
             const end = Date.now() + 5000;
@@ -410,6 +428,9 @@ if (base) {
             }
 
             await backFromCache(a);
+            // From the moment the page went (its `pagehide`), which only it can tell.
+            const tookOver = ledAt - (await a.evaluate(() => window.hiddenAt));
+            if (!(tookOver <= 1000)) throw new Error(`the follower led ${tookOver} ms after the leader's page went into the cache`);
             await waitUntil(a, 'the restored page to follow', () => window.src.shareRole === 'follower');
             await publish(channel, 'chat', 3, 10);
             // What broke: the restored page followed from its return on, and the
@@ -723,8 +744,10 @@ if (base) {
         old.link.post(event(5));
         old.link.post(event(6));
         await until('a to have them', () => a.ids.includes(6));
-        back(b);
+        // From before b starts the 2 s (CATCH_UP_MS) it waits for an answer: passed on
+        // without one, what it held comes no earlier than 2 s from here.
         const asked = Date.now();
+        back(b);
         old.link.leave();
         await until('a to lead', () => a.led);
         a.link.post(['w']); // as the source does when it leads
@@ -732,7 +755,7 @@ if (base) {
         await until('b to catch up', () => b.ids.includes(7));
         const took = Date.now() - asked;
         if (b.ids.join() !== '4,5,6,7') throw new Error(`b has ${b.ids}`);
-        if (took > 1500) throw new Error(`b caught up after ${took} ms: the new leader was not asked`);
+        if (took >= 2000) throw new Error(`b caught up after ${took} ms: the new leader was not asked`);
         return `held for ${held} ms without an answer; the new leader answered in ${took} ms`;
       });
     });
@@ -1041,11 +1064,13 @@ if (base) {
         const leader = member();
         await until('the first link to lead', () => leader.led);
         const name = leader.link.name;
-        // X's grant runs 500 ms late, as in a context thawed after it.
+        // X's grant runs late, once `thaw()` is called, as in a context thawed after it.
         const request = navigator.locks.request;
+        let thaw;
+        const thawed = new Promise((r) => (thaw = r));
         navigator.locks.request = function (lockName, options, callback) {
           if (lockName !== name || options.steal) return request.call(this, lockName, options, callback);
-          return request.call(this, lockName, options, (lock) => new Promise((r) => setTimeout(() => r(callback(lock)), 500)));
+          return request.call(this, lockName, options, (lock) => thawed.then(() => callback(lock)));
         };
         const x = member();
         navigator.locks.request = request;
@@ -1082,6 +1107,7 @@ if (base) {
         leader.link.leave();
         await until('x to be granted the lock', async () => (await waiting()) < 2);
         const g = await thief('g');
+        thaw();
         await until("x's late callback to run", () => x.led || x.steps.length > 0);
         g.link.post(event(7));
         await until('the event from g', () => f.ids.includes(7));
@@ -1090,12 +1116,14 @@ if (base) {
         if (x.steps.join() !== 'out,in') throw new Error(`x did not step out and back (${x.steps})`);
 
         // The same with the lock taken while the grant asks whether it holds it (the
-        // answer, slow, says it does).
+        // answer, held back until `answer()`, says it does).
         let asked = 0;
+        let answer;
+        const answered = new Promise((r) => (answer = r));
         navigator.locks.query = async function () {
           asked++;
           const held = await query.call(this);
-          await new Promise((r) => setTimeout(r, 300));
+          await answered;
           return held;
         };
         const y = member();
@@ -1103,6 +1131,7 @@ if (base) {
         g.link.leave(); // a member is granted the lock, and asks
         await until('a member to be granted the lock and ask', () => asked > 0);
         const h = await thief('h');
+        answer();
         const steps = () => f.steps.length + x.steps.length + y.steps.length;
         const stepped = steps();
         await until('the member that asked to step out, or lead', () => [f, x, y].some((m) => m.led) || steps() > stepped);
@@ -1233,18 +1262,21 @@ if (base) {
         await settled([a, b, c]);
         await publish(channel, 'note', 1);
         await allReceived([c], 1, 'note');
-        // c answers nothing for 4 s; meanwhile a goes and b leads.
+        // c answers nothing for 6 s; meanwhile a goes and b leads.
         const busy = c.evaluate(() => {
-          const until = performance.now() + 4000;
+          const until = performance.now() + 6000;
           while (performance.now() < until);
+          return Date.now();
         });
         const since = Date.now();
         await a.close();
-        await leadsWithin(b, since, 3000, 'the leader closed');
+        await leadsWithin(b, since, 5000, 'the leader closed');
         await waitUntil(b, "b's connection to open", () => window.src.state.kind === 'open');
         await publish(channel, 'note', 3, 1);
-        if (Date.now() - since > 3800) throw new Error('the notes went after c could answer: nothing was checked');
-        await busy;
+        const published = Date.now();
+        // (When c could answer again, by its own clock: b then has the notes of 200 ms
+        // before, on a loaded machine too.)
+        if (published > (await busy) - 200) throw new Error('the notes went after c could answer: nothing was checked');
         await publish(channel, 'note', 1, 4);
         await allReceived([c], 5, 'note');
         await noPageErrors([b, c]);
@@ -1477,16 +1509,16 @@ if (base) {
         await page.goto(`${site.origin}/tests/package/page.html`);
         await waitUntil(page, 'the package to load', () => window.packageReady || window.packageError);
         const token = unique('share-retry-after');
-        const url = `${base}/scenario/status/503?retry_after=2&times=1&then_events=3&token=${token}`;
+        const url = `${base}/scenario/status/503?retry_after=3&times=1&then_events=3&token=${token}`;
         await page.evaluate((url) => {
           window.sources = [0, 1].map(() => new window.TypedEventSource(url, { share: true, transport: 'fetch' }));
         }, url);
         await waitUntil(page, 'both waiting out the Retry-After', () =>
           window.sources.every((s) => s.state.kind === 'reconnecting' && s.state.delayMs >= 1000));
-        // A third source joins 800 ms into the wait (the leader tells it where the group
+        // A third source joins 1.2 s into the wait (the leader tells it where the group
         // is, the wait included).
         await page.evaluate(async (url) => {
-          await new Promise((r) => setTimeout(r, 800 - (performance.now() - window.requests[0])));
+          await new Promise((r) => setTimeout(r, 1200 - (performance.now() - window.requests[0])));
           window.sources.push(new window.TypedEventSource(url, { share: true, transport: 'fetch' }));
         }, url);
         await waitUntil(page, 'the third source to hear the wait', () => window.sources[2].state.kind === 'reconnecting');
@@ -1496,13 +1528,15 @@ if (base) {
           window.sources[leader].close();
           return performance.now() - window.requests[0];
         });
+        if (!(closedAfter < 3000)) throw new Error(`the leader closed ${Math.round(closedAfter)} ms after the 503, after the wait: nothing was checked`);
         await waitUntil(page, 'the follower, leading, open', () => window.follower.state.kind === 'open');
         const [first, second] = await page.evaluate(() => window.requests);
         const waited = second - first;
-        if (!(waited >= 1900)) throw new Error(`the new leader's request went ${Math.round(waited)} ms after the refused one, within its 2 s Retry-After`);
+        if (!(waited >= 2900)) throw new Error(`the new leader's request went ${Math.round(waited)} ms after the refused one, within its 3 s Retry-After`);
         // (And no later than it: a source that joined during the wait made the leader
-        // tell it again, and the followers counted it from then, the whole of it.)
-        if (!(waited < 2700)) throw new Error(`the new leader's request went ${Math.round(waited)} ms after the refused one: it waited more than the 2 s Retry-After asked`);
+        // tell it again, and the followers counted it from then, the whole of it: 4.2 s
+        // or more.)
+        if (!(waited < 3900)) throw new Error(`the new leader's request went ${Math.round(waited)} ms after the refused one: it waited more than the 3 s Retry-After asked`);
         await page.evaluate(() => window.sources.forEach((s) => s.close()));
         return `the leader closed ${Math.round(closedAfter)} ms after the 503; the next request ${Math.round(waited)} ms after it`;
       });
