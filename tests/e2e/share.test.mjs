@@ -1488,10 +1488,6 @@ if (base) {
         LockManager.prototype.query = refuse;
       }, 'Web Locks, which this context refuses'));
 
-    // Regression: on fetch the leader posted the last event id after every chunk
-    // (`["i", id]`), though members have it from the chunk's last event; each counted
-    // against the 1,000 messages a member keeps for others to catch up from, which
-    // then held about 500 events.
     // Regression: a leader that went while it waited out a 503's Retry-After was
     // replaced by a follower that connected at once: the server got at once the request
     // it had asked the group to hold back.
@@ -1542,6 +1538,10 @@ if (base) {
       });
     });
 
+    // Regression: on fetch the leader posted the last event id after every chunk
+    // (`["i", id]`), though members have it from the chunk's last event; each counted
+    // against the 1,000 messages a member keeps for others to catch up from, which
+    // then held about 500 events.
     await run.check('fetch: the leader posts an id on its own only when it moves without an event', async () => {
       return inContext(async (context) => {
         const page = await context.newPage();
