@@ -1360,6 +1360,65 @@ async fn native_heartbeat_does_not_cut_short_the_browsers_wait_after_a_quiet_str
 }
 
 #[wasm_bindgen_test]
+async fn native_heartbeat_event_keeps_alive_a_stream_of_events_no_one_handles() {
+    // A channel of `/events` on which only `ping` events come, every 100 ms: published
+    // by the test itself, as no scenario sends them (and `/events` keeps no request
+    // log: a replaced connection shows in the states, Reconnecting then Connecting).
+    let channel = token("heartbeat-event");
+    let pinging = Rc::new(std::cell::Cell::new(true));
+    wasm_bindgen_futures::spawn_local({
+        let (channel, pinging) = (channel.clone(), pinging.clone());
+        async move {
+            let mut n = 0;
+            while pinging.get() {
+                n += 1;
+                let ping = json!({"channel": channel, "event": "ping", "data": {"n": n}});
+                assert_eq!(post_json("/publish", &ping).await, 200);
+                gloo_timers::future::TimeoutFuture::new(100).await;
+            }
+        }
+    });
+    let heartbeat = Duration::from_millis(400);
+    let path = format!("/events?channel={channel}");
+    let native = || {
+        Options::new()
+            .transport(Transport::Native)
+            .heartbeat_timeout(heartbeat)
+    };
+
+    // No `ping` handler: the option alone makes the pings count as life.
+    let source = open(&path, native().heartbeat_event("ping"));
+    let (mut kept, _k) = states(&source);
+    until_state(&mut kept, "open", ConnectionState::is_open).await;
+    // Four heartbeat periods.
+    gloo_timers::future::TimeoutFuture::new(1_600).await;
+    let meanwhile: Vec<_> = std::iter::from_fn(|| kept.try_recv().ok()).collect();
+    source.close();
+
+    // Without it, the browser never shows a `ping` to the source: the stream is silent.
+    let control = open(&path, native());
+    let (mut silent, _c) = states(&control);
+    until_state(&mut silent, "open", ConnectionState::is_open).await;
+    let lost = until_state(&mut silent, "the heartbeat timeout", is_reconnecting)
+        .await
+        .0;
+    control.close();
+    // (Asserted with the pings stopped: a panic would leave them going.)
+    pinging.set(false);
+    assert_eq!(meanwhile, [], "with heartbeat_event(\"ping\")");
+    assert!(
+        matches!(
+            lost,
+            ConnectionState::Reconnecting {
+                cause: ReconnectCause::HeartbeatTimeout { after },
+                ..
+            } if after == heartbeat
+        ),
+        "without heartbeat_event: {lost:?}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn a_hidden_page_pauses_the_connection_and_a_visible_one_resumes_it() {
     js(
         "window.__hidden = false; Object.defineProperty(document, 'hidden', \
