@@ -418,6 +418,56 @@ async function apiChecks(browser, site) {
       }, { base, transport });
       same(got, ['chat 41', 'message 41 41', 'chat 41'], 'the ids');
     });
+
+    await runner.check(`${transport}: an exception in an on, onRaw, onState${transport === 'fetch' ? ' or onGap' : ''} callback is reported (window error event); the other callbacks, the rest of the chunk and the stream go on`, async () => {
+      const got = await inPage(async ({ base, transport }) => {
+        // Fetch: events 1 and 2 in one chunk, then a gap and 5 and 6 in the next, so
+        // that each throw has events after it in its chunk.
+        if (transport === 'fetch') window.mockFetchOnce(['id: 1\ndata: {"n":1}\n\nid: 2\ndata: {"n":2}\n\n', 'id: 5\ndata: {"n":5}\n\nid: 6\ndata: {"n":6}\n\n']);
+        const reported = [];
+        const onError = (e) => {
+          reported.push(e.error && e.error.message);
+          e.preventDefault();
+        };
+        window.addEventListener('error', onError);
+        try {
+          // (Native: three events, then the stream stays open.)
+          const es = new TypedEventSource(`${base}/scenario/stall?after=3`, { transport });
+          const calls = [];
+          es.onState((state) => {
+            calls.push(state.kind);
+            if (state.kind === 'open') throw new Error('onState threw at open');
+          });
+          es.onRaw('message', (text, meta) => {
+            calls.push(`raw ${meta.lastEventId}`);
+            if (meta.lastEventId === '1') throw new Error('onRaw threw at 1');
+          });
+          es.on('message', (data) => {
+            calls.push(`on ${data.n}`);
+            if (data.n === 2) throw new Error('on threw at 2');
+          });
+          es.on('message', (data) => calls.push(`after ${data.n}`));
+          es.onGap((gap) => {
+            calls.push(`gap ${gap.after}-${gap.next}`);
+            throw new Error('onGap threw');
+          });
+          const last = transport === 'fetch' ? 'after 6' : 'after 3';
+          await until(last, () => calls.includes(last));
+          const got = { calls: calls.slice(), reported, readyState: es.readyState };
+          es.close();
+          return got;
+        } finally {
+          window.removeEventListener('error', onError);
+        }
+      }, { base, transport });
+      const events = (ids) => ids.flatMap((n) => [`raw ${n}`, `on ${n}`, `after ${n}`]);
+      const calls = transport === 'fetch'
+        ? ['connecting', 'open', ...events([1, 2]), 'gap 2-5', ...events([5, 6])]
+        : ['connecting', 'open', ...events([1, 2, 3])];
+      same(got.calls, calls, 'calls');
+      same(got.reported, ['onState threw at open', 'onRaw threw at 1', 'on threw at 2', ...(transport === 'fetch' ? ['onGap threw'] : [])], 'reported');
+      same(got.readyState, 1, 'readyState after them');
+    });
   }
 
   // Regression: the core read `doneData` and `resumeParam` twice (a getter ran twice and
