@@ -241,16 +241,38 @@ async fn the_stream_ends_after_close() {
 }
 
 #[wasm_bindgen_test]
-async fn a_subscription_keeps_its_source_open() {
-    let (tx, mut rx) = unbounded();
-    // The source handle is dropped at once; the subscription must keep it alive.
-    let sub = EventSource::new(&url("/scenario/bad-json"))
+async fn a_subscription_keeps_its_source_open_and_dropping_it_closes_the_source() {
+    for transport in [Transport::Native, Transport::Fetch] {
+        let token = token("last-handle");
+        let (tx, mut rx) = unbounded();
+        // The source handle is dropped at once; the subscription must keep it alive.
+        let sub = EventSource::with_options(
+            &url(&format!("/scenario/bad-json?token={token}")),
+            Options::new().transport(transport),
+        )
         .expect("valid url")
         .on_raw("message", move |m| {
             let _ = tx.unbounded_send(m.data);
         });
-    assert_eq!(next(&mut rx, "an event").await, r#"{"n":1}"#);
-    drop(sub);
+        assert_eq!(next(&mut rx, "an event").await, r#"{"n":1}"#);
+        // The last handle: its drop closes the source (the scenario idles, open).
+        drop(sub);
+        let mut log = request_log(&token).await;
+        for _ in 0..250 {
+            if log.iter().all(|r| r["open"] == false) {
+                break;
+            }
+            TimeoutFuture::new(20).await;
+            log = request_log(&token).await;
+        }
+        assert!(
+            !log.is_empty() && log.iter().all(|r| r["open"] == false),
+            "{transport:?}: the request still open after the drop: {log:?}"
+        );
+        // Nothing connects again.
+        TimeoutFuture::new(300).await;
+        assert_eq!(request_log(&token).await.len(), 1, "{transport:?}");
+    }
 }
 
 #[wasm_bindgen_test]
