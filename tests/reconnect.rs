@@ -1317,9 +1317,9 @@ async fn native_heartbeat_does_not_replace_a_connection_the_browser_retries_offl
     // heartbeat replaced it (a timeout, nothing having arrived), spending an attempt
     // offline.
     let token = token("native-offline-heartbeat");
-    let options = Options::new().heartbeat_timeout(Duration::from_secs(1));
+    let options = Options::new().heartbeat_timeout(Duration::from_millis(200));
     let (source, mut states, _subs) = native_lost_offline(&token, options).await;
-    // Offline for longer than the heartbeat: no replacement, no state.
+    // Offline for seven heartbeat periods: no replacement, no state.
     gloo_timers::future::TimeoutFuture::new(1_500).await;
     let meanwhile: Vec<_> = std::iter::from_fn(|| states.try_recv().ok()).collect();
     source.close();
