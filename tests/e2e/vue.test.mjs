@@ -205,6 +205,7 @@ if (base) {
     // of the render in React; in Vue, \`connecting\` for good) where other options the
     // constructor refuses show as closed \`invalid-request\` with its message.
     await runner.check('options with a cycle are refused with the constructor\'s message, not thrown', async () => {
+      await openApp();
       const shown = await showRefused(page, () => {
         const retry = { baseMs: 50 };
         retry.again = retry;
