@@ -36,8 +36,10 @@ export function useEventSource(url, type, options) {
 
   // Hydrating: Vue gives the component the server's element before `setup()` runs (a
   // component mounted on the client has none yet). Its first render must be the
-  // server's, so an open connection's state waits for the mount.
-  let hydrating = canConnect && getCurrentInstance()?.vnode.el != null;
+  // server's, so an open connection's state waits for the mount. (A mounted component
+  // has an element too: called from its hooks, there is no mount to wait for.)
+  const instance = canConnect ? getCurrentInstance() : null;
+  let hydrating = instance != null && !instance.isMounted && instance.vnode.el != null;
   const show = (shared, eventType) => {
     const latest = shared.latest(eventType);
     state.value = shared.state;

@@ -243,6 +243,24 @@ if (base) {
       }
     });
 
+    // Regression: the hydration check took any component with an element for one that
+    // hydrates, a mounted one too: a composable made in a mounted component's hook (an
+    // effect scope, a store) waited for a mount that had passed, \`connecting\` for good.
+    await runner.check('a composable made in a mounted component\'s hook shows the state', async () => {
+      const name = unique('vue-hook');
+      const other = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(other);
+        await other.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('vue-hook-feed')}`);
+        await other.evaluate((channelName) => window.fromHook(channelName), name);
+        await waitUntil(other, 'the view to say open', () => document.querySelector('#from-hook')?.textContent === 'open');
+        noErrors(pageErrors);
+        return 'open';
+      } finally {
+        await other.close();
+      }
+    });
+
     // Regression: the registry keyed connections on the URL as written, so a relative
     // URL and its absolute form opened two streams (and a relative one kept its stream
     // after a pushState to another path, where it means another).

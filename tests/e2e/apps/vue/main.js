@@ -2,7 +2,7 @@
 // packed tarball and driven by tests/e2e/vue.test.mjs through `window.app` and what
 // it renders. ?server=URL&channel=NAME: a live channel of the test server (typed
 // `chat` events); ?server=URL&token=T: the scenario `stall` with a request log.
-import { createApp, createSSRApp, h } from 'vue';
+import { createApp, createSSRApp, effectScope, h, onMounted, shallowRef } from 'vue';
 import { TypedEventSource } from 'wasm-eventsource';
 import { useEventSource } from 'wasm-eventsource/vue';
 import App from './App.vue';
@@ -83,4 +83,21 @@ window.relative = (channel) => {
     },
   }).mount(host);
   base.remove();
+};
+
+// A composable made in a mounted component's hook, in an effect scope (as a store's
+// setup may run there): no hydration to wait for.
+window.fromHook = (channel) => {
+  const server = new URLSearchParams(location.search).get('server');
+  const host = document.createElement('div');
+  document.body.append(host);
+  createApp({
+    setup() {
+      const made = shallowRef(null);
+      onMounted(() => {
+        made.value = effectScope().run(() => useEventSource(`${server}/events?channel=${channel}&retry=100`, 'chat', { transport: 'fetch' }));
+      });
+      return () => h('p', { id: 'from-hook' }, made.value ? made.value.state.value.kind : 'none');
+    },
+  }).mount(host);
 };
