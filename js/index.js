@@ -866,6 +866,7 @@ function checkOptions(options) {
       !/^GET$/i.test(method) && 'a method other than GET',
       body !== undefined && 'a body',
       headers !== undefined && Object.keys(headers).length > 0 && 'custom headers',
+      lastEventId !== '' && resumeParam === null && 'a last event id without a resume parameter',
     ].filter(Boolean);
     if (fetchOnly.length) invalid(`the fetch transport is needed for ${fetchOnly.join(', ')}: the browser's EventSource cannot do that`);
   }
@@ -885,18 +886,18 @@ function read(object, key) {
  *  unknown keys stay, as undefined (but `skip`, a key the caller takes); `headers`
  *  that are a plain object and `retry` are copied too. */
 function snapshot(options, skip) {
-  const pick = (from, keys) => {
+  const pick = (from, keys, except) => {
     if (!isObject(from)) return from;
     const copy = {};
     // (Defined, not set: an own `__proto__` key stays a key, for the check to refuse.)
-    for (const key of Object.keys(from)) if (!keys.includes(key) && key !== skip) Object.defineProperty(copy, key, { enumerable: true });
+    for (const key of Object.keys(from)) if (!keys.includes(key) && key !== except) Object.defineProperty(copy, key, { enumerable: true });
     for (const key of keys) {
       const value = read(from, key);
       if (value !== undefined) copy[key] = value;
     }
     return copy;
   };
-  const copy = pick(options, OPTION_KEYS);
+  const copy = pick(options, OPTION_KEYS, skip);
   if (copy?.retry !== undefined) copy.retry = pick(copy.retry, RETRY_KEYS);
   const headers = copy?.headers;
   if (isObject(headers) && [null, Object.prototype].includes(Object.getPrototypeOf(headers))) {

@@ -108,6 +108,15 @@ const CHECKS = [
       }
       h.eq(text, want, 'the answer');
       h.eq((await h.log(token)).length, 1, 'POSTs');
+      // Only the init's own `signal` is stream()'s: one inside `retry` is refused, as the
+      // constructor refuses it (regression of the fix: it was dropped there too).
+      let message = '';
+      try {
+        window.stream(h.url('openai-chat', ''), h.init('openai-chat', { retry: { signal: 1 } }));
+      } catch (e) {
+        message = e.message;
+      }
+      h.ok(/unknown option `signal` in `options.retry`/.test(message), `retry.signal: "${message}"`);
     },
   },
   {

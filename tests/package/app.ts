@@ -83,6 +83,7 @@ const OPTIONS: unknown[] = [
   { mode: "request", share: true },
   { mode: "request", pauseWhenHidden: true },
   { transport: "native", method: "POST" },
+  { lastEventId: "7", resumeParam: null },
   { headers: { a: "b" }, doneData: "[END]" },
   { retry: 5 },
   { retry: { wait: 1 } },
