@@ -900,6 +900,44 @@ async fn reconnect_while_the_browser_reads_as_offline_connects() {
 }
 
 #[wasm_bindgen_test]
+async fn reconnect_during_an_error_body_offline_shows_a_retry_now() {
+    // What broke: with the page offline, reconnect() while a 503's body was read showed
+    // `Reconnecting { delay: None }` (a wait for the network) and then connected at
+    // once, as the request it had made let it through.
+    fake_network(false);
+    let answered = || js_sys::eval("window.__answered").is_ok_and(|v| v.is_truthy());
+    js("window.__answered = false; window.__fetch = window.fetch; \
+        window.fetch = (...args) => window.__fetch(...args).then((r) => { \
+        window.__answered = true; return r; });");
+    let token = token("offline-error-body");
+    let source = open(
+        &format!("/scenario/status/503?body_delay_ms=5000&token={token}"),
+        Options::new()
+            .transport(Transport::Fetch)
+            .reconnect_on_online(true)
+            .reconnect_policy(exact_policy(5)),
+    );
+    let (mut states, _s) = states(&source);
+    wait_until("the answer's head", 5_000, answered).await;
+    js("window.fetch = window.__fetch; window.__offline = true");
+    source.reconnect();
+    let (retry, _) = until_state(&mut states, "the retry", is_reconnecting).await;
+    source.close();
+    real_network();
+    assert!(
+        matches!(
+            retry,
+            ConnectionState::Reconnecting {
+                delay: Some(d),
+                cause: ReconnectCause::HttpStatus { status: 503, .. },
+                ..
+            } if d.is_zero()
+        ),
+        "{retry:?}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn time_offline_does_not_count_towards_max_elapsed() {
     // What broke: the streak's clock ran while the source waited for the network, so
     // after a while offline the first failure back online gave up (`max_elapsed`),
@@ -954,7 +992,7 @@ async fn native_an_online_during_the_browsers_retry_does_not_cut_the_backoff_aft
     fake_network(false);
     let channel = token("native-online-retry");
     let source = open(
-        &format!("/events?channel={channel}&retry=400"),
+        &format!("/events?channel={channel}&retry=2000"),
         Options::new()
             .transport(Transport::Native)
             .reconnect_on_online(true)
@@ -966,7 +1004,7 @@ async fn native_an_online_during_the_browsers_retry_does_not_cut_the_backoff_aft
     assert_eq!(post_json(&fail, &json!({})).await, 200);
     let drop = format!("/control/drop?channel={channel}");
     assert_eq!(post_json(&drop, &json!({})).await, 200);
-    // The loss; the browser retries by itself 400 ms later: the `online` comes first.
+    // The loss; the browser retries by itself 2 s later: the `online` comes first.
     let lost = until_state(&mut states, "the loss", is_reconnecting)
         .await
         .0;
@@ -1378,7 +1416,8 @@ async fn native_heartbeat_event_keeps_alive_a_stream_of_events_no_one_handles() 
             }
         }
     });
-    let heartbeat = Duration::from_millis(400);
+    // (Fifteen ping periods: a loaded machine's slow publish must not look like silence.)
+    let heartbeat = Duration::from_millis(1_500);
     let path = format!("/events?channel={channel}");
     let native = || {
         Options::new()
@@ -1390,8 +1429,8 @@ async fn native_heartbeat_event_keeps_alive_a_stream_of_events_no_one_handles() 
     let source = open(&path, native().heartbeat_event("ping"));
     let (mut kept, _k) = states(&source);
     until_state(&mut kept, "open", ConnectionState::is_open).await;
-    // Four heartbeat periods.
-    gloo_timers::future::TimeoutFuture::new(1_600).await;
+    // Three heartbeat periods.
+    gloo_timers::future::TimeoutFuture::new(4_500).await;
     let meanwhile: Vec<_> = std::iter::from_fn(|| kept.try_recv().ok()).collect();
     source.close();
 

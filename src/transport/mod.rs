@@ -594,15 +594,18 @@ async fn drive(
                 } else {
                     delay
                 };
+                // (Offline, the wait is for the network, unless a `reconnect()` asked
+                // for a connection now, which the gate lets through.)
+                let asked = control.reconnect.get();
                 let state = ConnectionState::Reconnecting {
                     attempt,
-                    delay: (!offline).then_some(wait),
+                    delay: (!offline || asked).then_some(wait),
                     cause: failure,
                 };
                 if !set_state(&sink, state) {
                     return;
                 }
-                if offline {
+                if offline && !asked {
                     not_before = Some(now + minimum.as_millis() as f64);
                 } else {
                     backoff(&control, &attempts, delay, minimum).await;
