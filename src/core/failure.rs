@@ -18,7 +18,8 @@ use std::time::Duration;
 #[non_exhaustive]
 pub enum Failure {
     /// The browser reported the connection lost or unreachable and is retrying it
-    /// (native transport only: the browser does not say which).
+    /// (native transport: the browser does not say which); also a shared connection's
+    /// handover to another tab, on either transport.
     ConnectionLost,
     /// The server ended the response (fetch transport).
     StreamEnded,

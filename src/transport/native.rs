@@ -602,11 +602,19 @@ extern "C" {
 /// server again: the status where the browser reports it, or, same-origin (or with
 /// `Timing-Allow-Origin`), whether an answer came. Where that is not enough, one `fetch` of `url` (without
 /// the resume parameter: on a queue-like server it would consume events) asks why,
-/// and the policy judges what it finds. A stream now after an answer is a passing
-/// failure: the browser reads no body of a status it refuses, so a 204 cannot be told
-/// from a 502 with an error page (a documented difference from EventSource).
+/// and the policy judges what it finds (cross-origin, a check that fails is followed by
+/// a `no-cors` one, which tells a CORS rejection from a lost network). A stream now
+/// after an answer is a passing failure: the browser reads no body of a status it
+/// refuses, so a 204 cannot be told from a 502 with an error page (a documented
+/// difference from EventSource). Offline with no status known, it is the network
+/// (Firefox gives up on a lost one), not an abort or a CORS rejection.
 async fn why_it_gave_up(requested: &str, since: f64, url: &str, options: &Options) -> AttemptEnd {
     let timing = timing_entry(requested, since).await;
+    if dom::is_offline() && !(100.0..=599.0).contains(&timing) {
+        return AttemptEnd::Failed(Failure::Network {
+            message: "the browser gave up on the stream while offline".to_owned(),
+        });
+    }
     if let Some(end) = told_by_timing(timing, || answer_content_type(requested, since)) {
         return end;
     }
