@@ -103,6 +103,9 @@ struct Member {
     /// While following: when the leader's wait to reconnect (its last `Reconnecting`
     /// with a delay) ends, as `dom::now()`.
     waits_until: Cell<Option<f64>>,
+    /// The group has delivered this member an event or an id: its position is the
+    /// group's (until then, the `last_event_id` option it opened with stands).
+    followed: Cell<bool>,
 }
 
 /// What the leader holds.
@@ -165,6 +168,7 @@ impl Shared {
             lead: RefCell::default(),
             known: RefCell::default(),
             waits_until: Cell::default(),
+            followed: Cell::default(),
         });
         let _ = slot.set(Rc::downgrade(&member));
         member.follow();
@@ -489,6 +493,7 @@ impl Member {
                 let Ok(list) = msg.get(1).dyn_into::<Array>() else {
                     return;
                 };
+                self.followed.set(true);
                 #[cfg(feature = "fetch")]
                 sink.begin_batch();
                 let mut i = 0;
@@ -539,16 +544,19 @@ impl Member {
                 }
                 None => {}
             },
-            // The group's last id, for a member that joined after it.
+            // The group's last id, for a member that joined after it. Its own
+            // `last_event_id` gives way: leading later, it resumes where the group is,
+            // not replaying history into every tab.
             "l" => {
                 let id = msg.get(1).as_string().unwrap_or_default();
-                if is_valid_id(&id) && sink.last_event_id().is_empty() {
+                if is_valid_id(&id) && !self.followed.get() {
                     sink.set_last_event_id(&id);
                 }
             }
             "i" => {
                 let id = msg.get(1).as_string().unwrap_or_default();
                 if is_valid_id(&id) {
+                    self.followed.set(true);
                     sink.set_last_event_id(&id);
                 }
             }

@@ -62,7 +62,7 @@ function longestOverlap(samples) {
 
 /** Opens a page of `context` on the unbundled package; in it, `window.src` shares the
  *  channel's stream and `window.got[type]` collects the ids delivered per type. */
-async function openMember(context, site, channel, transport, types = ['chat'], share = true) {
+async function openMember(context, site, channel, transport, types = ['chat'], share = true, extra = {}) {
   const page = await context.newPage();
   const errors = watchPageErrors(page);
   // Records the resume id of every stream request the page makes: fetch's
@@ -94,10 +94,10 @@ async function openMember(context, site, channel, transport, types = ['chat'], s
   const error = await waitUntil(page, 'the package to load', () => window.packageReady || window.packageError);
   if (error !== true) throw new Error(`the package failed to load: ${error}`);
   await page.evaluate(
-    ([url, transport, types, share]) => {
+    ([url, transport, types, share, extra]) => {
       window.got = {};
       window.roles = [];
-      window.src = new window.TypedEventSource(url, { share, transport });
+      window.src = new window.TypedEventSource(url, { share, transport, ...extra });
       window.src.addEventListener('sharerole', () => window.roles.push(window.src.shareRole));
       for (const type of types) {
         window.got[type] = [];
@@ -107,7 +107,7 @@ async function openMember(context, site, channel, transport, types = ['chat'], s
         });
       }
     },
-    [`${base}/events?channel=${channel}`, transport, types, share],
+    [`${base}/events?channel=${channel}`, transport, types, share, extra],
   );
   page.errors = errors;
   return page;
@@ -305,6 +305,37 @@ if (base) {
           }
           await noPageErrors([late]);
           return `${transport}: resumed after ${resumes[0]}, got ${ids}, states ${kinds}`;
+        }));
+      }
+      return lines.join('; ');
+    });
+
+    // Regression: a follower that joined with a `lastEventId` of its own kept it over
+    // the group's last id, and leading later resumed from it: the server replayed
+    // history that every other tab had already had, into all of them.
+    await run.check("a follower that joined with its own lastEventId leads from the group's position, replaying nothing", async () => {
+      const lines = [];
+      for (const transport of ['fetch', 'native']) {
+        lines.push(await inContext(async (context) => {
+          const channel = unique(`own-id-${transport}`);
+          const first = await openMember(context, site, channel, transport);
+          await settled([first]);
+          await publish(channel, 'chat', 3);
+          const [, , last] = await allReceived([first], 3);
+          const late = await openMember(context, site, channel, transport, ['chat'], true, { lastEventId: '1' });
+          await settled([first, late]);
+          await waitUntil(late, 'the group\'s last id in the late follower', (id) => window.src.lastEventId === id, String(last));
+          await first.close();
+          await leadsWithin(late, Date.now(), 5000, 'the close');
+          await publish(channel, 'chat', 1);
+          const ids = await allReceived([late], 1);
+          const resumes = await late.evaluate(() => window.resumes);
+          if (JSON.stringify(resumes) !== JSON.stringify([String(last)])) {
+            throw new Error(`${transport}: the new leader resumed with ${JSON.stringify(resumes)}, expected the group's ${last}`);
+          }
+          if (ids.length !== 1 || !(ids[0] > last)) throw new Error(`${transport}: the late member got ${ids} after the handover`);
+          await noPageErrors([late]);
+          return `${transport}: resumed after ${resumes.at(-1)}, got ${ids}`;
         }));
       }
       return lines.join('; ');
