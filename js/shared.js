@@ -44,11 +44,13 @@ const LOST = '\u0000';
  * enumerable ones; a getter on a class is not one): it neither shares a
  * connection with plain options nor reaches the constructor changed, as a connection
  * whose key holds a mark opens with the caller's own options, which the constructor
- * judges. Options JSON cannot write at all (a cycle) get one marked key per URL, and
- * the constructor refuses them as it would (every option it takes is plain data).
+ * judges. An object met again (a cycle) is marked the same way, so options with a
+ * cycle still differ by what else they hold; options whose reading throws (a getter)
+ * get one marked key per URL, which the constructor judges as it would.
  */
 export function connectionKey(url, options) {
   const href = resolved(url);
+  const seen = new WeakSet();
   try {
     return JSON.stringify([href, options ?? null], function (name, value) {
       // The value before `toJSON` (a Date's) made it a string.
@@ -56,6 +58,11 @@ export function connectionKey(url, options) {
       const kind = typeof raw;
       if (kind === 'function' || kind === 'symbol' || kind === 'bigint' || (kind === 'number' && !Number.isFinite(raw))) {
         return { [LOST]: `${kind} ${String(raw)}` };
+      }
+      if (raw !== null && kind === 'object') {
+        // Met before (a cycle, or one object in two places): marked, not followed.
+        if (seen.has(raw)) return { [LOST]: 'again' };
+        seen.add(raw);
       }
       if (raw === null || kind !== 'object' || Array.isArray(raw)) return value;
       const proto = Object.getPrototypeOf(raw);
@@ -71,7 +78,7 @@ export function connectionKey(url, options) {
     });
   } catch {
     // (Not a new key each time: a hook's key must stay the same across renders.)
-    return JSON.stringify([href, { [LOST]: 'not JSON' }]);
+    return JSON.stringify([href, { [LOST]: 'unreadable' }]);
   }
 }
 

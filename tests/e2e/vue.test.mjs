@@ -261,6 +261,25 @@ if (base) {
       }
     });
 
+    // Regression (a review of the cycle fix): options JSON could not write all had one
+    // key per URL, so two that differed by transport but inherited a field with a cycle
+    // (which the constructor does not read) shared the first one's connection.
+    await runner.check('options with a cycle still differ by what else they hold: two transports, two connections', async () => {
+      const name = unique('vue-cyclic');
+      const other = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(other);
+        await other.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('vue-cyclic-feed')}`);
+        await other.evaluate((channelName) => window.cyclic(channelName), name);
+        await waitUntil(other, 'both views to say open', () => ['#cyclic-fetch', '#cyclic-native'].every((id) => document.querySelector(id)?.textContent === 'open'));
+        await server.until(`two streams on ${name}`, () => server.open(name), 2);
+        noErrors(pageErrors);
+        return '2 streams';
+      } finally {
+        await other.close();
+      }
+    });
+
     // Regression: the registry keyed connections on the URL as written, so a relative
     // URL and its absolute form opened two streams (and a relative one kept its stream
     // after a pushState to another path, where it means another).

@@ -101,3 +101,21 @@ window.fromHook = (channel) => {
     },
   }).mount(host);
 };
+
+// Two composables whose options differ by transport and inherit a field with a cycle
+// (which the constructor does not read): two connections.
+window.cyclic = (channel) => {
+  const server = new URLSearchParams(location.search).get('server');
+  const loop = {};
+  loop.self = loop;
+  const host = document.createElement('div');
+  document.body.append(host);
+  const view = (id, transport) => ({
+    setup() {
+      const options = Object.assign(Object.create({ loop }), { transport });
+      const { state } = useEventSource(`${server}/events?channel=${channel}`, 'chat', options);
+      return () => h('p', { id }, state.value.kind);
+    },
+  });
+  createApp({ render: () => [h(view('cyclic-fetch', 'fetch')), h(view('cyclic-native', 'native'))] }).mount(host);
+};
