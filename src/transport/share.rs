@@ -288,8 +288,11 @@ impl Member {
         }
         options.last_event_id = sink.last_event_id();
         // The group's connection does not pause because the leader's tab is hidden:
-        // another tab may be in front, reading.
-        options.pause_when_hidden = false;
+        // another tab may be in front, reading. (Alone, where the context refuses Web
+        // Locks, there is no other tab: the source's own option stands.)
+        if !alone {
+            options.pause_when_hidden = false;
+        }
         let options = Rc::new(options);
         let tee_sink: WeakSink = Rc::downgrade(&tee) as WeakSink;
         // The source checked that the transport is compiled in before it shared.

@@ -1519,6 +1519,42 @@ if (base) {
         LockManager.prototype.query = refuse;
       }, 'Web Locks, which this context refuses'));
 
+    // Regression: where Web Locks refuse the context, the source connected on its own
+    // but as a group's leader, whose connection never pauses: a hidden third-party
+    // frame with pauseWhenHidden kept its stream open.
+    await run.check('Web Locks that refuse the context: a source alone still pauses while hidden (pauseWhenHidden)', () =>
+      inContext(async (context) => {
+        const page = await context.newPage();
+        await page.addInitScript(() => {
+          const refuse = () => Promise.reject(new DOMException('Access to the Locks API is denied in this context.', 'SecurityError'));
+          LockManager.prototype.request = refuse;
+          LockManager.prototype.query = refuse;
+          window.__hidden = false;
+          Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get: () => window.__hidden });
+        });
+        await page.goto(`${site.origin}/tests/package/page.html`);
+        await waitUntil(page, 'the package to load', () => window.packageReady || window.packageError);
+        const channel = unique('share-alone-hidden');
+        await page.evaluate((url) => {
+          window.states = [];
+          window.src = new window.TypedEventSource(url, { share: true, transport: 'fetch', pauseWhenHidden: true });
+          window.src.onState((s) => window.states.push(s.kind === 'reconnecting' ? `reconnecting:${s.cause}` : s.kind));
+        }, `${base}/events?channel=${channel}`);
+        await waitUntil(page, 'open, alone', () => window.src.readyState === 1 && window.src.shareRole === 'alone');
+        await page.evaluate(() => {
+          window.__hidden = true;
+          document.dispatchEvent(new Event('visibilitychange'));
+        });
+        await waitUntil(page, 'the pause', () => window.states.includes('reconnecting:hidden'));
+        // The server sees the stream end (the pause aborts the request).
+        for (const deadline = Date.now() + 5000; (await streams(channel)) !== 0; ) {
+          if (Date.now() > deadline) throw new Error(`${await streams(channel)} streams open while hidden`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await page.evaluate(() => window.src.close());
+        return (await page.evaluate(() => window.states)).join(',');
+      }));
+
     // Regression: a leader that went while it waited out a 503's Retry-After was
     // replaced by a follower that connected at once: the server got at once the request
     // it had asked the group to hold back.
