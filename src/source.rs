@@ -249,7 +249,8 @@ impl EventSource {
 
     /// The part this source plays in a connection shared across tabs
     /// ([`Options::share_across_tabs`]): [`ShareRole::Alone`] when it is not shared
-    /// (or cannot be, where the browser lacks Web Locks or `BroadcastChannel`).
+    /// (or cannot be, where the browser lacks Web Locks or `BroadcastChannel`), and
+    /// once it is closed.
     pub fn share_role(&self) -> ShareRole {
         self.inner.role.borrow().clone()
     }
@@ -521,6 +522,9 @@ impl Inner {
         // returns, not before.
         let transport = self.transport.borrow_mut().take();
         drop(transport);
+        // Out of its group with its transport: no role (as the JavaScript API says).
+        // No observer hears it: a closed source calls no handler.
+        *self.role.borrow_mut() = ShareRole::Alone;
         self.state.set(ConnectionState::Closed { reason });
     }
 

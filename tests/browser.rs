@@ -656,6 +656,12 @@ async fn two_sources_sharing_one_connection_in_one_page_lead_and_follow() {
         .await;
         // The leader closes: the follower takes over with a connection of its own.
         first.close();
+        // Regression: a closed source still said Leader (the JavaScript API, `alone`).
+        assert_eq!(
+            first.share_role(),
+            ShareRole::Alone,
+            "{transport:?}: closed"
+        );
         wait_until("the follower to lead", 5_000, || {
             matches!(second.share_role(), ShareRole::Leader { followers: 0 })
         })
@@ -666,6 +672,11 @@ async fn two_sources_sharing_one_connection_in_one_page_lead_and_follow() {
             "{transport:?}: the first source's roles"
         );
         second.close();
+        assert_eq!(
+            second.share_role(),
+            ShareRole::Alone,
+            "{transport:?}: closed"
+        );
     }
 }
 
