@@ -24,6 +24,29 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     }
 }
 
+/// The one parameter of a route's path (`/scenario/end-after/{n}`), as text. A path
+/// that does not decode (`%FF`, not UTF-8) is a 400 with a JSON error, as every other
+/// bad input, not axum's plain-text one.
+#[derive(Debug, Clone)]
+pub(crate) struct PathParam(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(text)| Self(text))
+            .map_err(|e| {
+                ApiError::bad_request(format!(
+                    "the path could not be read ({}); its parameter must be UTF-8 text, \
+                     percent-encoded",
+                    e.body_text()
+                ))
+            })
+    }
+}
+
 impl Params {
     /// Decodes the query string of `uri`.
     pub(crate) fn from_uri(uri: &axum::http::Uri) -> Result<Self, ApiError> {

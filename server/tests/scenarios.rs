@@ -49,6 +49,21 @@ async fn end_after_sends_n_events_then_ends() {
 
     let (status, _) = json_response(server.get("/scenario/end-after/x").await).await;
     assert_eq!(status, 400);
+
+    // Regression: a path parameter that is not UTF-8 got axum's plain-text 400, unlike
+    // every other bad input.
+    for path in [
+        "/scenario/end-after/%FF",
+        "/scenario/log/%C3",
+        "/scenario/burst/%FF",
+    ] {
+        let (status, error) = json_response(server.get(path).await).await;
+        assert_eq!(status, 400, "{path}");
+        assert!(
+            error["error"].as_str().is_some_and(|e| e.contains("UTF-8")),
+            "{path}: {error}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::response::Response;
 use futures::{stream, StreamExt};
@@ -16,6 +16,7 @@ use super::payloads::{
 };
 use super::record::ScenarioRequest;
 use crate::error::ApiError;
+use crate::params::PathParam;
 use crate::sse::{raw_response, raw_response_with_type, Ending};
 use crate::AppState;
 
@@ -111,7 +112,7 @@ pub(crate) async fn bom(
 /// `/scenario/line-endings/{cr|lf|crlf}`: [`LINE_ENDING_EVENTS`] in one chunk.
 pub(crate) async fn line_endings(
     State(state): State<AppState>,
-    Path(style): Path<String>,
+    PathParam(style): PathParam,
     req: ScenarioRequest,
 ) -> Result<Response, ApiError> {
     let line_end = match style.as_str() {
@@ -233,7 +234,7 @@ pub(crate) async fn deep(
 /// chunks of about 64 KiB, then the response ends (or idles with `then=idle`).
 pub(crate) async fn burst(
     State(state): State<AppState>,
-    Path(n): Path<String>,
+    PathParam(n): PathParam,
     req: ScenarioRequest,
 ) -> Result<Response, ApiError> {
     let count: u64 = n.parse().map_err(|_| {

@@ -199,7 +199,7 @@
 //! every record of the token holding the oldest record. A request whose body is over
 //! 1 MiB gets a 413 and is not logged.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
@@ -221,7 +221,7 @@ pub use payloads::{
 pub(crate) use record::RequestLogs;
 
 use crate::error::ApiError;
-use crate::params::{last_seen_number, parse_status};
+use crate::params::{last_seen_number, parse_status, PathParam};
 use crate::sse::{events_response, Ending};
 use crate::AppState;
 use record::ScenarioRequest;
@@ -378,7 +378,7 @@ fn numbered(
 
 async fn end_after(
     State(state): State<AppState>,
-    Path(n): Path<String>,
+    PathParam(n): PathParam,
     req: ScenarioRequest,
 ) -> Result<Response, ApiError> {
     let n = path_number(&n, "end-after/{n}")?;
@@ -400,7 +400,7 @@ async fn end_after(
 
 async fn drop_every(
     State(state): State<AppState>,
-    Path(k): Path<String>,
+    PathParam(k): PathParam,
     req: ScenarioRequest,
 ) -> Result<Response, ApiError> {
     let k = path_number(&k, "drop-every/{k}")?;
@@ -433,7 +433,7 @@ const MAX_THEN_EVENTS: u64 = 1_000_000;
 
 async fn status(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    PathParam(code): PathParam,
     req: ScenarioRequest,
 ) -> Result<Response, ApiError> {
     let status = parse_status(&code, "`/scenario/status/{code}`")?;
@@ -551,6 +551,6 @@ async fn echo(State(state): State<AppState>, req: ScenarioRequest) -> Result<Res
     Ok(events_response(&state, events, Ending::Idle))
 }
 
-async fn log(State(state): State<AppState>, Path(token): Path<String>) -> Json<Value> {
+async fn log(State(state): State<AppState>, PathParam(token): PathParam) -> Json<Value> {
     Json(Value::Array(state.logs().get(&token)))
 }
