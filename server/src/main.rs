@@ -68,6 +68,9 @@ async fn main() -> ExitCode {
     state.spawn_ticker();
     state.spawn_flask_sse();
     let router = app(state.clone());
+    // Listened for before the address is printed: whoever reads that line may signal
+    // at once, and a signal with no handler yet kills the process ungracefully.
+    let signal = wait_for_signal();
     {
         let mut out = std::io::stdout().lock();
         if writeln!(out, "listening on http://{addr}")
@@ -80,7 +83,7 @@ async fn main() -> ExitCode {
 
     let (signalled, on_signal) = tokio::sync::oneshot::channel();
     let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-        wait_for_signal().await;
+        signal.await;
         eprintln!("shutting down");
         state.shutdown();
         let _ = signalled.send(());
@@ -116,26 +119,35 @@ async fn main() -> ExitCode {
 /// How long shutdown waits for open connections to finish writing before it closes them.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn wait_for_signal() {
-    let ctrl_c = async {
+/// Listens for Ctrl-C and SIGTERM from now on (unix: the handlers are installed here,
+/// not when the future is first polled); the future resolves on either.
+#[cfg(unix)]
+fn wait_for_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, Signal, SignalKind};
+    async fn recv(signal: Option<Signal>) {
+        match signal {
+            Some(mut signal) => {
+                signal.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    }
+    let interrupt = recv(signal(SignalKind::interrupt()).ok());
+    let terminate = recv(signal(SignalKind::terminate()).ok());
+    async move {
+        tokio::select! {
+            () = interrupt => {}
+            () = terminate => {}
+        }
+    }
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn wait_for_signal() -> impl std::future::Future<Output = ()> {
+    async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
     }
 }
