@@ -149,18 +149,21 @@ impl FlaskSseControl {
     }
 }
 
-/// A Flask-SSE pub/sub message as an event; `None` if it is not one (not a JSON
-/// object, no `data`, or a `type` with a line break).
+/// A Flask-SSE pub/sub message as an event, its data lines as Flask-SSE's own stream
+/// writes them (Python's `str.splitlines()`); `None` if it is not one: not a JSON
+/// object, no `data`, data with no line (Flask-SSE's stream then has no `data:` field,
+/// and a client dispatches nothing), a `type` with a line break, or the type `reset`,
+/// which this server sends only itself.
 pub(crate) fn message_to_event(payload: &[u8]) -> Option<NewEvent> {
     let Value::Object(message) = serde_json::from_slice(payload).ok()? else {
         return None;
     };
     let data = match message.get("data")? {
-        Value::String(text) => text.replace("\r\n", "\n").replace('\r', "\n"),
+        Value::String(text) => python_lines(text)?,
         other => other.to_string(),
     };
     let event = match message.get("type") {
-        Some(Value::String(kind)) if kind.contains(['\r', '\n']) => return None,
+        Some(Value::String(kind)) if kind.contains(['\r', '\n']) || kind == "reset" => return None,
         Some(Value::String(kind)) if !kind.is_empty() => Some(kind.clone()),
         _ => None,
     };
@@ -424,6 +427,33 @@ async fn tick(
     Ok(())
 }
 
+/// `text`'s lines as Python's `str.splitlines()` makes them (at `\n`, `\r`, `\r\n`,
+/// `\v`, `\f`, `\x1c`–`\x1e`, `\u{85}`, `\u{2028}`, `\u{2029}`, with no empty last
+/// line), joined by `\n`; `None` when there is none.
+fn python_lines(text: &str) -> Option<String> {
+    let breaks = |c: char| {
+        matches!(
+            c,
+            '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{1c}'
+                ..='\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+        )
+    };
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find(breaks).unwrap_or(rest.len());
+        lines.push(&rest[..end]);
+        rest = &rest[end..];
+        // The break itself: `\r\n` is one.
+        if let Some(stripped) = rest.strip_prefix("\r\n") {
+            rest = stripped;
+        } else if let Some(c) = rest.chars().next() {
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,5 +472,17 @@ mod tests {
         assert!(message_to_event(b"not json").is_none());
         assert!(message_to_event(br#"{"type": "x"}"#).is_none());
         assert!(message_to_event(br#"{"data": 1, "type": "a\nb"}"#).is_none());
+        // What broke: the data was not split as Flask-SSE's own stream splits it
+        // (Python's splitlines): a trailing break stayed, an empty message was an
+        // event, other breaks were not lines; and the type `reset` passed.
+        let data = |json: &[u8]| message_to_event(json).map(|e| e.data);
+        assert_eq!(data(br#"{"data": "line\n"}"#).as_deref(), Some("line"));
+        assert_eq!(data(br#"{"data": "\n"}"#).as_deref(), Some(""));
+        assert_eq!(data(br#"{"data": ""}"#), None);
+        assert_eq!(
+            data(br#"{"data": "a\u2028b\u000bc\r\n\r\nd"}"#).as_deref(),
+            Some("a\nb\nc\n\nd")
+        );
+        assert!(message_to_event(br#"{"data": 1, "type": "reset"}"#).is_none());
     }
 }
