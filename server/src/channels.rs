@@ -263,7 +263,9 @@ impl Channel {
     /// the events in between, so it gets them again instead); if that id is not
     /// buffered (evicted or never seen), it is every buffered event and
     /// [`Subscription::history_lost`] says so, unless the id is that of the newest
-    /// event evicted: the client then missed nothing that went.
+    /// event evicted: the client then missed nothing that went (and when a held event
+    /// has that id too, it may have seen the evicted one: every held event goes, as a
+    /// repeat rather than a loss).
     pub(crate) fn subscribe(&self, last_event_id: Option<&str>) -> Subscription {
         let dropped = self.drops.subscribe();
         let store = lock(&self.buffers.store);
@@ -276,6 +278,12 @@ impl Channel {
         let (replay, history_lost) = match last_event_id {
             None => (Vec::new(), None),
             Some(last) => match events.and_then(|e| e.iter().position(|b| b.event.id == last)) {
+                // Held, but also the id of the newest event evicted (an id given twice):
+                // the client may have seen that older one, so it gets all that is held,
+                // a repeat rather than a loss.
+                Some(_) if ring.and_then(|r| r.evicted.as_deref()) == Some(last) => {
+                    (held().collect(), None)
+                }
                 Some(pos) => (held().skip(pos + 1).collect(), None),
                 // The last event evicted: every later one is still held.
                 None if ring.and_then(|r| r.evicted.as_deref()) == Some(last) => {

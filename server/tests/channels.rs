@@ -134,6 +134,40 @@ async fn resuming_from_an_evicted_id_sends_reset_then_what_is_held() {
 }
 
 #[tokio::test]
+async fn an_id_given_twice_whose_older_event_went_replays_all_that_is_held() {
+    // What broke: a resume from an id both held (given again explicitly) and evicted
+    // (its first event, the newest to go) replayed only what followed the held one: a
+    // client that had seen the first lost everything in between, with no `reset`.
+    let per_event = 1 + 7 + wasm_eventsource_server::EVENT_BUDGET_OVERHEAD;
+    let server = spawn_with(Config {
+        ticker: None,
+        channel_budget: 3 * per_event + per_event / 2,
+        ..Config::default()
+    })
+    .await;
+    for n in 1..=3 {
+        publish_n(&server, "twice", n).await;
+    }
+    // Id 1 again: event 1 goes to make room.
+    let (status, body) = server
+        .publish(json!({ "channel": "twice", "id": "1", "data": { "n": 1 } }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut body = Body::sse(
+        server
+            .get_with("/events?channel=twice", &[("Last-Event-ID", "1")])
+            .await,
+    );
+    body.expect_text(&format!(
+        "{DEFAULT_RETRY_LINE}{}{}",
+        numbered(2..=3),
+        numbered(1..=1)
+    ))
+    .await;
+    body.assert_idle(Duration::from_millis(100)).await;
+}
+
+#[tokio::test]
 async fn explicit_id_event_type_and_any_json_data() {
     let server = spawn().await;
     let mut body = Body::sse(server.get("/events?channel=typed&retry=2500").await);
