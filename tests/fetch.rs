@@ -546,6 +546,38 @@ async fn a_refused_preflight_resumes_through_the_query() {
 }
 
 #[wasm_bindgen_test]
+async fn a_leader_posts_a_chunks_comments_in_their_place_among_its_events() {
+    // What broke: the leader posted a comment at once but the chunk's events at the
+    // chunk's end, so the other tabs had a chunk's comments before its earlier events.
+    let key = token("share-comments");
+    let eval = |code: &str| js_sys::eval(code).expect("the test's JavaScript runs");
+    eval(&format!(
+        "window.__order = []; window.__spy = new BroadcastChannel('wasm-eventsource:key:fetch:{key}'); \
+         window.__spy.onmessage = (e) => {{ if (!Array.isArray(e.data)) return; \
+         if (e.data[0] === 'c') window.__order.push('c:' + e.data[1].trim()); \
+         if (e.data[0] === 'e') window.__order.push('e:' + e.data[1].filter((_, i) => i % 5 === 2).join()); }};"
+    ));
+    let source =
+        EventSource::with_options(&url("/scenario/comments"), fetch().share_key(key.as_str()))
+            .expect("valid");
+    let order = || {
+        eval("JSON.stringify(window.__order)")
+            .as_string()
+            .unwrap_or_default()
+    };
+    wait_until("the last comment posted", 5_000, || {
+        order().contains("c:bye")
+    })
+    .await;
+    eval("window.__spy.close()");
+    source.close();
+    assert_eq!(
+        order(),
+        r#"["c:hello","e:1","c:between events","c:no space","c:inside an event","e:2","c:bye"]"#
+    );
+}
+
+#[wasm_bindgen_test]
 async fn a_leader_whose_handler_closes_it_still_shares_what_it_delivered() {
     // What broke: the leader posts a chunk's events to the other tabs at the chunk's
     // end. A Rust handler that closed the leader's source in the middle of a chunk

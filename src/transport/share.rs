@@ -680,6 +680,12 @@ impl Sink for Tee {
 
     #[cfg(feature = "fetch")]
     fn comment(&self, text: &str) {
+        // After the chunk's events before it, as the leader has them: those go first,
+        // and a new batch holds the rest of the chunk.
+        if self.batch.borrow().is_some() {
+            self.flush();
+            *self.batch.borrow_mut() = Some(Array::new());
+        }
         let msg = message(&["c", text]);
         self.link.post(&msg);
         if let Some(sink) = self.sink.upgrade() {
