@@ -14,6 +14,23 @@ let warned = false;
 // with it, or CATCH_UP_MS pass.
 const KEEP = 1000;
 const KEEP_CHARS = 1 << 20;
+
+// What a message weighs where members keep or hold messages: [events, characters], or
+// null for one that is not kept. Every message weighs at least one event, and every
+// text in it counts (a long id comes again with each event that carries it): else a
+// script of the origin posting empty lists, or text where no event reads it, grows
+// what each member keeps without bound.
+function weigh([kind, list]) {
+  if (kind === 'e') {
+    if (!Array.isArray(list)) return null;
+    let chars = 0;
+    for (const text of list) chars += typeof text === 'string' ? text.length : 0;
+    return [Math.max(1, Math.ceil(list.length / 5)), chars];
+  }
+  if (typeof list === 'string') return [1, list.length];
+  // An id or a comment is text; an open carries nothing.
+  return list == null ? [1, 0] : null;
+}
 const CATCH_UP_MS = 2000;
 // The stream's messages that are kept and numbered, and those that wait while a
 // member catches up (its states too: they come after the events it missed).
@@ -116,6 +133,7 @@ export class ShareLink {
     this.events = this.chars = 0;
     // What arrived while catching up, or null.
     this.held = null;
+    this.heldChars = 0;
     this.join();
     this.probe = setInterval(() => this.check(), ShareLink.PROBE_MS);
     // In a window only: a worker has no back/forward cache.
@@ -337,7 +355,9 @@ export class ShareLink {
       for (const m of answer) this.take(m);
       for (const m of held) if (!NUMBERED.test(m[0]) || (lacking(m) && late(m))) this.take(m);
     } else if (this.held && HELD.test(kind)) {
-      if (this.held.push(msg) > KEEP) this.unhold(true);
+      // Bounded as what is kept: past it, what is held is passed on as it came.
+      this.heldChars += weigh(msg)?.[1] ?? 0;
+      if (this.held.push(msg) > KEEP || this.heldChars > KEEP_CHARS) this.unhold(true);
     } else {
       if (kind === 'w' && this.held) {
         // A new leader: ask it, since the one asked may have gone without answering.
@@ -367,22 +387,9 @@ export class ShareLink {
   }
 
   keep(msg) {
-    let events = 1;
-    let chars = 0;
-    const [kind, list] = msg;
-    if (kind === 'e') {
-      // Every message weighs at least one event, and every text in it counts (a long
-      // id comes again with each event that carries it): else a script of the origin
-      // posting empty lists, or text where no event reads it, grows what each member
-      // keeps without bound.
-      if (!Array.isArray(list)) return;
-      events = Math.max(1, Math.ceil(list.length / 5));
-      for (const text of list) chars += typeof text === 'string' ? text.length : 0;
-    } else if (typeof list === 'string') {
-      chars = list.length;
-    } else if (list != null) {
-      return; // an id or a comment is text; an open carries nothing
-    }
+    const weight = weigh(msg);
+    if (!weight) return;
+    const [events, chars] = weight;
     this.kept.push([msg, events, chars]);
     this.events += events;
     this.chars += chars;
@@ -420,6 +427,7 @@ export class ShareLink {
     if (!at) return;
     this.asked = ['y', this.id, ...at];
     this.held = [];
+    this.heldChars = 0;
     this.wait();
     this.channel.postMessage(this.asked);
   }

@@ -748,6 +748,31 @@ if (base) {
       });
     });
 
+    // Regression (a review): what a member held while it waited for a catch-up answer
+    // was bounded in messages only (1,000), not in characters as what it keeps is.
+    await run.check('the link: what a member holds while it catches up is bounded in characters too', async () => {
+      return withLinks(async ({ until, member, event, away, back, oldLeader }) => {
+        const old = await oldLeader();
+        const a = member();
+        old.link.post(event(1));
+        await until('the first event', () => a.ids.length === 1);
+        away(a);
+        back(a);
+        await until('a to hold, waiting for an answer', () => Array.isArray(a.link.held));
+        const big = 'x'.repeat(600 * 1024);
+        old.link.post(event(2, big));
+        await until('the first big event held', () => a.link.held?.length === 1);
+        if (a.ids.length !== 1) throw new Error(`a has ${a.ids} while holding`);
+        old.link.post(event(3, big));
+        // Over 1 MiB held: passed on at once, not held on with the rest for the 2 s
+        // without an answer.
+        await until('the second big event', () => a.link.held?.length === 2 || a.ids.includes(3));
+        if (a.link.held !== null) throw new Error(`a holds ${a.link.held.length} messages, ${a.link.heldChars} characters`);
+        if (a.ids.join() !== '1,2,3') throw new Error(`a has ${a.ids}`);
+        return `held ${a.link.heldChars} characters at the end`;
+      });
+    });
+
     await run.check('the link: with no answer a member passes on what it held after 2 s; a new leader is asked again and answers', async () => {
       return withLinks(async ({ until, member, event, away, back, oldLeader }) => {
         const old = await oldLeader();
