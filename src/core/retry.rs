@@ -215,7 +215,8 @@ impl ReconnectPolicy {
     }
 
     /// Gives up when the connection has been failing for this long. Defaults to no
-    /// limit.
+    /// limit. Time spent waiting for the network (`reconnect_on_online`) or for a
+    /// visible page (`pause_when_hidden`) does not count: no attempt fails in it.
     pub fn max_elapsed(mut self, elapsed: Duration) -> Self {
         self.max_elapsed = Some(elapsed);
         self

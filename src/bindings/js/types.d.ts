@@ -110,7 +110,8 @@ export interface RetryOptions {
   floorMs?: number;
   /** Give up (`closed`, reason `"gave-up"`) after this many failed retries in a row. No default. */
   maxAttempts?: number;
-  /** Give up when failing for this long. No default. */
+  /** Give up when failing for this long (not counting waits for the network or a
+   *  visible page). No default. */
   maxElapsedMs?: number;
   /** Full jitter. Default `true`. */
   jitter?: boolean;
