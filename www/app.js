@@ -88,7 +88,7 @@ let tickerSource = null;
  * from inside the library never meets a freed object), `generation` to tell its
  * callbacks from a replaced one's, the answer's text node, and what was counted.
  */
-const ask = { source: null, generation: 0, text: null, tokens: 0, cut: false, trail: [] };
+const ask = { source: null, generation: 0, text: null, tokens: 0, cut: false, trail: [], refused: null };
 
 let timelineSeq = 0;
 
@@ -450,6 +450,7 @@ function resetAsk(token) {
   ask.tokens = 0;
   ask.cut = false;
   ask.trail = [];
+  ask.refused = null;
   ui.askAnswer.replaceChildren(ask.text);
   ui.askAnswer.dataset.tokens = '0';
   ui.askCount.textContent = '0 tokens';
@@ -503,8 +504,15 @@ function renderAskState(state) {
   if (httpError || typeof state.body === 'string') {
     const status = httpError ? `HTTP ${state.status}` : 'The server';
     const said = errorMessage(state.body);
+    const body = typeof state.body === 'string' ? state.body : '';
+    ask.refused = kind === 'reconnecting' ? { status, said, body } : null;
     const retrying = kind === 'reconnecting' ? ', sending the question again' : '';
-    showAskError(`${status}${retrying}${said ? `: ${said}` : ''}`, '', typeof state.body === 'string' ? state.body : '');
+    showAskError(`${status}${retrying}${said ? `: ${said}` : ''}`, '', body);
+  } else if (kind === 'open' && ask.refused) {
+    // Sent again and answered: the refusal stays shown, as what happened before.
+    const { status, said, body } = ask.refused;
+    ask.refused = null;
+    showAskError(`${status}; the question was sent again${said ? ` (it said: ${said})` : ''}`, '', body);
   }
 
   const busy = kind === 'connecting' || kind === 'open' || kind === 'reconnecting';

@@ -311,6 +311,9 @@ async function demoChecks(page) {
     }
     const title = await page.textContent('#ask-error-title');
     if (!title.includes('HTTP 429')) throw new Error(`the refusal before the retry is not shown: "${title}"`);
+    // Regression: beside the completed answer, the alert still said, in the present
+    // tense, that the question was being sent again.
+    if (!title.includes('was sent again') || title.includes('sending')) throw new Error(`once answered, the alert reads "${title}"`);
     const expected = await getJson(`${base}/scenario/llm/expected?prompt=${encodeURIComponent(prompt)}&tokens=6`);
     if (end.text !== expected.text) throw new Error(`the answer reads ${JSON.stringify(end.text)}, expected ${JSON.stringify(expected.text)}`);
     const posts = (await getJson(`${base}/scenario/log/${token}`)).filter((r) => r.method === 'POST');
