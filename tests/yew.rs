@@ -301,6 +301,8 @@ async fn close_and_reconnect_control_the_connection() {
     )
     .render();
     seen.first_render().await;
+    // The handle of the first render, kept as a callback made once would keep it.
+    let first = seen.hook();
     wait_until("open", 5_000, || seen.hook().state().is_open()).await;
     seen.hook().close();
     wait_until("closed", 2_000, || {
@@ -313,6 +315,20 @@ async fn close_and_reconnect_control_the_connection() {
     // Once closed, reconnect() opens a new connection.
     seen.hook().reconnect();
     wait_until("open again", 5_000, || seen.hook().state().is_open()).await;
+    // A handle kept from the first render (a callback made once) closes and reopens
+    // again and again: Yew 0.23's state handles read the live value, so its reconnect()
+    // moves the generation on from the current one. (A review took them for snapshots,
+    // which would reopen once and then do nothing; this pins it.)
+    let kept = first;
+    for round in 1..=2 {
+        kept.close();
+        wait_until("closed", 2_000, || seen.hook().state().is_closed()).await;
+        kept.reconnect();
+        wait_until(&format!("open again, round {round}"), 5_000, || {
+            seen.hook().state().is_open()
+        })
+        .await;
+    }
     app.destroy();
 }
 
