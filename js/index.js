@@ -24,6 +24,7 @@
 //   memory.
 
 import wasmInit, { TypedEventSource as Core } from '../pkg-web/wasm_eventsource.js';
+import { absolute } from './url.js';
 
 // Whether the browser's own EventSource was there as the package loaded, as the core
 // judges it (src/transport/browser.js): a drop-in class put in its place later
@@ -635,17 +636,6 @@ function flatten(options) {
   const signal = options.signal;
   if (signal !== undefined) flat.signal = signal;
   return flat;
-}
-
-/** `url` resolved as EventSource resolves it: against the document's base URL (which a
- *  `<base>` element sets), or a worker's location; undefined when it does not parse. */
-function absolute(url) {
-  const base = typeof document !== 'undefined' ? document.baseURI : globalThis.location?.href;
-  try {
-    return new URL(url, base).href;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -9,6 +9,7 @@
 // a task later, when no one took it again in between.
 
 import { TypedEventSource } from './index.js';
+import { absolute } from './url.js';
 
 /** The state hooks show before they connect, and on the server (SSR). */
 export const CONNECTING = Object.freeze({ kind: 'connecting', attempt: 0 });
@@ -88,12 +89,7 @@ export function connectionKey(url, options) {
  *  says why). */
 function resolved(url) {
   const text = String(url);
-  if (!canConnect) return text;
-  try {
-    return new URL(text, typeof document !== 'undefined' ? document.baseURI : location.href).href;
-  } catch {
-    return text;
-  }
+  return (canConnect && absolute(text)) || text;
 }
 
 /** Takes (or opens) the connection for `key`, the key of `options`; the caller must

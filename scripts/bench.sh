@@ -96,7 +96,7 @@ measure minimal-floor 'same job, no library: web-sys EventSource + the JSON.pars
 BUNDLES="$OUT/bundles"
 mkdir -p "$BUNDLES/wasm-eventsource/js"
 cp package.json "$BUNDLES/wasm-eventsource/"
-cp js/index.js js/index.d.ts "$BUNDLES/wasm-eventsource/js/"
+cp js/index.js js/url.js js/index.d.ts "$BUNDLES/wasm-eventsource/js/"
 cp -r "$OUT/pkg-web" "$BUNDLES/wasm-eventsource/pkg-web"
 bundle_entries=()
 for id in ours eventsource fetch-event-source eventsource-parser; do
