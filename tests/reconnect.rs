@@ -31,6 +31,25 @@ fn resumed_from(record: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The next `count` connections to `channel` are answered with `status`, and its open
+/// streams end: the clients reconnect into the refusals.
+async fn refuse_and_drop(channel: &str, status: u16, count: u32) {
+    let fail = format!("/control/fail?channel={channel}&count={count}&status={status}");
+    assert_eq!(post_json(&fail, &json!({})).await, 200);
+    let drop = format!("/control/drop?channel={channel}");
+    assert_eq!(post_json(&drop, &json!({})).await, 200);
+}
+
+/// The next `Open` or `Closed` state, and the states before it.
+async fn open_or_closed(
+    states: &mut futures::channel::mpsc::UnboundedReceiver<ConnectionState>,
+) -> (ConnectionState, Vec<ConnectionState>) {
+    until_state(states, "open again, or closed", |s| {
+        s.is_open() || s.is_closed()
+    })
+    .await
+}
+
 fn is_reconnecting(s: &ConnectionState) -> bool {
     matches!(s, ConnectionState::Reconnecting { .. })
 }
@@ -126,12 +145,7 @@ async fn a_502_then_recovery_reconnects_with_backoff_and_resumes() {
         // the source is away.
         // Four refusals: fetch retries four times; native spends two on each try (the
         // EventSource, then the check of why the browser gave up), so twice.
-        let fail = format!("/control/fail?channel={channel}&count=4&status=502");
-        assert_eq!(post_json(&fail, &json!({})).await, 200);
-        assert_eq!(
-            post_json(&format!("/control/drop?channel={channel}"), &json!({})).await,
-            200
-        );
+        refuse_and_drop(&channel, 502, 4).await;
         assert_eq!(post_json("/publish", &publish(2)).await, 200);
         let (_, between) = until_state(&mut states, "open again", ConnectionState::is_open).await;
         wait_until("event 2", 5_000, || seen.borrow().len() == 2).await;
@@ -954,10 +968,7 @@ async fn time_offline_does_not_count_towards_max_elapsed() {
     let (mut states, _s) = states(&source);
     until_state(&mut states, "open", ConnectionState::is_open).await;
     js("window.__offline = true");
-    let fail = format!("/control/fail?channel={channel}&count=1&status=503");
-    assert_eq!(post_json(&fail, &json!({})).await, 200);
-    let drop = format!("/control/drop?channel={channel}");
-    assert_eq!(post_json(&drop, &json!({})).await, 200);
+    refuse_and_drop(&channel, 503, 1).await;
     until_state(&mut states, "the wait for the network", |s| {
         matches!(s, ConnectionState::Reconnecting { delay: None, .. })
     })
@@ -965,10 +976,7 @@ async fn time_offline_does_not_count_towards_max_elapsed() {
     // Offline for longer than max_elapsed: no attempt is made meanwhile.
     gloo_timers::future::TimeoutFuture::new(1_000).await;
     js("window.__offline = false; window.dispatchEvent(new Event('online'))");
-    let (end, between) = until_state(&mut states, "open again, or closed", |s| {
-        s.is_open() || s.is_closed()
-    })
-    .await;
+    let (end, between) = open_or_closed(&mut states).await;
     source.close();
     real_network();
     assert_eq!(end, ConnectionState::Open, "after {between:?}");
@@ -1000,10 +1008,7 @@ async fn native_an_online_during_the_browsers_retry_does_not_cut_the_backoff_aft
     );
     let (mut states, _s) = states(&source);
     until_state(&mut states, "open", ConnectionState::is_open).await;
-    let fail = format!("/control/fail?channel={channel}&count=1&status=502");
-    assert_eq!(post_json(&fail, &json!({})).await, 200);
-    let drop = format!("/control/drop?channel={channel}");
-    assert_eq!(post_json(&drop, &json!({})).await, 200);
+    refuse_and_drop(&channel, 502, 1).await;
     // The loss; the browser retries by itself 2 s later: the `online` comes first.
     let lost = until_state(&mut states, "the loss", is_reconnecting)
         .await
@@ -1294,10 +1299,7 @@ async fn native_lost_offline_and_replaced_online_spends_no_attempt() {
     let options = Options::new().reconnect_policy(exact_policy(5).max_attempts(0));
     let (source, mut states, _subs) = native_lost_offline(&token, options).await;
     js("window.__offline = false; window.dispatchEvent(new Event('online'))");
-    let (end, between) = until_state(&mut states, "open again, or closed", |s| {
-        s.is_open() || s.is_closed()
-    })
-    .await;
+    let (end, between) = open_or_closed(&mut states).await;
     source.close();
     real_network();
     assert_eq!(end, ConnectionState::Open, "after {between:?}");
@@ -1332,10 +1334,7 @@ async fn native_replacing_a_stale_url_offline_spends_no_attempt() {
         }
     );
     js("window.__offline = false; window.dispatchEvent(new Event('online'))");
-    let (end, between) = until_state(&mut states, "open again, or closed", |s| {
-        s.is_open() || s.is_closed()
-    })
-    .await;
+    let (end, between) = open_or_closed(&mut states).await;
     source.close();
     real_network();
     assert_eq!(end, ConnectionState::Open, "after {between:?}");

@@ -16,6 +16,19 @@ async fn publish_n(server: &common::Server, channel: &str, n: u64) -> Value {
     body
 }
 
+/// A server whose channels hold three `{"n":k}` events with one-digit ids (each counts
+/// 1 + 7 + overhead bytes), and that weight.
+async fn three_small_events() -> (common::Server, usize) {
+    let per_event = 1 + 7 + wasm_eventsource_server::EVENT_BUDGET_OVERHEAD;
+    let server = spawn_with(Config {
+        ticker: None,
+        channel_budget: 3 * per_event + per_event / 2,
+        ..Config::default()
+    })
+    .await;
+    (server, per_event)
+}
+
 #[tokio::test]
 async fn resume_replays_after_last_event_id_then_goes_live() {
     let server = spawn().await;
@@ -96,15 +109,7 @@ async fn an_empty_last_event_id_is_no_id_and_loses_no_history() {
 
 #[tokio::test]
 async fn resuming_from_an_evicted_id_sends_reset_then_what_is_held() {
-    // Each `{"n":k}` event with a one-digit id counts 1 + 7 + overhead bytes: room for
-    // three.
-    let per_event = 1 + 7 + wasm_eventsource_server::EVENT_BUDGET_OVERHEAD;
-    let server = spawn_with(Config {
-        ticker: None,
-        channel_budget: 3 * per_event + per_event / 2,
-        ..Config::default()
-    })
-    .await;
+    let (server, per_event) = three_small_events().await;
     for n in 1..=5 {
         publish_n(&server, "small", n).await;
     }
@@ -138,13 +143,7 @@ async fn an_id_given_twice_whose_older_event_went_replays_all_that_is_held() {
     // What broke: a resume from an id both held (given again explicitly) and evicted
     // (its first event, the newest to go) replayed only what followed the held one: a
     // client that had seen the first lost everything in between, with no `reset`.
-    let per_event = 1 + 7 + wasm_eventsource_server::EVENT_BUDGET_OVERHEAD;
-    let server = spawn_with(Config {
-        ticker: None,
-        channel_budget: 3 * per_event + per_event / 2,
-        ..Config::default()
-    })
-    .await;
+    let (server, _) = three_small_events().await;
     for n in 1..=3 {
         publish_n(&server, "twice", n).await;
     }

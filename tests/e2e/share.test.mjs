@@ -268,6 +268,20 @@ if (base) {
       });
     }
 
+    /** A group of one page that has had three events, and a page (opened with `extra`
+     *  options) that joins it after them and takes the group's last id. */
+    const joinLate = async (context, prefix, transport, extra = {}) => {
+      const channel = unique(prefix);
+      const first = await openMember(context, site, channel, transport);
+      await settled([first]);
+      await publish(channel, 'chat', 3);
+      const [, , last] = await allReceived([first], 3);
+      const late = await openMember(context, site, channel, transport, ['chat'], true, extra);
+      await settled([first, late]);
+      await waitUntil(late, 'the group\'s last id in the late follower', (id) => window.src.lastEventId === id, String(last));
+      return { channel, first, late, last };
+    };
+
     // Regression: a follower that joined after the group's last event had no id of its
     // own, and leading it connected without one: what was published during the
     // handover was lost to every tab.
@@ -275,14 +289,7 @@ if (base) {
       const lines = [];
       for (const transport of ['fetch', 'native']) {
         lines.push(await inContext(async (context) => {
-          const channel = unique(`late-join-${transport}`);
-          const first = await openMember(context, site, channel, transport);
-          await settled([first]);
-          await publish(channel, 'chat', 3);
-          const [, , last] = await allReceived([first], 3);
-          const late = await openMember(context, site, channel, transport);
-          await settled([first, late]);
-          await waitUntil(late, 'the group\'s last id in the late follower', (id) => window.src.lastEventId === id, String(last));
+          const { channel, first, late, last } = await joinLate(context, `late-join-${transport}`, transport);
           await late.evaluate(() => {
             window.kinds = [];
             window.errorEvents = 0;
@@ -317,14 +324,7 @@ if (base) {
       const lines = [];
       for (const transport of ['fetch', 'native']) {
         lines.push(await inContext(async (context) => {
-          const channel = unique(`own-id-${transport}`);
-          const first = await openMember(context, site, channel, transport);
-          await settled([first]);
-          await publish(channel, 'chat', 3);
-          const [, , last] = await allReceived([first], 3);
-          const late = await openMember(context, site, channel, transport, ['chat'], true, { lastEventId: '1' });
-          await settled([first, late]);
-          await waitUntil(late, 'the group\'s last id in the late follower', (id) => window.src.lastEventId === id, String(last));
+          const { channel, first, late, last } = await joinLate(context, `own-id-${transport}`, transport, { lastEventId: '1' });
           await first.close();
           await leadsWithin(late, Date.now(), 5000, 'the close');
           await publish(channel, 'chat', 1);

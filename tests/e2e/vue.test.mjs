@@ -91,6 +91,21 @@ if (base) {
       await server.until(`one open stream on ${name}`, () => server.open(name), 1);
     };
 
+    /** Runs `body(page)` in a page of its own on the app at `channel`; fails with the
+     *  page's unexpected errors; closes the page. */
+    const inPage = async (channelName, body) => {
+      const page = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(page);
+        await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${channelName}`);
+        const result = await body(page);
+        noErrors(pageErrors);
+        return result;
+      } finally {
+        await page.close();
+      }
+    };
+
     await runner.check('typed events shown over one stream (options compared by value)', async () => {
       await openApp();
       await server.until(`one open stream on ${channel}`, () => server.open(channel), 1);
@@ -248,17 +263,11 @@ if (base) {
     // effect scope, a store) waited for a mount that had passed, \`connecting\` for good.
     await runner.check('a composable made in a mounted component\'s hook shows the state', async () => {
       const name = unique('vue-hook');
-      const other = await browser.newPage();
-      try {
-        const pageErrors = watchPageErrors(other);
-        await other.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('vue-hook-feed')}`);
+      return inPage(unique('vue-hook-feed'), async (other) => {
         await other.evaluate((channelName) => window.fromHook(channelName), name);
         await waitUntil(other, 'the view to say open', () => document.querySelector('#from-hook')?.textContent === 'open');
-        noErrors(pageErrors);
         return 'open';
-      } finally {
-        await other.close();
-      }
+      });
     });
 
     // Regression (a review of the cycle fix): options JSON could not write all had one
@@ -266,18 +275,12 @@ if (base) {
     // (which the constructor does not read) shared the first one's connection.
     await runner.check('options with a cycle still differ by what else they hold: two transports, two connections', async () => {
       const name = unique('vue-cyclic');
-      const other = await browser.newPage();
-      try {
-        const pageErrors = watchPageErrors(other);
-        await other.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('vue-cyclic-feed')}`);
+      return inPage(unique('vue-cyclic-feed'), async (other) => {
         await other.evaluate((channelName) => window.cyclic(channelName), name);
         await waitUntil(other, 'both views to say open', () => ['#cyclic-fetch', '#cyclic-native'].every((id) => document.querySelector(id)?.textContent === 'open'));
         await server.until(`two streams on ${name}`, () => server.open(name), 2);
-        noErrors(pageErrors);
         return '2 streams';
-      } finally {
-        await other.close();
-      }
+      });
     });
 
     // Regression: the registry keyed connections on the URL as written, so a relative
@@ -285,21 +288,15 @@ if (base) {
     // after a pushState to another path, where it means another).
     await runner.check('a relative URL shares the connection of its absolute form', async () => {
       const name = unique('vue-rel');
-      const other = await browser.newPage();
-      try {
-        const pageErrors = watchPageErrors(other);
-        await other.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${name}`);
+      return inPage(name, async (other) => {
         await other.evaluate(() => window.app.setLate(true));
         await waitUntil(other, 'the late badge to say open', () => document.querySelector('#late-badge')?.textContent === 'open');
         await other.evaluate((channelName) => window.relative(channelName), name);
         await waitUntil(other, 'the relative view to say open', () => document.querySelector('#relative')?.textContent === 'open');
         const open = await server.open(name);
         if (open !== 1) throw new Error(`${open} streams open on ${name}`);
-        noErrors(pageErrors);
         return '1 stream';
-      } finally {
-        await other.close();
-      }
+      });
     });
 
     // Regression: the last composable of a type to unmount dropped the type's latest
@@ -308,21 +305,15 @@ if (base) {
     // the next event.
     await runner.check('a component mounted as the last of its type unmounts shows the latest event at once', async () => {
       const name = unique('vue-swap');
-      const other = await browser.newPage();
-      try {
-        const pageErrors = watchPageErrors(other);
-        await other.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('vue-swap-feed')}`);
+      return inPage(unique('vue-swap-feed'), async (other) => {
         await other.evaluate((channelName) => window.swapStart(channelName), name);
         await server.until(`one stream on ${name}`, () => server.open(name), 1);
         await server.publish(name, 'swap', { n: 1 });
         await waitUntil(other, 'the first component to show the event', () => document.querySelector('#swap-first')?.textContent === '1');
         const shown = await other.evaluate((channelName) => window.swapNow(channelName), name);
         if (shown !== '1') throw new Error(`the next component rendered ${shown} first`);
-        noErrors(pageErrors);
         return `first render: ${shown}`;
-      } finally {
-        await other.close();
-      }
+      });
     });
 
     // Regression (hydration): a composable that hydrated after its connection had
@@ -331,23 +322,17 @@ if (base) {
     // "Hydration completed but contains mismatches".
     await runner.check('a composable hydrated after its connection opened renders the server\'s HTML, then the state', async () => {
       const name = unique('vue-h');
-      const other = await browser.newPage();
-      try {
-        const pageErrors = watchPageErrors(other);
-        await other.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${name}`);
+      return inPage(name, async (other) => {
         await other.evaluate(() => window.app.setLate(true));
         await waitUntil(other, 'the late badge to say open', () => document.querySelector('#late-badge')?.textContent === 'open');
         await server.publish(name, 'chat', { n: 1, text: 'before the hydration' });
         await waitUntil(other, 'the event', () => document.querySelector('#latest')?.textContent === '1:before the hydration');
         await other.evaluate((channelName) => window.hydrate(channelName), name);
         await waitUntil(other, 'the hydrated view to show the state and the event', () => document.querySelector('#hydrated')?.textContent === 'open 1');
-        noErrors(pageErrors);
         const open = await server.open(name);
         if (open !== 1) throw new Error(`${open} streams open: the hydrated composable did not share the connection`);
         return 'connecting undefined → open 1';
-      } finally {
-        await other.close();
-      }
+      });
     });
   } finally {
     await site?.close();

@@ -18,10 +18,13 @@ TypedEventSource.prototype.onState = function (...args) {
 };
 createApp(App).mount('#app');
 
+// The apps below each mount in an element of their own, on the test server's streams.
+const server = new URLSearchParams(location.search).get('server');
+const newHost = () => document.body.appendChild(document.createElement('div'));
+
 // Hydrates, in a new element, what the server renders for a composable with Late.vue's
 // URL and options (`connecting` and no data), as a lazily hydrated component would be.
 window.hydrate = (channel) => {
-  const server = new URLSearchParams(location.search).get('server');
   const Hydrated = {
     setup() {
       const { state, data } = useEventSource(() => `${server}/events?channel=${channel}&retry=100`, 'chat', () => ({
@@ -31,12 +34,11 @@ window.hydrate = (channel) => {
       return () => h('p', { id: 'hydrated' }, `${state.value.kind} ${data.value?.n}`);
     },
   };
-  const host = document.createElement('div');
+  const host = newHost();
   const rendered = document.createElement('p');
   rendered.id = 'hydrated';
   rendered.textContent = 'connecting undefined';
   host.append(rendered);
-  document.body.append(host);
   createSSRApp(Hydrated).mount(host);
 };
 
@@ -45,23 +47,18 @@ window.hydrate = (channel) => {
 // and says what the second rendered first.
 const latestOf = (id, channel) => ({
   setup() {
-    const server = new URLSearchParams(location.search).get('server');
     const { data } = useEventSource(`${server}/events?channel=${channel}&retry=100`, 'swap', { transport: 'fetch' });
     return () => h('p', { id }, String(data.value?.n));
   },
 });
 let first = null;
 window.swapStart = (channel) => {
-  const host = document.createElement('div');
-  document.body.append(host);
   first = createApp(latestOf('swap-first', channel));
-  first.mount(host);
+  first.mount(newHost());
 };
 window.swapNow = (channel) => {
   first.unmount();
-  const host = document.createElement('div');
-  document.body.append(host);
-  createApp(latestOf('swap-next', channel)).mount(host);
+  createApp(latestOf('swap-next', channel)).mount(newHost());
   return document.querySelector('#swap-next').textContent;
 };
 
@@ -69,10 +66,8 @@ window.swapNow = (channel) => {
 // points at the server: the same stream.
 window.relative = (channel) => {
   const base = document.createElement('base');
-  base.href = `${new URLSearchParams(location.search).get('server')}/`;
+  base.href = `${server}/`;
   document.head.append(base);
-  const host = document.createElement('div');
-  document.body.append(host);
   createApp({
     setup() {
       const { state } = useEventSource(`events?channel=${channel}&retry=100`, 'chat', {
@@ -81,16 +76,13 @@ window.relative = (channel) => {
       });
       return () => h('p', { id: 'relative' }, state.value.kind);
     },
-  }).mount(host);
+  }).mount(newHost());
   base.remove();
 };
 
 // A composable made in a mounted component's hook, in an effect scope (as a store's
 // setup may run there): no hydration to wait for.
 window.fromHook = (channel) => {
-  const server = new URLSearchParams(location.search).get('server');
-  const host = document.createElement('div');
-  document.body.append(host);
   createApp({
     setup() {
       const made = shallowRef(null);
@@ -99,17 +91,14 @@ window.fromHook = (channel) => {
       });
       return () => h('p', { id: 'from-hook' }, made.value ? made.value.state.value.kind : 'none');
     },
-  }).mount(host);
+  }).mount(newHost());
 };
 
 // Two composables whose options differ by transport and inherit a field with a cycle
 // (which the constructor does not read): two connections.
 window.cyclic = (channel) => {
-  const server = new URLSearchParams(location.search).get('server');
   const loop = {};
   loop.self = loop;
-  const host = document.createElement('div');
-  document.body.append(host);
   const view = (id, transport) => ({
     setup() {
       const options = Object.assign(Object.create({ loop }), { transport });
@@ -117,5 +106,5 @@ window.cyclic = (channel) => {
       return () => h('p', { id }, state.value.kind);
     },
   });
-  createApp({ render: () => [h(view('cyclic-fetch', 'fetch')), h(view('cyclic-native', 'native'))] }).mount(host);
+  createApp({ render: () => [h(view('cyclic-fetch', 'fetch')), h(view('cyclic-native', 'native'))] }).mount(newHost());
 };
