@@ -4,7 +4,8 @@
 //! Every listener and request is owned by a guard whose `Drop` releases it: a
 //! [`Listener`] removes itself, an [`AbortOnDrop`] aborts its request. Timers are
 //! `gloo_timers` futures, which clear their timeout when dropped; [`sleep`] clamps
-//! their delay first.
+//! their delay first. Each callback from the browser into a transport (a listener's, a
+//! task's poll) is an [`Entry`] while it runs.
 
 use crate::core::retry::clamp_timer;
 use gloo_timers::future::TimeoutFuture;
@@ -35,7 +36,11 @@ impl Listener {
         event_type: &str,
         f: impl FnMut(web_sys::Event) + 'static,
     ) -> Self {
-        let callback = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+        let mut f = f;
+        let callback = Closure::<dyn FnMut(web_sys::Event)>::new(move |e| {
+            let _entry = Entry::begin();
+            f(e);
+        });
         // addEventListener only throws for a non-callable listener, which a Closure never is.
         let _ =
             target.add_event_listener_with_callback(event_type, callback.as_ref().unchecked_ref());
@@ -54,6 +59,56 @@ impl Drop for Listener {
             self.callback.as_ref().unchecked_ref(),
         );
     }
+}
+
+/// How many of the transports' callbacks from the browser (a listener's, a task's
+/// poll) run now, with `share`: none between them. One that stays counted where none
+/// can be running was torn through (a trap, which a panic is on wasm32, or a JavaScript
+/// exception through its frames): what it held may be held for good (a borrow never
+/// given back), and a task it polled never runs again. A shared source's leader then
+/// answers its followers no more, and one of them takes the connection over (see
+/// share.rs).
+#[cfg(feature = "share")]
+static RUNNING: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// A callback from the browser, counted while it runs (see [`RUNNING`]).
+#[must_use = "the callback is counted until this is dropped"]
+pub(crate) struct Entry(());
+
+impl Entry {
+    pub fn begin() -> Entry {
+        #[cfg(feature = "share")]
+        RUNNING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Entry(())
+    }
+}
+
+#[cfg(feature = "share")]
+impl Drop for Entry {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Whether a callback was torn through (see [`RUNNING`]). Asked only where none of
+/// them can be running: in a callback of its own, from a task of the browser's.
+#[cfg(feature = "share")]
+pub(crate) fn torn() -> bool {
+    RUNNING.load(std::sync::atomic::Ordering::Relaxed) != 0
+}
+
+/// Spawns `task` on the browser's microtask queue, each poll an [`Entry`].
+pub(crate) fn spawn(task: impl std::future::Future<Output = ()> + 'static) {
+    #[cfg(feature = "share")]
+    let task = async move {
+        let mut task = std::pin::pin!(task);
+        std::future::poll_fn(|cx| {
+            let _entry = Entry::begin();
+            task.as_mut().poll(cx)
+        })
+        .await
+    };
+    wasm_bindgen_futures::spawn_local(task);
 }
 
 /// An `AbortController` whose request is aborted when the guard is dropped.

@@ -380,7 +380,7 @@ impl Running {
         let control = Rc::new(Control::default());
         let (task, registration) = AbortHandle::new_pair();
         let run = drive(sink, options, Rc::clone(&control), connector);
-        wasm_bindgen_futures::spawn_local(async move {
+        dom::spawn(async move {
             let _ = Abortable::new(run, registration).await;
         });
         Running { control, task }

@@ -40,7 +40,8 @@ const HELD = /^[eicso]$/;
 const FROM_LEADER = /^[eicospwz]$/;
 // A leader frozen with its page (a worker's, which hears none of the page's lifecycle
 // events) holds the lock with no script to run. A follower that has heard nothing from
-// the leader for a PROBE_MS tick asks it (`["q"]`, answered `["p", ...]`); with no
+// the leader for a PROBE_MS tick asks it (`["q"]`, answered `["p", ...]` by the
+// leader's member through `answer()`, unless its wasm was torn through); with no
 // answer to QUESTIONS questions in a row it takes the lock from it (Web Locks'
 // `steal`), after a random wait of STEAL_WAIT_MS and up to a third of a tick more (a
 // follower thawed itself first gets the answers queued meanwhile). The leader, thawed,
@@ -145,9 +146,14 @@ export class ShareLink {
         this.away = false;
         this.rejoin();
       } else {
-        onMessage(true);
-        this.away = true;
-        this.part();
+        // (A page that goes into the cache lets go of the lock even when the member
+        // throws.)
+        try {
+          onMessage(true);
+        } finally {
+          this.away = true;
+          this.part();
+        }
       }
     });
     this.listen('addEventListener');
@@ -245,10 +251,15 @@ export class ShareLink {
   // Steps out as into the cache, and back (the lock on `channel` was taken).
   stepOutAndBack(channel) {
     if (this.left || this.away || this.channel !== channel) return;
-    this.onMessage(true);
-    this.part();
-    // (The source may have closed in there.)
-    if (!this.left) this.rejoin();
+    // (The lock goes even when the member throws: its wasm may be the reason it was
+    // taken, see PROBE_MS.)
+    try {
+      this.onMessage(true);
+    } finally {
+      this.part();
+      // (The source may have closed in there.)
+      if (!this.left) this.rejoin();
+    }
   }
 
   // Whether this member follows in the group, on the channel `channel`.
@@ -325,7 +336,10 @@ export class ShareLink {
     if (kind === 'p') {
       if (!this.kept.length) this.joined = [msg[1], msg[2]];
     } else if (kind === 'q') {
-      if (this.release) this.channel.postMessage(['p', ...this.mark()]);
+      // The leader's member answers (`answer()`) while its wasm is sound: one whose
+      // connection's task was torn through (a trap) delivers nothing for good, and is
+      // to be taken from as a frozen one is.
+      if (this.release) this.onMessage(msg);
     } else if (kind === 'y') {
       if (this.release) this.channel.postMessage(['z', to, this.after(msg[2], msg[3]), this.term]);
     } else if (kind === 'z') {
@@ -368,6 +382,11 @@ export class ShareLink {
       if (kind === 'h' && this.release) this.channel.postMessage(['p', ...this.mark()]);
       this.take(msg);
     }
+  }
+
+  // The leader's answer to a follower's question (`["q"]`, see PROBE_MS).
+  answer() {
+    if (this.release) this.channel.postMessage(['p', ...this.mark()]);
   }
 
   // Where the stream stands: the last kept message's term and count (which may be an

@@ -30,7 +30,8 @@
 //! the link first passes on what the group received meanwhile, which it asks the
 //! leader for (`["y", ...]`, answered by `["z", ...]` to it alone, neither seen here).
 //! A follower that hears nothing from the leader asks whether it is there (`["q"]`,
-//! answered `["p", ...]`, neither seen here either) and, unanswered twice, takes the
+//! which the leader answers through its link, `["p", ...]`, unless a callback of its
+//! wasm was torn through: see [`Member::receive`]) and, unanswered twice, takes the
 //! lock from it: the leader, frozen with its page, finds it gone when it thaws, and its
 //! link steps out and back as above. The link hands its member `0` when it holds the
 //! leader's lock, `1` when the context refuses Web Locks ([`Member::lead`]).
@@ -74,6 +75,8 @@ extern "C" {
     fn id(this: &ShareLink) -> String;
     #[wasm_bindgen(method)]
     fn waiting(this: &ShareLink) -> js_sys::Promise;
+    #[wasm_bindgen(method)]
+    fn answer(this: &ShareLink);
     #[wasm_bindgen(method)]
     fn leave(this: &ShareLink);
 }
@@ -141,6 +144,10 @@ impl Shared {
         let on_message = {
             let slot = Rc::clone(&slot);
             Closure::<dyn FnMut(JsValue)>::new(move |data: JsValue| {
+                // (Asked before this callback counts: the link calls it from tasks of
+                // the browser's, where no other can be running.)
+                let torn = super::dom::torn();
+                let _entry = super::dom::Entry::begin();
                 if let Some(member) = slot.get().and_then(Weak::upgrade) {
                     // Not a message: the lock is this member's (0), or this context
                     // may not take it (1: the link has left the group, connect alone).
@@ -148,7 +155,7 @@ impl Shared {
                     // the wasm.
                     match data.as_f64() {
                         Some(alone) => member.lead(alone != 0.0),
-                        None => member.receive(&data),
+                        None => member.receive(&data, torn),
                     }
                 }
             })
@@ -302,7 +309,7 @@ impl Member {
         let recount = Rc::new(Notify::default());
         let (counting, registration) = AbortHandle::new_pair();
         if !alone {
-            wasm_bindgen_futures::spawn_local({
+            super::dom::spawn({
                 let weak = Rc::downgrade(self);
                 let recount = Rc::clone(&recount);
                 async move {
@@ -412,7 +419,8 @@ impl Member {
         }
     }
 
-    fn receive(&self, data: &JsValue) {
+    /// `torn`: a callback of this wasm's was torn through (see `dom::torn`).
+    fn receive(&self, data: &JsValue, torn: bool) {
         // Not a message: the link says the page went into the back/forward cache, or
         // came back (members post only arrays).
         if let Some(away) = data.as_bool() {
@@ -424,6 +432,12 @@ impl Member {
         let kind = msg.get(0).as_string().unwrap_or_default();
         if self.leading() {
             match kind.as_str() {
+                // A follower heard nothing for a while: answered only while this
+                // wasm is sound. A callback torn through (a panic, a JavaScript
+                // exception through it) may have been the connection's task, which
+                // then delivers nothing for good: unanswered, a follower takes the
+                // lock, and this member follows (its link steps out and back).
+                "q" if !torn => self.link.answer(),
                 "h" => {
                     if let Some(lead) = self.lead.borrow_mut().as_mut() {
                         heard(&mut lead.others, msg);

@@ -621,6 +621,8 @@ if (base) {
             m.link = new Link(
               name,
               (msg) => {
+                // A question for the leader, answered as the source's member does.
+                if (Array.isArray(msg) && msg[0] === 'q') return m.link.answer();
                 if (Array.isArray(msg) && msg[0] === 'e') {
                   for (let i = 2; i < msg[1].length; i += 5) {
                     m.ids.push(Number(msg[1][i]));
@@ -1391,6 +1393,46 @@ if (base) {
         const state = await b.evaluate(() => window.src.state.kind);
         if (state !== 'open') throw new Error(`b is ${state}`);
         await noPageErrors([b]);
+      });
+    });
+
+    await run.check('fetch: a leader whose wasm was torn through (as by a trap) answers no more; a follower takes over and resumes, and the old leader follows', async () => {
+      // What broke: the leader's link answered the followers' questions in JavaScript,
+      // so a leader whose connection's task had trapped (it delivers nothing again)
+      // kept the lock until its tab closed, and no tab got another event.
+      return inContext(async (context) => {
+        const channel = unique('share-torn');
+        const a = await openMember(context, site, channel, 'fetch');
+        await waitUntil(a, 'the first page to lead', () => window.src.shareRole === 'leader');
+        const b = await openMember(context, site, channel, 'fetch');
+        await settled([a, b]);
+        await publish(channel, 'chat', 2);
+        await allReceived([a, b], 2);
+        // In the leader, posting the next events to the group throws, once: the
+        // exception goes through the wasm's frames as a trap does, and the connection's
+        // task, torn through, never runs again.
+        await a.evaluate(() => {
+          const post = BroadcastChannel.prototype.postMessage;
+          BroadcastChannel.prototype.postMessage = function (message) {
+            if (Array.isArray(message) && message[0] === 'e') {
+              BroadcastChannel.prototype.postMessage = post;
+              window.tornAt = Date.now();
+              throw new Error('torn through on purpose');
+            }
+            return post.apply(this, arguments);
+          };
+        });
+        await publish(channel, 'chat', 1, 2);
+        const tornAt = await waitUntil(a, 'the leader to be torn through', () => window.tornAt);
+        // Two questions unanswered, a tick each (PROBE_MS, 2 s), after one without a word.
+        await leadsWithin(b, tornAt, 12_000, "the leader's wasm was torn through");
+        const tookOver = Date.now() - tornAt;
+        await publish(channel, 'chat', 2, 3);
+        const ids = await allReceived([b], 5);
+        // The old leader lost the lock and follows (its link stepped out and back).
+        await waitUntil(a, 'the old leader to follow', () => window.src.shareRole === 'follower');
+        await noPageErrors([b]);
+        return `took over ${tookOver} ms after the leader was torn through; ids ${ids}`;
       });
     });
 
