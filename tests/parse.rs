@@ -1302,3 +1302,37 @@ fn a_stream_that_stops_inside_an_event_is_mid_event() {
     parser.end_of_stream();
     assert!(!parser.mid_event(), "end_of_stream readies it for the next");
 }
+
+#[test]
+fn a_stream_that_stops_inside_a_comment_or_retry_line_is_whole() {
+    // What broke (a review): with comments on (as the fetch transport parses), a
+    // request's answer that ended in a comment or `retry` line without its line end
+    // counted as cut: `Interrupted`, or the request sent again. Neither carries a part
+    // of any event.
+    let stops = |stream: &[u8]| {
+        let mut parser = Parser::new();
+        parser.set_comments(true);
+        parser.feed(stream);
+        drain(&mut parser);
+        parser.mid_event()
+    };
+    for whole in [
+        &b"data: a\n\n: end"[..],
+        b": end",
+        b"data: a\n\nretry: 5",
+        b"retry:",
+    ] {
+        assert!(!stops(whole), "{:?}", String::from_utf8_lossy(whole));
+    }
+    // A line whose field is not known yet, or one of an event, still is.
+    for cut in [
+        &b"data: a\n\nretry"[..],
+        b"data: a\n\nr",
+        b"data: a",
+        b"id: 7",
+        b"event: x",
+        b"data: a\n: c",
+    ] {
+        assert!(stops(cut), "{:?}", String::from_utf8_lossy(cut));
+    }
+}

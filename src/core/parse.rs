@@ -454,9 +454,13 @@ impl Parser {
 
     /// Whether the stream is in the middle of an event (or of a line): a field seen
     /// since the last dispatch, or a line not yet ended. A stream that ends so was cut
-    /// off: a whole one ends each event with an empty line.
+    /// off: a whole one ends each event with an empty line. (Not a comment line not yet
+    /// ended, kept with [`set_comments`](Self::set_comments), nor a `retry` one: no
+    /// event has a part in either, and a stream that ends in one lost nothing.)
     pub fn mid_event(&self) -> bool {
-        self.buffered() > 0 || self.id_changed || self.oversize.is_some()
+        let carried =
+            !self.line.is_empty() && !matches!(classify(&self.line), Kind::Comment | Kind::Retry);
+        self.held() > 0 || carried || self.id_changed || self.oversize.is_some()
     }
 
     /// Pushes the next bytes of the stream; any events they complete become
