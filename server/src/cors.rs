@@ -41,13 +41,15 @@ pub(crate) fn layer() -> CorsLayer {
 /// browser's EventSource gives up (Chromium shows no status of an answer EventSource
 /// refuses either way).
 ///
-/// A URL whose query has `cors=refuse` gets no CORS headers for any origin, as from a
-/// server that does not allow the page's: a test of what a client does when CORS
-/// refuses the answer (its request reached the server, and is logged). It gets
+/// A URL whose query has `cors=refuse` (or a response marked [`Bare`]) gets no CORS
+/// headers for any origin, as from a server that does not allow the page's: a test of
+/// what a client does when CORS refuses the answer (its request reached the server,
+/// and is logged). It gets
 /// `Cross-Origin-Resource-Policy: cross-origin`, so that a `no-cors` request reads it.
 pub(crate) async fn strip_unallowed(req: Request, next: Next) -> Response {
     let refuse = asks(&req, "cors=refuse");
     let mut response = next.run(req).await;
+    let refuse = refuse || response.extensions().get::<Bare>().is_some();
     let headers = response.headers_mut();
     if refuse {
         headers.remove(header::ACCESS_CONTROL_ALLOW_ORIGIN);
@@ -73,6 +75,11 @@ pub(crate) async fn strip_unallowed(req: Request, next: Next) -> Response {
     }
     response
 }
+
+/// Marks a response that goes with no CORS headers, as `cors=refuse` does (a scenario's
+/// error page as from a proxy: see [`strip_unallowed`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Bare;
 
 /// Middleware outside [`layer`]: a CORS preflight (`OPTIONS` with
 /// `Access-Control-Request-Method`) of a URL whose query has `preflight=refuse` gets

@@ -27,7 +27,7 @@
 //! |---|---|
 //! | `end-after/{n}?event=TYPE&linger_ms=MS&from=K` | events `id: k` / `data: {"n":k}` for k after Last-Event-ID (header or `lastEventId`), or from K on whatever that id is, up to n, then, after MS of silence (default 0, max 60,000), the response ends |
 //! | `drop-every/{k}?total=T` | events `id: n` / `data: {"n":n}` for n after Last-Event-ID up to T (default 10); the response ends after every k events of one connection; idle after event T |
-//! | `status/{code}?retry_after=SECS&times=N&then_events=E&body_delay_ms=MS` | that status (200..=599; 1xx cannot be a final response), text body `scenario status <code>` (sent `body_delay_ms` after the head, default 0, max 60,000), with `Retry-After: SECS` when `retry_after` is given. With `times=N` (needs a `token`): only the first N requests of the token get that status; later ones get events `id: k` / `data: {"n":k}` after Last-Event-ID up to E (default 3, max 1,000,000), idle |
+//! | `status/{code}?retry_after=SECS&times=N&then_events=E&body_delay_ms=MS` | that status (200..=599; 1xx cannot be a final response), text body `scenario status <code>` (sent `body_delay_ms` after the head, default 0, max 60,000), with `Retry-After: SECS` when `retry_after` is given. With `times=N` (needs a `token`): only the first N requests of the token get that status (after the first K with `skip=K`); the others get events `id: k` / `data: {"n":k}` after Last-Event-ID up to E (default 3, max 1,000,000), idle. With `bare=1` the status comes with no CORS headers, as a proxy's error page |
 //! | `content-type?type=T` | Content-Type T (default `text/plain`), body `id: 1` / `data: {"n":1}`, ends |
 //! | `no-content` | 204 |
 //! | `bad-json` | ids 1, 2, 3 with data `{"n":1}`, `{not json`, `{"n":3}`, idle |
@@ -440,13 +440,16 @@ async fn status(
     let retry_after = req.params.u64("retry_after")?;
     let then_events = req.params.int_in("then_events", 3, 0..=MAX_THEN_EVENTS)?;
     let body_delay = req.params.int_in("body_delay_ms", 0, 0..=60_000)?;
+    let skip = req.params.u64("skip")?;
     if let Some(times) = req.params.u64("times")? {
         let Some(token) = req.params.get("token") else {
             return Err(ApiError::bad_request(
                 "`times` counts the requests of a token; add `token=T` (any name unique to your test)",
             ));
         };
-        if state.counters().next("status", token) >= times {
+        let skip = skip.unwrap_or(0);
+        let count = state.counters().next("status", token);
+        if count < skip || count - skip >= times {
             let first = last_seen_number(req.last_event_id.as_deref()).saturating_add(1);
             let events = with_retry(&req, numbered(first..=then_events, None))?;
             return Ok(events_response(&state, events, Ending::Idle));
@@ -477,6 +480,10 @@ async fn status(
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    if req.params.get("bare") == Some("1") {
+        // As a proxy's error page: no CORS headers (see `cors::strip_unallowed`).
+        response.extensions_mut().insert(crate::cors::Bare);
     }
     Ok(response)
 }
