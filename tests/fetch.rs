@@ -499,14 +499,16 @@ async fn a_refused_preflight_resumes_through_the_query() {
     // Regression: the Last-Event-ID header costs a CORS preflight, which servers written
     // for EventSource refuse: every reconnect failed, and the stream never resumed.
     let token = format!("preflight-{}", js_sys::Math::random());
-    // Three connections: each ends after three events (the third idles after event 9).
-    let path = format!("/scenario/drop-every/3?total=9&retry=10&preflight=refuse&token={token}");
+    // Four connections: each ends after three events (the fourth idles after event 12).
+    let path = format!("/scenario/drop-every/3?total=12&retry=10&preflight=refuse&token={token}");
     let source = open(&path, fetch().reconnect_policy(exact_policy(5)));
     let (mut states, _s) = states(&source);
-    let events = read_events(&source, &["message"], 9).await;
+    let events = read_events(&source, &["message"], 12).await;
     source.close();
     // The refused preflights are not logged: a request they stopped shows in the
-    // states, as a network failure. One: the second end resumed by the query at once.
+    // states, as a network failure. Two: the query is kept once it connected twice
+    // where the header failed (a restarting server fails the header's request once),
+    // and the third end resumed by the query at once.
     let causes: Vec<ReconnectCause> = std::iter::from_fn(|| states.try_recv().ok())
         .filter_map(|s| match s {
             ConnectionState::Reconnecting { cause, .. } => Some(cause),
@@ -519,13 +521,15 @@ async fn a_refused_preflight_resumes_through_the_query() {
             [
                 ReconnectCause::StreamEnded,
                 ReconnectCause::Network { .. },
+                ReconnectCause::StreamEnded,
+                ReconnectCause::Network { .. },
                 ReconnectCause::StreamEnded
             ]
         ),
         "{causes:?}"
     );
     let numbers: Vec<String> = events.iter().map(|e| e.1.clone()).collect();
-    let expected: Vec<String> = (1..=9).map(|n| format!(r#"{{"n":{n}}}"#)).collect();
+    let expected: Vec<String> = (1..=12).map(|n| format!(r#"{{"n":{n}}}"#)).collect();
     assert_eq!(numbers, expected, "nothing lost or repeated");
     let log = get_json(&url(&format!("/scenario/log/{token}"))).await;
     let records = log.as_array().expect("a log array");
@@ -538,10 +542,114 @@ async fn a_refused_preflight_resumes_through_the_query() {
         [
             (serde_json::Value::Null, serde_json::Value::Null),
             (serde_json::Value::Null, "3".into()),
-            (serde_json::Value::Null, "6".into())
+            (serde_json::Value::Null, "6".into()),
+            (serde_json::Value::Null, "9".into())
         ],
-        "the resume after the refused preflight goes through the query, and so does the \
-         next one, once that connected"
+        "the resumes after the refused preflights go through the query, and so does the \
+         next one, once that connected twice"
+    );
+}
+
+/// The request log's `(Last-Event-ID header, lastEventId query)` of each request.
+async fn resumes_sent(token: &str) -> Vec<(serde_json::Value, serde_json::Value)> {
+    request_log(token)
+        .await
+        .iter()
+        .map(|r| (r["lastEventId"].clone(), r["lastEventIdQuery"].clone()))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_resume_that_failed_once_cross_origin_keeps_the_header() {
+    // What broke (a review): one failure of a request that carried Last-Event-ID,
+    // cross-origin (a server restarting, a proxy's error page without CORS headers),
+    // was taken for a refused preflight, and once the query connected every resume
+    // went without the header for good: a server that reads only the header took each
+    // for a new subscriber, and events were lost or sent again.
+    let token = token("header-once");
+    // The first request streams; the second (the first resume, by the header) gets a
+    // 502 without CORS headers; later ones stream what follows their resume id.
+    let path = format!("/scenario/status/502?times=1&skip=1&bare=1&then_events=3&token={token}");
+    let source = open(&path, fetch().reconnect_policy(exact_policy(5)));
+    let (mut states, _s) = states(&source);
+    until_state(&mut states, "the first open", |s| {
+        *s == ConnectionState::Open
+    })
+    .await;
+    wait_until("the id of the third event", 5_000, || {
+        source.last_event_id() == "3"
+    })
+    .await;
+    source.reconnect();
+    next_reconnecting(&mut states).await;
+    until_state(&mut states, "the open by the query", |s| {
+        *s == ConnectionState::Open
+    })
+    .await;
+    source.reconnect();
+    next_reconnecting(&mut states).await;
+    until_state(&mut states, "the next open", |s| {
+        *s == ConnectionState::Open
+    })
+    .await;
+    source.close();
+    let null = serde_json::Value::Null;
+    assert_eq!(
+        resumes_sent(&token).await,
+        [
+            (null.clone(), null.clone()),
+            ("3".into(), null.clone()),
+            (null.clone(), "3".into()),
+            ("3".into(), null.clone())
+        ],
+        "the trial by the query after one failure is not kept: the next resume carries the \
+         header"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_cross_origin_error_page_without_cors_headers_is_retried_once_cors_passed() {
+    // What broke (a review): a proxy's 502 without CORS headers (nginx's add_header
+    // without `always`, while the server restarts) made fetch reject; the no-cors check
+    // found the server answering, and the source closed for good as if CORS refused
+    // the page's origin. Once CORS let an answer through, it is retried.
+    let token = token("bare-502");
+    let path = format!("/scenario/status/502?times=3&skip=1&bare=1&then_events=3&token={token}");
+    let source = open(&path, fetch().reconnect_policy(exact_policy(5)));
+    let (mut states, _s) = states(&source);
+    until_state(&mut states, "the first open", |s| {
+        *s == ConnectionState::Open
+    })
+    .await;
+    wait_until("the id of the third event", 5_000, || {
+        source.last_event_id() == "3"
+    })
+    .await;
+    source.reconnect();
+    let (_, before) = until_state(&mut states, "the open after the error pages", |s| {
+        matches!(s, ConnectionState::Open | ConnectionState::Closed { .. })
+    })
+    .await;
+    let state = source.state();
+    source.close();
+    assert_eq!(state, ConnectionState::Open, "after {before:?}");
+    let failures = before
+        .iter()
+        .filter(|s| {
+            matches!(
+                s,
+                ConnectionState::Reconnecting {
+                    cause: ReconnectCause::Network { .. },
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(failures, 3, "three error pages, each retried: {before:?}");
+    assert_eq!(
+        request_log(&token).await.len(),
+        5,
+        "the stream, three error pages and the stream again: no no-cors check"
     );
 }
 

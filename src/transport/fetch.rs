@@ -50,6 +50,9 @@ impl Fetch {
             parser,
             request: Rc::clone(&request),
             resume: Resume::Header,
+            answered_cors: false,
+            header_passed: false,
+            query_worked: 0,
             received: 0,
             answered: None,
         };
@@ -86,6 +89,13 @@ struct FetchConnector {
     cross_origin: bool,
     /// How the resume id is sent.
     resume: Resume,
+    /// Cross-origin, a request was answered: the server allows the page's origin.
+    answered_cors: bool,
+    /// Cross-origin, a request that carried `Last-Event-ID` was answered: the server
+    /// allows the header's preflight.
+    header_passed: bool,
+    /// How many times the query connected where the header had just failed.
+    query_worked: u8,
     /// The events delivered, over every attempt.
     received: u64,
     /// The error the server answered the attempt in progress with, while its body is
@@ -102,9 +112,17 @@ enum Resume {
     /// any answer, cross-origin, as when the server refuses the CORS preflight the
     /// header costs (EventSource's own requests need none).
     QueryTrial,
-    /// In the query parameter, for good: the trial connected.
+    /// In the query parameter, for good: the trial connected [`QUERY_FOR_GOOD`] times
+    /// (the header failing each time before), and the header never did.
     Query,
 }
+
+/// How many times a query trial must connect before the query is kept. A refused
+/// preflight fails every time; a server that restarts, or a proxy's error page without
+/// CORS headers, fails the header's request as it fails the others, and once: the
+/// query that then connects is no sign that the server reads it (one that reads only
+/// the header would take each resume after for a new subscriber).
+const QUERY_FOR_GOOD: u8 = 2;
 
 /// The attempt's request: aborted when the attempt ends, however it ends.
 struct Attempt {
@@ -195,12 +213,17 @@ impl FetchConnector {
         if !self.cross_origin {
             return AttemptEnd::Failed(failure);
         }
-        if sent_header && self.options.resume_param.is_some() && !self.options.request {
+        if sent_header
+            && !self.header_passed
+            && self.options.resume_param.is_some()
+            && !self.options.request
+        {
             // Maybe the server refused the preflight that Last-Event-ID costs (servers
             // written for EventSource do): the next attempt resumes through the query.
-            // Not a request's answer: a server that does not know the query would take
-            // the request for a new one and answer it from the start (and the failure
-            // may have been the network's), so its resume keeps the header.
+            // Not where a request with the header was answered before (the preflight
+            // passed then: this is the network's), nor for a request's answer: a
+            // server that does not know the query would take the request for a new one
+            // and answer it from the start, so its resume keeps the header.
             self.resume = Resume::QueryTrial;
             return AttemptEnd::Failed(failure);
         }
@@ -211,8 +234,11 @@ impl FetchConnector {
         // A request with no custom header is one a no-cors request can repeat: if the
         // server answers that, it is reachable and CORS refused the answer, which
         // EventSource does not retry. (A custom header or another method cannot be
-        // repeated so: that stays a network error.)
-        let simple = self.options.method.eq_ignore_ascii_case("GET")
+        // repeated so: that stays a network error.) Not once CORS let an answer
+        // through: then it is an error page without the CORS headers (a proxy's 502
+        // while the server restarts), which passes.
+        let simple = !self.answered_cors
+            && self.options.method.eq_ignore_ascii_case("GET")
             && self.options.headers.is_empty()
             && self.options.header_fn.is_none()
             && !sent_header;
@@ -288,8 +314,14 @@ impl FetchConnector {
             Err(end) => return end,
         };
         if self.resume == Resume::QueryTrial {
-            // The query worked where the header did not: keep it.
-            self.resume = Resume::Query;
+            // The query worked where the header did not: keep it once that is no
+            // chance (see QUERY_FOR_GOOD); until then the next resume tries the header.
+            self.query_worked = self.query_worked.saturating_add(1);
+            self.resume = if self.query_worked >= QUERY_FOR_GOOD {
+                Resume::Query
+            } else {
+                Resume::Header
+            };
         }
         // The failures below but an HTTP error come from a page that wraps `fetch` and
         // hands back something else than the browser's: the server may have the
@@ -303,6 +335,10 @@ impl FetchConnector {
             // Redirected to another origin, the request is a CORS one from there on: a
             // refused preflight of the resume header is then told as it is cross-origin.
             self.cross_origin = dom::origin_of(&response.url()) != dom::page_origin();
+        }
+        if self.cross_origin {
+            self.answered_cors = true;
+            self.header_passed |= !header_id.is_empty();
         }
         if let Some(mut failure) = http::check_response(&response) {
             if matches!(failure, Failure::HttpStatus { .. }) {
