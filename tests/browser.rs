@@ -194,6 +194,42 @@ async fn a_5xx_on_native_is_retried_not_closed() {
 }
 
 #[wasm_bindgen_test]
+async fn a_cross_origin_error_page_without_cors_headers_does_not_close_a_native_stream() {
+    // A proxy's 502 without CORS headers (nginx's add_header without `always`, while
+    // the server restarts), after a stream opened: the source goes on. Chromium's
+    // EventSource retries it itself (a CORS failure is a network error to it), so this
+    // does not reach the check of why the browser gave up, where a browser that gives
+    // up on it (Firefox) would take it for a CORS refusal were it not for the stream
+    // that opened before (`why_it_gave_up`): that path is not testable here.
+    let token = token("native-bare-502");
+    // The first request streams; the next two get a 502 without CORS headers.
+    let path = format!("/scenario/status/502?times=2&skip=1&bare=1&then_events=3&token={token}");
+    let options = Options::new().reconnect_policy(exact_policy(20));
+    let source = EventSource::with_options(&url(&path), options).expect("valid url");
+    let (mut states, _s) = states(&source);
+    until_state(&mut states, "the first open", |s| {
+        *s == ConnectionState::Open
+    })
+    .await;
+    wait_until("the id of the third event", 5_000, || {
+        source.last_event_id() == "3"
+    })
+    .await;
+    source.reconnect();
+    let (state, before) = until_state(&mut states, "the open after the error pages", |s| {
+        matches!(s, ConnectionState::Open | ConnectionState::Closed { .. })
+    })
+    .await;
+    source.close();
+    assert_eq!(state, ConnectionState::Open, "after {before:?}");
+    let log = request_log(&token).await;
+    assert!(
+        log.len() >= 4,
+        "the stream, two error pages, the stream again: {log:?}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn no_event_reaches_a_handler_after_close() {
     const BURST: usize = 2_000;
     let path = format!("/scenario/burst/{BURST}?then=idle");

@@ -59,6 +59,7 @@ impl Native {
             options: Rc::clone(&options),
             sink: sink.clone(),
             shared: Rc::clone(&shared),
+            opened: Rc::default(),
         };
         Native {
             shared,
@@ -108,6 +109,8 @@ struct NativeConnector {
     options: Rc<Options>,
     sink: WeakSink,
     shared: Rc<Listened>,
+    /// A connection opened: cross-origin, CORS let the stream through.
+    opened: Rc<Cell<bool>>,
 }
 
 /// Clears `Listened::current` when the connection's future ends or is dropped.
@@ -161,7 +164,7 @@ impl Connector for NativeConnector {
                 NativeEnd::BrowserGaveUp { while_open: false } => {
                     connection.es.close();
                     let since = connection.request_started.get();
-                    why_it_gave_up(&url, since, &self.url, &self.options).await
+                    why_it_gave_up(&url, since, &self.url, &self.options, self.opened.get()).await
                 }
             }
         })
@@ -217,6 +220,8 @@ struct Connection {
     browser_id: Cell<bool>,
     /// An `online` listener, once a loss was handled offline (see `came_online`).
     online: RefCell<Option<Listener>>,
+    /// The connector's: set when this connection opens.
+    opened_once: Rc<Cell<bool>>,
 }
 
 impl Connection {
@@ -244,6 +249,7 @@ impl Connection {
             last_id: RefCell::default(),
             browser_id: Cell::new(false),
             online: RefCell::default(),
+            opened_once: Rc::clone(&connector.opened),
         });
         let target: &EventTarget = connection.es.as_ref();
         let weak = Rc::downgrade(&connection);
@@ -321,6 +327,7 @@ impl Connection {
 
     fn opened(&self) {
         self.open_now.set(true);
+        self.opened_once.set(true);
         // A connection's first event is judged as carrying its own id (a replay, as
         // likely as not): see `message`.
         self.last_id.borrow_mut().clear();
@@ -607,8 +614,16 @@ extern "C" {
 /// after an answer is a passing failure: the browser reads no body of a status it
 /// refuses, so a 204 cannot be told from a 502 with an error page (a documented
 /// difference from EventSource). Offline with no status known, it is the network
-/// (Firefox gives up on a lost one), not an abort or a CORS rejection.
-async fn why_it_gave_up(requested: &str, since: f64, url: &str, options: &Options) -> AttemptEnd {
+/// (Firefox gives up on a lost one), not an abort or a CORS rejection. Nor is a failed
+/// check a CORS rejection once a stream of the source `opened` (CORS let it through):
+/// it is an error page without the CORS headers (a proxy's 502), which passes.
+async fn why_it_gave_up(
+    requested: &str,
+    since: f64,
+    url: &str,
+    options: &Options,
+    opened: bool,
+) -> AttemptEnd {
     let timing = timing_entry(requested, since).await;
     if dom::is_offline() && !(100.0..=599.0).contains(&timing) {
         return AttemptEnd::Failed(Failure::Network {
@@ -626,6 +641,7 @@ async fn why_it_gave_up(requested: &str, since: f64, url: &str, options: &Option
         // answers a request CORS does not judge (`no-cors`): Firefox gives up on an
         // unknown host or a lost network too, which Chromium retries.
         let refused_by_cors = matches!(found, Probe::Unreachable(_))
+            && !opened
             && timing != ANSWERED
             && dom::origin_of(url) != dom::page_origin()
             && !dom::is_offline()
@@ -634,7 +650,7 @@ async fn why_it_gave_up(requested: &str, since: f64, url: &str, options: &Option
     }
     #[cfg(not(feature = "probe"))]
     {
-        let _ = (url, options);
+        let _ = (url, options, opened);
         AttemptEnd::Failed(unexplained_give_up())
     }
 }
