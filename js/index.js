@@ -844,6 +844,10 @@ function checkOptions(options) {
   if (heartbeat === 0) invalid('the heartbeat timeout must be at least 1 ms; leave it unset for none');
   if (heartbeat > 2147483647) invalid("the heartbeat timeout must be at most 2147483647 ms (a browser timer's limit)");
   if (resumeParam === '') invalid('the resume parameter must not be empty; for none, leave it unset (None, JS null)');
+  if (!/^[-!#$%&'*+.^_`|~0-9A-Za-z]+$/.test(method)) {
+    invalid(`the method ${JSON.stringify(method)} is not an HTTP method name (letters, digits and !#$%&'*+-.^_\`|~ only)`);
+  }
+  if (/^(CONNECT|TRACE|TRACK)$/i.test(method)) invalid(`the method ${method} is one that browsers refuse to send`);
   if (body !== undefined && /^(GET|HEAD)$/i.test(method)) {
     invalid(`a ${method} request cannot have a body; make the method POST or drop the body`);
   }

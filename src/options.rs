@@ -594,6 +594,25 @@ impl Options {
                     .into(),
             );
         }
+        // What fetch refuses to send (a TypeError from `fetch`, else retried as a lost
+        // network): a method that is not an HTTP token, or a forbidden one.
+        let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        if self.method.is_empty() || !self.method.bytes().all(token) {
+            return invalid(format!(
+                "the method {:?} is not an HTTP method name (letters, digits and \
+                 !#$%&'*+-.^_`|~ only)",
+                self.method
+            ));
+        }
+        if ["CONNECT", "TRACE", "TRACK"]
+            .iter()
+            .any(|m| self.method.eq_ignore_ascii_case(m))
+        {
+            return invalid(format!(
+                "the method {} is one that browsers refuse to send",
+                self.method
+            ));
+        }
         if self.body.is_some()
             && ["GET", "HEAD"].contains(&self.method.to_ascii_uppercase().as_str())
         {

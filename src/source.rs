@@ -72,7 +72,7 @@ impl EventSource {
     pub fn with_options(url: &str, options: Options) -> Result<Self, Error> {
         let options = options.for_context(transport::dom::has_event_source());
         options.validate()?;
-        let url = resolve_url(url)?;
+        let url = resolve_url(url, options.transport == Transport::Fetch)?;
         let inner = Rc::new(Inner {
             url: url.clone(),
             state: StateCell::default(),
@@ -672,7 +672,8 @@ fn not_compiled_in(transport: Transport) -> Error {
 
 /// Resolves `url` against the document's base URL (a `<base href>` counts, as it does
 /// for the browser's EventSource), or a worker's location, and checks the scheme.
-fn resolve_url(url: &str) -> Result<String, Error> {
+/// `fetch`: for the fetch transport, which refuses a URL with credentials in it.
+fn resolve_url(url: &str, fetch: bool) -> Result<String, Error> {
     let invalid = |reason: String| Error::InvalidUrl {
         url: url.to_owned(),
         reason,
@@ -684,6 +685,13 @@ fn resolve_url(url: &str) -> Result<String, Error> {
     }
     .map_err(|e| invalid(JsError::from(e).message().to_owned()))?;
     match parsed.protocol().as_str() {
+        "http:" | "https:" if fetch && !(parsed.username() + &parsed.password()).is_empty() => {
+            Err(invalid(
+                "fetch refuses a URL with a user name or password in it: send the \
+                 credentials in a header (Authorization), or use the native transport"
+                    .into(),
+            ))
+        }
         "http:" | "https:" => Ok(parsed.href()),
         other => Err(invalid(format!(
             "the scheme \"{other}\" is not supported, only http: and https:"

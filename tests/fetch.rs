@@ -444,6 +444,30 @@ fn options_the_browser_cannot_honour_are_refused_with_native() {
 }
 
 #[wasm_bindgen_test]
+fn requests_fetch_cannot_make_are_refused_when_opened() {
+    // What broke (a review): fetch rejects a method that is not an HTTP token or is
+    // forbidden, and a URL with credentials in it, with the TypeError of a lost
+    // network: the source reconnected for good, saying "network".
+    for method in ["POST ", "GE T", "", "CONNECT", "trace", "TRACK"] {
+        let err =
+            EventSource::with_options(&url("/events"), fetch().method(method)).expect_err(method);
+        assert!(matches!(err, Error::InvalidOptions(_)), "{method:?}: {err}");
+        assert!(err.to_string().contains("the method"), "{err}");
+    }
+    for method in ["GET", "post", "PATCH", "M-SEARCH"] {
+        let source = EventSource::with_options(&url("/events"), fetch().method(method))
+            .unwrap_or_else(|e| panic!("{method}: {e}"));
+        source.close();
+    }
+    let credentials = url("/events").replacen("://", "://user:secret@", 1);
+    let err = EventSource::with_options(&credentials, fetch()).expect_err("credentials");
+    assert!(matches!(err, Error::InvalidUrl { .. }), "{err}");
+    assert!(err.to_string().contains("user name or password"), "{err}");
+    // The browser's EventSource takes them.
+    EventSource::new(&credentials).expect("native").close();
+}
+
+#[wasm_bindgen_test]
 async fn fetch_open_close_cycles_free_everything() {
     // Each cycle closes once the source is open: closed at once, before its task ran,
     // a source never made its request nor read a byte.

@@ -370,6 +370,22 @@ const CHECKS = [
     },
   },
   {
+    title: 'a method fetch cannot send throws at once, before the request goes',
+    run: async (h) => {
+      // Broke (a review): fetch rejected it as it rejects a lost network, and the source
+      // reconnected for good, saying "network".
+      for (const method of ['POST ', 'CONNECT']) {
+        let message = '';
+        try {
+          window.stream(h.url('openai-chat', ''), h.init('openai-chat', { method }));
+        } catch (e) {
+          message = e.message;
+        }
+        h.ok(/the method/.test(message), `${JSON.stringify(method)}: the error "${message}"`);
+      }
+    },
+  },
+  {
     title: 'stream() with a signal that is not an AbortSignal throws a TypeError before the request goes',
     run: async (h) => {
       // Broke: the source was made (and the POST sent) before `signal.addEventListener`
