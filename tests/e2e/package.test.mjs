@@ -488,6 +488,25 @@ async function apiChecks(browser, site) {
     same(got, 'doneData:1 headers:1 lastEventId:1 resumeParam:1 transport:1', 'the reads of each option');
   });
 
+  // Regression (a review): the bare build took its URL as a string only: a `URL`
+  // object, which EventSource takes, read as "" and connected to the page's own URL.
+  await runner.check('the bare build reads a URL object as EventSource does, and refuses a symbol with a TypeError', async () => {
+    const got = await inPage(async ({ base }) => {
+      const bare = await import(new URL('/pkg-web/wasm_eventsource.js', location.origin).href);
+      const es = new bare.TypedEventSource(new URL(`${base}/scenario/named`), { transport: 'fetch' });
+      const url = es.url;
+      es.close();
+      let thrown = '';
+      try {
+        new bare.TypedEventSource(Symbol('x'));
+      } catch (e) {
+        thrown = e.name;
+      }
+      return { url, thrown };
+    }, { base });
+    same(got, { url: `${base}/scenario/named`, thrown: 'TypeError' }, 'the URL read, and the symbol refused');
+  });
+
   // Regression: the events after a long id, which carry it, each put a copy of it in
   // the chunk handed to JavaScript: 2,000 of them after a 100 KB id held 200 MB of wasm
   // memory (a 1 MiB id and a chunk of short events, gigabytes).

@@ -75,6 +75,11 @@ extern "C" {
     /// URL it cannot parse.
     #[wasm_bindgen(js_name = syntaxError)]
     pub(super) fn syntax_error(message: &str) -> JsValue;
+
+    /// `String(value)`, as `EventSource` reads its URL (a `URL` object too); throws a
+    /// TypeError for a symbol, as it does.
+    #[wasm_bindgen(catch)]
+    pub(super) fn text(value: &JsValue) -> Result<String, JsValue>;
 }
 
 /// What the `on` callbacks of one `TypedEventSource` share.

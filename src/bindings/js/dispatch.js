@@ -181,6 +181,11 @@ export function report(error) {
   else if (typeof console !== 'undefined') console.error(error);
 }
 
+/** `String(value)`, as `EventSource` reads its URL. */
+export function text(value) {
+  return `${value}`;
+}
+
 /** What `EventSource` throws for a URL it cannot parse (web-sys' DOMException binding
  *  would cost a feature for this one line). */
 export function syntaxError(message) {

@@ -17,7 +17,7 @@ mod batch;
 mod options;
 mod state;
 
-use self::batch::{report, syntax_error, Dispatcher, Events, TypeEntry};
+use self::batch::{report, syntax_error, text, Dispatcher, Events, TypeEntry};
 use self::options::JsOptions;
 use self::state::{object, state_to_js};
 use crate::error::Error;
@@ -69,16 +69,18 @@ impl TypedEventSource {
     /// checked first: the package's entry counts on a `SyntaxError` meaning the URL.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        url: &str,
+        #[wasm_bindgen(unchecked_param_type = "string | URL")] url: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "TypedEventSourceOptions")] options: JsValue,
     ) -> Result<TypedEventSource, JsValue> {
+        // Read as EventSource reads it: a `URL` object is its `href`.
+        let url = text(&url)?;
         let options = JsOptions::from_js(options)?;
         #[cfg(feature = "fetch")]
         // As the source will resolve it: with no transport chosen, a context with no
         // EventSource (a Service Worker) uses fetch, which sees every type.
         let sees_every_type = options.transport_for(crate::transport::dom::has_event_source())
             == crate::options::Transport::Fetch;
-        let source = EventSource::with_options(url, options).map_err(|e| match e {
+        let source = EventSource::with_options(&url, options).map_err(|e| match e {
             Error::InvalidUrl { .. } => syntax_error(&e.to_string()),
             _ => JsError::new(&e.to_string()).into(),
         })?;
