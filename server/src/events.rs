@@ -12,11 +12,14 @@
 //! The stream is `retry: MS`, then the buffered events after the client's last event id,
 //! then live events, without gap or duplicate. Each event is written as `event: TYPE`
 //! (unless it has the default type), `id: ID`, `data: JSON`, blank line. The stream ends
-//! on `/control/drop`, at shutdown, and when the reader falls so far behind that the
-//! broadcast drops events for it. The client then resumes with its Last-Event-ID; that
-//! replay is loss-free while the id is still buffered for the channel (at most the
-//! last 1000 events of a channel, fewer when the byte budget of all channels evicted
-//! them: see [`crate::Config::channel_budget`]).
+//! on `/control/drop`, at shutdown, and when the reader falls so far behind that events
+//! go before they were sent to it: live events the broadcast drops for it, or events of
+//! its replay that the byte budget evicts first (the replay is read from the buffer as
+//! the stream is written, never copied). The client then resumes with its
+//! Last-Event-ID; that replay is loss-free while the id is still buffered for the
+//! channel (at most the last 1000 events of a channel, fewer when the byte budget of
+//! all channels evicted them: see [`crate::Config::channel_budget`]), and starts with
+//! the `reset` event below otherwise.
 //!
 //! # The `reset` event
 //!
@@ -126,8 +129,8 @@ pub(crate) async fn events(
         .await?;
     // The response holds the channel (in use, counted in `/stats`) until it is dropped.
     channel.open_stream();
-    let live = subscription
-        .live
+    let events = subscription
+        .events
         .take_while(|item| future::ready(!matches!(item, Live::Resume)))
         .map(|item| match item {
             Live::Event(event) => event.to_sse(),
@@ -146,10 +149,7 @@ pub(crate) async fn events(
         _ => None,
     };
     let body = stream::iter(std::iter::once(retry_line).chain(reset))
-        .chain(stream::iter(
-            subscription.replay.into_iter().map(|e| e.to_sse()),
-        ))
-        .chain(live)
+        .chain(events)
         .take_until(async move {
             let _ = dropped.changed().await;
         })

@@ -374,6 +374,74 @@ async fn a_reader_that_falls_behind_is_cut_off_without_panicking() {
     again.until(DEFAULT_RETRY_LINE).await;
 }
 
+// Regression: a stream copied its whole replay at connect time, so a client that
+// stopped reading held those events after the budget evicted them (about 60 MB per
+// stalled reader with 60 KiB events) and was sent them long after they went.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_overtaken_by_eviction_ends_and_its_resume_gets_reset() {
+    let server = spawn().await;
+    let big = "x".repeat(48 * 1024);
+    let publish = |n: u64| {
+        let body = json!({ "channel": "stall", "data": { "n": n, "big": big } });
+        let server = &server;
+        async move {
+            let (status, answer) = server.publish(body).await;
+            assert_eq!(status, 200, "{answer}");
+        }
+    };
+    for n in 1..=1000 {
+        publish(n).await;
+    }
+    // About 48 MB to replay: far more than the socket buffers take while the client
+    // reads nothing.
+    let mut body = Body::sse(
+        server
+            .get_with(
+                "/events?channel=stall&keepalive_ms=0",
+                &[("Last-Event-ID", "1")],
+            )
+            .await,
+    );
+    body.until(DEFAULT_RETRY_LINE).await;
+    // The channel's cap of 1000 events evicts every event of the replay.
+    for n in 1001..=2000 {
+        publish(n).await;
+    }
+    let all = String::from_utf8(body.read_to_end().await).expect("utf-8");
+    let ids: Vec<u64> = all
+        .lines()
+        .filter_map(|line| line.strip_prefix("id: "))
+        .map(|id| id.parse().expect("a numeric id"))
+        .collect();
+    // What the buffers took before the events went, none skipped, then the end: no
+    // evicted event after it went, no live event.
+    let expected: Vec<u64> = (2..ids.len() as u64 + 2).collect();
+    assert_eq!(ids, expected);
+    assert!(
+        ids.len() < 999,
+        "the whole replay was sent, events evicted long before included"
+    );
+    // The client resumes from the last event it got, whose next one went: `reset`.
+    let last = ids.last().copied().unwrap_or(1).to_string();
+    let mut resumed = Body::sse(
+        server
+            .get_with(
+                "/events?channel=stall&keepalive_ms=0",
+                &[("Last-Event-ID", &last)],
+            )
+            .await,
+    );
+    let reset = format!(
+        "{DEFAULT_RETRY_LINE}event: reset\ndata: {{\"reason\":\"history lost\",\"lastEventId\":\"{last}\",\"oldest\":\"1001\"}}\n\n"
+    );
+    resumed.until_len(reset.len()).await;
+    assert!(
+        resumed.text().starts_with(&reset),
+        "{}",
+        &resumed.text()[..reset.len()]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resuming_while_publishing_has_no_gap_or_duplicate() {
     const TOTAL: u64 = 60;

@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use futures::future::{self, BoxFuture};
+use futures::stream::BoxStream;
 use futures::{stream, FutureExt, StreamExt};
 
 use super::{Broker, Health, Live, NewEvent, Published, Subscription};
-use crate::channels::Channel;
+use crate::channels::{self, Channel};
 use crate::error::ApiError;
 
 /// The embedded broker (the default).
@@ -39,18 +40,10 @@ impl Broker for MemoryBroker {
         last_event_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Subscription, ApiError>> {
         let subscription = channel.subscribe(last_event_id);
-        let live = stream::unfold(subscription.live, |mut rx| async move {
-            // Lagged: end the stream, the client resumes by Last-Event-ID from the
-            // buffer. Closed: the channel is gone.
-            let event = rx.recv().await.ok()?;
-            Some((Live::Event(event), rx))
-        })
-        .boxed();
         future::ready(Ok(Subscription {
-            replay: subscription.replay,
             history_lost: subscription.history_lost,
-            live,
             dropped: subscription.dropped,
+            events: events(subscription.replay, subscription.live),
         }))
         .boxed()
     }
@@ -61,5 +54,117 @@ impl Broker for MemoryBroker {
             error: None,
         })
         .boxed()
+    }
+}
+
+/// The replay, read from the channel's buffer a batch at a time as the stream is read
+/// (so that a stream whose client stopped reading holds one batch at most), then the
+/// live events. Ends, so that the client resumes by Last-Event-ID from the buffer, when
+/// the budget evicted events of the replay before the stream got to them (the client
+/// then gets the `reset` event), or when the live receiver lags; ends too when the
+/// channel is gone.
+fn events(
+    replay: channels::Replay,
+    live: tokio::sync::broadcast::Receiver<Arc<channels::StoredEvent>>,
+) -> BoxStream<'static, Live> {
+    let batch = Vec::new().into_iter();
+    stream::unfold(
+        (replay, batch, live),
+        |(mut replay, mut batch, mut live)| async move {
+            loop {
+                if let Some(event) = batch.next() {
+                    return Some((Live::Event(event), (replay, batch, live)));
+                }
+                // Empty once the replay is over; `Overtaken` ends the stream.
+                let next = replay.next_batch().ok()?;
+                if next.is_empty() {
+                    break;
+                }
+                batch = next.into_iter();
+            }
+            let event = live.recv().await.ok()?;
+            Some((Live::Event(event), (replay, batch, live)))
+        },
+    )
+    .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::channels::Channels;
+
+    fn id(item: &Live) -> String {
+        match item {
+            Live::Event(event) => event.id.clone(),
+            other => panic!("not an event: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_replay_then_live_events_without_gap_or_duplicate() {
+        let channels = Channels::new(usize::MAX);
+        let channel = channels.get_or_create("a").expect("a");
+        for _ in 0..150 {
+            channel.publish(None, "x".into(), None);
+        }
+        let mut subscription = MemoryBroker
+            .subscribe(channel.channel(), "a", Some("1"))
+            .await
+            .expect("subscribed");
+        let mut got = Vec::new();
+        got.extend(subscription.events.next().await.as_ref().map(id));
+        // Published while the replay is being read: live only.
+        channel.publish(None, "late".into(), None);
+        while got.len() < 150 {
+            let item = tokio::time::timeout(Duration::from_secs(5), subscription.events.next())
+                .await
+                .expect("in time")
+                .expect("not ended");
+            got.push(id(&item));
+        }
+        let expected: Vec<String> = (2..=151).map(|n: u64| n.to_string()).collect();
+        assert_eq!(got, expected);
+        let more = tokio::time::timeout(Duration::from_millis(50), subscription.events.next());
+        assert!(more.await.is_err(), "waits for the next live event");
+    }
+
+    #[tokio::test]
+    async fn a_replay_overtaken_by_eviction_ends_the_stream_where_it_was() {
+        let channels = Channels::new(usize::MAX);
+        let channel = channels.get_or_create("a").expect("a");
+        for _ in 0..200 {
+            channel.publish(None, "x".into(), None);
+        }
+        let mut subscription = MemoryBroker
+            .subscribe(channel.channel(), "a", Some("1"))
+            .await
+            .expect("subscribed");
+        let mut got: Vec<String> = subscription
+            .events
+            .next()
+            .await
+            .as_ref()
+            .map(id)
+            .into_iter()
+            .collect();
+        // The per-channel cap evicts every event of the channel.
+        for _ in 0..crate::channels::REPLAY_BUFFER {
+            channel.publish(None, "x".into(), None);
+        }
+        let rest = tokio::time::timeout(
+            Duration::from_secs(5),
+            subscription.events.collect::<Vec<_>>(),
+        )
+        .await
+        .expect("the stream ends");
+        got.extend(rest.iter().map(id));
+        // What it had read (its first batch), then the end: no event skipped, none of
+        // the live ones.
+        assert!(!got.is_empty() && got.len() < 199, "{} events", got.len());
+        let expected: Vec<String> = (2..got.len() as u64 + 2).map(|n| n.to_string()).collect();
+        assert_eq!(got, expected);
     }
 }

@@ -52,7 +52,7 @@ pub(crate) struct Published {
     pub(crate) receivers: usize,
 }
 
-/// One item of a live stream after its replay.
+/// One item of an `/events` stream: of its replay, or live.
 #[derive(Debug, Clone)]
 pub(crate) enum Live {
     /// An event, in channel order.
@@ -67,15 +67,17 @@ pub(crate) enum Live {
 
 /// What a new `/events` stream starts from.
 pub(crate) struct Subscription {
-    /// Stored events after the client's Last-Event-ID, oldest first.
-    pub(crate) replay: Vec<Arc<StoredEvent>>,
     /// `Some` when the client's Last-Event-ID is not held (evicted, trimmed, or never
     /// seen): the replay is then every event held, and this is the oldest id held
     /// (`None` when nothing is held).
     pub(crate) history_lost: Option<Option<String>>,
-    /// Live items, starting right after the replay, without gap or duplicate. Ends when
-    /// the reader falls too far behind; the client then resumes by Last-Event-ID.
-    pub(crate) live: BoxStream<'static, Live>,
+    /// The replay, the stored events after the client's Last-Event-ID, oldest first,
+    /// then live items, without gap or duplicate. The replay is read from the store a
+    /// few events at a time as the stream is read, so that a client that stops reading
+    /// holds no more than that. Ends when the reader falls too far behind: events of
+    /// its replay went from the store before it got to them, or live ones from the
+    /// broadcast; the client then resumes by Last-Event-ID.
+    pub(crate) events: BoxStream<'static, Live>,
     /// Changes when `/control/drop` asks every stream of the channel to end.
     pub(crate) dropped: watch::Receiver<u64>,
 }

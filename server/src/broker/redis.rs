@@ -488,9 +488,10 @@ impl Broker for RedisBroker {
                     }
                 });
             Ok(Subscription {
-                replay,
                 history_lost,
-                live: live_stream(rx, after),
+                events: stream::iter(replay.into_iter().map(Live::Event))
+                    .chain(live_stream(rx, after))
+                    .boxed(),
                 dropped,
             })
         }
