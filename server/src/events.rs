@@ -49,7 +49,9 @@
 //! replay comes from the channel's stream, so a client can resume on any instance. A
 //! new stream while Redis is unreachable gets a 503 with a JSON error; an open stream
 //! gets the comment `: broker unavailable, retrying`, stays open, and goes on (after
-//! `: broker available`) once Redis answers again. See [`crate::broker::redis`].
+//! `: broker available`) once Redis answers again. The replay is read from Redis a page
+//! at a time as the stream is written; a stream whose next entries Redis trimmed
+//! before it sent them ends, as one that lags. See [`crate::broker::redis`].
 
 use std::time::Duration;
 

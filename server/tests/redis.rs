@@ -227,6 +227,61 @@ async fn resume_on_b_after_an_id_from_a_has_no_gap_or_duplicate() {
     assert_eq!(events[1].id.as_deref(), Some(ids[0].as_str()));
 }
 
+// Regression: a stream copied its whole replay (up to 10,000 entries) at connect time,
+// so a client that stopped reading held all of it (about 60 MB with 60 KiB entries)
+// and was sent entries long after Redis trimmed them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_whose_unsent_entries_are_trimmed_ends_and_its_resume_gets_reset() {
+    let redis = redis();
+    let server = instance(&redis).await;
+    // Entries `1-1` to `500-1` of 48 KiB: about 24 MB to replay, far more than the
+    // socket buffers take while the client reads nothing.
+    let script = r"
+        for k = 1, 500 do
+          redis.call('XADD', KEYS[1], k .. '-1', 'data', string.rep('x', 48 * 1024))
+        end
+        return 1";
+    let _: i64 = redis
+        .query(
+            redis::cmd("EVAL")
+                .arg(script)
+                .arg(1)
+                .arg("wes:stream:stall"),
+        )
+        .expect("entries");
+    let mut reader = Reader::open(&server, "stall", Some("1-1")).await;
+    assert!(reader.read(TIMEOUT).await);
+    // The client reads nothing more while Redis trims all but the newest ten.
+    let _: u64 = redis
+        .query(
+            redis::cmd("XTRIM")
+                .arg("wes:stream:stall")
+                .arg("MAXLEN")
+                .arg(10),
+        )
+        .expect("XTRIM");
+    while reader.read(TIMEOUT).await {}
+    let ids: Vec<String> = reader.events.iter().filter_map(|e| e.id.clone()).collect();
+    // What the buffers took before the trim, none skipped, then the end.
+    let expected: Vec<String> = (2..ids.len() + 2).map(|k| format!("{k}-1")).collect();
+    assert_eq!(ids, expected);
+    assert!(
+        ids.len() < 499,
+        "the whole replay was sent, entries trimmed long before included"
+    );
+    // The client resumes from the last entry it got, which went: `reset`.
+    let last = ids.last().cloned().unwrap_or_else(|| "1-1".to_owned());
+    let mut resumed = Reader::open(&server, "stall", Some(&last)).await;
+    let events = resumed.until_events(11).await;
+    assert_eq!(events[0].event.as_deref(), Some("reset"));
+    let reset: Value = serde_json::from_str(&events[0].data).expect("reset json");
+    assert_eq!(reset["lastEventId"], last.as_str());
+    assert_eq!(reset["oldest"], "491-1");
+    let held: Vec<&str> = events[1..].iter().filter_map(|e| e.id.as_deref()).collect();
+    let expected: Vec<String> = (491..=500).map(|k| format!("{k}-1")).collect();
+    assert_eq!(held, expected);
+}
+
 /// A client that resumes by Last-Event-ID whenever its stream ends, as EventSource does,
 /// until it has `total` events; returns their data in arrival order.
 async fn subscriber(

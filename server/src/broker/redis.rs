@@ -6,13 +6,19 @@
 //!   Each publish, and each read of a channel's reader, sets the stream to expire
 //!   [`STREAM_TTL_MS`] (a day) later, so that channels no one publishes to or streams any
 //!   more leave Redis.
-//! - Replay: pages of `XRANGE key (<id> + COUNT n`, each in one script with the check
-//!   (`XRANGE key <id> <id>`) that the stream still holds the id it follows: first the
-//!   client's Last-Event-ID, then each page's last entry. If the client's id is not held
-//!   (trimmed, never seen, not a stream id), the stream starts with the same `reset`
-//!   event as the in-memory broker, then every entry held; if a later page's id went
-//!   (trimmed while the replay read), the replay starts again that way, so no entry
-//!   trimmed unread is skipped without a `reset`.
+//! - Replay: pages of `XRANGE key (<id> + COUNT n` (at most 64 entries and 64 KiB, or
+//!   one bigger entry), read as the stream is written, never all at connect time, so
+//!   that a stream whose client stops reading holds one page at most. Each page is
+//!   read in one script with the check (`XRANGE key <id> <id>`) that the stream still
+//!   holds the id it follows: first the client's Last-Event-ID, then each page's last
+//!   entry. If the client's id is not held (trimmed, never seen, not a stream id), the
+//!   stream starts with the same `reset` event as the in-memory broker, then every
+//!   entry held. If a later page's id went (trimmed while the client read the page
+//!   before), entries after it may have gone unsent: the stream ends, as when it lags
+//!   behind live entries, and the client resumes with its Last-Event-ID, getting the
+//!   `reset` if that id is gone, so no entry trimmed unsent is skipped without a
+//!   `reset`. A later page Redis does not answer is asked again, with the same comments
+//!   as a reader's outage below.
 //! - Live: one reader task per channel per instance reads the stream on its own
 //!   connection (a script that reads a page after its cursor, then `XREAD BLOCK` to
 //!   wait for more) and fans entries out to this instance's streams of the channel
@@ -84,12 +90,13 @@ const BLOCK: Duration = Duration::from_millis(1000);
 /// Entries per page a reader reads.
 const READ_COUNT: usize = 1000;
 
-/// Entries per `XRANGE` page of a replay.
-const REPLAY_PAGE: usize = 1000;
+/// Most entries per `XRANGE` page of a replay.
+const REPLAY_PAGE: usize = 64;
 
-/// Most entries one replay reads: the stream holds about [`STREAM_MAXLEN`] entries, so
-/// this is only reached if something else writes far more to the key.
-const REPLAY_MAX: usize = 10 * STREAM_MAXLEN;
+/// Most bytes of entries (their field names and values) per page of a replay, unless
+/// its first entry alone has more: with [`REPLAY_PAGE`], what a stream whose client
+/// stopped reading holds of its replay.
+const REPLAY_PAGE_BYTES: usize = 64 * 1024;
 
 /// Capacity of each channel's local broadcast; a stream that falls further behind ends
 /// and its client resumes by Last-Event-ID.
@@ -473,25 +480,23 @@ impl Broker for RedisBroker {
                 Ok(Err(_)) => return Err(unavailable("the channel's reader stopped")),
                 Err(_) => return Err(unavailable("the channel's reader got no answer")),
             }
-            let mut manager = self.manager();
-            let (replay, history_lost) = replay(&mut manager, name, last_event_id)
-                .await
-                .map_err(|e| unavailable(&e))?;
-            let after = replay
-                .last()
-                .and_then(|e| parse_stream_id(&e.id))
-                .or_else(|| {
-                    if history_lost.is_none() {
-                        last_event_id.and_then(parse_stream_id)
-                    } else {
-                        None
-                    }
-                });
+            let (replay, history_lost) = Replay::start(
+                self.manager(),
+                name,
+                last_event_id,
+                REPLAY_PAGE,
+                REPLAY_PAGE_BYTES,
+            )
+            .await
+            .map_err(|e| unavailable(&e))?;
+            // Live entries up to the client's id, when held, are already sent.
+            let after = match history_lost {
+                None => last_event_id.and_then(parse_stream_id),
+                Some(_) => None,
+            };
             Ok(Subscription {
                 history_lost,
-                events: stream::iter(replay.into_iter().map(Live::Event))
-                    .chain(live_stream(rx, after))
-                    .boxed(),
+                events: events(replay, rx, after),
                 dropped,
             })
         }
@@ -511,130 +516,196 @@ impl Broker for RedisBroker {
     }
 }
 
-/// The live part of a stream: the reader's broadcast without the entries up to
-/// `after` (already replayed); ends when the stream lags or the reader asks for a
-/// resume.
-fn live_stream(
+/// A subscription's stream: its replay, then the reader's broadcast without the
+/// entries up to `after` or the last one replayed (already sent). Ends when the replay
+/// finds entries it had not sent trimmed, when the broadcast lags, or when the reader
+/// asks for a resume.
+fn events(
+    replay: Replay,
     rx: broadcast::Receiver<Live>,
     after: Option<(u64, u64)>,
 ) -> futures::stream::BoxStream<'static, Live> {
-    stream::unfold((rx, after), |(mut rx, after)| async move {
-        loop {
-            match rx.recv().await.ok()? {
-                Live::Event(event) => {
-                    let id = parse_stream_id(&event.id);
-                    if after.is_some() && id <= after {
-                        continue;
+    stream::unfold(
+        (Some(replay), rx, after),
+        |(mut replay, mut rx, mut after)| async move {
+            if let Some(pages) = replay.as_mut() {
+                match pages.next().await {
+                    Some(Live::Event(event)) => {
+                        after = parse_stream_id(&event.id).or(after);
+                        return Some((Live::Event(event), (replay, rx, after)));
                     }
-                    return Some((Live::Event(event), (rx, id.or(after))));
+                    Some(Live::Resume) => return None,
+                    Some(comment @ Live::Comment(_)) => {
+                        return Some((comment, (replay, rx, after)));
+                    }
+                    // Over: its connection handle goes.
+                    None => replay = None,
                 }
-                Live::Resume => return None,
-                comment @ Live::Comment(_) => return Some((comment, (rx, after))),
             }
-        }
-    })
+            loop {
+                match rx.recv().await.ok()? {
+                    Live::Event(event) => {
+                        let id = parse_stream_id(&event.id);
+                        if after.is_some() && id <= after {
+                            continue;
+                        }
+                        return Some((Live::Event(event), (replay, rx, id.or(after))));
+                    }
+                    Live::Resume => return None,
+                    comment @ Live::Comment(_) => return Some((comment, (replay, rx, after))),
+                }
+            }
+        },
+    )
     .boxed()
 }
 
 /// Reads one page of a replay atomically with the check that the stream still holds
 /// the entry the page follows, so that nothing trimmed between the client's id and the
 /// page, or between two pages, is skipped unseen. `KEYS[1]` is the stream, `ARGV[1]`
-/// the id the page follows (`-` for the stream's start), `ARGV[2]` the page size.
-/// Returns 0 and no entries when that id is not held (trimmed, or never there), else 1
-/// and the entries after it.
+/// the id the page follows (`-` for the stream's start), `ARGV[2]` the most entries,
+/// `ARGV[3]` the most bytes of their fields and values (passed by the first entry
+/// alone). Returns 0 and no entries when that id is not held (trimmed, or never there),
+/// else 1, the entries after it, and 1 when the byte limit cut the page (0 otherwise).
 const REPLAY_SCRIPT: &str = r"
 local from = ARGV[1]
 if from ~= '-' then
-  if not redis.call('XRANGE', KEYS[1], from, from)[1] then return {0, {}} end
+  if not redis.call('XRANGE', KEYS[1], from, from)[1] then return {0, {}, 0} end
   from = '(' .. from
 end
-return {1, redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', ARGV[2])}";
+local page = redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', ARGV[2])
+local limit, bytes = tonumber(ARGV[3]), 0
+for i = 1, #page do
+  for _, text in ipairs(page[i][2]) do bytes = bytes + #text end
+  if i > 1 and bytes > limit then return {1, {unpack(page, 1, i - 1)}, 1} end
+end
+return {1, page, 0}";
 
-/// How many times a replay that already started from the stream's oldest entry starts
-/// again because entries were trimmed while it read, before it gives up (see
-/// [`replay_in_pages`]; the first start from the oldest entry, for a client's id not
-/// held or trimmed during the first pages, is not counted).
-const REPLAY_RESTARTS: usize = 3;
-
-/// The replay after `last_event_id` and whether history was lost (see
-/// [`Subscription`]), read in pages of [`REPLAY_PAGE`].
-async fn replay(
-    manager: &mut ConnectionManager,
-    name: &str,
-    last_event_id: Option<&str>,
-) -> Result<(Vec<Arc<StoredEvent>>, Option<Option<String>>), String> {
-    replay_in_pages(manager, name, last_event_id, REPLAY_PAGE, || {}).await
+/// The part of a replay not sent yet: the page being sent and the id the next one
+/// follows, read as the stream is read rather than all at connect time, so that a
+/// stream whose client stops reading holds one page at most.
+struct Replay {
+    manager: ConnectionManager,
+    key: String,
+    /// The entries of the current page not sent yet.
+    page: std::vec::IntoIter<Arc<StoredEvent>>,
+    /// The id the next page follows (the current page's last); `None` once a page
+    /// held every entry left.
+    next: Option<String>,
+    page_size: usize,
+    page_bytes: usize,
+    /// Whether the last read failed (and the stream was told so).
+    down: bool,
+    backoff: Backoff,
 }
 
-/// [`replay`] with its page size, and `between_pages` run after each full page (a
-/// test's way to trim the stream between two pages).
-///
-/// Each page is read with the check that the entry it follows is still held
-/// ([`REPLAY_SCRIPT`]). When the client's id is not held, the replay is every entry held
-/// and the history is lost (the stream starts with a `reset`). When a later page's
-/// entry is gone, entries were trimmed between two pages, oldest first, so some after
-/// the previous page may have gone unread: the replay starts again the same way, as if
-/// the client's id had not been held.
-async fn replay_in_pages(
-    manager: &mut ConnectionManager,
-    name: &str,
-    last_event_id: Option<&str>,
-    page_size: usize,
-    mut between_pages: impl FnMut(),
-) -> Result<(Vec<Arc<StoredEvent>>, Option<Option<String>>), String> {
-    let Some(last) = last_event_id else {
-        return Ok((Vec::new(), None));
-    };
-    let key = stream_key(name);
-    let (mut from, mut history_lost) = match parse_stream_id(last) {
-        Some(_) => (last.to_owned(), None),
-        None => ("-".to_owned(), Some(None)),
-    };
-    let mut events = Vec::new();
-    let mut restarts = 0;
-    while events.len() < REPLAY_MAX {
-        let (held, page): (u8, StreamRangeReply) = timed(
+impl Replay {
+    /// The replay after `last_event_id` and whether history was lost (see
+    /// [`Subscription`]), its first page read, in pages of at most `page_size` entries
+    /// and `page_bytes` ([`REPLAY_SCRIPT`]). When the client's id is not held, the
+    /// replay is every entry held and the history is lost (the stream starts with a
+    /// `reset`).
+    async fn start(
+        manager: ConnectionManager,
+        name: &str,
+        last_event_id: Option<&str>,
+        page_size: usize,
+        page_bytes: usize,
+    ) -> Result<(Self, Option<Option<String>>), String> {
+        let mut replay = Self {
+            manager,
+            key: stream_key(name),
+            page: Vec::new().into_iter(),
+            next: None,
+            page_size: page_size.max(1),
+            page_bytes,
+            down: false,
+            backoff: Backoff::new(),
+        };
+        let Some(last) = last_event_id else {
+            return Ok((replay, None));
+        };
+        let held = match parse_stream_id(last) {
+            Some(_) => replay.read(last).await?,
+            None => None,
+        };
+        let history_lost = match held {
+            Some(page) => {
+                replay.turn(page);
+                None
+            }
+            None => {
+                // From the stream's start: always held.
+                let page = replay.read("-").await?.unwrap_or_default();
+                let oldest = page.0.first().map(|e| e.id.clone());
+                replay.turn(page);
+                Some(oldest)
+            }
+        };
+        Ok((replay, history_lost))
+    }
+
+    /// Runs [`REPLAY_SCRIPT`] after `from`: `None` when `from` is not held, else the
+    /// entries and whether more may follow.
+    async fn read(&mut self, from: &str) -> Result<Option<(Vec<StreamId>, bool)>, String> {
+        let (held, page, cut): (u8, StreamRangeReply, u8) = timed(
             redis::cmd("EVAL")
                 .arg(REPLAY_SCRIPT)
                 .arg(1)
-                .arg(&key)
-                .arg(&from)
-                .arg(page_size)
-                .query_async(manager),
+                .arg(&self.key)
+                .arg(from)
+                .arg(self.page_size)
+                .arg(self.page_bytes)
+                .query_async(&mut self.manager),
         )
         .await?;
-        if held == 0 {
-            // Counted from the second start from the oldest entry: the first may be
-            // the client's id being gone, which is no trim during the replay.
-            if history_lost.is_some() {
-                if restarts == REPLAY_RESTARTS {
-                    return Err(format!(
-                        "the stream was trimmed {restarts} times while a replay read it \
-                         (something writes to it faster than a replay reads); try again"
-                    ));
-                }
-                restarts += 1;
-            }
-            events.clear();
-            from = "-".to_owned();
-            history_lost = Some(None);
-            continue;
-        }
-        if from == "-" {
-            history_lost = Some(page.ids.first().map(|e| e.id.clone()));
-        }
-        let full = page.ids.len() == page_size;
-        let Some(newest) = page.ids.last().map(|e| e.id.clone()) else {
-            break;
-        };
-        events.extend(page.ids.into_iter().map(to_event));
-        if !full {
-            break;
-        }
-        between_pages();
-        from = newest;
+        let more = cut == 1 || page.ids.len() >= self.page_size;
+        Ok((held == 1).then_some((page.ids, more)))
     }
-    Ok((events, history_lost))
+
+    /// Makes `page` the one being sent.
+    fn turn(&mut self, (entries, more): (Vec<StreamId>, bool)) {
+        self.next = entries.last().filter(|_| more).map(|e| e.id.clone());
+        self.page = entries
+            .into_iter()
+            .map(to_event)
+            .collect::<Vec<_>>()
+            .into_iter();
+    }
+
+    /// The next item of the replay: an event; a comment when Redis stops or starts
+    /// answering (the page is asked again with backoff meanwhile); [`Live::Resume`]
+    /// when the entry the next page follows was trimmed, so that entries after it may
+    /// have gone unsent; `None` once every entry is sent.
+    async fn next(&mut self) -> Option<Live> {
+        loop {
+            if let Some(event) = self.page.next() {
+                return Some(Live::Event(event));
+            }
+            let from = self.next.take()?;
+            if self.down {
+                tokio::time::sleep(self.backoff.next_delay()).await;
+            }
+            match self.read(&from).await {
+                Ok(Some(page)) => {
+                    self.turn(page);
+                    if self.down {
+                        self.down = false;
+                        self.backoff.reset();
+                        return Some(Live::Comment(AVAILABLE_COMMENT));
+                    }
+                }
+                Ok(None) => return Some(Live::Resume),
+                Err(_) => {
+                    self.next = Some(from);
+                    if !self.down {
+                        self.down = true;
+                        return Some(Live::Comment(UNAVAILABLE_COMMENT));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Connects a reader's own connection (an `XREAD BLOCK` holds a connection, so readers
@@ -972,69 +1043,194 @@ mod tests {
 
     use super::*;
 
-    /// The ids of a replay and its `history_lost`, for a stream of `entries` ids of
-    /// which `trim` (`XTRIM MAXLEN` exactly) keeps that many after the replay's first
-    /// page of `page` entries, resuming after `last`.
-    async fn replay_trimmed_after_a_page(
-        entries: u64,
-        page: usize,
-        last: &str,
-        trim: Option<u64>,
-    ) -> (Vec<String>, Option<Option<String>>) {
+    /// A Redis whose stream of the channel `pages` holds the entries `1-0`, `2-0`, ...
+    /// with data of the given sizes, and a connection to it.
+    async fn stream_of(sizes: &[usize]) -> (crate::testing::RedisProcess, ConnectionManager) {
         let redis = crate::testing::RedisProcess::start().unwrap_or_else(|e| panic!("{e}"));
-        let key = stream_key("pages");
-        for n in 1..=entries {
+        for (n, size) in (1..).zip(sizes) {
             let added: String = redis
                 .query(
                     redis::cmd("XADD")
-                        .arg(&key)
+                        .arg(stream_key("pages"))
                         .arg(format!("{n}-0"))
                         .arg("data")
-                        .arg(n),
+                        .arg("x".repeat(*size)),
                 )
                 .unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(added, format!("{n}-0"));
         }
         let client = open_client(&redis.url()).unwrap_or_else(|e| panic!("{e}"));
-        let mut manager = ConnectionManager::new(client)
+        let manager = ConnectionManager::new(client)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        let mut pages = 0;
-        let (events, lost) = replay_in_pages(&mut manager, "pages", Some(last), page, || {
-            pages += 1;
-            if let (1, Some(keep)) = (pages, trim) {
-                let _: u64 = redis
-                    .query(redis::cmd("XTRIM").arg(&key).arg("MAXLEN").arg(keep))
-                    .unwrap_or_else(|e| panic!("{e}"));
+        (redis, manager)
+    }
+
+    /// The replay of `pages` after `last` in pages of `page` entries, and its
+    /// `history_lost`.
+    async fn start(
+        manager: &ConnectionManager,
+        last: Option<&str>,
+        page: usize,
+    ) -> (Replay, Option<Option<String>>) {
+        Replay::start(manager.clone(), "pages", last, page, REPLAY_PAGE_BYTES)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The ids a replay gives until it ends, and whether it ended with a resume.
+    async fn drain(replay: &mut Replay) -> (Vec<String>, bool) {
+        let mut ids = Vec::new();
+        loop {
+            match replay.next().await {
+                Some(Live::Event(event)) => ids.push(event.id.clone()),
+                Some(Live::Resume) => return (ids, true),
+                Some(Live::Comment(comment)) => panic!("redis is up: {comment}"),
+                None => return (ids, false),
             }
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-        (events.iter().map(|e| e.id.clone()).collect(), lost)
+        }
+    }
+
+    fn trim(redis: &crate::testing::RedisProcess, keep: u64) {
+        let _: u64 = redis
+            .query(
+                redis::cmd("XTRIM")
+                    .arg(stream_key("pages"))
+                    .arg("MAXLEN")
+                    .arg(keep),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     #[tokio::test]
     async fn a_replay_reads_every_page_after_the_id() {
-        let (ids, lost) = replay_trimmed_after_a_page(6, 2, "1-0", None).await;
-        assert_eq!(ids, ["2-0", "3-0", "4-0", "5-0", "6-0"]);
+        let (_redis, manager) = stream_of(&[1; 6]).await;
+        let (mut replay, lost) = start(&manager, Some("1-0"), 2).await;
         assert_eq!(lost, None);
-        let (ids, lost) = replay_trimmed_after_a_page(3, 2, "9-0", None).await;
         assert_eq!(
-            ids,
-            ["1-0", "2-0", "3-0"],
-            "an id never held replays everything"
+            drain(&mut replay).await,
+            (
+                vec![
+                    "2-0".into(),
+                    "3-0".into(),
+                    "4-0".into(),
+                    "5-0".into(),
+                    "6-0".into()
+                ],
+                false
+            )
         );
-        assert_eq!(lost, Some(Some("1-0".to_owned())));
+        for never_held in ["9-0", "not-an-id"] {
+            let (mut replay, lost) = start(&manager, Some(never_held), 2).await;
+            assert_eq!(lost, Some(Some("1-0".to_owned())), "{never_held}");
+            assert_eq!(drain(&mut replay).await.0.len(), 6, "everything held");
+        }
+        let (mut replay, lost) = start(&manager, None, 2).await;
+        assert_eq!((lost, drain(&mut replay).await), (None, (vec![], false)));
     }
 
     #[tokio::test]
-    async fn a_trim_between_two_pages_starts_the_replay_again_with_a_reset() {
+    async fn a_trim_of_unsent_entries_between_two_pages_ends_the_replay() {
         // Broke: the replay read its pages in separate commands, each after the
         // previous page's last id, so a trim between two pages that removed that id and
         // entries after it skipped them without a `reset` (here 4-0).
-        let (ids, lost) = replay_trimmed_after_a_page(6, 2, "1-0", Some(2)).await;
-        assert_eq!(ids, ["5-0", "6-0"]);
+        let (redis, manager) = stream_of(&[1; 6]).await;
+        let (mut replay, _) = start(&manager, Some("1-0"), 2).await;
+        let mut sent = Vec::new();
+        for _ in 0..2 {
+            match replay.next().await {
+                Some(Live::Event(event)) => sent.push(event.id.clone()),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(sent, ["2-0", "3-0"]);
+        trim(&redis, 2);
+        assert_eq!(drain(&mut replay).await, (vec![], true));
+        // Its client resumes from the last entry it got, which went: `reset`, then
+        // what is held.
+        let (mut resumed, lost) = start(&manager, Some("3-0"), 2).await;
         assert_eq!(lost, Some(Some("5-0".to_owned())));
+        assert_eq!(
+            drain(&mut resumed).await,
+            (vec!["5-0".into(), "6-0".into()], false)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_trim_of_sent_entries_changes_nothing() {
+        let (redis, manager) = stream_of(&[1; 6]).await;
+        let (mut replay, _) = start(&manager, Some("1-0"), 2).await;
+        let first = replay.next().await;
+        assert!(matches!(first, Some(Live::Event(e)) if e.id == "2-0"));
+        // 3-0, the entry the next page follows, is still held.
+        trim(&redis, 4);
+        assert_eq!(
+            drain(&mut replay).await,
+            (
+                vec!["3-0".into(), "4-0".into(), "5-0".into(), "6-0".into()],
+                false
+            )
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_page_redis_does_not_answer_is_asked_again() {
+        let (mut redis, manager) = stream_of(&[1; 6]).await;
+        let (mut replay, _) = start(&manager, Some("1-0"), 2).await;
+        for _ in 0..2 {
+            assert!(matches!(replay.next().await, Some(Live::Event(_))));
+        }
+        tokio::task::block_in_place(|| redis.stop_saving()).unwrap_or_else(|e| panic!("{e}"));
+        let told = replay.next().await;
+        assert!(
+            matches!(told, Some(Live::Comment(UNAVAILABLE_COMMENT))),
+            "{told:?}"
+        );
+        tokio::task::block_in_place(|| redis.restart()).unwrap_or_else(|e| panic!("{e}"));
+        let told = tokio::time::timeout(Duration::from_secs(30), replay.next())
+            .await
+            .expect("read again in time");
+        assert!(
+            matches!(told, Some(Live::Comment(AVAILABLE_COMMENT))),
+            "{told:?}"
+        );
+        assert_eq!(
+            drain(&mut replay).await,
+            (vec!["4-0".into(), "5-0".into(), "6-0".into()], false)
+        );
+    }
+
+    #[tokio::test]
+    async fn replay_pages_are_bounded_in_entries_and_bytes() {
+        // Three entries of 30,000 bytes: two fit in 64 KiB; then one of 100,000 bytes,
+        // alone in its page, and a small one.
+        let (_redis, manager) = stream_of(&[30_000, 30_000, 30_000, 100_000, 10]).await;
+        let (mut replay, _) = start(&manager, None, REPLAY_PAGE).await;
+        let mut pages = Vec::new();
+        let mut from = "-".to_owned();
+        loop {
+            let (entries, more) = replay
+                .read(&from)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .expect("held");
+            pages.push(entries.iter().map(|e| e.id.clone()).collect::<Vec<_>>());
+            match entries.last() {
+                Some(last) if more => from = last.id.clone(),
+                _ => break,
+            }
+        }
+        assert_eq!(
+            pages,
+            [vec!["1-0", "2-0"], vec!["3-0"], vec!["4-0"], vec!["5-0"]]
+        );
+        // And in entries.
+        let (_redis, manager) = stream_of(&[1; 5]).await;
+        let (replay, _) = start(&manager, Some("not-an-id"), 2).await;
+        assert_eq!(
+            (replay.page.len(), replay.next.as_deref()),
+            (2, Some("2-0"))
+        );
     }
 
     #[test]
