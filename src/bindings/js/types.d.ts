@@ -177,7 +177,7 @@ export interface MessageMeta {
 /** An event whose data was not valid JSON. The stream goes on. */
 export interface DecodeErrorInfo {
   type: string;
-  /** The raw data, unchanged. */
+  /** The raw data, unchanged; empty for an event over `maxEventSize`, whose data was not kept. */
   data: string;
   lastEventId: string;
   /** What was wrong: JSON.parse's message, or that the event was over `maxEventSize`. */
