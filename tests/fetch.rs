@@ -461,8 +461,12 @@ fn requests_fetch_cannot_make_are_refused_when_opened() {
     }
     let credentials = url("/events").replacen("://", "://user:secret@", 1);
     let err = EventSource::with_options(&credentials, fetch()).expect_err("credentials");
-    assert!(matches!(err, Error::InvalidUrl { .. }), "{err}");
+    assert!(matches!(err, Error::InvalidOptions(_)), "{err}");
     assert!(err.to_string().contains("user name or password"), "{err}");
+    assert!(
+        !err.to_string().contains("secret"),
+        "the password stays out of it: {err}"
+    );
     // The browser's EventSource takes them.
     EventSource::new(&credentials).expect("native").close();
 }
@@ -628,6 +632,53 @@ async fn a_resume_that_failed_once_cross_origin_keeps_the_header() {
         ],
         "the trial by the query after one failure is not kept: the next resume carries the \
          header"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn error_answers_to_a_query_trial_do_not_count_towards_keeping_the_query() {
+    // What broke (a review): the query trial counted as connected when fetch resolved,
+    // before the status was checked: two 503s of a restarting server behind a proxy
+    // that adds CORS headers kept the query for good, and a server that reads only
+    // the header took every later resume for a new subscriber.
+    let token = token("trial-503");
+    // The first request streams; the header's preflight is always refused; the next
+    // two queries get 503s; later ones stream what follows their resume id.
+    let path =
+        format!("/scenario/status/503?times=2&skip=1&preflight=refuse&then_events=3&token={token}");
+    let source = open(&path, fetch().reconnect_policy(exact_policy(5)));
+    let (mut states, _s) = states(&source);
+    until_state(&mut states, "the first open", |s| {
+        *s == ConnectionState::Open
+    })
+    .await;
+    wait_until("the id of the third event", 5_000, || {
+        source.last_event_id() == "3"
+    })
+    .await;
+    source.reconnect();
+    next_reconnecting(&mut states).await;
+    until_state(&mut states, "the open after the 503s", |s| {
+        *s == ConnectionState::Open
+    })
+    .await;
+    // One trial connected: the next resume tries the header again, which fails first.
+    source.reconnect();
+    next_reconnecting(&mut states).await;
+    let (_, before) = until_state(&mut states, "the next open", |s| {
+        *s == ConnectionState::Open
+    })
+    .await;
+    source.close();
+    assert!(
+        before.iter().any(|s| matches!(
+            s,
+            ConnectionState::Reconnecting {
+                cause: ReconnectCause::Network { .. },
+                ..
+            }
+        )),
+        "the header was not tried again: the 503s kept the query ({before:?})"
     );
 }
 

@@ -313,16 +313,6 @@ impl FetchConnector {
             Err(AttemptEnd::Failed(failure)) => return self.cut(failure),
             Err(end) => return end,
         };
-        if self.resume == Resume::QueryTrial {
-            // The query worked where the header did not: keep it once that is no
-            // chance (see QUERY_FOR_GOOD); until then the next resume tries the header.
-            self.query_worked = self.query_worked.saturating_add(1);
-            self.resume = if self.query_worked >= QUERY_FOR_GOOD {
-                Resume::Query
-            } else {
-                Resume::Header
-            };
-        }
         // The failures below but an HTTP error come from a page that wraps `fetch` and
         // hands back something else than the browser's: the server may have the
         // request, so a request's answer counts them as cuts.
@@ -340,7 +330,22 @@ impl FetchConnector {
             self.answered_cors = true;
             self.header_passed |= !header_id.is_empty();
         }
-        if let Some(mut failure) = http::check_response(&response) {
+        let answer = http::check_response(&response);
+        if self.resume == Resume::QueryTrial {
+            // The query connected where the header did not: kept once that is no
+            // chance (see QUERY_FOR_GOOD); until then, or where the answer is an error
+            // (a proxy's 502 while the server restarts, which says nothing of the
+            // header), the next resume tries the header again.
+            if answer.is_none() {
+                self.query_worked = self.query_worked.saturating_add(1);
+            }
+            self.resume = if self.query_worked >= QUERY_FOR_GOOD {
+                Resume::Query
+            } else {
+                Resume::Header
+            };
+        }
+        if let Some(mut failure) = answer {
             if matches!(failure, Failure::HttpStatus { .. }) {
                 // An API says why in the body (a JSON error): keep it for the app. An
                 // interruption meanwhile ends the attempt with the status alone.

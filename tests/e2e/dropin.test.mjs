@@ -602,25 +602,26 @@ const CHECKS = [
     page: 'same',
     run: async (EventSource, t) => {
       const token = t.unique('dropin-redirect');
-      // Three connections: each ends after three events (the third idles after 9).
-      const target = `/scenario/drop-every/3?total=9&retry=10&preflight=refuse&token=${token}`;
+      // Four connections: each ends after three events (the fourth idles after 12).
+      const target = `/scenario/drop-every/3?total=12&retry=10&preflight=refuse&token=${token}`;
       const es = new EventSource(`scenario/redirect?to=${encodeURIComponent(target)}`);
       const seen = [];
       es.onmessage = (e) => seen.push(`${e.lastEventId} ${e.data}`);
       es.onerror = () => seen.push(`error ${es.readyState}`);
-      await t.until('event 9', () => seen.includes('9 {"n":9}'));
+      await t.until('event 12', () => seen.includes('12 {"n":12}'));
       es.close();
       // EventSource's requests cost no preflight: they resume with the header. Fetch's
-      // first resume with the header fails (one more error event; the refused preflight
-      // is not logged), then it resumes through the query, and the next one too, at
-      // once: its error events tell a second refused header apart.
+      // first two resumes with the header fail (one more error event each; the refused
+      // preflight is not logged), then go through the query, which is kept once it
+      // connected twice so: the third resumes through it at once. Its error events
+      // tell a refused header apart.
       const fetch = t.kind === 'fetch';
       const events = (from) => [from, from + 1, from + 2].map((n) => `${n} {"n":${n}}`);
       const lost = fetch ? ['error 0', 'error 0'] : ['error 0'];
-      t.eq(seen, [...events(1), ...lost, ...events(4), 'error 0', ...events(7)], 'events');
+      t.eq(seen, [...events(1), ...lost, ...events(4), ...lost, ...events(7), 'error 0', ...events(10)], 'events');
       const log = JSON.parse(await t.server('GET', `/scenario/log/${token}`));
       const resumedFrom = log.map((r) => [r.lastEventId, r.lastEventIdQuery]);
-      const want = fetch ? [[null, null], [null, '3'], [null, '6']] : [[null, null], ['3', null], ['6', null]];
+      const want = fetch ? [[null, null], [null, '3'], [null, '6'], [null, '9']] : [[null, null], ['3', null], ['6', null], ['9', null]];
       t.eq(resumedFrom, want, 'each request resumed from ([header, query])');
     },
   },
