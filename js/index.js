@@ -152,6 +152,12 @@ export class TypedEventSource extends EventTarget {
     if (!ready) {
       // The options first, as the core checks them.
       const every = checkOptions(options);
+      if (every && credentialed(href)) {
+        throw new Error(
+          'invalid event source options: the fetch transport cannot send a URL with a user name or password in it ' +
+            '(fetch refuses one): send the credentials in a header (Authorization), or use the native transport',
+        );
+      }
       if (href === undefined) {
         // As EventSource (and the core, once ready) does, at once.
         throw new DOMException(
@@ -740,6 +746,14 @@ function build(text, href, options) {
   }
 }
 
+/** Whether `href` is an http(s) URL with a user name or password in it, which fetch
+ *  refuses (the core says so once ready: src/source.rs). */
+function credentialed(href) {
+  if (href === undefined) return false;
+  const url = new URL(href);
+  return /^https?:$/.test(url.protocol) && (url.username !== '' || url.password !== '');
+}
+
 /** `callback`, when it is a function; else a TypeError that names `method`. (The
  *  type beside it is converted as WebIDL converts a string: `${type}`.) */
 function callable(method, callback) {
@@ -845,7 +859,7 @@ function checkOptions(options) {
   if (heartbeat > 2147483647) invalid("the heartbeat timeout must be at most 2147483647 ms (a browser timer's limit)");
   if (resumeParam === '') invalid('the resume parameter must not be empty; for none, leave it unset (None, JS null)');
   if (!/^[-!#$%&'*+.^_`|~0-9A-Za-z]+$/.test(method)) {
-    invalid(`the method ${JSON.stringify(method)} is not an HTTP method name (letters, digits and !#$%&'*+-.^_\`|~ only)`);
+    invalid(`the method "${method}" is not an HTTP method name (letters, digits and !#$%&'*+-.^_\`|~ only)`);
   }
   if (/^(CONNECT|TRACE|TRACK)$/i.test(method)) invalid(`the method ${method} is one that browsers refuse to send`);
   if (body !== undefined && /^(GET|HEAD)$/i.test(method)) {

@@ -62,8 +62,9 @@ impl EventSource {
     ///
     /// `url` may be relative: to the document's base URL (`<base href>`, else the
     /// page's URL), as for the browser's EventSource, or to a worker's location. An
-    /// unparsable URL, or one whose scheme is
-    /// not http or https, is an [`Error::InvalidUrl`].
+    /// unparsable URL, or one whose scheme is not http or https, is an
+    /// [`Error::InvalidUrl`]; on the fetch transport, a URL with a user name or
+    /// password in it is an [`Error::InvalidOptions`] (fetch refuses it).
     pub fn new(url: &str) -> Result<Self, Error> {
         Self::with_options(url, Options::default())
     }
@@ -672,6 +673,11 @@ fn not_compiled_in(transport: Transport) -> Error {
 
 /// Resolves `url` against the document's base URL (a `<base href>` counts, as it does
 /// for the browser's EventSource), or a worker's location, and checks the scheme.
+/// Why the fetch transport refuses a URL with credentials (as `fetch` does).
+const CREDENTIALS_IN_URL: &str = "the fetch transport cannot send a URL with a user name or \
+     password in it (fetch refuses one): send the credentials in a header (Authorization), or \
+     use the native transport";
+
 /// `fetch`: for the fetch transport, which refuses a URL with credentials in it.
 fn resolve_url(url: &str, fetch: bool) -> Result<String, Error> {
     let invalid = |reason: String| Error::InvalidUrl {
@@ -685,12 +691,10 @@ fn resolve_url(url: &str, fetch: bool) -> Result<String, Error> {
     }
     .map_err(|e| invalid(JsError::from(e).message().to_owned()))?;
     match parsed.protocol().as_str() {
+        // (Not an invalid URL: the browser's EventSource takes it. Nor is the URL in
+        // the error, whose password would go to logs.)
         "http:" | "https:" if fetch && !(parsed.username() + &parsed.password()).is_empty() => {
-            Err(invalid(
-                "fetch refuses a URL with a user name or password in it: send the \
-                 credentials in a header (Authorization), or use the native transport"
-                    .into(),
-            ))
+            Err(Error::InvalidOptions(CREDENTIALS_IN_URL.into()))
         }
         "http:" | "https:" => Ok(parsed.href()),
         other => Err(invalid(format!(

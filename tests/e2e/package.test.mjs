@@ -507,6 +507,25 @@ async function apiChecks(browser, site) {
     same(got, { url: `${base}/scenario/named`, thrown: 'TypeError' }, 'the URL read, and the symbol refused');
   });
 
+  // Regression (a review): a URL with credentials, which fetch refuses, was retried
+  // as a lost network; then, refused as an invalid URL, it closed a tick later with
+  // the password in its message. Once the wasm is ready, it throws at once, as before
+  // (tests/e2e/apps/workers/loading.js), and without the password.
+  await runner.check('fetch: a URL with a user name or password throws at once, without the password', async () => {
+    const got = await inPage(async ({ base }) => {
+      await window.packageInit();
+      try {
+        new TypedEventSource(base.replace('://', '://user:secret@') + '/events', { transport: 'fetch' });
+        return 'no error';
+      } catch (e) {
+        return e.message;
+      }
+    }, { base });
+    if (!/^invalid event source options: the fetch transport cannot send a URL with a user name or password in it/.test(got) || got.includes('secret')) {
+      throw new Error(`the error: ${got}`);
+    }
+  });
+
   // Regression: the events after a long id, which carry it, each put a copy of it in
   // the chunk handed to JavaScript: 2,000 of them after a 100 KB id held 200 MB of wasm
   // memory (a 1 MiB id and a chunk of short events, gigabytes).

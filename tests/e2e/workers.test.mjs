@@ -120,6 +120,9 @@ if (base) {
         if (JSON.stringify(roles) !== JSON.stringify(['alone 0'])) throw new Error(`share roles ${JSON.stringify(roles)}`);
         if (!/^invalid TypedEventSource options: unknown option `transprt` in `options`/.test(out.badOption)) throw new Error(`the bad option: ${out.badOption}`);
         if (!/^invalid-request: .*"ftp:" is not supported/.test(out.bad)) throw new Error(`the ftp: URL: ${out.bad}`);
+        if (!/^invalid event source options: the fetch transport cannot send a URL with a user name or password in it/.test(out.credentials) || out.credentials.includes('secret')) {
+          throw new Error(`the URL with a password: ${out.credentials}`);
+        }
         // The wasm has been ready for a whole stream by now: a request built then would be in.
         const log = await server.log(token);
         if (log.length) throw new Error(`the source closed before the wasm was ready sent ${log.length} request(s)`);

@@ -6,7 +6,7 @@ import { TypedEventSource } from 'wasm-eventsource';
 
 const params = new URLSearchParams(location.search);
 const server = params.get('server');
-const out = { events: [], listener: [], removed: 0, states: [], roles: [], earlyRoles: [], badOption: null, bad: null, badErrorEvents: 0, early: null, done: false };
+const out = { events: [], listener: [], removed: 0, states: [], roles: [], earlyRoles: [], badOption: null, credentials: null, bad: null, badErrorEvents: 0, early: null, done: false };
 window.out = out;
 
 const options = { transport: 'fetch' };
@@ -37,6 +37,13 @@ try {
   out.badOption = 'no error';
 } catch (e) {
   out.badOption = e.message;
+}
+// A URL with a password, which fetch refuses: also at once, saying so without it.
+try {
+  new TypedEventSource(server.replace('://', '://user:secret@') + '/events', { transport: 'fetch' });
+  out.credentials = 'no error';
+} catch (e) {
+  out.credentials = e.message;
 }
 // A URL that is not http(s): as with EventSource, the source fails after construction.
 const bad = new TypedEventSource('ftp://127.0.0.1/events');
