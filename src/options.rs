@@ -598,8 +598,9 @@ impl Options {
         // network): a method that is not an HTTP token, or a forbidden one.
         let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
         if self.method.is_empty() || !self.method.bytes().all(token) {
+            // (Shown as it is, as the JavaScript check shows it.)
             return invalid(format!(
-                "the method {:?} is not an HTTP method name (letters, digits and \
+                "the method \"{}\" is not an HTTP method name (letters, digits and \
                  !#$%&'*+-.^_`|~ only)",
                 self.method
             ));

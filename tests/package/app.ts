@@ -89,6 +89,9 @@ const OPTIONS: unknown[] = [
   { retry: { wait: 1 } },
   { retry: { baseMs: -1 } },
   { headers: new (class Headers {})() },
+  { transport: "fetch", method: "POST " },
+  { transport: "fetch", method: "GET\u0000" },
+  { method: "TRACE" },
   // An own `__proto__` key, as JSON.parse makes one: unknown like any other.
   JSON.parse('{"__proto__": 1, "transport": "fetch"}'),
   // Taken:
