@@ -67,7 +67,9 @@ impl Drop for Listener {
 /// exception through its frames): what it held may be held for good (a borrow never
 /// given back), and a task it polled never runs again. A shared source's leader then
 /// answers its followers no more, and one of them takes the connection over (see
-/// share.rs).
+/// share.rs). The count is the wasm instance's, not a source's: a tab torn through
+/// anywhere leads no more than a handover at a time. (Built with `panic = "unwind"`,
+/// a panic drops the count as it unwinds, and is not seen here; the npm build aborts.)
 #[cfg(feature = "share")]
 static RUNNING: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 

@@ -640,10 +640,8 @@ async fn why_it_gave_up(
         // Cross-origin, a failed check is a CORS rejection only where the server
         // answers a request CORS does not judge (`no-cors`): Firefox gives up on an
         // unknown host or a lost network too, which Chromium retries.
-        let refused_by_cors = matches!(found, Probe::Unreachable(_))
-            && !opened
-            && timing != ANSWERED
-            && dom::origin_of(url) != dom::page_origin()
+        let cross_origin = dom::origin_of(url) != dom::page_origin();
+        let refused_by_cors = may_be_cors(&found, opened, timing, cross_origin)
             && !dom::is_offline()
             && http::reachable_without_cors(url, options).await;
         told_by_probe(timing, found, refused_by_cors, timeout)
@@ -751,6 +749,15 @@ fn told_by_probe(
     }
 }
 
+/// Whether the check that `found` failing may be CORS refusing the stream, for a
+/// `no-cors` request to tell: cross-origin, where the browser saw no answer (`timing`),
+/// and before any stream of the source `opened` (CORS let that through: a failure now
+/// is an error page without the CORS headers, as a proxy's 502, which passes).
+#[cfg(feature = "probe")]
+fn may_be_cors(found: &Probe, opened: bool, timing: f64, cross_origin: bool) -> bool {
+    matches!(found, Probe::Unreachable(_)) && !opened && timing != ANSWERED && cross_origin
+}
+
 /// What one `fetch` of the stream's URL found.
 #[cfg(feature = "probe")]
 enum Probe {
@@ -794,6 +801,32 @@ mod tests {
 
     /// An entry whose details are hidden (cross-origin without Timing-Allow-Origin).
     const UNKNOWN: f64 = 0.0;
+
+    #[cfg(feature = "probe")]
+    #[test]
+    fn a_failed_check_after_a_stream_opened_is_no_cors_refusal() {
+        // What broke (a review): a proxy's 502 without CORS headers, after the stream
+        // had opened, was taken for CORS refusing the page's origin where the browser
+        // gives up on it (Firefox), and the source closed for good.
+        let failed = || Probe::Unreachable("Failed to fetch".into());
+        assert!(may_be_cors(&failed(), false, UNKNOWN, true));
+        assert!(
+            !may_be_cors(&failed(), true, UNKNOWN, true),
+            "a stream opened before"
+        );
+        assert!(
+            !may_be_cors(&failed(), false, ANSWERED, true),
+            "the browser saw an answer"
+        );
+        assert!(
+            !may_be_cors(&failed(), false, UNKNOWN, false),
+            "same-origin"
+        );
+        assert!(
+            !may_be_cors(&Probe::Answer(None), false, UNKNOWN, true),
+            "it answered"
+        );
+    }
 
     /// The verdict on a cross-origin stream whose server answers a `no-cors` request.
     #[cfg(feature = "probe")]
