@@ -95,10 +95,10 @@ async fn ten_thousand_events_through_drops_and_502s_arrive_exactly_once_in_order
             "{transport:?}: only {} connects",
             log.len()
         );
-        assert!(
-            failed >= 5,
-            "{transport:?}: only {failed} connects answered 502/503"
-        );
+        // (At least one, for the checks below: each connect fails with a chance of 0.2,
+        // drawn anew each run (the token is new), so "five or more" of 50 to 80
+        // connects failed a run now and then; none at all has a chance below 1e-4.)
+        assert!(failed >= 1, "{transport:?}: no connect answered 502/503");
         // The 502s and 503s were retried, never the end.
         let mut saw_status = false;
         while let Ok(state) = states.try_recv() {
