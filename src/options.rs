@@ -595,9 +595,10 @@ impl Options {
             );
         }
         // What fetch refuses to send (a TypeError from `fetch`, else retried as a lost
-        // network): a method that is not an HTTP token, or a forbidden one.
+        // network): a method that is not an HTTP token, or a forbidden one. (Without
+        // fetch, any method but GET is refused below.)
         let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-        if self.method.is_empty() || !self.method.bytes().all(token) {
+        if cfg!(feature = "fetch") && (self.method.is_empty() || !self.method.bytes().all(token)) {
             // (Shown as it is, as the JavaScript check shows it.)
             return invalid(format!(
                 "the method \"{}\" is not an HTTP method name (letters, digits and \
@@ -605,9 +606,10 @@ impl Options {
                 self.method
             ));
         }
-        if ["CONNECT", "TRACE", "TRACK"]
-            .iter()
-            .any(|m| self.method.eq_ignore_ascii_case(m))
+        if cfg!(feature = "fetch")
+            && ["CONNECT", "TRACE", "TRACK"]
+                .iter()
+                .any(|m| self.method.eq_ignore_ascii_case(m))
         {
             return invalid(format!(
                 "the method {} is one that browsers refuse to send",

@@ -73,7 +73,10 @@ impl EventSource {
     pub fn with_options(url: &str, options: Options) -> Result<Self, Error> {
         let options = options.for_context(transport::dom::has_event_source());
         options.validate()?;
-        let url = resolve_url(url, options.transport == Transport::Fetch)?;
+        let url = resolve_url(
+            url,
+            cfg!(feature = "fetch") && options.transport == Transport::Fetch,
+        )?;
         let inner = Rc::new(Inner {
             url: url.clone(),
             state: StateCell::default(),
