@@ -377,22 +377,32 @@ async fn a_reader_that_falls_behind_is_cut_off_without_panicking() {
 // Regression: a stream copied its whole replay at connect time, so a client that
 // stopped reading held those events after the budget evicted them (about 60 MB per
 // stalled reader with 60 KiB events) and was sent them long after they went.
+// What broke next (a review): this test evicted the replay with a thousand publishes
+// on the stream's own channel, so its live receiver lagged and ended the stream even
+// without the check that the replay was overtaken. Here another channel's events evict
+// it through the budget, and the stream's channel gets no publish after it connects.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replay_overtaken_by_eviction_ends_and_its_resume_gets_reset() {
-    let server = spawn().await;
+    const EVENTS: u64 = 300;
     let big = "x".repeat(48 * 1024);
-    let publish = |n: u64| {
-        let body = json!({ "channel": "stall", "data": { "n": n, "big": big } });
+    let server = spawn_with(Config {
+        ticker: None,
+        channel_budget: 16 * 1024 * 1024,
+        ..Config::default()
+    })
+    .await;
+    let publish = |channel: &'static str, n: u64| {
+        let body = json!({ "channel": channel, "data": { "n": n, "big": big } });
         let server = &server;
         async move {
             let (status, answer) = server.publish(body).await;
             assert_eq!(status, 200, "{answer}");
         }
     };
-    for n in 1..=1000 {
-        publish(n).await;
+    for n in 1..=EVENTS {
+        publish("stall", n).await;
     }
-    // About 48 MB to replay: far more than the socket buffers take while the client
+    // About 14 MB to replay: far more than the socket buffers take while the client
     // reads nothing.
     let mut body = Body::sse(
         server
@@ -403,9 +413,9 @@ async fn a_replay_overtaken_by_eviction_ends_and_its_resume_gets_reset() {
             .await,
     );
     body.until(DEFAULT_RETRY_LINE).await;
-    // The channel's cap of 1000 events evicts every event of the replay.
-    for n in 1001..=2000 {
-        publish(n).await;
+    // The budget evicts every event of the channel for another channel's.
+    for n in 1..=2 * EVENTS {
+        publish("other", n).await;
     }
     let all = String::from_utf8(body.read_to_end().await).expect("utf-8");
     let ids: Vec<u64> = all
@@ -414,11 +424,11 @@ async fn a_replay_overtaken_by_eviction_ends_and_its_resume_gets_reset() {
         .map(|id| id.parse().expect("a numeric id"))
         .collect();
     // What the buffers took before the events went, none skipped, then the end: no
-    // evicted event after it went, no live event.
+    // evicted event after it went.
     let expected: Vec<u64> = (2..ids.len() as u64 + 2).collect();
     assert_eq!(ids, expected);
     assert!(
-        ids.len() < 999,
+        ids.len() < EVENTS as usize - 1,
         "the whole replay was sent, events evicted long before included"
     );
     // The client resumes from the last event it got, whose next one went: `reset`.
@@ -432,7 +442,7 @@ async fn a_replay_overtaken_by_eviction_ends_and_its_resume_gets_reset() {
             .await,
     );
     let reset = format!(
-        "{DEFAULT_RETRY_LINE}event: reset\ndata: {{\"reason\":\"history lost\",\"lastEventId\":\"{last}\",\"oldest\":\"1001\"}}\n\n"
+        "{DEFAULT_RETRY_LINE}event: reset\ndata: {{\"reason\":\"history lost\",\"lastEventId\":\"{last}\",\"oldest\":null}}\n\n"
     );
     resumed.until_len(reset.len()).await;
     assert!(
