@@ -1,17 +1,20 @@
-//! Named channels: a ring buffer of recent events for replay plus a broadcast for live
-//! delivery, and the per-channel fault switches used by `/control`.
+//! Named channels: a ring buffer of recent events, which streams read for their replay
+//! and their live events alike, and the per-channel fault switches used by `/control`.
 //!
 //! The ring buffers of all channels share one byte budget ([`crate::Config::channel_budget`]):
 //! each event counts its type, id and data plus [`crate::EVENT_BUDGET_OVERHEAD`], and while they hold
 //! more, the globally oldest events (whatever their channel) are evicted first. Each
 //! channel also keeps at most [`REPLAY_BUFFER`] events.
 //!
-//! A stream's replay is a cursor into its channel's ring ([`Replay`]), read a small
-//! batch at a time as the response is written, not a copy of the events taken at
-//! connect time: a client that stops reading holds at most one batch, so the budget
-//! bounds the memory events take. When the budget evicts events a replay has not
-//! reached yet, the stream ends, as when its live receiver lags: the client resumes
-//! with its Last-Event-ID and gets the `reset` event.
+//! A stream reads its channel's ring through a cursor ([`Cursor`]), a small batch at a
+//! time as the response is written: first the replay, the events after the client's
+//! Last-Event-ID, then, woken by a `watch` that each publish updates, every event
+//! published since, through the same cursor. No event is copied for a stream or
+//! carried to it on a queue of its own, so a client that stops reading holds at most
+//! the batch being written, and the budget bounds the memory events take. When the
+//! ring (its budget, or its cap of [`REPLAY_BUFFER`]) evicts an event a stream has not
+//! reached yet, the stream ends: the client resumes with its Last-Event-ID and gets the
+//! `reset` event.
 //!
 //! # Channels in use and idle channels
 //!
@@ -33,7 +36,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::http::StatusCode;
 use axum::response::sse::Event;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 
 use crate::error::ApiError;
 
@@ -41,19 +44,13 @@ use crate::error::ApiError;
 /// all channels together runs out first).
 pub(crate) const REPLAY_BUFFER: usize = 1000;
 
-/// Capacity of the live broadcast. Kept well below [`REPLAY_BUFFER`] so that a reader
-/// that lags behind is cut off while the events it missed are usually still in the
-/// buffer: resuming with its Last-Event-ID is loss-free only while that id is still
-/// buffered.
-const LIVE_CAPACITY: usize = 256;
-
-/// Most events one replay batch takes from a ring (see [`Replay::next_batch`]).
+/// Most events one batch takes from a ring (see [`Cursor::next_batch`]).
 const REPLAY_BATCH: usize = 64;
 
-/// Most bytes, as counted against the budget, one replay batch takes, unless its first
-/// event alone counts more. So a stream whose client stopped reading holds this much of
-/// its replay at most, or one event (whose data a `/publish` body of at most
-/// [`crate::PUBLISH_BODY_LIMIT`] carries), whatever the budget evicted since.
+/// Most bytes, as counted against the budget, one batch takes, unless its first event
+/// alone counts more. So a stream whose client stopped reading holds this much at most,
+/// or one event (whose data a `/publish` body of at most [`crate::PUBLISH_BODY_LIMIT`]
+/// carries), whatever the budget evicted since.
 const REPLAY_BATCH_BYTES: usize = 64 * 1024;
 
 /// Longest accepted channel name.
@@ -91,7 +88,7 @@ impl StoredEvent {
     }
 
     /// What the event counts against the channel budget.
-    fn budget_bytes(&self) -> usize {
+    pub(crate) fn budget_bytes(&self) -> usize {
         self.event.as_ref().map_or(0, String::len)
             + self.id.len()
             + self.data.len()
@@ -101,83 +98,83 @@ impl StoredEvent {
 
 /// What a new `/events` stream starts from.
 pub(crate) struct Subscription {
-    /// Buffered events after the client's Last-Event-ID, oldest first, read from the
-    /// buffer as the stream goes.
-    pub(crate) replay: Replay,
+    /// The stream's place in the channel's ring: its replay (the buffered events after
+    /// the client's Last-Event-ID, oldest first), then every event published later.
+    pub(crate) cursor: Cursor,
     /// `Some` when the client's Last-Event-ID is not buffered (evicted, or never
     /// seen): the replay is then every buffered event, and this is the oldest id held
     /// (`None` when the buffer is empty).
     pub(crate) history_lost: Option<Option<String>>,
-    /// Live events, starting right after the newest event buffered at subscription.
-    pub(crate) live: broadcast::Receiver<Arc<StoredEvent>>,
     /// Changes when `/control/drop` asks every stream of the channel to end.
     pub(crate) dropped: watch::Receiver<u64>,
 }
 
-/// The part of a replay not read yet: a cursor into the channel's ring, holding no
+/// The part of a stream not read yet: a cursor into the channel's ring, holding no
 /// event, so that a stream whose client stops reading keeps none alive after the
-/// budget evicts it (beyond the batch it is writing).
-pub(crate) struct Replay {
+/// ring evicts it (beyond the batch it is writing), and a receiver of the channel's
+/// newest order, which wakes the stream when an event is published.
+pub(crate) struct Cursor {
     buffers: Arc<Buffers>,
     /// Key of the channel's ring in the [`Store`].
     key: u64,
-    /// The eviction order ([`Buffered::order`]) of the next event to replay; `end`
-    /// once the replay is over.
+    /// Every event of the channel with an eviction order ([`Buffered::order`]) below
+    /// this was read (or is before the stream's start); the next one to read is the
+    /// channel's first at or after it.
     next: u64,
-    /// [`Store::next_order`] at subscription: the replay is the channel's events
-    /// before it, later ones go to the live receiver.
-    end: u64,
+    /// [`Channel::newest`]: one past the order of the channel's newest event.
+    newest: watch::Receiver<u64>,
 }
 
-/// A replay's next event was evicted before the stream sent it (see
-/// [`Replay::next_batch`]).
+/// A stream's next event was evicted before the stream sent it (see
+/// [`Cursor::next_batch`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Overtaken;
 
-impl Replay {
-    /// The next events of the replay, oldest first, read under the buffers' lock: at
+impl Cursor {
+    /// The next events of the stream, oldest first, read under the buffers' lock: at
     /// most [`REPLAY_BATCH`] events and [`REPLAY_BATCH_BYTES`] (at least one event);
-    /// empty once the replay is over. Events evicted after the cursor passed them
-    /// change nothing.
+    /// empty when the stream has read every event published so far (then
+    /// [`Cursor::published`] waits for the next). Events evicted after the cursor
+    /// passed them change nothing.
     ///
     /// # Errors
     ///
-    /// [`Overtaken`] when the budget evicted the next event to replay (or the channel
-    /// was freed) before the stream got to it: the stream must end, as when its live
-    /// receiver lags, so that the client resumes with its Last-Event-ID and gets the
-    /// `reset` event rather than a silent gap. It stays overtaken.
+    /// [`Overtaken`] when the ring evicted the next event to read (or the channel was
+    /// freed) before the stream got to it: the stream must end, so that the client
+    /// resumes with its Last-Event-ID and gets the `reset` event rather than a silent
+    /// gap. It stays overtaken.
     pub(crate) fn next_batch(&mut self) -> Result<Vec<Arc<StoredEvent>>, Overtaken> {
-        if self.next >= self.end {
+        // Marked seen before the ring is read: an event published after this wakes
+        // `published`, and one published before is in the ring.
+        if *self.newest.borrow_and_update() <= self.next {
             return Ok(Vec::new());
         }
         let store = lock(&self.buffers.store);
-        let events = store
-            .rings
-            .get(&self.key)
-            .map(|ring| &ring.events)
-            .ok_or(Overtaken)?;
+        let ring = store.rings.get(&self.key).ok_or(Overtaken)?;
         // A ring's events are in eviction order, and only its oldest are evicted.
-        let start = events.partition_point(|b| b.order < self.next);
-        if events.get(start).is_none_or(|b| b.order != self.next) {
+        if ring.gone_before > self.next {
             return Err(Overtaken);
         }
+        let start = ring.events.partition_point(|b| b.order < self.next);
         let mut batch = Vec::new();
         let mut bytes = 0;
-        self.next = self.end;
-        for buffered in events.range(start..) {
-            if buffered.order >= self.end {
-                break;
-            }
+        for buffered in ring.events.range(start..) {
             let full = batch.len() == REPLAY_BATCH
                 || (!batch.is_empty() && bytes + buffered.bytes > REPLAY_BATCH_BYTES);
             if full {
-                self.next = buffered.order;
                 break;
             }
             bytes += buffered.bytes;
+            self.next = buffered.order + 1;
             batch.push(Arc::clone(&buffered.event));
         }
         Ok(batch)
+    }
+
+    /// Waits until an event is published on the channel after the last
+    /// [`Cursor::next_batch`]; `false` if the channel is gone.
+    pub(crate) async fn published(&mut self) -> bool {
+        self.newest.changed().await.is_ok()
     }
 }
 
@@ -197,6 +194,19 @@ struct Ring {
     /// The id of the newest event evicted from `events`: a client that saw it has
     /// missed nothing the buffer no longer holds.
     evicted: Option<String>,
+    /// One past the order of the newest event evicted from `events` (0 if none): a
+    /// cursor below it missed an event.
+    gone_before: u64,
+}
+
+impl Ring {
+    /// Removes the ring's oldest event; returns its order and bytes.
+    fn evict_front(&mut self) -> Option<(u64, usize)> {
+        let old = self.events.pop_front()?;
+        self.gone_before = old.order + 1;
+        self.evicted = Some(old.event.id.clone());
+        Some((old.order, old.bytes))
+    }
 }
 
 /// The replay buffers of all channels, under one lock and one byte budget.
@@ -227,9 +237,8 @@ impl Store {
         };
         if let Some(ring) = self.rings.get_mut(&channel) {
             if ring.events.front().is_some_and(|b| b.order == order) {
-                if let Some(old) = ring.events.pop_front() {
-                    self.bytes -= old.bytes;
-                    ring.evicted = Some(old.event.id.clone());
+                if let Some((_, bytes)) = ring.evict_front() {
+                    self.bytes -= bytes;
                 }
             }
         }
@@ -255,7 +264,9 @@ pub(crate) struct Channel {
     /// Key of this channel's ring in the shared [`Store`].
     key: u64,
     buffers: Arc<Buffers>,
-    live: broadcast::Sender<Arc<StoredEvent>>,
+    /// One past the order of the channel's newest event, sent under the buffers' lock
+    /// after the event is stored: it wakes the channel's streams ([`Cursor`]).
+    newest: watch::Sender<u64>,
     drops: watch::Sender<u64>,
     failures: Mutex<Option<Failures>>,
 }
@@ -275,18 +286,19 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Channel {
     fn new(key: u64, buffers: Arc<Buffers>) -> Self {
-        let (live, _) = broadcast::channel(LIVE_CAPACITY);
+        let (newest, _) = watch::channel(0);
         let (drops, _) = watch::channel(0);
         Self {
             key,
             buffers,
-            live,
+            newest,
             drops,
             failures: Mutex::new(None),
         }
     }
 
-    /// Stores and broadcasts an event. Returns it and the number of live receivers.
+    /// Stores an event and wakes the channel's streams. Returns it and the number of
+    /// streams.
     /// While the buffers of all channels hold more than the budget, the oldest events
     /// of all channels are evicted (this one too, if it alone is over the budget).
     ///
@@ -297,8 +309,6 @@ impl Channel {
         data: String,
         id: Option<String>,
     ) -> (Arc<StoredEvent>, usize) {
-        // Storing and sending under one lock keeps the buffer and the broadcast in the
-        // same order as `subscribe` sees them.
         let mut guard = lock(&self.buffers.store);
         let store = &mut *guard;
         let order = store.next_order;
@@ -319,10 +329,9 @@ impl Channel {
         });
         let bytes = stored.budget_bytes();
         if ring.events.len() >= REPLAY_BUFFER {
-            if let Some(old) = ring.events.pop_front() {
-                store.order.remove(&old.order);
-                store.bytes -= old.bytes;
-                ring.evicted = Some(old.event.id.clone());
+            if let Some((old, bytes)) = ring.evict_front() {
+                store.order.remove(&old);
+                store.bytes -= bytes;
             }
         }
         ring.events.push_back(Buffered {
@@ -333,15 +342,15 @@ impl Channel {
         store.order.insert(order, self.key);
         store.bytes += bytes;
         while store.bytes > self.buffers.budget && store.evict_oldest() {}
-        let receivers = self.live.send(Arc::clone(&stored)).unwrap_or(0);
-        (stored, receivers)
+        // Under the lock, so that the orders it tells come in order.
+        self.newest.send_replace(order + 1);
+        drop(guard);
+        (stored, self.newest.receiver_count())
     }
 
-    /// Places the replay's cursor and subscribes to live events under the buffers'
-    /// lock. [`Channel::publish`] stores and sends under that same lock, so every event
-    /// is either in the replay or on the live receiver, never both and never neither:
-    /// the replay ends before the first event published after this call, wherever its
-    /// reader is by then.
+    /// Places the stream's cursor under the buffers' lock, where [`Channel::publish`]
+    /// stores events, so that the stream reads, with no gap and no duplicate, the
+    /// replay and then every event published after this call, through that one cursor.
     ///
     /// The replay is the buffered events after the oldest event whose id equals
     /// `last_event_id` (an explicit id may be given twice, as a server replaying
@@ -351,19 +360,22 @@ impl Channel {
     /// [`Subscription::history_lost`] says so, unless the id is that of the newest
     /// event evicted: the client then missed nothing that went (and when a held event
     /// has that id too, it may have seen the evicted one: every held event goes, as a
-    /// repeat rather than a loss). Events the budget evicts before the replay reaches
-    /// them end it (see [`Replay::next_batch`]).
+    /// repeat rather than a loss). Events the ring evicts before the stream reaches
+    /// them end it (see [`Cursor::next_batch`]).
     pub(crate) fn subscribe(&self, last_event_id: Option<&str>) -> Subscription {
         let dropped = self.drops.subscribe();
-        let store = lock(&self.buffers.store);
-        let live = self.live.subscribe();
-        let ring = store.rings.get(&self.key);
-        let events = ring.map(|ring| &ring.events);
-        let evicted = ring.and_then(|r| r.evicted.as_deref());
+        let mut guard = lock(&self.buffers.store);
+        let store = &mut *guard;
+        let newest = self.newest.subscribe();
+        // Made now if the channel never had an event, so that a cursor finds no ring
+        // only once the channel is freed.
+        let ring = store.rings.entry(self.key).or_default();
+        let events = &ring.events;
+        let evicted = ring.evicted.as_deref();
         // The index of the first buffered event to replay (past the last: none).
         let (from, history_lost) = match last_event_id {
             None => (usize::MAX, None),
-            Some(last) => match events.and_then(|e| e.iter().position(|b| b.event.id == last)) {
+            Some(last) => match events.iter().position(|b| b.event.id == last) {
                 // Held, but also the id of the newest event evicted (an id given twice):
                 // the client may have seen that older one, so it gets all that is held,
                 // a repeat rather than a loss.
@@ -372,24 +384,22 @@ impl Channel {
                 // The last event evicted: every later one is still held.
                 None if evicted == Some(last) => (0, None),
                 None => {
-                    let oldest = events.and_then(VecDeque::front).map(|b| b.event.id.clone());
+                    let oldest = events.front().map(|b| b.event.id.clone());
                     (0, Some(oldest))
                 }
             },
         };
-        let end = store.next_order;
         let next = events
-            .and_then(|e| e.get(from))
-            .map_or(end, |buffered| buffered.order);
+            .get(from)
+            .map_or(store.next_order, |buffered| buffered.order);
         Subscription {
-            replay: Replay {
+            cursor: Cursor {
                 buffers: Arc::clone(&self.buffers),
                 key: self.key,
                 next,
-                end,
+                newest,
             },
             history_lost,
-            live,
             dropped,
         }
     }
@@ -731,11 +741,12 @@ pub(crate) fn validate_channel_name(name: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use axum::response::IntoResponse;
+    use futures::FutureExt;
 
     use super::*;
 
-    /// The ids of the whole replay, read a batch at a time.
-    fn ids(mut replay: Replay) -> Vec<String> {
+    /// The ids of every event the cursor reaches now, read a batch at a time.
+    fn ids(mut replay: Cursor) -> Vec<String> {
         let mut ids = Vec::new();
         loop {
             let batch = replay.next_batch().expect("not overtaken");
@@ -771,7 +782,7 @@ mod tests {
     }
 
     /// The ids of the replay's next batch.
-    fn batch_ids(replay: &mut Replay) -> Result<Vec<String>, Overtaken> {
+    fn batch_ids(replay: &mut Cursor) -> Result<Vec<String>, Overtaken> {
         let batch = replay.next_batch()?;
         Ok(batch.iter().map(|e| e.id.clone()).collect())
     }
@@ -797,26 +808,25 @@ mod tests {
         for n in 0..3 {
             channel.publish(None, n.to_string(), None);
         }
-        assert_eq!(ids(channel.subscribe(Some("1")).replay), ["2", "3"]);
+        assert_eq!(ids(channel.subscribe(Some("1")).cursor), ["2", "3"]);
         assert!(channel.subscribe(Some("1")).history_lost.is_none());
-        assert!(ids(channel.subscribe(Some("3")).replay).is_empty());
+        assert!(ids(channel.subscribe(Some("3")).cursor).is_empty());
         assert!(channel.subscribe(Some("3")).history_lost.is_none());
-        assert!(ids(channel.subscribe(None).replay).is_empty());
+        assert!(ids(channel.subscribe(None).cursor).is_empty());
         assert!(channel.subscribe(None).history_lost.is_none());
         // Regression: an unknown id used to replay nothing, silently.
         let unknown = channel.subscribe(Some("unknown"));
-        assert_eq!(ids(unknown.replay), ["1", "2", "3"]);
+        assert_eq!(ids(unknown.cursor), ["1", "2", "3"]);
         assert_eq!(unknown.history_lost, Some(Some("1".to_owned())));
         let empty = unbounded_channel().subscribe(Some("7"));
-        assert!(ids(empty.replay).is_empty());
+        assert!(ids(empty.cursor).is_empty());
         assert_eq!(empty.history_lost, Some(None));
     }
 
-    /// Replay plus live delivery is exactly the events after the resume point, however
-    /// `subscribe` interleaves with a concurrent publisher.
+    /// A cursor reads exactly the events after the resume point, however `subscribe`
+    /// interleaves with a concurrent publisher.
     #[test]
     fn resuming_while_publishing_has_no_gap_or_duplicate() {
-        // Below LIVE_CAPACITY, so no receiver can lag.
         const TOTAL: u64 = 200;
         for _ in 0..20 {
             let channel = Arc::new(unbounded_channel());
@@ -836,11 +846,8 @@ mod tests {
                 subscriptions.push((last, channel.subscribe(Some(&last.to_string()))));
             }
             publisher.join().expect("publisher");
-            for (last, mut subscription) in subscriptions {
-                let mut got = ids(subscription.replay);
-                while let Ok(event) = subscription.live.try_recv() {
-                    got.push(event.id.clone());
-                }
+            for (last, subscription) in subscriptions {
+                let got = ids(subscription.cursor);
                 let expected: Vec<String> = (last + 1..=TOTAL).map(|n| n.to_string()).collect();
                 assert_eq!(got, expected, "resumed after {last}");
             }
@@ -848,30 +855,33 @@ mod tests {
     }
 
     #[test]
-    fn a_replay_is_read_in_batches_up_to_the_subscription() {
+    fn a_cursor_reads_the_replay_then_later_events_in_batches() {
         let channel = unbounded_channel();
         publish_many(&channel, 2 * REPLAY_BATCH + 3);
         let mut subscription = channel.subscribe(Some("1"));
-        // Published after the subscription: live, not replayed.
+        // Published after the subscription: read through the same cursor.
         channel.publish(None, "late".into(), None);
         let mut got = Vec::new();
         let mut sizes = Vec::new();
         loop {
-            let batch = subscription.replay.next_batch().expect("not overtaken");
+            let batch = subscription.cursor.next_batch().expect("not overtaken");
             if batch.is_empty() {
                 break;
             }
             sizes.push(batch.len());
             got.extend(batch.iter().map(|e| e.id.clone()));
         }
-        assert_eq!(sizes, [REPLAY_BATCH, REPLAY_BATCH, 2]);
-        assert_eq!(got, numbers(2..=2 * REPLAY_BATCH + 3));
-        assert_eq!(batch_ids(&mut subscription.replay), Ok(Vec::new()));
-        let late = subscription
-            .live
-            .try_recv()
-            .expect("the late event is live");
-        assert_eq!(late.id, (2 * REPLAY_BATCH + 4).to_string());
+        assert_eq!(sizes, [REPLAY_BATCH, REPLAY_BATCH, 3]);
+        assert_eq!(got, numbers(2..=2 * REPLAY_BATCH + 4));
+        assert_eq!(batch_ids(&mut subscription.cursor), Ok(Vec::new()));
+        // Having read everything, it waits for the next publish, and reads it.
+        let cursor = &mut subscription.cursor;
+        assert_eq!(cursor.published().now_or_never(), None);
+        channel.publish(None, "later".into(), None);
+        assert_eq!(cursor.published().now_or_never(), Some(true));
+        let later = (2 * REPLAY_BATCH + 5).to_string();
+        assert_eq!(batch_ids(cursor), Ok(vec![later]));
+        assert_eq!(cursor.published().now_or_never(), None);
 
         // Big events: as many as REPLAY_BATCH_BYTES holds, and one alone when it is
         // bigger.
@@ -887,7 +897,7 @@ mod tests {
             channel.publish(None, data.clone(), None);
         }
         channel.publish(None, "z".into(), None);
-        let mut replay = channel.subscribe(Some("unknown")).replay;
+        let mut replay = channel.subscribe(Some("unknown")).cursor;
         let sizes: Vec<usize> = std::iter::from_fn(|| {
             let batch = replay.next_batch().expect("not overtaken");
             (!batch.is_empty()).then_some(batch.len())
@@ -897,7 +907,7 @@ mod tests {
     }
 
     #[test]
-    fn eviction_of_events_a_replay_has_not_reached_ends_it() {
+    fn eviction_of_events_a_cursor_has_not_reached_ends_it() {
         // Ten events of 1000 bytes with three-digit ids fill the budget.
         let channel = channel_with_budget(10 * (EVENT_OVERHEAD + 1003));
         let data = "x".repeat(1000);
@@ -907,24 +917,35 @@ mod tests {
         let newest = 2 * REPLAY_BATCH;
         assert_eq!(oldest(&channel), Some((newest - 9).to_string()));
         // One replay starts at the oldest event held, one after it.
-        let mut from_oldest = channel.subscribe(Some("unknown")).replay;
-        let mut after_oldest = channel.subscribe(Some(&(newest - 9).to_string())).replay;
+        let mut from_oldest = channel.subscribe(Some("unknown")).cursor;
+        let mut after_oldest = channel.subscribe(Some(&(newest - 9).to_string())).cursor;
         channel.publish(None, data.clone(), None);
         assert_eq!(oldest(&channel), Some((newest - 8).to_string()));
         assert_eq!(batch_ids(&mut from_oldest), Err(Overtaken));
         assert_eq!(
             batch_ids(&mut after_oldest),
-            Ok(numbers(newest - 8..=newest)),
+            Ok(numbers(newest - 8..=newest + 1)),
             "what went was before its start"
         );
-        // Overtaken for good, whatever is published next (for the live receiver).
+        // Overtaken for good, whatever is published next.
         channel.publish(None, data.clone(), None);
         assert_eq!(batch_ids(&mut from_oldest), Err(Overtaken));
+        // A cursor that read every event, then stalled while the budget evicted ones
+        // published later, is overtaken too.
+        assert_eq!(
+            batch_ids(&mut after_oldest),
+            Ok(numbers(newest + 2..=newest + 2))
+        );
+        // Ten more evict what it read, the eleventh the first one it did not.
+        for _ in 0..11 {
+            channel.publish(None, data.clone(), None);
+        }
+        assert_eq!(batch_ids(&mut after_oldest), Err(Overtaken));
 
         // A replay read one batch, then the budget evicted the next one.
         let channel = channel_with_budget(2 * REPLAY_BATCH * (EVENT_OVERHEAD + 1003));
         publish_many(&channel, 2 * REPLAY_BATCH);
-        let mut replay = channel.subscribe(Some("1")).replay;
+        let mut replay = channel.subscribe(Some("1")).cursor;
         let sent = batch_ids(&mut replay).expect("held");
         assert_eq!(sent, numbers(2..=REPLAY_BATCH + 1));
         for _ in 0..2 * REPLAY_BATCH {
@@ -939,23 +960,25 @@ mod tests {
     }
 
     #[test]
-    fn eviction_of_events_a_replay_passed_changes_nothing() {
+    fn eviction_of_events_a_cursor_passed_changes_nothing() {
         let channel = unbounded_channel();
         publish_many(&channel, 200);
-        let mut replay = channel.subscribe(Some("1")).replay;
+        let mut replay = channel.subscribe(Some("1")).cursor;
         assert_eq!(batch_ids(&mut replay), Ok(numbers(2..=REPLAY_BATCH + 1)));
-        // The per-channel cap evicts every event up to the last one replayed; the
-        // events published here go to the live receiver.
+        // The per-channel cap evicts every event up to the last one read.
         publish_many(&channel, REPLAY_BUFFER - 200 + REPLAY_BATCH + 1);
         assert_eq!(oldest(&channel), Some((REPLAY_BATCH + 2).to_string()));
-        assert_eq!(ids(replay), numbers(REPLAY_BATCH + 2..=200));
+        assert_eq!(
+            ids(replay),
+            numbers(REPLAY_BATCH + 2..=REPLAY_BUFFER + REPLAY_BATCH + 1)
+        );
 
         // The same when the budget evicts them for another channel.
         let channels = Channels::new(200 * (EVENT_OVERHEAD + 4));
         let quiet = channels.get_or_create("quiet").expect("quiet");
         let busy = channels.get_or_create("busy").expect("busy");
         publish_many(&quiet, 100);
-        let mut replay = quiet.subscribe(Some("1")).replay;
+        let mut replay = quiet.subscribe(Some("1")).cursor;
         assert_eq!(batch_ids(&mut replay), Ok(numbers(2..=REPLAY_BATCH + 1)));
         let next = (REPLAY_BATCH + 2).to_string();
         for _ in 0..1000 {
@@ -971,24 +994,38 @@ mod tests {
     // Regression: a subscription copied its whole replay as `Arc`s at connect time, so a
     // client that stopped reading kept every event of it alive after the budget evicted
     // it: about 60 MB per stalled reader with 60 KiB events, outside the budget.
+    // What broke next (a review): the events published after the subscription came
+    // through a broadcast whose slots a stalled stream never read, so each one stayed
+    // alive there (256 of them) after the budget evicted it.
     #[test]
     fn a_stalled_replay_keeps_no_evicted_event_alive() {
         let data = "x".repeat(60 * 1024);
         let per_event = EVENT_OVERHEAD + data.len() + 2;
         let channels = Channels::new(10 * per_event);
         let channel = channels.get_or_create("stalled").expect("stalled");
-        let first: Vec<Arc<StoredEvent>> = (0..10)
-            .map(|_| channel.publish(None, data.clone(), None).0)
-            .collect();
+        let publish = |count: usize| -> Vec<Arc<StoredEvent>> {
+            (0..count)
+                .map(|_| channel.publish(None, data.clone(), None).0)
+                .collect()
+        };
+        let before = publish(10);
         let stalled = channel.subscribe(Some("1"));
-        for _ in 0..10 {
-            channel.publish(None, data.clone(), None);
-        }
+        let after = publish(10);
+        // These evict the ten published after the subscription.
+        publish(10);
         assert!(channels.bytes() <= 10 * per_event);
-        let alive = first.iter().filter(|e| Arc::strong_count(e) > 1).count();
+        let alive = |events: &[Arc<StoredEvent>]| {
+            events.iter().filter(|e| Arc::strong_count(e) > 1).count()
+        };
         assert_eq!(
-            alive, 0,
-            "evicted events the stalled subscription still holds"
+            alive(&before),
+            0,
+            "evicted events of its replay the stalled subscription still holds"
+        );
+        assert_eq!(
+            alive(&after),
+            0,
+            "evicted events published after it that the stalled subscription still holds"
         );
         drop(stalled);
     }
@@ -1110,6 +1147,7 @@ mod tests {
                     events: VecDeque::new(),
                     next_seq: 1,
                     evicted: None,
+                    gone_before: 0,
                 },
             );
         }
@@ -1148,8 +1186,8 @@ mod tests {
         // that saw it missed nothing (a false `reset`).
         let after_evicted = channel.subscribe(Some("5"));
         assert!(after_evicted.history_lost.is_none());
-        assert_eq!(ids(after_evicted.replay).len(), REPLAY_BUFFER);
-        let replay = ids(channel.subscribe(Some("6")).replay);
+        assert_eq!(ids(after_evicted.cursor).len(), REPLAY_BUFFER);
+        let replay = ids(channel.subscribe(Some("6")).cursor);
         assert_eq!(replay.len(), REPLAY_BUFFER - 1);
         let newest = (REPLAY_BUFFER + 5).to_string();
         assert_eq!(replay.last(), Some(&newest));
@@ -1168,17 +1206,17 @@ mod tests {
         for _ in 0..4 {
             busy.publish(None, "b".into(), None);
         }
-        assert!(ids(quiet.subscribe(None).replay).is_empty() && head(&quiet) == 2);
+        assert!(ids(quiet.subscribe(None).cursor).is_empty() && head(&quiet) == 2);
         let resumed = quiet.subscribe(Some("2"));
         assert!(resumed.history_lost.is_none());
-        assert!(ids(resumed.replay).is_empty());
+        assert!(ids(resumed.cursor).is_empty());
         // The one before it went unseen.
         assert_eq!(quiet.subscribe(Some("1")).history_lost, Some(None));
         // Held again: the replay after it.
         quiet.publish(None, "q".into(), None);
         let resumed = quiet.subscribe(Some("2"));
         assert!(resumed.history_lost.is_none());
-        assert_eq!(ids(resumed.replay), ["3"]);
+        assert_eq!(ids(resumed.cursor), ["3"]);
     }
 
     #[test]
@@ -1186,7 +1224,7 @@ mod tests {
         let channel = unbounded_channel();
         channel.publish(None, "a".into(), Some("x".into()));
         channel.publish(None, "b".into(), None);
-        assert_eq!(ids(channel.subscribe(Some("x")).replay), ["2"]);
+        assert_eq!(ids(channel.subscribe(Some("x")).cursor), ["2"]);
 
         // What broke: an explicit numeric id was later given again as an automatic id,
         // and a resume from the first one started after the second, losing what came
@@ -1195,14 +1233,14 @@ mod tests {
         for data in ["d", "e", "f"] {
             channel.publish(None, data.into(), None);
         }
-        assert_eq!(ids(channel.subscribe(Some("5")).replay), ["6", "7", "8"]);
+        assert_eq!(ids(channel.subscribe(Some("5")).cursor), ["6", "7", "8"]);
         // Ids that are not written as the sequence writes numbers do not move it.
         for id in ["09", "+10", "9007199254740993"] {
             channel.publish(None, "g".into(), Some(id.into()));
         }
         channel.publish(None, "h".into(), None);
         assert_eq!(
-            ids(channel.subscribe(Some("8")).replay),
+            ids(channel.subscribe(Some("8")).cursor),
             ["09", "+10", "9007199254740993", "12"]
         );
 
@@ -1211,7 +1249,7 @@ mod tests {
         // after the oldest (what it may have seen again is a repeat, never a loss).
         channel.publish(None, "again".into(), Some("+10".into()));
         assert_eq!(
-            ids(channel.subscribe(Some("+10")).replay),
+            ids(channel.subscribe(Some("+10")).cursor),
             ["9007199254740993", "12", "+10"]
         );
 

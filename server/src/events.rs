@@ -13,9 +13,9 @@
 //! then live events, without gap or duplicate. Each event is written as `event: TYPE`
 //! (unless it has the default type), `id: ID`, `data: JSON`, blank line. The stream ends
 //! on `/control/drop`, at shutdown, and when the reader falls so far behind that events
-//! go before they were sent to it: live events the broadcast drops for it, or events of
-//! its replay that the byte budget evicts first (the replay is read from the buffer as
-//! the stream is written, never copied). The client then resumes with its
+//! go before they were sent to it: events the byte budget (or a channel's cap of 1000)
+//! evicts first (the replay and the live events are read from the buffer as the
+//! stream is written, never copied). The client then resumes with its
 //! Last-Event-ID; that replay is loss-free while the id is still buffered for the
 //! channel (at most the last 1000 events of a channel, fewer when the byte budget of
 //! all channels evicted them: see [`crate::Config::channel_budget`]), and starts with

@@ -351,11 +351,16 @@ async fn shutdown_ends_every_stream() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_that_falls_behind_is_cut_off_without_panicking() {
-    let server = spawn().await;
+    let server = spawn_with(Config {
+        ticker: None,
+        channel_budget: 8 * 1024 * 1024,
+        ..Config::default()
+    })
+    .await;
     let response = server.get("/events?channel=slow").await;
     let mut body = Body::sse(response);
-    // Publish far more than the socket buffers and the broadcast can hold while the
-    // reader reads nothing.
+    // Publish far more than the socket buffers and the budget can hold while the
+    // reader reads nothing: the budget evicts events it has not read yet.
     let big = "x".repeat(48 * 1024);
     for n in 1..=1000u64 {
         let (status, _) = server

@@ -1,5 +1,4 @@
-//! The in-memory broker: the replay buffers and broadcasts of `channels.rs`, in this
-//! process only. Behaviour is exactly that of the server before brokers existed.
+//! The in-memory broker: the ring buffers of `channels.rs`, in this process only. Behaviour is exactly that of the server before brokers existed.
 
 use std::sync::Arc;
 
@@ -43,7 +42,7 @@ impl Broker for MemoryBroker {
         future::ready(Ok(Subscription {
             history_lost: subscription.history_lost,
             dropped: subscription.dropped,
-            events: events(subscription.replay, subscription.live),
+            events: events(subscription.cursor),
         }))
         .boxed()
     }
@@ -57,35 +56,30 @@ impl Broker for MemoryBroker {
     }
 }
 
-/// The replay, read from the channel's buffer a batch at a time as the stream is read
-/// (so that a stream whose client stopped reading holds one batch at most), then the
-/// live events. Ends, so that the client resumes by Last-Event-ID from the buffer, when
-/// the budget evicted events of the replay before the stream got to them (the client
-/// then gets the `reset` event), or when the live receiver lags; ends too when the
-/// channel is gone.
-fn events(
-    replay: channels::Replay,
-    live: tokio::sync::broadcast::Receiver<Arc<channels::StoredEvent>>,
-) -> BoxStream<'static, Live> {
+/// The replay, then the live events, read from the channel's ring through one cursor a
+/// batch at a time as the stream is read (so that a stream whose client stopped reading
+/// holds one batch at most), waiting for a publish whenever it has read them all. Ends,
+/// so that the client resumes by Last-Event-ID from the buffer, when the ring evicted
+/// an event before the stream got to it (the client then gets the `reset` event); ends
+/// too when the channel is gone.
+fn events(cursor: channels::Cursor) -> BoxStream<'static, Live> {
     let batch = Vec::new().into_iter();
-    stream::unfold(
-        (replay, batch, live),
-        |(mut replay, mut batch, mut live)| async move {
-            loop {
-                if let Some(event) = batch.next() {
-                    return Some((Live::Event(event), (replay, batch, live)));
-                }
-                // Empty once the replay is over; `Overtaken` ends the stream.
-                let next = replay.next_batch().ok()?;
-                if next.is_empty() {
-                    break;
-                }
-                batch = next.into_iter();
+    stream::unfold((cursor, batch), |(mut cursor, mut batch)| async move {
+        loop {
+            if let Some(event) = batch.next() {
+                return Some((Live::Event(event), (cursor, batch)));
             }
-            let event = live.recv().await.ok()?;
-            Some((Live::Event(event), (replay, batch, live)))
-        },
-    )
+            // `Overtaken` ends the stream.
+            let next = cursor.next_batch().ok()?;
+            if next.is_empty() {
+                if !cursor.published().await {
+                    return None;
+                }
+                continue;
+            }
+            batch = next.into_iter();
+        }
+    })
     .boxed()
 }
 
