@@ -62,10 +62,13 @@
 //! Memory that requests can grow is bounded in bytes: the replay buffers of all
 //! channels together by [`Config::channel_budget`], the scenario request logs of all
 //! tokens together by [`Config::log_budget`] (64 MiB each by default); the oldest
-//! entries go first. A stream reads its replay from those buffers a batch at a time as
-//! it writes it, never copying it, so a client that stops reading keeps no more than a
-//! batch (64 KiB, or one bigger event) alive after the budget evicts it; if the events
-//! it was to get next go, its stream ends. [`AppState::channel_bytes`] and [`AppState::log_bytes`] report the
+//! entries go first. A stream reads its replay and then its live events from those
+//! buffers through one cursor, a batch at a time as it writes them, never copying them
+//! or queueing them for it, so a client that stops reading keeps no more than a batch
+//! (64 KiB, or one bigger event) alive after the budget evicts it; if the events it was
+//! to get next go, its stream ends. (With the Redis broker, a channel's live entries
+//! are kept on each instance, outside this budget, only until its streams read them,
+//! and at most 4 MiB per channel: see [`broker::redis`].) [`AppState::channel_bytes`] and [`AppState::log_bytes`] report the
 //! accounting. A client resuming from an evicted event gets a `reset` event first (see
 //! [`events`]).
 //!

@@ -72,11 +72,12 @@ pub(crate) struct Subscription {
     /// (`None` when nothing is held).
     pub(crate) history_lost: Option<Option<String>>,
     /// The replay, the stored events after the client's Last-Event-ID, oldest first,
-    /// then live items, without gap or duplicate. The replay is read from the store a
-    /// few events at a time as the stream is read, so that a client that stops reading
-    /// holds no more than that. Ends when the reader falls too far behind: events of
-    /// its replay went from the store before it got to them, or live ones from the
-    /// broadcast; the client then resumes by Last-Event-ID.
+    /// then live items, without gap or duplicate. Both are read a few events at a time
+    /// as the stream is read (memory: from the channel's ring; Redis: the replay from
+    /// Redis, live items from the instance's bounded live ring of the channel), so that
+    /// a client that stops reading holds no more than that. Ends when the reader falls
+    /// too far behind: events it had not sent went from the store or the live ring;
+    /// the client then resumes by Last-Event-ID.
     pub(crate) events: BoxStream<'static, Live>,
     /// Changes when `/control/drop` asks every stream of the channel to end.
     pub(crate) dropped: watch::Receiver<u64>,

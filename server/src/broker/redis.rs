@@ -8,7 +8,7 @@
 //!   more leave Redis.
 //! - Replay: pages of `XRANGE key (<id> + COUNT n` (at most 64 entries and 64 KiB, or
 //!   one bigger entry), read as the stream is written, never all at connect time, so
-//!   that a stream whose client stops reading holds one page at most. Each page is
+//!   that a stream whose client stops reading holds one page of its replay at most. Each page is
 //!   read in one script with the check (`XRANGE key <id> <id>`) that the stream still
 //!   holds the id it follows: first the client's Last-Event-ID, then each page's last
 //!   entry. If the client's id is not held (trimmed, never seen, not a stream id), the
@@ -21,12 +21,19 @@
 //!   as a reader's outage below.
 //! - Live: one reader task per channel per instance reads the stream on its own
 //!   connection (a script that reads a page after its cursor, then `XREAD BLOCK` to
-//!   wait for more) and fans entries out to this instance's streams of the channel
-//!   through a bounded broadcast (where Redis refuses the blocking `XREAD`, as a user
-//!   without that right, it reads a page every second instead). A stream skips live
-//!   entries it already replayed (stream ids are ordered), so replay plus live has no
-//!   gap and no duplicate. The reader stops about a second after the channel's last
-//!   local stream closes.
+//!   wait for more; where Redis refuses the blocking `XREAD`, as a user without that
+//!   right, it reads a page every second instead) and puts entries in the channel's
+//!   live ring on this instance ([`LiveRing`]), which its streams read through cursors
+//!   a batch at a time, woken by a `watch`. The ring holds only what some stream has
+//!   not read yet, and at most [`LIVE_CAPACITY`] entries and [`LIVE_BYTES`] (or one
+//!   bigger entry): a stream that falls further behind (its client stopped reading, or
+//!   it is still sending its replay) finds its next entry gone and ends, and its client
+//!   resumes by Last-Event-ID from Redis. So a stalled stream holds at most that much
+//!   per channel this instance streams, outside the channel budget (which only memory
+//!   mode uses), and one page of its replay. A stream skips live entries it already
+//!   replayed (stream ids are ordered), so replay plus live has no gap and no
+//!   duplicate. The reader stops about a second after the channel's last local stream
+//!   closes.
 //!
 //! Faults: commands time out after [`COMMAND_TIMEOUT`]; a publish or a new stream that
 //! cannot reach Redis gets a 503 with a JSON error. A reader that loses Redis sends
@@ -44,7 +51,7 @@
 //! seen through `max-deleted-entry-id`. Before Redis 7 the check is the conservative
 //! "the oldest entry held is newer than the cursor" (see `Page::lost`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -54,7 +61,7 @@ use futures::{stream, FutureExt, StreamExt};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use redis::{AsyncConnectionConfig, Client, RedisError};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 
 use super::{Broker, Health, Live, NewEvent, Published, Subscription};
 use crate::channels::{Channel, StoredEvent};
@@ -98,9 +105,18 @@ const REPLAY_PAGE: usize = 64;
 /// stopped reading holds of its replay.
 const REPLAY_PAGE_BYTES: usize = 64 * 1024;
 
-/// Capacity of each channel's local broadcast; a stream that falls further behind ends
-/// and its client resumes by Last-Event-ID.
+/// Most entries (and comments) a channel's live ring holds; a stream that falls further
+/// behind ends and its client resumes by Last-Event-ID.
 const LIVE_CAPACITY: usize = 4096;
+
+/// Most bytes (as [`crate::Config::channel_budget`] counts an event) a channel's live
+/// ring holds, unless its newest entry alone has more; a stream that falls further
+/// behind ends and its client resumes by Last-Event-ID.
+const LIVE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Most items a stream takes from the live ring at once (and bytes:
+/// [`REPLAY_PAGE_BYTES`], unless the first item alone has more).
+const LIVE_BATCH: usize = 64;
 
 /// The comment sent to open streams when their reader loses Redis.
 pub const UNAVAILABLE_COMMENT: &str = "broker unavailable, retrying";
@@ -242,7 +258,7 @@ impl Backoff {
 enum ReaderState {
     /// Finding the stream's newest id, where live delivery starts.
     Starting,
-    /// Reading: every entry after its start point is or will be broadcast.
+    /// Reading: every entry after its start point is or will be in the live ring.
     Ready,
     /// Redis is unreachable; retrying.
     Down,
@@ -251,8 +267,158 @@ enum ReaderState {
 }
 
 struct Reader {
-    live: broadcast::Sender<Live>,
+    live: Mutex<LiveRing>,
+    /// [`LiveRing::end`], sent under the ring's lock after each change: it wakes the
+    /// channel's streams, and counts them.
+    newest: watch::Sender<u64>,
     state: watch::Receiver<ReaderState>,
+}
+
+impl Reader {
+    /// Puts `items` in the live ring and wakes the streams.
+    fn send(&self, items: impl IntoIterator<Item = Live>) {
+        let mut ring = lock(&self.live);
+        for item in items {
+            ring.push(item);
+        }
+        self.newest.send_replace(ring.end());
+    }
+
+    /// A cursor at the ring's end: the next item sent is the first it reads.
+    fn cursor(self: &Arc<Self>) -> LiveCursor {
+        let mut ring = lock(&self.live);
+        let next = ring.end();
+        *ring.cursors.entry(next).or_default() += 1;
+        LiveCursor {
+            reader: Arc::clone(self),
+            next,
+            newest: self.newest.subscribe(),
+        }
+    }
+}
+
+/// A channel's live items on this instance: every item some stream has not read yet
+/// (items every stream read go at once), at most [`LIVE_CAPACITY`] of them and
+/// [`LIVE_BYTES`] (or the newest alone); the oldest go first, and a stream whose next
+/// item went ends.
+#[derive(Default)]
+struct LiveRing {
+    /// Each item with what it counts against [`LIVE_BYTES`].
+    items: VecDeque<(Live, usize)>,
+    /// The sequence number of `items[0]`; items are numbered from 0 as they are sent.
+    first: u64,
+    bytes: usize,
+    /// How many streams' cursors stand at each sequence number (the next item they
+    /// read); those below `first` are dropped (their streams were overtaken).
+    cursors: BTreeMap<u64, usize>,
+}
+
+impl LiveRing {
+    /// One past the sequence number of the newest item.
+    fn end(&self) -> u64 {
+        self.first + self.items.len() as u64
+    }
+
+    fn push(&mut self, item: Live) {
+        let bytes = match &item {
+            Live::Event(event) => event.budget_bytes(),
+            Live::Comment(_) | Live::Resume => crate::EVENT_BUDGET_OVERHEAD,
+        };
+        self.items.push_back((item, bytes));
+        self.bytes += bytes;
+        self.prune();
+    }
+
+    /// Drops the items every cursor passed, then the oldest while over the bounds, and
+    /// forgets the cursors those were the next item of.
+    fn prune(&mut self) {
+        let read = self.cursors.keys().next().copied().unwrap_or(u64::MAX);
+        while self.items.len() > LIVE_CAPACITY
+            || (self.bytes > LIVE_BYTES && self.items.len() > 1)
+            || (self.first < read && !self.items.is_empty())
+        {
+            if let Some((_, bytes)) = self.items.pop_front() {
+                self.bytes -= bytes;
+                self.first += 1;
+            }
+        }
+        while let Some(entry) = self.cursors.first_entry() {
+            if *entry.key() >= self.first {
+                break;
+            }
+            entry.remove();
+        }
+    }
+
+    /// Moves one cursor from `from` to `to`.
+    fn moved(&mut self, from: u64, to: u64) {
+        self.leave(from);
+        *self.cursors.entry(to).or_default() += 1;
+        self.prune();
+    }
+
+    /// Forgets one cursor at `at` (if the ring did not already).
+    fn leave(&mut self, at: u64) {
+        if let std::collections::btree_map::Entry::Occupied(mut entry) = self.cursors.entry(at) {
+            *entry.get_mut() -= 1;
+            if *entry.get() == 0 {
+                entry.remove();
+            }
+        }
+    }
+}
+
+/// A stream's place in its channel's [`LiveRing`].
+struct LiveCursor {
+    reader: Arc<Reader>,
+    /// The sequence number of the next item to read.
+    next: u64,
+    newest: watch::Receiver<u64>,
+}
+
+impl LiveCursor {
+    /// The next items, oldest first: at most [`LIVE_BATCH`] and [`REPLAY_PAGE_BYTES`]
+    /// (at least one); empty when every item sent so far is read. `None` when the
+    /// ring dropped the next item before the stream read it: the stream must end.
+    fn next_batch(&mut self) -> Option<Vec<Live>> {
+        // Marked seen before the ring is read: an item sent after this wakes
+        // `published`, and one sent before is in the ring.
+        if *self.newest.borrow_and_update() <= self.next {
+            return Some(Vec::new());
+        }
+        let mut ring = lock(&self.reader.live);
+        if self.next < ring.first {
+            return None;
+        }
+        let start = usize::try_from(self.next - ring.first).unwrap_or(usize::MAX);
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        for (item, size) in ring.items.iter().skip(start) {
+            if batch.len() == LIVE_BATCH || (!batch.is_empty() && bytes + size > REPLAY_PAGE_BYTES)
+            {
+                break;
+            }
+            bytes += size;
+            batch.push(item.clone());
+        }
+        let to = self.next + batch.len() as u64;
+        ring.moved(self.next, to);
+        self.next = to;
+        Some(batch)
+    }
+
+    /// Waits until an item is sent after the last [`LiveCursor::next_batch`].
+    async fn published(&mut self) -> bool {
+        self.newest.changed().await.is_ok()
+    }
+}
+
+impl Drop for LiveCursor {
+    fn drop(&mut self) {
+        let mut ring = lock(&self.reader.live);
+        ring.leave(self.next);
+        ring.prune();
+    }
 }
 
 struct Shared {
@@ -313,16 +479,20 @@ impl RedisBroker {
         lock(&self.shared.readers).keys().cloned().collect()
     }
 
-    /// The channel's reader (started if needed) and a receiver of its broadcast, taken
-    /// under the readers' lock so that the reader cannot stop in between.
-    fn join(&self, name: &str) -> (Arc<Reader>, broadcast::Receiver<Live>) {
+    /// The channel's reader (started if needed) and a cursor at the end of its live
+    /// ring, taken under the readers' lock so that the reader cannot stop in between.
+    fn join(&self, name: &str) -> (Arc<Reader>, LiveCursor) {
         let mut readers = lock(&self.shared.readers);
         if let Some(reader) = readers.get(name) {
-            return (Arc::clone(reader), reader.live.subscribe());
+            return (Arc::clone(reader), reader.cursor());
         }
-        let (live, rx) = broadcast::channel(LIVE_CAPACITY);
         let (state_tx, state) = watch::channel(ReaderState::Starting);
-        let reader = Arc::new(Reader { live, state });
+        let reader = Arc::new(Reader {
+            live: Mutex::new(LiveRing::default()),
+            newest: watch::channel(0).0,
+            state,
+        });
+        let rx = reader.cursor();
         readers.insert(name.to_owned(), Arc::clone(&reader));
         tokio::spawn(run_reader(
             Arc::clone(&self.shared),
@@ -445,7 +615,7 @@ impl Broker for RedisBroker {
             };
             let receivers = lock(&self.shared.readers)
                 .get(name)
-                .map_or(0, |reader| reader.live.receiver_count());
+                .map_or(0, |reader| reader.newest.receiver_count());
             Ok(Published { id, receivers })
         }
         .boxed()
@@ -516,48 +686,69 @@ impl Broker for RedisBroker {
     }
 }
 
-/// A subscription's stream: its replay, then the reader's broadcast without the
+/// A subscription's stream: its replay, then the reader's live ring without the
 /// entries up to `after` or the last one replayed (already sent). Ends when the replay
-/// finds entries it had not sent trimmed, when the broadcast lags, or when the reader
-/// asks for a resume.
+/// finds entries it had not sent trimmed, when the live ring dropped an item before the
+/// stream read it, or when the reader asks for a resume.
 fn events(
     replay: Replay,
-    rx: broadcast::Receiver<Live>,
+    live: LiveCursor,
     after: Option<(u64, u64)>,
 ) -> futures::stream::BoxStream<'static, Live> {
-    stream::unfold(
-        (Some(replay), rx, after),
-        |(mut replay, mut rx, mut after)| async move {
-            if let Some(pages) = replay.as_mut() {
-                match pages.next().await {
-                    Some(Live::Event(event)) => {
-                        after = parse_stream_id(&event.id).or(after);
-                        return Some((Live::Event(event), (replay, rx, after)));
-                    }
-                    Some(Live::Resume) => return None,
-                    Some(comment @ Live::Comment(_)) => {
-                        return Some((comment, (replay, rx, after)));
-                    }
-                    // Over: its connection handle goes.
-                    None => replay = None,
+    let state = Streamed {
+        replay: Some(replay),
+        live,
+        batch: Vec::new().into_iter(),
+        after,
+    };
+    stream::unfold(state, |mut state| async move {
+        if let Some(pages) = state.replay.as_mut() {
+            match pages.next().await {
+                Some(Live::Event(event)) => {
+                    state.after = parse_stream_id(&event.id).or(state.after);
+                    return Some((Live::Event(event), state));
                 }
+                Some(Live::Resume) => return None,
+                Some(comment @ Live::Comment(_)) => return Some((comment, state)),
+                // Over: its connection handle goes.
+                None => state.replay = None,
             }
-            loop {
-                match rx.recv().await.ok()? {
-                    Live::Event(event) => {
-                        let id = parse_stream_id(&event.id);
-                        if after.is_some() && id <= after {
-                            continue;
-                        }
-                        return Some((Live::Event(event), (replay, rx, id.or(after))));
-                    }
-                    Live::Resume => return None,
-                    comment @ Live::Comment(_) => return Some((comment, (replay, rx, after))),
+        }
+        loop {
+            let Some(item) = state.batch.next() else {
+                let batch = state.live.next_batch()?;
+                if batch.is_empty() && !state.live.published().await {
+                    return None;
                 }
+                state.batch = batch.into_iter();
+                continue;
+            };
+            match item {
+                Live::Event(event) => {
+                    let id = parse_stream_id(&event.id);
+                    if state.after.is_some() && id <= state.after {
+                        continue;
+                    }
+                    state.after = id.or(state.after);
+                    return Some((Live::Event(event), state));
+                }
+                Live::Resume => return None,
+                comment @ Live::Comment(_) => return Some((comment, state)),
             }
-        },
-    )
+        }
+    })
     .boxed()
+}
+
+/// Where a subscription's stream stands (see [`events`]).
+struct Streamed {
+    /// `None` once the replay is sent.
+    replay: Option<Replay>,
+    live: LiveCursor,
+    /// The items of the live ring taken and not sent yet.
+    batch: std::vec::IntoIter<Live>,
+    /// The id of the last entry sent (or the client's, when held).
+    after: Option<(u64, u64)>,
 }
 
 /// Reads one page of a replay atomically with the check that the stream still holds
@@ -583,7 +774,8 @@ return {1, page, 0}";
 
 /// The part of a replay not sent yet: the page being sent and the id the next one
 /// follows, read as the stream is read rather than all at connect time, so that a
-/// stream whose client stops reading holds one page at most.
+/// stream whose client stops reading holds one page of it at most (and, until it ends,
+/// what the channel's [`LiveRing`] keeps for it).
 struct Replay {
     manager: ConnectionManager,
     key: String,
@@ -891,7 +1083,7 @@ async fn read_page(
 }
 
 /// One round of a reader: reads a page after `cursor`, ends the streams if entries
-/// after the cursor were lost, broadcasts the page and advances the cursor; after a
+/// after the cursor were lost, puts the page in the live ring and advances the cursor; after a
 /// page that is not full, waits up to [`BLOCK`] for new entries.
 async fn read_round(
     conn: &mut MultiplexedConnection,
@@ -912,20 +1104,22 @@ async fn read_round(
         },
     };
     state.send_replace(ReaderState::Ready);
+    let mut items = Vec::with_capacity(page.entries.len() + 2);
     if recovering {
-        let _ = reader.live.send(Live::Comment(AVAILABLE_COMMENT));
+        items.push(Live::Comment(AVAILABLE_COMMENT));
     }
     let (lost, position, skip_to) = page.lost(&at);
     if lost {
-        let _ = reader.live.send(Live::Resume);
+        items.push(Live::Resume);
         at.position = position;
     }
     let full = !page.complete;
     for entry in page.entries {
         at.id = entry.id.clone();
         at.position += 1;
-        let _ = reader.live.send(Live::Event(to_event(entry)));
+        items.push(Live::Event(to_event(entry)));
     }
+    reader.send(items);
     if let Some(deleted) = skip_to {
         // Past the deleted entry, so that it is reported once.
         at.id = deleted;
@@ -994,7 +1188,7 @@ async fn run_reader(
             // Stop when no stream of this instance needs the channel; `join` takes the
             // same lock, so no stream can join in between.
             let mut readers = lock(&shared.readers);
-            if reader.live.receiver_count() == 0 {
+            if reader.newest.receiver_count() == 0 {
                 if readers.get(&name).is_some_and(|r| Arc::ptr_eq(r, &reader)) {
                     readers.remove(&name);
                 }
@@ -1025,7 +1219,7 @@ async fn run_reader(
                 });
                 if !down {
                     down = true;
-                    let _ = reader.live.send(Live::Comment(UNAVAILABLE_COMMENT));
+                    reader.send([Live::Comment(UNAVAILABLE_COMMENT)]);
                 }
                 let delay = backoff.next_delay();
                 tokio::select! {
@@ -1231,6 +1425,61 @@ mod tests {
             (replay.page.len(), replay.next.as_deref()),
             (2, Some("2-0"))
         );
+    }
+
+    // What broke (a review): a channel's live entries went through a broadcast of 4096
+    // slots, and a slot keeps its entry until every receiver read it, so a stalled
+    // stream kept up to 4096 entries alive (about 256 MiB of 64 KiB ones), outside any
+    // budget, after every other stream had read them.
+    #[test]
+    fn a_stalled_stream_holds_at_most_the_live_bytes() {
+        let reader = Arc::new(Reader {
+            live: Mutex::new(LiveRing::default()),
+            newest: watch::channel(0).0,
+            state: watch::channel(ReaderState::Ready).1,
+        });
+        let events: Vec<Arc<StoredEvent>> = (1..=200)
+            .map(|n| {
+                Arc::new(StoredEvent {
+                    id: format!("{n}-0"),
+                    event: None,
+                    data: "x".repeat(64 * 1024),
+                    retry: None,
+                })
+            })
+            .collect();
+        let held = |events: &[Arc<StoredEvent>]| -> usize {
+            events
+                .iter()
+                .filter(|e| Arc::strong_count(e) > 1)
+                .map(|e| e.budget_bytes())
+                .sum()
+        };
+        let mut stalled = reader.cursor();
+        let mut reading = reader.cursor();
+        let mut most = 0;
+        for event in &events {
+            reader.send([Live::Event(Arc::clone(event))]);
+            // The other stream keeps up.
+            while !reading.next_batch().expect("keeps up").is_empty() {}
+            most = most.max(held(&events));
+        }
+        assert!(
+            most <= LIVE_BYTES && most > LIVE_BYTES - 2 * 65 * 1024,
+            "{most} bytes held for the stalled stream"
+        );
+        // Once its next entry went, nothing is kept for it.
+        assert_eq!(
+            held(&events),
+            0,
+            "kept after every stream that can read it did"
+        );
+        assert!(stalled.next_batch().is_none(), "overtaken: it must end");
+        drop(stalled);
+        // Nothing is kept when no stream is there to read it.
+        drop(reading);
+        reader.send([Live::Event(Arc::clone(&events[0]))]);
+        assert_eq!(held(&events), 0);
     }
 
     #[test]
