@@ -3,8 +3,10 @@
 //!
 //! The ring buffers of all channels share one byte budget ([`crate::Config::channel_budget`]):
 //! each event counts its type, id and data plus [`crate::EVENT_BUDGET_OVERHEAD`], and while they hold
-//! more, the globally oldest events (whatever their channel) are evicted first. Each
-//! channel also keeps at most [`REPLAY_BUFFER`] events.
+//! more, the globally oldest events (whatever their channel) are evicted first, all but
+//! the newest event, which stays even when it alone is over the budget (streams read
+//! their live events from the rings too: one evicted as it is stored would reach none
+//! of them). Each channel also keeps at most [`REPLAY_BUFFER`] events.
 //!
 //! A stream reads its channel's ring through a cursor ([`Cursor`]), a small batch at a
 //! time as the response is written: first the replay, the events after the client's
@@ -300,7 +302,7 @@ impl Channel {
     /// Stores an event and wakes the channel's streams. Returns it and the number of
     /// streams.
     /// While the buffers of all channels hold more than the budget, the oldest events
-    /// of all channels are evicted (this one too, if it alone is over the budget).
+    /// of all channels are evicted, but never this one (see the module docs).
     ///
     /// The caller has checked that `event` and `id` hold no CR, LF (or NUL for `id`).
     pub(crate) fn publish(
@@ -341,11 +343,14 @@ impl Channel {
         });
         store.order.insert(order, self.key);
         store.bytes += bytes;
-        while store.bytes > self.buffers.budget && store.evict_oldest() {}
+        while store.bytes > self.buffers.budget && store.order.len() > 1 && store.evict_oldest() {}
         // Under the lock, so that the orders it tells come in order.
         self.newest.send_replace(order + 1);
+        // (Counted under the lock too: a stream that subscribes after it starts after
+        // this event.)
+        let receivers = self.newest.receiver_count();
         drop(guard);
-        (stored, self.newest.receiver_count())
+        (stored, receivers)
     }
 
     /// Places the stream's cursor under the buffers' lock, where [`Channel::publish`]
@@ -769,6 +774,26 @@ mod tests {
 
     fn unbounded_channel() -> Channel {
         channel_with_budget(usize::MAX)
+    }
+
+    #[test]
+    fn an_event_over_the_whole_budget_still_reaches_the_live_streams() {
+        // What broke (a review): streams read their live events from the ring, and an
+        // event larger than the whole budget was evicted as it was stored: it reached
+        // no stream, and each one ended as overtaken, losing it silently.
+        let channel = channel_with_budget(1024);
+        let mut live = channel.subscribe(None).cursor;
+        channel.publish(None, "x".repeat(2048), None);
+        let batch = live.next_batch().expect("not overtaken");
+        assert_eq!(batch.len(), 1);
+        assert_eq!(batch[0].data.len(), 2048);
+        // The next one takes its place.
+        channel.publish(None, "y".repeat(2048), None);
+        let batch = live.next_batch().expect("not overtaken");
+        assert_eq!(
+            batch.iter().map(|e| e.data.len()).collect::<Vec<_>>(),
+            [2048]
+        );
     }
 
     fn publish_many(channel: &Channel, count: usize) {

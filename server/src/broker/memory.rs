@@ -1,4 +1,5 @@
-//! The in-memory broker: the ring buffers of `channels.rs`, in this process only. Behaviour is exactly that of the server before brokers existed.
+//! The in-memory broker: the ring buffers of `channels.rs`, in this process only, which
+//! every stream of a channel reads through a cursor (its replay, then its live events).
 
 use std::sync::Arc;
 

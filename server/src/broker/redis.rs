@@ -23,10 +23,10 @@
 //!   connection (a script that reads a page after its cursor, then `XREAD BLOCK` to
 //!   wait for more; where Redis refuses the blocking `XREAD`, as a user without that
 //!   right, it reads a page every second instead) and puts entries in the channel's
-//!   live ring on this instance ([`LiveRing`]), which its streams read through cursors
+//!   live ring on this instance (`LiveRing`), which its streams read through cursors
 //!   a batch at a time, woken by a `watch`. The ring holds only what some stream has
-//!   not read yet, and at most [`LIVE_CAPACITY`] entries and [`LIVE_BYTES`] (or one
-//!   bigger entry): a stream that falls further behind (its client stopped reading, or
+//!   not read yet, and at most 4,096 entries and 4 MiB (`LIVE_CAPACITY`, `LIVE_BYTES`),
+//!   besides the page of entries the reader is adding: a stream that falls further behind (its client stopped reading, or
 //!   it is still sending its replay) finds its next entry gone and ends, and its client
 //!   resumes by Last-Event-ID from Redis. So a stalled stream holds at most that much
 //!   per channel this instance streams, outside the channel budget (which only memory
@@ -278,9 +278,19 @@ impl Reader {
     /// Puts `items` in the live ring and wakes the streams.
     fn send(&self, items: impl IntoIterator<Item = Live>) {
         let mut ring = lock(&self.live);
+        let from = ring.end();
         for item in items {
             ring.push(item);
         }
+        // (A round that read nothing wakes no stream.)
+        if ring.end() == from {
+            return;
+        }
+        // The bounds never drop the last page sent: a page over them would end every
+        // stream of the channel, caught-up ones too, before any could read it. So the
+        // ring holds at most the bounds and a page.
+        ring.last_page = from;
+        ring.prune();
         self.newest.send_replace(ring.end());
     }
 
@@ -299,8 +309,8 @@ impl Reader {
 
 /// A channel's live items on this instance: every item some stream has not read yet
 /// (items every stream read go at once), at most [`LIVE_CAPACITY`] of them and
-/// [`LIVE_BYTES`] (or the newest alone); the oldest go first, and a stream whose next
-/// item went ends.
+/// [`LIVE_BYTES`] besides the page the reader sends last (see [`Reader::send`]); the
+/// oldest go first, and a stream whose next item went ends.
 #[derive(Default)]
 struct LiveRing {
     /// Each item with what it counts against [`LIVE_BYTES`].
@@ -311,6 +321,9 @@ struct LiveRing {
     /// How many streams' cursors stand at each sequence number (the next item they
     /// read); those below `first` are dropped (their streams were overtaken).
     cursors: BTreeMap<u64, usize>,
+    /// The sequence number of the first item of the last page sent, which the bounds
+    /// do not drop.
+    last_page: u64,
 }
 
 impl LiveRing {
@@ -326,15 +339,16 @@ impl LiveRing {
         };
         self.items.push_back((item, bytes));
         self.bytes += bytes;
-        self.prune();
     }
 
-    /// Drops the items every cursor passed, then the oldest while over the bounds, and
-    /// forgets the cursors those were the next item of.
+    /// Drops the items every cursor passed, then the oldest while over the bounds (but
+    /// none of the last page sent), and forgets the cursors those were the next item
+    /// of.
     fn prune(&mut self) {
         let read = self.cursors.keys().next().copied().unwrap_or(u64::MAX);
-        while self.items.len() > LIVE_CAPACITY
-            || (self.bytes > LIVE_BYTES && self.items.len() > 1)
+        while (self.first < self.last_page
+            && (self.items.len() > LIVE_CAPACITY
+                || (self.bytes > LIVE_BYTES && self.items.len() > 1)))
             || (self.first < read && !self.items.is_empty())
         {
             if let Some((_, bytes)) = self.items.pop_front() {
@@ -1432,6 +1446,42 @@ mod tests {
     // stream kept up to 4096 entries alive (about 256 MiB of 64 KiB ones), outside any
     // budget, after every other stream had read them.
     #[test]
+    fn a_caught_up_stream_reads_a_page_over_the_live_bytes() {
+        // What broke (a review): the ring applied its byte bound item by item while
+        // the reader pushed a page under its lock, so a page over LIVE_BYTES (64
+        // entries of 64 KiB) overtook every stream of the channel, caught-up ones too,
+        // before any could read it.
+        let reader = Arc::new(Reader {
+            live: Mutex::new(LiveRing::default()),
+            newest: watch::channel(0).0,
+            state: watch::channel(ReaderState::Ready).1,
+        });
+        let mut cursor = reader.cursor();
+        let page: Vec<Live> = (1..=70)
+            .map(|n| {
+                Live::Event(Arc::new(StoredEvent {
+                    id: format!("{n}-0"),
+                    event: None,
+                    data: "x".repeat(64 * 1024),
+                    retry: None,
+                }))
+            })
+            .collect();
+        reader.send(page);
+        let mut read = 0;
+        loop {
+            let batch = cursor
+                .next_batch()
+                .expect("a caught-up stream is not overtaken");
+            if batch.is_empty() {
+                break;
+            }
+            read += batch.len();
+        }
+        assert_eq!(read, 70);
+    }
+
+    #[test]
     fn a_stalled_stream_holds_at_most_the_live_bytes() {
         let reader = Arc::new(Reader {
             live: Mutex::new(LiveRing::default()),
@@ -1464,8 +1514,10 @@ mod tests {
             while !reading.next_batch().expect("keeps up").is_empty() {}
             most = most.max(held(&events));
         }
+        // (The bounds and the page being sent: one event here.)
+        let one = events[0].budget_bytes();
         assert!(
-            most <= LIVE_BYTES && most > LIVE_BYTES - 2 * 65 * 1024,
+            most <= LIVE_BYTES + one && most > LIVE_BYTES - 2 * one,
             "{most} bytes held for the stalled stream"
         );
         // Once its next entry went, nothing is kept for it.
