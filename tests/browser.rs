@@ -205,17 +205,7 @@ async fn a_cross_origin_error_page_without_cors_headers_does_not_close_a_native_
     // The first request streams; the next two get a 502 without CORS headers.
     let path = format!("/scenario/status/502?times=2&skip=1&bare=1&then_events=3&token={token}");
     let options = Options::new().reconnect_policy(exact_policy(20));
-    let source = EventSource::with_options(&url(&path), options).expect("valid url");
-    let (mut states, _s) = states(&source);
-    until_state(&mut states, "the first open", |s| {
-        *s == ConnectionState::Open
-    })
-    .await;
-    wait_until("the id of the third event", 5_000, || {
-        source.last_event_id() == "3"
-    })
-    .await;
-    source.reconnect();
+    let (source, mut states, _s) = streamed_then_reconnected(&path, options).await;
     let (state, before) = until_state(&mut states, "the open after the error pages", |s| {
         matches!(s, ConnectionState::Open | ConnectionState::Closed { .. })
     })

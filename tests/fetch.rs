@@ -598,28 +598,13 @@ async fn a_resume_that_failed_once_cross_origin_keeps_the_header() {
     // The first request streams; the second (the first resume, by the header) gets a
     // 502 without CORS headers; later ones stream what follows their resume id.
     let path = format!("/scenario/status/502?times=1&skip=1&bare=1&then_events=3&token={token}");
-    let source = open(&path, fetch().reconnect_policy(exact_policy(5)));
-    let (mut states, _s) = states(&source);
-    until_state(&mut states, "the first open", |s| {
-        *s == ConnectionState::Open
-    })
-    .await;
-    wait_until("the id of the third event", 5_000, || {
-        source.last_event_id() == "3"
-    })
-    .await;
+    let (source, mut states, _s) =
+        streamed_then_reconnected(&path, fetch().reconnect_policy(exact_policy(5))).await;
+    next_reconnecting(&mut states).await;
+    until_open(&mut states, "the open by the query").await;
     source.reconnect();
     next_reconnecting(&mut states).await;
-    until_state(&mut states, "the open by the query", |s| {
-        *s == ConnectionState::Open
-    })
-    .await;
-    source.reconnect();
-    next_reconnecting(&mut states).await;
-    until_state(&mut states, "the next open", |s| {
-        *s == ConnectionState::Open
-    })
-    .await;
+    until_open(&mut states, "the next open").await;
     source.close();
     let null = serde_json::Value::Null;
     assert_eq!(
@@ -646,29 +631,14 @@ async fn error_answers_to_a_query_trial_do_not_count_towards_keeping_the_query()
     // two queries get 503s; later ones stream what follows their resume id.
     let path =
         format!("/scenario/status/503?times=2&skip=1&preflight=refuse&then_events=3&token={token}");
-    let source = open(&path, fetch().reconnect_policy(exact_policy(5)));
-    let (mut states, _s) = states(&source);
-    until_state(&mut states, "the first open", |s| {
-        *s == ConnectionState::Open
-    })
-    .await;
-    wait_until("the id of the third event", 5_000, || {
-        source.last_event_id() == "3"
-    })
-    .await;
-    source.reconnect();
+    let (source, mut states, _s) =
+        streamed_then_reconnected(&path, fetch().reconnect_policy(exact_policy(5))).await;
     next_reconnecting(&mut states).await;
-    until_state(&mut states, "the open after the 503s", |s| {
-        *s == ConnectionState::Open
-    })
-    .await;
+    until_open(&mut states, "the open after the 503s").await;
     // One trial connected: the next resume tries the header again, which fails first.
     source.reconnect();
     next_reconnecting(&mut states).await;
-    let (_, before) = until_state(&mut states, "the next open", |s| {
-        *s == ConnectionState::Open
-    })
-    .await;
+    let before = until_open(&mut states, "the next open").await;
     source.close();
     assert!(
         before.iter().any(|s| matches!(
@@ -690,17 +660,8 @@ async fn a_cross_origin_error_page_without_cors_headers_is_retried_once_cors_pas
     // the page's origin. Once CORS let an answer through, it is retried.
     let token = token("bare-502");
     let path = format!("/scenario/status/502?times=3&skip=1&bare=1&then_events=3&token={token}");
-    let source = open(&path, fetch().reconnect_policy(exact_policy(5)));
-    let (mut states, _s) = states(&source);
-    until_state(&mut states, "the first open", |s| {
-        *s == ConnectionState::Open
-    })
-    .await;
-    wait_until("the id of the third event", 5_000, || {
-        source.last_event_id() == "3"
-    })
-    .await;
-    source.reconnect();
+    let (source, mut states, _s) =
+        streamed_then_reconnected(&path, fetch().reconnect_policy(exact_policy(5))).await;
     let (_, before) = until_state(&mut states, "the open after the error pages", |s| {
         matches!(s, ConnectionState::Open | ConnectionState::Closed { .. })
     })

@@ -97,6 +97,39 @@ pub async fn until_state(
     }
 }
 
+/// Waits for the next `Open` state; returns the states before it.
+pub async fn until_open(
+    rx: &mut UnboundedReceiver<ConnectionState>,
+    what: &str,
+) -> Vec<ConnectionState> {
+    until_state(rx, what, |s| *s == ConnectionState::Open)
+        .await
+        .1
+}
+
+/// Opens `path` (a `status/{code}` scenario with `then_events=3` that streams first)
+/// with `options`, waits for its three events, and calls `reconnect()`: the next
+/// request is the first of those the scenario fails. Returns the source and its states
+/// (from the first).
+pub async fn streamed_then_reconnected(
+    path: &str,
+    options: Options,
+) -> (
+    EventSource,
+    UnboundedReceiver<ConnectionState>,
+    Subscription,
+) {
+    let source = EventSource::with_options(&url(path), options).expect("valid url");
+    let (mut states, sub) = states(&source);
+    until_open(&mut states, "the first open").await;
+    wait_until("the id of the third event", 5_000, || {
+        source.last_event_id() == "3"
+    })
+    .await;
+    source.reconnect();
+    (source, states, sub)
+}
+
 /// Waits for the next `Reconnecting` state.
 pub async fn next_reconnecting(rx: &mut UnboundedReceiver<ConnectionState>) -> ConnectionState {
     until_state(rx, "a reconnect", |s| {

@@ -268,6 +268,15 @@ if (base) {
       });
     }
 
+    /** Two pages of the channel's group: `a`, which leads (it opened first), and `b`. */
+    const leaderAndFollower = async (context, channel, transport) => {
+      const a = await openMember(context, site, channel, transport);
+      await waitUntil(a, 'the first page to lead', () => window.src.shareRole === 'leader');
+      const b = await openMember(context, site, channel, transport);
+      await settled([a, b]);
+      return [a, b];
+    };
+
     /** A group of one page that has had three events, and a page (opened with `extra`
      *  options) that joins it after them and takes the group's last id. */
     const joinLate = async (context, prefix, transport, extra = {}) => {
@@ -1376,10 +1385,7 @@ if (base) {
       // closed for good.
       return inContext(async (context) => {
         const channel = unique('share-forged');
-        const a = await openMember(context, site, channel, 'fetch');
-        await waitUntil(a, 'the first page to lead', () => window.src.shareRole === 'leader');
-        const b = await openMember(context, site, channel, 'fetch');
-        await settled([a, b]);
+        const [a, b] = await leaderAndFollower(context, channel, 'fetch');
         await publish(channel, 'chat', 1);
         await allReceived([a, b], 1);
         await b.evaluate(async () => {
@@ -1406,10 +1412,7 @@ if (base) {
       // kept the lock until its tab closed, and no tab got another event.
       return inContext(async (context) => {
         const channel = unique('share-torn');
-        const a = await openMember(context, site, channel, 'fetch');
-        await waitUntil(a, 'the first page to lead', () => window.src.shareRole === 'leader');
-        const b = await openMember(context, site, channel, 'fetch');
-        await settled([a, b]);
+        const [a, b] = await leaderAndFollower(context, channel, 'fetch');
         await publish(channel, 'chat', 2);
         await allReceived([a, b], 2);
         // In the leader, posting the next events to the group throws, once: the

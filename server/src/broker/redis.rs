@@ -1445,17 +1445,22 @@ mod tests {
     // slots, and a slot keeps its entry until every receiver read it, so a stalled
     // stream kept up to 4096 entries alive (about 256 MiB of 64 KiB ones), outside any
     // budget, after every other stream had read them.
+    /// A channel's reader, ready, with no task behind it: the tests send to it.
+    fn ready_reader() -> Arc<Reader> {
+        Arc::new(Reader {
+            live: Mutex::new(LiveRing::default()),
+            newest: watch::channel(0).0,
+            state: watch::channel(ReaderState::Ready).1,
+        })
+    }
+
     #[test]
     fn a_caught_up_stream_reads_a_page_over_the_live_bytes() {
         // What broke (a review): the ring applied its byte bound item by item while
         // the reader pushed a page under its lock, so a page over LIVE_BYTES (64
         // entries of 64 KiB) overtook every stream of the channel, caught-up ones too,
         // before any could read it.
-        let reader = Arc::new(Reader {
-            live: Mutex::new(LiveRing::default()),
-            newest: watch::channel(0).0,
-            state: watch::channel(ReaderState::Ready).1,
-        });
+        let reader = ready_reader();
         let mut cursor = reader.cursor();
         let page: Vec<Live> = (1..=70)
             .map(|n| {
@@ -1483,11 +1488,7 @@ mod tests {
 
     #[test]
     fn a_stalled_stream_holds_at_most_the_live_bytes() {
-        let reader = Arc::new(Reader {
-            live: Mutex::new(LiveRing::default()),
-            newest: watch::channel(0).0,
-            state: watch::channel(ReaderState::Ready).1,
-        });
+        let reader = ready_reader();
         let events: Vec<Arc<StoredEvent>> = (1..=200)
             .map(|n| {
                 Arc::new(StoredEvent {
