@@ -420,20 +420,30 @@ impl Drop for Subscription {
                     inner.state.remove(*id);
                 }
                 HandlerKey::Comment(id) => {
-                    inner.comments.borrow_mut().remove(*id);
+                    // Dropped after the borrow: it may own a subscription of this source.
+                    let removed = inner.comments.borrow_mut().remove(*id);
+                    drop(removed);
                 }
                 HandlerKey::Gap(id) => {
-                    inner.gaps.borrow_mut().remove(*id);
+                    // Dropped after the borrow: it may own a subscription of this source.
+                    let removed = inner.gaps.borrow_mut().remove(*id);
+                    drop(removed);
                 }
                 HandlerKey::BatchEnd(id) => {
-                    inner.batch_ends.borrow_mut().remove(*id);
+                    // Dropped after the borrow: it may own a subscription of this source.
+                    let removed = inner.batch_ends.borrow_mut().remove(*id);
+                    drop(removed);
                 }
                 #[cfg(feature = "fetch")]
                 HandlerKey::Any(id) => {
-                    inner.any.borrow_mut().remove(*id);
+                    // Dropped after the borrow: it may own a subscription of this source.
+                    let removed = inner.any.borrow_mut().remove(*id);
+                    drop(removed);
                 }
                 HandlerKey::ShareRole(id) => {
-                    inner.roles.borrow_mut().remove(*id);
+                    // Dropped after the borrow: it may own a subscription of this source.
+                    let removed = inner.roles.borrow_mut().remove(*id);
+                    drop(removed);
                 }
             }
         }
@@ -494,18 +504,20 @@ impl Inner {
     }
 
     fn remove_handler(&self, event_type: &str, id: u64) {
-        let emptied = {
+        // The handler is dropped after the borrow ends (`removed`): it may own another
+        // subscription of this source, whose drop comes back here.
+        let (removed, emptied) = {
             let mut handlers = self.handlers.borrow_mut();
             match handlers.get_mut(event_type) {
                 Some(list) => {
-                    list.remove(id);
+                    let removed = list.remove(id);
                     let empty = list.is_empty();
                     if empty {
                         handlers.remove(event_type);
                     }
-                    empty
+                    (removed, empty)
                 }
-                None => false,
+                None => (None, false),
             }
         };
         if emptied {
@@ -513,6 +525,7 @@ impl Inner {
                 transport.unlisten(event_type);
             }
         }
+        drop(removed);
     }
 
     /// Ends the source: drops the transport (which releases every listener and

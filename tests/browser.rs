@@ -302,6 +302,45 @@ async fn a_subscription_keeps_its_source_open_and_dropping_it_closes_the_source(
 }
 
 #[wasm_bindgen_test]
+async fn a_handler_that_owns_other_subscriptions_of_its_source_can_be_dropped() {
+    // Broke: a removed handler was freed while its list was borrowed, so one owning
+    // another subscription of the same source (its drop borrows a list again) trapped
+    // with BorrowMutError, and every source of the instance died with it.
+    let source = EventSource::new(&url("/scenario/bad-json")).expect("valid url");
+    let owned_ran = Rc::new(RefCell::new(0));
+    let typing = {
+        let ran = owned_ran.clone();
+        source.on_raw("message", move |_| *ran.borrow_mut() += 1)
+    };
+    let owned_state = source.on_state(|_| {});
+    let owned_comment = source.on_comment(|_| {});
+    // Each kind of list, owning one of another kind and one of its own.
+    let chat = source.on_raw("typing", move |_| {
+        let _owned = (&typing, &owned_state);
+    });
+    let owned_typed = source.on::<N>("message", |_| {});
+    let state = source.on_state(move |_| {
+        let _owned = (&owned_comment, &owned_typed);
+    });
+    drop(chat);
+    drop(state);
+    // The source goes on, and the owned handlers went with their owners.
+    let (tx, mut rx) = unbounded();
+    let _after = source.on_raw("message", move |m| {
+        let _ = tx.unbounded_send(m.data);
+    });
+    assert_eq!(
+        next(&mut rx, "an event after the drops").await,
+        r#"{"n":1}"#
+    );
+    assert_eq!(
+        *owned_ran.borrow(),
+        0,
+        "a handler owned by a dropped one still ran"
+    );
+}
+
+#[wasm_bindgen_test]
 fn a_relative_url_resolves_against_the_documents_base_url() {
     // What broke: it resolved against location.href, so with `<base href="/app/">` on
     // `/app/rooms/7`, "events" went to /app/rooms/events where the browser's

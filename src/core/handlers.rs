@@ -34,6 +34,11 @@ impl<A: ?Sized> Slot<A> {
     }
 }
 
+/// A callback taken out of its list, and with it whatever it owns, until this drops.
+pub(crate) struct Removed<A: ?Sized> {
+    _slot: Rc<Slot<A>>,
+}
+
 /// A copy-on-write list of callbacks.
 pub(crate) struct Handlers<A: ?Sized> {
     list: Rc<[Rc<Slot<A>>]>,
@@ -55,14 +60,16 @@ impl<A: ?Sized> Handlers<A> {
         self.list = self.list.iter().cloned().chain([slot]).collect();
     }
 
-    /// Removes the callback with this id; returns whether it was there.
-    pub fn remove(&mut self, id: u64) -> bool {
-        let Some(slot) = self.list.iter().find(|s| s.id == id) else {
-            return false;
-        };
+    /// Removes the callback with this id and hands it back, or `None` if it was not
+    /// there. Drop what it returns only after the borrow of this list has ended: a
+    /// callback may own a subscription of the same source, whose drop removes it from
+    /// (and so borrows) a list again.
+    #[must_use = "drop the removed callback after the list's borrow ends"]
+    pub fn remove(&mut self, id: u64) -> Option<Removed<A>> {
+        let slot = Rc::clone(self.list.iter().find(|s| s.id == id)?);
         slot.active.set(false);
         self.list = self.list.iter().filter(|s| s.id != id).cloned().collect();
-        true
+        Some(Removed { _slot: slot })
     }
 
     /// The callbacks as they are now; cheap to take.
@@ -89,7 +96,7 @@ mod tests {
                 1,
                 Box::new(move |x| {
                     c.borrow_mut().push((1, *x));
-                    h.borrow_mut().remove(2);
+                    let _removed = h.borrow_mut().remove(2);
                 }),
             );
         }

@@ -368,8 +368,13 @@ impl StateCell {
         self.deliver();
     }
 
+    /// Removes an observer; returns whether it was there. The observer is dropped after
+    /// the list's borrow ends, since it may own another state subscription.
     pub fn remove(&self, id: u64) -> bool {
-        self.observers.borrow_mut().remove(id)
+        let removed = self.observers.borrow_mut().remove(id);
+        let was_there = removed.is_some();
+        drop(removed);
+        was_there
     }
 
     fn deliver(&self) {
@@ -419,6 +424,37 @@ mod tests {
         cell.set(ConnectionState::Open);
         let kinds: Vec<_> = seen.borrow().iter().map(|s| s.kind()).collect();
         assert_eq!(kinds, ["connecting", "open", "reconnecting", "open"]);
+    }
+
+    #[test]
+    fn removing_an_observer_that_owns_another_observers_removal() {
+        // Broke: the observer was freed while the list was borrowed, so one that owned
+        // another subscription of the same cell (whose drop removes it) panicked with
+        // BorrowMutError, a trap on wasm32.
+        struct Guard(Rc<StateCell>, u64);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                assert!(self.0.remove(self.1), "the owned observer was registered");
+            }
+        }
+        let cell = Rc::new(StateCell::default());
+        let inner_seen = recorder(&cell, 1);
+        let guard = Guard(cell.clone(), 1);
+        cell.observe(
+            2,
+            Box::new(move |_| {
+                let _owned = &guard;
+            }),
+        );
+        assert!(cell.remove(2));
+        // Both are gone: a change reaches neither.
+        cell.set(ConnectionState::Open);
+        assert_eq!(
+            inner_seen.borrow().len(),
+            1,
+            "only the state it was added in"
+        );
+        assert!(!cell.remove(1));
     }
 
     #[test]
