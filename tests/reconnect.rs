@@ -952,6 +952,63 @@ async fn reconnect_during_an_error_body_offline_shows_a_retry_now() {
 }
 
 #[wasm_bindgen_test]
+async fn a_page_hidden_during_an_error_body_shows_no_retry_time() {
+    // What broke: with `pause_when_hidden`, a page hidden while a 503's body was read
+    // showed `Reconnecting { delay: Some(backoff) }` and ran that timer while hidden,
+    // though the retry waits for the page (`delay` is documented `None` while hidden).
+    js(
+        "window.__hidden = false; Object.defineProperty(document, 'hidden', \
+        { configurable: true, get: () => window.__hidden });",
+    );
+    let answered = || js_sys::eval("window.__answered").is_ok_and(|v| v.is_truthy());
+    js("window.__answered = false; window.__fetch = window.fetch; \
+        window.fetch = (...args) => window.__fetch(...args).then((r) => { \
+        window.__answered = true; return r; });");
+    let token = token("hidden-error-body");
+    let source = open(
+        &format!("/scenario/status/503?body_delay_ms=5000&token={token}"),
+        Options::new()
+            .transport(Transport::Fetch)
+            .pause_when_hidden(true)
+            .reconnect_policy(exact_policy(2_000)),
+    );
+    let (mut states, _s) = states(&source);
+    wait_until("the answer's head", 5_000, answered).await;
+    js("window.fetch = window.__fetch; \
+        window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
+    let (retry, _) = until_state(&mut states, "the retry", is_reconnecting).await;
+    let (paused, _) = until_state(&mut states, "the pause", is_reconnecting).await;
+    // Visible again: the retry comes (the server asked no minimum), not after 2 s.
+    js("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))");
+    let (connecting, _) = until_state(&mut states, "the retry's connection", |s| {
+        matches!(s, ConnectionState::Connecting { .. })
+    })
+    .await;
+    source.close();
+    js("delete document.hidden; window.__hidden = false;");
+    assert!(
+        matches!(
+            retry,
+            ConnectionState::Reconnecting {
+                attempt: 1,
+                delay: None,
+                cause: ReconnectCause::HttpStatus { status: 503, .. },
+            }
+        ),
+        "{retry:?}"
+    );
+    assert_eq!(
+        paused,
+        ConnectionState::Reconnecting {
+            attempt: 1,
+            delay: None,
+            cause: ReconnectCause::PageHidden
+        }
+    );
+    assert_eq!(connecting, ConnectionState::Connecting { attempt: 1 });
+}
+
+#[wasm_bindgen_test]
 async fn time_offline_does_not_count_towards_max_elapsed() {
     // What broke: the streak's clock ran while the source waited for the network, so
     // after a while offline the first failure back online gave up (`max_elapsed`),

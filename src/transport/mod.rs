@@ -505,13 +505,17 @@ async fn drive(
                 Either::Right((interrupt, _)) => Err(interrupt),
             }
         };
+        // Whether the page went hidden while an error's body was read: the retry the
+        // policy makes then waits for the page, as one offline waits for the network.
+        let mut hid_an_answer = false;
         let end = match end {
             Err(interrupt) => match connector.interrupted() {
                 Some(AttemptEnd::Fatal(reason)) => return close(&sink, reason),
                 Some(answered) => {
-                    if let Interrupt::Reconnect = interrupt {
+                    match interrupt {
                         // The retry, if the policy makes one, is made now.
-                        control.reconnect.set(true);
+                        Interrupt::Reconnect => control.reconnect.set(true),
+                        Interrupt::Hidden => hid_an_answer = true,
                     }
                     Ok(answered)
                 }
@@ -583,7 +587,10 @@ async fn drive(
                     .max(failure.retry_after())
                     .unwrap_or_default()
                     .min(crate::core::retry::MAX_TIMER);
-                let offline = waits_for_network(&options);
+                // Offline, or hidden during the answer's body: the retry waits for the
+                // network or the page (at the loop's top), then for what is left of
+                // the server's minimum; it has no time to show until then.
+                let offline = waits_for_network(&options) || hid_an_answer;
                 // A reconnect() already asked for (it interrupted the read of an error
                 // body) ends the backoff at once; coming back online (it ended native's
                 // wait for the browser's retry), all of it past the server's minimum.
