@@ -155,7 +155,7 @@ export class TypedEventSource extends EventTarget {
       if (every && credentialed(href)) {
         throw new Error(
           'invalid event source options: the fetch transport cannot send a URL with a user name or password in it ' +
-            '(fetch refuses one): send the credentials in a header (Authorization), or use the native transport',
+            "(fetch refuses one, as Chromium's EventSource does): send the credentials in a header (Authorization) or a cookie instead",
         );
       }
       if (href === undefined) {

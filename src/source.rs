@@ -691,8 +691,8 @@ fn not_compiled_in(transport: Transport) -> Error {
 /// for the browser's EventSource), or a worker's location, and checks the scheme.
 /// Why the fetch transport refuses a URL with credentials (as `fetch` does).
 const CREDENTIALS_IN_URL: &str = "the fetch transport cannot send a URL with a user name or \
-     password in it (fetch refuses one): send the credentials in a header (Authorization), or \
-     use the native transport";
+     password in it (fetch refuses one, as Chromium's EventSource does): send the credentials \
+     in a header (Authorization) or a cookie instead";
 
 /// `fetch`: for the fetch transport, which refuses a URL with credentials in it.
 fn resolve_url(url: &str, fetch: bool) -> Result<String, Error> {

@@ -219,3 +219,10 @@ mod query {
 pub(crate) fn origin_of(url: &str) -> Option<String> {
     web_sys::Url::new(url).ok().map(|u| u.origin())
 }
+
+/// Whether `url` has a user name or password in it (which `fetch` refuses, and
+/// Chromium's EventSource too).
+#[cfg(feature = "native")]
+pub(crate) fn has_credentials(url: &str) -> bool {
+    web_sys::Url::new(url).is_ok_and(|u| !u.username().is_empty() || !u.password().is_empty())
+}

@@ -156,10 +156,8 @@ impl Connector for NativeConnector {
             let end = connection.finished(self.options.heartbeat).await;
             match end {
                 NativeEnd::Attempt(end) => end,
-                // The browser closes an open EventSource only when the page aborts it
-                // (window.stop()): it did not fail, it was stopped; close, as it did.
                 NativeEnd::BrowserGaveUp { while_open: true } => {
-                    AttemptEnd::Fatal(CloseReason::Failed)
+                    gave_up_while_open(dom::is_offline())
                 }
                 NativeEnd::BrowserGaveUp { while_open: false } => {
                     connection.es.close();
@@ -581,6 +579,9 @@ extern "C" {
     /// `performance.now()`, or 0.
     #[wasm_bindgen(js_name = performanceNow)]
     fn performance_now() -> f64;
+    /// Whether the same-origin `url` answers with a redirect (a Promise of a boolean).
+    #[cfg(feature = "probe")]
+    fn redirects(url: &str, with_credentials: bool, ms: f64) -> js_sys::Promise;
 }
 
 #[wasm_bindgen]
@@ -624,11 +625,32 @@ async fn why_it_gave_up(
     options: &Options,
     opened: bool,
 ) -> AttemptEnd {
-    let timing = timing_entry(requested, since).await;
+    // Chromium refuses to send a URL with credentials in it (EventSource fails at once,
+    // as with `fetch`), and no check can be made of it: it closes, as EventSource does.
+    // (Nor may the check's error, which would name the URL and its password, reach a
+    // state.)
+    if dom::has_credentials(url) {
+        return AttemptEnd::Fatal(CloseReason::Failed);
+    }
+    #[allow(unused_mut)]
+    let mut timing = timing_entry(requested, since).await;
     if dom::is_offline() && !(100.0..=599.0).contains(&timing) {
-        return AttemptEnd::Failed(Failure::Network {
-            message: "the browser gave up on the stream while offline".to_owned(),
-        });
+        return AttemptEnd::Failed(given_up_offline());
+    }
+    // A same-origin URL that redirects to another origin: its entry hides the answer
+    // there (a 5xx, a proxy's error page) as if none had come. Asked as cross-origin.
+    #[cfg(feature = "probe")]
+    let redirected = timing == NO_ANSWER
+        && wasm_bindgen_futures::JsFuture::from(redirects(
+            url,
+            options.with_credentials,
+            REDIRECT_CHECK_MS,
+        ))
+        .await
+        .is_ok_and(|answer| answer.is_truthy());
+    #[cfg(feature = "probe")]
+    if redirected {
+        timing = HIDDEN;
     }
     if let Some(end) = told_by_timing(timing, || answer_content_type(requested, since)) {
         return end;
@@ -640,7 +662,7 @@ async fn why_it_gave_up(
         // Cross-origin, a failed check is a CORS rejection only where the server
         // answers a request CORS does not judge (`no-cors`): Firefox gives up on an
         // unknown host or a lost network too, which Chromium retries.
-        let cross_origin = dom::origin_of(url) != dom::page_origin();
+        let cross_origin = redirected || dom::origin_of(url) != dom::page_origin();
         let refused_by_cors = may_be_cors(&found, opened, timing, cross_origin)
             && !dom::is_offline()
             && http::reachable_without_cors(url, options).await;
@@ -650,6 +672,24 @@ async fn why_it_gave_up(
     {
         let _ = (url, options, opened);
         AttemptEnd::Failed(unexplained_give_up())
+    }
+}
+
+/// The verdict when the browser gave up on a stream that was open. Chromium does so
+/// only when the page aborts it (window.stop()): it did not fail, it was stopped;
+/// close, as it did. Firefox also gives up on a lost network: `offline`, that is the
+/// network's, which the policy retries once back online.
+fn gave_up_while_open(offline: bool) -> AttemptEnd {
+    if offline {
+        AttemptEnd::Failed(given_up_offline())
+    } else {
+        AttemptEnd::Fatal(CloseReason::Failed)
+    }
+}
+
+fn given_up_offline() -> Failure {
+    Failure::Network {
+        message: "the browser gave up on the stream while offline".to_owned(),
     }
 }
 
@@ -685,6 +725,12 @@ async fn timing_entry(url: &str, since: f64) -> f64 {
 const ANSWERED: f64 = -1.0;
 /// A same-origin entry, whose details are never hidden, shows that no answer came.
 const NO_ANSWER: f64 = -3.0;
+/// An entry whose details are hidden (cross-origin without Timing-Allow-Origin).
+#[cfg(any(feature = "probe", test))]
+const HIDDEN: f64 = 0.0;
+/// How long the check of whether a same-origin URL redirects may wait for its head.
+#[cfg(feature = "probe")]
+const REDIRECT_CHECK_MS: f64 = 10_000.0;
 /// No entry: nothing is known.
 const NO_ENTRY: f64 = -4.0;
 
@@ -694,8 +740,9 @@ const NO_ENTRY: f64 = -4.0;
 /// browser gave up on before any came. The browser retries an unreachable server
 /// itself, so that is an abort (`window.stop()`, a blocked request): EventSource
 /// closes for good, and so does this, without asking the server again. (A URL that
-/// redirects to another origin hides its answer the same way, a 5xx there included:
-/// that closes too, as EventSource does.)
+/// redirects to another origin hides its answer the same way: with the `probe`
+/// feature, [`why_it_gave_up`] asks whether it redirects first, and asks the server
+/// as cross-origin if it does; without it, that closes too.)
 fn told_by_timing(timing: f64, content_type: impl FnOnce() -> String) -> Option<AttemptEnd> {
     if timing == NO_ANSWER {
         return Some(AttemptEnd::Fatal(CloseReason::Failed));
@@ -799,8 +846,7 @@ async fn probe(url: &str, options: &Options, timeout: Duration) -> Probe {
 mod tests {
     use super::*;
 
-    /// An entry whose details are hidden (cross-origin without Timing-Allow-Origin).
-    const UNKNOWN: f64 = 0.0;
+    const UNKNOWN: f64 = HIDDEN;
 
     #[cfg(feature = "probe")]
     #[test]
@@ -832,6 +878,22 @@ mod tests {
     #[cfg(feature = "probe")]
     fn after_probe(timing: f64, probe: Probe) -> AttemptEnd {
         told_by_probe(timing, probe, true, Duration::from_secs(30))
+    }
+
+    #[test]
+    fn an_open_stream_given_up_offline_is_the_networks() {
+        // What broke (a review): an open stream the browser gave up on (Firefox does on
+        // a lost network) closed for good, even offline, where the same give-up while
+        // connecting waits for the network.
+        assert!(matches!(
+            gave_up_while_open(true),
+            AttemptEnd::Failed(Failure::Network { .. })
+        ));
+        assert_eq!(
+            gave_up_while_open(false),
+            AttemptEnd::Fatal(CloseReason::Failed),
+            "online, the page stopped it"
+        );
     }
 
     #[test]
