@@ -80,10 +80,14 @@ function initial(id) {
 /** Holds the shared connection for `key` (of `options`) while mounted and feeds `setView`. */
 function useConnection(key, options, type, setView, { start, event }) {
   const current = useRef(null);
+  // This hook, as the registry's owner: the same object across StrictMode's double
+  // effects, another one in a remounted (keyed) component.
+  const owner = useRef(null);
+  owner.current ??= {};
   const id = viewId(key, type);
   useEffect(() => {
     if (!canConnect) return undefined;
-    const shared = acquire(key, options);
+    const shared = acquire(key, options, owner.current);
     current.current = shared;
     setView(start(shared));
     const stop = shared.watch(type, {
@@ -96,7 +100,7 @@ function useConnection(key, options, type, setView, { start, event }) {
     });
     return () => {
       stop();
-      shared.release();
+      shared.release(owner.current);
       if (current.current === shared) current.current = null;
     };
     // `options`, `start` and `event` are read when the key or the type change, as intended.

@@ -92,10 +92,22 @@ function resolved(url) {
   return (canConnect && absolute(text)) || text;
 }
 
-/** Takes (or opens) the connection for `key`, the key of `options`; the caller must
- *  `release()` it once. */
-export function acquire(key, options) {
+/**
+ * Takes (or opens) the connection for `key`, the key of `options`, for `owner` (an
+ * object that stands for one hook while it lives); the caller must `release(owner)` it
+ * once. A connection every user left (closed a task later, unless taken back) is taken
+ * back only by a user that left it (React StrictMode's second mount, a Vue watcher's
+ * new event type), or when it still streams on in subscription mode (a route's next
+ * page): another hook gets a connection of its own when the one left is a request
+ * (`mode: "request"`, whose answer is its own: a keyed remount such as "regenerate"
+ * sends the request again) or was ended (`close()`, a completed answer).
+ */
+export function acquire(key, options, owner) {
   let shared = entries.get(key);
+  if (shared && shared.users === 0 && !shared.left.has(owner) && (shared.request || shared.ended)) {
+    shared.drop();
+    shared = null;
+  }
   if (!shared) {
     shared = new Shared(key, options);
     entries.set(key, shared);
@@ -112,6 +124,8 @@ export function acquire(key, options) {
 class Shared {
   users = 0;
   state = CONNECTING;
+  /** The owners that released it within the last task (see `acquire`). */
+  left = new Set();
   #key;
   #url;
   #options;
@@ -128,6 +142,16 @@ class Shared {
     [this.#url, this.#options] = JSON.parse(key);
     if (key.includes(JSON.stringify(LOST))) this.#options = options;
     this.#open();
+  }
+
+  /** Whether it is a request's answer (`mode: "request"`). */
+  get request() {
+    return this.#options?.mode === 'request';
+  }
+
+  /** Whether it was ended on purpose (`close()`) or by its answer's end. */
+  get ended() {
+    return this.state.kind === 'closed' && !failed(this.state);
   }
 
   /** The closed state when a failure closed the connection (what a watcher's `error`
@@ -170,16 +194,23 @@ class Shared {
     };
   }
 
-  /** One user fewer; the last one closes the source a task later unless another user
-   *  took it by then. */
-  release() {
+  /** One user fewer; the last one closes the source a task later unless a user took
+   *  it by then. */
+  release(owner) {
     this.users -= 1;
-    if (this.users > 0) return;
+    this.left.add(owner);
     setTimeout(() => {
+      this.left.delete(owner);
       if (this.users > 0 || entries.get(this.#key) !== this) return;
-      entries.delete(this.#key);
-      this.#source?.close();
+      this.drop();
     }, 0);
+  }
+
+  /** Out of the registry, and closed: no user holds it. */
+  drop() {
+    if (entries.get(this.#key) === this) entries.delete(this.#key);
+    this.#watchers.clear();
+    this.#source?.close();
   }
 
   /** Closes the connection for every user; `reconnect()` opens it again. */

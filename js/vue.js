@@ -26,10 +26,12 @@ export function useEventSource(url, type, options) {
   const error = shallowRef(null);
   let current = null;
   let stop = null;
+  // This composable, as the registry's owner (see js/shared.js `acquire`).
+  const owner = {};
 
   const leave = () => {
     stop?.();
-    current?.release();
+    current?.release(owner);
     stop = null;
     current = null;
   };
@@ -54,7 +56,7 @@ export function useEventSource(url, type, options) {
       [() => connectionKey(toValue(url), toValue(options)), () => String(toValue(type))],
       ([key, eventType]) => {
         leave();
-        const shared = acquire(key, toValue(options));
+        const shared = acquire(key, toValue(options), owner);
         current = shared;
         if (!hydrating) show(shared, eventType);
         stop = shared.watch(eventType, {

@@ -288,6 +288,39 @@ if (base) {
         await strict.close();
       }
     });
+
+    // Regression (a review): the registry gave a component mounted after the others
+    // left (a new `key`: "regenerate") the connection they left, a task before its
+    // close: a request's answer, ended or still streaming, so the request never went
+    // again and the new component showed the old answer.
+    await runner.check('request mode: a remount with a new key sends the request again; StrictMode sends it once', async () => {
+      const token = unique('react-regenerate');
+      const again = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(again);
+        await again.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('react-answer')}`);
+        await waitUntil(again, 'the app', () => window.app);
+        const answered = async (what) => {
+          await waitUntil(again, what, () => document.querySelector('#answer-badge')?.textContent === 'closed:completed');
+          return again.evaluate(() => document.querySelector('#answer').textContent);
+        };
+        await again.evaluate((t) => {
+          window.answerToken = t;
+          window.app.setAnswer(1);
+        }, token);
+        const first = await answered('the first answer');
+        const once = (await server.log(token)).map((r) => r.method);
+        await again.evaluate(() => window.app.setAnswer(2));
+        await server.until('the second request', async () => (await server.log(token)).map((r) => r.method), ['POST', 'POST']);
+        const second = await answered('the second answer');
+        const got = JSON.stringify({ first, once, second });
+        if (got !== JSON.stringify({ first: '3', once: ['POST'], second: '3' })) throw new Error(`the answers and the request log: ${got}`);
+        const unexpected = pageErrors.unexpected();
+        if (unexpected.length) throw new Error([...new Set(unexpected.map((e) => e.text))].slice(0, 3).join('\n'));
+      } finally {
+        await again.close();
+      }
+    });
   } finally {
     await site?.close();
     await browser.close();

@@ -89,6 +89,24 @@ function Refused() {
   );
 }
 
+/** A request's answer (`mode: "request"`, the test's `window.answerToken` in its
+ *  log), keyed by the attempt: a new key is a new component ("regenerate"), whose
+ *  request goes again. */
+function Answer() {
+  const { state, data } = useEventSource(`${server}/scenario/burst/3?then=close&token=${window.answerToken}`, 'message', {
+    transport: 'fetch',
+    mode: 'request',
+    method: 'POST',
+    body: JSON.stringify({ prompt: 'the same one' }),
+  });
+  return (
+    <section>
+      <span id="answer-badge">{state.kind === 'closed' ? `closed:${state.reason}` : state.kind}</span>
+      <span id="answer">{data === undefined ? '-' : String(data.seq)}</span>
+    </section>
+  );
+}
+
 /** Counts its effect's runs: 2 under StrictMode's double effects in development. */
 function Probe() {
   useEffect(() => {
@@ -102,8 +120,9 @@ function App() {
   const [shown, setShown] = useState(true);
   const [late, setLate] = useState(false);
   const [refused, setRefused] = useState(false);
+  const [answer, setAnswer] = useState(null);
   useEffect(() => {
-    window.app = { setChannel, setShown, setLate, setRefused };
+    window.app = { setChannel, setShown, setLate, setRefused, setAnswer };
   }, []);
   const url = urlOf(channel);
   return (
@@ -112,6 +131,7 @@ function App() {
       <Probe />
       <p id="url">{url}</p>
       {refused ? <Refused /> : null}
+      {answer === null ? null : <Answer key={answer} />}
       {shown ? (
         <>
           <Latest url={url} />
