@@ -22,9 +22,10 @@ use std::task::{Context, Poll, Waker};
 /// [`EventSource::subscribe_with_capacity`](crate::EventSource::subscribe_with_capacity)).
 /// A consumer that falls that far behind loses the oldest queued events, not memory:
 /// [`dropped`](Self::dropped) counts them, so it can tell and, say, reload. The bound
-/// is in events: in bytes it is the capacity times
+/// is in events. On the fetch transport it is, in bytes, the capacity times
 /// [`max_event_size`](crate::Options::max_event_size) (1 MiB by default), so lower one
-/// of them for a feed of large events and a consumer that may stall.
+/// of them for a feed of large events and a consumer that may stall; on native the
+/// browser bounds no event's size, so only the capacity does.
 ///
 /// ```no_run
 /// use futures::StreamExt;

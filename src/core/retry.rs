@@ -250,8 +250,9 @@ impl ReconnectPolicy {
         }
     }
 
-    /// Whether the limits are reached after `attempt` failed retries in a row that
-    /// have been failing for `elapsed`.
+    /// Whether the limits are reached for retry `attempt` (from 1: the failures in a
+    /// row so far, the first being the connection's own), after failing for `elapsed`.
+    /// With `max_attempts(3)`, retries 1 to 3 are made and `exhausted(4, _)` is true.
     pub fn exhausted(&self, attempt: u32, elapsed: Duration) -> bool {
         self.max_attempts.is_some_and(|max| attempt > max)
             || self.max_elapsed.is_some_and(|max| elapsed >= max)

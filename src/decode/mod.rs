@@ -70,7 +70,8 @@ impl<T> Message<T> {
 pub struct DecodeError {
     /// The event type of the payload that failed.
     pub event_type: String,
-    /// The raw data, unchanged.
+    /// The raw data, unchanged; empty for an event dropped for its size
+    /// ([`max_event_size`](crate::Options::max_event_size)), which `reason` then says.
     pub data: String,
     /// The last event id after this event.
     pub last_event_id: String,
@@ -82,10 +83,19 @@ pub struct DecodeError {
     /// path of the value, such as `invalid type: the string "x", expected u64 (at
     /// .items[2].count)`.
     pub reason: String,
+    /// Whether the event was dropped for its size, not refused by the decoder.
+    dropped: bool,
 }
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.dropped {
+            return write!(
+                f,
+                "the \"{}\" event (last id \"{}\") did not reach the handler for {}: {}",
+                self.event_type, self.last_event_id, self.target, self.reason
+            );
+        }
         const SHOWN: usize = 80;
         let shown = match self.data.char_indices().nth(SHOWN) {
             Some((end, _)) => format!("{}…", &self.data[..end]),
@@ -269,6 +279,7 @@ impl RawEvent {
                 last_event_id: self.last_event_id().to_owned(),
                 target: std::any::type_name::<T>(),
                 reason,
+                dropped: self.too_big.is_some(),
             }),
         }
     }
@@ -367,6 +378,14 @@ mod tests {
             err.reason
         );
         assert!(err.reason.contains("max_event_size"), "{}", err.reason);
+        // What broke (a review): its sentence said the event "is not valid JSON …; its
+        // data was \"\"", though its data was dropped unread.
+        assert!(err.data.is_empty());
+        let text = err.to_string();
+        assert!(
+            !text.contains("not valid JSON") && text.contains("did not reach the handler"),
+            "{text}"
+        );
         // What broke (a review): the cap counts the type and id too, but the sentence
         // said the data alone was over it, "9 bytes or more, over the limit of 16".
         let mut parser = crate::core::parse::Parser::with_max_event_size(16);

@@ -33,8 +33,8 @@ export function History() {
   const { events } = useEventSourceEvents<Chat>(new URL("/events", location.href), "chat", undefined, { keep: 10 });
   return (
     <ul>
-      {events.map(({ data, meta }) => (
-        <li key={meta.lastEventId}>{data.text}</li>
+      {events.map(({ data }, i) => (
+        <li key={i}>{data.text}</li>
       ))}
     </ul>
   );
