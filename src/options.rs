@@ -186,7 +186,7 @@ impl Options {
             && self.retry_request == other.retry_request
             && self.method == other.method
             && self.body == other.body
-            && self.headers == other.headers
+            && same_headers(&self.headers, &other.headers)
             && self.header_fn.is_some() == other.header_fn.is_some()
             && self.last_event_id == other.last_event_id
             && self.heartbeat == other.heartbeat
@@ -199,6 +199,26 @@ impl Options {
             && self.max_event_size == other.max_event_size
             && self.share == other.share
     }
+}
+
+/// Whether two header lists send the same headers: names compared without case and in
+/// any order, the values of one name in theirs (a request's headers are a set of names,
+/// whose repeated values are joined in order). A list built from a `HashMap` comes out
+/// in another order each time, and must not make a hook connect again.
+fn same_headers(a: &[(String, String)], b: &[(String, String)]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    fn sorted(list: &[(String, String)]) -> Vec<(String, &str)> {
+        let mut list: Vec<(String, &str)> = list
+            .iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str()))
+            .collect();
+        // Stable: a name's values keep their order.
+        list.sort_by(|x, y| x.0.cmp(&y.0));
+        list
+    }
+    a == b || sorted(a) == sorted(b)
 }
 
 impl Options {
@@ -665,6 +685,31 @@ impl Options {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headers_in_another_order_are_the_same_settings() {
+        // What broke (a review): headers were compared in order, so a Yew component
+        // that built them from a HashMap (another order each render) reconnected at
+        // every render.
+        let one = Options::new()
+            .header("A", "1")
+            .header("b", "2")
+            .header("a", "3");
+        let other = Options::new()
+            .header("B", "2")
+            .header("a", "1")
+            .header("A", "3");
+        assert!(one.same_settings(&other));
+        let values_swapped = Options::new()
+            .header("b", "2")
+            .header("a", "3")
+            .header("a", "1");
+        assert!(
+            !one.same_settings(&values_swapped),
+            "a name's values in order"
+        );
+        assert!(!one.same_settings(&Options::new().header("A", "1").header("b", "2")));
+    }
 
     #[test]
     fn timers_from_options_are_validated() {
