@@ -202,7 +202,8 @@ pub enum CloseReason {
     NoContent,
     /// The request could not be built, for example a header callback returned an
     /// invalid header name (fetch), or the browser refused to construct the
-    /// EventSource (native).
+    /// EventSource (native); or the page's Content Security Policy blocks it (both,
+    /// as its violation report says; EventSource closes for good too).
     InvalidRequest {
         /// What the browser said.
         message: String,

@@ -68,12 +68,6 @@ export function answerContentType(url, since) {
   return entry ? String(entry.contentType || '') : '';
 }
 
-// `performance.now()`, or 0 where there is no Performance API.
-export function performanceNow() {
-  const perf = globalThis.performance;
-  return perf && typeof perf.now === 'function' ? perf.now() : 0;
-}
-
 // The one entry of `url` since `since` not made by fetch (the native transport's check
 // fetches the same URL, and its entry must not pass for the EventSource's). With two,
 // another EventSource of the page asked for the same URL meanwhile, and which entry is

@@ -214,6 +214,54 @@ mod query {
     }
 }
 
+/// How long a request the browser refused waits for a Content Security Policy report.
+#[cfg(any(feature = "fetch", feature = "native"))]
+pub(crate) const POLICY_WAIT: Duration = Duration::from_millis(50);
+
+/// The directive of the page's Content Security Policy that blocked the request to
+/// `url` made at or after `since` ([`performance_now`]), as its violation report said
+/// within `wait` (the report comes a moment after `fetch` rejects); `None` if none did.
+#[cfg(any(feature = "fetch", feature = "native"))]
+pub(crate) async fn blocked_by_policy(url: &str, since: f64, wait: Duration) -> Option<String> {
+    let found = wasm_bindgen_futures::JsFuture::from(policy::blocked_by(
+        url,
+        since,
+        wait.as_millis() as f64,
+    ))
+    .await
+    .ok()?
+    .as_string()?;
+    (!found.is_empty()).then_some(found)
+}
+
+/// `performance.now()`, or 0 where there is no Performance API.
+#[cfg(any(feature = "fetch", feature = "native"))]
+pub(crate) fn performance_now() -> f64 {
+    policy::performance_now()
+}
+
+/// What the close reason says of a request the page's Content Security Policy blocked.
+#[cfg(any(feature = "fetch", feature = "native"))]
+pub(crate) fn blocked_message(directive: &str) -> String {
+    format!(
+        "the page's Content Security Policy blocks it ({directive}): allow the stream's \
+         origin in that directive"
+    )
+}
+
+#[cfg(any(feature = "fetch", feature = "native"))]
+mod policy {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen(module = "/src/transport/policy.js")]
+    extern "C" {
+        #[wasm_bindgen(js_name = blockedBy)]
+        pub(super) fn blocked_by(url: &str, since: f64, ms: f64) -> js_sys::Promise;
+        #[wasm_bindgen(js_name = performanceNow)]
+        pub(super) fn performance_now() -> f64;
+    }
+}
+
 /// The origin of an absolute URL.
 #[cfg(any(feature = "fetch", feature = "probe", feature = "share"))]
 pub(crate) fn origin_of(url: &str) -> Option<String> {

@@ -205,10 +205,17 @@ impl FetchConnector {
     /// browser's error says the same for each; what it was decides what follows.
     async fn refused(
         &mut self,
+        (url, since): (&str, f64),
         message: String,
         sent_header: bool,
         attempts: &Rc<RefCell<Attempts>>,
     ) -> AttemptEnd {
+        // The page's Content Security Policy blocked it (EventSource closes for good).
+        if let Some(directive) = dom::blocked_by_policy(url, since, dom::POLICY_WAIT).await {
+            return AttemptEnd::Fatal(CloseReason::InvalidRequest {
+                message: dom::blocked_message(&directive),
+            });
+        }
         let failure = Failure::Network { message };
         if !self.cross_origin {
             return AttemptEnd::Failed(failure);
@@ -300,13 +307,20 @@ impl FetchConnector {
         };
 
         let heartbeat = self.options.heartbeat;
+        let since = dom::performance_now();
         let fetched = within(heartbeat, JsFuture::from(dom::global_fetch(url, &init))).await;
         let response = match fetched {
             Ok(Ok(response)) => response,
             Ok(Err(e)) => {
+                let url = url.to_owned();
                 return self
-                    .refused(dom::js_message(e), !header_id.is_empty(), attempts)
-                    .await
+                    .refused(
+                        (&url, since),
+                        dom::js_message(e),
+                        !header_id.is_empty(),
+                        attempts,
+                    )
+                    .await;
             }
             // No answer within the heartbeat timeout: the server has the request, so a
             // request's answer is cut, not refused.

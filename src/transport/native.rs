@@ -140,7 +140,7 @@ impl Connector for NativeConnector {
                 _ => (self.url.clone(), String::new()),
             };
             // Before the constructor, which may start the request at once.
-            let started = performance_now();
+            let started = dom::performance_now();
             let es = match open_event_source(&url, self.options.with_credentials) {
                 Ok(es) => es,
                 Err(e) => {
@@ -346,7 +346,7 @@ impl Connection {
             // The browser is retrying by itself: a reconnection, never a close.
             web_sys::EventSource::CONNECTING => {
                 self.open_now.set(false);
-                self.request_started.set(performance_now());
+                self.request_started.set(dom::performance_now());
                 // The heartbeat times the browser's reconnection from here: the quiet
                 // before the loss must not cut short the wait its retry: asked for.
                 self.last_activity.set(dom::now());
@@ -576,9 +576,6 @@ extern "C" {
     /// The content type that entry reports, or "".
     #[wasm_bindgen(js_name = answerContentType)]
     fn answer_content_type(url: &str, since: f64) -> String;
-    /// `performance.now()`, or 0.
-    #[wasm_bindgen(js_name = performanceNow)]
-    fn performance_now() -> f64;
     /// Whether the same-origin `url` answers with a redirect (a Promise of a boolean).
     #[cfg(feature = "probe")]
     fn redirects(url: &str, with_credentials: bool, ms: f64) -> js_sys::Promise;
@@ -631,6 +628,12 @@ async fn why_it_gave_up(
     // state.)
     if dom::has_credentials(url) {
         return AttemptEnd::Fatal(CloseReason::Failed);
+    }
+    // Nor one the page's Content Security Policy blocks, as its report says.
+    if let Some(directive) = dom::blocked_by_policy(requested, since, dom::POLICY_WAIT).await {
+        return AttemptEnd::Fatal(CloseReason::InvalidRequest {
+            message: dom::blocked_message(&directive),
+        });
     }
     #[allow(unused_mut)]
     let mut timing = timing_entry(requested, since).await;

@@ -553,6 +553,43 @@ async function apiChecks(browser, site) {
     if (got.states.includes('secret')) throw new Error(`the password in a state: ${got.states}`);
   });
 
+  // Regression: a request the page's Content Security Policy blocks fails as a lost
+  // network does (a TypeError; native: the browser gives up, and so does the check),
+  // so it was retried for good, each retry one more violation report, where
+  // EventSource closes at once. The violation's report now says why: closed.
+  await runner.check("both transports: a request the page's Content Security Policy blocks closes, saying so", async () => {
+    const got = await inPage(async ({ base }) => {
+      await window.packageInit();
+      const meta = document.createElement('meta');
+      meta.httpEquiv = 'Content-Security-Policy';
+      meta.content = "connect-src 'self'";
+      document.head.append(meta);
+      let violations = 0;
+      document.addEventListener('securitypolicyviolation', () => (violations += 1));
+      const url = `${base}/events?channel=csp-blocked`;
+      const plain = new EventSource(url);
+      const out = {};
+      for (const transport of ['native', 'fetch']) {
+        const es = new TypedEventSource(url, { transport, retry: { baseMs: 50, floorMs: 50, maxMs: 100, jitter: false } });
+        const states = [];
+        es.onState((s) => states.push(s));
+        const deadline = performance.now() + 8000;
+        while (es.readyState !== 2 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        const last = states.at(-1);
+        out[transport] = `${es.readyState} ${last.kind} ${last.reason} ${last.message}`;
+        es.close();
+      }
+      out.plain = plain.readyState;
+      plain.close();
+      out.violations = violations;
+      return out;
+    }, { base });
+    const closed = /^2 closed invalid-request the request could not be made: the page's Content Security Policy blocks it \(connect-src\): allow the stream's origin/;
+    if (!closed.test(got.native) || !closed.test(got.fetch) || got.plain !== 2) throw new Error(JSON.stringify(got));
+    // One for each request: the browser's, native's (and its check's) and fetch's.
+    if (got.violations > 6) throw new Error(`requests went on: ${JSON.stringify(got)}`);
+  });
+
   // Regression (a review): on native, a same-origin URL that redirects to another
   // origin has a timing entry that hides the answer there, which read as "no answer
   // came" (a window.stop()): one 502 behind the redirect (here a proxy's, without CORS
