@@ -65,7 +65,8 @@
 //!   an origin.
 //! - `probe` (default, implies `native`): when the browser gives up on its
 //!   `EventSource` and its Resource Timing entry does not say why, one `fetch` asks the
-//!   server, so the close reason is precise. Without it (4.4 KB less gzipped wasm in
+//!   server (cross-origin, a `no-cors` one more where that fails), so the close reason
+//!   is precise. Without it (4.4 KB less gzipped wasm in
 //!   a native-only app) such a give-up is a [`Failure::Network`] the policy retries.
 //! - `js`: the JavaScript class `TypedEventSource` (the npm package is built with it).
 //! - `leptos`, `yew`: hooks for those frameworks, in the modules `leptos` and `yew`

@@ -175,7 +175,8 @@ pub enum CloseReason {
     ClosedByClient,
     /// The connection failed in a way that has no more precise reason: the browser
     /// gave up (native) on a request the page aborted (`window.stop()`), on a CORS
-    /// rejection, or where the check that followed could not tell why; or the
+    /// rejection, on a URL with credentials (which Chromium refuses to send), or where
+    /// the check that followed could not tell why; or the
     /// policy's predicate refused to retry a network error or an ended stream.
     Failed,
     /// The server answered with an HTTP status other than 200 and 204 (fetch; native

@@ -39,29 +39,6 @@ export function answerTiming(url, since) {
   }
 }
 
-// Whether `url` (same-origin) answers with a redirect: where it leads to another
-// origin, the entry hides that answer as if none had come. One request that does not
-// follow it, dropped once its head is in, or after `ms` without one (false).
-export async function redirects(url, withCredentials, ms) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), ms);
-  try {
-    const answer = await fetch(url, {
-      redirect: 'manual',
-      cache: 'no-store',
-      credentials: withCredentials ? 'include' : 'same-origin',
-      headers: { Accept: 'text/event-stream' },
-      signal: controller.signal,
-    });
-    return answer.type === 'opaqueredirect';
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-}
-
 // The `Content-Type` that entry reports, or "".
 export function answerContentType(url, since) {
   const entry = lastEntry(url, since);

@@ -60,6 +60,8 @@ impl Native {
             sink: sink.clone(),
             shared: Rc::clone(&shared),
             opened: Rc::default(),
+            #[cfg(feature = "probe")]
+            elsewhere: Rc::default(),
         };
         Native {
             shared,
@@ -111,6 +113,10 @@ struct NativeConnector {
     shared: Rc<Listened>,
     /// A connection opened: cross-origin, CORS let the stream through.
     opened: Rc<Cell<bool>>,
+    /// The latest stream's events came from another origin than the URL's: it
+    /// redirects there (see `why_it_gave_up`).
+    #[cfg(feature = "probe")]
+    elsewhere: Rc<Cell<bool>>,
 }
 
 /// Clears `Listened::current` when the connection's future ends or is dropped.
@@ -162,7 +168,15 @@ impl Connector for NativeConnector {
                 NativeEnd::BrowserGaveUp { while_open: false } => {
                     connection.es.close();
                     let since = connection.request_started.get();
-                    why_it_gave_up(&url, since, &self.url, &self.options, self.opened.get()).await
+                    #[cfg(feature = "probe")]
+                    let elsewhere = self.elsewhere.get();
+                    #[cfg(not(feature = "probe"))]
+                    let elsewhere = false;
+                    let seen = Seen {
+                        opened: self.opened.get(),
+                        elsewhere,
+                    };
+                    why_it_gave_up(&url, since, &self.url, &self.options, seen).await
                 }
             }
         })
@@ -220,6 +234,9 @@ struct Connection {
     online: RefCell<Option<Listener>>,
     /// The connector's: set when this connection opens.
     opened_once: Rc<Cell<bool>>,
+    /// The connector's: set by this connection's first event.
+    #[cfg(feature = "probe")]
+    elsewhere: Rc<Cell<bool>>,
 }
 
 impl Connection {
@@ -248,6 +265,8 @@ impl Connection {
             browser_id: Cell::new(false),
             online: RefCell::default(),
             opened_once: Rc::clone(&connector.opened),
+            #[cfg(feature = "probe")]
+            elsewhere: Rc::clone(&connector.elsewhere),
         });
         let target: &EventTarget = connection.es.as_ref();
         let weak = Rc::downgrade(&connection);
@@ -478,7 +497,13 @@ impl Connection {
         // One EventSource has one origin: read it once.
         let origin = {
             let mut origin = self.origin.borrow_mut();
-            Rc::clone(origin.get_or_insert_with(|| ev.origin().into()))
+            Rc::clone(origin.get_or_insert_with(|| {
+                let origin: Rc<str> = ev.origin().into();
+                #[cfg(feature = "probe")]
+                self.elsewhere
+                    .set(dom::origin_of(&self.es.url()).as_deref() != Some(&*origin));
+                origin
+            }))
         };
         // The browser hides whether the event had an `id` field: one whose id is the
         // one before it on this connection counts as carrying none of its own, and a
@@ -576,9 +601,6 @@ extern "C" {
     /// The content type that entry reports, or "".
     #[wasm_bindgen(js_name = answerContentType)]
     fn answer_content_type(url: &str, since: f64) -> String;
-    /// Whether the same-origin `url` answers with a redirect (a Promise of a boolean).
-    #[cfg(feature = "probe")]
-    fn redirects(url: &str, with_credentials: bool, ms: f64) -> js_sys::Promise;
 }
 
 #[wasm_bindgen]
@@ -596,6 +618,17 @@ extern "C" {
     fn last_event_id_text(this: &SseMessage) -> String;
     #[wasm_bindgen(method, getter)]
     fn origin(this: &SseMessage) -> String;
+}
+
+/// What the source's earlier streams showed, for [`why_it_gave_up`] (whose check, with
+/// the `probe` feature, reads it).
+#[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "probe"), allow(dead_code))]
+struct Seen {
+    /// A stream opened: cross-origin, CORS let it through.
+    opened: bool,
+    /// The latest stream's events came from another origin than the URL's.
+    elsewhere: bool,
 }
 
 /// Why the browser gave up on `requested` (readyState CLOSED while connecting), as the
@@ -620,16 +653,9 @@ async fn why_it_gave_up(
     since: f64,
     url: &str,
     options: &Options,
-    opened: bool,
+    seen: Seen,
 ) -> AttemptEnd {
-    // Chromium refuses to send a URL with credentials in it (EventSource fails at once,
-    // as with `fetch`), and no check can be made of it: it closes, as EventSource does.
-    // (Nor may the check's error, which would name the URL and its password, reach a
-    // state.)
-    if dom::has_credentials(url) {
-        return AttemptEnd::Fatal(CloseReason::Failed);
-    }
-    // Nor one the page's Content Security Policy blocks, as its report says.
+    // A request the page's Content Security Policy blocks closes, as its report says.
     if let Some(directive) = dom::blocked_by_policy(requested, since, dom::POLICY_WAIT).await {
         return AttemptEnd::Fatal(CloseReason::InvalidRequest {
             message: dom::blocked_message(&directive),
@@ -640,23 +666,22 @@ async fn why_it_gave_up(
     if dom::is_offline() && !(100.0..=599.0).contains(&timing) {
         return AttemptEnd::Failed(given_up_offline());
     }
-    // A same-origin URL that redirects to another origin: its entry hides the answer
-    // there (a 5xx, a proxy's error page) as if none had come. Asked as cross-origin.
+    // A same-origin URL whose stream came from another origin redirects there: its
+    // entry hides the answer there (a 5xx, a proxy's error page) as if none had come.
+    // Asked as cross-origin.
     #[cfg(feature = "probe")]
-    let redirected = timing == NO_ANSWER
-        && wasm_bindgen_futures::JsFuture::from(redirects(
-            url,
-            options.with_credentials,
-            REDIRECT_CHECK_MS,
-        ))
-        .await
-        .is_ok_and(|answer| answer.is_truthy());
-    #[cfg(feature = "probe")]
-    if redirected {
+    if seen.elsewhere && timing == NO_ANSWER {
         timing = HIDDEN;
     }
     if let Some(end) = told_by_timing(timing, || answer_content_type(requested, since)) {
         return end;
+    }
+    // Chromium refuses to send a URL with credentials in it (EventSource fails at once,
+    // as with `fetch`), and no check can be made of it: it closes, as EventSource does.
+    // (Nor may the check's error, which would name the URL and its password, reach a
+    // state.)
+    if dom::has_credentials(url) {
+        return AttemptEnd::Fatal(CloseReason::Failed);
     }
     #[cfg(feature = "probe")]
     {
@@ -665,15 +690,15 @@ async fn why_it_gave_up(
         // Cross-origin, a failed check is a CORS rejection only where the server
         // answers a request CORS does not judge (`no-cors`): Firefox gives up on an
         // unknown host or a lost network too, which Chromium retries.
-        let cross_origin = redirected || dom::origin_of(url) != dom::page_origin();
-        let refused_by_cors = may_be_cors(&found, opened, timing, cross_origin)
+        let cross_origin = seen.elsewhere || dom::origin_of(url) != dom::page_origin();
+        let refused_by_cors = may_be_cors(&found, seen.opened, timing, cross_origin)
             && !dom::is_offline()
             && http::reachable_without_cors(url, options).await;
         told_by_probe(timing, found, refused_by_cors, timeout)
     }
     #[cfg(not(feature = "probe"))]
     {
-        let _ = (url, options, opened);
+        let _ = (url, options, seen);
         AttemptEnd::Failed(unexplained_give_up())
     }
 }
@@ -731,9 +756,6 @@ const NO_ANSWER: f64 = -3.0;
 /// An entry whose details are hidden (cross-origin without Timing-Allow-Origin).
 #[cfg(any(feature = "probe", test))]
 const HIDDEN: f64 = 0.0;
-/// How long the check of whether a same-origin URL redirects may wait for its head.
-#[cfg(feature = "probe")]
-const REDIRECT_CHECK_MS: f64 = 10_000.0;
 /// No entry: nothing is known.
 const NO_ENTRY: f64 = -4.0;
 
@@ -744,8 +766,9 @@ const NO_ENTRY: f64 = -4.0;
 /// itself, so that is an abort (`window.stop()`, a blocked request): EventSource
 /// closes for good, and so does this, without asking the server again. (A URL that
 /// redirects to another origin hides its answer the same way: with the `probe`
-/// feature, [`why_it_gave_up`] asks whether it redirects first, and asks the server
-/// as cross-origin if it does; without it, that closes too.)
+/// feature, where the events of a stream of the source came from another origin,
+/// [`why_it_gave_up`] asks the server as cross-origin instead; without it, or before
+/// any event told, that closes too.)
 fn told_by_timing(timing: f64, content_type: impl FnOnce() -> String) -> Option<AttemptEnd> {
     if timing == NO_ANSWER {
         return Some(AttemptEnd::Fatal(CloseReason::Failed));
