@@ -977,13 +977,16 @@ async fn a_page_hidden_during_an_error_body_shows_no_retry_time() {
     js("window.fetch = window.__fetch; \
         window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
     let (retry, _) = until_state(&mut states, "the retry", is_reconnecting).await;
+    let decided = js_sys::Date::now();
     let (paused, _) = until_state(&mut states, "the pause", is_reconnecting).await;
-    // Visible again: the retry comes (the server asked no minimum), not after 2 s.
+    // Visible again a moment later: the rest of the backoff is waited, and shown.
     js("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))");
+    let (waiting, _) = until_state(&mut states, "the rest of the wait", is_reconnecting).await;
     let (connecting, _) = until_state(&mut states, "the retry's connection", |s| {
         matches!(s, ConnectionState::Connecting { .. })
     })
     .await;
+    let waited = js_sys::Date::now() - decided;
     source.close();
     js("delete document.hidden; window.__hidden = false;");
     assert!(
@@ -1005,7 +1008,19 @@ async fn a_page_hidden_during_an_error_body_shows_no_retry_time() {
             cause: ReconnectCause::PageHidden
         }
     );
+    assert!(
+        matches!(
+            waiting,
+            ConnectionState::Reconnecting {
+                attempt: 1,
+                delay: Some(d),
+                cause: ReconnectCause::HttpStatus { status: 503, .. },
+            } if d > Duration::from_millis(1_000) && d <= Duration::from_millis(2_000)
+        ),
+        "{waiting:?}"
+    );
     assert_eq!(connecting, ConnectionState::Connecting { attempt: 1 });
+    assert!(waited >= 1_900.0, "the backoff was cut short: {waited} ms");
 }
 
 #[wasm_bindgen_test]

@@ -589,7 +589,8 @@ async fn drive(
                     .min(crate::core::retry::MAX_TIMER);
                 // Offline, or hidden during the answer's body: the retry waits for the
                 // network or the page (at the loop's top), then for what is left of
-                // the server's minimum; it has no time to show until then.
+                // the server's minimum (offline) or of the backoff (hidden); it has no
+                // time to show until then.
                 let offline = waits_for_network(&options) || hid_an_answer;
                 // A reconnect() already asked for (it interrupted the read of an error
                 // body) ends the backoff at once; coming back online (it ended native's
@@ -613,7 +614,10 @@ async fn drive(
                     return;
                 }
                 if offline && !asked {
-                    not_before = Some(now + minimum.as_millis() as f64);
+                    // Back online, the server's minimum is owed; back in view, the
+                    // whole wait (the page was away only a moment of it, maybe).
+                    let owed = if hid_an_answer { wait } else { minimum };
+                    not_before = Some(now + owed.as_millis() as f64);
                 } else {
                     backoff(&control, &attempts, delay, minimum).await;
                 }
