@@ -41,7 +41,8 @@ export interface EventListOptions {
 /**
  * The latest event of `type` from `url`, its data typed `T` (nothing checks the shape
  * at run time). One connection per URL and options (compared by value, so an inline
- * object is fine), shared by every hook that passes the same; closed on unmount,
+ * object is fine), shared by the hooks mounted with the same (a closed one is not
+ * handed to a hook mounted later: a keyed remount opens its own); closed on unmount,
  * replaced when the URL or options change. On the server: `connecting`, nothing opened.
  */
 export function useEventSource<T = unknown>(

@@ -3,9 +3,9 @@
 // decoding and errors are the core's; these keep the latest value (or the last `keep`
 // events) in React state.
 //
-// - One connection per URL and options, shared by every hook that passes equal ones
+// - One connection per URL and options, shared by the hooks mounted with equal ones
 //   (js/shared.js: a module-level registry with reference counts, so no provider to
-//   mount). Options are compared by value, so an inline options object does not
+//   mount; a closed one is not handed to a hook mounted later, which opens its own). Options are compared by value, so an inline options object does not
 //   reconnect on every render.
 // - Opened in an effect and released in its cleanup: closed on unmount, and a new
 //   connection when the URL or the options change. StrictMode's double effects leave

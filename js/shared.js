@@ -6,7 +6,8 @@
 // tree or several roots) that pass the same URL and options share a connection with no
 // wrapper to mount, and the count makes React StrictMode's effect
 // mount -> unmount -> mount cost nothing: the last user leaving closes the source only
-// a task later, when no one took it again in between.
+// a task later, when no one took it again in between (a closed one, only the hook that
+// left it: see `acquire`).
 
 import { TypedEventSource } from './index.js';
 import { absolute } from './url.js';
@@ -95,16 +96,16 @@ function resolved(url) {
 /**
  * Takes (or opens) the connection for `key`, the key of `options`, for `owner` (an
  * object that stands for one hook while it lives); the caller must `release(owner)` it
- * once. A connection every user left (closed a task later, unless taken back) is taken
- * back only by a user that left it (React StrictMode's second mount, a Vue watcher's
- * new event type), or when it still streams on in subscription mode (a route's next
- * page): another hook gets a connection of its own when the one left is a request
- * (`mode: "request"`, whose answer is its own: a keyed remount such as "regenerate"
- * sends the request again) or was ended (`close()`, a completed answer).
+ * once. A connection every user left (closed a task later, unless taken back) goes on
+ * to a hook that comes meanwhile while it streams (a route's next page takes over its
+ * stream, or a request's answer, which is not sent again); once closed (`close()`, an
+ * answer completed, a failure), only to one that left it (React StrictMode's second
+ * mount, a Vue watcher's new event type): another hook (a keyed remount such as
+ * "regenerate") opens its own, and sends its request again.
  */
 export function acquire(key, options, owner) {
   let shared = entries.get(key);
-  if (shared && shared.users === 0 && !shared.left.has(owner) && (shared.request || shared.ended)) {
+  if (shared && shared.users === 0 && !shared.left.has(owner) && shared.state.kind === 'closed') {
     shared.drop();
     shared = null;
   }
@@ -142,16 +143,6 @@ class Shared {
     [this.#url, this.#options] = JSON.parse(key);
     if (key.includes(JSON.stringify(LOST))) this.#options = options;
     this.#open();
-  }
-
-  /** Whether it is a request's answer (`mode: "request"`). */
-  get request() {
-    return this.#options?.mode === 'request';
-  }
-
-  /** Whether it was ended on purpose (`close()`) or by its answer's end. */
-  get ended() {
-    return this.state.kind === 'closed' && !failed(this.state);
   }
 
   /** The closed state when a failure closed the connection (what a watcher's `error`

@@ -5,8 +5,9 @@
 // - `url` (and `options`) may be a value, a ref or a getter: a new URL, or options
 //   that differ by value, close the connection and open one for the new ones; the
 //   refs start over, so nothing of the old connection shows.
-// - The connection is shared with every other user of the same URL and options
-//   (js/shared.js), and released in `onScopeDispose` (a component's unmount).
+// - The connection is shared with the other users of the same URL and options
+//   (js/shared.js; a closed one is not handed to a later user), and released in
+//   `onScopeDispose` (a component's unmount).
 // - On the server (SSR) it opens nothing and `state` stays `connecting`. A component
 //   that hydrates renders the same first, and shows the connection's state once
 //   mounted, so a component hydrated late (lazy hydration) matches the server's HTML.

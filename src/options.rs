@@ -201,24 +201,26 @@ impl Options {
     }
 }
 
-/// Whether two header lists send the same headers: names compared without case and in
-/// any order, the values of one name in theirs (a request's headers are a set of names,
-/// whose repeated values are joined in order). A list built from a `HashMap` comes out
-/// in another order each time, and must not make a hook connect again.
+/// Whether two header lists send the same headers (see [`sent_headers`]). A list built
+/// from a `HashMap` comes out in another order each time, and must not make a hook
+/// connect again, nor tabs share apart.
 fn same_headers(a: &[(String, String)], b: &[(String, String)]) -> bool {
-    if a.len() != b.len() {
-        return false;
+    a == b || sent_headers(a) == sent_headers(b)
+}
+
+/// The headers a list sends, as a request's `Headers.set` leaves them: names without
+/// case, sorted, each with the last value given for it.
+fn sent_headers(list: &[(String, String)]) -> Vec<(String, &str)> {
+    let mut sent: Vec<(String, &str)> = Vec::with_capacity(list.len());
+    for (name, value) in list {
+        let name = name.to_ascii_lowercase();
+        match sent.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => sent.push((name, value)),
+        }
     }
-    fn sorted(list: &[(String, String)]) -> Vec<(String, &str)> {
-        let mut list: Vec<(String, &str)> = list
-            .iter()
-            .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str()))
-            .collect();
-        // Stable: a name's values keep their order.
-        list.sort_by(|x, y| x.0.cmp(&y.0));
-        list
-    }
-    a == b || sorted(a) == sorted(b)
+    sent.sort_by(|x, y| x.0.cmp(&y.0));
+    sent
 }
 
 impl Options {
@@ -542,8 +544,9 @@ impl Options {
         for part in parts {
             push(part, '|');
         }
-        for (header, value) in &self.headers {
-            push(header, ':');
+        // As they are sent: tabs that build them in another order share.
+        for (header, value) in sent_headers(&self.headers) {
+            push(&header, ':');
             push(value, '|');
         }
         Some(name)
@@ -706,9 +709,16 @@ mod tests {
             .header("a", "1");
         assert!(
             !one.same_settings(&values_swapped),
-            "a name's values in order"
+            "a name's last value is sent"
         );
         assert!(!one.same_settings(&Options::new().header("A", "1").header("b", "2")));
+        assert!(one.same_settings(&Options::new().header("b", "2").header("a", "3")));
+        #[cfg(feature = "share")]
+        assert_eq!(
+            one.clone().share_across_tabs(true).share_name("http://x/"),
+            other.share_across_tabs(true).share_name("http://x/"),
+            "one group across tabs"
+        );
     }
 
     #[test]
