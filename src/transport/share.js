@@ -16,20 +16,41 @@ const KEEP = 1000;
 const KEEP_CHARS = 1 << 20;
 
 // What a message weighs where members keep or hold messages: [events, characters], or
-// null for one that is not kept. Every message weighs at least one event, and every
-// text in it counts (a long id comes again with each event that carries it): else a
-// script of the origin posting empty lists, or text where no event reads it, grows
-// what each member keeps without bound.
-function weigh([kind, list]) {
-  if (kind === 'e') {
-    if (!Array.isArray(list)) return null;
-    let chars = 0;
-    for (const text of list) chars += typeof text === 'string' ? text.length : 0;
-    return [Math.max(1, Math.ceil(list.length / 5)), chars];
+// null for one that is not kept nor held. Every message weighs at least one event, and
+// every item in it at least one character, its text all of it (a long id comes again
+// with each event that carries it): else a script of the origin posting empty lists,
+// long ones, or text where no event reads it, grows what each member keeps without
+// bound. The leader posts only strings, numbers, booleans and null (an event list, `e`,
+// of them); a message with anything else (an object, whose size is not told) is not
+// the leader's.
+function weigh(msg) {
+  let chars = 0;
+  let events = 1;
+  const add = (item) => {
+    const kind = typeof item;
+    if (kind === 'string') chars += 1 + item.length;
+    else if (item === null || kind === 'number' || kind === 'boolean') chars += 1;
+    else return false;
+    return true;
+  };
+  for (let i = 1; i < msg.length; i += 1) {
+    if (i === 1 && msg[0] === 'e') {
+      if (!Array.isArray(msg[1]) || !msg[1].every(add)) return null;
+      events = Math.max(1, Math.ceil(msg[1].length / 5));
+    } else if (!add(msg[i])) {
+      return null;
+    }
   }
-  if (typeof list === 'string') return [1, list.length];
-  // An id or a comment is text; an open carries nothing.
-  return list == null ? [1, 0] : null;
+  return [events, chars];
+}
+
+// A copy of `msg` with only what members read, to keep or hold: a posted array keeps
+// any named field a script gave it, which nothing weighs (an `e`'s list is copied too;
+// a state's term is kept).
+function clean(msg) {
+  const copy = Array.from(msg, (item, i) => (i === 1 && msg[0] === 'e' ? Array.from(item) : item));
+  if (typeof msg.term === 'string') copy.term = msg.term;
+  return copy;
 }
 const CATCH_UP_MS = 2000;
 // The stream's messages that are kept and numbered, and those that wait while a
@@ -370,8 +391,10 @@ export class ShareLink {
       for (const m of held) if (!NUMBERED.test(m[0]) || (lacking(m) && late(m))) this.take(m);
     } else if (this.held && HELD.test(kind)) {
       // Bounded as what is kept: past it, what is held is passed on as it came.
-      this.heldChars += weigh(msg)?.[1] ?? 0;
-      if (this.held.push(msg) > KEEP || this.heldChars > KEEP_CHARS) this.unhold(true);
+      const weight = weigh(msg);
+      if (!weight) return;
+      this.heldChars += weight[1];
+      if (this.held.push(clean(msg)) > KEEP || this.heldChars > KEEP_CHARS) this.unhold(true);
     } else {
       if (kind === 'w' && this.held) {
         // A new leader: ask it, since the one asked may have gone without answering.
@@ -409,7 +432,7 @@ export class ShareLink {
     const weight = weigh(msg);
     if (!weight) return;
     const [events, chars] = weight;
-    this.kept.push([msg, events, chars]);
+    this.kept.push([clean(msg), events, chars]);
     this.events += events;
     this.chars += chars;
     while (this.kept.length > 1 && (this.events > KEEP || this.chars > KEEP_CHARS)) {

@@ -56,6 +56,10 @@ use wasm_bindgen::JsCast;
 const MAX_MEMBERS: usize = 256;
 /// At most this many event types are taken from one follower's message.
 const MAX_TYPES: usize = 256;
+/// And at most this many characters of them (a type's name, and a tab's id, past it
+/// is not taken): the types of [`MAX_MEMBERS`] followers are then at most 4 Mi
+/// characters, whatever another script of the origin posts.
+const MAX_TYPE_CHARS: usize = 16 * 1024;
 /// How often a leader counts its followers again: a tab that went away says nothing.
 const RECOUNT_EVERY: Duration = Duration::from_secs(5);
 
@@ -592,7 +596,7 @@ type Follower = (String, Vec<String>, bool);
 /// Notes what a follower said in `msg`: `["h", tab, types...]` its types, `["b", tab]`
 /// it left (at most [`MAX_MEMBERS`] followers of [`MAX_TYPES`] types each).
 fn heard(members: &mut Vec<Follower>, msg: &Array) {
-    let Some(tab) = msg.get(1).as_string() else {
+    let Some(tab) = short_text(msg.get(1)) else {
         return;
     };
     members.retain(|(t, _, _)| *t != tab);
@@ -602,11 +606,32 @@ fn heard(members: &mut Vec<Follower>, msg: &Array) {
     if members.len() >= MAX_MEMBERS {
         members.remove(0);
     }
-    let types = (2..msg.length())
-        .filter_map(|i| msg.get(i).as_string())
-        .take(MAX_TYPES)
-        .collect();
+    let types = types_taken((2..msg.length()).map(|i| short_text(msg.get(i))));
     members.push((tab, types, false));
+}
+
+/// The types taken from a follower's message: up to the first item that is not a short
+/// string, at most [`MAX_TYPES`] of them and [`MAX_TYPE_CHARS`] bytes together.
+fn types_taken(items: impl Iterator<Item = Option<String>>) -> Vec<String> {
+    let mut chars = 0;
+    items
+        .map_while(|text| {
+            let text = text?;
+            chars += text.len();
+            (chars <= MAX_TYPE_CHARS).then_some(text)
+        })
+        .take(MAX_TYPES)
+        .collect()
+}
+
+/// `value`'s text when it is a string of at most [`MAX_TYPE_CHARS`] UTF-16 units, told
+/// before it is copied into wasm memory (which never shrinks).
+fn short_text(value: JsValue) -> Option<String> {
+    let text = value.dyn_ref::<js_sys::JsString>()?;
+    if text.length() as usize > MAX_TYPE_CHARS {
+        return None;
+    }
+    text.as_string()
 }
 
 /// The leader's follower count, again whenever one joins or leaves, and every
@@ -1001,4 +1026,27 @@ fn decode_state(a: &Array) -> Option<ConnectionState> {
         },
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_followers_types_are_bounded_in_count_and_in_bytes() {
+        // What broke (a bounds audit): the types of a follower's message were capped in
+        // count only, so another script of the origin could make every member keep
+        // 256 followers' 256 types of any length.
+        let many = types_taken((0..300).map(|i| Some(format!("t{i}"))));
+        assert_eq!(many.len(), MAX_TYPES);
+        let long = "x".repeat(6 * 1024);
+        let taken = types_taken(std::iter::repeat_n(Some(long), 5));
+        assert_eq!(taken.len(), 2, "16 KiB of names: two of 6 KiB");
+        let stopped = types_taken([Some("a".to_owned()), None, Some("b".to_owned())].into_iter());
+        assert_eq!(
+            stopped,
+            ["a"],
+            "what follows an item that is not a short string"
+        );
+    }
 }

@@ -759,6 +759,16 @@ if (base) {
         if (leader.link.kept.length > 1000 || leader.link.events > 1000 || leader.link.kept.some((k) => k[0][0] === 'c')) {
           throw new Error(`after empty lists, the leader keeps ${leader.link.kept.length} messages, ${leader.link.events} events`);
         }
+        // What broke (a bounds audit): an item that is not text, number, boolean or null
+        // (an object, whose size nothing told), and a named field of the posted array
+        // (which structured clone carries), were kept unweighed: 1,000 messages of any
+        // size in every member.
+        const blob = { big: 'z'.repeat(1 << 20) };
+        for (let n = 0; n < 3; n++) leader.link.post(['e', ['chat', blob, '', false, null]]);
+        leader.link.post(Object.assign(['e', ['chat', '{}', '', false, null]], { extra: 'z'.repeat(1 << 20) }));
+        if (leader.link.kept.some(([m]) => m[1]?.[1] === blob || 'extra' in m) || leader.link.chars > 1 << 20) {
+          throw new Error(`the leader keeps what nothing weighed: ${leader.link.kept.length} messages, ${leader.link.chars} characters`);
+        }
         return `caught up on ${follower.ids.length - 5} events; the leader keeps ${leader.link.kept.length} message`;
       });
     });
