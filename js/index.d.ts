@@ -107,7 +107,8 @@ export interface TypedMessage<T> {
 /**
  * What `events(type)` returns: an async iterator that also counts what it dropped. It
  * holds at most 1,024 events its reader has not taken yet; past that the oldest go
- * first, and `dropped` counts them.
+ * first, and `dropped` counts them. Leaving a `for await` loop removes its callback;
+ * an iterator dropped without `return()` has it removed once garbage-collected.
  */
 export interface TypedMessageIterator<T> extends AsyncIterableIterator<TypedMessage<T>> {
   /** Events dropped (oldest first) because 1,024 were already waiting to be read. */

@@ -328,24 +328,25 @@ export class TypedEventSource extends EventTarget {
    * not taken yet: past that the oldest go, counted in the iterator's `dropped`.
    */
   events(type) {
-    const queue = [];
-    /** The resolvers of `next()` calls waiting for an event, oldest first. */
-    const waiting = [];
-    let done = false;
-    const finish = () => {
-      done = true;
-      for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
-    };
+    // What the callbacks feed: made outside this method (`feed`, `ender`), so that they
+    // hold this and not the iterator, which can then be collected (see `abandoned`).
+    const feeding = { queue: [], waiting: [], done: false, dropped: 0 };
+    const { queue, waiting } = feeding;
     const iterator = {
       /** Events dropped, oldest first, because 1,024 were already waiting. */
-      dropped: 0,
+      get dropped() {
+        return feeding.dropped;
+      },
       next: () => {
         if (queue.length) return Promise.resolve({ value: queue.shift(), done: false });
-        if (done) return Promise.resolve({ value: undefined, done: true });
+        if (feeding.done) return Promise.resolve({ value: undefined, done: true });
         return new Promise((resolve) => waiting.push(resolve));
       },
       return: () => {
-        stop();
+        abandoned?.unregister(iterator);
+        this.off(id);
+        this.off(stateId);
+        end(feeding);
         queue.length = 0;
         return Promise.resolve({ value: undefined, done: true });
       },
@@ -355,35 +356,21 @@ export class TypedEventSource extends EventTarget {
     };
     let id = null;
     let stateId = null;
-    const stop = () => {
-      this.off(id);
-      this.off(stateId);
-      finish();
-    };
     if (this.#final) {
       // Closed already: the loop ends at once, as it would have a moment later (the
       // type still converted as `on` converts it).
       type = `${type}`;
-      finish();
+      end(feeding);
       return iterator;
     }
-    id = this.on(type, (data, meta) => {
-      const value = { data, meta };
-      if (waiting.length) {
-        waiting.shift()({ value, done: false });
-        return;
-      }
-      if (queue.length >= ITERATOR_CAPACITY) {
-        queue.shift();
-        iterator.dropped += 1;
-      }
-      queue.push(value);
-    });
-    stateId = this.onState((state) => {
-      if (state.kind === 'closed') finish();
-    });
+    id = this.on(type, feed(feeding));
+    stateId = this.onState(ender(feeding));
+    // An iterator left without `return()` (one `next()` taken, then dropped) goes with
+    // its callbacks once collected, rather than holding 1,024 events for the source's life.
+    abandoned?.register(iterator, { source: this, ids: [id, stateId] }, iterator);
     return iterator;
   }
+
 
   #alive() {
     if (this.#final) throw new Error('this TypedEventSource is closed; open a new one');
@@ -493,6 +480,43 @@ export class TypedEventSource extends EventTarget {
     queueMicrotask(() => core.free());
   }
 }
+
+/** The `on` callback of an `events()` iterator's `feeding` (see `events`). */
+function feed(feeding) {
+  return (data, meta) => {
+    const value = { data, meta };
+    if (feeding.waiting.length) {
+      feeding.waiting.shift()({ value, done: false });
+      return;
+    }
+    if (feeding.queue.length >= ITERATOR_CAPACITY) {
+      feeding.queue.shift();
+      feeding.dropped += 1;
+    }
+    feeding.queue.push(value);
+  };
+}
+
+/** The `onState` callback that ends an `events()` iterator's `feeding` once closed. */
+function ender(feeding) {
+  return (state) => {
+    if (state.kind === 'closed') end(feeding);
+  };
+}
+
+/** Ends `feeding`: its waiting `next()` calls resolve as done. */
+function end(feeding) {
+  feeding.done = true;
+  for (const resolve of feeding.waiting.splice(0)) resolve({ value: undefined, done: true });
+}
+
+/** Removes the callbacks of an `events()` iterator nobody holds any more. */
+const abandoned =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry(({ source, ids }) => {
+        for (const id of ids) source.off(id);
+      })
+    : null;
 
 /** How many events a `stream()` loop holds for a reader that is behind; past it the
  *  oldest go first, counted in the iterator's `dropped`. */

@@ -553,6 +553,46 @@ async function apiChecks(browser, site) {
     if (got.states.includes('secret')) throw new Error(`the password in a state: ${got.states}`);
   });
 
+  // Regression (a bounds audit): an `events()` iterator left without `return()` (one
+  // `next()` taken, then dropped) kept its callbacks, and up to 1,024 events, for the
+  // source's life. Collected, it now takes its callbacks with it.
+  await runner.check('events(): an iterator dropped without return() goes with its callbacks once collected', async () => {
+    const gcBrowser = await launchBrowser(['--js-flags=--expose-gc']);
+    try {
+      const page = await openPackagePage(gcBrowser, site, { base, init: `(${pageHelpers})();` });
+      try {
+        return await page.evaluate(async ({ base }) => {
+          await window.packageInit();
+          const es = new TypedEventSource(`${base}/events?channel=abandoned-iterators`, { transport: 'fetch' });
+          const offs = [];
+          es.off = function (id) {
+            offs.push(id);
+            return TypedEventSource.prototype.off.call(this, id);
+          };
+          (() => {
+            for (let i = 0; i < 20; i++) es.events('chat').next();
+          })();
+          // One that is held and left by `return()` is not collected meanwhile.
+          const held = es.events('chat');
+          for (let round = 0; round < 20 && offs.length < 40; round++) {
+            window.gc();
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          const collected = offs.length;
+          await held.return();
+          es.close();
+          if (collected !== 40) throw new Error(`the callbacks of ${collected / 2} of 20 dropped iterators were removed`);
+          if (offs.length !== 42) throw new Error(`return() removed ${offs.length - collected} callbacks`);
+          return '20 iterators collected, their 40 callbacks removed';
+        }, { base });
+      } finally {
+        await page.close();
+      }
+    } finally {
+      await gcBrowser.close();
+    }
+  });
+
   // Regression: a request the page's Content Security Policy blocks fails as a lost
   // network does (a TypeError; native: the browser gives up, and so does the check),
   // so it was retried for good, each retry one more violation report, where
