@@ -76,7 +76,24 @@ status=0
 browser_tests() { # browser_tests LABEL CARGO_ARGS...
   step "browser tests: $1 (cargo test --target wasm32-unknown-unknown, headless Chromium)"
   shift
-  cargo test --target wasm32-unknown-unknown --no-fail-fast "$@" 2>&1 | tee -a "$LOGS/browser.log" || status=1
+  local log="$LOGS/browser.last.log"
+  if cargo test --target wasm32-unknown-unknown --no-fail-fast "$@" 2>&1 | tee "$log"; then
+    cat "$log" >>"$LOGS/browser.log"
+    return
+  fi
+  # A page that never reported (Chromium stalled loading it: the runner says "Failed
+  # to detect test as having been run", chromedriver "Timed out receiving message from
+  # renderer": seen 3 times in ~45 runs of tests/json_parse.rs on one VM, in two
+  # bursts, and at no other time nor traced to any code) is run once more. A test that
+  # failed is not: its FAIL line is in the log.
+  if grep -q "Failed to detect test as having been run" "$log" && ! grep -qE "^test .* FAIL" "$log"; then
+    cat "$log" >>"$LOGS/browser.stalled.log"
+    echo "browser tests: a page never reported its tests (a stalled browser, above); running them once more" >&2
+    cargo test --target wasm32-unknown-unknown --no-fail-fast "$@" 2>&1 | tee "$log" || status=1
+  else
+    status=1
+  fi
+  cat "$log" >>"$LOGS/browser.log"
 }
 # Every file that runs in the browser, with the default features but for these.
 names=()
