@@ -199,7 +199,7 @@ pub(crate) fn page_origin() -> Option<String> {
 /// `url` with `param=<id>` set in its query, for resuming where no `Last-Event-ID`
 /// header can be sent: EventSource cannot send one on its first request, and a
 /// cross-origin server may refuse the preflight the header costs a fetch. Only that
-/// parameter changes (see query.js). `None` for a URL that does not parse.
+/// parameter changes (see dom.js). `None` for a URL that does not parse.
 pub(crate) fn with_query(url: &str, param: &str, id: &str) -> Option<String> {
     query::with_query(url, param, id).ok()
 }
@@ -207,7 +207,7 @@ pub(crate) fn with_query(url: &str, param: &str, id: &str) -> Option<String> {
 mod query {
     use wasm_bindgen::prelude::*;
 
-    #[wasm_bindgen(module = "/src/transport/query.js")]
+    #[wasm_bindgen(module = "/src/transport/dom.js")]
     extern "C" {
         #[wasm_bindgen(js_name = withQuery, catch)]
         pub(super) fn with_query(url: &str, param: &str, id: &str) -> Result<String, JsValue>;
@@ -253,7 +253,7 @@ pub(crate) fn blocked_message(directive: &str) -> String {
 mod policy {
     use wasm_bindgen::prelude::*;
 
-    #[wasm_bindgen(module = "/src/transport/policy.js")]
+    #[wasm_bindgen(module = "/src/transport/dom.js")]
     extern "C" {
         #[wasm_bindgen(js_name = blockedBy)]
         pub(super) fn blocked_by(url: &str, since: f64, ms: f64) -> js_sys::Promise;

@@ -1,6 +1,29 @@
-// Which requests the page's Content Security Policy blocked (src/transport/dom.rs,
-// `blocked_by_policy`). The browser's error for such a request is the TypeError of a
-// lost network; its `securitypolicyviolation` event, a moment later, says why.
+// What the transports ask of the browser in JavaScript (src/transport/dom.rs): the
+// resume parameter set in a URL's query, smaller here than in the wasm; and which
+// requests the page's Content Security Policy blocked. One snippet for both: each is
+// one more module a page loads, and with the second one in its own file the page of
+// tests/json_parse.rs stalled at load now and then (the runner's server left a request
+// of the page unread); see scripts/test.sh.
+
+/** `url` with `param=id` in its query, the other pairs left as they are written:
+ *  URLSearchParams.set would write them all again in its own form (`%20` as `+`, `,`
+ *  as `%2C`, `flag` as `flag=`), which a server that signs the query would refuse.
+ *  Throws for a URL that does not parse. */
+export function withQuery(url, param, id) {
+  const parsed = new URL(url);
+  const name = encodeURIComponent(param);
+  const pairs = parsed.search.slice(1).split('&').filter((pair) => {
+    const key = pair.split('=')[0];
+    return pair && key !== name && key !== param;
+  });
+  pairs.push(`${name}=${encodeURIComponent(id)}`);
+  parsed.search = pairs.join('&');
+  return parsed.href;
+}
+
+// Which requests the page's Content Security Policy blocked (`blocked_by_policy`). The
+// browser's error for such a request is the TypeError of a lost network; its
+// `securitypolicyviolation` event, a moment later, says why.
 
 /** The latest violations, oldest first: { uri, directive, at } (`at`: performance.now()). */
 const seen = [];
