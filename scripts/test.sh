@@ -83,9 +83,10 @@ browser_tests() { # browser_tests LABEL CARGO_ARGS...
   fi
   # A page that never reported (Chromium stalled loading it: the runner says "Failed
   # to detect test as having been run", chromedriver "Timed out receiving message from
-  # renderer": seen 3 times in ~45 runs of tests/json_parse.rs on one VM, in two
-  # bursts, and at no other time nor traced to any code) is run once more. A test that
-  # failed is not: its FAIL line is in the log.
+  # renderer"; the runner's server had left one of the page's requests unread) is run
+  # once more. Seen in tests/json_parse.rs, in bursts, while the library had one more
+  # snippet module (see src/transport/dom.js). A test that failed is not run again:
+  # its FAIL line is in the log.
   if grep -q "Failed to detect test as having been run" "$log" && ! grep -qE "^test .* FAIL" "$log"; then
     cat "$log" >>"$LOGS/browser.stalled.log"
     echo "browser tests: a page never reported its tests (a stalled browser, above); running them once more" >&2
