@@ -913,27 +913,45 @@ async fn reconnect_while_the_browser_reads_as_offline_connects() {
     }
 }
 
+/// A fetch source on a 503 whose body comes 5 s after its head, once the head is in
+/// (the source is reading the body), with its states.
+async fn reading_a_503_body(
+    name: &str,
+    options: Options,
+) -> (
+    EventSource,
+    futures::channel::mpsc::UnboundedReceiver<ConnectionState>,
+    wasm_eventsource::Subscription,
+) {
+    let answered = || js_sys::eval("window.__answered").is_ok_and(|v| v.is_truthy());
+    js("window.__answered = false; window.__fetch = window.fetch; \
+        window.fetch = (...args) => window.__fetch(...args).then((r) => { \
+        window.__answered = true; return r; });");
+    let token = token(name);
+    let source = open(
+        &format!("/scenario/status/503?body_delay_ms=5000&token={token}"),
+        options.transport(Transport::Fetch),
+    );
+    let (states, sub) = states(&source);
+    wait_until("the answer's head", 5_000, answered).await;
+    js("window.fetch = window.__fetch");
+    (source, states, sub)
+}
+
 #[wasm_bindgen_test]
 async fn reconnect_during_an_error_body_offline_shows_a_retry_now() {
     // What broke: with the page offline, reconnect() while a 503's body was read showed
     // `Reconnecting { delay: None }` (a wait for the network) and then connected at
     // once, as the request it had made let it through.
     fake_network(false);
-    let answered = || js_sys::eval("window.__answered").is_ok_and(|v| v.is_truthy());
-    js("window.__answered = false; window.__fetch = window.fetch; \
-        window.fetch = (...args) => window.__fetch(...args).then((r) => { \
-        window.__answered = true; return r; });");
-    let token = token("offline-error-body");
-    let source = open(
-        &format!("/scenario/status/503?body_delay_ms=5000&token={token}"),
+    let (source, mut states, _s) = reading_a_503_body(
+        "offline-error-body",
         Options::new()
-            .transport(Transport::Fetch)
             .reconnect_on_online(true)
             .reconnect_policy(exact_policy(5)),
-    );
-    let (mut states, _s) = states(&source);
-    wait_until("the answer's head", 5_000, answered).await;
-    js("window.fetch = window.__fetch; window.__offline = true");
+    )
+    .await;
+    js("window.__offline = true");
     source.reconnect();
     let (retry, _) = until_state(&mut states, "the retry", is_reconnecting).await;
     source.close();
@@ -960,22 +978,14 @@ async fn a_page_hidden_during_an_error_body_shows_no_retry_time() {
         "window.__hidden = false; Object.defineProperty(document, 'hidden', \
         { configurable: true, get: () => window.__hidden });",
     );
-    let answered = || js_sys::eval("window.__answered").is_ok_and(|v| v.is_truthy());
-    js("window.__answered = false; window.__fetch = window.fetch; \
-        window.fetch = (...args) => window.__fetch(...args).then((r) => { \
-        window.__answered = true; return r; });");
-    let token = token("hidden-error-body");
-    let source = open(
-        &format!("/scenario/status/503?body_delay_ms=5000&token={token}"),
+    let (source, mut states, _s) = reading_a_503_body(
+        "hidden-error-body",
         Options::new()
-            .transport(Transport::Fetch)
             .pause_when_hidden(true)
             .reconnect_policy(exact_policy(2_000)),
-    );
-    let (mut states, _s) = states(&source);
-    wait_until("the answer's head", 5_000, answered).await;
-    js("window.fetch = window.__fetch; \
-        window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
+    )
+    .await;
+    js("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
     let (retry, _) = until_state(&mut states, "the retry", is_reconnecting).await;
     let decided = js_sys::Date::now();
     let (paused, _) = until_state(&mut states, "the pause", is_reconnecting).await;
