@@ -40,7 +40,9 @@ export type {
  * connects when it is (its options are checked at once all the same). Pass a URL, a
  * Request, a Response (or a promise of one, as `fetch` gives), bytes or a compiled
  * module to load the wasm from elsewhere.
- * Later calls return the first call's promise (unless it failed: then they try again).
+ * Once it has loaded, later calls return the same promise; after a failure they try
+ * again. A call with an input while the load on import is still going loads from that
+ * input if the first load fails.
  */
 export function init(
   input?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module | Promise<Response | BufferSource | WebAssembly.Module>,
@@ -73,7 +75,8 @@ export interface StreamError extends Error {
 
 /** What `stream()` returns: an async iterator that also counts what it dropped. */
 export interface StreamIterator<T> extends AsyncIterableIterator<StreamItem<T>> {
-  /** Events dropped (oldest first) because 65,536 were already waiting to be read. */
+  /** Events dropped (oldest first) because 65,536 of them, or 64 Mi characters of their
+   *  text, were already waiting to be read. */
   readonly dropped: number;
 }
 
@@ -82,7 +85,9 @@ export interface StreamIterator<T> extends AsyncIterableIterator<StreamItem<T>> 
  * events, whatever their type (`meta.type` says which). The loop ends when the answer
  * completes (the server ends the response between two events, or sends `doneData`,
  * `"[DONE]"` by default); it throws a `StreamError` when it does not, and `signal.reason` when the
- * signal aborts. Leaving the loop (`break`, `return`, a throw) aborts the request.
+ * signal aborts before the answer is over (after, the loop yields the rest of what came).
+ * Leaving the loop (`break`, `return`, a throw) aborts the request, and so does an
+ * iterator dropped without leaving it, once garbage-collected.
  * Invalid options throw at once, as the constructor's do.
  *
  * ```ts
@@ -106,12 +111,13 @@ export interface TypedMessage<T> {
 
 /**
  * What `events(type)` returns: an async iterator that also counts what it dropped. It
- * holds at most 1,024 events its reader has not taken yet; past that the oldest go
- * first, and `dropped` counts them. Leaving a `for await` loop removes its callback;
+ * holds at most 1,024 events its reader has not taken yet, and 16 Mi characters of
+ * their text; past that the oldest go first, and `dropped` counts them. Leaving a `for await` loop removes its callback;
  * an iterator dropped without `return()` has it removed once garbage-collected.
  */
 export interface TypedMessageIterator<T> extends AsyncIterableIterator<TypedMessage<T>> {
-  /** Events dropped (oldest first) because 1,024 were already waiting to be read. */
+  /** Events dropped (oldest first) because 1,024 of them, or 16 Mi characters of their
+   *  text, were already waiting to be read. */
   readonly dropped: number;
 }
 
@@ -225,9 +231,9 @@ export class TypedEventSource extends EventTarget {
 
   /**
    * The events of `type` as `{ data, meta }`, data parsed as JSON. Ends when the
-   * source closes; leaving the loop removes its callback. At most 1,024 events wait
-   * for a reader that is behind: past that the oldest are dropped, counted in the
-   * iterator's `dropped`.
+   * source closes; leaving the loop removes its callback. At most 1,024 events (and 16
+   * Mi characters of their text) wait for a reader that is behind: past that the
+   * oldest are dropped, counted in the iterator's `dropped`.
    */
   events<T = unknown>(type: string): TypedMessageIterator<T>;
 

@@ -93,9 +93,67 @@ const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 2;
 
-/** How many events an `events()` iterator holds for a reader that is behind; past it
- *  the oldest go first, counted in the iterator's `dropped`. */
+/** What an `events()` iterator holds for a reader that is behind: 1,024 events, and
+ *  16 Mi characters of their text; past either the oldest go first, counted in the
+ *  iterator's `dropped`. */
 const ITERATOR_CAPACITY = 1024;
+const ITERATOR_CHARS = 1 << 24;
+
+/**
+ * The events an iterator holds for a reader that is behind, oldest first, bounded in
+ * count and in the characters of their text (the `size` a callback gets third: the
+ * parsed value no longer tells it). Past either bound the oldest go, counted in
+ * `dropped`; the newest stays, however large (`maxEventSize` caps one event). Read at
+ * a head index: `Array#shift` copies the array once it is long (0.1 ms an event at
+ * 65,536 in V8).
+ */
+class Backlog {
+  constructor(count, chars) {
+    this.count = count;
+    this.chars = chars;
+    this.items = [];
+    this.sizes = [];
+    this.head = 0;
+    this.held = 0;
+    this.dropped = 0;
+  }
+
+  get length() {
+    return this.items.length - this.head;
+  }
+
+  push(value, size) {
+    const weight = typeof size === 'number' ? size : 0;
+    this.items.push(value);
+    this.sizes.push(weight);
+    this.held += weight;
+    while (this.length > 1 && (this.length > this.count || this.held > this.chars)) {
+      this.shift();
+      this.dropped += 1;
+    }
+  }
+
+  shift() {
+    const value = this.items[this.head];
+    this.items[this.head] = undefined;
+    this.held -= this.sizes[this.head];
+    this.head += 1;
+    if (this.head === this.items.length) this.clear();
+    else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items.splice(0, this.head);
+      this.sizes.splice(0, this.head);
+      this.head = 0;
+    }
+    return value;
+  }
+
+  clear() {
+    this.items.length = 0;
+    this.sizes.length = 0;
+    this.head = 0;
+    this.held = 0;
+  }
+}
 
 export class TypedEventSource extends EventTarget {
   // CONNECTING, OPEN and CLOSED are on the class and its prototype (below the class).
@@ -325,21 +383,26 @@ export class TypedEventSource extends EventTarget {
    * The events of `type` as an async iterator of `{ data, meta }` (data parsed as
    * JSON; decode errors go to onDecodeError). It ends when the source closes;
    * leaving the loop removes its callback. It holds at most 1,024 events a reader has
-   * not taken yet: past that the oldest go, counted in the iterator's `dropped`.
+   * not taken yet, and 16 Mi characters of their text: past that the oldest go,
+   * counted in the iterator's `dropped`.
    */
   events(type) {
     // What the callbacks feed: made outside this method (`feed`, `ender`), so that they
     // hold this and not the iterator, which can then be collected (see `abandoned`).
-    const feeding = { queue: [], waiting: [], done: false, dropped: 0 };
+    const feeding = { queue: new Backlog(ITERATOR_CAPACITY, ITERATOR_CHARS), waiting: [], done: false, pin: null };
     const { queue, waiting } = feeding;
     const iterator = {
-      /** Events dropped, oldest first, because 1,024 were already waiting. */
+      /** Events dropped, oldest first, because 1,024 (or 16 Mi characters) were
+       *  already waiting. */
       get dropped() {
-        return feeding.dropped;
+        return queue.dropped;
       },
       next: () => {
         if (queue.length) return Promise.resolve({ value: queue.shift(), done: false });
         if (feeding.done) return Promise.resolve({ value: undefined, done: true });
+        // Held while a `next()` waits (`await es.events(t).next()` holds no iterator
+        // of its own): collected then, it would take the callback that settles it.
+        feeding.pin = iterator;
         return new Promise((resolve) => waiting.push(resolve));
       },
       return: () => {
@@ -347,7 +410,7 @@ export class TypedEventSource extends EventTarget {
         this.off(id);
         this.off(stateId);
         end(feeding);
-        queue.length = 0;
+        queue.clear();
         return Promise.resolve({ value: undefined, done: true });
       },
       [Symbol.asyncIterator]() {
@@ -483,17 +546,14 @@ export class TypedEventSource extends EventTarget {
 
 /** The `on` callback of an `events()` iterator's `feeding` (see `events`). */
 function feed(feeding) {
-  return (data, meta) => {
+  return (data, meta, size) => {
     const value = { data, meta };
     if (feeding.waiting.length) {
       feeding.waiting.shift()({ value, done: false });
+      if (!feeding.waiting.length) feeding.pin = null;
       return;
     }
-    if (feeding.queue.length >= ITERATOR_CAPACITY) {
-      feeding.queue.shift();
-      feeding.dropped += 1;
-    }
-    feeding.queue.push(value);
+    feeding.queue.push(value, size);
   };
 }
 
@@ -507,6 +567,7 @@ function ender(feeding) {
 /** Ends `feeding`: its waiting `next()` calls resolve as done. */
 function end(feeding) {
   feeding.done = true;
+  feeding.pin = null;
   for (const resolve of feeding.waiting.splice(0)) resolve({ value: undefined, done: true });
 }
 
@@ -518,9 +579,11 @@ const abandoned =
       })
     : null;
 
-/** How many events a `stream()` loop holds for a reader that is behind; past it the
- *  oldest go first, counted in the iterator's `dropped`. */
+/** What a `stream()` loop holds for a reader that is behind: 65,536 events, and 64 Mi
+ *  characters of their text; past either the oldest go first, counted in the
+ *  iterator's `dropped`. */
 const STREAM_CAPACITY = 65536;
+const STREAM_CHARS = 1 << 26;
 
 /**
  * Sends one request in request mode and yields its answer's events, whatever their
@@ -528,7 +591,9 @@ const STREAM_CAPACITY = 65536;
  * The loop ends when the answer completes; it throws an Error whose `reason` is the
  * closed state when it does not (an HTTP error with its `status` and `body`, an
  * interrupted answer, the retries running out), and the signal's reason when `signal`
- * aborts. Leaving the loop (`break`, `return`, a throw) aborts the request.
+ * aborts before the answer is over (after, the loop yields the rest of what came).
+ * Leaving the loop (`break`, `return`, a throw) aborts the request, and so does
+ * dropping an iterator without leaving it, once it is collected.
  */
 export function stream(url, init) {
   // Each field read once, own or inherited, as the constructor (and fetch's
@@ -543,77 +608,119 @@ export function stream(url, init) {
   if (signal?.aborted) throw signal.reason;
   // (Not an object: the constructor refuses it, as it would.)
   const source = new TypedEventSource(url, isObject(options) ? { ...options, mode: 'request' } : options);
-  const queue = [];
-  /** The `next()` calls waiting, each woken by any change (the first takes an event;
-   *  the others wait again). */
-  const waiting = [];
-  const wake = () => {
-    for (const resolve of waiting.splice(0)) resolve();
+  // What the callbacks and the signal's listener hold: not the iterator, which can then
+  // be collected when dropped (see `unread`).
+  const answer = {
+    source,
+    signal,
+    queue: new Backlog(STREAM_CAPACITY, STREAM_CHARS),
+    /** The `next()` calls waiting, each woken by any change (the first takes an event;
+     *  the others wait again). */
+    waiting: [],
+    closed: null,
+    aborted: false,
+    /** The iterator, while a `next()` waits (see `events()`). */
+    pin: null,
+    onAbort: null,
   };
-  let closed = null;
-  let aborted = false;
+  const { queue, waiting } = answer;
+  answer.onAbort = aborter(answer);
   const iterator = {
-    /** Events dropped (oldest first) because 65,536 were already waiting. */
-    dropped: 0,
+    /** Events dropped (oldest first) because 65,536 (or 64 Mi characters) were
+     *  already waiting. */
+    get dropped() {
+      return queue.dropped;
+    },
     next: async () => {
       for (;;) {
-        if (aborted) {
-          finish();
-          aborted = false;
-          closed = { reason: 'completed' }; // thrown once; then the iterator is done
+        if (answer.aborted) {
+          finish(answer);
+          answer.aborted = false;
+          answer.closed = { reason: 'completed' }; // thrown once; then the iterator is done
           throw signal.reason;
         }
         if (queue.length) return { value: queue.shift(), done: false };
-        if (closed) {
-          finish();
+        if (answer.closed) {
+          finish(answer);
+          const { closed } = answer;
           if (closed.reason === 'completed') return { value: undefined, done: true };
           const error = new Error(closed.message);
           error.reason = closed;
-          closed = { reason: 'completed' }; // thrown once; then the iterator is done
+          answer.closed = { reason: 'completed' }; // thrown once; then the iterator is done
           throw error;
         }
+        answer.pin = iterator;
         await new Promise((resolve) => waiting.push(resolve));
       }
     },
     return: async () => {
-      finish();
-      queue.length = 0;
-      closed = { reason: 'completed' };
-      wake();
+      finish(answer);
+      queue.clear();
+      answer.closed = { reason: 'completed' };
+      wake(answer);
       return { value: undefined, done: true };
     },
     [Symbol.asyncIterator]() {
       return this;
     },
   };
-  const onAbort = () => {
-    aborted = true;
-    source.close();
-    wake();
-  };
-  const finish = () => {
-    signal?.removeEventListener('abort', onAbort);
-    source.close();
-  };
-  source.onAny((data, meta) => {
-    if (queue.length >= STREAM_CAPACITY) {
-      queue.shift();
-      iterator.dropped += 1;
-    }
-    queue.push({ data, meta });
-    wake();
-  });
-  source.onState((state) => {
-    if (state.kind !== 'closed') return;
-    closed ??= state;
-    // The answer is over: an abort now has nothing to stop, and the signal (an app's
-    // own, that outlives the loop) must not keep the queue alive.
-    signal?.removeEventListener('abort', onAbort);
-    wake();
-  });
-  signal?.addEventListener('abort', onAbort, { once: true });
+  source.onAny(answered(answer));
+  source.onState(over(answer));
+  signal?.addEventListener('abort', answer.onAbort, { once: true });
+  unread?.register(iterator, answer, iterator);
   return iterator;
 }
+
+/** Wakes the `next()` calls of a `stream()`'s `answer` waiting for a change. */
+function wake(answer) {
+  answer.pin = null;
+  for (const resolve of answer.waiting.splice(0)) resolve();
+}
+
+/** The `onAny` callback of a `stream()`'s `answer`. */
+function answered(answer) {
+  return (data, meta, size) => {
+    answer.queue.push({ data, meta }, size);
+    wake(answer);
+  };
+}
+
+/** The `onState` callback of a `stream()`'s `answer`. */
+function over(answer) {
+  return (state) => {
+    if (state.kind !== 'closed') return;
+    answer.closed ??= state;
+    // The answer is over: an abort now has nothing to stop and must lose nothing queued,
+    // and the signal (an app's own, that outlives the loop) must not keep the queue
+    // alive.
+    answer.signal?.removeEventListener('abort', answer.onAbort);
+    wake(answer);
+  };
+}
+
+/** The `abort` listener of a `stream()`'s `answer`. */
+function aborter(answer) {
+  return () => {
+    answer.aborted = true;
+    answer.source.close();
+    wake(answer);
+  };
+}
+
+/** Ends a `stream()`'s `answer`: its request aborted, the signal let go. */
+function finish(answer) {
+  answer.signal?.removeEventListener('abort', answer.onAbort);
+  answer.source.close();
+}
+
+/** Aborts the request of a `stream()` iterator nobody holds any more. */
+const unread =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry((answer) => {
+        answer.signal?.removeEventListener('abort', answer.onAbort);
+        answer.source.close();
+      })
+    : null;
 
 // The shape of the EventSource interface, as WebIDL gives it to the browser's class
 // (code written for EventSource, and the browsers' conformance tests, look at it): the

@@ -260,8 +260,8 @@ runner.finish();
  *  `predicate()` once truthy (checked every 20 ms), rejects after `ms` saying what was
  *  awaited. And `window.mockFetchOnce(chunks)`: the next fetch() answers 200
  *  text/event-stream whose body is exactly these chunks (one read each), then stays
- *  open: for a gap or ids in the middle of one chunk, which a real network cannot
- *  promise. */
+ *  open (or ends, with `{ end: true }`): for a gap or ids in the middle of one chunk,
+ *  which a real network cannot promise. */
 function pageHelpers() {
   window.until = (what, predicate, ms = 10_000) => {
     const start = performance.now();
@@ -275,13 +275,14 @@ function pageHelpers() {
       poll();
     });
   };
-  window.mockFetchOnce = (chunks) => {
+  window.mockFetchOnce = (chunks, { end = false } = {}) => {
     const real = window.fetch;
     window.fetch = () => {
       window.fetch = real;
       const body = new ReadableStream({
         start(controller) {
           for (const chunk of chunks) controller.enqueue(new TextEncoder().encode(chunk));
+          if (end) controller.close();
         },
       });
       return Promise.resolve(new Response(body, { headers: { 'content-type': 'text/event-stream' } }));
@@ -553,44 +554,185 @@ async function apiChecks(browser, site) {
     if (got.states.includes('secret')) throw new Error(`the password in a state: ${got.states}`);
   });
 
-  // Regression (a bounds audit): an `events()` iterator left without `return()` (one
-  // `next()` taken, then dropped) kept its callbacks, and up to 1,024 events, for the
-  // source's life. Collected, it now takes its callbacks with it.
-  await runner.check('events(): an iterator dropped without return() goes with its callbacks once collected', async () => {
+  /** Runs `fn` in a package page of a browser with `window.gc()`, with
+   *  `window.pushedFetch()`: the next fetch() answers a stream whose chunks the page
+   *  pushes (`push(text)`, `end()`), and whose request's signal it keeps (`signal`). */
+  const inGcPage = async (fn) => {
     const gcBrowser = await launchBrowser(['--js-flags=--expose-gc']);
     try {
       const page = await openPackagePage(gcBrowser, site, { base, init: `(${pageHelpers})();` });
       try {
-        return await page.evaluate(async ({ base }) => {
+        return await page.evaluate(async ({ base, fn }) => {
           await window.packageInit();
-          const es = new TypedEventSource(`${base}/events?channel=abandoned-iterators`, { transport: 'fetch' });
-          const offs = [];
-          es.off = function (id) {
-            offs.push(id);
-            return TypedEventSource.prototype.off.call(this, id);
+          window.pushedFetch = () => {
+            const real = window.fetch;
+            const feed = {};
+            window.fetch = (_, init) => {
+              window.fetch = real;
+              feed.signal = init?.signal;
+              const body = new ReadableStream({
+                start(controller) {
+                  feed.push = (text) => controller.enqueue(new TextEncoder().encode(text));
+                  feed.end = () => controller.close();
+                },
+              });
+              return Promise.resolve(new Response(body, { headers: { 'content-type': 'text/event-stream' } }));
+            };
+            return feed;
           };
-          (() => {
-            for (let i = 0; i < 20; i++) es.events('chat').next();
-          })();
-          // One that is held and left by `return()` is not collected meanwhile.
-          const held = es.events('chat');
-          for (let round = 0; round < 20 && offs.length < 40; round++) {
-            window.gc();
-            await new Promise((r) => setTimeout(r, 50));
-          }
-          const collected = offs.length;
-          await held.return();
-          es.close();
-          if (collected !== 40) throw new Error(`the callbacks of ${collected / 2} of 20 dropped iterators were removed`);
-          if (offs.length !== 42) throw new Error(`return() removed ${offs.length - collected} callbacks`);
-          return '20 iterators collected, their 40 callbacks removed';
-        }, { base });
+          window.collect = async (until) => {
+            for (let round = 0; round < 20 && !until(); round++) {
+              window.gc();
+              await new Promise((r) => setTimeout(r, 50));
+            }
+          };
+          window.settled = (promise, ms) => Promise.race([promise, new Promise((r) => setTimeout(() => r('unsettled'), ms))]);
+          return await (0, eval)(fn)(base);
+        }, { base, fn: fn.toString() });
       } finally {
         await page.close();
       }
     } finally {
       await gcBrowser.close();
     }
+  };
+
+  // Regression (a bounds audit): an `events()` iterator left without `return()` (one
+  // `next()` taken, then dropped) kept its callbacks, and up to 1,024 events, for the
+  // source's life. Collected, it now takes its callbacks with it: once its `next()`
+  // has settled (while one waits, it is held: see the check after this one).
+  await runner.check('events(): an iterator dropped without return() goes with its callbacks once collected', async () => {
+    const got = await inGcPage(async (base) => {
+      const feed = window.pushedFetch();
+      const es = new TypedEventSource(`${base}/events?channel=abandoned-iterators`, { transport: 'fetch' });
+      const offs = [];
+      es.off = function (id) {
+        offs.push(id);
+        return TypedEventSource.prototype.off.call(this, id);
+      };
+      await window.until('the stream open', () => es.readyState === 1);
+      (() => {
+        for (let i = 0; i < 20; i++) es.events('chat').next();
+      })();
+      // One that is held and left by `return()` is not collected meanwhile.
+      const held = es.events('chat');
+      await window.collect(() => offs.length > 0);
+      const whileWaiting = offs.length;
+      feed.push('event: chat\ndata: {"n":1}\n\n');
+      await window.collect(() => offs.length >= 40);
+      const collected = offs.length;
+      await held.return();
+      es.close();
+      return { whileWaiting, collected, byReturn: offs.length - collected };
+    });
+    same(got, { whileWaiting: 0, collected: 40, byReturn: 2 }, 'the callbacks removed (two per iterator)');
+  });
+
+  // Regression (a review of the JavaScript package): `await es.events(t).next()` holds
+  // no iterator, and one collected took the callback that was to settle the `next()`
+  // with it: the await never ended. A waiting iterator is now held until its `next()`
+  // settles, and collected after.
+  await runner.check('events(): a next() awaited on an iterator nobody holds settles with the event, across a GC', async () => {
+    const got = await inGcPage(async (base) => {
+      const feed = window.pushedFetch();
+      const es = new TypedEventSource(`${base}/events?channel=pinned-iterator`, { transport: 'fetch' });
+      const offs = [];
+      es.off = function (id) {
+        offs.push(id);
+        return TypedEventSource.prototype.off.call(this, id);
+      };
+      await window.until('the stream open', () => es.readyState === 1);
+      const next = (() => es.events('chat').next())();
+      await window.collect(() => offs.length > 0);
+      const removedWhileWaiting = offs.length;
+      feed.push('event: chat\ndata: {"n":1}\n\n');
+      const first = await window.settled(next, 3000);
+      // Settled, it is nobody's: collected now, with its callbacks.
+      await window.collect(() => offs.length === 2);
+      es.close();
+      return { removedWhileWaiting, first: JSON.stringify([first?.value?.data, first?.value?.meta?.type, first?.done]), removedAfter: offs.length };
+    });
+    same(got, { removedWhileWaiting: 0, first: '[{"n":1},"chat",false]', removedAfter: 2 }, 'the awaited next()');
+  });
+
+  // Regression (a review of the JavaScript package): a `stream()` iterator left without
+  // `return()` kept its request running, and up to 65,536 events, until the server
+  // ended it (`events()` let go of a collected iterator; `stream()` did not). Collected,
+  // it now aborts the request; while a `next()` waits it is held, as events()' is.
+  await runner.check('stream(): an iterator dropped without return() aborts its request once collected, not while a next() waits', async () => {
+    const got = await inGcPage(async (base) => {
+      const feed = window.pushedFetch();
+      const next = (() => window.stream(`${base}/scenario/echo`).next())();
+      await window.until('the request sent', () => feed.signal);
+      await window.collect(() => feed.signal.aborted);
+      const abortedWhileWaiting = feed.signal.aborted;
+      feed.push('data: {"n":1}\n\n');
+      const first = await window.settled(next, 3000);
+      await window.collect(() => feed.signal.aborted);
+      return { abortedWhileWaiting, first: JSON.stringify(first?.value?.data), abortedAfter: feed.signal.aborted };
+    });
+    same(got, { abortedWhileWaiting: false, first: '{"n":1}', abortedAfter: true }, 'the dropped stream() iterator');
+  });
+
+  // Regression (a review of the JavaScript package): `events()` and `stream()` held
+  // their reader's backlog by count alone, 1,024 and 65,536 events of up to
+  // `maxEventSize` each: a slow loop over large events could hold gigabytes. They now
+  // hold 16 Mi and 64 Mi characters of text at most, dropping the oldest past it.
+  await runner.check('events() and stream(): a backlog of large events is bounded in characters, the oldest dropped and counted', async () => {
+    const got = await inPage(async ({ base }) => {
+      await window.packageInit();
+      const pad = 'x'.repeat(999_980);
+      const events = (count, type) => Array.from({ length: count }, (_, i) => `${type ? `event: ${type}\n` : ''}data: {"n":${i + 1},"pad":"${pad}"}\n\n`);
+      const size = `{"n":10,"pad":"${pad}"}`.length;
+      // What a bound of `chars` keeps of `count` events: the newest that fit.
+      const kept = (count, chars) => Math.min(count, Math.floor(chars / size));
+      const out = {};
+      window.mockFetchOnce(events(20, 'chat'));
+      const es = new TypedEventSource(`${base}/events?channel=large-backlog`, { transport: 'fetch' });
+      const it = es.events('chat');
+      await window.until('20 events in', () => it.dropped >= 20 - kept(20, 1 << 24), 20_000);
+      await new Promise((r) => setTimeout(r, 200));
+      es.close();
+      const held = [];
+      for await (const { data } of it) held.push(data.n);
+      out.events = { dropped: it.dropped, held: held.length, first: held[0], last: held.at(-1) };
+      window.mockFetchOnce(events(70), { end: true });
+      const answer = window.stream(`${base}/scenario/echo`);
+      await window.until('70 events in', () => answer.dropped >= 70 - kept(70, 1 << 26), 60_000);
+      const read = [];
+      for await (const { data } of answer) read.push(data.n);
+      out.stream = { dropped: answer.dropped, held: read.length, first: read[0], last: read.at(-1) };
+      out.expected = { events: kept(20, 1 << 24), stream: kept(70, 1 << 26) };
+      return out;
+    }, { base });
+    const { events, stream } = got.expected;
+    same(got.events, { dropped: 20 - events, held: events, first: 20 - events + 1, last: 20 }, 'events()');
+    same(got.stream, { dropped: 70 - stream, held: stream, first: 70 - stream + 1, last: 70 }, 'stream()');
+    if (events >= 20 || stream >= 70) throw new Error(`the check holds everything: ${JSON.stringify(got.expected)}`);
+  });
+
+  // A backlog of 65,536 small events (the count bound) read in order, across the
+  // backlog's compaction (it reads at a head index: `Array#shift` copied the whole
+  // array per event once it was long, 0.1 ms an event at 65,536).
+  await runner.check('stream(): a backlog at its 65,536 events keeps the newest, in order', async () => {
+    const got = await inPage(async ({ base }) => {
+      await window.packageInit();
+      const chunk = [];
+      for (let i = 1; i <= 70_000; i++) chunk.push(`data: {"n":${i}}\n\n`);
+      window.mockFetchOnce([chunk.join('')], { end: true });
+      const answer = window.stream(`${base}/scenario/echo`);
+      await window.until('70,000 events in', () => answer.dropped >= 70_000 - 65_536, 30_000);
+      let expected = 70_000 - 65_536 + 1;
+      let wrong = null;
+      let count = 0;
+      for await (const { data } of answer) {
+        if (data.n !== expected && wrong === null) wrong = `event ${count}: n ${data.n}, expected ${expected}`;
+        expected += 1;
+        count += 1;
+      }
+      return { dropped: answer.dropped, count, wrong };
+    }, { base });
+    same(got, { dropped: 70_000 - 65_536, count: 65_536, wrong: null }, 'the backlog');
   });
 
   // Regression: a request the page's Content Security Policy blocks fails as a lost

@@ -94,7 +94,7 @@ export class Dispatcher {
     if (this.closed) return;
     this.current = id;
     const raw = this.rawHandlers.get(type);
-    if (raw) call(this, this.rawHandlers, type, raw, data, { type, lastEventId: id, origin });
+    if (raw) call(this, this.rawHandlers, type, raw, data, { type, lastEventId: id, origin }, data.length);
     const callbacks = this.handlers.get(type);
     if (!callbacks || this.closed) return;
     let value;
@@ -103,7 +103,7 @@ export class Dispatcher {
     } catch (e) {
       return this.decodeError(type, data, id, `the ${JSON.stringify(type)} event is not valid JSON: ${e.message}`);
     }
-    call(this, this.handlers, type, callbacks, value, { type, lastEventId: id, origin });
+    call(this, this.handlers, type, callbacks, value, { type, lastEventId: id, origin }, data.length);
   }
 
   decodeError(type, data, lastEventId, message) {
@@ -139,8 +139,10 @@ function removeFrom(lists, type, id) {
 }
 
 /** Calls `callbacks`, the list of `type` in `lists` when the dispatch began, skipping
- *  those an earlier one removed. */
-function call(dispatcher, lists, type, callbacks, value, meta) {
+ *  those an earlier one removed. An event's callbacks get a third argument, `size`, the
+ *  length of its text before parsing: what the package's `events()` and `stream()`
+ *  weigh the events they hold by (the parsed value no longer tells it). */
+function call(dispatcher, lists, type, callbacks, value, meta, size) {
   const removals = dispatcher.removals;
   for (let i = 0; i < callbacks.length; i++) {
     if (dispatcher.closed) return;
@@ -148,7 +150,7 @@ function call(dispatcher, lists, type, callbacks, value, meta) {
     try {
       // (A decode error's callbacks take one argument.)
       if (meta === undefined) callbacks[i](value);
-      else callbacks[i](value, meta);
+      else callbacks[i](value, meta, size);
     } catch (e) {
       report(e);
     }
@@ -156,7 +158,8 @@ function call(dispatcher, lists, type, callbacks, value, meta) {
 }
 
 /** One event to an `onAny` callback: its data parsed as JSON, or the text itself with
- *  `meta.json` false when it is not JSON (a request stream's events need not be). */
+ *  `meta.json` false when it is not JSON (a request stream's events need not be); the
+ *  text's length third, as `call` gives it. */
 export function deliverAny(callback, type, id, data, origin) {
   let value = data;
   let json = true;
@@ -166,7 +169,7 @@ export function deliverAny(callback, type, id, data, origin) {
     json = false;
   }
   try {
-    callback(value, { type, lastEventId: id, origin, json });
+    callback(value, { type, lastEventId: id, origin, json }, data.length);
   } catch (e) {
     report(e);
   }
