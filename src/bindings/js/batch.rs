@@ -62,9 +62,9 @@ extern "C" {
     pub(super) fn deliver_any(
         callback: &Function,
         event_type: &str,
-        id: &str,
+        id: &JsValue,
         data: &JsValue,
-        origin: &str,
+        origin: &JsValue,
     );
 
     /// Reports an exception from a user callback as the browser reports one from an

@@ -258,22 +258,37 @@ impl TypedEventSource {
             .into());
         }
         let (events, weak) = (Rc::downgrade(&self.events), self.source.downgrade());
+        // A long id the parser shares between events (one sent once, carried by the
+        // events after it) made into a JavaScript string once, as the `on` path does:
+        // copied out per event, 1 MiB of id made every event after it cost 1 MiB.
+        let mut shared_id = None::<(std::sync::Arc<String>, JsValue)>;
         let sub = self.source.on_any_raw_event(move |raw| {
-            if let (Some(events), Some(source)) = (events.upgrade(), weak.upgrade()) {
+            let events = events.upgrade();
+            if let (Some(events), Some(source)) = (&events, weak.upgrade()) {
                 if !events.flush_held(&source) {
                     return;
                 }
             }
-            match raw.too_big() {
-                Some(reason) => report(&JsError::new(reason).into()),
-                None => self::batch::deliver_any(
-                    &callback,
-                    raw.event_type(),
-                    raw.last_event_id(),
-                    &raw.js_data(),
-                    raw.origin(),
-                ),
+            if let Some(reason) = raw.too_big() {
+                report(&JsError::new(reason).into());
+                return;
             }
+            let id = match raw.shared_id() {
+                Some(id) => match &shared_id {
+                    Some((held, js)) if std::sync::Arc::ptr_eq(held, id) => js.clone(),
+                    _ => {
+                        let js = JsValue::from_str(id);
+                        shared_id = Some((std::sync::Arc::clone(id), js.clone()));
+                        js
+                    }
+                },
+                None => JsValue::from_str(raw.last_event_id()),
+            };
+            let origin = match &events {
+                Some(events) => events.origin(raw.origin()),
+                None => JsValue::from_str(raw.origin()),
+            };
+            self::batch::deliver_any(&callback, raw.event_type(), &id, &raw.js_data(), &origin);
         });
         Ok(self.keep(sub))
     }
