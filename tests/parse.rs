@@ -27,8 +27,9 @@ fn run_chunks<'a>(mut parser: Parser, chunks: impl IntoIterator<Item = &'a [u8]>
     for chunk in chunks {
         parser.feed(chunk);
         items.extend(drain(&mut parser));
-        // The bytes held for one event stay within the cap (and a field name's worth).
-        assert!(parser.buffered() <= parser.max_event_size() + 6);
+        // The bytes held for one event stay within the cap (and a field name's worth,
+        // or a `retry` line's, which is not the event's).
+        assert!(parser.buffered() <= parser.max_event_size() + 28);
     }
     Outcome {
         items,
@@ -875,7 +876,7 @@ fn type_and_id_count_against_the_cap() {
         parser.feed(start);
         for _ in 0..blocks {
             parser.feed(&block);
-            assert!(parser.buffered() <= DEFAULT_MAX_EVENT_SIZE + 6);
+            assert!(parser.buffered() <= DEFAULT_MAX_EVENT_SIZE + 28);
         }
     }
     parser.feed(b"\ndata: x\n\n");
@@ -973,7 +974,7 @@ fn oversize_never_buffers_past_the_limit() {
             for _ in 0..1000 {
                 parser.feed(&block);
                 assert!(
-                    parser.buffered() <= LIMIT + 6,
+                    parser.buffered() <= LIMIT + 28,
                     "{start:?}: {} bytes held",
                     parser.buffered()
                 );
@@ -1335,4 +1336,29 @@ fn a_stream_that_stops_inside_a_comment_or_retry_line_is_whole() {
     ] {
         assert!(stops(cut), "{:?}", String::from_utf8_lossy(cut));
     }
+}
+
+#[test]
+fn a_retry_line_is_read_whatever_the_event_beside_it_holds() {
+    // What broke: a `retry` line counted against the event size cap, so one inside an
+    // event near the cap (or under a small cap) was ignored, and with it the wait the
+    // server asked for.
+    let mut parser = Parser::with_max_event_size(8);
+    parser.feed(b"retry: 5000\n\n");
+    assert_eq!(parser.retry(), Some(5000));
+
+    let mut parser = Parser::new();
+    let data = vec![b'x'; DEFAULT_MAX_EVENT_SIZE - 5];
+    parser.feed(b"data: ");
+    parser.feed(&data);
+    for byte in b"\nretry: 0060000\n\n" {
+        parser.feed(&[*byte]);
+        assert!(parser.buffered() <= DEFAULT_MAX_EVENT_SIZE + 28);
+    }
+    assert_eq!(parser.retry(), Some(60_000));
+    let items = drain(&mut parser);
+    assert!(
+        matches!(items.as_slice(), [Item::Event(event)] if event.data().len() == data.len()),
+        "the event beside it is whole"
+    );
 }

@@ -25,8 +25,9 @@
 //!
 //! One event's size is capped (1 MiB unless [`Parser::with_max_event_size`] says
 //! otherwise): a larger event is dropped whole and reported as [`Item::Oversize`].
-//! Whatever the stream sends, the parser holds at most the cap plus 6 bytes for the
-//! event being parsed (its data, type and id, and the line being read); besides that
+//! Whatever the stream sends, the parser holds at most the cap plus 28 bytes for the
+//! event being parsed (its data, type and id, and the line being read: a `retry` line,
+//! which is not the event's, is read whatever the event holds); besides that
 //! only the last event ID string (one copy, shared by every event that carries it,
 //! and within the cap when it was read) and the items queued until they are taken.
 
@@ -369,7 +370,7 @@ impl Parser {
     /// An over-long comment or `retry` line is dropped alone. All sizes are counted
     /// before decoding.
     ///
-    /// The parser holds at most `bytes + 6` bytes for the event being parsed
+    /// The parser holds at most `bytes + 28` bytes for the event being parsed
     /// ([`buffered`](Self::buffered)), and besides them the last event ID string,
     /// which fitted the cap when it was read.
     pub fn with_max_event_size(bytes: usize) -> Self {
@@ -606,13 +607,8 @@ impl Parser {
             if kind == Kind::Retry {
                 if self.line.len() == 6 && bytes.first() == Some(&b' ') {
                     // The one space after the colon is not the value's: take it alone.
-                    if RETRY_LINE_MAX.min(self.room()) > 6 {
-                        self.line.push(b' ');
-                        bytes = bytes.get(1..).unwrap_or_default();
-                    } else {
-                        self.discard_line();
-                        return;
-                    }
+                    self.line.push(b' ');
+                    bytes = bytes.get(1..).unwrap_or_default();
                     continue;
                 }
                 // Leading zeros past the first are not kept (see `process_field`).
@@ -647,10 +643,9 @@ impl Parser {
                     continue;
                 }
                 Kind::Data => self.room().saturating_sub(data_value_len(&self.line)),
-                Kind::Retry => self
-                    .room()
-                    .min(RETRY_LINE_MAX)
-                    .saturating_sub(self.line.len()),
+                // Not the event's: the server's wait is read whatever the event holds
+                // (an event near the cap ignored it), within the longest valid line.
+                Kind::Retry => RETRY_LINE_MAX.saturating_sub(self.line.len()),
                 _ => self.room().saturating_sub(self.line.len()),
             };
             if bytes.len() <= room {
@@ -750,9 +745,9 @@ impl Parser {
     /// cap makes the event oversize, and so does an `event` or `id` line that, added
     /// to what is held for the event, goes past the cap. An oversize event holds no
     /// data, so such a line still applies if it fits beside the type and id held
-    /// (an `id` line that alone goes past the cap never does). Such a `retry` line is
-    /// ignored, as is one longer than any valid one (leading zeros past the first
-    /// not counted).
+    /// (an `id` line that alone goes past the cap never does). A `retry` line is not
+    /// the event's and does not count against the cap; one longer than any valid one
+    /// (leading zeros past the first not counted) is ignored.
     fn process_field(&mut self, field: &[u8], value: &[u8], line_len: usize) {
         // Slice patterns compare bytes inline; `b"data" =>` would call memcmp.
         match field {
@@ -791,8 +786,7 @@ impl Parser {
                 // keep them), so that `retry: 000…05` is 5 ms however long the run.
                 let zeros = value.iter().take_while(|&&b| b == b'0').count();
                 let line_len = line_len - zeros.saturating_sub(1);
-                let overlong = line_len > RETRY_LINE_MAX || self.over_cap(line_len);
-                if let Some(ms) = parse_retry(value).filter(|_| !overlong) {
+                if let Some(ms) = parse_retry(value).filter(|_| line_len <= RETRY_LINE_MAX) {
                     self.retry = Some(ms);
                 }
             }
