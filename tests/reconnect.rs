@@ -1711,3 +1711,48 @@ async fn retry_after_on_429_and_503_is_honoured_across_origins() {
         }
     }
 }
+
+#[wasm_bindgen_test]
+async fn a_fetch_wrapper_that_throws_or_answers_without_a_promise_is_one_failed_attempt() {
+    // What broke: `fetch` was called as though it always gave a promise. A page's
+    // wrapper that threw (a check of its own) tore through the reconnect loop, which
+    // stayed `Connecting` for good, with no retry and no close; one that answered a
+    // Response without a promise did the same.
+    js(
+        "window.__fetch = window.fetch; window.__calls = 0; window.fetch = (...args) => { \
+        window.__calls += 1; \
+        if (window.__calls === 1) throw new TypeError('refused by the page'); \
+        if (window.__calls === 2) return new Response('data: {\"n\":7}\\n\\n', \
+        { headers: { 'content-type': 'text/event-stream' } }); \
+        return window.__fetch(...args); };",
+    );
+    // (A header of its own: cross-origin, a refused simple GET is checked with a no-cors
+    // request, which the wrapper would answer.)
+    let options = Options::new()
+        .transport(Transport::Fetch)
+        .header("X-Wrapped", "1")
+        .reconnect_policy(exact_policy(10));
+    let channel = token("wrapped-fetch");
+    let source = open(&format!("/events?channel={channel}"), options);
+    let (seen, _subs) = numbers(&source, &["message"]);
+    let (mut states, _s) = states(&source);
+    let (_, before) = until_state(&mut states, "open", ConnectionState::is_open).await;
+    assert!(
+        before.iter().any(|s| matches!(
+            s,
+            ConnectionState::Reconnecting { cause: ReconnectCause::Network { message }, .. }
+                if message.contains("refused by the page")
+        )),
+        "the throw, as a failed attempt: {before:?}"
+    );
+    wait_until("the bare Response's event", 5_000, || {
+        seen.borrow().as_slice() == [7]
+    })
+    .await;
+    // Its body over, the source goes on to the server through the page's `fetch`.
+    until_state(&mut states, "open on the server", ConnectionState::is_open).await;
+    let calls = js_sys::eval("window.__calls").ok().and_then(|v| v.as_f64());
+    js("window.fetch = window.__fetch");
+    source.close();
+    assert_eq!(calls, Some(3.0));
+}

@@ -17,9 +17,22 @@ use web_sys::EventTarget;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
-    /// The global `fetch`, in windows and workers alike.
-    #[wasm_bindgen(js_name = fetch)]
-    pub(crate) fn global_fetch(input: &str, init: &web_sys::RequestInit) -> js_sys::Promise;
+    /// The global `fetch`, in windows and workers alike, as the page has it: maybe a
+    /// wrapper of its own (see `global_fetch`).
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn page_fetch(input: &str, init: &web_sys::RequestInit) -> Result<JsValue, JsValue>;
+}
+
+/// The global `fetch`'s answer as a promise, whatever the page made of `fetch`: a
+/// wrapper that throws (a check of its own) gives a rejected promise, and one that
+/// answers a Response (or a thenable) without a promise, a promise of it. Called as
+/// though it always gave a promise, such a wrapper tore through the reconnect loop,
+/// which then stayed connecting for good.
+pub(crate) fn global_fetch(input: &str, init: &web_sys::RequestInit) -> js_sys::Promise {
+    match page_fetch(input, init) {
+        Ok(answer) => js_sys::Promise::resolve(&answer),
+        Err(thrown) => js_sys::Promise::reject(&thrown),
+    }
 }
 
 /// An event listener that is removed when dropped.
