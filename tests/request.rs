@@ -762,3 +762,47 @@ async fn request_mode_needs_the_fetch_transport() {
         "{errors:?}"
     );
 }
+
+#[wasm_bindgen_test]
+async fn reconnect_while_a_refused_request_is_looked_into_sends_it_as_the_policy_says() {
+    // What broke: `reconnect()` while the source looked into why `fetch` refused the
+    // request (the page's Content Security Policy, 50 ms; cross-origin, a check of the
+    // server) found no answer and cut it: the source closed as `Interrupted` with 0
+    // events received, where the policy would have sent the request nothing answered.
+    let token = token("llm-refused-reconnect");
+    let source = EventSource::with_options(
+        &llm("openai-chat", &format!("tokens=3&pace_ms=0&token={token}")),
+        post("openai-chat").request(),
+    )
+    .expect("valid");
+    // The first fetch rejects, and reconnect() comes in the task after it: before the
+    // 50 ms the source waits for a policy's report (a timer set later and longer).
+    let again = source.clone();
+    let reconnect = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || again.reconnect());
+    js_sys::Reflect::set(&js_sys::global(), &"__reconnect".into(), reconnect.as_ref())
+        .expect("set the hook");
+    js_sys::eval(
+        "window.__fetch = window.fetch; window.__refused = 0; window.fetch = (...args) => { \
+         if (window.__refused++ === 0) { setTimeout(() => window.__reconnect(), 0); \
+         return Promise.reject(new TypeError('Failed to fetch')); } \
+         return window.__fetch(...args); };",
+    )
+    .expect("wrap fetch");
+    let (mut states, _s) = states(&source);
+    let (closed, before) = until_state(&mut states, "closed", ConnectionState::is_closed).await;
+    js_sys::eval("window.fetch = window.__fetch").expect("unwrap fetch");
+    assert!(
+        matches!(
+            closed,
+            ConnectionState::Closed {
+                reason: CloseReason::Completed
+            }
+        ),
+        "{closed:?} after {before:?}"
+    );
+    assert_eq!(
+        posts(&token).await.len(),
+        1,
+        "sent once: the refused one never went"
+    );
+}

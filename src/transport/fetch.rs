@@ -98,8 +98,9 @@ struct FetchConnector {
     query_worked: u8,
     /// The events delivered, over every attempt.
     received: u64,
-    /// The error the server answered the attempt in progress with, while its body is
-    /// read: what an interruption then ends the attempt with.
+    /// How the attempt in progress failed, while what follows is still awaited (an
+    /// error's body; why `fetch` refused the request): what an interruption then ends
+    /// the attempt with.
     answered: Option<Failure>,
 }
 
@@ -210,6 +211,12 @@ impl FetchConnector {
         sent_header: bool,
         attempts: &Rc<RefCell<Attempts>>,
     ) -> AttemptEnd {
+        // `reconnect()` while the reasons are looked into ends the attempt as failed,
+        // for the policy to retry: nothing was answered, so a request is not cut (it
+        // was, and closed as interrupted, 0 events received).
+        self.answered = Some(Failure::Network {
+            message: message.clone(),
+        });
         // The page's Content Security Policy blocked it (EventSource closes for good).
         if let Some(directive) = dom::blocked_by_policy(url, since, dom::POLICY_WAIT).await {
             return AttemptEnd::Fatal(CloseReason::InvalidRequest {
