@@ -145,7 +145,8 @@ export interface TypedEventSourceEventMap {
  */
 export class TypedEventSource extends EventTarget {
   /**
-   * Opens a connection. Throws an `Error` for invalid options or outside a browser, and
+   * Opens a connection. Throws a `TypeError` for invalid options (as WebIDL and `fetch`
+   * do), an `Error` outside a browser, and
    * a `SyntaxError` `DOMException` for a URL that does not parse (as EventSource does),
    * whether the wasm is ready or not. Where there is no EventSource
    * (a Service Worker), the default transport is `"fetch"`.

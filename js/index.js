@@ -184,8 +184,8 @@ export class TypedEventSource extends EventTarget {
   #internal = new Set();
 
   /**
-   * Opens a connection. Throws an Error that says what is wrong for invalid options,
-   * or when there is no browser (server-side rendering), and a `SyntaxError`
+   * Opens a connection. Throws a TypeError that says what is wrong for invalid options,
+   * an Error when there is no browser (server-side rendering), and a `SyntaxError`
    * DOMException for a URL that does not parse, as EventSource does. A URL that is not
    * http(s) (`ftp:`, `about:blank`...) fails after construction, as with EventSource:
    * an `error` event, readyState 2, the state `closed`.
@@ -211,7 +211,7 @@ export class TypedEventSource extends EventTarget {
       // The options first, as the core checks them.
       const every = checkOptions(options);
       if (every && credentialed(href)) {
-        throw new Error(
+        throw new TypeError(
           'invalid event source options: the fetch transport cannot send a URL with a user name or password in it ' +
             "(fetch refuses one, as Chromium's EventSource does): send the credentials in a header (Authorization) or a cookie instead",
         );
@@ -911,11 +911,13 @@ function checkOptions(options) {
     } catch {}
     return typeof v === 'string' ? v : 'a value that is not JSON';
   };
+  // TypeErrors, as WebIDL throws for a dictionary member it cannot convert (and fetch
+  // for an init it refuses); the core throws the same (src/bindings/js/options.rs).
   const fail = (message) => {
-    throw new Error(`invalid TypedEventSource options: ${message}`);
+    throw new TypeError(`invalid TypedEventSource options: ${message}`);
   };
   const invalid = (message) => {
-    throw new Error(`invalid event source options: ${message}`);
+    throw new TypeError(`invalid event source options: ${message}`);
   };
   /** `value` as an options object of `known` keys at `path`, or null for none. */
   const object = (value, path, known) => {

@@ -204,6 +204,12 @@ if (base) {
         const refused = results.optionErrors.filter((m) => m !== 'no error').length;
         if (results.inherited !== 'open') throw new Error(`options inherited from a prototype, before the wasm was ready: ${results.inherited}`);
         if (refused !== results.optionErrors.length - 7) throw new Error(`refused ${refused} of the options: ${JSON.stringify(results.optionErrors)}`);
+        // Regression: bad options threw an Error; WebIDL (and fetch) throw a TypeError.
+        // (The one before last is onAny on native, a call the source refuses: an Error.)
+        results.optionErrors.forEach((message, i) => {
+          const name = i === results.optionErrors.length - 2 ? 'Error: ' : 'TypeError: ';
+          if (message !== 'no error' && !message.startsWith(name)) throw new Error(`options ${i}: "${message}" is not a ${name}`);
+        });
         results.optionErrors.forEach((message, i) => {
           if (results.earlyOptionErrors[i] !== message) {
             throw new Error(`options ${i}: before the wasm was ready "${results.earlyOptionErrors[i]}", once ready "${message}"`);

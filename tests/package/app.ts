@@ -112,7 +112,7 @@ function thrown(url: string, options: unknown): string {
     new TypedEventSource(url, options as TypedEventSourceOptions).close();
     return "no error";
   } catch (e: unknown) {
-    return e instanceof Error ? e.message : String(e);
+    return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   }
 }
 window.results = results;
@@ -179,7 +179,7 @@ async function main(): Promise<void> {
       es.onAny(() => {});
       return "no error";
     } catch (e: unknown) {
-      return e instanceof Error ? e.message : String(e);
+      return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     } finally {
       es.close();
     }

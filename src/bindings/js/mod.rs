@@ -82,6 +82,8 @@ impl TypedEventSource {
             == crate::options::Transport::Fetch;
         let source = EventSource::with_options(&url, options).map_err(|e| match e {
             Error::InvalidUrl { .. } => syntax_error(&e.to_string()),
+            // As `invalid` in options.rs: what WebIDL and `fetch` throw.
+            Error::InvalidOptions(_) => js_sys::TypeError::new(&e.to_string()).into(),
             _ => JsError::new(&e.to_string()).into(),
         })?;
         let events = Rc::new(Events {

@@ -45,8 +45,10 @@ const RETRY_KEYS: &[&str] = &[
     "jitter",
 ];
 
-fn invalid(message: String) -> JsError {
-    JsError::new(&format!("invalid TypedEventSource options: {message}"))
+/// A bad option, thrown as a `TypeError`, as WebIDL throws for a dictionary member it
+/// cannot convert (and `fetch` for an init it refuses).
+fn invalid(message: String) -> JsValue {
+    js_sys::TypeError::new(&format!("invalid TypedEventSource options: {message}")).into()
 }
 
 /// A value as a short text for an error message, without formatting floats in Rust.
@@ -63,7 +65,7 @@ fn shown(value: &JsValue) -> String {
 impl JsOptions {
     /// `value` as an options object (`undefined` and `null` are none); checks that
     /// every key is one of `known`.
-    fn new(value: JsValue, path: &'static str, known: &[&str]) -> Result<Option<Self>, JsError> {
+    fn new(value: JsValue, path: &'static str, known: &[&str]) -> Result<Option<Self>, JsValue> {
         if value.is_undefined() || value.is_null() {
             return Ok(None);
         }
@@ -98,12 +100,12 @@ impl JsOptions {
             .filter(|v| !v.is_undefined())
     }
 
-    fn string(&self, key: &str) -> Result<Option<String>, JsError> {
+    fn string(&self, key: &str) -> Result<Option<String>, JsValue> {
         self.get(key).map(|v| self.text(key, &v)).transpose()
     }
 
     /// `value`, read from `key`, as a string.
-    fn text(&self, key: &str, value: &JsValue) -> Result<String, JsError> {
+    fn text(&self, key: &str, value: &JsValue) -> Result<String, JsValue> {
         value.as_string().ok_or_else(|| {
             invalid(format!(
                 "`{}.{key}` must be a string, got {}",
@@ -113,7 +115,7 @@ impl JsOptions {
         })
     }
 
-    fn flag(&self, key: &str) -> Result<bool, JsError> {
+    fn flag(&self, key: &str) -> Result<bool, JsValue> {
         match self.get(key) {
             None => Ok(false),
             Some(v) => v.as_bool().ok_or_else(|| {
@@ -127,7 +129,7 @@ impl JsOptions {
     }
 
     /// A whole number from 0 to `u32::MAX`.
-    fn count(&self, key: &str) -> Result<Option<u32>, JsError> {
+    fn count(&self, key: &str) -> Result<Option<u32>, JsValue> {
         match self.get(key) {
             None => Ok(None),
             Some(v) => match v.as_f64() {
@@ -143,11 +145,11 @@ impl JsOptions {
         }
     }
 
-    fn millis(&self, key: &str) -> Result<Option<Duration>, JsError> {
+    fn millis(&self, key: &str) -> Result<Option<Duration>, JsValue> {
         Ok(self.count(key)?.map(|ms| Duration::from_millis(ms.into())))
     }
 
-    pub(super) fn from_js(value: JsValue) -> Result<Options, JsError> {
+    pub(super) fn from_js(value: JsValue) -> Result<Options, JsValue> {
         let Some(js) = JsOptions::new(value, "options", OPTION_KEYS)? else {
             return Ok(Options::new());
         };
