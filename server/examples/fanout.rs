@@ -178,6 +178,11 @@ async fn main() -> ExitCode {
     };
     let base = Config {
         ticker: None,
+        // Every subscriber's stream counts against it, and the publishers' requests.
+        max_requests: options
+            .subscribers
+            .saturating_add(PUBLISHERS + 16)
+            .max(Config::default().max_requests),
         ..Config::default()
     };
     let memory = match run(base.clone(), &options).await {

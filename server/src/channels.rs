@@ -6,7 +6,10 @@
 //! more, the globally oldest events (whatever their channel) are evicted first, all but
 //! the newest event, which stays even when it alone is over the budget (streams read
 //! their live events from the rings too: one evicted as it is stored would reach none
-//! of them). Each channel also keeps at most [`REPLAY_BUFFER`] events.
+//! of them). Each channel also keeps at most [`REPLAY_BUFFER`] events. The id of each
+//! channel's newest evicted event, which it keeps so that a client that saw it resumes
+//! without a `reset`, counts too; when only the newest event is left, those ids go,
+//! oldest first.
 //!
 //! A stream reads its channel's ring through a cursor ([`Cursor`]), a small batch at a
 //! time as the response is written: first the replay, the events after the client's
@@ -89,11 +92,13 @@ impl StoredEvent {
         }
     }
 
-    /// What the event counts against the channel budget.
+    /// What the event counts against the channel budget: the bytes its strings hold
+    /// (their capacity, which a string grown by pushing can have up to twice its length
+    /// of), and the overhead.
     pub(crate) fn budget_bytes(&self) -> usize {
-        self.event.as_ref().map_or(0, String::len)
-            + self.id.len()
-            + self.data.len()
+        self.event.as_ref().map_or(0, String::capacity)
+            + self.id.capacity()
+            + self.data.capacity()
             + EVENT_OVERHEAD
     }
 }
@@ -194,21 +199,15 @@ struct Ring {
     /// or the largest explicit numeric id published on it if that is more.
     next_seq: u64,
     /// The id of the newest event evicted from `events`: a client that saw it has
-    /// missed nothing the buffer no longer holds.
+    /// missed nothing the buffer no longer holds. Counted in [`Store::bytes`] (an id
+    /// can be as long as a `/publish` body, and a channel keeps it for as long as it
+    /// lives); `None` too once the budget forgot it to make room (see
+    /// [`Store::forget_oldest_evicted`]), and a client resuming from it then gets the
+    /// `reset` event.
     evicted: Option<String>,
     /// One past the order of the newest event evicted from `events` (0 if none): a
     /// cursor below it missed an event.
     gone_before: u64,
-}
-
-impl Ring {
-    /// Removes the ring's oldest event; returns its order and bytes.
-    fn evict_front(&mut self) -> Option<(u64, usize)> {
-        let old = self.events.pop_front()?;
-        self.gone_before = old.order + 1;
-        self.evicted = Some(old.event.id.clone());
-        Some((old.order, old.bytes))
-    }
 }
 
 /// The replay buffers of all channels, under one lock and one byte budget.
@@ -217,19 +216,50 @@ struct Store {
     rings: HashMap<u64, Ring>,
     /// Every buffered event's order number with its channel, oldest first.
     order: BTreeMap<u64, u64>,
+    /// The ring of every [`Ring::evicted`] id kept, by the order of its event, oldest
+    /// first.
+    evicted: BTreeMap<u64, u64>,
+    /// What the buffered events and the kept evicted ids count together.
     bytes: usize,
     next_order: u64,
 }
 
 impl Store {
-    /// Removes a channel's ring and its events.
+    /// Removes a channel's ring, its events and its evicted id.
     fn remove_ring(&mut self, key: u64) {
         if let Some(ring) = self.rings.remove(&key) {
             for old in ring.events {
                 self.order.remove(&old.order);
                 self.bytes -= old.bytes;
             }
+            if let Some(id) = ring.evicted {
+                self.evicted.remove(&(ring.gone_before - 1));
+                self.bytes -= id.capacity();
+            }
         }
+    }
+
+    /// Removes the oldest event of the ring `key`, keeping its id as the ring's
+    /// [`Ring::evicted`] in place of the one before; whether there was one.
+    fn evict_front(&mut self, key: u64) -> bool {
+        let Some(ring) = self.rings.get_mut(&key) else {
+            return false;
+        };
+        let Some(old) = ring.events.pop_front() else {
+            return false;
+        };
+        self.order.remove(&old.order);
+        self.bytes -= old.bytes;
+        if let Some(previous) = ring.evicted.take() {
+            self.evicted.remove(&(ring.gone_before - 1));
+            self.bytes -= previous.capacity();
+        }
+        ring.gone_before = old.order + 1;
+        let id = old.event.id.clone();
+        self.bytes += id.capacity();
+        ring.evicted = Some(id);
+        self.evicted.insert(old.order, key);
+        true
     }
 
     /// Removes the oldest buffered event of all channels; whether there was one.
@@ -237,12 +267,28 @@ impl Store {
         let Some((order, channel)) = self.order.pop_first() else {
             return false;
         };
-        if let Some(ring) = self.rings.get_mut(&channel) {
-            if ring.events.front().is_some_and(|b| b.order == order) {
-                if let Some((_, bytes)) = ring.evict_front() {
-                    self.bytes -= bytes;
-                }
-            }
+        let front = self
+            .rings
+            .get(&channel)
+            .and_then(|ring| ring.events.front());
+        if front.is_some_and(|b| b.order == order) {
+            self.evict_front(channel);
+        }
+        true
+    }
+
+    /// Forgets the oldest [`Ring::evicted`] id kept; whether there was one. Only when
+    /// no event is left to evict: it costs a client that saw that event a `reset`.
+    fn forget_oldest_evicted(&mut self) -> bool {
+        let Some((_, key)) = self.evicted.pop_first() else {
+            return false;
+        };
+        if let Some(id) = self
+            .rings
+            .get_mut(&key)
+            .and_then(|ring| ring.evicted.take())
+        {
+            self.bytes -= id.capacity();
         }
         true
     }
@@ -311,10 +357,25 @@ impl Channel {
         data: String,
         id: Option<String>,
     ) -> (Arc<StoredEvent>, usize) {
+        // Held for as long as the ring keeps the event: without the spare room that
+        // `Value::to_string()` and the like leave (up to as much again), which the
+        // budget would count. (Before the lock: it may copy up to 64 KiB.)
+        let shrunk = |mut text: String| {
+            text.shrink_to_fit();
+            text
+        };
+        let (event, data, id) = (event.map(shrunk), shrunk(data), id.map(shrunk));
         let mut guard = lock(&self.buffers.store);
         let store = &mut *guard;
         let order = store.next_order;
         store.next_order += 1;
+        if store
+            .rings
+            .get(&self.key)
+            .is_some_and(|ring| ring.events.len() >= REPLAY_BUFFER)
+        {
+            store.evict_front(self.key);
+        }
         let ring = store.rings.entry(self.key).or_default();
         ring.next_seq += 1;
         // An explicit id that reads as a sequence number moves the sequence on to it, so
@@ -324,18 +385,12 @@ impl Channel {
             ring.next_seq = ring.next_seq.max(number);
         }
         let stored = Arc::new(StoredEvent {
-            id: id.unwrap_or_else(|| ring.next_seq.to_string()),
+            id: id.unwrap_or_else(|| shrunk(ring.next_seq.to_string())),
             event,
             data,
             retry: None,
         });
         let bytes = stored.budget_bytes();
-        if ring.events.len() >= REPLAY_BUFFER {
-            if let Some((old, bytes)) = ring.evict_front() {
-                store.order.remove(&old);
-                store.bytes -= bytes;
-            }
-        }
         ring.events.push_back(Buffered {
             order,
             bytes,
@@ -343,7 +398,12 @@ impl Channel {
         });
         store.order.insert(order, self.key);
         store.bytes += bytes;
-        while store.bytes > self.buffers.budget && store.order.len() > 1 && store.evict_oldest() {}
+        // Events first, all but this one, then the evicted ids kept: each eviction
+        // frees more than the id it keeps (the overhead at least).
+        while store.bytes > self.buffers.budget
+            && ((store.order.len() > 1 && store.evict_oldest()) || store.forget_oldest_evicted())
+        {
+        }
         // Under the lock, so that the orders it tells come in order.
         self.newest.send_replace(order + 1);
         // (Counted under the lock too: a stream that subscribes after it starts after
@@ -796,6 +856,35 @@ mod tests {
         );
     }
 
+    // What broke (a review): an event counted the length of its strings, but
+    // `/publish` makes its data with `Value::to_string()`, whose buffer grows by
+    // doubling: the ring held up to twice the bytes the budget counted.
+    #[test]
+    fn an_event_counts_at_least_the_bytes_it_holds() {
+        let grown = |text: &str| {
+            let mut grown = String::with_capacity(64 * 1024);
+            grown.push_str(text);
+            grown
+        };
+        let channels = Channels::new(usize::MAX);
+        let channel = channels.get_or_create("c").expect("c");
+        let (stored, _) = channel.publish(
+            Some(grown("chat")),
+            grown(r#"{"n":1}"#),
+            Some(grown("id-1")),
+        );
+        let held = stored.event.as_ref().map_or(0, String::capacity)
+            + stored.id.capacity()
+            + stored.data.capacity();
+        assert!(
+            held + EVENT_OVERHEAD <= channels.bytes(),
+            "{held} bytes held, {} counted",
+            channels.bytes()
+        );
+        // And the spare room is not kept, taking the budget's place.
+        assert!(held < 64, "{held} bytes held for 15 bytes of text");
+    }
+
     fn publish_many(channel: &Channel, count: usize) {
         for _ in 0..count {
             channel.publish(None, "x".into(), None);
@@ -933,8 +1022,9 @@ mod tests {
 
     #[test]
     fn eviction_of_events_a_cursor_has_not_reached_ends_it() {
-        // Ten events of 1000 bytes with three-digit ids fill the budget.
-        let channel = channel_with_budget(10 * (EVENT_OVERHEAD + 1003));
+        // Ten events of 1000 bytes with three-digit ids, and the id kept of the newest
+        // evicted one, fill the budget.
+        let channel = channel_with_budget(10 * (EVENT_OVERHEAD + 1003) + 3);
         let data = "x".repeat(1000);
         for _ in 0..2 * REPLAY_BATCH {
             channel.publish(None, data.clone(), None);
@@ -967,8 +1057,9 @@ mod tests {
         }
         assert_eq!(batch_ids(&mut after_oldest), Err(Overtaken));
 
-        // A replay read one batch, then the budget evicted the next one.
-        let channel = channel_with_budget(2 * REPLAY_BATCH * (EVENT_OVERHEAD + 1003));
+        // A replay read one batch, then the budget evicted the next one (room for two
+        // batches, and the id kept of the newest evicted event).
+        let channel = channel_with_budget(2 * REPLAY_BATCH * (EVENT_OVERHEAD + 1003) + 3);
         publish_many(&channel, 2 * REPLAY_BATCH);
         let mut replay = channel.subscribe(Some("1")).cursor;
         let sent = batch_ids(&mut replay).expect("held");
@@ -1053,6 +1144,52 @@ mod tests {
             "evicted events published after it that the stalled subscription still holds"
         );
         drop(stalled);
+    }
+
+    // What broke (a review): each channel kept the id of its newest evicted event (up to
+    // a `/publish` body, 64 KiB) outside the budget for as long as it lived, so a
+    // thousand channels held 64 MiB more than the budget said.
+    #[test]
+    fn the_evicted_ids_kept_count_against_the_budget() {
+        let budget = 256 * 1024;
+        let channels = Channels::new(budget);
+        let held = |channels: &Channels| {
+            let store = lock(&channels.registry.buffers.store);
+            let events: usize = store
+                .rings
+                .values()
+                .flat_map(|ring| ring.events.iter())
+                .map(|buffered| buffered.event.budget_bytes())
+                .sum();
+            let ids: usize = store
+                .rings
+                .values()
+                .filter_map(|ring| ring.evicted.as_ref())
+                .map(String::capacity)
+                .sum();
+            (events + ids, store.bytes)
+        };
+        let mut handles = Vec::new();
+        for n in 0..200 {
+            let channel = channels.get_or_create(&format!("c{n}")).expect("c");
+            // Its first event, with a long id, is evicted by the ones after it.
+            channel.publish(
+                None,
+                "1".into(),
+                Some(format!("{n}-{}", "x".repeat(10_000))),
+            );
+            channel.publish(None, "2".into(), None);
+            handles.push(channel);
+            let (held, counted) = held(&channels);
+            assert_eq!(held, counted, "the count is what is held");
+            assert!(held <= budget, "{held} bytes held for a budget of {budget}");
+        }
+        // Freeing the channels gives back what their evicted ids counted.
+        let mut store = lock(&channels.registry.buffers.store);
+        for handle in &handles {
+            store.remove_ring(handle.key);
+        }
+        assert_eq!(store.bytes, 0);
     }
 
     #[test]

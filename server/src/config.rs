@@ -15,19 +15,25 @@ pub const DEFAULT_CHANNEL_BUDGET: usize = 64 * 1024 * 1024;
 /// Default [`Config::log_budget`]: 64 MiB.
 pub const DEFAULT_LOG_BUDGET: usize = 64 * 1024 * 1024;
 
+/// Default [`Config::max_requests`].
+pub const DEFAULT_MAX_REQUESTS: usize = 10_000;
+
 /// Usage text printed by `--help` and after an argument error.
 pub const USAGE: &str = "\
 usage: wasm-eventsource-server [--port N] [--www DIR] [--pkg DIR] [--examples DIR]
                                [--ticker-ms MS] [--channel-budget BYTES] [--log-budget BYTES]
-                               [--redis URL] [--flask-sse]
+                               [--max-requests N] [--redis URL] [--flask-sse]
 
   --port N                port to listen on at 127.0.0.1 (env PORT; default 8080; 0 picks a free port)
   --www DIR               static files served at / (default: <workspace>/www)
   --pkg DIR               the built package served at /pkg/ (default: <workspace>/pkg-web)
   --examples DIR          the built examples served at /examples/ (default: <workspace>/examples-dist)
   --ticker-ms MS          interval of the `ticker` channel in milliseconds (default 1000; 0 disables)
-  --channel-budget BYTES  bytes of replay buffer for all channels together (default 67108864)
+  --channel-budget BYTES  bytes of replay buffer for all channels together (default 67108864;
+                          with --redis, of the live entries each instance keeps for its streams)
   --log-budget BYTES      bytes of scenario request logs for all tokens together (default 67108864)
+  --max-requests N        requests answered at once, an open stream counting until it ends
+                          (default 10000); the next ones get a 503
   --redis URL             keep channels in Redis streams shared by every instance using the same
                           Redis, e.g. redis://127.0.0.1:6379/0 (env REDIS_URL; default: in memory)
   --flask-sse             also turn Flask-SSE's pub/sub messages into events (needs --redis)
@@ -49,13 +55,20 @@ pub struct Config {
     /// ticker. Defaults to one second.
     pub ticker: Option<Duration>,
     /// Bytes of replay buffer all channels may hold together, counting each event's
-    /// type, id and data plus a fixed overhead; over it, the globally oldest events are
-    /// evicted first. Defaults to [`DEFAULT_CHANNEL_BUDGET`].
+    /// type, id and data plus a fixed overhead (and each channel's id of its newest
+    /// evicted event); over it, the globally oldest events are evicted first. With the
+    /// Redis broker, it bounds the live entries this instance keeps for its streams
+    /// instead (besides each channel's last page read). Defaults to
+    /// [`DEFAULT_CHANNEL_BUDGET`].
     pub channel_budget: usize,
     /// Bytes of scenario request records all tokens may hold together, counting each
     /// record's JSON size, its token and a fixed overhead; over it, the globally oldest
     /// records are evicted first. Defaults to [`DEFAULT_LOG_BUDGET`].
     pub log_budget: usize,
+    /// Most requests answered at once, a streaming response counting until its body
+    /// ends (so every open `/events` stream counts); over it, a request gets a 503 with
+    /// a JSON error. At least 1. Defaults to [`DEFAULT_MAX_REQUESTS`].
+    pub max_requests: usize,
     /// The Redis URL of the shared broker (`redis://HOST:PORT/DB`); `None` keeps events
     /// in this process. Defaults to `None`.
     pub redis: Option<String>,
@@ -73,6 +86,7 @@ impl Default for Config {
             ticker: Some(DEFAULT_TICKER),
             channel_budget: DEFAULT_CHANNEL_BUDGET,
             log_budget: DEFAULT_LOG_BUDGET,
+            max_requests: DEFAULT_MAX_REQUESTS,
             redis: None,
             flask_sse: false,
         }
@@ -152,6 +166,7 @@ where
                 | "--ticker-ms"
                 | "--channel-budget"
                 | "--log-budget"
+                | "--max-requests"
                 | "--redis"
         ) {
             return Err(format!(
@@ -169,6 +184,7 @@ where
             "--examples" => config.examples_dir = PathBuf::from(value),
             "--channel-budget" => config.channel_budget = parse_bytes(&value, "--channel-budget")?,
             "--log-budget" => config.log_budget = parse_bytes(&value, "--log-budget")?,
+            "--max-requests" => config.max_requests = parse_count(&value, "--max-requests")?,
             "--redis" => config.redis = Some(value),
             _ => {
                 let ms: u64 = value.parse().map_err(|_| {
@@ -204,6 +220,15 @@ fn parse_bytes(value: &str, flag: &str) -> Result<usize, String> {
         .trim()
         .parse()
         .map_err(|_| format!("{flag} must be a whole number of bytes, got `{value}`"))
+}
+
+fn parse_count(value: &str, flag: &str) -> Result<usize, String> {
+    value
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{flag} must be a whole number of at least 1, got `{value}`"))
 }
 
 fn parse_port(value: &str, source: &str) -> Result<u16, String> {
@@ -258,6 +283,11 @@ mod tests {
         assert_eq!(args.config.log_budget, 2048);
         assert_eq!(serve(&[], None).config.log_budget, DEFAULT_LOG_BUDGET);
         assert!(parse(&["--log-budget", "-1"], None).is_err_and(|e| e.contains("--log-budget")));
+        assert_eq!(serve(&["--max-requests=5"], None).config.max_requests, 5);
+        assert_eq!(serve(&[], None).config.max_requests, DEFAULT_MAX_REQUESTS);
+        for bad in ["0", "x"] {
+            assert!(parse(&["--max-requests", bad], None).is_err_and(|e| e.contains("at least 1")));
+        }
     }
 
     #[test]

@@ -12,7 +12,8 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 /// credentials, any request header (mirrored) and GET/POST/OPTIONS, and exposes the
 /// response headers a client reads that are not CORS-safelisted: `Content-Length`,
 /// `Last-Event-ID` and `Retry-After` (without it, a cross-origin `fetch` never sees the
-/// delay a 429 or 503 asks for), plus `Content-Type` and `Cache-Control`.
+/// delay a 429 or 503 asks for), plus `Content-Type`, `Cache-Control` and the
+/// scenario log's `X-Log-More-From`.
 pub(crate) fn layer() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(|origin: &HeaderValue, _| {
@@ -27,6 +28,7 @@ pub(crate) fn layer() -> CorsLayer {
             header::CACHE_CONTROL,
             HeaderName::from_static("last-event-id"),
             header::RETRY_AFTER,
+            HeaderName::from_static(crate::scenario::LOG_MORE_FROM),
         ])
 }
 

@@ -59,6 +59,10 @@
 //! budget. A freed channel that is named again starts over (in memory, its ids start
 //! again at 1).
 //!
+//! At most [`Config::max_requests`] requests (10,000 by default) are answered at once,
+//! each streaming response counting until its body ends; the next ones get a 503 with
+//! a JSON error.
+//!
 //! Memory that requests can grow is bounded in bytes: the replay buffers of all
 //! channels together by [`Config::channel_budget`], the scenario request logs of all
 //! tokens together by [`Config::log_budget`] (64 MiB each by default); the oldest
@@ -67,9 +71,10 @@
 //! or queueing them for it, so a client that stops reading keeps no more than a batch
 //! (64 KiB, or one bigger event) alive after the budget evicts it; if the events it was
 //! to get next go, its stream ends. (With the Redis broker, a channel's live entries
-//! are kept on each instance, outside this budget, only until its streams read them,
-//! and at most 4 MiB per channel: see [`broker::redis`].) [`AppState::channel_bytes`] and [`AppState::log_bytes`] report the
-//! accounting. A client resuming from an evicted event gets a `reset` event first (see
+//! are kept on each instance only until its streams read them, at most 4 MiB per
+//! channel, and all channels' within the same budget: see [`broker::redis`].)
+//! [`AppState::channel_bytes`] and [`AppState::log_bytes`] report the accounting (of
+//! memory mode). A client resuming from an evicted event gets a `reset` event first (see
 //! [`events`]).
 //!
 //! Events are stored and streamed by a broker: in this process by default, or in Redis
@@ -102,6 +107,7 @@ pub mod events;
 pub mod examples;
 pub mod health;
 mod host;
+mod limit;
 mod origin;
 mod params;
 pub mod publish;
@@ -113,6 +119,11 @@ mod ticker;
 
 pub use channels::MAX_CHANNELS;
 pub use config::Config;
+
+// The unit tests measure what structures hold (see `testing::heap`).
+#[cfg(test)]
+#[global_allocator]
+static HEAP: testing::heap::Counting = testing::heap::Counting;
 
 /// Shared server state: the channels, the scenario request logs, the configuration and
 /// the shutdown signal. Cheap to clone.
@@ -128,6 +139,7 @@ struct Inner {
     redis: Option<Arc<broker::redis::RedisBroker>>,
     logs: scenario::RequestLogs,
     counters: scenario::ConnectCounters,
+    requests: limit::Requests,
     flask_sse: Arc<broker::flask::FlaskSseControl>,
     shutdown: watch::Sender<bool>,
 }
@@ -145,7 +157,11 @@ impl AppState {
         let (broker, redis): (Arc<dyn broker::Broker>, _) = match &config.redis {
             None => (Arc::new(broker::memory::MemoryBroker), None),
             Some(url) => {
-                let redis = Arc::new(broker::redis::RedisBroker::new(url, shutdown.subscribe())?);
+                let redis = Arc::new(broker::redis::RedisBroker::new(
+                    url,
+                    shutdown.subscribe(),
+                    config.channel_budget,
+                )?);
                 (Arc::clone(&redis) as _, Some(redis))
             }
         };
@@ -156,6 +172,7 @@ impl AppState {
                 redis,
                 logs: scenario::RequestLogs::new(config.log_budget),
                 counters: scenario::ConnectCounters::default(),
+                requests: limit::Requests::new(config.max_requests),
                 flask_sse: Arc::default(),
                 shutdown,
                 config,
@@ -268,9 +285,13 @@ impl AppState {
         &self.inner.counters
     }
 
+    pub(crate) fn requests(&self) -> &limit::Requests {
+        &self.inner.requests
+    }
+
     /// Bytes the replay buffers of all channels hold together, as counted against
     /// [`Config::channel_budget`]: per event, its type, id and data plus a fixed
-    /// overhead.
+    /// overhead; per channel, the id it keeps of its newest evicted event.
     pub fn channel_bytes(&self) -> usize {
         self.inner.channels.bytes()
     }
@@ -294,7 +315,8 @@ impl AppState {
         self.inner.channels.wait_for_stats(done).await;
     }
 
-    /// The records of `token`'s request log, as `GET /scenario/log/{token}` answers.
+    /// The records of `token`'s request log, as `GET /scenario/log/{token}` answers
+    /// them, all of them (the route answers at most 8 MiB at once).
     pub fn request_log(&self, token: &str) -> Vec<serde_json::Value> {
         self.inner.logs.get(token)
     }
@@ -316,8 +338,10 @@ impl AppState {
 pub const EVENT_BUDGET_OVERHEAD: usize = 128;
 
 /// Bytes each request record counts against [`Config::log_budget`] on top of its JSON
-/// size and its token: the map and queue entries, the status and open flags.
-pub const LOG_RECORD_BUDGET_OVERHEAD: usize = 128;
+/// size and its token: the headers of its shared text and of its status and open
+/// flags, its queue entry (up to twice its size while the queue grows) and its index
+/// entry.
+pub const LOG_RECORD_BUDGET_OVERHEAD: usize = 192;
 
 /// Largest accepted `/publish` body.
 pub const PUBLISH_BODY_LIMIT: usize = 64 * 1024;
@@ -387,6 +411,11 @@ pub fn app(state: AppState) -> Router {
                 .fallback_service(www)
                 .layer(middleware::from_fn(no_route)),
         )
+        // Inside the CORS layer, so that a page reads the 503 over the cap.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limit::limit_requests,
+        ))
         .layer(cors::layer())
         .layer(middleware::from_fn(cors::refuse_preflight))
         .layer(middleware::from_fn(cors::strip_unallowed))

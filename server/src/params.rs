@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Display;
+use std::num::{IntErrorKind, ParseIntError};
 use std::ops::RangeInclusive;
 
 use axum::extract::{FromRequestParts, Query};
@@ -66,14 +67,32 @@ impl Params {
 
     /// `name` as a whole number, `None` when absent.
     pub(crate) fn u64(&self, name: &str) -> Result<Option<u64>, ApiError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(value) => value.trim().parse().map(Some).map_err(|_| {
-                ApiError::bad_request(format!(
-                    "query parameter `{name}` must be a whole number, got `{value}`"
-                ))
-            }),
-        }
+        self.whole(name, &0, &u64::MAX)
+    }
+
+    /// `name` as a whole number, `None` when absent; `low` and `high` are the range the
+    /// error for a number too large for a `u64` gives.
+    fn whole(
+        &self,
+        name: &str,
+        low: &dyn Display,
+        high: &dyn Display,
+    ) -> Result<Option<u64>, ApiError> {
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
+        value.trim().parse().map(Some).map_err(|e: ParseIntError| {
+            // All digits, but more than a u64 holds: "not a whole number" is untrue.
+            let message = if *e.kind() == IntErrorKind::PosOverflow {
+                format!(
+                    "query parameter `{name}` is too large: it must be between {low} and \
+                     {high}, got `{value}`"
+                )
+            } else {
+                format!("query parameter `{name}` must be a whole number, got `{value}`")
+            };
+            ApiError::bad_request(message)
+        })
     }
 
     /// `name` as a whole number in `range`, or `default` when absent.
@@ -86,7 +105,7 @@ impl Params {
     where
         T: TryFrom<u64> + PartialOrd + Display,
     {
-        match self.u64(name)? {
+        match self.whole(name, range.start(), range.end())? {
             None => Ok(default),
             Some(value) => T::try_from(value)
                 .ok()

@@ -215,3 +215,71 @@ impl Drop for RedisProcess {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A global allocator for the unit tests that counts, per thread, the bytes allocated
+/// and not freed yet, so that a test can measure what a structure holds against what
+/// it counts.
+#[cfg(test)]
+pub(crate) mod heap {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static LIVE: Cell<isize> = const { Cell::new(0) };
+    }
+
+    fn add(bytes: isize) {
+        // (A thread being torn down may have lost its slot: nothing to count then.)
+        let _ = LIVE.try_with(|live| live.set(live.get() + bytes));
+    }
+
+    fn size(bytes: usize) -> isize {
+        isize::try_from(bytes).unwrap_or(isize::MAX)
+    }
+
+    /// [`System`], counting.
+    pub(crate) struct Counting;
+
+    // SAFETY: every call goes to `System` as it came; only sizes are counted.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: the caller's guarantees, passed on.
+            let ptr = unsafe { System.alloc(layout) };
+            if !ptr.is_null() {
+                add(size(layout.size()));
+            }
+            ptr
+        }
+
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: the caller's guarantees, passed on.
+            let ptr = unsafe { System.alloc_zeroed(layout) };
+            if !ptr.is_null() {
+                add(size(layout.size()));
+            }
+            ptr
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: the caller's guarantees, passed on.
+            unsafe { System.dealloc(ptr, layout) };
+            add(-size(layout.size()));
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // SAFETY: the caller's guarantees, passed on.
+            let new = unsafe { System.realloc(ptr, layout, new_size) };
+            if !new.is_null() {
+                add(size(new_size) - size(layout.size()));
+            }
+            new
+        }
+    }
+
+    /// Bytes this thread allocated and did not free yet (a block freed on another
+    /// thread counts there): the difference between two calls is what the code run on
+    /// this thread in between keeps.
+    pub(crate) fn live() -> isize {
+        LIVE.with(Cell::get)
+    }
+}

@@ -1,8 +1,9 @@
-//! The byte budgets of all channel buffers together and of all request logs together.
+//! The byte budgets of all channel buffers together and of all request logs together,
+//! and the cap on requests answered at once.
 
 mod common;
 
-use common::{json_response, numbered, spawn_with, Body, DEFAULT_RETRY_LINE};
+use common::{json_response, numbered, spawn_with, Body, DEFAULT_RETRY_LINE, TIMEOUT};
 use futures::{stream, StreamExt};
 use serde_json::json;
 use wasm_eventsource_server::Config;
@@ -87,4 +88,36 @@ async fn floods_of_channels_and_tokens_stay_within_the_budgets() {
     // Events still flow through a full budget.
     let mut body = Body::sse(server.get("/scenario/end-after/2").await);
     assert_eq!(body.read_to_end().await, numbered(1..=2).as_bytes());
+}
+
+// What broke (a review): nothing capped the requests answered at once, so clients
+// opening ever more streams grew the server's tasks, buffers and sockets without bound.
+#[tokio::test]
+async fn over_the_cap_a_request_gets_a_503_until_a_stream_closes() {
+    let server = spawn_with(Config {
+        ticker: None,
+        max_requests: 2,
+        ..Config::default()
+    })
+    .await;
+    let mut first = Body::sse(server.get("/events?channel=a").await);
+    let mut second = Body::sse(server.get("/events?channel=b").await);
+    first.until(DEFAULT_RETRY_LINE).await;
+    second.until(DEFAULT_RETRY_LINE).await;
+    // Their handlers returned long ago; the open streams still count.
+    let (status, error) = json_response(server.get("/health").await).await;
+    assert_eq!(status, 503);
+    let error = error["error"].as_str().expect("an error sentence");
+    assert!(
+        error.contains("2 requests at once") && error.contains("close some streams"),
+        "{error}"
+    );
+    drop(first);
+    tokio::time::timeout(TIMEOUT, server.state.wait_for_stats(|s| s.connections == 1))
+        .await
+        .expect("the closed stream is no longer counted");
+    let mut third = Body::sse(server.get("/events?channel=c").await);
+    third.until(DEFAULT_RETRY_LINE).await;
+    let (status, _) = json_response(server.get("/health").await).await;
+    assert_eq!(status, 503, "two streams open again");
 }

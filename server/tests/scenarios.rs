@@ -82,6 +82,49 @@ async fn drop_every_resumes_to_exactly_once() {
     assert_eq!(status, 400);
 }
 
+// What broke: a number too large for 64 bits (`total=99999999999999999999`) was told
+// "must be a whole number", which it is; the answer now says it is too large and gives
+// the range.
+#[tokio::test]
+async fn a_number_too_large_is_told_too_large_with_the_range() {
+    let server = spawn().await;
+    let too_large = "99999999999999999999";
+    let (status, error) = json_response(
+        server
+            .get(&format!("/scenario/drop-every/2?total={too_large}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        error["error"],
+        format!(
+            "query parameter `total` is too large: it must be between 0 and 1000000, got `{too_large}`"
+        )
+    );
+    // A parameter with no range of its own: that of a 64-bit number.
+    let (status, error) = json_response(
+        server
+            .get(&format!("/scenario/stall?retry={too_large}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        error["error"],
+        format!(
+            "query parameter `retry` is too large: it must be between 0 and {}, got `{too_large}`",
+            u64::MAX
+        )
+    );
+    // What is not a number is still told so.
+    let (_, error) = json_response(server.get("/scenario/stall?retry=12a").await).await;
+    assert_eq!(
+        error["error"],
+        "query parameter `retry` must be a whole number, got `12a`"
+    );
+}
+
 #[tokio::test]
 async fn status_content_type_and_no_content() {
     let server = spawn().await;
@@ -409,6 +452,51 @@ async fn stall_sends_events_then_nothing() {
     );
     body.expect_text(&numbered(2..=2)).await;
     body.assert_idle(QUIET).await;
+}
+
+// What broke (a review): `log/{token}` answered every record of the token in one
+// body, up to the whole log budget (64 MiB), copied for each request that asked.
+#[tokio::test]
+async fn a_log_answer_is_bounded_and_says_where_the_rest_starts() {
+    use wasm_eventsource_server::scenario::LOG_MORE_FROM;
+    let server = spawn().await;
+    let body = "x".repeat(64 * 1024);
+    for _ in 0..140 {
+        let response = server
+            .client
+            .post(server.url("/scenario/no-content?token=big"))
+            .body(body.clone())
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status().as_u16(), 204);
+    }
+    let mut records = 0;
+    let mut path = "/scenario/log/big".to_owned();
+    let mut pages = 0;
+    loop {
+        let response = server.get(&path).await;
+        let more = common::header(&response, LOG_MORE_FROM);
+        let bytes = response.bytes().await.expect("body");
+        assert!(
+            bytes.len() <= 8 * 1024 * 1024 + 4096,
+            "{} bytes",
+            bytes.len()
+        );
+        let page: Vec<Value> = serde_json::from_slice(&bytes).expect("a json array");
+        records += page.len();
+        pages += 1;
+        match more {
+            Some(from) => path = format!("/scenario/log/big?from={from}"),
+            None => break,
+        }
+    }
+    assert_eq!((records, pages), (140, 2));
+    let (status, error) = json_response(server.get("/scenario/log/big?from=x").await).await;
+    assert_eq!(status, 400);
+    assert!(error["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("`from`")));
 }
 
 #[tokio::test]

@@ -87,8 +87,11 @@ local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV,
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return id";
 
-/// Most messages a paused bridge queues (see [`FlaskSseControl::pause`]); past it, the
-/// rest wait in the connection.
+/// Most messages a paused bridge queues (see [`FlaskSseControl::pause`], a test hook).
+/// Past it, the bridge takes no more from its pub/sub connection until resumed, but
+/// they do not wait in Redis: redis-rs's driver task reads the socket whatever the
+/// bridge takes, into a queue in this process with no bound, which also holds, while
+/// the bridge runs, the messages that arrive faster than it writes them.
 const MAX_PENDING: usize = 1000;
 
 /// What the bridge of one instance has done, for tests (see

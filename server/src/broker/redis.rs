@@ -26,14 +26,19 @@
 //!   live ring on this instance (`LiveRing`), which its streams read through cursors
 //!   a batch at a time, woken by a `watch`. The ring holds only what some stream has
 //!   not read yet, and at most 4,096 entries and 4 MiB (`LIVE_CAPACITY`, `LIVE_BYTES`),
-//!   besides the page of entries the reader is adding: a stream that falls further behind (its client stopped reading, or
-//!   it is still sending its replay) finds its next entry gone and ends, and its client
-//!   resumes by Last-Event-ID from Redis. So a stalled stream holds at most that much
-//!   per channel this instance streams, outside the channel budget (which only memory
-//!   mode uses), and one page of its replay. A stream skips live entries it already
+//!   besides the page of entries the reader is adding (at most 1,000 entries and 1 MiB,
+//!   or one bigger entry: `READ_COUNT`, `READ_PAGE_BYTES`); and the rings of all
+//!   channels together hold at most the channel budget
+//!   ([`crate::Config::channel_budget`], counted as memory mode counts events): over
+//!   it, the ring that holds the most drops its oldest items, pages included, down to
+//!   its newest. A stream that falls further behind (its client stopped reading, or it
+//!   is still sending its replay) finds its next entry gone and ends, and its client
+//!   resumes by Last-Event-ID from Redis. So stalled streams hold at most that much
+//!   together, and each one page of its replay. A stream skips live entries it already
 //!   replayed (stream ids are ordered), so replay plus live has no gap and no
-//!   duplicate. The reader stops about a second after the channel's last local stream
-//!   closes.
+//!   duplicate. The reader stops when the channel's last local stream closes (its
+//!   connection closes once a command in flight is answered), and an instance has at
+//!   most [`MAX_CHANNELS`] readers: a stream on another channel gets a 503 then.
 //!
 //! Faults: commands time out after [`COMMAND_TIMEOUT`]; a publish or a new stream that
 //! cannot reach Redis gets a 503 with a JSON error. A reader that loses Redis sends
@@ -52,6 +57,7 @@
 //! "the oldest entry held is newer than the cursor" (see `Page::lost`).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -64,7 +70,7 @@ use redis::{AsyncConnectionConfig, Client, RedisError};
 use tokio::sync::watch;
 
 use super::{Broker, Health, Live, NewEvent, Published, Subscription};
-use crate::channels::{Channel, StoredEvent};
+use crate::channels::{Channel, StoredEvent, MAX_CHANNELS};
 use crate::error::ApiError;
 
 /// Prefix of the stream key of each channel: `wes:stream:<channel>`.
@@ -96,6 +102,11 @@ const BLOCK: Duration = Duration::from_millis(1000);
 
 /// Entries per page a reader reads.
 const READ_COUNT: usize = 1000;
+
+/// Most bytes of entries (their field names and values) per page a reader reads,
+/// unless its first entry alone has more: the page goes into the live ring whole,
+/// beyond the ring's own bounds (see [`Reader::send`]).
+const READ_PAGE_BYTES: usize = 1024 * 1024;
 
 /// Most entries per `XRANGE` page of a replay.
 const REPLAY_PAGE: usize = 64;
@@ -267,6 +278,7 @@ enum ReaderState {
 }
 
 struct Reader {
+    /// What every ring holds counts in [`Shared::live_bytes`] too (see [`LiveRing`]).
     live: Mutex<LiveRing>,
     /// [`LiveRing::end`], sent under the ring's lock after each change: it wakes the
     /// channel's streams, and counts them.
@@ -275,10 +287,20 @@ struct Reader {
 }
 
 impl Reader {
-    /// Puts `items` in the live ring and wakes the streams.
+    /// A reader whose ring counts in `total`, in `state`.
+    fn new(total: Arc<AtomicUsize>, state: watch::Receiver<ReaderState>) -> Self {
+        Self {
+            live: Mutex::new(LiveRing::new(total)),
+            newest: watch::channel(0).0,
+            state,
+        }
+    }
+
+    /// Puts `items` in the live ring and wakes the streams. (The budget of all rings is
+    /// the caller's: see [`Shared::send`].)
     fn send(&self, items: impl IntoIterator<Item = Live>) {
         let mut ring = lock(&self.live);
-        let from = ring.end();
+        let (from, before) = (ring.end(), ring.bytes);
         for item in items {
             ring.push(item);
         }
@@ -290,6 +312,7 @@ impl Reader {
         // stream of the channel, caught-up ones too, before any could read it. So the
         // ring holds at most the bounds and a page.
         ring.last_page = from;
+        ring.page_bytes = ring.bytes - before;
         ring.prune();
         self.newest.send_replace(ring.end());
     }
@@ -299,34 +322,58 @@ impl Reader {
         let mut ring = lock(&self.live);
         let next = ring.end();
         *ring.cursors.entry(next).or_default() += 1;
+        ring.joined += 1;
         LiveCursor {
             reader: Arc::clone(self),
             next,
             newest: self.newest.subscribe(),
+            home: None,
         }
     }
 }
 
 /// A channel's live items on this instance: every item some stream has not read yet
 /// (items every stream read go at once), at most [`LIVE_CAPACITY`] of them and
-/// [`LIVE_BYTES`] besides the page the reader sends last (see [`Reader::send`]); the
-/// oldest go first, and a stream whose next item went ends.
-#[derive(Default)]
+/// [`LIVE_BYTES`] besides the page the reader sends last (see [`Reader::send`]), and,
+/// when the rings of all channels hold more than their budget, fewer (see
+/// [`Shared::hold_budget`]); the oldest go first, and a stream whose next item went
+/// ends.
 struct LiveRing {
     /// Each item with what it counts against [`LIVE_BYTES`].
     items: VecDeque<(Live, usize)>,
     /// The sequence number of `items[0]`; items are numbered from 0 as they are sent.
     first: u64,
     bytes: usize,
+    /// What the rings of all channels hold: `bytes` counts in it.
+    total: Arc<AtomicUsize>,
     /// How many streams' cursors stand at each sequence number (the next item they
     /// read); those below `first` are dropped (their streams were overtaken).
     cursors: BTreeMap<u64, usize>,
     /// The sequence number of the first item of the last page sent, which the bounds
     /// do not drop.
     last_page: u64,
+    /// What the items of the last page still held count: `bytes` less this is what
+    /// the bounds may drop.
+    page_bytes: usize,
+    /// How many [`LiveCursor`]s the ring has, overtaken ones too.
+    joined: usize,
 }
 
 impl LiveRing {
+    /// An empty ring whose bytes count in `total`.
+    fn new(total: Arc<AtomicUsize>) -> Self {
+        Self {
+            items: VecDeque::new(),
+            first: 0,
+            bytes: 0,
+            total,
+            cursors: BTreeMap::new(),
+            last_page: 0,
+            page_bytes: 0,
+            joined: 0,
+        }
+    }
+
     /// One past the sequence number of the newest item.
     fn end(&self) -> u64 {
         self.first + self.items.len() as u64
@@ -339,6 +386,47 @@ impl LiveRing {
         };
         self.items.push_back((item, bytes));
         self.bytes += bytes;
+        self.total.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Drops the oldest item, if any.
+    fn pop_front(&mut self) {
+        if let Some((_, bytes)) = self.items.pop_front() {
+            self.bytes -= bytes;
+            self.total.fetch_sub(bytes, Ordering::Relaxed);
+            if self.first >= self.last_page {
+                self.page_bytes -= bytes;
+            }
+            self.first += 1;
+        }
+    }
+
+    /// What the items before the last page count: what the budget may drop.
+    fn older_bytes(&self) -> usize {
+        self.bytes - self.page_bytes
+    }
+
+    /// Drops the oldest items until `excess` bytes went or only the last page is left
+    /// (as the ring's own bounds: a stream that read up to it is not behind), and
+    /// forgets the cursors those were the next item of; whether it dropped any.
+    fn shed(&mut self, excess: usize) -> bool {
+        let (before, mut shed) = (self.first, 0);
+        while shed < excess && self.first < self.last_page && !self.items.is_empty() {
+            shed += self.items.front().map_or(0, |(_, bytes)| *bytes);
+            self.pop_front();
+        }
+        self.forget_overtaken();
+        self.first > before
+    }
+
+    /// Forgets the cursors whose next item went: their streams end.
+    fn forget_overtaken(&mut self) {
+        while let Some(entry) = self.cursors.first_entry() {
+            if *entry.key() >= self.first {
+                break;
+            }
+            entry.remove();
+        }
     }
 
     /// Drops the items every cursor passed, then the oldest while over the bounds (but
@@ -351,17 +439,9 @@ impl LiveRing {
                 || (self.bytes > LIVE_BYTES && self.items.len() > 1)))
             || (self.first < read && !self.items.is_empty())
         {
-            if let Some((_, bytes)) = self.items.pop_front() {
-                self.bytes -= bytes;
-                self.first += 1;
-            }
+            self.pop_front();
         }
-        while let Some(entry) = self.cursors.first_entry() {
-            if *entry.key() >= self.first {
-                break;
-            }
-            entry.remove();
-        }
+        self.forget_overtaken();
     }
 
     /// Moves one cursor from `from` to `to`.
@@ -382,12 +462,21 @@ impl LiveRing {
     }
 }
 
+impl Drop for LiveRing {
+    fn drop(&mut self) {
+        self.total.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
+}
+
 /// A stream's place in its channel's [`LiveRing`].
 struct LiveCursor {
     reader: Arc<Reader>,
     /// The sequence number of the next item to read.
     next: u64,
     newest: watch::Receiver<u64>,
+    /// The readers the reader is one of, and its channel's name there: the last
+    /// cursor of a channel to go takes its reader out (see [`RedisBroker::join`]).
+    home: Option<(Arc<Shared>, String)>,
 }
 
 impl LiveCursor {
@@ -429,9 +518,30 @@ impl LiveCursor {
 
 impl Drop for LiveCursor {
     fn drop(&mut self) {
+        // The readers' lock first, as `join` takes it, so that no stream joins the
+        // reader while it is taken out.
+        let readers = self
+            .home
+            .as_ref()
+            .map(|(shared, name)| (lock(&shared.readers), name));
         let mut ring = lock(&self.reader.live);
         ring.leave(self.next);
         ring.prune();
+        ring.joined -= 1;
+        let last = ring.joined == 0;
+        drop(ring);
+        // The channel's last stream on this instance: its reader goes now, rather than
+        // at its task's next round (up to a `BLOCK` and more), so that streams opened
+        // and closed on ever new names do not pile readers up; its task, woken, ends
+        // and closes its connection (see `run_reader`).
+        if let (true, Some((mut readers, name))) = (last, readers) {
+            if readers
+                .get(name.as_str())
+                .is_some_and(|r| Arc::ptr_eq(r, &self.reader))
+            {
+                readers.remove(name.as_str());
+            }
+        }
     }
 }
 
@@ -440,6 +550,53 @@ struct Shared {
     manager: ConnectionManager,
     readers: Mutex<HashMap<String, Arc<Reader>>>,
     shutdown: watch::Receiver<bool>,
+    /// What the live rings of all channels hold together.
+    live_bytes: Arc<AtomicUsize>,
+    /// The most [`Shared::live_bytes`] may be after a send: the channel budget.
+    live_budget: usize,
+}
+
+impl Shared {
+    /// Puts `items` in `reader`'s live ring (see [`Reader::send`]), then holds the
+    /// budget of all rings.
+    fn send(&self, reader: &Reader, items: impl IntoIterator<Item = Live>) {
+        reader.send(items);
+        self.hold_budget();
+    }
+
+    /// While the live rings of all channels hold more than [`Shared::live_budget`],
+    /// drops the oldest items of the ring that holds the most before its last page,
+    /// down to that page: as in memory mode, streams that lag behind the most data end
+    /// first, and their clients resume from Redis. The last pages stay (a stream that
+    /// read up to one is not behind), so the rings hold at most the budget and a page
+    /// ([`READ_PAGE_BYTES`], or one bigger entry) per channel.
+    fn hold_budget(&self) {
+        let over = || {
+            self.live_bytes
+                .load(Ordering::Relaxed)
+                .checked_sub(self.live_budget)
+                .filter(|excess| *excess > 0)
+        };
+        if over().is_none() {
+            return;
+        }
+        let readers = lock(&self.readers);
+        while let Some(excess) = over() {
+            let fullest = readers
+                .values()
+                .filter_map(|reader| {
+                    let older = lock(&reader.live).older_bytes();
+                    (older > 0).then_some((older, reader))
+                })
+                .max_by_key(|(bytes, _)| *bytes);
+            let Some((_, reader)) = fullest else {
+                return;
+            };
+            if !lock(&reader.live).shed(excess) {
+                return;
+            }
+        }
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -453,12 +610,17 @@ pub(crate) struct RedisBroker {
 
 impl RedisBroker {
     /// A broker for the Redis at `url`; connects lazily and reconnects by itself.
-    /// Reader tasks stop when `shutdown` turns true.
+    /// Reader tasks stop when `shutdown` turns true. The live rings of all channels
+    /// hold at most `live_budget` bytes together (the channel budget).
     ///
     /// # Errors
     ///
     /// When `url` is not a Redis URL.
-    pub(crate) fn new(url: &str, shutdown: watch::Receiver<bool>) -> Result<Self, String> {
+    pub(crate) fn new(
+        url: &str,
+        shutdown: watch::Receiver<bool>,
+        live_budget: usize,
+    ) -> Result<Self, String> {
         let client = open_client(url)?;
         let config = ConnectionManagerConfig::new()
             .set_number_of_retries(1)
@@ -474,6 +636,8 @@ impl RedisBroker {
                 manager,
                 readers: Mutex::new(HashMap::new()),
                 shutdown,
+                live_bytes: Arc::default(),
+                live_budget,
             }),
         })
     }
@@ -495,18 +659,34 @@ impl RedisBroker {
 
     /// The channel's reader (started if needed) and a cursor at the end of its live
     /// ring, taken under the readers' lock so that the reader cannot stop in between.
-    fn join(&self, name: &str) -> (Arc<Reader>, LiveCursor) {
+    /// The channel's last cursor to go takes the reader out of the readers.
+    ///
+    /// # Errors
+    ///
+    /// A 503 when the channel has no reader and [`MAX_CHANNELS`] channels have one:
+    /// each reader holds a Redis connection.
+    fn join(&self, name: &str) -> Result<(Arc<Reader>, LiveCursor), ApiError> {
         let mut readers = lock(&self.shared.readers);
+        let home = Some((Arc::clone(&self.shared), name.to_owned()));
         if let Some(reader) = readers.get(name) {
-            return (Arc::clone(reader), reader.cursor());
+            let mut rx = reader.cursor();
+            rx.home = home;
+            return Ok((Arc::clone(reader), rx));
+        }
+        if readers.len() >= MAX_CHANNELS {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "this instance streams {MAX_CHANNELS} channels from redis, the most it \
+                     reads at once (each on a redis connection of its own); use a channel \
+                     that already has a stream, or close some streams and try again"
+                ),
+            ));
         }
         let (state_tx, state) = watch::channel(ReaderState::Starting);
-        let reader = Arc::new(Reader {
-            live: Mutex::new(LiveRing::default()),
-            newest: watch::channel(0).0,
-            state,
-        });
-        let rx = reader.cursor();
+        let reader = Arc::new(Reader::new(Arc::clone(&self.shared.live_bytes), state));
+        let mut rx = reader.cursor();
+        rx.home = home;
         readers.insert(name.to_owned(), Arc::clone(&reader));
         tokio::spawn(run_reader(
             Arc::clone(&self.shared),
@@ -514,7 +694,7 @@ impl RedisBroker {
             Arc::clone(&reader),
             state_tx,
         ));
-        (reader, rx)
+        Ok((reader, rx))
     }
 }
 
@@ -643,7 +823,7 @@ impl Broker for RedisBroker {
     ) -> BoxFuture<'a, Result<Subscription, ApiError>> {
         async move {
             let dropped = channel.dropped();
-            let (reader, rx) = self.join(name);
+            let (reader, rx) = self.join(name)?;
             // Live delivery starts at the reader's start point: wait until it has one,
             // so that the replay below reaches at least that far.
             let mut state = reader.state.clone();
@@ -928,14 +1108,15 @@ async fn connect_reader(client: &Client) -> Result<MultiplexedConnection, String
 /// the stream, `ARGV[1]` the cursor (empty to start: the cursor is then the stream's
 /// last generated id, `0-0` when there is no stream), `ARGV[2]` the page size, `ARGV[3]`
 /// the stream's expiry in milliseconds (renewed: a channel that someone streams does not
-/// expire however quiet it is, and its readers never see it vanish). Returns
+/// expire however quiet it is, and its readers never see it vanish), `ARGV[4]` the most
+/// bytes of the page's field names and values (passed by its first entry alone). Returns
 /// the cursor used, `entries-added` (every entry the stream ever had; -1 where Redis
 /// does not report it, before 7.0), the length, `max-deleted-entry-id` (the greatest id
 /// `XDEL` removed; empty before 7.0), the oldest id held (only before 7.0, else empty),
-/// and the entries after the cursor.
+/// the entries after the cursor, and 1 when the byte limit cut the page (0 otherwise).
 const READ_SCRIPT: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  return {ARGV[1] == '' and '0-0' or ARGV[1], 0, 0, '0-0', '', {}}
+  return {ARGV[1] == '' and '0-0' or ARGV[1], 0, 0, '0-0', '', {}, 0}
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 local info = redis.call('XINFO', 'STREAM', KEYS[1])
@@ -954,7 +1135,14 @@ if added == -1 then
   if first[1] then oldest = first[1][1] end
 end
 local page = redis.call('XRANGE', KEYS[1], '(' .. from, '+', 'COUNT', ARGV[2])
-return {from, added, length, deleted, oldest, page}";
+local limit, bytes = tonumber(ARGV[4]), 0
+for i = 1, #page do
+  for _, text in ipairs(page[i][2]) do bytes = bytes + #text end
+  if i > 1 and bytes > limit then
+    return {from, added, length, deleted, oldest, {unpack(page, 1, i - 1)}, 1}
+  end
+end
+return {from, added, length, deleted, oldest, page, 0}";
 
 /// What the stream's counters say, read with a page (see [`READ_SCRIPT`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -976,7 +1164,8 @@ struct Page {
     counters: Counters,
     /// The entries after `from`, oldest first.
     entries: Vec<StreamId>,
-    /// Whether `entries` are all the entries after `from` (the page is not full).
+    /// Whether `entries` are all the entries after `from` (the page is not full, nor
+    /// cut by [`READ_PAGE_BYTES`]).
     complete: bool,
 }
 
@@ -1064,13 +1253,14 @@ async fn read_page(
     key: &str,
     cursor: Option<&str>,
 ) -> Result<Page, String> {
-    let (from, added, length, deleted, oldest, range): (
+    let (from, added, length, deleted, oldest, range, cut): (
         String,
         i64,
         u64,
         String,
         String,
         StreamRangeReply,
+        u8,
     ) = timed(
         redis::cmd("EVAL")
             .arg(READ_SCRIPT)
@@ -1079,6 +1269,7 @@ async fn read_page(
             .arg(cursor.unwrap_or(""))
             .arg(READ_COUNT)
             .arg(STREAM_TTL_MS)
+            .arg(READ_PAGE_BYTES)
             .query_async(conn),
     )
     .await?;
@@ -1091,23 +1282,24 @@ async fn read_page(
             deleted: known(deleted),
             oldest: known(oldest),
         },
-        complete: range.ids.len() < READ_COUNT,
+        complete: range.ids.len() < READ_COUNT && cut == 0,
         entries: range.ids,
     })
 }
 
 /// One round of a reader: reads a page after `cursor`, ends the streams if entries
-/// after the cursor were lost, puts the page in the live ring and advances the cursor; after a
-/// page that is not full, waits up to [`BLOCK`] for new entries.
+/// after the cursor were lost, puts the page in the live ring (see [`Shared::send`])
+/// and advances the cursor. After a page that is not full, returns the id to wait for
+/// new entries after ([`wait_for_entries`]).
 async fn read_round(
     conn: &mut MultiplexedConnection,
     key: &str,
     cursor: &mut Option<Cursor>,
+    shared: &Shared,
     reader: &Reader,
     state: &watch::Sender<ReaderState>,
     recovering: bool,
-    polling: &mut bool,
-) -> Result<(), String> {
+) -> Result<Option<String>, String> {
     let page = read_page(conn, key, cursor.as_ref().map(|c| c.id.as_str())).await?;
     let mut at = match cursor.take() {
         Some(at) => at,
@@ -1133,17 +1325,24 @@ async fn read_round(
         at.position += 1;
         items.push(Live::Event(to_event(entry)));
     }
-    reader.send(items);
+    shared.send(reader, items);
     if let Some(deleted) = skip_to {
         // Past the deleted entry, so that it is reported once.
         at.id = deleted;
     }
     let wait_after = at.id.clone();
     *cursor = Some(at);
-    if full {
-        return Ok(());
-    }
-    // Wait for an entry after the cursor; the next round reads it with the check.
+    Ok((!full).then_some(wait_after))
+}
+
+/// Waits up to [`BLOCK`] for an entry after `wait_after`; the next round reads it with
+/// the check. Sets `polling` when Redis refuses the blocking wait.
+async fn wait_for_entries(
+    conn: &mut MultiplexedConnection,
+    key: &str,
+    wait_after: String,
+    polling: &mut bool,
+) -> Result<(), String> {
     let waited: Result<Option<StreamReadReply>, RedisError> = tokio::time::timeout(
         BLOCK + COMMAND_TIMEOUT,
         redis::cmd("XREAD")
@@ -1210,7 +1409,21 @@ async fn run_reader(
             }
         }
         let result = match conn.as_mut() {
-            Some(c) => read_round(c, &key, &mut cursor, &reader, &state, down, &mut polling).await,
+            Some(c) => {
+                let round = read_round(c, &key, &mut cursor, &shared, &reader, &state, down);
+                match round.await {
+                    // Cut short when the channel's last stream goes (its cursor took
+                    // the reader out of the readers: see `LiveCursor`'s drop), so that
+                    // the reader ends and closes its connection now. The cursor is
+                    // where the round left it.
+                    Ok(Some(after)) => tokio::select! {
+                        result = wait_for_entries(c, &key, after, &mut polling) => result,
+                        () = reader.newest.closed() => Ok(()),
+                    },
+                    Ok(None) => Ok(()),
+                    Err(error) => Err(error),
+                }
+            }
             None => match connect_reader(&shared.client).await {
                 Ok(c) => {
                     conn = Some(c);
@@ -1233,11 +1446,12 @@ async fn run_reader(
                 });
                 if !down {
                     down = true;
-                    reader.send([Live::Comment(UNAVAILABLE_COMMENT)]);
+                    shared.send(&reader, [Live::Comment(UNAVAILABLE_COMMENT)]);
                 }
                 let delay = backoff.next_delay();
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
+                    () = reader.newest.closed() => {}
                     _ = shutdown.wait_for(|s| *s) => break,
                 }
             }
@@ -1447,11 +1661,233 @@ mod tests {
     // budget, after every other stream had read them.
     /// A channel's reader, ready, with no task behind it: the tests send to it.
     fn ready_reader() -> Arc<Reader> {
-        Arc::new(Reader {
-            live: Mutex::new(LiveRing::default()),
-            newest: watch::channel(0).0,
-            state: watch::channel(ReaderState::Ready).1,
-        })
+        Arc::new(Reader::new(
+            Arc::default(),
+            watch::channel(ReaderState::Ready).1,
+        ))
+    }
+
+    // What broke (a review): a reader's page (up to 1000 entries) had no byte limit,
+    // unlike a replay's, and the live ring's bounds never drop the page the reader sent
+    // last, so 1000 entries of 64 KiB (64 MiB) went into a ring bounded at 4 MiB.
+    #[tokio::test]
+    async fn a_reader_page_is_bounded_in_bytes() {
+        let (redis, _manager) = stream_of(&[400_000, 400_000, 400_000, 400_000]).await;
+        let client = open_client(&redis.url()).unwrap_or_else(|e| panic!("{e}"));
+        let mut conn = connect_reader(&client)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let key = stream_key("pages");
+        let mut pages = Vec::new();
+        let mut cursor = "0-0".to_owned();
+        loop {
+            let page = read_page(&mut conn, &key, Some(&cursor))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let ids: Vec<String> = page.entries.iter().map(|e| e.id.clone()).collect();
+            if let Some(last) = ids.last() {
+                cursor.clone_from(last);
+            }
+            pages.push((ids, page.complete));
+            if page.complete {
+                break;
+            }
+        }
+        let page =
+            |ids: &[&str], complete| (ids.iter().map(|id| (*id).to_owned()).collect(), complete);
+        assert_eq!(
+            pages,
+            [page(&["1-0", "2-0"], false), page(&["3-0", "4-0"], true)]
+        );
+        // An entry over the limit alone still comes, alone.
+        let (redis, _manager) = stream_of(&[READ_PAGE_BYTES + 1, 1]).await;
+        let client = open_client(&redis.url()).unwrap_or_else(|e| panic!("{e}"));
+        let mut conn = connect_reader(&client)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let first = read_page(&mut conn, &key, Some("0-0"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((first.entries.len(), first.complete), (1, false));
+    }
+
+    // What broke (a review): a reader (each on a Redis connection of its own) left the
+    // readers only when its task next looked, up to seconds after its channel's last
+    // stream closed, so streams opened and closed on ever new names piled readers and
+    // connections up, with no cap on their number.
+    #[tokio::test]
+    async fn a_reader_goes_with_its_channels_last_stream() {
+        let redis = crate::testing::RedisProcess::start().unwrap_or_else(|e| panic!("{e}"));
+        let broker = RedisBroker::new(&redis.url(), watch::channel(false).1, usize::MAX)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let channels = crate::channels::Channels::new(usize::MAX);
+        for n in 0..50 {
+            let name = format!("c{n}");
+            let channel = channels.get_or_create(&name).expect("a channel");
+            let subscribe = || broker.subscribe(channel.channel(), &name, None);
+            let first = subscribe().await.expect("subscribed");
+            let second = subscribe().await.expect("subscribed");
+            assert_eq!(broker.streamed_channels(), [name.as_str()]);
+            drop(first);
+            assert_eq!(
+                broker.streamed_channels(),
+                [name.as_str()],
+                "one stream left"
+            );
+            drop(second);
+            assert_eq!(broker.streamed_channels(), Vec::<String>::new());
+        }
+    }
+
+    #[tokio::test]
+    async fn readers_are_capped() {
+        let broker = RedisBroker::new("redis://127.0.0.1:1/0", watch::channel(false).1, usize::MAX)
+            .unwrap_or_else(|e| panic!("{e}"));
+        {
+            let mut readers = lock(&broker.shared.readers);
+            for n in 0..MAX_CHANNELS {
+                let state = watch::channel(ReaderState::Ready).1;
+                let reader = Reader::new(Arc::clone(&broker.shared.live_bytes), state);
+                readers.insert(format!("c{n}"), Arc::new(reader));
+            }
+        }
+        let Err(refused) = broker.join("one-more") else {
+            panic!("a reader over the cap was started");
+        };
+        let response = axum::response::IntoResponse::into_response(refused);
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("the body");
+        let error: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert!(
+            error["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("close some streams")),
+            "{error}"
+        );
+        // A channel that has a reader is still streamed.
+        let joined = broker.join("c7");
+        assert!(joined.is_ok());
+        assert_eq!(broker.streamed_channels().len(), MAX_CHANNELS);
+    }
+
+    // What broke (a review): each channel's live ring was bounded (4 MiB), but nothing
+    // bounded them together, so stalled streams on a thousand channels held 4 GiB,
+    // where memory mode holds the channel budget.
+    #[tokio::test]
+    async fn the_live_rings_of_all_channels_hold_the_channel_budget() {
+        let budget = 2 * 1024 * 1024;
+        let broker = RedisBroker::new("redis://127.0.0.1:1/0", watch::channel(false).1, budget)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let shared = &broker.shared;
+        let readers: Vec<Arc<Reader>> = (0..8)
+            .map(|c| {
+                let reader = Arc::new(Reader::new(
+                    Arc::clone(&shared.live_bytes),
+                    watch::channel(ReaderState::Ready).1,
+                ));
+                lock(&shared.readers).insert(format!("c{c}"), Arc::clone(&reader));
+                reader
+            })
+            .collect();
+        // A stalled stream on each channel keeps what is sent there.
+        let mut stalled: Vec<LiveCursor> = readers.iter().map(Reader::cursor).collect();
+        for n in 0..20 {
+            for reader in &readers {
+                let event = Arc::new(StoredEvent {
+                    id: format!("{n}-0"),
+                    event: None,
+                    data: "x".repeat(64 * 1024),
+                    retry: None,
+                });
+                shared.send(reader, [Live::Event(event)]);
+                let held: usize = readers.iter().map(|r| lock(&r.live).bytes).sum();
+                assert_eq!(held, shared.live_bytes.load(Ordering::Relaxed));
+                // Each channel's last page aside, which the streams that read up to it
+                // are to read next.
+                let pages: usize = readers.iter().map(|r| lock(&r.live).page_bytes).sum();
+                assert!(
+                    held - pages <= budget,
+                    "{held} bytes held, {pages} of them last pages, for a budget of {budget}"
+                );
+                assert!(pages <= readers.len() * (64 * 1024 + 1024), "{pages}");
+            }
+        }
+        // Those whose next entries went end, and their clients resume from Redis.
+        let overtaken = stalled
+            .iter_mut()
+            .map(LiveCursor::next_batch)
+            .filter(Option::is_none)
+            .count();
+        assert!(overtaken > 0);
+        drop(stalled);
+        // What the rings held is given back as they empty.
+        assert_eq!(shared.live_bytes.load(Ordering::Relaxed), 0);
+    }
+
+    #[tokio::test]
+    async fn the_budget_of_all_rings_never_takes_a_last_page() {
+        // What broke (a review): over the budget of all rings, the fullest ring was
+        // shed, its last page too: a channel whose streams had all read up to that page
+        // lost their next entry, and every one of them ended (and, resuming, did so
+        // again at the next big page).
+        let budget = 1024 * 1024;
+        let broker = RedisBroker::new("redis://127.0.0.1:1/0", watch::channel(false).1, budget)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let shared = &broker.shared;
+        let reader = |name: &str| {
+            let reader = Arc::new(Reader::new(
+                Arc::clone(&shared.live_bytes),
+                watch::channel(ReaderState::Ready).1,
+            ));
+            lock(&shared.readers).insert(name.to_owned(), Arc::clone(&reader));
+            reader
+        };
+        let event = |n: usize| {
+            Live::Event(Arc::new(StoredEvent {
+                id: format!("{n}-0"),
+                event: None,
+                data: "x".repeat(64 * 1024),
+                retry: None,
+            }))
+        };
+        // Four channels whose streams stalled, 192 KiB each...
+        let stalled: Vec<Arc<Reader>> = (0..4).map(|c| reader(&format!("s{c}"))).collect();
+        let _stalled: Vec<LiveCursor> = stalled.iter().map(Reader::cursor).collect();
+        for reader in &stalled {
+            for n in 0..3 {
+                shared.send(reader, [event(n)]);
+            }
+        }
+        // ...and one whose stream keeps up gets a page of 512 KiB: over the budget.
+        let busy = reader("busy");
+        let mut caught_up = busy.cursor();
+        shared.send(&busy, (0..8).map(event));
+        // (A batch is 64 KiB, or one bigger entry.)
+        let mut read = Some(0);
+        while let Some(n) = read.filter(|n| *n < 8) {
+            read = caught_up.next_batch().map(|batch| n + batch.len());
+        }
+        assert_eq!(
+            read,
+            Some(8),
+            "the stream that keeps up reads the whole page"
+        );
+        assert_eq!(
+            read,
+            Some(8),
+            "the stream that keeps up reads the whole page"
+        );
+        let pages: usize = lock(&shared.readers)
+            .values()
+            .map(|r| lock(&r.live).page_bytes)
+            .sum();
+        let held = shared.live_bytes.load(Ordering::Relaxed);
+        assert!(
+            held - pages <= budget,
+            "{held} bytes held, {pages} of them last pages"
+        );
     }
 
     #[test]

@@ -290,6 +290,8 @@ pub(crate) async fn stall_headers(
         Some(token) => state.counters().next("stall-headers", token) < count,
     };
     if stalls {
+        // Not kept while held: its body may be a megabyte, and held requests add up.
+        drop(req);
         state.shutdown_signal().await;
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -304,6 +306,38 @@ pub(crate) async fn stall_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // What broke (a review): a held request kept its whole request, body included (up
+    // to 1 MiB), for as long as it was held, until server shutdown.
+    #[test]
+    fn a_held_request_keeps_no_body() {
+        use std::future::Future;
+        let state = AppState::new(crate::Config {
+            ticker: None,
+            ..crate::Config::default()
+        });
+        let before = crate::testing::heap::live();
+        let req = ScenarioRequest {
+            method: axum::http::Method::POST,
+            path: "/scenario/stall-headers".to_owned(),
+            path_and_query: "/scenario/stall-headers".to_owned(),
+            params: crate::params::Params::default(),
+            headers: serde_json::Map::new(),
+            last_event_id: None,
+            last_event_id_header: None,
+            body: "x".repeat(1024 * 1024),
+        };
+        let mut held = Box::pin(stall_headers(State(state.clone()), req));
+        let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
+        assert!(held.as_mut().poll(&mut cx).is_pending(), "held");
+        let kept = crate::testing::heap::live() - before;
+        assert!(kept < 64 * 1024, "{kept} bytes kept by a held request");
+        state.shutdown();
+        assert!(
+            held.as_mut().poll(&mut cx).is_ready(),
+            "answered at shutdown"
+        );
+    }
 
     #[test]
     fn counters_count_per_scenario_and_token_and_forget_the_oldest() {

@@ -51,7 +51,7 @@
 //! | `llm/anthropic?error_after=K` (POST) | the same answer as Anthropic Messages events |
 //! | `llm/expected?prompt=TEXT&tokens=N` (GET) | `{"tokens":[…],"text":"…"}`: the answer those routes stream for that prompt |
 //! | `redirect?to=PATH` | 307 to `http://<Host>PATH` (a path on this server), with the request's other query parameters appended |
-//! | `log/{token}` (GET) | JSON array of the records for that token (not itself logged) |
+//! | `log/{token}?from=N` (GET) | JSON array of the records for that token, oldest first, at most 8 MiB of them (one at least; `from`: from the record the header below named): when it leaves some out, the header `X-Log-More-From: N` says to ask again with `from=N` (not itself logged) |
 //!
 //! # Chaos
 //!
@@ -204,8 +204,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{middleware, Json, Router};
-use serde_json::{json, Value};
+use axum::{middleware, Router};
+use serde_json::json;
 
 mod bytes;
 mod chaos;
@@ -221,7 +221,7 @@ pub use payloads::{
 pub(crate) use record::RequestLogs;
 
 use crate::error::ApiError;
-use crate::params::{last_seen_number, parse_status, PathParam};
+use crate::params::{last_seen_number, parse_status, Params, PathParam};
 use crate::sse::{events_response, Ending};
 use crate::AppState;
 use record::ScenarioRequest;
@@ -558,6 +558,22 @@ async fn echo(State(state): State<AppState>, req: ScenarioRequest) -> Result<Res
     Ok(events_response(&state, events, Ending::Idle))
 }
 
-async fn log(State(state): State<AppState>, PathParam(token): PathParam) -> Json<Value> {
-    Json(Value::Array(state.logs().get(&token)))
+/// The header of a `log/{token}` answer that left records out: the `from` to ask for
+/// the rest with.
+pub const LOG_MORE_FROM: &str = "x-log-more-from";
+
+async fn log(
+    State(state): State<AppState>,
+    PathParam(token): PathParam,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let from = params.u64("from")?.unwrap_or(0);
+    let (json, next) = state.logs().answer(&token, from);
+    let mut response = ([(header::CONTENT_TYPE, "application/json")], json).into_response();
+    if let Some(next) = next {
+        response
+            .headers_mut()
+            .insert(LOG_MORE_FROM, HeaderValue::from(next));
+    }
+    Ok(response)
 }

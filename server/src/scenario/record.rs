@@ -3,6 +3,7 @@
 //! ([`record_requests`]).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt::Write as _;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -26,7 +27,11 @@ use crate::{AppState, LOG_RECORD_BUDGET_OVERHEAD as RECORD_OVERHEAD};
 /// Largest request body a scenario reads.
 const BODY_LIMIT: usize = 1024 * 1024;
 /// Records kept per token (the oldest are dropped).
-const RECORDS_PER_TOKEN: usize = 1000;
+pub(crate) const RECORDS_PER_TOKEN: usize = 1000;
+/// Most bytes of records one answer of `GET /scenario/log/{token}` holds (one record
+/// at least), so that what each answer copies out of the logs is bounded (per answer:
+/// as many answers as requests at once, `--max-requests`).
+pub(crate) const LOG_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 /// Distinct tokens kept; a new token beyond this first evicts every record of the token
 /// that holds the oldest record.
 const MAX_TOKENS: usize = 10_000;
@@ -269,37 +274,39 @@ impl Drop for OpenRecord {
 
 struct Record {
     id: u64,
-    fields: Map<String, Value>,
+    /// The fields that do not change, as JSON text (an object): held as text, so that
+    /// what the record counts is what it holds (as a `serde_json` map, the fields took
+    /// 6 to 12 times their text), and shared, so that an answer takes it under the lock
+    /// without copying it.
+    text: Arc<str>,
     bytes: usize,
     progress: Arc<Progress>,
 }
 
-impl Record {
-    fn to_json(&self) -> Value {
-        let mut fields = self.fields.clone();
-        let status = self.progress.status.load(Ordering::Relaxed);
-        fields.insert(
-            "status".to_owned(),
-            if status == 0 {
-                Value::Null
-            } else {
-                Value::from(status)
-            },
-        );
-        fields.insert(
-            "open".to_owned(),
-            Value::Bool(self.progress.open.load(Ordering::Relaxed)),
-        );
-        let ended_at = self.progress.ended_at.load(Ordering::Relaxed);
-        fields.insert(
-            "endedAt".to_owned(),
-            if ended_at == 0 {
-                Value::Null
-            } else {
-                Value::from(ended_at)
-            },
-        );
-        Value::Object(fields)
+/// A record's text and its changing fields, taken out of the logs under the lock.
+type Taken = (Arc<str>, Arc<Progress>);
+
+/// Writes a record as the log answers it: its `text` with the fields that change after
+/// it is logged (`status`, `open`, `endedAt`) added at the end.
+fn write_record(out: &mut String, text: &str, progress: &Progress) {
+    let fields = text.strip_suffix('}').unwrap_or(text);
+    out.push_str(fields);
+    if fields != "{" {
+        out.push(',');
+    }
+    // (Writing to a `String` cannot fail.)
+    match progress.status.load(Ordering::Relaxed) {
+        0 => out.push_str("\"status\":null"),
+        status => {
+            let _ = write!(out, "\"status\":{status}");
+        }
+    }
+    let _ = write!(out, ",\"open\":{}", progress.open.load(Ordering::Relaxed));
+    match progress.ended_at.load(Ordering::Relaxed) {
+        0 => out.push_str(",\"endedAt\":null}"),
+        ended_at => {
+            let _ = write!(out, ",\"endedAt\":{ended_at}}}");
+        }
     }
 }
 
@@ -374,9 +381,9 @@ impl RequestLogs {
             open: AtomicBool::new(true),
             ended_at: AtomicU64::new(0),
         });
-        let bytes = serde_json::to_vec(&fields).map_or(0, |json| json.len())
-            + token.len()
-            + RECORD_OVERHEAD;
+        // (A map of strings always serializes.)
+        let text: Arc<str> = Arc::from(serde_json::to_string(&fields).unwrap_or_default());
+        let bytes = text.len() + token.len() + RECORD_OVERHEAD;
         {
             let mut logs = self.lock();
             if !logs.by_token.contains_key(token) && logs.by_token.len() >= MAX_TOKENS {
@@ -398,7 +405,7 @@ impl RequestLogs {
             };
             log.push_back(Record {
                 id,
-                fields,
+                text,
                 bytes,
                 progress: Arc::clone(&progress),
             });
@@ -417,13 +424,63 @@ impl RequestLogs {
         }
     }
 
-    /// The records for `token`, oldest first; empty if none.
+    /// The records of `token` whose number is `from` or more, oldest first, as many as
+    /// fit in `limit` bytes of text (one at least), taken under the lock without
+    /// copying their text; and the number of the first record left out, if any.
+    /// (Numbers, not places: the places move as the oldest records go, and a reader
+    /// of the pages would miss records without knowing.)
+    fn page(&self, token: &str, from: u64, limit: usize) -> (Vec<Taken>, Option<u64>) {
+        let logs = self.lock();
+        let Some(log) = logs.by_token.get(token) else {
+            return (Vec::new(), None);
+        };
+        let mut records = Vec::new();
+        let mut bytes = 0;
+        for record in log.iter().skip_while(|record| record.id < from) {
+            if !records.is_empty() && bytes + record.text.len() > limit {
+                return (records, Some(record.id));
+            }
+            bytes += record.text.len();
+            records.push((Arc::clone(&record.text), Arc::clone(&record.progress)));
+        }
+        (records, None)
+    }
+
+    /// The answer of `GET /scenario/log/{token}?from=N`: the JSON array of the
+    /// records of `token` numbered `from` or more, oldest first, at most
+    /// [`LOG_ANSWER_BYTES`] of them (one at least); and the number of the first record
+    /// left out, if any.
+    pub(crate) fn answer(&self, token: &str, from: u64) -> (String, Option<u64>) {
+        let (records, next) = self.page(token, from, LOG_ANSWER_BYTES);
+        // Each record gains its `status`, `open` and `endedAt`: at most 64 bytes.
+        let size = records
+            .iter()
+            .map(|(text, _)| text.len() + 64)
+            .sum::<usize>();
+        let mut out = String::with_capacity(size + 2);
+        out.push('[');
+        for (n, (text, progress)) in records.iter().enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            write_record(&mut out, text, progress);
+        }
+        out.push(']');
+        (out, next)
+    }
+
+    /// Every record of `token`, oldest first; empty if none.
     pub(crate) fn get(&self, token: &str) -> Vec<Value> {
-        self.lock()
-            .by_token
-            .get(token)
-            .map(|log| log.iter().map(Record::to_json).collect())
-            .unwrap_or_default()
+        let (records, _) = self.page(token, 0, usize::MAX);
+        records
+            .iter()
+            .map(|(text, progress)| {
+                let mut out = String::new();
+                write_record(&mut out, text, progress);
+                // (Its own writing always parses.)
+                serde_json::from_str(&out).unwrap_or(Value::Null)
+            })
+            .collect()
     }
 
     /// Bytes held by all logs together, as counted against the budget.
@@ -489,6 +546,106 @@ mod tests {
         assert_eq!(logs.get("one").len(), RECORDS_PER_TOKEN);
         assert_eq!(logs.lock().order.len(), RECORDS_PER_TOKEN);
         assert_eq!(logs.get("one")[0]["n"], 10);
+    }
+
+    // What broke (a review): a record counted the length of its JSON text but was held
+    // as a `serde_json` map, 6 to 12 times as big (a record of 100 one-letter headers:
+    // about 1 KiB counted, 10 KiB held), so the logs held far more than the budget.
+    #[test]
+    fn a_record_counts_at_least_what_it_holds() {
+        let mut headers = Map::new();
+        for n in 0..100 {
+            headers.insert(format!("h{n}"), Value::from("x"));
+        }
+        let mut fields = Map::new();
+        fields.insert("headers".to_owned(), Value::Object(headers));
+        let logs = RequestLogs::new(usize::MAX);
+        // The first record makes the token's queue and index.
+        drop(logs.record("t", fields.clone()));
+        let (heap_before, counted_before) = (crate::testing::heap::live(), logs.bytes());
+        for _ in 0..20 {
+            drop(logs.record("t", fields.clone()));
+        }
+        let held = crate::testing::heap::live() - heap_before;
+        let counted = logs.bytes() - counted_before;
+        assert!(
+            usize::try_from(held).is_ok_and(|held| held <= counted),
+            "{held} bytes held, {counted} counted"
+        );
+    }
+
+    #[test]
+    fn an_answer_holds_a_bounded_page_and_says_where_the_rest_starts() {
+        let logs = RequestLogs::new(usize::MAX);
+        let body = "x".repeat(LOG_ANSWER_BYTES / 10);
+        for n in 0..25 {
+            let mut record = fields(n);
+            record.insert("body".to_owned(), Value::from(body.as_str()));
+            drop(logs.record("t", record));
+        }
+        let mut from = 0;
+        let mut pages = Vec::new();
+        let mut seen = Vec::new();
+        loop {
+            let (json, next) = logs.answer("t", from);
+            assert!(
+                json.len() <= LOG_ANSWER_BYTES + 1024,
+                "{} bytes",
+                json.len()
+            );
+            let page: Vec<Value> = serde_json::from_str(&json).expect("a json array");
+            pages.push(page.len());
+            seen.extend(page.iter().map(|record| record["n"].as_u64()));
+            match next {
+                Some(next) => from = next,
+                None => break,
+            }
+        }
+        assert_eq!(pages, [9, 9, 7]);
+        assert_eq!(seen, (0..25).map(Some).collect::<Vec<_>>());
+        // One record over the bound still goes, alone.
+        let mut huge = fields(99);
+        huge.insert("body".to_owned(), Value::from("y".repeat(LOG_ANSWER_BYTES)));
+        drop(logs.record("huge", huge));
+        drop(logs.record("huge", fields(100)));
+        let (json, next) = logs.answer("huge", 0);
+        assert!(json.len() > LOG_ANSWER_BYTES);
+        let rest = logs.answer("huge", next.expect("the record left out")).0;
+        let rest: Vec<Value> = serde_json::from_str(&rest).expect("a json array");
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0]["n"], 100);
+        // Past the end, and an unknown token: an empty array.
+        assert_eq!(logs.answer("t", u64::MAX), ("[]".to_owned(), None));
+        assert_eq!(logs.answer("nobody", 0), ("[]".to_owned(), None));
+    }
+
+    #[test]
+    fn a_page_goes_on_from_its_record_while_the_oldest_go() {
+        // What broke (a review): pages went by place in the token's log, and the places
+        // move as its oldest records go (its cap of 1,000, the budget): a reader asking
+        // for the rest from place 127 after three records went missed three records.
+        let logs = RequestLogs::new(usize::MAX);
+        let body = "x".repeat(LOG_ANSWER_BYTES / 100);
+        let record = |n: usize| {
+            let mut record = fields(n);
+            record.insert("body".to_owned(), Value::from(body.as_str()));
+            drop(logs.record("t", record));
+        };
+        for n in 0..RECORDS_PER_TOKEN {
+            record(n);
+        }
+        let (first, next) = logs.answer("t", 0);
+        let first: Vec<Value> = serde_json::from_str(&first).expect("a json array");
+        let last = first
+            .last()
+            .and_then(|r| r["n"].as_u64())
+            .expect("a record");
+        for n in RECORDS_PER_TOKEN..RECORDS_PER_TOKEN + 3 {
+            record(n);
+        }
+        let (rest, _) = logs.answer("t", next.expect("more"));
+        let rest: Vec<Value> = serde_json::from_str(&rest).expect("a json array");
+        assert_eq!(rest.first().and_then(|r| r["n"].as_u64()), Some(last + 1));
     }
 
     #[test]
