@@ -15,6 +15,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::EventTarget;
 
+#[cfg(any(feature = "fetch", feature = "probe"))]
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
     /// The global `fetch`, in windows and workers alike, as the page has it: maybe a
@@ -28,6 +29,7 @@ extern "C" {
 /// answers a Response (or a thenable) without a promise, a promise of it. Called as
 /// though it always gave a promise, such a wrapper tore through the reconnect loop,
 /// which then stayed connecting for good.
+#[cfg(any(feature = "fetch", feature = "probe"))]
 pub(crate) fn global_fetch(input: &str, init: &web_sys::RequestInit) -> js_sys::Promise {
     match page_fetch(input, init) {
         Ok(answer) => js_sys::Promise::resolve(&answer),
