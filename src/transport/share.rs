@@ -372,13 +372,18 @@ impl Member {
     /// it drops).
     fn step_out(&self) {
         let lead = self.lead.borrow_mut().take();
-        match &lead {
+        match lead {
             None => self.link.post(&message(&["b", &self.tab])),
-            // What this member delivered of a chunk (a handler may close the source in
-            // the middle of one) is the group's too: posted before the link goes.
-            Some(lead) => lead.tee.flush(),
+            Some(lead) => {
+                // The connection goes first, so that nothing after can keep it (a post
+                // that throws: a tear); then what this member delivered of a chunk (a
+                // handler may close the source in the middle of one) is the group's
+                // too: posted before the link goes.
+                let tee = Rc::clone(&lead.tee);
+                drop(lead);
+                tee.flush();
+            }
         }
-        drop(lead);
     }
 
     /// A member that joins the group follows until the lock is its own.
@@ -690,19 +695,22 @@ impl Tee {
         self.link.post(&msg);
     }
 
-    /// Posts the events of the chunk being dispatched so far, if any.
+    /// Posts the events of the chunk being dispatched so far, if any. (No borrow is
+    /// held while it posts: a post that throws, torn through, left `batch` borrowed,
+    /// and the next flush, as the member stepped out, trapped before its connection
+    /// closed.)
     fn flush(&self) {
-        if let Some(list) = self.batch.borrow_mut().take() {
-            if list.length() > 0 {
-                self.post_events(list);
-            }
+        let list = self.batch.borrow_mut().take();
+        if let Some(list) = list.filter(|list| list.length() > 0) {
+            self.post_events(list);
         }
     }
 }
 
 impl Sink for Tee {
     fn dispatch(&self, event: RawEvent) -> bool {
-        {
+        // Posted after the borrow (see `flush`).
+        let alone = {
             let batch = self.batch.borrow();
             let list = batch.clone().unwrap_or_default();
             list.push(&JsValue::from_str(event.event_type()));
@@ -710,9 +718,10 @@ impl Sink for Tee {
             list.push(&JsValue::from_str(event.last_event_id()));
             list.push(&JsValue::from_bool(event.has_own_id()));
             list.push(&event.too_big().map_or(JsValue::NULL, JsValue::from_str));
-            if batch.is_none() {
-                self.post_events(list);
-            }
+            batch.is_none().then_some(list)
+        };
+        if let Some(list) = alone {
+            self.post_events(list);
         }
         self.sink.upgrade().is_some_and(|sink| sink.dispatch(event))
     }
