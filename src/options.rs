@@ -467,10 +467,13 @@ impl Options {
 
     /// Shares one connection between the sources of this origin's tabs that have the
     /// same [`share_key`](Self::share_key) (by default: the same absolute URL and the
-    /// same options that change the request; of a
+    /// same options that change the request, and on fetch the same
+    /// [`max_event_size`](Self::max_event_size); of a
     /// [`headers_with`](Self::headers_with) callback, only that there is one, since
     /// what it returns is known only as the leader connects: where tabs may stand for
-    /// different users, put the user in the key). One tab, the leader (elected with the
+    /// different users, put the user in the key; tabs that share a key get the events
+    /// the leader's `max_event_size` lets through, so give them the same one). One
+    /// tab, the leader (elected with the
     /// Web Locks API), holds the connection; the others, followers, receive its events
     /// and states over a `BroadcastChannel` and run their handlers as if the events had
     /// come on their own connection (typed decoding, decode errors, ids and dedupe in
@@ -551,6 +554,15 @@ impl Options {
         };
         for part in parts {
             push(part, '|');
+        }
+        // The leader's cap decides which events reach the followers whole: tabs with
+        // another cap are another group (a follower's own was ignored). Only where it
+        // applies (fetch), and only when not the default, so that the names of
+        // default groups stay as before.
+        if self.transport == Transport::Fetch
+            && self.max_event_size != crate::core::parse::DEFAULT_MAX_EVENT_SIZE
+        {
+            push(&format!("max={}", self.max_event_size), '|');
         }
         // As they are sent: tabs that build them in another order share.
         for (header, value) in sent_headers(&self.headers) {
@@ -813,6 +825,41 @@ mod tests {
         };
         assert_ne!(body("a|"), body("a\\|"));
         assert_eq!(with(&[("X-A", "1")]), with(&[("X-A", "1")]));
+    }
+
+    #[cfg(feature = "share")]
+    #[test]
+    fn tabs_with_another_event_size_cap_share_no_connection() {
+        // What broke (a review): a follower got what the leader's cap let through, its
+        // own ignored: a tab that refused events over 100 bytes got them whole from a
+        // leader with the default, and one that raised its cap got the leader's
+        // "raise maxEventSize" decode errors; which, depended on who led.
+        let url = "https://example.com/events";
+        let capped = |transport, bytes| {
+            Options::new()
+                .transport(transport)
+                .share_across_tabs(true)
+                .max_event_size(bytes)
+                .share_name(url)
+        };
+        let default = crate::core::parse::DEFAULT_MAX_EVENT_SIZE;
+        assert_ne!(
+            capped(Transport::Fetch, 100),
+            capped(Transport::Fetch, default)
+        );
+        assert_eq!(capped(Transport::Fetch, 100), capped(Transport::Fetch, 100));
+        // The default's name is as it was; native has no cap of its own.
+        assert_eq!(
+            capped(Transport::Fetch, default),
+            Options::new()
+                .transport(Transport::Fetch)
+                .share_across_tabs(true)
+                .share_name(url)
+        );
+        assert_eq!(
+            capped(Transport::Native, 100),
+            capped(Transport::Native, default)
+        );
     }
 
     #[test]

@@ -89,7 +89,7 @@ export interface TypedEventSourceOptions {
    * event whose id equals the one before it counts as having none. Default `false`.
    */
   dedupe?: boolean;
-  /** Largest event delivered, in bytes of its data (a line end per `data` line), type and id; larger ones go to `onDecodeError`. Default 1 MiB. Fetch only. */
+  /** Largest event delivered, in bytes of its data (a line end per `data` line), type and id; larger ones go to `onDecodeError`. Default 1 MiB. Fetch only. Shared (`share`), the leader's applies: by default tabs with another value are another group. */
   maxEventSize?: number;
 }
 
