@@ -362,7 +362,8 @@ export class ShareLink {
       // to be taken from as a frozen one is.
       if (this.release) this.onMessage(msg);
     } else if (kind === 'y') {
-      if (this.release) this.channel.postMessage(['z', to, this.after(msg[2], msg[3]), this.term]);
+      // Answered by the leader's member, as a question is (`answerCatchUp()`).
+      if (this.release) this.onMessage(msg);
     } else if (kind === 'z') {
       const held = this.held;
       if (to !== this.id || !held || !Array.isArray(msg[2])) return;
@@ -401,15 +402,24 @@ export class ShareLink {
         this.channel.postMessage(this.asked);
         this.wait();
       }
-      // A member joins: where the stream stands.
-      if (kind === 'h' && this.release) this.channel.postMessage(['p', ...this.mark()]);
+      // (A member that joins is told where the stream stands by the leader's member,
+      // with `answer()`.)
       this.take(msg);
     }
   }
 
-  // The leader's answer to a follower's question (`["q"]`, see PROBE_MS).
+  // The leader's answer to a follower's question (`["q"]`, see PROBE_MS), and to a
+  // member that joins (`["h"]`): where the stream stands.
   answer() {
     if (this.release) this.channel.postMessage(['p', ...this.mark()]);
+  }
+
+  // The leader's answer to a member that catches up (`["y", to, term, count]`).
+  // Through the member, as `answer()`: a leader whose wasm was torn through answers
+  // nothing, or its answers would count as a word from a leader, and the followers
+  // would never take over.
+  answerCatchUp(msg) {
+    if (this.release) this.channel.postMessage(['z', msg[1], this.after(msg[2], msg[3]), this.term]);
   }
 
   // Where the stream stands: the last kept message's term and count (which may be an

@@ -81,6 +81,8 @@ extern "C" {
     fn waiting(this: &ShareLink) -> js_sys::Promise;
     #[wasm_bindgen(method)]
     fn answer(this: &ShareLink);
+    #[wasm_bindgen(method, js_name = answerCatchUp)]
+    fn answer_catch_up(this: &ShareLink, msg: &Array);
     #[wasm_bindgen(method)]
     fn leave(this: &ShareLink);
 }
@@ -447,12 +449,18 @@ impl Member {
                 // then delivers nothing for good: unanswered, a follower takes the
                 // lock, and this member follows (its link steps out and back).
                 "q" if !torn => self.link.answer(),
+                // The same for what it says to a member that catches up, or joins: any
+                // word from a leader tells the followers it is there.
+                "y" if !torn => self.link.answer_catch_up(msg),
                 "h" => {
+                    if !torn {
+                        self.link.answer();
+                    }
                     if let Some(lead) = self.lead.borrow_mut().as_mut() {
                         heard(&mut lead.others, msg);
                     }
                     self.relisten();
-                    if let Some(sink) = self.sink.upgrade() {
+                    if let Some(sink) = self.sink.upgrade().filter(|_| !torn) {
                         // A wait, with the time left of it: a follower that leads
                         // meanwhile waits the rest (see `waits_until`).
                         let mut state = sink.state();
