@@ -123,7 +123,7 @@ class Backlog {
   }
 
   push(value, size) {
-    const weight = typeof size === 'number' ? size : 0;
+    const weight = Number.isFinite(size) ? size : 0;
     this.items.push(value);
     this.sizes.push(weight);
     this.held += weight;
@@ -546,7 +546,7 @@ export class TypedEventSource extends EventTarget {
 
 /** The `on` callback of an `events()` iterator's `feeding` (see `events`). */
 function feed(feeding) {
-  return (data, meta, size) => {
+  return sized((data, meta, size) => {
     const value = { data, meta };
     if (feeding.waiting.length) {
       feeding.waiting.shift()({ value, done: false });
@@ -554,7 +554,14 @@ function feed(feeding) {
       return;
     }
     feeding.queue.push(value, size);
-  };
+  });
+}
+
+/** `callback`, marked to get the length of each event's text third (see `SIZED` in
+ *  src/bindings/js/dispatch.js: a user's callbacks do not). */
+function sized(callback) {
+  callback[Symbol.for('wasm-eventsource.sized')] = true;
+  return callback;
 }
 
 /** The `onState` callback that ends an `events()` iterator's `feeding` once closed. */
@@ -635,6 +642,7 @@ export function stream(url, init) {
       for (;;) {
         if (answer.aborted) {
           finish(answer);
+          queue.clear();
           answer.aborted = false;
           answer.closed = { reason: 'completed' }; // thrown once; then the iterator is done
           throw signal.reason;
@@ -679,10 +687,10 @@ function wake(answer) {
 
 /** The `onAny` callback of a `stream()`'s `answer`. */
 function answered(answer) {
-  return (data, meta, size) => {
+  return sized((data, meta, size) => {
     answer.queue.push({ data, meta }, size);
     wake(answer);
-  };
+  });
 }
 
 /** The `onState` callback of a `stream()`'s `answer`. */

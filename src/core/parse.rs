@@ -448,7 +448,8 @@ impl Parser {
 
     /// How many bytes the parser holds for the event being parsed: its data, type and
     /// id, and a line not yet ended. Never more than
-    /// [`max_event_size`](Self::max_event_size) plus 6.
+    /// [`max_event_size`](Self::max_event_size) plus 28 (a `retry` line, which is not
+    /// the event's, is read whatever the event holds).
     pub fn buffered(&self) -> usize {
         self.held() + self.line.len()
     }

@@ -179,8 +179,9 @@ pub(crate) trait Connector {
     fn server_retry(&self) -> Option<Duration>;
     /// How the attempt that `reconnect()` (or a hidden page) just interrupted ended,
     /// where that is not simply "interrupted": the server had already answered with an
-    /// error (the policy judges it), or the attempt was a request whose answer cannot
-    /// resume, which the server already has (it closes). `None` otherwise.
+    /// error, or the request failed and why is being looked into (the policy judges
+    /// either), or the attempt was a request whose answer cannot resume, which the
+    /// server already has (it closes). `None` otherwise.
     fn interrupted(&self) -> Option<AttemptEnd> {
         None
     }

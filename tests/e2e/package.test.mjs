@@ -717,6 +717,55 @@ async function apiChecks(browser, site) {
     if (events >= 20 || stream >= 70) throw new Error(`the check holds everything: ${JSON.stringify(got.expected)}`);
   });
 
+  // Regression (a review of my own diff): the length of an event's text, which the
+  // package's iterators weigh their backlogs by, went third to every callback, where
+  // the docs give two: `on(t, list.push.bind(list))` pushed three items an event.
+  await runner.check('on, onRaw and onAny callbacks get the two arguments the docs give', async () => {
+    const got = await inPage(async ({ base }) => {
+      await window.packageInit();
+      window.mockFetchOnce(['event: chat\ndata: {"n":1}\n\n']);
+      const es = new TypedEventSource(`${base}/events?channel=arity`, { transport: 'fetch' });
+      const counts = {};
+      const count = (name) =>
+        function () {
+          counts[name] = arguments.length;
+        };
+      es.on('chat', count('on'));
+      es.onRaw('chat', count('onRaw'));
+      es.onAny(count('onAny'));
+      const it = es.events('chat');
+      const { value } = await it.next();
+      await window.until('every callback called', () => Object.keys(counts).length === 3);
+      es.close();
+      return { counts: { on: counts.on, onRaw: counts.onRaw, onAny: counts.onAny }, data: value.data };
+    }, { base });
+    same(got, { counts: { on: 2, onRaw: 2, onAny: 2 }, data: { n: 1 } }, 'the arguments');
+  });
+
+  // Regression (a review of my own diff): after a stream() loop threw the signal's
+  // reason, the next next() still yielded what was queued before the abort, though
+  // the iterator was to be done.
+  await runner.check('stream(): after the abort is thrown, the iterator is done, the events queued before it dropped', async () => {
+    const got = await inPage(async ({ base }) => {
+      await window.packageInit();
+      window.mockFetchOnce(['data: {"n":1}\n\ndata: {"n":2}\n\ndata: {"n":3}\n\n']);
+      const controller = new AbortController();
+      const answer = window.stream(`${base}/scenario/echo`, { signal: controller.signal });
+      const first = await answer.next();
+      await new Promise((r) => setTimeout(r, 100));
+      controller.abort();
+      let thrown = null;
+      try {
+        await answer.next();
+      } catch (e) {
+        thrown = e.name;
+      }
+      const after = await answer.next();
+      return { first: first.value?.data?.n, thrown, after: JSON.stringify(after) };
+    }, { base });
+    same(got, { first: 1, thrown: 'AbortError', after: '{"done":true}' }, 'the aborted loop');
+  });
+
   // A backlog of 65,536 small events (the count bound) read in order, across the
   // backlog's compaction (it reads at a head index: `Array#shift` copied the whole
   // array per event once it was long, 0.1 ms an event at 65,536).

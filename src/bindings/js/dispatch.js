@@ -94,7 +94,7 @@ export class Dispatcher {
     if (this.closed) return;
     this.current = id;
     const raw = this.rawHandlers.get(type);
-    if (raw) call(this, this.rawHandlers, type, raw, data, { type, lastEventId: id, origin }, data.length);
+    if (raw) call(this, this.rawHandlers, type, raw, data, { type, lastEventId: id, origin }, sizeOf(data));
     const callbacks = this.handlers.get(type);
     if (!callbacks || this.closed) return;
     let value;
@@ -103,7 +103,7 @@ export class Dispatcher {
     } catch (e) {
       return this.decodeError(type, data, id, `the ${JSON.stringify(type)} event is not valid JSON: ${e.message}`);
     }
-    call(this, this.handlers, type, callbacks, value, { type, lastEventId: id, origin }, data.length);
+    call(this, this.handlers, type, callbacks, value, { type, lastEventId: id, origin }, sizeOf(data));
   }
 
   decodeError(type, data, lastEventId, message) {
@@ -138,10 +138,21 @@ function removeFrom(lists, type, id) {
   return 1;
 }
 
+/** The mark of the package's own callbacks that take a third argument, the length of
+ *  the event's text before parsing (`events()` and `stream()` weigh what they hold by
+ *  it: the parsed value no longer tells it). A user's callback gets the two it is
+ *  documented to (one bound to `Array#push`, or with a third parameter of its own,
+ *  must not get a number more). */
+const SIZED = Symbol.for('wasm-eventsource.sized');
+
+/** The length of an event's text (0 for what is not text: nothing here may throw
+ *  outside a callback's `try`). */
+function sizeOf(data) {
+  return typeof data === 'string' ? data.length : 0;
+}
+
 /** Calls `callbacks`, the list of `type` in `lists` when the dispatch began, skipping
- *  those an earlier one removed. An event's callbacks get a third argument, `size`, the
- *  length of its text before parsing: what the package's `events()` and `stream()`
- *  weigh the events they hold by (the parsed value no longer tells it). */
+ *  those an earlier one removed (the package's own with `size` third: see `SIZED`). */
 function call(dispatcher, lists, type, callbacks, value, meta, size) {
   const removals = dispatcher.removals;
   for (let i = 0; i < callbacks.length; i++) {
@@ -150,7 +161,8 @@ function call(dispatcher, lists, type, callbacks, value, meta, size) {
     try {
       // (A decode error's callbacks take one argument.)
       if (meta === undefined) callbacks[i](value);
-      else callbacks[i](value, meta, size);
+      else if (callbacks[i][SIZED]) callbacks[i](value, meta, size);
+      else callbacks[i](value, meta);
     } catch (e) {
       report(e);
     }
@@ -159,7 +171,7 @@ function call(dispatcher, lists, type, callbacks, value, meta, size) {
 
 /** One event to an `onAny` callback: its data parsed as JSON, or the text itself with
  *  `meta.json` false when it is not JSON (a request stream's events need not be); the
- *  text's length third, as `call` gives it. */
+ *  text's length third to the package's own, as `call` gives it. */
 export function deliverAny(callback, type, id, data, origin) {
   let value = data;
   let json = true;
@@ -169,7 +181,9 @@ export function deliverAny(callback, type, id, data, origin) {
     json = false;
   }
   try {
-    callback(value, { type, lastEventId: id, origin, json }, data.length);
+    const meta = { type, lastEventId: id, origin, json };
+    if (callback[SIZED]) callback(value, meta, sizeOf(data));
+    else callback(value, meta);
   } catch (e) {
     report(e);
   }

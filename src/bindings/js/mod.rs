@@ -63,7 +63,7 @@ pub struct TypedEventSource {
 
 #[wasm_bindgen]
 impl TypedEventSource {
-    /// Opens a connection. Throws an `Error` that says what is wrong for invalid
+    /// Opens a connection. Throws a `TypeError` that says what is wrong for invalid
     /// options, and a `SyntaxError` `DOMException` (as `EventSource` does for a URL it
     /// cannot parse) for a URL that is not http(s) or cannot be parsed. The options are
     /// checked first: the package's entry counts on a `SyntaxError` meaning the URL.
