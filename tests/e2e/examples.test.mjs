@@ -80,6 +80,20 @@ async function exampleChecks(name, page) {
     for (const text of texts) await waitForText(page, text);
   });
 
+  // Regression (a review): the feeds kept every message, so a tab left open on a busy
+  // chat grew without bound, and each message cost a copy (Leptos) or a render (Yew)
+  // of all of them. They show the newest 200.
+  await run.check(`${name}: the feed shows the newest 200 messages, the last one last`, async () => {
+    await load();
+    const texts = Array.from({ length: 205 }, (_, i) => unique(`${name}-many-${i}`));
+    for (const text of texts) await publish({ user: 'many', text });
+    await waitForText(page, texts.at(-1));
+    const shown = await page.evaluate(() => [...document.querySelectorAll('#feed .text')].map((el) => el.textContent));
+    if (shown.length !== 200) throw new Error(`${shown.length} messages shown`);
+    if (shown.at(-1) !== texts.at(-1)) throw new Error(`the feed ends ${JSON.stringify(shown.slice(-2))}`);
+    if (shown.includes(texts[0])) throw new Error('the oldest is still shown');
+  });
+
   await run.check(`${name}: user text shows as text, never as markup`, async () => {
     await load();
     const text = `<img src=x onerror="window.__pwned=1"><b>${unique('markup')}</b>`;

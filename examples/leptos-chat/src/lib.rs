@@ -27,19 +27,27 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
+/// The messages the feed shows, the newest: a tab left open on a busy chat neither
+/// grows nor slows.
+const FEED_MAX: usize = 200;
+
 #[component]
 fn App() -> impl IntoView {
     let chat = use_event_source::<Chat>("/events?channel=chat", "chat");
 
-    // `message` is the latest event: keep each one once. An id can come back (a server
-    // that restarted numbers from 1 again), so a message is new when it differs from
-    // the last kept, and the rows are keyed by their place in the feed, never by id.
-    let feed = RwSignal::new(Vec::<Message<Chat>>::new());
+    // `message` is the latest event: keep each one once, the newest FEED_MAX. An id can
+    // come back (a server that restarted numbers from 1 again), so a message is new
+    // when it differs from the last kept, and the rows are keyed by a number of their
+    // own, never by id (nor by place: the oldest go).
+    let feed = RwSignal::new(Vec::<(u64, Message<Chat>)>::new());
     Effect::new(move |_| {
         if let Some(msg) = chat.message.get() {
             feed.update(|feed| {
-                if feed.last() != Some(&msg) {
-                    feed.push(msg);
+                if feed.last().map(|(_, last)| last) != Some(&msg) {
+                    let key = feed.last().map_or(0, |(n, _)| n + 1);
+                    feed.push((key, msg));
+                    let over = feed.len().saturating_sub(FEED_MAX);
+                    feed.drain(..over);
                 }
             });
         }
@@ -72,7 +80,7 @@ fn App() -> impl IntoView {
         </p>
         <p id="decode-error">{move || chat.error.get().map(|e| e.to_string())}</p>
         <ul id="feed">
-            <For each=move || feed.get().into_iter().enumerate() key=|(n, _)| *n let:item>
+            <For each=move || feed.get() key=|(n, _)| *n let:item>
                 <li>
                     <b class="user">{item.1.data.user}</b>
                     ": "

@@ -28,19 +28,27 @@ pub fn start() {
     yew::Renderer::<App>::new().render();
 }
 
+/// The messages the feed shows, the newest: a tab left open on a busy chat neither
+/// grows nor slows.
+const FEED_MAX: usize = 200;
+
 #[function_component]
 fn App() -> Html {
     let chat = use_event_source::<Chat>("/events?channel=chat", "chat");
 
     // `message()` is the latest event, on every render until the next: keep each one
-    // once. An id can come back (a server that restarted numbers from 1 again), so a
-    // message is new when it differs from the last kept, and the rows are keyed by
-    // their place in the feed, never by id.
-    let feed = use_mut_ref(Vec::<Message<Chat>>::new);
+    // once, the newest FEED_MAX. An id can come back (a server that restarted numbers
+    // from 1 again), so a message is new when it differs from the last kept, and the
+    // rows are keyed by a number of their own, never by id (nor by place: the oldest
+    // go).
+    let feed = use_mut_ref(Vec::<(u64, Message<Chat>)>::new);
     if let Some(msg) = chat.message() {
         let mut feed = feed.borrow_mut();
-        if feed.last() != Some(&msg) {
-            feed.push(msg);
+        if feed.last().map(|(_, last)| last) != Some(&msg) {
+            let key = feed.last().map_or(0, |(n, _)| n + 1);
+            feed.push((key, msg));
+            let over = feed.len().saturating_sub(FEED_MAX);
+            feed.drain(..over);
         }
     }
 
@@ -91,8 +99,8 @@ fn App() -> Html {
             <p id="state" class={classes!("badge", state.kind())}>{ badge(&state) }</p>
             <p id="decode-error">{ chat.error().map(|e| e.to_string()) }</p>
             <ul id="feed">
-                { for feed.borrow().iter().enumerate().map(|(n, msg)| html! {
-                    <li key={n}>
+                { for feed.borrow().iter().map(|(n, msg)| html! {
+                    <li key={*n}>
                         <b class="user">{ msg.data.user.clone() }</b>
                         { ": " }
                         <span class="text">{ msg.data.text.clone() }</span>
