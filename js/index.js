@@ -123,10 +123,9 @@ class Backlog {
   }
 
   push(value, size) {
-    const weight = Number.isFinite(size) ? size : 0;
     this.items.push(value);
-    this.sizes.push(weight);
-    this.held += weight;
+    this.sizes.push(size);
+    this.held += size;
     while (this.length > 1 && (this.length > this.count || this.held > this.chars)) {
       this.shift();
       this.dropped += 1;
@@ -722,13 +721,7 @@ function finish(answer) {
 }
 
 /** Aborts the request of a `stream()` iterator nobody holds any more. */
-const unread =
-  typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry((answer) => {
-        answer.signal?.removeEventListener('abort', answer.onAbort);
-        answer.source.close();
-      })
-    : null;
+const unread = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry(finish) : null;
 
 // The shape of the EventSource interface, as WebIDL gives it to the browser's class
 // (code written for EventSource, and the browsers' conformance tests, look at it): the

@@ -97,6 +97,7 @@ use axum::{middleware, Router};
 use tokio::sync::watch;
 use tower_http::services::ServeDir;
 
+mod body;
 pub mod broker;
 mod channels;
 pub mod config;

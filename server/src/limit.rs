@@ -2,17 +2,13 @@
 //! clients opening ever more streams cannot grow the server's tasks, buffers and
 //! sockets without bound: over it, a request gets a 503 with a JSON error.
 
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http_body::{Frame, SizeHint};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -57,38 +53,7 @@ pub(crate) async fn limit_requests(
         )
         .into_response();
     };
-    next.run(request).await.map(|inner| {
-        Body::new(PermittedBody {
-            _permit: permit,
-            inner,
-        })
-    })
-}
-
-/// A response body that holds its request's permit until it is dropped.
-struct PermittedBody {
-    /// Held only for its `Drop`; first, so that it is given back before the body's
-    /// own drop tells anyone the stream closed (the `/stats` count).
-    _permit: OwnedSemaphorePermit,
-    inner: Body,
-}
-
-impl HttpBody for PermittedBody {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
+    next.run(request)
+        .await
+        .map(|inner| crate::body::holding(inner, permit))
 }

@@ -89,34 +89,20 @@ async fn drop_every_resumes_to_exactly_once() {
 async fn a_number_too_large_is_told_too_large_with_the_range() {
     let server = spawn().await;
     let too_large = "99999999999999999999";
-    let (status, error) = json_response(
-        server
-            .get(&format!("/scenario/drop-every/2?total={too_large}"))
-            .await,
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert_eq!(
-        error["error"],
-        format!(
-            "query parameter `total` is too large: it must be between 0 and 1000000, got `{too_large}`"
-        )
-    );
-    // A parameter with no range of its own: that of a 64-bit number.
-    let (status, error) = json_response(
-        server
-            .get(&format!("/scenario/stall?retry={too_large}"))
-            .await,
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert_eq!(
-        error["error"],
-        format!(
-            "query parameter `retry` is too large: it must be between 0 and {}, got `{too_large}`",
-            u64::MAX
-        )
-    );
+    // A parameter with a range of its own, and one with none: that of a 64-bit number.
+    for (path, name, max) in [
+        ("/scenario/drop-every/2?total=", "total", 1_000_000),
+        ("/scenario/stall?retry=", "retry", u64::MAX),
+    ] {
+        let (status, error) = json_response(server.get(&format!("{path}{too_large}")).await).await;
+        assert_eq!(status, 400);
+        assert_eq!(
+            error["error"],
+            format!(
+                "query parameter `{name}` is too large: it must be between 0 and {max}, got `{too_large}`"
+            )
+        );
+    }
     // What is not a number is still told so.
     let (_, error) = json_response(server.get("/scenario/stall?retry=12a").await).await;
     assert_eq!(

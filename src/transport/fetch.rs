@@ -214,16 +214,14 @@ impl FetchConnector {
         // `reconnect()` while the reasons are looked into ends the attempt as failed,
         // for the policy to retry: nothing was answered, so a request is not cut (it
         // was, and closed as interrupted, 0 events received).
-        self.answered = Some(Failure::Network {
-            message: message.clone(),
-        });
+        let failure = Failure::Network { message };
+        self.answered = Some(failure.clone());
         // The page's Content Security Policy blocked it (EventSource closes for good).
         if let Some(directive) = dom::blocked_by_policy(url, since, dom::POLICY_WAIT).await {
             return AttemptEnd::Fatal(CloseReason::InvalidRequest {
                 message: dom::blocked_message(&directive),
             });
         }
-        let failure = Failure::Network { message };
         if !self.cross_origin {
             return AttemptEnd::Failed(failure);
         }

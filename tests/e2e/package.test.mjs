@@ -592,6 +592,18 @@ async function apiChecks(browser, site) {
               await new Promise((r) => setTimeout(r, 50));
             }
           };
+          // A fetch source on `pushedFetch()`, open, whose `off()` calls are counted.
+          window.countedSource = async (channel) => {
+            const feed = window.pushedFetch();
+            const es = new TypedEventSource(`${base}/events?channel=${channel}`, { transport: 'fetch' });
+            const offs = [];
+            es.off = function (id) {
+              offs.push(id);
+              return TypedEventSource.prototype.off.call(this, id);
+            };
+            await window.until('the stream open', () => es.readyState === 1);
+            return { feed, es, offs };
+          };
           window.settled = (promise, ms) => Promise.race([promise, new Promise((r) => setTimeout(() => r('unsettled'), ms))]);
           return await (0, eval)(fn)(base);
         }, { base, fn: fn.toString() });
@@ -609,14 +621,7 @@ async function apiChecks(browser, site) {
   // has settled (while one waits, it is held: see the check after this one).
   await runner.check('events(): an iterator dropped without return() goes with its callbacks once collected', async () => {
     const got = await inGcPage(async (base) => {
-      const feed = window.pushedFetch();
-      const es = new TypedEventSource(`${base}/events?channel=abandoned-iterators`, { transport: 'fetch' });
-      const offs = [];
-      es.off = function (id) {
-        offs.push(id);
-        return TypedEventSource.prototype.off.call(this, id);
-      };
-      await window.until('the stream open', () => es.readyState === 1);
+      const { feed, es, offs } = await window.countedSource('abandoned-iterators');
       (() => {
         for (let i = 0; i < 20; i++) es.events('chat').next();
       })();
@@ -640,14 +645,7 @@ async function apiChecks(browser, site) {
   // settles, and collected after.
   await runner.check('events(): a next() awaited on an iterator nobody holds settles with the event, across a GC', async () => {
     const got = await inGcPage(async (base) => {
-      const feed = window.pushedFetch();
-      const es = new TypedEventSource(`${base}/events?channel=pinned-iterator`, { transport: 'fetch' });
-      const offs = [];
-      es.off = function (id) {
-        offs.push(id);
-        return TypedEventSource.prototype.off.call(this, id);
-      };
-      await window.until('the stream open', () => es.readyState === 1);
+      const { feed, es, offs } = await window.countedSource('pinned-iterator');
       const next = (() => es.events('chat').next())();
       await window.collect(() => offs.length > 0);
       const removedWhileWaiting = offs.length;

@@ -4,19 +4,16 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::body::{Body, Bytes, HttpBody};
+use axum::body::Body;
 use axum::extract::{FromRequest, OriginalUri, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http_body::{Frame, SizeHint};
 use serde_json::{json, Map, Value};
 use tokio::sync::watch;
 
@@ -178,40 +175,9 @@ pub(crate) async fn record_requests(
         None => response,
         Some(progress) => {
             progress.answered(response.status());
-            response.map(|inner| {
-                Body::new(TrackedBody {
-                    inner,
-                    _open: progress,
-                })
-            })
+            // Marked closed when the body ends or is dropped.
+            response.map(|inner| crate::body::holding(inner, progress))
         }
-    }
-}
-
-/// A response body that marks its log record closed when dropped.
-struct TrackedBody {
-    inner: Body,
-    /// Held only for its `Drop`.
-    _open: OpenRecord,
-}
-
-impl HttpBody for TrackedBody {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
     }
 }
 

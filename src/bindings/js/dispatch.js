@@ -94,7 +94,7 @@ export class Dispatcher {
     if (this.closed) return;
     this.current = id;
     const raw = this.rawHandlers.get(type);
-    if (raw) call(this, this.rawHandlers, type, raw, data, { type, lastEventId: id, origin }, sizeOf(data));
+    if (raw) call(this, this.rawHandlers, type, raw, data, { type, lastEventId: id, origin }, data);
     const callbacks = this.handlers.get(type);
     if (!callbacks || this.closed) return;
     let value;
@@ -103,7 +103,7 @@ export class Dispatcher {
     } catch (e) {
       return this.decodeError(type, data, id, `the ${JSON.stringify(type)} event is not valid JSON: ${e.message}`);
     }
-    call(this, this.handlers, type, callbacks, value, { type, lastEventId: id, origin }, sizeOf(data));
+    call(this, this.handlers, type, callbacks, value, { type, lastEventId: id, origin }, data);
   }
 
   decodeError(type, data, lastEventId, message) {
@@ -152,8 +152,9 @@ function sizeOf(data) {
 }
 
 /** Calls `callbacks`, the list of `type` in `lists` when the dispatch began, skipping
- *  those an earlier one removed (the package's own with `size` third: see `SIZED`). */
-function call(dispatcher, lists, type, callbacks, value, meta, size) {
+ *  those an earlier one removed (the package's own with the size of `data`, the
+ *  event's text, third: see `SIZED`; measured only for them). */
+function call(dispatcher, lists, type, callbacks, value, meta, data) {
   const removals = dispatcher.removals;
   for (let i = 0; i < callbacks.length; i++) {
     if (dispatcher.closed) return;
@@ -161,7 +162,7 @@ function call(dispatcher, lists, type, callbacks, value, meta, size) {
     try {
       // (A decode error's callbacks take one argument.)
       if (meta === undefined) callbacks[i](value);
-      else if (callbacks[i][SIZED]) callbacks[i](value, meta, size);
+      else if (callbacks[i][SIZED]) callbacks[i](value, meta, sizeOf(data));
       else callbacks[i](value, meta);
     } catch (e) {
       report(e);
