@@ -15,7 +15,7 @@
 // permanent failures; item 12, ids outside ISO-8859-1. (DROPIN_ONLY=REGEX runs only
 // the checks whose titles match.)
 // The documented differences are checked as such: events are never `isTrusted`
-// (item 15). A check's `differs` names a difference the README documents, printed and
+// (item 15). A check's `differs` names a difference docs/eventsource.md documents, printed and
 // not run: a 5xx is retried (our policy, not checked here); native, a 204 the server
 // would answer with a stream at the check; fetch, a same-origin window.stop().
 // Item 13 (a rejected CORS preflight for Last-Event-ID) is checked where a page can
@@ -546,8 +546,8 @@ const CHECKS = [
     title: 'a 204 closes for good, though the server would answer again',
     // Chromium shows no status of an answer EventSource refuses (and may not have read
     // its body), so native cannot tell this 204 from a 502 with an error page when the
-    // check finds a stream: it retries (README).
-    differs: { native: 'a 204 the server would answer again with a stream is retried (README: Reconnecting)' },
+    // check finds a stream: it retries (docs/reconnecting.md).
+    differs: { native: 'a 204 the server would answer again with a stream is retried (docs/reconnecting.md)' },
     run: async (EventSource, t) => {
       const channel = t.unique('dropin-204');
       await t.server('POST', `/control/fail?channel=${channel}&count=1&status=204`);
@@ -580,16 +580,16 @@ const CHECKS = [
     // Resource Timing entry that no answer came.
     page: 'same',
     // Fetch: Chromium rejects a fetch the page stopped with the TypeError of a lost
-    // network; same-origin there is no CORS check to tell them apart (README).
-    differs: { fetch: 'a window.stop() same-origin reads as a lost network and is retried (README: Reconnecting)' },
+    // network; same-origin there is no CORS check to tell them apart (docs/reconnecting.md).
+    differs: { fetch: 'a window.stop() same-origin reads as a lost network and is retried (docs/reconnecting.md)' },
     run: stopBeforeOpen,
   },
   {
     title: 'window.stop() cross-origin closes for good: one error with readyState CLOSED',
     page: 'site',
     needs: { fetch: 'item 9 (permanent failures)' },
-    // Native: cross-origin the entry hides whether an answer came (README).
-    differs: { native: 'a window.stop() cross-origin before the stream opened is retried (README: Reconnecting)' },
+    // Native: cross-origin the entry hides whether an answer came (docs/reconnecting.md).
+    differs: { native: 'a window.stop() cross-origin before the stream opened is retried (docs/reconnecting.md)' },
     run: stopBeforeOpen,
   },
   {
