@@ -310,6 +310,73 @@ async fn a_new_url_replaces_the_connection() {
 }
 
 #[wasm_bindgen_test]
+async fn a_new_url_shows_nothing_of_the_old_connection_until_its_own_events() {
+    // What broke: after a URL change, `message`, the `on` signals and `error` kept the
+    // old URL's last event and decode error until the new connection sent its own (a
+    // chat showed the last room's message under the new room).
+    let token = token("leptos-url-clears");
+    let slot: Slot<Num> = Slot::default();
+    let other_slot = Rc::new(RefCell::new(
+        None::<Signal<Option<wasm_eventsource::Message<Num>>>>,
+    ));
+    let address = RwSignal::new(url(&format!("/scenario/bad-json?token={token}")));
+    // Every value of `message` an effect saw, in order.
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let (s, o, seen_in) = (slot.clone(), other_slot.clone(), seen.clone());
+    let _app = mount_to(fresh_div(), move || {
+        let hook = use_event_source::<Num>(address, "message");
+        *o.borrow_mut() = Some(hook.on::<Num>("message"));
+        put(&s, hook);
+        Effect::new(move |_| {
+            let n = hook.message.get().map(|m| m.data.n);
+            seen_in.borrow_mut().push(n);
+        });
+    });
+    let hook = taken(&slot);
+    let other = other_slot.borrow().expect("the component ran");
+    wait_until("event 3 and the decode error", 5_000, || {
+        hook.message.get_untracked().map(|m| m.data.n) == Some(3)
+            && other.get_untracked().map(|m| m.data.n) == Some(3)
+            && hook.error.get_untracked().is_some()
+    })
+    .await;
+    // The new URL's first request gets no answer: nothing arrives on it until the
+    // reconnect below.
+    address.set(url(&format!(
+        "/scenario/stall-headers?count=1&after=2&token={token}"
+    )));
+    records(&token, 2).await;
+    wait_until("the signals cleared, and seen so", 2_000, || {
+        hook.message.get_untracked().is_none()
+            && other.get_untracked().is_none()
+            && hook.error.get_untracked().is_none()
+            && seen.borrow().last() == Some(&None)
+    })
+    .await;
+    let cleared_at = seen.borrow().len();
+    assert!(
+        matches!(
+            hook.state.get_untracked(),
+            ConnectionState::Connecting { .. }
+        ),
+        "the new connection's state: {:?}",
+        hook.state.get_untracked()
+    );
+    hook.reconnect();
+    wait_until("the new url's event 2", 5_000, || {
+        hook.message.get_untracked().map(|m| m.data.n) == Some(2)
+            && other.get_untracked().map(|m| m.data.n) == Some(2)
+    })
+    .await;
+    assert_eq!(hook.error.get_untracked(), None);
+    let seen = seen.borrow();
+    assert!(
+        seen[cleared_at..].iter().all(|n| *n != Some(3)),
+        "nothing of the old url after the change: {seen:?}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn close_and_reconnect_control_the_connection() {
     let slot: Slot<Num> = Slot::default();
     let s = slot.clone();

@@ -30,6 +30,8 @@ struct Seen(Rc<RefCell<SeenInner>>);
 #[derive(Default)]
 struct SeenInner {
     states: Vec<ConnectionState>,
+    /// The `n` of the hook's message at each render.
+    messages: Vec<Option<u32>>,
     hook: Option<UseEventSourceHandle<Num>>,
     second: Option<UseEventSourceHandle<Num>>,
 }
@@ -86,6 +88,7 @@ fn Feed(props: &Props) -> Html {
     {
         let mut seen = props.seen.0.borrow_mut();
         seen.states.push(hook.state());
+        seen.messages.push(hook.message().map(|m| m.data.n));
         seen.hook = Some(hook.clone());
     }
     html! { <p>{ hook.message().map(|m| m.data.n) }</p> }
@@ -289,6 +292,62 @@ async fn a_new_url_replaces_the_connection() {
         seen.hook().state().is_open()
     })
     .await;
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_new_url_shows_nothing_of_the_old_connection_until_its_own_events() {
+    // What broke: after a URL change, `message()` and `error()` kept the old URL's last
+    // event and decode error until the new connection sent its own (a chat showed the
+    // last room's message under the new room).
+    let token = token("yew-url-clears");
+    let seen = Seen::default();
+    let mut app = yew::Renderer::<Feed>::with_root_and_props(
+        fresh_div(),
+        props(
+            &format!("/scenario/bad-json?token={token}"),
+            "message",
+            &seen,
+        ),
+    )
+    .render();
+    seen.first_render().await;
+    wait_until("event 3 and the decode error", 5_000, || {
+        latest_n(&seen.hook()) == Some(3) && seen.hook().error().is_some()
+    })
+    .await;
+    // The new URL's first request gets no answer: nothing arrives on it until the
+    // reconnect below.
+    app.update(props(
+        &format!("/scenario/stall-headers?count=1&after=2&token={token}"),
+        "message",
+        &seen,
+    ));
+    records(&token, 2).await;
+    wait_until("a render with neither", 2_000, || {
+        let hook = seen.hook();
+        hook.message().is_none()
+            && hook.error().is_none()
+            && seen.0.borrow().messages.last() == Some(&None)
+    })
+    .await;
+    let cleared_at = seen.0.borrow().messages.len();
+    assert!(
+        matches!(seen.hook().state(), ConnectionState::Connecting { .. }),
+        "the new connection's state: {:?}",
+        seen.hook().state()
+    );
+    seen.hook().reconnect();
+    wait_until("the new url's event 2", 5_000, || {
+        latest_n(&seen.hook()) == Some(2)
+    })
+    .await;
+    assert_eq!(seen.hook().error(), None);
+    let messages = seen.0.borrow().messages.clone();
+    assert!(
+        messages[cleared_at..].iter().all(|n| *n != Some(3)),
+        "nothing of the old url after the change: {messages:?}"
+    );
     app.destroy();
 }
 

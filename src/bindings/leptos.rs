@@ -35,7 +35,7 @@
 
 use crate::Subscription;
 use crate::{CloseReason, ConnectionState, DecodeError, EventSource, Message, Options};
-use ::leptos::prelude::{on_cleanup, Effect, Get, RwSignal, Set, Signal};
+use ::leptos::prelude::{on_cleanup, Effect, Get, RwSignal, Set, Signal, WithUntracked};
 #[cfg(target_arch = "wasm32")]
 use ::leptos::prelude::{LocalStorage, StoredValue, WithValue};
 use serde::de::DeserializeOwned;
@@ -44,6 +44,9 @@ use std::rc::Rc;
 
 /// Registers one handler (or state observer) on a source; run again on each new one.
 type Binder = Rc<dyn Fn(&EventSource) -> Subscription>;
+
+/// Forgets what the last source said: run when a new URL's source opens.
+type Reset = Rc<dyn Fn()>;
 
 /// What the hook keeps between renders: the options, the live source, and what to
 /// register on each source it opens.
@@ -54,8 +57,9 @@ struct Conn {
     source: Option<EventSource>,
     /// The subscriptions on `source`, each with the id of the binder that made it.
     subs: Vec<(u64, Subscription)>,
-    /// What to register on each source, by id (the hook's own are 0 and 1).
-    binders: Vec<(u64, Binder)>,
+    /// What to register on each source, by id (the hook's own are 0 and 1), and what
+    /// to clear when a new URL's source opens.
+    binders: Vec<(u64, Binder, Reset)>,
     /// The id of the next binder.
     next: u64,
 }
@@ -117,15 +121,19 @@ pub struct UseEventSource<T: Send + Sync + 'static> {
     /// `Connecting { attempt: 0 }` until the connection opens.
     pub state: Signal<ConnectionState>,
     /// The latest event of the hook's type that decoded into `T`; `None` until one
-    /// arrives. It keeps its value when the URL changes.
+    /// arrives. A new URL sets it back to `None` when the hook opens the new connection
+    /// (in an effect, right after the URL signal changes), and nothing of the old
+    /// connection reaches it after that. A reconnection to the same URL, by the
+    /// browser or by [`reconnect`](Self::reconnect) after a close, keeps it.
     ///
     /// A signal holds one value: events that arrive in one browser task (a burst, a
     /// replay after a reconnect) reach effects as the last of them. Code that must see
     /// every event registers a handler on [`source`](Self::source) instead.
     pub message: Signal<Option<Message<T>>>,
     /// The latest payload that did not decode, for the hook's type or any type added
-    /// with [`on`](Self::on); `None` until one arrives. Like `message`, it keeps its
-    /// value when the URL changes (its `target` and `data` say which it was).
+    /// with [`on`](Self::on) (its `target` and `data` say which it was); `None` until
+    /// one arrives. Like `message`, it goes back to `None` when a new URL's connection
+    /// opens.
     pub error: Signal<Option<DecodeError>>,
     conn: Store,
     state_rw: RwSignal<ConnectionState>,
@@ -152,8 +160,9 @@ impl<T: Send + Sync + 'static> std::fmt::Debug for UseEventSource<T> {
 /// events of type `event_type`, decoded from JSON into `T`, as signals.
 ///
 /// `url` is a `&str`, a `String` or any `Signal<String>`: when the signal changes to
-/// another URL the connection is replaced by one to the new URL. The connection
-/// closes when the reactive owner that called the hook (the component) is cleaned up.
+/// another URL the connection is replaced by one to the new URL, and the event and
+/// error signals start over at `None`. The connection closes when the reactive owner
+/// that called the hook (the component) is cleaned up.
 ///
 /// ```no_run
 /// use leptos::prelude::*;
@@ -234,8 +243,15 @@ where
         source: None,
         subs: Vec::new(),
         binders: vec![
-            (0, state_binder),
-            (1, typed_binder(event_type, message, error)),
+            (0, state_binder, Rc::new(|| {})),
+            (
+                1,
+                typed_binder(event_type, message, error),
+                Rc::new(move || {
+                    clear(message);
+                    clear(error);
+                }),
+            ),
         ],
         next: 2,
     }));
@@ -271,9 +287,11 @@ where
 impl<T: Send + Sync + 'static> UseEventSource<T> {
     /// Follows another event type on the same connection, decoded into its own type
     /// `U`: a signal of the latest such event. Its decode errors go to
-    /// [`error`](Self::error). It follows the connection across URL changes, until the
-    /// reactive owner that called `on` is cleaned up (a child component that was
-    /// handed the hook can follow a type for as long as it is mounted).
+    /// [`error`](Self::error). It follows the connection across URL changes (like
+    /// [`message`](Self::message), it goes back to `None` when a new URL's connection
+    /// opens), until the reactive owner that called `on` is cleaned up (a child
+    /// component that was handed the hook can follow a type for as long as it is
+    /// mounted).
     ///
     /// ```no_run
     /// use leptos::prelude::*;
@@ -306,7 +324,8 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
                 let mut conn = shared.borrow_mut();
                 let id = conn.next;
                 conn.next += 1;
-                conn.binders.push((id, Rc::clone(&binder)));
+                let reset: Reset = Rc::new(move || clear(latest));
+                conn.binders.push((id, Rc::clone(&binder), reset));
                 (id, conn.source.clone())
             };
             // Register outside the borrow: the core may call back at once.
@@ -321,7 +340,7 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
                 if let Some(shared) = store.get() {
                     let gone = {
                         let mut conn = shared.borrow_mut();
-                        conn.binders.retain(|(i, _)| *i != id);
+                        conn.binders.retain(|(i, _, _)| *i != id);
                         let at = conn.subs.iter().position(|(i, _)| *i == id);
                         at.map(|at| conn.subs.remove(at))
                     };
@@ -402,24 +421,45 @@ where
     })
 }
 
+/// Sets `signal` to `None`, unless it is already (its readers hear of no change then);
+/// nothing once its owner is gone.
+fn clear<V: Send + Sync + 'static>(signal: RwSignal<Option<V>>) {
+    if signal.try_with_untracked(Option::is_some) == Some(true) {
+        let _ = signal.try_set(None);
+    }
+}
+
 /// Replaces the hook's source by a new one to `url`, registering every binder on it.
-/// Does nothing outside wasm32 (no browser to connect from).
+/// A new URL first clears the event and error signals; a reopening of the same URL
+/// ([`UseEventSource::reconnect`] after a close) keeps them. Does nothing else outside
+/// wasm32 (no browser to connect from).
 fn open(shared: &Shared, url: &str, state: RwSignal<ConnectionState>) {
     // Drop the old source's subscriptions first, so its `Closed` does not reach the
-    // signals, then the source itself (which closes it).
-    let (old_subs, old_source, options, binders) = {
+    // signals, then the source itself (which closes it): from here on nothing of it
+    // reaches the signals.
+    let (old_subs, old_source, options, binders, moved) = {
         let mut conn = shared.borrow_mut();
+        let moved = conn.url.as_deref().is_some_and(|old| old != url);
         conn.url = Some(url.to_owned());
         (
             std::mem::take(&mut conn.subs),
             conn.source.take(),
             conn.options.clone(),
             conn.binders.clone(),
+            moved,
         )
     };
     drop(old_subs);
     if let Some(old) = old_source {
         old.close();
+    }
+    // As the React and Vue hooks: what the old URL sent does not show under the new
+    // one. Cleared before the new source's handlers are registered, outside the borrow
+    // (a signal's effects may read the hook).
+    if moved {
+        for (_, _, reset) in &binders {
+            reset();
+        }
     }
     if !cfg!(target_arch = "wasm32") {
         return;
@@ -428,7 +468,7 @@ fn open(shared: &Shared, url: &str, state: RwSignal<ConnectionState>) {
         Ok(source) => {
             let subs: Vec<_> = binders
                 .iter()
-                .map(|(id, bind)| (*id, bind(&source)))
+                .map(|(id, bind, _)| (*id, bind(&source)))
                 .collect();
             let mut conn = shared.borrow_mut();
             conn.source = Some(source);

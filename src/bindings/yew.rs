@@ -118,7 +118,11 @@ impl<T: Clone> UseEventSourceHandle<T> {
     }
 
     /// The latest event of the hook's type that decoded into `T`, as of this render;
-    /// `None` until one arrives. It keeps its value when the URL changes.
+    /// `None` until one arrives. A new URL (or event type, or options) sets it back to
+    /// `None` when the hook opens the new connection (in an effect, after the render
+    /// that brought the change), and nothing of the old connection reaches it after
+    /// that. A reconnection to the same URL, by the browser or by
+    /// [`reconnect`](Self::reconnect) after a close, keeps it.
     ///
     /// Yew batches renders: events that arrive in one browser task (a burst, a replay
     /// after a reconnect) render once, with the last of them. Code that must see every
@@ -128,8 +132,8 @@ impl<T: Clone> UseEventSourceHandle<T> {
     }
 
     /// The latest payload that did not decode, as of this render; `None` until one
-    /// arrives. Like [`message`](Self::message), it keeps its value when the URL
-    /// changes.
+    /// arrives. Like [`message`](Self::message), it goes back to `None` when a new
+    /// URL's connection opens.
     pub fn error(&self) -> Option<DecodeError> {
         (*self.error).clone()
     }
@@ -168,7 +172,7 @@ impl<T: Clone> UseEventSourceHandle<T> {
 /// Opens an [`EventSource`] to `url` with the default [`Options`] and follows the
 /// events of type `event_type`, decoded from JSON into `T`. The component re-renders
 /// on each change; the connection closes when it unmounts and is replaced when `url`
-/// changes.
+/// changes (the message and the error start over at `None`).
 ///
 /// ```no_run
 /// use wasm_eventsource::yew::use_event_source;
@@ -248,6 +252,8 @@ where
     // This render's options: the connection's callbacks call theirs.
     let latest = use_mut_ref(|| options.clone());
     latest.replace(options.clone());
+    // What the open connection was opened for: the URL, the event type and the options.
+    let opened = use_mut_ref(|| None::<(String, String, Settings)>);
 
     let setters = Setters {
         state: state.setter(),
@@ -263,6 +269,26 @@ where
             *generation,
         ),
         move |(url, event_type, settings, _)| {
+            // A new URL, event type or options (not a reopening after a close): as the
+            // React and Vue hooks, nothing of the old connection shows under the new
+            // one. The old one's handlers are gone: the last run's cleanup (below) ran
+            // first.
+            let moved = {
+                let mut opened = opened.borrow_mut();
+                let moved = opened
+                    .as_ref()
+                    .is_some_and(|(u, t, s)| u != url || t != event_type || s != settings);
+                *opened = Some((
+                    url.clone(),
+                    event_type.clone(),
+                    Settings(settings.0.clone()),
+                ));
+                moved
+            };
+            if moved {
+                setters.message.set(None);
+                setters.error.set(None);
+            }
             let options = settings.0.calling_latest(&latest);
             let subs = open(url, event_type, &options, setters, &slot);
             // Unmount, or new dependencies: drop the handlers first, so the old
