@@ -16,13 +16,15 @@ const KEEP = 1000;
 const KEEP_CHARS = 1 << 20;
 
 // What a message weighs where members keep or hold messages: [events, characters], or
-// null for one that is not kept nor held. Every message weighs at least one event, and
-// every item in it at least one character, its text all of it (a long id comes again
-// with each event that carries it): else a script of the origin posting empty lists,
-// long ones, or text where no event reads it, grows what each member keeps without
-// bound. The leader posts only strings, numbers, booleans and null (an event list, `e`,
-// of them); a message with anything else (an object, whose size is not told) is not
-// the leader's.
+// null for one that is not kept, held nor passed on. Every message weighs at least one
+// event, and every item in it at least one character, its text all of it (a long id
+// comes again with each event that carries it): else a script of the origin posting
+// empty lists, long ones, or text where no event reads it, grows what each member
+// keeps without bound. The leader posts only strings, numbers, booleans and null (an
+// event list, `e`, of them); a message with anything else (an object, whose size is
+// not told) is not the leader's, nor is a list with a hole (undefined: a sparse
+// array's length costs nothing to post, and `every` would walk it to its length,
+// skipping the holes).
 function weigh(msg) {
   let chars = 0;
   let events = 1;
@@ -35,8 +37,10 @@ function weigh(msg) {
   };
   for (let i = 1; i < msg.length; i += 1) {
     if (i === 1 && msg[0] === 'e') {
-      if (!Array.isArray(msg[1]) || !msg[1].every(add)) return null;
-      events = Math.max(1, Math.ceil(msg[1].length / 5));
+      const list = msg[1];
+      if (!Array.isArray(list)) return null;
+      for (let k = 0; k < list.length; k += 1) if (!add(list[k])) return null;
+      events = Math.max(1, Math.ceil(list.length / 5));
     } else if (!add(msg[i])) {
       return null;
     }
@@ -375,7 +379,14 @@ export class ShareLink {
       // leader never kept them (an earlier leader's, come late or dropped as it took
       // the lock). Those numbered before the answer's last of their term, or of a term
       // it lacks, come first; later ones after it, with the states.
-      const answer = msg[2].filter(Array.isArray);
+      // The leader's answer is messages (arrays) only: it ends at the first item that is
+      // not one (a hole of a sparse list another script posted, at no cost to it, with a
+      // length of billions, which `filter` would walk).
+      const answer = [];
+      for (const m of msg[2]) {
+        if (!Array.isArray(m)) break;
+        answer.push(m);
+      }
       const at = (m) => `${m[2]} ${m[3]}`;
       const has = new Set();
       const top = new Map();
@@ -430,17 +441,19 @@ export class ShareLink {
     return last ? [last[0][2], last[0][3]] : [this.term, this.count];
   }
 
-  // A message for the source; kept (a leader ignores what an earlier one posted).
-  // None after `leave()`: a callback may close the source in the middle of a catch-up.
+  // A message for the source; kept (a leader ignores what an earlier one posted), or
+  // dropped when it is not the leader's (see `weigh`). None after `leave()`: a callback
+  // may close the source in the middle of a catch-up.
   take(msg) {
     if (this.left) return;
-    if (!this.release && NUMBERED.test(msg[0]) && msg.length === 4) this.keep(msg);
+    if (!this.release && NUMBERED.test(msg[0]) && msg.length === 4 && !this.keep(msg)) return;
     this.onMessage(msg);
   }
 
+  // Keeps `msg`; false when it weighs nothing (see `weigh`).
   keep(msg) {
     const weight = weigh(msg);
-    if (!weight) return;
+    if (!weight) return false;
     const [events, chars] = weight;
     this.kept.push([clean(msg), events, chars]);
     this.events += events;
@@ -450,6 +463,7 @@ export class ShareLink {
       this.events -= e;
       this.chars -= c;
     }
+    return true;
   }
 
   // The kept messages after the one numbered `count` in `term`: all of them when that

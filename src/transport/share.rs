@@ -535,6 +535,12 @@ impl Member {
                 let mut long_id = None;
                 // (`i` never passes the length: no overflow, whatever the length.)
                 while list.length() - i >= 5 && !sink.is_closed() {
+                    // The leader posts the type as a string: anything else (a hole of a
+                    // sparse list another script posted, undefined, with a length of
+                    // billions) ends the list where what is in it ends.
+                    let Some(event_type) = list.get(i).as_string() else {
+                        break;
+                    };
                     let text = |k: u32| list.get(i + k).as_string().unwrap_or_default();
                     // An id the parser cannot make (another script posted it) would
                     // end the group when this member leads and sends it as a header.
@@ -545,7 +551,7 @@ impl Member {
                     }
                     let own_id = list.get(i + 3).as_bool().unwrap_or(false);
                     let mut event = |data: &str| {
-                        Event::sharing_id(&text(0), data, &id, &mut long_id).with_own_id(own_id)
+                        Event::sharing_id(&event_type, data, &id, &mut long_id).with_own_id(own_id)
                     };
                     let origin = Rc::clone(&self.origin);
                     // Native keeps the data a JavaScript string, as its transport does.
