@@ -32,6 +32,8 @@ struct SeenInner {
     states: Vec<ConnectionState>,
     /// The `n` of the hook's message at each render.
     messages: Vec<Option<u32>>,
+    /// The URL of each render (of `Feed`).
+    urls: Vec<String>,
     hook: Option<UseEventSourceHandle<Num>>,
     second: Option<UseEventSourceHandle<Num>>,
 }
@@ -89,6 +91,7 @@ fn Feed(props: &Props) -> Html {
         let mut seen = props.seen.0.borrow_mut();
         seen.states.push(hook.state());
         seen.messages.push(hook.message().map(|m| m.data.n));
+        seen.urls.push(props.url.to_string());
         seen.hook = Some(hook.clone());
     }
     html! { <p>{ hook.message().map(|m| m.data.n) }</p> }
@@ -299,7 +302,8 @@ async fn a_new_url_replaces_the_connection() {
 async fn a_new_url_shows_nothing_of_the_old_connection_until_its_own_events() {
     // What broke: after a URL change, `message()` and `error()` kept the old URL's last
     // event and decode error until the new connection sent its own (a chat showed the
-    // last room's message under the new room).
+    // last room's message under the new room); then, once cleared by the effect, the
+    // render that brought the new URL still showed them, and the old connection's state.
     let token = token("yew-url-clears");
     let seen = Seen::default();
     let mut app = yew::Renderer::<Feed>::with_root_and_props(
@@ -318,11 +322,8 @@ async fn a_new_url_shows_nothing_of_the_old_connection_until_its_own_events() {
     .await;
     // The new URL's first request gets no answer: nothing arrives on it until the
     // reconnect below.
-    app.update(props(
-        &format!("/scenario/stall-headers?count=1&after=2&token={token}"),
-        "message",
-        &seen,
-    ));
+    let new_url = format!("/scenario/stall-headers?count=1&after=2&token={token}");
+    app.update(props(&new_url, "message", &seen));
     records(&token, 2).await;
     wait_until("a render with neither", 2_000, || {
         let hook = seen.hook();
@@ -348,6 +349,28 @@ async fn a_new_url_shows_nothing_of_the_old_connection_until_its_own_events() {
         messages[cleared_at..].iter().all(|n| *n != Some(3)),
         "nothing of the old url after the change: {messages:?}"
     );
+    // No render with the new URL showed the old message or the old connection's state.
+    let inner = seen.0.borrow();
+    let first = inner
+        .urls
+        .iter()
+        .position(|u| u.ends_with(&new_url))
+        .expect("a render with the new url");
+    assert_eq!(
+        inner.messages[first..].iter().position(|n| *n == Some(3)),
+        None,
+        "renders with the new url: {:?}",
+        &inner.messages[first..]
+    );
+    assert!(
+        matches!(
+            inner.states[first],
+            ConnectionState::Connecting { attempt: 0 }
+        ),
+        "the state in the render that brought the new url: {:?}",
+        inner.states[first]
+    );
+    drop(inner);
     app.destroy();
 }
 

@@ -86,6 +86,10 @@ pub struct UseEventSourceHandle<T> {
     source: Rc<RefCell<Option<EventSource>>>,
     /// Bumped by `reconnect` after a close: a dependency of the effect, so it reopens.
     generation: UseStateHandle<u32>,
+    /// Whether this render brings a URL, type or options other than the open
+    /// connection's: what the hook holds is that connection's until the effect opens the
+    /// new one, and is not shown.
+    stale: bool,
 }
 
 impl<T> Clone for UseEventSourceHandle<T> {
@@ -96,6 +100,7 @@ impl<T> Clone for UseEventSourceHandle<T> {
             error: self.error.clone(),
             source: Rc::clone(&self.source),
             generation: self.generation.clone(),
+            stale: self.stale,
         }
     }
 }
@@ -112,29 +117,39 @@ impl<T> std::fmt::Debug for UseEventSourceHandle<T> {
 
 impl<T: Clone> UseEventSourceHandle<T> {
     /// The connection state as of this render, as [`EventSource::on_state`] reports
-    /// it. `Connecting { attempt: 0 }` until the connection opens.
+    /// it. `Connecting { attempt: 0 }` until the connection opens, and in the render
+    /// that brings a new URL (or event type, or options), before its connection opens.
     pub fn state(&self) -> ConnectionState {
+        if self.stale {
+            return ConnectionState::Connecting { attempt: 0 };
+        }
         (*self.state).clone()
     }
 
     /// The latest event of the hook's type that decoded into `T`, as of this render;
-    /// `None` until one arrives. A new URL (or event type, or options) sets it back to
-    /// `None` when the hook opens the new connection (in an effect, after the render
-    /// that brought the change), and nothing of the old connection reaches it after
-    /// that. A reconnection to the same URL, by the browser or by
-    /// [`reconnect`](Self::reconnect) after a close, keeps it.
+    /// `None` until one arrives. A new URL (or event type, or options) starts it over at
+    /// `None`, from the render that brings the change on (the state reads
+    /// `Connecting { attempt: 0 }` there, as the new connection's does): nothing of the
+    /// old connection shows under the new one. A reconnection to the same URL, by the
+    /// browser or by [`reconnect`](Self::reconnect) after a close, keeps it.
     ///
     /// Yew batches renders: events that arrive in one browser task (a burst, a replay
     /// after a reconnect) render once, with the last of them. Code that must see every
     /// event registers a handler on [`source`](Self::source) instead.
     pub fn message(&self) -> Option<Message<T>> {
+        if self.stale {
+            return None;
+        }
         (*self.message).clone()
     }
 
     /// The latest payload that did not decode, as of this render; `None` until one
-    /// arrives. Like [`message`](Self::message), it goes back to `None` when a new
-    /// URL's connection opens.
+    /// arrives. Like [`message`](Self::message), it starts over at `None` with a new
+    /// URL.
     pub fn error(&self) -> Option<DecodeError> {
+        if self.stale {
+            return None;
+        }
         (*self.error).clone()
     }
 
@@ -255,6 +270,15 @@ where
     // What the open connection was opened for: the URL, the event type and the options.
     let opened = use_mut_ref(|| None::<(String, String, Settings)>);
 
+    let (url, event_type, settings) = (url.into(), event_type.into(), Settings(options));
+    // Until the effect below opens this render's connection, what the hook holds is the
+    // old one's: not shown when this render brings another URL, type or options (as the
+    // React hook shows a new key's initial view in the render that brings it).
+    let stale = opened
+        .borrow()
+        .as_ref()
+        .is_some_and(|(u, t, s)| *u != url || *t != event_type || *s != settings);
+
     let setters = Setters {
         state: state.setter(),
         message: message.setter(),
@@ -262,12 +286,7 @@ where
     };
     let slot = Rc::clone(&source);
     use_effect_with(
-        (
-            url.into(),
-            event_type.into(),
-            Settings(options),
-            *generation,
-        ),
+        (url, event_type, settings, *generation),
         move |(url, event_type, settings, _)| {
             // A new URL, event type or options (not a reopening after a close): as the
             // React and Vue hooks, nothing of the old connection shows under the new
@@ -309,6 +328,7 @@ where
         error,
         source,
         generation,
+        stale,
     }
 }
 
