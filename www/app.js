@@ -226,8 +226,9 @@ function openChat(transport) {
   }
 }
 
-/** The server's count of open /events streams (GET /stats), every 2 s: with sharing on,
- *  several tabs of the demo hold one chat stream between them. */
+/** The server's count of open /events streams (GET /stats), 2 s after the last answer
+ *  (one request at a time, however slow the server): with sharing on, several tabs of
+ *  the demo hold one chat stream between them. */
 function watchServerStreams() {
   const show = async () => {
     try {
@@ -238,9 +239,9 @@ function watchServerStreams() {
       ui.streamsChat.textContent = '?';
       ui.streamsAll.textContent = '?';
     }
+    setTimeout(show, 2000);
   };
   show();
-  setInterval(show, 2000);
 }
 
 function openTicker() {

@@ -27,6 +27,7 @@ if (base) {
     const page = await context.newPage();
     await demoChecks(page);
     await restartChecks(browser);
+    await statsChecks(browser);
   } finally {
     await browser.close();
   }
@@ -605,5 +606,43 @@ async function recordBadge(page) {
       }
     });
     window.__badgeObserver.observe(badge, { childList: true });
+  });
+}
+
+async function statsChecks(browser) {
+  await run.check('the server stream count: one /stats request at a time, the next 2 s after the last answer', async () => {
+    // What broke (a review): the demo polled /stats with setInterval, so a server that
+    // stalled got a new request every 2 s, each left pending. The page's clock is
+    // Playwright's (`page.clock`), so no real time passes between the counts.
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.addInitScript(() => {
+        window.statsAsked = 0;
+        window.statsHeld = [];
+        const real = window.fetch;
+        window.fetch = (input, init) => {
+          if (!String(input).endsWith('/stats')) return real(input, init);
+          window.statsAsked += 1;
+          return new Promise((resolve) => window.statsHeld.push(resolve));
+        };
+      });
+      await page.clock.install();
+      await page.goto(`${base}/`, { waitUntil: 'domcontentloaded' });
+      await waitUntil(page, 'the first /stats request', () => window.statsAsked === 1);
+      await page.clock.runFor(10_000);
+      const stalled = await page.evaluate(() => window.statsAsked);
+      if (stalled !== 1) throw new Error(`${stalled} requests in 10 s while the first had no answer`);
+      await page.evaluate(() => window.statsHeld.shift()(Response.json({ connections: 3, perChannel: { chat: 2 } })));
+      await waitUntil(page, 'the count shown', () => document.getElementById('streams-all').textContent === '3');
+      await page.clock.runFor(1_000);
+      const early = await page.evaluate(() => window.statsAsked);
+      await page.clock.runFor(1_100);
+      const next = await page.evaluate(() => window.statsAsked);
+      if (early !== 1 || next !== 2) throw new Error(`requests 1 s after the answer: ${early}, 2.1 s after: ${next} (expected 1, then 2)`);
+      return 'one request while the server stalled 10 s; the next 2 s after the answer';
+    } finally {
+      await context.close();
+    }
   });
 }
