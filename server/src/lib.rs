@@ -229,9 +229,10 @@ impl AppState {
     }
 
     /// A test hook: while paused, the Flask-SSE bridge neither renews its lease nor
-    /// writes; it only queues the messages it receives (at most 1000), as a process
-    /// that stalls between receiving a message and writing it holds them, and writes
-    /// them (fenced by the lease) once resumed.
+    /// writes; it only queues the messages it receives (the newest 1000 and 8 MiB,
+    /// counting older ones as dropped), as a process that stalls between receiving a
+    /// message and writing it holds them, and writes them (fenced by the lease) once
+    /// resumed.
     pub fn pause_flask_sse(&self, paused: bool) {
         self.inner.flask_sse.pause(paused);
     }

@@ -1006,3 +1006,78 @@ async fn a_stalled_flask_sse_holder_records_nothing_twice() {
     // A unsubscribed: B alone follows `room` now.
     bridge_until(&a, "A no longer follows `room`", |c| c.subscribed == 0).await;
 }
+
+// What broke: the bridge read its next pub/sub message only after writing the last one,
+// and not at all once paused with 1000 queued, so whatever Flask published faster piled
+// up without bound inside redis-rs (which reads the socket eagerly, so Redis's own
+// limit for slow subscribers never applied), and nothing said what was held or lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flask_sse_backlog_keeps_the_newest_and_counts_what_it_drops() {
+    use wasm_eventsource_server::broker::flask::MAX_PENDING;
+    const HELD: u64 = MAX_PENDING as u64;
+    const PUBLISHED: u64 = HELD + 500;
+    let redis = redis();
+    let a = instance_with(&redis, true).await;
+    let _on_a = Reader::open(&a, "room", None).await;
+    bridge_until(&a, "A holds the lease and follows `room`", |c| {
+        c.holder && c.subscribed == 1
+    })
+    .await;
+
+    // The bridge stalls; Flask-SSE publishes far more than it holds.
+    a.state.pause_flask_sse(true);
+    let mut pipe = redis::pipe();
+    for n in 0..PUBLISHED {
+        pipe.cmd("PUBLISH")
+            .arg("room")
+            .arg(json!({"data": n, "type": "tick"}).to_string())
+            .ignore();
+    }
+    let published: Result<(), _> = tokio::task::block_in_place(|| {
+        let mut conn = redis::Client::open(redis.url())?.get_connection()?;
+        pipe.query(&mut conn)
+    });
+    published.expect("PUBLISH");
+    // It goes on reading them all, keeping the newest and counting the others.
+    bridge_until(&a, "A reads every message while paused", |c| {
+        c.received == PUBLISHED
+    })
+    .await;
+    let counts = a.state.flask_sse_counts();
+    assert_eq!(
+        (counts.dropped, counts.stored),
+        (PUBLISHED - HELD, 0),
+        "{counts:?}"
+    );
+
+    // Resumed, it writes what it held, in order.
+    a.state.pause_flask_sse(false);
+    bridge_until(&a, "A writes what it held", |c| c.stored == HELD).await;
+    let entries: Vec<(String, Vec<(String, String)>)> = tokio::task::block_in_place(|| {
+        redis.query(
+            redis::cmd("XRANGE")
+                .arg("wes:stream:room")
+                .arg("-")
+                .arg("+"),
+        )
+    })
+    .expect("XRANGE");
+    let datas: Vec<String> = entries
+        .iter()
+        .map(|(_, fields)| {
+            assert!(fields.contains(&("event".to_owned(), "tick".to_owned())));
+            let data = fields.iter().find(|(name, _)| name == "data");
+            data.expect("a data field").1.clone()
+        })
+        .collect();
+    let expected: Vec<String> = (PUBLISHED - HELD..PUBLISHED)
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(datas, expected);
+    let counts = a.state.flask_sse_counts();
+    assert_eq!(
+        (counts.dropped, counts.refused),
+        (PUBLISHED - HELD, 0),
+        "{counts:?}"
+    );
+}

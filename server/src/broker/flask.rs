@@ -33,6 +33,17 @@
 //! writer that lost the lease records nothing (it unsubscribes and leaves the message
 //! to the new holder). A message that only the stalled holder received is then not
 //! recorded: at most once, as above, never twice.
+//!
+//! # Backlog
+//!
+//! A task per pub/sub connection takes each message as it arrives and queues it for
+//! the writer, which records them one at a time, in order. The queue holds at most
+//! [`MAX_PENDING`] messages and [`MAX_PENDING_BYTES`] of them: when Flask publishes
+//! faster than the bridge writes, the oldest queued messages are dropped, counted in
+//! [`FlaskSseCounts::dropped`] and logged (once until the queue empties again). They
+//! are lost: Flask-SSE's pub/sub keeps nothing. Reading on whatever the writer does
+//! keeps them from piling up unbounded in redis-rs, which reads the socket into a
+//! queue with no bound (so Redis's own limit for slow subscribers never applies).
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -41,7 +52,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures::StreamExt;
 use redis::aio::{ConnectionManager, PubSubSink, PubSubStream};
 use serde_json::Value;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 
 use super::redis::{stream_key, timed, RedisBroker, STREAM_MAXLEN, STREAM_TTL_MS};
 use super::NewEvent;
@@ -87,12 +98,16 @@ local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV,
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return id";
 
-/// Most messages a paused bridge queues (see [`FlaskSseControl::pause`], a test hook).
-/// Past it, the bridge takes no more from its pub/sub connection until resumed, but
-/// they do not wait in Redis: redis-rs's driver task reads the socket whatever the
-/// bridge takes, into a queue in this process with no bound, which also holds, while
-/// the bridge runs, the messages that arrive faster than it writes them.
-const MAX_PENDING: usize = 1000;
+/// Most messages the bridge holds between receiving and writing them (see
+/// [Backlog](self#backlog)): as many as a stream keeps ([`STREAM_MAXLEN`]), since a
+/// longer backlog for one channel would be trimmed as soon as it was written.
+pub const MAX_PENDING: usize = STREAM_MAXLEN;
+
+/// Most bytes (payloads and channel names) the bridge holds between receiving and
+/// writing them, unless one message alone is larger: 8 MiB, the soft limit Redis sets by
+/// default for a pub/sub client that reads too slowly (`client-output-buffer-limit
+/// pubsub 32mb 8mb 60`), so the bridge holds about what Redis would hold for it.
+pub const MAX_PENDING_BYTES: usize = 8 * 1024 * 1024;
 
 /// What the bridge of one instance has done, for tests (see
 /// `AppState::wait_for_flask_sse`).
@@ -107,8 +122,13 @@ pub struct FlaskSseCounts {
     /// Messages recorded in a stream.
     pub stored: u64,
     /// Messages not recorded because the lease no longer named this instance when it
-    /// wrote (see [Fencing](self#fencing)).
+    /// wrote, or when the bridge found so with them still queued (see
+    /// [Fencing](self#fencing)).
     pub refused: u64,
+    /// Messages received but dropped unrecorded, oldest first, because more than
+    /// [`MAX_PENDING`] messages or [`MAX_PENDING_BYTES`] of them waited to be written
+    /// (see [Backlog](self#backlog)).
+    pub dropped: u64,
 }
 
 /// The bridge's counts and its pause switch, shared with the state.
@@ -141,8 +161,9 @@ impl FlaskSseControl {
     }
 
     /// While paused, the bridge neither ticks nor writes: it only queues the messages
-    /// it receives (at most [`MAX_PENDING`]), as a process that stalls between
-    /// receiving and writing holds them; it writes them when resumed.
+    /// it receives (the newest [`MAX_PENDING`] and [`MAX_PENDING_BYTES`], see
+    /// [Backlog](self#backlog)), as a process that stalls between receiving and writing
+    /// holds them; it writes them when resumed.
     pub(crate) fn pause(&self, paused: bool) {
         self.paused.send_replace(paused);
     }
@@ -196,11 +217,167 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// The bridge's pub/sub connection and what it is subscribed to.
+/// The bridge's pub/sub connection and what it is subscribed to. Dropping it stops
+/// the reader and closes the connection.
 struct Subscribed {
     sink: PubSubSink,
-    messages: PubSubStream,
+    /// The task moving the connection's messages into the [`Backlog`]; it ends with the
+    /// connection.
+    reader: tokio::task::JoinHandle<()>,
     channels: HashSet<String>,
+}
+
+impl Drop for Subscribed {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+/// The messages received and not yet written, oldest first (see
+/// [Backlog](self#backlog)).
+#[derive(Default)]
+struct Backlog {
+    queue: std::sync::Mutex<Queue>,
+    pushed: Notify,
+}
+
+#[derive(Default)]
+struct Queue {
+    messages: VecDeque<redis::Msg>,
+    /// Their sizes, as [`size`] counts them, added up.
+    bytes: usize,
+    /// Which connection's reader may add to the queue: one whose messages were
+    /// [discarded](Backlog::discard) may not.
+    generation: u64,
+    /// Whether messages were dropped since the queue was last empty.
+    overflowing: bool,
+}
+
+/// What [`Backlog::push`] did.
+#[derive(Debug, PartialEq, Eq)]
+enum Pushed {
+    /// Queued, after dropping this many older messages (the first of them on
+    /// `first_on`, when this starts an episode of drops).
+    Queued {
+        dropped: u64,
+        first_on: Option<String>,
+    },
+    /// Not queued: the queue was discarded since this reader began.
+    Stale,
+}
+
+/// The bytes one message counts against [`MAX_PENDING_BYTES`].
+fn size(message: &redis::Msg) -> usize {
+    message.get_payload_bytes().len() + message.get_channel_name().len()
+}
+
+impl Backlog {
+    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
+        // Nothing panics with the lock held; a poisoned queue is still consistent.
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The generation a new reader pushes with.
+    fn generation(&self) -> u64 {
+        self.queue().generation
+    }
+
+    /// Queues `message`, dropping the oldest queued messages as needed to stay within
+    /// [`MAX_PENDING`] and [`MAX_PENDING_BYTES`] (the newest is always kept).
+    fn push(&self, generation: u64, message: redis::Msg) -> Pushed {
+        let mut queue = self.queue();
+        if queue.generation != generation {
+            return Pushed::Stale;
+        }
+        let mut dropped = 0;
+        let mut first_on = None;
+        queue.bytes += size(&message);
+        queue.messages.push_back(message);
+        while queue.messages.len() > 1
+            && (queue.messages.len() > MAX_PENDING || queue.bytes > MAX_PENDING_BYTES)
+        {
+            let Some(old) = queue.messages.pop_front() else {
+                break;
+            };
+            queue.bytes -= size(&old);
+            if !queue.overflowing {
+                queue.overflowing = true;
+                first_on = Some(old.get_channel_name().to_owned());
+            }
+            dropped += 1;
+        }
+        drop(queue);
+        self.pushed.notify_one();
+        Pushed::Queued { dropped, first_on }
+    }
+
+    /// The oldest queued message.
+    fn pop(&self) -> Option<redis::Msg> {
+        let mut queue = self.queue();
+        let message = queue.messages.pop_front()?;
+        queue.bytes -= size(&message);
+        if queue.messages.is_empty() {
+            queue.overflowing = false;
+        }
+        Some(message)
+    }
+
+    /// Resolves with the oldest queued message, once there is one. Cancel-safe.
+    async fn next(&self) -> redis::Msg {
+        loop {
+            if let Some(message) = self.pop() {
+                return message;
+            }
+            self.pushed.notified().await;
+        }
+    }
+
+    /// Empties the queue, and keeps the readers started before from adding to it;
+    /// returns how many messages it held.
+    fn discard(&self) -> u64 {
+        let mut queue = self.queue();
+        let held = queue.messages.len() as u64;
+        queue.messages.clear();
+        queue.bytes = 0;
+        queue.overflowing = false;
+        queue.generation += 1;
+        held
+    }
+}
+
+/// Moves the messages of one pub/sub connection into `backlog` as they arrive, until
+/// the connection ends.
+async fn read(
+    mut messages: PubSubStream,
+    backlog: Arc<Backlog>,
+    generation: u64,
+    control: Arc<FlaskSseControl>,
+) {
+    while let Some(message) = messages.next().await {
+        match backlog.push(generation, message) {
+            Pushed::Queued { dropped, first_on } => {
+                control.update(|c| {
+                    c.received += 1;
+                    c.dropped += dropped;
+                });
+                if let Some(first_on) = first_on {
+                    eprintln!(
+                        "flask-sse: the bridge writes slower than Flask-SSE publishes, so it drops the \
+                         oldest messages waiting to be written (past {MAX_PENDING} or {} MiB of them; \
+                         the first on `{first_on}`): Flask-SSE's pub/sub keeps nothing, so they are \
+                         never recorded (counted as dropped; said once until the bridge catches up)",
+                        MAX_PENDING_BYTES / (1024 * 1024)
+                    );
+                }
+            }
+            Pushed::Stale => control.update(|c| {
+                c.received += 1;
+                c.refused += 1;
+            }),
+        }
+    }
 }
 
 /// Runs the bridge until `shutdown` (see the module docs). `instance` names this
@@ -213,7 +390,7 @@ pub(crate) async fn run(
 ) {
     let mut manager = broker.manager();
     let mut subscribed: Option<Subscribed> = None;
-    let mut pending: VecDeque<redis::Msg> = VecDeque::new();
+    let backlog = Arc::new(Backlog::default());
     let mut paused = control.paused.subscribe();
     let mut timer = tokio::time::interval(TICK);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -222,21 +399,26 @@ pub(crate) async fn run(
             Shutdown,
             Resume,
             Tick,
-            Message(Option<redis::Msg>),
+            Message(redis::Msg),
+            Ended,
         }
         let is_paused = *paused.borrow_and_update();
-        if !is_paused {
-            // What arrived while paused goes first, as a stalled process would go on.
-            while let Some(message) = pending.pop_front() {
-                write(&mut manager, &instance, &control, &mut subscribed, &message).await;
-            }
-        }
         let wake = {
-            let room = !is_paused || pending.len() < MAX_PENDING;
+            // While paused, the messages wait in the backlog (whose reader goes on),
+            // as in a stalled process; they go first when resumed.
             let message = async {
+                if is_paused {
+                    std::future::pending().await
+                } else {
+                    backlog.next().await
+                }
+            };
+            let ended = async {
                 match subscribed.as_mut() {
-                    Some(s) if room => s.messages.next().await,
-                    _ => std::future::pending().await,
+                    Some(s) => {
+                        let _ = (&mut s.reader).await;
+                    }
+                    None => std::future::pending().await,
                 }
             };
             let tick = async {
@@ -251,30 +433,42 @@ pub(crate) async fn run(
                 _ = paused.changed() => Wake::Resume,
                 _ = tick => Wake::Tick,
                 message = message => Wake::Message(message),
+                () = ended => Wake::Ended,
             }
         };
         match wake {
             Wake::Shutdown => return,
             Wake::Resume => {}
             Wake::Tick => {
-                if tick(&broker, &mut manager, &instance, &control, &mut subscribed)
-                    .await
-                    .is_err()
+                if tick(
+                    &broker,
+                    &mut manager,
+                    &instance,
+                    &control,
+                    &backlog,
+                    &mut subscribed,
+                )
+                .await
+                .is_err()
                 {
                     subscribed = None;
                     control.update(|c| c.subscribed = 0);
                 }
             }
-            Wake::Message(Some(message)) => {
-                control.update(|c| c.received += 1);
-                if is_paused {
-                    pending.push_back(message);
-                } else {
-                    write(&mut manager, &instance, &control, &mut subscribed, &message).await;
-                }
+            Wake::Message(message) => {
+                write(
+                    &mut manager,
+                    &instance,
+                    &control,
+                    &backlog,
+                    &mut subscribed,
+                    &message,
+                )
+                .await;
             }
-            // The connection is gone; the next tick reconnects.
-            Wake::Message(None) => {
+            // The connection is gone (what it delivered stays queued); the next tick
+            // reconnects.
+            Wake::Ended => {
                 subscribed = None;
                 control.update(|c| c.subscribed = 0);
             }
@@ -283,12 +477,13 @@ pub(crate) async fn run(
 }
 
 /// Records one pub/sub message in its channel's stream, fenced by the lease (see
-/// [Fencing](self#fencing)). Without the lease, unsubscribes: the new holder records
-/// the messages.
+/// [Fencing](self#fencing)). Without the lease, unsubscribes and discards the queued
+/// messages: the new holder records them.
 async fn write(
     manager: &mut ConnectionManager,
     instance: &str,
     control: &FlaskSseControl,
+    backlog: &Backlog,
     subscribed: &mut Option<Subscribed>,
     message: &redis::Msg,
 ) {
@@ -304,8 +499,9 @@ async fn write(
                     "flask-sse: this instance no longer holds the bridge lease; it leaves the messages to the new holder"
                 );
             }
+            let queued = backlog.discard();
             control.update(|c| {
-                c.refused += 1;
+                c.refused += 1 + queued;
                 c.holder = false;
                 c.subscribed = 0;
             });
@@ -341,12 +537,14 @@ async fn fenced_xadd(
 }
 
 /// One tick: take or renew the lease (first, so that nothing delays the renewal),
-/// record our channels, follow the recorded channels when holding the lease.
+/// record our channels, follow the recorded channels when holding the lease (without
+/// it, discard the queued messages, as [`write`] would have been refused).
 async fn tick(
     broker: &RedisBroker,
     manager: &mut ConnectionManager,
     instance: &str,
-    control: &FlaskSseControl,
+    control: &Arc<FlaskSseControl>,
+    backlog: &Arc<Backlog>,
     subscribed: &mut Option<Subscribed>,
 ) -> Result<(), String> {
     let lease = u64::try_from(LEASE.as_millis()).unwrap_or(u64::MAX);
@@ -380,9 +578,11 @@ async fn tick(
 
     if held != 1 {
         *subscribed = None;
+        let queued = backlog.discard();
         control.update(|c| {
             c.holder = false;
             c.subscribed = 0;
+            c.refused += queued;
         });
         return Ok(());
     }
@@ -404,9 +604,15 @@ async fn tick(
     if subscribed.is_none() {
         let pubsub = timed(broker.client().get_async_pubsub()).await?;
         let (sink, messages) = pubsub.split();
+        let reader = tokio::spawn(read(
+            messages,
+            Arc::clone(backlog),
+            backlog.generation(),
+            Arc::clone(control),
+        ));
         *subscribed = Some(Subscribed {
             sink,
-            messages,
+            reader,
             channels: HashSet::new(),
         });
     }
@@ -487,5 +693,71 @@ mod tests {
             Some("a\nb\nc\n\nd")
         );
         assert!(message_to_event(br#"{"data": 1, "type": "reset"}"#).is_none());
+    }
+
+    fn msg(channel: &str, payload: &[u8]) -> redis::Msg {
+        redis::Msg::from_owned_value(redis::Value::Array(vec![
+            redis::Value::BulkString(b"message".to_vec()),
+            redis::Value::BulkString(channel.as_bytes().to_vec()),
+            redis::Value::BulkString(payload.to_vec()),
+        ]))
+        .expect("a pub/sub message")
+    }
+
+    fn queued(dropped: u64, first_on: Option<&str>) -> Pushed {
+        Pushed::Queued {
+            dropped,
+            first_on: first_on.map(str::to_owned),
+        }
+    }
+
+    // What broke: the bridge's backlog (in redis-rs) had no bound; this one keeps the
+    // newest messages within a count and a byte budget, and says what it dropped.
+    #[test]
+    fn the_backlog_keeps_the_newest_within_its_bounds() {
+        let backlog = Backlog::default();
+        let generation = backlog.generation();
+        for n in 0..MAX_PENDING {
+            let pushed = backlog.push(generation, msg("a", n.to_string().as_bytes()));
+            assert_eq!(pushed, queued(0, None));
+        }
+        // Past the count: the oldest goes, the episode is named once.
+        assert_eq!(
+            backlog.push(generation, msg("b", b"x")),
+            queued(1, Some("a"))
+        );
+        assert_eq!(backlog.push(generation, msg("b", b"y")), queued(1, None));
+        assert_eq!(backlog.pop().expect("held").get_payload_bytes(), b"2");
+        while let Some(message) = backlog.pop() {
+            if message.get_payload_bytes() == b"y" {
+                break;
+            }
+        }
+        assert!(backlog.pop().is_none());
+
+        // Past the bytes: as many of the oldest go as needed; a message larger than
+        // the budget is kept alone. The queue emptied, so this is a new episode.
+        // Each counts its payload and its one-byte channel name.
+        let third = vec![b'.'; MAX_PENDING_BYTES / 3 - 1];
+        for _ in 0..3 {
+            assert_eq!(backlog.push(generation, msg("c", &third)), queued(0, None));
+        }
+        assert_eq!(
+            backlog.push(generation, msg("d", b"{}")),
+            queued(1, Some("c"))
+        );
+        let whole = vec![b'.'; MAX_PENDING_BYTES + 1];
+        assert_eq!(backlog.push(generation, msg("e", &whole)), queued(3, None));
+        assert_eq!(backlog.pop().expect("held").get_channel_name(), "e");
+        assert!(backlog.pop().is_none());
+
+        // Discarded: what it held is counted, and the old reader adds nothing more.
+        backlog.push(generation, msg("f", b"1"));
+        assert_eq!(backlog.discard(), 1);
+        assert_eq!(backlog.push(generation, msg("f", b"2")), Pushed::Stale);
+        assert_eq!(
+            backlog.push(backlog.generation(), msg("f", b"3")),
+            queued(0, None)
+        );
     }
 }
