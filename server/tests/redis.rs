@@ -1007,6 +1007,63 @@ async fn a_stalled_flask_sse_holder_records_nothing_twice() {
     bridge_until(&a, "A no longer follows `room`", |c| c.subscribed == 0).await;
 }
 
+// What broke: a holder that stalled past its lease, while another holder recorded what
+// both received and then went too, took the lease again at its next tick (a renewal to
+// it) and wrote what it had queued meanwhile: the message was recorded twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flask_sse_holder_that_takes_its_lapsed_lease_again_drops_what_it_queued() {
+    use wasm_eventsource_server::broker::flask::TICK;
+    let redis = redis();
+    let a = instance_with(&redis, true).await;
+    let _on_a = Reader::open(&a, "room", None).await;
+    bridge_until(&a, "A holds the lease and follows `room`", |c| {
+        c.holder && c.subscribed == 1
+    })
+    .await;
+    let b = instance_with(&redis, true).await;
+    a.state.pause_flask_sse(true);
+    let del = || -> i64 {
+        tokio::task::block_in_place(|| redis.query(redis::cmd("DEL").arg("wes:flask-sse:bridge")))
+            .expect("DEL")
+    };
+    del();
+    bridge_until(&b, "B holds the lease and follows `room`", |c| {
+        c.holder && c.subscribed == 1
+    })
+    .await;
+    let receivers: i64 = tokio::task::block_in_place(|| {
+        redis.query(
+            redis::cmd("PUBLISH")
+                .arg("room")
+                .arg(r#"{"data": {"n": 1}, "type": "chat"}"#),
+        )
+    })
+    .expect("PUBLISH");
+    assert_eq!(receivers, 2, "A and B both receive the message");
+    bridge_until(&b, "B records it", |c| c.stored == 1).await;
+    bridge_until(&a, "A receives it while stalled", |c| c.received == 1).await;
+    // B stalls too, and its lease lapses: the lease is free when A goes on.
+    b.state.pause_flask_sse(true);
+    del();
+    // Two ticks of A's pass while it is stalled, so that its tick comes before its
+    // write when it goes on (an overdue interval fires at once): the order in which it
+    // used to take the lease again, then write.
+    tokio::time::sleep(TICK * 2).await;
+    a.state.pause_flask_sse(false);
+    bridge_until(
+        &a,
+        "A holds the lease again, having dropped what it queued",
+        |c| c.holder && c.refused == 1,
+    )
+    .await;
+    let counts = a.state.flask_sse_counts();
+    assert_eq!(counts.stored, 0, "{counts:?}");
+    let len: u64 =
+        tokio::task::block_in_place(|| redis.query(redis::cmd("XLEN").arg("wes:stream:room")))
+            .expect("XLEN");
+    assert_eq!(len, 1, "the message was recorded once");
+}
+
 // What broke: the bridge read its next pub/sub message only after writing the last one,
 // and not at all once paused with 1000 queued, so whatever Flask published faster piled
 // up without bound inside redis-rs (which reads the socket eagerly, so Redis's own

@@ -32,7 +32,9 @@
 //! checks that the lease still names this instance and `XADD`s in the same step, and a
 //! writer that lost the lease records nothing (it unsubscribes and leaves the message
 //! to the new holder). A message that only the stalled holder received is then not
-//! recorded: at most once, as above, never twice.
+//! recorded: at most once, as above, never twice. A holder whose lease lapsed and that
+//! takes it again (the other holder gone too) drops what it queued meanwhile, which
+//! the other may have recorded, and subscribes afresh.
 //!
 //! # Backlog
 //!
@@ -74,14 +76,14 @@ pub const LEASE: Duration = Duration::from_secs(5);
 /// How long a channel stays recorded after an instance last streamed it.
 pub const REGISTRY_TTL: Duration = Duration::from_secs(10);
 
-/// Takes the lease if it is free or renews it if `ARGV[1]` holds it; 1 when held.
+/// Renews the lease if `ARGV[1]` holds it (1), takes it if it is free (2), else 0.
 const LEASE_SCRIPT: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return 1
 end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return 1
+  return 2
 end
 return 0";
 
@@ -117,13 +119,15 @@ pub struct FlaskSseCounts {
     pub holder: bool,
     /// Pub/sub channels it is subscribed to.
     pub subscribed: usize,
-    /// Flask-SSE messages received.
+    /// Flask-SSE messages received: each is then stored, refused, dropped or still
+    /// queued, unless it was not a Flask-SSE message (skipped) or Redis did not answer
+    /// its write (logged).
     pub received: u64,
     /// Messages recorded in a stream.
     pub stored: u64,
     /// Messages not recorded because the lease no longer named this instance when it
-    /// wrote, or when the bridge found so with them still queued (see
-    /// [Fencing](self#fencing)).
+    /// wrote, or when the bridge found so (or found it lapsed, and took it again) with
+    /// them still queued (see [Fencing](self#fencing)).
     pub refused: u64,
     /// Messages received but dropped unrecorded, oldest first, because more than
     /// [`MAX_PENDING`] messages or [`MAX_PENDING_BYTES`] of them waited to be written
@@ -279,7 +283,15 @@ impl Backlog {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The generation a new reader pushes with.
+    /// The generation a new reader pushes with: from here on, the earlier readers'
+    /// messages are not queued (what they queued stays).
+    fn renew(&self) -> u64 {
+        let mut queue = self.queue();
+        queue.generation += 1;
+        queue.generation
+    }
+
+    #[cfg(test)]
     fn generation(&self) -> u64 {
         self.queue().generation
     }
@@ -428,12 +440,15 @@ pub(crate) async fn run(
                     timer.tick().await
                 }
             };
+            // In this order: a pause or a tick (which may find the lease gone, and
+            // discard what is queued) before the next write.
             tokio::select! {
+                biased;
                 _ = shutdown.wait_for(|s| *s) => Wake::Shutdown,
                 _ = paused.changed() => Wake::Resume,
                 _ = tick => Wake::Tick,
-                message = message => Wake::Message(message),
                 () = ended => Wake::Ended,
+                message = message => Wake::Message(message),
             }
         };
         match wake {
@@ -576,6 +591,9 @@ async fn tick(
         .ignore();
     timed(pipe.query_async::<()>(manager)).await?;
 
+    // Taken afresh (2), the lease lapsed since this instance last held it: another may
+    // have held it meanwhile and recorded what is queued here, so that goes, with the
+    // connection it came on (at most once, never twice).
     if held != 1 {
         *subscribed = None;
         let queued = backlog.discard();
@@ -584,7 +602,9 @@ async fn tick(
             c.subscribed = 0;
             c.refused += queued;
         });
-        return Ok(());
+        if held != 2 {
+            return Ok(());
+        }
     }
     let recorded: Vec<String> = timed(
         redis::cmd("ZRANGEBYSCORE")
@@ -604,10 +624,12 @@ async fn tick(
     if subscribed.is_none() {
         let pubsub = timed(broker.client().get_async_pubsub()).await?;
         let (sink, messages) = pubsub.split();
+        // A new generation: a reader of an earlier connection, its abort not yet
+        // done, adds nothing after this one's messages.
         let reader = tokio::spawn(read(
             messages,
             Arc::clone(backlog),
-            backlog.generation(),
+            backlog.renew(),
             Arc::clone(control),
         ));
         *subscribed = Some(Subscribed {
