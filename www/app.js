@@ -232,7 +232,8 @@ function openChat(transport) {
 function watchServerStreams() {
   const show = async () => {
     try {
-      const stats = await (await fetch('/stats')).json();
+      // (A request that never settles would stop the count for good: 10 s at most.)
+      const stats = await (await fetch('/stats', { signal: AbortSignal.timeout(10_000) })).json();
       ui.streamsChat.textContent = String(stats.perChannel?.chat ?? 0);
       ui.streamsAll.textContent = String(stats.connections ?? 0);
     } catch {

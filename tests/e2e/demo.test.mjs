@@ -613,7 +613,8 @@ async function statsChecks(browser) {
   await run.check('the server stream count: one /stats request at a time, the next 2 s after the last answer', async () => {
     // What broke (a review): the demo polled /stats with setInterval, so a server that
     // stalled got a new request every 2 s, each left pending. The page's clock is
-    // Playwright's (`page.clock`), so no real time passes between the counts.
+    // Playwright's (`page.clock`), paused once the first request is out: only `runFor`
+    // moves it, so the counts do not depend on how fast the machine is.
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
@@ -630,6 +631,7 @@ async function statsChecks(browser) {
       await page.clock.install();
       await page.goto(`${base}/`, { waitUntil: 'domcontentloaded' });
       await waitUntil(page, 'the first /stats request', () => window.statsAsked === 1);
+      await page.clock.pauseAt(await page.evaluate(() => Date.now() + 500));
       await page.clock.runFor(10_000);
       const stalled = await page.evaluate(() => window.statsAsked);
       if (stalled !== 1) throw new Error(`${stalled} requests in 10 s while the first had no answer`);
