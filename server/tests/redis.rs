@@ -954,32 +954,24 @@ async fn bridge_until(
     }
 }
 
-// Regression: the Flask-SSE bridge wrote without checking its lease, so a holder that
-// stalled past its lease while still subscribed recorded the messages that the new
-// holder recorded too.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stalled_flask_sse_holder_records_nothing_twice() {
-    let redis = redis();
-    let a = instance_with(&redis, true).await;
-    let mut on_a = Reader::open(&a, "room", None).await;
+/// Two instances with the Flask-SSE bridge, as a stall leaves them: A held the lease and
+/// followed `room` (for its client, returned), then stalled while its lease lapsed (as
+/// when renewal waits on a slow Redis); B took the lease over; a message Flask-SSE
+/// published then reached both, B recorded it, and A holds it, still stalled.
+async fn a_stalled_holder_and_its_successor(redis: &RedisProcess) -> (Server, Server, Reader) {
+    let a = instance_with(redis, true).await;
+    let on_a = Reader::open(&a, "room", None).await;
     bridge_until(&a, "A holds the lease and follows `room`", |c| {
         c.holder && c.subscribed == 1
     })
     .await;
-    let b = instance_with(&redis, true).await;
-
-    // A stalls while subscribed, and its lease lapses (as when renewal waits on a slow
-    // Redis): B takes over.
+    let b = instance_with(redis, true).await;
     a.state.pause_flask_sse(true);
-    let _: i64 =
-        tokio::task::block_in_place(|| redis.query(redis::cmd("DEL").arg("wes:flask-sse:bridge")))
-            .expect("DEL");
+    lapse_lease(redis);
     bridge_until(&b, "B holds the lease and follows `room`", |c| {
         c.holder && c.subscribed == 1
     })
     .await;
-
-    // Both are subscribed when Flask-SSE publishes.
     let receivers: i64 = tokio::task::block_in_place(|| {
         redis.query(
             redis::cmd("PUBLISH")
@@ -991,16 +983,36 @@ async fn a_stalled_flask_sse_holder_records_nothing_twice() {
     assert_eq!(receivers, 2, "A and B both receive the message");
     bridge_until(&b, "B records it", |c| c.stored == 1).await;
     bridge_until(&a, "A receives it while stalled", |c| c.received == 1).await;
+    (a, b, on_a)
+}
+
+/// The bridge's lease gone, as when its holder did not renew it in time.
+fn lapse_lease(redis: &RedisProcess) {
+    let _: i64 =
+        tokio::task::block_in_place(|| redis.query(redis::cmd("DEL").arg("wes:flask-sse:bridge")))
+            .expect("DEL");
+}
+
+/// How many entries the stream of `room` holds.
+fn room_len(redis: &RedisProcess) -> u64 {
+    tokio::task::block_in_place(|| redis.query(redis::cmd("XLEN").arg("wes:stream:room")))
+        .expect("XLEN")
+}
+
+// Regression: the Flask-SSE bridge wrote without checking its lease, so a holder that
+// stalled past its lease while still subscribed recorded the messages that the new
+// holder recorded too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_flask_sse_holder_records_nothing_twice() {
+    let redis = redis();
+    let (a, _b, mut on_a) = a_stalled_holder_and_its_successor(&redis).await;
 
     // A goes on and writes what it holds: the fence refuses it.
     a.state.pause_flask_sse(false);
     bridge_until(&a, "A writes or is refused", |c| c.stored + c.refused == 1).await;
     let counts = a.state.flask_sse_counts();
     assert_eq!((counts.stored, counts.refused), (0, 1), "{counts:?}");
-    let len: u64 =
-        tokio::task::block_in_place(|| redis.query(redis::cmd("XLEN").arg("wes:stream:room")))
-            .expect("XLEN");
-    assert_eq!(len, 1, "the message was recorded once");
+    assert_eq!(room_len(&redis), 1, "the message was recorded once");
     let events = on_a.until_events(1).await;
     assert_eq!(events[0].data, r#"{"n":1}"#);
     // A unsubscribed: B alone follows `room` now.
@@ -1014,37 +1026,10 @@ async fn a_stalled_flask_sse_holder_records_nothing_twice() {
 async fn a_flask_sse_holder_that_takes_its_lapsed_lease_again_drops_what_it_queued() {
     use wasm_eventsource_server::broker::flask::TICK;
     let redis = redis();
-    let a = instance_with(&redis, true).await;
-    let _on_a = Reader::open(&a, "room", None).await;
-    bridge_until(&a, "A holds the lease and follows `room`", |c| {
-        c.holder && c.subscribed == 1
-    })
-    .await;
-    let b = instance_with(&redis, true).await;
-    a.state.pause_flask_sse(true);
-    let del = || -> i64 {
-        tokio::task::block_in_place(|| redis.query(redis::cmd("DEL").arg("wes:flask-sse:bridge")))
-            .expect("DEL")
-    };
-    del();
-    bridge_until(&b, "B holds the lease and follows `room`", |c| {
-        c.holder && c.subscribed == 1
-    })
-    .await;
-    let receivers: i64 = tokio::task::block_in_place(|| {
-        redis.query(
-            redis::cmd("PUBLISH")
-                .arg("room")
-                .arg(r#"{"data": {"n": 1}, "type": "chat"}"#),
-        )
-    })
-    .expect("PUBLISH");
-    assert_eq!(receivers, 2, "A and B both receive the message");
-    bridge_until(&b, "B records it", |c| c.stored == 1).await;
-    bridge_until(&a, "A receives it while stalled", |c| c.received == 1).await;
+    let (a, b, _on_a) = a_stalled_holder_and_its_successor(&redis).await;
     // B stalls too, and its lease lapses: the lease is free when A goes on.
     b.state.pause_flask_sse(true);
-    del();
+    lapse_lease(&redis);
     // Two ticks of A's pass while it is stalled, so that its tick comes before its
     // write when it goes on (an overdue interval fires at once): the order in which it
     // used to take the lease again, then write.
@@ -1058,10 +1043,7 @@ async fn a_flask_sse_holder_that_takes_its_lapsed_lease_again_drops_what_it_queu
     .await;
     let counts = a.state.flask_sse_counts();
     assert_eq!(counts.stored, 0, "{counts:?}");
-    let len: u64 =
-        tokio::task::block_in_place(|| redis.query(redis::cmd("XLEN").arg("wes:stream:room")))
-            .expect("XLEN");
-    assert_eq!(len, 1, "the message was recorded once");
+    assert_eq!(room_len(&redis), 1, "the message was recorded once");
 }
 
 // What broke: the bridge read its next pub/sub message only after writing the last one,

@@ -288,23 +288,16 @@ where
     use_effect_with(
         (url, event_type, settings, *generation),
         move |(url, event_type, settings, _)| {
-            // A new URL, event type or options (not a reopening after a close): as the
-            // React and Vue hooks, nothing of the old connection shows under the new
-            // one. The old one's handlers are gone: the last run's cleanup (below) ran
-            // first.
-            let moved = {
-                let mut opened = opened.borrow_mut();
-                let moved = opened
-                    .as_ref()
-                    .is_some_and(|(u, t, s)| u != url || t != event_type || s != settings);
-                *opened = Some((
-                    url.clone(),
-                    event_type.clone(),
-                    Settings(settings.0.clone()),
-                ));
-                moved
-            };
-            if moved {
+            // The render that brought a new URL, event type or options (not a reopening
+            // after a close) showed nothing of the old connection: its values go, as in
+            // the React and Vue hooks. The old one's handlers are gone: the last run's
+            // cleanup (below) ran first.
+            *opened.borrow_mut() = Some((
+                url.clone(),
+                event_type.clone(),
+                Settings(settings.0.clone()),
+            ));
+            if stale {
                 setters.message.set(None);
                 setters.error.set(None);
             }

@@ -277,6 +277,19 @@ if (base) {
       return [a, b];
     };
 
+    /** Runs `post(group)` in `page`, `group` a `BroadcastChannel` of the sharing group
+     *  its source is in: as any other script of the origin may post on it. */
+    const asAnotherScript = (page, post) =>
+      page.evaluate(async (post) => {
+        const { held } = await navigator.locks.query();
+        const group = new BroadcastChannel(held.map((l) => l.name).find((n) => n.startsWith('wasm-eventsource:')));
+        try {
+          await new Function('group', `return (${post})(group)`)(group);
+        } finally {
+          group.close();
+        }
+      }, post.toString());
+
     /** A group of one page that has had three events, and a page (opened with `extra`
      *  options) that joins it after them and takes the group's last id. */
     const joinLate = async (context, prefix, transport, extra = {}) => {
@@ -1425,12 +1438,9 @@ if (base) {
         const [a, b] = await leaderAndFollower(context, channel, 'fetch');
         await publish(channel, 'chat', 1);
         await allReceived([a, b], 1);
-        await b.evaluate(async () => {
-          const { held } = await navigator.locks.query();
-          const group = new BroadcastChannel(held.map((l) => l.name).find((n) => n.startsWith('wasm-eventsource:')));
+        await asAnotherScript(b, (group) => {
           group.postMessage(['i', 'forged\nid']);
           group.postMessage(['e', ['chat', '{"n":99}', 'forged\rid', true, null]]);
-          group.close();
         });
         await a.close();
         await leadsWithin(b, Date.now(), 5000, "the leader's page closed");
@@ -1454,9 +1464,7 @@ if (base) {
         const [a, b] = await leaderAndFollower(context, channel, 'fetch');
         await publish(channel, 'chat', 1);
         await allReceived([a, b], 1);
-        await b.evaluate(async () => {
-          const { held } = await navigator.locks.query();
-          const group = new BroadcastChannel(held.map((l) => l.name).find((n) => n.startsWith('wasm-eventsource:')));
+        await asAnotherScript(b, async (group) => {
           // Where the stream stands, asked as a follower asks: the leader's term.
           const [, term, count] = await new Promise((resolve) => {
             group.onmessage = (e) => e.data[0] === 'p' && resolve(e.data);
@@ -1471,7 +1479,6 @@ if (base) {
           // numbered as this one's (kept for catch-ups).
           group.postMessage(['e', sparse()]);
           group.postMessage(['e', sparse(), term, count + 1]);
-          group.close();
         });
         await publish(channel, 'chat', 1, 1);
         for (const [name, page] of [['a', a], ['b', b]]) {
