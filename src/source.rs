@@ -2,6 +2,7 @@
 
 use crate::core::dedupe::{fingerprint, Gap, IdTracker, Verdict};
 use crate::core::handlers::Handlers;
+use crate::core::parse::LastId;
 use crate::core::state::{CloseReason, ConnectionState, ShareRole, StateCell};
 use crate::core::typemap::TypeMap;
 use crate::decode::{DecodeError, Message, RawEvent};
@@ -80,7 +81,11 @@ impl EventSource {
         let inner = Rc::new(Inner {
             url: url.clone(),
             state: StateCell::default(),
-            last_event_id: RefCell::new(options.last_event_id.clone()),
+            last_event_id: RefCell::new({
+                let mut id = LastId::default();
+                id.set(&options.last_event_id);
+                id
+            }),
             ids: RefCell::new(IdTracker::new(
                 // A shared source dedupes: an event in flight during a handover may
                 // come twice, from the old leader and from the new one's resume.
@@ -283,7 +288,7 @@ impl EventSource {
     /// the stream set, or the one given in [`Options::last_event_id`] before that.
     /// Empty when there is none.
     pub fn last_event_id(&self) -> String {
-        self.inner.last_event_id.borrow().clone()
+        self.inner.last_event_id.borrow().as_str().to_owned()
     }
 
     /// The absolute URL of the stream.
@@ -455,8 +460,9 @@ impl Drop for Subscription {
 pub(crate) struct Inner {
     url: String,
     state: StateCell,
-    /// The id a new connection resumes after.
-    last_event_id: RefCell<String>,
+    /// The id a new connection resumes after (a long one shared with the events that
+    /// carry it).
+    last_event_id: RefCell<LastId>,
     ids: RefCell<IdTracker>,
     handlers: RefCell<TypeMap<Handlers<RawEvent>>>,
     /// Handlers of every event, whatever its type (request streams; fetch sees all).
@@ -581,7 +587,9 @@ impl Sink for Inner {
             Verdict::Duplicate => return false,
             Verdict::Deliver { gap } => gap,
         };
-        self.set_last_event_id(raw.last_event_id());
+        self.last_event_id
+            .borrow_mut()
+            .set_from(raw.last_event_id(), raw.shared_id());
         if let Some(gap) = gap {
             // Snapshot first: no borrow is held while handlers run.
             let list = self.gaps.borrow().snapshot();
@@ -625,7 +633,12 @@ impl Sink for Inner {
 
     #[cfg(any(feature = "native", feature = "share"))]
     fn last_event_id(&self) -> String {
-        self.last_event_id.borrow().clone()
+        self.last_event_id.borrow().as_str().to_owned()
+    }
+
+    #[cfg(feature = "share")]
+    fn last_event_id_is(&self, id: &str) -> bool {
+        self.last_event_id.borrow().is(id)
     }
 
     #[cfg(feature = "share")]
@@ -644,11 +657,9 @@ impl Sink for Inner {
         self.call_all(list, &role);
     }
 
+    #[cfg(any(feature = "fetch", feature = "share"))]
     fn set_last_event_id(&self, id: &str) {
-        let mut last = self.last_event_id.borrow_mut();
-        if last.as_str() != id {
-            id.clone_into(&mut last);
-        }
+        self.last_event_id.borrow_mut().set(id);
     }
 
     fn connection_opened(&self) {

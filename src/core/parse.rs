@@ -112,27 +112,6 @@ impl Event {
         }
     }
 
-    /// Builds an event whose last event ID is `id`, in `shared`'s allocation when that
-    /// holds the same long ID, else in a new one that `shared` then holds: the events
-    /// that carry one long ID share it, as the parser's do (a shared source's
-    /// follower, whose events come from another tab).
-    #[cfg(feature = "share")]
-    pub(crate) fn sharing_id(
-        event_type: &str,
-        data: &str,
-        id: &str,
-        shared: &mut Option<Arc<String>>,
-    ) -> Self {
-        if id.len() <= INLINE_ID_MAX {
-            return Self::new(event_type, data, id);
-        }
-        let held = match shared {
-            Some(held) if held.as_str() == id => Arc::clone(held),
-            _ => Arc::clone(shared.insert(Arc::new(id.to_owned()))),
-        };
-        Self::build(event_type, data, "", Some(held))
-    }
-
     /// The same event, saying whether its block had an `id` field of its own.
     pub fn with_own_id(mut self, own_id: bool) -> Self {
         self.own_id = own_id;
@@ -176,9 +155,19 @@ impl Event {
         }
     }
 
+    /// Builds an event whose last event ID is `id`, already shared (a transport
+    /// that holds the long id its events carry, or a shared source's follower: each
+    /// event shares it, not a copy).
+    #[cfg(any(feature = "native", feature = "share"))]
+    pub(crate) fn with_shared_id(event_type: &str, data: &str, id: &LastId) -> Self {
+        match id {
+            LastId::Inline(id) => Self::build(event_type, data, id, None),
+            LastId::Shared(id) => Self::build(event_type, data, "", Some(Arc::clone(id))),
+        }
+    }
+
     /// The last event ID's allocation when it is shared (longer than
     /// [`INLINE_ID_MAX`]): the events that carry the same one share it.
-    #[cfg(all(feature = "js", feature = "fetch"))]
     pub(crate) fn shared_id(&self) -> Option<&Arc<String>> {
         self.shared_id.as_ref()
     }
@@ -276,17 +265,24 @@ enum Bom {
     Settled,
 }
 
-/// The last event ID string, as the parser keeps it.
+/// The last event ID string, as the parser keeps it (and the source, and the native
+/// transport): a long one in one allocation that the events carrying it share.
 #[derive(Clone, Debug)]
-enum LastId {
+pub(crate) enum LastId {
     /// At most [`INLINE_ID_MAX`] bytes, copied into each event.
     Inline(String),
     /// Longer, shared with each event.
     Shared(Arc<String>),
 }
 
+impl Default for LastId {
+    fn default() -> Self {
+        Self::Inline(String::new())
+    }
+}
+
 impl LastId {
-    fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             Self::Inline(id) => id,
             Self::Shared(id) => id,
@@ -294,15 +290,34 @@ impl LastId {
     }
 
     /// Sets the ID to `id`, allocating only when a long ID changes.
-    fn set(&mut self, id: &str) {
+    pub(crate) fn set(&mut self, id: &str) {
         match self {
             Self::Inline(inline) if id.len() <= INLINE_ID_MAX => {
                 inline.clear();
                 inline.push_str(id);
             }
             _ if id.len() <= INLINE_ID_MAX => *self = Self::Inline(id.to_owned()),
-            Self::Shared(shared) if **shared == id => {}
+            Self::Shared(_) if self.is(id) => {}
             _ => *self = Self::Shared(Arc::new(id.to_owned())),
+        }
+    }
+
+    /// Whether the ID is `id`: at once where `id` is this allocation's text (the fetch
+    /// transport hands the parser's, which the source shares).
+    pub(crate) fn is(&self, id: &str) -> bool {
+        let held = self.as_str();
+        std::ptr::eq(held, id) || held == id
+    }
+
+    /// Sets the ID to `event`'s last event ID. A long one is taken as the event shares
+    /// it, without reading it: events that carry one long ID cost nothing per event
+    /// for its length (comparing 1 MiB per event cost a millisecond each).
+    /// (`shared`: the event's shared allocation, if any, whose text is `id`.)
+    pub(crate) fn set_from(&mut self, id: &str, shared: Option<&Arc<String>>) {
+        match (shared, &*self) {
+            (Some(shared), Self::Shared(held)) if Arc::ptr_eq(shared, held) => {}
+            (Some(shared), _) => *self = Self::Shared(Arc::clone(shared)),
+            (None, _) => self.set(id),
         }
     }
 }
@@ -983,6 +998,35 @@ fn find_line_end(hay: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_held_id_set_from_events_shares_their_long_id() {
+        // Regression: the source compared each event's id with the one it held, byte
+        // by byte, and kept a copy of its own: after a 1 MiB id, a millisecond per
+        // event in wasm. It now holds the events' own allocation, and its checks
+        // against that allocation's text are a pointer compare.
+        let mut parser = Parser::with_max_event_size(1 << 21);
+        let long = "x".repeat(INLINE_ID_MAX + 1);
+        parser.feed(format!("id: {long}\ndata: 1\n\ndata: 2\n\n").as_bytes());
+        let events: Vec<Event> = std::iter::from_fn(|| parser.next_event()).collect();
+        assert_eq!(events.len(), 2);
+        let mut held = LastId::default();
+        for event in &events {
+            held.set_from(event.last_event_id(), event.shared_id());
+            assert_eq!(held.as_str(), long);
+            assert!(
+                std::ptr::eq(held.as_str(), event.last_event_id()),
+                "the held id is a copy, not the event's"
+            );
+        }
+        assert!(std::ptr::eq(held.as_str(), parser.last_event_id()));
+        assert!(held.is(parser.last_event_id()) && held.is(&long) && !held.is("x"));
+        // A short id is copied: nothing is shared, and the text is the same.
+        parser.feed(b"id: 7\ndata: 3\n\n");
+        let short: Vec<Event> = std::iter::from_fn(|| parser.next_event()).collect();
+        held.set_from(short[0].last_event_id(), short[0].shared_id());
+        assert!(matches!(held, LastId::Inline(_)) && held.as_str() == "7");
+    }
 
     #[test]
     fn an_id_counts_as_the_streams_once_a_field_set_it() {

@@ -240,7 +240,6 @@ impl RawEvent {
     }
 
     /// The last event ID's allocation when the parser shares it (a long one).
-    #[cfg(all(feature = "js", feature = "fetch"))]
     pub fn shared_id(&self) -> Option<&std::sync::Arc<String>> {
         self.event.shared_id()
     }

@@ -48,6 +48,10 @@ pub(crate) trait Sink {
     /// The id a new connection resumes after.
     #[cfg(any(feature = "native", feature = "share"))]
     fn last_event_id(&self) -> String;
+    /// Whether the id a new connection resumes after is `id` (without copying a long
+    /// one: the fetch transport asks after every chunk).
+    #[cfg(feature = "share")]
+    fn last_event_id_is(&self, id: &str) -> bool;
     /// The current state (a shared source's leader tells it to new followers).
     #[cfg(feature = "share")]
     fn state(&self) -> ConnectionState;
@@ -55,6 +59,7 @@ pub(crate) trait Sink {
     #[cfg(feature = "share")]
     fn set_share_role(&self, role: crate::core::state::ShareRole);
     /// The stream set the last event id without an event (an id-only block).
+    #[cfg(any(feature = "fetch", feature = "share"))]
     fn set_last_event_id(&self, id: &str);
     /// A connection opened: events from here on are a new connection's.
     fn connection_opened(&self);

@@ -11,7 +11,7 @@
 
 use crate::core::attempts::Attempts;
 use crate::core::failure::{Failure, ReconnectCause};
-use crate::core::parse::Event;
+use crate::core::parse::{Event, LastId};
 use crate::core::state::{CloseReason, ConnectionState};
 use crate::core::typemap::TypeMap;
 use crate::decode::RawEvent;
@@ -209,7 +209,10 @@ struct Connection {
     options: Rc<Options>,
     attempts: Rc<RefCell<Attempts>>,
     /// The id in the URL's resume parameter, or empty.
-    url_id: String,
+    url_id: LastId,
+    /// That id as a JavaScript string, once an event needed it.
+    #[cfg(feature = "js")]
+    url_js: std::cell::OnceCell<JsValue>,
     ended: RefCell<Option<NativeEnd>>,
     notify: Notify,
     /// `Date.now()` of the last sign of life: creation, open, an event.
@@ -226,7 +229,10 @@ struct Connection {
     origin: RefCell<Option<Rc<str>>>,
     /// The id of the event before the one being handled on this connection (empty
     /// at each open): an event that repeats it counts as carrying no id of its own.
-    last_id: RefCell<String>,
+    last_id: RefCell<LastId>,
+    /// That id as the browser's string, while it is a long one (shared): the next
+    /// event's is compared with it in JavaScript, not copied into wasm.
+    last_js: RefCell<Option<JsValue>>,
     /// The browser reported an id on this EventSource. Until it has, its last event ID
     /// is empty whatever id the URL resumed from: an event then carries the URL's id.
     browser_id: Cell<bool>,
@@ -252,7 +258,13 @@ impl Connection {
             sink: connector.sink.clone(),
             options: Rc::clone(&connector.options),
             attempts,
-            url_id,
+            url_id: {
+                let mut id = LastId::default();
+                id.set(&url_id);
+                id
+            },
+            #[cfg(feature = "js")]
+            url_js: std::cell::OnceCell::new(),
             ended: RefCell::default(),
             notify: Notify::default(),
             last_activity: Cell::new(dom::now()),
@@ -262,6 +274,7 @@ impl Connection {
             fixed: RefCell::default(),
             origin: RefCell::default(),
             last_id: RefCell::default(),
+            last_js: RefCell::default(),
             browser_id: Cell::new(false),
             online: RefCell::default(),
             opened_once: Rc::clone(&connector.opened),
@@ -347,7 +360,8 @@ impl Connection {
         self.opened_once.set(true);
         // A connection's first event is judged as carrying its own id (a replay, as
         // likely as not): see `message`.
-        self.last_id.borrow_mut().clear();
+        *self.last_id.borrow_mut() = LastId::default();
+        *self.last_js.borrow_mut() = None;
         let now = dom::now();
         self.last_activity.set(now);
         self.attempts.borrow_mut().opened(now);
@@ -376,7 +390,7 @@ impl Connection {
                         Failure::ConnectionLost,
                     ))));
                 }
-                if !self.url_id.is_empty() && self.url_id != sink.last_event_id() {
+                if !self.url_id.as_str().is_empty() && !self.url_id.is(&sink.last_event_id()) {
                     // The browser would resume from the URL's stale id: replace it.
                     self.es.close();
                     if waits_for_network(&self.options) {
@@ -511,36 +525,65 @@ impl Connection {
         // last event ID across its own reconnects: a replayed event and an id-less one
         // look alike there; replays are what dedupe is for).
         // The JavaScript API hands the browser's own string back (RawEvent::with_js_id);
-        // a Rust app needs only the text, in one crossing.
+        // a Rust app needs only the text, in one crossing. While the id before is a
+        // long one, the browser's string is compared with it in JavaScript and not
+        // copied: events that carry a 1 MiB id cost what short ones do (copied and
+        // compared in wasm, each cost milliseconds).
         #[cfg(feature = "js")]
         let mut js_id = ev.last_event_id();
-        #[cfg(feature = "js")]
-        let id = js_id.as_string().unwrap_or_default();
-        #[cfg(not(feature = "js"))]
-        let id = ev.last_event_id_text();
-        let (id, own_id) = if id.is_empty() && !self.url_id.is_empty() && !self.browser_id.get() {
-            // A new EventSource starts with an empty last event ID, though its URL
-            // resumed from `url_id`: an event without an id of its own stands there (as
-            // the fetch parser, which starts from it), and keeps the resume point. (The
-            // browser shows an explicit empty `id:` the same way: until it reports an
-            // id, that is taken for none too, where fetch would clear the id.)
+        let held = self.last_js.borrow().clone();
+        let text = match held {
+            Some(held) => {
+                #[cfg(not(feature = "js"))]
+                let js_id = ev.last_event_id();
+                (js_id != held).then(|| js_id.as_string().unwrap_or_default())
+            }
             #[cfg(feature = "js")]
-            {
-                js_id = JsValue::from_str(&self.url_id);
-            }
-            (self.url_id.clone(), false)
-        } else {
-            if !id.is_empty() {
-                self.browser_id.set(true);
-            }
-            let mut last = self.last_id.borrow_mut();
-            let changed = *last != id;
-            if changed {
-                id.clone_into(&mut last);
-            }
-            (id, changed)
+            None => Some(js_id.as_string().unwrap_or_default()),
+            #[cfg(not(feature = "js"))]
+            None => Some(ev.last_event_id_text()),
         };
-        let event = Event::new(event_type, "", &id).with_own_id(own_id);
+        let event = match text {
+            Some(id)
+                if id.is_empty() && !self.url_id.as_str().is_empty() && !self.browser_id.get() =>
+            {
+                // A new EventSource starts with an empty last event ID, though its URL
+                // resumed from `url_id`: an event without an id of its own stands
+                // there (as the fetch parser, which starts from it), and keeps the
+                // resume point. (The browser shows an explicit empty `id:` the same
+                // way: until it reports an id, that is taken for none too, where fetch
+                // would clear the id.)
+                #[cfg(feature = "js")]
+                {
+                    js_id = self
+                        .url_js
+                        .get_or_init(|| JsValue::from_str(self.url_id.as_str()))
+                        .clone();
+                }
+                Event::with_shared_id(event_type, "", &self.url_id)
+            }
+            Some(id) => {
+                if !id.is_empty() {
+                    self.browser_id.set(true);
+                }
+                let mut last = self.last_id.borrow_mut();
+                let changed = !last.is(&id);
+                if changed {
+                    last.set(&id);
+                    *self.last_js.borrow_mut() = match &*last {
+                        LastId::Shared(_) => {
+                            #[cfg(not(feature = "js"))]
+                            let js_id = ev.last_event_id();
+                            Some(js_id.clone())
+                        }
+                        LastId::Inline(_) => None,
+                    };
+                }
+                Event::with_shared_id(event_type, "", &last).with_own_id(changed)
+            }
+            // The same long id as the event before.
+            None => Event::with_shared_id(event_type, "", &self.last_id.borrow()),
+        };
         let raw = RawEvent::with_js_data(event, data, origin);
         #[cfg(feature = "js")]
         let raw = raw.with_js_id(js_id);
@@ -610,7 +653,6 @@ extern "C" {
     type SseMessage;
     #[wasm_bindgen(method, getter)]
     fn data(this: &SseMessage) -> JsValue;
-    #[cfg(feature = "js")]
     #[wasm_bindgen(method, getter, js_name = lastEventId)]
     fn last_event_id(this: &SseMessage) -> JsValue;
     #[cfg(not(feature = "js"))]

@@ -38,7 +38,7 @@
 
 use super::{Notify, Sink, TransportHandle, WeakSink};
 use crate::core::failure::{Failure, ReconnectCause};
-use crate::core::parse::{is_valid_id, Event};
+use crate::core::parse::{is_valid_id, Event, LastId};
 use crate::core::state::{CloseReason, ConnectionState, ShareRole};
 use crate::decode::RawEvent;
 use crate::options::Options;
@@ -47,6 +47,7 @@ use js_sys::Array;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::pin::pin;
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -288,6 +289,7 @@ impl Member {
             link: self.link.clone(),
             batch: RefCell::default(),
             until: Cell::default(),
+            long_id: RefCell::default(),
         });
         let mut options = (*self.options).clone();
         // The group's connection went with the leader: for every member a reconnection,
@@ -531,8 +533,12 @@ impl Member {
                 #[cfg(feature = "fetch")]
                 sink.begin_batch();
                 let mut i = 0;
-                // The last long id, which the events after it share (as in the leader).
-                let mut long_id = None;
+                // The last long id, which the events after it share (as in the leader),
+                // and the string it came as: the next event's is compared with it in
+                // JavaScript, not copied into wasm, checked and compared there again
+                // (each event after a 1 MiB id cost milliseconds).
+                let mut held = LastId::default();
+                let mut held_value = None::<JsValue>;
                 // (`i` never passes the length: no overflow, whatever the length.)
                 while list.length() - i >= 5 && !sink.is_closed() {
                     // The leader posts the type as a string: anything else (a hole of a
@@ -541,24 +547,31 @@ impl Member {
                     let Some(event_type) = list.get(i).as_string() else {
                         break;
                     };
-                    let text = |k: u32| list.get(i + k).as_string().unwrap_or_default();
-                    // An id the parser cannot make (another script posted it) would
-                    // end the group when this member leads and sends it as a header.
-                    let id = text(2);
-                    if !is_valid_id(&id) {
-                        i += 5;
-                        continue;
+                    let value = list.get(i + 2);
+                    if held_value.as_ref() != Some(&value) {
+                        // An id the parser cannot make (another script posted it) would
+                        // end the group when this member leads and sends it as a header.
+                        let id = value.as_string().unwrap_or_default();
+                        if !is_valid_id(&id) {
+                            i += 5;
+                            continue;
+                        }
+                        held.set(&id);
+                        held_value = matches!(held, LastId::Shared(_)).then_some(value);
                     }
                     let own_id = list.get(i + 3).as_bool().unwrap_or(false);
-                    let mut event = |data: &str| {
-                        Event::sharing_id(&event_type, data, &id, &mut long_id).with_own_id(own_id)
+                    let event = |data: &str| {
+                        Event::with_shared_id(&event_type, data, &held).with_own_id(own_id)
                     };
                     let origin = Rc::clone(&self.origin);
                     // Native keeps the data a JavaScript string, as its transport does.
                     #[cfg(feature = "native")]
                     let raw = RawEvent::with_js_data(event(""), list.get(i + 1), origin);
                     #[cfg(not(feature = "native"))]
-                    let raw = RawEvent::new(event(&text(1)), origin);
+                    let raw = RawEvent::new(
+                        event(&list.get(i + 1).as_string().unwrap_or_default()),
+                        origin,
+                    );
                     sink.dispatch(raw.with_too_big(list.get(i + 4).as_string()));
                     i += 5;
                 }
@@ -700,9 +713,29 @@ struct Tee {
     /// When the wait of the last `Reconnecting` with a delay ends (`dom::now()`), if
     /// that is the state.
     until: Cell<Option<f64>>,
+    /// The long id the last events carried (shared), as the JavaScript string posted.
+    long_id: RefCell<Option<(Arc<String>, JsValue)>>,
 }
 
 impl Tee {
+    /// `event`'s last event ID as a JavaScript string, made once for the events that
+    /// carry one long id (decoded out of wasm per event, 1 MiB of id cost each event
+    /// a millisecond).
+    fn id_value(&self, event: &RawEvent) -> JsValue {
+        let Some(shared) = event.shared_id() else {
+            return JsValue::from_str(event.last_event_id());
+        };
+        let mut held = self.long_id.borrow_mut();
+        match &*held {
+            Some((id, value)) if Arc::ptr_eq(id, shared) => value.clone(),
+            _ => {
+                let value = JsValue::from_str(shared);
+                *held = Some((Arc::clone(shared), value.clone()));
+                value
+            }
+        }
+    }
+
     fn post_events(&self, list: Array) {
         let msg = message(&["e"]);
         msg.push(&list);
@@ -729,7 +762,7 @@ impl Sink for Tee {
             let list = batch.clone().unwrap_or_default();
             list.push(&JsValue::from_str(event.event_type()));
             list.push(&event.js_data());
-            list.push(&JsValue::from_str(event.last_event_id()));
+            list.push(&self.id_value(&event));
             list.push(&JsValue::from_bool(event.has_own_id()));
             list.push(&event.too_big().map_or(JsValue::NULL, JsValue::from_str));
             batch.is_none().then_some(list)
@@ -787,6 +820,12 @@ impl Sink for Tee {
             .unwrap_or_default()
     }
 
+    fn last_event_id_is(&self, id: &str) -> bool {
+        self.sink
+            .upgrade()
+            .is_some_and(|sink| sink.last_event_id_is(id))
+    }
+
     fn state(&self) -> ConnectionState {
         self.sink.upgrade().map_or(
             ConnectionState::Closed {
@@ -803,7 +842,7 @@ impl Sink for Tee {
         // Posted only when it moves: fetch sets it after every chunk, mostly to the id
         // of the chunk's last event, which the members have from the event; and each
         // message counts against what the link keeps for members that catch up.
-        if sink.as_ref().is_none_or(|sink| sink.last_event_id() != id) {
+        if sink.as_ref().is_none_or(|sink| !sink.last_event_id_is(id)) {
             self.link.post(&message(&["i", id]));
         }
         if let Some(sink) = sink {

@@ -1585,6 +1585,83 @@ if (base) {
       });
     });
 
+    await run.check('fetch: the events that carry one long id cross between wasm and JavaScript with it once, in the leader and in a follower', async () => {
+      // What broke (2026-12-06): the leader made each such event's id a new JavaScript
+      // string to post (decoded out of wasm), and a follower copied each one back into
+      // wasm and compared it there: 2,000 events after a 100 KB id, a second in each
+      // tab. Counted here by the characters the pages' TextDecoder and TextEncoder
+      // handle (the id starts with a non-ASCII character, which the glue encodes).
+      const ID = 100_000;
+      const id = `é${'x'.repeat(ID - 1)}`;
+      const body = `id: ${id}\ndata: {"n":0}\n\n${Array.from({ length: 2000 }, (_, i) => `data: {"n":${i + 1}}\n\n`).join('')}`;
+      return inContext(async (context) => {
+        await context.addInitScript(() => {
+          window.coded = { decoded: 0, encoded: 0 };
+          const { decode } = TextDecoder.prototype;
+          TextDecoder.prototype.decode = function (...args) {
+            const text = decode.apply(this, args);
+            window.coded.decoded += text.length;
+            return text;
+          };
+          const { encodeInto } = TextEncoder.prototype;
+          TextEncoder.prototype.encodeInto = function (text, ...rest) {
+            window.coded.encoded += text.length;
+            return encodeInto.call(this, text, ...rest);
+          };
+        });
+        const url = `${base}/scenario/stall?token=${unique('long-js')}`;
+        const open = async (mock) => {
+          const page = await context.newPage();
+          page.errors = watchPageErrors(page);
+          await page.goto(`${site.origin}/tests/package/page.html`);
+          await waitUntil(page, 'the package to load', () => window.packageReady);
+          await page.evaluate(({ url, mock, body }) => {
+            if (mock) {
+              // The leader's stream: the body, once the follower has joined.
+              const real = window.fetch;
+              window.fetch = (input, init) => {
+                if (!String(input).includes('/scenario/stall')) return real(input, init);
+                const bytes = new TextEncoder().encode(body);
+                const stream = new ReadableStream({
+                  async start(controller) {
+                    await new Promise((resolve) => { window.release = resolve; });
+                    controller.enqueue(bytes);
+                  },
+                });
+                return Promise.resolve(new Response(stream, { headers: { 'content-type': 'text/event-stream' } }));
+              };
+            }
+            window.count = 0;
+            window.wrongIds = 0;
+            window.src = new window.TypedEventSource(url, { share: true, transport: 'fetch' });
+            window.src.on('message', (data, meta) => {
+              window.count += 1;
+              if (meta.lastEventId.length !== 100_000 || !meta.lastEventId.startsWith('é')) window.wrongIds += 1;
+            });
+          }, { url, mock, body });
+          return page;
+        };
+        const a = await open(true);
+        await waitUntil(a, 'the leader to wait for its stream', () => window.src.shareRole === 'leader' && typeof window.release === 'function');
+        const b = await open(false);
+        await waitUntil(b, 'b to follow', () => window.src.shareRole === 'follower' && window.src.state.kind === 'open');
+        const before = await Promise.all([a, b].map((page) => page.evaluate(() => ({ ...window.coded }))));
+        await a.evaluate(() => window.release());
+        await waitUntil(a, 'the leader to get the 2,001 events', () => window.count === 2001);
+        await waitUntil(b, 'the follower to get the 2,001 events', () => window.count === 2001);
+        const after = await Promise.all([a, b].map((page) => page.evaluate(() => ({ ...window.coded, wrongIds: window.wrongIds }))));
+        if (after[0].wrongIds || after[1].wrongIds) throw new Error(`events without the id: ${after[0].wrongIds} in the leader, ${after[1].wrongIds} in the follower`);
+        const leader = after[0].decoded - before[0].decoded;
+        const follower = after[1].encoded - before[1].encoded;
+        // The leader decodes the id for its own callbacks and for the post, once each;
+        // the follower takes it into wasm once: a few ids, where each event was one.
+        if (leader > 10 * ID) throw new Error(`the leader decoded ${leader} characters out of wasm for 2,001 events after a ${ID}-character id`);
+        if (follower > 10 * ID) throw new Error(`the follower encoded ${follower} characters into wasm for 2,001 events after a ${ID}-character id`);
+        await noPageErrors([a, b]);
+        return `characters decoded by the leader ${leader}, encoded by the follower ${follower}`;
+      });
+    });
+
     await run.check("a follower's close() leaves the leader's stream; the last page's close() ends it", async () => {
       return inContext(async (context) => {
         const channel = unique('share-close');
