@@ -425,6 +425,26 @@ async fn huge_event_then_a_normal_one() {
 }
 
 #[tokio::test]
+async fn long_id_repeats_its_character_to_the_bytes_asked() {
+    let server = spawn().await;
+    let mut body = Body::sse(
+        server
+            .get("/scenario/long-id?bytes=11&events=1&char=%C3%A9")
+            .await,
+    );
+    body.expect_text("id: ééééé\ndata: {\"n\":0}\n\ndata: {\"n\":1}\n\n")
+        .await;
+    body.assert_idle(QUIET).await;
+    let mut body = Body::sse(server.get("/scenario/long-id?bytes=3&events=0").await);
+    body.expect_text("id: xxx\ndata: {\"n\":0}\n\n").await;
+    for bad in ["%0A", "ab", ""] {
+        let (status, _) =
+            json_response(server.get(&format!("/scenario/long-id?char={bad}")).await).await;
+        assert_eq!(status, 400, "char={bad}");
+    }
+}
+
+#[tokio::test]
 async fn stall_sends_events_then_nothing() {
     let server = spawn().await;
     let mut body = Body::sse(server.get("/scenario/stall?after=2").await);

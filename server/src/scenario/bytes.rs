@@ -183,22 +183,38 @@ pub(crate) async fn huge(
     Ok(raw_response(&state, chunks, Ending::Idle))
 }
 
-/// `/scenario/long-id?bytes=N&events=M`: an event whose `id` is N times `x` (default
-/// 100,000, at most 1 MiB), then M events without an id of their own (default 2,000,
-/// at most 100,000), `data: {"n":0}` to `{"n":M}`, in one chunk: the id goes with
-/// each of them.
+/// `/scenario/long-id?bytes=N&events=M&char=C`: an event whose `id` is the character
+/// `C` (default `x`; any but CR, LF and NUL) repeated to N bytes (default 100,000, at
+/// most 1 MiB), then M events without an id of their own (default 2,000, at most
+/// 100,000), `data: {"n":0}` to `{"n":M}`, in one chunk: the id goes with each of
+/// them. (A non-ASCII `C` makes a client's glue encode the id as UTF-8 where it crosses
+/// into wasm, which a test can count.)
 pub(crate) async fn long_id(
     State(state): State<AppState>,
     req: ScenarioRequest,
 ) -> Result<Response, ApiError> {
     let size = req.params.int_in("bytes", 100_000, 0..=1024 * 1024)?;
     let events = req.params.int_in("events", 2_000, 0..=100_000)?;
+    let unit = match req.params.get("char") {
+        None => 'x',
+        Some(text) => {
+            let mut chars = text.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) if !matches!(c, '\r' | '\n' | '\0') => c,
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "char must be one character, not CR, LF or NUL",
+                    ))
+                }
+            }
+        }
+    };
     let mut body = retry_bytes(&req, "\n")?;
     body.extend_from_slice(b"id: ");
-    body.extend(std::iter::repeat_n(
-        b'x',
-        usize::try_from(size).unwrap_or(0),
-    ));
+    let mut utf8 = [0; 4];
+    let unit = unit.encode_utf8(&mut utf8).as_bytes();
+    let count = usize::try_from(size).unwrap_or(0) / unit.len();
+    body.extend(std::iter::repeat_n(unit, count).flatten());
     body.push(b'\n');
     for n in 0..=events {
         body.extend_from_slice(format!("data: {{\"n\":{n}}}\n\n").as_bytes());

@@ -41,7 +41,7 @@
 //! | `bom` | a UTF-8 BOM, then [`BOM_EVENTS`], idle |
 //! | `line-endings/{cr,lf,crlf}` | [`LINE_ENDING_EVENTS`] with those line ends, idle |
 //! | `huge?bytes=N` | `data: {"big":"x…x"}` (N x's, default 1 MiB, max 64 MiB), then `data: {"n":2}`, idle |
-//! | `long-id?bytes=N&events=M` | `id: x…x` (N x's, default 100,000, max 1 MiB) with `data: {"n":0}`, then M events without an id (default 2,000, max 100,000), in one chunk, idle |
+//! | `long-id?bytes=N&events=M&char=C` | `id: x…x` (N bytes of `C`, default `x`, 100,000 bytes, max 1 MiB) with `data: {"n":0}`, then M events without an id (default 2,000, max 100,000), in one chunk, idle |
 //! | `stall?after=N` | events `id: k` / `data: {"n":k}` after Last-Event-ID up to N (default 1), then nothing |
 //! | `comments` | [`COMMENTS`], idle |
 //! | `chaos?total=T&min=A&max=B&fail=P&seed=S` | see [Chaos](#chaos) |
