@@ -78,35 +78,7 @@ impl EventSource {
             url,
             cfg!(feature = "fetch") && options.transport == Transport::Fetch,
         )?;
-        let inner = Rc::new(Inner {
-            url: url.clone(),
-            state: StateCell::default(),
-            last_event_id: RefCell::new({
-                let mut id = LastId::default();
-                id.set(&options.last_event_id);
-                id
-            }),
-            ids: RefCell::new(IdTracker::new(
-                // A shared source dedupes: an event in flight during a handover may
-                // come twice, from the old leader and from the new one's resume.
-                options.dedupe || options.share.is_some(),
-                // Only fetch sees every event; native sees the types listened for.
-                options.transport == Transport::Fetch,
-                &options.last_event_id,
-            )),
-            handlers: RefCell::default(),
-            #[cfg(feature = "fetch")]
-            any: RefCell::default(),
-            comments: RefCell::default(),
-            gaps: RefCell::default(),
-            #[cfg(feature = "fetch")]
-            batching: Cell::new(false),
-            batch_ends: RefCell::default(),
-            next_id: Cell::new(1),
-            transport: RefCell::new(None),
-            role: RefCell::new(ShareRole::Alone),
-            roles: RefCell::default(),
-        });
+        let inner = Inner::new(url.clone(), &options);
         // Checked before sharing too: a shared source's leader opens the transport
         // later, and could not (every tab of the group then waited for good).
         if !transport::compiled_in(&options) {
@@ -482,6 +454,36 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
+    /// A source's shared state for `url` (resolved) and `options` (checked), with no
+    /// transport yet.
+    fn new(url: String, options: &Options) -> Rc<Self> {
+        Rc::new(Inner {
+            url,
+            state: StateCell::default(),
+            last_event_id: RefCell::new(LastId::new(&options.last_event_id)),
+            ids: RefCell::new(IdTracker::new(
+                // A shared source dedupes: an event in flight during a handover may
+                // come twice, from the old leader and from the new one's resume.
+                options.dedupe || options.share.is_some(),
+                // Only fetch sees every event; native sees the types listened for.
+                options.transport == Transport::Fetch,
+                &options.last_event_id,
+            )),
+            handlers: RefCell::default(),
+            #[cfg(feature = "fetch")]
+            any: RefCell::default(),
+            comments: RefCell::default(),
+            gaps: RefCell::default(),
+            #[cfg(feature = "fetch")]
+            batching: Cell::new(false),
+            batch_ends: RefCell::default(),
+            next_id: Cell::new(1),
+            transport: RefCell::new(None),
+            role: RefCell::new(ShareRole::Alone),
+            roles: RefCell::default(),
+        })
+    }
+
     fn next_id(&self) -> u64 {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
@@ -658,8 +660,8 @@ impl Sink for Inner {
     }
 
     #[cfg(any(feature = "fetch", feature = "share"))]
-    fn set_last_event_id(&self, id: &str) {
-        self.last_event_id.borrow_mut().set(id);
+    fn set_last_event_id(&self, id: &LastId) {
+        self.last_event_id.borrow_mut().adopt(id);
     }
 
     fn connection_opened(&self) {
@@ -743,4 +745,51 @@ fn base_url() -> Option<String> {
                 .ok()?
                 .as_string()
         })
+}
+
+#[cfg(all(test, feature = "fetch"))]
+mod tests {
+    use super::*;
+    use crate::core::parse::Parser;
+
+    #[test]
+    fn the_source_holds_the_long_id_its_events_share() {
+        // Regression: the source compared each event's id with the one it held, byte
+        // by byte, and after each chunk compared the parser's again: after a 900 KB id,
+        // 2,000 events took 0.84 s in Chromium on fetch. It now holds the events' (and
+        // the parser's) own allocation, so each check is a pointer compare.
+        let options = Options::new()
+            .transport(Transport::Fetch)
+            .last_event_id("x".repeat(1000));
+        let inner = Inner::new("http://example.test/".into(), &options);
+        let mut parser = Parser::with_max_event_size(1 << 20);
+        // The same text as the id the source was given: held as a copy of its own
+        // until the stream's takes its place.
+        let long = "x".repeat(1000);
+        parser.feed(format!("id: {long}\ndata: 1\n\ndata: 2\n\n").as_bytes());
+        let origin: Rc<str> = "http://example.test".into();
+        let mut events = 0;
+        while let Some(event) = parser.next_event() {
+            let id = event.last_event_id().as_ptr();
+            assert!(inner.dispatch(RawEvent::new(event, Rc::clone(&origin))));
+            assert_eq!(
+                inner.last_event_id.borrow().as_str().as_ptr(),
+                id,
+                "the source holds a copy of the event's id"
+            );
+            events += 1;
+        }
+        assert_eq!(events, 2);
+        // An id-only block, told at the chunk's end: the parser's allocation is taken.
+        parser.feed(format!("id: {long}y\n\n").as_bytes());
+        inner.set_last_event_id(parser.last_id());
+        assert!(std::ptr::eq(
+            inner.last_event_id.borrow().as_str(),
+            parser.last_event_id()
+        ));
+        // A short one is the text, as before.
+        parser.feed(b"id: 7\n\n");
+        inner.set_last_event_id(parser.last_id());
+        assert_eq!(inner.last_event_id.borrow().as_str(), "7");
+    }
 }

@@ -282,6 +282,13 @@ impl Default for LastId {
 }
 
 impl LastId {
+    /// The ID `id`.
+    pub(crate) fn new(id: &str) -> Self {
+        let mut new = Self::default();
+        new.set(id);
+        new
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         match self {
             Self::Inline(id) => id,
@@ -307,6 +314,15 @@ impl LastId {
     pub(crate) fn is(&self, id: &str) -> bool {
         let held = self.as_str();
         std::ptr::eq(held, id) || held == id
+    }
+
+    /// Sets the ID to `other`, sharing its allocation (see [`set_from`](Self::set_from)).
+    #[cfg(any(feature = "fetch", feature = "share"))]
+    pub(crate) fn adopt(&mut self, other: &LastId) {
+        match other {
+            Self::Shared(shared) => self.set_from(shared, Some(shared)),
+            Self::Inline(id) => self.set(id),
+        }
     }
 
     /// Sets the ID to `event`'s last event ID. A long one is taken as the event shares
@@ -441,6 +457,13 @@ impl Parser {
     /// next time it is set by the server."
     pub fn last_event_id(&self) -> &str {
         self.last_event_id.as_str()
+    }
+
+    /// The last event ID string as the parser holds it: a long one in the allocation
+    /// its events share.
+    #[cfg(feature = "fetch")]
+    pub(crate) fn last_id(&self) -> &LastId {
+        &self.last_event_id
     }
 
     /// Sets the last event ID string, as when resuming a stream from an id kept from

@@ -480,7 +480,7 @@ impl FetchConnector {
                 return AttemptEnd::Gone;
             }
             // An id-only block moves the resume point without an event.
-            sink.set_last_event_id(self.parser.last_event_id());
+            sink.set_last_event_id(self.parser.last_id());
         }
     }
 }

@@ -18,6 +18,8 @@ pub(crate) mod share;
 use self::dom::Listener;
 use crate::core::attempts::Attempts;
 use crate::core::failure::{Failure, ReconnectCause};
+#[cfg(any(feature = "fetch", feature = "share"))]
+use crate::core::parse::LastId;
 use crate::core::retry::{Decision, ReconnectPolicy};
 use crate::core::state::{CloseReason, ConnectionState};
 use crate::decode::RawEvent;
@@ -58,9 +60,10 @@ pub(crate) trait Sink {
     /// The part played in a connection shared across tabs changed.
     #[cfg(feature = "share")]
     fn set_share_role(&self, role: crate::core::state::ShareRole);
-    /// The stream set the last event id without an event (an id-only block).
+    /// The stream set the last event id without an event (an id-only block); a long
+    /// one is shared, not copied.
     #[cfg(any(feature = "fetch", feature = "share"))]
-    fn set_last_event_id(&self, id: &str);
+    fn set_last_event_id(&self, id: &LastId);
     /// A connection opened: events from here on are a new connection's.
     fn connection_opened(&self);
     /// The events dispatched from here to [`end_batch`](Self::end_batch) came in one

@@ -258,11 +258,7 @@ impl Connection {
             sink: connector.sink.clone(),
             options: Rc::clone(&connector.options),
             attempts,
-            url_id: {
-                let mut id = LastId::default();
-                id.set(&url_id);
-                id
-            },
+            url_id: LastId::new(&url_id),
             #[cfg(feature = "js")]
             url_js: std::cell::OnceCell::new(),
             ended: RefCell::default(),
@@ -571,11 +567,10 @@ impl Connection {
                 if changed {
                     last.set(&id);
                     *self.last_js.borrow_mut() = match &*last {
-                        LastId::Shared(_) => {
-                            #[cfg(not(feature = "js"))]
-                            let js_id = ev.last_event_id();
-                            Some(js_id.clone())
-                        }
+                        #[cfg(feature = "js")]
+                        LastId::Shared(_) => Some(js_id.clone()),
+                        #[cfg(not(feature = "js"))]
+                        LastId::Shared(_) => Some(ev.last_event_id()),
                         LastId::Inline(_) => None,
                     };
                 }

@@ -603,14 +603,14 @@ impl Member {
             "l" => {
                 let id = msg.get(1).as_string().unwrap_or_default();
                 if is_valid_id(&id) && !self.followed.get() {
-                    sink.set_last_event_id(&id);
+                    sink.set_last_event_id(&LastId::new(&id));
                 }
             }
             "i" => {
                 let id = msg.get(1).as_string().unwrap_or_default();
                 if is_valid_id(&id) {
                     self.followed.set(true);
-                    sink.set_last_event_id(&id);
+                    sink.set_last_event_id(&LastId::new(&id));
                 }
             }
             "o" => sink.connection_opened(),
@@ -723,6 +723,8 @@ impl Tee {
     /// a millisecond).
     fn id_value(&self, event: &RawEvent) -> JsValue {
         let Some(shared) = event.shared_id() else {
+            // (The long one is not kept past the events that carry it.)
+            *self.long_id.borrow_mut() = None;
             return JsValue::from_str(event.last_event_id());
         };
         let mut held = self.long_id.borrow_mut();
@@ -837,13 +839,16 @@ impl Sink for Tee {
 
     fn set_share_role(&self, _role: ShareRole) {}
 
-    fn set_last_event_id(&self, id: &str) {
+    fn set_last_event_id(&self, id: &LastId) {
         let sink = self.sink.upgrade();
         // Posted only when it moves: fetch sets it after every chunk, mostly to the id
         // of the chunk's last event, which the members have from the event; and each
         // message counts against what the link keeps for members that catch up.
-        if sink.as_ref().is_none_or(|sink| !sink.last_event_id_is(id)) {
-            self.link.post(&message(&["i", id]));
+        if sink
+            .as_ref()
+            .is_none_or(|sink| !sink.last_event_id_is(id.as_str()))
+        {
+            self.link.post(&message(&["i", id.as_str()]));
         }
         if let Some(sink) = sink {
             sink.set_last_event_id(id);

@@ -896,6 +896,37 @@ async function apiChecks(browser, site) {
     if (got.grew > 16 << 20) throw new Error(`the wasm memory grew by ${got.grew} bytes for 2,001 events`);
   });
 
+  // Regression (2026-12-06): on native, each event after a long id copied it into
+  // wasm and compared it there: 2,000 events after a 900 KB id took 8 s in Chromium,
+  // whose own EventSource takes 1.7 s. The id is compared in JavaScript now, and
+  // crosses once. Counted by the characters the page's TextEncoder handles: the id is
+  // all `é`, which the glue encodes (an ASCII one it copies without the encoder).
+  await runner.check('native: events that carry one long id take it into wasm once, and each has it', async () => {
+    const got = await inPage(async ({ base }) => {
+      let encoded = 0;
+      const { encodeInto } = TextEncoder.prototype;
+      TextEncoder.prototype.encodeInto = function (text, ...rest) {
+        encoded += text.length;
+        return encodeInto.call(this, text, ...rest);
+      };
+      const id = 'é'.repeat(50000);
+      const es = new TypedEventSource(`${base}/scenario/long-id?bytes=100000&events=2000&char=%C3%A9`, { transport: 'native' });
+      const out = { count: 0, wrongIds: 0, last: -1, finalId: false };
+      es.on('message', (data, meta) => {
+        out.count += 1;
+        out.last = data.n;
+        if (meta.lastEventId !== id) out.wrongIds += 1;
+      });
+      await until('the 2,001 events', () => out.last === 2000);
+      out.finalId = es.lastEventId === id;
+      es.close();
+      return { ...out, encoded };
+    }, { base });
+    same([got.count, got.wrongIds, got.finalId], [2001, 0, true], 'the events, those without the id, and lastEventId after them');
+    if (got.encoded > 10 * 50000) throw new Error(`2,001 events after a 50,000-character id encoded ${got.encoded} characters into wasm`);
+    return `${got.encoded} characters encoded`;
+  });
+
   // Regression: a type's feed stayed after its last listener went (removed, `once`
   // fired, its signal aborted): on native, the browser's EventSource kept a listener
   // for it, and each event of that type still went through wasm to no one.
