@@ -32,9 +32,10 @@ extern "C" {
     #[wasm_bindgen(method, js_name = removeDecodeError)]
     pub(super) fn remove_decode_error(this: &Dispatcher, id: u32);
     /// The id of the event whose callbacks run now (a chunk is delivered event by
-    /// event in JavaScript), or `None` between events.
+    /// event in JavaScript), or null between events: the string itself, not a copy in
+    /// wasm (a long id read in each callback crossed in and out each time).
     #[wasm_bindgen(method, getter)]
-    pub(super) fn current(this: &Dispatcher) -> Option<String>;
+    pub(super) fn current(this: &Dispatcher) -> JsValue;
     #[wasm_bindgen(method)]
     pub(super) fn close(this: &Dispatcher);
     #[wasm_bindgen(method)]

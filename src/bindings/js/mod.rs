@@ -364,12 +364,13 @@ impl TypedEventSource {
     /// The id the source would resume after: the last event id received, or the
     /// `lastEventId` option before any. Read in an event's callback, that event's id
     /// (the events of a chunk are delivered after the whole chunk was read).
-    #[wasm_bindgen(getter, js_name = lastEventId)]
-    pub fn last_event_id(&self) -> String {
-        self.events
-            .dispatcher
-            .current()
-            .unwrap_or_else(|| self.source.last_event_id())
+    #[wasm_bindgen(getter, js_name = lastEventId, unchecked_return_type = "string")]
+    pub fn last_event_id(&self) -> JsValue {
+        let current = self.events.dispatcher.current();
+        if current.is_string() {
+            return current;
+        }
+        JsValue::from_str(&self.source.last_event_id())
     }
 
     /// The part this source plays in a connection shared across tabs (the `share`
