@@ -116,6 +116,10 @@ struct Member {
     /// The group has delivered this member an event or an id: its position is the
     /// group's (until then, the `last_event_id` option it opened with stands).
     followed: Cell<bool>,
+    /// While following: the last long id the leader's events carried (shared with the
+    /// events), and the string it came as, kept from list to list (a native leader
+    /// posts each event alone).
+    long_id: RefCell<(LastId, Option<JsValue>)>,
 }
 
 /// What the leader holds.
@@ -183,6 +187,7 @@ impl Shared {
             known: RefCell::default(),
             waits_until: Cell::default(),
             followed: Cell::default(),
+            long_id: RefCell::default(),
         });
         let _ = slot.set(Rc::downgrade(&member));
         member.follow();
@@ -537,8 +542,7 @@ impl Member {
                 // and the string it came as: the next event's is compared with it in
                 // JavaScript, not copied into wasm, checked and compared there again
                 // (each event after a 1 MiB id cost milliseconds).
-                let mut held = LastId::default();
-                let mut held_value = None::<JsValue>;
+                let (mut held, mut held_value) = self.long_id.take();
                 // (`i` never passes the length: no overflow, whatever the length.)
                 while list.length() - i >= 5 && !sink.is_closed() {
                     // The leader posts the type as a string: anything else (a hole of a
@@ -574,6 +578,10 @@ impl Member {
                     );
                     sink.dispatch(raw.with_too_big(list.get(i + 4).as_string()));
                     i += 5;
+                }
+                // Only a long one is worth keeping (a short one is copied anyway).
+                if held_value.is_some() {
+                    *self.long_id.borrow_mut() = (held, held_value);
                 }
                 #[cfg(feature = "fetch")]
                 sink.end_batch();

@@ -896,6 +896,48 @@ async function apiChecks(browser, site) {
     if (got.grew > 16 << 20) throw new Error(`the wasm memory grew by ${got.grew} bytes for 2,001 events`);
   });
 
+  // Regression (2026-12-06): an event that carries the long id before it was recognised
+  // only within its chunk: each network read copied the id into the chunk's texts and
+  // decoded it out of wasm again (and each event, with an onAny beside on()). A server
+  // that writes each event on its own cost the id's length per event. The id's string
+  // is now made once and kept from chunk to chunk. Counted by the characters the page's
+  // TextDecoder makes.
+  await runner.check('fetch: events that carry one long id, each in a chunk of its own, decode it out of wasm once (on, and on with onAny)', async () => {
+    const got = await inPage(async () => {
+      await window.packageInit();
+      let decoded = 0;
+      const { decode } = TextDecoder.prototype;
+      TextDecoder.prototype.decode = function (...args) {
+        const text = decode.apply(this, args);
+        decoded += text.length;
+        return text;
+      };
+      const id = 'x'.repeat(100_000);
+      const out = {};
+      for (const withAny of [false, true]) {
+        window.mockFetchOnce([`id: ${id}\ndata: 0\n\n`, ...Array.from({ length: 1000 }, (_, i) => `data: ${i + 1}\n\n`)]);
+        const es = new TypedEventSource(`/events?channel=long-id-chunks-${withAny}`, { transport: 'fetch' });
+        const seen = { count: 0, last: -1, wrongIds: 0, any: 0 };
+        es.on('message', (n, meta) => {
+          seen.count += 1;
+          seen.last = n;
+          if (meta.lastEventId !== id) seen.wrongIds += 1;
+        });
+        if (withAny) es.onAny(() => { seen.any += 1; });
+        const before = decoded;
+        await window.until('the 1,001 events', () => seen.last === 1000);
+        es.close();
+        out[withAny ? 'withAny' : 'on'] = { ...seen, decoded: decoded - before };
+      }
+      return out;
+    });
+    same([got.on.count, got.on.wrongIds, got.withAny.count, got.withAny.wrongIds, got.withAny.any], [1001, 0, 1001, 0, 1001], 'the events, and those without the id');
+    for (const [what, { decoded }] of Object.entries(got)) {
+      if (decoded > 10 * 100_000) throw new Error(`${what}: 1,001 events after a 100,000-character id, one a chunk, decoded ${decoded} characters`);
+    }
+    return `decoded: on ${got.on.decoded}, with onAny ${got.withAny.decoded}`;
+  });
+
   // Regression (2026-12-06): on native, each event after a long id copied it into
   // wasm and compared it there: 2,000 events after a 900 KB id took 8 s in Chromium,
   // whose own EventSource takes 1.7 s. The id is compared in JavaScript now, and

@@ -1662,6 +1662,60 @@ if (base) {
       });
     });
 
+    await run.check('native: a follower takes the long id into wasm once, though the leader posts each event in a message of its own', async () => {
+      // What broke (2026-12-06): a follower kept the long id it compares with only
+      // within one message, and a native leader posts each event alone: each event's
+      // id was copied into wasm again. It is kept from message to message now. (The id
+      // is 10,000 `é`: percent-encoded in the URL native resumes with, it stays under
+      // the test server's 64 KB.)
+      const chars = 10_000;
+      const id = 'é'.repeat(chars);
+      return inContext(async (context) => {
+        await context.addInitScript(() => {
+          window.encoded = 0;
+          const { encodeInto } = TextEncoder.prototype;
+          TextEncoder.prototype.encodeInto = function (text, ...rest) {
+            window.encoded += text.length;
+            return encodeInto.call(this, text, ...rest);
+          };
+        });
+        const url = `${base}/scenario/long-id?bytes=${chars * 2}&events=2000&char=%C3%A9&token=${unique('long-native')}`;
+        const open = async () => {
+          const page = await context.newPage();
+          page.errors = watchPageErrors(page);
+          await page.goto(`${site.origin}/tests/package/page.html`);
+          await waitUntil(page, 'the package to load', () => window.packageReady);
+          await page.evaluate(({ url, id }) => {
+            window.last = -1;
+            window.wrongIds = 0;
+            window.src = new window.TypedEventSource(url, { share: true, transport: 'native' });
+            window.src.on('message', (data, meta) => {
+              window.last = data.n;
+              if (meta.lastEventId !== id) window.wrongIds += 1;
+            });
+          }, { url, id });
+          return page;
+        };
+        const a = await open();
+        await waitUntil(a, 'the leader to read the stream', () => window.src.shareRole === 'leader' && window.last === 2000, undefined, 30_000);
+        const b = await open();
+        await waitUntil(b, 'b to follow', () => window.src.shareRole === 'follower' && window.src.state.kind === 'open');
+        const before = await b.evaluate(() => {
+          window.last = -1;
+          return window.encoded;
+        });
+        // The stream again, which b now follows: each of its events a message.
+        await a.evaluate(() => window.src.reconnect());
+        await waitUntil(b, 'the follower to get the events again', () => window.last === 2000, undefined, 60_000);
+        const { encoded, wrongIds } = await b.evaluate(() => ({ encoded: window.encoded, wrongIds: window.wrongIds }));
+        if (wrongIds !== 0) throw new Error(`${wrongIds} events without the id in the follower`);
+        const follower = encoded - before;
+        if (follower > 10 * chars) throw new Error(`the follower encoded ${follower} characters into wasm for the events after a ${chars}-character id`);
+        await noPageErrors([a, b]);
+        return `characters encoded by the follower ${follower}`;
+      });
+    });
+
     await run.check("a follower's close() leaves the leader's stream; the last page's close() ends it", async () => {
       return inContext(async (context) => {
         const channel = unique('share-close');

@@ -42,7 +42,7 @@ extern "C" {
     pub(super) fn batch(
         this: &Dispatcher,
         types: &str,
-        ids: &str,
+        ids: &JsValue,
         datas: &str,
         count: u32,
         origin: &JsValue,
@@ -125,8 +125,18 @@ pub(super) struct Chunk {
     /// The last event's id allocation, when the parser shares it.
     #[cfg(feature = "fetch")]
     pub(super) shared_id: Option<Arc<String>>,
+    /// A long id (shared by the parser) and its JavaScript string, made once and kept
+    /// from chunk to chunk: the events that carry it have the span [`LONG`] and cost
+    /// nothing for its length. (Copied into each chunk, a 1 MiB id cost each network
+    /// read, and each event with `onAny`, a millisecond.)
+    pub(super) long: Option<(std::sync::Arc<String>, JsValue)>,
+    /// Some event of this chunk has the span [`LONG`].
+    pub(super) long_used: bool,
     pub(super) origin: Option<Rc<str>>,
 }
+
+/// The id span of an event whose id is the chunk's long one (`Chunk::long`).
+pub(super) const LONG: (usize, usize) = (usize::MAX, usize::MAX);
 
 /// Where one held event's type, id and data are in the chunk's texts.
 pub(super) struct Span {
@@ -139,10 +149,30 @@ pub(super) struct Span {
 impl Chunk {
     #[cfg(feature = "fetch")]
     pub(super) fn push(&mut self, raw: &RawEvent) {
+        if self.spans.is_empty() {
+            self.long_used = false;
+        }
+        // A long id: the one kept, or, while no event of this chunk has it, a new one
+        // to keep. (A second long id in one chunk goes the way of short ones.)
+        let long = match (raw.shared_id(), &self.long) {
+            (Some(id), Some((kept, _))) if Arc::ptr_eq(id, kept) => true,
+            (Some(id), _) if !self.long_used => {
+                self.long = Some((Arc::clone(id), JsValue::from_str(id)));
+                true
+            }
+            (None, _) if !self.long_used => {
+                // Not kept past the events that carry it.
+                self.long = None;
+                false
+            }
+            _ => false,
+        };
+        self.long_used |= long;
         // An event without an id of its own carries the long id before it in the
         // parser's allocation: its span is the one before's, not a copy (a 1 MiB id
         // and thousands of id-less events in a chunk would be gigabytes).
         let repeated = match (raw.shared_id(), &self.shared_id, self.spans.last()) {
+            _ if long => None,
             (Some(id), Some(before), Some(last)) if Arc::ptr_eq(id, before) => Some(last.id),
             _ => None,
         };
@@ -157,7 +187,7 @@ impl Chunk {
             self.origin = Some(raw.origin_rc());
         } else {
             self.types.push('\n');
-            if repeated.is_none() {
+            if repeated.is_none() && !long {
                 self.ids.push('\n');
             }
             self.datas.push('\r');
@@ -170,6 +200,7 @@ impl Chunk {
         };
         let event_type = append(&mut self.types, raw.event_type());
         let id = match repeated {
+            _ if long => LONG,
             Some(id) => id,
             None => append(&mut self.ids, raw.last_event_id()),
         };
@@ -177,7 +208,9 @@ impl Chunk {
         if let Some(first) = self.spans.first() {
             self.same_type &= slice(&self.types, first.event_type) == raw.event_type();
             // (A repeated id is the one before's: whether it is the first's is known.)
-            if repeated.is_none() {
+            if long || first.id == LONG {
+                self.same_id &= long && first.id == LONG;
+            } else if repeated.is_none() {
                 self.same_id &= slice(&self.ids, first.id) == raw.last_event_id();
             }
         }
@@ -186,7 +219,7 @@ impl Chunk {
         // one event too many: then the chunk goes event by event.)
         self.batchable &= raw.too_big().is_none()
             && !raw.event_type().contains('\n')
-            && (repeated.is_some() || !raw.last_event_id().contains('\n'));
+            && (long || repeated.is_some() || !raw.last_event_id().contains('\n'));
         self.spans.push(Span {
             event_type,
             id,
@@ -260,21 +293,25 @@ impl Events {
             return;
         };
         let origin = self.origin(chunk.origin.as_deref().unwrap_or_default());
-        if chunk.batchable && (chunk.same_id || !chunk.ids_repeated) && chunk.spans.len() > 1 {
+        let long = chunk.long.as_ref().map(|(_, js)| js);
+        if chunk.batchable
+            && (chunk.same_id || !(chunk.ids_repeated || chunk.long_used))
+            && chunk.spans.len() > 1
+        {
             let types = if chunk.same_type {
                 slice(&chunk.types, first.event_type)
             } else {
                 chunk.types.as_str()
             };
-            let ids = if chunk.same_id {
-                slice(&chunk.ids, first.id)
-            } else {
-                chunk.ids.as_str()
+            let ids = match long {
+                Some(long) if chunk.same_id && first.id == LONG => long.clone(),
+                _ if chunk.same_id => JsValue::from_str(slice(&chunk.ids, first.id)),
+                _ => JsValue::from_str(&chunk.ids),
             };
             let count = u32::try_from(chunk.spans.len()).unwrap_or(u32::MAX);
             if self
                 .dispatcher
-                .batch(types, ids, &chunk.datas, count, &origin)
+                .batch(types, &ids, &chunk.datas, count, &origin)
             {
                 return;
             }
@@ -289,7 +326,11 @@ impl Events {
                 continue;
             };
             if !matches!(&cached, Some((at, _)) if *at == span.id) {
-                cached = Some((span.id, JsValue::from_str(slice(&chunk.ids, span.id))));
+                let id = match long {
+                    Some(long) if span.id == LONG => long.clone(),
+                    _ => JsValue::from_str(slice(&chunk.ids, span.id)),
+                };
+                cached = Some((span.id, id));
             }
             let Some((_, id)) = &cached else { continue };
             self.dispatcher.one(
