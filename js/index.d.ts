@@ -76,7 +76,7 @@ export interface StreamError extends Error {
 /** What `stream()` returns: an async iterator that also counts what it dropped. */
 export interface StreamIterator<T> extends AsyncIterableIterator<StreamItem<T>> {
   /** Events dropped (oldest first) because 65,536 of them, or 64 Mi characters of their
-   *  text, were already waiting to be read. */
+   *  text (data, type and id), were already waiting to be read. */
   readonly dropped: number;
 }
 
@@ -112,14 +112,14 @@ export interface TypedMessage<T> {
 /**
  * What `events(type)` returns: an async iterator that also counts what it dropped. It
  * holds at most 1,024 events its reader has not taken yet, and 16 Mi characters of
- * their text; past that the oldest go first, and `dropped` counts them. Leaving a `for await` loop removes its callback;
+ * their text (data, type and id); past that the oldest go first, and `dropped` counts them. Leaving a `for await` loop removes its callback;
  * an iterator dropped without `return()` has it removed once garbage-collected (one
  * whose `next()` waits is held until that settles: an event of its type, or the
  * close).
  */
 export interface TypedMessageIterator<T> extends AsyncIterableIterator<TypedMessage<T>> {
   /** Events dropped (oldest first) because 1,024 of them, or 16 Mi characters of their
-   *  text, were already waiting to be read. */
+   *  text (data, type and id), were already waiting to be read. */
   readonly dropped: number;
 }
 

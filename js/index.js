@@ -94,7 +94,7 @@ const OPEN = 1;
 const CLOSED = 2;
 
 /** What an `events()` iterator holds for a reader that is behind: 1,024 events, and
- *  16 Mi characters of their text; past either the oldest go first, counted in the
+ *  16 Mi characters of their text (data, type and id); past either the oldest go first, counted in the
  *  iterator's `dropped`. */
 const ITERATOR_CAPACITY = 1024;
 const ITERATOR_CHARS = 1 << 24;
@@ -105,7 +105,9 @@ const ITERATOR_CHARS = 1 << 24;
  * parsed value no longer tells it). Past either bound the oldest go, counted in
  * `dropped`; the newest stays, however large (`maxEventSize` caps one event). Read at
  * a head index: `Array#shift` copies the array once it is long (0.1 ms an event at
- * 65,536 in V8).
+ * 65,536 in V8). An event's type and id count too (one with no data can carry a long
+ * one); an id counts once for the events in a row that carry it, which share its
+ * string.
  */
 class Backlog {
   constructor(count, chars) {
@@ -116,13 +118,19 @@ class Backlog {
     this.head = 0;
     this.held = 0;
     this.dropped = 0;
+    this.lastId = '';
   }
 
   get length() {
     return this.items.length - this.head;
   }
 
-  push(value, size) {
+  push(value, size, meta) {
+    size += meta.type.length;
+    if (meta.lastEventId !== this.lastId) {
+      size += meta.lastEventId.length;
+      this.lastId = meta.lastEventId;
+    }
     this.items.push(value);
     this.sizes.push(size);
     this.held += size;
@@ -382,7 +390,7 @@ export class TypedEventSource extends EventTarget {
    * The events of `type` as an async iterator of `{ data, meta }` (data parsed as
    * JSON; decode errors go to onDecodeError). It ends when the source closes;
    * leaving the loop removes its callback. It holds at most 1,024 events a reader has
-   * not taken yet, and 16 Mi characters of their text: past that the oldest go,
+   * not taken yet, and 16 Mi characters of their text (data, type and id): past that the oldest go,
    * counted in the iterator's `dropped`.
    */
   events(type) {
@@ -552,7 +560,7 @@ function feed(feeding) {
       if (!feeding.waiting.length) feeding.pin = null;
       return;
     }
-    feeding.queue.push(value, size);
+    feeding.queue.push(value, size, meta);
   });
 }
 
@@ -687,7 +695,7 @@ function wake(answer) {
 /** The `onAny` callback of a `stream()`'s `answer`. */
 function answered(answer) {
   return sized((data, meta, size) => {
-    answer.queue.push({ data, meta }, size);
+    answer.queue.push({ data, meta }, size, meta);
     wake(answer);
   });
 }

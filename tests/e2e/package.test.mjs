@@ -938,6 +938,40 @@ async function apiChecks(browser, site) {
     return `decoded: on ${got.on.decoded}, with onAny ${got.withAny.decoded}`;
   });
 
+  // Regression (2026-12-06): the iterators weighed an event by its data alone, so events
+  // with no data and a long id of their own each counted 0 (1,024 of 1 MB ids held for
+  // a slow reader, against the documented 16 Mi characters). The type and id count now,
+  // and an id the events in a row share counts once (counted per event, the events
+  // after one long id would push each other out).
+  await runner.check("events(): an event's id counts toward the backlog's characters, once for the events that share it", async () => {
+    const got = await inPage(async () => {
+      await window.packageInit();
+      const own = Array.from({ length: 30 }, (_, i) => `id: ${String(i + 1).padStart(2, '0')}${'y'.repeat(999_990)}\ndata: ${i + 1}\n\n`);
+      window.mockFetchOnce(own);
+      const a = new TypedEventSource('/events?channel=backlog-ids', { transport: 'fetch' });
+      const own30 = a.events('message');
+      let seenA = 0;
+      a.on('message', () => { seenA += 1; });
+      await window.until('the 30 events', () => seenA === 30, 20_000);
+      a.close();
+      const held = [];
+      for await (const { data } of own30) held.push(data);
+      window.mockFetchOnce([`id: ${'z'.repeat(999_990)}\ndata: 0\n\n`, ...Array.from({ length: 999 }, (_, i) => `data: ${i + 1}\n\n`)]);
+      const b = new TypedEventSource('/events?channel=backlog-shared-id', { transport: 'fetch' });
+      const shared = b.events('message');
+      let seenB = 0;
+      b.on('message', () => { seenB += 1; });
+      await window.until('the 1,000 events', () => seenB === 1000, 20_000);
+      b.close();
+      let count = 0;
+      for await (const _ of shared) count += 1;
+      return { own: { dropped: own30.dropped, held: held.length, first: held[0], last: held.at(-1) }, shared: { dropped: shared.dropped, held: count } };
+    });
+    // 16 Mi characters hold 16 of the 1 MB ids: the 14 oldest go.
+    same(got.own, { dropped: 14, held: 16, first: 15, last: 30 }, 'events with a long id each');
+    same(got.shared, { dropped: 0, held: 1000 }, 'events that share one long id');
+  });
+
   // Regression (2026-12-06): on native, each event after a long id copied it into
   // wasm and compared it there: 2,000 events after a 900 KB id took 8 s in Chromium,
   // whose own EventSource takes 1.7 s. The id is compared in JavaScript now, and
