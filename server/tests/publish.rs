@@ -121,6 +121,27 @@ async fn invalid_bodies_are_400() {
     for (body, mentions) in cases {
         assert_error(&server, json_ct, body.as_bytes(), 400, mentions).await;
     }
+    // Regression (a review): an id of any length was held, and each resume compared
+    // the client's Last-Event-ID with every held id under the store's lock (1,000 ids
+    // of 64 KB, equal in length: 65 MB a connect). Ids are bounded now.
+    let ok = format!(
+        r#"{{"channel": "news", "id": "{}", "data": 1}}"#,
+        "a".repeat(1024)
+    );
+    let (status, answer) = server.publish_raw(json_ct, ok.into_bytes()).await;
+    assert_eq!(status, 200, "an id of 1,024 bytes: {answer}");
+    let long = format!(
+        r#"{{"channel": "news", "id": "{}", "data": 1}}"#,
+        "a".repeat(1025)
+    );
+    assert_error(
+        &server,
+        json_ct,
+        long.as_bytes(),
+        400,
+        "over the limit of 1024",
+    )
+    .await;
     let long = format!(r#"{{"channel": "{}", "data": 1}}"#, "a".repeat(65));
     assert_error(
         &server,

@@ -144,7 +144,10 @@ pub(crate) fn stream_key(channel: &str) -> String {
 /// Redis orders ids; `None` if it is not one.
 pub(crate) fn parse_stream_id(id: &str) -> Option<(u64, u64)> {
     let (ms, seq) = id.split_once('-').unwrap_or((id, "0"));
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    // At most a u64's 20 digits: Redis refuses a longer id (leading zeros too), which
+    // read as Redis being down (a 503 that ends an EventSource for good), where an id
+    // not held gets a `reset`.
+    let digits = |s: &str| !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
     if !digits(ms) || !digits(seq) {
         return None;
     }
@@ -1979,6 +1982,19 @@ mod tests {
         assert!(parse_stream_id("5-2") > parse_stream_id("5-1"));
         for bad in ["", "-", "a-1", "1-", "1-2-3", "+1", "1 "] {
             assert_eq!(parse_stream_id(bad), None, "{bad}");
+        }
+        // Regression (a review): leading zeros past a u64's 20 digits made an id Redis
+        // refuses ("Invalid stream ID"), which the resume read as Redis down (a 503):
+        // such an id is not one Redis can hold, so it is not held (a `reset`).
+        assert_eq!(
+            parse_stream_id(&format!("{}1-0", "0".repeat(19))),
+            Some((1, 0))
+        );
+        for bad in [
+            format!("{}1-0", "0".repeat(20)),
+            format!("1-{}1", "0".repeat(20)),
+        ] {
+            assert_eq!(parse_stream_id(&bad), None, "{bad}");
         }
     }
 
