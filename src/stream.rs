@@ -22,8 +22,10 @@ use std::task::{Context, Poll, Waker};
 /// [`EventSource::subscribe_with_capacity`](crate::EventSource::subscribe_with_capacity)).
 /// A consumer that falls that far behind loses the oldest queued events, not memory:
 /// [`dropped`](Self::dropped) counts them, so it can tell and, say, reload. The bound
-/// is in events. On the fetch transport it is, in bytes, the capacity times
-/// [`max_event_size`](crate::Options::max_event_size) (1 MiB by default), so lower one
+/// is in events. On the fetch transport it is, in bytes, the capacity times twice
+/// [`max_event_size`](crate::Options::max_event_size) (1 MiB by default): that caps an
+/// event's data, type and id, and each message also owns the last event id it carries,
+/// which an event without an `id:` of its own repeats from an earlier one. So lower one
 /// of them for a feed of large events and a consumer that may stall; on native the
 /// browser bounds no event's size, so only the capacity does.
 ///
