@@ -946,26 +946,22 @@ async function apiChecks(browser, site) {
   await runner.check("events(): an event's id counts toward the backlog's characters, once for the events that share it", async () => {
     const got = await inPage(async () => {
       await window.packageInit();
-      const own = Array.from({ length: 30 }, (_, i) => `id: ${String(i + 1).padStart(2, '0')}${'y'.repeat(999_990)}\ndata: ${i + 1}\n\n`);
-      window.mockFetchOnce(own);
-      const a = new TypedEventSource('/events?channel=backlog-ids', { transport: 'fetch' });
-      const own30 = a.events('message');
-      let seenA = 0;
-      a.on('message', () => { seenA += 1; });
-      await window.until('the 30 events', () => seenA === 30, 20_000);
-      a.close();
-      const held = [];
-      for await (const { data } of own30) held.push(data);
-      window.mockFetchOnce([`id: ${'z'.repeat(999_990)}\ndata: 0\n\n`, ...Array.from({ length: 999 }, (_, i) => `data: ${i + 1}\n\n`)]);
-      const b = new TypedEventSource('/events?channel=backlog-shared-id', { transport: 'fetch' });
-      const shared = b.events('message');
-      let seenB = 0;
-      b.on('message', () => { seenB += 1; });
-      await window.until('the 1,000 events', () => seenB === 1000, 20_000);
-      b.close();
-      let count = 0;
-      for await (const _ of shared) count += 1;
-      return { own: { dropped: own30.dropped, held: held.length, first: held[0], last: held.at(-1) }, shared: { dropped: shared.dropped, held: count } };
+      // The chunks fed to an unread `events()` iterator: what it held once all came.
+      const backlog = async (chunks, count) => {
+        window.mockFetchOnce(chunks);
+        const es = new TypedEventSource(`/events?channel=backlog-${count}`, { transport: 'fetch' });
+        const it = es.events('message');
+        let seen = 0;
+        es.on('message', () => { seen += 1; });
+        await window.until(`the ${count} events`, () => seen === count, 20_000);
+        es.close();
+        const held = [];
+        for await (const { data } of it) held.push(data);
+        return { dropped: it.dropped, held };
+      };
+      const own = await backlog(Array.from({ length: 30 }, (_, i) => `id: ${String(i + 1).padStart(2, '0')}${'y'.repeat(999_990)}\ndata: ${i + 1}\n\n`), 30);
+      const shared = await backlog([`id: ${'z'.repeat(999_990)}\ndata: 0\n\n`, ...Array.from({ length: 999 }, (_, i) => `data: ${i + 1}\n\n`)], 1000);
+      return { own: { dropped: own.dropped, held: own.held.length, first: own.held[0], last: own.held.at(-1) }, shared: { dropped: shared.dropped, held: shared.held.length } };
     });
     // 16 Mi characters hold 16 of the 1 MB ids: the 14 oldest go.
     same(got.own, { dropped: 14, held: 16, first: 15, last: 30 }, 'events with a long id each');
