@@ -26,6 +26,13 @@ pub enum Transport {
 /// A callback that returns headers, run before every connection attempt.
 pub(crate) type HeaderFn = Rc<dyn Fn() -> Vec<(String, String)>>;
 
+/// How every shared group's name begins: the package and its version. The messages a
+/// group's members post one another may change from one version to the next, so tabs
+/// that run two versions (a deploy while tabs are open) make two groups, each with its
+/// own connection, and neither reads what it cannot.
+#[cfg(feature = "share")]
+pub(crate) const SHARE_PREFIX: &str = concat!("wasm-eventsource@", env!("CARGO_PKG_VERSION"), ":");
+
 /// The query parameter that carries the resume id on the native transport, unless
 /// [`Options::resume_param`] says otherwise.
 pub const DEFAULT_RESUME_PARAM: &str = "lastEventId";
@@ -472,8 +479,9 @@ impl Options {
     /// [`headers_with`](Self::headers_with) callback, only that there is one, since
     /// what it returns is known only as the leader connects: where tabs may stand for
     /// different users, put the user in the key; tabs that share a key get the events
-    /// the leader's `max_event_size` lets through, so give them the same one). One
-    /// tab, the leader (elected with the
+    /// the leader's `max_event_size` lets through, so give them the same one; tabs
+    /// that run two versions of this crate, as after a deploy, make two groups until
+    /// the old ones reload). One tab, the leader (elected with the
     /// Web Locks API), holds the connection; the others, followers, receive its events
     /// and states over a `BroadcastChannel` and run their handlers as if the events had
     /// come on their own connection (typed decoding, decode errors, ids and dedupe in
@@ -509,7 +517,8 @@ impl Options {
         self
     }
 
-    /// The name a shared source's lock and channel are made from.
+    /// The name a shared source's lock and channel are made from: [`SHARE_PREFIX`],
+    /// then the key.
     #[cfg(feature = "share")]
     pub(crate) fn share_name(&self, url: &str) -> Option<String> {
         let key = self.share.as_deref()?;
@@ -520,9 +529,9 @@ impl Options {
         if !key.is_empty() {
             // A group is one transport whatever its key: a fetch source that followed a
             // native leader would get only the types listened for, with false gaps.
-            return Some(["wasm-eventsource:key:", transport, ":", key].concat());
+            return Some([SHARE_PREFIX, "key:", transport, ":", key].concat());
         }
-        let mut name = String::from("wasm-eventsource:");
+        let mut name = String::from(SHARE_PREFIX);
         let method = self.method.to_ascii_uppercase();
         let parts = [
             url,
@@ -795,6 +804,25 @@ mod tests {
                 .share_name(url)
         };
         assert_ne!(keyed(Transport::Native), keyed(Transport::Fetch));
+    }
+
+    #[cfg(feature = "share")]
+    #[test]
+    fn tabs_of_two_versions_of_the_package_make_two_groups() {
+        // What broke: a group's name held no version, so after a deploy a new tab
+        // followed a leader of the old build (or led its followers) whatever messages
+        // each posted: a change to their format would lose the events between them.
+        let url = "https://example.com/events";
+        let version = concat!("@", env!("CARGO_PKG_VERSION"), ":");
+        let default = Options::new().share_across_tabs(true).share_name(url);
+        let keyed = Options::new().share_key("user-1").share_name(url);
+        for name in [default, keyed] {
+            let name = name.unwrap_or_default();
+            assert!(
+                name.starts_with("wasm-eventsource") && name.contains(version),
+                "{name} does not name the version"
+            );
+        }
     }
 
     #[cfg(feature = "share")]

@@ -696,10 +696,11 @@ async fn a_leader_posts_a_chunks_comments_in_their_place_among_its_events() {
     let key = token("share-comments");
     let eval = |code: &str| js_sys::eval(code).expect("the test's JavaScript runs");
     eval(&format!(
-        "window.__order = []; window.__spy = new BroadcastChannel('wasm-eventsource:key:fetch:{key}'); \
+        "window.__order = []; window.__spy = new BroadcastChannel('wasm-eventsource@{version}:key:fetch:{key}'); \
          window.__spy.onmessage = (e) => {{ if (!Array.isArray(e.data)) return; \
          if (e.data[0] === 'c') window.__order.push('c:' + e.data[1].trim()); \
-         if (e.data[0] === 'e') window.__order.push('e:' + e.data[1].filter((_, i) => i % 5 === 2).join()); }};"
+         if (e.data[0] === 'e') window.__order.push('e:' + e.data[1].filter((_, i) => i % 5 === 2).join()); }};",
+        version = env!("CARGO_PKG_VERSION"),
     ));
     let source =
         EventSource::with_options(&url("/scenario/comments"), fetch().share_key(key.as_str()))
@@ -732,9 +733,10 @@ async fn a_leader_whose_handler_closes_it_still_shares_what_it_delivered() {
     let key = token("share-close");
     let eval = |code: &str| js_sys::eval(code).expect("the test's JavaScript runs");
     eval(&format!(
-        "window.__posted = []; window.__spy = new BroadcastChannel('wasm-eventsource:key:fetch:{key}'); \
+        "window.__posted = []; window.__spy = new BroadcastChannel('wasm-eventsource@{version}:key:fetch:{key}'); \
          window.__spy.onmessage = (e) => {{ if (Array.isArray(e.data) && e.data[0] === 'e') \
-         window.__posted.push(e.data[1].filter((_, i) => i % 5 === 1).map((d) => JSON.parse(d).seq)); }};"
+         window.__posted.push(e.data[1].filter((_, i) => i % 5 === 1).map((d) => JSON.parse(d).seq)); }};",
+        version = env!("CARGO_PKG_VERSION"),
     ));
     let target = url("/scenario/burst/5?event=chat&then=idle");
     let leader =

@@ -8,8 +8,11 @@
 
 import { artifactPath, createRunner, launchBrowser, unique, waitUntil, watchPageErrors } from './lib.mjs';
 import { servePackage } from '../package/page.mjs';
+import { readFileSync } from 'node:fs';
 
 const run = createRunner();
+/** How the names of this build's groups begin: the crate's name and version. */
+const GROUP = `wasm-eventsource@${readFileSync(new URL('../../Cargo.toml', import.meta.url), 'utf8').match(/^version = "([^"]+)"/m)[1]}:`;
 const base = await run.startup({ paths: ['/health'] });
 
 /** The open `/events` streams of `channel` now. */
@@ -280,15 +283,15 @@ if (base) {
     /** Runs `post(group)` in `page`, `group` a `BroadcastChannel` of the sharing group
      *  its source is in: as any other script of the origin may post on it. */
     const asAnotherScript = (page, post) =>
-      page.evaluate(async (post) => {
+      page.evaluate(async ([post, prefix]) => {
         const { held } = await navigator.locks.query();
-        const group = new BroadcastChannel(held.map((l) => l.name).find((n) => n.startsWith('wasm-eventsource:')));
+        const group = new BroadcastChannel(held.map((l) => l.name).find((n) => n.startsWith(prefix)));
         try {
           await new Function('group', `return (${post})(group)`)(group);
         } finally {
           group.close();
         }
-      }, post.toString());
+      }, [post.toString(), GROUP]);
 
     /** A group of one page that has had three events, and a page (opened with `extra`
      *  options) that joins it after them and takes the group's last id. */
@@ -1306,6 +1309,31 @@ if (base) {
       });
     });
 
+    await run.check('a tab of an earlier build that holds its group leads no tab of this build', async () => {
+      // What broke: a group's name held no version, so after a deploy a new tab
+      // followed a leader of the build before whatever that leader posted: a change to
+      // the messages' format between two versions lost every event in between. Here a
+      // tab of a build before versioned names (posting nothing) held a key's group.
+      return inContext(async (context) => {
+        const channel = unique('share-version');
+        const old = await context.newPage();
+        await old.goto(`${site.origin}/tests/package/page.html`);
+        await old.evaluate(
+          (name) => new Promise((held) => navigator.locks.request(name, () => (held(), new Promise(() => {})))),
+          `wasm-eventsource:key:native:${channel}`,
+        );
+        const page = await openMember(context, site, channel, 'native', ['chat'], channel);
+        await waitUntil(page, 'the new tab to lead a group of its own', () => window.src.shareRole === 'leader' && window.src.readyState === 1);
+        await publish(channel, 'chat', 3);
+        await allReceived([page], 3);
+        const held = await page.evaluate(async () => (await navigator.locks.query()).held.map((l) => l.name));
+        const own = `${GROUP}key:native:${channel}`;
+        if (!held.includes(own)) throw new Error(`no lock named ${own} among ${JSON.stringify(held)}`);
+        await noPageErrors([page]);
+        return `leads ${own}`;
+      });
+    });
+
     await run.check("native: a leader that gets the group's end from the one before it closes with it", async () => {
       // What broke: a member granted the lock before it read the last leader's
       // "closed for good" (a 204, say) ignored it as a leader and connected again.
@@ -1319,7 +1347,7 @@ if (base) {
           const other = new BroadcastChannel(name);
           other.postMessage(['s', 'x', '204']);
           other.close();
-        }, `wasm-eventsource:key:native:${channel}`);
+        }, `${GROUP}key:native:${channel}`);
         const closed = await waitUntil(page, 'the leader to close', () => window.src.readyState === 2 && window.src.state);
         if (closed.reason !== 'no-content') throw new Error(`closed with ${JSON.stringify(closed)}`);
         const end = Date.now() + 5000;

@@ -38,8 +38,8 @@ export interface TypedEventSourceOptions {
   /**
    * One connection for the tabs of this origin: `true` shares it with the sources of
    * the same URL and request options, a string with those of the same key (and
-   * transport). One tab
-   * (the leader, elected with Web Locks) holds the connection; the others receive its
+   * transport; tabs that run two versions of the package, as after a deploy, make
+   * two groups). One tab (the leader, elected with Web Locks) holds the connection; the others receive its
    * events over a BroadcastChannel and run their callbacks as if on their own
    * connection. When the leader closes or its tab goes, another tab connects, resuming
    * after the group's last event: every tab sees a reconnection (`reconnecting`, an
