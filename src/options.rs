@@ -317,8 +317,11 @@ impl Options {
 
     /// In [request mode](Self::request), sends the request again after a cut in an
     /// answer that carried no ids (so the server cannot resume it): the answer starts
-    /// over, and the server may bill it twice. Defaults to `false`: such a cut closes
-    /// with [`CloseReason::Interrupted`](crate::CloseReason::Interrupted).
+    /// over, and the server may bill it twice. Each send counts as one attempt of the
+    /// [`ReconnectPolicy`], however much the cut answer delivered, so its
+    /// [`max_attempts`](ReconnectPolicy::max_attempts) bounds them. Defaults to
+    /// `false`: such a cut closes with
+    /// [`CloseReason::Interrupted`](crate::CloseReason::Interrupted).
     pub fn retry_request(mut self, yes: bool) -> Self {
         self.retry_request = yes;
         self

@@ -486,6 +486,32 @@ async fn retry_request_sends_a_cut_answer_again_when_asked() {
 }
 
 #[wasm_bindgen_test]
+async fn retry_request_sends_an_answer_cut_every_time_as_often_as_the_policy_allows() {
+    // What broke: each cut answer had delivered events, so it counted as a healthy
+    // connection and the retry count started again: an answer cut at the same point
+    // every time (a function's time limit shorter than the answer) was sent again for
+    // ever, each send a new, perhaps billed answer, whatever `max_attempts` said.
+    let token = token("llm-retry-bound");
+    let answer = request::<Value>(
+        &llm(
+            "openai-chat",
+            &format!("cut_after=2&cuts=100&tokens=6&pace_ms=2&token={token}"),
+        ),
+        post("openai-chat")
+            .reconnect_policy(exact_policy(5).max_attempts(2))
+            .retry_request(true),
+    );
+    let (events, errors) = read_all(answer).await;
+    match &errors[..] {
+        [RequestError::Closed(CloseReason::GaveUp { attempts: 2, .. })] => {}
+        other => panic!("{other:?}"),
+    }
+    // The first send and the two retries, each cut after two events.
+    assert_eq!(events.len(), 3 * 2);
+    assert_eq!(posts(&token).await.len(), 3);
+}
+
+#[wasm_bindgen_test]
 async fn an_api_error_closes_with_its_status_and_json_body() {
     // Regression: a 429 or 400 closed with the status alone; the JSON error the API put
     // in the body, which says why, was dropped.

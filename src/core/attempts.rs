@@ -64,6 +64,15 @@ impl Attempts {
         })
     }
 
+    /// The connection open now made no progress, whatever it delivered and however
+    /// long it ran (a request's answer cut and sent again from its start): its end
+    /// does not end the streak, so the policy's `max_attempts` and `max_elapsed`
+    /// bound the sends.
+    #[cfg(any(feature = "fetch", test))]
+    pub fn no_progress(&mut self) {
+        self.opened_at = None;
+    }
+
     /// The connection was lost at `now`; returns the number of the retry to come
     /// (from 1).
     pub fn lost(&mut self, now: f64) -> u32 {
@@ -124,6 +133,27 @@ impl Attempts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connection_that_made_no_progress_does_not_end_the_streak() {
+        let mut attempts = Attempts::default();
+        assert_eq!(attempts.lost(0.0), 1);
+        // Events delivered, and open past HEALTHY_AFTER: healthy, unless it made no
+        // progress (its answer starts over).
+        attempts.opened(100.0);
+        attempts.event();
+        attempts.no_progress();
+        let later = 100.0 + HEALTHY_AFTER.as_millis() as f64 * 2.0;
+        assert_eq!(attempts.lost(later), 2);
+        assert_eq!(
+            attempts.failing_for(later),
+            Duration::from_millis(later as u64)
+        );
+        // The next one that progresses ends it.
+        attempts.opened(later);
+        attempts.event();
+        assert_eq!(attempts.lost(later + 1.0), 1);
+    }
 
     #[test]
     fn health_counts_failures_and_resets_after_a_healthy_connection() {

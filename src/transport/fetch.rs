@@ -159,6 +159,14 @@ impl Connector for FetchConnector {
             self.parser.end_of_stream();
             self.answered = None;
             let end = self.attempt(attempts).await;
+            // A request's answer that is sent again from its start (`retry_request`,
+            // no ids to resume from) made no progress, whatever it delivered: each send
+            // is one more attempt, so that the policy bounds them (each a new answer,
+            // perhaps billed). A healthy connection would start the count again, and
+            // an answer cut at the same point every time would be sent for ever.
+            if self.options.request && matches!(end, AttemptEnd::Failed(_)) && !self.resumable() {
+                attempts.borrow_mut().no_progress();
+            }
             self.answered = None;
             self.parser.end_of_stream();
             end
@@ -184,16 +192,20 @@ impl Connector for FetchConnector {
 const ERROR_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl FetchConnector {
+    /// Whether a request's answer, cut, can resume where it broke off: the server sent
+    /// ids. (An id the caller gave, `last_event_id`, does not count: the server may not
+    /// know ids at all.)
+    fn resumable(&self) -> bool {
+        self.parser.saw_id() && !self.parser.last_event_id().is_empty()
+    }
+
     /// The body broke off (a network error, or the heartbeat timeout passed) after the
     /// response began. A subscription reconnects as the policy says. A request's
     /// answer does too when the server sent ids, and resumes after the last one
     /// delivered; without ids, sending the request again would start the answer over:
     /// that is only done when [`Options::retry_request`] asks for it.
     fn cut(&self, failure: Failure) -> AttemptEnd {
-        // An id the caller gave (`last_event_id`) does not count: the server may not
-        // know ids at all.
-        let resumable = self.parser.saw_id() && !self.parser.last_event_id().is_empty();
-        if !self.options.request || resumable || self.options.retry_request {
+        if !self.options.request || self.resumable() || self.options.retry_request {
             return AttemptEnd::Failed(failure);
         }
         AttemptEnd::Fatal(CloseReason::Interrupted {

@@ -32,7 +32,9 @@ export interface TypedEventSourceOptions {
   doneData?: string | null;
   /**
    * Request mode: after a cut in an answer that carried no ids, send the request again
-   * (the answer starts over, and may be billed twice). Default `false`.
+   * (the answer starts over, and may be billed twice). Each send counts as one attempt
+   * of the `retry` policy, however much the cut answer delivered: `retry: {
+   * maxAttempts: 2 }` sends it at most twice more. Default `false`.
    */
   retryRequest?: boolean;
   /**
