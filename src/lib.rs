@@ -132,7 +132,9 @@ pub use decode::{DecodeError, Message};
 pub use error::{Error, JsError};
 pub use options::{Options, Transport, DEFAULT_RESUME_PARAM};
 #[cfg(feature = "fetch")]
-pub use request::{request, RequestError, RequestStream, REQUEST_STREAM_CAPACITY};
+pub use request::{
+    request, RequestError, RequestStream, REQUEST_STREAM_BYTES, REQUEST_STREAM_CAPACITY,
+};
 pub use source::{EventSource, Subscription, WeakEventSource};
 pub use stream::{EventStream, DEFAULT_STREAM_CAPACITY};
 

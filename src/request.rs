@@ -106,10 +106,16 @@ impl std::error::Error for RequestError {
 }
 
 /// How many items a [`RequestStream`] queues for a consumer that does not poll; past
-/// that the oldest go, counted by [`RequestStream::dropped`]. In bytes the bound is
-/// this times [`max_event_size`](crate::Options::max_event_size): an answer's events
-/// are small tokens, and a consumer that stalls on large ones should lower that.
+/// that the oldest go, counted by [`RequestStream::dropped`]. So do they past
+/// [`REQUEST_STREAM_BYTES`].
 pub const REQUEST_STREAM_CAPACITY: usize = 65_536;
+
+/// How many bytes of events a [`RequestStream`] queues for a consumer that does not
+/// poll (each event's data, type and the last event id it carries, which each item
+/// holds a copy of), but the newest; past that the oldest go, counted by
+/// [`RequestStream::dropped`]. A token's event in OpenAI's formats is about 250
+/// bytes of data: [`REQUEST_STREAM_CAPACITY`] of them are a quarter of this.
+pub const REQUEST_STREAM_BYTES: usize = 64 << 20;
 
 /// One request's answer as a [`Stream`]: made by [`request`].
 #[must_use = "streams do nothing unless polled; dropping one aborts the request"]
@@ -122,12 +128,14 @@ pub struct RequestStream<T> {
 
 impl<T: DeserializeOwned + 'static> RequestStream<T> {
     fn open(source: EventSource) -> Self {
-        let shared = Rc::new(RefCell::new(Queue::new(REQUEST_STREAM_CAPACITY)));
+        let queue = Queue::new(REQUEST_STREAM_CAPACITY).with_max_bytes(REQUEST_STREAM_BYTES);
+        let shared = Rc::new(RefCell::new(queue));
         let events = {
             let shared = Rc::clone(&shared);
             source.on_any_raw_event(move |raw| {
+                let bytes = raw.data().len() + raw.event_type().len() + raw.last_event_id().len();
                 let item = raw.decode::<T>().map_err(RequestError::Decode);
-                update(&shared, |q| q.push(item));
+                update(&shared, |q| q.push_weighed(item, bytes));
             })
         };
         let state = {
@@ -169,7 +177,8 @@ impl<T: DeserializeOwned + 'static> RequestStream<T> {
 
 impl<T> RequestStream<T> {
     /// How many items were dropped, oldest first, because more than
-    /// [`REQUEST_STREAM_CAPACITY`] waited for a consumer that did not poll.
+    /// [`REQUEST_STREAM_CAPACITY`] items, or [`REQUEST_STREAM_BYTES`] of them, waited
+    /// for a consumer that did not poll.
     pub fn dropped(&self) -> u64 {
         self.shared.borrow().dropped
     }

@@ -56,11 +56,15 @@ pub struct EventStream<T> {
 pub const DEFAULT_STREAM_CAPACITY: usize = 1024;
 
 /// The queue between a stream adapter's handlers and its `poll_next`: at most
-/// `capacity` items (past that the oldest go, counted in `dropped`), and whether more
-/// can come. [`EventStream`] and [`RequestStream`](crate::RequestStream) share it.
+/// `capacity` items, and items of at most `max_bytes` bytes (as the pusher weighs
+/// them) but the newest; past either the oldest go, counted in `dropped`. And whether
+/// more can come. [`EventStream`] and [`RequestStream`](crate::RequestStream) share it.
 pub(crate) struct Queue<I> {
-    items: VecDeque<I>,
+    /// Each item with its weight.
+    items: VecDeque<(I, usize)>,
     capacity: usize,
+    bytes: usize,
+    max_bytes: usize,
     pub(crate) dropped: u64,
     pub(crate) ended: bool,
     waker: Option<Waker>,
@@ -72,24 +76,46 @@ impl<I> Queue<I> {
         Queue {
             items: VecDeque::new(),
             capacity: capacity.max(1),
+            bytes: 0,
+            max_bytes: usize::MAX,
             dropped: 0,
             ended: false,
             waker: None,
         }
     }
 
+    /// The queue, holding items of at most `max_bytes` bytes but the newest (see
+    /// [`push_weighed`](Self::push_weighed)).
+    #[cfg(any(feature = "fetch", test))]
+    pub(crate) fn with_max_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_bytes = max_bytes;
+        self
+    }
+
     /// Queues `item`, dropping the oldest when full.
     pub(crate) fn push(&mut self, item: I) {
-        if self.items.len() >= self.capacity {
-            self.items.pop_front();
-            self.dropped = self.dropped.saturating_add(1);
+        self.push_weighed(item, 0);
+    }
+
+    /// Queues `item`, which weighs `bytes`, dropping the oldest while more than the
+    /// capacity or the bytes are held (the newest stays, whatever it weighs).
+    pub(crate) fn push_weighed(&mut self, item: I, bytes: usize) {
+        self.items.push_back((item, bytes));
+        self.bytes = self.bytes.saturating_add(bytes);
+        while self.items.len() > 1
+            && (self.items.len() > self.capacity || self.bytes > self.max_bytes)
+        {
+            if let Some((_, weight)) = self.items.pop_front() {
+                self.bytes -= weight;
+                self.dropped = self.dropped.saturating_add(1);
+            }
         }
-        self.items.push_back(item);
     }
 
     /// `Stream::poll_next`: the oldest item, `None` once ended and empty.
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<I>> {
-        if let Some(item) = self.items.pop_front() {
+        if let Some((item, weight)) = self.items.pop_front() {
+            self.bytes -= weight;
             return Poll::Ready(Some(item));
         }
         if self.ended {
@@ -177,5 +203,46 @@ impl<T> std::fmt::Debug for EventStream<T> {
             .field("dropped", &q.dropped)
             .field("closed", &q.ended)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::task::Waker;
+
+    fn drain<I>(queue: &mut Queue<I>) -> Vec<I> {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut out = Vec::new();
+        while let Poll::Ready(Some(item)) = queue.poll(&mut cx) {
+            out.push(item);
+        }
+        out
+    }
+
+    #[test]
+    fn a_queue_drops_the_oldest_past_its_count_or_its_bytes() {
+        let mut queue = Queue::new(3);
+        for n in 0..5 {
+            queue.push(n);
+        }
+        assert_eq!((drain(&mut queue), queue.dropped), (vec![2, 3, 4], 2));
+
+        // What broke: a request's stream was bounded in items only, and each item
+        // holds its own copy of the id it carries: tokens after a 1 MiB id cost a MiB
+        // each, and 4,000 of them, queued, were all of wasm32's memory.
+        let mut queue = Queue::new(100).with_max_bytes(10);
+        for n in 0..5 {
+            queue.push_weighed(n, 4);
+        }
+        assert_eq!((drain(&mut queue), queue.dropped), (vec![3, 4], 3));
+        // What was taken weighs nothing any more, and the newest stays whatever it
+        // weighs.
+        queue.push_weighed(5, 6);
+        queue.push_weighed(6, 4);
+        queue.push_weighed(7, 50);
+        assert_eq!((drain(&mut queue), queue.dropped), (vec![7], 5));
+        queue.push_weighed(8, 10);
+        assert_eq!(drain(&mut queue), vec![8]);
     }
 }

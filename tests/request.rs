@@ -512,6 +512,48 @@ async fn retry_request_sends_an_answer_cut_every_time_as_often_as_the_policy_all
 }
 
 #[wasm_bindgen_test]
+async fn a_stream_not_read_holds_its_bytes_not_an_id_per_event() {
+    // What broke: the stream was bounded in items only (65,536), and each item owns a
+    // copy of the last event id it carries: events after a 1 MB id cost a MB each,
+    // and a few thousand of them, unread, were all of wasm32's memory.
+    let events = 300;
+    let mut answer = request::<Value>(
+        &url(&format!("/scenario/long-id?bytes=1000000&events={events}")),
+        Options::new(),
+    );
+    wait_until("the oldest events dropped", 10_000, || answer.dropped() > 0).await;
+    // The last of them has come when the held and the dropped make them all.
+    let mut held = Vec::new();
+    let end = js_sys::Date::now() + 10_000.0;
+    while held.len() as u64 + answer.dropped() < events + 1 {
+        assert!(
+            js_sys::Date::now() < end,
+            "{} held, {} dropped",
+            held.len(),
+            answer.dropped()
+        );
+        match futures::FutureExt::now_or_never(answer.next()) {
+            Some(Some(item)) => held.push(item.expect("an event")),
+            Some(None) => panic!("the answer ended"),
+            None => TimeoutFuture::new(10).await,
+        }
+    }
+    let bytes: usize = held
+        .iter()
+        .map(|m| m.last_event_id.len() + m.event_type.len() + m.data.to_string().len())
+        .sum();
+    assert!(
+        bytes <= wasm_eventsource::REQUEST_STREAM_BYTES + 1_000_100,
+        "{} events held, {bytes} bytes",
+        held.len()
+    );
+    assert_eq!(
+        held.last().map(|m| m.data["n"].as_u64()),
+        Some(Some(events))
+    );
+}
+
+#[wasm_bindgen_test]
 async fn an_api_error_closes_with_its_status_and_json_body() {
     // Regression: a 429 or 400 closed with the status alone; the JSON error the API put
     // in the body, which says why, was dropped.
