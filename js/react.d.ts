@@ -41,8 +41,10 @@ export interface EventListOptions {
 /**
  * The latest event of `type` from `url`, its data typed `T` (nothing checks the shape
  * at run time). One connection per URL and options (compared by value, so an inline
- * object is fine), shared by the hooks mounted with the same (a closed one is not
- * handed to a hook mounted later: a keyed remount opens its own); closed on unmount,
+ * object is fine), shared by the hooks mounted with the same (one that closed and that
+ * every hook left is not handed to a hook mounted later: a keyed remount opens its own;
+ * one another hook still holds is shared as it is, a failure or a completed answer,
+ * and `reconnect()` opens it again for all of them); closed on unmount,
  * replaced when the URL or options change. On the server: `connecting`, nothing opened.
  */
 export function useEventSource<T = unknown>(

@@ -5,8 +5,10 @@
 //
 // - One connection per URL and options, shared by the hooks mounted with equal ones
 //   (js/shared.js: a module-level registry with reference counts, so no provider to
-//   mount; a closed one is not handed to a hook mounted later, which opens its own). Options are compared by value, so an inline options object does not
-//   reconnect on every render.
+//   mount; a closed one that every hook left is not handed to a hook mounted later,
+//   which opens its own; one still held is shared, failure and all, and `reconnect()`
+//   opens it again for all). Options are compared by value, so an inline options
+//   object does not reconnect on every render.
 // - Opened in an effect and released in its cleanup: closed on unmount, and a new
 //   connection when the URL or the options change. StrictMode's double effects leave
 //   one stream: the source is closed a task after its last user leaves, and the

@@ -101,7 +101,9 @@ function resolved(url) {
  * stream, or a request's answer, which is not sent again); once closed (`close()`, an
  * answer completed, a failure), only to one that left it (React StrictMode's second
  * mount, a Vue watcher's new event type): another hook (a keyed remount such as
- * "regenerate") opens its own, and sends its request again.
+ * "regenerate") opens its own, and sends its request again. One that a hook still
+ * holds is one connection for all its users, closed or not: a hook that comes gets it
+ * as it is (a failure shows in its `error`), and `reconnect()` opens it again for all.
  */
 export function acquire(key, options, owner) {
   let shared = entries.get(key);

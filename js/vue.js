@@ -6,7 +6,8 @@
 //   that differ by value, close the connection and open one for the new ones; the
 //   refs start over, so nothing of the old connection shows.
 // - The connection is shared with the other users of the same URL and options
-//   (js/shared.js; a closed one is not handed to a later user), and released in
+//   (js/shared.js; a closed one that every user left is not handed to a later user,
+//   one still held is shared, failure and all), and released in
 //   `onScopeDispose` (a component's unmount).
 // - On the server (SSR) it opens nothing and `state` stays `connecting`. A component
 //   that hydrates renders the same first, and shows the connection's state once

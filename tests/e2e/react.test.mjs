@@ -321,6 +321,47 @@ if (base) {
         await again.close();
       }
     });
+
+    await runner.check('request mode: while another component holds the answer, a remount shares it and reconnect() sends it again for both', async () => {
+      // The registry's rule for a closed connection still held (a review read the
+      // d.ts as the opposite): one connection for all its users; "regenerate" there
+      // is reconnect(), as the README says.
+      const token = unique('react-regenerate-held');
+      const again = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(again);
+        await again.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('react-answer')}`);
+        await waitUntil(again, 'the app', () => window.app);
+        await again.evaluate((t) => {
+          window.answerToken = t;
+          window.app.setAnswerStatus(true);
+          window.app.setAnswer(1);
+        }, token);
+        const shown = () => again.evaluate(() => [document.querySelector('#answer-badge')?.textContent, document.querySelector('#answer')?.textContent, document.querySelector('#answer-status')?.textContent]);
+        const completed = () =>
+          [...document.querySelectorAll('#answer-badge, #answer-status')].map((e) => e.textContent).join() === 'closed:completed,closed:completed' &&
+          document.querySelector('#answer').textContent === '3';
+        await waitUntil(again, 'the first answer', completed);
+        await again.evaluate(() => {
+          window.answerReconnect = null;
+          window.app.setAnswer(2);
+        });
+        // The remount shows the answer it shares, and sends nothing.
+        await waitUntil(again, 'the remount', () => typeof window.answerReconnect === 'function');
+        const remounted = await shown();
+        const once = (await server.log(token)).map((r) => r.method);
+        await again.evaluate(() => window.answerReconnect());
+        await server.until('the second request', async () => (await server.log(token)).map((r) => r.method), ['POST', 'POST']);
+        await server.until('the second answer to end', async () => (await server.log(token)).map((r) => r.open), [false, false]);
+        await waitUntil(again, 'the second answer in both', completed);
+        const got = JSON.stringify({ remounted, once });
+        if (got !== JSON.stringify({ remounted: ['closed:completed', '3', 'closed:completed'], once: ['POST'] })) throw new Error(`the page and the request log: ${got}`);
+        const unexpected = pageErrors.unexpected();
+        if (unexpected.length) throw new Error([...new Set(unexpected.map((e) => e.text))].slice(0, 3).join('\n'));
+      } finally {
+        await again.close();
+      }
+    });
   } finally {
     await site?.close();
     await browser.close();

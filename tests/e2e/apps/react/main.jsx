@@ -93,18 +93,32 @@ function Refused() {
  *  log), keyed by the attempt: a new key is a new component ("regenerate"), whose
  *  request goes again. */
 function Answer() {
-  const { state, data } = useEventSource(`${server}/scenario/burst/3?then=close&token=${window.answerToken}`, 'message', {
-    transport: 'fetch',
-    mode: 'request',
-    method: 'POST',
-    body: JSON.stringify({ prompt: 'the same one' }),
-  });
+  const { state, data, reconnect } = useAnswer();
+  useEffect(() => {
+    window.answerReconnect = reconnect;
+  }, [reconnect]);
   return (
     <section>
       <span id="answer-badge">{state.kind === 'closed' ? `closed:${state.reason}` : state.kind}</span>
       <span id="answer">{data === undefined ? '-' : String(data.seq)}</span>
     </section>
   );
+}
+
+/** The answer's request, as `Answer` and `AnswerStatus` make it: one connection. */
+function useAnswer() {
+  return useEventSource(`${server}/scenario/burst/3?then=close&token=${window.answerToken}`, 'message', {
+    transport: 'fetch',
+    mode: 'request',
+    method: 'POST',
+    body: JSON.stringify({ prompt: 'the same one' }),
+  });
+}
+
+/** The same request's state, in a component that stays while `Answer` is remounted. */
+function AnswerStatus() {
+  const { state } = useAnswer();
+  return <span id="answer-status">{state.kind === 'closed' ? `closed:${state.reason}` : state.kind}</span>;
 }
 
 /** Counts its effect's runs: 2 under StrictMode's double effects in development. */
@@ -121,8 +135,9 @@ function App() {
   const [late, setLate] = useState(false);
   const [refused, setRefused] = useState(false);
   const [answer, setAnswer] = useState(null);
+  const [answerStatus, setAnswerStatus] = useState(false);
   useEffect(() => {
-    window.app = { setChannel, setShown, setLate, setRefused, setAnswer };
+    window.app = { setChannel, setShown, setLate, setRefused, setAnswer, setAnswerStatus };
   }, []);
   const url = urlOf(channel);
   return (
@@ -131,6 +146,7 @@ function App() {
       <Probe />
       <p id="url">{url}</p>
       {refused ? <Refused /> : null}
+      {answerStatus ? <AnswerStatus /> : null}
       {answer === null ? null : <Answer key={answer} />}
       {shown ? (
         <>
