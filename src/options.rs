@@ -434,7 +434,9 @@ impl Options {
 
     /// Reconnects at once when the browser comes back `online`, and spends no attempt
     /// while `navigator.onLine` is false. The wait the server asked for (`retry:`,
-    /// `Retry-After`) is still kept. Defaults to `false`.
+    /// `Retry-After`) is still kept. In a worker, where Chromium fires no `online`, a
+    /// source that waits for the network looks at `navigator.onLine` every second.
+    /// Defaults to `false`.
     pub fn reconnect_on_online(mut self, yes: bool) -> Self {
         self.reconnect_on_online = yes;
         self

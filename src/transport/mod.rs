@@ -355,10 +355,20 @@ async fn wait(
     }
 }
 
-/// Waits while `blocked()` holds, waking on every page change. A `reconnect()` meanwhile
-/// ends the wait when `reconnect_ends_it` (and is kept for the connection it asks for),
-/// else it is dropped.
-async fn wait_while(control: &Control, blocked: impl Fn() -> bool, reconnect_ends_it: bool) {
+/// How often a wait for the network looks at `navigator.onLine` again where no event
+/// says it changed: in a worker, Chromium fires no `online` (the flag changes all the
+/// same).
+const OFFLINE_POLL: Duration = Duration::from_secs(1);
+
+/// Waits while `blocked()` holds, waking on every page change, and every `poll` if
+/// given. A `reconnect()` meanwhile ends the wait when `reconnect_ends_it` (and is kept
+/// for the connection it asks for), else it is dropped.
+async fn wait_while(
+    control: &Control,
+    blocked: impl Fn() -> bool,
+    reconnect_ends_it: bool,
+    poll: Option<Duration>,
+) {
     while blocked() {
         // (Asked before the wait as well: a `reconnect()` made before it began counts.)
         if control.reconnect.get() {
@@ -367,7 +377,12 @@ async fn wait_while(control: &Control, blocked: impl Fn() -> bool, reconnect_end
             }
             control.reconnect.set(false);
         }
-        control.changed.notified().await;
+        match poll {
+            Some(every) => {
+                select(pin!(control.changed.notified()), pin!(dom::sleep(every))).await;
+            }
+            None => control.changed.notified().await,
+        }
     }
 }
 
@@ -446,7 +461,7 @@ async fn drive(
                 }
             }
             attempts.borrow_mut().pause(dom::now());
-            wait_while(&control, dom::is_hidden, false).await;
+            wait_while(&control, dom::is_hidden, false, None).await;
             attempts.borrow_mut().resume(dom::now());
         }
         // (A `reconnect()` asked for connects all the same: the browser may be wrong
@@ -472,7 +487,9 @@ async fn drive(
                 }
             }
             attempts.borrow_mut().pause(dom::now());
-            wait_while(&control, dom::is_offline, true).await;
+            // (A page hears `online`; a worker looks again now and then.)
+            let poll = dom::document_target().is_none().then_some(OFFLINE_POLL);
+            wait_while(&control, dom::is_offline, true, poll).await;
             attempts.borrow_mut().resume(dom::now());
             if options.pause_when_hidden && dom::is_hidden() {
                 // The page went hidden while the network was away: pause first.

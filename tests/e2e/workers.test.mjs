@@ -92,6 +92,35 @@ if (base) {
     });
     await page?.close();
 
+    await runner.check('a worker\'s source that waits for the network connects once navigator.onLine is true, with no online event', async () => {
+      // What broke: the wait for the network woke only on `online`, which Chromium
+      // never fires on a worker's global scope (its navigator.onLine changes all the
+      // same): back online, a worker's source with reconnectOnOnline waited for good.
+      const offline = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(offline);
+        await offline.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('offline')}`);
+        await waitUntil(offline, 'the app', () => typeof window.startOffline === 'function');
+        const before = {};
+        for (const transport of ['fetch', 'native']) {
+          await offline.evaluate((t) => window.startOffline(t), transport);
+          // Read as it decides to wait, as the wait begins, and at least once more:
+          // the wait looks again with no event to wake it.
+          await waitUntil(offline, `the ${transport} source to look at the network again`, (t) => window.offline[t].reads >= 3, transport);
+          before[transport] = await offline.evaluate((t) => window.offline[t].states.join(), transport);
+          await offline.evaluate((t) => window.offline[t].send('online'), transport);
+          await waitUntil(offline, `the ${transport} source to open`, (t) => window.offline[t].states.includes('open'), transport);
+          await offline.evaluate((t) => window.offline[t].send('close'), transport);
+        }
+        if (JSON.stringify(before) !== JSON.stringify({ fetch: 'connecting', native: 'connecting' })) throw new Error(`while offline: ${JSON.stringify(before)}`);
+        const unexpected = pageErrors.unexpected();
+        if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
+        return 'both transports';
+      } finally {
+        await offline.close();
+      }
+    });
+
     await runner.check('before the wasm is ready: a source registers, removes, listens, rejects a bad option, closes', async () => {
       const token = unique('early');
       const early = await browser.newPage();

@@ -49,6 +49,23 @@ navigator.serviceWorker
   })
   .catch((e) => window.failures.push(`service: ${e.message}`));
 
+// A dedicated worker that starts offline (offline.js), for one transport:
+// `window.offline[transport]` has its source's states and how often it read
+// `navigator.onLine`; `window.offline[transport].send(kind)` sends it `online` or
+// `close`.
+window.offline = {};
+window.startOffline = (transport) => {
+  const seen = (window.offline[transport] = { states: [], reads: 0 });
+  const worker = new Worker(new URL('./offline.js', import.meta.url), { type: 'module' });
+  worker.addEventListener('message', (e) => {
+    if (e.data.kind === 'read') seen.reads = e.data.reads;
+    else seen.states.push(e.data.state);
+  });
+  worker.addEventListener('error', (e) => window.failures.push(`offline ${transport}: ${e.message}`));
+  worker.postMessage({ kind: 'open', url, transport });
+  seen.send = (kind) => worker.postMessage({ kind });
+};
+
 window.stop = (who) => {
   const close = { kind: 'close' };
   if (who === 'dedicated') dedicated.postMessage(close);

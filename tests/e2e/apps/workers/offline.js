@@ -1,0 +1,29 @@
+// A dedicated module worker whose `navigator.onLine` the test turns off and back on,
+// as Chromium does it in a worker: the flag changes, and no `online` event fires. It
+// starts offline; `open` opens a source with `reconnectOnOnline` (the transport
+// given), `online` brings the network back, `close` closes the source. Each read of
+// the flag is posted (`reads`), and each state of the source.
+import { TypedEventSource } from 'wasm-eventsource';
+
+let offline = true;
+let reads = 0;
+Object.defineProperty(self.navigator, 'onLine', {
+  configurable: true,
+  get: () => {
+    reads += 1;
+    self.postMessage({ kind: 'read', reads });
+    return !offline;
+  },
+});
+let es = null;
+self.addEventListener('message', (e) => {
+  const { kind, url, transport } = e.data;
+  if (kind === 'open') {
+    es = new TypedEventSource(url, { transport, reconnectOnOnline: true });
+    es.onState((state) => self.postMessage({ kind: 'state', state: state.kind }));
+  } else if (kind === 'online') {
+    offline = false;
+  } else if (kind === 'close') {
+    es?.close();
+  }
+});
