@@ -35,6 +35,8 @@ struct SeenInner {
     /// The URL of each render (of `Feed`).
     urls: Vec<String>,
     hook: Option<UseEventSourceHandle<Num>>,
+    /// The handle of each render (of `Feed`).
+    handles: Vec<UseEventSourceHandle<Num>>,
     second: Option<UseEventSourceHandle<Num>>,
 }
 
@@ -92,6 +94,7 @@ fn Feed(props: &Props) -> Html {
         seen.states.push(hook.state());
         seen.messages.push(hook.message().map(|m| m.data.n));
         seen.urls.push(props.url.to_string());
+        seen.handles.push(hook.clone());
         seen.hook = Some(hook.clone());
     }
     html! { <p>{ hook.message().map(|m| m.data.n) }</p> }
@@ -371,6 +374,54 @@ async fn a_new_url_shows_nothing_of_the_old_connection_until_its_own_events() {
         inner.states[first]
     );
     drop(inner);
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_handle_kept_from_the_render_that_brought_a_new_url_reads_its_connection() {
+    // What broke: the render that brings a new URL hides the old connection's values
+    // (a flag copied into its handle), and nothing cleared the flag once the effect
+    // opened the new connection: a handle kept from that render (an effect or callback
+    // keyed by the URL keeps exactly that one) read `Connecting` and no message for as
+    // long as the URL stayed, whatever its connection did.
+    let seen = Seen::default();
+    let mut app = yew::Renderer::<Feed>::with_root_and_props(
+        fresh_div(),
+        props(
+            &format!("/scenario/named?token={}", token("yew-kept-a")),
+            "chat",
+            &seen,
+        ),
+    )
+    .render();
+    seen.first_render().await;
+    wait_until("the first url's events", 5_000, || {
+        latest_n(&seen.hook()).is_some()
+    })
+    .await;
+    let new_url = format!("/scenario/named?token={}", token("yew-kept-b"));
+    app.update(props(&new_url, "chat", &seen));
+    wait_until("the new url's events", 5_000, || {
+        let inner = seen.0.borrow();
+        inner.urls.last().is_some_and(|u| u.ends_with(&new_url))
+            && latest_n(&seen.hook()).is_some()
+            && seen.hook().state().is_open()
+    })
+    .await;
+    let kept = {
+        let inner = seen.0.borrow();
+        let first = inner
+            .urls
+            .iter()
+            .position(|u| u.ends_with(&new_url))
+            .expect("a render with the new url");
+        inner.handles[first].clone()
+    };
+    assert_eq!(kept.state(), seen.hook().state());
+    assert_eq!(
+        kept.message().map(|m| m.data.n),
+        seen.hook().message().map(|m| m.data.n)
+    );
     app.destroy();
 }
 

@@ -86,10 +86,13 @@ pub struct UseEventSourceHandle<T> {
     source: Rc<RefCell<Option<EventSource>>>,
     /// Bumped by `reconnect` after a close: a dependency of the effect, so it reopens.
     generation: UseStateHandle<u32>,
-    /// Whether this render brings a URL, type or options other than the open
-    /// connection's: what the hook holds is that connection's until the effect opens the
-    /// new one, and is not shown.
-    stale: bool,
+    /// This render's number for its URL, type and options: the open connection's, or
+    /// one more when it brings others. Until the effect opens their connection
+    /// (`opened` reaches `key`), what the hook holds is the old one's, and is not
+    /// shown; from then on the handle reads the live values, as Yew's state handles do.
+    key: u64,
+    /// The number of the URL, type and options the open connection was opened for.
+    opened: Rc<RefCell<u64>>,
 }
 
 impl<T> Clone for UseEventSourceHandle<T> {
@@ -100,7 +103,8 @@ impl<T> Clone for UseEventSourceHandle<T> {
             error: self.error.clone(),
             source: Rc::clone(&self.source),
             generation: self.generation.clone(),
-            stale: self.stale,
+            key: self.key,
+            opened: Rc::clone(&self.opened),
         }
     }
 }
@@ -115,12 +119,20 @@ impl<T> std::fmt::Debug for UseEventSourceHandle<T> {
     }
 }
 
+impl<T> UseEventSourceHandle<T> {
+    /// Whether this handle's render brought a URL, type or options whose connection
+    /// the effect has not opened yet.
+    fn stale(&self) -> bool {
+        self.key > *self.opened.borrow()
+    }
+}
+
 impl<T: Clone> UseEventSourceHandle<T> {
     /// The connection state as of this render, as [`EventSource::on_state`] reports
     /// it. `Connecting { attempt: 0 }` until the connection opens, and in the render
     /// that brings a new URL (or event type, or options), before its connection opens.
     pub fn state(&self) -> ConnectionState {
-        if self.stale {
+        if self.stale() {
             return ConnectionState::Connecting { attempt: 0 };
         }
         (*self.state).clone()
@@ -137,7 +149,7 @@ impl<T: Clone> UseEventSourceHandle<T> {
     /// after a reconnect) render once, with the last of them. Code that must see every
     /// event registers a handler on [`source`](Self::source) instead.
     pub fn message(&self) -> Option<Message<T>> {
-        if self.stale {
+        if self.stale() {
             return None;
         }
         (*self.message).clone()
@@ -147,7 +159,7 @@ impl<T: Clone> UseEventSourceHandle<T> {
     /// arrives. Like [`message`](Self::message), it starts over at `None` with a new
     /// URL.
     pub fn error(&self) -> Option<DecodeError> {
-        if self.stale {
+        if self.stale() {
             return None;
         }
         (*self.error).clone()
@@ -267,8 +279,10 @@ where
     // This render's options: the connection's callbacks call theirs.
     let latest = use_mut_ref(|| options.clone());
     latest.replace(options.clone());
-    // What the open connection was opened for: the URL, the event type and the options.
+    // What the open connection was opened for: the URL, the event type and the options,
+    // and their number (see `UseEventSourceHandle::key`).
     let opened = use_mut_ref(|| None::<(String, String, Settings)>);
+    let opened_key = use_mut_ref(|| 0u64);
 
     let (url, event_type, settings) = (url.into(), event_type.into(), Settings(options));
     // Until the effect below opens this render's connection, what the hook holds is the
@@ -278,6 +292,8 @@ where
         .borrow()
         .as_ref()
         .is_some_and(|(u, t, s)| *u != url || *t != event_type || *s != settings);
+    let key = *opened_key.borrow() + u64::from(stale);
+    let opened_now = Rc::clone(&opened_key);
 
     let setters = Setters {
         state: state.setter(),
@@ -297,6 +313,7 @@ where
                 event_type.clone(),
                 Settings(settings.0.clone()),
             ));
+            *opened_now.borrow_mut() = key;
             if stale {
                 setters.message.set(None);
                 setters.error.set(None);
@@ -321,7 +338,8 @@ where
         error,
         source,
         generation,
-        stale,
+        key,
+        opened: opened_key,
     }
 }
 
