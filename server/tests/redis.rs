@@ -146,8 +146,16 @@ impl Reader {
     }
 
     async fn until_comment(&mut self, text: &str) {
-        while !self.comments.iter().any(|c| c == text) {
-            assert!(self.read(TIMEOUT).await, "stream ended waiting for {text}");
+        self.until_comments(text, 1).await;
+    }
+
+    /// Until the stream has had the comment `text` `n` times.
+    async fn until_comments(&mut self, text: &str, n: usize) {
+        while self.comments.iter().filter(|c| *c == text).count() < n {
+            assert!(
+                self.read(TIMEOUT).await,
+                "stream ended waiting for {text} ({n})"
+            );
         }
     }
 }
@@ -804,6 +812,39 @@ async fn redis_stopped_and_started_again_loses_no_acknowledged_event() {
     let replayed = resumed.until_events(50).await;
     assert_eq!(replayed[0].data, "10");
     assert_eq!(replayed[49].data, "59");
+}
+
+// Regression: once Redis was back, a new stream on a channel whose reader was down got
+// a 503 for as long as the reader's backoff had left (up to 5 s; a browser's
+// EventSource gives up for good on a 503); and a stream told "broker available" after a
+// recovery was not told "broker unavailable" when Redis went away again before the
+// reader had waited for entries once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_opened_as_redis_comes_back_is_served_and_each_outage_is_told() {
+    let mut redis = redis();
+    let b = instance(&redis).await;
+    let mut on_b = Reader::open(&b, "feed", None).await;
+    tokio::task::block_in_place(|| redis.stop_saving()).expect("stop redis");
+    on_b.until_comments("broker unavailable, retrying", 1).await;
+    // Down long enough that the reader waits seconds between its tries (from 100 ms,
+    // doubling: the try after about 6.3 s is followed by one 5 s later).
+    tokio::time::sleep(Duration::from_millis(6_500)).await;
+    tokio::task::block_in_place(|| redis.restart()).expect("restart redis");
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while health(&b).await.0 != 200 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "health never recovered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // (Asserts a 200.)
+    let _second = Reader::open(&b, "feed", None).await;
+    on_b.until_comments("broker available", 1).await;
+    // Redis goes away again while the reader waits for entries after its round.
+    tokio::task::block_in_place(|| redis.stop_saving()).expect("stop redis again");
+    on_b.until_comments("broker unavailable, retrying", 2).await;
+    assert!(!on_b.ended);
 }
 
 /// `target/flask-sse-venv` with `flask-sse` installed, created on first use and reused.

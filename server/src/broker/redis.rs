@@ -43,8 +43,10 @@
 //! Faults: commands time out after [`COMMAND_TIMEOUT`]; a publish or a new stream that
 //! cannot reach Redis gets a 503 with a JSON error. A reader that loses Redis sends
 //! `: broker unavailable, retrying` to its streams (which stay open), retries with
-//! backoff from [`BACKOFF_MIN`] to [`BACKOFF_MAX`], sends `: broker available` once it
-//! reads again, and goes on from its cursor, so nothing acknowledged is skipped. If
+//! backoff from [`BACKOFF_MIN`] to [`BACKOFF_MAX`] (a new stream of its channel has it
+//! try at once, and is answered by what it finds: Redis may be back before the backoff
+//! ends), sends `: broker available` once it reads again (and the unavailable comment
+//! again at the next loss), and goes on from its cursor, so nothing acknowledged is skipped. If
 //! Redis deleted (trimmed) entries after the reader's cursor before it read them, it
 //! ends its streams so that their clients resume by Last-Event-ID (and get a `reset`
 //! if that id is gone). The check is exact for trimming with Redis 7 and later: the
@@ -287,6 +289,9 @@ struct Reader {
     /// channel's streams, and counts them.
     newest: watch::Sender<u64>,
     state: watch::Receiver<ReaderState>,
+    /// Ends the reader's backoff: a stream that joins while it is down has it try
+    /// Redis now (the backoff may have grown to [`BACKOFF_MAX`]).
+    wake: tokio::sync::Notify,
 }
 
 impl Reader {
@@ -296,6 +301,7 @@ impl Reader {
             live: Mutex::new(LiveRing::new(total)),
             newest: watch::channel(0).0,
             state,
+            wake: tokio::sync::Notify::new(),
         }
     }
 
@@ -830,6 +836,16 @@ impl Broker for RedisBroker {
             // Live delivery starts at the reader's start point: wait until it has one,
             // so that the replay below reaches at least that far.
             let mut state = reader.state.clone();
+            if matches!(
+                *state.borrow_and_update(),
+                ReaderState::Down | ReaderState::Refused
+            ) {
+                // The reader waits out a backoff of up to BACKOFF_MAX between tries,
+                // and Redis may be back meanwhile (a 503 makes a browser's EventSource
+                // give up for good): have it try now, and answer with what it finds.
+                reader.wake.notify_one();
+                let _ = tokio::time::timeout(COMMAND_TIMEOUT, state.changed()).await;
+            }
             let ready = tokio::time::timeout(
                 COMMAND_TIMEOUT,
                 state.wait_for(|s| *s != ReaderState::Starting),
@@ -1419,10 +1435,15 @@ async fn run_reader(
                     // the reader out of the readers: see `LiveCursor`'s drop), so that
                     // the reader ends and closes its connection now. The cursor is
                     // where the round left it.
-                    Ok(Some(after)) => tokio::select! {
-                        result = wait_for_entries(c, &key, after, &mut polling) => result,
-                        () = reader.newest.closed() => Ok(()),
-                    },
+                    Ok(Some(after)) => {
+                        // The round told the streams when Redis was back: a failure
+                        // from here on is told again.
+                        down = false;
+                        tokio::select! {
+                            result = wait_for_entries(c, &key, after, &mut polling) => result,
+                            () = reader.newest.closed() => Ok(()),
+                        }
+                    }
                     Ok(None) => Ok(()),
                     Err(error) => Err(error),
                 }
@@ -1455,6 +1476,7 @@ async fn run_reader(
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
                     () = reader.newest.closed() => {}
+                    () = reader.wake.notified() => {}
                     _ = shutdown.wait_for(|s| *s) => break,
                 }
             }
