@@ -1580,6 +1580,61 @@ async fn a_hidden_page_pauses_the_connection_and_a_visible_one_resumes_it() {
 }
 
 #[wasm_bindgen_test]
+async fn a_page_hidden_before_the_first_connection_opens_waits_as_connecting() {
+    // What broke: hidden while its first request was in flight, a source reported
+    // `Reconnecting { cause: PageHidden }` (an `error` event in JavaScript), though no
+    // connection had been made or lost; hidden a moment before, it waited as
+    // `Connecting`.
+    js(
+        "window.__hidden = false; Object.defineProperty(document, 'hidden', \
+        { configurable: true, get: () => window.__hidden });",
+    );
+    for transport in BOTH {
+        let token = token("hidden-first");
+        let options = Options::new().transport(transport).pause_when_hidden(true);
+        // The first request gets no answer; the next gets events.
+        let source = open(
+            &format!("/scenario/stall-headers?count=1&token={token}"),
+            options,
+        );
+        let (mut states, _s) = states(&source);
+        let log = |open: bool| {
+            let token = token.clone();
+            async move {
+                let log = request_log(&token).await;
+                log.len() == 1 && log[0]["open"] == open
+            }
+        };
+        let end = js_sys::Date::now() + 5_000.0;
+        while !log(true).await {
+            assert!(
+                js_sys::Date::now() < end,
+                "{transport:?}: the first request"
+            );
+            gloo_timers::future::TimeoutFuture::new(20).await;
+        }
+        js("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
+        // The source drops the request as the page hides: the server sees it end.
+        while !log(false).await {
+            assert!(
+                js_sys::Date::now() < end,
+                "{transport:?}: the request dropped"
+            );
+            gloo_timers::future::TimeoutFuture::new(20).await;
+        }
+        js("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))");
+        let (_, before) = until_state(&mut states, "open", ConnectionState::is_open).await;
+        source.close();
+        assert_eq!(
+            before,
+            [ConnectionState::Connecting { attempt: 0 }],
+            "{transport:?}"
+        );
+    }
+    js("delete document.hidden; window.__hidden = false;");
+}
+
+#[wasm_bindgen_test]
 async fn a_page_hidden_while_offline_sends_no_request_when_the_network_returns() {
     // What broke: the loop checked the page's visibility before its wait for the
     // network, not after: a page hidden meanwhile sent a request the moment the

@@ -64,6 +64,11 @@ impl Attempts {
         })
     }
 
+    /// Whether a connection is open now (opened, and not yet ended).
+    pub fn is_open(&self) -> bool {
+        self.opened_at.is_some()
+    }
+
     /// The connection open now made no progress, whatever it delivered and however
     /// long it ran (a request's answer cut and sent again from its start): its end
     /// does not end the streak, so the policy's `max_attempts` and `max_elapsed`

@@ -565,8 +565,13 @@ async fn drive(
             // Ended on purpose: no failure, but a healthy connection ends the streak of
             // failures before it (else the next quick loss would count as its next).
             Err(Interrupt::Hidden) => {
+                let lost = attempts.borrow().is_open() || last_cause.is_some();
                 attempts.borrow_mut().interrupted(dom::now());
-                last_cause = Some(ReconnectCause::PageHidden);
+                // A first connection that had not opened yet lost nothing: it waits as
+                // `Connecting`, as one the page hid before it began does.
+                if lost {
+                    last_cause = Some(ReconnectCause::PageHidden);
+                }
                 continue;
             }
             Err(Interrupt::Reconnect) => {
