@@ -1323,6 +1323,45 @@ async fn fetch_lost_offline(
 }
 
 #[wasm_bindgen_test]
+async fn a_healthy_fetch_connection_lost_offline_spends_no_attempt() {
+    // What broke: on fetch, a healthy connection lost while `navigator.onLine` was false
+    // counted as the first retry of a streak (`Reconnecting { attempt: 1 }`), where
+    // reconnect_on_online promises that no attempt is spent offline, and native spends
+    // none: with `max_attempts(0)`, one offline blip closed the source for good.
+    fake_network(false);
+    let token = token("offline-attempt");
+    let heartbeat = Duration::from_millis(400);
+    let source = open(
+        &format!("/scenario/stall?after=1&token={token}"),
+        Options::new()
+            .transport(Transport::Fetch)
+            .reconnect_on_online(true)
+            .heartbeat_timeout(heartbeat)
+            .reconnect_policy(exact_policy(5).max_attempts(0)),
+    );
+    let (mut states, _s) = states(&source);
+    let _offline = source.on::<N>("message", |_| js("window.__offline = true"));
+    until_state(&mut states, "open", ConnectionState::is_open).await;
+    let (lost, _) = until_state(&mut states, "the loss, offline", |s| {
+        is_reconnecting(s) || s.is_closed()
+    })
+    .await;
+    js("window.__offline = false; window.dispatchEvent(new Event('online'))");
+    let (again, _) = until_state(&mut states, "open again", |s| s.is_open() || s.is_closed()).await;
+    source.close();
+    real_network();
+    assert_eq!(
+        lost,
+        ConnectionState::Reconnecting {
+            attempt: 0,
+            delay: None,
+            cause: ReconnectCause::HeartbeatTimeout { after: heartbeat },
+        }
+    );
+    assert_eq!(again, ConnectionState::Open);
+}
+
+#[wasm_bindgen_test]
 async fn native_lost_offline_connects_at_once_when_online() {
     // What broke: a native connection lost offline (left to the browser's retries, so
     // that they spend no attempt) waited, once online, for the browser's own retry, as

@@ -90,7 +90,6 @@ impl Attempts {
 
     /// The connection was lost at `now` while there is no network: as [`lost`](Self::lost),
     /// but the loss spends no attempt. Returns the attempt number to report.
-    #[cfg(any(feature = "native", test))]
     pub fn lost_offline(&mut self, now: f64) -> u32 {
         self.connection_ended(now);
         self.pause(now);

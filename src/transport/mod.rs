@@ -591,9 +591,25 @@ async fn drive(
             }
         };
         let now = dom::now();
+        // Lost to the network while the browser reads as offline: with
+        // `reconnect_on_online` the loss spends no attempt, as on native, where the
+        // browser's retries spend none. (A request's every send counts: `max_attempts(0)`
+        // must never send it again.)
+        let offline_loss = !options.request
+            && waits_for_network(&options)
+            && matches!(
+                failure,
+                Failure::Network { .. }
+                    | Failure::ConnectionLost
+                    | Failure::HeartbeatTimeout { .. }
+            );
         let (attempt, elapsed) = {
             let mut attempts = attempts.borrow_mut();
-            let attempt = attempts.lost(now);
+            let attempt = if offline_loss {
+                attempts.lost_offline(now)
+            } else {
+                attempts.lost(now)
+            };
             (attempt, attempts.failing_for(now))
         };
         last_cause = Some(failure.clone());
