@@ -662,6 +662,8 @@ impl Sink for Inner {
     #[cfg(any(feature = "fetch", feature = "share"))]
     fn set_last_event_id(&self, id: &LastId) {
         self.last_event_id.borrow_mut().adopt(id);
+        // The numbering goes on from it (an id-only block is no lost event).
+        self.ids.borrow_mut().moved_to(id.as_str());
     }
 
     fn connection_opened(&self) {

@@ -614,6 +614,38 @@ fn byte_at_a_time() {
 }
 
 #[test]
+fn id_only_blocks_are_items_only_when_enabled() {
+    let input = b"id: 1\ndata: a\n\nid: 2\n\nid: 3\nevent: t\n\nid: 4\ndata: b\n\n";
+    let mut off = Parser::new();
+    off.feed(input);
+    let items = drain(&mut off);
+    assert_eq!(
+        items,
+        [
+            Item::Event(Event::new("", "a", "1").with_own_id(true)),
+            Item::Event(Event::new("", "b", "4").with_own_id(true)),
+        ]
+    );
+    let mut on = Parser::new();
+    on.set_id_items(true);
+    on.feed(input);
+    assert_eq!(
+        drain(&mut on),
+        [
+            Item::Event(Event::new("", "a", "1").with_own_id(true)),
+            Item::Id("2".into()),
+            Item::Id("3".into()),
+            Item::Event(Event::new("", "b", "4").with_own_id(true)),
+        ]
+    );
+    // A block with no id of its own and no data is nothing, on or off.
+    let mut on = Parser::new();
+    on.set_id_items(true);
+    on.feed(b"event: t\n\n:c\n\n");
+    assert_eq!(drain(&mut on), []);
+}
+
+#[test]
 fn comments_are_items_only_when_enabled() {
     let input = b": one\n:  two\n:\n:three: 3\ndata: x\n\n";
     let off = run_chunks(Parser::new(), [&input[..]]);

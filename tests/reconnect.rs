@@ -534,6 +534,39 @@ async fn dedupe_drops_a_replayed_id_and_gaps_are_reported() {
 }
 
 #[wasm_bindgen_test]
+async fn an_id_only_block_is_no_gap() {
+    // What broke: a block with an id and no data sets the last event id and dispatches
+    // nothing (WHATWG), but only dispatched events moved the gap check on: ids 1, 2
+    // (no data), 3 were reported as "1 events missing between ids 1 and 3".
+    js(
+        "window.__fetch = window.fetch; window.fetch = (input, init) => \
+        String(input).includes('id-only-block') ? Promise.resolve(new Response( \
+        new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode( \
+        'id: 1\\ndata: {\"n\":1}\\n\\nid: 2\\n\\nid: 3\\ndata: {\"n\":3}\\n\\n' + \
+        'id: 6\\ndata: {\"n\":6}\\n\\n')); } }), \
+        { headers: { 'content-type': 'text/event-stream' } })) : window.__fetch(input, init);",
+    );
+    let source = open(
+        "/events?channel=id-only-block",
+        Options::new().transport(Transport::Fetch),
+    );
+    let (seen, _subs) = numbers(&source, &["message"]);
+    let gaps = Rc::new(RefCell::new(Vec::new()));
+    let _g = {
+        let gaps = gaps.clone();
+        source.on_gap(move |g| gaps.borrow_mut().push((g.after, g.next)))
+    };
+    wait_until("events 1, 3 and 6", 5_000, || seen.borrow().len() >= 3).await;
+    let last = source.last_event_id();
+    source.close();
+    js("window.fetch = window.__fetch");
+    assert_eq!(*seen.borrow(), [1, 3, 6]);
+    assert_eq!(last, "6");
+    // The skip from 3 to 6 is one.
+    assert_eq!(*gaps.borrow(), [(3, 6)]);
+}
+
+#[wasm_bindgen_test]
 async fn dedupe_delivers_events_that_carry_no_id_of_their_own() {
     // Regression: after a replayed id was dropped, every later event of the connection
     // without an id line was dropped too (a server's `reset`), and so were the ids a

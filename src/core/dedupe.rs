@@ -149,6 +149,23 @@ impl IdTracker {
         Verdict::Deliver { gap }
     }
 
+    /// The stream set its last event id to `id` without an event (an id-only block):
+    /// the next event's gap is judged from it when it is a number past the last one.
+    /// (Only forward: the chunk-end update may name a replayed event that dedupe
+    /// dropped, which must not make the next new event look like a skip.)
+    #[cfg(any(feature = "fetch", feature = "share", test))]
+    pub fn moved_to(&mut self, id: &str) {
+        // (A u64 has at most 20 digits: a long id is not parsed at all.)
+        if !self.gaps || id.len() > 20 {
+            return;
+        }
+        if let Ok(number) = id.parse::<u64>() {
+            if self.last_number.is_none_or(|last| number > last) {
+                self.last_number = Some(number);
+            }
+        }
+    }
+
     fn remember(&mut self, id: &str, content: Option<u64>) {
         if id.len() > REMEMBERED_ID_MAX {
             return;
@@ -182,6 +199,26 @@ mod tests {
             Verdict::Deliver { gap } => gap,
             Verdict::Duplicate => panic!("{id} was dropped"),
         }
+    }
+
+    #[test]
+    fn an_id_only_block_moves_the_gap_check_forward_only() {
+        // What broke: only dispatched events moved the gap check on, so ids 1, 2 (a
+        // block with no data), 3 read as a skip from 1 to 3.
+        let mut ids = IdTracker::new(false, true, "");
+        assert_eq!(deliver(&mut ids, "1"), None);
+        ids.moved_to("2");
+        assert_eq!(deliver(&mut ids, "3"), None);
+        // Never back: a chunk that ends on a replayed id dedupe dropped names it.
+        ids.moved_to("2");
+        assert_eq!(deliver(&mut ids, "4"), None);
+        // A real skip after it is one.
+        ids.moved_to("5");
+        assert_eq!(deliver(&mut ids, "8"), Some(Gap { after: 5, next: 8 }));
+        // Not a number, or too long to be one: no change.
+        ids.moved_to("x");
+        ids.moved_to(&"9".repeat(21));
+        assert_eq!(deliver(&mut ids, "9"), None);
     }
 
     #[test]

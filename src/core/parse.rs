@@ -207,6 +207,10 @@ impl fmt::Debug for Event {
 pub enum Item {
     /// A dispatched event.
     Event(Event),
+    /// A block that set the last event ID string with an `id` field and dispatched
+    /// nothing (it had no data): the ID, as events after it carry it. Only queued when
+    /// [`Parser::set_id_items`] enabled it.
+    Id(String),
     /// A comment line's text after the colon, one leading space removed. Only queued
     /// when [`Parser::set_comments`] enabled it; a comment that, with the rest of the
     /// event around it, goes over the event size cap is dropped.
@@ -373,6 +377,8 @@ pub struct Parser {
     max_event_size: usize,
     /// Queue comments as items.
     comments: bool,
+    /// Queue id-only blocks as items.
+    ids: bool,
     /// Items ready to be taken.
     queue: VecDeque<Item>,
 }
@@ -420,6 +426,7 @@ impl Parser {
             oversize: None,
             max_event_size: bytes,
             comments: false,
+            ids: false,
             queue: VecDeque::new(),
         }
     }
@@ -435,6 +442,18 @@ impl Parser {
     /// line." Turning comments on reports them without changing anything else.
     pub fn set_comments(&mut self, enabled: bool) {
         self.comments = enabled;
+    }
+
+    /// Whether a block that sets the last event ID string and dispatches nothing (an
+    /// `id` field and no data) is queued as [`Item::Id`], in its place among the
+    /// events. Defaults to off.
+    ///
+    /// WHATWG dispatch, steps 1 and 2: the last event ID string is set, then "if the
+    /// data buffer is an empty string, [...] return". Turning this on reports that ID
+    /// without changing anything else (a consumer that numbers events can tell an
+    /// id-only block from a lost event).
+    pub fn set_id_items(&mut self, enabled: bool) {
+        self.ids = enabled;
     }
 
     /// The reconnection time the stream last set with a valid `retry` field, in
@@ -916,6 +935,10 @@ impl Parser {
                 LastId::Shared(id) => Event::build(&event_type, &data, "", Some(Arc::clone(id))),
             };
             self.queue.push_back(Item::Event(event.with_own_id(own_id)));
+        } else if own_id && self.ids {
+            // An id-only block: the ID moved without an event, in stream order.
+            self.queue
+                .push_back(Item::Id(self.last_event_id.as_str().to_owned()));
         }
         self.data.clear();
         self.event_type.clear();

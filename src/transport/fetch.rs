@@ -9,7 +9,7 @@
 
 use crate::core::attempts::Attempts;
 use crate::core::failure::Failure;
-use crate::core::parse::{Event, Item, Parser};
+use crate::core::parse::{Event, Item, LastId, Parser};
 use crate::core::state::{CloseReason, ConnectionState};
 use crate::decode::RawEvent;
 use crate::options::Options;
@@ -40,6 +40,8 @@ impl Fetch {
         let request = Rc::new(RefCell::new(None));
         let mut parser = Parser::with_max_event_size(options.max_event_size);
         parser.set_comments(true);
+        // Id-only blocks in their place: they move the gap check on (see `attempt`).
+        parser.set_id_items(true);
         // Validated: no CR, LF or NUL.
         parser.set_last_event_id(&options.last_event_id);
         let connector = FetchConnector {
@@ -470,6 +472,9 @@ impl FetchConnector {
                         }
                     }
                     Item::Comment(text) => sink.comment(&text),
+                    // In its place among the events: the next one's gap is judged from
+                    // it (ids 1, 2 with no data, 3 skip nothing).
+                    Item::Id(id) => sink.set_last_event_id(&LastId::new(&id)),
                     Item::Oversize {
                         event_type,
                         size,

@@ -856,6 +856,12 @@ impl Sink for Tee {
             .as_ref()
             .is_none_or(|sink| !sink.last_event_id_is(id.as_str()))
         {
+            // An id-only block in the middle of a chunk: after the chunk's events
+            // before it, as for a comment.
+            if self.batch.borrow().is_some() {
+                self.flush();
+                *self.batch.borrow_mut() = Some(Array::new());
+            }
             self.link.post(&message(&["i", id.as_str()]));
         }
         if let Some(sink) = sink {
