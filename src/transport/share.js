@@ -35,6 +35,8 @@ function weigh(msg) {
     else return false;
     return true;
   };
+  // A state's term, the one named field a member reads (see `clean`), weighs its text.
+  if (msg[0] === 's' && typeof msg.term === 'string') chars += msg.term.length;
   for (let i = 1; i < msg.length; i += 1) {
     if (i === 1 && msg[0] === 'e') {
       const list = msg[1];
@@ -50,10 +52,10 @@ function weigh(msg) {
 
 // A copy of `msg` with only what members read, to keep or hold: a posted array keeps
 // any named field a script gave it, which nothing weighs (an `e`'s list is copied too;
-// a state's term is kept).
+// a state's term is kept, and weighed: no other message has one).
 function clean(msg) {
   const copy = Array.from(msg, (item, i) => (i === 1 && msg[0] === 'e' ? Array.from(item) : item));
-  if (typeof msg.term === 'string') copy.term = msg.term;
+  if (msg[0] === 's' && typeof msg.term === 'string') copy.term = msg.term;
   return copy;
 }
 const CATCH_UP_MS = 2000;

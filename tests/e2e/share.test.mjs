@@ -789,6 +789,13 @@ if (base) {
         if (leader.link.kept.some(([m]) => m[1]?.[1] === blob || 'extra' in m) || leader.link.chars > 1 << 20) {
           throw new Error(`the leader keeps what nothing weighed: ${leader.link.kept.length} messages, ${leader.link.chars} characters`);
         }
+        // What broke (a review): a `term` field, which only a state carries (and states
+        // are not kept), was copied onto every message kept, unweighed: a script of the
+        // origin, with the term it read, could make each member keep 1,000 of any size.
+        for (let n = 0; n < 3; n++) leader.link.post(Object.assign(['e', ['chat', '{}', '', false, null]], { term: 'z'.repeat(1 << 20) }));
+        if (leader.link.kept.some(([m]) => 'term' in m)) {
+          throw new Error(`the leader keeps a term field on ${leader.link.kept.filter(([m]) => 'term' in m).length} messages`);
+        }
         return `caught up on ${follower.ids.length - 5} events; the leader keeps ${leader.link.kept.length} message`;
       });
     });
