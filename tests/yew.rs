@@ -63,6 +63,16 @@ impl Seen {
             .expect("the component rendered")
     }
 
+    /// The index of the first render (of `Feed`) with a URL ending in `path`.
+    fn first_render_of(&self, path: &str) -> usize {
+        self.0
+            .borrow()
+            .urls
+            .iter()
+            .position(|u| u.ends_with(path))
+            .expect("a render with the new url")
+    }
+
     /// Renders happen in Yew's scheduler, after `render()` returns.
     async fn first_render(&self) {
         wait_until("the first render", 2_000, || self.0.borrow().hook.is_some()).await;
@@ -353,12 +363,8 @@ async fn a_new_url_shows_nothing_of_the_old_connection_until_its_own_events() {
         "nothing of the old url after the change: {messages:?}"
     );
     // No render with the new URL showed the old message or the old connection's state.
+    let first = seen.first_render_of(&new_url);
     let inner = seen.0.borrow();
-    let first = inner
-        .urls
-        .iter()
-        .position(|u| u.ends_with(&new_url))
-        .expect("a render with the new url");
     assert_eq!(
         inner.messages[first..].iter().position(|n| *n == Some(3)),
         None,
@@ -408,15 +414,7 @@ async fn a_handle_kept_from_the_render_that_brought_a_new_url_reads_its_connecti
             && seen.hook().state().is_open()
     })
     .await;
-    let kept = {
-        let inner = seen.0.borrow();
-        let first = inner
-            .urls
-            .iter()
-            .position(|u| u.ends_with(&new_url))
-            .expect("a render with the new url");
-        inner.handles[first].clone()
-    };
+    let kept = seen.0.borrow().handles[seen.first_render_of(&new_url)].clone();
     assert_eq!(kept.state(), seen.hook().state());
     assert_eq!(
         kept.message().map(|m| m.data.n),

@@ -595,8 +595,9 @@ async fn drive(
         // `reconnect_on_online` the loss spends no attempt, as on native, where the
         // browser's retries spend none. (A request's every send counts: `max_attempts(0)`
         // must never send it again.)
+        let no_network = waits_for_network(&options);
         let offline_loss = !options.request
-            && waits_for_network(&options)
+            && no_network
             && matches!(
                 failure,
                 Failure::Network { .. }
@@ -638,7 +639,7 @@ async fn drive(
                 // network or the page (at the loop's top), then for what is left of
                 // the server's minimum (offline) or of the backoff (hidden); it has no
                 // time to show until then.
-                let offline = waits_for_network(&options) || hid_an_answer;
+                let offline = no_network || hid_an_answer;
                 // A reconnect() already asked for (it interrupted the read of an error
                 // body) ends the backoff at once; coming back online (it ended native's
                 // wait for the browser's retry), all of it past the server's minimum.

@@ -752,6 +752,16 @@ impl Tee {
         self.link.post(&msg);
     }
 
+    /// In the middle of a chunk, posts its events so far and starts a new batch for
+    /// the rest: what is posted next (a comment, an id-only block) comes after the
+    /// chunk's events before it, as the leader has them.
+    fn cut_batch(&self) {
+        if self.batch.borrow().is_some() {
+            self.flush();
+            *self.batch.borrow_mut() = Some(Array::new());
+        }
+    }
+
     /// Posts the events of the chunk being dispatched so far, if any. (No borrow is
     /// held while it posts: a post that throws, torn through, left `batch` borrowed,
     /// and the next flush, as the member stepped out, trapped before its connection
@@ -785,12 +795,7 @@ impl Sink for Tee {
 
     #[cfg(feature = "fetch")]
     fn comment(&self, text: &str) {
-        // After the chunk's events before it, as the leader has them: those go first,
-        // and a new batch holds the rest of the chunk.
-        if self.batch.borrow().is_some() {
-            self.flush();
-            *self.batch.borrow_mut() = Some(Array::new());
-        }
+        self.cut_batch();
         let msg = message(&["c", text]);
         self.link.post(&msg);
         if let Some(sink) = self.sink.upgrade() {
@@ -856,12 +861,8 @@ impl Sink for Tee {
             .as_ref()
             .is_none_or(|sink| !sink.last_event_id_is(id.as_str()))
         {
-            // An id-only block in the middle of a chunk: after the chunk's events
-            // before it, as for a comment.
-            if self.batch.borrow().is_some() {
-                self.flush();
-                *self.batch.borrow_mut() = Some(Array::new());
-            }
+            // (An id-only block in the middle of a chunk.)
+            self.cut_batch();
             self.link.post(&message(&["i", id.as_str()]));
         }
         if let Some(sink) = sink {
