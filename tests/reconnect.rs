@@ -710,6 +710,61 @@ async fn native_takes_no_other_eventsources_timing_entry_for_its_own() {
     );
 }
 
+#[wasm_bindgen_test]
+async fn native_reconnect_while_the_give_up_is_looked_into_counts_the_failure() {
+    // What broke (a review): `reconnect()` during native's check of why the browser gave
+    // up (its Resource Timing entry, then the probe) dropped the attempt's end: a 503
+    // ended as a healthy connection would, spending no attempt (`max_attempts` never
+    // reached), where the fetch transport counts its failure. The page's timeline is
+    // faked to show no entry, so the check waits for one, and tells the test it began.
+    let marker = token("checking");
+    js(&format!(
+        "window.__entries = performance.getEntriesByName.bind(performance); \
+        window.__checking = new Promise((began) => {{ \
+          performance.getEntriesByName = (name, type) => {{ \
+            if (!name.includes('{marker}')) return window.__entries(name, type); \
+            began(); \
+            return []; \
+          }}; \
+        }});"
+    ));
+    let options = Options::new()
+        .transport(Transport::Native)
+        .reconnect_policy(exact_policy(5).max_attempts(1));
+    let source = open(&format!("/scenario/status/503?t={marker}"), options);
+    let (mut states, _s) = states(&source);
+    let checking = js_sys::Promise::from(js_sys::eval("window.__checking").expect("a promise"));
+    wasm_bindgen_futures::JsFuture::from(checking)
+        .await
+        .expect("the check began");
+    source.reconnect();
+    let state = next_reconnecting(&mut states).await;
+    let (closed, before) = until_state(&mut states, "closed", ConnectionState::is_closed).await;
+    source.close();
+    js("performance.getEntriesByName = window.__entries;");
+    assert!(
+        matches!(
+            &state,
+            ConnectionState::Reconnecting {
+                attempt: 1,
+                delay: Some(delay),
+                cause: ReconnectCause::Network { .. },
+            } if delay.is_zero()
+        ),
+        "{state:?}"
+    );
+    // The second 503 is the streak's second failure: past max_attempts(1).
+    assert!(
+        matches!(
+            &closed,
+            ConnectionState::Closed {
+                reason: CloseReason::GaveUp { attempts: 1, .. }
+            }
+        ),
+        "{closed:?} after {before:?}"
+    );
+}
+
 /// Runs JavaScript in the test page.
 fn js(code: &str) {
     js_sys::eval(code).expect("the test's JavaScript runs");

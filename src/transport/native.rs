@@ -62,6 +62,7 @@ impl Native {
             opened: Rc::default(),
             #[cfg(feature = "probe")]
             elsewhere: Rc::default(),
+            checking: false,
         };
         Native {
             shared,
@@ -117,6 +118,9 @@ struct NativeConnector {
     /// redirects there (see `why_it_gave_up`).
     #[cfg(feature = "probe")]
     elsewhere: Rc<Cell<bool>>,
+    /// Set while the browser's reason for giving up is looked into: an interruption
+    /// then ends the attempt as failed, as the fetch transport's does.
+    checking: bool,
 }
 
 /// Clears `Listened::current` when the connection's future ends or is dropped.
@@ -133,6 +137,8 @@ impl Drop for Current<'_> {
 impl Connector for NativeConnector {
     fn connect<'a>(&'a mut self, attempts: &'a Rc<RefCell<Attempts>>) -> Connecting<'a> {
         Box::pin(async move {
+            // (An interrupted check left it set.)
+            self.checking = false;
             let Some(last_id) = self.sink.upgrade().map(|s| s.last_event_id()) else {
                 return AttemptEnd::Gone;
             };
@@ -176,7 +182,10 @@ impl Connector for NativeConnector {
                         opened: self.opened.get(),
                         elsewhere,
                     };
-                    why_it_gave_up(&url, since, &self.url, &self.options, seen).await
+                    self.checking = true;
+                    let end = why_it_gave_up(&url, since, &self.url, &self.options, seen).await;
+                    self.checking = false;
+                    end
                 }
             }
         })
@@ -185,6 +194,15 @@ impl Connector for NativeConnector {
     fn server_retry(&self) -> Option<Duration> {
         // The browser keeps the server's `retry:` to itself.
         None
+    }
+
+    fn interrupted(&self) -> Option<AttemptEnd> {
+        // `reconnect()` (or a hidden page) while the reason is looked into: the attempt
+        // failed all the same, and the policy judges it as a failure whose reason is
+        // not known (the next connection's answer tells it again). Not a healthy
+        // connection that was interrupted: that would spend no attempt.
+        self.checking
+            .then(|| AttemptEnd::Failed(interrupted_check()))
     }
 }
 
@@ -749,6 +767,15 @@ fn gave_up_while_open(offline: bool) -> AttemptEnd {
         AttemptEnd::Failed(given_up_offline())
     } else {
         AttemptEnd::Fatal(CloseReason::Failed)
+    }
+}
+
+/// The browser gave up, and an interruption came before the check found why.
+fn interrupted_check() -> Failure {
+    Failure::Network {
+        message: "the browser gave up on the stream, and the connection was interrupted \
+                  before the reason was known"
+            .to_owned(),
     }
 }
 
