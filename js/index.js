@@ -344,9 +344,10 @@ export class TypedEventSource extends EventTarget {
     if (arguments.length < 2) return super.addEventListener(...arguments);
     // Converted as WebIDL does (a Symbol throws), each option read once.
     type = `${type}`;
-    // `sharerole` is this class's own event, never a server event type. (A listener
-    // that is not an object: EventTarget ignores null and throws for the rest.)
-    if (!isObject(listener) || type === 'sharerole') return super.addEventListener(type, listener, options);
+    // (A listener that is not an object: EventTarget ignores null and throws for the
+    // rest.) A server event named `sharerole` reaches this class's own role event's
+    // listeners too, as a MessageEvent (EventSource delivers an event of any name).
+    if (!isObject(listener)) return super.addEventListener(type, listener, options);
     const flat = flatten(options);
     this.#prune(type);
     const same = this.#listeners.get(type)?.find((l) => l.listener === listener && l.capture === flat.capture);

@@ -442,6 +442,23 @@ const CHECKS = [
     },
   },
   {
+    // Regression (a review): a server event named "sharerole", the name of
+    // TypedEventSource's own role event, never reached its listeners, where EventSource
+    // delivers an event of any name.
+    title: 'a server event named "sharerole" reaches the sharerole listeners as a MessageEvent',
+    run: async (EventSource, t) => {
+      const es = new EventSource('scenario/end-after/2?event=sharerole');
+      const seen = [];
+      es.addEventListener('sharerole', (e) => seen.push(t.describe(es, e)));
+      await t.until('two "sharerole" messages', () => seen.length >= 2);
+      es.close();
+      t.eq(seen, [
+        { type: 'sharerole', message: true, data: '{"n":1}', id: '1', readyState: 1 },
+        { type: 'sharerole', message: true, data: '{"n":2}', id: '2', readyState: 1 },
+      ], 'the sharerole listener');
+    },
+  },
+  {
     title: 'MessageEvent.lastEventId: each event\'s own, kept by events without an id; data lines joined by LF',
     run: async (EventSource, t) => {
       const es = new EventSource('scenario/line-endings/lf');
