@@ -364,7 +364,9 @@ export class TypedEventSource extends EventTarget {
     // (EventTarget checks the options, and adds nothing for an aborted signal.)
     super.addEventListener(type, entry.wrapper, flat);
     if (flat.signal?.aborted) return;
-    if (flat.signal) {
+    // (Closed, nothing feeds a type: EventTarget drops the listener when the signal
+    // aborts, and this class forgets it at the type's next call.)
+    if (flat.signal && !this.#final) {
       // (An `abort` event a script dispatches does not abort the signal.)
       entry.onAbort = () => entry.signal.aborted && self.deref()?.#forget(type, entry);
       flat.signal.addEventListener('abort', entry.onAbort);
@@ -501,7 +503,7 @@ export class TypedEventSource extends EventTarget {
     const at = list ? list.indexOf(entry) : -1;
     if (at < 0) return;
     list.splice(at, 1);
-    entry.signal?.removeEventListener('abort', entry.onAbort);
+    if (entry.onAbort) entry.signal.removeEventListener('abort', entry.onAbort);
     if (list.length) return;
     this.#listeners.delete(type);
     this.#unfeed(type);
@@ -547,6 +549,14 @@ export class TypedEventSource extends EventTarget {
     if (this.#final) return;
     this.#final = { state, lastEventId: this.#core.lastEventId };
     live.delete(this);
+    // The signals the listeners came with may outlive the source: each drops the
+    // listener it holds through this class (EventTarget keeps its own).
+    for (const list of this.#listeners.values()) {
+      for (const l of list) {
+        if (l.onAbort) l.signal.removeEventListener('abort', l.onAbort);
+        l.onAbort = undefined;
+      }
+    }
     const core = this.#core;
     queueMicrotask(() => core.free());
   }

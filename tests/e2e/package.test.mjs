@@ -1053,6 +1053,34 @@ async function apiChecks(browser, site) {
     same(got, { chats: ['{"n":1}'], typing: [1, 1], x: [1, 0, 1], y: [1, 0, 1] }, "the browser's listeners, added and removed");
   });
 
+  // Regression (a review): close() left each listener's abort listener on the signal
+  // it was added with (holding the listener and what it closes over), for as long as
+  // the signal lived: one per listener of every closed source on an app's long-lived
+  // AbortController.
+  await runner.check("close() takes its listeners' abort listeners off their signals", async () => {
+    const got = await inPage(async ({ base }) => {
+      await window.packageInit();
+      const { signal } = new AbortController();
+      let on = 0;
+      const add = signal.addEventListener.bind(signal);
+      const remove = signal.removeEventListener.bind(signal);
+      signal.addEventListener = (type, ...rest) => (type === 'abort' && (on += 1), add(type, ...rest));
+      signal.removeEventListener = (type, ...rest) => (type === 'abort' && (on -= 1), remove(type, ...rest));
+      const added = [];
+      for (const transport of ['native', 'fetch']) {
+        const es = new TypedEventSource(`${base}/events?channel=abort-listeners`, { transport });
+        es.addEventListener('message', () => {}, { signal });
+        es.addEventListener('chat', { handleEvent() {} }, { signal });
+        added.push(on);
+        es.close();
+        // One added after close(): EventTarget still takes it.
+        es.addEventListener('late', () => {}, { signal });
+      }
+      return { added, left: on };
+    }, { base });
+    same(got, { added: [2, 2], left: 0 }, 'abort listeners on the signal, while open and after close()');
+  });
+
   // Regression: headers given as a Headers or a Map were read as an object with no
   // properties: no header was sent and nothing said so.
   await runner.check('headers as a Headers or a Map throw an Error that says to pass a plain object', async () => {
