@@ -272,9 +272,13 @@ async fn a_subscription_keeps_its_source_open_and_dropping_it_closes_the_source(
         let token = token("last-handle");
         let (tx, mut rx) = unbounded();
         // The source handle is dropped at once; the subscription must keep it alive.
+        // (A 10 ms policy: a loop that outlived the drop would reconnect well within
+        // the wait below.)
         let sub = EventSource::with_options(
             &url(&format!("/scenario/bad-json?token={token}")),
-            Options::new().transport(transport),
+            Options::new()
+                .transport(transport)
+                .reconnect_policy(exact_policy(10)),
         )
         .expect("valid url")
         .on_raw("message", move |m| {

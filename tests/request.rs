@@ -115,12 +115,9 @@ async fn each_format_streams_the_answer_whole_in_order_from_one_post() {
             post(format),
         );
         let (events, errors) = read_all(answer).await;
+        // (`[DONE]` is not JSON: delivered, it would be a decode error here.)
         assert_eq!(errors, [], "{format}: nothing but events, then the end");
         assert_eq!(text_of(format, &events), want, "{format}");
-        assert!(
-            events.iter().all(|m| m.data != json!("[DONE]")),
-            "{format}: [DONE] is not an event"
-        );
         let last = events.last().expect("events").event_type.clone();
         let want_last = match format {
             "openai-chat" => "message",

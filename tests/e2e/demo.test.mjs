@@ -177,6 +177,13 @@ async function demoChecks(page) {
           throw new Error(`a timeline entry lacks its attempt, delay or cause: "${e.details}"`);
         }
       }
+      // The button refuses the next 3 connections: fetch makes a request for each
+      // attempt, so each is an entry, the attempts counted one by one. (Native asks
+      // the server again after each refusal, spending two of them an attempt.)
+      const attempts = retried.map((e) => Number(/attempt (\d+)/.exec(e.details)[1]));
+      if (transport === 'fetch' && (attempts.length !== 3 || attempts.some((a, i) => i && a !== attempts[i - 1] + 1))) {
+        throw new Error(`the timeline's 503 attempts: ${JSON.stringify(attempts)}`);
+      }
       await waitForOpen(page, transport);
       await waitForMessage(page, id, text);
       sent.push({ id, text });

@@ -1765,6 +1765,9 @@ if (base) {
         await allReceived([leader], 3);
         if ((await got(follower)).length !== 0) throw new Error('the closed follower still receives events');
         if ((await streams(channel)) !== 1) throw new Error(`the stream ended with the follower's close (${await streams(channel)} open)`);
+        // (One stream now could be a new one, resumed: the leader made one request.)
+        const requests = await leader.evaluate(() => window.resumes.length);
+        if (requests !== 1) throw new Error(`the leader made ${requests} requests`);
         await leader.evaluate(() => window.src.close());
         const end = Date.now() + 5000;
         while ((await streams(channel)) !== 0) {
