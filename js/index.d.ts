@@ -181,7 +181,8 @@ export class TypedEventSource extends EventTarget {
   readonly state: ConnectionState;
   /**
    * The part this source plays in a connection shared across tabs (the `share`
-   * option): `"alone"` when not shared; a `sharerole` event fires when it changes.
+   * option): `"alone"` when not shared, and once closed; a `sharerole` event fires
+   * when it changes while the source is open.
    */
   readonly shareRole: ShareRole;
 

@@ -24,7 +24,8 @@ export interface UseEventSourceReturn<T> {
 /**
  * The latest event of `type` from `url`, its data typed `T` (nothing checks the shape
  * at run time). `url`, `type` and `options` may be values, refs or getters: a change
- * (options compared by value) replaces the connection. Shared with the other users of
+ * of `url` or `options` (compared by value) replaces the connection, one of `type`
+ * follows the new type on the same connection. Shared with the other users of
  * the same URL and options mounted meanwhile (one that closed and that every user
  * left is not handed to a later one, which opens its own; one another user still
  * holds is shared as it is, and `reconnect()` opens it again for all); released when

@@ -433,7 +433,8 @@ impl Options {
     }
 
     /// Reconnects at once when the browser comes back `online`, and spends no attempt
-    /// while `navigator.onLine` is false. The wait the server asked for (`retry:`,
+    /// while `navigator.onLine` is false (but in request mode, where every send counts:
+    /// `max_attempts(0)` never sends a request twice). The wait the server asked for (`retry:`,
     /// `Retry-After`) is still kept. In a worker, where Chromium fires no `online`, a
     /// source that waits for the network looks at `navigator.onLine` every second.
     /// Defaults to `false`.

@@ -237,7 +237,8 @@ impl EventSource {
     }
 
     /// Calls `handler` with the current share role at once, then with every change
-    /// (a follower that becomes the leader, the leader's follower count).
+    /// while the source is open (a follower that becomes the leader, the leader's
+    /// follower count). Once closed, the source is `Alone`, and no handler is called.
     pub fn on_share_role(&self, mut handler: impl FnMut(&ShareRole) + 'static) -> Subscription {
         let id = self.inner.next_id();
         let now = self.share_role();

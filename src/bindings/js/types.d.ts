@@ -39,7 +39,7 @@ export interface TypedEventSourceOptions {
   retryRequest?: boolean;
   /**
    * One connection for the tabs of this origin: `true` shares it with the sources of
-   * the same URL and request options, a string with those of the same key (and
+   * the same URL and request options, a non-empty string with those of the same key (and
    * transport; tabs that run two versions of the package, as after a deploy, make
    * two groups). One tab (the leader, elected with Web Locks) holds the connection; the others receive its
    * events over a BroadcastChannel and run their callbacks as if on their own
@@ -69,7 +69,8 @@ export interface TypedEventSourceOptions {
   resumeParam?: string | null;
   /**
    * Replace a connection on which nothing arrives for this long (fetch: any bytes, the
-   * wait for headers included; native: any event). No default.
+   * wait for headers included; native: an event of a type listened for, or of
+   * `heartbeatEvent`). No default.
    */
   heartbeatMs?: number;
   /** Native: an event type the server sends as a keep-alive; it resets the heartbeat. */
@@ -78,7 +79,7 @@ export interface TypedEventSourceOptions {
   retryMs?: number;
   /** The reconnection policy. */
   retry?: RetryOptions;
-  /** Reconnect at once when the browser comes back online (the wait a `retry:` or `Retry-After` asked for is still kept); spend no attempt while offline. Default `false`. */
+  /** Reconnect at once when the browser comes back online (the wait a `retry:` or `Retry-After` asked for is still kept); spend no attempt while offline (but in request mode, where every send counts). Default `false`. */
   reconnectOnOnline?: boolean;
   /** Close while the page is hidden, resume when it is visible. Default `false`. Refused with `mode: "request"` (the return would send the request again). */
   pauseWhenHidden?: boolean;
