@@ -552,6 +552,22 @@ impl Inner {
         // No observer hears it: a closed source calls no handler.
         *self.role.borrow_mut() = ShareRole::Alone;
         self.state.set(ConnectionState::Closed { reason });
+        // Closed for good: no handler is called again, and none is kept (the state's
+        // observers go once they have heard it), each with what it owns, without
+        // waiting for its subscription to drop. The JavaScript class's bare build holds
+        // its subscriptions in wasm, a root to the garbage collector: there, a callback
+        // that refers to its source kept both for good. Dropped after the borrows end:
+        // a drop may run code that uses the source.
+        let handlers = std::mem::take(&mut *self.handlers.borrow_mut());
+        #[cfg(feature = "fetch")]
+        let any = std::mem::take(&mut *self.any.borrow_mut());
+        let comments = std::mem::take(&mut *self.comments.borrow_mut());
+        let gaps = std::mem::take(&mut *self.gaps.borrow_mut());
+        let batch_ends = std::mem::take(&mut *self.batch_ends.borrow_mut());
+        let roles = std::mem::take(&mut *self.roles.borrow_mut());
+        drop((handlers, comments, gaps, batch_ends, roles));
+        #[cfg(feature = "fetch")]
+        drop(any);
     }
 
     fn subscription(self: &Rc<Self>, key: HandlerKey) -> Subscription {

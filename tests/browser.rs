@@ -10,7 +10,7 @@ use futures::channel::mpsc::unbounded;
 use futures::future::{select, Either};
 use futures::StreamExt;
 use gloo_timers::future::TimeoutFuture;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen_test::*;
@@ -231,6 +231,78 @@ async fn no_event_reaches_a_handler_after_close() {
             reason: CloseReason::ClosedByClient
         }
     );
+}
+
+#[wasm_bindgen_test]
+async fn a_closed_source_lets_go_of_handlers_that_hold_it() {
+    // What broke (a review): a closed source kept every handler and observer, and what
+    // they held, until each subscription was dropped. The JavaScript class's bare
+    // build keeps its subscriptions in wasm (a root to the garbage collector): there a
+    // callback that refers to its source kept the source, its callbacks and its
+    // buffers for good, closed.
+    struct Held(Rc<Cell<u32>>);
+    impl Drop for Held {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    for transport in [Transport::Native, Transport::Fetch] {
+        let dropped = Rc::new(Cell::new(0));
+        let source =
+            EventSource::with_options(&url("/scenario/named"), Options::new().transport(transport))
+                .expect("valid url");
+        let weak = source.downgrade();
+        let (mut states, observing) = states(&source);
+        let held = |_: &EventSource| Held(dropped.clone());
+        let subscriptions = {
+            let (s, h) = (source.clone(), held(&source));
+            let on = source.on_raw("chat", move |_| {
+                let _ = &h;
+                s.close();
+            });
+            let (s, h) = (source.clone(), held(&source));
+            let state = source.on_state(move |_| {
+                let _ = (&h, &s);
+            });
+            let (s, h) = (source.clone(), held(&source));
+            let gap = source.on_gap(move |_| {
+                let _ = (&h, &s);
+            });
+            let (s, h) = (source.clone(), held(&source));
+            let role = source.on_share_role(move |_| {
+                let _ = (&h, &s);
+            });
+            [on, state, gap, role]
+        };
+        until_state(
+            &mut states,
+            "closed by the handler",
+            ConnectionState::is_closed,
+        )
+        .await;
+        assert_eq!(
+            dropped.get(),
+            4,
+            "{transport:?}: every handler went with the close"
+        );
+        // An observer added once closed hears it, and is not kept.
+        let late = {
+            let (s, h) = (source.clone(), held(&source));
+            source.on_state(move |_| {
+                let _ = (&h, &s);
+            })
+        };
+        assert_eq!(
+            dropped.get(),
+            5,
+            "{transport:?}: an observer added once closed"
+        );
+        drop((source, subscriptions, late, states, observing));
+        assert!(
+            weak.upgrade().is_none(),
+            "{transport:?}: the source is gone"
+        );
+    }
 }
 
 #[wasm_bindgen_test]

@@ -359,8 +359,8 @@ impl StateCell {
         true
     }
 
-    /// Adds an observer and hands it the current state at once.
-    /// Ids must grow from call to call.
+    /// Adds an observer and hands it the current state at once (once closed, that is
+    /// all: it is not kept). Ids must grow from call to call.
     pub fn observe(&self, id: u64, f: Box<dyn FnMut(&ConnectionState)>) {
         self.observers.borrow_mut().push(id, f);
         self.newest.set(id);
@@ -398,6 +398,13 @@ impl StateCell {
             }
         }
         self.delivering.set(false);
+        // Closed is final: no observer is called again, and none is kept. Each goes
+        // with what it owns (an observer that holds a handle of its own source keeps
+        // both alive), after the borrow ends: a drop may run code that observes.
+        if self.is_closed() {
+            let released = std::mem::take(&mut *self.observers.borrow_mut());
+            drop(released);
+        }
     }
 }
 
@@ -467,6 +474,42 @@ mod tests {
         assert!(cell.set(ConnectionState::Open));
         assert!(!cell.set(ConnectionState::Open));
         assert_eq!(seen.borrow().len(), 2);
+    }
+
+    #[test]
+    fn observers_go_once_they_have_heard_closed() {
+        // What broke (a review): a closed source kept its observers, and with them what
+        // they held: one holding a handle of its own source (or a JavaScript callback
+        // that refers to it) kept the source for good.
+        struct Held(Rc<Cell<bool>>);
+        impl Drop for Held {
+            fn drop(&mut self) {
+                self.0.set(true);
+            }
+        }
+        let cell = StateCell::default();
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let dropped = Rc::new(Cell::new(false));
+        let (s, held) = (seen.clone(), Held(dropped.clone()));
+        cell.observe(
+            1,
+            Box::new(move |st| {
+                let _ = &held;
+                s.borrow_mut().push(st.clone());
+            }),
+        );
+        cell.set(ConnectionState::Open);
+        assert!(!dropped.get(), "kept while open");
+        let closed = ConnectionState::Closed {
+            reason: CloseReason::ClosedByClient,
+        };
+        cell.set(closed.clone());
+        assert_eq!(seen.borrow().last(), Some(&closed), "heard it");
+        assert!(dropped.get(), "then went");
+        // One added once closed hears the state, and is not kept either.
+        let late = recorder(&cell, 2);
+        assert_eq!(*late.borrow(), [closed]);
+        assert_eq!(Rc::strong_count(&late), 1, "not kept");
     }
 
     #[test]

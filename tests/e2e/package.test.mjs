@@ -617,6 +617,44 @@ async function apiChecks(browser, site) {
     }
   };
 
+  // Regression (a review): the bare build's close() kept every callback: held by the
+  // wasm (a root to the garbage collector), one that refers to its source kept the
+  // source, its callbacks and its wasm memory for good, closed. The package's entry
+  // frees the core on close; a user of the bare build may never call free().
+  await runner.check("the bare build: a closed source goes with its callbacks, though they refer to it", async () => {
+    const got = await inGcPage(async (base) => {
+      const bare = await import(new URL('/pkg-web/wasm_eventsource.js', location.origin).href);
+      await bare.default();
+      const refs = {};
+      for (const transport of ['native', 'fetch']) {
+        (() => {
+          const big = { payload: new Array(100000).fill(transport) };
+          refs[transport] = new WeakRef(big);
+          const es = new bare.TypedEventSource(`${base}/scenario/named`, { transport });
+          es.on('chat', () => es.close() ?? big);
+          es.onRaw('message', () => es.close() ?? big);
+          es.onDecodeError(() => es.close() ?? big);
+          es.onState(() => big && es);
+          es.onGap(() => big && es);
+          es.close();
+          // Registered once closed: nothing is kept.
+          es.on('late', () => big && es);
+          es.onState(() => big && es);
+        })();
+      }
+      // (Asked after each gc(), not before it: what `deref()` returns is kept to the
+      // end of the task, through a gc() in it.)
+      const gone = () => ({ native: !refs.native.deref(), fetch: !refs.fetch.deref() });
+      for (let round = 0; round < 20; round++) {
+        window.gc();
+        if (gone().native && gone().fetch) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return gone();
+    });
+    same(got, { native: true, fetch: true }, 'collected');
+  });
+
   // Regression (a bounds audit): an `events()` iterator left without `return()` (one
   // `next()` taken, then dropped) kept its callbacks, and up to 1,024 events, for the
   // source's life. Collected, it now takes its callbacks with it: once its `next()`

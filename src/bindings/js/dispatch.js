@@ -32,7 +32,7 @@ export class Dispatcher {
   }
 
   add(type, callback, id) {
-    addTo(this.handlers, type, callback, id);
+    if (!this.closed) addTo(this.handlers, type, callback, id);
   }
 
   remove(type, id) {
@@ -40,7 +40,7 @@ export class Dispatcher {
   }
 
   addRaw(type, callback, id) {
-    addTo(this.rawHandlers, type, callback, id);
+    if (!this.closed) addTo(this.rawHandlers, type, callback, id);
   }
 
   removeRaw(type, id) {
@@ -48,15 +48,20 @@ export class Dispatcher {
   }
 
   addDecodeError(callback, id) {
-    addTo(this.decodeErrorHandlers, null, callback, id);
+    if (!this.closed) addTo(this.decodeErrorHandlers, null, callback, id);
   }
 
   removeDecodeError(id) {
     this.removals += removeFrom(this.decodeErrorHandlers, null, id);
   }
 
+  /** Closed: no callback is called again, and none is kept (see `TypedEventSource`'s
+   *  closed observer in mod.rs). */
   close() {
     this.closed = true;
+    this.handlers = new Map();
+    this.rawHandlers = new Map();
+    this.decodeErrorHandlers = new Map();
   }
 
   /** A chunk of events: their types and ids joined by LF (one type, or one id, when
