@@ -116,9 +116,16 @@ pub(crate) async fn events(
     let mut channel = state.channels().get_or_create(name)?;
 
     if let Some((status, left)) = channel.take_failure() {
-        let message = format!(
-            "channel `{name}` was told by /control/fail to refuse this connection ({left} more to refuse); reconnect to get the stream"
-        );
+        let message = if left == 0 {
+            format!(
+                "channel `{name}` was told by /control/fail to refuse this connection, its last refusal; reconnect to get the stream"
+            )
+        } else {
+            format!(
+                "channel `{name}` was told by /control/fail to refuse this connection and the next {left}; \
+                 POST /control/fail?channel={name}&count=0 to stop refusing"
+            )
+        };
         return Ok(ApiError::new(status, message).into_response());
     }
 

@@ -67,7 +67,7 @@ pub(crate) async fn publish(
             ))
         }
         Some(Value::String(name)) => name.as_str(),
-        Some(_) => return Err(ApiError::bad_request("`channel` must be a string")),
+        Some(other) => return Err(ApiError::bad_request(not_a_string("channel", other))),
     };
     validate_channel_name(channel).map_err(ApiError::bad_request)?;
     let event = optional_field(&object, "event", &['\r', '\n'])?;
@@ -208,6 +208,24 @@ fn optional_field(
             }
         ))),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ApiError::bad_request(format!("`{name}` must be a string"))),
+        Some(other) => Err(ApiError::bad_request(not_a_string(name, other))),
     }
+}
+
+/// Why the field `name` is refused: `value` is not a string. Says what came, and, for
+/// a number (an id as the server's own ids look), how to send it.
+fn not_a_string(name: &str, value: &Value) -> String {
+    let got = match value {
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => {
+            return format!(
+                "`{name}` must be a string, got the number {value}; send it as \"{value}\""
+            )
+        }
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+        // (Null is taken as absent before this.)
+        Value::Null | Value::String(_) => "null",
+    };
+    format!("`{name}` must be a string, got {got}")
 }

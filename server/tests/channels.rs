@@ -318,12 +318,16 @@ async fn control_fail_refuses_the_next_attempts() {
     )
     .await;
     assert_eq!((status, answer), (200, json!({ "ok": true })));
-    for _ in 0..2 {
+    // Regression (a review): the first refusal said to reconnect for the stream, which
+    // the next refusal then refused too.
+    for want in [
+        "refuse this connection and the next 1; POST /control/fail?channel=f&count=0",
+        "its last refusal; reconnect to get the stream",
+    ] {
         let (status, body) = json_response(server.get("/events?channel=f").await).await;
         assert_eq!(status, 500);
-        assert!(body["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("/control/fail")));
+        let error = body["error"].as_str().unwrap_or_default();
+        assert!(error.contains(want), "{error}");
     }
     let mut body = Body::sse(server.get("/events?channel=f").await);
     body.until(DEFAULT_RETRY_LINE).await;

@@ -69,9 +69,15 @@ async fn invalid_bodies_are_400() {
             r#"{"channel": "news", "id": "1\u0000", "data": 1}"#,
             "`id` must not contain",
         ),
+        // Regression (a review): a number, as the server's own ids look, was refused
+        // without saying what came or how to send it.
         (
             r#"{"channel": "news", "id": 1, "data": 1}"#,
-            "`id` must be a string",
+            "`id` must be a string, got the number 1; send it as \"1\"",
+        ),
+        (
+            r#"{"channel": "news", "id": [1], "data": 1}"#,
+            "`id` must be a string, got an array",
         ),
         // Regression: ids a reconnect cannot send back as they are were taken: a
         // control character made the reconnect a bare 400 (EventSource stops for good),

@@ -667,7 +667,12 @@ async fn a_command_redis_refuses_is_told_as_a_refusal_not_as_unreachable() {
     let refused = a.get("/events?channel=taken").await;
     assert_eq!(refused.status().as_u16(), 503);
     let error = refused.text().await.expect("body");
-    assert!(error.contains("refused the command"), "{error}");
+    // (What broke, a review: a new stream's 503 listed five guesses where Redis had
+    // said which it was.)
+    assert!(
+        error.contains("refused the command") && error.contains("WRONGTYPE"),
+        "{error}"
+    );
     // The key fixed, the channel works.
     let _: () =
         tokio::task::block_in_place(|| redis.query(redis::cmd("DEL").arg("wes:stream:taken")))

@@ -292,6 +292,9 @@ struct Reader {
     /// Ends the reader's backoff: a stream that joins while it is down has it try
     /// Redis now (the backoff may have grown to [`BACKOFF_MAX`]).
     wake: tokio::sync::Notify,
+    /// What Redis (or the connection) said when the reader last failed: a stream
+    /// refused meanwhile is told it.
+    last_error: Mutex<String>,
 }
 
 impl Reader {
@@ -302,6 +305,7 @@ impl Reader {
             newest: watch::channel(0).0,
             state,
             wake: tokio::sync::Notify::new(),
+            last_error: Mutex::default(),
         }
     }
 
@@ -708,10 +712,27 @@ impl RedisBroker {
 }
 
 /// Opens a Redis client for `url`, with an error sentence if it is not a Redis URL.
+/// The sentence never holds the URL's user name or password: it goes to the log.
 pub(crate) fn open_client(url: &str) -> Result<Client, String> {
     Client::open(url).map_err(|e| {
-        format!("`{url}` is not a redis url ({e}); pass one like redis://127.0.0.1:6379/0")
+        format!(
+            "`{}` is not a redis url ({e}); pass one like redis://127.0.0.1:6379/0",
+            without_credentials(url)
+        )
     })
+}
+
+/// `url` with what stands between its `scheme://` and an `@` before the next `/`
+/// (a user name and password) as `***`.
+fn without_credentials(url: &str) -> String {
+    let Some(start) = url.find("://").map(|at| at + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[start..].find('/').map_or(url.len(), |at| start + at);
+    match url[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
+        None => url.to_owned(),
+    }
 }
 
 /// Checks a Redis URL without connecting (for the command line).
@@ -854,12 +875,16 @@ impl Broker for RedisBroker {
             .map(|state| state.map(|s| *s));
             match ready {
                 Ok(Ok(ReaderState::Ready)) => {}
+                // (What Redis said: a refusal's text begins with REFUSED.)
                 Ok(Ok(ReaderState::Refused)) => {
+                    return Err(unavailable(&lock(&reader.last_error).clone()))
+                }
+                Ok(Ok(_)) => {
                     return Err(unavailable(&format!(
-                        "{REFUSED} with which the channel's reader reads its stream"
+                        "the channel's reader cannot reach it: {}",
+                        lock(&reader.last_error)
                     )))
                 }
-                Ok(Ok(_)) => return Err(unavailable("the channel's reader cannot reach it")),
                 Ok(Err(_)) => return Err(unavailable("the channel's reader stopped")),
                 Err(_) => return Err(unavailable("the channel's reader got no answer")),
             }
@@ -1463,6 +1488,7 @@ async fn run_reader(
             }
             Err(error) => {
                 conn = None;
+                error.clone_into(&mut lock(&reader.last_error));
                 state.send_replace(if error.starts_with(REFUSED) {
                     ReaderState::Refused
                 } else {
@@ -1470,6 +1496,9 @@ async fn run_reader(
                 });
                 if !down {
                     down = true;
+                    // Once an outage: what Redis said (the 503 of a new stream can
+                    // only guess at it).
+                    eprintln!("redis: the reader of channel `{name}` failed, retrying: {error}");
                     shared.send(&reader, [Live::Comment(UNAVAILABLE_COMMENT)]);
                 }
                 let delay = backoff.next_delay();
@@ -1489,6 +1518,19 @@ mod tests {
     use redis::Value;
 
     use super::*;
+
+    #[test]
+    fn a_bad_redis_url_is_told_without_its_password() {
+        // What broke (a review): the sentence for a URL that does not parse held it
+        // whole, and the server prints it at start-up: the password in the log.
+        let err = open_client("redis://user:secret@host:notaport/0").expect_err("refused");
+        assert!(!err.contains("secret"), "{err}");
+        assert!(err.contains("`redis://***@host:notaport/0`"), "{err}");
+        let err = open_client("nope://user:secret@host/x").expect_err("refused");
+        assert!(!err.contains("secret"), "{err}");
+        assert_eq!(without_credentials("redis://host:1/0"), "redis://host:1/0");
+        assert_eq!(without_credentials("not a url"), "not a url");
+    }
 
     /// A Redis whose stream of the channel `pages` holds the entries `1-0`, `2-0`, ...
     /// with data of the given sizes, and a connection to it.
