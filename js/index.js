@@ -226,7 +226,7 @@ export class TypedEventSource extends EventTarget {
       if (href === undefined) {
         // As EventSource (and the core, once ready) does, at once.
         throw new DOMException(
-          `invalid event source url "${text}": it does not parse as a URL; pass an absolute ` +
+          `invalid event source url "${withoutCredentials(text)}": it does not parse as a URL; pass an absolute ` +
             'http(s) url or a path relative to the page',
           'SyntaxError',
         );
@@ -897,6 +897,12 @@ function build(text, href, options) {
   }
 }
 
+/** `url` with a user name and password in it as `***` (as the core shows a URL in an
+ *  error: src/source.rs). */
+function withoutCredentials(url) {
+  return url.replace(/^([^:/?#]*:\/\/)[^/?#]*@/, '$1***@');
+}
+
 /** Whether `href` is an http(s) URL with a user name or password in it, which fetch
  *  refuses (the core says so once ready: src/source.rs). */
 function credentialed(href) {
@@ -924,12 +930,16 @@ const RETRY_KEYS = 'baseMs maxMs floorMs maxAttempts maxElapsedMs jitter'.split(
  * the transport is fetch, which sees every event type.
  */
 function checkOptions(options) {
+  // (Its first 80 characters, as the core shows a value.)
+  const cut = (s) => ([...s].length > 80 ? `${[...s].slice(0, 80).join('')}…` : s);
   const shown = (v) => {
-    if (typeof v === 'string') return `the string "${v}"`;
+    if (v === undefined) return 'undefined';
+    if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+    if (typeof v === 'string') return `the string "${cut(v)}"`;
     try {
       v = JSON.stringify(v);
     } catch {}
-    return typeof v === 'string' ? v : 'a value that is not JSON';
+    return typeof v === 'string' ? cut(v) : 'a value that is not JSON';
   };
   // TypeErrors, as WebIDL throws for a dictionary member it cannot convert (and fetch
   // for an init it refuses); the core throws the same (src/bindings/js/options.rs).
@@ -948,7 +958,9 @@ function checkOptions(options) {
     }
     const get = (key, check, what) => {
       const v = read(value, key);
-      if (v !== undefined && !check(v)) fail(`\`${path}.${key}\` must be ${what}, got ${shown(v)}`);
+      // (A body given as an object: the hint the core gives.)
+      const hint = key === 'body' && typeof v === 'object' && v !== null ? '; send JSON as JSON.stringify(body)' : '';
+      if (v !== undefined && !check(v)) fail(`\`${path}.${key}\` must be ${what}, got ${shown(v)}${hint}`);
       return v;
     };
     return {
@@ -984,7 +996,9 @@ function checkOptions(options) {
       fail(`\`options.headers\` must be a plain object of strings ({ name: value }), got ${shown(headers)}; for a Headers or a Map, pass Object.fromEntries(headers)`);
     }
     for (const [name, value] of Object.entries(headers)) {
-      if (typeof value !== 'string') fail(`the header \`${name}\` must be a string, got ${shown(value)}`);
+      // (Not shown: a header may hold a secret.)
+      const got = value === undefined || value === null ? String(value) : 'a value that is not a string (not shown: a header may hold a secret)';
+      if (typeof value !== 'string') fail(`the header \`${name}\` must be a string, got ${got}`);
     }
   }
   const lastEventId = o.string('lastEventId') ?? '';

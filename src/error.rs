@@ -13,7 +13,7 @@ pub enum Error {
     /// The URL could not be parsed, or its scheme is not `http` or `https`.
     #[error("invalid event source url \"{url}\": {reason}; pass an absolute http(s) url or a path relative to the page")]
     InvalidUrl {
-        /// The URL as given.
+        /// The URL as given, with a user name and password in it as `***`.
         url: String,
         /// What is wrong with it.
         reason: String,

@@ -297,6 +297,7 @@ async fn a_closed_source_lets_go_of_handlers_that_hold_it() {
             5,
             "{transport:?}: an observer added once closed"
         );
+        // (And nothing else holds it once the subscriptions go.)
         drop((source, subscriptions, late, states, observing));
         assert!(
             weak.upgrade().is_none(),

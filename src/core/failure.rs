@@ -113,6 +113,12 @@ impl fmt::Display for Failure {
                 millis(*after)
             ),
             Failure::HttpStatus { status, .. } => write!(f, "the server answered HTTP {status}"),
+            // (Native learns the type from the browser, which may not tell it.)
+            Failure::ContentType { content_type } if content_type.is_empty() => write!(
+                f,
+                "the server answered 200 without a content type (or the browser did not tell \
+                 which)"
+            ),
             Failure::ContentType { content_type } => write!(
                 f,
                 "the server answered with content type \"{content_type}\""

@@ -238,8 +238,9 @@ impl fmt::Display for CloseReason {
             CloseReason::ClosedByClient => write!(f, "closed by the client"),
             CloseReason::Failed => write!(
                 f,
-                "the connection failed and will not be retried; check the server's response \
-                 to this URL"
+                "the connection failed and will not be retried (CORS refused the answer, the \
+                 page stopped the request, or the browser refused the URL); the browser's \
+                 console says which: check the server's CORS headers for this page's origin"
             ),
             CloseReason::HttpStatus {
                 status,
@@ -254,10 +255,18 @@ impl fmt::Display for CloseReason {
                      needs 200"
                 )?;
                 match body.as_deref().map(str::trim) {
-                    Some(body) if !body.is_empty() => write!(f, "; it said: {}", excerpt(body)),
+                    Some(body) if !body.is_empty() => {
+                        write!(f, "; it said: {}", excerpt(body, 200))
+                    }
                     _ => Ok(()),
                 }
             }
+            // (Native learns the type from the browser, which may not tell it.)
+            CloseReason::ContentType { content_type } if content_type.is_empty() => write!(
+                f,
+                "the server answered 200 without a content type (or the browser did not tell \
+                 which); an event stream needs text/event-stream"
+            ),
             CloseReason::ContentType { content_type } => write!(
                 f,
                 "the server answered with content type \"{content_type}\"; an event stream needs \
@@ -270,15 +279,13 @@ impl fmt::Display for CloseReason {
             CloseReason::InvalidRequest { message } => {
                 write!(f, "the request could not be made: {message}")
             }
-            CloseReason::GaveUp { attempts: 0, cause } => write!(
-                f,
-                "gave up at the first failure ({cause}); the reconnect policy's limits were \
-                 reached"
-            ),
+            CloseReason::GaveUp { attempts: 0, cause } => {
+                write!(f, "gave up at the first failure ({cause}); {LIMITS}")
+            }
             CloseReason::GaveUp { attempts, cause } => write!(
                 f,
                 "gave up after {} failures in a row ({attempts} of them retries; the last: \
-                 {cause}); the reconnect policy's limits were reached",
+                 {cause}); {LIMITS}",
                 attempts.saturating_add(1)
             ),
             CloseReason::Completed => write!(f, "the answer is complete"),
@@ -292,10 +299,14 @@ impl fmt::Display for CloseReason {
     }
 }
 
-/// The first 200 characters of `text`, with `…` when there is more.
-fn excerpt(text: &str) -> std::borrow::Cow<'_, str> {
-    const SHOWN: usize = 200;
-    match text.char_indices().nth(SHOWN) {
+/// What `GaveUp` says of the limits, and of what to do.
+const LIMITS: &str = "the reconnect policy's limits were reached (max_attempts, max_elapsed; JS: \
+     retry.maxAttempts, retry.maxElapsedMs); reconnect() tries again";
+
+/// The first `shown` characters of `text`, with `…` when there is more (a body here,
+/// 200; a bad option's value, 80).
+pub(crate) fn excerpt(text: &str, shown: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(shown) {
         Some((end, _)) => format!("{}…", &text[..end]).into(),
         None => text.into(),
     }
@@ -608,6 +619,33 @@ mod tests {
             reason: CloseReason::Failed,
         };
         assert!(closed.to_string().contains("will not be retried"));
+        // What broke (a review): `Failed` said to check the server's response where
+        // there was none (CORS refused it, the page stopped the request); an empty
+        // content type (native, where the browser did not tell it) read `""`; and
+        // `GaveUp` named no option to change.
+        assert!(
+            closed
+                .to_string()
+                .contains("the browser's console says which"),
+            "{closed}"
+        );
+        let untold = CloseReason::ContentType {
+            content_type: String::new(),
+        }
+        .to_string();
+        assert!(
+            untold.starts_with("the server answered 200 without a content type"),
+            "{untold}"
+        );
+        let gave_up = CloseReason::GaveUp {
+            attempts: 1,
+            cause: ReconnectCause::NoContent,
+        }
+        .to_string();
+        assert!(
+            gave_up.ends_with("(max_attempts, max_elapsed; JS: retry.maxAttempts, retry.maxElapsedMs); reconnect() tries again"),
+            "{gave_up}"
+        );
         // What broke: a status without its text (HTTP/2, native) read "HTTP 404 ;".
         let status = |status_text: &str| {
             CloseReason::HttpStatus {

@@ -195,7 +195,15 @@ if (base) {
         if (JSON.stringify(results.decodeErrors) !== JSON.stringify(['{not json'])) {
           throw new Error(`decode errors ${JSON.stringify(results.decodeErrors)}`);
         }
-        const wantErrors = [/unknown option `transprt` in `options`/, /`options.heartbeatMs` must be a whole number .* got 1.5/, /`options.retry.jitter` must be true or false, got the string "yes"/];
+        const wantErrors = [
+          /unknown option `transprt` in `options`/,
+          /`options.heartbeatMs` must be a whole number .* got 1.5/,
+          /`options.retry.jitter` must be true or false, got the string "yes"/,
+          /`options.heartbeatMs` must be a whole number .* got NaN$/,
+          /^TypeError: [^]*the header `Authorization` must be a string, got a value that is not a string \(not shown: a header may hold a secret\)$/,
+          /`options.retryMs` must be a whole number .* got the string "9{80}…"$/,
+          /`options.body` must be a string, got \{"prompt":"hi"\}; send JSON as JSON.stringify\(body\)$/,
+        ];
         wantErrors.forEach((re, i) => {
           if (!re.test(results.optionErrors[i] || '')) throw new Error(`option error ${i}: "${results.optionErrors[i]}" does not match ${re}`);
         });
@@ -639,7 +647,12 @@ async function apiChecks(browser, site) {
           es.close();
           // Registered once closed: nothing is kept.
           es.on('late', () => big && es);
+          es.onRaw('late', () => big && es);
+          es.onDecodeError(() => big && es);
           es.onState(() => big && es);
+          es.onGap(() => big && es);
+          es.onShareRole(() => big && es);
+          if (transport === 'fetch') es.onAny(() => big && es);
         })();
       }
       // (Asked after each gc(), not before it: what `deref()` returns is kept to the
@@ -1301,6 +1314,26 @@ async function apiChecks(browser, site) {
     same([got.states[0], got.states.length], ['connecting', 2], 'states');
     same({ errors: got.errors, off: got.off, readyState: got.readyState, url: got.url }, { errors: [2], off: true, readyState: 2, url: 'ftp://example.not/' }, 'the failed source');
     same(got.quietStates, ['connecting', 'closed client'], 'a source closed before its failure');
+  });
+
+  // Regression (a review): the error for a URL that is not http(s), or does not parse,
+  // held it whole, its password too, in the closed state's message and the thrown error.
+  await runner.check('a refused URL is told without its user name and password', async () => {
+    const got = await inPage(async () => {
+      await window.packageInit();
+      const es = new TypedEventSource('wss://user:secret@example.not/');
+      const messages = [];
+      es.onState((s) => s.kind === 'closed' && messages.push(s.message));
+      await until('the closed state', () => messages.length);
+      try {
+        new TypedEventSource('http://user:secret@[bad/');
+      } catch (e) {
+        messages.push(e.message);
+      }
+      return messages;
+    });
+    same(got.length, 2, JSON.stringify(got));
+    if (got.some((m) => m.includes('secret')) || !got.every((m) => m.includes('://***@'))) throw new Error(JSON.stringify(got));
   });
 
   // Regression: events() on a source that had closed threw "this TypedEventSource is

@@ -61,6 +61,12 @@ const OPTIONS: unknown[] = [
   { transprt: "fetch" },
   { heartbeatMs: 1.5 },
   { retry: { jitter: "yes" } },
+  // Regression (a review): NaN read "got null", a header's value was echoed (a token,
+  // say), a long value echoed whole, and an object body given no hint.
+  { heartbeatMs: NaN },
+  { headers: { Authorization: { token: "secret" } } },
+  { retryMs: "9".repeat(500) },
+  { transport: "fetch", method: "POST", body: { prompt: "hi" } },
   "fetch",
   { transport: "pigeon" },
   { transport: 5 },

@@ -462,7 +462,11 @@ impl TypedEventSource {
 
     /// Records `entry` under `id` (from [`take_id`](Self::take_id)) for `off`.
     fn register(&self, id: u32, entry: JsCallback) -> u32 {
-        self.registry.borrow_mut().push((id, entry));
+        // Closed, nothing is kept (the source calls no callback again, and one kept in
+        // wasm, a root to the garbage collector, would keep a source it refers to).
+        if self.source.ready_state() != 2 {
+            self.registry.borrow_mut().push((id, entry));
+        }
         id
     }
 

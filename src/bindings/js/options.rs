@@ -1,5 +1,6 @@
 //! Reading `new TypedEventSource(url, options)`'s options object into [`Options`].
 
+use crate::core::state::excerpt;
 use crate::options::{Options, Transport};
 use js_sys::{Object, Reflect};
 use std::time::Duration;
@@ -51,16 +52,35 @@ fn invalid(message: String) -> JsValue {
     js_sys::TypeError::new(&format!("invalid TypedEventSource options: {message}")).into()
 }
 
-/// A value as a short text for an error message, without formatting floats in Rust.
+/// A value as a short text for an error message (its first [`SHOWN`] characters),
+/// without formatting floats in Rust. As `checkOptions` in js/index.js shows it.
 fn shown(value: &JsValue) -> String {
+    if value.is_undefined() {
+        return "undefined".to_owned();
+    }
+    // (JSON has none of these: it writes null.)
+    if let Some(n) = value.as_f64().filter(|n| !n.is_finite()) {
+        let name = match () {
+            _ if n.is_nan() => "NaN",
+            _ if n > 0.0 => "Infinity",
+            _ => "-Infinity",
+        };
+        return name.to_owned();
+    }
     if let Some(s) = value.as_string() {
-        return format!("the string \"{s}\"");
+        return format!("the string \"{}\"", excerpt(&s, SHOWN));
     }
     js_sys::JSON::stringify(value)
         .ok()
         .and_then(|s| s.as_string())
-        .unwrap_or_else(|| "a value that is not JSON".to_owned())
+        .map_or_else(
+            || "a value that is not JSON".to_owned(),
+            |s| excerpt(&s, SHOWN).into_owned(),
+        )
 }
+
+/// How many characters of a value an error shows.
+const SHOWN: usize = 80;
 
 impl JsOptions {
     /// `value` as an options object (`undefined` and `null` are none); checks that
@@ -107,8 +127,13 @@ impl JsOptions {
     /// `value`, read from `key`, as a string.
     fn text(&self, key: &str, value: &JsValue) -> Result<String, JsValue> {
         value.as_string().ok_or_else(|| {
+            let hint = if key == "body" && value.is_object() {
+                "; send JSON as JSON.stringify(body)"
+            } else {
+                ""
+            };
             invalid(format!(
-                "`{}.{key}` must be a string, got {}",
+                "`{}.{key}` must be a string, got {}{hint}",
                 self.path,
                 shown(value)
             ))
@@ -225,9 +250,15 @@ impl JsOptions {
                 let pair: js_sys::Array = entry.unchecked_into();
                 let name = pair.get(0).as_string().unwrap_or_default();
                 let Some(value) = pair.get(1).as_string() else {
+                    // (Not shown: a header may hold a secret.)
+                    let value = pair.get(1);
+                    let got = match () {
+                        _ if value.is_undefined() => "undefined",
+                        _ if value.is_null() => "null",
+                        _ => "a value that is not a string (not shown: a header may hold a secret)",
+                    };
                     return Err(invalid(format!(
-                        "the header `{name}` must be a string, got {}",
-                        shown(&pair.get(1))
+                        "the header `{name}` must be a string, got {got}"
                     )));
                 };
                 options = options.header(name, value);
