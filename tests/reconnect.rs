@@ -1755,6 +1755,73 @@ async fn a_page_hidden_before_the_first_connection_opens_waits_as_connecting() {
 }
 
 #[wasm_bindgen_test]
+async fn native_a_page_hidden_while_the_browser_retries_reports_page_hidden() {
+    // What broke (a review): on native, after the first connection opened and was lost,
+    // the browser retries it by itself (`Reconnecting`, told by the transport), and the
+    // loop had heard of no failure yet: a page hidden then took it for a first
+    // connection that had lost nothing, and the state stayed the loss's for as long as
+    // the page was hidden, where `pause_when_hidden` says `PageHidden`.
+    js(
+        "window.__hidden = false; Object.defineProperty(document, 'hidden', \
+        { configurable: true, get: () => window.__hidden });",
+    );
+    let options = Options::new()
+        .transport(Transport::Native)
+        .pause_when_hidden(true);
+    // One event, then the stream ends; the browser waits the server's long `retry:`.
+    let source = open("/scenario/end-after/1?retry=600000", options);
+    let (mut states, _s) = states(&source);
+    until_state(&mut states, "open", ConnectionState::is_open).await;
+    until_state(&mut states, "the browser's retry", is_reconnecting).await;
+    js("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
+    let (hidden, before) = until_state(&mut states, "hidden", |s| {
+        matches!(
+            s,
+            ConnectionState::Reconnecting {
+                cause: ReconnectCause::PageHidden,
+                ..
+            }
+        )
+    })
+    .await;
+    source.close();
+    js("delete document.hidden; window.__hidden = false;");
+    assert!(
+        matches!(hidden, ConnectionState::Reconnecting { delay: None, .. }),
+        "{hidden:?} after {before:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_online_event_during_an_attempt_that_fails_does_not_cut_the_backoff_after_it() {
+    // What broke (a review): fetch kept an `online` heard while a request was on its
+    // way, and when the server answered it 502, the backoff after it ended at once
+    // (`Reconnecting { delay: 0 }`), below the policy's floor, though the network had
+    // not ended the attempt. Native's own retries drop such an `online`.
+    fake_network(false);
+    js(
+        "window.__fetch = window.fetch; window.__arm = true; window.fetch = (...args) => { \
+        if (window.__arm) { window.__arm = false; window.dispatchEvent(new Event('online')); } \
+        return window.__fetch(...args); };",
+    );
+    let options = Options::new()
+        .transport(Transport::Fetch)
+        .reconnect_on_online(true)
+        .reconnect_policy(exact_policy(2_000));
+    let source = open(
+        &format!(
+            "/scenario/status/502?times=1&then_events=1&token={}",
+            token("online-502")
+        ),
+        options,
+    );
+    let (mut states, _s) = states(&source);
+    the_backoff_after_the_loss_is_whole(&source, &mut states).await;
+    js("window.fetch = window.__fetch;");
+    real_network();
+}
+
+#[wasm_bindgen_test]
 async fn a_page_hidden_while_offline_sends_no_request_when_the_network_returns() {
     // What broke: the loop checked the page's visibility before its wait for the
     // network, not after: a page hidden meanwhile sent a request the moment the

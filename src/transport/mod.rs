@@ -565,7 +565,13 @@ async fn drive(
             // Ended on purpose: no failure, but a healthy connection ends the streak of
             // failures before it (else the next quick loss would count as its next).
             Err(Interrupt::Hidden) => {
-                let lost = attempts.borrow().is_open() || last_cause.is_some();
+                // (Native's browser may be retrying a connection that opened and was
+                // lost: the transport counted it, before this loop hears of any
+                // failure.)
+                let lost = {
+                    let attempts = attempts.borrow();
+                    attempts.is_open() || attempts.attempt() > 0
+                } || last_cause.is_some();
                 attempts.borrow_mut().interrupted(dom::now());
                 // A first connection that had not opened yet lost nothing: it waits as
                 // `Connecting`, as one the page hid before it began does.
@@ -596,6 +602,12 @@ async fn drive(
         // browser's retries spend none. (A request's every send counts: `max_attempts(0)`
         // must never send it again.)
         let no_network = waits_for_network(&options);
+        // An `online` heard during the attempt came before its failure: the network
+        // was back, and the attempt failed all the same (a 502, a refusal), so it must
+        // not cut the backoff after it short (native's own retries drop it alike).
+        if !no_network {
+            attempts.borrow_mut().take_online();
+        }
         let offline_loss = !options.request
             && no_network
             && matches!(
