@@ -530,6 +530,9 @@ export class TypedEventSource extends EventTarget {
   }
 
   #state(state) {
+    // Closed first: the final `error` listener sees a closed source, whose `on()`
+    // throws as the types say.
+    if (state.kind === 'closed') this.#release(state);
     if (state.kind === 'open') {
       this.dispatchEvent(new Event('open'));
     } else if (
@@ -540,7 +543,6 @@ export class TypedEventSource extends EventTarget {
       // complete answer is neither).
       this.dispatchEvent(new Event('error'));
     }
-    if (state.kind === 'closed') this.#release(state);
   }
 
   /** Closed: keep what the getters answer, free the core after this turn (its

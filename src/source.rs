@@ -6,7 +6,7 @@ use crate::core::parse::LastId;
 use crate::core::state::{CloseReason, ConnectionState, ShareRole, StateCell};
 use crate::core::typemap::TypeMap;
 use crate::decode::{DecodeError, Message, RawEvent};
-use crate::error::{Error, JsError};
+use crate::error::Error;
 use crate::options::{Options, Transport};
 use crate::stream::EventStream;
 use crate::transport::{self, Sink, WeakSink};
@@ -738,7 +738,8 @@ fn resolve_url(url: &str, fetch: bool) -> Result<String, Error> {
         Some(base) => web_sys::Url::new_with_base(url, base),
         None => web_sys::Url::new(url),
     }
-    .map_err(|e| invalid(JsError::from(e).message().to_owned()))?;
+    // (Not the browser's own words, which may repeat the URL, password and all.)
+    .map_err(|_| invalid("it does not parse as a URL".to_owned()))?;
     match parsed.protocol().as_str() {
         // (Not an invalid URL: the browser's EventSource takes it. Nor is the URL in
         // the error, whose password would go to logs.)

@@ -212,6 +212,13 @@ if (base) {
         const refused = results.optionErrors.filter((m) => m !== 'no error').length;
         if (results.inherited !== 'open') throw new Error(`options inherited from a prototype, before the wasm was ready: ${results.inherited}`);
         if (refused !== results.optionErrors.length - 7) throw new Error(`refused ${refused} of the options: ${JSON.stringify(results.optionErrors)}`);
+        // Regression (a review): a URL that does not parse was told in the browser's
+        // words once the wasm was ready (which may repeat the URL, password and all),
+        // in the package's before.
+        const [earlyUrl, lateUrl] = results.urlErrors;
+        if (earlyUrl !== lateUrl || !/^SyntaxError: .*it does not parse as a URL/.test(lateUrl) || lateUrl.includes('secret')) {
+          throw new Error(`a URL that does not parse: before the wasm was ready "${earlyUrl}", once ready "${lateUrl}"`);
+        }
         // Regression: bad options threw an Error; WebIDL (and fetch) throw a TypeError.
         // (The one before last is onAny on native, a call the source refuses: an Error.)
         results.optionErrors.forEach((message, i) => {
@@ -1314,6 +1321,35 @@ async function apiChecks(browser, site) {
     same([got.states[0], got.states.length], ['connecting', 2], 'states');
     same({ errors: got.errors, off: got.off, readyState: got.readyState, url: got.url }, { errors: [2], off: true, readyState: 2, url: 'ftp://example.not/' }, 'the failed source');
     same(got.quietStates, ['connecting', 'closed client'], 'a source closed before its failure');
+  });
+
+  // Regression (a review): the final `error` listener of a source that failed ran
+  // before the source counted as closed: `on()` there took the callback and dropped it,
+  // where the types say it throws once the source is closed.
+  await runner.check("the final error listener sees a closed source: on() there throws", async () => {
+    const got = await inPage(async ({ base }) => {
+      const onInError = (url, options) =>
+        new Promise((resolve) => {
+          const es = new TypedEventSource(url, options);
+          es.onerror = () => {
+            if (es.readyState !== 2) return;
+            try {
+              es.on('x', () => {});
+              resolve('no error');
+            } catch (e) {
+              resolve(`${e.name} ${es.readyState}`);
+            }
+          };
+        });
+      const early = await onInError('ftp://example.not/');
+      await window.packageInit();
+      return {
+        early,
+        ftp: await onInError('ftp://example.not/'),
+        status: await onInError(`${base}/scenario/status/404`, { transport: 'fetch' }),
+      };
+    }, { base });
+    same(got, { early: 'Error 2', ftp: 'Error 2', status: 'Error 2' }, 'on() in the final error listener');
   });
 
   // Regression (a review): the error for a URL that is not http(s), or does not parse,

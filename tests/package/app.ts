@@ -37,6 +37,9 @@ interface Results {
    *  was ready, and before. */
   optionErrors: string[];
   earlyOptionErrors: string[];
+  /** What the constructor threw for a URL that does not parse, before the wasm was
+   *  ready and once it was. */
+  urlErrors: string[];
   /** How many times the constructor read each option of an object of getters, before
    *  the wasm was ready and once it was (`reads`). */
   reads: string[];
@@ -54,7 +57,7 @@ declare global {
   }
 }
 
-const results: Results = { events: [], optionErrors: [], earlyOptionErrors: [], reads: [], decodeErrors: [], states: [], done: false };
+const results: Results = { events: [], optionErrors: [], earlyOptionErrors: [], urlErrors: [], reads: [], decodeErrors: [], states: [], done: false };
 
 /** Options the constructor refuses, each for one reason, then some it takes. */
 const OPTIONS: unknown[] = [
@@ -194,6 +197,8 @@ async function main(): Promise<void> {
   // checks the options first.
   const both = (): string => thrown("http://[", { transport: "x" });
   results.earlyOptionErrors = [...OPTIONS.map((o) => thrown(`${server}/events`, o)), anyWithNative(), both()];
+  const unparsable = (): string => thrown("http://user:secret@[bad/", {});
+  results.urlErrors.push(unparsable());
   results.reads.push(reads(`${server}/events`));
   // Options inherited from a prototype are read, also by a source built once the wasm
   // is ready (regression: it was built from a clone, which has none of them).
@@ -209,6 +214,7 @@ async function main(): Promise<void> {
   await init(new Request("unused.wasm"));
   await init(Promise.resolve(new Response("")));
   results.optionErrors = [...OPTIONS.map((o) => thrown(`${server}/events`, o)), anyWithNative(), both()];
+  results.urlErrors.push(unparsable());
   results.reads.push(reads(`${server}/events`));
   results.inherited = await inheritedState;
   inherited.close();

@@ -150,6 +150,10 @@ impl TypedEventSource {
         #[wasm_bindgen(js_name = "type")] event_type: &str,
         #[wasm_bindgen(unchecked_param_type = "MessageHandler")] callback: Function,
     ) -> u32 {
+        // Closed: nothing is kept (see `register`), nor listened for.
+        if self.source.ready_state() == 2 {
+            return self.take_id();
+        }
         let name = self.listen(event_type);
         let id = self.take_id();
         self.events.dispatcher.add(&name, &callback, id);
@@ -171,6 +175,10 @@ impl TypedEventSource {
         #[wasm_bindgen(js_name = "type")] event_type: &str,
         #[wasm_bindgen(unchecked_param_type = "RawMessageHandler")] callback: Function,
     ) -> u32 {
+        // Closed: nothing is kept (see `register`), nor listened for.
+        if self.source.ready_state() == 2 {
+            return self.take_id();
+        }
         let name = self.listen(event_type);
         let id = self.take_id();
         self.events.dispatcher.add_raw(&name, &callback, id);
