@@ -364,12 +364,21 @@ enum HandlerKey {
 
 impl Subscription {
     /// Keeps the handler for as long as the source lives, without keeping the source
-    /// open: it goes when the source's last handle is dropped.
+    /// open: it goes when the source's last handle is dropped, or when the source
+    /// closes (on a closed source, at once: it would never be called).
     ///
     /// A detached handler that captures a clone of its own source keeps that source
-    /// alive through itself: a cycle that never closes. Capture a
-    /// [`WeakEventSource`] ([`EventSource::downgrade`]) instead.
+    /// alive through itself until it closes: capture a [`WeakEventSource`]
+    /// ([`EventSource::downgrade`]) instead.
     pub fn detach(mut self) {
+        // (Dropped as it is, it goes: see `Drop`.)
+        if self
+            .inner
+            .as_ref()
+            .is_some_and(|inner| inner.state.is_closed())
+        {
+            return;
+        }
         self.inner = None;
     }
 }

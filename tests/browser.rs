@@ -297,6 +297,21 @@ async fn a_closed_source_lets_go_of_handlers_that_hold_it() {
             5,
             "{transport:?}: an observer added once closed"
         );
+        // A handler detached on a closed source goes at once: it would never be
+        // called, and one that holds its source would keep it for good.
+        {
+            let (s, h) = (source.clone(), held(&source));
+            source
+                .on_raw("late", move |_| {
+                    let _ = (&h, &s);
+                })
+                .detach();
+        }
+        assert_eq!(
+            dropped.get(),
+            6,
+            "{transport:?}: a handler detached once closed"
+        );
         // (And nothing else holds it once the subscriptions go.)
         drop((source, subscriptions, late, states, observing));
         assert!(

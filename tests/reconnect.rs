@@ -1793,6 +1793,77 @@ async fn native_a_page_hidden_while_the_browser_retries_reports_page_hidden() {
 }
 
 #[wasm_bindgen_test]
+async fn native_a_page_hidden_after_a_loss_offline_reports_page_hidden() {
+    // What broke (a review of the fix above): a native connection lost while offline
+    // spends no attempt, so the loop's check of "lost since it opened" by the attempt
+    // count missed it, and a page hidden then kept the loss's state.
+    js(
+        "window.__hidden = false; Object.defineProperty(document, 'hidden', \
+        { configurable: true, get: () => window.__hidden });",
+    );
+    let token = token("native-offline-hidden");
+    let (source, mut states, _subs) =
+        native_lost_offline(&token, Options::new().pause_when_hidden(true)).await;
+    js("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
+    let (hidden, before) = until_state(&mut states, "hidden", |s| {
+        matches!(
+            s,
+            ConnectionState::Reconnecting {
+                cause: ReconnectCause::PageHidden,
+                ..
+            }
+        )
+    })
+    .await;
+    source.close();
+    js("delete document.hidden; window.__hidden = false;");
+    real_network();
+    assert!(
+        matches!(hidden, ConnectionState::Reconnecting { delay: None, .. }),
+        "{hidden:?} after {before:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_online_event_during_a_request_the_network_then_fails_retries_at_once() {
+    // What broke (a review of the fix below): the `online` heard while a request was on
+    // its way across an outage was dropped with the attempt's end also when the network
+    // itself then failed the request, and the retry waited the whole backoff where
+    // `reconnect_on_online` reconnects at once.
+    fake_network(false);
+    js(
+        "window.__fetch = window.fetch; window.__arm = true; window.fetch = (...args) => { \
+        if (!window.__arm) return window.__fetch(...args); \
+        window.__arm = false; window.dispatchEvent(new Event('online')); \
+        return Promise.reject(new TypeError('Failed to fetch')); };",
+    );
+    let options = Options::new()
+        .transport(Transport::Fetch)
+        .reconnect_on_online(true)
+        .reconnect_policy(exact_policy(20_000))
+        // (Not a request a `no-cors` one can repeat: the refusal stays the network's,
+        // not a CORS rejection to look into.)
+        .header("X-Test", "1");
+    let source = open("/scenario/end-after/1", options);
+    let (mut states, _s) = states(&source);
+    let (retry, before) = until_state(&mut states, "the retry", is_reconnecting).await;
+    source.close();
+    js("window.fetch = window.__fetch;");
+    real_network();
+    assert!(
+        matches!(
+            retry,
+            ConnectionState::Reconnecting {
+                attempt: 1,
+                delay: Some(d),
+                cause: ReconnectCause::Network { .. },
+            } if d.is_zero()
+        ),
+        "{retry:?} after {before:?}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn an_online_event_during_an_attempt_that_fails_does_not_cut_the_backoff_after_it() {
     // What broke (a review): fetch kept an `online` heard while a request was on its
     // way, and when the server answered it 502, the backoff after it ended at once

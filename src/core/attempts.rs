@@ -17,6 +17,9 @@ pub(crate) struct Attempts {
     /// Since when the streak's clock has stood still: the page is offline (or hidden)
     /// and no attempt is made (see [`pause`](Self::pause)).
     paused_since: Option<f64>,
+    /// A connection failed or was lost since one last opened (offline too, which
+    /// spends no attempt): the source reports a reconnection.
+    lost_since_open: bool,
 }
 
 impl Attempts {
@@ -32,6 +35,7 @@ impl Attempts {
         self.opened_at = Some(now);
         self.online = false;
         self.events = 0;
+        self.lost_since_open = false;
     }
 
     /// The browser came back online. Not heard while a connection is open: it lost
@@ -69,6 +73,12 @@ impl Attempts {
         self.opened_at.is_some()
     }
 
+    /// Whether a connection failed or was lost since one last opened (see
+    /// [`lost`](Self::lost), [`lost_offline`](Self::lost_offline)).
+    pub fn lost_since_open(&self) -> bool {
+        self.lost_since_open
+    }
+
     /// The connection open now made no progress, whatever it delivered and however
     /// long it ran (a request's answer cut and sent again from its start): its end
     /// does not end the streak, so the policy's `max_attempts` and `max_elapsed`
@@ -83,6 +93,7 @@ impl Attempts {
     pub fn lost(&mut self, now: f64) -> u32 {
         self.resume(now);
         self.connection_ended(now);
+        self.lost_since_open = true;
         self.failing_since.get_or_insert(now);
         self.attempt = self.attempt.saturating_add(1);
         self.attempt
@@ -92,6 +103,7 @@ impl Attempts {
     /// but the loss spends no attempt. Returns the attempt number to report.
     pub fn lost_offline(&mut self, now: f64) -> u32 {
         self.connection_ended(now);
+        self.lost_since_open = true;
         self.pause(now);
         self.attempt
     }

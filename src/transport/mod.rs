@@ -566,11 +566,11 @@ async fn drive(
             // failures before it (else the next quick loss would count as its next).
             Err(Interrupt::Hidden) => {
                 // (Native's browser may be retrying a connection that opened and was
-                // lost: the transport counted it, before this loop hears of any
-                // failure.)
+                // lost, offline or not: the transport told the attempts, before this
+                // loop hears of any failure.)
                 let lost = {
                     let attempts = attempts.borrow();
-                    attempts.is_open() || attempts.attempt() > 0
+                    attempts.is_open() || attempts.lost_since_open()
                 } || last_cause.is_some();
                 attempts.borrow_mut().interrupted(dom::now());
                 // A first connection that had not opened yet lost nothing: it waits as
@@ -603,19 +603,18 @@ async fn drive(
         // must never send it again.)
         let no_network = waits_for_network(&options);
         // An `online` heard during the attempt came before its failure: the network
-        // was back, and the attempt failed all the same (a 502, a refusal), so it must
-        // not cut the backoff after it short (native's own retries drop it alike).
-        if !no_network {
+        // was back, and the server failed the attempt all the same (a 502, a wrong
+        // type), so it must not cut the backoff after it short (native's own retries
+        // drop it alike). A failure of the network itself after it (a request that
+        // was on its way across the outage) keeps it: the retry goes at once.
+        let network_failure = matches!(
+            failure,
+            Failure::Network { .. } | Failure::ConnectionLost | Failure::HeartbeatTimeout { .. }
+        );
+        if !no_network && !network_failure {
             attempts.borrow_mut().take_online();
         }
-        let offline_loss = !options.request
-            && no_network
-            && matches!(
-                failure,
-                Failure::Network { .. }
-                    | Failure::ConnectionLost
-                    | Failure::HeartbeatTimeout { .. }
-            );
+        let offline_loss = !options.request && no_network && network_failure;
         let (attempt, elapsed) = {
             let mut attempts = attempts.borrow_mut();
             let attempt = if offline_loss {
