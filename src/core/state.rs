@@ -74,7 +74,10 @@ pub enum ConnectionState {
         /// How long until the retry, as the [`ReconnectPolicy`](crate::ReconnectPolicy)
         /// chose it. `None` while the browser retries by itself (native transport; it
         /// keeps its delay to itself), while the browser is offline (the retry waits for
-        /// the network), and while the page is hidden.
+        /// the network), and while the retry waits for a hidden page to be shown
+        /// ([`pause_when_hidden`](crate::Options::pause_when_hidden)). (A page hidden
+        /// during a backoff keeps its countdown: it is told `PageHidden` when the
+        /// backoff ends, and waits for the page then.)
         delay: Option<Duration>,
         /// What ended the previous connection.
         cause: ReconnectCause,
