@@ -772,6 +772,37 @@ fn fake_network(offline: bool) {
     ));
 }
 
+/// `document.hidden` follows `window.__hidden` (visible to begin with); the tests
+/// dispatch `visibilitychange` through [`set_hidden`].
+fn fake_visibility() {
+    js(
+        "window.__hidden = false; Object.defineProperty(document, 'hidden', \
+        { configurable: true, get: () => window.__hidden });",
+    );
+}
+
+/// Hides or shows the page (see [`fake_visibility`]).
+fn set_hidden(hidden: bool) {
+    js(&format!(
+        "window.__hidden = {hidden}; document.dispatchEvent(new Event('visibilitychange'))"
+    ));
+}
+
+/// `document.hidden` is the browser's again.
+fn real_visibility() {
+    js("delete document.hidden; window.__hidden = false;");
+}
+
+fn is_page_hidden(s: &ConnectionState) -> bool {
+    matches!(
+        s,
+        ConnectionState::Reconnecting {
+            cause: ReconnectCause::PageHidden,
+            ..
+        }
+    )
+}
+
 /// `navigator.onLine` is the browser's again.
 fn real_network() {
     js("delete navigator.onLine; window.__offline = false;");
@@ -1055,10 +1086,7 @@ async fn a_page_hidden_during_an_error_body_shows_no_retry_time() {
     // What broke: with `pause_when_hidden`, a page hidden while a 503's body was read
     // showed `Reconnecting { delay: Some(backoff) }` and ran that timer while hidden,
     // though the retry waits for the page (`delay` is documented `None` while hidden).
-    js(
-        "window.__hidden = false; Object.defineProperty(document, 'hidden', \
-        { configurable: true, get: () => window.__hidden });",
-    );
+    fake_visibility();
     let (source, mut states, _s) = reading_a_503_body(
         "hidden-error-body",
         Options::new()
@@ -1066,12 +1094,12 @@ async fn a_page_hidden_during_an_error_body_shows_no_retry_time() {
             .reconnect_policy(exact_policy(2_000)),
     )
     .await;
-    js("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
+    set_hidden(true);
     let (retry, _) = until_state(&mut states, "the retry", is_reconnecting).await;
     let decided = js_sys::Date::now();
     let (paused, _) = until_state(&mut states, "the pause", is_reconnecting).await;
     // Visible again a moment later: the rest of the backoff is waited, and shown.
-    js("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))");
+    set_hidden(false);
     let (waiting, _) = until_state(&mut states, "the rest of the wait", is_reconnecting).await;
     let (connecting, _) = until_state(&mut states, "the retry's connection", |s| {
         matches!(s, ConnectionState::Connecting { .. })
@@ -1079,7 +1107,7 @@ async fn a_page_hidden_during_an_error_body_shows_no_retry_time() {
     .await;
     let waited = js_sys::Date::now() - decided;
     source.close();
-    js("delete document.hidden; window.__hidden = false;");
+    real_visibility();
     assert!(
         matches!(
             retry,
@@ -1660,10 +1688,7 @@ async fn native_heartbeat_event_keeps_alive_a_stream_of_events_no_one_handles() 
 
 #[wasm_bindgen_test]
 async fn a_hidden_page_pauses_the_connection_and_a_visible_one_resumes_it() {
-    js(
-        "window.__hidden = false; Object.defineProperty(document, 'hidden', \
-        { configurable: true, get: () => window.__hidden });",
-    );
+    fake_visibility();
     for transport in BOTH {
         let token = token("hidden");
         let options = Options::new().transport(transport).pause_when_hidden(true);
@@ -1672,7 +1697,7 @@ async fn a_hidden_page_pauses_the_connection_and_a_visible_one_resumes_it() {
         let (mut states, _s) = states(&source);
         until_state(&mut states, "open", ConnectionState::is_open).await;
         wait_until("event 1", 5_000, || *seen.borrow() == [1]).await;
-        js("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
+        set_hidden(true);
         let paused = until_state(&mut states, "paused", is_reconnecting).await.0;
         assert_eq!(
             paused,
@@ -1689,14 +1714,14 @@ async fn a_hidden_page_pauses_the_connection_and_a_visible_one_resumes_it() {
             1,
             "{transport:?}: a request while hidden"
         );
-        js("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))");
+        set_hidden(false);
         until_state(&mut states, "open again", ConnectionState::is_open).await;
         source.close();
         let log = request_log(&token).await;
         assert_eq!(log.len(), 2, "{transport:?}");
         assert_eq!(resumed_from(&log[1]).as_deref(), Some("1"), "{transport:?}");
     }
-    js("delete document.hidden; window.__hidden = false;");
+    real_visibility();
 }
 
 #[wasm_bindgen_test]
@@ -1705,10 +1730,7 @@ async fn a_page_hidden_before_the_first_connection_opens_waits_as_connecting() {
     // `Reconnecting { cause: PageHidden }` (an `error` event in JavaScript), though no
     // connection had been made or lost; hidden a moment before, it waited as
     // `Connecting`.
-    js(
-        "window.__hidden = false; Object.defineProperty(document, 'hidden', \
-        { configurable: true, get: () => window.__hidden });",
-    );
+    fake_visibility();
     for transport in BOTH {
         let token = token("hidden-first");
         let options = Options::new().transport(transport).pause_when_hidden(true);
@@ -1733,7 +1755,7 @@ async fn a_page_hidden_before_the_first_connection_opens_waits_as_connecting() {
             );
             gloo_timers::future::TimeoutFuture::new(20).await;
         }
-        js("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
+        set_hidden(true);
         // The source drops the request as the page hides: the server sees it end.
         while !log(false).await {
             assert!(
@@ -1742,7 +1764,7 @@ async fn a_page_hidden_before_the_first_connection_opens_waits_as_connecting() {
             );
             gloo_timers::future::TimeoutFuture::new(20).await;
         }
-        js("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))");
+        set_hidden(false);
         let (_, before) = until_state(&mut states, "open", ConnectionState::is_open).await;
         source.close();
         assert_eq!(
@@ -1751,7 +1773,7 @@ async fn a_page_hidden_before_the_first_connection_opens_waits_as_connecting() {
             "{transport:?}"
         );
     }
-    js("delete document.hidden; window.__hidden = false;");
+    real_visibility();
 }
 
 #[wasm_bindgen_test]
@@ -1761,10 +1783,7 @@ async fn native_a_page_hidden_while_the_browser_retries_reports_page_hidden() {
     // loop had heard of no failure yet: a page hidden then took it for a first
     // connection that had lost nothing, and the state stayed the loss's for as long as
     // the page was hidden, where `pause_when_hidden` says `PageHidden`.
-    js(
-        "window.__hidden = false; Object.defineProperty(document, 'hidden', \
-        { configurable: true, get: () => window.__hidden });",
-    );
+    fake_visibility();
     let options = Options::new()
         .transport(Transport::Native)
         .pause_when_hidden(true);
@@ -1773,19 +1792,10 @@ async fn native_a_page_hidden_while_the_browser_retries_reports_page_hidden() {
     let (mut states, _s) = states(&source);
     until_state(&mut states, "open", ConnectionState::is_open).await;
     until_state(&mut states, "the browser's retry", is_reconnecting).await;
-    js("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
-    let (hidden, before) = until_state(&mut states, "hidden", |s| {
-        matches!(
-            s,
-            ConnectionState::Reconnecting {
-                cause: ReconnectCause::PageHidden,
-                ..
-            }
-        )
-    })
-    .await;
+    set_hidden(true);
+    let (hidden, before) = until_state(&mut states, "hidden", is_page_hidden).await;
     source.close();
-    js("delete document.hidden; window.__hidden = false;");
+    real_visibility();
     assert!(
         matches!(hidden, ConnectionState::Reconnecting { delay: None, .. }),
         "{hidden:?} after {before:?}"
@@ -1797,26 +1807,14 @@ async fn native_a_page_hidden_after_a_loss_offline_reports_page_hidden() {
     // What broke (a review of the fix above): a native connection lost while offline
     // spends no attempt, so the loop's check of "lost since it opened" by the attempt
     // count missed it, and a page hidden then kept the loss's state.
-    js(
-        "window.__hidden = false; Object.defineProperty(document, 'hidden', \
-        { configurable: true, get: () => window.__hidden });",
-    );
+    fake_visibility();
     let token = token("native-offline-hidden");
     let (source, mut states, _subs) =
         native_lost_offline(&token, Options::new().pause_when_hidden(true)).await;
-    js("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
-    let (hidden, before) = until_state(&mut states, "hidden", |s| {
-        matches!(
-            s,
-            ConnectionState::Reconnecting {
-                cause: ReconnectCause::PageHidden,
-                ..
-            }
-        )
-    })
-    .await;
+    set_hidden(true);
+    let (hidden, before) = until_state(&mut states, "hidden", is_page_hidden).await;
     source.close();
-    js("delete document.hidden; window.__hidden = false;");
+    real_visibility();
     real_network();
     assert!(
         matches!(hidden, ConnectionState::Reconnecting { delay: None, .. }),
@@ -1897,17 +1895,14 @@ async fn a_page_hidden_while_offline_sends_no_request_when_the_network_returns()
     // What broke: the loop checked the page's visibility before its wait for the
     // network, not after: a page hidden meanwhile sent a request the moment the
     // network came back, and cut it at once for being hidden.
-    js(
-        "window.__hidden = false; Object.defineProperty(document, 'hidden', \
-        { configurable: true, get: () => window.__hidden });",
-    );
+    fake_visibility();
     let token = token("hidden-offline");
     let (source, mut states, _, _subs) = fetch_lost_offline(
         &format!("/scenario/end-after/1?token={token}"),
         Options::new().pause_when_hidden(true),
     )
     .await;
-    js("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))");
+    set_hidden(true);
     js("window.__offline = false; window.dispatchEvent(new Event('online'))");
     let next_state = next(&mut states, "the state once online").await;
     assert!(
@@ -1922,11 +1917,11 @@ async fn a_page_hidden_while_offline_sends_no_request_when_the_network_returns()
     );
     gloo_timers::future::TimeoutFuture::new(200).await;
     assert_eq!(request_log(&token).await.len(), 1, "a request while hidden");
-    js("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))");
+    set_hidden(false);
     until_state(&mut states, "open again", ConnectionState::is_open).await;
     source.close();
     real_network();
-    js("delete document.hidden; window.__hidden = false;");
+    real_visibility();
     assert_eq!(request_log(&token).await.len(), 2);
 }
 

@@ -32,7 +32,7 @@ export class Dispatcher {
   }
 
   add(type, callback, id) {
-    if (!this.closed) addTo(this.handlers, type, callback, id);
+    addTo(this.handlers, type, callback, id);
   }
 
   remove(type, id) {
@@ -40,7 +40,7 @@ export class Dispatcher {
   }
 
   addRaw(type, callback, id) {
-    if (!this.closed) addTo(this.rawHandlers, type, callback, id);
+    addTo(this.rawHandlers, type, callback, id);
   }
 
   removeRaw(type, id) {
@@ -48,15 +48,15 @@ export class Dispatcher {
   }
 
   addDecodeError(callback, id) {
-    if (!this.closed) addTo(this.decodeErrorHandlers, null, callback, id);
+    addTo(this.decodeErrorHandlers, null, callback, id);
   }
 
   removeDecodeError(id) {
     this.removals += removeFrom(this.decodeErrorHandlers, null, id);
   }
 
-  /** Closed: no callback is called again, and none is kept (see `TypedEventSource`'s
-   *  closed observer in mod.rs). */
+  /** Closed: no callback is called again, and none is kept (mod.rs adds none once
+   *  closed). */
   close() {
     this.closed = true;
     this.handlers = new Map();

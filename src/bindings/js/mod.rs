@@ -151,7 +151,7 @@ impl TypedEventSource {
         #[wasm_bindgen(unchecked_param_type = "MessageHandler")] callback: Function,
     ) -> u32 {
         // Closed: nothing is kept (see `register`), nor listened for.
-        if self.source.ready_state() == 2 {
+        if self.closed() {
             return self.take_id();
         }
         let name = self.listen(event_type);
@@ -176,7 +176,7 @@ impl TypedEventSource {
         #[wasm_bindgen(unchecked_param_type = "RawMessageHandler")] callback: Function,
     ) -> u32 {
         // Closed: nothing is kept (see `register`), nor listened for.
-        if self.source.ready_state() == 2 {
+        if self.closed() {
             return self.take_id();
         }
         let name = self.listen(event_type);
@@ -199,6 +199,9 @@ impl TypedEventSource {
         &self,
         #[wasm_bindgen(unchecked_param_type = "DecodeErrorHandler")] callback: Function,
     ) -> u32 {
+        if self.closed() {
+            return self.take_id();
+        }
         let id = self.take_id();
         self.events.dispatcher.add_decode_error(&callback, id);
         self.register(id, JsCallback::DecodeError)
@@ -472,10 +475,15 @@ impl TypedEventSource {
     fn register(&self, id: u32, entry: JsCallback) -> u32 {
         // Closed, nothing is kept (the source calls no callback again, and one kept in
         // wasm, a root to the garbage collector, would keep a source it refers to).
-        if self.source.ready_state() != 2 {
+        if !self.closed() {
             self.registry.borrow_mut().push((id, entry));
         }
         id
+    }
+
+    /// The source is closed: it calls no callback again, and keeps none.
+    fn closed(&self) -> bool {
+        self.source.ready_state() == 2
     }
 
     fn take_id(&self) -> u32 {
