@@ -1,11 +1,12 @@
 // The bench page's entry point, bundled by esbuild into target/bench/page/main.js.
 // Two wasm packages, both left external: the Rust readers (bench/reader, at /reader/)
 // and the npm package's web build (pkg-web, copied to /pkg-web/) for the JS API.
-import initReader, { ours, ours_latency, gloo } from '/reader/wasm_eventsource_bench.js';
+import initReader, { ours, ours_latency, gloo, floor_native, floor_fetch } from '/reader/wasm_eventsource_bench.js';
 import initPkg, { TypedEventSource } from '/pkg-web/wasm_eventsource.js';
 import { readNative } from './native.js';
 import { readFetchEsp } from './fetch-esp.js';
 import { readFetchBytes } from './fetch-bytes.js';
+import { readFetchJson } from './fetch-json.js';
 import { readJsApi } from './js-api.js';
 import { latencyReaders, runLatency } from './latency.js';
 
@@ -23,6 +24,10 @@ const readers = {
   'js-native': (url, n) => readJsApi(TypedEventSource, url, n, 'native'),
   'js-fetch': (url, n) => readJsApi(TypedEventSource, url, n, 'fetch'),
   'fetch-bytes': (url, n) => readFetchBytes(url, n),
+  'fetch-json-floor': (url, n) => readFetchJson(url, n),
+  'fetch-floor-rust': (url, n) => floor_fetch(url, n),
+  'native-floor-js': (url, n) => floor_native(url, n, false),
+  'native-floor-copy': (url, n) => floor_native(url, n, true),
   'minimal-native': (url, n) => readMinimal(url, n),
 };
 

@@ -210,6 +210,177 @@ pub async fn gloo(url: String, n: u32) -> Result<JsValue, JsValue> {
     Ok(outcome(ms, checksum))
 }
 
+/// `JSON.parse`, called from wasm with the data as the browser's string (no copy).
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// A floor, not a client: the browser's `EventSource` with one listener in wasm and
+/// nothing else (no state, no resume, no dedupe, no dispatch), so the least that any
+/// library between the browser's `EventSource` and the app's code can cost. With `copy`
+/// false the data stays a JavaScript string, parsed by `JSON.parse` called from wasm
+/// (the least the JS API can do: one crossing in, one out); with `copy` true it is
+/// copied into wasm and decoded by serde_json into [`Ev`] (the least the typed Rust API
+/// can do). An error of the connection fails the run, as for the anchor.
+#[wasm_bindgen]
+pub async fn floor_native(url: String, n: u32, copy: bool) -> Result<JsValue, JsValue> {
+    check_n(n)?;
+    let (run, rx) = Run::new(n);
+    let start = now();
+    let es = web_sys::EventSource::new(&url)?;
+    let seq_key = JsValue::from_str("seq");
+    let on_message = {
+        let run = Rc::clone(&run);
+        let es = es.clone();
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            let mut r = run.borrow_mut();
+            if r.done.is_none() {
+                return;
+            }
+            let data = e.data();
+            let seq = if copy {
+                let text = data.as_string().unwrap_or_default();
+                serde_json::from_str::<Ev>(&text)
+                    .map(|ev| ev.seq)
+                    .map_err(|e| format!("bad event {text:?}: {e}"))
+            } else {
+                json_parse(&data)
+                    .ok()
+                    .and_then(|v| js_sys::Reflect::get(&v, &seq_key).ok())
+                    .and_then(|v| v.as_f64())
+                    .map(|seq| seq as u64)
+                    .ok_or_else(|| "an event without a numeric seq".to_owned())
+            };
+            match seq {
+                Ok(seq) => {
+                    r.checksum += seq;
+                    r.count += 1;
+                    if r.count == r.n {
+                        let ms = now() - start;
+                        es.close();
+                        r.finish(Ok(ms));
+                    }
+                }
+                Err(e) => {
+                    es.close();
+                    r.finish(Err(e));
+                }
+            }
+        })
+    };
+    let on_error = {
+        let run = Rc::clone(&run);
+        let es = es.clone();
+        Closure::<dyn FnMut()>::new(move || {
+            es.close();
+            let mut r = run.borrow_mut();
+            let count = r.count;
+            r.finish(Err(format!("error after {count} events")));
+        })
+    };
+    es.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref())?;
+    es.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    let result = rx.await;
+    es.close();
+    es.set_onerror(None);
+    let _ = es.remove_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+    drop((on_message, on_error));
+    let ms = match result {
+        Ok(Ok(ms)) => ms,
+        Ok(Err(e)) => return Err(JsError::new(&e).into()),
+        Err(_) => return Err(JsError::new("the run was dropped before the nth event").into()),
+    };
+    let checksum = run.borrow().checksum;
+    Ok(outcome(ms, checksum))
+}
+
+/// A floor, not a client: `fetch`, each chunk of the body copied into wasm, events found
+/// by `"\n\n"` and their one `data:` line decoded by serde_json into [`Ev`]. No SSE
+/// parsing beyond that (no other fields, no CR, no multi-line data, no ids, no retry):
+/// the least a Rust reader of this stream that hands the app a typed value does.
+#[wasm_bindgen]
+pub async fn floor_fetch(url: String, n: u32) -> Result<JsValue, JsValue> {
+    use wasm_bindgen_futures::JsFuture;
+    check_n(n)?;
+    let start = now();
+    let window = web_sys::window().ok_or_else(|| JsError::new("no window"))?;
+    let abort = web_sys::AbortController::new()?;
+    let init = web_sys::RequestInit::new();
+    init.set_cache(web_sys::RequestCache::NoStore);
+    init.set_signal(Some(&abort.signal()));
+    let headers = web_sys::Headers::new()?;
+    headers.set("Accept", "text/event-stream")?;
+    init.set_headers(&headers);
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+        .await?
+        .dyn_into()?;
+    let body = response
+        .body()
+        .filter(|_| response.ok())
+        .ok_or_else(|| JsError::new(&format!("floor_fetch: HTTP {}", response.status())))?;
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let (done_key, value_key) = (JsValue::from_str("done"), JsValue::from_str("value"));
+    let (mut count, mut checksum, mut buf) = (0u32, 0u64, Vec::<u8>::new());
+    let result = 'read: loop {
+        let chunk = match JsFuture::from(reader.read()).await {
+            Ok(chunk) => chunk,
+            Err(e) => break 'read Err(e),
+        };
+        if js_sys::Reflect::get(&chunk, &done_key).is_ok_and(|d| d.is_truthy()) {
+            break Err(JsError::new(&format!("the stream ended after {count} events")).into());
+        }
+        let Ok(bytes) = js_sys::Reflect::get(&chunk, &value_key)
+            .and_then(|v| v.dyn_into::<js_sys::Uint8Array>())
+        else {
+            break Err(JsError::new("a chunk that is not a Uint8Array").into());
+        };
+        let old = buf.len();
+        buf.resize(old + bytes.length() as usize, 0);
+        bytes.copy_to(&mut buf[old..]);
+        let mut pos = 0;
+        while let Some(end) = blank_line(&buf[pos..]) {
+            let event = &buf[pos..pos + end];
+            if let Some(data) = event.windows(5).position(|w| w == b"data:") {
+                let line = &event[data + 5..];
+                let line = &line[..line.iter().position(|&b| b == b'\n').unwrap_or(line.len())];
+                match serde_json::from_slice::<Ev>(line) {
+                    Ok(ev) => checksum += ev.seq,
+                    Err(e) => break 'read Err(JsError::new(&format!("bad event: {e}")).into()),
+                }
+                count += 1;
+                if count == n {
+                    break 'read Ok(now() - start);
+                }
+            }
+            pos += end + 2;
+        }
+        buf.drain(..pos);
+    };
+    abort.abort();
+    // (Its rejection, after the abort, is expected: awaited so that it is handled.)
+    let cancel = JsFuture::from(reader.cancel());
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = cancel.await;
+    });
+    Ok(outcome(result?, checksum))
+}
+
+/// Where the first `"\n\n"` in `bytes` starts.
+fn blank_line(bytes: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = bytes[from..].iter().position(|&b| b == b'\n') {
+        let at = from + i;
+        match bytes.get(at + 1) {
+            Some(b'\n') => return Some(at),
+            Some(_) => from = at + 1,
+            None => return None,
+        }
+    }
+    None
+}
+
 /// One latency probe: `t` is the publisher's `performance.timeOrigin + now()`, `seq` 0
 /// for a readiness ping and 1..=n for the measured events.
 #[derive(Deserialize)]
