@@ -801,16 +801,20 @@ function flatten(options) {
  * Stands in for the core when the URL is not http(s): EventSource constructs such a
  * source and fails it a task later, as a network error, and so does this (the state
  * `closed` with the reason "invalid-request" and the core's message). Callbacks can be
- * registered and removed; no event ever arrives.
+ * registered and removed (`onAny` only on the fetch transport, as the core takes it);
+ * no event ever arrives, and once closed it keeps no observer.
  */
 class Unfetchable {
   #ids = new Set();
   #observers = new Map();
   #next = 1;
   #timer;
+  /** The transport is fetch (`onAny` is taken, as the core takes it). */
+  #every;
 
-  constructor(url, message, options) {
+  constructor(url, message, options, every) {
     this.url = url;
+    this.#every = every;
     this.lastEventId = options && typeof options.lastEventId === 'string' ? options.lastEventId : '';
     this.state = { kind: 'connecting', attempt: 0 };
     this.#timer = setTimeout(() => this.#end({ kind: 'closed', reason: 'invalid-request', message }), 0);
@@ -832,11 +836,13 @@ class Unfetchable {
     return this.#id();
   }
   onAny() {
+    if (!this.#every) throw noAny();
     return this.#id();
   }
   onState(callback) {
     const id = this.#id();
-    this.#observers.set(id, callback);
+    // (Closed, it calls no observer again, and keeps none.)
+    if (this.state.kind !== 'closed') this.#observers.set(id, callback);
     observe(callback, this.state);
     return id;
   }
@@ -864,7 +870,9 @@ class Unfetchable {
     if (this.state.kind === 'closed') return;
     clearTimeout(this.#timer);
     this.state = state;
-    for (const callback of [...this.#observers.values()]) observe(callback, state);
+    const observers = [...this.#observers.values()];
+    this.#observers.clear();
+    for (const callback of observers) observe(callback, state);
   }
 }
 
@@ -895,8 +903,26 @@ function build(text, href, options) {
     // The core checks the options first: a SyntaxError for a URL that parses is its
     // scheme. (One that does not parse is rethrown: EventSource throws too.)
     if (href === undefined || !(e instanceof DOMException) || e.name !== 'SyntaxError') throw e;
-    return new Unfetchable(href, e.message, options);
+    return new Unfetchable(href, e.message, options, fetchesEvery(options));
   }
+}
+
+/** Whether `options`, which the core took, choose the fetch transport (`checkOptions`'
+ *  answer; true if it refuses them, as the core did not). */
+function fetchesEvery(options) {
+  try {
+    return checkOptions(options);
+  } catch {
+    return true;
+  }
+}
+
+/** The error of `onAny` on the native transport, as the core throws it. */
+function noAny() {
+  return new Error(
+    'onAny needs the fetch transport (transport: "fetch", or mode: "request"): ' +
+      "the browser's EventSource hands over only the event types listened for",
+  );
 }
 
 /** `url` with a user name and password in it as `***` (as the core shows a URL in an
@@ -1167,13 +1193,8 @@ class Deferred {
     return this.#register('onGap', callback);
   }
   onAny(callback) {
-    if (!this.#every) {
-      // As the core refuses it, in its words.
-      throw new Error(
-        'onAny needs the fetch transport (transport: "fetch", or mode: "request"): ' +
-          "the browser's EventSource hands over only the event types listened for",
-      );
-    }
+    // As the core refuses it, in its words.
+    if (!this.#every) throw noAny();
     return this.#register('onAny', callback);
   }
   onState(callback) {
@@ -1220,7 +1241,7 @@ class Deferred {
     try {
       core = build(href, href, options);
     } catch (e) {
-      core = new Unfetchable(href, e && e.message ? e.message : String(e), options);
+      core = new Unfetchable(href, e && e.message ? e.message : String(e), options, this.#every);
     }
     const pending = [...this.#pending];
     this.#pending.clear();

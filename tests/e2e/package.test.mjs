@@ -1323,6 +1323,52 @@ async function apiChecks(browser, site) {
     same(got.quietStates, ['connecting', 'closed client'], 'a source closed before its failure');
   });
 
+  // Regression (a review): a URL that is not http(s), built once the wasm was ready,
+  // took onAny on the native transport and gave an id, where built before it (and any
+  // source on native) throws; and its closed stand-in kept every state observer.
+  await runner.check('a URL that is not http(s): onAny throws on native as before the wasm is ready; the closed stand-in keeps no observer', async () => {
+    const got = await inGcPage(async () => {
+      const attempt = (options) => {
+        try {
+          return typeof new TypedEventSource('ftp://example.not/', options).onAny(() => {});
+        } catch (e) {
+          return `${e.name}: ${e.message}`;
+        }
+      };
+      const onAny = { native: attempt(), fetch: attempt({ transport: 'fetch' }) };
+      const refs = {};
+      const es = new TypedEventSource('ftp://example.not/');
+      (() => {
+        const big = { payload: new Array(100000).fill('before') };
+        refs.before = new WeakRef(big);
+        es.onState(() => big);
+      })();
+      await window.until('the closed state', () => es.readyState === 2);
+      (() => {
+        const big = { payload: new Array(100000).fill('after') };
+        refs.after = new WeakRef(big);
+        es.onState(() => big);
+      })();
+      // (Asked after each gc(), not before it: what `deref()` returns is kept to the
+      // end of the task, through a gc() in it.)
+      const gone = () => ({ before: !refs.before.deref(), after: !refs.after.deref() });
+      for (let round = 0; round < 20; round++) {
+        window.gc();
+        if (gone().before && gone().after) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return { onAny, collected: gone(), kept: es.readyState };
+    });
+    same(got, {
+      onAny: {
+        native: `Error: onAny needs the fetch transport (transport: "fetch", or mode: "request"): the browser's EventSource hands over only the event types listened for`,
+        fetch: 'number',
+      },
+      collected: { before: true, after: true },
+      kept: 2,
+    }, 'onAny, and the observers of the closed source');
+  });
+
   // Regression (a review): the final `error` listener of a source that failed ran
   // before the source counted as closed: `on()` there took the callback and dropped it,
   // where the types say it throws once the source is closed.
