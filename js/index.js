@@ -258,7 +258,7 @@ export class TypedEventSource extends EventTarget {
   }
   onState(callback) {
     callable('onState', callback);
-    if (this.#final) {
+    if (this.#ended()) {
       observe(callback, this.#final.state);
       return 0;
     }
@@ -268,7 +268,7 @@ export class TypedEventSource extends EventTarget {
    *  of the leader's follower count (the `share` option). */
   onShareRole(callback) {
     callable('onShareRole', callback);
-    if (this.#final) {
+    if (this.#ended()) {
       observe((role) => callback(role, 0), 'alone');
       return 0;
     }
@@ -285,15 +285,15 @@ export class TypedEventSource extends EventTarget {
   off(id) {
     // Only an id `on` gave: the core takes a u32, which another value would wrap to.
     if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) return false;
-    return this.#final || this.#internal.has(id) ? false : this.#core.off(id);
+    return this.#ended() || this.#internal.has(id) ? false : this.#core.off(id);
   }
   reconnect() {
-    if (!this.#final) this.#core.reconnect();
+    if (!this.#ended()) this.#core.reconnect();
   }
 
   /** Closes the connection for good and frees its wasm memory. */
   close() {
-    if (this.#final) return;
+    if (this.#ended()) return;
     this.#core.close();
   }
 
@@ -315,7 +315,7 @@ export class TypedEventSource extends EventTarget {
   }
   /** "alone", "leader" or "follower" (the `share` option); `sharerole` fires on change. */
   get shareRole() {
-    return this.#final ? 'alone' : this.#role;
+    return this.#ended() ? 'alone' : this.#role;
   }
 
   get onmessage() {
@@ -366,7 +366,7 @@ export class TypedEventSource extends EventTarget {
     if (flat.signal?.aborted) return;
     // (Closed, nothing feeds a type: EventTarget drops the listener when the signal
     // aborts, and this class forgets it at the type's next call.)
-    if (flat.signal && !this.#final) {
+    if (flat.signal && !this.#ended()) {
       // (An `abort` event a script dispatches does not abort the signal.)
       entry.onAbort = () => entry.signal.aborted && self.deref()?.#forget(type, entry);
       flat.signal.addEventListener('abort', entry.onAbort);
@@ -429,7 +429,7 @@ export class TypedEventSource extends EventTarget {
     };
     let id = null;
     let stateId = null;
-    if (this.#final) {
+    if (this.#ended()) {
       // Closed already: the loop ends at once, as it would have a moment later (the
       // type still converted as `on` converts it).
       type = `${type}`;
@@ -446,7 +446,7 @@ export class TypedEventSource extends EventTarget {
 
 
   #alive() {
-    if (this.#final) throw new Error('this TypedEventSource is closed; open a new one');
+    if (this.#ended()) throw new Error('this TypedEventSource is closed; open a new one');
     return this.#core;
   }
 
@@ -482,7 +482,7 @@ export class TypedEventSource extends EventTarget {
 
   /** Feeds events of `type` to EventTarget listeners as MessageEvents, once per type. */
   #dispatch(type) {
-    if (this.#final || this.#feeds.has(type)) return;
+    if (this.#ended() || this.#feeds.has(type)) return;
     const self = new WeakRef(this);
     const id = this.#core.onRaw(type, (data, meta) => self.deref()?.#message(type, data, meta));
     this.#feeds.set(type, id);
@@ -515,7 +515,7 @@ export class TypedEventSource extends EventTarget {
     if (id === undefined || this.#listeners.has(type) || this.#handlers.has(type)) return;
     this.#feeds.delete(type);
     this.#internal.delete(id);
-    if (!this.#final) this.#core.off(id);
+    if (!this.#ended()) this.#core.off(id);
   }
 
   #shareRole(role) {
@@ -543,6 +543,18 @@ export class TypedEventSource extends EventTarget {
       // complete answer is neither).
       this.dispatchEvent(new Event('error'));
     }
+  }
+
+  /** Whether the source is closed: once its closed state reached `#state`, or as soon
+   *  as the core says so. A close made while the core delivers an earlier state (from
+   *  an `error` listener, or a state observer) reaches `#state` only after that
+   *  delivery: meanwhile the source counts as closed already, as it does at once when
+   *  nothing is being delivered (before the wasm is ready, or for a URL that is not
+   *  http(s), too), and a callback given then is refused or told at once, not
+   *  dropped. */
+  #ended() {
+    if (!this.#final && this.#core.readyState === CLOSED) this.#release(this.#core.state);
+    return this.#final !== null;
   }
 
   /** Closed: keep what the getters answer, free the core after this turn (its
@@ -622,6 +634,12 @@ const STREAM_CHARS = 1 << 26;
  * Leaving the loop (`break`, `return`, a throw) aborts the request, and so does
  * dropping an iterator without leaving it, once it is collected.
  */
+/** What an aborted `signal` throws: its reason, or, from a signal without one (older
+ *  Safari, polyfills), the `AbortError` fetch throws then. */
+function aborted(signal) {
+  return signal.reason ?? new DOMException('signal is aborted without reason', 'AbortError');
+}
+
 export function stream(url, init) {
   // Each field read once, own or inherited, as the constructor (and fetch's
   // RequestInit) reads them; `signal` is this function's.
@@ -632,7 +650,7 @@ export function stream(url, init) {
   if (signal != null && (typeof signal.addEventListener !== 'function' || typeof signal.aborted !== 'boolean')) {
     throw new TypeError(`stream(): \`signal\` must be an AbortSignal (a controller's \`signal\`, not the controller), got ${Object.prototype.toString.call(signal)}`);
   }
-  if (signal?.aborted) throw signal.reason;
+  if (signal?.aborted) throw aborted(signal);
   // (Not an object: the constructor refuses it, as it would.)
   const source = new TypedEventSource(url, isObject(options) ? { ...options, mode: 'request' } : options);
   // What the callbacks and the signal's listener hold: not the iterator, which can then
@@ -665,7 +683,7 @@ export function stream(url, init) {
           queue.clear();
           answer.aborted = false;
           answer.closed = { reason: 'completed' }; // thrown once; then the iterator is done
-          throw signal.reason;
+          throw aborted(signal);
         }
         if (queue.length) return { value: queue.shift(), done: false };
         if (answer.closed) {

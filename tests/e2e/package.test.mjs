@@ -1398,6 +1398,79 @@ async function apiChecks(browser, site) {
     same(got, { early: 'Error 2', ftp: 'Error 2', status: 'Error 2' }, 'on() in the final error listener');
   });
 
+  // Regression (a review): a close() made while the core delivered an earlier state
+  // (from an `error` listener or a state observer: the standard way to stop retrying)
+  // reached the class only after that delivery. Meanwhile the source still counted as
+  // open: an onState() observer given then was never called (the core, closed, kept
+  // none), on() gave a dead id instead of throwing, off() said true, and an events()
+  // iterator never ended. Before the wasm is ready the same calls saw a closed source.
+  await runner.check('close() from a state callback: the source is closed at once for every call after it', async () => {
+    const got = await inPage(async ({ base }) => {
+      await window.packageInit();
+      const es = new TypedEventSource(`${base}/events?channel=close-in-state-callback`);
+      const seen = [];
+      const given = es.on('y', () => {});
+      let ended;
+      es.onState((s) => {
+        if (s.kind !== 'connecting' || seen.length) return;
+        es.close();
+        seen.push(`readyState ${es.readyState}`);
+        es.onState((t) => seen.push(`a late observer: ${t.kind} ${t.reason}`));
+        try {
+          es.on('x', () => {});
+          seen.push('on() took a callback');
+        } catch (e) {
+          seen.push(`on() threw: ${e.message}`);
+        }
+        seen.push(`off() ${es.off(given)}`);
+        ended = es.events('x').next();
+      });
+      const done = await Promise.race([ended.then((r) => r.done), new Promise((r) => setTimeout(() => r('unsettled'), 2000))]);
+      return { seen, ended: done };
+    }, { base });
+    same(got, {
+      seen: ['readyState 2', 'a late observer: closed client', 'on() threw: this TypedEventSource is closed; open a new one', 'off() false'],
+      ended: true,
+    }, 'the calls after close()');
+  });
+
+  // Regression (a review): an AbortSignal without a `reason` (older Safari, polyfills)
+  // made stream() throw undefined, at the call or from next(); now the AbortError that
+  // fetch throws then.
+  await runner.check('stream(): a signal without a reason aborts with an AbortError', async () => {
+    const got = await inPage(async ({ base }) => {
+      await window.packageInit();
+      const early = { aborted: true, addEventListener() {}, removeEventListener() {} };
+      let atCall;
+      try {
+        window.stream(`${base}/scenario/named`, { signal: early });
+        atCall = 'no error';
+      } catch (e) {
+        atCall = e instanceof DOMException ? e.name : `${e}`;
+      }
+      const listeners = [];
+      const late = {
+        aborted: false,
+        addEventListener(type, listener) {
+          if (type === 'abort') listeners.push(listener);
+        },
+        removeEventListener() {},
+      };
+      const answer = window.stream(`${base}/events?channel=reasonless-abort`, { signal: late });
+      late.aborted = true;
+      for (const listener of listeners) listener(new Event('abort'));
+      let inNext;
+      try {
+        await answer.next();
+        inNext = 'no error';
+      } catch (e) {
+        inNext = e instanceof DOMException ? e.name : `${e}`;
+      }
+      return { atCall, inNext, listened: listeners.length };
+    }, { base });
+    same(got, { atCall: 'AbortError', inNext: 'AbortError', listened: 1 }, 'what stream() throws');
+  });
+
   // Regression (a review): the error for a URL that is not http(s), or does not parse,
   // held it whole, its password too, in the closed state's message and the thrown error.
   await runner.check('a refused URL is told without its user name and password', async () => {
