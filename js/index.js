@@ -825,6 +825,7 @@ function flatten(options) {
 class Unfetchable {
   #ids = new Set();
   #observers = new Map();
+  #calls = new StateCalls();
   #next = 1;
   #timer;
   /** The transport is fetch (`onAny` is taken, as the core takes it). */
@@ -861,7 +862,7 @@ class Unfetchable {
     const id = this.#id();
     // (Closed, it calls no observer again, and keeps none.)
     if (this.state.kind !== 'closed') this.#observers.set(id, callback);
-    observe(callback, this.state);
+    this.#calls.call(callback, this.state);
     return id;
   }
   onShareRole(callback) {
@@ -890,7 +891,7 @@ class Unfetchable {
     this.state = state;
     const observers = [...this.#observers.values()];
     this.#observers.clear();
-    for (const callback of observers) observe(callback, state);
+    for (const callback of observers) this.#calls.call(callback, state);
   }
 }
 
@@ -901,6 +902,26 @@ function observe(callback, state) {
     callback(state);
   } catch (e) {
     report(e);
+  }
+}
+
+/** A stand-in's state calls, in order, as the core's state cell makes them: one asked
+ *  for while another runs (a callback that closes the source, or adds an observer)
+ *  waits for it to return, so the last call an observer gets is the latest state. */
+class StateCalls {
+  #queue = [];
+  #running = false;
+
+  /** `callback(state)` now, or after the calls running and waiting. */
+  call(callback, state) {
+    this.#queue.push([callback, state]);
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      for (let next; (next = this.#queue.shift()); ) observe(next[0], next[1]);
+    } finally {
+      this.#running = false;
+    }
   }
 }
 
@@ -1161,6 +1182,7 @@ class Deferred {
   #lastEventId;
   /** The transport is fetch, which sees every event type (`onAny`). */
   #every;
+  #calls = new StateCalls();
 
   /** `every`: what `checkOptions` answered for `options`. */
   constructor(href, options, every) {
@@ -1217,7 +1239,7 @@ class Deferred {
   }
   onState(callback) {
     const id = this.#register('onState', callback);
-    if (!this.#core) observe(callback, this.state);
+    if (!this.#core) this.#calls.call(callback, this.state);
     return id;
   }
   onShareRole(callback) {
@@ -1291,6 +1313,6 @@ class Deferred {
     this.#closed = state;
     const observers = [...this.#pending.values()].filter(([method]) => method === 'onState');
     this.#pending.clear();
-    for (const [, callback] of observers) observe(callback, state);
+    for (const [, callback] of observers) this.#calls.call(callback, state);
   }
 }

@@ -219,6 +219,13 @@ if (base) {
         if (earlyUrl !== lateUrl || !/^SyntaxError: .*it does not parse as a URL/.test(lateUrl) || lateUrl.includes('secret')) {
           throw new Error(`a URL that does not parse: before the wasm was ready "${earlyUrl}", once ready "${lateUrl}"`);
         }
+        // Regression (a review): before the wasm was ready, a state observer that closed
+        // its source was called with the closed state inside its own first call (which
+        // then ended last, with the old state); once ready, the core queues the call.
+        const ordered = 'start connecting, end connecting, start closed, end closed';
+        if (JSON.stringify(results.stateOrder) !== JSON.stringify([ordered, ordered])) {
+          throw new Error(`state calls of an observer that closes its source, before the wasm was ready and once it was: ${JSON.stringify(results.stateOrder)}`);
+        }
         // Regression: bad options threw an Error; WebIDL (and fetch) throw a TypeError.
         // (The one before last is onAny on native, a call the source refuses: an Error.)
         results.optionErrors.forEach((message, i) => {
@@ -1325,8 +1332,9 @@ async function apiChecks(browser, site) {
 
   // Regression (a review): a URL that is not http(s), built once the wasm was ready,
   // took onAny on the native transport and gave an id, where built before it (and any
-  // source on native) throws; and its closed stand-in kept every state observer.
-  await runner.check('a URL that is not http(s): onAny throws on native as before the wasm is ready; the closed stand-in keeps no observer', async () => {
+  // source on native) throws; its closed stand-in kept every state observer; and an
+  // observer that closed it got the closed state inside its own first call.
+  await runner.check('a URL that is not http(s): onAny throws on native as before the wasm is ready; the closed stand-in keeps no observer, and calls each in order', async () => {
     const got = await inGcPage(async () => {
       const attempt = (options) => {
         try {
@@ -1336,6 +1344,15 @@ async function apiChecks(browser, site) {
         }
       };
       const onAny = { native: attempt(), fetch: attempt({ transport: 'fetch' }) };
+      // An observer that closes its source from its first call: that call returns
+      // before the next begins, as the core orders them.
+      const order = [];
+      const closing = new TypedEventSource('ftp://example.not/');
+      closing.onState((s) => {
+        order.push(`start ${s.kind}`);
+        if (s.kind === 'connecting') closing.close();
+        order.push(`end ${s.kind}`);
+      });
       const refs = {};
       const es = new TypedEventSource('ftp://example.not/');
       (() => {
@@ -1357,7 +1374,7 @@ async function apiChecks(browser, site) {
         if (gone().before && gone().after) break;
         await new Promise((r) => setTimeout(r, 50));
       }
-      return { onAny, collected: gone(), kept: es.readyState };
+      return { onAny, collected: gone(), kept: es.readyState, order: order.join(', ') };
     });
     same(got, {
       onAny: {
@@ -1366,7 +1383,8 @@ async function apiChecks(browser, site) {
       },
       collected: { before: true, after: true },
       kept: 2,
-    }, 'onAny, and the observers of the closed source');
+      order: 'start connecting, end connecting, start closed, end closed',
+    }, 'onAny, the observers of the closed source, and the order of their calls');
   });
 
   // Regression (a review): the final `error` listener of a source that failed ran

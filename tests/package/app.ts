@@ -43,6 +43,8 @@ interface Results {
   /** How many times the constructor read each option of an object of getters, before
    *  the wasm was ready and once it was (`reads`). */
   reads: string[];
+  /** `stateOrder` before the wasm was ready, and once it was. */
+  stateOrder: string[];
   /** The first state past connecting of a source whose options are inherited. */
   inherited?: string;
   decodeErrors: string[];
@@ -57,7 +59,7 @@ declare global {
   }
 }
 
-const results: Results = { events: [], optionErrors: [], earlyOptionErrors: [], urlErrors: [], reads: [], decodeErrors: [], states: [], done: false };
+const results: Results = { events: [], optionErrors: [], earlyOptionErrors: [], urlErrors: [], reads: [], stateOrder: [], decodeErrors: [], states: [], done: false };
 
 /** Options the constructor refuses, each for one reason, then some it takes. */
 const OPTIONS: unknown[] = [
@@ -162,6 +164,20 @@ function reads(url: string): string {
   return [...count].map(([key, times]) => `${key}:${times}`).sort().join(" ");
 }
 
+/** The state calls of an observer that closes its source from its first call, as
+ *  "start KIND" and "end KIND": each call returns before the next begins (as the
+ *  core's state cell orders them), so the last call is the latest state. */
+function stateOrder(url: string): string {
+  const log: string[] = [];
+  const es = new TypedEventSource(url);
+  es.onState((state) => {
+    log.push(`start ${state.kind}`);
+    if (state.kind === "connecting") es.close();
+    log.push(`end ${state.kind}`);
+  });
+  return log.join(", ");
+}
+
 function describe(state: ConnectionState): string {
   // The union narrows on `kind`: each branch sees only its own fields.
   switch (state.kind) {
@@ -197,6 +213,7 @@ async function main(): Promise<void> {
   // checks the options first.
   const both = (): string => thrown("http://[", { transport: "x" });
   results.earlyOptionErrors = [...OPTIONS.map((o) => thrown(`${server}/events`, o)), anyWithNative(), both()];
+  results.stateOrder.push(stateOrder(`${server}/events`));
   const unparsable = (): string => thrown("http://user:secret@[bad/", {});
   results.urlErrors.push(unparsable());
   results.reads.push(reads(`${server}/events`));
@@ -214,6 +231,7 @@ async function main(): Promise<void> {
   await init(new Request("unused.wasm"));
   await init(Promise.resolve(new Response("")));
   results.optionErrors = [...OPTIONS.map((o) => thrown(`${server}/events`, o)), anyWithNative(), both()];
+  results.stateOrder.push(stateOrder(`${server}/events`));
   results.urlErrors.push(unparsable());
   results.reads.push(reads(`${server}/events`));
   results.inherited = await inheritedState;
