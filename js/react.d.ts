@@ -8,7 +8,9 @@ export type { ConnectionState, EventSourceError, EventSourceMessage, MessageMeta
 export interface EventSourceControls {
   /** Closes the connection (for every hook sharing it) until `reconnect()`. */
   close(): void;
-  /** Drops the connection (or cuts a backoff short) and connects now; opens a closed one again. */
+  /** Drops the connection (or cuts a backoff short) and connects now; opens a closed one again
+   *  (in request mode that sends the request again, and what the hook shows of the old
+   *  answer goes: the new answer starts over). */
   reconnect(): void;
 }
 
@@ -46,9 +48,11 @@ export interface EventListOptions {
  * one another hook still holds is shared as it is, a failure or a completed answer,
  * and `reconnect()` opens it again for all of them); closed on unmount,
  * replaced when the URL or options change. On the server: `connecting`, nothing opened.
+ * No URL (null or undefined, as in `useEventSource(signedIn ? url : null, ...)`):
+ * nothing is opened, and `state` is `closed` with the reason `client` until a URL comes.
  */
 export function useEventSource<T = unknown>(
-  url: string | URL,
+  url: string | URL | null | undefined,
   type: string,
   options?: TypedEventSourceOptions,
 ): UseEventSourceResult<T>;
@@ -58,7 +62,7 @@ export function useEventSource<T = unknown>(
  * Throws a RangeError for a `keep` that is not a whole number of at least 1.
  */
 export function useEventSourceEvents<T = unknown>(
-  url: string | URL,
+  url: string | URL | null | undefined,
   type: string,
   options?: TypedEventSourceOptions,
   list?: EventListOptions,

@@ -17,7 +17,7 @@
 //   nothing.
 
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { CONNECTING, acquire, canConnect, connectionKey } from './shared.js';
+import { CONNECTING, NO_URL, acquire, canConnect, connectionKey } from './shared.js';
 
 /** Events `useEventSourceEvents` keeps unless told otherwise. */
 const DEFAULT_KEEP = 100;
@@ -30,23 +30,24 @@ const DEFAULT_KEEP = 100;
 export function useEventSource(url, type, options) {
   const key = connectionKey(url, options);
   const id = viewId(key, type);
-  const [view, setView] = useState(() => initial(id));
+  const [view, setView] = useState(() => initial(id, key));
   const controls = useConnection(key, options, type, setView, {
     start: (shared) => {
       const latest = shared.latest(type);
-      return { ...initial(id), state: shared.state, data: latest?.data, meta: latest?.meta, error: shared.failure };
+      return { ...initial(id, key), state: shared.state, data: latest?.data, meta: latest?.meta, error: shared.failure };
     },
     event: (data, meta) => (v) => ({ ...v, data, meta }),
   });
   // Until the effect runs for a new URL, options or type, nothing of the old connection shows.
-  const shown = view.id === id ? view : initial(id);
+  const shown = view.id === id ? view : initial(id, key);
   return { state: shown.state, data: shown.data, meta: shown.meta, error: shown.error, ...controls };
 }
 
 /**
  * The last `keep` (default 100) events of `type` from `url`, oldest first, each
  * `{ data, meta }`: `{ state, events, error, close, reconnect }`. Counts from the
- * moment the hook connected (a new URL or options start a new list).
+ * moment the hook connected (a new URL or options start a new list, and so does a
+ * request sent again by `reconnect()`: a new answer).
  */
 export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP } = {}) {
   if (!Number.isInteger(keep) || keep < 1) {
@@ -54,18 +55,18 @@ export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP }
   }
   const key = connectionKey(url, options);
   const id = viewId(key, type);
-  const [view, setView] = useState(() => initial(id));
+  const [view, setView] = useState(() => initial(id, key));
   const keepRef = useRef(keep);
   keepRef.current = keep;
   const controls = useConnection(key, options, type, setView, {
-    start: (shared) => ({ ...initial(id), state: shared.state, error: shared.failure }),
+    start: (shared) => ({ ...initial(id, key), state: shared.state, error: shared.failure }),
     event: (data, meta) => (v) => {
       const events = v.events.length >= keepRef.current ? v.events.slice(v.events.length - keepRef.current + 1) : v.events.slice();
       events.push({ data, meta });
       return { ...v, events };
     },
   });
-  const shown = view.id === id ? view : initial(id);
+  const shown = view.id === id ? view : initial(id, key);
   const events = shown.events.length > keep ? shown.events.slice(-keep) : shown.events;
   return { state: shown.state, events, error: shown.error, ...controls };
 }
@@ -75,8 +76,10 @@ function viewId(key, type) {
   return `${String(type)}\n${key}`;
 }
 
-function initial(id) {
-  return { id, state: CONNECTING, data: undefined, meta: undefined, events: [], error: null };
+/** What a view shows before its connection's first state: `connecting`, or for no
+ *  URL (a null key) the closed state that says so. */
+function initial(id, key) {
+  return { id, state: key === null ? NO_URL : CONNECTING, data: undefined, meta: undefined, events: [], error: null };
 }
 
 /** Holds the shared connection for `key` (of `options`) while mounted and feeds `setView`. */
@@ -88,7 +91,8 @@ function useConnection(key, options, type, setView, { start, event }) {
   owner.current ??= {};
   const id = viewId(key, type);
   useEffect(() => {
-    if (!canConnect) return undefined;
+    // (No URL: nothing to open; the view shows `NO_URL`.)
+    if (!canConnect || key === null) return undefined;
     const shared = acquire(key, options, owner.current);
     current.current = shared;
     setView(start(shared));
@@ -99,6 +103,8 @@ function useConnection(key, options, type, setView, { start, event }) {
         setView((v) => (v.id === id ? update(v) : v));
       },
       error: (error) => setView((v) => (v.id === id ? { ...v, error } : v)),
+      // A request sent again: its new answer starts over.
+      reset: () => setView((v) => (v.id === id ? { ...v, data: undefined, meta: undefined, events: [] } : v)),
     });
     return () => {
       stop();

@@ -15,6 +15,10 @@ import { absolute } from './url.js';
 /** The state hooks show before they connect, and on the server (SSR). */
 export const CONNECTING = Object.freeze({ kind: 'connecting', attempt: 0 });
 
+/** The state of a hook given no URL (null or undefined): it opens nothing until it
+ *  gets one, as `useEventSource(signedIn ? url : null, ...)` asks. */
+export const NO_URL = Object.freeze({ kind: 'closed', reason: 'client', message: 'no URL: the hook opens nothing until it is given one' });
+
 /** Whether sources can be opened here: a browser or a worker, not a server rendering
  *  (Node; nor an edge runtime, which may define `window` or `WorkerGlobalScope` but has
  *  no `location`). */
@@ -37,7 +41,8 @@ const entries = new Map();
 const LOST = '\u0000';
 
 /**
- * The key of a connection: the URL resolved and the options as JSON with sorted keys,
+ * The key of a connection (null for no URL, null or undefined: no connection): the
+ * URL resolved and the options as JSON with sorted keys,
  * so equal options are one connection whatever the object (an inline `{...}` in a
  * render is a new object each time). A value JSON would drop or change (an object that
  * is not plain, such as a `Headers`, a `Map`, a `Date` or a class's instance; a
@@ -51,6 +56,8 @@ const LOST = '\u0000';
  * get one marked key per URL, which the constructor judges as it would.
  */
 export function connectionKey(url, options) {
+  // No URL, no connection (see `NO_URL`).
+  if (url === null || url === undefined) return null;
   const href = resolved(url);
   const seen = new WeakSet();
   try {
@@ -160,8 +167,9 @@ class Shared {
 
   /** Calls `handlers.state(state)`, `handlers.event(data, meta)` for each event of
    *  `type` and `handlers.error(error)` for a decode error of `type` or a failure that
-   *  closed the source, and `handlers.error(null)` when a source that failed is
-   *  opened again (`reconnect()`). Returns the function that stops it. */
+   *  closed the source, `handlers.error(null)` when a source that failed is opened
+   *  again (`reconnect()`), and `handlers.reset()` when a request is sent again for a
+   *  new answer (`reconnect()` in request mode). Returns the function that stops it. */
   watch(type, handlers) {
     const watcher = { type, handlers };
     this.#watchers.add(watcher);
@@ -211,10 +219,20 @@ class Shared {
     this.#source?.close();
   }
 
-  /** Reconnects now; a closed connection is opened again. */
+  /** Reconnects now; a closed connection is opened again. In request mode that sends
+   *  the request again, for a new answer: what the old one delivered goes first (each
+   *  watcher's `reset()`, and the types' latest events), so no hook shows the new
+   *  answer after the old one. A feed opened again goes on where it was. */
   reconnect() {
-    if (this.state.kind === 'closed') this.#open();
-    else this.#source.reconnect();
+    if (this.state.kind !== 'closed') {
+      this.#source.reconnect();
+      return;
+    }
+    if (this.#options?.mode === 'request') {
+      for (const slot of this.#types.values()) slot.latest = undefined;
+      for (const { handlers } of [...this.#watchers]) handlers.reset?.();
+    }
+    this.#open();
   }
 
   #open() {

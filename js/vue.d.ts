@@ -17,7 +17,9 @@ export interface UseEventSourceReturn<T> {
   error: Readonly<ShallowRef<EventSourceError | null>>;
   /** Closes the connection (for every user sharing it) until `reconnect()`. */
   close(): void;
-  /** Drops the connection (or cuts a backoff short) and connects now; opens a closed one again. */
+  /** Drops the connection (or cuts a backoff short) and connects now; opens a closed one again
+   *  (in request mode that sends the request again, and what the hook shows of the old
+   *  answer goes: the new answer starts over). */
   reconnect(): void;
 }
 
@@ -31,10 +33,12 @@ export interface UseEventSourceReturn<T> {
  * holds is shared as it is, and `reconnect()` opens it again for all); released when
  * the calling scope (the component) ends.
  * On the server: `connecting`, nothing opened. Hydrating, it renders the same first and
- * shows the connection's state once mounted.
+ * shows the connection's state once mounted. No URL (null or undefined, as a getter
+ * `() => signedIn.value ? url : null` gives): nothing is opened, and `state` is
+ * `closed` with the reason `client` until a URL comes.
  */
 export function useEventSource<T = unknown>(
-  url: MaybeRefOrGetter<string | URL>,
+  url: MaybeRefOrGetter<string | URL | null | undefined>,
   type: MaybeRefOrGetter<string>,
   options?: MaybeRefOrGetter<TypedEventSourceOptions | undefined>,
 ): UseEventSourceReturn<T>;

@@ -15,14 +15,17 @@
 // - Call it in `setup()` or an `effectScope()`: the scope's end releases it.
 
 import { getCurrentInstance, getCurrentScope, onMounted, onScopeDispose, shallowRef, toValue, watch } from 'vue';
-import { CONNECTING, acquire, canConnect, connectionKey } from './shared.js';
+import { CONNECTING, NO_URL, acquire, canConnect, connectionKey } from './shared.js';
 
 /**
  * The latest event of `type` from `url`, typed `T`: refs `{ state, data, meta, error }`
  * and `close()`, `reconnect()`.
  */
 export function useEventSource(url, type, options) {
-  const state = shallowRef(CONNECTING);
+  // No URL (null or undefined): nothing opened until there is one (see `NO_URL`); the
+  // same on the server, so a hydrating component renders what it rendered.
+  const noUrl = () => toValue(url) == null;
+  const state = shallowRef(noUrl() ? NO_URL : CONNECTING);
   const data = shallowRef(undefined);
   const meta = shallowRef(undefined);
   const error = shallowRef(null);
@@ -51,6 +54,12 @@ export function useEventSource(url, type, options) {
     meta.value = latest?.meta;
     error.value = shared.failure;
   };
+  const none = () => {
+    state.value = NO_URL;
+    data.value = undefined;
+    meta.value = undefined;
+    error.value = null;
+  };
 
   if (canConnect) {
     watch(
@@ -58,6 +67,10 @@ export function useEventSource(url, type, options) {
       [() => connectionKey(toValue(url), toValue(options)), () => String(toValue(type))],
       ([key, eventType]) => {
         leave();
+        if (key === null) {
+          if (!hydrating) none();
+          return;
+        }
         const shared = acquire(key, toValue(options), owner);
         current = shared;
         if (!hydrating) show(shared, eventType);
@@ -73,6 +86,11 @@ export function useEventSource(url, type, options) {
           error: (e) => {
             if (!hydrating) error.value = e;
           },
+          // A request sent again: its new answer starts over.
+          reset: () => {
+            data.value = undefined;
+            meta.value = undefined;
+          },
         });
       },
       // Before the render (Vue's default), not at each change: props or options
@@ -84,6 +102,7 @@ export function useEventSource(url, type, options) {
       onMounted(() => {
         hydrating = false;
         if (current) show(current, String(toValue(type)));
+        else if (noUrl()) none();
       });
     }
     if (getCurrentScope()) onScopeDispose(leave);

@@ -185,6 +185,36 @@ if (base) {
       if ((await badge()) !== 'open') throw new Error(`badge ${await badge()}`);
     });
 
+    // Regression (a review): a URL of null (the usual `signedIn ? url : null`) was made
+    // the string "null", a URL relative to the page, which the hook fetched.
+    await runner.check('a null URL opens nothing (closed, reason client) until a URL comes; back to null closes it', async () => {
+      await openApp();
+      const optional = unique('react-optional');
+      const fetched = [];
+      const onRequest = (request) => {
+        if (/\/(null|undefined)(\?|$)/.test(new URL(request.url()).pathname)) fetched.push(request.url());
+      };
+      page.on('request', onRequest);
+      try {
+        const shown = () => page.textContent('#optional');
+        const before = await shown();
+        await page.evaluate(() => window.app.setOptional(undefined));
+        await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+        const asUndefined = await shown();
+        const got = JSON.stringify({ before, asUndefined, fetched });
+        if (got !== JSON.stringify({ before: 'closed:client:-', asUndefined: 'closed:client:-', fetched: [] })) throw new Error(`with no URL: ${got}`);
+        await page.evaluate((url) => window.app.setOptional(url), `${base}/events?channel=${optional}`);
+        await server.until(`one open stream on ${optional}`, () => server.open(optional), 1);
+        await server.publish(optional, 'chat', { n: 1, text: 'given a URL' });
+        await waitUntil(page, 'the event', () => document.querySelector('#optional')?.textContent === 'open:given a URL');
+        await page.evaluate(() => window.app.setOptional(null));
+        await server.until(`no stream on ${optional}`, () => server.open(optional), 0);
+        await waitUntil(page, 'closed again', () => document.querySelector('#optional')?.textContent === 'closed:client:-');
+      } finally {
+        page.off('request', onRequest);
+      }
+    });
+
     await runner.check('close() closes the shared stream (both hooks see it); reconnect() opens it again', async () => {
       await follow(other);
       if (!(await list()).length) {
@@ -293,7 +323,7 @@ if (base) {
     // left (a new `key`: "regenerate") the connection they left, a task before its
     // close: a request's answer, ended or still streaming, so the request never went
     // again and the new component showed the old answer.
-    await runner.check('request mode: a remount with a new key sends the request again; StrictMode sends it once', async () => {
+    await runner.check('request mode: a remount with a new key sends the request again; StrictMode sends it once; reconnect() starts the new answer over', async () => {
       const token = unique('react-regenerate');
       const again = await browser.newPage();
       try {
@@ -313,8 +343,16 @@ if (base) {
         await again.evaluate(() => window.app.setAnswer(2));
         await server.until('the second request', async () => (await server.log(token)).map((r) => r.method), ['POST', 'POST']);
         const second = await answered('the second answer');
-        const got = JSON.stringify({ first, once, second });
-        if (got !== JSON.stringify({ first: '3', once: ['POST'], second: '3' })) throw new Error(`the answers and the request log: ${got}`);
+        // Regression (a review): reconnect() on the same component, a request sent again
+        // for a new answer, showed that answer after the old one's events (a list of
+        // 1,2,3,1,2,3): what the old answer delivered now goes first.
+        await again.evaluate(() => window.answerReconnect());
+        await server.until('the third request', async () => (await server.log(token)).map((r) => r.method), ['POST', 'POST', 'POST']);
+        await server.until('the third answer to end', async () => (await server.log(token)).map((r) => r.open), [false, false, false]);
+        const third = await answered('the third answer');
+        const list = await again.textContent('#answer-list');
+        const got = JSON.stringify({ first, once, second, third, list });
+        if (got !== JSON.stringify({ first: '3', once: ['POST'], second: '3', third: '3', list: '1,2,3' })) throw new Error(`the answers and the request log: ${got}`);
         const unexpected = pageErrors.unexpected();
         if (unexpected.length) throw new Error([...new Set(unexpected.map((e) => e.text))].slice(0, 3).join('\n'));
       } finally {
@@ -354,8 +392,9 @@ if (base) {
         await server.until('the second request', async () => (await server.log(token)).map((r) => r.method), ['POST', 'POST']);
         await server.until('the second answer to end', async () => (await server.log(token)).map((r) => r.open), [false, false]);
         await waitUntil(again, 'the second answer in both', completed);
-        const got = JSON.stringify({ remounted, once });
-        if (got !== JSON.stringify({ remounted: ['closed:completed', '3', 'closed:completed'], once: ['POST'] })) throw new Error(`the page and the request log: ${got}`);
+        const list = await again.textContent('#answer-list');
+        const got = JSON.stringify({ remounted, once, list });
+        if (got !== JSON.stringify({ remounted: ['closed:completed', '3', 'closed:completed'], once: ['POST'], list: '1,2,3' })) throw new Error(`the page and the request log: ${got}`);
         const unexpected = pageErrors.unexpected();
         if (unexpected.length) throw new Error([...new Set(unexpected.map((e) => e.text))].slice(0, 3).join('\n'));
       } finally {

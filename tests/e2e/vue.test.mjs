@@ -273,6 +273,32 @@ if (base) {
     // Regression (a review of the cycle fix): options JSON could not write all had one
     // key per URL, so two that differed by transport but inherited a field with a cycle
     // (which the constructor does not read) shared the first one's connection.
+    // Regression (a review): a getter that gave null (the usual `signedIn ? url : null`)
+    // had the string "null" fetched, a URL relative to the page.
+    await runner.check('a getter that gives null opens nothing (closed, reason client) until it gives a URL; back to null closes it', async () => {
+      const name = unique('vue-optional');
+      return inPage(unique('vue-optional-feed'), async (other) => {
+        const before = await other.evaluate(() => window.opened);
+        await other.evaluate(() => window.optional());
+        const shown = () => other.textContent('#optional');
+        const first = await shown();
+        await other.evaluate(() => window.optionalUrl(undefined));
+        await other.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+        const asUndefined = await shown();
+        const opened = (await other.evaluate(() => window.opened)) - before;
+        const got = JSON.stringify({ first, asUndefined, opened });
+        if (got !== JSON.stringify({ first: 'closed:client:-', asUndefined: 'closed:client:-', opened: 0 })) throw new Error(`with no URL: ${got}`);
+        await other.evaluate((url) => window.optionalUrl(url), `${base}/events?channel=${name}`);
+        await server.until(`one stream on ${name}`, () => server.open(name), 1);
+        await server.publish(name, 'chat', { n: 1, text: 'given a URL' });
+        await waitUntil(other, 'the event', () => document.querySelector('#optional')?.textContent === 'open:given a URL');
+        await other.evaluate(() => window.optionalUrl(null));
+        await server.until(`no stream on ${name}`, () => server.open(name), 0);
+        await waitUntil(other, 'closed again', () => document.querySelector('#optional')?.textContent === 'closed:client:-');
+        return 'nothing opened without a URL';
+      });
+    });
+
     await runner.check('options with a cycle still differ by what else they hold: two transports, two connections', async () => {
       const name = unique('vue-cyclic');
       return inPage(unique('vue-cyclic-feed'), async (other) => {

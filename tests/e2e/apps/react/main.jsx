@@ -94,6 +94,8 @@ function Refused() {
  *  request goes again. */
 function Answer() {
   const { state, data, reconnect } = useAnswer();
+  // The same request's events, as a list: one connection with the hook above.
+  const { events } = useEventSourceEvents(...ANSWER());
   useEffect(() => {
     window.answerReconnect = reconnect;
   }, [reconnect]);
@@ -101,24 +103,34 @@ function Answer() {
     <section>
       <span id="answer-badge">{state.kind === 'closed' ? `closed:${state.reason}` : state.kind}</span>
       <span id="answer">{data === undefined ? '-' : String(data.seq)}</span>
+      <span id="answer-list">{events.map(({ data }) => data.seq).join(',')}</span>
     </section>
   );
 }
 
+/** The answer's request: its URL, type and options. */
+const ANSWER = () => [
+  `${server}/scenario/burst/3?then=close&token=${window.answerToken}`,
+  'message',
+  { transport: 'fetch', mode: 'request', method: 'POST', body: JSON.stringify({ prompt: 'the same one' }) },
+];
+
 /** The answer's request, as `Answer` and `AnswerStatus` make it: one connection. */
 function useAnswer() {
-  return useEventSource(`${server}/scenario/burst/3?then=close&token=${window.answerToken}`, 'message', {
-    transport: 'fetch',
-    mode: 'request',
-    method: 'POST',
-    body: JSON.stringify({ prompt: 'the same one' }),
-  });
+  return useEventSource(...ANSWER());
 }
 
 /** The same request's state, in a component that stays while `Answer` is remounted. */
 function AnswerStatus() {
   const { state } = useAnswer();
   return <span id="answer-status">{state.kind === 'closed' ? `closed:${state.reason}` : state.kind}</span>;
+}
+
+/** A hook whose URL may be null (`window.app.setOptional`): it opens nothing until it
+ *  gets one. */
+function Optional({ url }) {
+  const { state, data } = useEventSource(url, 'chat');
+  return <span id="optional">{`${state.kind === 'closed' ? `closed:${state.reason}` : state.kind}:${data ? data.text : '-'}`}</span>;
 }
 
 /** Counts its effect's runs: 2 under StrictMode's double effects in development. */
@@ -136,8 +148,9 @@ function App() {
   const [refused, setRefused] = useState(false);
   const [answer, setAnswer] = useState(null);
   const [answerStatus, setAnswerStatus] = useState(false);
+  const [optional, setOptional] = useState(null);
   useEffect(() => {
-    window.app = { setChannel, setShown, setLate, setRefused, setAnswer, setAnswerStatus };
+    window.app = { setChannel, setShown, setLate, setRefused, setAnswer, setAnswerStatus, setOptional };
   }, []);
   const url = urlOf(channel);
   return (
@@ -148,6 +161,7 @@ function App() {
       {refused ? <Refused /> : null}
       {answerStatus ? <AnswerStatus /> : null}
       {answer === null ? null : <Answer key={answer} />}
+      <Optional url={optional} />
       {shown ? (
         <>
           <Latest url={url} />

@@ -94,6 +94,21 @@ window.fromHook = (channel) => {
   }).mount(newHost());
 };
 
+// A composable whose URL getter gives null until `optionalUrl(url)` gives one: it opens
+// nothing meanwhile, and `optionalUrl(null)` closes what it opened.
+window.optional = () => {
+  const url = shallowRef(null);
+  window.optionalUrl = (value) => {
+    url.value = value;
+  };
+  createApp({
+    setup() {
+      const { state, data } = useEventSource(() => url.value, 'chat');
+      return () => h('p', { id: 'optional' }, `${state.value.kind === 'closed' ? `closed:${state.value.reason}` : state.value.kind}:${data.value ? data.value.text : '-'}`);
+    },
+  }).mount(newHost());
+};
+
 // Two composables whose options differ by transport and inherit a field with a cycle
 // (which the constructor does not read): two connections.
 window.cyclic = (channel) => {
