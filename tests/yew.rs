@@ -634,3 +634,98 @@ async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
     assert_eq!(posts.len(), 1, "completed: the POST is not sent again");
     app.destroy();
 }
+
+/// What `Parent` and the `Line` it renders with its hook's handle as a prop rendered.
+#[derive(Clone, Default)]
+struct Lines(Rc<RefCell<LinesInner>>);
+
+#[derive(Default)]
+struct LinesInner {
+    parent_renders: u32,
+    /// The message each render of the child showed.
+    child: Vec<Option<u32>>,
+    /// Renders the parent again, with nothing new for the child.
+    bump: Option<Callback<()>>,
+}
+
+impl PartialEq for Lines {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ParentProps {
+    url: AttrValue,
+    lines: Lines,
+}
+
+#[derive(Properties, PartialEq)]
+struct LineProps {
+    hook: UseEventSourceHandle<Num>,
+    lines: Lines,
+}
+
+#[function_component]
+fn Line(props: &LineProps) -> Html {
+    let n = props.hook.message().map(|m| m.data.n);
+    props.lines.0.borrow_mut().child.push(n);
+    html! { <p>{ n }</p> }
+}
+
+#[function_component]
+fn Parent(props: &ParentProps) -> Html {
+    let hook = use_event_source::<Num>(props.url.to_string(), "chat");
+    let unrelated = use_state(|| 0u32);
+    {
+        let mut lines = props.lines.0.borrow_mut();
+        lines.parent_renders += 1;
+        let unrelated = unrelated.clone();
+        lines.bump = Some(Callback::from(move |()| unrelated.set(*unrelated + 1)));
+    }
+    html! {
+        <>
+            <Line hook={hook} lines={props.lines.clone()} />
+            <span>{ *unrelated }</span>
+        </>
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_handle_as_a_child_prop_renders_the_child_when_what_it_shows_changes() {
+    // What broke: the handle had no `PartialEq`, so it could not be a child component's
+    // prop (Yew's `Properties` need one): it did not compile.
+    let lines = Lines::default();
+    let app = yew::Renderer::<Parent>::with_root_and_props(
+        fresh_div(),
+        ParentProps {
+            url: url("/scenario/named").into(),
+            lines: lines.clone(),
+        },
+    )
+    .render();
+    // The child renders again as the messages change.
+    wait_until("the child shows chat 3", 5_000, || {
+        lines.0.borrow().child.last() == Some(&Some(3))
+    })
+    .await;
+    // ("chat" 3 is the scenario's last event of that type; then it idles.)
+    let (parents, children) = {
+        let lines = lines.0.borrow();
+        (lines.parent_renders, lines.child.len())
+    };
+    let bump = lines.0.borrow().bump.clone().expect("the parent rendered");
+    bump.emit(());
+    wait_until("the parent to render again", 2_000, || {
+        lines.0.borrow().parent_renders > parents
+    })
+    .await;
+    // (A render of the child would have come in the same run of Yew's scheduler.)
+    let child = lines.0.borrow().child.clone();
+    assert_eq!(
+        child.len(),
+        children,
+        "the child rendered again with nothing new to show: {child:?}"
+    );
+    app.destroy();
+}

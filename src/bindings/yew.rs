@@ -109,6 +109,49 @@ impl<T> Clone for UseEventSourceHandle<T> {
     }
 }
 
+/// Handles are equal when they show the same thing: the same hook, the same URL, type
+/// and options, and the same state, message and error (as Yew's `UseStateHandle`
+/// compares its values). So a handle can be a child component's prop: the child renders
+/// again when what it shows changes, and not otherwise.
+///
+/// ```no_run
+/// use wasm_eventsource::yew::{use_event_source, UseEventSourceHandle};
+/// use yew::prelude::*;
+///
+/// #[derive(Clone, PartialEq, serde::Deserialize)]
+/// struct Chat {
+///     user: String,
+///     text: String,
+/// }
+///
+/// #[derive(PartialEq, Properties)]
+/// struct LineProps {
+///     chat: UseEventSourceHandle<Chat>,
+/// }
+///
+/// #[function_component]
+/// fn Line(props: &LineProps) -> Html {
+///     html! { <p>{ props.chat.message().map(|m| m.data.text) }</p> }
+/// }
+///
+/// #[function_component]
+/// fn Room() -> Html {
+///     let chat = use_event_source::<Chat>("/events?channel=room", "chat");
+///     html! { <Line chat={chat} /> }
+/// }
+/// ```
+impl<T: PartialEq> PartialEq for UseEventSourceHandle<T> {
+    fn eq(&self, other: &Self) -> bool {
+        // (Yew's state handles compare the values of the render that made them; their
+        // `Deref` reads the latest.)
+        Rc::ptr_eq(&self.source, &other.source)
+            && self.key == other.key
+            && self.state == other.state
+            && self.message == other.message
+            && self.error == other.error
+    }
+}
+
 impl<T> std::fmt::Debug for UseEventSourceHandle<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UseEventSourceHandle")
@@ -243,6 +286,14 @@ where
 /// alone does not reconnect: when credentials change, call
 /// [`reconnect`](UseEventSourceHandle::reconnect) (or pass them with
 /// [`Options::header`], compared by value).
+///
+/// Every other setting is compared by value at each render, so build it the same way
+/// each time: a body, header or last event id that differs from one render to the next
+/// (a map serialised in no fixed order, the last id kept in the component's state)
+/// reconnects at each render, and each event renders again: a connection opened anew
+/// at every event, and in [request mode](Options::request) the request sent again.
+/// Keep such a value in `use_state` or `use_memo`, or pass the last id by the
+/// connection's own resume (it sends `Last-Event-ID` itself).
 ///
 /// ```no_run
 /// use wasm_eventsource::yew::use_event_source_with_options;
