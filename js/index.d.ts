@@ -84,8 +84,8 @@ export interface StreamIterator<T> extends AsyncIterableIterator<StreamItem<T>> 
  * Sends one request in request mode (a POSTed prompt, say) and yields its answer's
  * events, whatever their type (`meta.type` says which). The loop ends when the answer
  * completes (the server ends the response between two events, or sends `doneData`,
- * `"[DONE]"` by default); it throws a `StreamError` when it does not, and `signal.reason` when the
- * signal aborts before the answer is over (after, the loop yields the rest of what came).
+ * `"[DONE]"` by default); it throws a `StreamError` when it does not, and `signal.reason` (an `AbortError`
+ * from a signal that has none) when the signal aborts before the answer is over (after, the loop yields the rest of what came).
  * Leaving the loop (`break`, `return`, a throw) aborts the request, and so does an
  * iterator dropped without leaving it, once garbage-collected.
  * Invalid options throw at once, as the constructor's do.

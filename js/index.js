@@ -170,6 +170,8 @@ export class TypedEventSource extends EventTarget {
   #withCredentials;
   /** What the getters answer once the core is freed. */
   #final = null;
+  /** The core was freed (a microtask after `#final` was set). */
+  #freed = false;
   /** Types with an `onRaw` subscription feeding MessageEvents to listeners: type -> its
    *  registration id. A type's feed goes with its last listener (on native, with it
    *  the browser's listener for that type). */
@@ -284,8 +286,15 @@ export class TypedEventSource extends EventTarget {
   }
   off(id) {
     // Only an id `on` gave: the core takes a u32, which another value would wrap to.
-    if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) return false;
-    return this.#ended() || this.#internal.has(id) ? false : this.#core.off(id);
+    if (!Number.isInteger(id) || id < 0 || id > 0xffffffff || this.#internal.has(id)) return false;
+    if (this.#ended()) {
+      // Closed, nothing is left to remove (false, as on every path). But closed while
+      // the core still delivered a state (a close from a callback), its closed state
+      // is still on its way: a callback removed then must not get it.
+      if (!this.#freed) this.#core.off(id);
+      return false;
+    }
+    return this.#core.off(id);
   }
   reconnect() {
     if (!this.#ended()) this.#core.reconnect();
@@ -572,7 +581,10 @@ export class TypedEventSource extends EventTarget {
       }
     }
     const core = this.#core;
-    queueMicrotask(() => core.free());
+    queueMicrotask(() => {
+      this.#freed = true;
+      core.free();
+    });
   }
 }
 
@@ -637,7 +649,7 @@ const STREAM_CHARS = 1 << 26;
 /** What an aborted `signal` throws: its reason, or, from a signal without one (older
  *  Safari, polyfills), the `AbortError` fetch throws then. */
 function aborted(signal) {
-  return signal.reason ?? new DOMException('signal is aborted without reason', 'AbortError');
+  return signal.reason === undefined ? new DOMException('signal is aborted without reason', 'AbortError') : signal.reason;
 }
 
 export function stream(url, init) {

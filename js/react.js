@@ -104,7 +104,7 @@ function useConnection(key, options, type, setView, { start, event }) {
       },
       error: (error) => setView((v) => (v.id === id ? { ...v, error } : v)),
       // A request sent again: its new answer starts over.
-      reset: () => setView((v) => (v.id === id ? { ...v, data: undefined, meta: undefined, events: [] } : v)),
+      reset: () => setView((v) => (v.id === id ? { ...v, data: undefined, meta: undefined, events: [], error: null } : v)),
     });
     return () => {
       stop();

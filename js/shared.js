@@ -169,7 +169,8 @@ class Shared {
    *  `type` and `handlers.error(error)` for a decode error of `type` or a failure that
    *  closed the source, `handlers.error(null)` when a source that failed is opened
    *  again (`reconnect()`), and `handlers.reset()` when a request is sent again for a
-   *  new answer (`reconnect()` in request mode). Returns the function that stops it. */
+   *  new answer (`reconnect()` in request mode: what the hook shows of the old answer,
+   *  its events and its decode error, goes). Returns the function that stops it. */
   watch(type, handlers) {
     const watcher = { type, handlers };
     this.#watchers.add(watcher);

@@ -90,6 +90,7 @@ export function useEventSource(url, type, options) {
           reset: () => {
             data.value = undefined;
             meta.value = undefined;
+            error.value = null;
           },
         });
       },

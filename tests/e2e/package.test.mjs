@@ -1428,6 +1428,10 @@ async function apiChecks(browser, site) {
       const es = new TypedEventSource(`${base}/events?channel=close-in-state-callback`);
       const seen = [];
       const given = es.on('y', () => {});
+      // Removed after close(), in the callback: the closed state on its way must not
+      // reach it.
+      const watched = [];
+      const watcher = es.onState((s) => watched.push(s.kind));
       let ended;
       es.onState((s) => {
         if (s.kind !== 'connecting' || seen.length) return;
@@ -1441,14 +1445,16 @@ async function apiChecks(browser, site) {
           seen.push(`on() threw: ${e.message}`);
         }
         seen.push(`off() ${es.off(given)}`);
+        seen.push(`off(watcher) ${es.off(watcher)}`);
         ended = es.events('x').next();
       });
       const done = await Promise.race([ended.then((r) => r.done), new Promise((r) => setTimeout(() => r('unsettled'), 2000))]);
-      return { seen, ended: done };
+      return { seen, ended: done, watched };
     }, { base });
     same(got, {
-      seen: ['readyState 2', 'a late observer: closed client', 'on() threw: this TypedEventSource is closed; open a new one', 'off() false'],
+      seen: ['readyState 2', 'a late observer: closed client', 'on() threw: this TypedEventSource is closed; open a new one', 'off() false', 'off(watcher) false'],
       ended: true,
+      watched: ['connecting'],
     }, 'the calls after close()');
   });
 
@@ -1484,9 +1490,17 @@ async function apiChecks(browser, site) {
       } catch (e) {
         inNext = e instanceof DOMException ? e.name : `${e}`;
       }
-      return { atCall, inNext, listened: listeners.length };
+      // A reason of null is a reason: thrown as it is, as fetch rejects with it.
+      let withNull;
+      try {
+        window.stream(`${base}/scenario/named`, { signal: { aborted: true, reason: null, addEventListener() {}, removeEventListener() {} } });
+        withNull = 'no error';
+      } catch (e) {
+        withNull = e === null ? 'null' : `${e}`;
+      }
+      return { atCall, inNext, listened: listeners.length, withNull };
     }, { base });
-    same(got, { atCall: 'AbortError', inNext: 'AbortError', listened: 1 }, 'what stream() throws');
+    same(got, { atCall: 'AbortError', inNext: 'AbortError', listened: 1, withNull: 'null' }, 'what stream() throws');
   });
 
   // Regression (a review): the error for a URL that is not http(s), or does not parse,

@@ -360,6 +360,46 @@ if (base) {
       }
     });
 
+    // Regression (a review of the fix above): the answer sent again started its events
+    // over, but kept the old answer's decode error in `error`.
+    await runner.check('request mode: reconnect() clears the old answer\'s decode error', async () => {
+      const token = unique('react-bad-answer');
+      const again = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(again);
+        await again.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('react-bad')}`);
+        await waitUntil(again, 'the app', () => window.app);
+        await again.evaluate((t) => {
+          window.badAnswerToken = t;
+          window.app.setBadAnswer(true);
+        }, token);
+        const shown = () => again.textContent('#bad-answer');
+        await waitUntil(again, 'the first answer, with its decode error', () => document.querySelector('#bad-answer')?.textContent === 'closed:completed:decode:1');
+        // The answer sent again comes back clean: one JSON event, then the end.
+        await again.evaluate(() => {
+          const real = window.fetch;
+          window.fetch = () => {
+            window.fetch = real;
+            const body = new ReadableStream({
+              start(controller) {
+                controller.enqueue(new TextEncoder().encode('data: {"n":5}\n\n'));
+                controller.close();
+              },
+            });
+            return Promise.resolve(new Response(body, { headers: { 'content-type': 'text/event-stream' } }));
+          };
+          window.badAnswerReconnect();
+        });
+        await waitUntil(again, 'the second answer', () => document.querySelector('#bad-answer')?.textContent.endsWith(':5'));
+        const second = await shown();
+        if (second !== 'closed:completed:none:5') throw new Error(`after reconnect(): ${second}`);
+        const unexpected = pageErrors.unexpected();
+        if (unexpected.length) throw new Error([...new Set(unexpected.map((e) => e.text))].slice(0, 3).join('\n'));
+      } finally {
+        await again.close();
+      }
+    });
+
     await runner.check('request mode: while another component holds the answer, a remount shares it and reconnect() sends it again for both', async () => {
       // The registry's rule for a closed connection still held (a review read the
       // d.ts as the opposite): one connection for all its users; "regenerate" there

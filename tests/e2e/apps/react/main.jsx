@@ -126,6 +126,22 @@ function AnswerStatus() {
   return <span id="answer-status">{state.kind === 'closed' ? `closed:${state.reason}` : state.kind}</span>;
 }
 
+/** A request whose answer has a payload that is not JSON (`bad-json`, ended by its
+ *  last event as `doneData`): its decode error shows in `error`. */
+function BadAnswer() {
+  const { state, error, data, reconnect } = useEventSource(`${server}/scenario/bad-json?token=${window.badAnswerToken}`, 'message', {
+    transport: 'fetch',
+    mode: 'request',
+    method: 'POST',
+    body: '{}',
+    doneData: '{"n":3}',
+  });
+  useEffect(() => {
+    window.badAnswerReconnect = reconnect;
+  }, [reconnect]);
+  return <span id="bad-answer">{`${state.kind === 'closed' ? `closed:${state.reason}` : state.kind}:${error ? error.kind : 'none'}:${data ? data.n : '-'}`}</span>;
+}
+
 /** A hook whose URL may be null (`window.app.setOptional`): it opens nothing until it
  *  gets one. */
 function Optional({ url }) {
@@ -149,8 +165,9 @@ function App() {
   const [answer, setAnswer] = useState(null);
   const [answerStatus, setAnswerStatus] = useState(false);
   const [optional, setOptional] = useState(null);
+  const [badAnswer, setBadAnswer] = useState(false);
   useEffect(() => {
-    window.app = { setChannel, setShown, setLate, setRefused, setAnswer, setAnswerStatus, setOptional };
+    window.app = { setChannel, setShown, setLate, setRefused, setAnswer, setAnswerStatus, setOptional, setBadAnswer };
   }, []);
   const url = urlOf(channel);
   return (
@@ -162,6 +179,7 @@ function App() {
       {answerStatus ? <AnswerStatus /> : null}
       {answer === null ? null : <Answer key={answer} />}
       <Optional url={optional} />
+      {badAnswer ? <BadAnswer /> : null}
       {shown ? (
         <>
           <Latest url={url} />
