@@ -170,8 +170,6 @@ export class TypedEventSource extends EventTarget {
   #withCredentials;
   /** What the getters answer once the core is freed. */
   #final = null;
-  /** The core was freed (a microtask after `#final` was set). */
-  #freed = false;
   /** Types with an `onRaw` subscription feeding MessageEvents to listeners: type -> its
    *  registration id. A type's feed goes with its last listener (on native, with it
    *  the browser's listener for that type). */
@@ -291,7 +289,7 @@ export class TypedEventSource extends EventTarget {
       // Closed, nothing is left to remove (false, as on every path). But closed while
       // the core still delivered a state (a close from a callback), its closed state
       // is still on its way: a callback removed then must not get it.
-      if (!this.#freed) this.#core.off(id);
+      this.#core?.off(id);
       return false;
     }
     return this.#core.off(id);
@@ -567,7 +565,8 @@ export class TypedEventSource extends EventTarget {
   }
 
   /** Closed: keep what the getters answer, free the core after this turn (its
-   *  callbacks may still be running), and let go of the source. */
+   *  callbacks may still be running; `#core` is null from then on), and let go of the
+   *  source. */
   #release(state) {
     if (this.#final) return;
     this.#final = { state, lastEventId: this.#core.lastEventId };
@@ -582,7 +581,7 @@ export class TypedEventSource extends EventTarget {
     }
     const core = this.#core;
     queueMicrotask(() => {
-      this.#freed = true;
+      this.#core = null;
       core.free();
     });
   }

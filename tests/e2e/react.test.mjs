@@ -136,6 +136,21 @@ if (base) {
       await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
       await server.until(`one open stream on ${name}`, () => server.open(name), 1);
     };
+    /** Runs `body(page)` in a page of its own with the app on channel `name`, and
+     *  fails on an unexpected page error. */
+    const inAppPage = async (name, body) => {
+      const again = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(again);
+        await again.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${name}`);
+        await waitUntil(again, 'the app', () => window.app);
+        await body(again);
+        const unexpected = pageErrors.unexpected();
+        if (unexpected.length) throw new Error([...new Set(unexpected.map((e) => e.text))].slice(0, 3).join('\n'));
+      } finally {
+        await again.close();
+      }
+    };
     const badge = () => page.textContent('#badge');
     const list = () => page.$$eval('#list li', (items) => items.map((li) => li.textContent));
 
@@ -325,11 +340,7 @@ if (base) {
     // again and the new component showed the old answer.
     await runner.check('request mode: a remount with a new key sends the request again; StrictMode sends it once; reconnect() starts the new answer over', async () => {
       const token = unique('react-regenerate');
-      const again = await browser.newPage();
-      try {
-        const pageErrors = watchPageErrors(again);
-        await again.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('react-answer')}`);
-        await waitUntil(again, 'the app', () => window.app);
+      await inAppPage(unique('react-answer'), async (again) => {
         const answered = async (what) => {
           await waitUntil(again, what, () => document.querySelector('#answer-badge')?.textContent === 'closed:completed');
           return again.evaluate(() => document.querySelector('#answer').textContent);
@@ -353,22 +364,14 @@ if (base) {
         const list = await again.textContent('#answer-list');
         const got = JSON.stringify({ first, once, second, third, list });
         if (got !== JSON.stringify({ first: '3', once: ['POST'], second: '3', third: '3', list: '1,2,3' })) throw new Error(`the answers and the request log: ${got}`);
-        const unexpected = pageErrors.unexpected();
-        if (unexpected.length) throw new Error([...new Set(unexpected.map((e) => e.text))].slice(0, 3).join('\n'));
-      } finally {
-        await again.close();
-      }
+      });
     });
 
     // Regression (a review of the fix above): the answer sent again started its events
     // over, but kept the old answer's decode error in `error`.
     await runner.check('request mode: reconnect() clears the old answer\'s decode error', async () => {
       const token = unique('react-bad-answer');
-      const again = await browser.newPage();
-      try {
-        const pageErrors = watchPageErrors(again);
-        await again.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('react-bad')}`);
-        await waitUntil(again, 'the app', () => window.app);
+      await inAppPage(unique('react-bad'), async (again) => {
         await again.evaluate((t) => {
           window.badAnswerToken = t;
           window.app.setBadAnswer(true);
@@ -393,11 +396,7 @@ if (base) {
         await waitUntil(again, 'the second answer', () => document.querySelector('#bad-answer')?.textContent.endsWith(':5'));
         const second = await shown();
         if (second !== 'closed:completed:none:5') throw new Error(`after reconnect(): ${second}`);
-        const unexpected = pageErrors.unexpected();
-        if (unexpected.length) throw new Error([...new Set(unexpected.map((e) => e.text))].slice(0, 3).join('\n'));
-      } finally {
-        await again.close();
-      }
+      });
     });
 
     await runner.check('request mode: while another component holds the answer, a remount shares it and reconnect() sends it again for both', async () => {
@@ -405,11 +404,7 @@ if (base) {
       // d.ts as the opposite): one connection for all its users; "regenerate" there
       // is reconnect(), as the README says.
       const token = unique('react-regenerate-held');
-      const again = await browser.newPage();
-      try {
-        const pageErrors = watchPageErrors(again);
-        await again.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('react-answer')}`);
-        await waitUntil(again, 'the app', () => window.app);
+      await inAppPage(unique('react-answer'), async (again) => {
         await again.evaluate((t) => {
           window.answerToken = t;
           window.app.setAnswerStatus(true);
@@ -435,11 +430,7 @@ if (base) {
         const list = await again.textContent('#answer-list');
         const got = JSON.stringify({ remounted, once, list });
         if (got !== JSON.stringify({ remounted: ['closed:completed', '3', 'closed:completed'], once: ['POST'], list: '1,2,3' })) throw new Error(`the page and the request log: ${got}`);
-        const unexpected = pageErrors.unexpected();
-        if (unexpected.length) throw new Error([...new Set(unexpected.map((e) => e.text))].slice(0, 3).join('\n'));
-      } finally {
-        await again.close();
-      }
+      });
     });
   } finally {
     await site?.close();

@@ -105,6 +105,18 @@ impl Run {
         (Rc::new(RefCell::new(run)), rx)
     }
 
+    /// `{ ms, checksum }` for what the run's receiver got, or its error.
+    fn outcome(
+        &self,
+        result: Result<Result<f64, String>, oneshot::Canceled>,
+    ) -> Result<JsValue, JsValue> {
+        match result {
+            Ok(Ok(ms)) => Ok(outcome(ms, self.checksum)),
+            Ok(Err(e)) => Err(JsError::new(&e).into()),
+            Err(_) => Err(JsError::new("the run was dropped before the nth event").into()),
+        }
+    }
+
     fn finish(&mut self, result: Result<f64, String>) {
         if let Some(tx) = self.done.take() {
             let _ = tx.send(result);
@@ -164,13 +176,9 @@ pub async fn ours(url: String, n: u32, transport: String) -> Result<JsValue, JsV
     let result = rx.await;
     source.close();
     drop((events, states));
-    let ms = match result {
-        Ok(Ok(ms)) => ms,
-        Ok(Err(e)) => return Err(JsError::new(&e).into()),
-        Err(_) => return Err(JsError::new("the source was dropped before the nth event").into()),
-    };
-    let checksum = run.borrow().checksum;
-    Ok(outcome(ms, checksum))
+    // (Bound first: the borrow must end before `run` does.)
+    let outcome = run.borrow().outcome(result);
+    outcome
 }
 
 /// gloo-net's `EventSource` (a `Stream` of message events) + `serde_json` into [`Ev`].
@@ -287,13 +295,9 @@ pub async fn floor_native(url: String, n: u32, copy: bool) -> Result<JsValue, Js
     es.set_onerror(None);
     let _ = es.remove_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
     drop((on_message, on_error));
-    let ms = match result {
-        Ok(Ok(ms)) => ms,
-        Ok(Err(e)) => return Err(JsError::new(&e).into()),
-        Err(_) => return Err(JsError::new("the run was dropped before the nth event").into()),
-    };
-    let checksum = run.borrow().checksum;
-    Ok(outcome(ms, checksum))
+    // (Bound first: the borrow must end before `run` does.)
+    let outcome = run.borrow().outcome(result);
+    outcome
 }
 
 /// A floor, not a client: `fetch`, each chunk of the body copied into wasm, events found
