@@ -765,6 +765,15 @@ fn js(code: &str) {
 
 /// `navigator.onLine` follows `window.__offline` (set to `offline`); the tests dispatch
 /// `online` events by hand.
+/// The page hears `online` as its next `fetch` goes out, before the answer (once).
+fn online_as_the_first_request_goes() {
+    js(
+        "window.__fetch = window.fetch; window.__arm = true; window.fetch = (...args) => { \
+        if (window.__arm) { window.__arm = false; window.dispatchEvent(new Event('online')); } \
+        return window.__fetch(...args); };",
+    );
+}
+
 fn fake_network(offline: bool) {
     js(&format!(
         "window.__offline = {offline}; Object.defineProperty(navigator, 'onLine', \
@@ -981,11 +990,7 @@ async fn an_online_event_while_connecting_does_not_cut_the_backoff_after_that_co
     // later, ended at once.
     fake_network(false);
     // The `online` comes as the first request goes, before its answer.
-    js(
-        "window.__fetch = window.fetch; window.__arm = true; window.fetch = (...args) => { \
-        if (window.__arm) { window.__arm = false; window.dispatchEvent(new Event('online')); } \
-        return window.__fetch(...args); };",
-    );
+    online_as_the_first_request_goes();
     let source = ended_stream_with_a_2s_backoff();
     let (mut states, _s) = states(&source);
     the_backoff_after_the_loss_is_whole(&source, &mut states).await;
@@ -1868,11 +1873,7 @@ async fn an_online_event_during_an_attempt_that_fails_does_not_cut_the_backoff_a
     // (`Reconnecting { delay: 0 }`), below the policy's floor, though the network had
     // not ended the attempt. Native's own retries drop such an `online`.
     fake_network(false);
-    js(
-        "window.__fetch = window.fetch; window.__arm = true; window.fetch = (...args) => { \
-        if (window.__arm) { window.__arm = false; window.dispatchEvent(new Event('online')); } \
-        return window.__fetch(...args); };",
-    );
+    online_as_the_first_request_goes();
     let options = Options::new()
         .transport(Transport::Fetch)
         .reconnect_on_online(true)

@@ -22,10 +22,30 @@ struct Num {
     n: u32,
 }
 
+/// What a test shares with a component through its props: equal when it is the same.
+struct Shared<T>(Rc<RefCell<T>>);
+
+impl<T: Default> Default for Shared<T> {
+    fn default() -> Self {
+        Shared(Rc::default())
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(Rc::clone(&self.0))
+    }
+}
+
+impl<T> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// What the component saw at each render, and its latest hook handles (the second
 /// one is `None` for [`Feed`]).
-#[derive(Clone, Default)]
-struct Seen(Rc<RefCell<SeenInner>>);
+type Seen = Shared<SeenInner>;
 
 #[derive(Default)]
 struct SeenInner {
@@ -38,12 +58,6 @@ struct SeenInner {
     /// The handle of each render (of `Feed`).
     handles: Vec<UseEventSourceHandle<Num>>,
     second: Option<UseEventSourceHandle<Num>>,
-}
-
-impl PartialEq for Seen {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
-    }
 }
 
 impl Seen {
@@ -484,14 +498,7 @@ async fn a_handler_on_the_hooks_source_sees_every_event_of_a_burst() {
 }
 
 /// The latest handle of [`Tokened`]'s hook, and how many times it rendered.
-#[derive(Clone, Default)]
-struct TokenedSeen(Rc<RefCell<(Option<UseEventSourceHandle<Num>>, u32)>>);
-
-impl PartialEq for TokenedSeen {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
-    }
-}
+type TokenedSeen = Shared<(Option<UseEventSourceHandle<Num>>, u32)>;
 
 #[derive(Properties, PartialEq)]
 struct TokenedProps {
@@ -636,8 +643,7 @@ async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
 }
 
 /// What `Parent` and the `Line` it renders with its hook's handle as a prop rendered.
-#[derive(Clone, Default)]
-struct Lines(Rc<RefCell<LinesInner>>);
+type Lines = Shared<LinesInner>;
 
 #[derive(Default)]
 struct LinesInner {
@@ -646,12 +652,6 @@ struct LinesInner {
     child: Vec<Option<u32>>,
     /// Renders the parent again, with nothing new for the child.
     bump: Option<Callback<()>>,
-}
-
-impl PartialEq for Lines {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
-    }
 }
 
 #[derive(Properties, PartialEq)]
