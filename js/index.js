@@ -873,7 +873,7 @@ class Unfetchable {
     const id = this.#id();
     // (Closed, it calls no observer again, and keeps none.)
     if (this.state.kind !== 'closed') this.#observers.set(id, callback);
-    this.#calls.call(callback, this.state);
+    this.#calls.call(callback, this.state, () => this.#ids.has(id));
     return id;
   }
   onShareRole(callback) {
@@ -900,9 +900,9 @@ class Unfetchable {
     if (this.state.kind === 'closed') return;
     clearTimeout(this.#timer);
     this.state = state;
-    const observers = [...this.#observers.values()];
+    const observers = [...this.#observers];
     this.#observers.clear();
-    for (const callback of observers) this.#calls.call(callback, state);
+    for (const [id, callback] of observers) this.#calls.call(callback, state, () => this.#ids.has(id));
   }
 }
 
@@ -918,18 +918,20 @@ function observe(callback, state) {
 
 /** A stand-in's state calls, in order, as the core's state cell makes them: one asked
  *  for while another runs (a callback that closes the source, or adds an observer)
- *  waits for it to return, so the last call an observer gets is the latest state. */
+ *  waits for it to return, so the last call an observer gets is the latest state. A
+ *  call whose observer was removed while it waited is not made. */
 class StateCalls {
   #queue = [];
   #running = false;
 
-  /** `callback(state)` now, or after the calls running and waiting. */
-  call(callback, state) {
-    this.#queue.push([callback, state]);
+  /** `callback(state)` now, or after the calls running and waiting, if `wanted()`
+   *  (whether the observer is still registered) says so by then. */
+  call(callback, state, wanted) {
+    this.#queue.push([callback, state, wanted]);
     if (this.#running) return;
     this.#running = true;
     try {
-      for (let next; (next = this.#queue.shift()); ) observe(next[0], next[1]);
+      for (let next; (next = this.#queue.shift()); ) if (next[2]()) observe(next[0], next[1]);
     } finally {
       this.#running = false;
     }
@@ -1250,7 +1252,9 @@ class Deferred {
   }
   onState(callback) {
     const id = this.#register('onState', callback);
-    if (!this.#core) this.#calls.call(callback, this.state);
+    // (Once closed, nothing keeps it: it gets the closed state, and `off` finds nothing.)
+    const wanted = this.#closed ? () => true : () => this.#pending.has(id);
+    if (!this.#core) this.#calls.call(callback, this.state, wanted);
     return id;
   }
   onShareRole(callback) {
@@ -1322,8 +1326,13 @@ class Deferred {
   #end(state) {
     if (this.#closed || this.#core) return;
     this.#closed = state;
-    const observers = [...this.#pending.values()].filter(([method]) => method === 'onState');
-    this.#pending.clear();
-    for (const [, callback] of observers) this.#calls.call(callback, state);
+    // Each observer stays registered until its call of the closed state (as the core's
+    // do), which `off` before its turn cancels; the rest go at once.
+    const observers = [];
+    for (const [id, [method, callback]] of this.#pending) {
+      if (method === 'onState') observers.push([id, callback]);
+      else this.#pending.delete(id);
+    }
+    for (const [id, callback] of observers) this.#calls.call(callback, state, () => this.#pending.delete(id));
   }
 }

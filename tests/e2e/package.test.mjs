@@ -222,8 +222,13 @@ if (base) {
         // Regression (a review): before the wasm was ready, a state observer that closed
         // its source was called with the closed state inside its own first call (which
         // then ended last, with the old state); once ready, the core queues the call.
+        // Regression (a review): the stand-ins (before the wasm was ready, and for a URL
+        // the core cannot fetch) called an observer that an earlier one had removed while
+        // its call of the closed state waited. (`off` answers false once closed, as on
+        // every path, and still cancels that call.)
         const ordered = 'start connecting, end connecting, start closed, end closed';
-        if (JSON.stringify(results.stateOrder) !== JSON.stringify([ordered, ordered])) {
+        const removed = 'a connecting, b connecting, a closed, off false';
+        if (JSON.stringify(results.stateOrder) !== JSON.stringify([ordered, removed, ordered, removed, removed])) {
           throw new Error(`state calls of an observer that closes its source, before the wasm was ready and once it was: ${JSON.stringify(results.stateOrder)}`);
         }
         // Regression: bad options threw an Error; WebIDL (and fetch) throw a TypeError.

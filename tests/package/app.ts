@@ -43,7 +43,8 @@ interface Results {
   /** How many times the constructor read each option of an object of getters, before
    *  the wasm was ready and once it was (`reads`). */
   reads: string[];
-  /** `stateOrder` before the wasm was ready, and once it was. */
+  /** `stateOrder` then `removedWhileWaiting` before the wasm was ready; the two once it
+   *  was, and `removedWhileWaiting` for a URL the core cannot fetch (its stand-in). */
   stateOrder: string[];
   /** The first state past connecting of a source whose options are inherited. */
   inherited?: string;
@@ -178,6 +179,22 @@ function stateOrder(url: string): string {
   return log.join(", ");
 }
 
+/** The state calls of two observers, the first of which removes the second in its
+ *  call of the closed state: the second's call of it, which waited its turn, must not
+ *  be made (as the core makes none to an observer removed before its turn). */
+function removedWhileWaiting(url: string): string {
+  const log: string[] = [];
+  const es = new TypedEventSource(url);
+  let second = 0;
+  es.onState((state) => {
+    log.push(`a ${state.kind}`);
+    if (state.kind === "closed") log.push(`off ${es.off(second)}`);
+  });
+  second = es.onState((state) => log.push(`b ${state.kind}`));
+  es.close();
+  return log.join(", ");
+}
+
 function describe(state: ConnectionState): string {
   // The union narrows on `kind`: each branch sees only its own fields.
   switch (state.kind) {
@@ -214,6 +231,7 @@ async function main(): Promise<void> {
   const both = (): string => thrown("http://[", { transport: "x" });
   results.earlyOptionErrors = [...OPTIONS.map((o) => thrown(`${server}/events`, o)), anyWithNative(), both()];
   results.stateOrder.push(stateOrder(`${server}/events`));
+  results.stateOrder.push(removedWhileWaiting(`${server}/events`));
   const unparsable = (): string => thrown("http://user:secret@[bad/", {});
   results.urlErrors.push(unparsable());
   results.reads.push(reads(`${server}/events`));
@@ -232,6 +250,7 @@ async function main(): Promise<void> {
   await init(Promise.resolve(new Response("")));
   results.optionErrors = [...OPTIONS.map((o) => thrown(`${server}/events`, o)), anyWithNative(), both()];
   results.stateOrder.push(stateOrder(`${server}/events`));
+  results.stateOrder.push(removedWhileWaiting(`${server}/events`), removedWhileWaiting("ftp://example.invalid/events"));
   results.urlErrors.push(unparsable());
   results.reads.push(reads(`${server}/events`));
   results.inherited = await inheritedState;
