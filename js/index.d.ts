@@ -60,7 +60,8 @@ export interface StreamInit
 }
 
 /** One event of `stream()`: `data` is the event's JSON parsed, or its text when
- *  `meta.json` is false. */
+ *  `meta.json` is false; `meta.text` is its text either way (read that for a server
+ *  that streams plain-text tokens: `" 2024"` parses as a number). */
 export interface StreamItem<T = unknown> {
   data: T;
   meta: AnyMessageMeta;

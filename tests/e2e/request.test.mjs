@@ -73,6 +73,28 @@ function pageHelpers(base, prompt) {
 
 const CHECKS = [
   {
+    title: 'stream(): meta.text is each event\'s data as sent, so plain-text tokens keep their spaces',
+    run: async (h) => {
+      // Regression (a review): stream() and onAny gave only JSON.parse's value when
+      // the text parsed, so the plain-text token " 2024" came as the number 2024, its
+      // space lost for good; meta.text was undefined.
+      const real = window.fetch;
+      const body = 'data: Hello,\n\ndata:  2024\n\ndata:  "quoted"\n\ndata: [DONE]\n\n';
+      window.fetch = () => {
+        window.fetch = real;
+        return Promise.resolve(new Response(body, { headers: { 'content-type': 'text/event-stream' } }));
+      };
+      let text = '';
+      const seen = [];
+      for await (const { data, meta } of window.stream(`${h.base}/plain-tokens`, { method: 'POST', body: '{}' })) {
+        text += meta.text;
+        seen.push([data, meta.json]);
+      }
+      h.eq(seen, [['Hello,', false], [2024, true], ['quoted', true]], 'the values and whether each parsed');
+      h.eq(text, 'Hello, 2024 "quoted"', 'the answer from meta.text');
+    },
+  },
+  {
     title: 'stream(): each format arrives whole, in order, from one POST; [DONE] is no event',
     run: async (h, FORMATS) => {
       const want = await h.expected(8);

@@ -176,8 +176,10 @@ function call(dispatcher, lists, type, callbacks, value, meta, data) {
 }
 
 /** One event to an `onAny` callback: its data parsed as JSON, or the text itself with
- *  `meta.json` false when it is not JSON (a request stream's events need not be); the
- *  text's length third to the package's own, as `call` gives it. */
+ *  `meta.json` false when it is not JSON (a request stream's events need not be), and
+ *  the text as `meta.text` either way (plain-text tokens that parse, " 2024" say, keep
+ *  their spaces there); the text's length third to the package's own, as `call` gives
+ *  it. */
 export function deliverAny(callback, type, id, data, origin) {
   let value = data;
   let json = true;
@@ -187,7 +189,7 @@ export function deliverAny(callback, type, id, data, origin) {
     json = false;
   }
   try {
-    const meta = { type, lastEventId: id, origin, json };
+    const meta = { type, lastEventId: id, origin, json, text: data };
     if (callback[SIZED]) callback(value, meta, sizeOf(data));
     else callback(value, meta);
   } catch (e) {

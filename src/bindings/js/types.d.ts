@@ -192,6 +192,10 @@ export type MessageHandler<T = unknown> = (data: T, meta: MessageMeta) => void;
 export interface AnyMessageMeta extends MessageMeta {
   /** Whether `data` is the event's JSON parsed (`true`) or its text (`false`: not JSON). */
   json: boolean;
+  /** The event's data as the server sent it, parsed or not. A server that streams
+   *  plain-text tokens is read here: `" 2024"` parses as the number `2024`, and only
+   *  the text keeps its space. */
+  text: string;
 }
 /** `onAny`'s callback: every event, its JSON parsed, or its text when it is not JSON. */
 export type AnyMessageHandler = (data: unknown, meta: AnyMessageMeta) => void;
