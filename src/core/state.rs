@@ -304,7 +304,8 @@ impl fmt::Display for CloseReason {
 
 /// What `GaveUp` says of the limits, and of what to do.
 const LIMITS: &str = "the reconnect policy's limits were reached (max_attempts, max_elapsed; JS: \
-     retry.maxAttempts, retry.maxElapsedMs); reconnect() tries again";
+     retry.maxAttempts, retry.maxElapsedMs); a new source tries again (a hook's reconnect() \
+     opens one)";
 
 /// The first `shown` characters of `text`, with `…` when there is more (a body here,
 /// 200; a bad option's value, 80).
@@ -645,8 +646,10 @@ mod tests {
             cause: ReconnectCause::NoContent,
         }
         .to_string();
+        // What broke (a review): it said "reconnect() tries again", which does nothing
+        // to a closed source (only a hook's opens a new one).
         assert!(
-            gave_up.ends_with("(max_attempts, max_elapsed; JS: retry.maxAttempts, retry.maxElapsedMs); reconnect() tries again"),
+            gave_up.ends_with("(max_attempts, max_elapsed; JS: retry.maxAttempts, retry.maxElapsedMs); a new source tries again (a hook's reconnect() opens one)"),
             "{gave_up}"
         );
         // What broke: a status without its text (HTTP/2, native) read "HTTP 404 ;".
