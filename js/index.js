@@ -776,7 +776,8 @@ const unread = typeof FinalizationRegistry === 'function' ? new FinalizationRegi
 // The shape of the EventSource interface, as WebIDL gives it to the browser's class
 // (code written for EventSource, and the browsers' conformance tests, look at it): the
 // constants on the class and its prototype, read-only and fixed; the interface's
-// attributes and `close` enumerable, as a platform object's are; and
+// attributes and `close` enumerable, as a platform object's are; the class's `name`
+// "EventSource" (WebIDL's interface object name, which WPT's idlharness checks); and
 // `Object.prototype.toString` saying "[object EventSource]".
 for (const target of [TypedEventSource, TypedEventSource.prototype]) {
   for (const [name, value] of [['CONNECTING', CONNECTING], ['OPEN', OPEN], ['CLOSED', CLOSED]]) {
@@ -786,6 +787,7 @@ for (const target of [TypedEventSource, TypedEventSource.prototype]) {
 for (const name of ['url', 'withCredentials', 'readyState', 'onopen', 'onmessage', 'onerror', 'close']) {
   Object.defineProperty(TypedEventSource.prototype, name, { enumerable: true });
 }
+Object.defineProperty(TypedEventSource, 'name', { value: 'EventSource', configurable: true });
 Object.defineProperty(TypedEventSource.prototype, Symbol.toStringTag, { value: 'EventSource', configurable: true });
 
 // `using es = new TypedEventSource(...)` closes it. Only where the runtime has the

@@ -107,11 +107,13 @@ const CHECKS = [
     // Regression: the constructor's length was 2, the constants were fields of each
     // instance (none on the prototype, writable on the class), the interface's members
     // were not enumerable, and Object.prototype.toString said "[object EventTarget]".
-    title: "the interface's shape as WebIDL gives it: length, constants, enumerable members, toString tag",
+    // Then (a review, from WPT's interfaces.html): the class was named "TypedEventSource".
+    title: "the interface's shape as WebIDL gives it: name, length, constants, enumerable members, toString tag",
     run: async (EventSource, t) => {
       // The class itself (a subclass that picks a transport has a shape of its own).
       const Class = t.kind === 'browser' ? EventSource : window.TypedEventSource;
       const proto = Class.prototype;
+      t.eq(Class.name, 'EventSource', "the interface object's name");
       t.eq(Class.length, 1, 'the constructor takes one required argument');
       const constants = [];
       for (const target of [Class, proto]) {
