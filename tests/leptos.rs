@@ -436,3 +436,67 @@ async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
     let posts = records(&token, 1).await;
     assert_eq!(posts.len(), 1, "completed: the POST is not sent again");
 }
+
+#[wasm_bindgen_test]
+async fn reconnect_on_a_completed_answer_starts_the_new_answer_over() {
+    // What broke: "regenerate" (reconnect() once the answer completed) sent the request
+    // again, but the hook went on showing the old answer's last event until the new
+    // answer's first arrived (the React and Vue hooks start over).
+    let token = token("leptos-regenerate");
+    let slot: Slot<serde_json::Value> = Slot::default();
+    let s = slot.clone();
+    let path = url(&format!(
+        "/scenario/llm/openai-chat?tokens=4&pace_ms=2&token={token}"
+    ));
+    let body = serde_json::json!({
+        "model": "m", "stream": true,
+        "messages": [{ "role": "user", "content": "Hello" }],
+    })
+    .to_string();
+    let _app = mount_to(fresh_div(), move || {
+        let options = Options::new()
+            .request()
+            .method("POST")
+            .header("Content-Type", "application/json")
+            .body(body.clone());
+        put(
+            &s,
+            use_event_source_with_options::<serde_json::Value>(path.clone(), "message", options),
+        );
+    });
+    let hook = taken(&slot);
+    let finished = hook.on::<serde_json::Value>("message");
+    let completed = ConnectionState::Closed {
+        reason: CloseReason::Completed,
+    };
+    wait_until("the first answer to complete", 5_000, || {
+        hook.state.get_untracked() == completed
+    })
+    .await;
+    assert!(
+        hook.message.get_untracked().is_some(),
+        "the first answer shows"
+    );
+    hook.reconnect();
+    assert_eq!(
+        (
+            hook.message.get_untracked().is_some(),
+            finished.get_untracked().is_some()
+        ),
+        (false, false),
+        "the message and an `on` signal once the request is sent again"
+    );
+    wait_until("the second answer to complete", 5_000, || {
+        hook.state.get_untracked() == completed
+    })
+    .await;
+    assert_eq!(
+        records(&token, 2).await.len(),
+        2,
+        "the request was sent again"
+    );
+    assert!(
+        hook.message.get_untracked().is_some(),
+        "the new answer shows"
+    );
+}

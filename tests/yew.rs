@@ -579,11 +579,13 @@ type AskSlot = Rc<RefCell<Option<UseEventSourceHandle<serde_json::Value>>>>;
 struct AskProps {
     url: AttrValue,
     seen: AskSlot,
+    /// Whether each render showed a message.
+    shown: Shared<Vec<bool>>,
 }
 
 impl PartialEq for AskProps {
     fn eq(&self, other: &Self) -> bool {
-        self.url == other.url && Rc::ptr_eq(&self.seen, &other.seen)
+        self.url == other.url && Rc::ptr_eq(&self.seen, &other.seen) && self.shown == other.shown
     }
 }
 
@@ -606,6 +608,7 @@ fn Ask(props: &AskProps) -> Html {
         options,
     );
     *props.seen.borrow_mut() = Some(hook.clone());
+    props.shown.0.borrow_mut().push(hook.message().is_some());
     html! { <p>{ hook.state().kind() }</p> }
 }
 
@@ -621,6 +624,7 @@ async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
             ))
             .into(),
             seen: seen.clone(),
+            shown: Shared::default(),
         },
     )
     .render();
@@ -639,6 +643,58 @@ async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
     assert_eq!(hook().error(), None);
     let posts = records(&token, 1).await;
     assert_eq!(posts.len(), 1, "completed: the POST is not sent again");
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn reconnect_on_a_completed_answer_starts_the_new_answer_over() {
+    // What broke: "regenerate" (reconnect() once the answer completed) sent the request
+    // again, but the hook went on showing the old answer's last event until the new
+    // answer's first arrived (the React and Vue hooks start over).
+    let token = token("yew-regenerate");
+    let seen: AskSlot = Rc::default();
+    let shown: Shared<Vec<bool>> = Shared::default();
+    let app = yew::Renderer::<Ask>::with_root_and_props(
+        fresh_div(),
+        AskProps {
+            url: url(&format!(
+                "/scenario/llm/openai-chat?tokens=4&pace_ms=2&token={token}"
+            ))
+            .into(),
+            seen: seen.clone(),
+            shown: shown.clone(),
+        },
+    )
+    .render();
+    let hook = || seen.borrow().clone().expect("the component rendered");
+    wait_until("the first render", 2_000, || seen.borrow().is_some()).await;
+    let completed = ConnectionState::Closed {
+        reason: CloseReason::Completed,
+    };
+    wait_until("the first answer to complete", 5_000, || {
+        hook().state() == completed
+    })
+    .await;
+    assert!(hook().message().is_some(), "the first answer shows");
+    let before = shown.0.borrow().len();
+    hook().reconnect();
+    wait_until("the second POST", 5_000, || hook().state() != completed).await;
+    wait_until("the second answer to complete", 5_000, || {
+        hook().state() == completed
+    })
+    .await;
+    assert_eq!(
+        records(&token, 2).await.len(),
+        2,
+        "the request was sent again"
+    );
+    let after: Vec<bool> = shown.0.borrow()[before..].to_vec();
+    assert_eq!(
+        after.first(),
+        Some(&false),
+        "the renders after reconnect() (true: a message shown): {after:?}"
+    );
+    assert_eq!(after.last(), Some(&true), "the new answer shows: {after:?}");
     app.destroy();
 }
 

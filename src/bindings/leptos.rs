@@ -375,7 +375,9 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
 
     /// Reconnects now ([`EventSource::reconnect`]); once the connection is closed (by
     /// [`close`](Self::close), or for good by the server), opens a new one to the
-    /// current URL.
+    /// current URL. In [request mode](crate::Options::request) that sends the request
+    /// again for a new answer, and the message, the error and each [`on`](Self::on)
+    /// signal start over at `None`.
     pub fn reconnect(&self) {
         let Some(shared) = self.shared() else { return };
         let (source, url) = {
@@ -439,7 +441,10 @@ fn open(shared: &Shared, url: &str, state: RwSignal<ConnectionState>) {
     // reaches the signals.
     let (old_subs, old_source, options, binders, moved) = {
         let mut conn = shared.borrow_mut();
-        let moved = conn.url.as_deref().is_some_and(|old| old != url);
+        // A new URL, or a request sent again for a new answer (`reconnect()` once
+        // closed, in request mode: "regenerate").
+        let moved = conn.url.as_deref().is_some_and(|old| old != url)
+            || (conn.options.request && conn.source.is_some());
         conn.url = Some(url.to_owned());
         (
             std::mem::take(&mut conn.subs),
@@ -454,7 +459,7 @@ fn open(shared: &Shared, url: &str, state: RwSignal<ConnectionState>) {
         old.close();
     }
     // As the React and Vue hooks: what the old URL sent does not show under the new
-    // one. Cleared before the new source's handlers are registered, outside the borrow
+    // one, nor the old answer under the new. Cleared before the new source's handlers are registered, outside the borrow
     // (a signal's effects may read the hook).
     if moved {
         for (_, _, reset) in &binders {

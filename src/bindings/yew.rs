@@ -93,6 +93,9 @@ pub struct UseEventSourceHandle<T> {
     key: u64,
     /// The number of the URL, type and options the open connection was opened for.
     opened: Rc<RefCell<u64>>,
+    /// This render's options are [request mode](Options::request)'s: `reconnect` once
+    /// closed asks for a new answer.
+    request: bool,
 }
 
 impl<T> Clone for UseEventSourceHandle<T> {
@@ -105,6 +108,7 @@ impl<T> Clone for UseEventSourceHandle<T> {
             generation: self.generation.clone(),
             key: self.key,
             opened: Rc::clone(&self.opened),
+            request: self.request,
         }
     }
 }
@@ -229,12 +233,22 @@ impl<T: Clone> UseEventSourceHandle<T> {
     }
 
     /// Reconnects now ([`EventSource::reconnect`]); once the connection is closed (by
-    /// [`close`](Self::close), or for good by the server), opens a new one.
+    /// [`close`](Self::close), or for good by the server), opens a new one. In
+    /// [request mode](Options::request) that sends the request again for a new answer,
+    /// and the message and the error start over at `None`.
     pub fn reconnect(&self) {
         let source = self.source.borrow().clone();
         match source {
             Some(source) if !source.state().is_closed() => source.reconnect(),
-            _ => self.generation.set(self.generation.wrapping_add(1)),
+            _ => {
+                if self.request {
+                    // A new answer: the render that sends the request shows nothing
+                    // of the old one (as the React and Vue hooks).
+                    self.message.set(None);
+                    self.error.set(None);
+                }
+                self.generation.set(self.generation.wrapping_add(1));
+            }
         }
     }
 }
@@ -335,6 +349,7 @@ where
     let opened = use_mut_ref(|| None::<(String, String, Settings)>);
     let opened_key = use_mut_ref(|| 0u64);
 
+    let request = options.request;
     let (url, event_type, settings) = (url.into(), event_type.into(), Settings(options));
     // Until the effect below opens this render's connection, what the hook holds is the
     // old one's: not shown when this render brings another URL, type or options (as the
@@ -391,6 +406,7 @@ where
         generation,
         key,
         opened: opened_key,
+        request,
     }
 }
 
