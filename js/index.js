@@ -631,7 +631,8 @@ const abandoned =
 
 /** What a `stream()` loop holds for a reader that is behind: 65,536 events, and 64 Mi
  *  characters of their text; past either the oldest go first, counted in the
- *  iterator's `dropped`. */
+ *  iterator's `dropped`. (Each item keeps its text, `meta.text`, beside the value
+ *  parsed from it: the values are not counted, and weigh about as much again.) */
 const STREAM_CAPACITY = 65536;
 const STREAM_CHARS = 1 << 26;
 

@@ -473,9 +473,13 @@ async fn reconnect_on_a_completed_answer_starts_the_new_answer_over() {
         hook.state.get_untracked() == completed
     })
     .await;
-    assert!(
-        hook.message.get_untracked().is_some(),
-        "the first answer shows"
+    assert_eq!(
+        (
+            hook.message.get_untracked().is_some(),
+            finished.get_untracked().is_some()
+        ),
+        (true, true),
+        "the first answer shows, in the message and the `on` signal"
     );
     hook.reconnect();
     assert_eq!(

@@ -678,16 +678,16 @@ async fn reconnect_on_a_completed_answer_starts_the_new_answer_over() {
     assert!(hook().message().is_some(), "the first answer shows");
     let before = shown.0.borrow().len();
     hook().reconnect();
-    wait_until("the second POST", 5_000, || hook().state() != completed).await;
-    wait_until("the second answer to complete", 5_000, || {
-        hook().state() == completed
-    })
-    .await;
+    // (Sent once the effect opened the new source, whose state replaced `completed`.)
     assert_eq!(
         records(&token, 2).await.len(),
         2,
         "the request was sent again"
     );
+    wait_until("the second answer to complete, shown", 5_000, || {
+        hook().state() == completed && shown.0.borrow().last() == Some(&true)
+    })
+    .await;
     let after: Vec<bool> = shown.0.borrow()[before..].to_vec();
     assert_eq!(
         after.first(),

@@ -124,7 +124,9 @@ pub struct UseEventSource<T: Send + Sync + 'static> {
     /// arrives. A new URL sets it back to `None` when the hook opens the new connection
     /// (in an effect, right after the URL signal changes), and nothing of the old
     /// connection reaches it after that. A reconnection to the same URL, by the
-    /// browser or by [`reconnect`](Self::reconnect) after a close, keeps it.
+    /// browser or by [`reconnect`](Self::reconnect) after a close, keeps it, except in
+    /// [request mode](crate::Options::request), where `reconnect` after a close asks
+    /// for a new answer and sets it back to `None`.
     ///
     /// A signal holds one value: events that arrive in one browser task (a burst, a
     /// replay after a reconnect) reach effects as the last of them. Code that must see
@@ -133,7 +135,7 @@ pub struct UseEventSource<T: Send + Sync + 'static> {
     /// The latest payload that did not decode, for the hook's type or any type added
     /// with [`on`](Self::on) (its `target` and `data` say which it was); `None` until
     /// one arrives. Like `message`, it goes back to `None` when a new URL's connection
-    /// opens.
+    /// opens, or a new answer's in request mode.
     pub error: Signal<Option<DecodeError>>,
     conn: Store,
     state_rw: RwSignal<ConnectionState>,
@@ -289,9 +291,9 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
     /// `U`: a signal of the latest such event. Its decode errors go to
     /// [`error`](Self::error). It follows the connection across URL changes (like
     /// [`message`](Self::message), it goes back to `None` when a new URL's connection
-    /// opens), until the reactive owner that called `on` is cleaned up (a child
-    /// component that was handed the hook can follow a type for as long as it is
-    /// mounted).
+    /// opens, or a new answer's in request mode), until the reactive owner that called
+    /// `on` is cleaned up (a child component that was handed the hook can follow a type
+    /// for as long as it is mounted).
     ///
     /// ```no_run
     /// use leptos::prelude::*;
@@ -432,7 +434,8 @@ fn clear<V: Send + Sync + 'static>(signal: RwSignal<Option<V>>) {
 }
 
 /// Replaces the hook's source by a new one to `url`, registering every binder on it.
-/// A new URL first clears the event and error signals; a reopening of the same URL
+/// A new URL first clears the event and error signals, and so does a reopening of the
+/// same URL in request mode (a new answer); one in subscription mode
 /// ([`UseEventSource::reconnect`] after a close) keeps them. Does nothing else outside
 /// wasm32 (no browser to connect from).
 fn open(shared: &Shared, url: &str, state: RwSignal<ConnectionState>) {
@@ -459,8 +462,8 @@ fn open(shared: &Shared, url: &str, state: RwSignal<ConnectionState>) {
         old.close();
     }
     // As the React and Vue hooks: what the old URL sent does not show under the new
-    // one, nor the old answer under the new. Cleared before the new source's handlers are registered, outside the borrow
-    // (a signal's effects may read the hook).
+    // one, nor the old answer under the new. Cleared before the new source's handlers
+    // are registered, outside the borrow (a signal's effects may read the hook).
     if moved {
         for (_, _, reset) in &binders {
             reset();

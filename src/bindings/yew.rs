@@ -190,7 +190,9 @@ impl<T: Clone> UseEventSourceHandle<T> {
     /// `None`, from the render that brings the change on (the state reads
     /// `Connecting { attempt: 0 }` there, as the new connection's does): nothing of the
     /// old connection shows under the new one. A reconnection to the same URL, by the
-    /// browser or by [`reconnect`](Self::reconnect) after a close, keeps it.
+    /// browser or by [`reconnect`](Self::reconnect) after a close, keeps it, except in
+    /// [request mode](Options::request), where `reconnect` after a close asks for a
+    /// new answer and starts it over at `None`.
     ///
     /// Yew batches renders: events that arrive in one browser task (a burst, a replay
     /// after a reconnect) render once, with the last of them. Code that must see every
