@@ -101,6 +101,59 @@ impl Failure {
     }
 }
 
+/// Whether a `Content-Type` value is `text/event-stream`, parameters aside. The value
+/// may be several joined by commas (a proxy that adds the header beside the server's,
+/// which `Headers.get` joins): as Fetch's "extract a MIME type" (and so the browser's
+/// EventSource) reads it, the last one that parses as a MIME type, `*/*` aside, decides.
+pub(crate) fn is_event_stream(content_type: &str) -> bool {
+    mime_type(content_type)
+        .is_some_and(|(essence, _)| essence.eq_ignore_ascii_case("text/event-stream"))
+}
+
+/// HTTP's whitespace, trimmed around a MIME type's parts.
+const HTTP_SPACE: [char; 4] = [' ', '\t', '\r', '\n'];
+
+/// The last of the comma-separated values of `content_type` that parses as a MIME type,
+/// `*/*` aside: its essence (`type/subtype`) and its parameters (after the first `;`).
+fn mime_type(content_type: &str) -> Option<(&str, &str)> {
+    values(content_type)
+        .filter_map(|value| {
+            let (essence, parameters) = value.split_once(';').unwrap_or((value, ""));
+            let essence = essence.trim_matches(HTTP_SPACE);
+            let (kind, subtype) = essence.split_once('/')?;
+            (is_token(kind) && is_token(subtype) && essence != "*/*")
+                .then_some((essence, parameters))
+        })
+        .last()
+}
+
+/// A header value split at its commas, but not at those inside a quoted string
+/// (Fetch's "get, decode, and split").
+fn values(value: &str) -> impl Iterator<Item = &str> {
+    let mut quoted = false;
+    let mut escaped = false;
+    value.split(move |c: char| {
+        if escaped {
+            escaped = false;
+        } else if quoted && c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            quoted = !quoted;
+        } else if c == ',' && !quoted {
+            return true;
+        }
+        false
+    })
+}
+
+/// An HTTP token: not empty, and only the characters RFC 9110 allows.
+fn is_token(part: &str) -> bool {
+    !part.is_empty()
+        && part
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -2,7 +2,7 @@
 //! response says (status, content type, `Retry-After`). Built for the fetch transport
 //! and for native's give-up check (`probe`), the two that send requests themselves.
 
-use crate::core::failure::Failure;
+use crate::core::failure::{is_event_stream, Failure};
 use crate::core::retry_after::parse_retry_after;
 use crate::options::Options;
 use crate::transport::dom;
@@ -110,14 +110,6 @@ pub(crate) fn check_response(response: &Response) -> Option<Failure> {
     } else {
         Some(Failure::ContentType { content_type })
     }
-}
-
-/// Whether a `Content-Type` value is `text/event-stream`, parameters aside.
-pub(crate) fn is_event_stream(content_type: &str) -> bool {
-    content_type
-        .split(';')
-        .next()
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/event-stream"))
 }
 
 #[cfg(feature = "fetch")]
@@ -248,5 +240,28 @@ mod tests {
         assert!(!is_event_stream("text/plain"));
         assert!(!is_event_stream(""));
         assert!(!is_event_stream("text/event-streamx"));
+    }
+
+    #[test]
+    fn a_content_type_given_twice_is_read_as_fetch_reads_it() {
+        // Regression (a review): a proxy that adds `Content-Type: text/event-stream`
+        // beside the server's own makes `Headers.get` join the two, and the joined
+        // value was refused (the fetch transport closed with a content-type failure),
+        // where EventSource reads the last value that parses.
+        assert!(is_event_stream("text/event-stream, text/event-stream"));
+        assert!(is_event_stream(
+            "text/html, text/event-stream; charset=utf-8"
+        ));
+        assert!(!is_event_stream("text/event-stream, text/html"));
+        // What does not parse, and `*/*`, are passed over.
+        assert!(is_event_stream("text/event-stream, */*"));
+        assert!(is_event_stream("text/event-stream, nonsense, "));
+        assert!(!is_event_stream("nonsense, text/event-stream/x"));
+        // A comma inside a quoted parameter splits nothing.
+        assert!(is_event_stream(r#"text/event-stream; note="a, text/html""#));
+        assert!(is_event_stream(
+            r#"text/event-stream; note="\", text/html""#
+        ));
+        assert!(!is_event_stream("text /event-stream"));
     }
 }
