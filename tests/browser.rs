@@ -177,6 +177,35 @@ async fn when_the_browser_gives_up_on_a_4xx_the_close_reason_is_precise() {
 }
 
 #[wasm_bindgen_test]
+async fn native_closes_on_an_event_stream_whose_charset_the_browser_refuses() {
+    // What broke (a review): Chromium's EventSource refuses an event stream whose
+    // charset is not UTF-8, and native's check of why it gave up found a valid stream:
+    // the source retried it for good (a check with each attempt), or closed saying
+    // that an event stream needs text/event-stream.
+    let (end, before, source) = native_states_until(
+        "/scenario/content-type?type=text/event-stream%3B%20charset%3Diso-8859-1",
+        |s| s.is_closed() || matches!(s, ConnectionState::Reconnecting { attempt: 2, .. }),
+    )
+    .await;
+    source.close();
+    let ConnectionState::Closed {
+        reason: reason @ CloseReason::ContentType { .. },
+    } = &end
+    else {
+        panic!("{end:?} after {before:?}");
+    };
+    assert!(
+        reason.to_string().contains("refused its charset"),
+        "{reason}"
+    );
+    assert_eq!(
+        before,
+        [ConnectionState::Connecting { attempt: 0 }],
+        "no retry"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn a_5xx_on_native_is_retried_not_closed() {
     // Regression: one 500 or 502 made the native transport close for good.
     let (state, before, source) = native_states_until("/scenario/status/500", |s| {

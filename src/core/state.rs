@@ -1,7 +1,7 @@
 //! Connection states, why a connection closed or is reconnecting, and the ordered
 //! delivery of state changes to observers.
 
-use crate::core::failure::{Failure, ReconnectCause};
+use crate::core::failure::{is_event_stream, Failure, ReconnectCause};
 use crate::core::handlers::Handlers;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -269,6 +269,13 @@ impl fmt::Display for CloseReason {
                 f,
                 "the server answered 200 without a content type (or the browser did not tell \
                  which); an event stream needs text/event-stream"
+            ),
+            // (Only native's browser refuses an event stream: for its charset.)
+            CloseReason::ContentType { content_type } if is_event_stream(content_type) => write!(
+                f,
+                "the server answered with content type \"{content_type}\", and the browser's \
+                 EventSource refused its charset: it takes UTF-8 only (send charset=utf-8, or \
+                 none, or use the fetch transport)"
             ),
             CloseReason::ContentType { content_type } => write!(
                 f,
@@ -640,6 +647,16 @@ mod tests {
         assert!(
             untold.starts_with("the server answered 200 without a content type"),
             "{untold}"
+        );
+        // What broke (a review): native's browser refusing an event stream for its
+        // charset closed with "an event stream needs text/event-stream".
+        let charset = CloseReason::ContentType {
+            content_type: "text/event-stream; charset=iso-8859-1".into(),
+        }
+        .to_string();
+        assert!(
+            charset.contains("refused its charset: it takes UTF-8 only"),
+            "{charset}"
         );
         let gave_up = CloseReason::GaveUp {
             attempts: 1,

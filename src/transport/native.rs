@@ -909,6 +909,7 @@ enum Probe {
 /// answer is, as with the fetch transport. Reads only the head, then aborts.
 #[cfg(feature = "probe")]
 async fn probe(url: &str, options: &Options, timeout: Duration) -> Probe {
+    use crate::core::failure::charset_not_utf8;
     use crate::transport::dom::AbortOnDrop;
     use futures_util::future::Either;
     use wasm_bindgen_futures::JsFuture;
@@ -923,7 +924,14 @@ async fn probe(url: &str, options: &Options, timeout: Duration) -> Probe {
         let response = response
             .dyn_into::<web_sys::Response>()
             .map_err(|_| "fetch did not resolve to a Response".to_owned())?;
-        Ok::<_, String>(http::check_response(&response))
+        let answer = http::check_response(&response).or_else(|| {
+            // A stream the browser refuses for its charset (Chromium): what the fetch
+            // transport would read is no stream to EventSource.
+            let content_type = response.headers().get("content-type").ok().flatten()?;
+            charset_not_utf8(&content_type)?;
+            Some(Failure::ContentType { content_type })
+        });
+        Ok::<_, String>(answer)
     };
     match select(pin!(request), dom::sleep(timeout)).await {
         Either::Left((Ok(answer), _)) => Probe::Answer(answer),
