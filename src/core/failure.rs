@@ -201,11 +201,10 @@ impl fmt::Display for Failure {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "probe"))]
 mod tests {
     use super::*;
 
-    #[cfg(feature = "probe")]
     #[test]
     fn an_event_streams_charset_other_than_utf8_is_told() {
         // What broke (a review): Chromium's EventSource refuses an event stream whose
