@@ -115,53 +115,77 @@ pub(crate) fn is_event_stream(content_type: &str) -> bool {
 /// format is always read as UTF-8 (the fetch transport reads it so).
 #[cfg(feature = "probe")]
 pub(crate) fn charset_not_utf8(content_type: &str) -> Option<&str> {
-    let (essence, parameters) = mime_type(content_type)?;
+    let (essence, mut parameters) = mime_type(content_type)?;
     if !essence.eq_ignore_ascii_case("text/event-stream") {
         return None;
     }
-    let charset = parameters.split(';').find_map(|parameter| {
-        let (name, value) = parameter.split_once('=')?;
-        name.trim_matches(HTTP_SPACE)
-            .eq_ignore_ascii_case("charset")
-            .then(|| value.trim_matches(HTTP_SPACE).trim_matches('"'))
-    })?;
-    (!charset.eq_ignore_ascii_case("utf-8")).then_some(charset)
+    loop {
+        let (parameter, rest) = cut(parameters, b';');
+        let (name, value) = cut(parameter, b'=');
+        if trim_http(name).eq_ignore_ascii_case("charset") {
+            let value = trim_http(value.unwrap_or_default());
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            return (!value.eq_ignore_ascii_case("utf-8")).then_some(value);
+        }
+        parameters = rest?;
+    }
 }
-
-/// HTTP's whitespace, trimmed around a MIME type's parts.
-const HTTP_SPACE: [char; 4] = [' ', '\t', '\r', '\n'];
 
 /// The last of the comma-separated values of `content_type` that parses as a MIME type,
 /// `*/*` aside: its essence (`type/subtype`) and its parameters (after the first `;`).
+/// The value is split at its commas, but not at those inside a quoted string (Fetch's
+/// "get, decode, and split"). (Byte by byte: each delimiter is ASCII, and `str`'s
+/// pattern searches would each add their own code to the wasm.)
 fn mime_type(content_type: &str) -> Option<(&str, &str)> {
-    values(content_type)
-        .filter_map(|value| {
-            let (essence, parameters) = value.split_once(';').unwrap_or((value, ""));
-            let essence = essence.trim_matches(HTTP_SPACE);
-            let (kind, subtype) = essence.split_once('/')?;
-            (is_token(kind) && is_token(subtype) && essence != "*/*")
-                .then_some((essence, parameters))
-        })
-        .last()
+    let bytes = content_type.as_bytes();
+    let (mut found, mut start, mut quoted, mut escaped) = (None, 0, false, false);
+    for at in 0..=bytes.len() {
+        match bytes.get(at) {
+            Some(_) if escaped => escaped = false,
+            Some(b'\\') if quoted => escaped = true,
+            Some(b'"') => quoted = !quoted,
+            Some(b',') if !quoted => {
+                found = one_mime_type(content_type.get(start..at)?).or(found);
+                start = at + 1;
+            }
+            Some(_) => {}
+            None => found = one_mime_type(content_type.get(start..)?).or(found),
+        }
+    }
+    found
 }
 
-/// A header value split at its commas, but not at those inside a quoted string
-/// (Fetch's "get, decode, and split").
-fn values(value: &str) -> impl Iterator<Item = &str> {
-    let mut quoted = false;
-    let mut escaped = false;
-    value.split(move |c: char| {
-        if escaped {
-            escaped = false;
-        } else if quoted && c == '\\' {
-            escaped = true;
-        } else if c == '"' {
-            quoted = !quoted;
-        } else if c == ',' && !quoted {
-            return true;
-        }
-        false
-    })
+/// One MIME type: its essence, if both its parts are HTTP tokens and it is not `*/*`,
+/// and its parameters.
+fn one_mime_type(value: &str) -> Option<(&str, &str)> {
+    let (essence, parameters) = cut(value, b';');
+    let essence = trim_http(essence);
+    let (kind, subtype) = cut(essence, b'/');
+    (is_token(kind) && is_token(subtype.unwrap_or_default()) && essence != "*/*")
+        .then_some((essence, parameters.unwrap_or_default()))
+}
+
+/// `text` before and after the first `at`: all of it, and `None`, without one.
+fn cut(text: &str, at: u8) -> (&str, Option<&str>) {
+    match text.bytes().position(|b| b == at) {
+        Some(i) => (text.get(..i).unwrap_or_default(), text.get(i + 1..)),
+        None => (text, None),
+    }
+}
+
+/// `text` without HTTP's whitespace around it.
+fn trim_http(text: &str) -> &str {
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let bytes = text.as_bytes();
+    let start = bytes.iter().position(|b| !space(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !space(b))
+        .map_or(start, |e| e + 1);
+    text.get(start..end).unwrap_or_default()
 }
 
 /// An HTTP token: not empty, and only the characters RFC 9110 allows.
