@@ -397,9 +397,9 @@ async fn close_and_reconnect_control_the_connection() {
     wait_until("open again", 5_000, || hook.state.get_untracked().is_open()).await;
 }
 
-#[wasm_bindgen_test]
-async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
-    let token = token("leptos-request");
+/// The hook in request mode, mounted: a prompt POSTed to the test server's OpenAI
+/// scenario (4 tokens) under `token`; the mount is kept while its handle lives.
+fn ask(token: &str) -> (UseEventSource<serde_json::Value>, impl Sized) {
     let slot: Slot<serde_json::Value> = Slot::default();
     let s = slot.clone();
     let path = url(&format!(
@@ -410,7 +410,7 @@ async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
         "messages": [{ "role": "user", "content": "Hello" }],
     })
     .to_string();
-    let _app = mount_to(fresh_div(), move || {
+    let app = mount_to(fresh_div(), move || {
         let options = Options::new()
             .request()
             .method("POST")
@@ -421,7 +421,13 @@ async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
             use_event_source_with_options::<serde_json::Value>(path.clone(), "message", options),
         );
     });
-    let hook = taken(&slot);
+    (taken(&slot), app)
+}
+
+#[wasm_bindgen_test]
+async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
+    let token = token("leptos-request");
+    let (hook, _app) = ask(&token);
     let completed = ConnectionState::Closed {
         reason: CloseReason::Completed,
     };
@@ -443,28 +449,7 @@ async fn reconnect_on_a_completed_answer_starts_the_new_answer_over() {
     // again, but the hook went on showing the old answer's last event until the new
     // answer's first arrived (the React and Vue hooks start over).
     let token = token("leptos-regenerate");
-    let slot: Slot<serde_json::Value> = Slot::default();
-    let s = slot.clone();
-    let path = url(&format!(
-        "/scenario/llm/openai-chat?tokens=4&pace_ms=2&token={token}"
-    ));
-    let body = serde_json::json!({
-        "model": "m", "stream": true,
-        "messages": [{ "role": "user", "content": "Hello" }],
-    })
-    .to_string();
-    let _app = mount_to(fresh_div(), move || {
-        let options = Options::new()
-            .request()
-            .method("POST")
-            .header("Content-Type", "application/json")
-            .body(body.clone());
-        put(
-            &s,
-            use_event_source_with_options::<serde_json::Value>(path.clone(), "message", options),
-        );
-    });
-    let hook = taken(&slot);
+    let (hook, _app) = ask(&token);
     let finished = hook.on::<serde_json::Value>("message");
     let completed = ConnectionState::Closed {
         reason: CloseReason::Completed,

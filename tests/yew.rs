@@ -612,11 +612,10 @@ fn Ask(props: &AskProps) -> Html {
     html! { <p>{ hook.state().kind() }</p> }
 }
 
-#[wasm_bindgen_test]
-async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
-    let token = token("yew-request");
-    let seen: AskSlot = Rc::default();
-    let app = yew::Renderer::<Ask>::with_root_and_props(
+/// `Ask` rendered, for a prompt to the test server's OpenAI scenario (4 tokens) under
+/// `token`.
+fn render_ask(token: &str, seen: &AskSlot, shown: Shared<Vec<bool>>) -> yew::AppHandle<Ask> {
+    yew::Renderer::<Ask>::with_root_and_props(
         fresh_div(),
         AskProps {
             url: url(&format!(
@@ -624,10 +623,17 @@ async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
             ))
             .into(),
             seen: seen.clone(),
-            shown: Shared::default(),
+            shown,
         },
     )
-    .render();
+    .render()
+}
+
+#[wasm_bindgen_test]
+async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
+    let token = token("yew-request");
+    let seen: AskSlot = Rc::default();
+    let app = render_ask(&token, &seen, Shared::default());
     let hook = || seen.borrow().clone().expect("the component rendered");
     wait_until("the first render", 2_000, || seen.borrow().is_some()).await;
     let completed = ConnectionState::Closed {
@@ -654,18 +660,7 @@ async fn reconnect_on_a_completed_answer_starts_the_new_answer_over() {
     let token = token("yew-regenerate");
     let seen: AskSlot = Rc::default();
     let shown: Shared<Vec<bool>> = Shared::default();
-    let app = yew::Renderer::<Ask>::with_root_and_props(
-        fresh_div(),
-        AskProps {
-            url: url(&format!(
-                "/scenario/llm/openai-chat?tokens=4&pace_ms=2&token={token}"
-            ))
-            .into(),
-            seen: seen.clone(),
-            shown: shown.clone(),
-        },
-    )
-    .render();
+    let app = render_ask(&token, &seen, shown.clone());
     let hook = || seen.borrow().clone().expect("the component rendered");
     wait_until("the first render", 2_000, || seen.borrow().is_some()).await;
     let completed = ConnectionState::Closed {
