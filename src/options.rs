@@ -506,7 +506,9 @@ impl Options {
     /// source plays. Where Web Locks or `BroadcastChannel` is missing, or Web Locks
     /// refuse the context (a third-party frame whose storage is blocked), the source
     /// connects on its own and says so once on the console. Not for
-    /// [`request`](Self::request) mode. Defaults to `false`.
+    /// [`request`](Self::request) mode. Needs the cargo feature `share` (a default
+    /// one): without it, asking for sharing is an [`Error::InvalidOptions`] that says
+    /// so. Defaults to `false`.
     pub fn share_across_tabs(mut self, yes: bool) -> Self {
         self.share = match (yes, self.share.take()) {
             (true, key) => Some(key.unwrap_or_default()),
@@ -607,7 +609,21 @@ impl Options {
 
     /// Checks that the options make sense together.
     pub(crate) fn validate(&self) -> Result<(), Error> {
+        self.validate_in(cfg!(feature = "share"))
+    }
+
+    /// [`validate`](Self::validate), in a build that has sharing compiled in or not.
+    fn validate_in(&self, share_compiled_in: bool) -> Result<(), Error> {
         let invalid = |msg: String| Err(Error::InvalidOptions(msg));
+        if self.share.is_some() && !share_compiled_in {
+            // Else each tab would connect on its own without a word, the very thing
+            // the app asked to avoid.
+            return invalid(
+                "sharing across tabs (share_across_tabs, share_key) is not compiled in; \
+                 enable the cargo feature `share` of wasm-eventsource"
+                    .into(),
+            );
+        }
         if self.share.is_some() && self.request {
             return invalid(
                 "sharing across tabs (share_across_tabs, JS share) cannot be used with \
@@ -723,6 +739,22 @@ impl Options {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sharing_asked_for_in_a_build_without_it_is_an_error() {
+        // What broke (a review): without the `share` feature, `share_across_tabs(true)`
+        // was ignored, and every tab opened its own connection without a word.
+        let shared = Options::new().share_across_tabs(true);
+        match shared.validate_in(false) {
+            Err(Error::InvalidOptions(message)) => {
+                assert!(message.contains("feature `share`"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(shared.validate_in(true).is_ok());
+        assert!(Options::new().share_key("k").validate_in(false).is_err());
+        assert!(Options::new().validate_in(false).is_ok());
+    }
 
     #[test]
     fn headers_in_another_order_are_the_same_settings() {
