@@ -138,7 +138,9 @@ pub use request::{
 pub use source::{EventSource, Subscription, WeakEventSource};
 pub use stream::{EventStream, DEFAULT_STREAM_CAPACITY};
 
-/// The README's examples, compiled as doctests so they cannot drift from the code.
-#[cfg(doctest)]
+/// The README's examples, compiled as doctests so they cannot drift from the code:
+/// with the hooks' features, which its Leptos and Yew examples need (`npm test` runs
+/// them so), so that the README shows them whole, with no hidden lines.
+#[cfg(all(doctest, feature = "leptos", feature = "yew"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -107,7 +107,7 @@ impl Store {
 ///
 /// #[component]
 /// fn Ticks() -> impl IntoView {
-///     let ticks: UseEventSource<Tick> = use_event_source("/events?channel=ticks", "tick");
+///     let ticks: UseEventSource<Tick> = use_event_source("/events?channel=ticker", "tick");
 ///     let errors = move || ticks.error.get().map(|e| e.to_string());
 ///     view! {
 ///         <p>{move || ticks.message.get().map(|m| m.data.n)}</p>

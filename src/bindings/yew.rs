@@ -64,7 +64,7 @@ use std::rc::Rc;
 ///
 /// #[function_component]
 /// fn Ticks() -> Html {
-///     let ticks: UseEventSourceHandle<Tick> = use_event_source("/events?channel=ticks", "tick");
+///     let ticks: UseEventSourceHandle<Tick> = use_event_source("/events?channel=ticker", "tick");
 ///     let reconnect = {
 ///         let ticks = ticks.clone();
 ///         Callback::from(move |_| ticks.reconnect())
