@@ -6,7 +6,8 @@
 //   to call: a source constructed before the wasm is ready works at once (its state is
 //   `connecting`, its callbacks and listeners are kept) and builds its connection when
 //   the wasm is ready. The wasm file is found with `new URL(..., import.meta.url)`,
-//   which Vite, webpack 5 and Rollup handle with no plugin and a CDN serves as is.
+//   which Vite and webpack 5 handle with no plugin and a CDN serves as is (Rollup and
+//   esbuild leave it as it is: the file must be copied next to the bundle).
 //   `init()` stays exported (to load the wasm from elsewhere). Bad options throw in the
 //   constructor either way: before the wasm is ready, `checkOptions` checks them as the
 //   core would.
@@ -84,6 +85,16 @@ export function init(input) {
 // Without awaiting (see the top): sources constructed meanwhile wait in `Deferred`;
 // one that is waiting when the load fails closes and says why.
 if (inBrowser) init().catch(() => {});
+
+/** What to do when the wasm module did not load. */
+function loadAdvice() {
+  // A test DOM in Node (jsdom, happy-dom: a `window` and a `location`) loads the
+  // package from a file, which Node's `fetch` cannot read.
+  if (String(import.meta.url).startsWith('file:')) {
+    return "in Node (a test DOM such as jsdom) fetch cannot read the .wasm file: pass its bytes to init() first, as in init(await readFile(new URL('../pkg-web/wasm_eventsource_bg.wasm', import.meta.resolve('wasm-eventsource'))))";
+  }
+  return `check that the package's .wasm file is served (with Vite's dev server: optimizeDeps: { exclude: ["wasm-eventsource"] }), or pass its URL to init()`;
+}
 
 /** Sources that are open or reconnecting: held here, as the browser holds an open
  *  EventSource, so nothing the user drops is collected mid-stream. */
@@ -1214,11 +1225,7 @@ class Deferred {
           // An `init(url)` called while this load was going loads from there next.
           if (initialised && initialised !== loading) return wait(initialised);
           const why = e && e.message ? e.message : String(e);
-          this.#end({
-            kind: 'closed',
-            reason: 'failed',
-            message: `the wasm module did not load (${why}); check that the package's .wasm file is served (with Vite's dev server: optimizeDeps: { exclude: ["wasm-eventsource"] }), or pass its URL to init()`,
-          });
+          this.#end({ kind: 'closed', reason: 'failed', message: `the wasm module did not load (${why}); ${loadAdvice()}` });
         },
       );
     wait(init());

@@ -5,8 +5,9 @@
 // loaded by a plain <script type="module"> with an import map; each opened in headless
 // Chromium, receiving typed events from
 // the test server. Also: a source nobody references survives forced garbage
-// collections, and importing the package in Node (server-side rendering) does not
-// throw while constructing a source there says it needs a browser.
+// collections, importing the package in Node (server-side rendering) does not
+// throw while constructing a source there says it needs a browser, and in a test DOM in
+// Node the wasm's bytes given to init() load it.
 //
 //   E2E_BASE_URL=http://127.0.0.1:PORT node tests/e2e/bundlers.test.mjs
 // (after `npm run build`; `npm test` does both).
@@ -158,6 +159,37 @@ if (base) {
     if (!exports.includes('TypedEventSource') || !exports.includes('init')) throw new Error(`exports ${exports}`);
     if (!/needs a browser/.test(message)) throw new Error(`constructing in Node said: ${message}`);
     return message;
+  });
+
+  // Regression (a review): in a test DOM in Node (jsdom, happy-dom: a `window` and a
+  // `location`), the package loads its wasm on import with Node's `fetch`, which cannot
+  // read a file: every source closed saying to serve the file or use Vite's
+  // optimizeDeps, neither of which helps there. The message says to pass the bytes to
+  // init(), and (as the README says) with them typed events arrive.
+  await runner.check('a test DOM in Node: the close says to pass the bytes to init(), and with them events arrive', async () => {
+    const app = builds.plain;
+    if (!app) throw new Error('no app to import from');
+    const url = JSON.stringify(`${base}/scenario/named`);
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+      globalThis.window = globalThis;
+      globalThis.location = new URL('http://localhost/');
+      const { readFile } = await import('node:fs/promises');
+      const m = await import('wasm-eventsource');
+      const first = new m.TypedEventSource(${url}, { transport: 'fetch' });
+      const closed = await new Promise((resolve) => first.onState((s) => { if (s.kind === 'closed') resolve(s.message); }));
+      await m.init(await readFile(new URL('../pkg-web/wasm_eventsource_bg.wasm', import.meta.resolve('wasm-eventsource'))));
+      const events = await new Promise((resolve, reject) => {
+        const got = [];
+        const es = new m.TypedEventSource(${url}, { transport: 'fetch' });
+        es.on('chat', (data, meta) => { got.push(data.n + '@' + meta.type); if (data.n === 3) { resolve(got); es.close(); } });
+        es.onState((s) => { if (s.kind === 'closed') reject(new Error(s.message)); });
+      });
+      console.log(JSON.stringify({ closed, events }));
+    `], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+    const { closed, events } = JSON.parse(out.trim().split('\n').pop());
+    if (!/pass its bytes to init\(\)/.test(closed)) throw new Error(`the first source closed with: ${closed}`);
+    if (events.join() !== '1@chat,3@chat') throw new Error(`events ${events}`);
+    return `${closed.slice(0, 90)}…; then ${events}`;
   });
 
   const browser = await launchBrowser(['--js-flags=--expose-gc']);
