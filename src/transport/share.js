@@ -116,8 +116,11 @@ export function shareSupported() {
     typeof globalThis.navigator.locks.request === 'function';
   if (!ok && !warned) {
     warned = true;
+    // (Web Locks exist only in secure contexts: a page served over http:// other than
+    // localhost has none.)
+    const insecure = globalThis.isSecureContext === false ? ' (it is not a secure context: serve it over https)' : '';
     console.warn(
-      'wasm-eventsource: sharing across tabs needs Web Locks and BroadcastChannel, which this context lacks: each source connects on its own',
+      `wasm-eventsource: sharing across tabs needs Web Locks and BroadcastChannel, which this context lacks${insecure}: each source connects on its own`,
     );
   }
   return ok;
