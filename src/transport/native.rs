@@ -482,6 +482,9 @@ impl Connection {
                 c.came_online();
             }
         }));
+        drop(slot);
+        // `finished` looks at `navigator.onLine` from now on where no `online` comes.
+        self.notify.notify();
     }
 
     /// Back online while the browser retries a connection lost offline: its next retry
@@ -608,29 +611,44 @@ impl Connection {
     /// Resolves when the connection ends: the browser gave up, the resume id went
     /// stale, or nothing arrived for the heartbeat timeout.
     async fn finished(&self, heartbeat: Option<Duration>) -> NativeEnd {
+        // Chromium fires no `online` in a worker (the flag changes all the same): there,
+        // while the browser retries a connection lost offline (`listen_for_online`),
+        // `navigator.onLine` is looked at again every `OFFLINE_POLL`, as the loop's wait
+        // for the network does.
+        let mut look_for_online = dom::document_target().is_none();
         loop {
             let notified = self.notify.notified();
             if let Some(ended) = self.ended.borrow_mut().take() {
                 return ended;
             }
-            match heartbeat {
+            let polling = look_for_online && !self.open_now.get() && self.online.borrow().is_some();
+            if polling && !dom::is_offline() {
+                look_for_online = false;
+                self.came_online();
+                continue;
+            }
+            let mut wake = polling.then_some(super::OFFLINE_POLL);
+            if let Some(after) = heartbeat {
+                if !self.open_now.get() && waits_for_network(&self.options) {
+                    // The browser retries with no network: nothing can arrive, and a
+                    // replacement would spend an attempt offline. Time from now.
+                    self.last_activity.set(dom::now());
+                }
+                let quiet = dom::now() - self.last_activity.get();
+                let left = after.as_millis() as f64 - quiet;
+                if left <= 0.0 {
+                    self.es.close();
+                    return NativeEnd::Attempt(AttemptEnd::Failed(Failure::HeartbeatTimeout {
+                        after,
+                    }));
+                }
+                let left = Duration::from_millis(left.ceil() as u64);
+                wake = Some(wake.map_or(left, |poll| poll.min(left)));
+            }
+            match wake {
                 None => notified.await,
                 Some(after) => {
-                    if !self.open_now.get() && waits_for_network(&self.options) {
-                        // The browser retries with no network: nothing can arrive, and
-                        // a replacement would spend an attempt offline. Time from now.
-                        self.last_activity.set(dom::now());
-                    }
-                    let quiet = dom::now() - self.last_activity.get();
-                    let left = after.as_millis() as f64 - quiet;
-                    if left <= 0.0 {
-                        self.es.close();
-                        return NativeEnd::Attempt(AttemptEnd::Failed(Failure::HeartbeatTimeout {
-                            after,
-                        }));
-                    }
-                    let timer = dom::sleep(Duration::from_millis(left.ceil() as u64));
-                    let _ = select(pin!(notified), timer).await;
+                    let _ = select(pin!(notified), dom::sleep(after)).await;
                 }
             }
         }

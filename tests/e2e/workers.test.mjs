@@ -121,6 +121,37 @@ if (base) {
       }
     });
 
+    await runner.check('native in a worker: a connection lost offline is replaced once navigator.onLine is true, with no online event', async () => {
+      // What broke: while the browser retried a native connection lost offline, the
+      // source waited for an `online` event to replace it, which Chromium never fires
+      // in a worker: back online, it waited for the browser's own retry, as late as the
+      // server's `retry:` (a minute here).
+      const page = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(page);
+        const channel = unique('native-online');
+        await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('unused')}`);
+        await waitUntil(page, 'the app', () => typeof window.startOffline === 'function');
+        const url = `${base}/events?channel=${channel}&retry=60000`;
+        await page.evaluate((u) => window.startOffline('native', { online: true, url: u }), url);
+        await waitUntil(page, 'the source to open', () => window.offline.native.states.includes('open'));
+        await page.evaluate(() => window.offline.native.send('offline'));
+        const dropped = await fetch(`${base}/control/drop?channel=${channel}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        if (dropped.status !== 200) throw new Error(`/control/drop answered ${dropped.status}`);
+        await waitUntil(page, 'the loss', () => window.offline.native.states.includes('reconnecting'));
+        await page.evaluate(() => window.offline.native.send('online'));
+        const since = Date.now();
+        await waitUntil(page, 'the source to open again', () => window.offline.native.states.filter((s) => s === 'open').length >= 2, undefined, 10_000);
+        const states = await page.evaluate(() => window.offline.native.states.join());
+        await page.evaluate(() => window.offline.native.send('close'));
+        const unexpected = pageErrors.unexpected();
+        if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
+        return `open again ${Date.now() - since} ms after the flag (${states})`;
+      } finally {
+        await page.close();
+      }
+    });
+
     await runner.check('before the wasm is ready: a source registers, removes, listens, rejects a bad option, closes', async () => {
       const token = unique('early');
       const early = await browser.newPage();

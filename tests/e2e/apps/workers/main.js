@@ -49,12 +49,12 @@ navigator.serviceWorker
   })
   .catch((e) => window.failures.push(`service: ${e.message}`));
 
-// A dedicated worker that starts offline (offline.js), for one transport:
-// `window.offline[transport]` has its source's states and how often it read
-// `navigator.onLine`; `window.offline[transport].send(kind)` sends it `online` or
-// `close`.
+// A dedicated worker that starts offline (offline.js), for one transport (or online,
+// on a URL of its own, with `start`): `window.offline[transport]` has its source's
+// states and how often it read `navigator.onLine`; `window.offline[transport].send(kind)`
+// sends it `online`, `offline` or `close`.
 window.offline = {};
-window.startOffline = (transport) => {
+window.startOffline = (transport, start = {}) => {
   const seen = (window.offline[transport] = { states: [], reads: 0 });
   const worker = new Worker(new URL('./offline.js', import.meta.url), { type: 'module' });
   worker.addEventListener('message', (e) => {
@@ -62,7 +62,7 @@ window.startOffline = (transport) => {
     else seen.states.push(e.data.state);
   });
   worker.addEventListener('error', (e) => window.failures.push(`offline ${transport}: ${e.message}`));
-  worker.postMessage({ kind: 'open', url, transport });
+  worker.postMessage({ kind: 'open', url: start.url ?? url, transport, online: start.online });
   seen.send = (kind) => worker.postMessage({ kind });
 };
 
