@@ -9,12 +9,13 @@
 //   (js/shared.js; a closed one that every user left is not handed to a later user,
 //   one still held is shared, failure and all), and released in
 //   `onScopeDispose` (a component's unmount).
-// - On the server (SSR) it opens nothing and `state` stays `connecting`. A component
+// - On the server (SSR) it opens nothing and `state` stays `connecting`, also where the
+//   server looks like a browser (a test DOM): Vue's server renderer provides its context. A component
 //   that hydrates renders the same first, and shows the connection's state once
 //   mounted, so a component hydrated late (lazy hydration) matches the server's HTML.
 // - Call it in `setup()` or an `effectScope()`: the scope's end releases it.
 
-import { getCurrentInstance, getCurrentScope, onMounted, onScopeDispose, shallowRef, toValue, watch } from 'vue';
+import { getCurrentInstance, getCurrentScope, inject, onMounted, onScopeDispose, shallowRef, ssrContextKey, toValue, watch } from 'vue';
 import { CONNECTING, NO_URL, acquire, canConnect, connectionKey } from './shared.js';
 
 /**
@@ -61,7 +62,11 @@ export function useEventSource(url, type, options) {
     error.value = null;
   };
 
-  if (canConnect) {
+  // Server rendering where the server looks like a browser (a test DOM such as jsdom,
+  // Deno with --location): Vue runs an immediate watcher during the server's setup
+  // too, and nothing unmounts there, so a connection opened would never be released.
+  const onServer = getCurrentInstance() != null && inject(ssrContextKey, null) != null;
+  if (canConnect && !onServer) {
     watch(
       // Two sources, each compared by value: an equal key is the same connection.
       [() => connectionKey(toValue(url), toValue(options)), () => String(toValue(type))],

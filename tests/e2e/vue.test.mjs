@@ -35,6 +35,13 @@ if (base) {
   for (const [where, setup] of [
     ['Node', ''],
     ['an edge runtime with WorkerGlobalScope (workerd)', 'globalThis.WorkerGlobalScope = function WorkerGlobalScope() {};'],
+    // Regression (a review): where the server looks like a browser (a test DOM), the
+    // immediate watcher ran in the server's setup and opened a source that nothing
+    // would release. The wasm is served from its file, so that such a source connects.
+    [
+      'a server with a test DOM (a window and a location, as jsdom)',
+      "globalThis.window = globalThis; globalThis.location = new URL('http://localhost/'); globalThis.testDom = true;",
+    ],
     // (Deno 1's `location` throws when read without --location, `typeof` included.)
     [
       'an edge runtime with window (Deno 1)',
@@ -45,7 +52,13 @@ if (base) {
       const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
         ${setup}
         const fetched = [];
-        globalThis.fetch = (url) => { fetched.push(String(url)); return new Promise(() => {}); };
+        const { readFile } = await import('node:fs/promises');
+        const wasm = (url) => readFile(new URL(url)).then((bytes) => new Response(bytes, { headers: { 'content-type': 'application/wasm' } }));
+        globalThis.fetch = (url) => {
+          if (String(url).startsWith('file:')) return wasm(String(url));
+          fetched.push(String(url));
+          return new Promise(() => {});
+        };
         const { createSSRApp, h } = await import('vue');
         const { renderToString } = await import('vue/server-renderer');
         const { useEventSource } = await import('wasm-eventsource/vue');
@@ -55,7 +68,13 @@ if (base) {
             return () => h('p', state.value.kind + ' ' + String(data.value));
           },
         };
-        console.log(JSON.stringify({ html: await renderToString(createSSRApp(Feed)), fetched }));
+        const html = await renderToString(createSSRApp(Feed));
+        // Where the wasm loads (a test DOM), a source opened meanwhile connects once it
+        // is ready: give it the turns to.
+        const { init } = await import('wasm-eventsource');
+        if (globalThis.testDom) await init();
+        for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+        console.log(JSON.stringify({ html, fetched }));
       `], { cwd: app, encoding: 'utf8' });
       const { html, fetched } = JSON.parse(out.trim().split('\n').pop());
       if (html !== '<p>connecting undefined</p>') throw new Error(`rendered ${html}`);
