@@ -24,7 +24,7 @@ use crate::core::retry::{Decision, ReconnectPolicy};
 use crate::core::state::{CloseReason, ConnectionState};
 use crate::decode::RawEvent;
 use crate::options::Options;
-use futures_util::future::{select, AbortHandle, Abortable, Either};
+use futures_util::future::{select, AbortHandle, Abortable, Either, FutureExt};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -344,12 +344,27 @@ async fn wait(
         return false;
     }
     let mut timer = pin!(dom::sleep(delay));
+    // Chromium fires no `online` in a worker (the flag changes all the same): there
+    // the flag is looked at every `OFFLINE_POLL`, and read online after offline counts
+    // as the event.
+    let poll = online && dom::document_target().is_none();
+    let mut was_offline = false;
     loop {
         let changed = pin!(control.changed.notified());
         if control.reconnect.get() || (online && attempts.borrow_mut().take_online()) {
             return true;
         }
-        if let Either::Left(_) = select(timer.as_mut(), changed).await {
+        let woken = if poll {
+            let offline = dom::is_offline();
+            if was_offline && !offline {
+                return true;
+            }
+            was_offline = offline;
+            Either::Left(select(changed, dom::sleep(OFFLINE_POLL)).map(drop))
+        } else {
+            Either::Right(changed)
+        };
+        if let Either::Left(_) = select(timer.as_mut(), woken).await {
             return false;
         }
     }

@@ -152,6 +152,44 @@ if (base) {
       }
     });
 
+    await runner.check('fetch in a worker: back online after offline cuts the backoff short, with no online event', async () => {
+      // What broke: only an `online` event cut a backoff short with reconnectOnOnline,
+      // and Chromium never fires one in a worker: a retry decided before the worker
+      // read offline waited out its whole backoff (a minute here) after the network
+      // came back.
+      const page = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(page);
+        const channel = unique('fetch-online');
+        await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('unused')}`);
+        await waitUntil(page, 'the app', () => typeof window.startOffline === 'function');
+        const url = `${base}/events?channel=${channel}`;
+        const options = { retry: { baseMs: 60_000, maxMs: 60_000, jitter: false } };
+        await page.evaluate(([u, o]) => window.startOffline('fetch', { online: true, url: u, options: o }), [url, options]);
+        await waitUntil(page, 'the source to open', () => window.offline.fetch.states.includes('open'));
+        // The loss, then a 503: the retry after it waits the server's `retry:` (1 s, which
+        // coming online never cuts) and a minute of backoff.
+        for (const control of [`fail?channel=${channel}&count=1&status=503`, `drop?channel=${channel}`]) {
+          const answer = await fetch(`${base}/control/${control}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+          if (answer.status !== 200) throw new Error(`/control/${control} answered ${answer.status}`);
+        }
+        await waitUntil(page, 'the backoff after the 503', () => window.offline.fetch.states.join().endsWith('open,reconnecting,connecting,reconnecting'));
+        const reads = await page.evaluate(() => window.offline.fetch.reads);
+        await page.evaluate(() => window.offline.fetch.send('offline'));
+        await waitUntil(page, 'the worker to read the flag again', (r) => window.offline.fetch.reads > r, reads);
+        await page.evaluate(() => window.offline.fetch.send('online'));
+        const since = Date.now();
+        await waitUntil(page, 'the source to open again', () => window.offline.fetch.states.filter((s) => s === 'open').length >= 2, undefined, 10_000);
+        const states = await page.evaluate(() => window.offline.fetch.states.join());
+        await page.evaluate(() => window.offline.fetch.send('close'));
+        const unexpected = pageErrors.unexpected();
+        if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
+        return `open again ${Date.now() - since} ms after the flag (${states})`;
+      } finally {
+        await page.close();
+      }
+    });
+
     await runner.check('before the wasm is ready: a source registers, removes, listens, rejects a bad option, closes', async () => {
       const token = unique('early');
       const early = await browser.newPage();

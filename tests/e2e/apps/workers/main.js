@@ -50,7 +50,7 @@ navigator.serviceWorker
   .catch((e) => window.failures.push(`service: ${e.message}`));
 
 // A dedicated worker that starts offline (offline.js), for one transport (or online,
-// on a URL of its own, with `start`): `window.offline[transport]` has its source's
+// on a URL of its own, with options, with `start`): `window.offline[transport]` has its source's
 // states and how often it read `navigator.onLine`; `window.offline[transport].send(kind)`
 // sends it `online`, `offline` or `close`.
 window.offline = {};
@@ -62,7 +62,7 @@ window.startOffline = (transport, start = {}) => {
     else seen.states.push(e.data.state);
   });
   worker.addEventListener('error', (e) => window.failures.push(`offline ${transport}: ${e.message}`));
-  worker.postMessage({ kind: 'open', url: start.url ?? url, transport, online: start.online });
+  worker.postMessage({ kind: 'open', url: start.url ?? url, transport, online: start.online, options: start.options });
   seen.send = (kind) => worker.postMessage({ kind });
 };
 

@@ -1,7 +1,7 @@
 // A dedicated module worker whose `navigator.onLine` the test turns off and back on,
 // as Chromium does it in a worker: the flag changes, and no `online` event fires. It
 // starts offline (or online, with `online: true` in `open`); `open` opens a source with
-// `reconnectOnOnline` (the transport given), `offline` takes the network away, `online`
+// `reconnectOnOnline` (the transport and any other options given), `offline` takes the network away, `online`
 // brings it back, `close` closes the source. Each read of the flag is posted (`reads`),
 // and each state of the source.
 import { TypedEventSource } from 'wasm-eventsource';
@@ -18,10 +18,10 @@ Object.defineProperty(self.navigator, 'onLine', {
 });
 let es = null;
 self.addEventListener('message', (e) => {
-  const { kind, url, transport, online } = e.data;
+  const { kind, url, transport, online, options } = e.data;
   if (kind === 'open') {
     if (online) offline = false;
-    es = new TypedEventSource(url, { transport, reconnectOnOnline: true });
+    es = new TypedEventSource(url, { ...options, transport, reconnectOnOnline: true });
     es.onState((state) => self.postMessage({ kind: 'state', state: state.kind }));
   } else if (kind === 'online') {
     offline = false;
