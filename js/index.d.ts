@@ -53,10 +53,10 @@ export function init(
  *  the request again), and a `signal` that aborts the request. */
 export interface StreamInit
   extends Omit<TypedEventSourceOptions, "mode" | "transport" | "share" | "pauseWhenHidden"> {
-  transport?: "fetch";
-  share?: false;
-  pauseWhenHidden?: false;
-  signal?: AbortSignal | null;
+  transport?: "fetch" | undefined;
+  share?: false | undefined;
+  pauseWhenHidden?: false | undefined;
+  signal?: AbortSignal | null | undefined;
 }
 
 /** One event of `stream()`: `data` is the event's JSON parsed, or its text when
@@ -76,6 +76,8 @@ export interface StreamError extends Error {
 
 /** What `stream()` returns: an async iterator that also counts what it dropped. */
 export interface StreamIterator<T> extends AsyncIterableIterator<StreamItem<T>> {
+  /** Leaves the loop early: aborts the request (what `break` calls). */
+  return(value?: unknown): Promise<IteratorReturnResult<undefined>>;
   /** Events dropped (oldest first) because 65,536 of them, or 64 Mi characters of their
    *  text (data, type and id), were already waiting to be read. */
   readonly dropped: number;
@@ -102,7 +104,7 @@ export interface StreamIterator<T> extends AsyncIterableIterator<StreamItem<T>> 
  * }
  * ```
  */
-export function stream<T = unknown>(url: string | URL, init?: StreamInit): StreamIterator<T>;
+export function stream<T = unknown>(url: string | URL, init?: StreamInit | null): StreamIterator<T>;
 
 /** One event of `events(type)`. */
 export interface TypedMessage<T> {
@@ -119,6 +121,8 @@ export interface TypedMessage<T> {
  * close).
  */
 export interface TypedMessageIterator<T> extends AsyncIterableIterator<TypedMessage<T>> {
+  /** Stops early: removes its callback (what `break` calls). */
+  return(value?: unknown): Promise<IteratorReturnResult<undefined>>;
   /** Events dropped (oldest first) because 1,024 of them, or 16 Mi characters of their
    *  text (data, type and id), were already waiting to be read. */
   readonly dropped: number;
@@ -159,7 +163,7 @@ export class TypedEventSource extends EventTarget {
    * EventSource: an `error` event, `readyState` 2, the state `closed` with the reason
    * `"invalid-request"`.
    */
-  constructor(url: string | URL, options?: TypedEventSourceOptions);
+  constructor(url: string | URL, options?: TypedEventSourceOptions | null);
 
   static readonly CONNECTING: 0;
   static readonly OPEN: 1;

@@ -37,7 +37,7 @@ export interface UseEventSourceEventsResult<T> extends EventSourceControls {
 /** The list's options. */
 export interface EventListOptions {
   /** How many events to keep, the oldest dropped first. A whole number, at least 1. Default 100. */
-  keep?: number;
+  keep?: number | undefined;
 }
 
 /**

@@ -82,6 +82,33 @@ if (base) {
     return `${blocks.length} block(s)`;
   });
 
+  // Regression (a review): under exactOptionalPropertyTypes no option could be set to
+  // `undefined` (the runtime reads that as not set, so apps pass `x ?? undefined`),
+  // and the iterators' `return()` was optional, so calling it did not type-check.
+  await runner.check('tsc --strict --exactOptionalPropertyTypes accepts options set to undefined, and return()', async () => {
+    const file = join(APP, 'exact.ts');
+    writeFileSync(file, [
+      'import { TypedEventSource, stream } from "wasm-eventsource";',
+      'import { useEventSourceEvents } from "wasm-eventsource/react";',
+      'declare const id: string | undefined;',
+      'declare const token: string | undefined;',
+      'const es = new TypedEventSource("/events", { lastEventId: id, headers: token ? { Authorization: token } : undefined, retry: { maxAttempts: undefined } });',
+      'const none = new TypedEventSource("/events", null);',
+      'const it = es.events<number>("tick");',
+      'export const stop = (): Promise<unknown> => it.return();',
+      'const answer = stream<{ n: number }>("/v1", { method: "POST", body: "{}", signal: undefined, transport: undefined });',
+      'export const leave = (): Promise<unknown> => answer.return();',
+      'export const hook = () => useEventSourceEvents<number>("/events", "tick", undefined, { keep: undefined });',
+      'none.close();',
+      '',
+    ].join('\n'));
+    try {
+      run('tsc', [...TSC_STRICT, 'es2022,dom,dom.asynciterable', '--exactOptionalPropertyTypes', '--jsx', 'react-jsx', file]);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
   // Regression: TypeScript's moduleResolution "node" (node10, in older setups) reads no
   // `exports`, so the subpath entries had no types there (TS2307); `typesVersions` maps
   // them. (The types must resolve, not be `any`: the last line must fail.)

@@ -1,15 +1,16 @@
 // TypeScript declarations for the JavaScript API (src/bindings/js/), appended to the
 // package's generated .d.ts by wasm-bindgen.
-/** Options for `new TypedEventSource(url, options)`. Every field is optional. */
+/** Options for `new TypedEventSource(url, options)`. Every field is optional, and one
+ *  set to `undefined` counts as not set. */
 export interface TypedEventSourceOptions {
   /** Send cookies and HTTP auth cross-origin. Default `false`. */
-  withCredentials?: boolean;
+  withCredentials?: boolean | undefined;
   /**
    * Which browser API carries the stream. Default `"native"` (the browser's EventSource),
    * or `"fetch"` in request mode and where there is no EventSource (a Service Worker). `"fetch"` allows `method`, `body` and `headers`,
    * reports precise HTTP errors with the response body and is many times faster.
    */
-  transport?: "native" | "fetch";
+  transport?: "native" | "fetch" | undefined;
   /**
    * `"subscription"` (default): a feed, followed across reconnects. `"request"`: the
    * answer to one request (a language model's to a POSTed prompt): the server ending
@@ -23,20 +24,20 @@ export interface TypedEventSourceOptions {
    * `retry: { maxAttempts: 0 }` turns that off. Needs the fetch transport: with
    * `transport: "native"` the constructor throws.
    */
-  mode?: "subscription" | "request";
+  mode?: "subscription" | "request" | undefined;
   /**
    * The data of the event that ends the answer: it closes the source with the reason
    * `"completed"` and reaches no callback. Default `"[DONE]"` in request mode, none
    * (`null`) otherwise. Fetch only.
    */
-  doneData?: string | null;
+  doneData?: string | null | undefined;
   /**
    * Request mode: after a cut in an answer that carried no ids, send the request again
    * (the answer starts over, and may be billed twice). Each send counts as one attempt
    * of the `retry` policy, however much the cut answer delivered: `retry: {
    * maxAttempts: 2 }` sends it at most twice more. Default `false`.
    */
-  retryRequest?: boolean;
+  retryRequest?: boolean | undefined;
   /**
    * One connection for the tabs of this origin: `true` shares it with the sources of
    * the same URL and request options, a non-empty string with those of the same key (and
@@ -50,15 +51,15 @@ export interface TypedEventSourceOptions {
    * BroadcastChannel is missing the source connects on its own (one console warning).
    * Not with `mode: "request"`. Default `false`.
    */
-  share?: boolean | string;
+  share?: boolean | string | undefined;
   /** HTTP method. Default `"GET"`. Fetch only. */
-  method?: string;
+  method?: string | undefined;
   /** Request body, sent with every attempt. Fetch only. */
-  body?: string;
+  body?: string | undefined;
   /** Extra request headers. Fetch only. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Resume after this id on the first connection. */
-  lastEventId?: string;
+  lastEventId?: string | undefined;
   /**
    * The query parameter that carries the last event id when a new EventSource resumes
    * (native), or when fetch resumes cross-origin after a request with the
@@ -66,23 +67,23 @@ export interface TypedEventSourceOptions {
    * request mode, whose resume always sends the header). Default `"lastEventId"`;
    * `null` sends none (native then refuses a `lastEventId`, which it could not send).
    */
-  resumeParam?: string | null;
+  resumeParam?: string | null | undefined;
   /**
    * Replace a connection on which nothing arrives for this long (fetch: any bytes, the
    * wait for headers included; native: an event of a type listened for, or of
    * `heartbeatEvent`). No default.
    */
-  heartbeatMs?: number;
+  heartbeatMs?: number | undefined;
   /** Native: an event type the server sends as a keep-alive; it resets the heartbeat. */
-  heartbeatEvent?: string;
+  heartbeatEvent?: string | undefined;
   /** The backoff base (same as `retry.baseMs`); from a failure streak's second retry on, added to the server's `retry:`. Default 1000. */
-  retryMs?: number;
+  retryMs?: number | undefined;
   /** The reconnection policy. */
-  retry?: RetryOptions;
+  retry?: RetryOptions | undefined;
   /** Reconnect at once when the browser comes back online (the wait a `retry:` or `Retry-After` asked for is still kept); spend no attempt while offline (but in request mode, where every send counts). Default `false`. */
-  reconnectOnOnline?: boolean;
+  reconnectOnOnline?: boolean | undefined;
   /** Close while the page is hidden, resume when it is visible. Default `false`. Refused with `mode: "request"` (the return would send the request again). */
-  pauseWhenHidden?: boolean;
+  pauseWhenHidden?: boolean | undefined;
   /**
    * Drop events with an `id:` field of their own that were already delivered: the
    * same id, type and data (inclusive replays, from each connection's open to its
@@ -91,9 +92,9 @@ export interface TypedEventSourceOptions {
    * event without an `id:` is always delivered. Native cannot see the field: there an
    * event whose id equals the one before it counts as having none. Default `false`.
    */
-  dedupe?: boolean;
+  dedupe?: boolean | undefined;
   /** Largest event delivered, in bytes of its data (a line end per `data` line), type and id; larger ones go to `onDecodeError`. Default 1 MiB. Fetch only. Shared (`share`), the leader's applies: by default tabs with another value are another group. */
-  maxEventSize?: number;
+  maxEventSize?: number | undefined;
 }
 
 /**
@@ -106,18 +107,18 @@ export interface TypedEventSourceOptions {
  */
 export interface RetryOptions {
   /** Default 1000. */
-  baseMs?: number;
+  baseMs?: number | undefined;
   /** Default 30000. */
-  maxMs?: number;
+  maxMs?: number | undefined;
   /** Default 100. */
-  floorMs?: number;
+  floorMs?: number | undefined;
   /** Give up (`closed`, reason `"gave-up"`) after this many failed retries in a row. No default. */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
   /** Give up when failing for this long (not counting waits for the network or a
    *  visible page). No default. */
-  maxElapsedMs?: number;
+  maxElapsedMs?: number | undefined;
   /** Full jitter. Default `true`. */
-  jitter?: boolean;
+  jitter?: boolean | undefined;
 }
 
 /** Where a connection is. `kind` tells which. */
