@@ -41,6 +41,8 @@ const ui = {
   badge: byId('state-badge'),
   detail: byId('state-detail'),
   feed: byId('feed'),
+  // The feed's scrolling box, the log region (a list inside it keeps its list role).
+  feedLog: byId('feed-log'),
   form: byId('publish-form'),
   name: byId('name'),
   message: byId('message'),
@@ -141,8 +143,9 @@ function wireControls() {
   ui.reconnect.addEventListener('click', () => {
     // A closed source cannot come back: open a new one, resuming where it was.
     if (!chat.source || chat.source.readyState === 2) {
-      openChat(ui.transport.value);
-      ui.controlStatus.textContent = 'Reopened the chat stream.';
+      ui.controlStatus.textContent = openChat(ui.transport.value)
+        ? 'Reopened the chat stream.'
+        : 'Could not reopen the chat stream (see Errors).';
     } else {
       chat.source.reconnect();
       ui.controlStatus.textContent = 'Asked the chat stream to reconnect now.';
@@ -192,9 +195,10 @@ function dispose(source) {
   if (typeof source.free === 'function') source.free();
 }
 
-/** Closes the current chat source (if any) and opens one with `transport`, resuming where it was. */
+/** Closes the current chat source (if any) and opens one with `transport`, resuming
+ *  where it was. Returns whether it opened one. */
 function openChat(transport) {
-  if (!TypedEventSource) return;
+  if (!TypedEventSource) return false;
   const previous = chat.source;
   const resumeFrom = (previous && previous.lastEventId) || chat.lastId;
   const generation = ++chat.generation;
@@ -219,10 +223,12 @@ function openChat(transport) {
       ui.shareRole.textContent = role === 'leader' ? `leader (${followers} following)` : role;
       ui.shareRole.dataset.role = role;
     });
+    return true;
   } catch (err) {
     const message = describe(err);
     showError('source', `Could not open the chat stream with the ${transport} transport`, message);
     recordState({ kind: 'closed', reason: 'not-started', message }, transport, true);
+    return false;
   }
 }
 
@@ -233,7 +239,10 @@ function watchServerStreams() {
   const show = async () => {
     try {
       // (A request that never settles would stop the count for good: 10 s at most.)
-      const stats = await (await fetch('/stats', { signal: AbortSignal.timeout(10_000) })).json();
+      const response = await fetch('/stats', { signal: AbortSignal.timeout(10_000) });
+      // (Over its request cap the server answers 503 with a JSON error: no counts.)
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const stats = await response.json();
       ui.streamsChat.textContent = String(stats.perChannel?.chat ?? 0);
       ui.streamsAll.textContent = String(stats.connections ?? 0);
     } catch {
@@ -292,6 +301,14 @@ function stateDetails(state) {
   }
   if (state.cause) parts.push(String(state.cause));
   if (state.kind === 'reconnecting' && state.status !== undefined) parts.push(`HTTP ${state.status}`);
+  if (state.kind === 'reconnecting') {
+    // What the server said (its JSON error), else the library's words for the cause (a
+    // network error's, the heartbeat's timeout).
+    const said = errorMessage(state.body);
+    const why = typeof state.message === 'string' ? state.message.split(') after ')[1] : '';
+    if (said) parts.push(`it said: ${cutText(said, 300)}`);
+    else if (state.cause !== 'http-status' && why) parts.push(why);
+  }
   if (state.kind === 'closed') {
     if (state.reason) parts.push(`reason: ${state.reason}`);
     if (state.attempts !== undefined) parts.push(`after ${state.attempts} retries`);
@@ -328,11 +345,11 @@ function tickerState(state) {
 function addMessage(data, meta) {
   const id = meta && meta.lastEventId ? String(meta.lastEventId) : '';
   if (id) chat.lastId = id;
-  const stick = isNearBottom(ui.feed);
+  const stick = isNearBottom(ui.feedLog);
   ui.feed.append(messageItem(data, id));
   // The feed keeps the newest MAX_FEED messages (newest last).
   while (ui.feed.children.length > MAX_FEED) ui.feed.firstElementChild.remove();
-  if (stick) ui.feed.scrollTop = ui.feed.scrollHeight;
+  if (stick) ui.feedLog.scrollTop = ui.feedLog.scrollHeight;
 }
 
 /** The server's `reset`: it no longer holds the messages after the id this page resumed
@@ -542,7 +559,8 @@ function errorMessage(body) {
   if (typeof body !== 'string' || !body) return '';
   try {
     const value = JSON.parse(body);
-    const message = value && value.error && value.error.message;
+    // `{"error": {"message": ...}}` (a model's API) or `{"error": "..."}` (the test server).
+    const message = typeof value?.error === 'string' ? value.error : value?.error?.message;
     return typeof message === 'string' ? message : '';
   } catch {
     return '';
@@ -617,7 +635,7 @@ function showDecodeError(channel, err) {
     'decode',
     `${channel}: a "${err && err.type}" event was not valid JSON`,
     `${err && err.message}${err && err.lastEventId ? ` (id ${err.lastEventId})` : ''}`,
-    err && err.data !== undefined ? String(err.data) : '',
+    err && err.data !== undefined ? cutText(String(err.data), MAX_ERROR_BODY_CHARS) : '',
   );
 }
 

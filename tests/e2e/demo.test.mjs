@@ -180,6 +180,10 @@ async function demoChecks(page) {
       // The button refuses the next 3 connections: fetch makes a request for each
       // attempt, so each is an entry, the attempts counted one by one. (Native asks
       // the server again after each refusal, spending two of them an attempt.)
+      // Regression (a review): a retried 503's entry dropped what the server said (fetch
+      // reads the body; native cannot).
+      const mute = retried.find((e) => transport === 'fetch' && !e.details.includes('it said: channel `chat` was told by /control/fail'));
+      if (mute) throw new Error(`a retried 503's entry lacks what the server said: "${mute.details}"`);
       const attempts = retried.map((e) => Number(/attempt (\d+)/.exec(e.details)[1]));
       if (transport === 'fetch' && (attempts.length !== 3 || attempts.some((a, i) => i && a !== attempts[i - 1] + 1))) {
         throw new Error(`the timeline's 503 attempts: ${JSON.stringify(attempts)}`);
