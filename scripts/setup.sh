@@ -37,6 +37,14 @@ if ! command -v cc >/dev/null 2>&1; then
   apt_install --no-install-recommends gcc libc6-dev
 fi
 
+# Rust itself, on a machine without it (one of the project's kind has rustup and a
+# stable toolchain): rustup's installer, the minimal profile.
+if ! command -v rustup >/dev/null 2>&1; then
+  command -v curl >/dev/null 2>&1 || apt_install --no-install-recommends curl ca-certificates
+  say "installing rustup and the stable Rust toolchain"
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal >&2
+fi
+
 # The wasm target.
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"

@@ -7,6 +7,8 @@
 # without a transport are builds the package does not ship. About 4 minutes.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+# What the builds need (the pinned nightly, wasm-bindgen, esbuild), as on a new machine.
+bash "$ROOT/scripts/setup.sh"
 OUT="$ROOT/target/size-floor"
 rm -rf "$OUT"
 mkdir -p "$OUT"

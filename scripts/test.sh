@@ -73,8 +73,12 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_
 CHROMEDRIVER=$(command -v chromedriver) WASM_BINDGEN_TEST_TIMEOUT=600 SSE_TEST_SERVER="$SERVER_URL"
 export CHROMEDRIVER WASM_BINDGEN_TEST_TIMEOUT SSE_TEST_SERVER
 status=0
+# Runs that failed without a count of their own (a build that did not compile, a file
+# killed by its timeout or crashed before its summary): each counts as one failure.
+unreported=()
 browser_tests() { # browser_tests LABEL CARGO_ARGS...
   step "browser tests: $1 (cargo test --target wasm32-unknown-unknown, headless Chromium)"
+  local label=$1
   shift
   local log="$LOGS/browser.last.log"
   if cargo test --target wasm32-unknown-unknown --no-fail-fast "$@" 2>&1 | tee "$log"; then
@@ -90,10 +94,13 @@ browser_tests() { # browser_tests LABEL CARGO_ARGS...
   if grep -q "Failed to detect test as having been run" "$log" && ! grep -qE "^test .* FAIL" "$log"; then
     cat "$log" >>"$LOGS/browser.stalled.log"
     echo "browser tests: a page never reported its tests (a stalled browser, above); running them once more" >&2
-    cargo test --target wasm32-unknown-unknown --no-fail-fast "$@" 2>&1 | tee "$log" || status=1
-  else
-    status=1
+    if cargo test --target wasm32-unknown-unknown --no-fail-fast "$@" 2>&1 | tee "$log"; then
+      cat "$log" >>"$LOGS/browser.log"
+      return
+    fi
   fi
+  status=1
+  grep -q "test result: FAILED" "$log" || unreported+=("browser tests: $label")
   cat "$log" >>"$LOGS/browser.log"
 }
 # Every file that runs in the browser, with the default features but for these.
@@ -119,7 +126,9 @@ bash scripts/build-examples.sh
 
 for t in tests/e2e/*.test.mjs; do
   step "end-to-end tests: $t (playwright-core, system Chromium)"
-  E2E_BASE_URL="$SERVER_URL" timeout 600 node "$t" 2>&1 | tee -a "$LOGS/e2e.log" || status=1
+  E2E_BASE_URL="$SERVER_URL" timeout 600 node "$t" 2>&1 | tee "$LOGS/e2e.last.log" || status=1
+  cat "$LOGS/e2e.last.log" >>"$LOGS/e2e.log"
+  grep -qE '^e2e: [0-9]+ passed, [0-9]+ failed' "$LOGS/e2e.last.log" || { status=1; unreported+=("$t"); }
 done
 
 count() { # count FILE: sums "N passed" and "N failed" over a log's summary lines
@@ -136,6 +145,10 @@ step "summary"
 echo "native: $np passed, $nf failed"
 echo "browser: $bp passed, $bf failed"
 echo "e2e: $ep passed, $ef failed"
-echo "$((np + bp + ep)) passed, $((nf + bf + ef)) failed"
+if [ "${#unreported[@]}" -gt 0 ]; then
+  echo "${#unreported[@]} run(s) failed without a count of their own (each counted as one failure):"
+  printf '  %s\n' "${unreported[@]}"
+fi
+echo "$((np + bp + ep)) passed, $((nf + bf + ef + ${#unreported[@]})) failed"
 if [ "$bp" -eq 0 ] || [ "$ep" -eq 0 ]; then echo "npm test: a tier ran no test" >&2; exit 1; fi
 exit "$status"
