@@ -89,6 +89,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request};
+use axum::handler::HandlerWithoutStateExt;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -365,6 +366,23 @@ async fn no_route(request: Request, next: Next) -> Response {
     .into_response()
 }
 
+/// The JSON 404 for a GET or HEAD of a path that is neither a route nor a file (the
+/// files' own answer, an empty 404, did not say what was wrong: `/event?channel=x`).
+async fn no_file(
+    method: Method,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> error::ApiError {
+    error::ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no route or file for {method} {}; the routes that take GET are /events, \
+             /health, /stats, /examples.json and /scenario/... (see the README's test \
+             server section)",
+            uri.path()
+        ),
+    )
+}
+
 /// The JSON 405 for a route asked with a method it does not take (axum adds `Allow`).
 pub(crate) async fn wrong_method(
     method: Method,
@@ -383,7 +401,7 @@ pub(crate) async fn wrong_method(
 /// the loopback `Host` check, and the cross-site check on the routes that change state.
 /// Starts nothing: see [`AppState::spawn_ticker`].
 pub fn app(state: AppState) -> Router {
-    let www = ServeDir::new(&state.config().www_dir);
+    let www = ServeDir::new(&state.config().www_dir).not_found_service(no_file.into_service());
     let pkg = ServeDir::new(&state.config().pkg_dir);
     let examples = ServeDir::new(&state.config().examples_dir);
     // The routes that change state, behind the cross-site check (the scenarios have
@@ -406,8 +424,9 @@ pub fn app(state: AppState) -> Router {
         .nest("/scenario", scenario::router(&state))
         .nest_service("/pkg", pkg)
         .nest_service("/examples", examples)
-        // Static files for GET and HEAD; any other method on a path no route has gets
-        // a JSON 404 (the files' own answer, an empty 405, hid a mistyped route).
+        // Static files for GET and HEAD (a path that is no file, a JSON 404: see
+        // `no_file`); any other method on a path no route has gets a JSON 404 (the
+        // files' own answer, an empty 405, hid a mistyped route).
         .fallback_service(
             Router::new()
                 .fallback_service(www)

@@ -253,6 +253,17 @@ async fn a_mistyped_route_or_a_wrong_method_is_a_json_error_that_says_so() {
         error.starts_with("no route for POST /publsh;") && error.contains("/publish"),
         "{error}"
     );
+    // The same for GET (a review): the static files answered an empty 404, also under
+    // /scenario, which has no fallback of its own.
+    for path in ["/event?channel=x", "/scenario/end-afte/3"] {
+        let (status, body) = common::json_response(server.get(path).await).await;
+        assert_eq!(status, 404, "{path}: {body}");
+        let error = body["error"].as_str().expect("error sentence");
+        assert!(
+            error.starts_with("no route or file for GET /") && error.contains("/events"),
+            "{path}: {error}"
+        );
+    }
     for (path, allow) in [
         ("/publish", "POST"),
         ("/control/drop", "POST"),
