@@ -10,7 +10,9 @@
 //! does not exist yet (as `/events` and `/publish` do): once the server holds 1000
 //! channels, a new name gets a 503 with a JSON error.
 //!
-//! Both refuse requests from other sites with 403 and a JSON error (see the crate docs).
+//! Both refuse requests from other sites with 403 and a JSON error (see the crate docs),
+//! and a query parameter they do not take with 400 (a misspelt `channel` would act on
+//! `default`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -27,6 +29,7 @@ pub(crate) async fn drop_streams(
     State(state): State<AppState>,
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
+    params.only(&["channel"], "/control/drop")?;
     let name = params.channel()?;
     let dropped = state
         .channels()
@@ -41,6 +44,7 @@ pub(crate) async fn fail(
     State(state): State<AppState>,
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
+    params.only(&["channel", "count", "status"], "/control/fail")?;
     let name = params.channel()?;
     let count = params.int_in("count", 1, 0..=u32::MAX)?;
     let status = params.status("status", StatusCode::SERVICE_UNAVAILABLE)?;

@@ -60,6 +60,28 @@ impl Params {
             })
     }
 
+    /// A 400 naming the first parameter that is not one of `known` (sorted, so the
+    /// answer is the same each time): for routes where a misspelt name would act on
+    /// the default instead (`chanel=news` on the channel `default`).
+    pub(crate) fn only(&self, known: &[&str], route: &str) -> Result<(), ApiError> {
+        let mut unknown: Vec<&str> = (self.0.keys())
+            .map(String::as_str)
+            .filter(|name| !known.contains(name))
+            .collect();
+        unknown.sort_unstable();
+        match unknown.first() {
+            None => Ok(()),
+            Some(name) => Err(ApiError::bad_request(format!(
+                "`{route}` has no query parameter `{name}`; it takes {}",
+                known
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
     /// The raw value of `name`, if present.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)

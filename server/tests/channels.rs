@@ -340,6 +340,16 @@ async fn control_fail_refuses_the_next_attempts() {
 
     let (status, _) = json_response(server.post("/control/fail?status=700").await).await;
     assert_eq!(status, 400);
+
+    // Regression (a review): a misspelt parameter was ignored, so
+    // `chanel=g2&count=5` armed the channel `default` and answered ok.
+    let (status, body) = json_response(server.post("/control/fail?chanel=g2&count=5").await).await;
+    assert_eq!(status, 400, "{body}");
+    let error = body["error"].as_str().expect("error sentence");
+    assert!(error.contains("no query parameter `chanel`"), "{error}");
+    Body::sse(server.get("/events?channel=default").await);
+    let (status, body) = json_response(server.post("/control/drop?channel=g&all=1").await).await;
+    assert_eq!(status, 400, "{body}");
 }
 
 #[tokio::test]
