@@ -808,7 +808,13 @@ impl Broker for RedisBroker {
         event: NewEvent,
     ) -> BoxFuture<'a, Result<Published, ApiError>> {
         async move {
-            if let Some((ms, _)) = event.id.as_deref().and_then(parse_stream_id) {
+            // (`MS-*` asks Redis 7 for the next sequence number of `MS`: its milliseconds
+            // count the same.)
+            let ms = event.id.as_deref().and_then(|id| {
+                let explicit = id.strip_suffix("-*").unwrap_or(id);
+                parse_stream_id(explicit).map(|(ms, _)| ms)
+            });
+            if let Some(ms) = ms {
                 if ms > MAX_ID_MS {
                     return Err(ApiError::bad_request(format!(
                         "`id` {ms} ms is too far ahead: with the redis broker an id's \
