@@ -323,10 +323,12 @@ async fn backoff(
     attempts: &RefCell<Attempts>,
     delay: Duration,
     minimum: Duration,
+    reconnect_on_online: bool,
 ) {
     let minimum = minimum.min(delay);
     if !wait(control, attempts, minimum, false).await {
-        wait(control, attempts, delay.saturating_sub(minimum), true).await;
+        let rest = delay.saturating_sub(minimum);
+        wait(control, attempts, rest, reconnect_on_online).await;
     }
 }
 
@@ -693,7 +695,14 @@ async fn drive(
                     let owed = if hid_an_answer { wait } else { minimum };
                     not_before = Some(now + owed.as_millis() as f64);
                 } else {
-                    backoff(&control, &attempts, delay, minimum).await;
+                    backoff(
+                        &control,
+                        &attempts,
+                        delay,
+                        minimum,
+                        options.reconnect_on_online,
+                    )
+                    .await;
                 }
             }
         }

@@ -371,6 +371,9 @@ impl Connection {
 
     fn opened(&self) {
         self.open_now.set(true);
+        // The browser's retry reopened it: a later `online` (or, in a worker, the flag
+        // read online) is no longer this loss's; the next loss offline listens anew.
+        drop(self.online.borrow_mut().take());
         self.opened_once.set(true);
         // A connection's first event is judged as carrying its own id (a replay, as
         // likely as not): see `message`.
@@ -615,15 +618,17 @@ impl Connection {
         // while the browser retries a connection lost offline (`listen_for_online`),
         // `navigator.onLine` is looked at again every `OFFLINE_POLL`, as the loop's wait
         // for the network does.
-        let mut look_for_online = dom::document_target().is_none();
+        let in_worker = dom::document_target().is_none();
         loop {
             let notified = self.notify.notified();
             if let Some(ended) = self.ended.borrow_mut().take() {
                 return ended;
             }
-            let polling = look_for_online && !self.open_now.get() && self.online.borrow().is_some();
+            let polling = in_worker && !self.open_now.get() && self.online.borrow().is_some();
             if polling && !dom::is_offline() {
-                look_for_online = false;
+                // Heard once, as the event would be (not from within the listener's
+                // own call: here, dropping it is safe).
+                drop(self.online.borrow_mut().take());
                 self.came_online();
                 continue;
             }

@@ -136,6 +136,7 @@ if (base) {
         await page.evaluate((u) => window.startOffline('native', { online: true, url: u }), url);
         await waitUntil(page, 'the source to open', () => window.offline.native.states.includes('open'));
         await page.evaluate(() => window.offline.native.send('offline'));
+        await waitUntil(page, 'the worker to go offline', () => window.offline.native.online === false);
         const dropped = await fetch(`${base}/control/drop?channel=${channel}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
         if (dropped.status !== 200) throw new Error(`/control/drop answered ${dropped.status}`);
         await waitUntil(page, 'the loss', () => window.offline.native.states.includes('reconnecting'));
@@ -174,9 +175,8 @@ if (base) {
           if (answer.status !== 200) throw new Error(`/control/${control} answered ${answer.status}`);
         }
         await waitUntil(page, 'the backoff after the 503', () => window.offline.fetch.states.join().endsWith('open,reconnecting,connecting,reconnecting'));
-        const reads = await page.evaluate(() => window.offline.fetch.reads);
         await page.evaluate(() => window.offline.fetch.send('offline'));
-        await waitUntil(page, 'the worker to read the flag again', (r) => window.offline.fetch.reads > r, reads);
+        await waitUntil(page, 'the source to read the flag offline', () => window.offline.fetch.readOffline > 0);
         await page.evaluate(() => window.offline.fetch.send('online'));
         const since = Date.now();
         await waitUntil(page, 'the source to open again', () => window.offline.fetch.states.filter((s) => s === 'open').length >= 2, undefined, 10_000);

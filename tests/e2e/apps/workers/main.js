@@ -51,14 +51,19 @@ navigator.serviceWorker
 
 // A dedicated worker that starts offline (offline.js), for one transport (or online,
 // on a URL of its own, with options, with `start`): `window.offline[transport]` has its source's
-// states and how often it read `navigator.onLine`; `window.offline[transport].send(kind)`
-// sends it `online`, `offline` or `close`.
+// states, how often it read `navigator.onLine` (and the last read that returned offline)
+// and what the worker last set it to; `window.offline[transport].send(kind)` sends it
+// `online`, `offline` or `close`.
 window.offline = {};
 window.startOffline = (transport, start = {}) => {
-  const seen = (window.offline[transport] = { states: [], reads: 0 });
+  const seen = (window.offline[transport] = { states: [], reads: 0, readOffline: 0, online: Boolean(start.online) });
   const worker = new Worker(new URL('./offline.js', import.meta.url), { type: 'module' });
   worker.addEventListener('message', (e) => {
-    if (e.data.kind === 'read') seen.reads = e.data.reads;
+    if (e.data.kind === 'read') {
+      seen.reads = e.data.reads;
+      // The last read that returned offline.
+      if (!e.data.online) seen.readOffline = e.data.reads;
+    } else if (e.data.kind === 'set') seen.online = e.data.online;
     else seen.states.push(e.data.state);
   });
   worker.addEventListener('error', (e) => window.failures.push(`offline ${transport}: ${e.message}`));

@@ -2,8 +2,8 @@
 // as Chromium does it in a worker: the flag changes, and no `online` event fires. It
 // starts offline (or online, with `online: true` in `open`); `open` opens a source with
 // `reconnectOnOnline` (the transport and any other options given), `offline` takes the network away, `online`
-// brings it back, `close` closes the source. Each read of the flag is posted (`reads`),
-// and each state of the source.
+// brings it back (each acknowledged as `set`), `close` closes the source. Each read of
+// the flag is posted (`reads`, with what it returned), and each state of the source.
 import { TypedEventSource } from 'wasm-eventsource';
 
 let offline = true;
@@ -12,7 +12,7 @@ Object.defineProperty(self.navigator, 'onLine', {
   configurable: true,
   get: () => {
     reads += 1;
-    self.postMessage({ kind: 'read', reads });
+    self.postMessage({ kind: 'read', reads, online: !offline });
     return !offline;
   },
 });
@@ -23,10 +23,9 @@ self.addEventListener('message', (e) => {
     if (online) offline = false;
     es = new TypedEventSource(url, { ...options, transport, reconnectOnOnline: true });
     es.onState((state) => self.postMessage({ kind: 'state', state: state.kind }));
-  } else if (kind === 'online') {
-    offline = false;
-  } else if (kind === 'offline') {
-    offline = true;
+  } else if (kind === 'online' || kind === 'offline') {
+    offline = kind === 'offline';
+    self.postMessage({ kind: 'set', online: !offline });
   } else if (kind === 'close') {
     es?.close();
   }
