@@ -89,9 +89,10 @@ if (inBrowser) init().catch(() => {});
 /** What to do when the wasm module did not load. */
 function loadAdvice() {
   // A test DOM in Node (jsdom, happy-dom: a `window` and a `location`) loads the
-  // package from a file, which Node's `fetch` cannot read.
-  if (String(import.meta.url).startsWith('file:')) {
-    return "in Node (a test DOM such as jsdom) fetch cannot read the .wasm file: pass its bytes to init() first, as in init(await readFile(new URL('../pkg-web/wasm_eventsource_bg.wasm', import.meta.resolve('wasm-eventsource'))))";
+  // package from a file, which Node's `fetch` cannot read. (Told by the runtime, not
+  // by `import.meta.url`, which webpack turns into a file: URL in browser bundles.)
+  if (typeof globalThis.process?.versions?.node === 'string') {
+    return "in Node (a test DOM such as jsdom) fetch cannot read the .wasm file: pass its bytes to init() first, as in init(await readFile('node_modules/wasm-eventsource/pkg-web/wasm_eventsource_bg.wasm'))";
   }
   return `check that the package's .wasm file is served (with Vite's dev server: optimizeDeps: { exclude: ["wasm-eventsource"] }), or pass its URL to init()`;
 }
