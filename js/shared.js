@@ -221,25 +221,34 @@ class Shared {
   }
 
   /** Reconnects now; a closed connection is opened again. In request mode that sends
-   *  the request again, for a new answer: what the old one delivered goes first (each
-   *  watcher's `reset()`, and the types' latest events), so no hook shows the new
-   *  answer after the old one. A feed opened again goes on where it was. */
+   *  the request again, for a new answer, also while the old one streams (which ends):
+   *  what the old one delivered goes first (each watcher's `reset()`, and the types'
+   *  latest events), so no hook shows the new answer after the old one. A feed opened
+   *  again goes on where it was (from its last event id). */
   reconnect() {
+    if (this.#options?.mode === 'request') {
+      // (A request's reconnect would cut the answer: closed as interrupted where it
+      // cannot resume, or resumed where it can, and no new answer either way.)
+      const old = this.#source;
+      this.#source = null; // its closed state is not this connection's
+      old?.close();
+      for (const slot of this.#types.values()) slot.latest = undefined;
+      for (const { handlers } of [...this.#watchers]) handlers.reset?.();
+      this.#open();
+      return;
+    }
     if (this.state.kind !== 'closed') {
       this.#source.reconnect();
       return;
     }
-    if (this.#options?.mode === 'request') {
-      for (const slot of this.#types.values()) slot.latest = undefined;
-      for (const { handlers } of [...this.#watchers]) handlers.reset?.();
-    }
-    this.#open();
+    this.#open(this.#source?.lastEventId);
   }
 
-  #open() {
+  /** Opens the source, resuming after `lastEventId` when given (a feed opened again). */
+  #open(lastEventId) {
     let source = null;
     try {
-      source = new TypedEventSource(this.#url, this.#options ?? undefined);
+      source = this.#construct(lastEventId);
     } catch (e) {
       // Options the constructor refuses, or a URL that does not parse: shown as a
       // source that closed at once on a request it could not build (as one whose URL
@@ -258,6 +267,17 @@ class Shared {
       for (const { type, handlers } of [...this.#watchers]) if (type === info.type) handlers.error(error);
     });
     for (const [type, slot] of this.#types) this.#subscribe(type, slot);
+  }
+
+  #construct(lastEventId) {
+    const options = this.#options ?? undefined;
+    if (!lastEventId) return new TypedEventSource(this.#url, options);
+    try {
+      return new TypedEventSource(this.#url, { ...options, lastEventId });
+    } catch {
+      // Refused with an id (native with `resumeParam: null` cannot send one): as before.
+      return new TypedEventSource(this.#url, options);
+    }
   }
 
   #state(state) {

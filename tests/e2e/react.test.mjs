@@ -242,13 +242,17 @@ if (base) {
       await server.until(`no stream on ${other}`, () => server.open(other), 0);
       const error = await page.textContent('#error');
       if (error !== '') throw new Error(`close() set error ${error}`);
+      // Regression (a review): the connection opened again started from nothing, so what
+      // was published meanwhile never came. It resumes from its last event id now.
+      await server.publish(other, 'chat', { n: 2, text: 'while closed' });
       await page.evaluate(() => window.controls.reconnect());
       await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
       await server.until(`one stream on ${other} again`, () => server.open(other), 1);
-      await server.publish(other, 'chat', { n: 2, text: 'reopened' });
-      await waitUntil(page, 'the event after reconnect()', () => document.querySelector('#latest')?.textContent === '2:reopened');
+      await waitUntil(page, 'the event published while closed', () => document.querySelector('#latest')?.textContent === '2:while closed');
+      await server.publish(other, 'chat', { n: 3, text: 'reopened' });
+      await waitUntil(page, 'the event after reconnect()', () => document.querySelector('#latest')?.textContent === '3:reopened');
       const shown = await list();
-      if (JSON.stringify(shown) !== JSON.stringify(['1', '2'])) throw new Error(`the second hook's list: ${JSON.stringify(shown)}`);
+      if (JSON.stringify(shown) !== JSON.stringify(['1', '2', '3'])) throw new Error(`the second hook's list: ${JSON.stringify(shown)}`);
     });
 
     // Regression: a hook that joined a connection a failure had closed showed `error:
@@ -364,6 +368,30 @@ if (base) {
         const list = await again.textContent('#answer-list');
         const got = JSON.stringify({ first, once, second, third, list });
         if (got !== JSON.stringify({ first: '3', once: ['POST'], second: '3', third: '3', list: '1,2,3' })) throw new Error(`the answers and the request log: ${got}`);
+      });
+    });
+
+    // Regression (a review): reconnect() while the answer still streamed cut it (the
+    // core resumed it from its last id, or closed it as interrupted where it had none):
+    // no new answer, though the hook's docs promise one. Now the request is sent again,
+    // fresh (no Last-Event-ID), and the old answer's events go.
+    await runner.check('request mode: reconnect() while the answer streams sends the request again, fresh, and starts the answer over', async () => {
+      const token = unique('react-regenerate-open');
+      await inAppPage(unique('react-answer'), async (again) => {
+        await again.evaluate((t) => {
+          window.answerToken = t;
+          window.answerPath = 'stall?after=1';
+          window.app.setAnswer(1);
+        }, token);
+        const streaming = () => document.querySelector('#answer-badge')?.textContent === 'open' && document.querySelector('#answer-list')?.textContent === '1';
+        await waitUntil(again, 'the first answer streaming', streaming);
+        await again.evaluate(() => window.answerReconnect());
+        await server.until('the second request', async () => (await server.log(token)).map((r) => r.method), ['POST', 'POST']);
+        await waitUntil(again, 'the second answer streaming', streaming);
+        const log = (await server.log(token)).map((r) => ({ open: r.open, lastEventId: r.lastEventId }));
+        const got = JSON.stringify(log);
+        if (got !== JSON.stringify([{ open: false, lastEventId: null }, { open: true, lastEventId: null }])) throw new Error(`the request log: ${got}`);
+        await again.evaluate(() => window.app.setAnswer(null));
       });
     });
 

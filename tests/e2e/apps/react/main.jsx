@@ -102,15 +102,16 @@ function Answer() {
   return (
     <section>
       <span id="answer-badge">{state.kind === 'closed' ? `closed:${state.reason}` : state.kind}</span>
-      <span id="answer">{data === undefined ? '-' : String(data.seq)}</span>
-      <span id="answer-list">{events.map(({ data }) => data.seq).join(',')}</span>
+      <span id="answer">{data === undefined ? '-' : String(data.seq ?? data.n)}</span>
+      <span id="answer-list">{events.map(({ data }) => data.seq ?? data.n).join(',')}</span>
     </section>
   );
 }
 
-/** The answer's request: its URL, type and options. */
+/** The answer's request: its URL (the scenario `window.answerPath`, else a burst of
+ *  three that ends), type and options. */
 const ANSWER = () => [
-  `${server}/scenario/burst/3?then=close&token=${window.answerToken}`,
+  `${server}/scenario/${window.answerPath ?? 'burst/3?then=close'}&token=${window.answerToken}`,
   'message',
   { transport: 'fetch', mode: 'request', method: 'POST', body: JSON.stringify({ prompt: 'the same one' }) },
 ];
