@@ -59,6 +59,9 @@ function clean(msg) {
   return copy;
 }
 const CATCH_UP_MS = 2000;
+// How many leaderships' last counts a member remembers, to drop what it had from a
+// catch-up's answer (see `saw`).
+const SEEN_TERMS = 64;
 // The stream's messages that are kept and numbered, and those that wait while a
 // member catches up (its states too: they come after the events it missed).
 const NUMBERED = /^[eico]$/;
@@ -161,6 +164,9 @@ export class ShareLink {
     this.kept = [];
     // [term, count] where this member joined, before it kept anything.
     this.joined = null;
+    // term -> the highest count of it this member has (kept, posted, or joined at), for
+    // the last SEEN_TERMS terms (see `saw`).
+    this.seen = new Map();
     this.events = this.chars = 0;
     // What arrived while catching up, or null.
     this.held = null;
@@ -364,7 +370,10 @@ export class ShareLink {
     if (this.deposed && term === this.deposed) return;
     if (typeof term === 'string') this.heardTerm = term;
     if (kind === 'p') {
-      if (!this.kept.length) this.joined = [msg[1], msg[2]];
+      if (!this.kept.length) {
+        this.joined = [msg[1], msg[2]];
+        this.saw(msg[1], msg[2]);
+      }
     } else if (kind === 'q') {
       // The leader's member answers (`answer()`) while its wasm is sound: one whose
       // connection's task was torn through (a trap) delivers nothing for good, and is
@@ -402,9 +411,14 @@ export class ShareLink {
       }
       const lacking = (m) => NUMBERED.test(m[0]) && !has.has(at(m));
       const late = (m) => top.has(m[2]) && m[3] > top.get(m[2]);
+      // What this member has already: a leader that never saw the asked term (it was
+      // away all of that term) answers with all it keeps, an earlier term's messages
+      // included, which this member may have had (from that leader, before).
+      const seen = new Map(this.seen); // as it was before this answer
+      const had = (m) => NUMBERED.test(m[0]) && seen.has(m[2]) && m[3] <= seen.get(m[2]);
       this.unhold();
       for (const m of held) if (lacking(m) && !late(m)) this.take(m);
-      for (const m of answer) this.take(m);
+      for (const m of answer) if (!had(m)) this.take(m);
       for (const m of held) if (!NUMBERED.test(m[0]) || (lacking(m) && late(m))) this.take(m);
     } else if (this.held && HELD.test(kind)) {
       // Bounded as what is kept: past it, what is held is passed on as it came.
@@ -455,10 +469,21 @@ export class ShareLink {
     this.onMessage(msg);
   }
 
+  // Notes that this member has the messages of `term` up to `count`: the last
+  // SEEN_TERMS terms (a term is one leadership; a member sees few).
+  saw(term, count) {
+    if (typeof term !== 'string' || typeof count !== 'number') return;
+    const before = this.seen.get(term);
+    this.seen.delete(term);
+    this.seen.set(term, before === undefined ? count : Math.max(before, count));
+    if (this.seen.size > SEEN_TERMS) this.seen.delete(this.seen.keys().next().value);
+  }
+
   // Keeps `msg`; false when it weighs nothing (see `weigh`).
   keep(msg) {
     const weight = weigh(msg);
     if (!weight) return false;
+    this.saw(msg[2], msg[3]);
     const [events, chars] = weight;
     this.kept.push([clean(msg), events, chars]);
     this.events += events;
