@@ -607,6 +607,19 @@ impl Options {
         }
     }
 
+    /// These options resuming after `id` (a hook's feed opened again), where they can
+    /// send one (native with no resume parameter cannot: then as they are).
+    #[cfg(any(feature = "leptos", feature = "yew"))]
+    pub(crate) fn resuming_after(self, id: Option<String>) -> Self {
+        let Some(id) = id else { return self };
+        let with_id = self.clone().last_event_id(id);
+        if with_id.validate().is_ok() {
+            with_id
+        } else {
+            self
+        }
+    }
+
     /// Checks that the options make sense together.
     pub(crate) fn validate(&self) -> Result<(), Error> {
         self.validate_in(cfg!(feature = "share"))

@@ -400,10 +400,15 @@ async fn close_and_reconnect_control_the_connection() {
 /// The hook in request mode, mounted: a prompt POSTed to the test server's OpenAI
 /// scenario (4 tokens) under `token`; the mount is kept while its handle lives.
 fn ask(token: &str) -> (UseEventSource<serde_json::Value>, impl Sized) {
+    ask_paced(token, 2)
+}
+
+/// [`ask`], its tokens `pace_ms` apart.
+fn ask_paced(token: &str, pace_ms: u32) -> (UseEventSource<serde_json::Value>, impl Sized) {
     let slot: Slot<serde_json::Value> = Slot::default();
     let s = slot.clone();
     let path = url(&format!(
-        "/scenario/llm/openai-chat?tokens=4&pace_ms=2&token={token}"
+        "/scenario/llm/openai-chat?tokens=4&pace_ms={pace_ms}&token={token}"
     ));
     let body = serde_json::json!({
         "model": "m", "stream": true,
@@ -441,6 +446,68 @@ async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
     assert_eq!(hook.error.get_untracked(), None);
     let posts = records(&token, 1).await;
     assert_eq!(posts.len(), 1, "completed: the POST is not sent again");
+}
+
+#[wasm_bindgen_test]
+async fn reconnect_while_the_answer_streams_sends_the_request_again_fresh() {
+    // What broke (a review): reconnect() while the answer still streamed called the
+    // source's reconnect(), which cuts the answer: this one has no ids, so it closed as
+    // interrupted, and no new answer came, though the docs promise one.
+    let token = token("leptos-regenerate-open");
+    let (hook, _app) = ask_paced(&token, 1_000);
+    wait_until("the first chunk", 5_000, || {
+        hook.message.get_untracked().is_some()
+    })
+    .await;
+    assert!(!hook.state.get_untracked().is_closed(), "still streaming");
+    hook.reconnect();
+    assert!(
+        hook.message.get_untracked().is_none(),
+        "the old answer's message goes"
+    );
+    let log = records(&token, 2).await;
+    assert_eq!(
+        log[1]["lastEventId"],
+        serde_json::Value::Null,
+        "a new answer, not a resume: {log:?}"
+    );
+    wait_until("the new answer's first chunk", 5_000, || {
+        hook.message.get_untracked().is_some()
+    })
+    .await;
+    assert!(
+        !hook.state.get_untracked().is_closed(),
+        "the new answer streams"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_feed_opened_again_by_reconnect_resumes_after_its_last_event() {
+    // What broke (a review): the feed opened again by reconnect() started from nothing,
+    // so what was published while it was closed never came.
+    let channel = token("leptos-reopen");
+    let slot: Slot<Num> = Slot::default();
+    let s = slot.clone();
+    let path = format!("/events?channel={channel}");
+    let _app = mount_to(fresh_div(), move || {
+        put(&s, use_event_source::<Num>(url(&path), "message"));
+    });
+    let hook = taken(&slot);
+    wait_until("open", 5_000, || hook.state.get_untracked().is_open()).await;
+    let publish =
+        |n: u32| serde_json::json!({"channel": channel, "event": "message", "data": {"n": n}});
+    assert_eq!(common::post_json("/publish", &publish(1)).await, 200);
+    wait_until("message 1", 5_000, || {
+        hook.message.get_untracked().map(|m| m.data.n) == Some(1)
+    })
+    .await;
+    hook.close();
+    assert_eq!(common::post_json("/publish", &publish(2)).await, 200);
+    hook.reconnect();
+    wait_until("message 2, published while closed", 5_000, || {
+        hook.message.get_untracked().map(|m| m.data.n) == Some(2)
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]

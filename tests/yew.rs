@@ -653,6 +653,73 @@ async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
 }
 
 #[wasm_bindgen_test]
+async fn reconnect_while_the_answer_streams_sends_the_request_again_fresh() {
+    // What broke (a review): reconnect() while the answer still streamed called the
+    // source's reconnect(), which cuts the answer: this one has no ids, so it closed as
+    // interrupted, and no new answer came, though the docs promise one.
+    let token = token("yew-regenerate-open");
+    let seen: AskSlot = Rc::default();
+    let app = yew::Renderer::<Ask>::with_root_and_props(
+        fresh_div(),
+        AskProps {
+            url: url(&format!(
+                "/scenario/llm/openai-chat?tokens=4&pace_ms=1000&token={token}"
+            ))
+            .into(),
+            seen: seen.clone(),
+            shown: Shared::default(),
+        },
+    )
+    .render();
+    let hook = || seen.borrow().clone().expect("the component rendered");
+    wait_until("the first render", 2_000, || seen.borrow().is_some()).await;
+    wait_until("the first chunk", 5_000, || hook().message().is_some()).await;
+    assert!(!hook().state().is_closed(), "still streaming");
+    hook().reconnect();
+    let log = records(&token, 2).await;
+    assert_eq!(
+        log[1]["lastEventId"],
+        serde_json::Value::Null,
+        "a new answer, not a resume: {log:?}"
+    );
+    wait_until("the new answer's first chunk, streaming", 5_000, || {
+        hook().message().is_some() && !hook().state().is_closed()
+    })
+    .await;
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_feed_opened_again_by_reconnect_resumes_after_its_last_event() {
+    // What broke (a review): the feed opened again by reconnect() started from nothing,
+    // so what was published while it was closed never came.
+    let channel = token("yew-reopen");
+    let seen = Seen::default();
+    let path = format!("/events?channel={channel}");
+    let app =
+        yew::Renderer::<Feed>::with_root_and_props(fresh_div(), props(&path, "message", &seen))
+            .render();
+    seen.first_render().await;
+    wait_until("open", 5_000, || seen.hook().state().is_open()).await;
+    let publish =
+        |n: u32| serde_json::json!({"channel": channel, "event": "message", "data": {"n": n}});
+    assert_eq!(common::post_json("/publish", &publish(1)).await, 200);
+    wait_until("message 1", 5_000, || {
+        seen.hook().message().map(|m| m.data.n) == Some(1)
+    })
+    .await;
+    seen.hook().close();
+    wait_until("closed", 2_000, || seen.hook().state().is_closed()).await;
+    assert_eq!(common::post_json("/publish", &publish(2)).await, 200);
+    seen.hook().reconnect();
+    wait_until("message 2, published while closed", 5_000, || {
+        seen.hook().message().map(|m| m.data.n) == Some(2)
+    })
+    .await;
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
 async fn reconnect_on_a_completed_answer_starts_the_new_answer_over() {
     // What broke: "regenerate" (reconnect() once the answer completed) sent the request
     // again, but the hook went on showing the old answer's last event until the new

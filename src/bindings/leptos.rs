@@ -377,17 +377,20 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
 
     /// Reconnects now ([`EventSource::reconnect`]); once the connection is closed (by
     /// [`close`](Self::close), or for good by the server), opens a new one to the
-    /// current URL. In [request mode](crate::Options::request) that sends the request
-    /// again for a new answer, and the message, the error and each [`on`](Self::on)
-    /// signal start over at `None`.
+    /// current URL, which resumes after the last event the closed one had. In
+    /// [request mode](crate::Options::request) it sends the request again for a new
+    /// answer, also while the old one streams (which ends), and the message, the error
+    /// and each [`on`](Self::on) signal start over at `None`.
     pub fn reconnect(&self) {
         let Some(shared) = self.shared() else { return };
-        let (source, url) = {
+        let (source, url, request) = {
             let conn = shared.borrow();
-            (conn.source.clone(), conn.url.clone())
+            (conn.source.clone(), conn.url.clone(), conn.options.request)
         };
         match (source, url) {
-            (Some(source), _) if !source.state().is_closed() => source.reconnect(),
+            // (In request mode a new answer, also while the old one streams: the
+            // source's own reconnect would cut the answer, resumed or interrupted.)
+            (Some(source), _) if !request && !source.state().is_closed() => source.reconnect(),
             (_, Some(url)) => open(&shared, &url, self.state_rw),
             // Not opened yet (no effect ran, as under SSR): nothing to reconnect.
             (_, None) => {}
@@ -458,9 +461,16 @@ fn open(shared: &Shared, url: &str, state: RwSignal<ConnectionState>) {
         )
     };
     drop(old_subs);
+    // A feed opened again (`reconnect()` once closed) goes on after its last event.
+    let resume = old_source
+        .as_ref()
+        .filter(|_| !moved && !options.request)
+        .map(EventSource::last_event_id)
+        .filter(|id| !id.is_empty());
     if let Some(old) = old_source {
         old.close();
     }
+    let options = options.resuming_after(resume);
     // As the React and Vue hooks: what the old URL sent does not show under the new
     // one, nor the old answer under the new. Cleared before the new source's handlers
     // are registered, outside the borrow (a signal's effects may read the hook).

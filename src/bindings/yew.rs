@@ -235,13 +235,17 @@ impl<T: Clone> UseEventSourceHandle<T> {
     }
 
     /// Reconnects now ([`EventSource::reconnect`]); once the connection is closed (by
-    /// [`close`](Self::close), or for good by the server), opens a new one. In
-    /// [request mode](Options::request) that sends the request again for a new answer,
-    /// and the message and the error start over at `None`.
+    /// [`close`](Self::close), or for good by the server), opens a new one, which
+    /// resumes after the last event the closed one had. In
+    /// [request mode](Options::request) it sends the request again for a new answer,
+    /// also while the old one streams (which ends), and the message and the error
+    /// start over at `None`.
     pub fn reconnect(&self) {
         let source = self.source.borrow().clone();
         match source {
-            Some(source) if !source.state().is_closed() => source.reconnect(),
+            // (In request mode a new answer, also while the old one streams: the
+            // source's own reconnect would cut the answer, resumed or interrupted.)
+            Some(source) if !self.request && !source.state().is_closed() => source.reconnect(),
             _ => {
                 if self.request {
                     // A new answer: the render that sends the request shows nothing
@@ -350,6 +354,9 @@ where
     // and their number (see `UseEventSourceHandle::key`).
     let opened = use_mut_ref(|| None::<(String, String, Settings)>);
     let opened_key = use_mut_ref(|| 0u64);
+    // The last event id of the connection the effect's cleanup closed: a feed opened
+    // again by `reconnect()` goes on after it.
+    let resume = use_mut_ref(|| None::<String>);
 
     let request = options.request;
     let (url, event_type, settings) = (url.into(), event_type.into(), Settings(options));
@@ -387,6 +394,13 @@ where
                 setters.error.set(None);
             }
             let options = settings.0.calling_latest(&latest);
+            // Reopened by `reconnect()` (the same URL, type and options): after the
+            // last event the closed connection had (not a request's: a new answer).
+            let from = resume
+                .borrow_mut()
+                .take()
+                .filter(|id| !stale && !request && !id.is_empty());
+            let options = options.resuming_after(from);
             let subs = open(url, event_type, &options, setters, &slot);
             // Unmount, or new dependencies: drop the handlers first, so the old
             // source's `Closed` does not reach the state, then close it.
@@ -394,6 +408,7 @@ where
                 drop(subs);
                 let old = slot.borrow_mut().take();
                 if let Some(old) = old {
+                    *resume.borrow_mut() = Some(old.last_event_id());
                     old.close();
                 }
             }
