@@ -16,14 +16,8 @@
 // - On the server (SSR) effects do not run: the hooks render `connecting` and open
 //   nothing.
 
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { CONNECTING, NO_URL, acquire, canConnect, connectionKey } from './shared.js';
-
-/** The effect that joins the connection: a layout effect in a browser, so that a hook
- *  joining an open connection shows its state and latest event before the first paint
- *  (not one frame of `connecting` first); a plain one where nothing connects (server
- *  rendering, where a layout effect warns). */
-const useConnectEffect = canConnect ? useLayoutEffect : useEffect;
 
 /** Events `useEventSourceEvents` keeps unless told otherwise. */
 const DEFAULT_KEEP = 100;
@@ -96,7 +90,7 @@ function useConnection(key, options, type, setView, { start, event }) {
   const owner = useRef(null);
   owner.current ??= {};
   const id = viewId(key, type);
-  useConnectEffect(() => {
+  useEffect(() => {
     // (No URL: nothing to open; the view shows `NO_URL`.)
     if (!canConnect || key === null) return undefined;
     const shared = acquire(key, options, owner.current);

@@ -241,7 +241,9 @@ class Shared {
       this.#source.reconnect();
       return;
     }
-    this.#open(this.#source?.lastEventId);
+    // (The old source's id as it is: an `id:` with no value set it to none, which the
+    // options' own `lastEventId` must not replace.)
+    this.#open(this.#source ? this.#source.lastEventId : undefined);
   }
 
   /** Opens the source, resuming after `lastEventId` when given (a feed opened again). */
@@ -264,16 +266,24 @@ class Shared {
     });
     source.onDecodeError((info) => {
       const error = { kind: 'decode', ...info };
-      for (const { type, handlers } of [...this.#watchers]) if (type === info.type) handlers.error(error);
+      for (const { type, handlers } of [...this.#watchers]) {
+        // (A handler that sent a request again, `reconnect()`: the rest is the old answer's.)
+        if (this.#source !== source) break;
+        if (type === info.type) handlers.error(error);
+      }
     });
     for (const [type, slot] of this.#types) this.#subscribe(type, slot);
   }
 
   #construct(lastEventId) {
     const options = this.#options ?? undefined;
-    if (!lastEventId) return new TypedEventSource(this.#url, options);
+    if (lastEventId === undefined) return new TypedEventSource(this.#url, options);
+    // (Over the options, not a copy of their own fields: the caller's own object, which
+    // the key keeps where JSON could not, may inherit them.)
+    const resumed = Object.create(options ?? Object.prototype);
+    resumed.lastEventId = lastEventId;
     try {
-      return new TypedEventSource(this.#url, { ...options, lastEventId });
+      return new TypedEventSource(this.#url, resumed);
     } catch {
       // Refused with an id (native with `resumeParam: null` cannot send one): as before.
       return new TypedEventSource(this.#url, options);
@@ -298,9 +308,14 @@ class Shared {
   #subscribe(type, slot) {
     slot.id = null;
     if (this.state.kind === 'closed') return; // a closed source takes no callbacks
-    slot.id = this.#source.on(type, (data, meta) => {
+    const source = this.#source;
+    slot.id = source.on(type, (data, meta) => {
       slot.latest = { data, meta };
-      for (const { type: watched, handlers } of [...this.#watchers]) if (watched === type) handlers.event(data, meta);
+      for (const { type: watched, handlers } of [...this.#watchers]) {
+        // (A handler that sent a request again, `reconnect()`: the rest is the old answer's.)
+        if (this.#source !== source) break;
+        if (watched === type) handlers.event(data, meta);
+      }
     });
   }
 }

@@ -461,12 +461,12 @@ fn open(shared: &Shared, url: &str, state: RwSignal<ConnectionState>) {
         )
     };
     drop(old_subs);
-    // A feed opened again (`reconnect()` once closed) goes on after its last event.
+    // A feed opened again (`reconnect()` once closed) goes on after its last event (an
+    // empty id too, which an `id:` with no value set: not the options' own).
     let resume = old_source
         .as_ref()
         .filter(|_| !moved && !options.request)
-        .map(EventSource::last_event_id)
-        .filter(|id| !id.is_empty());
+        .map(EventSource::last_event_id);
     if let Some(old) = old_source {
         old.close();
     }

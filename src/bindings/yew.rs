@@ -396,10 +396,7 @@ where
             let options = settings.0.calling_latest(&latest);
             // Reopened by `reconnect()` (the same URL, type and options): after the
             // last event the closed connection had (not a request's: a new answer).
-            let from = resume
-                .borrow_mut()
-                .take()
-                .filter(|id| !stale && !request && !id.is_empty());
+            let from = resume.borrow_mut().take().filter(|_| !stale && !request);
             let options = options.resuming_after(from);
             let subs = open(url, event_type, &options, setters, &slot);
             // Unmount, or new dependencies: drop the handlers first, so the old

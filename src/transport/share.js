@@ -372,7 +372,9 @@ export class ShareLink {
     if (kind === 'p') {
       if (!this.kept.length) {
         this.joined = [msg[1], msg[2]];
-        this.saw(msg[1], msg[2]);
+        // (Not while it catches up: the leader's answer to its `h`, posted as it came
+        // back, says where the stream stands now, past what it missed.)
+        if (!this.held) this.saw(msg[1], msg[2]);
       }
     } else if (kind === 'q') {
       // The leader's member answers (`answer()`) while its wasm is sound: one whose
