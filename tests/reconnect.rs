@@ -386,6 +386,43 @@ async fn close_from_a_handler_or_an_observer_means_no_further_request() {
 }
 
 #[wasm_bindgen_test]
+async fn native_a_heartbeat_during_the_browsers_retry_wait_is_that_retry_not_another_loss() {
+    // What broke (a review): on native, with a heartbeat shorter than the browser's
+    // reconnection time, the heartbeat ran out while the browser waited to retry a loss
+    // already counted (`Reconnecting { attempt: 1 }`), and the loop counted the loss
+    // again: `Reconnecting { attempt: 2 }` for a retry never made, each loss spending two
+    // of `max_attempts`.
+    let source = open(
+        "/scenario/drop-every/2?total=6&retry=4000",
+        Options::new()
+            .transport(Transport::Native)
+            .heartbeat_timeout(Duration::from_millis(600))
+            .reconnect_policy(exact_policy(100)),
+    );
+    let (mut states, _s) = states(&source);
+    until_state(&mut states, "open", ConnectionState::is_open).await;
+    let (lost, _) = until_state(&mut states, "the loss", is_reconnecting).await;
+    let (next, between) = until_state(&mut states, "the next connection", |s| {
+        matches!(s, ConnectionState::Connecting { .. })
+    })
+    .await;
+    source.close();
+    assert_eq!(
+        lost,
+        ConnectionState::Reconnecting {
+            attempt: 1,
+            delay: None,
+            cause: ReconnectCause::ConnectionLost,
+        }
+    );
+    assert_eq!(
+        next,
+        ConnectionState::Connecting { attempt: 1 },
+        "after {between:?}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn stalled_headers_and_a_stalled_body_are_detected_and_replaced() {
     for transport in BOTH {
         // Headers never sent on the first request.

@@ -174,7 +174,9 @@ pub(crate) enum AttemptEnd {
     Gone,
     /// A connection lost offline, whose loss spent no attempt, to be replaced (native,
     /// `reconnect_on_online`): at once when the network is back, else once it is. No
-    /// failure, as the browser's own retry would not have been one.
+    /// failure, as the browser's own retry would not have been one. Also a heartbeat
+    /// that ran out while the browser waited to retry a loss already counted: the retry
+    /// is made now, as that attempt.
     #[cfg(feature = "native")]
     Replaced(Failure),
 }

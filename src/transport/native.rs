@@ -237,6 +237,10 @@ struct Connection {
     last_activity: Cell<f64>,
     /// Open, and not retrying since.
     open_now: Cell<bool>,
+    /// The browser retries a loss that was counted (`Attempts::lost`) since the
+    /// connection last opened: a heartbeat that runs out meanwhile ends that retry's
+    /// wait, not another attempt.
+    loss_counted: Cell<bool>,
     /// `performance.now()` when the browser's latest request began (about: it starts
     /// one at creation and after each `error` while connecting), to find its Resource
     /// Timing entry.
@@ -283,6 +287,7 @@ impl Connection {
             notify: Notify::default(),
             last_activity: Cell::new(dom::now()),
             open_now: Cell::new(false),
+            loss_counted: Cell::new(false),
             request_started: Cell::new(started),
             listeners: RefCell::default(),
             fixed: RefCell::default(),
@@ -371,6 +376,7 @@ impl Connection {
 
     fn opened(&self) {
         self.open_now.set(true);
+        self.loss_counted.set(false);
         // The browser's retry reopened it: a later `online` (or, in a worker, the flag
         // read online) is no longer this loss's; the next loss offline listens anew.
         drop(self.online.borrow_mut().take());
@@ -442,6 +448,7 @@ impl Connection {
                     let attempt = attempts.lost(now);
                     (attempt, attempts.failing_for(now))
                 };
+                self.loss_counted.set(true);
                 if self.options.reconnect.exhausted(attempt, elapsed) {
                     self.es.close();
                     return self.finish(NativeEnd::Attempt(AttemptEnd::Fatal(
@@ -643,9 +650,14 @@ impl Connection {
                 let left = after.as_millis() as f64 - quiet;
                 if left <= 0.0 {
                     self.es.close();
-                    return NativeEnd::Attempt(AttemptEnd::Failed(Failure::HeartbeatTimeout {
-                        after,
-                    }));
+                    let quiet = Failure::HeartbeatTimeout { after };
+                    if !self.open_now.get() && self.loss_counted.get() {
+                        // The browser was waiting to retry a loss already counted (its
+                        // `Reconnecting` shown): that retry is made now, as the same
+                        // attempt, not a second loss.
+                        return NativeEnd::Attempt(AttemptEnd::Replaced(quiet));
+                    }
+                    return NativeEnd::Attempt(AttemptEnd::Failed(quiet));
                 }
                 let left = Duration::from_millis(left.ceil() as u64);
                 wake = Some(wake.map_or(left, |poll| poll.min(left)));
