@@ -136,7 +136,7 @@ impl IdTracker {
         if !self.gaps {
             return Verdict::Deliver { gap: None };
         }
-        let number = id.parse::<u64>().ok();
+        let number = id_number(id);
         let gap = match (self.last_number, number) {
             (Some(after), Some(next)) if next > after.saturating_add(1) => {
                 Some(Gap { after, next })
@@ -159,7 +159,7 @@ impl IdTracker {
         if !self.gaps || id.len() > 20 {
             return;
         }
-        if let Ok(number) = id.parse::<u64>() {
+        if let Some(number) = id_number(id) {
             if self.last_number.is_none_or(|last| number > last) {
                 self.last_number = Some(number);
             }
@@ -182,6 +182,15 @@ impl IdTracker {
         slot.push_str(id);
         self.recent.push_back((slot, content));
     }
+}
+
+/// An id as a number, for gaps: decimal digits only (`str::parse` also takes a leading
+/// `+`, which makes `+3` a number no server numbers by).
+fn id_number(id: &str) -> Option<u64> {
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    id.parse().ok()
 }
 
 #[cfg(test)]
@@ -219,6 +228,20 @@ mod tests {
         ids.moved_to("x");
         ids.moved_to(&"9".repeat(21));
         assert_eq!(deliver(&mut ids, "9"), None);
+    }
+
+    #[test]
+    fn only_decimal_digits_make_an_id_a_number() {
+        // What broke (a review): ids were read with `str::parse`, which takes a leading
+        // `+`: ids 1 then +3 reported a gap after 1, though `+3` is no number a server
+        // counts by (and moved the count on).
+        let mut ids = IdTracker::new(false, true, "");
+        assert_eq!(deliver(&mut ids, "1"), None);
+        assert_eq!(deliver(&mut ids, "+3"), None);
+        ids.moved_to("+7");
+        assert_eq!(deliver(&mut ids, "3"), Some(Gap { after: 1, next: 3 }));
+        assert_eq!(deliver(&mut ids, "-5"), None);
+        assert_eq!(deliver(&mut ids, "4"), None);
     }
 
     #[test]
