@@ -24,7 +24,7 @@ use crate::core::retry::{Decision, ReconnectPolicy};
 use crate::core::state::{CloseReason, ConnectionState};
 use crate::decode::RawEvent;
 use crate::options::Options;
-use futures_util::future::{select, AbortHandle, Abortable, Either, FutureExt};
+use futures_util::future::{select, AbortHandle, Abortable, Either};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -347,28 +347,32 @@ async fn wait(
     if delay.is_zero() {
         return false;
     }
-    let mut timer = pin!(dom::sleep(delay));
     // Chromium fires no `online` in a worker (the flag changes all the same): there
     // the flag is looked at every `OFFLINE_POLL`, and read online after offline counts
-    // as the event.
+    // as the event. (Each wake sets a timer for what is left, or the poll's tick.)
     let poll = online && dom::document_target().is_none();
+    let end = dom::now() + crate::core::retry::millis(delay) as f64;
     let mut was_offline = false;
     loop {
         let changed = pin!(control.changed.notified());
         if control.reconnect.get() || (online && attempts.borrow_mut().take_online()) {
             return true;
         }
-        let woken = if poll {
+        if poll {
             let offline = dom::is_offline();
             if was_offline && !offline {
                 return true;
             }
             was_offline = offline;
-            Either::Left(select(changed, dom::sleep(OFFLINE_POLL)).map(drop))
-        } else {
-            Either::Right(changed)
-        };
-        if let Either::Left(_) = select(timer.as_mut(), woken).await {
+        }
+        let left = end - dom::now();
+        if left <= 0.0 {
+            return false;
+        }
+        let step = Duration::from_millis(left.ceil() as u64);
+        let timer = pin!(dom::sleep(if poll { step.min(OFFLINE_POLL) } else { step }));
+        // (The order of `wait_while`'s select: one instantiation for both.)
+        if let (Either::Right(_), false) = (select(changed, timer).await, poll) {
             return false;
         }
     }

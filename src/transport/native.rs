@@ -665,7 +665,7 @@ impl Connection {
             match wake {
                 None => notified.await,
                 Some(after) => {
-                    let _ = select(pin!(notified), dom::sleep(after)).await;
+                    let _ = select(pin!(notified), pin!(dom::sleep(after))).await;
                 }
             }
         }
