@@ -84,7 +84,8 @@ pub struct UseEventSourceHandle<T> {
     error: UseStateHandle<Option<DecodeError>>,
     /// The open source, for `close` and `reconnect`.
     source: Rc<RefCell<Option<EventSource>>>,
-    /// Bumped by `reconnect` after a close: a dependency of the effect, so it reopens.
+    /// Bumped by `reconnect` after a close, or at any time in request mode: a
+    /// dependency of the effect, so it reopens.
     generation: UseStateHandle<u32>,
     /// This render's number for its URL, type and options: the open connection's, or
     /// one more when it brings others. Until the effect opens their connection
@@ -191,7 +192,7 @@ impl<T: Clone> UseEventSourceHandle<T> {
     /// `Connecting { attempt: 0 }` there, as the new connection's does): nothing of the
     /// old connection shows under the new one. A reconnection to the same URL, by the
     /// browser or by [`reconnect`](Self::reconnect) after a close, keeps it, except in
-    /// [request mode](Options::request), where `reconnect` after a close asks for a
+    /// [request mode](Options::request), where `reconnect` (at any time) asks for a
     /// new answer and starts it over at `None`.
     ///
     /// Yew batches renders: events that arrive in one browser task (a burst, a replay
@@ -206,7 +207,7 @@ impl<T: Clone> UseEventSourceHandle<T> {
 
     /// The latest payload that did not decode, as of this render; `None` until one
     /// arrives. Like [`message`](Self::message), it starts over at `None` with a new
-    /// URL.
+    /// URL, and with a new answer (`reconnect` in request mode).
     pub fn error(&self) -> Option<DecodeError> {
         if self.stale() {
             return None;
@@ -217,8 +218,9 @@ impl<T: Clone> UseEventSourceHandle<T> {
     /// The connection the hook holds now; `None` before its effect first ran, and off
     /// the browser. For code that must see every event: a handler registered on it
     /// with [`EventSource::on`] (keep the [`Subscription`](crate::Subscription)). The
-    /// handler belongs to this connection: a new URL, or
-    /// [`reconnect`](Self::reconnect) after a close, opens another.
+    /// handler belongs to this connection: a new URL,
+    /// [`reconnect`](Self::reconnect) after a close, or any `reconnect` in request
+    /// mode, opens another.
     pub fn source(&self) -> Option<EventSource> {
         self.source.borrow().clone()
     }
@@ -357,6 +359,9 @@ where
     // The last event id of the connection the effect's cleanup closed: a feed opened
     // again by `reconnect()` goes on after it.
     let resume = use_mut_ref(|| None::<String>);
+    // The generation the open connection was opened at: a request's new one is a new
+    // answer (`reconnect`).
+    let opened_generation = use_mut_ref(|| *generation);
 
     let request = options.request;
     let (url, event_type, settings) = (url.into(), event_type.into(), Settings(options));
@@ -378,7 +383,7 @@ where
     let slot = Rc::clone(&source);
     use_effect_with(
         (url, event_type, settings, *generation),
-        move |(url, event_type, settings, _)| {
+        move |(url, event_type, settings, generation)| {
             // The render that brought a new URL, event type or options (not a reopening
             // after a close) showed nothing of the old connection: its values go, as in
             // the React and Vue hooks. The old one's handlers are gone: the last run's
@@ -389,7 +394,11 @@ where
                 Settings(settings.0.clone()),
             ));
             *opened_now.borrow_mut() = key;
-            if stale {
+            // A new answer: `reconnect()` cleared them, but the old source, open until
+            // the cleanup before this run, may have set them again meanwhile (the rest
+            // of a chunk, events before the render).
+            let regenerated = request && opened_generation.replace(*generation) != *generation;
+            if stale || regenerated {
                 setters.message.set(None);
                 setters.error.set(None);
             }
