@@ -232,7 +232,13 @@ export class TypedEventSource extends EventTarget {
    * an event is being delivered is not called for it, as with `removeEventListener`.
    */
   off(id: number): boolean;
-  /** Drops the connection, or cuts a backoff short, and connects now. */
+  /**
+   * Drops the connection, or cuts a backoff short, and connects now. In request mode
+   * it cuts the answer: with server ids it resumes it (`Last-Event-ID`); without them
+   * it closes as `"interrupted"` (with `retryRequest`, it sends the request again from
+   * the start, the new events after the old ones); once closed it does nothing. For a
+   * new answer open a new source (the hooks' `reconnect()` does that).
+   */
   reconnect(): void;
   /** Closes for good and frees the connection's memory. */
   close(): void;

@@ -17,9 +17,10 @@ export interface UseEventSourceReturn<T> {
   error: Readonly<ShallowRef<EventSourceError | null>>;
   /** Closes the connection (for every user sharing it) until `reconnect()`. */
   close(): void;
-  /** Drops the connection (or cuts a backoff short) and connects now; opens a closed one again
-   *  (in request mode that sends the request again, and what the hook shows of the old
-   *  answer goes: the new answer starts over). */
+  /** In request mode: closes the answer (also while it streams) and sends the request
+   *  again, fresh; what the hook shows of the old answer goes, the new one starts over.
+   *  Otherwise: drops the connection (or cuts a backoff short) and connects now; a
+   *  closed feed is opened again, after its last event id. */
   reconnect(): void;
 }
 

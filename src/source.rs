@@ -285,6 +285,13 @@ impl EventSource {
     /// the network otherwise); not while the page is hidden with
     /// [`Options::pause_when_hidden`](crate::Options::pause_when_hidden). The attempt
     /// counter is kept. Does nothing once closed.
+    ///
+    /// In [request mode](crate::Options::request) it cuts the answer: with server ids
+    /// it resumes it (`Last-Event-ID`); without them it closes as
+    /// [`Interrupted`](crate::CloseReason::Interrupted) (with
+    /// [`retry_request`](crate::Options::retry_request), it sends the request again
+    /// from the start, the new events after the old ones). For a new answer open a new
+    /// source (the hooks' `reconnect()` does that).
     pub fn reconnect(&self) {
         if let Some(transport) = self.inner.transport.borrow().as_ref() {
             transport.reconnect();

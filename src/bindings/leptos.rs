@@ -125,7 +125,7 @@ pub struct UseEventSource<T: Send + Sync + 'static> {
     /// (in an effect, right after the URL signal changes), and nothing of the old
     /// connection reaches it after that. A reconnection to the same URL, by the
     /// browser or by [`reconnect`](Self::reconnect) after a close, keeps it, except in
-    /// [request mode](crate::Options::request), where `reconnect` after a close asks
+    /// [request mode](crate::Options::request), where `reconnect` (at any time) asks
     /// for a new answer and sets it back to `None`.
     ///
     /// A signal holds one value: events that arrive in one browser task (a burst, a
@@ -357,8 +357,9 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
     /// The connection the hook holds now; `None` before its effect first ran, and off
     /// the browser. For code that must see every event: a handler registered on it
     /// with [`EventSource::on`] (keep the [`Subscription`](crate::Subscription)). The
-    /// handler belongs to this connection: a URL change, or
-    /// [`reconnect`](Self::reconnect) after a close, opens another.
+    /// handler belongs to this connection: a URL change,
+    /// [`reconnect`](Self::reconnect) after a close, or any `reconnect` in request
+    /// mode, opens another.
     pub fn source(&self) -> Option<EventSource> {
         self.with_conn(|c| c.source.clone()).flatten()
     }
