@@ -121,36 +121,46 @@ if (base) {
       }
     });
 
-    await runner.check('native in a worker: a connection lost offline is replaced once navigator.onLine is true, with no online event', async () => {
-      // What broke: while the browser retried a native connection lost offline, the
-      // source waited for an `online` event to replace it, which Chromium never fires
-      // in a worker: back online, it waited for the browser's own retry, as late as the
-      // server's `retry:` (a minute here).
+    // A worker of `offline.js` that starts online, with a source of `transport` on `url`
+    // (and `options`): once it is open, `cut(flags)` takes the network away as the check
+    // needs (`flags.send(kind)`, `flags.seen`); then the flag alone comes back, with no
+    // `online` event. Resolves with how soon the source was open again.
+    const backOnline = async (transport, url, options, cut) => {
       const page = await browser.newPage();
       try {
         const pageErrors = watchPageErrors(page);
-        const channel = unique('native-online');
         await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('unused')}`);
         await waitUntil(page, 'the app', () => typeof window.startOffline === 'function');
-        const url = `${base}/events?channel=${channel}&retry=60000`;
-        await page.evaluate((u) => window.startOffline('native', { online: true, url: u }), url);
-        await waitUntil(page, 'the source to open', () => window.offline.native.states.includes('open'));
-        await page.evaluate(() => window.offline.native.send('offline'));
-        await waitUntil(page, 'the worker to go offline', () => window.offline.native.online === false);
-        const dropped = await fetch(`${base}/control/drop?channel=${channel}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-        if (dropped.status !== 200) throw new Error(`/control/drop answered ${dropped.status}`);
-        await waitUntil(page, 'the loss', () => window.offline.native.states.includes('reconnecting'));
-        await page.evaluate(() => window.offline.native.send('online'));
+        await page.evaluate(([t, u, o]) => window.startOffline(t, { online: true, url: u, options: o }), [transport, url, options]);
+        const seen = (what, predicate) => waitUntil(page, what, ([t, p]) => new Function('f', `return (${p})(f)`)(window.offline[t]), [transport, predicate.toString()]);
+        await seen('the source to open', (f) => f.states.includes('open'));
+        const send = (kind) => page.evaluate(([t, k]) => window.offline[t].send(k), [transport, kind]);
+        await cut({ send, seen });
+        await send('online');
         const since = Date.now();
-        await waitUntil(page, 'the source to open again', () => window.offline.native.states.filter((s) => s === 'open').length >= 2, undefined, 10_000);
-        const states = await page.evaluate(() => window.offline.native.states.join());
-        await page.evaluate(() => window.offline.native.send('close'));
+        await waitUntil(page, 'the source to open again', (t) => window.offline[t].states.filter((s) => s === 'open').length >= 2, transport, 10_000);
+        const states = await page.evaluate((t) => window.offline[t].states.join(), transport);
+        await send('close');
         const unexpected = pageErrors.unexpected();
         if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
         return `open again ${Date.now() - since} ms after the flag (${states})`;
       } finally {
         await page.close();
       }
+    };
+
+    await runner.check('native in a worker: a connection lost offline is replaced once navigator.onLine is true, with no online event', async () => {
+      // What broke: while the browser retried a native connection lost offline, the
+      // source waited for an `online` event to replace it, which Chromium never fires
+      // in a worker: back online, it waited for the browser's own retry, as late as the
+      // server's `retry:` (a minute here).
+      const channel = unique('native-online');
+      return backOnline('native', `${base}/events?channel=${channel}&retry=60000`, undefined, async ({ send, seen }) => {
+        await send('offline');
+        await seen('the worker to go offline', (f) => f.online === false);
+        await server.drop(channel);
+        await seen('the loss', (f) => f.states.includes('reconnecting'));
+      });
     });
 
     await runner.check('fetch in a worker: back online after offline cuts the backoff short, with no online event', async () => {
@@ -158,36 +168,17 @@ if (base) {
       // and Chromium never fires one in a worker: a retry decided before the worker
       // read offline waited out its whole backoff (a minute here) after the network
       // came back.
-      const page = await browser.newPage();
-      try {
-        const pageErrors = watchPageErrors(page);
-        const channel = unique('fetch-online');
-        await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('unused')}`);
-        await waitUntil(page, 'the app', () => typeof window.startOffline === 'function');
-        const url = `${base}/events?channel=${channel}`;
-        const options = { retry: { baseMs: 60_000, maxMs: 60_000, jitter: false } };
-        await page.evaluate(([u, o]) => window.startOffline('fetch', { online: true, url: u, options: o }), [url, options]);
-        await waitUntil(page, 'the source to open', () => window.offline.fetch.states.includes('open'));
-        // The loss, then a 503: the retry after it waits the server's `retry:` (1 s, which
-        // coming online never cuts) and a minute of backoff.
-        for (const control of [`fail?channel=${channel}&count=1&status=503`, `drop?channel=${channel}`]) {
-          const answer = await fetch(`${base}/control/${control}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-          if (answer.status !== 200) throw new Error(`/control/${control} answered ${answer.status}`);
-        }
-        await waitUntil(page, 'the backoff after the 503', () => window.offline.fetch.states.join().endsWith('open,reconnecting,connecting,reconnecting'));
-        await page.evaluate(() => window.offline.fetch.send('offline'));
-        await waitUntil(page, 'the source to read the flag offline', () => window.offline.fetch.readOffline > 0);
-        await page.evaluate(() => window.offline.fetch.send('online'));
-        const since = Date.now();
-        await waitUntil(page, 'the source to open again', () => window.offline.fetch.states.filter((s) => s === 'open').length >= 2, undefined, 10_000);
-        const states = await page.evaluate(() => window.offline.fetch.states.join());
-        await page.evaluate(() => window.offline.fetch.send('close'));
-        const unexpected = pageErrors.unexpected();
-        if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
-        return `open again ${Date.now() - since} ms after the flag (${states})`;
-      } finally {
-        await page.close();
-      }
+      const channel = unique('fetch-online');
+      const options = { retry: { baseMs: 60_000, maxMs: 60_000, jitter: false } };
+      return backOnline('fetch', `${base}/events?channel=${channel}`, options, async ({ send, seen }) => {
+        // The loss, then a 503: the retry after it waits the server's `retry:` (1 s,
+        // which coming online never cuts) and a minute of backoff.
+        await server.fail(channel, 503);
+        await server.drop(channel);
+        await seen('the backoff after the 503', (f) => f.states.join().endsWith('open,reconnecting,connecting,reconnecting'));
+        await send('offline');
+        await seen('the source to read the flag offline', (f) => f.readOffline > 0);
+      });
     });
 
     await runner.check('before the wasm is ready: a source registers, removes, listens, rejects a bad option, closes', async () => {
