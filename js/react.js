@@ -16,7 +16,7 @@
 // - On the server (SSR) effects do not run: the hooks render `connecting` and open
 //   nothing.
 
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { CONNECTING, NO_URL, acquire, canConnect, connectionKey } from './shared.js';
 
 /** Events `useEventSourceEvents` keeps unless told otherwise. */
@@ -56,8 +56,12 @@ export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP }
   const key = connectionKey(url, options);
   const id = viewId(key, type);
   const [view, setView] = useState(() => initial(id, key));
+  // What the updates trim to: the committed `keep` (a render that never commits, such
+  // as an abandoned transition, must not trim the list under the `keep` shown).
   const keepRef = useRef(keep);
-  keepRef.current = keep;
+  useEffect(() => {
+    keepRef.current = keep;
+  }, [keep]);
   const controls = useConnection(key, options, type, setView, {
     start: (shared) => ({ ...initial(id, key), state: shared.state, error: shared.failure }),
     event: (data, meta) => (v) => {
@@ -67,7 +71,8 @@ export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP }
     },
   });
   const shown = view.id === id ? view : initial(id, key);
-  const events = shown.events.length > keep ? shown.events.slice(-keep) : shown.events;
+  // A `keep` lowered shows the last `keep` at once, as one array until the list changes.
+  const events = useMemo(() => (shown.events.length > keep ? shown.events.slice(-keep) : shown.events), [shown.events, keep]);
   return { state: shown.state, events, error: shown.error, ...controls };
 }
 

@@ -169,6 +169,33 @@ if (base) {
       return `${await page.evaluate(() => window.renders)} renders, 1 stream`;
     });
 
+    // Regression (a review): a `keep` lowered sliced the list anew on every render until
+    // the next event, so an effect on `events` ran on each render.
+    await runner.check('a lowered keep shows the last ones at once, as one array across renders', async () => {
+      await follow(channel);
+      if ((await list()).length < 3) {
+        // Run alone: three events first.
+        for (let n = 1; n <= 3; n++) await server.publish(channel, 'chat', { n, text: `hello ${n}` });
+        await waitUntil(page, 'three events in the list', () => document.querySelectorAll('#list li').length === 3);
+      }
+      const before = await list();
+      try {
+        await page.evaluate(() => window.app.setKeep(2));
+        await waitUntil(page, 'two events in the list', () => document.querySelectorAll('#list li').length === 2);
+        const shown = await list();
+        if (JSON.stringify(shown) !== JSON.stringify(before.slice(-2))) throw new Error(`keep: 2 shows ${JSON.stringify(shown)} of ${JSON.stringify(before)}`);
+        const changes = await page.evaluate(() => window.listChanges);
+        const renders = await page.evaluate(() => window.listRenders);
+        for (let i = 0; i < 3; i++) await page.evaluate(() => window.app.rerender());
+        await waitUntil(page, 'three more renders of the list', (from) => window.listRenders >= from + 3, renders);
+        const after = await page.evaluate(() => window.listChanges);
+        if (after !== changes) throw new Error(`three renders with no event changed the list ${after - changes} time(s)`);
+      } finally {
+        await page.evaluate(() => window.app.setKeep(3));
+      }
+      return 'one array across three renders';
+    });
+
     await runner.check('a server drop: the badge goes open → reconnecting → open, events go on', async () => {
       await follow(channel);
       const before = await page.evaluate(() => window.stateLog.length);

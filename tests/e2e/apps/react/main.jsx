@@ -44,13 +44,18 @@ function Latest({ url }) {
   );
 }
 
-/** The last three `chat` events, from a second hook with the same URL and options:
- *  the same connection. */
-function List({ url }) {
+/** The last three `chat` events (`window.app.setKeep` changes how many), from a second
+ *  hook with the same URL and options: the same connection. */
+function List({ url, keep }) {
   const { events } = useEventSourceEvents(url, token ? 'message' : 'chat', {
     retry: { jitter: false, floorMs: 50, maxMs: 100, baseMs: 50 },
     transport: 'fetch',
-  }, { keep: 3 });
+  }, { keep });
+  window.listRenders = (window.listRenders ?? 0) + 1;
+  // Counts the list's changes of identity (an effect on it runs once per change).
+  useEffect(() => {
+    window.listChanges = (window.listChanges ?? 0) + 1;
+  }, [events]);
   return (
     <ol id="list">
       {events.map(({ data, meta }) => (
@@ -167,8 +172,11 @@ function App() {
   const [answerStatus, setAnswerStatus] = useState(false);
   const [optional, setOptional] = useState(null);
   const [badAnswer, setBadAnswer] = useState(false);
+  const [keep, setKeep] = useState(3);
+  const [, setTick] = useState(0);
   useEffect(() => {
-    window.app = { setChannel, setShown, setLate, setRefused, setAnswer, setAnswerStatus, setOptional, setBadAnswer };
+    const rerender = () => setTick((t) => t + 1);
+    window.app = { setChannel, setShown, setLate, setRefused, setAnswer, setAnswerStatus, setOptional, setBadAnswer, setKeep, rerender };
   }, []);
   const url = urlOf(channel);
   return (
@@ -184,7 +192,7 @@ function App() {
       {shown ? (
         <>
           <Latest url={url} />
-          <List url={url} />
+          <List url={url} keep={keep} />
           {late ? <Late url={url} /> : null}
         </>
       ) : (
