@@ -18,11 +18,18 @@ pub const DEFAULT_LOG_BUDGET: usize = 64 * 1024 * 1024;
 /// Default [`Config::max_requests`].
 pub const DEFAULT_MAX_REQUESTS: usize = 10_000;
 
+/// Default [`Config::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+
+/// Default [`Config::header_timeout`]: 10 seconds.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Usage text printed by `--help` and after an argument error.
 pub const USAGE: &str = "\
 usage: wasm-eventsource-server [--port N] [--www DIR] [--pkg DIR] [--examples DIR]
                                [--ticker-ms MS] [--channel-budget BYTES] [--log-budget BYTES]
-                               [--max-requests N] [--redis URL] [--flask-sse]
+                               [--max-requests N] [--max-connections N] [--redis URL]
+                               [--flask-sse]
 
   --port N                port to listen on at 127.0.0.1 (env PORT; default 8080; 0 picks a free port)
   --www DIR               static files served at / (default: <workspace>/www)
@@ -34,6 +41,8 @@ usage: wasm-eventsource-server [--port N] [--www DIR] [--pkg DIR] [--examples DI
   --log-budget BYTES      bytes of scenario request logs for all tokens together (default 67108864)
   --max-requests N        requests answered at once, an open stream counting until it ends
                           (default 10000); the next ones get a 503
+  --max-connections N     connections held at once (default 10000); the next ones wait until
+                          one closes. A connection that sends no request for 10 s is closed
   --redis URL             keep channels in Redis streams shared by every instance using the same
                           Redis, e.g. redis://127.0.0.1:6379/0 (env REDIS_URL; default: in memory)
   --flask-sse             also turn Flask-SSE's pub/sub messages into events (needs --redis)
@@ -69,6 +78,14 @@ pub struct Config {
     /// ends (so every open `/events` stream counts); over it, a request gets a 503 with
     /// a JSON error. At least 1. Defaults to [`DEFAULT_MAX_REQUESTS`].
     pub max_requests: usize,
+    /// Most connections held at once (by [`crate::serve::serve`]), idle keep-alive ones
+    /// included; the next ones wait in the operating system's queue until one closes.
+    /// At least 1. Defaults to [`DEFAULT_MAX_CONNECTIONS`].
+    pub max_connections: usize,
+    /// How long a connection may take to send a request's head, from when it opens or
+    /// its previous response ends; then it is closed (by [`crate::serve::serve`]). Not
+    /// a command-line flag. Defaults to [`DEFAULT_HEADER_TIMEOUT`].
+    pub header_timeout: Duration,
     /// The Redis URL of the shared broker (`redis://HOST:PORT/DB`); `None` keeps events
     /// in this process. Defaults to `None`.
     pub redis: Option<String>,
@@ -87,6 +104,8 @@ impl Default for Config {
             channel_budget: DEFAULT_CHANNEL_BUDGET,
             log_budget: DEFAULT_LOG_BUDGET,
             max_requests: DEFAULT_MAX_REQUESTS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
             redis: None,
             flask_sse: false,
         }
@@ -167,6 +186,7 @@ where
                 | "--channel-budget"
                 | "--log-budget"
                 | "--max-requests"
+                | "--max-connections"
                 | "--redis"
         ) {
             return Err(format!(
@@ -185,6 +205,9 @@ where
             "--channel-budget" => config.channel_budget = parse_bytes(&value, "--channel-budget")?,
             "--log-budget" => config.log_budget = parse_bytes(&value, "--log-budget")?,
             "--max-requests" => config.max_requests = parse_count(&value, "--max-requests")?,
+            "--max-connections" => {
+                config.max_connections = parse_count(&value, "--max-connections")?;
+            }
             "--redis" => config.redis = Some(value),
             _ => {
                 let ms: u64 = value.parse().map_err(|_| {
@@ -285,6 +308,16 @@ mod tests {
         assert!(parse(&["--log-budget", "-1"], None).is_err_and(|e| e.contains("--log-budget")));
         assert_eq!(serve(&["--max-requests=5"], None).config.max_requests, 5);
         assert_eq!(serve(&[], None).config.max_requests, DEFAULT_MAX_REQUESTS);
+        assert_eq!(
+            serve(&["--max-connections", "3"], None)
+                .config
+                .max_connections,
+            3
+        );
+        assert_eq!(
+            serve(&[], None).config.max_connections,
+            DEFAULT_MAX_CONNECTIONS
+        );
         for bad in ["0", "x"] {
             assert!(parse(&["--max-requests", bad], None).is_err_and(|e| e.contains("at least 1")));
         }

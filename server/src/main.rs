@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 use std::process::ExitCode;
 
 use wasm_eventsource_server::config::{parse_args_with_redis, Command, USAGE};
+use wasm_eventsource_server::serve::serve;
 use wasm_eventsource_server::{app, AppState};
 
 #[tokio::main]
@@ -68,6 +69,10 @@ async fn main() -> ExitCode {
     state.spawn_ticker();
     state.spawn_flask_sse();
     let router = app(state.clone());
+    let (max_connections, header_timeout) = {
+        let config = state.config();
+        (config.max_connections, config.header_timeout)
+    };
     // Listened for before the address is printed: whoever reads that line may signal
     // at once, and a signal with no handler yet kills the process ungracefully.
     let signal = wait_for_signal();
@@ -82,12 +87,18 @@ async fn main() -> ExitCode {
     }
 
     let (signalled, on_signal) = tokio::sync::oneshot::channel();
-    let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-        signal.await;
-        eprintln!("shutting down");
-        state.shutdown();
-        let _ = signalled.send(());
-    });
+    let serve = serve(
+        listener,
+        router,
+        max_connections,
+        header_timeout,
+        async move {
+            signal.await;
+            eprintln!("shutting down");
+            state.shutdown();
+            let _ = signalled.send(());
+        },
+    );
     // Every stream ends at the signal, but a connection whose client stopped reading
     // still has bytes to write, and graceful shutdown would wait on it for good.
     let grace = async {
@@ -96,24 +107,17 @@ async fn main() -> ExitCode {
             Err(_) => std::future::pending().await,
         }
     };
-    let result = tokio::select! {
-        result = serve => result,
+    tokio::select! {
+        () = serve => {}
         () = grace => {
             eprintln!(
                 "shut down with connections still open {} s after the signal (clients that \
                  stopped reading): they were closed",
                 SHUTDOWN_GRACE.as_secs()
             );
-            Ok(())
-        }
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: the server stopped: {e}");
-            ExitCode::FAILURE
         }
     }
+    ExitCode::SUCCESS
 }
 
 /// How long shutdown waits for open connections to finish writing before it closes them.

@@ -29,11 +29,15 @@ pub async fn serve_on_loopback(state: &crate::AppState) -> Result<String, String
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
     let router = crate::app(state.clone());
     let signal = state.shutdown_signal();
-    tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(signal)
-            .await
-    });
+    let config = state.config();
+    let (max_connections, header_timeout) = (config.max_connections, config.header_timeout);
+    tokio::spawn(crate::serve::serve(
+        listener,
+        router,
+        max_connections,
+        header_timeout,
+        signal,
+    ));
     Ok(format!("http://{addr}"))
 }
 

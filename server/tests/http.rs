@@ -1,4 +1,4 @@
-//! CORS for loopback origins and static files.
+//! CORS for loopback origins, static files, and the deadlines and cap on connections.
 
 mod common;
 
@@ -288,4 +288,85 @@ async fn a_mistyped_route_or_a_wrong_method_is_a_json_error_that_says_so() {
     }
     // Static files are still served to GET.
     assert_eq!(server.get("/").await.status().as_u16(), 200);
+}
+
+/// A raw TCP connection to `server`.
+async fn connect(server: &common::Server) -> tokio::net::TcpStream {
+    tokio::net::TcpStream::connect(server.base.trim_start_matches("http://"))
+        .await
+        .expect("connect")
+}
+
+/// What `stream` reads until the server closes it (within [`common::TIMEOUT`]).
+async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    tokio::time::timeout(common::TIMEOUT, stream.read_to_end(&mut got))
+        .await
+        .expect("the server to close the connection in time")
+        .expect("read");
+    got
+}
+
+const HEALTH: &[u8] = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+// Regression: axum::serve gave hyper no timer, so a connection that sent nothing, or a
+// keep-alive connection left idle, held its socket for good (clients that open
+// connections and send nothing could use up the server's file descriptors).
+#[tokio::test]
+async fn connections_that_send_no_request_head_in_time_are_closed() {
+    use tokio::io::AsyncWriteExt;
+    let timeout = std::time::Duration::from_millis(300);
+    let server = spawn_with(Config {
+        ticker: None,
+        header_timeout: timeout,
+        ..Config::default()
+    })
+    .await;
+
+    let started = std::time::Instant::now();
+    let mut silent = connect(&server).await;
+    read_until_closed(&mut silent).await;
+    assert!(
+        started.elapsed() >= timeout,
+        "closed after {:?}",
+        started.elapsed()
+    );
+
+    // Answered, then idle: closed once the next head is late.
+    let mut idle = connect(&server).await;
+    idle.write_all(HEALTH).await.expect("request");
+    let got = read_until_closed(&mut idle).await;
+    let got = String::from_utf8_lossy(&got);
+    assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+}
+
+// Regression: the number of connections had no bound (only requests whose head
+// arrived were counted).
+#[tokio::test]
+async fn over_max_connections_the_next_connection_waits_until_one_closes() {
+    use tokio::io::AsyncWriteExt;
+    let timeout = std::time::Duration::from_millis(500);
+    let server = spawn_with(Config {
+        ticker: None,
+        max_connections: 1,
+        header_timeout: timeout,
+        ..Config::default()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    // Holds the one connection until its head is late.
+    let mut silent = connect(&server).await;
+    // In the system's queue, not accepted: answered only once the first one closes.
+    let mut waiting = connect(&server).await;
+    waiting.write_all(HEALTH).await.expect("request");
+    let got = read_until_closed(&mut waiting).await;
+    let answered = started.elapsed();
+    let got = String::from_utf8_lossy(&got);
+    assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+    assert!(
+        answered >= timeout,
+        "answered after {answered:?}, while the first connection still held the only place"
+    );
+    read_until_closed(&mut silent).await;
 }
