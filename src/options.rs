@@ -254,8 +254,9 @@ impl Options {
     }
 
     /// Chooses the transport. Defaults to [`Transport::Native`], or
-    /// [`Transport::Fetch`] in [request mode](Self::request) and where the context has
-    /// no `EventSource` (a Service Worker).
+    /// [`Transport::Fetch`] in [request mode](Self::request), where the context has no
+    /// `EventSource` (a Service Worker), and in a build with the `fetch` feature and
+    /// without `native`.
     pub fn transport(mut self, transport: Transport) -> Self {
         self.transport = transport;
         self.transport_set = true;
@@ -597,10 +598,20 @@ impl Options {
     }
 
     /// The transport these options use in a context with or without the browser's
-    /// `EventSource`: where there is none (a Service Worker) and no transport was
-    /// chosen, fetch.
+    /// `EventSource`: where no transport was chosen, fetch where there is none (a
+    /// Service Worker) or in a build with fetch and without native.
     pub(crate) fn transport_for(&self, has_event_source: bool) -> Transport {
-        if cfg!(feature = "fetch") && !self.transport_set && !has_event_source {
+        self.transport_in(
+            has_event_source,
+            cfg!(feature = "native"),
+            cfg!(feature = "fetch"),
+        )
+    }
+
+    /// [`transport_for`](Self::transport_for) in a build with or without each
+    /// transport.
+    fn transport_in(&self, has_event_source: bool, native: bool, fetch: bool) -> Transport {
+        if fetch && !self.transport_set && (!has_event_source || !native) {
             Transport::Fetch
         } else {
             self.transport
@@ -752,6 +763,22 @@ impl Options {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_build_with_fetch_alone_defaults_to_fetch() {
+        // What broke (a review): with `default-features = false, features = ["fetch"]`,
+        // `EventSource::new(url)` in a page asked for the native transport, which is not
+        // compiled in, and failed with advice to enable it.
+        let default = Options::new();
+        assert_eq!(default.transport_in(true, false, true), Transport::Fetch);
+        assert_eq!(default.transport_in(true, true, true), Transport::Native);
+        assert_eq!(default.transport_in(false, true, true), Transport::Fetch);
+        // Native alone: native, even where there is no EventSource (it then says so).
+        assert_eq!(default.transport_in(false, true, false), Transport::Native);
+        // A transport chosen is kept, compiled in or not (its error names the feature).
+        let native = Options::new().transport(Transport::Native);
+        assert_eq!(native.transport_in(true, false, true), Transport::Native);
+    }
 
     #[test]
     fn sharing_asked_for_in_a_build_without_it_is_an_error() {
