@@ -29,6 +29,13 @@ use std::task::{Context, Poll};
 /// method, headers and body. An invalid URL or options yield one
 /// [`RequestError::Closed`] with [`CloseReason::InvalidRequest`].
 ///
+/// Failures before the answer (a network error, 5xx, 408, 429) are retried as the
+/// [reconnect policy](Options::reconnect_policy) says, and each retry **sends the
+/// request again**. The default policy sets no limit, as for a feed: against a server
+/// that keeps failing, the stream waits and sends again for as long as it lives. Bound
+/// it (`ReconnectPolicy::new().max_attempts(2)`, as the OpenAI and Anthropic SDKs do),
+/// or turn it off with `max_attempts(0)`.
+///
 /// ```no_run
 /// use futures::StreamExt;
 /// use serde::Deserialize;
