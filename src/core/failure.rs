@@ -207,7 +207,15 @@ impl fmt::Display for Failure {
                 "nothing arrived for {} ms (heartbeat timeout)",
                 millis(*after)
             ),
-            Failure::HttpStatus { status, .. } => write!(f, "the server answered HTTP {status}"),
+            Failure::HttpStatus {
+                status,
+                status_text,
+                body,
+                ..
+            } => {
+                answered(f, *status, status_text)?;
+                said(f, body.as_deref())
+            }
             // (Native learns the type from the browser, which may not tell it.)
             Failure::ContentType { content_type } if content_type.is_empty() => write!(
                 f,
@@ -222,6 +230,23 @@ impl fmt::Display for Failure {
             Failure::Requested => write!(f, "a reconnect was requested"),
             Failure::PageHidden => write!(f, "the page is hidden"),
         }
+    }
+}
+
+/// "the server answered HTTP 404 Not Found" (HTTP/2 has no reason phrase, and native
+/// learns only the status).
+pub(crate) fn answered(f: &mut fmt::Formatter<'_>, status: u16, text: &str) -> fmt::Result {
+    let space = if text.is_empty() { "" } else { " " };
+    write!(f, "the server answered HTTP {status}{space}{text}")
+}
+
+/// "; it said: …", the start of an error answer's body, where there is one.
+pub(crate) fn said(f: &mut fmt::Formatter<'_>, body: Option<&str>) -> fmt::Result {
+    match body.map(str::trim) {
+        Some(body) if !body.is_empty() => {
+            write!(f, "; it said: {}", super::state::excerpt(body, 200))
+        }
+        _ => Ok(()),
     }
 }
 

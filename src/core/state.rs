@@ -250,19 +250,9 @@ impl fmt::Display for CloseReason {
                 status_text,
                 body,
             } => {
-                // (HTTP/2 has no reason phrase, and native learns only the status.)
-                let space = if status_text.is_empty() { "" } else { " " };
-                write!(
-                    f,
-                    "the server answered HTTP {status}{space}{status_text}; an event stream \
-                     needs 200"
-                )?;
-                match body.as_deref().map(str::trim) {
-                    Some(body) if !body.is_empty() => {
-                        write!(f, "; it said: {}", excerpt(body, 200))
-                    }
-                    _ => Ok(()),
-                }
+                super::failure::answered(f, *status, status_text)?;
+                write!(f, "; an event stream needs 200")?;
+                super::failure::said(f, body.as_deref())
             }
             // (Native learns the type from the browser, which may not tell it.)
             CloseReason::ContentType { content_type } if content_type.is_empty() => write!(
@@ -690,6 +680,27 @@ mod tests {
         assert!(
             interrupted.starts_with("the answer ended after 3 events before it was complete (it was cut, or reconnect() ended it)"),
             "{interrupted}"
+        );
+    }
+
+    #[test]
+    fn giving_up_on_an_error_answer_tells_what_it_said() {
+        // What broke (a review): a request whose policy gave up on a 429 (as
+        // `max_attempts(0)` does at once) said only "the server answered HTTP 429": the
+        // API's error body, which `CloseReason::HttpStatus` shows, was left out.
+        let gave_up = CloseReason::GaveUp {
+            attempts: 0,
+            cause: ReconnectCause::HttpStatus {
+                status: 429,
+                status_text: "Too Many Requests".into(),
+                retry_after: None,
+                body: Some(r#" {"error":{"message":"Rate limit reached"}} "#.into()),
+            },
+        }
+        .to_string();
+        assert!(
+            gave_up.starts_with(r#"gave up at the first failure (the server answered HTTP 429 Too Many Requests; it said: {"error":{"message":"Rate limit reached"}}); "#),
+            "{gave_up}"
         );
     }
 
