@@ -242,8 +242,9 @@ impl fmt::Display for CloseReason {
             CloseReason::Failed => write!(
                 f,
                 "the connection failed and will not be retried (CORS refused the answer, the \
-                 page stopped the request, or the browser refused the URL); the browser's \
-                 console says which: check the server's CORS headers for this page's origin"
+                 page stopped the request, the browser refused the URL, or a Rust policy's \
+                 retry_if refused to retry); the browser's console says which: check the \
+                 server's CORS headers for this page's origin"
             ),
             CloseReason::HttpStatus {
                 status,
@@ -630,6 +631,9 @@ mod tests {
                 .contains("the browser's console says which"),
             "{closed}"
         );
+        // What broke (a review): it blamed CORS alone where the app's own `retry_if` had
+        // refused to retry a lost connection or an ended stream.
+        assert!(closed.to_string().contains("retry_if refused"), "{closed}");
         let untold = CloseReason::ContentType {
             content_type: String::new(),
         }
