@@ -1140,6 +1140,15 @@ function checkOptions(options) {
     ].filter(Boolean);
     if (fetchOnly.length) invalid(`the fetch transport is needed for ${fetchOnly.join(', ')}: the browser's EventSource cannot do that`);
   }
+  // What a request's Headers refuses (fetch trims the whitespace around a value first).
+  for (const [name, value] of headers ? Object.entries(headers) : []) {
+    if (!/^[-!#$%&'*+.^_`|~0-9A-Za-z]+$/.test(name)) {
+      invalid(`the header name "${name}" is not an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only)`);
+    }
+    if (/[\r\n\0]|[^\0-\xff]/.test(value.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, ''))) {
+      invalid(`the value of the header "${name}" cannot be sent: it holds a line break, a NUL or a character beyond U+00FF (percent-encode it, or send it in the body)`);
+    }
+  }
   return !native;
 }
 

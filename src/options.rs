@@ -756,6 +756,32 @@ impl Options {
                 ));
             }
         }
+        // What a request's `Headers` refuses (else the source would close at its first
+        // attempt): a name that is not a token, a value with a line break or NUL, or a
+        // character beyond U+00FF (a header is bytes). The value is not shown: it may
+        // be a secret.
+        if cfg!(feature = "fetch") {
+            for (name, value) in &self.headers {
+                if name.is_empty() || !name.bytes().all(token) {
+                    return invalid(format!(
+                        "the header name \"{name}\" is not an HTTP header name (letters, \
+                         digits and !#$%&'*+-.^_`|~ only)"
+                    ));
+                }
+                // (Fetch trims the whitespace around a value first, line breaks too.)
+                let inner = value.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+                if inner
+                    .chars()
+                    .any(|c| matches!(c, '\0' | '\r' | '\n') || c > '\u{ff}')
+                {
+                    return invalid(format!(
+                        "the value of the header \"{name}\" cannot be sent: it holds a line \
+                         break, a NUL or a character beyond U+00FF (percent-encode it, or \
+                         send it in the body)"
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -778,6 +804,40 @@ mod tests {
         // A transport chosen is kept, compiled in or not (its error names the feature).
         let native = Options::new().transport(Transport::Native);
         assert_eq!(native.transport_in(true, false, true), Transport::Native);
+    }
+
+    #[cfg(feature = "fetch")]
+    #[test]
+    fn headers_a_request_cannot_carry_are_refused_at_once() {
+        // What broke (a review): a header name with a space, or a value with a line
+        // break, was taken, and the source closed at its first attempt instead.
+        let with = |name: &str, value: &str| {
+            Options::new()
+                .transport(Transport::Fetch)
+                .header(name, value)
+                .validate()
+        };
+        assert!(with("Authorization", "Bearer tok\u{e9}n").is_ok());
+        // As fetch takes it: the whitespace around a value trimmed.
+        assert!(with("Authorization", " Bearer token\r\n").is_ok());
+        match with("X Token", "v") {
+            Err(Error::InvalidOptions(message)) => {
+                assert!(
+                    message.contains("\"X Token\" is not an HTTP header name"),
+                    "{message}"
+                )
+            }
+            other => panic!("{:?}", other.err()),
+        }
+        for bad in ["secret\r\nX-Injected: 1", "secret\0", "secret \u{20ac}"] {
+            match with("X-Token", bad) {
+                Err(Error::InvalidOptions(message)) => {
+                    assert!(message.contains("\"X-Token\" cannot be sent"), "{message}");
+                    assert!(!message.contains("secret"), "the value shown: {message}");
+                }
+                other => panic!("{bad:?}: {:?}", other.err()),
+            }
+        }
     }
 
     #[test]

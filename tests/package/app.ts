@@ -104,6 +104,11 @@ const OPTIONS: unknown[] = [
   { transport: "fetch", method: "POST " },
   { transport: "fetch", method: "GET\u0000" },
   { method: "TRACE" },
+  // Regression (a review): headers a request's Headers refuses closed the source at its
+  // first attempt (the value is not shown: it may be a secret).
+  { transport: "fetch", headers: { "X Token": "v" } },
+  { transport: "fetch", headers: { "X-Token": "secret\r\nX-Injected: 1" } },
+  { transport: "fetch", headers: { "X-Token": "secret \u20ac" } },
   // An own `__proto__` key, as JSON.parse makes one: unknown like any other.
   JSON.parse('{"__proto__": 1, "transport": "fetch"}'),
   // Taken:
