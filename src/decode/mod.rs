@@ -89,22 +89,28 @@ pub struct DecodeError {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Each part cut short: serde's reason can quote the whole data (`invalid type:
+        // string "…"`), and a type or id can be as long as an event.
+        use crate::core::state::excerpt;
+        let (event_type, id) = (
+            excerpt(&self.event_type, 80),
+            excerpt(&self.last_event_id, 80),
+        );
+        let reason = excerpt(&self.reason, 300);
         if self.dropped {
             return write!(
                 f,
-                "the \"{}\" event (last id \"{}\") did not reach the handler for {}: {}",
-                self.event_type, self.last_event_id, self.target, self.reason
+                "the \"{event_type}\" event (last id \"{id}\") did not reach the handler for {}: \
+                 {reason}",
+                self.target
             );
         }
-        const SHOWN: usize = 80;
-        let shown = match self.data.char_indices().nth(SHOWN) {
-            Some((end, _)) => format!("{}…", &self.data[..end]),
-            None => self.data.clone(),
-        };
         write!(
             f,
-            "the \"{}\" event (last id \"{}\") is not valid JSON for {}: {}; its data was \"{}\"",
-            self.event_type, self.last_event_id, self.target, self.reason, shown
+            "the \"{event_type}\" event (last id \"{id}\") is not valid JSON for {}: {reason}; its \
+             data was \"{}\"",
+            self.target,
+            excerpt(&self.data, 80)
         )
     }
 }
@@ -343,6 +349,23 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("not valid JSON"), "{text}");
         assert!(text.contains("{not json"), "{text}");
+    }
+
+    #[test]
+    fn the_sentence_is_short_however_long_the_event() {
+        // What broke (a review): serde's reason quotes a string whole (`invalid type:
+        // string "…"`), and the id was shown whole: a 10 KB string, or a long id, made a
+        // sentence as long, to a log or the console with each event.
+        let long = format!("\"{}\"", "x".repeat(10_000));
+        let raw = RawEvent::new(
+            Event::new("chat", &long, &"7".repeat(10_000)),
+            "http://x".into(),
+        );
+        let err = raw.decode::<Chat>().expect_err("a string is no Chat");
+        assert!(err.reason.len() > 10_000, "{}", err.reason.len());
+        let text = err.to_string();
+        assert!(text.len() < 1_000, "{} bytes: {text}", text.len());
+        assert!(text.contains("invalid type: string"), "{text}");
     }
 
     #[test]
