@@ -1,9 +1,9 @@
 // Types of `wasm-eventsource/vue` (js/vue.js).
 import type { MaybeRefOrGetter, ShallowRef } from "vue";
 import type { ConnectionState, MessageMeta, TypedEventSourceOptions } from "./index.js";
-import type { EventSourceError } from "./shared.js";
+import type { EventListOptions, EventSourceError, EventSourceMessage } from "./shared.js";
 
-export type { ConnectionState, EventSourceError, MessageMeta, TypedEventSourceOptions };
+export type { ConnectionState, EventListOptions, EventSourceError, EventSourceMessage, MessageMeta, TypedEventSourceOptions };
 
 /** What `useEventSource` returns: read-only refs and the controls. */
 export interface UseEventSourceReturn<T> {
@@ -43,3 +43,31 @@ export function useEventSource<T = unknown>(
   type: MaybeRefOrGetter<string>,
   options?: MaybeRefOrGetter<TypedEventSourceOptions | undefined>,
 ): UseEventSourceReturn<T>;
+
+/** What `useEventSourceEvents` returns: read-only refs and the controls. */
+export interface UseEventSourceEventsReturn<T> {
+  /** The connection's state: `connecting` until it opens (and on the server). */
+  state: Readonly<ShallowRef<ConnectionState>>;
+  /** The last `keep` events of the type, oldest first (a new array for each event). */
+  events: Readonly<ShallowRef<readonly EventSourceMessage<T>[]>>;
+  /** The latest decode error of the type, or the failure that closed the connection. */
+  error: Readonly<ShallowRef<EventSourceError | null>>;
+  /** Closes the connection (for every user sharing it) until `reconnect()`. */
+  close(): void;
+  /** As `useEventSource`'s; a request sent again starts a new list. */
+  reconnect(): void;
+}
+
+/**
+ * The last `keep` events of `type` from `url` (oldest first), each `{ data, meta }`,
+ * since it connected: every event, also several that arrive together (a chunk, a
+ * replay after a reconnect), which a watcher of `useEventSource`'s `data` sees only the
+ * last of. Connects, shares and releases as `useEventSource` does. Throws a RangeError
+ * for a `keep` that is not a whole number of at least 1.
+ */
+export function useEventSourceEvents<T = unknown>(
+  url: MaybeRefOrGetter<string | URL | null | undefined>,
+  type: MaybeRefOrGetter<string>,
+  options?: MaybeRefOrGetter<TypedEventSourceOptions | undefined>,
+  list?: EventListOptions,
+): UseEventSourceEventsReturn<T>;

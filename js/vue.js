@@ -1,6 +1,7 @@
 // `wasm-eventsource/vue`: a Vue composable over TypedEventSource (Vue 3.3 or later, an
 // optional peer dependency). Thin: the connection, its states, reconnection, typed
-// decoding and errors are the core's; this keeps the latest value in refs.
+// decoding and errors are the core's; these keep the latest value (or the last `keep`
+// events) in refs.
 //
 // - `url` (and `options`) may be a value, a ref or a getter: a new URL, or options
 //   that differ by value, close the connection and open one for the new ones; the
@@ -13,22 +14,78 @@
 //   server looks like a browser (a test DOM): Vue's server renderer provides its context. A component
 //   that hydrates renders the same first, and shows the connection's state once
 //   mounted, so a component hydrated late (lazy hydration) matches the server's HTML.
-// - Call it in `setup()` or an `effectScope()`: the scope's end releases it.
+// - Call them in `setup()` or an `effectScope()`: the scope's end releases them.
 
 import { getCurrentInstance, getCurrentScope, inject, onMounted, onScopeDispose, shallowRef, ssrContextKey, toValue, watch } from 'vue';
 import { CONNECTING, NO_URL, acquire, canConnect, connectionKey } from './shared.js';
+
+/** Events `useEventSourceEvents` keeps unless told otherwise. */
+const DEFAULT_KEEP = 100;
 
 /**
  * The latest event of `type` from `url`, typed `T`: refs `{ state, data, meta, error }`
  * and `close()`, `reconnect()`.
  */
 export function useEventSource(url, type, options) {
+  const data = shallowRef(undefined);
+  const meta = shallowRef(undefined);
+  const { state, error, controls } = useConnection(url, type, options, {
+    start: (shared, eventType) => {
+      const latest = shared.latest(eventType);
+      data.value = latest?.data;
+      meta.value = latest?.meta;
+    },
+    clear: () => {
+      data.value = undefined;
+      meta.value = undefined;
+    },
+    event: (d, m) => {
+      data.value = d;
+      meta.value = m;
+    },
+  });
+  return { state, data, meta, error, ...controls };
+}
+
+/**
+ * The last `keep` (default 100) events of `type` from `url`, oldest first, each
+ * `{ data, meta }`: refs `{ state, events, error }` and `close()`, `reconnect()`. Every
+ * event is kept, also several that arrive together (a chunk, a replay), which a
+ * watcher of `useEventSource`'s `data` would see only the last of. Counts from the
+ * moment it connected (a new URL or options start a new list, and so does a request
+ * sent again by `reconnect()`: a new answer).
+ */
+export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP } = {}) {
+  if (!Number.isInteger(keep) || keep < 1) {
+    throw new RangeError(`useEventSourceEvents: \`keep\` must be a whole number of events, at least 1; got ${String(keep)}`);
+  }
+  const events = shallowRef([]);
+  const { state, error, controls } = useConnection(url, type, options, {
+    start: () => {
+      events.value = [];
+    },
+    clear: () => {
+      events.value = [];
+    },
+    event: (data, meta) => {
+      const list = events.value;
+      const next = list.length >= keep ? list.slice(list.length - keep + 1) : list.slice();
+      next.push({ data, meta });
+      events.value = next;
+    },
+  });
+  return { state, events, error, ...controls };
+}
+
+/** Holds the shared connection for `url` and `options` while the scope lives, keeps
+ *  `state` and `error` in refs, and hands `view` what it shows: `start(shared, type)`
+ *  on joining a connection, `clear()` when there is none or a new answer starts, and
+ *  `event(data, meta)` for each event of the type. */
+function useConnection(url, type, options, view) {
   // No URL (null or undefined): nothing opened until there is one (see `NO_URL`); the
   // same on the server, so a hydrating component renders what it rendered.
   const noUrl = () => toValue(url) == null;
   const state = shallowRef(noUrl() ? NO_URL : CONNECTING);
-  const data = shallowRef(undefined);
-  const meta = shallowRef(undefined);
   const error = shallowRef(null);
   let current = null;
   let stop = null;
@@ -49,16 +106,13 @@ export function useEventSource(url, type, options) {
   const instance = canConnect ? getCurrentInstance() : null;
   let hydrating = instance != null && !instance.isMounted && instance.vnode.el != null;
   const show = (shared, eventType) => {
-    const latest = shared.latest(eventType);
     state.value = shared.state;
-    data.value = latest?.data;
-    meta.value = latest?.meta;
+    view.start(shared, eventType);
     error.value = shared.failure;
   };
   const none = () => {
     state.value = NO_URL;
-    data.value = undefined;
-    meta.value = undefined;
+    view.clear();
     error.value = null;
   };
 
@@ -84,17 +138,14 @@ export function useEventSource(url, type, options) {
             if (!hydrating) state.value = s;
           },
           event: (d, m) => {
-            if (hydrating) return;
-            data.value = d;
-            meta.value = m;
+            if (!hydrating) view.event(d, m);
           },
           error: (e) => {
             if (!hydrating) error.value = e;
           },
           // A request sent again: its new answer starts over.
           reset: () => {
-            data.value = undefined;
-            meta.value = undefined;
+            view.clear();
             error.value = null;
           },
         });
@@ -116,10 +167,10 @@ export function useEventSource(url, type, options) {
 
   return {
     state,
-    data,
-    meta,
     error,
-    close: () => current?.close(),
-    reconnect: () => current?.reconnect(),
+    controls: {
+      close: () => current?.close(),
+      reconnect: () => current?.reconnect(),
+    },
   };
 }

@@ -61,24 +61,28 @@ if (base) {
         };
         const { createSSRApp, h } = await import('vue');
         const { renderToString } = await import('vue/server-renderer');
-        const { useEventSource } = await import('wasm-eventsource/vue');
+        const { useEventSource, useEventSourceEvents } = await import('wasm-eventsource/vue');
         const Feed = {
           setup() {
             const { state, data } = useEventSource('http://127.0.0.1:1/events', 'chat');
-            return () => h('p', state.value.kind + ' ' + String(data.value));
+            const { events } = useEventSourceEvents('http://127.0.0.1:1/events', 'chat', undefined, { keep: 5 });
+            return () => h('p', state.value.kind + ' ' + String(data.value) + ' ' + events.value.length);
           },
         };
+        let keepError = 'no error';
+        try { useEventSourceEvents('http://127.0.0.1:1/events', 'chat', undefined, { keep: 0 }); } catch (e) { keepError = e.name + ': ' + e.message; }
         const html = await renderToString(createSSRApp(Feed));
         // Where the wasm loads (a test DOM), a source opened meanwhile connects once it
         // is ready: give it the turns to.
         const { init } = await import('wasm-eventsource');
         if (globalThis.testDom) await init();
         for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 0));
-        console.log(JSON.stringify({ html, fetched }));
+        console.log(JSON.stringify({ html, fetched, keepError }));
       `], { cwd: app, encoding: 'utf8' });
-      const { html, fetched } = JSON.parse(out.trim().split('\n').pop());
-      if (html !== '<p>connecting undefined</p>') throw new Error(`rendered ${html}`);
+      const { html, fetched, keepError } = JSON.parse(out.trim().split('\n').pop());
+      if (html !== '<p>connecting undefined 0</p>') throw new Error(`rendered ${html}`);
       if (fetched.length) throw new Error(`fetched ${fetched}`);
+      if (!/^RangeError: .*`keep` must be a whole number of events, at least 1; got 0/.test(keepError)) throw new Error(`keep: 0 gave ${keepError}`);
       return html;
     });
   }
@@ -135,6 +139,24 @@ if (base) {
       const open = await server.open(channel);
       if (open !== 1) throw new Error(`${open} streams open after the events`);
       return `last id ${lastId}`;
+    });
+
+    // Regression (a review): Vue had no list of events, and a watcher of `data` sees
+    // only the last of several events that arrive together (a chunk, a replay).
+    await runner.check('useEventSourceEvents keeps every event of a chunk (the last `keep`), where a watcher of `data` sees the last', async () => {
+      await openApp();
+      await page.evaluate((url) => window.app.setBurst(url), `${base}/scenario/burst/5?event=chat&then=idle`);
+      try {
+        const shown = await waitUntil(page, 'the list of the last three', () => {
+          const items = [...document.querySelectorAll('#burst li')].map((li) => li.textContent);
+          return items.length === 3 && items;
+        });
+        if (JSON.stringify(shown) !== JSON.stringify(['3', '4', '5'])) throw new Error(`the list (keep: 3) shows ${JSON.stringify(shown)}`);
+        const watched = await waitUntil(page, 'the watcher of data', () => window.burstWatched);
+        return `list ${shown.join(',')}; a watcher of data saw ${watched}`;
+      } finally {
+        await page.evaluate(() => window.app.setBurst(null));
+      }
     });
 
     await runner.check('a server drop: the badge goes open → reconnecting → open, events go on', async () => {

@@ -1,7 +1,7 @@
 // A strict TypeScript consumer of both front-end entries, type-checked (never run) by
 // tests/e2e/react.test.mjs with `tsc --strict` against the packed package.
 import { useEventSource, useEventSourceEvents, type EventSourceError, type UseEventSourceResult } from "wasm-eventsource/react";
-import { useEventSource as useVueEventSource } from "wasm-eventsource/vue";
+import { useEventSource as useVueEventSource, useEventSourceEvents as useVueEventSourceEvents, type EventListOptions } from "wasm-eventsource/vue";
 import { computed, ref } from "vue";
 
 interface Chat {
@@ -46,5 +46,8 @@ export function vueSetup() {
   const { state, data, meta, error, close, reconnect } = useVueEventSource<Chat>(url, "chat", () => ({ transport: "fetch" as const }));
   const fromGetter = useVueEventSource<Chat>(() => `/events?channel=${channel.value}`, "chat");
   const text: string | undefined = data.value?.text;
-  return { state, text, meta, error, close, reconnect, other: fromGetter.state.value.kind, describe: () => describe(error.value) };
+  const list: EventListOptions = { keep: 10 };
+  const { events } = useVueEventSourceEvents<Chat>(url, "chat", undefined, list);
+  const texts: string[] = events.value.map((e) => `${e.meta.lastEventId}:${e.data.text}`);
+  return { state, text, texts, meta, error, close, reconnect, other: fromGetter.state.value.kind, describe: () => describe(error.value) };
 }
