@@ -298,10 +298,12 @@ class Shared {
       // A handler that moved it on (`reconnect()` from a sync watcher of `closed`)
       // had the newer state delivered to every watcher: this one is stale.
       if (this.state !== state) return;
-      handlers.state(state);
-      if (this.state !== state) return;
+      // The error first: a sync watcher of the state (Vue) reads the error that goes
+      // with it.
       if (failure) handlers.error(state);
       else if (recovered) handlers.error(null);
+      if (this.state !== state) return;
+      handlers.state(state);
     }
   }
 

@@ -30,18 +30,20 @@ export function useEventSource(url, type, options) {
   const data = shallowRef(undefined);
   const meta = shallowRef(undefined);
   const { state, error, controls } = useConnection(url, type, options, {
+    // The meta before the data: a sync watcher of `data` reads the meta that goes with
+    // it.
     start: (shared, eventType) => {
       const latest = shared.latest(eventType);
-      data.value = latest?.data;
       meta.value = latest?.meta;
+      data.value = latest?.data;
     },
     clear: () => {
-      data.value = undefined;
       meta.value = undefined;
+      data.value = undefined;
     },
     event: (d, m) => {
-      data.value = d;
       meta.value = m;
+      data.value = d;
     },
   });
   return { state, data, meta, error, ...controls };
@@ -105,15 +107,16 @@ function useConnection(url, type, options, view) {
   // has an element too: called from its hooks, there is no mount to wait for.)
   const instance = canConnect ? getCurrentInstance() : null;
   let hydrating = instance != null && !instance.isMounted && instance.vnode.el != null;
+  // The state last: a sync watcher of it reads the rest as it goes with it.
   const show = (shared, eventType) => {
-    state.value = shared.state;
-    view.start(shared, eventType);
     error.value = shared.failure;
+    view.start(shared, eventType);
+    state.value = shared.state;
   };
   const none = () => {
-    state.value = NO_URL;
-    view.clear();
     error.value = null;
+    view.clear();
+    state.value = NO_URL;
   };
 
   // Server rendering where the server looks like a browser (a test DOM such as jsdom,

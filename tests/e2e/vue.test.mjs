@@ -136,6 +136,10 @@ if (base) {
       await waitUntil(page, 'the third event', () => document.querySelector('#latest')?.textContent === '3:hello 3');
       const lastId = await page.textContent('#last-id');
       if (!lastId) throw new Error('no meta.lastEventId shown');
+      // Regression (a review): `data` was set before `meta`, so a sync watcher of `data`
+      // read the event before's meta.
+      const seen = await page.evaluate(() => window.dataMeta.at(-1));
+      if (JSON.stringify(seen) !== JSON.stringify([3, lastId])) throw new Error(`a sync watcher of data read ${JSON.stringify(seen)}, not [3, "${lastId}"]`);
       const open = await server.open(channel);
       if (open !== 1) throw new Error(`${open} streams open after the events`);
       return `last id ${lastId}`;
@@ -214,6 +218,10 @@ if (base) {
       }, before);
       const error = await page.textContent('#error');
       if (error !== '') throw new Error(`open again, error shows ${JSON.stringify(error)}`);
+      // Regression (a review): the state was set before the error, so a sync watcher of
+      // `closed` read `error` as null.
+      const atClose = await page.evaluate(() => window.errorAtClose);
+      if (atClose !== 'closed:http-status') throw new Error(`a sync watcher of the closed state read error ${atClose}`);
     });
 
     // Regression: the composable watched its URL with flush 'sync', so each value in
