@@ -90,6 +90,8 @@ function useConnection(url, type, options, view) {
   const state = shallowRef(noUrl() ? NO_URL : CONNECTING);
   const error = shallowRef(null);
   let current = null;
+  // The key `current` was acquired for.
+  let currentKey = null;
   let stop = null;
   // This composable, as the registry's owner (see js/shared.js `acquire`).
   const owner = {};
@@ -135,6 +137,7 @@ function useConnection(url, type, options, view) {
         }
         const shared = acquire(key, toValue(options), owner);
         current = shared;
+        currentKey = key;
         if (!hydrating) show(shared, eventType);
         stop = shared.watch(eventType, {
           state: (s) => {
@@ -173,7 +176,12 @@ function useConnection(url, type, options, view) {
     error,
     controls: {
       close: () => current?.close(),
-      reconnect: () => current?.reconnect(),
+      // A URL or options changed since the watcher last ran (it runs before the next
+      // render): it opens the new ones, fresh; the old connection is not asked again (in
+      // request mode, its request would go out once more).
+      reconnect: () => {
+        if (current && connectionKey(toValue(url), toValue(options)) === currentKey) current.reconnect();
+      },
     },
   };
 }

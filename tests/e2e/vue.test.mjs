@@ -224,6 +224,41 @@ if (base) {
       if (atClose !== 'closed:http-status') throw new Error(`a sync watcher of the closed state read error ${atClose}`);
     });
 
+    // Regression (a review): reconnect() called right after a change of the URL (before
+    // the watcher ran) reconnected the old connection, whose request went out again,
+    // before the watcher opened the new one.
+    await runner.check('reconnect() right after a URL change leaves the old connection alone; the new one opens', async () => {
+      await follow(channel);
+      // Each request the page's fetch makes, by URL.
+      await page.evaluate(() => {
+        window.fetched = [];
+        window.realFetch = window.fetch;
+        window.fetch = function (input, init) {
+          window.fetched.push(String(input?.url ?? input));
+          return window.realFetch.call(this, input, init);
+        };
+      });
+      try {
+        // A ref the URL getter reads, changed and reconnect() called in one task.
+        await page.evaluate(() => {
+          window.controls.setLocal('&changed=1');
+          window.controls.reconnect();
+        });
+        await waitUntil(page, 'a request for the new URL', () => window.fetched.some((url) => url.includes('&changed=1')));
+        await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
+        await server.until(`one stream on ${channel}`, () => server.open(channel), 1);
+        const fetched = await page.evaluate(() => window.fetched.map((url) => new URL(url).searchParams.get('changed') ?? 'old'));
+        if (JSON.stringify(fetched) !== JSON.stringify(['1'])) throw new Error(`requests after the change, by URL: ${JSON.stringify(fetched)}`);
+        return 'one request, for the new URL';
+      } finally {
+        await page.evaluate(() => {
+          window.fetch = window.realFetch;
+          window.controls.setLocal('');
+        });
+        await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
+      }
+    });
+
     // Regression: the composable watched its URL with flush 'sync', so each value in
     // between (props assigned one by one in an update) opened a connection, and its
     // request went out.
