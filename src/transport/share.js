@@ -173,8 +173,9 @@ export class ShareLink {
     this.heldChars = 0;
     this.join();
     this.probe = setInterval(() => this.check(), ShareLink.PROBE_MS);
-    // In a window only: a worker has no back/forward cache.
-    this.lifecycle = typeof window === 'object' && window !== null && ((e) => {
+    // In a window only: a worker has no back/forward cache. (A document too: some
+    // worker polyfills set `self.window = self`.)
+    this.lifecycle = typeof window === 'object' && window !== null && typeof document === 'object' && document !== null && ((e) => {
       // (`persisted` is false on a page that unloads, undefined on `freeze`/`resume`.)
       const leaving = e.type === 'pagehide' || e.type === 'freeze';
       if (this.left || e.persisted === false || leaving === this.away) return;
