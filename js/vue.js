@@ -10,7 +10,8 @@
 //   (js/shared.js; a closed one that every user left is not handed to a later user,
 //   one still held is shared, failure and all), and released in
 //   `onScopeDispose` (a component's unmount).
-// - On the server (SSR) it opens nothing and `state` stays `connecting`, also where the
+// - On the server (SSR) it opens nothing and `state` stays `connecting` (with no URL,
+//   `closed`, as on the client), also where the
 //   server looks like a browser (a test DOM): Vue's server renderer provides its context. A component
 //   that hydrates renders the same first, and shows the connection's state once
 //   mounted, so a component hydrated late (lazy hydration) matches the server's HTML.
