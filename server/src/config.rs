@@ -18,8 +18,10 @@ pub const DEFAULT_LOG_BUDGET: usize = 64 * 1024 * 1024;
 /// Default [`Config::max_requests`].
 pub const DEFAULT_MAX_REQUESTS: usize = 10_000;
 
-/// Default [`Config::max_connections`].
-pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// The connections held beyond [`Config::max_requests`] when
+/// [`Config::max_connections`] is not set: room for requests over their cap to reach it
+/// (and get its 503), and for idle keep-alive connections.
+pub const CONNECTIONS_OVER_REQUESTS: usize = 1024;
 
 /// Default [`Config::header_timeout`]: 10 seconds.
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -41,8 +43,9 @@ usage: wasm-eventsource-server [--port N] [--www DIR] [--pkg DIR] [--examples DI
   --log-budget BYTES      bytes of scenario request logs for all tokens together (default 67108864)
   --max-requests N        requests answered at once, an open stream counting until it ends
                           (default 10000); the next ones get a 503
-  --max-connections N     connections held at once (default 10000); the next ones wait until
-                          one closes. A connection that sends no request for 10 s is closed
+  --max-connections N     connections held at once (default: --max-requests + 1024); the next
+                          ones wait until one closes. A connection that sends no request for
+                          10 s is closed
   --redis URL             keep channels in Redis streams shared by every instance using the same
                           Redis, e.g. redis://127.0.0.1:6379/0 (env REDIS_URL; default: in memory)
   --flask-sse             also turn Flask-SSE's pub/sub messages into events (needs --redis)
@@ -80,8 +83,9 @@ pub struct Config {
     pub max_requests: usize,
     /// Most connections held at once (by [`crate::serve::serve`]), idle keep-alive ones
     /// included; the next ones wait in the operating system's queue until one closes.
-    /// At least 1. Defaults to [`DEFAULT_MAX_CONNECTIONS`].
-    pub max_connections: usize,
+    /// At least 1. `None` (the default): [`Config::max_requests`] and
+    /// [`CONNECTIONS_OVER_REQUESTS`] more (see [`Config::connection_cap`]).
+    pub max_connections: Option<usize>,
     /// How long a connection may take to send a request's head, from when it opens or
     /// its previous response ends; then it is closed (by [`crate::serve::serve`]). Not
     /// a command-line flag. Defaults to [`DEFAULT_HEADER_TIMEOUT`].
@@ -104,11 +108,21 @@ impl Default for Config {
             channel_budget: DEFAULT_CHANNEL_BUDGET,
             log_budget: DEFAULT_LOG_BUDGET,
             max_requests: DEFAULT_MAX_REQUESTS,
-            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections: None,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             redis: None,
             flask_sse: false,
         }
+    }
+}
+
+impl Config {
+    /// The most connections held at once: [`Config::max_connections`], or else
+    /// [`Config::max_requests`] and [`CONNECTIONS_OVER_REQUESTS`] more, so that a
+    /// request over the request cap still reaches it and gets its 503.
+    pub fn connection_cap(&self) -> usize {
+        self.max_connections
+            .unwrap_or_else(|| self.max_requests.saturating_add(CONNECTIONS_OVER_REQUESTS))
     }
 }
 
@@ -206,7 +220,7 @@ where
             "--log-budget" => config.log_budget = parse_bytes(&value, "--log-budget")?,
             "--max-requests" => config.max_requests = parse_count(&value, "--max-requests")?,
             "--max-connections" => {
-                config.max_connections = parse_count(&value, "--max-connections")?;
+                config.max_connections = Some(parse_count(&value, "--max-connections")?);
             }
             "--redis" => config.redis = Some(value),
             _ => {
@@ -311,12 +325,15 @@ mod tests {
         assert_eq!(
             serve(&["--max-connections", "3"], None)
                 .config
-                .max_connections,
+                .connection_cap(),
             3
         );
+        // Requests over their cap still reach it (and its 503) by default.
         assert_eq!(
-            serve(&[], None).config.max_connections,
-            DEFAULT_MAX_CONNECTIONS
+            serve(&["--max-requests", "5"], None)
+                .config
+                .connection_cap(),
+            5 + CONNECTIONS_OVER_REQUESTS
         );
         for bad in ["0", "x"] {
             assert!(parse(&["--max-requests", bad], None).is_err_and(|e| e.contains("at least 1")));

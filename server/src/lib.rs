@@ -62,8 +62,8 @@
 //! At most [`Config::max_requests`] requests (10,000 by default) are answered at once,
 //! each streaming response counting until its body ends; the next ones get a 503 with
 //! a JSON error. The binary ([`serve::serve`]) holds at most
-//! [`Config::max_connections`] connections at once (10,000 by default; the next wait
-//! until one closes) and closes one that sends no request head within
+//! [`Config::connection_cap`] connections at once (1,024 more than requests by default;
+//! the next wait until one closes) and closes one that sends no request head within
 //! [`Config::header_timeout`] (10 s) of opening or of its last response.
 //!
 //! Memory that requests can grow is bounded in bytes: the replay buffers of all

@@ -71,7 +71,7 @@ async fn main() -> ExitCode {
     let router = app(state.clone());
     let (max_connections, header_timeout) = {
         let config = state.config();
-        (config.max_connections, config.header_timeout)
+        (config.connection_cap(), config.header_timeout)
     };
     // Listened for before the address is printed: whoever reads that line may signal
     // at once, and a signal with no handler yet kills the process ungracefully.

@@ -1,7 +1,7 @@
 //! Serving the app on a TCP listener: HTTP/1.1 (what browsers speak to a cleartext
 //! server), with a deadline for each request's head and a cap on the connections held.
 //!
-//! [`axum::serve`] runs hyper with no timer, so a client that connects and sends
+//! [`axum::serve()`] runs hyper with no timer, so a client that connects and sends
 //! nothing, or leaves a keep-alive connection idle, holds its socket for good, and the
 //! request cap ([`crate::Config::max_requests`]) counts only requests whose head
 //! arrived: clients that open connections and send nothing could use up the process's
@@ -10,7 +10,7 @@
 //! - a connection must send a request's head within [`crate::Config::header_timeout`]
 //!   of opening, and of its previous response's end (an idle keep-alive connection),
 //!   or it is closed (a streaming response is not reading a head: it is never cut);
-//! - at most [`crate::Config::max_connections`] connections are held at once: the
+//! - at most [`crate::Config::connection_cap`] connections are held at once: the
 //!   next ones wait in the operating system's queue until one closes (they are not
 //!   accepted, so they hold no descriptor of this process).
 

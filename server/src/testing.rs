@@ -30,7 +30,7 @@ pub async fn serve_on_loopback(state: &crate::AppState) -> Result<String, String
     let router = crate::app(state.clone());
     let signal = state.shutdown_signal();
     let config = state.config();
-    let (max_connections, header_timeout) = (config.max_connections, config.header_timeout);
+    let (max_connections, header_timeout) = (config.connection_cap(), config.header_timeout);
     tokio::spawn(crate::serve::serve(
         listener,
         router,

@@ -349,7 +349,7 @@ async fn over_max_connections_the_next_connection_waits_until_one_closes() {
     let timeout = std::time::Duration::from_millis(500);
     let server = spawn_with(Config {
         ticker: None,
-        max_connections: 1,
+        max_connections: Some(1),
         header_timeout: timeout,
         ..Config::default()
     })
@@ -357,9 +357,13 @@ async fn over_max_connections_the_next_connection_waits_until_one_closes() {
     let started = std::time::Instant::now();
     // Holds the one connection until its head is late.
     let mut silent = connect(&server).await;
-    // In the system's queue, not accepted: answered only once the first one closes.
+    // In the system's queue, not accepted: answered only once the first one closes (and
+    // closed at once after its answer, so that the time read is the answer's).
     let mut waiting = connect(&server).await;
-    waiting.write_all(HEALTH).await.expect("request");
+    waiting
+        .write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request");
     let got = read_until_closed(&mut waiting).await;
     let answered = started.elapsed();
     let got = String::from_utf8_lossy(&got);
