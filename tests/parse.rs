@@ -1071,6 +1071,12 @@ fn zero_limit_drops_every_event_with_data() {
 
 /// A naive reading of the spec: decode all, strip one BOM, split lines, process.
 fn oracle(input: &[u8]) -> Outcome {
+    oracle_from(input, "")
+}
+
+/// [`oracle`] for a stream read after another whose last event ID was `last_id` (a
+/// reconnection: the ID carries over, nothing else does).
+fn oracle_from(input: &[u8], last_id: &str) -> Outcome {
     let text = String::from_utf8_lossy(input);
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
     let mut lines = Vec::new();
@@ -1088,8 +1094,9 @@ fn oracle(input: &[u8]) -> Outcome {
             c => line.push(c),
         }
     }
-    let (mut data, mut event_type, mut id_buffer) = (String::new(), String::new(), String::new());
-    let mut last_event_id = String::new();
+    let (mut data, mut event_type, mut id_buffer) =
+        (String::new(), String::new(), last_id.to_owned());
+    let mut last_event_id = last_id.to_owned();
     let mut retry = None;
     let mut items = Vec::new();
     for line in lines {
@@ -1243,6 +1250,52 @@ proptest! {
         let chunked = run_chunks(parser(None), chunks.iter().copied());
         prop_assert_eq!(chunked, oracle(&input));
     }
+
+    /// A stream cut anywhere, then a new one (a reconnection): the first's whole events,
+    /// then the second's as a stream of its own (its byte order mark stripped again, no
+    /// partial line or event of the first in it, no id of an event the cut discarded),
+    /// with the last event ID and the retry carried over.
+    #[test]
+    fn a_stream_cut_anywhere_then_a_new_one_reads_as_the_spec_says(
+        first in stream(),
+        cut in any::<prop::sample::Index>(),
+        second in stream(),
+        points in prop::collection::vec(any::<prop::sample::Index>(), 0..12),
+    ) {
+        let first = &first[..cut.index(first.len() + 1)];
+        let mut p = parser(None);
+        let mut items = Vec::new();
+        for chunk in split(first, &points) {
+            p.feed(chunk);
+            items.extend(drain(&mut p));
+        }
+        p.end_of_stream();
+        items.extend(drain(&mut p));
+        for chunk in split(&second, &points) {
+            p.feed(chunk);
+            items.extend(drain(&mut p));
+        }
+        let before = oracle(first);
+        let after = oracle_from(&second, &before.last_event_id);
+        let expected: Vec<Item> = before.items.into_iter().chain(after.items).collect();
+        prop_assert_eq!(items, expected);
+        prop_assert_eq!(p.last_event_id(), after.last_event_id.as_str());
+        prop_assert_eq!(p.retry(), after.retry.or(before.retry));
+    }
+}
+
+#[test]
+fn an_id_only_block_split_across_a_cr_lf_is_one_id_item() {
+    // The fetch transport asks for id items; a CR and its LF in two reads end one line.
+    let mut on = Parser::new();
+    on.set_id_items(true);
+    let mut items = Vec::new();
+    for chunk in [&b"id: 5\r"[..], b"\n\r", b"\n"] {
+        on.feed(chunk);
+        items.extend(drain(&mut on));
+    }
+    assert_eq!(items, [Item::Id("5".into())]);
+    assert_eq!(on.last_event_id(), "5");
 }
 
 #[test]
