@@ -624,7 +624,15 @@ impl Options {
     pub(crate) fn resuming_after(self, id: Option<String>) -> Self {
         let Some(id) = id else { return self };
         let with_id = self.clone().last_event_id(id);
-        if with_id.validate().is_ok() {
+        // Checked on the transport the source will use (an unset one is fetch in a build
+        // without native).
+        let has_event_source = crate::transport::dom::has_event_source();
+        if with_id
+            .clone()
+            .for_context(has_event_source)
+            .validate()
+            .is_ok()
+        {
             with_id
         } else {
             self
