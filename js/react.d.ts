@@ -1,8 +1,8 @@
 // Types of `wasm-eventsource/react` (js/react.js).
 import type { ConnectionState, MessageMeta, TypedEventSourceOptions } from "./index.js";
-import type { EventListOptions, EventSourceError, EventSourceMessage } from "./shared.js";
+import type { EventSourceError, EventSourceMessage } from "./shared.js";
 
-export type { ConnectionState, EventListOptions, EventSourceError, EventSourceMessage, MessageMeta, TypedEventSourceOptions };
+export type { ConnectionState, EventSourceError, EventSourceMessage, MessageMeta, TypedEventSourceOptions };
 
 /** The controls every hook returns. Both act on the connection the hook shares. */
 export interface EventSourceControls {
@@ -35,6 +35,11 @@ export interface UseEventSourceEventsResult<T> extends EventSourceControls {
   error: EventSourceError | null;
 }
 
+/** The list's options. */
+export interface EventListOptions {
+  /** How many events to keep, the oldest dropped first. A whole number, at least 1. Default 100. */
+  keep?: number | undefined;
+}
 
 /**
  * The latest event of `type` from `url`, its data typed `T` (nothing checks the shape

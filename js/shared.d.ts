@@ -15,9 +15,3 @@ export interface EventSourceMessage<T> {
   data: T;
   meta: MessageMeta;
 }
-
-/** The list's options (`useEventSourceEvents`). */
-export interface EventListOptions {
-  /** How many events to keep, the oldest dropped first. A whole number, at least 1. Default 100. */
-  keep?: number | undefined;
-}

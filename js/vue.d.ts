@@ -1,9 +1,9 @@
 // Types of `wasm-eventsource/vue` (js/vue.js).
-import type { MaybeRefOrGetter, ShallowRef } from "vue";
+import type { MaybeRefOrGetter, Ref, ShallowRef } from "vue";
 import type { ConnectionState, MessageMeta, TypedEventSourceOptions } from "./index.js";
-import type { EventListOptions, EventSourceError, EventSourceMessage } from "./shared.js";
+import type { EventSourceError, EventSourceMessage } from "./shared.js";
 
-export type { ConnectionState, EventListOptions, EventSourceError, EventSourceMessage, MessageMeta, TypedEventSourceOptions };
+export type { ConnectionState, EventSourceError, EventSourceMessage, MessageMeta, TypedEventSourceOptions };
 
 /** What `useEventSource` returns: read-only refs and the controls. */
 export interface UseEventSourceReturn<T> {
@@ -20,7 +20,9 @@ export interface UseEventSourceReturn<T> {
   /** In request mode: closes the answer (also while it streams) and sends the request
    *  again, fresh; what the hook shows of the old answer goes, the new one starts over.
    *  Otherwise: drops the connection (or cuts a backoff short) and connects now; a
-   *  closed feed is opened again, after its last event id. */
+   *  closed feed is opened again, after its last event id. Called after a change of
+   *  the URL or options that the composable has not acted on yet (it does before the
+   *  next render), it leaves the old connection: the new one is opened fresh. */
   reconnect(): void;
 }
 
@@ -44,12 +46,19 @@ export function useEventSource<T = unknown>(
   options?: MaybeRefOrGetter<TypedEventSourceOptions | undefined>,
 ): UseEventSourceReturn<T>;
 
+/** The list's options (`useEventSourceEvents`). */
+export interface EventListOptions {
+  /** How many events to keep, the oldest dropped first: a whole number, at least 1
+   *  (default 100), or a ref or getter of one, which the list follows. */
+  keep?: MaybeRefOrGetter<number> | undefined;
+}
+
 /** What `useEventSourceEvents` returns: read-only refs and the controls. */
 export interface UseEventSourceEventsReturn<T> {
   /** The connection's state: `connecting` until it opens (and on the server). */
   state: Readonly<ShallowRef<ConnectionState>>;
   /** The last `keep` events of the type, oldest first (a new array for each event). */
-  events: Readonly<ShallowRef<readonly EventSourceMessage<T>[]>>;
+  events: Readonly<Ref<readonly EventSourceMessage<T>[]>>;
   /** The latest decode error of the type, or the failure that closed the connection. */
   error: Readonly<ShallowRef<EventSourceError | null>>;
   /** Closes the connection (for every user sharing it) until `reconnect()`. */

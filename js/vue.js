@@ -17,7 +17,7 @@
 //   mounted, so a component hydrated late (lazy hydration) matches the server's HTML.
 // - Call them in `setup()` or an `effectScope()`: the scope's end releases them.
 
-import { getCurrentInstance, getCurrentScope, inject, onMounted, onScopeDispose, shallowRef, ssrContextKey, toValue, watch } from 'vue';
+import { computed, getCurrentInstance, getCurrentScope, inject, onMounted, onScopeDispose, shallowRef, ssrContextKey, toValue, watch } from 'vue';
 import { CONNECTING, NO_URL, acquire, canConnect, connectionKey } from './shared.js';
 
 /** Events `useEventSourceEvents` keeps unless told otherwise. */
@@ -59,23 +59,39 @@ export function useEventSource(url, type, options) {
  * sent again by `reconnect()`: a new answer).
  */
 export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP } = {}) {
-  if (!Number.isInteger(keep) || keep < 1) {
-    throw new RangeError(`useEventSourceEvents: \`keep\` must be a whole number of events, at least 1; got ${String(keep)}`);
-  }
-  const events = shallowRef([]);
+  // `keep` may be a value, a ref or a getter: the list shows the last `keep` as it is.
+  const keepNow = () => {
+    const n = toValue(keep);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(`useEventSourceEvents: \`keep\` must be a whole number of events, at least 1; got ${String(n)}`);
+    }
+    return n;
+  };
+  let kept = keepNow();
+  const stored = shallowRef([]);
   const { state, error, controls } = useConnection(url, type, options, {
     start: () => {
-      events.value = [];
+      stored.value = [];
     },
     clear: () => {
-      events.value = [];
+      stored.value = [];
     },
     event: (data, meta) => {
-      const list = events.value;
-      const next = list.length >= keep ? list.slice(list.length - keep + 1) : list.slice();
+      // (A `keep` made invalid since: the last good one, not a throw into the source.)
+      const n = toValue(keep);
+      if (Number.isInteger(n) && n >= 1) kept = n;
+      const list = stored.value;
+      const next = list.length >= kept ? list.slice(list.length - kept + 1) : list.slice();
       next.push({ data, meta });
-      events.value = next;
+      stored.value = next;
     },
+  });
+  // A `keep` lowered shows the last ones at once (read where it is shown: an invalid
+  // one throws there, as at the call).
+  const events = computed(() => {
+    const n = keepNow();
+    const list = stored.value;
+    return list.length > n ? list.slice(list.length - n) : list;
   });
   return { state, events, error, ...controls };
 }
@@ -91,8 +107,10 @@ function useConnection(url, type, options, view) {
   const state = shallowRef(noUrl() ? NO_URL : CONNECTING);
   const error = shallowRef(null);
   let current = null;
-  // The key `current` was acquired for.
+  // The key `current` was acquired for, and whether the URL or options have changed
+  // from it since (before the watcher, which runs before the next render, acts on it).
   let currentKey = null;
+  let stale = false;
   let stop = null;
   // This composable, as the registry's owner (see js/shared.js `acquire`).
   const owner = {};
@@ -132,13 +150,14 @@ function useConnection(url, type, options, view) {
       [() => connectionKey(toValue(url), toValue(options)), () => String(toValue(type))],
       ([key, eventType]) => {
         leave();
+        currentKey = key;
+        stale = false;
         if (key === null) {
           if (!hydrating) none();
           return;
         }
         const shared = acquire(key, toValue(options), owner);
         current = shared;
-        currentKey = key;
         if (!hydrating) show(shared, eventType);
         stop = shared.watch(eventType, {
           state: (s) => {
@@ -162,6 +181,16 @@ function useConnection(url, type, options, view) {
       // (with 'sync', each value in between opened one, its request sent).
       { immediate: true },
     );
+    // Marks `current` stale as soon as the values change (only a tracked change: a key
+    // that moves without one, a relative URL after `pushState`, is not a change here),
+    // and fresh again if they come back before the watcher runs.
+    watch(
+      () => connectionKey(toValue(url), toValue(options)),
+      (key) => {
+        stale = key !== currentKey;
+      },
+      { flush: 'sync' },
+    );
     if (hydrating) {
       onMounted(() => {
         hydrating = false;
@@ -181,7 +210,7 @@ function useConnection(url, type, options, view) {
       // render): it opens the new ones, fresh; the old connection is not asked again (in
       // request mode, its request would go out once more).
       reconnect: () => {
-        if (current && connectionKey(toValue(url), toValue(options)) === currentKey) current.reconnect();
+        if (!stale) current?.reconnect();
       },
     },
   };

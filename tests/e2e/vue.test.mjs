@@ -157,7 +157,14 @@ if (base) {
         });
         if (JSON.stringify(shown) !== JSON.stringify(['3', '4', '5'])) throw new Error(`the list (keep: 3) shows ${JSON.stringify(shown)}`);
         const watched = await waitUntil(page, 'the watcher of data', () => window.burstWatched);
-        return `list ${shown.join(',')}; a watcher of data saw ${watched}`;
+        // Regression (a review): `keep` was read once; as a ref, the list follows it.
+        await page.evaluate(() => window.setBurstKeep(2));
+        const fewer = await waitUntil(page, 'the list of the last two', () => {
+          const items = [...document.querySelectorAll('#burst li')].map((li) => li.textContent);
+          return items.length === 2 && items;
+        });
+        if (JSON.stringify(fewer) !== JSON.stringify(['4', '5'])) throw new Error(`the list (keep: 2) shows ${JSON.stringify(fewer)}`);
+        return `list ${shown.join(',')}, then ${fewer.join(',')}; a watcher of data saw ${watched}`;
       } finally {
         await page.evaluate(() => window.app.setBurst(null));
       }
@@ -256,6 +263,31 @@ if (base) {
           window.controls.setLocal('');
         });
         await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
+      }
+    });
+
+    // Regression (a review of section 319): reconnect() compared the key of the values as
+    // they are with the one it held, so after a change Vue does not track (a value the
+    // options read, a relative URL after pushState) it did nothing, for good.
+    await runner.check('reconnect() after a change Vue does not track still reconnects', async () => {
+      await follow(channel);
+      const before = await page.evaluate(() => {
+        const length = window.stateLog.length;
+        window.feedHeartbeat = 60_000;
+        window.controls.reconnect();
+        return length;
+      });
+      try {
+        const log = await waitUntil(page, 'reconnecting, then open', (from) => {
+          const states = window.stateLog.slice(from);
+          const at = states.indexOf('reconnecting');
+          return at >= 0 && states.indexOf('open', at) > at && states;
+        }, before);
+        return log.join(' → ');
+      } finally {
+        await page.evaluate(() => {
+          window.feedHeartbeat = undefined;
+        });
       }
     });
 

@@ -46,7 +46,7 @@ export function vueSetup() {
   const { state, data, meta, error, close, reconnect } = useVueEventSource<Chat>(url, "chat", () => ({ transport: "fetch" as const }));
   const fromGetter = useVueEventSource<Chat>(() => `/events?channel=${channel.value}`, "chat");
   const text: string | undefined = data.value?.text;
-  const list: EventListOptions = { keep: 10 };
+  const list: EventListOptions = { keep: computed(() => (channel.value === "chat" ? 10 : 5)) };
   const { events } = useVueEventSourceEvents<Chat>(url, "chat", undefined, list);
   const texts: string[] = events.value.map((e) => `${e.meta.lastEventId}:${e.data.text}`);
   return { state, text, texts, meta, error, close, reconnect, other: fromGetter.state.value.kind, describe: () => describe(error.value) };
