@@ -443,6 +443,26 @@ async function apiChecks(browser, site) {
       same(got, ['chat 1', 'message 2', 'raw {"n":3}', 'chat 3'], 'calls');
     });
 
+    // Regression (a review): the `on` callbacks of an event were looked up after its
+    // `onRaw` ones ran (the drop-in's listeners and `on<type>` are fed through onRaw),
+    // so an `on()` that a listener added got the very event being delivered.
+    await runner.check(`${transport}: an on() callback added by a listener does not get the event being delivered`, async () => {
+      const got = await inPage(async ({ base, transport }) => {
+        if (transport === 'fetch') window.mockFetchOnce(['event: chat\ndata: {"n":1}\n\ndata: {"n":2}\n\nevent: chat\ndata: {"n":3}\n\n']);
+        const es = new TypedEventSource(`${base}/scenario/named`, { transport });
+        const calls = [];
+        es.addEventListener('chat', (e) => {
+          const { n } = JSON.parse(e.data);
+          calls.push(`listener ${n}`);
+          if (n === 1) es.on('chat', (data) => calls.push(`on ${data.n}`));
+        });
+        await until('the on() call of event 3', () => calls.includes('on 3'));
+        es.close();
+        return calls;
+      }, { base, transport });
+      same(got, ['listener 1', 'listener 3', 'on 3'], 'calls');
+    });
+
     // Regression (issue 16, item 8): on fetch, `lastEventId` read in a callback gave
     // the id of the chunk's last event.
     await runner.check(`${transport}: lastEventId read in a callback or listener is that event's id; after them, the last`, async () => {
@@ -548,6 +568,28 @@ async function apiChecks(browser, site) {
       return Object.entries(count).map(([key, n]) => `${key}:${n}`).sort().join(' ');
     }, { base });
     same(got, 'doneData:1 headers:1 lastEventId:1 resumeParam:1 transport:1', 'the reads of each option');
+  });
+
+  // Regression (a review): in the bare build, close() in a callback in the middle of a
+  // chunk left `lastEventId` at the chunk's last id (read after the dispatch), where no
+  // event after the one closed in was delivered: an app saving it to resume later lost
+  // them.
+  await runner.check('the bare build: after close() in the middle of a chunk, lastEventId is the last event delivered', async () => {
+    const got = await inPage(async ({ base }) => {
+      const bare = await import(new URL('/pkg-web/wasm_eventsource.js', location.origin).href);
+      await bare.default();
+      window.mockFetchOnce(['id: 1\ndata: 1\n\nid: 2\ndata: 2\n\nid: 3\ndata: 3\n\n']);
+      const es = new bare.TypedEventSource(`${base}/scenario/named`, { transport: 'fetch' });
+      const seen = [];
+      es.on('message', (data, meta) => {
+        seen.push(meta.lastEventId);
+        if (meta.lastEventId === '1') es.close();
+      });
+      await until('the first event', () => seen.length > 0);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return { seen, lastEventId: es.lastEventId };
+    }, { base });
+    same(got, { seen: ['1'], lastEventId: '1' }, 'delivered, and the id after');
   });
 
   // Regression (a review): the bare build took its URL as a string only: a `URL`

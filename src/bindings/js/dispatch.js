@@ -77,7 +77,7 @@ export class Dispatcher {
       if (this.closed) break;
       this.deliver(typeList ? typeList[i] : types, idList ? idList[i] : ids, dataList ? dataList[i] : datas, origin);
     }
-    this.current = null;
+    this.settle();
     return true;
   }
 
@@ -90,7 +90,13 @@ export class Dispatcher {
       this.current = id;
       this.decodeError(type, data, id, tooBig);
     }
-    this.current = null;
+    this.settle();
+  }
+
+  /** Between events: `lastEventId` is the source's again, unless a callback closed it
+   *  (then it stays the id of the last event delivered: the rest of a chunk is not). */
+  settle() {
+    if (!this.closed) this.current = null;
   }
 
   /** One event to the `onRaw` callbacks of its type, then, parsed, to the `on` ones: one
@@ -98,21 +104,24 @@ export class Dispatcher {
   deliver(type, id, data, origin) {
     if (this.closed) return;
     this.current = id;
+    // Whom the event is for, as its dispatch begins: a callback that one of them adds
+    // (a listener's `on()`, say) gets the next events, not this one (as DOM listeners).
     const raw = this.rawHandlers.get(type);
-    if (raw) call(this, this.rawHandlers, type, raw, data, { type, lastEventId: id, origin }, data);
     const callbacks = this.handlers.get(type);
+    const errors = this.decodeErrorHandlers.get(null);
+    if (raw) call(this, this.rawHandlers, type, raw, data, { type, lastEventId: id, origin }, data);
     if (!callbacks || this.closed) return;
     let value;
     try {
       value = JSON.parse(data);
     } catch (e) {
-      return this.decodeError(type, data, id, `the ${JSON.stringify(type)} event is not valid JSON: ${e.message}`);
+      return this.decodeError(type, data, id, `the ${JSON.stringify(type)} event is not valid JSON: ${e.message}`, errors);
     }
     call(this, this.handlers, type, callbacks, value, { type, lastEventId: id, origin }, data);
   }
 
-  decodeError(type, data, lastEventId, message) {
-    const handlers = this.decodeErrorHandlers.get(null);
+  /** A decode error to `handlers` (those registered now, unless given), or reported. */
+  decodeError(type, data, lastEventId, message, handlers = this.decodeErrorHandlers.get(null)) {
     if (!handlers) return report(new Error(message));
     call(this, this.decodeErrorHandlers, null, handlers, { type, data, lastEventId, message });
   }
