@@ -282,8 +282,9 @@ impl Events {
             self.deliver_chunk(&chunk, source);
             chunk.spans.clear();
         }
+        // (Closed meanwhile: its buffers go, as the close let go of the held chunk's.)
         let mut slot = self.chunk.borrow_mut();
-        if slot.spans.is_empty() {
+        if slot.spans.is_empty() && !source.state().is_closed() {
             *slot = chunk;
         }
     }

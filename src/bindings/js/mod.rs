@@ -124,7 +124,9 @@ impl TypedEventSource {
             source.on_state(move |state| {
                 if let (true, Some(events)) = (state.is_closed(), events.upgrade()) {
                     events.dispatcher.close();
-                    events.chunk.borrow_mut().spans.clear();
+                    // Its texts too (at their largest event's capacity, and a long id):
+                    // the bare build's object may be kept long after.
+                    *events.chunk.borrow_mut() = Default::default();
                 }
             })
         };
