@@ -463,6 +463,30 @@ async function apiChecks(browser, site) {
       same(got, ['listener 1', 'listener 3', 'on 3'], 'calls');
     });
 
+    // Regression (a review of the change above): a callback that a listener removed
+    // was still called for that event (the count of removals was taken after the
+    // listeners ran).
+    await runner.check(`${transport}: a listener that off()s an on() or onDecodeError callback: neither gets that event`, async () => {
+      const got = await inPage(async ({ base, transport }) => {
+        const es = new TypedEventSource(`${base}/scenario/bad-json`, { transport });
+        const calls = [];
+        const ids = {};
+        es.addEventListener('message', (e) => {
+          calls.push(`listener ${e.lastEventId}`);
+          if (e.lastEventId === '1') es.off(ids.on);
+          if (e.lastEventId === '2') es.off(ids.bad);
+        });
+        ids.on = es.on('message', (data, meta) => calls.push(`on ${meta.lastEventId}`));
+        es.on('message', (data, meta) => calls.push(`kept ${meta.lastEventId}`));
+        ids.bad = es.onDecodeError((err) => calls.push(`bad ${err.lastEventId}`));
+        es.onDecodeError((err) => calls.push(`other ${err.lastEventId}`));
+        await until('event 3', () => calls.includes('kept 3'));
+        es.close();
+        return calls;
+      }, { base, transport });
+      same(got, ['listener 1', 'kept 1', 'listener 2', 'other 2', 'listener 3', 'kept 3'], 'calls');
+    });
+
     // Regression (issue 16, item 8): on fetch, `lastEventId` read in a callback gave
     // the id of the chunk's last event.
     await runner.check(`${transport}: lastEventId read in a callback or listener is that event's id; after them, the last`, async () => {

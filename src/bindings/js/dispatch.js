@@ -106,24 +106,27 @@ export class Dispatcher {
     this.current = id;
     // Whom the event is for, as its dispatch begins: a callback that one of them adds
     // (a listener's `on()`, say) gets the next events, not this one (as DOM listeners).
+    // (And one that a raw callback removes is not called: `removals` from here.)
     const raw = this.rawHandlers.get(type);
     const callbacks = this.handlers.get(type);
-    const errors = this.decodeErrorHandlers.get(null);
+    const errors = this.decodeErrorHandlers.get(null) ?? null;
+    const removals = this.removals;
     if (raw) call(this, this.rawHandlers, type, raw, data, { type, lastEventId: id, origin }, data);
     if (!callbacks || this.closed) return;
     let value;
     try {
       value = JSON.parse(data);
     } catch (e) {
-      return this.decodeError(type, data, id, `the ${JSON.stringify(type)} event is not valid JSON: ${e.message}`, errors);
+      return this.decodeError(type, data, id, `the ${JSON.stringify(type)} event is not valid JSON: ${e.message}`, errors, removals);
     }
-    call(this, this.handlers, type, callbacks, value, { type, lastEventId: id, origin }, data);
+    call(this, this.handlers, type, callbacks, value, { type, lastEventId: id, origin }, data, removals);
   }
 
-  /** A decode error to `handlers` (those registered now, unless given), or reported. */
-  decodeError(type, data, lastEventId, message, handlers = this.decodeErrorHandlers.get(null)) {
+  /** A decode error to `handlers` (those registered now, unless given; null for none),
+   *  or reported; `removals` as `call` takes it. */
+  decodeError(type, data, lastEventId, message, handlers = this.decodeErrorHandlers.get(null), removals = this.removals) {
     if (!handlers) return report(new Error(message));
-    call(this, this.decodeErrorHandlers, null, handlers, { type, data, lastEventId, message });
+    call(this, this.decodeErrorHandlers, null, handlers, { type, data, lastEventId, message }, undefined, undefined, removals);
   }
 }
 
@@ -166,10 +169,9 @@ function sizeOf(data) {
 }
 
 /** Calls `callbacks`, the list of `type` in `lists` when the dispatch began, skipping
- *  those an earlier one removed (the package's own with the size of `data`, the
- *  event's text, third: see `SIZED`; measured only for them). */
-function call(dispatcher, lists, type, callbacks, value, meta, data) {
-  const removals = dispatcher.removals;
+ *  those removed since (the count of removals was `removals`; the package's own get the
+ *  size of `data`, the event's text, third: see `SIZED`; measured only for them). */
+function call(dispatcher, lists, type, callbacks, value, meta, data, removals = dispatcher.removals) {
   for (let i = 0; i < callbacks.length; i++) {
     if (dispatcher.closed) return;
     if (dispatcher.removals !== removals && !lists.get(type)?.ids.includes(callbacks.ids[i])) continue;
