@@ -17,7 +17,7 @@
 //   mounted, so a component hydrated late (lazy hydration) matches the server's HTML.
 // - Call them in `setup()` or an `effectScope()`: the scope's end releases them.
 
-import { computed, getCurrentInstance, getCurrentScope, inject, onMounted, onScopeDispose, shallowRef, ssrContextKey, toValue, watch } from 'vue';
+import { computed, getCurrentInstance, getCurrentScope, inject, onMounted, onScopeDispose, shallowRef, ssrContextKey, toValue, watch, watchEffect, watchSyncEffect } from 'vue';
 import { CONNECTING, NO_URL, acquire, canConnect, connectionKey } from './shared.js';
 
 /** Events `useEventSourceEvents` keeps unless told otherwise. */
@@ -61,7 +61,7 @@ export function useEventSource(url, type, options) {
 export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP } = {}) {
   // `keep` may be a value, a ref or a getter: the list shows the last `keep` as it is.
   const keepNow = () => {
-    const n = toValue(keep);
+    const n = toValue(keep) ?? DEFAULT_KEEP;
     if (!Number.isInteger(n) || n < 1) {
       throw new RangeError(`useEventSourceEvents: \`keep\` must be a whole number of events, at least 1; got ${String(n)}`);
     }
@@ -77,8 +77,12 @@ export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP }
       stored.value = [];
     },
     event: (data, meta) => {
-      // (A `keep` made invalid since: the last good one, not a throw into the source.)
-      const n = toValue(keep);
+      // (A `keep` made invalid since, or a getter that throws: the last good one, not a
+      // throw into the source, whose other users would miss the event.)
+      let n;
+      try {
+        n = toValue(keep) ?? DEFAULT_KEEP;
+      } catch {}
       if (Number.isInteger(n) && n >= 1) kept = n;
       const list = stored.value;
       const next = list.length >= kept ? list.slice(list.length - kept + 1) : list.slice();
@@ -183,14 +187,23 @@ function useConnection(url, type, options, view) {
     );
     // Marks `current` stale as soon as the values change (only a tracked change: a key
     // that moves without one, a relative URL after `pushState`, is not a change here),
-    // and fresh again if they come back before the watcher runs.
-    watch(
-      () => connectionKey(toValue(url), toValue(options)),
-      (key) => {
-        stale = key !== currentKey;
-      },
-      { flush: 'sync' },
-    );
+    // and fresh again if they come back before the watcher runs; and, after the watcher
+    // in each flush, as the values then are (the watcher may have had nothing to do).
+    // (A getter that throws on a value in between, a prop assigned before another, is
+    // stale here: the watcher reports it, if it still throws when it runs.)
+    const staleNow = () => {
+      try {
+        return connectionKey(toValue(url), toValue(options)) !== currentKey;
+      } catch {
+        return true;
+      }
+    };
+    watchSyncEffect(() => {
+      stale = staleNow();
+    });
+    watchEffect(() => {
+      stale = staleNow();
+    });
     if (hydrating) {
       onMounted(() => {
         hydrating = false;

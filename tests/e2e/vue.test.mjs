@@ -291,6 +291,31 @@ if (base) {
       }
     });
 
+    // Regression (a review of the change above): with a tracked change and back, and an
+    // untracked one and back, in one task, the held connection stayed marked stale (the
+    // watcher had nothing to do, so nothing marked it fresh): reconnect() did nothing.
+    await runner.check('reconnect() after changes that came back within a task still reconnects', async () => {
+      await follow(channel);
+      await page.evaluate(() => {
+        window.feedHeartbeat = 60_000;
+        window.controls.setLocal('&changed=1');
+        window.controls.setLocal('');
+        window.feedHeartbeat = undefined;
+      });
+      // (A task later: the watcher's flush has run.)
+      const before = await page.evaluate(() => new Promise((resolve) => setTimeout(() => {
+        const length = window.stateLog.length;
+        window.controls.reconnect();
+        resolve(length);
+      }, 0)));
+      const log = await waitUntil(page, 'reconnecting, then open', (from) => {
+        const states = window.stateLog.slice(from);
+        const at = states.indexOf('reconnecting');
+        return at >= 0 && states.indexOf('open', at) > at && states;
+      }, before);
+      return log.join(' → ');
+    });
+
     // Regression: the composable watched its URL with flush 'sync', so each value in
     // between (props assigned one by one in an update) opened a connection, and its
     // request went out.
