@@ -118,7 +118,9 @@ impl Store {
 /// ```
 pub struct UseEventSource<T: Send + Sync + 'static> {
     /// The connection state, as [`EventSource::on_state`] reports it.
-    /// `Connecting { attempt: 0 }` until the connection opens.
+    /// `Connecting { attempt: 0 }` until the connection opens; `Closed { reason:
+    /// InvalidRequest { .. } }` when the URL or options were refused (the
+    /// constructor's message).
     pub state: Signal<ConnectionState>,
     /// The latest event of the hook's type that decoded into `T`; `None` until one
     /// arrives. A new URL sets it back to `None` when the hook opens the new connection

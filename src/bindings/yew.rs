@@ -50,8 +50,10 @@ use serde::de::DeserializeOwned;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// The connection of [`use_event_source`]: the latest state, event and decode error as
-/// of this render, and the controls. Clones share the connection.
+/// The connection of [`use_event_source`]: the latest state, event and decode error,
+/// and the controls. Clones share the connection. A handle kept from an earlier render
+/// (in a callback, say) reads the current values; its equality compares the values
+/// of its render.
 ///
 /// ```no_run
 /// use wasm_eventsource::yew::{use_event_source, UseEventSourceHandle};
@@ -176,9 +178,11 @@ impl<T> UseEventSourceHandle<T> {
 }
 
 impl<T: Clone> UseEventSourceHandle<T> {
-    /// The connection state as of this render, as [`EventSource::on_state`] reports
-    /// it. `Connecting { attempt: 0 }` until the connection opens, and in the render
-    /// that brings a new URL (or event type, or options), before its connection opens.
+    /// The latest connection state, as [`EventSource::on_state`] reports it.
+    /// `Connecting { attempt: 0 }` until the connection opens, and in the render
+    /// that brings a new URL (or event type, or options), before its connection opens;
+    /// `Closed { reason: InvalidRequest { .. } }` when the URL or options were refused
+    /// (the constructor's message).
     pub fn state(&self) -> ConnectionState {
         if self.stale() {
             return ConnectionState::Connecting { attempt: 0 };
@@ -186,8 +190,8 @@ impl<T: Clone> UseEventSourceHandle<T> {
         (*self.state).clone()
     }
 
-    /// The latest event of the hook's type that decoded into `T`, as of this render;
-    /// `None` until one arrives. A new URL (or event type, or options) starts it over at
+    /// The latest event of the hook's type that decoded into `T`; `None` until one
+    /// arrives. A new URL (or event type, or options) starts it over at
     /// `None`, from the render that brings the change on (the state reads
     /// `Connecting { attempt: 0 }` there, as the new connection's does): nothing of the
     /// old connection shows under the new one. A reconnection to the same URL, by the
@@ -196,7 +200,9 @@ impl<T: Clone> UseEventSourceHandle<T> {
     /// new answer and starts it over at `None`.
     ///
     /// Yew batches renders: events that arrive in one browser task (a burst, a replay
-    /// after a reconnect) render once, with the last of them. Code that must see every
+    /// after a reconnect) render once, with the last of them, and so do events that
+    /// arrive while Yew's scheduler yields to the browser (it does after 16 ms of
+    /// rendering). Code that must see every
     /// event registers a handler on [`source`](Self::source) instead.
     pub fn message(&self) -> Option<Message<T>> {
         if self.stale() {
@@ -205,8 +211,7 @@ impl<T: Clone> UseEventSourceHandle<T> {
         (*self.message).clone()
     }
 
-    /// The latest payload that did not decode, as of this render; `None` until one
-    /// arrives. Like [`message`](Self::message), it starts over at `None` with a new
+    /// The latest payload that did not decode; `None` until one arrives. Like [`message`](Self::message), it starts over at `None` with a new
     /// URL, and with a new answer (`reconnect` in request mode).
     pub fn error(&self) -> Option<DecodeError> {
         if self.stale() {

@@ -207,7 +207,8 @@ pub enum CloseReason {
     /// The request could not be built, for example a header callback returned an
     /// invalid header name (fetch), or the browser refused to construct the
     /// EventSource (native); or the page's Content Security Policy blocks it (both,
-    /// as its violation report says; EventSource closes for good too).
+    /// as its violation report says; EventSource closes for good too). The hooks (and
+    /// the JS API's) also show it for a URL or options the constructor refused.
     InvalidRequest {
         /// What the browser said.
         message: String,
