@@ -49,6 +49,16 @@ pub struct EventSource {
     inner: Rc<Inner>,
 }
 
+/// Two handles are equal when they are the same connection (clones of one another):
+/// what a hook's effect can depend on to register its handlers once per connection.
+impl PartialEq for EventSource {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Eq for EventSource {}
+
 impl std::fmt::Debug for EventSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventSource")

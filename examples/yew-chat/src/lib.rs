@@ -36,20 +36,25 @@ const FEED_MAX: usize = 200;
 fn App() -> Html {
     let chat = use_event_source::<Chat>("/events?channel=chat", "chat");
 
-    // `message()` is the latest event, on every render until the next: keep each one
-    // once, the newest FEED_MAX. An id can come back (a server that restarted numbers
-    // from 1 again), so a message is new when it differs from the last kept, and the
-    // rows are keyed by a number of their own, never by id (nor by place: the oldest
-    // go).
-    let feed = use_mut_ref(Vec::<(u64, Message<Chat>)>::new);
-    if let Some(msg) = chat.message() {
-        let mut feed = feed.borrow_mut();
-        if feed.last().map(|(_, last)| last) != Some(&msg) {
-            let key = feed.last().map_or(0, |(n, _)| n + 1);
-            feed.push((key, msg));
-            let over = feed.len().saturating_sub(FEED_MAX);
-            feed.drain(..over);
-        }
+    // Every message, the newest FEED_MAX: from a handler on the hook's connection, not
+    // from `message()`, which is the latest at each render (Yew renders several events
+    // once when they come in one task, or while its scheduler yields). Registered once
+    // per connection (a reconnect after a close opens another). The rows are keyed by a
+    // number of their own, never by id (a server that restarted numbers from 1 again)
+    // nor by place (the oldest go).
+    let feed = use_reducer(Feed::default);
+    {
+        let feed = feed.dispatcher();
+        use_effect_with(chat.source(), move |source| {
+            let subscription = source.as_ref().map(|source| {
+                source.on::<Chat>("chat", move |res| {
+                    if let Ok(msg) = res {
+                        feed.dispatch(msg);
+                    }
+                })
+            });
+            move || drop(subscription)
+        });
     }
 
     let user = use_state(|| "yew".to_owned());
@@ -99,7 +104,7 @@ fn App() -> Html {
             <p id="state" class={classes!("badge", state.kind())}>{ badge(&state) }</p>
             <p id="decode-error">{ chat.error().map(|e| e.to_string()) }</p>
             <ul id="feed">
-                { for feed.borrow().iter().map(|(n, msg)| html! {
+                { for feed.rows.iter().map(|(n, msg)| html! {
                     <li key={*n}>
                         <b class="user">{ msg.data.user.clone() }</b>
                         { ": " }
@@ -115,6 +120,27 @@ fn App() -> Html {
             </form>
             <p id="publish-status">{ (*status).clone() }</p>
         </>
+    }
+}
+
+/// The feed's rows, each under a number of its own, the newest [`FEED_MAX`].
+#[derive(Clone, Default)]
+struct Feed {
+    rows: std::collections::VecDeque<(u64, Message<Chat>)>,
+    next: u64,
+}
+
+impl Reducible for Feed {
+    type Action = Message<Chat>;
+
+    fn reduce(self: std::rc::Rc<Self>, msg: Message<Chat>) -> std::rc::Rc<Self> {
+        let mut feed = std::rc::Rc::unwrap_or_clone(self);
+        feed.rows.push_back((feed.next, msg));
+        feed.next += 1;
+        if feed.rows.len() > FEED_MAX {
+            feed.rows.pop_front();
+        }
+        std::rc::Rc::new(feed)
     }
 }
 
