@@ -225,7 +225,10 @@ impl<T: Clone> UseEventSourceHandle<T> {
     /// with [`EventSource::on`] (keep the [`Subscription`](crate::Subscription)). The
     /// handler belongs to this connection: a new URL,
     /// [`reconnect`](Self::reconnect) after a close, or any `reconnect` in request
-    /// mode, opens another.
+    /// mode, opens another. The hook opens it in its effect, so read it in an effect
+    /// that runs after every render (`use_effect`, after the hook's call): that runs
+    /// right after the hook's, before any event of the new connection, and handles
+    /// compare equal when they are the same connection (`examples/yew-chat` does so).
     pub fn source(&self) -> Option<EventSource> {
         self.source.borrow().clone()
     }

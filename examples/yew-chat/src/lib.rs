@@ -7,11 +7,14 @@
 //! nodes.
 
 use serde::Deserialize;
+use std::collections::VecDeque;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_eventsource::yew::use_event_source;
-use wasm_eventsource::{ConnectionState, Message};
+
+use wasm_eventsource::{ConnectionState, EventSource, Message, Subscription};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -39,22 +42,32 @@ fn App() -> Html {
     // Every message, the newest FEED_MAX: from a handler on the hook's connection, not
     // from `message()`, which is the latest at each render (Yew renders several events
     // once when they come in one task, or while its scheduler yields). Registered once
-    // per connection (a reconnect after a close opens another). The rows are keyed by a
-    // number of their own, never by id (a server that restarted numbers from 1 again)
-    // nor by place (the oldest go).
+    // per connection, by an effect that runs after every render right after the hook's
+    // own (which opens the connection, and another on a reconnect after a close), so
+    // that no event comes before it. The rows are keyed by a number of their own, never
+    // by id (a server that restarted numbers from 1 again) nor by place (the oldest go).
     let feed = use_reducer(Feed::default);
+    let held = use_mut_ref(|| None::<(EventSource, Subscription)>);
     {
-        let feed = feed.dispatcher();
-        use_effect_with(chat.source(), move |source| {
-            let subscription = source.as_ref().map(|source| {
-                source.on::<Chat>("chat", move |res| {
-                    if let Ok(msg) = res {
-                        feed.dispatch(msg);
-                    }
-                })
-            });
-            move || drop(subscription)
+        let (chat, held, feed) = (chat.clone(), held.clone(), feed.dispatcher());
+        use_effect(move || {
+            let live = chat.source();
+            let mut held = held.borrow_mut();
+            if held.as_ref().map(|(source, _)| source) != live.as_ref() {
+                *held = live.map(|source| {
+                    let subscription = source.on::<Chat>("chat", move |res| {
+                        if let Ok(msg) = res {
+                            feed.dispatch(Rc::new(msg));
+                        }
+                    });
+                    (source, subscription)
+                });
+            }
         });
+    }
+    {
+        let held = held.clone();
+        use_effect_with((), move |_| move || drop(held.borrow_mut().take()));
     }
 
     let user = use_state(|| "yew".to_owned());
@@ -123,24 +136,25 @@ fn App() -> Html {
     }
 }
 
-/// The feed's rows, each under a number of its own, the newest [`FEED_MAX`].
+/// The feed's rows, each under a number of its own, the newest [`FEED_MAX`] (shared:
+/// a new state copies only the pointers).
 #[derive(Clone, Default)]
 struct Feed {
-    rows: std::collections::VecDeque<(u64, Message<Chat>)>,
+    rows: VecDeque<(u64, Rc<Message<Chat>>)>,
     next: u64,
 }
 
 impl Reducible for Feed {
-    type Action = Message<Chat>;
+    type Action = Rc<Message<Chat>>;
 
-    fn reduce(self: std::rc::Rc<Self>, msg: Message<Chat>) -> std::rc::Rc<Self> {
-        let mut feed = std::rc::Rc::unwrap_or_clone(self);
+    fn reduce(self: Rc<Self>, msg: Rc<Message<Chat>>) -> Rc<Self> {
+        let mut feed = Rc::unwrap_or_clone(self);
         feed.rows.push_back((feed.next, msg));
         feed.next += 1;
         if feed.rows.len() > FEED_MAX {
             feed.rows.pop_front();
         }
-        std::rc::Rc::new(feed)
+        Rc::new(feed)
     }
 }
 
