@@ -23,6 +23,9 @@ import { CONNECTING, NO_URL, acquire, canConnect, connectionKey } from './shared
 /** Events `useEventSourceEvents` keeps unless told otherwise. */
 const DEFAULT_KEEP = 100;
 
+/** `keep` as given, or the default for undefined (null is refused, as React's). */
+const orDefault = (keep) => (keep === undefined ? DEFAULT_KEEP : keep);
+
 /**
  * The latest event of `type` from `url`, typed `T`: refs `{ state, data, meta, error }`
  * and `close()`, `reconnect()`.
@@ -61,7 +64,7 @@ export function useEventSource(url, type, options) {
 export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP } = {}) {
   // `keep` may be a value, a ref or a getter: the list shows the last `keep` as it is.
   const keepNow = () => {
-    const n = toValue(keep) ?? DEFAULT_KEEP;
+    const n = orDefault(toValue(keep));
     if (!Number.isInteger(n) || n < 1) {
       throw new RangeError(`useEventSourceEvents: \`keep\` must be a whole number of events, at least 1; got ${String(n)}`);
     }
@@ -81,7 +84,7 @@ export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP }
       // throw into the source, whose other users would miss the event.)
       let n;
       try {
-        n = toValue(keep) ?? DEFAULT_KEEP;
+        n = orDefault(toValue(keep));
       } catch {}
       if (Number.isInteger(n) && n >= 1) kept = n;
       const list = stored.value;
