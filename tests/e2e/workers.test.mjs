@@ -181,6 +181,47 @@ if (base) {
       });
     });
 
+    // What it guards: the poll of `navigator.onLine` during a backoff (a timer each
+    // second, in a worker) is for sources that asked to wait for the network; one
+    // without `reconnectOnOnline` waits its backoff out with no timer but its own.
+    await runner.check('fetch in a worker without reconnectOnOnline: a backoff reads navigator.onLine no more (one with it, every second)', async () => {
+      const page = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(page);
+        await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('unused')}`);
+        await waitUntil(page, 'the app', () => typeof window.startOffline === 'function');
+        const retry = { baseMs: 60_000, maxMs: 60_000, jitter: false };
+        const channels = { quiet: unique('no-poll'), polling: unique('poll') };
+        for (const [name, channel] of Object.entries(channels)) {
+          const options = { retry, reconnectOnOnline: name === 'polling' };
+          await page.evaluate(([n, u, o]) => window.startOffline('fetch', { name: n, online: true, url: u, options: o }), [name, `${base}/events?channel=${channel}`, options]);
+        }
+        for (const [name, channel] of Object.entries(channels)) {
+          await waitUntil(page, `the ${name} source to open`, (n) => window.offline[n]?.states.includes('open'), name);
+          // The loss, then a 503: the retry after it waits a minute of backoff.
+          await server.fail(channel, 503);
+          await server.drop(channel);
+        }
+        for (const name of Object.keys(channels)) {
+          await waitUntil(page, `the ${name} source's backoff`, (n) => window.offline[n].states.join().endsWith('open,reconnecting,connecting,reconnecting'), name);
+        }
+        // A poll of the one that asked, then three more: a second each.
+        const first = await page.evaluate(() => window.offline.polling.reads);
+        await waitUntil(page, 'a poll', (from) => window.offline.polling.reads > from, first);
+        const quiet = await page.evaluate(() => window.offline.quiet.reads);
+        const polls = await page.evaluate(() => window.offline.polling.reads);
+        await waitUntil(page, 'three more polls', (from) => window.offline.polling.reads >= from + 3, polls);
+        const after = await page.evaluate(() => window.offline.quiet.reads);
+        if (after !== quiet) throw new Error(`the source without reconnectOnOnline read navigator.onLine ${after - quiet} more time(s) during its backoff`);
+        for (const name of Object.keys(channels)) await page.evaluate((n) => window.offline[n].send('close'), name);
+        const unexpected = pageErrors.unexpected();
+        if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
+        return `${quiet} reads before the backoff, none during it; the other polled`;
+      } finally {
+        await page.close();
+      }
+    });
+
     await runner.check('before the wasm is ready: a source registers, removes, listens, rejects a bad option, closes', async () => {
       const token = unique('early');
       const early = await browser.newPage();

@@ -56,7 +56,8 @@ navigator.serviceWorker
 // `online`, `offline` or `close`.
 window.offline = {};
 window.startOffline = (transport, start = {}) => {
-  const seen = (window.offline[transport] = { states: [], reads: 0, readOffline: 0, online: Boolean(start.online) });
+  // (Under `start.name` instead of the transport, for two of one transport.)
+  const seen = (window.offline[start.name ?? transport] = { states: [], reads: 0, readOffline: 0, online: Boolean(start.online) });
   const worker = new Worker(new URL('./offline.js', import.meta.url), { type: 'module' });
   worker.addEventListener('message', (e) => {
     if (e.data.kind === 'read') {

@@ -1,7 +1,7 @@
 // A dedicated module worker whose `navigator.onLine` the test turns off and back on,
 // as Chromium does it in a worker: the flag changes, and no `online` event fires. It
 // starts offline (or online, with `online: true` in `open`); `open` opens a source with
-// `reconnectOnOnline` (the transport and any other options given), `offline` takes the network away, `online`
+// `reconnectOnOnline` unless the options say otherwise (the transport and any other options given), `offline` takes the network away, `online`
 // brings it back (each acknowledged as `set`), `close` closes the source. Each read of
 // the flag is posted (`reads`, with what it returned), and each state of the source.
 import { TypedEventSource } from 'wasm-eventsource';
@@ -21,7 +21,7 @@ self.addEventListener('message', (e) => {
   const { kind, url, transport, online, options } = e.data;
   if (kind === 'open') {
     if (online) offline = false;
-    es = new TypedEventSource(url, { ...options, transport, reconnectOnOnline: true });
+    es = new TypedEventSource(url, { reconnectOnOnline: true, ...options, transport });
     es.onState((state) => self.postMessage({ kind: 'state', state: state.kind }));
   } else if (kind === 'online' || kind === 'offline') {
     offline = kind === 'offline';
