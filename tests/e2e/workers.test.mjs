@@ -181,6 +181,29 @@ if (base) {
       });
     });
 
+    // Regression (a review): sharing took any global `window` for a page and listened on
+    // `document`, which a worker has not: with a polyfill's `self.window = self`, the
+    // source threw as it was made.
+    await runner.check('sharing in a worker whose polyfill sets self.window opens', async () => {
+      const page = await browser.newPage();
+      try {
+        const pageErrors = watchPageErrors(page);
+        await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('unused')}`);
+        await waitUntil(page, 'the app', () => typeof window.startOffline === 'function');
+        const channel = unique('polyfill');
+        await page.evaluate((u) => window.startOffline('fetch', { name: 'polyfill', online: true, url: u, options: { share: true }, windowPolyfill: true }), `${base}/events?channel=${channel}`);
+        await waitUntil(page, 'the shared source to open, or a failure', () => window.offline.polyfill.states.includes('open') || window.failures.length > 0);
+        const failed = await page.evaluate(() => window.failures);
+        if (failed.length) throw new Error(failed.join('\n'));
+        await page.evaluate(() => window.offline.polyfill.send('close'));
+        const unexpected = pageErrors.unexpected();
+        if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
+        return 'open, no failure';
+      } finally {
+        await page.close();
+      }
+    });
+
     // What it guards: the poll of `navigator.onLine` during a backoff (a timer each
     // second, in a worker) is for sources that asked to wait for the network; one
     // without `reconnectOnOnline` waits its backoff out with no timer but its own.

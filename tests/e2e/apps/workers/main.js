@@ -68,7 +68,7 @@ window.startOffline = (transport, start = {}) => {
     else seen.states.push(e.data.state);
   });
   worker.addEventListener('error', (e) => window.failures.push(`offline ${transport}: ${e.message}`));
-  worker.postMessage({ kind: 'open', url: start.url ?? url, transport, online: start.online, options: start.options });
+  worker.postMessage({ kind: 'open', url: start.url ?? url, transport, online: start.online, options: start.options, windowPolyfill: start.windowPolyfill });
   seen.send = (kind) => worker.postMessage({ kind });
 };
 
