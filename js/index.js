@@ -1120,7 +1120,7 @@ function checkOptions(options) {
   if (heartbeat === 0) invalid('the heartbeat timeout must be at least 1 ms; leave it unset for none');
   if (heartbeat > 2147483647) invalid("the heartbeat timeout must be at most 2147483647 ms (a browser timer's limit)");
   if (resumeParam === '') invalid('the resume parameter must not be empty; for none, leave it unset (None, JS null)');
-  if (!/^[-!#$%&'*+.^_`|~0-9A-Za-z]+$/.test(method)) {
+  if (!HTTP_TOKEN.test(method)) {
     invalid(`the method "${method}" is not an HTTP method name (letters, digits and !#$%&'*+-.^_\`|~ only)`);
   }
   if (/^(CONNECT|TRACE|TRACK)$/i.test(method)) invalid(`the method ${method} is one that browsers refuse to send`);
@@ -1142,7 +1142,7 @@ function checkOptions(options) {
   }
   // What a request's Headers refuses (fetch trims the whitespace around a value first).
   for (const [name, value] of headers ? Object.entries(headers) : []) {
-    if (!/^[-!#$%&'*+.^_`|~0-9A-Za-z]+$/.test(name)) {
+    if (!HTTP_TOKEN.test(name)) {
       invalid(`the header name "${name}" is not an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only)`);
     }
     if (/[\r\n\0]|[^\0-\xff]/.test(value.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, ''))) {
@@ -1151,6 +1151,9 @@ function checkOptions(options) {
   }
   return !native;
 }
+
+/** An HTTP token (RFC 9110): what a method or a header name must be. */
+const HTTP_TOKEN = /^[-!#$%&'*+.^_`|~0-9A-Za-z]+$/;
 
 /** `object[key]`, or undefined where reading it throws (as the core reads it). */
 function read(object, key) {

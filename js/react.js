@@ -17,10 +17,7 @@
 //   nothing.
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { CONNECTING, NO_URL, acquire, canConnect, connectionKey } from './shared.js';
-
-/** Events `useEventSourceEvents` keeps unless told otherwise. */
-const DEFAULT_KEEP = 100;
+import { CONNECTING, DEFAULT_KEEP, NO_URL, acquire, canConnect, checkKeep, connectionKey, kept, lastOf } from './shared.js';
 
 /**
  * The latest event of `type` from `url`, typed `T`: `{ state, data, meta, error, close,
@@ -50,9 +47,7 @@ export function useEventSource(url, type, options) {
  * request sent again by `reconnect()`: a new answer).
  */
 export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP } = {}) {
-  if (!Number.isInteger(keep) || keep < 1) {
-    throw new RangeError(`useEventSourceEvents: \`keep\` must be a whole number of events, at least 1; got ${String(keep)}`);
-  }
+  checkKeep(keep);
   const key = connectionKey(url, options);
   const id = viewId(key, type);
   const [view, setView] = useState(() => initial(id, key));
@@ -64,15 +59,11 @@ export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP }
   }, [keep]);
   const controls = useConnection(key, options, type, setView, {
     start: (shared) => ({ ...initial(id, key), state: shared.state, error: shared.failure }),
-    event: (data, meta) => (v) => {
-      const events = v.events.length >= keepRef.current ? v.events.slice(v.events.length - keepRef.current + 1) : v.events.slice();
-      events.push({ data, meta });
-      return { ...v, events };
-    },
+    event: (data, meta) => (v) => ({ ...v, events: kept(v.events, { data, meta }, keepRef.current) }),
   });
   const shown = view.id === id ? view : initial(id, key);
   // A `keep` lowered shows the last `keep` at once, as one array until the list changes.
-  const events = useMemo(() => (shown.events.length > keep ? shown.events.slice(-keep) : shown.events), [shown.events, keep]);
+  const events = useMemo(() => lastOf(shown.events, keep), [shown.events, keep]);
   return { state: shown.state, events, error: shown.error, ...controls };
 }
 

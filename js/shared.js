@@ -19,6 +19,32 @@ export const CONNECTING = Object.freeze({ kind: 'connecting', attempt: 0 });
  *  gets one, as `useEventSource(signedIn ? url : null, ...)` asks. */
 export const NO_URL = Object.freeze({ kind: 'closed', reason: 'client', message: 'no URL: the hook opens nothing until it is given one' });
 
+/** Events `useEventSourceEvents` keeps unless told otherwise (React and Vue). */
+export const DEFAULT_KEEP = 100;
+
+/** Whether `keep` is a count of events a list can keep. */
+export const isKeep = (keep) => Number.isInteger(keep) && keep >= 1;
+
+/** `keep`, or the RangeError `useEventSourceEvents` throws for anything else. */
+export function checkKeep(keep) {
+  if (!isKeep(keep)) {
+    throw new RangeError(`useEventSourceEvents: \`keep\` must be a whole number of events, at least 1; got ${String(keep)}`);
+  }
+  return keep;
+}
+
+/** A new list: `list`'s last `keep - 1` entries and `entry`. */
+export function kept(list, entry, keep) {
+  const next = list.length >= keep ? list.slice(list.length - keep + 1) : list.slice();
+  next.push(entry);
+  return next;
+}
+
+/** The last `keep` of `list` (itself when it holds no more). */
+export function lastOf(list, keep) {
+  return list.length > keep ? list.slice(list.length - keep) : list;
+}
+
 /** Whether sources can be opened here: a browser or a worker, not a server rendering
  *  (Node; nor an edge runtime, which may define `window` or `WorkerGlobalScope` but has
  *  no `location`). */

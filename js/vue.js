@@ -18,10 +18,7 @@
 // - Call them in `setup()` or an `effectScope()`: the scope's end releases them.
 
 import { computed, getCurrentInstance, getCurrentScope, inject, onMounted, onScopeDispose, shallowRef, ssrContextKey, toValue, watch, watchEffect, watchSyncEffect } from 'vue';
-import { CONNECTING, NO_URL, acquire, canConnect, connectionKey } from './shared.js';
-
-/** Events `useEventSourceEvents` keeps unless told otherwise. */
-const DEFAULT_KEEP = 100;
+import { CONNECTING, DEFAULT_KEEP, NO_URL, acquire, canConnect, checkKeep, connectionKey, isKeep, kept, lastOf } from './shared.js';
 
 /** `keep` as given, or the default for undefined (null is refused, as React's). */
 const orDefault = (keep) => (keep === undefined ? DEFAULT_KEEP : keep);
@@ -63,14 +60,8 @@ export function useEventSource(url, type, options) {
  */
 export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP } = {}) {
   // `keep` may be a value, a ref or a getter: the list shows the last `keep` as it is.
-  const keepNow = () => {
-    const n = orDefault(toValue(keep));
-    if (!Number.isInteger(n) || n < 1) {
-      throw new RangeError(`useEventSourceEvents: \`keep\` must be a whole number of events, at least 1; got ${String(n)}`);
-    }
-    return n;
-  };
-  let kept = keepNow();
+  const keepNow = () => checkKeep(orDefault(toValue(keep)));
+  let last = keepNow();
   const stored = shallowRef([]);
   const { state, error, controls } = useConnection(url, type, options, {
     start: () => {
@@ -86,20 +77,13 @@ export function useEventSourceEvents(url, type, options, { keep = DEFAULT_KEEP }
       try {
         n = orDefault(toValue(keep));
       } catch {}
-      if (Number.isInteger(n) && n >= 1) kept = n;
-      const list = stored.value;
-      const next = list.length >= kept ? list.slice(list.length - kept + 1) : list.slice();
-      next.push({ data, meta });
-      stored.value = next;
+      if (isKeep(n)) last = n;
+      stored.value = kept(stored.value, { data, meta }, last);
     },
   });
   // A `keep` lowered shows the last ones at once (read where it is shown: an invalid
   // one throws there, as at the call).
-  const events = computed(() => {
-    const n = keepNow();
-    const list = stored.value;
-    return list.length > n ? list.slice(list.length - n) : list;
-  });
+  const events = computed(() => lastOf(stored.value, keepNow()));
   return { state, events, error, ...controls };
 }
 
@@ -201,12 +185,11 @@ function useConnection(url, type, options, view) {
         return true;
       }
     };
-    watchSyncEffect(() => {
+    const mark = () => {
       stale = staleNow();
-    });
-    watchEffect(() => {
-      stale = staleNow();
-    });
+    };
+    watchSyncEffect(mark);
+    watchEffect(mark);
     if (hydrating) {
       onMounted(() => {
         hydrating = false;

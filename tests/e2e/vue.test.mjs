@@ -266,6 +266,16 @@ if (base) {
       }
     });
 
+    /** Waits for `reconnecting`, then `open`, in the state log from `from` on; the states. */
+    const reconnectedSince = async (from) => {
+      const log = await waitUntil(page, 'reconnecting, then open', (at) => {
+        const states = window.stateLog.slice(at);
+        const i = states.indexOf('reconnecting');
+        return i >= 0 && states.indexOf('open', i) > i && states;
+      }, from);
+      return log.join(' → ');
+    };
+
     // Regression (a review of section 319): reconnect() compared the key of the values as
     // they are with the one it held, so after a change Vue does not track (a value the
     // options read, a relative URL after pushState) it did nothing, for good.
@@ -278,12 +288,7 @@ if (base) {
         return length;
       });
       try {
-        const log = await waitUntil(page, 'reconnecting, then open', (from) => {
-          const states = window.stateLog.slice(from);
-          const at = states.indexOf('reconnecting');
-          return at >= 0 && states.indexOf('open', at) > at && states;
-        }, before);
-        return log.join(' → ');
+        return await reconnectedSince(before);
       } finally {
         await page.evaluate(() => {
           window.feedHeartbeat = undefined;
@@ -308,12 +313,7 @@ if (base) {
         window.controls.reconnect();
         resolve(length);
       }, 0)));
-      const log = await waitUntil(page, 'reconnecting, then open', (from) => {
-        const states = window.stateLog.slice(from);
-        const at = states.indexOf('reconnecting');
-        return at >= 0 && states.indexOf('open', at) > at && states;
-      }, before);
-      return log.join(' → ');
+      return reconnectedSince(before);
     });
 
     // Regression: the composable watched its URL with flush 'sync', so each value in
