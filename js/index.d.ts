@@ -136,8 +136,8 @@ export interface TypedMessageIterator<T> extends AsyncIterableIterator<TypedMess
 export interface TypedEventSourceEventMap {
   open: Event;
   error: Event;
-  /** `shareRole` changed (the `share` option): an `Event`. A server event of this
-   *  name comes as a `MessageEvent`, as any event type does. */
+  /** `shareRole` changed (the `share` option). Never a server event type: the one
+   *  name `addEventListener` does not take from the server. */
   sharerole: Event;
   message: MessageEvent<string>;
 }

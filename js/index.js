@@ -357,16 +357,17 @@ export class TypedEventSource extends EventTarget {
   }
 
   /** As EventTarget's; events of `type` from the server reach it as MessageEvents,
-   *  whatever the type, `open` and `error` included (as with EventSource). */
+   *  whatever the type, `open` and `error` included (as with EventSource), but for
+   *  `sharerole`, this class's own. */
   addEventListener(type, listener, options) {
     // Fewer than two arguments: EventTarget's own TypeError.
     if (arguments.length < 2) return super.addEventListener(...arguments);
     // Converted as WebIDL does (a Symbol throws), each option read once.
     type = `${type}`;
-    // (A listener that is not an object: EventTarget ignores null and throws for the
-    // rest.) A server event named `sharerole` reaches this class's own role event's
-    // listeners too, as a MessageEvent (EventSource delivers an event of any name).
-    if (!isObject(listener)) return super.addEventListener(type, listener, options);
+    // `sharerole` is this class's own event, never a server event type: the one name
+    // the drop-in keeps from the server. (A listener that is not an object:
+    // EventTarget ignores null and throws for the rest.)
+    if (!isObject(listener) || type === 'sharerole') return super.addEventListener(type, listener, options);
     const flat = flatten(options);
     this.#prune(type);
     const same = this.#listeners.get(type)?.find((l) => l.listener === listener && l.capture === flat.capture);

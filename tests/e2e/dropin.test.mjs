@@ -444,10 +444,14 @@ const CHECKS = [
     },
   },
   {
-    // Regression (a review): a server event named "sharerole", the name of
-    // TypedEventSource's own role event, never reached its listeners, where EventSource
-    // delivers an event of any name.
+    // A server event named "sharerole", the name of TypedEventSource's own role
+    // event, is not fed to its listeners (issue 18 reserves the name; the package
+    // checks say what does get it).
     title: 'a server event named "sharerole" reaches the sharerole listeners as a MessageEvent',
+    differs: {
+      native: 'the name sharerole is the class\'s own event (docs/eventsource.md)',
+      fetch: 'the name sharerole is the class\'s own event (docs/eventsource.md)',
+    },
     run: async (EventSource, t) => {
       const es = new EventSource('scenario/end-after/2?event=sharerole');
       const seen = [];

@@ -1314,6 +1314,29 @@ async function apiChecks(browser, site) {
     same(got, { removed: Array(10).fill(false), seen: ['{"n":1}'], removedOwn: true, readyState: 2 }, 'off');
   });
 
+  // Regression (stop 47 had let it through): issue 18 reserves `sharerole` for the
+  // class's own role event, never a server event type for addEventListener; a server
+  // event of that name reached those listeners as a MessageEvent.
+  for (const transport of ['native', 'fetch']) {
+    await runner.check(`${transport}: a server event named sharerole reaches on()${transport === 'fetch' ? ' and onAny' : ''}, not the sharerole listeners`, async () => {
+      const got = await inPage(async ({ base, transport }) => {
+        const es = new TypedEventSource(`${base}/scenario/end-after/3?event=sharerole`, { transport });
+        const listener = [];
+        const typed = [];
+        const any = [];
+        es.addEventListener('sharerole', (e) => listener.push(e.constructor.name));
+        es.on('sharerole', (value) => typed.push(value.n));
+        // (onAny is the fetch transport's.)
+        if (transport === 'fetch') es.onAny((value, meta) => any.push(`${meta.type} ${value.n}`));
+        await until('three events', () => typed.length >= 3 && (transport !== 'fetch' || any.length >= 3));
+        es.close();
+        return { listener, typed, any, role: es.shareRole };
+      }, { base, transport });
+      const any = transport === 'fetch' ? ['sharerole 1', 'sharerole 2', 'sharerole 3'] : [];
+      same(got, { listener: [], typed: [1, 2, 3], any, role: 'alone' }, 'sharerole');
+    });
+  }
+
   // Regression: an event over maxEventSize was reported only to a type followed with
   // on(): with onmessage, a listener or onRaw alone it vanished, onDecodeError untold.
   await runner.check('fetch: an event over maxEventSize reaches onDecodeError when onmessage, a listener or onRaw alone follow its type', async () => {
