@@ -86,7 +86,6 @@ pub fn request<T: DeserializeOwned + 'static>(url: &str, options: Options) -> Re
 
 /// What a [`RequestStream`] yields besides the events.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum RequestError {
     /// An event whose data did not decode into the stream's type; the stream goes on.
     Decode(DecodeError),

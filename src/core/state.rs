@@ -11,7 +11,6 @@ use std::time::Duration;
 /// The part a source plays in a connection shared across tabs
 /// ([`Options::share_across_tabs`](crate::Options::share_across_tabs)).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
 pub enum ShareRole {
     /// Not shared: the source holds its own connection.
     #[default]
@@ -50,7 +49,6 @@ impl ShareRole {
 /// any ──fatal (4xx but 408/429, content type, 204, limits reached)──> Closed{reason}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum ConnectionState {
     /// A request is on its way. `attempt` is 0 for the first connection and counts
     /// reconnections since the last healthy one after that.
