@@ -84,7 +84,8 @@ pub fn request<T: DeserializeOwned + 'static>(url: &str, options: Options) -> Re
     }
 }
 
-/// What a [`RequestStream`] yields besides the events.
+/// What a [`RequestStream`] yields besides the events: one of these two, which a
+/// `match` names without a wildcard arm.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RequestError {
     /// An event whose data did not decode into the stream's type; the stream goes on.

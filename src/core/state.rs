@@ -9,7 +9,8 @@ use std::fmt;
 use std::time::Duration;
 
 /// The part a source plays in a connection shared across tabs
-/// ([`Options::share_across_tabs`](crate::Options::share_across_tabs)).
+/// ([`Options::share_across_tabs`](crate::Options::share_across_tabs)): one of these
+/// three, which a `match` names without a wildcard arm.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ShareRole {
     /// Not shared: the source holds its own connection.
@@ -47,6 +48,22 @@ impl ShareRole {
 ///     (the attempt resets after a healthy period)
 /// any ──close() / Drop──> Closed{reason: ClosedByClient}
 /// any ──fatal (4xx but 408/429, content type, 204, limits reached)──> Closed{reason}
+/// ```
+///
+/// The four kinds are all there is: a `match` names each, no wildcard arm needed.
+///
+/// ```
+/// use wasm_eventsource::ConnectionState;
+///
+/// fn label(state: &ConnectionState) -> String {
+///     match state {
+///         ConnectionState::Connecting { .. } => "connecting…".into(),
+///         ConnectionState::Open => "live".into(),
+///         ConnectionState::Reconnecting { attempt, .. } => format!("retry {attempt}"),
+///         ConnectionState::Closed { reason } => format!("closed: {reason}"),
+///     }
+/// }
+/// assert_eq!(label(&ConnectionState::Open), "live");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectionState {
