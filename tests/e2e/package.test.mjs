@@ -487,6 +487,33 @@ async function apiChecks(browser, site) {
       same(got, ['listener 1', 'kept 1', 'listener 2', 'other 2', 'listener 3', 'kept 3'], 'calls');
     });
 
+    // Regression (a review): a listener that off()ed the only onDecodeError callback
+    // while the event was dispatched lost the decode error: the callback was skipped,
+    // and the error not reported as it is with no callback at all.
+    await runner.check(`${transport}: a decode error whose only callback a listener removed is reported`, async () => {
+      const got = await inPage(async ({ base, transport }) => {
+        const es = new TypedEventSource(`${base}/scenario/bad-json`, { transport });
+        const calls = [];
+        const reported = [];
+        const onError = (e) => {
+          reported.push(String(e.error?.message).includes('not valid JSON'));
+          e.preventDefault();
+        };
+        window.addEventListener('error', onError);
+        let bad;
+        es.addEventListener('message', (e) => {
+          if (e.lastEventId === '2') es.off(bad);
+        });
+        es.on('message', (data, meta) => calls.push(`on ${meta.lastEventId}`));
+        bad = es.onDecodeError((err) => calls.push(`bad ${err.lastEventId}`));
+        await until('event 3', () => calls.includes('on 3'));
+        es.close();
+        window.removeEventListener('error', onError);
+        return { calls, reported };
+      }, { base, transport });
+      same(got, { calls: ['on 1', 'on 3'], reported: [true] }, 'calls');
+    });
+
     // Regression (issue 16, item 8): on fetch, `lastEventId` read in a callback gave
     // the id of the chunk's last event.
     await runner.check(`${transport}: lastEventId read in a callback or listener is that event's id; after them, the last`, async () => {

@@ -123,10 +123,11 @@ export class Dispatcher {
   }
 
   /** A decode error to `handlers` (those registered now, unless given; null for none),
-   *  or reported; `removals` as `call` takes it. */
+   *  or reported when none of them is still registered; `removals` as `call` takes it. */
   decodeError(type, data, lastEventId, message, handlers = this.decodeErrorHandlers.get(null), removals = this.removals) {
-    if (!handlers) return report(new Error(message));
-    call(this, this.decodeErrorHandlers, null, handlers, { type, data, lastEventId, message }, undefined, undefined, removals);
+    if (!handlers || !call(this, this.decodeErrorHandlers, null, handlers, { type, data, lastEventId, message }, undefined, undefined, removals)) {
+      report(new Error(message));
+    }
   }
 }
 
@@ -170,11 +171,14 @@ function sizeOf(data) {
 
 /** Calls `callbacks`, the list of `type` in `lists` when the dispatch began, skipping
  *  those removed since (the count of removals was `removals`; the package's own get the
- *  size of `data`, the event's text, third: see `SIZED`; measured only for them). */
+ *  size of `data`, the event's text, third: see `SIZED`; measured only for them).
+ *  Returns how many it called. */
 function call(dispatcher, lists, type, callbacks, value, meta, data, removals = dispatcher.removals) {
+  let called = 0;
   for (let i = 0; i < callbacks.length; i++) {
-    if (dispatcher.closed) return;
+    if (dispatcher.closed) break;
     if (dispatcher.removals !== removals && !lists.get(type)?.ids.includes(callbacks.ids[i])) continue;
+    called++;
     try {
       // (A decode error's callbacks take one argument.)
       if (meta === undefined) callbacks[i](value);
@@ -184,6 +188,7 @@ function call(dispatcher, lists, type, callbacks, value, meta, data, removals = 
       report(e);
     }
   }
+  return called;
 }
 
 /** One event to an `onAny` callback: its data parsed as JSON, or the text itself with
