@@ -449,6 +449,51 @@ async fn a_request_stream_through_the_hook_completes_and_is_sent_once() {
 }
 
 #[wasm_bindgen_test]
+async fn reconnect_right_after_a_url_change_sends_only_the_new_request() {
+    // A review feared that `set` on the URL then `reconnect()` in one handler sends the
+    // old URL's request once more (the effect has not replaced the connection yet); it
+    // does not: the old connection's attempt starts in a task after the effect's, which
+    // drops it first. This pins that.
+    let token = token("leptos-url-regenerate");
+    let slot: Slot<serde_json::Value> = Slot::default();
+    let s = slot.clone();
+    let path = |v: u32| {
+        url(&format!(
+            "/scenario/llm/openai-chat?tokens=4&pace_ms=1000&token={token}&v={v}"
+        ))
+    };
+    let address = RwSignal::new(path(1));
+    let _app = mount_to(fresh_div(), move || {
+        let options = Options::new()
+            .request()
+            .method("POST")
+            .header("Content-Type", "application/json")
+            .body(r#"{"model":"m","stream":true,"messages":[{"role":"user","content":"Hi"}]}"#);
+        put(
+            &s,
+            use_event_source_with_options::<serde_json::Value>(address, "message", options),
+        );
+    });
+    let hook = taken(&slot);
+    wait_until("the first answer's first chunk", 5_000, || {
+        hook.message.get_untracked().is_some()
+    })
+    .await;
+    address.set(path(2));
+    hook.reconnect();
+    let log = records(&token, 2).await;
+    assert!(
+        log[1]["path"].as_str().is_some_and(|p| p.contains("v=2")),
+        "the second request is the new URL's: {log:?}"
+    );
+    wait_until("the new answer's first chunk", 5_000, || {
+        hook.message.get_untracked().is_some()
+    })
+    .await;
+    assert_eq!(request_log(&token).await.len(), 2, "two requests in all");
+}
+
+#[wasm_bindgen_test]
 async fn reconnect_while_the_answer_streams_sends_the_request_again_fresh() {
     // What broke (a review): reconnect() while the answer still streamed called the
     // source's reconnect(), which cuts the answer: this one has no ids, so it closed as
