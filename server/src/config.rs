@@ -45,7 +45,7 @@ usage: wasm-eventsource-server [--port N] [--www DIR] [--pkg DIR] [--examples DI
                           (default 10000); the next ones get a 503
   --max-connections N     connections held at once (default: --max-requests + 1024); the next
                           ones wait until one closes. A connection that sends no request for
-                          10 s is closed
+                          10 s is closed, a request body not there 10 s after its head a 408
   --redis URL             keep channels in Redis streams shared by every instance using the same
                           Redis, e.g. redis://127.0.0.1:6379/0 (env REDIS_URL; default: in memory)
   --flask-sse             also turn Flask-SSE's pub/sub messages into events (needs --redis)
@@ -87,8 +87,9 @@ pub struct Config {
     /// [`CONNECTIONS_OVER_REQUESTS`] more (see [`Config::connection_cap`]).
     pub max_connections: Option<usize>,
     /// How long a connection may take to send a request's head, from when it opens or
-    /// its previous response ends; then it is closed (by [`crate::serve::serve`]). Not
-    /// a command-line flag. Defaults to [`DEFAULT_HEADER_TIMEOUT`].
+    /// its previous response ends; then it is closed (by [`crate::serve::serve`]). A
+    /// request's body has as long again from its head; then the request fails (`/publish`
+    /// answers 408). Not a command-line flag. Defaults to [`DEFAULT_HEADER_TIMEOUT`].
     pub header_timeout: Duration,
     /// The Redis URL of the shared broker (`redis://HOST:PORT/DB`); `None` keeps events
     /// in this process. Defaults to `None`.

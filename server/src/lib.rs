@@ -64,7 +64,9 @@
 //! a JSON error. The binary ([`serve::serve`]) holds at most
 //! [`Config::connection_cap`] connections at once (1,024 more than requests by default;
 //! the next wait until one closes) and closes one that sends no request head within
-//! [`Config::header_timeout`] (10 s) of opening or of its last response.
+//! [`Config::header_timeout`] (10 s) of opening or of its last response; a request's
+//! body has as long again from its head (`/publish` then answers 408). A client that
+//! does not read a response holds its connection until it does or goes.
 //!
 //! Memory that requests can grow is bounded in bytes: the replay buffers of all
 //! channels together by [`Config::channel_budget`], the scenario request logs of all
@@ -436,6 +438,10 @@ pub fn app(state: AppState) -> Router {
                 .fallback_service(www)
                 .layer(middleware::from_fn(no_route)),
         )
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            body::deadline,
+        ))
         // Inside the CORS layer, so that a page reads the 503 over the cap.
         .layer(middleware::from_fn_with_state(
             state.clone(),

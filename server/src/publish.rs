@@ -8,7 +8,8 @@
 //!
 //! Answers `200 {"id": "...", "channel": "...", "receivers": N}` where `N` is the number
 //! of live `/events` streams of the channel. Errors are `{"error": "..."}`: 415 for
-//! another content type, 413 for a body over 64 KiB, 400 for invalid JSON, a missing
+//! another content type, 413 for a body over 64 KiB, 408 for a body that did not
+//! arrive within [`crate::Config::header_timeout`] of the head, 400 for invalid JSON, a missing
 //! `channel` or `data`, an invalid channel name, an `event` holding CR or LF (or named
 //! `reset`, the server's own: see [`crate::events`]), or an `id`
 //! holding a control character but tab, or beginning or ending with a space or tab (it
@@ -118,6 +119,9 @@ pub(crate) async fn publish(
 
 /// Our JSON error for each way axum's [`Json`] extractor rejects a body.
 fn rejection_error(rejection: JsonRejection, content_type: Option<String>) -> ApiError {
+    if let Some(late) = cause::<crate::body::Late>(&rejection) {
+        return ApiError::new(StatusCode::REQUEST_TIMEOUT, late.to_string());
+    }
     match rejection {
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -144,6 +148,20 @@ fn rejection_error(rejection: JsonRejection, content_type: Option<String>) -> Ap
             rejection.body_text()
         )),
     }
+}
+
+/// The error of type `E` in `error`'s chain of sources, if any.
+fn cause<'a, E: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a E> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(found) = error.downcast_ref::<E>() {
+            return Some(found);
+        }
+        next = error.source();
+    }
+    None
 }
 
 /// The fields of a publish body.

@@ -374,3 +374,53 @@ async fn over_max_connections_the_next_connection_waits_until_one_closes() {
     );
     read_until_closed(&mut silent).await;
 }
+
+// Regression (a review): only the head had a deadline, so a client that sent a
+// publish's head and then not its body held a request's place and a connection for
+// good.
+#[tokio::test]
+async fn a_request_body_that_does_not_arrive_in_time_is_answered_408() {
+    use tokio::io::AsyncWriteExt;
+    let timeout = std::time::Duration::from_millis(300);
+    let server = spawn_with(Config {
+        ticker: None,
+        header_timeout: timeout,
+        ..Config::default()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let mut slow = connect(&server).await;
+    slow.write_all(
+        b"POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+          Content-Length: 100\r\n\r\n{\"channel\":",
+    )
+    .await
+    .expect("request");
+    let got = read_until_closed(&mut slow).await;
+    let got = String::from_utf8_lossy(&got);
+    assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+    assert!(got.contains("did not arrive within 300 ms"), "{got}");
+    assert!(
+        started.elapsed() >= timeout,
+        "answered after {:?}",
+        started.elapsed()
+    );
+    // A body that comes whole is published as before.
+    let ok = publish_whole(&server).await;
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+}
+
+/// A publish sent whole over a raw connection: the answer's text.
+async fn publish_whole(server: &common::Server) -> String {
+    use tokio::io::AsyncWriteExt;
+    let body = br#"{"channel":"late-body","data":1}"#;
+    let mut conn = connect(server).await;
+    let head = format!(
+        "POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.expect("head");
+    conn.write_all(body).await.expect("body");
+    String::from_utf8_lossy(&read_until_closed(&mut conn).await).into_owned()
+}
