@@ -91,7 +91,8 @@ export interface StreamIterator<T> extends AsyncIterableIterator<StreamItem<T>> 
  * from a signal that has none) when the signal aborts before the answer is over (after, the loop yields the rest of what came).
  * Leaving the loop (`break`, `return`, a throw) aborts the request, and so does an
  * iterator dropped without leaving it, once garbage-collected.
- * Invalid options throw at once, as the constructor's do.
+ * Invalid options throw at once, as the constructor's do, and so does a `signal`
+ * already aborted (its reason), before any request goes.
  *
  * ```ts
  * for await (const { data } of stream<Chunk>("/v1/chat/completions", {
