@@ -1116,15 +1116,15 @@ function checkOptions(options) {
   if (pause && request) {
     invalid('pausing while hidden (pause_when_hidden, JS pauseWhenHidden) cannot be used with request mode: the pause would end the request, and the server would get it again on the way back');
   }
-  if (/[\r\n\0]/.test(lastEventId)) invalid('the last event id must not contain CR, LF or NUL');
+  if (/[\r\n\0]/.test(lastEventId)) invalid("the last event id (last_event_id, JS lastEventId) must not contain CR, LF or NUL: no server's id can");
   if (maxEventSize === 0) invalid('the event size cap (max_event_size, JS maxEventSize) must be at least 1 byte');
-  if (heartbeat === 0) invalid('the heartbeat timeout must be at least 1 ms; leave it unset for none');
-  if (heartbeat > 2147483647) invalid("the heartbeat timeout must be at most 2147483647 ms (a browser timer's limit)");
+  if (heartbeat === 0) invalid('the heartbeat timeout (heartbeat_timeout, JS heartbeatMs) must be at least 1 ms; leave it unset for none');
+  if (heartbeat > 2147483647) invalid("the heartbeat timeout (heartbeat_timeout, JS heartbeatMs) must be at most 2147483647 ms (a browser timer's limit)");
   if (resumeParam === '') invalid('the resume parameter must not be empty; for none, leave it unset (None, JS null)');
   if (!HTTP_TOKEN.test(method)) {
     invalid(`the method "${method}" is not an HTTP method name (letters, digits and !#$%&'*+-.^_\`|~ only)`);
   }
-  if (/^(CONNECT|TRACE|TRACK)$/i.test(method)) invalid(`the method ${method} is one that browsers refuse to send`);
+  if (/^(CONNECT|TRACE|TRACK)$/i.test(method)) invalid(`the method ${method} is one that browsers refuse to send; use GET or POST`);
   if (body !== undefined && /^(GET|HEAD)$/i.test(method)) {
     invalid(`a ${method} request cannot have a body; make the method POST or drop the body`);
   }
@@ -1146,12 +1146,19 @@ function checkOptions(options) {
     if (!HTTP_TOKEN.test(name)) {
       invalid(`the header name "${name}" is not an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only)`);
     }
+    if (FORBIDDEN_HEADER.test(name)) {
+      invalid(`the header "${name}" is one browsers do not let a page send (fetch would drop it without a word): cookies go with credentials (with_credentials, JS withCredentials), and the browser sets the others itself`);
+    }
     if (/[\r\n\0]|[^\0-\xff]/.test(value.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, ''))) {
       invalid(`the value of the header "${name}" cannot be sent: it holds a line break, a NUL or a character beyond U+00FF (percent-encode it, or send it in the body)`);
     }
   }
   return !native;
 }
+
+/** Fetch's forbidden request-header names (as the core's list: src/options.rs). */
+const FORBIDDEN_HEADER =
+  /^(accept-(charset|encoding)|access-control-request-(headers|method)|connection|content-length|cookie2?|date|dnt|expect|host|keep-alive|origin|referer|set-cookie|te|trailer|transfer-encoding|upgrade|via|(sec|proxy)-.*)$/i;
 
 /** An HTTP token (RFC 9110): what a method or a header name must be. */
 const HTTP_TOKEN = /^[-!#$%&'*+.^_`|~0-9A-Za-z]+$/;

@@ -673,7 +673,11 @@ impl Options {
             );
         }
         if !crate::core::parse::is_valid_id(&self.last_event_id) {
-            return invalid("the last event id must not contain CR, LF or NUL".into());
+            return invalid(
+                "the last event id (last_event_id, JS lastEventId) must not contain CR, LF or \
+                 NUL: no server's id can"
+                    .into(),
+            );
         }
         if self.max_event_size == 0 {
             return invalid(
@@ -684,12 +688,15 @@ impl Options {
         if let Some(heartbeat) = self.heartbeat {
             if heartbeat < Duration::from_millis(1) {
                 return invalid(
-                    "the heartbeat timeout must be at least 1 ms; leave it unset for none".into(),
+                    "the heartbeat timeout (heartbeat_timeout, JS heartbeatMs) must be at least \
+                     1 ms; leave it unset for none"
+                        .into(),
                 );
             }
             if heartbeat > MAX_TIMER {
                 return invalid(format!(
-                    "the heartbeat timeout must be at most {} ms (a browser timer's limit)",
+                    "the heartbeat timeout (heartbeat_timeout, JS heartbeatMs) must be at most \
+                     {} ms (a browser timer's limit)",
                     crate::core::retry::millis(MAX_TIMER)
                 ));
             }
@@ -703,8 +710,9 @@ impl Options {
         // What fetch refuses to send (a TypeError from `fetch`, else retried as a lost
         // network): a method that is not an HTTP token, or a forbidden one. (Without
         // fetch, any method but GET is refused below.)
-        let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-        if cfg!(feature = "fetch") && (self.method.is_empty() || !self.method.bytes().all(token)) {
+        if cfg!(feature = "fetch")
+            && (self.method.is_empty() || !self.method.bytes().all(is_token_byte))
+        {
             // (Shown as it is, as the JavaScript check shows it.)
             return invalid(format!(
                 "the method \"{}\" is not an HTTP method name (letters, digits and \
@@ -718,7 +726,7 @@ impl Options {
                 .any(|m| self.method.eq_ignore_ascii_case(m))
         {
             return invalid(format!(
-                "the method {} is one that browsers refuse to send",
+                "the method {} is one that browsers refuse to send; use GET or POST",
                 self.method
             ));
         }
@@ -764,35 +772,86 @@ impl Options {
                 ));
             }
         }
-        // What a request's `Headers` refuses (else the source would close at its first
-        // attempt): a name that is not a token, a value with a line break or NUL, or a
-        // character beyond U+00FF (a header is bytes). The value is not shown: it may
-        // be a secret.
+        // What a request's `Headers` refuses, or fetch drops (see `header_problem`).
         if cfg!(feature = "fetch") {
             for (name, value) in &self.headers {
-                if name.is_empty() || !name.bytes().all(token) {
-                    return invalid(format!(
-                        "the header name \"{name}\" is not an HTTP header name (letters, \
-                         digits and !#$%&'*+-.^_`|~ only)"
-                    ));
-                }
-                // (Fetch trims the whitespace around a value first, line breaks too.)
-                let inner = value.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
-                if inner
-                    .chars()
-                    .any(|c| matches!(c, '\0' | '\r' | '\n') || c > '\u{ff}')
-                {
-                    return invalid(format!(
-                        "the value of the header \"{name}\" cannot be sent: it holds a line \
-                         break, a NUL or a character beyond U+00FF (percent-encode it, or \
-                         send it in the body)"
-                    ));
+                if let Some(problem) = header_problem(name, value) {
+                    return invalid(problem);
                 }
             }
         }
         Ok(())
     }
 }
+
+/// Whether `b` may stand in an HTTP token (RFC 9110): a method or a header name.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// What is wrong with the header `name: value`, which a request's `Headers` would
+/// refuse (the source would then close at its first attempt) or fetch would drop
+/// without a word: a name that is not a token or is one browsers keep to themselves
+/// (`Cookie`, `Host`, `Sec-*`…), a value with a line break or NUL, or a character
+/// beyond U+00FF (a header is bytes). The value is not shown: it may be a secret.
+/// Checked for [`Options::header`] when the source is made, and for
+/// [`Options::headers_with`]'s at each attempt.
+pub(crate) fn header_problem(name: &str, value: &str) -> Option<String> {
+    if name.is_empty() || !name.bytes().all(is_token_byte) {
+        return Some(format!(
+            "the header name \"{name}\" is not an HTTP header name (letters, digits and \
+             !#$%&'*+-.^_`|~ only)"
+        ));
+    }
+    let lower = name.to_ascii_lowercase();
+    if FORBIDDEN_HEADERS.contains(&lower.as_str())
+        || lower.starts_with("sec-")
+        || lower.starts_with("proxy-")
+    {
+        return Some(format!(
+            "the header \"{name}\" is one browsers do not let a page send (fetch would drop \
+             it without a word): cookies go with credentials (with_credentials, JS \
+             withCredentials), and the browser sets the others itself"
+        ));
+    }
+    // (Fetch trims the whitespace around a value first, line breaks too.)
+    let inner = value.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+    if inner
+        .chars()
+        .any(|c| matches!(c, '\0' | '\r' | '\n') || c > '\u{ff}')
+    {
+        return Some(format!(
+            "the value of the header \"{name}\" cannot be sent: it holds a line break, a NUL \
+             or a character beyond U+00FF (percent-encode it, or send it in the body)"
+        ));
+    }
+    None
+}
+
+/// Fetch's forbidden request-header names (besides `Sec-*` and `Proxy-*`), lowercase.
+const FORBIDDEN_HEADERS: [&str; 21] = [
+    "accept-charset",
+    "accept-encoding",
+    "access-control-request-headers",
+    "access-control-request-method",
+    "connection",
+    "content-length",
+    "cookie",
+    "cookie2",
+    "date",
+    "dnt",
+    "expect",
+    "host",
+    "keep-alive",
+    "origin",
+    "referer",
+    "set-cookie",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "via",
+];
 
 #[cfg(test)]
 mod tests {
@@ -845,6 +904,36 @@ mod tests {
                 }
                 other => panic!("{bad:?}: {:?}", other.err()),
             }
+        }
+    }
+
+    #[cfg(feature = "fetch")]
+    #[test]
+    fn headers_fetch_would_drop_are_refused_at_once() {
+        // What broke (a review): `Cookie`, `Host`, `Sec-*` and fetch's other forbidden
+        // names were taken, and fetch dropped them without a word: the server refused a
+        // request that lacked them, with no hint why.
+        for name in [
+            "Cookie",
+            "host",
+            "Sec-Fetch-Mode",
+            "Proxy-Authorization",
+            "DNT",
+        ] {
+            let options = Options::new().transport(Transport::Fetch).header(name, "v");
+            match options.validate() {
+                Err(Error::InvalidOptions(message)) => assert!(
+                    message.contains(&format!(
+                        "\"{name}\" is one browsers do not let a page send"
+                    )),
+                    "{message}"
+                ),
+                other => panic!("{name}: {:?}", other.err()),
+            }
+        }
+        for name in ["Authorization", "X-Cookie", "Origin-Trial", "Content-Type"] {
+            let options = Options::new().transport(Transport::Fetch).header(name, "v");
+            assert!(options.validate().is_ok(), "{name}");
         }
     }
 

@@ -756,3 +756,30 @@ async fn a_leader_whose_handler_closes_it_still_shares_what_it_delivered() {
         "the event the leader delivered before it closed"
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_header_from_headers_with_that_cannot_be_sent_closes_with_the_crates_sentence() {
+    // Regression (a review): the callback's headers went to `Headers` unchecked, so the
+    // source closed with the browser's own message, which in Firefox quotes the value
+    // (a token), where the fixed headers get the crate's sentence without it.
+    let options = fetch().headers_with(|| {
+        vec![(
+            "Authorization".to_owned(),
+            "Bearer secret\r\nX-Injected: 1".to_owned(),
+        )]
+    });
+    let source = open("/scenario/end-after/1", options);
+    let (mut states, _s) = states(&source);
+    let (closed, _) = until_state(&mut states, "closed", |s| s.is_closed()).await;
+    let ConnectionState::Closed {
+        reason: CloseReason::InvalidRequest { message },
+    } = closed
+    else {
+        panic!("closed as an invalid request: {closed:?}");
+    };
+    assert!(
+        message.contains("the value of the header \"Authorization\" cannot be sent"),
+        "{message}"
+    );
+    assert!(!message.contains("secret"), "{message}");
+}

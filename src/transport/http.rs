@@ -29,6 +29,11 @@ pub(crate) fn request_init(options: &Options, last_event_id: &str) -> Result<Req
     }
     if let Some(f) = &options.header_fn {
         for (name, value) in f() {
+            // As the fixed headers are checked when the source is made: the crate's
+            // sentence, never the browser's (which may quote the value, a secret).
+            if let Some(problem) = crate::options::header_problem(&name, &value) {
+                return Err(problem);
+            }
             set(&name, &value)?;
         }
     }
