@@ -779,16 +779,23 @@ fn resolve_url(url: &str, fetch: bool) -> Result<String, Error> {
     }
 }
 
-/// `url` with what stands between its `scheme://` and an `@` before the next `/`, `?`
-/// or `#` (a user name and password) as `***`: an error goes to logs and states.
-/// (Byte by byte: `str`'s pattern searchers cost the npm build 1.5 KB of wasm.)
+/// `url` with what stands between its `scheme:` (and the slashes after it, if any: the
+/// URL parser finds credentials in `https:user:pw@host` too) and an `@` before the next
+/// `/`, `\`, `?` or `#` (a user name and password) as `***`: an error goes to logs and
+/// states. (Byte by byte: `str`'s pattern searchers cost the npm build 1.5 KB of wasm.)
 fn without_credentials(url: &str) -> String {
     let bytes = url.as_bytes();
-    if let Some(start) = bytes.windows(3).position(|w| w == b"://").map(|at| at + 3) {
+    let scheme_byte = |b: &u8| b.is_ascii_alphanumeric() || b"+-.".contains(b);
+    let colon = bytes.iter().position(|&b| !scheme_byte(&b));
+    if let Some(mut start) = colon.filter(|&at| at > 0 && bytes.get(at) == Some(&b':')) {
+        start += 1;
+        while matches!(bytes.get(start), Some(b'/' | b'\\')) {
+            start += 1;
+        }
         let mut at = None;
         for (i, &byte) in bytes.iter().enumerate().skip(start) {
             match byte {
-                b'/' | b'?' | b'#' => break,
+                b'/' | b'\\' | b'?' | b'#' => break,
                 b'@' => at = Some(i),
                 _ => {}
             }
@@ -833,6 +840,14 @@ mod tests {
         );
         assert_eq!(without_credentials("https://host/a@b"), "https://host/a@b");
         assert_eq!(without_credentials("not a url"), "not a url");
+        // Regression (a review): without `//` after the scheme the URL parser still
+        // finds credentials (`ftp:u:pw@h` is ftp://u:pw@h/), and they were shown.
+        assert_eq!(without_credentials("ftp:user:pw@host/x"), "ftp:***@host/x");
+        assert_eq!(
+            without_credentials("https:\\\\u:pw@bad host"),
+            "https:\\\\***@bad host"
+        );
+        assert_eq!(without_credentials("https:/u:pw@h?x@y"), "https:/***@h?x@y");
     }
 
     #[test]
