@@ -352,7 +352,10 @@ impl Options {
     }
 
     /// Adds a header to every request. Defaults to none besides `Accept:
-    /// text/event-stream` and, when resuming, `Last-Event-ID`. Fetch transport only.
+    /// text/event-stream` and, when resuming, `Last-Event-ID`. Fetch transport only. A
+    /// name browsers keep to themselves (`Cookie`, `Host`, `Origin`, `Sec-*`…) is
+    /// refused when the source is made, as fetch would drop it: cookies go with
+    /// [`with_credentials`](Self::with_credentials).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self

@@ -56,7 +56,9 @@ export interface TypedEventSourceOptions {
   method?: string | undefined;
   /** Request body, sent with every attempt. Fetch only. */
   body?: string | undefined;
-  /** Extra request headers. Fetch only. */
+  /** Extra request headers. Fetch only. A name browsers keep to themselves (`Cookie`,
+   *  `Host`, `Origin`, `Sec-*`…) throws, as fetch would drop it: cookies go with
+   *  `withCredentials`. */
   headers?: Record<string, string> | undefined;
   /** Resume after this id on the first connection. */
   lastEventId?: string | undefined;
