@@ -11,7 +11,11 @@ export interface EventSourceControls {
   /** In request mode: closes the answer (also while it streams) and sends the request
    *  again, fresh; what the hook shows of the old answer goes, the new one starts over.
    *  Otherwise: drops the connection (or cuts a backoff short) and connects now; a
-   *  closed feed is opened again, after its last event id. */
+   *  closed feed is opened again, after its last event id. It acts a microtask later:
+   *  called in a click's (or key's) handler after a change of the URL or options, it
+   *  leaves the old connection alone, as React has by then moved the hook to the new
+   *  one, opened fresh. (After a change React renders later, from a timer's callback
+   *  say, it still acts on the old one.) */
   reconnect(): void;
 }
 

@@ -111,6 +111,15 @@ function useConnection(key, options, type, setView, { start, event }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key, type]);
   const close = useCallback(() => current.current?.close(), []);
-  const reconnect = useCallback(() => current.current?.reconnect(), []);
+  // A microtask later: a handler that changes the URL or options, then calls
+  // `reconnect()`, gets React's render first (a click's is a microtask queued before
+  // this one), whose effect moves the hook to the new connection, new anyway. The old
+  // one is then left alone: acting on it sent its request once more.
+  const reconnect = useCallback(() => {
+    const held = current.current;
+    queueMicrotask(() => {
+      if (current.current === held) held?.reconnect();
+    });
+  }, []);
   return { close, reconnect };
 }

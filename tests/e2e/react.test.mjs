@@ -398,6 +398,28 @@ if (base) {
       });
     });
 
+    // A review feared that a URL change and reconnect() in one handler send the old
+    // URL's request once more (the hook's connection is still the old one when
+    // reconnect() runs); in a click handler React renders and runs the effects before
+    // the old connection's attempt starts, which the effect drops. This pins that.
+    await runner.check('request mode: a click that changes the URL and calls reconnect() sends only the new URL\'s request', async () => {
+      const token = unique('react-switch');
+      await inAppPage(unique('react-answer'), async (page) => {
+        await page.evaluate((t) => {
+          window.switchToken = t;
+          window.app.setSwitching(true);
+        }, token);
+        await waitUntil(page, 'the first answer streaming', () => document.querySelector('#switch-state')?.textContent === '1:open');
+        await page.click('#switch');
+        await waitUntil(page, 'the second answer streaming', () => document.querySelector('#switch-state')?.textContent === '2:open');
+        const paths = async () => (await server.log(token)).map((r) => new URL(r.path, 'http://x').searchParams.get('v'));
+        await server.until('the first request ended', async () => (await server.log(token)).map((r) => r.open)[0], false);
+        const got = await paths();
+        if (JSON.stringify(got) !== JSON.stringify(['1', '2'])) throw new Error(`the requests' URLs (v=): ${JSON.stringify(got)}`);
+        await page.evaluate(() => window.app.setSwitching(false));
+      });
+    });
+
     // Regression (a review): reconnect() while the answer still streamed cut it (the
     // core resumed it from its last id, or closed it as interrupted where it had none):
     // no new answer, though the hook's docs promise one. Now the request is sent again,

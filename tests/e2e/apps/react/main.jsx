@@ -113,6 +113,28 @@ function Answer() {
   );
 }
 
+/** A request whose URL is state: its button moves to the next URL and calls
+ *  `reconnect()` in one click handler (an app's "ask the other model"). */
+function Switch() {
+  const [v, setV] = useState(1);
+  const { state, reconnect } = useEventSource(`${server}/scenario/stall?after=1&token=${window.switchToken}&v=${v}`, 'message', {
+    transport: 'fetch',
+    mode: 'request',
+    method: 'POST',
+    body: '{}',
+  });
+  const next = () => {
+    setV((n) => n + 1);
+    reconnect();
+  };
+  return (
+    <section>
+      <span id="switch-state">{`${v}:${state.kind}`}</span>
+      <button id="switch" onClick={next}>next</button>
+    </section>
+  );
+}
+
 /** The answer's request: its URL (the scenario `window.answerPath`, else a burst of
  *  three that ends), type and options. */
 const ANSWER = () => [
@@ -173,10 +195,11 @@ function App() {
   const [optional, setOptional] = useState(null);
   const [badAnswer, setBadAnswer] = useState(false);
   const [keep, setKeep] = useState(3);
+  const [switching, setSwitching] = useState(false);
   const [, setTick] = useState(0);
   useEffect(() => {
     const rerender = () => setTick((t) => t + 1);
-    window.app = { setChannel, setShown, setLate, setRefused, setAnswer, setAnswerStatus, setOptional, setBadAnswer, setKeep, rerender };
+    window.app = { setChannel, setShown, setLate, setRefused, setAnswer, setAnswerStatus, setOptional, setBadAnswer, setKeep, setSwitching, rerender };
   }, []);
   const url = urlOf(channel);
   return (
@@ -189,6 +212,7 @@ function App() {
       {answer === null ? null : <Answer key={answer} />}
       <Optional url={optional} />
       {badAnswer ? <BadAnswer /> : null}
+      {switching ? <Switch /> : null}
       {shown ? (
         <>
           <Latest url={url} />
