@@ -518,6 +518,35 @@ if (base) {
           }
         });
 
+        // Not shared: Chromium keeps the stream of a page in the cache (its own
+        // EventSource's too, where WPT's eventsource-bfcache asks for it closed), and
+        // hands the page what came meanwhile when it is shown again. Checked as it is.
+        await run.check(`${transport}: an unshared source's page back from the back/forward cache gets what came meanwhile, nothing lost or repeated`, async () => {
+          const context = await cachingBrowser.newContext();
+          try {
+            const channel = unique(`bfcache-unshared-${transport}`);
+            const a = await openMember(context, site, channel, transport, ['chat'], false);
+            await waitUntil(a, 'the page to be open', () => window.src.state.kind === 'open');
+            await a.evaluate(() => {
+              window.restored = null;
+              addEventListener('pageshow', (e) => {
+                window.restored = e.persisted;
+              });
+            });
+            await publish(channel, 'chat', 3);
+            await allReceived([a], 3);
+            await a.goto(`${site.origin}/tests/package/page.html?elsewhere`);
+            await publish(channel, 'chat', 2, 3);
+            await backFromCache(a);
+            await publish(channel, 'chat', 1, 5);
+            const ids = await allReceived([a], 6);
+            await noPageErrors([a]);
+            return `ids ${ids.join(',')}`;
+          } finally {
+            await context.close();
+          }
+        });
+
         await run.check(`${transport}: a page alone in its group closes its stream in the back/forward cache and, back again, resumes after its last event`, async () => {
           const context = await cachingBrowser.newContext();
           try {
