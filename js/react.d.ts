@@ -4,18 +4,19 @@ import type { EventSourceError, EventSourceMessage } from "./shared.js";
 
 export type { ConnectionState, EventSourceError, EventSourceMessage, MessageMeta, TypedEventSourceOptions };
 
-/** The controls every hook returns. Both act on the connection the hook shares. */
+/** The controls every hook returns. Both act on the connection the hook shares, two
+ *  microtasks after the call, in the order called: called in a handler that also
+ *  changes the URL or options (before or after the call; in a click's or a key's
+ *  handler, which React renders at once), they leave the old connection alone, as the
+ *  hook has by then moved to the new one, opened fresh. (After a change that React
+ *  renders later, from a timer's callback say, they still act on the old one.) */
 export interface EventSourceControls {
   /** Closes the connection (for every hook sharing it) until `reconnect()`. */
   close(): void;
   /** In request mode: closes the answer (also while it streams) and sends the request
    *  again, fresh; what the hook shows of the old answer goes, the new one starts over.
    *  Otherwise: drops the connection (or cuts a backoff short) and connects now; a
-   *  closed feed is opened again, after its last event id. It acts a microtask later:
-   *  called in a click's (or key's) handler after a change of the URL or options, it
-   *  leaves the old connection alone, as React has by then moved the hook to the new
-   *  one, opened fresh. (After a change React renders later, from a timer's callback
-   *  say, it still acts on the old one.) */
+   *  closed feed is opened again, after its last event id. */
   reconnect(): void;
 }
 

@@ -87,8 +87,12 @@ function useConnection(key, options, type, setView, { start, event }) {
   owner.current ??= {};
   const id = viewId(key, type);
   useEffect(() => {
-    // (No URL: nothing to open; the view shows `NO_URL`.)
-    if (!canConnect || key === null) return undefined;
+    // (No URL: nothing to open; the view shows `NO_URL`, one object until the key
+    // changes, and nothing of a connection before it.)
+    if (!canConnect || key === null) {
+      setView((v) => (v.id === id ? v : initial(id, key)));
+      return undefined;
+    }
     const shared = acquire(key, options, owner.current);
     current.current = shared;
     setView(start(shared));
@@ -110,16 +114,26 @@ function useConnection(key, options, type, setView, { start, event }) {
     // `options`, `start` and `event` are read when the key or the type change, as intended.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key, type]);
-  const close = useCallback(() => current.current?.close(), []);
-  // A microtask later: a handler that changes the URL or options, then calls
-  // `reconnect()`, gets React's render first (a click's is a microtask queued before
-  // this one), whose effect moves the hook to the new connection, new anyway. The old
-  // one is then left alone: acting on it sent its request once more.
-  const reconnect = useCallback(() => {
-    const held = current.current;
-    queueMicrotask(() => {
-      if (current.current === held) held?.reconnect();
-    });
+  // `close()` and `reconnect()` act two microtasks later, in the order they were called,
+  // on the connection the hook held when called, if it still holds it. A handler that
+  // changes the URL or options gets React's render first, before or after the call (a
+  // click's is a microtask queued at its first `setState`), whose effect moves the hook
+  // to the new connection, opened fresh; the old one is left alone (a `reconnect()` on
+  // it sent its request once more).
+  const pending = useRef(null);
+  const later = useCallback((act) => {
+    const call = [act, current.current];
+    if (pending.current) return void pending.current.push(call);
+    pending.current = [call];
+    queueMicrotask(() =>
+      queueMicrotask(() => {
+        const calls = pending.current;
+        pending.current = null;
+        for (const [act, held] of calls) if (held && current.current === held) act(held);
+      }),
+    );
   }, []);
+  const close = useCallback(() => later((shared) => shared.close()), [later]);
+  const reconnect = useCallback(() => later((shared) => shared.reconnect()), [later]);
   return { close, reconnect };
 }

@@ -252,6 +252,26 @@ if (base) {
         await page.evaluate(() => window.app.setOptional(null));
         await server.until(`no stream on ${optional}`, () => server.open(optional), 0);
         await waitUntil(page, 'closed again', () => document.querySelector('#optional')?.textContent === 'closed:client:-');
+        // Regression (a review): back to null, the view stayed the old connection's, so
+        // each render made a new empty list (an effect on `events` ran on every render),
+        // and the URL given again showed the old connection's event for a commit.
+        const changes = await page.evaluate(async () => {
+          const before = window.optionalListChanges;
+          for (let i = 0; i < 3; i++) {
+            window.app.rerender();
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          return window.optionalListChanges - before;
+        });
+        await page.evaluate((url) => {
+          window.optionalRenders = [];
+          window.app.setOptional(url);
+        }, `${base}/events?channel=${optional}`);
+        await server.until(`one open stream on ${optional} again`, () => server.open(optional), 1);
+        await waitUntil(page, 'open again', () => document.querySelector('#optional')?.textContent === 'open:-');
+        const stale = (await page.evaluate(() => window.optionalRenders)).filter((text) => text.includes('given a URL'));
+        const again = JSON.stringify({ changes, stale });
+        if (again !== JSON.stringify({ changes: 0, stale: [] })) throw new Error(`after null: ${again}`);
       } finally {
         page.off('request', onRequest);
       }
@@ -402,7 +422,7 @@ if (base) {
     // URL's request once more (the hook's connection is still the old one when
     // reconnect() runs); in a click handler React renders and runs the effects before
     // the old connection's attempt starts, which the effect drops. This pins that.
-    await runner.check('request mode: a click that changes the URL and calls reconnect() sends only the new URL\'s request', async () => {
+    await runner.check('request mode: a click that changes the URL and calls reconnect() (after or before) sends only the new URL\'s request; reconnect() then close() ends closed', async () => {
       const token = unique('react-switch');
       await inAppPage(unique('react-answer'), async (page) => {
         await page.evaluate((t) => {
@@ -416,6 +436,17 @@ if (base) {
         await server.until('the first request ended', async () => (await server.log(token)).map((r) => r.open)[0], false);
         const got = await paths();
         if (JSON.stringify(got) !== JSON.stringify(['1', '2'])) throw new Error(`the requests' URLs (v=): ${JSON.stringify(got)}`);
+        // Regression (a review of the fix): with reconnect() first, its deferral ran
+        // before React's render, and the old URL's request went again.
+        await page.click('#switch-after');
+        await waitUntil(page, 'the third answer streaming', () => document.querySelector('#switch-state')?.textContent === '3:open');
+        await server.until('the second request ended', async () => (await server.log(token)).map((r) => r.open)[1], false);
+        // And reconnect() then close() ended open, the deferred reconnect() after close().
+        await page.click('#again-close');
+        await waitUntil(page, 'closed by the client', () => document.querySelector('#switch-state')?.textContent === '3:closed:client');
+        await server.until('no request open', async () => (await server.log(token)).some((r) => r.open), false);
+        const all = await paths();
+        if (JSON.stringify(all) !== JSON.stringify(['1', '2', '3'])) throw new Error(`the requests' URLs (v=), after the other orders: ${JSON.stringify(all)}`);
         await page.evaluate(() => window.app.setSwitching(false));
       });
     });

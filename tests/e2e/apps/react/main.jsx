@@ -117,7 +117,7 @@ function Answer() {
  *  `reconnect()` in one click handler (an app's "ask the other model"). */
 function Switch() {
   const [v, setV] = useState(1);
-  const { state, reconnect } = useEventSource(`${server}/scenario/stall?after=1&token=${window.switchToken}&v=${v}`, 'message', {
+  const { state, reconnect, close } = useEventSource(`${server}/scenario/stall?after=1&token=${window.switchToken}&v=${v}`, 'message', {
     transport: 'fetch',
     mode: 'request',
     method: 'POST',
@@ -127,10 +127,22 @@ function Switch() {
     setV((n) => n + 1);
     reconnect();
   };
+  // The same, the other way round.
+  const nextAfter = () => {
+    reconnect();
+    setV((n) => n + 1);
+  };
+  // Sent again, then closed: closed at the end, as called.
+  const againThenClose = () => {
+    reconnect();
+    close();
+  };
   return (
     <section>
-      <span id="switch-state">{`${v}:${state.kind}`}</span>
+      <span id="switch-state">{`${v}:${state.kind === 'closed' ? `closed:${state.reason}` : state.kind}`}</span>
       <button id="switch" onClick={next}>next</button>
+      <button id="switch-after" onClick={nextAfter}>next, reconnect first</button>
+      <button id="again-close" onClick={againThenClose}>again, then close</button>
     </section>
   );
 }
@@ -174,7 +186,14 @@ function BadAnswer() {
  *  gets one. */
 function Optional({ url }) {
   const { state, data } = useEventSource(url, 'chat');
-  return <span id="optional">{`${state.kind === 'closed' ? `closed:${state.reason}` : state.kind}:${data ? data.text : '-'}`}</span>;
+  const { events } = useEventSourceEvents(url, 'chat');
+  // Counts the list's changes of identity (an effect on it runs once per change).
+  useEffect(() => {
+    window.optionalListChanges = (window.optionalListChanges ?? 0) + 1;
+  }, [events]);
+  const text = `${state.kind === 'closed' ? `closed:${state.reason}` : state.kind}:${data ? data.text : '-'}`;
+  (window.optionalRenders ??= []).push(text);
+  return <span id="optional">{text}</span>;
 }
 
 /** Counts its effect's runs: 2 under StrictMode's double effects in development. */
