@@ -243,7 +243,8 @@ export class TypedEventSource extends EventTarget {
   reconnect(): void;
   /** Closes for good and frees the connection's memory. */
   close(): void;
-  /** `close()`, for `using`. Defined only where the runtime has `Symbol.dispose`. */
+  /** `close()`, for `using`. Defined only where the runtime has `Symbol.dispose` when the
+   *  package loads (a polyfill of it must load first). */
   [Symbol.dispose](): void;
 
   /**

@@ -60,7 +60,7 @@ export interface EventListOptions {
 export function useEventSource<T = unknown>(
   url: string | URL | null | undefined,
   type: string,
-  options?: TypedEventSourceOptions,
+  options?: TypedEventSourceOptions | null,
 ): UseEventSourceResult<T>;
 
 /**
@@ -70,6 +70,6 @@ export function useEventSource<T = unknown>(
 export function useEventSourceEvents<T = unknown>(
   url: string | URL | null | undefined,
   type: string,
-  options?: TypedEventSourceOptions,
+  options?: TypedEventSourceOptions | null,
   list?: EventListOptions,
 ): UseEventSourceEventsResult<T>;

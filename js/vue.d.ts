@@ -43,7 +43,7 @@ export interface UseEventSourceReturn<T> {
 export function useEventSource<T = unknown>(
   url: MaybeRefOrGetter<string | URL | null | undefined>,
   type: MaybeRefOrGetter<string>,
-  options?: MaybeRefOrGetter<TypedEventSourceOptions | undefined>,
+  options?: MaybeRefOrGetter<TypedEventSourceOptions | null | undefined>,
 ): UseEventSourceReturn<T>;
 
 /** The list's options (`useEventSourceEvents`). */
@@ -77,6 +77,6 @@ export interface UseEventSourceEventsReturn<T> {
 export function useEventSourceEvents<T = unknown>(
   url: MaybeRefOrGetter<string | URL | null | undefined>,
   type: MaybeRefOrGetter<string>,
-  options?: MaybeRefOrGetter<TypedEventSourceOptions | undefined>,
+  options?: MaybeRefOrGetter<TypedEventSourceOptions | null | undefined>,
   list?: EventListOptions,
 ): UseEventSourceEventsReturn<T>;

@@ -147,6 +147,7 @@ if (base) {
       'await init();',
       'const es = new TypedEventSource("/events");',
       'es.close();',
+      'new TypedEventSource("/events", null).close();',
       'export {};',
       '',
     ].join('\n'));

@@ -70,7 +70,8 @@ impl TypedEventSource {
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "string | URL")] url: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "TypedEventSourceOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TypedEventSourceOptions | null")]
+        options: JsValue,
     ) -> Result<TypedEventSource, JsValue> {
         // Read as EventSource reads it: a `URL` object is its `href`.
         let url = text(&url)?;

@@ -31,6 +31,8 @@ export function Latest({ channel }: { channel: string }) {
 
 export function History() {
   const { events } = useEventSourceEvents<Chat>(new URL("/events", location.href), "chat", undefined, { keep: 10 });
+  // Options of null, as the runtime takes them (the types refused them).
+  useEventSource<Chat>("/events", "chat", events.length > 5 ? { transport: "fetch" } : null);
   return (
     <ul>
       {events.map(({ data }, i) => (
@@ -45,6 +47,7 @@ export function vueSetup() {
   const url = computed(() => `/events?channel=${channel.value}`);
   const { state, data, meta, error, close, reconnect } = useVueEventSource<Chat>(url, "chat", () => ({ transport: "fetch" as const }));
   const fromGetter = useVueEventSource<Chat>(() => `/events?channel=${channel.value}`, "chat");
+  useVueEventSource<Chat>(url, "chat", () => (channel.value ? null : { transport: "fetch" as const }));
   const text: string | undefined = data.value?.text;
   const list: EventListOptions = { keep: computed(() => (channel.value === "chat" ? 10 : 5)) };
   const { events } = useVueEventSourceEvents<Chat>(url, "chat", undefined, list);
