@@ -85,6 +85,7 @@ function useConnection(key, options, type, setView, { start, event }) {
   // effects, another one in a remounted (keyed) component.
   const owner = useRef(null);
   owner.current ??= {};
+  const last = useRef(null);
   const id = viewId(key, type);
   useEffect(() => {
     // (No URL: nothing to open; the view shows `NO_URL`, one object until the key
@@ -94,8 +95,12 @@ function useConnection(key, options, type, setView, { start, event }) {
       return undefined;
     }
     const shared = acquire(key, options, owner.current);
+    // The connection this hook held last, taken back (StrictMode's second mount, an
+    // answer in an `<Activity>` shown again): the view keeps what it showed of it.
+    const back = last.current === shared;
+    last.current = shared;
     current.current = shared;
-    setView(start(shared));
+    setView((v) => (back && v.id === id ? { ...v, state: shared.state } : start(shared)));
     const stop = shared.watch(type, {
       state: (state) => setView((v) => (v.id === id ? { ...v, state } : v)),
       event: (data, meta) => {

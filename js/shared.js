@@ -144,6 +144,14 @@ export function acquire(key, options, owner) {
     shared.drop();
     shared = null;
   }
+  // An answer this owner let go, taken back as it is, closed, not sent again (React
+  // runs a hidden `<Activity>`'s cleanups, and its effects again when it is shown).
+  const kept = owner.answer;
+  owner.answer = null;
+  if (!shared && kept?.key === key) {
+    shared = kept;
+    entries.set(key, shared);
+  }
   if (!shared) {
     shared = new Shared(key, options);
     entries.set(key, shared);
@@ -170,6 +178,11 @@ class Shared {
   #watchers = new Set();
   /** type -> { watchers: count, id: the source's registration, latest: { data, meta } } */
   #types = new Map();
+
+  /** The key it was opened for. */
+  get key() {
+    return this.#key;
+  }
 
   constructor(key, options) {
     this.#key = key;
@@ -223,10 +236,12 @@ class Shared {
   }
 
   /** One user fewer; the last one closes the source a task later unless a user took
-   *  it by then. */
+   *  it by then. An answer (request mode) is kept for `owner`, which may take it back
+   *  later as it is then (see `acquire`). */
   release(owner) {
     this.users -= 1;
     this.left.add(owner);
+    if (this.#options?.mode === 'request') owner.answer = this;
     setTimeout(() => {
       this.left.delete(owner);
       if (this.users > 0 || entries.get(this.#key) !== this) return;

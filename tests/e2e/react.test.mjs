@@ -418,6 +418,34 @@ if (base) {
       });
     });
 
+    // Regression (a review): an answer in an <Activity> hidden, then shown, was sent
+    // again: React runs a hidden Activity's cleanups, which released the connection,
+    // and its effects again when shown, which opened a new one. The hook now takes the
+    // same connection back, closed, and keeps what it showed.
+    await runner.check('request mode: an answer in an <Activity> hidden, then shown, is not sent again and keeps what it showed', async () => {
+      const token = unique('react-activity');
+      await inAppPage(unique('react-answer'), async (page) => {
+        await page.evaluate((t) => {
+          window.answerToken = t;
+          window.answerPath = 'stall?after=1';
+          window.app.setAnswer(1);
+        }, token);
+        await waitUntil(page, 'the answer streaming', () => document.querySelector('#answer-badge')?.textContent === 'open' && document.querySelector('#answer-list')?.textContent === '1');
+        await page.evaluate(() => window.app.setAnswerHidden(true));
+        // Hidden, the connection goes (a task later): the request ends.
+        await server.until('the request to end', async () => (await server.log(token)).map((r) => r.open), [false]);
+        await page.evaluate(() => window.app.setAnswerHidden(false));
+        await waitUntil(page, 'the answer shown again, closed', () => document.querySelector('#answer-badge')?.textContent === 'closed:client');
+        const list = await page.textContent('#answer-list');
+        const requests = (await server.log(token)).length;
+        if (JSON.stringify({ list, requests }) !== JSON.stringify({ list: '1', requests: 1 })) throw new Error(`shown again: ${JSON.stringify({ list, requests })}`);
+        // reconnect() still asks for a new answer.
+        await page.evaluate(() => window.answerReconnect());
+        await server.until('the request sent again', async () => (await server.log(token)).length, 2);
+        await page.evaluate(() => window.app.setAnswer(null));
+      });
+    });
+
     // A review feared that a URL change and reconnect() in one handler send the old
     // URL's request once more (the hook's connection is still the old one when
     // reconnect() runs); in a click handler React renders and runs the effects before

@@ -4,7 +4,7 @@
 // ?server=URL&token=T: the scenario `stall` with a request log instead.
 // Rendered in StrictMode (a development build): effects run twice.
 // (An app's own top-level await: fine in a page, unlike in the package.)
-import { StrictMode, useEffect, useState } from 'react';
+import { Activity, StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { init } from 'wasm-eventsource';
 import { useEventSource, useEventSourceEvents } from 'wasm-eventsource/react';
@@ -215,10 +215,11 @@ function App() {
   const [badAnswer, setBadAnswer] = useState(false);
   const [keep, setKeep] = useState(3);
   const [switching, setSwitching] = useState(false);
+  const [answerHidden, setAnswerHidden] = useState(false);
   const [, setTick] = useState(0);
   useEffect(() => {
     const rerender = () => setTick((t) => t + 1);
-    window.app = { setChannel, setShown, setLate, setRefused, setAnswer, setAnswerStatus, setOptional, setBadAnswer, setKeep, setSwitching, rerender };
+    window.app = { setChannel, setShown, setLate, setRefused, setAnswer, setAnswerStatus, setOptional, setBadAnswer, setKeep, setSwitching, setAnswerHidden, rerender };
   }, []);
   const url = urlOf(channel);
   return (
@@ -228,7 +229,11 @@ function App() {
       <p id="url">{url}</p>
       {refused ? <Refused /> : null}
       {answerStatus ? <AnswerStatus /> : null}
-      {answer === null ? null : <Answer key={answer} />}
+      {answer === null ? null : (
+        <Activity mode={answerHidden ? 'hidden' : 'visible'}>
+          <Answer key={answer} />
+        </Activity>
+      )}
       <Optional url={optional} />
       {badAnswer ? <BadAnswer /> : null}
       {switching ? <Switch /> : null}
