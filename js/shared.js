@@ -144,13 +144,16 @@ export function acquire(key, options, owner) {
     shared.drop();
     shared = null;
   }
-  // An answer this owner let go, taken back as it is, closed, not sent again (React
-  // runs a hidden `<Activity>`'s cleanups, and its effects again when it is shown).
-  const kept = owner.answer;
-  owner.answer = null;
+  // The connection this owner let go and the registry closed, taken back (React runs
+  // a hidden `<Activity>`'s cleanups, and its effects again when it is shown): an
+  // answer as it is, not sent again; a feed goes on after its last event.
+  const kept = owner.kept;
+  owner.kept = null;
   if (!shared && kept?.key === key) {
     shared = kept;
     entries.set(key, shared);
+    if (shared.cut && !shared.request) shared.reconnect();
+    shared.cut = false;
   }
   if (!shared) {
     shared = new Shared(key, options);
@@ -170,6 +173,8 @@ class Shared {
   state = CONNECTING;
   /** The owners that released it within the last task (see `acquire`). */
   left = new Set();
+  /** Whether the registry closed it while it was not closed (see `drop`). */
+  cut = false;
   #key;
   #url;
   #options;
@@ -182,6 +187,11 @@ class Shared {
   /** The key it was opened for. */
   get key() {
     return this.#key;
+  }
+
+  /** Whether it answers a request (`mode: "request"`). */
+  get request() {
+    return this.#options?.mode === 'request';
   }
 
   constructor(key, options) {
@@ -236,12 +246,11 @@ class Shared {
   }
 
   /** One user fewer; the last one closes the source a task later unless a user took
-   *  it by then. An answer (request mode) is kept for `owner`, which may take it back
-   *  later as it is then (see `acquire`). */
+   *  it by then. It is kept for `owner`, which may take it back later (see `acquire`). */
   release(owner) {
     this.users -= 1;
     this.left.add(owner);
-    if (this.#options?.mode === 'request') owner.answer = this;
+    owner.kept = this;
     setTimeout(() => {
       this.left.delete(owner);
       if (this.users > 0 || entries.get(this.#key) !== this) return;
@@ -253,6 +262,8 @@ class Shared {
   drop() {
     if (entries.get(this.#key) === this) entries.delete(this.#key);
     this.#watchers.clear();
+    // Cut here rather than ended: a feed its owner takes back goes on (`acquire`).
+    this.cut = this.state.kind !== 'closed';
     this.#source?.close();
   }
 

@@ -446,6 +446,30 @@ if (base) {
       });
     });
 
+    // Regression (a review): a feed in an <Activity> hidden for more than a task came
+    // back as a new connection from the start: its list gone, and the events of its
+    // time away lost. It goes on after its last event now, its list kept.
+    await runner.check('a feed in an <Activity> hidden, then shown, goes on after its last event, its list kept', async () => {
+      const channel = unique('react-activity-feed');
+      await inAppPage(unique('react-main'), async (page) => {
+        await page.evaluate((c) => {
+          window.feedChannel = c;
+          window.app.setFeedShown(true);
+        }, channel);
+        await server.until(`one stream on ${channel}`, () => server.open(channel), 1);
+        await server.publish(channel, 'chat', { n: 1, text: 'one' });
+        await server.publish(channel, 'chat', { n: 2, text: 'two' });
+        await waitUntil(page, 'two events', () => document.querySelector('#hidden-feed')?.textContent === 'open:1,2');
+        await page.evaluate(() => window.app.setFeedHidden(true));
+        await server.until(`no stream on ${channel}`, () => server.open(channel), 0);
+        await server.publish(channel, 'chat', { n: 3, text: 'three' });
+        await server.publish(channel, 'chat', { n: 4, text: 'four' });
+        await page.evaluate(() => window.app.setFeedHidden(false));
+        await waitUntil(page, 'the four events', () => document.querySelector('#hidden-feed')?.textContent === 'open:1,2,3,4');
+        await page.evaluate(() => window.app.setFeedShown(false));
+      });
+    });
+
     // A review feared that a URL change and reconnect() in one handler send the old
     // URL's request once more (the hook's connection is still the old one when
     // reconnect() runs); in a click handler React renders and runs the effects before

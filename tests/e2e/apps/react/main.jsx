@@ -113,6 +113,13 @@ function Answer() {
   );
 }
 
+/** A feed in an `<Activity>` (`window.app.setFeedHidden`): the `chat` events of
+ *  `window.feedChannel`. */
+function HiddenFeed() {
+  const { state, events } = useEventSourceEvents(`${server}/events?channel=${window.feedChannel}&retry=100`, 'chat');
+  return <span id="hidden-feed">{`${state.kind}:${events.map(({ data }) => data.n).join(',')}`}</span>;
+}
+
 /** A request whose URL is state: its button moves to the next URL and calls
  *  `reconnect()` in one click handler (an app's "ask the other model"). */
 function Switch() {
@@ -216,10 +223,12 @@ function App() {
   const [keep, setKeep] = useState(3);
   const [switching, setSwitching] = useState(false);
   const [answerHidden, setAnswerHidden] = useState(false);
+  const [feedShown, setFeedShown] = useState(false);
+  const [feedHidden, setFeedHidden] = useState(false);
   const [, setTick] = useState(0);
   useEffect(() => {
     const rerender = () => setTick((t) => t + 1);
-    window.app = { setChannel, setShown, setLate, setRefused, setAnswer, setAnswerStatus, setOptional, setBadAnswer, setKeep, setSwitching, setAnswerHidden, rerender };
+    window.app = { setChannel, setShown, setLate, setRefused, setAnswer, setAnswerStatus, setOptional, setBadAnswer, setKeep, setSwitching, setAnswerHidden, setFeedShown, setFeedHidden, rerender };
   }, []);
   const url = urlOf(channel);
   return (
@@ -237,6 +246,11 @@ function App() {
       <Optional url={optional} />
       {badAnswer ? <BadAnswer /> : null}
       {switching ? <Switch /> : null}
+      {feedShown ? (
+        <Activity mode={feedHidden ? 'hidden' : 'visible'}>
+          <HiddenFeed />
+        </Activity>
+      ) : null}
       {shown ? (
         <>
           <Latest url={url} />
