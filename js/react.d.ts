@@ -5,11 +5,12 @@ import type { EventSourceError, EventSourceMessage } from "./shared.js";
 export type { ConnectionState, EventSourceError, EventSourceMessage, MessageMeta, TypedEventSourceOptions };
 
 /** The controls every hook returns. Both act on the connection the hook shares, two
- *  microtasks after the call, in the order called: called in a handler that also
+ *  microtasks after the call, in the order called. Called in a handler that also
  *  changes the URL or options (before or after the call; in a click's or a key's
- *  handler, which React renders at once), they leave the old connection alone, as the
- *  hook has by then moved to the new one, opened fresh. (After a change that React
- *  renders later, from a timer's callback say, they still act on the old one.) */
+ *  handler, which React renders at once), `reconnect()` leaves the old connection
+ *  alone, as the hook has by then moved to the new one, opened fresh (after a change
+ *  that React renders later, from a timer's callback say, it still acts on the old
+ *  one); `close()` closes the connection the hook held when it was called. */
 export interface EventSourceControls {
   /** Closes the connection (for every hook sharing it) until `reconnect()`. */
   close(): void;

@@ -85,19 +85,24 @@ function useConnection(key, options, type, setView, { start, event }) {
   // effects, another one in a remounted (keyed) component.
   const owner = useRef(null);
   owner.current ??= {};
+  // The connection it held last, and how much of it the hook had been given then.
   const last = useRef(null);
+  const seen = useRef(0);
   const id = viewId(key, type);
   useEffect(() => {
     // (No URL: nothing to open; the view shows `NO_URL`, one object until the key
     // changes, and nothing of a connection before it.)
     if (!canConnect || key === null) {
+      // (What it let go is not taken back when a URL comes again: a new request.)
+      owner.current.kept = null;
       setView((v) => (v.id === id ? v : initial(id, key)));
       return undefined;
     }
     const shared = acquire(key, options, owner.current);
-    // The connection this hook held last, taken back (StrictMode's second mount, an
-    // answer in an `<Activity>` shown again): the view keeps what it showed of it.
-    const back = last.current === shared;
+    // The connection this hook held last, taken back with nothing given to others
+    // meanwhile (StrictMode's second mount, an `<Activity>` shown again): the view
+    // keeps what it showed of it.
+    const back = last.current === shared && seen.current === shared.delivered;
     last.current = shared;
     current.current = shared;
     setView((v) => (back && v.id === id ? { ...v, state: shared.state } : start(shared)));
@@ -113,32 +118,34 @@ function useConnection(key, options, type, setView, { start, event }) {
     });
     return () => {
       stop();
-      shared.release(owner.current);
+      seen.current = shared.delivered;
+      shared.release(owner.current, true);
       if (current.current === shared) current.current = null;
     };
     // `options`, `start` and `event` are read when the key or the type change, as intended.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key, type]);
   // `close()` and `reconnect()` act two microtasks later, in the order they were called,
-  // on the connection the hook held when called, if it still holds it. A handler that
-  // changes the URL or options gets React's render first, before or after the call (a
-  // click's is a microtask queued at its first `setState`), whose effect moves the hook
-  // to the new connection, opened fresh; the old one is left alone (a `reconnect()` on
-  // it sent its request once more).
+  // on the connection the hook held when called (`reconnect()` only if it still holds
+  // it). A handler that changes the URL or options gets React's render first, before or
+  // after the call (a click's is a microtask queued at its first `setState`), whose
+  // effect moves the hook to the new connection, opened fresh; the old one is not
+  // opened again (a `reconnect()` on it sent its request once more). A `close()` is
+  // kept through an unmount in the same handler: closing sends nothing.
   const pending = useRef(null);
-  const later = useCallback((act) => {
-    const call = [act, current.current];
+  const later = useCallback((act, always) => {
+    const call = [act, current.current, always];
     if (pending.current) return void pending.current.push(call);
     pending.current = [call];
     queueMicrotask(() =>
       queueMicrotask(() => {
         const calls = pending.current;
         pending.current = null;
-        for (const [act, held] of calls) if (held && current.current === held) act(held);
+        for (const [act, held, always] of calls) if (held && (always || current.current === held)) act(held);
       }),
     );
   }, []);
-  const close = useCallback(() => later((shared) => shared.close()), [later]);
-  const reconnect = useCallback(() => later((shared) => shared.reconnect()), [later]);
+  const close = useCallback(() => later((shared) => shared.close(), true), [later]);
+  const reconnect = useCallback(() => later((shared) => shared.reconnect(), false), [later]);
   return { close, reconnect };
 }

@@ -146,13 +146,14 @@ export function acquire(key, options, owner) {
   }
   // The connection this owner let go and the registry closed, taken back (React runs
   // a hidden `<Activity>`'s cleanups, and its effects again when it is shown): an
-  // answer as it is, not sent again; a feed goes on after its last event.
+  // answer as it is, not sent again; a feed goes on after the last event it had when
+  // its last user left.
   const kept = owner.kept;
   owner.kept = null;
   if (!shared && kept?.key === key) {
     shared = kept;
     entries.set(key, shared);
-    if (shared.cut && !shared.request) shared.reconnect();
+    if (shared.cut && !shared.request) shared.resume();
     shared.cut = false;
   }
   if (!shared) {
@@ -175,6 +176,11 @@ class Shared {
   left = new Set();
   /** Whether the registry closed it while it was not closed (see `drop`). */
   cut = false;
+  /** How many events, states and resets its watchers were given: a hook that comes
+   *  back to it sees whether it missed any. */
+  delivered = 0;
+  /** The last event id when its last user left (see `release`). */
+  #leftAt;
   #key;
   #url;
   #options;
@@ -246,11 +252,14 @@ class Shared {
   }
 
   /** One user fewer; the last one closes the source a task later unless a user took
-   *  it by then. It is kept for `owner`, which may take it back later (see `acquire`). */
-  release(owner) {
+   *  it by then. With `keep`, it is kept for `owner`, which may take it back later, as
+   *  it is then (see `acquire`). */
+  release(owner, keep = false) {
     this.users -= 1;
     this.left.add(owner);
-    owner.kept = this;
+    if (keep) owner.kept = this;
+    // Where a feed taken back goes on from: the events after it reach no user.
+    if (this.users === 0) this.#leftAt = this.#source ? this.#source.lastEventId : undefined;
     setTimeout(() => {
       this.left.delete(owner);
       if (this.users > 0 || entries.get(this.#key) !== this) return;
@@ -272,6 +281,12 @@ class Shared {
     this.#source?.close();
   }
 
+  /** Opens a feed the registry cut again, after the last event it had when its last
+   *  user left. */
+  resume() {
+    this.#open(this.#leftAt);
+  }
+
   /** Reconnects now; a closed connection is opened again. In request mode that sends
    *  the request again, for a new answer, also while the old one streams (which ends):
    *  what the old one delivered goes first (each watcher's `reset()`, and the types'
@@ -285,6 +300,7 @@ class Shared {
       this.#source = null; // its closed state is not this connection's
       old?.close();
       for (const slot of this.#types.values()) slot.latest = undefined;
+      if (this.#watchers.size) this.delivered += 1;
       for (const { handlers } of [...this.#watchers]) handlers.reset?.();
       this.#open();
       return;
@@ -346,6 +362,7 @@ class Shared {
     const recovered = failed(this.state) && state.kind !== 'closed';
     this.state = state;
     const failure = failed(state);
+    if (this.#watchers.size) this.delivered += 1;
     for (const { handlers } of [...this.#watchers]) {
       // A handler that moved it on (`reconnect()` from a sync watcher of `closed`)
       // had the newer state delivered to every watcher: this one is stale.
@@ -365,10 +382,14 @@ class Shared {
     const source = this.#source;
     slot.id = source.on(type, (data, meta) => {
       slot.latest = { data, meta };
+      let given = false;
       for (const { type: watched, handlers } of [...this.#watchers]) {
         // (A handler that sent a request again, `reconnect()`: the rest is the old answer's.)
         if (this.#source !== source) break;
-        if (watched === type) handlers.event(data, meta);
+        if (watched !== type) continue;
+        if (!given) this.delivered += 1;
+        given = true;
+        handlers.event(data, meta);
       }
     });
   }

@@ -466,7 +466,23 @@ if (base) {
         await server.publish(channel, 'chat', { n: 4, text: 'four' });
         await page.evaluate(() => window.app.setFeedHidden(false));
         await waitUntil(page, 'the four events', () => document.querySelector('#hidden-feed')?.textContent === 'open:1,2,3,4');
-        await page.evaluate(() => window.app.setFeedShown(false));
+        // Regression (a review): while hidden, a hook that another kept the connection
+        // for kept what it showed when shown again, though the other got events
+        // meanwhile: its latest was old. Now it shows the connection as it is.
+        await page.evaluate(() => window.app.setFeedTwin(true));
+        await page.evaluate(() => window.app.setFeedHidden(true));
+        await server.publish(channel, 'chat', { n: 5, text: 'five' });
+        await waitUntil(page, 'the twin to get event 5', () => document.querySelector('#twin-latest')?.textContent === '5');
+        await page.evaluate(() => window.app.setFeedHidden(false));
+        await waitUntil(page, 'the latest shown again to be 5', () => document.querySelector('#hidden-latest')?.textContent === '5');
+        // Regression (a review): close() in the click that also hid the hook was lost
+        // (deferred past the cleanup that let the connection go): the twin streamed on.
+        await page.click('#close-hide');
+        await waitUntil(page, 'the twin to see the close', () => document.querySelector('#twin-latest')?.textContent === 'closed:client');
+        await page.evaluate(() => {
+          window.app.setFeedTwin(false);
+          window.app.setFeedShown(false);
+        });
       });
     });
 
@@ -474,7 +490,7 @@ if (base) {
     // URL's request once more (the hook's connection is still the old one when
     // reconnect() runs); in a click handler React renders and runs the effects before
     // the old connection's attempt starts, which the effect drops. This pins that.
-    await runner.check('request mode: a click that changes the URL and calls reconnect() (after or before) sends only the new URL\'s request; reconnect() then close() ends closed', async () => {
+    await runner.check('request mode: a click that changes the URL and calls reconnect() (after or before) sends only the new URL\'s request; reconnect() then close() ends closed; a URL gone to null and back is a new request', async () => {
       const token = unique('react-switch');
       await inAppPage(unique('react-answer'), async (page) => {
         await page.evaluate((t) => {
@@ -499,6 +515,15 @@ if (base) {
         await server.until('no request open', async () => (await server.log(token)).some((r) => r.open), false);
         const all = await paths();
         if (JSON.stringify(all) !== JSON.stringify(['1', '2', '3'])) throw new Error(`the requests' URLs (v=), after the other orders: ${JSON.stringify(all)}`);
+        // Regression (a review): a URL gone to null and given again took back the
+        // connection the hook had let go, closed, and sent nothing: it is a new request.
+        await page.click('#switch-off');
+        // (The registry closes what no hook holds a task after its release.)
+        await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+        await page.click('#switch-off');
+        await waitUntil(page, 'the URL given again streaming', () => document.querySelector('#switch-state')?.textContent === '3:open');
+        const again = await paths();
+        if (JSON.stringify(again) !== JSON.stringify(['1', '2', '3', '3'])) throw new Error(`the requests' URLs (v=), after null and back: ${JSON.stringify(again)}`);
         await page.evaluate(() => window.app.setSwitching(false));
       });
     });

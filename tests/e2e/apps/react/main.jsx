@@ -116,15 +116,36 @@ function Answer() {
 /** A feed in an `<Activity>` (`window.app.setFeedHidden`): the `chat` events of
  *  `window.feedChannel`. */
 function HiddenFeed() {
-  const { state, events } = useEventSourceEvents(`${server}/events?channel=${window.feedChannel}&retry=100`, 'chat');
-  return <span id="hidden-feed">{`${state.kind}:${events.map(({ data }) => data.n).join(',')}`}</span>;
+  const { state, events, close } = useEventSourceEvents(`${server}/events?channel=${window.feedChannel}&retry=100`, 'chat');
+  const { data } = useEventSource(`${server}/events?channel=${window.feedChannel}&retry=100`, 'chat');
+  // Closed, then hidden, in one click.
+  const closeAndHide = () => {
+    close();
+    window.app.setFeedHidden(true);
+  };
+  return (
+    <>
+      <span id="hidden-feed">{`${state.kind}:${events.map(({ data }) => data.n).join(',')}`}</span>
+      <span id="hidden-latest">{data ? String(data.n) : '-'}</span>
+      <button id="close-hide" onClick={closeAndHide}>close and hide</button>
+    </>
+  );
+}
+
+/** The same feed outside the `<Activity>` (`window.app.setFeedTwin`): it keeps the
+ *  connection while the other is hidden. */
+function FeedTwin() {
+  const { state, data } = useEventSource(`${server}/events?channel=${window.feedChannel}&retry=100`, 'chat');
+  return <span id="twin-latest">{`${state.kind === 'closed' ? `closed:${state.reason}` : data ? String(data.n) : '-'}`}</span>;
 }
 
 /** A request whose URL is state: its button moves to the next URL and calls
  *  `reconnect()` in one click handler (an app's "ask the other model"). */
 function Switch() {
   const [v, setV] = useState(1);
-  const { state, reconnect, close } = useEventSource(`${server}/scenario/stall?after=1&token=${window.switchToken}&v=${v}`, 'message', {
+  const [off, setOff] = useState(false);
+  const url = off ? null : `${server}/scenario/stall?after=1&token=${window.switchToken}&v=${v}`;
+  const { state, reconnect, close } = useEventSource(url, 'message', {
     transport: 'fetch',
     mode: 'request',
     method: 'POST',
@@ -150,6 +171,7 @@ function Switch() {
       <button id="switch" onClick={next}>next</button>
       <button id="switch-after" onClick={nextAfter}>next, reconnect first</button>
       <button id="again-close" onClick={againThenClose}>again, then close</button>
+      <button id="switch-off" onClick={() => setOff((o) => !o)}>no URL, or the URL again</button>
     </section>
   );
 }
@@ -225,10 +247,11 @@ function App() {
   const [answerHidden, setAnswerHidden] = useState(false);
   const [feedShown, setFeedShown] = useState(false);
   const [feedHidden, setFeedHidden] = useState(false);
+  const [feedTwin, setFeedTwin] = useState(false);
   const [, setTick] = useState(0);
   useEffect(() => {
     const rerender = () => setTick((t) => t + 1);
-    window.app = { setChannel, setShown, setLate, setRefused, setAnswer, setAnswerStatus, setOptional, setBadAnswer, setKeep, setSwitching, setAnswerHidden, setFeedShown, setFeedHidden, rerender };
+    window.app = { setChannel, setShown, setLate, setRefused, setAnswer, setAnswerStatus, setOptional, setBadAnswer, setKeep, setSwitching, setAnswerHidden, setFeedShown, setFeedHidden, setFeedTwin, rerender };
   }, []);
   const url = urlOf(channel);
   return (
@@ -251,6 +274,7 @@ function App() {
           <HiddenFeed />
         </Activity>
       ) : null}
+      {feedTwin ? <FeedTwin /> : null}
       {shown ? (
         <>
           <Latest url={url} />
