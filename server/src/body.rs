@@ -64,6 +64,19 @@ impl std::fmt::Display for Late {
 
 impl std::error::Error for Late {}
 
+/// The [`Late`] in `error`'s chain of sources, if there is one: a request body that
+/// did not arrive in time, whatever read it.
+pub(crate) fn late<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a Late> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(found) = error.downcast_ref::<Late>() {
+            return Some(found);
+        }
+        next = error.source();
+    }
+    None
+}
+
 /// Middleware: a request's body must arrive within [`crate::Config::header_timeout`] of
 /// its head, or it ends with [`Late`]. Without it a client that sent a head and then a
 /// body slowly, or not at all, held a request's place and a connection for good (hyper's

@@ -119,7 +119,7 @@ pub(crate) async fn publish(
 
 /// Our JSON error for each way axum's [`Json`] extractor rejects a body.
 fn rejection_error(rejection: JsonRejection, content_type: Option<String>) -> ApiError {
-    if let Some(late) = cause::<crate::body::Late>(&rejection) {
+    if let Some(late) = crate::body::late(&rejection) {
         return ApiError::new(StatusCode::REQUEST_TIMEOUT, late.to_string());
     }
     match rejection {
@@ -148,20 +148,6 @@ fn rejection_error(rejection: JsonRejection, content_type: Option<String>) -> Ap
             rejection.body_text()
         )),
     }
-}
-
-/// The error of type `E` in `error`'s chain of sources, if any.
-fn cause<'a, E: std::error::Error + 'static>(
-    error: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a E> {
-    let mut next = Some(error);
-    while let Some(error) = next {
-        if let Some(found) = error.downcast_ref::<E>() {
-            return Some(found);
-        }
-        next = error.source();
-    }
-    None
 }
 
 /// The fields of a publish body.

@@ -408,6 +408,18 @@ async fn a_request_body_that_does_not_arrive_in_time_is_answered_408() {
     // A body that comes whole is published as before.
     let ok = publish_whole(&server).await;
     assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    // The scenarios that read a body say the same (a review: they answered 413, "over
+    // 64 KiB").
+    let mut slow = connect(&server).await;
+    slow.write_all(
+        b"POST /scenario/llm/openai-chat HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+          Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+    )
+    .await
+    .expect("request");
+    let got = read_until_closed(&mut slow).await;
+    let got = String::from_utf8_lossy(&got);
+    assert!(got.starts_with("HTTP/1.1 408"), "{got}");
 }
 
 /// A publish sent whole over a raw connection: the answer's text.

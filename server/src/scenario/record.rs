@@ -87,7 +87,10 @@ impl ScenarioRequest {
             .get("last-event-id")
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let last_event_id = last_event_id(&parts.headers, &params);
-        let body = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+        let body = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|e| {
+            if let Some(late) = crate::body::late(&e) {
+                return ApiError::new(StatusCode::REQUEST_TIMEOUT, late.to_string());
+            }
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
