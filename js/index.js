@@ -996,7 +996,7 @@ function noAny() {
 /** `url` with a user name and password in it as `***` (as the core shows a URL in an
  *  error: src/source.rs). */
 function withoutCredentials(url) {
-  return url.replace(/^([A-Za-z0-9+.-]+:[/\\]*)[^/\\?#]*@/, '$1***@');
+  return url.replace(/^([\0- ]*[A-Za-z0-9+.-]+:[/\\]*)[^/\\?#]*@/, '$1***@');
 }
 
 /** Whether `href` is an http(s) URL with a user name or password in it, which fetch

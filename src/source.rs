@@ -786,8 +786,14 @@ fn resolve_url(url: &str, fetch: bool) -> Result<String, Error> {
 fn without_credentials(url: &str) -> String {
     let bytes = url.as_bytes();
     let scheme_byte = |b: &u8| b.is_ascii_alphanumeric() || b"+-.".contains(b);
-    let colon = bytes.iter().position(|&b| !scheme_byte(&b));
-    if let Some(mut start) = colon.filter(|&at| at > 0 && bytes.get(at) == Some(&b':')) {
+    // (The URL parser drops the C0 controls and spaces a URL begins with.)
+    let from = bytes.iter().take_while(|&&b| b <= b' ').count();
+    let colon = bytes
+        .iter()
+        .skip(from)
+        .position(|&b| !scheme_byte(&b))
+        .map(|at| from + at);
+    if let Some(mut start) = colon.filter(|&at| at > from && bytes.get(at) == Some(&b':')) {
         start += 1;
         while matches!(bytes.get(start), Some(b'/' | b'\\')) {
             start += 1;
@@ -848,6 +854,7 @@ mod tests {
             "https:\\\\***@bad host"
         );
         assert_eq!(without_credentials("https:/u:pw@h?x@y"), "https:/***@h?x@y");
+        assert_eq!(without_credentials(" \tftp://u:pw@h/"), " \tftp://***@h/");
     }
 
     #[test]
