@@ -105,7 +105,8 @@ function useConnection(key, options, type, setView, { start, event }) {
     const back = last.current === shared && seen.current === shared.delivered;
     last.current = shared;
     current.current = shared;
-    setView((v) => (back && v.id === id ? { ...v, state: shared.state } : start(shared)));
+    // (A failure that came while no hook watched it, after the cleanup, shows too.)
+    setView((v) => (back && v.id === id ? { ...v, state: shared.state, error: shared.failure ?? v.error } : start(shared)));
     const stop = shared.watch(type, {
       state: (state) => setView((v) => (v.id === id ? { ...v, state } : v)),
       event: (data, meta) => {
