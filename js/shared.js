@@ -293,7 +293,7 @@ class Shared {
    *  latest events), so no hook shows the new answer after the old one. A feed opened
    *  again goes on where it was (from its last event id). */
   reconnect() {
-    if (this.#options?.mode === 'request') {
+    if (this.request) {
       // (A request's reconnect would cut the answer: closed as interrupted where it
       // cannot resume, or resumed where it can, and no new answer either way.)
       const old = this.#source;
