@@ -3,7 +3,9 @@
 /** `url` resolved as EventSource resolves it: against the document's base URL (which a
  *  `<base>` element sets), or a worker's location; undefined when it does not parse. */
 export function absolute(url) {
-  const base = typeof document !== 'undefined' ? document.baseURI : globalThis.location?.href;
+  // (As the core's `base_url`: a `document` without a string `baseURI`, a worker
+  // polyfill's, is no document.)
+  const base = typeof globalThis.document?.baseURI === 'string' ? document.baseURI : globalThis.location?.href;
   try {
     return new URL(url, base).href;
   } catch {

@@ -171,11 +171,10 @@ export class ShareLink {
     // What arrived while catching up, or null.
     this.held = null;
     this.heldChars = 0;
-    this.join();
-    this.probe = setInterval(() => this.check(), ShareLink.PROBE_MS);
-    // In a window only: a worker has no back/forward cache. (A document too: some
-    // worker polyfills set `self.window = self`.)
-    this.lifecycle = typeof window === 'object' && window !== null && typeof document === 'object' && document !== null && ((e) => {
+    // In a window only: a worker has no back/forward cache. (A document that listens
+    // too: some worker polyfills set `self.window = self`, or a `document` of their own.)
+    const page = typeof globalThis.window?.addEventListener === 'function' && typeof globalThis.document?.addEventListener === 'function';
+    this.lifecycle = page && ((e) => {
       // (`persisted` is false on a page that unloads, undefined on `freeze`/`resume`.)
       const leaving = e.type === 'pagehide' || e.type === 'freeze';
       if (this.left || e.persisted === false || leaving === this.away) return;
@@ -194,6 +193,9 @@ export class ShareLink {
       }
     });
     this.listen('addEventListener');
+    // (Joined last: should anything above throw, no member is left half made.)
+    this.join();
+    this.probe = setInterval(() => this.check(), ShareLink.PROBE_MS);
   }
 
   listen(how) {

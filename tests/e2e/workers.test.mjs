@@ -183,22 +183,53 @@ if (base) {
 
     // Regression (a review): sharing took any global `window` for a page and listened on
     // `document`, which a worker has not: with a polyfill's `self.window = self`, the
-    // source threw as it was made.
-    await runner.check('sharing in a worker whose polyfill sets self.window opens', async () => {
+    // source threw as it was made. And (a later review) with a `document` too, a bare
+    // object, the link threw after it had joined its group: the source connected alone,
+    // and the half-made member held its lock and threw at each message of the group.
+    for (const [polyfill, what] of [[true, 'self.window'], ['document', 'self.window and a bare self.document']]) {
+      await runner.check(`sharing in a worker whose polyfill sets ${what} leads its group, and leaves no lock behind`, async () => {
+        const page = await browser.newPage();
+        try {
+          const pageErrors = watchPageErrors(page);
+          await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('unused')}`);
+          await waitUntil(page, 'the app', () => typeof window.startOffline === 'function');
+          const channel = unique('polyfill');
+          await page.evaluate(([u, polyfill]) => window.startOffline('fetch', { name: 'polyfill', online: true, url: u, options: { share: true }, windowPolyfill: polyfill }), [`${base}/events?channel=${channel}`, polyfill]);
+          await waitUntil(page, 'the shared source to open, or a failure', () => window.offline.polyfill.states.includes('open') || window.failures.length > 0);
+          const roles = await page.evaluate(() => window.offline.polyfill.roles);
+          if (roles.at(-1) !== 'leader') throw new Error(`its roles were ${JSON.stringify(roles)}: not sharing`);
+          const held = () => navigator.locks.query().then((q) => q.held.map((l) => l.name));
+          const before = (await page.evaluate(held)).filter((name) => name.includes(channel));
+          if (before.length === 0) throw new Error('no lock of its group was held while open');
+          await page.evaluate(() => window.offline.polyfill.send('close'));
+          await waitUntil(page, 'its locks to go', async (c) => (await navigator.locks.query()).held.every((l) => !l.name.includes(c)), channel);
+          const failed = await page.evaluate(() => window.failures);
+          if (failed.length) throw new Error(failed.join('\n'));
+          const unexpected = pageErrors.unexpected();
+          if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
+          return `roles ${roles.join(',')}, ${before.length} locks held, none after close, no failure`;
+        } finally {
+          await page.close();
+        }
+      });
+    }
+
+    // Regression (a review): before the wasm was ready, a relative URL was resolved
+    // against `document.baseURI` whenever a `document` existed, a polyfill's bare
+    // object too, where the core takes the worker's location: it threw a SyntaxError.
+    await runner.check('a relative URL in a worker with a bare self.document, before the wasm is ready, resolves against the worker', async () => {
       const page = await browser.newPage();
       try {
-        const pageErrors = watchPageErrors(page);
         await page.goto(`${site.origin}/index.html?server=${encodeURIComponent(base)}&channel=${unique('unused')}`);
         await waitUntil(page, 'the app', () => typeof window.startOffline === 'function');
-        const channel = unique('polyfill');
-        await page.evaluate((u) => window.startOffline('fetch', { name: 'polyfill', online: true, url: u, options: { share: true }, windowPolyfill: true }), `${base}/events?channel=${channel}`);
-        await waitUntil(page, 'the shared source to open, or a failure', () => window.offline.polyfill.states.includes('open') || window.failures.length > 0);
+        await page.evaluate(() => window.startOffline('fetch', { name: 'relative', online: true, workerName: 'relative-url', options: {} }));
+        await waitUntil(page, 'its URL, or a failure', () => window.offline.relative.relative !== undefined || window.failures.length > 0);
         const failed = await page.evaluate(() => window.failures);
         if (failed.length) throw new Error(failed.join('\n'));
-        await page.evaluate(() => window.offline.polyfill.send('close'));
-        const unexpected = pageErrors.unexpected();
-        if (unexpected.length) throw new Error(unexpected.map((e) => e.text).join('\n'));
-        return 'open, no failure';
+        const url = await page.evaluate(() => window.offline.relative.relative);
+        if (url !== `${site.origin}/never?relative`) throw new Error(`its URL: ${url}`);
+        await page.evaluate(() => window.offline.relative.send('close'));
+        return url;
       } finally {
         await page.close();
       }

@@ -51,20 +51,24 @@ navigator.serviceWorker
 
 // A dedicated worker that starts offline (offline.js), for one transport (or online,
 // on a URL of its own, with options, with `start`): `window.offline[transport]` has its source's
-// states, how often it read `navigator.onLine` (and the last read that returned offline)
-// and what the worker last set it to; `window.offline[transport].send(kind)` sends it
+// states, share roles, how often it read `navigator.onLine` (and the last read that
+// returned offline) and what the worker last set it to (its uncaught errors go to
+// `window.failures`); `window.offline[transport].send(kind)` sends it
 // `online`, `offline` or `close`.
 window.offline = {};
 window.startOffline = (transport, start = {}) => {
   // (Under `start.name` instead of the transport, for two of one transport.)
-  const seen = (window.offline[start.name ?? transport] = { states: [], reads: 0, readOffline: 0, online: Boolean(start.online) });
-  const worker = new Worker(new URL('./offline.js', import.meta.url), { type: 'module' });
+  const seen = (window.offline[start.name ?? transport] = { states: [], roles: [], reads: 0, readOffline: 0, online: Boolean(start.online) });
+  const worker = new Worker(new URL('./offline.js', import.meta.url), { type: 'module', name: start.workerName ?? '' });
   worker.addEventListener('message', (e) => {
     if (e.data.kind === 'read') {
       seen.reads = e.data.reads;
       // The last read that returned offline.
       if (!e.data.online) seen.readOffline = e.data.reads;
     } else if (e.data.kind === 'set') seen.online = e.data.online;
+    else if (e.data.kind === 'role') seen.roles.push(e.data.role);
+    else if (e.data.kind === 'relative') seen.relative = e.data.url;
+    else if (e.data.kind === 'failure') window.failures.push(`offline ${transport}: ${e.data.message}`);
     else seen.states.push(e.data.state);
   });
   worker.addEventListener('error', (e) => window.failures.push(`offline ${transport}: ${e.message}`));
