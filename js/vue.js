@@ -135,7 +135,11 @@ function useConnection(url, type, options, view) {
   // Deno with --location): Vue runs an immediate watcher during the server's setup
   // too, and nothing unmounts there, so a connection opened would never be released.
   const onServer = getCurrentInstance() != null && inject(ssrContextKey, null) != null;
-  if (canConnect && !onServer) {
+  // A scope already stopped: a component unmounted while its async `setup()` awaited
+  // (Vue before 3.5.34 puts its stopped scope back after the `await`, and would never
+  // run the release filed on it): it opens nothing.
+  const stopped = getCurrentScope()?.active === false;
+  if (canConnect && !onServer && !stopped) {
     watch(
       // Two sources, each compared by value: an equal key is the same connection.
       [() => connectionKey(toValue(url), toValue(options)), () => String(toValue(type))],

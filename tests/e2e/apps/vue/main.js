@@ -94,6 +94,22 @@ window.fromHook = (channel) => {
   }).mount(newHost());
 };
 
+// A composable made in a scope already stopped, as Vue before 3.5.34 restores a
+// component's scope after an \`await\` in its async setup though the component was
+// unmounted meanwhile: how many connections it opened.
+window.inStoppedScope = (channel) => {
+  const before = window.opened;
+  const scope = effectScope();
+  scope.stop();
+  scope.on();
+  try {
+    useEventSource(`${server}/events?channel=${channel}`, 'chat');
+  } finally {
+    scope.off();
+  }
+  return window.opened - before;
+};
+
 // A composable whose URL getter gives null until `optionalUrl(url)` gives one: it opens
 // nothing meanwhile, and `optionalUrl(null)` closes what it opened.
 window.optional = () => {
