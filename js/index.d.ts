@@ -159,7 +159,7 @@ export class TypedEventSource extends EventTarget {
    * a `SyntaxError` `DOMException` for a URL that does not parse (as EventSource does),
    * whether the wasm is ready or not. Where there is no EventSource
    * (a Service Worker), the default transport is `"fetch"`.
-   * A relative URL is resolved against the document's base URL. A URL that parses but
+   * A relative URL is resolved against the document's base URL (in a worker, its location). A URL that parses but
    * is not http(s) (`ftp:`, `about:blank`, ...) fails after construction, as with
    * EventSource: an `error` event, `readyState` 2, the state `closed` with the reason
    * `"invalid-request"`.

@@ -23,7 +23,7 @@ export interface EventSourceControls {
 
 /** What `useEventSource` returns. */
 export interface UseEventSourceResult<T> extends EventSourceControls {
-  /** The connection's state: `connecting` until it opens (and on the server). */
+  /** The connection's state: `connecting` until it opens (and on the server); `closed` with the reason `client` for a null URL. */
   state: ConnectionState;
   /** The latest event's data (its JSON parsed, typed `T`), undefined before the first. */
   data: T | undefined;

@@ -7,7 +7,7 @@ export type { ConnectionState, EventSourceError, EventSourceMessage, MessageMeta
 
 /** What `useEventSource` returns: read-only refs and the controls. */
 export interface UseEventSourceReturn<T> {
-  /** The connection's state: `connecting` until it opens (and on the server). */
+  /** The connection's state: `connecting` until it opens (and on the server); `closed` with the reason `client` for a null URL. */
   state: Readonly<ShallowRef<ConnectionState>>;
   /** The latest event's data (its JSON parsed, typed `T`), undefined before the first. */
   data: Readonly<ShallowRef<T | undefined>>;
@@ -55,7 +55,7 @@ export interface EventListOptions {
 
 /** What `useEventSourceEvents` returns: read-only refs and the controls. */
 export interface UseEventSourceEventsReturn<T> {
-  /** The connection's state: `connecting` until it opens (and on the server). */
+  /** The connection's state: `connecting` until it opens (and on the server); `closed` with the reason `client` for a null URL. */
   state: Readonly<ShallowRef<ConnectionState>>;
   /** The last `keep` events of the type, oldest first (a new array for each event). */
   events: Readonly<Ref<readonly EventSourceMessage<T>[]>>;

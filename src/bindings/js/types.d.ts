@@ -82,9 +82,9 @@ export interface TypedEventSourceOptions {
   retryMs?: number | undefined;
   /** The reconnection policy. */
   retry?: RetryOptions | undefined;
-  /** Reconnect at once when the browser comes back online (the wait a `retry:` or `Retry-After` asked for is still kept); spend no attempt while offline (but in request mode, where every send counts). Default `false`. */
+  /** Reconnect at once when the browser comes back online (the wait a `retry:` or `Retry-After` asked for is still kept); spend no attempt while offline (but in request mode, where every send counts). In a worker, which hears no `online` event, `navigator.onLine` is read each second while a source waits. Default `false`. */
   reconnectOnOnline?: boolean | undefined;
-  /** Close while the page is hidden, resume when it is visible. Default `false`. Refused with `mode: "request"` (the return would send the request again). */
+  /** Close while the page is hidden, resume when it is visible (a worker has no page: nothing to do there). Default `false`. Refused with `mode: "request"` (the return would send the request again). */
   pauseWhenHidden?: boolean | undefined;
   /**
    * Drop events with an `id:` field of their own that were already delivered: the
