@@ -287,6 +287,47 @@ async fn connections_that_deliver_only_repeats_are_not_healthy() {
     }
 }
 
+#[wasm_bindgen_test]
+async fn a_stream_held_open_with_nothing_coming_is_not_healthy() {
+    // What broke (a review): a connection ended by its heartbeat counted as healthy
+    // when it had been open for HEALTHY_AFTER (5 s), its silence included: behind a
+    // proxy that answers the headers and then holds the stream with nothing coming,
+    // every heartbeat of 5 s or more started the streak over, and `max_attempts`
+    // never closed the source.
+    let run = |transport: Transport| async move {
+        let options = Options::new()
+            .transport(transport)
+            .heartbeat_timeout(Duration::from_millis(5_300))
+            .reconnect_policy(exact_policy(10).max_attempts(1));
+        let source = open("/scenario/stall?after=0", options);
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let _s = source.on_state({
+            let seen = Rc::clone(&seen);
+            move |s| seen.borrow_mut().push(s.clone())
+        });
+        wait_until("the source to close", 20_000, || {
+            seen.borrow().last().is_some_and(ConnectionState::is_closed)
+        })
+        .await;
+        let seen = seen.borrow().clone();
+        let opens = seen.iter().filter(|s| s.is_open()).count();
+        assert!(
+            matches!(
+                seen.last(),
+                Some(ConnectionState::Closed {
+                    reason: CloseReason::GaveUp {
+                        attempts: 1,
+                        cause: ReconnectCause::HeartbeatTimeout { .. }
+                    }
+                })
+            ) && opens == 2,
+            "{transport:?}: {seen:?}"
+        );
+    };
+    // (Side by side: each takes two heartbeats.)
+    futures::future::join(run(Transport::Native), run(Transport::Fetch)).await;
+}
+
 /// Opens `path` with `options`; `close_when` decides, from each state, when to
 /// close. Then waits long past any retry and returns how many requests the server saw
 /// for `token` at close and in the end.

@@ -91,8 +91,17 @@ impl Attempts {
     /// The connection was lost at `now`; returns the number of the retry to come
     /// (from 1).
     pub fn lost(&mut self, now: f64) -> u32 {
+        self.lost_after_silence(now, Duration::ZERO)
+    }
+
+    /// As [`lost`](Self::lost), for a connection found at `now` to have been silent
+    /// for `silent` (a heartbeat timeout): it was alive until the silence began, and
+    /// its health is judged then. (A stream that a proxy holds open with nothing
+    /// coming was otherwise healthy at each heartbeat past [`HEALTHY_AFTER`]: the
+    /// streak started over every time, and `max_attempts` never ended it.)
+    pub fn lost_after_silence(&mut self, now: f64, silent: Duration) -> u32 {
         self.resume(now);
-        self.connection_ended(now);
+        self.connection_ended(now - silent.as_millis() as f64);
         self.lost_since_open = true;
         self.failing_since.get_or_insert(now);
         self.attempt = self.attempt.saturating_add(1);
@@ -169,6 +178,40 @@ mod tests {
         attempts.opened(later);
         attempts.event();
         assert_eq!(attempts.lost(later + 1.0), 1);
+    }
+
+    #[test]
+    fn a_connection_lost_to_silence_is_judged_when_the_silence_began() {
+        let heartbeat = HEALTHY_AFTER + Duration::from_secs(1);
+        let silent_for = heartbeat.as_millis() as f64;
+        let mut attempts = Attempts::default();
+        assert_eq!(attempts.lost(0.0), 1);
+        // Open, then nothing: at the heartbeat it has been open past HEALTHY_AFTER,
+        // and alive for none of it.
+        attempts.opened(100.0);
+        assert_eq!(
+            attempts.lost_after_silence(100.0 + silent_for, heartbeat),
+            2
+        );
+        assert_eq!(
+            attempts.failing_for(100.0 + silent_for),
+            Duration::from_millis(100 + heartbeat.as_millis() as u64)
+        );
+        // Alive for HEALTHY_AFTER before it went silent: healthy.
+        let opened = 10_000.0;
+        attempts.opened(opened);
+        let silence_began = opened + HEALTHY_AFTER.as_millis() as f64;
+        assert_eq!(
+            attempts.lost_after_silence(silence_began + silent_for, heartbeat),
+            1
+        );
+        // An event is a sign of life too.
+        attempts.opened(100_000.0);
+        attempts.event();
+        assert_eq!(
+            attempts.lost_after_silence(100_000.0 + silent_for, heartbeat),
+            1
+        );
     }
 
     #[test]

@@ -10,7 +10,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 /// How long a connection must stay open, with no event, to count as healthy and reset
-/// the attempt counter. A connection that delivers an event is healthy at once.
+/// the attempt counter (for one the heartbeat ended, until its silence began). A
+/// connection that delivers an event is healthy at once.
 pub const HEALTHY_AFTER: Duration = Duration::from_secs(5);
 
 /// The longest delay any timer of the crate is set to: browsers keep timer delays in a
