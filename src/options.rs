@@ -394,7 +394,12 @@ impl Options {
     /// that stale id in the query is replaced instead, after the policy's backoff. The
     /// browser keeps the server's `retry:` to itself, so that backoff cannot take it
     /// into account; `None` leaves the browser's own reconnections, and their waits, as
-    /// they are (it sends its newest id in the `Last-Event-ID` header).
+    /// they are (it sends its newest id in the `Last-Event-ID` header). But with `None`
+    /// a new EventSource this crate opens in place of one (after the browser gave up on
+    /// a 5xx, after a [`heartbeat_timeout`](Self::heartbeat_timeout), a
+    /// [`reconnect`](crate::EventSource::reconnect), a page shown again with
+    /// [`pause_when_hidden`](Self::pause_when_hidden)) carries no id: the server starts
+    /// it afresh, and what it sent in between is lost.
     pub fn resume_param(mut self, param: Option<&str>) -> Self {
         self.resume_param = param.map(str::to_owned);
         self

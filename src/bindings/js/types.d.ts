@@ -67,7 +67,10 @@ export interface TypedEventSourceOptions {
    * (native), or when fetch resumes cross-origin after a request with the
    * `Last-Event-ID` header failed before any answer (a refused CORS preflight; not in
    * request mode, whose resume always sends the header). Default `"lastEventId"`;
-   * `null` sends none (native then refuses a `lastEventId`, which it could not send).
+   * `null` sends none (native then refuses a `lastEventId`, which it could not send,
+   * and an EventSource opened in place of one, after a 5xx, a heartbeat timeout,
+   * `reconnect()` or a hidden page, carries no id: what the server sent in between is
+   * lost).
    */
   resumeParam?: string | null | undefined;
   /**
