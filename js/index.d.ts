@@ -90,7 +90,10 @@ export interface StreamIterator<T> extends AsyncIterableIterator<StreamItem<T>> 
  * `"[DONE]"` by default); it throws a `StreamError` when it does not, and `signal.reason` (an `AbortError`
  * from a signal that has none) when the signal aborts before the answer is over (after, the loop yields the rest of what came).
  * Leaving the loop (`break`, `return`, a throw) aborts the request, and so does an
- * iterator dropped without leaving it, once garbage-collected.
+ * iterator dropped without leaving it, once garbage-collected (one dropped while a
+ * `next()` waits is held until the answer ends: pass a `signal` to end it sooner).
+ * An event over `maxEventSize` (1 MiB by default) is not yielded: it is reported as an
+ * uncaught error is (`reportError`); raise the option for answers with larger events.
  * Invalid options throw at once, as the constructor's do, and so does a `signal`
  * already aborted (its reason), before any request goes.
  *
@@ -224,7 +227,8 @@ export class TypedEventSource extends EventTarget {
   /**
    * Calls `callback(data, meta)` for every event, whatever its type, after the
    * callbacks of its type: `data` parsed as JSON, or the text with `meta.json` false.
-   * Fetch transport only (throws with native). Returns an id for `off`.
+   * An event over `maxEventSize` goes to `onDecodeError` (reported as an uncaught error
+   * when there is none). Fetch transport only (throws with native). Returns an id for `off`.
    */
   onAny(callback: AnyMessageHandler): number;
   /**

@@ -1367,7 +1367,9 @@ async function apiChecks(browser, site) {
 
   // Regression: an event over maxEventSize was reported only to a type followed with
   // on(): with onmessage, a listener or onRaw alone it vanished, onDecodeError untold.
-  await runner.check('fetch: an event over maxEventSize reaches onDecodeError when onmessage, a listener or onRaw alone follow its type', async () => {
+  // And (a review) with onAny alone, request mode's way, it was reported as an uncaught
+  // error, onDecodeError untold; with onAny and on(), it reached onDecodeError once.
+  await runner.check('fetch: an event over maxEventSize reaches onDecodeError, once, when onmessage, a listener, onRaw or onAny alone follow its type, or onAny and on()', async () => {
     const got = await inPage(async ({ base }) => {
       const url = `${base}/scenario/huge?bytes=5000`;
       const options = { transport: 'fetch', maxEventSize: 1000 };
@@ -1376,6 +1378,11 @@ async function apiChecks(browser, site) {
         onmessage: (es, seen) => { es.onmessage = (e) => seen.push(e.data); },
         listener: (es, seen) => es.addEventListener('message', (e) => seen.push(e.data)),
         onRaw: (es, seen) => es.onRaw('message', (data) => seen.push(data)),
+        onAny: (es, seen) => es.onAny((data, meta) => seen.push(meta.text)),
+        onAnyAndOn: (es, seen) => {
+          es.on('message', () => {});
+          es.onAny((data, meta) => seen.push(meta.text));
+        },
       };
       for (const [how, start] of Object.entries(follow)) {
         const es = new TypedEventSource(url, options);
@@ -1391,7 +1398,7 @@ async function apiChecks(browser, site) {
       return results;
     }, { base });
     const expected = { seen: ['{"n":2}'], errors: [true] };
-    same(got, { onmessage: expected, listener: expected, onRaw: expected }, 'what each saw');
+    same(got, { onmessage: expected, listener: expected, onRaw: expected, onAny: expected, onAnyAndOn: expected }, 'what each saw');
   });
 
   // Regression (issue 16, item 8): with events held for a chunk, onGap ran before the

@@ -57,6 +57,10 @@ extern "C" {
         too_big: Option<String>,
     );
 
+    #[cfg(feature = "fetch")]
+    #[wasm_bindgen(method, js_name = tooBigForAny)]
+    pub(super) fn too_big_for_any(this: &Dispatcher, event_type: &str, id: &JsValue, too_big: &str);
+
     /// Calls an `onAny` callback with one event (dispatch.js says how).
     #[cfg(feature = "fetch")]
     #[wasm_bindgen(js_name = deliverAny)]

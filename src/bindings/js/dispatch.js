@@ -93,6 +93,15 @@ export class Dispatcher {
     this.settle();
   }
 
+  /** An event dropped for its size (`tooBig`, the reason), as `onAny` saw it: a decode
+   *  error, unless `one` made it one already for the callbacks of its type. */
+  tooBigForAny(type, id, tooBig) {
+    if (this.closed || this.handlers.has(type) || this.rawHandlers.has(type)) return;
+    this.current = id;
+    this.decodeError(type, '', id, tooBig);
+    this.settle();
+  }
+
   /** Between events: `lastEventId` is the source's again, unless a callback closed it
    *  (then it stays the id of the last event delivered: the rest of a chunk is not). */
   settle() {

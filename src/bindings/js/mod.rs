@@ -257,7 +257,8 @@ impl TypedEventSource {
     /// Calls `callback(data, meta)` for every event, whatever its type (`meta.type`
     /// says which), after the callbacks of its type: `data` is the event's JSON
     /// parsed, or, when it is not JSON, the text itself with `meta.json` false. Events
-    /// dropped for their size are reported as errors. Fetch transport only (the
+    /// dropped for their size go to the `onDecodeError` callbacks (reported as errors
+    /// when there are none). Fetch transport only (the
     /// browser's EventSource hands over only the types listened for): with native it
     /// throws. Returns an id for `off`.
     #[cfg(feature = "fetch")]
@@ -286,7 +287,16 @@ impl TypedEventSource {
                 }
             }
             if let Some(reason) = raw.too_big() {
-                report(&JsError::new(reason).into());
+                // To `onDecodeError`, as `maxEventSize` says (once: not again here when
+                // the callbacks of its type had it), or reported when there is none.
+                match &events {
+                    Some(events) => events.dispatcher.too_big_for_any(
+                        raw.event_type(),
+                        &JsValue::from_str(raw.last_event_id()),
+                        reason,
+                    ),
+                    None => report(&JsError::new(reason).into()),
+                }
                 return;
             }
             let id = match raw.shared_id() {
