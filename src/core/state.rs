@@ -309,8 +309,11 @@ impl fmt::Display for CloseReason {
             CloseReason::Interrupted { received } => write!(
                 f,
                 "the answer ended after {received} events before it was complete (it was \
-                 cut, or reconnect() ended it), and the server sent no ids to resume it by; \
-                 Options::retry_request(true) (JS: retryRequest) sends the request again"
+                 cut: the connection lost, the body ended inside an event, or nothing came \
+                 within the heartbeat timeout, which a server slow to answer needs raised; \
+                 or reconnect() ended it), and the server sent no ids to resume it by; \
+                 Options::retry_request(true) (JS: retryRequest) sends the request again, \
+                 for a new answer"
             ),
         }
     }
@@ -695,10 +698,12 @@ mod tests {
         );
         assert!(status("Not Found").starts_with("the server answered HTTP 404 Not Found; an"));
         // What broke: the sentence said the answer "was cut" also where `reconnect()`
-        // had ended it.
+        // had ended it; and (a review) it offered only `retry_request` where a heartbeat
+        // too short for a slow server had cut it.
         let interrupted = CloseReason::Interrupted { received: 3 }.to_string();
         assert!(
-            interrupted.starts_with("the answer ended after 3 events before it was complete (it was cut, or reconnect() ended it)"),
+            interrupted.starts_with("the answer ended after 3 events before it was complete (it was cut: ")
+                && interrupted.contains("or nothing came within the heartbeat timeout, which a server slow to answer needs raised; or reconnect() ended it)"),
             "{interrupted}"
         );
     }
