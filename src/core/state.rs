@@ -284,11 +284,24 @@ impl fmt::Display for CloseReason {
                  EventSource refused its charset: it takes UTF-8 only (send charset=utf-8, or \
                  none, or use the fetch transport)"
             ),
-            CloseReason::ContentType { content_type } => write!(
-                f,
-                "the server answered with content type \"{content_type}\"; an event stream needs \
-                 text/event-stream"
-            ),
+            CloseReason::ContentType { content_type } => {
+                write!(
+                    f,
+                    "the server answered with content type \"{content_type}\"; an event stream \
+                     needs text/event-stream"
+                )?;
+                // The usual slip in request mode: a model's whole answer, as JSON.
+                if content_type
+                    .get(..16)
+                    .is_some_and(|t| t.eq_ignore_ascii_case("application/json"))
+                {
+                    f.write_str(
+                        " (an API answers JSON when the request did not ask for a stream: \
+                         \"stream\": true in the body, for OpenAI's and Anthropic's)",
+                    )?;
+                }
+                Ok(())
+            }
             CloseReason::NoContent => write!(
                 f,
                 "the server answered 204 No Content: it asked the client to stop"
@@ -706,6 +719,24 @@ mod tests {
                 && interrupted.contains("or nothing came within the heartbeat timeout, which a server slow to answer needs raised; or reconnect() ended it)"),
             "{interrupted}"
         );
+    }
+
+    #[test]
+    fn a_json_answer_asks_whether_the_request_asked_for_a_stream() {
+        let json = |t: &str| {
+            CloseReason::ContentType {
+                content_type: t.into(),
+            }
+            .to_string()
+        };
+        assert!(json("application/json; charset=utf-8").contains("\"stream\": true"));
+        assert!(json("Application/JSON").contains("\"stream\": true"));
+        assert!(
+            !json("text/html").contains("stream\": true"),
+            "{}",
+            json("text/html")
+        );
+        assert!(!json("").contains("stream\": true"));
     }
 
     #[test]
