@@ -207,19 +207,22 @@ impl AppState {
 
     /// Starts the Flask-SSE bridge on the current Tokio runtime, if
     /// [`Config::flask_sse`] is set with [`Config::redis`] (see [`broker::flask`]); it
-    /// stops at shutdown. Call it once per state.
+    /// stops at shutdown, after writing what it holds and giving up its lease (await
+    /// the handle for that, before the runtime goes). Call it once per state.
     ///
     /// # Panics
     ///
     /// When called outside a Tokio runtime.
-    pub fn spawn_flask_sse(&self) {
+    pub fn spawn_flask_sse(&self) -> Option<tokio::task::JoinHandle<()>> {
         if let (true, Some(redis)) = (self.config().flask_sse, &self.inner.redis) {
-            tokio::spawn(broker::flask::run(
+            Some(tokio::spawn(broker::flask::run(
                 Arc::clone(redis),
                 broker::flask::instance_name(),
                 Arc::clone(&self.inner.flask_sse),
                 self.inner.shutdown.subscribe(),
-            ));
+            )))
+        } else {
+            None
         }
     }
 

@@ -67,7 +67,7 @@ async fn main() -> ExitCode {
         eprintln!("broker: redis (the url given by --redis or REDIS_URL)");
     }
     state.spawn_ticker();
-    state.spawn_flask_sse();
+    let bridge = state.spawn_flask_sse();
     let router = app(state.clone());
     let (max_connections, header_timeout) = {
         let config = state.config();
@@ -117,8 +117,21 @@ async fn main() -> ExitCode {
             );
         }
     }
+    // The Flask-SSE bridge writes what it holds and gives up its lease (bounded by its
+    // own deadlines; this one in case Redis does not answer at all).
+    if let Some(bridge) = bridge {
+        if tokio::time::timeout(BRIDGE_GRACE, bridge).await.is_err() {
+            eprintln!(
+                "the flask-sse bridge did not stop within {} s",
+                BRIDGE_GRACE.as_secs()
+            );
+        }
+    }
     ExitCode::SUCCESS
 }
+
+/// How long shutdown waits for the Flask-SSE bridge to stop.
+const BRIDGE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How long shutdown waits for open connections to finish writing before it closes them.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);

@@ -1007,6 +1007,111 @@ async fn bridge_until(
     }
 }
 
+// Regression (a review): a holder that stopped dropped what it had queued and kept its
+// lease until it expired (5 s), so in a rolling deploy no instance followed Flask-SSE's
+// pub/sub for that long, and what it published then was lost. It now writes what it
+// holds and gives the lease up, and the next instance takes it at its next tick.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flask_sse_holder_that_stops_writes_what_it_holds_and_hands_the_lease_on() {
+    let redis = redis();
+    let a = instance_with(&redis, true).await;
+    let _on_a = Reader::open(&a, "room", None).await;
+    bridge_until(&a, "A holds the lease and follows `room`", |c| {
+        c.holder && c.subscribed == 1
+    })
+    .await;
+    let b = instance_with(&redis, true).await;
+    let _on_b = Reader::open(&b, "room", None).await;
+    // A holds three messages, stalled between receiving and writing them.
+    a.state.pause_flask_sse(true);
+    let published: Result<(), _> = tokio::task::block_in_place(|| {
+        let mut conn = redis::Client::open(redis.url())?.get_connection()?;
+        let mut pipe = redis::pipe();
+        for n in 0..3 {
+            pipe.cmd("PUBLISH")
+                .arg("room")
+                .arg(json!({"data": n}).to_string())
+                .ignore();
+        }
+        pipe.query::<()>(&mut conn)
+    });
+    published.expect("PUBLISH");
+    bridge_until(&a, "A receives them", |c| c.received == 3).await;
+    let stopped = tokio::time::Instant::now();
+    a.state.shutdown();
+    bridge_until(&a, "A writes them and lets the lease go", |c| {
+        c.stored == 3 && !c.holder
+    })
+    .await;
+    bridge_until(&b, "B takes the lease", |c| c.holder).await;
+    let took = stopped.elapsed();
+    assert!(
+        took < Duration::from_millis(2_500),
+        "B took the lease {took:?} after A stopped (the lease lasts {:?})",
+        wasm_eventsource_server::broker::flask::LEASE
+    );
+    let len: u64 =
+        tokio::task::block_in_place(|| redis.query(redis::cmd("XLEN").arg("wes:stream:room")))
+            .expect("XLEN");
+    assert_eq!(len, 3);
+}
+
+// Regression (a review): whatever a tick of the bridge failed on (here a user with no
+// rights to subscribe: Redis 7's `acl-pubsub-default resetchannels` for a new user)
+// was dropped without a word: the bridge retried every 500 ms, /health said 200, and
+// nothing Flask-SSE published arrived. It is now logged once and kept in the counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flask_sse_bridge_refused_its_subscription_says_why_until_it_works() {
+    let redis = redis();
+    let acl = |rule: &'static str| {
+        let _: () = tokio::task::block_in_place(|| {
+            redis.query(redis::cmd("ACL").arg("SETUSER").arg("default").arg(rule))
+        })
+        .expect("ACL SETUSER");
+    };
+    acl("resetchannels");
+    let a = instance_with(&redis, true).await;
+    let _on_a = Reader::open(&a, "room", None).await;
+    bridge_until(&a, "the bridge to say why it cannot subscribe", |c| {
+        c.failing
+            .as_deref()
+            .is_some_and(|e| e.to_ascii_lowercase().contains("noperm"))
+    })
+    .await;
+    acl("allchannels");
+    bridge_until(&a, "the bridge to work again", |c| {
+        c.failing.is_none() && c.subscribed == 1
+    })
+    .await;
+}
+
+// Regression (a review): a pub/sub message that was not Flask-SSE's (not JSON, or JSON
+// with NaN, which Python's json.dumps writes by default) was dropped without a word or
+// a count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_is_not_flask_sses_is_counted_as_skipped() {
+    let redis = redis();
+    let a = instance_with(&redis, true).await;
+    let _on_a = Reader::open(&a, "room", None).await;
+    bridge_until(&a, "A holds the lease and follows `room`", |c| {
+        c.holder && c.subscribed == 1
+    })
+    .await;
+    let published: Result<(), _> = tokio::task::block_in_place(|| {
+        let mut conn = redis::Client::open(redis.url())?.get_connection()?;
+        let mut pipe = redis::pipe();
+        for payload in ["not json", r#"{"data": NaN}"#, r#"{"data": 1}"#] {
+            pipe.cmd("PUBLISH").arg("room").arg(payload).ignore();
+        }
+        pipe.query::<()>(&mut conn)
+    });
+    published.expect("PUBLISH");
+    bridge_until(&a, "one stored, two skipped", |c| {
+        c.received == 3 && c.stored == 1 && c.skipped == 2
+    })
+    .await;
+}
+
 /// Two instances with the Flask-SSE bridge, as a stall leaves them: A held the lease and
 /// followed `room` (for its client, returned), then stalled while its lease lapsed (as
 /// when renewal waits on a slow Redis); B took the lease over; a message Flask-SSE

@@ -133,6 +133,13 @@ pub struct FlaskSseCounts {
     /// [`MAX_PENDING`] messages or [`MAX_PENDING_BYTES`] of them waited to be written
     /// (see [Backlog](self#backlog)).
     pub dropped: u64,
+    /// Messages received that were not Flask-SSE's (not a JSON object with `data`, a
+    /// `type` with a line break or `reset`), so not recorded.
+    pub skipped: u64,
+    /// What the bridge's last tick failed on (Redis unreachable, a command refused: a
+    /// user without the rights to subscribe, say), until a tick succeeds again; it is
+    /// logged once for each such episode.
+    pub failing: Option<String>,
 }
 
 /// The bridge's counts and its pause switch, shared with the state.
@@ -452,10 +459,13 @@ pub(crate) async fn run(
             }
         };
         match wake {
-            Wake::Shutdown => return,
+            Wake::Shutdown => {
+                stop(&mut manager, &instance, &control, &backlog, &mut subscribed).await;
+                return;
+            }
             Wake::Resume => {}
             Wake::Tick => {
-                if tick(
+                let ticked = tick(
                     &broker,
                     &mut manager,
                     &instance,
@@ -463,11 +473,29 @@ pub(crate) async fn run(
                     &backlog,
                     &mut subscribed,
                 )
-                .await
-                .is_err()
-                {
-                    subscribed = None;
-                    control.update(|c| c.subscribed = 0);
+                .await;
+                let was_failing = control.counts().failing.is_some();
+                match ticked {
+                    Ok(()) if was_failing => {
+                        eprintln!("flask-sse: the bridge works again");
+                        control.update(|c| c.failing = None);
+                    }
+                    Ok(()) => {}
+                    Err(error) => {
+                        if !was_failing {
+                            eprintln!(
+                                "flask-sse: the bridge failed ({error}); it tries again every {} \
+                                 ms, and what Flask-SSE publishes meanwhile is not recorded \
+                                 (said once until it works again)",
+                                TICK.as_millis()
+                            );
+                        }
+                        subscribed = None;
+                        control.update(|c| {
+                            c.subscribed = 0;
+                            c.failing = Some(error);
+                        });
+                    }
                 }
             }
             Wake::Message(message) => {
@@ -504,6 +532,21 @@ async fn write(
 ) {
     let channel = message.get_channel_name();
     let Some(event) = message_to_event(message.get_payload_bytes()) else {
+        let mut skipped = 0;
+        control.update(|c| {
+            c.skipped += 1;
+            skipped = c.skipped;
+        });
+        // (The first, then at 10, 100, ...: a publisher that sends only these is told,
+        // and cannot flood the log.)
+        if is_power_of_ten(skipped) {
+            eprintln!(
+                "flask-sse: a message on `{channel}` is not Flask-SSE's, so it is not recorded \
+                 ({skipped} so far): it must be a JSON object with `data` (JSON without NaN or \
+                 Infinity), and a `type` without line breaks other than `reset`; it began {:?}",
+                excerpt(message.get_payload_bytes())
+            );
+        }
         return;
     };
     match timed(fenced_xadd(manager, instance, channel, &event)).await {
@@ -522,6 +565,78 @@ async fn write(
             });
         }
         Err(error) => eprintln!("flask-sse: a message on `{channel}` was not stored: {error}"),
+    }
+}
+
+/// Whether `n` is 1, 10, 100, ...
+fn is_power_of_ten(mut n: u64) -> bool {
+    while n >= 10 && n % 10 == 0 {
+        n /= 10;
+    }
+    n == 1
+}
+
+/// The first 80 characters of a payload, as text (lossy), for a log line.
+fn excerpt(payload: &[u8]) -> String {
+    let text = String::from_utf8_lossy(payload);
+    match text.char_indices().nth(80) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.into_owned(),
+    }
+}
+
+/// Deletes the lease if `ARGV[1]` holds it: 1 if it did, else 0.
+const RELEASE_SCRIPT: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0";
+
+/// Most time a stopping bridge spends writing what it has queued.
+const DRAIN: Duration = Duration::from_secs(1);
+
+/// The server stops: the bridge writes what it has queued (for at most [`DRAIN`]),
+/// then gives up the lease, so that another instance takes it at its next tick rather
+/// than when the lease expires (pub/sub keeps nothing meanwhile: a rolling deploy
+/// would lose up to [`LEASE`] of messages).
+async fn stop(
+    manager: &mut ConnectionManager,
+    instance: &str,
+    control: &FlaskSseControl,
+    backlog: &Backlog,
+    subscribed: &mut Option<Subscribed>,
+) {
+    // Nothing more comes in: what is queued now is what there is to write.
+    *subscribed = None;
+    if !control.counts().holder {
+        return;
+    }
+    let drained = tokio::time::timeout(DRAIN, async {
+        while let Some(message) = backlog.pop() {
+            write(manager, instance, control, backlog, subscribed, &message).await;
+        }
+    })
+    .await;
+    if drained.is_err() {
+        let left = backlog.discard();
+        eprintln!("flask-sse: stopping, the bridge wrote what it could in {} ms; {left} queued messages are not recorded", DRAIN.as_millis());
+    }
+    let released: Result<i64, String> = timed(
+        redis::cmd("EVAL")
+            .arg(RELEASE_SCRIPT)
+            .arg(1)
+            .arg(LEASE_KEY)
+            .arg(instance)
+            .query_async(manager),
+    )
+    .await;
+    match released {
+        Ok(_) => control.update(|c| c.holder = false),
+        Err(error) => eprintln!(
+            "flask-sse: stopping, the bridge could not give up its lease ({error}); another \
+             instance takes it when it expires, within {} ms",
+            LEASE.as_millis()
+        ),
     }
 }
 
@@ -688,6 +803,16 @@ fn python_lines(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn skipped_messages_are_logged_at_1_10_100_and_so_on() {
+        let logged: Vec<u64> = (0..=1000).filter(|&n| is_power_of_ten(n)).collect();
+        assert_eq!(logged, [1, 10, 100, 1000]);
+        assert_eq!(
+            excerpt("é".repeat(100).as_bytes()),
+            format!("{}…", "é".repeat(80))
+        );
+    }
 
     #[test]
     fn flask_sse_messages() {
