@@ -1112,6 +1112,31 @@ async fn a_message_that_is_not_flask_sses_is_counted_as_skipped() {
     .await;
 }
 
+// Regression (a review): with more channels streamed across the instances than the
+// bridge follows (1000), the rest went unrecorded without a word.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flask_sse_bridge_at_its_channel_cap_says_so() {
+    use wasm_eventsource_server::broker::flask::CHANNELS_KEY;
+    let redis = redis();
+    let a = instance_with(&redis, true).await;
+    bridge_until(&a, "A holds the lease", |c| c.holder && !c.capped).await;
+    // Other instances' channels, as the registry records them (scored by time, in ms).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_millis() as u64;
+    let mut zadd = redis::cmd("ZADD");
+    zadd.arg(CHANNELS_KEY);
+    for n in 0..1_001 {
+        zadd.arg(now + 60_000).arg(format!("c{n}"));
+    }
+    let _: u64 = tokio::task::block_in_place(|| redis.query(&mut zadd)).expect("ZADD");
+    bridge_until(&a, "the bridge to say it is at its cap", |c| {
+        c.capped && c.subscribed == 1_000
+    })
+    .await;
+}
+
 /// Two instances with the Flask-SSE bridge, as a stall leaves them: A held the lease and
 /// followed `room` (for its client, returned), then stalled while its lease lapsed (as
 /// when renewal waits on a slow Redis); B took the lease over; a message Flask-SSE

@@ -136,6 +136,9 @@ pub struct FlaskSseCounts {
     /// Messages received that were not Flask-SSE's (not a JSON object with `data`, a
     /// `type` with a line break or `reset`), so not recorded.
     pub skipped: u64,
+    /// Whether the channels streamed across the instances reached the most the bridge
+    /// follows ([`MAX_CHANNELS`]) at its last tick (logged once for each such episode).
+    pub capped: bool,
     /// What the bridge's last tick failed on (Redis unreachable, a command refused: a
     /// user without the rights to subscribe, say), until a tick succeeds again; it is
     /// logged once for each such episode.
@@ -570,7 +573,7 @@ async fn write(
 
 /// Whether `n` is 1, 10, 100, ...
 fn is_power_of_ten(mut n: u64) -> bool {
-    while n >= 10 && n % 10 == 0 {
+    while n >= 10 && n.is_multiple_of(10) {
         n /= 10;
     }
     n == 1
@@ -732,6 +735,17 @@ async fn tick(
             .query_async(manager),
     )
     .await?;
+    // (At the cap there may be more: which ones are followed then changes from tick to
+    // tick. Said once until the channels fit again.)
+    let capped = recorded.len() >= MAX_CHANNELS;
+    if capped && !control.counts().capped {
+        eprintln!(
+            "flask-sse: the instances stream more than {MAX_CHANNELS} channels, and the bridge \
+             follows at most {MAX_CHANNELS}: what Flask-SSE publishes on the others is not \
+             recorded (said once until they fit)"
+        );
+    }
+    control.update(|c| c.capped = capped);
     let wanted: HashSet<String> = recorded
         .into_iter()
         .filter(|c| validate_channel_name(c).is_ok())
