@@ -1130,7 +1130,7 @@ async fn a_flask_sse_bridge_at_its_channel_cap_says_so() {
     for n in 0..1_001 {
         zadd.arg(now + 60_000).arg(format!("c{n}"));
     }
-    let _: u64 = tokio::task::block_in_place(|| redis.query(&mut zadd)).expect("ZADD");
+    let _: u64 = tokio::task::block_in_place(|| redis.query(&zadd)).expect("ZADD");
     bridge_until(&a, "the bridge to say it is at its cap", |c| {
         c.capped && c.subscribed == 1_000
     })
