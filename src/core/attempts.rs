@@ -20,6 +20,9 @@ pub(crate) struct Attempts {
     /// A connection failed or was lost since one last opened (offline too, which
     /// spends no attempt): the source reports a reconnection.
     lost_since_open: bool,
+    /// When the open connection's silence began, once its heartbeat found it silent
+    /// (see [`went_silent`](Self::went_silent)).
+    silent_since: Option<f64>,
 }
 
 impl Attempts {
@@ -33,6 +36,7 @@ impl Attempts {
     pub fn opened(&mut self, now: f64) {
         self.resume(now);
         self.opened_at = Some(now);
+        self.silent_since = None;
         self.online = false;
         self.events = 0;
         self.lost_since_open = false;
@@ -91,17 +95,8 @@ impl Attempts {
     /// The connection was lost at `now`; returns the number of the retry to come
     /// (from 1).
     pub fn lost(&mut self, now: f64) -> u32 {
-        self.lost_after_silence(now, Duration::ZERO)
-    }
-
-    /// As [`lost`](Self::lost), for a connection found at `now` to have been silent
-    /// for `silent` (a heartbeat timeout): it was alive until the silence began, and
-    /// its health is judged then. (A stream that a proxy holds open with nothing
-    /// coming was otherwise healthy at each heartbeat past [`HEALTHY_AFTER`]: the
-    /// streak started over every time, and `max_attempts` never ended it.)
-    pub fn lost_after_silence(&mut self, now: f64, silent: Duration) -> u32 {
         self.resume(now);
-        self.connection_ended(now - silent.as_millis() as f64);
+        self.connection_ended(now);
         self.lost_since_open = true;
         self.failing_since.get_or_insert(now);
         self.attempt = self.attempt.saturating_add(1);
@@ -138,9 +133,23 @@ impl Attempts {
         self.connection_ended(now);
     }
 
-    /// The open connection (if any) ended at `now`: a healthy one ends the streak.
+    /// The heartbeat found the open connection silent since `since` (its last byte or
+    /// event, measured: a timer in a hidden tab fires late): it was alive until then,
+    /// and its health is judged then when it ends. (A stream that a proxy holds open
+    /// with nothing coming was otherwise healthy at each heartbeat past
+    /// [`HEALTHY_AFTER`]: the streak started over every time, and `max_attempts` never
+    /// ended it.)
+    pub fn went_silent(&mut self, since: f64) {
+        if self.opened_at.is_some() {
+            self.silent_since = Some(since);
+        }
+    }
+
+    /// The open connection (if any) ended at `now` (or went silent before, see
+    /// [`went_silent`](Self::went_silent)): a healthy one ends the streak.
     fn connection_ended(&mut self, now: f64) {
-        if self.healthy(now) {
+        let alive_until = self.silent_since.take().map_or(now, |since| since.min(now));
+        if self.healthy(alive_until) {
             self.attempt = 0;
             self.failing_since = None;
         }
@@ -182,36 +191,38 @@ mod tests {
 
     #[test]
     fn a_connection_lost_to_silence_is_judged_when_the_silence_began() {
-        let heartbeat = HEALTHY_AFTER + Duration::from_secs(1);
-        let silent_for = heartbeat.as_millis() as f64;
+        let heartbeat = HEALTHY_AFTER.as_millis() as f64 + 1_000.0;
         let mut attempts = Attempts::default();
         assert_eq!(attempts.lost(0.0), 1);
         // Open, then nothing: at the heartbeat it has been open past HEALTHY_AFTER,
         // and alive for none of it.
         attempts.opened(100.0);
+        attempts.went_silent(100.0);
+        assert_eq!(attempts.lost(100.0 + heartbeat), 2);
         assert_eq!(
-            attempts.lost_after_silence(100.0 + silent_for, heartbeat),
-            2
+            attempts.failing_for(100.0 + heartbeat),
+            Duration::from_millis(100 + heartbeat as u64)
         );
-        assert_eq!(
-            attempts.failing_for(100.0 + silent_for),
-            Duration::from_millis(100 + heartbeat.as_millis() as u64)
-        );
+        // A heartbeat that fired a minute late (a hidden tab) changes nothing.
+        attempts.opened(10_000.0);
+        attempts.went_silent(10_000.0);
+        assert_eq!(attempts.lost(70_000.0 + heartbeat), 3);
         // Alive for HEALTHY_AFTER before it went silent: healthy.
-        let opened = 10_000.0;
+        let opened = 100_000.0;
         attempts.opened(opened);
-        let silence_began = opened + HEALTHY_AFTER.as_millis() as f64;
-        assert_eq!(
-            attempts.lost_after_silence(silence_began + silent_for, heartbeat),
-            1
-        );
+        let began = opened + HEALTHY_AFTER.as_millis() as f64;
+        attempts.went_silent(began);
+        assert_eq!(attempts.lost(began + heartbeat), 1);
         // An event is a sign of life too.
-        attempts.opened(100_000.0);
+        attempts.opened(200_000.0);
         attempts.event();
-        assert_eq!(
-            attempts.lost_after_silence(100_000.0 + silent_for, heartbeat),
-            1
-        );
+        attempts.went_silent(200_000.0);
+        assert_eq!(attempts.lost(200_000.0 + heartbeat), 1);
+        // A silence noted with no connection open, or before the next one opened, is
+        // not that one's.
+        attempts.went_silent(300_000.0);
+        attempts.opened(300_000.0);
+        assert_eq!(attempts.lost(300_000.0 + heartbeat), 1);
     }
 
     #[test]

@@ -419,6 +419,8 @@ impl FetchConnector {
         let done_data = options.done_marker();
         let mut buf = Vec::new();
         loop {
+            // (When the silence began, should the heartbeat find it: the last chunk.)
+            let read_from = heartbeat.map(|_| dom::now());
             let chunk = match within(heartbeat, JsFuture::from(reader.read())).await {
                 Ok(Ok(chunk)) => chunk,
                 Ok(Err(e)) => {
@@ -426,7 +428,12 @@ impl FetchConnector {
                         message: dom::js_message(e),
                     })
                 }
-                Err(AttemptEnd::Failed(failure)) => return self.cut(failure),
+                Err(AttemptEnd::Failed(failure)) => {
+                    if let Some(since) = read_from {
+                        attempts.borrow_mut().went_silent(since);
+                    }
+                    return self.cut(failure);
+                }
                 Err(end) => return end,
             };
             if Reflect::get(&chunk, &"done".into()).is_ok_and(|d| d.is_truthy()) {

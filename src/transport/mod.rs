@@ -642,9 +642,6 @@ async fn drive(
             let mut attempts = attempts.borrow_mut();
             let attempt = if offline_loss {
                 attempts.lost_offline(now)
-            } else if let Failure::HeartbeatTimeout { after } = failure {
-                // Silent for `after`: it was alive only until then.
-                attempts.lost_after_silence(now, after)
             } else {
                 attempts.lost(now)
             };

@@ -650,6 +650,9 @@ impl Connection {
                 let left = after.as_millis() as f64 - quiet;
                 if left <= 0.0 {
                     self.es.close();
+                    self.attempts
+                        .borrow_mut()
+                        .went_silent(self.last_activity.get());
                     let quiet = Failure::HeartbeatTimeout { after };
                     if !self.open_now.get() && self.loss_counted.get() {
                         // The browser was waiting to retry a loss already counted (its
