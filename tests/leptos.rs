@@ -266,6 +266,57 @@ async fn unmounting_the_component_closes_the_connection() {
 }
 
 #[wasm_bindgen_test]
+async fn an_unmounted_hook_wakes_no_one_with_its_close() {
+    // What broke (a review): unmounting closed the source before dropping its
+    // subscriptions, so `Closed { ClosedByClient }` went into the state signal as it was
+    // being disposed: an effect outside the component that read it was woken, and found
+    // it disposed (`get()` panics there).
+    let slot: Slot<Num> = Slot::default();
+    let visible = RwSignal::new(true);
+    let s = slot.clone();
+    // What an effect outside the component read of the hook's state, each time it ran.
+    let seen = Rc::new(RefCell::new(Vec::<Option<&'static str>>::new()));
+    let (seen_in, slot_in) = (seen.clone(), slot.clone());
+    let _app = mount_to(fresh_div(), move || {
+        let (seen_in, slot_in) = (seen_in.clone(), slot_in.clone());
+        Effect::new(move |_| {
+            if let Some(hook) = *slot_in.lock().expect("slot") {
+                let kind = hook.state.try_get().map(|state| state.kind());
+                seen_in.borrow_mut().push(kind);
+            }
+        });
+        view! {
+            <Show when=move || visible.get()>
+                {
+                    let hook = use_event_source::<Num>(url("/scenario/named"), "chat");
+                    put(&s, hook);
+                    move || hook.message.get().map(|m| m.data.n)
+                }
+            </Show>
+        }
+    });
+    let hook = taken(&slot);
+    wait_until("open, as the effect saw it", 5_000, || {
+        seen.borrow().last() == Some(&Some("open"))
+    })
+    .await;
+    let before = seen.borrow().len();
+    visible.set(false);
+    // Past the effects of the unmount (a macrotask, then a little more).
+    gloo_timers::future::TimeoutFuture::new(100).await;
+    assert!(
+        hook.state.try_get_untracked().is_none(),
+        "the signal was disposed"
+    );
+    assert_eq!(
+        seen.borrow()[before..],
+        [],
+        "the effect ran after the unmount: {:?}",
+        seen.borrow()
+    );
+}
+
+#[wasm_bindgen_test]
 async fn a_new_url_replaces_the_connection() {
     let token = token("leptos-url");
     let slot: Slot<Num> = Slot::default();

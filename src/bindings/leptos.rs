@@ -513,10 +513,13 @@ fn shut(shared: &Shared) {
         conn.binders.clear();
         (std::mem::take(&mut conn.subs), conn.source.take())
     };
+    // The subscriptions first, as in `open`: the `Closed` of the source must not reach
+    // the signals, which are being disposed (an effect elsewhere that read one would be
+    // woken to find it gone).
+    drop(subs);
     if let Some(source) = source {
         source.close();
     }
-    drop(subs);
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
