@@ -117,14 +117,16 @@ async fn main() -> ExitCode {
             );
         }
     }
-    // The Flask-SSE bridge writes what it holds and gives up its lease (bounded by its
-    // own deadlines; this one in case Redis does not answer at all).
+    // The Flask-SSE bridge writes what it holds and gives up its lease, within its own
+    // deadlines (1 s to write, 2 s for the lease); this one is a backstop.
     if let Some(bridge) = bridge {
-        if tokio::time::timeout(BRIDGE_GRACE, bridge).await.is_err() {
-            eprintln!(
-                "the flask-sse bridge did not stop within {} s",
+        match tokio::time::timeout(BRIDGE_GRACE, bridge).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => eprintln!("the flask-sse bridge failed: {error}"),
+            Err(_) => eprintln!(
+                "the flask-sse bridge did not stop within {} s; its lease expires by itself",
                 BRIDGE_GRACE.as_secs()
-            );
+            ),
         }
     }
     ExitCode::SUCCESS

@@ -131,7 +131,7 @@ pub struct FlaskSseCounts {
     pub refused: u64,
     /// Messages received but dropped unrecorded, oldest first, because more than
     /// [`MAX_PENDING`] messages or [`MAX_PENDING_BYTES`] of them waited to be written
-    /// (see [Backlog](self#backlog)).
+    /// (see [Backlog](self#backlog)), or left unwritten when the server stopped.
     pub dropped: u64,
     /// Messages received that were not Flask-SSE's (not a JSON object with `data`, a
     /// `type` with a line break or `reset`), so not recorded.
@@ -468,15 +468,24 @@ pub(crate) async fn run(
             }
             Wake::Resume => {}
             Wake::Tick => {
-                let ticked = tick(
-                    &broker,
-                    &mut manager,
-                    &instance,
-                    &control,
-                    &backlog,
-                    &mut subscribed,
-                )
-                .await;
+                // (A tick waits on Redis, up to its deadline per command: the server
+                // stopping does not wait for it.)
+                let ticked = tokio::select! {
+                    biased;
+                    _ = shutdown.wait_for(|s| *s) => None,
+                    ticked = tick(
+                        &broker,
+                        &mut manager,
+                        &instance,
+                        &control,
+                        &backlog,
+                        &mut subscribed,
+                    ) => Some(ticked),
+                };
+                let Some(ticked) = ticked else {
+                    stop(&mut manager, &instance, &control, &backlog, &mut subscribed).await;
+                    return;
+                };
                 let was_failing = control.counts().failing.is_some();
                 match ticked {
                     Ok(()) if was_failing => {
@@ -502,7 +511,8 @@ pub(crate) async fn run(
                 }
             }
             Wake::Message(message) => {
-                write(
+                // (A failure is logged there; the next tick finds what is wrong.)
+                let _ = write(
                     &mut manager,
                     &instance,
                     &control,
@@ -532,7 +542,7 @@ async fn write(
     backlog: &Backlog,
     subscribed: &mut Option<Subscribed>,
     message: &redis::Msg,
-) {
+) -> Result<(), String> {
     let channel = message.get_channel_name();
     let Some(event) = message_to_event(message.get_payload_bytes()) else {
         let mut skipped = 0;
@@ -550,7 +560,7 @@ async fn write(
                 excerpt(message.get_payload_bytes())
             );
         }
-        return;
+        return Ok(());
     };
     match timed(fenced_xadd(manager, instance, channel, &event)).await {
         Ok(Some(_)) => control.update(|c| c.stored += 1),
@@ -567,16 +577,17 @@ async fn write(
                 c.subscribed = 0;
             });
         }
-        Err(error) => eprintln!("flask-sse: a message on `{channel}` was not stored: {error}"),
+        Err(error) => {
+            eprintln!("flask-sse: a message on `{channel}` was not stored: {error}");
+            return Err(error);
+        }
     }
+    Ok(())
 }
 
 /// Whether `n` is 1, 10, 100, ...
-fn is_power_of_ten(mut n: u64) -> bool {
-    while n >= 10 && n.is_multiple_of(10) {
-        n /= 10;
-    }
-    n == 1
+fn is_power_of_ten(n: u64) -> bool {
+    n.checked_ilog10().is_some_and(|e| 10u64.pow(e) == n)
 }
 
 /// The first 80 characters of a payload, as text (lossy), for a log line.
@@ -609,20 +620,36 @@ async fn stop(
     backlog: &Backlog,
     subscribed: &mut Option<Subscribed>,
 ) {
-    // Nothing more comes in: what is queued now is what there is to write.
+    // Nothing more comes in: what is queued now is what there is to write (a reader
+    // not yet aborted adds nothing after this).
     *subscribed = None;
+    backlog.renew();
     if !control.counts().holder {
         return;
     }
+    // The message being written when the deadline passes is not recorded either.
+    let mut writing = false;
     let drained = tokio::time::timeout(DRAIN, async {
         while let Some(message) = backlog.pop() {
-            write(manager, instance, control, backlog, subscribed, &message).await;
+            writing = true;
+            write(manager, instance, control, backlog, subscribed, &message).await?;
+            writing = false;
         }
+        Ok::<(), String>(())
     })
     .await;
-    if drained.is_err() {
-        let left = backlog.discard();
-        eprintln!("flask-sse: stopping, the bridge wrote what it could in {} ms; {left} queued messages are not recorded", DRAIN.as_millis());
+    let unwritten = backlog.discard() + u64::from(writing);
+    if unwritten > 0 {
+        let why = match drained {
+            Err(_) => format!("Redis did not take them within {} ms", DRAIN.as_millis()),
+            Ok(Err(error)) => error,
+            Ok(Ok(())) => "the lease went to another instance".into(),
+        };
+        eprintln!(
+            "flask-sse: stopping, the bridge leaves {unwritten} queued messages unrecorded \
+             ({why}); counted as dropped"
+        );
+        control.update(|c| c.dropped += unwritten);
     }
     let released: Result<i64, String> = timed(
         redis::cmd("EVAL")
@@ -724,20 +751,21 @@ async fn tick(
             return Ok(());
         }
     }
-    let recorded: Vec<String> = timed(
+    let mut recorded: Vec<String> = timed(
         redis::cmd("ZRANGEBYSCORE")
             .arg(CHANNELS_KEY)
             .arg(now.saturating_sub(ttl))
             .arg("+inf")
             .arg("LIMIT")
             .arg(0)
-            .arg(MAX_CHANNELS)
+            .arg(MAX_CHANNELS + 1)
             .query_async(manager),
     )
     .await?;
-    // (At the cap there may be more: which ones are followed then changes from tick to
-    // tick. Said once until the channels fit again.)
-    let capped = recorded.len() >= MAX_CHANNELS;
+    // (Past the cap, which ones are followed changes from tick to tick. Said once until
+    // the channels fit again.)
+    let capped = recorded.len() > MAX_CHANNELS;
+    recorded.truncate(MAX_CHANNELS);
     if capped && !control.counts().capped {
         eprintln!(
             "flask-sse: the instances stream more than {MAX_CHANNELS} channels, and the bridge \
