@@ -296,8 +296,9 @@ impl fmt::Display for CloseReason {
                     .is_some_and(|t| t.eq_ignore_ascii_case("application/json"))
                 {
                     f.write_str(
-                        " (an API answers JSON when the request did not ask for a stream: \
-                         \"stream\": true in the body, for OpenAI's and Anthropic's)",
+                        " (in request mode, an API answers JSON when the request did not ask \
+                         for a stream: \"stream\": true in the body, for OpenAI's and \
+                         Anthropic's)",
                     )?;
                 }
                 Ok(())
@@ -323,8 +324,8 @@ impl fmt::Display for CloseReason {
                 f,
                 "the answer ended after {received} events before it was complete (it was \
                  cut: the connection lost, the body ended inside an event, or nothing came \
-                 within the heartbeat timeout, which a server slow to answer needs raised; \
-                 or reconnect() ended it), and the server sent no ids to resume it by; \
+                 within the heartbeat timeout, which a server slow to answer needs raised: \
+                 heartbeat_timeout, JS heartbeatMs; or reconnect() ended it), and the server sent no ids to resume it by; \
                  Options::retry_request(true) (JS: retryRequest) sends the request again, \
                  for a new answer"
             ),
@@ -716,7 +717,7 @@ mod tests {
         let interrupted = CloseReason::Interrupted { received: 3 }.to_string();
         assert!(
             interrupted.starts_with("the answer ended after 3 events before it was complete (it was cut: ")
-                && interrupted.contains("or nothing came within the heartbeat timeout, which a server slow to answer needs raised; or reconnect() ended it)"),
+                && interrupted.contains("or nothing came within the heartbeat timeout, which a server slow to answer needs raised: heartbeat_timeout, JS heartbeatMs; or reconnect() ended it)"),
             "{interrupted}"
         );
     }

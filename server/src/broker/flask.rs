@@ -498,7 +498,10 @@ pub(crate) async fn run(
                             eprintln!(
                                 "flask-sse: the bridge failed ({error}); it tries again every {} \
                                  ms, and what Flask-SSE publishes meanwhile is not recorded \
-                                 (said once until it works again)",
+                                 unless another instance's bridge holds the lease (said once \
+                                 until it works again; a refusal is the Redis user's rights: \
+                                 it needs the channels, `allchannels` or `&*`, and the \
+                                 `wes:*` keys)",
                                 TICK.as_millis()
                             );
                         }
