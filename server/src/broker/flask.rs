@@ -463,7 +463,15 @@ pub(crate) async fn run(
         };
         match wake {
             Wake::Shutdown => {
-                stop(&mut manager, &instance, &control, &backlog, &mut subscribed).await;
+                stop(
+                    &mut manager,
+                    &instance,
+                    &control,
+                    &backlog,
+                    &mut subscribed,
+                    true,
+                )
+                .await;
                 return;
             }
             Wake::Resume => {}
@@ -483,7 +491,15 @@ pub(crate) async fn run(
                     ) => Some(ticked),
                 };
                 let Some(ticked) = ticked else {
-                    stop(&mut manager, &instance, &control, &backlog, &mut subscribed).await;
+                    stop(
+                        &mut manager,
+                        &instance,
+                        &control,
+                        &backlog,
+                        &mut subscribed,
+                        false,
+                    )
+                    .await;
                     return;
                 };
                 let was_failing = control.counts().failing.is_some();
@@ -612,41 +628,51 @@ return 0";
 /// Most time a stopping bridge spends writing what it has queued.
 const DRAIN: Duration = Duration::from_secs(1);
 
-/// The server stops: the bridge writes what it has queued (for at most [`DRAIN`]),
-/// then gives up the lease, so that another instance takes it at its next tick rather
-/// than when the lease expires (pub/sub keeps nothing meanwhile: a rolling deploy
-/// would lose up to [`LEASE`] of messages).
+/// The server stops: the bridge writes what it has queued (for at most [`DRAIN`]; only
+/// when `lease_known`, no tick having been cut short), then gives up the lease, so
+/// that another instance takes it at its next tick rather than when the lease expires
+/// (pub/sub keeps nothing meanwhile: a rolling deploy would lose up to [`LEASE`] of
+/// messages).
 async fn stop(
     manager: &mut ConnectionManager,
     instance: &str,
     control: &FlaskSseControl,
     backlog: &Backlog,
     subscribed: &mut Option<Subscribed>,
+    lease_known: bool,
 ) {
     // Nothing more comes in: what is queued now is what there is to write (a reader
     // not yet aborted adds nothing after this).
     *subscribed = None;
     backlog.renew();
-    if !control.counts().holder {
-        return;
-    }
-    // The message being written when the deadline passes is not recorded either.
+    control.update(|c| c.subscribed = 0);
+    // Written only under a lease this instance knows it held all along: a tick cut
+    // short may have just taken it again, lapsed, after another instance recorded
+    // what is queued here (see Fencing).
+    let drain = lease_known && control.counts().holder;
     let mut writing = false;
-    let drained = tokio::time::timeout(DRAIN, async {
-        while let Some(message) = backlog.pop() {
-            writing = true;
-            write(manager, instance, control, backlog, subscribed, &message).await?;
-            writing = false;
-        }
-        Ok::<(), String>(())
-    })
-    .await;
+    let drained = if drain {
+        tokio::time::timeout(DRAIN, async {
+            while let Some(message) = backlog.pop() {
+                writing = true;
+                write(manager, instance, control, backlog, subscribed, &message).await?;
+                writing = false;
+            }
+            Ok::<(), String>(())
+        })
+        .await
+    } else {
+        Ok(Ok(()))
+    };
     let unwritten = backlog.discard() + u64::from(writing);
     if unwritten > 0 {
         let why = match drained {
-            Err(_) => format!("Redis did not take them within {} ms", DRAIN.as_millis()),
+            Err(_) => format!(
+                "Redis did not take them within {} ms; the one it was given may yet be recorded",
+                DRAIN.as_millis()
+            ),
             Ok(Err(error)) => error,
-            Ok(Ok(())) => "the lease went to another instance".into(),
+            Ok(Ok(())) => "the lease was not known to be this instance's".into(),
         };
         eprintln!(
             "flask-sse: stopping, the bridge leaves {unwritten} queued messages unrecorded \
@@ -654,6 +680,8 @@ async fn stop(
         );
         control.update(|c| c.dropped += unwritten);
     }
+    // Given up whether or not it was known to be held: the script deletes it only if it
+    // names this instance (a tick cut short may have taken it).
     let released: Result<i64, String> = timed(
         redis::cmd("EVAL")
             .arg(RELEASE_SCRIPT)
