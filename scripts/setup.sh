@@ -15,12 +15,13 @@ if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); proce
   exit 1
 fi
 
-# Packages from Debian (or Ubuntu), after one `apt-get update`.
+# Packages from Debian (Ubuntu's chromium is a snap, which this does not install),
+# after one `apt-get update`.
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 apt_updated=0
 apt_install() { # apt_install [apt-get options] PACKAGES...
   if ! command -v apt-get >/dev/null 2>&1; then
-    echo "setup: $* missing, and there is no apt-get to install them: this script installs from Debian (or Ubuntu); install them with your system's packages" >&2
+    echo "setup: $* missing, and there is no apt-get to install them: this script installs from Debian; install them with your system's packages" >&2
     exit 1
   fi
   if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
