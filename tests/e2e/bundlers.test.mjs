@@ -32,7 +32,7 @@ es.on('chat', (data, meta) => {
 const HTML = (head = '') => `<!doctype html><meta charset="utf-8"><title>bundler app</title><link rel="icon" href="data:,">${head}
 <script type="module" src="./main.js"></script>`;
 
-// The wasm served elsewhere, its URL given to init() as the README says for esbuild.
+// The wasm served elsewhere, its URL given to init() as docs/bundlers.md says for esbuild.
 const INIT_MAIN = `import { TypedEventSource, init } from 'wasm-eventsource';
 const server = new URLSearchParams(location.search).get('server');
 window.results = { events: [], done: false, loaded: false };
@@ -165,7 +165,7 @@ if (base) {
   // `location`), the package loads its wasm on import with Node's `fetch`, which cannot
   // read a file: every source closed saying to serve the file or use Vite's
   // optimizeDeps, neither of which helps there. The message says to pass the bytes to
-  // init(), and (as the README says) with them typed events arrive.
+  // init(), and (as docs/bundlers.md says) with them typed events arrive.
   await runner.check('a test DOM in Node: the close says to pass the bytes to init(), and with them events arrive', async () => {
     const app = builds.plain;
     if (!app) throw new Error('no app to import from');

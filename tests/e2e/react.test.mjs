@@ -587,7 +587,7 @@ if (base) {
     await runner.check('request mode: while another component holds the answer, a remount shares it and reconnect() sends it again for both', async () => {
       // The registry's rule for a closed connection still held (a review read the
       // d.ts as the opposite): one connection for all its users; "regenerate" there
-      // is reconnect(), as the README says.
+      // is reconnect(), as docs/hooks.md says.
       const token = unique('react-regenerate-held');
       await inAppPage(unique('react-answer'), async (again) => {
         await again.evaluate((t) => {
