@@ -1089,12 +1089,12 @@ function checkOptions(options) {
   if (headers !== undefined) {
     const proto = headers !== null && typeof headers === 'object' ? Object.getPrototypeOf(headers) : undefined;
     if (proto !== null && proto !== Object.prototype) {
-      fail(`\`options.headers\` must be a plain object of strings ({ name: value }), got ${shown(headers)}; for a Headers or a Map, pass Object.fromEntries(headers)`);
+      fail(`\`options.headers\` must be a plain object of strings ({ name: value }), got ${kindOf(headers)} (not shown: headers may hold a secret); for a Headers, a Map or an array of pairs, pass Object.fromEntries(headers)`);
     }
     for (const [name, value] of Object.entries(headers)) {
       // (Not shown: a header may hold a secret.)
       const got = value === undefined || value === null ? String(value) : 'a value that is not a string (not shown: a header may hold a secret)';
-      if (typeof value !== 'string') fail(`the header \`${name}\` must be a string, got ${got}`);
+      if (typeof value !== 'string') fail(`the header ${headerNameShown(name)} must be a string, got ${got}`);
     }
   }
   const lastEventId = o.string('lastEventId') ?? '';
@@ -1144,7 +1144,7 @@ function checkOptions(options) {
   // What a request's Headers refuses (fetch trims the whitespace around a value first).
   for (const [name, value] of headers ? Object.entries(headers) : []) {
     if (!HTTP_TOKEN.test(name)) {
-      invalid(`the header name "${name}" is not an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only)`);
+      invalid(`the header name ${headerNameShown(name)} is not an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only)`);
     }
     if (FORBIDDEN_HEADER.test(name)) {
       invalid(`the header "${name}" is one browsers do not let a page send (fetch would drop it without a word): cookies go with credentials (with_credentials, JS withCredentials), and the browser sets the others itself`);
@@ -1159,6 +1159,28 @@ function checkOptions(options) {
 /** Fetch's forbidden request-header names (as the core's list: src/options.rs). */
 const FORBIDDEN_HEADER =
   /^(accept-(charset|encoding)|access-control-request-(headers|method)|connection|content-length|cookie2?|date|dnt|expect|host|keep-alive|origin|referer|set-cookie|te|trailer|transfer-encoding|upgrade|via|(sec|proxy)-.*)$/i;
+
+/** A header name as an error shows it (as the core's `header_name_shown`): whole when
+ *  it is one, else only up to the first character a name cannot hold (a value given as
+ *  the name must not be shown). */
+function headerNameShown(name) {
+  const valid = /^[-!#$%&'*+.^_`|~0-9A-Za-z]*/.exec(name)[0];
+  return valid === name ? `"${name}"` : `"${valid}…" (${[...name].length} characters, not shown whole: it may hold a secret)`;
+}
+
+/** What a value is, not what it holds (it may hold a secret): "an array", "a Map"... */
+function kindOf(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  // (Its constructor's name, as the core's `kind_of` reads it.)
+  let tag;
+  try {
+    tag = value.constructor?.name;
+  } catch {}
+  if (typeof tag !== 'string' || tag === '') tag = 'Object';
+  return `${/^[AEIOU]/.test(tag) ? 'an' : 'a'} ${tag}`;
+}
 
 /** An HTTP token (RFC 9110): what a method or a header name must be. */
 const HTTP_TOKEN = /^[-!#$%&'*+.^_`|~0-9A-Za-z]+$/;

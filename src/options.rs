@@ -807,8 +807,9 @@ fn is_token_byte(b: u8) -> bool {
 pub(crate) fn header_problem(name: &str, value: &str) -> Option<String> {
     if name.is_empty() || !name.bytes().all(is_token_byte) {
         return Some(format!(
-            "the header name \"{name}\" is not an HTTP header name (letters, digits and \
-             !#$%&'*+-.^_`|~ only)"
+            "the header name {} is not an HTTP header name (letters, digits and \
+             !#$%&'*+-.^_`|~ only)",
+            header_name_shown(name)
         ));
     }
     let lower = name.to_ascii_lowercase();
@@ -834,6 +835,22 @@ pub(crate) fn header_problem(name: &str, value: &str) -> Option<String> {
         ));
     }
     None
+}
+
+/// A header name as an error shows it: whole when it is one, else only its start up
+/// to the first character a name cannot hold (a value given as the name, `"Bearer
+/// sk-…"`, must not be shown). JavaScript's `headerNameShown` writes the same.
+pub(crate) fn header_name_shown(name: &str) -> String {
+    let valid = name.bytes().take_while(|&b| is_token_byte(b)).count();
+    if valid == name.len() {
+        format!("\"{name}\"")
+    } else {
+        format!(
+            "\"{}…\" ({} characters, not shown whole: it may hold a secret)",
+            &name[..valid],
+            name.chars().count()
+        )
+    }
 }
 
 /// Fetch's forbidden request-header names (besides `Sec-*` and `Proxy-*`), lowercase.
@@ -895,12 +912,20 @@ mod tests {
         assert!(with("Authorization", "Bearer tok\u{e9}n").is_ok());
         // As fetch takes it: the whitespace around a value trimmed.
         assert!(with("Authorization", " Bearer token\r\n").is_ok());
+        // (A name is shown only up to what a name may hold: what broke, a review, was a
+        // value given as the name, its secret in the error.)
         match with("X Token", "v") {
             Err(Error::InvalidOptions(message)) => {
                 assert!(
-                    message.contains("\"X Token\" is not an HTTP header name"),
+                    message.contains("\"X…\" (7 characters, not shown whole: it may hold a secret) is not an HTTP header name"),
                     "{message}"
                 )
+            }
+            other => panic!("{:?}", other.err()),
+        }
+        match with("Bearer sk-secret", "Authorization") {
+            Err(Error::InvalidOptions(message)) => {
+                assert!(!message.contains("sk-secret"), "{message}")
             }
             other => panic!("{:?}", other.err()),
         }

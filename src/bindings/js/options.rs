@@ -54,6 +54,35 @@ fn invalid(message: String) -> JsValue {
 
 /// A value as a short text for an error message (its first [`SHOWN`] characters),
 /// without formatting floats in Rust. As `checkOptions` in js/index.js shows it.
+/// What a value is, not what it holds (it may hold a secret): "an array", "a Map"...
+/// (as JavaScript's `kindOf`).
+fn kind_of(value: &JsValue) -> String {
+    if value.is_null() {
+        return "null".to_owned();
+    }
+    if js_sys::Array::is_array(value) {
+        return "an array".to_owned();
+    }
+    if !value.is_object() {
+        return match value.js_typeof().as_string() {
+            Some(t) => format!("a {t}"),
+            None => "a value".to_owned(),
+        };
+    }
+    let tag = js_sys::Reflect::get(value, &"constructor".into())
+        .and_then(|c| js_sys::Reflect::get(&c, &"name".into()))
+        .ok()
+        .and_then(|n| n.as_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "Object".to_owned());
+    let article = if tag.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {tag}")
+}
+
 fn shown(value: &JsValue) -> String {
     if value.is_undefined() {
         return "undefined".to_owned();
@@ -242,8 +271,9 @@ impl JsOptions {
             let Some(object) = plain.then(|| headers.unchecked_ref::<Object>()) else {
                 return Err(invalid(format!(
                     "`options.headers` must be a plain object of strings ({{ name: value }}), got \
-                     {}; for a Headers or a Map, pass Object.fromEntries(headers)",
-                    shown(&headers)
+                     {} (not shown: headers may hold a secret); for a Headers, a Map or an array \
+                     of pairs, pass Object.fromEntries(headers)",
+                    kind_of(&headers)
                 )));
             };
             for entry in Object::entries(object).iter() {
@@ -258,7 +288,8 @@ impl JsOptions {
                         _ => "a value that is not a string (not shown: a header may hold a secret)",
                     };
                     return Err(invalid(format!(
-                        "the header `{name}` must be a string, got {got}"
+                        "the header {} must be a string, got {got}",
+                        crate::options::header_name_shown(&name)
                     )));
                 };
                 options = options.header(name, value);
