@@ -422,6 +422,43 @@ async fn a_request_body_that_does_not_arrive_in_time_is_answered_408() {
     assert!(got.starts_with("HTTP/1.1 408"), "{got}");
 }
 
+// Regression (a review): a scenario answered any body it could not read with 413, "over
+// 1024 KiB ... send a smaller body", a small one broken in transit too.
+#[tokio::test]
+async fn a_scenario_body_too_large_is_413_and_one_broken_is_400() {
+    use tokio::io::AsyncWriteExt;
+    let server = common::spawn().await;
+    let big = "x".repeat(1024 * 1024 + 1);
+    let mut conn = connect(&server).await;
+    conn.write_all(
+        format!(
+            "POST /scenario/llm/openai-chat HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{big}",
+            big.len()
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("request");
+    let got = read_until_closed(&mut conn).await;
+    let got = String::from_utf8_lossy(&got);
+    assert!(got.starts_with("HTTP/1.1 413"), "{got}");
+    assert!(got.contains("over 1024 KiB"), "{got}");
+    // A body that ends before its length: the client stopped sending.
+    let mut conn = connect(&server).await;
+    conn.write_all(
+        b"POST /scenario/llm/openai-chat HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+          Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"model\"",
+    )
+    .await
+    .expect("request");
+    conn.shutdown().await.expect("shutdown");
+    let got = read_until_closed(&mut conn).await;
+    let got = String::from_utf8_lossy(&got);
+    assert!(got.starts_with("HTTP/1.1 400"), "{got}");
+    assert!(got.contains("could not be read"), "{got}");
+}
+
 /// A publish sent whole over a raw connection: the answer's text.
 async fn publish_whole(server: &common::Server) -> String {
     use tokio::io::AsyncWriteExt;

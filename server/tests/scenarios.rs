@@ -803,15 +803,26 @@ async fn log_redacts_secret_headers_unless_asked() {
             .header("Authorization", "Bearer t0k")
             .header("Cookie", "session=abc")
             .header("Proxy-Authorization", "Basic eA==")
+            .header("X-Api-Key", "sk-ant-k")
+            .header("Api-Key", "azure-k")
             .send()
             .await
             .expect("get");
         assert_eq!(response.status().as_u16(), 204);
     }
     let log = server.state.request_log("r");
-    for name in ["authorization", "cookie", "proxy-authorization"] {
+    // (The model APIs' key headers too: what broke, a review, was a real Anthropic
+    // client's `x-api-key` served whole by /scenario/log.)
+    for name in [
+        "authorization",
+        "cookie",
+        "proxy-authorization",
+        "x-api-key",
+        "api-key",
+    ] {
         assert_eq!(log[0]["headers"][name], "[redacted]", "{name}");
     }
+    assert_eq!(log[1]["headers"]["x-api-key"], "sk-ant-k");
     assert_eq!(log[1]["headers"]["authorization"], "Bearer t0k");
     assert_eq!(log[1]["headers"]["cookie"], "session=abc");
     assert_eq!(log[1]["headers"]["proxy-authorization"], "Basic eA==");

@@ -36,8 +36,17 @@ const MAX_TOKENS: usize = 10_000;
 /// character boundary within it.
 const LOGGED_BODY_LIMIT: usize = 64 * 1024;
 /// Headers whose values a log record shows as [`REDACTED`] unless the request has the
-/// query parameter `secrets=1`.
-const SECRET_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+/// query parameter `secrets=1`: credentials, and the API keys of the model APIs the
+/// `llm` scenarios speak (Anthropic's `x-api-key`, Azure OpenAI's `api-key`, Google's
+/// `x-goog-api-key`), which a real client pointed at them sends.
+const SECRET_HEADERS: [&str; 6] = [
+    "authorization",
+    "cookie",
+    "proxy-authorization",
+    "x-api-key",
+    "api-key",
+    "x-goog-api-key",
+];
 /// What a log record shows instead of a secret header's value.
 pub(crate) const REDACTED: &str = "[redacted]";
 
@@ -91,13 +100,25 @@ impl ScenarioRequest {
             if let Some(late) = crate::body::late(&e) {
                 return ApiError::new(StatusCode::REQUEST_TIMEOUT, late.to_string());
             }
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "the request body is over {} KiB or could not be read; send a smaller body",
-                    BODY_LIMIT / 1024
-                ),
-            )
+            // (The limit's error is http-body-util's `LengthLimitError` in the chain, which
+            // says so; anything else, a client gone or a broken chunked body, is no reason
+            // to send less.)
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(error) = source {
+                if error.to_string() == "length limit exceeded" {
+                    return ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format!(
+                            "the request body is over {} KiB; send a smaller body",
+                            BODY_LIMIT / 1024
+                        ),
+                    );
+                }
+                source = error.source();
+            }
+            ApiError::bad_request(format!(
+                "the request body could not be read ({e}); send it again"
+            ))
         })?;
         Ok(Self {
             method: parts.method.clone(),
