@@ -193,8 +193,20 @@ export class ShareLink {
       }
     });
     this.listen('addEventListener');
-    // (Joined last: should anything above throw, no member is left half made.)
-    this.join();
+    // (Joined last: should anything above throw, no member is left half made. Joining
+    // throws where a BroadcastChannel cannot be made, an opaque origin or a frame whose
+    // storage is blocked: the source then connects alone, and nothing of this stays.)
+    try {
+      this.join();
+    } catch (e) {
+      this.listen('removeEventListener');
+      this.abort?.abort();
+      if (!warned) {
+        warned = true;
+        console.warn(`wasm-eventsource: sharing across tabs needs a BroadcastChannel, which this context refuses (${e?.message ?? e}): each source connects on its own`);
+      }
+      throw e;
+    }
     this.probe = setInterval(() => this.check(), ShareLink.PROBE_MS);
   }
 

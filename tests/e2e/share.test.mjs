@@ -1901,7 +1901,7 @@ if (base) {
     /** Two shared sources in a page where `disable` (an init script) takes Web Locks
      *  away: each must connect on its own, "alone", and one console warning say
      *  `warning`. */
-    const eachAlone = (disable, warning) => inContext(async (context) => {
+    const eachAlone = (disable, warning, after) => inContext(async (context) => {
       const page = await context.newPage();
       const warnings = [];
       page.on('console', (m) => {
@@ -1928,6 +1928,7 @@ if (base) {
       const said = warnings.filter((w) => w.includes(warning));
       if (said.length !== 1) throw new Error(`${said.length} warnings: ${warnings.join(' | ')}`);
       await page.evaluate(() => window.sources.forEach((s) => s.close()));
+      await after?.(page);
       return said[0];
     });
 
@@ -1945,6 +1946,31 @@ if (base) {
         LockManager.prototype.request = refuse;
         LockManager.prototype.query = refuse;
       }, 'Web Locks, which this context refuses'));
+
+    // Regression (a review): where a BroadcastChannel cannot be made (a frame whose
+    // storage is blocked: SecurityError), the link threw after putting its page
+    // lifecycle listeners on, which stayed, holding it, and nothing was said.
+    await run.check('a BroadcastChannel that refuses the context: each source connects on its own, "alone", one warning says why, and no page listener stays', () =>
+      eachAlone(() => {
+        window.BroadcastChannel = class {
+          constructor() {
+            throw new DOMException('The operation is insecure.', 'SecurityError');
+          }
+        };
+        window.__pagehide = 0;
+        const { addEventListener: add, removeEventListener: remove } = EventTarget.prototype;
+        EventTarget.prototype.addEventListener = function (type, ...rest) {
+          if (this === window && type === 'pagehide') window.__pagehide += 1;
+          return add.call(this, type, ...rest);
+        };
+        EventTarget.prototype.removeEventListener = function (type, ...rest) {
+          if (this === window && type === 'pagehide') window.__pagehide -= 1;
+          return remove.call(this, type, ...rest);
+        };
+      }, 'needs a BroadcastChannel, which this context refuses', async (page) => {
+        const left = await page.evaluate(() => window.__pagehide);
+        if (left !== 0) throw new Error(`${left} pagehide listener(s) stayed after close()`);
+      }));
 
     // Regression: where Web Locks refuse the context, the source connected on its own
     // but as a group's leader, whose connection never pauses: a hidden third-party
