@@ -107,8 +107,8 @@ impl fmt::Display for DecodeError {
         }
         write!(
             f,
-            "the \"{event_type}\" event (last id \"{id}\") is not valid JSON for {}: {reason}; its \
-             data was \"{}\"",
+            "the \"{event_type}\" event (last id \"{id}\") does not decode into {}: {reason}; its \
+             data was \"{}\" (the server must send JSON of that shape; on_raw reads the text)",
             self.target,
             excerpt(&self.data, 80)
         )
@@ -347,7 +347,13 @@ mod tests {
         assert_eq!(err.event_type, "chat");
         assert!(err.target.ends_with("Chat"), "{}", err.target);
         let text = err.to_string();
-        assert!(text.contains("not valid JSON"), "{text}");
+        // (Not "not valid JSON": what broke, a review, was that sentence for valid JSON
+        // of another shape too; and it now says what to do.)
+        assert!(text.contains("does not decode into"), "{text}");
+        assert!(
+            text.contains("the server must send JSON of that shape"),
+            "{text}"
+        );
         assert!(text.contains("{not json"), "{text}");
     }
 
@@ -405,7 +411,7 @@ mod tests {
         assert!(err.data.is_empty());
         let text = err.to_string();
         assert!(
-            !text.contains("not valid JSON") && text.contains("did not reach the handler"),
+            !text.contains("does not decode") && text.contains("did not reach the handler"),
             "{text}"
         );
         // What broke (a review): the cap counts the type and id too, but the sentence
