@@ -618,7 +618,9 @@ async function postJson(path, body) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
-    throw new Error(`could not reach the server (${describe(err)})`);
+    // (The request may have arrived before the network failed: said, since sending a
+    // publish again could post it twice.)
+    throw new Error(`no answer from the server (${describe(err)}); it may have arrived: look before sending again`);
   }
   const reply = await response.json().catch(() => null);
   if (!response.ok) {
@@ -633,7 +635,8 @@ async function postJson(path, body) {
 function showDecodeError(channel, err) {
   showError(
     'decode',
-    `${channel}: a "${err && err.type}" event was not valid JSON`,
+    // (An event over maxEventSize comes here too, its data not kept.)
+    `${channel}: a "${err && err.type}" event ${err && /maxEventSize/.test(err.message) ? 'was dropped for its size' : 'was not valid JSON'}`,
     `${err && err.message}${err && err.lastEventId ? ` (id ${err.lastEventId})` : ''}`,
     err && err.data !== undefined ? cutText(String(err.data), MAX_ERROR_BODY_CHARS) : '',
   );
