@@ -136,7 +136,7 @@ async fn publish(user: &str, text: &str) -> Result<(), String> {
         "event": "chat",
         "data": { "user": user, "text": text },
     });
-    let js = |e: JsValue| format!("publishing failed: {e:?}");
+    let js = |e: JsValue| format!("publishing failed: {}", js_message(&e));
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     let headers = web_sys::Headers::new().map_err(js)?;
@@ -152,8 +152,29 @@ async fn publish(user: &str, text: &str) -> Result<(), String> {
         .dyn_into::<web_sys::Response>()
         .map_err(js)?;
     if response.ok() {
-        Ok(())
-    } else {
-        Err(format!("publishing failed: HTTP {}", response.status()))
+        return Ok(());
     }
+    // The server says what was wrong, and what to do, in `{"error": "..."}`.
+    let text = match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|t| t.as_string()),
+        Err(_) => None,
+    };
+    let said = text
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| Some(v.get("error")?.as_str()?.to_owned()));
+    Err(match said {
+        Some(said) => format!("publishing failed: {said} (HTTP {})", response.status()),
+        None => format!("publishing failed: HTTP {}", response.status()),
+    })
+}
+
+/// What a failed JavaScript call says: an `Error`'s message, or the value as text.
+fn js_message(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
 }
