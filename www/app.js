@@ -12,6 +12,9 @@
 
 const MAX_TIMELINE = 50;
 const MAX_FEED = 200;
+/** Characters of one feed item's text, and of its user, shown. */
+const MAX_ITEM_CHARS = 4_000;
+const MAX_USER_CHARS = 200;
 const MAX_ERRORS = 50;
 /** The answer shown keeps its first this many characters (1000 tokens can be ~41,000). */
 const MAX_ANSWER_CHARS = 20_000;
@@ -364,8 +367,9 @@ function historyLost(data) {
 
 function messageItem(data, id) {
   const isObject = data !== null && typeof data === 'object';
-  const user = isObject && typeof data.user === 'string' ? data.user : 'unknown';
-  const text = isObject && typeof data.text === 'string' ? data.text : JSON.stringify(data);
+  // (Cut: 200 items of up to 1 MiB each would be 200 MiB of page.)
+  const user = cutText(isObject && typeof data.user === 'string' ? data.user : 'unknown', MAX_USER_CHARS);
+  const text = cutText(isObject && typeof data.text === 'string' ? data.text : JSON.stringify(data), MAX_ITEM_CHARS);
   const item = el('li', { id });
   item.append(
     el('span', { class: 'user' }, user),
