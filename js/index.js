@@ -1161,11 +1161,14 @@ const FORBIDDEN_HEADER =
   /^(accept-(charset|encoding)|access-control-request-(headers|method)|connection|content-length|cookie2?|date|dnt|expect|host|keep-alive|origin|referer|set-cookie|te|trailer|transfer-encoding|upgrade|via|(sec|proxy)-.*)$/i;
 
 /** A header name as an error shows it (as the core's `header_name_shown`): whole when
- *  it is one, else only up to the first character a name cannot hold (a value given as
- *  the name must not be shown). */
+ *  it is one; else not at all (a value given as the name must not be shown, in part
+ *  either), only its length and its first character a name cannot hold. */
 function headerNameShown(name) {
-  const valid = /^[-!#$%&'*+.^_`|~0-9A-Za-z]*/.exec(name)[0];
-  return valid === name ? `"${name}"` : `"${valid}…" (${[...name].length} characters, not shown whole: it may hold a secret)`;
+  const chars = [...name];
+  const at = chars.findIndex((c) => !/^[-!#$%&'*+.^_`|~0-9A-Za-z]$/.test(c));
+  if (at < 0) return `"${name}"`;
+  const code = chars[at].codePointAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return `of ${chars.length} characters (not shown: it may hold a secret; character ${at + 1}, U+${code}, cannot be in a name)`;
 }
 
 /** What a value is, not what it holds (it may hold a secret): "an array", "a Map"... */
@@ -1178,7 +1181,7 @@ function kindOf(value) {
   try {
     tag = value.constructor?.name;
   } catch {}
-  if (typeof tag !== 'string' || tag === '') tag = 'Object';
+  if (typeof tag !== 'string' || tag === '' || tag === 'Object') return "an object whose prototype is not Object.prototype (another window's, or Object.create's)";
   return `${/^[AEIOU]/.test(tag) ? 'an' : 'a'} ${tag}`;
 }
 

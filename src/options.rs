@@ -837,19 +837,24 @@ pub(crate) fn header_problem(name: &str, value: &str) -> Option<String> {
     None
 }
 
-/// A header name as an error shows it: whole when it is one, else only its start up
-/// to the first character a name cannot hold (a value given as the name, `"Bearer
-/// sk-…"`, must not be shown). JavaScript's `headerNameShown` writes the same.
+/// A header name as an error shows it: whole when it is one; else not at all (a value
+/// given as the name, `"Bearer sk-…"`, or a key with the newline of the file it came
+/// from, must not be shown, in part either), only its length and its first character
+/// a name cannot hold. JavaScript's `headerNameShown` writes the same.
 pub(crate) fn header_name_shown(name: &str) -> String {
-    let valid = name.bytes().take_while(|&b| is_token_byte(b)).count();
-    if valid == name.len() {
-        format!("\"{name}\"")
-    } else {
-        format!(
-            "\"{}…\" ({} characters, not shown whole: it may hold a secret)",
-            &name[..valid],
-            name.chars().count()
-        )
+    match name
+        .chars()
+        .enumerate()
+        .find(|&(_, c)| !c.is_ascii() || !is_token_byte(c as u8))
+    {
+        None => format!("\"{name}\""),
+        Some((at, c)) => format!(
+            "of {} characters (not shown: it may hold a secret; character {}, U+{:04X}, \
+             cannot be in a name)",
+            name.chars().count(),
+            at + 1,
+            u32::from(c)
+        ),
     }
 }
 
@@ -917,17 +922,20 @@ mod tests {
         match with("X Token", "v") {
             Err(Error::InvalidOptions(message)) => {
                 assert!(
-                    message.contains("\"X…\" (7 characters, not shown whole: it may hold a secret) is not an HTTP header name"),
+                    message.contains("the header name of 7 characters (not shown: it may hold a secret; character 2, U+0020, cannot be in a name) is not an HTTP header name"),
                     "{message}"
                 )
             }
             other => panic!("{:?}", other.err()),
         }
-        match with("Bearer sk-secret", "Authorization") {
-            Err(Error::InvalidOptions(message)) => {
-                assert!(!message.contains("sk-secret"), "{message}")
+        for name in ["Bearer sk-secret", "sk-secret\n", "c2stc2VjcmV0=="] {
+            match with(name, "Authorization") {
+                Err(Error::InvalidOptions(message)) => assert!(
+                    !message.contains("sk-secret") && !message.contains("c2stc2VjcmV0"),
+                    "{message}"
+                ),
+                other => panic!("{name}: {:?}", other.err()),
             }
-            other => panic!("{:?}", other.err()),
         }
         for bad in ["secret\r\nX-Injected: 1", "secret\0", "secret \u{20ac}"] {
             match with("X-Token", bad) {

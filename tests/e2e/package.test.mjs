@@ -237,6 +237,9 @@ if (base) {
         });
         // Regression: before the wasm was ready, bad options did not throw (they closed
         // the source later, "invalid-request"); now they throw the same error as after.
+        // (No error shows a header's secret, before the wasm is ready or after.)
+        const leaks = [...results.optionErrors, ...results.earlyOptionErrors].filter((m) => /sk-secret|c2stc2VjcmV0/.test(m));
+        if (leaks.length) throw new Error(`option errors that show a secret: ${JSON.stringify(leaks)}`);
         const refused = results.optionErrors.filter((m) => m !== 'no error').length;
         if (results.inherited !== 'open') throw new Error(`options inherited from a prototype, before the wasm was ready: ${results.inherited}`);
         if (refused !== results.optionErrors.length - 7) throw new Error(`refused ${refused} of the options: ${JSON.stringify(results.optionErrors)}`);

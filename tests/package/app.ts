@@ -113,6 +113,14 @@ const OPTIONS: unknown[] = [
   // then refused a request that lacked it, with no hint why.
   { transport: "fetch", headers: { Cookie: "sid=1" } },
   { transport: "fetch", headers: { "sec-fetch-mode": "cors" } },
+  // Regression (a review): headers of the wrong kind were shown as JSON (an array of
+  // pairs, the token in it), and a value given as a name in part.
+  { transport: "fetch", headers: [["Authorization", "Bearer sk-secret"]] },
+  { transport: "fetch", headers: "Bearer sk-secret" },
+  { transport: "fetch", headers: { "Bearer sk-secret": "Authorization" } },
+  { transport: "fetch", headers: { "c2stc2VjcmV0==": "x" } },
+  { transport: "fetch", headers: { "sk-secret\n": "x" } },
+  { transport: "fetch", headers: Object.create({ a: "b" }) },
   // An own `__proto__` key, as JSON.parse makes one: unknown like any other.
   JSON.parse('{"__proto__": 1, "transport": "fetch"}'),
   // Taken:

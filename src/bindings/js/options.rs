@@ -52,8 +52,6 @@ fn invalid(message: String) -> JsValue {
     js_sys::TypeError::new(&format!("invalid TypedEventSource options: {message}")).into()
 }
 
-/// A value as a short text for an error message (its first [`SHOWN`] characters),
-/// without formatting floats in Rust. As `checkOptions` in js/index.js shows it.
 /// What a value is, not what it holds (it may hold a secret): "an array", "a Map"...
 /// (as JavaScript's `kindOf`).
 fn kind_of(value: &JsValue) -> String {
@@ -73,8 +71,12 @@ fn kind_of(value: &JsValue) -> String {
         .and_then(|c| js_sys::Reflect::get(&c, &"name".into()))
         .ok()
         .and_then(|n| n.as_string())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "Object".to_owned());
+        .filter(|n| !n.is_empty() && n != "Object");
+    let Some(tag) = tag else {
+        return "an object whose prototype is not Object.prototype (another window's, or \
+                Object.create's)"
+            .to_owned();
+    };
     let article = if tag.starts_with(['A', 'E', 'I', 'O', 'U']) {
         "an"
     } else {
@@ -83,6 +85,8 @@ fn kind_of(value: &JsValue) -> String {
     format!("{article} {tag}")
 }
 
+/// A value as a short text for an error message (its first [`SHOWN`] characters),
+/// without formatting floats in Rust. As `checkOptions` in js/index.js shows it.
 fn shown(value: &JsValue) -> String {
     if value.is_undefined() {
         return "undefined".to_owned();
