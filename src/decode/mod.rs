@@ -108,7 +108,8 @@ impl fmt::Display for DecodeError {
         write!(
             f,
             "the \"{event_type}\" event (last id \"{id}\") does not decode into {}: {reason}; its \
-             data was \"{}\" (the server must send JSON of that shape; on_raw reads the text)",
+             data was \"{}\" (send JSON of that shape, or change the type to what the \
+             server sends; on_raw reads the text)",
             self.target,
             excerpt(&self.data, 80)
         )
@@ -351,7 +352,7 @@ mod tests {
         // of another shape too; and it now says what to do.)
         assert!(text.contains("does not decode into"), "{text}");
         assert!(
-            text.contains("the server must send JSON of that shape"),
+            text.contains("send JSON of that shape, or change the type"),
             "{text}"
         );
         assert!(text.contains("{not json"), "{text}");
