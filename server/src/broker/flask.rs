@@ -415,6 +415,8 @@ pub(crate) async fn run(
     let backlog = Arc::new(Backlog::default());
     let mut paused = control.paused.subscribe();
     let mut timer = tokio::time::interval(TICK);
+    // Whether the last tick learnt where the lease stands (see `stop`).
+    let mut lease_known = true;
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         enum Wake {
@@ -469,7 +471,7 @@ pub(crate) async fn run(
                     &control,
                     &backlog,
                     &mut subscribed,
-                    true,
+                    lease_known,
                 )
                 .await;
                 return;
@@ -503,6 +505,10 @@ pub(crate) async fn run(
                     return;
                 };
                 let was_failing = control.counts().failing.is_some();
+                // (A tick that failed may have taken the lease in Redis all the same, a
+                // lapsed one after another instance recorded what is queued here: the
+                // stop then does not drain, as after a tick cut short.)
+                lease_known = ticked.is_ok();
                 match ticked {
                     Ok(()) if was_failing => {
                         eprintln!("flask-sse: the bridge works again");
