@@ -201,6 +201,7 @@ export class ShareLink {
     } catch (e) {
       this.listen('removeEventListener');
       this.abort?.abort();
+      this.channel?.close();
       if (!warned) {
         warned = true;
         console.warn(`wasm-eventsource: sharing across tabs needs a BroadcastChannel, which this context refuses (${e?.message ?? e}): each source connects on its own`);

@@ -171,8 +171,9 @@ impl Shared {
                 }
             })
         };
-        // BroadcastChannel throws only where there is no origin to share (an opaque
-        // one): then the source connects on its own.
+        // BroadcastChannel throws where there is no origin to share (an opaque one) or
+        // the frame's storage is blocked: then the source connects on its own (the link
+        // has taken back what it made, and said so on the console).
         let link = ShareLink::new(&name, &on_message).ok()?;
         let member = Rc::new(Member {
             url: url.to_owned(),
