@@ -994,6 +994,19 @@ async fn flask_sse_publish_reaches_our_clients_once() {
 }
 
 /// Waits until `done` holds for `server`'s Flask-SSE bridge counts.
+/// `PUBLISH`es each payload on `channel` as Flask-SSE does, in one pipeline.
+fn flask_publish(redis: &RedisProcess, channel: &str, payloads: impl IntoIterator<Item = String>) {
+    let mut pipe = redis::pipe();
+    for payload in payloads {
+        pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
+    }
+    let published: Result<(), redis::RedisError> = tokio::task::block_in_place(|| {
+        let mut conn = redis::Client::open(redis.url())?.get_connection()?;
+        pipe.query(&mut conn)
+    });
+    published.expect("PUBLISH");
+}
+
 async fn bridge_until(
     server: &Server,
     what: &str,
@@ -1024,18 +1037,11 @@ async fn a_flask_sse_holder_that_stops_writes_what_it_holds_and_hands_the_lease_
     let _on_b = Reader::open(&b, "room", None).await;
     // A holds three messages, stalled between receiving and writing them.
     a.state.pause_flask_sse(true);
-    let published: Result<(), _> = tokio::task::block_in_place(|| {
-        let mut conn = redis::Client::open(redis.url())?.get_connection()?;
-        let mut pipe = redis::pipe();
-        for n in 0..3 {
-            pipe.cmd("PUBLISH")
-                .arg("room")
-                .arg(json!({"data": n}).to_string())
-                .ignore();
-        }
-        pipe.query::<()>(&mut conn)
-    });
-    published.expect("PUBLISH");
+    flask_publish(
+        &redis,
+        "room",
+        (0..3).map(|n| json!({"data": n}).to_string()),
+    );
     bridge_until(&a, "A receives them", |c| c.received == 3).await;
     let stopped = tokio::time::Instant::now();
     a.state.shutdown();
@@ -1097,15 +1103,11 @@ async fn a_message_that_is_not_flask_sses_is_counted_as_skipped() {
         c.holder && c.subscribed == 1
     })
     .await;
-    let published: Result<(), _> = tokio::task::block_in_place(|| {
-        let mut conn = redis::Client::open(redis.url())?.get_connection()?;
-        let mut pipe = redis::pipe();
-        for payload in ["not json", r#"{"data": NaN}"#, r#"{"data": 1}"#] {
-            pipe.cmd("PUBLISH").arg("room").arg(payload).ignore();
-        }
-        pipe.query::<()>(&mut conn)
-    });
-    published.expect("PUBLISH");
+    flask_publish(
+        &redis,
+        "room",
+        ["not json", r#"{"data": NaN}"#, r#"{"data": 1}"#].map(String::from),
+    );
     bridge_until(&a, "one stored, two skipped", |c| {
         c.received == 3 && c.stored == 1 && c.skipped == 2
     })
@@ -1248,18 +1250,11 @@ async fn a_flask_sse_backlog_keeps_the_newest_and_counts_what_it_drops() {
 
     // The bridge stalls; Flask-SSE publishes far more than it holds.
     a.state.pause_flask_sse(true);
-    let mut pipe = redis::pipe();
-    for n in 0..PUBLISHED {
-        pipe.cmd("PUBLISH")
-            .arg("room")
-            .arg(json!({"data": n, "type": "tick"}).to_string())
-            .ignore();
-    }
-    let published: Result<(), _> = tokio::task::block_in_place(|| {
-        let mut conn = redis::Client::open(redis.url())?.get_connection()?;
-        pipe.query(&mut conn)
-    });
-    published.expect("PUBLISH");
+    flask_publish(
+        &redis,
+        "room",
+        (0..PUBLISHED).map(|n| json!({"data": n, "type": "tick"}).to_string()),
+    );
     // It goes on reading them all, keeping the newest and counting the others.
     bridge_until(&a, "A reads every message while paused", |c| {
         c.received == PUBLISHED

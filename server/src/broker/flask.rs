@@ -464,18 +464,7 @@ pub(crate) async fn run(
             }
         };
         match wake {
-            Wake::Shutdown => {
-                stop(
-                    &mut manager,
-                    &instance,
-                    &control,
-                    &backlog,
-                    &mut subscribed,
-                    lease_known,
-                )
-                .await;
-                return;
-            }
+            Wake::Shutdown => break,
             Wake::Resume => {}
             Wake::Tick => {
                 // (A tick waits on Redis, up to its deadline per command: the server
@@ -493,16 +482,8 @@ pub(crate) async fn run(
                     ) => Some(ticked),
                 };
                 let Some(ticked) = ticked else {
-                    stop(
-                        &mut manager,
-                        &instance,
-                        &control,
-                        &backlog,
-                        &mut subscribed,
-                        false,
-                    )
-                    .await;
-                    return;
+                    lease_known = false;
+                    break;
                 };
                 let was_failing = control.counts().failing.is_some();
                 // (A tick that failed may have taken the lease in Redis all the same, a
@@ -555,6 +536,16 @@ pub(crate) async fn run(
             }
         }
     }
+    // The server stops (or stopped a tick short).
+    stop(
+        &mut manager,
+        &instance,
+        &control,
+        &backlog,
+        &mut subscribed,
+        lease_known,
+    )
+    .await;
 }
 
 /// Records one pub/sub message in its channel's stream, fenced by the lease (see
