@@ -210,10 +210,17 @@ impl fmt::Display for Failure {
             Failure::HttpStatus {
                 status,
                 status_text,
+                retry_after,
                 body,
-                ..
             } => {
                 answered(f, *status, status_text)?;
+                if let Some(wait) = retry_after {
+                    write!(
+                        f,
+                        " asking for a wait of {} s (Retry-After)",
+                        wait.as_secs()
+                    )?;
+                }
                 said(f, body.as_deref())
             }
             // (Native learns the type from the browser, which may not tell it.)

@@ -762,6 +762,26 @@ mod tests {
     }
 
     #[test]
+    fn giving_up_on_a_retry_after_tells_the_wait() {
+        // What broke: a `Retry-After` past `max_elapsed` gives up at once, and the
+        // sentence did not say what wait the server had asked for.
+        let gave_up = CloseReason::GaveUp {
+            attempts: 0,
+            cause: ReconnectCause::HttpStatus {
+                status: 503,
+                status_text: "Service Unavailable".into(),
+                retry_after: Some(std::time::Duration::from_secs(3600)),
+                body: None,
+            },
+        }
+        .to_string();
+        assert!(
+            gave_up.starts_with("gave up at the first failure (the server answered HTTP 503 Service Unavailable asking for a wait of 3600 s (Retry-After)); "),
+            "{gave_up}"
+        );
+    }
+
+    #[test]
     fn giving_up_counts_the_failures_not_only_the_retries() {
         // What broke (a review): `attempts` counts the failed retries, and the sentence
         // called them "failed attempts": "gave up after 0 failed attempts in a row (the

@@ -120,7 +120,7 @@ export interface RetryOptions {
   /** Give up (`closed`, reason `"gave-up"`) after this many failed retries in a row. No default. */
   maxAttempts?: number | undefined;
   /** Give up when failing for this long (not counting waits for the network or a
-   *  visible page). No default. */
+   *  visible page), or at once when a `Retry-After` would end past it. No default. */
   maxElapsedMs?: number | undefined;
   /** Full jitter. Default `true`. */
   jitter?: boolean | undefined;
