@@ -100,7 +100,7 @@ impl IdTracker {
         if dedupe && !resume_id.is_empty() {
             ids.remember(resume_id, None);
         }
-        ids.last_number = resume_id.parse().ok();
+        ids.last_number = id_number(resume_id);
         ids
     }
 
@@ -115,6 +115,11 @@ impl IdTracker {
     pub fn check(&mut self, id: &str, own_id: bool, content: impl FnOnce() -> u64) -> Verdict {
         if !own_id || id.is_empty() {
             self.replaying = false;
+            if own_id {
+                // An `id:` with no value: the server dropped its resume point, and what
+                // it numbers next starts a new sequence, not a skip from the old one.
+                self.last_number = None;
+            }
             return Verdict::Deliver { gap: None };
         }
         if self.dedupe {
@@ -381,6 +386,10 @@ mod tests {
         assert_eq!(ids.check("7", true, || same("7")), Verdict::Duplicate);
         assert_eq!(deliver(&mut ids, "8"), None);
         assert_eq!(deliver(&mut ids, "11"), Some(Gap { after: 8, next: 11 }));
+        // What broke (a review): the resume id was read with `str::parse`, which
+        // takes `+7` for 7, though no other id with a sign counts as a number.
+        let mut signed = IdTracker::new(false, true, "+7");
+        assert_eq!(deliver(&mut signed, "9"), None);
     }
 
     #[test]
@@ -397,6 +406,39 @@ mod tests {
         assert_eq!(
             ids.check("7", true, || reset),
             Verdict::Deliver { gap: None }
+        );
+    }
+
+    #[test]
+    fn an_empty_id_starts_the_numbering_over() {
+        // What broke (a review): after `id: 41`, an event with an empty `id:` (the
+        // server's resume point dropped) and a new sequence from 1000 reported 958
+        // missing events.
+        let mut ids = IdTracker::new(false, true, "");
+        assert_eq!(deliver(&mut ids, "41"), None);
+        assert_eq!(
+            ids.check("", true, || same("")),
+            Verdict::Deliver { gap: None }
+        );
+        assert_eq!(deliver(&mut ids, "1000"), None);
+        assert_eq!(
+            deliver(&mut ids, "1003"),
+            Some(Gap {
+                after: 1000,
+                next: 1003
+            })
+        );
+        // An event that carries no id of its own keeps the numbering.
+        assert_eq!(
+            ids.check("", false, || same("")),
+            Verdict::Deliver { gap: None }
+        );
+        assert_eq!(
+            deliver(&mut ids, "1005"),
+            Some(Gap {
+                after: 1003,
+                next: 1005
+            })
         );
     }
 

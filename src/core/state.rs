@@ -46,6 +46,8 @@ impl ShareRole {
 /// Open ──stream ends / network error / 5xx / stall──> Reconnecting{attempt, delay, cause}
 /// Reconnecting ──timer──> Connecting{attempt} ──open──> Open
 ///     (the attempt resets after a healthy period)
+/// Reconnecting{delay: None} ──the browser's own retry (native)──> Open
+///     or ──it failed──> Reconnecting{attempt + 1}
 /// any ──close() / Drop──> Closed{reason: ClosedByClient}
 /// any ──fatal (4xx but 408/429, content type, 204, limits reached)──> Closed{reason}
 /// ```
