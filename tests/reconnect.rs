@@ -367,6 +367,43 @@ async fn close_during_backoff_cancels_the_retry() {
 }
 
 #[wasm_bindgen_test]
+async fn native_a_wall_clock_set_back_does_not_hold_the_heartbeat() {
+    // What broke: native's heartbeat measured the silence on `Date.now()`, so with the
+    // system clock set back an hour (an NTP step, a user's change) a stalled stream
+    // was found an hour late. The page's clock is set back by replacing `Date.now`,
+    // and put back after 4 s.
+    let source = open(
+        "/scenario/stall?after=0",
+        Options::new()
+            .transport(Transport::Native)
+            .heartbeat_timeout(Duration::from_millis(1_500))
+            .reconnect_policy(exact_policy(10).max_attempts(0)),
+    );
+    let (mut states, _s) = states(&source);
+    until_state(&mut states, "open", ConnectionState::is_open).await;
+    js(
+        "window.__realNow = Date.now; Date.now = () => window.__realNow() - 3600000; \
+        setTimeout(() => { Date.now = window.__realNow; }, 4000);",
+    );
+    let ended = next(&mut states, "the heartbeat timeout").await;
+    source.close();
+    // (Past the clock's return, for the tests after this one.)
+    gloo_timers::future::TimeoutFuture::new(4_100).await;
+    assert!(
+        matches!(
+            ended,
+            ConnectionState::Closed {
+                reason: CloseReason::GaveUp {
+                    cause: ReconnectCause::HeartbeatTimeout { .. },
+                    ..
+                }
+            }
+        ),
+        "{ended:?}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn close_from_a_handler_or_an_observer_means_no_further_request() {
     for transport in BOTH {
         // From inside an event handler: the stream ends after event 1, a retry would

@@ -32,7 +32,11 @@ const KEPT = 16;
 /** Called at each violation: the waiters of `blockedBy`. */
 const waiters = new Set();
 
-const now = () => (typeof globalThis.performance?.now === 'function' ? globalThis.performance.now() : 0);
+// The clock of the transports' deadlines too (`dom::now`): it runs at the pace of the
+// browser's timers, and no change of the system's clock moves it. `Date.now()` where
+// there is no Performance API.
+const perf = globalThis.performance;
+const now = typeof perf?.now === 'function' ? () => perf.now() : () => Date.now();
 
 // Installed as the module loads, before any request: a Document's violations reach its
 // window (they bubble), a worker's its global scope.
@@ -75,7 +79,7 @@ export function blockedBy(url, since, ms) {
   });
 }
 
-/** `performance.now()`, or 0 where there is no Performance API. */
+/** `performance.now()`, or `Date.now()` where there is no Performance API. */
 export function performanceNow() {
   return now();
 }

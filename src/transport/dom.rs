@@ -146,8 +146,22 @@ pub(crate) fn sleep(delay: Duration) -> TimeoutFuture {
     TimeoutFuture::new(u32::try_from(ms).unwrap_or(i32::MAX as u32))
 }
 
-/// `Date.now()`.
+/// The clock of deadlines, waits and the failing streak, in milliseconds:
+/// `performance.now()`, which runs at the pace of the browser's timers and which no
+/// change of the system's clock moves (with `Date.now()`, a clock set back an hour
+/// during a backoff held the retry for that hour, and one set forward gave up at the
+/// next failure under `max_elapsed`). `Date.now()` where there is no Performance API.
+/// Not for HTTP dates: [`wall_now`].
 pub(crate) fn now() -> f64 {
+    #[cfg(any(feature = "fetch", feature = "native"))]
+    return policy::performance_now();
+    #[cfg(not(any(feature = "fetch", feature = "native")))]
+    return js_sys::Date::now();
+}
+
+/// `Date.now()`: the wall clock, which an HTTP date (`Retry-After`) is read against.
+#[cfg(any(feature = "fetch", feature = "probe"))]
+pub(crate) fn wall_now() -> f64 {
     js_sys::Date::now()
 }
 
@@ -249,7 +263,7 @@ pub(crate) async fn blocked_by_policy(url: &str, since: f64, wait: Duration) -> 
     (!found.is_empty()).then_some(found)
 }
 
-/// `performance.now()`, or 0 where there is no Performance API.
+/// `performance.now()`, or `Date.now()` where there is no Performance API.
 #[cfg(any(feature = "fetch", feature = "native"))]
 pub(crate) fn performance_now() -> f64 {
     policy::performance_now()

@@ -104,7 +104,8 @@ pub(crate) fn check_response(response: &Response) -> Option<Failure> {
             return Some(Failure::HttpStatus {
                 status,
                 status_text: response.status_text(),
-                retry_after: header("retry-after").and_then(|v| parse_retry_after(&v, dom::now())),
+                retry_after: header("retry-after")
+                    .and_then(|v| parse_retry_after(&v, dom::wall_now())),
                 body: None,
             })
         }
@@ -144,8 +145,9 @@ pub(crate) fn reader_of(
 /// The text of an error response's body: at most
 /// [`ERROR_BODY_LIMIT`](crate::core::failure::ERROR_BODY_LIMIT) bytes, read within
 /// `timeout`; the rest is left unread and the body cancelled. `None` when there is no
-/// body or nothing of it could be read. Invalid UTF-8 becomes U+FFFD, and a character
-/// cut by the limit is left out.
+/// body or nothing of it could be read. Invalid UTF-8 becomes U+FFFD, and an
+/// incomplete character at the end is left out (one the limit or the timeout cut, or
+/// one the body itself ends in: the text is for reading, not a byte-exact copy).
 #[cfg(feature = "fetch")]
 pub(crate) async fn error_body(
     response: &Response,
