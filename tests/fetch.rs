@@ -241,7 +241,11 @@ async fn a_silent_connection_times_out_and_resumes() {
     let options = fetch()
         .heartbeat_timeout(Duration::from_millis(300))
         .reconnect_policy(exact_policy(5));
-    let source = open("/scenario/stall?after=2&retry=10", options);
+    let token = token("stall-resume");
+    let source = open(
+        &format!("/scenario/stall?after=2&retry=10&token={token}"),
+        options,
+    );
     let (mut rx, _s) = states(&source);
     let lost = next_reconnecting(&mut rx).await;
     assert_eq!(
@@ -261,6 +265,14 @@ async fn a_silent_connection_times_out_and_resumes() {
     assert_eq!(next(&mut rx, "open again").await, ConnectionState::Open);
     assert_eq!(source.last_event_id(), "2");
     source.close();
+    // (What a review found: the id above is "2" before the second request whatever it
+    // sends; the request itself must resume from it.)
+    let sent: Vec<serde_json::Value> = request_log(&token)
+        .await
+        .iter()
+        .map(|r| r["lastEventId"].clone())
+        .collect();
+    assert_eq!(sent, [serde_json::Value::Null, "2".into()]);
 }
 
 #[wasm_bindgen_test]

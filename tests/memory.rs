@@ -166,3 +166,42 @@ async fn events_that_carry_one_long_id_share_one_copy_of_it() {
         );
     }
 }
+
+/// What broke (a review): the fetch transport fed each chunk of the body to the parser
+/// whole and took its items after, so a chunk of comments (two bytes each) queued an
+/// item per two bytes at once: a 1 MiB chunk peaked at 38.8 MB of items (the parser's
+/// queue keeps its capacity, and wasm memory never shrinks back). Here the page's
+/// `fetch` answers with such a chunk, in one piece.
+#[wasm_bindgen_test]
+async fn a_chunk_of_comments_queues_a_slice_of_items_at_a_time() {
+    const COMMENTS: usize = 1 << 19;
+    js_sys::eval(&format!(
+        "window.__fetch = window.fetch; window.fetch = (input, init) => {{ \
+           if (!String(input).includes('/one-big-chunk')) return window.__fetch(input, init); \
+           const text = ':\\n'.repeat({COMMENTS}) + 'data: {{\"n\":1}}\\n\\n'; \
+           const body = new ReadableStream({{ start(c) {{ c.enqueue(new TextEncoder().encode(text)); }} }}); \
+           return Promise.resolve(new Response(body, {{ headers: {{ 'content-type': 'text/event-stream' }} }})); }};"
+    ))
+    .expect("the fetch wrapper");
+    let source = EventSource::with_options(
+        &url("/one-big-chunk"),
+        Options::new().transport(Transport::Fetch),
+    )
+    .expect("valid url");
+    let (seen, _subs) = numbers(&source, &["message"]);
+    let before = reset_peak();
+    wait_until("the event after the comments", 10_000, || {
+        seen.borrow().first() == Some(&1)
+    })
+    .await;
+    let peak = peak_bytes() - before;
+    source.close();
+    js_sys::eval("window.fetch = window.__fetch").expect("fetch put back");
+    console_log!("a 1 MiB chunk of {COMMENTS} comments: live bytes peaked {peak} above the start");
+    // The chunk's own copy in wasm (1 MiB) and a slice's items (16 KiB of comments:
+    // 8,192, under 0.5 MB), with room to spare; before the fix, 38.8 MB.
+    assert!(
+        peak < 4 << 20,
+        "a 1 MiB chunk of comments peaked {peak} live bytes above the start"
+    );
+}

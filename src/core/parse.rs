@@ -29,7 +29,10 @@
 //! event being parsed (its data, type and id, and the line being read: a `retry` line,
 //! which is not the event's, is read whatever the event holds); besides that
 //! only the last event ID string (one copy, shared by every event that carries it,
-//! and within the cap when it was read) and the items queued until they are taken.
+//! and within the cap when it was read) and the items queued until they are taken
+//! (one `feed` queues at most about one item per two bytes it is given: a caller that
+//! bounds what it feeds between takes bounds the queue; the fetch transport feeds 16
+//! KiB at a time).
 
 use std::borrow::Cow;
 use std::collections::VecDeque;

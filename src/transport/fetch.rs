@@ -127,6 +127,11 @@ enum Resume {
 /// the header would take each resume after for a new subscriber).
 const QUERY_FOR_GOOD: u8 = 2;
 
+/// The parser is fed a chunk this many bytes at a time, the items of each slice taken
+/// before the next is fed: at most about one item per two bytes of a slice is queued
+/// at once, whatever the size of the browser's chunk.
+const FEED_SLICE: usize = 16 * 1024;
+
 /// The attempt's request: aborted when the attempt ends, however it ends.
 struct Attempt {
     slot: Rc<RefCell<Option<AbortController>>>,
@@ -457,51 +462,59 @@ impl FetchConnector {
             };
             buf.resize(bytes.length() as usize, 0);
             bytes.copy_to(&mut buf);
-            self.parser.feed(&buf);
             let Some(sink) = self.sink.upgrade() else {
                 return AttemptEnd::Gone;
             };
-            sink.begin_batch();
-            while let Some(item) = self.parser.next_item() {
+            // Fed a slice at a time, each slice's items taken before the next: what
+            // one chunk queues is bounded by the slice, not by the chunk (a browser's
+            // chunk of comments alone, two bytes each, would queue tens of thousands
+            // of items at once, and wasm memory never shrinks back).
+            for slice in buf.chunks(FEED_SLICE) {
+                self.parser.feed(slice);
+                sink.begin_batch();
+                while let Some(item) = self.parser.next_item() {
+                    if sink.is_closed() {
+                        return AttemptEnd::Gone;
+                    }
+                    match item {
+                        Item::Event(event)
+                            if done_data.is_some_and(|done| event.data() == done) =>
+                        {
+                            // The answer's end: what came before it is delivered, it is not.
+                            sink.end_batch();
+                            return AttemptEnd::Fatal(CloseReason::Completed);
+                        }
+                        Item::Event(event) => {
+                            self.received = self.received.saturating_add(1);
+                            if sink.dispatch(RawEvent::new(event, Rc::clone(&origin))) {
+                                attempts.borrow_mut().event();
+                            }
+                        }
+                        Item::Comment(text) => sink.comment(&text),
+                        // In its place among the events: the next one's gap is judged from
+                        // it (ids 1, 2 with no data, 3 skip nothing).
+                        Item::Id(id) => sink.set_last_event_id(&LastId::new(&id)),
+                        Item::Oversize {
+                            event_type,
+                            size,
+                            limit,
+                            last_event_id,
+                            own_id,
+                        } => {
+                            self.received = self.received.saturating_add(1);
+                            sink.dispatch(RawEvent::oversize(
+                                Event::new(&event_type, "", &last_event_id).with_own_id(own_id),
+                                size,
+                                limit,
+                                Rc::clone(&origin),
+                            ));
+                        }
+                    }
+                }
+                sink.end_batch();
                 if sink.is_closed() {
                     return AttemptEnd::Gone;
                 }
-                match item {
-                    Item::Event(event) if done_data.is_some_and(|done| event.data() == done) => {
-                        // The answer's end: what came before it is delivered, it is not.
-                        sink.end_batch();
-                        return AttemptEnd::Fatal(CloseReason::Completed);
-                    }
-                    Item::Event(event) => {
-                        self.received = self.received.saturating_add(1);
-                        if sink.dispatch(RawEvent::new(event, Rc::clone(&origin))) {
-                            attempts.borrow_mut().event();
-                        }
-                    }
-                    Item::Comment(text) => sink.comment(&text),
-                    // In its place among the events: the next one's gap is judged from
-                    // it (ids 1, 2 with no data, 3 skip nothing).
-                    Item::Id(id) => sink.set_last_event_id(&LastId::new(&id)),
-                    Item::Oversize {
-                        event_type,
-                        size,
-                        limit,
-                        last_event_id,
-                        own_id,
-                    } => {
-                        self.received = self.received.saturating_add(1);
-                        sink.dispatch(RawEvent::oversize(
-                            Event::new(&event_type, "", &last_event_id).with_own_id(own_id),
-                            size,
-                            limit,
-                            Rc::clone(&origin),
-                        ));
-                    }
-                }
-            }
-            sink.end_batch();
-            if sink.is_closed() {
-                return AttemptEnd::Gone;
             }
             // An id-only block moves the resume point without an event.
             sink.set_last_event_id(self.parser.last_id());

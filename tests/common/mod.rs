@@ -28,6 +28,20 @@ pub struct Counting;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+/// The most live bytes since [`reset_peak`].
+static PEAK: AtomicIsize = AtomicIsize::new(0);
+
+/// Starts measuring the peak of live bytes from now: returns the live bytes now.
+pub fn reset_peak() -> isize {
+    let live = live_bytes();
+    PEAK.store(live, Ordering::Relaxed);
+    live
+}
+
+/// The most live bytes since [`reset_peak`].
+pub fn peak_bytes() -> isize {
+    PEAK.load(Ordering::Relaxed)
+}
 
 pub fn live_bytes() -> isize {
     LIVE.load(Ordering::Relaxed)
@@ -40,7 +54,8 @@ pub fn allocated_bytes() -> usize {
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        let live = LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        PEAK.fetch_max(live + layout.size() as isize, Ordering::Relaxed);
         ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
         System.alloc(layout)
     }
@@ -49,10 +64,9 @@ unsafe impl GlobalAlloc for Counting {
         System.dealloc(ptr, layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
+        let grown = new_size as isize - layout.size() as isize;
+        let live = LIVE.fetch_add(grown, Ordering::Relaxed);
+        PEAK.fetch_max(live + grown, Ordering::Relaxed);
         ALLOCATED.fetch_add(new_size.saturating_sub(layout.size()), Ordering::Relaxed);
         System.realloc(ptr, layout, new_size)
     }
