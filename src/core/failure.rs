@@ -214,12 +214,15 @@ impl fmt::Display for Failure {
                 body,
             } => {
                 answered(f, *status, status_text)?;
-                if let Some(wait) = retry_after {
-                    write!(
+                // (Whole seconds, rounded up; under one, milliseconds; none, nothing.)
+                match retry_after.map(|wait| wait.as_millis()) {
+                    Some(0) | None => {}
+                    Some(ms @ 1..=999) => write!(f, " asking for a wait of {ms} ms (Retry-After)")?,
+                    Some(ms) => write!(
                         f,
                         " asking for a wait of {} s (Retry-After)",
-                        wait.as_secs()
-                    )?;
+                        ms.div_ceil(1000)
+                    )?,
                 }
                 said(f, body.as_deref())
             }

@@ -765,8 +765,8 @@ mod tests {
 
     #[test]
     fn giving_up_on_a_retry_after_tells_the_wait() {
-        // What broke: a `Retry-After` past `max_elapsed` gives up at once, and the
-        // sentence did not say what wait the server had asked for.
+        // What broke: a failure's sentence said only the status of an answer that
+        // asked for a wait (`Retry-After`), as a cause of `Reconnecting` or `GaveUp`.
         let gave_up = CloseReason::GaveUp {
             attempts: 0,
             cause: ReconnectCause::HttpStatus {
@@ -780,6 +780,26 @@ mod tests {
         assert!(
             gave_up.starts_with("gave up at the first failure (the server answered HTTP 503 Service Unavailable asking for a wait of 3600 s (Retry-After)); "),
             "{gave_up}"
+        );
+        // A date a moment away is not "0 s", one already past is no wait at all, and
+        // part of a second rounds up.
+        let wait = |ms| {
+            ReconnectCause::HttpStatus {
+                status: 503,
+                status_text: String::new(),
+                retry_after: Some(std::time::Duration::from_millis(ms)),
+                body: None,
+            }
+            .to_string()
+        };
+        assert_eq!(
+            wait(400),
+            "the server answered HTTP 503 asking for a wait of 400 ms (Retry-After)"
+        );
+        assert_eq!(wait(0), "the server answered HTTP 503");
+        assert_eq!(
+            wait(1_001),
+            "the server answered HTTP 503 asking for a wait of 2 s (Retry-After)"
         );
     }
 

@@ -120,7 +120,8 @@ export interface RetryOptions {
   /** Give up (`closed`, reason `"gave-up"`) after this many failed retries in a row. No default. */
   maxAttempts?: number | undefined;
   /** Give up when failing for this long (not counting waits for the network or a
-   *  visible page), or at once when a `Retry-After` would end past it. No default. */
+   *  visible page), as an attempt fails: a wait that ends past it (a backoff, a
+   *  `Retry-After`) is waited, and the retry after it is the last. No default. */
   maxElapsedMs?: number | undefined;
   /** Full jitter. Default `true`. */
   jitter?: boolean | undefined;
