@@ -4,7 +4,8 @@ use crate::core::retry::HEALTHY_AFTER;
 use std::time::Duration;
 
 /// Counts reconnection attempts: up while connections fail or die young, back to
-/// zero after a healthy one. Times are milliseconds (`Date.now()` in the browser).
+/// zero after a healthy one. Times are milliseconds (`performance.now()` in the browser:
+/// `dom::now`).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Attempts {
     attempt: u32,

@@ -164,6 +164,13 @@ impl IdTracker {
         if !self.gaps || id.len() > 20 {
             return;
         }
+        // An id-only block that cleared the id, as an event's empty `id:` does (see
+        // `check`). (The chunk-end update names the stream's id, empty only when the
+        // stream cleared it or never had one.)
+        if id.is_empty() {
+            self.last_number = None;
+            return;
+        }
         if let Some(number) = id_number(id) {
             if self.last_number.is_none_or(|last| number > last) {
                 self.last_number = Some(number);
@@ -428,16 +435,27 @@ mod tests {
                 next: 1003
             })
         );
+        // So does an id-only block that clears the id (a review: it did not).
+        assert_eq!(
+            deliver(&mut ids, "1010"),
+            Some(Gap {
+                after: 1003,
+                next: 1010
+            })
+        );
+        ids.moved_to("");
+        assert_eq!(deliver(&mut ids, "5000"), None);
+        assert_eq!(deliver(&mut ids, "5001"), None);
         // An event that carries no id of its own keeps the numbering.
         assert_eq!(
             ids.check("", false, || same("")),
             Verdict::Deliver { gap: None }
         );
         assert_eq!(
-            deliver(&mut ids, "1005"),
+            deliver(&mut ids, "5003"),
             Some(Gap {
-                after: 1003,
-                next: 1005
+                after: 5001,
+                next: 5003
             })
         );
     }

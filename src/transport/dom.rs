@@ -248,7 +248,7 @@ mod query {
 pub(crate) const POLICY_WAIT: Duration = Duration::from_millis(50);
 
 /// The directive of the page's Content Security Policy that blocked the request to
-/// `url` made at or after `since` ([`performance_now`]), as its violation report said
+/// `url` made at or after `since` ([`now`]: the Performance timeline), as its violation report said
 /// within `wait` (the report comes a moment after `fetch` rejects); `None` if none did.
 #[cfg(any(feature = "fetch", feature = "native"))]
 pub(crate) async fn blocked_by_policy(url: &str, since: f64, wait: Duration) -> Option<String> {
@@ -261,12 +261,6 @@ pub(crate) async fn blocked_by_policy(url: &str, since: f64, wait: Duration) -> 
     .ok()?
     .as_string()?;
     (!found.is_empty()).then_some(found)
-}
-
-/// `performance.now()`, or `Date.now()` where there is no Performance API.
-#[cfg(any(feature = "fetch", feature = "native"))]
-pub(crate) fn performance_now() -> f64 {
-    policy::performance_now()
 }
 
 /// What the close reason says of a request the page's Content Security Policy blocked.

@@ -331,7 +331,7 @@ impl FetchConnector {
         };
 
         let heartbeat = self.options.heartbeat;
-        let since = dom::performance_now();
+        let since = dom::now();
         let fetched = within(heartbeat, JsFuture::from(dom::global_fetch(url, &init))).await;
         let response = match fetched {
             Ok(Ok(response)) => response,

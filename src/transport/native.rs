@@ -152,7 +152,7 @@ impl Connector for NativeConnector {
                 _ => (self.url.clone(), String::new()),
             };
             // Before the constructor, which may start the request at once.
-            let started = dom::performance_now();
+            let started = dom::now();
             let es = match open_event_source(&url, self.options.with_credentials) {
                 Ok(es) => es,
                 Err(e) => {
@@ -233,7 +233,7 @@ struct Connection {
     url_js: std::cell::OnceCell<JsValue>,
     ended: RefCell<Option<NativeEnd>>,
     notify: Notify,
-    /// `Date.now()` of the last sign of life: creation, open, an event.
+    /// When (`dom::now()`) the last sign of life came: creation, open, an event.
     last_activity: Cell<f64>,
     /// Open, and not retrying since.
     open_now: Cell<bool>,
@@ -402,7 +402,7 @@ impl Connection {
             // The browser is retrying by itself: a reconnection, never a close.
             web_sys::EventSource::CONNECTING => {
                 self.open_now.set(false);
-                self.request_started.set(dom::performance_now());
+                self.request_started.set(dom::now());
                 // The heartbeat times the browser's reconnection from here: the quiet
                 // before the loss must not cut short the wait its retry: asked for.
                 self.last_activity.set(dom::now());
