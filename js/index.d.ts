@@ -281,6 +281,13 @@ export class TypedEventSource extends EventTarget {
     listener: ((this: TypedEventSource, event: MessageEvent<string>) => unknown) | EventListenerObject | null,
     options?: boolean | AddEventListenerOptions,
   ): void;
+  /** As lib.dom's EventSource takes it: a listener that annotates its event with
+   *  another data type (`MessageEvent<Chat>`) compiles, though the data is a string. */
+  addEventListener(
+    type: string,
+    listener: (this: TypedEventSource, event: MessageEvent) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
   removeEventListener<K extends keyof TypedEventSourceEventMap>(
     type: K,
     listener: (this: TypedEventSource, event: TypedEventSourceEventMap[K]) => unknown,
@@ -291,4 +298,14 @@ export class TypedEventSource extends EventTarget {
     listener: ((this: TypedEventSource, event: MessageEvent<string>) => unknown) | EventListenerObject | null,
     options?: boolean | EventListenerOptions,
   ): void;
+  /** As lib.dom's EventSource takes it: a listener that annotates its event with
+   *  another data type (`MessageEvent<Chat>`) compiles, though the data is a string. */
+  removeEventListener(
+    type: string,
+    listener: (this: TypedEventSource, event: MessageEvent) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
 }
+
+/** `TypedEventSource` under the interface's name, for code that swaps only the import. */
+export { TypedEventSource as EventSource };

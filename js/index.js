@@ -25,7 +25,7 @@
 //   memory.
 
 import wasmInit, { TypedEventSource as Core } from '../pkg-web/wasm_eventsource.js';
-import { absolute } from './url.js';
+import { OPTION_KEYS, RETRY_KEYS, absolute } from './url.js';
 
 // Whether the browser's own EventSource was there as the package loaded, as the core
 // judges it (src/transport/browser.js): a drop-in class put in its place later
@@ -492,7 +492,11 @@ export class TypedEventSource extends EventTarget {
       // is not callable is kept but does nothing, as WebIDL's callback functions do.
       const entry = {
         value: handler,
-        listener: (event) => (typeof entry.value === 'function' ? Reflect.apply(entry.value, this, [event]) : undefined),
+        // A handler that returns `false` cancels the event, as HTML's event handler
+        // processing does (only a cancelable one: a script's own `dispatchEvent`).
+        listener: (event) => {
+          if (typeof entry.value === 'function' && Reflect.apply(entry.value, this, [event]) === false) event.preventDefault();
+        },
       };
       this.#handlers.set(type, entry);
       super.addEventListener(type, entry.listener);
@@ -804,6 +808,10 @@ for (const name of ['url', 'withCredentials', 'readyState', 'onopen', 'onmessage
 Object.defineProperty(TypedEventSource, 'name', { value: 'EventSource', configurable: true });
 Object.defineProperty(TypedEventSource.prototype, Symbol.toStringTag, { value: 'EventSource', configurable: true });
 
+// Under the interface's name too, for code that swaps the import and nothing else
+// (`import { EventSource } from 'wasm-eventsource'`).
+export { TypedEventSource as EventSource };
+
 // `using es = new TypedEventSource(...)` closes it. Only where the runtime has the
 // symbol: a `[Symbol.dispose]()` method in the class body would be named "undefined"
 // elsewhere.
@@ -1013,10 +1021,6 @@ function callable(method, callback) {
   if (typeof callback === 'function') return callback;
   throw new TypeError(`TypedEventSource.${method}: the callback must be a function, got ${callback === null ? 'null' : typeof callback}`);
 }
-
-/** The keys of the options object, and of its `retry`, as the core knows them. */
-const OPTION_KEYS = 'withCredentials transport method body headers lastEventId resumeParam heartbeatMs heartbeatEvent retryMs retry reconnectOnOnline pauseWhenHidden dedupe maxEventSize mode doneData retryRequest share'.split(' ');
-const RETRY_KEYS = 'baseMs maxMs floorMs maxAttempts maxElapsedMs jitter'.split(' ');
 
 /**
  * Checks a constructor's options before the wasm is ready, as the core will once it

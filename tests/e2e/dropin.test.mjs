@@ -699,6 +699,23 @@ const CHECKS = [
     },
   },
   {
+    // Regression (a review): the drop-in's handler attributes dropped what the handler
+    // returned, so `false` did not cancel a cancelable event a script dispatched.
+    title: 'an event handler attribute that returns false cancels a cancelable event (and only that one)',
+    run: async (EventSource, t) => {
+      const es = new EventSource('scenario/end-after/1');
+      es.close();
+      es.onerror = () => false;
+      const cancelable = new Event('error', { cancelable: true });
+      t.eq([es.dispatchEvent(cancelable), cancelable.defaultPrevented], [false, true], 'a cancelable event');
+      const plain = new Event('error');
+      t.eq([es.dispatchEvent(plain), plain.defaultPrevented], [true, false], 'an event that is not cancelable');
+      es.onerror = () => 0;
+      const other = new Event('error', { cancelable: true });
+      t.eq([es.dispatchEvent(other), other.defaultPrevented], [true, false], 'a return value other than false');
+    },
+  },
+  {
     title: 'an exception in a listener is reported (window error event) and the stream goes on',
     run: async (EventSource, t) => {
       const reported = [];
