@@ -9,8 +9,9 @@ export type { ConnectionState, EventSourceError, EventSourceMessage, MessageMeta
  *  changes the URL or options (before or after the call; in a click's or a key's
  *  handler, which React renders at once), `reconnect()` leaves the old connection
  *  alone, as the hook has by then moved to the new one, opened fresh (after a change
- *  that React renders later, from a timer's callback say, it still acts on the old
- *  one); `close()` closes the connection the hook held when it was called. */
+ *  that React renders later, from a timer's callback say, or under React 18's legacy
+ *  `ReactDOM.render`, it still acts on the old one); `close()` closes the connection
+ *  the hook held when it was called. */
 export interface EventSourceControls {
   /** Closes the connection (for every hook sharing it) until `reconnect()`. */
   close(): void;

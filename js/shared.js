@@ -10,7 +10,7 @@
 // left it: see `acquire`).
 
 import { TypedEventSource } from './index.js';
-import { absolute } from './url.js';
+import { OPTION_KEYS, RETRY_KEYS, absolute } from './url.js';
 
 /** The state hooks show before they connect, and on the server (SSR). */
 export const CONNECTING = Object.freeze({ kind: 'connecting', attempt: 0 });
@@ -74,7 +74,8 @@ const LOST = '\u0000';
  * is not plain, such as a `Headers`, a `Map`, a `Date` or a class's instance; a
  * function, a BigInt, a number that is not finite, a header whose value is undefined)
  * is written with a mark, `"\u0000"`, and an object's fields (its own and inherited
- * enumerable ones; a getter on a class is not one): it neither shares a
+ * enumerable ones; for the options and their `retry`, also each option the
+ * constructor reads by name, a class's getter among them): it neither shares a
  * connection with plain options nor reaches the constructor changed, as a connection
  * whose key holds a mark opens with the caller's own options, which the constructor
  * judges. An object met again (a cycle) is marked the same way, so options with a
@@ -86,8 +87,12 @@ export function connectionKey(url, options) {
   if (url === null || url === undefined) return null;
   const href = resolved(url);
   const seen = new WeakSet();
+  // (No options and `{}` are one connection: they mean the same.)
+  const top = [href, options ?? {}];
+  /** The options' key object, once made: the holder of their `retry`. */
+  let keyed;
   try {
-    return JSON.stringify([href, options ?? null], function (name, value) {
+    return JSON.stringify(top, function (name, value) {
       // The value before `toJSON` (a Date's) made it a string.
       const raw = this[name];
       const kind = typeof raw;
@@ -107,9 +112,15 @@ export function connectionKey(url, options) {
       // constructor reads it; a header is not.
       const names = plain ? Object.keys(raw) : [];
       if (!plain) for (const k in raw) names.push(k);
+      // The options and their `retry` as the constructor reads them, by name: a class's
+      // getter (`get headers()`) or a field that is not enumerable counts too.
+      const known = this === top ? OPTION_KEYS : name === 'retry' && this === keyed ? RETRY_KEYS : [];
+      for (const k of known) if (!names.includes(k)) names.push(k);
       const keys = names.filter((k) => name === 'headers' || raw[k] !== undefined);
       const fields = keys.sort().map((k) => [k, raw[k] === undefined ? { [LOST]: 'undefined' } : raw[k]]);
-      return Object.fromEntries(plain ? fields : [[LOST, Object.prototype.toString.call(raw)], ...fields]);
+      const made = Object.fromEntries(plain ? fields : [[LOST, Object.prototype.toString.call(raw)], ...fields]);
+      if (this === top) keyed = made;
+      return made;
     });
   } catch {
     // (Not a new key each time: a hook's key must stay the same across renders.)
