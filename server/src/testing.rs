@@ -48,6 +48,9 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 pub const NOT_INSTALLED: &str =
     "redis-server is not installed (or not on PATH); run `bash scripts/setup.sh` to install it";
 
+/// What [`RedisProcess::start`] says of a port another redis-server answers on.
+const TAKEN: &str = "is another redis-server's";
+
 /// A `redis-server` child process on `127.0.0.1:port`.
 #[derive(Debug)]
 pub struct RedisProcess {
@@ -85,8 +88,14 @@ impl RedisProcess {
             port: free_port()?,
             dir,
         };
-        redis.spawn()?;
-        Ok(redis)
+        // (A port another test's server took meanwhile: another port, twice at most.)
+        for _ in 0..2 {
+            match redis.spawn() {
+                Err(e) if e.contains(TAKEN) => redis.port = free_port()?,
+                done => return done.map(|()| redis),
+            }
+        }
+        redis.spawn().map(|()| redis)
     }
 
     /// The port it listens on.
@@ -122,8 +131,25 @@ impl RedisProcess {
         self.child = Some(child);
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
+            // The answer must be this child's: another test's redis-server that took
+            // the port first (`free_port` lets it go before the child binds it) would
+            // answer too, while this one fails to bind and exits. (`redis-server` must
+            // be the server itself, as Debian's is, not a wrapper that starts it as a
+            // child: its process id would never match.)
             if self.ping().is_ok() {
-                return Ok(());
+                let id = self.server_pid();
+                if id.is_some() && id == self.pid() {
+                    return Ok(());
+                }
+                if let Some(other) = id {
+                    let _ = self.child.as_mut().map(Child::kill);
+                    let _ = self.child.as_mut().map(Child::wait);
+                    self.child = None;
+                    return Err(format!(
+                        "port {} {TAKEN} (process {other}): try again",
+                        self.port
+                    ));
+                }
             }
             if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
                 self.child = None;
@@ -147,6 +173,14 @@ impl RedisProcess {
         client
             .get_connection_with_timeout(Duration::from_secs(2))
             .map_err(|e| e.to_string())
+    }
+
+    /// The process id the server on the port reports (`INFO server`), if it answers.
+    fn server_pid(&self) -> Option<u32> {
+        let info: String = self.query(redis::cmd("INFO").arg("server")).ok()?;
+        info.lines()
+            .find_map(|line| line.strip_prefix("process_id:"))
+            .and_then(|id| id.trim().parse().ok())
     }
 
     /// Sends `PING`.
