@@ -29,9 +29,9 @@ row() {
   echo "import { TypedEventSource } from './js/index.js'; globalThis.__x = TypedEventSource;" >"$dir/entry.js"
   esbuild "$dir/entry.js" --bundle --minify --format=esm --log-level=error --outfile="$dir/bundle.js"
   local wasm glue bundle
-  wasm=$(gzip -9c "$dir/pkg-web/wasm_eventsource_bg.wasm" | wc -c)
-  glue=$(gzip -9c "$dir/pkg-web/wasm_eventsource.js" | wc -c)
-  bundle=$(gzip -9c "$dir/bundle.js" | wc -c)
+  wasm=$(gzip -9nc "$dir/pkg-web/wasm_eventsource_bg.wasm" | wc -c)
+  glue=$(gzip -9nc "$dir/pkg-web/wasm_eventsource.js" | wc -c)
+  bundle=$(gzip -9nc "$dir/bundle.js" | wc -c)
   printf '| %s | `%s` | %s | %s | %s | %s |\n' "$label" "$features" \
     "$(grouped "$wasm")" "$(grouped "$glue")" "$(grouped "$bundle")" "$(grouped $((wasm + bundle)))"
 }
