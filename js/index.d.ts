@@ -118,8 +118,10 @@ export interface TypedMessage<T> {
 
 /**
  * What `events(type)` returns: an async iterator that also counts what it dropped. It
- * holds at most 1,024 events its reader has not taken yet, and 16 Mi characters of
- * their text (data, type and id); past that the oldest go first, and `dropped` counts them. Leaving a `for await` loop removes its callback;
+ * holds at most 65,536 events its reader has not taken yet, and 16 Mi characters of
+ * their text (data, type and id); past that the oldest go first, and `dropped` counts them
+ * (a loop that waits takes the events of one read of a fetch stream only after the
+ * whole read is handed over: they wait here meanwhile). Leaving a `for await` loop removes its callback;
  * an iterator dropped without `return()` has it removed once garbage-collected (one
  * whose `next()` waits is held until that settles: an event of its type, or the
  * close).
@@ -127,7 +129,7 @@ export interface TypedMessage<T> {
 export interface TypedMessageIterator<T> extends AsyncIterableIterator<TypedMessage<T>> {
   /** Stops early: removes its callback (what `break` calls). */
   return(value?: unknown): Promise<IteratorReturnResult<undefined>>;
-  /** Events dropped (oldest first) because 1,024 of them, or 16 Mi characters of their
+  /** Events dropped (oldest first) because 65,536 of them, or 16 Mi characters of their
    *  text (data, type and id), were already waiting to be read. */
   readonly dropped: number;
 }
@@ -253,7 +255,7 @@ export class TypedEventSource extends EventTarget {
 
   /**
    * The events of `type` as `{ data, meta }`, data parsed as JSON. Ends when the
-   * source closes; leaving the loop removes its callback. At most 1,024 events (and 16
+   * source closes; leaving the loop removes its callback. At most 65,536 events (and 16
    * Mi characters of their text) wait for a reader that is behind: past that the
    * oldest are dropped, counted in the iterator's `dropped`.
    */

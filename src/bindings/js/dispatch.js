@@ -1,7 +1,7 @@
 // The hot path of the JavaScript API (src/bindings/js/): calls the `on(type, cb)` callbacks of
 // one TypedEventSource with parsed JSON and a `meta` object.
 //
-// Rust hands over a whole chunk of events at once (fetch): three strings, their types
+// Rust hands over a chunk of events at once (fetch; at most 16 KiB of a read): three strings, their types
 // and ids joined by LF and their data joined by CR, split apart here. Each event's data
 // is parsed on its own, so one that is not JSON is reported in its place and the rest
 // are delivered. (One JSON.parse of all the data as an array was tried: it needs Rust

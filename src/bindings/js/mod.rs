@@ -308,7 +308,12 @@ impl TypedEventSource {
                         js
                     }
                 },
-                None => JsValue::from_str(raw.last_event_id()),
+                None => {
+                    // (A short id now: the long one is let go, not held for the
+                    // callback's life.)
+                    shared_id = None;
+                    JsValue::from_str(raw.last_event_id())
+                }
             };
             let origin = match &events {
                 Some(events) => events.origin(raw.origin()),
@@ -387,7 +392,7 @@ impl TypedEventSource {
 
     /// The id the source would resume after: the last event id received, or the
     /// `lastEventId` option before any. Read in an event's callback, that event's id
-    /// (the events of a chunk are delivered after the whole chunk was read).
+    /// (the events of a chunk, up to 16 KiB of it, are delivered after it was read).
     #[wasm_bindgen(getter, js_name = lastEventId, unchecked_return_type = "string")]
     pub fn last_event_id(&self) -> JsValue {
         let current = self.events.dispatcher.current();
