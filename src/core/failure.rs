@@ -214,15 +214,20 @@ impl fmt::Display for Failure {
                 body,
             } => {
                 answered(f, *status, status_text)?;
-                // (Whole seconds, rounded up; under one, milliseconds; none, nothing.)
-                match retry_after.map(|wait| wait.as_millis()) {
-                    Some(0) | None => {}
-                    Some(ms @ 1..=999) => write!(f, " asking for a wait of {ms} ms (Retry-After)")?,
-                    Some(ms) => write!(
+                // (Whole seconds, rounded up; under one, milliseconds; none, nothing. In
+                // u64: a u128 division would link its own routine into the wasm.)
+                match retry_after {
+                    Some(wait) if wait.as_secs() > 0 => write!(
                         f,
                         " asking for a wait of {} s (Retry-After)",
-                        ms.div_ceil(1000)
+                        wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
                     )?,
+                    Some(wait) if !wait.is_zero() => write!(
+                        f,
+                        " asking for a wait of {} ms (Retry-After)",
+                        wait.subsec_millis().max(1)
+                    )?,
+                    _ => {}
                 }
                 said(f, body.as_deref())
             }
