@@ -105,11 +105,12 @@ const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 2;
 
-/** What an `events()` iterator holds for a reader that is behind: 65,536 events, and
- *  16 Mi characters of their text (data, type and id); past either the oldest go first, counted in the
- *  iterator's `dropped`. A loop that waits is behind too within one read of a fetch
- *  stream, whose events are all handed over before it runs again: the count holds a
- *  read of 512 KiB of the shortest events (8 bytes each), as `stream()`'s does. */
+/** What an `events()` iterator (and a `stream()` loop) holds for a reader that is
+ *  behind: 65,536 events, and 16 Mi characters of their text (data, type and id);
+ *  past either the oldest go first, counted in the iterator's `dropped`. A loop that
+ *  waits is behind too within one read of a fetch stream, whose events are all handed
+ *  over before it runs again: the count holds a read of 512 KiB of the shortest events
+ *  (8 bytes each). */
 const ITERATOR_CAPACITY = 65536;
 const ITERATOR_CHARS = 1 << 24;
 
@@ -649,11 +650,11 @@ const abandoned =
       })
     : null;
 
-/** What a `stream()` loop holds for a reader that is behind: 65,536 events, and 64 Mi
- *  characters of their text; past either the oldest go first, counted in the
- *  iterator's `dropped`. (Each item keeps its text, `meta.text`, beside the value
- *  parsed from it: the values are not counted, and weigh about as much again.) */
-const STREAM_CAPACITY = 65536;
+/** What a `stream()` loop holds for a reader that is behind: as many events as an
+ *  `events()` iterator (`ITERATOR_CAPACITY`), and 64 Mi characters of their text; past
+ *  either the oldest go first, counted in the iterator's `dropped`. (Each item keeps
+ *  its text, `meta.text`, beside the value parsed from it: the values are not counted,
+ *  and weigh about as much again.) */
 const STREAM_CHARS = 1 << 26;
 
 /**
@@ -690,7 +691,7 @@ export function stream(url, init) {
   const answer = {
     source,
     signal,
-    queue: new Backlog(STREAM_CAPACITY, STREAM_CHARS),
+    queue: new Backlog(ITERATOR_CAPACITY, STREAM_CHARS),
     /** The `next()` calls waiting, each woken by any change (the first takes an event;
      *  the others wait again). */
     waiting: [],

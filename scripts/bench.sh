@@ -75,13 +75,12 @@ size_entries=()
 # measure ID LABEL WASM JS [anchor]
 measure() {
   local id=$1 label=$2 wasm=$3 js=$4 anchor=${5:-}
-  local entry
+  local entry wasm_bytes wasm_gz js_gz
+  wasm_bytes=$(wc -c <"$wasm" | tr -d ' ') wasm_gz=$(gz "$wasm") js_gz=$(js_total gz "$js")
   entry=$(printf '{"id": "%s", "label": "%s", "wasm": %s, "wasmGz": %s, "js": %s, "jsGz": %s%s}' \
-    "$id" "$label" "$(wc -c <"$wasm" | tr -d ' ')" "$(gz "$wasm")" \
-    "$(js_total bytes "$js")" "$(js_total gz "$js")" "${anchor:+, \"anchor\": true}")
+    "$id" "$label" "$wasm_bytes" "$wasm_gz" "$(js_total bytes "$js")" "$js_gz" "${anchor:+, \"anchor\": true}")
   size_entries+=("$entry")
-  printf '%-16s wasm %8s B, gzip %7s B; JS glue and snippets gzip %6s B\n' "$id" \
-    "$(wc -c <"$wasm" | tr -d ' ')" "$(gz "$wasm")" "$(js_total gz "$js")"
+  printf '%-16s wasm %8s B, gzip %7s B; JS glue and snippets gzip %6s B\n' "$id" "$wasm_bytes" "$wasm_gz" "$js_gz"
 }
 # build_probe ID CRATE_DIR: a release build and its glue, then wasm-opt -Oz.
 build_probe() {

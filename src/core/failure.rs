@@ -214,8 +214,9 @@ impl fmt::Display for Failure {
                 body,
             } => {
                 answered(f, *status, status_text)?;
-                // (Whole seconds, rounded up; under one, milliseconds; none, nothing. In
-                // u64: a u128 division would link its own routine into the wasm.)
+                // (Whole seconds, rounded up; under one, milliseconds, which is what a
+                // date gives; none, nothing. In u64: a u128 division would link its
+                // own routine into the wasm.)
                 match retry_after {
                     Some(wait) if wait.as_secs() > 0 => write!(
                         f,
@@ -225,7 +226,7 @@ impl fmt::Display for Failure {
                     Some(wait) if !wait.is_zero() => write!(
                         f,
                         " asking for a wait of {} ms (Retry-After)",
-                        wait.subsec_millis().max(1)
+                        wait.subsec_millis()
                     )?,
                     _ => {}
                 }

@@ -764,7 +764,7 @@ mod tests {
     }
 
     #[test]
-    fn giving_up_on_a_retry_after_tells_the_wait() {
+    fn a_failures_sentence_names_the_wait_it_asked_for() {
         // What broke: a failure's sentence said only the status of an answer that
         // asked for a wait (`Retry-After`), as a cause of `Reconnecting` or `GaveUp`.
         let gave_up = CloseReason::GaveUp {

@@ -36,7 +36,10 @@ const waiters = new Set();
 // browser's timers, and no change of the system's clock moves it. `Date.now()` where
 // there is no Performance API.
 const perf = globalThis.performance;
-const now = typeof perf?.now === 'function' ? () => perf.now() : () => Date.now();
+/** `performance.now()`, or `Date.now()` where there is no Performance API (the wasm's
+ *  `dom::now`, called as it is: one call, no wrapper). */
+export const performanceNow = typeof perf?.now === 'function' ? () => perf.now() : () => Date.now();
+const now = performanceNow;
 
 // Installed as the module loads, before any request: a Document's violations reach its
 // window (they bubble), a worker's its global scope.
@@ -79,7 +82,3 @@ export function blockedBy(url, since, ms) {
   });
 }
 
-/** `performance.now()`, or `Date.now()` where there is no Performance API. */
-export function performanceNow() {
-  return now();
-}

@@ -1166,7 +1166,7 @@ async function apiChecks(browser, site) {
   // `for await` loop that waits for each event got the first of the read, and the rest
   // waited in its backlog, bounded at 1,024: a replay of 5,000 short events in one
   // read lost 3,975 of them for a reader that was never behind.
-  await runner.check("events(): a loop that waits gets every event of one read, however many", async () => {
+  await runner.check("events(): a loop that waits gets every event of one read (5,000 events)", async () => {
     const got = await inPage(async () => {
       await window.packageInit();
       window.mockFetchOnce([Array.from({ length: 5000 }, (_, i) => `data: ${i + 1}\n\n`).join('')]);
@@ -1464,9 +1464,10 @@ async function apiChecks(browser, site) {
     same(got, ['event 1', 'event 2', 'gap 2-5 missing 2', 'event 5', 'event 6'], 'calls');
   });
 
-  // Regression (issue 16, item 6): two pending next() calls left the first unresolved,
-  // and the iterator dropped events past 1,024 without a count.
-  await runner.check('events(): pending next() calls resolve in order; a reader behind loses the oldest past 65,536, counted in dropped', async () => {
+  // Regression (issue 16, item 6): two pending next() calls left the first unresolved.
+  // (Its bound on a reader behind, which this check also burst through, is the one
+  // `stream()`'s check below bursts through: one Backlog, one count, 65,536.)
+  await runner.check('events(): pending next() calls resolve in order', async () => {
     const got = await inPage(async ({ base }) => {
       const within = (what, promise) => Promise.race([promise, until(`${what} (never)`, () => false, 5000)]);
       const es = new TypedEventSource(`${base}/scenario/end-after/3`, { transport: 'fetch' });
@@ -1477,19 +1478,9 @@ async function apiChecks(browser, site) {
       es.close();
       const ended = await within('next() pending at close()', pending);
       const read = [first, second, third].map((r) => r.value.meta.lastEventId);
-
-      const burst = new TypedEventSource(`${base}/scenario/burst/65612?then=idle`, { transport: 'fetch' });
-      const behind = burst.events('message');
-      let count = 0;
-      burst.on('message', () => count++);
-      await until('65,612 events', () => count === 65612, 30_000);
-      const dropped = behind.dropped;
-      const oldest = (await behind.next()).value.data.seq;
-      await behind.return();
-      burst.close();
-      return { read, ended: ended.done, dropped, oldest };
+      return { read, ended: ended.done };
     }, { base });
-    same(got, { read: ['1', '2', '3'], ended: true, dropped: 76, oldest: 77 }, 'events()');
+    same(got, { read: ['1', '2', '3'], ended: true }, 'events()');
   });
 
   // Regression (issue 16, item 8): where Symbol.dispose is missing, the class got a
