@@ -222,7 +222,8 @@ export class TypedEventSource extends EventTarget {
   /**
    * Numeric ids that skipped: events were lost. Called after the callbacks of the
    * events before the gap and before those of the event after it. Only events with an
-   * `id:` field of their own count. Fetch transport only: native sees only the event
+   * `id:` field of their own count; an empty `id:` (or an id-only block that clears
+   * the id) starts the numbering over. Fetch transport only: native sees only the event
    * types listened for, so it reports no gap rather than a false one.
    */
   onGap(callback: GapHandler): number;

@@ -425,7 +425,7 @@ export class TypedEventSource extends EventTarget {
     const feeding = { queue: new Backlog(ITERATOR_CAPACITY, ITERATOR_CHARS), waiting: [], done: false, pin: null };
     const { queue, waiting } = feeding;
     const iterator = {
-      /** Events dropped, oldest first, because 1,024 (or 16 Mi characters) were
+      /** Events dropped, oldest first, because 65,536 (or 16 Mi characters) were
        *  already waiting. */
       get dropped() {
         return queue.dropped;

@@ -207,7 +207,8 @@ impl EventSource {
     /// Calls `handler` when numeric event ids skip (say 41, then 45): events were
     /// lost, for example because the server no longer held them when the source
     /// resumed. Only events with an `id` field of their own are compared, and ids that
-    /// are not whole numbers never are.
+    /// are not whole numbers never are; an empty `id:` (or an id-only block that
+    /// clears the id) starts the numbering over.
     ///
     /// Fetch transport only: the browser's EventSource hands over just the event types
     /// listened for, so a skipped id may be an event of another type, and the native

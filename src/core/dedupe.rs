@@ -157,7 +157,8 @@ impl IdTracker {
     /// The stream set its last event id to `id` without an event (an id-only block):
     /// the next event's gap is judged from it when it is a number past the last one.
     /// (Only forward: the chunk-end update may name a replayed event that dedupe
-    /// dropped, which must not make the next new event look like a skip.)
+    /// dropped, which must not make the next new event look like a skip.) An empty
+    /// `id` (the stream cleared it) starts the numbering over.
     #[cfg(any(feature = "fetch", feature = "share", test))]
     pub fn moved_to(&mut self, id: &str) {
         // (A u64 has at most 20 digits: a long id is not parsed at all.)

@@ -107,8 +107,9 @@ impl TypedEventSource {
         // then its, as they would be with EventSource, which dispatches each event in a
         // task of its own. The dispatcher skips a type with no callbacks when it gets
         // there. (With no type listened to at all, no callback of the chunk can be
-        // running to add one: nothing is held.) A chunk is fetch's network read, or the
-        // events of one message from a shared source's leader, whatever the transport.
+        // running to add one: nothing is held.) A chunk is up to 16 KiB of fetch's network
+        // read (`FEED_SLICE`), or the events of one message from a shared source's
+        // leader, whatever the transport.
         #[cfg(feature = "fetch")]
         let hold = {
             let (events, weak) = (Rc::downgrade(&events), source.downgrade());
