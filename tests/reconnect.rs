@@ -371,7 +371,7 @@ async fn native_a_wall_clock_set_back_does_not_hold_the_heartbeat() {
     // What broke: native's heartbeat measured the silence on `Date.now()`, so with the
     // system clock set back an hour (an NTP step, a user's change) a stalled stream
     // was found an hour late. The page's clock is set back by replacing `Date.now`,
-    // and put back after 4 s.
+    // and put back once the timeout is seen.
     let source = open(
         "/scenario/stall?after=0",
         Options::new()

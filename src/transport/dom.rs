@@ -149,8 +149,8 @@ pub(crate) fn sleep(delay: Duration) -> TimeoutFuture {
 /// The clock of deadlines, waits and the failing streak, in milliseconds:
 /// `performance.now()`, which runs at the pace of the browser's timers and which no
 /// change of the system's clock moves (with `Date.now()`, a clock set back an hour
-/// during a backoff held the retry for that hour, and one set forward gave up at the
-/// next failure under `max_elapsed`). `Date.now()` where there is no Performance API.
+/// held native's heartbeat for that hour, and one set forward gave up at the next
+/// failure under `max_elapsed`). `Date.now()` where there is no Performance API.
 /// Not for HTTP dates: [`wall_now`].
 pub(crate) fn now() -> f64 {
     #[cfg(any(feature = "fetch", feature = "native"))]
