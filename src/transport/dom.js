@@ -23,7 +23,10 @@ export function withQuery(url, param, id) {
 
 // Which requests the page's Content Security Policy blocked (`blocked_by_policy`). The
 // browser's error for such a request is the TypeError of a lost network; its
-// `securitypolicyviolation` event, a moment later, says why.
+// `securitypolicyviolation` event, a moment later, says why. Only a policy enforced
+// blocks (a report-only one, `Content-Security-Policy-Report-Only`, reports every
+// request to an origin it does not list, and lets each through), and only by the
+// directive that governs the transports' requests, `connect-src` or its fallback.
 
 /** The latest violations, oldest first: { uri, directive, at } (`at`: performance.now()). */
 const seen = [];
@@ -45,7 +48,9 @@ const now = performanceNow;
 // window (they bubble), a worker's its global scope.
 if (typeof globalThis.addEventListener === 'function') {
   globalThis.addEventListener('securitypolicyviolation', (e) => {
-    seen.push({ uri: String(e.blockedURI), directive: String(e.effectiveDirective || e.violatedDirective), at: now() });
+    const directive = String(e.effectiveDirective || e.violatedDirective);
+    if (e.disposition === 'report' || !/^(connect|default)-src\b/.test(directive)) return;
+    seen.push({ uri: String(e.blockedURI), directive, at: now() });
     if (seen.length > KEPT) seen.shift();
     for (const wake of [...waiters]) wake();
   });

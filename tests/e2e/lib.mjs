@@ -163,9 +163,11 @@ export function createRunner() {
  * Serves `dir` on a loopback port (a real one: Chromium lets only a page on a loopback
  * address reach the loopback test server), never a file outside it. With `proxy` (an
  * origin), what is not a file is forwarded there, streamed both ways: a page served
- * here then reaches that server same-origin. Resolves with { origin, close }.
+ * here then reaches that server same-origin. `headers`: more response headers for
+ * every file (a policy no `<meta>` can set, such as a report-only CSP). Resolves with
+ * { origin, close }.
  */
-export function serveStatic(dir, { proxy } = {}) {
+export function serveStatic(dir, { proxy, headers = {} } = {}) {
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
@@ -175,7 +177,7 @@ export function serveStatic(dir, { proxy } = {}) {
       else res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': types[extname(file)] || 'application/octet-stream' });
+    res.writeHead(200, { ...headers, 'content-type': types[extname(file)] || 'application/octet-stream' });
     res.end(readFileSync(file));
   });
   return new Promise((resolve) => {

@@ -1021,6 +1021,51 @@ async function apiChecks(browser, site) {
     if (got.violations > 6) throw new Error(`requests went on: ${JSON.stringify(got)}`);
   });
 
+  // Regression (a review): a report-only policy (`Content-Security-Policy-Report-Only`,
+  // how a policy is tried before it is enforced) blocks nothing, yet its reports were
+  // read as blocks: a request to an origin it does not list that failed (here a 502
+  // without CORS headers, a proxy's error page, after the stream had opened) closed
+  // the source for good, "blocked by the page's Content Security Policy", where the
+  // failure is retried.
+  await runner.check('both transports: under a report-only Content Security Policy a failed request is retried, not closed as blocked', async () => {
+    const reporting = await servePackage({ headers: { 'content-security-policy-report-only': "connect-src 'self'" } });
+    const page = await openPackagePage(browser, reporting, { base, init: `(${pageHelpers})();` });
+    try {
+      const got = await page.evaluate(async ({ base, token }) => {
+        await window.packageInit();
+        let reports = 0;
+        document.addEventListener('securitypolicyviolation', (e) => {
+          if (e.disposition === 'report') reports += 1;
+        });
+        const out = {};
+        for (const transport of ['native', 'fetch']) {
+          // The token's second request gets the bare 502; the others events up to 6.
+          const url = `${base}/scenario/status/502?times=1&skip=1&bare=1&then_events=6&token=${token}-${transport}`;
+          const es = new TypedEventSource(url, { transport, retry: { baseMs: 50, floorMs: 50, maxMs: 100, jitter: false } });
+          const states = [];
+          const seen = [];
+          es.onState((s) => states.push(s.kind === 'closed' ? `closed:${s.reason}` : s.kind));
+          es.on('message', (data) => seen.push(data.n));
+          try {
+            await window.until(`${transport}: event 6`, () => seen.length === 6);
+            es.reconnect();
+            await window.until(`${transport}: open again after the 502, or closed`, () => states.filter((s) => s === 'open').length > 1 || es.readyState === 2, 15_000);
+            out[transport] = states.filter((s) => s.startsWith('closed')).join(' ') || 'not closed';
+          } finally {
+            es.close();
+          }
+        }
+        out.reported = reports > 0;
+        return out;
+      }, { base, token: `report-only-${Date.now()}` });
+      // (Reported: the policy saw the requests, so the check could have read them.)
+      same(got, { native: 'not closed', fetch: 'not closed', reported: true }, 'under a report-only policy');
+    } finally {
+      await page.close();
+      await reporting.close();
+    }
+  });
+
   // Regression (a review): on native, a same-origin URL that redirects to another
   // origin has a timing entry that hides the answer there, which read as "no answer
   // came" (a window.stop()): one 502 behind the redirect (here a proxy's, without CORS

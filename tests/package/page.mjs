@@ -5,10 +5,10 @@
 import { REPO_ROOT, serveStatic, waitUntil } from '../e2e/lib.mjs';
 
 /** Serves the repository (js/, pkg-web/ and this page) on a loopback port: resolves
- *  with { origin, close }. `proxy`: an origin that gets every other request (see
- *  serveStatic). */
-export function servePackage({ proxy } = {}) {
-  return serveStatic(REPO_ROOT, { proxy });
+ *  with { origin, close }. `proxy`: an origin that gets every other request;
+ *  `headers`: more response headers (see serveStatic). */
+export function servePackage({ proxy, headers } = {}) {
+  return serveStatic(REPO_ROOT, { proxy, headers });
 }
 
 /**
