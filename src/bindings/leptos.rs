@@ -370,7 +370,9 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
     /// `Closed { reason: ClosedByClient }`. A later URL change, or
     /// [`reconnect`](Self::reconnect), opens a new one. The connection is opened by an
     /// effect, after the component's body: called in the body itself, before that,
-    /// `close` finds none and does nothing.
+    /// `close` finds none and does nothing. It acts at once, on the connection held
+    /// now: called with a URL change the effect has not applied yet, it closes the
+    /// old connection, and the new URL opens one all the same.
     pub fn close(&self) {
         let source = self.with_conn(|c| c.source.clone()).flatten();
         if let Some(source) = source {

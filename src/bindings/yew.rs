@@ -227,8 +227,9 @@ impl<T: Clone> UseEventSourceHandle<T> {
     /// [`reconnect`](Self::reconnect) after a close, or any `reconnect` in request
     /// mode, opens another. The hook opens it in its effect, so read it in an effect
     /// that runs after every render (`use_effect`, after the hook's call): that runs
-    /// right after the hook's, before any event of the new connection, and handles
-    /// compare equal when they are the same connection (`examples/yew-chat` does so).
+    /// right after the hook's, before any event of the new connection, and two
+    /// `EventSource`s compare equal when they are the same connection (the hook's
+    /// handle compares what it shows instead; `examples/yew-chat` does so).
     pub fn source(&self) -> Option<EventSource> {
         self.source.borrow().clone()
     }
@@ -236,7 +237,10 @@ impl<T: Clone> UseEventSourceHandle<T> {
     /// Closes the connection ([`EventSource::close`]): the state becomes
     /// `Closed { reason: ClosedByClient }`. [`reconnect`](Self::reconnect), or a new
     /// URL, opens a new one. The connection is opened by an effect, after the first
-    /// render: called during that render, `close` finds none and does nothing.
+    /// render: called during that render, `close` finds none and does nothing. It acts
+    /// at once, on the connection held now: called with a URL change the next render
+    /// has not applied yet, it closes the old connection, and the new URL opens one
+    /// all the same.
     pub fn close(&self) {
         let source = self.source.borrow().clone();
         if let Some(source) = source {
