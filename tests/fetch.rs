@@ -117,6 +117,31 @@ async fn reconnects_send_last_event_id_and_nothing_is_lost_or_repeated() {
 }
 
 #[wasm_bindgen_test]
+async fn a_last_event_id_among_the_headers_starts_the_stream_and_resumes_go_on_from_the_last_event()
+{
+    // What broke: the app's `Last-Event-ID` header was set over the source's own, so
+    // each resume asked for the events after the app's id again, and the server sent
+    // them again, for as long as the source lived.
+    let token = format!("header-id-{}", js_sys::Math::random());
+    let path = format!("/scenario/drop-every/2?total=6&retry=10&token={token}");
+    let options = fetch()
+        .reconnect_policy(exact_policy(5))
+        .header("Last-Event-ID", "1");
+    let source = open(&path, options);
+    let events = read_events(&source, &["message"], 5).await;
+    let numbers: Vec<String> = events.iter().map(|e| e.1.clone()).collect();
+    let expected: Vec<String> = (2..=6).map(|n| format!(r#"{{"n":{n}}}"#)).collect();
+    assert_eq!(numbers, expected);
+    source.close();
+    let sent: Vec<serde_json::Value> = request_log(&token)
+        .await
+        .iter()
+        .map(|r| r["lastEventId"].clone())
+        .collect();
+    assert_eq!(sent, ["1", "3", "5"]);
+}
+
+#[wasm_bindgen_test]
 async fn credentials_mode_passes_cors_on_both_transports() {
     for transport in [Transport::Native, Transport::Fetch] {
         let options = Options::new().transport(transport).with_credentials(true);

@@ -9,10 +9,13 @@ use crate::transport::dom;
 use wasm_bindgen::JsValue;
 use web_sys::{Headers, RequestInit, Response};
 
-/// The request for one attempt: method, body, credentials, and the headers (ours,
-/// the fixed ones, then the callback's). Of ours, only `Last-Event-ID` (sent when there
-/// is an id to resume after, as EventSource does) is not CORS-safelisted: no
-/// `Cache-Control`, whose job `cache: "no-store"` does without a preflight.
+/// The request for one attempt: method, body, credentials, and the headers (`Accept`,
+/// the fixed ones, the callback's, then `Last-Event-ID`). Of ours, only
+/// `Last-Event-ID` (sent when there is an id to resume after, as EventSource does) is
+/// not CORS-safelisted: no `Cache-Control`, whose job `cache: "no-store"` does without
+/// a preflight. It goes last: a `Last-Event-ID` among the app's headers (a habit of
+/// fetch-based clients) starts the first request, and each resume after it asks for
+/// what follows the last event received, not for the app's id again.
 pub(crate) fn request_init(options: &Options, last_event_id: &str) -> Result<RequestInit, String> {
     let headers = Headers::new().map_err(dom::js_message)?;
     let set = |name: &str, value: &str| {
@@ -21,9 +24,6 @@ pub(crate) fn request_init(options: &Options, last_event_id: &str) -> Result<Req
             .map_err(|e| format!("the header \"{name}\" is not valid: {}", dom::js_message(e)))
     };
     set("Accept", "text/event-stream")?;
-    if !last_event_id.is_empty() {
-        set("Last-Event-ID", &utf8_header_value(last_event_id))?;
-    }
     for (name, value) in &options.headers {
         set(name, value)?;
     }
@@ -36,6 +36,9 @@ pub(crate) fn request_init(options: &Options, last_event_id: &str) -> Result<Req
             }
             set(&name, &value)?;
         }
+    }
+    if !last_event_id.is_empty() {
+        set("Last-Event-ID", &utf8_header_value(last_event_id))?;
     }
     let init = RequestInit::new();
     init.set_method(&options.method);
