@@ -74,6 +74,9 @@ const OPTIONS: unknown[] = [
   { headers: { Authorization: { token: "secret" } } },
   { retryMs: "9".repeat(500) },
   { transport: "fetch", method: "POST", body: { prompt: "hi" } },
+  // Regression (a review): a FormData read "got {}; send JSON as JSON.stringify(body)",
+  // which sends "{}".
+  { transport: "fetch", method: "POST", body: new FormData() },
   "fetch",
   { transport: "pigeon" },
   { transport: 5 },

@@ -160,15 +160,19 @@ impl JsOptions {
     /// `value`, read from `key`, as a string.
     fn text(&self, key: &str, value: &JsValue) -> Result<String, JsValue> {
         value.as_string().ok_or_else(|| {
-            let hint = if key == "body" && value.is_object() {
-                "; send JSON as JSON.stringify(body)"
-            } else {
-                ""
+            // A body given as an object: JSON's hint for a plain one (or an array); a
+            // FormData, Blob or stream, which JSON.stringify makes "{}", by its kind.
+            let kind = kind_of(value);
+            let (got, hint) = match () {
+                _ if key != "body" || !value.is_object() => (shown(value), ""),
+                _ if kind == "an array" || kind.starts_with("an object whose") => {
+                    (shown(value), "; send JSON as JSON.stringify(body)")
+                }
+                _ => (kind, " (a body is sent as text only)"),
             };
             invalid(format!(
-                "`{}.{key}` must be a string, got {}{hint}",
-                self.path,
-                shown(value)
+                "`{}.{key}` must be a string, got {got}{hint}",
+                self.path
             ))
         })
     }
