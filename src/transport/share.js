@@ -470,6 +470,17 @@ export class ShareLink {
     if (this.release) this.channel.postMessage(['z', msg[1], this.after(msg[2], msg[3]), this.term]);
   }
 
+  // A leader whose wasm was torn through answers no one (above), yet its connection
+  // may still deliver (native's listener), and followers that hear events never ask:
+  // a member's word makes it step out and back, a task from now (not inside the
+  // member's call), so that a sound member leads.
+  handOver() {
+    const channel = this.channel;
+    setTimeout(() => {
+      if (this.release) this.stepOutAndBack(channel);
+    });
+  }
+
   // Where the stream stands: the last kept message's term and count (which may be an
   // earlier leader's: a member that joins now must not get what came before it), or
   // this leader's own.

@@ -84,6 +84,8 @@ extern "C" {
     fn answer(this: &ShareLink);
     #[wasm_bindgen(method, js_name = answerCatchUp)]
     fn answer_catch_up(this: &ShareLink, msg: &Array);
+    #[wasm_bindgen(method, js_name = handOver)]
+    fn hand_over(this: &ShareLink);
     #[wasm_bindgen(method)]
     fn leave(this: &ShareLink);
 }
@@ -450,6 +452,12 @@ impl Member {
         };
         let kind = msg.get(0).as_string().unwrap_or_default();
         if self.leading() {
+            // Torn through, it answers no one (below); and where its connection still
+            // delivers (native's listener goes on), the followers, hearing events, never
+            // ask twice and take over: a member's word hands the lock over.
+            if torn && matches!(kind.as_str(), "q" | "y" | "h") {
+                self.link.hand_over();
+            }
             match kind.as_str() {
                 // A follower heard nothing for a while: answered only while this
                 // wasm is sound. A callback torn through (a panic, a JavaScript

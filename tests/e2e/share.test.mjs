@@ -1662,6 +1662,49 @@ if (base) {
       });
     });
 
+    await run.check('native: a leader torn through whose connection still delivers hands over when a tab joins, and the tab opens', async () => {
+      // What broke (a review): torn through, a native leader answered no one, yet its
+      // EventSource's listener went on posting events: the followers, hearing them,
+      // never asked twice, and a tab that joined stayed `connecting` (no answer to its
+      // word) for as long as the leader's tab lived.
+      return inContext(async (context) => {
+        const channel = unique('share-torn-native');
+        const [a, b] = await leaderAndFollower(context, channel, 'native');
+        await publish(channel, 'chat', 2);
+        await allReceived([a, b], 2);
+        // As in the check above: one post to the group throws through the wasm.
+        await a.evaluate(() => {
+          const post = BroadcastChannel.prototype.postMessage;
+          BroadcastChannel.prototype.postMessage = function (message) {
+            if (Array.isArray(message) && message[0] === 'e') {
+              BroadcastChannel.prototype.postMessage = post;
+              window.tornAt = Date.now();
+              throw new Error('torn through on purpose');
+            }
+            return post.apply(this, arguments);
+          };
+        });
+        await publish(channel, 'chat', 1, 2);
+        await waitUntil(a, 'the leader to be torn through', () => window.tornAt);
+        // Its connection still delivers, and the follower hears it.
+        await publish(channel, 'chat', 1, 3);
+        await waitUntil(b, 'the event after the tear in the follower', () => window.got.chat.includes(4));
+        const c = await openMember(context, site, channel, 'native');
+        // The events go on meanwhile, as a live feed's do.
+        let n = 4;
+        const publishing = setInterval(() => publish(channel, 'chat', 1, n++).catch(() => {}), 300);
+        try {
+          await waitUntil(c, 'the tab that joined to open', () => window.src.state.kind === 'open', undefined, 10_000);
+        } finally {
+          clearInterval(publishing);
+        }
+        const roles = [await role(a), await role(b), await role(c)];
+        if (roles[0] !== 'follower' || roles.filter((r) => r === 'leader').length !== 1) throw new Error(`roles ${roles}`);
+        await noPageErrors([b, c]);
+        return `roles ${roles}`;
+      });
+    });
+
     await run.check('fetch: in a follower too, events that carry one long id share it: the wasm memory does not grow with their count', async () => {
       // What broke (a review): the follower built each event from the channel with a
       // new copy of its id, so the JS API's chunk could not see that they shared one:
