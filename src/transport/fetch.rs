@@ -234,6 +234,15 @@ impl FetchConnector {
         // `reconnect()` while the reasons are looked into ends the attempt as failed,
         // for the policy to retry: nothing was answered, so a request is not cut (it
         // was, and closed as interrupted, 0 events received).
+        let mut message = message;
+        if self.cross_origin && sent_header && !self.header_passed {
+            // (The browser says "Failed to fetch" for a refused preflight too.)
+            message.push_str(
+                " (this resume sent Last-Event-ID, which asks a CORS preflight: if the \
+                 server's Access-Control-Allow-Headers does not allow it, every resume \
+                 fails so)",
+            );
+        }
         let failure = Failure::Network { message };
         self.answered = Some(failure.clone());
         // The page's Content Security Policy blocked it (EventSource closes for good).
