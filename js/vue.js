@@ -139,15 +139,22 @@ function useConnection(url, type, options, view) {
   // (Vue before 3.5.34 puts its stopped scope back after the `await`, and would never
   // run the release filed on it): it opens nothing.
   const stopped = getCurrentScope()?.active === false;
+  // The URL first: without one the options are not read (a getter of them may need what
+  // is gone with it, a signed-out user's token).
+  const keyNow = () => {
+    const u = toValue(url);
+    return u == null ? null : connectionKey(u, toValue(options));
+  };
   if (canConnect && !onServer && !stopped) {
     watch(
       // Two sources, each compared by value: an equal key is the same connection.
-      [() => connectionKey(toValue(url), toValue(options)), () => String(toValue(type))],
+      [keyNow, () => String(toValue(type))],
       ([key, eventType]) => {
         leave();
         currentKey = key;
         stale = false;
-        if (key === null) {
+        // (Undefined: a getter threw, which Vue reported; nothing is connected.)
+        if (key == null) {
           if (!hydrating) none();
           return;
         }
@@ -184,7 +191,7 @@ function useConnection(url, type, options, view) {
     // stale here: the watcher reports it, if it still throws when it runs.)
     const staleNow = () => {
       try {
-        return connectionKey(toValue(url), toValue(options)) !== currentKey;
+        return keyNow() !== currentKey;
       } catch {
         return true;
       }

@@ -429,7 +429,10 @@ if (base) {
     // key per URL, so two that differed by transport but inherited a field with a cycle
     // (which the constructor does not read) shared the first one's connection.
     // Regression (a review): a getter that gave null (the usual `signedIn ? url : null`)
-    // had the string "null" fetched, a URL relative to the page.
+    // had the string "null" fetched, a URL relative to the page. And (a review) the
+    // options were read without a URL too: a getter of them that needs what went with
+    // it (here the URL itself) threw, and the composable kept showing the connection it
+    // had let go.
     await runner.check('a getter that gives null opens nothing (closed, reason client) until it gives a URL; back to null closes it', async () => {
       const name = unique('vue-optional');
       return inPage(unique('vue-optional-feed'), async (other) => {

@@ -111,7 +111,8 @@ window.inStoppedScope = (channel) => {
 };
 
 // A composable whose URL getter gives null until `optionalUrl(url)` gives one: it opens
-// nothing meanwhile, and `optionalUrl(null)` closes what it opened.
+// nothing meanwhile, and `optionalUrl(null)` closes what it opened. Its options getter
+// throws without a URL.
 window.optional = () => {
   const url = shallowRef(null);
   window.optionalUrl = (value) => {
@@ -119,7 +120,8 @@ window.optional = () => {
   };
   createApp({
     setup() {
-      const { state, data } = useEventSource(() => url.value, 'chat');
+      // Options that read the URL (a signed-in user's token, say), which throw without one.
+      const { state, data } = useEventSource(() => url.value, 'chat', () => ({ transport: url.value.startsWith('http') ? 'fetch' : 'native' }));
       return () => h('p', { id: 'optional' }, `${state.value.kind === 'closed' ? `closed:${state.value.reason}` : state.value.kind}:${data.value ? data.value.text : '-'}`);
     },
   }).mount(newHost());
