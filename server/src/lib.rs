@@ -75,7 +75,12 @@
 //! buffers through one cursor, a batch at a time as it writes them, never copying them
 //! or queueing them for it, so a client that stops reading keeps no more than a batch
 //! (64 KiB, or one bigger event) alive after the budget evicts it; if the events it was
-//! to get next go, its stream ends. (With the Redis broker, a channel's live entries
+//! to get next go, its stream ends. (Past the budget, each connection's HTTP layer holds
+//! what it has written and the client has not read: hyper's write buffer, up to about
+//! 400 KiB, and the kernel's socket buffers. With `--max-requests` streams that all
+//! stop reading that is up to `max_requests` × about 0.5 MiB; lower `--max-requests`
+//! to bound it. hyper's buffer is not made smaller here: it also bounds a request's
+//! head, which a long `Last-Event-ID` needs.) (With the Redis broker, a channel's live entries
 //! are kept on each instance only until its streams read them, at most 4 MiB per
 //! channel, and all channels' within the same budget: see [`broker::redis`].)
 //! [`AppState::channel_bytes`] and [`AppState::log_bytes`] report the accounting (of
