@@ -946,32 +946,6 @@ fn an_id_or_event_line_that_takes_its_event_over_the_cap_still_applies() {
 }
 
 #[test]
-fn an_event_or_id_line_sent_again_counts_only_the_value_it_keeps() {
-    // What broke: a second `event` or `id` line in one event was counted against the
-    // cap beside the value it replaces, so an event within the cap with its type line
-    // sent twice read as oversize and lost its data.
-    let input = b"event: abcdef\nevent: abcdef\ndata: 1234\n\n\
-        id: 12345678\nid: 12345678\ndata: 1234567\n\n\
-        event: abcd\nid: 123\nevent: abcd\nid: 123\ndata: 12345678\n\n\
-        event: abcdef\nid: 12345\nid: 123456\ndata: 12345\n\n";
-    let whole = chunking_outcome(|| Parser::with_max_event_size(16), input);
-    assert_eq!(
-        whole.items,
-        [
-            // 6 + 4 bytes: the first type is not held beside the second.
-            Item::Event(Event::new("abcdef", "1234", "")),
-            // And 8 + 8 of id and data.
-            Item::Event(Event::new("", "1234567", "12345678")),
-            // 4 + 3 + 9 bytes: at the cap, each line sent twice.
-            Item::Event(Event::new("abcd", "12345678", "123")),
-            // A longer id leaves the data no room: the data goes, the new id stays.
-            oversize_own("abcdef", 6, 16, "123456"),
-        ]
-    );
-    assert_eq!(whole.last_event_id, "123456");
-}
-
-#[test]
 fn an_event_whose_id_or_event_line_alone_goes_over_the_cap_is_not_dispatched() {
     // What broke: an `id` or `event` line over the cap, in an event with no data line,
     // queued a 0-byte oversize event that the handlers reported as an error, though

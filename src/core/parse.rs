@@ -707,8 +707,6 @@ impl Parser {
                 // Not the event's: the server's wait is read whatever the event holds
                 // (an event near the cap ignored it), within the longest valid line.
                 Kind::Retry => RETRY_LINE_MAX.saturating_sub(self.line.len()),
-                Kind::Event => self.room_setting(b"event").saturating_sub(self.line.len()),
-                Kind::Id => self.room_setting(b"id").saturating_sub(self.line.len()),
                 _ => self.room().saturating_sub(self.line.len()),
             };
             if bytes.len() <= room {
@@ -724,7 +722,7 @@ impl Parser {
                     self.carried = Carried::CountData;
                 }
                 // The event goes oversize, which drops its data; the line is then
-                // kept if it fits beside the other of type and id (see `process_field`).
+                // kept if it fits beside the type and id held (see `process_field`).
                 Kind::Event | Kind::Id if self.oversize.is_none() => {
                     self.mark_oversize();
                     continue;
@@ -806,10 +804,9 @@ impl Parser {
     ///
     /// Beyond the spec: data that, with the type and id of its event, goes past the
     /// cap makes the event oversize, and so does an `event` or `id` line that, added
-    /// to what is held for the event less the value it replaces, goes past the cap.
-    /// An oversize event holds no data, so such a line still applies if it fits
-    /// beside the other of type and id held (an `id` line that alone goes past the
-    /// cap never does). A `retry` line is not
+    /// to what is held for the event, goes past the cap. An oversize event holds no
+    /// data, so such a line still applies if it fits beside the type and id held
+    /// (an `id` line that alone goes past the cap never does). A `retry` line is not
     /// the event's and does not count against the cap; one longer than any valid one
     /// (leading zeros past the first not counted) is ignored.
     fn process_field(&mut self, field: &[u8], value: &[u8], line_len: usize) {
@@ -827,14 +824,12 @@ impl Parser {
                     self.data.push(b'\n');
                 }
             }
-            [b'e', b'v', b'e', b'n', b't'] | [b'i', b'd']
-                if self.over_cap_setting(field, line_len) =>
-            {
+            [b'e', b'v', b'e', b'n', b't'] | [b'i', b'd'] if self.over_cap(line_len) => {
                 // The event is oversize: its data goes, and the line still applies if
-                // it fits beside the type or id it does not replace, so that the
-                // stream's last event ID moves past the event and its type is reported.
+                // it fits beside the type and id held, so that the stream's last event
+                // ID moves past the event and its type is reported.
                 self.mark_oversize();
-                if !self.over_cap_setting(field, line_len) {
+                if !self.over_cap(line_len) {
                     self.process_field(field, value, line_len);
                 }
             }
@@ -875,23 +870,6 @@ impl Parser {
     /// cap.
     fn over_cap(&self, len: usize) -> bool {
         len > self.room()
-    }
-
-    /// How many bytes an `event` or `id` line may take: the value it sets replaces
-    /// the one held, which is not counted (a type line sent twice holds one type).
-    fn room_setting(&self, field: &[u8]) -> usize {
-        let replaced = if let [b'i', b'd'] = field {
-            self.id_buffer.len()
-        } else {
-            self.event_type.len()
-        };
-        let held = self.held().saturating_sub(replaced);
-        self.max_event_size.saturating_sub(held)
-    }
-
-    /// Whether an `event` or `id` line of `len` bytes goes over the cap.
-    fn over_cap_setting(&self, field: &[u8], len: usize) -> bool {
-        len > self.room_setting(field)
     }
 
     /// The current event is over the cap: drop its data, count the rest.
