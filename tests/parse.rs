@@ -946,6 +946,30 @@ fn an_id_or_event_line_that_takes_its_event_over_the_cap_still_applies() {
 }
 
 #[test]
+fn a_type_or_id_line_sent_again_while_carried_stays_within_the_bound() {
+    // What broke (a change taken back, a review): a second `event` or `id` line, counted
+    // without the value it replaces, was carried across chunks beside that value, up
+    // to twice the cap held.
+    for field in ["event", "id"] {
+        let mut parser = Parser::with_max_event_size(100);
+        let first = format!("{field}: {}\n", "x".repeat(93 - field.len()));
+        parser.feed(first.as_bytes());
+        parser.feed(format!("{field}: ").as_bytes());
+        for _ in 0..200 {
+            parser.feed(b"y");
+            assert!(
+                parser.buffered() <= 128,
+                "{field}: {} bytes held",
+                parser.buffered()
+            );
+        }
+        parser.feed(b"\ndata: ok\n\n");
+        drain(&mut parser);
+        assert_eq!(parser.buffered(), 0);
+    }
+}
+
+#[test]
 fn an_event_whose_id_or_event_line_alone_goes_over_the_cap_is_not_dispatched() {
     // What broke: an `id` or `event` line over the cap, in an event with no data line,
     // queued a 0-byte oversize event that the handlers reported as an error, though
