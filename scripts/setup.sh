@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs and is missing. Idempotent, and quiet when
 # everything is present, so `npm start` and `npm test` call it every time.
-# See ../shared/TOOLCHAIN.md for why each step is done the way it is.
+# Each step says why it is done the way it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -5,8 +5,11 @@
 //! failure instead of being asked about).
 //!
 //! ```sh
-//! # into examples-dist/minimal/, which the test server (`npm start`) serves at /examples/minimal/
-//! wasm-pack build examples/minimal --release --target web --out-dir ../../examples-dist/minimal
+//! # after `npm run setup` (the wasm32 target, the wasm-bindgen CLI), into
+//! # examples-dist/minimal/, which the test server (`npm start`) serves at /examples/minimal/
+//! cargo build --release --target wasm32-unknown-unknown --manifest-path examples/minimal/Cargo.toml
+//! wasm-bindgen --target web --out-dir examples-dist/minimal \
+//!   examples/minimal/target/wasm32-unknown-unknown/release/wasm_eventsource_minimal.wasm
 //! cp examples/minimal/index.html examples-dist/minimal/
 //! ```
 //!
