@@ -474,7 +474,12 @@ export class ShareLink {
   // may still deliver (native's listener), and followers that hear events never ask:
   // a member's word makes it step out and back, a task from now (not inside the
   // member's call), so that a sound member leads.
+  // Once in the member's life: torn, it stays torn, and a group whose members all are
+  // (one panic every tab meets, two sources of one group in a torn tab) would hand the
+  // lock round for good, a new connection each time.
   handOver() {
+    if (this.handedOver) return;
+    this.handedOver = true;
     const channel = this.channel;
     setTimeout(() => {
       if (this.release) this.stepOutAndBack(channel);

@@ -1705,6 +1705,48 @@ if (base) {
       });
     });
 
+    await run.check('native: a group whose members are all in one torn tab settles; the lock is not handed round for good', async () => {
+      // What broke (a review of the hand-over above): torn, a leader hands the lock over
+      // when a member asks, and a group whose members were all torn (here three sources
+      // of one group in one torn tab) handed it round for good, a new connection each
+      // time.
+      return inContext(async (context) => {
+        const channel = unique('share-torn-all');
+        const url = `${base}/events?channel=${channel}`;
+        const a = await openMember(context, site, channel, 'native');
+        await waitUntil(a, 'the first source to lead', () => window.src.shareRole === 'leader');
+        const another = (name) => a.evaluate(([url, name]) => {
+          window[name] = new window.TypedEventSource(url, { share: true, transport: 'native' });
+          window[name].on('chat', () => {});
+        }, [url, name]);
+        await another('second');
+        await waitUntil(a, 'the second source to follow', () => window.second.shareRole === 'follower');
+        await publish(channel, 'chat', 1);
+        await a.evaluate(() => {
+          const post = BroadcastChannel.prototype.postMessage;
+          BroadcastChannel.prototype.postMessage = function (message) {
+            if (Array.isArray(message) && message[0] === 'e') {
+              BroadcastChannel.prototype.postMessage = post;
+              window.tornAt = Date.now();
+              throw new Error('torn through on purpose');
+            }
+            return post.apply(this, arguments);
+          };
+        });
+        await publish(channel, 'chat', 1, 1);
+        await waitUntil(a, 'the tab to be torn through', () => window.tornAt);
+        // A third joins: its word asks the torn leader, which hands over.
+        await another('third');
+        await new Promise((r) => setTimeout(r, 3000));
+        const before = await a.evaluate(() => window.resumes.length);
+        await new Promise((r) => setTimeout(r, 4000));
+        const made = (await a.evaluate(() => window.resumes.length)) - before;
+        const roles = await a.evaluate(() => [window.src, window.second, window.third].map((s) => s.shareRole));
+        if (made > 1 || roles.filter((r) => r === 'leader').length !== 1) throw new Error(`${made} connections made in 4 s; roles ${roles}`);
+        return `roles ${roles}`;
+      });
+    });
+
     await run.check('fetch: in a follower too, events that carry one long id share it: the wasm memory does not grow with their count', async () => {
       // What broke (a review): the follower built each event from the channel with a
       // new copy of its id, so the JS API's chunk could not see that they shared one:
