@@ -77,6 +77,8 @@ const OPTIONS: unknown[] = [
   // Regression (a review): a FormData read "got {}; send JSON as JSON.stringify(body)",
   // which sends "{}".
   { transport: "fetch", method: "POST", body: new FormData() },
+  // (An instance of the app's own class keeps the JSON hint: JSON.stringify writes it.)
+  { transport: "fetch", method: "POST", body: new (class Payload { prompt = "hi"; })() },
   "fetch",
   { transport: "pigeon" },
   { transport: 5 },
