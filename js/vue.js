@@ -205,7 +205,8 @@ function useConnection(url, type, options, view) {
       onMounted(() => {
         hydrating = false;
         if (current) show(current, String(toValue(type)));
-        else if (noUrl()) none();
+        // (No URL, or a getter that threw: nothing is connected.)
+        else none();
       });
     }
     if (getCurrentScope()) onScopeDispose(leave);
