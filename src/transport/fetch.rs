@@ -238,9 +238,9 @@ impl FetchConnector {
         if self.cross_origin && sent_header && !self.header_passed {
             // (The browser says "Failed to fetch" for a refused preflight too.)
             message.push_str(
-                " (this resume sent Last-Event-ID, which asks a CORS preflight: if the \
-                 server's Access-Control-Allow-Headers does not allow it, every resume \
-                 fails so)",
+                " (the request sent Last-Event-ID, which asks a CORS preflight: if the \
+                 server's Access-Control-Allow-Headers does not allow it, every request \
+                 that resumes fails so)",
             );
         }
         let failure = Failure::Network { message };
