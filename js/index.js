@@ -1063,10 +1063,10 @@ function checkOptions(options) {
     const get = (key, check, what) => {
       const v = read(value, key);
       // (A body given as an object: the hint the core gives, or its kind.)
-      const body = key === 'body' && typeof v === 'object' && v !== null;
-      const kind = body && shown(v) === '{}' && !kindOf(v).startsWith('an object whose') ? kindOf(v) : '';
-      const hint = kind ? ' (a body is sent as text only)' : body ? '; send JSON as JSON.stringify(body)' : '';
-      if (v !== undefined && !check(v)) fail(`\`${path}.${key}\` must be ${what}, got ${kind || shown(v)}${hint}`);
+      const kind = key === 'body' && typeof v === 'object' && v !== null ? kindOf(v) : '';
+      const plain = kind === 'an array' || kind.startsWith('an object whose');
+      const hint = plain ? '; send JSON as JSON.stringify(body)' : kind ? ' (a body is sent as text only)' : '';
+      if (v !== undefined && !check(v)) fail(`\`${path}.${key}\` must be ${what}, got ${kind && !plain ? kind : shown(v)}${hint}`);
       return v;
     };
     return {

@@ -232,7 +232,7 @@ if (base) {
           /`options.retryMs` must be a whole number .* got the string "9{80}…"$/,
           /`options.body` must be a string, got \{"prompt":"hi"\}; send JSON as JSON.stringify\(body\)$/,
           /`options.body` must be a string, got a FormData \(a body is sent as text only\)$/,
-          /`options.body` must be a string, got \{"prompt":"hi"\}; send JSON as JSON.stringify\(body\)$/,
+          /`options.body` must be a string, got a Uint8Array \(a body is sent as text only\)$/,
         ];
         wantErrors.forEach((re, i) => {
           if (!re.test(results.optionErrors[i] || '')) throw new Error(`option error ${i}: "${results.optionErrors[i]}" does not match ${re}`);

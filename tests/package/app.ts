@@ -77,8 +77,8 @@ const OPTIONS: unknown[] = [
   // Regression (a review): a FormData read "got {}; send JSON as JSON.stringify(body)",
   // which sends "{}".
   { transport: "fetch", method: "POST", body: new FormData() },
-  // (An instance of the app's own class keeps the JSON hint: JSON.stringify writes it.)
-  { transport: "fetch", method: "POST", body: new (class Payload { prompt = "hi"; })() },
+  // (Bytes too: their JSON is an object of indices, which the JSON hint would send.)
+  { transport: "fetch", method: "POST", body: new Uint8Array([1, 2]) },
   "fetch",
   { transport: "pigeon" },
   { transport: 5 },

@@ -160,16 +160,15 @@ impl JsOptions {
     /// `value`, read from `key`, as a string.
     fn text(&self, key: &str, value: &JsValue) -> Result<String, JsValue> {
         value.as_string().ok_or_else(|| {
-            // A body given as an object: JSON's hint, but for one JSON.stringify makes
-            // "{}" that is not a plain object (a FormData, Blob or stream), named by its
-            // kind instead.
-            let got = shown(value);
+            // A body given as an object: JSON's hint for a plain one (or an array); a
+            // FormData, Blob or stream, which JSON.stringify makes "{}", by its kind.
+            let kind = kind_of(value);
             let (got, hint) = match () {
-                _ if key != "body" || !value.is_object() => (got, ""),
-                _ if got == "{}" && !kind_of(value).starts_with("an object whose") => {
-                    (kind_of(value), " (a body is sent as text only)")
+                _ if key != "body" || !value.is_object() => (shown(value), ""),
+                _ if kind == "an array" || kind.starts_with("an object whose") => {
+                    (shown(value), "; send JSON as JSON.stringify(body)")
                 }
-                _ => (got, "; send JSON as JSON.stringify(body)"),
+                _ => (kind, " (a body is sent as text only)"),
             };
             invalid(format!(
                 "`{}.{key}` must be a string, got {got}{hint}",
