@@ -479,10 +479,11 @@ export class ShareLink {
   // lock round for good, a new connection each time.
   handOver() {
     if (this.handedOver) return;
-    this.handedOver = true;
     const channel = this.channel;
     setTimeout(() => {
-      if (this.release) this.stepOutAndBack(channel);
+      if (!this.release || this.handedOver) return;
+      this.handedOver = true;
+      this.stepOutAndBack(channel);
     });
   }
 
