@@ -1192,7 +1192,8 @@ function kindOf(value) {
     tag = value.constructor?.name;
   } catch {}
   if (typeof tag !== 'string' || tag === '' || tag === 'Object') return "an object whose prototype is not Object.prototype (another window's, or Object.create's)";
-  return `${/^[AEIOU]/.test(tag) ? 'an' : 'a'} ${tag}`;
+  // (Not before U: a Uint8Array, a URLSearchParams.)
+  return `${/^[AEIO]/.test(tag) ? 'an' : 'a'} ${tag}`;
 }
 
 /** An HTTP token (RFC 9110): what a method or a header name must be. */

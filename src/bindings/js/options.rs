@@ -77,7 +77,8 @@ fn kind_of(value: &JsValue) -> String {
                 Object.create's)"
             .to_owned();
     };
-    let article = if tag.starts_with(['A', 'E', 'I', 'O', 'U']) {
+    // (Not before U: a Uint8Array, a URLSearchParams.)
+    let article = if tag.starts_with(['A', 'E', 'I', 'O']) {
         "an"
     } else {
         "a"
