@@ -1135,6 +1135,7 @@ function checkOptions(options) {
     invalid(`the method "${method}" is not an HTTP method name (letters, digits and !#$%&'*+-.^_\`|~ only)`);
   }
   if (/^(CONNECT|TRACE|TRACK)$/i.test(method)) invalid(`the method ${method} is one that browsers refuse to send; use GET or POST`);
+  if (/^HEAD$/i.test(method)) invalid('the method HEAD gets an answer without a body, so no events; use GET or POST');
   if (body !== undefined && /^(GET|HEAD)$/i.test(method)) {
     invalid(`a ${method} request cannot have a body; make the method POST or drop the body`);
   }

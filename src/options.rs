@@ -738,6 +738,13 @@ impl Options {
                 self.method
             ));
         }
+        // (An answer to HEAD has no body: the source would reconnect for good.)
+        if cfg!(feature = "fetch") && self.method.eq_ignore_ascii_case("HEAD") {
+            return invalid(
+                "the method HEAD gets an answer without a body, so no events; use GET or POST"
+                    .into(),
+            );
+        }
         if self.body.is_some()
             && ["GET", "HEAD"].contains(&self.method.to_ascii_uppercase().as_str())
         {

@@ -485,7 +485,10 @@ fn requests_fetch_cannot_make_are_refused_when_opened() {
     // What broke (a review): fetch rejects a method that is not an HTTP token or is
     // forbidden, and a URL with credentials in it, with the TypeError of a lost
     // network: the source reconnected for good, saying "network".
-    for method in ["POST ", "GE T", "", "CONNECT", "trace", "TRACK"] {
+    // (And HEAD, whose answer has no body: the source reconnected for good, a review.)
+    for method in [
+        "POST ", "GE T", "", "CONNECT", "trace", "TRACK", "HEAD", "head",
+    ] {
         let err =
             EventSource::with_options(&url("/events"), fetch().method(method)).expect_err(method);
         assert!(matches!(err, Error::InvalidOptions(_)), "{method:?}: {err}");

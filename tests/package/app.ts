@@ -110,6 +110,7 @@ const OPTIONS: unknown[] = [
   { transport: "fetch", method: "POST " },
   { transport: "fetch", method: "GET\u0000" },
   { method: "TRACE" },
+  { transport: "fetch", method: "HEAD" },
   // Regression (a review): headers a request's Headers refuses closed the source at its
   // first attempt (the value is not shown: it may be a secret).
   { transport: "fetch", headers: { "X Token": "v" } },
