@@ -16,6 +16,11 @@ interface Counter {
   n: number;
 }
 
+// Type-checked only: a handler attribute that annotates its event's data, as code
+// written against lib.dom's EventSource does, compiles against the drop-in too.
+// (Regression, a review: `onmessage` took only `MessageEvent<string>`.)
+export const typedOnmessage: TypedEventSource["onmessage"] = (e: MessageEvent<Counter>) => e.data.n;
+
 interface Burst {
   seq: number;
   user: string;
