@@ -271,7 +271,11 @@ impl EventSource {
 
     /// The id the source would resume after if it reconnected now: the last event id
     /// the stream set, or the one given in [`Options::last_event_id`] before that.
-    /// Empty when there is none.
+    /// Empty when there is none. On the native transport, the stream's id as the
+    /// events the source listens for carried it (those of its handlers' types, and the
+    /// heartbeat event): an id set by an event of another type, or by a block with no
+    /// data, moves the browser's own but not this one, so a connection the source
+    /// replaces resumes before it (what comes again is of types no handler follows).
     pub fn last_event_id(&self) -> String {
         self.inner.last_event_id.borrow().as_str().to_owned()
     }

@@ -17,7 +17,8 @@
 //!   error that says so (never rounded in silence), for an integer type and for a
 //!   self-describing one (`serde_json::Value`). A float in that range (`1.5e17`) is
 //!   refused there too, as JSON.parse keeps no trace of how a number was written;
-//!   decode it into an `f64` field, or use the fetch transport;
+//!   decode it into an `f64` field, or build with the `fetch` feature (serde_json then
+//!   decodes every event, on either transport);
 //! - for the same reason, a whole number written as a float (`1.0`, `1e2`, `-0`) is an
 //!   integer: it decodes into an integer type, which serde_json refuses, and a
 //!   `serde_json::Value` holds it as an integer (serde_json's holds an `f64`);
@@ -281,8 +282,9 @@ fn out_of_range() -> Error {
 fn rounded(expected: &str) -> Error {
     Error::new(format!(
         "the integer is beyond ±2^53 (9007199254740991), where JSON.parse rounds it, \
-         expected {expected} exactly; send it as a string, or use the fetch transport, \
-         which parses in Rust"
+         expected {expected} exactly; send it as a string, or build with the cargo \
+         feature `fetch`, whose serde_json decodes every event (the transport can stay \
+         native)"
     ))
 }
 
