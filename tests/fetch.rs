@@ -103,13 +103,7 @@ async fn reconnects_send_last_event_id_and_nothing_is_lost_or_repeated() {
          adds to it from a streak's second retry on)"
     );
     source.close();
-    let log = get_json(&url(&format!("/scenario/log/{token}"))).await;
-    let sent: Vec<serde_json::Value> = log
-        .as_array()
-        .expect("a log array")
-        .iter()
-        .map(|r| r["lastEventId"].clone())
-        .collect();
+    let sent = headers_sent(&token).await;
     assert_eq!(
         sent,
         [serde_json::Value::Null, "3".into(), "6".into(), "9".into()]
@@ -133,11 +127,7 @@ async fn a_last_event_id_among_the_headers_starts_the_stream_and_resumes_go_on_f
     let expected: Vec<String> = (2..=6).map(|n| format!(r#"{{"n":{n}}}"#)).collect();
     assert_eq!(numbers, expected);
     source.close();
-    let sent: Vec<serde_json::Value> = request_log(&token)
-        .await
-        .iter()
-        .map(|r| r["lastEventId"].clone())
-        .collect();
+    let sent = headers_sent(&token).await;
     assert_eq!(sent, ["1", "3", "5"]);
 }
 
@@ -292,11 +282,7 @@ async fn a_silent_connection_times_out_and_resumes() {
     source.close();
     // (What a review found: the id above is "2" before the second request whatever it
     // sends; the request itself must resume from it.)
-    let sent: Vec<serde_json::Value> = request_log(&token)
-        .await
-        .iter()
-        .map(|r| r["lastEventId"].clone())
-        .collect();
+    let sent = headers_sent(&token).await;
     assert_eq!(sent, [serde_json::Value::Null, "2".into()]);
 }
 
@@ -616,6 +602,15 @@ async fn a_refused_preflight_resumes_through_the_query() {
         "the resumes after the refused preflights go through the query, and so does the \
          next one, once that connected twice"
     );
+}
+
+/// The request log's Last-Event-ID header of each request (null where none was sent).
+async fn headers_sent(token: &str) -> Vec<serde_json::Value> {
+    request_log(token)
+        .await
+        .iter()
+        .map(|r| r["lastEventId"].clone())
+        .collect()
 }
 
 /// The request log's `(Last-Event-ID header, lastEventId query)` of each request.

@@ -227,14 +227,13 @@ impl FetchConnector {
     async fn refused(
         &mut self,
         (url, since): (&str, f64),
-        message: String,
+        mut message: String,
         sent_header: bool,
         attempts: &Rc<RefCell<Attempts>>,
     ) -> AttemptEnd {
         // `reconnect()` while the reasons are looked into ends the attempt as failed,
         // for the policy to retry: nothing was answered, so a request is not cut (it
         // was, and closed as interrupted, 0 events received).
-        let mut message = message;
         if self.cross_origin && sent_header && !self.header_passed {
             // (The browser says "Failed to fetch" for a refused preflight too.)
             message.push_str(

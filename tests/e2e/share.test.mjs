@@ -116,6 +116,20 @@ async function openMember(context, site, channel, transport, types = ['chat'], s
   return page;
 }
 
+/** In `page`, the next post of events to the group throws, once: the exception goes
+ *  through the wasm's frames as a trap does (`window.tornAt` says when). */
+const tearOnNextEventPost = (page) => page.evaluate(() => {
+  const post = BroadcastChannel.prototype.postMessage;
+  BroadcastChannel.prototype.postMessage = function (message) {
+    if (Array.isArray(message) && message[0] === 'e') {
+      BroadcastChannel.prototype.postMessage = post;
+      window.tornAt = Date.now();
+      throw new Error('torn through on purpose');
+    }
+    return post.apply(this, arguments);
+  };
+});
+
 const role = (page) => page.evaluate(() => window.src.shareRole);
 const got = (page, type = 'chat') => page.evaluate((type) => window.got[type], type);
 
@@ -1622,17 +1636,7 @@ if (base) {
         // In the leader, posting the next events to the group throws, once: the
         // exception goes through the wasm's frames as a trap does, and the connection's
         // task, torn through, never runs again.
-        await a.evaluate(() => {
-          const post = BroadcastChannel.prototype.postMessage;
-          BroadcastChannel.prototype.postMessage = function (message) {
-            if (Array.isArray(message) && message[0] === 'e') {
-              BroadcastChannel.prototype.postMessage = post;
-              window.tornAt = Date.now();
-              throw new Error('torn through on purpose');
-            }
-            return post.apply(this, arguments);
-          };
-        });
+        await tearOnNextEventPost(a);
         await publish(channel, 'chat', 1, 2);
         const tornAt = await waitUntil(a, 'the leader to be torn through', () => window.tornAt);
         // Meanwhile the follower's types change every second, which it tells the group.
@@ -1672,18 +1676,7 @@ if (base) {
         const [a, b] = await leaderAndFollower(context, channel, 'native');
         await publish(channel, 'chat', 2);
         await allReceived([a, b], 2);
-        // As in the check above: one post to the group throws through the wasm.
-        await a.evaluate(() => {
-          const post = BroadcastChannel.prototype.postMessage;
-          BroadcastChannel.prototype.postMessage = function (message) {
-            if (Array.isArray(message) && message[0] === 'e') {
-              BroadcastChannel.prototype.postMessage = post;
-              window.tornAt = Date.now();
-              throw new Error('torn through on purpose');
-            }
-            return post.apply(this, arguments);
-          };
-        });
+        await tearOnNextEventPost(a);
         await publish(channel, 'chat', 1, 2);
         await waitUntil(a, 'the leader to be torn through', () => window.tornAt);
         // Its connection still delivers, and the follower hears it.
@@ -1722,17 +1715,7 @@ if (base) {
         await another('second');
         await waitUntil(a, 'the second source to follow', () => window.second.shareRole === 'follower');
         await publish(channel, 'chat', 1);
-        await a.evaluate(() => {
-          const post = BroadcastChannel.prototype.postMessage;
-          BroadcastChannel.prototype.postMessage = function (message) {
-            if (Array.isArray(message) && message[0] === 'e') {
-              BroadcastChannel.prototype.postMessage = post;
-              window.tornAt = Date.now();
-              throw new Error('torn through on purpose');
-            }
-            return post.apply(this, arguments);
-          };
-        });
+        await tearOnNextEventPost(a);
         await publish(channel, 'chat', 1, 1);
         await waitUntil(a, 'the tab to be torn through', () => window.tornAt);
         // A third joins: its word asks the torn leader, which hands over.
