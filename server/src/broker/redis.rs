@@ -49,7 +49,9 @@
 //! again at the next loss), and goes on from its cursor, so nothing acknowledged is skipped. If
 //! Redis deleted (trimmed) entries after the reader's cursor before it read them, it
 //! ends its streams so that their clients resume by Last-Event-ID (and get a `reset`
-//! if that id is gone). The check is exact for trimming with Redis 7 and later: the
+//! if that id is gone); so too when the stream went away and began again (a `DEL`, a
+//! Redis restarted without persistence), which the reader then reads from its start,
+//! whatever its ids. The check is exact for trimming with Redis 7 and later: the
 //! script that reads a page also reads the stream's `entries-added` and length, and
 //! the reader knows how many of the entries ever added it has read, so entries were
 //! lost exactly when more were removed than that (trimming removes the oldest first).
@@ -1163,10 +1165,11 @@ async fn connect_reader(client: &Client) -> Result<MultiplexedConnection, String
 /// the cursor used, `entries-added` (every entry the stream ever had; -1 where Redis
 /// does not report it, before 7.0), the length, `max-deleted-entry-id` (the greatest id
 /// `XDEL` removed; empty before 7.0), the oldest id held (only before 7.0, else empty),
-/// the entries after the cursor, and 1 when the byte limit cut the page (0 otherwise).
+/// the entries after the cursor, 1 when the byte limit cut the page (0 otherwise), and
+/// the stream's last generated id (`0-0` when there is no stream).
 const READ_SCRIPT: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  return {ARGV[1] == '' and '0-0' or ARGV[1], 0, 0, '0-0', '', {}, 0}
+  return {ARGV[1] == '' and '0-0' or ARGV[1], 0, 0, '0-0', '', {}, 0, '0-0'}
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 local info = redis.call('XINFO', 'STREAM', KEYS[1])
@@ -1189,10 +1192,10 @@ local limit, bytes = tonumber(ARGV[4]), 0
 for i = 1, #page do
   for _, text in ipairs(page[i][2]) do bytes = bytes + #text end
   if i > 1 and bytes > limit then
-    return {from, added, length, deleted, oldest, {unpack(page, 1, i - 1)}, 1}
+    return {from, added, length, deleted, oldest, {unpack(page, 1, i - 1)}, 1, last}
   end
 end
-return {from, added, length, deleted, oldest, page, 0}";
+return {from, added, length, deleted, oldest, page, 0, last}";
 
 /// What the stream's counters say, read with a page (see [`READ_SCRIPT`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -1205,6 +1208,8 @@ struct Counters {
     deleted: Option<String>,
     /// The oldest id held, where Redis reports neither of the above (before 7.0).
     oldest: Option<String>,
+    /// The greatest id the stream ever had (`last-generated-id`), if known.
+    last: Option<String>,
 }
 
 /// A page of [`READ_SCRIPT`].
@@ -1231,6 +1236,25 @@ struct Cursor {
 }
 
 impl Page {
+    /// Whether the stream went away and began again (a Redis restarted without
+    /// persistence, a FLUSHDB, a DEL): it has had fewer entries than the reader
+    /// accounted for, or its greatest id ever is below the reader's cursor (explicit
+    /// ids from `/publish`, a clock set back; a stream's ids never go down).
+    fn began_again(&self, cursor: &Cursor) -> bool {
+        // In a stream that did not, every entry after the cursor (the page's) was added
+        // after the `position` the reader accounted for, so a new stream with as many
+        // entries as the old one had is told too.
+        let after = u64::try_from(self.entries.len()).unwrap_or(u64::MAX);
+        let c = &self.counters;
+        c.added
+            .is_some_and(|added| added < cursor.position.saturating_add(after))
+            || c.last
+                .as_deref()
+                .and_then(parse_stream_id)
+                .zip(parse_stream_id(&cursor.id))
+                .is_some_and(|(last, at)| last < at)
+    }
+
     /// Whether entries after the cursor were removed before the reader read them: then
     /// the reader's streams must end so that their clients resume by Last-Event-ID.
     /// Also returns the position of the entry before the first one of the page, and
@@ -1251,8 +1275,9 @@ impl Page {
     ///   went, a later trim may end the streams once more than needed).
     /// - A stream that went away and began again (its key deleted, a Redis restarted
     ///   without persistence) has fewer entries added than the reader's position and
-    ///   the entries after its cursor: its streams end, as the reader cannot tell what
-    ///   it held that was not read.
+    ///   the entries after its cursor, or a greatest id below the cursor (see
+    ///   [`Page::began_again`]): its streams end, as the reader cannot tell what it
+    ///   held that was not read, and the reader reads the new stream from its start.
     /// - Before Redis 7, with neither counter, the check is the conservative "the
     ///   oldest entry held is newer than the cursor", which also ends streams when only
     ///   the cursor entry itself was trimmed (but not for a reader that started on an
@@ -1262,17 +1287,9 @@ impl Page {
         let last = self.entries.last().and_then(|e| parse_stream_id(&e.id));
         let c = &self.counters;
         let removed = c.added.map(|added| added.saturating_sub(c.length));
-        // Fewer entries ever added than the reader accounted for: the stream went away
-        // and began again (a Redis restarted without persistence, a FLUSHDB, a DEL),
-        // and whatever it held that the reader had not read went with it.
-        // In a stream that did not, every entry after the cursor (the page's) was added
-        // after the `position` the reader accounted for, so a new stream with as many
-        // entries as the old one had is told too.
-        let after = u64::try_from(self.entries.len()).unwrap_or(u64::MAX);
-        let recreated = c
-            .added
-            .is_some_and(|added| added < cursor.position.saturating_add(after));
-        let trimmed = recreated || removed.is_some_and(|removed| removed > cursor.position);
+        // A stream that began again lost whatever it held that the reader had not read.
+        let trimmed =
+            self.began_again(cursor) || removed.is_some_and(|removed| removed > cursor.position);
         // A complete page holds every entry after the cursor, so it reaches any id.
         let deleted = c.deleted.as_deref().filter(|deleted| {
             let deleted = parse_stream_id(deleted);
@@ -1303,7 +1320,7 @@ async fn read_page(
     key: &str,
     cursor: Option<&str>,
 ) -> Result<Page, String> {
-    let (from, added, length, deleted, oldest, range, cut): (
+    let (from, added, length, deleted, oldest, range, cut, last): (
         String,
         i64,
         u64,
@@ -1311,6 +1328,7 @@ async fn read_page(
         String,
         StreamRangeReply,
         u8,
+        String,
     ) = timed(
         redis::cmd("EVAL")
             .arg(READ_SCRIPT)
@@ -1331,6 +1349,7 @@ async fn read_page(
             length,
             deleted: known(deleted),
             oldest: known(oldest),
+            last: known(last),
         },
         complete: range.ids.len() < READ_COUNT && cut == 0,
         entries: range.ids,
@@ -1350,7 +1369,7 @@ async fn read_round(
     state: &watch::Sender<ReaderState>,
     recovering: bool,
 ) -> Result<Option<String>, String> {
-    let page = read_page(conn, key, cursor.as_ref().map(|c| c.id.as_str())).await?;
+    let mut page = read_page(conn, key, cursor.as_ref().map(|c| c.id.as_str())).await?;
     let mut at = match cursor.take() {
         Some(at) => at,
         // Starting: everything up to the stream's end counts as read.
@@ -1364,10 +1383,34 @@ async fn read_round(
     if recovering {
         items.push(Live::Comment(AVAILABLE_COMMENT));
     }
-    let (lost, position, skip_to) = page.lost(&at);
+    let began_again = page.began_again(&at) && at.id != "0-0";
+    let (lost, position, mut skip_to) = page.lost(&at);
     if lost {
         items.push(Live::Resume);
         at.position = position;
+    }
+    if began_again {
+        // Read the new stream from its start: its ids may all be below the cursor,
+        // which would then wait for entries after an id the stream never reaches.
+        // Its entries go to the ring behind the resume, so no stream that joined
+        // before the resume gets them twice, and none that joins after it misses one
+        // (each skips what its replay sent).
+        at = Cursor {
+            id: "0-0".to_owned(),
+            position: 0,
+        };
+        page = match read_page(conn, key, Some("0-0")).await {
+            Ok(page) => page,
+            Err(error) => {
+                // The resume is told, and the next round reads from the start.
+                shared.send(reader, items);
+                *cursor = Some(at);
+                return Err(error);
+            }
+        };
+        let (_, position, skip) = page.lost(&at);
+        at.position = position;
+        skip_to = skip;
     }
     let full = !page.complete;
     for entry in page.entries {
@@ -1784,6 +1827,46 @@ mod tests {
         assert_eq!((first.entries.len(), first.complete), (1, false));
     }
 
+    // What broke (a review): a stream that went away and began again with ids below
+    // its reader's cursor (explicit ids from `/publish` after a FLUSHDB) was not told
+    // from the old one, and a reader that lived on through its resume (held by a
+    // stream still behind) waited for entries after an id of the stream that went:
+    // the streams that joined got nothing that was published.
+    #[tokio::test]
+    async fn a_reader_reads_a_stream_that_began_again_with_lower_ids() {
+        let redis = crate::testing::RedisProcess::start().unwrap_or_else(|e| panic!("{e}"));
+        let key = stream_key("again");
+        let xadd = |id: &str| {
+            let added: String = redis
+                .query(redis::cmd("XADD").arg(&key).arg(id).arg("data").arg(id))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(added, id);
+        };
+        xadd("100-0");
+        let broker = RedisBroker::new(&redis.url(), watch::channel(false).1, usize::MAX)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let channels = crate::channels::Channels::new(usize::MAX);
+        let channel = channels.get_or_create("again").expect("a channel");
+        let subscribe = || broker.subscribe(channel.channel(), "again", None);
+        let mut first = subscribe().await.expect("subscribed");
+        // A stream that reads nothing holds the reader across the resume below.
+        let _behind = broker.join("again").expect("joined");
+        let _: i64 = redis
+            .query(redis::cmd("DEL").arg(&key))
+            .unwrap_or_else(|e| panic!("{e}"));
+        // As many entries as the stream that went had: its count does not tell.
+        xadd("1-0");
+        let wait = Duration::from_secs(10);
+        let ended = tokio::time::timeout(wait, first.events.next()).await;
+        assert!(matches!(ended, Ok(None)), "not ended: {ended:?}");
+        let mut second = subscribe().await.expect("subscribed");
+        xadd("2-0");
+        match tokio::time::timeout(wait, second.events.next()).await {
+            Ok(Some(Live::Event(event))) => assert_eq!(event.id, "2-0"),
+            other => panic!("not read: {other:?}"),
+        }
+    }
+
     // What broke (a review): a reader (each on a Redis connection of its own) left the
     // readers only when its task next looked, up to seconds after its channel's last
     // stream closed, so streams opened and closed on ever new names piled readers and
@@ -2102,6 +2185,7 @@ mod tests {
             length,
             deleted: Some(deleted.into()),
             oldest: None,
+            last: None,
         }
     }
 
@@ -2146,6 +2230,15 @@ mod tests {
         // without a word.
         let as_many = page(redis7(3, 3, "0-0"), &["9-0", "10-0", "11-0"]);
         assert_eq!(as_many.lost(&at("3-0", 3)), (true, 0, None));
+        // What broke: one that began again with as many entries, all with ids below
+        // the cursor, was not told either (the reader then waited after an id the new
+        // stream never reached). Its greatest id ever is below the cursor.
+        let mut lower = page(redis7(3, 3, "0-0"), &[]);
+        lower.counters.last = Some("2-0".into());
+        assert!(lower.began_again(&at("100-0", 3)));
+        assert_eq!(lower.lost(&at("100-0", 3)), (true, 0, None));
+        lower.counters.last = Some("100-0".into());
+        assert!(!lower.began_again(&at("100-0", 3)));
         // XDEL of an entry already read: it counts as removed but is accounted for.
         let (got, want) = kept(page(redis7(10, 9, "2-0"), &["6-0"]), at("5-0", 5));
         assert_eq!(got, want);
@@ -2173,6 +2266,7 @@ mod tests {
             length: 3,
             deleted: None,
             oldest: Some(oldest.into()),
+            last: None,
         };
         assert!(page(old("6-0"), &["6-0"]).lost(&at("5-0", 0)).0);
         assert!(!page(old("5-0"), &["6-0"]).lost(&at("5-0", 0)).0);
