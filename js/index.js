@@ -1089,7 +1089,9 @@ function checkOptions(options) {
   }
   const request = mode === 'request';
   const doneData = read(options, 'doneData') === null ? null : o.string('doneData');
-  for (const key of ['withCredentials', 'retryRequest', 'reconnectOnOnline']) o.flag(key);
+  o.flag('withCredentials');
+  const retryRequest = o.flag('retryRequest');
+  o.flag('reconnectOnOnline');
   const pause = o.flag('pauseWhenHidden');
   o.flag('dedupe');
   const share = o.get('share', (v) => typeof v === 'boolean' || (typeof v === 'string' && v !== ''), 'true, false or a non-empty key string');
@@ -1125,6 +1127,9 @@ function checkOptions(options) {
   }
   if (pause && request) {
     invalid('pausing while hidden (pause_when_hidden, JS pauseWhenHidden) cannot be used with request mode: the pause would end the request, and the server would get it again on the way back');
+  }
+  if (retryRequest && !request) {
+    invalid('sending the request again (retry_request, JS retryRequest) is for request mode only: a feed reconnects by itself; use request mode (request(), JS mode: "request") or drop it');
   }
   if (/[\r\n\0]/.test(lastEventId)) invalid("the last event id (last_event_id, JS lastEventId) must not contain CR, LF or NUL: no server's id can");
   if (maxEventSize === 0) invalid('the event size cap (max_event_size, JS maxEventSize) must be at least 1 byte');

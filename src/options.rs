@@ -322,7 +322,9 @@ impl Options {
     /// [`ReconnectPolicy`], however much the cut answer delivered, so its
     /// [`max_attempts`](ReconnectPolicy::max_attempts) bounds them. Defaults to
     /// `false`: such a cut closes with
-    /// [`CloseReason::Interrupted`](crate::CloseReason::Interrupted).
+    /// [`CloseReason::Interrupted`](crate::CloseReason::Interrupted). `true` without
+    /// [`request`](Self::request) is an [`Error::InvalidOptions`] (a feed reconnects
+    /// by itself).
     pub fn retry_request(mut self, yes: bool) -> Self {
         self.retry_request = yes;
         self
@@ -677,6 +679,16 @@ impl Options {
                 "pausing while hidden (pause_when_hidden, JS pauseWhenHidden) cannot be \
                  used with request mode: the pause would end the request, and the server \
                  would get it again on the way back"
+                    .into(),
+            );
+        }
+        // (Else the app believes a cut feed's request is sent again by its leave, where
+        // a feed resumes by itself and the flag does nothing.)
+        if self.retry_request && !self.request {
+            return invalid(
+                "sending the request again (retry_request, JS retryRequest) is for request \
+                 mode only: a feed reconnects by itself; use request mode (request(), JS \
+                 mode: \"request\") or drop it"
                     .into(),
             );
         }
@@ -1183,6 +1195,25 @@ mod tests {
             .contains("(pause_when_hidden, JS pauseWhenHidden) cannot be used")),);
         assert!(Options::new().request().validate().is_ok());
         assert!(Options::new().pause_when_hidden(true).validate().is_ok());
+    }
+
+    #[test]
+    fn retry_request_needs_request_mode() {
+        // What broke (a review): the flag was taken for a feed, where it does nothing,
+        // and the app believed it had asked for something.
+        let err = Options::new().retry_request(true).validate();
+        assert!(
+            err.as_ref().is_err_and(|e| e
+                .to_string()
+                .contains("(retry_request, JS retryRequest) is for request mode only")),
+            "{err:?}"
+        );
+        assert!(Options::new()
+            .request()
+            .retry_request(true)
+            .validate()
+            .is_ok());
+        assert!(Options::new().retry_request(false).validate().is_ok());
     }
 
     #[test]

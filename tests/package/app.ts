@@ -105,6 +105,8 @@ const OPTIONS: unknown[] = [
   { mode: "request", transport: "native" },
   { mode: "request", share: true },
   { mode: "request", pauseWhenHidden: true },
+  // Regression (a review): taken for a feed, where it does nothing.
+  { retryRequest: true },
   { transport: "native", method: "POST" },
   { lastEventId: "7", resumeParam: null },
   { headers: { a: "b" }, doneData: "[END]" },

@@ -35,7 +35,8 @@ export interface TypedEventSourceOptions {
    * Request mode: after a cut in an answer that carried no ids, send the request again
    * (the answer starts over, and may be billed twice). Each send counts as one attempt
    * of the `retry` policy, however much the cut answer delivered: `retry: {
-   * maxAttempts: 2 }` sends it at most twice more. Default `false`.
+   * maxAttempts: 2 }` sends it at most twice more. Default `false`. Without
+   * `mode: "request"` the constructor throws (a feed reconnects by itself).
    */
   retryRequest?: boolean | undefined;
   /**
