@@ -20,6 +20,9 @@ interface Counter {
 // written against lib.dom's EventSource does, compiles against the drop-in too.
 // (Regression, a review: `onmessage` took only `MessageEvent<string>`.)
 export const typedOnmessage: TypedEventSource["onmessage"] = (e: MessageEvent<Counter>) => e.data.n;
+// (Regression, a review: `retry: null`, which the constructor takes as WebIDL takes a
+// null dictionary, did not compile.)
+export const nullRetry: TypedEventSourceOptions = { retry: null };
 
 interface Burst {
   seq: number;
@@ -140,7 +143,7 @@ const OPTIONS: unknown[] = [
   // Taken:
   // Any object, as WebIDL takes a dictionary (this was refused, as not `instanceof Object`).
   Object.assign(Object.create(null), { transport: "fetch" }),
-  { transport: "fetch", headers: { "X-App": "bundle" }, doneData: null, resumeParam: null },
+  { transport: "fetch", headers: { "X-App": "bundle" }, doneData: null, resumeParam: null, retry: null },
   { mode: "request", method: "POST", body: "{}" },
   { share: "room", dedupe: true, retry: { jitter: false, maxAttempts: 3 }, lastEventId: "7" },
   null,

@@ -84,8 +84,8 @@ export interface TypedEventSourceOptions {
   heartbeatEvent?: string | undefined;
   /** The backoff base (same as `retry.baseMs`); from a failure streak's second retry on, added to the server's `retry:`. Default 1000. */
   retryMs?: number | undefined;
-  /** The reconnection policy. */
-  retry?: RetryOptions | undefined;
+  /** The reconnection policy; `null` or unset for the default. */
+  retry?: RetryOptions | null | undefined;
   /** Reconnect at once when the browser comes back online (the wait a `retry:` or `Retry-After` asked for is still kept); spend no attempt while offline (but in request mode, where every send counts). In a worker, which hears no `online` event, `navigator.onLine` is read each second while a source waits. Default `false`. */
   reconnectOnOnline?: boolean | undefined;
   /** Close while the page is hidden, resume when it is visible (a worker has no page: nothing to do there). Default `false`. Refused with `mode: "request"` (the return would send the request again). */
