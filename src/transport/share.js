@@ -88,6 +88,11 @@ const FROM_LEADER = /^[eicospwz]$/;
 // once the new leader said its own (`["w", term]`).
 const PROBE_MS = 2000;
 const QUESTIONS = 2;
+// A leader whose wasm was torn through hands the lock over when a member asks: at once
+// the first time, then HAND_OVER_MS after, a wait that doubles up to HAND_OVER_MAX_MS
+// (see `handOver`).
+const HAND_OVER_MS = 10_000;
+const HAND_OVER_MAX_MS = 300_000;
 const STEAL_WAIT_MS = 100;
 // What the link hands its member besides messages (see ShareLink).
 const LEAD = 0;
@@ -148,8 +153,9 @@ export function shareSupported() {
 // on the document. (Into the cache, a page gets `pagehide` then `freeze`; out of it,
 // `resume` then `pageshow`: the second of each pair finds the member already moved.)
 export class ShareLink {
-  // (A property, so that a test can shorten it.)
+  // (Properties, so that a test can shorten them.)
   static PROBE_MS = PROBE_MS;
+  static HAND_OVER_MS = HAND_OVER_MS;
 
   constructor(name, onMessage) {
     this.name = name;
@@ -168,6 +174,11 @@ export class ShareLink {
     // the last SEEN_TERMS terms (see `saw`).
     this.seen = new Map();
     this.events = this.chars = 0;
+    // When a torn leader may next hand over, the wait after that, and the timer of a
+    // hand-over asked for (see `handOver`).
+    this.handOverAt = -Infinity;
+    this.handOverWait = 0;
+    this.handOverTimer = undefined;
     // What arrived while catching up, or null.
     this.held = null;
     this.heldChars = 0;
@@ -474,17 +485,23 @@ export class ShareLink {
   // may still deliver (native's listener), and followers that hear events never ask:
   // a member's word makes it step out and back, a task from now (not inside the
   // member's call), so that a sound member leads.
-  // Once in the member's life: torn, it stays torn, and a group whose members all are
-  // (one panic every tab meets, two sources of one group in a torn tab) would hand the
-  // lock round for good, a new connection each time.
+  // At once the first time, then not before a wait that doubles each time, from
+  // HAND_OVER_MS to HAND_OVER_MAX_MS (a word meanwhile is answered as it ends): torn,
+  // it stays torn, and a group whose members all are (one panic every tab meets, two
+  // sources of one group in a torn tab) would hand the lock round for good, a new
+  // connection each time; yet a torn member that leads again later (the others gone)
+  // must still hand over to a tab that joins then.
   handOver() {
-    if (this.handedOver) return;
+    if (this.handOverTimer !== undefined) return;
     const channel = this.channel;
-    setTimeout(() => {
-      if (!this.release || this.handedOver) return;
-      this.handedOver = true;
+    const wait = Math.max(0, this.handOverAt - performance.now());
+    this.handOverTimer = setTimeout(() => {
+      this.handOverTimer = undefined;
+      if (!this.release || this.left || this.channel !== channel) return;
+      this.handOverWait = Math.min(this.handOverWait * 2, HAND_OVER_MAX_MS) || ShareLink.HAND_OVER_MS;
+      this.handOverAt = performance.now() + this.handOverWait;
       this.stepOutAndBack(channel);
-    });
+    }, wait);
   }
 
   // Where the stream stands: the last kept message's term and count (which may be an
@@ -638,6 +655,7 @@ export class ShareLink {
     if (this.left) return;
     this.left = true;
     clearInterval(this.probe);
+    clearTimeout(this.handOverTimer);
     this.listen('removeEventListener');
     if (!this.away) this.part();
   }

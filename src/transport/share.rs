@@ -34,7 +34,7 @@
 //! wasm was torn through: see [`Member::receive`]) and, unanswered twice, takes the
 //! lock from it: the leader, frozen with its page, finds it gone when it thaws, and its
 //! link steps out and back as above. (A torn leader asked by a member steps out and
-//! back itself, once in its life.) The link hands its member `0` when it holds the
+//! back itself: at once the first time, then after a wait that doubles.) The link hands its member `0` when it holds the
 //! leader's lock, `1` when the context refuses Web Locks ([`Member::lead`]).
 
 use super::{Notify, Sink, TransportHandle, WeakSink};
@@ -455,8 +455,9 @@ impl Member {
         if self.leading() {
             // Torn through, it answers no one (below); and where its connection still
             // delivers (native's listener goes on), the followers, hearing events, never
-            // ask twice and take over: a member's word hands the lock over (once in
-            // this member's life: see the link's `handOver`).
+            // ask twice and take over: a member's word hands the lock over (at once
+            // the first time, then after a wait that doubles: see the link's
+            // `handOver`).
             if torn && matches!(kind.as_str(), "q" | "y" | "h") {
                 self.link.hand_over();
             }

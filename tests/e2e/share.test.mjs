@@ -756,6 +756,37 @@ if (base) {
         }, body.toString());
       });
 
+    await run.check('the link: a torn leader asked to hand over does so at once, and again when it leads later, after a wait', async () => {
+      // What broke (a review of the hand-over): a torn leader handed the lock over once
+      // in its life, so one that led again later (the others gone) never answered a tab
+      // that joined then, which stayed `connecting`. (The wait bounds the hand-round of
+      // a group whose members are all torn: the check below of one torn tab.)
+      return withLinks(async ({ until, member, ShareLink }) => {
+        ShareLink.HAND_OVER_MS = 400;
+        const a = member();
+        await until('a to lead', () => a.led);
+        const waiting = async (n) => (await a.link.waiting())[0] === n;
+        const b = member();
+        await until('b to wait for the lock', () => waiting(1));
+        const first = performance.now();
+        a.link.handOver(); // (as a torn leader's member does at a member's word)
+        await until('b to lead', () => b.led);
+        const atOnce = performance.now() - first;
+        a.led = false;
+        b.link.leave();
+        await until('a to lead again', () => a.led);
+        const c = member();
+        await until('c to wait for the lock', () => waiting(1));
+        a.link.handOver();
+        a.link.handOver(); // (a second word while the first waits: one hand-over)
+        await until('c to lead', () => c.led);
+        const again = performance.now() - first;
+        if (atOnce > 300 || again < 400) throw new Error(`handed over ${atOnce} ms after the first word, and again ${again} ms after it`);
+        if (a.steps.join() !== 'out,in,out,in') throw new Error(`steps ${a.steps}`);
+        return `at once in ${Math.round(atOnce)} ms, again ${Math.round(again)} ms after the first`;
+      });
+    });
+
     await run.check("the link: waiting() counts the members that wait for the lock and names this build's members in the group, not one that left", async () => {
       // What the leader forgets a closed tab's follower by (its member lock goes with
       // the tab).
