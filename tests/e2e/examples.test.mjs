@@ -94,6 +94,14 @@ async function exampleChecks(name, page) {
     if (shown.includes(texts[0])) throw new Error('the oldest is still shown');
   });
 
+  // Regression (a review): the form's fields had placeholders only, no label, so a
+  // screen reader named neither once it held text.
+  await run.check(`${name}: the form's fields are labelled`, async () => {
+    await load();
+    const names = await page.evaluate(() => [...document.querySelectorAll('#publish input')].map((el) => [...el.labels].map((l) => l.textContent.trim()).join()));
+    if (JSON.stringify(names) !== JSON.stringify(['Name', 'Message'])) throw new Error(`labels ${JSON.stringify(names)}`);
+  });
+
   await run.check(`${name}: user text shows as text, never as markup`, async () => {
     await load();
     const text = `<img src=x onerror="window.__pwned=1"><b>${unique('markup')}</b>`;

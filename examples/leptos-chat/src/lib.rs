@@ -89,18 +89,24 @@ fn App() -> impl IntoView {
             </For>
         </ul>
         <form id="publish" on:submit=on_submit>
-            <input
-                id="user"
-                placeholder="name"
-                prop:value=move || user.get()
-                on:input=move |ev| user.set(event_target_value(&ev))
-            />
-            <input
-                id="text"
-                placeholder="message"
-                prop:value=move || text.get()
-                on:input=move |ev| text.set(event_target_value(&ev))
-            />
+            <label>
+                "Name "
+                <input
+                    id="user"
+                    placeholder="name"
+                    prop:value=move || user.get()
+                    on:input=move |ev| user.set(event_target_value(&ev))
+                />
+            </label>
+            <label>
+                " Message "
+                <input
+                    id="text"
+                    placeholder="message"
+                    prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev))
+                />
+            </label>
             <button type="submit">"Send"</button>
             <button type="button" on:click=move |_| chat.reconnect()>"Reconnect"</button>
         </form>

@@ -126,8 +126,14 @@ fn App() -> Html {
                 }) }
             </ul>
             <form id="publish" onsubmit={on_submit}>
-                <input id="user" placeholder="name" value={(*user).clone()} oninput={on_user} />
-                <input id="text" placeholder="message" value={(*text).clone()} oninput={on_text} />
+                <label>
+                    { "Name " }
+                    <input id="user" placeholder="name" value={(*user).clone()} oninput={on_user} />
+                </label>
+                <label>
+                    { " Message " }
+                    <input id="text" placeholder="message" value={(*text).clone()} oninput={on_text} />
+                </label>
                 <button type="submit">{ "Send" }</button>
                 <button type="button" onclick={reconnect}>{ "Reconnect" }</button>
             </form>
