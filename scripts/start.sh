@@ -28,9 +28,11 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 grep -q '^listening on' "$log" || { echo "the demo server did not say it listens:" >&2; cat "$log" >&2; exit 1; }
-echo "demo: http://127.0.0.1:$port/ (building the example apps now; Ctrl-C stops; server log: ${log#"$ROOT"/})"
+# The address the server says (PORT=0 asks the system for a free port).
+url=$(sed -n 's|^listening on \(http://[^ ]*\).*|\1|p' "$log" | head -n 1)
+echo "demo: $url/ (building the example apps now; Ctrl-C stops; server log: ${log#"$ROOT"/})"
 if bash scripts/build-examples.sh; then
-  echo "example apps: http://127.0.0.1:$port/examples/leptos-chat/ and /examples/yew-chat/"
+  echo "example apps: $url/examples/leptos-chat/ and /examples/yew-chat/"
 else
   echo "the example apps failed to build (above); the demo still runs" >&2
 fi
