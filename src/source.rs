@@ -62,7 +62,8 @@ impl Eq for EventSource {}
 impl std::fmt::Debug for EventSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventSource")
-            .field("url", &self.inner.url)
+            // (Not the password of a URL that has one: debug output goes to logs.)
+            .field("url", &without_credentials(&self.inner.url))
             .field("state", &self.inner.state.get())
             .finish_non_exhaustive()
     }
@@ -788,7 +789,7 @@ fn resolve_url(url: &str, fetch: bool) -> Result<String, Error> {
 /// URL parser finds credentials in `https:user:pw@host` too) and an `@` before the next
 /// `/`, `\`, `?` or `#` (a user name and password) as `***`: an error goes to logs and
 /// states. (Byte by byte: `str`'s pattern searchers cost the npm build 1.5 KB of wasm.)
-fn without_credentials(url: &str) -> String {
+pub(crate) fn without_credentials(url: &str) -> String {
     let bytes = url.as_bytes();
     let scheme_byte = |b: &u8| b.is_ascii_alphanumeric() || b"+-.".contains(b);
     // (The URL parser drops the C0 controls and spaces a URL begins with.)

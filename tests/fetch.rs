@@ -494,7 +494,15 @@ fn requests_fetch_cannot_make_are_refused_when_opened() {
         "the password stays out of it: {err}"
     );
     // The browser's EventSource takes them.
-    EventSource::new(&credentials).expect("native").close();
+    let native = EventSource::new(&credentials).expect("native");
+    // Regression (a review): the source's `Debug` showed the URL as given, password
+    // and all, where its errors hide it: debug output goes to logs.
+    let shown = format!("{native:?}");
+    assert!(
+        !shown.contains("secret") && shown.contains("://***@"),
+        "{shown}"
+    );
+    native.close();
 }
 
 #[wasm_bindgen_test]

@@ -155,7 +155,12 @@ impl<T: Send + Sync + 'static> Copy for UseEventSource<T> {}
 impl<T: Send + Sync + 'static> std::fmt::Debug for UseEventSource<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UseEventSource")
-            .field("url", &self.with_conn(|c| c.url.clone()).flatten())
+            .field(
+                "url",
+                &self
+                    .with_conn(|c| c.url.as_deref().map(crate::source::without_credentials))
+                    .flatten(),
+            )
             .finish_non_exhaustive()
     }
 }
