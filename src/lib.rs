@@ -33,7 +33,8 @@
 //!     Options::new().with_credentials(false),
 //! )?;
 //!
-//! // Keep the subscriptions: dropping one removes its handler.
+//! // Keep the subscriptions: dropping one removes its handler. (`println!` stands for
+//! // the app's code: on wasm32 it prints nothing.)
 //! let chat = source.on::<Chat>("chat", |result| match result {
 //!     Ok(msg) => println!("#{} {}: {}", msg.last_event_id, msg.data.user, msg.data.text),
 //!     Err(err) => println!("skipped: {err}"),

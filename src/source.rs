@@ -22,7 +22,7 @@ use wasm_bindgen::JsValue;
 ///
 /// ```no_run
 /// use serde::Deserialize;
-/// use wasm_eventsource::{ConnectionState, EventSource};
+/// use wasm_eventsource::{ConnectionState, Error, EventSource, Subscription};
 ///
 /// #[derive(Deserialize)]
 /// struct Chat {
@@ -30,19 +30,28 @@ use wasm_bindgen::JsValue;
 ///     text: String,
 /// }
 ///
-/// # fn main() -> Result<(), wasm_eventsource::Error> {
-/// let source = EventSource::new("/events?channel=chat")?;
-/// let _chat = source.on::<Chat>("chat", |result| match result {
-///     Ok(msg) => println!("{}: {}", msg.data.user, msg.data.text),
-///     Err(err) => println!("skipped a bad payload: {err}"),
-/// });
-/// let _state = source.on_state(|state| {
-///     if let ConnectionState::Reconnecting { attempt, .. } = state {
-///         println!("reconnecting, attempt {attempt}");
-///     }
-/// });
-/// # Ok(())
-/// # }
+/// /// What the app holds for as long as it listens: dropping it removes the handlers
+/// /// and closes the connection.
+/// struct ChatFeed {
+///     _chat: Subscription,
+///     _state: Subscription,
+/// }
+///
+/// fn open_chat() -> Result<ChatFeed, Error> {
+///     let source = EventSource::new("/events?channel=chat")?;
+///     // (`println!` stands for the app's code: on wasm32 it prints nothing.)
+///     let _chat = source.on::<Chat>("chat", |result| match result {
+///         Ok(msg) => println!("{}: {}", msg.data.user, msg.data.text),
+///         Err(err) => println!("skipped a bad payload: {err}"),
+///     });
+///     let _state = source.on_state(|state| {
+///         if let ConnectionState::Reconnecting { attempt, .. } = state {
+///             println!("reconnecting, attempt {attempt}");
+///         }
+///     });
+///     // (A subscription keeps its source open: the handle itself may go.)
+///     Ok(ChatFeed { _chat, _state })
+/// }
 /// ```
 #[derive(Clone)]
 pub struct EventSource {
