@@ -57,10 +57,18 @@ impl std::error::Error for JsError {}
 
 impl From<JsValue> for JsError {
     fn from(value: JsValue) -> Self {
+        // An Error's `name` and `message` read as any property: a getter may throw, or
+        // give what is not a string (js-sys's `String::from` would throw through the
+        // wasm then, leaving the task that read it stuck).
+        let text = |key: &str| {
+            js_sys::Reflect::get(&value, &JsValue::from_str(key))
+                .ok()
+                .and_then(|v| v.as_string())
+        };
         match value.dyn_ref::<js_sys::Error>() {
-            Some(err) => JsError {
-                name: String::from(err.name()),
-                message: String::from(err.message()),
+            Some(_) => JsError {
+                name: text("name").unwrap_or_else(|| "Error".to_owned()),
+                message: text("message").unwrap_or_default(),
             },
             None => JsError {
                 name: "Error".to_owned(),

@@ -682,6 +682,39 @@ async fn an_id_only_block_is_no_gap() {
 }
 
 #[wasm_bindgen_test]
+async fn a_fetch_rejected_with_an_odd_error_is_a_network_failure() {
+    // What broke (a review): an Error whose `message` was not a string, or whose
+    // getter threw (from a page's fetch wrapper), threw through the wasm as the
+    // transport read it, and the source stayed `connecting` for good.
+    js(
+        "window.__fetch = window.fetch; window.fetch = (input, init) => \
+        String(input).includes('odd-error') ? Promise.reject(Object.defineProperty( \
+        Object.assign(new Error('x'), { name: 42 }), 'message', \
+        { get() { throw new Error('no message'); } })) : window.__fetch(input, init);",
+    );
+    let source = open(
+        "/events?channel=odd-error",
+        Options::new()
+            .transport(Transport::Fetch)
+            .reconnect_policy(exact_policy(50).max_attempts(1)),
+    );
+    let (mut rx, _sub) = states(&source);
+    let reconnecting = next_reconnecting(&mut rx).await;
+    source.close();
+    js("window.fetch = window.__fetch");
+    assert!(
+        matches!(
+            &reconnecting,
+            ConnectionState::Reconnecting {
+                cause: ReconnectCause::Network { message },
+                ..
+            } if message.contains("Error")
+        ),
+        "{reconnecting:?}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn dedupe_delivers_events_that_carry_no_id_of_their_own() {
     // Regression: after a replayed id was dropped, every later event of the connection
     // without an id line was dropped too (a server's `reset`), and so were the ids a
