@@ -214,6 +214,10 @@ where
         };
         match flag.as_str() {
             "--port" => port = Some(parse_port(&value, "--port")?),
+            // (An empty path would serve the working directory, dotfiles and all.)
+            "--www" | "--pkg" | "--examples" if value.is_empty() => {
+                return Err(format!("`{flag}` needs a directory, got an empty value"));
+            }
             "--www" => config.www_dir = PathBuf::from(value),
             "--pkg" => config.pkg_dir = PathBuf::from(value),
             "--examples" => config.examples_dir = PathBuf::from(value),
@@ -297,6 +301,20 @@ mod tests {
         assert_eq!(args.port, 8080);
         assert_eq!(args.config, Config::default());
         assert!(args.config.www_dir.ends_with("www"));
+    }
+
+    #[test]
+    fn an_empty_directory_is_refused() {
+        // What broke (a review): `--www=` (a variable that was not set) served the
+        // working directory, `.git` included, while the server said it served 404s.
+        for flag in ["--www=", "--pkg=", "--examples="] {
+            assert!(
+                parse(&[flag], None).is_err_and(|e| e.contains("needs a directory")),
+                "{flag}"
+            );
+        }
+        assert!(parse(&["--www", ""], None).is_err());
+        assert!(parse(&["--www", "site"], None).is_ok());
     }
 
     #[test]

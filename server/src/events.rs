@@ -24,8 +24,9 @@
 //! # The `reset` event
 //!
 //! When the client sends a Last-Event-ID that the channel does not hold (it was
-//! evicted, or the server never saw it, for example after a restart), the events after
-//! it are lost. The stream then says so before replaying every event it does hold:
+//! evicted, or the server never saw it: after a restart, an id the new run has not
+//! reached, since in memory a channel numbers from 1 again), the events after it are
+//! lost. The stream then says so before replaying every event it does hold:
 //!
 //! ```text
 //! event: reset
