@@ -121,3 +121,74 @@ async fn over_the_cap_a_request_gets_a_503_until_a_stream_closes() {
     let (status, _) = json_response(server.get("/health").await).await;
     assert_eq!(status, 503, "two streams open again");
 }
+
+// What broke (a review): a log answer of megabytes went out as one frame, which hyper
+// queued whole and let go of at once, and with it the request's permit: clients that
+// asked for big logs and read nothing held gigabytes past `--max-requests`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_answer_holds_its_permit_until_it_is_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = spawn_with(Config {
+        ticker: None,
+        max_requests: 1,
+        ..Config::default()
+    })
+    .await;
+    // About 9 MiB of records: a whole page of the log (8 MiB), more than a socket's
+    // buffers take.
+    let body = "b".repeat(64 * 1024);
+    for _ in 0..140 {
+        let response = server
+            .client
+            .post(server.url("/scenario/no-content?token=big"))
+            .body(body.clone())
+            .send()
+            .await
+            .expect("a request");
+        assert_eq!(response.status().as_u16(), 204);
+    }
+    let addr = server.url("").trim_start_matches("http://").to_owned();
+    let mut reader = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let request = "GET /scenario/log/big HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    reader.write_all(request.as_bytes()).await.expect("write");
+    let mut head = Vec::new();
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let mut buf = [0; 1024];
+        let n = tokio::time::timeout(TIMEOUT, reader.read(&mut buf))
+            .await
+            .expect("the answer's head in time")
+            .expect("read");
+        assert!(n > 0, "the answer ended");
+        head.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    // Unread, the answer holds the one permit.
+    let (status, _) = json_response(server.get("/health").await).await;
+    assert_eq!(status, 503, "the unread log answer let go of its permit");
+    // Read, it lets go.
+    let mut rest = Vec::new();
+    tokio::time::timeout(TIMEOUT, async {
+        let mut buf = vec![0; 1 << 16];
+        // (Chunked: the last chunk is empty.)
+        while !rest.ends_with(b"\r\n0\r\n\r\n") {
+            let n = reader.read(&mut buf).await.expect("read");
+            assert!(n > 0, "the answer ended early");
+            rest.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .expect("the whole answer in time");
+    assert!(rest.len() > 4 << 20, "{} bytes", rest.len());
+    drop(reader);
+    tokio::time::timeout(TIMEOUT, server.state.wait_for_stats(|s| s.connections == 0))
+        .await
+        .expect("the answer is no longer counted");
+    let (status, _) = json_response(server.get("/health").await).await;
+    assert_eq!(status, 200);
+}

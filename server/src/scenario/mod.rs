@@ -562,6 +562,9 @@ async fn echo(State(state): State<AppState>, req: ScenarioRequest) -> Result<Res
 /// the rest with.
 pub const LOG_MORE_FROM: &str = "x-log-more-from";
 
+/// The size of the slices a log answer is sent in (see [`log`]).
+const LOG_SLICE: usize = 64 * 1024;
+
 async fn log(
     State(state): State<AppState>,
     PathParam(token): PathParam,
@@ -569,7 +572,18 @@ async fn log(
 ) -> Result<Response, ApiError> {
     let from = params.u64("from")?.unwrap_or(0);
     let (json, next) = state.logs().answer(&token, from);
-    let mut response = ([(header::CONTENT_TYPE, "application/json")], json).into_response();
+    // In slices, so that the answer is the body hyper pulls as the client reads, and
+    // holds its request permit till then (one frame of megabytes would be queued whole
+    // and let go of the permit at once, however slowly the client reads).
+    let json = axum::body::Bytes::from(json);
+    let slices = (0..json.len())
+        .step_by(LOG_SLICE)
+        .map(move |at| {
+            Ok::<_, std::convert::Infallible>(json.slice(at..json.len().min(at + LOG_SLICE)))
+        })
+        .collect::<Vec<_>>();
+    let body = axum::body::Body::from_stream(futures::stream::iter(slices));
+    let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
     if let Some(next) = next {
         response
             .headers_mut()
