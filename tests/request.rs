@@ -511,6 +511,49 @@ async fn retry_request_sends_an_answer_cut_every_time_as_often_as_the_policy_all
 }
 
 #[wasm_bindgen_test]
+async fn a_resumed_answer_that_begins_again_is_not_delivered_twice() {
+    // What broke (a review): a server that numbers its events but ignores
+    // Last-Event-ID sent its answer from the start on each resume: the stream yielded
+    // the first events again, and an answer cut at the same point every time was sent
+    // again for as long as the source lived, whatever `max_attempts` said (each
+    // resumed send delivered events, so it counted as a healthy connection).
+    let query = "ids=1&ignore_resume=1&cut_after=3&cuts=100&tokens=6&pace_ms=2";
+    let token = token("llm-begins-again");
+    let answer = request::<Value>(
+        &llm("openai-chat", &format!("{query}&token={token}")),
+        post("openai-chat").reconnect_policy(exact_policy(5).max_attempts(2)),
+    );
+    let (events, errors) = read_all(answer).await;
+    let ids: Vec<&str> = events.iter().map(|m| m.last_event_id.as_str()).collect();
+    assert_eq!(ids, ["1", "2", "3"], "the first events, once");
+    match &errors[..] {
+        [RequestError::Closed(CloseReason::Interrupted { received: 3 })] => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        posts(&token).await.len(),
+        2,
+        "the first send and the resume"
+    );
+    // With `retry_request` the answer sent again is taken, and each such send is one
+    // more attempt: bounded by the policy.
+    let retried = format!("{token}-retried");
+    let answer = request::<Value>(
+        &llm("openai-chat", &format!("{query}&token={retried}")),
+        post("openai-chat")
+            .reconnect_policy(exact_policy(5).max_attempts(2))
+            .retry_request(true),
+    );
+    let (events, errors) = read_all(answer).await;
+    match &errors[..] {
+        [RequestError::Closed(CloseReason::GaveUp { attempts: 2, .. })] => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(events.len(), 3 * 3);
+    assert_eq!(posts(&retried).await.len(), 3);
+}
+
+#[wasm_bindgen_test]
 async fn a_stream_not_read_holds_its_bytes_not_an_id_per_event() {
     // What broke: the stream was bounded in items only (65,536), and each item owns a
     // copy of the last event id it carries: events after a 1 MB id cost a MB each,

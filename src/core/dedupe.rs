@@ -232,7 +232,7 @@ impl IdTracker {
 
 /// An id as a number, for gaps: decimal digits only (`str::parse` also takes a leading
 /// `+`, which makes `+3` a number no server numbers by).
-fn id_number(id: &str) -> Option<u64> {
+pub(crate) fn id_number(id: &str) -> Option<u64> {
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -57,6 +57,8 @@ impl Fetch {
             query_worked: 0,
             received: 0,
             answered: None,
+            resumed_from: None,
+            started_over: false,
         };
         Fetch {
             running: Running::spawn(sink, options, connector),
@@ -104,6 +106,12 @@ struct FetchConnector {
     /// error's body; why `fetch` refused the request): what an interruption then ends
     /// the attempt with.
     answered: Option<Failure>,
+    /// In request mode, resumed after a numeric id: the attempt's first event with an
+    /// id of its own has not come yet (see `started_over`).
+    resumed_from: Option<u64>,
+    /// The attempt's answer began again from an id below the one it resumed after
+    /// (with `retry_request`, which takes that: see `connect`).
+    started_over: bool,
 }
 
 /// How a request sends the id it resumes after.
@@ -166,13 +174,18 @@ impl Connector for FetchConnector {
             // data at the end of the stream is not dispatched).
             self.parser.end_of_stream();
             self.answered = None;
+            self.started_over = false;
             let end = self.attempt(attempts).await;
             // A request's answer that is sent again from its start (`retry_request`,
             // no ids to resume from) made no progress, whatever it delivered: each send
             // is one more attempt, so that the policy bounds them (each a new answer,
             // perhaps billed). A healthy connection would start the count again, and
             // an answer cut at the same point every time would be sent for ever.
-            if self.options.request && matches!(end, AttemptEnd::Failed(_)) && !self.resumable() {
+            // So is one resumed whose server began the answer again.
+            if self.options.request
+                && matches!(end, AttemptEnd::Failed(_))
+                && (!self.resumable() || self.started_over)
+            {
                 attempts.borrow_mut().no_progress();
             }
             self.answered = None;
@@ -205,6 +218,22 @@ impl FetchConnector {
     /// know ids at all.)
     fn resumable(&self) -> bool {
         self.parser.saw_id() && !self.parser.last_event_id().is_empty()
+    }
+
+    /// In request mode, whether `event` shows that the answer resumed after a numeric
+    /// id began again instead: the attempt's first event with an id of its own has a
+    /// lower one (the same id is a replay from it, which dedupe is for). With
+    /// [`Options::retry_request`] the answer sent again is taken, as after a cut
+    /// without ids, and counts as no progress (see `connect`).
+    fn answer_started_over(&mut self, event: &Event) -> bool {
+        let Some(from) = self.resumed_from.filter(|_| event.has_own_id()) else {
+            return false;
+        };
+        self.resumed_from = None;
+        let again =
+            crate::core::dedupe::id_number(event.last_event_id()).is_some_and(|id| id < from);
+        self.started_over = again;
+        again && !self.options.retry_request
     }
 
     /// The body broke off (a network error, or the heartbeat timeout passed) after the
@@ -307,6 +336,9 @@ impl FetchConnector {
 
     async fn attempt(&mut self, attempts: &Rc<RefCell<Attempts>>) -> AttemptEnd {
         let resume_id = self.parser.last_event_id().to_owned();
+        self.resumed_from = (self.options.request && self.resumable())
+            .then(|| crate::core::dedupe::id_number(&resume_id))
+            .flatten();
         let by_query = match (&self.options.resume_param, self.resume) {
             (Some(param), Resume::QueryTrial | Resume::Query) if !resume_id.is_empty() => {
                 dom::with_query(&self.url, param, &resume_id)
@@ -489,6 +521,15 @@ impl FetchConnector {
                             // The answer's end: what came before it is delivered, it is not.
                             sink.end_batch();
                             return AttemptEnd::Fatal(CloseReason::Completed);
+                        }
+                        Item::Event(event) if self.answer_started_over(&event) => {
+                            // A server that numbers its events but cannot resume sent its
+                            // answer from the start: not delivered twice (unless the app
+                            // takes answers sent again, `retry_request`).
+                            sink.end_batch();
+                            return AttemptEnd::Fatal(CloseReason::Interrupted {
+                                received: self.received,
+                            });
                         }
                         Item::Event(event) => {
                             self.received = self.received.saturating_add(1);

@@ -142,7 +142,9 @@
 //!   `Last-Event-ID: k` (header, or `lastEventId=k` in the query) gets only the
 //!   events after event k, the same bytes as the first time (none when k is the last
 //!   or beyond); a Last-Event-ID that is not a number counts as 0. Without `ids=1`,
-//!   Last-Event-ID is ignored and the whole answer is sent.
+//!   Last-Event-ID is ignored and the whole answer is sent; so it is with
+//!   `ignore_resume=1` too, numbered from 1 each time (a server that stamps ids and
+//!   cannot resume).
 //! - `cut_after=K`: the response sends at most K events (of those it would send),
 //!   then, 100 ms later (so that the client has read them: a reset makes a browser
 //!   drop what it received but did not hand to the page yet), is cut as a network

@@ -91,6 +91,8 @@ struct Options {
     tokens: usize,
     pace: Duration,
     ids: bool,
+    /// Numbered events, but the whole answer whatever the Last-Event-ID.
+    ignore_resume: bool,
     cut: Option<Cut>,
     refuse: Option<Refuse>,
     error_after: Option<usize>,
@@ -140,6 +142,10 @@ impl Options {
         let tokens = params.int_in("tokens", DEFAULT_TOKENS, 0..=MAX_TOKENS)?;
         let pace_ms = params.int_in("pace_ms", DEFAULT_PACE_MS, 0..=MAX_PACE_MS)?;
         let ids = flag(params, "ids")?;
+        let ignore_resume = flag(params, "ignore_resume")?;
+        if ignore_resume && !ids {
+            return Err(needs("ignore_resume", "ids=1"));
+        }
 
         let cut_after = params.u64("cut_after")?;
         let cut_mid = flag(params, "cut_mid")?;
@@ -213,6 +219,7 @@ impl Options {
             tokens: usize_of(tokens),
             pace: Duration::from_millis(pace_ms),
             ids,
+            ignore_resume,
             cut,
             refuse,
             error_after: error_after.map(usize_of),
@@ -368,7 +375,7 @@ async fn answer(
             wire::anthropic(&prompt.model, input_tokens, &tokens, options.error_after)
         }
     };
-    let resume_after = if options.ids {
+    let resume_after = if options.ids && !options.ignore_resume {
         usize_of(last_seen_number(req.last_event_id.as_deref()))
     } else {
         0
