@@ -16,14 +16,15 @@ export interface UseEventSourceReturn<T> {
   /** The latest decode error of the type, or the failure that closed the connection. */
   error: Readonly<ShallowRef<EventSourceError | null>>;
   /** Closes the connection (for every user sharing it) until `reconnect()`. */
-  close(): void;
+  readonly close: () => void;
   /** In request mode: closes the answer (also while it streams) and sends the request
    *  again, fresh; what the hook shows of the old answer goes, the new one starts over.
    *  Otherwise: drops the connection (or cuts a backoff short) and connects now; a
-   *  closed feed is opened again, after its last event id. Called after a change of
-   *  the URL or options that the composable has not acted on yet (it does before the
-   *  next render), it leaves the old connection: the new one is opened fresh. */
-  reconnect(): void;
+   *  closed feed is opened again, after its last event id. It acts after Vue's next
+   *  flush, as `close()` does: with a change of the URL or options in the same handler
+   *  (before or after the call, a parent's prop too), it leaves the old connection, and
+   *  the new one is opened fresh. */
+  readonly reconnect: () => void;
 }
 
 /**
@@ -62,9 +63,9 @@ export interface UseEventSourceEventsReturn<T> {
   /** The latest decode error of the type, or the failure that closed the connection. */
   error: Readonly<ShallowRef<EventSourceError | null>>;
   /** Closes the connection (for every user sharing it) until `reconnect()`. */
-  close(): void;
+  readonly close: () => void;
   /** As `useEventSource`'s; a request sent again starts a new list. */
-  reconnect(): void;
+  readonly reconnect: () => void;
 }
 
 /**

@@ -17,7 +17,7 @@
 //   mounted, so a component hydrated late (lazy hydration) matches the server's HTML.
 // - Call them in `setup()` or an `effectScope()`: the scope's end releases them.
 
-import { computed, getCurrentInstance, getCurrentScope, inject, onMounted, onScopeDispose, shallowRef, ssrContextKey, toValue, watch, watchEffect, watchSyncEffect } from 'vue';
+import { computed, getCurrentInstance, getCurrentScope, inject, nextTick, onMounted, onScopeDispose, shallowRef, ssrContextKey, toValue, watch, watchEffect, watchSyncEffect } from 'vue';
 import { CONNECTING, DEFAULT_KEEP, NO_URL, acquire, canConnect, checkKeep, connectionKey, isKeep, kept, lastOf } from './shared.js';
 
 /** `keep` as given, or the default for undefined (null is refused, as React's). */
@@ -212,17 +212,35 @@ function useConnection(url, type, options, view) {
     if (getCurrentScope()) onScopeDispose(leave);
   }
 
+  // `close()` and `reconnect()` act after Vue's next flush, in the order they were
+  // called, on the connection held when called (`reconnect()` only if it still holds it
+  // and the values are its own), as the React hooks' do: a handler that changes the URL
+  // or options, before or after the call, gets the watcher's run first (a parent's prop
+  // changes only as the parent renders, in that flush), which moves the composable to
+  // the new connection, opened fresh; the old one is not asked again (in request mode,
+  // its request would go out once more). A `close()` holds through an unmount in the
+  // same handler: closing sends nothing.
+  let pending = null;
+  const later = (act, always) => {
+    const call = [act, current, always];
+    if (pending) return void pending.push(call);
+    pending = [call];
+    // (The microtask first: a change later in the handler has queued its flush then,
+    // which `nextTick` waits for.)
+    queueMicrotask(() =>
+      nextTick(() => {
+        const calls = pending;
+        pending = null;
+        for (const [act, held, always] of calls) if (held && (always || (held === current && !stale))) act(held);
+      }),
+    );
+  };
   return {
     state,
     error,
     controls: {
-      close: () => current?.close(),
-      // A URL or options changed since the watcher last ran (it runs before the next
-      // render): it opens the new ones, fresh; the old connection is not asked again (in
-      // request mode, its request would go out once more).
-      reconnect: () => {
-        if (!stale) current?.reconnect();
-      },
+      close: () => later((shared) => shared.close(), true),
+      reconnect: () => later((shared) => shared.reconnect(), false),
     },
   };
 }

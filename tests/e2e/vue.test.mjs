@@ -266,6 +266,44 @@ if (base) {
       }
     });
 
+    // Regression (a review): a URL from a parent's prop changes only when the parent
+    // renders, after the handler: reconnect() called with such a change (before it or
+    // after it, in one task) reconnected the old connection, whose request (in request
+    // mode, a paid one) went out again.
+    await runner.check("reconnect() with a change of a parent's prop, before or after it, requests the new URL only", async () => {
+      const results = [];
+      for (const first of ['change', 'reconnect']) {
+        await follow(channel);
+        await page.evaluate(() => {
+          window.fetched = [];
+          window.realFetch = window.fetch;
+          window.fetch = function (input, init) {
+            window.fetched.push(String(input?.url ?? input));
+            return window.realFetch.call(this, input, init);
+          };
+        });
+        const next = `${channel}-${first}`;
+        try {
+          await page.evaluate(([next, first]) => {
+            if (first === 'change') window.app.setChannel(next);
+            window.controls.reconnect();
+            if (first === 'reconnect') window.app.setChannel(next);
+          }, [next, first]);
+          following = next;
+          await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
+          await server.until(`one stream on ${next}`, () => server.open(next), 1);
+          const fetched = await page.evaluate(() => window.fetched.map((url) => new URL(url).searchParams.get('channel')));
+          if (JSON.stringify(fetched) !== JSON.stringify([next])) throw new Error(`${first} first: requests by channel ${JSON.stringify(fetched)}`);
+          results.push(`${first} first: one request, for the new URL`);
+        } finally {
+          await page.evaluate(() => {
+            window.fetch = window.realFetch;
+          });
+        }
+      }
+      return results.join('; ');
+    });
+
     /** Waits for `reconnecting`, then `open`, in the state log from `from` on; the states. */
     const reconnectedSince = async (from) => {
       const log = await waitUntil(page, 'reconnecting, then open', (at) => {
