@@ -14,12 +14,12 @@ export type { ConnectionState, EventSourceError, EventSourceMessage, MessageMeta
  *  the hook held when it was called. */
 export interface EventSourceControls {
   /** Closes the connection (for every hook sharing it) until `reconnect()`. */
-  close(): void;
+  readonly close: () => void;
   /** In request mode: closes the answer (also while it streams) and sends the request
    *  again, fresh; what the hook shows of the old answer goes, the new one starts over.
    *  Otherwise: drops the connection (or cuts a backoff short) and connects now; a
    *  closed feed is opened again, after its last event id. */
-  reconnect(): void;
+  readonly reconnect: () => void;
 }
 
 /** What `useEventSource` returns. */
