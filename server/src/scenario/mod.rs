@@ -573,17 +573,13 @@ async fn log(
     params: Params,
 ) -> Result<Response, ApiError> {
     let from = params.u64("from")?.unwrap_or(0);
-    let (json, next) = state.logs().answer(&token, from);
-    // In slices, so that the answer is the body hyper pulls as the client reads, and
-    // holds its request permit till then (one frame of megabytes would be queued whole
-    // and let go of the permit at once, however slowly the client reads).
-    let json = axum::body::Bytes::from(json);
-    let slices = (0..json.len())
-        .step_by(LOG_SLICE)
-        .map(move |at| {
-            Ok::<_, std::convert::Infallible>(json.slice(at..json.len().min(at + LOG_SLICE)))
-        })
-        .collect::<Vec<_>>();
+    // In slices written as hyper pulls them, as the client reads: the answer holds its
+    // request permit till then (one frame of megabytes would be queued whole and let go
+    // of the permit at once, however slowly the client reads), and no copy of the
+    // records is made ahead.
+    let (slices, next) = state.logs().answer_slices(&token, from, LOG_SLICE);
+    let slices =
+        slices.map(|slice| Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(slice)));
     let body = axum::body::Body::from_stream(futures::stream::iter(slices));
     let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
     if let Some(next) = next {

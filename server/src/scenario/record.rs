@@ -26,8 +26,10 @@ const BODY_LIMIT: usize = 1024 * 1024;
 /// Records kept per token (the oldest are dropped).
 pub(crate) const RECORDS_PER_TOKEN: usize = 1000;
 /// Most bytes of records one answer of `GET /scenario/log/{token}` holds (one record
-/// at least), so that what each answer copies out of the logs is bounded (per answer:
-/// as many answers as requests at once, `--max-requests`).
+/// at least). The answer is written a slice at a time as the client reads it, from the
+/// log's own records: it copies nothing ahead, but keeps the records it names, even
+/// ones the log budget evicts meanwhile (at most this much per answer, and as many
+/// answers as requests at once, `--max-requests`).
 pub(crate) const LOG_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 /// Distinct tokens kept; a new token beyond this first evicts every record of the token
 /// that holds the oldest record.
@@ -440,23 +442,48 @@ impl RequestLogs {
     /// records of `token` numbered `from` or more, oldest first, at most
     /// [`LOG_ANSWER_BYTES`] of them (one at least); and the number of the first record
     /// left out, if any.
+    #[cfg(test)]
     pub(crate) fn answer(&self, token: &str, from: u64) -> (String, Option<u64>) {
+        let (slices, next) = self.answer_slices(token, from, usize::MAX);
+        (slices.collect(), next)
+    }
+
+    /// [`answer`](Self::answer) in pieces of about `slice` bytes (one record at least),
+    /// each written as it is taken: the records' texts are the log's own, shared, not
+    /// copied ahead, so an answer the client does not read holds a piece and the
+    /// records' handles (and a record evicted meanwhile, up to [`LOG_ANSWER_BYTES`]).
+    pub(crate) fn answer_slices(
+        &self,
+        token: &str,
+        from: u64,
+        slice: usize,
+    ) -> (impl Iterator<Item = String> + Send + 'static, Option<u64>) {
         let (records, next) = self.page(token, from, LOG_ANSWER_BYTES);
-        // Each record gains its `status`, `open` and `endedAt`: at most 64 bytes.
-        let size = records
-            .iter()
-            .map(|(text, _)| text.len() + 64)
-            .sum::<usize>();
-        let mut out = String::with_capacity(size + 2);
-        out.push('[');
-        for (n, (text, progress)) in records.iter().enumerate() {
-            if n > 0 {
-                out.push(',');
+        let mut records = records.into_iter().enumerate();
+        let mut done = false;
+        let mut first = true;
+        let slices = std::iter::from_fn(move || {
+            if done {
+                return None;
             }
-            write_record(&mut out, text, progress);
-        }
-        out.push(']');
-        (out, next)
+            let mut out = String::new();
+            if std::mem::take(&mut first) {
+                out.push('[');
+            }
+            while out.len() < slice {
+                let Some((n, (text, progress))) = records.next() else {
+                    out.push(']');
+                    done = true;
+                    break;
+                };
+                if n > 0 {
+                    out.push(',');
+                }
+                write_record(&mut out, &text, &progress);
+            }
+            Some(out)
+        });
+        (slices, next)
     }
 
     /// Every record of `token`, oldest first; empty if none.
@@ -607,6 +634,28 @@ mod tests {
         // Past the end, and an unknown token: an empty array.
         assert_eq!(logs.answer("t", u64::MAX), ("[]".to_owned(), None));
         assert_eq!(logs.answer("nobody", 0), ("[]".to_owned(), None));
+    }
+
+    #[test]
+    fn an_answer_is_written_as_it_is_read() {
+        // What broke (a review): the answer was built whole (up to 8 MiB) before a byte
+        // went out, and an answer the client did not read held it all.
+        let logs = RequestLogs::new(usize::MAX);
+        let body = "x".repeat(LOG_ANSWER_BYTES / 10);
+        for n in 0..9 {
+            let mut record = fields(n);
+            record.insert("body".to_owned(), Value::from(body.as_str()));
+            drop(logs.record("t", record));
+        }
+        let before = crate::testing::heap::live();
+        let (mut slices, next) = logs.answer_slices("t", 0, 64 * 1024);
+        let first = slices.next().expect("a slice");
+        let held = crate::testing::heap::live() - before;
+        assert!(held < 2 * 1024 * 1024, "{held} bytes held after one slice");
+        assert!(next.is_none());
+        let json = first + &slices.collect::<String>();
+        let page: Vec<Value> = serde_json::from_str(&json).expect("a json array");
+        assert_eq!(page.len(), 9);
     }
 
     #[test]
