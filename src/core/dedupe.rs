@@ -88,9 +88,6 @@ pub(crate) struct IdTracker {
     /// The next event is the connection's first. Where gaps are not computed (native),
     /// the transport cannot tell whether it carried its id (see `check`).
     first: bool,
-    /// The last event delivered is the newest of `recent` (no event without an id of
-    /// its own came after it).
-    last_is_recent: bool,
     last_number: Option<u64>,
 }
 
@@ -105,7 +102,6 @@ impl IdTracker {
         };
         if dedupe && !resume_id.is_empty() {
             ids.remember(resume_id, None);
-            ids.last_is_recent = true;
         }
         ids.last_number = id_number(resume_id);
         ids
@@ -125,14 +121,14 @@ impl IdTracker {
     /// id, which it cannot tell: the browser gives an event without one the id of the
     /// last, and the source's last id is gone with the old connection. Under the id of
     /// the newest event remembered, such an event is dropped only when it repeats that
-    /// event, delivered last, and it is not remembered: a guess is not a fact (an
-    /// event without an id that each connection begins with was remembered under the
-    /// old id, and dropped from the third connection on).
+    /// event (an inclusive replay, whatever came after it without an id: a heartbeat
+    /// event), and it is not remembered: a guess is not a fact (an event without an id
+    /// that each connection begins with was remembered under the old id, and dropped
+    /// from the third connection on).
     pub fn check(&mut self, id: &str, own_id: bool, content: impl FnOnce() -> u64) -> Verdict {
         let guessed = !self.gaps && std::mem::take(&mut self.first);
         if !own_id || id.is_empty() {
             self.replaying = false;
-            self.last_is_recent = false;
             if own_id {
                 // An `id:` with no value: the server dropped its resume point, and what
                 // it numbers next starts a new sequence, not a skip from the old one.
@@ -143,17 +139,16 @@ impl IdTracker {
         if self.dedupe {
             let content = content();
             if guessed && self.recent.back().is_some_and(|(seen, _)| seen == id) {
-                let last = self.recent.back_mut().filter(|(_, known)| {
-                    self.replaying
-                        && self.last_is_recent
-                        && known.is_none_or(|known| known == content)
-                });
+                // (`replaying` holds: the connection's first event.)
+                let last = self
+                    .recent
+                    .back_mut()
+                    .filter(|(_, known)| known.is_none_or(|known| known == content));
                 if let Some((_, known)) = last {
                     known.get_or_insert(content);
                     return Verdict::Duplicate;
                 }
                 self.replaying = false;
-                self.last_is_recent = false;
                 return Verdict::Deliver { gap: None };
             }
             if self.replaying {
@@ -169,7 +164,6 @@ impl IdTracker {
             }
             self.replaying = false;
             self.remember(id, Some(content));
-            self.last_is_recent = true;
         }
         if !self.gaps {
             return Verdict::Deliver { gap: None };
@@ -295,8 +289,7 @@ mod tests {
         // What broke (a review): native judges a connection's first event as carrying
         // its own id. An event without one that each connection begins with (`ready`)
         // was remembered under the old id 10 on the second connection, and dropped as
-        // a replay from the third on; and one that repeated the event of id 10 was
-        // dropped though other events came after that one.
+        // a replay from the third on.
         let ready = || fingerprint("ready", "{}");
         let mut ids = IdTracker::new(true, false, "");
         ids.connection_opened();
@@ -305,17 +298,16 @@ mod tests {
             ids.connection_opened();
             assert_eq!(ids.check("10", true, ready), Verdict::Deliver { gap: None });
         }
+        // An inclusive replay of event 10 after events without an id (a heartbeat
+        // event) is dropped (a review of the first fix delivered it twice).
         ids.connection_opened();
         assert_eq!(ids.check("10", true, ready), Verdict::Deliver { gap: None });
         assert_eq!(
-            ids.check("10", false, || same("x")),
+            ids.check("10", false, || same("ping")),
             Verdict::Deliver { gap: None }
         );
         ids.connection_opened();
-        assert_eq!(
-            ids.check("10", true, || same("10")),
-            Verdict::Deliver { gap: None }
-        );
+        assert_eq!(ids.check("10", true, || same("10")), Verdict::Duplicate);
         // A replay of the event delivered last is still dropped, and one of an older
         // id too (its id tells it carried one).
         let mut ids = IdTracker::new(true, false, "");
