@@ -596,6 +596,9 @@ export class ShareLink {
 
   // Gives up the locks (held or asked for) and the channel.
   part() {
+    // (A hand-over waited for goes with the group left: a new word asks again.)
+    clearTimeout(this.handOverTimer);
+    this.handOverTimer = undefined;
     this.unhold();
     this.abort.abort();
     if (this.release) this.release();
