@@ -275,7 +275,9 @@ impl Options {
     ///   heartbeat timeout passes, also before the response headers: the server has
     ///   the request) is resumed only if the server sent ids (an id given by
     ///   [`last_event_id`](Self::last_event_id) does not count: a server may know
-    ///   none): the request is sent again with `Last-Event-ID` and the answer goes on. Without ids it closes with
+    ///   none): the request is sent again with `Last-Event-ID` and the answer goes on
+    ///   (decimal ids must grow: a resumed answer whose first id is below the one it
+    ///   resumed after began again, and is treated as a cut without ids). Without ids it closes with
     ///   [`CloseReason::Interrupted`](crate::CloseReason::Interrupted), unless
     ///   [`retry_request`](Self::retry_request) opts in to sending it again. So does
     ///   [`EventSource::reconnect`](crate::EventSource::reconnect) on a request in

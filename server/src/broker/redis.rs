@@ -50,8 +50,10 @@
 //! Redis deleted (trimmed) entries after the reader's cursor before it read them, it
 //! ends its streams so that their clients resume by Last-Event-ID (and get a `reset`
 //! if that id is gone); so too when the stream went away and began again (a `DEL`, a
-//! Redis restarted without persistence), which the reader then reads from its start,
-//! whatever its ids. The check is exact for trimming with Redis 7 and later: the
+//! Redis restarted without persistence) and that shows (fewer entries ever added than
+//! the reader read, or a greatest id below its cursor: a new stream with as many
+//! entries, whose ids reach past the cursor, passes for the old one), which the reader
+//! then reads from its start. The check is exact for trimming with Redis 7 and later: the
 //! script that reads a page also reads the stream's `entries-added` and length, and
 //! the reader knows how many of the entries ever added it has read, so entries were
 //! lost exactly when more were removed than that (trimming removes the oldest first).
