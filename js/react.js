@@ -16,8 +16,8 @@
 // - On the server (SSR) effects do not run: the hooks render `connecting` and open
 //   nothing.
 
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { CONNECTING, DEFAULT_KEEP, NO_URL, acquire, canConnect, checkKeep, connectionKey, kept, lastOf } from './shared.js';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { CONNECTING, DEFAULT_KEEP, NO_URL, acquire, canConnect, checkKeep, connectionKey, deferredControls, kept, lastOf } from './shared.js';
 
 /**
  * The latest event of `type` from `url`, typed `T`: `{ state, data, meta, error, close,
@@ -133,20 +133,13 @@ function useConnection(key, options, type, setView, { start, event }) {
   // effect moves the hook to the new connection, opened fresh; the old one is not
   // opened again (a `reconnect()` on it sent its request once more). A `close()` is
   // kept through an unmount in the same handler: closing sends nothing.
-  const pending = useRef(null);
-  const later = useCallback((act, always) => {
-    const call = [act, current.current, always];
-    if (pending.current) return void pending.current.push(call);
-    pending.current = [call];
-    queueMicrotask(() =>
-      queueMicrotask(() => {
-        const calls = pending.current;
-        pending.current = null;
-        for (const [act, held, always] of calls) if (held && (always || current.current === held)) act(held);
-      }),
-    );
-  }, []);
-  const close = useCallback(() => later((shared) => shared.close(), true), [later]);
-  const reconnect = useCallback(() => later((shared) => shared.reconnect(), false), [later]);
-  return { close, reconnect };
+  return useMemo(
+    () =>
+      deferredControls(
+        () => current.current,
+        (shared) => current.current === shared,
+        (run) => queueMicrotask(() => queueMicrotask(run)),
+      ),
+    [],
+  );
 }

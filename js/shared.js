@@ -82,6 +82,31 @@ const LOST = '\u0000';
  * cycle still differ by what else they hold; options whose reading throws (a getter)
  * get one marked key per URL, which the constructor judges as it would.
  */
+/**
+ * The hooks' `close()` and `reconnect()`: each call acts once `schedule(run)` runs it
+ * (after the framework has rendered a change made in the same handler), in the order
+ * called, on the connection `held()` gave at the call: `close()` always, `reconnect()`
+ * only while `owns(connection)` (the hook still holds it, moved to no new URL or
+ * options).
+ */
+export function deferredControls(held, owns, schedule) {
+  let pending = null;
+  const later = (act, always) => {
+    const call = [act, held(), always];
+    if (pending) return void pending.push(call);
+    pending = [call];
+    schedule(() => {
+      const calls = pending;
+      pending = null;
+      for (const [act, shared, always] of calls) if (shared && (always || owns(shared))) act(shared);
+    });
+  };
+  return {
+    close: () => later((shared) => shared.close(), true),
+    reconnect: () => later((shared) => shared.reconnect(), false),
+  };
+}
+
 export function connectionKey(url, options) {
   // No URL, no connection (see `NO_URL`).
   if (url === null || url === undefined) return null;

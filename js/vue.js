@@ -18,7 +18,7 @@
 // - Call them in `setup()` or an `effectScope()`: the scope's end releases them.
 
 import { computed, getCurrentInstance, getCurrentScope, inject, nextTick, onMounted, onScopeDispose, shallowRef, ssrContextKey, toValue, watch, watchEffect, watchSyncEffect } from 'vue';
-import { CONNECTING, DEFAULT_KEEP, NO_URL, acquire, canConnect, checkKeep, connectionKey, isKeep, kept, lastOf } from './shared.js';
+import { CONNECTING, DEFAULT_KEEP, NO_URL, acquire, canConnect, checkKeep, connectionKey, deferredControls, isKeep, kept, lastOf } from './shared.js';
 
 /** `keep` as given, or the default for undefined (null is refused, as React's). */
 const orDefault = (keep) => (keep === undefined ? DEFAULT_KEEP : keep);
@@ -220,27 +220,16 @@ function useConnection(url, type, options, view) {
   // the new connection, opened fresh; the old one is not asked again (in request mode,
   // its request would go out once more). A `close()` holds through an unmount in the
   // same handler: closing sends nothing.
-  let pending = null;
-  const later = (act, always) => {
-    const call = [act, current, always];
-    if (pending) return void pending.push(call);
-    pending = [call];
+  const controls = deferredControls(
+    () => current,
+    (shared) => shared === current && !stale,
     // (The microtask first: a change later in the handler has queued its flush then,
     // which `nextTick` waits for.)
-    queueMicrotask(() =>
-      nextTick(() => {
-        const calls = pending;
-        pending = null;
-        for (const [act, held, always] of calls) if (held && (always || (held === current && !stale))) act(held);
-      }),
-    );
-  };
+    (run) => queueMicrotask(() => nextTick(run)),
+  );
   return {
     state,
     error,
-    controls: {
-      close: () => later((shared) => shared.close(), true),
-      reconnect: () => later((shared) => shared.reconnect(), false),
-    },
+    controls,
   };
 }
