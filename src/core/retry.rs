@@ -297,6 +297,10 @@ impl ReconnectPolicy {
         // Optionally, wait some more. In particular, if the previous attempt failed,
         // then user agents might introduce an exponential backoff delay". A minimum the
         // server set is never shortened; the backoff adds to it once a retry failed.
+        // A `Retry-After` of 0 (or a date past, a clock ahead of the server's) asks for
+        // no wait: the policy's own backoff spreads the crowd, where a minimum of 0
+        // would send it all back at the floor.
+        let retry_after = retry_after.filter(|after| !after.is_zero());
         match server_retry.max(retry_after) {
             Some(minimum) => {
                 let minimum = minimum.max(floor);
@@ -483,6 +487,17 @@ mod tests {
             p.delay(2, None, Some(Duration::from_secs(120)), 1.0),
             Duration::from_secs(122)
         );
+        // What broke (a review): a `Retry-After` of 0 (or a date past) was a minimum of
+        // 0, so every client came back at the floor, 100 to 102 ms, where without the
+        // header they spread over the backoff.
+        let spread = ReconnectPolicy::new();
+        for i in 0..=10 {
+            let r = f64::from(i) / 10.0;
+            assert_eq!(
+                spread.delay(1, None, Some(Duration::ZERO), r),
+                spread.delay(1, None, None, r)
+            );
+        }
         // The longer of `retry:` and `Retry-After` is the minimum.
         assert_eq!(p.delay(1, Some(ms(2000)), Some(ms(500)), 1.0), ms(2000));
         assert_eq!(p.delay(2, Some(ms(500)), Some(ms(2000)), 1.0), ms(4000));
