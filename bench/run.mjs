@@ -187,6 +187,9 @@ const percentile = (xs, p) => {
 };
 const fmtInt = (x) => Math.round(x).toLocaleString('en-US');
 const fmtRatio = (x) => (x >= 10 ? `${x.toFixed(1)}x` : `${x.toFixed(2)}x`);
+// A ratio a target judges: three decimals, so that one shown at the goal (1.05x) is not
+// judged over it unseen.
+const fmtJudged = (x) => `${x.toFixed(3)}x`;
 const fmtUs = (x) => `${x.toFixed(2)} µs`;
 const fmtMs = (x) => `${x.toFixed(2)} ms`;
 const fmtSignedMs = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)} ms`;
@@ -447,18 +450,18 @@ async function main() {
     // in most runs is out of reach in practice; one run proves nothing either way.
     const target = (name, goal, shown, met, floor = '') => targets.push({ name, target: goal, shown, met, floor });
     const us = (id) => byId[id].usRoundRatio;
-    const floorOf = (id, what, goal) => `${fmtRatio(us(id))}, ${what}${us(id) > goal ? ': misses the goal too' : ''}`;
+    const floorOf = (id, what, goal) => `${fmtJudged(us(id))}, ${what}${us(id) > goal ? ': misses the goal too' : ''}`;
     target('JS API, fetch: main thread / event vs fetch + eventsource-parser', '≤ 0.9x',
-      `${fmtRatio(us('js-fetch'))} (${fmtUs(byId['js-fetch'].us)} vs ${fmtUs(byId['fetch-esp'].us)})`, us('js-fetch') <= 0.9,
+      `${fmtJudged(us('js-fetch'))} (${fmtUs(byId['js-fetch'].us)} vs ${fmtUs(byId['fetch-esp'].us)})`, us('js-fetch') <= 0.9,
       floorOf('fetch-json-floor', 'events split at "\\n\\n" and JSON.parse, no SSE parsing', 0.9));
     target('Rust API, fetch: main thread / event vs fetch + eventsource-parser', '≤ 0.7x',
-      `${fmtRatio(us('rust-fetch'))} (${fmtUs(byId['rust-fetch'].us)})`, us('rust-fetch') <= 0.7,
-      `${floorOf('fetch-floor-rust', 'chunks copied into wasm, split at "\\n\\n", serde_json', 0.7)}; the bytes read, nothing decoded: ${fmtRatio(us('fetch-bytes'))}`);
+      `${fmtJudged(us('rust-fetch'))} (${fmtUs(byId['rust-fetch'].us)})`, us('rust-fetch') <= 0.7,
+      `${floorOf('fetch-floor-rust', 'chunks copied into wasm, split at "\\n\\n", serde_json', 0.7)}; the bytes read, nothing decoded: ${fmtJudged(us('fetch-bytes'))}`);
     target('Rust API, native: main thread / event vs browser EventSource', '≤ 1.05x',
-      `${fmtRatio(us('rust-native'))} (${fmtUs(byId['rust-native'].us)} vs ${fmtUs(byId['browser-es'].us)})`, us('rust-native') <= 1.05,
+      `${fmtJudged(us('rust-native'))} (${fmtUs(byId['rust-native'].us)} vs ${fmtUs(byId['browser-es'].us)})`, us('rust-native') <= 1.05,
       floorOf('native-floor-copy', 'one wasm listener, data copied in, serde_json', 1.05));
     target('JS API, native: main thread / event vs browser EventSource', '≤ 1.05x',
-      `${fmtRatio(us('js-native'))} (${fmtUs(byId['js-native'].us)})`, us('js-native') <= 1.05,
+      `${fmtJudged(us('js-native'))} (${fmtUs(byId['js-native'].us)})`, us('js-native') <= 1.05,
       floorOf('native-floor-js', 'one wasm listener, JSON.parse from wasm', 1.05));
 
     // Sizes.
@@ -479,7 +482,7 @@ async function main() {
       if (minimal && anchor) {
         const r = minimal.wasmGz / anchor.wasmGz;
         target('Size: examples/minimal gzipped wasm vs gloo-net + serde_json', '≤ 0.8x (goal 0.6x)',
-          `${fmtRatio(r)} (${fmtInt(minimal.wasmGz)} vs ${fmtInt(anchor.wasmGz)} bytes)`, r <= 0.8);
+          `${fmtJudged(r)} (${fmtInt(minimal.wasmGz)} vs ${fmtInt(anchor.wasmGz)} bytes; with the JS glue, what a page loads: ${fmtRatio((minimal.wasmGz + minimal.jsGz) / (anchor.wasmGz + anchor.jsGz))})`, r <= 0.8);
       }
       const bundles = sizes.bundles || [];
       const ours = bundles.find((b) => b.id === 'ours');
