@@ -58,7 +58,9 @@ cargo test -p wasm-eventsource --features leptos,yew --doc -- leptos yew ReadmeD
 
 step "build the npm package (pkg-web/) and the server"
 bash scripts/build.sh
-cargo build -p wasm-eventsource-server --quiet
+# (The server's binary is the one the native tests built for their own checks: a plain
+# `cargo build` would compile hyper, axum and 30 more again, without the features the
+# tests' dev-dependencies turn on.)
 start_server --ticker-ms 1000
 
 # A loopback port that refuses connections, for the "server unreachable" tests (not
@@ -126,7 +128,9 @@ bash scripts/build-examples.sh
 
 for t in tests/e2e/*.test.mjs; do
   step "end-to-end tests: $t (playwright-core, system Chromium)"
-  if ! E2E_BASE_URL="$SERVER_URL" timeout 600 node "$t" 2>&1 | tee "$LOGS/e2e.last.log"; then
+  # (`-k`: playwright-core answers a first SIGTERM by closing its browser, not by
+  # exiting.)
+  if ! E2E_BASE_URL="$SERVER_URL" timeout -k 30 600 node "$t" 2>&1 | tee "$LOGS/e2e.last.log"; then
     status=1
     # (Failed with no failure in its count: killed, crashed, or hung after its summary.)
     grep -qE '^e2e: [0-9]+ passed, [1-9]' "$LOGS/e2e.last.log" || unreported+=("$t")
