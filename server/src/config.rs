@@ -38,9 +38,11 @@ usage: wasm-eventsource-server [--port N] [--www DIR] [--pkg DIR] [--examples DI
   --pkg DIR               the built package served at /pkg/ (default: <workspace>/pkg-web)
   --examples DIR          the built examples served at /examples/ (default: <workspace>/examples-dist)
   --ticker-ms MS          interval of the `ticker` channel in milliseconds (default 1000; 0 disables)
-  --channel-budget BYTES  bytes of replay buffer for all channels together (default 67108864;
-                          with --redis, of the live entries each instance keeps for its streams)
-  --log-budget BYTES      bytes of scenario request logs for all tokens together (default 67108864)
+  --channel-budget BYTES  bytes of replay buffer for all channels together (default 67108864,
+                          at least 1024; with --redis, of the live entries each instance keeps
+                          for its streams)
+  --log-budget BYTES      bytes of scenario request logs for all tokens together (default 67108864,
+                          at least 1024)
   --max-requests N        requests answered at once, an open stream counting until it ends
                           (default 10000); the next ones get a 503
   --max-connections N     connections held at once (default: --max-requests + 1024); the next
@@ -257,11 +259,19 @@ where
     Ok(Command::Serve(Args { port, config }))
 }
 
+/// The least a byte budget may be: under it, it keeps no event or record at all
+/// (every one evicted as it comes), and what waits for one waits for good.
+const MIN_BUDGET: usize = 1024;
+
 fn parse_bytes(value: &str, flag: &str) -> Result<usize, String> {
     value
         .trim()
         .parse()
-        .map_err(|_| format!("{flag} must be a whole number of bytes, got `{value}`"))
+        .ok()
+        .filter(|n| *n >= MIN_BUDGET)
+        .ok_or_else(|| {
+            format!("{flag} must be a whole number of bytes, at least {MIN_BUDGET}, got `{value}`")
+        })
 }
 
 fn parse_count(value: &str, flag: &str) -> Result<usize, String> {
@@ -339,6 +349,14 @@ mod tests {
         assert_eq!(args.config.log_budget, 2048);
         assert_eq!(serve(&[], None).config.log_budget, DEFAULT_LOG_BUDGET);
         assert!(parse(&["--log-budget", "-1"], None).is_err_and(|e| e.contains("--log-budget")));
+        // What broke (a review): a budget of 0 was taken, and kept nothing: every record
+        // went as it was logged, and a test waiting for one waited for good.
+        for flag in ["--log-budget=0", "--channel-budget=1023"] {
+            assert!(
+                parse(&[flag], None).is_err_and(|e| e.contains("at least 1024")),
+                "{flag}"
+            );
+        }
         assert_eq!(serve(&["--max-requests=5"], None).config.max_requests, 5);
         assert_eq!(serve(&[], None).config.max_requests, DEFAULT_MAX_REQUESTS);
         assert_eq!(
