@@ -63,6 +63,7 @@ const ui = {
   ticker: byId('ticker'),
   tickN: byId('tick-n'),
   tickTime: byId('tick-time'),
+  tickerStatus: byId('ticker-status'),
   timeline: byId('timeline'),
   errors: byId('errors'),
   askPanel: byId('ask-panel'),
@@ -338,6 +339,9 @@ function addTimelineEntry(state, transport) {
 
 function tickerState(state) {
   ui.ticker.dataset.state = String(state.kind);
+  // In words too, not by the dimmed number alone.
+  const words = { connecting: 'connecting…', reconnecting: 'connection lost, reconnecting…', closed: 'closed' };
+  ui.tickerStatus.textContent = words[state.kind] ?? '';
   if (state.kind === 'closed' && state.reason !== 'client') {
     showError('source', 'The ticker stream closed', stateDetails(state).join(' · '));
   }

@@ -438,7 +438,13 @@ async function restartChecks(browser) {
           .observe(ticker, { attributes: true, attributeFilter: ['data-n'] });
       });
       await stopServer(server);
+      // Regression (a review): the ticker showed a lost connection by dimming its
+      // number only; it says so in words too, and no more once open again.
+      await waitUntil(page, 'the ticker to say its connection was lost',
+        () => document.getElementById('ticker-status').textContent.includes('reconnecting'), undefined, 10_000);
       server = await startServer(args);
+      await waitUntil(page, 'the ticker to say nothing once open',
+        () => document.getElementById('ticker').dataset.state === 'open' && document.getElementById('ticker-status').textContent === '', undefined, 20_000);
       const notice = await waitUntil(page, 'the notice that history was lost',
         () => document.querySelector('#feed li.notice')?.textContent, undefined, 20_000)
         .catch(async (err) => {
