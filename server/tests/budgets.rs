@@ -136,17 +136,7 @@ async fn a_log_answer_holds_its_permit_until_it_is_read() {
     .await;
     // About 9 MiB of records: a whole page of the log (8 MiB), more than a socket's
     // buffers take.
-    let body = "b".repeat(64 * 1024);
-    for _ in 0..140 {
-        let response = server
-            .client
-            .post(server.url("/scenario/no-content?token=big"))
-            .body(body.clone())
-            .send()
-            .await
-            .expect("a request");
-        assert_eq!(response.status().as_u16(), 204);
-    }
+    server.log_bodies("big", 140, 64 * 1024).await;
     let addr = server.url("").trim_start_matches("http://").to_owned();
     let mut reader = tokio::net::TcpStream::connect(&addr)
         .await

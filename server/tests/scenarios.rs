@@ -466,17 +466,7 @@ async fn stall_sends_events_then_nothing() {
 async fn a_log_answer_is_bounded_and_says_where_the_rest_starts() {
     use wasm_eventsource_server::scenario::LOG_MORE_FROM;
     let server = spawn().await;
-    let body = "x".repeat(64 * 1024);
-    for _ in 0..140 {
-        let response = server
-            .client
-            .post(server.url("/scenario/no-content?token=big"))
-            .body(body.clone())
-            .send()
-            .await
-            .expect("post");
-        assert_eq!(response.status().as_u16(), 204);
-    }
+    server.log_bodies("big", 140, 64 * 1024).await;
     let mut records = 0;
     let mut path = "/scenario/log/big".to_owned();
     let mut pages = 0;

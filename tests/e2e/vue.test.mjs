@@ -231,12 +231,9 @@ if (base) {
       if (atClose !== 'closed:http-status') throw new Error(`a sync watcher of the closed state read error ${atClose}`);
     });
 
-    // Regression (a review): reconnect() called right after a change of the URL (before
-    // the watcher ran) reconnected the old connection, whose request went out again,
-    // before the watcher opened the new one.
-    await runner.check('reconnect() right after a URL change leaves the old connection alone; the new one opens', async () => {
-      await follow(channel);
-      // Each request the page's fetch makes, by URL.
+    /** Runs `body` with the page's fetch recording each request's URL in
+     *  `window.fetched`; the page's own fetch is back after it. */
+    const withFetchesRecorded = async (body) => {
       await page.evaluate(() => {
         window.fetched = [];
         window.realFetch = window.fetch;
@@ -246,22 +243,35 @@ if (base) {
         };
       });
       try {
-        // A ref the URL getter reads, changed and reconnect() called in one task.
-        await page.evaluate(() => {
-          window.controls.setLocal('&changed=1');
-          window.controls.reconnect();
-        });
-        await waitUntil(page, 'a request for the new URL', () => window.fetched.some((url) => url.includes('&changed=1')));
-        await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
-        await server.until(`one stream on ${channel}`, () => server.open(channel), 1);
-        const fetched = await page.evaluate(() => window.fetched.map((url) => new URL(url).searchParams.get('changed') ?? 'old'));
-        if (JSON.stringify(fetched) !== JSON.stringify(['1'])) throw new Error(`requests after the change, by URL: ${JSON.stringify(fetched)}`);
-        return 'one request, for the new URL';
+        return await body();
       } finally {
         await page.evaluate(() => {
           window.fetch = window.realFetch;
-          window.controls.setLocal('');
         });
+      }
+    };
+
+    // Regression (a review): reconnect() called right after a change of the URL (before
+    // the watcher ran) reconnected the old connection, whose request went out again,
+    // before the watcher opened the new one.
+    await runner.check('reconnect() right after a URL change leaves the old connection alone; the new one opens', async () => {
+      await follow(channel);
+      try {
+        return await withFetchesRecorded(async () => {
+          // A ref the URL getter reads, changed and reconnect() called in one task.
+          await page.evaluate(() => {
+            window.controls.setLocal('&changed=1');
+            window.controls.reconnect();
+          });
+          await waitUntil(page, 'a request for the new URL', () => window.fetched.some((url) => url.includes('&changed=1')));
+          await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
+          await server.until(`one stream on ${channel}`, () => server.open(channel), 1);
+          const fetched = await page.evaluate(() => window.fetched.map((url) => new URL(url).searchParams.get('changed') ?? 'old'));
+          if (JSON.stringify(fetched) !== JSON.stringify(['1'])) throw new Error(`requests after the change, by URL: ${JSON.stringify(fetched)}`);
+          return 'one request, for the new URL';
+        });
+      } finally {
+        await page.evaluate(() => window.controls.setLocal(''));
         await waitUntil(page, 'the badge to say open', () => document.querySelector('#badge')?.textContent === 'open');
       }
     });
@@ -274,16 +284,8 @@ if (base) {
       const results = [];
       for (const first of ['change', 'reconnect']) {
         await follow(channel);
-        await page.evaluate(() => {
-          window.fetched = [];
-          window.realFetch = window.fetch;
-          window.fetch = function (input, init) {
-            window.fetched.push(String(input?.url ?? input));
-            return window.realFetch.call(this, input, init);
-          };
-        });
         const next = `${channel}-${first}`;
-        try {
+        await withFetchesRecorded(async () => {
           await page.evaluate(([next, first]) => {
             if (first === 'change') window.app.setChannel(next);
             window.controls.reconnect();
@@ -294,12 +296,8 @@ if (base) {
           await server.until(`one stream on ${next}`, () => server.open(next), 1);
           const fetched = await page.evaluate(() => window.fetched.map((url) => new URL(url).searchParams.get('channel')));
           if (JSON.stringify(fetched) !== JSON.stringify([next])) throw new Error(`${first} first: requests by channel ${JSON.stringify(fetched)}`);
-          results.push(`${first} first: one request, for the new URL`);
-        } finally {
-          await page.evaluate(() => {
-            window.fetch = window.realFetch;
-          });
-        }
+        });
+        results.push(`${first} first: one request, for the new URL`);
       }
       return results.join('; ');
     });

@@ -114,6 +114,22 @@ impl Server {
             .expect("request")
     }
 
+    /// Logs `count` requests with a body of `bytes` bytes each under `token` (a scenario
+    /// that answers 204): a log of about `count × bytes`.
+    pub async fn log_bodies(&self, token: &str, count: usize, bytes: usize) {
+        let body = "x".repeat(bytes);
+        for _ in 0..count {
+            let response = self
+                .client
+                .post(self.url(&format!("/scenario/no-content?token={token}")))
+                .body(body.clone())
+                .send()
+                .await
+                .expect("a request");
+            assert_eq!(response.status().as_u16(), 204);
+        }
+    }
+
     /// POSTs `body` to `/publish` as JSON; returns status and parsed JSON answer.
     pub async fn publish_raw(&self, content_type: Option<&str>, body: Vec<u8>) -> (u16, Value) {
         let mut request = self.client.post(self.url("/publish")).body(body);
