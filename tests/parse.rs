@@ -1101,6 +1101,13 @@ fn oracle(input: &[u8]) -> Outcome {
 /// [`oracle`] for a stream read after another whose last event ID was `last_id` (a
 /// reconnection: the ID carries over, nothing else does).
 fn oracle_from(input: &[u8], last_id: &str) -> Outcome {
+    oracle_with(input, last_id, false)
+}
+
+/// The naive reading, with `ids` as [`Parser::set_id_items`]: a block that sets the
+/// last event ID and has no data is an [`Item::Id`] in its place. Each event says
+/// whether its block had a valid `id` field of its own.
+fn oracle_with(input: &[u8], last_id: &str, ids: bool) -> Outcome {
     let text = String::from_utf8_lossy(input);
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
     let mut lines = Vec::new();
@@ -1121,6 +1128,7 @@ fn oracle_from(input: &[u8], last_id: &str) -> Outcome {
     let (mut data, mut event_type, mut id_buffer) =
         (String::new(), String::new(), last_id.to_owned());
     let mut last_event_id = last_id.to_owned();
+    let mut own_id = false;
     let mut retry = None;
     let mut items = Vec::new();
     for line in lines {
@@ -1128,10 +1136,14 @@ fn oracle_from(input: &[u8], last_id: &str) -> Outcome {
             last_event_id = id_buffer.clone();
             if !data.is_empty() {
                 data.pop();
-                items.push(Item::Event(Event::new(&event_type, &data, &last_event_id)));
+                let event = Event::new(&event_type, &data, &last_event_id);
+                items.push(Item::Event(event.with_own_id(own_id)));
+            } else if own_id && ids {
+                items.push(Item::Id(last_event_id.clone()));
             }
             data.clear();
             event_type.clear();
+            own_id = false;
             continue;
         }
         if let Some(comment) = line.strip_prefix(':') {
@@ -1149,7 +1161,10 @@ fn oracle_from(input: &[u8], last_id: &str) -> Outcome {
                 data.push_str(value);
                 data.push('\n');
             }
-            "id" if !value.contains('\0') => id_buffer = value.to_owned(),
+            "id" if !value.contains('\0') => {
+                id_buffer = value.to_owned();
+                own_id = true;
+            }
             "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
                 if let Ok(ms) = value.parse() {
                     retry = Some(ms);
@@ -1246,6 +1261,39 @@ fn parser(limit: Option<usize>) -> Parser {
     parser
 }
 
+/// Feeds `first` split at `points`, ends the stream (a connection cut), then feeds
+/// `second` the same way (the next connection): every item, in order.
+fn read_cut(
+    parser: &mut Parser,
+    first: &[u8],
+    second: &[u8],
+    points: &[prop::sample::Index],
+) -> Vec<Item> {
+    let mut items = Vec::new();
+    for chunk in split(first, points) {
+        parser.feed(chunk);
+        items.extend(drain(parser));
+    }
+    parser.end_of_stream();
+    items.extend(drain(parser));
+    for chunk in split(second, points) {
+        parser.feed(chunk);
+        items.extend(drain(parser));
+    }
+    items
+}
+
+/// Whether each event had an id of its own (`Event`'s equality leaves that out).
+fn own_ids(items: &[Item]) -> Vec<bool> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Event(event) => Some(event.has_own_id()),
+            _ => None,
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -1288,23 +1336,40 @@ proptest! {
     ) {
         let first = &first[..cut.index(first.len() + 1)];
         let mut p = parser(None);
-        let mut items = Vec::new();
-        for chunk in split(first, &points) {
-            p.feed(chunk);
-            items.extend(drain(&mut p));
-        }
-        p.end_of_stream();
-        items.extend(drain(&mut p));
-        for chunk in split(&second, &points) {
-            p.feed(chunk);
-            items.extend(drain(&mut p));
-        }
+        let items = read_cut(&mut p, first, &second, &points);
         let before = oracle(first);
         let after = oracle_from(&second, &before.last_event_id);
         let expected: Vec<Item> = before.items.into_iter().chain(after.items).collect();
         prop_assert_eq!(items, expected);
         prop_assert_eq!(p.last_event_id(), after.last_event_id.as_str());
         prop_assert_eq!(p.retry(), after.retry.or(before.retry));
+    }
+
+    /// The fetch transport's reading (id items on, which dedupe and gap checks count
+    /// on): under any chunking, and cut anywhere then read again, every id-only block is
+    /// one `Item::Id` in its place, each event says truly whether its id is its own, and
+    /// with the id items left out the items are those of the default reading.
+    #[test]
+    fn id_items_and_own_ids_agree_with_the_spec_oracle_under_any_chunking(
+        first in stream(),
+        cut in any::<prop::sample::Index>(),
+        second in stream(),
+        points in prop::collection::vec(any::<prop::sample::Index>(), 0..12),
+    ) {
+        let first = &first[..cut.index(first.len() + 1)];
+        let mut p = parser(None);
+        p.set_id_items(true);
+        let items = read_cut(&mut p, first, &second, &points);
+        let before = oracle_with(first, "", true);
+        let after = oracle_with(&second, &before.last_event_id, true);
+        let expected: Vec<Item> = before.items.into_iter().chain(after.items).collect();
+        prop_assert_eq!(own_ids(&items), own_ids(&expected));
+        prop_assert_eq!(&items, &expected);
+        prop_assert_eq!(p.last_event_id(), after.last_event_id.as_str());
+
+        let without: Vec<Item> = items.into_iter().filter(|i| !matches!(i, Item::Id(_))).collect();
+        let default_items = read_cut(&mut parser(None), first, &second, &points);
+        prop_assert_eq!(without, default_items);
     }
 }
 
