@@ -359,7 +359,9 @@ impl Options {
     /// text/event-stream` and, when resuming, `Last-Event-ID`. Fetch transport only. A
     /// name browsers keep to themselves (`Cookie`, `Host`, `Origin`, `Sec-*`…) is
     /// refused when the source is made, as fetch would drop it: cookies go with
-    /// [`with_credentials`](Self::with_credentials).
+    /// [`with_credentials`](Self::with_credentials). A `Last-Event-ID` header is taken
+    /// as [`last_event_id`](Self::last_event_id) (if that is not set too): the first
+    /// request sends it, and later ones the id the stream moved it to.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -609,6 +611,30 @@ impl Options {
         self
     }
 
+    /// The id the first connection resumes after: [`last_event_id`](Self::last_event_id),
+    /// or on fetch, when that is empty, a `Last-Event-ID` among the fixed headers (a
+    /// habit of fetch-based clients; the last one, as `Headers::set` sent it), which
+    /// means the same. No request sends that header as given (`http::request_init`):
+    /// sent on every request, it asked again for what followed the app's id after the
+    /// stream had moved the id on by query, or cleared it with an empty `id` field.
+    pub(crate) fn first_last_event_id(&self) -> &str {
+        if cfg!(feature = "fetch")
+            && self.transport == Transport::Fetch
+            && self.last_event_id.is_empty()
+        {
+            let header = self
+                .headers
+                .iter()
+                .rev()
+                .find(|(name, _)| is_last_event_id(name));
+            if let Some((_, value)) = header {
+                // As `Headers` would send it: whitespace around it removed.
+                return value.trim_ascii();
+            }
+        }
+        &self.last_event_id
+    }
+
     /// The transport these options use in a context with or without the browser's
     /// `EventSource`: where no transport was chosen, fetch where there is none (a
     /// Service Worker) or in a build with fetch and without native.
@@ -816,6 +842,11 @@ impl Options {
 /// Whether `b` may stand in an HTTP token (RFC 9110): a method or a header name.
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Whether a header `name` is `Last-Event-ID`, which the source sends itself.
+pub(crate) fn is_last_event_id(name: &str) -> bool {
+    name.eq_ignore_ascii_case("last-event-id")
 }
 
 /// What is wrong with the header `name: value`, which a request's `Headers` would
@@ -1256,6 +1287,32 @@ mod tests {
             .resume_param(None)
             .validate()
             .is_ok());
+    }
+
+    #[test]
+    fn a_last_event_id_header_is_the_first_last_event_id_on_fetch() {
+        // What broke: the header went on every request, so a resume by query, or after
+        // the stream cleared its id, still asked for what followed the app's id.
+        let fetch = Options::new().transport(Transport::Fetch);
+        let taken = fetch
+            .clone()
+            .header("X-Token", "t")
+            .header("last-event-id", " 5\t");
+        assert_eq!(taken.first_last_event_id(), "5");
+        // The option wins over the header, as the header it sends did.
+        let both = fetch
+            .clone()
+            .last_event_id("9")
+            .header("Last-Event-ID", "5");
+        assert_eq!(both.first_last_event_id(), "9");
+        // The later of two headers, as `Headers::set` sent it.
+        let two = fetch
+            .header("Last-Event-ID", "1")
+            .header("LAST-EVENT-ID", "2");
+        assert_eq!(two.first_last_event_id(), "2");
+        // Native sends no headers (`validate` refuses them).
+        let native = Options::new().header("Last-Event-ID", "5");
+        assert_eq!(native.first_last_event_id(), "");
     }
 
     #[test]

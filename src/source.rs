@@ -503,14 +503,14 @@ impl Inner {
         Rc::new(Inner {
             url,
             state: StateCell::default(),
-            last_event_id: RefCell::new(LastId::new(&options.last_event_id)),
+            last_event_id: RefCell::new(LastId::new(options.first_last_event_id())),
             ids: RefCell::new(IdTracker::new(
                 // A shared source dedupes: an event in flight during a handover may
                 // come twice, from the old leader and from the new one's resume.
                 options.dedupe || options.share.is_some(),
                 // Only fetch sees every event; native sees the types listened for.
                 options.transport == Transport::Fetch,
-                &options.last_event_id,
+                options.first_last_event_id(),
             )),
             handlers: RefCell::default(),
             #[cfg(feature = "fetch")]

@@ -132,6 +132,34 @@ async fn a_last_event_id_among_the_headers_starts_the_stream_and_resumes_go_on_f
 }
 
 #[wasm_bindgen_test]
+async fn a_last_event_id_header_moves_with_the_stream_even_when_it_clears_the_id() {
+    // What broke: the app's `Last-Event-ID` header went on every request, so after the
+    // stream cleared the id (`id` with no value) each resume still asked for what
+    // followed the app's id, where EventSource asks for the stream from its start.
+    let token = format!("header-clear-{}", js_sys::Math::random());
+    let path = format!("/scenario/end-after/2?clear_id=1&retry=10&token={token}");
+    let options = fetch()
+        .reconnect_policy(exact_policy(5))
+        .header("Last-Event-ID", "1");
+    let source = open(&path, options);
+    let events = read_events(&source, &["message"], 5).await;
+    let data: Vec<&str> = events.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(
+        data,
+        [
+            r#"{"n":2}"#,
+            r#"{"n":"cleared"}"#,
+            r#"{"n":1}"#,
+            r#"{"n":2}"#,
+            r#"{"n":"cleared"}"#
+        ]
+    );
+    source.close();
+    let sent = headers_sent(&token).await;
+    assert_eq!(sent[..2], ["1".into(), serde_json::Value::Null]);
+}
+
+#[wasm_bindgen_test]
 async fn credentials_mode_passes_cors_on_both_transports() {
     for transport in [Transport::Native, Transport::Fetch] {
         let options = Options::new().transport(transport).with_credentials(true);

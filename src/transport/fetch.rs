@@ -43,7 +43,7 @@ impl Fetch {
         // Id-only blocks in their place: they move the gap check on (see `attempt`).
         parser.set_id_items(true);
         // Validated: no CR, LF or NUL.
-        parser.set_last_event_id(&options.last_event_id);
+        parser.set_last_event_id(options.first_last_event_id());
         let connector = FetchConnector {
             cross_origin: dom::origin_of(&url) != dom::page_origin(),
             url,

@@ -13,9 +13,8 @@ use web_sys::{Headers, RequestInit, Response};
 /// the fixed ones, the callback's, then `Last-Event-ID`). Of ours, only
 /// `Last-Event-ID` (sent when there is an id to resume after, as EventSource does) is
 /// not CORS-safelisted: no `Cache-Control`, whose job `cache: "no-store"` does without
-/// a preflight. It goes last: a `Last-Event-ID` among the app's headers (a habit of
-/// fetch-based clients) starts the first request, and each resume after it asks for
-/// what follows the last event received, not for the app's id again.
+/// a preflight. It goes last, over a callback's; a `Last-Event-ID` among the fixed
+/// headers is not sent as given: it is the source's first last event id.
 pub(crate) fn request_init(options: &Options, last_event_id: &str) -> Result<RequestInit, String> {
     let headers = Headers::new().map_err(dom::js_message)?;
     let set = |name: &str, value: &str| {
@@ -25,7 +24,10 @@ pub(crate) fn request_init(options: &Options, last_event_id: &str) -> Result<Req
     };
     set("Accept", "text/event-stream")?;
     for (name, value) in &options.headers {
-        set(name, value)?;
+        // The source's own goes below (`Options::first_last_event_id`).
+        if !crate::options::is_last_event_id(name) {
+            set(name, value)?;
+        }
     }
     if let Some(f) = &options.header_fn {
         for (name, value) in f() {

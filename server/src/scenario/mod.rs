@@ -25,7 +25,7 @@
 //!
 //! | route | behaviour |
 //! |---|---|
-//! | `end-after/{n}?event=TYPE&linger_ms=MS&from=K` | events `id: k` / `data: {"n":k}` for k after Last-Event-ID (header or `lastEventId`), or from K on whatever that id is, up to n, then, after MS of silence (default 0, max 60,000), the response ends |
+//! | `end-after/{n}?event=TYPE&linger_ms=MS&from=K&clear_id=1` | events `id: k` / `data: {"n":k}` for k after Last-Event-ID (header or `lastEventId`), or from K on whatever that id is, up to n (with `clear_id=1`, then `id` empty / `data: {"n":"cleared"}`, which clears the last event ID), then, after MS of silence (default 0, max 60,000), the response ends |
 //! | `drop-every/{k}?total=T` | events `id: n` / `data: {"n":n}` for n after Last-Event-ID up to T (default 10); the response ends after every k events of one connection; idle after event T |
 //! | `status/{code}?retry_after=SECS&times=N&then_events=E&body_delay_ms=MS` | that status (200..=599; 1xx cannot be a final response), text body `scenario status <code>` (sent `body_delay_ms` after the head, default 0, max 60,000), with `Retry-After: SECS` when `retry_after` is given. With `times=N` (needs a `token`): only the first N requests of the token get that status (after the first K with `skip=K`); the others get events `id: k` / `data: {"n":k}` after Last-Event-ID up to E (default 3, max 1,000,000), idle. With `bare=1` the status comes with no CORS headers, as a proxy's error page |
 //! | `content-type?type=T` | Content-Type T (default `text/plain`), body `id: 1` / `data: {"n":1}`, ends |
@@ -391,7 +391,11 @@ async fn end_after(
         Some(from) => from,
         None => last_seen_number(req.last_event_id.as_deref()).saturating_add(1),
     };
-    let events = with_retry(&req, numbered(first..=n, kind))?;
+    // `clear_id=1`: then a block whose empty `id` clears the last event ID (a server
+    // that tells its clients to start afresh next time).
+    let clear = (req.params.int_in("clear_id", 0u8, 0..=1)? == 1)
+        .then(|| crate::sse::event(None, "", r#"{"n":"cleared"}"#));
+    let events = with_retry(&req, numbered(first..=n, kind).chain(clear))?;
     let linger = req.params.int_in("linger_ms", 0, 0..=60_000)?;
     let ending = match linger {
         0 => Ending::Close,
