@@ -262,14 +262,14 @@ export class TypedEventSource extends EventTarget {
 
   /** The typed API: `callback(data, meta)` with the event's JSON parsed. */
   on(type, callback) {
-    return this.#alive().on(`${type}`, callable('on', callback));
+    return this.#alive('on').on(`${type}`, callable('on', callback));
   }
   /** `callback(data, meta)` with the data as text. */
   onRaw(type, callback) {
-    return this.#alive().onRaw(`${type}`, callable('onRaw', callback));
+    return this.#alive('onRaw').onRaw(`${type}`, callable('onRaw', callback));
   }
   onDecodeError(callback) {
-    return this.#alive().onDecodeError(callable('onDecodeError', callback));
+    return this.#alive('onDecodeError').onDecodeError(callable('onDecodeError', callback));
   }
   onState(callback) {
     callable('onState', callback);
@@ -290,12 +290,12 @@ export class TypedEventSource extends EventTarget {
     return this.#core.onShareRole(callback);
   }
   onGap(callback) {
-    return this.#alive().onGap(callable('onGap', callback));
+    return this.#alive('onGap').onGap(callable('onGap', callback));
   }
   /** Every event, whatever its type: `callback(data, meta)`, data parsed as JSON or,
    *  when it is not JSON, the text with `meta.json` false. Fetch transport only. */
   onAny(callback) {
-    return this.#alive().onAny(callable('onAny', callback));
+    return this.#alive('onAny').onAny(callable('onAny', callback));
   }
   off(id) {
     // Only an id `on` gave: the core takes a u32, which another value would wrap to.
@@ -468,8 +468,13 @@ export class TypedEventSource extends EventTarget {
   }
 
 
-  #alive() {
-    if (this.#ended()) throw new Error('this TypedEventSource is closed; open a new one');
+  /** The core, for `method`; on a closed source, an Error that says why it closed
+   *  (a 401 and `close()` call for different fixes). */
+  #alive(method) {
+    if (this.#ended()) {
+      const { reason, message } = this.#final.state ?? {};
+      throw new Error(`TypedEventSource.${method}: this source is closed (${message || reason || 'closed'}); open a new one to listen again`);
+    }
     return this.#core;
   }
 
@@ -657,6 +662,12 @@ const abandoned =
  *  and weigh about as much again.) */
 const STREAM_CHARS = 1 << 26;
 
+/** What an aborted `signal` throws: its reason, or, from a signal without one (older
+ *  Safari, polyfills), the `AbortError` fetch throws then. */
+function aborted(signal) {
+  return signal.reason === undefined ? new DOMException('signal is aborted without reason', 'AbortError') : signal.reason;
+}
+
 /**
  * Sends one request in request mode and yields its answer's events, whatever their
  * type, as `{ data, meta }`: `data` parsed as JSON, or the text with `meta.json` false.
@@ -667,12 +678,6 @@ const STREAM_CHARS = 1 << 26;
  * Leaving the loop (`break`, `return`, a throw) aborts the request, and so does
  * dropping an iterator without leaving it, once it is collected.
  */
-/** What an aborted `signal` throws: its reason, or, from a signal without one (older
- *  Safari, polyfills), the `AbortError` fetch throws then. */
-function aborted(signal) {
-  return signal.reason === undefined ? new DOMException('signal is aborted without reason', 'AbortError') : signal.reason;
-}
-
 export function stream(url, init) {
   // Each field read once, own or inherited, as the constructor (and fetch's
   // RequestInit) reads them; `signal` is this function's.

@@ -49,6 +49,12 @@ if (base) {
         if (!files.has(file.replace(/^\.\//, ''))) throw new Error(`npm pack would leave out ${file}`);
       }
     }
+    // Both licences ask for their text to go with every copy.
+    for (const file of ['LICENSE-MIT', 'LICENSE-APACHE']) {
+      if (!files.has(file)) throw new Error(`npm pack would leave out ${file}`);
+    }
+    // A publish from a clean clone builds the wasm first (pkg-web/ is not committed).
+    if (!/build\.sh/.test(meta.scripts?.prepack ?? '')) throw new Error(`no prepack build: ${meta.scripts?.prepack}`);
     // Install it the way `npm install ../wasm-eventsource` would: a link in node_modules.
     const link = join(APP, 'node_modules', 'wasm-eventsource');
     rmSync(link, { recursive: true, force: true });
@@ -1657,6 +1663,23 @@ async function apiChecks(browser, site) {
     same(got, { early: 'Error 2', ftp: 'Error 2', status: 'Error 2' }, 'on() in the final error listener');
   });
 
+  // Regression (a review): on() on a source closed by a failure said only "closed;
+  // open a new one", which a 401 answers again: the sentence of why it closed is in it.
+  await runner.check('on() on a source closed by a failure says why it closed', async () => {
+    const message = await inPage(async ({ base }) => {
+      await window.packageInit();
+      const es = new TypedEventSource(`${base}/scenario/status/401`, { transport: 'fetch' });
+      await new Promise((resolve) => es.onState((s) => s.kind === 'closed' && resolve()));
+      try {
+        es.onRaw('x', () => {});
+        return 'onRaw() took a callback';
+      } catch (e) {
+        return e.message;
+      }
+    }, { base });
+    if (!/^TypedEventSource\.onRaw: this source is closed \(.*401.*\); open a new one/.test(message)) throw new Error(message);
+  });
+
   // Regression (a review): a close() made while the core delivered an earlier state
   // (from an `error` listener or a state observer: the standard way to stop retrying)
   // reached the class only after that delivery. Meanwhile the source still counted as
@@ -1693,7 +1716,7 @@ async function apiChecks(browser, site) {
       return { seen, ended: done, watched };
     }, { base });
     same(got, {
-      seen: ['readyState 2', 'a late observer: closed client', 'on() threw: this TypedEventSource is closed; open a new one', 'off() false', 'off(watcher) false'],
+      seen: ['readyState 2', 'a late observer: closed client', 'on() threw: TypedEventSource.on: this source is closed (closed by the client); open a new one to listen again', 'off() false', 'off(watcher) false'],
       ended: true,
       watched: ['connecting'],
     }, 'the calls after close()');
