@@ -847,3 +847,108 @@ async fn a_handle_as_a_child_prop_renders_the_child_when_what_it_shows_changes()
     );
     app.destroy();
 }
+
+thread_local! {
+    /// How many [`Counted`] values exist.
+    static LIVE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// One more [`Counted`] alive while it is.
+struct Live;
+
+impl Default for Live {
+    fn default() -> Self {
+        LIVE.with(|live| live.set(live.get() + 1));
+        Live
+    }
+}
+
+impl Clone for Live {
+    fn clone(&self) -> Self {
+        Live::default()
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        LIVE.with(|live| live.set(live.get() - 1));
+    }
+}
+
+/// An answer's chunk (its fields left out) that counts how many of it exist.
+#[derive(Clone, Deserialize)]
+struct Counted {
+    #[serde(skip)]
+    _live: Live,
+}
+
+#[derive(Properties)]
+struct KeptProps {
+    url: AttrValue,
+    /// The handle of the first render, kept as a callback or an interval keeps one.
+    first: Shared<Option<UseEventSourceHandle<Counted>>>,
+    renders: Shared<u32>,
+}
+
+impl PartialEq for KeptProps {
+    fn eq(&self, other: &Self) -> bool {
+        self.url == other.url && self.first == other.first && self.renders == other.renders
+    }
+}
+
+/// Reads the message through the first render's handle at every render.
+#[function_component]
+fn Kept(props: &KeptProps) -> Html {
+    let options = Options::new()
+        .request()
+        .method("POST")
+        .header("Content-Type", "application/json")
+        .body(r#"{"model":"m","stream":true,"messages":[{"role":"user","content":"Hi"}]}"#);
+    let hook = use_event_source_with_options::<Counted>(props.url.to_string(), "message", options);
+    // Read through the kept handle itself (a clone has a history of its own).
+    let mut first = props.first.0.borrow_mut();
+    let shown = first.get_or_insert(hook).message().is_some();
+    *props.renders.0.borrow_mut() += 1;
+    html! { <p>{ shown }</p> }
+}
+
+#[wasm_bindgen_test]
+async fn a_handle_kept_across_renders_holds_only_the_latest_message() {
+    // What broke (a review): the handle read its values through Yew's state handles,
+    // whose `Deref` keeps each value it reads for the handle's life: one kept in a
+    // callback or an interval and read at every event held every message it had read.
+    let token = token("yew-kept");
+    let first = Shared::default();
+    let renders = Shared::default();
+    let app = yew::Renderer::<Kept>::with_root_and_props(
+        fresh_div(),
+        KeptProps {
+            url: url(&format!(
+                "/scenario/llm/openai-chat?tokens=30&pace_ms=5&token={token}"
+            ))
+            .into(),
+            first: first.clone(),
+            renders: renders.clone(),
+        },
+    )
+    .render();
+    let completed = ConnectionState::Closed {
+        reason: CloseReason::Completed,
+    };
+    wait_until("the answer to complete", 10_000, || {
+        first
+            .0
+            .borrow()
+            .as_ref()
+            .is_some_and(|h| h.state() == completed)
+    })
+    .await;
+    let renders = *renders.0.borrow();
+    assert!(renders > 10, "a render for most chunks: {renders}");
+    let live = LIVE.with(std::cell::Cell::get);
+    assert!(
+        live <= 4,
+        "{live} messages alive after {renders} renders, where the latest is all a handle shows"
+    );
+    app.destroy();
+}

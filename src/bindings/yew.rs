@@ -81,9 +81,12 @@ use std::rc::Rc;
 /// }
 /// ```
 pub struct UseEventSourceHandle<T> {
-    state: UseStateHandle<ConnectionState>,
-    message: UseStateHandle<Option<Message<T>>>,
-    error: UseStateHandle<Option<DecodeError>>,
+    /// The values of the render that made the handle, for `PartialEq` (setting them
+    /// renders the component again); the handle reads `latest`.
+    state: UseStateHandle<Rc<ConnectionState>>,
+    message: UseStateHandle<Rc<Option<Message<T>>>>,
+    error: UseStateHandle<Rc<Option<DecodeError>>>,
+    latest: Rc<RefCell<Latest<T>>>,
     /// The open source, for `close` and `reconnect`.
     source: Rc<RefCell<Option<EventSource>>>,
     /// Bumped by `reconnect` after a close, or at any time in request mode: a
@@ -107,6 +110,7 @@ impl<T> Clone for UseEventSourceHandle<T> {
             state: self.state.clone(),
             message: self.message.clone(),
             error: self.error.clone(),
+            latest: Rc::clone(&self.latest),
             source: Rc::clone(&self.source),
             generation: self.generation.clone(),
             key: self.key,
@@ -161,10 +165,11 @@ impl<T: PartialEq> PartialEq for UseEventSourceHandle<T> {
 
 impl<T> std::fmt::Debug for UseEventSourceHandle<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let latest = self.latest.borrow();
         f.debug_struct("UseEventSourceHandle")
-            .field("state", &*self.state)
-            .field("has_message", &self.message.is_some())
-            .field("error", &*self.error)
+            .field("state", &*latest.state)
+            .field("has_message", &latest.message.is_some())
+            .field("error", &*latest.error)
             .finish_non_exhaustive()
     }
 }
@@ -187,7 +192,7 @@ impl<T: Clone> UseEventSourceHandle<T> {
         if self.stale() {
             return ConnectionState::Connecting { attempt: 0 };
         }
-        (*self.state).clone()
+        (*self.latest.borrow().state).clone()
     }
 
     /// The latest event of the hook's type that decoded into `T`; `None` until one
@@ -208,7 +213,7 @@ impl<T: Clone> UseEventSourceHandle<T> {
         if self.stale() {
             return None;
         }
-        (*self.message).clone()
+        (*self.latest.borrow().message).clone()
     }
 
     /// The latest payload that did not decode; `None` until one arrives. Like [`message`](Self::message), it starts over at `None` with a new
@@ -217,7 +222,7 @@ impl<T: Clone> UseEventSourceHandle<T> {
         if self.stale() {
             return None;
         }
-        (*self.error).clone()
+        (*self.latest.borrow().error).clone()
     }
 
     /// The connection the hook holds now; `None` before its effect first ran, and off
@@ -264,8 +269,14 @@ impl<T: Clone> UseEventSourceHandle<T> {
                 if self.request {
                     // A new answer: the render that sends the request shows nothing
                     // of the old one (as the React and Vue hooks).
-                    self.message.set(None);
-                    self.error.set(None);
+                    let setters = Setters {
+                        state: self.state.setter(),
+                        message: self.message.setter(),
+                        error: self.error.setter(),
+                        latest: Rc::clone(&self.latest),
+                    };
+                    setters.message(None);
+                    setters.error(None);
                 }
                 self.generation.set(self.generation.wrapping_add(1));
             }
@@ -356,14 +367,28 @@ pub fn use_event_source_with_options<T>(
 where
     T: DeserializeOwned + Clone + 'static,
 {
-    let state = use_state(|| ConnectionState::Connecting { attempt: 0 });
-    let message = use_state(|| None::<Message<T>>);
-    let error = use_state(|| None::<DecodeError>);
+    let latest = use_mut_ref(|| Latest {
+        state: Rc::new(ConnectionState::Connecting { attempt: 0 }),
+        message: Rc::new(None::<Message<T>>),
+        error: Rc::new(None::<DecodeError>),
+    });
+    let state = use_state({
+        let latest = Rc::clone(&latest);
+        move || Rc::clone(&latest.borrow().state)
+    });
+    let message = use_state({
+        let latest = Rc::clone(&latest);
+        move || Rc::clone(&latest.borrow().message)
+    });
+    let error = use_state({
+        let latest = Rc::clone(&latest);
+        move || Rc::clone(&latest.borrow().error)
+    });
     let source = use_mut_ref(|| None::<EventSource>);
     let generation = use_state(|| 0u32);
     // This render's options: the connection's callbacks call theirs.
-    let latest = use_mut_ref(|| options.clone());
-    latest.replace(options.clone());
+    let latest_options = use_mut_ref(|| options.clone());
+    latest_options.replace(options.clone());
     // What the open connection was opened for: the URL, the event type and the options,
     // and their number (see `UseEventSourceHandle::key`).
     let opened = use_mut_ref(|| None::<(String, String, Settings)>);
@@ -391,6 +416,7 @@ where
         state: state.setter(),
         message: message.setter(),
         error: error.setter(),
+        latest: Rc::clone(&latest),
     };
     let slot = Rc::clone(&source);
     use_effect_with(
@@ -411,10 +437,10 @@ where
             // of a chunk, events before the render).
             let regenerated = request && opened_generation.replace(*generation) != *generation;
             if stale || regenerated {
-                setters.message.set(None);
-                setters.error.set(None);
+                setters.message(None);
+                setters.error(None);
             }
-            let options = settings.0.calling_latest(&latest);
+            let options = settings.0.calling_latest(&latest_options);
             // Reopened by `reconnect()` (the same URL, type and options): after the
             // last event the closed connection had (not a request's: a new answer).
             let from = resume.borrow_mut().take().filter(|_| !stale && !request);
@@ -437,6 +463,7 @@ where
         state,
         message,
         error,
+        latest,
         source,
         generation,
         key,
@@ -455,11 +482,54 @@ impl PartialEq for Settings {
     }
 }
 
-/// Where the handlers put what they hear.
+/// The latest state, message and error, shared by every handle of the hook, which
+/// reads them here. (Yew's `UseStateHandle` keeps each value its `Deref` reads, for
+/// the handle's life: a handle kept in a callback or an interval and read on every
+/// event held every message it had read.)
+struct Latest<T> {
+    state: Rc<ConnectionState>,
+    message: Rc<Option<Message<T>>>,
+    error: Rc<Option<DecodeError>>,
+}
+
+/// Where the handlers put what they hear: `latest`, and the component's state, which
+/// renders it again.
 struct Setters<T> {
-    state: UseStateSetter<ConnectionState>,
-    message: UseStateSetter<Option<Message<T>>>,
-    error: UseStateSetter<Option<DecodeError>>,
+    state: UseStateSetter<Rc<ConnectionState>>,
+    message: UseStateSetter<Rc<Option<Message<T>>>>,
+    error: UseStateSetter<Rc<Option<DecodeError>>>,
+    latest: Rc<RefCell<Latest<T>>>,
+}
+
+impl<T> Clone for Setters<T> {
+    fn clone(&self) -> Self {
+        Setters {
+            state: self.state.clone(),
+            message: self.message.clone(),
+            error: self.error.clone(),
+            latest: Rc::clone(&self.latest),
+        }
+    }
+}
+
+impl<T> Setters<T> {
+    fn state(&self, state: ConnectionState) {
+        let state = Rc::new(state);
+        self.latest.borrow_mut().state = Rc::clone(&state);
+        self.state.set(state);
+    }
+
+    fn message(&self, message: Option<Message<T>>) {
+        let message = Rc::new(message);
+        self.latest.borrow_mut().message = Rc::clone(&message);
+        self.message.set(message);
+    }
+
+    fn error(&self, error: Option<DecodeError>) {
+        let error = Rc::new(error);
+        self.latest.borrow_mut().error = Rc::clone(&error);
+        self.error.set(error);
+    }
 }
 
 /// Opens the source, registers the handlers and keeps the source in `slot`. Returns
@@ -478,7 +548,7 @@ fn open<T: DeserializeOwned + 'static>(
         Ok(source) => source,
         Err(err) => {
             // An invalid URL or options: no source to report it, so the hook does.
-            setters.state.set(ConnectionState::Closed {
+            setters.state(ConnectionState::Closed {
                 reason: CloseReason::InvalidRequest {
                     message: err.to_string(),
                 },
@@ -486,16 +556,12 @@ fn open<T: DeserializeOwned + 'static>(
             return Vec::new();
         }
     };
-    let Setters {
-        state,
-        message,
-        error,
-    } = setters;
+    let on_state = setters.clone();
     let subs = vec![
-        source.on_state(move |s| state.set(s.clone())),
+        source.on_state(move |s| on_state.state(s.clone())),
         source.on::<T>(event_type, move |result| match result {
-            Ok(msg) => message.set(Some(msg)),
-            Err(err) => error.set(Some(err)),
+            Ok(msg) => setters.message(Some(msg)),
+            Err(err) => setters.error(Some(err)),
         }),
     ];
     *slot.borrow_mut() = Some(source);
