@@ -545,6 +545,58 @@ async fn reconnect_right_after_a_url_change_sends_only_the_new_request() {
 }
 
 #[wasm_bindgen_test]
+async fn reconnect_right_before_a_url_change_sends_only_the_new_request() {
+    // What broke (a review): `reconnect()` then a URL change in one handler opened the
+    // old URL again at once, and its attempt, queued before the effect that replaces
+    // it, called fetch with the old request before the effect cut it.
+    let token = token("leptos-regenerate-url");
+    let slot: Slot<serde_json::Value> = Slot::default();
+    let s = slot.clone();
+    let path = |v: u32| {
+        url(&format!(
+            "/scenario/llm/openai-chat?tokens=4&pace_ms=1000&token={token}&v={v}"
+        ))
+    };
+    let address = RwSignal::new(path(1));
+    let _app = mount_to(fresh_div(), move || {
+        let options = Options::new()
+            .request()
+            .method("POST")
+            .header("Content-Type", "application/json")
+            .body(r#"{"model":"m","stream":true,"messages":[{"role":"user","content":"Hi"}]}"#);
+        put(
+            &s,
+            use_event_source_with_options::<serde_json::Value>(address, "message", options),
+        );
+    });
+    let hook = taken(&slot);
+    wait_until("the first answer's first chunk", 5_000, || {
+        hook.message.get_untracked().is_some()
+    })
+    .await;
+    let eval = |code: &str| js_sys::eval(code).expect("the test's JavaScript runs");
+    eval(
+        "window.__urls = []; window.__fetch = window.fetch; \
+         window.fetch = (input, init) => { window.__urls.push(String(input)); \
+         return window.__fetch(input, init); }",
+    );
+    hook.reconnect();
+    address.set(path(2));
+    wait_until("the new answer's first chunk", 5_000, || {
+        hook.message.get_untracked().is_some()
+    })
+    .await;
+    let urls = eval("JSON.stringify(window.__urls)").as_string();
+    eval("window.fetch = window.__fetch");
+    let urls: Vec<String> = serde_json::from_str(&urls.expect("text")).expect("JSON");
+    assert_eq!(
+        urls.iter().map(|u| u.contains("v=2")).collect::<Vec<_>>(),
+        [true],
+        "one fetch, the new URL's: {urls:?}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn reconnect_while_the_answer_streams_sends_the_request_again_fresh() {
     // What broke (a review): reconnect() while the answer still streamed called the
     // source's reconnect(), which cuts the answer: this one has no ids, so it closed as

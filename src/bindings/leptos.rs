@@ -140,6 +140,8 @@ pub struct UseEventSource<T: Send + Sync + 'static> {
     /// opens, or a new answer's in request mode.
     pub error: Signal<Option<DecodeError>>,
     conn: Store,
+    /// The URL as given: a reconnection whose URL changed meanwhile is the effect's.
+    url: Signal<String>,
     state_rw: RwSignal<ConnectionState>,
     error_rw: RwSignal<Option<DecodeError>>,
 }
@@ -288,6 +290,7 @@ where
         message: message.into(),
         error: error.into(),
         conn,
+        url,
         state_rw: state,
         error_rw: error,
     }
@@ -390,18 +393,51 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
     /// current URL, which resumes after the last event the closed one had. In
     /// [request mode](crate::Options::request) it sends the request again for a new
     /// answer, also while the old one streams (which ends), and the message, the error
-    /// and each [`on`](Self::on) signal start over at `None`.
+    /// and each [`on`](Self::on) signal start over at `None` at once.
+    ///
+    /// A new connection is opened a microtask later, after the effects a handler's
+    /// other changes woke: with a URL change in the same handler, before or after this
+    /// call, the new URL is opened, once, and the old one's request is not sent again.
+    /// `state` reads `Connecting { attempt: 0 }` from the call on.
     pub fn reconnect(&self) {
         let Some(shared) = self.shared() else { return };
-        let (source, url, request) = {
+        let (source, url, request, binders) = {
             let conn = shared.borrow();
-            (conn.source.clone(), conn.url.clone(), conn.options.request)
+            let binders = conn.options.request.then(|| conn.binders.clone());
+            (
+                conn.source.clone(),
+                conn.url.clone(),
+                conn.options.request,
+                binders,
+            )
         };
         match (source, url) {
             // (In request mode a new answer, also while the old one streams: the
             // source's own reconnect would cut the answer, resumed or interrupted.)
             (Some(source), _) if !request && !source.state().is_closed() => source.reconnect(),
-            (_, Some(url)) => open(&shared, &url, self.state_rw),
+            (_, Some(url)) => {
+                // As the React and Vue hooks: nothing of the old answer shows from now on.
+                for (_, _, reset) in binders.iter().flatten() {
+                    reset();
+                }
+                let _ = self
+                    .state_rw
+                    .try_set(ConnectionState::Connecting { attempt: 0 });
+                // Its attempt would start in a task queued now, before the effect of a
+                // URL set after this call, which replaces it: the old URL's request sent
+                // and cut at once. Opened after that effect, unless it opened another.
+                let (state, current) = (self.state_rw, self.url);
+                crate::transport::dom::spawn(async move {
+                    YieldOnce(false).await;
+                    let ours = shared.borrow().url.as_deref() == Some(url.as_str())
+                        && current
+                            .try_with_untracked(|current| *current == url)
+                            .unwrap_or(false);
+                    if ours {
+                        open(&shared, &url, state);
+                    }
+                });
+            }
             // Not opened yet (no effect ran, as under SSR): nothing to reconnect.
             (_, None) => {}
         }
@@ -526,6 +562,26 @@ fn shut(shared: &Shared) {
     drop(subs);
     if let Some(source) = source {
         source.close();
+    }
+}
+
+/// Pending once: the task that awaits it runs again after the tasks queued meanwhile
+/// (wasm-bindgen-futures runs its queue in order, Leptos's effects in it).
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
     }
 }
 
