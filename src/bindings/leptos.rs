@@ -208,7 +208,9 @@ where
 }
 
 /// [`use_event_source`] with [`Options`]: the transport, the reconnection policy,
-/// headers and so on. Each connection the hook opens uses them.
+/// headers and so on. Each connection the hook opens uses them: they are taken once,
+/// at the call (only the URL is a signal), so a request body that changes (a new
+/// prompt) goes in the URL, or in a component keyed on it, which calls the hook again.
 ///
 /// ```no_run
 /// use leptos::prelude::*;

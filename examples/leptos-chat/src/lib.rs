@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_eventsource::leptos::use_event_source;
-use wasm_eventsource::{ConnectionState, Message};
+use wasm_eventsource::{ConnectionState, EventSource, Message, Subscription};
 
 /// The data of a `chat` event, as `POST /publish` sends it.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -35,22 +35,35 @@ const FEED_MAX: usize = 200;
 fn App() -> impl IntoView {
     let chat = use_event_source::<Chat>("/events?channel=chat", "chat");
 
-    // `message` is the latest event: keep each one once, the newest FEED_MAX. An id can
-    // come back (a server that restarted numbers from 1 again), so a message is new
-    // when it differs from the last kept, and the rows are keyed by a number of their
-    // own, never by id (nor by place: the oldest go).
+    // Every message, the newest FEED_MAX: from a handler on the hook's connection, not
+    // from `message`, which is the latest (events that come in one task, a replay after
+    // a reconnect or a chunk on fetch, reach effects as the last of them). Registered
+    // again for each new connection (a reconnect after a close): the effect follows
+    // `state`, which a new connection starts over, and runs before any of its events.
+    // The rows are keyed by a number of their own, never by id (a server that restarted
+    // numbers from 1 again) nor by place (the oldest go).
     let feed = RwSignal::new(Vec::<(u64, Message<Chat>)>::new());
+    let held = StoredValue::new_local(None::<(EventSource, Subscription)>);
     Effect::new(move |_| {
-        if let Some(msg) = chat.message.get() {
-            feed.update(|feed| {
-                if feed.last().map(|(_, last)| last) != Some(&msg) {
-                    let key = feed.last().map_or(0, |(n, _)| n + 1);
-                    feed.push((key, msg));
-                    let over = feed.len().saturating_sub(FEED_MAX);
-                    feed.drain(..over);
-                }
-            });
-        }
+        chat.state.track();
+        let live = chat.source();
+        held.update_value(|held| {
+            if held.as_ref().map(|(source, _)| source) != live.as_ref() {
+                *held = live.map(|source| {
+                    let subscription = source.on::<Chat>("chat", move |res| {
+                        if let Ok(msg) = res {
+                            feed.update(|feed| {
+                                let key = feed.last().map_or(0, |(n, _)| n + 1);
+                                feed.push((key, msg));
+                                let over = feed.len().saturating_sub(FEED_MAX);
+                                feed.drain(..over);
+                            });
+                        }
+                    });
+                    (source, subscription)
+                });
+            }
+        });
     });
 
     let user = RwSignal::new("leptos".to_owned());
