@@ -856,16 +856,22 @@ thread_local! {
 /// One more [`Counted`] alive while it is.
 struct Live;
 
-impl Default for Live {
-    fn default() -> Self {
+impl Live {
+    fn new() -> Self {
         LIVE.with(|live| live.set(live.get() + 1));
         Live
     }
 }
 
+impl Default for Live {
+    fn default() -> Self {
+        Live::new()
+    }
+}
+
 impl Clone for Live {
     fn clone(&self) -> Self {
-        Live::default()
+        Live::new()
     }
 }
 
