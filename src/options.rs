@@ -72,7 +72,10 @@ pub struct Options {
     pub(crate) body: Option<String>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) header_fn: Option<HeaderFn>,
-    pub(crate) last_event_id: String,
+    /// `None` when none was given (then a `Last-Event-ID` header may give it, see
+    /// `first_last_event_id`); `Some("")` is no id, given (a feed reopened after a
+    /// stream that cleared its id).
+    pub(crate) last_event_id: Option<String>,
     pub(crate) heartbeat: Option<Duration>,
     pub(crate) heartbeat_event: Option<String>,
     pub(crate) reconnect: ReconnectPolicy,
@@ -104,7 +107,7 @@ impl Default for Options {
             body: None,
             headers: Vec::new(),
             header_fn: None,
-            last_event_id: String::new(),
+            last_event_id: None,
             heartbeat: None,
             heartbeat_event: None,
             reconnect: ReconnectPolicy::default(),
@@ -381,7 +384,7 @@ impl Options {
     /// query (see [`resume_param`](Self::resume_param)), since EventSource cannot send
     /// the header.
     pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
-        self.last_event_id = id.into();
+        self.last_event_id = Some(id.into());
         self
     }
 
@@ -612,27 +615,26 @@ impl Options {
     }
 
     /// The id the first connection resumes after: [`last_event_id`](Self::last_event_id),
-    /// or on fetch, when that is empty, a `Last-Event-ID` among the fixed headers (a
+    /// or on fetch, when none was given (an empty one given counts: a feed reopened
+    /// after its stream cleared the id), a `Last-Event-ID` among the fixed headers (a
     /// habit of fetch-based clients; the last one, as `Headers::set` sent it), which
     /// means the same. No request sends that header as given (`http::request_init`):
     /// sent on every request, it asked again for what followed the app's id after the
     /// stream had moved the id on by query, or cleared it with an empty `id` field.
     pub(crate) fn first_last_event_id(&self) -> &str {
-        if cfg!(feature = "fetch")
-            && self.transport == Transport::Fetch
-            && self.last_event_id.is_empty()
-        {
-            let header = self
+        match &self.last_event_id {
+            Some(id) => id,
+            None if cfg!(feature = "fetch") && self.transport == Transport::Fetch => self
                 .headers
                 .iter()
                 .rev()
-                .find(|(name, _)| is_last_event_id(name));
-            if let Some((_, value)) = header {
-                // As `Headers` would send it: whitespace around it removed.
-                return value.trim_ascii();
-            }
+                .find(|(name, _)| is_last_event_id(name))
+                // As `Headers` sends it: the whitespace around it removed.
+                .map_or("", |(_, value)| {
+                    value.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+                }),
+            None => "",
         }
-        &self.last_event_id
     }
 
     /// The transport these options use in a context with or without the browser's
@@ -720,7 +722,7 @@ impl Options {
                     .into(),
             );
         }
-        if !crate::core::parse::is_valid_id(&self.last_event_id) {
+        if !crate::core::parse::is_valid_id(self.last_event_id.as_deref().unwrap_or_default()) {
             return invalid(
                 "the last event id (last_event_id, JS lastEventId) must not contain CR, LF or \
                  NUL: no server's id can"
@@ -815,7 +817,9 @@ impl Options {
             if !self.headers.is_empty() || self.header_fn.is_some() {
                 fetch_only.push("custom headers");
             }
-            if !self.last_event_id.is_empty() && self.resume_param.is_none() {
+            if self.last_event_id.as_ref().is_some_and(|id| !id.is_empty())
+                && self.resume_param.is_none()
+            {
                 // Native can send it only in the query.
                 fetch_only.push("a last event id without a resume parameter");
             }
@@ -1310,6 +1314,13 @@ mod tests {
             .header("Last-Event-ID", "1")
             .header("LAST-EVENT-ID", "2");
         assert_eq!(two.first_last_event_id(), "2");
+        // An empty id given is no id: a feed reopened (the hooks, a tab taking the
+        // lead) after its stream cleared the id does not go back to the header's.
+        let cleared = Options::new()
+            .transport(Transport::Fetch)
+            .header("Last-Event-ID", "5")
+            .last_event_id("");
+        assert_eq!(cleared.first_last_event_id(), "");
         // Native sends no headers (`validate` refuses them).
         let native = Options::new().header("Last-Event-ID", "5");
         assert_eq!(native.first_last_event_id(), "");

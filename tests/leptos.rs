@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use wasm_eventsource::leptos::{use_event_source, use_event_source_with_options, UseEventSource};
-use wasm_eventsource::{CloseReason, ConnectionState, Options};
+use wasm_eventsource::{CloseReason, ConnectionState, Options, Transport};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -593,6 +593,88 @@ async fn reconnect_right_before_a_url_change_sends_only_the_new_request() {
         urls.iter().map(|u| u.contains("v=2")).collect::<Vec<_>>(),
         [true],
         "one fetch, the new URL's: {urls:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn close_right_after_reconnect_leaves_the_answer_closed() {
+    // What broke (a review of the deferred reconnect): `reconnect(); close()` in one
+    // handler closed the old answer, then the reconnection, opened a microtask later,
+    // sent the request again.
+    let token = token("leptos-reconnect-close");
+    let (hook, _app) = ask(&token);
+    let completed = ConnectionState::Closed {
+        reason: CloseReason::Completed,
+    };
+    wait_until("the answer to complete", 5_000, || {
+        hook.state.get_untracked() == completed
+    })
+    .await;
+    let eval = |code: &str| js_sys::eval(code).expect("the test's JavaScript runs");
+    eval(
+        "window.__urls = []; window.__fetch = window.fetch; \
+         window.fetch = (input, init) => { window.__urls.push(String(input)); \
+         return window.__fetch(input, init); }",
+    );
+    hook.reconnect();
+    hook.reconnect();
+    hook.close();
+    // A task of the browser's: every microtask queued before it (the deferred open,
+    // the attempt it would start) has run.
+    gloo_timers::future::TimeoutFuture::new(0).await;
+    let urls = eval("JSON.stringify(window.__urls)").as_string();
+    eval("window.fetch = window.__fetch");
+    assert_eq!(urls.as_deref(), Some("[]"), "no request sent again");
+    assert_eq!(
+        hook.state.get_untracked(),
+        ConnectionState::Closed {
+            reason: CloseReason::ClosedByClient
+        }
+    );
+    // Reconnected twice, then a second time after the close: one request.
+    hook.reconnect();
+    hook.reconnect();
+    wait_until("the new answer to complete", 5_000, || {
+        hook.state.get_untracked() == completed
+    })
+    .await;
+    assert_eq!(records(&token, 2).await.len(), 2, "one request sent again");
+}
+
+#[wasm_bindgen_test]
+async fn a_feed_reopened_after_its_stream_cleared_the_id_does_not_go_back_to_the_header() {
+    // What broke (a review): a `Last-Event-ID` header is the first last event id, and
+    // a feed reopened with an empty id (`reconnect()` after a close, once the stream
+    // had cleared it) took the header's again.
+    let token = token("leptos-header-cleared");
+    let slot: Slot<serde_json::Value> = Slot::default();
+    let s = slot.clone();
+    let path = url(&format!(
+        "/scenario/end-after/2?clear_id=1&linger_ms=60000&token={token}"
+    ));
+    let _app = mount_to(fresh_div(), move || {
+        let options = Options::new()
+            .transport(Transport::Fetch)
+            .header("Last-Event-ID", "1");
+        put(
+            &s,
+            use_event_source_with_options::<serde_json::Value>(path.clone(), "message", options),
+        );
+    });
+    let hook = taken(&slot);
+    wait_until("the block that clears the id", 5_000, || {
+        hook.message
+            .get_untracked()
+            .is_some_and(|m| m.data["n"] == "cleared")
+    })
+    .await;
+    hook.close();
+    hook.reconnect();
+    let log = records(&token, 2).await;
+    assert_eq!(
+        (&log[0]["lastEventId"], &log[1]["lastEventId"]),
+        (&"1".into(), &serde_json::Value::Null),
+        "the first request from the header's id, the reopened one from none"
     );
 }
 

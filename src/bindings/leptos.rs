@@ -62,6 +62,12 @@ struct Conn {
     binders: Vec<(u64, Binder, Reset)>,
     /// The id of the next binder.
     next: u64,
+    /// The number of the `reconnect()` whose connection is to open (a microtask
+    /// later), if one is: `close`, `shut`, `open` and a later `reconnect()` take it
+    /// back.
+    pending: Option<u64>,
+    /// The number of the last `reconnect()`.
+    reconnects: u64,
 }
 
 type Shared = Rc<RefCell<Conn>>;
@@ -267,6 +273,8 @@ where
             ),
         ],
         next: 2,
+        pending: None,
+        reconnects: 0,
     }));
     let conn = Store::new(conn);
 
@@ -384,9 +392,21 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
     /// now: called with a URL change the effect has not applied yet, it closes the
     /// old connection, and the new URL opens one all the same.
     pub fn close(&self) {
-        let source = self.with_conn(|c| c.source.clone()).flatten();
+        let Some(shared) = self.shared() else { return };
+        let (source, cancelled) = {
+            let mut conn = shared.borrow_mut();
+            // A `reconnect()` of the same handler opens nothing after this.
+            (conn.source.clone(), conn.pending.take().is_some())
+        };
         if let Some(source) = source {
             source.close();
+        }
+        if cancelled {
+            // That `reconnect()` said `Connecting`; the source it found may have been
+            // closed already, and says nothing more.
+            let _ = self.state_rw.try_set(ConnectionState::Closed {
+                reason: CloseReason::ClosedByClient,
+            });
         }
     }
 
@@ -397,14 +417,19 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
     /// answer, also while the old one streams (which ends), and the message, the error
     /// and each [`on`](Self::on) signal start over at `None` at once.
     ///
-    /// A new connection is opened a microtask later, after the effects a handler's
-    /// other changes woke: with a URL change in the same handler, before or after this
-    /// call, the new URL is opened, once, and the old one's request is not sent again.
-    /// `state` reads `Connecting { attempt: 0 }` from the call on.
+    /// Where it opens a new connection (once closed, and in request mode), it does so
+    /// a microtask later, after the effects the handler's other changes woke: with a
+    /// URL change in the same handler, before or after this call, the new URL is
+    /// opened, once, and the old one's request is not sent again; a
+    /// [`close`](Self::close) after it in the same handler, or an unmount, leaves it
+    /// closed; of several calls, one connection opens. `state` reads
+    /// `Connecting { attempt: 0 }` from the call on.
     pub fn reconnect(&self) {
         let Some(shared) = self.shared() else { return };
         let (source, url, request, binders) = {
-            let conn = shared.borrow();
+            let mut conn = shared.borrow_mut();
+            // Only the last of several in one handler opens a connection.
+            conn.pending = None;
             let binders = conn.options.request.then(|| conn.binders.clone());
             (
                 conn.source.clone(),
@@ -428,13 +453,23 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
                 // Its attempt would start in a task queued now, before the effect of a
                 // URL set after this call, which replaces it: the old URL's request sent
                 // and cut at once. Opened after that effect, unless it opened another.
+                let mine = {
+                    let mut conn = shared.borrow_mut();
+                    conn.reconnects = conn.reconnects.wrapping_add(1);
+                    conn.pending = Some(conn.reconnects);
+                    conn.reconnects
+                };
                 let (state, current) = (self.state_rw, self.url);
                 crate::transport::dom::spawn(async move {
                     YieldOnce(false).await;
-                    let ours = shared.borrow().url.as_deref() == Some(url.as_str())
-                        && current
-                            .try_with_untracked(|current| *current == url)
-                            .unwrap_or(false);
+                    // Still to open: not closed, unmounted, opened by the effect or
+                    // asked again since, and the URL is still this one.
+                    let ours = {
+                        let conn = shared.borrow();
+                        conn.pending == Some(mine) && conn.url.as_deref() == Some(url.as_str())
+                    } && current
+                        .try_with_untracked(|current| *current == url)
+                        .unwrap_or(false);
                     if ours {
                         open(&shared, &url, state);
                     }
@@ -495,6 +530,7 @@ fn open(shared: &Shared, url: &str, state: RwSignal<ConnectionState>) {
     // reaches the signals.
     let (old_subs, old_source, options, binders, moved) = {
         let mut conn = shared.borrow_mut();
+        conn.pending = None;
         // A new URL, or a request sent again for a new answer (`reconnect()` once
         // closed, in request mode: "regenerate").
         let moved = conn.url.as_deref().is_some_and(|old| old != url)
@@ -555,6 +591,7 @@ fn open(shared: &Shared, url: &str, state: RwSignal<ConnectionState>) {
 fn shut(shared: &Shared) {
     let (subs, source) = {
         let mut conn = shared.borrow_mut();
+        conn.pending = None;
         conn.binders.clear();
         (std::mem::take(&mut conn.subs), conn.source.take())
     };

@@ -310,7 +310,8 @@ impl Member {
             let until = self.waits_until.get().filter(|&at| at > super::dom::now());
             options.not_before = until.map(|at| (at, cause));
         }
-        options.last_event_id = sink.last_event_id();
+        // (Given, empty too: the group's, not a `Last-Event-ID` header it began from.)
+        options.last_event_id = Some(sink.last_event_id());
         // The group's connection does not pause because the leader's tab is hidden:
         // another tab may be in front, reading. (Alone, where the context refuses Web
         // Locks, there is no other tab: the source's own option stands.)
