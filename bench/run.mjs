@@ -288,8 +288,9 @@ async function main() {
     await cdp.send('Performance.enable');
     const taskDuration = async () => (await mainThread()).task;
     // Both clocks at once: TaskDuration is the wall time of the renderer's main-thread
-    // tasks (what the targets use; it counts a task descheduled by the OS, which on a
-    // shared 2-core VM is much of the noise); ThreadTime is that thread's CPU time.
+    // tasks (what the targets use; it counts a task descheduled by the OS); ThreadTime
+    // is that thread's CPU time, tasks or not. Their ratios spread alike from round to
+    // round (the runs of 2026-12-07): descheduling is not the noise.
     const mainThread = async () => {
       const { metrics } = await cdp.send('Performance.getMetrics');
       const value = (name) => {

@@ -59,7 +59,8 @@ export interface TypedEventSourceOptions {
   body?: string | undefined;
   /** Extra request headers. Fetch only. A name browsers keep to themselves (`Cookie`,
    *  `Host`, `Origin`, `Sec-*`…) throws, as fetch would drop it: cookies go with
-   *  `withCredentials`. */
+   *  `withCredentials`. A `Last-Event-ID` is the first last event id (as `lastEventId`,
+   *  when that is not given): later requests resume after the stream's own. */
   headers?: Record<string, string> | undefined;
   /** Resume after this id on the first connection. */
   lastEventId?: string | undefined;
