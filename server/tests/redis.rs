@@ -670,6 +670,14 @@ async fn a_command_redis_refuses_is_told_as_a_refusal_not_as_unreachable() {
                 && error.contains("WRONGTYPE"),
             "{error}"
         );
+        // (What broke, a review: it said "the server keeps trying", which is the
+        // channel's reader; nothing sends this event later.)
+        assert!(
+            error.contains("the event was not stored")
+                && error.contains("publish the event again")
+                && !error.contains("keeps trying"),
+            "{error}"
+        );
     }
     let refused = a.get("/events?channel=taken").await;
     assert_eq!(refused.status().as_u16(), 503);

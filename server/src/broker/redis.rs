@@ -225,6 +225,29 @@ pub(crate) fn unavailable(error: &str) -> ApiError {
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
 }
 
+/// The 503 of a publish whose `XADD` Redis refused or could not be sent: the event
+/// is not stored, and nothing sends it later ([`unavailable`]'s "keeps trying" is
+/// the channel's reader, not this event).
+fn not_stored(error: &RedisError) -> ApiError {
+    let error = describe(error);
+    let message = if error.starts_with(REFUSED) {
+        format!(
+            "the redis broker is reachable but {error}, so the event was not stored; \
+             that is Redis's setup, not the network: a key of another type in place of \
+             the channel's stream (`{STREAM_PREFIX}NAME`), a user without the rights, no \
+             memory left, failing snapshots or a wrong password. Fix it in Redis, then \
+             publish the event again"
+        )
+    } else {
+        format!(
+            "the redis broker is unreachable ({error}), so the event was most likely not \
+             stored: publish it again in a moment (with an `id`, which redis refuses to \
+             store twice, a retry cannot deliver it twice)"
+        )
+    };
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
+}
+
 /// A publish Redis did not answer in time: its `XADD` may still be applied.
 fn stalled() -> ApiError {
     ApiError::new(
@@ -844,7 +867,7 @@ impl Broker for RedisBroker {
                 // Redis may still apply the XADD (a stall, a fork): say so, so that a
                 // publisher retrying knows what a retry risks.
                 Ok(Err(error)) if error.is_timeout() => return Err(stalled()),
-                Ok(Err(error)) => return Err(unavailable(&describe(&error))),
+                Ok(Err(error)) => return Err(not_stored(&error)),
                 Err(_) => return Err(stalled()),
             };
             let receivers = lock(&self.shared.readers)
