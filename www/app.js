@@ -108,7 +108,8 @@ async function main() {
     await pkg.default();
     TypedEventSource = pkg.TypedEventSource;
   } catch (err) {
-    showError('package', 'The wasm package failed to load', describe(err));
+    showError('package', 'The wasm package failed to load',
+      `${describe(err)}. Build it with \`npm run build\` (or start the demo with \`npm start\`, which builds it), or point the server's --pkg at a built package, then reload.`);
     renderState({ kind: 'closed', reason: 'package', message: 'the wasm package failed to load' }, '');
     return;
   }
@@ -343,7 +344,7 @@ function tickerState(state) {
   const words = { connecting: 'connecting…', reconnecting: 'connection lost, reconnecting…', closed: 'closed' };
   ui.tickerStatus.textContent = words[state.kind] ?? '';
   if (state.kind === 'closed' && state.reason !== 'client') {
-    showError('source', 'The ticker stream closed', stateDetails(state).join(' · '));
+    showError('source', 'The ticker stream closed', `${stateDetails(state).join(' · ')}. Reload the page to open it again.`);
   }
 }
 

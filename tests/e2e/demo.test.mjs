@@ -664,4 +664,22 @@ async function statsChecks(browser) {
       await context.close();
     }
   });
+  // Regression (a review): with no built package the page said only that the wasm
+  // failed to load, and nothing of how to build it.
+  await run.check('no built package: the error says how to build one', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.route('**/pkg/wasm_eventsource.js', (route) => route.fulfill({ status: 404, body: 'not found' }));
+      await page.goto(`${base}/`, { waitUntil: 'domcontentloaded' });
+      const text = await waitUntil(page, 'the package error', () => {
+        const item = document.querySelector('#errors li[data-kind="package"] .message');
+        return item?.textContent || false;
+      });
+      if (!/npm run build/.test(text) || !/--pkg/.test(text)) throw new Error(`the error says: ${text}`);
+      return text.slice(0, 80);
+    } finally {
+      await context.close();
+    }
+  });
 }
