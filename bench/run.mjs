@@ -289,8 +289,9 @@ async function main() {
     const taskDuration = async () => (await mainThread()).task;
     // Both clocks at once: TaskDuration is the wall time of the renderer's main-thread
     // tasks (what the targets use; it counts a task descheduled by the OS); ThreadTime
-    // is that thread's CPU time, tasks or not. Their ratios spread alike from round to
-    // round (the runs of 2026-12-07): descheduling is not the noise.
+    // is that thread's CPU time, tasks or not. In the pair of 2026-12-07 the native
+    // readers' CPU ratios spread about half as widely from round to round, the fetch
+    // readers' alike (bench/left.md).
     const mainThread = async () => {
       const { metrics } = await cdp.send('Performance.getMetrics');
       const value = (name) => {
