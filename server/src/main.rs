@@ -73,6 +73,25 @@ async fn main() -> ExitCode {
         let config = state.config();
         (config.connection_cap(), config.header_timeout)
     };
+    // Each connection is a file, and so are the files served and Redis's connections:
+    // past the process's open-file limit, accepts fail (and are retried each second)
+    // where --max-requests promises a 503.
+    if let Some(limit) = open_file_limit() {
+        let wanted = u64::try_from(max_connections)
+            .unwrap_or(u64::MAX)
+            .saturating_add(FILES_BESIDES_CONNECTIONS);
+        if wanted > limit {
+            eprintln!(
+                "note: this process may open {limit} files (`ulimit -n`), fewer than the \
+                 {max_connections} connections it may hold (--max-connections, by default \
+                 --max-requests + 1024) and the files it serves: past about {} connections, \
+                 new ones wait unanswered instead of getting the 503 --max-requests \
+                 promises. Raise the limit (`ulimit -n {wanted}`) or lower --max-requests \
+                 and --max-connections",
+                limit.saturating_sub(FILES_BESIDES_CONNECTIONS)
+            );
+        }
+    }
     // Listened for before the address is printed: whoever reads that line may signal
     // at once, and a signal with no handler yet kills the process ungracefully.
     let signal = wait_for_signal();
@@ -169,4 +188,20 @@ fn wait_for_signal() -> impl std::future::Future<Output = ()> {
             std::future::pending::<()>().await;
         }
     }
+}
+
+/// Files the server keeps open besides its connections: the listener, the files it is
+/// serving, Redis's connections, the runtime's own.
+const FILES_BESIDES_CONNECTIONS: u64 = 64;
+
+/// This process's open-file soft limit (`ulimit -n`) where the system tells it
+/// (Linux's `/proc/self/limits`); `None` elsewhere, or when it is unlimited.
+fn open_file_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.get("Max open files".len()..)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }

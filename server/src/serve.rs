@@ -64,7 +64,15 @@ pub async fn serve(
                 if !is_connection_error(&e) {
                     // Out of descriptors (EMFILE) and the like: wait for some to close
                     // rather than spin.
-                    eprintln!("cannot accept a connection: {e}; trying again in 1 s");
+                    if e.raw_os_error() == Some(24) {
+                        eprintln!(
+                            "cannot accept a connection: this process has as many files open \
+                             as it may (EMFILE, `ulimit -n`); trying again in 1 s. Raise the \
+                             limit, or lower --max-requests and --max-connections below it"
+                        );
+                    } else {
+                        eprintln!("cannot accept a connection: {e}; trying again in 1 s");
+                    }
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
                 continue;
