@@ -878,7 +878,7 @@ class Unfetchable {
   constructor(url, message, options, every) {
     this.url = url;
     this.#every = every;
-    this.lastEventId = options && typeof options.lastEventId === 'string' ? options.lastEventId : '';
+    this.lastEventId = firstLastEventId(options, every);
     this.state = { kind: 'connecting', attempt: 0 };
     this.#timer = setTimeout(() => this.#end({ kind: 'closed', reason: 'invalid-request', message }), 0);
   }
@@ -1022,6 +1022,20 @@ function credentialed(href) {
   if (href === undefined) return false;
   const url = new URL(href);
   return /^https?:$/.test(url.protocol) && (url.username !== '' || url.password !== '');
+}
+
+/** The id a source of `options` (the constructor's checked copy) resumes after first,
+ *  as the core reads it (`Options::first_last_event_id`): `lastEventId` if given,
+ *  else on fetch (`every`) the last `Last-Event-ID` among the headers. */
+function firstLastEventId(options, every) {
+  if (typeof options?.lastEventId === 'string') return options.lastEventId;
+  let id = '';
+  if (every && options?.headers && typeof options.headers === 'object') {
+    for (const [name, value] of Object.entries(options.headers)) {
+      if (name.toLowerCase() === 'last-event-id' && typeof value === 'string') id = value.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+    }
+  }
+  return id;
 }
 
 /** `callback`, when it is a function; else a TypeError that names `method`. (The
@@ -1285,7 +1299,7 @@ class Deferred {
     this.#every = every;
     // `options` is the constructor's copy (`snapshot`), which `checkOptions` took: an
     // object or none, its `lastEventId` a string if there is one.
-    this.#lastEventId = options?.lastEventId ?? '';
+    this.#lastEventId = firstLastEventId(options, every);
     const wait = (loading) =>
       loading.then(
         () => this.#build(href, options),

@@ -57,6 +57,9 @@ interface Results {
   stateOrder: string[];
   /** The first state past connecting of a source whose options are inherited. */
   inherited?: string;
+  /** `lastEventId` of a fetch source given a `Last-Event-ID` header, before the wasm
+   *  was ready and once it was. */
+  headerIds: string[];
   decodeErrors: string[];
   states: string[];
   done: boolean;
@@ -69,7 +72,15 @@ declare global {
   }
 }
 
-const results: Results = { events: [], optionErrors: [], earlyOptionErrors: [], urlErrors: [], reads: [], stateOrder: [], decodeErrors: [], states: [], done: false };
+const results: Results = { events: [], optionErrors: [], earlyOptionErrors: [], urlErrors: [], reads: [], stateOrder: [], headerIds: [], decodeErrors: [], states: [], done: false };
+
+/** `lastEventId` of a fetch source whose headers hold a `Last-Event-ID`. */
+function headerId(url: string): string {
+  const es = new TypedEventSource(url, { transport: "fetch", headers: { "X-A": "1", "last-event-id": " 7 " } });
+  const id = es.lastEventId;
+  es.close();
+  return id;
+}
 
 /** Options the constructor refuses, each for one reason, then some it takes. */
 const OPTIONS: unknown[] = [
@@ -269,6 +280,7 @@ async function main(): Promise<void> {
   const unparsable = (): string => thrown("http://user:secret@[bad/", {});
   results.urlErrors.push(unparsable());
   results.reads.push(reads(`${server}/events`));
+  results.headerIds.push(headerId(`${server}/events`));
   // Options inherited from a prototype are read, also by a source built once the wasm
   // is ready (regression: it was built from a clone, which has none of them).
   const inherited = new TypedEventSource(`${server}/scenario/named`, Object.assign(Object.create({ transport: "fetch" }), { method: "POST", body: "{}" }));
@@ -287,6 +299,7 @@ async function main(): Promise<void> {
   results.stateOrder.push(removedWhileWaiting(`${server}/events`), removedWhileWaiting("ftp://example.invalid/events"));
   results.urlErrors.push(unparsable());
   results.reads.push(reads(`${server}/events`));
+  results.headerIds.push(headerId(`${server}/events`));
   results.inherited = await inheritedState;
   inherited.close();
   const options: TypedEventSourceOptions = { transport: "fetch", headers: { "X-App": "bundle" } };
