@@ -379,10 +379,11 @@ impl Options {
         self
     }
 
-    /// The last event id to resume after on the first connection. Defaults to empty
-    /// (no resumption). Fetch sends it as `Last-Event-ID`; native puts it in the URL's
-    /// query (see [`resume_param`](Self::resume_param)), since EventSource cannot send
-    /// the header.
+    /// The last event id to resume after on the first connection. Defaults to none
+    /// (no resumption; on fetch, a `Last-Event-ID` among the [`header`](Self::header)s
+    /// stands for it); an empty id given is none too, over such a header. Fetch sends
+    /// it as `Last-Event-ID`; native puts it in the URL's query (see
+    /// [`resume_param`](Self::resume_param)), since EventSource cannot send the header.
     pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
         self.last_event_id = Some(id.into());
         self

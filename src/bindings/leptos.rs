@@ -443,7 +443,13 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
             // source's own reconnect would cut the answer, resumed or interrupted.)
             (Some(source), _) if !request && !source.state().is_closed() => source.reconnect(),
             (_, Some(url)) => {
-                // As the React and Vue hooks: nothing of the old answer shows from now on.
+                // Nothing of the old connection reaches the signals from now on (the rest
+                // of a chunk being delivered, its end): its handlers go now, the source
+                // itself when the new one opens (which resumes after its id), or with
+                // `close()` or the cleanup.
+                let old_subs = std::mem::take(&mut shared.borrow_mut().subs);
+                drop(old_subs);
+                // As the React and Vue hooks: nothing of the old answer shows.
                 for (_, _, reset) in binders.iter().flatten() {
                     reset();
                 }
