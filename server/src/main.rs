@@ -75,7 +75,7 @@ async fn main() -> ExitCode {
     };
     // Each connection is a file, and so are the files served and Redis's connections:
     // past the process's open-file limit, accepts fail (and are retried each second)
-    // where --max-requests promises a 503.
+    // where --max-requests promises a 503. Told on Linux (where the limit is read).
     if let Some(limit) = open_file_limit() {
         let wanted = u64::try_from(max_connections)
             .unwrap_or(u64::MAX)
@@ -86,8 +86,8 @@ async fn main() -> ExitCode {
                  {max_connections} connections it may hold (--max-connections, by default \
                  --max-requests + 1024) and the files it serves: past about {} connections, \
                  new ones wait unanswered instead of getting the 503 --max-requests \
-                 promises. Raise the limit (`ulimit -n {wanted}`) or lower --max-requests \
-                 and --max-connections",
+                 promises. Raise the limit (`ulimit -n {wanted}`, within `ulimit -Hn`) or \
+                 lower --max-requests and --max-connections",
                 limit.saturating_sub(FILES_BESIDES_CONNECTIONS)
             );
         }

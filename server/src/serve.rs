@@ -64,7 +64,7 @@ pub async fn serve(
                 if !is_connection_error(&e) {
                     // Out of descriptors (EMFILE) and the like: wait for some to close
                     // rather than spin.
-                    if e.raw_os_error() == Some(24) {
+                    if cfg!(unix) && e.raw_os_error() == Some(24) {
                         eprintln!(
                             "cannot accept a connection: this process has as many files open \
                              as it may (EMFILE, `ulimit -n`); trying again in 1 s. Raise the \
