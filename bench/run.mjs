@@ -206,6 +206,18 @@ function table(head, rows, align) {
   return [line(head), rule, ...rows.map(line)].join('\n');
 }
 
+/** The commit the run measured, for the report (" (at `abc1234`)", with "+ changes"
+ *  when the tree differs from it), or nothing outside a git checkout. */
+function commitNote() {
+  try {
+    const head = execSync('git rev-parse --short HEAD', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execSync('git status --porcelain --untracked-files=no', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return ` (at \`${head}\`${dirty ? ' + changes' : ''})`;
+  } catch {
+    return '';
+  }
+}
+
 function machine(browserVersion) {
   let cpu = 'unknown CPU';
   try {
@@ -632,7 +644,7 @@ async function main() {
           'Every figure is a ratio against an anchor measured in the same run: absolute figures move by ±30% from run to run, ratios much less. ' +
           'Nothing in the benchmark fails on a timing.',
         '',
-        `- date: ${date}`,
+        `- date: ${date}${commitNote()}`,
         `- machine: ${info.cores} cores (\`nproc\`), ${info.cpu}; load average ${info.loadavg.join(', ')} when the browser runs started${process.env.BENCH_BOOSTED === '1' ? ' (the bench ran at nice -10 over it)' : ''}; other work on the machine inflates and scatters the timings`,
         `- browser: headless Chromium ${info.chromium} (playwright-core), node ${info.node}`,
         `- server: the test server (release build, \`server/\`) on loopback`,
