@@ -67,22 +67,6 @@ const entries = new Map();
 const LOST = '\u0000';
 
 /**
- * The key of a connection (null for no URL, null or undefined: no connection): the
- * URL resolved and the options as JSON with sorted keys,
- * so equal options are one connection whatever the object (an inline `{...}` in a
- * render is a new object each time). A value JSON would drop or change (an object that
- * is not plain, such as a `Headers`, a `Map`, a `Date` or a class's instance; a
- * function, a BigInt, a number that is not finite, a header whose value is undefined)
- * is written with a mark, `"\u0000"`, and an object's fields (its own and inherited
- * enumerable ones; for the options and their `retry`, also each option the
- * constructor reads by name, a class's getter among them): it neither shares a
- * connection with plain options nor reaches the constructor changed, as a connection
- * whose key holds a mark opens with the caller's own options, which the constructor
- * judges. An object met again (a cycle) is marked the same way, so options with a
- * cycle still differ by what else they hold; options whose reading throws (a getter)
- * get one marked key per URL, which the constructor judges as it would.
- */
-/**
  * The hooks' `close()` and `reconnect()`: each call acts once `schedule(run)` runs it
  * (after the framework has rendered a change made in the same handler), in the order
  * called, on the connection `held()` gave at the call: `close()` always, `reconnect()`
@@ -107,6 +91,22 @@ export function deferredControls(held, owns, schedule) {
   };
 }
 
+/**
+ * The key of a connection (null for no URL, null or undefined: no connection): the
+ * URL resolved and the options as JSON with sorted keys,
+ * so equal options are one connection whatever the object (an inline `{...}` in a
+ * render is a new object each time). A value JSON would drop or change (an object that
+ * is not plain, such as a `Headers`, a `Map`, a `Date` or a class's instance; a
+ * function, a BigInt, a number that is not finite, a header whose value is undefined)
+ * is written with a mark, `"\u0000"`, and an object's fields (its own and inherited
+ * enumerable ones; for the options and their `retry`, also each option the
+ * constructor reads by name, a class's getter among them): it neither shares a
+ * connection with plain options nor reaches the constructor changed, as a connection
+ * whose key holds a mark opens with the caller's own options, which the constructor
+ * judges. An object met again (a cycle) is marked the same way, so options with a
+ * cycle still differ by what else they hold; options whose reading throws (a getter)
+ * get one marked key per URL, which the constructor judges as it would.
+ */
 export function connectionKey(url, options) {
   // No URL, no connection (see `NO_URL`).
   if (url === null || url === undefined) return null;

@@ -631,9 +631,7 @@ impl Options {
                 .rev()
                 .find(|(name, _)| is_last_event_id(name))
                 // As `Headers` sends it: the whitespace around it removed.
-                .map_or("", |(_, value)| {
-                    value.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
-                }),
+                .map_or("", |(_, value)| crate::core::failure::trim_http(value)),
             None => "",
         }
     }

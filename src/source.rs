@@ -500,17 +500,18 @@ impl Inner {
     /// A source's shared state for `url` (resolved) and `options` (checked), with no
     /// transport yet.
     fn new(url: String, options: &Options) -> Rc<Self> {
+        let first_id = options.first_last_event_id();
         Rc::new(Inner {
             url,
             state: StateCell::default(),
-            last_event_id: RefCell::new(LastId::new(options.first_last_event_id())),
+            last_event_id: RefCell::new(LastId::new(first_id)),
             ids: RefCell::new(IdTracker::new(
                 // A shared source dedupes: an event in flight during a handover may
                 // come twice, from the old leader and from the new one's resume.
                 options.dedupe || options.share.is_some(),
                 // Only fetch sees every event; native sees the types listened for.
                 options.transport == Transport::Fetch,
-                options.first_last_event_id(),
+                first_id,
             )),
             handlers: RefCell::default(),
             #[cfg(feature = "fetch")]

@@ -110,6 +110,18 @@ async fn reconnects_send_last_event_id_and_nothing_is_lost_or_repeated() {
     );
 }
 
+/// The data of the first five `message` events of `path` on fetch, its headers holding
+/// `Last-Event-ID: 1`; the source closed.
+async fn five_after_a_header_id(path: &str) -> Vec<String> {
+    let options = fetch()
+        .reconnect_policy(exact_policy(5))
+        .header("Last-Event-ID", "1");
+    let source = open(path, options);
+    let events = read_events(&source, &["message"], 5).await;
+    source.close();
+    events.into_iter().map(|e| e.1).collect()
+}
+
 #[wasm_bindgen_test]
 async fn a_last_event_id_among_the_headers_starts_the_stream_and_resumes_go_on_from_the_last_event()
 {
@@ -117,16 +129,12 @@ async fn a_last_event_id_among_the_headers_starts_the_stream_and_resumes_go_on_f
     // each resume asked for the events after the app's id again, and the server sent
     // them again, for as long as the source lived.
     let token = format!("header-id-{}", js_sys::Math::random());
-    let path = format!("/scenario/drop-every/2?total=6&retry=10&token={token}");
-    let options = fetch()
-        .reconnect_policy(exact_policy(5))
-        .header("Last-Event-ID", "1");
-    let source = open(&path, options);
-    let events = read_events(&source, &["message"], 5).await;
-    let numbers: Vec<String> = events.iter().map(|e| e.1.clone()).collect();
+    let numbers = five_after_a_header_id(&format!(
+        "/scenario/drop-every/2?total=6&retry=10&token={token}"
+    ))
+    .await;
     let expected: Vec<String> = (2..=6).map(|n| format!(r#"{{"n":{n}}}"#)).collect();
     assert_eq!(numbers, expected);
-    source.close();
     let sent = headers_sent(&token).await;
     assert_eq!(sent, ["1", "3", "5"]);
 }
@@ -137,13 +145,10 @@ async fn a_last_event_id_header_moves_with_the_stream_even_when_it_clears_the_id
     // stream cleared the id (`id` with no value) each resume still asked for what
     // followed the app's id, where EventSource asks for the stream from its start.
     let token = format!("header-clear-{}", js_sys::Math::random());
-    let path = format!("/scenario/end-after/2?clear_id=1&retry=10&token={token}");
-    let options = fetch()
-        .reconnect_policy(exact_policy(5))
-        .header("Last-Event-ID", "1");
-    let source = open(&path, options);
-    let events = read_events(&source, &["message"], 5).await;
-    let data: Vec<&str> = events.iter().map(|e| e.1.as_str()).collect();
+    let data = five_after_a_header_id(&format!(
+        "/scenario/end-after/2?clear_id=1&retry=10&token={token}"
+    ))
+    .await;
     assert_eq!(
         data,
         [
@@ -154,7 +159,6 @@ async fn a_last_event_id_header_moves_with_the_stream_even_when_it_clears_the_id
             r#"{"n":"cleared"}"#
         ]
     );
-    source.close();
     let sent = headers_sent(&token).await;
     assert_eq!(sent[..2], ["1".into(), serde_json::Value::Null]);
 }

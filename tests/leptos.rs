@@ -456,11 +456,18 @@ fn ask(token: &str) -> (UseEventSource<serde_json::Value>, impl Sized) {
 
 /// [`ask`], its tokens `pace_ms` apart.
 fn ask_paced(token: &str, pace_ms: u32) -> (UseEventSource<serde_json::Value>, impl Sized) {
+    ask_at(url(&format!(
+        "/scenario/llm/openai-chat?tokens=4&pace_ms={pace_ms}&token={token}"
+    )))
+}
+
+/// [`ask`] at `address` (a URL, or a signal of one).
+fn ask_at<U>(address: U) -> (UseEventSource<serde_json::Value>, impl Sized)
+where
+    U: Into<Signal<String>> + Clone + 'static,
+{
     let slot: Slot<serde_json::Value> = Slot::default();
     let s = slot.clone();
-    let path = url(&format!(
-        "/scenario/llm/openai-chat?tokens=4&pace_ms={pace_ms}&token={token}"
-    ));
     let body = serde_json::json!({
         "model": "m", "stream": true,
         "messages": [{ "role": "user", "content": "Hello" }],
@@ -474,7 +481,7 @@ fn ask_paced(token: &str, pace_ms: u32) -> (UseEventSource<serde_json::Value>, i
             .body(body.clone());
         put(
             &s,
-            use_event_source_with_options::<serde_json::Value>(path.clone(), "message", options),
+            use_event_source_with_options::<serde_json::Value>(address.clone(), "message", options),
         );
     });
     (taken(&slot), app)
@@ -506,26 +513,13 @@ async fn reconnect_right_after_a_url_change_sends_only_the_new_request() {
     // does not: the old connection's attempt starts in a task after the effect's, which
     // drops it first. This pins that.
     let token = token("leptos-url-regenerate");
-    let slot: Slot<serde_json::Value> = Slot::default();
-    let s = slot.clone();
     let path = |v: u32| {
         url(&format!(
             "/scenario/llm/openai-chat?tokens=4&pace_ms=1000&token={token}&v={v}"
         ))
     };
     let address = RwSignal::new(path(1));
-    let _app = mount_to(fresh_div(), move || {
-        let options = Options::new()
-            .request()
-            .method("POST")
-            .header("Content-Type", "application/json")
-            .body(r#"{"model":"m","stream":true,"messages":[{"role":"user","content":"Hi"}]}"#);
-        put(
-            &s,
-            use_event_source_with_options::<serde_json::Value>(address, "message", options),
-        );
-    });
-    let hook = taken(&slot);
+    let (hook, _app) = ask_at(address);
     wait_until("the first answer's first chunk", 5_000, || {
         hook.message.get_untracked().is_some()
     })
@@ -550,45 +544,25 @@ async fn reconnect_right_before_a_url_change_sends_only_the_new_request() {
     // old URL again at once, and its attempt, queued before the effect that replaces
     // it, called fetch with the old request before the effect cut it.
     let token = token("leptos-regenerate-url");
-    let slot: Slot<serde_json::Value> = Slot::default();
-    let s = slot.clone();
     let path = |v: u32| {
         url(&format!(
             "/scenario/llm/openai-chat?tokens=4&pace_ms=1000&token={token}&v={v}"
         ))
     };
     let address = RwSignal::new(path(1));
-    let _app = mount_to(fresh_div(), move || {
-        let options = Options::new()
-            .request()
-            .method("POST")
-            .header("Content-Type", "application/json")
-            .body(r#"{"model":"m","stream":true,"messages":[{"role":"user","content":"Hi"}]}"#);
-        put(
-            &s,
-            use_event_source_with_options::<serde_json::Value>(address, "message", options),
-        );
-    });
-    let hook = taken(&slot);
+    let (hook, _app) = ask_at(address);
     wait_until("the first answer's first chunk", 5_000, || {
         hook.message.get_untracked().is_some()
     })
     .await;
-    let eval = |code: &str| js_sys::eval(code).expect("the test's JavaScript runs");
-    eval(
-        "window.__urls = []; window.__fetch = window.fetch; \
-         window.fetch = (input, init) => { window.__urls.push(String(input)); \
-         return window.__fetch(input, init); }",
-    );
+    common::record_fetches();
     hook.reconnect();
     address.set(path(2));
     wait_until("the new answer's first chunk", 5_000, || {
         hook.message.get_untracked().is_some()
     })
     .await;
-    let urls = eval("JSON.stringify(window.__urls)").as_string();
-    eval("window.fetch = window.__fetch");
-    let urls: Vec<String> = serde_json::from_str(&urls.expect("text")).expect("JSON");
+    let urls = common::recorded_fetches();
     assert_eq!(
         urls.iter().map(|u| u.contains("v=2")).collect::<Vec<_>>(),
         [true],
@@ -610,21 +584,18 @@ async fn close_right_after_reconnect_leaves_the_answer_closed() {
         hook.state.get_untracked() == completed
     })
     .await;
-    let eval = |code: &str| js_sys::eval(code).expect("the test's JavaScript runs");
-    eval(
-        "window.__urls = []; window.__fetch = window.fetch; \
-         window.fetch = (input, init) => { window.__urls.push(String(input)); \
-         return window.__fetch(input, init); }",
-    );
+    common::record_fetches();
     hook.reconnect();
     hook.reconnect();
     hook.close();
     // A task of the browser's: every microtask queued before it (the deferred open,
     // the attempt it would start) has run.
     gloo_timers::future::TimeoutFuture::new(0).await;
-    let urls = eval("JSON.stringify(window.__urls)").as_string();
-    eval("window.fetch = window.__fetch");
-    assert_eq!(urls.as_deref(), Some("[]"), "no request sent again");
+    assert_eq!(
+        common::recorded_fetches(),
+        Vec::<String>::new(),
+        "no request sent again"
+    );
     assert_eq!(
         hook.state.get_untracked(),
         ConnectionState::Closed {

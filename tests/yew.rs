@@ -589,23 +589,27 @@ impl PartialEq for AskProps {
     }
 }
 
-/// The hook in request mode: a POSTed prompt.
-#[function_component]
-fn Ask(props: &AskProps) -> Html {
+/// Request mode: a prompt POSTed to the test server's OpenAI scenario.
+fn ask_options() -> Options {
     let body = serde_json::json!({
         "model": "m", "stream": true,
         "messages": [{ "role": "user", "content": "Hello" }],
     })
     .to_string();
-    let options = Options::new()
+    Options::new()
         .request()
         .method("POST")
         .header("Content-Type", "application/json")
-        .body(body);
+        .body(body)
+}
+
+/// The hook in request mode: a POSTed prompt.
+#[function_component]
+fn Ask(props: &AskProps) -> Html {
     let hook = use_event_source_with_options::<serde_json::Value>(
         props.url.to_string(),
         "message",
-        options,
+        ask_options(),
     );
     *props.seen.borrow_mut() = Some(hook.clone());
     props.shown.0.borrow_mut().push(hook.message().is_some());
@@ -905,12 +909,8 @@ impl PartialEq for KeptProps {
 /// Reads the message through the first render's handle at every render.
 #[function_component]
 fn Kept(props: &KeptProps) -> Html {
-    let options = Options::new()
-        .request()
-        .method("POST")
-        .header("Content-Type", "application/json")
-        .body(r#"{"model":"m","stream":true,"messages":[{"role":"user","content":"Hi"}]}"#);
-    let hook = use_event_source_with_options::<Counted>(props.url.to_string(), "message", options);
+    let hook =
+        use_event_source_with_options::<Counted>(props.url.to_string(), "message", ask_options());
     // Read through the kept handle itself (a clone has a history of its own).
     let mut first = props.first.0.borrow_mut();
     let shown = first.get_or_insert(hook).message().is_some();

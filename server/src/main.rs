@@ -198,8 +198,9 @@ const FILES_BESIDES_CONNECTIONS: u64 = 64;
 /// (Linux's `/proc/self/limits`); `None` elsewhere, or when it is unlimited.
 fn open_file_limit() -> Option<u64> {
     let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-    line.get("Max open files".len()..)?
+    limits
+        .lines()
+        .find_map(|line| line.strip_prefix("Max open files"))?
         .split_whitespace()
         .next()?
         .parse()

@@ -33,16 +33,7 @@ async fn start() -> (Server, String) {
             .spawn()
             .expect("start the server"),
     );
-    let stdout = server.0.stdout.take().expect("stdout");
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map(|_| line)
-    });
-    let line = tokio::time::timeout(common::TIMEOUT, line)
-        .await
-        .expect("a line in time")
-        .expect("join")
-        .expect("read line");
+    let line = first_line(&mut server).await;
     let base = line
         .trim_end()
         .strip_prefix("listening on ")
@@ -52,6 +43,20 @@ async fn start() -> (Server, String) {
     let port: u16 = base["http://127.0.0.1:".len()..].parse().expect("port");
     assert_ne!(port, 0);
     (server, base)
+}
+
+/// The first line the server prints (its address, once it listens).
+async fn first_line(server: &mut Server) -> String {
+    let stdout = server.0.stdout.take().expect("stdout");
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    });
+    tokio::time::timeout(common::TIMEOUT, line)
+        .await
+        .expect("a line in time")
+        .expect("join")
+        .expect("read line")
 }
 
 /// Sends SIGTERM and waits (up to `within`) for a successful exit.
@@ -145,17 +150,8 @@ async fn an_open_file_limit_below_the_connection_cap_is_told_at_start() {
             .spawn()
             .expect("start the server"),
     );
-    let stdout = server.0.stdout.take().expect("stdout");
     let stderr = server.0.stderr.take().expect("stderr");
-    let lines = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map(|_| line)
-    });
-    let line = tokio::time::timeout(common::TIMEOUT, lines)
-        .await
-        .expect("a line in time")
-        .expect("join")
-        .expect("read line");
+    let line = first_line(&mut server).await;
     assert!(line.starts_with("listening on "), "{line}");
     // The note comes before the address.
     let _ = server.0.kill();

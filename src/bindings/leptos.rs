@@ -426,17 +426,9 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
     /// `Connecting { attempt: 0 }` from the call on.
     pub fn reconnect(&self) {
         let Some(shared) = self.shared() else { return };
-        let (source, url, request, binders) = {
-            let mut conn = shared.borrow_mut();
-            // Only the last of several in one handler opens a connection.
-            conn.pending = None;
-            let binders = conn.options.request.then(|| conn.binders.clone());
-            (
-                conn.source.clone(),
-                conn.url.clone(),
-                conn.options.request,
-                binders,
-            )
+        let (source, url, request) = {
+            let conn = shared.borrow();
+            (conn.source.clone(), conn.url.clone(), conn.options.request)
         };
         match (source, url) {
             // (In request mode a new answer, also while the old one streams: the
@@ -447,10 +439,14 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
                 // of a chunk being delivered, its end): its handlers go now, the source
                 // itself when the new one opens (which resumes after its id), or with
                 // `close()` or the cleanup.
-                let old_subs = std::mem::take(&mut shared.borrow_mut().subs);
+                let (old_subs, binders) = {
+                    let mut conn = shared.borrow_mut();
+                    let binders = request.then(|| conn.binders.clone());
+                    (std::mem::take(&mut conn.subs), binders.unwrap_or_default())
+                };
                 drop(old_subs);
                 // As the React and Vue hooks: nothing of the old answer shows.
-                for (_, _, reset) in binders.iter().flatten() {
+                for (_, _, reset) in &binders {
                     reset();
                 }
                 let _ = self
@@ -459,6 +455,7 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
                 // Its attempt would start in a task queued now, before the effect of a
                 // URL set after this call, which replaces it: the old URL's request sent
                 // and cut at once. Opened after that effect, unless it opened another.
+                // Only the last of several in one handler opens a connection.
                 let mine = {
                     let mut conn = shared.borrow_mut();
                     conn.reconnects = conn.reconnects.wrapping_add(1);
@@ -468,14 +465,13 @@ impl<T: Send + Sync + 'static> UseEventSource<T> {
                 let (state, current) = (self.state_rw, self.url);
                 crate::transport::dom::spawn(async move {
                     YieldOnce(false).await;
-                    // Still to open: not closed, unmounted, opened by the effect or
-                    // asked again since, and the URL is still this one.
-                    let ours = {
-                        let conn = shared.borrow();
-                        conn.pending == Some(mine) && conn.url.as_deref() == Some(url.as_str())
-                    } && current
-                        .try_with_untracked(|current| *current == url)
-                        .unwrap_or(false);
+                    // Still to open: not closed, unmounted, opened by the effect (whose
+                    // `open` takes it back) or asked again since, and the URL signal
+                    // still gives this one.
+                    let ours = shared.borrow().pending == Some(mine)
+                        && current
+                            .try_with_untracked(|current| *current == url)
+                            .unwrap_or(false);
                     if ours {
                         open(&shared, &url, state);
                     }

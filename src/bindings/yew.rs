@@ -269,12 +269,8 @@ impl<T: Clone> UseEventSourceHandle<T> {
                 if self.request {
                     // A new answer: the render that sends the request shows nothing
                     // of the old one (as the React and Vue hooks).
-                    let setters = Setters {
-                        state: self.state.setter(),
-                        message: self.message.setter(),
-                        error: self.error.setter(),
-                        latest: Rc::clone(&self.latest),
-                    };
+                    let setters =
+                        Setters::of(&self.state, &self.message, &self.error, &self.latest);
                     setters.message(None);
                     setters.error(None);
                 }
@@ -412,12 +408,7 @@ where
     let key = *opened_key.borrow() + u64::from(stale);
     let opened_now = Rc::clone(&opened_key);
 
-    let setters = Setters {
-        state: state.setter(),
-        message: message.setter(),
-        error: error.setter(),
-        latest: Rc::clone(&latest),
-    };
+    let setters = Setters::of(&state, &message, &error, &latest);
     let slot = Rc::clone(&source);
     use_effect_with(
         (url, event_type, settings, *generation),
@@ -513,6 +504,21 @@ impl<T> Clone for Setters<T> {
 }
 
 impl<T> Setters<T> {
+    /// The setters of a hook's state handles and its `latest` cell.
+    fn of(
+        state: &UseStateHandle<Rc<ConnectionState>>,
+        message: &UseStateHandle<Rc<Option<Message<T>>>>,
+        error: &UseStateHandle<Rc<Option<DecodeError>>>,
+        latest: &Rc<RefCell<Latest<T>>>,
+    ) -> Self {
+        Setters {
+            state: state.setter(),
+            message: message.setter(),
+            error: error.setter(),
+            latest: Rc::clone(latest),
+        }
+    }
+
     fn state(&self, state: ConnectionState) {
         let state = Rc::new(state);
         self.latest.borrow_mut().state = Rc::clone(&state);

@@ -177,7 +177,7 @@ fn cut(text: &str, at: u8) -> (&str, Option<&str>) {
 }
 
 /// `text` without HTTP's whitespace around it.
-fn trim_http(text: &str) -> &str {
+pub(crate) fn trim_http(text: &str) -> &str {
     let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
     let bytes = text.as_bytes();
     let start = bytes.iter().position(|b| !space(b)).unwrap_or(bytes.len());

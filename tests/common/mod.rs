@@ -369,3 +369,24 @@ pub async fn a_handler_sees_three_published_at_once(source: &EventSource, channe
     wait_until("three events", 5_000, || seen.borrow().len() == 3).await;
     assert_eq!(*seen.borrow(), [1, 2, 3]);
 }
+
+/// Wraps the page's `fetch` so that [`recorded_fetches`] can tell which URLs it was
+/// called with from now on.
+pub fn record_fetches() {
+    js_sys::eval(
+        "window.__urls = []; window.__fetch = window.fetch; \
+         window.fetch = (input, init) => { window.__urls.push(String(input)); \
+         return window.__fetch(input, init); }",
+    )
+    .expect("fetch wrapped");
+}
+
+/// The URLs `fetch` was called with since [`record_fetches`], whose wrapper it takes
+/// away.
+pub fn recorded_fetches() -> Vec<String> {
+    let urls = js_sys::eval("JSON.stringify(window.__urls)")
+        .ok()
+        .and_then(|v| v.as_string());
+    js_sys::eval("window.fetch = window.__fetch").expect("fetch put back");
+    serde_json::from_str(&urls.expect("record_fetches was called")).expect("JSON")
+}

@@ -207,15 +207,22 @@ fn describe(error: &RedisError) -> String {
     }
 }
 
+/// What a refusal by Redis (see [`REFUSED`]) comes from, for the 503s that tell one.
+fn refusal_causes() -> String {
+    format!(
+        "that is Redis's setup, not the network: a key of another type in place of a \
+         channel's stream (`{STREAM_PREFIX}NAME`), a user without the rights, no memory \
+         left, failing snapshots or a wrong password"
+    )
+}
+
 /// The 503 answered when Redis cannot be reached, or refused what was asked.
 pub(crate) fn unavailable(error: &str) -> ApiError {
     let message = if error.starts_with(REFUSED) {
         format!(
-            "the redis broker is reachable but {error}; that is Redis's setup, not the \
-             network: a key of another type in place of a channel's stream \
-             (`{STREAM_PREFIX}NAME`), a user without the rights, no memory left, failing \
-             snapshots or a wrong password. The server keeps trying, but fix it in Redis \
-             first"
+            "the redis broker is reachable but {error}; {}. The server keeps trying, but \
+             fix it in Redis first",
+            refusal_causes()
         )
     } else {
         format!(
@@ -229,14 +236,12 @@ pub(crate) fn unavailable(error: &str) -> ApiError {
 /// is not stored, and nothing sends it later ([`unavailable`]'s "keeps trying" is
 /// the channel's reader, not this event).
 fn not_stored(error: &RedisError) -> ApiError {
-    let error = describe(error);
-    let message = if error.starts_with(REFUSED) {
+    let message = if is_refusal(error) {
         format!(
-            "the redis broker is reachable but {error}, so the event was not stored; \
-             that is Redis's setup, not the network: a key of another type in place of \
-             the channel's stream (`{STREAM_PREFIX}NAME`), a user without the rights, no \
-             memory left, failing snapshots or a wrong password. Fix it in Redis, then \
-             publish the event again"
+            "the redis broker is reachable but {}, so the event was not stored; {}. Fix \
+             it in Redis, then publish the event again",
+            describe(error),
+            refusal_causes()
         )
     } else {
         format!(

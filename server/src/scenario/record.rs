@@ -591,15 +591,21 @@ mod tests {
         );
     }
 
-    #[test]
-    fn an_answer_holds_a_bounded_page_and_says_where_the_rest_starts() {
+    /// Logs whose token `t` has `count` records, each with a body a tenth of an answer.
+    fn logs_of_tenths(count: usize) -> RequestLogs {
         let logs = RequestLogs::new(usize::MAX);
         let body = "x".repeat(LOG_ANSWER_BYTES / 10);
-        for n in 0..25 {
+        for n in 0..count {
             let mut record = fields(n);
             record.insert("body".to_owned(), Value::from(body.as_str()));
             drop(logs.record("t", record));
         }
+        logs
+    }
+
+    #[test]
+    fn an_answer_holds_a_bounded_page_and_says_where_the_rest_starts() {
+        let logs = logs_of_tenths(25);
         let mut from = 0;
         let mut pages = Vec::new();
         let mut seen = Vec::new();
@@ -640,13 +646,7 @@ mod tests {
     fn an_answer_is_written_as_it_is_read() {
         // What broke (a review): the answer was built whole (up to 8 MiB) before a byte
         // went out, and an answer the client did not read held it all.
-        let logs = RequestLogs::new(usize::MAX);
-        let body = "x".repeat(LOG_ANSWER_BYTES / 10);
-        for n in 0..9 {
-            let mut record = fields(n);
-            record.insert("body".to_owned(), Value::from(body.as_str()));
-            drop(logs.record("t", record));
-        }
+        let logs = logs_of_tenths(9);
         let before = crate::testing::heap::live();
         let (mut slices, next) = logs.answer_slices("t", 0, 64 * 1024);
         let first = slices.next().expect("a slice");
